@@ -1,0 +1,7 @@
+"""perpsbot: a perpetual-futures trading bot for Coinbase Advanced Trade on a supervised pykka runtime."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,114 @@
+"""The one exception tree of perpsbot.
+
+Every error we raise is a :class:`PerpsbotError`. Each subclass also derives from the builtin
+it refines, so ``except ValueError`` keeps working for callers that do not know our names.
+Messages state the rule that was broken: the thing, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActorFailedError",
+    "ActorHungError",
+    "ActorNotFoundError",
+    "DeadLetterError",
+    "FrameDecodeError",
+    "InvalidConfigError",
+    "InvalidMessageError",
+    "OrderRejectedError",
+    "PerpsbotError",
+    "RestartIntensityExceededError",
+    "RuntimeStoppedError",
+    "VenueAuthError",
+    "VenueError",
+    "VenueRateLimitedError",
+    "VenueResponseError",
+    "VenueTransportError",
+]
+
+
+class PerpsbotError(Exception):
+    """Base of every error perpsbot raises."""
+
+
+# --- configuration and messages -------------------------------------------------------------
+
+
+class InvalidConfigError(PerpsbotError, ValueError):
+    """A configuration value broke a rule; the message names the key, expected and found."""
+
+
+class InvalidMessageError(PerpsbotError, ValueError):
+    """A message could not be built because a field broke its rule."""
+
+
+# --- runtime --------------------------------------------------------------------------------
+
+
+class RuntimeStoppedError(PerpsbotError, RuntimeError):
+    """The actor runtime was asked to do something after it shut down."""
+
+
+class ActorNotFoundError(PerpsbotError, LookupError):
+    """No actor is registered under the given path."""
+
+
+class ActorFailedError(PerpsbotError, RuntimeError):
+    """An actor's handler or start-up hook raised; carries the original as ``__cause__``."""
+
+
+class ActorHungError(PerpsbotError, TimeoutError):
+    """An actor did not answer a watchdog ping within its deadline."""
+
+
+class DeadLetterError(PerpsbotError, RuntimeError):
+    """A message could not be delivered and was recorded as a dead letter."""
+
+
+class RestartIntensityExceededError(PerpsbotError, RuntimeError):
+    """A supervisor restarted its children more often than its intensity allows."""
+
+
+# --- venue ----------------------------------------------------------------------------------
+
+
+class VenueError(PerpsbotError):
+    """Base of errors talking to an exchange."""
+
+
+class VenueTransportError(VenueError, ConnectionError):
+    """The request did not complete: connection refused, reset, timed out or a 5xx."""
+
+
+class VenueRateLimitedError(VenueError):
+    """The venue answered 429; ``retry_after_s`` is its ``Retry-After`` if it sent one."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class VenueAuthError(VenueError, PermissionError):
+    """The venue refused our credentials (401/403) or a key could not be loaded."""
+
+
+class VenueResponseError(VenueError, ValueError):
+    """The venue answered with something we could not understand, or an unexpected status."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class OrderRejectedError(VenueError):
+    """The venue refused an order (``success: false``); ``reason`` is its failure reason code."""
+
+    def __init__(self, message: str, *, reason: str, client_order_id: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.client_order_id = client_order_id
+
+
+class FrameDecodeError(VenueError, ValueError):
+    """A websocket frame was malformed; the message says which field and what was found."""
