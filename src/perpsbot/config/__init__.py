@@ -1,0 +1,65 @@
+"""Configuration: frozen attrs sections, loaded from profile defaults, TOML and the environment.
+
+A :class:`BotConfig` holds one frozen value per section (``venue``, ``sim``, ``market_data``,
+``runtime``, ``risk``, ``strategy``, ``journal``). Each section is a unit of restart: a reload
+compares sections with :func:`diff_config` and restarts only what depends on the changed ones.
+
+Typical use::
+
+    config = load_config(Path("bot.toml"), profile=None, env=os.environ, live=args.live)
+    supervisor_sections = sections(config)
+
+``load_config`` documents the ``PERPSBOT_<SECTION>_<KEY>`` environment variables;
+``examples/dev.toml`` is a complete file with every key.
+"""
+
+from __future__ import annotations
+
+from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
+from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
+from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
+from perpsbot.config._render import render_toml
+from perpsbot.config._sections import (
+    Channel,
+    JournalConfig,
+    MarketDataConfig,
+    RiskConfig,
+    RuntimeConfig,
+    StrategyConfig,
+)
+from perpsbot.config._venue import (
+    COINBASE_MARKET_WS_URL,
+    COINBASE_REST_BASE_URL,
+    COINBASE_USER_WS_URL,
+    Credentials,
+    SimConfig,
+    VenueConfig,
+    VenueKind,
+)
+
+__all__ = [
+    "COINBASE_MARKET_WS_URL",
+    "COINBASE_REST_BASE_URL",
+    "COINBASE_USER_WS_URL",
+    "ENV_PREFIX",
+    "SECTION_TYPES",
+    "BotConfig",
+    "Channel",
+    "ConfigDiff",
+    "Credentials",
+    "JournalConfig",
+    "KeyChange",
+    "MarketDataConfig",
+    "Profile",
+    "RiskConfig",
+    "RuntimeConfig",
+    "SimConfig",
+    "StrategyConfig",
+    "VenueConfig",
+    "VenueKind",
+    "diff_config",
+    "env_var",
+    "load_config",
+    "render_toml",
+    "sections",
+]

@@ -1,0 +1,108 @@
+"""The root configuration: the profile, the live switch and one value per section."""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Mapping
+from typing import ClassVar
+
+import attrs
+
+from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
+from perpsbot.config._sections import (
+    JournalConfig,
+    MarketDataConfig,
+    RiskConfig,
+    RuntimeConfig,
+    StrategyConfig,
+)
+from perpsbot.config._venue import SimConfig, VenueConfig, VenueKind
+
+__all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
+
+
+class Profile(enum.StrEnum):
+    """A set of defaults: ``dev`` trades paper money on the embedded exchange; ``canary`` and
+    ``prod`` trade real money on Coinbase and need credentials and an explicit ``--live``."""
+
+    DEV = "dev"
+    CANARY = "canary"
+    PROD = "prod"
+
+
+_is = attrs.validators.instance_of
+LIVE_PROFILES = frozenset({Profile.CANARY, Profile.PROD})
+
+#: Section name -> section class, in the order the sections are loaded, shown and diffed.
+SECTION_TYPES: Mapping[str, type[attrs.AttrsInstance]] = types.MappingProxyType(
+    {
+        "venue": VenueConfig,
+        "sim": SimConfig,
+        "market_data": MarketDataConfig,
+        "runtime": RuntimeConfig,
+        "risk": RiskConfig,
+        "strategy": StrategyConfig,
+        "journal": JournalConfig,
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class BotConfig:
+    """The whole configuration of one bot process. Change it with ``attrs.evolve``.
+
+    Each section is a unit of restart (see :func:`sections` and :func:`diff_config`).
+    ``profile`` and ``live`` hold for the life of the process.
+    """
+
+    SECTION: ClassVar[str] = ""
+
+    profile: Profile = attrs.field(default=Profile.DEV, validator=one_of(Profile))
+    live: bool = attrs.field(default=False, validator=BOOLEAN)
+    venue: VenueConfig = attrs.field(factory=VenueConfig, validator=_is(VenueConfig))
+    sim: SimConfig = attrs.field(factory=SimConfig, validator=_is(SimConfig))
+    market_data: MarketDataConfig = attrs.field(
+        factory=MarketDataConfig, validator=_is(MarketDataConfig)
+    )
+    runtime: RuntimeConfig = attrs.field(factory=RuntimeConfig, validator=_is(RuntimeConfig))
+    risk: RiskConfig = attrs.field(factory=RiskConfig, validator=_is(RiskConfig))
+    strategy: StrategyConfig = attrs.field(factory=StrategyConfig, validator=_is(StrategyConfig))
+    journal: JournalConfig = attrs.field(factory=JournalConfig, validator=_is(JournalConfig))
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[str] = []
+        real_money = self.profile in LIVE_PROFILES
+        require(
+            not real_money or self.live,
+            f"profile '{self.profile}' trades real money and needs an explicit --live,"
+            " was live=False",
+            errors,
+        )
+        require(
+            not real_money or self.venue.credentials is not None,
+            f"profile '{self.profile}' needs CDP API credentials (venue.api_key_file, or"
+            " PERPSBOT_VENUE_API_KEY_NAME and PERPSBOT_VENUE_API_PRIVATE_KEY), found none",
+            errors,
+        )
+        require(
+            real_money or not self.live,
+            f"live must be false for profile '{self.profile}', which trades paper money;"
+            " live trading needs profile 'canary' or 'prod'",
+            errors,
+        )
+        require(
+            real_money or self.venue.kind is not VenueKind.COINBASE,
+            "venue.kind 'coinbase' places real orders and needs profile 'canary' or 'prod'"
+            f" with --live, was profile '{self.profile}'",
+            errors,
+        )
+        raise_if_any(errors)
+
+
+def sections(config: BotConfig) -> Mapping[str, object]:
+    """Section name -> section value, in :data:`SECTION_TYPES` order (read-only).
+
+    This is what the supervisor compares to decide which children a reload restarts.
+    """
+    return types.MappingProxyType({name: getattr(config, name) for name in SECTION_TYPES})

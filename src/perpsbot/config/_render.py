@@ -1,0 +1,48 @@
+"""Write a configuration back out as TOML that :func:`load_config` reads to an equal config."""
+
+from __future__ import annotations
+
+import enum
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+
+from perpsbot.config._bot import SECTION_TYPES, BotConfig, sections
+
+__all__ = ["render_toml"]
+
+
+def render_toml(config: BotConfig) -> str:
+    """The configuration as TOML, without secrets and without ``live``.
+
+    Unset optional keys are written as comments. Credentials are never written; the file names
+    ``api_key_file`` if one is configured.
+    """
+    lines = [f"profile = {_value(config.profile)}"]
+    for name, section in sections(config).items():
+        lines.extend(("", f"[{name}]"))
+        for field in attrs.fields(SECTION_TYPES[name]):
+            if field.name == "credentials":
+                continue
+            value = getattr(section, field.name)
+            if value is None:
+                lines.append(f"# {field.name} = (unset)")
+            else:
+                lines.append(f"{field.name} = {_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return json.dumps(value.value)
+    if isinstance(value, str | Path):
+        return json.dumps(str(value))
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    return repr(value)

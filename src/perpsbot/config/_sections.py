@@ -1,0 +1,165 @@
+"""The sections for market data, the runtime, risk, the strategy and the journal.
+
+Each section is a unit of restart: when a reload changes any of its values, the supervisor
+restarts the children that depend on it.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import ClassVar
+
+import attrs
+
+from perpsbot.config._rules import (
+    BOOLEAN,
+    FRACTION,
+    NON_NEGATIVE_INT,
+    PATH,
+    PERCENT_FRACTION,
+    POSITIVE_DECIMAL,
+    POSITIVE_INT,
+    POSITIVE_SECONDS,
+    Rule,
+    one_of,
+    raise_if_any,
+    require,
+)
+
+__all__ = [
+    "Channel",
+    "JournalConfig",
+    "MarketDataConfig",
+    "RiskConfig",
+    "RuntimeConfig",
+    "StrategyConfig",
+]
+
+# Spot `BTC-USD`, CFM futures `BIP-20DEC30-CDE`: upper-case parts joined by dashes.
+_PRODUCT_ID = re.compile(r"[A-Z0-9]{1,16}(-[A-Z0-9]{1,16}){1,2}")
+
+
+def _valid_symbols(symbols: tuple[object, ...]) -> bool:
+    names = [s for s in symbols if isinstance(s, str) and _PRODUCT_ID.fullmatch(s)]
+    return 0 < len(names) == len(symbols) == len(set(names))
+
+
+_SYMBOLS = Rule(
+    "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC30-CDE'",
+    tuple,
+    _valid_symbols,
+)
+
+
+class Channel(enum.StrEnum):
+    """The websocket channel marks are taken from."""
+
+    LEVEL2 = "level2"
+    TICKER = "ticker"
+    MARKET_TRADES = "market_trades"
+
+
+@attrs.frozen(kw_only=True)
+class MarketDataConfig:
+    """Which products to watch and how marks are gathered and sampled.
+
+    ``update_interval_s`` is the sampling cycle that feeds the strategy; ``poll_interval_s`` is
+    the REST quote cadence (primary when ``streaming`` is off, fallback while the feed is down);
+    a feed silent for ``stale_after_s`` is stale. ``short_ma`` and ``long_ma`` are the moving
+    average lengths in samples.
+    """
+
+    SECTION: ClassVar[str] = "market_data"
+
+    symbols: tuple[str, ...] = attrs.field(default=("BTC-USD", "ETH-USD"), validator=_SYMBOLS)
+    streaming: bool = attrs.field(default=True, validator=BOOLEAN)
+    channel: Channel = attrs.field(default=Channel.LEVEL2, validator=one_of(Channel))
+    update_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
+    poll_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
+    stale_after_s: float = attrs.field(default=15.0, validator=POSITIVE_SECONDS)
+    short_ma: int = attrs.field(default=5, validator=POSITIVE_INT)
+    long_ma: int = attrs.field(default=20, validator=POSITIVE_INT)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[str] = []
+        require(
+            self.short_ma < self.long_ma,
+            f"market_data.short_ma must be less than market_data.long_ma ({self.long_ma}),"
+            f" was '{self.short_ma}'",
+            errors,
+        )
+        raise_if_any(errors)
+
+
+@attrs.frozen(kw_only=True)
+class RuntimeConfig:
+    """Supervision: the watchdog, the restart budget, shutdown and mailbox bounds.
+
+    A supervisor that restarts children more than ``max_restarts`` times within
+    ``restart_window_s`` gives up and halts trading. ``mailbox_capacity`` bounds each FIFO
+    mailbox; ``restart_buffer_capacity`` bounds what an address holds while its actor restarts.
+    """
+
+    SECTION: ClassVar[str] = "runtime"
+
+    watchdog_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
+    watchdog_timeout_s: float = attrs.field(default=2.0, validator=POSITIVE_SECONDS)
+    max_restarts: int = attrs.field(default=5, validator=NON_NEGATIVE_INT)
+    restart_window_s: float = attrs.field(default=60.0, validator=POSITIVE_SECONDS)
+    shutdown_timeout_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
+    mailbox_capacity: int = attrs.field(default=10_000, validator=POSITIVE_INT)
+    restart_buffer_capacity: int = attrs.field(default=1_000, validator=POSITIVE_INT)
+
+    def __attrs_post_init__(self) -> None:
+        errors: list[str] = []
+        require(
+            self.watchdog_timeout_s <= self.watchdog_interval_s,
+            "runtime.watchdog_timeout_s must be at most runtime.watchdog_interval_s"
+            f" ({self.watchdog_interval_s}), was '{self.watchdog_timeout_s}'",
+            errors,
+        )
+        raise_if_any(errors)
+
+
+@attrs.frozen(kw_only=True)
+class RiskConfig:
+    """Limits the risk actor enforces before any order reaches the venue.
+
+    ``max_position_usd`` caps the notional of one symbol's position; ``daily_loss_limit_usd``
+    halts new risk for the UTC day once realized plus unrealized losses reach it; with
+    ``kill_switch`` on, nothing but cancels and reductions is allowed.
+    """
+
+    SECTION: ClassVar[str] = "risk"
+
+    max_leverage: Decimal = attrs.field(default=Decimal(3), validator=POSITIVE_DECIMAL)
+    daily_loss_limit_usd: Decimal = attrs.field(default=Decimal(100), validator=POSITIVE_DECIMAL)
+    max_position_usd: Decimal = attrs.field(default=Decimal(1000), validator=POSITIVE_DECIMAL)
+    kill_switch: bool = attrs.field(default=False, validator=BOOLEAN)
+
+
+@attrs.frozen(kw_only=True)
+class StrategyConfig:
+    """The MA-crossover strategy; its MA lengths live in ``market_data``.
+
+    ``trailing_stop_pct`` is a fraction (0.01 is a 1% stop); ``position_fraction`` is the share
+    of equity one entry commits; shorts are opened only with ``enable_shorts``.
+    """
+
+    SECTION: ClassVar[str] = "strategy"
+
+    trailing_stop_pct: Decimal = attrs.field(default=Decimal("0.01"), validator=PERCENT_FRACTION)
+    position_fraction: Decimal = attrs.field(default=Decimal("0.05"), validator=FRACTION)
+    enable_shorts: bool = attrs.field(default=False, validator=BOOLEAN)
+
+
+@attrs.frozen(kw_only=True)
+class JournalConfig:
+    """Where the journal actor keeps its SQLite database."""
+
+    SECTION: ClassVar[str] = "journal"
+
+    path: Path = attrs.field(default=Path("var/dev/journal.sqlite3"), validator=PATH)

@@ -1,0 +1,120 @@
+"""The ``venue`` and ``sim`` sections: where the bot trades and how the embedded exchange runs."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+
+from perpsbot.config._rules import (
+    BOOLEAN,
+    NON_EMPTY_TEXT,
+    NON_NEGATIVE_INT,
+    OPTIONAL_PATH,
+    PORT,
+    POSITIVE_RATE,
+    POSITIVE_SECONDS,
+    Rule,
+    one_of,
+    url,
+)
+
+__all__ = [
+    "COINBASE_MARKET_WS_URL",
+    "COINBASE_REST_BASE_URL",
+    "COINBASE_USER_WS_URL",
+    "Credentials",
+    "SimConfig",
+    "VenueConfig",
+    "VenueKind",
+]
+
+COINBASE_REST_BASE_URL = "https://api.coinbase.com/api/v3/brokerage"
+COINBASE_MARKET_WS_URL = "wss://advanced-trade-ws.coinbase.com"
+COINBASE_USER_WS_URL = "wss://advanced-trade-ws-user.coinbase.com"
+
+
+class VenueKind(enum.StrEnum):
+    """Which exchange the bot talks to."""
+
+    SIM = "sim"
+    COINBASE = "coinbase"
+
+
+_KEY_NAME = Rule(
+    "a CDP key name like 'organizations/{org}/apiKeys/{key}'", str, lambda v: bool(v.strip())
+)
+_PRIVATE_KEY = Rule(
+    "a PEM private key ('-----BEGIN ... PRIVATE KEY-----')",
+    str,
+    lambda v: "-----BEGIN" in v and "PRIVATE KEY-----" in v,
+    secret=True,
+)
+
+
+def _check_key_name(_: Any, __: attrs.Attribute[Any], value: object) -> None:
+    _KEY_NAME.enforce("venue.api_key_name", value)
+
+
+def _check_private_key(_: Any, __: attrs.Attribute[Any], value: object) -> None:
+    _PRIVATE_KEY.enforce("venue.api_private_key", value)
+
+
+@attrs.frozen(kw_only=True)
+class Credentials:
+    """A CDP API key: its name and its private key, which never appears in a repr.
+
+    They come from ``PERPSBOT_VENUE_API_KEY_NAME`` and ``PERPSBOT_VENUE_API_PRIVATE_KEY`` or
+    from the JSON key file Coinbase hands out (``venue.api_key_file``), never from TOML.
+    """
+
+    key_name: str = attrs.field(validator=_check_key_name)
+    private_key_pem: str = attrs.field(validator=_check_private_key, repr=False)
+
+
+_CREDENTIALS = Rule("CDP API credentials or unset", Credentials, optional=True, secret=True)
+_HTTP_URL = url("https", "http")
+_WS_URL = url("wss", "ws")
+
+
+@attrs.frozen(kw_only=True)
+class VenueConfig:
+    """The exchange: which kind, where, with which key, and how hard we may call it.
+
+    A URL left unset means the default of the kind: Coinbase's public endpoints
+    (``COINBASE_*_URL``) for ``coinbase``, and the embedded exchange's own for ``sim``. The
+    request budgets are shared by every actor (Coinbase allows 30 private and 10 public
+    requests and 8 websocket connects per second).
+    """
+
+    SECTION: ClassVar[str] = "venue"
+
+    kind: VenueKind = attrs.field(default=VenueKind.SIM, validator=one_of(VenueKind))
+    rest_base_url: str | None = attrs.field(default=None, validator=_HTTP_URL)
+    market_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
+    user_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
+    api_key_file: Path | None = attrs.field(default=None, validator=OPTIONAL_PATH)
+    credentials: Credentials | None = attrs.field(default=None, validator=_CREDENTIALS)
+    timeout_s: float = attrs.field(default=10.0, validator=POSITIVE_SECONDS)
+    private_requests_per_s: float = attrs.field(default=30.0, validator=POSITIVE_RATE)
+    public_requests_per_s: float = attrs.field(default=10.0, validator=POSITIVE_RATE)
+    ws_connects_per_s: float = attrs.field(default=8.0, validator=POSITIVE_RATE)
+
+
+@attrs.frozen(kw_only=True)
+class SimConfig:
+    """The simulated exchange: embedded by the ``dev`` profile, or run alone by ``perpsbot sim``.
+
+    ``port`` 0 takes any free port; ``seed`` makes the random-walk book repeatable;
+    ``verify_auth`` makes it check the bot's JWTs like Coinbase does.
+    """
+
+    SECTION: ClassVar[str] = "sim"
+
+    host: str = attrs.field(default="127.0.0.1", validator=NON_EMPTY_TEXT)
+    port: int = attrs.field(default=0, validator=PORT)
+    seed: int = attrs.field(default=0, validator=NON_NEGATIVE_INT)
+    tick_interval_s: float = attrs.field(default=0.25, validator=POSITIVE_SECONDS)
+    verify_auth: bool = attrs.field(default=True, validator=BOOLEAN)
