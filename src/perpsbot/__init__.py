@@ -1,4 +1,4 @@
-"""perpsbot: a perpetual-futures trading bot for Coinbase Advanced Trade on a supervised pykka runtime."""
+"""perpsbot: a perpetual-futures trading bot for Coinbase Advanced Trade, on supervised pykka."""
 
 from __future__ import annotations
 

@@ -11,7 +11,10 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "SystemClock"]
+__all__ = ["Clock", "FakeClock", "SystemClock", "stopwatch_ns"]
+
+#: A high-resolution counter for measuring durations (handler time, benchmarks); never a date.
+stopwatch_ns = time.perf_counter_ns
 
 
 @runtime_checkable
@@ -34,6 +37,14 @@ class Clock(Protocol):
         """The wall-clock time as an aware UTC datetime."""
         ...
 
+    def wait(self, condition: threading.Condition, timeout_s: float | None) -> None:
+        """Wait on ``condition`` (held by the caller) for at most ``timeout_s`` of clock time.
+
+        A notify wakes the waiter early, as with :meth:`threading.Condition.wait`. Callers
+        re-check their deadline with :meth:`monotonic` after waking.
+        """
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -50,6 +61,9 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def wait(self, condition: threading.Condition, timeout_s: float | None) -> None:
+        condition.wait(timeout_s)
+
     def __repr__(self) -> str:
         return "SystemClock()"
 
@@ -62,10 +76,13 @@ class FakeClock:
         wall_start_ns: the initial wall-clock reading in nanoseconds since the epoch.
     """
 
-    def __init__(self, start_s: float = 1_000.0, wall_start_ns: int = 1_767_225_600 * 10**9) -> None:
+    def __init__(
+        self, start_s: float = 1_000.0, wall_start_ns: int = 1_767_225_600 * 10**9
+    ) -> None:
         self._lock = threading.Lock()
         self._mono_ns = int(start_s * 1e9)
         self._wall_offset_ns = wall_start_ns - self._mono_ns
+        self._waiters: set[threading.Condition] = set()
 
     def monotonic(self) -> float:
         return self.monotonic_ns() / 1e9
@@ -81,12 +98,28 @@ class FakeClock:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time_ns() / 1e9, UTC)
 
+    def wait(self, condition: threading.Condition, timeout_s: float | None) -> None:
+        """Wait until notified or until :meth:`advance` moves time; no real time has to pass.
+
+        A waiter with a timeout wakes on every advance and re-checks its own deadline.
+        """
+        with self._lock:
+            self._waiters.add(condition)
+        condition.wait()
+
     def advance(self, seconds: float) -> None:
-        """Move both readings forward by ``seconds`` (which must not be negative)."""
+        """Move both readings forward by ``seconds`` (which must not be negative).
+
+        Every thread waiting in :meth:`wait` is woken so it can see the new time.
+        """
         if seconds < 0:
             raise ValueError(f"FakeClock.advance needs seconds >= 0, was {seconds!r}")
         with self._lock:
             self._mono_ns += int(seconds * 1e9)
+            waiters = list(self._waiters)
+        for condition in waiters:
+            with condition:
+                condition.notify_all()
 
     def __repr__(self) -> str:
         return f"FakeClock(monotonic={self.monotonic():.6f})"

@@ -11,10 +11,12 @@ __all__ = [
     "ActorFailedError",
     "ActorHungError",
     "ActorNotFoundError",
+    "AskTimeoutError",
     "DeadLetterError",
     "FrameDecodeError",
     "InvalidConfigError",
     "InvalidMessageError",
+    "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
     "RestartIntensityExceededError",
@@ -55,6 +57,10 @@ class ActorNotFoundError(PerpsbotError, LookupError):
 
 class ActorFailedError(PerpsbotError, RuntimeError):
     """An actor's handler or start-up hook raised; carries the original as ``__cause__``."""
+
+
+class AskTimeoutError(PerpsbotError, TimeoutError):
+    """An ask got no reply within its timeout; the message may still be handled later."""
 
 
 class ActorHungError(PerpsbotError, TimeoutError):
@@ -112,3 +118,12 @@ class OrderRejectedError(VenueError):
 
 class FrameDecodeError(VenueError, ValueError):
     """A websocket frame was malformed; the message says which field and what was found."""
+
+
+class OrderOutcomeUnknownError(VenueTransportError):
+    """An order creation failed in transit and looking it up by client order id did not settle
+    whether it exists; reconcile by ``client_order_id`` before placing it again."""
+
+    def __init__(self, message: str, *, client_order_id: str) -> None:
+        super().__init__(message)
+        self.client_order_id = client_order_id

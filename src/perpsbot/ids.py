@@ -10,10 +10,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import random
 import uuid
 from typing import Protocol
 
-__all__ = ["IdSource", "ProcessIds", "SequentialIds", "client_order_id", "random_token"]
+__all__ = [
+    "IdSource",
+    "ProcessIds",
+    "SequentialIds",
+    "client_order_id",
+    "random_token",
+    "seeded_rng",
+]
 
 
 class IdSource(Protocol):
@@ -59,3 +67,9 @@ def client_order_id(intent_key: str) -> str:
 def random_token(n_bytes: int = 16) -> str:
     """A random hex token (nonces for JWTs and the like)."""
     return os.urandom(n_bytes).hex()
+
+
+def seeded_rng(seed: int | None = None) -> random.Random:
+    """The only source of pseudo-randomness (jitter, simulated prices): seeded when reproducible
+    behaviour matters, from the OS otherwise."""
+    return random.Random(seed)

@@ -1,0 +1,69 @@
+"""The generic actor runtime on pykka: supervision, stable addresses, mailboxes, timers.
+
+It knows nothing about trading. See ``BaseActor`` for an actor's lifecycle and
+``Supervisor`` for restart rules.
+"""
+
+from perpsbot.runtime._actor import ActorContext, BaseActor
+from perpsbot.runtime._cell import ActorAddress
+from perpsbot.runtime._control import (
+    ChildExited,
+    ConfigChanged,
+    ControlMessage,
+    GetState,
+    Ping,
+    Reconfigure,
+)
+from perpsbot.runtime._deadletters import DeadLetter, DeadLetters
+from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
+from perpsbot.runtime._mailbox import (
+    BoundedMailbox,
+    ConflatingMailbox,
+    FifoMailbox,
+    Mailbox,
+    MailboxFullError,
+    Overflow,
+)
+from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
+from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
+from perpsbot.runtime._supervisor import Supervisor
+from perpsbot.runtime._system import ActorSystem, default_sections
+from perpsbot.runtime._timers import ActorTimers, Scheduler, TimerHandle
+
+__all__ = [
+    "ActorAddress",
+    "ActorContext",
+    "ActorSnapshot",
+    "ActorSystem",
+    "ActorTimers",
+    "Backoff",
+    "BaseActor",
+    "BoundedMailbox",
+    "ChildExited",
+    "ChildSpec",
+    "ConfigChanged",
+    "ConflatingMailbox",
+    "ControlMessage",
+    "DeadLetter",
+    "DeadLetters",
+    "FifoMailbox",
+    "GetState",
+    "Intensity",
+    "Mailbox",
+    "MailboxFullError",
+    "Overflow",
+    "Ping",
+    "Reconfigure",
+    "ReloadAction",
+    "ReloadKind",
+    "ReloadPlan",
+    "Restart",
+    "Scheduler",
+    "Strategy",
+    "Supervisor",
+    "SupervisorSpec",
+    "SystemSnapshot",
+    "TimerHandle",
+    "changed_sections",
+    "default_sections",
+]

@@ -1,0 +1,274 @@
+"""The base actor: pykka's thread and mailbox, with failures reported instead of lost.
+
+Lifecycle of one incarnation, all but ``__init__`` on the actor's own thread:
+
+1. ``__init__(context=...)`` runs in the supervisor's thread; keep it cheap.
+2. ``restore_state(snapshot)`` if the previous incarnation handed over a snapshot.
+3. ``on_start()``.
+4. ``on_receive(message)`` for each message, control lane first.
+5. On an orderly stop: ``on_stop()``, then ``snapshot_state()`` for the successor.
+   After a failure: ``on_failure(...)``, then ``snapshot_state()``, then the supervisor hears
+   of it (the message that raised becomes a dead letter and is never retried).
+
+Any exception, ``BaseException`` included, in any of these is caught and reported to the
+supervisor. pykka's process-wide ``ActorRegistry.stop_all()`` is never reached, so a host
+application's actors are untouched by ours, and ours are not in pykka's global registry.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pykka
+from pykka import messages as pykka_messages
+
+from perpsbot.clock import Clock, stopwatch_ns
+from perpsbot.ids import IdSource
+from perpsbot.runtime._cell import ActorAddress, Cell
+from perpsbot.runtime._control import ChildExited, ConfigChanged, ControlMessage, GetState, Ping
+from perpsbot.runtime._mailbox import Mailbox
+from perpsbot.runtime._timers import ActorTimers
+
+if TYPE_CHECKING:
+    from perpsbot.runtime._system import ActorSystem
+
+__all__ = ["ActorContext", "BaseActor"]
+
+logger = logging.getLogger("perpsbot.runtime.actor")
+
+_PYKKA_SPECIAL = (
+    pykka_messages._ActorStop,
+    pykka_messages.ProxyCall,
+    pykka_messages.ProxyGetAttr,
+    pykka_messages.ProxySetAttr,
+)
+_SPECIAL = (ControlMessage, *_PYKKA_SPECIAL)
+
+
+@attrs.frozen(kw_only=True)
+class ActorContext:
+    """Everything an actor incarnation is given by its supervisor."""
+
+    address: ActorAddress
+    system: ActorSystem
+    clock: Clock
+    ids: IdSource
+    timers: ActorTimers
+    config: Any
+    incarnation: int
+    snapshot: Any = None
+    cell: Cell = attrs.field(repr=False)
+
+
+class BaseActor(pykka.ThreadingActor):
+    """Base of every perpsbot actor. Subclasses implement :meth:`on_receive` as one ``match``.
+
+    Args:
+        context: given by the supervisor; read ``self.address``, ``self.clock``,
+            ``self.timers`` and ``self.context.config`` from it.
+    """
+
+    use_daemon_thread = True
+
+    def __init__(self, *, context: ActorContext) -> None:
+        self.context = context
+        self._cell = context.cell
+        self._exit = False
+        super().__init__()
+
+    def _create_actor_inbox(self) -> Mailbox:  # type: ignore[override]
+        # pykka calls this from Actor.__init__; the mailbox belongs to the cell so that it
+        # outlives this incarnation.
+        return self.context.cell.mailbox
+
+    # -- what subclasses use ---------------------------------------------------------------
+
+    @property
+    def address(self) -> ActorAddress:
+        """This actor's own stable address."""
+        return self.context.address
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    @property
+    def timers(self) -> ActorTimers:
+        """Timers bound to this incarnation."""
+        return self.context.timers
+
+    def on_receive(self, message: Any) -> Any:
+        """Handle one message; end the ``match`` with ``case _: self.unhandled(message)``."""
+        self.unhandled(message)
+
+    def unhandled(self, message: Any) -> None:
+        """Record a message this actor has no case for as a dead letter (logged once, counted)."""
+        self._cell.dead_letters.record(
+            self._cell.path, f"no handler for {type(message).__name__}", message
+        )
+
+    def snapshot_state(self) -> Any:
+        """State to hand to the next incarnation (warm restart); None by default."""
+        return None
+
+    def restore_state(self, snapshot: Any) -> None:
+        """Take over the previous incarnation's :meth:`snapshot_state`; ignored by default."""
+
+    def inspect_state(self) -> Any:
+        """What inspection shows of this actor; a deep copy is taken before it leaves the thread."""
+        return self.snapshot_state()
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        """Apply a live config change; actors listing ``live_sections`` must override this."""
+        raise NotImplementedError(
+            f"{type(self).__name__} declared live config sections but does not override "
+            "on_config_changed"
+        )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _actor_loop(self) -> None:
+        cell = self._cell
+        if not self._start_incarnation():
+            return
+        get = self.actor_inbox.get
+        receive = self.on_receive
+        stats = cell.stats
+        special = _SPECIAL
+        while not self._exit:
+            envelope = get()
+            if self._retired():  # while we waited (e.g. wrongly judged hung)
+                cell.mailbox.put_front(envelope)
+                break
+            message = envelope.message
+            if envelope.reply_to is None and not isinstance(message, special):
+                started = stopwatch_ns()
+                try:
+                    receive(message)
+                except BaseException as error:
+                    self._fail(f"handler for {type(message).__name__} raised", error, message)
+                    break
+                finished = stopwatch_ns()
+                stats.handled += 1
+                stats.handler_ns += finished - started
+                stats.last_handled_ns = finished
+            else:
+                self._handle_special(envelope)
+
+    def _retired(self) -> bool:
+        return self._exit
+
+    def _start_incarnation(self) -> bool:
+        try:
+            if self.context.snapshot is not None:
+                self.restore_state(self.context.snapshot)
+            self.on_start()
+        except BaseException as error:
+            self._fail("on_start raised", error, None)
+            return False
+        return True
+
+    def _handle_special(self, envelope: Any) -> None:
+        message, reply_to = envelope.message, envelope.reply_to
+        if type(message) is Ping:
+            self._cell.pong_seq = message.seq
+            return
+        if type(message) is pykka_messages._ActorStop:
+            self._stop_orderly()
+            if reply_to is not None:
+                reply_to.set(True)
+            return
+        try:
+            if type(message) is GetState:
+                result: Any = copy.deepcopy(self.inspect_state())
+            elif type(message) is ConfigChanged:
+                self.on_config_changed(message)
+                result = None
+            elif isinstance(message, _PYKKA_SPECIAL):
+                result = self._handle_receive(message)
+            else:
+                result = self.on_receive(message)
+        except BaseException as error:
+            if reply_to is not None:
+                # Like pykka: a failed ask goes back to the asker and the actor carries on.
+                reply_to.set_exception(sys.exc_info())
+                return
+            self._fail(f"handler for {type(message).__name__} raised", error, message)
+            return
+        self._cell.stats.handled += 1
+        if reply_to is not None:
+            reply_to.set(result)
+
+    def _stop_orderly(self) -> None:
+        cell = self._cell
+        self._exit = True
+        self.context.timers.cancel_all()
+        try:
+            self.on_stop()
+        except BaseException:
+            logger.exception("%s: on_stop raised", cell.path)
+        cell.snapshot = self._safe_snapshot()
+        self.actor_stopped.set()
+        if not cell.stop_requested:  # stopped itself: its supervisor decides what follows
+            cell.mark_down()
+            self._report(failed=False, reason="stopped itself", error=None)
+
+    def _fail(self, reason: str, error: BaseException, message: Any) -> None:
+        cell = self._cell
+        self._exit = True
+        cell.mark_down()
+        cell.stats.failures += 1
+        self.context.timers.cancel_all()
+        logger.error(
+            "%s (incarnation %d) failed: %s",
+            cell.path,
+            self.context.incarnation,
+            reason,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        if message is not None:
+            cell.dead_letters.record(cell.path, "its handler raised", message, error)
+        try:
+            self.on_failure(type(error), error, error.__traceback__)
+        except BaseException:
+            logger.exception("%s: on_failure raised", cell.path)
+        cell.snapshot = self._safe_snapshot()
+        self.actor_stopped.set()
+        self._report(failed=True, reason=f"{reason}: {error!r}", error=error)
+
+    def _safe_snapshot(self) -> Any:
+        try:
+            return self.snapshot_state()
+        except BaseException:
+            logger.exception("%s: snapshot_state raised; successor starts cold", self._cell.path)
+            return None
+
+    def _report(self, *, failed: bool, reason: str, error: BaseException | None) -> None:
+        cell = self._cell
+        report = ChildExited(
+            name=cell.name,
+            incarnation=self.context.incarnation,
+            failed=failed,
+            reason=reason,
+            error=error,
+        )
+        if cell.parent is not None:
+            cell.parent.tell(report)
+        else:
+            self.context.system._root_exited(cell, report)
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Clean up after a failed handler, before the supervisor restarts this actor."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._cell.path} #{self.context.incarnation}>"

@@ -1,0 +1,185 @@
+"""Cells and addresses: the part of an actor that outlives its incarnations.
+
+A cell holds an actor's path, mailbox, statistics and current incarnation. An
+:class:`ActorAddress` is the handle peers keep: it always reaches the current incarnation,
+buffers (bounded) while the actor restarts, and turns anything undeliverable into a dead letter.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+import pykka
+from pykka._envelope import Envelope
+
+from perpsbot.clock import stopwatch_ns
+from perpsbot.errors import ActorNotFoundError, AskTimeoutError
+from perpsbot.runtime._deadletters import DeadLetters
+from perpsbot.runtime._mailbox import Mailbox
+
+if TYPE_CHECKING:
+    from perpsbot.runtime._actor import BaseActor
+    from perpsbot.runtime._spec import ChildSpec
+
+__all__ = ["ActorAddress", "ActorStats", "Cell", "CellState"]
+
+
+class CellState(enum.Enum):
+    """Where an actor is in its life, across incarnations."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    RESTARTING = "restarting"
+    STOPPED = "stopped"
+
+
+class ActorStats:
+    """Counters of one actor across its incarnations; written only by the actor's own thread
+    (and by its supervisor for ``restarts``), read by inspection."""
+
+    __slots__ = ("failures", "handled", "handler_ns", "last_handled_ns", "restarts")
+
+    def __init__(self) -> None:
+        self.handled = 0
+        self.failures = 0
+        self.handler_ns = 0
+        self.last_handled_ns = 0
+        self.restarts = 0
+
+
+class Cell:
+    """The stable part of one actor (internal to the runtime)."""
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        spec: ChildSpec,
+        mailbox: Mailbox,
+        dead_letters: DeadLetters,
+        parent: ActorAddress | None,
+    ) -> None:
+        self.path = path
+        self.spec = spec
+        self.mailbox = mailbox
+        self.parent = parent
+        self.dead_letters = dead_letters
+        self.stats = ActorStats()
+        self.state = CellState.STARTING
+        self.accepting = True  # False while restarting (bounded buffering) or stopped
+        self.actor: BaseActor | None = None
+        self.incarnation = 0
+        self.snapshot: Any = None  # handed from one incarnation to the next
+        self.stop_requested = False
+        self.ping_sent_seq = 0
+        self.ping_sent_at = 0.0
+        self.pong_seq = 0
+        self.address = ActorAddress(self)
+        mailbox.on_drop = self._dropped
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def attach(self, actor: BaseActor, incarnation: int) -> None:
+        """Make ``actor`` the current incarnation; buffered messages go to it."""
+        self.actor = actor
+        self.incarnation = incarnation
+        self.stop_requested = False
+        self.pong_seq = self.ping_sent_seq
+        self.state = CellState.RUNNING
+        self.accepting = True
+
+    def mark_down(self) -> None:
+        """The current incarnation ended; tells buffer (bounded) until a successor attaches."""
+        if self.state is not CellState.STOPPED:
+            self.state = CellState.RESTARTING
+            self.accepting = False
+
+    def close(self, reason: str) -> None:
+        """No incarnation will follow: everything queued and sent later is a dead letter."""
+        self.state = CellState.STOPPED
+        self.accepting = False
+        self.actor = None
+        for envelope in self.mailbox.drain():
+            self._dropped(envelope, reason)
+
+    def _dropped(self, envelope: Envelope[Any], reason: str) -> None:
+        if envelope.reply_to is not None:
+            error = ActorNotFoundError(f"{self.path} could not handle the message: {reason}")
+            envelope.reply_to.set_exception((type(error), error, None))
+        self.dead_letters.record(self.path, reason, envelope.message)
+
+    def refuse(self, message: Any) -> None:
+        """A tell that arrived while the cell does not accept messages."""
+        if self.state is CellState.STOPPED:
+            self.dead_letters.record(self.path, "actor stopped", message)
+        elif self.mailbox.depth() >= self.spec.restart_buffer:
+            self.dead_letters.record(
+                self.path, f"restart buffer full ({self.spec.restart_buffer})", message
+            )
+        else:
+            self.mailbox.put(Envelope(message))
+
+    def last_message_age_s(self) -> float | None:
+        if not self.stats.last_handled_ns:
+            return None
+        return (stopwatch_ns() - self.stats.last_handled_ns) / 1e9
+
+
+class ActorAddress:
+    """A stable handle to an actor: survives restarts, never a raw pykka ref.
+
+    ``tell`` is the normal way to talk to an actor. ``ask`` is for code outside the actor
+    graph (CLI, shell, tests) and always has a timeout.
+    """
+
+    __slots__ = ("_cell", "_put")
+
+    def __init__(self, cell: Cell) -> None:
+        self._cell = cell
+        self._put = cell.mailbox.put
+
+    @property
+    def path(self) -> str:
+        """The actor's place in the tree, like ``bot/marks``."""
+        return self._cell.path
+
+    @property
+    def incarnation(self) -> int:
+        """1 for the first start, +1 per restart."""
+        return self._cell.incarnation
+
+    def is_alive(self) -> bool:
+        """True while an incarnation is running or about to be restarted."""
+        return self._cell.state is not CellState.STOPPED
+
+    def tell(self, message: Any) -> None:
+        """Deliver ``message`` without waiting; undeliverable messages become dead letters."""
+        if self._cell.accepting:
+            self._put(Envelope(message))
+        else:
+            self._cell.refuse(message)
+
+    def ask(self, message: Any, *, timeout_s: float) -> Any:
+        """Send ``message`` and wait at most ``timeout_s`` for the reply.
+
+        Raises:
+            AskTimeoutError: no reply in time (the message may still be handled later).
+            ActorNotFoundError: the actor is stopped for good.
+        """
+        cell = self._cell
+        if cell.state is CellState.STOPPED:
+            raise ActorNotFoundError(f"{cell.path} is stopped; cannot ask {message!r}")
+        future: pykka.ThreadingFuture[Any] = pykka.ThreadingFuture()
+        self._put(Envelope(message, reply_to=future))
+        try:
+            return future.get(timeout=timeout_s)
+        except pykka.Timeout:
+            raise AskTimeoutError(
+                f"{cell.path} did not answer {type(message).__name__} within {timeout_s}s"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"ActorAddress({self._cell.path!r}, incarnation={self._cell.incarnation})"

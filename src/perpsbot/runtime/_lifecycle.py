@@ -1,0 +1,91 @@
+"""Starting and stopping one incarnation of a cell: shared by supervisors and the system."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pykka
+from pykka import messages as pykka_messages
+
+from perpsbot.runtime._actor import ActorContext
+from perpsbot.runtime._cell import Cell, CellState
+from perpsbot.runtime._control import ChildExited
+from perpsbot.runtime._timers import ActorTimers
+
+if TYPE_CHECKING:
+    from perpsbot.runtime._system import ActorSystem
+
+__all__ = ["start_incarnation", "stop_incarnation"]
+
+logger = logging.getLogger("perpsbot.runtime.lifecycle")
+
+
+def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
+    """Build the next incarnation of ``cell`` and start its thread.
+
+    If the factory raises, the failure is reported to the cell's parent like any other and
+    False is returned; the snapshot stays for the next attempt.
+    """
+    incarnation = cell.incarnation + 1
+    context = ActorContext(
+        address=cell.address,
+        system=system,
+        clock=system.clock,
+        ids=system.ids,
+        timers=ActorTimers(system.scheduler, cell, incarnation),
+        config=config,
+        incarnation=incarnation,
+        snapshot=cell.snapshot,
+        cell=cell,
+    )
+    try:
+        actor = cell.spec.factory(context)
+    except BaseException as error:
+        logger.exception("%s: factory raised while building incarnation %d", cell.path, incarnation)
+        cell.incarnation = incarnation  # so the report below is not taken for a stale one
+        cell.mark_down()
+        report = ChildExited(
+            name=cell.name,
+            incarnation=incarnation,
+            failed=True,
+            reason=f"factory raised: {error!r}",
+            error=error,
+        )
+        if cell.parent is not None:
+            cell.parent.tell(report)
+        else:
+            system._root_exited(cell, report)
+        return False
+    cell.snapshot = None
+    if incarnation > 1:
+        cell.stats.restarts += 1
+    cell.attach(actor, incarnation)
+    actor._start_actor_loop()
+    return True
+
+
+def stop_incarnation(cell: Cell, *, final: bool) -> None:
+    """Stop the running incarnation of ``cell`` within its shutdown timeout.
+
+    With ``final`` the cell closes and whatever is still queued becomes dead letters; without
+    it (a restart) the queue waits for the next incarnation. An incarnation that does not stop
+    in time is abandoned (Python cannot kill a thread) and logged.
+    """
+    actor = cell.actor
+    if actor is not None and cell.state is CellState.RUNNING:
+        cell.stop_requested = True
+        cell.mark_down()
+        timeout_s = cell.spec.shutdown_timeout_s
+        future = actor.actor_ref.ask(pykka_messages._ActorStop(), block=False)
+        try:
+            future.get(timeout=timeout_s)
+        except pykka.Timeout:
+            actor._exit = True  # if it ever wakes up, it exits without taking more messages
+            logger.error(
+                "%s did not stop within %.1fs; its thread is abandoned", cell.path, timeout_s
+            )
+        except pykka.ActorDeadError:
+            pass  # it ended on its own while we asked; nothing left to stop
+    if final:
+        cell.close("actor stopped")

@@ -1,0 +1,219 @@
+"""The supervisor actor: starts children in order, restarts them by strategy, escalates.
+
+A supervisor reacts to three messages, all on the control lane:
+
+- ``ChildExited``: restart according to the child's restart type and the strategy, within
+  the restart intensity, after the child's backoff; past the intensity, escalate once.
+- ``RestartChild``: the backoff timer of a pending restart fired.
+- ``Reconfigure``: restart only the children whose config sections changed (or tell them
+  ``ConfigChanged`` if they apply it live); with ``dry_run`` only return the plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+from perpsbot.errors import RestartIntensityExceededError
+from perpsbot.ids import seeded_rng
+from perpsbot.runtime._actor import ActorContext, BaseActor
+from perpsbot.runtime._cell import Cell, CellState
+from perpsbot.runtime._control import ChildExited, ConfigChanged, Reconfigure, RestartChild
+from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
+from perpsbot.runtime._reload import ReloadPlan, changed_sections, plan_reload
+from perpsbot.runtime._spec import Restart, Strategy, SupervisorSpec
+
+__all__ = ["Supervisor"]
+
+logger = logging.getLogger("perpsbot.runtime.supervisor")
+
+
+class Supervisor(BaseActor):
+    """Runs the children of a :class:`SupervisorSpec`.
+
+    Args:
+        context: as for every actor; ``context.config`` is handed to the children.
+        spec: the children, strategy and restart intensity.
+    """
+
+    def __init__(self, *, context: ActorContext, spec: SupervisorSpec) -> None:
+        super().__init__(context=context)
+        self._spec = spec
+        self._config = context.config
+        self._sections = context.system.sections_of(context.config)
+        self._cells: list[Cell] = []
+        self._restarts: deque[float] = deque()
+        self._child_restarts: dict[str, deque[float]] = {}
+        self._pending: list[Cell] = []
+        self._pending_generation = 0
+        self._timer_pending = False
+        self._escalated = False
+        self._rng = seeded_rng()
+
+    @property
+    def children(self) -> tuple[str, ...]:
+        """Paths of the children, in start order."""
+        return tuple(cell.path for cell in self._cells)
+
+    def on_start(self) -> None:
+        system = self.context.system
+        for child in self._spec.children:
+            cell = system._cell_for(f"{self.address.path}/{child.name}", child, self.address)
+            self._cells.append(cell)
+            start_incarnation(system, cell, self._config)
+
+    def on_stop(self) -> None:
+        self._stop_children()
+
+    def on_failure(self, *_: Any) -> None:
+        # Children never outlive their supervisor: the parent restarts the whole subtree.
+        self._stop_children()
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case ChildExited():
+                self._on_child_exited(message)
+            case RestartChild():
+                self._on_restart_child(message)
+            case Reconfigure():
+                return self._on_reconfigure(message)
+            case _:
+                self.unhandled(message)
+        return None
+
+    def inspect_state(self) -> Any:
+        return {
+            "strategy": self._spec.strategy.value,
+            "children": [cell.path for cell in self._cells],
+            "pending_restarts": [cell.path for cell in self._pending],
+            "restarts_in_window": len(self._restarts),
+            "escalated": self._escalated,
+        }
+
+    # -- failures --------------------------------------------------------------------------
+
+    def _on_child_exited(self, report: ChildExited) -> None:
+        cell = self._cell_named(report.name)
+        if cell is None or report.incarnation != cell.incarnation or self._escalated:
+            return  # about an incarnation already replaced, or we are going down anyway
+        restart = cell.spec.restart
+        if restart is Restart.TEMPORARY or (not report.failed and restart is Restart.TRANSIENT):
+            logger.info("%s ended (%s); not restarted (%s)", cell.path, report.reason, restart)
+            cell.close("actor ended and is not restarted")
+            return
+        now = self.clock.monotonic()
+        if not self._within_intensity(now):
+            self._escalate(cell, report)
+        consecutive = self._note_child_restart(cell, now)
+        affected = self._affected_by(cell)
+        for other in reversed(affected):
+            if other is not cell:
+                stop_incarnation(other, final=False)
+        for other in affected:
+            if other not in self._pending:
+                self._pending.append(other)
+        delay_s = cell.spec.backoff.delay_s(consecutive, self._rng)
+        logger.warning(
+            "%s exited (%s); restarting %s in %.3fs",
+            cell.path,
+            report.reason,
+            [c.name for c in affected],
+            delay_s,
+        )
+        if self._timer_pending:
+            return  # joins the restart already waiting for its backoff
+        if delay_s <= 0:
+            self._restart_pending()
+        else:
+            self._pending_generation += 1
+            self._timer_pending = True
+            self.timers.once(delay_s, RestartChild(generation=self._pending_generation))
+
+    def _on_restart_child(self, message: RestartChild) -> None:
+        if message.generation == self._pending_generation and not self._escalated:
+            self._timer_pending = False
+            self._restart_pending()
+
+    def _restart_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for cell in sorted(pending, key=self._cells.index):
+            if cell.state is not CellState.STOPPED:
+                start_incarnation(self.context.system, cell, self._config)
+
+    def _affected_by(self, cell: Cell) -> list[Cell]:
+        strategy = self._spec.strategy
+        if strategy is Strategy.ONE_FOR_ALL:
+            return [c for c in self._cells if c.state is not CellState.STOPPED]
+        if strategy is Strategy.REST_FOR_ONE:
+            later = self._cells[self._cells.index(cell) :]
+            return [c for c in later if c.state is not CellState.STOPPED]
+        return [cell]
+
+    def _within_intensity(self, now: float) -> bool:
+        intensity = self._spec.intensity
+        self._restarts.append(now)
+        while self._restarts and now - self._restarts[0] > intensity.window_s:
+            self._restarts.popleft()
+        return len(self._restarts) <= intensity.max_restarts
+
+    def _note_child_restart(self, cell: Cell, now: float) -> int:
+        times = self._child_restarts.setdefault(cell.name, deque())
+        times.append(now)
+        while times and now - times[0] > self._spec.intensity.window_s:
+            times.popleft()
+        return len(times)
+
+    def _escalate(self, cell: Cell, report: ChildExited) -> None:
+        intensity = self._spec.intensity
+        self._escalated = True
+        reason = (
+            f"{self.address.path}: more than {intensity.max_restarts} restarts within "
+            f"{intensity.window_s}s; last {cell.path}: {report.reason}"
+        )
+        logger.critical("escalating: %s", reason)
+        self._stop_children()
+        # Raising hands the failure to the base actor, which reports it to our parent
+        # (or, at the root, to the system's escalation handler) exactly once.
+        raise RestartIntensityExceededError(reason) from report.error
+
+    def _stop_children(self) -> None:
+        self._pending.clear()
+        for cell in reversed(self._cells):
+            stop_incarnation(cell, final=True)
+
+    def _cell_named(self, name: str) -> Cell | None:
+        for cell in self._cells:
+            if cell.name == name:
+                return cell
+        return None
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def _on_reconfigure(self, message: Reconfigure) -> ReloadPlan:
+        new_sections = self.context.system.sections_of(message.config)
+        changed = changed_sections(self._sections, new_sections)
+        plan = ReloadPlan(
+            changed_sections=changed,
+            actions=tuple(plan_reload(self._spec.children, changed, self.address.path)),
+        )
+        if message.dry_run or not changed:
+            return plan
+        self._config, self._sections = message.config, new_sections
+        to_restart: list[Cell] = []
+        for cell in self._cells:
+            touched = cell.spec.config_sections & changed
+            if not touched or cell.state is CellState.STOPPED:
+                continue
+            if cell.spec.children:
+                cell.address.tell(Reconfigure(config=message.config))
+            elif touched <= cell.spec.live_sections:
+                cell.address.tell(ConfigChanged(config=message.config, changed_sections=touched))
+            else:
+                to_restart.append(cell)
+        for cell in reversed(to_restart):
+            stop_incarnation(cell, final=False)
+        for cell in to_restart:
+            start_incarnation(self.context.system, cell, self._config)
+        logger.info("reconfigured %s:\n%s", self.address.path, plan.describe())
+        return plan

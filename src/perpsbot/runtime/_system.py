@@ -1,0 +1,227 @@
+"""The actor system: one scoped tree of supervised actors, its timers and its watchdog.
+
+Several systems can live in one process; shutting one down stops exactly its own actors.
+None of our actors is in pykka's global registry, and nothing here calls
+``ActorRegistry.stop_all()``, so a host application's pykka actors are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from perpsbot.clock import Clock, SystemClock
+from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
+from perpsbot.ids import IdSource, ProcessIds
+from perpsbot.runtime._cell import ActorAddress, Cell, CellState
+from perpsbot.runtime._control import ChildExited, GetState, Reconfigure
+from perpsbot.runtime._deadletters import DeadLetters
+from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
+from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
+from perpsbot.runtime._reload import ReloadPlan
+from perpsbot.runtime._spec import ChildSpec, SupervisorSpec
+from perpsbot.runtime._timers import Scheduler
+from perpsbot.runtime._watchdog import Watchdog
+
+__all__ = ["ActorSystem", "default_sections"]
+
+logger = logging.getLogger("perpsbot.runtime.system")
+
+EscalationHandler = Callable[[str, BaseException | None], None]
+
+
+def default_sections(config: Any) -> Mapping[str, object]:
+    """Config sections by name: an attrs instance's fields, a mapping's items, else none."""
+    if config is None:
+        return {}
+    if attrs.has(type(config)):
+        return {f.name: getattr(config, f.name) for f in attrs.fields(type(config))}
+    if isinstance(config, Mapping):
+        return dict(config)
+    raise TypeError(f"config must be an attrs instance or a mapping, was {type(config).__name__}")
+
+
+class ActorSystem:
+    """A scoped actor runtime.
+
+    Args:
+        name: shown in logs, thread names and inspection.
+        clock: the time source for timers, backoff and the watchdog.
+        ids: the id source handed to actors.
+        sections_of: splits a config object into named sections for reload planning.
+        watchdog_interval_s: how often actors are pinged (None: no watchdog).
+        watchdog_timeout_s: how long an actor may take to answer a ping.
+        on_escalation: called once, with the reason, when a root supervisor gives up.
+    """
+
+    def __init__(
+        self,
+        name: str = "perpsbot",
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        sections_of: Callable[[Any], Mapping[str, object]] = default_sections,
+        watchdog_interval_s: float | None = 5.0,
+        watchdog_timeout_s: float = 2.0,
+        on_escalation: EscalationHandler | None = None,
+    ) -> None:
+        self.name = name
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.ids: IdSource = ids if ids is not None else ProcessIds()
+        self.sections_of = sections_of
+        self.dead_letters = DeadLetters()
+        self.scheduler = Scheduler(self.clock, name=f"{name}-timers")
+        self._cells: dict[str, Cell] = {}
+        self._roots: list[Cell] = []
+        self._lock = threading.Lock()
+        self._on_escalation = on_escalation
+        self._escalated = threading.Event()
+        self.escalation: str | None = None
+        self._stopped = False
+        self.watchdog = Watchdog(
+            cells=self._live_cells,
+            clock=self.clock,
+            timeout_s=watchdog_timeout_s,
+            report_root=self._root_exited,
+        )
+        self.scheduler.start()
+        if watchdog_interval_s is not None:
+            self.scheduler.call_every(watchdog_interval_s, self.watchdog.check)
+
+    # -- building the tree -----------------------------------------------------------------
+
+    def start(self, spec: SupervisorSpec, *, config: Any = None) -> ActorAddress:
+        """Start a root supervisor and its children; returns the supervisor's address."""
+        if self._stopped:
+            raise RuntimeStoppedError(f"actor system {self.name!r} is shut down")
+        child: ChildSpec = spec.as_child()
+        cell = self._cell_for(spec.name, child, None)
+        self._roots.append(cell)
+        start_incarnation(self, cell, config)
+        return cell.address
+
+    def _cell_for(self, path: str, spec: ChildSpec, parent: ActorAddress | None) -> Cell:
+        """The cell at ``path``, reused when its supervisor restarts so addresses stay valid."""
+        with self._lock:
+            cell = self._cells.get(path)
+            if cell is None:
+                cell = Cell(
+                    path=path,
+                    spec=spec,
+                    mailbox=spec.mailbox(),
+                    dead_letters=self.dead_letters,
+                    parent=parent,
+                )
+                self._cells[path] = cell
+            elif cell.state is CellState.STOPPED:
+                cell.state = CellState.STARTING
+            return cell
+
+    def _live_cells(self) -> list[Cell]:
+        with self._lock:
+            return [c for c in self._cells.values() if c.state is CellState.RUNNING]
+
+    # -- talking to it ---------------------------------------------------------------------
+
+    def address(self, path: str) -> ActorAddress:
+        """The stable address of the actor at ``path`` (e.g. ``bot/marks``)."""
+        with self._lock:
+            cell = self._cells.get(path)
+        if cell is None:
+            raise ActorNotFoundError(f"no actor at {path!r}; known: {sorted(self._cells)}")
+        return cell.address
+
+    def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
+        """A deep copy of the inspectable state of the actor at ``path``."""
+        return self.address(path).ask(GetState(), timeout_s=timeout_s)
+
+    def reload(self, config: Any, *, dry_run: bool = False, timeout_s: float = 10.0) -> ReloadPlan:
+        """Apply ``config`` to every root supervisor (or only plan it); returns the plan."""
+        plans = [
+            root.address.ask(Reconfigure(config=config, dry_run=dry_run), timeout_s=timeout_s)
+            for root in self._roots
+            if root.state is CellState.RUNNING
+        ]
+        if not plans:
+            raise RuntimeStoppedError(f"actor system {self.name!r} has no running supervisor")
+        actions = tuple(action for plan in plans for action in plan.actions)
+        return ReloadPlan(changed_sections=plans[0].changed_sections, actions=actions)
+
+    def inspect(self) -> SystemSnapshot:
+        """A frozen snapshot of the whole tree with per-actor statistics."""
+        with self._lock:
+            cells = sorted(self._cells.values(), key=lambda c: c.path.count("/"))
+        by_parent: dict[str | None, list[Cell]] = {}
+        for cell in cells:
+            parent = cell.parent.path if cell.parent is not None else None
+            by_parent.setdefault(parent, []).append(cell)
+
+        def snap(cell: Cell) -> ActorSnapshot:
+            actor = cell.actor
+            return ActorSnapshot(
+                path=cell.path,
+                actor_class=type(actor).__name__ if actor is not None else "-",
+                state=cell.state.value,
+                incarnation=cell.incarnation,
+                restarts=cell.stats.restarts,
+                failures=cell.stats.failures,
+                handled=cell.stats.handled,
+                mailbox_depth=cell.mailbox.depth(),
+                mailbox_max_depth=cell.mailbox.max_depth,
+                dead_letters=self.dead_letters.count(cell.path),
+                handler_time_s=cell.stats.handler_ns / 1e9,
+                last_message_age_s=cell.last_message_age_s(),
+                children=tuple(snap(child) for child in by_parent.get(cell.path, ())),
+            )
+
+        return SystemSnapshot(
+            name=self.name,
+            roots=tuple(snap(cell) for cell in self._roots),
+            dead_letters=self.dead_letters.count(),
+            timers_pending=self.scheduler.pending(),
+            escalated=self.escalation,
+        )
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def wait_for_escalation(self, timeout_s: float | None = None) -> str | None:
+        """Block until a root supervisor escalates (or the timeout passes); returns the reason."""
+        self._escalated.wait(timeout_s)
+        return self.escalation
+
+    def _root_exited(self, cell: Cell, report: ChildExited) -> None:
+        """A root supervisor ended on its own: the host (daemon or application) must know."""
+        cell.close("root supervisor ended")
+        if self._escalated.is_set():
+            return
+        self.escalation = f"{cell.path}: {report.reason}"
+        logger.critical("actor system %s escalated: %s", self.name, self.escalation)
+        self._escalated.set()
+        if self._on_escalation is not None:
+            try:
+                self._on_escalation(self.escalation, report.error)
+            except Exception:
+                # The host's handler must not break our shutdown path; its error is logged.
+                logger.exception("escalation handler raised")
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop every actor of this system (children before parents) and its timer thread."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for cell in reversed(self._roots):
+            stop_incarnation(cell, final=True)
+        self.scheduler.stop(timeout_s)
+
+    def __enter__(self) -> ActorSystem:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"ActorSystem({self.name!r}, actors={len(self._cells)})"
