@@ -25,7 +25,7 @@ import attrs
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile
 from perpsbot.config._profiles import profile_defaults
-from perpsbot.config._rules import Rule, one_of, raise_if_any, rule_of
+from perpsbot.config._rules import one_of, raise_if_any, rule_of
 from perpsbot.config._venue import Credentials
 from perpsbot.errors import InvalidConfigError
 
@@ -179,10 +179,13 @@ def _settable(section: str, key: str, origin: str, errors: list[str]) -> bool:
 
 def _converted(raw: _Raw, errors: list[str]) -> dict[str, dict[str, object]]:
     values: dict[str, dict[str, object]] = {}
-    for section, entries in raw.items():
-        fields = attrs.fields_dict(SECTION_TYPES[section])
-        for key, (value, origin) in entries.items():
-            rule: Rule = rule_of(fields[key])
+    for section, kind in SECTION_TYPES.items():
+        entries = raw.get(section, {})
+        for field in attrs.fields(kind):
+            if field.name not in entries:
+                continue
+            value, origin = entries[field.name]
+            key, rule = field.name, rule_of(field)
             converted = rule.convert(value)
             try:
                 rule.enforce(f"{section}.{key}", converted)

@@ -88,7 +88,7 @@ class Rule:
                 return float(stripped)
             if self.kind is Decimal:
                 return Decimal(stripped)
-            if self.kind is Path:
+            if self.kind is Path and stripped:
                 return Path(stripped)
             if issubclass(self.kind, enum.Enum):
                 return self.kind(stripped)
@@ -137,8 +137,8 @@ POSITIVE_SECONDS = Rule("a positive number of seconds", float, lambda v: _finite
 POSITIVE_RATE = Rule("a positive rate per second", float, lambda v: _finite(v) and v > 0)
 BOOLEAN = Rule("true or false", bool)
 NON_EMPTY_TEXT = Rule("a non-empty string", str, lambda v: bool(v.strip()))
-PATH = Rule("a file path", Path, lambda v: str(v) not in ("", "."))
-OPTIONAL_PATH = Rule("a file path or unset", Path, lambda v: str(v) not in ("", "."), optional=True)
+PATH = Rule("a file path", Path, lambda v: str(v) != ".")
+OPTIONAL_PATH = Rule("a file path or unset", Path, lambda v: str(v) != ".", optional=True)
 POSITIVE_DECIMAL = Rule("a positive number", Decimal, lambda v: v.is_finite() and v > 0)
 NON_NEGATIVE_DECIMAL = Rule("a number >= 0", Decimal, lambda v: v.is_finite() and v >= 0)
 FRACTION = Rule("a number above 0 and at most 1", Decimal, lambda v: v.is_finite() and 0 < v <= 1)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from perpsbot.config import BotConfig, Profile, VenueKind, load_config
+from perpsbot.errors import InvalidConfigError
+
+
+def test_no_file_and_no_environment_gives_the_dev_profile_on_the_simulated_exchange() -> None:
+    config = load_config(None, profile=None, env={})
+
+    assert config.profile is Profile.DEV
+    assert config.live is False
+    assert config.venue.kind is VenueKind.SIM
+    assert config.venue.credentials is None
+    assert config.risk.max_position_usd == Decimal(10_000)
+    assert config.journal.path == Path("var/dev/journal.sqlite3")
+
+
+def test_dev_profile_keeps_the_original_strategy_defaults() -> None:
+    config = load_config(None, profile="dev", env={})
+
+    assert (config.market_data.short_ma, config.market_data.long_ma) == (5, 20)
+    assert config.market_data.update_interval_s == 5.0
+    assert config.strategy.trailing_stop_pct == Decimal("0.01")
+    assert config.strategy.position_fraction == Decimal("0.05")
+    assert config.risk.max_leverage == Decimal(3)
+    assert config.risk.kill_switch is False
+
+
+def test_dev_profile_uses_the_coinbase_request_budgets() -> None:
+    venue = load_config(None, profile="dev", env={}).venue
+
+    assert venue.private_requests_per_s == 30.0
+    assert venue.public_requests_per_s == 10.0
+    assert venue.ws_connects_per_s == 8.0
+
+
+def test_canary_profile_trades_one_symbol_without_leverage_and_a_small_loss_limit(
+    credentials_env: dict[str, str],
+) -> None:
+    config = load_config(None, profile="canary", env=credentials_env, live=True)
+
+    assert config.venue.kind is VenueKind.COINBASE
+    assert config.market_data.symbols == ("BTC-USD",)
+    assert config.risk.max_leverage == Decimal(1)
+    assert config.risk.daily_loss_limit_usd == Decimal(10)
+    assert config.risk.max_position_usd == Decimal(500)
+    assert config.journal.path == Path("var/canary/journal.sqlite3")
+
+
+def test_prod_profile_trades_on_coinbase_with_full_limits(
+    credentials_env: dict[str, str],
+) -> None:
+    config = load_config(None, profile="prod", env=credentials_env, live=True)
+
+    assert config.venue.kind is VenueKind.COINBASE
+    assert config.risk.max_position_usd == Decimal(50_000)
+    assert config.venue.credentials is not None
+
+
+@pytest.mark.parametrize("profile", ["canary", "prod"])
+def test_live_profile_without_live_flag_is_rejected(
+    profile: str, credentials_env: dict[str, str]
+) -> None:
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile=profile, env=credentials_env)
+
+    assert str(caught.value) == (
+        f"profile '{profile}' trades real money and needs an explicit --live, was live=False"
+    )
+
+
+@pytest.mark.parametrize("profile", ["canary", "prod"])
+def test_live_profile_without_credentials_is_rejected(profile: str) -> None:
+    with pytest.raises(InvalidConfigError, match=r"needs CDP API credentials .*found none"):
+        load_config(None, profile=profile, env={}, live=True)
+
+
+def test_live_profile_without_credentials_or_live_flag_reports_both_problems() -> None:
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile="prod", env={})
+
+    message = str(caught.value)
+    assert message.startswith("2 configuration errors:")
+    assert "needs an explicit --live" in message
+    assert "needs CDP API credentials" in message
+
+
+def test_live_flag_with_the_dev_profile_is_rejected() -> None:
+    with pytest.raises(InvalidConfigError, match="live must be false for profile 'dev'"):
+        load_config(None, profile="dev", env={}, live=True)
+
+
+def test_coinbase_venue_with_the_dev_profile_is_rejected() -> None:
+    env = {"PERPSBOT_VENUE_KIND": "coinbase"}
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile="dev", env=env)
+
+    assert str(caught.value) == (
+        "venue.kind 'coinbase' places real orders and needs profile 'canary' or 'prod'"
+        " with --live, was profile 'dev'"
+    )
+
+
+def test_canary_profile_may_rehearse_on_the_simulated_exchange(
+    credentials_env: dict[str, str],
+) -> None:
+    env = {**credentials_env, "PERPSBOT_VENUE_KIND": "sim"}
+
+    config = load_config(None, profile="canary", env=env, live=True)
+
+    assert config.venue.kind is VenueKind.SIM
+
+
+def test_unknown_profile_is_rejected_naming_the_choices() -> None:
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile="staging", env={})
+
+    assert str(caught.value) == (
+        "profile (from --profile) must be one of 'dev', 'canary', 'prod', was 'staging'"
+    )
+
+
+def test_bot_config_built_directly_applies_the_same_profile_rules() -> None:
+    with pytest.raises(InvalidConfigError, match="needs an explicit --live"):
+        BotConfig(profile=Profile.PROD)

@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from perpsbot.config import (
+    Credentials,
+    MarketDataConfig,
+    RiskConfig,
+    RuntimeConfig,
+    SimConfig,
+    load_config,
+)
+from perpsbot.errors import InvalidConfigError
+
+WriteToml = Callable[[str], Path]
+
+SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC30-CDE'"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VENUE_KIND", "paper", "venue.kind must be one of 'sim', 'coinbase', was 'paper'"),
+        (
+            "VENUE_REST_BASE_URL",
+            "api.coinbase.com",
+            "venue.rest_base_url must be a https://... URL or a http://... URL or unset,"
+            " was 'api.coinbase.com'",
+        ),
+        (
+            "VENUE_MARKET_WS_URL",
+            "https://example.test",
+            "venue.market_ws_url must be a wss://... URL or a ws://... URL or unset,"
+            " was 'https://example.test'",
+        ),
+        ("VENUE_TIMEOUT_S", "0", "venue.timeout_s must be a positive number of seconds, was '0.0'"),
+        (
+            "VENUE_PRIVATE_REQUESTS_PER_S",
+            "-1",
+            "venue.private_requests_per_s must be a positive rate per second, was '-1.0'",
+        ),
+        (
+            "VENUE_WS_CONNECTS_PER_S",
+            "inf",
+            "venue.ws_connects_per_s must be a positive rate per second, was 'inf'",
+        ),
+        ("SIM_HOST", " ", "sim.host must be a non-empty string, was ' '"),
+        (
+            "SIM_PORT",
+            "70000",
+            "sim.port must be a port number from 0 (any free port) to 65535, was '70000'",
+        ),
+        ("SIM_SEED", "-1", "sim.seed must be an integer >= 0, was '-1'"),
+        ("SIM_VERIFY_AUTH", "maybe", "sim.verify_auth must be true or false, was 'maybe'"),
+        ("MARKET_DATA_SYMBOLS", "btc-usd", f"market_data.symbols must be {SYMBOLS}, was 'btc-usd'"),
+        (
+            "MARKET_DATA_SYMBOLS",
+            "BTC-USD,BTC-USD",
+            f"market_data.symbols must be {SYMBOLS}, was 'BTC-USD, BTC-USD'",
+        ),
+        (
+            "MARKET_DATA_SYMBOLS",
+            "BTC_USDC-PERPETUAL",
+            f"market_data.symbols must be {SYMBOLS}, was 'BTC_USDC-PERPETUAL'",
+        ),
+        ("MARKET_DATA_SYMBOLS", ",", f"market_data.symbols must be {SYMBOLS}, was ''"),
+        (
+            "MARKET_DATA_CHANNEL",
+            "level1",
+            "market_data.channel must be one of 'level2', 'ticker', 'market_trades', was 'level1'",
+        ),
+        (
+            "MARKET_DATA_UPDATE_INTERVAL_S",
+            "soon",
+            "market_data.update_interval_s must be a positive number of seconds, was 'soon'",
+        ),
+        (
+            "MARKET_DATA_POLL_INTERVAL_S",
+            "0",
+            "market_data.poll_interval_s must be a positive number of seconds, was '0.0'",
+        ),
+        (
+            "MARKET_DATA_STALE_AFTER_S",
+            "nan",
+            "market_data.stale_after_s must be a positive number of seconds, was 'nan'",
+        ),
+        ("MARKET_DATA_SHORT_MA", "-2", "market_data.short_ma must be a positive integer, was '-2'"),
+        ("MARKET_DATA_LONG_MA", "2.5", "market_data.long_ma must be a positive integer, was '2.5'"),
+        (
+            "RUNTIME_WATCHDOG_INTERVAL_S",
+            "0",
+            "runtime.watchdog_interval_s must be a positive number of seconds, was '0.0'",
+        ),
+        ("RUNTIME_MAX_RESTARTS", "-1", "runtime.max_restarts must be an integer >= 0, was '-1'"),
+        (
+            "RUNTIME_MAILBOX_CAPACITY",
+            "0",
+            "runtime.mailbox_capacity must be a positive integer, was '0'",
+        ),
+        ("RISK_MAX_LEVERAGE", "-2", "risk.max_leverage must be a positive number, was '-2'"),
+        (
+            "RISK_DAILY_LOSS_LIMIT_USD",
+            "lots",
+            "risk.daily_loss_limit_usd must be a positive number, was 'lots'",
+        ),
+        ("RISK_MAX_POSITION_USD", "0", "risk.max_position_usd must be a positive number, was '0'"),
+        ("RISK_KILL_SWITCH", "2", "risk.kill_switch must be true or false, was '2'"),
+        (
+            "STRATEGY_TRAILING_STOP_PCT",
+            "1",
+            "strategy.trailing_stop_pct must be a fraction above 0 and below 1 (0.01 is 1%),"
+            " was '1'",
+        ),
+        (
+            "STRATEGY_POSITION_FRACTION",
+            "1.5",
+            "strategy.position_fraction must be a number above 0 and at most 1, was '1.5'",
+        ),
+        ("JOURNAL_PATH", "", "journal.path must be a file path, was ''"),
+    ],
+)
+def test_broken_value_is_rejected_naming_key_expectation_and_value(
+    variable: str, value: str, message: str
+) -> None:
+    env = {f"PERPSBOT_{variable}": value}
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile=None, env=env)
+
+    assert str(caught.value) == f"{message} (from PERPSBOT_{variable})"
+
+
+def test_broken_value_in_the_file_names_the_file(write_toml: WriteToml) -> None:
+    path = write_toml("[market_data]\nshort_ma = -2\n")
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(path, profile=None, env={})
+
+    assert str(caught.value) == (
+        f"market_data.short_ma must be a positive integer, was '-2' (from {path})"
+    )
+
+
+def test_wrong_toml_type_is_rejected(write_toml: WriteToml) -> None:
+    path = write_toml("[market_data]\nstreaming = 1\nsymbols = [1, 2]\n")
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(path, profile=None, env={})
+
+    assert "market_data.streaming must be true or false, was '1'" in str(caught.value)
+    assert f"market_data.symbols must be {SYMBOLS}, was '1, 2'" in str(caught.value)
+
+
+def test_every_broken_value_is_reported_in_one_message() -> None:
+    env = {
+        "PERPSBOT_MARKET_DATA_SHORT_MA": "-2",
+        "PERPSBOT_RISK_MAX_LEVERAGE": "0",
+        "PERPSBOT_SIM_PORT": "-1",
+    }
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile=None, env=env)
+
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "3 configuration errors:"
+    assert [line.split(" must ")[0] for line in lines[1:]] == [
+        "  - sim.port",
+        "  - market_data.short_ma",
+        "  - risk.max_leverage",
+    ]
+
+
+def test_short_moving_average_must_be_shorter_than_the_long_one() -> None:
+    env = {"PERPSBOT_MARKET_DATA_SHORT_MA": "20"}
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile=None, env=env)
+
+    assert str(caught.value) == (
+        "market_data.short_ma must be less than market_data.long_ma (20), was '20'"
+    )
+
+
+def test_watchdog_timeout_must_fit_in_its_interval() -> None:
+    with pytest.raises(InvalidConfigError) as caught:
+        RuntimeConfig(watchdog_interval_s=1.0, watchdog_timeout_s=2.0)
+
+    assert str(caught.value) == (
+        "runtime.watchdog_timeout_s must be at most runtime.watchdog_interval_s (1.0), was '2.0'"
+    )
+
+
+def test_sections_built_directly_are_validated_too() -> None:
+    with pytest.raises(InvalidConfigError, match=r"^sim.port must be a port number"):
+        SimConfig(port=-5)
+    with pytest.raises(InvalidConfigError, match=r"^market_data.short_ma must be a positive"):
+        MarketDataConfig(short_ma=0)
+
+
+def test_config_errors_are_also_value_errors() -> None:
+    with pytest.raises(ValueError, match=r"risk\.max_leverage"):
+        RiskConfig(max_leverage=Decimal(-1))
+
+
+def test_float_where_a_decimal_is_expected_is_rejected_when_built_directly() -> None:
+    with pytest.raises(InvalidConfigError, match=r"risk.max_leverage must be a positive number"):
+        RiskConfig(max_leverage=2.0)  # type: ignore[arg-type]
+
+
+def test_private_key_that_is_not_pem_is_rejected_without_showing_it() -> None:
+    with pytest.raises(InvalidConfigError) as caught:
+        Credentials(key_name="organizations/o/apiKeys/k", private_key_pem="hunter2")
+
+    assert str(caught.value) == (
+        "venue.api_private_key must be a PEM private key ('-----BEGIN ... PRIVATE KEY-----'),"
+        " was a value that is not shown (secret)"
+    )
+    assert "hunter2" not in str(caught.value)
+
+
+def test_empty_key_name_is_rejected(credentials_env: dict[str, str]) -> None:
+    env = {**credentials_env, "PERPSBOT_VENUE_API_KEY_NAME": ""}
+
+    with pytest.raises(InvalidConfigError, match=r"^venue.api_key_name must be a CDP key name"):
+        load_config(None, profile=None, env=env)
+
+
+def test_boolean_where_a_number_is_expected_is_rejected(write_toml: WriteToml) -> None:
+    path = write_toml("[market_data]\nlong_ma = true\n")
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(path, profile=None, env={})
+
+    assert str(caught.value) == (
+        f"market_data.long_ma must be a positive integer, was 'True' (from {path})"
+    )
