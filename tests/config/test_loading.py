@@ -55,7 +55,7 @@ def test_environment_strings_are_read_as_the_key_types() -> None:
         "PERPSBOT_RISK_DAILY_LOSS_LIMIT_USD": "12.34",
         "PERPSBOT_RISK_KILL_SWITCH": "YES",
         "PERPSBOT_JOURNAL_PATH": "/srv/perpsbot/journal.sqlite3",
-        "PERPSBOT_SIM_PORT": "8443",
+        "PERPSBOT_SIM_REST_PORT": "8443",
     }
 
     config = load_config(None, profile=None, env=env)
@@ -67,7 +67,7 @@ def test_environment_strings_are_read_as_the_key_types() -> None:
     assert config.risk.daily_loss_limit_usd == Decimal("12.34")
     assert config.risk.kill_switch is True
     assert config.journal.path == Path("/srv/perpsbot/journal.sqlite3")
-    assert config.sim.port == 8443
+    assert config.sim.rest_port == 8443
 
 
 def test_toml_numbers_become_exact_decimals_for_money(write_toml: WriteToml) -> None:
@@ -276,9 +276,9 @@ def test_example_dev_file_loads_to_the_dev_defaults() -> None:
 
 
 def test_toml_integers_are_accepted_where_seconds_are_expected(write_toml: WriteToml) -> None:
-    path = write_toml("[venue]\ntimeout_s = 3\n")
+    path = write_toml("[venue]\nrequest_timeout_s = 3\n")
 
-    timeout_s = load_config(path, profile=None, env={}).venue.timeout_s
+    timeout_s = load_config(path, profile=None, env={}).venue.request_timeout_s
 
     assert timeout_s == 3.0
     assert isinstance(timeout_s, float)

@@ -34,9 +34,9 @@ def test_dev_profile_keeps_the_original_strategy_defaults() -> None:
 def test_dev_profile_uses_the_coinbase_request_budgets() -> None:
     venue = load_config(None, profile="dev", env={}).venue
 
-    assert venue.private_requests_per_s == 30.0
-    assert venue.public_requests_per_s == 10.0
-    assert venue.ws_connects_per_s == 8.0
+    assert venue.private_per_s == 30.0
+    assert venue.public_per_s == 10.0
+    assert venue.websocket_connects_per_s == 8.0
 
 
 def test_canary_profile_trades_one_symbol_without_leverage_and_a_small_loss_limit(

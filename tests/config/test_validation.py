@@ -37,22 +37,26 @@ SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC
             "venue.market_ws_url must be a wss://... URL or a ws://... URL or unset,"
             " was 'https://example.test'",
         ),
-        ("VENUE_TIMEOUT_S", "0", "venue.timeout_s must be a positive number of seconds, was '0.0'"),
         (
-            "VENUE_PRIVATE_REQUESTS_PER_S",
-            "-1",
-            "venue.private_requests_per_s must be a positive rate per second, was '-1.0'",
+            "VENUE_REQUEST_TIMEOUT_S",
+            "0",
+            "venue.request_timeout_s must be a positive number of seconds, was '0.0'",
         ),
         (
-            "VENUE_WS_CONNECTS_PER_S",
+            "VENUE_PRIVATE_PER_S",
+            "-1",
+            "venue.private_per_s must be a positive rate per second, was '-1.0'",
+        ),
+        (
+            "VENUE_WEBSOCKET_CONNECTS_PER_S",
             "inf",
-            "venue.ws_connects_per_s must be a positive rate per second, was 'inf'",
+            "venue.websocket_connects_per_s must be a positive rate per second, was 'inf'",
         ),
         ("SIM_HOST", " ", "sim.host must be a non-empty string, was ' '"),
         (
-            "SIM_PORT",
+            "SIM_REST_PORT",
             "70000",
-            "sim.port must be a port number from 0 (any free port) to 65535, was '70000'",
+            "sim.rest_port must be a port number from 0 (any free port) to 65535, was '70000'",
         ),
         ("SIM_SEED", "-1", "sim.seed must be an integer >= 0, was '-1'"),
         ("SIM_VERIFY_AUTH", "maybe", "sim.verify_auth must be true or false, was 'maybe'"),
@@ -159,7 +163,7 @@ def test_every_broken_value_is_reported_in_one_message() -> None:
     env = {
         "PERPSBOT_MARKET_DATA_SHORT_MA": "-2",
         "PERPSBOT_RISK_MAX_LEVERAGE": "0",
-        "PERPSBOT_SIM_PORT": "-1",
+        "PERPSBOT_SIM_REST_PORT": "-1",
     }
 
     with pytest.raises(InvalidConfigError) as caught:
@@ -168,7 +172,7 @@ def test_every_broken_value_is_reported_in_one_message() -> None:
     lines = str(caught.value).splitlines()
     assert lines[0] == "3 configuration errors:"
     assert [line.split(" must ")[0] for line in lines[1:]] == [
-        "  - sim.port",
+        "  - sim.rest_port",
         "  - market_data.short_ma",
         "  - risk.max_leverage",
     ]
@@ -195,8 +199,8 @@ def test_watchdog_timeout_must_fit_in_its_interval() -> None:
 
 
 def test_sections_built_directly_are_validated_too() -> None:
-    with pytest.raises(InvalidConfigError, match=r"^sim.port must be a port number"):
-        SimConfig(port=-5)
+    with pytest.raises(InvalidConfigError, match=r"^sim.rest_port must be a port number"):
+        SimConfig(rest_port=-5)
     with pytest.raises(InvalidConfigError, match=r"^market_data.short_ma must be a positive"):
         MarketDataConfig(short_ma=0)
 

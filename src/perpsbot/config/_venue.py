@@ -97,24 +97,25 @@ class VenueConfig:
     user_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
     api_key_file: Path | None = attrs.field(default=None, validator=OPTIONAL_PATH)
     credentials: Credentials | None = attrs.field(default=None, validator=_CREDENTIALS)
-    timeout_s: float = attrs.field(default=10.0, validator=POSITIVE_SECONDS)
-    private_requests_per_s: float = attrs.field(default=30.0, validator=POSITIVE_RATE)
-    public_requests_per_s: float = attrs.field(default=10.0, validator=POSITIVE_RATE)
-    ws_connects_per_s: float = attrs.field(default=8.0, validator=POSITIVE_RATE)
+    request_timeout_s: float = attrs.field(default=10.0, validator=POSITIVE_SECONDS)
+    private_per_s: float = attrs.field(default=30.0, validator=POSITIVE_RATE)
+    public_per_s: float = attrs.field(default=10.0, validator=POSITIVE_RATE)
+    websocket_connects_per_s: float = attrs.field(default=8.0, validator=POSITIVE_RATE)
 
 
 @attrs.frozen(kw_only=True)
 class SimConfig:
     """The simulated exchange: embedded by the ``dev`` profile, or run alone by ``perpsbot sim``.
 
-    ``port`` 0 takes any free port; ``seed`` makes the random-walk book repeatable;
-    ``verify_auth`` makes it check the bot's JWTs like Coinbase does.
+    A port of 0 takes any free port; ``seed`` makes the random-walk book repeatable; the market
+    moves every ``tick_interval_s``; ``verify_auth`` makes it check JWTs like Coinbase does.
     """
 
     SECTION: ClassVar[str] = "sim"
 
     host: str = attrs.field(default="127.0.0.1", validator=NON_EMPTY_TEXT)
-    port: int = attrs.field(default=0, validator=PORT)
+    rest_port: int = attrs.field(default=0, validator=PORT)
+    ws_port: int = attrs.field(default=0, validator=PORT)
     seed: int = attrs.field(default=0, validator=NON_NEGATIVE_INT)
-    tick_interval_s: float = attrs.field(default=0.25, validator=POSITIVE_SECONDS)
+    tick_interval_s: float = attrs.field(default=0.1, validator=POSITIVE_SECONDS)
     verify_auth: bool = attrs.field(default=True, validator=BOOLEAN)
