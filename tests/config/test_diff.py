@@ -76,9 +76,9 @@ def test_diff_renders_one_header_per_section_and_one_line_per_key(config: BotCon
     )
 
     assert diff_config(config, new).render() == (
-        "[venue] restarts\n"
+        "[venue]\n"
         "  venue.rest_base_url: unset -> http://127.0.0.1:9000\n"
-        "[market_data] restarts\n"
+        "[market_data]\n"
         "  market_data.symbols: [BTC-USD, ETH-USD] -> [BTC-USD]\n"
         "  market_data.short_ma: 5 -> 8"
     )

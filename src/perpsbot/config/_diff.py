@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
 
 import attrs
@@ -23,6 +24,10 @@ class KeyChange:
         return f"{self.key}: {_shown(self.old)} -> {_shown(self.new)}"
 
 
+def _read_only(changed: Mapping[str, tuple[KeyChange, ...]]) -> Mapping[str, tuple[KeyChange, ...]]:
+    return types.MappingProxyType(dict(changed))
+
+
 @attrs.frozen(kw_only=True)
 class ConfigDiff:
     """The sections that differ, each with its changed keys, in section order.
@@ -31,7 +36,7 @@ class ConfigDiff:
     ``diff.sections`` is exactly what a reload must restart (or tell ``ConfigChanged``).
     """
 
-    changed: Mapping[str, tuple[KeyChange, ...]]
+    changed: Mapping[str, tuple[KeyChange, ...]] = attrs.field(converter=_read_only)
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -42,18 +47,22 @@ class ConfigDiff:
         return bool(self.changed)
 
     def render(self) -> str:
-        """Lines for ``perpsbot config diff``: one header per section, one line per key."""
+        """Text for ``perpsbot config diff``: a ``[section]`` header, then one line per key."""
         if not self.changed:
             return "no changes"
         lines: list[str] = []
         for name, changes in self.changed.items():
-            lines.append(f"[{name}] restarts")
+            lines.append(f"[{name}]")
             lines.extend(f"  {change}" for change in changes)
         return "\n".join(lines)
 
 
 def diff_config(old: BotConfig, new: BotConfig) -> ConfigDiff:
-    """Compare two configurations by attrs equality, section by section."""
+    """Compare two configurations by attrs equality, section by section.
+
+    ``profile`` and ``live`` are not sections; they hold for the life of a process, so a reload
+    whose config changes them should be refused (compare them directly).
+    """
     old_sections, new_sections = sections(old), sections(new)
     changed: dict[str, tuple[KeyChange, ...]] = {}
     for name in SECTION_TYPES:

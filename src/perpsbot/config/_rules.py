@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import urllib.parse
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -140,7 +141,6 @@ NON_EMPTY_TEXT = Rule("a non-empty string", str, lambda v: bool(v.strip()))
 PATH = Rule("a file path", Path, lambda v: str(v) != ".")
 OPTIONAL_PATH = Rule("a file path or unset", Path, lambda v: str(v) != ".", optional=True)
 POSITIVE_DECIMAL = Rule("a positive number", Decimal, lambda v: v.is_finite() and v > 0)
-NON_NEGATIVE_DECIMAL = Rule("a number >= 0", Decimal, lambda v: v.is_finite() and v >= 0)
 FRACTION = Rule("a number above 0 and at most 1", Decimal, lambda v: v.is_finite() and 0 < v <= 1)
 PERCENT_FRACTION = Rule(
     "a fraction above 0 and below 1 (0.01 is 1%)", Decimal, lambda v: v.is_finite() and 0 < v < 1
@@ -155,6 +155,10 @@ def one_of(kind: type[enum.StrEnum]) -> Rule:
 
 def url(*schemes: str) -> Rule:
     """A rule for an optional URL whose scheme is one of ``schemes``."""
-    prefixes = tuple(f"{scheme}://" for scheme in schemes)
-    expected = " or ".join(f"a {p}... URL" for p in prefixes) + " or unset"
-    return Rule(expected, str, lambda v: v.startswith(prefixes) and len(v) > 8, optional=True)
+    expected = " or ".join(f"a {scheme}://... URL" for scheme in schemes) + " or unset"
+
+    def check(value: str) -> bool:
+        parts = urllib.parse.urlsplit(value)
+        return parts.scheme in schemes and bool(parts.netloc)
+
+    return Rule(expected, str, check, optional=True)
