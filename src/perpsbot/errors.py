@@ -21,6 +21,7 @@ __all__ = [
     "PerpsbotError",
     "RestartIntensityExceededError",
     "RuntimeStoppedError",
+    "SimLifecycleError",
     "VenueAuthError",
     "VenueError",
     "VenueRateLimitedError",
@@ -127,3 +128,10 @@ class OrderOutcomeUnknownError(VenueTransportError):
     def __init__(self, message: str, *, client_order_id: str) -> None:
         super().__init__(message)
         self.client_order_id = client_order_id
+
+
+# --- simulated exchange ---------------------------------------------------------------------
+
+
+class SimLifecycleError(PerpsbotError, RuntimeError):
+    """The simulated exchange was used out of order (started twice, a port read before start)."""

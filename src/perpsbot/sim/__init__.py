@@ -1,0 +1,13 @@
+"""The loopback simulated Coinbase Advanced Trade exchange.
+
+Same REST and websocket wire format as Coinbase, a seeded random-walk market, matching of
+market and limit orders, spot balances, CFM perp-style positions with hourly funding, and
+scriptable faults. See :class:`SimExchange`.
+"""
+
+from perpsbot.sim._config import SimConfig
+from perpsbot.sim._exchange import SimExchange
+from perpsbot.sim._faults import FaultRecord, SimFaults
+from perpsbot.sim._products import CATALOGUE, ProductSpec
+
+__all__ = ["CATALOGUE", "FaultRecord", "ProductSpec", "SimConfig", "SimExchange", "SimFaults"]

@@ -1,0 +1,219 @@
+"""The exchange's state and its market clock: one lock, one seeded RNG, events out."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from perpsbot.clock import Clock
+from perpsbot.sim import _trading
+from perpsbot.sim._accounts import FuturesAccount, SpotWallet, summary_ws_json
+from perpsbot.sim._config import SimConfig
+from perpsbot.sim._events import (
+    BookChanged,
+    FuturesBalanceChanged,
+    OrderChanged,
+    SimEvent,
+    TickerChanged,
+    TradesPrinted,
+)
+from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
+from perpsbot.sim._orders import Fill, Order, order_ws_json
+from perpsbot.sim._products import CATALOGUE, ProductLive, ProductSpec
+from perpsbot.sim._wire import dec, quantize_near
+
+_HOUR_NS = 3600 * 10**9
+Listener = Callable[[SimEvent], None]
+
+
+class SimEngine:
+    """Products, markets, orders, fills and accounts of the simulated exchange.
+
+    Every public method takes :attr:`lock`; REST threads and the market ticker share it.
+    Randomness comes from RNGs seeded by ``config.seed`` only, so one seed and one sequence of
+    calls always give the same prices, books and ids.
+    """
+
+    def __init__(self, config: SimConfig, clock: Clock) -> None:
+        self.lock = threading.RLock()
+        self.config = config
+        self.clock = clock
+        self._rng = random.Random(config.seed)
+        self._ids = random.Random(f"ids-{config.seed}")
+        start_ns = clock.time_ns()
+        self.specs: dict[str, ProductSpec] = {s.product_id: s for s in CATALOGUE}
+        self.markets = {
+            pid: ProductMarket(spec, levels=config.book_levels, start_ns=start_ns, seed=config.seed)
+            for pid, spec in self.specs.items()
+        }
+        self.wallet = SpotWallet(config.balances, config.seed)
+        self.futures = FuturesAccount(config.cfm_usd_balance)
+        self.orders: dict[str, Order] = {}
+        self.by_client_id: dict[str, str] = {}
+        self.fills: list[Fill] = []
+        self.trading_disabled: set[str] = set()
+        self.cancel_only: set[str] = set()
+        self.visibility_delay_s = 0.0
+        first_funding = (start_ns // _HOUR_NS + 1) * _HOUR_NS
+        self.funding_rate = {p: Decimal("0.000013") for p, s in self.specs.items() if s.is_future}
+        self.next_funding_ns = dict.fromkeys(self.funding_rate, first_funding)
+        self.steps = 0
+        self._trade_seq = 100_000_000
+        self._listeners: list[Listener] = []
+        self._published: dict[str, tuple[Levels, Levels]] = {}
+        for market in self.markets.values():
+            market.rebuild(self._rng)
+        for pid in self.markets:
+            self._published[pid] = self._book_view(pid)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        with self.lock:
+            self._listeners.append(listener)
+
+    def emit(self, event: SimEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def next_trade_id(self) -> str:
+        self._trade_seq += 1
+        return str(self._trade_seq)
+
+    def now_ns(self) -> int:
+        return self.clock.time_ns()
+
+    def marks(self) -> dict[str, Decimal]:
+        return {pid: m.mid for pid, m in self.markets.items()}
+
+    def visible(self, order: Order) -> bool:
+        return self.clock.monotonic() >= order.visible_after_mono
+
+    # --- the market clock --------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance every market by one tick: walk, rebuild, fill resting orders, fund, publish."""
+        with self.lock:
+            self.steps += 1
+            now = self.now_ns()
+            vol = self.config.volatility
+            for market in self.markets.values():
+                under = market.spec.underlying
+                market.walk(self._rng, vol, self.markets[under].fair if under else None)
+                market.rebuild(self._rng)
+            trades: list[Trade] = []
+            for market in self.markets.values():
+                trade = market.synthetic_trade(self._rng, self.next_trade_id(), now)
+                if trade is not None:
+                    trades.append(trade)
+                market.mark(now)
+            for pid in self.markets:
+                trades += _trading.work_resting_orders(self, pid, now)
+            self._fund(now)
+            if trades:
+                self.emit(TradesPrinted(trades=tuple(trades)))
+            for pid in self.markets:
+                self.publish_book(pid)
+                self.emit(TickerChanged(product_id=pid, ticker=self.ticker_json(pid)))
+
+    def _fund(self, now_ns: int) -> None:
+        for pid, first_due_ns in list(self.next_funding_ns.items()):
+            due_ns, paid = first_due_ns, False
+            while due_ns <= now_ns:
+                spec, mark = self.specs[pid], self.markets[pid].mid
+                self.futures.fund(spec, mark, self.funding_rate[pid])
+                drift = Decimal(repr(round(self._rng.gauss(0.0, 0.000004), 9)))
+                rate = self.funding_rate[pid] * Decimal("0.8") + Decimal("0.0000026") + drift
+                self.funding_rate[pid] = quantize_near(rate, Decimal("0.000001"))
+                due_ns += _HOUR_NS
+                paid = True
+            self.next_funding_ns[pid] = due_ns
+            if paid:
+                self.publish_balance()
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def _book_view(self, pid: str) -> tuple[Levels, Levels]:
+        """The synthetic levels with our resting orders added on top."""
+        market = self.markets[pid]
+        bids, asks = dict(market.bids), dict(market.asks)
+        for order in self.orders.values():
+            if order.product_id == pid and order.is_open and order.limit_price is not None:
+                book = bids if order.side == "BUY" else asks
+                book[order.limit_price] = book.get(order.limit_price, Decimal(0)) + order.remaining
+        return bids, asks
+
+    def publish_book(self, pid: str) -> None:
+        old_bids, old_asks = self._published[pid]
+        bids, asks = self._book_view(pid)
+        changes = diff_levels(BID, old_bids, bids) + diff_levels(OFFER, old_asks, asks)
+        self._published[pid] = (bids, asks)
+        if changes:
+            self.emit(BookChanged(product_id=pid, changes=tuple(changes), time_ns=self.now_ns()))
+
+    def published_book(self, pid: str) -> tuple[Levels, Levels]:
+        with self.lock:
+            bids, asks = self._published[pid]
+            return dict(bids), dict(asks)
+
+    def publish_order(self, order: Order) -> None:
+        self.emit(OrderChanged(order=order_ws_json(order)))
+
+    def publish_balance(self) -> None:
+        self.emit(FuturesBalanceChanged(summary=self.balance_ws_json()))
+
+    def balance_ws_json(self) -> dict[str, Any]:
+        numbers = self.futures.summary(self.specs, self.marks(), self.wallet.available("USD"))
+        return summary_ws_json(numbers)
+
+    def ticker_json(self, pid: str) -> dict[str, Any]:
+        market = self.markets[pid]
+        bids, asks = self._published[pid]
+        best_bid = max(bids) if bids else Decimal(0)
+        best_ask = min(asks) if asks else Decimal(0)
+        change = (market.last_price - market.open_24h) * 100 / market.open_24h
+        return {
+            "type": "ticker",
+            "product_id": pid,
+            "price": dec(market.last_price),
+            "volume_24_h": dec(market.volume_24h),
+            "low_24_h": dec(market.low_24h),
+            "high_24_h": dec(market.high_24h),
+            "low_52_w": dec(market.low_24h),
+            "high_52_w": dec(market.high_24h),
+            "price_percent_chg_24_h": dec(change.quantize(Decimal("0.00000001"))),
+            "best_bid": dec(best_bid),
+            "best_bid_quantity": dec(bids.get(best_bid, Decimal(0))),
+            "best_ask": dec(best_ask),
+            "best_ask_quantity": dec(asks.get(best_ask, Decimal(0))),
+        }
+
+    def product_live(self, pid: str) -> ProductLive:
+        market, now = self.markets[pid], self.now_ns()
+        spec = self.specs[pid]
+        index = self.markets[spec.underlying].mid if spec.underlying else market.mid
+        open_interest = sum(
+            (abs(p.contracts) for q, p in self.futures.positions.items() if q == pid), Decimal(0)
+        )
+        return ProductLive(
+            price=market.last_price,
+            mid=market.mid,
+            index_price=index,
+            volume_24h=market.volume_24h,
+            price_change_24h_pct=(
+                (market.last_price - market.open_24h) * 100 / market.open_24h
+            ).quantize(Decimal("0.00000001")),
+            funding_rate=self.funding_rate.get(pid, Decimal(0)),
+            funding_time_ns=self.next_funding_ns.get(pid, 0),
+            open_interest=open_interest + Decimal(180_000),
+            now_ns=now,
+            trading_disabled=pid in self.trading_disabled,
+            cancel_only=pid in self.cancel_only,
+        )

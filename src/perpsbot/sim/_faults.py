@@ -1,0 +1,246 @@
+"""Scriptable faults: what the next requests, frames and connections suffer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Protocol
+
+import attrs
+
+from perpsbot.clock import Clock
+from perpsbot.errors import InvalidConfigError
+from perpsbot.sim._engine import SimEngine
+
+_log = logging.getLogger("perpsbot.sim.faults")
+
+
+class WsControl(Protocol):
+    def disconnect_all(self, close_code: int | None) -> None: ...
+    def skip_sequence(self, n: int) -> None: ...
+    def send_raw(self, text: str) -> None: ...
+    def set_stale(self, mode: str | None) -> None: ...
+
+
+@attrs.frozen(kw_only=True)
+class FaultRecord:
+    """One injected fault, as logged."""
+
+    kind: str
+    detail: str
+    time_ns: int
+
+
+@attrs.define(kw_only=True)
+class _HttpErrorRule:
+    status: int
+    remaining: int
+    path: str | None
+    retry_after_s: float | None
+    body: str | None
+
+
+class SimFaults:
+    """The fault-injection handle of a :class:`SimExchange` (``sim.faults``).
+
+    Each method arms a fault and logs it (logger ``perpsbot.sim.faults`` and :attr:`log`).
+    Counted faults disarm themselves after ``count`` uses; :meth:`clear` disarms everything.
+    Time windows are measured on the sim's injected clock.
+    """
+
+    def __init__(self, *, clock: Clock, engine: SimEngine, ws: WsControl) -> None:
+        self._clock = clock
+        self._engine = engine
+        self._ws = ws
+        self._lock = threading.Lock()
+        self._records: list[FaultRecord] = []
+        self._http_errors: list[_HttpErrorRule] = []
+        self._slow: tuple[float, int] = (0.0, 0)
+        self._lost_acks = 0
+        self._refuse_until: float | None = None
+
+    # --- websocket faults ---------------------------------------------------------------------
+
+    def disconnect_all(self, close_code: int | None = 1000) -> None:
+        """Close every websocket: with ``close_code``, or abruptly (no close frame) if ``None``."""
+        self._record("disconnect_all", f"close_code={close_code}")
+        self._ws.disconnect_all(close_code)
+
+    def refuse_connections(self, for_s: float) -> None:
+        """Answer new websocket handshakes with HTTP 503 for ``for_s`` seconds of sim clock."""
+        self._record("refuse_connections", f"for_s={for_s}")
+        with self._lock:
+            self._refuse_until = self._clock.monotonic() + for_s
+
+    def sequence_gap(self, n: int = 1) -> None:
+        """Skip ``n`` sequence numbers on every open websocket's next message."""
+        if n < 1:
+            raise InvalidConfigError(f"sequence_gap n must be >= 1, was {n}")
+        self._record("sequence_gap", f"n={n}")
+        self._ws.skip_sequence(n)
+
+    def stale_feed(self, heartbeats: bool = True) -> None:
+        """Stop market and user data; keep heartbeats if ``heartbeats``, else stop everything."""
+        self._record("stale_feed", f"heartbeats={heartbeats}")
+        self._ws.set_stale("data" if heartbeats else "all")
+
+    def resume_feed(self) -> None:
+        """Undo :meth:`stale_feed`."""
+        self._record("resume_feed", "")
+        self._ws.set_stale(None)
+
+    def malformed_frame(self, text: str = '{"channel":"l2_data","events":[') -> None:
+        """Send one frame of broken JSON to every open websocket."""
+        self._record("malformed_frame", repr(text))
+        self._ws.send_raw(text)
+
+    # --- REST faults --------------------------------------------------------------------------
+
+    def http_error(
+        self,
+        status: int = 429,
+        *,
+        retry_after_s: float | None = None,
+        count: int = 1,
+        path: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` REST requests (whose path contains ``path``) with ``status``.
+
+        429 comes with an empty body unless ``body`` is given; other statuses get a JSON error
+        body. ``retry_after_s`` adds a ``Retry-After`` header.
+        """
+        self._record(
+            "http_error", f"status={status} count={count} path={path} retry_after_s={retry_after_s}"
+        )
+        with self._lock:
+            self._http_errors.append(
+                _HttpErrorRule(
+                    status=status,
+                    remaining=count,
+                    path=path,
+                    retry_after_s=retry_after_s,
+                    body=body,
+                )
+            )
+
+    def slow_responses(self, delay_s: float, count: int = 1) -> None:
+        """Hold the next ``count`` REST responses back for ``delay_s`` real seconds."""
+        self._record("slow_responses", f"delay_s={delay_s} count={count}")
+        with self._lock:
+            self._slow = (delay_s, count)
+
+    def lose_order_ack(self, count: int = 1) -> None:
+        """Create the next ``count`` orders but drop the connection instead of answering."""
+        self._record("lose_order_ack", f"count={count}")
+        with self._lock:
+            self._lost_acks += count
+
+    def delay_order_visibility(self, delay_s: float) -> None:
+        """Hide orders created from now on from GET, list, fills and cancel for ``delay_s``."""
+        self._record("delay_order_visibility", f"delay_s={delay_s}")
+        with self._engine.lock:
+            self._engine.visibility_delay_s = delay_s
+
+    # --- market faults ------------------------------------------------------------------------
+
+    def price_jump(self, product_id: str, fraction: float) -> None:
+        """Move ``product_id``'s fair price by ``fraction`` (0.05 = +5 %) at the next step."""
+        self._record("price_jump", f"{product_id} fraction={fraction}")
+        with self._engine.lock:
+            self._engine.markets[product_id].fair *= 1.0 + fraction
+
+    def trading_disabled(self, product_id: str, disabled: bool = True) -> None:
+        """Flip ``trading_disabled`` on ``product_id``: new orders fail with UNTRADABLE_PRODUCT."""
+        self._record("trading_disabled", f"{product_id} disabled={disabled}")
+        with self._engine.lock:
+            (
+                self._engine.trading_disabled.add
+                if disabled
+                else self._engine.trading_disabled.discard
+            )(product_id)
+
+    def clear(self) -> None:
+        """Disarm every fault and resume a stale feed."""
+        self._record("clear", "")
+        with self._lock:
+            self._http_errors.clear()
+            self._slow = (0.0, 0)
+            self._lost_acks = 0
+            self._refuse_until = None
+        with self._engine.lock:
+            self._engine.visibility_delay_s = 0.0
+            self._engine.trading_disabled.clear()
+        self._ws.set_stale(None)
+
+    @property
+    def log(self) -> tuple[FaultRecord, ...]:
+        """Every fault injected so far, oldest first."""
+        with self._lock:
+            return tuple(self._records)
+
+    # --- used by the servers ------------------------------------------------------------------
+
+    def refusing(self) -> bool:
+        with self._lock:
+            return self._refuse_until is not None and self._clock.monotonic() < self._refuse_until
+
+    def take_http_error(self, path: str) -> _HttpErrorRule | None:
+        with self._lock:
+            for rule in self._http_errors:
+                if rule.path is None or rule.path in path:
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._http_errors.remove(rule)
+                    return rule
+        return None
+
+    def take_delay_s(self) -> float:
+        with self._lock:
+            delay, count = self._slow
+            if count <= 0:
+                return 0.0
+            self._slow = (delay, count - 1)
+            return delay
+
+    def take_lost_ack(self) -> bool:
+        with self._lock:
+            if self._lost_acks <= 0:
+                return False
+            self._lost_acks -= 1
+            return True
+
+    def apply(self, request: dict[str, Any]) -> None:
+        """Arm a fault from a control-endpoint body: ``{"fault": "<method>", ...kwargs}``."""
+        name = request.get("fault")
+        if name not in _CONTROL_METHODS:
+            raise InvalidConfigError(
+                f"fault must be one of {sorted(_CONTROL_METHODS)}, was {name!r}"
+            )
+        kwargs = {k: v for k, v in request.items() if k != "fault"}
+        getattr(self, str(name))(**kwargs)
+
+    def _record(self, kind: str, detail: str) -> None:
+        record = FaultRecord(kind=kind, detail=detail, time_ns=self._clock.time_ns())
+        _log.warning("sim fault injected: %s %s", kind, detail)
+        with self._lock:
+            self._records.append(record)
+
+
+_CONTROL_METHODS = frozenset(
+    {
+        "disconnect_all",
+        "refuse_connections",
+        "sequence_gap",
+        "stale_feed",
+        "resume_feed",
+        "malformed_frame",
+        "http_error",
+        "slow_responses",
+        "lose_order_ack",
+        "delay_order_visibility",
+        "price_jump",
+        "trading_disabled",
+        "clear",
+    }
+)

@@ -1,0 +1,195 @@
+"""The synthetic market of one product: a seeded random walk and the book it implies."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from decimal import Decimal
+
+import attrs
+
+from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._wire import quantize_down, quantize_near
+
+BID = "bid"
+OFFER = "offer"
+
+Levels = dict[Decimal, Decimal]
+
+
+@attrs.frozen(kw_only=True)
+class LevelChange:
+    """A new absolute size at one price; size 0 deletes the level."""
+
+    side: str  # "bid" or "offer"
+    price: Decimal
+    size: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class Trade:
+    """A market print; ``side`` is the maker's side, as Coinbase reports it."""
+
+    trade_id: str
+    product_id: str
+    price: Decimal
+    size: Decimal
+    side: str
+    time_ns: int
+
+
+def diff_levels(side: str, old: Levels, new: Levels) -> list[LevelChange]:
+    changes = [LevelChange(side=side, price=p, size=Decimal(0)) for p in old if p not in new]
+    changes += [LevelChange(side=side, price=p, size=s) for p, s in new.items() if old.get(p) != s]
+    return sorted(changes, key=lambda c: c.price, reverse=(side == BID))
+
+
+class ProductMarket:
+    """Fair price, synthetic levels, recent trades and one-minute candles of one product."""
+
+    def __init__(self, spec: ProductSpec, *, levels: int, start_ns: int, seed: int) -> None:
+        self.spec = spec
+        self.fair = float(spec.start_price)
+        self.basis = 0.0
+        self.bids: Levels = {}
+        self.asks: Levels = {}
+        self.last_price = spec.start_price
+        self.open_24h = spec.start_price
+        self.high_24h = spec.start_price
+        self.low_24h = spec.start_price
+        self.volume_24h = spec.level_size * 400
+        self.trades: deque[Trade] = deque(maxlen=200)
+        self.candles: dict[int, list[Decimal]] = {}  # minute start (s) -> [o, h, l, c, v]
+        self._levels = levels
+        self._history(start_ns, seed)
+
+    # --- the walk -------------------------------------------------------------------------
+
+    def walk(self, rng: random.Random, volatility: float, underlying: float | None) -> None:
+        """Move the fair price one step: a geometric walk, or the underlying plus a basis."""
+        if underlying is None:
+            self.fair *= math.exp(rng.gauss(0.0, volatility))
+        else:
+            self.basis = 0.9 * self.basis + rng.gauss(0.0, 0.00005)
+            self.fair = underlying * (1.0 + 0.0001 + self.basis)
+
+    def rebuild(self, rng: random.Random) -> None:
+        """Lay fresh levels around the fair price, keeping most sizes at unchanged prices."""
+        spec = self.spec
+        tick, spacing = spec.price_increment, spec.level_spacing
+        fair = Decimal(repr(self.fair))
+        best_bid = quantize_down(fair - spacing / 2, tick)
+        best_ask = best_bid + spacing
+        self.bids = self._side(
+            rng, self.bids, [best_bid - i * spacing for i in range(self._levels)]
+        )
+        self.asks = self._side(
+            rng, self.asks, [best_ask + i * spacing for i in range(self._levels)]
+        )
+
+    def _side(self, rng: random.Random, old: Levels, prices: list[Decimal]) -> Levels:
+        new: Levels = {}
+        for depth, price in enumerate(prices):
+            if price <= 0:
+                continue
+            kept = old.get(price)
+            if kept is not None and rng.random() < 0.7:
+                new[price] = kept
+            else:
+                new[price] = self._random_size(rng, depth)
+        return new
+
+    def _random_size(self, rng: random.Random, depth: int) -> Decimal:
+        spec = self.spec
+        scale = Decimal(repr(round(rng.uniform(0.2, 1.8) * (1 + 0.15 * depth), 6)))
+        size = quantize_down(spec.level_size * scale, spec.base_increment)
+        return max(size, spec.base_min_size)
+
+    # --- prints and candles -----------------------------------------------------------------
+
+    def synthetic_trade(self, rng: random.Random, trade_id: str, now_ns: int) -> Trade | None:
+        if not self.bids or not self.asks or rng.random() < 0.5:
+            return None
+        maker_side = "SELL" if rng.random() < 0.5 else "BUY"
+        price = min(self.asks) if maker_side == "SELL" else max(self.bids)
+        size = quantize_down(
+            self.spec.level_size * Decimal(repr(round(rng.uniform(0.01, 0.3), 6))),
+            self.spec.base_increment,
+        )
+        size = max(size, self.spec.base_min_size)
+        return self.record_trade(trade_id, price, size, maker_side, now_ns)
+
+    def record_trade(
+        self, trade_id: str, price: Decimal, size: Decimal, maker_side: str, now_ns: int
+    ) -> Trade:
+        trade = Trade(
+            trade_id=trade_id,
+            product_id=self.spec.product_id,
+            price=price,
+            size=size,
+            side=maker_side,
+            time_ns=now_ns,
+        )
+        self.trades.append(trade)
+        self.last_price = price
+        self.volume_24h += size
+        self._candle(now_ns, price, size)
+        return trade
+
+    def mark(self, now_ns: int) -> None:
+        """Fold the current mid into the candle of this minute."""
+        self._candle(now_ns, self.mid, Decimal(0))
+
+    def _candle(self, now_ns: int, price: Decimal, size: Decimal) -> None:
+        start = (now_ns // 10**9) // 60 * 60
+        candle = self.candles.get(start)
+        self.high_24h = max(self.high_24h, price)
+        self.low_24h = min(self.low_24h, price)
+        if candle is None:
+            self.candles[start] = [price, price, price, price, size]
+        else:
+            candle[1] = max(candle[1], price)
+            candle[2] = min(candle[2], price)
+            candle[3] = price
+            candle[4] += size
+
+    def _history(self, start_ns: int, seed: int) -> None:
+        """A day of one-minute candles before the start, seeded by the seed and product id."""
+        spec = self.spec
+        rng = random.Random(f"history-{seed}-{spec.product_id}")
+        points = [1.0]
+        for _ in range(1440):
+            points.append(points[-1] * math.exp(rng.gauss(0.0, 0.0012)))
+        scale = float(spec.start_price) / points[-1]
+        first_minute = (start_ns // 10**9) // 60 * 60 - 1440 * 60
+        tick = spec.price_increment
+        for i in range(1440):
+            o = quantize_near(Decimal(repr(points[i] * scale)), tick)
+            c = quantize_near(Decimal(repr(points[i + 1] * scale)), tick)
+            wiggle = Decimal(repr(abs(rng.gauss(0.0, 0.0004)))) * o
+            h = quantize_near(max(o, c) + wiggle, tick)
+            lo = quantize_near(min(o, c) - wiggle, tick)
+            vol = quantize_down(
+                spec.level_size * Decimal(repr(rng.uniform(1, 20))), spec.base_increment
+            )
+            self.candles[first_minute + 60 * i] = [o, h, lo, c, vol]
+        self.open_24h = self.candles[first_minute][0]
+        self.high_24h = max(c[1] for c in self.candles.values())
+        self.low_24h = min(c[2] for c in self.candles.values())
+
+    # --- views ------------------------------------------------------------------------------
+
+    @property
+    def best_bid(self) -> Decimal:
+        return max(self.bids) if self.bids else Decimal(0)
+
+    @property
+    def best_ask(self) -> Decimal:
+        return min(self.asks) if self.asks else Decimal(0)
+
+    @property
+    def mid(self) -> Decimal:
+        if not self.bids or not self.asks:
+            return self.last_price
+        return quantize_near((self.best_bid + self.best_ask) / 2, self.spec.quote_increment)

@@ -1,0 +1,195 @@
+"""The REST face: a threaded stdlib HTTP/1.1 server on loopback, plus the ``/_sim`` control API."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from perpsbot.errors import InvalidConfigError
+from perpsbot.sim._auth import JwtVerifier
+from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._faults import SimFaults
+from perpsbot.sim._queries import ApiError
+from perpsbot.sim._ratelimit import RateLimits
+from perpsbot.sim._routes import resolve
+from perpsbot.sim._wire import dumps, error_body
+
+API_PREFIX = "/api/v3/brokerage"
+_log = logging.getLogger("perpsbot.sim.rest")
+_UNAUTHORIZED = {"error": "UNAUTHORIZED", "code": 16, "message": "Unauthorized"}
+
+
+class RestServer(ThreadingHTTPServer):
+    """Serves the brokerage API; one thread per connection, all sharing the engine's lock."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        engine: SimEngine,
+        faults: SimFaults,
+        verifier: JwtVerifier,
+        limits: RateLimits,
+        stopping: threading.Event,
+    ) -> None:
+        self.engine = engine
+        self.faults = faults
+        self.verifier = verifier
+        self.limits = limits
+        self.stopping = stopping
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, sock: socket.socket, *, alive: bool) -> None:
+        with self._open_lock:
+            (self._open.add if alive else self._open.discard)(sock)
+
+    def close_open_connections(self) -> None:
+        """Shut keep-alive sockets so their handler threads end."""
+        with self._open_lock:
+            socks = list(self._open)
+        for sock in socks:
+            # OSError: already closed by the peer, nothing left to shut.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: RestServer
+    protocol_version = "HTTP/1.1"
+    server_version = "perpsbot-sim"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, alive=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, alive=False)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if url.path.startswith("/_sim/"):
+            self._control(method, url.path, raw)
+            return
+        if not url.path.startswith(API_PREFIX + "/"):
+            self._send(404, error_body("NOT_FOUND", f"no route for {method} {url.path}"))
+            return
+        sub = url.path[len(API_PREFIX) :]
+        delay_s = self.server.faults.take_delay_s()
+        if delay_s > 0:
+            self.server.stopping.wait(delay_s)
+        rule = self.server.faults.take_http_error(sub)
+        if rule is not None:
+            headers = (
+                {"Retry-After": f"{rule.retry_after_s:g}"} if rule.retry_after_s is not None else {}
+            )
+            if rule.body is not None:
+                self._send_raw(rule.status, rule.body.encode(), "text/html", headers)
+            elif rule.status == 429:
+                self._send_raw(rule.status, b"", "text/plain", headers)
+            else:
+                self._send(rule.status, error_body("INTERNAL", "injected fault"), headers)
+            return
+        try:
+            handler, match, public = resolve(method, sub)
+            limited = self.server.limits.headers(public=public)
+            if limited is None:
+                self._send_raw(429, b"", "text/plain", {})
+                return
+            headers = limited
+            if not public:
+                why = self.server.verifier.check_rest(
+                    self.headers.get("Authorization"),
+                    method,
+                    self.headers.get("Host", ""),
+                    url.path,
+                )
+                if why is not None:
+                    _log.info("sim rejected %s %s: %s", method, url.path, why)
+                    self._send(401, _UNAUTHORIZED, headers)
+                    return
+            body = self._json(raw) if method == "POST" else {}
+            payload = handler(self.server.engine, match, query, body)
+        except ApiError as exc:
+            self._send(exc.status, exc.body)
+            return
+        if method == "POST" and sub == "/orders" and self.server.faults.take_lost_ack():
+            _log.warning("sim fault: dropping the ack of POST /orders")
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(200, payload, headers)
+
+    def _json(self, raw: bytes) -> dict[str, Any]:
+        try:
+            body = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(400, error_body("INVALID_ARGUMENT", f"body is not JSON: {exc}")) from exc
+        if not isinstance(body, dict):
+            raise ApiError(400, error_body("INVALID_ARGUMENT", "body must be a JSON object"))
+        return body
+
+    def _control(self, method: str, path: str, raw: bytes) -> None:
+        faults = self.server.faults
+        try:
+            if path == "/_sim/faults" and method == "POST":
+                faults.apply(self._json(raw))
+                self._send(200, {"ok": True})
+            elif path == "/_sim/faults" and method == "GET":
+                log = [
+                    {"kind": r.kind, "detail": r.detail, "time_ns": r.time_ns} for r in faults.log
+                ]
+                self._send(200, {"faults": log})
+            elif path == "/_sim/faults" and method == "DELETE":
+                faults.clear()
+                self._send(200, {"ok": True})
+            elif path == "/_sim/step" and method == "POST":
+                steps = int(self._json(raw).get("n", 1))
+                for _ in range(steps):
+                    self.server.engine.step()
+                self._send(200, {"ok": True, "steps": self.server.engine.steps})
+            else:
+                self._send(404, error_body("NOT_FOUND", f"no control route {method} {path}"))
+        except ApiError as exc:
+            self._send(exc.status, exc.body)
+        except (InvalidConfigError, TypeError, ValueError) as exc:
+            self._send(400, error_body("INVALID_ARGUMENT", str(exc)))
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, dumps(payload), "application/json", headers or {})
+
+    def _send_raw(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)

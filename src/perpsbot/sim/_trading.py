@@ -1,0 +1,327 @@
+"""Order entry: create, preview, cancel, close position, and resting orders meeting the walk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from perpsbot.sim._events import TickerChanged, TradesPrinted
+from perpsbot.sim._market import Trade
+from perpsbot.sim._orders import Fill, Order
+from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._validation import ParsedOrder, Rejection, parse_order
+from perpsbot.sim._wire import dec, quantize_down
+
+if TYPE_CHECKING:
+    from perpsbot.sim._engine import SimEngine
+
+_ZERO = Decimal(0)
+_FEE_STEP = Decimal("0.00000001")
+
+
+def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
+    """``POST /orders``: the success body, or the HTTP-200 ``success: false`` body."""
+    with engine.lock:
+        client_id = str(body.get("client_order_id") or "")
+        if not client_id:
+            return Rejection(
+                new_order="INVALID_REQUEST", message="client_order_id is required"
+            ).response()
+        existing = engine.by_client_id.get(client_id)
+        if existing is not None:
+            return _success(engine.orders[existing])
+        try:
+            parsed = _checked(engine, body)
+        except Rejection as rejection:
+            return rejection.response()
+        spec = parsed.product
+        order = Order(
+            order_id=engine.new_uuid(),
+            client_order_id=client_id,
+            product_id=spec.product_id,
+            product_type=spec.product_type,
+            side=parsed.side,
+            config_key=parsed.config_key,
+            configuration=parsed.configuration,
+            base_size=parsed.base_size,
+            quote_size=parsed.quote_size,
+            limit_price=parsed.limit_price,
+            post_only=parsed.post_only,
+            end_time_ns=parsed.end_time_ns,
+            created_ns=engine.now_ns(),
+            leverage=dec(parsed.leverage) if spec.is_future else "",
+            margin_type=parsed.margin_type,
+            contract_size=spec.contract_size,
+            visible_after_mono=engine.clock.monotonic() + engine.visibility_delay_s,
+        )
+        engine.orders[order.order_id] = order
+        engine.by_client_id[client_id] = order.order_id
+        _execute(engine, order, parsed)
+        return _success(order)
+
+
+def _success(order: Order) -> dict[str, Any]:
+    return {
+        "success": True,
+        "success_response": {
+            "order_id": order.order_id,
+            "product_id": order.product_id,
+            "side": order.side,
+            "client_order_id": order.client_order_id,
+        },
+        "order_configuration": {order.config_key: order.configuration},
+    }
+
+
+def _checked(engine: SimEngine, body: dict[str, Any]) -> ParsedOrder:
+    parsed = parse_order(
+        body,
+        engine.specs,
+        now_ns=engine.now_ns(),
+        trading_disabled=frozenset(engine.trading_disabled),
+        cancel_only=frozenset(engine.cancel_only),
+    )
+    market = engine.markets[parsed.product.product_id]
+    if parsed.post_only and parsed.limit_price is not None:
+        crosses = (
+            parsed.limit_price >= market.best_ask
+            if parsed.side == "BUY"
+            else parsed.limit_price <= market.best_bid
+        )
+        if crosses:
+            raise Rejection(
+                new_order="INVALID_LIMIT_PRICE_POST_ONLY", message="post-only order would cross"
+            )
+    _check_funds(engine, parsed)
+    return parsed
+
+
+def _check_funds(engine: SimEngine, parsed: ParsedOrder) -> None:
+    spec, side = parsed.product, parsed.side
+    market = engine.markets[spec.product_id]
+    if spec.is_future:
+        pos = engine.futures.positions.get(spec.product_id)
+        held = pos.contracts if pos is not None else _ZERO
+        size = parsed.base_size or _ZERO
+        growing = size if (held >= 0) == (side == "BUY") else max(_ZERO, size - abs(held))
+        price = parsed.limit_price or (market.best_ask if side == "BUY" else market.best_bid)
+        rate = spec.intraday_margin.for_side(side) if spec.intraday_margin else Decimal(1)
+        need = growing * spec.contract_size * price * rate
+        if need > engine.futures.available_margin(engine.specs, engine.marks()):
+            raise Rejection(
+                preview="PREVIEW_INSUFFICIENT_FUNDS_FOR_FUTURES", message="Insufficient margin"
+            )
+        return
+    if side == "SELL":
+        if (parsed.base_size or _ZERO) > engine.wallet.available(spec.base_currency):
+            raise Rejection(
+                preview="PREVIEW_INSUFFICIENT_FUND",
+                message="Insufficient balance in source account",
+            )
+        return
+    if parsed.quote_size is not None:
+        need = parsed.quote_size
+    elif parsed.limit_price is not None and parsed.rests:
+        need = (parsed.base_size or _ZERO) * parsed.limit_price
+    else:
+        size, notional = dry_sweep(engine, parsed)
+        need = notional
+    if need * (1 + engine.config.taker_fee_rate) > engine.wallet.available(spec.quote_currency):
+        raise Rejection(
+            preview="PREVIEW_INSUFFICIENT_FUND", message="Insufficient balance in source account"
+        )
+
+
+def dry_sweep(engine: SimEngine, parsed: ParsedOrder) -> tuple[Decimal, Decimal]:
+    """The size and notional a taker order would get from the book now, without taking it."""
+    market = engine.markets[parsed.product.product_id]
+    levels = market.asks if parsed.side == "BUY" else market.bids
+    left, budget, size, notional = parsed.base_size, parsed.quote_size, _ZERO, _ZERO
+    for price in sorted(levels, reverse=parsed.side == "SELL"):
+        if not _within(parsed.side, price, parsed.limit_price):
+            break
+        want = (
+            left
+            if budget is None
+            else quantize_down(
+                budget / (price * (1 + engine.config.taker_fee_rate)), parsed.product.base_increment
+            )
+        )
+        take = min(want or _ZERO, levels[price])
+        if take <= 0:
+            break
+        size, notional = size + take, notional + take * price * parsed.product.contract_size
+        if budget is None:
+            left = (left or _ZERO) - take
+        else:
+            budget -= take * price * (1 + engine.config.taker_fee_rate)
+    return size, notional
+
+
+def _within(side: str, price: Decimal, limit: Decimal | None) -> bool:
+    return limit is None or (price <= limit if side == "BUY" else price >= limit)
+
+
+def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
+    now = engine.now_ns()
+    if parsed.is_fok and dry_sweep(engine, parsed)[0] < (parsed.base_size or _ZERO):
+        order.status, order.cancel_message = "CANCELLED", "Fill-or-kill order could not fill"
+    else:
+        trades = _take(engine, order, parsed, now)
+        if order.quote_size is not None:
+            order.status = "FILLED" if order.filled_size > 0 else "CANCELLED"
+        elif order.remaining == 0:
+            order.status = "FILLED"
+        elif parsed.rests:
+            order.status = "OPEN"
+            _hold(engine, order)
+        else:
+            order.status, order.cancel_message = "CANCELLED", "IOC remainder cancelled"
+        if trades:
+            engine.emit(TradesPrinted(trades=tuple(trades)))
+    pid = order.product_id
+    engine.publish_book(pid)
+    engine.publish_order(order)
+    engine.emit(TickerChanged(product_id=pid, ticker=engine.ticker_json(pid)))
+    if parsed.product.is_future:
+        engine.publish_balance()
+
+
+def _take(engine: SimEngine, order: Order, parsed: ParsedOrder, now: int) -> list[Trade]:
+    market = engine.markets[order.product_id]
+    levels = market.asks if order.side == "BUY" else market.bids
+    budget, trades = order.quote_size, []
+    for price in sorted(levels, reverse=order.side == "SELL"):
+        if not _within(order.side, price, order.limit_price):
+            break
+        if budget is None:
+            want = order.remaining
+        else:
+            want = quantize_down(
+                budget / (price * (1 + engine.config.taker_fee_rate)), parsed.product.base_increment
+            )
+        size = min(want, levels[price])
+        if size <= 0:
+            break
+        levels[price] -= size
+        if levels[price] == 0:
+            del levels[price]
+        fee = _fee(engine, parsed.product, price, size, maker=False)
+        if budget is not None:
+            budget -= price * size + fee
+        trades.append(
+            _fill(engine, order, price=price, size=size, fee=fee, liquidity="TAKER", now=now)
+        )
+        if budget is None and order.remaining == 0:
+            break
+    return trades
+
+
+def _fee(
+    engine: SimEngine, spec: ProductSpec, price: Decimal, size: Decimal, *, maker: bool
+) -> Decimal:
+    if spec.is_future:
+        return engine.config.futures_fee_per_contract * size
+    rate = engine.config.maker_fee_rate if maker else engine.config.taker_fee_rate
+    return (price * size * rate).quantize(_FEE_STEP)
+
+
+def _fill(
+    engine: SimEngine,
+    order: Order,
+    *,
+    price: Decimal,
+    size: Decimal,
+    fee: Decimal,
+    liquidity: str,
+    now: int,
+) -> Trade:
+    spec = engine.specs[order.product_id]
+    trade_id = engine.next_trade_id()
+    engine.fills.append(
+        Fill(
+            entry_id=engine.new_uuid(),
+            trade_id=trade_id,
+            order_id=order.order_id,
+            product_id=order.product_id,
+            side=order.side,
+            price=price,
+            size=size,
+            commission=fee,
+            liquidity=liquidity,
+            time_ns=now,
+        )
+    )
+    order.filled_size += size
+    order.price_size_sum += price * size
+    order.total_fees += fee
+    order.number_of_fills += 1
+    order.last_fill_ns = now
+    account = engine.futures if spec.is_future else engine.wallet
+    account.settle(spec, order.side, price, size, fee)
+    maker_side = order.side if liquidity == "MAKER" else ("SELL" if order.side == "BUY" else "BUY")
+    return engine.markets[order.product_id].record_trade(trade_id, price, size, maker_side, now)
+
+
+def _hold(engine: SimEngine, order: Order) -> None:
+    spec, price = engine.specs[order.product_id], order.limit_price or _ZERO
+    if spec.is_future:
+        rate = spec.intraday_margin.for_side(order.side) if spec.intraday_margin else Decimal(1)
+        order.hold = order.remaining * spec.contract_size * price * rate
+        engine.futures.order_holds += order.hold
+    elif order.side == "BUY":
+        order.hold = order.remaining * price * (1 + engine.config.maker_fee_rate)
+        engine.wallet.hold(spec.quote_currency, order.hold)
+    else:
+        order.hold = order.remaining
+        engine.wallet.hold(spec.base_currency, order.hold)
+
+
+def release_hold(engine: SimEngine, order: Order) -> None:
+    spec = engine.specs[order.product_id]
+    if spec.is_future:
+        engine.futures.order_holds -= order.hold
+    else:
+        currency = spec.quote_currency if order.side == "BUY" else spec.base_currency
+        engine.wallet.hold(currency, -order.hold)
+    order.hold = _ZERO
+
+
+def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
+    """Expire due GTD orders and fill resting orders the walked book now reaches."""
+    market, trades = engine.markets[pid], []
+    through = engine.config.fill_model == "through"
+    resting = [o for o in engine.orders.values() if o.product_id == pid and o.is_open]
+    for order in sorted(resting, key=lambda o: o.created_ns):
+        if order.end_time_ns is not None and order.end_time_ns <= now:
+            release_hold(engine, order)
+            order.status = "EXPIRED"
+            engine.publish_order(order)
+            continue
+        limit = order.limit_price or _ZERO
+        if order.side == "BUY":
+            reach = sum(
+                (s for p, s in market.asks.items() if p < limit or (p == limit and not through)),
+                _ZERO,
+            )
+        else:
+            reach = sum(
+                (s for p, s in market.bids.items() if p > limit or (p == limit and not through)),
+                _ZERO,
+            )
+        size = min(order.remaining, reach)
+        if size <= 0:
+            continue
+        release_hold(engine, order)
+        fee = _fee(engine, engine.specs[pid], limit, size, maker=True)
+        trades.append(
+            _fill(engine, order, price=limit, size=size, fee=fee, liquidity="MAKER", now=now)
+        )
+        if order.remaining == 0:
+            order.status = "FILLED"
+        else:
+            _hold(engine, order)
+        engine.publish_order(order)
+        if engine.specs[pid].is_future:
+            engine.publish_balance()
+    return trades

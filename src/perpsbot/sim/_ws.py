@@ -1,0 +1,262 @@
+"""The websocket face: an asyncio ``websockets`` server in its own thread, fanning events out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from perpsbot.sim import _ws_frames as frames
+from perpsbot.sim._auth import JwtVerifier
+from perpsbot.sim._config import SimConfig
+from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._events import (
+    BookChanged,
+    FuturesBalanceChanged,
+    OrderChanged,
+    SimEvent,
+    TickerChanged,
+    TradesPrinted,
+)
+from perpsbot.sim._market import Trade
+from perpsbot.sim._subscribe import handle_message
+from perpsbot.sim._wire import go_time_string
+from perpsbot.sim._ws_conn import WsClient
+
+_log = logging.getLogger("perpsbot.sim.ws")
+PATHS = ("/ws", "/ws-user")
+
+
+class WsHub:
+    """Runs the websocket server and the market clock on one event loop in one thread."""
+
+    def __init__(self, *, config: SimConfig, engine: SimEngine, verifier: JwtVerifier) -> None:
+        self.config = config
+        self.engine = engine
+        self.verifier = verifier
+        self.refusing: Callable[[], bool] = lambda: False
+        self.port = 0
+        self.clients: set[WsClient] = set()
+        self.stale: str | None = None
+        self._heartbeat_counter = 0
+        self._pending_trades: list[Trade] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="perpsbot-sim-ws", daemon=True)
+
+    # --- lifecycle (any thread) ----------------------------------------------------------------
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise TimeoutError(f"sim websocket server did not start within {timeout_s}s")
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            raise TimeoutError(f"sim websocket thread did not stop within {timeout_s}s")
+
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the hub's loop (fault injection from other threads)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn)
+
+    def on_event(self, event: SimEvent) -> None:
+        """Engine listener: hop onto the loop, keeping the engine's order."""
+        self.call(lambda: self._dispatch(event))
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except (
+            BaseException
+        ) as exc:  # reported to start() or logged; the thread must not die silently
+            self._failure = exc
+            self._ready.set()
+            _log.exception("sim websocket thread failed")
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server: Server = await serve(
+            self._serve_client,
+            self.config.host,
+            self.config.ws_port,
+            process_request=self._process_request,
+            max_size=self.config.max_frame_bytes,
+            ping_interval=None,
+            close_timeout=1.0,
+        )
+        self.port = next(iter(server.sockets)).getsockname()[1]
+        tasks = [
+            asyncio.create_task(self._every(self.config.heartbeat_interval_s, self._heartbeat)),
+            asyncio.create_task(self._every(self.config.trades_interval_s, self._flush_trades)),
+        ]
+        if self.config.tick_interval_s is not None:
+            tasks.append(
+                asyncio.create_task(self._every(self.config.tick_interval_s, self.engine.step))
+            )
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            server.close()
+            await asyncio.wait_for(server.wait_closed(), timeout=3.0)
+
+    async def _every(self, interval_s: float, fn: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            fn()
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path not in PATHS:
+            return connection.respond(404, f"no websocket at {path}; use /ws or /ws-user\n")
+        if self.refusing():
+            _log.warning(
+                "sim fault: refusing websocket connection from %s", connection.remote_address
+            )
+            return connection.respond(503, "refusing connections (injected fault)\n")
+        return None
+
+    async def _serve_client(self, ws: ServerConnection) -> None:
+        client = WsClient(ws, ws.request.path if ws.request else "")
+        client.start()
+        self.clients.add(client)
+        try:
+            await self._read(client)
+        except ConnectionClosed:
+            pass  # the client went away; cleanup below
+        finally:
+            self.clients.discard(client)
+            await client.stop()
+
+    async def _read(self, client: WsClient) -> None:
+        timeout = self.config.subscribe_timeout_s
+        while not client.subscriptions and timeout is not None:
+            try:
+                raw = await asyncio.wait_for(client.ws.recv(), timeout)
+            except TimeoutError:
+                _log.info(
+                    "sim closing %s: no subscribe within %ss", client.ws.remote_address, timeout
+                )
+                await client.ws.close(1000, "no subscribe received")
+                return
+            self._handle(client, raw)
+        async for raw in client.ws:
+            self._handle(client, raw)
+
+    def _handle(self, client: WsClient, raw: str | bytes) -> None:
+        try:
+            message: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            message = None
+        handle_message(self, client, message)
+
+    # --- fan-out (loop thread) ------------------------------------------------------------------
+
+    def send(self, client: WsClient, channel: str, events: list[dict[str, Any]]) -> None:
+        if self.stale == "all" or (self.stale == "data" and channel != "heartbeats"):
+            return
+        client.push(channel, events, self.engine.now_ns())
+
+    def _dispatch(self, event: SimEvent) -> None:
+        if isinstance(event, BookChanged):
+            body = frames.l2_update(event.product_id, event.changes, event.time_ns)
+            for client in list(self.clients):
+                if client.wants("level2", event.product_id):
+                    self.send(client, "l2_data", [body])
+        elif isinstance(event, TradesPrinted):
+            self._pending_trades.extend(event.trades)
+        elif isinstance(event, TickerChanged):
+            for client in list(self.clients):
+                if client.wants("ticker", event.product_id):
+                    self.send(client, "ticker", [{"type": "update", "tickers": [event.ticker]}])
+        elif isinstance(event, OrderChanged):
+            for client in list(self.clients):
+                if client.wants("user", event.order["product_id"]):
+                    self.send(client, "user", [frames.user_update(event.order)])
+        elif isinstance(event, FuturesBalanceChanged):
+            for client in list(self.clients):
+                if client.wants("futures_balance_summary"):
+                    self.send(
+                        client,
+                        "futures_balance_summary",
+                        [frames.balance_event("update", event.summary)],
+                    )
+
+    def _flush_trades(self) -> None:
+        trades, self._pending_trades = self._pending_trades, []
+        if not trades:
+            return
+        by_product = frames.trades_by_product(trades)
+        for client in list(self.clients):
+            mine = [
+                t
+                for pid, ts in by_product.items()
+                if client.wants("market_trades", pid)
+                for t in ts
+            ]
+            if mine:
+                body = {"type": "update", "trades": [frames.trade_json(t) for t in reversed(mine)]}
+                self.send(client, "market_trades", [body])
+
+    def _heartbeat(self) -> None:
+        self._heartbeat_counter += 1
+        now = self.engine.now_ns()
+        event = frames.heartbeat_event(self._heartbeat_counter, go_time_string(now))
+        for client in list(self.clients):
+            if client.wants("heartbeats"):
+                self.send(client, "heartbeats", [event])
+
+    # --- faults (called through call(), so on the loop) ------------------------------------------
+
+    def disconnect_all(self, close_code: int | None) -> None:
+        self.call(lambda: self._disconnect(close_code))
+
+    def _disconnect(self, close_code: int | None) -> None:
+        for client in list(self.clients):
+            if close_code is None:
+                client.ws.transport.abort()
+            else:
+                asyncio.get_running_loop().create_task(
+                    client.ws.close(close_code, "injected fault")
+                )
+
+    def skip_sequence(self, n: int) -> None:
+        def skip() -> None:
+            for client in self.clients:
+                client.sequence += n
+
+        self.call(skip)
+
+    def send_raw(self, text: str) -> None:
+        def push() -> None:
+            for client in list(self.clients):
+                client.push_text(text)
+
+        self.call(push)
+
+    def set_stale(self, mode: str | None) -> None:
+        def apply() -> None:
+            self.stale = mode
+
+        self.call(apply)

@@ -1,0 +1,82 @@
+"""``perpsbot sim``: run the simulated exchange alone until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+from perpsbot.sim._config import SimConfig
+from perpsbot.sim._exchange import SimExchange
+
+__all__ = ["configure_parser", "run"]
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the ``sim`` options to ``parser``."""
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="REST port; 0 picks a free one (default: 0)"
+    )
+    parser.add_argument(
+        "--ws-port",
+        type=int,
+        default=None,
+        help="websocket port (default: --port + 1, or a free one when --port is 0)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of prices, books and ids (default: 0)"
+    )
+    parser.add_argument(
+        "--tick-interval-s",
+        type=float,
+        default=0.1,
+        help="seconds between market steps (default: 0.1)",
+    )
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        action="append",
+        default=[],
+        help="PEM public key whose JWTs are accepted (repeatable); without one, auth is lenient",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the sim, print its URLs, and serve until SIGINT/SIGTERM; returns the exit code."""
+    keys = tuple(path.read_text() for path in args.public_key)
+    ws_port = args.ws_port if args.ws_port is not None else (args.port + 1 if args.port else 0)
+    config = SimConfig(
+        host=args.host,
+        rest_port=args.port,
+        ws_port=ws_port,
+        seed=args.seed,
+        tick_interval_s=args.tick_interval_s,
+        verify_auth=bool(keys),
+        public_keys_pem=keys,
+    )
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with SimExchange(config) as sim:
+            print(f"rest:      {sim.rest_base_url}", flush=True)
+            print(f"market ws: {sim.market_ws_url}", flush=True)
+            print(f"user ws:   {sim.user_ws_url}", flush=True)
+            print(f"control:   {sim.control_url}/faults", flush=True)
+            print(
+                f"auth:      {'JWT verified' if keys else 'lenient (no --public-key)'}", flush=True
+            )
+            while not done.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
