@@ -200,20 +200,26 @@ class Supervisor(BaseActor):
         if message.dry_run or not changed:
             return plan
         self._config, self._sections = message.config, new_sections
-        to_restart: list[Cell] = []
-        for cell in self._cells:
-            touched = cell.spec.config_sections & changed
-            if not touched or cell.state is CellState.STOPPED:
-                continue
-            if cell.spec.children:
-                cell.address.tell(Reconfigure(config=message.config))
-            elif touched <= cell.spec.live_sections:
-                cell.address.tell(ConfigChanged(config=message.config, changed_sections=touched))
-            else:
-                to_restart.append(cell)
-        for cell in reversed(to_restart):
+        touched_cells = [
+            (cell, cell.spec.config_sections & changed)
+            for cell in self._cells
+            if cell.spec.config_sections & changed and cell.state is not CellState.STOPPED
+        ]
+        restarts = [
+            cell
+            for cell, touched in touched_cells
+            if not cell.spec.children and not touched <= cell.spec.live_sections
+        ]
+        # Stop in reverse order, then go forward: a nested supervisor is told only after its
+        # earlier siblings are running again, so starts follow dependency order across levels.
+        for cell in reversed(restarts):
             stop_incarnation(cell, final=False)
-        for cell in to_restart:
-            start_incarnation(self.context.system, cell, self._config)
+        for cell, touched in touched_cells:
+            if cell in restarts:
+                start_incarnation(self.context.system, cell, self._config)
+            elif cell.spec.children:
+                cell.address.tell(Reconfigure(config=message.config))
+            else:
+                cell.address.tell(ConfigChanged(config=message.config, changed_sections=touched))
         logger.info("reconfigured %s:\n%s", self.address.path, plan.describe())
         return plan

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pykka._envelope import Envelope
+
+from perpsbot.runtime import (
+    BoundedMailbox,
+    ConflatingMailbox,
+    FifoMailbox,
+    GetState,
+    MailboxFullError,
+    Overflow,
+    Ping,
+)
+
+
+def _messages(mailbox: FifoMailbox | ConflatingMailbox | BoundedMailbox) -> list[object]:
+    return [envelope.message for envelope in mailbox.drain()]
+
+
+def test_fifo_mailbox_keeps_order() -> None:
+    mailbox = FifoMailbox()
+    for i in range(5):
+        mailbox.put(Envelope(i))
+    assert [mailbox.get().message for _ in range(5)] == [0, 1, 2, 3, 4]
+    assert mailbox.empty()
+
+
+def test_control_messages_overtake_queued_work() -> None:
+    mailbox = FifoMailbox()
+    mailbox.put(Envelope("work-1"))
+    mailbox.put(Envelope("work-2"))
+    mailbox.put(Envelope(Ping(seq=1)))
+    mailbox.put(Envelope(GetState()))
+    assert _messages(mailbox) == [Ping(seq=1), GetState(), "work-1", "work-2"]
+
+
+def test_a_sleeping_consumer_is_woken_by_a_put_from_another_thread() -> None:
+    mailbox = FifoMailbox()
+    received: list[object] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        received.append(mailbox.get().message)
+        done.set()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    mailbox.put(Envelope("hello"))
+    assert done.wait(5)
+    consumer.join(5)
+    assert received == ["hello"]
+
+
+def test_fifo_mailbox_records_its_max_depth() -> None:
+    mailbox = FifoMailbox()
+    for i in range(7):
+        mailbox.put(Envelope(i))
+    mailbox.drain()
+    assert mailbox.max_depth == 7
+    assert mailbox.depth() == 0
+
+
+def test_conflating_mailbox_under_a_100k_burst_holds_one_entry_per_key() -> None:
+    mailbox = ConflatingMailbox(key_of=lambda message: message[0])
+    symbols = ["BTC-USD", "ETH-USD", "BIP-20DEC30-CDE"]
+    for i in range(100_000):
+        mailbox.put(Envelope((symbols[i % 3], i)))
+    assert mailbox.depth() == 3
+    assert _messages(mailbox) == [
+        ("BTC-USD", 99_999),
+        ("ETH-USD", 99_997),
+        ("BIP-20DEC30-CDE", 99_998),
+    ]
+    assert mailbox.conflated == 100_000 - 3
+
+
+def test_conflating_mailbox_keeps_unkeyed_messages_and_asks_in_order() -> None:
+    mailbox = ConflatingMailbox(
+        key_of=lambda message: message[0] if isinstance(message, tuple) else None
+    )
+    mailbox.put(Envelope(("BTC", 1)))
+    mailbox.put(Envelope("fill-1"))
+    mailbox.put(Envelope(("BTC", 2)))
+    mailbox.put(Envelope("fill-2"))
+    assert _messages(mailbox) == [("BTC", 2), "fill-1", "fill-2"]
+
+
+def test_bounded_mailbox_rejecting_tells_the_sender_and_records_the_drop() -> None:
+    mailbox = BoundedMailbox(capacity=2, overflow=Overflow.REJECT)
+    dropped: list[tuple[object, str]] = []
+    mailbox.on_drop = lambda envelope, reason: dropped.append((envelope.message, reason))
+    mailbox.put(Envelope(1))
+    mailbox.put(Envelope(2))
+    with pytest.raises(MailboxFullError, match="at most 2 messages"):
+        mailbox.put(Envelope(3))
+    assert dropped == [(3, "mailbox full (2)")]
+    assert _messages(mailbox) == [1, 2]
+
+
+def test_bounded_mailbox_dropping_oldest_keeps_the_newest() -> None:
+    mailbox = BoundedMailbox(capacity=2, overflow=Overflow.DROP_OLDEST)
+    dropped: list[object] = []
+    mailbox.on_drop = lambda envelope, reason: dropped.append(envelope.message)
+    for i in range(5):
+        mailbox.put(Envelope(i))
+    assert dropped == [0, 1, 2]
+    assert _messages(mailbox) == [3, 4]
+
+
+def test_bounded_mailbox_dropping_newest_keeps_the_oldest() -> None:
+    mailbox = BoundedMailbox(capacity=2, overflow=Overflow.DROP_NEWEST)
+    dropped: list[object] = []
+    mailbox.on_drop = lambda envelope, reason: dropped.append(envelope.message)
+    for i in range(4):
+        mailbox.put(Envelope(i))
+    assert dropped == [2, 3]
+    assert _messages(mailbox) == [0, 1]
+
+
+def test_bounded_mailbox_never_bounds_the_control_lane() -> None:
+    mailbox = BoundedMailbox(capacity=1, overflow=Overflow.REJECT)
+    mailbox.put(Envelope("work"))
+    for seq in range(3):
+        mailbox.put(Envelope(Ping(seq=seq)))
+    assert mailbox.depth() == 4
+
+
+def test_bounded_mailbox_needs_a_positive_capacity() -> None:
+    with pytest.raises(ValueError, match="capacity must be at least 1, was 0"):
+        BoundedMailbox(capacity=0)

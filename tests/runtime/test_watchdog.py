@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import threading
+
+from perpsbot.clock import FakeClock
+from perpsbot.runtime import ActorSystem, SupervisorSpec
+from tests.runtime.conftest import Add, Block, recorder
+from tests.support.probe import Probe
+from tests.support.waiting import eventually
+
+
+def test_a_ping_to_a_blocked_actor_reports_it_hung_and_a_successor_takes_over(
+    clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, watchdog_interval_s=1.0, watchdog_timeout_s=2.0)
+    release = threading.Event()
+    try:
+        system.start(SupervisorSpec(name="root", children=[recorder("slow", probe)]))
+        probe.wait_for_event(("start", "root/slow", 1))
+        slow = system.address("root/slow")
+        block = Block(release)
+        slow.tell(block)
+        slow.tell(Add(1))  # queued behind the blocked handler
+        assert block.entered.wait(5)
+        clock.advance(1.0)  # ping sent
+        eventually(lambda: system.inspect().find("root/slow").mailbox_depth == 2)
+        clock.advance(1.0)  # not yet past the timeout
+        eventually(lambda: system.scheduler.pending() == 1)
+        assert system.watchdog.hung_reports == 0
+        clock.advance(1.0)  # past it: hung
+        probe.wait_for_event(("start", "root/slow", 2))
+        probe.wait_for_event(("add", "root/slow", 2, 1))
+        assert system.watchdog.hung_reports == 1
+        snapshot = system.inspect().find("root/slow")
+        assert (snapshot.failures, snapshot.restarts) == (1, 1)
+    finally:
+        release.set()
+        system.shutdown()
+
+
+def test_a_responsive_actor_is_never_reported_hung(clock: FakeClock, probe: Probe) -> None:
+    system = ActorSystem("t", clock=clock, watchdog_interval_s=1.0, watchdog_timeout_s=2.0)
+    try:
+        system.start(SupervisorSpec(name="root", children=[recorder("quick", probe)]))
+        probe.wait_for_event(("start", "root/quick", 1))
+        for _ in range(10):
+            clock.advance(1.0)
+            eventually(lambda: system.inspect().find("root/quick").mailbox_depth == 0)
+        assert system.watchdog.hung_reports == 0
+        assert system.address("root/quick").incarnation == 1
+    finally:
+        system.shutdown()
