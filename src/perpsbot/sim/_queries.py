@@ -240,7 +240,7 @@ def list_orders(engine: SimEngine, query: Query) -> dict[str, Any]:
         side = _one(query, "order_side")
         found = [
             o
-            for o in sorted(engine.orders.values(), key=lambda o: o.created_ns, reverse=True)
+            for o in reversed(engine.orders.values())  # insertion order: newest first
             if engine.visible(o)
             and (not ids or o.order_id in ids)
             and (not pids or o.product_id in pids)
