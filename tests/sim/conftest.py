@@ -1,4 +1,4 @@
-"""Fixtures for the simulated exchange: a started sim, an EC key, JWTs, REST and websocket clients."""
+"""Fixtures for the simulated exchange: a started sim, an EC key, JWTs, REST and ws clients."""
 
 from __future__ import annotations
 

@@ -55,7 +55,8 @@ class JwtVerifier:
             return None
         if not isinstance(token, str) or not token:
             return "missing jwt"
-        return self._decode(token)[1]
+        claims, why = self._decode(token)
+        return None if claims is not None else why
 
     def _decode(self, token: str) -> tuple[dict[str, Any] | None, str]:
         last = "no public key configured"
