@@ -14,26 +14,27 @@ from perpsbot.runtime import (
     Overflow,
     Ping,
 )
+from perpsbot.runtime._mailbox import message_of
 
 
 def _messages(mailbox: FifoMailbox | ConflatingMailbox | BoundedMailbox) -> list[object]:
-    return [envelope.message for envelope in mailbox.drain()]
+    return [message_of(item) for item in mailbox.drain()]
 
 
 def test_fifo_mailbox_keeps_order() -> None:
     mailbox = FifoMailbox()
     for i in range(5):
-        mailbox.put(Envelope(i))
-    assert [mailbox.get().message for _ in range(5)] == [0, 1, 2, 3, 4]
+        mailbox.tell(i)
+    assert [mailbox.get() for _ in range(5)] == [0, 1, 2, 3, 4]
     assert mailbox.empty()
 
 
 def test_control_messages_overtake_queued_work() -> None:
     mailbox = FifoMailbox()
-    mailbox.put(Envelope("work-1"))
-    mailbox.put(Envelope("work-2"))
-    mailbox.put(Envelope(Ping(seq=1)))
-    mailbox.put(Envelope(GetState()))
+    mailbox.tell("work-1")
+    mailbox.tell("work-2")
+    mailbox.tell(Ping(seq=1))
+    mailbox.tell(GetState())
     assert _messages(mailbox) == [Ping(seq=1), GetState(), "work-1", "work-2"]
 
 
@@ -43,12 +44,12 @@ def test_a_sleeping_consumer_is_woken_by_a_put_from_another_thread() -> None:
     done = threading.Event()
 
     def consume() -> None:
-        received.append(mailbox.get().message)
+        received.append(mailbox.get())
         done.set()
 
     consumer = threading.Thread(target=consume)
     consumer.start()
-    mailbox.put(Envelope("hello"))
+    mailbox.tell("hello")
     assert done.wait(5)
     consumer.join(5)
     assert received == ["hello"]
@@ -57,7 +58,7 @@ def test_a_sleeping_consumer_is_woken_by_a_put_from_another_thread() -> None:
 def test_fifo_mailbox_records_its_max_depth() -> None:
     mailbox = FifoMailbox()
     for i in range(7):
-        mailbox.put(Envelope(i))
+        mailbox.tell(i)
     mailbox.drain()
     assert mailbox.max_depth == 7
     assert mailbox.depth() == 0
@@ -67,7 +68,7 @@ def test_conflating_mailbox_under_a_100k_burst_holds_one_entry_per_key() -> None
     mailbox = ConflatingMailbox(key_of=lambda message: message[0])
     symbols = ["BTC-USD", "ETH-USD", "BIP-20DEC30-CDE"]
     for i in range(100_000):
-        mailbox.put(Envelope((symbols[i % 3], i)))
+        mailbox.tell((symbols[i % 3], i))
     assert mailbox.depth() == 3
     assert _messages(mailbox) == [
         ("BTC-USD", 99_999),
@@ -81,21 +82,21 @@ def test_conflating_mailbox_keeps_unkeyed_messages_and_asks_in_order() -> None:
     mailbox = ConflatingMailbox(
         key_of=lambda message: message[0] if isinstance(message, tuple) else None
     )
-    mailbox.put(Envelope(("BTC", 1)))
-    mailbox.put(Envelope("fill-1"))
-    mailbox.put(Envelope(("BTC", 2)))
-    mailbox.put(Envelope("fill-2"))
+    mailbox.tell(("BTC", 1))
+    mailbox.tell("fill-1")
+    mailbox.tell(("BTC", 2))
+    mailbox.tell("fill-2")
     assert _messages(mailbox) == [("BTC", 2), "fill-1", "fill-2"]
 
 
 def test_bounded_mailbox_rejecting_tells_the_sender_and_records_the_drop() -> None:
     mailbox = BoundedMailbox(capacity=2, overflow=Overflow.REJECT)
     dropped: list[tuple[object, str]] = []
-    mailbox.on_drop = lambda envelope, reason: dropped.append((envelope.message, reason))
-    mailbox.put(Envelope(1))
-    mailbox.put(Envelope(2))
+    mailbox.on_drop = lambda item, reason: dropped.append((item, reason))
+    mailbox.tell(1)
+    mailbox.tell(2)
     with pytest.raises(MailboxFullError, match="at most 2 messages"):
-        mailbox.put(Envelope(3))
+        mailbox.tell(3)
     assert dropped == [(3, "mailbox full (2)")]
     assert _messages(mailbox) == [1, 2]
 
@@ -103,9 +104,9 @@ def test_bounded_mailbox_rejecting_tells_the_sender_and_records_the_drop() -> No
 def test_bounded_mailbox_dropping_oldest_keeps_the_newest() -> None:
     mailbox = BoundedMailbox(capacity=2, overflow=Overflow.DROP_OLDEST)
     dropped: list[object] = []
-    mailbox.on_drop = lambda envelope, reason: dropped.append(envelope.message)
+    mailbox.on_drop = lambda item, reason: dropped.append(item)
     for i in range(5):
-        mailbox.put(Envelope(i))
+        mailbox.tell(i)
     assert dropped == [0, 1, 2]
     assert _messages(mailbox) == [3, 4]
 
@@ -113,21 +114,36 @@ def test_bounded_mailbox_dropping_oldest_keeps_the_newest() -> None:
 def test_bounded_mailbox_dropping_newest_keeps_the_oldest() -> None:
     mailbox = BoundedMailbox(capacity=2, overflow=Overflow.DROP_NEWEST)
     dropped: list[object] = []
-    mailbox.on_drop = lambda envelope, reason: dropped.append(envelope.message)
+    mailbox.on_drop = lambda item, reason: dropped.append(item)
     for i in range(4):
-        mailbox.put(Envelope(i))
+        mailbox.tell(i)
     assert dropped == [2, 3]
     assert _messages(mailbox) == [0, 1]
 
 
 def test_bounded_mailbox_never_bounds_the_control_lane() -> None:
     mailbox = BoundedMailbox(capacity=1, overflow=Overflow.REJECT)
-    mailbox.put(Envelope("work"))
+    mailbox.tell("work")
     for seq in range(3):
-        mailbox.put(Envelope(Ping(seq=seq)))
+        mailbox.tell(Ping(seq=seq))
     assert mailbox.depth() == 4
 
 
 def test_bounded_mailbox_needs_a_positive_capacity() -> None:
     with pytest.raises(ValueError, match="capacity must be at least 1, was 0"):
         BoundedMailbox(capacity=0)
+
+
+def test_asks_keep_their_envelope_and_are_never_conflated() -> None:
+    mailbox = ConflatingMailbox(key_of=lambda message: message[0])
+    first, second = Envelope(("BTC", 1), reply_to=object()), Envelope(("BTC", 2), reply_to=object())
+    mailbox.put(first)  # type: ignore[arg-type]
+    mailbox.put(second)  # type: ignore[arg-type]
+    mailbox.tell(("BTC", 3))
+    assert mailbox.drain() == [first, second, ("BTC", 3)]
+
+
+def test_a_pykka_tell_is_unwrapped_to_the_bare_message() -> None:
+    mailbox = FifoMailbox()
+    mailbox.put(Envelope("told through pykka"))
+    assert mailbox.get() == "told through pykka"

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pykka
 from pykka import messages as pykka_messages
+from pykka._envelope import Envelope
 
 from perpsbot.clock import Clock, stopwatch_ns
 from perpsbot.ids import IdSource
 from perpsbot.runtime._cell import ActorAddress, Cell
-from perpsbot.runtime._control import ChildExited, ConfigChanged, ControlMessage, GetState, Ping
+from perpsbot.runtime._control import SPECIAL_TYPES, ChildExited, ConfigChanged, GetState, Ping
 from perpsbot.runtime._mailbox import Mailbox
 from perpsbot.runtime._timers import ActorTimers
 
@@ -41,13 +42,11 @@ __all__ = ["ActorContext", "BaseActor"]
 
 logger = logging.getLogger("perpsbot.runtime.actor")
 
-_PYKKA_SPECIAL = (
-    pykka_messages._ActorStop,
+_PYKKA_PROXY = (
     pykka_messages.ProxyCall,
     pykka_messages.ProxyGetAttr,
     pykka_messages.ProxySetAttr,
 )
-_SPECIAL = (ControlMessage, *_PYKKA_SPECIAL)
 
 
 @attrs.frozen(kw_only=True)
@@ -139,26 +138,25 @@ class BaseActor(pykka.ThreadingActor):
         get = self.actor_inbox.get
         receive = self.on_receive
         stats = cell.stats
-        special = _SPECIAL
+        special = SPECIAL_TYPES
         while not self._exit:
-            envelope = get()
+            item = get()
             if self._retired():  # while we waited (e.g. wrongly judged hung)
-                cell.mailbox.put_front(envelope)
+                cell.mailbox.put_front(item)
                 break
-            message = envelope.message
-            if envelope.reply_to is None and not isinstance(message, special):
-                started = stopwatch_ns()
-                try:
-                    receive(message)
-                except BaseException as error:
-                    self._fail(f"handler for {type(message).__name__} raised", error, message)
-                    break
-                finished = stopwatch_ns()
-                stats.handled += 1
-                stats.handler_ns += finished - started
-                stats.last_handled_ns = finished
-            else:
-                self._handle_special(envelope)
+            if type(item) in special:
+                self._handle_special(item)
+                continue
+            started = stopwatch_ns()
+            try:
+                receive(item)
+            except BaseException as error:
+                self._fail(f"handler for {type(item).__name__} raised", error, item)
+                break
+            finished = stopwatch_ns()
+            stats.handled += 1
+            stats.handler_ns += finished - started
+            stats.last_handled_ns = finished
 
     def _retired(self) -> bool:
         return self._exit
@@ -173,8 +171,11 @@ class BaseActor(pykka.ThreadingActor):
             return False
         return True
 
-    def _handle_special(self, envelope: Any) -> None:
-        message, reply_to = envelope.message, envelope.reply_to
+    def _handle_special(self, item: Any) -> None:
+        if type(item) is Envelope:
+            message, reply_to = item.message, item.reply_to
+        else:
+            message, reply_to = item, None
         if type(message) is Ping:
             self._cell.pong_seq = message.seq
             return
@@ -189,7 +190,7 @@ class BaseActor(pykka.ThreadingActor):
             elif type(message) is ConfigChanged:
                 self.on_config_changed(message)
                 result = None
-            elif isinstance(message, _PYKKA_SPECIAL):
+            elif isinstance(message, _PYKKA_PROXY):
                 result = self._handle_receive(message)
             else:
                 result = self.on_receive(message)

@@ -105,11 +105,13 @@ class Cell:
         for envelope in self.mailbox.drain():
             self._dropped(envelope, reason)
 
-    def _dropped(self, envelope: Envelope[Any], reason: str) -> None:
-        if envelope.reply_to is not None:
-            error = ActorNotFoundError(f"{self.path} could not handle the message: {reason}")
-            envelope.reply_to.set_exception((type(error), error, None))
-        self.dead_letters.record(self.path, reason, envelope.message)
+    def _dropped(self, item: Any, reason: str) -> None:
+        if type(item) is Envelope:
+            if item.reply_to is not None:
+                error = ActorNotFoundError(f"{self.path} could not handle the message: {reason}")
+                item.reply_to.set_exception((type(error), error, None))
+            item = item.message
+        self.dead_letters.record(self.path, reason, item)
 
     def refuse(self, message: Any) -> None:
         """A tell that arrived while the cell does not accept messages."""
@@ -120,7 +122,7 @@ class Cell:
                 self.path, f"restart buffer full ({self.spec.restart_buffer})", message
             )
         else:
-            self.mailbox.put(Envelope(message))
+            self.mailbox.tell(message)
 
     def last_message_age_s(self) -> float | None:
         if not self.stats.last_handled_ns:
@@ -135,11 +137,11 @@ class ActorAddress:
     graph (CLI, shell, tests) and always has a timeout.
     """
 
-    __slots__ = ("_cell", "_put")
+    __slots__ = ("_cell", "_tell")
 
     def __init__(self, cell: Cell) -> None:
         self._cell = cell
-        self._put = cell.mailbox.put
+        self._tell = cell.mailbox.tell
 
     @property
     def path(self) -> str:
@@ -158,7 +160,7 @@ class ActorAddress:
     def tell(self, message: Any) -> None:
         """Deliver ``message`` without waiting; undeliverable messages become dead letters."""
         if self._cell.accepting:
-            self._put(Envelope(message))
+            self._tell(message)
         else:
             self._cell.refuse(message)
 
@@ -173,7 +175,7 @@ class ActorAddress:
         if cell.state is CellState.STOPPED:
             raise ActorNotFoundError(f"{cell.path} is stopped; cannot ask {message!r}")
         future: pykka.ThreadingFuture[Any] = pykka.ThreadingFuture()
-        self._put(Envelope(message, reply_to=future))
+        cell.mailbox.put(Envelope(message, reply_to=future))
         try:
             return future.get(timeout=timeout_s)
         except pykka.Timeout:

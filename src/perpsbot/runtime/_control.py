@@ -9,8 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+from pykka._envelope import Envelope
+from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
 
 __all__ = [
+    "CONTROL_TYPES",
+    "SPECIAL_TYPES",
     "ChildExited",
     "ConfigChanged",
     "ControlMessage",
@@ -21,10 +25,24 @@ __all__ = [
 ]
 
 
+#: Every ControlMessage class, filled in as they are defined: mailboxes route by
+#: ``type(message) in CONTROL_TYPES``, one hash lookup instead of an isinstance walk.
+CONTROL_TYPES: set[type] = {_ActorStop}
+
+#: What the actor loop must not hand straight to ``on_receive``: control messages, asks
+#: (envelopes) and pykka's proxy messages.
+SPECIAL_TYPES: set[type] = {*CONTROL_TYPES, Envelope, ProxyCall, ProxyGetAttr, ProxySetAttr}
+
+
 class ControlMessage:
     """Base of every message that must overtake queued work (stop, ping, state, config)."""
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CONTROL_TYPES.add(cls)
+        SPECIAL_TYPES.add(cls)
 
 
 @attrs.frozen(kw_only=True)

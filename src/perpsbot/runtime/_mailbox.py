@@ -11,9 +11,11 @@ A mailbox belongs to an actor's stable address, not to one incarnation, so messa
 while an actor restarts are handled by its successor. Whatever a mailbox refuses is handed to
 its ``on_drop`` callback, which records a dead letter.
 
-Wake-ups cost a lock only when the consumer is actually asleep: producers append to a deque
-(atomic under the GIL) and notify only if the consumer announced it is waiting. This is what
-makes a tell several times cheaper than pykka's stock ``queue.Queue``.
+Two things make a tell several times cheaper than pykka's stock ``queue.Queue``:
+
+- a told message is queued as itself; only asks (and pykka's own API) carry an ``Envelope``;
+- producers append to a deque (atomic under the GIL) and take a lock only to wake a consumer
+  that announced it is asleep.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from pykka._envelope import Envelope
-from pykka.messages import _ActorStop
 
 from perpsbot.errors import DeadLetterError
-from perpsbot.runtime._control import ControlMessage
+from perpsbot.runtime._control import CONTROL_TYPES
 
 __all__ = [
     "BoundedMailbox",
@@ -39,26 +40,33 @@ __all__ = [
     "Overflow",
 ]
 
-DropCallback = Callable[[Envelope[Any], str], None]
+#: A queued item: a told message as itself, or an Envelope for an ask.
+Item = Any
+DropCallback = Callable[[Item, str], None]
 
 
 class MailboxFullError(DeadLetterError):
     """A bounded mailbox with the ``REJECT`` policy was full; the message was not queued."""
 
 
-def _ignore_drop(envelope: Envelope[Any], reason: str) -> None:
+def _ignore_drop(item: Item, reason: str) -> None:
     """Default drop sink until the mailbox is attached to an address."""
+
+
+def message_of(item: Item) -> Any:
+    """The message inside a queued item."""
+    return item.message if type(item) is Envelope else item
 
 
 class Mailbox:
     """The control lane and the sleep/wake protocol shared by every mailbox kind.
 
-    Subclasses implement ``_put_normal``, ``_take_normal`` and ``_normal_depth``.
-    There is exactly one consumer: the actor's thread.
+    Subclasses implement ``_put_normal``, ``_put_normal_front``, ``_take_normal`` and
+    ``_normal_depth``. There is exactly one consumer: the actor's thread.
     """
 
     def __init__(self) -> None:
-        self._control: deque[Envelope[Any]] = deque()
+        self._control: deque[Item] = deque()
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._waiting = False
@@ -67,47 +75,62 @@ class Mailbox:
 
     # -- producer side ---------------------------------------------------------------------
 
+    def tell(self, message: Any) -> None:
+        """Queue a told message on its lane and wake the consumer if it sleeps."""
+        if type(message) in CONTROL_TYPES:
+            self._control.append(message)
+        else:
+            self._put_normal(message, message)
+        if self._waiting:
+            self._wake()
+
     def put(self, envelope: Envelope[Any], /) -> None:
-        """Queue ``envelope`` on its lane and wake the consumer if it sleeps."""
-        message = envelope.message
-        if isinstance(message, ControlMessage) or type(message) is _ActorStop:
+        """pykka's inbox protocol: a tell is unwrapped, an ask keeps its envelope."""
+        if envelope.reply_to is None:
+            self.tell(envelope.message)
+            return
+        if type(envelope.message) in CONTROL_TYPES:
             self._control.append(envelope)
         else:
-            self._put_normal(envelope)
+            self._put_normal(envelope, envelope.message)
         if self._waiting:
-            with self._lock:
-                self._wakeup.notify()
+            self._wake()
+
+    def put_front(self, item: Item, /) -> None:
+        """Return an item taken by a consumer that had to give it back (a retired thread)."""
+        if type(message_of(item)) in CONTROL_TYPES:
+            self._control.appendleft(item)
+        else:
+            self._put_normal_front(item)
+        if self._waiting:
+            self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._wakeup.notify()
 
     # -- consumer side ---------------------------------------------------------------------
 
-    def put_front(self, envelope: Envelope[Any], /) -> None:
-        """Return an envelope taken by a consumer that had to give it back (a retired thread)."""
-        message = envelope.message
-        if isinstance(message, ControlMessage) or type(message) is _ActorStop:
-            self._control.appendleft(envelope)
-        else:
-            self._put_normal_front(envelope)
-        if self._waiting:
-            with self._lock:
-                self._wakeup.notify()
-
-    def get(self) -> Envelope[Any]:
-        """The next envelope, control lane first; blocks while both lanes are empty."""
+    def get(self) -> Item:
+        """The next item, control lane first; blocks while both lanes are empty."""
         while True:
             if self._control:
                 return self._control.popleft()
-            envelope = self._take_normal()
-            if envelope is not None:
-                return envelope
-            with self._lock:
-                # Announce the wait before re-checking, so a producer that appends after our
-                # check is guaranteed to see _waiting and notify.
-                self._waiting = True
-                try:
-                    if not self._control and not self._normal_depth():
-                        self._wakeup.wait()
-                finally:
-                    self._waiting = False
+            item = self._take_normal()
+            if item is not None:
+                return item
+            self._sleep()
+
+    def _sleep(self) -> None:
+        with self._lock:
+            # Announce the wait before re-checking, so a producer that appends after our
+            # check is guaranteed to see _waiting and notify.
+            self._waiting = True
+            try:
+                if not self._control and not self._normal_depth():
+                    self._wakeup.wait()
+            finally:
+                self._waiting = False
 
     def empty(self) -> bool:
         return not self._control and not self._normal_depth()
@@ -116,27 +139,24 @@ class Mailbox:
         """Messages waiting now, both lanes."""
         return len(self._control) + self._normal_depth()
 
-    def drain(self) -> list[Envelope[Any]]:
+    def drain(self) -> list[Item]:
         """Remove and return everything queued (used when an address closes for good)."""
-        drained: list[Envelope[Any]] = []
+        drained: list[Item] = []
         while self._control:
             drained.append(self._control.popleft())
-        while (envelope := self._take_normal()) is not None:
-            drained.append(envelope)
+        while (item := self._take_normal()) is not None:
+            drained.append(item)
         return drained
-
-    def _note_depth(self, depth: int) -> None:
-        self.max_depth = max(self.max_depth, depth)
 
     # -- the normal lane, per kind ---------------------------------------------------------
 
-    def _put_normal(self, envelope: Envelope[Any]) -> None:
+    def _put_normal(self, item: Item, message: Any) -> None:
         raise NotImplementedError
 
-    def _put_normal_front(self, envelope: Envelope[Any]) -> None:
+    def _put_normal_front(self, item: Item) -> None:
         raise NotImplementedError
 
-    def _take_normal(self) -> Envelope[Any] | None:
+    def _take_normal(self) -> Item | None:
         raise NotImplementedError
 
     def _normal_depth(self) -> int:
@@ -148,22 +168,37 @@ class FifoMailbox(Mailbox):
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: deque[Envelope[Any]] = deque()
+        self._queue: deque[Item] = deque()
 
-    def _put_normal(self, envelope: Envelope[Any]) -> None:
-        queue = self._queue
-        queue.append(envelope)
-        depth = len(queue)
-        self.max_depth = max(self.max_depth, depth)
+    def tell(self, message: Any) -> None:
+        # The hottest path of the runtime: inlined rather than delegated to _put_normal.
+        if type(message) in CONTROL_TYPES:
+            self._control.append(message)
+        else:
+            queue = self._queue
+            queue.append(message)
+            self.max_depth = max(self.max_depth, len(queue))
+        if self._waiting:
+            self._wake()
 
-    def _put_normal_front(self, envelope: Envelope[Any]) -> None:
-        self._queue.appendleft(envelope)
+    def get(self) -> Item:
+        control, queue = self._control, self._queue
+        while True:
+            if control:
+                return control.popleft()
+            if queue:  # one consumer: nobody can empty it between the check and the pop
+                return queue.popleft()
+            self._sleep()
 
-    def _take_normal(self) -> Envelope[Any] | None:
-        try:
-            return self._queue.popleft()
-        except IndexError:
-            return None
+    def _put_normal(self, item: Item, message: Any) -> None:
+        self._queue.append(item)
+        self.max_depth = max(self.max_depth, len(self._queue))
+
+    def _put_normal_front(self, item: Item) -> None:
+        self._queue.appendleft(item)
+
+    def _take_normal(self) -> Item | None:
+        return self._queue.popleft() if self._queue else None
 
     def _normal_depth(self) -> int:
         return len(self._queue)
@@ -196,24 +231,25 @@ class BoundedMailbox(FifoMailbox):
         self.overflow = overflow
         self._put_lock = threading.Lock()
 
-    def _put_normal(self, envelope: Envelope[Any]) -> None:
-        evicted: Envelope[Any] | None = None
+    tell = Mailbox.tell  # the bound check lives in _put_normal
+
+    def _put_normal(self, item: Item, message: Any) -> None:
+        evicted: Item | None = None
         with self._put_lock:
             if len(self._queue) < self.capacity:
-                self._queue.append(envelope)
-                self._note_depth(len(self._queue))
+                super()._put_normal(item, message)
                 return
             if self.overflow is Overflow.DROP_OLDEST:
-                evicted = self._take_normal()
-                self._queue.append(envelope)
+                evicted = self._queue.popleft()
+                self._queue.append(item)
         if evicted is not None:
             self.on_drop(evicted, f"mailbox full ({self.capacity}), oldest evicted")
             return
-        self.on_drop(envelope, f"mailbox full ({self.capacity})")
+        self.on_drop(item, f"mailbox full ({self.capacity})")
         if self.overflow is Overflow.REJECT:
             raise MailboxFullError(
                 f"mailbox holds at most {self.capacity} messages and was full; "
-                f"refused {type(envelope.message).__name__}"
+                f"refused {type(message).__name__}"
             )
 
 
@@ -230,33 +266,35 @@ class ConflatingMailbox(Mailbox):
     def __init__(self, key_of: Callable[[Any], Hashable | None]) -> None:
         super().__init__()
         self._key_of = key_of
-        self._order: deque[Hashable] = deque()  # keys and unkeyed-envelope tokens, in order
-        self._latest: dict[Hashable, Envelope[Any]] = {}
+        self._order: deque[Hashable] = deque()  # keys and unkeyed-item tokens, in order
+        self._latest: dict[Hashable, Item] = {}
         self._put_lock = threading.Lock()
         self.conflated = 0
 
-    def _put_normal(self, envelope: Envelope[Any]) -> None:
-        key = self._key_of(envelope.message) if envelope.reply_to is None else None
-        slot: Hashable = key if key is not None else _Unkeyed(envelope)
+    def _slot(self, item: Item, message: Any) -> Hashable:
+        key = self._key_of(message) if type(item) is not Envelope else None
+        return key if key is not None else _Unkeyed()
+
+    def _put_normal(self, item: Item, message: Any) -> None:
+        slot = self._slot(item, message)
         with self._put_lock:
             if slot in self._latest:
-                self._latest[slot] = envelope
+                self._latest[slot] = item
                 self.conflated += 1
                 return
-            self._latest[slot] = envelope
+            self._latest[slot] = item
             self._order.append(slot)
-            self._note_depth(len(self._order))
+            self.max_depth = max(self.max_depth, len(self._order))
 
-    def _put_normal_front(self, envelope: Envelope[Any]) -> None:
-        key = self._key_of(envelope.message) if envelope.reply_to is None else None
-        slot: Hashable = key if key is not None else _Unkeyed(envelope)
+    def _put_normal_front(self, item: Item) -> None:
+        slot = self._slot(item, message_of(item))
         with self._put_lock:
             if slot in self._latest:
                 return  # a newer value for this key is already queued: it wins
-            self._latest[slot] = envelope
+            self._latest[slot] = item
             self._order.appendleft(slot)
 
-    def _take_normal(self) -> Envelope[Any] | None:
+    def _take_normal(self) -> Item | None:
         with self._put_lock:
             if not self._order:
                 return None
@@ -267,9 +305,6 @@ class ConflatingMailbox(Mailbox):
 
 
 class _Unkeyed:
-    """A queue slot for a message that must not conflate (identity-hashed)."""
+    """A queue slot for a message that must not conflate (hashed by identity)."""
 
-    __slots__ = ("envelope",)
-
-    def __init__(self, envelope: Envelope[Any]) -> None:
-        self.envelope = envelope
+    __slots__ = ()

@@ -11,8 +11,6 @@ import itertools
 import logging
 from collections.abc import Callable, Iterable
 
-from pykka._envelope import Envelope
-
 from perpsbot.clock import Clock
 from perpsbot.runtime._cell import Cell, CellState
 from perpsbot.runtime._control import ChildExited, Ping
@@ -59,7 +57,7 @@ class Watchdog:
                 continue
             cell.ping_sent_seq = next(self._seq)
             cell.ping_sent_at = now
-            cell.mailbox.put(Envelope(Ping(seq=cell.ping_sent_seq)))
+            cell.mailbox.tell(Ping(seq=cell.ping_sent_seq))
 
     def _hung(self, cell: Cell, waited_s: float) -> None:
         actor = cell.actor
