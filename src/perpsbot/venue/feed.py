@@ -1,0 +1,364 @@
+"""The Advanced Trade websocket feed: one thread that connects, subscribes, decodes, forwards.
+
+Life of a connection: take a slot from the venue's websocket-connect budget, connect, send one
+subscribe per channel (``heartbeats`` first, a fresh JWT on each when a signer is set), then
+receive. Each frame is decoded by :func:`~perpsbot.venue.codec.decode_frame` and handed to
+``on_frame``; connection events go to ``on_status``. Sequence numbers are checked per
+connection: a jump reports a gap and resubscribes ``level2`` for a fresh snapshot; a smaller
+number is dropped. A socket that stays silent for ``stale_after_s`` (heartbeats arrive every
+second) is stale and is replaced. Reconnects never give up; they back off exponentially with
+jitter, and the attempt count resets after a connection stayed healthy for ``healthy_after_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import websocket
+
+from perpsbot.clock import Clock
+from perpsbot.errors import FrameDecodeError
+from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
+from perpsbot.venue.auth import JwtSigner
+from perpsbot.venue.backoff import Backoff
+from perpsbot.venue.codec import decode_frame, encode_subscribe
+from perpsbot.venue.frames import ErrorFrame, Frame
+from perpsbot.venue.ratelimit import VenueRateLimiter
+from perpsbot.venue.status import (
+    FeedConnected,
+    FeedDisconnected,
+    FeedErrorReceived,
+    FeedGapDetected,
+    FeedReconnecting,
+    FeedStale,
+    FeedStats,
+    FeedStatus,
+    FeedStopped,
+    FeedSubscribed,
+)
+
+__all__ = ["COINBASE_WS_URL", "COINBASE_WS_USER_URL", "WaitFn", "WebSocketFeed"]
+
+_log = logging.getLogger("perpsbot.venue.feed")
+
+COINBASE_WS_URL = "wss://advanced-trade-ws.coinbase.com"
+COINBASE_WS_USER_URL = "wss://advanced-trade-ws-user.coinbase.com"
+
+#: ``wait(stop_event, seconds)`` blocks up to ``seconds`` and returns True if stop was asked.
+WaitFn = Callable[[threading.Event, float], bool]
+
+_CHANNELS = frozenset(
+    {"ticker", "ticker_batch", "level2", "market_trades", "user", "candles", "status",
+     "futures_balance_summary"}
+)  # fmt: skip
+
+
+def _abort(ws: Any) -> None:
+    ws.abort()  # websocket-client leaves abort() and shutdown() untyped
+
+
+def _shutdown(ws: Any) -> None:
+    ws.shutdown()
+
+
+def _reply_close(ws: Any) -> None:
+    try:
+        ws.send_close()
+    except OSError:
+        pass  # the peer is going away anyway; the socket is shut down next
+    except websocket.WebSocketException:
+        pass  # same: a close reply is a courtesy
+
+
+def _log_now(count: int) -> bool:
+    # Log the 1st, 2nd, 4th, 8th... occurrence, so a flood cannot flood the log.
+    return count & (count - 1) == 0
+
+
+def _event_wait(stop: threading.Event, seconds: float) -> bool:
+    return stop.wait(seconds)
+
+
+class _ConnectionEndedError(Exception):
+    def __init__(self, reason: str, close_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.close_code = close_code
+
+
+class WebSocketFeed:
+    """A self-healing websocket subscription running on its own daemon thread.
+
+    Args:
+        url: the market (``wss://advanced-trade-ws.coinbase.com``) or user endpoint.
+        channels: channels besides ``heartbeats`` (always subscribed): ``ticker``, ``level2``,
+            ``market_trades``, ``user``, ...
+        product_ids: the products for every channel but ``heartbeats``.
+        on_frame: called on the feed thread with each decoded frame; keep it quick.
+        on_status: called on the feed thread with each :mod:`~perpsbot.venue.status` event.
+        limiter: the venue's shared budget; every connect takes a ``websocket`` slot.
+        clock: the time source.
+        signer: when set, every subscribe carries a fresh JWT (required for ``user``).
+        name: names the thread, log lines and status events.
+        stale_after_s: silence after which the connection is replaced.
+        connect_timeout_s: bound on the TCP connect and handshake.
+        backoff: the reconnect schedule.
+        healthy_after_s: a connection that lived this long resets the attempt count.
+        wait: how backoff waits; tests pass one that advances a fake clock.
+        rng: jitter source.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        channels: Sequence[str],
+        product_ids: Sequence[str],
+        on_frame: Callable[[Frame], None],
+        on_status: Callable[[FeedStatus], None],
+        limiter: VenueRateLimiter,
+        clock: Clock,
+        signer: JwtSigner | None = None,
+        name: str = "feed",
+        stale_after_s: float = 5.0,
+        connect_timeout_s: float = 5.0,
+        backoff: Backoff | None = None,
+        healthy_after_s: float = 30.0,
+        wait: WaitFn | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        unknown = sorted(set(channels) - _CHANNELS)
+        if unknown:
+            raise ValueError(f"channels must be among {sorted(_CHANNELS)}, found {unknown}")
+        if "user" in channels and signer is None:
+            raise ValueError("the 'user' channel needs a signer (a JWT on subscribe), none given")
+        self.url = url
+        self.name = name
+        self.channels = tuple(c for c in channels if c != "heartbeats")
+        self.product_ids = tuple(product_ids)
+        self._on_frame = on_frame
+        self._on_status = on_status
+        self._limiter = limiter
+        self._clock = clock
+        self._signer = signer
+        self._stale_after_s = stale_after_s
+        self._connect_timeout_s = connect_timeout_s
+        self._backoff = backoff or Backoff()
+        self._healthy_after_s = healthy_after_s
+        self._wait = wait or _event_wait
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._ws_lock = threading.Lock()
+        self._ws: websocket.WebSocket | None = None
+        self._thread: threading.Thread | None = None
+        self._frames = self._decode_errors = self._callback_errors = self._gaps = 0
+        self._out_of_order = self._stale = self._connect_attempts = self._connects = 0
+
+    # --- control (any thread) -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the feed thread (once)."""
+        if self._thread is not None:
+            raise RuntimeError(f"feed {self.name!r} was already started")
+        self._thread = threading.Thread(target=self._run, name=f"ws-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Ask the thread to end, wake it, and wait up to ``timeout_s``; True if it ended."""
+        self._stop.set()
+        with self._ws_lock:
+            ws = self._ws
+        if ws is not None:
+            _abort(ws)  # wakes a blocked recv
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout_s)
+        return not thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        """True while the feed thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stats(self) -> FeedStats:
+        """A snapshot of the counters (readable from any thread)."""
+        return FeedStats(
+            frames=self._frames,
+            decode_errors=self._decode_errors,
+            callback_errors=self._callback_errors,
+            gaps=self._gaps,
+            out_of_order=self._out_of_order,
+            stale=self._stale,
+            connect_attempts=self._connect_attempts,
+            connects=self._connects,
+        )
+
+    # --- the thread -----------------------------------------------------------------------
+
+    def _status(self, event: FeedStatus) -> None:
+        try:
+            self._on_status(event)
+        except Exception:  # a failing consumer must not kill the feed; logged and counted
+            self._callback_errors += 1
+            _log.exception("feed %s: on_status failed for %r", self.name, event)
+
+    def _run(self) -> None:
+        attempt = 0
+        reason = ""
+        try:
+            while not self._stop.is_set():
+                if attempt > 0:
+                    delay = self._backoff.delay_s(attempt, self._rng)
+                    self._status(
+                        FeedReconnecting(
+                            feed=self.name, ts_ns=self._clock.time_ns(), attempt=attempt,
+                            delay_s=delay, reason=reason,
+                        )
+                    )  # fmt: skip
+                    if self._wait(self._stop, delay):
+                        break
+                started = self._clock.monotonic()
+                reason, code = self._session(attempt)
+                if self._stop.is_set():
+                    break
+                self._status(
+                    FeedDisconnected(
+                        feed=self.name, ts_ns=self._clock.time_ns(), reason=reason,
+                        close_code=code,
+                    )
+                )  # fmt: skip
+                healthy = self._clock.monotonic() - started >= self._healthy_after_s
+                attempt = 1 if healthy else attempt + 1
+        except BaseException:  # the thread must end through FeedStopped, whatever happened
+            _log.exception("feed %s: thread failed unexpectedly", self.name)
+        finally:
+            self._status(FeedStopped(feed=self.name, ts_ns=self._clock.time_ns()))
+
+    def _session(self, attempt: int) -> tuple[str, int | None]:
+        """One connection from connect to end; returns why it ended."""
+        self._limiter.websocket.acquire()
+        self._connect_attempts += 1
+        try:
+            ws = websocket.create_connection(
+                self.url,
+                timeout=self._connect_timeout_s,
+                skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
+                enable_multithread=False,  # only this thread sends and receives
+                header=[f"x-cb-retry-counter: {attempt}"] if attempt else None,
+            )
+        except Exception as exc:  # refused, reset, DNS, timeout, bad handshake: all retried
+            return f"connect failed: {type(exc).__name__}: {exc}", None
+        with self._ws_lock:
+            self._ws = ws
+        if self._stop.is_set():
+            _abort(ws)
+        try:
+            self._connects += 1
+            now = self._clock.time_ns()
+            self._status(FeedConnected(feed=self.name, ts_ns=now, url=self.url, attempt=attempt))
+            ws.settimeout(self._stale_after_s)
+            self._subscribe(ws)
+            self._receive(ws)
+        except _ConnectionEndedError as ended:
+            return ended.reason, ended.close_code
+        except Exception as exc:  # any socket or protocol failure ends this connection only
+            return f"connection failed: {type(exc).__name__}: {exc}", None
+        finally:
+            with self._ws_lock:
+                self._ws = None
+            _shutdown(ws)
+        return "stopped", None
+
+    def _send_subscribe(self, ws: websocket.WebSocket, channel: str, subscribe: bool) -> None:
+        products = () if channel == "heartbeats" else self.product_ids
+        token = self._signer.ws_token() if self._signer is not None else None
+        ws.send(encode_subscribe(channel, products, jwt=token, subscribe=subscribe))
+
+    def _subscribe(self, ws: websocket.WebSocket) -> None:
+        for channel in ("heartbeats", *self.channels):
+            self._send_subscribe(ws, channel, True)
+        self._status(
+            FeedSubscribed(
+                feed=self.name, ts_ns=self._clock.time_ns(),
+                channels=("heartbeats", *self.channels), product_ids=self.product_ids,
+            )
+        )  # fmt: skip
+
+    def _on_gap(self, ws: websocket.WebSocket, expected: int, found: int) -> None:
+        self._gaps += 1
+        self._status(
+            FeedGapDetected(feed=self.name, ts_ns=self._clock.time_ns(), expected=expected,
+                            found=found)
+        )  # fmt: skip
+        if "level2" in self.channels:
+            self._send_subscribe(ws, "level2", False)
+            self._send_subscribe(ws, "level2", True)
+
+    def _receive(self, ws: websocket.WebSocket) -> None:
+        # The hot path: locals only, no logging, no allocation beyond the decoded frame.
+        read = FrameReader(ws).read
+        decode = decode_frame
+        on_frame = self._on_frame
+        stop_is_set = self._stop.is_set
+        expected = -1  # unknown until the first numbered frame of this connection
+        while not stop_is_set():
+            try:
+                opcode, data = read()
+            except TimeoutError:
+                self._stale += 1
+                self._status(
+                    FeedStale(feed=self.name, ts_ns=self._clock.time_ns(),
+                              silent_s=self._stale_after_s)
+                )  # fmt: skip
+                raise _ConnectionEndedError(f"stale: nothing for {self._stale_after_s}s") from None
+            except OSError as exc:  # reset, closed without a close frame, protocol error
+                if stop_is_set():
+                    return
+                raise _ConnectionEndedError(f"dropped: {type(exc).__name__}: {exc}") from None
+            if opcode == OPCODE_CLOSE:
+                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                _reply_close(ws)
+                raise _ConnectionEndedError(f"closed by server with code {code}", code)
+            try:
+                frame = decode(data)
+            except FrameDecodeError as exc:
+                self._decode_errors += 1
+                if _log_now(self._decode_errors):
+                    _log.warning(
+                        "feed %s: dropped malformed frame #%d: %s",
+                        self.name, self._decode_errors, exc,
+                    )  # fmt: skip
+                continue
+            seq = frame.sequence_num
+            if seq >= 0:
+                if seq == expected or expected < 0:
+                    expected = seq + 1
+                elif seq > expected:
+                    self._on_gap(ws, expected, seq)
+                    expected = seq + 1
+                else:
+                    self._out_of_order += 1
+                    continue
+            self._frames += 1
+            try:
+                on_frame(frame)
+            except Exception:  # a failing consumer must not kill the feed; logged and counted
+                self._callback_errors += 1
+                if _log_now(self._callback_errors):
+                    _log.exception(
+                        "feed %s: on_frame failed (#%d)", self.name, self._callback_errors
+                    )
+            if type(frame) is ErrorFrame:
+                self._status(
+                    FeedErrorReceived(feed=self.name, ts_ns=self._clock.time_ns(),
+                                      message=frame.message)
+                )  # fmt: skip
+                raise _ConnectionEndedError(f"venue error: {frame.message}")
+
+    def __repr__(self) -> str:
+        return f"WebSocketFeed({self.name!r}, url={self.url!r}, channels={self.channels!r})"

@@ -1,0 +1,139 @@
+"""One request budget per venue, shared by every caller (thread-safe).
+
+Each :class:`TokenBucket` is a GCRA ("virtual scheduling") bucket: callers reserve the next
+free slot under a lock and wait for it outside the lock, so waiters are served in order and
+nobody holds the lock while sleeping. A 429 puts the whole bucket on hold, so every caller
+sharing the budget backs off together, not only the one that was told.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import attrs
+
+from perpsbot.clock import Clock
+
+__all__ = ["RateLimits", "TokenBucket", "VenueRateLimiter", "default_wait"]
+
+
+def default_wait(seconds: float) -> None:
+    """Block the calling thread for ``seconds`` (the production wait function)."""
+    threading.Event().wait(seconds)
+
+
+class TokenBucket:
+    """At most ``rate_per_s`` acquisitions a second on average, ``burst`` at once.
+
+    Args:
+        name: for messages and reprs.
+        rate_per_s: the sustained rate.
+        burst: how many acquisitions may happen back to back after an idle period.
+        clock: the time source (monotonic).
+        wait: blocks for the given seconds; tests pass one that advances a fake clock.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rate_per_s: float,
+        burst: int,
+        *,
+        clock: Clock,
+        wait: Callable[[float], None] = default_wait,
+    ) -> None:
+        if rate_per_s <= 0 or burst < 1:
+            raise ValueError(
+                f"bucket {name!r} needs rate_per_s > 0 and burst >= 1, "
+                f"was {rate_per_s!r} and {burst!r}"
+            )
+        self.name = name
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._clock = clock
+        self._wait = wait
+        self._lock = threading.Lock()
+        self._interval_s = 1.0 / rate_per_s
+        self._tolerance_s = (burst - 1) * self._interval_s
+        self._tat = clock.monotonic()  # theoretical arrival time of the next request
+        self.acquired = 0
+        self.waited_s = 0.0
+
+    def reserve(self) -> float:
+        """Take the next slot and return how long the caller must wait for it (no waiting)."""
+        with self._lock:
+            now = self._clock.monotonic()
+            tat = max(self._tat, now)
+            delay = max(0.0, tat - self._tolerance_s - now)
+            self._tat = tat + self._interval_s
+            self.acquired += 1
+            self.waited_s += delay
+            return delay
+
+    def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited."""
+        delay = self.reserve()
+        if delay > 0:
+            self._wait(delay)
+        return delay
+
+    def hold_off(self, seconds: float) -> None:
+        """Grant nothing for ``seconds`` from now (the venue said 429); later calls queue up."""
+        with self._lock:
+            now = self._clock.monotonic()
+            self._tat = max(self._tat, now + max(0.0, seconds) + self._tolerance_s)
+
+    def __repr__(self) -> str:
+        return f"TokenBucket({self.name!r}, rate_per_s={self.rate_per_s}, burst={self.burst})"
+
+
+@attrs.frozen(kw_only=True)
+class RateLimits:
+    """Coinbase Advanced Trade's published limits (requests or connects per second)."""
+
+    private_per_s: float = 30.0
+    public_per_s: float = 10.0
+    websocket_connects_per_s: float = 8.0
+    private_burst: int = 10
+    public_burst: int = 3
+    websocket_burst: int = 2
+
+
+class VenueRateLimiter:
+    """The three budgets of one venue: ``private`` REST, ``public`` REST and ``websocket`` connects.
+
+    Create one per venue and hand the same object to every REST client and feed.
+
+    Args:
+        clock: the time source.
+        wait: blocks for the given seconds (injectable so tests never sleep).
+        limits: the rates and bursts.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        wait: Callable[[float], None] = default_wait,
+        limits: RateLimits | None = None,
+    ) -> None:
+        limits = limits or RateLimits()
+        self.limits = limits
+        self.wait = wait
+        self.private = TokenBucket(
+            "private", limits.private_per_s, limits.private_burst, clock=clock, wait=wait
+        )
+        self.public = TokenBucket(
+            "public", limits.public_per_s, limits.public_burst, clock=clock, wait=wait
+        )
+        self.websocket = TokenBucket(
+            "websocket",
+            limits.websocket_connects_per_s,
+            limits.websocket_burst,
+            clock=clock,
+            wait=wait,
+        )
+
+    def __repr__(self) -> str:
+        return f"VenueRateLimiter({self.limits!r})"

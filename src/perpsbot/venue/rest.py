@@ -1,0 +1,363 @@
+"""The Coinbase Advanced Trade REST client (``/api/v3/brokerage``)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+from perpsbot.errors import (
+    OrderOutcomeUnknownError,
+    OrderRejectedError,
+    VenueError,
+    VenueRateLimitedError,
+    VenueResponseError,
+    VenueTransportError,
+)
+from perpsbot.venue import _parse as parse
+from perpsbot.venue._http import HttpTransport, Params, RetryPolicy
+from perpsbot.venue.auth import JwtSigner
+from perpsbot.venue.orders import OrderRequest
+from perpsbot.venue.ratelimit import VenueRateLimiter
+from perpsbot.venue.records import (
+    Account,
+    BestBidAsk,
+    CancelResult,
+    Candle,
+    CfmBalanceSummary,
+    CfmPosition,
+    CreatedOrder,
+    Fill,
+    MarketTicker,
+    Order,
+    OrderPreview,
+    Product,
+    ProductBook,
+    ServerTime,
+)
+
+__all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
+
+_log = logging.getLogger("perpsbot.venue.rest")
+
+COINBASE_REST_URL = "https://api.coinbase.com/api/v3/brokerage"
+_MAX_PAGES = 100
+
+
+def _rejection_reason(error: dict[str, Any]) -> str:
+    for key in ("new_order_failure_reason", "preview_failure_reason", "error", "failure_reason"):
+        value = error.get(key)
+        if isinstance(value, str) and value and not value.startswith("UNKNOWN"):
+            return value
+    return "UNKNOWN_FAILURE_REASON"
+
+
+class RestClient:
+    """Typed access to Advanced Trade REST; thread-compatible (one per actor is simplest).
+
+    Public market data goes through ``/market/*`` (public budget, no credentials needed);
+    everything else is signed and uses the private budget. Idempotent requests are retried on
+    transport failures, 5xx and 429; order creation is retried only with the same
+    ``client_order_id`` and only after looking the order up.
+
+    Args:
+        base_url: ``https://api.coinbase.com/api/v3/brokerage`` or the simulator's.
+        signer: signs private requests; None allows public endpoints only.
+        limiter: the venue's shared budget.
+        session: a ``requests.Session`` (one is created if None).
+        timeout_s: ``(connect, read)`` timeouts applied to every call.
+        retry: attempts and backoff for retried requests.
+        rng: jitter source (seed it in tests).
+        wait: blocks for the given seconds; defaults to the limiter's.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = COINBASE_REST_URL,
+        signer: JwtSigner | None,
+        limiter: VenueRateLimiter,
+        session: requests.Session | None = None,
+        timeout_s: tuple[float, float] = (3.05, 10.0),
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        wait: Callable[[float], None] | None = None,
+    ) -> None:
+        self._http = HttpTransport(
+            base_url=base_url,
+            signer=signer,
+            limiter=limiter,
+            session=session,
+            timeout_s=timeout_s,
+            retry=retry,
+            rng=rng,
+            wait=wait,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session's pooled connections."""
+        self._http.session.close()
+
+    def _get(self, path: str, params: Params | None = None, *, private: bool = True) -> Any:
+        return parse.obj(self._http.send("GET", path, params=params, private=private), path)
+
+    def _pages(self, path: str, key: str, params: Params) -> Iterator[dict[str, Any]]:
+        """Follow ``cursor`` pagination (``has_next`` when present, else a non-empty cursor)."""
+        query: Params = dict(params)
+        for _ in range(_MAX_PAGES):
+            body = self._get(path, query)
+            for i, item in enumerate(parse.items(body, key, path)):
+                yield parse.obj(item, f"{path}.{key}[{i}]")
+            cursor = body.get("cursor") or ""
+            more = body.get("has_next", bool(cursor))
+            if not more or not cursor or not isinstance(cursor, str):
+                return
+            query["cursor"] = cursor
+        raise VenueResponseError(f"GET {path} must end within {_MAX_PAGES} pages, did not")
+
+    # --- public market data ---------------------------------------------------------------
+
+    def server_time(self) -> ServerTime:
+        """The venue's clock (``GET /time``); use it to measure skew before signing."""
+        body = self._get("/time", private=False)
+        epoch_ms = parse.integer(body, "epochMillis", "time", default=-1)
+        if epoch_ms < 0:
+            epoch_ms = parse.integer(body, "epochSeconds", "time") * 1000
+        return ServerTime(ts_ns=epoch_ms * 1_000_000)
+
+    def products(self, *, product_type: str | None = None) -> list[Product]:
+        """Every product (optionally ``SPOT`` or ``FUTURE`` only), following offset pages."""
+        out: list[Product] = []
+        limit = 250
+        for _ in range(_MAX_PAGES):
+            params: Params = {"limit": limit, "offset": len(out)}
+            if product_type:
+                params["product_type"] = product_type
+            body = self._get("/market/products", params, private=False)
+            page = parse.items(body, "products", "products")
+            out.extend(parse.product(parse.obj(p, f"products[{i}]")) for i, p in enumerate(page))
+            total = parse.integer(body, "num_products", "products", default=len(out))
+            if len(page) < limit or len(out) >= total:
+                return out
+        raise VenueResponseError(f"GET /market/products must end within {_MAX_PAGES} pages")
+
+    def product(self, product_id: str) -> Product:
+        """One product's details: increments, min/max sizes, contract size, funding."""
+        return parse.product(self._get(f"/market/products/{product_id}", private=False))
+
+    def product_book(self, product_id: str, *, limit: int | None = None) -> ProductBook:
+        """An order book snapshot of ``limit`` levels a side."""
+        params: Params = {"product_id": product_id}
+        if limit is not None:
+            params["limit"] = limit
+        body = self._get("/market/product_book", params, private=False)
+        book = parse.product_book(parse.obj(body.get("pricebook"), "pricebook"), "pricebook")
+        mid = parse.opt_dec(body, "mid_market", "product_book")
+        return ProductBook(
+            product_id=book.product_id, bids=book.bids, asks=book.asks, ts_ns=book.ts_ns,
+            mid_market=mid,
+        )  # fmt: skip
+
+    def ticker(self, product_id: str, *, limit: int = 1) -> MarketTicker:
+        """Recent trades plus best bid and ask."""
+        body = self._get(f"/market/products/{product_id}/ticker", {"limit": limit}, private=False)
+        return parse.market_ticker(body, product_id)
+
+    def candles(
+        self, product_id: str, *, start_s: int, end_s: int, granularity: str = "ONE_MINUTE"
+    ) -> list[Candle]:
+        """Candles between two Unix-second bounds, newest first as the venue sends them."""
+        params: Params = {"start": str(start_s), "end": str(end_s), "granularity": granularity}
+        body = self._get(f"/market/products/{product_id}/candles", params, private=False)
+        return [
+            parse.candle(parse.obj(c, f"candles[{i}]"), f"candles[{i}]")
+            for i, c in enumerate(parse.items(body, "candles", "candles"))
+        ]
+
+    # --- private market data and accounts -------------------------------------------------
+
+    def best_bid_ask(self, product_ids: list[str]) -> list[BestBidAsk]:
+        """Top of book for several products in one request."""
+        body = self._get("/best_bid_ask", {"product_ids": list(product_ids)})
+        return [
+            parse.best_bid_ask(parse.obj(b, f"pricebooks[{i}]"), f"pricebooks[{i}]")
+            for i, b in enumerate(parse.items(body, "pricebooks", "best_bid_ask"))
+        ]
+
+    def accounts(self) -> list[Account]:
+        """Every account (wallet), following pages."""
+        return [
+            parse.account(a, "accounts")
+            for a in self._pages("/accounts", "accounts", {"limit": 250})
+        ]
+
+    def cfm_balance_summary(self) -> CfmBalanceSummary:
+        """The US futures balance summary."""
+        body = self._get("/cfm/balance_summary")
+        return parse.balance_summary(parse.obj(body.get("balance_summary"), "balance_summary"))
+
+    def cfm_positions(self) -> list[CfmPosition]:
+        """Every open US futures position."""
+        body = self._get("/cfm/positions")
+        return [
+            parse.position(parse.obj(p, f"positions[{i}]"), f"positions[{i}]")
+            for i, p in enumerate(parse.items(body, "positions", "cfm_positions"))
+        ]
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def preview_order(self, request: OrderRequest) -> OrderPreview:
+        """What ``request`` would cost and which ``PREVIEW_*`` checks it fails; changes nothing."""
+        body = self._http.send(
+            "POST", "/orders/preview", body=request.to_wire(include_client_order_id=False)
+        )
+        return parse.preview(parse.obj(body, "preview"))
+
+    def create_order(self, request: OrderRequest) -> CreatedOrder:
+        """Create an order, exactly once.
+
+        A 429 is retried with the same ``client_order_id``. After a transport failure, a
+        timeout or a 5xx, the order is first looked up by ``client_order_id``; only if it is
+        not there is the request sent again (still with the same id, which the venue treats
+        as idempotent).
+
+        Raises:
+            OrderRejectedError: the venue answered ``success: false``; ``reason`` is its code.
+            OrderOutcomeUnknownError: every attempt failed in transit and the order could not
+                be found; reconcile by ``client_order_id`` later.
+            VenueAuthError, VenueResponseError: as for any request.
+        """
+        body = request.to_wire()
+        coid = request.client_order_id
+        attempts = self._http.retry.max_attempts
+        last: VenueError | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = self._http.send_once("POST", "/orders", body=body)
+            except VenueRateLimitedError as exc:
+                last = exc  # refused before processing: no order was created
+            except VenueTransportError as exc:
+                last = exc
+                _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
+                found = self._find_after_failure(request)
+                if found is not None:
+                    _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
+                    return CreatedOrder(
+                        order_id=found.order_id,
+                        client_order_id=coid,
+                        product_id=found.product_id,
+                        side=found.side,
+                    )
+            else:
+                return self._created(parse.obj(reply, "create_order"), request)
+            if attempt < attempts:
+                assert last is not None
+                self._http.backoff_after(last, attempt, private=True)
+        raise OrderOutcomeUnknownError(
+            f"create {coid} failed {attempts} times and no order with that client_order_id "
+            f"was found; last error: {last}",
+            client_order_id=coid,
+        )
+
+    def _find_after_failure(self, request: OrderRequest) -> Order | None:
+        try:
+            return self.find_order(request.client_order_id, product_id=request.product_id)
+        except (VenueTransportError, VenueRateLimitedError) as exc:
+            raise OrderOutcomeUnknownError(
+                f"create {request.client_order_id} failed in transit and the lookup failed "
+                f"too ({exc}); reconcile by client_order_id",
+                client_order_id=request.client_order_id,
+            ) from exc
+
+    def _created(self, reply: dict[str, Any], request: OrderRequest) -> CreatedOrder:
+        if reply.get("success") is not True:
+            error = reply.get("error_response")
+            error = error if isinstance(error, dict) else {}
+            reason = _rejection_reason(error)
+            if reply.get("success") is not False:
+                raise VenueResponseError(
+                    f"POST /orders must answer success true or false, answered "
+                    f"{reply.get('success')!r}"
+                )
+            raise OrderRejectedError(
+                f"order {request.client_order_id} on {request.product_id} was rejected: "
+                f"{reason} {error.get('message') or ''}".strip(),
+                reason=reason,
+                client_order_id=request.client_order_id,
+            )
+        ok = parse.obj(reply.get("success_response") or {}, "success_response")
+        order_id = ok.get("order_id") or reply.get("order_id")
+        if not isinstance(order_id, str) or not order_id:
+            raise VenueResponseError(
+                f"POST /orders success_response.order_id must be a string, found {order_id!r}"
+            )
+        return CreatedOrder(
+            order_id=order_id,
+            client_order_id=str(ok.get("client_order_id") or request.client_order_id),
+            product_id=str(ok.get("product_id") or request.product_id),
+            side=str(ok.get("side") or request.side.value),
+        )
+
+    def cancel_orders(self, order_ids: list[str]) -> list[CancelResult]:
+        """Cancel several orders (idempotent, so retried); each result says if it worked."""
+        body = self._http.send("POST", "/orders/batch_cancel", body={"order_ids": order_ids})
+        body = parse.obj(body, "batch_cancel")
+        return [
+            parse.cancel_result(parse.obj(r, f"results[{i}]"), f"results[{i}]")
+            for i, r in enumerate(parse.items(body, "results", "batch_cancel"))
+        ]
+
+    def get_order(self, order_id: str) -> Order:
+        """One order by venue id."""
+        body = self._get(f"/orders/historical/{order_id}")
+        return parse.order(parse.obj(body.get("order"), "order"), "order")
+
+    def list_orders(
+        self, *, product_ids: list[str] | None = None, statuses: list[str] | None = None
+    ) -> list[Order]:
+        """Orders, newest first, following every page."""
+        params: Params = {"limit": 250}
+        if product_ids:
+            params["product_ids"] = list(product_ids)
+        if statuses:
+            params["order_status"] = list(statuses)
+        return [
+            parse.order(o, "orders")
+            for o in self._pages("/orders/historical/batch", "orders", params)
+        ]
+
+    def find_order(self, client_order_id: str, *, product_id: str | None = None) -> Order | None:
+        """The order with this ``client_order_id``, or None if the venue has none."""
+        params: Params = {"limit": 250}
+        if product_id:
+            params["product_ids"] = [product_id]
+        for item in self._pages("/orders/historical/batch", "orders", params):
+            if item.get("client_order_id") == client_order_id:
+                return parse.order(item, "orders")
+        return None
+
+    def fills(
+        self, *, order_ids: list[str] | None = None, product_ids: list[str] | None = None
+    ) -> list[Fill]:
+        """Our fills, following every page, deduplicated by ``entry_id``/``trade_id``."""
+        params: Params = {"limit": 250}
+        if order_ids:
+            params["order_ids"] = list(order_ids)
+        if product_ids:
+            params["product_ids"] = list(product_ids)
+        seen: set[str] = set()
+        out: list[Fill] = []
+        for item in self._pages("/orders/historical/fills", "fills", params):
+            fill = parse.fill(item, "fills")
+            key = fill.entry_id or fill.trade_id
+            if key and key in seen:
+                continue
+            seen.add(key)
+            out.append(fill)
+        return out
+
+    def __repr__(self) -> str:
+        return f"RestClient(base_url={self._http.base_url!r})"
