@@ -1,7 +1,8 @@
 """The ``perpsbot`` command.
 
 Each subcommand lives in the package that owns it and exposes ``configure_parser(parser)``
-and ``run(args) -> int``; this module only wires them together.
+and ``run(args) -> int``; this module only wires them together. Only the chosen
+subcommand's module is imported, so ``perpsbot sim`` does not pay for the actor runtime.
 """
 
 from __future__ import annotations
@@ -14,31 +15,39 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-# subcommand -> (module, one-line help). Modules are imported lazily so that `perpsbot sim`
-# does not pay for the actor runtime and `perpsbot run` does not pay for the exchange.
+# subcommand -> (module, one-line help)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("perpsbot.daemon", "run the bot (default profile: dev, on the embedded exchange)"),
     "sim": ("perpsbot.sim.cli", "run the simulated Coinbase exchange on loopback"),
+    "config": ("perpsbot.config.cli", "check, show or diff configuration files"),
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perpsbot", description=__doc__.splitlines()[0])
+def _top_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<8} {help_}" for name, (_, help_) in _SUBCOMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="perpsbot",
+        description="A perpetual-futures trading bot for Coinbase Advanced Trade.",
+        epilog=f"commands:\n{commands}\n\n'perpsbot COMMAND --help' describes one command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module_name, help_text) in _SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        module.configure_parser(sub.add_parser(name, help=help_text, description=help_text))
+    parser.add_argument("command", choices=list(_SUBCOMMANDS), metavar="COMMAND")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; returns the process exit code."""
-    args = _parser().parse_args(argv)
+    top = _top_parser().parse_args(argv)
+    module_name, help_text = _SUBCOMMANDS[top.command]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"perpsbot {top.command}", description=help_text)
+    module.configure_parser(parser)
+    args = parser.parse_args(top.arguments)
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=top.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    module = importlib.import_module(_SUBCOMMANDS[args.command][0])
     return int(module.run(args))
