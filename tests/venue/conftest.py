@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from perpsbot.clock import FakeClock
+from perpsbot.venue import CdpCredentials
+
+KEY_NAME = "organizations/org-1/apiKeys/key-1"
+
+
+class FakeWait:
+    """A wait function for a FakeClock: moves time forward instead of blocking."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.clock.advance(seconds)
+
+
+@pytest.fixture
+def ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+@pytest.fixture
+def private_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
+    return ec_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture
+def public_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
+    return (
+        ec_key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        .decode()
+    )
+
+
+@pytest.fixture
+def credentials(private_pem: str) -> CdpCredentials:
+    return CdpCredentials(KEY_NAME, private_pem)
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, private_pem: str) -> Path:
+    path = tmp_path / "cdp_api_key.json"
+    path.write_text(json.dumps({"name": KEY_NAME, "privateKey": private_pem}))
+    return path
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_wait(fake_clock: FakeClock) -> FakeWait:
+    return FakeWait(fake_clock)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from perpsbot.clock import FakeClock
+from perpsbot.errors import VenueAuthError
+from perpsbot.venue import CdpCredentials, JwtSigner
+from tests.venue.conftest import KEY_NAME
+
+
+def _signer(credentials: CdpCredentials, clock: FakeClock) -> JwtSigner:
+    return JwtSigner(credentials, clock=clock, nonce=lambda: "nonce-1")
+
+
+def test_rest_token_carries_uri_without_scheme_or_query(
+    credentials: CdpCredentials, public_pem: str, fake_clock: FakeClock
+) -> None:
+    token = _signer(credentials, fake_clock).rest_token(
+        "get", "api.coinbase.com", "/api/v3/brokerage/orders/historical/batch?limit=5"
+    )
+    claims = jwt.decode(token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False})
+    now_s = fake_clock.time_ns() // 10**9
+    assert claims == {
+        "sub": KEY_NAME,
+        "iss": "cdp",
+        "nbf": now_s,
+        "exp": now_s + 120,
+        "uri": "GET api.coinbase.com/api/v3/brokerage/orders/historical/batch",
+    }
+
+
+def test_token_header_has_kid_nonce_and_es256(
+    credentials: CdpCredentials, fake_clock: FakeClock
+) -> None:
+    token = _signer(credentials, fake_clock).rest_token("POST", "h", "/p")
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "ES256"
+    assert header["kid"] == KEY_NAME
+    assert header["nonce"] == "nonce-1"
+    assert header["typ"] == "JWT"
+
+
+def test_ws_token_has_no_uri_claim(
+    credentials: CdpCredentials, public_pem: str, fake_clock: FakeClock
+) -> None:
+    token = _signer(credentials, fake_clock).ws_token()
+    claims = jwt.decode(token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False})
+    assert "uri" not in claims
+    assert claims["iss"] == "cdp"
+    assert claims["sub"] == KEY_NAME
+
+
+def test_every_token_gets_a_fresh_nonce(credentials: CdpCredentials, fake_clock: FakeClock) -> None:
+    signer = JwtSigner(credentials, clock=fake_clock)
+    nonces = {jwt.get_unverified_header(signer.ws_token())["nonce"] for _ in range(5)}
+    assert len(nonces) == 5
+
+
+def test_skew_shifts_nbf_and_exp(credentials: CdpCredentials, fake_clock: FakeClock) -> None:
+    signer = JwtSigner(credentials, clock=fake_clock, skew_s=-30)
+    claims = jwt.decode(signer.ws_token(), options={"verify_signature": False})
+    assert claims["nbf"] == fake_clock.time_ns() // 10**9 - 30
+
+
+def test_ed25519_keys_sign_with_eddsa(fake_clock: FakeClock) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    token = JwtSigner(CdpCredentials("k", pem), clock=fake_clock).ws_token()
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+    jwt.decode(token, key.public_key(), algorithms=["EdDSA"], options={"verify_nbf": False, "verify_exp": False})
+
+
+def test_credentials_load_from_the_cdp_key_file(key_file: Path) -> None:
+    assert CdpCredentials.from_key_file(key_file).key_name == KEY_NAME
+
+
+def test_credentials_load_from_environment_with_escaped_newlines(private_pem: str) -> None:
+    env = {"COINBASE_API_KEY": KEY_NAME, "COINBASE_API_SECRET": private_pem.replace("\n", "\\n")}
+    assert CdpCredentials.from_env(env).algorithm == "ES256"
+
+
+def test_missing_environment_variables_are_named() -> None:
+    with pytest.raises(VenueAuthError, match="COINBASE_API_SECRET"):
+        CdpCredentials.from_env({"COINBASE_API_KEY": KEY_NAME})
+
+
+def test_repr_and_str_redact_the_private_key(credentials: CdpCredentials, private_pem: str) -> None:
+    body = private_pem.splitlines()[1]
+    for text in (repr(credentials), str(credentials), repr(JwtSigner(credentials, clock=FakeClock()))):
+        assert body not in text
+        assert "PRIVATE" not in text
+    assert "redacted" in repr(credentials)
+
+
+def test_a_bad_key_fails_without_showing_it(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "-----BEGIN EC PRIVATE KEY-----\nnotakeyatallsecretstuff\n-----END EC PRIVATE KEY-----"
+    with caplog.at_level(logging.DEBUG), pytest.raises(VenueAuthError) as caught:
+        CdpCredentials(KEY_NAME, secret)
+    assert "secretstuff" not in str(caught.value)
+    assert "secretstuff" not in caplog.text
+    assert caught.value.__cause__ is None
+
+
+def test_a_key_file_without_private_key_names_the_fields(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    path.write_text('{"name": "x"}')
+    with pytest.raises(VenueAuthError, match="'privateKey'"):
+        CdpCredentials.from_key_file(path)
