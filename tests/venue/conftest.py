@@ -43,9 +43,7 @@ def private_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
 def public_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
     return (
         ec_key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
 
@@ -70,3 +68,41 @@ def fake_clock() -> FakeClock:
 @pytest.fixture
 def fake_wait(fake_clock: FakeClock) -> FakeWait:
     return FakeWait(fake_clock)
+
+
+# --- the simulated exchange -------------------------------------------------------------------
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+from perpsbot.clock import SystemClock  # noqa: E402
+from perpsbot.sim import SimConfig, SimExchange  # noqa: E402
+
+
+@pytest.fixture
+def make_sim(public_pem: str) -> Iterator[Callable[..., SimExchange]]:
+    started: list[SimExchange] = []
+
+    def make(**overrides: Any) -> SimExchange:
+        settings: dict[str, Any] = {
+            "verify_auth": True,
+            "public_keys_pem": (public_pem,),
+            "tick_interval_s": 0.05,
+            "heartbeat_interval_s": 0.1,
+            "trades_interval_s": 0.1,
+            "subscribe_timeout_s": 1.0,
+            "seed": 3,
+        }
+        settings.update(overrides)
+        sim = SimExchange(SimConfig(**settings), clock=SystemClock()).start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., SimExchange]) -> SimExchange:
+    return make_sim()

@@ -24,7 +24,9 @@ def test_rest_token_carries_uri_without_scheme_or_query(
     token = _signer(credentials, fake_clock).rest_token(
         "get", "api.coinbase.com", "/api/v3/brokerage/orders/historical/batch?limit=5"
     )
-    claims = jwt.decode(token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False})
+    claims = jwt.decode(
+        token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False}
+    )
     now_s = fake_clock.time_ns() // 10**9
     assert claims == {
         "sub": KEY_NAME,
@@ -50,7 +52,9 @@ def test_ws_token_has_no_uri_claim(
     credentials: CdpCredentials, public_pem: str, fake_clock: FakeClock
 ) -> None:
     token = _signer(credentials, fake_clock).ws_token()
-    claims = jwt.decode(token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False})
+    claims = jwt.decode(
+        token, public_pem, algorithms=["ES256"], options={"verify_nbf": False, "verify_exp": False}
+    )
     assert "uri" not in claims
     assert claims["iss"] == "cdp"
     assert claims["sub"] == KEY_NAME
@@ -75,7 +79,12 @@ def test_ed25519_keys_sign_with_eddsa(fake_clock: FakeClock) -> None:
     ).decode()
     token = JwtSigner(CdpCredentials("k", pem), clock=fake_clock).ws_token()
     assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
-    jwt.decode(token, key.public_key(), algorithms=["EdDSA"], options={"verify_nbf": False, "verify_exp": False})
+    jwt.decode(
+        token,
+        key.public_key(),
+        algorithms=["EdDSA"],
+        options={"verify_nbf": False, "verify_exp": False},
+    )
 
 
 def test_credentials_load_from_the_cdp_key_file(key_file: Path) -> None:
@@ -94,7 +103,11 @@ def test_missing_environment_variables_are_named() -> None:
 
 def test_repr_and_str_redact_the_private_key(credentials: CdpCredentials, private_pem: str) -> None:
     body = private_pem.splitlines()[1]
-    for text in (repr(credentials), str(credentials), repr(JwtSigner(credentials, clock=FakeClock()))):
+    for text in (
+        repr(credentials),
+        str(credentials),
+        repr(JwtSigner(credentials, clock=FakeClock())),
+    ):
         assert body not in text
         assert "PRIVATE" not in text
     assert "redacted" in repr(credentials)

@@ -86,7 +86,11 @@ def test_best_prices_match_a_brute_force_model_under_random_updates() -> None:
         else:
             model[side].pop(price, None)
         change = [(str(price), str(size))]
-        book.apply(_event(False, bids=change if side == "bid" else (), asks=change if side == "ask" else ()))
+        book.apply(
+            _event(
+                False, bids=change if side == "bid" else (), asks=change if side == "ask" else ()
+            )
+        )
         best_bid = max(model["bid"].items(), default=None)
         best_ask = min(model["ask"].items(), default=None)
         assert book.best_bid() == best_bid

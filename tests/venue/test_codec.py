@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -212,17 +213,16 @@ def test_subscribe_message_names_one_channel_and_its_jwt() -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
 def _decode_or_frame_error(raw: Any) -> None:
-    try:
+    with contextlib.suppress(FrameDecodeError):
         decode_frame(raw)
-    except FrameDecodeError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,7 +10,9 @@ from perpsbot.venue import Backoff, RateLimits, TokenBucket, VenueRateLimiter
 from tests.venue.conftest import FakeWait
 
 
-def test_bucket_allows_its_burst_without_waiting(fake_clock: FakeClock, fake_wait: FakeWait) -> None:
+def test_bucket_allows_its_burst_without_waiting(
+    fake_clock: FakeClock, fake_wait: FakeWait
+) -> None:
     bucket = TokenBucket("b", 10, 3, clock=fake_clock, wait=fake_wait)
     assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
     assert fake_wait.waits == []
@@ -63,7 +65,9 @@ def test_bucket_is_shared_safely_between_threads(fake_clock: FakeClock) -> None:
             waits.append(seconds)
 
     bucket = TokenBucket("b", 10, 1, clock=fake_clock, wait=wait)
-    threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(25)]) for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: [bucket.acquire() for _ in range(25)]) for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:

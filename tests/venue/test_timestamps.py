@@ -40,7 +40,7 @@ def test_rfc3339_with_zero_to_nine_fraction_digits_parses_exactly(
     ],
 )
 def test_malformed_timestamps_raise_value_error(text: str) -> None:
-    with pytest.raises(ValueError, match="expected|must"):
+    with pytest.raises(ValueError, match=r"expected|must"):
         parse_rfc3339_ns(text)
 
 
