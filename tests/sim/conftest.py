@@ -165,6 +165,8 @@ class Feed:
 
     def close(self) -> None:
         self.ws.close()
+        # close() returns early, leaving the socket open, once a server close frame was read.
+        self.ws.shutdown()
 
 
 @pytest.fixture

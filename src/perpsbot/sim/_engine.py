@@ -83,6 +83,10 @@ class SimEngine:
     def new_uuid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
+    @property
+    def last_trade_id(self) -> int:
+        return self._trade_seq
+
     def next_trade_id(self) -> str:
         self._trade_seq += 1
         return str(self._trade_seq)

@@ -68,6 +68,9 @@ class RestServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: RestServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits out a
+    # delayed ACK (~40 ms) on every response.
+    disable_nagle_algorithm = True
     server_version = "perpsbot-sim"
 
     def setup(self) -> None:

@@ -71,7 +71,10 @@ def _snapshot(hub: WsHub, client: WsClient, channel: str, products: list[str]) -
     elif channel == "ticker":
         hub.send(client, "ticker", [frames.ticker_snapshot(engine, products)])
     elif channel == "market_trades":
-        hub.send(client, "market_trades", [frames.trades_snapshot(engine, products)])
+        with engine.lock:  # trades up to here are in the snapshot, later ones in updates
+            client.trades_after = engine.last_trade_id
+            snapshot = frames.trades_snapshot(engine, products)
+        hub.send(client, "market_trades", [snapshot])
     elif channel == "status":
         hub.send(client, "status", [frames.status_snapshot(engine, pids)])
     elif channel == "user":

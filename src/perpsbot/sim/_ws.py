@@ -214,6 +214,7 @@ class WsHub:
                 for pid, ts in by_product.items()
                 if client.wants("market_trades", pid)
                 for t in ts
+                if int(t.trade_id) > client.trades_after
             ]
             if mine:
                 body = {"type": "update", "trades": [frames.trade_json(t) for t in reversed(mine)]}

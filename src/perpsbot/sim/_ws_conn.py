@@ -24,6 +24,7 @@ class WsClient:
         self.path = path
         self.sequence = 0
         self.subscriptions: dict[str, set[str]] = {}
+        self.trades_after = 0  # market_trades updates carry only trade ids above this
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 
