@@ -29,6 +29,7 @@ from perpsbot.venue import (
     LimitIoc,
     MarginType,
     MarketIoc,
+    OrderConfiguration,
     OrderRequest,
     OrderSide,
     RestClient,
@@ -110,9 +111,13 @@ def test_products_include_the_perp_style_future_with_contract_size_and_funding(
 
 def test_market_data_endpoints_parse_into_records(client: RestClient) -> None:
     book = client.product_book("BTC-USD", limit=5)
-    assert book.bids and book.asks and book.bids[0][0] < book.asks[0][0]
+    assert book.bids
+    assert book.asks
+    assert book.bids[0][0] < book.asks[0][0]
     (top,) = client.best_bid_ask(["BTC-USD"])
-    assert top.mid is not None and top.bid is not None and top.ask is not None
+    assert top.mid is not None
+    assert top.bid is not None
+    assert top.ask is not None
     ticker = client.ticker("BTC-USD", limit=3)
     assert ticker.best_bid is not None
     now_s = client.server_time().ts_ns // 10**9
@@ -165,14 +170,15 @@ def test_market_order_is_created_filled_and_listed(client: RestClient) -> None:
     assert order.filled_size > 0
     assert client.find_order("rest-mkt-1", product_id="BTC-USD") == order
     fills = client.fills(order_ids=[created.order_id])
-    assert fills and all(f.order_id == created.order_id for f in fills)
+    assert fills
+    assert all(f.order_id == created.order_id for f in fills)
 
 
 def test_limit_orders_of_each_kind_are_accepted(client: RestClient) -> None:
     bid = client.best_bid_ask(["BTC-USD"])[0].bid
     assert bid is not None
     low = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    configs = [
+    configs: list[OrderConfiguration] = [
         LimitGtc(base_size=Decimal("0.001"), limit_price=low, post_only=True),
         LimitGtd(base_size=Decimal("0.001"), limit_price=low, end_time_ns=4_102_444_800 * 10**9),
         LimitIoc(base_size=Decimal("0.001"), limit_price=low),
