@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import websocket
 
 from perpsbot.sim import SimExchange
 from tests.sim.conftest import Api, Feed
@@ -287,8 +288,6 @@ def test_a_client_that_never_subscribes_is_disconnected(
 
 
 def test_an_unknown_websocket_path_is_refused(sim: SimExchange) -> None:
-    import websocket
-
     with pytest.raises(websocket.WebSocketBadStatusException) as caught:
         websocket.create_connection(sim.market_ws_url.replace("/ws", "/nope"), timeout=5)
 
