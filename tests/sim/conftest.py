@@ -163,6 +163,11 @@ class Feed:
                 return dict(frame)
         raise AssertionError(f"no {channel} frame matching {where!r} in 2000 frames")
 
+    def drain(self) -> None:
+        """Read frames until the socket fails (closed, or silent past its timeout): that raises."""
+        while True:
+            self.ws.recv()
+
     def close(self) -> None:
         self.ws.close()
         # close() returns early, leaving the socket open, once a server close frame was read.
