@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from perpsbot.errors import FrameDecodeError
+from perpsbot.venue import _build
 from perpsbot.venue.frames import (
     ErrorFrame,
     Frame,
@@ -146,31 +147,55 @@ def _is_snapshot(event: dict[str, Any]) -> bool:
 # --- channels -------------------------------------------------------------------------------
 
 
+def _l2_level_checked(
+    level: object, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]
+) -> None:
+    entry = _dict(level, "")
+    price = _dec(entry, "price_level")
+    size = _dec(entry, "new_quantity")
+    if size < 0:
+        raise _FieldError("new_quantity", "a size >= 0", entry["new_quantity"])
+    side = entry.get("side")
+    if side == "bid":
+        bids.append((price, size))
+    elif side == "offer":
+        asks.append((price, size))
+    else:
+        raise _FieldError("side", "'bid' or 'offer'", side)
+
+
 def _l2_event(event: dict[str, Any], path: str) -> L2Event:
     is_snapshot = _is_snapshot(event)
     product_id = _str(event, "product_id")
     updates = _list(event, "updates")
     bids: list[tuple[Decimal, Decimal]] = []
     asks: list[tuple[Decimal, Decimal]] = []
-    for j, update in enumerate(updates):
-        try:
-            level = _dict(update, "")
-            price = _dec(level, "price_level")
-            size = _dec(level, "new_quantity")
-            if size < 0:
-                raise _FieldError("new_quantity", "a size >= 0", level["new_quantity"])
+    for j, level in enumerate(updates):
+        # Hot path: string price and size, known side. Anything else is re-checked slowly,
+        # which either accepts it (e.g. integer sizes) or names what is wrong.
+        if type(level) is dict:
+            price_text = level.get("price_level")
+            size_text = level.get("new_quantity")
             side = level.get("side")
-            if side == "bid":
-                bids.append((price, size))
-            elif side == "offer":
-                asks.append((price, size))
-            else:
-                raise _FieldError("side", "'bid' or 'offer'", side)
+            if type(price_text) is str and type(size_text) is str:
+                try:
+                    price = Decimal(price_text)
+                    size = Decimal(size_text)
+                except InvalidOperation:
+                    pass
+                else:
+                    if price.is_finite() and size.is_finite() and size >= 0:
+                        if side == "bid":
+                            bids.append((price, size))
+                            continue
+                        if side == "offer":
+                            asks.append((price, size))
+                            continue
+        try:
+            _l2_level_checked(level, bids, asks)
         except _FieldError as err:
             raise _fail(f"{path}.updates[{j}]", err) from None
-    return L2Event(
-        product_id=product_id, is_snapshot=is_snapshot, bids=tuple(bids), asks=tuple(asks)
-    )
+    return _build.l2_event(product_id, is_snapshot, tuple(bids), tuple(asks))
 
 
 def _level2(seq: int, ts_ns: int, events: list[Any], path: str) -> Level2Frame:
@@ -181,7 +206,7 @@ def _level2(seq: int, ts_ns: int, events: list[Any], path: str) -> Level2Frame:
             out.append(_l2_event(_dict(event, ""), where))
         except _FieldError as err:
             raise _fail(where, err) from None
-    return Level2Frame(sequence_num=seq, ts_event_ns=ts_ns, events=tuple(out))
+    return _build.level2_frame(seq, ts_ns, tuple(out))
 
 
 def _ticker_update_checked(item: dict[str, Any]) -> TickerUpdate:
@@ -223,14 +248,7 @@ def _ticker_update(item: dict[str, Any]) -> TickerUpdate:
         except InvalidOperation:
             return _ticker_update_checked(item)
         if all(v.is_finite() for v in values):
-            return TickerUpdate(
-                product_id=product_id,
-                price=values[0],
-                best_bid=values[1],
-                best_ask=values[2],
-                best_bid_quantity=values[3],
-                best_ask_quantity=values[4],
-            )
+            return _build.ticker_update(product_id, *values)
     return _ticker_update_checked(item)
 
 
@@ -252,13 +270,7 @@ def _make_ticker(channel: str) -> _ChannelDecoder:
                     tickers.append(_ticker_update(item))
                 except _FieldError as err:
                     raise _fail(f"{path}[{i}].tickers[{items.index(item)}]", err) from None
-        return TickerFrame(
-            sequence_num=seq,
-            ts_event_ns=ts_ns,
-            channel=channel,
-            is_snapshot=is_snapshot,
-            tickers=tuple(tickers),
-        )
+        return _build.ticker_frame(seq, ts_ns, channel, is_snapshot, tuple(tickers))
 
     return decode
 
@@ -361,7 +373,7 @@ def _heartbeats(seq: int, ts_ns: int, events: list[Any], path: str) -> Heartbeat
         counter = _int(_get(body, "heartbeat_counter"), "heartbeat_counter")
     except _FieldError as err:
         raise _fail(f"{path}[{len(events) - 1}]", err) from None
-    return HeartbeatFrame(sequence_num=seq, ts_event_ns=ts_ns, counter=counter)
+    return _build.heartbeat_frame(seq, ts_ns, counter)
 
 
 def _subscriptions(seq: int, ts_ns: int, events: list[Any], path: str) -> SubscriptionsFrame:

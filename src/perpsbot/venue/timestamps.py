@@ -14,7 +14,7 @@ _MINUTE_CACHE: dict[str, int] = {}
 _SECOND_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch ns, validated on insert
 _CACHE_MAX = 256
 _DIGITS = frozenset("0123456789")
-_FRACTION_SCALE = tuple(10 ** (9 - n) for n in range(10))
+_FRACTION_SCALE: tuple[int, ...] = tuple(10 ** (9 - n) for n in range(10))
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -67,9 +67,9 @@ def parse_rfc3339_ns(text: str) -> int:
     # Fast path for the feed's usual shape "...SS.fffffffffZ" within a second seen before.
     second_base = _SECOND_CACHE.get(text[:19])
     if second_base is not None and text[19] == "." and text[-1] == "Z":
-        digits = text[20:-1]
-        if digits.isdigit() and len(digits) <= 9 and digits.isascii():
-            return second_base + int(digits) * _FRACTION_SCALE[len(digits)]
+        fraction = text[20:-1]
+        if fraction.isdigit() and len(fraction) <= 9 and fraction.isascii():
+            return second_base + int(fraction) * _FRACTION_SCALE[len(fraction)]
     prefix = text[:16]
     base = _MINUTE_CACHE.get(prefix)
     if base is None:
