@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.clock import Clock
-from perpsbot.sim import _trading
 from perpsbot.sim._accounts import FuturesAccount, SpotWallet, summary_ws_json
 from perpsbot.sim._config import SimConfig
 from perpsbot.sim._events import (
@@ -24,6 +23,7 @@ from perpsbot.sim._events import (
 from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
 from perpsbot.sim._orders import Fill, Order, order_ws_json
 from perpsbot.sim._products import CATALOGUE, ProductLive, ProductSpec
+from perpsbot.sim._resting import work_resting_orders
 from perpsbot.sim._wire import dec, quantize_near
 
 _HOUR_NS = 3600 * 10**9
@@ -65,6 +65,7 @@ class SimEngine:
         self._trade_seq = 100_000_000
         self._listeners: list[Listener] = []
         self._published: dict[str, tuple[Levels, Levels]] = {}
+        self._last_ticker: dict[str, dict[str, Any]] = {}
         for market in self.markets.values():
             market.rebuild(self._rng)
         for pid in self.markets:
@@ -114,18 +115,18 @@ class SimEngine:
                 market.rebuild(self._rng)
             trades: list[Trade] = []
             for market in self.markets.values():
-                trade = market.synthetic_trade(self._rng, self.next_trade_id(), now)
+                trade = market.synthetic_trade(self._rng, self.next_trade_id, now)
                 if trade is not None:
                     trades.append(trade)
                 market.mark(now)
             for pid in self.markets:
-                trades += _trading.work_resting_orders(self, pid, now)
+                trades += work_resting_orders(self, pid, now)
             self._fund(now)
             if trades:
                 self.emit(TradesPrinted(trades=tuple(trades)))
             for pid in self.markets:
                 self.publish_book(pid)
-                self.emit(TickerChanged(product_id=pid, ticker=self.ticker_json(pid)))
+                self.publish_ticker(pid)
 
     def _fund(self, now_ns: int) -> None:
         for pid, first_due_ns in list(self.next_funding_ns.items()):
@@ -166,6 +167,13 @@ class SimEngine:
         with self.lock:
             bids, asks = self._published[pid]
             return dict(bids), dict(asks)
+
+    def publish_ticker(self, pid: str) -> None:
+        """Emit the ticker of ``pid`` if anything in it moved since the last one."""
+        ticker = self.ticker_json(pid)
+        if self._last_ticker.get(pid) != ticker:
+            self._last_ticker[pid] = ticker
+            self.emit(TickerChanged(product_id=pid, ticker=ticker))
 
     def publish_order(self, order: Order) -> None:
         self.emit(OrderChanged(order=order_ws_json(order)))

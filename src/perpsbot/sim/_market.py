@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
 
 import attrs
@@ -108,7 +109,9 @@ class ProductMarket:
 
     # --- prints and candles -----------------------------------------------------------------
 
-    def synthetic_trade(self, rng: random.Random, trade_id: str, now_ns: int) -> Trade | None:
+    def synthetic_trade(
+        self, rng: random.Random, next_trade_id: Callable[[], str], now_ns: int
+    ) -> Trade | None:
         if not self.bids or not self.asks or rng.random() < 0.5:
             return None
         maker_side = "SELL" if rng.random() < 0.5 else "BUY"
@@ -118,7 +121,7 @@ class ProductMarket:
             self.spec.base_increment,
         )
         size = max(size, self.spec.base_min_size)
-        return self.record_trade(trade_id, price, size, maker_side, now_ns)
+        return self.record_trade(next_trade_id(), price, size, maker_side, now_ns)
 
     def record_trade(
         self, trade_id: str, price: Decimal, size: Decimal, maker_side: str, now_ns: int

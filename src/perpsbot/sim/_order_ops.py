@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from perpsbot.sim._trading import _checked, dry_sweep, place_order, release_hold
+from perpsbot.sim._execution import release_hold
+from perpsbot.sim._trading import checked, dry_sweep, place_order
 from perpsbot.sim._validation import Rejection
 from perpsbot.sim._wire import dec
 
@@ -21,7 +22,7 @@ def preview_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
         spec = engine.specs.get(str(body.get("product_id", "")))
         errs: list[str] = []
         try:
-            parsed = _checked(engine, body)
+            parsed = checked(engine, body)
         except Rejection as rejection:
             if rejection.preview != "UNKNOWN_PREVIEW_FAILURE_REASON":
                 errs.append(rejection.preview)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from perpsbot.sim._events import TickerChanged, TradesPrinted
+from perpsbot.sim._events import TradesPrinted
+from perpsbot.sim._execution import fee, hold, record_fill
 from perpsbot.sim._market import Trade
-from perpsbot.sim._orders import Fill, Order
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._orders import Order
 from perpsbot.sim._validation import ParsedOrder, Rejection, parse_order
 from perpsbot.sim._wire import dec, quantize_down
 
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
 
 _ZERO = Decimal(0)
-_FEE_STEP = Decimal("0.00000001")
 
 
 def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
         if existing is not None:
             return _success(engine.orders[existing])
         try:
-            parsed = _checked(engine, body)
+            parsed = checked(engine, body)
         except Rejection as rejection:
             return rejection.response()
         spec = parsed.product
@@ -73,7 +72,7 @@ def _success(order: Order) -> dict[str, Any]:
     }
 
 
-def _checked(engine: SimEngine, body: dict[str, Any]) -> ParsedOrder:
+def checked(engine: SimEngine, body: dict[str, Any]) -> ParsedOrder:
     parsed = parse_order(
         body,
         engine.specs,
@@ -174,7 +173,7 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
             order.status = "FILLED"
         elif parsed.rests:
             order.status = "OPEN"
-            _hold(engine, order)
+            hold(engine, order)
         else:
             order.status, order.cancel_message = "CANCELLED", "IOC remainder cancelled"
         if trades:
@@ -182,7 +181,7 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
     pid = order.product_id
     engine.publish_book(pid)
     engine.publish_order(order)
-    engine.emit(TickerChanged(product_id=pid, ticker=engine.ticker_json(pid)))
+    engine.publish_ticker(pid)
     if parsed.product.is_future:
         engine.publish_balance()
 
@@ -206,122 +205,14 @@ def _take(engine: SimEngine, order: Order, parsed: ParsedOrder, now: int) -> lis
         levels[price] -= size
         if levels[price] == 0:
             del levels[price]
-        fee = _fee(engine, parsed.product, price, size, maker=False)
+        commission = fee(engine, parsed.product, price, size, maker=False)
         if budget is not None:
-            budget -= price * size + fee
+            budget -= price * size + commission
         trades.append(
-            _fill(engine, order, price=price, size=size, fee=fee, liquidity="TAKER", now=now)
+            record_fill(
+                engine, order, price=price, size=size, fee=commission, liquidity="TAKER", now=now
+            )
         )
         if budget is None and order.remaining == 0:
             break
-    return trades
-
-
-def _fee(
-    engine: SimEngine, spec: ProductSpec, price: Decimal, size: Decimal, *, maker: bool
-) -> Decimal:
-    if spec.is_future:
-        return engine.config.futures_fee_per_contract * size
-    rate = engine.config.maker_fee_rate if maker else engine.config.taker_fee_rate
-    return (price * size * rate).quantize(_FEE_STEP)
-
-
-def _fill(
-    engine: SimEngine,
-    order: Order,
-    *,
-    price: Decimal,
-    size: Decimal,
-    fee: Decimal,
-    liquidity: str,
-    now: int,
-) -> Trade:
-    spec = engine.specs[order.product_id]
-    trade_id = engine.next_trade_id()
-    engine.fills.append(
-        Fill(
-            entry_id=engine.new_uuid(),
-            trade_id=trade_id,
-            order_id=order.order_id,
-            product_id=order.product_id,
-            side=order.side,
-            price=price,
-            size=size,
-            commission=fee,
-            liquidity=liquidity,
-            time_ns=now,
-        )
-    )
-    order.filled_size += size
-    order.price_size_sum += price * size
-    order.total_fees += fee
-    order.number_of_fills += 1
-    order.last_fill_ns = now
-    account = engine.futures if spec.is_future else engine.wallet
-    account.settle(spec, order.side, price, size, fee)
-    maker_side = order.side if liquidity == "MAKER" else ("SELL" if order.side == "BUY" else "BUY")
-    return engine.markets[order.product_id].record_trade(trade_id, price, size, maker_side, now)
-
-
-def _hold(engine: SimEngine, order: Order) -> None:
-    spec, price = engine.specs[order.product_id], order.limit_price or _ZERO
-    if spec.is_future:
-        rate = spec.intraday_margin.for_side(order.side) if spec.intraday_margin else Decimal(1)
-        order.hold = order.remaining * spec.contract_size * price * rate
-        engine.futures.order_holds += order.hold
-    elif order.side == "BUY":
-        order.hold = order.remaining * price * (1 + engine.config.maker_fee_rate)
-        engine.wallet.hold(spec.quote_currency, order.hold)
-    else:
-        order.hold = order.remaining
-        engine.wallet.hold(spec.base_currency, order.hold)
-
-
-def release_hold(engine: SimEngine, order: Order) -> None:
-    spec = engine.specs[order.product_id]
-    if spec.is_future:
-        engine.futures.order_holds -= order.hold
-    else:
-        currency = spec.quote_currency if order.side == "BUY" else spec.base_currency
-        engine.wallet.hold(currency, -order.hold)
-    order.hold = _ZERO
-
-
-def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
-    """Expire due GTD orders and fill resting orders the walked book now reaches."""
-    market, trades = engine.markets[pid], []
-    through = engine.config.fill_model == "through"
-    resting = [o for o in engine.orders.values() if o.product_id == pid and o.is_open]
-    for order in sorted(resting, key=lambda o: o.created_ns):
-        if order.end_time_ns is not None and order.end_time_ns <= now:
-            release_hold(engine, order)
-            order.status = "EXPIRED"
-            engine.publish_order(order)
-            continue
-        limit = order.limit_price or _ZERO
-        if order.side == "BUY":
-            reach = sum(
-                (s for p, s in market.asks.items() if p < limit or (p == limit and not through)),
-                _ZERO,
-            )
-        else:
-            reach = sum(
-                (s for p, s in market.bids.items() if p > limit or (p == limit and not through)),
-                _ZERO,
-            )
-        size = min(order.remaining, reach)
-        if size <= 0:
-            continue
-        release_hold(engine, order)
-        fee = _fee(engine, engine.specs[pid], limit, size, maker=True)
-        trades.append(
-            _fill(engine, order, price=limit, size=size, fee=fee, liquidity="MAKER", now=now)
-        )
-        if order.remaining == 0:
-            order.status = "FILLED"
-        else:
-            _hold(engine, order)
-        engine.publish_order(order)
-        if engine.specs[pid].is_future:
-            engine.publish_balance()
     return trades
