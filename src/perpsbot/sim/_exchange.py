@@ -95,7 +95,7 @@ class SimExchange:
         self._stopping.set()
         if self._rest is not None:
             self._rest.shutdown()
-            self._rest.close_open_connections()
+            self._rest.close_open_connections(timeout_s)
             self._rest.server_close()
         if self._rest_thread is not None:
             self._rest_thread.join(timeout_s)

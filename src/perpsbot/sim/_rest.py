@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,22 +48,37 @@ class RestServer(ThreadingHTTPServer):
         self.verifier = verifier
         self.limits = limits
         self.stopping = stopping
-        self._open: set[socket.socket] = set()
+        self._open: dict[socket.socket, threading.Thread] = {}
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Peers that hang up (or faults that hang up on them) are routine: log, don't print."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            _log.debug("sim REST connection from %s ended: %r", client_address, exc)
+            return
+        super().handle_error(request, client_address)
+
     def track(self, sock: socket.socket, *, alive: bool) -> None:
         with self._open_lock:
-            (self._open.add if alive else self._open.discard)(sock)
+            if alive:
+                self._open[sock] = threading.current_thread()
+            else:
+                self._open.pop(sock, None)
 
-    def close_open_connections(self) -> None:
-        """Shut keep-alive sockets so their handler threads end."""
+    def close_open_connections(self, timeout_s: float) -> None:
+        """Shut keep-alive sockets and join their handler threads, within about ``timeout_s``."""
         with self._open_lock:
-            socks = list(self._open)
-        for sock in socks:
+            open_now = dict(self._open)
+        for sock in open_now:
             # OSError: already closed by the peer, nothing left to shut.
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        for thread in open_now.values():
+            thread.join(timeout_s / max(1, len(open_now)))
+            if thread.is_alive():
+                _log.warning("sim REST handler %s did not end in time", thread.name)
 
 
 class _Handler(BaseHTTPRequestHandler):
