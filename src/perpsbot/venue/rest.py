@@ -48,7 +48,7 @@ _MAX_PAGES = 100
 
 
 def _rejection_reason(error: dict[str, Any]) -> str:
-    for key in ("new_order_failure_reason", "preview_failure_reason", "error", "failure_reason"):
+    for key in ("error", "new_order_failure_reason", "preview_failure_reason", "failure_reason"):
         value = error.get(key)
         if isinstance(value, str) and value and not value.startswith("UNKNOWN"):
             return value
