@@ -260,3 +260,69 @@ def test_the_control_endpoint_steps_the_market(sim: SimExchange, http: requests.
     response = http.post(sim.control_url + "/step", json={"n": 3}, timeout=TIMEOUT_S)
 
     assert response.json() == {"ok": True, "steps": 3}
+
+
+def test_reject_subscribes_answers_failure_then_recovers(
+    sim: SimExchange, connect: Callable[[str], Feed]
+) -> None:
+    feed = connect(sim.market_ws_url)
+    sim.faults.reject_subscribes(count=1)
+
+    feed.subscribe("heartbeats")
+    refused = feed.recv()
+    feed.subscribe("heartbeats")
+
+    assert refused == {"type": "error", "message": "failure to subscribe"}
+    assert feed.recv()["channel"] == "subscriptions"
+
+
+def test_duplicate_frames_repeat_a_sequence_number(
+    sim: SimExchange, connect: Callable[[str], Feed]
+) -> None:
+    feed = connect(sim.market_ws_url)
+    feed.subscribe("heartbeats")
+    feed.recv()
+
+    sim.faults.duplicate_frames(count=1)
+
+    numbers = [feed.next("heartbeats")["sequence_num"] for _ in range(3)]
+    assert numbers[0] == numbers[1] or numbers[1] == numbers[2]
+
+
+def test_oversized_frame_is_larger_than_the_sdk_cap(
+    sim: SimExchange, connect: Callable[[str], Feed]
+) -> None:
+    feed = connect(sim.market_ws_url)
+    feed.subscribe("heartbeats")
+    feed.recv()
+
+    sim.faults.oversized_frame(size_bytes=11 * 1024 * 1024)
+
+    assert len(feed.next("padding", where=lambda frame: True)["padding"]) == 11 * 1024 * 1024
+
+
+def test_reset_mid_body_cuts_the_answer_short(sim: SimExchange, api: Api) -> None:
+    sim.faults.reset_mid_body(count=1)
+
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        api.get("/accounts")
+
+    assert api.get("/accounts").status_code == 200
+
+
+def test_funding_rate_spike_is_published_and_charged(
+    sim: SimExchange, api: Api, clock: FakeClock
+) -> None:
+    sim.faults.funding_rate("BIP-20DEC30-CDE", "0.01")
+    api.order("f-1", "BIP-20DEC30-CDE", "BUY", market_market_ioc={"base_size": "1"})
+    before = api.get("/cfm/balance_summary").json()["balance_summary"]["cfm_usd_balance"]["value"]
+
+    published = api.get("/products/BIP-20DEC30-CDE").json()["future_product_details"][
+        "funding_rate"
+    ]
+    clock.advance(3600)
+    sim.step()
+
+    after = api.get("/cfm/balance_summary").json()["balance_summary"]["cfm_usd_balance"]["value"]
+    assert published == "0.01"
+    assert 6 < float(before) - float(after) < 8  # 1 x 0.01 BTC x ~69k x 1 %

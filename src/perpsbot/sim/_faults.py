@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from decimal import Decimal
 from typing import Any, Protocol
 
 import attrs
@@ -20,6 +21,8 @@ class WsControl(Protocol):
     def skip_sequence(self, n: int) -> None: ...
     def send_raw(self, text: str) -> None: ...
     def set_stale(self, mode: str | None) -> None: ...
+    def reject_subscribes(self, count: int) -> None: ...
+    def duplicate_frames(self, count: int) -> None: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -57,6 +60,7 @@ class SimFaults:
         self._http_errors: list[_HttpErrorRule] = []
         self._slow: tuple[float, int] = (0.0, 0)
         self._lost_acks = 0
+        self._resets = 0
         self._refuse_until: float | None = None
 
     # --- websocket faults ---------------------------------------------------------------------
@@ -93,6 +97,21 @@ class SimFaults:
         """Send one frame of broken JSON to every open websocket."""
         self._record("malformed_frame", repr(text))
         self._ws.send_raw(text)
+
+    def oversized_frame(self, size_bytes: int = 11 * 1024 * 1024) -> None:
+        """Send every open websocket one valid JSON frame of about ``size_bytes``."""
+        self._record("oversized_frame", f"size_bytes={size_bytes}")
+        self._ws.send_raw('{"channel":"padding","events":[],"padding":"' + "x" * size_bytes + '"}')
+
+    def reject_subscribes(self, count: int = 1) -> None:
+        """Answer the next ``count`` (un)subscribes with ``failure to subscribe``."""
+        self._record("reject_subscribes", f"count={count}")
+        self._ws.reject_subscribes(count)
+
+    def duplicate_frames(self, count: int = 1) -> None:
+        """Send the next ``count`` data messages twice, with the same ``sequence_num``."""
+        self._record("duplicate_frames", f"count={count}")
+        self._ws.duplicate_frames(count)
 
     # --- REST faults --------------------------------------------------------------------------
 
@@ -136,6 +155,12 @@ class SimFaults:
         with self._lock:
             self._lost_acks += count
 
+    def reset_mid_body(self, count: int = 1) -> None:
+        """Send the headers and half the body of the next ``count`` answers, then hang up."""
+        self._record("reset_mid_body", f"count={count}")
+        with self._lock:
+            self._resets += count
+
     def delay_order_visibility(self, delay_s: float) -> None:
         """Hide orders created from now on from GET, list, fills and cancel for ``delay_s``."""
         self._record("delay_order_visibility", f"delay_s={delay_s}")
@@ -160,6 +185,12 @@ class SimFaults:
                 else self._engine.trading_disabled.discard
             )(product_id)
 
+    def funding_rate(self, product_id: str, rate: str) -> None:
+        """Set ``product_id``'s funding rate (a decimal string) for the coming hours."""
+        self._record("funding_rate", f"{product_id} rate={rate}")
+        with self._engine.lock:
+            self._engine.funding_rate[product_id] = Decimal(rate)
+
     def clear(self) -> None:
         """Disarm every fault and resume a stale feed."""
         self._record("clear", "")
@@ -167,11 +198,14 @@ class SimFaults:
             self._http_errors.clear()
             self._slow = (0.0, 0)
             self._lost_acks = 0
+            self._resets = 0
             self._refuse_until = None
         with self._engine.lock:
             self._engine.visibility_delay_s = 0.0
             self._engine.trading_disabled.clear()
         self._ws.set_stale(None)
+        self._ws.reject_subscribes(0)
+        self._ws.duplicate_frames(0)
 
     @property
     def log(self) -> tuple[FaultRecord, ...]:
@@ -202,6 +236,13 @@ class SimFaults:
                 return 0.0
             self._slow = (delay, count - 1)
             return delay
+
+    def take_reset(self) -> bool:
+        with self._lock:
+            if self._resets <= 0:
+                return False
+            self._resets -= 1
+            return True
 
     def take_lost_ack(self) -> bool:
         with self._lock:
@@ -235,6 +276,11 @@ _CONTROL_METHODS = frozenset(
         "stale_feed",
         "resume_feed",
         "malformed_frame",
+        "oversized_frame",
+        "reject_subscribes",
+        "duplicate_frames",
+        "reset_mid_body",
+        "funding_rate",
         "http_error",
         "slow_responses",
         "lose_order_ack",

@@ -164,7 +164,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if self.server.faults.take_reset():
+            self._send_half(method, url.path, dumps(payload))
+            return
         self._send(200, payload, headers)
+
+    def _send_half(self, method: str, path: str, body: bytes) -> None:
+        _log.warning("sim fault: resetting %s %s mid-body", method, path)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _json(self, raw: bytes) -> dict[str, Any]:
         try:

@@ -42,6 +42,11 @@ def handle_message(hub: WsHub, client: WsClient, message: Any) -> None:
             _log.info("sim ws: authentication failure on %s: %s", channel, why)
             _error(client, "authentication failure")
             return
+    if hub.subscribe_rejections > 0:
+        hub.subscribe_rejections -= 1
+        _log.warning("sim fault: refusing subscribe to %s", channel)
+        _error(client, "failure to subscribe")
+        return
     if message["type"] == "unsubscribe":
         _unsubscribe(hub, client, channel, products)
         return

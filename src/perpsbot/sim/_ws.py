@@ -45,6 +45,8 @@ class WsHub:
         self.port = 0
         self.clients: set[WsClient] = set()
         self.stale: str | None = None
+        self.subscribe_rejections = 0
+        self.duplicates = 0
         self._heartbeat_counter = 0
         self._pending_trades: list[Trade] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -176,7 +178,11 @@ class WsHub:
     def send(self, client: WsClient, channel: str, events: list[dict[str, Any]]) -> None:
         if self.stale == "all" or (self.stale == "data" and channel != "heartbeats"):
             return
-        client.push(channel, events, self.engine.now_ns())
+        repeat = 1
+        if self.duplicates > 0 and channel != "subscriptions":
+            self.duplicates -= 1
+            repeat = 2
+        client.push(channel, events, self.engine.now_ns(), repeat=repeat)
 
     def _dispatch(self, event: SimEvent) -> None:
         if isinstance(event, BookChanged):
@@ -259,5 +265,17 @@ class WsHub:
     def set_stale(self, mode: str | None) -> None:
         def apply() -> None:
             self.stale = mode
+
+        self.call(apply)
+
+    def reject_subscribes(self, count: int) -> None:
+        def apply() -> None:
+            self.subscribe_rejections = count
+
+        self.call(apply)
+
+    def duplicate_frames(self, count: int) -> None:
+        def apply() -> None:
+            self.duplicates = count
 
         self.call(apply)

@@ -44,8 +44,10 @@ class WsClient:
             return False
         return product_id is None or not products or product_id in products
 
-    def push(self, channel: str, events: list[dict[str, Any]], time_ns: int) -> None:
-        """Queue one enveloped message; it takes the next sequence number now."""
+    def push(
+        self, channel: str, events: list[dict[str, Any]], time_ns: int, *, repeat: int = 1
+    ) -> None:
+        """Queue one enveloped message (``repeat`` times); it takes the next sequence number."""
         envelope = {
             "channel": channel,
             "client_id": "",
@@ -54,7 +56,9 @@ class WsClient:
             "events": events,
         }
         self.sequence += 1
-        self.push_text(dumps(envelope).decode())
+        text = dumps(envelope).decode()
+        for _ in range(repeat):
+            self.push_text(text)
 
     def push_text(self, text: str) -> None:
         """Queue a raw frame (errors, injected garbage); it takes no sequence number."""
