@@ -24,6 +24,7 @@ from perpsbot.runtime._mailbox import (
     MailboxFullError,
     Overflow,
 )
+from perpsbot.runtime._pubsub import Subscribe, Subscribers, Unsubscribe
 from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
 from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
 from perpsbot.runtime._supervisor import Supervisor
@@ -60,10 +61,13 @@ __all__ = [
     "Restart",
     "Scheduler",
     "Strategy",
+    "Subscribe",
+    "Subscribers",
     "Supervisor",
     "SupervisorSpec",
     "SystemSnapshot",
     "TimerHandle",
+    "Unsubscribe",
     "changed_sections",
     "default_sections",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 import sys
+import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,8 @@ class BaseActor(pykka.ThreadingActor):
         self.context = context
         self._cell = context.cell
         self._exit = False
+        self.started = threading.Event()
+        """Set once ``on_start`` has returned or failed: supervisors start children in order."""
         super().__init__()
 
     def _create_actor_inbox(self) -> Mailbox:  # type: ignore[override]
@@ -151,6 +154,7 @@ class BaseActor(pykka.ThreadingActor):
             try:
                 receive(item)
             except BaseException as error:
+                # Everything, SystemExit included: reported to the supervisor, never to pykka.
                 self._fail(f"handler for {type(item).__name__} raised", error, item)
                 break
             finished = stopwatch_ns()
@@ -167,8 +171,11 @@ class BaseActor(pykka.ThreadingActor):
                 self.restore_state(self.context.snapshot)
             self.on_start()
         except BaseException as error:
+            # A failing on_start is reported like a failing handler (pykka would drop it).
             self._fail("on_start raised", error, None)
             return False
+        finally:
+            self.started.set()
         return True
 
     def _handle_special(self, item: Any) -> None:
@@ -195,6 +202,7 @@ class BaseActor(pykka.ThreadingActor):
             else:
                 result = self.on_receive(message)
         except BaseException as error:
+            # Everything, as above; a failed ask goes back to the asker instead.
             if reply_to is not None:
                 # Like pykka: a failed ask goes back to the asker and the actor carries on.
                 reply_to.set_exception(sys.exc_info())
@@ -212,6 +220,7 @@ class BaseActor(pykka.ThreadingActor):
         try:
             self.on_stop()
         except BaseException:
+            # Logged; the stop goes on regardless.
             logger.exception("%s: on_stop raised", cell.path)
         cell.snapshot = self._safe_snapshot()
         self.actor_stopped.set()
@@ -237,6 +246,7 @@ class BaseActor(pykka.ThreadingActor):
         try:
             self.on_failure(type(error), error, error.__traceback__)
         except BaseException:
+            # Logged; the failure is already being reported.
             logger.exception("%s: on_failure raised", cell.path)
         cell.snapshot = self._safe_snapshot()
         self.actor_stopped.set()
@@ -246,6 +256,7 @@ class BaseActor(pykka.ThreadingActor):
         try:
             return self.snapshot_state()
         except BaseException:
+            # Logged; the successor starts cold.
             logger.exception("%s: snapshot_state raised; successor starts cold", self._cell.path)
             return None
 

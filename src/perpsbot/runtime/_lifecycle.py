@@ -22,10 +22,12 @@ logger = logging.getLogger("perpsbot.runtime.lifecycle")
 
 
 def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
-    """Build the next incarnation of ``cell`` and start its thread.
+    """Build the next incarnation of ``cell``, start its thread and wait for its ``on_start``.
 
-    If the factory raises, the failure is reported to the cell's parent like any other and
-    False is returned; the snapshot stays for the next attempt.
+    Waiting (at most ``start_timeout_s``) is what makes siblings start in order: a child
+    finds every earlier sibling running. If the factory raises, the failure is reported to
+    the cell's parent like any other and False is returned; the snapshot stays for the next
+    attempt. A failing ``on_start`` is reported by the actor itself.
     """
     incarnation = cell.incarnation + 1
     context = ActorContext(
@@ -42,6 +44,7 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
     try:
         actor = cell.spec.factory(context)
     except BaseException as error:
+        # A factory that raises is a failed start: reported to the supervisor, never lost.
         logger.exception("%s: factory raised while building incarnation %d", cell.path, incarnation)
         cell.incarnation = incarnation  # so the report below is not taken for a stale one
         cell.mark_down()
@@ -62,6 +65,12 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
         cell.stats.restarts += 1
     cell.attach(actor, incarnation)
     actor._start_actor_loop()
+    if not actor.started.wait(cell.spec.start_timeout_s):
+        logger.error(
+            "%s did not finish on_start within %.1fs; carrying on without it",
+            cell.path,
+            cell.spec.start_timeout_s,
+        )
     return True
 
 

@@ -88,6 +88,7 @@ class ChildSpec:
         factory: builds the actor from its :class:`ActorContext` (called again per restart).
         restart: when the child is started again after it ends.
         shutdown_timeout_s: how long an orderly stop may take before the thread is abandoned.
+        start_timeout_s: how long its supervisor waits for ``on_start`` before the next sibling.
         config_sections: the config sections this child is built from; a change in any of
             them restarts it (or tells it ``ConfigChanged`` if it is in ``live_sections``).
         live_sections: sections whose change the child applies without a restart.
@@ -100,6 +101,7 @@ class ChildSpec:
     factory: Callable[[ActorContext], BaseActor]
     restart: Restart = Restart.PERMANENT
     shutdown_timeout_s: float = 5.0
+    start_timeout_s: float = 10.0
     config_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     live_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     backoff: Backoff = Backoff()
