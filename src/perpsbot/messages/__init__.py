@@ -1,0 +1,27 @@
+"""Messages between actors: frozen, keyword-only attrs classes, one module per domain.
+
+Commands are imperative, events past tense. Every message carries ``message_id`` and
+``ts_created_ns`` (wall clock), stamped by a :class:`Stamper` from the injected clock and ids.
+"""
+
+from perpsbot.messages._base import Stamper
+from perpsbot.messages.market import (
+    FeedState,
+    FeedStatusChanged,
+    MarkObserved,
+    MarkSample,
+    MarkSource,
+    MarksSampled,
+    SampleMarks,
+)
+
+__all__ = [
+    "FeedState",
+    "FeedStatusChanged",
+    "MarkObserved",
+    "MarkSample",
+    "MarkSource",
+    "MarksSampled",
+    "SampleMarks",
+    "Stamper",
+]

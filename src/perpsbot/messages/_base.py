@@ -1,0 +1,34 @@
+"""What every message carries, and the stamper that provides it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from perpsbot.clock import Clock
+from perpsbot.errors import InvalidMessageError
+from perpsbot.ids import IdSource
+
+__all__ = ["Stamper", "positive_decimal"]
+
+
+class Stamper:
+    """Hands out ``(message_id, ts_created_ns)`` pairs from the injected ids and clock."""
+
+    __slots__ = ("_clock", "_ids")
+
+    def __init__(self, clock: Clock, ids: IdSource) -> None:
+        self._clock = clock
+        self._ids = ids
+
+    def stamp(self) -> tuple[str, int]:
+        """A fresh ``(message_id, ts_created_ns)``."""
+        return self._ids.next_id(), self._clock.time_ns()
+
+
+def positive_decimal(instance: object, attribute: object, value: Decimal) -> None:
+    """attrs validator: a finite Decimal greater than zero."""
+    if type(value) is not Decimal or not value.is_finite() or value <= 0:
+        name = getattr(attribute, "name", "value")
+        raise InvalidMessageError(
+            f"{type(instance).__name__}.{name} must be a positive finite Decimal, was {value!r}"
+        )
