@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import deque
@@ -159,24 +160,9 @@ class ProductMarket:
 
     def _history(self, start_ns: int, seed: int) -> None:
         """A day of one-minute candles before the start, seeded by the seed and product id."""
-        spec = self.spec
-        rng = random.Random(f"history-{seed}-{spec.product_id}")
-        points = [1.0]
-        for _ in range(1440):
-            points.append(points[-1] * math.exp(rng.gauss(0.0, 0.0012)))
-        scale = float(spec.start_price) / points[-1]
         first_minute = (start_ns // 10**9) // 60 * 60 - 1440 * 60
-        tick = spec.price_increment
-        for i in range(1440):
-            o = quantize_near(Decimal(repr(points[i] * scale)), tick)
-            c = quantize_near(Decimal(repr(points[i + 1] * scale)), tick)
-            wiggle = Decimal(repr(abs(rng.gauss(0.0, 0.0004)))) * o
-            h = quantize_near(max(o, c) + wiggle, tick)
-            lo = quantize_near(min(o, c) - wiggle, tick)
-            vol = quantize_down(
-                spec.level_size * Decimal(repr(rng.uniform(1, 20))), spec.base_increment
-            )
-            self.candles[first_minute + 60 * i] = [o, h, lo, c, vol]
+        for i, candle in enumerate(_history_candles(self.spec, seed, first_minute)):
+            self.candles[first_minute + 60 * i] = list(candle)
         self.open_24h = self.candles[first_minute][0]
         self.high_24h = max(c[1] for c in self.candles.values())
         self.low_24h = min(c[2] for c in self.candles.values())
@@ -196,3 +182,28 @@ class ProductMarket:
         if not self.bids or not self.asks:
             return self.last_price
         return quantize_near((self.best_bid + self.best_ask) / 2, self.spec.quote_increment)
+
+
+@functools.lru_cache(maxsize=64)
+def _history_candles(
+    spec: ProductSpec, seed: int, first_minute: int
+) -> tuple[tuple[Decimal, ...], ...]:
+    """The history is pure in its arguments, so sims started with one seed share it."""
+    rng = random.Random(f"history-{seed}-{spec.product_id}-{first_minute}")
+    points = [1.0]
+    for _ in range(1440):
+        points.append(points[-1] * math.exp(rng.gauss(0.0, 0.0012)))
+    scale = float(spec.start_price) / points[-1]
+    tick = spec.price_increment
+    candles = []
+    for i in range(1440):
+        o = quantize_near(Decimal(repr(points[i] * scale)), tick)
+        c = quantize_near(Decimal(repr(points[i + 1] * scale)), tick)
+        wiggle = Decimal(repr(abs(rng.gauss(0.0, 0.0004)))) * o
+        h = quantize_near(max(o, c) + wiggle, tick)
+        lo = quantize_near(min(o, c) - wiggle, tick)
+        vol = quantize_down(
+            spec.level_size * Decimal(repr(rng.uniform(1, 20))), spec.base_increment
+        )
+        candles.append((o, h, lo, c, vol))
+    return tuple(candles)
