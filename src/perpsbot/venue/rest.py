@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -230,19 +231,37 @@ class RestClient:
                 be found; reconcile by ``client_order_id`` later.
             VenueAuthError, VenueResponseError: as for any request.
         """
-        body = request.to_wire()
-        coid = request.client_order_id
+        return self._create_once(
+            "/orders", request.to_wire(), request.client_order_id, request.product_id,
+            request.side.value,
+        )  # fmt: skip
+
+    def close_position(
+        self, *, client_order_id: str, product_id: str, size: Decimal | None = None
+    ) -> CreatedOrder:
+        """Flatten a futures position (all of it, or ``size`` contracts) with a market order.
+
+        The venue picks the side. Same exactly-once rules and errors as :meth:`create_order`.
+        """
+        body: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
+        if size is not None:
+            body["size"] = format(size, "f")
+        return self._create_once("/orders/close_position", body, client_order_id, product_id, "")
+
+    def _create_once(
+        self, path: str, body: dict[str, Any], coid: str, product_id: str, side: str
+    ) -> CreatedOrder:
         attempts = self._http.retry.max_attempts
         last: VenueError | None = None
         for attempt in range(1, attempts + 1):
             try:
-                reply = self._http.send_once("POST", "/orders", body=body)
+                reply = self._http.send_once("POST", path, body=body)
             except VenueRateLimitedError as exc:
                 last = exc  # refused before processing: no order was created
             except VenueTransportError as exc:
                 last = exc
                 _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
-                found = self._find_after_failure(request)
+                found = self._find_after_failure(coid, product_id)
                 if found is not None:
                     _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
                     return CreatedOrder(
@@ -252,7 +271,7 @@ class RestClient:
                         side=found.side,
                     )
             else:
-                return self._created(parse.obj(reply, "create_order"), request)
+                return _created(parse.obj(reply, path), coid, product_id, side)
             if attempt < attempts:
                 assert last is not None
                 self._http.backoff_after(last, attempt, private=True)
@@ -262,44 +281,15 @@ class RestClient:
             client_order_id=coid,
         )
 
-    def _find_after_failure(self, request: OrderRequest) -> Order | None:
+    def _find_after_failure(self, coid: str, product_id: str) -> Order | None:
         try:
-            return self.find_order(request.client_order_id, product_id=request.product_id)
+            return self.find_order(coid, product_id=product_id)
         except (VenueTransportError, VenueRateLimitedError) as exc:
             raise OrderOutcomeUnknownError(
-                f"create {request.client_order_id} failed in transit and the lookup failed "
-                f"too ({exc}); reconcile by client_order_id",
-                client_order_id=request.client_order_id,
+                f"create {coid} failed in transit and the lookup failed too ({exc}); "
+                "reconcile by client_order_id",
+                client_order_id=coid,
             ) from exc
-
-    def _created(self, reply: dict[str, Any], request: OrderRequest) -> CreatedOrder:
-        if reply.get("success") is not True:
-            error = reply.get("error_response")
-            error = error if isinstance(error, dict) else {}
-            reason = _rejection_reason(error)
-            if reply.get("success") is not False:
-                raise VenueResponseError(
-                    f"POST /orders must answer success true or false, answered "
-                    f"{reply.get('success')!r}"
-                )
-            raise OrderRejectedError(
-                f"order {request.client_order_id} on {request.product_id} was rejected: "
-                f"{reason} {error.get('message') or ''}".strip(),
-                reason=reason,
-                client_order_id=request.client_order_id,
-            )
-        ok = parse.obj(reply.get("success_response") or {}, "success_response")
-        order_id = ok.get("order_id") or reply.get("order_id")
-        if not isinstance(order_id, str) or not order_id:
-            raise VenueResponseError(
-                f"POST /orders success_response.order_id must be a string, found {order_id!r}"
-            )
-        return CreatedOrder(
-            order_id=order_id,
-            client_order_id=str(ok.get("client_order_id") or request.client_order_id),
-            product_id=str(ok.get("product_id") or request.product_id),
-            side=str(ok.get("side") or request.side.value),
-        )
 
     def cancel_orders(self, order_ids: list[str]) -> list[CancelResult]:
         """Cancel several orders (idempotent, so retried); each result says if it worked."""
@@ -361,3 +351,34 @@ class RestClient:
 
     def __repr__(self) -> str:
         return f"RestClient(base_url={self._http.base_url!r})"
+
+
+def _created(reply: dict[str, Any], coid: str, product_id: str, side: str) -> CreatedOrder:
+    """The order id from a create reply; ``success: false`` (even with HTTP 200) is a rejection."""
+    if reply.get("success") is not True:
+        error = reply.get("error_response")
+        error = error if isinstance(error, dict) else {}
+        reason = _rejection_reason(error)
+        if reply.get("success") is not False:
+            raise VenueResponseError(
+                f"create {coid} must answer success true or false, answered "
+                f"{reply.get('success')!r}"
+            )
+        raise OrderRejectedError(
+            f"order {coid} on {product_id} was rejected: {reason} "
+            f"{error.get('message') or ''}".strip(),
+            reason=reason,
+            client_order_id=coid,
+        )
+    ok = parse.obj(reply.get("success_response") or {}, "success_response")
+    order_id = ok.get("order_id") or reply.get("order_id")
+    if not isinstance(order_id, str) or not order_id:
+        raise VenueResponseError(
+            f"create {coid}: success_response.order_id must be a string, found {order_id!r}"
+        )
+    return CreatedOrder(
+        order_id=order_id,
+        client_order_id=str(ok.get("client_order_id") or coid),
+        product_id=str(ok.get("product_id") or product_id),
+        side=str(ok.get("side") or side),
+    )
