@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from perpsbot.sim import _queries as q
+from perpsbot.sim._edit import edit_order
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._order_ops import cancel_orders, close_position, preview_order
 from perpsbot.sim._queries import ApiError, Query, bad_argument
@@ -62,6 +63,8 @@ _POST: list[tuple[str, Handler, bool]] = [
     (r"/orders/preview", lambda e, m, qs, b: preview_order(e, b), False),
     (r"/orders/batch_cancel", lambda e, m, qs, b: cancel_orders(e, _orders_body(b)), False),
     (r"/orders/close_position", lambda e, m, qs, b: close_position(e, b), False),
+    (r"/orders/edit", lambda e, m, qs, b: edit_order(e, b, preview=False), False),
+    (r"/orders/edit_preview", lambda e, m, qs, b: edit_order(e, b, preview=True), False),
 ]
 
 _TABLES = {
