@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
+
 from perpsbot.clock import FakeClock
 from perpsbot.venue import (
     Backoff,
@@ -74,3 +76,18 @@ def test_reconnecting_never_gives_up_and_delays_stay_capped(fake_clock: FakeCloc
     assert len(reconnecting) >= 30  # still trying after 15 simulated minutes
     assert max(s.delay_s for s in reconnecting) <= BACKOFF.max_s
     assert feed.stats().connect_attempts == len(reconnecting)
+
+
+def test_unknown_channels_are_refused_at_construction(fake_clock: FakeClock) -> None:
+    with pytest.raises(
+        ValueError, match=r"channels must be among .* found \['heartbeat', 'matches'\]"
+    ):
+        WebSocketFeed(
+            url="ws://127.0.0.1:1/ws",
+            channels=["heartbeat", "matches"],
+            product_ids=["BTC-USD"],
+            on_frame=lambda frame: None,
+            on_status=lambda status: None,
+            limiter=VenueRateLimiter(clock=fake_clock),
+            clock=fake_clock,
+        )

@@ -338,3 +338,24 @@ def test_a_server_error_on_create_looks_up_before_retrying(
     created = client.create_order(_market_buy("rest-502-1"))
     assert _orders_with(client, "rest-502-1") == 1
     assert created.order_id
+
+
+def test_close_position_flattens_a_futures_position(client: RestClient) -> None:
+    request = OrderRequest(
+        client_order_id="rest-perp-open",
+        product_id=PERP,
+        side=OrderSide.SELL,
+        configuration=MarketIoc(base_size=Decimal(3)),
+        leverage=Decimal(1),
+    )
+    client.create_order(request)
+    assert [p.signed_contracts for p in client.cfm_positions()] == [-3]
+    closed = client.close_position(client_order_id="rest-perp-close", product_id=PERP)
+    assert client.get_order(closed.order_id).side == "BUY"
+    assert all(p.number_of_contracts == 0 for p in client.cfm_positions())
+
+
+def test_close_position_without_a_position_is_a_rejection(client: RestClient) -> None:
+    with pytest.raises(OrderRejectedError) as caught:
+        client.close_position(client_order_id="rest-close-none", product_id=PERP)
+    assert caught.value.reason == "INVALID_REQUEST"

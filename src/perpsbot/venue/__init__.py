@@ -5,6 +5,7 @@ from __future__ import annotations
 from perpsbot.venue.auth import CdpCredentials, JwtSigner
 from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.book import OrderBook
+from perpsbot.venue.catalog import ProductCatalog, ProductSource
 from perpsbot.venue.codec import decode_frame, encode_subscribe
 from perpsbot.venue.feed import COINBASE_WS_URL, COINBASE_WS_USER_URL, WebSocketFeed
 from perpsbot.venue.frames import (
@@ -115,6 +116,8 @@ __all__ = [
     "OrderSide",
     "Product",
     "ProductBook",
+    "ProductCatalog",
+    "ProductSource",
     "RateLimits",
     "RestClient",
     "RetryPolicy",
