@@ -106,12 +106,12 @@ class HttpTransport:
         private: bool = True,
     ) -> Any:
         """One attempt: wait for the budget, sign, send, map the outcome."""
+        if private and self.signer is None:
+            raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
         bucket: TokenBucket = self.limiter.private if private else self.limiter.public
         bucket.acquire()
         headers = {"Accept": "application/json"}
-        if private:
-            if self.signer is None:
-                raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
+        if self.signer is not None and private:
             token = self.signer.rest_token(method, self.host, self.path_prefix + path)
             headers["Authorization"] = f"Bearer {token}"
         data = None

@@ -223,7 +223,11 @@ class WebSocketFeed:
                     if self._wait(self._stop, delay):
                         break
                 started = self._clock.monotonic()
-                reason, code = self._session(attempt)
+                try:
+                    reason, code = self._session(attempt)
+                except Exception as exc:  # a bug of ours must cost a reconnect, not the feed
+                    _log.exception("feed %s: unexpected failure in a session", self.name)
+                    reason, code = f"internal error: {type(exc).__name__}: {exc}", None
                 if self._stop.is_set():
                     break
                 self._status(
@@ -234,8 +238,8 @@ class WebSocketFeed:
                 )  # fmt: skip
                 healthy = self._clock.monotonic() - started >= self._healthy_after_s
                 attempt = 1 if healthy else attempt + 1
-        except BaseException:  # the thread must end through FeedStopped, whatever happened
-            _log.exception("feed %s: thread failed unexpectedly", self.name)
+        except BaseException:  # SystemExit and the like: end, but always through FeedStopped
+            _log.exception("feed %s: thread ended by an unexpected exception", self.name)
         finally:
             self._status(FeedStopped(feed=self.name, ts_ns=self._clock.time_ns()))
 
