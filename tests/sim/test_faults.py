@@ -13,7 +13,7 @@ import websocket
 
 from perpsbot.clock import FakeClock
 from perpsbot.sim import SimExchange
-from tests.sim.conftest import TIMEOUT_S, Api, Feed
+from tests.sim.conftest import TIMEOUT_S, Api, Feed, Keys
 
 
 def _close_code(feed: Feed) -> int:
@@ -326,3 +326,25 @@ def test_funding_rate_spike_is_published_and_charged(
     after = api.get("/cfm/balance_summary").json()["balance_summary"]["cfm_usd_balance"]["value"]
     assert published == "0.01"
     assert 6 < float(before) - float(after) < 8  # 1 x 0.01 BTC x ~69k x 1 %
+
+
+def test_clock_skew_moves_server_time_and_jwt_checks(
+    make_sim: Callable[..., SimExchange], clock: FakeClock, http: requests.Session
+) -> None:
+    keys = Keys()
+    sim = make_sim(verify_auth=True, public_keys_pem=(keys.public_pem,))
+    port = sim.rest_port
+    token = keys.token(
+        now_s=clock.time_ns() / 1e9, uri=f"GET 127.0.0.1:{port}/api/v3/brokerage/accounts"
+    )
+
+    sim.faults.clock_skew(-30)
+
+    server_s = int(http.get(sim.rest_base_url + "/time", timeout=TIMEOUT_S).json()["epochSeconds"])
+    refused = http.get(
+        sim.rest_base_url + "/accounts",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=TIMEOUT_S,
+    )
+    assert server_s == clock.time_ns() // 10**9 - 30
+    assert refused.status_code == 401  # our nbf is 30 s in the exchange's future

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+import requests
 
 from perpsbot.clock import FakeClock
 from perpsbot.sim import SimExchange
@@ -167,3 +169,16 @@ def test_rate_limit_headers_are_sent(api: Api) -> None:
 
     assert response.headers["x-ratelimit-limit"] == "30"
     assert "x-ratelimit-remaining" in response.headers
+
+
+def test_enforced_rate_limits_answer_429_until_the_bucket_refills(
+    make_sim: Callable[..., SimExchange], http: requests.Session, clock: FakeClock
+) -> None:
+    sim = make_sim(enforce_rate_limits=True)
+    api = Api(http, sim.rest_base_url)
+
+    statuses = [api.get("/market/products/BTC-USD").status_code for _ in range(11)]
+    clock.advance(1)
+
+    assert statuses == [200] * 10 + [429]
+    assert api.get("/market/products/BTC-USD").status_code == 200

@@ -300,3 +300,36 @@ def test_the_market_ticks_by_itself_when_given_an_interval(
     sim = make_sim(tick_interval_s=0.01)
 
     eventually(lambda: sim.engine.steps >= 3, timeout_s=5, what="three market steps")
+
+
+def test_candles_send_the_five_minute_bucket_then_updates(
+    make_sim: Callable[..., SimExchange], connect: Callable[[str], Feed]
+) -> None:
+    sim = make_sim(candles_interval_s=0.02)
+    feed = connect(sim.market_ws_url)
+    feed.subscribe("candles", "ETH-USD")
+
+    snapshot = feed.next("candles")["events"][0]
+    update = feed.next("candles")["events"][0]
+
+    assert (snapshot["type"], update["type"]) == ("snapshot", "update")
+    (candle,) = update["candles"]
+    assert candle["product_id"] == "ETH-USD"
+    assert int(candle["start"]) % 300 == 0
+    assert Decimal(candle["low"]) <= Decimal(candle["close"]) <= Decimal(candle["high"])
+
+
+def test_ticker_batch_has_no_best_bid_or_ask_and_only_moved_tickers(
+    make_sim: Callable[..., SimExchange], connect: Callable[[str], Feed]
+) -> None:
+    sim = make_sim(ticker_batch_interval_s=0.02)
+    feed = connect(sim.market_ws_url)
+    feed.subscribe("ticker_batch", "BTC-USD", "ETH-USD")
+    snapshot = feed.next("ticker_batch")["events"][0]
+
+    sim.step()
+    update = feed.next("ticker_batch")["events"][0]
+
+    assert len(snapshot["tickers"]) == 2
+    assert update["type"] == "update"
+    assert all("best_bid" not in t and "best_ask" not in t for t in update["tickers"])

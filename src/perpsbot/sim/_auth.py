@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from perpsbot.clock import Clock
 from perpsbot.errors import InvalidConfigError
 
 _log = logging.getLogger(__name__)
@@ -16,13 +16,18 @@ _ALGORITHMS = ["ES256", "EdDSA"]
 
 
 class JwtVerifier:
-    """Verifies CDP JWTs against the configured public keys, reading time from ``clock``."""
+    """Verifies CDP JWTs against the configured public keys, reading time from ``now_ns``."""
 
     def __init__(
-        self, *, keys_pem: tuple[str, ...], clock: Clock, leeway_s: float, enabled: bool
+        self,
+        *,
+        keys_pem: tuple[str, ...],
+        now_ns: Callable[[], int],
+        leeway_s: float,
+        enabled: bool,
     ) -> None:
         self.enabled = enabled
-        self._clock = clock
+        self._now_ns = now_ns
         self._leeway_s = leeway_s
         self._keys: list[Any] = []
         for i, pem in enumerate(keys_pem):
@@ -82,7 +87,7 @@ class JwtVerifier:
         return None, last
 
     def _claims_ok(self, claims: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-        now_s = self._clock.time_ns() / 1e9
+        now_s = self._now_ns() / 1e9
         if claims.get("iss") != "cdp":
             return None, f"iss must be 'cdp', was {claims.get('iss')!r}"
         nbf, exp = claims.get("nbf"), claims.get("exp")

@@ -52,6 +52,8 @@ class SimConfig:
             :meth:`SimExchange.step` (fully deterministic tests).
         heartbeat_interval_s: real seconds between ``heartbeats`` messages.
         trades_interval_s: real seconds between ``market_trades`` batches.
+        candles_interval_s: real seconds between ``candles`` updates.
+        ticker_batch_interval_s: real seconds between ``ticker_batch`` messages.
         subscribe_timeout_s: a websocket that sends no subscribe in this time is closed;
             ``None`` turns the rule off.
         verify_auth: check JWTs; ``False`` accepts any or no token (lenient mode).
@@ -77,6 +79,8 @@ class SimConfig:
     tick_interval_s: float | None = attrs.field(default=0.1, validator=_positive)
     heartbeat_interval_s: float = attrs.field(default=1.0, validator=_positive)
     trades_interval_s: float = attrs.field(default=0.25, validator=_positive)
+    candles_interval_s: float = attrs.field(default=1.0, validator=_positive)
+    ticker_batch_interval_s: float = attrs.field(default=5.0, validator=_positive)
     subscribe_timeout_s: float | None = attrs.field(default=5.0, validator=_positive)
     verify_auth: bool = True
     public_keys_pem: tuple[str, ...] = attrs.field(default=(), converter=tuple)

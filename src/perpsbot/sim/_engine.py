@@ -58,6 +58,7 @@ class SimEngine:
         self.trading_disabled: set[str] = set()
         self.cancel_only: set[str] = set()
         self.visibility_delay_s = 0.0
+        self.clock_skew_ns = 0
         first_funding = (start_ns // _HOUR_NS + 1) * _HOUR_NS
         self.funding_rate = {p: Decimal("0.000013") for p, s in self.specs.items() if s.is_future}
         self.next_funding_ns = dict.fromkeys(self.funding_rate, first_funding)
@@ -93,7 +94,8 @@ class SimEngine:
         return str(self._trade_seq)
 
     def now_ns(self) -> int:
-        return self.clock.time_ns()
+        """The exchange's wall clock: the injected clock plus any injected skew."""
+        return self.clock.time_ns() + self.clock_skew_ns
 
     def marks(self) -> dict[str, Decimal]:
         return {pid: m.mid for pid, m in self.markets.items()}

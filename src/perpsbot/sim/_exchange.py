@@ -41,7 +41,7 @@ class SimExchange:
         self.engine = SimEngine(self.config, self.clock)
         self._verifier = JwtVerifier(
             keys_pem=self.config.public_keys_pem,
-            clock=self.clock,
+            now_ns=self.engine.now_ns,
             leeway_s=self.config.jwt_leeway_s,
             enabled=self.config.verify_auth,
         )

@@ -191,6 +191,15 @@ class SimFaults:
         with self._engine.lock:
             self._engine.funding_rate[product_id] = Decimal(rate)
 
+    def clock_skew(self, offset_s: float) -> None:
+        """Run the exchange's wall clock ``offset_s`` ahead (negative: behind) of the injected one.
+
+        ``/time``, timestamps and JWT ``nbf``/``exp`` checks all use the skewed clock.
+        """
+        self._record("clock_skew", f"offset_s={offset_s}")
+        with self._engine.lock:
+            self._engine.clock_skew_ns = int(offset_s * 1e9)
+
     def clear(self) -> None:
         """Disarm every fault and resume a stale feed."""
         self._record("clear", "")
@@ -202,6 +211,7 @@ class SimFaults:
             self._refuse_until = None
         with self._engine.lock:
             self._engine.visibility_delay_s = 0.0
+            self._engine.clock_skew_ns = 0
             self._engine.trading_disabled.clear()
         self._ws.set_stale(None)
         self._ws.reject_subscribes(0)
@@ -281,6 +291,7 @@ _CONTROL_METHODS = frozenset(
         "duplicate_frames",
         "reset_mid_body",
         "funding_rate",
+        "clock_skew",
         "http_error",
         "slow_responses",
         "lose_order_ack",

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from perpsbot.sim._ws_conn import WsClient
 
 _log = logging.getLogger("perpsbot.sim.ws")
-_NEED_PRODUCTS = frozenset({"level2", "ticker", "market_trades"})
+_NEED_PRODUCTS = frozenset({"level2", "ticker", "ticker_batch", "market_trades", "candles"})
 
 
 def _error(client: WsClient, message: str) -> None:
@@ -80,6 +80,12 @@ def _snapshot(hub: WsHub, client: WsClient, channel: str, products: list[str]) -
             client.trades_after = engine.last_trade_id
             snapshot = frames.trades_snapshot(engine, products)
         hub.send(client, "market_trades", [snapshot])
+    elif channel == "ticker_batch":
+        snapshot = frames.ticker_batch_snapshot(engine, products)
+        client.last_batch.update({t["product_id"]: t for t in snapshot["tickers"]})
+        hub.send(client, "ticker_batch", [snapshot])
+    elif channel == "candles":
+        hub.send(client, "candles", [frames.candles_event(engine, products, "snapshot")])
     elif channel == "status":
         hub.send(client, "status", [frames.status_snapshot(engine, pids)])
     elif channel == "user":

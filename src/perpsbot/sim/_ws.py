@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -25,10 +26,9 @@ from perpsbot.sim._events import (
     TickerChanged,
     TradesPrinted,
 )
-from perpsbot.sim._market import Trade
 from perpsbot.sim._subscribe import handle_message
-from perpsbot.sim._wire import go_time_string
 from perpsbot.sim._ws_conn import WsClient
+from perpsbot.sim._ws_periodic import Periodic
 
 _log = logging.getLogger("perpsbot.sim.ws")
 PATHS = ("/ws", "/ws-user")
@@ -47,8 +47,7 @@ class WsHub:
         self.stale: str | None = None
         self.subscribe_rejections = 0
         self.duplicates = 0
-        self._heartbeat_counter = 0
-        self._pending_trades: list[Trade] = []
+        self.periodic = Periodic(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -73,8 +72,12 @@ class WsHub:
 
     def call(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the hub's loop (fault injection from other threads)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            # RuntimeError: the loop closed between the check and the call (sim stopping);
+            # there is nobody left to deliver to.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(fn)
 
     def on_event(self, event: SimEvent) -> None:
         """Engine listener: hop onto the loop, keeping the engine's order."""
@@ -105,9 +108,12 @@ class WsHub:
             close_timeout=1.0,
         )
         self.port = next(iter(server.sockets)).getsockname()[1]
+        config, periodic = self.config, self.periodic
         tasks = [
-            asyncio.create_task(self._every(self.config.heartbeat_interval_s, self._heartbeat)),
-            asyncio.create_task(self._every(self.config.trades_interval_s, self._flush_trades)),
+            asyncio.create_task(self._every(config.heartbeat_interval_s, periodic.heartbeat)),
+            asyncio.create_task(self._every(config.trades_interval_s, periodic.flush_trades)),
+            asyncio.create_task(self._every(config.candles_interval_s, periodic.candles)),
+            asyncio.create_task(self._every(config.ticker_batch_interval_s, periodic.ticker_batch)),
         ]
         if self.config.tick_interval_s is not None:
             tasks.append(
@@ -191,7 +197,7 @@ class WsHub:
                 if client.wants("level2", event.product_id):
                     self.send(client, "l2_data", [body])
         elif isinstance(event, TradesPrinted):
-            self._pending_trades.extend(event.trades)
+            self.periodic.add_trades(event.trades)
         elif isinstance(event, TickerChanged):
             for client in list(self.clients):
                 if client.wants("ticker", event.product_id):
@@ -208,31 +214,6 @@ class WsHub:
                         "futures_balance_summary",
                         [frames.balance_event("update", event.summary)],
                     )
-
-    def _flush_trades(self) -> None:
-        trades, self._pending_trades = self._pending_trades, []
-        if not trades:
-            return
-        by_product = frames.trades_by_product(trades)
-        for client in list(self.clients):
-            mine = [
-                t
-                for pid, ts in by_product.items()
-                if client.wants("market_trades", pid)
-                for t in ts
-                if int(t.trade_id) > client.trades_after
-            ]
-            if mine:
-                body = {"type": "update", "trades": [frames.trade_json(t) for t in reversed(mine)]}
-                self.send(client, "market_trades", [body])
-
-    def _heartbeat(self) -> None:
-        self._heartbeat_counter += 1
-        now = self.engine.now_ns()
-        event = frames.heartbeat_event(self._heartbeat_counter, go_time_string(now))
-        for client in list(self.clients):
-            if client.wants("heartbeats"):
-                self.send(client, "heartbeats", [event])
 
     # --- faults (called through call(), so on the loop) ------------------------------------------
 

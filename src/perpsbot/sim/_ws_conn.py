@@ -25,6 +25,7 @@ class WsClient:
         self.sequence = 0
         self.subscriptions: dict[str, set[str]] = {}
         self.trades_after = 0  # market_trades updates carry only trade ids above this
+        self.last_batch: dict[str, dict[str, Any]] = {}  # ticker_batch: last ticker sent
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpsbot.sim._market import BID, OFFER, LevelChange, Trade
@@ -14,7 +15,10 @@ if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
 
 USER_BATCH = 50
-MARKET_CHANNELS = frozenset({"level2", "ticker", "market_trades", "status"})
+MARKET_CHANNELS = frozenset(
+    {"level2", "ticker", "ticker_batch", "market_trades", "candles", "status"}
+)
+_BBO_FIELDS = ("best_bid", "best_bid_quantity", "best_ask", "best_ask_quantity")
 AUTH_CHANNELS = frozenset({"user", "futures_balance_summary"})
 CHANNELS = MARKET_CHANNELS | AUTH_CHANNELS | {"heartbeats"}
 WIRE_NAME = {"level2": "l2_data"}
@@ -126,3 +130,39 @@ def balance_event(kind: str, summary: dict[str, Any]) -> dict[str, Any]:
 
 def heartbeat_event(counter: int, current_time: str) -> dict[str, Any]:
     return {"current_time": current_time, "heartbeat_counter": counter}
+
+
+def batch_ticker(ticker: dict[str, Any]) -> dict[str, Any]:
+    """A ticker as ``ticker_batch`` sends it: without best bid or ask."""
+    return {k: v for k, v in ticker.items() if k not in _BBO_FIELDS}
+
+
+def ticker_batch_snapshot(engine: SimEngine, pids: Iterable[str]) -> dict[str, Any]:
+    with engine.lock:
+        return {"type": "snapshot", "tickers": [batch_ticker(engine.ticker_json(p)) for p in pids]}
+
+
+def candles_event(engine: SimEngine, pids: Iterable[str], kind: str) -> dict[str, Any]:
+    """The five-minute candle in progress for each product, built from its minute candles."""
+    rows = []
+    with engine.lock:
+        bucket = (engine.now_ns() // 10**9) // 300 * 300
+        for pid in pids:
+            minutes = [
+                c for m, c in engine.markets[pid].candles.items() if bucket <= m < bucket + 300
+            ]
+            if not minutes:
+                mid = engine.markets[pid].mid
+                minutes = [[mid, mid, mid, mid, Decimal(0)]]
+            rows.append(
+                {
+                    "start": str(bucket),
+                    "high": dec(max(c[1] for c in minutes)),
+                    "low": dec(min(c[2] for c in minutes)),
+                    "open": dec(minutes[0][0]),
+                    "close": dec(minutes[-1][3]),
+                    "volume": dec(sum((c[4] for c in minutes), Decimal(0))),
+                    "product_id": pid,
+                }
+            )
+    return {"type": kind, "candles": rows}
