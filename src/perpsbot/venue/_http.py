@@ -25,6 +25,7 @@ from perpsbot.errors import (
     VenueResponseError,
     VenueTransportError,
 )
+from perpsbot.ids import seeded_rng
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.ratelimit import TokenBucket, VenueRateLimiter
@@ -89,7 +90,7 @@ class HttpTransport:
         self.session = session or requests.Session()
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
-        self.rng = rng or random.Random()
+        self.rng = rng or seeded_rng()
         self._wait = wait or limiter.wait
 
     def wait(self, seconds: float) -> None:

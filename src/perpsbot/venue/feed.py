@@ -22,6 +22,7 @@ import websocket
 
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
+from perpsbot.ids import seeded_rng
 from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.backoff import Backoff
@@ -150,7 +151,7 @@ class WebSocketFeed:
         self._backoff = backoff or Backoff()
         self._healthy_after_s = healthy_after_s
         self._wait = wait or _event_wait
-        self._rng = rng or random.Random()
+        self._rng = rng or seeded_rng()
         self._stop = threading.Event()
         self._ws_lock = threading.Lock()
         self._ws: websocket.WebSocket | None = None
