@@ -108,3 +108,23 @@ def test_reader_refuses_a_message_over_its_size_limit() -> None:
         with pytest.raises(ConnectionError, match="exceeds the 1000-byte limit"):
             FrameReader(ws, max_message_bytes=1000).read()
         ws.shutdown()
+
+
+def test_reader_reads_a_multi_megabyte_frame_whole() -> None:
+    big = "b" * (6 * 1024 * 1024)
+
+    def handler(conn: ServerConnection) -> None:
+        conn.send(big)
+        conn.send("small")
+        conn.recv()
+
+    with ws_server(handler) as url:
+        ws = _client(url)
+        reader = FrameReader(ws)
+        opcode, payload = reader.read()
+        assert opcode == OPCODE_TEXT
+        assert len(payload) == len(big)
+        assert payload == big.encode()
+        assert reader.read() == (OPCODE_TEXT, b"small")
+        ws.send("bye")
+        ws.close()

@@ -51,11 +51,14 @@ class FrameReader:
         max_message_bytes: a larger message is a protocol error (guards memory).
     """
 
-    __slots__ = ("_buf", "_frag_opcode", "_fragments", "_max", "_pos", "_recv", "_ws")
+    __slots__ = (
+        "_buf", "_frag_opcode", "_fragments", "_max", "_pos", "_recv", "_recv_into", "_ws",
+    )  # fmt: skip
 
     def __init__(self, ws: Any, *, max_message_bytes: int = 64 * 1024 * 1024) -> None:
         self._ws = ws
         self._recv = ws.sock.recv
+        self._recv_into = ws.sock.recv_into
         self._buf = b""
         self._pos = 0
         self._max = max_message_bytes
@@ -67,6 +70,20 @@ class FrameReader:
         if not chunk:
             raise ConnectionClosedError("the peer closed the connection")
         self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
+        self._pos = 0
+
+    def _fill_exactly(self, missing: int) -> None:
+        # A big frame (a level2 snapshot can be megabytes): read the rest straight into one
+        # buffer instead of growing the buffer chunk by chunk (which would be quadratic).
+        rest = bytearray(missing)
+        view = memoryview(rest)
+        got = 0
+        while got < missing:
+            n = self._recv_into(view[got:])
+            if not n:
+                raise ConnectionClosedError("the peer closed the connection mid-frame")
+            got += n
+        self._buf = self._buf[self._pos :] + rest
         self._pos = 0
 
     def read(self) -> tuple[int, bytes]:
@@ -109,6 +126,9 @@ class FrameReader:
                             return message
                     else:
                         self._fragment(opcode, payload)
+                    continue
+                if avail >= head and end - len(buf) > _CHUNK:
+                    self._fill_exactly(end - len(buf))
                     continue
             self._fill()
 
