@@ -54,6 +54,7 @@ class SimEngine:
         self.futures = FuturesAccount(config.cfm_usd_balance)
         self.orders: dict[str, Order] = {}
         self.by_client_id: dict[str, str] = {}
+        self._resting: dict[str, dict[str, Order]] = {}  # product -> resting orders by id
         self.fills: list[Fill] = []
         self.trading_disabled: set[str] = set()
         self.cancel_only: set[str] = set()
@@ -99,6 +100,17 @@ class SimEngine:
 
     def marks(self) -> dict[str, Decimal]:
         return {pid: m.mid for pid, m in self.markets.items()}
+
+    def rest(self, order: Order) -> None:
+        """Index an order that now rests on the book."""
+        self._resting.setdefault(order.product_id, {})[order.order_id] = order
+
+    def resting_orders(self, pid: str) -> list[Order]:
+        """Open orders resting on ``pid``, oldest first; closed ones leave the index here."""
+        index = self._resting.get(pid, {})
+        for order_id in [k for k, o in index.items() if not o.is_open]:
+            del index[order_id]
+        return list(index.values())
 
     def visible(self, order: Order) -> bool:
         return self.clock.monotonic() >= order.visible_after_mono
@@ -151,8 +163,8 @@ class SimEngine:
         """The synthetic levels with our resting orders added on top."""
         market = self.markets[pid]
         bids, asks = dict(market.bids), dict(market.asks)
-        for order in self.orders.values():
-            if order.product_id == pid and order.is_open and order.limit_price is not None:
+        for order in self.resting_orders(pid):
+            if order.limit_price is not None:
                 book = bids if order.side == "BUY" else asks
                 book[order.limit_price] = book.get(order.limit_price, Decimal(0)) + order.remaining
         return bids, asks

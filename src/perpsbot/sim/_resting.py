@@ -18,8 +18,7 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
     """Expire due GTD orders and fill resting orders the walked book now reaches."""
     market, trades = engine.markets[pid], []
     through = engine.config.fill_model == "through"
-    resting = [o for o in engine.orders.values() if o.product_id == pid and o.is_open]
-    for order in sorted(resting, key=lambda o: o.created_ns):
+    for order in engine.resting_orders(pid):
         if order.end_time_ns is not None and order.end_time_ns <= now:
             release_hold(engine, order)
             order.status = "EXPIRED"

@@ -173,6 +173,7 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
             order.status = "FILLED"
         elif parsed.rests:
             order.status = "OPEN"
+            engine.rest(order)
             hold(engine, order)
         else:
             order.status, order.cancel_message = "CANCELLED", "IOC remainder cancelled"
