@@ -9,12 +9,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 import websocket
 
-from tests.sim.conftest import TIMEOUT_S
+from tests.sim.conftest import TIMEOUT_S, Keys
 
 
 @pytest.fixture
@@ -67,3 +68,27 @@ def test_sim_command_prints_its_urls_serves_both_faces_and_stops_on_sigterm(
     assert urls["user ws"].endswith("/ws-user")
     assert ack["channel"] == "subscriptions"
     assert sim_process.wait(timeout=TIMEOUT_S) == 0
+
+
+def test_sim_command_with_a_public_key_verifies_jwts(tmp_path: Path) -> None:
+    key_file = tmp_path / "public.pem"
+    key_file.write_text(Keys().public_pem)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perpsbot", "sim", "--port", "0", "--public-key", str(key_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        urls = _urls(process)
+        status = requests.get(urls["rest"] + "/accounts", timeout=TIMEOUT_S).status_code
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=TIMEOUT_S)
+
+    assert urls["auth"] == "JWT verified"
+    assert status == 401
+    assert code == 0
