@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -37,6 +38,16 @@ def _fill_model(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> N
 def _balances(value: Any) -> tuple[tuple[str, Decimal], ...]:
     items = value.items() if isinstance(value, dict) else value
     return tuple((str(k), Decimal(str(v))) for k, v in items)
+
+
+def derived_seed(seed: int, *labels: object) -> int:
+    """A seed for one of the sim's RNGs, derived from the configured ``seed`` and a label.
+
+    Each concern (prices, ids, history) has its own stream, so drawing more ids never moves
+    a price; all of them depend on ``seed`` alone.
+    """
+    text = "/".join([str(seed), *map(str, labels)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 @attrs.frozen(kw_only=True)

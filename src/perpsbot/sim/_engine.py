@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import uuid
 from collections.abc import Callable
@@ -10,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.clock import Clock
+from perpsbot.ids import seeded_rng
 from perpsbot.sim._accounts import FuturesAccount, SpotWallet, summary_ws_json
-from perpsbot.sim._config import SimConfig
+from perpsbot.sim._config import SimConfig, derived_seed
 from perpsbot.sim._events import (
     BookChanged,
     FuturesBalanceChanged,
@@ -42,8 +42,9 @@ class SimEngine:
         self.lock = threading.RLock()
         self.config = config
         self.clock = clock
-        self._rng = random.Random(config.seed)
-        self._ids = random.Random(f"ids-{config.seed}")
+        # The sim's only randomness: RNGs from perpsbot.ids seeded by config.seed.
+        self._rng = seeded_rng(derived_seed(config.seed, "market"))
+        self._ids = seeded_rng(derived_seed(config.seed, "ids"))
         start_ns = clock.time_ns()
         self.specs: dict[str, ProductSpec] = {s.product_id: s for s in CATALOGUE}
         self.markets = {

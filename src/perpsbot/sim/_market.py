@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import attrs
 
+from perpsbot.ids import seeded_rng
+from perpsbot.sim._config import derived_seed
 from perpsbot.sim._products import ProductSpec
 from perpsbot.sim._wire import quantize_down, quantize_near
 
@@ -189,7 +191,7 @@ def _history_candles(
     spec: ProductSpec, seed: int, first_minute: int
 ) -> tuple[tuple[Decimal, ...], ...]:
     """The history is pure in its arguments, so sims started with one seed share it."""
-    rng = random.Random(f"history-{seed}-{spec.product_id}-{first_minute}")
+    rng = seeded_rng(derived_seed(seed, "history", spec.product_id, first_minute))
     points = [1.0]
     for _ in range(1440):
         points.append(points[-1] * math.exp(rng.gauss(0.0, 0.0012)))
