@@ -348,3 +348,45 @@ def test_clock_skew_moves_server_time_and_jwt_checks(
     )
     assert server_s == clock.time_ns() // 10**9 - 30
     assert refused.status_code == 401  # our nbf is 30 s in the exchange's future
+
+
+def test_cancel_only_refuses_new_orders(sim: SimExchange, api: Api) -> None:
+    sim.faults.cancel_only("BTC-USD")
+
+    reply = api.order("c-1", "BTC-USD", "BUY", market_market_ioc={"base_size": "0.01"})
+
+    assert reply["error_response"]["new_order_failure_reason"] == "ORDER_ENTRY_DISABLED"
+    assert api.get("/products/BTC-USD").json()["cancel_only"] is True
+
+
+def test_stuck_cancel_stays_cancel_queued_until_cleared(sim: SimExchange, api: Api) -> None:
+    bid = api.get("/product_book", product_id="ETH-USD").json()["pricebook"]["bids"][-1]["price"]
+    reply = api.order(
+        "c-1", "ETH-USD", "BUY", limit_limit_gtc={"base_size": "0.1", "limit_price": bid}
+    )
+    order_id = reply["success_response"]["order_id"]
+    sim.faults.stuck_cancels(count=1)
+
+    (result,) = api.post("/orders/batch_cancel", {"order_ids": [order_id]}).json()["results"]
+    stuck = api.get_order(order_id)
+    sim.faults.clear()
+
+    assert result["success"] is True
+    assert (stuck["status"], stuck["pending_cancel"]) == ("CANCEL_QUEUED", True)
+    assert api.get_order(order_id)["status"] == "CANCELLED"
+
+
+def test_a_dropped_snapshot_leaves_updates_without_one(
+    sim: SimExchange, connect: Callable[[str], Feed]
+) -> None:
+    feed = connect(sim.market_ws_url)
+    sim.faults.drop_snapshots(count=1)
+    feed.subscribe("level2", "BTC-USD")
+    ack = feed.recv()
+
+    sim.step()
+    first = feed.next("l2_data")
+
+    assert ack["channel"] == "subscriptions"
+    assert first["sequence_num"] == 1
+    assert first["events"][0]["type"] == "update"

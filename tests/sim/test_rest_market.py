@@ -182,3 +182,9 @@ def test_enforced_rate_limits_answer_429_until_the_bucket_refills(
 
     assert statuses == [200] * 10 + [429]
     assert api.get("/market/products/BTC-USD").status_code == 200
+
+
+def test_products_filtered_by_contract_expiry_type_are_the_futures(api: Api) -> None:
+    products = api.get("/market/products", contract_expiry_type="EXPIRING").json()["products"]
+
+    assert [p["product_id"] for p in products] == ["BIP-20DEC30-CDE", "ETP-20DEC30-CDE"]

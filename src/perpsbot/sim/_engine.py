@@ -61,6 +61,8 @@ class SimEngine:
         self.cancel_only: set[str] = set()
         self.visibility_delay_s = 0.0
         self.clock_skew_ns = 0
+        self.stuck_cancels = 0  # cancels to leave in CANCEL_QUEUED (a fault)
+        self.stuck_orders: list[Order] = []
         first_funding = (start_ns // _HOUR_NS + 1) * _HOUR_NS
         self.funding_rate = {p: Decimal("0.000013") for p, s in self.specs.items() if s.is_future}
         self.next_funding_ns = dict.fromkeys(self.funding_rate, first_funding)

@@ -12,6 +12,7 @@ import attrs
 from perpsbot.clock import Clock
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._order_ops import finish_cancel
 
 _log = logging.getLogger("perpsbot.sim.faults")
 
@@ -23,6 +24,7 @@ class WsControl(Protocol):
     def set_stale(self, mode: str | None) -> None: ...
     def reject_subscribes(self, count: int) -> None: ...
     def duplicate_frames(self, count: int) -> None: ...
+    def drop_snapshots(self, count: int) -> None: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -191,6 +193,23 @@ class SimFaults:
         with self._engine.lock:
             self._engine.funding_rate[product_id] = Decimal(rate)
 
+    def cancel_only(self, product_id: str, on: bool = True) -> None:
+        """Flip ``cancel_only`` on ``product_id``: new orders fail with ORDER_ENTRY_DISABLED."""
+        self._record("cancel_only", f"{product_id} on={on}")
+        with self._engine.lock:
+            (self._engine.cancel_only.add if on else self._engine.cancel_only.discard)(product_id)
+
+    def stuck_cancels(self, count: int = 1) -> None:
+        """Leave the next ``count`` cancelled orders in CANCEL_QUEUED until :meth:`clear`."""
+        self._record("stuck_cancels", f"count={count}")
+        with self._engine.lock:
+            self._engine.stuck_cancels += count
+
+    def drop_snapshots(self, count: int = 1) -> None:
+        """Skip the next ``count`` level2 snapshots (no frame, no sequence number used)."""
+        self._record("drop_snapshots", f"count={count}")
+        self._ws.drop_snapshots(count)
+
     def clock_skew(self, offset_s: float) -> None:
         """Run the exchange's wall clock ``offset_s`` ahead (negative: behind) of the injected one.
 
@@ -212,10 +231,16 @@ class SimFaults:
         with self._engine.lock:
             self._engine.visibility_delay_s = 0.0
             self._engine.clock_skew_ns = 0
+            self._engine.cancel_only.clear()
+            self._engine.stuck_cancels = 0
+            stuck, self._engine.stuck_orders = self._engine.stuck_orders, []
+            for order in stuck:
+                finish_cancel(self._engine, order)
             self._engine.trading_disabled.clear()
         self._ws.set_stale(None)
         self._ws.reject_subscribes(0)
         self._ws.duplicate_frames(0)
+        self._ws.drop_snapshots(0)
 
     @property
     def log(self) -> tuple[FaultRecord, ...]:
@@ -292,6 +317,9 @@ _CONTROL_METHODS = frozenset(
         "reset_mid_body",
         "funding_rate",
         "clock_skew",
+        "cancel_only",
+        "stuck_cancels",
+        "drop_snapshots",
         "http_error",
         "slow_responses",
         "lose_order_ack",

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpsbot.sim._execution import release_hold
+from perpsbot.sim._orders import Order
 from perpsbot.sim._trading import checked, dry_sweep, place_order
 from perpsbot.sim._validation import Rejection
 from perpsbot.sim._wire import dec
@@ -85,13 +86,22 @@ def cancel_orders(engine: SimEngine, order_ids: list[str]) -> dict[str, Any]:
             else:
                 order.status = "CANCEL_QUEUED"
                 engine.publish_order(order)
-                release_hold(engine, order)
-                order.status, order.cancel_message = "CANCELLED", "User requested cancel"
-                engine.publish_order(order)
                 engine.publish_book(order.product_id)
+                if engine.stuck_cancels > 0:
+                    engine.stuck_cancels -= 1
+                    engine.stuck_orders.append(order)
+                else:
+                    finish_cancel(engine, order)
                 reason, ok = "UNKNOWN_CANCEL_FAILURE_REASON", True
             results.append({"success": ok, "failure_reason": reason, "order_id": order_id})
     return {"results": results}
+
+
+def finish_cancel(engine: SimEngine, order: Order) -> None:
+    """Take a ``CANCEL_QUEUED`` order to ``CANCELLED`` and free its hold."""
+    release_hold(engine, order)
+    order.status, order.cancel_message = "CANCELLED", "User requested cancel"
+    engine.publish_order(order)
 
 
 def close_position(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,8 @@ def products(engine: SimEngine, query: Query) -> dict[str, Any]:
     with engine.lock:
         wanted = set(query.get("product_ids", []))
         ptype = _one(query, "product_type")
+        if _one(query, "contract_expiry_type") is not None:
+            ptype = "FUTURE"  # only futures have an expiry type (CDE perps report EXPIRING)
         found = [
             product_json(spec, engine.product_live(pid))
             for pid, spec in engine.specs.items()

@@ -72,6 +72,10 @@ def _snapshot(hub: WsHub, client: WsClient, channel: str, products: list[str]) -
     engine = hub.engine
     pids = products or list(engine.specs)
     if channel == "level2":
+        if hub.snapshot_drops > 0:
+            hub.snapshot_drops -= 1
+            _log.warning("sim fault: dropping the level2 snapshot of %s", products)
+            return
         hub.send(client, "l2_data", [frames.l2_snapshot(engine, pid) for pid in products])
     elif channel == "ticker":
         hub.send(client, "ticker", [frames.ticker_snapshot(engine, products)])

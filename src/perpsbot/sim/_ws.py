@@ -47,6 +47,7 @@ class WsHub:
         self.stale: str | None = None
         self.subscribe_rejections = 0
         self.duplicates = 0
+        self.snapshot_drops = 0
         self.periodic = Periodic(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -159,16 +160,17 @@ class WsHub:
 
     async def _read(self, client: WsClient) -> None:
         timeout = self.config.subscribe_timeout_s
-        while not client.subscriptions and timeout is not None:
+        if timeout is not None:
             try:
-                raw = await asyncio.wait_for(client.ws.recv(), timeout)
+                async with asyncio.timeout(timeout):  # one deadline, however many bad frames
+                    while not client.subscriptions:
+                        self._handle(client, await client.ws.recv())
             except TimeoutError:
                 _log.info(
                     "sim closing %s: no subscribe within %ss", client.ws.remote_address, timeout
                 )
                 await client.ws.close(1000, "no subscribe received")
                 return
-            self._handle(client, raw)
         async for raw in client.ws:
             self._handle(client, raw)
 
@@ -252,6 +254,12 @@ class WsHub:
     def reject_subscribes(self, count: int) -> None:
         def apply() -> None:
             self.subscribe_rejections = count
+
+        self.call(apply)
+
+    def drop_snapshots(self, count: int) -> None:
+        def apply() -> None:
+            self.snapshot_drops = count
 
         self.call(apply)
 
