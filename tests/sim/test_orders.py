@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+import requests
 
 from perpsbot.clock import FakeClock
 from perpsbot.sim import SimExchange
@@ -345,3 +348,23 @@ def test_accounts_page_with_a_cursor(api: Api) -> None:
     assert first["has_next"] is True
     assert [a["currency"] for a in first["accounts"] + rest["accounts"]] == ["BTC", "ETH", "USD"]
     assert rest["has_next"] is False
+
+
+def test_a_partly_filled_resting_order_never_leaves_the_book_crossed(
+    make_sim: Callable[..., SimExchange], http: requests.Session
+) -> None:
+    sim = make_sim(volatility=0.0)
+    api = Api(http, sim.rest_base_url)
+    bid = _book(api, "ETH-USD")["bids"][0]["price"]
+    reply = api.order(
+        "c-1", "ETH-USD", "BUY", limit_limit_gtc={"base_size": "25", "limit_price": bid}
+    )
+
+    sim.faults.price_jump("ETH-USD", -0.0001)
+    sim.step()
+
+    order = api.get_order(reply["success_response"]["order_id"])
+    book = _book(api, "ETH-USD")
+    assert order["status"] == "OPEN"
+    assert 0 < Decimal(order["filled_size"]) < 25
+    assert Decimal(book["bids"][0]["price"]) < Decimal(book["asks"][0]["price"])

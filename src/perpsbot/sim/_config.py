@@ -97,7 +97,8 @@ class SimConfig:
     public_keys_pem: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     jwt_leeway_s: float = attrs.field(default=5.0, validator=_non_negative)
     book_levels: int = attrs.field(default=10, validator=_positive)
-    volatility: float = attrs.field(default=0.0004, validator=_non_negative)
+    # About 1 % an hour at the default 10 steps a second: sigma * sqrt(36_000).
+    volatility: float = attrs.field(default=0.00005, validator=_non_negative)
     fill_model: FillModel = attrs.field(default="touch", validator=_fill_model)
     balances: tuple[tuple[str, Decimal], ...] = attrs.field(
         default=(("USD", Decimal(100_000)), ("BTC", Decimal(1)), ("ETH", Decimal(10))),

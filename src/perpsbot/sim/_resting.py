@@ -25,19 +25,16 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
             engine.publish_order(order)
             continue
         limit = order.limit_price or _ZERO
-        if order.side == "BUY":
-            reach = sum(
-                (s for p, s in market.asks.items() if p < limit or (p == limit and not through)),
-                _ZERO,
-            )
-        else:
-            reach = sum(
-                (s for p, s in market.bids.items() if p > limit or (p == limit and not through)),
-                _ZERO,
-            )
+        levels = market.asks if order.side == "BUY" else market.bids
+        crossing = sorted(
+            (p for p in levels if _reaches(order.side, p, limit, through=through)),
+            reverse=order.side == "SELL",
+        )
+        reach = sum((levels[p] for p in crossing), _ZERO)
         size = min(order.remaining, reach)
         if size <= 0:
             continue
+        _consume(levels, crossing, size)
         release_hold(engine, order)
         commission = fee(engine, engine.specs[pid], limit, size, maker=True)
         trades.append(
@@ -53,3 +50,22 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
         if engine.specs[pid].is_future:
             engine.publish_balance()
     return trades
+
+
+def _reaches(side: str, price: Decimal, limit: Decimal, *, through: bool) -> bool:
+    """Whether synthetic liquidity at ``price`` reaches a resting ``side`` order at ``limit``."""
+    if price == limit:
+        return not through
+    return price < limit if side == "BUY" else price > limit
+
+
+def _consume(levels: dict[Decimal, Decimal], prices: list[Decimal], size: Decimal) -> None:
+    """Take ``size`` out of the crossing levels, best first, so the book is never left crossed."""
+    for price in prices:
+        take = min(size, levels[price])
+        levels[price] -= take
+        if levels[price] == 0:
+            del levels[price]
+        size -= take
+        if size == 0:
+            return
