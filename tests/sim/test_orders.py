@@ -181,7 +181,7 @@ def test_unsupported_configuration_is_refused(api: Api) -> None:
         "c-1",
         "BTC-USD",
         "BUY",
-        stop_limit_stop_limit_gtc={"base_size": "0.01", "limit_price": "1", "stop_price": "2"},
+        trigger_bracket_gtc={"base_size": "0.01", "limit_price": "1", "stop_trigger_price": "2"},
     )
 
     assert reply["error_response"]["new_order_failure_reason"] == "UNSUPPORTED_ORDER_CONFIGURATION"

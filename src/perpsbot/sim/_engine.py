@@ -167,7 +167,7 @@ class SimEngine:
         market = self.markets[pid]
         bids, asks = dict(market.bids), dict(market.asks)
         for order in self.resting_orders(pid):
-            if order.limit_price is not None:
+            if order.limit_price is not None and not order.is_pending_stop:
                 book = bids if order.side == "BUY" else asks
                 book[order.limit_price] = book.get(order.limit_price, Decimal(0)) + order.remaining
         return bids, asks

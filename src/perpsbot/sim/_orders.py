@@ -17,6 +17,8 @@ TIME_IN_FORCE = {
     "limit_limit_gtc": "GOOD_UNTIL_CANCELLED",
     "limit_limit_gtd": "GOOD_UNTIL_DATE_TIME",
     "limit_limit_fok": "FILL_OR_KILL",
+    "stop_limit_stop_limit_gtc": "GOOD_UNTIL_CANCELLED",
+    "stop_limit_stop_limit_gtd": "GOOD_UNTIL_DATE_TIME",
 }
 
 
@@ -49,6 +51,9 @@ class Order:
     hold: Decimal = Decimal(0)
     cancel_message: str = ""
     visible_after_mono: float = 0.0
+    stop_price: Decimal | None = None
+    stop_direction: str = ""
+    triggered: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -64,7 +69,20 @@ class Order:
 
     @property
     def order_type(self) -> str:
+        if self.config_key.startswith("stop_limit"):
+            return "STOP_LIMIT"
         return "MARKET" if self.config_key.startswith("market") else "LIMIT"
+
+    @property
+    def is_pending_stop(self) -> bool:
+        """A stop order whose stop price the last trade has not crossed yet."""
+        return self.stop_price is not None and not self.triggered
+
+    @property
+    def trigger_status(self) -> str:
+        if self.stop_price is None:
+            return "INVALID_ORDER_TYPE"
+        return "STOP_TRIGGERED" if self.triggered else "STOP_PENDING"
 
     @property
     def remaining(self) -> Decimal:
@@ -137,7 +155,7 @@ def order_rest_json(order: Order) -> dict[str, Any]:
         "total_fees": dec(order.total_fees),
         "size_inclusive_of_fees": order.quote_size is not None,
         "total_value_after_fees": dec(order.value_after_fees()),
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": order.trigger_status,
         "order_type": order.order_type,
         "reject_reason": "REJECT_REASON_UNSPECIFIED",
         "settled": not order.is_open,
@@ -175,7 +193,7 @@ def order_ws_json(order: Order) -> dict[str, Any]:
         "number_of_fills": str(order.number_of_fills),
         "order_id": order.order_id,
         "order_side": order.side,
-        "order_type": order.order_type.capitalize(),
+        "order_type": order.order_type.replace("_", " ").title().replace(" ", "_"),
         "outstanding_hold_amount": dec(order.hold),
         "post_only": "true" if order.post_only else "false",
         "product_id": order.product_id,
@@ -184,11 +202,11 @@ def order_ws_json(order: Order) -> dict[str, Any]:
         "retail_portfolio_id": "sim-portfolio",
         "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
         "status": order.status,
-        "stop_price": "",
+        "stop_price": dec(order.stop_price) if order.stop_price is not None else "",
         "time_in_force": order.time_in_force,
         "total_fees": dec(order.total_fees),
         "total_value_after_fees": dec(order.value_after_fees()),
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": order.trigger_status,
         "creation_time": rfc3339_us(order.created_ns),
         "end_time": rfc3339_us(order.end_time_ns) if order.end_time_ns else UNSET_TIME,
         "start_time": UNSET_TIME,

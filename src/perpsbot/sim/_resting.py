@@ -1,4 +1,4 @@
-"""Resting orders meeting the walked book: fills as a maker, and GTD expiry."""
+"""Resting orders meeting the walked book: maker fills, stop triggers and GTD expiry."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from perpsbot.sim._execution import fee, hold, record_fill, release_hold
 from perpsbot.sim._market import Trade
+from perpsbot.sim._orders import Order
+from perpsbot.sim._trading import take
 
 if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
@@ -23,6 +25,9 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
             release_hold(engine, order)
             order.status = "EXPIRED"
             engine.publish_order(order)
+            continue
+        if order.is_pending_stop:
+            trades += _trigger(engine, order, now)
             continue
         limit = order.limit_price or _ZERO
         levels = market.asks if order.side == "BUY" else market.bids
@@ -49,6 +54,25 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
         engine.publish_order(order)
         if engine.specs[pid].is_future:
             engine.publish_balance()
+    return trades
+
+
+def _trigger(engine: SimEngine, order: Order, now: int) -> list[Trade]:
+    """Turn a stop into a limit order once the last trade crosses its stop price."""
+    last, stop = engine.markets[order.product_id].last_price, order.stop_price or _ZERO
+    up = order.stop_direction == "STOP_DIRECTION_STOP_UP"
+    if (up and last < stop) or (not up and last > stop):
+        return []
+    order.triggered = True
+    release_hold(engine, order)
+    trades = take(engine, order, now)
+    if order.remaining == 0:
+        order.status = "FILLED"
+    else:
+        hold(engine, order)
+    engine.publish_order(order)
+    if engine.specs[order.product_id].is_future:
+        engine.publish_balance()
     return trades
 
 

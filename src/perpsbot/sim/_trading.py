@@ -52,6 +52,8 @@ def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
             margin_type=parsed.margin_type,
             contract_size=spec.contract_size,
             visible_after_mono=engine.clock.monotonic() + engine.visibility_delay_s,
+            stop_price=parsed.stop_price,
+            stop_direction=parsed.stop_direction,
         )
         engine.orders[order.order_id] = order
         engine.by_client_id[client_id] = order.order_id
@@ -81,6 +83,8 @@ def checked(engine: SimEngine, body: dict[str, Any]) -> ParsedOrder:
         cancel_only=frozenset(engine.cancel_only),
     )
     market = engine.markets[parsed.product.product_id]
+    if parsed.stop_price is not None:
+        _check_stop_side(parsed.stop_price, parsed.stop_direction, market.last_price)
     if parsed.post_only and parsed.limit_price is not None:
         crosses = (
             parsed.limit_price >= market.best_ask
@@ -93,6 +97,20 @@ def checked(engine: SimEngine, body: dict[str, Any]) -> ParsedOrder:
             )
     _check_funds(engine, parsed)
     return parsed
+
+
+def _check_stop_side(stop: Decimal, direction: str, last: Decimal) -> None:
+    """A stop must sit on the side of the last trade it waits to be crossed from."""
+    if direction == "STOP_DIRECTION_STOP_UP" and stop <= last:
+        raise Rejection(
+            preview="PREVIEW_STOP_PRICE_BELOW_LAST_TRADE_PRICE",
+            message=f"a stop-up order needs stop_price above the last trade {last}, was {stop}",
+        )
+    if direction == "STOP_DIRECTION_STOP_DOWN" and stop >= last:
+        raise Rejection(
+            preview="PREVIEW_STOP_PRICE_ABOVE_LAST_TRADE_PRICE",
+            message=f"a stop-down order needs stop_price below the last trade {last}, was {stop}",
+        )
 
 
 def _check_funds(engine: SimEngine, parsed: ParsedOrder) -> None:
@@ -165,8 +183,12 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
     now = engine.now_ns()
     if parsed.is_fok and dry_sweep(engine, parsed)[0] < (parsed.base_size or _ZERO):
         order.status, order.cancel_message = "CANCELLED", "Fill-or-kill order could not fill"
+    elif parsed.stop_price is not None:
+        order.status = "OPEN"
+        engine.rest(order)
+        hold(engine, order)
     else:
-        trades = _take(engine, order, parsed, now)
+        trades = take(engine, order, now)
         if order.quote_size is not None:
             order.status = "FILLED" if order.filled_size > 0 else "CANCELLED"
         elif order.remaining == 0:
@@ -187,8 +209,9 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
         engine.publish_balance()
 
 
-def _take(engine: SimEngine, order: Order, parsed: ParsedOrder, now: int) -> list[Trade]:
-    market = engine.markets[order.product_id]
+def take(engine: SimEngine, order: Order, now: int) -> list[Trade]:
+    """Fill ``order`` as a taker against the synthetic levels, up to its limit price."""
+    market, spec = engine.markets[order.product_id], engine.specs[order.product_id]
     levels = market.asks if order.side == "BUY" else market.bids
     budget, trades = order.quote_size, []
     for price in sorted(levels, reverse=order.side == "SELL"):
@@ -198,7 +221,7 @@ def _take(engine: SimEngine, order: Order, parsed: ParsedOrder, now: int) -> lis
             want = order.remaining
         else:
             want = quantize_down(
-                budget / (price * (1 + engine.config.taker_fee_rate)), parsed.product.base_increment
+                budget / (price * (1 + engine.config.taker_fee_rate)), spec.base_increment
             )
         size = min(want, levels[price])
         if size <= 0:
@@ -206,7 +229,7 @@ def _take(engine: SimEngine, order: Order, parsed: ParsedOrder, now: int) -> lis
         levels[price] -= size
         if levels[price] == 0:
             del levels[price]
-        commission = fee(engine, parsed.product, price, size, maker=False)
+        commission = fee(engine, spec, price, size, maker=False)
         if budget is not None:
             budget -= price * size + commission
         trades.append(

@@ -11,6 +11,11 @@ from perpsbot.sim._orders import TIME_IN_FORCE
 from perpsbot.sim._products import ProductSpec
 from perpsbot.sim._wire import is_multiple, parse_rfc3339_ns, to_decimal
 
+_RESTING = frozenset(
+    {"limit_limit_gtc", "limit_limit_gtd", "stop_limit_stop_limit_gtc", "stop_limit_stop_limit_gtd"}
+)
+_STOP_DIRECTIONS = frozenset({"STOP_DIRECTION_STOP_UP", "STOP_DIRECTION_STOP_DOWN"})
+
 
 class Rejection(Exception):  # noqa: N818 - an answer carried out of the checks, not a fault
     """Why an order was refused, in both vocabularies Coinbase uses."""
@@ -62,6 +67,8 @@ class ParsedOrder:
     end_time_ns: int | None
     leverage: Decimal
     margin_type: str
+    stop_price: Decimal | None = None
+    stop_direction: str = ""
 
     @property
     def is_fok(self) -> bool:
@@ -69,7 +76,11 @@ class ParsedOrder:
 
     @property
     def rests(self) -> bool:
-        return self.config_key in ("limit_limit_gtc", "limit_limit_gtd")
+        return self.config_key in _RESTING
+
+    @property
+    def is_stop(self) -> bool:
+        return self.stop_price is not None
 
 
 def parse_order(
@@ -107,6 +118,7 @@ def parse_order(
         base = _opt_decimal(conf, "base_size")
         quote = _opt_decimal(conf, "quote_size")
         limit = _opt_decimal(conf, "limit_price")
+        stop = _opt_decimal(conf, "stop_price")
         leverage = to_decimal(body.get("leverage", "1"), "leverage")
         end_raw = conf.get("end_time")
         end_ns = parse_rfc3339_ns(str(end_raw)) if end_raw is not None else None
@@ -114,7 +126,9 @@ def parse_order(
         raise Rejection(new_order="INVALID_REQUEST", message=str(exc)) from exc
     post_only = conf.get("post_only", False) in (True, "true")
     _check_sizes(spec, side, key, base=base, quote=quote, limit=limit)
-    if key == "limit_limit_gtd" and (end_ns is None or end_ns <= now_ns):
+    if key.startswith("stop_limit"):
+        _check_stop(spec, stop, conf.get("stop_direction"))
+    if key.endswith("_gtd") and (end_ns is None or end_ns <= now_ns):
         raise Rejection(new_order="INVALID_REQUEST", message="end_time must be in the future")
     margin_type = str(body.get("margin_type", "CROSS"))
     if margin_type not in ("CROSS", "ISOLATED"):
@@ -138,6 +152,8 @@ def parse_order(
         end_time_ns=end_ns,
         leverage=leverage,
         margin_type=margin_type,
+        stop_price=stop if key.startswith("stop_limit") else None,
+        stop_direction=str(conf.get("stop_direction", "")),
     )
 
 
@@ -203,4 +219,17 @@ def _check_sizes(
             message=(
                 f"limit_price must be a positive multiple of {spec.price_increment}, was {limit}"
             ),
+        )
+
+
+def _check_stop(spec: ProductSpec, stop: Decimal | None, direction: object) -> None:
+    if stop is None or stop <= 0 or not is_multiple(stop, spec.price_increment):
+        raise Rejection(
+            new_order="INVALID_PRICE_PRECISION",
+            message=f"stop_price must be a positive multiple of {spec.price_increment}, was {stop}",
+        )
+    if direction not in _STOP_DIRECTIONS:
+        raise Rejection(
+            new_order="INVALID_REQUEST",
+            message=f"stop_direction must be one of {sorted(_STOP_DIRECTIONS)}, was {direction!r}",
         )
