@@ -299,7 +299,7 @@ def test_the_market_ticks_by_itself_when_given_an_interval(
 ) -> None:
     sim = make_sim(tick_interval_s=0.01)
 
-    eventually(lambda: sim.engine.steps >= 3, timeout_s=5, what="three market steps")
+    eventually(lambda: sim.steps >= 3, timeout_s=5, what="three market steps")
 
 
 def test_candles_send_the_five_minute_bucket_then_updates(

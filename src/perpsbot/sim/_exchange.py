@@ -30,6 +30,11 @@ class SimExchange:
         config: the sim's settings; ``SimConfig(verify_auth=False)`` for a quick local run.
         clock: the source of time for timestamps, JWT checks, funding and fault windows.
 
+    Attributes:
+        config: the settings it was built with.
+        clock: the injected clock (``SystemClock()`` when none was given).
+        faults: the :class:`SimFaults` handle that arms faults.
+
     Example:
         >>> with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None)) as sim:
         ...     sim.step()
@@ -38,17 +43,17 @@ class SimExchange:
     def __init__(self, config: SimConfig | None = None, *, clock: Clock | None = None) -> None:
         self.config = config if config is not None else SimConfig(verify_auth=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.engine = SimEngine(self.config, self.clock)
+        self._engine = SimEngine(self.config, self.clock)
         self._verifier = JwtVerifier(
             keys_pem=self.config.public_keys_pem,
-            now_ns=self.engine.now_ns,
+            now_ns=self._engine.now_ns,
             leeway_s=self.config.jwt_leeway_s,
             enabled=self.config.verify_auth,
         )
-        self._hub = WsHub(config=self.config, engine=self.engine, verifier=self._verifier)
-        self.faults = SimFaults(clock=self.clock, engine=self.engine, ws=self._hub)
+        self._hub = WsHub(config=self.config, engine=self._engine, verifier=self._verifier)
+        self.faults = SimFaults(clock=self.clock, engine=self._engine, ws=self._hub)
         self._hub.refusing = self.faults.refusing
-        self.engine.subscribe(self._hub.on_event)
+        self._engine.subscribe(self._hub.on_event)
         self._stopping = threading.Event()
         self._rest: RestServer | None = None
         self._rest_thread: threading.Thread | None = None
@@ -61,7 +66,7 @@ class SimExchange:
         self._state = "started"
         self._rest = RestServer(
             (self.config.host, self.config.rest_port),
-            engine=self.engine,
+            engine=self._engine,
             faults=self.faults,
             verifier=self._verifier,
             limits=RateLimits(self.clock, enforce=self.config.enforce_rate_limits),
@@ -105,7 +110,13 @@ class SimExchange:
     def step(self, n: int = 1) -> None:
         """Advance the market ``n`` ticks now, on the caller's thread."""
         for _ in range(n):
-            self.engine.step()
+            self._engine.step()
+
+    @property
+    def steps(self) -> int:
+        """How many market steps have run (by the ticker or :meth:`step`)."""
+        with self._engine.lock:
+            return self._engine.steps
 
     def __enter__(self) -> SimExchange:
         return self.start()
