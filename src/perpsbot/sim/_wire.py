@@ -16,8 +16,7 @@ def dec(value: Decimal) -> str:
     """A decimal as Coinbase writes it: plain notation, no exponent, no trailing zeros."""
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def quantize_down(value: Decimal, step: Decimal) -> Decimal:
@@ -109,5 +108,3 @@ def to_decimal(value: object, field: str) -> Decimal:
         raise ValueError(f"{field} must be finite, was {value!r}")
     return result
 
-
-ROUND = ROUND_HALF_EVEN
