@@ -107,4 +107,3 @@ def to_decimal(value: object, field: str) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{field} must be finite, was {value!r}")
     return result
-
