@@ -31,7 +31,8 @@ class RestServer(ThreadingHTTPServer):
     """Serves the brokerage API; one thread per connection, all sharing the engine's lock."""
 
     daemon_threads = True
-    block_on_close = False
+    block_on_close = False  # stop() joins handler threads itself, with a deadline
+    request_queue_size = 64  # a bot reconnecting many sessions at once should not see refusals
 
     def __init__(
         self,
