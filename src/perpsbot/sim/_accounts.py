@@ -21,6 +21,11 @@ def stable_uuid(text: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(text.encode()).digest()[:16], version=4))
 
 
+# The one simulated user and its default portfolio, UUID-shaped like Coinbase's.
+USER_ID = stable_uuid("perpsbot-sim-user")
+PORTFOLIO_ID = stable_uuid("perpsbot-sim-portfolio")
+
+
 class SpotWallet:
     """Balances and holds per currency."""
 
@@ -65,7 +70,7 @@ class SpotWallet:
                 "type": "ACCOUNT_TYPE_FIAT" if cur == "USD" else "ACCOUNT_TYPE_CRYPTO",
                 "ready": True,
                 "hold": amount(self.holds.get(cur, _ZERO), cur),
-                "retail_portfolio_id": "sim-portfolio",
+                "retail_portfolio_id": PORTFOLIO_ID,
                 "platform": "ACCOUNT_PLATFORM_CONSUMER",
             }
             for cur in sorted(self.balances)

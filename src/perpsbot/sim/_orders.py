@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.sim._accounts import PORTFOLIO_ID, USER_ID
 from perpsbot.sim._wire import UNSET_TIME, dec, rfc3339_us
 
 OPEN_STATES = frozenset({"PENDING", "OPEN", "QUEUED"})
@@ -137,7 +138,7 @@ def order_rest_json(order: Order) -> dict[str, Any]:
     return {
         "order_id": order.order_id,
         "product_id": order.product_id,
-        "user_id": "sim-user",
+        "user_id": USER_ID,
         "order_configuration": {order.config_key: order.configuration},
         "side": order.side,
         "client_order_id": order.client_order_id,
@@ -169,7 +170,7 @@ def order_rest_json(order: Order) -> dict[str, Any]:
         "edit_history": [],
         "leverage": order.leverage,
         "margin_type": order.margin_type,
-        "retail_portfolio_id": "sim-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
         "originating_order_id": "",
         "attached_order_id": "",
     }
@@ -199,7 +200,7 @@ def order_ws_json(order: Order) -> dict[str, Any]:
         "product_id": order.product_id,
         "product_type": order.product_type,
         "reject_reason": "",
-        "retail_portfolio_id": "sim-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
         "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
         "status": order.status,
         "stop_price": dec(order.stop_price) if order.stop_price is not None else "",
@@ -228,7 +229,7 @@ def fill_json(fill: Fill) -> dict[str, Any]:
         "sequence_timestamp": rfc3339_us(fill.time_ns),
         "liquidity_indicator": fill.liquidity,
         "size_in_quote": False,
-        "user_id": "sim-user",
+        "user_id": USER_ID,
         "side": fill.side,
-        "retail_portfolio_id": "sim-portfolio",
+        "retail_portfolio_id": PORTFOLIO_ID,
     }

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from perpsbot.sim import _queries as q
+from perpsbot.sim._accounts import PORTFOLIO_ID
 from perpsbot.sim._edit import edit_order
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._order_ops import cancel_orders, close_position, preview_order
@@ -28,7 +29,7 @@ def _orders_body(body: dict[str, Any]) -> list[str]:
 def _portfolios(engine: SimEngine) -> dict[str, Any]:
     return {
         "portfolios": [
-            {"name": "Default", "uuid": "sim-portfolio", "type": "DEFAULT", "deleted": False}
+            {"name": "Default", "uuid": PORTFOLIO_ID, "type": "DEFAULT", "deleted": False}
         ]
     }
 
