@@ -60,7 +60,7 @@ def _l2_level_checked(
         raise FieldError("side", "'bid' or 'offer'", side)
 
 
-def _l2_event(event: dict[str, Any], path: str) -> L2Event:
+def _l2_event(event: dict[str, Any], channel: str, index: int) -> L2Event:
     is_snapshot = snapshot_flag(event)
     product_id = text(event, "product_id")
     updates = list_field(event, "updates")
@@ -90,19 +90,21 @@ def _l2_event(event: dict[str, Any], path: str) -> L2Event:
         try:
             _l2_level_checked(level, bids, asks)
         except FieldError as err:
-            raise fail(f"{path}.updates[{j}]", err) from None
+            raise fail(f"{channel}.events[{index}].updates[{j}]", err) from None
     return _build.l2_event(product_id, is_snapshot, tuple(bids), tuple(asks))
 
 
 def _level2(seq: int, ts_ns: int, events: list[Any], path: str) -> Level2Frame:
     out = []
     for i, event in enumerate(events):
-        where = f"{path}[{i}]"
         try:
-            out.append(_l2_event(obj(event, ""), where))
+            out.append(_l2_event(obj(event, ""), path, i))
         except FieldError as err:
-            raise fail(where, err) from None
+            raise fail(f"{path}.events[{i}]", err) from None
     return _build.level2_frame(seq, ts_ns, tuple(out))
+
+
+_EVENT_KINDS = ("snapshot", "update")
 
 
 def _ticker_update_checked(item: dict[str, Any]) -> TickerUpdate:
@@ -143,8 +145,9 @@ def _ticker_update(item: dict[str, Any]) -> TickerUpdate:
                       Decimal(ask_qty))  # fmt: skip
         except InvalidOperation:
             return _ticker_update_checked(item)
-        if all(v.is_finite() for v in values):
-            return _build.ticker_update(product_id, *values)
+        p, b, a, bq, aq = values
+        if p.is_finite() and b.is_finite() and a.is_finite() and bq.is_finite() and aq.is_finite():
+            return _build.ticker_update(product_id, p, b, a, bq, aq)
     return _ticker_update_checked(item)
 
 
@@ -153,19 +156,22 @@ def _make_ticker(channel: str) -> ChannelDecoder:
         tickers = []
         is_snapshot = False
         for i, event in enumerate(events):
-            try:
-                body = obj(event, "")
-                is_snapshot = snapshot_flag(body) or is_snapshot
-                items = list_field(body, "tickers")
-            except FieldError as err:
-                raise fail(f"{path}[{i}]", err) from None
-            for item in items:
+            kind = event.get("type") if type(event) is dict else None
+            items = event.get("tickers") if kind in _EVENT_KINDS else None
+            if type(items) is not list:  # the checked path names what is wrong
+                try:
+                    items = list_field(obj(event, ""), "tickers")
+                    snapshot_flag(event)
+                except FieldError as err:
+                    raise fail(f"{path}.events[{i}]", err) from None
+            is_snapshot = is_snapshot or kind == "snapshot"
+            for j, item in enumerate(items):
                 try:
                     if type(item) is not dict:
                         raise FieldError("", "an object", item)
                     tickers.append(_ticker_update(item))
                 except FieldError as err:
-                    raise fail(f"{path}[{i}].tickers[{items.index(item)}]", err) from None
+                    raise fail(f"{path}.events[{i}].tickers[{j}]", err) from None
         return _build.ticker_frame(seq, ts_ns, channel, is_snapshot, tuple(tickers))
 
     return decode
@@ -193,13 +199,13 @@ def _market_trades(seq: int, ts_ns: int, events: list[Any], path: str) -> Market
             is_snapshot = snapshot_flag(body)
             items = list_field(body, "trades")
         except FieldError as err:
-            raise fail(f"{path}[{i}]", err) from None
+            raise fail(f"{path}.events[{i}]", err) from None
         trades = []
         for j, item in enumerate(items):
             try:
                 trades.append(_trade(obj(item, "")))
             except FieldError as err:
-                raise fail(f"{path}[{i}].trades[{j}]", err) from None
+                raise fail(f"{path}.events[{i}].trades[{j}]", err) from None
         out.append(MarketTradesEvent(is_snapshot=is_snapshot, trades=tuple(trades)))
     return MarketTradesFrame(sequence_num=seq, ts_event_ns=ts_ns, events=tuple(out))
 
@@ -241,25 +247,25 @@ def _user(seq: int, ts_ns: int, events: list[Any], path: str) -> UserFrame:
             if type(items) is not list:
                 raise FieldError("orders", "a list", items)
         except FieldError as err:
-            raise fail(f"{path}[{i}]", err) from None
+            raise fail(f"{path}.events[{i}]", err) from None
         orders = []
         for j, item in enumerate(items):
             try:
                 orders.append(_user_order(obj(item, "")))
             except FieldError as err:
-                raise fail(f"{path}[{i}].orders[{j}]", err) from None
+                raise fail(f"{path}.events[{i}].orders[{j}]", err) from None
         out.append(UserEvent(is_snapshot=is_snapshot, orders=tuple(orders)))
     return UserFrame(sequence_num=seq, ts_event_ns=ts_ns, events=tuple(out))
 
 
 def _heartbeats(seq: int, ts_ns: int, events: list[Any], path: str) -> HeartbeatFrame:
     if not events:
-        raise FrameDecodeError(f"{path} must hold at least one event, found []")
+        raise FrameDecodeError(f"{path}.events must hold at least one event, found []")
     try:
         body = obj(events[-1], "")
         counter = integer(get(body, "heartbeat_counter"), "heartbeat_counter")
     except FieldError as err:
-        raise fail(f"{path}[{len(events) - 1}]", err) from None
+        raise fail(f"{path}.events[{len(events) - 1}]", err) from None
     return _build.heartbeat_frame(seq, ts_ns, counter)
 
 
@@ -273,10 +279,11 @@ def _subscriptions(seq: int, ts_ns: int, events: list[Any], path: str) -> Subscr
                     raise FieldError(f"subscriptions.{channel}", "a list of strings", products)
                 active[channel] = tuple(products)
         except FieldError as err:
-            raise fail(f"{path}[{i}]", err) from None
+            raise fail(f"{path}.events[{i}]", err) from None
     return SubscriptionsFrame(sequence_num=seq, ts_event_ns=ts_ns, subscriptions=active)
 
 
+# (sequence_num, ts_event_ns, events, channel) -> frame; the channel roots error paths.
 ChannelDecoder = Callable[[int, int, list[Any], str], Frame]
 
 DECODERS: dict[str, ChannelDecoder] = {

@@ -67,7 +67,7 @@ def decode_frame(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> 
         raise FrameDecodeError(f"{channel}.sequence_num must be present, found nothing") from None
     except FieldError as err:
         raise fail(channel, err) from None
-    return decoder(seq, ts_ns, events, f"{channel}.events")
+    return decoder(seq, ts_ns, events, channel)
 
 
 def encode_subscribe(
