@@ -267,3 +267,28 @@ def test_a_healthy_period_resets_the_attempt_count(sim: SimExchange, start_feed:
     sim.faults.disconnect_all(None)
     eventually(lambda: len(rec.status(FeedReconnecting)) >= 3, 5, "third reconnect")
     assert rec.status(FeedReconnecting)[2].attempt == 1
+
+
+def test_feed_subscribes_inside_the_venues_subscribe_window(
+    make_sim: Callable[..., SimExchange], credentials: CdpCredentials
+) -> None:
+    strict = make_sim(subscribe_timeout_s=0.3)
+    rec = Recorder()
+    feed = WebSocketFeed(
+        url=strict.market_ws_url,
+        channels=["ticker"],
+        product_ids=["BTC-USD"],
+        on_frame=rec.on_frame,
+        on_status=rec.on_status,
+        limiter=VenueRateLimiter(clock=SystemClock()),
+        clock=SystemClock(),
+        signer=JwtSigner(credentials, clock=SystemClock()),
+    )
+    feed.start()
+    try:
+        # 1.5 s of heartbeats is five times the window: a late subscribe would have been cut.
+        eventually(lambda: len(rec.of(HeartbeatFrame)) >= 15, 10, "1.5 s of heartbeats")
+        assert len(rec.status(FeedConnected)) == 1
+        assert rec.status(FeedDisconnected) == []
+    finally:
+        assert feed.stop(timeout_s=5)

@@ -1,0 +1,135 @@
+"""Feed behaviour at the message level, against a scripted loopback websocket server."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import jwt
+import orjson
+from websockets.sync.server import ServerConnection
+
+from perpsbot.clock import SystemClock
+from perpsbot.venue import (
+    Backoff,
+    CdpCredentials,
+    FeedGapDetected,
+    FeedStatus,
+    Frame,
+    HeartbeatFrame,
+    JwtSigner,
+    VenueRateLimiter,
+    WebSocketFeed,
+)
+from tests.support.waiting import eventually
+from tests.venue.loopback import ws_server
+
+
+def _heartbeat(seq: int, counter: int | None = None) -> str:
+    return orjson.dumps({
+        "channel": "heartbeats", "client_id": "", "timestamp": "2026-04-07T14:30:00.5Z",
+        "sequence_num": seq,
+        "events": [{"current_time": "x", "heartbeat_counter": str(counter or seq)}],
+    }).decode()  # fmt: skip
+
+
+class Script:
+    """A server that records what the client sends and plays a list of frames once subscribed."""
+
+    def __init__(self, frames: list[str], expect_subscribes: int) -> None:
+        self.frames = frames
+        self.expect = expect_subscribes
+        self.received: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+
+    def handler(self, conn: ServerConnection) -> None:
+        for _ in range(self.expect):
+            with self.lock:
+                self.received.append(orjson.loads(conn.recv()))
+        for frame in self.frames:
+            conn.send(frame)
+        try:
+            while True:
+                message = conn.recv(timeout=5)
+                with self.lock:
+                    self.received.append(orjson.loads(message))
+        except Exception:  # the client went away or went quiet: the script is over
+            self.finished.set()
+
+    def messages(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.received)
+
+
+def _start(url: str, channels: list[str], signer: JwtSigner | None = None):  # type: ignore[no-untyped-def]
+    frames: list[Frame] = []
+    statuses: list[FeedStatus] = []
+    feed = WebSocketFeed(
+        url=url,
+        channels=channels,
+        product_ids=["BTC-USD"],
+        on_frame=frames.append,
+        on_status=statuses.append,
+        limiter=VenueRateLimiter(clock=SystemClock()),
+        clock=SystemClock(),
+        signer=signer,
+        backoff=Backoff(initial_s=5.0),
+        rng=random.Random(0),
+    )
+    feed.start()
+    return feed, frames, statuses
+
+
+def test_first_connection_subscribes_heartbeats_then_one_channel_per_message_each_with_a_jwt(
+    credentials: CdpCredentials, public_pem: str
+) -> None:
+    script = Script([_heartbeat(0)], expect_subscribes=4)
+    with ws_server(script.handler) as url:
+        signer = JwtSigner(credentials, clock=SystemClock())
+        feed, frames, _ = _start(url, ["ticker", "level2", "market_trades"], signer)
+        eventually(lambda: frames, 5, "the first frame")
+        feed.stop()
+    subscribes = script.messages()[:4]
+    assert [m["channel"] for m in subscribes] == ["heartbeats", "ticker", "level2", "market_trades"]
+    assert all(m["type"] == "subscribe" for m in subscribes)
+    assert "product_ids" not in subscribes[0]
+    assert all(m["product_ids"] == ["BTC-USD"] for m in subscribes[1:])
+    nonces = set()
+    for message in subscribes:
+        token = message["jwt"]
+        claims = jwt.decode(token, public_pem, algorithms=["ES256"])
+        assert "uri" not in claims
+        nonces.add(jwt.get_unverified_header(token)["nonce"])
+    assert len(nonces) == 4
+
+
+def test_a_smaller_sequence_number_is_dropped_as_stale() -> None:
+    script = Script([_heartbeat(s) for s in (0, 1, 2, 1, 3)], expect_subscribes=2)
+    with ws_server(script.handler) as url:
+        feed, frames, statuses = _start(url, ["ticker"])
+        eventually(lambda: len(frames) >= 4, 5, "four frames")
+        stats = feed.stats()
+        feed.stop()
+    assert [f.sequence_num for f in frames if isinstance(f, HeartbeatFrame)] == [0, 1, 2, 3]
+    assert stats.out_of_order == 1
+    assert stats.gaps == 0
+    assert not [s for s in statuses if isinstance(s, FeedGapDetected)]
+
+
+def test_a_gap_resubscribes_level2_on_the_same_connection() -> None:
+    script = Script([_heartbeat(s) for s in (0, 1, 5, 6)], expect_subscribes=3)
+    with ws_server(script.handler) as url:
+        feed, frames, statuses = _start(url, ["ticker", "level2"])
+        eventually(lambda: len(frames) >= 4, 5, "four frames")
+        eventually(lambda: len(script.messages()) >= 5, 5, "the resubscribe")
+        feed.stop()
+    gaps = [s for s in statuses if isinstance(s, FeedGapDetected)]
+    assert [(g.expected, g.found) for g in gaps] == [(2, 5)]
+    resubscribe = script.messages()[3:5]
+    assert [(m["type"], m["channel"]) for m in resubscribe] == [
+        ("unsubscribe", "level2"),
+        ("subscribe", "level2"),
+    ]
+    assert len(frames) == 4  # the frames after a gap are still delivered
