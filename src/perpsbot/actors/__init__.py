@@ -1,5 +1,15 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
+from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor
+from perpsbot.actors.streamer import CHANNELS, StreamerActor
 
-__all__ = ["MarkWindowActor", "mark_window_mailbox", "window_length"]
+__all__ = [
+    "CHANNELS",
+    "MarkWindowActor",
+    "PollQuotes",
+    "QuotePollerActor",
+    "StreamerActor",
+    "mark_window_mailbox",
+    "window_length",
+]

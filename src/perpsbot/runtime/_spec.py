@@ -74,6 +74,10 @@ def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
+def _specs(specs: Iterable[ChildSpec]) -> tuple[ChildSpec, ...]:
+    return tuple(specs)
+
+
 def _check_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not value or "/" in value:
         raise ValueError(f"{attribute.name} must be a non-empty name without '/', was {value!r}")
@@ -116,7 +120,7 @@ class SupervisorSpec:
     """A supervisor: its children in start order, its strategy and its restart intensity."""
 
     name: str = attrs.field(validator=_check_name)
-    children: tuple[ChildSpec, ...] = attrs.field(converter=tuple)
+    children: tuple[ChildSpec, ...] = attrs.field(converter=_specs)
     strategy: Strategy = Strategy.ONE_FOR_ONE
     intensity: Intensity = Intensity()
     shutdown_timeout_s: float = 10.0

@@ -1,0 +1,221 @@
+"""Turns decoded feed frames into marks, on the feed thread.
+
+The translator is the websocket thread's half of the streamer: it keeps the local level2
+books (data that only this thread touches, one per connection), computes each symbol's mark
+and tells ``MarkObserved`` straight to the mark window, whose mailbox conflates per symbol.
+Nothing on this path queues without bound, and no frame waits behind another actor's work.
+
+The mark is the book's mid when the book is ready, else the ticker's mid (or price), else the
+last trade price. A mark is sent when it changes, or at least every ``refresh_s`` while data
+for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes stale.
+Heartbeats alone never refresh a mark: a feed that sends only heartbeats is reported stale.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from perpsbot.clock import Clock
+from perpsbot.messages import MarkObserved, MarkSource, Stamper
+from perpsbot.runtime import ActorAddress
+from perpsbot.venue import (
+    FeedDisconnected,
+    FeedGapDetected,
+    FeedStatus,
+    Frame,
+    HeartbeatFrame,
+    Level2Frame,
+    MarketTradesFrame,
+    OrderBook,
+    TickerFrame,
+)
+
+__all__ = ["DataResumed", "DataSilent", "MarkTranslator", "TranslatorStats"]
+
+_TWO = Decimal(2)
+
+
+@attrs.frozen(kw_only=True)
+class DataSilent:
+    """Heartbeats arrive but no market data has for ``silent_s``: the feed is stale."""
+
+    silent_s: float
+
+
+@attrs.frozen(kw_only=True)
+class DataResumed:
+    """Market data arrives again after a silence or a gap (the book was resynced)."""
+
+
+@attrs.frozen(kw_only=True)
+class TranslatorStats:
+    frames: int
+    marks_sent: int
+    last_data_age_s: float | None
+    books_ready: dict[str, bool]
+
+
+class MarkTranslator:
+    """Feed callbacks (``on_frame``, ``on_status``) that produce marks.
+
+    Args:
+        symbols: the products to follow.
+        marks: where ``MarkObserved`` goes (the mark window).
+        streamer: where feed status and data silence go (the streamer actor).
+        clock: for receive times and silence.
+        stamper: message ids and creation times.
+        stale_after_s: market-data silence (heartbeats aside) after which the feed is stale.
+        refresh_s: the longest an unchanged mark goes unsent while data arrives.
+    """
+
+    def __init__(
+        self,
+        *,
+        symbols: tuple[str, ...],
+        marks: ActorAddress,
+        streamer: ActorAddress,
+        clock: Clock,
+        stamper: Stamper,
+        stale_after_s: float,
+        refresh_s: float = 1.0,
+    ) -> None:
+        self._symbols = frozenset(symbols)
+        self._books = {symbol: OrderBook(symbol) for symbol in symbols}
+        self._fallback: dict[str, Decimal] = {}  # ticker mid or last trade, per symbol
+        self._sent: dict[str, tuple[Decimal, int]] = {}  # last mark and when it was sent
+        self._tell_mark = marks.tell
+        self._streamer: ActorAddress | None = streamer
+        self._clock = clock
+        self._stamper = stamper
+        self._stale_after_ns = int(stale_after_s * 1e9)
+        self._refresh_ns = int(refresh_s * 1e9)
+        self._last_data_ns = clock.monotonic_ns()
+        self._silent = False
+        self._resyncing = False
+        self.frames = 0
+        self.marks_sent = 0
+
+    # -- the feed thread -------------------------------------------------------------------
+
+    def on_frame(self, frame: Frame) -> None:
+        self.frames += 1
+        if type(frame) is Level2Frame:
+            self._on_level2(frame)
+        elif type(frame) is TickerFrame:
+            self._on_ticker(frame)
+        elif type(frame) is MarketTradesFrame:
+            self._on_trades(frame)
+        elif type(frame) is HeartbeatFrame:
+            self._on_heartbeat()
+
+    def on_status(self, event: FeedStatus) -> None:
+        if type(event) is FeedGapDetected:
+            self._invalidate_books()
+            self._resyncing = True
+        elif type(event) is FeedDisconnected:
+            self._invalidate_books()  # the next connection starts with fresh snapshots
+        self._notify(event)
+
+    def detach(self) -> None:
+        """Stop forwarding to the streamer (it is replacing or stopping this feed)."""
+        self._streamer = None
+
+    def stats(self) -> TranslatorStats:
+        age_ns = self._clock.monotonic_ns() - self._last_data_ns
+        return TranslatorStats(
+            frames=self.frames,
+            marks_sent=self.marks_sent,
+            last_data_age_s=age_ns / 1e9,
+            books_ready={symbol: book.ready for symbol, book in self._books.items()},
+        )
+
+    # -- per channel -----------------------------------------------------------------------
+
+    def _on_level2(self, frame: Level2Frame) -> None:
+        now_ns = self._data_arrived()
+        books = self._books
+        touched = []
+        for event in frame.events:
+            book = books.get(event.product_id)
+            if book is None:
+                continue
+            if not event.is_snapshot and not book.ready:
+                continue  # updates before the (re)snapshot cannot be applied
+            book.apply(event)
+            touched.append(book)
+        if self._resyncing and all(book.ready for book in books.values()):
+            self._resyncing = False
+            self._notify(DataResumed())
+        for book in touched:
+            mid = book.mid()
+            if mid is not None:
+                self._offer(book.product_id, mid, frame.ts_event_ns, now_ns)
+
+    def _on_ticker(self, frame: TickerFrame) -> None:
+        now_ns = self._data_arrived()
+        for ticker in frame.tickers:
+            symbol = ticker.product_id
+            if symbol not in self._symbols:
+                continue
+            if ticker.best_bid is not None and ticker.best_ask is not None:
+                mark = (ticker.best_bid + ticker.best_ask) / _TWO
+            else:
+                mark = ticker.price
+            self._fallback[symbol] = mark
+            if not self._books[symbol].ready:
+                self._offer(symbol, mark, frame.ts_event_ns, now_ns)
+
+    def _on_trades(self, frame: MarketTradesFrame) -> None:
+        now_ns = self._data_arrived()
+        for event in frame.events:
+            for trade in event.trades:
+                symbol = trade.product_id
+                if symbol in self._symbols:
+                    self._fallback[symbol] = trade.price
+                    if not self._books[symbol].ready:
+                        self._offer(symbol, trade.price, trade.ts_trade_ns, now_ns)
+
+    def _on_heartbeat(self) -> None:
+        silent_ns = self._clock.monotonic_ns() - self._last_data_ns
+        if not self._silent and silent_ns > self._stale_after_ns:
+            self._silent = True
+            self._notify(DataSilent(silent_s=silent_ns / 1e9))
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _data_arrived(self) -> int:
+        now_ns = self._clock.monotonic_ns()
+        self._last_data_ns = now_ns
+        if self._silent:
+            self._silent = False
+            self._notify(DataResumed())
+        return now_ns
+
+    def _offer(self, symbol: str, mark: Decimal, ts_event_ns: int, now_ns: int) -> None:
+        sent = self._sent.get(symbol)
+        if sent is not None and sent[0] == mark and now_ns - sent[1] < self._refresh_ns:
+            return
+        self._sent[symbol] = (mark, now_ns)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._tell_mark(
+            MarkObserved(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                symbol=symbol,
+                mark=mark,
+                source=MarkSource.STREAM,
+                ts_event_ns=ts_event_ns,
+                ts_received_ns=now_ns,
+            )
+        )
+        self.marks_sent += 1
+
+    def _notify(self, message: object) -> None:
+        if self._streamer is not None:
+            self._streamer.tell(message)
+
+    def _invalidate_books(self) -> None:
+        for book in self._books.values():
+            book.invalidate()

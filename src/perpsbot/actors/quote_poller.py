@@ -1,0 +1,163 @@
+"""QuotePollerActor: REST best bid/ask on a timer, for when the stream cannot be trusted.
+
+It is the primary source of marks when streaming is off, the fallback while the feed is
+unhealthy, and idle while the feed is healthy. It follows the feed through the streamer's
+``FeedStatusChanged``: the moment the feed turns unhealthy it polls at once, so marks keep
+flowing within one poll interval. Errors are isolated per symbol: if the batched quote call
+fails, each symbol is asked for on its own, and one symbol's failure never skips the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.bot._venue_link import VenueLink
+from perpsbot.config import BotConfig
+from perpsbot.errors import VenueError
+from perpsbot.messages import FeedState, FeedStatusChanged, MarkObserved, MarkSource, Stamper
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, Subscribe
+from perpsbot.venue import BestBidAsk, RestClient
+
+__all__ = ["PollQuotes", "QuotePollerActor"]
+
+logger = logging.getLogger("perpsbot.actors.quote_poller")
+
+
+@attrs.frozen(kw_only=True)
+class PollQuotes:
+    """The poller's own timer: poll now unless the feed is healthy."""
+
+
+class QuotePollerActor(BaseActor):
+    """Polls ``GET /best_bid_ask`` for the configured symbols.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        venue: the process's venue link.
+        marks: the mark window's address.
+        streamer: the streamer's address, to follow the feed's health (None: always poll).
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        venue: VenueLink,
+        marks: ActorAddress,
+        streamer: ActorAddress | None,
+    ) -> None:
+        super().__init__(context=context)
+        config: BotConfig = context.config
+        self._settings = config.market_data
+        self._venue = venue
+        self._marks = marks
+        self._streamer = streamer
+        self._stamper = Stamper(context.clock, context.ids)
+        self._rest: RestClient | None = None
+        self._feed_state = FeedState.DISABLED if streamer is None else FeedState.CONNECTING
+        self._polls = self._skipped = self._marks_sent = 0
+        self._errors: dict[str, int] = {}
+
+    @property
+    def _active(self) -> bool:
+        return not self._feed_state.healthy
+
+    def on_start(self) -> None:
+        self._rest = self._venue.rest_client()
+        if self._streamer is not None:
+            self._streamer.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
+        self.timers.every(self._settings.poll_interval_s, PollQuotes(), first_delay_s=0.0)
+
+    def on_stop(self) -> None:
+        if self._rest is not None:
+            self._rest.close()
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case PollQuotes():
+                if self._active:
+                    self._poll()
+                else:
+                    self._skipped += 1
+            case FeedStatusChanged(state=state):
+                was_active = self._active
+                self._feed_state = state
+                if self._active and not was_active:
+                    logger.warning("feed is %s: polling REST quotes as fallback", state.value)
+                    self._poll()
+                elif was_active and not self._active:
+                    logger.info("feed is healthy again: REST polling goes idle")
+            case _:
+                self.unhandled(message)
+
+    def inspect_state(self) -> dict[str, Any]:
+        return {
+            "mode": "idle" if not self._active else
+            ("primary" if self._feed_state is FeedState.DISABLED else "fallback"),
+            "feed_state": self._feed_state.value,
+            "polls": self._polls,
+            "skipped_while_feed_healthy": self._skipped,
+            "marks_sent": self._marks_sent,
+            "errors_by_symbol": dict(self._errors),
+        }  # fmt: skip
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        assert self._rest is not None
+        self._polls += 1
+        symbols = list(self._settings.symbols)
+        received_ns = self.clock.monotonic_ns()
+        try:
+            quotes = {q.product_id: q for q in self._rest.best_bid_ask(symbols)}
+        except VenueError as error:
+            logger.warning("batched quotes failed (%s); asking per symbol", error)
+            quotes = self._one_by_one(symbols)
+        for symbol in symbols:
+            quote = quotes.get(symbol)
+            if quote is None:
+                self._failed(symbol, "no quote in the reply")
+                continue
+            self._send(symbol, quote, received_ns)
+
+    def _one_by_one(self, symbols: list[str]) -> dict[str, BestBidAsk]:
+        assert self._rest is not None
+        quotes = {}
+        for symbol in symbols:
+            try:
+                for quote in self._rest.best_bid_ask([symbol]):
+                    quotes[quote.product_id] = quote
+            except VenueError as error:
+                self._failed(symbol, str(error))
+        return quotes
+
+    def _send(self, symbol: str, quote: BestBidAsk, received_ns: int) -> None:
+        mark: Decimal | None = quote.mid
+        if mark is None or not mark.is_finite() or mark <= 0:
+            self._failed(symbol, f"no usable mid (bid {quote.bid}, ask {quote.ask})")
+            return
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._marks.tell(
+            MarkObserved(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                symbol=symbol,
+                mark=mark,
+                source=MarkSource.POLL,
+                ts_event_ns=quote.ts_ns if quote.ts_ns is not None else self.clock.time_ns(),
+                ts_received_ns=received_ns,
+            )
+        )
+        self._marks_sent += 1
+        if self._errors.pop(symbol, 0):
+            logger.info("%s: REST quotes are back", symbol)
+
+    def _failed(self, symbol: str, why: str) -> None:
+        count = self._errors.get(symbol, 0) + 1
+        self._errors[symbol] = count
+        if count & (count - 1) == 0:  # 1st, 2nd, 4th, 8th...: a lasting outage cannot flood logs
+            logger.warning("%s: REST quote failed (%d in a row): %s", symbol, count, why)

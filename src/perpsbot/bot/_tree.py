@@ -1,0 +1,85 @@
+"""The bot's actor tree: which actors, in which order, depending on which config keys."""
+
+from __future__ import annotations
+
+from perpsbot.actors import MarkWindowActor, QuotePollerActor, StreamerActor, mark_window_mailbox
+from perpsbot.bot._reporter import ConsoleReporter
+from perpsbot.bot._sections import keys
+from perpsbot.bot._venue_link import VenueLink
+from perpsbot.config import BotConfig
+from perpsbot.runtime import ActorContext, ChildSpec, Intensity, Strategy, SupervisorSpec
+
+__all__ = ["bot_spec"]
+
+ROOT = "bot"
+_MARKS = keys("market_data", "symbols", "update_interval_s", "stale_after_s", "short_ma", "long_ma")
+_STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s")
+_POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s")
+
+
+def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> SupervisorSpec:
+    """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
+
+    Args:
+        config: sizes the restart intensity and shutdown timeouts.
+        venue: the venue link every venue-facing actor shares.
+        report: add a console reporter that prints each cycle (``perpsbot run``).
+    """
+    runtime = config.runtime
+
+    def marks(ctx: ActorContext) -> MarkWindowActor:
+        return MarkWindowActor(context=ctx)
+
+    def streamer(ctx: ActorContext) -> StreamerActor:
+        return StreamerActor(context=ctx, venue=venue, marks=ctx.system.address(f"{ROOT}/marks"))
+
+    def poller(ctx: ActorContext) -> QuotePollerActor:
+        address = ctx.system.address
+        return QuotePollerActor(
+            context=ctx,
+            venue=venue,
+            marks=address(f"{ROOT}/marks"),
+            streamer=address(f"{ROOT}/streamer"),
+        )
+
+    def reporter(ctx: ActorContext) -> ConsoleReporter:
+        address = ctx.system.address
+        return ConsoleReporter(
+            context=ctx, marks=address(f"{ROOT}/marks"), streamer=address(f"{ROOT}/streamer")
+        )
+
+    timeout_s = runtime.shutdown_timeout_s
+    children = [
+        ChildSpec(
+            name="marks",
+            factory=marks,
+            mailbox=mark_window_mailbox,
+            config_sections=_MARKS,
+            live_sections=_MARKS,
+            shutdown_timeout_s=timeout_s,
+            restart_buffer=runtime.restart_buffer_capacity,
+        ),
+        ChildSpec(
+            name="streamer",
+            factory=streamer,
+            config_sections=_STREAMER,
+            shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
+            restart_buffer=runtime.restart_buffer_capacity,
+        ),
+        ChildSpec(
+            name="poller",
+            factory=poller,
+            config_sections=_POLLER,
+            shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,  # may be mid-request
+            restart_buffer=runtime.restart_buffer_capacity,
+        ),
+    ]
+    if report:
+        children.append(ChildSpec(name="reporter", factory=reporter, shutdown_timeout_s=timeout_s))
+    return SupervisorSpec(
+        name=ROOT,
+        strategy=Strategy.REST_FOR_ONE,
+        intensity=Intensity(max_restarts=runtime.max_restarts, window_s=runtime.restart_window_s),
+        children=tuple(children),
+        shutdown_timeout_s=timeout_s * (len(children) + 1),
+    )

@@ -1,0 +1,79 @@
+"""The venue resources one bot process shares between its actors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from perpsbot.clock import Clock
+from perpsbot.venue import FeedStatus, Frame, JwtSigner, RestClient, VenueRateLimiter, WebSocketFeed
+
+__all__ = ["VenueLink"]
+
+
+class VenueLink:
+    """Where the venue is and the budget every caller shares: one per process.
+
+    Actors get this instead of building clients from the environment, so every REST client
+    and feed of the process draws on one rate-limit budget.
+
+    Args:
+        rest_base_url: ``.../api/v3/brokerage`` of Coinbase or the simulated exchange.
+        market_ws_url: the market-data websocket.
+        limiter: the venue's shared budget.
+        signer: signs REST requests and websocket subscribes; None for public data only.
+        clock: the time source.
+        request_timeout_s: the read timeout of every REST call.
+    """
+
+    def __init__(
+        self,
+        *,
+        rest_base_url: str,
+        market_ws_url: str,
+        limiter: VenueRateLimiter,
+        signer: JwtSigner | None,
+        clock: Clock,
+        request_timeout_s: float = 10.0,
+    ) -> None:
+        self.rest_base_url = rest_base_url
+        self.market_ws_url = market_ws_url
+        self.limiter = limiter
+        self.signer = signer
+        self.clock = clock
+        self.request_timeout_s = request_timeout_s
+
+    def rest_client(self) -> RestClient:
+        """A new REST client on the shared budget (one per actor: sessions are not shared)."""
+        return RestClient(
+            base_url=self.rest_base_url,
+            signer=self.signer,
+            limiter=self.limiter,
+            timeout_s=(min(3.05, self.request_timeout_s), self.request_timeout_s),
+        )
+
+    def market_feed(
+        self,
+        *,
+        channels: Sequence[str],
+        product_ids: Sequence[str],
+        on_frame: Callable[[Frame], None],
+        on_status: Callable[[FeedStatus], None],
+        stale_after_s: float,
+        name: str = "market",
+    ) -> WebSocketFeed:
+        """A market-data feed (not started) on the shared websocket-connect budget."""
+        return WebSocketFeed(
+            url=self.market_ws_url,
+            channels=channels,
+            product_ids=product_ids,
+            on_frame=on_frame,
+            on_status=on_status,
+            limiter=self.limiter,
+            clock=self.clock,
+            signer=self.signer,
+            name=name,
+            stale_after_s=stale_after_s,
+        )
+
+    def __repr__(self) -> str:
+        return f"VenueLink(rest={self.rest_base_url!r}, ws={self.market_ws_url!r})"

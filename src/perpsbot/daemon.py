@@ -1,0 +1,123 @@
+"""``perpsbot run``: the bot as a long-running process.
+
+Loads and validates the configuration (an invalid file exits 2 with the reason), opens the
+venue (for ``dev``, the embedded simulated exchange on loopback), starts the supervised actor
+tree and idles in the main thread until the duration passes, SIGINT or SIGTERM arrives, or the
+tree escalates. SIGHUP reloads the configuration file: an invalid file is rejected and the
+running configuration stays; a valid one restarts only the actors its changes concern.
+
+Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
+so a service manager should act), 2 for an invalid configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from perpsbot.bot import bot_sections, bot_spec, open_venue
+from perpsbot.clock import SystemClock
+from perpsbot.config import BotConfig, load_config
+from perpsbot.errors import InvalidConfigError
+from perpsbot.runtime import ActorSystem
+
+__all__ = ["configure_parser", "run"]
+
+logger = logging.getLogger("perpsbot.daemon")
+
+EXIT_OK, EXIT_ESCALATED, EXIT_BAD_CONFIG = 0, 1, 2
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
+    parser.add_argument(
+        "--profile", choices=["dev", "canary", "prod"], help="defaults to use (default: dev)"
+    )
+    parser.add_argument("--live", action="store_true", help="trade real money (canary, prod)")
+    parser.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run on)"
+    )
+
+
+def _load(args: argparse.Namespace) -> BotConfig:
+    return load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+
+
+class _Signals:
+    """Turns SIGINT/SIGTERM into a stop request and SIGHUP into a reload request."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.stop = False
+        self.reload = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop = True
+        self.wake.set()
+
+    def _on_reload(self, signum: int, frame: FrameType | None) -> None:
+        self.reload = True
+        self.wake.set()
+
+
+def _reload(system: ActorSystem, args: argparse.Namespace, current: BotConfig) -> BotConfig:
+    try:
+        new = _load(args)
+    except InvalidConfigError as error:
+        logger.error("reload rejected; the running configuration stays:\n%s", error)
+        return current
+    plan = system.reload(new)
+    logger.info("reloaded configuration:\n%s", plan.describe())
+    return new
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = _load(args)
+    except InvalidConfigError as error:
+        print(f"perpsbot: invalid configuration:\n{error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    clock = SystemClock()
+    signals = _Signals()
+    if threading.current_thread() is threading.main_thread():
+        signals.install()
+    with contextlib.ExitStack() as stack:
+        venue = open_venue(config, clock, stack)
+        system = ActorSystem(
+            "perpsbot",
+            clock=clock,
+            sections_of=bot_sections,
+            watchdog_interval_s=config.runtime.watchdog_interval_s,
+            watchdog_timeout_s=config.runtime.watchdog_timeout_s,
+            on_escalation=lambda reason, error: signals.wake.set(),
+        )
+        stack.callback(system.shutdown)
+        system.start(bot_spec(config, venue, report=True), config=config)
+        logger.info("perpsbot running (profile %s) against %s", config.profile, venue)
+        deadline = None if args.duration is None else clock.monotonic() + args.duration
+        while not signals.stop and system.escalation is None:
+            remaining = None if deadline is None else deadline - clock.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            signals.wake.wait(remaining)
+            signals.wake.clear()
+            if signals.reload:
+                signals.reload = False
+                config = _reload(system, args, config)
+        if system.escalation is not None:
+            logger.critical("stopping: the actor tree escalated: %s", system.escalation)
+            return EXIT_ESCALATED
+        logger.info("stopping")
+    return EXIT_OK
