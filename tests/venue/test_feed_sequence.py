@@ -133,3 +133,29 @@ def test_a_gap_resubscribes_level2_on_the_same_connection() -> None:
         ("subscribe", "level2"),
     ]
     assert len(frames) == 4  # the frames after a gap are still delivered
+
+
+def test_stop_from_inside_a_callback_ends_the_feed_without_deadlock() -> None:
+    script = Script([_heartbeat(s) for s in range(5)], expect_subscribes=2)
+    with ws_server(script.handler) as url:
+        stopped_from_callback: list[bool] = []
+        holder: list[WebSocketFeed] = []
+
+        def on_frame(frame: Frame) -> None:
+            if not stopped_from_callback:
+                stopped_from_callback.append(holder[0].stop())
+
+        feed = WebSocketFeed(
+            url=url,
+            channels=["ticker"],
+            product_ids=["BTC-USD"],
+            on_frame=on_frame,
+            on_status=lambda status: None,
+            limiter=VenueRateLimiter(clock=SystemClock()),
+            clock=SystemClock(),
+        )
+        holder.append(feed)
+        feed.start()
+        eventually(lambda: not feed.running, 5, "the feed thread to end")
+    assert stopped_from_callback == [False]
+    assert feed.stats().frames == 1

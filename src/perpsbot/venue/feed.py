@@ -169,7 +169,10 @@ class WebSocketFeed:
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> bool:
-        """Ask the thread to end, wake it, and wait up to ``timeout_s``; True if it ended."""
+        """Ask the thread to end, wake it, and wait up to ``timeout_s``; True if it ended.
+
+        Safe from any thread, including the feed's own callbacks (which cannot wait for it).
+        """
         self._stop.set()
         with self._ws_lock:
             ws = self._ws
@@ -178,6 +181,8 @@ class WebSocketFeed:
         thread = self._thread
         if thread is None:
             return True
+        if thread is threading.current_thread():
+            return False  # called from a callback: the thread ends once the callback returns
         thread.join(timeout_s)
         return not thread.is_alive()
 
