@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -359,3 +360,35 @@ def test_close_position_without_a_position_is_a_rejection(client: RestClient) ->
     with pytest.raises(OrderRejectedError) as caught:
         client.close_position(client_order_id="rest-close-none", product_id=PERP)
     assert caught.value.reason == "INVALID_REQUEST"
+
+
+@pytest.mark.slow
+def test_shared_budget_keeps_concurrent_callers_under_the_venues_limit(
+    make_sim: Callable[..., SimExchange], credentials: CdpCredentials
+) -> None:
+    strict = make_sim(enforce_rate_limits=True)
+    limiter = VenueRateLimiter(clock=SystemClock())
+    errors: list[BaseException] = []
+
+    def caller() -> None:
+        client = RestClient(
+            base_url=strict.rest_base_url,
+            signer=JwtSigner(credentials, clock=SystemClock()),
+            limiter=limiter,
+            retry=RetryPolicy(max_attempts=1),  # a single 429 would surface here
+        )
+        try:
+            for _ in range(20):
+                client.cfm_positions()
+        except BaseException as exc:  # collected and asserted on by the test thread
+            errors.append(exc)
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=caller) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert limiter.private.acquired == 60
