@@ -392,3 +392,25 @@ def test_shared_budget_keeps_concurrent_callers_under_the_venues_limit(
         thread.join(30)
     assert errors == []
     assert limiter.private.acquired == 60
+
+
+def test_a_huge_retry_after_is_capped(
+    sim: SimExchange, make_client: Callable[..., RestClient], waits: FakeWait
+) -> None:
+    capped = make_client(retry=RetryPolicy(max_attempts=2, max_retry_after_s=10))
+    sim.faults.http_error(429, retry_after_s=3600, count=1)
+    assert capped.accounts()
+    assert max(waits.waits) == pytest.approx(10)
+
+
+def test_a_create_that_times_out_resolves_to_exactly_one_order(
+    sim: SimExchange, make_client: Callable[..., RestClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    impatient = make_client(timeout_s=(1.0, 0.2))
+    sim.faults.slow_responses(0.6, count=1)  # the first POST /orders answers too late
+    created = impatient.create_order(_market_buy("rest-timeout-1"))
+    assert "rest-timeout-1 attempt 1 failed in transit" in caplog.text
+    assert created.client_order_id == "rest-timeout-1"
+    # The late original and the retry (or lookup) share one client_order_id: one order.
+    eventually(lambda: _orders_with(impatient, "rest-timeout-1") == 1, 5, "one order")
+    assert impatient.get_order(created.order_id).client_order_id == "rest-timeout-1"

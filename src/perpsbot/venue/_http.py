@@ -37,10 +37,15 @@ Params = dict[str, str | int | list[str]]
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
-    """How many attempts an idempotent request gets, and the backoff between them."""
+    """How many attempts a retried request gets, and the waits between them.
+
+    ``Retry-After`` is honoured up to ``max_retry_after_s`` (a venue asking for an hour would
+    otherwise freeze every caller sharing the budget); without it the backoff applies.
+    """
 
     max_attempts: int = 4
     backoff: Backoff = attrs.field(factory=lambda: Backoff(initial_s=0.25, max_s=8.0, jitter=0.5))
+    max_retry_after_s: float = 60.0
 
 
 def _retry_after_s(value: str | None) -> float | None:
@@ -166,7 +171,7 @@ class HttpTransport:
         delay = self.retry.backoff.delay_s(attempt, self.rng)
         if isinstance(error, VenueRateLimitedError):
             if error.retry_after_s is not None:
-                delay = error.retry_after_s
+                delay = min(error.retry_after_s, self.retry.max_retry_after_s)
             bucket = self.limiter.private if private else self.limiter.public
             bucket.hold_off(delay)
             return  # the next acquire() waits out the hold
