@@ -250,6 +250,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None)
 @given(st.sampled_from(examples.ALL), st.data(), _json)
 def test_mutated_reference_frames_raise_only_frame_decode_error(

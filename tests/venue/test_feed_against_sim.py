@@ -172,6 +172,7 @@ def test_a_silent_socket_is_stale_and_replaced(sim: SimExchange, start_feed: Any
     eventually(lambda: len(rec.of(HeartbeatFrame)) > seen, 5, "heartbeats again")
 
 
+@pytest.mark.slow
 def test_heartbeats_alone_keep_the_connection_fresh(sim: SimExchange, start_feed: Any) -> None:
     _feed, rec = start_feed(stale_after_s=0.5)
     eventually(lambda: rec.of(TickerFrame), 5, "tickers")
@@ -269,6 +270,7 @@ def test_a_healthy_period_resets_the_attempt_count(sim: SimExchange, start_feed:
     assert rec.status(FeedReconnecting)[2].attempt == 1
 
 
+@pytest.mark.slow
 def test_feed_subscribes_inside_the_venues_subscribe_window(
     make_sim: Callable[..., SimExchange], credentials: CdpCredentials
 ) -> None:
