@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,7 +24,7 @@ from perpsbot.venue import (
     WebSocketFeed,
 )
 from tests.support.waiting import eventually
-from tests.venue.loopback import ws_server
+from tests.venue.loopback import self_signed_tls, ws_server
 
 
 def _heartbeat(seq: int, counter: int | None = None) -> str:
@@ -159,3 +160,30 @@ def test_stop_from_inside_a_callback_ends_the_feed_without_deadlock() -> None:
         eventually(lambda: not feed.running, 5, "the feed thread to end")
     assert stopped_from_callback == [False]
     assert feed.stats().frames == 1
+
+
+def test_feed_reads_frames_over_tls(tmp_path: Path) -> None:
+    tls, ca_file = self_signed_tls(tmp_path)
+    big = orjson.dumps({
+        "channel": "status", "client_id": "", "sequence_num": 3,
+        "timestamp": "2026-04-07T14:30:00Z", "events": [{"pad": "p" * 400_000}],
+    })  # fmt: skip
+    script = Script(
+        [_heartbeat(0), _heartbeat(1), _heartbeat(2), big.decode()], expect_subscribes=2
+    )
+    with ws_server(script.handler, tls=tls) as url:
+        frames: list[Frame] = []
+        feed = WebSocketFeed(
+            url=url,
+            channels=["ticker"],
+            product_ids=["BTC-USD"],
+            on_frame=frames.append,
+            on_status=lambda status: None,
+            limiter=VenueRateLimiter(clock=SystemClock()),
+            clock=SystemClock(),
+            sslopt={"ca_certs": str(ca_file)},
+        )
+        feed.start()
+        eventually(lambda: len(frames) >= 4, 5, "four frames over TLS")
+        assert feed.stop()
+    assert [f.sequence_num for f in frames] == [0, 1, 2, 3]

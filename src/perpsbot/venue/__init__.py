@@ -25,6 +25,7 @@ from perpsbot.venue.frames import (
     UserFrame,
     UserOrderUpdate,
 )
+from perpsbot.venue.link import VenueLink
 from perpsbot.venue.orders import (
     LimitGtc,
     LimitGtd,
@@ -130,6 +131,7 @@ __all__ = [
     "UserEvent",
     "UserFrame",
     "UserOrderUpdate",
+    "VenueLink",
     "VenueRateLimiter",
     "WebSocketFeed",
     "decode_frame",

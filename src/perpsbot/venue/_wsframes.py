@@ -9,6 +9,8 @@ pings through the websocket-client object, skips pongs, and hands back close fra
 
 from __future__ import annotations
 
+import selectors
+import ssl
 from typing import Any
 
 __all__ = [
@@ -66,11 +68,23 @@ class FrameReader:
         self._frag_opcode = 0
 
     def _fill(self) -> None:
-        chunk = self._recv(_CHUNK)
+        try:
+            chunk = self._recv(_CHUNK)
+        except ssl.SSLWantReadError:
+            # TLS needs more bytes before it can return data: wait for them, within timeout.
+            self._wait_readable()
+            chunk = self._recv(_CHUNK)
         if not chunk:
             raise ConnectionClosedError("the peer closed the connection")
         self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
         self._pos = 0
+
+    def _wait_readable(self) -> None:
+        sock = self._ws.sock
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            if not selector.select(sock.gettimeout()):
+                raise TimeoutError("no data within the socket timeout")
 
     def _fill_exactly(self, missing: int) -> None:
         # A big frame (a level2 snapshot can be megabytes): read the rest straight into one

@@ -111,6 +111,7 @@ class WebSocketFeed:
         healthy_after_s: a connection that lived this long resets the attempt count.
         wait: how backoff waits; tests pass one that advances a fake clock.
         rng: jitter source.
+        sslopt: websocket-client TLS options (e.g. a CA bundle); None verifies as usual.
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class WebSocketFeed:
         healthy_after_s: float = 30.0,
         wait: WaitFn | None = None,
         rng: random.Random | None = None,
+        sslopt: dict[str, Any] | None = None,
     ) -> None:
         unknown = sorted(set(channels) - _CHANNELS)
         if unknown:
@@ -152,6 +154,7 @@ class WebSocketFeed:
         self._healthy_after_s = healthy_after_s
         self._wait = wait or _event_wait
         self._rng = rng or seeded_rng()
+        self._sslopt = sslopt
         self._stop = threading.Event()
         self._ws_lock = threading.Lock()
         self._ws: websocket.WebSocket | None = None
@@ -260,6 +263,7 @@ class WebSocketFeed:
                 skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
                 enable_multithread=False,  # only this thread sends and receives
                 header=[f"x-cb-retry-counter: {attempt}"] if attempt else None,
+                sslopt=self._sslopt,
             )
         except Exception as exc:  # refused, reset, DNS, timeout, bad handshake: all retried
             return f"connect failed: {type(exc).__name__}: {exc}", None

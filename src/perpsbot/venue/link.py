@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from perpsbot.clock import Clock
-from perpsbot.venue import FeedStatus, Frame, JwtSigner, RestClient, VenueRateLimiter, WebSocketFeed
+from perpsbot.venue.auth import JwtSigner
+from perpsbot.venue.backoff import Backoff
+from perpsbot.venue.feed import WebSocketFeed
+from perpsbot.venue.frames import Frame
+from perpsbot.venue.ratelimit import VenueRateLimiter
+from perpsbot.venue.rest import RestClient
+from perpsbot.venue.status import FeedStatus
+
+if TYPE_CHECKING:
+    from perpsbot.sim import SimExchange
 
 __all__ = ["VenueLink"]
 
@@ -23,6 +33,8 @@ class VenueLink:
         signer: signs REST requests and websocket subscribes; None for public data only.
         clock: the time source.
         request_timeout_s: the read timeout of every REST call.
+        feed_backoff: the reconnect schedule of feeds (the venue's default if None).
+        embedded: the simulated exchange this link points at, when it is an embedded one.
     """
 
     def __init__(
@@ -34,6 +46,8 @@ class VenueLink:
         signer: JwtSigner | None,
         clock: Clock,
         request_timeout_s: float = 10.0,
+        feed_backoff: Backoff | None = None,
+        embedded: SimExchange | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
@@ -41,6 +55,8 @@ class VenueLink:
         self.signer = signer
         self.clock = clock
         self.request_timeout_s = request_timeout_s
+        self.feed_backoff = feed_backoff
+        self.embedded = embedded
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""
@@ -73,6 +89,7 @@ class VenueLink:
             signer=self.signer,
             name=name,
             stale_after_s=stale_after_s,
+            backoff=self.feed_backoff,
         )
 
     def __repr__(self) -> str:
