@@ -63,6 +63,7 @@ class MarketIoc:
             )
 
     def to_wire(self) -> dict[str, Any]:
+        """The ``order_configuration`` object for the venue."""
         if self.base_size is not None:
             return {"market_market_ioc": {"base_size": _wire(self.base_size)}}
         assert self.quote_size is not None
@@ -78,6 +79,7 @@ class LimitGtc:
     post_only: bool = False
 
     def to_wire(self) -> dict[str, Any]:
+        """The ``order_configuration`` object for the venue."""
         return {
             "limit_limit_gtc": {
                 "base_size": _wire(self.base_size),
@@ -97,6 +99,7 @@ class LimitGtd:
     post_only: bool = False
 
     def to_wire(self) -> dict[str, Any]:
+        """The ``order_configuration`` object for the venue."""
         return {
             "limit_limit_gtd": {
                 "base_size": _wire(self.base_size),
@@ -115,6 +118,7 @@ class LimitIoc:
     limit_price: Decimal = attrs.field(validator=_positive)
 
     def to_wire(self) -> dict[str, Any]:
+        """The ``order_configuration`` object for the venue."""
         return {
             "sor_limit_ioc": {
                 "base_size": _wire(self.base_size),
