@@ -9,6 +9,7 @@ The mark is the book's mid when the book is ready, else the ticker's mid (or pri
 last trade price. A mark is sent when it changes, or at least every ``refresh_s`` while data
 for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes stale.
 Heartbeats alone never refresh a mark: a feed that sends only heartbeats is reported stale.
+A connection counts as healthy (``DataResumed``) only from its first market-data frame.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from perpsbot.clock import Clock
 from perpsbot.messages import MarkObserved, MarkSource, Stamper
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
+    FeedConnected,
     FeedDisconnected,
     FeedGapDetected,
     FeedStatus,
@@ -92,7 +94,7 @@ class MarkTranslator:
         self._stale_after_ns = int(stale_after_s * 1e9)
         self._refresh_ns = int(refresh_s * 1e9)
         self._last_data_ns = clock.monotonic_ns()
-        self._silent = False
+        self._silent = True
         self._resyncing = False
         self.frames = 0
         self.marks_sent = 0
@@ -114,6 +116,9 @@ class MarkTranslator:
         if type(event) is FeedGapDetected:
             self._invalidate_books()
             self._resyncing = True
+        elif type(event) is FeedConnected:
+            self._silent = True  # healthy only once market data actually flows
+            self._last_data_ns = self._clock.monotonic_ns()
         elif type(event) is FeedDisconnected:
             self._invalidate_books()  # the next connection starts with fresh snapshots
         self._notify(event)

@@ -15,12 +15,12 @@ from typing import Any
 
 import attrs
 
-from perpsbot.bot._venue_link import VenueLink
 from perpsbot.config import BotConfig
 from perpsbot.errors import VenueError
 from perpsbot.messages import FeedState, FeedStatusChanged, MarkObserved, MarkSource, Stamper
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, Subscribe
 from perpsbot.venue import BestBidAsk, RestClient
+from perpsbot.venue.link import VenueLink
 
 __all__ = ["PollQuotes", "QuotePollerActor"]
 
@@ -90,7 +90,7 @@ class QuotePollerActor(BaseActor):
                     logger.warning("feed is %s: polling REST quotes as fallback", state.value)
                     self._poll()
                 elif was_active and not self._active:
-                    logger.info("feed is healthy again: REST polling goes idle")
+                    logger.info("feed is healthy: REST polling goes idle")
             case _:
                 self.unhandled(message)
 
@@ -114,26 +114,21 @@ class QuotePollerActor(BaseActor):
         received_ns = self.clock.monotonic_ns()
         try:
             quotes = {q.product_id: q for q in self._rest.best_bid_ask(symbols)}
+            missing = [s for s in symbols if s not in quotes]
         except VenueError as error:
             logger.warning("batched quotes failed (%s); asking per symbol", error)
-            quotes = self._one_by_one(symbols)
-        for symbol in symbols:
-            quote = quotes.get(symbol)
-            if quote is None:
-                self._failed(symbol, "no quote in the reply")
-                continue
-            self._send(symbol, quote, received_ns)
-
-    def _one_by_one(self, symbols: list[str]) -> dict[str, BestBidAsk]:
-        assert self._rest is not None
-        quotes = {}
-        for symbol in symbols:
+            quotes, missing = {}, symbols
+        for symbol in missing:  # one symbol at a time, so one failure skips only itself
             try:
-                for quote in self._rest.best_bid_ask([symbol]):
-                    quotes[quote.product_id] = quote
+                quotes.update((q.product_id, q) for q in self._rest.best_bid_ask([symbol]))
             except VenueError as error:
                 self._failed(symbol, str(error))
-        return quotes
+                continue
+            if symbol not in quotes:
+                self._failed(symbol, "no quote in the reply")
+        for symbol in symbols:
+            if symbol in quotes:
+                self._send(symbol, quotes[symbol], received_ns)
 
     def _send(self, symbol: str, quote: BestBidAsk, received_ns: int) -> None:
         mark: Decimal | None = quote.mid

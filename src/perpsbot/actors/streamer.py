@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from perpsbot.actors._mark_translator import DataResumed, DataSilent, MarkTranslator
-from perpsbot.bot._venue_link import VenueLink
 from perpsbot.config import BotConfig, Channel
 from perpsbot.messages import FeedState, FeedStatusChanged, Stamper
 from perpsbot.runtime import (
@@ -35,6 +34,7 @@ from perpsbot.venue import (
     FeedSubscribed,
     WebSocketFeed,
 )
+from perpsbot.venue.link import VenueLink
 
 __all__ = ["CHANNELS", "StreamerActor"]
 
@@ -96,7 +96,10 @@ class StreamerActor(BaseActor):
             case FeedConnected(attempt=attempt):
                 self._publish(FeedState.CONNECTED, f"connected to {message.url}", attempt=attempt)
             case FeedSubscribed(channels=channels):
-                self._publish(FeedState.SUBSCRIBED, f"subscribed to {', '.join(channels)}")
+                # Healthy (SUBSCRIBED) only once data flows: see DataResumed.
+                self._publish(
+                    FeedState.CONNECTED, f"subscribed to {', '.join(channels)}; awaiting data"
+                )
             case FeedGapDetected(expected=expected, found=found):
                 self._gaps += 1
                 self._publish(

@@ -4,6 +4,6 @@ from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import bot_sections, keys
 from perpsbot.bot._tree import ROOT, bot_spec
 from perpsbot.bot._venue import open_venue
-from perpsbot.bot._venue_link import VenueLink
+from perpsbot.venue.link import VenueLink
 
 __all__ = ["ROOT", "ConsoleReporter", "VenueLink", "bot_sections", "bot_spec", "keys", "open_venue"]

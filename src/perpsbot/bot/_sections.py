@@ -15,9 +15,12 @@ from perpsbot.config import SECTION_TYPES, BotConfig, sections
 __all__ = ["bot_sections", "keys"]
 
 
-def bot_sections(config: BotConfig) -> Mapping[str, object]:
-    """``{"market_data.symbols": (...), "risk.max_leverage": ..., ...}`` for ``config``."""
+def bot_sections(config: BotConfig | None) -> Mapping[str, object]:
+    """``{"market_data.symbols": (...), "risk.max_leverage": ..., ...}`` for ``config``
+    (nothing for a supervisor started without a configuration)."""
     units: dict[str, object] = {}
+    if config is None:
+        return units
     for name, section in sections(config).items():
         for field in attrs.fields(SECTION_TYPES[name]):
             units[f"{name}.{field.name}"] = getattr(section, field.name)

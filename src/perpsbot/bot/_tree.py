@@ -5,9 +5,9 @@ from __future__ import annotations
 from perpsbot.actors import MarkWindowActor, QuotePollerActor, StreamerActor, mark_window_mailbox
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
-from perpsbot.bot._venue_link import VenueLink
 from perpsbot.config import BotConfig
 from perpsbot.runtime import ActorContext, ChildSpec, Intensity, Strategy, SupervisorSpec
+from perpsbot.venue.link import VenueLink
 
 __all__ = ["bot_spec"]
 

@@ -8,7 +8,6 @@ import logging
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from perpsbot.bot._venue_link import VenueLink
 from perpsbot.clock import Clock
 from perpsbot.config import (
     COINBASE_MARKET_WS_URL,
@@ -18,6 +17,7 @@ from perpsbot.config import (
 )
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
+from perpsbot.venue.link import VenueLink
 
 __all__ = ["open_venue"]
 
@@ -63,7 +63,7 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
                 seed=config.sim.seed,
                 tick_interval_s=config.sim.tick_interval_s,
                 verify_auth=config.sim.verify_auth,
-                public_keys_pem=(public_pem,),  # type: ignore[arg-type]  (untyped converter)
+                public_keys_pem=(public_pem,),
             ),
             clock=clock,
         )
@@ -71,13 +71,14 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
         logger.info(
             "embedded exchange: REST %s, market ws %s", sim.rest_base_url, sim.market_ws_url
         )
-        rest_url, ws_url = sim.rest_base_url, sim.market_ws_url
+        rest_url, ws_url, embedded = sim.rest_base_url, sim.market_ws_url, sim
     else:
         if venue.credentials is None:
             raise ValueError("venue.kind 'coinbase' needs credentials, found none")
         credentials = CdpCredentials(venue.credentials.key_name, venue.credentials.private_key_pem)
         rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
         ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
+        embedded = None
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,
@@ -85,4 +86,5 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,
         request_timeout_s=venue.request_timeout_s,
+        embedded=embedded,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -50,6 +51,10 @@ def derived_seed(seed: int, *labels: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
+def _pems(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(keys)
+
+
 @attrs.frozen(kw_only=True)
 class SimConfig:
     """Settings of a :class:`SimExchange`.
@@ -94,7 +99,7 @@ class SimConfig:
     ticker_batch_interval_s: float = attrs.field(default=5.0, validator=_positive)
     subscribe_timeout_s: float | None = attrs.field(default=5.0, validator=_positive)
     verify_auth: bool = True
-    public_keys_pem: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    public_keys_pem: tuple[str, ...] = attrs.field(default=(), converter=_pems)
     jwt_leeway_s: float = attrs.field(default=5.0, validator=_non_negative)
     book_levels: int = attrs.field(default=10, validator=_positive)
     # About 1 % an hour at the default 10 steps a second: sigma * sqrt(36_000).

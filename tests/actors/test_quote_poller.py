@@ -1,0 +1,140 @@
+"""The quote poller against the simulated exchange's REST API, on a fake clock.
+
+The fake clock only moves when a test says so, so these tests show that the poller acts on
+the feed's health at once, without waiting for its timer, and on its timer otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from perpsbot.actors import MarkWindowActor, QuotePollerActor, mark_window_mailbox
+from perpsbot.clock import FakeClock
+from perpsbot.ids import SequentialIds
+from perpsbot.messages import FeedState, FeedStatusChanged
+from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.venue import JwtSigner, VenueLink, VenueRateLimiter
+from tests.actors.conftest import Subscriber, config
+from tests.support.keys import make_credentials
+from tests.support.probe import Probe
+from tests.support.waiting import eventually
+
+
+@pytest.fixture
+def sim() -> Iterator[SimExchange]:
+    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3)) as sim:
+        yield sim
+
+
+def _status(state: FeedState) -> FeedStatusChanged:
+    return FeedStatusChanged(message_id="s", ts_created_ns=0, state=state, detail="test")
+
+
+def _start(
+    system: ActorSystem, sim: SimExchange, clock: FakeClock, probe: Probe, streaming: bool
+) -> None:
+    link = VenueLink(
+        rest_base_url=sim.rest_base_url,
+        market_ws_url=sim.market_ws_url,
+        limiter=VenueRateLimiter(clock=clock),
+        signer=JwtSigner(make_credentials()[0], clock=clock),
+        clock=clock,
+    )
+
+    def poller(ctx: ActorContext) -> QuotePollerActor:
+        address = ctx.system.address
+        return QuotePollerActor(
+            context=ctx,
+            venue=link,
+            marks=address("bot/marks"),
+            streamer=address("bot/streamer") if streaming else None,
+        )
+
+    system.start(
+        SupervisorSpec(
+            name="bot",
+            children=[
+                ChildSpec(
+                    name="marks",
+                    factory=lambda ctx: MarkWindowActor(context=ctx),
+                    mailbox=mark_window_mailbox,
+                ),
+                # Stands in for the streamer: records the poller's subscription.
+                ChildSpec(name="streamer", factory=lambda c: Subscriber(context=c, probe=probe)),
+                ChildSpec(name="poller", factory=poller),
+            ],
+        ),
+        config=config(streaming=streaming, poll_interval_s=5.0),
+    )
+
+
+def _latest_sources(system: ActorSystem) -> dict[str, str]:
+    latest: dict[str, Any] = system.state("bot/marks")["latest"]
+    return {symbol: mark["source"] for symbol, mark in latest.items()}
+
+
+def test_the_poller_takes_over_the_moment_the_feed_turns_unhealthy(
+    sim: SimExchange, clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
+    try:
+        _start(system, sim, clock, probe, streaming=True)
+        poller = system.address("bot/poller")
+        poller.tell(_status(FeedState.SUBSCRIBED))
+        eventually(lambda: system.state("bot/poller")["mode"] == "idle")
+        polls_while_healthy = system.state("bot/poller")["polls"]
+        poller.tell(_status(FeedState.STALE))  # no clock advance: the timer cannot be why
+        eventually(lambda: _latest_sources(system) == {"BTC-USD": "poll", "ETH-USD": "poll"})
+        state = system.state("bot/poller")
+        assert state["mode"] == "fallback"
+        assert state["polls"] == polls_while_healthy + 1
+    finally:
+        system.shutdown()
+
+
+def test_a_healthy_feed_leaves_the_poller_idle_on_its_timer(
+    sim: SimExchange, clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
+    try:
+        _start(system, sim, clock, probe, streaming=True)
+        system.address("bot/poller").tell(_status(FeedState.SUBSCRIBED))
+        eventually(lambda: system.state("bot/poller")["mode"] == "idle")
+        polls = system.state("bot/poller")["polls"]
+        clock.advance(5.0)
+        eventually(lambda: system.state("bot/poller")["skipped_while_feed_healthy"] == 1)
+        assert system.state("bot/poller")["polls"] == polls
+    finally:
+        system.shutdown()
+
+
+def test_with_streaming_off_the_poller_is_the_primary_source(
+    sim: SimExchange, clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
+    try:
+        _start(system, sim, clock, probe, streaming=False)
+        eventually(lambda: system.state("bot/poller")["polls"] == 1)  # first poll at start
+        clock.advance(5.0)
+        eventually(lambda: system.state("bot/poller")["polls"] == 2)
+        assert system.state("bot/poller")["mode"] == "primary"
+        assert set(_latest_sources(system).values()) == {"poll"}
+    finally:
+        system.shutdown()
+
+
+def test_one_symbol_failing_does_not_starve_the_others(
+    sim: SimExchange, clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
+    try:
+        sim.faults.http_error(status=500, count=1, path="best_bid_ask")  # the batched call fails
+        _start(system, sim, clock, probe, streaming=False)
+        eventually(lambda: system.state("bot/poller")["marks_sent"] == 2)
+        assert set(_latest_sources(system)) == {"BTC-USD", "ETH-USD"}
+    finally:
+        system.shutdown()
