@@ -15,6 +15,7 @@ from perpsbot.clock import SystemClock
 from perpsbot.venue import (
     Backoff,
     CdpCredentials,
+    FeedDisconnected,
     FeedGapDetected,
     FeedStatus,
     Frame,
@@ -25,6 +26,7 @@ from perpsbot.venue import (
 )
 from tests.support.waiting import eventually
 from tests.venue.loopback import self_signed_tls, ws_server
+from tests.venue.raw_server import close_frame, encode_frame, raw_ws_server
 
 
 def _heartbeat(seq: int, counter: int | None = None) -> str:
@@ -187,3 +189,43 @@ def test_feed_reads_frames_over_tls(tmp_path: Path) -> None:
         eventually(lambda: len(frames) >= 4, 5, "four frames over TLS")
         assert feed.stop()
     assert [f.sequence_num for f in frames] == [0, 1, 2, 3]
+
+
+def test_a_bulk_stream_of_mixed_size_frames_arrives_whole_and_in_order() -> None:
+    payloads = []
+    for seq in range(3000):
+        # Mostly small frames, some with 16-bit and some with 64-bit length headers.
+        pad = "x" * (70_000 if seq % 1000 == 999 else 20_000 if seq % 250 == 0 else seq % 300)
+        payloads.append(
+            orjson.dumps(
+                {
+                    "channel": "heartbeats",
+                    "client_id": "",
+                    "sequence_num": seq,
+                    "timestamp": "2026-04-07T14:30:00.123Z",
+                    "events": [{"current_time": pad, "heartbeat_counter": seq}],
+                }
+            )
+        )
+    stream = b"".join(encode_frame(p) for p in payloads) + close_frame(1000)
+    with raw_ws_server(stream) as url:
+        frames: list[Frame] = []
+        statuses: list[FeedStatus] = []
+        feed = WebSocketFeed(
+            url=url,
+            channels=["ticker"],
+            product_ids=["BTC-USD"],
+            on_frame=frames.append,
+            on_status=statuses.append,
+            limiter=VenueRateLimiter(clock=SystemClock()),
+            clock=SystemClock(),
+            backoff=Backoff(initial_s=5.0),
+        )
+        feed.start()
+        eventually(lambda: any(isinstance(s, FeedDisconnected) for s in statuses), 10, "the close")
+        stats = feed.stats()
+        assert feed.stop()
+    assert [f.sequence_num for f in frames] == list(range(3000))
+    assert (stats.gaps, stats.decode_errors, stats.out_of_order) == (0, 0, 0)
+    closed = next(s for s in statuses if isinstance(s, FeedDisconnected))
+    assert closed.close_code == 1000
