@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from perpsbot.clock import FakeClock
+from perpsbot.clock import FakeClock, SystemClock
+from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import CdpCredentials
 
 KEY_NAME = "organizations/org-1/apiKeys/key-1"
@@ -71,12 +74,6 @@ def fake_wait(fake_clock: FakeClock) -> FakeWait:
 
 
 # --- the simulated exchange -------------------------------------------------------------------
-
-from collections.abc import Callable, Iterator  # noqa: E402
-from typing import Any  # noqa: E402
-
-from perpsbot.clock import SystemClock  # noqa: E402
-from perpsbot.sim import SimConfig, SimExchange  # noqa: E402
 
 
 @pytest.fixture
