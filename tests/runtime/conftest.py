@@ -30,6 +30,14 @@ class Block:
     entered: threading.Event = attrs.field(factory=threading.Event)
 
 
+@attrs.frozen
+class BlockThenCrash:
+    """Block like Block, then raise once released."""
+
+    block: Block
+    error: BaseException
+
+
 class Recorder(BaseActor):
     """Records its lifecycle and messages in a Probe; keeps a running total across restarts."""
 
@@ -58,6 +66,10 @@ class Recorder(BaseActor):
             case Block(release=release, entered=entered):
                 entered.set()
                 release.wait(10)
+            case BlockThenCrash(block=block, error=error):
+                block.entered.set()
+                block.release.wait(10)
+                raise error
             case "total":
                 return self.total
             case _:

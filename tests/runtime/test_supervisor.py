@@ -14,7 +14,7 @@ from perpsbot.runtime import (
     Strategy,
     SupervisorSpec,
 )
-from tests.runtime.conftest import Add, Crash, recorder
+from tests.runtime.conftest import Add, Block, BlockThenCrash, Crash, recorder
 from tests.support.probe import Probe
 from tests.support.waiting import eventually
 
@@ -196,3 +196,20 @@ def test_backoff_delays_double_up_to_the_maximum() -> None:
 def test_duplicate_child_names_are_rejected(probe: Probe) -> None:
     with pytest.raises(ValueError, match=r"duplicate child names: \['a'\]"):
         SupervisorSpec(name="root", children=[recorder("a", probe), recorder("a", probe)])
+
+
+def test_a_sibling_that_fails_while_being_stopped_leaves_no_stop_for_its_successor(
+    system: ActorSystem, probe: Probe
+) -> None:
+    _tree(system, probe, Strategy.ONE_FOR_ALL)
+    block = Block(threading.Event())
+    system.address("root/b").tell(BlockThenCrash(block, RuntimeError("b fails too")))
+    assert block.entered.wait(5)
+    system.address("root/a").tell(Crash(RuntimeError("a fails")))
+    # The supervisor now waits for b to stop; b fails instead once released.
+    eventually(lambda: system.inspect().find("root/b").mailbox_depth == 1, what="stop queued")
+    block.release.set()
+    probe.wait_for_event(("start", "root/b", 2))
+    system.address("root/b").tell(Add(1))
+    probe.wait_for_event(("add", "root/b", 2, 1))  # not stopped by the stale stop
+    assert system.address("root/b").incarnation == 2

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 from pykka import messages as pykka_messages
+from pykka._envelope import Envelope
 
 from perpsbot.runtime._actor import ActorContext
 from perpsbot.runtime._cell import Cell, CellState
@@ -86,15 +87,15 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
         cell.stop_requested = True
         cell.mark_down()
         timeout_s = cell.spec.shutdown_timeout_s
-        future = actor.actor_ref.ask(pykka_messages._ActorStop(), block=False)
-        try:
-            future.get(timeout=timeout_s)
-        except pykka.Timeout:
+        stop = Envelope(pykka_messages._ActorStop(), reply_to=pykka.ThreadingFuture())
+        cell.mailbox.put(stop)
+        # actor_stopped is set by an orderly stop and by a failure alike, so an incarnation
+        # that fails while we ask does not keep us waiting for the whole timeout.
+        if not actor.actor_stopped.wait(timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages
             logger.error(
                 "%s did not stop within %.1fs; its thread is abandoned", cell.path, timeout_s
             )
-        except pykka.ActorDeadError:
-            pass  # it ended on its own while we asked; nothing left to stop
+        cell.mailbox.discard(stop)  # never leave our stop for the next incarnation
     if final:
         cell.close("actor stopped")

@@ -20,6 +20,7 @@ Two things make a tell several times cheaper than pykka's stock ``queue.Queue``:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 from collections import deque
@@ -104,6 +105,11 @@ class Mailbox:
             self._put_normal_front(item)
         if self._waiting:
             self._wake()
+
+    def discard(self, item: Item, /) -> None:
+        """Remove a queued control item if it is still there (a stop nobody took)."""
+        with contextlib.suppress(ValueError):
+            self._control.remove(item)
 
     def _wake(self) -> None:
         with self._lock:
