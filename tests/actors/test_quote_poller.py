@@ -132,9 +132,13 @@ def test_one_symbol_failing_does_not_starve_the_others(
 ) -> None:
     system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
     try:
-        sim.faults.http_error(status=500, count=1, path="best_bid_ask")  # the batched call fails
+        # A 400 is not retried: the batched call fails, then BTC-USD's own call fails.
+        sim.faults.http_error(status=400, count=2, path="best_bid_ask")
         _start(system, sim, clock, probe, streaming=False)
-        eventually(lambda: system.state("bot/poller")["marks_sent"] == 2)
-        assert set(_latest_sources(system)) == {"BTC-USD", "ETH-USD"}
+        eventually(lambda: system.state("bot/poller")["polls"] == 1)
+        state = system.state("bot/poller")
+        assert state["errors_by_symbol"] == {"BTC-USD": 1}
+        assert state["marks_sent"] == 1
+        assert _latest_sources(system) == {"ETH-USD": "poll"}
     finally:
         system.shutdown()
