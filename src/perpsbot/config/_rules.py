@@ -54,7 +54,8 @@ class Rule:
             return self.optional
         if isinstance(value, bool) and self.kind is not bool:
             return False
-        return isinstance(value, self.kind) and bool(self.check(value))
+        kinds: type | tuple[type, ...] = (float, int) if self.kind is float else self.kind
+        return isinstance(value, kinds) and bool(self.check(value))
 
     def enforce(self, key: str, value: object) -> None:
         """Raise :class:`InvalidConfigError` naming ``key`` unless the rule accepts ``value``."""
