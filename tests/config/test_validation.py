@@ -245,6 +245,4 @@ def test_boolean_where_a_number_is_expected_is_rejected(write_toml: WriteToml) -
 
 
 def test_a_whole_number_of_seconds_is_accepted_where_seconds_are_expected() -> None:
-    from perpsbot.config import MarketDataConfig  # noqa: PLC0415
-
     assert MarketDataConfig(stale_after_s=60).stale_after_s == 60.0
