@@ -213,3 +213,28 @@ def test_a_sibling_that_fails_while_being_stopped_leaves_no_stop_for_its_success
     system.address("root/b").tell(Add(1))
     probe.wait_for_event(("add", "root/b", 2, 1))  # not stopped by the stale stop
     assert system.address("root/b").incarnation == 2
+
+
+def test_messages_beyond_the_restart_buffer_are_dead_letters(
+    clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, watchdog_interval_s=None)
+    try:
+        backoff = Backoff(min_s=10.0, max_s=10.0, jitter=0.0)
+        spec = recorder("a", probe, backoff=backoff, restart_buffer=5)
+        system.start(SupervisorSpec(name="root", children=[spec]))
+        probe.wait_for_event(("start", "root/a", 1))
+        worker = system.address("root/a")
+        worker.tell(Crash(RuntimeError("first")))
+        probe.wait_for_event(("start", "root/a", 2))
+        worker.tell(Crash(RuntimeError("second")))  # the next restart waits 10 s
+        eventually(lambda: system.scheduler.pending() == 1, what="a backoff timer")
+        for n in range(8):
+            worker.tell(Add(n))
+        reasons = [d.reason for d in system.dead_letters.recent()]
+        assert reasons.count("restart buffer full (5)") == 3
+        clock.advance(10.0)
+        probe.wait_for(lambda events: sum(1 for e in events if e[0] == "add") == 5)
+        assert [e[3] for e in probe.events if e[0] == "add"] == [0, 1, 2, 3, 4]
+    finally:
+        system.shutdown()
