@@ -202,9 +202,9 @@ class BaseActor(pykka.ThreadingActor):
             else:
                 result = self.on_receive(message)
         except BaseException as error:
-            # Everything, as above; a failed ask goes back to the asker instead.
+            # Everything, as above; but like pykka, a failed ask goes back to the asker and
+            # the actor carries on.
             if reply_to is not None:
-                # Like pykka: a failed ask goes back to the asker and the actor carries on.
                 reply_to.set_exception(sys.exc_info())
                 return
             self._fail(f"handler for {type(message).__name__} raised", error, message)
