@@ -8,6 +8,7 @@ import sys
 
 SUITES = {
     "runtime": "benchmarks.runtime",
+    "pipeline": "benchmarks.pipeline",
 }
 
 

@@ -1,0 +1,230 @@
+"""The contenders perpsbot is compared with: the raw ceiling, the legacy design, plain pykka."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pykka
+
+from benchmarks._pipeline_common import (
+    CLOCK,
+    Recorder,
+    connect,
+    receive,
+    start_thread,
+    time_ns,
+    tuned,
+)
+from benchmarks._source import PRODUCTS
+from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
+from perpsbot.venue.book import OrderBook
+from perpsbot.venue.frames import Frame, Level2Frame
+from perpsbot.venue.timestamps import parse_rfc3339_ns
+
+WINDOW = 25  # the original's max(short_ma, long_ma) + 5 with the defaults
+
+
+def decoders() -> dict[str, Callable[[bytes], Any]]:
+    found: dict[str, Callable[[bytes], Any]] = {
+        "none": bytes, "json": json.loads, "orjson": orjson.loads,
+    }  # fmt: skip
+    try:
+        import msgspec  # noqa: PLC0415  (optional: compared when installed)
+    except ImportError:
+        pass
+    else:
+        found["msgspec"] = msgspec.json.Decoder().decode
+    return found
+
+
+# -- the raw ceiling ------------------------------------------------------------------------
+
+
+def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None) -> float:
+    """Receive and JSON-decode every frame, nothing else; frames/s until the close frame.
+
+    ``loop`` is ``recv`` (websocket-client defaults), ``recv_data`` (its lower-level call,
+    tuned flags) or ``reader`` (perpsbot's FrameReader on the tuned socket).
+    """
+    decode = decoders()[decoder]
+    ws = connect(url) if loop == "recv" else tuned(url)
+    try:
+        if loop == "recv":
+            recv = ws.recv
+
+            def read() -> tuple[int, bytes]:
+                data = recv()
+                return (1, data) if data else (OPCODE_CLOSE, b"")
+        elif loop == "recv_data":
+            recv_data = ws.recv_data
+
+            def read() -> tuple[int, bytes]:
+                return recv_data()  # type: ignore[no-any-return]
+        else:
+            read = FrameReader(ws).read
+        opcode, data = read()
+        first_ns = parse_rfc3339_ns(orjson.loads(data)["timestamp"])
+        frames = 1
+        if recorder is None:
+            while True:
+                opcode, data = read()
+                if opcode == OPCODE_CLOSE:
+                    break
+                decode(data)
+                frames += 1
+        else:  # paced: the latency of a decoded frame (a floor for frame -> mark)
+            while True:
+                opcode, data = read()
+                if opcode == OPCODE_CLOSE:
+                    break
+                message = decode(data)
+                recorder.mark_us.append((time_ns() - parse_rfc3339_ns(message["timestamp"])) / 1e3)
+                frames += 1
+        return frames / ((CLOCK.time_ns() - first_ns) / 1e9)
+    finally:
+        ws.abort()
+
+
+# -- legacy: one RLock, direct calls --------------------------------------------------------
+
+
+class LegacyBot:
+    """The original PerpsBot shape: state in shared dicts guarded by one ``RLock``.
+
+    The websocket thread decodes, applies the books and appends every mark to
+    ``mark_windows`` under the lock (``_update_mark_window``: append, rebind when too long);
+    a sampler thread appends each symbol's latest mark under the same lock every cycle and
+    hands the windows to the consumer (the strategy) by a direct call.
+    """
+
+    def __init__(self, recorder: Recorder, interval_s: float) -> None:
+        self._lock = threading.RLock()
+        self._recorder = recorder
+        self._interval_s = interval_s
+        self.books = {p: OrderBook(p) for p in PRODUCTS}
+        self.mark_windows: dict[str, list[Decimal]] = {}
+        self.latest: dict[str, tuple[Decimal, int]] = {}
+        self._stop = threading.Event()
+
+    def on_frame(self, frame: Frame) -> None:
+        if type(frame) is not Level2Frame:
+            return
+        with self._lock:
+            for event in frame.events:
+                book = self.books[event.product_id]
+                book.apply(event)
+                mid = book.mid()
+                if mid is not None:
+                    self._update_mark_window(event.product_id, mid, frame.ts_event_ns)
+
+    def _update_mark_window(self, symbol: str, mark: Decimal, ts_event_ns: int) -> None:
+        with self._lock:
+            window = self.mark_windows.setdefault(symbol, [])
+            window.append(mark)
+            if len(window) > WINDOW:
+                self.mark_windows[symbol] = window[-WINDOW:]
+            self.latest[symbol] = (mark, ts_event_ns)
+            self._recorder.mark(mark, ts_event_ns)
+
+    def _sample_loop(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            with self._lock:
+                sample = {}
+                for symbol, (mark, ts_event_ns) in self.latest.items():
+                    window = self.mark_windows.setdefault(symbol, [])
+                    window.append(mark)
+                    if len(window) > WINDOW:
+                        self.mark_windows[symbol] = window[-WINDOW:]
+                    sample[symbol] = (tuple(self.mark_windows[symbol]), ts_event_ns)
+            for _window, ts_event_ns in sample.values():  # the strategy reads its sample
+                self._recorder.sampled(ts_event_ns)
+
+    def run(self, url: str, timeout_s: float) -> None:
+        sampler = start_thread(self._sample_loop, "legacy-sampler")
+        try:
+            receive(url, self.on_frame)
+            self._recorder.wait(timeout_s)
+        finally:
+            self._stop.set()
+            sampler.join(5)
+
+
+# -- plain pykka: stock mailboxes, proxies --------------------------------------------------
+
+
+class _PykkaConsumer(pykka.ThreadingActor):
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__()
+        self._recorder = recorder
+
+    def on_sample(self, samples: tuple[tuple[str, tuple[Decimal, ...], int], ...]) -> None:
+        for _symbol, _window, ts_event_ns in samples:
+            self._recorder.sampled(ts_event_ns)
+
+
+class _PykkaMarks(pykka.ThreadingActor):
+    def __init__(self, recorder: Recorder, consumer: Any) -> None:
+        super().__init__()
+        self._recorder = recorder
+        self._consumer = consumer
+        self._latest: dict[str, tuple[Decimal, int]] = {}
+        self._windows = {p: list[Decimal]() for p in PRODUCTS}
+
+    def on_mark(self, symbol: str, mark: Decimal, ts_event_ns: int) -> None:
+        self._latest[symbol] = (mark, ts_event_ns)
+        self._recorder.mark(mark, ts_event_ns)
+
+    def sample(self) -> None:
+        samples = []
+        for symbol, (mark, ts_event_ns) in self._latest.items():
+            window = self._windows[symbol]
+            window.append(mark)
+            del window[:-WINDOW]
+            samples.append((symbol, tuple(window), ts_event_ns))
+        self._consumer.on_sample.defer(tuple(samples))
+
+
+class _PykkaStreamer(pykka.ThreadingActor):
+    def __init__(self, marks: Any) -> None:
+        super().__init__()
+        self._on_mark = marks.on_mark
+        self._books = {p: OrderBook(p) for p in PRODUCTS}
+
+    def on_frame(self, frame: Frame) -> None:
+        if type(frame) is not Level2Frame:
+            return
+        for event in frame.events:
+            book = self._books[event.product_id]
+            book.apply(event)
+            mid = book.mid()
+            if mid is not None:
+                self._on_mark.defer(event.product_id, mid, frame.ts_event_ns)
+
+
+def run_pykka(url: str, recorder: Recorder, interval_s: float, timeout_s: float) -> None:
+    """Receive thread -> ``streamer.on_frame.defer`` -> ``marks.on_mark.defer``; a timer
+    thread defers ``marks.sample`` each cycle, which defers ``consumer.on_sample``."""
+    consumer = _PykkaConsumer.start(recorder)
+    marks = _PykkaMarks.start(recorder, consumer.proxy())
+    streamer = _PykkaStreamer.start(marks.proxy())
+    stop = threading.Event()
+    sample = marks.proxy().sample
+
+    def tick() -> None:
+        while not stop.wait(interval_s):
+            sample.defer()
+
+    ticker = start_thread(tick, "pykka-sampler")
+    try:
+        receive(url, streamer.proxy().on_frame.defer)
+        recorder.wait(timeout_s)
+    finally:
+        stop.set()
+        ticker.join(5)
+        for ref in (streamer, marks, consumer):
+            ref.stop(timeout=30)
