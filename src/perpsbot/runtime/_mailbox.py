@@ -113,7 +113,12 @@ class Mailbox:
 
     def _wake(self) -> None:
         with self._lock:
-            self._wakeup.notify()
+            # The first producer to find the consumer asleep wakes it and clears the flag, so
+            # the producers that follow before the consumer runs again (it needs the GIL, which
+            # a busy producer holds for up to a switch interval) skip the lock entirely.
+            if self._waiting:
+                self._waiting = False
+                self._wakeup.notify()
 
     # -- consumer side ---------------------------------------------------------------------
 
