@@ -90,6 +90,27 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
         ws.abort()
 
 
+# -- the work floor: the same decode and books, no concurrency at all ----------------------
+
+
+def run_floor(url: str, recorder: Recorder) -> None:
+    """What every contender below must do per frame, on one thread with no lock, window or
+    hand-off: the shared cost (receive, ``decode_frame``, ``OrderBook``, mid) on its own."""
+    books = {p: OrderBook(p) for p in PRODUCTS}
+    mark = recorder.mark
+
+    def on_frame(frame: Frame) -> None:
+        if type(frame) is Level2Frame:
+            for event in frame.events:
+                book = books[event.product_id]
+                book.apply(event)
+                mid = book.mid()
+                if mid is not None:
+                    mark(mid, frame.ts_event_ns)
+
+    receive(url, on_frame)
+
+
 # -- legacy: one RLock, direct calls --------------------------------------------------------
 
 

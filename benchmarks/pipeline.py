@@ -6,6 +6,8 @@ on its own connection to the same source, interleaved over the repeats:
 
 - raw ceiling: receive and JSON-decode only, no books, no actors (the fastest loop and
   decoder found in the first table);
+- work floor (not a design, a yardstick): the work every design below shares, on one thread
+  with nothing else: receive, ``decode_frame``, ``OrderBook.apply``, mid;
 - legacy: one shared ``RLock``, direct calls (the original PerpsBot shape);
 - plain pykka: stock mailboxes, proxies: receive thread -> streamer actor -> marks actor;
 - perpsbot: ``WebSocketFeed`` + ``MarkTranslator`` + ``MarkWindowActor`` under an
@@ -23,24 +25,27 @@ Figures:
   1,667 frames/s per product, and the wait for the next 10 ms cycle is *not* in it: the
   sample carries the newest mark, which is what the strategy sees). The first 200 marks
   are warm-up and dropped. The ceiling's "mark" is the decoded frame.
-- perpsbot burst: ``burst_s`` seconds at the source's full speed into a consumer that burns
-  5 ms of CPU (holding the GIL) per 10 ms cycle: RSS every 100 ms, the latest-mark lag
-  (mark owner's handling time - the feed thread's receive time) and the sampled marks' age.
+- perpsbot burst: ``burst_s`` seconds at the source's full speed into a consumer that takes
+  5 ms per 10 ms cycle, either blocked (GIL released, like slow I/O) or spinning (holding the
+  GIL), with the default 5 ms GIL switch interval and with 1 ms: RSS every 100 ms, the
+  latest-mark lag (mark window's handling time - the feed thread's receive time, both
+  monotonic) and the age of the mark in each published sample.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from benchmarks._pipeline_baselines import LegacyBot, ceiling, decoders, run_pykka
+from benchmarks._pipeline_baselines import LegacyBot, ceiling, decoders, run_floor, run_pykka
 from benchmarks._pipeline_common import Recorder
 from benchmarks._pipeline_perpsbot import run_burst, run_perpsbot
 from benchmarks._report import median, percentile, print_table, write_json
 from benchmarks._source import PRODUCTS, FrameSource, frames_per_batch
 
-CONTENDERS = ("ceiling", "legacy", "pykka", "perpsbot")
-LABELS = {"ceiling": "raw ceiling", "legacy": "legacy (RLock)", "pykka": "plain pykka",
-          "perpsbot": "perpsbot"}  # fmt: skip
+CONTENDERS = ("ceiling", "floor", "legacy", "pykka", "perpsbot")
+LABELS = {"ceiling": "raw ceiling", "floor": "work floor (1 thread)", "legacy": "legacy (RLock)",
+          "pykka": "plain pykka", "perpsbot": "perpsbot"}  # fmt: skip
 PACED_RATE = 5_000
 CYCLE_S = 0.01
 WARMUP_MARKS = 200
@@ -54,13 +59,17 @@ def _loops(source: FrameSource, frames: int, repeats: int) -> dict[str, float]:
     rates: dict[str, list[float]] = {f"{loop}+{dec}": [] for loop, dec in variants}
     for _ in range(repeats):
         for loop, dec in variants:
-            url = source.url("count", end="close", frames=frames)
+            # recv() with its defaults runs at ~10k frames/s: a tenth of the frames will do.
+            count = frames // 10 if loop == "recv" else frames
+            url = source.url("count", end="close", frames=count)
             rates[f"{loop}+{dec}"].append(ceiling(url, loop, dec))
     return {name: median(r) for name, r in rates.items()}
 
 
 def _run(contender: str, url: str, recorder: Recorder, decoder: str, timeout_s: float) -> None:
-    if contender == "legacy":
+    if contender == "floor":
+        run_floor(url, recorder)
+    elif contender == "legacy":
         LegacyBot(recorder, CYCLE_S).run(url, timeout_s)
     elif contender == "pykka":
         run_pykka(url, recorder, CYCLE_S, timeout_s)
@@ -87,6 +96,18 @@ def _latency(contender: str, source: FrameSource, seconds: float, decoder: str) 
     else:
         _run(contender, url, recorder, decoder, timeout_s=seconds + 60)
     return recorder
+
+
+def _burst(source: FrameSource, seconds: float, kind: str, switch_ms: float) -> dict[str, Any]:
+    """One perpsbot burst with the interpreter's GIL switch interval set to ``switch_ms``."""
+    default_s = sys.getswitchinterval()
+    sys.setswitchinterval(switch_ms / 1e3)
+    try:
+        url = source.url("burst", seconds=seconds)
+        figures = run_burst(url, seconds, CYCLE_S, busy_ms=5.0, spin=kind == "spinning")
+    finally:
+        sys.setswitchinterval(default_s)
+    return {"gil_switch_interval_ms": switch_ms, **figures}
 
 
 def _pcts(samples: list[float]) -> dict[str, float] | None:
@@ -117,10 +138,10 @@ def main(*, quick: bool = False) -> dict[str, Any]:
                 rates[contender].append(_throughput(contender, source, frames, decoder))
         latency = {c: _latency(c, source, paced_s, decoder) for c in CONTENDERS}
         bursts = {
-            kind: run_burst(source.url("burst", seconds=burst_s), burst_s, CYCLE_S, busy_ms=5.0,
-                            spin=kind == "spinning")
+            f"{kind}, switch {switch_ms:g} ms": _burst(source, burst_s, kind, switch_ms)
+            for switch_ms in (5, 1)
             for kind in ("blocking", "spinning")
-        }  # fmt: skip
+        }
 
     tps = {c: median(r) for c, r in rates.items()}
     figures: dict[str, Any] = {
@@ -143,6 +164,8 @@ def main(*, quick: bool = False) -> dict[str, Any]:
         "perpsbot_over_ceiling": tps["perpsbot"] / tps["ceiling"],
         "perpsbot_over_pykka": tps["perpsbot"] / tps["pykka"],
         "perpsbot_over_legacy": tps["perpsbot"] / tps["legacy"],
+        "perpsbot_over_floor": tps["perpsbot"] / tps["floor"],
+        "floor_over_ceiling": tps["floor"] / tps["ceiling"],
         "p99_frame_to_mark_us": p99,
     }
     figures["targets"] = TARGETS
@@ -171,6 +194,8 @@ def main(*, quick: bool = False) -> dict[str, Any]:
             ["perpsbot / ceiling ticks/s", f"{ratios['perpsbot_over_ceiling']:.2f}", ">= 0.7"],
             ["perpsbot / plain pykka ticks/s", f"{ratios['perpsbot_over_pykka']:.2f}", ">= 2"],
             ["perpsbot / legacy ticks/s", f"{ratios['perpsbot_over_legacy']:.2f}", ""],
+            ["perpsbot / work floor ticks/s", f"{ratios['perpsbot_over_floor']:.2f}", ""],
+            ["work floor / ceiling ticks/s", f"{ratios['floor_over_ceiling']:.2f}", ""],
             ["perpsbot p99 frame->mark at 5k/s", f"{p99:,.0f} us", "< 1,000 us"],
         ],
     )
@@ -201,6 +226,6 @@ def _print_bursts(bursts: dict[str, dict[str, Any]], burst_s: float) -> None:
     print_table(
         f"perpsbot burst: {burst_s:.0f}s at the source's full speed, a {CYCLE_S * 1e3:.0f} ms "
         "cycle, a consumer taking 5 ms per sample",
-        ["metric", *(f"consumer {kind}" for kind in bursts)],
+        ["metric (consumer, GIL switch interval)", *bursts],
         rows,
     )
