@@ -1,8 +1,8 @@
 """The perpsbot contender: the real feed, translator, streamer and mark window in an ActorSystem.
 
 Only two benchmark actors are added: the mark window is the real :class:`MarkWindowActor`
-with a recording hook in front of ``on_receive`` (public API only), and a ``MarksSampled``
-subscriber stands in for the strategy.
+with recording hooks on ``observe_mark`` and ``on_receive`` (public API only), and a
+``MarksSampled`` subscriber stands in for the strategy.
 """
 
 from __future__ import annotations
@@ -49,14 +49,16 @@ class _RecordingMarkWindow(MarkWindowActor):
         self._cycles = 0
         self._monotonic_ns = CLOCK.monotonic_ns
 
+    def observe_mark(self, message: MarkObserved) -> None:
+        probe = self._probe
+        probe.recorder.mark(message.mark, message.ts_event_ns)
+        if probe.burst:
+            probe.lag_us.append((self._monotonic_ns() - message.ts_received_ns) / 1e3)
+        self._last_event_ns[message.symbol] = message.ts_event_ns
+        super().observe_mark(message)
+
     def on_receive(self, message: Any) -> None:
-        if type(message) is MarkObserved:
-            probe = self._probe
-            probe.recorder.mark(message.mark, message.ts_event_ns)
-            if probe.burst:
-                probe.lag_us.append((self._monotonic_ns() - message.ts_received_ns) / 1e3)
-            self._last_event_ns[message.symbol] = message.ts_event_ns
-        elif type(message) is SampleMarks:
+        if type(message) is SampleMarks:
             self._cycles += 1  # the sample about to be published includes these marks
             self._probe.cycle_events[self._cycles] = dict(self._last_event_ns)
         super().on_receive(message)

@@ -6,8 +6,11 @@ and tells ``MarkObserved`` straight to the mark window, whose mailbox conflates 
 Nothing on this path queues without bound, and no frame waits behind another actor's work.
 
 The mark is the book's mid when the book is ready, else the ticker's mid (or price), else the
-last trade price. A mark is sent when it changes, or at least every ``refresh_s`` while data
-for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes stale.
+last trade price. A mark is offered when it changes, or at least every ``refresh_s`` while
+data for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes
+stale. Offers go through a :class:`~perpsbot.runtime.Coalescer`: a burst costs the feed
+thread a dict store per frame, and the mark window builds one ``MarkObserved`` per symbol
+per wake-up instead of one per frame.
 Heartbeats alone never refresh a mark: a feed that sends only heartbeats is reported stale.
 A connection counts as healthy (``DataResumed``) only from its first market-data frame.
 """
@@ -19,8 +22,8 @@ from decimal import Decimal
 import attrs
 
 from perpsbot.clock import Clock
-from perpsbot.messages import MarkObserved, MarkSource, Stamper
-from perpsbot.runtime import ActorAddress
+from perpsbot.messages import MarkSource, PendingMark
+from perpsbot.runtime import ActorAddress, Coalescer
 from perpsbot.venue import (
     FeedConnected,
     FeedDisconnected,
@@ -67,7 +70,6 @@ class MarkTranslator:
         marks: where ``MarkObserved`` goes (the mark window).
         streamer: where feed status and data silence go (the streamer actor).
         clock: for receive times and silence.
-        stamper: message ids and creation times.
         stale_after_s: market-data silence (heartbeats aside) after which the feed is stale.
         refresh_s: the longest an unchanged mark goes unsent while data arrives.
     """
@@ -79,7 +81,6 @@ class MarkTranslator:
         marks: ActorAddress,
         streamer: ActorAddress,
         clock: Clock,
-        stamper: Stamper,
         stale_after_s: float,
         refresh_s: float = 1.0,
     ) -> None:
@@ -87,10 +88,9 @@ class MarkTranslator:
         self._books = {symbol: OrderBook(symbol) for symbol in symbols}
         self._fallback: dict[str, Decimal] = {}  # ticker mid or last trade, per symbol
         self._sent: dict[str, tuple[Decimal, int]] = {}  # last mark and when it was sent
-        self._tell_mark = marks.tell
+        self._marks: Coalescer[str, PendingMark] = Coalescer(marks)
         self._streamer: ActorAddress | None = streamer
         self._clock = clock
-        self._stamper = stamper
         self._stale_after_ns = int(stale_after_s * 1e9)
         self._refresh_ns = int(refresh_s * 1e9)
         self._last_data_ns = clock.monotonic_ns()
@@ -203,18 +203,7 @@ class MarkTranslator:
         if sent is not None and sent[0] == mark and now_ns - sent[1] < self._refresh_ns:
             return
         self._sent[symbol] = (mark, now_ns)
-        message_id, ts_created_ns = self._stamper.stamp()
-        self._tell_mark(
-            MarkObserved(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                symbol=symbol,
-                mark=mark,
-                source=MarkSource.STREAM,
-                ts_event_ns=ts_event_ns,
-                ts_received_ns=now_ns,
-            )
-        )
+        self._marks.offer(symbol, PendingMark(mark, MarkSource.STREAM, ts_event_ns, now_ns), now_ns)
         self.marks_sent += 1
 
     def _notify(self, message: object) -> None:

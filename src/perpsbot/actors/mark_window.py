@@ -1,7 +1,8 @@
 """MarkWindowActor: the one owner of every symbol's latest mark and sampled window.
 
-Marks arrive as ``MarkObserved`` from the streamer and the poller; its mailbox keeps only the
-latest per symbol, so a burst never queues. Each cycle (``market_data.update_interval_s``)
+Marks arrive as ``MarkObserved`` from the poller and as coalesced pending marks from the
+streamer's feed thread; the mailbox keeps only the latest ``MarkObserved`` per symbol, so a
+burst never queues. Each cycle (``market_data.update_interval_s``)
 it appends every symbol's latest fresh mark to that symbol's window, trims the window to
 max(short_ma, long_ma) + 5 and publishes ``MarksSampled``. A symbol without a fresh mark is
 reported stale and not appended; a symbol that fails is logged and skipped.
@@ -19,11 +20,19 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.config import BotConfig, MarketDataConfig
-from perpsbot.messages import MarkObserved, MarkSample, MarksSampled, SampleMarks, Stamper
+from perpsbot.messages import (
+    MarkObserved,
+    MarkSample,
+    MarksSampled,
+    PendingMark,
+    SampleMarks,
+    Stamper,
+)
 from perpsbot.runtime import (
     ActorAddress,
     ActorContext,
     BaseActor,
+    CoalescedReady,
     ConfigChanged,
     ConflatingMailbox,
     Subscribe,
@@ -78,7 +87,9 @@ class MarkWindowActor(BaseActor):
     def on_receive(self, message: Any) -> None:
         match message:
             case MarkObserved():
-                self._on_mark_observed(message)
+                self.observe_mark(message)
+            case CoalescedReady(source=source):
+                self._on_pending_marks(source.take())
             case SampleMarks():
                 self._on_sample_marks()
             case Subscribe() | Unsubscribe():
@@ -127,13 +138,30 @@ class MarkWindowActor(BaseActor):
 
     # -- handlers --------------------------------------------------------------------------
 
-    def _on_mark_observed(self, message: MarkObserved) -> None:
+    def observe_mark(self, message: MarkObserved) -> None:
+        """Take ``message`` as the symbol's latest mark if it is newer: the one entry point for
+        marks told by the poller and marks coalesced from the feed thread."""
         if message.symbol not in self._windows:
             self.unhandled(message)  # not a configured symbol (e.g. just removed)
             return
         previous = self._latest.get(message.symbol)
         if previous is None or message.ts_received_ns >= previous.ts_received_ns:
             self._latest[message.symbol] = message
+
+    def _on_pending_marks(self, pending: dict[str, PendingMark]) -> None:
+        for symbol, offered in pending.items():
+            message_id, ts_created_ns = self._stamper.stamp()
+            self.observe_mark(
+                MarkObserved(
+                    message_id=message_id,
+                    ts_created_ns=ts_created_ns,
+                    symbol=symbol,
+                    mark=offered.mark,
+                    source=offered.source,
+                    ts_event_ns=offered.ts_event_ns,
+                    ts_received_ns=offered.ts_received_ns,
+                )
+            )
 
     def _on_sample_marks(self) -> None:
         self._cycle += 1

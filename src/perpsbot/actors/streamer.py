@@ -159,7 +159,6 @@ class StreamerActor(BaseActor):
             marks=self._marks,
             streamer=self.address,
             clock=self.clock,
-            stamper=self._stamper,
             stale_after_s=settings.stale_after_s,
         )
         self._feed = self._venue.market_feed(

@@ -12,6 +12,7 @@ from perpsbot.messages.market import (
     MarkSample,
     MarkSource,
     MarksSampled,
+    PendingMark,
     SampleMarks,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "MarkSample",
     "MarkSource",
     "MarksSampled",
+    "PendingMark",
     "SampleMarks",
     "Stamper",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
+from typing import NamedTuple
 
 import attrs
 
@@ -16,6 +17,7 @@ __all__ = [
     "MarkSample",
     "MarkSource",
     "MarksSampled",
+    "PendingMark",
     "SampleMarks",
 ]
 
@@ -41,6 +43,20 @@ class MarkObserved:
     ts_created_ns: int
     symbol: str
     mark: Decimal = attrs.field(validator=positive_decimal)
+    source: MarkSource
+    ts_event_ns: int
+    ts_received_ns: int
+
+
+class PendingMark(NamedTuple):
+    """A mark offered through a coalescer, before it becomes a ``MarkObserved``.
+
+    Building a message per websocket frame is wasted work when the next frame replaces it;
+    the feed thread offers these plain values and the mark window builds one message per
+    symbol per wake-up.
+    """
+
+    mark: Decimal
     source: MarkSource
     ts_event_ns: int
     ts_received_ns: int

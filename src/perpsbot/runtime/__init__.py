@@ -6,6 +6,7 @@ It knows nothing about trading. See ``BaseActor`` for an actor's lifecycle and
 
 from perpsbot.runtime._actor import ActorContext, BaseActor
 from perpsbot.runtime._cell import ActorAddress
+from perpsbot.runtime._coalesce import CoalescedReady, Coalescer
 from perpsbot.runtime._control import (
     ChildExited,
     ConfigChanged,
@@ -42,6 +43,8 @@ __all__ = [
     "BoundedMailbox",
     "ChildExited",
     "ChildSpec",
+    "CoalescedReady",
+    "Coalescer",
     "ConfigChanged",
     "ConflatingMailbox",
     "ControlMessage",
