@@ -64,6 +64,7 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
             factory=streamer,
             config_sections=_STREAMER,
             shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
+            hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # replacing a feed joins it
             restart_buffer=runtime.restart_buffer_capacity,
         ),
         ChildSpec(
@@ -71,6 +72,8 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
             factory=poller,
             config_sections=_POLLER,
             shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,  # may be mid-request
+            # A poll is a REST call with retries: it may block for several request timeouts.
+            hang_timeout_s=runtime.watchdog_timeout_s + 4 * config.venue.request_timeout_s,
             restart_buffer=runtime.restart_buffer_capacity,
         ),
     ]

@@ -93,6 +93,9 @@ class ChildSpec:
         restart: when the child is started again after it ends.
         shutdown_timeout_s: how long an orderly stop may take before the thread is abandoned.
         start_timeout_s: how long its supervisor waits for ``on_start`` before the next sibling.
+        hang_timeout_s: how long it may leave a watchdog ping unanswered before it counts as
+            hung; None uses the system's ``watchdog_timeout_s``. Raise it for an actor whose
+            handlers legitimately block (a REST call with retries).
         config_sections: the config sections this child is built from; a change in any of
             them restarts it (or tells it ``ConfigChanged`` if it is in ``live_sections``).
         live_sections: sections whose change the child applies without a restart.
@@ -106,6 +109,7 @@ class ChildSpec:
     restart: Restart = Restart.PERMANENT
     shutdown_timeout_s: float = 5.0
     start_timeout_s: float = 10.0
+    hang_timeout_s: float | None = None
     config_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     live_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     backoff: Backoff = Backoff()

@@ -26,7 +26,7 @@ class Watchdog:
     Args:
         cells: returns the cells to watch (called on every check).
         clock: measures how long a ping has been outstanding.
-        timeout_s: how long an actor may take to answer a ping.
+        timeout_s: how long an actor may take to answer a ping, unless its spec says otherwise.
         report_root: called for a hung actor that has no supervisor.
     """
 
@@ -44,15 +44,18 @@ class Watchdog:
         self._report_root = report_root
         self._seq = itertools.count(1)
         self.hung_reports = 0
+        self.checks = 0
 
     def check(self) -> None:
         """One watchdog round: judge outstanding pings, then ping whoever has answered."""
         now = self._clock.monotonic()
+        self.checks += 1
         for cell in self._cells():
             if cell.state is not CellState.RUNNING or cell.actor is None:
                 continue
             if cell.pong_seq < cell.ping_sent_seq:
-                if now - cell.ping_sent_at >= self.timeout_s:
+                timeout_s = cell.spec.hang_timeout_s or self.timeout_s
+                if now - cell.ping_sent_at >= timeout_s:
                     self._hung(cell, now - cell.ping_sent_at)
                 continue
             cell.ping_sent_seq = next(self._seq)
