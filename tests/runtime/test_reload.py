@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from perpsbot.clock import FakeClock
 from perpsbot.runtime import (
     ActorContext,
     ActorSystem,
+    Backoff,
     ChildSpec,
     ConfigChanged,
     ReloadKind,
     SupervisorSpec,
 )
-from tests.runtime.conftest import Add, Recorder, recorder
+from tests.runtime.conftest import Add, Crash, Recorder, recorder
 from tests.support.probe import Probe
+from tests.support.waiting import eventually
 
 CONFIG = {"journal": "a.db", "risk": 1, "market_data": ("BTC-USD",)}
 
@@ -120,3 +123,26 @@ def test_restarted_children_are_built_from_the_new_config(system: ActorSystem) -
     system.reload({**CONFIG, "market_data": ("ETH-USD",)})
     probe.wait_for_event(("start", "bot/marks", 2))
     assert seen == [("BTC-USD",), ("ETH-USD",)]
+
+
+def test_a_reload_starts_a_child_waiting_for_its_backoff_once(probe: Probe) -> None:
+    clock = FakeClock()
+    system = ActorSystem("t", clock=clock, watchdog_interval_s=None)
+    try:
+        backoff = Backoff(min_s=10.0, max_s=10.0, jitter=0.0)
+        spec = recorder("marks", probe, config_sections={"market_data"}, backoff=backoff)
+        system.start(SupervisorSpec(name="bot", children=[spec]), config=CONFIG)
+        marks = system.address("bot/marks")
+        for incarnation in (1, 2):
+            probe.wait_for_event(("start", "bot/marks", incarnation))
+            marks.tell(Crash(RuntimeError("down")))
+        eventually(lambda: system.scheduler.pending() == 1, what="the backoff timer")
+        system.reload({**CONFIG, "market_data": ("ETH-USD",)})
+        probe.wait_for_event(("start", "bot/marks", 3))  # started by the reload, not the timer
+        clock.advance(10.0)
+        eventually(lambda: system.scheduler.pending() == 0, what="the backoff timer fired")
+        marks.tell(Add(1))
+        probe.wait_for_event(("add", "bot/marks", 3, 1))
+        assert ("start", "bot/marks", 4) not in probe.events
+    finally:
+        system.shutdown()

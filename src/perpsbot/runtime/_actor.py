@@ -213,6 +213,11 @@ class BaseActor(pykka.ThreadingActor):
         if reply_to is not None:
             reply_to.set(result)
 
+    def _superseded(self) -> bool:
+        """True once a successor took this cell over (this thread was abandoned as hung or
+        too slow to stop): a late ending must not touch the successor's cell."""
+        return self.context.incarnation != self._cell.incarnation
+
     def _stop_orderly(self) -> None:
         cell = self._cell
         self._exit = True
@@ -222,8 +227,12 @@ class BaseActor(pykka.ThreadingActor):
         except BaseException:
             # Logged; the stop goes on regardless.
             logger.exception("%s: on_stop raised", cell.path)
-        cell.snapshot = self._safe_snapshot()
+        snapshot = self._safe_snapshot()
         self.actor_stopped.set()
+        if self._superseded():
+            logger.warning("%s: an abandoned incarnation stopped late; ignored", cell.path)
+            return
+        cell.snapshot = snapshot
         if not cell.stop_requested:  # stopped itself: its supervisor decides what follows
             cell.mark_down()
             self._report(failed=False, reason="stopped itself", error=None)
@@ -231,9 +240,18 @@ class BaseActor(pykka.ThreadingActor):
     def _fail(self, reason: str, error: BaseException, message: Any) -> None:
         cell = self._cell
         self._exit = True
+        self.context.timers.cancel_all()
+        if self._superseded():
+            logger.warning(
+                "%s: an abandoned incarnation failed late (%s: %r); ignored",
+                cell.path,
+                reason,
+                error,
+            )
+            self.actor_stopped.set()
+            return
         cell.mark_down()
         cell.stats.failures += 1
-        self.context.timers.cancel_all()
         logger.error(
             "%s (incarnation %d) failed: %s",
             cell.path,
@@ -250,6 +268,8 @@ class BaseActor(pykka.ThreadingActor):
             logger.exception("%s: on_failure raised", cell.path)
         cell.snapshot = self._safe_snapshot()
         self.actor_stopped.set()
+        if cell.stop_requested:
+            return  # its supervisor is stopping it anyway and decides what follows
         self._report(failed=True, reason=f"{reason}: {error!r}", error=error)
 
     def _safe_snapshot(self) -> Any:

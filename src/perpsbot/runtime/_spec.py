@@ -142,6 +142,8 @@ class SupervisorSpec:
         sections: frozenset[str] = frozenset()
         for child in self.children:
             sections |= child.config_sections
+        # A supervisor blocks while it stops and starts children: it is not hung meanwhile.
+        blocking_s = sum(c.shutdown_timeout_s + c.start_timeout_s for c in self.children)
         return ChildSpec(
             name=self.name,
             factory=lambda context: Supervisor(context=context, spec=self),
@@ -149,5 +151,6 @@ class SupervisorSpec:
             config_sections=sections,
             live_sections=sections,  # a nested supervisor applies changes to its own children
             children=self.children,
+            hang_timeout_s=blocking_s + 5.0,
             **overrides,
         )

@@ -138,7 +138,7 @@ class Supervisor(BaseActor):
     def _restart_pending(self) -> None:
         pending, self._pending = self._pending, []
         for cell in sorted(pending, key=self._cells.index):
-            if cell.state is not CellState.STOPPED:
+            if cell.state is CellState.RESTARTING:  # not stopped for good, not started already
                 start_incarnation(self.context.system, cell, self._config)
 
     def _affected_by(self, cell: Cell) -> list[Cell]:
@@ -214,6 +214,8 @@ class Supervisor(BaseActor):
         # earlier siblings are running again, so starts follow dependency order across levels.
         for cell in reversed(restarts):
             stop_incarnation(cell, final=False)
+            if cell in self._pending:  # waiting for its backoff: the reload starts it now
+                self._pending.remove(cell)
         for cell, touched in touched_cells:
             if cell in restarts:
                 start_incarnation(self.context.system, cell, self._config)

@@ -196,11 +196,12 @@ class ActorSystem:
     def _root_exited(self, cell: Cell, report: ChildExited) -> None:
         """A root supervisor ended on its own: the host (daemon or application) must know."""
         cell.close("root supervisor ended")
-        if self._escalated.is_set():
-            return
-        self.escalation = f"{cell.path}: {report.reason}"
+        with self._lock:  # reached from a supervisor's thread and the watchdog's alike
+            if self._escalated.is_set():
+                return
+            self.escalation = f"{cell.path}: {report.reason}"
+            self._escalated.set()
         logger.critical("actor system %s escalated: %s", self.name, self.escalation)
-        self._escalated.set()
         if self._on_escalation is not None:
             try:
                 self._on_escalation(self.escalation, report.error)

@@ -125,7 +125,7 @@ class Scheduler:
             handle.cancelled = True  # fired: a one-shot timer is done
         try:
             handle._callback()
-        except Exception:
+        except BaseException:
             # A timer callback must not kill the scheduler: every other timer depends on it.
             logger.exception("timer callback failed")
 
