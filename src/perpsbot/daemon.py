@@ -25,7 +25,7 @@ from types import FrameType
 from perpsbot.bot import bot_sections, bot_spec, open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.errors import InvalidConfigError
+from perpsbot.errors import InvalidConfigError, PerpsbotError
 from perpsbot.runtime import ActorSystem
 
 __all__ = ["configure_parser", "run"]
@@ -78,7 +78,12 @@ def _reload(system: ActorSystem, args: argparse.Namespace, current: BotConfig) -
     except InvalidConfigError as error:
         logger.error("reload rejected; the running configuration stays:\n%s", error)
         return current
-    plan = system.reload(new)
+    try:
+        plan = system.reload(new, timeout_s=120.0)
+    except PerpsbotError as error:
+        # The supervisor may still finish applying it; the next SIGHUP reconciles.
+        logger.error("reload did not complete (%s); keeping the running configuration", error)
+        return current
     logger.info("reloaded configuration:\n%s", plan.describe())
     return new
 

@@ -1,7 +1,7 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
-from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor
+from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
 from perpsbot.actors.streamer import CHANNELS, StreamerActor
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "QuotePollerActor",
     "StreamerActor",
     "mark_window_mailbox",
+    "poller_mailbox",
     "window_length",
 ]

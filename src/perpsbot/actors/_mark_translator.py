@@ -86,7 +86,7 @@ class MarkTranslator:
     ) -> None:
         self._symbols = frozenset(symbols)
         self._books = {symbol: OrderBook(symbol) for symbol in symbols}
-        self._fallback: dict[str, Decimal] = {}  # ticker mid or last trade, per symbol
+        self._tickers_seen: set[str] = set()  # this connection has a ticker for them
         self._sent: dict[str, tuple[Decimal, int]] = {}  # last mark and when it was sent
         self._marks: Coalescer[str, PendingMark] = Coalescer(marks)
         self._streamer: ActorAddress | None = streamer
@@ -168,7 +168,7 @@ class MarkTranslator:
                 mark = (ticker.best_bid + ticker.best_ask) / _TWO
             else:
                 mark = ticker.price
-            self._fallback[symbol] = mark
+            self._tickers_seen.add(symbol)
             if not self._books[symbol].ready:
                 self._offer(symbol, mark, frame.ts_event_ns, now_ns)
 
@@ -177,10 +177,12 @@ class MarkTranslator:
         for event in frame.events:
             for trade in event.trades:
                 symbol = trade.product_id
-                if symbol in self._symbols:
-                    self._fallback[symbol] = trade.price
-                    if not self._books[symbol].ready:
-                        self._offer(symbol, trade.price, trade.ts_trade_ns, now_ns)
+                if (
+                    symbol in self._symbols
+                    and not self._books[symbol].ready
+                    and symbol not in self._tickers_seen  # the ticker's mid comes first
+                ):
+                    self._offer(symbol, trade.price, trade.ts_trade_ns, now_ns)
 
     def _on_heartbeat(self) -> None:
         silent_ns = self._clock.monotonic_ns() - self._last_data_ns
@@ -213,3 +215,4 @@ class MarkTranslator:
     def _invalidate_books(self) -> None:
         for book in self._books.values():
             book.invalidate()
+        self._tickers_seen.clear()

@@ -52,11 +52,14 @@ def window_length(market_data: MarketDataConfig) -> int:
 
 
 def _symbol_key(message: Any) -> Hashable | None:
-    return message.symbol if type(message) is MarkObserved else None
+    if type(message) is MarkObserved:
+        return message.symbol
+    return SampleMarks if type(message) is SampleMarks else None
 
 
 def mark_window_mailbox() -> ConflatingMailbox:
-    """The mark window's mailbox: ``MarkObserved`` conflates per symbol, the rest is FIFO."""
+    """The mark window's mailbox: ``MarkObserved`` conflates per symbol and cycle ticks into
+    one, so a late cycle never queues more; the rest is FIFO."""
     return ConflatingMailbox(key_of=_symbol_key)
 
 

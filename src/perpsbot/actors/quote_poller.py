@@ -10,6 +10,7 @@ fails, each symbol is asked for on its own, and one symbol's failure never skips
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +19,11 @@ import attrs
 from perpsbot.config import BotConfig
 from perpsbot.errors import VenueError
 from perpsbot.messages import FeedState, FeedStatusChanged, MarkObserved, MarkSource, Stamper
-from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, Subscribe
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox, Subscribe
 from perpsbot.venue import BestBidAsk, RestClient
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["PollQuotes", "QuotePollerActor"]
+__all__ = ["PollQuotes", "QuotePollerActor", "poller_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.quote_poller")
 
@@ -30,6 +31,16 @@ logger = logging.getLogger("perpsbot.actors.quote_poller")
 @attrs.frozen(kw_only=True)
 class PollQuotes:
     """The poller's own timer: poll now unless the feed is healthy."""
+
+
+def _poll_key(message: Any) -> Hashable | None:
+    return PollQuotes if type(message) is PollQuotes else None
+
+
+def poller_mailbox() -> ConflatingMailbox:
+    """Timer ticks conflate: a poll stuck in REST retries is followed by one poll, not a
+    backlog of them fired back to back at the venue."""
+    return ConflatingMailbox(key_of=_poll_key)
 
 
 class QuotePollerActor(BaseActor):
@@ -75,6 +86,9 @@ class QuotePollerActor(BaseActor):
     def on_stop(self) -> None:
         if self._rest is not None:
             self._rest.close()
+
+    def on_failure(self, *_: Any) -> None:
+        self.on_stop()  # the next incarnation opens its own session
 
     def on_receive(self, message: Any) -> None:
         match message:

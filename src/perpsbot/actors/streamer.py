@@ -76,7 +76,6 @@ class StreamerActor(BaseActor):
         self._status = self._make_status(FeedState.CONNECTING, "starting")
         self._feed: WebSocketFeed | None = None
         self._translator: MarkTranslator | None = None
-        self._stopping = False
         self._reconnects = 0
         self._gaps = 0
         self._feed_restarts = 0
@@ -88,7 +87,10 @@ class StreamerActor(BaseActor):
         self._start_feed()
 
     def on_stop(self) -> None:
-        self._stopping = True
+        self._stop_feed()
+
+    def on_failure(self, *_: Any) -> None:
+        # The feed thread is ours: it must not outlive this incarnation and feed the next.
         self._stop_feed()
 
     def on_receive(self, message: Any) -> None:
@@ -179,9 +181,10 @@ class StreamerActor(BaseActor):
             logger.error("the feed thread did not stop within 5s; it is abandoned")
 
     def _on_feed_stopped(self) -> None:
-        if self._stopping or self._feed is None or self._feed.running:
-            return  # a feed we stopped ourselves
-        raise RuntimeError("the websocket feed thread ended on its own")
+        # A feed we stop is detached first, so its FeedStopped never reaches us: this one
+        # ended on its own. Failing makes the supervisor start a streamer with a new feed.
+        if self._feed is not None:
+            raise RuntimeError("the websocket feed thread ended on its own")
 
     def _on_data_silent(self, silent_s: float) -> None:
         self._publish(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from perpsbot.actors import MarkWindowActor, QuotePollerActor, StreamerActor, mark_window_mailbox
+from perpsbot.actors import (
+    MarkWindowActor,
+    QuotePollerActor,
+    StreamerActor,
+    mark_window_mailbox,
+    poller_mailbox,
+)
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
 from perpsbot.config import BotConfig
@@ -70,6 +76,7 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         ChildSpec(
             name="poller",
             factory=poller,
+            mailbox=poller_mailbox,
             config_sections=_POLLER,
             shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,  # may be mid-request
             # A poll is a REST call with retries: it may block for several request timeouts.
