@@ -72,6 +72,8 @@ class Recorder(BaseActor):
                 raise error
             case "total":
                 return self.total
+            case "stop yourself":
+                self.stop()
             case _:
                 self.unhandled(message)
         return None

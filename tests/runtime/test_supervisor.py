@@ -238,3 +238,24 @@ def test_messages_beyond_the_restart_buffer_are_dead_letters(
         assert [e[3] for e in probe.events if e[0] == "add"] == [0, 1, 2, 3, 4]
     finally:
         system.shutdown()
+
+
+def test_a_transient_child_that_stops_itself_stays_stopped(
+    system: ActorSystem, probe: Probe
+) -> None:
+    system.start(
+        SupervisorSpec(name="root", children=[recorder("t", probe, restart=Restart.TRANSIENT)])
+    )
+    probe.wait_for_event(("start", "root/t", 1))
+    system.address("root/t").tell("stop yourself")
+    eventually(lambda: not system.address("root/t").is_alive(), what="closed for good")
+    assert probe.events == [("start", "root/t", 1), ("stop", "root/t", 1)]
+
+
+def test_a_permanent_child_that_stops_itself_is_started_again(
+    system: ActorSystem, probe: Probe
+) -> None:
+    system.start(SupervisorSpec(name="root", children=[recorder("p", probe)]))
+    probe.wait_for_event(("start", "root/p", 1))
+    system.address("root/p").tell("stop yourself")
+    probe.wait_for_event(("start", "root/p", 2))
