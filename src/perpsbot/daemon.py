@@ -33,6 +33,7 @@ __all__ = ["configure_parser", "run"]
 logger = logging.getLogger("perpsbot.daemon")
 
 EXIT_OK, EXIT_ESCALATED, EXIT_BAD_CONFIG = 0, 1, 2
+_SIGNAL_POLL_S = 0.25
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -113,10 +114,12 @@ def run(args: argparse.Namespace) -> int:
         logger.info("perpsbot running (profile %s) against %s", config.profile, venue)
         deadline = None if args.duration is None else clock.monotonic() + args.duration
         while not signals.stop and system.escalation is None:
-            remaining = None if deadline is None else deadline - clock.monotonic()
-            if remaining is not None and remaining <= 0:
+            remaining = _SIGNAL_POLL_S if deadline is None else deadline - clock.monotonic()
+            if remaining <= 0:
                 break
-            signals.wake.wait(remaining)
+            # Never block without a timeout: the kernel may deliver a signal to any thread,
+            # and Python runs its handler only when the main thread next runs bytecode.
+            signals.wake.wait(min(remaining, _SIGNAL_POLL_S))
             signals.wake.clear()
             if signals.reload:
                 signals.reload = False
