@@ -7,7 +7,7 @@ import attrs
 
 from perpsbot.clock import FakeClock
 from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec, SupervisorSpec
-from tests.runtime.conftest import Crash
+from tests.runtime.conftest import Block, Crash
 from tests.support.probe import Probe
 from tests.support.waiting import eventually
 
@@ -87,7 +87,50 @@ def test_an_interval_timer_skips_ticks_it_missed_instead_of_bursting(clock: Fake
         system.scheduler.call_every(1.0, tick)
         clock.advance(10.0)
         assert done.wait(5)
-        eventually(lambda: system.scheduler.pending() == 1)
-        assert len(fired) == 1
+        assert len(fired) == 1  # one call for ten missed periods, and it is rescheduled
     finally:
+        system.shutdown()
+
+
+class BlockableTicker(Ticking):
+    """Ticks every 10 s; can be blocked, so the watchdog abandons it with its timers armed."""
+
+    def on_start(self) -> None:
+        self.timers.every(10.0, Tick(f"every-{self.context.incarnation}"))
+        self.probe.record(("start", self.context.incarnation))
+
+    def on_receive(self, message: Any) -> None:
+        if isinstance(message, Block):
+            message.entered.set()
+            message.release.wait(10)
+        else:
+            super().on_receive(message)
+
+
+def test_an_abandoned_incarnations_armed_timer_never_fires_into_its_successor(
+    clock: FakeClock, probe: Probe
+) -> None:
+    system = ActorSystem("t", clock=clock, watchdog_interval_s=1.0, watchdog_timeout_s=2.0)
+    release = threading.Event()
+    try:
+        system.start(
+            SupervisorSpec(
+                name="root",
+                children=[
+                    ChildSpec(name="t", factory=lambda c: BlockableTicker(context=c, probe=probe))
+                ],
+            )
+        )
+        probe.wait_for_event(("start", 1))
+        block = Block(release)
+        system.address("root/t").tell(block)
+        assert block.entered.wait(5)
+        for second in range(1, 14):  # hung at 3 s; its timer comes due at 10 s, the new at 13 s
+            clock.advance(1.0)
+            eventually(lambda s=second: system.watchdog.checks == s, what=f"check {second}")
+        probe.wait_for_event("every-2")
+        assert "every-1" not in probe.events
+        assert system.watchdog.hung_reports == 1
+    finally:
+        release.set()
         system.shutdown()

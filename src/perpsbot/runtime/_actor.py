@@ -32,7 +32,7 @@ from pykka._envelope import Envelope
 from perpsbot.clock import Clock, stopwatch_ns
 from perpsbot.ids import IdSource
 from perpsbot.runtime._cell import ActorAddress, Cell
-from perpsbot.runtime._control import SPECIAL_TYPES, ChildExited, ConfigChanged, GetState, Ping
+from perpsbot.runtime._control import SPECIAL_TYPES, ConfigChanged, GetState, Ping
 from perpsbot.runtime._mailbox import Mailbox
 from perpsbot.runtime._timers import ActorTimers
 
@@ -281,18 +281,9 @@ class BaseActor(pykka.ThreadingActor):
             return None
 
     def _report(self, *, failed: bool, reason: str, error: BaseException | None) -> None:
-        cell = self._cell
-        report = ChildExited(
-            name=cell.name,
-            incarnation=self.context.incarnation,
-            failed=failed,
-            reason=reason,
-            error=error,
+        self._cell.report_exit(
+            incarnation=self.context.incarnation, failed=failed, reason=reason, error=error
         )
-        if cell.parent is not None:
-            cell.parent.tell(report)
-        else:
-            self.context.system._root_exited(cell, report)
 
     def on_failure(
         self,

@@ -8,6 +8,7 @@ buffers (bounded) while the actor restarts, and turns anything undeliverable int
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -15,6 +16,7 @@ from pykka._envelope import Envelope
 
 from perpsbot.clock import stopwatch_ns
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
+from perpsbot.runtime._control import ChildExited
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._mailbox import Mailbox
 
@@ -59,12 +61,14 @@ class Cell:
         mailbox: Mailbox,
         dead_letters: DeadLetters,
         parent: ActorAddress | None,
+        report_root: Callable[[Cell, ChildExited], None],
     ) -> None:
         self.path = path
         self.spec = spec
         self.mailbox = mailbox
         self.parent = parent
         self.dead_letters = dead_letters
+        self._report_root = report_root
         self.stats = ActorStats()
         self.state = CellState.STARTING
         self.accepting = True  # False while restarting (bounded buffering) or stopped
@@ -90,6 +94,18 @@ class Cell:
         self.pong_seq = self.ping_sent_seq
         self.state = CellState.RUNNING
         self.accepting = True
+
+    def report_exit(
+        self, *, incarnation: int, failed: bool, reason: str, error: BaseException | None = None
+    ) -> None:
+        """Tell the supervisor that ``incarnation`` ended (the system, for a root)."""
+        report = ChildExited(
+            name=self.name, incarnation=incarnation, failed=failed, reason=reason, error=error
+        )
+        if self.parent is not None:
+            self.parent.tell(report)
+        else:
+            self._report_root(self, report)
 
     def mark_down(self) -> None:
         """The current incarnation ended; tells buffer (bounded) until a successor attaches."""

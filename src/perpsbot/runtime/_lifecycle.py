@@ -11,7 +11,6 @@ from pykka._envelope import Envelope
 
 from perpsbot.runtime._actor import ActorContext
 from perpsbot.runtime._cell import Cell, CellState
-from perpsbot.runtime._control import ChildExited
 from perpsbot.runtime._timers import ActorTimers
 
 if TYPE_CHECKING:
@@ -49,17 +48,9 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
         logger.exception("%s: factory raised while building incarnation %d", cell.path, incarnation)
         cell.incarnation = incarnation  # so the report below is not taken for a stale one
         cell.mark_down()
-        report = ChildExited(
-            name=cell.name,
-            incarnation=incarnation,
-            failed=True,
-            reason=f"factory raised: {error!r}",
-            error=error,
+        cell.report_exit(
+            incarnation=incarnation, failed=True, reason=f"factory raised: {error!r}", error=error
         )
-        if cell.parent is not None:
-            cell.parent.tell(report)
-        else:
-            system._root_exited(cell, report)
         return False
     cell.snapshot = None
     if incarnation > 1:

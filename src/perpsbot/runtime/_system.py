@@ -86,7 +86,6 @@ class ActorSystem:
             cells=self._live_cells,
             clock=self.clock,
             timeout_s=watchdog_timeout_s,
-            report_root=self._root_exited,
         )
         self.scheduler.start()
         if watchdog_interval_s is not None:
@@ -115,6 +114,7 @@ class ActorSystem:
                     mailbox=spec.mailbox(),
                     dead_letters=self.dead_letters,
                     parent=parent,
+                    report_root=self._root_exited,
                 )
                 self._cells[path] = cell
             elif cell.state is CellState.STOPPED:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from perpsbot.clock import Clock
 from perpsbot.runtime._cell import Cell, CellState
-from perpsbot.runtime._control import ChildExited, Ping
+from perpsbot.runtime._control import Ping
 
 __all__ = ["Watchdog"]
 
@@ -27,7 +27,6 @@ class Watchdog:
         cells: returns the cells to watch (called on every check).
         clock: measures how long a ping has been outstanding.
         timeout_s: how long an actor may take to answer a ping, unless its spec says otherwise.
-        report_root: called for a hung actor that has no supervisor.
     """
 
     def __init__(
@@ -36,12 +35,10 @@ class Watchdog:
         cells: Callable[[], Iterable[Cell]],
         clock: Clock,
         timeout_s: float,
-        report_root: Callable[[Cell, ChildExited], None],
     ) -> None:
         self._cells = cells
         self._clock = clock
         self.timeout_s = timeout_s
-        self._report_root = report_root
         self._seq = itertools.count(1)
         self.hung_reports = 0
         self.checks = 0
@@ -71,10 +68,4 @@ class Watchdog:
         cell.stats.failures += 1
         reason = f"hung: no answer to a watchdog ping for {waited_s:.3f}s"
         logger.error("%s (incarnation %d) %s", cell.path, cell.incarnation, reason)
-        report = ChildExited(
-            name=cell.name, incarnation=cell.incarnation, failed=True, reason=reason
-        )
-        if cell.parent is not None:
-            cell.parent.tell(report)
-        else:
-            self._report_root(cell, report)
+        cell.report_exit(incarnation=cell.incarnation, failed=True, reason=reason)
