@@ -8,7 +8,6 @@ Messages state the rule that was broken: the thing, what was expected and what w
 from __future__ import annotations
 
 __all__ = [
-    "ActorFailedError",
     "ActorHungError",
     "ActorNotFoundError",
     "AskTimeoutError",
@@ -54,10 +53,6 @@ class RuntimeStoppedError(PerpsbotError, RuntimeError):
 
 class ActorNotFoundError(PerpsbotError, LookupError):
     """No actor is registered under the given path."""
-
-
-class ActorFailedError(PerpsbotError, RuntimeError):
-    """An actor's handler or start-up hook raised; carries the original as ``__cause__``."""
 
 
 class AskTimeoutError(PerpsbotError, TimeoutError):

@@ -51,11 +51,6 @@ class Supervisor(BaseActor):
         self._escalated = False
         self._rng = seeded_rng()
 
-    @property
-    def children(self) -> tuple[str, ...]:
-        """Paths of the children, in start order."""
-        return tuple(cell.path for cell in self._cells)
-
     def on_start(self) -> None:
         system = self.context.system
         for child in self._spec.children:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from perpsbot.clock import Clock
+from perpsbot.errors import ActorHungError
 from perpsbot.runtime._cell import Cell, CellState
 from perpsbot.runtime._control import Ping
 
@@ -68,4 +69,5 @@ class Watchdog:
         cell.stats.failures += 1
         reason = f"hung: no answer to a watchdog ping for {waited_s:.3f}s"
         logger.error("%s (incarnation %d) %s", cell.path, cell.incarnation, reason)
-        cell.report_exit(incarnation=cell.incarnation, failed=True, reason=reason)
+        error = ActorHungError(f"{cell.path} {reason}")
+        cell.report_exit(incarnation=cell.incarnation, failed=True, reason=reason, error=error)
