@@ -5,17 +5,17 @@ from decimal import Decimal
 
 import pytest
 
-from perpsbot.venue import L2Event, OrderBook
+from perpsbot.venue import BookUpdate, L2Event, OrderBook
 
 D = Decimal
 
 
 def _event(snapshot: bool, bids=(), asks=(), product_id: str = "BTC-USD") -> L2Event:  # type: ignore[no-untyped-def]
+    """An event from wire strings, converted as the decoder converts them."""
+    updates = [BookUpdate("bid", float(p), float(s)) for p, s in bids]
+    updates += [BookUpdate("offer", float(p), float(s)) for p, s in asks]
     return L2Event(
-        product_id=product_id,
-        is_snapshot=snapshot,
-        bids=tuple((D(p), D(s)) for p, s in bids),
-        asks=tuple((D(p), D(s)) for p, s in asks),
+        type="snapshot" if snapshot else "update", product_id=product_id, updates=tuple(updates)
     )
 
 
@@ -79,7 +79,7 @@ def test_best_prices_match_a_brute_force_model_under_random_updates() -> None:
     for _ in range(3000):
         side = rng.choice(["bid", "ask"])
         base = 1000 if side == "bid" else 1100
-        price = D(base + rng.randint(-60, 60))
+        price = D(base + rng.randint(-60, 60)) + D(rng.randint(0, 99)) / 100  # cents, exactly
         size = D(rng.choice([0, 0, 1, 2, 3]))
         if size:
             model[side][price] = size
@@ -97,3 +97,27 @@ def test_best_prices_match_a_brute_force_model_under_random_updates() -> None:
         assert book.best_ask() == best_ask
     assert book.bids(3) == sorted(model["bid"].items(), reverse=True)[:3]
     assert book.asks(3) == sorted(model["ask"].items())[:3]
+
+
+def test_mid_and_levels_are_the_wire_decimals_exactly() -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in floats; the book must not leak that.
+    book = OrderBook("BTC-USD")
+    book.apply(_event(True, bids=[("0.1", "0.00000001")], asks=[("0.2", "12345.6789")]))
+    assert book.mid() == D("0.15")
+    assert book.best_bid() == (D("0.1"), D("0.00000001"))
+    assert book.best_ask() == (D("0.2"), D("12345.6789"))
+    assert book.top() == (0.1, 0.2)
+
+
+def test_churn_at_the_top_keeps_the_heaps_bounded() -> None:
+    # Add a level behind the best and delete it again, forever: deleted keys that never
+    # surface at the top must still be dropped, or a long-running feed leaks.
+    book = OrderBook("BTC-USD")
+    book.apply(_event(True, bids=[("100", "1")], asks=[("200", "1")]))
+    for i in range(5000):
+        bid, ask = str(99 - i % 40), str(201 + i % 40)
+        book.apply(_event(False, bids=[(bid, "1")], asks=[(ask, "1")]))
+        book.apply(_event(False, bids=[(bid, "0")], asks=[(ask, "0")]))
+        assert book.top() == (100.0, 200.0)
+    assert len(book._bids.heap) <= 2 * len(book._bids.levels) + 64
+    assert len(book._asks.heap) <= 2 * len(book._asks.levels) + 64

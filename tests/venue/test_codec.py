@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from perpsbot.errors import FrameDecodeError
 from perpsbot.venue import (
+    BookUpdate,
     ErrorFrame,
     HeartbeatFrame,
     Level2Frame,
@@ -82,18 +83,19 @@ def test_level2_snapshot_splits_bids_and_offers() -> None:
     assert isinstance(frame, Level2Frame)
     (event,) = frame.events
     assert event.is_snapshot
-    assert event.bids == (
-        (Decimal("21921.73"), Decimal("0.06317902")),
-        (Decimal("21921.3"), Decimal("0.02")),
+    assert event.updates == (
+        BookUpdate(side="bid", price_level=21921.73, new_quantity=0.06317902),
+        BookUpdate(side="bid", price_level=21921.3, new_quantity=0.02),
+        BookUpdate(side="offer", price_level=21922.5, new_quantity=1.5),
     )
-    assert event.asks == ((Decimal("21922.5"), Decimal("1.5")),)
+    assert frame.ts_event_ns == parse_rfc3339_ns("2023-02-09T20:32:50.714964855Z")
 
 
 def test_level2_update_keeps_a_zero_size_as_a_delete() -> None:
     frame = decode_frame(examples.L2_UPDATE)
     assert isinstance(frame, Level2Frame)
     assert not frame.events[0].is_snapshot
-    assert frame.events[0].asks == ((Decimal("21922.5"), Decimal(0)),)
+    assert frame.events[0].updates[-1] == BookUpdate("offer", 21922.5, 0.0)
 
 
 def test_market_trades_decode_with_trade_time() -> None:
@@ -144,7 +146,7 @@ def test_str_bytes_and_parsed_dict_decode_alike() -> None:
         ),
         (
             lambda m: m["events"][0]["updates"][0].update(price_level="abc"),
-            "l2_data.events[0].updates[0].price_level must be a decimal string, found 'abc'",
+            "l2_data.events[0].updates[0].price_level must be a decimal string > 0, found 'abc'",
         ),
         (
             lambda m: m["events"][0]["updates"][0].update(new_quantity="-1"),
@@ -155,8 +157,17 @@ def test_str_bytes_and_parsed_dict_decode_alike() -> None:
             "l2_data.events[0].product_id must be present, found 'nothing'",
         ),
         (
-            lambda m: m.update(sequence_num="7"),
-            "l2_data.sequence_num must be an integer >= 0, found '7'",
+            lambda m: m.update(sequence_num="seven"),
+            "l2_data.sequence_num must be an integer >= 0, found 'seven'",
+        ),
+        (
+            lambda m: m["events"][0]["updates"][0].update(price_level="Infinity"),
+            "l2_data.events[0].updates[0].price_level must be a decimal string > 0, found"
+            " 'Infinity'",
+        ),
+        (
+            lambda m: m["events"][0]["updates"].append("level"),
+            "l2_data.events[0].updates[3] must be a JSON object, found 'level'",
         ),
         (
             lambda m: m.update(timestamp="yesterday"),
@@ -270,3 +281,21 @@ def test_mutated_reference_frames_raise_only_frame_decode_error(
         parent.pop(path[-1])
     _decode_or_frame_error(message)
     _decode_or_frame_error(json.dumps(message).encode())
+
+
+def test_level2_decodes_alike_from_bytes_str_and_a_parsed_dict() -> None:
+    as_dict: dict[str, Any] = orjson.loads(examples.L2_SNAPSHOT)
+    from_bytes = decode_frame(examples.L2_SNAPSHOT)
+    assert from_bytes == decode_frame(examples.L2_SNAPSHOT.decode())
+    assert from_bytes == decode_frame(as_dict)
+
+
+def test_a_level2_timestamp_of_the_right_length_is_checked_when_read() -> None:
+    # The shape is checked at decode; the calendar only when ts_event_ns is asked for, since
+    # most frames of a burst are conflated away before anyone asks.
+    message = json.loads(examples.L2_SNAPSHOT)
+    message["timestamp"] = "2026-13-45T99:99:99.000000Z"
+    frame = decode_frame(json.dumps(message))
+    assert isinstance(frame, Level2Frame)
+    with pytest.raises(FrameDecodeError, match=r"l2_data\.timestamp must be an RFC 3339"):
+        _ = frame.ts_event_ns

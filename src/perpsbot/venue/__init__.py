@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from perpsbot.venue.auth import CdpCredentials, JwtSigner
 from perpsbot.venue.backoff import Backoff
-from perpsbot.venue.book import OrderBook
+from perpsbot.venue.book import OrderBook, exact, mid_of
 from perpsbot.venue.catalog import ProductCatalog, ProductSource
 from perpsbot.venue.codec import decode_frame, encode_subscribe
 from perpsbot.venue.feed import COINBASE_WS_URL, COINBASE_WS_USER_URL, WebSocketFeed
 from perpsbot.venue.frames import (
+    BookUpdate,
     ErrorFrame,
     Frame,
     HeartbeatFrame,
@@ -76,6 +77,7 @@ __all__ = [
     "Account",
     "Backoff",
     "BestBidAsk",
+    "BookUpdate",
     "CancelResult",
     "Candle",
     "CdpCredentials",
@@ -136,6 +138,8 @@ __all__ = [
     "WebSocketFeed",
     "decode_frame",
     "encode_subscribe",
+    "exact",
     "format_rfc3339_ns",
+    "mid_of",
     "parse_rfc3339_ns",
 ]

@@ -13,10 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.venue.frames import (
-    BookSide,
     HeartbeatFrame,
-    L2Event,
-    Level2Frame,
     TickerFrame,
     TickerUpdate,
 )
@@ -33,8 +30,6 @@ _TU = _setters(
     "product_id", "price", "best_bid", "best_ask", "best_bid_quantity", "best_ask_quantity",
 )  # fmt: skip
 _TF = _setters(TickerFrame, "sequence_num", "ts_event_ns", "channel", "is_snapshot", "tickers")
-_L2E = _setters(L2Event, "product_id", "is_snapshot", "bids", "asks")
-_L2F = _setters(Level2Frame, "sequence_num", "ts_event_ns", "events")
 _HB = _setters(HeartbeatFrame, "sequence_num", "ts_event_ns", "counter")
 
 
@@ -71,25 +66,6 @@ def ticker_frame(
     s2(obj, channel)
     s3(obj, is_snapshot)
     s4(obj, tickers)
-    return obj
-
-
-def l2_event(product_id: str, is_snapshot: bool, bids: BookSide, asks: BookSide) -> L2Event:
-    obj: L2Event = _new(L2Event)
-    s0, s1, s2, s3 = _L2E
-    s0(obj, product_id)
-    s1(obj, is_snapshot)
-    s2(obj, bids)
-    s3(obj, asks)
-    return obj
-
-
-def level2_frame(sequence_num: int, ts_event_ns: int, events: tuple[L2Event, ...]) -> Level2Frame:
-    obj: Level2Frame = _new(Level2Frame)
-    s0, s1, s2 = _L2F
-    s0(obj, sequence_num)
-    s1(obj, ts_event_ns)
-    s2(obj, events)
     return obj
 
 

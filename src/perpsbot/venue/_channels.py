@@ -27,8 +27,6 @@ from perpsbot.venue._fields import (
 from perpsbot.venue.frames import (
     Frame,
     HeartbeatFrame,
-    L2Event,
-    Level2Frame,
     MarketTrade,
     MarketTradesEvent,
     MarketTradesFrame,
@@ -41,67 +39,6 @@ from perpsbot.venue.frames import (
 )
 
 # --- channels -------------------------------------------------------------------------------
-
-
-def _l2_level_checked(
-    level: object, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]
-) -> None:
-    entry = obj(level, "")
-    price = dec(entry, "price_level")
-    size = dec(entry, "new_quantity")
-    if size < 0:
-        raise FieldError("new_quantity", "a size >= 0", entry["new_quantity"])
-    side = entry.get("side")
-    if side == "bid":
-        bids.append((price, size))
-    elif side == "offer":
-        asks.append((price, size))
-    else:
-        raise FieldError("side", "'bid' or 'offer'", side)
-
-
-def _l2_event(event: dict[str, Any], channel: str, index: int) -> L2Event:
-    is_snapshot = snapshot_flag(event)
-    product_id = text(event, "product_id")
-    updates = list_field(event, "updates")
-    bids: list[tuple[Decimal, Decimal]] = []
-    asks: list[tuple[Decimal, Decimal]] = []
-    for j, level in enumerate(updates):
-        # Hot path: string price and size, known side. Anything else is re-checked slowly,
-        # which either accepts it (e.g. integer sizes) or names what is wrong.
-        if type(level) is dict:
-            price_text = level.get("price_level")
-            size_text = level.get("new_quantity")
-            side = level.get("side")
-            if type(price_text) is str and type(size_text) is str:
-                try:
-                    price = Decimal(price_text)
-                    size = Decimal(size_text)
-                except InvalidOperation:
-                    pass
-                else:
-                    if price.is_finite() and size.is_finite() and size >= 0:
-                        if side == "bid":
-                            bids.append((price, size))
-                            continue
-                        if side == "offer":
-                            asks.append((price, size))
-                            continue
-        try:
-            _l2_level_checked(level, bids, asks)
-        except FieldError as err:
-            raise fail(f"{channel}.events[{index}].updates[{j}]", err) from None
-    return _build.l2_event(product_id, is_snapshot, tuple(bids), tuple(asks))
-
-
-def _level2(seq: int, ts_ns: int, events: list[Any], path: str) -> Level2Frame:
-    out = []
-    for i, event in enumerate(events):
-        try:
-            out.append(_l2_event(obj(event, ""), path, i))
-        except FieldError as err:
-            raise fail(f"{path}.events[{i}]", err) from None
-    return _build.level2_frame(seq, ts_ns, tuple(out))
 
 
 _EVENT_KINDS = ("snapshot", "update")
@@ -287,7 +224,6 @@ def _subscriptions(seq: int, ts_ns: int, events: list[Any], path: str) -> Subscr
 ChannelDecoder = Callable[[int, int, list[Any], str], Frame]
 
 DECODERS: dict[str, ChannelDecoder] = {
-    "l2_data": _level2,
     "ticker": _make_ticker("ticker"),
     "ticker_batch": _make_ticker("ticker_batch"),
     "market_trades": _market_trades,

@@ -4,22 +4,32 @@
 malformed input raises :class:`~perpsbot.errors.FrameDecodeError` naming the field path, what
 was expected and what was found; no other exception escapes. Unknown channels decode to
 :class:`~.frames.UnknownFrame` (they still consume a sequence number).
+
+``l2_data``, the one channel that arrives by the hundred thousand a second, is decoded and
+validated by msgspec straight into :class:`~.frames.Level2Frame` in one pass (about a third of
+the cost of parsing to dicts and checking them in Python). msgspec runs in lax mode there,
+because the venue quotes its numbers: it also takes a quoted ``sequence_num``. Any other frame,
+or a malformed one, fails that attempt at once and takes the general path, which explains it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
 
 from perpsbot.errors import FrameDecodeError
 from perpsbot.venue._channels import DECODERS
 from perpsbot.venue._fields import FieldError, fail, get, list_field, shown, time_ns
+from perpsbot.venue._level2 import decode_level2, level2_from_dict
 from perpsbot.venue.frames import (
     ErrorFrame,
     Frame,
     UnknownFrame,
 )
+
+_LAX_FAILURES = (msgspec.ValidationError, msgspec.DecodeError)
 
 __all__ = ["decode_frame", "encode_subscribe"]
 
@@ -42,6 +52,10 @@ def decode_frame(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> 
         message: Any = raw
     else:
         try:
+            return decode_level2(raw)  # type: ignore[arg-type]
+        except _LAX_FAILURES:
+            pass  # another channel, or a malformed frame: the general path tells which
+        try:
             message = orjson.loads(raw)  # type: ignore[arg-type]
         except (orjson.JSONDecodeError, TypeError) as exc:
             raise FrameDecodeError(f"frame must be JSON, found {shown(raw)} ({exc})") from None
@@ -54,6 +68,8 @@ def decode_frame(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> 
         raise FrameDecodeError(f"frame.channel must be present, found keys {sorted(message)!r}")
     if type(channel) is not str:
         raise FrameDecodeError(f"frame.channel must be a string, found {shown(channel)}")
+    if channel == "l2_data":
+        return level2_from_dict(message)
     try:
         seq = message["sequence_num"]
         if type(seq) is not int or seq < 0:
