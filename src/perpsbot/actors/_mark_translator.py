@@ -8,20 +8,27 @@ Nothing on this path queues without bound, and no frame waits behind another act
 The mark is the book's mid when the book is ready, else the ticker's mid (or price), else the
 last trade price. A mark is offered when it changes, or at least every ``refresh_s`` while
 data for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes
-stale. Offers go through a :class:`~perpsbot.runtime.Coalescer`: a burst costs the feed
-thread a dict store per frame, and the mark window builds one ``MarkObserved`` per symbol
-per wake-up instead of one per frame.
+stale.
+
+Work is batched per socket read. A frame only updates its book and notes the symbol; the
+feed calls :meth:`MarkTranslator.flush` before it reads the socket again, and only then are
+mids computed (exactly, as decimals) and offered through a
+:class:`~perpsbot.runtime.Coalescer`. A burst that arrives in one read costs one mid and one
+offer per symbol, and the mark window builds one ``MarkObserved`` per symbol per wake-up; a
+lone frame is flushed before the thread waits, so it is never held back.
 Heartbeats alone never refresh a mark: a feed that sends only heartbeats is reported stale.
 A connection counts as healthy (``DataResumed``) only from its first market-data frame.
 """
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import attrs
 
 from perpsbot.clock import Clock
+from perpsbot.errors import FrameDecodeError
 from perpsbot.messages import MarkSource, PendingMark
 from perpsbot.runtime import ActorAddress, Coalescer
 from perpsbot.venue import (
@@ -35,11 +42,13 @@ from perpsbot.venue import (
     MarketTradesFrame,
     OrderBook,
     TickerFrame,
+    mid_of,
 )
 
 __all__ = ["DataResumed", "DataSilent", "MarkTranslator", "TranslatorStats"]
 
 _TWO = Decimal(2)
+_log = logging.getLogger("perpsbot.actors.streamer")
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +65,6 @@ class DataResumed:
 
 @attrs.frozen(kw_only=True)
 class TranslatorStats:
-    frames: int
     marks_sent: int
     last_data_age_s: float | None
     books_ready: dict[str, bool]
@@ -87,30 +95,67 @@ class MarkTranslator:
         self._symbols = frozenset(symbols)
         self._books = {symbol: OrderBook(symbol) for symbol in symbols}
         self._tickers_seen: set[str] = set()  # this connection has a ticker for them
-        self._sent: dict[str, tuple[Decimal, int]] = {}  # last mark and when it was sent
+        self._dirty: dict[OrderBook, Level2Frame] = {}  # books changed since the last flush
+        self._pending: dict[str, PendingMark] = {}  # ticker and trade marks since then
+        self._sent: dict[str, tuple[object, int]] = {}  # last mark (as compared) and when
         self._marks: Coalescer[str, PendingMark] = Coalescer(marks)
         self._streamer: ActorAddress | None = streamer
         self._clock = clock
         self._stale_after_ns = int(stale_after_s * 1e9)
         self._refresh_ns = int(refresh_s * 1e9)
         self._last_data_ns = clock.monotonic_ns()
+        self._data_unflushed = False  # market data arrived since the last flush
         self._silent = True
         self._resyncing = False
-        self.frames = 0
         self.marks_sent = 0
+        self.bad_timestamps = 0
 
     # -- the feed thread -------------------------------------------------------------------
 
     def on_frame(self, frame: Frame) -> None:
-        self.frames += 1
         if type(frame) is Level2Frame:
-            self._on_level2(frame)
+            # The hot path, inline: every frame of a burst comes here; nothing but the books.
+            self._data_unflushed = True
+            books = self._books
+            for event in frame.events:
+                book = books.get(event.product_id)
+                if book is not None and (book.ready or event.type == "snapshot"):
+                    book.apply(event)  # updates before the (re)snapshot cannot be applied
+                    self._dirty[book] = frame
+            if self._resyncing:
+                self._check_resynced()
         elif type(frame) is TickerFrame:
             self._on_ticker(frame)
         elif type(frame) is MarketTradesFrame:
             self._on_trades(frame)
         elif type(frame) is HeartbeatFrame:
             self._on_heartbeat()
+
+    def flush(self) -> None:
+        """Offer the marks of everything received since the last flush (the feed calls this
+        before each socket read)."""
+        if not self._data_unflushed:
+            return
+        self._data_unflushed = False
+        now_ns = self._clock.monotonic_ns()
+        self._last_data_ns = now_ns
+        if self._silent:
+            self._silent = False
+            self._notify(DataResumed())
+        if self._dirty:
+            for book, frame in self._dirty.items():
+                top = book.top()
+                if top is not None and self._due(book.product_id, top, now_ns):
+                    self._pending[book.product_id] = PendingMark(
+                        mid_of(*top), MarkSource.STREAM, self._event_ns(frame), now_ns
+                    )
+            self._dirty.clear()
+        if self._pending:
+            offer = self._marks.offer
+            for symbol, pending in self._pending.items():
+                offer(symbol, pending, now_ns)
+            self.marks_sent += len(self._pending)
+            self._pending.clear()
 
     def on_status(self, event: FeedStatus) -> None:
         if type(event) is FeedGapDetected:
@@ -120,6 +165,7 @@ class MarkTranslator:
             self._silent = True  # healthy only once market data actually flows
             self._last_data_ns = self._clock.monotonic_ns()
         elif type(event) is FeedDisconnected:
+            self.flush()  # what the lost connection delivered still counts
             self._invalidate_books()  # the next connection starts with fresh snapshots
         self._notify(event)
 
@@ -130,7 +176,6 @@ class MarkTranslator:
     def stats(self) -> TranslatorStats:
         age_ns = self._clock.monotonic_ns() - self._last_data_ns
         return TranslatorStats(
-            frames=self.frames,
             marks_sent=self.marks_sent,
             last_data_age_s=age_ns / 1e9,
             books_ready={symbol: book.ready for symbol, book in self._books.items()},
@@ -138,28 +183,14 @@ class MarkTranslator:
 
     # -- per channel -----------------------------------------------------------------------
 
-    def _on_level2(self, frame: Level2Frame) -> None:
-        now_ns = self._data_arrived()
-        books = self._books
-        touched = []
-        for event in frame.events:
-            book = books.get(event.product_id)
-            if book is None:
-                continue
-            if not event.is_snapshot and not book.ready:
-                continue  # updates before the (re)snapshot cannot be applied
-            book.apply(event)
-            touched.append(book)
-        if self._resyncing and all(book.ready for book in books.values()):
+    def _check_resynced(self) -> None:
+        if all(book.ready for book in self._books.values()):
             self._resyncing = False
             self._notify(DataResumed())
-        for book in touched:
-            mid = book.mid()
-            if mid is not None:
-                self._offer(book.product_id, mid, frame.ts_event_ns, now_ns)
 
     def _on_ticker(self, frame: TickerFrame) -> None:
-        now_ns = self._data_arrived()
+        self._data_unflushed = True
+        now_ns = self._clock.monotonic_ns()
         for ticker in frame.tickers:
             symbol = ticker.product_id
             if symbol not in self._symbols:
@@ -173,7 +204,8 @@ class MarkTranslator:
                 self._offer(symbol, mark, frame.ts_event_ns, now_ns)
 
     def _on_trades(self, frame: MarketTradesFrame) -> None:
-        now_ns = self._data_arrived()
+        self._data_unflushed = True
+        now_ns = self._clock.monotonic_ns()
         for event in frame.events:
             for trade in event.trades:
                 symbol = trade.product_id
@@ -185,6 +217,7 @@ class MarkTranslator:
                     self._offer(symbol, trade.price, trade.ts_trade_ns, now_ns)
 
     def _on_heartbeat(self) -> None:
+        self.flush()  # data earlier in this read is not silence
         silent_ns = self._clock.monotonic_ns() - self._last_data_ns
         if not self._silent and silent_ns > self._stale_after_ns:
             self._silent = True
@@ -192,27 +225,33 @@ class MarkTranslator:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _data_arrived(self) -> int:
-        now_ns = self._clock.monotonic_ns()
-        self._last_data_ns = now_ns
-        if self._silent:
-            self._silent = False
-            self._notify(DataResumed())
-        return now_ns
-
-    def _offer(self, symbol: str, mark: Decimal, ts_event_ns: int, now_ns: int) -> None:
+    def _due(self, symbol: str, mark: object, now_ns: int) -> bool:
+        """Whether ``mark`` goes out: it changed, or the last one is ``refresh_s`` old."""
         sent = self._sent.get(symbol)
         if sent is not None and sent[0] == mark and now_ns - sent[1] < self._refresh_ns:
-            return
+            return False
         self._sent[symbol] = (mark, now_ns)
-        self._marks.offer(symbol, PendingMark(mark, MarkSource.STREAM, ts_event_ns, now_ns), now_ns)
-        self.marks_sent += 1
+        return True
+
+    def _offer(self, symbol: str, mark: Decimal, ts_event_ns: int, now_ns: int) -> None:
+        if self._due(symbol, mark, now_ns):
+            self._pending[symbol] = PendingMark(mark, MarkSource.STREAM, ts_event_ns, now_ns)
+
+    def _event_ns(self, frame: Level2Frame) -> int:
+        try:
+            return frame.ts_event_ns
+        except FrameDecodeError as exc:  # the mark is still good; its event time is not
+            self.bad_timestamps += 1
+            if self.bad_timestamps & (self.bad_timestamps - 1) == 0:  # 1, 2, 4, 8, ...
+                _log.warning("level2 frame #%d with a bad timestamp: %s", frame.sequence_num, exc)
+            return self._clock.time_ns()
 
     def _notify(self, message: object) -> None:
         if self._streamer is not None:
             self._streamer.tell(message)
 
     def _invalidate_books(self) -> None:
+        self._dirty.clear()
         for book in self._books.values():
             book.invalidate()
         self._tickers_seen.clear()

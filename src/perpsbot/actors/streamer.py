@@ -168,6 +168,7 @@ class StreamerActor(BaseActor):
             product_ids=settings.symbols,
             on_frame=self._translator.on_frame,
             on_status=self._translator.on_status,
+            on_wait=self._translator.flush,
             stale_after_s=settings.stale_after_s,
         )
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")

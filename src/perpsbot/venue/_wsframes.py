@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import selectors
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -51,14 +52,25 @@ class FrameReader:
     Args:
         ws: a connected ``websocket.WebSocket`` (used for its socket and to send pongs).
         max_message_bytes: a larger message is a protocol error (guards memory).
+        on_wait: called before each read of the socket, that is each time every message
+            received so far has been returned; a consumer that batches its work flushes here,
+            so a burst costs it one flush per socket read and a lone message is never held.
     """
 
     __slots__ = (
-        "_buf", "_frag_opcode", "_fragments", "_max", "_pos", "_recv", "_recv_into", "_ws",
+        "_buf", "_frag_opcode", "_fragments", "_max", "_on_wait", "_pos", "_recv", "_recv_into",
+        "_ws",
     )  # fmt: skip
 
-    def __init__(self, ws: Any, *, max_message_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        ws: Any,
+        *,
+        max_message_bytes: int = 64 * 1024 * 1024,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         self._ws = ws
+        self._on_wait = on_wait
         self._recv = ws.sock.recv
         self._recv_into = ws.sock.recv_into
         self._buf = b""
@@ -68,6 +80,8 @@ class FrameReader:
         self._frag_opcode = 0
 
     def _fill(self) -> None:
+        if self._on_wait is not None:
+            self._on_wait()
         try:
             chunk = self._recv(_CHUNK)
         except ssl.SSLWantReadError:

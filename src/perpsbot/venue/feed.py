@@ -84,6 +84,10 @@ def _event_wait(stop: threading.Event, seconds: float) -> bool:
     return stop.wait(seconds)
 
 
+class _StopRequestedError(Exception):
+    """Raised out of a read when the feed was asked to stop."""
+
+
 class _ConnectionEndedError(Exception):
     def __init__(self, reason: str, close_code: int | None = None) -> None:
         super().__init__(reason)
@@ -101,6 +105,8 @@ class WebSocketFeed:
         product_ids: the products for every channel but ``heartbeats``.
         on_frame: called on the feed thread with each decoded frame; keep it quick.
         on_status: called on the feed thread with each :mod:`~perpsbot.venue.status` event.
+        on_wait: called on the feed thread before each socket read, once every frame read so
+            far went to ``on_frame``: where a consumer that batches per read flushes.
         limiter: the venue's shared budget; every connect takes a ``websocket`` slot.
         clock: the time source.
         signer: when set, every subscribe carries a fresh JWT (required for ``user``).
@@ -123,6 +129,7 @@ class WebSocketFeed:
         on_frame: Callable[[Frame], None],
         on_status: Callable[[FeedStatus], None],
         limiter: VenueRateLimiter,
+        on_wait: Callable[[], None] | None = None,
         clock: Clock,
         signer: JwtSigner | None = None,
         name: str = "feed",
@@ -145,6 +152,7 @@ class WebSocketFeed:
         self.product_ids = tuple(product_ids)
         self._on_frame = on_frame
         self._on_status = on_status
+        self._on_wait = on_wait
         self._limiter = limiter
         self._clock = clock
         self._signer = signer
@@ -156,6 +164,7 @@ class WebSocketFeed:
         self._rng = rng or seeded_rng()
         self._sslopt = sslopt
         self._stop = threading.Event()
+        self._stopping = False  # set with _stop; the receive loop polls this per frame
         self._ws_lock = threading.Lock()
         self._ws: websocket.WebSocket | None = None
         self._thread: threading.Thread | None = None
@@ -176,6 +185,7 @@ class WebSocketFeed:
 
         Safe from any thread, including the feed's own callbacks (which cannot wait for it).
         """
+        self._stopping = True
         self._stop.set()
         with self._ws_lock:
             ws = self._ws
@@ -215,6 +225,20 @@ class WebSocketFeed:
         except Exception:  # a failing consumer must not kill the feed; logged and counted
             self._callback_errors += 1
             _log.exception("feed %s: on_status failed for %r", self.name, event)
+
+    def _before_read(self) -> None:
+        """Before each socket read: the consumer's flush, then the stop check (a stop also
+        aborts the socket, which wakes a blocked read)."""
+        on_wait = self._on_wait
+        try:
+            if on_wait is not None:
+                on_wait()
+        except Exception:  # a failing consumer must not kill the feed; logged and counted
+            self._callback_errors += 1
+            if _log_now(self._callback_errors):
+                _log.exception("feed %s: on_wait failed (#%d)", self.name, self._callback_errors)
+        if self._stop.is_set():
+            raise _StopRequestedError
 
     def _run(self) -> None:
         attempt = 0
@@ -315,14 +339,16 @@ class WebSocketFeed:
 
     def _receive(self, ws: websocket.WebSocket) -> None:
         # The hot path: locals only, no logging, no allocation beyond the decoded frame.
-        read = FrameReader(ws).read
+        read = FrameReader(ws, on_wait=self._before_read).read
         decode = decode_frame
         on_frame = self._on_frame
         stop_is_set = self._stop.is_set
         expected = -1  # unknown until the first numbered frame of this connection
-        while not stop_is_set():
+        while not self._stopping:  # a plain attribute: read per frame, cheaper than the Event
             try:
                 opcode, data = read()
+            except _StopRequestedError:
+                return
             except TimeoutError:
                 self._stale += 1
                 self._status(

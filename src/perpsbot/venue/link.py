@@ -75,6 +75,7 @@ class VenueLink:
         on_frame: Callable[[Frame], None],
         on_status: Callable[[FeedStatus], None],
         stale_after_s: float,
+        on_wait: Callable[[], None] | None = None,
         name: str = "market",
     ) -> WebSocketFeed:
         """A market-data feed (not started) on the shared websocket-connect budget."""
@@ -84,6 +85,7 @@ class VenueLink:
             product_ids=product_ids,
             on_frame=on_frame,
             on_status=on_status,
+            on_wait=on_wait,
             limiter=self.limiter,
             clock=self.clock,
             signer=self.signer,
