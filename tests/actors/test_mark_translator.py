@@ -108,3 +108,14 @@ def test_data_earlier_in_the_same_read_is_not_silence(
     clock.advance(10.0)  # now a heartbeat alone, after real silence
     translator.on_frame(decode_frame(examples.HEARTBEAT))
     probe.wait_for(lambda ev: any(type(e) is DataSilent for e in ev), what="DataSilent")
+
+
+def test_a_long_read_is_flushed_every_batch_so_marks_are_not_held_back(
+    translator: MarkTranslator,
+) -> None:
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "200", "1")))
+    for seq in range(1, 127):
+        translator.on_frame(_l2(seq, "BTC-USD", "update", ("bid", str(100 + seq), "1")))
+    assert translator.marks_sent == 0
+    translator.on_frame(_l2(127, "BTC-USD", "update", ("bid", "199", "1")))  # the 128th frame
+    assert translator.marks_sent == 1

@@ -85,3 +85,32 @@ def test_a_lost_wake_up_is_told_again_once_it_is_overdue(system: ActorSystem, pr
     assert system.inspect().find("root/t").mailbox_depth == 2
     block.release.set()
     probe.wait_for(lambda events: events == [{"BTC": 3}, {}])
+
+
+def test_hand_off_waits_for_a_late_consumer_to_take_and_not_for_a_prompt_one(
+    system: ActorSystem, probe: Probe
+) -> None:
+    _taker(system, probe)
+    address = system.address("root/t")
+    block = Block(threading.Event())
+    address.tell(block)
+    assert block.entered.wait(5)
+    coalescer: Coalescer[str, int] = Coalescer(address)
+    coalescer.offer("BTC", 1, now_ns=0)
+    assert not coalescer.hand_off(999, after_ns=1_000, timeout_s=10)  # not late yet
+
+    waited = threading.Event()
+
+    def producer() -> None:
+        coalescer.hand_off(1_000, after_ns=1_000, timeout_s=10)
+        waited.set()
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    assert not waited.wait(0.05)  # held until the consumer takes
+    block.release.set()
+    assert waited.wait(5)
+    thread.join(5)
+    assert probe.wait_for(lambda events: len(events) == 1) == [{"BTC": 1}]
+    assert coalescer.handoffs == 1
+    assert not coalescer.hand_off(10**12, after_ns=1_000, timeout_s=10)  # nothing outstanding

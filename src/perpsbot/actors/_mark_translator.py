@@ -49,6 +49,9 @@ __all__ = ["DataResumed", "DataSilent", "MarkTranslator", "TranslatorStats"]
 
 _TWO = Decimal(2)
 _log = logging.getLogger("perpsbot.actors.streamer")
+_MAX_BATCH = 128  # level2 frames between flushes, at most (~1 ms of a full-speed burst)
+_HANDOFF_AFTER_NS = 1_000_000  # a mark window this late gets the GIL handed to it...
+_HANDOFF_MAX_S = 0.002  # ...for at most this long
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +108,8 @@ class MarkTranslator:
         self._refresh_ns = int(refresh_s * 1e9)
         self._last_data_ns = clock.monotonic_ns()
         self._data_unflushed = False  # market data arrived since the last flush
+        self._batch_ns = 0  # when the first frame of the current batch was handled
+        self._batched = 0  # level2 frames since the last flush
         self._silent = True
         self._resyncing = False
         self.marks_sent = 0
@@ -115,7 +120,9 @@ class MarkTranslator:
     def on_frame(self, frame: Frame) -> None:
         if type(frame) is Level2Frame:
             # The hot path, inline: every frame of a burst comes here; nothing but the books.
-            self._data_unflushed = True
+            if not self._data_unflushed:
+                self._data_unflushed = True
+                self._batch_ns = self._clock.monotonic_ns()
             books = self._books
             for event in frame.events:
                 book = books.get(event.product_id)
@@ -124,6 +131,9 @@ class MarkTranslator:
                     self._dirty[book] = frame
             if self._resyncing:
                 self._check_resynced()
+            self._batched += 1
+            if self._batched >= _MAX_BATCH:
+                self.flush()  # a long read must not hold marks back for milliseconds
         elif type(frame) is TickerFrame:
             self._on_ticker(frame)
         elif type(frame) is MarketTradesFrame:
@@ -137,7 +147,9 @@ class MarkTranslator:
         if not self._data_unflushed:
             return
         self._data_unflushed = False
+        self._batched = 0
         now_ns = self._clock.monotonic_ns()
+        received_ns = self._batch_ns or now_ns  # the batch's first frame: lag is not hidden
         self._last_data_ns = now_ns
         if self._silent:
             self._silent = False
@@ -147,7 +159,7 @@ class MarkTranslator:
                 top = book.top()
                 if top is not None and self._due(book.product_id, top, now_ns):
                     self._pending[book.product_id] = PendingMark(
-                        mid_of(*top), MarkSource.STREAM, self._event_ns(frame), now_ns
+                        mid_of(*top), MarkSource.STREAM, self._event_ns(frame), received_ns
                     )
             self._dirty.clear()
         if self._pending:
@@ -156,12 +168,14 @@ class MarkTranslator:
                 offer(symbol, pending, now_ns)
             self.marks_sent += len(self._pending)
             self._pending.clear()
+        self._marks.hand_off(now_ns, after_ns=_HANDOFF_AFTER_NS, timeout_s=_HANDOFF_MAX_S)
 
     def on_status(self, event: FeedStatus) -> None:
         if type(event) is FeedGapDetected:
             self._invalidate_books()
             self._resyncing = True
         elif type(event) is FeedConnected:
+            self._batch_ns = 0
             self._silent = True  # healthy only once market data actually flows
             self._last_data_ns = self._clock.monotonic_ns()
         elif type(event) is FeedDisconnected:
