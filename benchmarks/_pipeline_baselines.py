@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import orjson
 import pykka
 
@@ -22,7 +23,8 @@ from benchmarks._pipeline_common import (
 )
 from benchmarks._source import PRODUCTS
 from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
-from perpsbot.venue.book import OrderBook
+from perpsbot.venue.book import OrderBook, mid_of
+from perpsbot.venue.codec import decode_frame
 from perpsbot.venue.frames import Frame, Level2Frame
 from perpsbot.venue.timestamps import parse_rfc3339_ns
 
@@ -30,16 +32,21 @@ WINDOW = 25  # the original's max(short_ma, long_ma) + 5 with the defaults
 
 
 def decoders() -> dict[str, Callable[[bytes], Any]]:
-    found: dict[str, Callable[[bytes], Any]] = {
-        "none": bytes, "json": json.loads, "orjson": orjson.loads,
-    }  # fmt: skip
-    try:
-        import msgspec  # noqa: PLC0415  (optional: compared when installed)
-    except ImportError:
-        pass
-    else:
-        found["msgspec"] = msgspec.json.Decoder().decode
-    return found
+    """JSON decoders to compare: to generic objects, and perpsbot's codec (msgspec decoding
+    ``l2_data`` straight into typed, validated structs; other frames through orjson)."""
+    return {
+        "none": bytes,
+        "json": json.loads,
+        "orjson": orjson.loads,
+        "msgspec": msgspec.json.Decoder().decode,
+        "codec": decode_frame,
+    }
+
+
+def _event_ns(message: Any) -> int:
+    if type(message) is dict:
+        return parse_rfc3339_ns(message["timestamp"])
+    return message.ts_event_ns  # type: ignore[no-any-return]
 
 
 # -- the raw ceiling ------------------------------------------------------------------------
@@ -83,7 +90,7 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
                 if opcode == OPCODE_CLOSE:
                     break
                 message = decode(data)
-                recorder.mark_us.append((time_ns() - parse_rfc3339_ns(message["timestamp"])) / 1e3)
+                recorder.mark_us.append((time_ns() - _event_ns(message)) / 1e3)
                 frames += 1
         return frames / ((CLOCK.time_ns() - first_ns) / 1e9)
     finally:
@@ -94,9 +101,11 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
 
 
 def run_floor(url: str, recorder: Recorder) -> None:
-    """What every contender below must do per frame, on one thread with no lock, window or
-    hand-off: the shared cost (receive, ``decode_frame``, ``OrderBook``, mid) on its own."""
+    """perpsbot's feed-thread work with no concurrency at all, on one thread: receive,
+    ``decode_frame``, ``OrderBook.apply`` per frame, and a mid per changed book per socket
+    read (what ``MarkTranslator`` does); the mark goes straight to the recorder."""
     books = {p: OrderBook(p) for p in PRODUCTS}
+    dirty: dict[OrderBook, Level2Frame] = {}
     mark = recorder.mark
 
     def on_frame(frame: Frame) -> None:
@@ -104,11 +113,16 @@ def run_floor(url: str, recorder: Recorder) -> None:
             for event in frame.events:
                 book = books[event.product_id]
                 book.apply(event)
-                mid = book.mid()
-                if mid is not None:
-                    mark(mid, frame.ts_event_ns)
+                dirty[book] = frame
 
-    receive(url, on_frame)
+    def flush() -> None:
+        for book, frame in dirty.items():
+            top = book.top()
+            if top is not None:
+                mark(mid_of(*top), frame.ts_event_ns)
+        dirty.clear()
+
+    receive(url, on_frame, flush)
 
 
 # -- legacy: one RLock, direct calls --------------------------------------------------------

@@ -77,16 +77,20 @@ def tuned(url: str) -> Any:
     return connect(url, skip_utf8_validation=True, enable_multithread=False)
 
 
-def receive(url: str, on_frame: Callable[[Frame], Any]) -> None:
-    """The receive loop the legacy and plain-pykka contenders share (perpsbot's feed does the
-    same: FrameReader, then ``decode_frame``); returns when the source closes."""
+def receive(
+    url: str, on_frame: Callable[[Frame], Any], on_wait: Callable[[], None] | None = None
+) -> None:
+    """The receive loop the floor, legacy and plain-pykka contenders share (perpsbot's feed
+    does the same: FrameReader, then ``decode_frame``); returns when the source closes."""
     ws = tuned(url)
     try:
-        read = FrameReader(ws).read
+        read = FrameReader(ws, on_wait=on_wait).read
         decode = decode_frame
         while True:
             opcode, data = read()
             if opcode == OPCODE_CLOSE:
+                if on_wait is not None:
+                    on_wait()  # the last read's batch
                 return
             on_frame(decode(data))
     finally:

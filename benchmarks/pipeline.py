@@ -5,9 +5,11 @@ every update frame moves one product's mid, so each frame yields one mark. Conte
 on its own connection to the same source, interleaved over the repeats:
 
 - raw ceiling: receive and JSON-decode only, no books, no actors (the fastest loop and
-  decoder found in the first table);
-- work floor (not a design, a yardstick): the work every design below shares, on one thread
-  with nothing else: receive, ``decode_frame``, ``OrderBook.apply``, mid;
+  decoder found in the first table; ``codec`` is perpsbot's ``decode_frame``, msgspec into
+  typed structs, which may win);
+- work floor (not a design, a yardstick): perpsbot's feed-thread work on one thread with
+  nothing else: receive, ``decode_frame``, ``OrderBook.apply``, a mid per changed book per
+  socket read;
 - legacy: one shared ``RLock``, direct calls (the original PerpsBot shape);
 - plain pykka: stock mailboxes, proxies: receive thread -> streamer actor -> marks actor;
 - perpsbot: ``WebSocketFeed`` + ``MarkTranslator`` + ``MarkWindowActor`` under an
@@ -28,8 +30,9 @@ Figures:
 - perpsbot burst: ``burst_s`` seconds at the source's full speed into a consumer that takes
   5 ms per 10 ms cycle, either blocked (GIL released, like slow I/O) or spinning (holding the
   GIL), with the default 5 ms GIL switch interval and with 1 ms: RSS every 100 ms, the
-  latest-mark lag (mark window's handling time - the feed thread's receive time, both
-  monotonic) and the age of the mark in each published sample.
+  latest-mark lag (mark window's handling time - the moment the feed thread began the batch
+  of frames the mark came from, both monotonic: so it includes the batch's own processing,
+  at most 128 frames) and the age of the mark in each published sample.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def main(*, quick: bool = False) -> dict[str, Any]:
 
     with FrameSource() as source:
         loops = _loops(source, frames, repeats)
-        decoder = max(("json", "orjson", "msgspec"), key=lambda d: loops.get(f"reader+{d}", 0))
+        decoder = max(("json", "orjson", "msgspec", "codec"), key=lambda d: loops[f"reader+{d}"])
         rates: dict[str, list[float]] = {c: [] for c in CONTENDERS}
         for _ in range(repeats):  # interleaved, so all see the same machine state
             for contender in CONTENDERS:
