@@ -52,14 +52,16 @@ class FrameReader:
     Args:
         ws: a connected ``websocket.WebSocket`` (used for its socket and to send pongs).
         max_message_bytes: a larger message is a protocol error (guards memory).
+        read_bytes: the most one socket read takes. Large reads are cheapest per message; a
+            consumer that flushes in ``on_wait`` picks smaller ones to flush more often.
         on_wait: called before each read of the socket, that is each time every message
             received so far has been returned; a consumer that batches its work flushes here,
             so a burst costs it one flush per socket read and a lone message is never held.
     """
 
     __slots__ = (
-        "_buf", "_frag_opcode", "_fragments", "_max", "_on_wait", "_pos", "_recv", "_recv_into",
-        "_ws",
+        "_buf", "_frag_opcode", "_fragments", "_max", "_on_wait", "_pos", "_read_bytes", "_recv",
+        "_recv_into", "_ws",
     )  # fmt: skip
 
     def __init__(
@@ -67,9 +69,11 @@ class FrameReader:
         ws: Any,
         *,
         max_message_bytes: int = 64 * 1024 * 1024,
+        read_bytes: int = _CHUNK,
         on_wait: Callable[[], None] | None = None,
     ) -> None:
         self._ws = ws
+        self._read_bytes = read_bytes
         self._on_wait = on_wait
         self._recv = ws.sock.recv
         self._recv_into = ws.sock.recv_into
@@ -83,11 +87,11 @@ class FrameReader:
         if self._on_wait is not None:
             self._on_wait()
         try:
-            chunk = self._recv(_CHUNK)
+            chunk = self._recv(self._read_bytes)
         except ssl.SSLWantReadError:
             # TLS needs more bytes before it can return data: wait for them, within timeout.
             self._wait_readable()
-            chunk = self._recv(_CHUNK)
+            chunk = self._recv(self._read_bytes)
         if not chunk:
             raise ConnectionClosedError("the peer closed the connection")
         self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
@@ -155,7 +159,7 @@ class FrameReader:
                     else:
                         self._fragment(opcode, payload)
                     continue
-                if avail >= head and end - len(buf) > _CHUNK:
+                if avail >= head and end - len(buf) > self._read_bytes:
                     self._fill_exactly(end - len(buf))
                     continue
             self._fill()
