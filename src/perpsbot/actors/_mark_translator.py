@@ -23,6 +23,7 @@ A connection counts as healthy (``DataResumed``) only from its first market-data
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 import attrs
@@ -83,6 +84,9 @@ class MarkTranslator:
         clock: for receive times and silence.
         stale_after_s: market-data silence (heartbeats aside) after which the feed is stale.
         refresh_s: the longest an unchanged mark goes unsent while data arrives.
+        owner_alive: False once the streamer incarnation that owns the feed was replaced
+            (abandoned as hung, so it never stopped its feed): the translator then goes quiet
+            and stops the feed bound with :meth:`bind_feed`. Asked once per socket read.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class MarkTranslator:
         clock: Clock,
         stale_after_s: float,
         refresh_s: float = 1.0,
+        owner_alive: Callable[[], bool] = lambda: True,
     ) -> None:
         self._symbols = frozenset(symbols)
         self._books = {symbol: OrderBook(symbol) for symbol in symbols}
@@ -114,6 +119,9 @@ class MarkTranslator:
         self._resyncing = False
         self.marks_sent = 0
         self.bad_timestamps = 0
+        self._owner_alive = owner_alive
+        self._stop_feed: Callable[[], object] | None = None
+        self.orphaned = False
 
     # -- the feed thread -------------------------------------------------------------------
 
@@ -144,7 +152,7 @@ class MarkTranslator:
     def flush(self) -> None:
         """Offer the marks of everything received since the last flush (the feed calls this
         before each socket read)."""
-        if not self._data_unflushed:
+        if self._owner_gone() or not self._data_unflushed:
             return
         self._data_unflushed = False
         self._batched = 0
@@ -171,6 +179,8 @@ class MarkTranslator:
         self._marks.hand_off(now_ns, after_ns=_HANDOFF_AFTER_NS, timeout_s=_HANDOFF_MAX_S)
 
     def on_status(self, event: FeedStatus) -> None:
+        if self._owner_gone():
+            return
         if type(event) is FeedGapDetected:
             self._invalidate_books()
             self._resyncing = True
@@ -186,6 +196,10 @@ class MarkTranslator:
     def detach(self) -> None:
         """Stop forwarding to the streamer (it is replacing or stopping this feed)."""
         self._streamer = None
+
+    def bind_feed(self, stop: Callable[[], object]) -> None:
+        """How to stop the feed this translator serves, should its owner be replaced."""
+        self._stop_feed = stop
 
     def stats(self) -> TranslatorStats:
         age_ns = self._clock.monotonic_ns() - self._last_data_ns
@@ -238,6 +252,20 @@ class MarkTranslator:
             self._notify(DataSilent(silent_s=silent_ns / 1e9))
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _owner_gone(self) -> bool:
+        if self.orphaned:
+            return True
+        if self._owner_alive():
+            return False
+        self.orphaned = True
+        self._streamer = None
+        self._dirty.clear()
+        self._pending.clear()
+        _log.warning("the streamer owning this feed was replaced; stopping the feed")
+        if self._stop_feed is not None:
+            self._stop_feed()  # from the feed thread: it ends before its next frame
+        return True
 
     def _due(self, symbol: str, mark: object, now_ns: int) -> bool:
         """Whether ``mark`` goes out: it changed, or the last one is ``refresh_s`` old."""

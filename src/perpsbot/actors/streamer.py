@@ -162,6 +162,7 @@ class StreamerActor(BaseActor):
             streamer=self.address,
             clock=self.clock,
             stale_after_s=settings.stale_after_s,
+            owner_alive=lambda: not self.superseded(),
         )
         self._feed = self._venue.market_feed(
             channels=CHANNELS[settings.channel],
@@ -171,6 +172,7 @@ class StreamerActor(BaseActor):
             on_wait=self._translator.flush,
             stale_after_s=settings.stale_after_s,
         )
+        self._translator.bind_feed(self._feed.stop)
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")
         self._feed.start()
 

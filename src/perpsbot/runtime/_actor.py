@@ -213,9 +213,10 @@ class BaseActor(pykka.ThreadingActor):
         if reply_to is not None:
             reply_to.set(result)
 
-    def _superseded(self) -> bool:
+    def superseded(self) -> bool:
         """True once a successor took this cell over (this thread was abandoned as hung or
-        too slow to stop): a late ending must not touch the successor's cell."""
+        too slow to stop). Safe from any thread: what an actor's own threads ask to know
+        they must stop, and a late ending must not touch the successor's cell."""
         return self.context.incarnation != self._cell.incarnation
 
     def _stop_orderly(self) -> None:
@@ -229,7 +230,7 @@ class BaseActor(pykka.ThreadingActor):
             logger.exception("%s: on_stop raised", cell.path)
         snapshot = self._safe_snapshot()
         self.actor_stopped.set()
-        if self._superseded():
+        if self.superseded():
             logger.warning("%s: an abandoned incarnation stopped late; ignored", cell.path)
             return
         cell.snapshot = snapshot
@@ -241,7 +242,7 @@ class BaseActor(pykka.ThreadingActor):
         cell = self._cell
         self._exit = True
         self.context.timers.cancel_all()
-        if self._superseded():
+        if self.superseded():
             logger.warning(
                 "%s: an abandoned incarnation failed late (%s: %r); ignored",
                 cell.path,
