@@ -146,11 +146,12 @@ def test_str_bytes_and_parsed_dict_decode_alike() -> None:
         ),
         (
             lambda m: m["events"][0]["updates"][0].update(price_level="abc"),
-            "l2_data.events[0].updates[0].price_level must be a decimal string > 0, found 'abc'",
+            "l2_data.events[0].updates[0].price_level must be a decimal string > 0 and < 1e15,"
+            " found 'abc'",
         ),
         (
             lambda m: m["events"][0]["updates"][0].update(new_quantity="-1"),
-            "l2_data.events[0].updates[0].new_quantity must be a size >= 0, found '-1'",
+            "l2_data.events[0].updates[0].new_quantity must be a size >= 0 and < 1e15, found '-1'",
         ),
         (
             lambda m: m["events"][0].pop("product_id"),
@@ -162,8 +163,8 @@ def test_str_bytes_and_parsed_dict_decode_alike() -> None:
         ),
         (
             lambda m: m["events"][0]["updates"][0].update(price_level="Infinity"),
-            "l2_data.events[0].updates[0].price_level must be a decimal string > 0, found"
-            " 'Infinity'",
+            "l2_data.events[0].updates[0].price_level must be a decimal string > 0 and < 1e15,"
+            " found 'Infinity'",
         ),
         (
             lambda m: m["events"][0]["updates"].append("level"),
@@ -299,3 +300,21 @@ def test_a_level2_timestamp_of_the_right_length_is_checked_when_read() -> None:
     assert isinstance(frame, Level2Frame)
     with pytest.raises(FrameDecodeError, match=r"l2_data\.timestamp must be an RFC 3339"):
         _ = frame.ts_event_ns
+
+
+_L2_HEAD = b'{"channel":"l2_data","timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":1,'
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _L2_HEAD + b'"events":[{"type":"update","product_id":"\xff","updates":[]}]}',
+        b'{"channel":"l2_data","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        '{"channel":"ticker","x":"\ud800"}',
+        b'{"timestamp":"2023-02-09T20:32:50.714964855Z","sequence_num":1,"events":[]}',
+    ],
+    ids=["invalid-utf8", "deep-nesting", "lone-surrogate-str", "no-channel"],
+)
+def test_every_malformed_frame_is_a_frame_decode_error(raw: bytes | str) -> None:
+    with pytest.raises(FrameDecodeError):
+        decode_frame(raw)

@@ -23,8 +23,8 @@ decode_level2 = msgspec.json.Decoder(Level2Frame, strict=False).decode
 
 _EXPECTED = {
     "side": "'bid' or 'offer'",
-    "price_level": "a decimal string > 0",
-    "new_quantity": "a size >= 0",
+    "price_level": "a decimal string > 0 and < 1e15",
+    "new_quantity": "a size >= 0 and < 1e15",
     "type": "'snapshot' or 'update'",
     "product_id": "a string",
     "sequence_num": "an integer >= 0",
@@ -32,7 +32,7 @@ _EXPECTED = {
     "events": "a list of events",
     "updates": "a list of levels",
 }
-_AT = re.compile(r"^(?P<what>.*) - at `\$(?P<path>.*)`$")
+_AT = re.compile(r"^(?P<what>.*) - at `(?P<key>key` in `)?\$(?P<path>.*)`$")
 _MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z_0-9]*)|\[(\d+)\]")
 _EXPECTED_TYPE = re.compile(r"^Expected `(?P<type>[^`]+)`")
@@ -66,7 +66,9 @@ def _explain(message: dict[str, Any], error: str) -> FrameDecodeError:
     match = _AT.match(error)
     what, path = (match["what"], match["path"]) if match else (error, "")
     missing = _MISSING.match(what)
-    if missing:
+    if match and match["key"]:
+        expected, found = "an object with string keys", _lookup(message, path)
+    elif missing:
         path = f"{path}.{missing['field']}"
         expected, found = "present", "nothing"
     else:

@@ -8,15 +8,15 @@ was expected and what was found; no other exception escapes. Unknown channels de
 ``l2_data``, the one channel that arrives by the hundred thousand a second, is decoded and
 validated by msgspec straight into :class:`~.frames.Level2Frame` in one pass (about a third of
 the cost of parsing to dicts and checking them in Python). msgspec runs in lax mode there,
-because the venue quotes its numbers: it also takes a quoted ``sequence_num``. Any other frame,
-or a malformed one, fails that attempt at once and takes the general path, which explains it.
+because the venue quotes its numbers: it also takes a quoted or integral-float
+``sequence_num``. Any other frame, or a malformed one, fails that attempt at once and takes the
+general path, which explains it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import orjson
 
 from perpsbot.errors import FrameDecodeError
@@ -28,8 +28,6 @@ from perpsbot.venue.frames import (
     Frame,
     UnknownFrame,
 )
-
-_LAX_FAILURES = (msgspec.ValidationError, msgspec.DecodeError)
 
 __all__ = ["decode_frame", "encode_subscribe"]
 
@@ -53,8 +51,8 @@ def decode_frame(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> 
     else:
         try:
             return decode_level2(raw)  # type: ignore[arg-type]
-        except _LAX_FAILURES:
-            pass  # another channel, or a malformed frame: the general path tells which
+        except Exception:
+            pass  # another channel or a malformed frame: the general path explains which
         try:
             message = orjson.loads(raw)  # type: ignore[arg-type]
         except (orjson.JSONDecodeError, TypeError) as exc:

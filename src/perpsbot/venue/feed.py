@@ -289,7 +289,7 @@ class WebSocketFeed:
             ws = websocket.create_connection(
                 self.url,
                 timeout=self._connect_timeout_s,
-                skip_utf8_validation=True,  # orjson validates UTF-8 while parsing
+                skip_utf8_validation=True,  # the codec checks UTF-8 in every field it reads
                 enable_multithread=False,  # only this thread sends and receives
                 header=[f"x-cb-retry-counter: {attempt}"] if attempt else None,
                 sslopt=self._sslopt,

@@ -118,13 +118,14 @@ class L2Event(msgspec.Struct, frozen=True, gc=False):
         return self.type == "snapshot"
 
 
-class Level2Frame(msgspec.Struct, frozen=True, gc=False, tag_field="channel", tag="l2_data"):
+class Level2Frame(msgspec.Struct, frozen=True, gc=False):
     """An ``l2_data`` message (subscribed as ``level2``), decoded by msgspec in one pass.
 
-    ``timestamp`` is kept as the wire text (its shape checked) and parsed on demand by
+    ``timestamp`` is kept as the wire text (only its length checked) and parsed on demand by
     :attr:`ts_event_ns`: most frames of a burst are conflated away before anyone asks.
     """
 
+    channel: Literal["l2_data"]
     sequence_num: Annotated[int, msgspec.Meta(ge=0)]
     timestamp: Annotated[str, msgspec.Meta(min_length=20, max_length=40)]
     events: tuple[L2Event, ...]
