@@ -12,7 +12,7 @@ from perpsbot.actors._mark_translator import DataResumed, DataSilent, MarkTransl
 from perpsbot.clock import FakeClock
 from perpsbot.messages import MarkSource
 from perpsbot.runtime import ActorSystem, CoalescedReady, SupervisorSpec
-from perpsbot.venue import decode_frame
+from perpsbot.venue import FeedGapDetected, decode_frame
 from tests.actors.conftest import config, subscriber_spec
 from tests.support.probe import Probe
 from tests.venue import examples
@@ -119,3 +119,43 @@ def test_a_long_read_is_flushed_every_batch_so_marks_are_not_held_back(
     assert translator.marks_sent == 0
     translator.on_frame(_l2(127, "BTC-USD", "update", ("bid", "199", "1")))  # the 128th frame
     assert translator.marks_sent == 1
+
+
+def _ticker(seq: int, product: str, bid: str, ask: str) -> Any:
+    ticker = {"type": "ticker", "product_id": product, "price": bid, "best_bid": bid,
+              "best_ask": ask, "best_bid_quantity": "1", "best_ask_quantity": "1"}  # fmt: skip
+    return decode_frame(
+        json.dumps({
+            "channel": "ticker", "client_id": "", "timestamp": _TS, "sequence_num": seq,
+            "events": [{"type": "update", "tickers": [ticker]}],
+        })
+    )  # fmt: skip
+
+
+def _offered(probe: Probe) -> dict[str, Any]:
+    """What the latest wake-up of the mark window carries."""
+    events = probe.wait_for(lambda ev: any(type(e) is CoalescedReady for e in ev))
+    ready = [e for e in events if type(e) is CoalescedReady][-1]
+    return ready.source.take()  # type: ignore[no-any-return]
+
+
+def test_a_read_that_starts_with_a_ticker_stamps_the_book_mark_with_this_read(
+    translator: MarkTranslator, clock: FakeClock, probe: Probe
+) -> None:
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
+    translator.flush()
+    _offered(probe)
+    clock.advance(30.0)  # a ticker (the book is ready: no ticker mark), then the book moves
+    translator.on_frame(_ticker(1, "BTC-USD", "100", "102"))
+    translator.on_frame(_l2(2, "BTC-USD", "update", ("bid", "100.5", "1")))
+    translator.flush()
+    assert _offered(probe)["BTC-USD"].ts_received_ns == clock.monotonic_ns()  # not 30 s old
+
+
+def test_a_gap_still_offers_the_marks_of_the_frames_before_it(
+    translator: MarkTranslator, probe: Probe
+) -> None:
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
+    translator.on_frame(_l2(1, "BTC-USD", "update", ("bid", "100.9", "1")))
+    translator.on_status(FeedGapDetected(feed="market", ts_ns=0, expected=2, found=5))
+    assert _offered(probe)["BTC-USD"].mark == Decimal("100.95")

@@ -42,7 +42,9 @@ class HangableStreamer(StreamerActor):
 
 @pytest.fixture
 def sim() -> Iterator[SimExchange]:
-    with SimExchange(SimConfig(tick_interval_s=0.02, seed=3, verify_auth=False), clock=SystemClock()) as sim:
+    with SimExchange(
+        SimConfig(tick_interval_s=0.02, seed=3, verify_auth=False), clock=SystemClock()
+    ) as sim:
         yield sim
 
 

@@ -114,3 +114,20 @@ def test_hand_off_waits_for_a_late_consumer_to_take_and_not_for_a_prompt_one(
     assert probe.wait_for(lambda events: len(events) == 1) == [{"BTC": 1}]
     assert coalescer.handoffs == 1
     assert not coalescer.hand_off(10**12, after_ns=1_000, timeout_s=10)  # nothing outstanding
+
+
+def test_a_wake_up_that_is_never_taken_costs_one_hand_off_not_one_per_flush(
+    system: ActorSystem, probe: Probe
+) -> None:
+    _taker(system, probe)
+    address = system.address("root/t")
+    block = Block(threading.Event())
+    address.tell(block)
+    assert block.entered.wait(5)
+    coalescer: Coalescer[str, int] = Coalescer(address, resend_after_ns=1_000_000)
+    coalescer.offer("BTC", 1, now_ns=0)
+    assert coalescer.hand_off(2_000, after_ns=1_000, timeout_s=0.01)  # waits, times out
+    assert not coalescer.hand_off(3_000, after_ns=1_000, timeout_s=10)  # same wake-up: no
+    assert not coalescer.hand_off(1_000_000, after_ns=1_000, timeout_s=10)  # presumed lost
+    assert coalescer.handoffs == 1
+    block.release.set()

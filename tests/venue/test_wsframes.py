@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -128,3 +129,25 @@ def test_reader_reads_a_multi_megabyte_frame_whole() -> None:
         assert reader.read() == (OPCODE_TEXT, b"small")
         ws.send("bye")
         ws.close()
+
+
+def test_on_wait_runs_before_the_reader_blocks_on_a_big_frame() -> None:
+    # What was read before a big message (a level2 snapshot) must be flushed before the
+    # reader waits for the rest of it, or a consumer that batches per read holds it back.
+    class _Ws:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(5)
+        big = b"b" * 100_000
+        theirs.sendall(
+            bytes((0x81, 5)) + b"small" + bytes((0x81, 127)) + len(big).to_bytes(8, "big") + big
+        )
+        waits: list[int] = []
+        reader = FrameReader(_Ws(ours), read_bytes=4096, on_wait=lambda: waits.append(1))
+        assert reader.read() == (OPCODE_TEXT, b"small")
+        waits.clear()
+        assert reader.read() == (OPCODE_TEXT, big)
+        assert waits  # flushed before the reads of the big message's rest

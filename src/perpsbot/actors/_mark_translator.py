@@ -182,6 +182,7 @@ class MarkTranslator:
         if self._owner_gone():
             return
         if type(event) is FeedGapDetected:
+            self.flush()  # frames before the gap were good: their marks still count
             self._invalidate_books()
             self._resyncing = True
         elif type(event) is FeedConnected:
@@ -217,8 +218,10 @@ class MarkTranslator:
             self._notify(DataResumed())
 
     def _on_ticker(self, frame: TickerFrame) -> None:
-        self._data_unflushed = True
         now_ns = self._clock.monotonic_ns()
+        if not self._data_unflushed:
+            self._data_unflushed = True
+            self._batch_ns = now_ns
         for ticker in frame.tickers:
             symbol = ticker.product_id
             if symbol not in self._symbols:
@@ -232,8 +235,10 @@ class MarkTranslator:
                 self._offer(symbol, mark, frame.ts_event_ns, now_ns)
 
     def _on_trades(self, frame: MarketTradesFrame) -> None:
-        self._data_unflushed = True
         now_ns = self._clock.monotonic_ns()
+        if not self._data_unflushed:
+            self._data_unflushed = True
+            self._batch_ns = now_ns
         for event in frame.events:
             for trade in event.trades:
                 symbol = trade.product_id

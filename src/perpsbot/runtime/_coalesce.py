@@ -48,6 +48,7 @@ class Coalescer(Generic[K, V]):
         self._told_at_ns: int | None = None  # None: no wake-up outstanding
         self._taken = threading.Event()  # clear while a wake-up is outstanding
         self._taken.set()
+        self._handed_off_for: int | None = None  # the wake-up (its told time) waited for
         self.offered = 0
         self.delivered = 0
         self.handoffs = 0
@@ -74,9 +75,12 @@ class Coalescer(Generic[K, V]):
         consumer's (short) turn, and the consumer's lag stays near ``after_ns``.
         """
         told = self._told_at_ns
-        if told is None or now_ns - told < after_ns:
+        if told is None or now_ns - told < after_ns or told == self._handed_off_for:
             return False
-        self.handoffs += 1
+        if now_ns - told >= self._resend_after_ns:
+            return False  # the wake-up was probably lost; the next offer tells again
+        self._handed_off_for = told  # once per wake-up: a consumer that never takes (it
+        self.handoffs += 1  # stopped; the wake-up became a dead letter) costs one wait
         self._taken.wait(timeout_s)
         return True
 

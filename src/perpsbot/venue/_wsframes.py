@@ -107,6 +107,8 @@ class FrameReader:
     def _fill_exactly(self, missing: int) -> None:
         # A big frame (a level2 snapshot can be megabytes): read the rest straight into one
         # buffer instead of growing the buffer chunk by chunk (which would be quadratic).
+        if self._on_wait is not None:
+            self._on_wait()  # what came before it is flushed before the reads block
         rest = bytearray(missing)
         view = memoryview(rest)
         got = 0
