@@ -51,8 +51,6 @@ __all__ = ["DataResumed", "DataSilent", "MarkTranslator", "TranslatorStats"]
 _TWO = Decimal(2)
 _log = logging.getLogger("perpsbot.actors.streamer")
 _MAX_BATCH = 128  # level2 frames between flushes, at most (~1 ms of a full-speed burst)
-_HANDOFF_AFTER_NS = 1_000_000  # a mark window this late gets the GIL handed to it...
-_HANDOFF_MAX_S = 0.002  # ...for at most this long
 
 
 @attrs.frozen(kw_only=True)
@@ -176,7 +174,6 @@ class MarkTranslator:
                 offer(symbol, pending, now_ns)
             self.marks_sent += len(self._pending)
             self._pending.clear()
-        self._marks.hand_off(now_ns, after_ns=_HANDOFF_AFTER_NS, timeout_s=_HANDOFF_MAX_S)
 
     def on_status(self, event: FeedStatus) -> None:
         if self._owner_gone():

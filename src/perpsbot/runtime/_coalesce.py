@@ -46,12 +46,8 @@ class Coalescer(Generic[K, V]):
         self._lock = threading.Lock()
         self._pending: dict[K, V] = {}
         self._told_at_ns: int | None = None  # None: no wake-up outstanding
-        self._taken = threading.Event()  # clear while a wake-up is outstanding
-        self._taken.set()
-        self._handed_off_for: int | None = None  # the wake-up (its told time) waited for
         self.offered = 0
         self.delivered = 0
-        self.handoffs = 0
 
     def offer(self, key: K, value: V, now_ns: int) -> None:
         """Make ``value`` the pending value for ``key``; wake the consumer if it is not yet."""
@@ -62,34 +58,13 @@ class Coalescer(Generic[K, V]):
             if told is not None and now_ns - told < self._resend_after_ns:
                 return
             self._told_at_ns = now_ns
-            self._taken.clear()
         self._consumer.tell(CoalescedReady(source=self))
-
-    def hand_off(self, now_ns: int, *, after_ns: int, timeout_s: float) -> bool:
-        """If the consumer was told more than ``after_ns`` ago and has not taken yet, wait
-        (up to ``timeout_s``) until it does; True if this waited.
-
-        A producer that never blocks (a feed thread in a burst) only lets go of the GIL at
-        the interpreter's switch interval, 5 ms by default, so a woken consumer can wait that
-        long for its turn. Waiting here hands it the GIL at once: the producer pays the
-        consumer's (short) turn, and the consumer's lag stays near ``after_ns``.
-        """
-        told = self._told_at_ns
-        if told is None or now_ns - told < after_ns or told == self._handed_off_for:
-            return False
-        if now_ns - told >= self._resend_after_ns:
-            return False  # the wake-up was probably lost; the next offer tells again
-        self._handed_off_for = told  # once per wake-up: a consumer that never takes (it
-        self.handoffs += 1  # stopped; the wake-up became a dead letter) costs one wait
-        self._taken.wait(timeout_s)
-        return True
 
     def take(self) -> dict[K, V]:
         """Every pending value, oldest key first; the next offer wakes the consumer again."""
         with self._lock:
             pending, self._pending = self._pending, {}
             self._told_at_ns = None
-            self._taken.set()
             self.delivered += len(pending)
         return pending
 
