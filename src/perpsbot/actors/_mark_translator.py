@@ -70,6 +70,8 @@ class TranslatorStats:
     marks_sent: int
     last_data_age_s: float | None
     books_ready: dict[str, bool]
+    bad_timestamps: int
+    orphaned: bool
 
 
 class MarkTranslator:
@@ -205,6 +207,8 @@ class MarkTranslator:
             marks_sent=self.marks_sent,
             last_data_age_s=age_ns / 1e9,
             books_ready={symbol: book.ready for symbol, book in self._books.items()},
+            bad_timestamps=self.bad_timestamps,
+            orphaned=self.orphaned,
         )
 
     # -- per channel -----------------------------------------------------------------------
@@ -215,10 +219,7 @@ class MarkTranslator:
             self._notify(DataResumed())
 
     def _on_ticker(self, frame: TickerFrame) -> None:
-        now_ns = self._clock.monotonic_ns()
-        if not self._data_unflushed:
-            self._data_unflushed = True
-            self._batch_ns = now_ns
+        now_ns = self._batch_now()
         for ticker in frame.tickers:
             symbol = ticker.product_id
             if symbol not in self._symbols:
@@ -232,10 +233,7 @@ class MarkTranslator:
                 self._offer(symbol, mark, frame.ts_event_ns, now_ns)
 
     def _on_trades(self, frame: MarketTradesFrame) -> None:
-        now_ns = self._clock.monotonic_ns()
-        if not self._data_unflushed:
-            self._data_unflushed = True
-            self._batch_ns = now_ns
+        now_ns = self._batch_now()
         for event in frame.events:
             for trade in event.trades:
                 symbol = trade.product_id
@@ -254,6 +252,15 @@ class MarkTranslator:
             self._notify(DataSilent(silent_s=silent_ns / 1e9))
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _batch_now(self) -> int:
+        """Now; market data since the last flush opens a batch, received at its first frame
+        (the level2 hot path does the same inline)."""
+        now_ns = self._clock.monotonic_ns()
+        if not self._data_unflushed:
+            self._data_unflushed = True
+            self._batch_ns = now_ns
+        return now_ns
 
     def _owner_gone(self) -> bool:
         if self.orphaned:
