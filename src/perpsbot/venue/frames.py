@@ -97,8 +97,8 @@ class BookUpdate(msgspec.Struct, frozen=True, gc=False):
     Prices and sizes are binary floats, decoded in C straight from the wire strings: that is
     what lets the feed thread keep up with a full-speed book. A float holds every decimal of
     up to 15 significant digits exactly enough that ``Decimal(repr(price))`` gives back the
-    venue's decimal (trailing zeros aside); the book converts at its edges, so marks and
-    depth come out as ``Decimal``.
+    venue's decimal (trailing zeros aside; a 16th digit and beyond is rounded away); the book
+    converts at its edges, so marks and depth come out as ``Decimal``.
     """
 
     side: Literal["bid", "offer"]
