@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -20,7 +21,7 @@ FAST = {
 
 def _perpsbot(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     if args[0] != "--log-level":
-        args = ("--log-level", "INFO", *args)
+        args = ("--log-level", "INFO", "--log-format", "text", *args)
     return subprocess.Popen(
         [sys.executable, "-m", "perpsbot", *args],
         stdout=subprocess.PIPE,
@@ -51,6 +52,17 @@ def test_an_invalid_configuration_exits_2_naming_the_key(tmp_path: Path) -> None
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "market_data.short_ma must be a positive integer" in err
+
+
+def test_logs_are_json_lines_when_stderr_is_not_a_terminal() -> None:
+    process = _perpsbot("--log-level", "INFO", "run", "--profile", "dev", "--duration", "1")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    records = [json.loads(line) for line in err.splitlines()]  # every line is one object
+    started = next(r for r in records if r["message"].startswith("perpsbot running"))
+    assert started["level"] == "INFO"
+    assert started["logger"] == "perpsbot.daemon"
+    assert started["ts"].endswith("+00:00")
 
 
 def test_sigterm_stops_the_bot_cleanly() -> None:

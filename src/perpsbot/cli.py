@@ -32,6 +32,12 @@ def _top_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
+    parser.add_argument(
+        "--log-format",
+        choices=("auto", "text", "json"),
+        default="auto",
+        help="log lines as text or as JSON lines (default: JSON when stderr is not a terminal)",
+    )
     parser.add_argument("command", choices=list(_SUBCOMMANDS), metavar="COMMAND")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
@@ -45,9 +51,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"perpsbot {top.command}", description=help_text)
     module.configure_parser(parser)
     args = parser.parse_args(top.arguments)
-    logging.basicConfig(
-        level=top.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_log_formatter(top.log_format))
+    logging.basicConfig(level=top.log_level.upper(), handlers=[handler])
     return int(module.run(args))
+
+
+def _log_formatter(choice: str) -> logging.Formatter:
+    """Text for a person at a terminal; JSON lines (``ts``, ``level``, ``logger``,
+    ``message``, ``exc_info`` and any ``extra``) for a log collector."""
+    if choice == "json" or (choice == "auto" and not sys.stderr.isatty()):
+        from pythonjsonlogger.json import JsonFormatter  # noqa: PLC0415  (only when used)
+
+        return JsonFormatter(
+            "%(levelname)s %(name)s %(message)s",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="ts",
+        )
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
