@@ -12,7 +12,14 @@ from perpsbot.actors import (
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
 from perpsbot.config import BotConfig
-from perpsbot.runtime import ActorContext, ChildSpec, Intensity, Strategy, SupervisorSpec
+from perpsbot.runtime import (
+    ActorContext,
+    BoundedMailbox,
+    ChildSpec,
+    Intensity,
+    Strategy,
+    SupervisorSpec,
+)
 from perpsbot.venue.link import VenueLink
 
 __all__ = ["bot_spec"]
@@ -55,6 +62,12 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         )
 
     timeout_s = runtime.shutdown_timeout_s
+
+    def fifo() -> BoundedMailbox:
+        # The actors without a conflating mailbox: a flood is refused (dead letters), never
+        # queued without bound. Built once per actor, so a new capacity applies at next start.
+        return BoundedMailbox(runtime.mailbox_capacity)
+
     children = [
         ChildSpec(
             name="marks",
@@ -68,6 +81,7 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         ChildSpec(
             name="streamer",
             factory=streamer,
+            mailbox=fifo,
             config_sections=_STREAMER,
             shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
             hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # replacing a feed joins it
@@ -85,7 +99,9 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         ),
     ]
     if report:
-        children.append(ChildSpec(name="reporter", factory=reporter, shutdown_timeout_s=timeout_s))
+        children.append(
+            ChildSpec(name="reporter", factory=reporter, mailbox=fifo, shutdown_timeout_s=timeout_s)
+        )
     return SupervisorSpec(
         name=ROOT,
         strategy=Strategy.REST_FOR_ONE,
