@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -7,7 +8,13 @@ import pykka
 import pytest
 
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
-from perpsbot.runtime import ActorSystem, Intensity, SupervisorSpec, default_sections
+from perpsbot.runtime import (
+    ActorSystem,
+    FifoMailbox,
+    Intensity,
+    SupervisorSpec,
+    default_sections,
+)
 from tests.runtime.conftest import Add, Crash, recorder
 from tests.support.probe import Probe
 
@@ -124,3 +131,53 @@ def test_default_sections_split_an_attrs_config_by_field() -> None:
     assert default_sections(None) == {}
     with pytest.raises(TypeError, match="must be an attrs instance or a mapping, was int"):
         default_sections(3)
+
+
+class _RacyMailbox(FifoMailbox):
+    """Runs ``race`` once, just before the next message is queued: another thread's close
+    landing between a sender's ``accepting`` check and its append."""
+
+    race: Callable[[], Any] | None = None
+
+    def _run_race(self) -> None:
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+
+    def tell(self, message: Any) -> None:
+        self._run_race()
+        super().tell(message)
+
+    def put(self, envelope: Any, /) -> None:
+        self._run_race()
+        super().put(envelope)
+
+
+def _racy_worker(system: ActorSystem, probe: Probe) -> _RacyMailbox:
+    boxes: list[_RacyMailbox] = []
+
+    def mailbox() -> _RacyMailbox:
+        boxes.append(_RacyMailbox())
+        return boxes[-1]
+
+    system.start(SupervisorSpec(name="root", children=[recorder("worker", probe, mailbox=mailbox)]))
+    probe.wait_for_event(("start", "root/worker", 1))
+    return boxes[0]
+
+
+def test_a_tell_racing_the_final_close_is_a_dead_letter(system: ActorSystem, probe: Probe) -> None:
+    box = _racy_worker(system, probe)
+    address = system.address("root/worker")
+    box.race = system.shutdown
+    address.tell(Add(7))
+    assert box.depth() == 0  # not stranded in a mailbox nobody will read
+    letters = [d for d in system.dead_letters.recent() if d.message == Add(7)]
+    assert [d.reason for d in letters] == ["actor stopped"]
+
+
+def test_an_ask_racing_the_final_close_fails_at_once(system: ActorSystem, probe: Probe) -> None:
+    box = _racy_worker(system, probe)
+    address = system.address("root/worker")
+    box.race = system.shutdown
+    with pytest.raises(ActorNotFoundError, match="could not handle the message: actor stopped"):
+        address.ask("total", timeout_s=30)  # not a 30 s wait for a reply that cannot come

@@ -121,6 +121,12 @@ class Cell:
         for envelope in self.mailbox.drain():
             self._dropped(envelope, reason)
 
+    def drain_late(self) -> None:
+        """Dead-letter what a sender queued after :meth:`close` had drained the mailbox (its
+        send passed the ``accepting`` check just before the close)."""
+        for item in self.mailbox.drain():
+            self._dropped(item, "actor stopped")
+
     def _dropped(self, item: Any, reason: str) -> None:
         if type(item) is Envelope:
             if item.reply_to is not None:
@@ -175,10 +181,13 @@ class ActorAddress:
 
     def tell(self, message: Any) -> None:
         """Deliver ``message`` without waiting; undeliverable messages become dead letters."""
-        if self._cell.accepting:
+        cell = self._cell
+        if cell.accepting:
             self._tell(message)
+            if cell.state is CellState.STOPPED:
+                cell.drain_late()  # closed between our check and our append
         else:
-            self._cell.refuse(message)
+            cell.refuse(message)
 
     def ask(self, message: Any, *, timeout_s: float) -> Any:
         """Send ``message`` and wait at most ``timeout_s`` for the reply.
@@ -192,6 +201,8 @@ class ActorAddress:
             raise ActorNotFoundError(f"{cell.path} is stopped; cannot ask {message!r}")
         future: pykka.ThreadingFuture[Any] = pykka.ThreadingFuture()
         cell.mailbox.put(Envelope(message, reply_to=future))
+        if not self.is_alive():
+            cell.drain_late()  # closed meanwhile: the reply is ActorNotFoundError, not a wait
         try:
             return future.get(timeout=timeout_s)
         except pykka.Timeout:
