@@ -24,6 +24,9 @@ class DeadLetter:
     error: BaseException | None = None
 
 
+_SHOWN_CHARS = 300  # of a dead letter in the log (inspection keeps the whole message)
+
+
 class DeadLetters:
     """Counts dead letters per recipient, logs the first of each (recipient, reason) pair,
     and keeps the most recent ones for inspection.
@@ -50,11 +53,14 @@ class DeadLetters:
             if first:
                 self._logged.add((recipient, reason))
         if first:
+            shown = repr(message)
+            if len(shown) > _SHOWN_CHARS:  # a sample with its windows runs to kilobytes
+                shown = shown[: _SHOWN_CHARS - 3] + "..."
             logger.warning(
-                "dead letter for %s (%s): %r%s; further ones with this reason are only counted",
+                "dead letter for %s (%s): %s%s; further ones with this reason are only counted",
                 recipient,
                 reason,
-                message,
+                shown,
                 f" error={error!r}" if error is not None else "",
             )
 
