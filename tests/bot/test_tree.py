@@ -3,7 +3,7 @@ from __future__ import annotations
 from perpsbot.bot import bot_spec
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, RuntimeConfig
-from perpsbot.runtime import BoundedMailbox
+from perpsbot.runtime import BoundedMailbox, Overflow
 from perpsbot.venue import VenueLink, VenueRateLimiter
 
 
@@ -22,4 +22,7 @@ def test_runtime_mailbox_capacity_bounds_every_fifo_mailbox_of_the_tree() -> Non
         "streamer",
         "reporter",
     }
-    assert fifo["streamer"].capacity == 7  # type: ignore[attr-defined]
+    streamer = fifo["streamer"]
+    assert isinstance(streamer, BoundedMailbox)
+    assert streamer.capacity == 7
+    assert streamer.overflow is Overflow.DROP_OLDEST  # a sender never gets an exception

@@ -17,6 +17,7 @@ from perpsbot.runtime import (
     BoundedMailbox,
     ChildSpec,
     Intensity,
+    Overflow,
     Strategy,
     SupervisorSpec,
 )
@@ -64,9 +65,11 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
     timeout_s = runtime.shutdown_timeout_s
 
     def fifo() -> BoundedMailbox:
-        # The actors without a conflating mailbox: a flood is refused (dead letters), never
-        # queued without bound. Built once per actor, so a new capacity applies at next start.
-        return BoundedMailbox(runtime.mailbox_capacity)
+        # The actors without a conflating mailbox: a flood evicts the oldest (dead letters),
+        # never queues without bound and never raises into a sender's handler (the feed
+        # thread, the mark window publishing). Built once per actor: a new capacity applies
+        # at the next start.
+        return BoundedMailbox(runtime.mailbox_capacity, Overflow.DROP_OLDEST)
 
     children = [
         ChildSpec(
