@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _load(args)
     except InvalidConfigError as error:
-        print(f"perpsbot: invalid configuration:\n{error}", file=sys.stderr)
+        logger.critical("invalid configuration:\n%s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
     clock = SystemClock()
     signals = _Signals()

@@ -8,6 +8,7 @@ buffers (bounded) while the actor restarts, and turns anything undeliverable int
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,7 @@ class Cell:
         self.ping_sent_at = 0.0
         self.pong_seq = 0
         self.address = ActorAddress(self)
+        self._closing = threading.Lock()  # close, revive and late drains, one at a time
         mailbox.on_drop = self._dropped
 
     @property
@@ -115,16 +117,27 @@ class Cell:
 
     def close(self, reason: str) -> None:
         """No incarnation will follow: everything queued and sent later is a dead letter."""
-        self.state = CellState.STOPPED
-        self.accepting = False
-        self.actor = None
-        for envelope in self.mailbox.drain():
+        with self._closing:
+            self.state = CellState.STOPPED
+            self.accepting = False
+            self.actor = None
+            drained = self.mailbox.drain()
+        for envelope in drained:
             self._dropped(envelope, reason)
+
+    def revive(self) -> None:
+        """A restarted supervisor starts this stopped cell again (the address stays valid)."""
+        with self._closing:
+            if self.state is CellState.STOPPED:
+                self.state = CellState.STARTING
 
     def drain_late(self) -> None:
         """Dead-letter what a sender queued after :meth:`close` had drained the mailbox (its
-        send passed the ``accepting`` check just before the close)."""
-        for item in self.mailbox.drain():
+        send passed the ``accepting`` check just before the close). Nothing, if the cell was
+        revived meanwhile: then the message is for the new incarnation."""
+        with self._closing:
+            drained = self.mailbox.drain() if self.state is CellState.STOPPED else []
+        for item in drained:
             self._dropped(item, "actor stopped")
 
     def _dropped(self, item: Any, reason: str) -> None:

@@ -53,7 +53,10 @@ class DeadLetters:
             if first:
                 self._logged.add((recipient, reason))
         if first:
-            shown = repr(message)
+            try:
+                shown = repr(message)
+            except Exception as exc:  # a broken __repr__ must not break delivery accounting
+                shown = f"<{type(message).__name__}: repr failed: {exc!r}>"
             if len(shown) > _SHOWN_CHARS:  # a sample with its windows runs to kilobytes
                 shown = shown[: _SHOWN_CHARS - 3] + "..."
             logger.warning(

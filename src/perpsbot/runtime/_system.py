@@ -117,8 +117,8 @@ class ActorSystem:
                     report_root=self._root_exited,
                 )
                 self._cells[path] = cell
-            elif cell.state is CellState.STOPPED:
-                cell.state = CellState.STARTING
+            else:
+                cell.revive()
             return cell
 
     def _live_cells(self) -> list[Cell]:
