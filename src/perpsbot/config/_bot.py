@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import attrs
 
+from perpsbot.config._control import ControlConfig
 from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
 from perpsbot.config._sections import (
     JournalConfig,
@@ -44,6 +45,7 @@ SECTION_TYPES: Mapping[str, type[attrs.AttrsInstance]] = types.MappingProxyType(
         "risk": RiskConfig,
         "strategy": StrategyConfig,
         "journal": JournalConfig,
+        "control": ControlConfig,
     }
 )
 
@@ -69,6 +71,7 @@ class BotConfig:
     risk: RiskConfig = attrs.field(factory=RiskConfig, validator=_is(RiskConfig))
     strategy: StrategyConfig = attrs.field(factory=StrategyConfig, validator=_is(StrategyConfig))
     journal: JournalConfig = attrs.field(factory=JournalConfig, validator=_is(JournalConfig))
+    control: ControlConfig = attrs.field(factory=ControlConfig, validator=_is(ControlConfig))
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []
