@@ -89,7 +89,9 @@ class ConsoleReporter(BaseActor):
             except VenueError as error:
                 if symbol not in self._unknown:
                     self._unknown.add(symbol)
-                    logger.warning("%s: no price increment (%s); marks printed as is", symbol, error)
+                    logger.warning(
+                        "%s: no price increment (%s); marks printed as is", symbol, error
+                    )
                 return f"{mark:f}"
             self._increments[symbol] = increment
         if increment is None:

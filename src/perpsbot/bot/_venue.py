@@ -23,7 +23,14 @@ from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["VENUE_LINK", "VenueLinks", "embeds_sim", "link_identity", "open_venue"]
+__all__ = [
+    "VENUE_LINK",
+    "VenueLinks",
+    "describe_link",
+    "embeds_sim",
+    "link_identity",
+    "open_venue",
+]
 
 logger = logging.getLogger("perpsbot.bot.venue")
 
@@ -123,8 +130,7 @@ def open_venue(
         ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
     elif venue.kind is VenueKind.SIM:
         credentials, _ = _throwaway_key()
-        assert venue.rest_base_url is not None and venue.market_ws_url is not None
-        rest_url, ws_url = venue.rest_base_url, venue.market_ws_url
+        rest_url, ws_url = str(venue.rest_base_url), str(venue.market_ws_url)  # both set
     else:
         raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
     return VenueLink(
@@ -179,7 +185,7 @@ class VenueLinks:
                 opened = (link, stack)
                 self._open[identity] = opened
                 if self._open.keys() != {identity}:
-                    logger.info("opened a new venue link: %s", describe(link))
+                    logger.info("opened a new venue link: %s", describe_link(link))
             self.current = opened[0]
             return opened[0]
 
@@ -191,7 +197,7 @@ class VenueLinks:
             for identity, _ in retired:
                 del self._open[identity]
         for _, (link, stack) in retired:
-            logger.info("closing the previous venue link: %s", describe(link))
+            logger.info("closing the previous venue link: %s", describe_link(link))
             stack.close()
 
     def close(self) -> None:
@@ -208,7 +214,7 @@ class VenueLinks:
         self.close()
 
 
-def describe(link: VenueLink) -> str:
+def describe_link(link: VenueLink) -> str:
     """Where ``link`` goes, for people: ``embedded exchange: REST ..., market ws ...``."""
     kind = "embedded exchange" if link.embedded is not None else "venue"
     return f"{kind}: REST {link.rest_base_url}, market ws {link.market_ws_url}"

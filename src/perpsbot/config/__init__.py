@@ -2,7 +2,8 @@
 
 A :class:`BotConfig` holds one frozen value per section (``venue``, ``sim``, ``market_data``,
 ``runtime``, ``risk``, ``strategy``, ``journal``, ``control``). Each section is a unit of
-restart: a reload compares sections with :func:`diff_config` and restarts only what depends on the changed ones.
+restart: a reload compares sections with :func:`diff_config` and restarts only what depends
+on the changed ones.
 
 Typical use::
 
