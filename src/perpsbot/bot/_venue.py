@@ -85,19 +85,34 @@ def _throwaway_key() -> tuple[CdpCredentials, str]:
     return credentials, public_pem
 
 
-def open_venue(
+def _start_sim(
+    config: BotConfig, clock: Clock, stack: contextlib.ExitStack
+) -> tuple[SimExchange, CdpCredentials]:
+    """Start the simulated exchange ``config.sim`` describes (stopped by ``stack``), and the
+    throwaway key it trusts."""
+    credentials, public_pem = _throwaway_key()
+    sim = SimExchange(
+        SimConfig(
+            host=config.sim.host,
+            rest_port=config.sim.rest_port,
+            ws_port=config.sim.ws_port,
+            seed=config.sim.seed,
+            tick_interval_s=config.sim.tick_interval_s,
+            verify_auth=config.sim.verify_auth,
+            public_keys_pem=(public_pem,),
+        ),
+        clock=clock,
+    )
+    stack.enter_context(sim)
+    return sim, credentials
+
+
+def _link(
     config: BotConfig,
     clock: Clock,
-    stack: contextlib.ExitStack,
-    *,
-    on_rest_outcome: Callable[[str], None] | None = None,
+    embedded: tuple[SimExchange, CdpCredentials] | None,
+    on_rest_outcome: Callable[[str], None] | None,
 ) -> VenueLink:
-    """Build a :class:`VenueLink` for ``config``; an embedded exchange is stopped by ``stack``.
-
-    ``venue.kind = "sim"`` embeds a simulated exchange on loopback unless both URLs are set;
-    then it signs with the configured key, or with a throwaway one (a ``perpsbot sim``
-    without ``--public-key`` accepts any). ``coinbase`` needs credentials.
-    """
     venue = config.venue
     limiter = VenueRateLimiter(
         clock=clock,
@@ -107,23 +122,10 @@ def open_venue(
             websocket_connects_per_s=venue.websocket_connects_per_s,
         ),
     )
-    embedded = None
-    if embeds_sim(config):
-        credentials, public_pem = _throwaway_key()
-        embedded = SimExchange(
-            SimConfig(
-                host=config.sim.host,
-                rest_port=config.sim.rest_port,
-                ws_port=config.sim.ws_port,
-                seed=config.sim.seed,
-                tick_interval_s=config.sim.tick_interval_s,
-                verify_auth=config.sim.verify_auth,
-                public_keys_pem=(public_pem,),
-            ),
-            clock=clock,
-        )
-        stack.enter_context(embedded)
-        rest_url, ws_url = embedded.rest_base_url, embedded.market_ws_url
+    sim = None
+    if embedded is not None:
+        sim, credentials = embedded
+        rest_url, ws_url = sim.rest_base_url, sim.market_ws_url
     elif venue.credentials is not None:
         credentials = CdpCredentials(venue.credentials.key_name, venue.credentials.private_key_pem)
         rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
@@ -140,18 +142,36 @@ def open_venue(
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,
         request_timeout_s=venue.request_timeout_s,
-        embedded=embedded,
+        embedded=sim,
         on_rest_outcome=on_rest_outcome,
     )
 
 
+def open_venue(
+    config: BotConfig,
+    clock: Clock,
+    stack: contextlib.ExitStack,
+    *,
+    on_rest_outcome: Callable[[str], None] | None = None,
+) -> VenueLink:
+    """Build a :class:`VenueLink` for ``config``; an embedded exchange is stopped by ``stack``.
+
+    ``venue.kind = "sim"`` embeds a simulated exchange on loopback unless both URLs are set;
+    then it signs with the configured key, or with a throwaway one (a ``perpsbot sim``
+    without ``--public-key`` accepts any). ``coinbase`` needs credentials.
+    """
+    embedded = _start_sim(config, clock, stack) if embeds_sim(config) else None
+    return _link(config, clock, embedded, on_rest_outcome)
+
+
 class VenueLinks:
-    """The venue links of a bot process: one per venue configuration, reopened on reload.
+    """The venue links of a bot process, reopened when a reload changes what they are built of.
 
     Actor factories ask :meth:`link_for` with the configuration they start with, so a reload
-    that changes ``venue.*`` (or ``sim.*`` of an embedded exchange) hands the restarted actors
-    a new link. The daemon opens the new link before it reloads (a failure rejects the
-    reload) and closes the old ones after (:meth:`retain`). Thread-safe.
+    that changes ``venue.*`` hands the restarted actors a new link; a change to ``sim.*``
+    also starts a new embedded exchange (a ``venue.*`` change keeps the running one). The
+    daemon opens the new link before it reloads (a failure rejects the reload) and closes
+    what the old one held after (:meth:`retain`). Thread-safe.
 
     Args:
         clock: for rate limits, JWTs and the embedded exchange.
@@ -164,7 +184,8 @@ class VenueLinks:
         self._clock = clock
         self._on_rest_outcome = on_rest_outcome
         self._lock = threading.Lock()
-        self._open: dict[Hashable, tuple[VenueLink, contextlib.ExitStack]] = {}
+        self._links: dict[Hashable, VenueLink] = {}
+        self._sims: dict[Hashable, tuple[SimExchange, CdpCredentials, contextlib.ExitStack]] = {}
         self.current: VenueLink | None = None
         """The link most recently asked for: what the running actors use."""
 
@@ -172,39 +193,46 @@ class VenueLinks:
         """The link for ``config``, opened now if no open link has its identity."""
         identity = link_identity(config)
         with self._lock:
-            opened = self._open.get(identity)
-            if opened is None:
-                stack = contextlib.ExitStack()
-                try:
-                    link = open_venue(
-                        config, self._clock, stack, on_rest_outcome=self._on_rest_outcome
-                    )
-                except BaseException:
-                    stack.close()
-                    raise
-                opened = (link, stack)
-                self._open[identity] = opened
-                if self._open.keys() != {identity}:
+            link = self._links.get(identity)
+            if link is None:
+                embedded = self._sim_for(config) if embeds_sim(config) else None
+                link = _link(config, self._clock, embedded, self._on_rest_outcome)
+                if self._links:
                     logger.info("opened a new venue link: %s", describe_link(link))
-            self.current = opened[0]
-            return opened[0]
+                self._links[identity] = link
+            self.current = link
+            return link
+
+    def _sim_for(self, config: BotConfig) -> tuple[SimExchange, CdpCredentials]:
+        opened = self._sims.get(config.sim)
+        if opened is None:
+            stack = contextlib.ExitStack()
+            try:
+                sim, credentials = _start_sim(config, self._clock, stack)
+            except BaseException:
+                stack.close()
+                raise
+            opened = self._sims[config.sim] = (sim, credentials, stack)
+        return opened[0], opened[1]
 
     def retain(self, config: BotConfig) -> None:
-        """Close every link but the one for ``config`` (after a reload moved the actors)."""
+        """Forget every link but the one for ``config`` and stop the embedded exchanges it
+        does not use (after a reload moved the actors to it)."""
         keep = link_identity(config)
+        keep_sim = config.sim if embeds_sim(config) else None
         with self._lock:
-            retired = [(k, v) for k, v in self._open.items() if k != keep]
-            for identity, _ in retired:
-                del self._open[identity]
-        for _, (link, stack) in retired:
-            logger.info("closing the previous venue link: %s", describe_link(link))
+            self._links = {k: v for k, v in self._links.items() if k == keep}
+            retired = [v for k, v in self._sims.items() if k != keep_sim]
+            self._sims = {k: v for k, v in self._sims.items() if k == keep_sim}
+        for sim, _, stack in retired:
+            logger.info("stopping the previous embedded exchange at %s", sim.rest_base_url)
             stack.close()
 
     def close(self) -> None:
-        """Close every link (stops embedded exchanges)."""
+        """Stop every embedded exchange."""
         with self._lock:
-            opened, self._open = list(self._open.values()), {}
-        for _, stack in opened:
+            retired, self._sims, self._links = list(self._sims.values()), {}, {}
+        for _, _, stack in retired:
             stack.close()
 
     def __enter__(self) -> VenueLinks:

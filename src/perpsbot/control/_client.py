@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import code
 import codeop
+import contextlib
 import os
 import socket
 import sys
@@ -63,7 +64,8 @@ class ShellClient:
         return self._ask({"op": "status"})
 
     def close(self) -> None:
-        self._stream.close()
+        with contextlib.suppress(OSError):  # a request left unsent to a bot that went away
+            self._stream.close()
         self._socket.close()
 
     def __enter__(self) -> ShellClient:
@@ -73,14 +75,20 @@ class ShellClient:
         self.close()
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        protocol.send(self._stream, request)
+        try:
+            protocol.send(self._stream, request)
+        except OSError as error:
+            raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
         reply = self._receive()
         if "error" in reply:
             raise ControlPlaneError(f"the bot answered: {reply['error']}")
         return reply
 
     def _receive(self) -> dict[str, Any]:
-        reply = protocol.receive(self._stream)
+        try:
+            reply = protocol.receive(self._stream)
+        except OSError as error:
+            raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
         if reply is None:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection")
         return reply

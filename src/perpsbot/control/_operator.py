@@ -30,7 +30,7 @@ class AuditRecord:
     action: str
     """The call as written: ``restart('bot/streamer')``."""
     outcome: str
-    """``ok: ...`` with the result's first line, or ``failed: ...`` with the error."""
+    """The first line of what the action returned, or ``failed: ...`` with the error."""
 
 
 AuditSink = Callable[[AuditRecord], None]
@@ -74,7 +74,7 @@ def helper(func: Any = None, *, action: bool = False) -> Any:
                 self.audit(AuditRecord(operator=self.operator, action=call, outcome=failed))
                 raise
             shown = str(result).strip()
-            outcome = f"ok: {shown.splitlines()[0]}" if shown else "ok"
+            outcome = shown.splitlines()[0] if shown else "done"
             self.audit(AuditRecord(operator=self.operator, action=call, outcome=outcome))
             return result
 

@@ -33,7 +33,7 @@ class ReloadOutcome:
 
     def describe(self) -> str:
         if self.rejected is not None:
-            return f"reload rejected; the running configuration stays:\n{self.rejected}"
+            return f"reload rejected, the running configuration stays: {self.rejected}"
         assert self.plan is not None
         return self.plan.describe()
 
