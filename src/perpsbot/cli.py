@@ -63,7 +63,10 @@ def _top_parser() -> argparse.ArgumentParser:
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     parser.add_argument("--version", action="version", version=f"perpsbot {__version__}")
     _add_global_options(parser, shown_defaults=True)
-    parser.add_argument("command", nargs="?", choices=list(_SUBCOMMANDS), metavar="COMMAND")
+    # Listed in the epilog with one line each; argparse's own listing would say "arguments".
+    parser.add_argument(
+        "command", nargs="?", choices=list(_SUBCOMMANDS), metavar="COMMAND", help=argparse.SUPPRESS
+    )
     return parser
 
 

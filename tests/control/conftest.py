@@ -84,10 +84,14 @@ def bot(tmp_path: Path) -> Iterator[Bot]:
     with VenueLinks(clock, on_rest_outcome=rest.record) as venues:
         system = ActorSystem("bot-test", clock=clock, sections_of=bot_sections)
         holder: list[Bot] = []
+
+        def load() -> BotConfig:
+            return holder[0].load()
+
         control = BotControl(
             system,
             config=config,
-            load=lambda: holder[0].load(),
+            load=load,
             prepare=[venues.link_for],
             settle=[venues.retain],
         )

@@ -22,7 +22,8 @@ def test_marks_shows_every_symbol_and_one_symbol_with_its_window(bot: Bot) -> No
     assert isinstance(table, Table)
     assert table.column("symbol") == ["BTC-USD", "ETH-USD"]
     for row in table:
-        assert isinstance(row["mark"], Decimal) and row["mark"] > 0
+        assert isinstance(row["mark"], Decimal)
+        assert row["mark"] > 0
         assert row["source"] in ("stream", "poll")
         assert row["age_s"] < 1.0
     one = ops.marks("ETH-USD")

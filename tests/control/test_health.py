@@ -68,7 +68,7 @@ def test_an_actor_sitting_on_queued_work_is_stuck(system: ActorSystem) -> None:
     block.entered.wait(5)
     address.tell(Add(1))  # queued behind the blocked handler
     try:
-        eventually(lambda: check.problem(), what="stuck")
+        eventually(check.problem, what="stuck")
         assert str(check.problem()).startswith("no progress: root/a (depth 1, idle ")
     finally:
         block.release.set()

@@ -37,7 +37,7 @@ def served(bot: Bot) -> Iterator[tuple[Bot, str]]:
 def test_metrics_carry_the_runtime_the_feed_the_marks_and_rest_calls(
     served: tuple[Bot, str],
 ) -> None:
-    bot, url = served
+    _, url = served
     eventually(
         lambda: _scrape(url).get(("perpsbot_feed_state", (("state", "subscribed"),))) == 1,
         timeout_s=10,
@@ -108,5 +108,5 @@ def test_rest_outcomes_start_at_zero_for_every_outcome() -> None:
 def test_a_taken_port_is_an_error_naming_the_key() -> None:
     with MetricsServer(CollectorRegistry(), health=lambda: judge([])) as first:
         second = MetricsServer(CollectorRegistry(), health=lambda: judge([]), port=first.port)
-        with pytest.raises(ControlPlaneError, match="choose another control.metrics_port"):
+        with pytest.raises(ControlPlaneError, match=r"choose another control\.metrics_port"):
             second.start()

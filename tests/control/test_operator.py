@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from perpsbot.control import AuditRecord, Operator, Table, Text, helper
@@ -14,11 +12,11 @@ from tests.support.probe import Probe
 
 
 @pytest.fixture
-def bank(system: ActorSystem) -> Iterator[ActorSystem]:
+def bank(system: ActorSystem) -> ActorSystem:
     probe = Probe()
     system.start(SupervisorSpec(name="bank", children=[recorder("a", probe), recorder("b", probe)]))
     probe.wait_for(lambda events: len(events) == 2, what="two starts")
-    yield system
+    return system
 
 
 def test_actors_is_a_table_of_every_actor_with_its_statistics(bank: ActorSystem) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from perpsbot.control import ConfigReloader
@@ -16,7 +14,7 @@ Config = dict[str, int]
 
 
 @pytest.fixture
-def started(system: ActorSystem) -> Iterator[tuple[ActorSystem, Probe]]:
+def started(system: ActorSystem) -> tuple[ActorSystem, Probe]:
     probe = Probe()
     system.start(
         SupervisorSpec(
@@ -29,7 +27,7 @@ def started(system: ActorSystem) -> Iterator[tuple[ActorSystem, Probe]]:
         config={"a": 1, "b": 1},
     )
     probe.wait_for(lambda events: len(events) == 2, what="two starts")
-    yield system, probe
+    return system, probe
 
 
 def test_a_valid_change_restarts_what_it_concerns_and_becomes_current(
@@ -42,7 +40,8 @@ def test_a_valid_change_restarts_what_it_concerns_and_becomes_current(
     )
     outcome = reloader.reload("SIGHUP")
     assert outcome.applied
-    assert outcome.plan is not None and outcome.plan.restarts == ("root/b",)
+    assert outcome.plan is not None
+    assert outcome.plan.restarts == ("root/b",)
     assert reloader.config == {"a": 1, "b": 2}
     assert settled == [{"a": 1, "b": 2}]
     probe.wait_for_event(("start", "root/b", 2))

@@ -50,7 +50,9 @@ def test_an_exception_is_reported_with_its_traceback_and_never_raised() -> None:
 def test_system_exit_and_syntax_errors_are_reported_too() -> None:
     session = _session()
     assert session.run("raise SystemExit(3)") == (
-        'Traceback (most recent call last):\n  File "<shell>", line 1, in <module>\nSystemExit: 3\n',
+        "Traceback (most recent call last):\n"
+        '  File "<shell>", line 1, in <module>\n'
+        "SystemExit: 3\n",
         True,
     )
     output, failed = session.run("1 +")

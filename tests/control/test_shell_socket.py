@@ -133,7 +133,7 @@ def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    with pytest.raises(ControlPlaneError, match="must be private .mode 0700.* was mode 0777"):
+    with pytest.raises(ControlPlaneError, match=r"must be private \(mode 0700.* was mode 0777"):
         _server(shared / "shell.sock").start()
 
 

@@ -55,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         title="futures balance summary",
     )))  # fmt: skip
     print()
+    if not positions:
+        print("positions: none")
+        return 0
     print(repr(Table(
         ("product", "side", "contracts", "entry", "price", "unrealized PnL"),
         (
@@ -62,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
              p.unrealized_pnl)
             for p in positions
         ),
-        title="positions" if positions else "positions: none",
+        title="positions",
     )))  # fmt: skip
     return 0
