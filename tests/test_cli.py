@@ -14,7 +14,11 @@ from perpsbot.cli import main
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "perpsbot", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "perpsbot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

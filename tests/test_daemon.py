@@ -50,6 +50,7 @@ def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=30,
+        check=False,
         env={**os.environ, **FAST, **journal},
     )
 
