@@ -142,9 +142,12 @@ class Operator:
         """This list of helpers."""
         lines = ["helpers (operator actions are audited):"]
         for name, bound in self.helpers().items():
-            signature = inspect.signature(bound)
+            params = ", ".join(
+                p.name if p.default is p.empty else f"{p.name}={p.default!r}"
+                for p in inspect.signature(bound).parameters.values()
+            )
             doc = (inspect.getdoc(bound) or "").splitlines()
-            lines.append(f"  {name}{signature}".ljust(36) + f"  {doc[0] if doc else ''}")
+            lines.append(f"  {name}({params})".ljust(24) + f"{doc[0] if doc else ''}")
         lines.append("and `system`, the ActorSystem itself (any Python runs here).")
         return Text("\n".join(lines))
 
