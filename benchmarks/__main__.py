@@ -9,6 +9,7 @@ import sys
 SUITES = {
     "runtime": "benchmarks.runtime",
     "pipeline": "benchmarks.pipeline",
+    "daemon": "benchmarks.daemon",
 }
 
 
