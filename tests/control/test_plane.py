@@ -9,6 +9,7 @@ from pathlib import Path
 import attrs
 import pytest
 import requests
+from prometheus_client import CollectorRegistry
 
 from perpsbot.config import BotConfig
 from perpsbot.control import BotControl, ControlPlane, ShellClient, socket_path
@@ -36,7 +37,8 @@ def plane(bot: Bot, tmp_path: Path) -> Iterator[tuple[ControlPlane, BotControl, 
         config_file=config_file,
     )
     reloads: list[str] = []
-    with ControlPlane(control, registry=bot.registry, request_reload=reloads.append) as plane:
+    registry = CollectorRegistry(auto_describe=False)
+    with ControlPlane(control, registry=registry, request_reload=reloads.append) as plane:
         yield plane, control, reloads
 
 
