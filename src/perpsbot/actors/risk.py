@@ -1,0 +1,497 @@
+"""RiskActor: the trading state, positions, PnL and mark freshness; the gate every order passes.
+
+Every ``OrderIntent`` is checked at a real price (the latest mark, or the limit if worse) by
+the rules of ``_risk_rules``; an allowed one becomes ``PlaceOrder`` to the executor, a denied
+one an ``OrderDenied`` naming the rule and the numbers. A full executor mailbox denies too
+(rule ``executor_backlog``): nothing on the order path is queued behind a limit.
+
+The trading state is the most severe of its holds (``_trading_state``): the operator's
+latched Halt or ReduceOnly (restored from the journal at start: a halted bot stays halted
+across process restarts), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic
+conditions that fail closed to REDUCING: reconciliation pending, a watched actor (executor,
+streamer) down, stale marks, the day's loss limit, high volatility. A volatility halt latches
+HALTED like an operator's Halt (journaled as ``Halt`` by operator ``risk``). Every change is
+published as ``TradingStateChanged`` with all holding reasons.
+
+Positions come from the executor's fills and funding and are corrected to the venue's at each
+``AccountReconciled``; equity is the venue's plus the PnL since. One ``RiskSnapshot`` is
+published per sampling cycle. Everything survives the actor's restarts (warm restart).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.actors._risk_accounts import Accounts
+from perpsbot.actors._risk_rules import first_denial, order_rules, usd
+from perpsbot.actors._trading_state import JOURNAL, OPERATOR, TradingConditions
+from perpsbot.actors._volatility import VolatilityLevel
+from perpsbot.config import BotConfig
+from perpsbot.messages import (
+    AccountReconciled,
+    CancelAllOrders,
+    DryRunOrder,
+    FeedStatusChanged,
+    FundingPaid,
+    Halt,
+    JournalSynced,
+    MarksSampled,
+    OperatorActed,
+    OrderDenied,
+    OrderFilled,
+    OrderIntent,
+    OrderUpdated,
+    PlaceOrder,
+    PositionChanged,
+    ProductsLoaded,
+    ReconciliationCompleted,
+    ReconciliationStarted,
+    ReduceOnly,
+    Resume,
+    Stamper,
+    SyncJournal,
+    TradingState,
+    TradingStateChanged,
+)
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    ActorDown,
+    ActorUp,
+    BaseActor,
+    ConfigChanged,
+    FifoMailbox,
+    MailboxFullError,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+
+__all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
+
+logger = logging.getLogger("perpsbot.actors.risk")
+
+OperatorCommand = Halt | ReduceOnly | Resume
+_ACTIONS: dict[type, str] = {Halt: "halt", ReduceOnly: "reduce_only", Resume: "resume"}
+
+
+@attrs.frozen
+class _Check:
+    """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""
+
+
+def risk_mailbox() -> FifoMailbox:
+    """Risk's mailbox: the operator's commands overtake queued intents and samples."""
+    return FifoMailbox(priority=[Halt, ReduceOnly, Resume])
+
+
+class RiskActor(BaseActor):
+    """Checks every intent, owns the trading state, positions and PnL.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders`` when the
+            daily loss limit trips).
+        journal: told ``SyncJournal`` at a cold start, then the operator's commands and their
+            audit (``OperatorActed``); None runs without persistence.
+        subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
+            ``PositionChanged``, ``RiskSnapshot`` and ``OrderDenied``.
+        watch: actor paths whose restarts hold trading at REDUCING until they are up.
+        restore_operator: reads the operator's last persisted command (from the journal, once
+            it confirmed ``SyncJournal``); trading stays HALTED until it has been read.
+        check_interval_s: how often mark ages and the UTC day are re-checked without samples.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        executor: ActorAddress,
+        journal: ActorAddress | None = None,
+        subscribers: Iterable[tuple[type, ActorAddress]] = (),
+        watch: Iterable[str] = (),
+        restore_operator: Callable[[], OperatorCommand | None] | None = None,
+        check_interval_s: float = 1.0,
+    ) -> None:
+        super().__init__(context=context)
+        self._executor = executor
+        self._journal = journal
+        self._subscribers = Subscribers(subscribers)
+        self._watched = tuple(watch)
+        self._restore_operator = restore_operator
+        self._check_interval_s = check_interval_s
+        self._stamper = Stamper(context.clock, context.ids)
+        self._config: BotConfig = context.config
+        self._rules = order_rules(self._config.risk)
+        self._conditions = TradingConditions(
+            self._config,
+            watched=self._watched,
+            journal_pending=journal is not None and restore_operator is not None,
+        )
+        self._accounts = Accounts()
+        self._feed = "unknown"
+        self._published: tuple[TradingState, frozenset[str]] | None = None
+        self._journal_sync_id: str | None = None
+        self._operator_acted = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        system = self.context.system
+        for path in self._watched:
+            system.watch(path, self.address)
+        if self._journal is not None and self._restore_operator is not None:
+            message_id, ts_created_ns = self._stamper.stamp()
+            self._journal_sync_id = message_id
+            self._journal.tell(
+                SyncJournal(
+                    message_id=message_id, ts_created_ns=ts_created_ns, reply_to=self.address
+                )
+            )
+        self._check_marks()
+        self._publish_state("risk started", force=True)
+        self.timers.every(self._check_interval_s, _Check())
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case OrderIntent():
+                self._on_intent(message)
+            case MarksSampled():
+                self._on_marks_sampled(message)
+            case OrderFilled():
+                self._on_fill(message)
+            case OrderUpdated():
+                self._accounts.open.update(message)
+            case OrderDenied() | DryRunOrder():
+                self._accounts.open.remove(message.intent_id)
+            case FundingPaid():
+                self._on_funding(message)
+            case AccountReconciled():
+                self._on_account(message)
+            case ProductsLoaded():
+                self._accounts.products = {p.symbol: p for p in message.products}
+            case ReconciliationStarted():
+                self._on_reconciliation_started(message)
+            case ReconciliationCompleted():
+                self._on_reconciliation_completed(message)
+            case ActorDown() | ActorUp():
+                self._on_watched(message)
+            case FeedStatusChanged():
+                self._feed = str(message.state)
+            case Halt() | ReduceOnly() | Resume():
+                return self._on_operator(message)
+            case JournalSynced():
+                self._on_journal_synced(message)
+            case _Check():
+                self._on_check()
+            case Subscribe() | Unsubscribe():
+                self._subscribers.apply(message)
+            case _:
+                self.unhandled(message)
+        return None
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        self._config = message.config
+        self._rules = order_rules(self._config.risk)
+        self._conditions.configure(self._config)
+        self._check_marks()
+        self._publish_state("configuration changed")
+
+    # -- state across restarts and for inspection ------------------------------------------
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "conditions": self._conditions.snapshot(),
+            "accounts": self._accounts.snapshot(),
+            "published": self._published,
+            "subscribers": list(self._subscribers),
+        }
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._conditions.restore(snapshot["conditions"], self._config)
+        self._accounts.restore(snapshot["accounts"])
+        self._published = snapshot["published"]
+        if not self._conditions.holds.holds(JOURNAL):
+            self._restore_operator = None  # the predecessor read the journal already
+        for topic, address in snapshot["subscribers"]:
+            self._subscribers.add(topic, address)
+
+    def inspect_state(self) -> dict[str, Any]:
+        symbols = self._config.market_data.symbols
+        return {
+            "state": str(self._conditions.state),
+            "reasons": list(self._conditions.reasons),
+            **self._accounts.describe(symbols, self.clock.monotonic_ns()),
+            "feed": self._feed,
+            "subscribers": self._subscribers.paths(),
+        }
+
+    # -- the order gate --------------------------------------------------------------------
+
+    def _on_intent(self, intent: OrderIntent) -> None:
+        self._roll_day()
+        now_mono_ns = self.clock.monotonic_ns()
+        order = self._accounts.order_check(
+            intent,
+            state=self._conditions.state,
+            reasons=self._conditions.reasons,
+            now_mono_ns=now_mono_ns,
+            now_ns=self.clock.time_ns(),
+        )
+        denial = first_denial(self._rules, order)
+        if denial is not None:
+            self._deny(intent, denial.rule, denial.reason)
+            return
+        message_id, ts_created_ns = self._stamper.stamp()
+        place = PlaceOrder(
+            message_id=message_id,
+            ts_created_ns=ts_created_ns,
+            correlation_id=intent.message_id,
+            intent=intent,
+            checked_mark=order.price,
+        )
+        try:
+            self._executor.tell(place)
+        except MailboxFullError as error:
+            self._deny(intent, "executor_backlog", f"{error}; {intent.intent_id} not queued")
+            return
+        self._accounts.allowed(intent, now_mono_ns)
+        logger.info(
+            "%s allowed: %s %s %s at %s (notional %s USD)",
+            intent.intent_id,
+            intent.side,
+            intent.size,
+            intent.symbol,
+            order.price,
+            usd(order.order_notional),
+        )
+
+    def _deny(self, intent: OrderIntent, rule: str, reason: str) -> None:
+        logger.warning("%s denied by %s: %s", intent.intent_id, rule, reason)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            OrderDenied(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                correlation_id=intent.message_id,
+                intent_id=intent.intent_id,
+                symbol=intent.symbol,
+                rule=rule,
+                reason=reason,
+            )
+        )
+
+    # -- marks, positions, PnL -------------------------------------------------------------
+
+    def _on_marks_sampled(self, message: MarksSampled) -> None:
+        now_mono_ns = self.clock.monotonic_ns()
+        for sample in message.samples:
+            self._accounts.sampled(sample, now_mono_ns)
+            if sample.mark is not None and not sample.stale:
+                self._check_volatility(sample.symbol, sample.mark)
+        self._check_marks()
+        self._check_daily_loss()
+        self._publish_state(f"cycle {message.cycle}")
+        self._subscribers.publish(
+            self._accounts.risk_snapshot(
+                stamp=self._stamper.stamp(),
+                cycle=message.cycle,
+                state=self._conditions.state,
+                reasons=self._conditions.reasons,
+            )
+        )
+
+    def _on_fill(self, fill: OrderFilled) -> None:
+        position = self._accounts.fill(fill)
+        if position is None:
+            logger.warning("fill %s seen before; not counted twice", fill.fill_id)
+            return
+        self._publish_position(
+            position.symbol,
+            correlation_id=fill.message_id,
+            cause=f"fill {fill.fill_id}: {fill.side} {fill.size} @ {fill.price}",
+        )
+        self._check_daily_loss()
+        self._publish_state(f"fill {fill.fill_id}")
+
+    def _on_funding(self, message: FundingPaid) -> None:
+        self._accounts.book.apply_funding(message.symbol, message.amount)
+        self._publish_position(
+            message.symbol, correlation_id=message.message_id, cause=f"funding {message.amount}"
+        )
+        self._check_daily_loss()
+        self._publish_state("funding")
+
+    def _on_account(self, message: AccountReconciled) -> None:
+        for correction in self._accounts.reconcile(message):
+            logger.warning("reconciled to the venue: %s", correction.description)
+            self._publish_position(
+                correction.position.symbol,
+                correlation_id=message.message_id,
+                cause=f"reconciled: {correction.description}",
+            )
+
+    def _publish_position(self, symbol: str, *, correlation_id: str, cause: str) -> None:
+        book = self._accounts.book
+        position = book.position(symbol)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            PositionChanged(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                correlation_id=correlation_id,
+                position=position.view(book.mark(symbol)),
+                cause=cause,
+                entry_fill_price=position.entry_fill_price,
+            )
+        )
+
+    # -- automatic conditions --------------------------------------------------------------
+
+    def _check_marks(self) -> None:
+        now_mono_ns = self.clock.monotonic_ns()
+        symbols = self._config.market_data.symbols
+        self._conditions.marks({s: self._accounts.mark_age_s(s, now_mono_ns) for s in symbols})
+
+    def _roll_day(self) -> None:
+        """Start a new UTC day's PnL when the day changed, lifting a daily loss trip."""
+        today = self.clock.now().date()
+        if self._accounts.roll_day(today):
+            logger.info("UTC day %s: the day's PnL counts from here", today)
+            self._conditions.new_day()
+
+    def _check_daily_loss(self) -> None:
+        self._roll_day()
+        tripped = self._conditions.day_pnl(self._accounts.daily_pnl())
+        if tripped is None:
+            return
+        logger.error("%s: REDUCING and cancelling open entry orders", tripped)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._executor.tell(
+            CancelAllOrders(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                reason=tripped,
+                entries_only=True,
+            )
+        )
+
+    def _check_volatility(self, symbol: str, mark: Decimal) -> None:
+        level, news = self._conditions.sample(symbol, mark)
+        if news is None:
+            return
+        halted = self._conditions.holds.state_of(OPERATOR) is TradingState.HALTED
+        if level is VolatilityLevel.HALT and not halted:
+            self._latch(Halt, f"volatility breaker: {news}", "risk")
+        else:
+            logger.warning("%s", news)
+
+    def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
+        self._conditions.reconciling(message.reason)
+        self._publish_state(f"reconciling ({message.reason})")
+
+    def _on_reconciliation_completed(self, message: ReconciliationCompleted) -> None:
+        self._conditions.reconciled(success=message.success, error=message.error)
+        outcome = "succeeded" if message.success else f"failed: {message.error}"
+        self._publish_state(f"reconciliation {outcome}")
+
+    def _on_watched(self, message: ActorDown | ActorUp) -> None:
+        up = isinstance(message, ActorUp)
+        final = isinstance(message, ActorDown) and message.final
+        self._conditions.watched(message.path, up=up, final=final)
+        self._publish_state(f"{message.path} is {'up' if up else 'down'}")
+
+    def _on_check(self) -> None:
+        self._check_marks()
+        self._check_daily_loss()
+        self._accounts.open.expire(self.clock.time_ns())
+        self._publish_state("periodic check")
+
+    # -- the operator ----------------------------------------------------------------------
+
+    def _on_operator(self, command: OperatorCommand) -> TradingState:
+        self._operator_acted = True
+        self._latch(type(command), command.reason, command.operator)
+        state = self._conditions.state
+        if self._journal is not None:
+            message_id, ts_created_ns = self._stamper.stamp()
+            self._journal.tell(
+                OperatorActed(
+                    message_id=message_id,
+                    ts_created_ns=ts_created_ns,
+                    operator=command.operator,
+                    action=_ACTIONS[type(command)],
+                    detail=command.reason,
+                    outcome=f"trading {state}"
+                    + (
+                        f" ({'; '.join(self._conditions.reasons)})"
+                        if self._conditions.reasons
+                        else ""
+                    ),
+                )
+            )
+        return state
+
+    def _latch(self, kind: type, reason: str, operator: str) -> None:
+        """Apply a Halt, ReduceOnly or Resume (an operator's, or risk's own halt), persist it
+        in the journal for the next process, and publish the resulting state."""
+        self._conditions.command(kind, reason, operator)
+        if self._journal is not None:
+            message_id, ts_created_ns = self._stamper.stamp()
+            self._journal.tell(
+                kind(
+                    message_id=message_id,
+                    ts_created_ns=ts_created_ns,
+                    reason=reason,
+                    operator=operator,
+                )
+            )
+        self._publish_state(f"{_ACTIONS[kind]} by {operator}: {reason}")
+
+    def _on_journal_synced(self, message: JournalSynced) -> None:
+        restore = self._restore_operator
+        if message.correlation_id != self._journal_sync_id or restore is None:
+            return
+        self._journal_sync_id = None
+        if not self._operator_acted:  # a command handled meanwhile is newer than the journal's
+            try:
+                command = restore()
+            except Exception as error:
+                # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
+                logger.exception("reading the operator's last command from the journal failed")
+                self._conditions.journal_unreadable(repr(error))
+                self._publish_state("journal unreadable")
+                return
+            if command is not None:
+                self._conditions.command(type(command), command.reason, command.operator)
+        self._conditions.journal_read()
+        self._publish_state("operator state read from the journal")
+
+    # -- publishing the state --------------------------------------------------------------
+
+    def _publish_state(self, cause: str, *, force: bool = False) -> None:
+        current = (self._conditions.state, self._conditions.holds.active())
+        if current == self._published and not force:
+            return
+        previous = None if self._published is None else self._published[0]
+        self._published = current
+        state, reasons = self._conditions.state, self._conditions.reasons
+        if state is not previous:
+            log = logger.warning if state is not TradingState.ACTIVE else logger.info
+            log("trading %s (%s): %s", state, cause, "; ".join(reasons) or "all clear")
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            TradingStateChanged(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                state=state,
+                previous=previous,
+                reason=cause,
+                reasons=reasons,
+            )
+        )
