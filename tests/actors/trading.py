@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from perpsbot.config import BotConfig, MarketDataConfig, RiskConfig, StrategyConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
+    AccountReconciled,
+    Halt,
     IntentPurpose,
+    JournalSynced,
     MarkSample,
     MarkSource,
     MarksSampled,
     OrderFilled,
     OrderIntent,
     OrderType,
+    ProductsLoaded,
     ProductSpec,
+    ReconciliationCompleted,
+    ReduceOnly,
+    Resume,
     Side,
+    SyncJournal,
+    VenuePosition,
 )
+from perpsbot.runtime import ActorContext, BaseActor, ChildSpec
+from tests.runtime.conftest import Block, Crash
+from tests.support.probe import Probe
 
 D = Decimal
+T = TypeVar("T")
 _ids = SequentialIds("t")
 
 
@@ -154,3 +167,80 @@ def fill(
 
 def evolve_risk(config: BotConfig, **changes: Any) -> BotConfig:
     return attrs.evolve(config, risk=attrs.evolve(config.risk, **changes))
+
+
+# -- actors and messages for small trees ------------------------------------------------------
+
+
+class Recorder(BaseActor):
+    """Stands in for the executor, the journal or a subscriber: records what it is told.
+
+    It answers ``SyncJournal`` like the journal does, can be made to raise (``Crash``) and to
+    block its thread until released (``Block``), so a test can fill its mailbox.
+    """
+
+    def __init__(self, *, context: ActorContext, probe: Probe) -> None:
+        super().__init__(context=context)
+        self.probe = probe
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case Crash(error=error):
+                raise error
+            case Block(release=release, entered=entered):
+                entered.set()
+                release.wait(10)
+            case SyncJournal(reply_to=reply_to):
+                self.probe.record(message)
+                reply_to.tell(JournalSynced(**_stamp(), correlation_id=message.message_id))
+            case _:
+                self.probe.record(message)
+
+
+def recorder_spec(name: str, probe: Probe, **spec: Any) -> ChildSpec:
+    return ChildSpec(name=name, factory=lambda ctx: Recorder(context=ctx, probe=probe), **spec)
+
+
+def _stamp() -> dict[str, Any]:
+    return {"message_id": _ids.next_id(), "ts_created_ns": 0}
+
+
+def reconciled(success: bool = True, error: str = "") -> ReconciliationCompleted:
+    return ReconciliationCompleted(**_stamp(), success=success, startup=True, error=error)
+
+
+def account(
+    equity: Decimal | int | None = 10_000,
+    *positions: VenuePosition,
+    liquidation_buffer_pct: Decimal | None = None,
+) -> AccountReconciled:
+    return AccountReconciled(
+        **_stamp(),
+        equity=None if equity is None else D(equity),
+        positions=positions,
+        liquidation_buffer_pct=liquidation_buffer_pct,
+    )
+
+
+def products(*specs: ProductSpec) -> ProductsLoaded:
+    return ProductsLoaded(**_stamp(), products=specs or (spot(),))
+
+
+def command(
+    kind: type[Halt | ReduceOnly | Resume], reason: str = "test", operator: str = "alice"
+) -> Any:
+    return kind(**_stamp(), reason=reason, operator=operator)
+
+
+def of_type(probe: Probe, kind: type[T], predicate: Callable[[T], bool] = lambda _: True) -> T:
+    """Wait for the first message of ``kind`` matching ``predicate`` and return it."""
+
+    def found(events: list[Any]) -> bool:
+        return any(isinstance(e, kind) and predicate(e) for e in events)
+
+    events = probe.wait_for(found, what=f"a {kind.__name__}")
+    return next(e for e in events if isinstance(e, kind) and predicate(e))
+
+
+def all_of_type(probe: Probe, kind: type[T]) -> list[T]:
+    return [e for e in probe.events if isinstance(e, kind)]

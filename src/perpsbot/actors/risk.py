@@ -465,7 +465,7 @@ class RiskActor(BaseActor):
                 # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
                 logger.exception("reading the operator's last command from the journal failed")
                 self._conditions.journal_unreadable(repr(error))
-                self._publish_state("journal unreadable")
+                self._publish_state("journal unreadable", force=True)
                 return
             if command is not None:
                 self._conditions.command(type(command), command.reason, command.operator)
