@@ -62,7 +62,9 @@ class Tree:
         self,
         config: BotConfig,
         *,
-        restore: Any = None,
+        open_journal: Any = None,
+        journal: Any = None,
+        journaled: tuple[type, ...] = (),
         executor_mailbox: Any = None,
     ) -> None:
         def build(ctx: ActorContext) -> RiskActor:
@@ -71,14 +73,17 @@ class Tree:
                 context=ctx,
                 executor=address("bot/executor"),
                 journal=address("bot/journal"),
-                subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED],
+                subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED]
+                + [(kind, address("bot/journal")) for kind in journaled],
                 watch=["bot/executor"],
-                restore_operator=restore,
+                open_journal=open_journal,
             )
 
         executor: dict[str, Any] = {} if executor_mailbox is None else {"mailbox": executor_mailbox}
         children = [
-            recorder_spec("journal", self.journal),
+            ChildSpec(name="journal", factory=journal)
+            if journal is not None
+            else recorder_spec("journal", self.journal),
             recorder_spec("subscriber", self.published),
             ChildSpec(
                 name="risk",

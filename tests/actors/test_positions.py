@@ -99,7 +99,7 @@ def test_reconcile_corrects_to_the_venue_and_says_what_changed() -> None:
 
 
 def test_equity_is_the_venues_plus_the_pnl_since() -> None:
-    baselines = Baselines().reconciled(D(10_000), D(5), corrected_by=D(0))
+    baselines = Baselines().reconciled(D(10_000), D(5), step=D(0))
     assert baselines.equity(D(5)) == D(10_000)
     assert baselines.equity(D(-20)) == D(9_975)
     assert Baselines().equity(D(1)) is None
@@ -114,9 +114,21 @@ def test_the_days_pnl_counts_from_the_start_of_the_utc_day() -> None:
 
 def test_a_correction_counts_neither_as_equity_change_nor_as_the_days_pnl() -> None:
     baselines = Baselines().on_day(date(2026, 1, 1), D(0))
-    baselines = baselines.reconciled(D(1_000), D(-50), corrected_by=D(-50))
+    baselines = baselines.reconciled(D(1_000), D(-50), step=D(-50))
     assert baselines.daily_pnl(D(-50)) == 0
     assert baselines.equity(D(-50)) == D(1_000)
-    without_equity = baselines.reconciled(None, D(-80), corrected_by=D(-30))
+    without_equity = baselines.reconciled(None, D(-80), step=D(-30))
     assert without_equity.equity(D(-80)) == D(1_000)
     assert without_equity.daily_pnl(D(-80)) == 0
+
+
+def test_a_previous_process_days_pnl_carries_over() -> None:
+    baselines = Baselines().on_day(date(2026, 1, 1), D(0)).carried(D(-60))
+    assert baselines.daily_pnl(D(-10)) == D(-70)
+
+
+def test_valuing_an_adopted_position_is_no_pnl_of_the_day() -> None:
+    baselines = Baselines().on_day(date(2026, 1, 1), D(0)).reconciled(D(500), D(0), step=D(0))
+    baselines = baselines.shifted(D(-60))  # its first mark: 60 USD under the entry
+    assert (baselines.daily_pnl(D(-60)), baselines.equity(D(-60))) == (D(0), D(500))
+    assert (baselines.daily_pnl(D(-70)), baselines.equity(D(-70))) == (D(-10), D(490))

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
-from perpsbot.clock import FakeClock
-from perpsbot.ids import SequentialIds
+from perpsbot.actors.risk import risk_mailbox
 from perpsbot.messages import (
     FundingPaid,
     Halt,
@@ -28,16 +20,11 @@ from perpsbot.messages import (
     VenuePosition,
 )
 from perpsbot.runtime import (
-    ActorContext,
-    ActorSystem,
-    ChildSpec,
     CommandMailbox,
-    SupervisorSpec,
 )
-from tests.actors.risk_tree import PUBLISHED, Tree, tree
+from tests.actors.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
-    Recorder,
     account,
     all_of_type,
     bot_config,
@@ -46,14 +33,10 @@ from tests.actors.trading import (
     fill,
     intent,
     of_type,
-    products,
-    reconciled,
-    recorder_spec,
     sample,
     sampled,
 )
 from tests.runtime.conftest import Block, Crash
-from tests.support.probe import Probe
 from tests.support.waiting import eventually
 
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
@@ -220,6 +203,7 @@ def test_operator_commands_answer_the_resulting_state_and_are_journaled(tree: Tr
     assert tree.denied(intent(Side.SELL, "0.1")).rule == "halted"
     assert tree.risk.ask(command(ReduceOnly, "careful"), timeout_s=5) is REDUCING
     assert tree.risk.ask(command(Resume, "done"), timeout_s=5) is ACTIVE
+    of_type(tree.journal, OperatorActed, lambda m: m.action == "resume")
     actions = [(m.action, m.outcome) for m in all_of_type(tree.journal, OperatorActed)]
     assert actions == [
         ("halt", "trading halted (halted by alice: maintenance)"),
@@ -256,125 +240,6 @@ def test_state_and_positions_survive_a_restart_of_the_risk_actor(tree: Tree) -> 
     assert snapshot.reasons == ("reduce-only by alice: watch it",)
     assert snapshot.positions[0].quantity == D(2)
     assert snapshot.equity == D(10_020)
-
-
-# -- persistence across processes: a real SQLite file ---------------------------------------
-
-
-class SqliteJournal(Recorder):
-    """Stands in for the journal actor: stores operator commands in a real SQLite file, in
-    the journal's ``operator_commands`` layout, before answering a later ``SyncJournal``."""
-
-    def __init__(self, *, context: ActorContext, probe: Probe, path: Path) -> None:
-        super().__init__(context=context, probe=probe)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS operator_commands (seq INTEGER PRIMARY KEY,"
-            " message_id TEXT, ts_created_ns INTEGER, command TEXT, reason TEXT, operator TEXT)"
-        )
-
-    def on_receive(self, message: Any) -> None:
-        if isinstance(message, Halt | ReduceOnly | Resume):
-            kind = {Halt: "halt", ReduceOnly: "reduce_only", Resume: "resume"}[type(message)]
-            self._db.execute(
-                "INSERT INTO operator_commands (message_id, ts_created_ns, command, reason,"
-                " operator) VALUES (?, ?, ?, ?, ?)",
-                (message.message_id, message.ts_created_ns, kind, message.reason, message.operator),
-            )
-        super().on_receive(message)
-
-    def on_stop(self) -> None:
-        self._db.close()
-
-
-def last_command(path: Path) -> OperatorCommand | None:
-    """The operator's last command, read through a read-only connection."""
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        row = db.execute(
-            "SELECT command, reason, operator, message_id, ts_created_ns FROM operator_commands"
-            " ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    if row is None:
-        return None
-    kind = {"halt": Halt, "reduce_only": ReduceOnly, "resume": Resume}[row[0]]
-    return kind(reason=row[1], operator=row[2], message_id=row[3], ts_created_ns=row[4])
-
-
-@pytest.fixture
-def process() -> Iterator[ActorSystem]:
-    """A second actor system standing in for the bot's next process."""
-    system = ActorSystem(
-        "next", clock=FakeClock(), ids=SequentialIds("p"), watchdog_interval_s=None
-    )
-    yield system
-    system.shutdown()
-
-
-def _file_tree(system: ActorSystem, clock: FakeClock, path: Path) -> Tree:
-    tree = Tree(system, clock)
-
-    def build(ctx: ActorContext) -> RiskActor:
-        address = ctx.system.address
-        return RiskActor(
-            context=ctx,
-            executor=address("bot/executor"),
-            journal=address("bot/journal"),
-            subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED],
-            restore_operator=lambda: last_command(path),
-        )
-
-    children = [
-        ChildSpec(
-            name="journal",
-            factory=lambda ctx: SqliteJournal(context=ctx, probe=tree.journal, path=path),
-        ),
-        recorder_spec("subscriber", tree.published),
-        ChildSpec(name="risk", factory=build, mailbox=risk_mailbox),
-        recorder_spec("executor", tree.executor),
-    ]
-    system.start(SupervisorSpec(name="bot", children=children), config=bot_config())
-    return tree
-
-
-def test_a_halt_holds_across_a_process_restart_until_an_operator_resumes(
-    system: ActorSystem, clock: FakeClock, process: ActorSystem, tmp_path: Path
-) -> None:
-    path = tmp_path / "journal.sqlite3"
-    first = _file_tree(system, clock, path)
-    first.activate()
-    first.risk.ask(command(Halt, "incident 42", "alice"), timeout_s=5)
-    of_type(first.journal, Halt)  # written to the file
-    system.shutdown()
-
-    second = _file_tree(process, clock, path)
-    second.risk.tell(products())
-    second.risk.tell(reconciled())
-    second.risk.tell(account())
-    second.risk.tell(sampled(1, sample([100])))
-    restored = of_type(
-        second.published, TradingStateChanged, lambda m: m.reason.startswith("operator state")
-    )
-    assert restored.state is HALTED
-    assert restored.reasons[0] == "halted by alice: incident 42"
-    assert second.snapshot(2).reasons == ("halted by alice: incident 42",)
-    assert second.denied(intent(Side.BUY, "0.1")).rule == "halted"
-    assert second.risk.ask(command(Resume, "resolved", "bob"), timeout_s=5) is ACTIVE
-
-
-def test_an_unreadable_journal_keeps_trading_halted_until_resumed(tree: Tree) -> None:
-    def broken() -> OperatorCommand | None:
-        raise sqlite3.DatabaseError("file is not a database")
-
-    tree.start(bot_config(), restore=broken)
-    tree.risk.tell(products())
-    tree.risk.tell(reconciled())
-    tree.risk.tell(account())
-    tree.risk.tell(sampled(1, sample([100])))
-    state = of_type(tree.published, TradingStateChanged, lambda m: m.reason == "journal unreadable")
-    assert state.state is HALTED
-    assert "operator state unreadable (DatabaseError('file is not a database'))" in state.reasons[0]
-    assert tree.snapshot(2).state is HALTED
-    assert tree.risk.ask(command(Resume, "checked"), timeout_s=5) is ACTIVE
 
 
 def test_a_config_change_applies_new_limits_live(tree: Tree) -> None:

@@ -203,9 +203,11 @@ class Baselines:
 
     Equity is the venue's figure at the last reconciliation plus what the book's net PnL
     (realized, fees, funding, unrealized) changed since. The day's PnL is the change since the
-    UTC day began (or since the bot started, if later). A reconciliation that corrects a
-    position changes the book's PnL without any trade: that step counts neither as equity
-    change (the venue's figure already holds it) nor as the day's PnL.
+    UTC day began (or since the bot started, if later, plus what a previous process counted
+    that day). Some steps change the book's PnL without any trade or price move: a
+    reconciliation correcting a position to the venue's, the first mark seen for an adopted
+    position. Those count neither as equity change (the venue's figure already holds them) nor
+    as the day's PnL: they :meth:`shifted` both baselines.
     """
 
     venue_equity: Decimal | None = None
@@ -227,14 +229,22 @@ class Baselines:
             return self
         return attrs.evolve(self, day=day, pnl_at_day_start=pnl)
 
-    def reconciled(
-        self, equity: Decimal | None, pnl: Decimal, *, corrected_by: Decimal
-    ) -> Baselines:
-        """After a reconciliation: ``pnl`` is the book's PnL once corrected, ``corrected_by``
-        what the corrections changed it by."""
-        start = self.pnl_at_day_start + corrected_by
-        if equity is None:  # the venue gave no figure: keep the old one, minus the step
-            return attrs.evolve(
-                self, pnl_at_venue=self.pnl_at_venue + corrected_by, pnl_at_day_start=start
-            )
-        return attrs.evolve(self, venue_equity=equity, pnl_at_venue=pnl, pnl_at_day_start=start)
+    def carried(self, daily_pnl: Decimal) -> Baselines:
+        """The day's PnL continues from ``daily_pnl`` (what a previous process counted)."""
+        return attrs.evolve(self, pnl_at_day_start=self.pnl_at_day_start - daily_pnl)
+
+    def shifted(self, step: Decimal) -> Baselines:
+        """The book's PnL moved by ``step`` without a trade or a price move."""
+        return attrs.evolve(
+            self,
+            pnl_at_venue=self.pnl_at_venue + step,
+            pnl_at_day_start=self.pnl_at_day_start + step,
+        )
+
+    def reconciled(self, equity: Decimal | None, pnl: Decimal, *, step: Decimal) -> Baselines:
+        """After a reconciliation whose corrections moved the book's PnL by ``step`` to
+        ``pnl``: equity restarts from the venue's figure (if it gave one)."""
+        shifted = self.shifted(step)
+        if equity is None:
+            return shifted
+        return attrs.evolve(shifted, venue_equity=equity, pnl_at_venue=pnl)

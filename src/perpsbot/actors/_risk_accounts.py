@@ -19,6 +19,7 @@ from perpsbot.messages import (
     MarkSample,
     OrderFilled,
     OrderIntent,
+    PositionChanged,
     ProductSpec,
     RiskSnapshot,
     TradingState,
@@ -43,10 +44,17 @@ class Accounts:
     # -- marks -----------------------------------------------------------------------------
 
     def sampled(self, sample: MarkSample, now_mono_ns: int) -> None:
-        """Take a sample's mark (stale or not: it is the latest price known) and its age."""
+        """Take a sample's mark (stale or not: it is the latest price known) and its age.
+
+        The first mark of a symbol values a position adopted without one: that is no PnL of
+        the day's (see :class:`Baselines`)."""
         if sample.mark is None or sample.age_s is None:
             return
+        first = self.book.mark(sample.symbol) is None
+        before = self.book.net_pnl()
         self.book.set_mark(sample.symbol, sample.mark)
+        if first:
+            self.baselines = self.baselines.shifted(self.book.net_pnl() - before)
         self._mark_seen_ns[sample.symbol] = now_mono_ns - int(sample.age_s * 1e9)
 
     def mark_age_s(self, symbol: str, now_mono_ns: int) -> float | None:
@@ -78,12 +86,23 @@ class Accounts:
         before = self.book.net_pnl()
         corrections = self.book.reconcile(message.positions)
         after = self.book.net_pnl()
-        self.baselines = self.baselines.reconciled(
-            message.equity, after, corrected_by=after - before
-        )
+        self.baselines = self.baselines.reconciled(message.equity, after, step=after - before)
         if message.liquidation_buffer_pct is not None:
             self.liquidation_buffer = message.liquidation_buffer_pct
         return corrections
+
+    def position_changed(
+        self, symbol: str, *, stamp: tuple[str, int], correlation_id: str, cause: str
+    ) -> PositionChanged:
+        position = self.book.position(symbol)
+        return PositionChanged(
+            message_id=stamp[0],
+            ts_created_ns=stamp[1],
+            correlation_id=correlation_id,
+            position=position.view(self.book.mark(symbol)),
+            cause=cause,
+            entry_fill_price=position.entry_fill_price,
+        )
 
     def risk_snapshot(
         self, *, stamp: tuple[str, int], cycle: int, state: TradingState, reasons: tuple[str, ...]

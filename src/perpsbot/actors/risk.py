@@ -22,12 +22,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from perpsbot.actors._risk_accounts import Accounts
+from perpsbot.actors._risk_journal import (
+    ACTIONS,
+    OperatorCommand,
+    OperatorJournal,
+    RiskJournalReader,
+    read_back,
+)
 from perpsbot.actors._risk_rules import first_denial, order_rules, usd
 from perpsbot.actors._trading_state import JOURNAL, OPERATOR, TradingConditions
 from perpsbot.actors._volatility import VolatilityLevel
@@ -41,20 +49,17 @@ from perpsbot.messages import (
     Halt,
     JournalSynced,
     MarksSampled,
-    OperatorActed,
     OrderDenied,
     OrderFilled,
     OrderIntent,
     OrderUpdated,
     PlaceOrder,
-    PositionChanged,
     ProductsLoaded,
     ReconciliationCompleted,
     ReconciliationStarted,
     ReduceOnly,
     Resume,
     Stamper,
-    SyncJournal,
     TradingState,
     TradingStateChanged,
 )
@@ -76,13 +81,14 @@ __all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.risk")
 
-OperatorCommand = Halt | ReduceOnly | Resume
-_ACTIONS: dict[type, str] = {Halt: "halt", ReduceOnly: "reduce_only", Resume: "resume"}
-
 
 @attrs.frozen
 class _Check:
     """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""
+
+
+def _utc_date(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()
 
 
 def risk_mailbox() -> FifoMailbox:
@@ -102,8 +108,10 @@ class RiskActor(BaseActor):
         subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
             ``PositionChanged``, ``RiskSnapshot`` and ``OrderDenied``.
         watch: actor paths whose restarts hold trading at REDUCING until they are up.
-        restore_operator: reads the operator's last persisted command (from the journal, once
-            it confirmed ``SyncJournal``); trading stays HALTED until it has been read.
+        open_journal: opens a read-only reader on the journal file (``JournalReader``), used
+            once the journal confirmed ``SyncJournal`` at a cold start to read back the last
+            Halt / ReduceOnly / Resume and the day's PnL so far; trading stays HALTED until
+            that read succeeded (or an operator resumes).
         check_interval_s: how often mark ages and the UTC day are re-checked without samples.
     """
 
@@ -115,28 +123,24 @@ class RiskActor(BaseActor):
         journal: ActorAddress | None = None,
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
         watch: Iterable[str] = (),
-        restore_operator: Callable[[], OperatorCommand | None] | None = None,
+        open_journal: Callable[[], RiskJournalReader] | None = None,
         check_interval_s: float = 1.0,
     ) -> None:
         super().__init__(context=context)
         self._executor = executor
-        self._journal = journal
         self._subscribers = Subscribers(subscribers)
         self._watched = tuple(watch)
-        self._restore_operator = restore_operator
         self._check_interval_s = check_interval_s
         self._stamper = Stamper(context.clock, context.ids)
+        self._journal = OperatorJournal(journal, open_journal, self._stamper)
         self._config: BotConfig = context.config
         self._rules = order_rules(self._config.risk)
         self._conditions = TradingConditions(
-            self._config,
-            watched=self._watched,
-            journal_pending=journal is not None and restore_operator is not None,
+            self._config, watched=self._watched, journal_pending=self._journal.restores
         )
         self._accounts = Accounts()
         self._feed = "unknown"
         self._published: tuple[TradingState, frozenset[str]] | None = None
-        self._journal_sync_id: str | None = None
         self._operator_acted = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -145,14 +149,7 @@ class RiskActor(BaseActor):
         system = self.context.system
         for path in self._watched:
             system.watch(path, self.address)
-        if self._journal is not None and self._restore_operator is not None:
-            message_id, ts_created_ns = self._stamper.stamp()
-            self._journal_sync_id = message_id
-            self._journal.tell(
-                SyncJournal(
-                    message_id=message_id, ts_created_ns=ts_created_ns, reply_to=self.address
-                )
-            )
+        self._journal.request_sync(self.address)
         self._check_marks()
         self._publish_state("risk started", force=True)
         self.timers.every(self._check_interval_s, _Check())
@@ -217,7 +214,7 @@ class RiskActor(BaseActor):
         self._accounts.restore(snapshot["accounts"])
         self._published = snapshot["published"]
         if not self._conditions.holds.holds(JOURNAL):
-            self._restore_operator = None  # the predecessor read the journal already
+            self._journal.skip_restore()  # the predecessor read the journal already
         for topic, address in snapshot["subscribers"]:
             self._subscribers.add(topic, address)
 
@@ -337,17 +334,9 @@ class RiskActor(BaseActor):
             )
 
     def _publish_position(self, symbol: str, *, correlation_id: str, cause: str) -> None:
-        book = self._accounts.book
-        position = book.position(symbol)
-        message_id, ts_created_ns = self._stamper.stamp()
         self._subscribers.publish(
-            PositionChanged(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                correlation_id=correlation_id,
-                position=position.view(book.mark(symbol)),
-                cause=cause,
-                entry_fill_price=position.entry_fill_price,
+            self._accounts.position_changed(
+                symbol, stamp=self._stamper.stamp(), correlation_id=correlation_id, cause=cause
             )
         )
 
@@ -417,58 +406,41 @@ class RiskActor(BaseActor):
     def _on_operator(self, command: OperatorCommand) -> TradingState:
         self._operator_acted = True
         self._latch(type(command), command.reason, command.operator)
-        state = self._conditions.state
-        if self._journal is not None:
-            message_id, ts_created_ns = self._stamper.stamp()
-            self._journal.tell(
-                OperatorActed(
-                    message_id=message_id,
-                    ts_created_ns=ts_created_ns,
-                    operator=command.operator,
-                    action=_ACTIONS[type(command)],
-                    detail=command.reason,
-                    outcome=f"trading {state}"
-                    + (
-                        f" ({'; '.join(self._conditions.reasons)})"
-                        if self._conditions.reasons
-                        else ""
-                    ),
-                )
-            )
+        state, reasons = self._conditions.state, self._conditions.reasons
+        self._journal.audit(
+            command, f"trading {state}" + (f" ({'; '.join(reasons)})" * bool(reasons))
+        )
         return state
 
-    def _latch(self, kind: type, reason: str, operator: str) -> None:
+    def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
         """Apply a Halt, ReduceOnly or Resume (an operator's, or risk's own halt), persist it
         in the journal for the next process, and publish the resulting state."""
         self._conditions.command(kind, reason, operator)
-        if self._journal is not None:
-            message_id, ts_created_ns = self._stamper.stamp()
-            self._journal.tell(
-                kind(
-                    message_id=message_id,
-                    ts_created_ns=ts_created_ns,
-                    reason=reason,
-                    operator=operator,
-                )
-            )
-        self._publish_state(f"{_ACTIONS[kind]} by {operator}: {reason}")
+        self._journal.persist(kind, reason, operator)
+        self._publish_state(f"{ACTIONS[kind]} by {operator}: {reason}")
 
     def _on_journal_synced(self, message: JournalSynced) -> None:
-        restore = self._restore_operator
-        if message.correlation_id != self._journal_sync_id or restore is None:
+        open_reader = self._journal.synced(message)
+        if open_reader is None:
             return
-        self._journal_sync_id = None
-        if not self._operator_acted:  # a command handled meanwhile is newer than the journal's
-            try:
-                command = restore()
-            except Exception as error:
-                # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
-                logger.exception("reading the operator's last command from the journal failed")
-                self._conditions.journal_unreadable(repr(error))
-                self._publish_state("journal unreadable", force=True)
-                return
-            if command is not None:
-                self._conditions.command(type(command), command.reason, command.operator)
+        try:
+            restored = read_back(open_reader)
+        except Exception as error:
+            # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
+            logger.exception("reading the operator's last command from the journal failed")
+            self._conditions.journal_unreadable(repr(error))
+            self._publish_state("journal unreadable", force=True)
+            return
+        command = restored.command
+        if command is not None and not self._operator_acted:  # else ours is newer
+            self._conditions.command(type(command), command.reason, command.operator)
+        snapshot = restored.snapshot
+        today = self.clock.now().date()
+        if snapshot is not None and _utc_date(snapshot.ts_created_ns) == today:
+            self._roll_day()
+            self._accounts.baselines = self._accounts.baselines.carried(snapshot.daily_pnl)
+            logger.info("the day's PnL continues from %s USD", snapshot.daily_pnl)
+            self._check_daily_loss()
         self._conditions.journal_read()
         self._publish_state("operator state read from the journal")
 
