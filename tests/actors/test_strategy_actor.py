@@ -74,7 +74,12 @@ class Strategy:
         children = [
             recorder_spec("risk", self.risk),
             recorder_spec("reporter", self.reporter),
-            ChildSpec(name="strategy", factory=build),
+            ChildSpec(
+                name="strategy",
+                factory=build,
+                config_sections={"strategy"},
+                live_sections={"strategy"},
+            ),
         ]
         self.system.start(
             SupervisorSpec(name="bot", children=children), config=config or bot_config()
@@ -294,3 +299,18 @@ def test_reducing_closes_on_an_exit_signal_but_never_enters(strategy: Strategy) 
     strategy.sample(100, 100, 100, 100, 100, 99)
     (exit_,) = strategy.intents(1)
     assert exit_.side is Side.SELL
+
+
+def test_a_new_stop_percentage_applies_to_open_stops_live(strategy: Strategy) -> None:
+    config = bot_config(**LONGER)
+    strategy.start(config)
+    strategy.address.tell(position_changed(1, 101))
+    assert strategy.sample(*RISE).signals[0].action == "hold"  # peak 105
+    wider = attrs.evolve(config.strategy, trailing_stop_pct=D("0.05"))
+    plan = strategy.system.reload(attrs.evolve(config, strategy=wider))
+    assert plan.notified == ("bot/strategy",)
+    # At 1% the stop was 103.95; at 5% it is 99.75 and 101 holds.
+    held = strategy.sample(*RISE, 101).signals[0]
+    assert (held.signal, held.action) == (Signal.NEUTRAL, "hold")
+    assert "stop 99.75 (peak 105)" in held.reason
+    assert strategy.address.incarnation == 1

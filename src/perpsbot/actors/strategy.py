@@ -48,6 +48,7 @@ from perpsbot.runtime import (
     ActorAddress,
     ActorContext,
     BaseActor,
+    ConfigChanged,
     Subscribe,
     Subscribers,
     Unsubscribe,
@@ -84,10 +85,7 @@ class StrategyActor(BaseActor):
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
     ) -> None:
         super().__init__(context=context)
-        config: BotConfig = context.config
-        self._params = Params.from_config(config)
-        self._window = TradingWindow.from_config(config.strategy)
-        self._ttl_ns = int(config.execution.intent_ttl_s * 1e9)
+        self._configure(context.config)
         self._risk = risk
         self._stamper = Stamper(context.clock, context.ids)
         self._subscribers = Subscribers(subscribers)
@@ -125,6 +123,21 @@ class StrategyActor(BaseActor):
             case _:
                 self.unhandled(message)
 
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        self._configure(message.config)
+        self._rescale_stops()
+
+    def _rescale_stops(self) -> None:
+        """Open stops keep their peak and take the configured percentage."""
+        pct = self._params.trailing_stop_pct
+        self._stops = {s: attrs.evolve(stop, pct=pct) for s, stop in self._stops.items()}
+
+    def _configure(self, config: BotConfig) -> None:
+        """Every setting applies live: ``strategy``, the MA lengths, ``execution.intent_ttl_s``."""
+        self._params = Params.from_config(config)
+        self._window = TradingWindow.from_config(config.strategy)
+        self._ttl_ns = int(config.execution.intent_ttl_s * 1e9)
+
     # -- state across restarts and for inspection ------------------------------------------
 
     def snapshot_state(self) -> dict[str, Any]:
@@ -144,9 +157,8 @@ class StrategyActor(BaseActor):
         self._equity = snapshot["equity"]
         self._products = snapshot["products"]
         self._positions = snapshot["positions"]
-        # A reload may have changed the stop's percentage: the peak is kept, the pct is new.
-        pct = self._params.trailing_stop_pct
-        self._stops = {s: attrs.evolve(stop, pct=pct) for s, stop in snapshot["stops"].items()}
+        self._stops = snapshot["stops"]
+        self._rescale_stops()  # a reload that restarted us may have changed the percentage
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
         for topic, address in snapshot["subscribers"]:
