@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from perpsbot.actors._trading_state import TradingConditions
-from perpsbot.actors._volatility import VolatilityLevel
 from perpsbot.messages import Halt, ReduceOnly, Resume, TradingState
 from tests.actors.trading import D, bot_config
 
@@ -112,23 +111,26 @@ def test_the_daily_loss_trips_past_the_limit_and_clears_with_the_day() -> None:
     assert state.state is ACTIVE
 
 
-def calm_then(state: TradingConditions, *marks: str) -> list[tuple[VolatilityLevel, str | None]]:
+def calm_then(state: TradingConditions, *marks: str) -> list[tuple[bool, str | None]]:
     return [state.sample("BTC-USD", D(m)) for m in marks]
 
 
 def test_volatility_warns_then_reduces_then_asks_for_a_halt() -> None:
     state = all_clear(volatility_window=3, volatility_warn=D("0.005"), volatility_reduce=D("0.01"))
-    levels = calm_then(state, "100", "100", "100.1")
-    assert [level for level, _ in levels] == [VolatilityLevel.CALM] * 3
-    level, news = state.sample("BTC-USD", D("101.1"))  # returns +0.1%, +1.0%: 0.0064
-    assert level is VolatilityLevel.WARN
-    assert news is not None
+    assert calm_then(state, "100", "100", "100.1") == [(False, None)] * 3
+    halt, news = state.sample("BTC-USD", D("101.1"))  # returns +0.1%, +1.0%: 0.0064
+    assert (halt, news) == (
+        False,
+        "BTC-USD volatility 0.00636 (stdev of 2 sample returns) exceeds volatility_warn 0.005",
+    )
     assert state.state is ACTIVE
-    level, news = state.sample("BTC-USD", D("100"))  # +1.0%, -1.1%: 0.0148
-    assert level is VolatilityLevel.REDUCE
+    halt, news = state.sample("BTC-USD", D("100"))  # +1.0%, -1.1%: 0.0148
+    assert not halt
+    assert news is not None
+    assert "exceeds volatility_reduce 0.01" in news
     assert state.state is REDUCING
-    level, news = state.sample("BTC-USD", D("105"))  # -1.1%, +5%: 0.043
-    assert level is VolatilityLevel.HALT
+    halt, news = state.sample("BTC-USD", D("105"))  # -1.1%, +5%: 0.043
+    assert halt
     assert news is not None
     assert "exceeds volatility_halt 0.02" in news
     calm_then(state, "105", "105", "105")
@@ -138,9 +140,11 @@ def test_volatility_warns_then_reduces_then_asks_for_a_halt() -> None:
 def test_a_volatility_halt_is_asked_for_again_only_when_not_halted_already() -> None:
     state = all_clear(volatility_window=3)
     calm_then(state, "100", "110")
-    assert state.sample("BTC-USD", D("90"))[1] is not None
+    assert state.sample("BTC-USD", D("90"))[0]
     state.command(Halt, "volatility breaker", "risk")
-    assert state.sample("BTC-USD", D("110"))[1] is None
+    assert state.sample("BTC-USD", D("110")) == (False, None)
+    state.command(Resume, "calm again?", "alice")
+    assert state.sample("BTC-USD", D("90"))[0]  # still past the threshold: halted again
 
 
 def test_the_journal_halts_until_read_and_an_unreadable_journal_until_resumed() -> None:

@@ -6,8 +6,9 @@ Everything the order rules need to know about one intent is assembled here into 
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,11 @@ from perpsbot.messages import (
 )
 
 _MINUTE_NS = 60 * 10**9
+logger = logging.getLogger("perpsbot.actors.risk")
+
+
+def _utc_date(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()
 
 
 class Accounts:
@@ -68,6 +74,16 @@ class Accounts:
         new_day = self.baselines.day != today
         self.baselines = self.baselines.on_day(today, self.book.net_pnl())
         return new_day
+
+    def carry_day(self, snapshot: RiskSnapshot | None, today: date) -> bool:
+        """Continue the day's PnL from a previous process's last ``snapshot`` if it was taken
+        today (UTC); True if it was."""
+        if snapshot is None or _utc_date(snapshot.ts_created_ns) != today:
+            return False
+        self.roll_day(today)
+        self.baselines = self.baselines.carried(snapshot.daily_pnl)
+        logger.info("the day's PnL continues from %s USD", snapshot.daily_pnl)
+        return True
 
     def equity(self) -> Decimal | None:
         return self.baselines.equity(self.book.net_pnl())

@@ -172,27 +172,27 @@ class TradingConditions:
         self.holds.hold(DAILY_LOSS, _REDUCING, reason)
         return reason
 
-    def sample(self, symbol: str, mark: Decimal) -> tuple[VolatilityLevel, str | None]:
-        """Add a fresh sample to ``symbol``'s volatility window. REDUCING while the breaker is
-        past ``volatility_reduce``. Returns the level and, when it rose, a description (a
-        HALT level is for the caller to latch, persisted, as risk's own Halt)."""
+    def sample(self, symbol: str, mark: Decimal) -> tuple[bool, str | None]:
+        """Add a fresh sample to ``symbol``'s volatility window; REDUCING while the breaker is
+        past ``volatility_reduce``. Returns whether to halt (past ``volatility_halt`` and not
+        HALTED by a latch already: the caller latches and persists it as risk's own Halt) and,
+        when the level rose, what to tell people."""
         history = self._history.get(symbol)
         if history is None:
-            return VolatilityLevel.CALM, None
+            return False, None
         history.append(mark)
         volatility = self.breaker.statistic(history)
         level = self.breaker.level(volatility)
         previous = self._levels.get(symbol, VolatilityLevel.CALM)
         self._levels[symbol] = level
         if volatility is None:
-            return level, None
+            return False, None
         description = self.breaker.describe(symbol, volatility, level)
         self.holds.set(
             _volatile(symbol), _REDUCING, description, holding=level >= VolatilityLevel.REDUCE
         )
-        if level is VolatilityLevel.HALT and self.holds.state_of(OPERATOR) is not _HALTED:
-            return level, description
-        return level, description if level > previous else None
+        halt = level is VolatilityLevel.HALT and self.holds.state_of(OPERATOR) is not _HALTED
+        return halt, description if halt or level > previous else None
 
     def reconciling(self, why: str) -> None:
         self.holds.hold(RECONCILIATION, _REDUCING, f"reconciling with the venue ({why})")

@@ -1,34 +1,26 @@
-"""RiskActor: the trading state, positions, PnL and mark freshness; the gate every order passes.
+"""RiskActor: the gate every order passes; the trading state, positions, PnL, mark freshness.
 
-Every ``OrderIntent`` is checked at a real price (the latest mark, or the limit if worse) by
-the rules of ``_risk_rules``; an allowed one becomes ``PlaceOrder`` to the executor, a denied
-one an ``OrderDenied`` naming the rule and the numbers. A full executor mailbox denies too
-(rule ``executor_backlog``): nothing on the order path is queued behind a limit.
-
-The trading state is the most severe of its holds (``_trading_state``): the operator's
-latched Halt or ReduceOnly (restored from the journal at start: a halted bot stays halted
-across process restarts), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic
-conditions that fail closed to REDUCING: reconciliation pending, a watched actor (executor,
-streamer) down, stale marks, the day's loss limit, high volatility. A volatility halt latches
-HALTED like an operator's Halt (journaled as ``Halt`` by operator ``risk``). Every change is
-published as ``TradingStateChanged`` with all holding reasons.
-
-Positions come from the executor's fills and funding and are corrected to the venue's at each
-``AccountReconciled``; equity is the venue's plus the PnL since. One ``RiskSnapshot`` is
-published per sampling cycle. Everything survives the actor's restarts (warm restart).
+Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
+limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
+rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
+latched Halt / ReduceOnly (an operator's, or risk's own volatility halt; read back from the
+journal at start), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic conditions
+that fail closed to REDUCING. Positions come from fills and funding, corrected to the venue's
+at each ``AccountReconciled``. One ``RiskSnapshot`` per sampling cycle; everything survives
+the actor's restarts (warm restart).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from perpsbot.actors._risk_accounts import Accounts
+from perpsbot.actors._risk_gate import OrderGate
 from perpsbot.actors._risk_journal import (
     ACTIONS,
     OperatorCommand,
@@ -36,13 +28,11 @@ from perpsbot.actors._risk_journal import (
     RiskJournalReader,
     read_back,
 )
-from perpsbot.actors._risk_rules import first_denial, order_rules, usd
-from perpsbot.actors._trading_state import JOURNAL, OPERATOR, TradingConditions
-from perpsbot.actors._volatility import VolatilityLevel
+from perpsbot.actors._risk_rules import first_denial, order_rules
+from perpsbot.actors._trading_state import JOURNAL, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
-    CancelAllOrders,
     DryRunOrder,
     FeedStatusChanged,
     FundingPaid,
@@ -53,7 +43,6 @@ from perpsbot.messages import (
     OrderFilled,
     OrderIntent,
     OrderUpdated,
-    PlaceOrder,
     ProductsLoaded,
     ReconciliationCompleted,
     ReconciliationStarted,
@@ -71,7 +60,6 @@ from perpsbot.runtime import (
     BaseActor,
     ConfigChanged,
     FifoMailbox,
-    MailboxFullError,
     Subscribe,
     Subscribers,
     Unsubscribe,
@@ -85,10 +73,6 @@ logger = logging.getLogger("perpsbot.actors.risk")
 @attrs.frozen
 class _Check:
     """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""
-
-
-def _utc_date(ts_ns: int) -> date:
-    return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()
 
 
 def risk_mailbox() -> FifoMailbox:
@@ -132,6 +116,7 @@ class RiskActor(BaseActor):
         self._watched = tuple(watch)
         self._check_interval_s = check_interval_s
         self._stamper = Stamper(context.clock, context.ids)
+        self._gate = OrderGate(executor, self._subscribers, self._stamper)
         self._journal = OperatorJournal(journal, open_journal, self._stamper)
         self._config: BotConfig = context.config
         self._rules = order_rules(self._config.risk)
@@ -242,46 +227,9 @@ class RiskActor(BaseActor):
         )
         denial = first_denial(self._rules, order)
         if denial is not None:
-            self._deny(intent, denial.rule, denial.reason)
-            return
-        message_id, ts_created_ns = self._stamper.stamp()
-        place = PlaceOrder(
-            message_id=message_id,
-            ts_created_ns=ts_created_ns,
-            correlation_id=intent.message_id,
-            intent=intent,
-            checked_mark=order.price,
-        )
-        try:
-            self._executor.tell(place)
-        except MailboxFullError as error:
-            self._deny(intent, "executor_backlog", f"{error}; {intent.intent_id} not queued")
-            return
-        self._accounts.allowed(intent, now_mono_ns)
-        logger.info(
-            "%s allowed: %s %s %s at %s (notional %s USD)",
-            intent.intent_id,
-            intent.side,
-            intent.size,
-            intent.symbol,
-            order.price,
-            usd(order.order_notional),
-        )
-
-    def _deny(self, intent: OrderIntent, rule: str, reason: str) -> None:
-        logger.warning("%s denied by %s: %s", intent.intent_id, rule, reason)
-        message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
-            OrderDenied(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                correlation_id=intent.message_id,
-                intent_id=intent.intent_id,
-                symbol=intent.symbol,
-                rule=rule,
-                reason=reason,
-            )
-        )
+            self._gate.deny(intent, denial)
+        elif self._gate.allow(order):
+            self._accounts.allowed(intent, now_mono_ns)
 
     # -- marks, positions, PnL -------------------------------------------------------------
 
@@ -360,24 +308,13 @@ class RiskActor(BaseActor):
         if tripped is None:
             return
         logger.error("%s: REDUCING and cancelling open entry orders", tripped)
-        message_id, ts_created_ns = self._stamper.stamp()
-        self._executor.tell(
-            CancelAllOrders(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                reason=tripped,
-                entries_only=True,
-            )
-        )
+        self._gate.cancel_entries(tripped)
 
     def _check_volatility(self, symbol: str, mark: Decimal) -> None:
-        level, news = self._conditions.sample(symbol, mark)
-        if news is None:
-            return
-        halted = self._conditions.holds.state_of(OPERATOR) is TradingState.HALTED
-        if level is VolatilityLevel.HALT and not halted:
+        halt, news = self._conditions.sample(symbol, mark)
+        if halt:
             self._latch(Halt, f"volatility breaker: {news}", "risk")
-        else:
+        elif news is not None:
             logger.warning("%s", news)
 
     def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
@@ -407,9 +344,8 @@ class RiskActor(BaseActor):
         self._operator_acted = True
         self._latch(type(command), command.reason, command.operator)
         state, reasons = self._conditions.state, self._conditions.reasons
-        self._journal.audit(
-            command, f"trading {state}" + (f" ({'; '.join(reasons)})" * bool(reasons))
-        )
+        outcome = f"trading {state} ({'; '.join(reasons)})" if reasons else f"trading {state}"
+        self._journal.audit(command, outcome)
         return state
 
     def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
@@ -434,12 +370,8 @@ class RiskActor(BaseActor):
         command = restored.command
         if command is not None and not self._operator_acted:  # else ours is newer
             self._conditions.command(type(command), command.reason, command.operator)
-        snapshot = restored.snapshot
-        today = self.clock.now().date()
-        if snapshot is not None and _utc_date(snapshot.ts_created_ns) == today:
-            self._roll_day()
-            self._accounts.baselines = self._accounts.baselines.carried(snapshot.daily_pnl)
-            logger.info("the day's PnL continues from %s USD", snapshot.daily_pnl)
+        self._roll_day()
+        if self._accounts.carry_day(restored.snapshot, self.clock.now().date()):
             self._check_daily_loss()
         self._conditions.journal_read()
         self._publish_state("operator state read from the journal")
