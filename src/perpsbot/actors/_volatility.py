@@ -15,7 +15,6 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import ClassVar
 
 import attrs
 
@@ -37,7 +36,6 @@ class VolatilityBreaker:
     warn: Decimal
     reduce: Decimal
     halt: Decimal
-    name: ClassVar[str] = "volatility"
 
     @classmethod
     def from_config(cls, config: RiskConfig) -> VolatilityBreaker:

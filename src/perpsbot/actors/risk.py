@@ -111,7 +111,6 @@ class RiskActor(BaseActor):
         check_interval_s: float = 1.0,
     ) -> None:
         super().__init__(context=context)
-        self._executor = executor
         self._subscribers = Subscribers(subscribers)
         self._watched = tuple(watch)
         self._check_interval_s = check_interval_s

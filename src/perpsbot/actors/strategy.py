@@ -189,7 +189,9 @@ class StrategyActor(BaseActor):
                 self._stops[sample.symbol] = decision.stop
             intent_id = None
             if decision.order is not None and sample.mark is not None:
-                intent_id = self._send_intent(message, sample, decision.order, decision.reason)
+                intent_id = self._send_intent(
+                    message, sample.symbol, sample.mark, decision.order, decision.reason
+                )
             signals.append(
                 SymbolSignal(
                     symbol=sample.symbol,
@@ -225,29 +227,28 @@ class StrategyActor(BaseActor):
         )
 
     def _send_intent(
-        self, sampled: MarksSampled, sample: MarkSample, order: Order, reason: str
+        self, sampled: MarksSampled, symbol: str, mark: Decimal, order: Order, reason: str
     ) -> str:
-        assert sample.mark is not None
-        intent_id = f"{sample.symbol}:{order.purpose}:{sampled.cycle}:{sampled.ts_created_ns}"
+        intent_id = f"{symbol}:{order.purpose}:{sampled.cycle}:{sampled.ts_created_ns}"
         valid_until_ns = sampled.ts_created_ns + self._ttl_ns
         message_id, ts_created_ns = self._stamper.stamp()
-        product = self._products.get(sample.symbol)
+        product = self._products.get(symbol)
         leverage = self._params.leverage if product is not None and product.is_future else None
         intent = OrderIntent(
             message_id=message_id,
             ts_created_ns=ts_created_ns,
             intent_id=intent_id,
-            symbol=sample.symbol,
+            symbol=symbol,
             side=order.side,
             size=order.size,
             purpose=order.purpose,
             leverage=leverage,
-            reference_mark=sample.mark,
+            reference_mark=mark,
             reason=reason,
             valid_until_ns=valid_until_ns,
         )
-        self._pending[sample.symbol] = _Pending(intent_id=intent_id, valid_until_ns=valid_until_ns)
-        logger.info("%s: %s %s %s (%s)", intent_id, order.side, order.size, sample.symbol, reason)
+        self._pending[symbol] = _Pending(intent_id=intent_id, valid_until_ns=valid_until_ns)
+        logger.info("%s: %s %s %s (%s)", intent_id, order.side, order.size, symbol, reason)
         self._risk.tell(intent)
         return intent_id
 
