@@ -72,9 +72,11 @@ def test_account_prints_balances_futures_and_positions_of_the_venue() -> None:
     assert {"USD", "BTC", "ETH"} <= {a["currency"] for a in account["accounts"]}
     assert account["futures"]["total_usd_balance"]
     assert account["positions"] == []
+    assert account["fees"]["fee_tier"]["taker_fee_rate"] == "0.006"
     text = _run("account", "--profile", "dev")
     assert text.returncode == 0, text.stderr
     assert "futures balance summary" in text.stdout
+    assert "maker 0.4%, taker 0.6%" in text.stdout
 
 
 def test_order_preview_prints_what_the_venue_would_charge_and_places_nothing() -> None:

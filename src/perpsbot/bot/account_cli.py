@@ -1,4 +1,5 @@
-"""``perpsbot account``: balances, the futures balance summary and positions at the venue.
+"""``perpsbot account``: balances, the futures balance summary, positions and the fee tier at
+the venue.
 
 Reads the configured venue once and prints; changes nothing. With the ``dev`` profile and no
 venue URLs this is a fresh embedded exchange; set ``venue.rest_base_url`` and
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
             accounts = [a for a in client.accounts() if a.available or a.hold]
             summary = client.cfm_balance_summary()
             positions = client.cfm_positions()
+            fees = client.transaction_summary()
     except InvalidConfigError as error:
         print(f"perpsbot account: {error}", file=sys.stderr)
         return 2
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.json:
         print(as_json({"venue": where, "accounts": accounts, "futures": summary,
-                       "positions": positions}))  # fmt: skip
+                       "positions": positions, "fees": fees}))  # fmt: skip
         return 0
     print(where, end="\n\n")
     balances = ((a.currency, a.available, a.hold) for a in accounts)
@@ -54,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
         ),
         title="futures balance summary",
     )))  # fmt: skip
-    print()
+    tier = fees.fee_tier
+    print(
+        f"\nfee tier {tier.pricing_tier}: maker {tier.maker_fee_rate:%}, taker"
+        f" {tier.taker_fee_rate:%} (30-day volume {fees.total_volume} USD, fees"
+        f" {fees.total_fees} USD)\n"
+    )
     if not positions:
         print("positions: none")
         return 0
