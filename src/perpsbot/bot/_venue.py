@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,9 +20,11 @@ from perpsbot.config import (
     VenueKind,
 )
 from perpsbot.errors import InvalidConfigError
-from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
+
+if TYPE_CHECKING:
+    from perpsbot.sim import SimExchange
 
 __all__ = [
     "VENUE_LINK",
@@ -90,6 +93,9 @@ def _start_sim(
 ) -> tuple[SimExchange, CdpCredentials]:
     """Start the simulated exchange ``config.sim`` describes (stopped by ``stack``), and the
     throwaway key it trusts."""
+    # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
+    from perpsbot.sim import SimConfig, SimExchange  # noqa: PLC0415
+
     credentials, public_pem = _throwaway_key()
     sim = SimExchange(
         SimConfig(
