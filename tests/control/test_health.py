@@ -8,8 +8,7 @@ import pytest
 
 from perpsbot.actors import MarkWindowActor, mark_window_mailbox
 from perpsbot.config import BotConfig
-from perpsbot.control import Check, escalation_absent, judge, no_actor_stuck
-from perpsbot.control._market import marks_fresh
+from perpsbot.control import Check, escalation_absent, judge, marks_fresh, no_actor_stuck
 from perpsbot.runtime import ActorSystem, ChildSpec, Intensity, SupervisorSpec
 from tests.runtime.conftest import Add, Block, Crash, recorder
 from tests.support.probe import Probe

@@ -21,7 +21,7 @@ from perpsbot.control._bot import BotControl, BotOperator
 from perpsbot.control._client import ShellClient
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
 from perpsbot.control._http import MetricsServer
-from perpsbot.control._market import MarketDataCollector
+from perpsbot.control._market import MarketDataCollector, feed_section, marks_fresh
 from perpsbot.control._metrics import REST_OUTCOMES, RestOutcomes, RuntimeCollector
 from perpsbot.control._operator import AuditRecord, AuditSink, Operator, helper, log_audit
 from perpsbot.control._plane import ControlPlane, socket_path
@@ -58,9 +58,11 @@ __all__ = [
     "Table",
     "Text",
     "escalation_absent",
+    "feed_section",
     "helper",
     "judge",
     "log_audit",
+    "marks_fresh",
     "no_actor_stuck",
     "peer_of",
     "socket_path",
