@@ -23,6 +23,7 @@ from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
     IntentPurpose,
+    JournalSynced,
     OrderDenied,
     OrderFilled,
     OrderIntent,
@@ -35,10 +36,13 @@ from perpsbot.messages import (
     ProductsLoaded,
     ReconciliationCompleted,
     ReconciliationStarted,
+    RecordIntent,
     Side,
+    SyncJournal,
     TimeInForce,
     TradingState,
     TradingStateChanged,
+    TransitionSource,
 )
 from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.sim import SimExchange
@@ -79,6 +83,37 @@ def venue_link(sim: SimExchange, clock: FakeClock, *, request_timeout_s: float =
     )
 
 
+def make_intent(
+    clock: FakeClock,
+    intent_id: str,
+    *,
+    symbol: str = SPOT,
+    side: Side = Side.BUY,
+    size: str = "0.001",
+    limit: str | None = None,
+    tif: TimeInForce = TimeInForce.IOC,
+    purpose: IntentPurpose = IntentPurpose.ENTRY,
+    ttl_s: float = 30.0,
+    mark: str = "68900",
+) -> OrderIntent:
+    now = clock.time_ns()
+    return OrderIntent(
+        message_id=f"intent-{intent_id}",
+        ts_created_ns=now,
+        intent_id=intent_id,
+        symbol=symbol,
+        side=side,
+        size=Decimal(size),
+        order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+        limit_price=None if limit is None else Decimal(limit),
+        time_in_force=tif,
+        purpose=purpose,
+        reference_mark=Decimal(mark),
+        reason="test",
+        valid_until_ns=now + int(ttl_s * 1e9),
+    )
+
+
 @attrs.define
 class Harness:
     system: ActorSystem
@@ -99,36 +134,8 @@ class Harness:
 
     # -- messages --------------------------------------------------------------------------
 
-    def intent(
-        self,
-        intent_id: str,
-        *,
-        symbol: str = SPOT,
-        side: Side = Side.BUY,
-        size: str = "0.001",
-        limit: str | None = None,
-        tif: TimeInForce = TimeInForce.IOC,
-        purpose: IntentPurpose = IntentPurpose.ENTRY,
-        ttl_s: float = 30.0,
-        mark: str = "68900",
-    ) -> OrderIntent:
-        self._seq += 1
-        now = self.clock.time_ns()
-        return OrderIntent(
-            message_id=f"intent-msg-{self._seq}",
-            ts_created_ns=now,
-            intent_id=intent_id,
-            symbol=symbol,
-            side=side,
-            size=Decimal(size),
-            order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
-            limit_price=None if limit is None else Decimal(limit),
-            time_in_force=tif,
-            purpose=purpose,
-            reference_mark=Decimal(mark),
-            reason="test",
-            valid_until_ns=now + int(ttl_s * 1e9),
-        )
+    def intent(self, intent_id: str, **details: Any) -> OrderIntent:
+        return make_intent(self.clock, intent_id, **details)
 
     def place(self, intent: OrderIntent, mark: str | None = None) -> PlaceOrder:
         self._seq += 1
@@ -309,3 +316,52 @@ def running(harness: Harness) -> Iterator[Harness]:
         yield harness
     finally:
         stop(harness)
+
+
+def seed_journal(path: Path, messages: Callable[[ActorAddress], list[Any]]) -> None:
+    """Write ``messages(reply_to)`` to the journal at ``path`` through a journal actor of its
+    own, as a previous run of the bot would have."""
+    probe = Probe()
+    system = ActorSystem("seed", clock=FakeClock(), ids=SequentialIds("seed"),
+                         watchdog_interval_s=None)  # fmt: skip
+    try:
+        system.start(
+            SupervisorSpec(
+                name="old",
+                children=[
+                    ChildSpec(name="journal",
+                              factory=lambda ctx: StandInJournal(context=ctx, path=path)),
+                    ChildSpec(name="probe",
+                              factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
+                ],
+            )
+        )  # fmt: skip
+        journal, reply_to = system.address("old/journal"), system.address("old/probe")
+        for message in messages(reply_to):
+            journal.tell(message)
+        journal.tell(SyncJournal(message_id="seed-sync", ts_created_ns=0, reply_to=reply_to))
+        probe.wait_for(lambda events: any(isinstance(e, JournalSynced) for e in events),
+                       what="the seeded journal to commit")  # fmt: skip
+    finally:
+        system.shutdown()
+
+
+def recorded(intent: OrderIntent, reply_to: ActorAddress) -> RecordIntent:
+    return RecordIntent(
+        message_id=f"rec-{intent.intent_id}", ts_created_ns=intent.ts_created_ns, intent=intent,
+        client_order_id=client_order_id(intent.intent_id), reply_to=reply_to,
+    )  # fmt: skip
+
+
+def journaled_update(
+    intent: OrderIntent, status: OrderStatus, venue_order_id: str | None = None
+) -> OrderUpdated:
+    return OrderUpdated(
+        message_id=f"upd-{intent.intent_id}-{status}", ts_created_ns=intent.ts_created_ns,
+        correlation_id=intent.message_id, intent_id=intent.intent_id,
+        client_order_id=client_order_id(intent.intent_id), venue_order_id=venue_order_id,
+        symbol=intent.symbol, side=intent.side, purpose=intent.purpose,
+        order_type=intent.order_type, size=intent.size, limit_price=intent.limit_price,
+        filled_size=Decimal(0), average_fill_price=None, previous=None, status=status,
+        source=TransitionSource.REST,
+    )  # fmt: skip

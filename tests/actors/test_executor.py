@@ -337,7 +337,7 @@ def test_dry_run_publishes_the_exact_request_and_sends_nothing(
             "product_id": "BTC-USD",
             "side": "BUY",
             "order_configuration": {
-                "limit_limit_gtc": {"base_size": "0.001", "limit_price": "60000.00",
+                "limit_limit_gtc": {"base_size": "0.00100000", "limit_price": "60000.00",
                                     "post_only": False}
             },
         }  # fmt: skip

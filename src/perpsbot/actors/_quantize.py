@@ -62,7 +62,8 @@ class QuantizeRejection:
 
 
 def _round(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    return (value / step).to_integral_value(rounding=rounding) * step
+    """``value`` on the grid of ``step``, written with the step's decimal places."""
+    return ((value / step).to_integral_value(rounding=rounding) * step).quantize(step)
 
 
 def _unit(spec: ProductSpec) -> str:
