@@ -29,7 +29,6 @@ from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
 from tests.actors.executor_harness import (
     PERP,
     SPOT,
-    Harness,
     journaled_update,
     make_intent,
     no_wait,
