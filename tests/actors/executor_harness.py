@@ -8,6 +8,7 @@ sockets run in real time.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -209,6 +210,9 @@ class Harness:
         )
         return [c for c in self.of(ReconciliationCompleted) if c.success is success][count - 1]
 
+    def of_denials(self) -> list[OrderDenied]:
+        return self.of(OrderDenied)
+
     def denial(self, intent_id: str) -> OrderDenied:
         self.wait(
             lambda _: any(d.intent_id == intent_id for d in self.of(OrderDenied)),
@@ -311,6 +315,7 @@ def stop(harness: Harness) -> None:
     harness.rest.close()
 
 
+@contextlib.contextmanager
 def running(harness: Harness) -> Iterator[Harness]:
     try:
         yield harness

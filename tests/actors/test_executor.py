@@ -38,7 +38,8 @@ def sim() -> Iterator[SimExchange]:
 
 @pytest.fixture
 def bot(sim: SimExchange, tmp_path: Path) -> Iterator[Harness]:
-    yield from running(start_executor(sim, tmp_path / "journal.sqlite3"))
+    with running(start_executor(sim, tmp_path / "journal.sqlite3")) as harness:
+        yield harness
 
 
 def _feed_healthy(bot: Harness) -> None:
@@ -142,7 +143,8 @@ def _eventually_visible(bot: Harness, intent_id: str) -> list[Order]:
 
 @pytest.fixture
 def slow_bot(sim: SimExchange, tmp_path: Path) -> Iterator[Harness]:
-    yield from running(start_executor(sim, tmp_path / "j.sqlite3", request_timeout_s=0.3))
+    with running(start_executor(sim, tmp_path / "j.sqlite3", request_timeout_s=0.3)) as harness:
+        yield harness
 
 
 def test_a_slow_ack_past_the_timeout_is_settled_once(slow_bot: Harness) -> None:
@@ -278,7 +280,7 @@ def test_a_halt_overtakes_orders_already_queued(bot: Harness) -> None:
 
 
 def test_a_full_order_queue_refuses_the_sender(sim: SimExchange, tmp_path: Path) -> None:
-    for bot in running(start_executor(sim, tmp_path / "j.sqlite3", max_pending_orders=2)):
+    with running(start_executor(sim, tmp_path / "j.sqlite3", max_pending_orders=2)) as bot:
         bot.trading(TradingState.ACTIVE)
         bot.sim.faults.slow_responses(delay_s=0.5, count=1)
         bot.place(bot.intent("busy"))
@@ -325,7 +327,7 @@ def test_an_expired_intent_is_never_sent(bot: Harness) -> None:
 def test_dry_run_publishes_the_exact_request_and_sends_nothing(
     sim: SimExchange, tmp_path: Path
 ) -> None:
-    for bot in running(start_executor(sim, tmp_path / "j.sqlite3", dry_run=True)):
+    with running(start_executor(sim, tmp_path / "j.sqlite3", dry_run=True)) as bot:
         bot.trading(TradingState.ACTIVE)
         bot.place(bot.intent("dry", limit="60000.004", tif=TimeInForce.GTC))
         coid = client_order_id("dry")

@@ -81,7 +81,7 @@ def test_an_open_order_of_ours_the_journal_never_held_is_adopted(
     ours = client_order_id("placed-then-crashed")
     venue.create_order(_resting(ours, "60000"))
     venue.create_order(_resting("someone-elses", "60001"))
-    for bot in running(start_executor(sim, tmp_path / "j.sqlite3")):
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
         done = bot.wait_reconciled()
         (adopted,) = bot.updates(ours)
         assert (adopted.previous, adopted.status, adopted.source) == (
@@ -115,7 +115,7 @@ def test_journaled_orders_the_venue_finished_are_settled_and_fills_never_repeat(
             journaled_update(unseen, S.ACKNOWLEDGED, unseen_order.order_id),
         ],
     )
-    for bot in running(start_executor(sim, path, clock=clock)):
+    with running(start_executor(sim, path, clock=clock)) as bot:
         bot.wait_reconciled()
         for coid in (known_order.client_order_id, unseen_order.client_order_id):
             settled = bot.wait_status(coid, S.FILLED)
@@ -146,7 +146,7 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
     seed_journal(path, lambda me: [recorded(fresh, me), recorded(stale, me),
                                    journaled_update(stale, S.SUBMITTED)])  # fmt: skip
     clock.advance(10)  # the bot was down for 10 s
-    for bot in running(start_executor(sim, path, clock=clock)):
+    with running(start_executor(sim, path, clock=clock)) as bot:
         done = bot.wait_reconciled()
         fresh_coid, stale_coid = client_order_id("unsent-fresh"), client_order_id("unsent-stale")
         assert bot.statuses(fresh_coid)[:2] == [S.SUBMITTED, S.ACKNOWLEDGED]
@@ -155,7 +155,7 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
         assert expired.source is RECONCILIATION
         assert len(bot.venue_orders("unsent-fresh")) == 1
         assert bot.venue_orders("unsent-stale") == []
-        assert any("unsent-fresh had not reached the venue" in c for c in done.corrections)
+        assert any("intent unsent-fresh was not at the venue" in c for c in done.corrections)
         # The strategy sends the fresh one again after the restart: still one order.
         bot.trading(TradingState.ACTIVE)
         bot.place(fresh)
@@ -169,7 +169,7 @@ def test_a_stale_journal_position_is_corrected_to_the_venues_and_said(
     venue.create_order(_market("by-hand-1", PERP, "BUY", "2"))
     path = tmp_path / "j.sqlite3"
     seed_journal(path, lambda _: [_position_changed(PERP, "1")])
-    for bot in running(start_executor(sim, path)):
+    with running(start_executor(sim, path)) as bot:
         done = bot.wait_reconciled()
         assert (
             "journal had BIP-20DEC30-CDE long 1, venue shows long 2: adopted the venue's"
@@ -204,7 +204,7 @@ def _position_changed(symbol: str, quantity: str) -> PositionChanged:
 def test_periodic_reconciliation_reports_drift_from_risks_positions(
     sim: SimExchange, venue: RestClient, tmp_path: Path
 ) -> None:
-    for bot in running(start_executor(sim, tmp_path / "j.sqlite3")):
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
         bot.wait_reconciled()
         bot.position(PERP, "5", contract_size="0.01")  # risk's (wrong) view
         bot.clock.advance(30.0)
@@ -220,7 +220,7 @@ def test_an_unfinished_startup_keeps_orders_out_and_is_retried(
     sim: SimExchange, tmp_path: Path
 ) -> None:
     sim.faults.http_error(500, count=10_000, path="/market/products")
-    for bot in running(start_executor(sim, tmp_path / "j.sqlite3")):
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
         failed = bot.wait_reconciled(success=False)
         assert failed.startup
         assert "500" in failed.error
@@ -240,12 +240,12 @@ def test_an_order_resting_across_a_restart_is_followed_again(
 ) -> None:
     path = tmp_path / "j.sqlite3"
     clock = FakeClock()
-    for bot in running(start_executor(sim, path, clock=clock)):
+    with running(start_executor(sim, path, clock=clock)) as bot:
         bot.trading(TradingState.ACTIVE)
         bot.place(bot.intent("resting", limit="60000", tif=TimeInForce.GTC))
         bot.wait_status(client_order_id("resting"), S.ACKNOWLEDGED)
         bot.journaled(client_order_id("resting"), S.ACKNOWLEDGED)
-    for bot in running(start_executor(sim, path, clock=clock)):
+    with running(start_executor(sim, path, clock=clock)) as bot:
         bot.wait_reconciled()
         assert bot.state()["orders"] == {client_order_id("resting"): "acknowledged"}
         bot.trading(TradingState.HALTED, "operator")

@@ -62,6 +62,9 @@ class OrderLedger:
     def __len__(self) -> int:
         return len(self._orders)
 
+    def __getitem__(self, client_order_id: str) -> TrackedOrder:
+        return self._orders[client_order_id]
+
     def get(self, client_order_id: str) -> TrackedOrder | None:
         return self._orders.get(client_order_id)
 
@@ -123,6 +126,7 @@ class OrderLedger:
             )  # fmt: skip
         moved = attrs.evolve(
             order,
+            missing=0,
             status=status,
             filled_size=filled,
             average_fill_price=average_fill_price or order.average_fill_price,

@@ -332,7 +332,10 @@ class OrderDesk:
         try:
             found = self.rest.get_order(order.venue_order_id)
         except VenueError as exc:
+            # Not visible yet (a 404 right after creation) or a transient failure: the
+            # in-flight reconciliation looks again.
             self._venue_error(f"reading order {coid}", exc)
+            self.reconcile_soon()
             return
         self.apply_order(coid, found, source, cancel_failed=cancel_failed)
 

@@ -142,6 +142,8 @@ class TrackedOrder:
     fill_ids: frozenset[str] = frozenset()
     fills_size: Decimal = Decimal(0)
     cancel_requested: bool = False
+    missing: int = 0
+    """Reconciliations in a row that did not find this acknowledged order at the venue."""
 
     @property
     def remaining(self) -> Decimal:

@@ -50,6 +50,7 @@ logger = logging.getLogger("perpsbot.actors.executor")
 _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION
 _MAX_RETRY_S = 60.0
+_MISSES_TO_SETTLE = 5
 
 
 class Reconciler:
@@ -242,21 +243,36 @@ class Reconciler:
                     desk.ledger.move(coid, _S.CANCELLED, _RECONCILIATION, "cancelled unsent")
                     return f"journaled intent {order.intent_id} was cancelled before it was sent"
                 desk.submit(coid, _RECONCILIATION)
+                # The venue may answer with an order that existed already (the same client
+                # order id), which may have changed before the user channel followed it.
+                desk.refresh_order(coid, _RECONCILIATION)
                 return (
-                    f"journaled intent {order.intent_id} had not reached the venue within its"
-                    f" TTL: sent once as {coid}"
+                    f"intent {order.intent_id} was not at the venue by client order id and is"
+                    f" within its TTL: sent once as {coid}"
                 )
             case Expire(client_order_id=coid, reason=reason):
                 desk.ledger.move(coid, _S.EXPIRED, _RECONCILIATION, reason)
                 return f"order {coid}: {reason}"
             case Vanished(client_order_id=coid):
-                order = desk.ledger.get(coid)
-                if order is not None and order.venue_order_id is not None:
-                    desk.fetch_fills(coid, order.venue_order_id)
-                desk.ledger.move(
-                    coid, _S.CANCELLED, _RECONCILIATION, "the venue no longer shows this order"
-                )
-                return f"order {coid}: the venue no longer shows it; settled as cancelled"
+                return self._vanished(coid)
+
+    def _vanished(self, coid: str) -> str:
+        """An acknowledged order the venue does not show. A venue's order lists lag behind
+        its matching engine, so one miss proves nothing: the order stays in flight and is
+        looked for again soon; only after :data:`_MISSES_TO_SETTLE` misses in a row is it
+        settled (its fills read first)."""
+        desk = self._desk
+        order = desk.ledger.mark(coid, missing=desk.ledger[coid].missing + 1)
+        if order.missing < _MISSES_TO_SETTLE:
+            desk.reconcile_soon()
+            return ""
+        if order.venue_order_id is not None:
+            desk.fetch_fills(coid, order.venue_order_id)
+        desk.ledger.move(
+            coid, _S.CANCELLED, _RECONCILIATION,
+            f"the venue has not shown this order in {order.missing} reconciliations",
+        )  # fmt: skip
+        return f"order {coid}: the venue no longer shows it; settled as cancelled"
 
     def _adopt(self, found: Order) -> str:
         desk = self._desk
