@@ -254,13 +254,16 @@ class OrderDesk:
         if not now:
             return
         for order in now:
+            # Remembered: if the venue turns out to still hold it open, it is cancelled again.
+            self.ledger.mark(order.client_order_id, cancel_requested=True)
             self.ledger.move(
                 order.client_order_id, _S.CANCEL_PENDING, TransitionSource.LOCAL, reason
             )
         try:
             results = self.rest.cancel_orders([o.venue_order_id for o in now if o.venue_order_id])
         except VenueError as exc:
-            self._venue_error("cancelling", exc)  # CANCEL_PENDING until a poll settles it
+            self._venue_error("cancelling", exc)
+            self.reconcile_soon()  # finds them open (cancelled again) or closed
             return
         for result in results:
             if not result.success:
@@ -313,7 +316,8 @@ class OrderDesk:
         )  # fmt: skip
         if not moved:
             self.reconcile_soon()
-        self._cancel_if_requested(coid)
+        if not cancel_failed:  # a refused cancel is tried again on the next observation
+            self._cancel_if_requested(coid)
 
     def fetch_fills(self, coid: str, venue_order_id: str) -> None:
         try:

@@ -13,6 +13,10 @@ in-flight orders and the positions every ``execution.reconcile_interval_s``.
 
 REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
 for a reconciliation's calls.
+
+It publishes no ``FundingPaid``: Advanced Trade lists no funding payments for CFM futures
+(the venue credits them to the futures cash), so the equity in ``AccountReconciled`` is where
+funding shows.
 """
 
 from __future__ import annotations
