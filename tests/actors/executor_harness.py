@@ -18,7 +18,7 @@ import attrs
 
 from perpsbot.actors import ExecutorActor, executor_mailbox
 from perpsbot.clock import FakeClock
-from perpsbot.config import BotConfig, ExecutionConfig, MarketDataConfig
+from perpsbot.config import BotConfig, ExecutionConfig, JournalConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds, client_order_id
 from perpsbot.messages import (
     AccountReconciled,
@@ -56,6 +56,28 @@ from tests.support.probe import Probe
 from tests.support.waiting import eventually
 
 T = TypeVar("T")
+
+try:  # The real journal once it is merged; until then a stand-in with the same contract.
+    from perpsbot.journal import JournalReader  # type: ignore[import-not-found]
+
+    from perpsbot.actors import JournalActor, journal_mailbox  # type: ignore[attr-defined]
+except ImportError:
+    JournalActor = None
+
+
+def journal_child(path: Path) -> ChildSpec:
+    """The journal of the test tree, writing ``path``."""
+    if JournalActor is not None:
+        return ChildSpec(
+            name="journal", factory=lambda ctx: JournalActor(context=ctx), mailbox=journal_mailbox
+        )
+    return ChildSpec(name="journal", factory=lambda ctx: StandInJournal(context=ctx, path=path))
+
+
+def open_reader(path: Path) -> Any:
+    """A read-only view of the journal at ``path`` (the executor's ``JournalView``)."""
+    return StandInReader(path) if JournalActor is None else JournalReader(path)
+
 
 SPOT = "BTC-USD"
 PERP = "BIP-20DEC30-CDE"
@@ -235,8 +257,8 @@ class Harness:
 
         return eventually(recorded, timeout_s=10.0, what=f"the journal to hold {coid} {status}")
 
-    def reader(self) -> StandInReader:
-        return StandInReader(self.journal_path)
+    def reader(self) -> Any:
+        return open_reader(self.journal_path)
 
 
 def start_executor(
@@ -258,6 +280,7 @@ def start_executor(
     if not user_channel:
         link.user_ws_url = None
     config = BotConfig(
+        journal=JournalConfig(path=journal_path),
         market_data=MarketDataConfig(symbols=symbols),
         execution=ExecutionConfig(**execution),
     )
@@ -268,7 +291,7 @@ def start_executor(
             context=ctx,
             venue=link,
             journal=journal,
-            journal_view=lambda: StandInReader(journal_path),
+            journal_view=lambda: open_reader(journal_path),
             subscribers=[(kind, risk) for kind in PUBLISHED]
             + [(kind, journal) for kind in JOURNALED],
             faults=faults,
@@ -279,10 +302,7 @@ def start_executor(
         SupervisorSpec(
             name="bot",
             children=[
-                ChildSpec(
-                    name="journal",
-                    factory=lambda ctx: StandInJournal(context=ctx, path=journal_path),
-                ),
+                journal_child(journal_path),
                 ChildSpec(name="risk", factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
                 ChildSpec(
                     name="executor",
@@ -334,12 +354,12 @@ def seed_journal(path: Path, messages: Callable[[ActorAddress], list[Any]]) -> N
             SupervisorSpec(
                 name="old",
                 children=[
-                    ChildSpec(name="journal",
-                              factory=lambda ctx: StandInJournal(context=ctx, path=path)),
+                    journal_child(path),
                     ChildSpec(name="probe",
                               factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
                 ],
-            )
+            ),
+            config=BotConfig(journal=JournalConfig(path=path)),
         )  # fmt: skip
         journal, reply_to = system.address("old/journal"), system.address("old/probe")
         for message in messages(reply_to):

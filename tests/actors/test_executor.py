@@ -72,7 +72,7 @@ def test_a_market_order_fills_and_the_user_channel_reports_it(bot: Harness) -> N
     assert [o.status for o in bot.venue_orders("buy-1")] == ["FILLED"]
     bot.journaled(coid, S.FILLED)
     with bot.reader() as journal:
-        assert {f.fill_id for f in journal.fills()} == {f.fill_id for f in fills}
+        assert journal.fill_ids(coid) == {f.fill_id for f in fills}
 
 
 def test_while_the_user_channel_is_down_polls_follow_the_orders(bot: Harness) -> None:
@@ -234,7 +234,7 @@ def test_halted_refuses_orders_told_straight_to_the_executor(bot: Harness) -> No
     assert "operator halt" in denial.reason
     assert bot.venue_orders("halted") == []
     with bot.reader() as journal:
-        assert "halted" not in journal.intents()
+        assert journal.intent("halted") is None
 
 
 def test_halted_still_cancels(bot: Harness) -> None:
@@ -346,4 +346,4 @@ def test_dry_run_publishes_the_exact_request_and_sends_nothing(
         assert bot.venue_orders("dry") == []
         bot.journaled(coid, S.CANCELLED)
         with bot.reader() as journal:
-            assert [d.client_order_id for d in journal.dry_runs()] == [coid]
+            assert [d.client_order_id for d in journal.dry_run_orders()] == [coid]

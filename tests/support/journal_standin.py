@@ -1,5 +1,8 @@
 """A minimal journal for the executor's tests: a real SQLite file, one writer actor.
 
+Its reader answers the queries the executor and its tests use with the names and shapes of
+the journal's ``JournalReader``, so the tests run unchanged on the real journal.
+
 It honours the journal's contract with the executor (``RecordIntent`` -> ``IntentRecorded``
 after the commit, ``SyncJournal`` -> ``JournalSynced``) and keeps what the executor's startup
 reconciliation reads back through :class:`StandInReader` (the ``JournalView`` queries). It
@@ -159,12 +162,16 @@ class StandInReader:
         rows = self._rows("SELECT last FROM orders WHERE client_order_id = ?", client_order_id)
         return pickle.loads(rows[0][0]) if rows else None
 
-    def intents(self) -> dict[str, str]:
-        """Client order id by intent id."""
-        return dict(self._rows("SELECT intent_id, client_order_id FROM intents"))
+    def intent(self, intent_id: str) -> StandInIntent | None:
+        rows = self._rows(
+            "SELECT client_order_id, intent FROM intents WHERE intent_id = ?", intent_id
+        )
+        if not rows:
+            return None
+        coid, blob = rows[0]
+        return StandInIntent(
+            intent=pickle.loads(blob), client_order_id=coid, order=self.order(coid)
+        )
 
-    def fills(self) -> list[OrderFilled]:
-        return [pickle.loads(r[0]) for r in self._rows("SELECT fill FROM fills")]
-
-    def dry_runs(self) -> list[DryRunOrder]:
+    def dry_run_orders(self) -> list[DryRunOrder]:
         return [pickle.loads(r[0]) for r in self._rows("SELECT message FROM dry_runs ORDER BY seq")]
