@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import orjson
 
 from perpsbot.actors._ledger import OrderLedger
@@ -36,7 +35,7 @@ from perpsbot.messages import (
     TradingState,
     TransitionSource,
 )
-from perpsbot.runtime import ActorAddress, ActorTimers
+from perpsbot.runtime import ActorAddress
 from perpsbot.venue.link import VenueLink
 from perpsbot.venue.records import Order
 from perpsbot.venue.rest import RestClient
@@ -45,21 +44,6 @@ logger = logging.getLogger("perpsbot.actors.executor")
 
 _S = OrderStatus
 _REST = TransitionSource.REST
-
-
-@attrs.frozen
-class PollOrders:
-    """Timer: poll in-flight orders over REST (only while the user channel is unhealthy)."""
-
-
-@attrs.frozen
-class Reconcile:
-    """Timer: reconcile in-flight orders and positions with the venue."""
-
-
-@attrs.frozen
-class RefreshProducts:
-    """Timer: reload the product catalogue."""
 
 
 class OrderDesk:
@@ -73,7 +57,7 @@ class OrderDesk:
         settings: the ``execution`` section.
         symbols: the configured symbols.
         publish: tells the executor's subscribers.
-        timers: the executor's timers.
+        reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
         fault: the executor's crash-point hook (tests).
         owner_alive: False once the executor incarnation was replaced.
     """
@@ -88,7 +72,7 @@ class OrderDesk:
         settings: ExecutionConfig,
         symbols: tuple[str, ...],
         publish: Callable[[Any], None],
-        timers: ActorTimers,
+        reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
         owner_alive: Callable[[], bool],
     ) -> None:
@@ -99,7 +83,7 @@ class OrderDesk:
         self._settings = settings
         self.symbols = symbols
         self._publish_out = publish
-        self._timers = timers
+        self.reconcile_soon = reconcile_soon
         self._fault = fault
         self._owner_alive = owner_alive
         self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
@@ -399,9 +383,6 @@ class OrderDesk:
         for order in self.ledger:
             if order.fills_behind and order.venue_order_id is not None:
                 self.fetch_fills(order.client_order_id, order.venue_order_id)
-
-    def reconcile_soon(self) -> None:
-        self._timers.once(self._settings.order_poll_interval_s, Reconcile())
 
     def _venue_error(self, doing: str, exc: VenueError) -> None:
         self.stats["venue_errors"] += 1

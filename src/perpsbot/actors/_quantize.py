@@ -12,7 +12,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import attrs
 
-from perpsbot.messages import OrderIntent, OrderType, ProductSpec, Side, TimeInForce
+from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.messages import OrderIntent, OrderStatus, OrderType, ProductSpec, Side, TimeInForce
 from perpsbot.venue.orders import (
     LimitGtc,
     LimitIoc,
@@ -157,4 +158,28 @@ def order_request(
         side=OrderSide(intent.side.value),
         configuration=configuration,
         leverage=intent.leverage if spec.is_future else None,
+    )
+
+
+def fitted_order(
+    intent: OrderIntent, client_order_id: str, spec: ProductSpec, checked_mark: Decimal
+) -> TrackedOrder | QuantizeRejection:
+    """``intent`` fitted to ``spec`` as a new order (PENDING_SUBMIT) with its request."""
+    fitted = quantize(intent, spec, checked_mark)
+    if isinstance(fitted, QuantizeRejection):
+        return fitted
+    return TrackedOrder(
+        intent_id=intent.intent_id,
+        client_order_id=client_order_id,
+        correlation_id=intent.message_id,
+        symbol=intent.symbol,
+        side=intent.side,
+        purpose=intent.purpose,
+        order_type=intent.order_type,
+        size=fitted.size,
+        limit_price=fitted.limit_price,
+        contract_size=spec.contract_size,
+        status=OrderStatus.PENDING_SUBMIT,
+        intent=intent,
+        request=order_request(intent, fitted, spec, client_order_id),
     )

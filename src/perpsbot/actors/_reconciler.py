@@ -14,10 +14,12 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+import attrs
+
 from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._order_states import TrackedOrder, venue_state
-from perpsbot.actors._quantize import QuantizeRejection, order_request, quantize
+from perpsbot.actors._quantize import fitted_order
 from perpsbot.actors._reconcile import (
     Action,
     Adopt,
@@ -142,35 +144,29 @@ class Reconciler:
 
     def _from_journal(self, journaled: JournaledIntent, fill_ids: frozenset[str]) -> TrackedOrder:
         intent, last = journaled.intent, journaled.order
+        coid = journaled.client_order_id
         spec = self._desk.products.get(intent.symbol)
-        fitted = None if spec is None else quantize(intent, spec, intent.reference_mark)
-        request = None
-        size, limit = intent.size, intent.limit_price
-        if spec is not None and fitted is not None and not isinstance(fitted, QuantizeRejection):
-            request = order_request(intent, fitted, spec, journaled.client_order_id)
-            size, limit = fitted.size, fitted.limit_price
-        filled = Decimal(0) if last is None else last.filled_size
-        return TrackedOrder(
-            intent_id=intent.intent_id,
-            client_order_id=journaled.client_order_id,
-            correlation_id=intent.message_id,
-            symbol=intent.symbol,
-            side=intent.side,
-            purpose=intent.purpose,
-            order_type=intent.order_type,
-            size=size,
-            limit_price=limit,
-            contract_size=spec.contract_size if spec is not None else Decimal(1),
-            status=_S.PENDING_SUBMIT if last is None else last.status,
-            intent=intent,
-            request=request,
-            venue_order_id=None if last is None else last.venue_order_id,
-            filled_size=filled,
-            average_fill_price=None if last is None else last.average_fill_price,
+        order = None if spec is None else fitted_order(intent, coid, spec, intent.reference_mark)
+        if not isinstance(order, TrackedOrder):  # cannot be sent as it is now: never resent
+            order = TrackedOrder(
+                intent_id=intent.intent_id, client_order_id=coid,
+                correlation_id=intent.message_id, symbol=intent.symbol, side=intent.side,
+                purpose=intent.purpose, order_type=intent.order_type, size=intent.size,
+                limit_price=intent.limit_price, status=_S.PENDING_SUBMIT, intent=intent,
+                contract_size=spec.contract_size if spec is not None else Decimal(1),
+            )  # fmt: skip
+        if last is None:
+            return attrs.evolve(order, fill_ids=fill_ids)
+        return attrs.evolve(
+            order,
+            status=last.status,
+            venue_order_id=last.venue_order_id,
+            filled_size=last.filled_size,
+            average_fill_price=last.average_fill_price,
             fill_ids=fill_ids,
             # The journal commits an order's fills before its status (published in that
             # order), so what it says was filled was published as fills too.
-            fills_size=filled,
+            fills_size=last.filled_size,
         )
 
     def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:

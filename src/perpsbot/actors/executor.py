@@ -29,9 +29,8 @@ import attrs
 
 from perpsbot.actors._gate import refusal
 from perpsbot.actors._journal_view import JournalView
-from perpsbot.actors._order_desk import OrderDesk, PollOrders, Reconcile, RefreshProducts
-from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.actors._quantize import QuantizeRejection, order_request, quantize
+from perpsbot.actors._order_desk import OrderDesk
+from perpsbot.actors._quantize import QuantizeRejection, fitted_order
 from perpsbot.actors._reconciler import Reconciler
 from perpsbot.actors._user_translator import UserFeedChanged, UserOrdersReceived
 from perpsbot.config import BotConfig
@@ -65,6 +64,21 @@ from perpsbot.venue.link import VenueLink
 __all__ = ["ExecutorActor", "PollOrders", "Reconcile", "RefreshProducts", "executor_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.executor")
+
+
+@attrs.frozen
+class PollOrders:
+    """Timer: poll in-flight orders over REST (only while the user channel is unhealthy)."""
+
+
+@attrs.frozen
+class Reconcile:
+    """Timer: reconcile in-flight orders and positions with the venue."""
+
+
+@attrs.frozen
+class RefreshProducts:
+    """Timer: reload the product catalogue."""
 
 
 @attrs.frozen
@@ -121,6 +135,7 @@ class ExecutorActor(BaseActor):
         self._subscribers = Subscribers(subscribers)
         self._faults = faults
         self._pending_sync: str | None = None
+        self._reconcile_due = False  # an in-flight reconciliation is scheduled
         self._denials = 0
         self._desk = OrderDesk(
             link=venue,
@@ -130,7 +145,7 @@ class ExecutorActor(BaseActor):
             settings=self._settings,
             symbols=config.market_data.symbols,
             publish=self._subscribers.publish,
-            timers=context.timers,
+            reconcile_soon=self._reconcile_soon,
             fault=self._fault,
             owner_alive=lambda: not self.superseded(),
         )
@@ -278,9 +293,9 @@ class ExecutorActor(BaseActor):
         if spec is None:
             deny("product_unknown", f"{intent.symbol} is not among the venue's products")
             return
-        fitted = quantize(intent, spec, message.checked_mark)
-        if isinstance(fitted, QuantizeRejection):
-            deny(fitted.rule, fitted.reason)
+        order = fitted_order(intent, coid, spec, message.checked_mark)
+        if isinstance(order, QuantizeRejection):
+            deny(order.rule, order.reason)
             return
         now = self.clock.time_ns()
         if now > intent.valid_until_ns:
@@ -299,23 +314,7 @@ class ExecutorActor(BaseActor):
             )
         )
         # Held, not published: PENDING_SUBMIT is announced once the journal has the intent.
-        desk.ledger.hold(
-            TrackedOrder(
-                intent_id=intent.intent_id,
-                client_order_id=coid,
-                correlation_id=intent.message_id,
-                symbol=intent.symbol,
-                side=intent.side,
-                purpose=intent.purpose,
-                order_type=intent.order_type,
-                size=fitted.size,
-                limit_price=fitted.limit_price,
-                contract_size=spec.contract_size,
-                status=OrderStatus.PENDING_SUBMIT,
-                intent=intent,
-                request=order_request(intent, fitted, spec, coid),
-            )
-        )
+        desk.ledger.hold(order)
 
     def _on_intent_recorded(self, message: IntentRecorded) -> None:
         desk = self._desk
@@ -378,7 +377,15 @@ class ExecutorActor(BaseActor):
         logger.warning("startup reconciliation failed; retrying in %.1fs", delay)
         self.timers.once(delay, Reconcile())
 
+    def _reconcile_soon(self) -> None:
+        """An in-flight reconciliation after ``order_poll_interval_s`` (one, however many
+        orders ask for it meanwhile)."""
+        if not self._reconcile_due:
+            self._reconcile_due = True
+            self.timers.once(self._settings.order_poll_interval_s, Reconcile())
+
     def _on_reconcile(self) -> None:
+        self._reconcile_due = False
         if self._reconciler.done:
             self._reconciler.periodic()
         elif self._pending_sync is None:
