@@ -271,9 +271,12 @@ def start_executor(
     request_timeout_s: float = 2.0,
     user_channel: bool = True,
     probe: Probe | None = None,
+    journal: ChildSpec | None = None,
+    wait_reconciled: bool = True,
     **execution: Any,
 ) -> Harness:
-    """Start the tree and wait for the executor's first startup reconciliation to end."""
+    """Start the tree and (unless told not to) wait for the executor's first startup
+    reconciliation to end. ``journal`` replaces the journal child."""
     clock = clock or FakeClock()
     probe = probe or Probe()
     link = venue_link(sim, clock, request_timeout_s=request_timeout_s)
@@ -302,7 +305,7 @@ def start_executor(
         SupervisorSpec(
             name="bot",
             children=[
-                journal_child(journal_path),
+                journal or journal_child(journal_path),
                 ChildSpec(name="risk", factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
                 ChildSpec(
                     name="executor",
@@ -322,11 +325,12 @@ def start_executor(
     harness = Harness(
         system=system, sim=sim, clock=clock, probe=probe, journal_path=journal_path, rest=rest
     )
-    probe.wait_for(
-        lambda events: any(isinstance(e, ReconciliationCompleted) for e in events),
-        timeout_s=10.0,
-        what="the startup reconciliation",
-    )
+    if wait_reconciled:
+        probe.wait_for(
+            lambda events: any(isinstance(e, ReconciliationCompleted) for e in events),
+            timeout_s=10.0,
+            what="the startup reconciliation",
+        )
     return harness
 
 

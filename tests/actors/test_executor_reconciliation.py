@@ -18,14 +18,18 @@ from perpsbot.messages import (
     OrderStatus,
     PositionChanged,
     PositionView,
+    RecordIntent,
     Side,
+    SyncJournal,
     TimeInForce,
     TradingState,
     TransitionSource,
 )
+from perpsbot.runtime import ChildSpec
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import JwtSigner, RestClient, VenueRateLimiter
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
+from tests.actors.conftest import Subscriber
 from tests.actors.executor_harness import (
     PERP,
     SPOT,
@@ -38,6 +42,7 @@ from tests.actors.executor_harness import (
     start_executor,
 )
 from tests.support.keys import make_credentials
+from tests.support.probe import Probe
 
 S = OrderStatus
 RECONCILIATION = TransitionSource.RECONCILIATION
@@ -251,3 +256,20 @@ def test_an_order_resting_across_a_restart_is_followed_again(
         bot.trading(TradingState.HALTED, "operator")
         bot.executor.tell(CancelAllOrders(message_id="ca", ts_created_ns=0, reason="operator"))
         bot.wait_status(client_order_id("resting"), S.CANCELLED)
+
+
+def test_a_journal_that_does_not_answer_keeps_orders_out(sim: SimExchange, tmp_path: Path) -> None:
+    silent = Probe()  # takes SyncJournal and never answers
+    mute = ChildSpec(name="journal", factory=lambda ctx: Subscriber(context=ctx, probe=silent))
+    with running(
+        start_executor(sim, tmp_path / "j.sqlite3", journal=mute, wait_reconciled=False)
+    ) as bot:
+        silent.wait_for(lambda told: any(isinstance(m, SyncJournal) for m in told))
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("unjournaled"))
+        assert bot.denial("unjournaled").rule == "reconciliation_pending"
+        bot.clock.advance(10.0)
+        failed = bot.wait_reconciled(success=False)
+        assert failed.error == "the journal did not answer SyncJournal within 10s"
+        assert bot.venue_orders("unjournaled") == []
+        assert not any(isinstance(m, RecordIntent) for m in silent.events)
