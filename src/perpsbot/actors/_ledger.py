@@ -59,9 +59,6 @@ class OrderLedger:
     def __iter__(self) -> Iterator[TrackedOrder]:
         return iter(list(self._orders.values()))
 
-    def __len__(self) -> int:
-        return len(self._orders)
-
     def __getitem__(self, client_order_id: str) -> TrackedOrder:
         return self._orders[client_order_id]
 

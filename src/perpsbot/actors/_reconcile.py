@@ -8,7 +8,8 @@ the orders the executor tracks and the venue's view it decides, per order, one a
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it (with the
   same client order id, which the venue treats as idempotent, so this is never a second order);
 - ``Expire``: never acknowledged, not at the venue, past its TTL: never sent again;
-- ``Vanished``: acknowledged once, but the venue no longer shows it at all.
+- ``Vanished``: acknowledged once, but the venue does not show it (its lists may lag: the
+  executor looks again before it settles the order).
 """
 
 from __future__ import annotations
