@@ -16,6 +16,7 @@ from perpsbot.clock import Clock
 from perpsbot.config import (
     COINBASE_MARKET_WS_URL,
     COINBASE_REST_BASE_URL,
+    COINBASE_USER_WS_URL,
     BotConfig,
     VenueKind,
 )
@@ -129,21 +130,27 @@ def _link(
         ),
     )
     sim = None
+    user_ws_url: str | None
     if embedded is not None:
         sim, credentials = embedded
-        rest_url, ws_url = sim.rest_base_url, sim.market_ws_url
-    elif venue.credentials is not None:
-        credentials = CdpCredentials(venue.credentials.key_name, venue.credentials.private_key_pem)
+        rest_url, ws_url, user_ws_url = sim.rest_base_url, sim.market_ws_url, sim.user_ws_url
+    else:
+        if venue.credentials is not None:
+            credentials = CdpCredentials(
+                venue.credentials.key_name, venue.credentials.private_key_pem
+            )
+        elif venue.kind is VenueKind.SIM:
+            credentials, _ = _throwaway_key()  # a perpsbot sim without --public-key
+        else:
+            raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
+        coinbase = venue.kind is VenueKind.COINBASE  # a separate sim has both URLs set
         rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
         ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
-    elif venue.kind is VenueKind.SIM:
-        credentials, _ = _throwaway_key()
-        rest_url, ws_url = str(venue.rest_base_url), str(venue.market_ws_url)  # both set
-    else:
-        raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
+        user_ws_url = venue.user_ws_url or (COINBASE_USER_WS_URL if coinbase else None)
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,
+        user_ws_url=user_ws_url,
         limiter=limiter,
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,
