@@ -97,7 +97,9 @@ def _drain(stream: IO[str]) -> threading.Thread:
     return thread
 
 
-def _scenario(symbols: int, tick_s: float, window_s: float, workdir: Path) -> dict[str, Any]:
+def _scenario(
+    symbols: int, tick_s: float, window_s: float, warmup_s: float, workdir: Path
+) -> dict[str, Any]:
     sim = _perpsbot("sim", "--seed", "1", "--tick-interval-s", str(tick_s))
     assert sim.stdout is not None
     try:
@@ -117,7 +119,7 @@ def _scenario(symbols: int, tick_s: float, window_s: float, workdir: Path) -> di
         _wait_line(bot.stdout, "cycle 1:")
         first_mark_s = time.perf_counter() - started
         _drain(bot.stdout)
-        time.sleep(2.0)  # past start-up work (imports, connects, product lookups)
+        time.sleep(warmup_s)  # past start-up work (connects, product lookups)
         frames_before = _frames(metrics)
         cpu_before, wall_before = _cpu_s(bot.pid), time.perf_counter()
         time.sleep(window_s)
@@ -149,14 +151,23 @@ def _scenario(symbols: int, tick_s: float, window_s: float, workdir: Path) -> di
     }
 
 
-def main(*, quick: bool = False) -> None:
-    window_s = 3.0 if quick else 20.0
-    repeats = 1 if quick else 3
+# mode -> (measured window, warm-up, repeats, scenarios)
+_SIZES: dict[str, tuple[float, float, int, tuple[tuple[str, int, float], ...]]] = {
+    "full": (20.0, 2.0, 3, SCENARIOS),
+    "quick": (3.0, 2.0, 1, SCENARIOS),
+    "smoke": (1.0, 0.5, 1, (SCENARIOS[0], SCENARIOS[3])),
+}
+
+
+def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
+    window_s, warmup_s, repeats, scenarios = _SIZES[mode]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="perpsbot-bench-") as top:
-        for name, symbols, tick_s in SCENARIOS:
+        for name, symbols, tick_s in scenarios:
             runs = [
-                _scenario(symbols, tick_s, window_s, Path(top) / f"{name}-{n}".replace(" ", "_"))
+                _scenario(
+                    symbols, tick_s, window_s, warmup_s, Path(top) / f"{name}-{n}".replace(" ", "_")
+                )
                 for n in range(repeats)
             ]
             results[name] = {key: _median(runs, key) for key in _MEDIANS} | {"runs": runs}
@@ -174,27 +185,27 @@ def main(*, quick: bool = False) -> None:
         for name, r in results.items()
     ]
     print_table(
-        f"perpsbot run against perpsbot sim in another process ({window_s:.0f} s windows,"
-        f" median of {repeats})",
+        f"perpsbot run against perpsbot sim in another process ({mode}: {window_s:.0f} s"
+        f" windows, median of {repeats})",
         ["scenario", "frames/s", "cpu %", "us/frame", "rss MiB", "threads", "first mark s",
          "exit s"],
         rows,
     )  # fmt: skip
-    write_json(
-        "daemon",
-        {
-            "window_s": window_s,
-            "repeats": repeats,
-            "targets": {
-                "idle_cpu_percent": 0.5,
-                "4x200_cpu_percent": 2.0,
-                "rss_mib": 64,
-                "first_mark_s": 1.0,
-                "exit_s": 0.5,
-            },
-            "scenarios": results,
+    figures = {
+        "mode": mode,
+        "repeats": repeats,
+        "window_s": window_s,
+        "targets": {
+            "idle_cpu_percent": 0.5,
+            "4x200_cpu_percent": 2.0,
+            "rss_mib": 64,
+            "first_mark_s": 1.0,
+            "exit_s": 0.5,
         },
-    )
+        "scenarios": results,
+    }
+    write_json("daemon", figures, out)
+    return figures
 
 
 def _median(runs: list[dict[str, Any]], key: str) -> float | None:
