@@ -1,4 +1,5 @@
-"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, or ``all``).
+"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``, or
+``all``).
 
 ``--quick`` and ``--smoke`` run smaller sizes; their figures are for checking that a suite
 works, not for quoting. ``--out DIR`` writes the JSON there instead of ``results/``.
@@ -16,6 +17,7 @@ from benchmarks import _readme
 SUITES = {
     "runtime": "benchmarks.runtime",
     "pipeline": "benchmarks.pipeline",
+    "daemon": "benchmarks.daemon",
 }
 
 

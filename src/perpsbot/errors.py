@@ -11,6 +11,7 @@ __all__ = [
     "ActorHungError",
     "ActorNotFoundError",
     "AskTimeoutError",
+    "ControlPlaneError",
     "DeadLetterError",
     "FrameDecodeError",
     "InvalidConfigError",
@@ -130,3 +131,10 @@ class OrderOutcomeUnknownError(VenueTransportError):
 
 class SimLifecycleError(PerpsbotError, RuntimeError):
     """The simulated exchange was used out of order (started twice, a port read before start)."""
+
+
+# --- control plane --------------------------------------------------------------------------
+
+
+class ControlPlaneError(PerpsbotError, OSError):
+    """The shell socket or the metrics endpoint could not be set up or reached."""

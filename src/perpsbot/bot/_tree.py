@@ -11,6 +11,7 @@ from perpsbot.actors import (
 )
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
+from perpsbot.bot._venue import VENUE_LINK, VenueLinks
 from perpsbot.config import BotConfig
 from perpsbot.runtime import (
     ActorContext,
@@ -27,31 +28,41 @@ __all__ = ["bot_spec"]
 
 ROOT = "bot"
 _MARKS = keys("market_data", "symbols", "update_interval_s", "stale_after_s", "short_ma", "long_ma")
-_STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s")
-_POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s")
+_STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
+_POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
+_REPORTER = frozenset({VENUE_LINK})
 
 
-def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> SupervisorSpec:
+def bot_spec(
+    config: BotConfig, venue: VenueLink | VenueLinks, *, report: bool = False
+) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
     Args:
         config: sizes the restart intensity and shutdown timeouts.
-        venue: the venue link every venue-facing actor shares.
+        venue: the venue link every venue-facing actor shares; with :class:`VenueLinks`, a
+            reload that changes ``venue.*`` (or ``sim.*`` of an embedded exchange) restarts
+            the actors that use the venue on a new link.
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
+
+    def link(ctx: ActorContext) -> VenueLink:
+        return venue.link_for(ctx.config) if isinstance(venue, VenueLinks) else venue
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
         return MarkWindowActor(context=ctx)
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        return StreamerActor(context=ctx, venue=venue, marks=ctx.system.address(f"{ROOT}/marks"))
+        return StreamerActor(
+            context=ctx, venue=link(ctx), marks=ctx.system.address(f"{ROOT}/marks")
+        )
 
     def poller(ctx: ActorContext) -> QuotePollerActor:
         address = ctx.system.address
         return QuotePollerActor(
             context=ctx,
-            venue=venue,
+            venue=link(ctx),
             marks=address(f"{ROOT}/marks"),
             streamer=address(f"{ROOT}/streamer"),
         )
@@ -59,7 +70,10 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
     def reporter(ctx: ActorContext) -> ConsoleReporter:
         address = ctx.system.address
         return ConsoleReporter(
-            context=ctx, marks=address(f"{ROOT}/marks"), streamer=address(f"{ROOT}/streamer")
+            context=ctx,
+            venue=link(ctx),
+            marks=address(f"{ROOT}/marks"),
+            streamer=address(f"{ROOT}/streamer"),
         )
 
     timeout_s = runtime.shutdown_timeout_s
@@ -103,7 +117,13 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
     ]
     if report:
         children.append(
-            ChildSpec(name="reporter", factory=reporter, mailbox=fifo, shutdown_timeout_s=timeout_s)
+            ChildSpec(
+                name="reporter",
+                factory=reporter,
+                mailbox=fifo,
+                config_sections=_REPORTER,
+                shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,
+            )
         )
     return SupervisorSpec(
         name=ROOT,

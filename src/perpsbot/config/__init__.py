@@ -1,9 +1,9 @@
 """Configuration: frozen attrs sections, loaded from profile defaults, TOML and the environment.
 
 A :class:`BotConfig` holds one frozen value per section (``venue``, ``sim``, ``market_data``,
-``runtime``, ``risk``, ``strategy``, ``execution``, ``journal``). Each section is a unit of
-restart: a reload compares sections with :func:`diff_config` and restarts only what depends
-on the changed ones.
+``runtime``, ``risk``, ``strategy``, ``execution``, ``journal``, ``control``). Each section
+is a unit of restart: a reload compares sections with :func:`diff_config` and restarts only
+what depends on the changed ones.
 
 Typical use::
 
@@ -17,6 +17,7 @@ Typical use::
 from __future__ import annotations
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
+from perpsbot.config._control import ControlConfig
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
@@ -49,6 +50,7 @@ __all__ = [
     "BotConfig",
     "Channel",
     "ConfigDiff",
+    "ControlConfig",
     "Credentials",
     "ExecutionConfig",
     "JournalConfig",

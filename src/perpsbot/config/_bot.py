@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import attrs
 
+from perpsbot.config._control import ControlConfig
 from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
 from perpsbot.config._sections import MarketDataConfig, RuntimeConfig
 from perpsbot.config._trading import ExecutionConfig, JournalConfig, RiskConfig, StrategyConfig
@@ -40,6 +41,7 @@ SECTION_TYPES: Mapping[str, type[attrs.AttrsInstance]] = types.MappingProxyType(
         "strategy": StrategyConfig,
         "execution": ExecutionConfig,
         "journal": JournalConfig,
+        "control": ControlConfig,
     }
 )
 
@@ -68,6 +70,7 @@ class BotConfig:
         factory=ExecutionConfig, validator=_is(ExecutionConfig)
     )
     journal: JournalConfig = attrs.field(factory=JournalConfig, validator=_is(JournalConfig))
+    control: ControlConfig = attrs.field(factory=ControlConfig, validator=_is(ControlConfig))
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []

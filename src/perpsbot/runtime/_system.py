@@ -18,7 +18,7 @@ from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
 from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
-from perpsbot.runtime._control import ChildExited, GetState, Reconfigure
+from perpsbot.runtime._control import ChildExited, GetState, Reconfigure, RestartChildNow
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
@@ -149,6 +149,21 @@ class ActorSystem:
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
         return self.address(path).ask(GetState(), timeout_s=timeout_s)
+
+    def restart(self, path: str, *, timeout_s: float = 30.0) -> int:
+        """Restart the actor at ``path`` now (an operator's restart, not a failure: its warm
+        snapshot passes on and no restart intensity is spent); returns its new incarnation.
+
+        Raises:
+            ActorNotFoundError: nothing runs at ``path``, or it is a root supervisor.
+        """
+        parent, _, name = path.rpartition("/")
+        if not parent:
+            raise ActorNotFoundError(
+                f"{path!r} is a root supervisor and cannot be restarted alone; restart its"
+                " children, or stop and start the system"
+            )
+        return int(self.address(parent).ask(RestartChildNow(name=name), timeout_s=timeout_s))
 
     def reload(self, config: Any, *, dry_run: bool = False, timeout_s: float = 10.0) -> ReloadPlan:
         """Apply ``config`` to every root supervisor (or only plan it); returns the plan."""

@@ -34,6 +34,20 @@ _log = logging.getLogger("perpsbot.venue.rest")
 
 Params = dict[str, str | int | list[str]]
 
+#: Called once per attempt with its outcome: ``ok``, ``rate_limited``, ``auth_error``,
+#: ``transport_error`` or ``response_error`` (metrics count REST calls by outcome).
+OutcomeHook = Callable[[str], None]
+
+
+def _outcome(error: VenueError) -> str:
+    if isinstance(error, VenueRateLimitedError):
+        return "rate_limited"
+    if isinstance(error, VenueAuthError):
+        return "auth_error"
+    if isinstance(error, VenueTransportError):
+        return "transport_error"
+    return "response_error"
+
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
@@ -83,6 +97,7 @@ class HttpTransport:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
@@ -97,6 +112,7 @@ class HttpTransport:
         self.retry = retry or RetryPolicy()
         self.rng = rng or seeded_rng()
         self._wait = wait or limiter.wait
+        self._on_outcome = on_outcome
 
     def wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -112,6 +128,25 @@ class HttpTransport:
         private: bool = True,
     ) -> Any:
         """One attempt: wait for the budget, sign, send, map the outcome."""
+        hook = self._on_outcome
+        if hook is None:
+            return self._attempt(method, path, params, body, private)
+        try:
+            result = self._attempt(method, path, params, body, private)
+        except VenueError as error:
+            hook(_outcome(error))
+            raise
+        hook("ok")
+        return result
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: dict[str, Any] | None,
+        private: bool,
+    ) -> Any:
         if private and self.signer is None:
             raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
         bucket: TokenBucket = self.limiter.private if private else self.limiter.public

@@ -36,6 +36,7 @@ class VenueLink:
         request_timeout_s: the read timeout of every REST call.
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
         embedded: the simulated exchange this link points at, when it is an embedded one.
+        on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class VenueLink:
         request_timeout_s: float = 10.0,
         feed_backoff: Backoff | None = None,
         embedded: SimExchange | None = None,
+        on_rest_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
@@ -60,6 +62,7 @@ class VenueLink:
         self.request_timeout_s = request_timeout_s
         self.feed_backoff = feed_backoff
         self.embedded = embedded
+        self.on_rest_outcome = on_rest_outcome
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""
@@ -68,6 +71,7 @@ class VenueLink:
             signer=self.signer,
             limiter=self.limiter,
             timeout_s=(min(3.05, self.request_timeout_s), self.request_timeout_s),
+            on_outcome=self.on_rest_outcome,
         )
 
     def market_feed(

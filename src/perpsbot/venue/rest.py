@@ -19,7 +19,7 @@ from perpsbot.errors import (
     VenueTransportError,
 )
 from perpsbot.venue import _parse as parse
-from perpsbot.venue._http import HttpTransport, Params, RetryPolicy
+from perpsbot.venue._http import HttpTransport, OutcomeHook, Params, RetryPolicy
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.orders import OrderRequest
 from perpsbot.venue.ratelimit import VenueRateLimiter
@@ -74,6 +74,8 @@ class RestClient:
         retry: attempts and backoff for retried requests.
         rng: jitter source (seed it in tests).
         wait: blocks for the given seconds; defaults to the limiter's.
+        on_outcome: told the outcome of every attempt (``ok``, ``rate_limited``,
+            ``auth_error``, ``transport_error``, ``response_error``), for metrics.
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class RestClient:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         self._http = HttpTransport(
             base_url=base_url,
@@ -97,6 +100,7 @@ class RestClient:
             retry=retry,
             rng=rng,
             wait=wait,
+            on_outcome=on_outcome,
         )
 
     def close(self) -> None:
