@@ -1,15 +1,19 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
+from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
 from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
 from perpsbot.actors.streamer import CHANNELS, StreamerActor
 
 __all__ = [
     "CHANNELS",
+    "JournalActor",
+    "JournalMailbox",
     "MarkWindowActor",
     "PollQuotes",
     "QuotePollerActor",
     "StreamerActor",
+    "journal_mailbox",
     "mark_window_mailbox",
     "poller_mailbox",
     "window_length",

@@ -14,6 +14,7 @@ from perpsbot.journal._schema import (
     open_for_writing,
     schema_version,
     set_synchronous,
+    synchronous,
 )
 from perpsbot.journal._store import BatchResult, JournalStore, Prepared, RiskSnapshotFilter
 
@@ -33,4 +34,5 @@ __all__ = [
     "pnl_from",
     "schema_version",
     "set_synchronous",
+    "synchronous",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "open_read_only",
     "schema_version",
     "set_synchronous",
+    "synchronous",
 ]
 
 _V1 = (
@@ -322,6 +323,12 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def synchronous(connection: sqlite3.Connection) -> int:
+    """The connection's ``PRAGMA synchronous`` (1 NORMAL, 2 FULL)."""
+    value: int = connection.execute("PRAGMA synchronous").fetchone()[0]
+    return value
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
