@@ -20,6 +20,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("perpsbot.daemon", "run the bot (default profile: dev, on the embedded exchange)"),
     "sim": ("perpsbot.sim.cli", "run the simulated Coinbase exchange on loopback"),
     "config": ("perpsbot.config.cli", "check, show or diff configuration files"),
+    "journal": ("perpsbot.journal.cli", "print the trades, fills, PnL and states of a journal"),
 }
 
 
