@@ -1,4 +1,5 @@
-"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, or ``all``)."""
+"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``orders``, or
+``all``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 SUITES = {
     "runtime": "benchmarks.runtime",
     "pipeline": "benchmarks.pipeline",
+    "orders": "benchmarks.orders",
 }
 
 

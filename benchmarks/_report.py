@@ -47,9 +47,9 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-def write_json(name: str, figures: dict[str, Any]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def write_json(name: str, figures: dict[str, Any], directory: Path = RESULTS) -> Path:
+    directory.mkdir(exist_ok=True)
+    path = directory / f"{name}.json"
     path.write_text(json.dumps({"environment": environment(), **figures}, indent=2) + "\n")
     print(f"\nwrote {path}")
     return path

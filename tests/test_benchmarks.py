@@ -1,10 +1,13 @@
-"""The pipeline benchmark's frame source sends frames our codec decodes, each moving a mid."""
+"""Benchmarks: the pipeline source sends frames our codec decodes; the orders suite runs."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 from perpsbot.venue import Level2Frame, OrderBook, SubscriptionsFrame
 from perpsbot.venue.codec import decode_frame
@@ -51,3 +54,24 @@ def test_every_source_update_moves_its_products_mid_and_the_sentinels_end_the_ru
 
     assert unmoved == []
     assert {p: book.mid() for p, book in books.items()} == {p: sentinel_mid(p) for p in PRODUCTS}
+
+
+def test_the_orders_suite_runs_quickly_and_writes_its_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))  # benchmarks/ is no package
+    orders = importlib.import_module("benchmarks.orders")
+
+    figures = orders.main(quick=True, results=tmp_path)
+
+    written = json.loads((tmp_path / "orders.json").read_text())
+    journal = written["journal"]["normal"]
+    assert written["journal"]["targets"] == {"events_per_s": 50_000, "intent_commit_p99_us": 2_000}
+    assert journal["events_per_s"]["perpsbot"] > 0
+    assert journal["events_per_s"]["floor"] > 0
+    assert (
+        0
+        < journal["intent_commit_us"]["perpsbot"]["p50"]
+        <= journal["intent_commit_us"]["perpsbot"]["p99"]
+    )
+    assert figures["journal"]["normal"]["events"] == journal["events"]

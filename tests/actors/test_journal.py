@@ -229,3 +229,22 @@ def test_synchronous_follows_a_config_reload_without_a_restart(
 
     assert system.state(JOURNAL)["synchronous"] == "full"
     assert system.address(JOURNAL).incarnation == 1
+
+
+def test_a_record_intent_without_a_reply_address_is_a_dead_letter_not_a_crash(
+    system: ActorSystem, probe: Probe, events: Events, path: Path
+) -> None:
+    start_journal(system, probe, journal_config(path))
+    journal = system.address(JOURNAL)
+    orphan = events.record(events.intent("orphan"), reply_to=None)  # type: ignore[arg-type]
+    intent = events.intent("ours")
+
+    journal.tell(orphan)
+    journal.tell(events.record(intent, system.address("bot/executor")))
+
+    probe.wait_for(lambda _: recorded(probe) == ["ours"], what="IntentRecorded")
+    (letter,) = system.dead_letters.recent()
+    assert (letter.message, letter.reason) == (orphan, "its reply_to is not an address")
+    assert journal.incarnation == 1
+    with read(path) as reader:
+        assert reader.intent("orphan") is None

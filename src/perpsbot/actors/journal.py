@@ -59,6 +59,7 @@ from perpsbot.messages import (
     ReconciliationStarted,
     RecordIntent,
     ReduceOnly,
+    ReplyTo,
     Resume,
     RiskSnapshot,
     Stamper,
@@ -163,11 +164,13 @@ class JournalActor(BaseActor):
         if self._pending and self._store is not None:
             batch, self._pending = self._pending, []
             try:
-                self._commit(batch)
+                result = self._write(batch)
             except sqlite3.Error:
                 # Kept for a successor (snapshot_state); logged, since the stop goes on.
                 self._pending = batch
                 logger.exception("%s: %d events unwritten at stop", self.address.path, len(batch))
+            else:
+                self._settle(batch, result)
         self._close()
 
     def on_failure(self, *_: object) -> None:
@@ -219,7 +222,7 @@ class JournalActor(BaseActor):
             ):
                 self._on_event(message)
             case RecordIntent():
-                self._on_event(message)
+                self._on_record_intent(message)
             case RiskSnapshot():
                 self._on_risk_snapshot(message)
             case SyncJournal():
@@ -244,11 +247,20 @@ class JournalActor(BaseActor):
         if not self._flush_due:
             self._schedule_flush()
 
+    def _on_record_intent(self, message: RecordIntent) -> None:
+        if _is_address(message.reply_to):
+            self._on_event(message)
+        else:  # its confirmation could not be told after the commit
+            self._dead_letter("its reply_to is not an address", message)
+
     def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
         if self._snapshots.keep(message):
             self._on_event(message)
 
     def _on_sync_journal(self, message: SyncJournal) -> None:
+        if not _is_address(message.reply_to):
+            self._dead_letter("its reply_to is not an address", message)
+            return
         self._pending.append(Prepared(message))
         if not self._flush_due:
             self._schedule_flush()
@@ -259,7 +271,7 @@ class JournalActor(BaseActor):
             return
         batch, self._pending = self._pending, []
         try:
-            self._commit(batch)
+            result = self._write(batch)
         except sqlite3.OperationalError as error:
             self._pending = batch  # nothing arrived meanwhile: one thread
             self._retry_later(error)
@@ -268,6 +280,7 @@ class JournalActor(BaseActor):
             self._pending = batch  # the successor gets it (snapshot_state)
             raise
         self._failed_attempts = 0
+        self._settle(batch, result)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -275,29 +288,34 @@ class JournalActor(BaseActor):
         self._flush_due = True
         self.address.tell(_FlushBatch())
 
-    def _commit(self, batch: list[Prepared]) -> None:
+    def _write(self, batch: list[Prepared]) -> BatchResult:
+        """Commit ``batch`` (raises with nothing stored, or returns what was stored)."""
         assert self._store is not None
-        if any(prepared.statements for prepared in batch):
-            try:
-                result = self._store.commit(batch)
-            except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError):
-                # One message the database refuses must not fail the rest: one by one, then.
-                result = self._store.commit(batch, one_by_one=True)
-            stats = self._stats
-            stats["commits"] += 1
-            stats["events_written"] += result.events
-            stats["duplicates_ignored"] += result.ignored
-            stats["largest_batch"] = max(stats["largest_batch"], result.events)
-        else:  # only syncs: everything before them is committed already
-            result = BatchResult(events=0, ignored=0)
+        if not any(prepared.statements for prepared in batch):
+            return BatchResult(events=0, ignored=0)  # only syncs: nothing more to commit
+        try:
+            result = self._store.commit(batch)
+        except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError):
+            # One message the database refuses must not fail the rest: one by one, then.
+            result = self._store.commit(batch, one_by_one=True)
+        stats = self._stats
+        stats["commits"] += 1
+        stats["events_written"] += result.events
+        stats["duplicates_ignored"] += result.ignored
+        stats["largest_batch"] = max(stats["largest_batch"], result.events)
+        return result
+
+    def _settle(self, batch: list[Prepared], result: BatchResult) -> None:
+        """After the commit: confirm what it holds, dead-letter what it refused."""
+        refused = {id(message) for message, _ in result.rejected}
         for message, error in result.rejected:
             self._dead_letter("the journal refused it", message, error)
         for prepared in batch:
             message = prepared.message
-            if type(message) is RecordIntent:
+            if type(message) is RecordIntent and id(message) not in refused:
                 if message.intent.intent_id in result.conflicting_intents:
                     self._dead_letter("its client order id belongs to another intent", message)
-                elif not any(m is message for m, _ in result.rejected):
+                else:
                     self._acknowledge(message)
             elif type(message) is SyncJournal:
                 message_id, ts_created_ns = self._stamper.stamp()
@@ -352,6 +370,11 @@ class JournalActor(BaseActor):
             self._db.close()
             self._db = None
             self._store = None
+
+
+def _is_address(reply_to: object) -> bool:
+    """Whether a reply can be told to ``reply_to`` (messages do not validate it)."""
+    return isinstance(reply_to, ReplyTo)
 
 
 def _ns(seconds: float) -> int:

@@ -6,7 +6,8 @@ transaction. A file newer than this code knows is refused, never touched.
 
 Every event table has ``seq``, the journal's own sequence number (its rowid): the order the
 events were journaled in, across tables. Money and sizes are stored as ``Decimal`` text, so
-nothing is rounded through a float.
+nothing is rounded through a float. Each index costs every write of its table, so there are
+only those the writer needs (uniqueness) or a start-up query reads often.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ _V1 = (
         source TEXT NOT NULL,
         reason TEXT NOT NULL
     )""",
-    "CREATE INDEX order_transitions_by_order ON order_transitions (client_order_id, seq)",
     # The latest transition of each order, kept by an upsert in the same transaction.
     """CREATE TABLE orders (
         client_order_id TEXT PRIMARY KEY,
@@ -92,7 +92,6 @@ _V1 = (
         source TEXT NOT NULL,
         reason TEXT NOT NULL
     )""",
-    "CREATE INDEX orders_by_status ON orders (status)",
     """CREATE TABLE fills (
         seq INTEGER PRIMARY KEY,
         fill_id TEXT NOT NULL UNIQUE,
@@ -112,7 +111,6 @@ _V1 = (
         purpose TEXT NOT NULL,
         ts_event_ns INTEGER NOT NULL
     )""",
-    "CREATE INDEX fills_by_time ON fills (ts_event_ns)",
     """CREATE TABLE positions (
         seq INTEGER PRIMARY KEY,
         message_id TEXT NOT NULL,

@@ -1,0 +1,28 @@
+"""Orders benchmark: the order path's parts, each against its one-thread floor, in one run.
+
+Parts (each prints its table and fills one key of ``benchmarks/results/orders.json``):
+
+- ``journal``: batched events per second and intent commit latency (RecordIntent to
+  IntentRecorded), per durability setting (:mod:`benchmarks._orders_journal`).
+
+A part is a function ``run(*, quick) -> dict``; add one to ``PARTS`` to extend the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _orders_journal
+from benchmarks._report import RESULTS, write_json
+
+PARTS: dict[str, Callable[..., dict[str, Any]]] = {
+    "journal": _orders_journal.run,
+}
+
+
+def main(*, quick: bool = False, results: Path = RESULTS) -> dict[str, Any]:
+    figures = {name: part(quick=quick) for name, part in PARTS.items()}
+    write_json("orders", figures, directory=results)
+    return figures
