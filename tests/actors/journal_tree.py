@@ -48,11 +48,14 @@ def start_journal(
     config: BotConfig,
     *,
     retry_delays_s: Sequence[float] = (0.5, 1.0),
+    max_batch: int = 5_000,
 ) -> None:
     """``bot/executor`` (records what it is told in ``probe``), then ``bot/journal``."""
 
     def build(ctx: ActorContext) -> JournalActor:
-        return BlockableJournal(context=ctx, busy_timeout_s=0.05, retry_delays_s=retry_delays_s)
+        return BlockableJournal(
+            context=ctx, busy_timeout_s=0.05, retry_delays_s=retry_delays_s, max_batch=max_batch
+        )
 
     journal = ChildSpec(
         name="journal",

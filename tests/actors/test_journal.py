@@ -82,6 +82,25 @@ def test_a_queued_burst_of_events_is_written_in_one_commit(
         assert reader.fills() == burst
 
 
+def test_a_batch_reaching_max_batch_is_committed_at_once(
+    system: ActorSystem, probe: Probe, events: Events, path: Path
+) -> None:
+    start_journal(system, probe, journal_config(path), max_batch=50)
+    journal = system.address(JOURNAL)
+    block = Block(release=threading.Event())
+    journal.tell(block)
+    block.entered.wait(5)
+    intent = events.intent()
+    for n in range(120):
+        journal.tell(events.fill(intent, f"fill-{n}", size="0.001"))
+    block.release.set()
+
+    _sync(system, probe, events)
+
+    state = system.state(JOURNAL)
+    assert (state["commits"], state["events_written"], state["largest_batch"]) == (3, 120, 50)
+
+
 def test_a_lone_intent_is_committed_and_acknowledged_without_waiting_for_company(
     system: ActorSystem, probe: Probe, events: Events, path: Path
 ) -> None:

@@ -111,6 +111,8 @@ class JournalActor(BaseActor):
         busy_timeout_s: how long one write waits for a lock another process holds; keep it
             well under the watchdog's timeout.
         retry_delays_s: delays before each retry of a batch that failed to commit.
+        max_batch: the most events one transaction holds: a batch that reaches it is
+            committed at once, so no commit keeps the actor from its watchdog for long.
     """
 
     def __init__(
@@ -119,12 +121,14 @@ class JournalActor(BaseActor):
         context: ActorContext,
         busy_timeout_s: float = 1.0,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
+        max_batch: int = 5_000,
     ) -> None:
         super().__init__(context=context)
         config: BotConfig = context.config
         self._settings: JournalConfig = config.journal
         self._busy_timeout_s = busy_timeout_s
         self._retry_delays_s = tuple(retry_delays_s)
+        self._max_batch = max_batch
         self._stamper = Stamper(context.clock, context.ids)
         self._snapshots = RiskSnapshotFilter(_ns(self._settings.risk_snapshot_interval_s))
         self._pending: list[Prepared] = []
@@ -246,6 +250,9 @@ class JournalActor(BaseActor):
         self._pending.append(prepared)
         if not self._flush_due:
             self._schedule_flush()
+        elif len(self._pending) >= self._max_batch and not self._failed_attempts:
+            self._on_flush_batch()
+            self._flush_due = True  # the flush already queued commits what follows
 
     def _on_record_intent(self, message: RecordIntent) -> None:
         if _is_address(message.reply_to):
