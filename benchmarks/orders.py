@@ -5,7 +5,8 @@ Parts (each prints its table and fills one key of ``benchmarks/results/orders.js
 - ``journal``: batched events per second and intent commit latency (RecordIntent to
   IntentRecorded), per durability setting (:mod:`benchmarks._orders_journal`).
 
-A part is a function ``run(*, quick) -> dict``; add one to ``PARTS`` to extend the suite.
+A part is a function ``run(*, mode) -> dict`` (``mode``: full, quick or smoke); add one to
+``PARTS`` to extend the suite.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _orders_journal
-from benchmarks._report import RESULTS, write_json
+from benchmarks._report import write_json
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "journal": _orders_journal.run,
 }
 
 
-def main(*, quick: bool = False, results: Path = RESULTS) -> dict[str, Any]:
-    figures = {name: part(quick=quick) for name, part in PARTS.items()}
-    write_json("orders", figures, directory=results)
+def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
+    figures: dict[str, Any] = {"mode": mode}
+    figures.update((name, part(mode=mode)) for name, part in PARTS.items())
+    write_json("orders", figures, out)
     return figures

@@ -3,6 +3,8 @@
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
 from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
+from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
+from perpsbot.actors.strategy import StrategyActor
 from perpsbot.actors.streamer import CHANNELS, StreamerActor
 
 __all__ = [
@@ -10,11 +12,15 @@ __all__ = [
     "JournalActor",
     "JournalMailbox",
     "MarkWindowActor",
+    "OperatorCommand",
     "PollQuotes",
     "QuotePollerActor",
+    "RiskActor",
+    "StrategyActor",
     "StreamerActor",
     "journal_mailbox",
     "mark_window_mailbox",
     "poller_mailbox",
+    "risk_mailbox",
     "window_length",
 ]
