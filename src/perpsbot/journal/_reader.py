@@ -16,8 +16,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.journal._pnl import PnlReport, pnl_from
-from perpsbot.journal._rows import (
+from perpsbot.journal._decode import (
     account_from_row,
     command_from_row,
     denial_from_row,
@@ -31,6 +30,7 @@ from perpsbot.journal._rows import (
     snapshot_from_row,
     state_from_row,
 )
+from perpsbot.journal._pnl import PnlReport, pnl_from
 from perpsbot.journal._schema import EVENT_TABLES, open_read_only, schema_version
 from perpsbot.messages import (
     AccountReconciled,

@@ -1,14 +1,13 @@
-"""Messages to rows and back: one table per journaled message class.
+"""Messages to rows: one table per journaled message class (:mod:`._decode` reads them back).
 
-Each :class:`Table` names its columns (``seq`` excluded: the store assigns it), turns a message
-into a row in that order and a stored row back into the message. Decimals are stored as text
-and tuples as JSON arrays, so a message read back equals the one that was written.
+Each :class:`Table` names its columns (``seq`` excluded: the store assigns it) and turns a
+message into a row in that order. Decimals are stored as text and tuples as JSON arrays, so a
+message read back equals the one that was written.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -21,13 +20,10 @@ from perpsbot.messages import (
     DryRunOrder,
     FundingPaid,
     Halt,
-    IntentPurpose,
     OperatorActed,
     OrderDenied,
     OrderFilled,
     OrderIntent,
-    OrderStatus,
-    OrderType,
     OrderUpdated,
     PositionChanged,
     PositionView,
@@ -36,33 +32,18 @@ from perpsbot.messages import (
     ReduceOnly,
     Resume,
     RiskSnapshot,
-    Side,
-    TimeInForce,
-    TradingState,
     TradingStateChanged,
-    TransitionSource,
-    VenuePosition,
 )
 
 __all__ = [
+    "COMMANDS",
     "INTENTS",
     "ORDERS_UPSERT",
     "TABLES",
+    "OperatorCommand",
     "Row",
     "Table",
-    "account_from_row",
-    "command_from_row",
-    "denial_from_row",
-    "dry_run_from_row",
-    "fill_from_row",
-    "funding_from_row",
-    "intent_from_row",
     "intent_row",
-    "order_from_row",
-    "position_from_row",
-    "reconciliation_from_row",
-    "snapshot_from_row",
-    "state_from_row",
 ]
 
 Row = tuple[Any, ...]
@@ -90,16 +71,8 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
 def _json(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
-
-
-def _strings(text: str) -> tuple[str, ...]:
-    return tuple(json.loads(text))
 
 
 # -- intents (RecordIntent) ------------------------------------------------------------------
@@ -121,26 +94,6 @@ def intent_row(intent: OrderIntent, client_order_id: str, ts_recorded_ns: int) -
     )  # fmt: skip
 
 
-def intent_from_row(row: sqlite3.Row) -> OrderIntent:
-    return OrderIntent(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        intent_id=row["intent_id"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        size=Decimal(row["size"]),
-        order_type=OrderType(row["order_type"]),
-        limit_price=_decimal(row["limit_price"]),
-        time_in_force=TimeInForce(row["time_in_force"]),
-        post_only=bool(row["post_only"]),
-        purpose=IntentPurpose(row["purpose"]),
-        leverage=_decimal(row["leverage"]),
-        reference_mark=Decimal(row["reference_mark"]),
-        reason=row["reason"],
-        valid_until_ns=row["valid_until_ns"],
-    )
-
-
 INTENTS = Table("intents", _INTENT_COLUMNS, encode=lambda m: m, on_conflict_ignore=True)
 """Rows come from :func:`intent_row` (the store adds the time it recorded the intent)."""
 
@@ -160,30 +113,6 @@ def _order_row(m: OrderUpdated) -> Row:
         str(m.size), _text(m.limit_price), str(m.filled_size), _text(m.average_fill_price),
         None if m.previous is None else m.previous.value, m.status.value, m.source.value, m.reason,
     )  # fmt: skip
-
-
-def order_from_row(row: sqlite3.Row) -> OrderUpdated:
-    previous = row["previous"]
-    return OrderUpdated(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        correlation_id=row["correlation_id"],
-        intent_id=row["intent_id"],
-        client_order_id=row["client_order_id"],
-        venue_order_id=row["venue_order_id"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        purpose=IntentPurpose(row["purpose"]),
-        order_type=OrderType(row["order_type"]),
-        size=Decimal(row["size"]),
-        limit_price=_decimal(row["limit_price"]),
-        filled_size=Decimal(row["filled_size"]),
-        average_fill_price=_decimal(row["average_fill_price"]),
-        previous=None if previous is None else OrderStatus(previous),
-        status=OrderStatus(row["status"]),
-        source=TransitionSource(row["source"]),
-        reason=row["reason"],
-    )
 
 
 _ORDER_UPDATES = ", ".join(
@@ -213,27 +142,6 @@ def _fill_row(m: OrderFilled) -> Row:
     )  # fmt: skip
 
 
-def fill_from_row(row: sqlite3.Row) -> OrderFilled:
-    return OrderFilled(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        correlation_id=row["correlation_id"],
-        fill_id=row["fill_id"],
-        intent_id=row["intent_id"],
-        client_order_id=row["client_order_id"],
-        venue_order_id=row["venue_order_id"],
-        symbol=row["symbol"],
-        side=Side(row["side"]),
-        price=Decimal(row["price"]),
-        size=Decimal(row["size"]),
-        fee=Decimal(row["fee"]),
-        contract_size=Decimal(row["contract_size"]),
-        liquidity=row["liquidity"],
-        ts_event_ns=row["ts_event_ns"],
-        purpose=IntentPurpose(row["purpose"]),
-    )
-
-
 # -- positions, trading state, operator commands ------------------------------------------------
 
 
@@ -244,20 +152,6 @@ def _position_row(m: PositionChanged) -> Row:
         _text(p.average_entry_price), str(p.contract_size), _text(p.mark), str(p.realized_pnl),
         str(p.unrealized_pnl), str(p.fees), str(p.funding), _text(m.entry_fill_price),
     )  # fmt: skip
-
-
-def _view(p: dict[str, Any] | sqlite3.Row) -> PositionView:
-    return PositionView(
-        symbol=p["symbol"],
-        quantity=Decimal(p["quantity"]),
-        average_entry_price=_decimal(p["average_entry_price"]),
-        contract_size=Decimal(p["contract_size"]),
-        mark=_decimal(p["mark"]),
-        realized_pnl=Decimal(p["realized_pnl"]),
-        unrealized_pnl=Decimal(p["unrealized_pnl"]),
-        fees=Decimal(p["fees"]),
-        funding=Decimal(p["funding"]),
-    )
 
 
 def _view_dict(p: PositionView) -> dict[str, str | None]:
@@ -274,54 +168,22 @@ def _view_dict(p: PositionView) -> dict[str, str | None]:
     }
 
 
-def position_from_row(row: sqlite3.Row) -> PositionChanged:
-    return PositionChanged(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        correlation_id=row["correlation_id"],
-        position=_view(row),
-        cause=row["cause"],
-        entry_fill_price=_decimal(row["entry_fill_price"]),
-    )
-
-
 def _state_row(m: TradingStateChanged) -> Row:
     previous = None if m.previous is None else m.previous.value
     return (m.message_id, m.ts_created_ns, m.state.value, previous, m.reason, _json(m.reasons))
 
 
-def state_from_row(row: sqlite3.Row) -> TradingStateChanged:
-    previous = row["previous"]
-    return TradingStateChanged(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        state=TradingState(row["state"]),
-        previous=None if previous is None else TradingState(previous),
-        reason=row["reason"],
-        reasons=_strings(row["reasons"]),
-    )
-
-
 OperatorCommand = Halt | ReduceOnly | Resume
-_COMMANDS: dict[str, type[OperatorCommand]] = {
+COMMANDS: dict[str, type[OperatorCommand]] = {
     "halt": Halt,
     "reduce_only": ReduceOnly,
     "resume": Resume,
 }
-_COMMAND_NAMES = {kind: name for name, kind in _COMMANDS.items()}
+_COMMAND_NAMES = {kind: name for name, kind in COMMANDS.items()}
 
 
 def _command_row(m: OperatorCommand) -> Row:
     return (m.message_id, m.ts_created_ns, _COMMAND_NAMES[type(m)], m.reason, m.operator)
-
-
-def command_from_row(row: sqlite3.Row) -> OperatorCommand:
-    return _COMMANDS[row["command"]](
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        reason=row["reason"],
-        operator=row["operator"],
-    )
 
 
 # -- the rest: stored for people and reports ---------------------------------------------------
@@ -333,22 +195,6 @@ def _snapshot_row(m: RiskSnapshot) -> Row:
         _text(m.equity), str(m.realized_pnl), str(m.unrealized_pnl), str(m.daily_pnl),
         str(m.exposure), json.dumps([_view_dict(p) for p in m.positions]),
     )  # fmt: skip
-
-
-def snapshot_from_row(row: sqlite3.Row) -> RiskSnapshot:
-    return RiskSnapshot(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        cycle=row["cycle"],
-        state=TradingState(row["state"]),
-        reasons=_strings(row["reasons"]),
-        equity=_decimal(row["equity"]),
-        realized_pnl=Decimal(row["realized_pnl"]),
-        unrealized_pnl=Decimal(row["unrealized_pnl"]),
-        daily_pnl=Decimal(row["daily_pnl"]),
-        exposure=Decimal(row["exposure"]),
-        positions=tuple(_view(p) for p in json.loads(row["positions"])),
-    )
 
 
 def _account_row(m: AccountReconciled) -> Row:
@@ -366,45 +212,6 @@ def _account_row(m: AccountReconciled) -> Row:
         m.message_id, m.ts_created_ns, _text(m.equity), _text(m.liquidation_buffer_pct),
         int(m.startup), json.dumps(positions),
     )  # fmt: skip
-
-
-def account_from_row(row: sqlite3.Row) -> AccountReconciled:
-    positions = tuple(
-        VenuePosition(
-            symbol=p["symbol"],
-            quantity=Decimal(p["quantity"]),
-            average_entry_price=_decimal(p["average_entry_price"]),
-            contract_size=Decimal(p["contract_size"]),
-            unrealized_pnl=_decimal(p["unrealized_pnl"]),
-        )
-        for p in json.loads(row["positions"])
-    )
-    return AccountReconciled(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        equity=_decimal(row["equity"]),
-        positions=positions,
-        liquidation_buffer_pct=_decimal(row["liquidation_buffer_pct"]),
-        startup=bool(row["startup"]),
-    )
-
-
-def funding_from_row(row: sqlite3.Row) -> FundingPaid:
-    return FundingPaid(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        symbol=row["symbol"],
-        amount=Decimal(row["amount"]),
-        ts_event_ns=row["ts_event_ns"],
-    )
-
-
-def denial_from_row(row: sqlite3.Row) -> OrderDenied:
-    return OrderDenied(**{k: row[k] for k in _DENIAL_COLUMNS})
-
-
-def dry_run_from_row(row: sqlite3.Row) -> DryRunOrder:
-    return DryRunOrder(**{k: row[k] for k in _DRY_RUN_COLUMNS})
 
 
 _DENIAL_COLUMNS = (
@@ -439,21 +246,6 @@ def _completed_row(m: ReconciliationCompleted) -> Row:
         m.message_id, m.ts_created_ns, "completed", "", int(m.success), int(m.startup),
         _json(m.corrections), m.error,
     )  # fmt: skip
-
-
-def reconciliation_from_row(row: sqlite3.Row) -> ReconciliationStarted | ReconciliationCompleted:
-    if row["event"] == "started":
-        return ReconciliationStarted(
-            message_id=row["message_id"], ts_created_ns=row["ts_created_ns"], reason=row["reason"]
-        )
-    return ReconciliationCompleted(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        success=bool(row["success"]),
-        startup=bool(row["startup"]),
-        corrections=_strings(row["corrections"]),
-        error=row["error"],
-    )
 
 
 def _reload_row(m: ConfigReloaded) -> Row:
