@@ -246,6 +246,7 @@ class JournalReader:
             symbol,
             "client_order_id NOT IN (SELECT client_order_id FROM intents)",
         )
+        symbol_where, symbol_args = _filters("ts_created_ns", None, symbol)
         with self._snapshot():
             intents = self._all(f"SELECT * FROM intents{where} ORDER BY seq", args)
             adopted = self._all(
@@ -253,11 +254,25 @@ class JournalReader:
                     {adopted_where} GROUP BY client_order_id""",
                 adopted_args,
             )
-            keyed: list[tuple[int, str, OrderIntent | None]] = [
-                (row["seq"], row["client_order_id"], intent_from_row(row)) for row in intents
-            ]
-            keyed += [(row["seq"], row["client_order_id"], None) for row in adopted]
-            return [self._trade(cid, intent) for _, cid, intent in sorted(keyed, key=_first)]
+            orders = self._all(f"SELECT * FROM orders{symbol_where}", symbol_args)
+            fills = self._all(f"SELECT * FROM fills{symbol_where} ORDER BY seq", symbol_args)
+        latest = {row["client_order_id"]: order_from_row(row) for row in orders}
+        fills_of: dict[str, list[OrderFilled]] = {}
+        for row in fills:
+            fills_of.setdefault(row["client_order_id"], []).append(fill_from_row(row))
+        keyed: list[tuple[int, str, OrderIntent | None]] = [
+            (row["seq"], row["client_order_id"], intent_from_row(row)) for row in intents
+        ]
+        keyed += [(row["seq"], row["client_order_id"], None) for row in adopted]
+        return [
+            Trade(
+                client_order_id=cid,
+                intent=intent,
+                order=latest.get(cid),
+                fills=tuple(fills_of.get(cid, ())),
+            )
+            for _, cid, intent in sorted(keyed, key=_first)
+        ]
 
     def trading_state_changes(self, *, since_ns: int | None = None) -> list[TradingStateChanged]:
         where, args = _filters("ts_created_ns", since_ns, None)
@@ -322,17 +337,6 @@ class JournalReader:
             client_order_id=row["client_order_id"],
             ts_recorded_ns=row["ts_recorded_ns"],
             order=self.order(row["client_order_id"]),
-        )
-
-    def _trade(self, client_order_id: str, intent: OrderIntent | None) -> Trade:
-        rows = self._all(
-            "SELECT * FROM fills WHERE client_order_id = ? ORDER BY seq", (client_order_id,)
-        )
-        return Trade(
-            client_order_id=client_order_id,
-            intent=intent,
-            order=self.order(client_order_id),
-            fills=tuple(fill_from_row(row) for row in rows),
         )
 
 
