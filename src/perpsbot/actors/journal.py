@@ -164,6 +164,7 @@ class JournalActor(BaseActor):
         inbox = self.actor_inbox
         if isinstance(inbox, JournalMailbox):
             for item in inbox.take_queued():
+                # A told message is queued as itself, an ask inside an envelope (not answered).
                 self._absorb(getattr(item, "message", item))
         if self._pending and self._store is not None:
             batch, self._pending = self._pending, []
