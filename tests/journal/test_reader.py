@@ -142,7 +142,8 @@ def test_a_reader_sees_each_commit_whole_while_the_writer_writes(
 ) -> None:
     path, batches = tmp_path / "journal.sqlite3", 200
     Writer(path).db.close()
-    done, read = threading.Event(), threading.Event()
+    done, seen_changed = threading.Event(), threading.Condition()
+    seen: list[dict[str, int]] = [{"intents": 0}]
 
     def write() -> None:  # in a thread of its own, like the journal actor
         writer = Writer(path)
@@ -154,22 +155,24 @@ def test_a_reader_sees_each_commit_whole_while_the_writer_writes(
                     events.order(intent, S.PENDING_SUBMIT),
                     events.fill(intent, f"f{n}"),
                 )
-                if n % 20 == 0:  # let the reader in at least this often
-                    read.clear()
-                    read.wait(5)
+                if n % 20 == 0:  # wait until the reader saw this commit
+                    with seen_changed:
+                        seen_changed.wait_for(lambda n=n: seen[-1]["intents"] > n, 5)
         finally:
             writer.db.close()
             done.set()
 
-    seen: list[dict[str, int]] = []
     thread = threading.Thread(target=write)
     with JournalReader(path) as reader:
         thread.start()
         while not done.is_set():
-            seen.append(reader.counts())
-            read.set()
+            counts = reader.counts()
+            with seen_changed:
+                seen.append(counts)
+                seen_changed.notify_all()
         thread.join(10)
         seen.append(reader.counts())
+    del seen[0]
 
     for counts in seen:  # every commit is all or nothing for a reader
         assert counts["intents"] == counts["orders"] == counts["fills"]
