@@ -1,5 +1,7 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
+from perpsbot.actors._journal_view import JournaledIntent, JournalView
+from perpsbot.actors.executor import ExecutorActor, executor_mailbox
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
 from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
@@ -9,8 +11,11 @@ from perpsbot.actors.streamer import CHANNELS, StreamerActor
 
 __all__ = [
     "CHANNELS",
+    "ExecutorActor",
     "JournalActor",
     "JournalMailbox",
+    "JournalView",
+    "JournaledIntent",
     "MarkWindowActor",
     "OperatorCommand",
     "PollQuotes",
@@ -18,6 +23,7 @@ __all__ = [
     "RiskActor",
     "StrategyActor",
     "StreamerActor",
+    "executor_mailbox",
     "journal_mailbox",
     "mark_window_mailbox",
     "poller_mailbox",
