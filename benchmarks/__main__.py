@@ -1,5 +1,5 @@
-"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``, or
-``all``).
+"""Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``,
+``orders``, or ``all``).
 
 ``--quick`` and ``--smoke`` run smaller sizes; their figures are for checking that a suite
 works, not for quoting. ``--out DIR`` writes the JSON there instead of ``results/``.
@@ -18,6 +18,7 @@ SUITES = {
     "runtime": "benchmarks.runtime",
     "pipeline": "benchmarks.pipeline",
     "daemon": "benchmarks.daemon",
+    "orders": "benchmarks.orders",
 }
 
 

@@ -123,6 +123,21 @@ def test_the_runtime_suite_compares_tells_ping_pong_and_asks_side_by_side(
     assert figures["restart_ms"]["perpsbot"]["samples"] > 0
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_orders_suite_measures_the_journal_against_its_floor(tmp_path: Path) -> None:
+    figures = _smoke("orders", tmp_path)
+
+    journal = figures["journal"]
+    normal = journal["normal"]
+    assert set(normal["events_per_s"]) == {"floor", "perpsbot"}
+    assert all(_is_spread(f) for f in normal["events_per_s"].values())
+    assert _is_spread(normal["events_per_s_perpsbot_over_floor"])
+    assert all(0 < f["p50"] <= f["p99"] for f in normal["intent_commit_us"].values())
+    assert normal["mean_events_per_commit"] > 1  # a burst is batched
+    assert all(t["measured"] > 0 for t in journal["targets"].values())
+
+
 def test_the_readme_quotes_exactly_the_committed_benchmark_figures() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "readme", "--check"],

@@ -28,6 +28,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "order": ("perpsbot.bot.order_cli", "preview an order at the venue (nothing is placed)"),
     "sim": ("perpsbot.sim.cli", "run the simulated Coinbase exchange on loopback"),
     "config": ("perpsbot.config.cli", "check, show or diff configuration files"),
+    "journal": ("perpsbot.journal.cli", "print the trades, fills, PnL and states of a journal"),
 }
 
 

@@ -16,6 +16,10 @@ __all__ = [
     "FrameDecodeError",
     "InvalidConfigError",
     "InvalidMessageError",
+    "JournalError",
+    "JournalNotFoundError",
+    "JournalSchemaError",
+    "JournalWriteError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
@@ -124,6 +128,27 @@ class OrderOutcomeUnknownError(VenueTransportError):
     def __init__(self, message: str, *, client_order_id: str) -> None:
         super().__init__(message)
         self.client_order_id = client_order_id
+
+
+# --- journal --------------------------------------------------------------------------------
+
+
+class JournalError(PerpsbotError):
+    """Base of the errors of the SQLite journal."""
+
+
+class JournalNotFoundError(JournalError, FileNotFoundError):
+    """A journal file to read does not exist (readers never create one)."""
+
+
+class JournalSchemaError(JournalError, RuntimeError):
+    """A journal file's schema version is not one this perpsbot can use (newer than it knows,
+    or older than a read-only reader can read)."""
+
+
+class JournalWriteError(JournalError, OSError):
+    """The journal could not commit a batch after its retries (database locked, disk full);
+    the batch is kept for the actor's successor."""
 
 
 # --- simulated exchange ---------------------------------------------------------------------

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 import attrs
 
-from perpsbot.actors import ExecutorActor, executor_mailbox
+from perpsbot.actors import ExecutorActor, JournalActor, executor_mailbox, journal_mailbox
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, ExecutionConfig, JournalConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds, client_order_id
+from perpsbot.journal import JournalReader
 from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
@@ -50,33 +51,23 @@ from perpsbot.sim import SimExchange
 from perpsbot.venue import Backoff, JwtSigner, RestClient, VenueLink, VenueRateLimiter
 from perpsbot.venue.records import Order
 from tests.actors.conftest import Subscriber
-from tests.support.journal_standin import StandInJournal, StandInReader
 from tests.support.keys import make_credentials
 from tests.support.probe import Probe
 from tests.support.waiting import eventually
 
 T = TypeVar("T")
 
-try:  # The real journal once it is merged; until then a stand-in with the same contract.
-    from perpsbot.journal import JournalReader  # type: ignore[import-not-found]
-
-    from perpsbot.actors import JournalActor, journal_mailbox  # type: ignore[attr-defined]
-except ImportError:
-    JournalActor = None
-
 
 def journal_child(path: Path) -> ChildSpec:
-    """The journal of the test tree, writing ``path``."""
-    if JournalActor is not None:
-        return ChildSpec(
-            name="journal", factory=lambda ctx: JournalActor(context=ctx), mailbox=journal_mailbox
-        )
-    return ChildSpec(name="journal", factory=lambda ctx: StandInJournal(context=ctx, path=path))
+    """The journal of the test tree (it writes the configured ``journal.path``, ``path``)."""
+    return ChildSpec(
+        name="journal", factory=lambda ctx: JournalActor(context=ctx), mailbox=journal_mailbox
+    )
 
 
-def open_reader(path: Path) -> Any:
+def open_reader(path: Path) -> JournalReader:
     """A read-only view of the journal at ``path`` (the executor's ``JournalView``)."""
-    return StandInReader(path) if JournalActor is None else JournalReader(path)
+    return JournalReader(path)
 
 
 SPOT = "BTC-USD"

@@ -158,6 +158,12 @@ SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC
             "strategy.position_fraction must be a number above 0 and at most 1, was '1.5'",
         ),
         ("JOURNAL_PATH", "", "journal.path must be a file path, was ''"),
+        (
+            "JOURNAL_RISK_SNAPSHOT_INTERVAL_S",
+            "0",
+            "journal.risk_snapshot_interval_s must be a positive number of seconds at most 86400,"
+            " was '0.0'",
+        ),
     ],
 )
 def test_broken_value_is_rejected_naming_key_expectation_and_value(

@@ -2,6 +2,7 @@
 
 from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors.executor import ExecutorActor, executor_mailbox
+from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
 from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
 from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
@@ -11,6 +12,8 @@ from perpsbot.actors.streamer import CHANNELS, StreamerActor
 __all__ = [
     "CHANNELS",
     "ExecutorActor",
+    "JournalActor",
+    "JournalMailbox",
     "JournalView",
     "JournaledIntent",
     "MarkWindowActor",
@@ -21,6 +24,7 @@ __all__ = [
     "StrategyActor",
     "StreamerActor",
     "executor_mailbox",
+    "journal_mailbox",
     "mark_window_mailbox",
     "poller_mailbox",
     "risk_mailbox",

@@ -281,7 +281,12 @@ class Synchronous(enum.StrEnum):
 
 @attrs.frozen(kw_only=True)
 class JournalConfig:
-    """Where the journal actor keeps its SQLite database, and how durably it commits."""
+    """Where the journal actor keeps its SQLite database, and how durably it commits.
+
+    Risk publishes a snapshot every sampling cycle; the journal keeps at most one per
+    ``risk_snapshot_interval_s`` (plus every one whose trading state or reasons changed), so
+    the file does not grow by a row per cycle forever.
+    """
 
     SECTION: ClassVar[str] = "journal"
 
@@ -289,3 +294,4 @@ class JournalConfig:
     synchronous: Synchronous = attrs.field(
         default=Synchronous.NORMAL, validator=one_of(Synchronous)
     )
+    risk_snapshot_interval_s: float = attrs.field(default=60.0, validator=_seconds(_DAY_S))
