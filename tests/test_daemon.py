@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import requests
 
+from tests.support.streams import Lines
 from tests.support.waiting import eventually
 
 FAST = {
@@ -55,39 +54,6 @@ def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class _Lines:
-    """Reads a stream on a thread, so a test can wait for a line with a deadline."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._queue: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._stream = stream
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """After the process ended: let the reader reach end of stream, then close it."""
-        self._thread.join(10)
-        self._stream.close()
-
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._queue.put(line)
-        self._queue.put("")  # end of stream
-
-    def until(self, needle: str, timeout_s: float = 20.0) -> str:
-        while True:
-            try:
-                line = self._queue.get(timeout=timeout_s)
-            except queue.Empty:
-                raise AssertionError(f"no {needle!r} within {timeout_s}s: {self.seen}") from None
-            if not line:
-                raise AssertionError(f"the bot ended before printing {needle!r}: {self.seen}")
-            self.seen.append(line)
-            if needle in line:
-                return line
-
-
 class _Bot:
     """A running ``perpsbot run`` with its stdout and stderr read on threads."""
 
@@ -95,8 +61,8 @@ class _Bot:
         assert process.stdout is not None
         assert process.stderr is not None
         self.process = process
-        self.out = _Lines(process.stdout)
-        self.err = _Lines(process.stderr)
+        self.out = Lines(process.stdout)
+        self.err = Lines(process.stderr)
         self.metrics = self.out.until("  metrics  ").split()[1].removesuffix("/metrics")
 
     def stop(self) -> int:
@@ -252,7 +218,7 @@ def test_sigusr1_dumps_every_thread_naming_the_actor_it_runs(running: tuple[_Bot
 def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
     sim = _perpsbot("sim", "--seed", "3", tmp_path=tmp_path)
     assert sim.stdout is not None
-    lines = _Lines(sim.stdout)
+    lines = Lines(sim.stdout)
     try:
         rest = lines.until("rest:").split()[1]
         market = lines.until("market ws:").split()[2]
