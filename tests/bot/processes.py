@@ -76,8 +76,9 @@ class SimProcess:
     def clear_faults(self) -> None:
         assert requests.delete(f"{self.control_url}/faults", timeout=10).status_code == 200
 
-    def jump(self, fraction: float, symbol: str = SPOT) -> None:
-        self.fault("price_jump", product_id=symbol, fraction=fraction)
+    def jump(self, fraction: float) -> None:
+        """Move BTC's price by ``fraction`` at the next step (the perp follows the spot)."""
+        self.fault("price_jump", product_id=SPOT, fraction=fraction)
 
     def our_orders(self) -> list[Order]:
         return [o for o in self.rest.list_orders() if is_our_client_order_id(o.client_order_id)]
