@@ -7,7 +7,9 @@ tree escalates. SIGHUP reloads the configuration file: an invalid file is reject
 running configuration stays; a valid one restarts only the actors its changes concern.
 
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
-so a service manager should act), 2 for an invalid configuration.
+so a service manager should act), 2 for an invalid configuration: a file that cannot be read
+or parsed, a broken value, a symbol the venue does not offer, sim ports already in use. Each
+is one log line naming the key; a reload that hits any of them is rejected instead.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from perpsbot.bot import bot_sections, bot_spec, open_venue
+from perpsbot.bot import VenueLink, bot_sections, bot_spec, check_symbols, open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
 from perpsbot.errors import InvalidConfigError, PerpsbotError
@@ -72,11 +74,14 @@ class _Signals:
         self.wake.set()
 
 
-def _reload(system: ActorSystem, args: argparse.Namespace, current: BotConfig) -> BotConfig:
+def _reload(
+    system: ActorSystem, args: argparse.Namespace, current: BotConfig, venue: VenueLink
+) -> BotConfig:
     try:
         new = _load(args)
+        check_symbols(new, venue)
     except InvalidConfigError as error:
-        logger.error("reload rejected; the running configuration stays:\n%s", error)
+        logger.error("reload rejected; the running configuration stays: %s", error)
         return current
     try:
         plan = system.reload(new, timeout_s=120.0)
@@ -92,14 +97,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _load(args)
     except InvalidConfigError as error:
-        logger.critical("invalid configuration:\n%s", error)  # a JSON line for collectors
+        logger.critical("invalid configuration: %s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
     clock = SystemClock()
     signals = _Signals()
     if threading.current_thread() is threading.main_thread():
         signals.install()
     with contextlib.ExitStack() as stack:
-        venue = open_venue(config, clock, stack)
+        try:
+            venue = open_venue(config, clock, stack)
+            check_symbols(config, venue)
+        except InvalidConfigError as error:  # sim ports in use, a product the venue lacks
+            logger.critical("invalid configuration: %s", error)
+            return EXIT_BAD_CONFIG
         system = ActorSystem(
             "perpsbot",
             clock=clock,
@@ -122,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             signals.wake.clear()
             if signals.reload:
                 signals.reload = False
-                config = _reload(system, args, config)
+                config = _reload(system, args, config, venue)
         if system.escalation is not None:
             logger.critical("stopping: the actor tree escalated: %s", system.escalation)
             return EXIT_ESCALATED

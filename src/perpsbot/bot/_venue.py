@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 
+import attrs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -15,13 +17,15 @@ from perpsbot.config import (
     BotConfig,
     VenueKind,
 )
-from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.errors import InvalidConfigError, VenueError
+from perpsbot.sim import SimExchange
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["open_venue"]
+__all__ = ["check_symbols", "open_venue"]
 
 logger = logging.getLogger("perpsbot.bot.venue")
+_LISTED = 20  # a venue offering more products is summed up, not listed, in messages
 
 
 def _throwaway_key() -> tuple[CdpCredentials, str]:
@@ -43,7 +47,11 @@ def _throwaway_key() -> tuple[CdpCredentials, str]:
 
 
 def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> VenueLink:
-    """Build the process's :class:`VenueLink`; an embedded exchange is stopped by ``stack``."""
+    """Build the process's :class:`VenueLink`; an embedded exchange is stopped by ``stack``.
+
+    Raises:
+        InvalidConfigError: the embedded exchange cannot listen on ``sim.host`` and its ports.
+    """
     venue = config.venue
     limiter = VenueRateLimiter(
         clock=clock,
@@ -55,19 +63,12 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
     )
     if venue.kind is VenueKind.SIM:
         credentials, public_pem = _throwaway_key()
-        sim = SimExchange(
-            SimConfig(
-                host=config.sim.host,
-                rest_port=config.sim.rest_port,
-                ws_port=config.sim.ws_port,
-                seed=config.sim.seed,
-                tick_interval_s=config.sim.tick_interval_s,
-                verify_auth=config.sim.verify_auth,
-                public_keys_pem=(public_pem,),
-            ),
-            clock=clock,
-        )
-        stack.enter_context(sim)
+        sim = SimExchange(attrs.evolve(config.sim, public_keys_pem=(public_pem,)), clock=clock)
+        try:
+            sim.start()
+        except OSError as error:
+            raise config.sim.listen_error(error) from None
+        stack.callback(sim.stop)
         logger.info(
             "embedded exchange: REST %s, market ws %s", sim.rest_base_url, sim.market_ws_url
         )
@@ -87,4 +88,38 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
         clock=clock,
         request_timeout_s=venue.request_timeout_s,
         embedded=embedded,
+    )
+
+
+def check_symbols(config: BotConfig, venue: VenueLink) -> None:
+    """Check that the venue offers every product in ``market_data.symbols``.
+
+    The products come from the venue's ``GET /market/products`` (the embedded exchange's in
+    ``dev``), on the process's shared budget. When the venue cannot be asked, the check is
+    skipped with a warning: a venue outage must not stop a start or a reload.
+
+    Raises:
+        InvalidConfigError: naming each symbol the venue does not offer, with close matches.
+    """
+    client = venue.rest_client()
+    try:
+        offered = sorted(product.product_id for product in client.products())
+    except VenueError as error:
+        logger.warning(
+            "market_data.symbols not checked: the venue's products are unknown (%s)", error
+        )
+        return
+    finally:
+        client.close()
+    unknown = [symbol for symbol in config.market_data.symbols if symbol not in offered]
+    if not unknown:
+        return
+    found = []
+    for symbol in unknown:
+        close = difflib.get_close_matches(symbol, offered, n=3)
+        found.append(f"'{symbol}'" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    listing = ", ".join(offered) if len(offered) <= _LISTED else f"{len(offered)} products"
+    raise InvalidConfigError(
+        f"market_data.symbols must name products the venue offers ({listing}), was "
+        + ", ".join(found)
     )

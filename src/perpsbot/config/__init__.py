@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
+from perpsbot.config._files import MAX_FILE_BYTES, read_text
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
+from perpsbot.config._rules import config_keys
 from perpsbot.config._sections import (
     Channel,
     JournalConfig,
@@ -27,12 +29,12 @@ from perpsbot.config._sections import (
     RuntimeConfig,
     StrategyConfig,
 )
+from perpsbot.config._sim import FillModel, SimConfig
 from perpsbot.config._venue import (
     COINBASE_MARKET_WS_URL,
     COINBASE_REST_BASE_URL,
     COINBASE_USER_WS_URL,
     Credentials,
-    SimConfig,
     VenueConfig,
     VenueKind,
 )
@@ -42,11 +44,13 @@ __all__ = [
     "COINBASE_REST_BASE_URL",
     "COINBASE_USER_WS_URL",
     "ENV_PREFIX",
+    "MAX_FILE_BYTES",
     "SECTION_TYPES",
     "BotConfig",
     "Channel",
     "ConfigDiff",
     "Credentials",
+    "FillModel",
     "JournalConfig",
     "KeyChange",
     "MarketDataConfig",
@@ -57,9 +61,11 @@ __all__ = [
     "StrategyConfig",
     "VenueConfig",
     "VenueKind",
+    "config_keys",
     "diff_config",
     "env_var",
     "load_config",
+    "read_text",
     "render_toml",
     "sections",
 ]

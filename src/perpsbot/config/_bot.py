@@ -17,7 +17,8 @@ from perpsbot.config._sections import (
     RuntimeConfig,
     StrategyConfig,
 )
-from perpsbot.config._venue import SimConfig, VenueConfig, VenueKind
+from perpsbot.config._sim import SimConfig
+from perpsbot.config._venue import VenueConfig, VenueKind
 
 __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
 

@@ -17,13 +17,13 @@ import attrs
 from perpsbot.config._rules import (
     BOOLEAN,
     FRACTION,
-    NON_NEGATIVE_INT,
+    INTERVAL,
     PATH,
     PERCENT_FRACTION,
-    POSITIVE_DECIMAL,
-    POSITIVE_INT,
-    POSITIVE_SECONDS,
+    TIMEOUT,
     Rule,
+    amount,
+    integer,
     one_of,
     raise_if_any,
     require,
@@ -54,6 +54,10 @@ _SYMBOLS = Rule(
 )
 
 
+_WINDOW = integer(1, 10_000)
+_USD = amount(Decimal(10**9))
+
+
 class Channel(enum.StrEnum):
     """The websocket channel marks are taken from."""
 
@@ -77,11 +81,11 @@ class MarketDataConfig:
     symbols: tuple[str, ...] = attrs.field(default=("BTC-USD", "ETH-USD"), validator=_SYMBOLS)
     streaming: bool = attrs.field(default=True, validator=BOOLEAN)
     channel: Channel = attrs.field(default=Channel.LEVEL2, validator=one_of(Channel))
-    update_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    poll_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    stale_after_s: float = attrs.field(default=15.0, validator=POSITIVE_SECONDS)
-    short_ma: int = attrs.field(default=5, validator=POSITIVE_INT)
-    long_ma: int = attrs.field(default=20, validator=POSITIVE_INT)
+    update_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    poll_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    stale_after_s: float = attrs.field(default=15.0, validator=INTERVAL)
+    short_ma: int = attrs.field(default=5, validator=_WINDOW)
+    long_ma: int = attrs.field(default=20, validator=_WINDOW)
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []
@@ -105,13 +109,13 @@ class RuntimeConfig:
 
     SECTION: ClassVar[str] = "runtime"
 
-    watchdog_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    watchdog_timeout_s: float = attrs.field(default=2.0, validator=POSITIVE_SECONDS)
-    max_restarts: int = attrs.field(default=5, validator=NON_NEGATIVE_INT)
-    restart_window_s: float = attrs.field(default=60.0, validator=POSITIVE_SECONDS)
-    shutdown_timeout_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    mailbox_capacity: int = attrs.field(default=10_000, validator=POSITIVE_INT)
-    restart_buffer_capacity: int = attrs.field(default=1_000, validator=POSITIVE_INT)
+    watchdog_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    watchdog_timeout_s: float = attrs.field(default=2.0, validator=TIMEOUT)
+    max_restarts: int = attrs.field(default=5, validator=integer(0, 1000))
+    restart_window_s: float = attrs.field(default=60.0, validator=TIMEOUT)
+    shutdown_timeout_s: float = attrs.field(default=5.0, validator=TIMEOUT)
+    mailbox_capacity: int = attrs.field(default=10_000, validator=integer(1, 10_000_000))
+    restart_buffer_capacity: int = attrs.field(default=1_000, validator=integer(1, 1_000_000))
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []
@@ -135,9 +139,9 @@ class RiskConfig:
 
     SECTION: ClassVar[str] = "risk"
 
-    max_leverage: Decimal = attrs.field(default=Decimal(3), validator=POSITIVE_DECIMAL)
-    daily_loss_limit_usd: Decimal = attrs.field(default=Decimal(100), validator=POSITIVE_DECIMAL)
-    max_position_usd: Decimal = attrs.field(default=Decimal(1000), validator=POSITIVE_DECIMAL)
+    max_leverage: Decimal = attrs.field(default=Decimal(3), validator=amount(Decimal(100)))
+    daily_loss_limit_usd: Decimal = attrs.field(default=Decimal(100), validator=_USD)
+    max_position_usd: Decimal = attrs.field(default=Decimal(1000), validator=_USD)
     kill_switch: bool = attrs.field(default=False, validator=BOOLEAN)
 
 
