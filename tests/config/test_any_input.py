@@ -40,13 +40,13 @@ def config_file() -> Iterator[Path]:
         yield Path(directory) / "bot.toml"
 
 
-@settings(derandomize=True, max_examples=150)
+@settings(derandomize=True, max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(_SETTABLE), st.text(max_size=12), max_size=4))
 def test_any_environment_either_loads_or_raises_a_config_error(env: dict[str, str]) -> None:
     _outcome(None, env)
 
 
-@settings(derandomize=True, max_examples=200)
+@settings(derandomize=True, max_examples=200, deadline=None)
 @given(data=st.binary(max_size=300))
 def test_any_bytes_in_the_file_either_load_or_raise_a_config_error(
     config_file: Path, data: bytes
@@ -61,7 +61,7 @@ _NAMES = ["market_data", "symbols", "short_ma", "runtime", "sim", "risk", "profi
 _TOMLISH = st.lists(st.sampled_from(_TOKENS + _NAMES), max_size=40).map("".join)
 
 
-@settings(derandomize=True, max_examples=200)
+@settings(derandomize=True, max_examples=200, deadline=None)
 @given(text=_TOMLISH)
 def test_any_toml_like_text_either_loads_or_raises_a_config_error(
     config_file: Path, text: str
@@ -115,7 +115,7 @@ _KEYS = st.sampled_from(
 )
 
 
-@settings(derandomize=True, max_examples=300)
+@settings(derandomize=True, max_examples=300, deadline=None)
 @given(entries=st.dictionaries(_KEYS, _VALUES, max_size=6))
 def test_any_typed_values_under_real_keys_either_load_or_raise_a_config_error(
     config_file: Path, entries: dict[tuple[str, str], object]

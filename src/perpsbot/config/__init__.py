@@ -1,8 +1,9 @@
 """Configuration: frozen attrs sections, loaded from profile defaults, TOML and the environment.
 
 A :class:`BotConfig` holds one frozen value per section (``venue``, ``sim``, ``market_data``,
-``runtime``, ``risk``, ``strategy``, ``journal``). Each section is a unit of restart: a reload
-compares sections with :func:`diff_config` and restarts only what depends on the changed ones.
+``runtime``, ``risk``, ``strategy``, ``execution``, ``journal``). Each section is a unit of
+restart: a reload compares sections with :func:`diff_config` and restarts only what depends
+on the changed ones.
 
 Typical use::
 
@@ -21,15 +22,16 @@ from perpsbot.config._files import MAX_FILE_BYTES, read_text
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
 from perpsbot.config._rules import config_keys
-from perpsbot.config._sections import (
-    Channel,
-    JournalConfig,
-    MarketDataConfig,
-    RiskConfig,
-    RuntimeConfig,
-    StrategyConfig,
-)
+from perpsbot.config._sections import Channel, MarketDataConfig, RuntimeConfig
 from perpsbot.config._sim import FillModel, SimConfig
+from perpsbot.config._trading import (
+    WEEKDAYS,
+    ExecutionConfig,
+    JournalConfig,
+    RiskConfig,
+    StrategyConfig,
+    Synchronous,
+)
 from perpsbot.config._venue import (
     COINBASE_MARKET_WS_URL,
     COINBASE_REST_BASE_URL,
@@ -46,10 +48,12 @@ __all__ = [
     "ENV_PREFIX",
     "MAX_FILE_BYTES",
     "SECTION_TYPES",
+    "WEEKDAYS",
     "BotConfig",
     "Channel",
     "ConfigDiff",
     "Credentials",
+    "ExecutionConfig",
     "FillModel",
     "JournalConfig",
     "KeyChange",
@@ -59,6 +63,7 @@ __all__ = [
     "RuntimeConfig",
     "SimConfig",
     "StrategyConfig",
+    "Synchronous",
     "VenueConfig",
     "VenueKind",
     "config_keys",

@@ -25,6 +25,7 @@ from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._reload import ReloadPlan
 from perpsbot.runtime._spec import ChildSpec, SupervisorSpec
 from perpsbot.runtime._timers import Scheduler
+from perpsbot.runtime._watch import Watchers
 from perpsbot.runtime._watchdog import Watchdog
 
 __all__ = ["ActorSystem", "default_sections"]
@@ -74,6 +75,7 @@ class ActorSystem:
         self.ids: IdSource = ids if ids is not None else ProcessIds()
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
+        self.watchers = Watchers()
         self.scheduler = Scheduler(self.clock, name=f"{name}-timers")
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
@@ -115,6 +117,7 @@ class ActorSystem:
                     dead_letters=self.dead_letters,
                     parent=parent,
                     report_root=self._root_exited,
+                    watchers=self.watchers,
                 )
                 self._cells[path] = cell
             else:
@@ -134,6 +137,14 @@ class ActorSystem:
         if cell is None:
             raise ActorNotFoundError(f"no actor at {path!r}; known: {sorted(self._cells)}")
         return cell.address
+
+    def watch(self, path: str, watcher: ActorAddress) -> None:
+        """Tell ``watcher`` ``ActorDown`` whenever an incarnation of the actor at ``path`` ends
+        and ``ActorUp`` when a new one has started; ``path`` need not exist yet."""
+        self.watchers.add(path, watcher)
+
+    def unwatch(self, path: str, watcher: ActorAddress) -> None:
+        self.watchers.remove(path, watcher)
 
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
@@ -214,6 +225,7 @@ class ActorSystem:
         if self._stopped:
             return
         self._stopped = True
+        self.watchers.enabled = False  # watchers are stopping too: no news for them
         for cell in reversed(self._roots):
             stop_incarnation(cell, final=True)
         self.scheduler.stop(timeout_s)
