@@ -54,7 +54,7 @@ def _huge(path: Path) -> None:
             _too_many_digits,
             "config file must be valid TOML, was '{path}' (Exceeds the limit (4300 digits)",
         ),
-        (_a_directory, f"{READABLE}, was '{{path}}' (a directory)"),
+        (_a_directory, f"{READABLE}, was '{{path}}' (Is a directory)"),
         (_a_fifo, f"{READABLE}, was '{{path}}' (not a regular file)"),
         (_huge, f"{READABLE}, was '{{path}}' (larger)"),
     ],
@@ -122,7 +122,7 @@ def test_a_key_file_that_is_a_directory_is_a_config_error(tmp_path: Path) -> Non
 
     assert str(caught.value) == (
         "venue.api_key_file must be a readable UTF-8 text file of at most 1 MiB,"
-        f" was '{tmp_path}' (a directory)"
+        f" was '{tmp_path}' (Is a directory)"
     )
 
 

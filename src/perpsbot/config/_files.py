@@ -41,37 +41,23 @@ def read_text(path: Path, *, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 def _read_bytes(path: Path, max_bytes: int, expected: str) -> bytes:
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as error:
+        with open(path, "rb", opener=_opener) as file:
+            regular = stat.S_ISREG(os.fstat(file.fileno()).st_mode)
+            data = file.read(max_bytes + 1) if regular else b""
+    except OSError as error:  # missing, a directory, no permission, an I/O error
         raise InvalidConfigError(f"{expected}, was '{path}' ({error.strerror})") from None
     except ValueError:  # a NUL byte in the path
         raise InvalidConfigError(f"{expected}, was '{path}' (not a valid path)") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise InvalidConfigError(f"{expected}, was '{path}' ({kind})")
-        data = _read_up_to(fd, max_bytes + 1)
-    except OSError as error:
-        raise InvalidConfigError(f"{expected}, was '{path}' ({error.strerror})") from None
-    finally:
-        os.close(fd)
+    if not regular:  # a FIFO, a device, a socket
+        raise InvalidConfigError(f"{expected}, was '{path}' (not a regular file)")
     if len(data) > max_bytes:
         raise InvalidConfigError(f"{expected}, was '{path}' (larger)")
     return data
 
 
-def _read_up_to(fd: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = os.read(fd, min(remaining, 65536))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def _opener(path: str, flags: int) -> int:
+    # Opening a FIFO must not wait for a writer; _read_bytes refuses it once open.
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _size(n: int) -> str:

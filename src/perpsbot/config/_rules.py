@@ -217,7 +217,6 @@ TIMEOUT = seconds()
 RATE = Rule("a rate per second from 0.01 to 10000", float, lambda v: 0.01 <= v <= 10_000)
 PORT = Rule("a port number from 0 (any free port) to 65535", int, lambda v: 0 <= v <= 65535)
 BOOLEAN = Rule("true or false", bool)
-NON_EMPTY_TEXT = Rule("a non-empty string", str, lambda v: bool(v.strip()))
 
 
 def _path(value: Path) -> bool:
