@@ -245,7 +245,7 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
             lambda: config.write_text("[runtime]\nmailbox_capacity = 9223372036854775807\n"),
             "runtime.mailbox_capacity must be a positive integer at most 10000000",
         ),
-        (lambda: (config.unlink(), config.mkdir()), "(a directory)"),
+        (lambda: (config.unlink(), config.mkdir()), "(Is a directory)"),
     ]
     try:
         logs.until("perpsbot running")
