@@ -170,7 +170,7 @@ def test_an_eddsa_key_is_accepted_too(
 
 def test_verifying_auth_without_a_key_is_a_config_error() -> None:
     with pytest.raises(InvalidConfigError, match=r"sim\.public_keys_pem"):
-        SimConfig(verify_auth=True)
+        SimExchange(SimConfig(verify_auth=True))
 
 
 def test_a_key_that_is_not_pem_is_a_config_error() -> None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import jwt
 import pytest
@@ -87,20 +86,6 @@ def test_ed25519_keys_sign_with_eddsa(fake_clock: FakeClock) -> None:
     )
 
 
-def test_credentials_load_from_the_cdp_key_file(key_file: Path) -> None:
-    assert CdpCredentials.from_key_file(key_file).key_name == KEY_NAME
-
-
-def test_credentials_load_from_environment_with_escaped_newlines(private_pem: str) -> None:
-    env = {"COINBASE_API_KEY": KEY_NAME, "COINBASE_API_SECRET": private_pem.replace("\n", "\\n")}
-    assert CdpCredentials.from_env(env).algorithm == "ES256"
-
-
-def test_missing_environment_variables_are_named() -> None:
-    with pytest.raises(VenueAuthError, match="COINBASE_API_SECRET"):
-        CdpCredentials.from_env({"COINBASE_API_KEY": KEY_NAME})
-
-
 def test_repr_and_str_redact_the_private_key(credentials: CdpCredentials, private_pem: str) -> None:
     body = private_pem.splitlines()[1]
     for text in (
@@ -120,10 +105,3 @@ def test_a_bad_key_fails_without_showing_it(caplog: pytest.LogCaptureFixture) ->
     assert "secretstuff" not in str(caught.value)
     assert "secretstuff" not in caplog.text
     assert caught.value.__cause__ is None
-
-
-def test_a_key_file_without_private_key_names_the_fields(tmp_path: Path) -> None:
-    path = tmp_path / "k.json"
-    path.write_text('{"name": "x"}')
-    with pytest.raises(VenueAuthError, match="'privateKey'"):
-        CdpCredentials.from_key_file(path)
