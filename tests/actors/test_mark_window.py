@@ -12,10 +12,9 @@ from perpsbot.config import BotConfig
 from perpsbot.errors import InvalidMessageError
 from perpsbot.messages import MarkSource, MarksSampled
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from tests.actors.conftest import Marks, config, evolve_market_data, subscriber_spec
 from tests.runtime.conftest import Crash
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 SECTIONS = {"market_data"}
 

@@ -16,12 +16,11 @@ from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import FeedState, FeedStatusChanged
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import JwtSigner, VenueLink, VenueRateLimiter
 from tests.actors.conftest import Subscriber, config
 from tests.support.keys import make_credentials
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

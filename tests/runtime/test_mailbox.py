@@ -3,7 +3,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from pykka._envelope import Envelope
 
 from perpsbot.runtime import (
     BoundedMailbox,
@@ -15,6 +14,7 @@ from perpsbot.runtime import (
     Ping,
 )
 from perpsbot.runtime._mailbox import message_of
+from perpsbot.runtime._pykka import Envelope
 
 
 def _messages(mailbox: FifoMailbox | ConflatingMailbox | BoundedMailbox) -> list[object]:

@@ -15,8 +15,8 @@ from perpsbot.runtime import (
     SupervisorSpec,
     default_sections,
 )
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Add, Crash, recorder
-from tests.support.probe import Probe
 
 
 def _one(system: ActorSystem, probe: Probe, name: str = "worker") -> None:

@@ -7,9 +7,8 @@ import attrs
 
 from perpsbot.clock import FakeClock
 from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually, wait_drained
 from tests.runtime.conftest import Block, Crash
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 @attrs.frozen
@@ -121,16 +120,29 @@ def test_an_abandoned_incarnations_armed_timer_never_fires_into_its_successor(
                 ],
             )
         )
-        probe.wait_for_event(("start", 1))
+        probe.wait_for_event(("start", 1))  # its timer is armed for 10 s
+        ticker = system.address("root/t")
         block = Block(release)
-        system.address("root/t").tell(block)
+        ticker.tell(block)
         assert block.entered.wait(5)
-        for second in range(1, 14):  # hung at 3 s; its timer comes due at 10 s, the new at 13 s
-            clock.advance(1.0)
-            eventually(lambda s=second: system.watchdog.checks == s, what=f"check {second}")
+        for second in (1, 2, 3):  # pinged at 1 s, unanswered at 3 s: hung, timer still armed
+            _advance_one_check(system, clock, second)
+        assert system.watchdog.hung_reports == 1
+        probe.wait_for_event(("start", 2))  # armed at 3 s for 13 s, before the clock moves on
+        for second in range(4, 14):  # the abandoned timer comes due at 10 s, the new one at 13 s
+            _advance_one_check(system, clock, second)
+            wait_drained(ticker)  # answers the ping: a slow machine must not look hung
         probe.wait_for_event("every-2")
+        wait_drained(ticker)
         assert "every-1" not in probe.events
         assert system.watchdog.hung_reports == 1
     finally:
         release.set()
         system.shutdown()
+
+
+def _advance_one_check(system: ActorSystem, clock: FakeClock, n: int) -> None:
+    """Advance one watchdog interval and wait until the scheduler has run check ``n``: every
+    timer due by then has fired (the scheduler fires them in deadline order)."""
+    clock.advance(1.0)
+    eventually(lambda: system.watchdog.checks == n, what=f"watchdog check {n}")
