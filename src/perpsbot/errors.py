@@ -15,6 +15,7 @@ __all__ = [
     "FrameDecodeError",
     "InvalidConfigError",
     "InvalidMessageError",
+    "InvalidTimerError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
@@ -69,6 +70,10 @@ class DeadLetterError(PerpsbotError, RuntimeError):
 
 class RestartIntensityExceededError(PerpsbotError, RuntimeError):
     """A supervisor restarted its children more often than its intensity allows."""
+
+
+class InvalidTimerError(PerpsbotError, ValueError):
+    """A timer's delay or interval was not a finite number of seconds within the bounds."""
 
 
 # --- venue ----------------------------------------------------------------------------------

@@ -30,9 +30,10 @@ from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, chang
 from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
 from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
-from perpsbot.runtime._timers import ActorTimers, Scheduler, TimerHandle
+from perpsbot.runtime._timers import MAX_TIMER_S, ActorTimers, Scheduler, TimerHandle
 
 __all__ = [
+    "MAX_TIMER_S",
     "ActorAddress",
     "ActorContext",
     "ActorSnapshot",

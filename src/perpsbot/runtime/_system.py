@@ -74,7 +74,7 @@ class ActorSystem:
         self.ids: IdSource = ids if ids is not None else ProcessIds()
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
-        self.scheduler = Scheduler(self.clock, name=f"{name}-timers")
+        self.scheduler = Scheduler(self.clock, name=f"{name}-timers", on_death=self._timers_died)
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
         self._lock = threading.Lock()
@@ -87,9 +87,9 @@ class ActorSystem:
             clock=self.clock,
             timeout_s=watchdog_timeout_s,
         )
-        self.scheduler.start()
-        if watchdog_interval_s is not None:
+        if watchdog_interval_s is not None:  # refused here, before any thread starts
             self.scheduler.call_every(watchdog_interval_s, self.watchdog.check)
+        self.scheduler.start()
 
     # -- building the tree -----------------------------------------------------------------
 
@@ -196,15 +196,24 @@ class ActorSystem:
     def _root_exited(self, cell: Cell, report: ChildExited) -> None:
         """A root supervisor ended on its own: the host (daemon or application) must know."""
         cell.close("root supervisor ended")
-        with self._lock:  # reached from a supervisor's thread and the watchdog's alike
+        self._escalate(f"{cell.path}: {report.reason}", report.error)
+
+    def _timers_died(self, error: BaseException) -> None:
+        """The timer thread died: no timer, backoff or watchdog check runs any more, so the
+        tree cannot be trusted to heal itself; the host must know, as for a root escalation."""
+        if not self._stopped:
+            self._escalate(f"the timer thread {self.scheduler.name} died: {error!r}", error)
+
+    def _escalate(self, reason: str, error: BaseException | None) -> None:
+        with self._lock:  # reached from a supervisor's thread and the timer thread alike
             if self._escalated.is_set():
                 return
-            self.escalation = f"{cell.path}: {report.reason}"
+            self.escalation = reason
             self._escalated.set()
-        logger.critical("actor system %s escalated: %s", self.name, self.escalation)
+        logger.critical("actor system %s escalated: %s", self.name, reason)
         if self._on_escalation is not None:
             try:
-                self._on_escalation(self.escalation, report.error)
+                self._on_escalation(reason, error)
             except Exception:
                 # The host's handler must not break our shutdown path; its error is logged.
                 logger.exception("escalation handler raised")
