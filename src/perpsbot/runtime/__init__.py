@@ -16,6 +16,7 @@ from perpsbot.runtime._control import (
     Reconfigure,
 )
 from perpsbot.runtime._deadletters import DeadLetter, DeadLetters
+from perpsbot.runtime._embed import HostAddress, SystemAnchor
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._mailbox import (
     BoundedMailbox,
@@ -25,7 +26,7 @@ from perpsbot.runtime._mailbox import (
     MailboxFullError,
     Overflow,
 )
-from perpsbot.runtime._pubsub import Subscribe, Subscribers, Unsubscribe
+from perpsbot.runtime._pubsub import Recipient, Subscribe, Subscribers, Unsubscribe
 from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
 from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
 from perpsbot.runtime._supervisor import Supervisor
@@ -53,11 +54,13 @@ __all__ = [
     "DeadLetters",
     "FifoMailbox",
     "GetState",
+    "HostAddress",
     "Intensity",
     "Mailbox",
     "MailboxFullError",
     "Overflow",
     "Ping",
+    "Recipient",
     "Reconfigure",
     "ReloadAction",
     "ReloadKind",
@@ -69,6 +72,7 @@ __all__ = [
     "Subscribers",
     "Supervisor",
     "SupervisorSpec",
+    "SystemAnchor",
     "SystemSnapshot",
     "TimerHandle",
     "Unsubscribe",

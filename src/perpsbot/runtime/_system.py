@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+import pykka
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
@@ -20,6 +21,7 @@ from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
 from perpsbot.runtime._control import ChildExited, GetState, Reconfigure
 from perpsbot.runtime._deadletters import DeadLetters
+from perpsbot.runtime._embed import HostAddress
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._reload import ReloadPlan
@@ -134,6 +136,13 @@ class ActorSystem:
         if cell is None:
             raise ActorNotFoundError(f"no actor at {path!r}; known: {sorted(self._cells)}")
         return cell.address
+
+    def host_address(
+        self, actor_ref: pykka.ActorRef[Any], *, name: str | None = None
+    ) -> HostAddress:
+        """A handle to a host application's plain pykka actor that our publishers can tell
+        (``Subscribe(subscriber=system.host_address(ref), topic=...)``); see ``HostAddress``."""
+        return HostAddress(actor_ref, dead_letters=self.dead_letters, name=name)
 
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
