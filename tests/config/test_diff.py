@@ -31,6 +31,7 @@ def test_sections_maps_every_section_name_to_its_value_in_order(config: BotConfi
         "runtime",
         "risk",
         "strategy",
+        "execution",
         "journal",
     ]
     assert by_name["market_data"] is config.market_data

@@ -12,7 +12,9 @@ import pytest
 
 from perpsbot.runtime import (
     ActorContext,
+    ActorDown,
     ActorSystem,
+    ActorUp,
     BaseActor,
     ChildSpec,
     Subscribe,
@@ -120,6 +122,15 @@ def test_a_pykka_actor_hears_our_publisher_through_restarts_until_it_unsubscribe
     wait_drained(pub)
     listener.ask("flushed?", timeout=5)
     assert [e for e in probe.events if isinstance(e, Tick)] == [Tick(1), Tick(2)]
+
+
+def test_a_pykka_actor_can_watch_one_of_ours_go_down_and_come_back(
+    system: ActorSystem, probe: Probe, listener: pykka.ActorRef[Listener]
+) -> None:
+    system.watch("root/pub", system.host_address(listener))
+    system.address("root/pub").tell(Crash(RuntimeError("publisher fails")))
+    probe.wait_for_event(ActorUp(path="root/pub", incarnation=2))
+    assert ActorDown(path="root/pub", incarnation=1, final=False) in probe.events
 
 
 def test_publishing_to_a_stopped_host_actor_is_a_dead_letter_not_a_failure(

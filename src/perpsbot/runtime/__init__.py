@@ -20,6 +20,7 @@ from perpsbot.runtime._embed import HostAddress, SystemAnchor
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._mailbox import (
     BoundedMailbox,
+    CommandMailbox,
     ConflatingMailbox,
     FifoMailbox,
     Mailbox,
@@ -32,14 +33,17 @@ from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strat
 from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
 from perpsbot.runtime._timers import MAX_TIMER_S, ActorTimers, Scheduler, TimerHandle
+from perpsbot.runtime._watch import ActorDown, ActorUp
 
 __all__ = [
     "MAX_TIMER_S",
     "ActorAddress",
     "ActorContext",
+    "ActorDown",
     "ActorSnapshot",
     "ActorSystem",
     "ActorTimers",
+    "ActorUp",
     "Backoff",
     "BaseActor",
     "BoundedMailbox",
@@ -47,6 +51,7 @@ __all__ = [
     "ChildSpec",
     "CoalescedReady",
     "Coalescer",
+    "CommandMailbox",
     "ConfigChanged",
     "ConflatingMailbox",
     "ControlMessage",

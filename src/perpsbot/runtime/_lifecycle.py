@@ -60,6 +60,8 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
             cell.path,
             cell.spec.start_timeout_s,
         )
+    else:
+        cell.mark_up()
     return True
 
 
@@ -77,7 +79,7 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
         timeout_s = cell.spec.shutdown_timeout_s
         stop, _ = ask_envelope(ActorStop())
         cell.mailbox.put(stop)
-        # actor_stopped is set by an orderly stop and by a failure alike, so an incarnation
+        # The stopped event is set by an orderly stop and by a failure alike, so an incarnation
         # that fails while we ask does not keep us waiting for the whole timeout.
         if not actor.stopped_event.wait(timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages

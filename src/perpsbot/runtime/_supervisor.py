@@ -53,9 +53,13 @@ class Supervisor(BaseActor):
 
     def on_start(self) -> None:
         system = self.context.system
+        # Every child's address exists before the first one starts, so a child may address a
+        # later sibling (risk tells orders to the executor that starts after it): what it
+        # tells waits in the sibling's mailbox until the sibling has started.
         for child in self._spec.children:
-            cell = system._cell_for(f"{self.address.path}/{child.name}", child, self.address)
-            self._cells.append(cell)
+            path = f"{self.address.path}/{child.name}"
+            self._cells.append(system._cell_for(path, child, self.address))
+        for cell in self._cells:
             start_incarnation(system, cell, self._config)
 
     def on_stop(self) -> None:

@@ -24,9 +24,11 @@ from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._embed import HostAddress
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
+from perpsbot.runtime._pubsub import Recipient
 from perpsbot.runtime._reload import ReloadPlan
 from perpsbot.runtime._spec import ChildSpec, SupervisorSpec
 from perpsbot.runtime._timers import Scheduler
+from perpsbot.runtime._watch import Watchers
 from perpsbot.runtime._watchdog import Watchdog
 
 __all__ = ["ActorSystem", "default_sections"]
@@ -76,6 +78,7 @@ class ActorSystem:
         self.ids: IdSource = ids if ids is not None else ProcessIds()
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
+        self.watchers = Watchers()
         self.scheduler = Scheduler(self.clock, name=f"{name}-timers", on_death=self._timers_died)
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
@@ -117,6 +120,7 @@ class ActorSystem:
                     dead_letters=self.dead_letters,
                     parent=parent,
                     report_root=self._root_exited,
+                    watchers=self.watchers,
                 )
                 self._cells[path] = cell
             else:
@@ -143,6 +147,15 @@ class ActorSystem:
         """A handle to a host application's plain pykka actor that our publishers can tell
         (``Subscribe(subscriber=system.host_address(ref), topic=...)``); see ``HostAddress``."""
         return HostAddress(actor_ref, dead_letters=self.dead_letters, name=name)
+
+    def watch(self, path: str, watcher: Recipient) -> None:
+        """Tell ``watcher`` ``ActorDown`` whenever an incarnation of the actor at ``path`` ends
+        and ``ActorUp`` when a new one has started; ``path`` need not exist yet. The watcher
+        may be a host application's actor (:meth:`host_address`)."""
+        self.watchers.add(path, watcher)
+
+    def unwatch(self, path: str, watcher: Recipient) -> None:
+        self.watchers.remove(path, watcher)
 
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
@@ -232,6 +245,7 @@ class ActorSystem:
         if self._stopped:
             return
         self._stopped = True
+        self.watchers.enabled = False  # watchers are stopping too: no news for them
         for cell in reversed(self._roots):
             stop_incarnation(cell, final=True)
         self.scheduler.stop(timeout_s)

@@ -31,7 +31,8 @@ from perpsbot.sim._ws_conn import WsClient
 from perpsbot.sim._ws_periodic import Periodic
 
 _log = logging.getLogger("perpsbot.sim.ws")
-PATHS = ("/ws", "/ws-user")
+# Coinbase serves market data at the root of its host; "/ws" keeps a path for proxies.
+PATHS = ("/", "/ws", "/ws-user")
 
 
 class WsHub:
@@ -138,7 +139,7 @@ class WsHub:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path not in PATHS:
-            return connection.respond(404, f"no websocket at {path}; use /ws or /ws-user\n")
+            return connection.respond(404, f"no websocket at {path}; use /, /ws or /ws-user\n")
         if self.refusing():
             _log.warning(
                 "sim fault: refusing websocket connection from %s", connection.remote_address

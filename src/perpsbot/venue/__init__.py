@@ -46,6 +46,7 @@ from perpsbot.venue.records import (
     CfmBalanceSummary,
     CfmPosition,
     CreatedOrder,
+    FeeTier,
     Fill,
     FutureDetails,
     MarketTicker,
@@ -54,6 +55,7 @@ from perpsbot.venue.records import (
     Product,
     ProductBook,
     ServerTime,
+    TransactionSummary,
 )
 from perpsbot.venue.rest import COINBASE_REST_URL, RestClient, RetryPolicy
 from perpsbot.venue.status import (
@@ -85,6 +87,7 @@ __all__ = [
     "CfmPosition",
     "CreatedOrder",
     "ErrorFrame",
+    "FeeTier",
     "FeedConnected",
     "FeedDisconnected",
     "FeedErrorReceived",
@@ -129,6 +132,7 @@ __all__ = [
     "TickerFrame",
     "TickerUpdate",
     "TokenBucket",
+    "TransactionSummary",
     "UnknownFrame",
     "UserEvent",
     "UserFrame",

@@ -38,6 +38,7 @@ from perpsbot.venue.records import (
     Product,
     ProductBook,
     ServerTime,
+    TransactionSummary,
 )
 
 __all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
@@ -207,6 +208,11 @@ class RestClient:
             parse.position(parse.obj(p, f"positions[{i}]"), f"positions[{i}]")
             for i, p in enumerate(parse.items(body, "positions", "cfm_positions"))
         ]
+
+    def transaction_summary(self, *, product_type: str | None = None) -> TransactionSummary:
+        """Volume, fees and the fee tier (optionally for ``SPOT`` or ``FUTURE`` only)."""
+        params: Params = {} if product_type is None else {"product_type": product_type}
+        return parse.transaction_summary(self._get("/transaction_summary", params))
 
     # --- orders ---------------------------------------------------------------------------
 
