@@ -12,6 +12,7 @@ from perpsbot.clock import Clock
 from perpsbot.config import (
     COINBASE_MARKET_WS_URL,
     COINBASE_REST_BASE_URL,
+    COINBASE_USER_WS_URL,
     BotConfig,
     VenueKind,
 )
@@ -72,16 +73,19 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
             "embedded exchange: REST %s, market ws %s", sim.rest_base_url, sim.market_ws_url
         )
         rest_url, ws_url, embedded = sim.rest_base_url, sim.market_ws_url, sim
+        user_ws_url = sim.user_ws_url
     else:
         if venue.credentials is None:
             raise ValueError("venue.kind 'coinbase' needs credentials, found none")
         credentials = CdpCredentials(venue.credentials.key_name, venue.credentials.private_key_pem)
         rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
         ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
+        user_ws_url = venue.user_ws_url or COINBASE_USER_WS_URL
         embedded = None
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,
+        user_ws_url=user_ws_url,
         limiter=limiter,
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,

@@ -129,7 +129,7 @@ class RiskConfig:
     order, ``max_position_usd`` per symbol's resulting position, ``max_exposure_usd`` over all
     positions. Leverage is position notional over equity, capped by ``max_leverage``, by
     ``max_leverage_per_symbol`` and by the venue's product limit. ``daily_loss_limit_usd``
-    switches to REDUCING for the rest of the UTC day once realized plus unrealized losses reach
+    switches to REDUCING for the rest of the UTC day once realized plus unrealized losses pass
     it. The volatility breaker looks at the standard deviation of sample-to-sample returns
     over the last ``volatility_window`` samples: past ``volatility_warn`` it warns, past
     ``volatility_reduce`` it holds trading at REDUCING, past ``volatility_halt`` it HALTS

@@ -42,6 +42,7 @@ class ProductSpec:
     max_leverage: Decimal | None
     tradable: bool = True
     """False while trading is disabled or the product is cancel-only."""
+    base_max_size: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -35,13 +35,18 @@ class RecordIntent:
 
 @attrs.frozen(kw_only=True)
 class IntentRecorded:
-    """The intent is durable (committed); the executor may now send it."""
+    """The intent is durable (committed); the executor may now send it.
+
+    ``previously_recorded`` is True when the journal already held this intent (from an earlier
+    run): the executor then never sends it again, since its order exists or existed already.
+    """
 
     message_id: str
     ts_created_ns: int
     correlation_id: str
     intent_id: str
     client_order_id: str
+    previously_recorded: bool = False
 
 
 @attrs.frozen(kw_only=True)

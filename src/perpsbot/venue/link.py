@@ -29,6 +29,7 @@ class VenueLink:
     Args:
         rest_base_url: ``.../api/v3/brokerage`` of Coinbase or the simulated exchange.
         market_ws_url: the market-data websocket.
+        user_ws_url: the user-channel websocket (orders); None when the venue has none.
         limiter: the venue's shared budget.
         signer: signs REST requests and websocket subscribes; None for public data only.
         clock: the time source.
@@ -42,6 +43,7 @@ class VenueLink:
         *,
         rest_base_url: str,
         market_ws_url: str,
+        user_ws_url: str | None = None,
         limiter: VenueRateLimiter,
         signer: JwtSigner | None,
         clock: Clock,
@@ -51,6 +53,7 @@ class VenueLink:
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
+        self.user_ws_url = user_ws_url
         self.limiter = limiter
         self.signer = signer
         self.clock = clock
@@ -90,6 +93,31 @@ class VenueLink:
             clock=self.clock,
             signer=self.signer,
             name=name,
+            stale_after_s=stale_after_s,
+            backoff=self.feed_backoff,
+        )
+
+    def user_feed(
+        self,
+        *,
+        product_ids: Sequence[str],
+        on_frame: Callable[[Frame], None],
+        on_status: Callable[[FeedStatus], None],
+        stale_after_s: float,
+    ) -> WebSocketFeed | None:
+        """A ``user``-channel feed (not started), or None without a user URL or a signer."""
+        if self.user_ws_url is None or self.signer is None:
+            return None
+        return WebSocketFeed(
+            url=self.user_ws_url,
+            channels=("user",),
+            product_ids=product_ids,
+            on_frame=on_frame,
+            on_status=on_status,
+            limiter=self.limiter,
+            clock=self.clock,
+            signer=self.signer,
+            name="user",
             stale_after_s=stale_after_s,
             backoff=self.feed_backoff,
         )
