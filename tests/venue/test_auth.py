@@ -6,8 +6,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from freezegun import freeze_time
 
-from perpsbot.clock import FakeClock
+from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.errors import VenueAuthError
 from perpsbot.venue import CdpCredentials, JwtSigner
 from tests.venue.conftest import KEY_NAME
@@ -57,6 +58,32 @@ def test_ws_token_has_no_uri_claim(
     assert "uri" not in claims
     assert claims["iss"] == "cdp"
     assert claims["sub"] == KEY_NAME
+
+
+def test_a_token_on_the_wall_clock_is_good_for_two_minutes_from_signing(
+    credentials: CdpCredentials, public_pem: str
+) -> None:
+    signer = JwtSigner(credentials, clock=SystemClock())
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        token = signer.rest_token("GET", "api.coinbase.com", "/api/v3/brokerage/accounts")
+        jwt.decode(token, public_pem, algorithms=["ES256"])  # PyJWT checks nbf and exp
+        frozen.tick(119)
+        jwt.decode(token, public_pem, algorithms=["ES256"])
+        frozen.tick(1)  # exp is the first second it is no longer good
+        with pytest.raises(jwt.ExpiredSignatureError):
+            jwt.decode(token, public_pem, algorithms=["ES256"])
+
+
+def test_a_token_signed_for_a_venue_clock_ahead_of_ours_is_not_yet_valid_here(
+    credentials: CdpCredentials, public_pem: str
+) -> None:
+    signer = JwtSigner(credentials, clock=SystemClock(), skew_s=30)
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        token = signer.ws_token()
+        with pytest.raises(jwt.ImmatureSignatureError):
+            jwt.decode(token, public_pem, algorithms=["ES256"])
+        frozen.tick(30)
+        jwt.decode(token, public_pem, algorithms=["ES256"])
 
 
 def test_every_token_gets_a_fresh_nonce(credentials: CdpCredentials, fake_clock: FakeClock) -> None:
