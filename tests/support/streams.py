@@ -27,6 +27,18 @@ class Lines:
             self._queue.put(line)
         self._queue.put("")  # end of stream
 
+    def skip_received(self) -> None:
+        """Pass over every line received so far, so ``until`` waits for a line yet to come."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not line:
+                self._queue.put(line)  # keep the end of stream for until()
+                return
+            self.seen.append(line)
+
     def until(self, needle: str, timeout_s: float = 20.0) -> str:
         """The next line containing ``needle`` (lines before it are kept in :attr:`seen`)."""
         while True:
