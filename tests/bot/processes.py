@@ -100,6 +100,8 @@ def bot_toml(sim: SimProcess, journal: Path, *, symbol: str = SPOT, **sections: 
         "market_data": f'symbols = ["{symbol}"]\nupdate_interval_s = 0.25\n'
         "poll_interval_s = 1.0\nstale_after_s = 5.0\nshort_ma = 2\nlong_ma = 4",
         "strategy": "max_trade_usd = 1000\nma_cross_epsilon_bps = 100",
+        # The scripted jumps are no market turmoil: the volatility breaker is not the subject.
+        "risk": "volatility_warn = 0.05\nvolatility_reduce = 0.1\nvolatility_halt = 0.2",
         "execution": "reconcile_interval_s = 3600.0\nproduct_refresh_s = 3600.0",
         "journal": f'path = "{journal}"',
         "control": "metrics = false\nwatch_config = false",
@@ -129,7 +131,11 @@ class BotProcess:
         """Wait until it trades (reconciled with the venue, fresh marks) and its windows are
         long enough to see a cross."""
         self.out.until("trading active")
-        for _ in range(6):
+        self.cycles(6)
+
+    def cycles(self, n: int) -> None:
+        """Wait for ``n`` more sampling cycles to be printed."""
+        for _ in range(n):
             self.out.until("cycle ")
 
     def allowed(self, timeout_s: float = 20.0) -> str:
@@ -153,6 +159,19 @@ class BotProcess:
         self.out.close()
         self.err.close()
         return code
+
+
+def shell(config: Path, expression: str) -> str:
+    """``perpsbot shell -c EXPRESSION`` on the bot that runs with ``config``; its output."""
+    done = subprocess.run(
+        _command("shell", "--config", str(config), "-c", expression),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @contextlib.contextmanager
