@@ -118,6 +118,19 @@ def test_a_cycle_prints_marks_signals_positions_and_the_summary_once_all_arrived
     )
 
 
+def test_a_cycle_prints_whole_when_its_reading_arrives_before_its_marks(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    reporter.tell(signals(4, Signal.BEARISH, "close"))  # the strategy was quicker
+    reporter.tell(snapshot(4, long_btc()))
+    reporter.tell(sampled(4, sample([100, 99])))
+
+    lines = printed(out, "cycle 4:")
+    assert "bearish close" in lines[1]
+    assert "position 0.0145" in lines[1]
+    assert lines[2].startswith("  equity 100,012.50 USD")
+
+
 def test_a_cycle_whose_reading_never_comes_still_prints_when_later_cycles_do(
     reporter: ActorAddress, out: io.StringIO
 ) -> None:

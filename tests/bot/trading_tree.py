@@ -120,6 +120,8 @@ class TradingTree:
     def active(self) -> RiskSnapshot:
         """Sample until risk trades (reconciled, fresh marks); return that snapshot."""
         eventually(lambda: self.mark() > 0, what="a first mark")
+        # The first mark made the window sample at once; the next cycles follow the clock.
+        self.cycle = self.system.state(f"{ROOT}/marks")["cycle"]
         executor = f"{ROOT}/executor"
         eventually(lambda: self.system.state(executor)["reconciled"], what="reconciliation")
         for _ in range(5):

@@ -39,13 +39,15 @@ _MAX_WAITING = 2
 
 @attrs.define
 class _Cycle:
-    sampled: MarksSampled
+    """One cycle's parts, which arrive from three actors in any order."""
+
+    sampled: MarksSampled | None = None
     signals: SignalsEvaluated | None = None
     snapshot: RiskSnapshot | None = None
 
     @property
     def complete(self) -> bool:
-        return self.signals is not None and self.snapshot is not None
+        return None not in (self.sampled, self.signals, self.snapshot)
 
 
 class ConsoleReporter(BaseActor):
@@ -70,6 +72,7 @@ class ConsoleReporter(BaseActor):
         self._increments: dict[str, Decimal] = {}
         self._feed = FeedState.CONNECTING
         self._cycles: dict[int, _Cycle] = {}
+        self._printed = 0  # the last cycle printed
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -102,28 +105,35 @@ class ConsoleReporter(BaseActor):
     # -- cycles ----------------------------------------------------------------------------
 
     def _on_marks_sampled(self, sampled: MarksSampled) -> None:
-        self._cycles[sampled.cycle] = _Cycle(sampled)
-        for cycle in sorted(self._cycles)[:-_MAX_WAITING]:
-            self._print_cycle(self._cycles.pop(cycle))  # the strategy or risk is not there
+        self._on_cycle_part(sampled.cycle, sampled=sampled)
+        for number in sorted(self._cycles)[:-_MAX_WAITING]:
+            late = self._cycles.pop(number)  # its strategy or risk reading is not coming
+            if late.sampled is not None:
+                self._print_cycle(late.sampled, late)
 
     def _on_cycle_part(
         self,
-        cycle: int,
+        number: int,
         *,
+        sampled: MarksSampled | None = None,
         signals: SignalsEvaluated | None = None,
         snapshot: RiskSnapshot | None = None,
     ) -> None:
-        waiting = self._cycles.get(cycle)
-        if waiting is None:
-            return  # printed already, or sampled before this reporter started
-        waiting.signals = signals or waiting.signals
-        waiting.snapshot = snapshot or waiting.snapshot
-        if waiting.complete:
-            for earlier in sorted(c for c in self._cycles if c <= cycle):
-                self._print_cycle(self._cycles.pop(earlier))
+        if number <= self._printed:
+            return  # printed already (without this part), or sampled before this reporter
+        cycle = self._cycles.setdefault(number, _Cycle())
+        cycle.sampled = sampled or cycle.sampled
+        cycle.signals = signals or cycle.signals
+        cycle.snapshot = snapshot or cycle.snapshot
+        if cycle.complete:
+            for earlier in sorted(n for n in self._cycles if n <= number):
+                done = self._cycles.pop(earlier)
+                if done.sampled is not None:
+                    self._print_cycle(done.sampled, done)
 
-    def _print_cycle(self, cycle: _Cycle) -> None:
-        sampled, snapshot = cycle.sampled, cycle.snapshot
+    def _print_cycle(self, sampled: MarksSampled, cycle: _Cycle) -> None:
+        self._printed = max(self._printed, sampled.cycle)
+        snapshot = cycle.snapshot
         signals = {s.symbol: s for s in cycle.signals.signals} if cycle.signals else {}
         positions = {p.symbol: p for p in snapshot.positions} if snapshot else {}
         lines = [f"cycle {sampled.cycle}:"]
