@@ -13,7 +13,6 @@ from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
 from tests.bot.processes import (
     SPOT,
-    BotProcess,
     SimProcess,
     assert_one_order_per_intent,
     bot_toml,
@@ -147,11 +146,3 @@ def test_dry_run_journals_the_full_order_and_sends_nothing(tmp_path: Path) -> No
         assert request["client_order_id"] == would.client_order_id
         assert would.request in printed
         assert sim.rest.list_orders() == []
-
-
-def test_a_bot_process_starts_trading_and_stops_cleanly(tmp_path: Path) -> None:
-    with running_sim() as sim:
-        config, _ = _configure(tmp_path, sim)
-        bot = BotProcess(config)
-        bot.ready()
-        assert bot.stop() == 0
