@@ -4,6 +4,8 @@ Parts (each prints its table and fills one key of ``benchmarks/results/orders.js
 
 - ``journal``: batched events per second and intent commit latency (RecordIntent to
   IntentRecorded), per durability setting (:mod:`benchmarks._orders_journal`).
+- ``path``: from an intent to its order request on the wire, perpsbot's actors against a
+  direct-call design with one lock (:mod:`benchmarks._orders_path`).
 
 A part is a function ``run(*, mode) -> dict`` (``mode``: full, quick or smoke); add one to
 ``PARTS`` to extend the suite.
@@ -15,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import _orders_journal
+from benchmarks import _orders_journal, _orders_path
 from benchmarks._report import write_json
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "journal": _orders_journal.run,
+    "path": _orders_path.run,
 }
 
 

@@ -125,8 +125,17 @@ def test_the_runtime_suite_compares_tells_ping_pong_and_asks_side_by_side(
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_orders_suite_measures_the_journal_against_its_floor(tmp_path: Path) -> None:
+def test_the_orders_suite_measures_the_journal_and_the_order_path_side_by_side(
+    tmp_path: Path,
+) -> None:
     figures = _smoke("orders", tmp_path)
+
+    path = figures["path"]
+    for contender in ("direct", "perpsbot"):
+        latency = path["intent_to_wire_us"][contender]
+        assert 0 < latency["p50"] <= latency["p99"]
+    assert set(path["perpsbot_added_us"]) == {"p50", "p99"}
+    assert path["targets"]["added_p99_us"]["target"] == 1_000
 
     journal = figures["journal"]
     normal = journal["normal"]

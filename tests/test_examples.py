@@ -39,7 +39,9 @@ def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the
     out = process.stdout
     assert process.returncode == 0, out + process.stderr
     assert re.search(r"^host: feed: subscribed", out, re.M), out
-    for cycle in (1, 2, 3):
+    # The first cycle runs as soon as every symbol has a mark: on a busy machine that can be
+    # before the host's subscription reached the mark window.
+    for cycle in (2, 3):
         for symbol in ("BTC-USD", "ETH-USD"):
             # A mark, or "-" while a symbol has none yet (a slow start on a busy machine).
             mark = r"[\d.]+" if cycle == 3 else r"(-|[\d.]+)"

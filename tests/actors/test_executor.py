@@ -249,7 +249,10 @@ def test_halted_still_cancels(bot: Harness) -> None:
 
 
 def test_reducing_allows_only_what_shrinks_the_position(bot: Harness) -> None:
-    # The venue holds 1 BTC (the sim's spot balance): a long of 1 after reconciliation.
+    # The bot's own long of 1 BTC (the wallet's other BTC are not the bot's to sell).
+    bot.trading(TradingState.ACTIVE)
+    bot.place(bot.intent("open", side=Side.BUY, size="1"))
+    bot.wait_status(client_order_id("open"), S.FILLED)
     bot.trading(TradingState.REDUCING, "stale marks")
     bot.place(bot.intent("grow", side=Side.BUY))
     assert bot.denial("grow").rule == "reduce_only"
