@@ -39,14 +39,10 @@ from perpsbot.control._session import Session
 from perpsbot.control._status import StatusSection
 from perpsbot.control._table import Table, Text
 from perpsbot.control._threads import thread_dump
-from perpsbot.control._trading import (
-    Observed,
-    TradingWatch,
-    reconciliation_done,
-    trading_section,
-)
+from perpsbot.control._trading import reconciliation_done, trading_section
 from perpsbot.control._trading_metrics import TradingCollector
 from perpsbot.control._trading_ops import TradingOperator
+from perpsbot.control._watch import Observed, TradingWatch
 from perpsbot.control._watcher import ConfigWatcher
 
 __all__ = [

@@ -35,9 +35,10 @@ from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
 from perpsbot.control._status import StatusSection, build_status, render_status
 from perpsbot.control._table import Text
 from perpsbot.control._threads import thread_dump
-from perpsbot.control._trading import TradingWatch, reconciliation_done, trading_section
+from perpsbot.control._trading import reconciliation_done, trading_section
 from perpsbot.control._trading_metrics import TradingCollector
 from perpsbot.control._trading_ops import TradingOperator
+from perpsbot.control._watch import TradingWatch
 from perpsbot.errors import PerpsbotError
 from perpsbot.runtime import ActorSystem
 
@@ -95,7 +96,7 @@ class BotControl:
             else ConfigReloader(system, load=load, current=config, prepare=prepare, settle=settle)
         )
         self._started = system.clock.monotonic()
-        self.watch = TradingWatch(system, root)
+        self.watch = TradingWatch(system, root, journal_file=config.journal.path)
         """What the trading actors publish, for the helpers, the status and the metrics."""
         self.watch.open()
 

@@ -1,42 +1,28 @@
 """The control plane's view of the trading actors: the trading state, orders, positions, PnL.
 
 The states of ``bot/risk`` (trading state and every reason holding it, equity, the day's PnL,
-exposure) and ``bot/executor`` (its orders' statuses, reconciliation) are read with
-``system.state``. What only their messages carry (each order's sizes and fills, positions
-with entry, mark and PnL, denials, the last reconciliation's time) a :class:`TradingWatch`
-collects: it subscribes to risk and the executor, again whenever one of them starts.
+exposure, positions) and ``bot/executor`` (its orders' statuses, reconciliation) are read with
+``system.state``; the rest comes from the :class:`~perpsbot.control._watch.TradingWatch`.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import threading
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, cast
-
-import attrs
+from typing import Any
 
 from perpsbot.control._health import Check
 from perpsbot.control._metrics import state_or_none
 from perpsbot.control._status import StatusSection
 from perpsbot.control._table import Table
+from perpsbot.control._watch import Observed, TradingWatch
 from perpsbot.errors import ActorNotFoundError
-from perpsbot.messages import (
-    OrderDenied,
-    OrderFilled,
-    OrderStatus,
-    OrderUpdated,
-    PositionView,
-    ReconciliationCompleted,
-    RiskSnapshot,
-)
-from perpsbot.runtime import ActorAddress, ActorSystem, ActorUp, Subscribe, Unsubscribe
+from perpsbot.messages import OrderStatus, OrderUpdated, PositionView, RiskSnapshot
+from perpsbot.runtime import ActorSystem
 
 __all__ = [
-    "Observed",
-    "TradingWatch",
+    "describe_state",
+    "open_orders",
     "order_table",
     "pnl_table",
     "position_table",
@@ -45,133 +31,7 @@ __all__ = [
     "trading_section",
 ]
 
-#: What the watch subscribes to, by the publishing actor's name under the bot's root.
-TOPICS: dict[str, tuple[type, ...]] = {
-    "risk": (RiskSnapshot, OrderDenied),
-    "executor": (OrderUpdated, OrderFilled, OrderDenied, ReconciliationCompleted),
-}
 _ZERO = Decimal(0)
-
-
-@attrs.frozen(kw_only=True)
-class Observed:
-    """What a :class:`TradingWatch` saw, at one moment."""
-
-    snapshot: RiskSnapshot | None
-    """Risk's latest: positions with mark and PnL, realized and unrealized PnL."""
-    orders: dict[str, OrderUpdated]
-    """Each order's latest transition seen, by client order id (open ones, recent others)."""
-    transitions: dict[OrderStatus, int]
-    """Orders that reached each status."""
-    fills: int
-    denials: dict[tuple[str, str], int]
-    """Denied intents by (rule, who denied: ``risk`` or ``executor``)."""
-    reconciliation: ReconciliationCompleted | None
-    """The last reconciliation pass."""
-    last_success_ns: int | None
-    """When the last successful pass ended (its stamp)."""
-
-
-class TradingWatch:
-    """Subscribes to what risk and the executor publish and keeps what the operator reads.
-
-    It is no actor: publishers call :meth:`tell` on their own thread, and it only files the
-    message under a lock. Its counters start when the control plane does (Prometheus
-    handles such resets); open the watch before the tree starts to see everything.
-
-    Args:
-        system: the bot's actor system.
-        root: the path of the bot's supervisor.
-        keep_finished: how many finished orders it remembers (open ones are always kept).
-    """
-
-    path = "control/trading-watch"
-
-    def __init__(self, system: ActorSystem, root: str, *, keep_finished: int = 200) -> None:
-        self._system = system
-        self._root = root
-        self._keep_finished = keep_finished
-        self._lock = threading.Lock()
-        self._snapshot: RiskSnapshot | None = None
-        self._orders: collections.OrderedDict[str, OrderUpdated] = collections.OrderedDict()
-        self._transitions: collections.Counter[OrderStatus] = collections.Counter()
-        self._fills = 0
-        self._denials: collections.Counter[tuple[str, str]] = collections.Counter()
-        self._reconciliation: ReconciliationCompleted | None = None
-        self._last_success_ns: int | None = None
-
-    @property
-    def _as_address(self) -> ActorAddress:
-        # Publishers and watchers only read ``path`` and call ``tell``.
-        return cast(ActorAddress, self)
-
-    def open(self) -> None:
-        """Watch risk and the executor, and subscribe to those running already; the others
-        are subscribed to when they start (and again at every restart)."""
-        for name in TOPICS:
-            path = f"{self._root}/{name}"
-            self._system.watch(path, self._as_address)
-            with contextlib.suppress(ActorNotFoundError):  # not yet: its ActorUp subscribes
-                self._subscribe(path, Subscribe)
-
-    def close(self) -> None:
-        for name in TOPICS:
-            path = f"{self._root}/{name}"
-            self._system.unwatch(path, self._as_address)
-            with contextlib.suppress(ActorNotFoundError):  # never started: nothing to undo
-                self._subscribe(path, Unsubscribe)
-
-    def _subscribe(self, path: str, kind: type[Subscribe] | type[Unsubscribe]) -> None:
-        address = self._system.address(path)
-        name = path.rsplit("/", 1)[-1]
-        for topic in TOPICS[name]:
-            address.tell(kind(subscriber=self._as_address, topic=topic))
-
-    def tell(self, message: Any) -> None:
-        """File one published message (called on the publisher's thread)."""
-        if isinstance(message, ActorUp):
-            self._subscribe(message.path, Subscribe)
-            return
-        with self._lock:
-            match message:
-                case RiskSnapshot():
-                    self._snapshot = message
-                case OrderUpdated():
-                    self._on_order(message)
-                case OrderFilled():
-                    self._fills += 1
-                case OrderDenied():
-                    self._denials[(message.rule, message.denied_by)] += 1
-                case ReconciliationCompleted():
-                    self._reconciliation = message
-                    if message.success:
-                        self._last_success_ns = message.ts_created_ns
-                case _:
-                    pass  # ActorDown: the next ActorUp subscribes again
-
-    def _on_order(self, message: OrderUpdated) -> None:
-        if message.status is not message.previous:
-            self._transitions[message.status] += 1
-        self._orders[message.client_order_id] = message
-        self._orders.move_to_end(message.client_order_id)
-        finished = [coid for coid, o in self._orders.items() if o.status.terminal]
-        for coid in finished[: max(0, len(finished) - self._keep_finished)]:
-            del self._orders[coid]
-
-    def observed(self) -> Observed:
-        with self._lock:
-            return Observed(
-                snapshot=self._snapshot,
-                orders=dict(self._orders),
-                transitions=dict(self._transitions),
-                fills=self._fills,
-                denials=dict(self._denials),
-                reconciliation=self._reconciliation,
-                last_success_ns=self._last_success_ns,
-            )
-
-
-# -- what the helpers and the status show ----------------------------------------------------
 
 
 def open_orders(executor_state: dict[str, Any]) -> list[str]:

@@ -16,7 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from perpsbot.control._metrics import state_or_none
-from perpsbot.control._trading import Observed, TradingWatch, open_orders
+from perpsbot.control._trading import open_orders
+from perpsbot.control._watch import Observed, TradingWatch
 from perpsbot.messages import OrderStatus, TradingState
 from perpsbot.runtime import ActorSystem
 

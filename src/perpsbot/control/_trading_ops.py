@@ -15,7 +15,6 @@ from perpsbot.control._journal import sync_journal
 from perpsbot.control._operator import AuditSink, Operator, helper, log_audit
 from perpsbot.control._table import Table, Text
 from perpsbot.control._trading import (
-    TradingWatch,
     describe_state,
     open_orders,
     order_table,
@@ -23,6 +22,7 @@ from perpsbot.control._trading import (
     position_table,
     trading_report,
 )
+from perpsbot.control._watch import TradingWatch
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
