@@ -106,7 +106,7 @@ def _banner(config: BotConfig, control: BotControl, plane: ControlPlane, venues:
             f"  config   {config_file if config_file else '(none: profile defaults)'}{watched}",
             f"  shell    perpsbot shell --socket {endpoints['socket']}",
             f"  metrics  {metrics + '  (/healthz, /readyz)' if metrics else 'off'}",
-            f"  journal  {config.journal.path} (not written yet: no journal actor)",
+            f"  journal  {config.journal.path}  (perpsbot journal shows it)",
             f"  venue    {describe_link(venues.current)}",
         ]
     )
@@ -155,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
         except (InvalidConfigError, ControlPlaneError) as error:
             logger.critical("cannot start with this configuration:\n%s", error)
             return EXIT_BAD_CONFIG
-        system.start(bot_spec(config, venues, report=True), config=config)
         print(_banner(config, control, plane, venues), flush=True)
+        system.start(bot_spec(config, venues, report=True), config=config)
         logger.info(
             "perpsbot running (profile %s, pid %d)",
             config.profile,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,7 +18,7 @@ import pytest
 from perpsbot.actors import window_length
 from perpsbot.bot import ROOT, VenueLink, bot_sections, bot_spec
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, MarketDataConfig
+from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
 from perpsbot.messages import FeedState, FeedStatusChanged, MarkSource, MarksSampled
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
 from perpsbot.sim import SimConfig, SimExchange
@@ -40,10 +41,13 @@ MARKET_DATA = MarketDataConfig(
 class Harness:
     """A running sim, the bot's market-data tree and a probe subscribed to what it publishes."""
 
-    def __init__(self, sim: SimExchange, system: ActorSystem, probe: Probe) -> None:
+    def __init__(
+        self, sim: SimExchange, system: ActorSystem, probe: Probe, config: BotConfig
+    ) -> None:
         self.sim = sim
         self.system = system
         self.probe = probe
+        self.config = config
         self._seen = 0
 
     def mark_now(self) -> None:
@@ -87,7 +91,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness() -> Iterator[Harness]:
+def harness(tmp_path: Path) -> Iterator[Harness]:
     clock = SystemClock()
     credentials, public_pem = make_credentials()
     sim = SimExchange(
@@ -104,7 +108,9 @@ def harness() -> Iterator[Harness]:
             request_timeout_s=2.0,
             feed_backoff=Backoff(initial_s=0.05, max_s=0.4),
         )
-        config = BotConfig(market_data=MARKET_DATA)
+        config = BotConfig(
+            market_data=MARKET_DATA, journal=JournalConfig(path=tmp_path / "journal.sqlite3")
+        )
         system = ActorSystem("market-data", clock=clock, sections_of=bot_sections)
         try:
             system.start(bot_spec(config, link), config=config)
@@ -121,7 +127,7 @@ def harness() -> Iterator[Harness]:
             system.address(f"{ROOT}/streamer").tell(
                 Subscribe(subscriber=me, topic=FeedStatusChanged)
             )
-            harness = Harness(sim, system, probe)
+            harness = Harness(sim, system, probe, config)
             harness.wait_for_fresh_marks(MarkSource.STREAM)
             yield harness
         finally:
@@ -184,12 +190,18 @@ def test_refused_connections_back_off_while_the_poller_keeps_marks_fresh(
     harness.assert_healthy_afterwards()
 
 
-def test_changing_symbols_restarts_only_the_streamer_and_poller(harness: Harness) -> None:
+def test_changing_symbols_restarts_only_the_executor_streamer_and_poller(
+    harness: Harness,
+) -> None:
     system = harness.system
-    new = BotConfig(market_data=attrs.evolve(MARKET_DATA, symbols=("BTC-USD", "BIP-20DEC30-CDE")))
+    new = attrs.evolve(
+        harness.config,
+        market_data=attrs.evolve(MARKET_DATA, symbols=("BTC-USD", "BIP-20DEC30-CDE")),
+    )
     plan = system.reload(new)
-    assert plan.restarts == (f"{ROOT}/streamer", f"{ROOT}/poller")
-    assert plan.notified == (f"{ROOT}/marks",)
+    # The executor loads the new symbol's product and follows its orders on the user channel.
+    assert plan.restarts == (f"{ROOT}/executor", f"{ROOT}/streamer", f"{ROOT}/poller")
+    assert plan.notified == (f"{ROOT}/risk", f"{ROOT}/marks")
     harness.mark_now()
     sampled = harness.wait_for_fresh_marks(MarkSource.STREAM)
     assert [s.symbol for s in sampled.samples] == ["BTC-USD", "BIP-20DEC30-CDE"]

@@ -13,7 +13,7 @@ from perpsbot.errors import InvalidConfigError
 from tests.control.conftest import Bot
 from tests.support.waiting import eventually
 
-VENUE_USERS = {"bot/streamer", "bot/poller", "bot/reporter"}
+VENUE_USERS = {"bot/executor", "bot/streamer", "bot/poller"}
 
 
 def test_marks_shows_every_symbol_and_one_symbol_with_its_window(bot: Bot) -> None:
@@ -65,8 +65,18 @@ def test_status_carries_the_tree_the_feed_health_and_no_trading_yet(bot: Bot) ->
     eventually(lambda: bot.control.operator().feed()["state"] == "subscribed", timeout_s=10)
     status = bot.control.status()
     paths = [a["path"] for a in status["actors"]]
-    assert paths == ["bot", "bot/marks", "bot/streamer", "bot/poller", "bot/reporter"]
-    marks = status["actors"][1]
+    assert paths == [
+        "bot",
+        "bot/journal",
+        "bot/risk",
+        "bot/executor",
+        "bot/marks",
+        "bot/strategy",
+        "bot/streamer",
+        "bot/poller",
+        "bot/reporter",
+    ]
+    marks = status["actors"][4]
     assert {"mailbox_depth", "restarts", "dead_letters", "last_message_age_s"} <= set(marks)
     assert status["health"] == {"live": True, "ready": True, "problems": []}
     assert status["feed"]["state"] == "subscribed"

@@ -1,99 +1,228 @@
-"""ConsoleReporter: prints every sampling cycle for the operator of ``perpsbot run``."""
+"""ConsoleReporter: prints every sampling cycle and every order event for the operator of
+``perpsbot run``."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from decimal import Decimal
 from typing import Any, TextIO
 
-from perpsbot.errors import VenueError
-from perpsbot.messages import FeedState, FeedStatusChanged, MarksSampled
-from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, Subscribe
-from perpsbot.venue import RestClient
-from perpsbot.venue.link import VenueLink
+import attrs
+
+from perpsbot.messages import (
+    DryRunOrder,
+    FeedState,
+    FeedStatusChanged,
+    MarkSample,
+    MarksSampled,
+    OrderDenied,
+    OrderFilled,
+    OrderStatus,
+    OrderUpdated,
+    PositionView,
+    ProductsLoaded,
+    ReconciliationCompleted,
+    RiskSnapshot,
+    SignalsEvaluated,
+    SymbolSignal,
+    TradingStateChanged,
+)
+from perpsbot.runtime import ActorContext, BaseActor
 
 __all__ = ["ConsoleReporter"]
 
-logger = logging.getLogger("perpsbot.bot.reporter")
+#: Order updates that say nothing the next one will not (the venue has not answered yet).
+_QUIET = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED})
+#: Cycles kept waiting for the strategy's and risk's reading before they print without it.
+_MAX_WAITING = 2
+
+
+@attrs.define
+class _Cycle:
+    sampled: MarksSampled
+    signals: SignalsEvaluated | None = None
+    snapshot: RiskSnapshot | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.signals is not None and self.snapshot is not None
 
 
 class ConsoleReporter(BaseActor):
-    """Subscribes to the mark window and the streamer and prints each cycle.
+    """Prints what the bot sees and does; every line is one event, in the order it happened.
 
-    Each cycle is one line per symbol: mark (at the product's price increment, looked up once
-    per symbol), window length and source (stream or poll). Feed changes are the streamer's
-    to log; a cycle's header names the feed's state while it is not healthy.
+    Each cycle prints once the strategy's signals and risk's snapshot of it arrived (or the
+    next cycles did): one line per symbol (mark at the product's price increment, window,
+    source, signal and action, position) and one summary line (equity, realized, unrealized
+    and today's PnL, trading state, feed health). Order updates, fills, denials, dry-run
+    orders, trading-state changes and reconciliations print one line each as they come.
+
+    The publishers' factories (``bot_spec``) make it their subscriber.
+
+    Args:
+        context: from the supervisor.
+        out: where to print.
     """
 
-    def __init__(
-        self,
-        *,
-        context: ActorContext,
-        venue: VenueLink,
-        marks: ActorAddress,
-        streamer: ActorAddress,
-        out: TextIO = sys.stdout,
-    ) -> None:
+    def __init__(self, *, context: ActorContext, out: TextIO = sys.stdout) -> None:
         super().__init__(context=context)
-        self._venue = venue
-        self._marks = marks
-        self._streamer = streamer
         self._out = out
-        self._rest: RestClient | None = None
         self._increments: dict[str, Decimal] = {}
-        self._unknown: set[str] = set()  # symbols whose failed lookup was logged
         self._feed = FeedState.CONNECTING
-
-    def on_start(self) -> None:
-        self._rest = self._venue.rest_client()
-        self._marks.tell(Subscribe(subscriber=self.address, topic=MarksSampled))
-        self._streamer.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
-
-    def on_stop(self) -> None:
-        if self._rest is not None:
-            self._rest.close()
-
-    def on_failure(self, *_: Any) -> None:
-        self.on_stop()
+        self._cycles: dict[int, _Cycle] = {}
 
     def on_receive(self, message: Any) -> None:
         match message:
             case MarksSampled():
-                self._print_cycle(message)
+                self._on_marks_sampled(message)
+            case SignalsEvaluated():
+                self._on_cycle_part(message.cycle, signals=message)
+            case RiskSnapshot():
+                self._on_cycle_part(message.cycle, snapshot=message)
             case FeedStatusChanged(state=state):
                 self._feed = state
+            case ProductsLoaded(products=products):
+                self._increments.update((p.symbol, p.price_increment) for p in products)
+            case OrderUpdated():
+                self._on_order_updated(message)
+            case OrderFilled():
+                self._on_order_filled(message)
+            case OrderDenied():
+                by = "" if message.denied_by == "risk" else f" by {message.denied_by}"
+                self._write(f"denied{by} {message.symbol} ({message.rule}): {message.reason}")
+            case DryRunOrder():
+                self._write(f"dry run {message.symbol}: would place {message.request}")
+            case TradingStateChanged():
+                self._on_trading_state_changed(message)
+            case ReconciliationCompleted():
+                self._on_reconciliation_completed(message)
             case _:
                 self.unhandled(message)
 
-    def _print_cycle(self, sampled: MarksSampled) -> None:
-        feed = "" if self._feed.healthy else f" (feed {self._feed.value})"
-        lines = [f"cycle {sampled.cycle}:{feed}"]
-        for sample in sampled.samples:
-            mark = "-" if sample.mark is None else self._price(sample.symbol, sample.mark)
-            source = "-" if sample.source is None else sample.source.value
-            stale = "  STALE" if sample.stale else ""
-            lines.append(
-                f"  {sample.symbol:<18} mark {mark:>14}  window {len(sample.window):>3}"
-                f"  source {source}{stale}"
-            )
-        print("\n".join(lines), file=self._out, flush=True)
+    # -- cycles ----------------------------------------------------------------------------
 
-    def _price(self, symbol: str, mark: Decimal) -> str:
-        """``mark`` at the product's price increment (``68866.60``); as it is until the
-        increment is known."""
+    def _on_marks_sampled(self, sampled: MarksSampled) -> None:
+        self._cycles[sampled.cycle] = _Cycle(sampled)
+        for cycle in sorted(self._cycles)[:-_MAX_WAITING]:
+            self._print_cycle(self._cycles.pop(cycle))  # the strategy or risk is not there
+
+    def _on_cycle_part(
+        self,
+        cycle: int,
+        *,
+        signals: SignalsEvaluated | None = None,
+        snapshot: RiskSnapshot | None = None,
+    ) -> None:
+        waiting = self._cycles.get(cycle)
+        if waiting is None:
+            return  # printed already, or sampled before this reporter started
+        waiting.signals = signals or waiting.signals
+        waiting.snapshot = snapshot or waiting.snapshot
+        if waiting.complete:
+            for earlier in sorted(c for c in self._cycles if c <= cycle):
+                self._print_cycle(self._cycles.pop(earlier))
+
+    def _print_cycle(self, cycle: _Cycle) -> None:
+        sampled, snapshot = cycle.sampled, cycle.snapshot
+        signals = {s.symbol: s for s in cycle.signals.signals} if cycle.signals else {}
+        positions = {p.symbol: p for p in snapshot.positions} if snapshot else {}
+        lines = [f"cycle {sampled.cycle}:"]
+        for sample in sampled.samples:
+            lines.append(
+                self._symbol_line(sample, signals.get(sample.symbol), positions.get(sample.symbol))
+            )
+        lines.append(self._summary_line(snapshot))
+        self._write("\n".join(lines))
+
+    def _symbol_line(
+        self, sample: MarkSample, signal: SymbolSignal | None, position: PositionView | None
+    ) -> str:
+        mark = "-" if sample.mark is None else self._price(sample.symbol, sample.mark)
+        source = "-" if sample.source is None else sample.source.value
+        stale = " STALE" if sample.stale else ""
+        decided = "-" if signal is None else f"{signal.signal.value} {signal.action}"
+        return (
+            f"  {sample.symbol:<18} mark {mark:>14}  window {len(sample.window):>3}"
+            f"  source {source}{stale}  {decided:<16}  {self._position(position)}"
+        )
+
+    def _position(self, position: PositionView | None) -> str:
+        if position is None or position.quantity == 0:
+            return "flat"
+        entry = position.average_entry_price
+        at = "" if entry is None else f" @ {self._price(position.symbol, entry)}"
+        upnl = _signed(position.unrealized_pnl)
+        return f"position {position.quantity.normalize():f}{at}  upnl {upnl}"
+
+    def _summary_line(self, snapshot: RiskSnapshot | None) -> str:
+        feed = f"feed {self._feed.value}"
+        if snapshot is None:
+            return f"  (no risk snapshot)  {feed}"
+        equity = "-" if snapshot.equity is None else f"{snapshot.equity:,.2f}"
+        held = f" ({', '.join(snapshot.reasons)})" if snapshot.reasons else ""
+        return (
+            f"  equity {equity} USD  realized {_signed(snapshot.realized_pnl)}"
+            f"  unrealized {_signed(snapshot.unrealized_pnl)}"
+            f"  today {_signed(snapshot.daily_pnl)}"
+            f"  state {snapshot.state.value}{held}  {feed}"
+        )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _on_order_updated(self, update: OrderUpdated) -> None:
+        if update.status in _QUIET:
+            return
+        filled = ""
+        if update.filled_size and update.average_fill_price is not None:
+            price = self._price(update.symbol, update.average_fill_price)
+            filled = f" {update.filled_size.normalize():f} @ {price}"
+        why = f" ({update.reason})" if update.reason and update.status.terminal else ""
+        self._write(
+            f"order {_short(update.client_order_id)} {update.symbol} {update.side.value}"
+            f" {update.size.normalize():f} {update.order_type.value} {update.purpose.value}:"
+            f" {update.status.value}{filled}{why}"
+        )
+
+    def _on_order_filled(self, fill: OrderFilled) -> None:
+        self._write(
+            f"fill  {_short(fill.client_order_id)} {fill.symbol} {fill.side.value}"
+            f" {fill.size.normalize():f} @ {self._price(fill.symbol, fill.price)}"
+            f" fee {fill.fee:.2f}"
+        )
+
+    def _on_trading_state_changed(self, change: TradingStateChanged) -> None:
+        if change.state is change.previous:
+            return  # only the reasons changed: the cycle's summary line shows them
+        held = f" ({', '.join(change.reasons)})" if change.reasons else ""
+        was = "" if change.previous is None else f", was {change.previous.value}"
+        self._write(f"trading {change.state.value}{held}{was}: {change.reason}")
+
+    def _on_reconciliation_completed(self, done: ReconciliationCompleted) -> None:
+        kind = "startup reconciliation" if done.startup else "reconciliation"
+        if not done.success:
+            self._write(f"{kind} failed: {done.error}")
+        elif done.corrections or done.startup:
+            fixes = "; ".join(done.corrections) or "nothing to correct"
+            self._write(f"{kind}: {fixes}")
+
+    # -- formatting ------------------------------------------------------------------------
+
+    def _price(self, symbol: str, price: Decimal) -> str:
+        """``price`` at the product's price increment (``68866.60``); as it is until the
+        products are loaded."""
         increment = self._increments.get(symbol)
-        if increment is None and self._rest is not None:
-            try:
-                increment = self._rest.product(symbol).price_increment
-            except VenueError as error:
-                if symbol not in self._unknown:
-                    self._unknown.add(symbol)
-                    logger.warning(
-                        "%s: no price increment (%s); marks printed as is", symbol, error
-                    )
-                return f"{mark:f}"
-            self._increments[symbol] = increment
         if increment is None:
-            return f"{mark:f}"
-        return f"{mark.quantize(increment.normalize()):f}"
+            return f"{price.normalize():f}"
+        return f"{price.quantize(increment.normalize()):f}"
+
+    def _write(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+
+def _signed(amount: Decimal) -> str:
+    return f"{amount:+,.2f}"
+
+
+def _short(client_order_id: str) -> str:
+    """Enough of a client order id to find it in ``perpsbot journal`` (``pb-`` + 9 hex)."""
+    return client_order_id[:12]

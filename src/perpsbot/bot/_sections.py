@@ -16,7 +16,7 @@ import attrs
 from perpsbot.bot._venue import VENUE_LINK, link_identity
 from perpsbot.config import SECTION_TYPES, BotConfig, sections
 
-__all__ = ["bot_sections", "keys"]
+__all__ = ["bot_sections", "every_key", "keys"]
 
 
 def bot_sections(config: BotConfig | None) -> Mapping[str, object]:
@@ -39,3 +39,8 @@ def keys(section: str, *names: str) -> frozenset[str]:
     if unknown:
         raise ValueError(f"{section} has no keys {unknown}; its keys are {sorted(known)}")
     return frozenset(f"{section}.{name}" for name in names)
+
+
+def every_key(section: str) -> frozenset[str]:
+    """Reload units for every key of ``section``."""
+    return frozenset(f"{section}.{field.name}" for field in attrs.fields(SECTION_TYPES[section]))

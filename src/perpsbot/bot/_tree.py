@@ -1,36 +1,122 @@
-"""The bot's actor tree: which actors, in which order, depending on which config keys."""
+"""The bot's actor tree: which actors, in which order, built from which config keys, and who is
+told what each of them publishes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from perpsbot.actors import (
+    ExecutorActor,
+    JournalActor,
     MarkWindowActor,
     QuotePollerActor,
+    RiskActor,
+    StrategyActor,
     StreamerActor,
+    executor_mailbox,
+    journal_mailbox,
     mark_window_mailbox,
     poller_mailbox,
+    risk_mailbox,
 )
 from perpsbot.bot._reporter import ConsoleReporter
-from perpsbot.bot._sections import keys
+from perpsbot.bot._sections import every_key, keys
 from perpsbot.bot._venue import VENUE_LINK, VenueLinks
 from perpsbot.config import BotConfig
+from perpsbot.journal import JournalReader
+from perpsbot.messages import (
+    AccountReconciled,
+    DryRunOrder,
+    OrderDenied,
+    OrderFilled,
+    OrderUpdated,
+    PositionChanged,
+    ProductsLoaded,
+    ReconciliationCompleted,
+    ReconciliationStarted,
+    RiskSnapshot,
+    SignalsEvaluated,
+    TradingStateChanged,
+)
 from perpsbot.runtime import (
+    ActorAddress,
     ActorContext,
     BoundedMailbox,
     ChildSpec,
+    CommandMailbox,
     Intensity,
     Overflow,
     Strategy,
     SupervisorSpec,
 )
+from perpsbot.venue import RetryPolicy
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["bot_spec"]
+__all__ = ["bot_spec", "executor_hang_timeout_s"]
 
 ROOT = "bot"
+
+_JOURNAL_LIVE = keys("journal", "synchronous", "risk_snapshot_interval_s")
+_JOURNAL = keys("journal", "path") | _JOURNAL_LIVE
+# Risk applies every setting it reads live; a new journal file is read by a new incarnation.
+_RISK_LIVE = every_key("risk") | keys("market_data", "symbols")
+_RISK = _RISK_LIVE | keys("journal", "path")
+_EXECUTOR = (
+    every_key("execution") | keys("market_data", "symbols") | keys("journal", "path") | {VENUE_LINK}
+)
 _MARKS = keys("market_data", "symbols", "update_interval_s", "stale_after_s", "short_ma", "long_ma")
+_STRATEGY = (
+    every_key("strategy")
+    | keys("market_data", "short_ma", "long_ma")
+    | keys("execution", "intent_ttl_s")
+)
 _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
 _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
-_REPORTER = frozenset({VENUE_LINK})
+
+# Who is told what (TRADING.md's wiring rule): every publisher gets its subscribers from its
+# factory, so no subscription depends on the order in which actors start. Names absent from
+# the tree (the reporter of a tree without one) are left out.
+_ORDER_EVENTS = ("risk", "strategy", "journal", "reporter")
+_RISK_PUBLISHES: Mapping[type, Sequence[str]] = {
+    TradingStateChanged: ("executor", "strategy", "journal", "reporter"),
+    PositionChanged: ("executor", "strategy", "journal"),  # the reporter prints snapshots
+    RiskSnapshot: ("strategy", "journal", "reporter"),
+    OrderDenied: ("strategy", "journal", "reporter"),
+}
+_EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
+    OrderUpdated: _ORDER_EVENTS,
+    OrderFilled: _ORDER_EVENTS,
+    DryRunOrder: _ORDER_EVENTS,
+    OrderDenied: _ORDER_EVENTS,
+    ProductsLoaded: ("risk", "strategy", "reporter"),
+    ReconciliationStarted: ("risk", "journal"),
+    ReconciliationCompleted: ("risk", "journal", "reporter"),
+    AccountReconciled: ("risk", "journal"),
+}
+_STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {SignalsEvaluated: ("reporter",)}
+_MARKS_SUBSCRIBERS = ("risk", "strategy", "reporter")
+_FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it needs the status
+
+#: REST calls one executor handler may make at worst (a startup reconciliation reads orders,
+#: fills, balances and positions), for its watchdog allowance.
+_EXECUTOR_CALLS = 4
+
+
+def _longest_rest_call_s(config: BotConfig) -> float:
+    """The longest one REST call with its retries takes on a slow venue: each attempt's
+    connect and read timeouts, and each retry's backoff."""
+    policy = RetryPolicy()
+    timeout_s = config.venue.request_timeout_s
+    attempt_s = min(3.05, timeout_s) + timeout_s
+    waits_s = sum(policy.backoff.ceiling_s(n) for n in range(1, policy.max_attempts))
+    return policy.max_attempts * attempt_s + waits_s
+
+
+def executor_hang_timeout_s(config: BotConfig) -> float:
+    """How long the executor may leave a watchdog ping unanswered: its REST calls block its
+    thread (a reconciliation makes several, each with retries), and a slow venue is not a
+    hung executor."""
+    return config.runtime.watchdog_timeout_s + _EXECUTOR_CALLS * _longest_rest_call_s(config)
 
 
 def bot_spec(
@@ -38,45 +124,90 @@ def bot_spec(
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
+    journal, risk, executor, marks, strategy, streamer, poller, then the reporter: a crash
+    restarts the actor and every one after it, so the journal outlives them all and risk
+    (the trading state) outlives the executor and the strategy.
+
     Args:
-        config: sizes the restart intensity and shutdown timeouts.
+        config: sizes the restart intensity, mailboxes and timeouts (the executor's command
+            mailbox keeps the ``execution.max_pending_orders`` of the first start).
         venue: the venue link every venue-facing actor shares; with :class:`VenueLinks`, a
             reload that changes ``venue.*`` (or ``sim.*`` of an embedded exchange) restarts
             the actors that use the venue on a new link.
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
+    names = {"journal", "risk", "executor", "marks", "strategy", "streamer", "poller"}
+    if report:
+        names.add("reporter")
 
     def link(ctx: ActorContext) -> VenueLink:
         return venue.link_for(ctx.config) if isinstance(venue, VenueLinks) else venue
 
+    def at(ctx: ActorContext, name: str) -> ActorAddress:
+        return ctx.system.address(f"{ROOT}/{name}")
+
+    def told(
+        ctx: ActorContext, table: Mapping[type, Sequence[str]]
+    ) -> list[tuple[type, ActorAddress]]:
+        return [(kind, at(ctx, n)) for kind, who in table.items() for n in who if n in names]
+
+    def addresses(ctx: ActorContext, who: Sequence[str]) -> tuple[ActorAddress, ...]:
+        return tuple(at(ctx, n) for n in who if n in names)
+
+    def journal(ctx: ActorContext) -> JournalActor:
+        return JournalActor(context=ctx)
+
+    def risk(ctx: ActorContext) -> RiskActor:
+        path = ctx.config.journal.path
+        return RiskActor(
+            context=ctx,
+            executor=at(ctx, "executor"),
+            journal=at(ctx, "journal"),
+            subscribers=told(ctx, _RISK_PUBLISHES),
+            watch=[f"{ROOT}/executor", f"{ROOT}/streamer"],
+            open_journal=lambda: JournalReader(path),
+        )
+
+    def executor(ctx: ActorContext) -> ExecutorActor:
+        path = ctx.config.journal.path
+        return ExecutorActor(
+            context=ctx,
+            venue=link(ctx),
+            journal=at(ctx, "journal"),
+            journal_view=lambda: JournalReader(path),
+            subscribers=told(ctx, _EXECUTOR_PUBLISHES),
+        )
+
     def marks(ctx: ActorContext) -> MarkWindowActor:
-        return MarkWindowActor(context=ctx)
+        return MarkWindowActor(context=ctx, subscribers=addresses(ctx, _MARKS_SUBSCRIBERS))
+
+    def strategy(ctx: ActorContext) -> StrategyActor:
+        return StrategyActor(
+            context=ctx, risk=at(ctx, "risk"), subscribers=told(ctx, _STRATEGY_PUBLISHES)
+        )
 
     def streamer(ctx: ActorContext) -> StreamerActor:
         return StreamerActor(
-            context=ctx, venue=link(ctx), marks=ctx.system.address(f"{ROOT}/marks")
+            context=ctx,
+            venue=link(ctx),
+            marks=at(ctx, "marks"),
+            subscribers=addresses(ctx, _FEED_SUBSCRIBERS),
         )
 
     def poller(ctx: ActorContext) -> QuotePollerActor:
-        address = ctx.system.address
         return QuotePollerActor(
-            context=ctx,
-            venue=link(ctx),
-            marks=address(f"{ROOT}/marks"),
-            streamer=address(f"{ROOT}/streamer"),
+            context=ctx, venue=link(ctx), marks=at(ctx, "marks"), streamer=at(ctx, "streamer")
         )
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
-        address = ctx.system.address
-        return ConsoleReporter(
-            context=ctx,
-            venue=link(ctx),
-            marks=address(f"{ROOT}/marks"),
-            streamer=address(f"{ROOT}/streamer"),
-        )
+        return ConsoleReporter(context=ctx)
 
     timeout_s = runtime.shutdown_timeout_s
+    rest_call_s = _longest_rest_call_s(config)
+    # What the journal, risk, the executor and the strategy are told while they restart is
+    # kept for them: fills and order events are never dropped, so their buffers are large.
+    events_buffer = max(100_000, runtime.restart_buffer_capacity)
 
     def fifo() -> BoundedMailbox:
         # The actors without a conflating mailbox: a flood evicts the oldest (dead letters),
@@ -85,7 +216,38 @@ def bot_spec(
         # at the next start.
         return BoundedMailbox(runtime.mailbox_capacity, Overflow.DROP_OLDEST)
 
+    def orders() -> CommandMailbox:
+        return executor_mailbox(config.execution.max_pending_orders)
+
     children = [
+        ChildSpec(
+            name="journal",
+            factory=journal,
+            mailbox=journal_mailbox,
+            config_sections=_JOURNAL,
+            live_sections=_JOURNAL_LIVE,
+            shutdown_timeout_s=timeout_s + 5.0,  # journals what is still queued
+            hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # a commit retries for ~4 s
+            restart_buffer=events_buffer,
+        ),
+        ChildSpec(
+            name="risk",
+            factory=risk,
+            mailbox=risk_mailbox,
+            config_sections=_RISK,
+            live_sections=_RISK_LIVE,
+            shutdown_timeout_s=timeout_s,
+            restart_buffer=events_buffer,
+        ),
+        ChildSpec(
+            name="executor",
+            factory=executor,
+            mailbox=orders,
+            config_sections=_EXECUTOR,
+            shutdown_timeout_s=timeout_s + rest_call_s,  # may be mid-request
+            hang_timeout_s=executor_hang_timeout_s(config),
+            restart_buffer=events_buffer,
+        ),
         ChildSpec(
             name="marks",
             factory=marks,
@@ -94,6 +256,14 @@ def bot_spec(
             live_sections=_MARKS,
             shutdown_timeout_s=timeout_s,
             restart_buffer=runtime.restart_buffer_capacity,
+        ),
+        ChildSpec(
+            name="strategy",
+            factory=strategy,
+            config_sections=_STRATEGY,
+            live_sections=_STRATEGY,
+            shutdown_timeout_s=timeout_s,
+            restart_buffer=events_buffer,
         ),
         ChildSpec(
             name="streamer",
@@ -121,8 +291,7 @@ def bot_spec(
                 name="reporter",
                 factory=reporter,
                 mailbox=fifo,
-                config_sections=_REPORTER,
-                shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,
+                shutdown_timeout_s=timeout_s,
             )
         )
     return SupervisorSpec(
@@ -130,5 +299,5 @@ def bot_spec(
         strategy=Strategy.REST_FOR_ONE,
         intensity=Intensity(max_restarts=runtime.max_restarts, window_s=runtime.restart_window_s),
         children=tuple(children),
-        shutdown_timeout_s=timeout_s * (len(children) + 1),
+        shutdown_timeout_s=sum(child.shutdown_timeout_s for child in children) + timeout_s,
     )
