@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
+from perpsbot.control import TradingOperator
+from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import client_order_id
-from perpsbot.messages import Halt, Side, TimeInForce, TradingState
+from perpsbot.messages import Halt, PlaceOrder, Side, TimeInForce, TradingState
 from perpsbot.sim import SimConfig, SimExchange
+from tests.actors.executor_harness import make_intent
 from tests.control.trading_tree import MARK, SYMBOL, TradingBot, trading_bot
 from tests.support.waiting import eventually
 
@@ -169,3 +175,92 @@ def test_status_carries_the_trading_state_pnl_orders_and_reconciliation(
     text = bot.control.render(status)
     assert "trading   HALTED (" in text
     assert "0 open orders, 0 positions; reconciliation done (" in text
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    text = generate_latest(registry).decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_count_orders_by_status_and_denials_by_rule_and_by_who_denied(
+    bot: TradingBot,
+) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in bot.control.collectors():
+        registry.register(collector)
+
+    def value(name: str, **labels: str) -> float:
+        return _samples(registry)[(name, tuple(sorted(labels.items())))]
+
+    bot.intent(size="0.002")
+    filled = ("perpsbot_orders_total", {"status": "filled", "terminal": "true"})
+    eventually(lambda: value(filled[0], **filled[1]) == 1, what="the order counted filled")
+    for status in ("pending_submit", "submitted", "acknowledged"):
+        assert value("perpsbot_orders_total", status=status, terminal="false") == 1
+    assert value("perpsbot_orders_total", status="rejected", terminal="true") == 0
+    eventually(lambda: value("perpsbot_fills_total") >= 1, what="the fill counted")
+    assert value("perpsbot_open_orders") == 0
+
+    bot.ops().halt("metrics")
+    assert value("perpsbot_trading_state", state="halted") == 1
+    assert value("perpsbot_trading_state", state="active") == 0
+    bot.intent(size="0.002")  # risk denies it
+    late = make_intent(bot.clock, "bypass", mark=MARK)  # as if risk had let it through
+    bot.system.address("bot/executor").tell(
+        PlaceOrder(
+            message_id="place-bypass", ts_created_ns=bot.clock.time_ns(),
+            correlation_id=late.message_id, intent=late, checked_mark=Decimal(MARK),
+        )
+    )  # fmt: skip
+
+    def denials() -> dict[str, float]:
+        return {
+            dict(labels)["denied_by"]: count
+            for (name, labels), count in _samples(registry).items()
+            if name == "perpsbot_order_denials_total" and dict(labels)["rule"] == "halted"
+        }
+
+    assert eventually(lambda: len(denials()) == 2 and denials(), what="both denials") == {
+        "risk": 1,
+        "executor": 1,
+    }
+
+
+def test_readiness_waits_for_the_startup_reconciliation(sim: SimExchange, tmp_path: Path) -> None:
+    sim.faults.http_error(500, count=10_000, path="/market/products")
+    with trading_bot(sim, tmp_path / "journal.sqlite3", ready=False) as bot:
+
+        def reconciliation_problem() -> str | None:
+            problems = bot.control.health().problems
+            return next((p for p in problems if p.startswith("reconciliation: ")), None)
+
+        eventually(
+            lambda: bot.system.state("bot/executor")["reconciliation_failures"] == 1,
+            what="the first attempt failed",
+        )
+        assert reconciliation_problem() == (
+            "reconciliation: the startup reconciliation with the venue is not done"
+            " (1 failed attempts)"
+        )
+        sim.faults.clear()
+        bot.clock.advance(1.0)  # the executor's first retry
+        eventually(lambda: reconciliation_problem() is None, what="the retry to succeed")
+        assert bot.ops().trading()["reconciliation"]["done"] is True
+
+
+def test_a_halt_the_journal_cannot_commit_is_not_answered_as_durable(bot: TradingBot) -> None:
+    ops = TradingOperator(
+        bot.system, root="bot", watch=bot.control.watch, operator="tester", sync_timeout_s=0.3
+    )
+    other = sqlite3.connect(bot.journal_path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        with pytest.raises(AskTimeoutError, match="trading is halted, but the journal did not"):
+            ops.halt("disk trouble")
+        assert bot.risk()["state"] == "halted"  # applied: only its durability is in doubt
+    finally:
+        other.close()

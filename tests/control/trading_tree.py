@@ -105,9 +105,11 @@ class TradingBot:
 
 
 @contextlib.contextmanager
-def trading_bot(sim: SimExchange, journal_path: Path) -> Iterator[TradingBot]:
+def trading_bot(
+    sim: SimExchange, journal_path: Path, *, ready: bool = True
+) -> Iterator[TradingBot]:
     """Start journal, risk and executor; return once the executor reconciled with the
-    exchange and risk, given a fresh mark, trades (ACTIVE)."""
+    exchange and risk, given a fresh mark, trades (ACTIVE), or at once if not ``ready``."""
     clock = FakeClock()
     link = venue_link(sim, clock)
     config = BotConfig(
@@ -165,13 +167,14 @@ def trading_bot(sim: SimExchange, journal_path: Path) -> Iterator[TradingBot]:
         system=system, clock=clock, sim=sim, journal_path=journal_path, control=control
     )
     try:
-        eventually(
-            lambda: system.state("bot/executor")["reconciled"],
-            timeout_s=10,
-            what="the startup reconciliation",
-        )
-        bot.sample()
-        bot.wait_state("active")
+        if ready:
+            eventually(
+                lambda: system.state("bot/executor")["reconciled"],
+                timeout_s=10,
+                what="the startup reconciliation",
+            )
+            bot.sample()
+            bot.wait_state("active")
         yield bot
     finally:
         system.shutdown()
