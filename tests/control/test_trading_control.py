@@ -115,8 +115,13 @@ def test_orders_positions_and_pnl_show_a_filled_order(bot: TradingBot) -> None:
     assert row["avg_price"] > 0
 
     eventually(lambda: bot.risk()["positions"].get(SYMBOL) == "0.002", what="the position")
+    before_snapshot = next(iter(ops.positions()))  # risk holds it; no snapshot showed it yet
+    assert (before_snapshot["quantity"], before_snapshot["mark"]) == (Decimal("0.002"), None)
     bot.sample()
-    eventually(lambda: len(ops.positions()) == 1, what="a snapshot with the position")
+    eventually(
+        lambda: [row["mark"] for row in ops.positions()] == [Decimal(MARK)],
+        what="a snapshot with the position",
+    )
     position = next(iter(ops.positions()))
     assert position["quantity"] == Decimal("0.002")
     assert position["mark"] == Decimal(MARK)

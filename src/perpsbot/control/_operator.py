@@ -156,7 +156,11 @@ class Operator:
                 for p in inspect.signature(bound).parameters.values()
             )
             doc = (inspect.getdoc(bound) or "").splitlines()
-            lines.append(f"  {name}({params})".ljust(24) + f"{doc[0] if doc else ''}")
+            call = f"  {name}({params})"
+            if len(call) > 22:  # a long signature gets a line of its own
+                lines.append(call)
+                call = ""
+            lines.append(call.ljust(24) + f"{doc[0] if doc else ''}")
         lines.append("and `system`, the ActorSystem itself (any Python runs here).")
         return Text("\n".join(lines))
 

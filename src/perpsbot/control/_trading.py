@@ -89,17 +89,12 @@ def _snapshot_title(snapshot: RiskSnapshot, now_ns: int) -> str:
 
 
 def position_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, now_ns: int) -> Table:
-    """Each position: quantity, entry, mark, notional and PnL (quantities only until risk
-    published its first snapshot)."""
+    """Each position of risk's latest snapshot: quantity, entry, mark, notional and PnL; then
+    the positions risk holds that no snapshot showed yet (quantities only)."""
     columns = ("symbol", "quantity", "entry", "mark", "notional", "unrealized", "realized",
                "fees", "funding")  # fmt: skip
-    if snapshot is None:
-        rows: Iterable[tuple[Any, ...]] = (
-            (symbol, Decimal(quantity), *([None] * 7))
-            for symbol, quantity in risk_state["positions"].items()
-        )
-        return Table(columns, rows, title="no risk snapshot yet: quantities only")
-    rows = (
+    views = () if snapshot is None else snapshot.positions
+    rows: list[tuple[Any, ...]] = [
         (
             p.symbol,
             p.quantity,
@@ -111,9 +106,16 @@ def position_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, no
             p.fees,
             p.funding,
         )
-        for p in snapshot.positions
-    )
-    return Table(columns, rows, title=_snapshot_title(snapshot, now_ns))
+        for p in views
+    ]
+    shown = {p.symbol for p in views}
+    rows += [
+        (symbol, Decimal(quantity), *([None] * 7))
+        for symbol, quantity in risk_state["positions"].items()
+        if symbol not in shown
+    ]
+    title = "no risk snapshot yet" if snapshot is None else _snapshot_title(snapshot, now_ns)
+    return Table(columns, rows, title=title)
 
 
 def pnl_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, now_ns: int) -> Table:

@@ -81,8 +81,9 @@ class TradingOperator(Operator):
 
     @helper
     def trading(self) -> dict[str, Any]:
-        """The trading state with every reason holding it, equity, PnL, open orders and
-        positions, reconciliation."""
+        """The trading state and every hold, equity, PnL, orders, reconciliation.
+
+        Also the number of positions and of open orders, and the last reconciliation pass."""
         report = trading_report(self.system, self._root, self._watch)
         if report is None:
             raise ActorNotFoundError(f"{self._path('risk')} does not answer")
@@ -102,16 +103,17 @@ class TradingOperator(Operator):
 
     @helper
     def positions(self) -> Table:
-        """Each position: quantity, average entry, mark, notional, unrealized and realized
-        PnL, fees, funding."""
+        """Each position: quantity, entry, mark, notional, PnL, fees, funding."""
         risk = self.state(self._path("risk"))
         snapshot = self._watch.observed().snapshot
         return position_table(risk, snapshot, self.system.clock.time_ns())
 
     @helper
     def pnl(self) -> Table:
-        """PnL by symbol and in total (realized, fees, funding, unrealized, net), with equity,
-        the day's PnL and the exposure."""
+        """PnL by symbol and in total; equity, the day's PnL and exposure in the title.
+
+        Columns: realized, fees, funding, unrealized, net (realized - fees + funding +
+        unrealized)."""
         risk = self.state(self._path("risk"))
         snapshot = self._watch.observed().snapshot
         return pnl_table(risk, snapshot, self.system.clock.time_ns())
@@ -135,8 +137,9 @@ class TradingOperator(Operator):
 
     @helper(action=True)
     def cancel_all(self, entries_only: bool = False, symbol: str | None = None) -> Text:
-        """Cancel every open order (or only entries, or one symbol's); exits included unless
-        ``entries_only``."""
+        """Cancel every open order, exits too unless ``entries_only``; ``symbol``: one's.
+
+        Answers how many were open and what came of them, then the open orders."""
         path = self._path("executor")
         before = open_orders(self.state(path))
         message_id, ts_created_ns = self._stamper.stamp()
