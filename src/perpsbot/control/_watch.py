@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
@@ -26,7 +26,7 @@ from perpsbot.messages import (
     ReconciliationCompleted,
     RiskSnapshot,
 )
-from perpsbot.runtime import ActorAddress, ActorSystem, ActorUp, Subscribe, Unsubscribe
+from perpsbot.runtime import ActorSystem, ActorUp, Subscribe, Unsubscribe
 
 __all__ = ["Observed", "TradingWatch"]
 
@@ -61,9 +61,10 @@ class Observed:
 class TradingWatch:
     """Subscribes to what risk and the executor publish and keeps what the operator reads.
 
-    It is no actor: publishers call :meth:`tell` on their own thread, and it only files the
-    message under a lock. Its counters start when the control plane does (Prometheus
-    handles such resets); open the watch before the tree starts to see everything.
+    It is no actor but a :class:`~perpsbot.runtime.Recipient`: publishers call :meth:`tell`
+    on their own thread, and it only files the message under a lock. Its counters start
+    when the control plane does (Prometheus handles such resets); open the watch before the
+    tree starts to see everything.
 
     A pass that ended before the subscription reached the executor (its startup
     reconciliation may) is read from the journal instead, until the watch sees one.
@@ -99,25 +100,20 @@ class TradingWatch:
         self._reconciliation: ReconciliationCompleted | None = None
         self._last_success_ns: int | None = None
 
-    @property
-    def _as_address(self) -> ActorAddress:
-        # Publishers and watchers only read ``path`` and call ``tell``.
-        return cast(ActorAddress, self)
-
     def open(self) -> None:
         """Watch risk and the executor, and subscribe to those running already; the others
         are subscribed to when they start (and again at every restart)."""
         self._opened_ns = self._system.clock.time_ns()
         for name in TOPICS:
             path = f"{self._root}/{name}"
-            self._system.watch(path, self._as_address)
+            self._system.watch(path, self)
             with contextlib.suppress(ActorNotFoundError):  # not yet: its ActorUp subscribes
                 self._subscribe(path, Subscribe)
 
     def close(self) -> None:
         for name in TOPICS:
             path = f"{self._root}/{name}"
-            self._system.unwatch(path, self._as_address)
+            self._system.unwatch(path, self)
             with contextlib.suppress(ActorNotFoundError):  # never started: nothing to undo
                 self._subscribe(path, Unsubscribe)
 
@@ -125,7 +121,7 @@ class TradingWatch:
         address = self._system.address(path)
         name = path.rsplit("/", 1)[-1]
         for topic in TOPICS[name]:
-            address.tell(kind(subscriber=self._as_address, topic=topic))
+            address.tell(kind(subscriber=self, topic=topic))
 
     def tell(self, message: Any) -> None:
         """File one published message (called on the publisher's thread)."""
