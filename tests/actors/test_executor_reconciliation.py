@@ -41,6 +41,7 @@ from tests.actors.executor_harness import (
     seed_journal,
     start_executor,
 )
+from tests.actors.trading import recorder_spec
 from tests.support.keys import make_credentials
 from tests.support.probe import Probe
 
@@ -273,3 +274,49 @@ def test_a_journal_that_does_not_answer_keeps_orders_out(sim: SimExchange, tmp_p
         assert failed.error == "the journal did not answer SyncJournal within 10s"
         assert bot.venue_orders("unjournaled") == []
         assert not any(isinstance(m, RecordIntent) for m in silent.events)
+
+
+def test_the_spot_wallet_the_bot_trades_from_is_not_its_position(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    # The sim's wallet holds 1 BTC the bot never bought: it is not the bot's to sell.
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        done = bot.wait_reconciled()
+        assert not [line for line in done.corrections if SPOT in line], done.corrections
+        (account,) = bot.of(AccountReconciled)
+        assert next(p for p in account.positions if p.symbol == SPOT).quantity == 0
+        bot.trading(TradingState.REDUCING, "test")
+        bot.place(bot.intent("sell-the-wallet", side=Side.SELL, size="0.5"))
+        assert bot.denial("sell-the-wallet").rule == "reduce_only"
+        assert bot.venue_orders("sell-the-wallet") == []
+
+
+def test_a_spot_position_is_what_the_bots_fills_bought(sim: SimExchange, tmp_path: Path) -> None:
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        bot.wait_reconciled()
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("buy", size="0.001"))
+        bot.wait_status(client_order_id("buy"), S.FILLED)
+        bot.clock.advance(30.0)
+        periodic = bot.wait_reconciled(2)
+        assert not [line for line in periodic.corrections if SPOT in line], periodic.corrections
+        account = bot.of(AccountReconciled)[-1]
+        assert next(p for p in account.positions if p.symbol == SPOT).quantity == Decimal("0.001")
+
+
+def test_an_intent_the_journal_never_confirms_expires_unsent_past_its_ttl(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda _: [])  # an empty journal file to reconcile from
+    lossy = Probe()  # answers SyncJournal, takes RecordIntent and never confirms it
+    with running(start_executor(sim, path, journal=recorder_spec("journal", lossy))) as bot:
+        bot.wait_reconciled()
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("lost", ttl_s=5.0))
+        lossy.wait_for(lambda told: any(isinstance(m, RecordIntent) for m in told))
+        bot.clock.advance(6.0)  # past the TTL: the next poll settles it
+        expired = bot.wait_status(client_order_id("lost"), S.EXPIRED)
+        assert expired.previous is S.PENDING_SUBMIT
+        assert expired.reason == "the journal did not confirm the intent within its TTL: never sent"
+        assert bot.venue_orders("lost") == []

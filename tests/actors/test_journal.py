@@ -267,3 +267,43 @@ def test_a_record_intent_without_a_reply_address_is_a_dead_letter_not_a_crash(
     assert journal.incarnation == 1
     with read(path) as reader:
         assert reader.intent("orphan") is None
+
+
+def test_an_intent_recorded_again_is_acknowledged_as_previously_recorded(
+    system: ActorSystem, probe: Probe, events: Events, path: Path
+) -> None:
+    start_journal(system, probe, journal_config(path))
+    journal, executor = system.address(JOURNAL), system.address("bot/executor")
+    intent = events.intent("again")
+
+    journal.tell(events.record(intent, executor))
+    probe.wait_for(lambda _: recorded(probe) == ["again"], what="the first IntentRecorded")
+    journal.tell(events.record(intent, executor))  # a later batch: a replay, a new incarnation
+    journal.tell(events.record(events.intent("new"), executor))
+
+    probe.wait_for(lambda _: len(recorded(probe)) == 3, what="three IntentRecorded")
+    replies = [e for e in probe.events if isinstance(e, IntentRecorded)]
+    assert [(r.intent_id, r.previously_recorded) for r in replies] == [
+        ("again", False),
+        ("again", True),
+        ("new", False),
+    ]
+
+
+def test_the_same_intent_twice_in_one_batch_is_new_once(
+    system: ActorSystem, probe: Probe, events: Events, path: Path
+) -> None:
+    start_journal(system, probe, journal_config(path))
+    journal, executor = system.address(JOURNAL), system.address("bot/executor")
+    block = Block(release=threading.Event())
+    journal.tell(block)  # hold the journal so both records land in one batch
+    block.entered.wait(5)
+    intent = events.intent("twice")
+    journal.tell(events.record(intent, executor))
+    journal.tell(events.record(intent, executor))
+    block.release.set()
+
+    probe.wait_for(lambda _: len(recorded(probe)) == 2, what="two IntentRecorded")
+    replies = [e for e in probe.events if isinstance(e, IntentRecorded)]
+    assert [r.previously_recorded for r in replies] == [False, True]
+    assert system.state(JOURNAL)["commits"] == 1

@@ -17,6 +17,7 @@ from perpsbot.actors._reconcile import (
     VenueView,
     plan,
     position_drift,
+    spot_positions,
 )
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
@@ -62,7 +63,7 @@ def _venue_order(coid: str, status: str = "OPEN", **changes: Any) -> Order:
 def _view(*orders: Order, open_ours: tuple[Order, ...] = ()) -> VenueView:
     return VenueView(
         orders={o.client_order_id: o for o in orders}, open_ours=open_ours, foreign_open=0,
-        positions=(), equity=None, liquidation_buffer_pct=None,
+        positions=(), spot_wallets={}, equity=None, liquidation_buffer_pct=None,
     )  # fmt: skip
 
 
@@ -126,4 +127,24 @@ def test_drift_says_what_each_side_had_and_that_the_venue_won() -> None:
     ]
     assert position_drift({}, venue[2:], source="risk") == [
         "risk had BIP-20DEC30-CDE flat, venue shows short 3: adopted the venue's"
+    ]
+
+
+def test_a_spot_position_is_the_bots_own_not_the_wallet_it_trades_from() -> None:
+    positions, lines = spot_positions(
+        {"BTC-USD": D("0.02")}, {"BTC-USD": D(1), "ETH-USD": D(10)}, source="journal"
+    )
+    assert [(p.symbol, p.quantity) for p in positions] == [("BTC-USD", D("0.02")), ("ETH-USD", 0)]
+    assert lines == []
+
+
+def test_a_spot_position_larger_than_the_wallet_shrinks_to_it_and_says_so() -> None:
+    positions, lines = spot_positions(
+        {"BTC-USD": D("0.5"), "ETH-USD": D(-1)}, {"BTC-USD": D("0.3"), "ETH-USD": D(2)},
+        source="risk",
+    )  # fmt: skip
+    assert [(p.symbol, p.quantity) for p in positions] == [("BTC-USD", D("0.3")), ("ETH-USD", 0)]
+    assert lines == [
+        "risk had BTC-USD long 0.5, the wallet holds 0.3 BTC: now long 0.3",
+        "risk had ETH-USD short 1, the wallet holds 2 ETH: now flat",
     ]

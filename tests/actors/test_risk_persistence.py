@@ -1,34 +1,37 @@
-"""What outlives the process: the operator's halt and the day's PnL, through a real SQLite file
-read back by a second actor system (the bot's next process)."""
+"""What outlives the process: the operator's halt and the day's PnL, written by the real
+journal actor and read back through a JournalReader by a second actor system (the bot's next
+process)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from perpsbot.actors.risk import OperatorCommand
+from perpsbot.actors import JournalActor
 from perpsbot.clock import FakeClock
+from perpsbot.config import JournalConfig
 from perpsbot.ids import SequentialIds
+from perpsbot.journal import JournalReader
 from perpsbot.messages import (
     CancelAllOrders,
     Halt,
-    ReduceOnly,
+    JournalSynced,
     Resume,
     RiskSnapshot,
     Side,
+    SyncJournal,
     TradingState,
     TradingStateChanged,
     VenuePosition,
 )
-from perpsbot.runtime import ActorContext, ActorSystem
+from perpsbot.runtime import ActorSystem
 from tests.actors.risk_tree import Tree
 from tests.actors.trading import (
     D,
-    Recorder,
     account,
     bot_config,
     command,
@@ -38,97 +41,40 @@ from tests.actors.trading import (
     products,
     reconciled,
 )
-from tests.support.probe import Probe
 
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
-_COMMANDS: dict[str, type[OperatorCommand]] = {
-    "halt": Halt,
-    "reduce_only": ReduceOnly,
-    "resume": Resume,
-}
 DAY_NS = 86_400 * 10**9
-
-
-class SqliteJournal(Recorder):
-    """Stands in for the journal actor: stores operator commands (in the journal's
-    ``operator_commands`` layout) and risk snapshots in a real SQLite file."""
-
-    def __init__(self, *, context: ActorContext, probe: Probe, path: Path) -> None:
-        super().__init__(context=context, probe=probe)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS operator_commands (seq INTEGER PRIMARY KEY,"
-            " message_id TEXT, ts_created_ns INTEGER, command TEXT, reason TEXT, operator TEXT)"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS risk_snapshots (seq INTEGER PRIMARY KEY,"
-            " message_id TEXT, ts_created_ns INTEGER, cycle INTEGER, state TEXT, daily_pnl TEXT)"
-        )
-
-    def on_receive(self, message: Any) -> None:
-        if isinstance(message, Halt | ReduceOnly | Resume):
-            name = next(n for n, kind in _COMMANDS.items() if kind is type(message))
-            self._db.execute(
-                "INSERT INTO operator_commands (message_id, ts_created_ns, command, reason,"
-                " operator) VALUES (?, ?, ?, ?, ?)",
-                (message.message_id, message.ts_created_ns, name, message.reason, message.operator),
-            )
-        elif isinstance(message, RiskSnapshot):
-            self._db.execute(
-                "INSERT INTO risk_snapshots (message_id, ts_created_ns, cycle, state, daily_pnl)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (message.message_id, message.ts_created_ns, message.cycle, message.state.value,
-                 str(message.daily_pnl)),
-            )  # fmt: skip
-        super().on_receive(message)
-
-    def on_stop(self) -> None:
-        self._db.close()
-
-
-class FileReader:
-    """Risk's reads, on a read-only connection to the file (what JournalReader offers)."""
-
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-
-    def last_operator_command(self) -> OperatorCommand | None:
-        row = self._db.execute(
-            "SELECT command, reason, operator, message_id, ts_created_ns FROM operator_commands"
-            " ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        kind = _COMMANDS[row[0]]
-        return kind(reason=row[1], operator=row[2], message_id=row[3], ts_created_ns=row[4])
-
-    def last_risk_snapshot(self) -> RiskSnapshot | None:
-        row = self._db.execute(
-            "SELECT message_id, ts_created_ns, cycle, state, daily_pnl FROM risk_snapshots"
-            " ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        zero = D(0)
-        return RiskSnapshot(
-            message_id=row[0], ts_created_ns=row[1], cycle=row[2], state=TradingState(row[3]),
-            reasons=(), equity=None, realized_pnl=zero, unrealized_pnl=zero,
-            daily_pnl=D(row[4]), exposure=zero, positions=(),
-        )  # fmt: skip
-
-    def close(self) -> None:
-        self._db.close()
+#: The journal keeps one risk snapshot per interval (of their own time) unless the state changed.
+SNAPSHOT_INTERVAL_S = 1.0
 
 
 def start(system: ActorSystem, clock: FakeClock, path: Path, **risk: Any) -> Tree:
+    """Risk with the real journal actor writing ``path``, read back by a JournalReader."""
     tree = Tree(system, clock)
+    journal = JournalConfig(path=path, risk_snapshot_interval_s=SNAPSHOT_INTERVAL_S)
     tree.start(
-        bot_config(risk=risk),
-        open_journal=lambda: FileReader(path),
-        journal=lambda ctx: SqliteJournal(context=ctx, probe=tree.journal, path=path),
+        attrs.evolve(bot_config(risk=risk), journal=journal),
+        open_journal=lambda: JournalReader(path),
+        journal=lambda ctx: JournalActor(context=ctx),
         journaled=(RiskSnapshot,),
     )
     return tree
+
+
+def committed(tree: Tree) -> None:
+    """Wait until the journal committed everything told to it before."""
+    sync = SyncJournal(
+        message_id=f"sync-{len(tree.published.events)}",
+        ts_created_ns=0,
+        reply_to=tree.system.address("bot/subscriber"),
+    )
+    tree.system.address("bot/journal").tell(sync)
+    of_type(tree.published, JournalSynced, lambda m: m.correlation_id == sync.message_id)
+
+
+def journaled_snapshot(path: Path) -> RiskSnapshot | None:
+    with JournalReader(path) as reader:
+        return reader.last_risk_snapshot()
 
 
 def clean(tree: Tree, *positions: VenuePosition) -> None:
@@ -163,7 +109,9 @@ def test_a_halt_holds_across_a_process_restart_until_an_operator_resumes(
     first = start(system, clock, path)
     first.activate()
     first.risk.ask(command(Halt, "incident 42", "alice"), timeout_s=5)
-    of_type(first.journal, Halt)  # stored in the file
+    committed(first)
+    with JournalReader(path) as reader:
+        assert isinstance(reader.last_operator_command(), Halt)
     system.shutdown()
 
     later.append(process := next_process(clock.time_ns()))
@@ -186,8 +134,10 @@ def test_the_days_loss_carries_across_a_process_restart(
     first = start(system, clock, path, daily_loss_limit_usd=D(100))
     first.activate(mark=100)
     first.risk.tell(fill(Side.BUY, 10, 100))
+    clock.advance(SNAPSHOT_INTERVAL_S)  # the journal keeps this cycle's snapshot
     assert first.snapshot(2, 94).daily_pnl == D(-60)
-    of_type(first.journal, RiskSnapshot, lambda m: m.cycle == 2)  # stored in the file
+    committed(first)
+    assert getattr(journaled_snapshot(path), "cycle", None) == 2
     system.shutdown()
 
     later.append(process := next_process(clock.time_ns()))
@@ -209,8 +159,10 @@ def test_a_previous_days_loss_is_not_carried(
     first = start(system, clock, path)
     first.activate(mark=100)
     first.risk.tell(fill(Side.BUY, 10, 100))
+    clock.advance(SNAPSHOT_INTERVAL_S)
     assert first.snapshot(2, 94).daily_pnl == D(-60)
-    of_type(first.journal, RiskSnapshot, lambda m: m.cycle == 2)
+    committed(first)
+    assert getattr(journaled_snapshot(path), "cycle", None) == 2
     system.shutdown()
 
     later.append(process := next_process(clock.time_ns() + DAY_NS))
@@ -225,7 +177,7 @@ def test_an_unreadable_journal_keeps_trading_halted_until_resumed(
     not_a_database = tmp_path / "journal.sqlite3"
     not_a_database.write_text("not a database")
     tree = Tree(system, clock)
-    tree.start(bot_config(), open_journal=lambda: FileReader(not_a_database))
+    tree.start(bot_config(), open_journal=lambda: JournalReader(not_a_database))
     state = of_type(tree.published, TradingStateChanged, lambda m: m.reason == "journal unreadable")
     assert state.state is HALTED
     assert state.reasons[0] == (

@@ -52,6 +52,9 @@ class VenueView:
     foreign_open: int
     """Open orders in the configured symbols that do not carry our prefix (left alone)."""
     positions: tuple[VenuePosition, ...]
+    """Futures positions (spot positions are the bot's own: see :func:`spot_positions`)."""
+    spot_wallets: Mapping[str, Decimal]
+    """Spot symbols: how much of the base currency the wallet holds."""
     equity: Decimal | None
     liquidation_buffer_pct: Decimal | None
 
@@ -89,12 +92,13 @@ def read_venue(
         for order in rest.list_orders(product_ids=symbols):
             if order.client_order_id in unacknowledged:
                 orders[order.client_order_id] = order
-    positions, equity, buffer_pct = _account(rest, specs)
+    positions, wallets, equity, buffer_pct = _account(rest, specs)
     return VenueView(
         orders=orders,
         open_ours=tuple(ours),
         foreign_open=len(open_orders) - len(ours),
         positions=positions,
+        spot_wallets=wallets,
         equity=equity,
         liquidation_buffer_pct=buffer_pct,
     )
@@ -102,14 +106,16 @@ def read_venue(
 
 def _account(
     rest: RestClient, specs: Mapping[str, ProductSpec]
-) -> tuple[tuple[VenuePosition, ...], Decimal | None, Decimal | None]:
-    """Positions of the configured symbols, equity (USD) and the liquidation buffer.
+) -> tuple[tuple[VenuePosition, ...], dict[str, Decimal], Decimal | None, Decimal | None]:
+    """Futures positions, spot wallets, equity (USD) and the liquidation buffer.
 
     Futures: positions from ``/cfm/positions``; equity from the balance summary (its total
-    USD, which includes the spot USD, plus unrealized PnL). Spot: the base currency's balance
-    is the position, valued at the mid; without futures the USD wallet is the cash.
+    USD, which includes the spot USD, plus unrealized PnL). Spot: each base currency's balance,
+    valued at the mid in the equity (the whole account's); without futures the USD wallet is
+    the cash.
     """
     positions: list[VenuePosition] = []
+    wallets: dict[str, Decimal] = {}
     equity: Decimal | None = Decimal(0)
     buffer_pct: Decimal | None = None
     futures = {s: spec for s, spec in specs.items() if spec.is_future}
@@ -140,17 +146,39 @@ def _account(
         if not futures:
             equity = balances.get("USD", Decimal(0))
         for symbol in sorted(spot):
-            quantity = balances.get(symbol.split("-")[0], Decimal(0))
+            quantity = wallets[symbol] = balances.get(symbol.split("-")[0], Decimal(0))
             mid = mids.get(symbol)
             if equity is not None:
                 equity = None if mid is None else equity + quantity * mid
-            positions.append(
-                VenuePosition(
-                    symbol=symbol, quantity=quantity, average_entry_price=None,
-                    contract_size=Decimal(1),
-                )
-            )  # fmt: skip
-    return tuple(positions), equity, buffer_pct
+    return tuple(positions), wallets, equity, buffer_pct
+
+
+def spot_positions(
+    own: Mapping[str, Decimal], wallets: Mapping[str, Decimal], *, source: str
+) -> tuple[tuple[VenuePosition, ...], list[str]]:
+    """The bot's spot positions and, for people, where the wallet corrected them.
+
+    A spot position is what the bot's own fills hold (``own``: the journal's or risk's
+    figure), never the whole wallet: base currency the account held before, or that someone
+    else bought, is not the bot's to sell. The wallet bounds it: the bot cannot hold more than
+    the wallet does (someone sold it) nor less than nothing (spot cannot be short).
+    """
+    positions, lines = [], []
+    for symbol, wallet in sorted(wallets.items()):
+        had = own.get(symbol, Decimal(0))
+        quantity = min(max(had, Decimal(0)), wallet)
+        if quantity != had:
+            lines.append(
+                f"{source} had {symbol} {describe_position(had)}, the wallet holds"
+                f" {format(wallet, 'f')} {symbol.split('-')[0]}: now {describe_position(quantity)}"
+            )
+        positions.append(
+            VenuePosition(
+                symbol=symbol, quantity=quantity, average_entry_price=None,
+                contract_size=Decimal(1),
+            )
+        )  # fmt: skip
+    return tuple(positions), lines
 
 
 @attrs.frozen(kw_only=True)

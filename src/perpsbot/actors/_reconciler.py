@@ -31,6 +31,7 @@ from perpsbot.actors._reconcile import (
     plan,
     position_drift,
     read_venue,
+    spot_positions,
 )
 from perpsbot.clock import Clock
 from perpsbot.errors import PerpsbotError
@@ -186,16 +187,24 @@ class Reconciler:
             desk.ledger.snapshot(), [o.client_order_id for o in targets], venue,
             self._clock.time_ns(),
         )  # fmt: skip
+        before = dict(desk.positions)
         for action in actions:
             line = self._apply(action)
             if line:
                 corrections.append(line)
-        corrections += position_drift(known, venue.positions, source=source)
+        # What the bot holds by its own books: ``known`` plus the fills this pass found.
+        expected = dict(known)
+        for symbol, quantity in desk.positions.items():
+            moved = quantity - before.get(symbol, Decimal(0))
+            expected[symbol] = expected.get(symbol, Decimal(0)) + moved
+        spot, spot_lines = spot_positions(expected, venue.spot_wallets, source=source)
+        positions = venue.positions + spot
+        corrections += position_drift(expected, venue.positions, source=source) + spot_lines
         if venue.foreign_open:
             corrections.append(
                 f"{venue.foreign_open} open order(s) without our client-id prefix: left alone"
             )
-        for position in venue.positions:
+        for position in positions:
             desk.positions[position.symbol] = position.quantity
         for line in corrections:
             logger.warning("reconciliation: %s", line)
@@ -203,7 +212,7 @@ class Reconciler:
         desk.publish(
             AccountReconciled(
                 message_id=message_id, ts_created_ns=ts, equity=venue.equity,
-                positions=venue.positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
+                positions=positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
                 startup=startup,
             )
         )  # fmt: skip

@@ -190,6 +190,7 @@ class ExecutorActor(BaseActor):
                 desk.user_feed_changed(message)
             case PollOrders():
                 desk.poll()
+                self._expire_unconfirmed()
             case Reconcile():
                 self._on_reconcile()
             case RefreshProducts():
@@ -344,6 +345,25 @@ class ExecutorActor(BaseActor):
             )  # fmt: skip
             return
         desk.submit(coid, local)
+
+    def _expire_unconfirmed(self) -> None:
+        """An order whose ``RecordIntent`` the journal never confirmed (it refused or lost it)
+        ends EXPIRED once past its TTL: it was never sent, and the strategy may decide again.
+        (Before the startup reconciliation, the journal's unsent orders are its to settle.)"""
+        if not self._reconciler.done:
+            return
+        now, ledger = self.clock.time_ns(), self._desk.ledger
+        for order in ledger:
+            intent = order.intent
+            if (
+                order.status is OrderStatus.PENDING_SUBMIT
+                and intent
+                and now > intent.valid_until_ns
+            ):
+                ledger.move(
+                    order.client_order_id, OrderStatus.EXPIRED, TransitionSource.LOCAL,
+                    "the journal did not confirm the intent within its TTL: never sent",
+                )  # fmt: skip
 
     # -- reconciliation --------------------------------------------------------------------
 

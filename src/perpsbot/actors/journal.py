@@ -324,7 +324,7 @@ class JournalActor(BaseActor):
                 if message.intent.intent_id in result.conflicting_intents:
                     self._dead_letter("its client order id belongs to another intent", message)
                 else:
-                    self._acknowledge(message)
+                    self._acknowledge(message, previously=id(message) in result.repeated)
             elif type(message) is SyncJournal:
                 message_id, ts_created_ns = self._stamper.stamp()
                 message.reply_to.tell(
@@ -335,7 +335,7 @@ class JournalActor(BaseActor):
                     )
                 )
 
-    def _acknowledge(self, message: RecordIntent) -> None:
+    def _acknowledge(self, message: RecordIntent, *, previously: bool) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
         message.reply_to.tell(
             IntentRecorded(
@@ -344,6 +344,7 @@ class JournalActor(BaseActor):
                 correlation_id=message.message_id,
                 intent_id=message.intent.intent_id,
                 client_order_id=message.client_order_id,
+                previously_recorded=previously,
             )
         )
 

@@ -52,6 +52,13 @@ class BatchResult:
     """Intent ids NOT recorded: their client order id belongs to another intent."""
     rejected: tuple[tuple[Any, sqlite3.Error], ...] = ()
     """Messages the database refused on their own (only when committing one by one)."""
+    repeated: frozenset[int] = frozenset()
+    """``id()`` of each ``RecordIntent`` whose intent was stored already (by an earlier batch,
+    an earlier run, or earlier in this batch)."""
+
+
+#: Host parameters per query, well under SQLite's lowest limit (999 before 3.32).
+_MAX_PARAMETERS = 500
 
 
 class JournalStore:
@@ -89,6 +96,7 @@ class JournalStore:
         seq = self._next_seq
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            repeated = self._repeated_intents(batch)
             if one_by_one:
                 seq, ignored, rejected = self._write_each(batch, seq)
             else:
@@ -107,6 +115,7 @@ class JournalStore:
             ignored=ignored,
             conflicting_intents=conflicts,
             rejected=tuple(rejected),
+            repeated=repeated,
         )
 
     def _write_grouped(self, batch: Sequence[Prepared], seq: int) -> tuple[int, int]:
@@ -148,6 +157,26 @@ class JournalStore:
                 seq += 1
             execute("RELEASE one")
         return seq, ignored, rejected
+
+    def _repeated_intents(self, batch: Sequence[Prepared]) -> frozenset[int]:
+        """``id()`` of the ``RecordIntent`` messages of ``batch`` whose intent is stored already
+        or comes earlier in ``batch`` (read before the batch writes anything)."""
+        records = [p.message for p in batch if type(p.message) is RecordIntent]
+        if not records:
+            return frozenset()
+        wanted = sorted({m.intent.intent_id for m in records})
+        seen = set()
+        for start in range(0, len(wanted), _MAX_PARAMETERS):
+            chunk = wanted[start : start + _MAX_PARAMETERS]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT intent_id FROM intents WHERE intent_id IN ({marks})"
+            seen.update(row[0] for row in self._db.execute(query, chunk))
+        repeated = set()
+        for message in records:
+            if message.intent.intent_id in seen:
+                repeated.add(id(message))
+            seen.add(message.intent.intent_id)
+        return frozenset(repeated)
 
     def _conflicting_intents(
         self, batch: Sequence[Prepared], rejected: list[tuple[Any, sqlite3.Error]]
