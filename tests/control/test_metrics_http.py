@@ -77,7 +77,7 @@ def test_metrics_carry_the_trading_state_orders_pnl_the_journal_and_reconciliati
         what="trading ACTIVE",
     )
     eventually(
-        lambda: ("perpsbot_position_notional_usd", (("symbol", "BTC-USD"),)) in _scrape(url),
+        lambda: ("perpsbot_realized_pnl_usd", ()) in _scrape(url),
         timeout_s=10,
         what="a risk snapshot",
     )
@@ -90,11 +90,13 @@ def test_metrics_carry_the_trading_state_orders_pnl_the_journal_and_reconciliati
     assert value("perpsbot_trading_state", state="halted") == 0
     assert value("perpsbot_trading_holds") == 0
     assert value("perpsbot_equity_usd") > 0
-    assert value("perpsbot_exposure_usd") > 0  # the exchange's account holds BTC and ETH
-    assert value("perpsbot_position_notional_usd", symbol="ETH-USD") > 0
-    for name in ("perpsbot_daily_pnl_usd", "perpsbot_realized_pnl_usd"):
+    for name in (
+        "perpsbot_exposure_usd",
+        "perpsbot_daily_pnl_usd",
+        "perpsbot_realized_pnl_usd",
+        "perpsbot_unrealized_pnl_usd",
+    ):
         assert (name, ()) in samples
-    assert ("perpsbot_unrealized_pnl_usd", ()) in samples
     assert value("perpsbot_orders_total", status="filled", terminal="true") >= 0
     assert value("perpsbot_orders_total", status="acknowledged", terminal="false") >= 0
     assert value("perpsbot_open_orders") >= 0

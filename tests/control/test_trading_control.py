@@ -209,6 +209,14 @@ def test_metrics_count_orders_by_status_and_denials_by_rule_and_by_who_denied(
     assert value("perpsbot_orders_total", status="rejected", terminal="true") == 0
     eventually(lambda: value("perpsbot_fills_total") >= 1, what="the fill counted")
     assert value("perpsbot_open_orders") == 0
+    eventually(lambda: bot.risk()["positions"].get(SYMBOL) == "0.002", what="the position")
+    bot.sample()
+    notional = ("perpsbot_position_notional_usd", (("symbol", SYMBOL),))
+    eventually(lambda: notional in _samples(registry), what="the position in a risk snapshot")
+    assert value("perpsbot_position_notional_usd", symbol=SYMBOL) == float(
+        Decimal("0.002") * Decimal(MARK)
+    )
+    assert value("perpsbot_exposure_usd") == value("perpsbot_position_notional_usd", symbol=SYMBOL)
 
     bot.ops().halt("metrics")
     assert value("perpsbot_trading_state", state="halted") == 1
