@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from perpsbot.control import TradingOperator
+from perpsbot.control import BotControl, TradingOperator
 from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import client_order_id
 from perpsbot.messages import Halt, PlaceOrder, Side, TimeInForce, TradingState
@@ -134,6 +134,32 @@ def test_orders_positions_and_pnl_show_a_filled_order(bot: TradingBot) -> None:
         + pnl["total"]["unrealized"]
     )  # fmt: skip
     assert "equity" in ops.pnl().title
+
+
+def test_a_control_plane_attached_late_reads_earlier_orders_and_passes_from_the_journal(
+    bot: TradingBot,
+) -> None:
+    made = bot.intent(size="0.002")
+    coid = client_order_id(made.intent_id)
+    eventually(
+        lambda: bot.system.state("bot/executor")["orders"].get(coid) == "filled",
+        what="the order filled",
+    )
+    bot.ops().halt("sync the journal")  # answers once the journal holds all before it
+    bot.clock.advance(1.0)
+
+    late = BotControl(bot.system, config=bot.control.config)
+    try:
+        row = next(r for r in late.operator().orders() if r["client_order_id"] == coid)
+        reconciliation = late.operator().trading()["reconciliation"]
+    finally:
+        late.close()
+    assert (row["status"], row["size"], row["filled"]) == (
+        "filled",
+        Decimal("0.002"),
+        Decimal("0.002"),
+    )
+    assert reconciliation["last"] is None  # it ended before this control plane opened
 
 
 def test_cancel_all_cancels_a_resting_order_and_is_audited(bot: TradingBot) -> None:
