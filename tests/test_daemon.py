@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 import requests
@@ -22,6 +20,7 @@ import requests
 from perpsbot.journal import JournalReader
 from perpsbot.messages import Halt, Resume, TradingState
 from tests.support.keys import GARBAGE_PEM
+from tests.support.streams import Lines
 from tests.support.waiting import eventually
 
 FAST = {
@@ -59,51 +58,6 @@ def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-class _Lines:
-    """Reads a stream on a thread, so a test can wait for a line with a deadline."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._queue: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._stream = stream
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """After the process ended: let the reader reach end of stream, then close it."""
-        self._thread.join(10)
-        self._stream.close()
-
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._queue.put(line)
-        self._queue.put("")  # end of stream
-
-    def skip_received(self) -> None:
-        """Pass over every line received so far, so ``until`` waits for a line yet to come."""
-        while True:
-            try:
-                line = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if not line:
-                self._queue.put(line)  # keep the end of stream for until()
-                return
-            self.seen.append(line)
-
-    def until(self, needle: str, timeout_s: float = 20.0) -> str:
-        while True:
-            try:
-                line = self._queue.get(timeout=timeout_s)
-            except queue.Empty:
-                raise AssertionError(f"no {needle!r} within {timeout_s}s: {self.seen}") from None
-            if not line:
-                raise AssertionError(f"the bot ended before printing {needle!r}: {self.seen}")
-            self.seen.append(line)
-            if needle in line:
-                return line
-
-
 class _Bot:
     """A running ``perpsbot run`` with its stdout and stderr read on threads."""
 
@@ -111,8 +65,8 @@ class _Bot:
         assert process.stdout is not None
         assert process.stderr is not None
         self.process = process
-        self.out = _Lines(process.stdout)
-        self.err = _Lines(process.stderr)
+        self.out = Lines(process.stdout)
+        self.err = Lines(process.stderr)
         self.metrics = self.out.until("  metrics  ").split()[1].removesuffix("/metrics")
 
     def stop(self) -> int:
@@ -176,7 +130,7 @@ def test_the_operator_scenario_ready_shell_status_reload_from_disk_and_sigterm(
         what="the streamer restarted and fresh marks for the new symbols",
     )
     restarted = {path for path, n in after.items() if n != before[path]}
-    assert restarted == {"bot/executor", "bot/streamer", "bot/poller"}
+    assert restarted == {"bot/streamer", "bot/poller"}
     bot.err.until("configuration reloaded (file change)")
 
     assert bot.stop() == 0
@@ -268,7 +222,7 @@ def test_sigusr1_dumps_every_thread_naming_the_actor_it_runs(running: tuple[_Bot
 def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
     sim = _perpsbot("sim", "--seed", "3", tmp_path=tmp_path)
     assert sim.stdout is not None
-    lines = _Lines(sim.stdout)
+    lines = Lines(sim.stdout)
     try:
         rest = lines.until("rest:").split()[1]
         market = lines.until("market ws:").split()[2]
@@ -417,7 +371,7 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
     process = _perpsbot("run", "--profile", "dev", "--config", str(config), tmp_path=tmp_path)
     assert process.stderr is not None
     assert process.stdout is not None
-    logs, out = _Lines(process.stderr), _Lines(process.stdout)
+    logs, out = Lines(process.stderr), Lines(process.stdout)
     unusable: list[tuple[Callable[[], None], str]] = [
         (lambda: config.write_bytes(b"\xff\xfe["), "(not UTF-8: byte 0xff at offset 0)"),
         (lambda: config.write_text("a = " + "[" * 5000 + "]" * 5000), "(nested too deeply)"),

@@ -31,6 +31,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+import attrs
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
@@ -65,10 +66,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run on)"
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="decide and check orders, journal what would be placed, send nothing"
+        " (overrides execution.dry_run, reloads included)",
+    )
 
 
 def _load(args: argparse.Namespace) -> BotConfig:
-    return load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+    config = load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+    if args.dry_run:
+        config = attrs.evolve(config, execution=attrs.evolve(config.execution, dry_run=True))
+    return config
 
 
 class _Signals:
@@ -104,6 +114,8 @@ class _Signals:
 
 def _banner(config: BotConfig, control: BotControl, plane: ControlPlane, venues: VenueLinks) -> str:
     live = "REAL MONEY" if config.live else "paper money"
+    if config.execution.dry_run:
+        live += ", DRY RUN: no order is sent"
     endpoints = control.endpoints
     metrics = endpoints.get("metrics")
     watched = " (watched: changes reload it)" if plane.watching else ""

@@ -20,11 +20,14 @@ def test_no_file_and_no_environment_gives_the_dev_profile_on_the_simulated_excha
     assert config.journal.path == Path("var/dev/journal.sqlite3")
 
 
-def test_dev_profile_keeps_the_original_strategy_defaults() -> None:
+def test_dev_profile_samples_often_enough_to_trade_within_minutes_in_small_entries() -> None:
     config = load_config(None, profile="dev", env={})
 
     assert (config.market_data.short_ma, config.market_data.long_ma) == (5, 20)
-    assert config.market_data.update_interval_s == 5.0
+    assert config.market_data.update_interval_s == 2.0
+    assert config.strategy.max_trade_usd == Decimal(1_000)
+    assert config.strategy.max_trade_usd <= config.risk.max_order_usd
+    assert 2 * config.strategy.max_trade_usd <= config.risk.max_exposure_usd  # both symbols
     assert config.strategy.trailing_stop_pct == Decimal("0.01")
     assert config.strategy.position_fraction == Decimal("0.05")
     assert config.risk.max_leverage == Decimal(3)

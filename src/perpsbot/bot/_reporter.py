@@ -178,16 +178,16 @@ class ConsoleReporter(BaseActor):
             filled = f" {update.filled_size.normalize():f} @ {price}"
         why = f" ({update.reason})" if update.reason and update.status.terminal else ""
         self._write(
-            f"order {_short(update.client_order_id)} {update.symbol} {update.side.value}"
-            f" {update.size.normalize():f} {update.order_type.value} {update.purpose.value}:"
-            f" {update.status.value}{filled}{why}"
+            f"order {_short(update.client_order_id)}  {update.side.value.lower()}"
+            f" {update.size.normalize():f} {update.symbol} {update.order_type.value.lower()}"
+            f" ({update.purpose.value}): {update.status.value}{filled}{why}"
         )
 
     def _on_order_filled(self, fill: OrderFilled) -> None:
         self._write(
-            f"fill  {_short(fill.client_order_id)} {fill.symbol} {fill.side.value}"
-            f" {fill.size.normalize():f} @ {self._price(fill.symbol, fill.price)}"
-            f" fee {fill.fee:.2f}"
+            f"fill  {_short(fill.client_order_id)}  {fill.side.value.lower()}"
+            f" {fill.size.normalize():f} {fill.symbol} @ {self._price(fill.symbol, fill.price)}"
+            f"  fee {fill.fee:.2f}"
         )
 
     def _on_trading_state_changed(self, change: TradingStateChanged) -> None:

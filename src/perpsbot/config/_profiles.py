@@ -1,6 +1,8 @@
 """What each profile changes from the section defaults.
 
-``dev`` runs on the embedded simulated exchange with paper money and generous limits.
+``dev`` runs on the embedded simulated exchange with paper money and generous limits, and
+samples every second with short moving averages, so the exchange's random walk produces
+crosses (and trades) within a minute or two.
 ``canary`` trades real money on Coinbase with one symbol, no leverage and a $10 daily loss
 limit. ``prod`` trades real money with the full limits. Files and the environment override all
 of these.
@@ -20,7 +22,11 @@ __all__ = ["profile_defaults"]
 _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
     Profile.DEV: {
         "venue": {"kind": VenueKind.SIM},
-        "risk": {"max_position_usd": Decimal(10_000)},
+        # Forty seconds of warm-up, then a cross about every minute or two on the random walk.
+        "market_data": {"update_interval_s": 2.0, "short_ma": 5, "long_ma": 20},
+        # Entries of 1,000 USD: inside every default risk limit, two symbols at once included.
+        "strategy": {"max_trade_usd": Decimal(1_000), "ma_cross_epsilon_bps": Decimal(2)},
+        "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
         "journal": {"path": Path("var/dev/journal.sqlite3")},
         "control": {"metrics": True},
     },

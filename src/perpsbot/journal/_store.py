@@ -165,7 +165,7 @@ class JournalStore:
         if not records:
             return frozenset()
         wanted = sorted({m.intent.intent_id for m in records})
-        seen = set()
+        seen: set[str] = set()
         for start in range(0, len(wanted), _MAX_PARAMETERS):
             chunk = wanted[start : start + _MAX_PARAMETERS]
             marks = ",".join("?" * len(chunk))

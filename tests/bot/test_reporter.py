@@ -1,0 +1,165 @@
+"""The console reporter: what the operator of ``perpsbot run`` reads, one event per line."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from perpsbot.bot import ConsoleReporter
+from perpsbot.clock import FakeClock
+from perpsbot.ids import SequentialIds
+from perpsbot.messages import (
+    FeedState,
+    FeedStatusChanged,
+    IntentPurpose,
+    OrderFilled,
+    OrderStatus,
+    OrderType,
+    OrderUpdated,
+    PositionView,
+    RiskSnapshot,
+    Side,
+    Signal,
+    SignalsEvaluated,
+    SymbolSignal,
+    TradingState,
+    TradingStateChanged,
+    TransitionSource,
+)
+from perpsbot.runtime import ActorAddress, ActorSystem, ChildSpec, SupervisorSpec
+from tests.actors.trading import products, sample, sampled, spot
+from tests.support.waiting import eventually
+
+D = Decimal
+COID = "pb-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def out() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def reporter(out: io.StringIO) -> Iterator[ActorAddress]:
+    system = ActorSystem("t", clock=FakeClock(), ids=SequentialIds("r"), watchdog_interval_s=None)
+    child = ChildSpec(name="reporter", factory=lambda ctx: ConsoleReporter(context=ctx, out=out))
+    system.start(SupervisorSpec(name="bot", children=[child]))
+    yield system.address("bot/reporter")
+    system.shutdown()
+
+
+def printed(out: io.StringIO, text: str) -> list[str]:
+    """Wait until ``text`` was printed; return every line printed so far."""
+    eventually(lambda: text in out.getvalue(), what=f"{text!r} printed")
+    return out.getvalue().splitlines()
+
+
+def _stamp(n: int = 0) -> dict[str, Any]:
+    return {"message_id": f"m{n}", "ts_created_ns": 0}
+
+
+def signals(cycle: int, signal: Signal, action: str) -> SignalsEvaluated:
+    return SignalsEvaluated(
+        **_stamp(cycle),
+        cycle=cycle,
+        signals=(SymbolSignal(symbol="BTC-USD", signal=signal, action=action, reason="test"),),
+    )
+
+
+def snapshot(cycle: int, *positions: PositionView) -> RiskSnapshot:
+    return RiskSnapshot(
+        **_stamp(cycle), cycle=cycle, state=TradingState.ACTIVE, reasons=(),
+        equity=D("100012.5"), realized_pnl=D("-6.25"), unrealized_pnl=D("1.5"),
+        daily_pnl=D("-4.75"), exposure=D(1000), positions=positions,
+    )  # fmt: skip
+
+
+def long_btc() -> PositionView:
+    return PositionView(
+        symbol="BTC-USD", quantity=D("0.0145"), average_entry_price=D("68900.123"),
+        contract_size=D(1), mark=D(69000), realized_pnl=D(0), unrealized_pnl=D("1.5"),
+        fees=D(6), funding=D(0),
+    )  # fmt: skip
+
+
+def update(status: OrderStatus, previous: OrderStatus | None, **changes: Any) -> OrderUpdated:
+    fields: dict[str, Any] = {
+        **_stamp(), "correlation_id": "c", "intent_id": "i", "client_order_id": COID,
+        "venue_order_id": None, "symbol": "BTC-USD", "side": Side.BUY,
+        "purpose": IntentPurpose.ENTRY, "order_type": OrderType.MARKET, "size": D("0.0145"),
+        "limit_price": None, "filled_size": D(0), "average_fill_price": None,
+        "previous": previous, "status": status, "source": TransitionSource.USER_CHANNEL,
+    }  # fmt: skip
+    return OrderUpdated(**{**fields, **changes})
+
+
+def test_a_cycle_prints_marks_signals_positions_and_the_summary_once_all_arrived(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    reporter.tell(products(spot()))
+    reporter.tell(FeedStatusChanged(**_stamp(), state=FeedState.SUBSCRIBED, detail="ok"))
+    reporter.tell(sampled(7, sample(["68990.5", "69000"])))
+    reporter.tell(signals(7, Signal.BULLISH, "buy"))
+    reporter.tell(snapshot(7, long_btc()))
+
+    lines = printed(out, "cycle 7:")
+    cycle = lines[lines.index("cycle 7:") :]
+    assert cycle[1].split() == [
+        "BTC-USD", "mark", "69000.00", "window", "2", "source", "stream", "bullish", "buy",
+        "position", "0.0145", "@", "68900.12", "upnl", "+1.50",
+    ]  # fmt: skip
+    assert cycle[2] == (
+        "  equity 100,012.50 USD  realized -6.25  unrealized +1.50  today -4.75"
+        "  state active  feed subscribed"
+    )
+
+
+def test_a_cycle_whose_reading_never_comes_still_prints_when_later_cycles_do(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    for cycle in (1, 2, 3):
+        reporter.tell(sampled(cycle, sample([100])))
+    lines = printed(out, "cycle 1:")
+    assert lines[1].split()[-2:] == ["-", "flat"]
+    assert lines[2].strip() == "(no risk snapshot)  feed connecting"
+    assert "cycle 2:" not in lines  # still waiting for its signals and snapshot
+
+
+def test_order_events_print_one_line_each_and_the_unanswered_states_none(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    reporter.tell(products(spot()))
+    reporter.tell(update(OrderStatus.PENDING_SUBMIT, None))
+    reporter.tell(update(OrderStatus.SUBMITTED, OrderStatus.PENDING_SUBMIT))
+    reporter.tell(update(OrderStatus.ACKNOWLEDGED, OrderStatus.SUBMITTED, venue_order_id="v1"))
+    reporter.tell(
+        OrderFilled(
+            **_stamp(), correlation_id="c", fill_id="f1", intent_id="i", client_order_id=COID,
+            venue_order_id="v1", symbol="BTC-USD", side=Side.BUY, price=D("68900.1"),
+            size=D("0.0145"), fee=D("5.994"), ts_event_ns=0,
+        )
+    )  # fmt: skip
+    reporter.tell(
+        update(
+            OrderStatus.FILLED, OrderStatus.ACKNOWLEDGED, filled_size=D("0.0145"),
+            average_fill_price=D("68900.1"),
+        )
+    )  # fmt: skip
+    reporter.tell(
+        TradingStateChanged(
+            **_stamp(), state=TradingState.REDUCING, previous=TradingState.ACTIVE,
+            reason="bot/executor is down", reasons=("bot/executor restarting",),
+        )
+    )  # fmt: skip
+
+    lines = printed(out, "trading reducing")
+    assert lines == [
+        "order pb-012345678  buy 0.0145 BTC-USD market (entry): acknowledged",
+        "fill  pb-012345678  buy 0.0145 BTC-USD @ 68900.10  fee 5.99",
+        "order pb-012345678  buy 0.0145 BTC-USD market (entry): filled 0.0145 @ 68900.10",
+        "trading reducing (bot/executor restarting), was active: bot/executor is down",
+    ]

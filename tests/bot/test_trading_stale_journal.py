@@ -1,0 +1,72 @@
+"""A bot restarted on a journal older than the venue (restored from a backup) takes the
+venue's positions as the truth, and says what it corrected: on its console, in its log and in
+the journal."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from perpsbot.journal import JournalReader
+from perpsbot.messages import OrderStatus
+from tests.bot.processes import PERP, bot_toml, running_bot, running_sim, wait_journaled
+from tests.support.waiting import eventually
+
+CORRECTION = f"journal had {PERP} flat, venue shows long 1: adopted the venue's"
+
+
+def _backup(journal: Path, copy: Path) -> None:
+    source = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _restore(copy: Path, journal: Path) -> None:
+    for stale in (journal, Path(f"{journal}-wal"), Path(f"{journal}-shm")):
+        stale.unlink(missing_ok=True)
+    _backup(copy, journal)
+
+
+def _position(journal: Path) -> object:
+    with JournalReader(journal) as reader:
+        changed = reader.latest_positions().get(PERP)
+        return None if changed is None else changed.position.quantity
+
+
+def test_a_stale_journal_is_corrected_to_the_venues_position_and_says_so(tmp_path: Path) -> None:
+    journal = tmp_path / "var" / "journal.sqlite3"
+    config = tmp_path / "bot.toml"
+    old = tmp_path / "backup.sqlite3"
+    with running_sim() as sim:
+        config.write_text(bot_toml(sim, journal, symbol=PERP))
+        with running_bot(config) as bot:  # a first run: nothing traded yet
+            bot.ready()
+            assert bot.stop() == 0
+        _backup(journal, old)
+
+        with running_bot(config) as bot:  # a second run buys a contract
+            bot.ready()
+            sim.jump(0.05)  # the spot price: the perp follows it
+            wait_journaled(journal, bot.allowed(), OrderStatus.FILLED)
+            eventually(lambda: _position(journal) == 1, what="the journaled long")
+            assert bot.stop() == 0
+
+        _restore(old, journal)  # the journal forgets the second run
+        with running_bot(config) as bot:
+            said = bot.out.until("startup reconciliation:")
+            assert CORRECTION in said
+            assert CORRECTION in bot.err.until("reconciliation: journal had")
+            bot.ready()
+            eventually(lambda: _position(journal) == 1, what="the corrected position journaled")
+            with JournalReader(journal) as reader:
+                assert CORRECTION in reader.reconciliations()[-1].corrections
+                assert reader.latest_positions()[PERP].cause.startswith("reconciled: ")
+            # The corrected position is the bot's to manage: a fall closes it.
+            sim.jump(-0.05)
+            wait_journaled(journal, bot.allowed(), OrderStatus.FILLED)
+            eventually(lambda: _position(journal) == 0, what="flat again")
+            assert bot.stop() == 0

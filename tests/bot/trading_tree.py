@@ -1,0 +1,164 @@
+"""The whole bot tree (``bot_spec``) in-process on a loopback exchange whose prices the test
+scripts, with business time on a FakeClock.
+
+The exchange never moves on its own (no ticker, no volatility): a test moves a price with
+the ``price_jump`` fault and a market step, waits until the bot's mark shows it, then
+advances the clock by one sampling interval, which makes the mark window sample, the
+strategy decide and risk check. Sockets, threads and the journal file are real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from perpsbot.bot import ROOT, bot_sections, bot_spec
+from perpsbot.clock import FakeClock
+from perpsbot.config import (
+    BotConfig,
+    ExecutionConfig,
+    JournalConfig,
+    MarketDataConfig,
+    StrategyConfig,
+)
+from perpsbot.ids import SequentialIds
+from perpsbot.messages import (
+    AccountReconciled,
+    OrderDenied,
+    OrderFilled,
+    OrderUpdated,
+    PositionChanged,
+    RiskSnapshot,
+    SignalsEvaluated,
+    TradingState,
+    TradingStateChanged,
+)
+from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
+from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.venue import Backoff, JwtSigner, VenueLink, VenueRateLimiter
+from tests.actors.conftest import Subscriber
+from tests.support.keys import make_credentials
+from tests.support.probe import Probe
+from tests.support.waiting import eventually
+
+T = TypeVar("T")
+SYMBOL = "BTC-USD"
+INTERVAL_S = 0.5
+
+#: What each publisher of the tree tells the test's probe.
+WATCHED: dict[str, tuple[type, ...]] = {
+    "strategy": (SignalsEvaluated,),
+    "risk": (RiskSnapshot, TradingStateChanged, PositionChanged, OrderDenied),
+    "executor": (OrderUpdated, OrderFilled, OrderDenied, AccountReconciled),
+}
+
+
+def trading_config(journal: Path, **strategy: Any) -> BotConfig:
+    """One symbol, short windows; a cross needs a move of about a percent (100 bps), so only
+    the moves a test scripts ever trade."""
+    return BotConfig(
+        market_data=MarketDataConfig(
+            symbols=(SYMBOL,), update_interval_s=INTERVAL_S, stale_after_s=60.0,
+            short_ma=2, long_ma=4,
+        ),
+        strategy=StrategyConfig(
+            **{"max_trade_usd": Decimal(1_000), "ma_cross_epsilon_bps": Decimal(100), **strategy}
+        ),
+        execution=ExecutionConfig(reconcile_interval_s=3_600.0),
+        journal=JournalConfig(path=journal),
+    )  # fmt: skip
+
+
+def _no_wait(_seconds: float) -> None:
+    """The rate limiter's wait: a FakeClock never refills a bucket, so the test never waits."""
+
+
+@attrs.define
+class TradingTree:
+    system: ActorSystem
+    sim: SimExchange
+    clock: FakeClock
+    probe: Probe
+    journal: Path
+    cycle: int = 0
+
+    def of(self, kind: type[T], predicate: Callable[[T], bool] = lambda _: True) -> list[T]:
+        return [e for e in self.probe.events if isinstance(e, kind) and predicate(e)]
+
+    def wait(self, kind: type[T], predicate: Callable[[T], bool], what: str) -> T:
+        """The first event of ``kind`` matching ``predicate``, once it happened."""
+        self.probe.wait_for(lambda _: bool(self.of(kind, predicate)), timeout_s=10.0, what=what)
+        return self.of(kind, predicate)[0]
+
+    def mark(self) -> Decimal:
+        latest = self.system.state(f"{ROOT}/marks")["latest"].get(SYMBOL)
+        return Decimal(latest["mark"]) if latest else Decimal(0)
+
+    def move(self, fraction: float) -> Decimal:
+        """Move the price by ``fraction`` and wait until the bot's mark shows it."""
+        before = self.mark()
+        self.sim.faults.price_jump(SYMBOL, fraction)
+        self.sim.step()
+        return eventually(
+            lambda: (m := self.mark()) != before and m, what=f"a mark {fraction:+} away"
+        )
+
+    def sample(self) -> tuple[SignalsEvaluated, RiskSnapshot]:
+        """One sampling cycle: the strategy's reading and risk's snapshot of it."""
+        self.cycle += 1
+        cycle = self.cycle
+        self.clock.advance(INTERVAL_S)
+        signals = self.wait(SignalsEvaluated, lambda m: m.cycle == cycle, f"signals {cycle}")
+        snapshot = self.wait(RiskSnapshot, lambda m: m.cycle == cycle, f"snapshot {cycle}")
+        return signals, snapshot
+
+    def active(self) -> RiskSnapshot:
+        """Sample until risk trades (reconciled, fresh marks); return that snapshot."""
+        eventually(lambda: self.mark() > 0, what="a first mark")
+        executor = f"{ROOT}/executor"
+        eventually(lambda: self.system.state(executor)["reconciled"], what="reconciliation")
+        for _ in range(5):
+            _, snapshot = self.sample()
+            if snapshot.state is TradingState.ACTIVE:
+                return snapshot
+        raise AssertionError(f"trading never became active: {snapshot.reasons}")
+
+
+@contextlib.contextmanager
+def trading_tree(journal: Path, *, config: BotConfig | None = None) -> Iterator[TradingTree]:
+    """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists."""
+    clock = FakeClock()
+    sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
+    config = config or trading_config(journal)
+    with SimExchange(sim_config) as sim:
+        link = VenueLink(
+            rest_base_url=sim.rest_base_url,
+            market_ws_url=sim.market_ws_url,
+            user_ws_url=sim.user_ws_url,
+            limiter=VenueRateLimiter(clock=clock, wait=_no_wait),
+            signer=JwtSigner(make_credentials()[0], clock=clock),
+            clock=clock,
+            request_timeout_s=5.0,
+            feed_backoff=Backoff(initial_s=0.02, max_s=0.1, jitter=0.0),
+        )
+        system = ActorSystem(
+            "trading", clock=clock, ids=SequentialIds("m"), sections_of=bot_sections,
+            watchdog_interval_s=None,
+        )  # fmt: skip
+        probe = Probe()
+        try:
+            probe_spec = ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
+            system.start(SupervisorSpec(name="probe", children=[probe_spec]))
+            me = system.address("probe/p")
+            system.start(bot_spec(config, link), config=config)
+            for name, kinds in WATCHED.items():
+                for kind in kinds:
+                    system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
+            yield TradingTree(system=system, sim=sim, clock=clock, probe=probe, journal=journal)
+        finally:
+            system.shutdown()

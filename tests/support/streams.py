@@ -1,0 +1,53 @@
+"""Reading a subprocess's output while it runs, so a test can wait for a line."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import IO
+
+
+class Lines:
+    """Reads a stream on a thread, so a test can wait for a line with a deadline."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self._stream = stream
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """After the process ended: let the reader reach end of stream, then close it."""
+        self._thread.join(10)
+        self._stream.close()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put("")  # end of stream
+
+    def skip_received(self) -> None:
+        """Pass over every line received so far, so ``until`` waits for a line yet to come."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not line:
+                self._queue.put(line)  # keep the end of stream for until()
+                return
+            self.seen.append(line)
+
+    def until(self, needle: str, timeout_s: float = 20.0) -> str:
+        """The next line containing ``needle`` (lines before it are kept in :attr:`seen`)."""
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout_s)
+            except queue.Empty:
+                raise AssertionError(f"no {needle!r} within {timeout_s}s: {self.seen}") from None
+            if not line:
+                raise AssertionError(f"the process ended before printing {needle!r}: {self.seen}")
+            self.seen.append(line)
+            if needle in line:
+                return line
