@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from perpsbot.journal import JournalReader
+from perpsbot.messages import Halt, Resume, TradingState
 from tests.support.keys import GARBAGE_PEM
 from tests.support.streams import Lines
 from tests.support.waiting import eventually
@@ -236,6 +238,53 @@ def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
         lines.close()
         assert sim.stderr is not None
         sim.stderr.close()
+
+
+def test_an_operator_halts_a_running_bot_through_the_shell_and_resumes_it(
+    running: tuple[_Bot, Path], tmp_path: Path
+) -> None:
+    bot, config = running
+    eventually(
+        lambda: requests.get(f"{bot.metrics}/readyz", timeout=5).status_code == 200,
+        timeout_s=20,
+        what="/readyz (fresh marks, the startup reconciliation done)",
+    )
+    shell = ("shell", "--config", str(config), "-c")
+
+    halted = _cli(*shell, 'halt("e2e maintenance")', tmp_path=tmp_path)
+
+    assert halted.returncode == 0, halted.stderr
+    assert halted.stdout.startswith("trading HALTED ("), halted.stdout
+    assert "committed to the journal" in halted.stdout
+    trading = _status(config, tmp_path)["trading"]
+    assert trading["state"] == "halted"
+    assert any("e2e maintenance" in reason for reason in trading["reasons"])
+    assert (
+        'perpsbot_trading_state{state="halted"} 1.0'
+        in requests.get(f"{bot.metrics}/metrics", timeout=5).text
+    )
+    with JournalReader(tmp_path / "var" / "journal.sqlite3") as journal:  # read-only
+        command = journal.last_operator_command()
+        changed = journal.last_trading_state()
+        audit = [(a.action, a.detail) for a in journal.operator_actions()]
+    assert isinstance(command, Halt)
+    assert command.reason == "e2e maintenance"
+    assert command.operator.startswith("shell uid=")
+    assert changed is not None
+    assert changed.state is TradingState.HALTED
+    assert audit == [("halt", "e2e maintenance")]
+
+    resumed = _cli(*shell, 'resume("e2e done")', tmp_path=tmp_path)
+
+    assert resumed.returncode == 0, resumed.stderr
+    answer = resumed.stdout.splitlines()[0]
+    assert re.match(r"trading (ACTIVE$|REDUCING \()", answer), answer  # as conditions allow
+    assert "e2e maintenance" not in answer
+    assert _status(config, tmp_path)["trading"]["state"] != "halted"
+    with JournalReader(tmp_path / "var" / "journal.sqlite3") as journal:
+        assert isinstance(journal.last_operator_command(), Resume)
+        assert [a.action for a in journal.operator_actions()] == ["halt", "resume"]
+    assert bot.stop() == 0
 
 
 def _listening_socket() -> socket.socket:

@@ -61,8 +61,13 @@ def test_config_is_toml_without_secrets_and_the_shell_redacts_a_key_reached_on_p
     assert not any(line in output for line in body)
 
 
-def test_status_carries_the_tree_the_feed_health_and_no_trading_yet(bot: Bot) -> None:
+def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot) -> None:
     eventually(lambda: bot.control.operator().feed()["state"] == "subscribed", timeout_s=10)
+    eventually(
+        lambda: bot.control.operator().trading()["state"] == "active",
+        timeout_s=10,
+        what="trading ACTIVE",
+    )
     status = bot.control.status()
     paths = [a["path"] for a in status["actors"]]
     assert paths == [
@@ -80,9 +85,14 @@ def test_status_carries_the_tree_the_feed_health_and_no_trading_yet(bot: Bot) ->
     assert {"mailbox_depth", "restarts", "dead_letters", "last_message_age_s"} <= set(marks)
     assert status["health"] == {"live": True, "ready": True, "problems": []}
     assert status["feed"]["state"] == "subscribed"
-    assert status["trading"] is None
+    trading = status["trading"]
+    assert (trading["state"], trading["reasons"]) == ("active", [])
+    assert Decimal(trading["equity"]) > 0
+    assert trading["reconciliation"]["done"] is True
+    orders, positions = trading["open_orders"], trading["positions"]  # the strategy trades
     text = bot.control.render(status)
-    assert "trading   n/a" in text
+    assert "trading   ACTIVE\n" in text
+    assert f"{orders} open orders, {positions} positions; reconciliation done (" in text
     assert "health    live, ready" in text
     assert "  streamer  StreamerActor" in text
 

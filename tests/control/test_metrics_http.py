@@ -67,6 +67,50 @@ def test_metrics_carry_the_runtime_the_feed_the_marks_and_rest_calls(
     assert value("perpsbot_escalated") == 0
 
 
+def test_metrics_carry_the_trading_state_orders_pnl_the_journal_and_reconciliation(
+    served: tuple[Bot, str],
+) -> None:
+    _, url = served
+    eventually(
+        lambda: _scrape(url).get(("perpsbot_trading_state", (("state", "active"),))) == 1,
+        timeout_s=10,
+        what="trading ACTIVE",
+    )
+    eventually(
+        lambda: ("perpsbot_realized_pnl_usd", ()) in _scrape(url),
+        timeout_s=10,
+        what="a risk snapshot",
+    )
+    samples = _scrape(url)
+
+    def value(name: str, **labels: str) -> float:
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    assert value("perpsbot_trading_state", state="reducing") == 0
+    assert value("perpsbot_trading_state", state="halted") == 0
+    assert value("perpsbot_trading_holds") == 0
+    assert value("perpsbot_equity_usd") > 0
+    for name in (
+        "perpsbot_exposure_usd",
+        "perpsbot_daily_pnl_usd",
+        "perpsbot_realized_pnl_usd",
+        "perpsbot_unrealized_pnl_usd",
+    ):
+        assert (name, ()) in samples
+    assert value("perpsbot_orders_total", status="filled", terminal="true") >= 0
+    assert value("perpsbot_orders_total", status="acknowledged", terminal="false") >= 0
+    assert value("perpsbot_open_orders") >= 0
+    assert value("perpsbot_fills_total") >= 0
+    assert value("perpsbot_reconciled") == 1
+    assert value("perpsbot_reconciliations_total", outcome="success") >= 1
+    assert value("perpsbot_reconciliations_total", outcome="failure") == 0
+    assert 0 <= value("perpsbot_reconciliation_age_seconds") < 60
+    assert value("perpsbot_journal_commits_total") > 0
+    assert value("perpsbot_journal_events_written_total") > 0
+    assert value("perpsbot_journal_write_errors_total") == 0
+    assert value("perpsbot_journal_pending") >= 0
+
+
 def test_a_restart_shows_in_the_restart_counter(served: tuple[Bot, str]) -> None:
     bot, url = served
     bot.control.operator().restart("bot/poller")

@@ -87,6 +87,20 @@ def test_the_last_operator_command_is_the_latest_of_halt_reduce_only_and_resume(
         assert last.state is TradingState.REDUCING
 
 
+def test_operator_actions_are_the_audit_in_order_and_filter_by_time(
+    writer: Writer, events: Events
+) -> None:
+    first = events.audit()
+    events.clock.advance(1)
+    second = events.audit()
+    writer.commit(first)
+    writer.commit(second)
+
+    with JournalReader(writer.path) as reader:
+        assert reader.operator_actions() == [first, second]
+        assert reader.operator_actions(since_ns=second.ts_created_ns) == [second]
+
+
 def test_trades_join_each_intent_to_its_order_and_fills_and_filter_by_time_and_symbol(
     clock: FakeClock, writer: Writer, events: Events
 ) -> None:

@@ -7,7 +7,9 @@ In-process, the same helpers the shell binds work on any actor system::
     ops.tree()
 
 and on the bot with :class:`BotControl` (adds ``marks()``, ``feed()``, ``config()``,
-``reload()``, ``status()``, ``health()``, ``threads()``)::
+``reload()``, ``status()``, ``health()``, ``threads()``, and the trading helpers
+``trading()``, ``orders()``, ``positions()``, ``pnl()``, ``halt(reason)``,
+``reduce_only(reason)``, ``resume(reason)``, ``cancel_all()``)::
 
     globals().update(BotControl(system, config=config).operator().namespace())
     marks()
@@ -21,6 +23,12 @@ from perpsbot.control._bot import BotControl, BotOperator
 from perpsbot.control._client import ShellClient
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
 from perpsbot.control._http import MetricsServer
+from perpsbot.control._journal import (
+    JournalAudit,
+    JournalCollector,
+    journal_committing,
+    sync_journal,
+)
 from perpsbot.control._market import MarketDataCollector, feed_section, marks_fresh
 from perpsbot.control._metrics import REST_OUTCOMES, RestOutcomes, RuntimeCollector
 from perpsbot.control._operator import AuditRecord, AuditSink, Operator, helper, log_audit
@@ -31,6 +39,10 @@ from perpsbot.control._session import Session
 from perpsbot.control._status import StatusSection
 from perpsbot.control._table import Table, Text
 from perpsbot.control._threads import thread_dump
+from perpsbot.control._trading import reconciliation_done, trading_section
+from perpsbot.control._trading_metrics import TradingCollector
+from perpsbot.control._trading_ops import TradingOperator
+from perpsbot.control._watch import Observed, TradingWatch
 from perpsbot.control._watcher import ConfigWatcher
 
 __all__ = [
@@ -44,8 +56,11 @@ __all__ = [
     "ConfigWatcher",
     "ControlPlane",
     "Health",
+    "JournalAudit",
+    "JournalCollector",
     "MarketDataCollector",
     "MetricsServer",
+    "Observed",
     "Operator",
     "Peer",
     "ReloadOutcome",
@@ -57,14 +72,21 @@ __all__ = [
     "StatusSection",
     "Table",
     "Text",
+    "TradingCollector",
+    "TradingOperator",
+    "TradingWatch",
     "escalation_absent",
     "feed_section",
     "helper",
+    "journal_committing",
     "judge",
     "log_audit",
     "marks_fresh",
     "no_actor_stuck",
     "peer_of",
+    "reconciliation_done",
     "socket_path",
+    "sync_journal",
     "thread_dump",
+    "trading_section",
 ]

@@ -1,11 +1,11 @@
 """The control plane of the bot: its health checks, metrics, status and shell helpers.
 
 :class:`BotControl` is the one place that lists what the control plane knows of the bot. To
-cover new actors (the trading actors: orders, positions, the trading state), add their
-health checks to :meth:`BotControl.checks`, their Prometheus collectors to
-:meth:`BotControl.collectors`, their status lines to :meth:`BotControl.sections`, and
-``@helper`` methods to :class:`BotOperator` (operator actions with ``@helper(action=True)``,
-which audits them).
+cover new actors, add their health checks to :meth:`BotControl.checks`, their Prometheus
+collectors to :meth:`BotControl.collectors`, their status lines to
+:meth:`BotControl.sections`, and ``@helper`` methods to :class:`BotOperator` (operator
+actions with ``@helper(action=True)``, which audits them). The trading actors' part lives in
+``_trading*.py`` and ``_journal.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from perpsbot import __version__
 from perpsbot.bot import ROOT
 from perpsbot.config import BotConfig, render_toml
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
+from perpsbot.control._journal import JournalAudit, JournalCollector, journal_committing
 from perpsbot.control._market import (
     MarketDataCollector,
     feed_report,
@@ -29,11 +30,15 @@ from perpsbot.control._market import (
     marks_fresh,
 )
 from perpsbot.control._metrics import RuntimeCollector
-from perpsbot.control._operator import AuditSink, Operator, helper, log_audit
+from perpsbot.control._operator import AuditSink, helper
 from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
 from perpsbot.control._status import StatusSection, build_status, render_status
 from perpsbot.control._table import Text
 from perpsbot.control._threads import thread_dump
+from perpsbot.control._trading import reconciliation_done, trading_section
+from perpsbot.control._trading_metrics import TradingCollector
+from perpsbot.control._trading_ops import TradingOperator
+from perpsbot.control._watch import TradingWatch
 from perpsbot.errors import PerpsbotError
 from perpsbot.runtime import ActorSystem
 
@@ -42,6 +47,9 @@ __all__ = ["BotControl", "BotOperator"]
 #: An actor with queued work that has handled nothing for this long is stuck. Generous: the
 #: watchdog replaces a hung actor first, and a REST poll may retry for several timeouts.
 STUCK_AFTER_S = 60.0
+#: A journal holding uncommitted events that has committed nothing for this long is stuck
+#: (it retries a failed commit for about 4 s, then restarts and tries again).
+JOURNAL_STALLED_AFTER_S = 30.0
 
 
 class BotControl:
@@ -56,7 +64,11 @@ class BotControl:
         settle: run with a configuration after it was applied.
         config_file: the file ``load`` reads, shown by status.
         root: the path of the bot's supervisor.
-        audit: where operator actions are recorded.
+        audit: where operator actions are recorded (default: logged, and journaled as
+            ``OperatorActed`` by the bot's journal actor).
+
+    It subscribes to the trading actors at once (see :class:`TradingWatch`): create it
+    before the tree starts to count every order; :meth:`close` ends the subscription.
     """
 
     def __init__(
@@ -69,11 +81,11 @@ class BotControl:
         settle: Sequence[Callable[[BotConfig], Any]] = (),
         config_file: Path | None = None,
         root: str = ROOT,
-        audit: AuditSink = log_audit,
+        audit: AuditSink | None = None,
     ) -> None:
         self.system = system
         self.root = root
-        self.audit = audit
+        self.audit = audit if audit is not None else JournalAudit(system, f"{root}/journal")
         self.config_file = config_file
         self.endpoints: dict[str, str] = {}
         """Where the daemon can be reached (``socket``, ``metrics``), filled in as they open."""
@@ -84,6 +96,13 @@ class BotControl:
             else ConfigReloader(system, load=load, current=config, prepare=prepare, settle=settle)
         )
         self._started = system.clock.monotonic()
+        self.watch = TradingWatch(system, root, journal_file=config.journal.path)
+        """What the trading actors publish, for the helpers, the status and the metrics."""
+        self.watch.open()
+
+    def close(self) -> None:
+        """End the subscriptions to the trading actors."""
+        self.watch.close()
 
     @property
     def config(self) -> BotConfig:
@@ -99,23 +118,32 @@ class BotControl:
     # -- the extension points --------------------------------------------------------------
 
     def checks(self) -> list[Check]:
-        """Health checks: liveness from the runtime, readiness from fresh marks."""
+        """Health checks: liveness from the runtime and the journal's commits, readiness
+        from fresh marks and the executor's startup reconciliation."""
+        system, root = self.system, self.root
         return [
-            escalation_absent(self.system),
-            no_actor_stuck(self.system, stuck_after_s=STUCK_AFTER_S),
-            marks_fresh(self.system, self.root),
+            escalation_absent(system),
+            no_actor_stuck(system, stuck_after_s=STUCK_AFTER_S),
+            journal_committing(system, f"{root}/journal", stalled_after_s=JOURNAL_STALLED_AFTER_S),
+            marks_fresh(system, root),
+            reconciliation_done(system, root),
         ]
 
     def collectors(self) -> list[Collector]:
         """Prometheus collectors (REST calls by outcome are counted by the daemon's hook)."""
-        return [RuntimeCollector(self.system), MarketDataCollector(self.system, self.root)]
+        system, root = self.system, self.root
+        return [
+            RuntimeCollector(system),
+            MarketDataCollector(system, root),
+            TradingCollector(system, root, self.watch),
+            JournalCollector(system, f"{root}/journal"),
+        ]
 
     def sections(self) -> list[StatusSection]:
         """Status lines beyond the actor table."""
         return [
             feed_section(self.system, self.root),
-            # No trading actors yet: the trading issue replaces this with its own section.
-            StatusSection(name="trading", collect=lambda: None, render=str),
+            trading_section(self.system, self.root, self.watch),
         ]
 
     # -- derived ---------------------------------------------------------------------------
@@ -161,13 +189,22 @@ class BotControl:
         return BotOperator(self, operator=who)
 
 
-class BotOperator(Operator):
+class BotOperator(TradingOperator):
     """The shell's helpers for the bot: the generic ones (``actors()``, ``tree()``,
-    ``state(path)``, ``restart(path)``) and ``marks()``, ``feed()``, ``config()``,
-    ``reload()``, ``status()``, ``health()``, ``threads()``."""
+    ``state(path)``, ``restart(path)``), the trading ones (``trading()``, ``orders()``,
+    ``positions()``, ``pnl()``, ``halt()``, ``reduce_only()``, ``resume()``,
+    ``cancel_all()``) and ``marks()``, ``feed()``, ``config()``, ``reload()``,
+    ``status()``, ``health()``, ``threads()``."""
 
     def __init__(self, control: BotControl, *, operator: str = "in-process") -> None:
-        super().__init__(control.system, operator=operator, audit=control.audit)
+        super().__init__(
+            control.system,
+            root=control.root,
+            watch=control.watch,
+            journal_file=control.config.journal.path,
+            operator=operator,
+            audit=control.audit,
+        )
         self.control = control
 
     @helper

@@ -31,14 +31,17 @@ class AuditRecord:
     """The call as written: ``restart('bot/streamer')``."""
     outcome: str
     """The first line of what the action returned, or ``failed: ...`` with the error."""
+    journaled: bool = False
+    """True when the actor that applied the action journaled it already (risk audits the
+    Halt, ReduceOnly and Resume it applies): a journaling sink then only logs it."""
 
 
 AuditSink = Callable[[AuditRecord], None]
 
 
 def log_audit(record: AuditRecord) -> None:
-    """The default audit sink: one ``perpsbot.audit`` log line per action (the journal will
-    take over once it exists)."""
+    """The default audit sink: one ``perpsbot.audit`` log line per action (the bot's
+    control plane also journals them: see ``BotControl``)."""
     audit_logger.info(
         "operator %s: %s -> %s",
         record.operator,
@@ -51,12 +54,14 @@ def log_audit(record: AuditRecord) -> None:
 @overload
 def helper(func: F) -> F: ...
 @overload
-def helper(*, action: bool = False) -> Callable[[F], F]: ...
-def helper(func: Any = None, *, action: bool = False) -> Any:
+def helper(*, action: bool = False, journaled: bool = False) -> Callable[[F], F]: ...
+def helper(func: Any = None, *, action: bool = False, journaled: bool = False) -> Any:
     """Mark a method of an :class:`Operator` (sub)class as a helper the shell binds by name.
 
     ``action=True`` marks an operator action (restart, reload, halt...): every call is
     audited through the operator's audit sink, whether it succeeds or fails.
+    ``journaled=True`` says that the actor the action addresses journals it itself when it
+    succeeds (see :attr:`AuditRecord.journaled`).
     """
 
     def mark(method: F) -> F:
@@ -75,7 +80,11 @@ def helper(func: Any = None, *, action: bool = False) -> Any:
                 raise
             shown = str(result).strip()
             outcome = shown.splitlines()[0] if shown else "done"
-            self.audit(AuditRecord(operator=self.operator, action=call, outcome=outcome))
+            self.audit(
+                AuditRecord(
+                    operator=self.operator, action=call, outcome=outcome, journaled=journaled
+                )
+            )
             return result
 
         setattr(audited, _HELPER, True)
@@ -147,7 +156,11 @@ class Operator:
                 for p in inspect.signature(bound).parameters.values()
             )
             doc = (inspect.getdoc(bound) or "").splitlines()
-            lines.append(f"  {name}({params})".ljust(24) + f"{doc[0] if doc else ''}")
+            call = f"  {name}({params})"
+            if len(call) > 22:  # a long signature gets a line of its own
+                lines.append(call)
+                call = ""
+            lines.append(call.ljust(24) + f"{doc[0] if doc else ''}")
         lines.append("and `system`, the ActorSystem itself (any Python runs here).")
         return Text("\n".join(lines))
 

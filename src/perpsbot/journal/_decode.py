@@ -16,6 +16,7 @@ from perpsbot.messages import (
     DryRunOrder,
     FundingPaid,
     IntentPurpose,
+    OperatorActed,
     OrderDenied,
     OrderFilled,
     OrderIntent,
@@ -37,6 +38,7 @@ from perpsbot.messages import (
 
 __all__ = [
     "account_from_row",
+    "audit_from_row",
     "command_from_row",
     "denial_from_row",
     "dry_run_from_row",
@@ -224,6 +226,10 @@ def funding_from_row(row: sqlite3.Row) -> FundingPaid:
 
 def denial_from_row(row: sqlite3.Row) -> OrderDenied:
     return OrderDenied(**_plain(row))
+
+
+def audit_from_row(row: sqlite3.Row) -> OperatorActed:
+    return OperatorActed(**_plain(row))
 
 
 def dry_run_from_row(row: sqlite3.Row) -> DryRunOrder:

@@ -18,6 +18,7 @@ import attrs
 
 from perpsbot.journal._decode import (
     account_from_row,
+    audit_from_row,
     command_from_row,
     denial_from_row,
     dry_run_from_row,
@@ -37,6 +38,7 @@ from perpsbot.messages import (
     DryRunOrder,
     FundingPaid,
     Halt,
+    OperatorActed,
     OrderDenied,
     OrderFilled,
     OrderIntent,
@@ -293,6 +295,12 @@ class JournalReader:
         where, args = _filters("ts_created_ns", since_ns, symbol)
         rows = self._all(f"SELECT * FROM dry_run_orders{where} ORDER BY seq", args)
         return [dry_run_from_row(row) for row in rows]
+
+    def operator_actions(self, *, since_ns: int | None = None) -> list[OperatorActed]:
+        """The operator audit: who did what, and how it ended."""
+        where, args = _filters("ts_created_ns", since_ns, None)
+        rows = self._all(f"SELECT * FROM operator_audit{where} ORDER BY seq", args)
+        return [audit_from_row(row) for row in rows]
 
     def reconciliations(
         self, *, since_ns: int | None = None
