@@ -37,7 +37,9 @@ class Position:
         self, *, side: Side, price: Decimal, size: Decimal, fee: Decimal, contract_size: Decimal
     ) -> Position:
         """The position after one fill: adds average the entry, reductions realize PnL, and a
-        fill larger than the position flips it through zero at the fill's price."""
+        fill larger than the position flips it through zero at the fill's price. Reducing a
+        position whose entry is unknown (a spot position reconciled from the wallet) realizes
+        nothing."""
         signed = size * side.sign
         quantity = self.quantity
         fees = self.fees + fee
@@ -51,10 +53,11 @@ class Position:
                 fees=fees,
                 entry_fill_price=self.entry_fill_price if quantity else price,
             )
-        assert self.average_entry is not None
         closed = min(abs(quantity), size)
         direction = 1 if quantity > 0 else -1
-        realized = self.realized + closed * contract_size * (price - self.average_entry) * direction
+        realized = self.realized
+        if self.average_entry is not None:  # else adopted without one: what it made is unknown
+            realized += closed * contract_size * (price - self.average_entry) * direction
         left = quantity + signed
         reduced = attrs.evolve(
             self, quantity=left, contract_size=contract_size, realized=realized, fees=fees
