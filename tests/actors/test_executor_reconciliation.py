@@ -33,6 +33,7 @@ from tests.actors.conftest import Subscriber
 from tests.actors.executor_harness import (
     PERP,
     SPOT,
+    Harness,
     journaled_update,
     make_intent,
     no_wait,
@@ -142,6 +143,19 @@ def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> O
     )  # fmt: skip
 
 
+def _restart_in(sim: SimExchange, path: Path, clock: FakeClock, state: TradingState) -> Harness:
+    """An executor that starts on ``path`` with risk saying ``state`` before its startup
+    reconciliation (its first attempt fails while the venue is down; the retry succeeds)."""
+    sim.faults.http_error(500, count=10_000, path="/market/products")
+    bot = start_executor(sim, path, clock=clock, wait_reconciled=False)
+    bot.wait_reconciled(success=False)
+    bot.trading(state, "risk")
+    bot.until(lambda: bot.state()["trading_state"] == state.value, f"the executor to be {state}")
+    sim.faults.clear()
+    clock.advance(1.0)  # the retry
+    return bot
+
+
 def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its_ttl(
     sim: SimExchange, tmp_path: Path
 ) -> None:
@@ -152,21 +166,54 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
     seed_journal(path, lambda me: [recorded(fresh, me), recorded(stale, me),
                                    journaled_update(stale, S.SUBMITTED)])  # fmt: skip
     clock.advance(10)  # the bot was down for 10 s
-    with running(start_executor(sim, path, clock=clock)) as bot:
+    with running(_restart_in(sim, path, clock, TradingState.REDUCING)) as bot:
         done = bot.wait_reconciled()
         fresh_coid, stale_coid = client_order_id("unsent-fresh"), client_order_id("unsent-stale")
-        assert bot.statuses(fresh_coid)[:2] == [S.SUBMITTED, S.ACKNOWLEDGED]
-        assert bot.updates(fresh_coid)[0].source is RECONCILIATION
         expired = bot.wait_status(stale_coid, S.EXPIRED)
         assert expired.source is RECONCILIATION
+        # REDUCING (as at every process start: not reconciled, no fresh marks yet) holds the
+        # entry back; it goes once trading is ACTIVE, still within its TTL.
+        assert bot.updates(fresh_coid) == []
+        assert any(
+            "intent unsent-fresh is not at the venue by client order id: waits for trading" in line
+            for line in done.corrections
+        ), done.corrections
+        bot.trading(TradingState.ACTIVE)
+        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        clock.advance(2.0)
+        bot.wait_status(fresh_coid, S.FILLED)
+        assert bot.statuses(fresh_coid)[:2] == [S.SUBMITTED, S.ACKNOWLEDGED]
+        assert bot.updates(fresh_coid)[0].source is RECONCILIATION
         assert len(bot.venue_orders("unsent-fresh")) == 1
         assert bot.venue_orders("unsent-stale") == []
-        assert any("intent unsent-fresh was not at the venue" in c for c in done.corrections)
         # The strategy sends the fresh one again after the restart: still one order.
-        bot.trading(TradingState.ACTIVE)
         bot.place(fresh)
         assert bot.denial("unsent-fresh").rule == "duplicate_intent"
         assert len(bot.venue_orders("unsent-fresh")) == 1
+
+
+@pytest.mark.parametrize("status", [None, S.SUBMITTED])
+def test_a_bot_halted_at_restart_sends_no_journaled_intent(
+    sim: SimExchange, tmp_path: Path, status: OrderStatus | None
+) -> None:
+    # The process died with an intent journaled (and maybe sent, without an answer) but not
+    # at the venue; it restarts HALTED (an operator's halt, read back by risk).
+    clock = FakeClock()
+    entry = make_intent(clock, "journaled-entry", ttl_s=30)
+    path = tmp_path / "j.sqlite3"
+    seed_journal(
+        path,
+        lambda me: [recorded(entry, me)] + ([journaled_update(entry, status)] if status else []),
+    )
+    with running(_restart_in(sim, path, clock, TradingState.HALTED)) as bot:
+        bot.wait_reconciled()
+        clock.advance(31.0)  # past its TTL: polls and reconciliations come and go
+        bot.wait_reconciled(2)
+        coid = client_order_id("journaled-entry")
+        settled = bot.wait_status(coid, S.CANCELLED if status is None else S.EXPIRED)
+        assert settled.source is RECONCILIATION
+        assert S.SUBMITTED not in bot.statuses(coid)
+        assert bot.venue_orders("journaled-entry") == []
 
 
 def test_a_stale_journal_position_is_corrected_to_the_venues_and_said(

@@ -5,8 +5,9 @@ the orders the executor tracks and the venue's view it decides, per order, one a
 
 - ``Settle``: the venue knows the order; take its status, filled size and fills;
 - ``Adopt``: an open order that carries our client-id prefix but that we do not know;
-- ``Submit``: never acknowledged, not at the venue, still within its TTL: send it (with the
-  same client order id, which the venue treats as idempotent, so this is never a second order);
+- ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
+  trading state allows it (with the same client order id, which the venue treats as
+  idempotent, so this is never a second order);
 - ``Expire``: never acknowledged, not at the venue, past its TTL: never sent again;
 - ``Vanished``: acknowledged once, but the venue does not show it (its lists may lag: the
   executor looks again before it settles the order).

@@ -157,9 +157,10 @@ class Reconciler:
                 contract_size=spec.contract_size if spec is not None else Decimal(1),
             )  # fmt: skip
         if last is None:
-            return attrs.evolve(order, fill_ids=fill_ids)
+            return attrs.evolve(order, fill_ids=fill_ids, journaled=True)
         return attrs.evolve(
             order,
+            journaled=True,
             status=last.status,
             venue_order_id=last.venue_order_id,
             filled_size=last.filled_size,
@@ -172,10 +173,7 @@ class Reconciler:
 
     def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:
         desk = self._desk
-        targets = [
-            o for o in desk.ledger
-            if o.in_flight or (startup and o.status is _S.PENDING_SUBMIT)
-        ]  # fmt: skip
+        targets = [o for o in desk.ledger if o.in_flight or o.unsent]
         venue = read_venue(
             desk.rest,
             specs=desk.products.specs,
@@ -242,17 +240,15 @@ class Reconciler:
             case Adopt(venue=found):
                 return self._adopt(found)
             case Submit(client_order_id=coid):
-                order = desk.ledger.get(coid)
-                assert order is not None
-                if order.cancel_requested:
-                    desk.ledger.move(coid, _S.CANCELLED, _RECONCILIATION, "cancelled unsent")
-                    return f"journaled intent {order.intent_id} was cancelled before it was sent"
-                desk.submit(coid, _RECONCILIATION)
+                intent_id = desk.ledger[coid].intent_id
+                not_sent = desk.send(coid, _RECONCILIATION)
+                if not_sent is not None:
+                    return f"intent {intent_id} is not at the venue by client order id: {not_sent}"
                 # The venue may answer with an order that existed already (the same client
                 # order id), which may have changed before the user channel followed it.
                 desk.refresh_order(coid, _RECONCILIATION)
                 return (
-                    f"intent {order.intent_id} was not at the venue by client order id and is"
+                    f"intent {intent_id} was not at the venue by client order id and is"
                     f" within its TTL: sent once as {coid}"
                 )
             case Expire(client_order_id=coid, reason=reason):

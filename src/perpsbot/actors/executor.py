@@ -2,7 +2,9 @@
 
 On ``PlaceOrder`` (from risk) it checks the trading state again, fits the intent to the
 product, journals it (``RecordIntent``), and only once the journal answers
-``IntentRecorded`` sends it, under a client order id derived from the intent. A lost answer
+``IntentRecorded`` sends it, under a client order id derived from the intent, if the trading
+state still allows it (else it waits for a state that does, within its TTL; HALTED cancels
+it). A lost answer
 is settled by that id, never by a second order. Order updates come from the ``user``
 websocket channel, or from REST polls while that feed is unhealthy; fills are read from the
 venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
@@ -47,6 +49,7 @@ from perpsbot.messages import (
     RecordIntent,
     Stamper,
     SyncJournal,
+    TradingState,
     TradingStateChanged,
     TransitionSource,
 )
@@ -181,7 +184,7 @@ class ExecutorActor(BaseActor):
             case CancelAllOrders():
                 desk.cancel_all(message)
             case TradingStateChanged():
-                desk.state, desk.state_reasons = message.state, message.reasons
+                self._on_trading_state(message)
             case PositionChanged():
                 desk.positions[message.position.symbol] = message.position.quantity
             case UserOrdersReceived():
@@ -333,10 +336,8 @@ class ExecutorActor(BaseActor):
             )  # fmt: skip
             return
         local = TransitionSource.LOCAL
+        desk.ledger.mark(coid, journaled=True)
         desk.ledger.announce(coid, local, "journaled")
-        if order.cancel_requested:
-            desk.ledger.move(coid, OrderStatus.CANCELLED, local, "cancelled before it was sent")
-            return
         late_ns = self.clock.time_ns() - order.intent.valid_until_ns
         if late_ns > 0:
             desk.ledger.move(
@@ -344,12 +345,19 @@ class ExecutorActor(BaseActor):
                 f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
             )  # fmt: skip
             return
-        desk.submit(coid, local)
+        desk.send(coid, local)
+
+    def _on_trading_state(self, message: TradingStateChanged) -> None:
+        desk = self._desk
+        desk.state, desk.state_reasons = message.state, message.reasons
+        if message.state is not TradingState.HALTED and self._reconciler.done and desk.unsent():
+            self._reconcile_soon()  # what waited for the state may go now (looked up first)
 
     def _expire_unconfirmed(self) -> None:
-        """An order whose ``RecordIntent`` the journal never confirmed (it refused or lost it)
-        ends EXPIRED once past its TTL: it was never sent, and the strategy may decide again.
-        (Before the startup reconciliation, the journal's unsent orders are its to settle.)"""
+        """An order never sent ends EXPIRED once past its TTL, and the strategy may decide
+        again: the journal never confirmed its ``RecordIntent`` (it refused or lost it), or the
+        trading state never allowed sending it. (Before the startup reconciliation, the
+        journal's unsent orders are its to settle.)"""
         if not self._reconciler.done:
             return
         now, ledger = self.clock.time_ns(), self._desk.ledger
@@ -360,9 +368,14 @@ class ExecutorActor(BaseActor):
                 and intent
                 and now > intent.valid_until_ns
             ):
+                why = (
+                    "trading did not allow sending it"
+                    if order.journaled
+                    else "the journal did not confirm the intent"
+                )
                 ledger.move(
                     order.client_order_id, OrderStatus.EXPIRED, TransitionSource.LOCAL,
-                    "the journal did not confirm the intent within its TTL: never sent",
+                    f"{why} within its TTL: never sent",
                 )  # fmt: skip
 
     # -- reconciliation --------------------------------------------------------------------
