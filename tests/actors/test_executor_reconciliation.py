@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
+from perpsbot.config import RiskConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
     AccountReconciled,
@@ -42,7 +44,7 @@ from tests.actors.executor_harness import (
     seed_journal,
     start_executor,
 )
-from tests.actors.trading import recorder_spec
+from tests.actors.trading import future, recorder_spec
 from tests.support.keys import make_credentials
 from tests.support.probe import Probe
 
@@ -68,10 +70,13 @@ def venue(sim: SimExchange) -> Iterator[RestClient]:
     rest.close()
 
 
-def _market(coid: str, symbol: str, side: str, size: str) -> OrderRequest:
+def _market(
+    coid: str, symbol: str, side: str, size: str, leverage: str | None = None
+) -> OrderRequest:
     return OrderRequest(
         client_order_id=coid, product_id=symbol, side=OrderSide(side),
         configuration=MarketIoc(base_size=Decimal(size)),
+        leverage=None if leverage is None else Decimal(leverage),
     )  # fmt: skip
 
 
@@ -241,6 +246,28 @@ def test_a_stale_journal_position_is_corrected_to_the_venues_and_said(
         bot.wait_status(client_order_id("close"), S.FILLED)
         bot.place(bot.intent("grow", symbol=PERP, side=Side.BUY, size="1", mark="68900"))
         assert bot.denial("grow").rule == "reduce_only"
+
+
+def test_the_venues_liquidation_buffer_is_a_share_the_risk_rule_can_bite_on(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # 120 contracts at 9x: about 83,000 USD on 10,000 USD of futures cash.
+    venue.create_order(_market("by-hand", PERP, "BUY", "120", leverage="9"))
+    summary = venue.cfm_balance_summary()
+    buffer, threshold = summary.liquidation_buffer_amount, summary.liquidation_threshold
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        bot.wait_reconciled()
+        (account,) = bot.of(AccountReconciled)
+    share = account.liquidation_buffer_pct
+    assert share == buffer / (buffer + threshold)
+    assert Decimal("0.5") < share < Decimal("0.7")  # the venue says "141" (percent of margin)
+    rule = LiquidationBuffer(RiskConfig(min_liquidation_buffer_pct=Decimal("0.6")))
+    facts = OrderCheck(
+        intent=make_intent(FakeClock(), "more", symbol=PERP, size="1"), mark=Decimal(68_900),
+        mark_age_s=0.0, position=Decimal(120), product=future(), equity=account.equity,
+        liquidation_buffer_pct=share,
+    )  # fmt: skip
+    assert "projected liquidation buffer" in str(rule.check(facts))
 
 
 def _position_changed(symbol: str, quantity: str) -> PositionChanged:

@@ -25,7 +25,7 @@ from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.errors import VenueResponseError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import OrderStatus, ProductSpec, VenuePosition
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import CfmBalanceSummary, Order
 from perpsbot.venue.rest import RestClient
 
 _OPEN_STATUSES = ["OPEN", "PENDING", "QUEUED", "CANCEL_QUEUED"]
@@ -124,7 +124,7 @@ def _account(
     if futures:
         summary = rest.cfm_balance_summary()
         equity = summary.total_usd_balance + summary.unrealized_pnl
-        buffer_pct = summary.liquidation_buffer_percentage
+        buffer_pct = _buffer_share(summary)
         held = {p.product_id: p for p in rest.cfm_positions()}
         for symbol, spec in sorted(futures.items()):
             p = held.get(symbol)
@@ -152,6 +152,20 @@ def _account(
             if equity is not None:
                 equity = None if mid is None else equity + quantity * mid
     return tuple(positions), wallets, equity, buffer_pct
+
+
+def _buffer_share(summary: CfmBalanceSummary) -> Decimal | None:
+    """The share of the futures account's equity above its liquidation threshold, from 0 to 1
+    (what ``risk.min_liquidation_buffer_pct`` bounds); None without futures equity.
+
+    Not the venue's ``liquidation_buffer_percentage``: that is a percentage of the maintenance
+    margin (1000 and more while little is held), so read as a share it never came near the
+    minimum and the liquidation buffer rule could not deny anything.
+    """
+    equity = summary.liquidation_buffer_amount + summary.liquidation_threshold
+    if equity <= 0:
+        return None
+    return max(summary.liquidation_buffer_amount, Decimal(0)) / equity
 
 
 def spot_positions(
