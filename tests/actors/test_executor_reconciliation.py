@@ -29,7 +29,7 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ChildSpec
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue import JwtSigner, RestClient, VenueRateLimiter
+from perpsbot.venue import RestClient
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
 from tests.actors.conftest import Subscriber
 from tests.actors.executor_harness import (
@@ -38,15 +38,14 @@ from tests.actors.executor_harness import (
     Harness,
     journaled_update,
     make_intent,
-    no_wait,
     recorded,
     running,
     seed_journal,
     start_executor,
 )
 from tests.actors.trading import future, recorder_spec
-from tests.support.keys import make_credentials
 from tests.support.probe import Probe
+from tests.support.sim_clients import sim_rest
 
 S = OrderStatus
 RECONCILIATION = TransitionSource.RECONCILIATION
@@ -61,11 +60,7 @@ def sim() -> Iterator[SimExchange]:
 @pytest.fixture
 def venue(sim: SimExchange) -> Iterator[RestClient]:
     """Places orders as a previous run of the bot (or a person) did."""
-    clock = FakeClock()
-    rest = RestClient(
-        base_url=sim.rest_base_url, signer=JwtSigner(make_credentials()[0], clock=clock),
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait), wait=no_wait,
-    )  # fmt: skip
+    rest = sim_rest(sim, FakeClock())
     yield rest
     rest.close()
 
