@@ -38,14 +38,17 @@ from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
     AccountReconciled,
     IntentPurpose,
+    JournalSynced,
     OrderStatus,
     OrderType,
     ReconciliationCompleted,
     ReconciliationStarted,
     Side,
     Stamper,
+    SyncJournal,
     TransitionSource,
 )
+from perpsbot.runtime import ActorAddress, ActorTimers
 from perpsbot.venue.records import Order
 
 logger = logging.getLogger("perpsbot.actors.executor")
@@ -56,41 +59,122 @@ _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
 
 
+@attrs.frozen
+class Reconcile:
+    """Timer: reconcile in-flight orders and positions with the venue."""
+
+
+@attrs.frozen
+class SyncTimedOut:
+    """Timer: the journal did not answer the startup's ``SyncJournal`` in time."""
+
+    sync_id: str
+
+
+#: How long the journal may take to answer SyncJournal before the startup attempt fails.
+_SYNC_TIMEOUT_S = 10.0
+
+
 class Reconciler:
-    """Startup and periodic reconciliation (see the module docstring).
+    """Startup and periodic reconciliation (see the module docstring), and when they run.
+
+    The startup waits for the journal (``SyncJournal``, answered by ``JournalSynced``) before
+    it reads it; a failed startup is retried with a growing delay (the executor's
+    ``Reconcile`` timer); the periodic pass runs on that timer too, or :meth:`soon`.
 
     Args:
         desk: sends, follows and holds the orders.
+        journal: the journal actor (``SyncJournal``).
         journal_view: opens a read-only view of the journal.
+        reply_to: the executor (``JournalSynced``).
+        timers: the executor's timers (``Reconcile``, :class:`SyncTimedOut`).
         clock: time (intent TTLs).
         stamper: stamps published messages.
+        soon_s: how soon :meth:`soon` reconciles.
     """
 
     def __init__(
         self,
         *,
         desk: OrderDesk,
+        journal: ActorAddress,
         journal_view: Callable[[], JournalView],
+        reply_to: ActorAddress,
+        timers: ActorTimers,
         clock: Clock,
         stamper: Stamper,
+        soon_s: float,
     ) -> None:
         self._desk = desk
+        self._journal = journal
         self._journal_view = journal_view
+        self._reply_to = reply_to
+        self._timers = timers
         self._clock = clock
         self._stamper = stamper
+        self._soon_s = soon_s
         self.done = False
         """True once a startup reconciliation succeeded: only then are orders placed."""
+        self._pending_sync: str | None = None
+        self._due = False  # a reconciliation is scheduled by soon()
         self._failures = 0
         self.passes = 0
         self.failures = 0
 
-    def started(self, reason: str) -> None:
+    # -- when ------------------------------------------------------------------------------
+
+    def begin(self, reason: str) -> None:
+        """Start a startup attempt: publish ``ReconciliationStarted`` and sync the journal."""
         message_id, ts = self._stamper.stamp()
         self._desk.publish(
             ReconciliationStarted(message_id=message_id, ts_created_ns=ts, reason=reason)
         )
+        message_id, ts = self._stamper.stamp()
+        self._pending_sync = message_id
+        self._journal.tell(
+            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
+        )
+        self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(message_id))
 
-    def startup(self) -> bool:
+    def journal_synced(self, message: JournalSynced) -> None:
+        if message.correlation_id != self._pending_sync:
+            return  # the answer to an attempt that timed out already
+        self._pending_sync = None
+        if not self._startup():
+            self._retry_startup()
+
+    def sync_timed_out(self, message: SyncTimedOut) -> None:
+        if message.sync_id != self._pending_sync:
+            return
+        self._pending_sync = None
+        self._failed(
+            f"the journal did not answer SyncJournal within {_SYNC_TIMEOUT_S:.0f}s", startup=True
+        )
+        self._retry_startup()
+
+    def soon(self) -> None:
+        """An in-flight reconciliation after ``soon_s`` (one, however many orders ask for it
+        meanwhile)."""
+        if not self._due:
+            self._due = True
+            self._timers.once(self._soon_s, Reconcile())
+
+    def due(self) -> None:
+        """The ``Reconcile`` timer: the periodic pass, or the next startup attempt."""
+        self._due = False
+        if self.done:
+            self._periodic()
+        elif self._pending_sync is None:
+            self.begin("retry")
+
+    def _retry_startup(self) -> None:
+        delay = self._retry_delay_s()
+        logger.warning("startup reconciliation failed; retrying in %.1fs", delay)
+        self._timers.once(delay, Reconcile())
+
+    # -- what ------------------------------------------------------------------------------
+
+    def _startup(self) -> bool:
         """Reconcile the journal's unfinished orders with the venue; False if it failed (it
         was reported, and should be retried after :meth:`retry_delay_s`)."""
         try:
@@ -98,19 +182,19 @@ class Reconciler:
             known = self._load_journal()
             self._run(startup=True, known=known, source="journal")
         except (PerpsbotError, sqlite3.Error) as exc:
-            self.failed(f"{type(exc).__name__}: {exc}", startup=True)
+            self._failed(f"{type(exc).__name__}: {exc}", startup=True)
             return False
         self.done = True
         return True
 
-    def periodic(self) -> None:
+    def _periodic(self) -> None:
         """Reconcile in-flight orders and compare positions with the venue's."""
         try:
             self._run(startup=False, known=dict(self._desk.positions), source="risk")
         except PerpsbotError as exc:
-            self.failed(f"{type(exc).__name__}: {exc}", startup=False)
+            self._failed(f"{type(exc).__name__}: {exc}", startup=False)
 
-    def failed(self, error: str, *, startup: bool) -> None:
+    def _failed(self, error: str, *, startup: bool) -> None:
         self._failures += 1
         self.failures += 1
         logger.warning(
@@ -124,7 +208,7 @@ class Reconciler:
             )
         )  # fmt: skip
 
-    def retry_delay_s(self) -> float:
+    def _retry_delay_s(self) -> float:
         """Exponential from 1 s after each consecutive failure, at most a minute."""
         return float(min(_MAX_RETRY_S, 2.0 ** max(0, self._failures - 1)))
 
