@@ -127,6 +127,7 @@ def test_a_lost_ack_is_settled_by_client_order_id_not_by_a_second_order(bot: Har
 
 
 def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harness) -> None:
+    _feed_healthy(bot)  # the fill is reported on the user channel (a poll needs more time)
     bot.trading(TradingState.ACTIVE)
     # Every attempt loses its answer and the lookups cannot see the order yet.
     bot.sim.faults.delay_order_visibility(1.0)

@@ -276,6 +276,34 @@ def _position_changed(symbol: str, quantity: str) -> PositionChanged:
     )  # fmt: skip
 
 
+def test_a_fill_the_venue_lists_late_is_counted_once_not_again_by_the_reconciliation(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    # The order is FILLED (user channel) but its fills cannot be read yet. A reconciliation
+    # in between used to adopt the venue's position (2), then the late fill added 2 more:
+    # the bot held 4 by its books, and an exit of 4 would have flipped the futures short.
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        bot.until(lambda: bot.state()["user_feed_healthy"], "the user channel to be healthy")
+        sim.faults.http_error(500, count=10_000, path="/orders/historical/fills")
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("buy", symbol=PERP, size="2"))
+        bot.wait_status(client_order_id("buy"), S.FILLED)
+        bot.clock.advance(30.0)  # the periodic reconciliation, while the fills lag
+        periodic = bot.wait_reconciled(2)
+        assert any("fills" in line and PERP in line for line in periodic.corrections), (
+            periodic.corrections
+        )
+        assert bot.state()["positions"][PERP] == "0"  # its fills are not counted yet
+        sim.faults.clear()
+        bot.clock.advance(2.0)  # the next poll reads the fills
+        bot.wait(lambda _: bool(bot.of(OrderFilled)), "the late fill")
+        assert bot.state()["positions"][PERP] == "2"
+        bot.clock.advance(30.0)
+        again = bot.wait_reconciled(3)
+        assert not [line for line in again.corrections if PERP in line], again.corrections
+        assert bot.state()["positions"][PERP] == "2"
+
+
 def test_periodic_reconciliation_reports_drift_from_risks_positions(
     sim: SimExchange, venue: RestClient, tmp_path: Path
 ) -> None:

@@ -420,9 +420,15 @@ class OrderDesk:
             self.stats["polls"] += 1
             for order in in_flight:
                 self.refresh_order(order.client_order_id, TransitionSource.POLL)
+        self.catch_up_fills()
+
+    def catch_up_fills(self) -> set[str]:
+        """Read the fills that lag behind the venue's filled sizes; returns the symbols whose
+        fills still lag (the venue does not list them yet, or reading them failed)."""
         for order in self.ledger:
             if order.fills_behind and order.venue_order_id is not None:
                 self.fetch_fills(order.client_order_id, order.venue_order_id)
+        return {order.symbol for order in self.ledger if order.fills_behind}
 
     def _venue_error(self, doing: str, exc: VenueError) -> None:
         self.stats["venue_errors"] += 1

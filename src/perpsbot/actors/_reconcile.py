@@ -196,6 +196,32 @@ def spot_positions(
     return tuple(positions), lines
 
 
+def held_back(
+    own: Mapping[str, Decimal], lagging: Iterable[str], specs: Mapping[str, ProductSpec]
+) -> tuple[tuple[VenuePosition, ...], list[str]]:
+    """The bot's own positions (``own``) for the ``lagging`` symbols, and for people why.
+
+    A symbol lags while one of its orders filled more at the venue than the fills the bot
+    could read: adopting the venue's position (or wallet) then would count those fills twice
+    once they arrive, the correction first and the fills after.
+    """
+    positions, lines = [], []
+    for symbol in sorted(lagging):
+        quantity = own.get(symbol, Decimal(0))
+        spec = specs.get(symbol)
+        positions.append(
+            VenuePosition(
+                symbol=symbol, quantity=quantity, average_entry_price=None,
+                contract_size=spec.contract_size if spec is not None else Decimal(1),
+            )
+        )  # fmt: skip
+        lines.append(
+            f"{symbol}: fills the venue reports are not readable yet; the position stays"
+            f" {describe_position(quantity)} until they arrive"
+        )
+    return tuple(positions), lines
+
+
 @attrs.frozen(kw_only=True)
 class Settle:
     client_order_id: str

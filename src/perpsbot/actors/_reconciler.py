@@ -28,6 +28,7 @@ from perpsbot.actors._reconcile import (
     Settle,
     Submit,
     Vanished,
+    held_back,
     plan,
     position_drift,
     read_venue,
@@ -274,14 +275,18 @@ class Reconciler:
             line = self._apply(action)
             if line:
                 corrections.append(line)
+        lagging = desk.catch_up_fills()
         # What the bot holds by its own books: ``known`` plus the fills this pass found.
         expected = dict(known)
         for symbol, quantity in desk.positions.items():
             moved = quantity - before.get(symbol, Decimal(0))
             expected[symbol] = expected.get(symbol, Decimal(0)) + moved
-        spot, spot_lines = spot_positions(expected, venue.spot_wallets, source=source)
-        positions = venue.positions + spot
-        corrections += position_drift(expected, venue.positions, source=source) + spot_lines
+        wallets = {s: w for s, w in venue.spot_wallets.items() if s not in lagging}
+        spot, spot_lines = spot_positions(expected, wallets, source=source)
+        futures = tuple(p for p in venue.positions if p.symbol not in lagging)
+        kept, kept_lines = held_back(expected, lagging, desk.products.specs)
+        positions = futures + spot + kept
+        corrections += position_drift(expected, futures, source=source) + spot_lines + kept_lines
         if venue.foreign_open:
             corrections.append(
                 f"{venue.foreign_open} open order(s) without our client-id prefix: left alone"
