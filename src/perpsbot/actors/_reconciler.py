@@ -271,10 +271,13 @@ class Reconciler:
             self._clock.time_ns(),
         )  # fmt: skip
         before = dict(desk.positions)
+        seen = {o.client_order_id: (o.status, o.filled_size) for o in desk.ledger}
         for action in actions:
             line = self._apply(action)
             if line:
                 corrections.append(line)
+        if startup:
+            self._announce_unchanged(seen)
         lagging = desk.catch_up_fills()
         # What the bot holds by its own books: ``known`` plus the fills this pass found.
         expected = dict(known)
@@ -312,6 +315,16 @@ class Reconciler:
         )  # fmt: skip
         self._failures = 0
         self.passes += 1
+
+    def _announce_unchanged(self, seen: Mapping[str, tuple[OrderStatus, Decimal]]) -> None:
+        """Publish the orders the journal held open that this pass did not change (so did
+        not publish): the subscribers of a new process (risk counting what open orders may
+        still fill) know of no order yet."""
+        ledger = self._desk.ledger
+        for order in ledger:
+            coid = order.client_order_id
+            if not order.status.terminal and seen.get(coid) == (order.status, order.filled_size):
+                ledger.announce(coid, _RECONCILIATION, "open across the restart")
 
     def _apply(self, action: Action) -> str:
         desk = self._desk
