@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
@@ -131,6 +132,26 @@ def test_journaled_orders_the_venue_finished_are_settled_and_fills_never_repeat(
         assert [f.client_order_id for f in fills] == [unseen_order.client_order_id]
         assert fills[0].size == Decimal("0.003")
         bot.journaled(known_order.client_order_id, S.FILLED)
+
+
+def test_fills_the_journal_lacks_are_read_even_when_it_has_the_filled_size(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # The previous process journaled the order as filled 0.003 (the user channel said so)
+    # while the venue did not list its fills yet, and died before reading them.
+    clock = FakeClock()
+    intent = make_intent(clock, "fills-lagged", size="0.003")
+    placed = venue.create_order(_market(client_order_id("fills-lagged"), SPOT, "BUY", "0.003"))
+    lagged = attrs.evolve(
+        journaled_update(intent, S.PARTIALLY_FILLED, placed.order_id), filled_size=Decimal("0.003")
+    )
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda me: [recorded(intent, me), lagged])
+    with running(start_executor(sim, path, clock=clock)) as bot:
+        bot.wait_reconciled()
+        bot.wait_status(client_order_id("fills-lagged"), S.FILLED)
+        (fill,) = bot.of(OrderFilled)
+        assert (fill.client_order_id, fill.size) == (client_order_id("fills-lagged"), intent.size)
 
 
 def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> OrderFilled:

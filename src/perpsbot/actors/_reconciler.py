@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -40,6 +40,7 @@ from perpsbot.messages import (
     AccountReconciled,
     IntentPurpose,
     JournalSynced,
+    OrderFilled,
     OrderStatus,
     OrderType,
     ReconciliationCompleted,
@@ -221,15 +222,21 @@ class Reconciler:
             for journaled in view.unfinished_intents():
                 coid = journaled.client_order_id
                 if coid not in self._desk.ledger:
-                    fill_ids = view.fill_ids(coid)
-                    self._desk.ledger.hold(self._from_journal(journaled, fill_ids))
+                    fills = view.fills(client_order_id=coid)
+                    self._desk.ledger.hold(self._from_journal(journaled, fills))
             positions = view.latest_positions()
             return {s: changed.position.quantity for s, changed in positions.items()}
         finally:
             view.close()
 
-    def _from_journal(self, journaled: JournaledIntent, fill_ids: frozenset[str]) -> TrackedOrder:
+    def _from_journal(
+        self, journaled: JournaledIntent, fills: Sequence[OrderFilled]
+    ) -> TrackedOrder:
         intent, last = journaled.intent, journaled.order
+        fill_ids = frozenset(f.fill_id for f in fills)
+        # What was published as fills: the journaled filled size may be more, when the venue
+        # reported it before its fills could be read (those are read now).
+        fills_size = sum((f.size for f in fills), Decimal(0))
         coid = journaled.client_order_id
         spec = self._desk.products.get(intent.symbol)
         order = None if spec is None else fitted_order(intent, coid, spec, intent.reference_mark)
@@ -241,19 +248,15 @@ class Reconciler:
                 limit_price=intent.limit_price, status=_S.PENDING_SUBMIT, intent=intent,
                 contract_size=spec.contract_size if spec is not None else Decimal(1),
             )  # fmt: skip
+        order = attrs.evolve(order, fill_ids=fill_ids, fills_size=fills_size, journaled=True)
         if last is None:
-            return attrs.evolve(order, fill_ids=fill_ids, journaled=True)
+            return order
         return attrs.evolve(
             order,
-            journaled=True,
             status=last.status,
             venue_order_id=last.venue_order_id,
             filled_size=last.filled_size,
             average_fill_price=last.average_fill_price,
-            fill_ids=fill_ids,
-            # The journal commits an order's fills before its status (published in that
-            # order), so what it says was filled was published as fills too.
-            fills_size=last.filled_size,
         )
 
     def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:
