@@ -1,16 +1,19 @@
-"""A raw-socket websocket server: handshake, then one bulk write of pre-encoded frames.
+"""Raw-socket servers: a websocket server that does the handshake, then one bulk write of
+pre-encoded frames; and a TCP server whose handler writes whatever bytes, paced as it likes.
 
 Bulk writes put many frames in one TCP segment and split headers across reads, which is
-what the frame reader meets under load (and what a benchmark of the feed needs).
+what the frame reader meets under load (and what a benchmark of the feed needs). Paced
+writes are what a hostile or broken server does to a client's timeouts.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -69,3 +72,55 @@ def raw_ws_server(stream: bytes) -> Iterator[str]:
     finally:
         listener.close()
         thread.join(5)
+
+
+@contextmanager
+def raw_tcp_server(serve_one: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """Accept clients until the block ends; ``serve_one(conn, stop)`` serves each on a thread.
+
+    ``stop`` is set when the block ends, so a server that paces its bytes ends with the test.
+    Yields ``127.0.0.1:PORT``.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def serve(conn: socket.socket) -> None:
+        # OSError: the client gave up first, exactly what these servers provoke.
+        with conn, contextlib.suppress(OSError):
+            serve_one(conn, stop)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # the listener was closed: the block ended
+            thread = threading.Thread(target=serve, args=(conn,), daemon=True)
+            threads.append(thread)
+            thread.start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (close alone does not)
+        listener.close()
+        acceptor.join(5)
+        for thread in threads:
+            thread.join(5)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """Read one HTTP request head (these tests send no bodies with it)."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise ConnectionResetError("the client left before its request was complete")
+        request += chunk
+    return request

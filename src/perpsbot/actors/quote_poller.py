@@ -124,17 +124,21 @@ class QuotePollerActor(BaseActor):
     def _poll(self) -> None:
         assert self._rest is not None
         self._polls += 1
+        with self._rest.within(self._venue.longest_call_s):  # the watchdog allows this long
+            self._poll_round(self._rest)
+
+    def _poll_round(self, rest: RestClient) -> None:
         symbols = list(self._settings.symbols)
         received_ns = self.clock.monotonic_ns()
         try:
-            quotes = {q.product_id: q for q in self._rest.best_bid_ask(symbols)}
+            quotes = {q.product_id: q for q in rest.best_bid_ask(symbols)}
             missing = [s for s in symbols if s not in quotes]
         except VenueError as error:
             logger.warning("batched quotes failed (%s); asking per symbol", error)
             quotes, missing = {}, symbols
         for symbol in missing:  # one symbol at a time, so one failure skips only itself
             try:
-                quotes.update((q.product_id, q) for q in self._rest.best_bid_ask([symbol]))
+                quotes.update((q.product_id, q) for q in rest.best_bid_ask([symbol]))
             except VenueError as error:
                 self._failed(symbol, str(error))
                 continue

@@ -95,9 +95,10 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
             factory=poller,
             mailbox=poller_mailbox,
             config_sections=_POLLER,
-            shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,  # may be mid-request
-            # A poll is a REST call with retries: it may block for several request timeouts.
-            hang_timeout_s=runtime.watchdog_timeout_s + 4 * config.venue.request_timeout_s,
+            # A poll is REST calls with retries, all within venue.longest_call_s together
+            # (the poller bounds each round by it): a slow venue is not a hung poller.
+            shutdown_timeout_s=timeout_s + venue.longest_call_s,
+            hang_timeout_s=runtime.watchdog_timeout_s + venue.longest_call_s,
             restart_buffer=runtime.restart_buffer_capacity,
         ),
     ]

@@ -11,7 +11,7 @@ from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.feed import WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter
-from perpsbot.venue.rest import RestClient
+from perpsbot.venue.rest import RestClient, RetryPolicy
 from perpsbot.venue.status import FeedStatus
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ class VenueLink:
         limiter: the venue's shared budget.
         signer: signs REST requests and websocket subscribes; None for public data only.
         clock: the time source.
-        request_timeout_s: the read timeout of every REST call.
+        request_timeout_s: the deadline of every REST request attempt, from waiting for the
+            budget to reading the whole answer.
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
         embedded: the simulated exchange this link points at, when it is an embedded one.
     """
@@ -64,8 +65,20 @@ class VenueLink:
             base_url=self.rest_base_url,
             signer=self.signer,
             limiter=self.limiter,
-            timeout_s=(min(3.05, self.request_timeout_s), self.request_timeout_s),
+            clock=self.clock,
+            timeout_s=self.request_timeout_s,
+            connect_timeout_s=min(3.05, self.request_timeout_s),
         )
+
+    @property
+    def longest_call_s(self) -> float:
+        """The longest one REST call of :meth:`rest_client` can take, retries included.
+
+        Actors that make REST calls in their handlers derive their hang timeouts from it (or
+        bound a batch of calls by it with :meth:`RestClient.within`), so a slow venue is never
+        mistaken for a hung actor.
+        """
+        return RetryPolicy().longest_call_s(self.request_timeout_s)
 
     def market_feed(
         self,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
 import requests
 
+from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import (
     OrderOutcomeUnknownError,
     OrderRejectedError,
@@ -19,7 +21,7 @@ from perpsbot.errors import (
     VenueTransportError,
 )
 from perpsbot.venue import _parse as parse
-from perpsbot.venue._http import HttpTransport, Params, RetryPolicy
+from perpsbot.venue._http import MAX_RESPONSE_BYTES, HttpTransport, Params, RetryPolicy
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.orders import OrderRequest
 from perpsbot.venue.ratelimit import VenueRateLimiter
@@ -68,8 +70,13 @@ class RestClient:
         base_url: ``https://api.coinbase.com/api/v3/brokerage`` or the simulator's.
         signer: signs private requests; None allows public endpoints only.
         limiter: the venue's shared budget.
-        session: a ``requests.Session`` (one is created if None).
-        timeout_s: ``(connect, read)`` timeouts applied to every call.
+        clock: the time source of deadlines and waits (the system clock if None).
+        session: a ``requests.Session`` (one is created if None); its ``http(s)://``
+            adapters are replaced by deadline-aware ones.
+        timeout_s: the deadline of one attempt, from waiting for the budget to reading the
+            whole body: a server that trickles its answer cannot hold a call longer.
+        connect_timeout_s: the TCP connect (and TLS handshake) timeout, within ``timeout_s``.
+        max_response_bytes: a longer answer is refused (``VenueResponseError``) unread.
         retry: attempts and backoff for retried requests.
         rng: jitter source (seed it in tests).
         wait: blocks for the given seconds; defaults to the limiter's.
@@ -81,8 +88,11 @@ class RestClient:
         base_url: str = COINBASE_REST_URL,
         signer: JwtSigner | None,
         limiter: VenueRateLimiter,
+        clock: Clock | None = None,
         session: requests.Session | None = None,
-        timeout_s: tuple[float, float] = (3.05, 10.0),
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 3.05,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
@@ -91,8 +101,11 @@ class RestClient:
             base_url=base_url,
             signer=signer,
             limiter=limiter,
+            clock=clock or SystemClock(),
             session=session,
             timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_response_bytes=max_response_bytes,
             retry=retry,
             rng=rng,
             wait=wait,
@@ -101,6 +114,19 @@ class RestClient:
     def close(self) -> None:
         """Close the HTTP session's pooled connections."""
         self._http.session.close()
+
+    def within(self, seconds: float) -> AbstractContextManager[None]:
+        """A block whose calls all end within ``seconds`` from now, together: attempts are cut
+        short and retries that would not fit are not made (their last error is raised).
+
+        ``with client.within(5.0): ...`` bounds a batch of calls, e.g. one polling round.
+        """
+        return self._http.scope(seconds)
+
+    @property
+    def longest_call_s(self) -> float:
+        """The longest one call (all its attempts and waits) can take outside :meth:`within`."""
+        return self._http.retry.longest_call_s(self._http.timeout_s)
 
     def _get(self, path: str, params: Params | None = None, *, private: bool = True) -> Any:
         return parse.obj(self._http.send("GET", path, params=params, private=private), path)
@@ -274,7 +300,8 @@ class RestClient:
                 return _created(parse.obj(reply, path), coid, product_id, side)
             if attempt < attempts:
                 assert last is not None
-                self._http.backoff_after(last, attempt, private=True)
+                if not self._http.backoff_after(last, attempt, private=True):
+                    break
         raise OrderOutcomeUnknownError(
             f"create {coid} failed {attempts} times and no order with that client_order_id "
             f"was found; last error: {last}",
