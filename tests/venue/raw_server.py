@@ -19,15 +19,29 @@ from contextlib import contextmanager
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def encode_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """One unmasked, final server frame."""
-    head = bytes([0x80 | opcode])
-    n = len(payload)
+def encode_frame(
+    payload: bytes,
+    opcode: int = 0x1,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    mask: bytes | None = None,
+    length: int | None = None,
+) -> bytes:
+    """One server frame: final and unmasked unless told; ``length`` overrides the header's."""
+    head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
+    n = len(payload) if length is None else length
+    masked = 0x80 if mask else 0
     if n < 126:
-        return head + bytes([n]) + payload
-    if n < 65536:
-        return head + bytes([126]) + n.to_bytes(2, "big") + payload
-    return head + bytes([127]) + n.to_bytes(8, "big") + payload
+        head += bytes([masked | n])
+    elif n < 65536:
+        head += bytes([masked | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([masked | 127]) + n.to_bytes(8, "big")
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += mask
+    return head + payload
 
 
 def close_frame(code: int) -> bytes:
@@ -35,8 +49,9 @@ def close_frame(code: int) -> bytes:
 
 
 @contextmanager
-def raw_ws_server(stream: bytes) -> Iterator[str]:
-    """Accept one client, answer its handshake, write ``stream``, keep reading until it leaves."""
+def raw_ws_server(stream: bytes, *, byte_by_byte: bool = False) -> Iterator[str]:
+    """Accept one client, answer its handshake, write ``stream`` (in one write, or a write per
+    byte), keep reading until it leaves."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -59,7 +74,12 @@ def raw_ws_server(stream: bytes) -> Iterator[str]:
                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
             )
             try:
-                conn.sendall(stream)
+                if byte_by_byte:
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    for i in range(len(stream)):
+                        conn.sendall(stream[i : i + 1])
+                else:
+                    conn.sendall(stream)
                 while conn.recv(65536):
                     pass
             except OSError:

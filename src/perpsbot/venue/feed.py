@@ -23,7 +23,12 @@ import websocket
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
 from perpsbot.ids import seeded_rng
-from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
+from perpsbot.venue._wsframes import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    OPCODE_CLOSE,
+    FrameReader,
+    WebSocketProtocolError,
+)
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.codec import decode_frame, encode_subscribe
@@ -71,9 +76,9 @@ def _shutdown(ws: Any) -> None:
     ws.shutdown()
 
 
-def _reply_close(ws: Any) -> None:
+def _reply_close(ws: Any, status: int = 1000) -> None:
     try:
-        ws.send_close()
+        ws.send_close(status)
     except OSError:
         pass  # the peer is going away anyway; the socket is shut down next
     except websocket.WebSocketException:
@@ -123,6 +128,9 @@ class WebSocketFeed:
         wait: how backoff waits; tests pass one that advances a fake clock.
         rng: jitter source.
         sslopt: websocket-client TLS options (e.g. a CA bundle); None verifies as usual.
+        max_message_bytes: a larger message fails the connection as a protocol error. The
+            default, 10 MiB, is what Coinbase's own SDK allows: its largest messages are
+            level2 snapshots of the whole book.
     """
 
     def __init__(
@@ -145,6 +153,7 @@ class WebSocketFeed:
         wait: WaitFn | None = None,
         rng: random.Random | None = None,
         sslopt: dict[str, Any] | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         unknown = sorted(set(channels) - _CHANNELS)
         if unknown:
@@ -168,6 +177,7 @@ class WebSocketFeed:
         self._wait = wait or _event_wait
         self._rng = rng or seeded_rng()
         self._sslopt = sslopt
+        self._max_message_bytes = max_message_bytes
         self._stop = threading.Event()
         self._stopping = False  # set with _stop; the receive loop polls this per frame
         self._ws_lock = threading.Lock()
@@ -175,6 +185,7 @@ class WebSocketFeed:
         self._thread: threading.Thread | None = None
         self._frames = self._decode_errors = self._callback_errors = self._gaps = 0
         self._out_of_order = self._stale = self._connect_attempts = self._connects = 0
+        self._protocol_errors = 0
 
     # --- control (any thread) -------------------------------------------------------------
 
@@ -220,6 +231,7 @@ class WebSocketFeed:
             stale=self._stale,
             connect_attempts=self._connect_attempts,
             connects=self._connects,
+            protocol_errors=self._protocol_errors,
         )
 
     # --- the thread -----------------------------------------------------------------------
@@ -344,7 +356,12 @@ class WebSocketFeed:
 
     def _receive(self, ws: websocket.WebSocket) -> None:
         # The hot path: locals only, no logging, no allocation beyond the decoded frame.
-        read = FrameReader(ws, read_bytes=_READ_BYTES, on_wait=self._before_read).read
+        read = FrameReader(
+            ws,
+            read_bytes=_READ_BYTES,
+            on_wait=self._before_read,
+            max_message_bytes=self._max_message_bytes,
+        ).read
         decode = decode_frame
         on_frame = self._on_frame
         stop_is_set = self._stop.is_set
@@ -361,7 +378,12 @@ class WebSocketFeed:
                               silent_s=self._stale_after_s)
                 )  # fmt: skip
                 raise _ConnectionEndedError(f"stale: nothing for {self._stale_after_s}s") from None
-            except OSError as exc:  # reset, closed without a close frame, protocol error
+            except WebSocketProtocolError as exc:  # fail the connection, as RFC 6455 says
+                self._protocol_errors += 1
+                _log.warning("feed %s: protocol error: %s", self.name, exc)
+                _reply_close(ws, 1002)
+                raise _ConnectionEndedError(f"protocol error: {exc}") from None
+            except OSError as exc:  # reset, closed without a close frame
                 if stop_is_set():
                     return
                 raise _ConnectionEndedError(f"dropped: {type(exc).__name__}: {exc}") from None

@@ -122,3 +122,5 @@ class FeedStats:
     stale: int
     connect_attempts: int
     connects: int
+    protocol_errors: int
+    """Connections failed because the server broke the websocket framing rules."""
