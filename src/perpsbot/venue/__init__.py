@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from perpsbot.backoff import Backoff
 from perpsbot.venue.auth import CdpCredentials, JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.book import OrderBook, exact, mid_of
 from perpsbot.venue.catalog import ProductCatalog, ProductSource
 from perpsbot.venue.codec import decode_frame, encode_subscribe

@@ -27,6 +27,7 @@ import orjson
 import requests
 import urllib3
 
+from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.errors import (
     VenueAuthError,
@@ -38,7 +39,6 @@ from perpsbot.errors import (
 from perpsbot.ids import seeded_rng
 from perpsbot.venue._deadline import Deadline, DeadlineAdapter, within
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.ratelimit import TokenBucket, VenueRateLimiter
 
 _log = logging.getLogger("perpsbot.venue.rest")

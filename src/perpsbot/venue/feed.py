@@ -20,6 +20,7 @@ from typing import Any
 
 import websocket
 
+from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
 from perpsbot.ids import seeded_rng
@@ -30,7 +31,6 @@ from perpsbot.venue._wsframes import (
     WebSocketProtocolError,
 )
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.codec import decode_frame, encode_subscribe
 from perpsbot.venue.frames import ErrorFrame, Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter

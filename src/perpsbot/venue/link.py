@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.feed import WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter
