@@ -25,6 +25,7 @@ from perpsbot.venue import Backoff, JwtSigner, VenueRateLimiter
 from tests.actors.conftest import Subscriber
 from tests.support.keys import make_credentials
 from tests.support.probe import Probe
+from tests.support.waiting import eventually
 
 SYMBOLS = ("BTC-USD", "ETH-USD")
 MARKET_DATA = MarketDataConfig(
@@ -144,7 +145,8 @@ def test_a_sequence_gap_resyncs_the_book(harness: Harness) -> None:
     assert "expected" in gap.detail
     harness.wait_for_state(FeedState.SUBSCRIBED)
     harness.wait_for_fresh_marks(MarkSource.STREAM)
-    assert harness.system.state(f"{ROOT}/streamer")["gaps"] == 1
+    streamer = f"{ROOT}/streamer"
+    eventually(lambda: getattr(harness.system.state(streamer)["feed"], "gaps", 0) == 1, 5, "gap")
     harness.assert_healthy_afterwards()
 
 

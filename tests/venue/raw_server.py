@@ -48,6 +48,23 @@ def close_frame(code: int) -> bytes:
     return encode_frame(code.to_bytes(2, "big"), opcode=0x8)
 
 
+def accept_handshake(conn: socket.socket) -> None:
+    """Read a client's websocket upgrade request and accept it."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += conn.recv(4096)
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
+    conn.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+
+
 @contextmanager
 def raw_ws_server(stream: bytes, *, byte_by_byte: bool = False) -> Iterator[str]:
     """Accept one client, answer its handshake, write ``stream`` (in one write, or a write per
@@ -60,19 +77,7 @@ def raw_ws_server(stream: bytes, *, byte_by_byte: bool = False) -> Iterator[str]
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += conn.recv(4096)
-            key = next(
-                line.split(b":", 1)[1].strip()
-                for line in request.split(b"\r\n")
-                if line.lower().startswith(b"sec-websocket-key")
-            )
-            accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())
-            conn.sendall(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-            )
+            accept_handshake(conn)
             try:
                 if byte_by_byte:
                     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

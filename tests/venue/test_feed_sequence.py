@@ -12,12 +12,14 @@ import orjson
 from websockets.sync.server import ServerConnection
 
 from perpsbot.clock import SystemClock
-from perpsbot.venue import (
-    Backoff,
-    CdpCredentials,
+from perpsbot.messages import (
     FeedDisconnected,
     FeedGapDetected,
     FeedStatus,
+)
+from perpsbot.venue import (
+    Backoff,
+    CdpCredentials,
     Frame,
     HeartbeatFrame,
     JwtSigner,

@@ -14,23 +14,23 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from perpsbot.config import BotConfig
 from perpsbot.errors import VenueError
-from perpsbot.messages import FeedState, FeedStatusChanged, MarkObserved, MarkSource, Stamper
+from perpsbot.messages import (
+    FeedState,
+    FeedStatusChanged,
+    MarkObserved,
+    MarkSource,
+    PollQuotes,
+    Stamper,
+)
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox, Subscribe
 from perpsbot.venue import BestBidAsk, RestClient
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["PollQuotes", "QuotePollerActor", "poller_mailbox"]
+__all__ = ["QuotePollerActor", "poller_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.quote_poller")
-
-
-@attrs.frozen(kw_only=True)
-class PollQuotes:
-    """The poller's own timer: poll now unless the feed is healthy."""
 
 
 def _poll_key(message: Any) -> Hashable | None:

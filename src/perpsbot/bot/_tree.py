@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from perpsbot.actors import (
     MarkWindowActor,
     QuotePollerActor,
     StreamerActor,
     mark_window_mailbox,
     poller_mailbox,
+    streamer_mailbox,
 )
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
 from perpsbot.config import BotConfig
+from perpsbot.messages import FeedStatusChanged, MarksSampled, PendingMark
 from perpsbot.runtime import (
     ActorContext,
-    BoundedMailbox,
     ChildSpec,
+    Coalescer,
+    ConflatingMailbox,
     Intensity,
-    Overflow,
     Strategy,
     SupervisorSpec,
 )
@@ -31,6 +36,12 @@ _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_
 _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s")
 
 
+def _reporter_key(message: Any) -> Hashable | None:
+    if type(message) is FeedStatusChanged:
+        return "feed state"
+    return "cycle" if type(message) is MarksSampled else None
+
+
 def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
@@ -40,12 +51,15 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
+    # The feed thread offers marks here and the mark window takes them: shared by
+    # construction, outliving both actors' restarts (its wake-up is a plain token).
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
-        return MarkWindowActor(context=ctx)
+        return MarkWindowActor(context=ctx, feed_marks=feed_marks)
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        return StreamerActor(context=ctx, venue=venue, marks=ctx.system.address(f"{ROOT}/marks"))
+        return StreamerActor(context=ctx, venue=venue, feed_marks=feed_marks)
 
     def poller(ctx: ActorContext) -> QuotePollerActor:
         address = ctx.system.address
@@ -64,12 +78,10 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
 
     timeout_s = runtime.shutdown_timeout_s
 
-    def fifo() -> BoundedMailbox:
-        # The actors without a conflating mailbox: a flood evicts the oldest (dead letters),
-        # never queues without bound and never raises into a sender's handler (the feed
-        # thread, the mark window publishing). Built once per actor: a new capacity applies
-        # at the next start.
-        return BoundedMailbox(runtime.mailbox_capacity, Overflow.DROP_OLDEST)
+    def reporter_mailbox() -> ConflatingMailbox:
+        # What the reporter prints are statuses: the latest feed state and the latest cycle
+        # win, so a slow console never queues them (nothing else is told to it).
+        return ConflatingMailbox(key_of=_reporter_key)
 
     children = [
         ChildSpec(
@@ -84,7 +96,7 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
         ChildSpec(
             name="streamer",
             factory=streamer,
-            mailbox=fifo,
+            mailbox=streamer_mailbox,
             config_sections=_STREAMER,
             shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
             hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # replacing a feed joins it
@@ -104,7 +116,12 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
     ]
     if report:
         children.append(
-            ChildSpec(name="reporter", factory=reporter, mailbox=fifo, shutdown_timeout_s=timeout_s)
+            ChildSpec(
+                name="reporter",
+                factory=reporter,
+                mailbox=reporter_mailbox,
+                shutdown_timeout_s=timeout_s,
+            )
         )
     return SupervisorSpec(
         name=ROOT,

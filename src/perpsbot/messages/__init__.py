@@ -5,6 +5,21 @@ Commands are imperative, events past tense. Every message carries ``message_id``
 """
 
 from perpsbot.messages._base import Stamper
+from perpsbot.messages.feed import (
+    CheckFeedSilence,
+    FeedConnected,
+    FeedDisconnected,
+    FeedErrorReceived,
+    FeedGapDetected,
+    FeedReconnecting,
+    FeedStale,
+    FeedStats,
+    FeedStatus,
+    FeedStopped,
+    FeedSubscribed,
+    MarketDataReported,
+    MarketDataResumed,
+)
 from perpsbot.messages.market import (
     FeedState,
     FeedStatusChanged,
@@ -13,17 +28,32 @@ from perpsbot.messages.market import (
     MarkSource,
     MarksSampled,
     PendingMark,
+    PollQuotes,
     SampleMarks,
 )
 
 __all__ = [
+    "CheckFeedSilence",
+    "FeedConnected",
+    "FeedDisconnected",
+    "FeedErrorReceived",
+    "FeedGapDetected",
+    "FeedReconnecting",
+    "FeedStale",
     "FeedState",
+    "FeedStats",
+    "FeedStatus",
     "FeedStatusChanged",
+    "FeedStopped",
+    "FeedSubscribed",
     "MarkObserved",
     "MarkSample",
     "MarkSource",
+    "MarketDataReported",
+    "MarketDataResumed",
     "MarksSampled",
     "PendingMark",
+    "PollQuotes",
     "SampleMarks",
     "Stamper",
 ]

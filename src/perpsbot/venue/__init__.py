@@ -56,18 +56,6 @@ from perpsbot.venue.records import (
     ServerTime,
 )
 from perpsbot.venue.rest import COINBASE_REST_URL, RestClient, RetryPolicy
-from perpsbot.venue.status import (
-    FeedConnected,
-    FeedDisconnected,
-    FeedErrorReceived,
-    FeedGapDetected,
-    FeedReconnecting,
-    FeedStale,
-    FeedStats,
-    FeedStatus,
-    FeedStopped,
-    FeedSubscribed,
-)
 from perpsbot.venue.timestamps import format_rfc3339_ns, parse_rfc3339_ns
 
 __all__ = [
@@ -85,16 +73,6 @@ __all__ = [
     "CfmPosition",
     "CreatedOrder",
     "ErrorFrame",
-    "FeedConnected",
-    "FeedDisconnected",
-    "FeedErrorReceived",
-    "FeedGapDetected",
-    "FeedReconnecting",
-    "FeedStale",
-    "FeedStats",
-    "FeedStatus",
-    "FeedStopped",
-    "FeedSubscribed",
     "Fill",
     "Frame",
     "FutureDetails",

@@ -23,18 +23,8 @@ import websocket
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
-from perpsbot.ids import seeded_rng
-from perpsbot.venue._wsframes import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    OPCODE_CLOSE,
-    FrameReader,
-    WebSocketProtocolError,
-)
-from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.codec import decode_frame, encode_subscribe
-from perpsbot.venue.frames import ErrorFrame, Frame
-from perpsbot.venue.ratelimit import VenueRateLimiter
-from perpsbot.venue.status import (
+from perpsbot.ids import IdSource, ProcessIds, seeded_rng
+from perpsbot.messages import (
     FeedConnected,
     FeedDisconnected,
     FeedErrorReceived,
@@ -45,7 +35,18 @@ from perpsbot.venue.status import (
     FeedStatus,
     FeedStopped,
     FeedSubscribed,
+    Stamper,
 )
+from perpsbot.venue._wsframes import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    OPCODE_CLOSE,
+    FrameReader,
+    WebSocketProtocolError,
+)
+from perpsbot.venue.auth import JwtSigner
+from perpsbot.venue.codec import decode_frame, encode_subscribe
+from perpsbot.venue.frames import ErrorFrame, Frame
+from perpsbot.venue.ratelimit import VenueRateLimiter
 
 __all__ = ["COINBASE_WS_URL", "COINBASE_WS_USER_URL", "WaitFn", "WebSocketFeed"]
 
@@ -114,11 +115,13 @@ class WebSocketFeed:
             ``market_trades``, ``user``, ...
         product_ids: the products for every channel but ``heartbeats``.
         on_frame: called on the feed thread with each decoded frame; keep it quick.
-        on_status: called on the feed thread with each :mod:`~perpsbot.venue.status` event.
+        on_status: called on the feed thread with each status event (``FeedConnected`` ...
+            ``FeedStopped``, from :mod:`perpsbot.messages`).
         on_wait: called on the feed thread before each socket read, once every frame read so
             far went to ``on_frame``: where a consumer that batches per read flushes.
         limiter: the venue's shared budget; every connect takes a ``websocket`` slot.
         clock: the time source.
+        ids: stamps the status events (a process-unique source if None).
         signer: when set, every subscribe carries a fresh JWT (required for ``user``).
         name: names the thread, log lines and status events.
         stale_after_s: silence after which the connection is replaced.
@@ -144,6 +147,7 @@ class WebSocketFeed:
         limiter: VenueRateLimiter,
         on_wait: Callable[[], None] | None = None,
         clock: Clock,
+        ids: IdSource | None = None,
         signer: JwtSigner | None = None,
         name: str = "feed",
         stale_after_s: float = 5.0,
@@ -169,6 +173,7 @@ class WebSocketFeed:
         self._on_wait = on_wait
         self._limiter = limiter
         self._clock = clock
+        self._stamper = Stamper(clock, ids or ProcessIds())
         self._signer = signer
         self._stale_after_s = stale_after_s
         self._connect_timeout_s = connect_timeout_s
@@ -236,7 +241,9 @@ class WebSocketFeed:
 
     # --- the thread -----------------------------------------------------------------------
 
-    def _status(self, event: FeedStatus) -> None:
+    def _emit(self, kind: type[FeedStatus], **fields: Any) -> None:
+        message_id, ts_created_ns = self._stamper.stamp()
+        event = kind(message_id=message_id, ts_created_ns=ts_created_ns, feed=self.name, **fields)
         try:
             self._on_status(event)
         except Exception:  # a failing consumer must not kill the feed; logged and counted
@@ -264,12 +271,7 @@ class WebSocketFeed:
             while not self._stop.is_set():
                 if attempt > 0:
                     delay = self._backoff.delay_s(attempt, self._rng)
-                    self._status(
-                        FeedReconnecting(
-                            feed=self.name, ts_ns=self._clock.time_ns(), attempt=attempt,
-                            delay_s=delay, reason=reason,
-                        )
-                    )  # fmt: skip
+                    self._emit(FeedReconnecting, attempt=attempt, delay_s=delay, reason=reason)
                     if self._wait(self._stop, delay):
                         break
                 started = self._clock.monotonic()
@@ -280,18 +282,13 @@ class WebSocketFeed:
                     reason, code = f"internal error: {type(exc).__name__}: {exc}", None
                 if self._stop.is_set():
                     break
-                self._status(
-                    FeedDisconnected(
-                        feed=self.name, ts_ns=self._clock.time_ns(), reason=reason,
-                        close_code=code,
-                    )
-                )  # fmt: skip
+                self._emit(FeedDisconnected, reason=reason, close_code=code)
                 healthy = self._clock.monotonic() - started >= self._healthy_after_s
                 attempt = 1 if healthy else attempt + 1
         except BaseException:  # SystemExit and the like: end, but always through FeedStopped
             _log.exception("feed %s: thread ended by an unexpected exception", self.name)
         finally:
-            self._status(FeedStopped(feed=self.name, ts_ns=self._clock.time_ns()))
+            self._emit(FeedStopped)
 
     def _session(self, attempt: int) -> tuple[str, int | None]:
         """One connection from connect to end; returns why it ended."""
@@ -314,8 +311,7 @@ class WebSocketFeed:
             _abort(ws)
         try:
             self._connects += 1
-            now = self._clock.time_ns()
-            self._status(FeedConnected(feed=self.name, ts_ns=now, url=self.url, attempt=attempt))
+            self._emit(FeedConnected, url=self.url, attempt=attempt)
             ws.settimeout(self._stale_after_s)
             self._subscribe(ws)
             self._receive(ws)
@@ -337,19 +333,13 @@ class WebSocketFeed:
     def _subscribe(self, ws: websocket.WebSocket) -> None:
         for channel in ("heartbeats", *self.channels):
             self._send_subscribe(ws, channel, True)
-        self._status(
-            FeedSubscribed(
-                feed=self.name, ts_ns=self._clock.time_ns(),
-                channels=("heartbeats", *self.channels), product_ids=self.product_ids,
-            )
-        )  # fmt: skip
+        self._emit(
+            FeedSubscribed, channels=("heartbeats", *self.channels), product_ids=self.product_ids
+        )
 
     def _on_gap(self, ws: websocket.WebSocket, expected: int, found: int) -> None:
         self._gaps += 1
-        self._status(
-            FeedGapDetected(feed=self.name, ts_ns=self._clock.time_ns(), expected=expected,
-                            found=found)
-        )  # fmt: skip
+        self._emit(FeedGapDetected, expected=expected, found=found)
         if "level2" in self.channels:
             self._send_subscribe(ws, "level2", False)
             self._send_subscribe(ws, "level2", True)
@@ -373,10 +363,7 @@ class WebSocketFeed:
                 return
             except TimeoutError:
                 self._stale += 1
-                self._status(
-                    FeedStale(feed=self.name, ts_ns=self._clock.time_ns(),
-                              silent_s=self._stale_after_s)
-                )  # fmt: skip
+                self._emit(FeedStale, silent_s=self._stale_after_s)
                 raise _ConnectionEndedError(f"stale: nothing for {self._stale_after_s}s") from None
             except WebSocketProtocolError as exc:  # fail the connection, as RFC 6455 says
                 self._protocol_errors += 1
@@ -421,10 +408,7 @@ class WebSocketFeed:
                         "feed %s: on_frame failed (#%d)", self.name, self._callback_errors
                     )
             if type(frame) is ErrorFrame:
-                self._status(
-                    FeedErrorReceived(feed=self.name, ts_ns=self._clock.time_ns(),
-                                      message=frame.message)
-                )  # fmt: skip
+                self._emit(FeedErrorReceived, message=frame.message)
                 raise _ConnectionEndedError(f"venue error: {frame.message}")
 
     def __repr__(self) -> str:

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
+from perpsbot.ids import IdSource
+from perpsbot.messages import FeedStatus
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.feed import WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.rest import RestClient, RetryPolicy
-from perpsbot.venue.status import FeedStatus
 
 if TYPE_CHECKING:
     from perpsbot.sim import SimExchange
@@ -89,6 +90,7 @@ class VenueLink:
         on_status: Callable[[FeedStatus], None],
         stale_after_s: float,
         on_wait: Callable[[], None] | None = None,
+        ids: IdSource | None = None,
         name: str = "market",
     ) -> WebSocketFeed:
         """A market-data feed (not started) on the shared websocket-connect budget."""
@@ -101,6 +103,7 @@ class VenueLink:
             on_wait=on_wait,
             limiter=self.limiter,
             clock=self.clock,
+            ids=ids,
             signer=self.signer,
             name=name,
             stale_after_s=stale_after_s,
