@@ -25,6 +25,8 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
+import websocket
+
 __all__ = [
     "DEFAULT_MAX_MESSAGE_BYTES",
     "OPCODE_BINARY",
@@ -33,6 +35,9 @@ __all__ = [
     "ConnectionClosedError",
     "FrameReader",
     "WebSocketProtocolError",
+    "abort",
+    "reply_close",
+    "shutdown",
 ]
 
 OPCODE_CONT = 0x0
@@ -60,6 +65,26 @@ class ConnectionClosedError(ConnectionError):
 
 class WebSocketProtocolError(ConnectionError):
     """The peer broke the websocket framing rules; the connection must be failed."""
+
+
+def abort(ws: Any) -> None:
+    """Wake whatever blocks on ``ws``'s socket (websocket-client leaves this untyped)."""
+    ws.abort()
+
+
+def shutdown(ws: Any) -> None:
+    """Close ``ws``'s socket without a close frame."""
+    ws.shutdown()
+
+
+def reply_close(ws: Any, status: int = 1000) -> None:
+    """Send a close frame with ``status``, as a courtesy: failures are ignored."""
+    try:
+        ws.send_close(status)
+    except OSError:
+        pass  # the peer is going away anyway; the socket is shut down next
+    except websocket.WebSocketException:
+        pass  # same: a close reply is a courtesy
 
 
 def _unmask(mask: bytes, payload: bytes) -> bytes:
@@ -95,11 +120,14 @@ class FrameReader:
         on_wait: called before each read of the socket, that is each time every message
             received so far has been returned; a consumer that batches its work flushes here,
             so a burst costs it one flush per socket read and a lone message is never held.
+        linger: called after ``on_wait`` with the size of the previous read: a consumer that
+            would rather take a trickle in batches waits here a little when that read was
+            small, so the next read finds several messages, not one.
     """
 
     __slots__ = (
-        "_buf", "_frag", "_frag_opcode", "_frag_wire", "_max", "_on_wait", "_pos",
-        "_read_bytes", "_recv", "_ws",
+        "_buf", "_frag", "_frag_opcode", "_frag_wire", "_last_read", "_linger", "_max",
+        "_on_wait", "_pos", "_read_bytes", "_recv", "_ws",
     )  # fmt: skip
 
     def __init__(
@@ -109,10 +137,13 @@ class FrameReader:
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         read_bytes: int = _CHUNK,
         on_wait: Callable[[], None] | None = None,
+        linger: Callable[[int], None] | None = None,
     ) -> None:
         self._ws = ws
         self._read_bytes = read_bytes
         self._on_wait = on_wait
+        self._linger = linger
+        self._last_read = read_bytes  # no lingering before the first read
         self._recv = ws.sock.recv
         self._buf = b""
         self._pos = 0
@@ -172,7 +203,10 @@ class FrameReader:
     def _fill(self) -> None:
         if self._on_wait is not None:
             self._on_wait()
+        if self._linger is not None:
+            self._linger(self._last_read)
         chunk = self._recv_some(self._read_bytes)
+        self._last_read = len(chunk)
         self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
         self._pos = 0
 

@@ -10,7 +10,7 @@ from perpsbot.clock import Clock
 from perpsbot.ids import IdSource
 from perpsbot.messages import FeedStatus
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.feed import WebSocketFeed
+from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.rest import RestClient, RetryPolicy
@@ -36,6 +36,8 @@ class VenueLink:
         request_timeout_s: the deadline of every REST request attempt, from waiting for the
             budget to reading the whole answer.
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
+        feed_linger_s: how long feeds wait after a read that drained the socket, so that a
+            trickle is taken a few messages per thread wake-up (see ``WebSocketFeed``).
         embedded: the simulated exchange this link points at, when it is an embedded one.
     """
 
@@ -49,6 +51,7 @@ class VenueLink:
         clock: Clock,
         request_timeout_s: float = 10.0,
         feed_backoff: Backoff | None = None,
+        feed_linger_s: float = DEFAULT_LINGER_S,
         embedded: SimExchange | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
@@ -58,6 +61,7 @@ class VenueLink:
         self.clock = clock
         self.request_timeout_s = request_timeout_s
         self.feed_backoff = feed_backoff
+        self.feed_linger_s = feed_linger_s
         self.embedded = embedded
 
     def rest_client(self) -> RestClient:
@@ -108,6 +112,7 @@ class VenueLink:
             name=name,
             stale_after_s=stale_after_s,
             backoff=self.feed_backoff,
+            linger_s=self.feed_linger_s,
         )
 
     def __repr__(self) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -13,14 +12,10 @@ import requests
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import (
-    OrderOutcomeUnknownError,
-    OrderRejectedError,
-    VenueError,
-    VenueRateLimitedError,
     VenueResponseError,
-    VenueTransportError,
 )
 from perpsbot.venue import _parse as parse
+from perpsbot.venue._create import create_once
 from perpsbot.venue._http import MAX_RESPONSE_BYTES, HttpTransport, Params, RetryPolicy
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.orders import OrderRequest
@@ -44,18 +39,8 @@ from perpsbot.venue.records import (
 
 __all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
 
-_log = logging.getLogger("perpsbot.venue.rest")
-
 COINBASE_REST_URL = "https://api.coinbase.com/api/v3/brokerage"
 _MAX_PAGES = 100
-
-
-def _rejection_reason(error: dict[str, Any]) -> str:
-    for key in ("error", "new_order_failure_reason", "preview_failure_reason", "failure_reason"):
-        value = error.get(key)
-        if isinstance(value, str) and value and not value.startswith("UNKNOWN"):
-            return value
-    return "UNKNOWN_FAILURE_REASON"
 
 
 class RestClient:
@@ -257,9 +242,9 @@ class RestClient:
                 be found; reconcile by ``client_order_id`` later.
             VenueAuthError, VenueResponseError: as for any request.
         """
-        return self._create_once(
-            "/orders", request.to_wire(), request.client_order_id, request.product_id,
-            request.side.value,
+        return create_once(
+            self._http, self.find_order, path="/orders", body=request.to_wire(),
+            coid=request.client_order_id, product_id=request.product_id, side=request.side.value,
         )  # fmt: skip
 
     def close_position(
@@ -272,51 +257,10 @@ class RestClient:
         body: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
         if size is not None:
             body["size"] = format(size, "f")
-        return self._create_once("/orders/close_position", body, client_order_id, product_id, "")
-
-    def _create_once(
-        self, path: str, body: dict[str, Any], coid: str, product_id: str, side: str
-    ) -> CreatedOrder:
-        attempts = self._http.retry.max_attempts
-        last: VenueError | None = None
-        for attempt in range(1, attempts + 1):
-            try:
-                reply = self._http.send_once("POST", path, body=body)
-            except VenueRateLimitedError as exc:
-                last = exc  # refused before processing: no order was created
-            except VenueTransportError as exc:
-                last = exc
-                _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
-                found = self._find_after_failure(coid, product_id)
-                if found is not None:
-                    _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
-                    return CreatedOrder(
-                        order_id=found.order_id,
-                        client_order_id=coid,
-                        product_id=found.product_id,
-                        side=found.side,
-                    )
-            else:
-                return _created(parse.obj(reply, path), coid, product_id, side)
-            if attempt < attempts:
-                assert last is not None
-                if not self._http.backoff_after(last, attempt, private=True):
-                    break
-        raise OrderOutcomeUnknownError(
-            f"create {coid} failed {attempts} times and no order with that client_order_id "
-            f"was found; last error: {last}",
-            client_order_id=coid,
-        )
-
-    def _find_after_failure(self, coid: str, product_id: str) -> Order | None:
-        try:
-            return self.find_order(coid, product_id=product_id)
-        except (VenueTransportError, VenueRateLimitedError) as exc:
-            raise OrderOutcomeUnknownError(
-                f"create {coid} failed in transit and the lookup failed too ({exc}); "
-                "reconcile by client_order_id",
-                client_order_id=coid,
-            ) from exc
+        return create_once(
+            self._http, self.find_order, path="/orders/close_position", body=body,
+            coid=client_order_id, product_id=product_id, side="",
+        )  # fmt: skip
 
     def cancel_orders(self, order_ids: list[str]) -> list[CancelResult]:
         """Cancel several orders (idempotent, so retried); each result says if it worked."""
@@ -378,34 +322,3 @@ class RestClient:
 
     def __repr__(self) -> str:
         return f"RestClient(base_url={self._http.base_url!r})"
-
-
-def _created(reply: dict[str, Any], coid: str, product_id: str, side: str) -> CreatedOrder:
-    """The order id from a create reply; ``success: false`` (even with HTTP 200) is a rejection."""
-    if reply.get("success") is not True:
-        error = reply.get("error_response")
-        error = error if isinstance(error, dict) else {}
-        reason = _rejection_reason(error)
-        if reply.get("success") is not False:
-            raise VenueResponseError(
-                f"create {coid} must answer success true or false, answered "
-                f"{reply.get('success')!r}"
-            )
-        raise OrderRejectedError(
-            f"order {coid} on {product_id} was rejected: {reason} "
-            f"{error.get('message') or ''}".strip(),
-            reason=reason,
-            client_order_id=coid,
-        )
-    ok = parse.obj(reply.get("success_response") or {}, "success_response")
-    order_id = ok.get("order_id") or reply.get("order_id")
-    if not isinstance(order_id, str) or not order_id:
-        raise VenueResponseError(
-            f"create {coid}: success_response.order_id must be a string, found {order_id!r}"
-        )
-    return CreatedOrder(
-        order_id=order_id,
-        client_order_id=str(ok.get("client_order_id") or coid),
-        product_id=str(ok.get("product_id") or product_id),
-        side=str(ok.get("side") or side),
-    )
