@@ -1,4 +1,4 @@
-"""The contenders perpsbot is compared with: the raw ceiling, the legacy design, plain pykka."""
+"""Contenders without actors: the raw ceiling, the one-thread work floor, the legacy shape."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from typing import Any
 
 import msgspec
 import orjson
-import pykka
 
 from benchmarks._pipeline_common import (
     CLOCK,
+    READ_BYTES,
+    WINDOW,
     Recorder,
     connect,
     receive,
@@ -21,14 +22,13 @@ from benchmarks._pipeline_common import (
     time_ns,
     tuned,
 )
+from benchmarks._report import cpu_s
 from benchmarks._source import PRODUCTS
 from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
 from perpsbot.venue.book import OrderBook, mid_of
 from perpsbot.venue.codec import decode_frame
 from perpsbot.venue.frames import Frame, Level2Frame
 from perpsbot.venue.timestamps import parse_rfc3339_ns
-
-WINDOW = 25  # the original's max(short_ma, long_ma) + 5 with the defaults
 
 
 def decoders() -> dict[str, Callable[[bytes], Any]]:
@@ -85,6 +85,7 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
                 decode(data)
                 frames += 1
         else:  # paced: the latency of a decoded frame (a floor for frame -> mark)
+            recorder.first_cpu_s = cpu_s()
             while True:
                 opcode, data = read()
                 if opcode == OPCODE_CLOSE:
@@ -92,6 +93,7 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
                 message = decode(data)
                 recorder.mark_us.append((time_ns() - _event_ns(message)) / 1e3)
                 frames += 1
+            recorder.end_cpu_s = cpu_s()
         return frames / ((CLOCK.time_ns() - first_ns) / 1e9)
     finally:
         ws.abort()
@@ -122,14 +124,17 @@ def run_floor(url: str, recorder: Recorder) -> None:
                 mark(mid_of(*top), frame.ts_event_ns)
         dirty.clear()
 
-    receive(url, on_frame, flush)
+    receive(url, on_frame, flush, read_bytes=READ_BYTES)
 
 
-# -- legacy: one RLock, direct calls --------------------------------------------------------
+# -- legacy shape: perpsbot's reader, codec and book behind one RLock -----------------------
 
 
 class LegacyBot:
-    """The original PerpsBot shape: state in shared dicts guarded by one ``RLock``.
+    """The legacy shape, not the original bot: state in shared dicts behind one ``RLock``
+    and direct calls, as the original PerpsBot kept its mark windows, but built from
+    perpsbot's own ``FrameReader``, ``decode_frame`` and ``OrderBook``. It measures a lock
+    against actors with everything else equal.
 
     The websocket thread decodes, applies the books and appends every mark to
     ``mark_windows`` under the lock (``_update_mark_window``: append, rebind when too long);
@@ -187,79 +192,3 @@ class LegacyBot:
         finally:
             self._stop.set()
             sampler.join(5)
-
-
-# -- plain pykka: stock mailboxes, proxies --------------------------------------------------
-
-
-class _PykkaConsumer(pykka.ThreadingActor):
-    def __init__(self, recorder: Recorder) -> None:
-        super().__init__()
-        self._recorder = recorder
-
-    def on_sample(self, samples: tuple[tuple[str, tuple[Decimal, ...], int], ...]) -> None:
-        for _symbol, _window, ts_event_ns in samples:
-            self._recorder.sampled(ts_event_ns)
-
-
-class _PykkaMarks(pykka.ThreadingActor):
-    def __init__(self, recorder: Recorder, consumer: Any) -> None:
-        super().__init__()
-        self._recorder = recorder
-        self._consumer = consumer
-        self._latest: dict[str, tuple[Decimal, int]] = {}
-        self._windows = {p: list[Decimal]() for p in PRODUCTS}
-
-    def on_mark(self, symbol: str, mark: Decimal, ts_event_ns: int) -> None:
-        self._latest[symbol] = (mark, ts_event_ns)
-        self._recorder.mark(mark, ts_event_ns)
-
-    def sample(self) -> None:
-        samples = []
-        for symbol, (mark, ts_event_ns) in self._latest.items():
-            window = self._windows[symbol]
-            window.append(mark)
-            del window[:-WINDOW]
-            samples.append((symbol, tuple(window), ts_event_ns))
-        self._consumer.on_sample.defer(tuple(samples))
-
-
-class _PykkaStreamer(pykka.ThreadingActor):
-    def __init__(self, marks: Any) -> None:
-        super().__init__()
-        self._on_mark = marks.on_mark
-        self._books = {p: OrderBook(p) for p in PRODUCTS}
-
-    def on_frame(self, frame: Frame) -> None:
-        if type(frame) is not Level2Frame:
-            return
-        for event in frame.events:
-            book = self._books[event.product_id]
-            book.apply(event)
-            mid = book.mid()
-            if mid is not None:
-                self._on_mark.defer(event.product_id, mid, frame.ts_event_ns)
-
-
-def run_pykka(url: str, recorder: Recorder, interval_s: float, timeout_s: float) -> None:
-    """Receive thread -> ``streamer.on_frame.defer`` -> ``marks.on_mark.defer``; a timer
-    thread defers ``marks.sample`` each cycle, which defers ``consumer.on_sample``."""
-    consumer = _PykkaConsumer.start(recorder)
-    marks = _PykkaMarks.start(recorder, consumer.proxy())
-    streamer = _PykkaStreamer.start(marks.proxy())
-    stop = threading.Event()
-    sample = marks.proxy().sample
-
-    def tick() -> None:
-        while not stop.wait(interval_s):
-            sample.defer()
-
-    ticker = start_thread(tick, "pykka-sampler")
-    try:
-        receive(url, streamer.proxy().on_frame.defer)
-        recorder.wait(timeout_s)
-    finally:
-        stop.set()
-        ticker.join(5)
-        for ref in (streamer, marks, consumer):
-            ref.stop(timeout=30)

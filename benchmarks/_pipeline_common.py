@@ -10,6 +10,7 @@ from typing import Any
 
 import websocket
 
+from benchmarks._report import cpu_s
 from benchmarks._source import PRODUCTS, sentinel_mid
 from perpsbot.clock import SystemClock
 from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
@@ -19,6 +20,8 @@ from perpsbot.venue.frames import Frame
 CLOCK = SystemClock()
 time_ns = CLOCK.time_ns
 SENTINEL = sentinel_mid(PRODUCTS[-1])  # the last mark of every run
+READ_BYTES = 32 * 1024  # what perpsbot's feed reads at once (a flush per read)
+WINDOW = 25  # marks a window keeps: the original's max(short_ma, long_ma) + 5 by default
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -34,14 +37,17 @@ class Recorder:
     Latencies are wall-clock microseconds from the frame's embedded send time.
     """
 
-    def __init__(self, *, latency: bool) -> None:
+    def __init__(self, *, latency: bool = False, cpu: bool = False) -> None:
         self.latency = latency
+        self.cpu = cpu
         self.done = threading.Event()
         self.first_event_ns = 0
         self.end_ns = 0
         self.marks = 0
         self.mark_us: list[float] = []
         self.sample_us: list[float] = []
+        self.first_cpu_s = 0.0  # process CPU time at the first mark and at the sentinel
+        self.end_cpu_s = 0.0
 
     def mark(self, mark: Decimal, ts_event_ns: int) -> None:
         self.marks += 1
@@ -49,9 +55,17 @@ class Recorder:
             self.mark_us.append((time_ns() - ts_event_ns) / 1e3)
         if not self.first_event_ns or ts_event_ns < self.first_event_ns:
             self.first_event_ns = ts_event_ns
+            if self.cpu and not self.first_cpu_s:
+                self.first_cpu_s = cpu_s()
         if mark == SENTINEL:
             self.end_ns = time_ns()
+            if self.cpu:
+                self.end_cpu_s = cpu_s()
             self.done.set()
+
+    def cpu_s(self) -> float:
+        """Process CPU seconds from the first mark to the sentinel (with ``cpu=True``)."""
+        return self.end_cpu_s - self.first_cpu_s
 
     def sampled(self, ts_event_ns: int) -> None:
         if self.latency:
@@ -78,13 +92,19 @@ def tuned(url: str) -> Any:
 
 
 def receive(
-    url: str, on_frame: Callable[[Frame], Any], on_wait: Callable[[], None] | None = None
+    url: str,
+    on_frame: Callable[[Frame], Any],
+    on_wait: Callable[[], None] | None = None,
+    *,
+    read_bytes: int | None = None,
 ) -> None:
     """The receive loop the floor, legacy and plain-pykka contenders share (perpsbot's feed
-    does the same: FrameReader, then ``decode_frame``); returns when the source closes."""
+    does the same: FrameReader, then ``decode_frame``); returns when the source closes.
+    ``read_bytes`` caps one socket read (``FrameReader``'s default when None)."""
     ws = tuned(url)
     try:
-        read = FrameReader(ws, on_wait=on_wait).read
+        sized = {} if read_bytes is None else {"read_bytes": read_bytes}
+        read = FrameReader(ws, on_wait=on_wait, **sized).read
         decode = decode_frame
         while True:
             opcode, data = read()

@@ -192,10 +192,10 @@ def run_perpsbot(url: str, recorder: Recorder, interval_s: float, timeout_s: flo
 
 
 def run_burst(
-    url: str, seconds: float, interval_s: float, busy_ms: float, *, spin: bool
+    url: str, seconds: float, interval_s: float, busy_ms: float, *, spin: bool, tail_s: float = 1.0
 ) -> dict[str, Any]:
     """``seconds`` of the source's full speed into a consumer that takes ``busy_ms`` per sample
-    (spinning or blocked); RSS every 100 ms from before the connection until a second after."""
+    (spinning or blocked); RSS every 100 ms from before the connection until ``tail_s`` after."""
     recorder = Recorder(latency=False)
     probe = _Probe(recorder, burst=True, busy_ms=busy_ms, spin=spin)
     rss: list[tuple[float, float]] = []
@@ -213,7 +213,7 @@ def run_burst(
     try:
         system.start(_spec(_venue(url), probe), config=_config(interval_s))
         recorder.wait(seconds + 60)
-        stop_rss.wait(1.0)  # a second after the burst, for the tail of the RSS series
+        stop_rss.wait(tail_s)  # after the burst, for the tail of the RSS series
         feed = _final_feed_stats(system)
         marks = system.inspect().find(f"{ROOT}/marks")
     finally:

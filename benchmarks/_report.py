@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 from pathlib import Path
@@ -25,6 +26,24 @@ def percentile(samples: list[float], q: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """The median of ``values`` and their range (per-repeat figures of one run)."""
+    return {"median": median(values), "min": min(values), "max": max(values)}
+
+
+def fmt_spread(figure: dict[str, float], digits: int = 2) -> str:
+    """``median (min-max)``; just the median when there was one repeat."""
+    if figure["min"] == figure["max"]:
+        return f"{figure['median']:.{digits}f}"
+    return f"{figure['median']:.{digits}f} ({figure['min']:.{digits}f}-{figure['max']:.{digits}f})"
+
+
+def cpu_s() -> float:
+    """CPU seconds this process has used (every thread, user and system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def environment() -> dict[str, Any]:
@@ -47,9 +66,11 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-def write_json(name: str, figures: dict[str, Any]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def write_json(name: str, figures: dict[str, Any], out: Path | None = None) -> Path:
+    """Write ``figures`` to ``<out>/<name>.json`` (``benchmarks/results`` by default)."""
+    folder = RESULTS if out is None else out
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     path.write_text(json.dumps({"environment": environment(), **figures}, indent=2) + "\n")
     print(f"\nwrote {path}")
     return path

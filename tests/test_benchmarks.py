@@ -1,18 +1,30 @@
-"""The pipeline benchmark's frame source sends frames our codec decodes, each moving a mid."""
+"""The benchmark suites run, and write every figure the README quotes; the pipeline's frame
+source sends frames our codec decodes, each moving a mid."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 from perpsbot.venue import Level2Frame, OrderBook, SubscriptionsFrame
 from perpsbot.venue.codec import decode_frame
 
+ROOT = Path(__file__).parents[1]
+PIPELINE_CONTENDERS = {
+    "ceiling", "floor", "legacy", "pykka", "pykka_feed", "pykka_naive", "perpsbot",
+}  # fmt: skip
+
 
 def _load_source() -> ModuleType:
     # benchmarks/ is not a package on the test path; its source module needs only perpsbot.
-    path = Path(__file__).parents[1] / "benchmarks" / "_source.py"
+    path = ROOT / "benchmarks" / "_source.py"
     spec = importlib.util.spec_from_file_location("benchmarks_source", path)
     assert spec is not None
     assert spec.loader is not None
@@ -51,3 +63,85 @@ def test_every_source_update_moves_its_products_mid_and_the_sentinels_end_the_ru
 
     assert unmoved == []
     assert {p: book.mid() for p, book in books.items()} == {p: sentinel_mid(p) for p in PRODUCTS}
+
+
+def _smoke(suite: str, out: Path) -> dict[str, Any]:
+    """``python -m benchmarks SUITE --smoke`` as a user runs it; its JSON."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", suite, "--smoke", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures: dict[str, Any] = json.loads((out / f"{suite}.json").read_text())
+    assert figures["mode"] == "smoke"
+    return figures
+
+
+def _is_spread(figure: dict[str, float]) -> bool:
+    return set(figure) == {"median", "min", "max"} and 0 < figure["min"] <= figure["max"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_pipeline_suite_runs_every_contender_and_reports_ratios_with_their_spread(
+    tmp_path: Path,
+) -> None:
+    figures = _smoke("pipeline", tmp_path)
+
+    assert set(figures["contenders"]) == PIPELINE_CONTENDERS
+    assert set(figures["ticks_per_s"]) == PIPELINE_CONTENDERS
+    assert all(_is_spread(f) for f in figures["ticks_per_s"].values())
+    assert {
+        "perpsbot_over_floor",
+        "perpsbot_over_pykka",
+        "perpsbot_over_pykka_feed",
+        "perpsbot_over_pykka_naive",
+        "perpsbot_over_legacy",
+    } <= set(figures["ratios"])
+    assert all(_is_spread(r) for r in figures["ratios"].values())
+    for by_contender in figures["cpu_us_per_frame"].values():
+        assert set(by_contender) == PIPELINE_CONTENDERS
+        assert all(cpu > 0 for cpu in by_contender.values())
+    assert figures["frame_to_mark_us"]["perpsbot"]["p99"] > 0
+    assert all(t["measured"] > 0 for t in figures["targets"].values())
+    assert len(figures["perpsbot_burst"]) == 4
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_runtime_suite_compares_tells_ping_pong_and_asks_side_by_side(
+    tmp_path: Path,
+) -> None:
+    figures = _smoke("runtime", tmp_path)
+
+    for key in ("tell_msgs_per_s", "actor_to_actor_tell_msgs_per_s"):
+        assert set(figures[key]) == {"pykka", "perpsbot"}
+        assert all(_is_spread(f) for f in figures[key].values())
+    for key in ("ping_pong_round_trip_us", "ask_us"):
+        assert all(0 < f["p50"] <= f["p99"] for f in figures[key].values())
+    assert all(_is_spread(r) for r in figures["ratios"].values())
+    assert figures["restart_ms"]["perpsbot"]["samples"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_orders_suite_measures_the_journal_against_its_floor(tmp_path: Path) -> None:
+    figures = _smoke("orders", tmp_path)
+
+    journal = figures["journal"]
+    normal = journal["normal"]
+    assert set(normal["events_per_s"]) == {"floor", "perpsbot"}
+    assert all(_is_spread(f) for f in normal["events_per_s"].values())
+    assert _is_spread(normal["events_per_s_perpsbot_over_floor"])
+    assert all(0 < f["p50"] <= f["p99"] for f in normal["intent_commit_us"].values())
+    assert normal["mean_events_per_commit"] > 1  # a burst is batched
+    assert all(t["measured"] > 0 for t in journal["targets"].values())
+
+
+def test_the_readme_quotes_exactly_the_committed_benchmark_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "readme", "--check"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr

@@ -1,13 +1,20 @@
 """``perpsbot run``: the bot as a long-running process.
 
 Loads and validates the configuration (an invalid file exits 2 with the reason), opens the
-venue (for ``dev``, the embedded simulated exchange on loopback), starts the supervised actor
-tree and idles in the main thread until the duration passes, SIGINT or SIGTERM arrives, or the
-tree escalates. SIGHUP reloads the configuration file: an invalid file is rejected and the
-running configuration stays; a valid one restarts only the actors its changes concern.
+venue (for ``dev``, the embedded simulated exchange on loopback), opens the control plane
+(shell socket, metrics and health on 127.0.0.1, a watch on the configuration file), starts
+the supervised actor tree and prints where everything is. Then it idles in the main thread
+until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
+
+- SIGHUP, a change to the file on disk, or ``reload()`` in the shell reload the
+  configuration: an invalid file is rejected with the reason and the running configuration
+  stays; a valid one restarts only the actors its changes concern (``venue.*`` and ``sim.*``
+  reopen the venue link and restart the actors that use it).
+- SIGUSR1 logs every thread's stack, actor threads named by their actor.
 
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
-so a service manager should act), 2 for an invalid configuration.
+so a service manager should act), 2 for an invalid configuration or one the bot cannot start
+with (its socket or metrics port taken, for example).
 """
 
 from __future__ import annotations
@@ -16,18 +23,23 @@ import argparse
 import contextlib
 import logging
 import os
+import queue
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
 
-from perpsbot.bot import bot_sections, bot_spec, open_venue
+from prometheus_client import CollectorRegistry
+
+from perpsbot import __version__
+from perpsbot.bot import ROOT, VenueLinks, bot_sections, bot_spec, describe_link
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.errors import InvalidConfigError, PerpsbotError
+from perpsbot.control import BotControl, ControlPlane, RestOutcomes, thread_dump
+from perpsbot.errors import ControlPlaneError, InvalidConfigError
 from perpsbot.runtime import ActorSystem
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["EXIT_BAD_CONFIG", "EXIT_ESCALATED", "EXIT_OK", "configure_parser", "run"]
 
 logger = logging.getLogger("perpsbot.daemon")
 
@@ -51,41 +63,53 @@ def _load(args: argparse.Namespace) -> BotConfig:
 
 
 class _Signals:
-    """Turns SIGINT/SIGTERM into a stop request and SIGHUP into a reload request."""
+    """Turns SIGINT/SIGTERM into a stop request, SIGHUP (and the file watch) into reload
+    requests, and SIGUSR1 into a thread dump."""
 
     def __init__(self) -> None:
         self.wake = threading.Event()
         self.stop = False
-        self.reload = False
+        self.reloads: queue.SimpleQueue[str] = queue.SimpleQueue()  # safe in signal handlers
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
+        signal.signal(signal.SIGUSR1, self._on_dump)
+
+    def request_reload(self, trigger: str) -> None:
+        self.reloads.put(trigger)
+        self.wake.set()
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop = True
         self.wake.set()
 
     def _on_reload(self, signum: int, frame: FrameType | None) -> None:
-        self.reload = True
-        self.wake.set()
+        self.request_reload("SIGHUP")
+
+    def _on_dump(self, signum: int, frame: FrameType | None) -> None:
+        # Right here, not in the main loop: the dump matters most when the loop is stuck.
+        logger.warning("thread dump (SIGUSR1):\n%s", thread_dump())
 
 
-def _reload(system: ActorSystem, args: argparse.Namespace, current: BotConfig) -> BotConfig:
-    try:
-        new = _load(args)
-    except InvalidConfigError as error:
-        logger.error("reload rejected; the running configuration stays:\n%s", error)
-        return current
-    try:
-        plan = system.reload(new, timeout_s=120.0)
-    except PerpsbotError as error:
-        # The supervisor may still finish applying it; the next SIGHUP reconciles.
-        logger.error("reload did not complete (%s); keeping the running configuration", error)
-        return current
-    logger.info("reloaded configuration:\n%s", plan.describe())
-    return new
+def _banner(config: BotConfig, control: BotControl, plane: ControlPlane, venues: VenueLinks) -> str:
+    live = "REAL MONEY" if config.live else "paper money"
+    endpoints = control.endpoints
+    metrics = endpoints.get("metrics")
+    watched = " (watched: changes reload it)" if plane.watching else ""
+    config_file = control.config_file
+    assert venues.current is not None
+    return "\n".join(
+        [
+            f"perpsbot {__version__}, profile {config.profile} ({live}), pid {os.getpid()}",
+            f"  config   {config_file if config_file else '(none: profile defaults)'}{watched}",
+            f"  shell    perpsbot shell --socket {endpoints['socket']}",
+            f"  metrics  {metrics + '  (/healthz, /readyz)' if metrics else 'off'}",
+            f"  journal  {config.journal.path} (not written yet: no journal actor)",
+            f"  venue    {describe_link(venues.current)}",
+        ]
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
     signals = _Signals()
     if threading.current_thread() is threading.main_thread():
         signals.install()
+    registry = CollectorRegistry(auto_describe=False)
+    rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
-        venue = open_venue(config, clock, stack)
+        venues = stack.enter_context(VenueLinks(clock, on_rest_outcome=rest_outcomes.record))
         system = ActorSystem(
             "perpsbot",
             clock=clock,
@@ -109,8 +135,34 @@ def run(args: argparse.Namespace) -> int:
             on_escalation=lambda reason, error: signals.wake.set(),
         )
         stack.callback(system.shutdown)
-        system.start(bot_spec(config, venue, report=True), config=config)
-        logger.info("perpsbot running (profile %s) against %s", config.profile, venue)
+
+        def settle(new: BotConfig) -> None:
+            venues.retain(new)
+            plane.apply(new)
+
+        control = BotControl(
+            system,
+            config=config,
+            load=lambda: _load(args),
+            prepare=[venues.link_for],
+            settle=[settle],
+            config_file=args.config,
+        )
+        plane = ControlPlane(control, registry=registry, request_reload=signals.request_reload)
+        try:
+            venues.link_for(config)  # open it now: a venue that cannot open stops us here
+            stack.enter_context(plane)
+        except (InvalidConfigError, ControlPlaneError) as error:
+            logger.critical("cannot start with this configuration:\n%s", error)
+            return EXIT_BAD_CONFIG
+        system.start(bot_spec(config, venues, report=True), config=config)
+        print(_banner(config, control, plane, venues), flush=True)
+        logger.info(
+            "perpsbot running (profile %s, pid %d)",
+            config.profile,
+            os.getpid(),
+            extra={"endpoints": control.endpoints, "root": ROOT},
+        )
         deadline = None if args.duration is None else clock.monotonic() + args.duration
         while not signals.stop and system.escalation is None:
             remaining = _SIGNAL_POLL_S if deadline is None else deadline - clock.monotonic()
@@ -120,9 +172,11 @@ def run(args: argparse.Namespace) -> int:
             # and Python runs its handler only when the main thread next runs bytecode.
             signals.wake.wait(min(remaining, _SIGNAL_POLL_S))
             signals.wake.clear()
-            if signals.reload:
-                signals.reload = False
-                config = _reload(system, args, config)
+            triggers = []
+            while not signals.reloads.empty():  # requests that came together: one reload
+                triggers.append(signals.reloads.get())
+            if triggers:
+                control.reload(", ".join(dict.fromkeys(triggers)))
         if system.escalation is not None:
             logger.critical("stopping: the actor tree escalated: %s", system.escalation)
             return EXIT_ESCALATED

@@ -11,10 +11,15 @@ __all__ = [
     "ActorHungError",
     "ActorNotFoundError",
     "AskTimeoutError",
+    "ControlPlaneError",
     "DeadLetterError",
     "FrameDecodeError",
     "InvalidConfigError",
     "InvalidMessageError",
+    "JournalError",
+    "JournalNotFoundError",
+    "JournalSchemaError",
+    "JournalWriteError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
@@ -125,8 +130,36 @@ class OrderOutcomeUnknownError(VenueTransportError):
         self.client_order_id = client_order_id
 
 
+# --- journal --------------------------------------------------------------------------------
+
+
+class JournalError(PerpsbotError):
+    """Base of the errors of the SQLite journal."""
+
+
+class JournalNotFoundError(JournalError, FileNotFoundError):
+    """A journal file to read does not exist (readers never create one)."""
+
+
+class JournalSchemaError(JournalError, RuntimeError):
+    """A journal file's schema version is not one this perpsbot can use (newer than it knows,
+    or older than a read-only reader can read)."""
+
+
+class JournalWriteError(JournalError, OSError):
+    """The journal could not commit a batch after its retries (database locked, disk full);
+    the batch is kept for the actor's successor."""
+
+
 # --- simulated exchange ---------------------------------------------------------------------
 
 
 class SimLifecycleError(PerpsbotError, RuntimeError):
     """The simulated exchange was used out of order (started twice, a port read before start)."""
+
+
+# --- control plane --------------------------------------------------------------------------
+
+
+class ControlPlaneError(PerpsbotError, OSError):
+    """The shell socket or the metrics endpoint could not be set up or reached."""

@@ -11,14 +11,17 @@ import hashlib
 import itertools
 import os
 import random
+import re
 import uuid
 from typing import Protocol
 
 __all__ = [
+    "CLIENT_ORDER_ID_PREFIX",
     "IdSource",
     "ProcessIds",
     "SequentialIds",
     "client_order_id",
+    "is_our_client_order_id",
     "random_token",
     "seeded_rng",
 ]
@@ -55,13 +58,26 @@ class SequentialIds:
         return f"{self._prefix}-{next(self._counter)}"
 
 
-def client_order_id(intent_key: str) -> str:
-    """A deterministic client order id (UUID-shaped) for an order intent.
+#: Every client order id perpsbot sends starts with this, so reconciliation can tell our
+#: orders (to adopt after a crash) from orders placed by hand or by another program.
+CLIENT_ORDER_ID_PREFIX = "pb-"
+_OUR_ID = re.compile(re.escape(CLIENT_ORDER_ID_PREFIX) + r"[0-9a-f]{32}")
 
-    The same ``intent_key`` always yields the same id, which makes order creation idempotent.
+
+def client_order_id(intent_id: str) -> str:
+    """The venue's client order id for an intent: ``pb-`` and 32 hex digits of its hash.
+
+    The same ``intent_id`` always yields the same id, so a retried, replayed or resent intent
+    is recognised by the venue (which returns the existing order) instead of placed twice.
     """
-    digest = hashlib.sha256(intent_key.encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
+    if not intent_id:
+        raise ValueError("client_order_id needs a non-empty intent_id, was ''")
+    return CLIENT_ORDER_ID_PREFIX + hashlib.sha256(intent_id.encode()).hexdigest()[:32]
+
+
+def is_our_client_order_id(text: str) -> bool:
+    """True if ``text`` has the shape of an id :func:`client_order_id` makes."""
+    return _OUR_ID.fullmatch(text) is not None
 
 
 def random_token(n_bytes: int = 16) -> str:

@@ -59,6 +59,28 @@ def _cycle(clock: FakeClock, probe: Probe, n: int) -> MarksSampled:
     return next(e for e in events if isinstance(e, MarksSampled) and e.cycle == n)
 
 
+def _first_cycle(probe: Probe) -> MarksSampled:
+    """The first cycle, which needs no timer once every symbol has a mark."""
+    events = probe.wait_for(
+        lambda events: any(isinstance(e, MarksSampled) for e in events), what="cycle 1"
+    )
+    return next(e for e in events if isinstance(e, MarksSampled))
+
+
+def test_the_first_cycle_runs_as_soon_as_every_symbol_has_a_mark(
+    system: ActorSystem, clock: FakeClock, probe: Probe, marks: Marks
+) -> None:
+    _start(system, probe)  # update_interval_s is 1.0; the fake clock never moves here
+    address = system.address("bot/marks")
+    address.tell(marks("BTC-USD", 100))
+    eventually(lambda: "BTC-USD" in system.state("bot/marks")["latest"], what="BTC-USD handled")
+    assert not [e for e in probe.events if isinstance(e, MarksSampled)]  # ETH-USD has none
+    address.tell(marks("ETH-USD", 10))
+    sampled = _first_cycle(probe)
+    assert sampled.cycle == 1
+    assert sampled.sample("ETH-USD").window == (Decimal(10),)
+
+
 def test_a_sample_updates_every_symbols_window(
     system: ActorSystem, clock: FakeClock, probe: Probe, marks: Marks
 ) -> None:
@@ -139,7 +161,7 @@ def test_changing_symbols_adds_and_removes_windows_without_losing_the_others(
     address = system.address("bot/marks")
     address.tell(marks("BTC-USD", 100))
     address.tell(marks("ETH-USD", 10))
-    _cycle(clock, probe, 1)
+    _first_cycle(probe)
     plan = system.reload(evolve_market_data(cfg, symbols=("BTC-USD", "BIP-20DEC30-CDE")))
     assert plan.notified == ("bot/marks",)
     address.tell(marks("BIP-20DEC30-CDE", 7))

@@ -31,7 +31,9 @@ def test_sections_maps_every_section_name_to_its_value_in_order(config: BotConfi
         "runtime",
         "risk",
         "strategy",
+        "execution",
         "journal",
+        "control",
     ]
     assert by_name["market_data"] is config.market_data
 

@@ -105,13 +105,46 @@ SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC
             "0",
             "runtime.mailbox_capacity must be a positive integer, was '0'",
         ),
-        ("RISK_MAX_LEVERAGE", "-2", "risk.max_leverage must be a positive number, was '-2'"),
+        (
+            "RISK_MAX_LEVERAGE",
+            "-2",
+            "risk.max_leverage must be a number above 0 and at most 100, was '-2'",
+        ),
         (
             "RISK_DAILY_LOSS_LIMIT_USD",
             "lots",
-            "risk.daily_loss_limit_usd must be a positive number, was 'lots'",
+            "risk.daily_loss_limit_usd must be a positive amount of USD at most 1,000,000,000,"
+            " was 'lots'",
         ),
-        ("RISK_MAX_POSITION_USD", "0", "risk.max_position_usd must be a positive number, was '0'"),
+        (
+            "RISK_MAX_POSITION_USD",
+            "0",
+            "risk.max_position_usd must be a positive amount of USD at most 1,000,000,000, was '0'",
+        ),
+        (
+            "RISK_MAX_LEVERAGE_PER_SYMBOL",
+            "BTC-USD=2",
+            "risk.max_leverage_per_symbol must be a table of product id = leverage above 0 and"
+            ' at most 100, like {"BIP-20DEC30-CDE" = 2}'
+            " (PERPSBOT_RISK_MAX_LEVERAGE_PER_SYMBOL=BIP-20DEC30-CDE:2), was 'BTC-USD=2'",
+        ),
+        (
+            "STRATEGY_TRADING_DAYS",
+            "mon,funday",
+            "strategy.trading_days must be a non-empty list of distinct weekdays among 'mon',"
+            " 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', was 'mon, fun'",
+        ),
+        (
+            "STRATEGY_TRADING_START_UTC",
+            "25:00",
+            "strategy.trading_start_utc must be a UTC time of day 'HH:MM' or unset, was '25:00'",
+        ),
+        (
+            "EXECUTION_INTENT_TTL_S",
+            "1e9",
+            "execution.intent_ttl_s must be a positive number of seconds at most 3600,"
+            " was '1000000000.0'",
+        ),
         ("RISK_KILL_SWITCH", "2", "risk.kill_switch must be true or false, was '2'"),
         (
             "STRATEGY_TRAILING_STOP_PCT",
@@ -125,6 +158,12 @@ SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC
             "strategy.position_fraction must be a number above 0 and at most 1, was '1.5'",
         ),
         ("JOURNAL_PATH", "", "journal.path must be a file path, was ''"),
+        (
+            "JOURNAL_RISK_SNAPSHOT_INTERVAL_S",
+            "0",
+            "journal.risk_snapshot_interval_s must be a positive number of seconds at most 86400,"
+            " was '0.0'",
+        ),
     ],
 )
 def test_broken_value_is_rejected_naming_key_expectation_and_value(
@@ -211,7 +250,7 @@ def test_config_errors_are_also_value_errors() -> None:
 
 
 def test_float_where_a_decimal_is_expected_is_rejected_when_built_directly() -> None:
-    with pytest.raises(InvalidConfigError, match=r"risk.max_leverage must be a positive number"):
+    with pytest.raises(InvalidConfigError, match=r"risk.max_leverage must be a number above 0"):
         RiskConfig(max_leverage=2.0)  # type: ignore[arg-type]
 
 
@@ -246,3 +285,38 @@ def test_boolean_where_a_number_is_expected_is_rejected(write_toml: WriteToml) -
 
 def test_a_whole_number_of_seconds_is_accepted_where_seconds_are_expected() -> None:
     assert MarketDataConfig(stale_after_s=60).stale_after_s == 60.0
+
+
+def test_per_symbol_leverage_reads_from_a_toml_table_and_from_the_environment(
+    write_toml: WriteToml,
+) -> None:
+    path = write_toml('[risk]\nmax_leverage_per_symbol = { "BIP-20DEC30-CDE" = 2 }\n')
+    from_file = load_config(path, profile=None, env={}).risk
+    from_env = load_config(
+        None, profile=None, env={"PERPSBOT_RISK_MAX_LEVERAGE_PER_SYMBOL": "BIP-20DEC30-CDE:2"}
+    ).risk
+
+    assert from_file.max_leverage_per_symbol == (("BIP-20DEC30-CDE", Decimal(2)),)
+    assert from_env == from_file
+    assert from_file.leverage_cap("BIP-20DEC30-CDE") == Decimal(2)
+    assert from_file.leverage_cap("BTC-USD") == Decimal(3)
+
+
+def test_a_strategy_that_could_never_signal_is_rejected_at_load() -> None:
+    env = {"PERPSBOT_MARKET_DATA_LONG_MA": "20", "PERPSBOT_STRATEGY_CONFIRM_BARS": "5"}
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile=None, env=env)
+
+    assert str(caught.value) == (
+        "strategy.confirm_bars must be at most 4 with market_data.long_ma = 20 (a signal needs"
+        " long_ma + 1 + confirm_bars = 26 samples and the mark window keeps max(short_ma,"
+        " long_ma) + 5 = 25), was '5': this strategy could never signal"
+    )
+    env["PERPSBOT_STRATEGY_CONFIRM_BARS"] = "4"
+    assert load_config(None, profile=None, env=env).strategy.confirm_bars == 4
+
+
+def test_a_trading_window_needs_both_ends() -> None:
+    with pytest.raises(InvalidConfigError, match="must be set together"):
+        load_config(None, profile=None, env={"PERPSBOT_STRATEGY_TRADING_START_UTC": "22:00"})

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import threading
 
+import attrs
 import pytest
 from pykka._envelope import Envelope
 
 from perpsbot.runtime import (
     BoundedMailbox,
+    CommandMailbox,
     ConflatingMailbox,
     FifoMailbox,
     GetState,
@@ -147,3 +149,37 @@ def test_a_pykka_tell_is_unwrapped_to_the_bare_message() -> None:
     mailbox = FifoMailbox()
     mailbox.put(Envelope("told through pykka"))
     assert mailbox.get() == "told through pykka"
+
+
+def test_priority_classes_overtake_queued_work_on_a_fifo() -> None:
+    @attrs.frozen
+    class Urgent:
+        pass
+
+    mailbox = FifoMailbox(priority=[Urgent])
+    mailbox.tell("first")
+    mailbox.tell(Urgent())
+
+    assert mailbox.get() == Urgent()
+    assert mailbox.get() == "first"
+
+
+def test_a_command_mailbox_refuses_commands_past_capacity_but_never_events() -> None:
+    @attrs.frozen
+    class Command:
+        n: int
+
+    dropped: list[tuple[object, str]] = []
+    mailbox = CommandMailbox(2, [Command])
+    mailbox.on_drop = lambda item, reason: dropped.append((item, reason))
+    mailbox.tell(Command(1))
+    mailbox.tell(Command(2))
+    for n in range(1_000):
+        mailbox.tell(("event", n))
+
+    with pytest.raises(MailboxFullError, match="at most 2 waiting commands"):
+        mailbox.tell(Command(3))
+    assert dropped == [(Command(3), "2 commands already waiting")]
+    assert mailbox.get() == Command(1)
+    mailbox.tell(Command(4))  # one was taken: room for one more
+    assert mailbox.depth() == 1_002

@@ -9,6 +9,8 @@ from perpsbot.clock import FakeClock
 from perpsbot.runtime import (
     ActorSystem,
     Backoff,
+    BaseActor,
+    ChildSpec,
     Intensity,
     Restart,
     Strategy,
@@ -259,3 +261,27 @@ def test_a_permanent_child_that_stops_itself_is_started_again(
     probe.wait_for_event(("start", "root/p", 1))
     system.address("root/p").tell("stop yourself")
     probe.wait_for_event(("start", "root/p", 2))
+
+
+def test_a_child_can_tell_a_later_sibling_before_that_sibling_has_started(
+    system: ActorSystem, probe: Probe
+) -> None:
+    class Early(BaseActor):
+        def on_start(self) -> None:
+            self.context.system.address("top/late").tell(Add(n=7))
+
+    system.start(
+        SupervisorSpec(
+            name="top",
+            children=[
+                ChildSpec(name="early", factory=lambda ctx: Early(context=ctx)),
+                recorder("late", probe),
+            ],
+        )
+    )
+
+    probe.wait_for_event(("add", "top/late", 1, 7))
+    assert system.inspect().find("top/early").failures == 0  # its first start addressed "late"
+    assert probe.events.index(("start", "top/late", 1)) < probe.events.index(
+        ("add", "top/late", 1, 7)
+    )

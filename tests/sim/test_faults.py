@@ -12,6 +12,7 @@ import requests
 import websocket
 
 from perpsbot.clock import FakeClock
+from perpsbot.errors import InvalidConfigError
 from perpsbot.sim import SimExchange
 from tests.sim.conftest import TIMEOUT_S, Api, Feed, Keys
 
@@ -254,6 +255,60 @@ def test_the_control_endpoint_refuses_unknown_faults(
 
     assert response.status_code == 400
     assert "fault must be one of" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"fault": "price_jump", "product_id": "FOO-BAR", "fraction": 0.1}, "product_id"),
+        ({"fault": "price_jump", "product_id": "BTC-USD", "fraction": -1}, "fraction"),
+        ({"fault": "funding_rate", "product_id": "BIP-20DEC30-CDE", "rate": "abc"}, "rate"),
+        ({"fault": "funding_rate", "product_id": "BIP-20DEC30-CDE", "rate": "NaN"}, "rate"),
+        ({"fault": "http_error", "status": "x"}, "status"),
+        ({"fault": "http_error", "status": 200}, "status"),
+        ({"fault": "http_error", "retry_after_s": "soon"}, "retry_after_s"),
+        ({"fault": "oversized_frame", "size_bytes": 10**12}, "size_bytes"),
+        ({"fault": "slow_responses", "delay_s": "1"}, "delay_s"),
+        ({"fault": "reject_subscribes", "count": "many"}, "count"),
+        ({"fault": "duplicate_frames", "count": True}, "count"),
+        ({"fault": "disconnect_all", "close_code": 1005}, "close_code"),
+        ({"fault": "malformed_frame", "text": 5}, "text"),
+        ({"fault": "sequence_gap", "n": 0}, "n"),
+        ({"fault": "delay_order_visibility", "delay_s": -1}, "delay_s"),
+        ({"fault": "http_error", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_fault_with_a_bad_parameter_is_a_400_naming_it_and_arms_nothing(
+    sim: SimExchange, http: requests.Session, body: dict[str, object], named: str
+) -> None:
+    response = http.post(sim.control_url + "/faults", json=body, timeout=TIMEOUT_S)
+    after = http.get(sim.rest_base_url + "/time", timeout=TIMEOUT_S)
+    log = http.get(sim.control_url + "/faults", timeout=TIMEOUT_S).json()
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_ARGUMENT"
+    assert f"{body['fault']}" in response.json()["message"]
+    assert named in response.json()["message"]
+    assert after.status_code == 200
+    assert log == {"faults": []}
+
+
+@pytest.mark.parametrize("n", [300_000, 0, "3", 2.5])
+def test_stepping_is_bounded_and_typed(sim: SimExchange, http: requests.Session, n: object) -> None:
+    response = http.post(sim.control_url + "/step", json={"n": n}, timeout=TIMEOUT_S)
+
+    assert response.status_code == 400
+    assert "step.n" in response.json()["message"]
+    assert sim.steps == 0
+
+
+def test_a_bad_fault_from_python_raises_and_logs_nothing(sim: SimExchange) -> None:
+    with pytest.raises(InvalidConfigError, match=r"price_jump\.product_id .*'FOO-BAR'"):
+        sim.faults.price_jump("FOO-BAR", 0.1)
+    with pytest.raises(InvalidConfigError, match=r"step\.n"):
+        sim.step(10_001)
+
+    assert sim.faults.log == ()
 
 
 def test_the_control_endpoint_steps_the_market(sim: SimExchange, http: requests.Session) -> None:

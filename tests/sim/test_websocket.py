@@ -205,6 +205,33 @@ def test_user_channel_snapshot_then_order_updates_in_ws_field_names(
     assert order["leaves_quantity"] == "0"
 
 
+def test_user_snapshot_carries_the_open_futures_positions_that_rest_shows(
+    sim: SimExchange, connect: Callable[[str], Feed], api: Api
+) -> None:
+    api.order("c-1", BIP, "BUY", market_market_ioc={"base_size": "3"})
+    api.order("c-2", BIP, "SELL", market_market_ioc={"base_size": "1"})
+    (rest,) = api.get("/cfm/positions").json()["positions"]
+    feed = connect(sim.user_ws_url)
+
+    feed.subscribe("user")
+
+    positions = feed.next("user")["events"][0]["positions"]
+    assert positions["perpetual_futures_positions"] == []
+    (position,) = positions["expiring_futures_positions"]
+    assert position["product_id"] == BIP
+    assert (position["side"], position["number_of_contracts"]) == ("Long", "2")
+    assert position["number_of_contracts"] == rest["number_of_contracts"]
+    assert position["entry_price"] == rest["avg_entry_price"]
+    assert set(position) == {
+        "product_id",
+        "side",
+        "number_of_contracts",
+        "realized_pnl",
+        "unrealized_pnl",
+        "entry_price",
+    }
+
+
 def test_user_snapshot_sends_open_orders_in_batches_of_fifty(
     sim: SimExchange, connect: Callable[[str], Feed], api: Api
 ) -> None:
@@ -285,6 +312,16 @@ def test_a_client_that_never_subscribes_is_disconnected(
 
     assert opcode == 8  # close
     assert int.from_bytes(data[:2], "big") == 1000
+
+
+def test_market_data_is_served_at_the_root_path_as_coinbase_does(
+    sim: SimExchange, connect: Callable[[str], Feed]
+) -> None:
+    feed = connect(f"ws://{sim.config.host}:{sim.ws_port}/")
+
+    feed.subscribe("ticker", "BTC-USD")
+
+    assert feed.next("ticker")["events"][0]["type"] == "snapshot"
 
 
 def test_an_unknown_websocket_path_is_refused(sim: SimExchange) -> None:

@@ -20,3 +20,11 @@ def make_credentials(name: str = "organizations/test/apiKeys/key") -> tuple[CdpC
         .decode()
     )
     return CdpCredentials(name, private), public
+
+
+def private_pem() -> str:
+    """A fresh PEM private key, as a configuration holds it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

@@ -49,6 +49,22 @@ def test_hold_off_blocks_every_caller_of_the_bucket(
     assert bucket.acquire() == pytest.approx(2.5)
 
 
+def test_try_acquire_takes_a_free_slot_or_refuses_without_waiting(
+    fake_clock: FakeClock, fake_wait: FakeWait
+) -> None:
+    bucket = TokenBucket("b", 10, 10, clock=fake_clock, wait=fake_wait)
+
+    taken = [bucket.try_acquire() for _ in range(11)]
+    left = bucket.available()
+    fake_clock.advance(0.1)
+
+    assert taken == [True] * 10 + [False]
+    assert left == 0
+    assert bucket.available() == 1
+    assert bucket.try_acquire()
+    assert fake_wait.waits == []
+
+
 def test_limiter_has_the_venue_budgets() -> None:
     limiter = VenueRateLimiter(clock=FakeClock(), limits=RateLimits())
     assert limiter.private.rate_per_s == 30

@@ -141,6 +141,38 @@ def test_accounts_and_futures_balances_parse_money_as_decimals(client: RestClien
     assert client.cfm_positions() == []
 
 
+def test_transaction_summary_sums_our_fills_and_carries_the_fee_tier(
+    sim: SimExchange, client: RestClient
+) -> None:
+    client.create_order(_market_buy("rest-fees-1"))
+    client.create_order(
+        OrderRequest(
+            client_order_id="rest-fees-2",
+            product_id=PERP,
+            side=OrderSide.BUY,
+            configuration=MarketIoc(base_size=Decimal(1)),
+        )
+    )
+    fills = client.fills()
+    contract = client.product(PERP).future
+    assert contract is not None
+    size = {"BTC-USD": Decimal(1), PERP: contract.contract_size}
+
+    summary = client.transaction_summary()
+    futures = client.transaction_summary(product_type="FUTURE")
+
+    # The venue sends volume and fees as JSON numbers (floats), hence approx.
+    assert summary.total_volume == pytest.approx(
+        sum(f.price * f.size * size[f.product_id] for f in fills)
+    )
+    assert summary.total_fees == pytest.approx(sum(f.commission for f in fills))
+    assert futures.total_fees == pytest.approx(
+        sum(f.commission for f in fills if f.product_id == PERP)
+    )
+    assert summary.fee_tier.maker_fee_rate == sim.config.maker_fee_rate
+    assert summary.fee_tier.taker_fee_rate == sim.config.taker_fee_rate
+
+
 def test_unknown_product_is_a_404_response_error(client: RestClient) -> None:
     with pytest.raises(VenueResponseError) as caught:
         client.product("NOPE-USD")

@@ -1,16 +1,32 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
+from perpsbot.actors._journal_view import JournaledIntent, JournalView
+from perpsbot.actors.executor import ExecutorActor, executor_mailbox
+from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
 from perpsbot.actors.quote_poller import QuotePollerActor, poller_mailbox
+from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
+from perpsbot.actors.strategy import StrategyActor
 from perpsbot.actors.streamer import CHANNELS, StreamerActor, streamer_mailbox
 
 __all__ = [
     "CHANNELS",
+    "ExecutorActor",
+    "JournalActor",
+    "JournalMailbox",
+    "JournalView",
+    "JournaledIntent",
     "MarkWindowActor",
+    "OperatorCommand",
     "QuotePollerActor",
+    "RiskActor",
+    "StrategyActor",
     "StreamerActor",
+    "executor_mailbox",
+    "journal_mailbox",
     "mark_window_mailbox",
     "poller_mailbox",
+    "risk_mailbox",
     "streamer_mailbox",
     "window_length",
 ]

@@ -19,9 +19,9 @@ lone frame is flushed before the thread waits, so it is never held back.
 Heartbeats alone never refresh a mark. A connection counts as healthy
 (``MarketDataResumed``) only from its first market-data frame. The translator tells the
 streamer a ``MarketDataReported`` (its counters and the time of the latest market data) at
-most every ``report_every_s`` while data flows, and once more at the first read without
-market data after it (a heartbeat, a ping): the streamer judges silence from these on its
-own timer, and never reads this object's fields.
+most every ``report_every_s`` while data flows, once more at the first read without market
+data after it (a heartbeat, a ping), and with every connection event: the streamer judges
+silence from these on its own timer, and never reads this object's fields.
 """
 
 from __future__ import annotations
@@ -159,9 +159,8 @@ class MarkTranslator:
         now_ns = self._clock.monotonic_ns()
         received_ns = self._batch_ns or now_ns  # the batch's first frame: lag is not hidden
         self._last_data_ns = now_ns
-        if self._silent:
-            self._silent = False
-            self._notify(self._resumed())
+        resumed = self._silent
+        self._silent = False
         if self._dirty:
             for book, frame in self._dirty.items():
                 top = book.top()
@@ -176,8 +175,10 @@ class MarkTranslator:
                 offer(symbol, pending, now_ns)
             self.marks_sent += len(self._pending)
             self._pending.clear()
-        if now_ns - self._reported_ns >= self._report_every_ns:
+        if resumed or now_ns - self._reported_ns >= self._report_every_ns:
             self._report(now_ns)
+        if resumed:  # after its report: healthy is never shown with the counters of before
+            self._notify(self._resumed())
 
     def on_status(self, event: FeedStatus) -> None:
         if self._owner_gone():
@@ -194,6 +195,7 @@ class MarkTranslator:
             self.flush()  # what the lost connection delivered still counts
             self._invalidate_books()  # the next connection starts with fresh snapshots
         self._notify(event)
+        self._report(self._clock.monotonic_ns())  # counters stay current through an outage
 
     def detach(self) -> None:
         """Stop forwarding to the streamer (it is replacing or stopping this feed)."""

@@ -6,7 +6,9 @@ plain ``CoalescedReady`` token); the mailbox keeps only the latest ``MarkObserve
 symbol, so a burst never queues. Each cycle (``market_data.update_interval_s``)
 it appends every symbol's latest fresh mark to that symbol's window, trims the window to
 max(short_ma, long_ma) + 5 and publishes ``MarksSampled``. A symbol without a fresh mark is
-reported stale and not appended; a symbol that fails is logged and skipped.
+reported stale and not appended; a symbol that fails is logged and skipped. The first cycle
+does not wait for the timer: it runs as soon as every symbol has a mark, and the regular
+cycles follow from there.
 
 Windows survive the actor's restarts (warm restart) and config changes that keep the symbol:
 symbols, MA lengths, intervals and staleness are all applied live.
@@ -93,6 +95,7 @@ class MarkWindowActor(BaseActor):
         self._cycle = 0
         self._unhealthy: set[str] = set()  # symbols whose trouble was logged already
         self._timer: TimerHandle | None = None
+        self._awaiting_first = True  # until the first cycle: sample once all symbols have marks
         self._reshape_windows()
 
     def on_start(self) -> None:
@@ -133,6 +136,7 @@ class MarkWindowActor(BaseActor):
 
     def restore_state(self, snapshot: dict[str, Any]) -> None:
         self._cycle = snapshot["cycle"]
+        self._awaiting_first = self._cycle == 0
         self._latest = {s: m for s, m in snapshot["latest"].items() if s in self._windows}
         for symbol, window in snapshot["windows"].items():
             if symbol in self._windows:
@@ -141,11 +145,18 @@ class MarkWindowActor(BaseActor):
             self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
+        now_ns = self.clock.monotonic_ns()
         return {
             "cycle": self._cycle,
             "symbols": list(self._settings.symbols),
+            "stale_after_s": self._settings.stale_after_s,
             "latest": {
-                s: {"mark": str(m.mark), "source": m.source.value} for s, m in self._latest.items()
+                s: {
+                    "mark": str(m.mark),
+                    "source": m.source.value,
+                    "age_s": (now_ns - m.ts_received_ns) / 1e9,
+                }
+                for s, m in self._latest.items()
             },
             "windows": {symbol: [str(x) for x in w] for symbol, w in self._windows.items()},
             "subscribers": self._subscribers.paths(),
@@ -162,6 +173,16 @@ class MarkWindowActor(BaseActor):
         previous = self._latest.get(message.symbol)
         if previous is None or message.ts_received_ns >= previous.ts_received_ns:
             self._latest[message.symbol] = message
+            if self._awaiting_first and len(self._latest) == len(self._windows):
+                self._first_cycle_now()
+
+    def _first_cycle_now(self) -> None:
+        """Every symbol has its first mark: sample now, then every interval from here."""
+        self._awaiting_first = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self.timers.every(self._settings.update_interval_s, SampleMarks())
+        self._on_sample_marks()
 
     def _on_pending_marks(self, pending: dict[str, PendingMark]) -> None:
         for symbol, offered in pending.items():
@@ -179,6 +200,7 @@ class MarkWindowActor(BaseActor):
             )
 
     def _on_sample_marks(self) -> None:
+        self._awaiting_first = False
         self._cycle += 1
         now_ns = self.clock.monotonic_ns()
         samples = []

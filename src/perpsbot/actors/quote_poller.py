@@ -51,6 +51,8 @@ class QuotePollerActor(BaseActor):
         venue: the process's venue link.
         marks: the mark window's address.
         streamer: the streamer's address, to follow the feed's health (None: always poll).
+        round_s: every REST call of one polling round ends within this, together (the
+            link's ``longest_call_s`` if None); its supervisor's hang timeout allows it.
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class QuotePollerActor(BaseActor):
         venue: VenueLink,
         marks: ActorAddress,
         streamer: ActorAddress | None,
+        round_s: float | None = None,
     ) -> None:
         super().__init__(context=context)
+        self._round_s = venue.longest_call_s if round_s is None else round_s
         config: BotConfig = context.config
         self._settings = config.market_data
         self._venue = venue
@@ -124,7 +128,7 @@ class QuotePollerActor(BaseActor):
     def _poll(self) -> None:
         assert self._rest is not None
         self._polls += 1
-        with self._rest.within(self._venue.longest_call_s):  # the watchdog allows this long
+        with self._rest.within(self._round_s):  # the watchdog allows this long
             self._poll_round(self._rest)
 
     def _poll_round(self, rest: RestClient) -> None:

@@ -62,8 +62,11 @@ CHANNELS: dict[Channel, tuple[str, ...]] = {
     Channel.MARKET_TRADES: ("market_trades",),
 }
 
-#: Silence is checked (and the translator reports) this many times per ``stale_after_s``.
+#: Silence is checked this many times per ``stale_after_s``.
 _CHECKS_PER_STALE = 4
+#: The translator reports its counters at least this often while data flows (and as often
+#: as silence is checked, if that is more often), so metrics built on them stay current.
+_REPORT_EVERY_S = 0.25
 
 # The connection's state: only the latest matters (see messages.feed), so they share a key.
 _STATE_EVENTS = frozenset(
@@ -183,6 +186,7 @@ class StreamerActor(BaseActor):
 
     def inspect_state(self) -> dict[str, Any]:
         report = self._last_report
+        stats = None if report is None else report.stats
         age_s = None
         if report is not None:
             age_s = (self.clock.monotonic_ns() - report.last_data_ns) / 1e9
@@ -192,11 +196,14 @@ class StreamerActor(BaseActor):
             "channels": list(CHANNELS[self._settings.channel]),
             "symbols": list(self._settings.symbols),
             "feed_restarts": self._feed_restarts,
-            "feed": None if report is None else report.stats,
-            "marks_sent": None if report is None else report.marks_sent,
+            # The current feed's counters, as of the feed thread's latest report:
+            "feed": stats,
+            "gaps": 0 if stats is None else stats.gaps,
+            "reconnects": 0 if stats is None else max(0, stats.connect_attempts - 1),
+            "marks_sent": 0 if report is None else report.marks_sent,
             "last_data_age_s": age_s,
-            "books_ready": None if report is None else list(report.books_ready),
-            "bad_timestamps": None if report is None else report.bad_timestamps,
+            "books_ready": [] if report is None else list(report.books_ready),
+            "bad_timestamps": 0 if report is None else report.bad_timestamps,
             "subscribers": self._subscribers.paths(),
         }
 
@@ -210,7 +217,7 @@ class StreamerActor(BaseActor):
             streamer=self.address,
             clock=self.clock,
             ids=self._ids,
-            report_every_s=settings.stale_after_s / _CHECKS_PER_STALE,
+            report_every_s=min(_REPORT_EVERY_S, settings.stale_after_s / _CHECKS_PER_STALE),
             owner_alive=lambda: not self.superseded(),
         )
         self._feed = self._venue.market_feed(

@@ -3,7 +3,19 @@
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import bot_sections, keys
 from perpsbot.bot._tree import ROOT, bot_spec
-from perpsbot.bot._venue import open_venue
+from perpsbot.bot._venue import VENUE_LINK, VenueLinks, describe_link, embeds_sim, open_venue
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["ROOT", "ConsoleReporter", "VenueLink", "bot_sections", "bot_spec", "keys", "open_venue"]
+__all__ = [
+    "ROOT",
+    "VENUE_LINK",
+    "ConsoleReporter",
+    "VenueLink",
+    "VenueLinks",
+    "bot_sections",
+    "bot_spec",
+    "describe_link",
+    "embeds_sim",
+    "keys",
+    "open_venue",
+]

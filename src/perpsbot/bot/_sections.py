@@ -2,6 +2,9 @@
 
 Key-level units let a reload restart exactly the actors a change concerns: a new symbol list
 restarts the streamer and the poller, while new MA lengths only re-trim the mark windows.
+One derived unit, ``venue.link``, stands for everything the venue link is built from, so a
+change to any ``venue.*`` key (or ``sim.*`` of an embedded exchange) restarts exactly the
+actors that use the venue.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from perpsbot.bot._venue import VENUE_LINK, link_identity
 from perpsbot.config import SECTION_TYPES, BotConfig, sections
 
 __all__ = ["bot_sections", "keys"]
@@ -24,6 +28,7 @@ def bot_sections(config: BotConfig | None) -> Mapping[str, object]:
     for name, section in sections(config).items():
         for field in attrs.fields(SECTION_TYPES[name]):
             units[f"{name}.{field.name}"] = getattr(section, field.name)
+    units[VENUE_LINK] = link_identity(config)
     return units
 
 

@@ -15,6 +15,7 @@ from perpsbot.actors import (
 )
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import keys
+from perpsbot.bot._venue import VENUE_LINK, VenueLinks
 from perpsbot.config import BotConfig
 from perpsbot.messages import FeedStatusChanged, MarksSampled, PendingMark
 from perpsbot.runtime import (
@@ -26,14 +27,15 @@ from perpsbot.runtime import (
     Strategy,
     SupervisorSpec,
 )
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.link import VenueLink, longest_rest_call_s
 
 __all__ = ["bot_spec"]
 
 ROOT = "bot"
 _MARKS = keys("market_data", "symbols", "update_interval_s", "stale_after_s", "short_ma", "long_ma")
-_STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s")
-_POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s")
+_STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
+_POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
+_REPORTER = frozenset({VENUE_LINK})
 
 
 def _reporter_key(message: Any) -> Hashable | None:
@@ -42,12 +44,16 @@ def _reporter_key(message: Any) -> Hashable | None:
     return "cycle" if type(message) is MarksSampled else None
 
 
-def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> SupervisorSpec:
+def bot_spec(
+    config: BotConfig, venue: VenueLink | VenueLinks, *, report: bool = False
+) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
     Args:
         config: sizes the restart intensity and shutdown timeouts.
-        venue: the venue link every venue-facing actor shares.
+        venue: the venue link every venue-facing actor shares; with :class:`VenueLinks`, a
+            reload that changes ``venue.*`` (or ``sim.*`` of an embedded exchange) restarts
+            the actors that use the venue on a new link.
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
@@ -55,25 +61,37 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
     # construction, outliving both actors' restarts (its wake-up is a plain token).
     feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
 
+    def link(ctx: ActorContext) -> VenueLink:
+        return venue.link_for(ctx.config) if isinstance(venue, VenueLinks) else venue
+
     def marks(ctx: ActorContext) -> MarkWindowActor:
         return MarkWindowActor(context=ctx, feed_marks=feed_marks)
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        return StreamerActor(context=ctx, venue=venue, feed_marks=feed_marks)
+        return StreamerActor(context=ctx, venue=link(ctx), feed_marks=feed_marks)
+
+    # A polling round is REST calls with retries, all within this together (the poller
+    # bounds each round by it), and the watchdog allows the poller this long: a slow venue
+    # is never a hung poller. Fixed at start-up, as the hang timeout is.
+    poll_round_s = longest_rest_call_s(config.venue.request_timeout_s)
 
     def poller(ctx: ActorContext) -> QuotePollerActor:
         address = ctx.system.address
         return QuotePollerActor(
             context=ctx,
-            venue=venue,
+            venue=link(ctx),
             marks=address(f"{ROOT}/marks"),
             streamer=address(f"{ROOT}/streamer"),
+            round_s=poll_round_s,
         )
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
         address = ctx.system.address
         return ConsoleReporter(
-            context=ctx, marks=address(f"{ROOT}/marks"), streamer=address(f"{ROOT}/streamer")
+            context=ctx,
+            venue=link(ctx),
+            marks=address(f"{ROOT}/marks"),
+            streamer=address(f"{ROOT}/streamer"),
         )
 
     timeout_s = runtime.shutdown_timeout_s
@@ -107,10 +125,8 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
             factory=poller,
             mailbox=poller_mailbox,
             config_sections=_POLLER,
-            # A poll is REST calls with retries, all within venue.longest_call_s together
-            # (the poller bounds each round by it): a slow venue is not a hung poller.
-            shutdown_timeout_s=timeout_s + venue.longest_call_s,
-            hang_timeout_s=runtime.watchdog_timeout_s + venue.longest_call_s,
+            shutdown_timeout_s=timeout_s + poll_round_s,  # may be mid-round
+            hang_timeout_s=runtime.watchdog_timeout_s + poll_round_s,
             restart_buffer=runtime.restart_buffer_capacity,
         ),
     ]
@@ -120,7 +136,8 @@ def bot_spec(config: BotConfig, venue: VenueLink, *, report: bool = False) -> Su
                 name="reporter",
                 factory=reporter,
                 mailbox=reporter_mailbox,
-                shutdown_timeout_s=timeout_s,
+                config_sections=_REPORTER,
+                shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,
             )
         )
     return SupervisorSpec(

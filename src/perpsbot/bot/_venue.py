@@ -1,9 +1,13 @@
-"""Opening the venue a configuration names: the embedded simulated exchange, or Coinbase."""
+"""Opening the venue a configuration names: the embedded simulated exchange, a separately
+started one, or Coinbase; and reopening it when a reload changes ``venue.*`` or ``sim.*``."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -12,16 +16,59 @@ from perpsbot.clock import Clock
 from perpsbot.config import (
     COINBASE_MARKET_WS_URL,
     COINBASE_REST_BASE_URL,
+    COINBASE_USER_WS_URL,
     BotConfig,
     VenueKind,
 )
-from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.errors import InvalidConfigError
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["open_venue"]
+if TYPE_CHECKING:
+    from perpsbot.sim import SimExchange
+
+__all__ = [
+    "VENUE_LINK",
+    "VenueLinks",
+    "describe_link",
+    "embeds_sim",
+    "link_identity",
+    "open_venue",
+]
 
 logger = logging.getLogger("perpsbot.bot.venue")
+
+#: The reload unit of everything a venue link is built from: ``venue.*``, and ``sim.*`` when
+#: the exchange is embedded. Actors that use the venue list it in their config sections.
+VENUE_LINK = "venue.link"
+
+
+def embeds_sim(config: BotConfig) -> bool:
+    """True when the bot runs its own simulated exchange: ``venue.kind = "sim"`` and no URLs.
+
+    With ``venue.rest_base_url`` and ``venue.market_ws_url`` set, a ``sim`` bot talks to a
+    separately started ``perpsbot sim`` (or any venue at those URLs) instead.
+
+    Raises:
+        InvalidConfigError: only one of the two URLs is set for ``venue.kind = "sim"``.
+    """
+    venue = config.venue
+    if venue.kind is not VenueKind.SIM:
+        return False
+    urls = {"venue.rest_base_url": venue.rest_base_url, "venue.market_ws_url": venue.market_ws_url}
+    unset = [key for key, value in urls.items() if value is None]
+    if len(unset) == 1:
+        given = next(key for key in urls if key not in unset)
+        raise InvalidConfigError(
+            f"{unset[0]} must be set too when {given} is, to reach a separately started sim"
+            " (venue.kind 'sim'); found only " + given
+        )
+    return len(unset) == 2
+
+
+def link_identity(config: BotConfig) -> Hashable:
+    """What the venue link of ``config`` is built from; equal identities share one link."""
+    return (config.venue, config.sim) if embeds_sim(config) else (config.venue,)
 
 
 def _throwaway_key() -> tuple[CdpCredentials, str]:
@@ -42,8 +89,37 @@ def _throwaway_key() -> tuple[CdpCredentials, str]:
     return credentials, public_pem
 
 
-def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> VenueLink:
-    """Build the process's :class:`VenueLink`; an embedded exchange is stopped by ``stack``."""
+def _start_sim(
+    config: BotConfig, clock: Clock, stack: contextlib.ExitStack
+) -> tuple[SimExchange, CdpCredentials]:
+    """Start the simulated exchange ``config.sim`` describes (stopped by ``stack``), and the
+    throwaway key it trusts."""
+    # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
+    from perpsbot.sim import SimConfig, SimExchange  # noqa: PLC0415
+
+    credentials, public_pem = _throwaway_key()
+    sim = SimExchange(
+        SimConfig(
+            host=config.sim.host,
+            rest_port=config.sim.rest_port,
+            ws_port=config.sim.ws_port,
+            seed=config.sim.seed,
+            tick_interval_s=config.sim.tick_interval_s,
+            verify_auth=config.sim.verify_auth,
+            public_keys_pem=(public_pem,),
+        ),
+        clock=clock,
+    )
+    stack.enter_context(sim)
+    return sim, credentials
+
+
+def _link(
+    config: BotConfig,
+    clock: Clock,
+    embedded: tuple[SimExchange, CdpCredentials] | None,
+    on_rest_outcome: Callable[[str], None] | None,
+) -> VenueLink:
     venue = config.venue
     limiter = VenueRateLimiter(
         clock=clock,
@@ -53,38 +129,133 @@ def open_venue(config: BotConfig, clock: Clock, stack: contextlib.ExitStack) -> 
             websocket_connects_per_s=venue.websocket_connects_per_s,
         ),
     )
-    if venue.kind is VenueKind.SIM:
-        credentials, public_pem = _throwaway_key()
-        sim = SimExchange(
-            SimConfig(
-                host=config.sim.host,
-                rest_port=config.sim.rest_port,
-                ws_port=config.sim.ws_port,
-                seed=config.sim.seed,
-                tick_interval_s=config.sim.tick_interval_s,
-                verify_auth=config.sim.verify_auth,
-                public_keys_pem=(public_pem,),
-            ),
-            clock=clock,
-        )
-        stack.enter_context(sim)
-        logger.info(
-            "embedded exchange: REST %s, market ws %s", sim.rest_base_url, sim.market_ws_url
-        )
-        rest_url, ws_url, embedded = sim.rest_base_url, sim.market_ws_url, sim
+    sim = None
+    user_ws_url: str | None
+    if embedded is not None:
+        sim, credentials = embedded
+        rest_url, ws_url, user_ws_url = sim.rest_base_url, sim.market_ws_url, sim.user_ws_url
     else:
-        if venue.credentials is None:
-            raise ValueError("venue.kind 'coinbase' needs credentials, found none")
-        credentials = CdpCredentials(venue.credentials.key_name, venue.credentials.private_key_pem)
+        if venue.credentials is not None:
+            credentials = CdpCredentials(
+                venue.credentials.key_name, venue.credentials.private_key_pem
+            )
+        elif venue.kind is VenueKind.SIM:
+            credentials, _ = _throwaway_key()  # a perpsbot sim without --public-key
+        else:
+            raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
+        coinbase = venue.kind is VenueKind.COINBASE  # a separate sim has both URLs set
         rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
         ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
-        embedded = None
+        user_ws_url = venue.user_ws_url or (COINBASE_USER_WS_URL if coinbase else None)
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,
+        user_ws_url=user_ws_url,
         limiter=limiter,
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,
         request_timeout_s=venue.request_timeout_s,
-        embedded=embedded,
+        embedded=sim,
+        on_rest_outcome=on_rest_outcome,
     )
+
+
+def open_venue(
+    config: BotConfig,
+    clock: Clock,
+    stack: contextlib.ExitStack,
+    *,
+    on_rest_outcome: Callable[[str], None] | None = None,
+) -> VenueLink:
+    """Build a :class:`VenueLink` for ``config``; an embedded exchange is stopped by ``stack``.
+
+    ``venue.kind = "sim"`` embeds a simulated exchange on loopback unless both URLs are set;
+    then it signs with the configured key, or with a throwaway one (a ``perpsbot sim``
+    without ``--public-key`` accepts any). ``coinbase`` needs credentials.
+    """
+    embedded = _start_sim(config, clock, stack) if embeds_sim(config) else None
+    return _link(config, clock, embedded, on_rest_outcome)
+
+
+class VenueLinks:
+    """The venue links of a bot process, reopened when a reload changes what they are built of.
+
+    Actor factories ask :meth:`link_for` with the configuration they start with, so a reload
+    that changes ``venue.*`` hands the restarted actors a new link; a change to ``sim.*``
+    also starts a new embedded exchange (a ``venue.*`` change keeps the running one). The
+    daemon opens the new link before it reloads (a failure rejects the reload) and closes
+    what the old one held after (:meth:`retain`). Thread-safe.
+
+    Args:
+        clock: for rate limits, JWTs and the embedded exchange.
+        on_rest_outcome: told the outcome of every REST attempt on every link (metrics).
+    """
+
+    def __init__(
+        self, clock: Clock, *, on_rest_outcome: Callable[[str], None] | None = None
+    ) -> None:
+        self._clock = clock
+        self._on_rest_outcome = on_rest_outcome
+        self._lock = threading.Lock()
+        self._links: dict[Hashable, VenueLink] = {}
+        self._sims: dict[Hashable, tuple[SimExchange, CdpCredentials, contextlib.ExitStack]] = {}
+        self.current: VenueLink | None = None
+        """The link most recently asked for: what the running actors use."""
+
+    def link_for(self, config: BotConfig) -> VenueLink:
+        """The link for ``config``, opened now if no open link has its identity."""
+        identity = link_identity(config)
+        with self._lock:
+            link = self._links.get(identity)
+            if link is None:
+                embedded = self._sim_for(config) if embeds_sim(config) else None
+                link = _link(config, self._clock, embedded, self._on_rest_outcome)
+                if self._links:
+                    logger.info("opened a new venue link: %s", describe_link(link))
+                self._links[identity] = link
+            self.current = link
+            return link
+
+    def _sim_for(self, config: BotConfig) -> tuple[SimExchange, CdpCredentials]:
+        opened = self._sims.get(config.sim)
+        if opened is None:
+            stack = contextlib.ExitStack()
+            try:
+                sim, credentials = _start_sim(config, self._clock, stack)
+            except BaseException:
+                stack.close()
+                raise
+            opened = self._sims[config.sim] = (sim, credentials, stack)
+        return opened[0], opened[1]
+
+    def retain(self, config: BotConfig) -> None:
+        """Forget every link but the one for ``config`` and stop the embedded exchanges it
+        does not use (after a reload moved the actors to it)."""
+        keep = link_identity(config)
+        keep_sim = config.sim if embeds_sim(config) else None
+        with self._lock:
+            self._links = {k: v for k, v in self._links.items() if k == keep}
+            retired = [v for k, v in self._sims.items() if k != keep_sim]
+            self._sims = {k: v for k, v in self._sims.items() if k == keep_sim}
+        for sim, _, stack in retired:
+            logger.info("stopping the previous embedded exchange at %s", sim.rest_base_url)
+            stack.close()
+
+    def close(self) -> None:
+        """Stop every embedded exchange."""
+        with self._lock:
+            retired, self._sims, self._links = list(self._sims.values()), {}, {}
+        for _, _, stack in retired:
+            stack.close()
+
+    def __enter__(self) -> VenueLinks:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def describe_link(link: VenueLink) -> str:
+    """Where ``link`` goes, for people: ``embedded exchange: REST ..., market ws ...``."""
+    kind = "embedded exchange" if link.embedded is not None else "venue"
+    return f"{kind}: REST {link.rest_base_url}, market ws {link.market_ws_url}"

@@ -1,8 +1,9 @@
 """Configuration: frozen attrs sections, loaded from profile defaults, TOML and the environment.
 
 A :class:`BotConfig` holds one frozen value per section (``venue``, ``sim``, ``market_data``,
-``runtime``, ``risk``, ``strategy``, ``journal``). Each section is a unit of restart: a reload
-compares sections with :func:`diff_config` and restarts only what depends on the changed ones.
+``runtime``, ``risk``, ``strategy``, ``execution``, ``journal``, ``control``). Each section
+is a unit of restart: a reload compares sections with :func:`diff_config` and restarts only
+what depends on the changed ones.
 
 Typical use::
 
@@ -16,16 +17,18 @@ Typical use::
 from __future__ import annotations
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
+from perpsbot.config._control import ControlConfig
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
-from perpsbot.config._sections import (
-    Channel,
+from perpsbot.config._sections import Channel, MarketDataConfig, RuntimeConfig
+from perpsbot.config._trading import (
+    WEEKDAYS,
+    ExecutionConfig,
     JournalConfig,
-    MarketDataConfig,
     RiskConfig,
-    RuntimeConfig,
     StrategyConfig,
+    Synchronous,
 )
 from perpsbot.config._venue import (
     COINBASE_MARKET_WS_URL,
@@ -43,10 +46,13 @@ __all__ = [
     "COINBASE_USER_WS_URL",
     "ENV_PREFIX",
     "SECTION_TYPES",
+    "WEEKDAYS",
     "BotConfig",
     "Channel",
     "ConfigDiff",
+    "ControlConfig",
     "Credentials",
+    "ExecutionConfig",
     "JournalConfig",
     "KeyChange",
     "MarketDataConfig",
@@ -55,6 +61,7 @@ __all__ = [
     "RuntimeConfig",
     "SimConfig",
     "StrategyConfig",
+    "Synchronous",
     "VenueConfig",
     "VenueKind",
     "diff_config",

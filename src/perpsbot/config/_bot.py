@@ -9,14 +9,10 @@ from typing import ClassVar
 
 import attrs
 
+from perpsbot.config._control import ControlConfig
 from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
-from perpsbot.config._sections import (
-    JournalConfig,
-    MarketDataConfig,
-    RiskConfig,
-    RuntimeConfig,
-    StrategyConfig,
-)
+from perpsbot.config._sections import MarketDataConfig, RuntimeConfig
+from perpsbot.config._trading import ExecutionConfig, JournalConfig, RiskConfig, StrategyConfig
 from perpsbot.config._venue import SimConfig, VenueConfig, VenueKind
 
 __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
@@ -43,7 +39,9 @@ SECTION_TYPES: Mapping[str, type[attrs.AttrsInstance]] = types.MappingProxyType(
         "runtime": RuntimeConfig,
         "risk": RiskConfig,
         "strategy": StrategyConfig,
+        "execution": ExecutionConfig,
         "journal": JournalConfig,
+        "control": ControlConfig,
     }
 )
 
@@ -68,7 +66,11 @@ class BotConfig:
     runtime: RuntimeConfig = attrs.field(factory=RuntimeConfig, validator=_is(RuntimeConfig))
     risk: RiskConfig = attrs.field(factory=RiskConfig, validator=_is(RiskConfig))
     strategy: StrategyConfig = attrs.field(factory=StrategyConfig, validator=_is(StrategyConfig))
+    execution: ExecutionConfig = attrs.field(
+        factory=ExecutionConfig, validator=_is(ExecutionConfig)
+    )
     journal: JournalConfig = attrs.field(factory=JournalConfig, validator=_is(JournalConfig))
+    control: ControlConfig = attrs.field(factory=ControlConfig, validator=_is(ControlConfig))
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []
@@ -95,6 +97,20 @@ class BotConfig:
             real_money or self.venue.kind is not VenueKind.COINBASE,
             "venue.kind 'coinbase' places real orders and needs profile 'canary' or 'prod'"
             f" with --live, was profile '{self.profile}'",
+            errors,
+        )
+        # The signal needs long_ma + 1 samples (two crossings of the averages) plus the
+        # confirmation bars, and the mark window keeps max(short_ma, long_ma) + 5 of them: a
+        # configuration past that could never signal (the original's spot windows never did).
+        market = self.market_data
+        needed = market.long_ma + 1 + self.strategy.confirm_bars
+        kept = max(market.short_ma, market.long_ma) + 5
+        require(
+            needed <= kept,
+            f"strategy.confirm_bars must be at most {kept - market.long_ma - 1} with"
+            f" market_data.long_ma = {market.long_ma} (a signal needs long_ma + 1 + confirm_bars"
+            f" = {needed} samples and the mark window keeps max(short_ma, long_ma) + 5 = {kept}),"
+            f" was '{self.strategy.confirm_bars}': this strategy could never signal",
             errors,
         )
         raise_if_any(errors)

@@ -22,6 +22,7 @@ _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
         "venue": {"kind": VenueKind.SIM},
         "risk": {"max_position_usd": Decimal(10_000)},
         "journal": {"path": Path("var/dev/journal.sqlite3")},
+        "control": {"metrics": True},
     },
     Profile.CANARY: {
         "venue": {"kind": VenueKind.COINBASE},

@@ -43,6 +43,8 @@ def _value(value: object) -> str:
         return json.dumps(str(value))
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, tuple) and value and all(isinstance(i, tuple) for i in value):
+        return "{ " + ", ".join(f"{_value(k)} = {_value(v)}" for k, v in value) + " }"
     if isinstance(value, tuple):
         return "[" + ", ".join(_value(item) for item in value) + "]"
     return repr(value)

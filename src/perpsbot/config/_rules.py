@@ -42,6 +42,8 @@ class Rule:
     check: Callable[[Any], bool] = _always
     optional: bool = False
     secret: bool = False
+    converter: Callable[[object], object] | None = None
+    """Reads a TOML value or an environment string; the kind's own reading if None."""
 
     def __call__(self, instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         """Check ``value`` as the attrs validator of a section field."""
@@ -69,6 +71,8 @@ class Rule:
 
         A value that does not convert is returned unchanged, so :meth:`enforce` reports it.
         """
+        if self.converter is not None:
+            return self.converter(value)
         if isinstance(value, str):
             return self._from_text(value)
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):

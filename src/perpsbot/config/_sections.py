@@ -1,4 +1,4 @@
-"""The sections for market data, the runtime, risk, the strategy and the journal.
+"""The sections for market data and the runtime.
 
 Each section is a unit of restart: when a reload changes any of its values, the supervisor
 restarts the children that depend on it.
@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import enum
 import re
-from decimal import Decimal
-from pathlib import Path
 from typing import ClassVar
 
 import attrs
 
 from perpsbot.config._rules import (
     BOOLEAN,
-    FRACTION,
     NON_NEGATIVE_INT,
-    PATH,
-    PERCENT_FRACTION,
-    POSITIVE_DECIMAL,
     POSITIVE_INT,
     POSITIVE_SECONDS,
     Rule,
@@ -29,14 +23,7 @@ from perpsbot.config._rules import (
     require,
 )
 
-__all__ = [
-    "Channel",
-    "JournalConfig",
-    "MarketDataConfig",
-    "RiskConfig",
-    "RuntimeConfig",
-    "StrategyConfig",
-]
+__all__ = ["Channel", "MarketDataConfig", "RuntimeConfig"]
 
 # Spot `BTC-USD`, CFM futures `BIP-20DEC30-CDE`: upper-case parts joined by dashes.
 _PRODUCT_ID = re.compile(r"[A-Z0-9]{1,16}(-[A-Z0-9]{1,16}){1,2}")
@@ -122,44 +109,3 @@ class RuntimeConfig:
             errors,
         )
         raise_if_any(errors)
-
-
-@attrs.frozen(kw_only=True)
-class RiskConfig:
-    """Limits the risk actor enforces before any order reaches the venue.
-
-    ``max_position_usd`` caps the notional of one symbol's position; ``daily_loss_limit_usd``
-    halts new risk for the UTC day once realized plus unrealized losses reach it; with
-    ``kill_switch`` on, nothing but cancels and reductions is allowed.
-    """
-
-    SECTION: ClassVar[str] = "risk"
-
-    max_leverage: Decimal = attrs.field(default=Decimal(3), validator=POSITIVE_DECIMAL)
-    daily_loss_limit_usd: Decimal = attrs.field(default=Decimal(100), validator=POSITIVE_DECIMAL)
-    max_position_usd: Decimal = attrs.field(default=Decimal(1000), validator=POSITIVE_DECIMAL)
-    kill_switch: bool = attrs.field(default=False, validator=BOOLEAN)
-
-
-@attrs.frozen(kw_only=True)
-class StrategyConfig:
-    """The MA-crossover strategy; its MA lengths live in ``market_data``.
-
-    ``trailing_stop_pct`` is a fraction (0.01 is a 1% stop); ``position_fraction`` is the share
-    of equity one entry commits; shorts are opened only with ``enable_shorts``.
-    """
-
-    SECTION: ClassVar[str] = "strategy"
-
-    trailing_stop_pct: Decimal = attrs.field(default=Decimal("0.01"), validator=PERCENT_FRACTION)
-    position_fraction: Decimal = attrs.field(default=Decimal("0.05"), validator=FRACTION)
-    enable_shorts: bool = attrs.field(default=False, validator=BOOLEAN)
-
-
-@attrs.frozen(kw_only=True)
-class JournalConfig:
-    """Where the journal actor keeps its SQLite database."""
-
-    SECTION: ClassVar[str] = "journal"
-
-    path: Path = attrs.field(default=Path("var/dev/journal.sqlite3"), validator=PATH)

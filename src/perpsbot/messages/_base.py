@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
 
 from perpsbot.clock import Clock
 from perpsbot.errors import InvalidMessageError
 from perpsbot.ids import IdSource
 
-__all__ = ["Stamper", "positive_decimal"]
+__all__ = ["ReplyTo", "Stamper", "optional_positive_decimal", "positive_decimal"]
 
 
 class Stamper:
@@ -32,3 +33,19 @@ def positive_decimal(instance: object, attribute: object, value: Decimal) -> Non
         raise InvalidMessageError(
             f"{type(instance).__name__}.{name} must be a positive finite Decimal, was {value!r}"
         )
+
+
+def optional_positive_decimal(instance: object, attribute: object, value: Decimal | None) -> None:
+    """attrs validator: None, or a finite Decimal greater than zero."""
+    if value is not None:
+        positive_decimal(instance, attribute, value)
+
+
+@runtime_checkable
+class ReplyTo(Protocol):
+    """Where a reply goes: an actor's stable address (messages do not import the runtime)."""
+
+    @property
+    def path(self) -> str: ...
+
+    def tell(self, message: Any) -> None: ...

@@ -19,6 +19,7 @@ from perpsbot.runtime._deadletters import DeadLetter, DeadLetters
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._mailbox import (
     BoundedMailbox,
+    CommandMailbox,
     ConflatingMailbox,
     FifoMailbox,
     Mailbox,
@@ -31,13 +32,16 @@ from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strat
 from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
 from perpsbot.runtime._timers import ActorTimers, Scheduler, TimerHandle
+from perpsbot.runtime._watch import ActorDown, ActorUp
 
 __all__ = [
     "ActorAddress",
     "ActorContext",
+    "ActorDown",
     "ActorSnapshot",
     "ActorSystem",
     "ActorTimers",
+    "ActorUp",
     "Backoff",
     "BaseActor",
     "BoundedMailbox",
@@ -45,6 +49,7 @@ __all__ = [
     "ChildSpec",
     "CoalescedReady",
     "Coalescer",
+    "CommandMailbox",
     "ConfigChanged",
     "ConflatingMailbox",
     "ControlMessage",

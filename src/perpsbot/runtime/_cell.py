@@ -24,6 +24,7 @@ from perpsbot.runtime._mailbox import Mailbox
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import BaseActor
     from perpsbot.runtime._spec import ChildSpec
+    from perpsbot.runtime._watch import Watchers
 
 __all__ = ["ActorAddress", "ActorStats", "Cell", "CellState"]
 
@@ -63,6 +64,7 @@ class Cell:
         dead_letters: DeadLetters,
         parent: ActorAddress | None,
         report_root: Callable[[Cell, ChildExited], None],
+        watchers: Watchers | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
@@ -70,6 +72,7 @@ class Cell:
         self.parent = parent
         self.dead_letters = dead_letters
         self._report_root = report_root
+        self._watchers = watchers
         self.stats = ActorStats()
         self.state = CellState.STARTING
         self.accepting = True  # False while restarting (bounded buffering) or stopped
@@ -111,12 +114,21 @@ class Cell:
 
     def mark_down(self) -> None:
         """The current incarnation ended; tells buffer (bounded) until a successor attaches."""
+        if self.state is CellState.RUNNING and self._watchers is not None:
+            self._watchers.down(self.path, self.incarnation, final=False)
         if self.state is not CellState.STOPPED:
             self.state = CellState.RESTARTING
             self.accepting = False
 
+    def mark_up(self) -> None:
+        """The current incarnation finished ``on_start``: tell the watchers."""
+        if self.state is CellState.RUNNING and self._watchers is not None:
+            self._watchers.up(self.path, self.incarnation)
+
     def close(self, reason: str) -> None:
         """No incarnation will follow: everything queued and sent later is a dead letter."""
+        if self.state is not CellState.STOPPED and self._watchers is not None:
+            self._watchers.down(self.path, self.incarnation, final=True)
         with self._closing:
             self.state = CellState.STOPPED
             self.accepting = False

@@ -22,6 +22,7 @@ __all__ = [
     "Ping",
     "Reconfigure",
     "RestartChild",
+    "RestartChildNow",
 ]
 
 
@@ -85,6 +86,17 @@ class RestartChild(ControlMessage):
     """A supervisor's own timer: start the children waiting for restart, their backoff over."""
 
     generation: int
+
+
+@attrs.frozen(kw_only=True)
+class RestartChildNow(ControlMessage):
+    """An operator's request: stop the child ``name`` and start its next incarnation at once.
+
+    Not a failure: it does not count against the restart intensity. The reply is the new
+    incarnation number.
+    """
+
+    name: str
 
 
 @attrs.frozen(kw_only=True)

@@ -63,6 +63,8 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
             cell.path,
             cell.spec.start_timeout_s,
         )
+    else:
+        cell.mark_up()
     return True
 
 

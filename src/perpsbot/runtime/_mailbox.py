@@ -24,7 +24,7 @@ import contextlib
 import enum
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from pykka._envelope import Envelope
@@ -34,6 +34,7 @@ from perpsbot.runtime._control import CONTROL_TYPES
 
 __all__ = [
     "BoundedMailbox",
+    "CommandMailbox",
     "ConflatingMailbox",
     "FifoMailbox",
     "Mailbox",
@@ -64,9 +65,19 @@ class Mailbox:
 
     Subclasses implement ``_put_normal``, ``_put_normal_front``, ``_take_normal`` and
     ``_normal_depth``. There is exactly one consumer: the actor's thread.
+
+    Args:
+        priority: message classes of the application that also travel on the control lane
+            (an operator's halt must overtake queued orders); the runtime's own control
+            messages always do.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, priority: Iterable[type] = ()) -> None:
+        extra = frozenset(priority)
+        # Without extras, the live set: control classes defined later still route right.
+        self._control_types: set[type] | frozenset[type] = (
+            CONTROL_TYPES | extra if extra else CONTROL_TYPES
+        )
         self._control: deque[Item] = deque()
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
@@ -78,7 +89,7 @@ class Mailbox:
 
     def tell(self, message: Any) -> None:
         """Queue a told message on its lane and wake the consumer if it sleeps."""
-        if type(message) in CONTROL_TYPES:
+        if type(message) in self._control_types:
             self._control.append(message)
         else:
             self._put_normal(message, message)
@@ -90,7 +101,7 @@ class Mailbox:
         if envelope.reply_to is None:
             self.tell(envelope.message)
             return
-        if type(envelope.message) in CONTROL_TYPES:
+        if type(envelope.message) in self._control_types:
             self._control.append(envelope)
         else:
             self._put_normal(envelope, envelope.message)
@@ -99,7 +110,7 @@ class Mailbox:
 
     def put_front(self, item: Item, /) -> None:
         """Return an item taken by a consumer that had to give it back (a retired thread)."""
-        if type(message_of(item)) in CONTROL_TYPES:
+        if type(message_of(item)) in self._control_types:
             self._control.appendleft(item)
         else:
             self._put_normal_front(item)
@@ -177,13 +188,13 @@ class Mailbox:
 class FifoMailbox(Mailbox):
     """Unbounded first-in first-out normal lane."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, priority: Iterable[type] = ()) -> None:
+        super().__init__(priority=priority)
         self._queue: deque[Item] = deque()
 
     def tell(self, message: Any) -> None:
         # The hottest path of the runtime: inlined rather than delegated to _put_normal.
-        if type(message) in CONTROL_TYPES:
+        if type(message) in self._control_types:
             self._control.append(message)
         else:
             queue = self._queue
@@ -234,10 +245,16 @@ class BoundedMailbox(FifoMailbox):
         overflow: what to do with a message that does not fit.
     """
 
-    def __init__(self, capacity: int, overflow: Overflow = Overflow.REJECT) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        overflow: Overflow = Overflow.REJECT,
+        *,
+        priority: Iterable[type] = (),
+    ) -> None:
         if capacity < 1:
             raise ValueError(f"BoundedMailbox capacity must be at least 1, was {capacity!r}")
-        super().__init__()
+        super().__init__(priority=priority)
         self.capacity = capacity
         self.overflow = overflow
         self._put_lock = threading.Lock()
@@ -264,6 +281,69 @@ class BoundedMailbox(FifoMailbox):
             )
 
 
+class CommandMailbox(FifoMailbox):
+    """FIFO that bounds only commands: at most ``capacity`` of the ``commands`` classes wait,
+    and one more is refused to its sender with :class:`MailboxFullError` (and a dead letter);
+    every other message (events, replies) is always queued, never dropped.
+
+    For an actor whose commands may be refused with a clear reason while the events it must
+    see (fills, order updates) are never lost: the executor's mailbox.
+
+    Args:
+        capacity: the most commands waiting at once.
+        commands: the bounded message classes.
+        priority: classes that travel on the control lane (see :class:`Mailbox`).
+    """
+
+    def __init__(
+        self, capacity: int, commands: Iterable[type], *, priority: Iterable[type] = ()
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"CommandMailbox capacity must be at least 1, was {capacity!r}")
+        super().__init__(priority=priority)
+        self.capacity = capacity
+        self._commands = frozenset(commands)
+        self._waiting_commands = 0
+        self._count_lock = threading.Lock()
+
+    tell = Mailbox.tell  # the bound check lives in _put_normal
+
+    def get(self) -> Item:
+        item = super().get()
+        if type(message_of(item)) in self._commands:
+            with self._count_lock:
+                self._waiting_commands -= 1
+        return item
+
+    def _take_normal(self) -> Item | None:
+        item = super()._take_normal()
+        if item is not None and type(message_of(item)) in self._commands:
+            with self._count_lock:
+                self._waiting_commands -= 1
+        return item
+
+    def _put_normal(self, item: Item, message: Any) -> None:
+        if type(message) in self._commands:
+            with self._count_lock:
+                full = self._waiting_commands >= self.capacity
+                if not full:
+                    self._waiting_commands += 1
+            if full:
+                reason = f"{self.capacity} commands already waiting"
+                self.on_drop(item, reason)
+                raise MailboxFullError(
+                    f"mailbox holds at most {self.capacity} waiting commands and was full;"
+                    f" refused {type(message).__name__}"
+                )
+        super()._put_normal(item, message)
+
+    def _put_normal_front(self, item: Item) -> None:
+        if type(message_of(item)) in self._commands:
+            with self._count_lock:
+                self._waiting_commands += 1
+        super()._put_normal_front(item)
+
+
 class ConflatingMailbox(Mailbox):
     """Keeps only the latest message per key; messages without a key stay FIFO.
 
@@ -274,8 +354,10 @@ class ConflatingMailbox(Mailbox):
         key_of: the conflation key of a message, or None for a message that must not conflate.
     """
 
-    def __init__(self, key_of: Callable[[Any], Hashable | None]) -> None:
-        super().__init__()
+    def __init__(
+        self, key_of: Callable[[Any], Hashable | None], *, priority: Iterable[type] = ()
+    ) -> None:
+        super().__init__(priority=priority)
         self._key_of = key_of
         self._order: deque[Hashable] = deque()  # keys and unkeyed-item tokens, in order
         self._latest: dict[Hashable, Item] = {}

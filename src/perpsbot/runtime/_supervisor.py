@@ -7,6 +7,7 @@ A supervisor reacts to three messages, all on the control lane:
 - ``RestartChild``: the backoff timer of a pending restart fired.
 - ``Reconfigure``: restart only the children whose config sections changed (or tell them
   ``ConfigChanged`` if they apply it live); with ``dry_run`` only return the plan.
+- ``RestartChildNow``: an operator restarts one child (not a failure: no intensity spent).
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ import logging
 from collections import deque
 from typing import Any
 
-from perpsbot.errors import RestartIntensityExceededError
+from perpsbot.errors import ActorNotFoundError, RestartIntensityExceededError
 from perpsbot.ids import seeded_rng
 from perpsbot.runtime._actor import ActorContext, BaseActor
 from perpsbot.runtime._cell import Cell, CellState
-from perpsbot.runtime._control import ChildExited, ConfigChanged, Reconfigure, RestartChild
+from perpsbot.runtime._control import (
+    ChildExited,
+    ConfigChanged,
+    Reconfigure,
+    RestartChild,
+    RestartChildNow,
+)
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._reload import ReloadPlan, changed_sections, plan_reload
 from perpsbot.runtime._spec import Restart, Strategy, SupervisorSpec
@@ -53,9 +60,13 @@ class Supervisor(BaseActor):
 
     def on_start(self) -> None:
         system = self.context.system
+        # Every child's address exists before the first one starts, so a child may address a
+        # later sibling (risk tells orders to the executor that starts after it): what it
+        # tells waits in the sibling's mailbox until the sibling has started.
         for child in self._spec.children:
-            cell = system._cell_for(f"{self.address.path}/{child.name}", child, self.address)
-            self._cells.append(cell)
+            path = f"{self.address.path}/{child.name}"
+            self._cells.append(system._cell_for(path, child, self.address))
+        for cell in self._cells:
             start_incarnation(system, cell, self._config)
 
     def on_stop(self) -> None:
@@ -73,6 +84,8 @@ class Supervisor(BaseActor):
                 self._on_restart_child(message)
             case Reconfigure():
                 return self._on_reconfigure(message)
+            case RestartChildNow(name=name):
+                return self._on_restart_child_now(name)
             case _:
                 self.unhandled(message)
         return None
@@ -129,6 +142,20 @@ class Supervisor(BaseActor):
         if message.generation == self._pending_generation and not self._escalated:
             self._timer_pending = False
             self._restart_pending()
+
+    def _on_restart_child_now(self, name: str) -> int:
+        cell = self._cell_named(name)
+        if cell is None or cell.state is CellState.STOPPED:
+            known = [c.name for c in self._cells if c.state is not CellState.STOPPED]
+            raise ActorNotFoundError(
+                f"{self.address.path} has no running child {name!r}; running: {known}"
+            )
+        logger.info("restarting %s on request", cell.path)
+        stop_incarnation(cell, final=False)
+        if cell in self._pending:  # waiting for its backoff: started now instead
+            self._pending.remove(cell)
+        start_incarnation(self.context.system, cell, self._config)
+        return cell.incarnation
 
     def _restart_pending(self) -> None:
         pending, self._pending = self._pending, []

@@ -18,13 +18,14 @@ from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
 from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
-from perpsbot.runtime._control import ChildExited, GetState, Reconfigure
+from perpsbot.runtime._control import ChildExited, GetState, Reconfigure, RestartChildNow
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._reload import ReloadPlan
 from perpsbot.runtime._spec import ChildSpec, SupervisorSpec
 from perpsbot.runtime._timers import Scheduler
+from perpsbot.runtime._watch import Watchers
 from perpsbot.runtime._watchdog import Watchdog
 
 __all__ = ["ActorSystem", "default_sections"]
@@ -74,6 +75,7 @@ class ActorSystem:
         self.ids: IdSource = ids if ids is not None else ProcessIds()
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
+        self.watchers = Watchers()
         self.scheduler = Scheduler(self.clock, name=f"{name}-timers")
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
@@ -115,6 +117,7 @@ class ActorSystem:
                     dead_letters=self.dead_letters,
                     parent=parent,
                     report_root=self._root_exited,
+                    watchers=self.watchers,
                 )
                 self._cells[path] = cell
             else:
@@ -135,9 +138,32 @@ class ActorSystem:
             raise ActorNotFoundError(f"no actor at {path!r}; known: {sorted(self._cells)}")
         return cell.address
 
+    def watch(self, path: str, watcher: ActorAddress) -> None:
+        """Tell ``watcher`` ``ActorDown`` whenever an incarnation of the actor at ``path`` ends
+        and ``ActorUp`` when a new one has started; ``path`` need not exist yet."""
+        self.watchers.add(path, watcher)
+
+    def unwatch(self, path: str, watcher: ActorAddress) -> None:
+        self.watchers.remove(path, watcher)
+
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
         return self.address(path).ask(GetState(), timeout_s=timeout_s)
+
+    def restart(self, path: str, *, timeout_s: float = 30.0) -> int:
+        """Restart the actor at ``path`` now (an operator's restart, not a failure: its warm
+        snapshot passes on and no restart intensity is spent); returns its new incarnation.
+
+        Raises:
+            ActorNotFoundError: nothing runs at ``path``, or it is a root supervisor.
+        """
+        parent, _, name = path.rpartition("/")
+        if not parent:
+            raise ActorNotFoundError(
+                f"{path!r} is a root supervisor and cannot be restarted alone; restart its"
+                " children, or stop and start the system"
+            )
+        return int(self.address(parent).ask(RestartChildNow(name=name), timeout_s=timeout_s))
 
     def reload(self, config: Any, *, dry_run: bool = False, timeout_s: float = 10.0) -> ReloadPlan:
         """Apply ``config`` to every root supervisor (or only plan it); returns the plan."""
@@ -214,6 +240,7 @@ class ActorSystem:
         if self._stopped:
             return
         self._stopped = True
+        self.watchers.enabled = False  # watchers are stopping too: no news for them
         for cell in reversed(self._roots):
             stop_incarnation(cell, final=True)
         self.scheduler.stop(timeout_s)

@@ -11,8 +11,9 @@ from perpsbot.errors import SimLifecycleError
 from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._config import SimConfig
 from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
-from perpsbot.sim._ratelimit import RateLimits
+from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
 from perpsbot.sim._ws import WsHub
 
@@ -69,7 +70,7 @@ class SimExchange:
             engine=self._engine,
             faults=self.faults,
             verifier=self._verifier,
-            limits=RateLimits(self.clock, enforce=self.config.enforce_rate_limits),
+            limits=ServerRateLimits(self.clock, enforce=self.config.enforce_rate_limits),
             stopping=self._stopping,
         )
         self._rest_thread = threading.Thread(
@@ -108,8 +109,8 @@ class SimExchange:
         _log.info("sim stopped")
 
     def step(self, n: int = 1) -> None:
-        """Advance the market ``n`` ticks now, on the caller's thread."""
-        for _ in range(n):
+        """Advance the market ``n`` ticks (1 to 10,000) now, on the caller's thread."""
+        for _ in range(convert(n, Steps, "step.n")):
             self._engine.step()
 
     @property

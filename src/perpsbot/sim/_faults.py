@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
 from typing import Any, Protocol
 
 import attrs
+from websockets.exceptions import ProtocolError
+from websockets.frames import Close
 
 from perpsbot.clock import Clock
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._fault_params import (
+    Count,
+    Fraction,
+    FrameBytes,
+    HttpStatus,
+    PositiveCount,
+    Seconds,
+    SignedSeconds,
+    checked,
+)
 from perpsbot.sim._order_ops import finish_cancel
+from perpsbot.sim._wire import to_decimal
 
 _log = logging.getLogger("perpsbot.sim.faults")
 
@@ -50,7 +62,9 @@ class SimFaults:
 
     Each method arms a fault and logs it (logger ``perpsbot.sim.faults`` and :attr:`log`).
     Counted faults disarm themselves after ``count`` uses; :meth:`clear` disarms everything.
-    Time windows are measured on the sim's injected clock.
+    Time windows are measured on the sim's injected clock. Parameters are checked against
+    their bounds (and products against the catalogue) first: a bad one raises
+    :class:`~perpsbot.errors.InvalidConfigError` and arms nothing.
     """
 
     def __init__(self, *, clock: Clock, engine: SimEngine, ws: WsControl) -> None:
@@ -67,24 +81,34 @@ class SimFaults:
 
     # --- websocket faults ---------------------------------------------------------------------
 
+    @checked
     def disconnect_all(self, close_code: int | None = 1000) -> None:
         """Close every websocket: with ``close_code``, or abruptly (no close frame) if ``None``."""
+        if close_code is not None:
+            try:
+                Close(close_code, "").check()
+            except ProtocolError:
+                raise InvalidConfigError(
+                    f"disconnect_all.close_code must be a code a server may send "
+                    f"(1000-1003, 1007-1014, 3000-4999), was {close_code}"
+                ) from None
         self._record("disconnect_all", f"close_code={close_code}")
         self._ws.disconnect_all(close_code)
 
-    def refuse_connections(self, for_s: float) -> None:
+    @checked
+    def refuse_connections(self, for_s: Seconds) -> None:
         """Answer new websocket handshakes with HTTP 503 for ``for_s`` seconds of sim clock."""
         self._record("refuse_connections", f"for_s={for_s}")
         with self._lock:
             self._refuse_until = self._clock.monotonic() + for_s
 
-    def sequence_gap(self, n: int = 1) -> None:
+    @checked
+    def sequence_gap(self, n: PositiveCount = 1) -> None:
         """Skip ``n`` sequence numbers on every open websocket's next message."""
-        if n < 1:
-            raise InvalidConfigError(f"sequence_gap n must be >= 1, was {n}")
         self._record("sequence_gap", f"n={n}")
         self._ws.skip_sequence(n)
 
+    @checked
     def stale_feed(self, heartbeats: bool = True) -> None:
         """Stop market and user data; keep heartbeats if ``heartbeats``, else stop everything."""
         self._record("stale_feed", f"heartbeats={heartbeats}")
@@ -95,34 +119,39 @@ class SimFaults:
         self._record("resume_feed", "")
         self._ws.set_stale(None)
 
+    @checked
     def malformed_frame(self, text: str = '{"channel":"l2_data","events":[') -> None:
         """Send one frame of broken JSON to every open websocket."""
         self._record("malformed_frame", repr(text))
         self._ws.send_raw(text)
 
-    def oversized_frame(self, size_bytes: int = 11 * 1024 * 1024) -> None:
-        """Send every open websocket one valid JSON frame of about ``size_bytes``."""
+    @checked
+    def oversized_frame(self, size_bytes: FrameBytes = 11 * 1024 * 1024) -> None:
+        """Send every open websocket one valid JSON frame of about ``size_bytes`` (<= 64 MiB)."""
         self._record("oversized_frame", f"size_bytes={size_bytes}")
         self._ws.send_raw('{"channel":"padding","events":[],"padding":"' + "x" * size_bytes + '"}')
 
-    def reject_subscribes(self, count: int = 1) -> None:
+    @checked
+    def reject_subscribes(self, count: Count = 1) -> None:
         """Answer the next ``count`` (un)subscribes with ``failure to subscribe``."""
         self._record("reject_subscribes", f"count={count}")
         self._ws.reject_subscribes(count)
 
-    def duplicate_frames(self, count: int = 1) -> None:
+    @checked
+    def duplicate_frames(self, count: Count = 1) -> None:
         """Send the next ``count`` data messages twice, with the same ``sequence_num``."""
         self._record("duplicate_frames", f"count={count}")
         self._ws.duplicate_frames(count)
 
     # --- REST faults --------------------------------------------------------------------------
 
+    @checked
     def http_error(
         self,
-        status: int = 429,
+        status: HttpStatus = 429,
         *,
-        retry_after_s: float | None = None,
-        count: int = 1,
+        retry_after_s: Seconds | None = None,
+        count: PositiveCount = 1,
         path: str | None = None,
         body: str | None = None,
     ) -> None:
@@ -145,25 +174,29 @@ class SimFaults:
                 )
             )
 
-    def slow_responses(self, delay_s: float, count: int = 1) -> None:
+    @checked
+    def slow_responses(self, delay_s: Seconds, count: Count = 1) -> None:
         """Hold the next ``count`` REST responses back for ``delay_s`` real seconds."""
         self._record("slow_responses", f"delay_s={delay_s} count={count}")
         with self._lock:
             self._slow = (delay_s, count)
 
-    def lose_order_ack(self, count: int = 1) -> None:
+    @checked
+    def lose_order_ack(self, count: Count = 1) -> None:
         """Create the next ``count`` orders but drop the connection instead of answering."""
         self._record("lose_order_ack", f"count={count}")
         with self._lock:
             self._lost_acks += count
 
-    def reset_mid_body(self, count: int = 1) -> None:
+    @checked
+    def reset_mid_body(self, count: Count = 1) -> None:
         """Send the headers and half the body of the next ``count`` answers, then hang up."""
         self._record("reset_mid_body", f"count={count}")
         with self._lock:
             self._resets += count
 
-    def delay_order_visibility(self, delay_s: float) -> None:
+    @checked
+    def delay_order_visibility(self, delay_s: Seconds) -> None:
         """Hide orders created from now on from GET, list, fills and cancel for ``delay_s``."""
         self._record("delay_order_visibility", f"delay_s={delay_s}")
         with self._engine.lock:
@@ -171,14 +204,18 @@ class SimFaults:
 
     # --- market faults ------------------------------------------------------------------------
 
-    def price_jump(self, product_id: str, fraction: float) -> None:
+    @checked
+    def price_jump(self, product_id: str, fraction: Fraction) -> None:
         """Move ``product_id``'s fair price by ``fraction`` (0.05 = +5 %) at the next step."""
+        self._check_product("price_jump", product_id)
         self._record("price_jump", f"{product_id} fraction={fraction}")
         with self._engine.lock:
             self._engine.markets[product_id].fair *= 1.0 + fraction
 
+    @checked
     def trading_disabled(self, product_id: str, disabled: bool = True) -> None:
         """Flip ``trading_disabled`` on ``product_id``: new orders fail with UNTRADABLE_PRODUCT."""
+        self._check_product("trading_disabled", product_id)
         self._record("trading_disabled", f"{product_id} disabled={disabled}")
         with self._engine.lock:
             (
@@ -187,30 +224,43 @@ class SimFaults:
                 else self._engine.trading_disabled.discard
             )(product_id)
 
+    @checked
     def funding_rate(self, product_id: str, rate: str) -> None:
-        """Set ``product_id``'s funding rate (a decimal string) for the coming hours."""
+        """Set ``product_id``'s funding rate (a decimal string, at most 1 either way) per hour."""
+        self._check_product("funding_rate", product_id)
+        try:
+            value = to_decimal(rate, "funding_rate.rate")
+        except ValueError as exc:
+            raise InvalidConfigError(str(exc)) from None
+        if abs(value) > 1:
+            raise InvalidConfigError(f"funding_rate.rate must be within -1 and 1, was {rate!r}")
         self._record("funding_rate", f"{product_id} rate={rate}")
         with self._engine.lock:
-            self._engine.funding_rate[product_id] = Decimal(rate)
+            self._engine.funding_rate[product_id] = value
 
+    @checked
     def cancel_only(self, product_id: str, on: bool = True) -> None:
         """Flip ``cancel_only`` on ``product_id``: new orders fail with ORDER_ENTRY_DISABLED."""
+        self._check_product("cancel_only", product_id)
         self._record("cancel_only", f"{product_id} on={on}")
         with self._engine.lock:
             (self._engine.cancel_only.add if on else self._engine.cancel_only.discard)(product_id)
 
-    def stuck_cancels(self, count: int = 1) -> None:
+    @checked
+    def stuck_cancels(self, count: Count = 1) -> None:
         """Leave the next ``count`` cancelled orders in CANCEL_QUEUED until :meth:`clear`."""
         self._record("stuck_cancels", f"count={count}")
         with self._engine.lock:
             self._engine.stuck_cancels += count
 
-    def drop_snapshots(self, count: int = 1) -> None:
+    @checked
+    def drop_snapshots(self, count: Count = 1) -> None:
         """Skip the next ``count`` level2 snapshots (no frame, no sequence number used)."""
         self._record("drop_snapshots", f"count={count}")
         self._ws.drop_snapshots(count)
 
-    def clock_skew(self, offset_s: float) -> None:
+    @checked
+    def clock_skew(self, offset_s: SignedSeconds) -> None:
         """Run the exchange's wall clock ``offset_s`` ahead (negative: behind) of the injected one.
 
         ``/time``, timestamps and JWT ``nbf``/``exp`` checks all use the skewed clock.
@@ -294,7 +344,14 @@ class SimFaults:
                 f"fault must be one of {sorted(_CONTROL_METHODS)}, was {name!r}"
             )
         kwargs = {k: v for k, v in request.items() if k != "fault"}
-        getattr(self, str(name))(**kwargs)
+        getattr(self, str(name))(**kwargs)  # each method checks its own arguments
+
+    def _check_product(self, fault: str, product_id: str) -> None:
+        if product_id not in self._engine.specs:
+            raise InvalidConfigError(
+                f"{fault}.product_id must be one of {sorted(self._engine.specs)}, "
+                f"was {product_id!r}"
+            )
 
     def _record(self, kind: str, detail: str) -> None:
         record = FaultRecord(kind=kind, detail=detail, time_ns=self._clock.time_ns())

@@ -1,46 +1,38 @@
-"""Token buckets behind the ``x-ratelimit-*`` headers: 30 rps private, 10 rps public."""
+"""The sim's server-side rate limits behind ``x-ratelimit-*``: 30 rps private, 10 rps public.
+
+The buckets are the venue client's own :class:`~perpsbot.venue.ratelimit.TokenBucket`, taken
+without waiting: what the client budgets for is exactly what the sim enforces.
+"""
 
 from __future__ import annotations
 
-import threading
-
 from perpsbot.clock import Clock
+from perpsbot.venue.ratelimit import TokenBucket
+
+_PUBLIC_PER_S = 10
+_PRIVATE_PER_S = 30
 
 
-class _Bucket:
-    def __init__(self, rate_per_s: float, clock: Clock) -> None:
-        self.rate = rate_per_s
-        self.tokens = rate_per_s
-        self._clock = clock
-        self._last = clock.monotonic()
+class ServerRateLimits:
+    """Counts requests per kind against Coinbase's limits; refuses only when ``enforce`` is set.
 
-    def take(self) -> bool:
-        now = self._clock.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-class RateLimits:
-    """Counts requests per kind; refuses them only when ``enforce`` is set."""
+    Each kind may burst its whole second's worth at once, as a one-second window allows.
+    """
 
     def __init__(self, clock: Clock, *, enforce: bool) -> None:
-        self._lock = threading.Lock()
         self._enforce = enforce
-        self._buckets = {True: _Bucket(10.0, clock), False: _Bucket(30.0, clock)}
+        self._buckets = {
+            public: TokenBucket("public" if public else "private", rate, burst=rate, clock=clock)
+            for public, rate in ((True, _PUBLIC_PER_S), (False, _PRIVATE_PER_S))
+        }
 
     def headers(self, *, public: bool) -> dict[str, str] | None:
         """The rate-limit headers for one request, or ``None`` if it must get a 429."""
-        with self._lock:
-            bucket = self._buckets[public]
-            allowed = bucket.take()
-            if not allowed and self._enforce:
-                return None
-            return {
-                "x-ratelimit-limit": f"{bucket.rate:g}",
-                "x-ratelimit-remaining": str(max(0, int(bucket.tokens))),
-                "x-ratelimit-reset": "1",
-            }
+        bucket = self._buckets[public]
+        if not bucket.try_acquire() and self._enforce:
+            return None
+        return {
+            "x-ratelimit-limit": f"{bucket.rate_per_s:g}",
+            "x-ratelimit-remaining": str(bucket.available()),
+            "x-ratelimit-reset": "1",
+        }

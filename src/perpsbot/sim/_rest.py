@@ -16,9 +16,10 @@ import orjson
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
 from perpsbot.sim._queries import ApiError
-from perpsbot.sim._ratelimit import RateLimits
+from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._routes import resolve
 from perpsbot.sim._wire import dumps, error_body
 
@@ -41,7 +42,7 @@ class RestServer(ThreadingHTTPServer):
         engine: SimEngine,
         faults: SimFaults,
         verifier: JwtVerifier,
-        limits: RateLimits,
+        limits: ServerRateLimits,
         stopping: threading.Event,
     ) -> None:
         self.engine = engine
@@ -204,7 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
                 faults.clear()
                 self._send(200, {"ok": True})
             elif path == "/_sim/step" and method == "POST":
-                steps = int(self._json(raw).get("n", 1))
+                steps = convert(self._json(raw).get("n", 1), Steps, "step.n")
                 for _ in range(steps):
                     self.server.engine.step()
                 self._send(200, {"ok": True, "steps": self.server.engine.steps})

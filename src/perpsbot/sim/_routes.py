@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from perpsbot.sim import _queries as q
-from perpsbot.sim._accounts import PORTFOLIO_ID
 from perpsbot.sim._edit import edit_order
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._order_ops import cancel_orders, close_position, preview_order
+from perpsbot.sim._portfolio import portfolio_breakdown, portfolios, transaction_summary
 from perpsbot.sim._queries import ApiError, Query, bad_argument
 from perpsbot.sim._trading import place_order
 from perpsbot.sim._wire import error_body
@@ -24,14 +24,6 @@ def _orders_body(body: dict[str, Any]) -> list[str]:
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise bad_argument("order_ids must be a list of strings")
     return ids
-
-
-def _portfolios(engine: SimEngine) -> dict[str, Any]:
-    return {
-        "portfolios": [
-            {"name": "Default", "uuid": PORTFOLIO_ID, "type": "DEFAULT", "deleted": False}
-        ]
-    }
 
 
 _GET: list[tuple[str, Handler, bool]] = [
@@ -50,7 +42,9 @@ _GET: list[tuple[str, Handler, bool]] = [
     (rf"/products/{_ID}/candles", lambda e, m, qs, b: q.candles(e, m[1], qs), False),
     (r"/accounts", lambda e, m, qs, b: q.accounts(e, qs), False),
     (rf"/accounts/{_ID}", lambda e, m, qs, b: q.account(e, m[1]), False),
-    (r"/portfolios", lambda e, m, qs, b: _portfolios(e), False),
+    (r"/portfolios", lambda e, m, qs, b: portfolios(e), False),
+    (rf"/portfolios/{_ID}", lambda e, m, qs, b: portfolio_breakdown(e, m[1]), False),
+    (r"/transaction_summary", lambda e, m, qs, b: transaction_summary(e, qs), False),
     (r"/orders/historical/batch", lambda e, m, qs, b: q.list_orders(e, qs), False),
     (r"/orders/historical/fills", lambda e, m, qs, b: q.list_fills(e, qs), False),
     (rf"/orders/historical/{_ID}", lambda e, m, qs, b: q.get_order(e, m[1]), False),

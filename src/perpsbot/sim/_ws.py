@@ -31,7 +31,8 @@ from perpsbot.sim._ws_conn import WsClient
 from perpsbot.sim._ws_periodic import Periodic
 
 _log = logging.getLogger("perpsbot.sim.ws")
-PATHS = ("/ws", "/ws-user")
+# Coinbase serves market data at the root of its host; "/ws" keeps a path for proxies.
+PATHS = ("/", "/ws", "/ws-user")
 
 
 class WsHub:
@@ -131,14 +132,19 @@ class WsHub:
             await asyncio.wait_for(server.wait_closed(), timeout=3.0)
 
     async def _every(self, interval_s: float, fn: Callable[[], None]) -> None:
+        # A fixed rate, not a fixed pause: at a 5 ms tick the step's own time would
+        # otherwise cut 200 steps/s to about 150. A late step never bursts to catch up.
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(interval_s)
+            due = max(due + interval_s, loop.time())
+            await asyncio.sleep(due - loop.time())
             fn()
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path not in PATHS:
-            return connection.respond(404, f"no websocket at {path}; use /ws or /ws-user\n")
+            return connection.respond(404, f"no websocket at {path}; use /, /ws or /ws-user\n")
         if self.refusing():
             _log.warning(
                 "sim fault: refusing websocket connection from %s", connection.remote_address

@@ -100,24 +100,41 @@ def status_snapshot(engine: SimEngine, pids: Iterable[str]) -> dict[str, Any]:
 
 
 def user_snapshots(engine: SimEngine, pids: frozenset[str]) -> list[dict[str, Any]]:
-    """Open orders in batches of 50; the last batch always holds fewer than 50."""
+    """Open orders in batches of 50 (the last holds fewer), each with the open positions."""
     with engine.lock:
         orders = [
             order_ws_json(o)
             for o in sorted(engine.orders.values(), key=lambda o: o.created_ns)
             if o.is_open and engine.visible(o) and (not pids or o.product_id in pids)
         ]
+        expiring = _expiring_positions(engine, pids)
     batches = [orders[i : i + USER_BATCH] for i in range(0, len(orders), USER_BATCH)]
     if not batches or len(batches[-1]) == USER_BATCH:
         batches.append([])
-    return [
-        {
-            "type": "snapshot",
-            "orders": batch,
-            "positions": {"perpetual_futures_positions": [], "expiring_futures_positions": []},
-        }
-        for batch in batches
-    ]
+    # The sim's futures are all dated CFM contracts: none is an INTX perpetual.
+    positions = {"perpetual_futures_positions": [], "expiring_futures_positions": expiring}
+    return [{"type": "snapshot", "orders": batch, "positions": positions} for batch in batches]
+
+
+def _expiring_positions(engine: SimEngine, pids: frozenset[str]) -> list[dict[str, str]]:
+    """Open futures positions as the user channel names them (engine locked)."""
+    marks = engine.marks()
+    out = []
+    for pid, pos in sorted(engine.futures.positions.items()):
+        if pos.contracts == 0 or (pids and pid not in pids):
+            continue
+        spec = engine.specs[pid]
+        out.append(
+            {
+                "product_id": pid,
+                "side": "Long" if pos.contracts > 0 else "Short",
+                "number_of_contracts": dec(abs(pos.contracts)),
+                "realized_pnl": dec(pos.daily_realized),
+                "unrealized_pnl": dec(engine.futures.unrealized(spec, marks[pid])),
+                "entry_price": dec(pos.avg_entry),
+            }
+        )
+    return out
 
 
 def user_update(order: dict[str, Any]) -> dict[str, Any]:

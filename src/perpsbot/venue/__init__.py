@@ -46,6 +46,7 @@ from perpsbot.venue.records import (
     CfmBalanceSummary,
     CfmPosition,
     CreatedOrder,
+    FeeTier,
     Fill,
     FutureDetails,
     MarketTicker,
@@ -54,6 +55,7 @@ from perpsbot.venue.records import (
     Product,
     ProductBook,
     ServerTime,
+    TransactionSummary,
 )
 from perpsbot.venue.rest import COINBASE_REST_URL, RestClient, RetryPolicy
 from perpsbot.venue.timestamps import format_rfc3339_ns, parse_rfc3339_ns
@@ -73,6 +75,7 @@ __all__ = [
     "CfmPosition",
     "CreatedOrder",
     "ErrorFrame",
+    "FeeTier",
     "Fill",
     "Frame",
     "FutureDetails",
@@ -107,6 +110,7 @@ __all__ = [
     "TickerFrame",
     "TickerUpdate",
     "TokenBucket",
+    "TransactionSummary",
     "UnknownFrame",
     "UserEvent",
     "UserFrame",

@@ -6,10 +6,11 @@
 ``send`` retries idempotent requests only; each attempt is re-signed with a fresh JWT.
 
 Every attempt ends by a deadline (connect, send and the whole body, however the server
-paces its bytes: see :mod:`._deadline`), reads at most ``max_response_bytes``, and waits
-for the shared budget a bounded time; a 429 holds the budget for at most
-``RetryPolicy.max_retry_after_s``. So one call's longest duration is known
-(:meth:`RetryPolicy.longest_call_s`), and actors derive their hang timeouts from it.
+paces its bytes: see :mod:`._deadline`) and reads at most ``max_response_bytes``; a 429
+holds the shared budget for at most ``RetryPolicy.max_retry_after_s``. So one call's longest
+duration is known (:meth:`RetryPolicy.longest_call_s`); an actor that calls in a handler
+bounds a batch of calls by it (:meth:`HttpTransport.scope`, where even the wait for the
+budget ends with the scope) and derives its hang timeout from it.
 """
 
 from __future__ import annotations
@@ -51,7 +52,20 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: The longest deadline a call may be given (beyond it, a timer would overflow).
 MAX_TIMEOUT_S = 3600.0
 _READ_CHUNK = 65536
-_BUDGET_QUEUE_S = 1.0  # ten callers queued behind a hold, at the private rate
+
+#: Called once per attempt with its outcome: ``ok``, ``rate_limited``, ``auth_error``,
+#: ``transport_error`` or ``response_error`` (metrics count REST calls by outcome).
+OutcomeHook = Callable[[str], None]
+
+
+def _outcome(error: VenueError) -> str:
+    if isinstance(error, VenueRateLimitedError):
+        return "rate_limited"
+    if isinstance(error, VenueAuthError):
+        return "auth_error"
+    if isinstance(error, VenueTransportError):
+        return "transport_error"
+    return "response_error"
 
 
 @attrs.frozen(kw_only=True)
@@ -70,18 +84,16 @@ class RetryPolicy:
     backoff: Backoff = attrs.field(factory=lambda: Backoff(initial_s=0.25, max_s=8.0, jitter=0.5))
     max_retry_after_s: float = 5.0
 
-    @property
-    def max_budget_wait_s(self) -> float:
-        """The longest an attempt waits for a slot of the shared budget: a hold after a 429,
-        and a short queue of other callers behind it. Past it the attempt fails as rate
-        limited."""
-        return self.max_retry_after_s + _BUDGET_QUEUE_S
-
     def longest_call_s(self, timeout_s: float) -> float:
         """The longest a retried call can take when each attempt's exchange ends within
-        ``timeout_s``: every attempt and its wait for the budget, plus each retry's backoff."""
-        waits = sum(self.backoff.ceiling_s(n) for n in range(1, self.max_attempts))
-        return self.max_attempts * (self.max_budget_wait_s + timeout_s) + waits
+        ``timeout_s`` and no queue of other callers stands before it on the shared budget:
+        every attempt, plus the longest wait before each retry (its backoff, or the budget's
+        hold after a 429)."""
+        waits = sum(
+            max(self.backoff.ceiling_s(n), self.max_retry_after_s)
+            for n in range(1, self.max_attempts)
+        )
+        return self.max_attempts * timeout_s + waits
 
 
 def _retry_after_s(value: str | None, what: str) -> float | None:
@@ -130,6 +142,7 @@ class HttpTransport:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
@@ -156,6 +169,7 @@ class HttpTransport:
         self.rng = rng or seeded_rng()
         self._wait = wait or limiter.wait
         self._scope: Deadline | None = None
+        self._on_outcome = on_outcome
 
     def deadline(self) -> Deadline:
         """An exchange's deadline: ``timeout_s`` from now, or the enclosing scope's if sooner."""
@@ -188,20 +202,38 @@ class HttpTransport:
         body: dict[str, Any] | None = None,
         private: bool = True,
     ) -> Any:
-        """One attempt: wait for the budget (at most ``retry.max_budget_wait_s``), then sign,
+        """One attempt: wait for the budget (within the enclosing scope, if any), then sign,
         send, read and map the outcome within ``timeout_s``."""
+        hook = self._on_outcome
+        if hook is None:
+            return self._attempt(method, path, params, body, private)
+        try:
+            result = self._attempt(method, path, params, body, private)
+        except VenueError as error:
+            hook(_outcome(error))
+            raise
+        hook("ok")
+        return result
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: dict[str, Any] | None,
+        private: bool,
+    ) -> Any:
         if private and self.signer is None:
             raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
         what = f"{method} {path}"
         bucket: TokenBucket = self.limiter.private if private else self.limiter.public
-        max_wait_s = self.retry.max_budget_wait_s
-        if self._scope is not None:
-            max_wait_s = min(max_wait_s, self._scope.remaining_s())
-        if bucket.acquire_within(max_wait_s) is None:
+        if self._scope is None:
+            bucket.acquire()  # queued behind other callers; a 429's hold is bounded
+        elif bucket.acquire_within(self._scope.remaining_s()) is None:
             held_s = bucket.free_in_s()
             raise VenueRateLimitedError(
-                f"{what} must get a slot of the {bucket.name} budget within {max_wait_s:.1f}s, "
-                f"and it is held for {held_s:.1f}s more",
+                f"{what} must get a slot of the {bucket.name} budget before its scope ends, "
+                f"and the budget is booked for {held_s:.1f}s more",
                 retry_after_s=held_s,
             )
         deadline = self.deadline()
@@ -240,7 +272,7 @@ class HttpTransport:
             if isinstance(exc, requests.Timeout):
                 raise VenueTransportError(f"{what} timed out: {exc}") from exc
             raise VenueTransportError(f"{what} failed in transit: {type(exc).__name__}") from exc
-        return self._outcome(what, response.status_code, response.headers, content)
+        return self._answer(what, response.status_code, response.headers, content)
 
     def _read_body(self, response: requests.Response, what: str) -> bytes:
         """The whole body, refusing one larger than ``max_response_bytes`` before reading on."""
@@ -261,7 +293,7 @@ class HttpTransport:
                 )
         return bytes(content)
 
-    def _outcome(self, what: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
+    def _answer(self, what: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
         if status == 429:
             retry_after = _retry_after_s(headers.get("Retry-After"), what)
             raise VenueRateLimitedError(

@@ -6,6 +6,7 @@ expected and the found. Money accepts a decimal string or an Amount object ``{"v
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +19,7 @@ from perpsbot.venue.records import (
     Candle,
     CfmBalanceSummary,
     CfmPosition,
+    FeeTier,
     Fill,
     FutureDetails,
     MarketTicker,
@@ -25,6 +27,7 @@ from perpsbot.venue.records import (
     OrderPreview,
     Product,
     ProductBook,
+    TransactionSummary,
 )
 from perpsbot.venue.timestamps import parse_rfc3339_ns
 
@@ -291,6 +294,30 @@ def position(body: dict[str, Any], where: str) -> CfmPosition:
         unrealized_pnl=opt_dec(body, "unrealized_pnl", where),
         daily_realized_pnl=opt_dec(body, "daily_realized_pnl", where),
         expiration_ns=opt_time_ns(body, "expiration_time", where),
+    )
+
+
+def _json_number(body: dict[str, Any], key: str, where: str) -> Decimal:
+    """A figure sent as a JSON number (or a decimal string); missing is zero."""
+    value = body.get(key)
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    return dec_or_zero(body, key, where)
+
+
+def transaction_summary(body: dict[str, Any]) -> TransactionSummary:
+    where = "transaction_summary"
+    tier = obj(body.get("fee_tier"), f"{where}.fee_tier")
+    return TransactionSummary(
+        total_volume=_json_number(body, "total_volume", where),
+        total_fees=_json_number(body, "total_fees", where),
+        fee_tier=FeeTier(
+            pricing_tier=text(tier, "pricing_tier", f"{where}.fee_tier", default=""),
+            usd_from=opt_dec(tier, "usd_from", f"{where}.fee_tier"),
+            usd_to=opt_dec(tier, "usd_to", f"{where}.fee_tier"),
+            maker_fee_rate=dec(tier, "maker_fee_rate", f"{where}.fee_tier"),
+            taker_fee_rate=dec(tier, "taker_fee_rate", f"{where}.fee_tier"),
+        ),
     )
 
 

@@ -18,7 +18,13 @@ from perpsbot.venue.rest import RestClient, RetryPolicy
 if TYPE_CHECKING:
     from perpsbot.sim import SimExchange
 
-__all__ = ["VenueLink"]
+__all__ = ["VenueLink", "longest_rest_call_s"]
+
+
+def longest_rest_call_s(request_timeout_s: float) -> float:
+    """The longest one REST call of a link's clients can take (all its attempts and waits)
+    when each attempt ends within ``request_timeout_s``."""
+    return RetryPolicy().longest_call_s(request_timeout_s)
 
 
 class VenueLink:
@@ -30,15 +36,17 @@ class VenueLink:
     Args:
         rest_base_url: ``.../api/v3/brokerage`` of Coinbase or the simulated exchange.
         market_ws_url: the market-data websocket.
+        user_ws_url: the user-channel websocket (orders); None when the venue has none.
         limiter: the venue's shared budget.
         signer: signs REST requests and websocket subscribes; None for public data only.
         clock: the time source.
-        request_timeout_s: the deadline of every REST request attempt, from waiting for the
-            budget to reading the whole answer.
+        request_timeout_s: the deadline of every REST request attempt (connect, send and the
+            whole answer).
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
-        feed_linger_s: how long feeds wait after a read that drained the socket, so that a
-            trickle is taken a few messages per thread wake-up (see ``WebSocketFeed``).
+        feed_linger_s: how long feeds wait at most after a small read, so that a trickle is
+            taken a few messages per thread wake-up (see ``WebSocketFeed``).
         embedded: the simulated exchange this link points at, when it is an embedded one.
+        on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
     """
 
     def __init__(
@@ -46,6 +54,7 @@ class VenueLink:
         *,
         rest_base_url: str,
         market_ws_url: str,
+        user_ws_url: str | None = None,
         limiter: VenueRateLimiter,
         signer: JwtSigner | None,
         clock: Clock,
@@ -53,9 +62,11 @@ class VenueLink:
         feed_backoff: Backoff | None = None,
         feed_linger_s: float = DEFAULT_LINGER_S,
         embedded: SimExchange | None = None,
+        on_rest_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
+        self.user_ws_url = user_ws_url
         self.limiter = limiter
         self.signer = signer
         self.clock = clock
@@ -63,6 +74,7 @@ class VenueLink:
         self.feed_backoff = feed_backoff
         self.feed_linger_s = feed_linger_s
         self.embedded = embedded
+        self.on_rest_outcome = on_rest_outcome
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""
@@ -73,6 +85,7 @@ class VenueLink:
             clock=self.clock,
             timeout_s=self.request_timeout_s,
             connect_timeout_s=min(3.05, self.request_timeout_s),
+            on_outcome=self.on_rest_outcome,
         )
 
     @property
@@ -83,7 +96,7 @@ class VenueLink:
         bound a batch of calls by it with :meth:`RestClient.within`), so a slow venue is never
         mistaken for a hung actor.
         """
-        return RetryPolicy().longest_call_s(self.request_timeout_s)
+        return longest_rest_call_s(self.request_timeout_s)
 
     def market_feed(
         self,
@@ -113,6 +126,31 @@ class VenueLink:
             stale_after_s=stale_after_s,
             backoff=self.feed_backoff,
             linger_s=self.feed_linger_s,
+        )
+
+    def user_feed(
+        self,
+        *,
+        product_ids: Sequence[str],
+        on_frame: Callable[[Frame], None],
+        on_status: Callable[[FeedStatus], None],
+        stale_after_s: float,
+    ) -> WebSocketFeed | None:
+        """A ``user``-channel feed (not started), or None without a user URL or a signer."""
+        if self.user_ws_url is None or self.signer is None:
+            return None
+        return WebSocketFeed(
+            url=self.user_ws_url,
+            channels=("user",),
+            product_ids=product_ids,
+            on_frame=on_frame,
+            on_status=on_status,
+            limiter=self.limiter,
+            clock=self.clock,
+            signer=self.signer,
+            name="user",
+            stale_after_s=stale_after_s,
+            backoff=self.feed_backoff,
         )
 
     def __repr__(self) -> str:

@@ -19,6 +19,10 @@ from perpsbot.clock import Clock
 __all__ = ["RateLimits", "TokenBucket", "VenueRateLimiter", "default_wait"]
 
 
+# Slots are sums of float intervals: a slot due within this much counts as free now.
+_EPSILON_S = 1e-9
+
+
 def default_wait(seconds: float) -> None:
     """Block the calling thread for ``seconds`` (the production wait function)."""
     threading.Event().wait(seconds)
@@ -99,6 +103,24 @@ class TokenBucket:
         with self._lock:
             now = self._clock.monotonic()
             return max(0.0, max(self._tat, now) - self._tolerance_s - now)
+
+    def try_acquire(self) -> bool:
+        """Take a slot only if one is free now, never waiting (how a server enforces a limit)."""
+        with self._lock:
+            now = self._clock.monotonic()
+            tat = max(self._tat, now)
+            if tat - self._tolerance_s > now + _EPSILON_S:
+                return False
+            self._tat = tat + self._interval_s
+            self.acquired += 1
+            return True
+
+    def available(self) -> int:
+        """How many slots could be taken back to back right now."""
+        with self._lock:
+            now = self._clock.monotonic()
+            free_s = now + self._tolerance_s - max(self._tat, now)
+        return int((free_s + _EPSILON_S) / self._interval_s) + 1 if free_s > -_EPSILON_S else 0
 
     def hold_off(self, seconds: float) -> None:
         """Grant nothing for ``seconds`` from now (the venue said 429); later calls queue up."""

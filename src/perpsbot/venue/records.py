@@ -16,6 +16,7 @@ __all__ = [
     "CfmBalanceSummary",
     "CfmPosition",
     "CreatedOrder",
+    "FeeTier",
     "Fill",
     "FutureDetails",
     "MarketTicker",
@@ -24,6 +25,7 @@ __all__ = [
     "Product",
     "ProductBook",
     "ServerTime",
+    "TransactionSummary",
 ]
 
 
@@ -197,6 +199,26 @@ class CfmPosition:
     def signed_contracts(self) -> Decimal:
         """Contracts, negative for a short."""
         return -self.number_of_contracts if self.side == "SHORT" else self.number_of_contracts
+
+
+@attrs.frozen(kw_only=True)
+class FeeTier:
+    """The pricing tier the account's volume earns; rates are fractions (0.006 is 0.6 %)."""
+
+    pricing_tier: str
+    usd_from: Decimal | None
+    usd_to: Decimal | None
+    maker_fee_rate: Decimal
+    taker_fee_rate: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class TransactionSummary:
+    """Trading volume and fees in USD over the venue's rolling window, and the fee tier."""
+
+    total_volume: Decimal
+    total_fees: Decimal
+    fee_tier: FeeTier
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,13 @@ from perpsbot.errors import (
 )
 from perpsbot.venue import _parse as parse
 from perpsbot.venue._create import create_once
-from perpsbot.venue._http import MAX_RESPONSE_BYTES, HttpTransport, Params, RetryPolicy
+from perpsbot.venue._http import (
+    MAX_RESPONSE_BYTES,
+    HttpTransport,
+    OutcomeHook,
+    Params,
+    RetryPolicy,
+)
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.orders import OrderRequest
 from perpsbot.venue.ratelimit import VenueRateLimiter
@@ -35,6 +41,7 @@ from perpsbot.venue.records import (
     Product,
     ProductBook,
     ServerTime,
+    TransactionSummary,
 )
 
 __all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
@@ -58,13 +65,15 @@ class RestClient:
         clock: the time source of deadlines and waits (the system clock if None).
         session: a ``requests.Session`` (one is created if None); its ``http(s)://``
             adapters are replaced by deadline-aware ones.
-        timeout_s: the deadline of one attempt, from waiting for the budget to reading the
-            whole body: a server that trickles its answer cannot hold a call longer.
+        timeout_s: the deadline of one attempt's exchange (connect, send, the whole body): a
+            server that trickles its answer cannot hold a call longer.
         connect_timeout_s: the TCP connect (and TLS handshake) timeout, within ``timeout_s``.
         max_response_bytes: a longer answer is refused (``VenueResponseError``) unread.
         retry: attempts and backoff for retried requests.
         rng: jitter source (seed it in tests).
         wait: blocks for the given seconds; defaults to the limiter's.
+        on_outcome: told the outcome of every attempt (``ok``, ``rate_limited``,
+            ``auth_error``, ``transport_error``, ``response_error``), for metrics.
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class RestClient:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
+        on_outcome: OutcomeHook | None = None,
     ) -> None:
         self._http = HttpTransport(
             base_url=base_url,
@@ -94,6 +104,7 @@ class RestClient:
             retry=retry,
             rng=rng,
             wait=wait,
+            on_outcome=on_outcome,
         )
 
     def close(self) -> None:
@@ -218,6 +229,11 @@ class RestClient:
             parse.position(parse.obj(p, f"positions[{i}]"), f"positions[{i}]")
             for i, p in enumerate(parse.items(body, "positions", "cfm_positions"))
         ]
+
+    def transaction_summary(self, *, product_type: str | None = None) -> TransactionSummary:
+        """Volume, fees and the fee tier (optionally for ``SPOT`` or ``FUTURE`` only)."""
+        params: Params = {} if product_type is None else {"product_type": product_type}
+        return parse.transaction_summary(self._get("/transaction_summary", params))
 
     # --- orders ---------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""The README's benchmark figures, rendered from the committed ``results/*.json`` only.
+
+``python -m benchmarks readme`` rewrites the block between the README's
+``<!-- benchmark-figures -->`` markers; a test checks the README still matches the JSON, so
+the README can never claim more than the committed figures show.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from benchmarks._report import RESULTS
+
+README = Path(__file__).parents[1] / "README.md"
+BEGIN = "<!-- benchmark-figures:begin (python -m benchmarks readme) -->"
+END = "<!-- benchmark-figures:end -->"
+
+
+def _x(ratio: dict[str, float]) -> str:
+    """``0.91x (0.85-0.97)``: the median of per-repeat ratios and their range."""
+    if ratio["min"] == ratio["max"]:
+        return f"{ratio['median']:.2f}x"
+    return f"{ratio['median']:.2f}x ({ratio['min']:.2f}-{ratio['max']:.2f})"
+
+
+def _source(figures: dict[str, Any]) -> str:
+    env = figures["environment"]
+    return (
+        f"{figures['mode']} run, {figures['repeats']} "
+        f"{'repeat' if figures['repeats'] == 1 else 'repeats'}, {env['when'][:10]}, "
+        f"{env['cpus']} CPUs, CPython {env['python']}, pykka {env['pykka']}"
+    )
+
+
+def _wrap(text: str) -> str:
+    indent = "  " if text.startswith("- ") else ""
+    return textwrap.fill(text, width=96, subsequent_indent=indent, break_on_hyphens=False)
+
+
+def render(pipeline: dict[str, Any], runtime: dict[str, Any]) -> str:
+    """The README block for these figures (Markdown paragraphs and a list)."""
+    blocks = []
+    if "full" not in (pipeline["mode"], runtime["mode"]):
+        blocks.append(
+            "**These figures come from a short run on a shared, loaded machine: they show "
+            "that the suites work, not how fast perpsbot is. Re-measure before quoting.**"
+        )
+    ratios, cpu = pipeline["ratios"], pipeline["cpu_us_per_frame"]
+    trickle = cpu[f"trickle_{pipeline['trickle_frames_per_s']}"]
+    mark = pipeline["frame_to_mark_us"]["perpsbot"]
+    blocks.append(
+        f"Pipeline ({_source(pipeline)}). perpsbot's ticks/s over each contender's, the "
+        "median of per-repeat ratios (range):"
+    )
+    items = [
+        "pykka with perpsbot's own feed and translator (only the runtime differs): "
+        f"{_x(ratios['perpsbot_over_pykka_feed'])}",
+        "pykka built on perpsbot's design with a lean receive loop: "
+        f"{_x(ratios['perpsbot_over_pykka'])}",
+        f"pykka, naive (a proxy hop per frame): {_x(ratios['perpsbot_over_pykka_naive'])}",
+        "the legacy shape (perpsbot's reader, codec and book behind one RLock): "
+        f"{_x(ratios['perpsbot_over_legacy'])}",
+        f"the one-thread work floor: {_x(ratios['perpsbot_over_floor'])}",
+    ]
+    blocks.append("\n".join(_wrap(f"- {item}") for item in items))
+    blocks.append(
+        f"Frame to mark at {pipeline['paced_frames_per_s']:,} frames/s: p50 "
+        f"{mark['p50']:,.0f} us, p99 {mark['p99']:,.0f} us. CPU per frame (every thread) at "
+        f"a trickle of {pipeline['trickle_frames_per_s']} frames/s: perpsbot "
+        f"{trickle['perpsbot']:.0f} us, pykka with perpsbot's feed "
+        f"{trickle['pykka_feed']:.0f} us, the one-thread floor {trickle['floor']:.0f} us."
+    )
+    rt, pong = runtime["ratios"], runtime["ping_pong_round_trip_us"]
+    blocks.append(
+        f"Runtime ({_source(runtime)}), perpsbot over plain pykka, the median of per-repeat "
+        f"ratios (range): tells from a thread {_x(rt['tell_throughput_perpsbot_over_pykka'])}, "
+        "tells between actors "
+        f"{_x(rt['actor_to_actor_tell_throughput_perpsbot_over_pykka'])}; ping-pong round "
+        f"trip p50 {pong['perpsbot']['p50']:.1f} us against pykka's "
+        f"{pong['pykka']['p50']:.1f} us, a time ratio (lower is faster) of "
+        f"{_x(rt['ping_pong_p50_perpsbot_over_pykka'])}."
+    )
+    body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
+    return f"{BEGIN}\n{body}\n{END}"
+
+
+def committed() -> str:
+    """The block for the figures in ``benchmarks/results``."""
+    pipeline = json.loads((RESULTS / "pipeline.json").read_text())
+    runtime = json.loads((RESULTS / "runtime.json").read_text())
+    return render(pipeline, runtime)
+
+
+def block_in(text: str) -> str:
+    """The README's current block, markers included."""
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    return text[start:end]
+
+
+def update(readme: Path = README) -> None:
+    """Rewrite the README's block from the committed figures."""
+    text = readme.read_text()
+    readme.write_text(text.replace(block_in(text), committed()))
+    print(f"updated the benchmark figures in {readme}")

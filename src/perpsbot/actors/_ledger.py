@@ -1,0 +1,216 @@
+"""The executor's orders, and the only place that changes them.
+
+Every change goes through :meth:`OrderLedger.move` (checked against the state machine and
+published as ``OrderUpdated``) or :meth:`OrderLedger.add_fills` (deduplicated by fill id and
+published as ``OrderFilled``). Nothing is dropped: a change that the state machine does not
+allow is logged, counted and left for reconciliation, and the order stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.actors._order_states import TrackedOrder, allowed
+from perpsbot.messages import (
+    OrderFilled,
+    OrderStatus,
+    OrderUpdated,
+    Side,
+    Stamper,
+    TransitionSource,
+)
+from perpsbot.venue.records import Fill
+
+_log = logging.getLogger("perpsbot.actors.executor")
+
+#: Finished orders kept in memory (to recognise a resent intent); older ones are forgotten,
+#: and the journal recognises those (``IntentRecorded.previously_recorded``).
+_KEEP_FINISHED = 1000
+
+
+class OrderLedger:
+    """Orders by client order id.
+
+    Args:
+        publish: tells subscribers an ``OrderUpdated`` or ``OrderFilled``.
+        stamper: stamps those messages.
+        now_ns: wall-clock nanoseconds (a fill without a trade time is stamped with it).
+    """
+
+    def __init__(
+        self, *, publish: Callable[[Any], None], stamper: Stamper, now_ns: Callable[[], int]
+    ) -> None:
+        self._publish = publish
+        self._stamper = stamper
+        self._now_ns = now_ns
+        self._orders: dict[str, TrackedOrder] = {}
+        self._by_venue_id: dict[str, str] = {}
+        self.impossible = 0
+        """Transitions refused as impossible (each left for reconciliation)."""
+
+    def __contains__(self, client_order_id: object) -> bool:
+        return client_order_id in self._orders
+
+    def __iter__(self) -> Iterator[TrackedOrder]:
+        return iter(list(self._orders.values()))
+
+    def __getitem__(self, client_order_id: str) -> TrackedOrder:
+        return self._orders[client_order_id]
+
+    def get(self, client_order_id: str) -> TrackedOrder | None:
+        return self._orders.get(client_order_id)
+
+    def by_venue_id(self, venue_order_id: str) -> TrackedOrder | None:
+        coid = self._by_venue_id.get(venue_order_id)
+        return None if coid is None else self._orders.get(coid)
+
+    def snapshot(self) -> dict[str, TrackedOrder]:
+        return dict(self._orders)
+
+    def hold(self, order: TrackedOrder) -> None:
+        """Track ``order`` as it is, publishing nothing (it is already journaled, or is not
+        yet: see :meth:`move`)."""
+        self._orders[order.client_order_id] = order
+        if order.venue_order_id is not None:
+            self._by_venue_id[order.venue_order_id] = order.client_order_id
+
+    def forget(self, client_order_id: str) -> None:
+        order = self._orders.pop(client_order_id, None)
+        if order is not None and order.venue_order_id is not None:
+            self._by_venue_id.pop(order.venue_order_id, None)
+
+    def announce(self, client_order_id: str, source: TransitionSource, reason: str = "") -> None:
+        """Publish a held order's current state as new (``previous`` None)."""
+        order = self._orders[client_order_id]
+        self._publish(self._updated(order, None, source, reason))
+
+    def move(
+        self,
+        client_order_id: str,
+        status: OrderStatus,
+        source: TransitionSource,
+        reason: str = "",
+        *,
+        filled_size: Decimal | None = None,
+        average_fill_price: Decimal | None = None,
+        venue_order_id: str | None = None,
+    ) -> bool:
+        """Move an order to ``status`` (and the venue's figures); publish it if anything
+        changed. False if the state machine refused it (logged and counted)."""
+        order = self._orders[client_order_id]
+        filled = order.filled_size if filled_size is None else filled_size
+        if status is order.status and filled == order.filled_size:
+            if venue_order_id is not None and order.venue_order_id is None:
+                self.hold(attrs.evolve(order, venue_order_id=venue_order_id))
+            return True
+        if not allowed(order.status, status, source):
+            self.impossible += 1
+            _log.warning(
+                "order %s: impossible transition %s -> %s (filled %s -> %s) from %s; kept as"
+                " it was, reconciliation settles it",
+                client_order_id, order.status, status, order.filled_size, filled, source,
+            )  # fmt: skip
+            return False
+        if source is TransitionSource.RECONCILIATION and order.status.terminal:
+            _log.warning(
+                "order %s: reconciliation moves it out of %s to %s (the venue's truth)",
+                client_order_id, order.status, status,
+            )  # fmt: skip
+        moved = attrs.evolve(
+            order,
+            missing=0,
+            status=status,
+            filled_size=filled,
+            average_fill_price=average_fill_price or order.average_fill_price,
+            venue_order_id=venue_order_id or order.venue_order_id,
+        )
+        self.hold(moved)
+        self._publish(self._updated(moved, order.status, source, reason))
+        if status.terminal and not moved.fills_behind:
+            self._forget_old()
+        return True
+
+    def mark(self, client_order_id: str, **changes: Any) -> TrackedOrder:
+        """Change bookkeeping fields that are no transition (``cancel_requested``, ``request``)."""
+        order = attrs.evolve(self._orders[client_order_id], **changes)
+        self.hold(order)
+        return order
+
+    def add_fills(self, client_order_id: str, fills: Iterable[Fill]) -> int:
+        """Publish the fills of an order not published before; returns how many were new."""
+        order = self._orders[client_order_id]
+        new = 0
+        for fill in sorted(fills, key=lambda f: (f.ts_trade_ns or 0, f.entry_id or f.trade_id)):
+            fill_id = fill.entry_id or fill.trade_id
+            if not fill_id or fill_id in order.fill_ids or fill.size <= 0 or fill.price <= 0:
+                continue
+            message_id, ts = self._stamper.stamp()
+            self._publish(
+                OrderFilled(
+                    message_id=message_id,
+                    ts_created_ns=ts,
+                    correlation_id=order.correlation_id,
+                    fill_id=fill_id,
+                    intent_id=order.intent_id,
+                    client_order_id=order.client_order_id,
+                    venue_order_id=fill.order_id,
+                    symbol=order.symbol,
+                    side=Side(fill.side) if fill.side in ("BUY", "SELL") else order.side,
+                    price=fill.price,
+                    size=fill.size,
+                    fee=fill.commission,
+                    contract_size=order.contract_size,
+                    liquidity=fill.liquidity_indicator,
+                    ts_event_ns=fill.ts_trade_ns or self._now_ns(),
+                    purpose=order.purpose,
+                )
+            )
+            order = attrs.evolve(
+                order, fill_ids=order.fill_ids | {fill_id}, fills_size=order.fills_size + fill.size
+            )
+            new += 1
+        self.hold(order)
+        return new
+
+    def _updated(
+        self,
+        order: TrackedOrder,
+        previous: OrderStatus | None,
+        source: TransitionSource,
+        reason: str,
+    ) -> OrderUpdated:
+        message_id, ts = self._stamper.stamp()
+        return OrderUpdated(
+            message_id=message_id,
+            ts_created_ns=ts,
+            correlation_id=order.correlation_id,
+            intent_id=order.intent_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=order.venue_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            purpose=order.purpose,
+            order_type=order.order_type,
+            size=order.size,
+            limit_price=order.limit_price,
+            filled_size=order.filled_size,
+            average_fill_price=order.average_fill_price,
+            previous=previous,
+            status=order.status,
+            source=source,
+            reason=reason,
+        )
+
+    def _forget_old(self) -> None:
+        finished = [
+            o.client_order_id
+            for o in self._orders.values()
+            if o.status.terminal and not o.fills_behind
+        ]
+        for coid in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
+            self.forget(coid)

@@ -1,0 +1,389 @@
+"""The executor's work with the venue, on the executor's thread: submit, cancel, follow.
+
+The actor decides *whether* an order goes out; the desk sends it and follows it. It owns the
+REST client, the product catalogue, the user-channel feed and the :class:`OrderLedger`. Every
+venue observation (a REST reply, a user-channel update, a poll, a reconciliation) goes
+through :meth:`OrderDesk.apply_venue`, which reads the new fills first and publishes them
+before the order's new state, so a journaled status always has its fills journaled before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from perpsbot.actors._ledger import OrderLedger
+from perpsbot.actors._order_states import TrackedOrder, venue_state
+from perpsbot.actors._products import Products
+from perpsbot.actors._user_translator import UserChannel, UserFeedChanged, UserOrdersReceived
+from perpsbot.clock import Clock
+from perpsbot.config import ExecutionConfig
+from perpsbot.errors import OrderRejectedError, VenueError
+from perpsbot.ids import is_our_client_order_id
+from perpsbot.messages import (
+    CancelAllOrders,
+    DryRunOrder,
+    IntentPurpose,
+    OrderFilled,
+    OrderStatus,
+    Side,
+    Stamper,
+    TradingState,
+    TransitionSource,
+)
+from perpsbot.runtime import ActorAddress
+from perpsbot.venue.link import VenueLink
+from perpsbot.venue.records import Order
+from perpsbot.venue.rest import RestClient
+
+logger = logging.getLogger("perpsbot.actors.executor")
+
+_S = OrderStatus
+_REST = TransitionSource.REST
+
+
+class OrderDesk:
+    """Sends and follows the executor's orders (see the module docstring).
+
+    Args:
+        link: the venue link (REST client, user feed).
+        address: the executor's address (the user feed tells it what it sees).
+        clock: time.
+        stamper: stamps published messages.
+        settings: the ``execution`` section.
+        symbols: the configured symbols.
+        publish: tells the executor's subscribers.
+        reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
+        fault: the executor's crash-point hook (tests).
+        owner_alive: False once the executor incarnation was replaced.
+    """
+
+    def __init__(
+        self,
+        *,
+        link: VenueLink,
+        address: ActorAddress,
+        clock: Clock,
+        stamper: Stamper,
+        settings: ExecutionConfig,
+        symbols: tuple[str, ...],
+        publish: Callable[[Any], None],
+        reconcile_soon: Callable[[], None],
+        fault: Callable[[str], None],
+        owner_alive: Callable[[], bool],
+    ) -> None:
+        self._link = link
+        self._address = address
+        self._clock = clock
+        self._stamper = stamper
+        self._settings = settings
+        self.symbols = symbols
+        self._publish_out = publish
+        self.reconcile_soon = reconcile_soon
+        self._fault = fault
+        self._owner_alive = owner_alive
+        self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
+        self.state: TradingState | None = None
+        self.state_reasons: tuple[str, ...] = ()
+        self.positions: dict[str, Decimal] = {}
+        self._rest: RestClient | None = None
+        self.products = Products(
+            symbols=symbols,
+            max_age_s=settings.product_refresh_s,
+            stamper=stamper,
+            publish=self.publish,
+        )
+        self._channel: UserChannel | None = None
+        self.feed_healthy = False
+        self.stats = {
+            "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,
+            "stale_updates": 0, "venue_errors": 0,
+        }  # fmt: skip
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self) -> None:
+        self._rest = self._link.rest_client()
+        self.products.attach(self._rest, self._clock)
+        if self._settings.dry_run:
+            return  # nothing is sent, so there is nothing to follow
+        self._channel = UserChannel(
+            link=self._link,
+            executor=self._address,
+            clock=self._clock,
+            symbols=self.symbols,
+            owner_alive=self._owner_alive,
+        )
+        if not self._channel.start():
+            logger.warning("no user channel (no URL or no signer): orders are followed by polls")
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.stop()
+        if self._rest is not None:
+            self._rest.close()
+
+    @property
+    def rest(self) -> RestClient:
+        if self._rest is None:
+            raise RuntimeError("the executor's REST client is used before on_start opened it")
+        return self._rest
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(self, message: Any) -> None:
+        if type(message) is OrderFilled:
+            # Our own fills move the position at once; risk's PositionChanged confirms it.
+            held = self.positions.get(message.symbol, Decimal(0))
+            self.positions[message.symbol] = held + message.side.sign * message.size
+        self._publish_out(message)
+
+    # -- positions and products ------------------------------------------------------------
+
+    def position(self, symbol: str) -> Decimal:
+        return self.positions.get(symbol, Decimal(0))
+
+    def reducing_in_flight(self, symbol: str, side: Side) -> Decimal:
+        """What open orders on ``symbol`` and ``side`` may still fill."""
+        return sum(
+            (o.remaining for o in self.ledger
+             if o.symbol == symbol and o.side is side and not o.status.terminal),
+            Decimal(0),
+        )  # fmt: skip
+
+    def refresh_products(self) -> None:
+        try:
+            self.products.load()
+        except VenueError as exc:
+            self._venue_error("reloading the product catalogue", exc)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def submit(self, coid: str, source: TransitionSource) -> None:
+        """Send a journaled order (once per call; the client order id makes a resend of the
+        same order idempotent at the venue)."""
+        order = self.ledger.get(coid)
+        assert order is not None
+        if order.request is None:
+            self.ledger.move(
+                coid, _S.EXPIRED, source, f"{order.symbol} has no product spec now: never sent"
+            )
+            return
+        if self._settings.dry_run:
+            message_id, ts = self._stamper.stamp()
+            body = orjson.dumps(order.request.to_wire()).decode()
+            self.publish(
+                DryRunOrder(
+                    message_id=message_id, ts_created_ns=ts, correlation_id=order.correlation_id,
+                    intent_id=order.intent_id, client_order_id=coid, symbol=order.symbol,
+                    request=body,
+                )
+            )  # fmt: skip
+            self.ledger.move(
+                coid, _S.CANCELLED, TransitionSource.DRY_RUN, "dry run: would place, not sent"
+            )
+            return
+        self._fault("before_submit")
+        self.ledger.move(coid, _S.SUBMITTED, source)
+        self.stats["submitted"] += 1
+        try:
+            created = self.rest.create_order(order.request)
+        except OrderRejectedError as exc:
+            self._fault("after_submit")
+            self.ledger.move(coid, _S.REJECTED, _REST, str(exc))
+            return
+        except VenueError as exc:
+            # A lost answer (OrderOutcomeUnknownError) or an ambiguous one: the order may
+            # exist. Reconciliation looks it up by client order id; nothing is resent blindly.
+            self._fault("after_submit")
+            self.ledger.move(coid, _S.UNKNOWN, _REST, f"{type(exc).__name__}: {exc}")
+            self.reconcile_soon()
+            return
+        self._fault("after_submit")
+        self.ledger.move(coid, _S.ACKNOWLEDGED, _REST, venue_order_id=created.order_id)
+        self._cancel_if_requested(coid)
+
+    def cancel_one(self, coid: str, reason: str) -> None:
+        order = self.ledger.get(coid)
+        if order is None:
+            logger.warning("cancel of %s: no such order here (%s)", coid, reason)
+            return
+        self._cancel([order], reason)
+
+    def cancel_all(self, message: CancelAllOrders) -> None:
+        self._cancel(
+            [
+                o for o in self.ledger
+                if not o.status.terminal
+                and (message.symbol is None or o.symbol == message.symbol)
+                and (not message.entries_only or o.purpose is IntentPurpose.ENTRY)
+            ],
+            message.reason,
+        )  # fmt: skip
+
+    def _cancel(self, orders: Iterable[TrackedOrder], reason: str) -> None:
+        now: list[TrackedOrder] = []
+        for order in orders:
+            if order.status.terminal or order.status is _S.CANCEL_PENDING:
+                continue
+            if order.status is _S.PENDING_SUBMIT or order.venue_order_id is None:
+                # Not sent yet, or sent without an answer: cancelled once that settles.
+                self.ledger.mark(order.client_order_id, cancel_requested=True)
+                continue
+            now.append(order)
+        if not now:
+            return
+        for order in now:
+            # Remembered: if the venue turns out to still hold it open, it is cancelled again.
+            self.ledger.mark(order.client_order_id, cancel_requested=True)
+            self.ledger.move(
+                order.client_order_id, _S.CANCEL_PENDING, TransitionSource.LOCAL, reason
+            )
+        try:
+            results = self.rest.cancel_orders([o.venue_order_id for o in now if o.venue_order_id])
+        except VenueError as exc:
+            self._venue_error("cancelling", exc)
+            self.reconcile_soon()  # finds them open (cancelled again) or closed
+            return
+        for result in results:
+            if not result.success:
+                found = self.ledger.by_venue_id(result.order_id)
+                logger.info("cancel of %s failed: %s", result.order_id, result.failure_reason)
+                if found is not None:
+                    self.refresh_order(found.client_order_id, _REST, cancel_failed=True)
+
+    def _cancel_if_requested(self, coid: str) -> None:
+        order = self.ledger.get(coid)
+        if order is not None and order.cancel_requested and order.status in (
+            _S.ACKNOWLEDGED, _S.PARTIALLY_FILLED,
+        ):  # fmt: skip
+            self._cancel([order], "cancel requested before the venue acknowledged the order")
+
+    # -- following -------------------------------------------------------------------------
+
+    def apply_venue(
+        self,
+        coid: str,
+        *,
+        status: str,
+        filled: Decimal,
+        average_price: Decimal | None,
+        venue_order_id: str | None,
+        source: TransitionSource,
+        cancel_failed: bool = False,
+    ) -> None:
+        """What the venue says of an order: its new fills first, then its new state."""
+        order = self.ledger.get(coid)
+        new = venue_state(status, filled)
+        if order is None or new is None:
+            return
+        reconciling = source is TransitionSource.RECONCILIATION
+        if filled < order.filled_size and not reconciling:
+            self.stats["stale_updates"] += 1  # an older restatement, overtaken already
+            return
+        if (
+            order.status is _S.CANCEL_PENDING
+            and new in (_S.ACKNOWLEDGED, _S.PARTIALLY_FILLED)
+            and not (cancel_failed or reconciling)
+        ):
+            new = _S.CANCEL_PENDING  # our cancel is on its way; the venue is behind
+        venue_id = venue_order_id or order.venue_order_id
+        if venue_id is not None and filled > order.fills_size:
+            self.fetch_fills(coid, venue_id)
+        moved = self.ledger.move(
+            coid, new, source, filled_size=filled, average_fill_price=average_price,
+            venue_order_id=venue_id,
+        )  # fmt: skip
+        if not moved:
+            self.reconcile_soon()
+        if not cancel_failed:  # a refused cancel is tried again on the next observation
+            self._cancel_if_requested(coid)
+
+    def fetch_fills(self, coid: str, venue_order_id: str) -> None:
+        try:
+            fills = self.rest.fills(order_ids=[venue_order_id])
+        except VenueError as exc:
+            self._venue_error(f"reading the fills of {coid}", exc)  # read again next poll
+            return
+        self.ledger.add_fills(coid, fills)
+
+    def refresh_order(
+        self, coid: str, source: TransitionSource, *, cancel_failed: bool = False
+    ) -> None:
+        order = self.ledger.get(coid)
+        if order is None or order.venue_order_id is None:
+            return
+        try:
+            found = self.rest.get_order(order.venue_order_id)
+        except VenueError as exc:
+            # Not visible yet (a 404 right after creation) or a transient failure: the
+            # in-flight reconciliation looks again.
+            self._venue_error(f"reading order {coid}", exc)
+            self.reconcile_soon()
+            return
+        self.apply_order(coid, found, source, cancel_failed=cancel_failed)
+
+    def apply_order(
+        self, coid: str, found: Order, source: TransitionSource, *, cancel_failed: bool = False
+    ) -> None:
+        """:meth:`apply_venue` for an order as REST reports it."""
+        self.apply_venue(
+            coid,
+            status=found.status,
+            filled=found.filled_size,
+            average_price=found.average_filled_price,
+            venue_order_id=found.order_id,
+            source=source,
+            cancel_failed=cancel_failed,
+        )
+
+    def user_orders(self, message: UserOrdersReceived, reconciled: bool) -> None:
+        for update in message.orders:
+            order = self.ledger.get(update.client_order_id) or self.ledger.by_venue_id(
+                update.order_id
+            )
+            if order is None:
+                if reconciled and is_our_client_order_id(update.client_order_id):
+                    self.reconcile_soon()  # one of ours we do not hold: adopt it
+                continue
+            self.apply_venue(
+                order.client_order_id,
+                status=update.status,
+                filled=update.cumulative_quantity,
+                average_price=update.avg_price,
+                venue_order_id=update.order_id,
+                source=TransitionSource.USER_CHANNEL,
+            )
+
+    def user_feed_changed(self, message: UserFeedChanged) -> None:
+        was, self.feed_healthy = self.feed_healthy, message.healthy
+        if message.healthy != was:
+            log = logger.info if message.healthy else logger.warning
+            log(
+                "user channel %s: %s", "healthy" if message.healthy else "unhealthy", message.detail
+            )
+        if was and not message.healthy:
+            self.poll()  # at once: updates may have been missed
+
+    def poll(self) -> None:
+        """Poll in-flight orders while the user channel is unhealthy; read the fills that
+        lag behind the venue's filled size in any case."""
+        in_flight = [o for o in self.ledger if o.in_flight and o.venue_order_id is not None]
+        if self.feed_healthy:
+            if in_flight:
+                self.stats["polls_skipped_feed_healthy"] += 1
+        elif in_flight:
+            self.stats["polls"] += 1
+            for order in in_flight:
+                self.refresh_order(order.client_order_id, TransitionSource.POLL)
+        for order in self.ledger:
+            if order.fills_behind and order.venue_order_id is not None:
+                self.fetch_fills(order.client_order_id, order.venue_order_id)
+
+    def _venue_error(self, doing: str, exc: VenueError) -> None:
+        self.stats["venue_errors"] += 1
+        logger.warning("%s failed: %s: %s", doing, type(exc).__name__, exc)

@@ -1,0 +1,163 @@
+"""The executor's order state machine: which transitions are possible, and what the venue's
+statuses mean in it.
+
+Every transition but one made by reconciliation must be in :data:`TRANSITIONS`. Reconciliation
+reports the venue's truth, so it may move any order anywhere (even out of a terminal state:
+an order settled EXPIRED as "never reached the venue" that later shows up there). Anything
+else that is not in the table is impossible: the executor logs and counts it, keeps the order
+as it was, and lets reconciliation settle it.
+
+A change of the filled size inside PARTIALLY_FILLED or CANCEL_PENDING is a transition to the
+same state; any other same-state "transition" is no change at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import attrs
+
+from perpsbot.messages import (
+    IntentPurpose,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    Side,
+    TransitionSource,
+)
+from perpsbot.venue.orders import OrderRequest
+
+_S = OrderStatus
+
+#: From each state (None: the order is new), the states a non-reconciliation source may move
+#: it to.
+TRANSITIONS: Mapping[OrderStatus | None, frozenset[OrderStatus]] = {
+    None: frozenset({_S.PENDING_SUBMIT}),
+    _S.PENDING_SUBMIT: frozenset({_S.SUBMITTED, _S.EXPIRED, _S.CANCELLED, _S.REJECTED}),
+    _S.SUBMITTED: frozenset(
+        {
+            _S.ACKNOWLEDGED,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCEL_PENDING,
+            _S.CANCELLED,
+            _S.EXPIRED,
+            _S.REJECTED,
+            _S.UNKNOWN,
+        }
+    ),
+    _S.UNKNOWN: frozenset(
+        {
+            _S.SUBMITTED,
+            _S.ACKNOWLEDGED,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCEL_PENDING,
+            _S.CANCELLED,
+            _S.EXPIRED,
+            _S.REJECTED,
+        }
+    ),
+    _S.ACKNOWLEDGED: frozenset(
+        {_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCEL_PENDING, _S.CANCELLED, _S.EXPIRED, _S.REJECTED}
+    ),
+    _S.PARTIALLY_FILLED: frozenset(
+        {_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCEL_PENDING, _S.CANCELLED, _S.EXPIRED}
+    ),
+    _S.CANCEL_PENDING: frozenset(
+        {
+            _S.CANCEL_PENDING,
+            _S.ACKNOWLEDGED,
+            _S.PARTIALLY_FILLED,
+            _S.FILLED,
+            _S.CANCELLED,
+            _S.EXPIRED,
+        }
+    ),
+    _S.FILLED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.REJECTED: frozenset(),
+    _S.EXPIRED: frozenset(),
+}
+
+#: States in which an order may still fill: what the executor polls and reconciles.
+IN_FLIGHT = frozenset(
+    {_S.SUBMITTED, _S.UNKNOWN, _S.ACKNOWLEDGED, _S.PARTIALLY_FILLED, _S.CANCEL_PENDING}
+)
+
+
+def allowed(previous: OrderStatus | None, status: OrderStatus, source: TransitionSource) -> bool:
+    """True if ``source`` may move an order from ``previous`` to ``status``."""
+    if source is TransitionSource.RECONCILIATION:
+        return True
+    return status in TRANSITIONS[previous]
+
+
+_OPEN = frozenset({"PENDING", "QUEUED", "OPEN"})
+_CLOSED = {
+    "FILLED": _S.FILLED,
+    "CANCELLED": _S.CANCELLED,
+    "EXPIRED": _S.EXPIRED,
+    "FAILED": _S.REJECTED,
+    "CANCEL_QUEUED": _S.CANCEL_PENDING,
+}
+
+
+def venue_state(status: str, filled: Decimal) -> OrderStatus | None:
+    """What the venue's order ``status`` (REST or user channel) means here; None if it says
+    nothing (``UNKNOWN_ORDER_STATUS`` or a status we do not know)."""
+    status = status.upper()
+    if status in _OPEN:
+        return _S.PARTIALLY_FILLED if filled > 0 else _S.ACKNOWLEDGED
+    return _CLOSED.get(status)
+
+
+@attrs.frozen(kw_only=True)
+class TrackedOrder:
+    """One order as the executor knows it (changed with :func:`attrs.evolve`).
+
+    ``intent`` is None for an order adopted from the venue (one of ours, found there, that
+    the journal did not know). ``filled_size`` is the venue's cumulative filled size;
+    ``fills_size`` is the total of the fills published (as ``OrderFilled``) so far, which lags
+    behind while the venue's fill list does.
+    """
+
+    intent_id: str
+    client_order_id: str
+    correlation_id: str
+    symbol: str
+    side: Side
+    purpose: IntentPurpose
+    order_type: OrderType
+    size: Decimal
+    limit_price: Decimal | None
+    contract_size: Decimal
+    status: OrderStatus
+    intent: OrderIntent | None = None
+    request: OrderRequest | None = None
+    venue_order_id: str | None = None
+    filled_size: Decimal = Decimal(0)
+    average_fill_price: Decimal | None = None
+    fill_ids: frozenset[str] = frozenset()
+    fills_size: Decimal = Decimal(0)
+    cancel_requested: bool = False
+    missing: int = 0
+    """Reconciliations in a row that did not find this acknowledged order at the venue."""
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.size - self.filled_size, Decimal(0))
+
+    @property
+    def fills_behind(self) -> bool:
+        """True while fewer fills were published than the venue says filled."""
+        return self.fills_size < self.filled_size
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in IN_FLIGHT
+
+    @property
+    def valid_until_ns(self) -> int | None:
+        return None if self.intent is None else self.intent.valid_until_ns

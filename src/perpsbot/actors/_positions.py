@@ -1,0 +1,250 @@
+"""Positions and PnL from fills, funding and the venue's reconciliations (spot and CFM futures).
+
+Quantities are signed (negative for a short), in base units for spot and contracts for
+futures; ``contract_size`` turns contracts into base units, so a position's notional is
+``|quantity| * contract_size * mark`` USD. Realized PnL is gross of fees; the PnL that counts
+against equity and the daily loss limit is :meth:`Position.net_pnl`: realized, minus fees,
+plus funding, plus unrealized at the latest mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.messages import OrderFilled, PositionView, Side, VenuePosition
+
+_ZERO = Decimal(0)
+
+
+@attrs.frozen(kw_only=True)
+class Position:
+    symbol: str
+    quantity: Decimal = _ZERO
+    average_entry: Decimal | None = None
+    contract_size: Decimal = Decimal(1)
+    realized: Decimal = _ZERO
+    fees: Decimal = _ZERO
+    funding: Decimal = _ZERO
+    entry_fill_price: Decimal | None = None
+    """The price of the fill that opened the current position (None when flat or adopted)."""
+
+    def with_fill(
+        self, *, side: Side, price: Decimal, size: Decimal, fee: Decimal, contract_size: Decimal
+    ) -> Position:
+        """The position after one fill: adds average the entry, reductions realize PnL, and a
+        fill larger than the position flips it through zero at the fill's price."""
+        signed = size * side.sign
+        quantity = self.quantity
+        fees = self.fees + fee
+        if not quantity or (quantity > 0) == (signed > 0):
+            held = abs(quantity)
+            return attrs.evolve(
+                self,
+                quantity=quantity + signed,
+                average_entry=(held * (self.average_entry or _ZERO) + size * price) / (held + size),
+                contract_size=contract_size,
+                fees=fees,
+                entry_fill_price=self.entry_fill_price if quantity else price,
+            )
+        assert self.average_entry is not None
+        closed = min(abs(quantity), size)
+        direction = 1 if quantity > 0 else -1
+        realized = self.realized + closed * contract_size * (price - self.average_entry) * direction
+        left = quantity + signed
+        reduced = attrs.evolve(
+            self, quantity=left, contract_size=contract_size, realized=realized, fees=fees
+        )
+        if not left:
+            return attrs.evolve(reduced, average_entry=None, entry_fill_price=None)
+        if (left > 0) != (quantity > 0):  # flipped: the rest opened at this fill's price
+            return attrs.evolve(reduced, average_entry=price, entry_fill_price=price)
+        return reduced
+
+    def unrealized(self, mark: Decimal | None) -> Decimal:
+        if mark is None or not self.quantity or self.average_entry is None:
+            return _ZERO
+        return self.quantity * self.contract_size * (mark - self.average_entry)
+
+    def notional(self, mark: Decimal | None) -> Decimal:
+        return _ZERO if mark is None else abs(self.quantity) * self.contract_size * mark
+
+    def net_pnl(self, mark: Decimal | None) -> Decimal:
+        return self.realized - self.fees + self.funding + self.unrealized(mark)
+
+    def view(self, mark: Decimal | None) -> PositionView:
+        return PositionView(
+            symbol=self.symbol,
+            quantity=self.quantity,
+            average_entry_price=self.average_entry,
+            contract_size=self.contract_size,
+            mark=mark,
+            realized_pnl=self.realized,
+            unrealized_pnl=self.unrealized(mark),
+            fees=self.fees,
+            funding=self.funding,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Correction:
+    """The bot's position differed from the venue's and was set to the venue's."""
+
+    position: Position
+    description: str
+
+
+class PositionBook:
+    """Every symbol's position and latest mark; all figures in USD."""
+
+    def __init__(self) -> None:
+        self._positions: dict[str, Position] = {}
+        self._marks: dict[str, Decimal] = {}
+
+    def position(self, symbol: str) -> Position:
+        return self._positions.get(symbol) or Position(symbol=symbol)
+
+    def mark(self, symbol: str) -> Decimal | None:
+        return self._marks.get(symbol)
+
+    def set_mark(self, symbol: str, mark: Decimal) -> None:
+        self._marks[symbol] = mark
+
+    def apply_fill(self, fill: OrderFilled) -> Position:
+        position = self.position(fill.symbol).with_fill(
+            side=fill.side,
+            price=fill.price,
+            size=fill.size,
+            fee=fill.fee,
+            contract_size=fill.contract_size,
+        )
+        self._positions[fill.symbol] = position
+        return position
+
+    def apply_funding(self, symbol: str, amount: Decimal) -> Position:
+        position = self.position(symbol)
+        position = attrs.evolve(position, funding=position.funding + amount)
+        self._positions[symbol] = position
+        return position
+
+    def reconcile(self, venue: Iterable[VenuePosition]) -> list[Correction]:
+        """Set every position whose quantity differs from the venue's to the venue's quantity
+        and average entry (a symbol the venue does not list is flat there)."""
+        theirs = {p.symbol: p for p in venue}
+        corrections = []
+        for symbol in sorted(set(theirs) | set(self._positions)):
+            ours = self.position(symbol)
+            venue_position = theirs.get(symbol)
+            quantity = _ZERO if venue_position is None else venue_position.quantity
+            if quantity == ours.quantity:
+                continue
+            corrected = attrs.evolve(
+                ours,
+                quantity=quantity,
+                average_entry=None
+                if venue_position is None or not quantity
+                else venue_position.average_entry_price,
+                contract_size=ours.contract_size
+                if venue_position is None
+                else venue_position.contract_size,
+                entry_fill_price=None,
+            )
+            self._positions[symbol] = corrected
+            corrections.append(
+                Correction(
+                    position=corrected,
+                    description=f"{symbol}: quantity {ours.quantity} corrected to the venue's"
+                    f" {quantity} (average entry {corrected.average_entry})",
+                )
+            )
+        return corrections
+
+    def positions(self) -> list[Position]:
+        return [self._positions[s] for s in sorted(self._positions)]
+
+    def views(self) -> tuple[PositionView, ...]:
+        return tuple(p.view(self._marks.get(p.symbol)) for p in self.positions())
+
+    def net_pnl(self) -> Decimal:
+        return sum((p.net_pnl(self._marks.get(p.symbol)) for p in self.positions()), _ZERO)
+
+    def realized_net(self) -> Decimal:
+        return sum((p.realized - p.fees + p.funding for p in self.positions()), _ZERO)
+
+    def unrealized(self) -> Decimal:
+        return sum((p.unrealized(self._marks.get(p.symbol)) for p in self.positions()), _ZERO)
+
+    def exposure(self, *, excluding: str | None = None) -> Decimal:
+        """Total absolute notional at the latest marks (``excluding`` one symbol)."""
+        return sum(
+            (
+                p.notional(self._marks.get(p.symbol))
+                for p in self.positions()
+                if p.symbol != excluding
+            ),
+            _ZERO,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"positions": dict(self._positions), "marks": dict(self._marks)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self._positions = dict(snapshot["positions"])
+        self._marks = dict(snapshot["marks"])
+
+
+@attrs.frozen(kw_only=True)
+class Baselines:
+    """Equity and the UTC day's PnL, both measured as changes of the book's net PnL.
+
+    Equity is the venue's figure at the last reconciliation plus what the book's net PnL
+    (realized, fees, funding, unrealized) changed since. The day's PnL is the change since the
+    UTC day began (or since the bot started, if later, plus what a previous process counted
+    that day). Some steps change the book's PnL without any trade or price move: a
+    reconciliation correcting a position to the venue's, the first mark seen for an adopted
+    position. Those count neither as equity change (the venue's figure already holds them) nor
+    as the day's PnL: they :meth:`shifted` both baselines.
+    """
+
+    venue_equity: Decimal | None = None
+    pnl_at_venue: Decimal = _ZERO
+    day: date | None = None
+    pnl_at_day_start: Decimal = _ZERO
+
+    def equity(self, pnl: Decimal) -> Decimal | None:
+        if self.venue_equity is None:
+            return None
+        return self.venue_equity + pnl - self.pnl_at_venue
+
+    def daily_pnl(self, pnl: Decimal) -> Decimal:
+        return pnl - self.pnl_at_day_start
+
+    def on_day(self, day: date, pnl: Decimal) -> Baselines:
+        """The baselines on ``day``: a new day starts counting from ``pnl``."""
+        if day == self.day:
+            return self
+        return attrs.evolve(self, day=day, pnl_at_day_start=pnl)
+
+    def carried(self, daily_pnl: Decimal) -> Baselines:
+        """The day's PnL continues from ``daily_pnl`` (what a previous process counted)."""
+        return attrs.evolve(self, pnl_at_day_start=self.pnl_at_day_start - daily_pnl)
+
+    def shifted(self, step: Decimal) -> Baselines:
+        """The book's PnL moved by ``step`` without a trade or a price move."""
+        return attrs.evolve(
+            self,
+            pnl_at_venue=self.pnl_at_venue + step,
+            pnl_at_day_start=self.pnl_at_day_start + step,
+        )
+
+    def reconciled(self, equity: Decimal | None, pnl: Decimal, *, step: Decimal) -> Baselines:
+        """After a reconciliation whose corrections moved the book's PnL by ``step`` to
+        ``pnl``: equity restarts from the venue's figure (if it gave one)."""
+        shifted = self.shifted(step)
+        if equity is None:
+            return shifted
+        return attrs.evolve(shifted, venue_equity=equity, pnl_at_venue=pnl)

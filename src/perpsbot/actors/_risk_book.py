@@ -1,0 +1,107 @@
+"""What risk remembers about orders in flight and fills already counted."""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.messages import OrderIntent, OrderUpdated, Side
+
+_ZERO = Decimal(0)
+
+
+@attrs.frozen(kw_only=True)
+class _Open:
+    symbol: str
+    side: Side
+    remaining: Decimal
+    valid_until_ns: int
+    reached_executor: bool = False
+
+
+class OpenOrders:
+    """Orders risk let through that may still fill, by intent id.
+
+    An order leaves when the executor reports it terminal or denies it; one the executor never
+    reported on leaves once its intent expired (it can no longer be submitted).
+    """
+
+    def __init__(self) -> None:
+        self._orders: dict[str, _Open] = {}
+
+    def placed(self, intent: OrderIntent) -> None:
+        self._orders[intent.intent_id] = _Open(
+            symbol=intent.symbol,
+            side=intent.side,
+            remaining=intent.size,
+            valid_until_ns=intent.valid_until_ns,
+        )
+
+    def update(self, message: OrderUpdated) -> None:
+        if message.status.terminal:
+            self._orders.pop(message.intent_id, None)
+            return
+        previous = self._orders.get(message.intent_id)
+        self._orders[message.intent_id] = _Open(
+            symbol=message.symbol,
+            side=message.side,
+            remaining=max(message.size - message.filled_size, _ZERO),
+            valid_until_ns=0 if previous is None else previous.valid_until_ns,
+            reached_executor=True,
+        )
+
+    def remove(self, intent_id: str) -> None:
+        self._orders.pop(intent_id, None)
+
+    def expire(self, now_ns: int) -> None:
+        for intent_id, order in list(self._orders.items()):
+            if not order.reached_executor and now_ns > order.valid_until_ns:
+                del self._orders[intent_id]
+
+    def sizes(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """What open orders for ``symbol`` may still buy and sell."""
+        buy = sell = _ZERO
+        for order in self._orders.values():
+            if order.symbol == symbol:
+                if order.side is Side.BUY:
+                    buy += order.remaining
+                else:
+                    sell += order.remaining
+        return buy, sell
+
+    def describe(self) -> dict[str, str]:
+        return {i: f"{o.side} {o.remaining} {o.symbol}" for i, o in self._orders.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self._orders)
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self._orders = dict(snapshot)
+
+
+class RecentFills:
+    """The ids of the last ``capacity`` fills counted, so a fill told twice counts once."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._order: deque[str] = deque(maxlen=capacity)
+        self._ids: set[str] = set()
+
+    def first_time(self, fill_id: str) -> bool:
+        """True (and remembered) the first time ``fill_id`` is seen."""
+        if fill_id in self._ids:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._ids.discard(self._order[0])
+        self._order.append(fill_id)
+        self._ids.add(fill_id)
+        return True
+
+    def snapshot(self) -> tuple[str, ...]:
+        return tuple(self._order)
+
+    def restore(self, snapshot: tuple[str, ...]) -> None:
+        for fill_id in snapshot:
+            self.first_time(fill_id)

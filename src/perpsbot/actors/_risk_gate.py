@@ -1,0 +1,78 @@
+"""What risk tells about orders: an intent the rules passed becomes ``PlaceOrder`` to the
+executor, one they denied an ``OrderDenied`` to the subscribers; the daily loss limit cancels
+open entry orders.
+
+The executor's mailbox bounds waiting orders and refuses one more synchronously
+(``MailboxFullError``): that intent is denied too (rule ``executor_backlog``), never queued.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from perpsbot.actors._risk_rules import Denial, OrderCheck, usd
+from perpsbot.messages import CancelAllOrders, OrderDenied, OrderIntent, PlaceOrder, Stamper
+from perpsbot.runtime import ActorAddress, MailboxFullError, Subscribers
+
+logger = logging.getLogger("perpsbot.actors.risk")
+
+EXECUTOR_BACKLOG = "executor_backlog"
+
+
+class OrderGate:
+    """Sends allowed intents to ``executor`` and publishes denials to ``subscribers``."""
+
+    def __init__(self, executor: ActorAddress, subscribers: Subscribers, stamper: Stamper) -> None:
+        self._executor = executor
+        self._subscribers = subscribers
+        self._stamper = stamper
+
+    def allow(self, order: OrderCheck) -> bool:
+        """Tell the executor ``PlaceOrder``; False (and a denial) if its mailbox is full."""
+        intent = order.intent
+        message_id, ts_created_ns = self._stamper.stamp()
+        place = PlaceOrder(
+            message_id=message_id,
+            ts_created_ns=ts_created_ns,
+            correlation_id=intent.message_id,
+            intent=intent,
+            checked_mark=order.price,
+        )
+        try:
+            self._executor.tell(place)
+        except MailboxFullError as error:
+            self.deny(intent, Denial(rule=EXECUTOR_BACKLOG, reason=f"{error}; not queued"))
+            return False
+        logger.info(
+            "%s allowed: %s %s %s at %s (notional %s USD)",
+            intent.intent_id,
+            intent.side,
+            intent.size,
+            intent.symbol,
+            order.price,
+            usd(order.order_notional),
+        )
+        return True
+
+    def deny(self, intent: OrderIntent, denial: Denial) -> None:
+        logger.warning("%s denied by %s: %s", intent.intent_id, denial.rule, denial.reason)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            OrderDenied(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                correlation_id=intent.message_id,
+                intent_id=intent.intent_id,
+                symbol=intent.symbol,
+                rule=denial.rule,
+                reason=denial.reason,
+            )
+        )
+
+    def cancel_entries(self, reason: str) -> None:
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._executor.tell(
+            CancelAllOrders(
+                message_id=message_id, ts_created_ns=ts_created_ns, reason=reason, entries_only=True
+            )
+        )

@@ -1,0 +1,378 @@
+"""The checks every order intent passes before it reaches the executor, one small rule each.
+
+Each rule looks at an :class:`OrderCheck` (the intent, priced at the worse of the latest mark
+and its limit, with the facts risk holds at that moment) and returns the reason it denies the
+order, numbers included, or None. A limit is allowed AT its value and denied past it. Rules
+that bound growth (notional, exposure, leverage, liquidation buffer, daily loss) never block
+an order that only reduces a position: reducing risk is always allowed while trading is not
+HALTED.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Protocol
+
+import attrs
+
+from perpsbot.config import RiskConfig
+from perpsbot.messages import IntentPurpose, OrderIntent, ProductSpec, Side, TradingState
+
+_ZERO = Decimal(0)
+
+
+def usd(amount: Decimal) -> str:
+    """``12,400.00``: a computed amount of money."""
+    return f"{amount:,.2f}"
+
+
+def num(value: Decimal) -> str:
+    """``10,000`` or ``0.15``: a configured limit, as written."""
+    return f"{value.normalize():,f}"
+
+
+@attrs.frozen(kw_only=True)
+class OrderCheck:
+    """One intent and the facts risk holds when it checks it."""
+
+    intent: OrderIntent
+    mark: Decimal | None
+    mark_age_s: float | None
+    position: Decimal
+    """Signed, filled."""
+    open_buy: Decimal = _ZERO
+    open_sell: Decimal = _ZERO
+    """What open orders for the symbol may still buy and sell."""
+    product: ProductSpec | None
+    other_exposure: Decimal = _ZERO
+    """USD notional of every other symbol's position at its latest mark."""
+    equity: Decimal | None = None
+    liquidation_buffer_pct: Decimal | None = None
+    """The venue's, from the last reconciliation (futures)."""
+    state: TradingState = TradingState.ACTIVE
+    reasons: tuple[str, ...] = ()
+    daily_pnl: Decimal = _ZERO
+    recent_orders: int = 0
+    """Orders risk let through within the last 60 seconds."""
+    now_ns: int = 0
+
+    @property
+    def symbol(self) -> str:
+        return self.intent.symbol
+
+    @property
+    def price(self) -> Decimal:
+        """The worse price for the limits: the higher of the mark and the limit price."""
+        candidates = [p for p in (self.mark, self.intent.limit_price) if p is not None]
+        return max(candidates) if candidates else self.intent.reference_mark
+
+    @property
+    def contract_size(self) -> Decimal:
+        return Decimal(1) if self.product is None else self.product.contract_size
+
+    @property
+    def resulting(self) -> Decimal:
+        """The position if this order and every open order on its side fill (the worst case)."""
+        if self.intent.side is Side.BUY:
+            return self.position + self.open_buy + self.intent.size
+        return self.position - self.open_sell - self.intent.size
+
+    @property
+    def reduces(self) -> bool:
+        """True if the order only shrinks the position (no growth, no flip through zero)."""
+        after = self.resulting
+        return (
+            bool(self.position) and abs(after) < abs(self.position) and after * self.position >= 0
+        )
+
+    @property
+    def order_notional(self) -> Decimal:
+        return self.intent.size * self.contract_size * self.price
+
+    @property
+    def current_notional(self) -> Decimal:
+        return abs(self.position) * self.contract_size * self.price
+
+    @property
+    def resulting_notional(self) -> Decimal:
+        return abs(self.resulting) * self.contract_size * self.price
+
+    @property
+    def exposure_after(self) -> Decimal:
+        return self.other_exposure + self.resulting_notional
+
+    def describe(self) -> str:
+        intent = self.intent
+        return f"{intent.side} {intent.size} {intent.symbol}"
+
+
+class Rule(Protocol):
+    name: ClassVar[str]
+
+    def check(self, order: OrderCheck) -> str | None:
+        """The reason ``order`` is denied, or None."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Denial:
+    rule: str
+    reason: str
+
+
+def first_denial(rules: tuple[Rule, ...], order: OrderCheck) -> Denial | None:
+    for rule in rules:
+        reason = rule.check(order)
+        if reason is not None:
+            return Denial(rule=rule.name, reason=reason)
+    return None
+
+
+def _holding(order: OrderCheck) -> str:
+    return "; ".join(order.reasons) or "no reason recorded"
+
+
+@attrs.frozen
+class Halted:
+    name: ClassVar[str] = "halted"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.state is TradingState.HALTED:
+            return f"trading is HALTED ({_holding(order)}); {order.describe()} refused"
+        return None
+
+
+@attrs.frozen
+class IntentExpired:
+    name: ClassVar[str] = "intent_expired"
+
+    def check(self, order: OrderCheck) -> str | None:
+        late_ns = order.now_ns - order.intent.valid_until_ns
+        if late_ns > 0:
+            return f"intent {order.intent.intent_id} expired {late_ns / 1e9:.3f}s ago"
+        return None
+
+
+@attrs.frozen
+class KnownProduct:
+    name: ClassVar[str] = "product"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.product is None:
+            return f"no product data for {order.symbol} yet (contract size unknown)"
+        if not order.product.tradable:
+            return f"{order.symbol} is not tradable on the venue now"
+        return None
+
+
+@attrs.frozen
+class ReduceOnly:
+    """In REDUCING every order, and in any state an exit, must shrink the position."""
+
+    name: ClassVar[str] = "reduce_only"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.reduces:
+            return None
+        what = f"{order.describe()} would not reduce the position of {order.position}"
+        if order.open_buy or order.open_sell:
+            what += f" (open orders: buy {order.open_buy}, sell {order.open_sell})"
+        if order.state is TradingState.REDUCING:
+            return f"trading is REDUCING ({_holding(order)}); {what}"
+        if order.intent.purpose is IntentPurpose.EXIT:
+            return f"exit {what}"
+        return None
+
+
+@attrs.frozen
+class MarkFreshness:
+    max_age_s: float
+    name: ClassVar[str] = "mark_staleness"
+
+    def stale(self, age_s: float | None) -> bool:
+        return age_s is None or age_s > self.max_age_s
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.mark is None or order.mark_age_s is None:
+            return f"no mark for {order.symbol} yet"
+        if self.stale(order.mark_age_s):
+            return (
+                f"mark for {order.symbol} is {order.mark_age_s:.1f}s old, more than"
+                f" max_mark_age_s {self.max_age_s:g}"
+            )
+        return None
+
+
+@attrs.frozen
+class MaxOrderNotional:
+    limit: Decimal
+    name: ClassVar[str] = "max_order_usd"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if not order.reduces and order.order_notional > self.limit:
+            return (
+                f"order notional {usd(order.order_notional)} USD exceeds max_order_usd"
+                f" {num(self.limit)} for {order.symbol}"
+            )
+        return None
+
+
+@attrs.frozen
+class MaxPositionNotional:
+    limit: Decimal
+    name: ClassVar[str] = "max_position_usd"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if not order.reduces and order.resulting_notional > self.limit:
+            return (
+                f"notional {usd(order.resulting_notional)} USD exceeds max_position_usd"
+                f" {num(self.limit)} for {order.symbol}"
+            )
+        return None
+
+
+@attrs.frozen
+class MaxExposure:
+    limit: Decimal
+    name: ClassVar[str] = "max_exposure_usd"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if not order.reduces and order.exposure_after > self.limit:
+            return (
+                f"exposure {usd(order.exposure_after)} USD exceeds max_exposure_usd"
+                f" {num(self.limit)} ({order.symbol} {usd(order.resulting_notional)} USD"
+                " after this order)"
+            )
+        return None
+
+
+def leverage_cap(config: RiskConfig, product: ProductSpec | None, symbol: str) -> Decimal:
+    """The tighter of the configured cap for ``symbol`` and the venue's product limit."""
+    cap = config.leverage_cap(symbol)
+    if product is not None and product.max_leverage is not None:
+        cap = min(cap, product.max_leverage)
+    return cap
+
+
+@attrs.frozen
+class MaxLeverage:
+    """Resulting position notional over equity within the symbol's cap; all positions'
+    notional over equity within ``max_leverage``; the intent's own leverage within the cap."""
+
+    config: RiskConfig
+    name: ClassVar[str] = "max_leverage"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.reduces:
+            return None
+        equity = order.equity
+        if equity is None or equity <= 0:
+            return f"equity is unknown or not positive ({equity}); leverage cannot be checked"
+        cap = leverage_cap(self.config, order.product, order.symbol)
+        symbol_leverage = order.resulting_notional / equity
+        if symbol_leverage > cap:
+            return (
+                f"leverage {symbol_leverage:.2f}x ({usd(order.resulting_notional)} USD on"
+                f" {usd(equity)} USD equity) exceeds the cap {num(cap)}x for {order.symbol}"
+            )
+        wanted = order.intent.leverage
+        if wanted is not None and wanted > cap:
+            return f"intent leverage {num(wanted)}x exceeds the cap {num(cap)}x for {order.symbol}"
+        total = order.exposure_after / equity
+        if total > self.config.max_leverage:
+            return (
+                f"total leverage {total:.2f}x ({usd(order.exposure_after)} USD on {usd(equity)}"
+                f" USD equity) exceeds max_leverage {num(self.config.max_leverage)}x"
+            )
+        return None
+
+
+@attrs.frozen
+class LiquidationBuffer:
+    """Futures: the share of equity left above margin after the order stays at or above
+    ``min_liquidation_buffer_pct``.
+
+    The projection starts from the venue's buffer (or, before the venue reported one, from
+    the current exposure held at the symbol's leverage cap) and takes the added notional's
+    margin at that cap: ``buffer - added / (cap * equity)``.
+    """
+
+    config: RiskConfig
+    name: ClassVar[str] = "liquidation_buffer"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.reduces or order.product is None or not order.product.is_future:
+            return None
+        equity = order.equity
+        if equity is None or equity <= 0:
+            return f"equity is unknown or not positive ({equity}); buffer cannot be projected"
+        cap = leverage_cap(self.config, order.product, order.symbol)
+        held = order.other_exposure + order.current_notional
+        start = order.liquidation_buffer_pct
+        source = "venue"
+        if start is None:
+            start, source = 1 - held / (cap * equity), "estimated"
+        added = max(order.resulting_notional - order.current_notional, _ZERO)
+        projected = start - added / (cap * equity)
+        minimum = self.config.min_liquidation_buffer_pct
+        if projected < minimum:
+            return (
+                f"projected liquidation buffer {projected:.4f} is below"
+                f" min_liquidation_buffer_pct {num(minimum)} for {order.symbol} ({source}"
+                f" {start:.4f}, the order adds {usd(added)} USD at {num(cap)}x on"
+                f" {usd(equity)} USD equity)"
+            )
+        return None
+
+
+@attrs.frozen
+class DailyLoss:
+    """Realized plus unrealized PnL since the UTC day began must not be a loss past the limit."""
+
+    limit: Decimal
+    name: ClassVar[str] = "daily_loss_limit"
+
+    def breached(self, daily_pnl: Decimal) -> bool:
+        return -daily_pnl > self.limit
+
+    def check(self, order: OrderCheck) -> str | None:
+        if not order.reduces and self.breached(order.daily_pnl):
+            return (
+                f"daily loss {usd(-order.daily_pnl)} USD exceeds daily_loss_limit_usd"
+                f" {num(self.limit)}"
+            )
+        return None
+
+
+@attrs.frozen
+class OrderRate:
+    """At most ``per_minute`` orders in any 60 seconds; one more is denied, never queued."""
+
+    per_minute: int
+    name: ClassVar[str] = "max_orders_per_minute"
+
+    def check(self, order: OrderCheck) -> str | None:
+        if order.recent_orders >= self.per_minute:
+            return (
+                f"{order.recent_orders} orders in the last 60s already; max_orders_per_minute"
+                f" {self.per_minute}"
+            )
+        return None
+
+
+def order_rules(config: RiskConfig) -> tuple[Rule, ...]:
+    """Every per-order rule for ``config``, in the order they are checked."""
+    return (
+        Halted(),
+        IntentExpired(),
+        KnownProduct(),
+        ReduceOnly(),
+        MarkFreshness(config.max_mark_age_s),
+        MaxOrderNotional(config.max_order_usd),
+        MaxPositionNotional(config.max_position_usd),
+        MaxExposure(config.max_exposure_usd),
+        MaxLeverage(config),
+        LiquidationBuffer(config),
+        DailyLoss(config.daily_loss_limit_usd),
+        OrderRate(config.max_orders_per_minute),
+    )

@@ -1,0 +1,242 @@
+"""The trading state machine: the most severe of the conditions holding trading back.
+
+Every condition is a hold: a key, the state it demands (REDUCING or HALTED) and a reason for
+people. The effective state is the most severe hold, ACTIVE when none remain, so clearing an
+automatic condition can never lift an operator's HALT. The latched holds (a Halt or
+ReduceOnly, an operator's or risk's own volatility halt; the journal not read yet or
+unreadable) are lifted only by an operator's Resume. Everything else clears itself:
+reconciliation when it succeeds, a watched actor when it is up again, stale marks when fresh
+ones arrive, volatility when it calms, the daily loss limit when the UTC day ends.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from perpsbot.actors._risk_rules import DailyLoss, MarkFreshness, num, usd
+from perpsbot.actors._volatility import VolatilityBreaker, VolatilityLevel
+from perpsbot.config import BotConfig
+from perpsbot.messages import Halt, ReduceOnly, TradingState
+
+OPERATOR = "operator"
+JOURNAL = "journal"
+KILL_SWITCH = "kill_switch"
+REDUCE_ONLY = "reduce_only"
+RECONCILIATION = "reconciliation"
+DAILY_LOSS = "daily_loss"
+_REDUCING, _HALTED = TradingState.REDUCING, TradingState.HALTED
+
+
+def _down(path: str) -> str:
+    return f"down:{path}"
+
+
+def _stale(symbol: str) -> str:
+    return f"stale:{symbol}"
+
+
+def _volatile(symbol: str) -> str:
+    return f"volatility:{symbol}"
+
+
+class Holds:
+    """The conditions holding trading back, by key."""
+
+    def __init__(self) -> None:
+        self._holds: dict[str, tuple[TradingState, str]] = {}
+
+    def hold(self, key: str, state: TradingState, reason: str) -> None:
+        self._holds[key] = (state, reason)
+
+    def release(self, *keys: str) -> None:
+        for key in keys:
+            self._holds.pop(key, None)
+
+    def set(self, key: str, state: TradingState, reason: str, *, holding: bool) -> None:
+        """Hold ``key`` if ``holding``, else release it."""
+        if holding:
+            self.hold(key, state, reason)
+        else:
+            self.release(key)
+
+    def holds(self, key: str) -> bool:
+        return key in self._holds
+
+    def state_of(self, key: str) -> TradingState:
+        """The state ``key`` demands (ACTIVE when it does not hold)."""
+        held = self._holds.get(key)
+        return TradingState.ACTIVE if held is None else held[0]
+
+    @property
+    def state(self) -> TradingState:
+        return max(
+            (state for state, _ in self._holds.values()),
+            key=lambda s: s.severity,
+            default=TradingState.ACTIVE,
+        )
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Every hold's reason, the most severe first."""
+        ordered = sorted(self._holds.items(), key=lambda kv: (-kv[1][0].severity, kv[0]))
+        return tuple(reason for _, (_, reason) in ordered)
+
+    def active(self) -> frozenset[str]:
+        """The keys holding now."""
+        return frozenset(self._holds)
+
+    def snapshot(self) -> dict[str, tuple[TradingState, str]]:
+        return dict(self._holds)
+
+    def restore(self, snapshot: Mapping[str, tuple[TradingState, str]]) -> None:
+        self._holds = dict(snapshot)
+
+
+class TradingConditions:
+    """Risk's trading state: every condition, how it holds and how it clears.
+
+    Starts failing closed: not reconciled, every watched actor not started yet, no marks, and
+    (with ``journal_pending``) HALTED until the operator's last command was read back.
+    """
+
+    def __init__(
+        self, config: BotConfig, *, watched: Iterable[str] = (), journal_pending: bool = False
+    ) -> None:
+        self.holds = Holds()
+        self._history: dict[str, deque[Decimal]] = {}
+        self._levels: dict[str, VolatilityLevel] = {}
+        self.configure(config)
+        self.holds.hold(RECONCILIATION, _REDUCING, "not reconciled with the venue yet")
+        for path in watched:
+            self.holds.hold(_down(path), _REDUCING, f"{path} not started yet")
+        if journal_pending:
+            self.holds.hold(
+                JOURNAL, _HALTED, "reading the operator's last command from the journal"
+            )
+
+    def configure(self, config: BotConfig) -> None:
+        risk = config.risk
+        self.symbols = config.market_data.symbols
+        self.freshness = MarkFreshness(risk.max_mark_age_s)
+        self.daily_loss = DailyLoss(risk.daily_loss_limit_usd)
+        self.breaker = VolatilityBreaker.from_config(risk)
+        self._history = {
+            s: deque(self._history.get(s, ()), maxlen=risk.volatility_window) for s in self.symbols
+        }
+        holds = self.holds
+        holds.set(KILL_SWITCH, _HALTED, "risk.kill_switch is on", holding=risk.kill_switch)
+        holds.set(REDUCE_ONLY, _REDUCING, "risk.reduce_only is on", holding=risk.reduce_only)
+        for key in holds.active():
+            kind, _, symbol = key.partition(":")
+            if kind in ("stale", "volatility") and symbol not in self.symbols:
+                holds.release(key)
+
+    @property
+    def state(self) -> TradingState:
+        return self.holds.state
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.holds.reasons
+
+    # -- automatic conditions --------------------------------------------------------------
+
+    def marks(self, ages: Mapping[str, float | None]) -> None:
+        """REDUCING while any configured symbol's mark is missing or too old."""
+        limit = f"{self.freshness.max_age_s:g}"
+        for symbol in self.symbols:
+            age = ages.get(symbol)
+            why = "no mark yet" if age is None else f"mark older than max_mark_age_s {limit}"
+            self.holds.set(
+                _stale(symbol),
+                _REDUCING,
+                f"stale marks for {symbol} ({why})",
+                holding=self.freshness.stale(age),
+            )
+
+    def new_day(self) -> None:
+        self.holds.release(DAILY_LOSS)
+
+    def day_pnl(self, daily_pnl: Decimal) -> str | None:
+        """REDUCING for the rest of the UTC day once the loss passes the limit; returns the
+        reason when this call tripped it (the caller cancels open entries)."""
+        if self.holds.holds(DAILY_LOSS) or not self.daily_loss.breached(daily_pnl):
+            return None
+        reason = (
+            f"daily loss {usd(-daily_pnl)} USD exceeds daily_loss_limit_usd"
+            f" {num(self.daily_loss.limit)} (until the UTC day ends)"
+        )
+        self.holds.hold(DAILY_LOSS, _REDUCING, reason)
+        return reason
+
+    def sample(self, symbol: str, mark: Decimal) -> tuple[bool, str | None]:
+        """Add a fresh sample to ``symbol``'s volatility window; REDUCING while the breaker is
+        past ``volatility_reduce``. Returns whether to halt (past ``volatility_halt`` and not
+        HALTED by a latch already: the caller latches and persists it as risk's own Halt) and,
+        when the level rose, what to tell people."""
+        history = self._history.get(symbol)
+        if history is None:
+            return False, None
+        history.append(mark)
+        volatility = self.breaker.statistic(history)
+        level = self.breaker.level(volatility)
+        previous = self._levels.get(symbol, VolatilityLevel.CALM)
+        self._levels[symbol] = level
+        if volatility is None:
+            return False, None
+        description = self.breaker.describe(symbol, volatility, level)
+        self.holds.set(
+            _volatile(symbol), _REDUCING, description, holding=level >= VolatilityLevel.REDUCE
+        )
+        halt = level is VolatilityLevel.HALT and self.holds.state_of(OPERATOR) is not _HALTED
+        return halt, description if halt or level > previous else None
+
+    def reconciling(self, why: str) -> None:
+        self.holds.hold(RECONCILIATION, _REDUCING, f"reconciling with the venue ({why})")
+
+    def reconciled(self, *, success: bool, error: str = "") -> None:
+        if success:
+            self.holds.release(RECONCILIATION)
+        else:
+            self.holds.hold(RECONCILIATION, _REDUCING, f"reconciliation failed: {error}")
+
+    def watched(self, path: str, *, up: bool, final: bool = False) -> None:
+        reason = f"{path} is down" + (" for good" if final else " (restarting)")
+        self.holds.set(_down(path), _REDUCING, reason, holding=not up)
+
+    # -- latched: operator commands and the journal ----------------------------------------
+
+    def command(self, kind: type, reason: str, operator: str) -> None:
+        """Apply a Halt, ReduceOnly or Resume; Resume lifts every latched hold."""
+        if kind is Halt:
+            self.holds.hold(OPERATOR, _HALTED, f"halted by {operator}: {reason}")
+        elif kind is ReduceOnly:
+            self.holds.hold(OPERATOR, _REDUCING, f"reduce-only by {operator}: {reason}")
+        else:
+            self.holds.release(OPERATOR, JOURNAL)
+
+    def journal_read(self) -> None:
+        self.holds.release(JOURNAL)
+
+    def journal_unreadable(self, error: str) -> None:
+        self.holds.hold(JOURNAL, _HALTED, f"operator state unreadable ({error}); resume to trade")
+
+    # -- restarts --------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "holds": self.holds.snapshot(),
+            "history": {s: tuple(h) for s, h in self._history.items()},
+            "levels": dict(self._levels),
+        }
+
+    def restore(self, snapshot: dict[str, Any], config: BotConfig) -> None:
+        self.holds.restore(snapshot["holds"])
+        for symbol, history in snapshot["history"].items():
+            if symbol in self._history:
+                self._history[symbol].extend(history)
+        self._levels = dict(snapshot["levels"])
+        self.configure(config)  # config-driven holds follow the current config

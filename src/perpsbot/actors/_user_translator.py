@@ -1,0 +1,179 @@
+"""Turns the ``user`` channel's frames and the feed's status into executor messages.
+
+It runs on the user feed's thread and only tells: no REST call, no order state. A connection
+counts as healthy from the first ``user`` frame after it subscribed (the venue answers a
+subscribe with a snapshot of the open orders), and unhealthy from any disconnect, silence or
+sequence gap until then: while it is unhealthy the executor polls its orders over REST.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import attrs
+
+from perpsbot.clock import Clock
+from perpsbot.messages import (
+    FeedDisconnected,
+    FeedGapDetected,
+    FeedReconnecting,
+    FeedStale,
+    FeedStatus,
+    FeedStopped,
+    FeedSubscribed,
+)
+from perpsbot.runtime import ActorAddress
+from perpsbot.venue import (
+    Frame,
+    UserFrame,
+    UserOrderUpdate,
+    WebSocketFeed,
+)
+from perpsbot.venue.link import VenueLink
+
+logger = logging.getLogger("perpsbot.actors.executor")
+
+#: Silence after which the user channel (heartbeats every second) counts as stale.
+_STALE_AFTER_S = 5.0
+
+
+@attrs.frozen(kw_only=True)
+class UserOrdersReceived:
+    """Order updates from the user channel (a snapshot restates the open orders)."""
+
+    orders: tuple[UserOrderUpdate, ...]
+    snapshot: bool
+    ts_received_ns: int
+
+
+@attrs.frozen(kw_only=True)
+class UserFeedChanged:
+    """The user channel became healthy (updates flow) or unhealthy (poll instead)."""
+
+    healthy: bool
+    detail: str
+
+
+class UserTranslator:
+    """The user feed's callbacks.
+
+    Args:
+        executor: where the messages go.
+        clock: stamps receive times.
+        owner_alive: False once the executor incarnation that owns the feed was replaced
+            (abandoned as hung, so it never stopped its feed): the translator then goes quiet
+            and stops the feed bound with :meth:`bind_feed`.
+    """
+
+    def __init__(
+        self,
+        *,
+        executor: ActorAddress,
+        clock: Clock,
+        owner_alive: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._executor: ActorAddress | None = executor
+        self._clock = clock
+        self._owner_alive = owner_alive
+        self._stop_feed: Callable[[], object] | None = None
+        self._healthy = False
+
+    def bind_feed(self, stop: Callable[[], object]) -> None:
+        self._stop_feed = stop
+
+    def detach(self) -> None:
+        """Go quiet: the executor that owned the feed is stopping it."""
+        self._executor = None
+
+    def _target(self) -> ActorAddress | None:
+        executor = self._executor
+        if executor is not None and not self._owner_alive():
+            self.detach()
+            if self._stop_feed is not None:
+                self._stop_feed()
+            return None
+        return executor
+
+    def on_frame(self, frame: Frame) -> None:
+        if type(frame) is not UserFrame:
+            return
+        executor = self._target()
+        if executor is None:
+            return
+        if not self._healthy:
+            self._healthy = True
+            executor.tell(UserFeedChanged(healthy=True, detail="user channel updates flow"))
+        now = self._clock.time_ns()
+        for event in frame.events:
+            if event.orders:
+                executor.tell(
+                    UserOrdersReceived(
+                        orders=event.orders, snapshot=event.is_snapshot, ts_received_ns=now
+                    )
+                )
+
+    def on_status(self, status: FeedStatus) -> None:
+        executor = self._target()
+        if executor is None:
+            return
+        match status:
+            case FeedSubscribed():
+                return  # healthy only once the subscription answers (see on_frame)
+            case FeedGapDetected(expected=expected, found=found):
+                detail = f"sequence gap: expected {expected}, found {found}"
+            case FeedStale(silent_s=silent_s):
+                detail = f"silent for {silent_s:.1f}s"
+            case FeedDisconnected(reason=reason) | FeedReconnecting(reason=reason):
+                detail = f"disconnected: {reason}"
+            case FeedStopped():
+                detail = "the user feed stopped"
+            case _:
+                return
+        # A gap may have cost updates: even if the socket stays up, poll once to catch up;
+        # the next frame makes the feed healthy again.
+        self._healthy = False
+        executor.tell(UserFeedChanged(healthy=False, detail=detail))
+
+
+class UserChannel:
+    """The executor's user feed with its translator: started once, stopped once.
+
+    Args:
+        link: the venue link (user URL, signer, shared budget).
+        executor: where the translator tells.
+        clock: time.
+        symbols: the products whose orders the feed follows.
+        owner_alive: see :class:`UserTranslator`.
+    """
+
+    def __init__(
+        self,
+        *,
+        link: VenueLink,
+        executor: ActorAddress,
+        clock: Clock,
+        symbols: tuple[str, ...],
+        owner_alive: Callable[[], bool],
+    ) -> None:
+        self._translator = UserTranslator(executor=executor, clock=clock, owner_alive=owner_alive)
+        self._feed: WebSocketFeed | None = link.user_feed(
+            product_ids=symbols,
+            on_frame=self._translator.on_frame,
+            on_status=self._translator.on_status,
+            stale_after_s=_STALE_AFTER_S,
+        )
+
+    def start(self) -> bool:
+        """Start the feed; False if the venue link has no user channel (no URL or signer)."""
+        if self._feed is None:
+            return False
+        self._translator.bind_feed(self._feed.stop)
+        self._feed.start()
+        return True
+
+    def stop(self) -> None:
+        self._translator.detach()
+        feed, self._feed = self._feed, None
+        if feed is not None and not feed.stop(timeout_s=5.0):
+            logger.error("the user feed thread did not stop within 5s; it is abandoned")

@@ -1,0 +1,392 @@
+"""ExecutorActor: owns the bot's orders, from the journaled intent to the last fill.
+
+On ``PlaceOrder`` (from risk) it checks the trading state again, fits the intent to the
+product, journals it (``RecordIntent``), and only once the journal answers
+``IntentRecorded`` sends it, under a client order id derived from the intent. A lost answer
+is settled by that id, never by a second order. Order updates come from the ``user``
+websocket channel, or from REST polls while that feed is unhealthy; fills are read from the
+venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
+
+At every start it reconciles with the venue before it places anything: the journal's
+unfinished orders against the venue's orders, fills and positions. Then it reconciles its
+in-flight orders and the positions every ``execution.reconcile_interval_s``.
+
+REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
+for a reconciliation's calls.
+
+It publishes no ``FundingPaid``: Advanced Trade lists no funding payments for CFM futures
+(the venue credits them to the futures cash), so the equity in ``AccountReconciled`` is where
+funding shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from perpsbot.actors._gate import refusal
+from perpsbot.actors._journal_view import JournalView
+from perpsbot.actors._order_desk import OrderDesk
+from perpsbot.actors._quantize import QuantizeRejection, fitted_order
+from perpsbot.actors._reconciler import Reconciler
+from perpsbot.actors._user_translator import UserFeedChanged, UserOrdersReceived
+from perpsbot.config import BotConfig
+from perpsbot.ids import client_order_id
+from perpsbot.messages import (
+    CancelAllOrders,
+    CancelOrder,
+    IntentRecorded,
+    JournalSynced,
+    OrderDenied,
+    OrderStatus,
+    PlaceOrder,
+    PositionChanged,
+    RecordIntent,
+    Stamper,
+    SyncJournal,
+    TradingStateChanged,
+    TransitionSource,
+)
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    BaseActor,
+    CommandMailbox,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+from perpsbot.venue.link import VenueLink
+
+__all__ = ["ExecutorActor", "PollOrders", "Reconcile", "RefreshProducts", "executor_mailbox"]
+
+logger = logging.getLogger("perpsbot.actors.executor")
+
+
+@attrs.frozen
+class PollOrders:
+    """Timer: poll in-flight orders over REST (only while the user channel is unhealthy)."""
+
+
+@attrs.frozen
+class Reconcile:
+    """Timer: reconcile in-flight orders and positions with the venue."""
+
+
+@attrs.frozen
+class RefreshProducts:
+    """Timer: reload the product catalogue."""
+
+
+@attrs.frozen
+class _SyncTimedOut:
+    sync_id: str
+
+
+def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
+    """The executor's mailbox: at most ``max_pending_orders`` ``PlaceOrder`` wait (one more is
+    refused to its sender with ``MailboxFullError``); the trading state, positions and cancels
+    overtake them; order events and fills are never dropped."""
+    return CommandMailbox(
+        max_pending_orders,
+        commands=[PlaceOrder],
+        priority=[TradingStateChanged, PositionChanged, CancelAllOrders, CancelOrder],
+    )
+
+
+#: How long the journal may take to answer SyncJournal before the startup attempt fails.
+_SYNC_TIMEOUT_S = 10.0
+
+
+class ExecutorActor(BaseActor):
+    """Places, follows and reconciles orders.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        venue: the process's venue link.
+        journal: the journal actor (``RecordIntent``, ``SyncJournal``).
+        journal_view: opens a read-only view of the journal (the journal's ``JournalReader``).
+        subscribers: ``(message class, address)`` pairs told what this actor publishes:
+            ``OrderUpdated``, ``OrderFilled``, ``DryRunOrder``, ``OrderDenied``,
+            ``ProductsLoaded``, ``ReconciliationStarted``, ``ReconciliationCompleted``,
+            ``AccountReconciled``.
+        faults: tests only: called with the name of each crash point of the order path
+            (``before_journal``, ``before_submit``, ``after_submit``); it may raise.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        venue: VenueLink,
+        journal: ActorAddress,
+        journal_view: Callable[[], JournalView],
+        subscribers: Iterable[tuple[type, ActorAddress]] = (),
+        faults: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(context=context)
+        config: BotConfig = context.config
+        self._settings = config.execution
+        self._journal = journal
+        self._stamper = Stamper(context.clock, context.ids)
+        self._subscribers = Subscribers(subscribers)
+        self._faults = faults
+        self._pending_sync: str | None = None
+        self._reconcile_due = False  # an in-flight reconciliation is scheduled
+        self._denials = 0
+        self._desk = OrderDesk(
+            link=venue,
+            address=context.address,
+            clock=context.clock,
+            stamper=self._stamper,
+            settings=self._settings,
+            symbols=config.market_data.symbols,
+            publish=self._subscribers.publish,
+            reconcile_soon=self._reconcile_soon,
+            fault=self._fault,
+            owner_alive=lambda: not self.superseded(),
+        )
+        self._reconciler = Reconciler(
+            desk=self._desk, journal_view=journal_view, clock=context.clock, stamper=self._stamper
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        settings = self._settings
+        self._desk.open()
+        self.timers.every(settings.order_poll_interval_s, PollOrders())
+        self.timers.every(settings.reconcile_interval_s, Reconcile())
+        self.timers.every(settings.product_refresh_s, RefreshProducts())
+        self._begin_startup("startup")
+
+    def on_stop(self) -> None:
+        self._desk.close()
+
+    def on_failure(self, *_: Any) -> None:
+        self._desk.close()
+
+    def on_receive(self, message: Any) -> None:
+        desk = self._desk
+        match message:
+            case PlaceOrder():
+                self._on_place_order(message)
+            case IntentRecorded():
+                self._on_intent_recorded(message)
+            case CancelOrder():
+                desk.cancel_one(message.client_order_id, message.reason)
+            case CancelAllOrders():
+                desk.cancel_all(message)
+            case TradingStateChanged():
+                desk.state, desk.state_reasons = message.state, message.reasons
+            case PositionChanged():
+                desk.positions[message.position.symbol] = message.position.quantity
+            case UserOrdersReceived():
+                desk.user_orders(message, reconciled=self._reconciler.done)
+            case UserFeedChanged():
+                desk.user_feed_changed(message)
+            case PollOrders():
+                desk.poll()
+            case Reconcile():
+                self._on_reconcile()
+            case RefreshProducts():
+                desk.refresh_products()
+            case JournalSynced():
+                self._on_journal_synced(message)
+            case _SyncTimedOut():
+                self._on_sync_timed_out(message)
+            case Subscribe() | Unsubscribe():
+                self._subscribers.apply(message)
+            case _:
+                self.unhandled(message)
+
+    def snapshot_state(self) -> Any:
+        # Orders are not handed over: the successor rebuilds them from the journal and the
+        # venue, exactly as after a crash of the process.
+        desk = self._desk
+        return {
+            "subscribers": list(self._subscribers),
+            "state": (desk.state, desk.state_reasons),
+            "positions": dict(desk.positions),
+        }
+
+    def restore_state(self, snapshot: Any) -> None:
+        for topic, address in snapshot["subscribers"]:
+            self._subscribers.add(topic, address)
+        self._desk.state, self._desk.state_reasons = snapshot["state"]
+        self._desk.positions.update(snapshot["positions"])
+
+    def inspect_state(self) -> dict[str, Any]:
+        desk, reconciler = self._desk, self._reconciler
+        return {
+            "reconciled": reconciler.done,
+            "reconciliations": reconciler.passes,
+            "reconciliation_failures": reconciler.failures,
+            "trading_state": None if desk.state is None else desk.state.value,
+            "dry_run": self._settings.dry_run,
+            "user_feed_healthy": desk.feed_healthy,
+            "orders": {o.client_order_id: o.status.value for o in desk.ledger},
+            "positions": {s: str(q) for s, q in desk.positions.items()},
+            "products": sorted(desk.products.specs),
+            "impossible_transitions": desk.ledger.impossible,
+            "denials": self._denials,
+            **desk.stats,
+            "subscribers": self._subscribers.paths(),
+        }
+
+    # -- placing ---------------------------------------------------------------------------
+
+    def _fault(self, point: str) -> None:
+        if self._faults is not None:
+            self._faults(point)
+
+    def _deny(
+        self, correlation_id: str, intent_id: str, symbol: str, rule: str, reason: str
+    ) -> None:
+        logger.warning("denied %s (%s): %s", intent_id, rule, reason)
+        self._denials += 1
+        message_id, ts = self._stamper.stamp()
+        self._subscribers.publish(
+            OrderDenied(
+                message_id=message_id,
+                ts_created_ns=ts,
+                correlation_id=correlation_id,
+                intent_id=intent_id,
+                symbol=symbol,
+                rule=rule,
+                reason=reason,
+                denied_by="executor",
+            )
+        )
+
+    def _on_place_order(self, message: PlaceOrder) -> None:
+        intent, desk = message.intent, self._desk
+
+        def deny(rule: str, reason: str) -> None:
+            self._deny(message.message_id, intent.intent_id, intent.symbol, rule, reason)
+
+        refused = refusal(
+            state=desk.state,
+            reasons=desk.state_reasons,
+            reconciled=self._reconciler.done,
+            symbol=intent.symbol,
+            side=intent.side,
+            size=intent.size,
+            position=desk.position(intent.symbol),
+            reducing_in_flight=desk.reducing_in_flight(intent.symbol, intent.side),
+        )
+        if refused is not None:
+            deny(refused.rule, refused.reason)
+            return
+        coid = client_order_id(intent.intent_id)
+        known = desk.ledger.get(coid)
+        if known is not None:
+            deny(
+                "duplicate_intent",
+                f"intent {intent.intent_id} is order {coid} already ({known.status.value})",
+            )
+            return
+        spec = desk.products.get(intent.symbol)
+        if spec is None:
+            deny("product_unknown", f"{intent.symbol} is not among the venue's products")
+            return
+        order = fitted_order(intent, coid, spec, message.checked_mark)
+        if isinstance(order, QuantizeRejection):
+            deny(order.rule, order.reason)
+            return
+        now = self.clock.time_ns()
+        if now > intent.valid_until_ns:
+            late_ms = (now - intent.valid_until_ns) / 1e6
+            deny("intent_expired", f"intent {intent.intent_id} expired {late_ms:.0f} ms ago")
+            return
+        self._fault("before_journal")
+        message_id, ts = self._stamper.stamp()
+        self._journal.tell(
+            RecordIntent(
+                message_id=message_id,
+                ts_created_ns=ts,
+                intent=intent,
+                client_order_id=coid,
+                reply_to=self.address,
+            )
+        )
+        # Held, not published: PENDING_SUBMIT is announced once the journal has the intent.
+        desk.ledger.hold(order)
+
+    def _on_intent_recorded(self, message: IntentRecorded) -> None:
+        desk = self._desk
+        coid = message.client_order_id
+        order = desk.ledger.get(coid)
+        if order is None or order.intent is None or order.status is not OrderStatus.PENDING_SUBMIT:
+            # Recorded for an earlier incarnation: the startup reconciliation handles it.
+            logger.debug("IntentRecorded for %s, which is not waiting for it", coid)
+            return
+        if message.previously_recorded:
+            desk.ledger.forget(coid)
+            self._deny(
+                order.correlation_id, order.intent_id, order.symbol, "duplicate_intent",
+                f"intent {order.intent_id} was journaled before (order {coid}): not sent again",
+            )  # fmt: skip
+            return
+        local = TransitionSource.LOCAL
+        desk.ledger.announce(coid, local, "journaled")
+        if order.cancel_requested:
+            desk.ledger.move(coid, OrderStatus.CANCELLED, local, "cancelled before it was sent")
+            return
+        late_ns = self.clock.time_ns() - order.intent.valid_until_ns
+        if late_ns > 0:
+            desk.ledger.move(
+                coid, OrderStatus.EXPIRED, local,
+                f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
+            )  # fmt: skip
+            return
+        desk.submit(coid, local)
+
+    # -- reconciliation --------------------------------------------------------------------
+
+    def _begin_startup(self, reason: str) -> None:
+        self._reconciler.started(reason)
+        message_id, ts = self._stamper.stamp()
+        self._pending_sync = message_id
+        self._journal.tell(
+            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
+        )
+        self.timers.once(_SYNC_TIMEOUT_S, _SyncTimedOut(message_id))
+
+    def _on_journal_synced(self, message: JournalSynced) -> None:
+        if message.correlation_id != self._pending_sync:
+            return  # the answer to an attempt that timed out already
+        self._pending_sync = None
+        if not self._reconciler.startup():
+            self._retry_startup()
+
+    def _on_sync_timed_out(self, message: _SyncTimedOut) -> None:
+        if message.sync_id != self._pending_sync:
+            return
+        self._pending_sync = None
+        self._reconciler.failed(
+            f"the journal did not answer SyncJournal within {_SYNC_TIMEOUT_S:.0f}s", startup=True
+        )
+        self._retry_startup()
+
+    def _retry_startup(self) -> None:
+        delay = self._reconciler.retry_delay_s()
+        logger.warning("startup reconciliation failed; retrying in %.1fs", delay)
+        self.timers.once(delay, Reconcile())
+
+    def _reconcile_soon(self) -> None:
+        """An in-flight reconciliation after ``order_poll_interval_s`` (one, however many
+        orders ask for it meanwhile)."""
+        if not self._reconcile_due:
+            self._reconcile_due = True
+            self.timers.once(self._settings.order_poll_interval_s, Reconcile())
+
+    def _on_reconcile(self) -> None:
+        self._reconcile_due = False
+        if self._reconciler.done:
+            self._reconciler.periodic()
+        elif self._pending_sync is None:
+            self._begin_startup("retry")

@@ -1,0 +1,400 @@
+"""RiskActor: the gate every order passes; the trading state, positions, PnL, mark freshness.
+
+Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
+limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
+rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
+latched Halt / ReduceOnly (an operator's, or risk's own volatility halt; read back from the
+journal at start), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic conditions
+that fail closed to REDUCING. Positions come from fills and funding, corrected to the venue's
+at each ``AccountReconciled``. One ``RiskSnapshot`` per sampling cycle; everything survives
+the actor's restarts (warm restart).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.actors._risk_accounts import Accounts
+from perpsbot.actors._risk_gate import OrderGate
+from perpsbot.actors._risk_journal import (
+    ACTIONS,
+    OperatorCommand,
+    OperatorJournal,
+    RiskJournalReader,
+    read_back,
+)
+from perpsbot.actors._risk_rules import first_denial, order_rules
+from perpsbot.actors._trading_state import JOURNAL, TradingConditions
+from perpsbot.config import BotConfig
+from perpsbot.messages import (
+    AccountReconciled,
+    DryRunOrder,
+    FeedStatusChanged,
+    FundingPaid,
+    Halt,
+    JournalSynced,
+    MarksSampled,
+    OrderDenied,
+    OrderFilled,
+    OrderIntent,
+    OrderUpdated,
+    ProductsLoaded,
+    ReconciliationCompleted,
+    ReconciliationStarted,
+    ReduceOnly,
+    Resume,
+    Stamper,
+    TradingState,
+    TradingStateChanged,
+)
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    ActorDown,
+    ActorUp,
+    BaseActor,
+    ConfigChanged,
+    FifoMailbox,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+
+__all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
+
+logger = logging.getLogger("perpsbot.actors.risk")
+
+
+@attrs.frozen
+class _Check:
+    """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""
+
+
+def risk_mailbox() -> FifoMailbox:
+    """Risk's mailbox: the operator's commands overtake queued intents and samples."""
+    return FifoMailbox(priority=[Halt, ReduceOnly, Resume])
+
+
+class RiskActor(BaseActor):
+    """Checks every intent, owns the trading state, positions and PnL.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders`` when the
+            daily loss limit trips).
+        journal: told ``SyncJournal`` at a cold start, then the operator's commands and their
+            audit (``OperatorActed``); None runs without persistence.
+        subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
+            ``PositionChanged``, ``RiskSnapshot`` and ``OrderDenied``.
+        watch: actor paths whose restarts hold trading at REDUCING until they are up.
+        open_journal: opens a read-only reader on the journal file (``JournalReader``), used
+            once the journal confirmed ``SyncJournal`` at a cold start to read back the last
+            Halt / ReduceOnly / Resume and the day's PnL so far; trading stays HALTED until
+            that read succeeded (or an operator resumes).
+        check_interval_s: how often mark ages and the UTC day are re-checked without samples.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        executor: ActorAddress,
+        journal: ActorAddress | None = None,
+        subscribers: Iterable[tuple[type, ActorAddress]] = (),
+        watch: Iterable[str] = (),
+        open_journal: Callable[[], RiskJournalReader] | None = None,
+        check_interval_s: float = 1.0,
+    ) -> None:
+        super().__init__(context=context)
+        self._subscribers = Subscribers(subscribers)
+        self._watched = tuple(watch)
+        self._check_interval_s = check_interval_s
+        self._stamper = Stamper(context.clock, context.ids)
+        self._gate = OrderGate(executor, self._subscribers, self._stamper)
+        self._journal = OperatorJournal(journal, open_journal, self._stamper)
+        self._config: BotConfig = context.config
+        self._rules = order_rules(self._config.risk)
+        self._conditions = TradingConditions(
+            self._config, watched=self._watched, journal_pending=self._journal.restores
+        )
+        self._accounts = Accounts()
+        self._feed = "unknown"
+        self._published: tuple[TradingState, frozenset[str]] | None = None
+        self._operator_acted = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        system = self.context.system
+        for path in self._watched:
+            system.watch(path, self.address)
+        self._journal.request_sync(self.address)
+        self._check_marks()
+        self._publish_state("risk started", force=True)
+        self.timers.every(self._check_interval_s, _Check())
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case OrderIntent():
+                self._on_intent(message)
+            case MarksSampled():
+                self._on_marks_sampled(message)
+            case OrderFilled():
+                self._on_fill(message)
+            case OrderUpdated():
+                self._accounts.open.update(message)
+            case OrderDenied() | DryRunOrder():
+                self._accounts.open.remove(message.intent_id)
+            case FundingPaid():
+                self._on_funding(message)
+            case AccountReconciled():
+                self._on_account(message)
+            case ProductsLoaded():
+                self._accounts.products = {p.symbol: p for p in message.products}
+            case ReconciliationStarted():
+                self._on_reconciliation_started(message)
+            case ReconciliationCompleted():
+                self._on_reconciliation_completed(message)
+            case ActorDown() | ActorUp():
+                self._on_watched(message)
+            case FeedStatusChanged():
+                self._feed = str(message.state)
+            case Halt() | ReduceOnly() | Resume():
+                return self._on_operator(message)
+            case JournalSynced():
+                self._on_journal_synced(message)
+            case _Check():
+                self._on_check()
+            case Subscribe() | Unsubscribe():
+                self._subscribers.apply(message)
+            case _:
+                self.unhandled(message)
+        return None
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        self._config = message.config
+        self._rules = order_rules(self._config.risk)
+        self._conditions.configure(self._config)
+        self._check_marks()
+        self._publish_state("configuration changed")
+
+    # -- state across restarts and for inspection ------------------------------------------
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "conditions": self._conditions.snapshot(),
+            "accounts": self._accounts.snapshot(),
+            "published": self._published,
+            "subscribers": list(self._subscribers),
+        }
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._conditions.restore(snapshot["conditions"], self._config)
+        self._accounts.restore(snapshot["accounts"])
+        self._published = snapshot["published"]
+        if not self._conditions.holds.holds(JOURNAL):
+            self._journal.skip_restore()  # the predecessor read the journal already
+        for topic, address in snapshot["subscribers"]:
+            self._subscribers.add(topic, address)
+
+    def inspect_state(self) -> dict[str, Any]:
+        symbols = self._config.market_data.symbols
+        return {
+            "state": str(self._conditions.state),
+            "reasons": list(self._conditions.reasons),
+            **self._accounts.describe(symbols, self.clock.monotonic_ns()),
+            "feed": self._feed,
+            "subscribers": self._subscribers.paths(),
+        }
+
+    # -- the order gate --------------------------------------------------------------------
+
+    def _on_intent(self, intent: OrderIntent) -> None:
+        self._roll_day()
+        now_mono_ns = self.clock.monotonic_ns()
+        order = self._accounts.order_check(
+            intent,
+            state=self._conditions.state,
+            reasons=self._conditions.reasons,
+            now_mono_ns=now_mono_ns,
+            now_ns=self.clock.time_ns(),
+        )
+        denial = first_denial(self._rules, order)
+        if denial is not None:
+            self._gate.deny(intent, denial)
+        elif self._gate.allow(order):
+            self._accounts.allowed(intent, now_mono_ns)
+
+    # -- marks, positions, PnL -------------------------------------------------------------
+
+    def _on_marks_sampled(self, message: MarksSampled) -> None:
+        now_mono_ns = self.clock.monotonic_ns()
+        for sample in message.samples:
+            self._accounts.sampled(sample, now_mono_ns)
+            if sample.mark is not None and not sample.stale:
+                self._check_volatility(sample.symbol, sample.mark)
+        self._check_marks()
+        self._check_daily_loss()
+        self._publish_state(f"cycle {message.cycle}")
+        self._subscribers.publish(
+            self._accounts.risk_snapshot(
+                stamp=self._stamper.stamp(),
+                cycle=message.cycle,
+                state=self._conditions.state,
+                reasons=self._conditions.reasons,
+            )
+        )
+
+    def _on_fill(self, fill: OrderFilled) -> None:
+        position = self._accounts.fill(fill)
+        if position is None:
+            logger.warning("fill %s seen before; not counted twice", fill.fill_id)
+            return
+        self._publish_position(
+            position.symbol,
+            correlation_id=fill.message_id,
+            cause=f"fill {fill.fill_id}: {fill.side} {fill.size} @ {fill.price}",
+        )
+        self._check_daily_loss()
+        self._publish_state(f"fill {fill.fill_id}")
+
+    def _on_funding(self, message: FundingPaid) -> None:
+        self._accounts.book.apply_funding(message.symbol, message.amount)
+        self._publish_position(
+            message.symbol, correlation_id=message.message_id, cause=f"funding {message.amount}"
+        )
+        self._check_daily_loss()
+        self._publish_state("funding")
+
+    def _on_account(self, message: AccountReconciled) -> None:
+        for correction in self._accounts.reconcile(message):
+            logger.warning("reconciled to the venue: %s", correction.description)
+            self._publish_position(
+                correction.position.symbol,
+                correlation_id=message.message_id,
+                cause=f"reconciled: {correction.description}",
+            )
+
+    def _publish_position(self, symbol: str, *, correlation_id: str, cause: str) -> None:
+        self._subscribers.publish(
+            self._accounts.position_changed(
+                symbol, stamp=self._stamper.stamp(), correlation_id=correlation_id, cause=cause
+            )
+        )
+
+    # -- automatic conditions --------------------------------------------------------------
+
+    def _check_marks(self) -> None:
+        now_mono_ns = self.clock.monotonic_ns()
+        symbols = self._config.market_data.symbols
+        self._conditions.marks({s: self._accounts.mark_age_s(s, now_mono_ns) for s in symbols})
+
+    def _roll_day(self) -> None:
+        """Start a new UTC day's PnL when the day changed, lifting a daily loss trip."""
+        today = self.clock.now().date()
+        if self._accounts.roll_day(today):
+            logger.info("UTC day %s: the day's PnL counts from here", today)
+            self._conditions.new_day()
+
+    def _check_daily_loss(self) -> None:
+        self._roll_day()
+        tripped = self._conditions.day_pnl(self._accounts.daily_pnl())
+        if tripped is None:
+            return
+        logger.error("%s: REDUCING and cancelling open entry orders", tripped)
+        self._gate.cancel_entries(tripped)
+
+    def _check_volatility(self, symbol: str, mark: Decimal) -> None:
+        halt, news = self._conditions.sample(symbol, mark)
+        if halt:
+            self._latch(Halt, f"volatility breaker: {news}", "risk")
+        elif news is not None:
+            logger.warning("%s", news)
+
+    def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
+        self._conditions.reconciling(message.reason)
+        self._publish_state(f"reconciling ({message.reason})")
+
+    def _on_reconciliation_completed(self, message: ReconciliationCompleted) -> None:
+        self._conditions.reconciled(success=message.success, error=message.error)
+        outcome = "succeeded" if message.success else f"failed: {message.error}"
+        self._publish_state(f"reconciliation {outcome}")
+
+    def _on_watched(self, message: ActorDown | ActorUp) -> None:
+        up = isinstance(message, ActorUp)
+        final = isinstance(message, ActorDown) and message.final
+        self._conditions.watched(message.path, up=up, final=final)
+        self._publish_state(f"{message.path} is {'up' if up else 'down'}")
+
+    def _on_check(self) -> None:
+        self._check_marks()
+        self._check_daily_loss()
+        self._accounts.open.expire(self.clock.time_ns())
+        self._publish_state("periodic check")
+
+    # -- the operator ----------------------------------------------------------------------
+
+    def _on_operator(self, command: OperatorCommand) -> TradingState:
+        self._operator_acted = True
+        self._latch(type(command), command.reason, command.operator)
+        state, reasons = self._conditions.state, self._conditions.reasons
+        outcome = f"trading {state} ({'; '.join(reasons)})" if reasons else f"trading {state}"
+        self._journal.audit(command, outcome)
+        return state
+
+    def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
+        """Apply a Halt, ReduceOnly or Resume (an operator's, or risk's own halt), persist it
+        in the journal for the next process, and publish the resulting state."""
+        self._conditions.command(kind, reason, operator)
+        self._journal.persist(kind, reason, operator)
+        self._publish_state(f"{ACTIONS[kind]} by {operator}: {reason}")
+
+    def _on_journal_synced(self, message: JournalSynced) -> None:
+        open_reader = self._journal.synced(message)
+        if open_reader is None:
+            return
+        try:
+            restored = read_back(open_reader)
+        except Exception as error:
+            # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
+            logger.exception("reading the operator's last command from the journal failed")
+            self._conditions.journal_unreadable(repr(error))
+            self._publish_state("journal unreadable", force=True)
+            return
+        command = restored.command
+        if command is not None and not self._operator_acted:  # else ours is newer
+            self._conditions.command(type(command), command.reason, command.operator)
+        self._roll_day()
+        if self._accounts.carry_day(restored.snapshot, self.clock.now().date()):
+            self._check_daily_loss()
+        self._conditions.journal_read()
+        self._publish_state("operator state read from the journal")
+
+    # -- publishing the state --------------------------------------------------------------
+
+    def _publish_state(self, cause: str, *, force: bool = False) -> None:
+        current = (self._conditions.state, self._conditions.holds.active())
+        if current == self._published and not force:
+            return
+        previous = None if self._published is None else self._published[0]
+        self._published = current
+        state, reasons = self._conditions.state, self._conditions.reasons
+        if state is not previous:
+            log = logger.warning if state is not TradingState.ACTIVE else logger.info
+            log("trading %s (%s): %s", state, cause, "; ".join(reasons) or "all clear")
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            TradingStateChanged(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                state=state,
+                previous=previous,
+                reason=cause,
+                reasons=reasons,
+            )
+        )

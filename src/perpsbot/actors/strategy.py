@@ -1,0 +1,304 @@
+"""StrategyActor: the baseline MA crossover with a trailing stop, turning samples into intents.
+
+On each ``MarksSampled`` it decides per symbol (``_decisions.decide``) and tells risk an
+``OrderIntent`` for every entry or exit; it never talks to the venue. It learns the trading
+state, equity and positions from risk (``TradingStateChanged``, ``RiskSnapshot``,
+``PositionChanged``), product sizes from the executor (``ProductsLoaded``), and the fate of
+its intents from ``OrderDenied`` / ``OrderUpdated``: while one is pending for a symbol it
+sends no other. After each cycle it publishes ``SignalsEvaluated`` for the reporter.
+
+Intent ids are ``<symbol>:<purpose>:<cycle>:<sample time>``: the same decision on the same
+sample gives the same id (and so, in the executor, the same client order id), while a new
+process, whose cycles count from 1 again, never reuses an id. Trailing stops, positions and
+pending intents survive the actor's restarts (warm restart).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from perpsbot.actors._decisions import Order, Params, Situation, decide
+from perpsbot.actors._trading_window import TradingWindow
+from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.config import BotConfig
+from perpsbot.messages import (
+    DryRunOrder,
+    MarkSample,
+    MarksSampled,
+    OrderDenied,
+    OrderFilled,
+    OrderIntent,
+    OrderUpdated,
+    PositionChanged,
+    ProductsLoaded,
+    ProductSpec,
+    RiskSnapshot,
+    SignalsEvaluated,
+    Stamper,
+    SymbolSignal,
+    TradingState,
+    TradingStateChanged,
+)
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    BaseActor,
+    ConfigChanged,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+
+__all__ = ["StrategyActor"]
+
+logger = logging.getLogger("perpsbot.actors.strategy")
+
+
+@attrs.frozen(kw_only=True)
+class _Pending:
+    intent_id: str
+    valid_until_ns: int
+    reached_executor: bool = False
+    """An order exists for it: wait for its end, however long (an UNKNOWN order included)."""
+
+
+class StrategyActor(BaseActor):
+    """Decides entries and exits per symbol on each sample and tells risk its intents.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        risk: where ``OrderIntent`` goes.
+        subscribers: ``(message class, address)`` pairs told what this actor publishes
+            (``SignalsEvaluated``); more can ``Subscribe``.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        risk: ActorAddress,
+        subscribers: Iterable[tuple[type, ActorAddress]] = (),
+    ) -> None:
+        super().__init__(context=context)
+        self._configure(context.config)
+        self._risk = risk
+        self._stamper = Stamper(context.clock, context.ids)
+        self._subscribers = Subscribers(subscribers)
+        # Fail closed until risk says otherwise (it does at its start and every cycle).
+        self._state = TradingState.HALTED
+        self._equity: Decimal | None = None
+        self._products: dict[str, ProductSpec] = {}
+        self._positions: dict[str, Decimal] = {}
+        self._stops: dict[str, TrailingStop] = {}
+        self._pending: dict[str, _Pending] = {}
+        self._last: tuple[SymbolSignal, ...] = ()
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case MarksSampled():
+                self._on_marks_sampled(message)
+            case PositionChanged():
+                self._on_position_changed(message)
+            case RiskSnapshot():
+                self._on_risk_snapshot(message)
+            case TradingStateChanged():
+                self._state = message.state
+            case ProductsLoaded():
+                self._products = {p.symbol: p for p in message.products}
+            case OrderDenied():
+                self._settle(message.symbol, message.intent_id, f"denied: {message.reason}")
+            case OrderUpdated():
+                self._on_order_updated(message)
+            case DryRunOrder():
+                self._settle(message.symbol, message.intent_id, "dry run")
+            case OrderFilled():
+                pass  # positions come from risk's PositionChanged, after risk counted the fill
+            case Subscribe() | Unsubscribe():
+                self._subscribers.apply(message)
+            case _:
+                self.unhandled(message)
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        self._configure(message.config)
+        self._rescale_stops()
+
+    def _rescale_stops(self) -> None:
+        """Open stops keep their peak and take the configured percentage."""
+        pct = self._params.trailing_stop_pct
+        self._stops = {s: attrs.evolve(stop, pct=pct) for s, stop in self._stops.items()}
+
+    def _configure(self, config: BotConfig) -> None:
+        """Every setting applies live: ``strategy``, the MA lengths, ``execution.intent_ttl_s``."""
+        self._params = Params.from_config(config)
+        self._window = TradingWindow.from_config(config.strategy)
+        self._ttl_ns = int(config.execution.intent_ttl_s * 1e9)
+
+    # -- state across restarts and for inspection ------------------------------------------
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "state": self._state,
+            "equity": self._equity,
+            "products": dict(self._products),
+            "positions": dict(self._positions),
+            "stops": dict(self._stops),
+            "pending": dict(self._pending),
+            "last": self._last,
+            "subscribers": list(self._subscribers),
+        }
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._state = snapshot["state"]
+        self._equity = snapshot["equity"]
+        self._products = snapshot["products"]
+        self._positions = snapshot["positions"]
+        self._stops = snapshot["stops"]
+        self._rescale_stops()  # a reload that restarted us may have changed the percentage
+        self._pending = snapshot["pending"]
+        self._last = snapshot["last"]
+        for topic, address in snapshot["subscribers"]:
+            self._subscribers.add(topic, address)
+
+    def inspect_state(self) -> dict[str, Any]:
+        return {
+            "state": str(self._state),
+            "equity": None if self._equity is None else str(self._equity),
+            "positions": {s: str(q) for s, q in self._positions.items()},
+            "stops": {s: str(stop.stop) for s, stop in self._stops.items()},
+            "pending": {s: p.intent_id for s, p in self._pending.items()},
+            "signals": [attrs.asdict(s) for s in self._last],
+            "subscribers": self._subscribers.paths(),
+        }
+
+    # -- handlers --------------------------------------------------------------------------
+
+    def _on_marks_sampled(self, message: MarksSampled) -> None:
+        self._expire_pending()
+        in_window = self._window.contains(self.clock.now())
+        signals = []
+        for sample in message.samples:
+            decision = decide(self._situation(sample, in_window), self._params)
+            if decision.stop is None:
+                self._stops.pop(sample.symbol, None)
+            else:
+                self._stops[sample.symbol] = decision.stop
+            intent_id = None
+            if decision.order is not None and sample.mark is not None:
+                intent_id = self._send_intent(
+                    message, sample.symbol, sample.mark, decision.order, decision.reason
+                )
+            signals.append(
+                SymbolSignal(
+                    symbol=sample.symbol,
+                    signal=decision.signal,
+                    action=str(decision.action),
+                    reason=decision.reason,
+                    intent_id=intent_id,
+                )
+            )
+        self._last = tuple(signals)
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            SignalsEvaluated(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                cycle=message.cycle,
+                signals=self._last,
+            )
+        )
+
+    def _situation(self, sample: MarkSample, in_window: bool) -> Situation:
+        symbol = sample.symbol
+        pending = self._pending.get(symbol)
+        return Situation(
+            sample=sample,
+            position=self._positions.get(symbol, Decimal(0)),
+            stop=self._stops.get(symbol),
+            state=self._state,
+            in_window=in_window,
+            pending=None if pending is None else pending.intent_id,
+            equity=self._equity,
+            product=self._products.get(symbol),
+        )
+
+    def _send_intent(
+        self, sampled: MarksSampled, symbol: str, mark: Decimal, order: Order, reason: str
+    ) -> str:
+        intent_id = f"{symbol}:{order.purpose}:{sampled.cycle}:{sampled.ts_created_ns}"
+        valid_until_ns = sampled.ts_created_ns + self._ttl_ns
+        message_id, ts_created_ns = self._stamper.stamp()
+        product = self._products.get(symbol)
+        leverage = self._params.leverage if product is not None and product.is_future else None
+        intent = OrderIntent(
+            message_id=message_id,
+            ts_created_ns=ts_created_ns,
+            intent_id=intent_id,
+            symbol=symbol,
+            side=order.side,
+            size=order.size,
+            purpose=order.purpose,
+            leverage=leverage,
+            reference_mark=mark,
+            reason=reason,
+            valid_until_ns=valid_until_ns,
+        )
+        self._pending[symbol] = _Pending(intent_id=intent_id, valid_until_ns=valid_until_ns)
+        logger.info("%s: %s %s %s (%s)", intent_id, order.side, order.size, symbol, reason)
+        self._risk.tell(intent)
+        return intent_id
+
+    def _on_position_changed(self, message: PositionChanged) -> None:
+        view = message.position
+        self._set_position(
+            view.symbol, view.quantity, message.entry_fill_price or view.average_entry_price
+        )
+
+    def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
+        self._state = message.state
+        self._equity = message.equity
+        held = {view.symbol for view in message.positions}
+        for view in message.positions:
+            self._set_position(view.symbol, view.quantity, view.average_entry_price)
+        for symbol in set(self._positions) - held:
+            self._set_position(symbol, Decimal(0), None)
+
+    def _set_position(self, symbol: str, quantity: Decimal, entry: Decimal | None) -> None:
+        """Record risk's position; a position that opened or flipped gets a stop seeded at
+        ``entry`` (the opening fill's price), or at the next mark when that is unknown."""
+        old = self._positions.get(symbol, Decimal(0))
+        self._positions[symbol] = quantity
+        if not quantity:
+            self._stops.pop(symbol, None)
+        elif old * quantity <= 0:  # opened or flipped through zero
+            if entry is None:
+                self._stops.pop(symbol, None)
+            else:
+                pct = self._params.trailing_stop_pct
+                self._stops[symbol] = TrailingStop(long=quantity > 0, pct=pct, peak=entry)
+
+    def _on_order_updated(self, message: OrderUpdated) -> None:
+        if message.status.terminal:
+            self._settle(message.symbol, message.intent_id, str(message.status))
+            return
+        pending = self._pending.get(message.symbol)
+        if pending is not None and pending.intent_id == message.intent_id:
+            self._pending[message.symbol] = attrs.evolve(pending, reached_executor=True)
+
+    def _settle(self, symbol: str, intent_id: str, outcome: str) -> None:
+        pending = self._pending.get(symbol)
+        if pending is not None and pending.intent_id == intent_id:
+            del self._pending[symbol]
+            logger.info("%s: %s", intent_id, outcome)
+
+    def _expire_pending(self) -> None:
+        """Forget intents that never became an order and can no longer become one."""
+        now_ns = self.clock.time_ns()
+        for symbol, pending in list(self._pending.items()):
+            if not pending.reached_executor and now_ns > pending.valid_until_ns:
+                del self._pending[symbol]
+                logger.warning("%s: no answer before it expired; forgotten", pending.intent_id)

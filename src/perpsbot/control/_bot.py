@@ -1,0 +1,213 @@
+"""The control plane of the bot: its health checks, metrics, status and shell helpers.
+
+:class:`BotControl` is the one place that lists what the control plane knows of the bot. To
+cover new actors (the trading actors: orders, positions, the trading state), add their
+health checks to :meth:`BotControl.checks`, their Prometheus collectors to
+:meth:`BotControl.collectors`, their status lines to :meth:`BotControl.sections`, and
+``@helper`` methods to :class:`BotOperator` (operator actions with ``@helper(action=True)``,
+which audits them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from prometheus_client.registry import Collector
+
+from perpsbot import __version__
+from perpsbot.bot import ROOT
+from perpsbot.config import BotConfig, render_toml
+from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
+from perpsbot.control._market import (
+    MarketDataCollector,
+    feed_report,
+    feed_section,
+    mark_table,
+    marks_fresh,
+)
+from perpsbot.control._metrics import RuntimeCollector
+from perpsbot.control._operator import AuditSink, Operator, helper, log_audit
+from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
+from perpsbot.control._status import StatusSection, build_status, render_status
+from perpsbot.control._table import Text
+from perpsbot.control._threads import thread_dump
+from perpsbot.errors import PerpsbotError
+from perpsbot.runtime import ActorSystem
+
+__all__ = ["BotControl", "BotOperator"]
+
+#: An actor with queued work that has handled nothing for this long is stuck. Generous: the
+#: watchdog replaces a hung actor first, and a REST poll may retry for several timeouts.
+STUCK_AFTER_S = 60.0
+
+
+class BotControl:
+    """What the control plane knows of one running bot, and how it steers it.
+
+    Args:
+        system: the bot's actor system.
+        config: the configuration it runs with.
+        load: reads the configuration again (None: :meth:`reload` is unavailable).
+        prepare: run with a new configuration before it is applied (see
+            :class:`ConfigReloader`).
+        settle: run with a configuration after it was applied.
+        config_file: the file ``load`` reads, shown by status.
+        root: the path of the bot's supervisor.
+        audit: where operator actions are recorded.
+    """
+
+    def __init__(
+        self,
+        system: ActorSystem,
+        *,
+        config: BotConfig,
+        load: Callable[[], BotConfig] | None = None,
+        prepare: Sequence[Callable[[BotConfig], Any]] = (),
+        settle: Sequence[Callable[[BotConfig], Any]] = (),
+        config_file: Path | None = None,
+        root: str = ROOT,
+        audit: AuditSink = log_audit,
+    ) -> None:
+        self.system = system
+        self.root = root
+        self.audit = audit
+        self.config_file = config_file
+        self.endpoints: dict[str, str] = {}
+        """Where the daemon can be reached (``socket``, ``metrics``), filled in as they open."""
+        self._config = config
+        self._reloader = (
+            None
+            if load is None
+            else ConfigReloader(system, load=load, current=config, prepare=prepare, settle=settle)
+        )
+        self._started = system.clock.monotonic()
+
+    @property
+    def config(self) -> BotConfig:
+        """The configuration the bot runs with now."""
+        return self._config if self._reloader is None else self._reloader.config
+
+    def reload(self, trigger: str) -> ReloadOutcome:
+        """Load the configuration again and apply it (see :class:`ConfigReloader`)."""
+        if self._reloader is None:
+            raise PerpsbotError("this bot was given no way to load its configuration again")
+        return self._reloader.reload(trigger)
+
+    # -- the extension points --------------------------------------------------------------
+
+    def checks(self) -> list[Check]:
+        """Health checks: liveness from the runtime, readiness from fresh marks."""
+        return [
+            escalation_absent(self.system),
+            no_actor_stuck(self.system, stuck_after_s=STUCK_AFTER_S),
+            marks_fresh(self.system, self.root),
+        ]
+
+    def collectors(self) -> list[Collector]:
+        """Prometheus collectors (REST calls by outcome are counted by the daemon's hook)."""
+        return [RuntimeCollector(self.system), MarketDataCollector(self.system, self.root)]
+
+    def sections(self) -> list[StatusSection]:
+        """Status lines beyond the actor table."""
+        return [
+            feed_section(self.system, self.root),
+            # No trading actors yet: the trading issue replaces this with its own section.
+            StatusSection(name="trading", collect=lambda: None, render=str),
+        ]
+
+    # -- derived ---------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        return judge(self.checks())
+
+    def status(self) -> dict[str, Any]:
+        """The status document (``perpsbot status --json``)."""
+        config = self.config
+        about = {
+            "version": __version__,
+            "pid": os.getpid(),
+            "profile": config.profile.value,
+            "uptime_s": self.system.clock.monotonic() - self._started,
+            "config_file": None if self.config_file is None else str(self.config_file),
+            "journal": str(config.journal.path),
+            "endpoints": dict(self.endpoints),
+        }
+        return build_status(
+            self.system, about=about, health=self.health(), sections=self.sections()
+        )
+
+    def render(self, status: Mapping[str, Any]) -> str:
+        """``status`` as text (``perpsbot status``)."""
+        return render_status(status, self.sections())
+
+    def redact(self, text: str) -> str:
+        """``text`` with every fragment of the configured private key replaced (the shell's
+        last line of defence: helpers never show it, but any Python runs there)."""
+        credentials = self.config.venue.credentials
+        if credentials is None:
+            return text
+        pem = credentials.private_key_pem.replace("\\n", "\n")
+        for line in pem.splitlines():  # the base64 body: every line of it is secret
+            body = line.strip()
+            if len(body) >= 16 and not body.startswith("-----"):
+                text = text.replace(body, "<redacted>")
+        return text
+
+    def operator(self, who: str = "in-process") -> BotOperator:
+        """Helpers bound to this bot, acting as ``who`` in the audit."""
+        return BotOperator(self, operator=who)
+
+
+class BotOperator(Operator):
+    """The shell's helpers for the bot: the generic ones (``actors()``, ``tree()``,
+    ``state(path)``, ``restart(path)``) and ``marks()``, ``feed()``, ``config()``,
+    ``reload()``, ``status()``, ``health()``, ``threads()``."""
+
+    def __init__(self, control: BotControl, *, operator: str = "in-process") -> None:
+        super().__init__(control.system, operator=operator, audit=control.audit)
+        self.control = control
+
+    @helper
+    def marks(self, symbol: str | None = None) -> Any:
+        """Each symbol's latest mark, source, age and window; one symbol's with its window."""
+        state = self.state(f"{self.control.root}/marks")
+        if symbol is None:
+            return mark_table(state)
+        if symbol not in state["symbols"]:
+            raise KeyError(f"{symbol!r} is not a configured symbol; they are {state['symbols']}")
+        latest = state["latest"].get(symbol) or {}
+        return {"symbol": symbol, **latest, "window": state["windows"].get(symbol, [])}
+
+    @helper
+    def feed(self) -> Any:
+        """The feed: state, reconnects, gaps, frames, data age; and the poller's mode."""
+        return feed_report(self.system, self.control.root)
+
+    @helper
+    def config(self) -> Text:
+        """The running configuration as TOML (credentials are never shown)."""
+        source = self.control.config_file or "profile defaults and environment"
+        return Text(f"# running configuration (from {source})\n{render_toml(self.control.config)}")
+
+    @helper(action=True)
+    def reload(self) -> Text:
+        """Reload the configuration file, like SIGHUP (audited)."""
+        return Text(self.control.reload(f"shell {self.operator}").describe())
+
+    @helper
+    def status(self) -> Text:
+        """What ``perpsbot status`` prints."""
+        return Text(self.control.render(self.control.status()))
+
+    @helper
+    def health(self) -> Health:
+        """Liveness and readiness, with what is wrong."""
+        return self.control.health()
+
+    @helper
+    def threads(self) -> Text:
+        """Every thread's stack, actor threads named by their actor (like SIGUSR1)."""
+        return Text(thread_dump())

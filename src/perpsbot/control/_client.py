@@ -1,0 +1,151 @@
+"""The client end of the shell: a connection to a running bot, and an interactive console.
+
+The console edits lines, keeps history and completes names locally (``readline``); each
+complete statement runs in the daemon, and tab completion asks the daemon's namespace.
+"""
+
+from __future__ import annotations
+
+import code
+import codeop
+import contextlib
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from perpsbot.control import _protocol as protocol
+from perpsbot.errors import ControlPlaneError
+
+__all__ = ["ShellClient", "interact"]
+
+_HISTORY = Path("~/.perpsbot_history")
+
+
+class ShellClient:
+    """A connection to the shell socket of a running bot.
+
+    Raises:
+        ControlPlaneError: nothing listens at ``path``, or the bot refused this user.
+    """
+
+    def __init__(self, path: Path, *, connect_timeout_s: float = 5.0) -> None:
+        self.path = path
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket.settimeout(connect_timeout_s)
+        try:
+            self._socket.connect(str(path))
+        except OSError as error:
+            self._socket.close()
+            raise ControlPlaneError(
+                f"no perpsbot answers at {path} ({error.strerror or error}); is the bot"
+                " running with this configuration? (perpsbot run prints its socket)"
+            ) from error
+        self._socket.settimeout(None)  # a reload may take a while; the user can interrupt
+        self._stream = self._socket.makefile("rwb")
+        first = self._receive()
+        if "refused" in first:
+            self.close()
+            raise ControlPlaneError(f"the bot at {path} refused the connection: {first['refused']}")
+        self.hello: dict[str, Any] = first.get("hello", {})
+
+    def run(self, source: str) -> tuple[str, bool]:
+        """Run ``source`` in the bot; returns its output and whether it raised."""
+        reply = self._ask({"op": "run", "source": source})
+        return str(reply.get("output", "")), bool(reply.get("failed", False))
+
+    def complete(self, text: str) -> list[str]:
+        """Completions of ``text`` in the session's namespace."""
+        return [str(m) for m in self._ask({"op": "complete", "text": text}).get("matches", [])]
+
+    def status(self) -> dict[str, Any]:
+        """``{"status": {...}, "text": "..."}``: the document and its text rendering."""
+        return self._ask({"op": "status"})
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # a request left unsent to a bot that went away
+            self._stream.close()
+        self._socket.close()
+
+    def __enter__(self) -> ShellClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            protocol.send(self._stream, request)
+        except OSError as error:
+            raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
+        reply = self._receive()
+        if "error" in reply:
+            raise ControlPlaneError(f"the bot answered: {reply['error']}")
+        return reply
+
+    def _receive(self) -> dict[str, Any]:
+        try:
+            reply = protocol.receive(self._stream)
+        except OSError as error:
+            raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
+        if reply is None:
+            raise ControlPlaneError(f"the bot at {self.path} closed the connection")
+        return reply
+
+
+class _RemoteConsole(code.InteractiveConsole):
+    """``code.InteractiveConsole`` whose complete statements run in the bot."""
+
+    def __init__(self, client: ShellClient) -> None:
+        super().__init__(filename="<shell>")
+        self._client = client
+
+    def runsource(self, source: str, filename: str = "<shell>", symbol: str = "single") -> bool:
+        try:
+            if codeop.compile_command(source, filename, symbol) is None:
+                return True  # more input needed
+        except (OverflowError, SyntaxError, ValueError):
+            pass  # complete but invalid: the bot reports the error the way Python does
+        output, _ = self._client.run(source)
+        self.write(output)
+        return False
+
+    def write(self, data: str) -> None:
+        sys.stdout.write(data)
+        sys.stdout.flush()
+
+
+def interact(client: ShellClient) -> None:
+    """Run an interactive console against ``client`` until end of input (Ctrl-D)."""
+    try:
+        import readline  # noqa: PLC0415 (optional: absent on some builds)
+    except ImportError:
+        readline = None  # type: ignore[assignment]
+    history = _HISTORY.expanduser()
+    if readline is not None:
+        matches: list[str] = []
+
+        def complete(text: str, state: int) -> str | None:
+            nonlocal matches
+            if state == 0:
+                matches = client.complete(text) if text.strip() else []
+            return matches[state] if state < len(matches) else None
+
+        readline.set_completer(complete)
+        readline.set_completer_delims(" \t\n`~!@#$%^&*()-=+[{]}\\|;:'\",<>/?")
+        readline.parse_and_bind("tab: complete")
+        if history.exists():
+            readline.read_history_file(history)
+    hello = client.hello
+    banner = (
+        f"perpsbot {hello.get('version', '?')} shell, profile {hello.get('profile', '?')},"
+        f" attached to {client.path} (pid {hello.get('pid', '?')}).\n"
+        "Python runs inside the bot. help() lists the helpers; Ctrl-D leaves."
+    )
+    try:
+        _RemoteConsole(client).interact(banner=banner, exitmsg="")
+    finally:
+        if readline is not None:
+            readline.write_history_file(history)
+            os.chmod(history, 0o600)

@@ -1,0 +1,161 @@
+"""The control plane's view of the market-data tree: marks, the feed, the poller.
+
+What the shell helpers, ``/readyz``, ``/metrics`` and ``perpsbot status`` know about market
+data, read from the actors' states (``bot/marks``, ``bot/streamer``, ``bot/poller``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from perpsbot.control._health import Check
+from perpsbot.control._metrics import state_or_none
+from perpsbot.control._status import StatusSection
+from perpsbot.control._table import Table
+from perpsbot.messages import FeedState
+from perpsbot.runtime import ActorSystem
+
+__all__ = ["MarketDataCollector", "feed_report", "feed_section", "mark_table", "marks_fresh"]
+
+
+def _plain(value: Any) -> Any:
+    """attrs instances as dicts, so states print and serialize as data."""
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    return value
+
+
+def mark_table(marks_state: dict[str, Any]) -> Table:
+    """One row per configured symbol: mark, source, age and window length."""
+    latest = marks_state["latest"]
+    windows = marks_state["windows"]
+    rows = []
+    for symbol in marks_state["symbols"]:
+        mark = latest.get(symbol)
+        rows.append(
+            (
+                symbol,
+                None if mark is None else Decimal(mark["mark"]),
+                None if mark is None else mark["source"],
+                None if mark is None else mark["age_s"],
+                len(windows.get(symbol, ())),
+            )
+        )
+    return Table(("symbol", "mark", "source", "age_s", "window"), rows)
+
+
+def feed_report(system: ActorSystem, root: str) -> dict[str, Any] | None:
+    """The streamer's view of the feed and the poller's mode, as plain data (None while the
+    streamer does not answer)."""
+    streamer = state_or_none(system, f"{root}/streamer")
+    if streamer is None:
+        return None
+    poller = state_or_none(system, f"{root}/poller")
+    report = {key: _plain(value) for key, value in streamer.items() if key != "subscribers"}
+    report["poller"] = (
+        None if poller is None else {"mode": poller["mode"], "polls": poller["polls"]}
+    )
+    return report
+
+
+def _render_feed(report: dict[str, Any]) -> str:
+    feed = report.get("feed") or {}
+    age = report.get("last_data_age_s")
+    poller = report.get("poller") or {}
+    return (
+        f"{report['state']} ({report['detail']}); reconnects {report['reconnects']},"
+        f" gaps {report['gaps']}, frames {feed.get('frames', 0)}, last data"
+        f" {'-' if age is None else f'{age:.1f}s'} ago; poller {poller.get('mode', '-')}"
+    )
+
+
+def feed_section(system: ActorSystem, root: str) -> StatusSection:
+    """The ``feed`` line of the status."""
+    return StatusSection(
+        name="feed", collect=lambda: feed_report(system, root), render=_render_feed
+    )
+
+
+def marks_fresh(system: ActorSystem, root: str) -> Check:
+    """Readiness: every configured symbol has a mark younger than ``stale_after_s``."""
+
+    def problem() -> str | None:
+        state = state_or_none(system, f"{root}/marks")
+        if state is None:
+            return f"{root}/marks does not answer"
+        limit = state["stale_after_s"]
+        issues = []
+        for symbol in state["symbols"]:
+            mark = state["latest"].get(symbol)
+            if mark is None:
+                issues.append(f"{symbol} has no mark yet")
+            elif mark["age_s"] > limit:
+                issues.append(f"{symbol}'s mark is {mark['age_s']:.1f}s old (stale after {limit}s)")
+        return "; ".join(issues) or None
+
+    return Check(name="marks", problem=problem)
+
+
+class MarketDataCollector(Collector):
+    """Feed state and data age ("feed lag"), frames, gaps, reconnects, marks by source, each
+    symbol's mark age, REST polls."""
+
+    def __init__(self, system: ActorSystem, root: str) -> None:
+        self._system = system
+        self._root = root
+
+    def collect(self) -> Iterator[Metric]:
+        streamer = state_or_none(self._system, f"{self._root}/streamer")
+        poller = state_or_none(self._system, f"{self._root}/poller")
+        marks = state_or_none(self._system, f"{self._root}/marks")
+        by_source = CounterMetricFamily(
+            "perpsbot_marks", "marks handed to the mark window, by source", labels=["source"]
+        )
+        if streamer is not None:
+            yield from self._feed(streamer)
+            by_source.add_metric(["stream"], streamer["marks_sent"])
+        if poller is not None:
+            by_source.add_metric(["poll"], poller["marks_sent"])
+            yield CounterMetricFamily("perpsbot_poller_polls", "REST polls", value=poller["polls"])
+        yield by_source
+        if marks is not None:
+            age = GaugeMetricFamily(
+                "perpsbot_mark_age_seconds", "age of each symbol's latest mark", labels=["symbol"]
+            )
+            for symbol, mark in marks["latest"].items():
+                age.add_metric([symbol], mark["age_s"])
+            yield age
+
+    def _feed(self, streamer: dict[str, Any]) -> Iterator[Metric]:
+        state = GaugeMetricFamily(
+            "perpsbot_feed_state", "1 for the feed's current state", labels=["state"]
+        )
+        for candidate in FeedState:
+            state.add_metric([candidate.value], 1 if candidate.value == streamer["state"] else 0)
+        yield state
+        yield CounterMetricFamily(
+            "perpsbot_feed_gaps", "sequence gaps detected", value=streamer["gaps"]
+        )
+        yield CounterMetricFamily(
+            "perpsbot_feed_reconnects", "reconnect attempts", value=streamer["reconnects"]
+        )
+        feed, age_s = streamer["feed"], streamer["last_data_age_s"]
+        if feed is not None:
+            yield CounterMetricFamily("perpsbot_feed_frames", "frames received", value=feed.frames)
+            yield CounterMetricFamily(
+                "perpsbot_feed_decode_errors",
+                "frames that did not decode",
+                value=feed.decode_errors,
+            )
+        if age_s is not None:
+            yield GaugeMetricFamily(
+                "perpsbot_feed_data_age_seconds",
+                "seconds since the feed last delivered market data (the feed's lag)",
+                value=age_s,
+            )

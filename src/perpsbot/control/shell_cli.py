@@ -1,0 +1,41 @@
+"""``perpsbot shell``: attach a Python console to a running bot, or run one expression.
+
+Python typed here runs inside the bot, with helpers bound (``help()`` lists them). Only the
+bot's own user can attach: the socket is private (0600 in a 0700 directory) and the bot
+checks every peer's uid. ``-c EXPR`` runs EXPR, prints what it shows and exits 1 if it
+raised, for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perpsbot.control._attach import add_attach_options, socket_from_args
+from perpsbot.control._client import ShellClient, interact
+from perpsbot.errors import ControlPlaneError, InvalidConfigError
+
+__all__ = ["configure_parser", "run"]
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    add_attach_options(parser)
+    parser.add_argument(
+        "-c", dest="source", metavar="EXPR", help="run EXPR in the bot, print the result, exit"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        path = socket_from_args(args)
+        client = ShellClient(path)
+    except (InvalidConfigError, ControlPlaneError) as error:
+        print(f"perpsbot shell: {error}", file=sys.stderr)
+        return 2
+    with client:
+        if args.source is None:
+            interact(client)
+            return 0
+        output, failed = client.run(args.source)
+    (sys.stderr if failed else sys.stdout).write(output)
+    return 1 if failed else 0

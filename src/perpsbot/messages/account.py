@@ -1,0 +1,123 @@
+"""Venue facts the executor publishes: tradable products, reconciliation and account state.
+
+The executor is the only actor that talks to the venue about orders and accounts. What it
+learns that others need (product increments for sizing, the venue's positions and equity for
+risk, funding payments) travels as these events.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from perpsbot.messages._base import positive_decimal
+
+__all__ = [
+    "AccountReconciled",
+    "FundingPaid",
+    "ProductSpec",
+    "ProductsLoaded",
+    "ReconciliationCompleted",
+    "ReconciliationStarted",
+    "VenuePosition",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ProductSpec:
+    """What orders for one product must respect (from the venue's product catalogue).
+
+    Sizes are base units for spot and contracts for futures; ``contract_size`` is the base
+    units of one contract (1 for spot). ``min_notional`` is the venue's ``quote_min_size``.
+    """
+
+    symbol: str
+    is_future: bool
+    contract_size: Decimal = attrs.field(validator=positive_decimal)
+    base_increment: Decimal = attrs.field(validator=positive_decimal)
+    price_increment: Decimal = attrs.field(validator=positive_decimal)
+    base_min_size: Decimal
+    min_notional: Decimal | None
+    max_leverage: Decimal | None
+    tradable: bool = True
+    """False while trading is disabled or the product is cancel-only."""
+    base_max_size: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ProductsLoaded:
+    """The product catalogue for the configured symbols was (re)loaded."""
+
+    message_id: str
+    ts_created_ns: int
+    products: tuple[ProductSpec, ...]
+
+    def get(self, symbol: str) -> ProductSpec | None:
+        for product in self.products:
+            if product.symbol == symbol:
+                return product
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class VenuePosition:
+    """A position as the venue reports it (futures from CFM positions; spot from balances).
+
+    ``quantity`` is signed (negative for a short).
+    """
+
+    symbol: str
+    quantity: Decimal
+    average_entry_price: Decimal | None
+    contract_size: Decimal
+    unrealized_pnl: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReconciliationStarted:
+    """The executor is reconciling with the venue; trading stays REDUCING until it completes."""
+
+    message_id: str
+    ts_created_ns: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ReconciliationCompleted:
+    """A reconciliation pass ended. ``success`` False keeps trading REDUCING (``error`` says
+    why); ``corrections`` lists, for people, what was corrected to the venue's truth."""
+
+    message_id: str
+    ts_created_ns: int
+    success: bool
+    startup: bool
+    corrections: tuple[str, ...] = ()
+    error: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class AccountReconciled:
+    """The venue's view of the account at one reconciliation: equity, positions and margin.
+
+    ``equity`` is USD: the futures balance summary's total for futures, cash plus holdings at
+    the mark for spot. ``liquidation_buffer_pct`` comes from the futures balance summary.
+    """
+
+    message_id: str
+    ts_created_ns: int
+    equity: Decimal | None
+    positions: tuple[VenuePosition, ...]
+    liquidation_buffer_pct: Decimal | None = None
+    startup: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class FundingPaid:
+    """A funding payment on a perp-style future (positive received, negative paid, USD)."""
+
+    message_id: str
+    ts_created_ns: int
+    symbol: str
+    amount: Decimal
+    ts_event_ns: int

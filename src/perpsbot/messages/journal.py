@@ -1,0 +1,90 @@
+"""Journal messages: the write-ahead handshake, syncs, and records only the journal stores.
+
+The journal actor also stores the events other actors publish (order updates, fills, trading
+state changes, denials, positions); those are defined in their own modules.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from perpsbot.messages._base import ReplyTo
+from perpsbot.messages.orders import OrderIntent
+
+__all__ = [
+    "ConfigReloaded",
+    "IntentRecorded",
+    "JournalSynced",
+    "OperatorActed",
+    "RecordIntent",
+    "SyncJournal",
+]
+
+
+@attrs.frozen(kw_only=True)
+class RecordIntent:
+    """Write-ahead: store ``intent`` with the client order id it will be sent under; the
+    journal tells ``reply_to`` :class:`IntentRecorded` once the record is committed."""
+
+    message_id: str
+    ts_created_ns: int
+    intent: OrderIntent
+    client_order_id: str
+    reply_to: ReplyTo = attrs.field(eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class IntentRecorded:
+    """The intent is durable (committed); the executor may now send it.
+
+    ``previously_recorded`` is True when the journal already held this intent (from an earlier
+    run): the executor then never sends it again, since its order exists or existed already.
+    """
+
+    message_id: str
+    ts_created_ns: int
+    correlation_id: str
+    intent_id: str
+    client_order_id: str
+    previously_recorded: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class SyncJournal:
+    """Commit everything told before this message, then tell ``reply_to`` JournalSynced."""
+
+    message_id: str
+    ts_created_ns: int
+    reply_to: ReplyTo = attrs.field(eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class JournalSynced:
+    message_id: str
+    ts_created_ns: int
+    correlation_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ConfigReloaded:
+    """A configuration reload was applied (or rejected, with ``error``)."""
+
+    message_id: str
+    ts_created_ns: int
+    source: str
+    changed_keys: tuple[str, ...]
+    restarted: tuple[str, ...]
+    notified: tuple[str, ...]
+    error: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OperatorActed:
+    """An operator action for the audit trail (who, what, the outcome); never holds secrets."""
+
+    message_id: str
+    ts_created_ns: int
+    operator: str
+    action: str
+    detail: str
+    outcome: str

@@ -1,0 +1,149 @@
+"""Risk messages: the trading state, positions and PnL, and the operator's commands.
+
+The risk actor owns the trading state (ACTIVE, REDUCING, HALTED), positions, exposure, PnL
+and mark freshness, and publishes changes to them. The operator's ``Halt``, ``ReduceOnly`` and
+``Resume`` travel on the priority lane of the risk actor's mailbox, ahead of queued intents.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import attrs
+
+__all__ = [
+    "Halt",
+    "PositionChanged",
+    "PositionView",
+    "ReduceOnly",
+    "Resume",
+    "RiskSnapshot",
+    "TradingState",
+    "TradingStateChanged",
+]
+
+
+class TradingState(enum.StrEnum):
+    """What the bot may do.
+
+    - ``ACTIVE``: everything risk allows.
+    - ``REDUCING``: only orders that shrink a position (and cancels).
+    - ``HALTED``: nothing but cancels, until an operator resumes.
+    """
+
+    ACTIVE = "active"
+    REDUCING = "reducing"
+    HALTED = "halted"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
+@attrs.frozen(kw_only=True)
+class TradingStateChanged:
+    """The trading state changed; ``reasons`` lists every condition holding it (empty when
+    ACTIVE), ``reason`` is the change that caused this transition."""
+
+    message_id: str
+    ts_created_ns: int
+    state: TradingState
+    previous: TradingState | None
+    reason: str
+    reasons: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Halt:
+    """Operator command: stop trading (cancels only) until :class:`Resume`; survives restarts."""
+
+    message_id: str
+    ts_created_ns: int
+    reason: str
+    operator: str
+
+
+@attrs.frozen(kw_only=True)
+class ReduceOnly:
+    """Operator command: only reductions until :class:`Resume`; survives restarts."""
+
+    message_id: str
+    ts_created_ns: int
+    reason: str
+    operator: str
+
+
+@attrs.frozen(kw_only=True)
+class Resume:
+    """Operator command: lift the operator's halt or reduce-only (automatic conditions such as
+    stale marks or a pending reconciliation still hold trading back until they clear)."""
+
+    message_id: str
+    ts_created_ns: int
+    reason: str
+    operator: str
+
+
+@attrs.frozen(kw_only=True)
+class PositionView:
+    """One symbol's position as risk accounts it.
+
+    ``quantity`` is signed (negative for a short) in base units for spot and contracts for
+    futures; ``contract_size`` converts contracts to base units (1 for spot). Money is in USD.
+    """
+
+    symbol: str
+    quantity: Decimal
+    average_entry_price: Decimal | None
+    contract_size: Decimal
+    mark: Decimal | None
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees: Decimal
+    funding: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        """Absolute notional at the mark (0 without a mark or a position)."""
+        if self.mark is None:
+            return Decimal(0)
+        return abs(self.quantity) * self.contract_size * self.mark
+
+
+@attrs.frozen(kw_only=True)
+class PositionChanged:
+    """A position changed (a fill, a funding payment, or reconciliation with the venue).
+
+    ``entry_fill_price`` is the price of the fill that opened the position (None if the
+    position was adopted from the venue); the strategy seeds its trailing stop there.
+    """
+
+    message_id: str
+    ts_created_ns: int
+    correlation_id: str | None
+    position: PositionView
+    cause: str
+    entry_fill_price: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RiskSnapshot:
+    """Published by risk once per sampling cycle: the figures the operator's summary shows."""
+
+    message_id: str
+    ts_created_ns: int
+    cycle: int
+    state: TradingState
+    reasons: tuple[str, ...]
+    equity: Decimal | None
+    """USD; None until the venue's balances were read once."""
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    daily_pnl: Decimal
+    """Realized plus unrealized since the start of the UTC day."""
+    exposure: Decimal
+    positions: tuple[PositionView, ...]

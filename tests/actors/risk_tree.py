@@ -1,0 +1,134 @@
+"""A small tree around the real RiskActor: recording executor, journal and subscriber."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from perpsbot.actors.risk import RiskActor, risk_mailbox
+from perpsbot.clock import FakeClock
+from perpsbot.config import BotConfig
+from perpsbot.messages import (
+    OrderDenied,
+    OrderIntent,
+    PlaceOrder,
+    PositionChanged,
+    RiskSnapshot,
+    TradingState,
+    TradingStateChanged,
+)
+from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from tests.actors.trading import (
+    account,
+    all_of_type,
+    of_type,
+    products,
+    reconciled,
+    recorder_spec,
+    sample,
+    sampled,
+)
+from tests.runtime.conftest import Crash
+from tests.support.probe import Probe
+
+ACTIVE = TradingState.ACTIVE
+PUBLISHED = (TradingStateChanged, PositionChanged, RiskSnapshot, OrderDenied)
+
+
+class CrashableRisk(RiskActor):
+    """The real actor, plus a way for a test to make a handler raise."""
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, Crash):
+            raise message.error
+        return super().on_receive(message)
+
+
+@attrs.define
+class Tree:
+    system: ActorSystem
+    clock: FakeClock
+    executor: Probe = attrs.field(factory=Probe)
+    journal: Probe = attrs.field(factory=Probe)
+    published: Probe = attrs.field(factory=Probe)
+
+    @property
+    def risk(self) -> Any:
+        return self.system.address("bot/risk")
+
+    def start(
+        self,
+        config: BotConfig,
+        *,
+        open_journal: Any = None,
+        journal: Any = None,
+        journaled: tuple[type, ...] = (),
+        executor_mailbox: Any = None,
+    ) -> None:
+        def build(ctx: ActorContext) -> RiskActor:
+            address = ctx.system.address
+            return CrashableRisk(
+                context=ctx,
+                executor=address("bot/executor"),
+                journal=address("bot/journal"),
+                subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED]
+                + [(kind, address("bot/journal")) for kind in journaled],
+                watch=["bot/executor"],
+                open_journal=open_journal,
+            )
+
+        executor: dict[str, Any] = {} if executor_mailbox is None else {"mailbox": executor_mailbox}
+        children = [
+            ChildSpec(name="journal", factory=journal)
+            if journal is not None
+            else recorder_spec("journal", self.journal),
+            recorder_spec("subscriber", self.published),
+            ChildSpec(
+                name="risk",
+                factory=build,
+                mailbox=risk_mailbox,
+                config_sections={"risk"},
+                live_sections={"risk"},
+            ),
+            recorder_spec("executor", self.executor, **executor),
+        ]
+        self.system.start(SupervisorSpec(name="bot", children=children), config=config)
+
+    def state(self, state: TradingState) -> TradingStateChanged:
+        """Wait until the latest published state is ``state``; return that change."""
+
+        def latest_is(events: list[Any]) -> bool:
+            changes = [e for e in events if isinstance(e, TradingStateChanged)]
+            return bool(changes) and changes[-1].state is state
+
+        self.published.wait_for(latest_is, what=f"trading {state}")
+        return all_of_type(self.published, TradingStateChanged)[-1]
+
+    def snapshot(self, cycle: int, *window: int | str) -> RiskSnapshot:
+        """Sample fresh marks and return the snapshot risk publishes for them: everything
+        told before was handled by then."""
+        self.risk.tell(sampled(cycle, sample(window or [100])))
+        return of_type(self.published, RiskSnapshot, lambda m: m.cycle == cycle)
+
+    def activate(self, mark: int = 100, equity: int = 10_000) -> None:
+        """Everything clean: products, a successful reconciliation, equity and a fresh mark."""
+        self.risk.tell(products())
+        self.risk.tell(reconciled())
+        self.risk.tell(account(equity))
+        self.risk.tell(sampled(1, sample([mark])))
+        self.state(ACTIVE)
+
+    def place(self, order: OrderIntent) -> PlaceOrder:
+        self.risk.tell(order)
+        return of_type(self.executor, PlaceOrder, lambda m: m.intent == order)
+
+    def denied(self, order: OrderIntent) -> OrderDenied:
+        self.risk.tell(order)
+        return of_type(self.published, OrderDenied, lambda m: m.intent_id == order.intent_id)
+
+
+@pytest.fixture
+def tree(system: ActorSystem, clock: FakeClock) -> Tree:
+    return Tree(system, clock)

@@ -1,0 +1,251 @@
+"""RiskActor in a small tree: a recording executor, journal and subscriber around the real actor."""
+
+from __future__ import annotations
+
+import threading
+
+from perpsbot.actors.risk import risk_mailbox
+from perpsbot.messages import (
+    FundingPaid,
+    Halt,
+    OperatorActed,
+    PlaceOrder,
+    PositionChanged,
+    ReduceOnly,
+    Resume,
+    RiskSnapshot,
+    Side,
+    TradingState,
+    TradingStateChanged,
+    VenuePosition,
+)
+from perpsbot.runtime import (
+    CommandMailbox,
+)
+from tests.actors.risk_tree import Tree, tree
+from tests.actors.trading import (
+    D,
+    account,
+    all_of_type,
+    bot_config,
+    command,
+    evolve_risk,
+    fill,
+    intent,
+    of_type,
+    sample,
+    sampled,
+)
+from tests.runtime.conftest import Block, Crash
+from tests.support.waiting import eventually
+
+ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+__all__ = ["tree"]  # the fixture
+
+
+def test_it_starts_reducing_and_turns_active_once_everything_is_clean(tree: Tree) -> None:
+    tree.start(bot_config())
+    first = of_type(tree.published, TradingStateChanged)
+    assert first.state is REDUCING
+    assert "not reconciled with the venue yet" in first.reasons
+    assert "stale marks for BTC-USD (no mark yet)" in first.reasons
+    tree.activate()
+    assert tree.snapshot(2).reasons == ()
+
+
+def test_an_allowed_intent_reaches_the_executor_checked_at_the_latest_mark(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate(mark=101)
+    order = intent(Side.BUY, "0.5")
+    place = tree.place(order)
+    assert place.checked_mark == D(101)
+    assert place.correlation_id == order.message_id
+
+
+def test_a_denied_intent_is_published_with_the_rule_and_the_numbers(tree: Tree) -> None:
+    tree.start(bot_config(risk={"max_position_usd": D(1_000)}))
+    tree.activate(mark=100)
+    denial = tree.denied(intent(Side.BUY, "10.5"))
+    assert denial.rule == "max_position_usd"
+    assert denial.reason == "notional 1,050.00 USD exceeds max_position_usd 1,000 for BTC-USD"
+    assert all_of_type(tree.executor, PlaceOrder) == []
+
+
+def test_a_fill_moves_the_position_and_the_next_snapshot_counts_its_pnl(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate(mark=100)
+    tree.risk.tell(fill(Side.BUY, 2, 100, fee="0.2"))
+    changed = of_type(tree.published, PositionChanged)
+    assert (changed.position.quantity, changed.entry_fill_price) == (D(2), D(100))
+    tree.risk.tell(sampled(2, sample([100, 105])))
+    snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
+    assert (snapshot.unrealized_pnl, snapshot.realized_pnl) == (D(10), D("-0.2"))
+    assert snapshot.equity == D("10009.8")
+    assert snapshot.daily_pnl == D("9.8")
+    assert snapshot.exposure == D(210)
+    assert snapshot.state is ACTIVE
+
+
+def test_a_fill_told_twice_counts_once(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    twice = fill(Side.BUY, 1, 100, fill_id="f-1")
+    tree.risk.tell(twice)
+    tree.risk.tell(twice)
+    tree.risk.tell(sampled(2, sample([100])))
+    snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
+    assert snapshot.positions[0].quantity == D(1)
+
+
+def test_funding_counts_in_the_pnl(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    tree.risk.tell(
+        FundingPaid(message_id="f", ts_created_ns=0, symbol="BTC-USD", amount=D(-3), ts_event_ns=0)
+    )
+    assert of_type(tree.published, PositionChanged).position.funding == D(-3)
+    tree.risk.tell(sampled(2, sample([100])))
+    assert of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2).equity == D(9_997)
+
+
+def test_reconciliation_corrects_positions_to_the_venues_and_says_so(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    tree.risk.tell(fill(Side.BUY, 1, 100))
+    venue = VenuePosition(
+        symbol="BTC-USD", quantity=D(3), average_entry_price=D(99), contract_size=D(1)
+    )
+    tree.risk.tell(account(20_000, venue))
+    corrected = of_type(tree.published, PositionChanged, lambda m: m.cause.startswith("reconciled"))
+    assert corrected.cause == (
+        "reconciled: BTC-USD: quantity 1 corrected to the venue's 3 (average entry 99)"
+    )
+    assert corrected.position.quantity == D(3)
+    tree.risk.tell(sampled(2, sample([100])))
+    snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
+    assert (snapshot.equity, snapshot.daily_pnl) == (D(20_000), D(0))
+
+
+def test_marks_going_stale_hold_reducing_and_deny_entries(tree: Tree) -> None:
+    tree.start(bot_config(risk={"max_mark_age_s": 30.0}))
+    tree.activate()
+    tree.clock.advance(31.0)  # the periodic check sees the mark age
+    state = tree.state(REDUCING)
+    assert state.reasons == ("stale marks for BTC-USD (mark older than max_mark_age_s 30)",)
+    denial = tree.denied(intent(Side.BUY, "0.1"))
+    assert denial.rule == "reduce_only"
+    assert tree.snapshot(2).state is ACTIVE
+
+
+def test_the_executor_restarting_holds_reducing_until_it_is_up(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    count = len(all_of_type(tree.published, TradingStateChanged))
+    tree.system.address("bot/executor").tell(Crash(RuntimeError("executor crashed")))
+    eventually(
+        lambda: len(all_of_type(tree.published, TradingStateChanged)) >= count + 2,
+        what="down and up again",
+    )
+    down, up = all_of_type(tree.published, TradingStateChanged)[count : count + 2]
+    assert (down.state, down.reasons) == (REDUCING, ("bot/executor is down (restarting)",))
+    assert up.state is ACTIVE
+
+
+def test_a_full_executor_mailbox_denies_instead_of_queueing(tree: Tree) -> None:
+    def one_command() -> CommandMailbox:
+        return CommandMailbox(1, commands=[PlaceOrder])
+
+    tree.start(bot_config(), executor_mailbox=one_command)
+    tree.activate()
+    block = Block(release=threading.Event())
+    tree.system.address("bot/executor").tell(block)
+    assert block.entered.wait(5)
+    try:
+        tree.risk.tell(intent(Side.BUY, "0.1", intent_id="first"))
+        denial = tree.denied(intent(Side.BUY, "0.1", intent_id="second"))
+    finally:
+        block.release.set()
+    assert denial.rule == "executor_backlog"
+    assert "at most 1 waiting commands" in denial.reason
+    of_type(tree.executor, PlaceOrder, lambda m: m.intent.intent_id == "first")
+
+
+def test_the_order_rate_denies_past_the_limit_and_recovers_after_a_minute(tree: Tree) -> None:
+    tree.start(bot_config(risk={"max_orders_per_minute": 2, "max_mark_age_s": 120.0}))
+    tree.activate()
+    tree.place(intent(Side.BUY, "0.1"))
+    tree.place(intent(Side.BUY, "0.1"))
+    denial = tree.denied(intent(Side.BUY, "0.1"))
+    assert denial.reason == "2 orders in the last 60s already; max_orders_per_minute 2"
+    tree.clock.advance(60.0)
+    tree.place(intent(Side.BUY, "0.1"))
+
+
+def test_the_volatility_breaker_halts_until_an_operator_resumes(tree: Tree) -> None:
+    tree.start(bot_config(risk={"volatility_window": 3}))
+    tree.activate(mark=100)
+    tree.risk.tell(sampled(2, sample([100, 110])))
+    tree.risk.tell(sampled(3, sample([100, 110, 90])))
+    state = tree.state(HALTED)
+    assert state.reasons[0].startswith("halted by risk: volatility breaker: BTC-USD volatility")
+    halt = of_type(tree.journal, Halt)
+    assert halt.operator == "risk"
+    tree.snapshot(4, 90)
+    tree.snapshot(5, 90)
+    assert tree.snapshot(6, 90).state is HALTED  # calm again, still halted
+    assert tree.risk.ask(command(Resume), timeout_s=5) is ACTIVE
+
+
+def test_operator_commands_answer_the_resulting_state_and_are_journaled(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    assert tree.risk.ask(command(Halt, "maintenance"), timeout_s=5) is HALTED
+    assert tree.denied(intent(Side.SELL, "0.1")).rule == "halted"
+    assert tree.risk.ask(command(ReduceOnly, "careful"), timeout_s=5) is REDUCING
+    assert tree.risk.ask(command(Resume, "done"), timeout_s=5) is ACTIVE
+    of_type(tree.journal, OperatorActed, lambda m: m.action == "resume")
+    actions = [(m.action, m.outcome) for m in all_of_type(tree.journal, OperatorActed)]
+    assert actions == [
+        ("halt", "trading halted (halted by alice: maintenance)"),
+        ("reduce_only", "trading reducing (reduce-only by alice: careful)"),
+        ("resume", "trading active"),
+    ]
+    assert [type(m) for m in tree.journal.events if isinstance(m, Halt | ReduceOnly | Resume)] == [
+        Halt,
+        ReduceOnly,
+        Resume,
+    ]
+
+
+def test_operator_commands_travel_on_the_priority_lane() -> None:
+    mailbox = risk_mailbox()
+    queued = intent()
+    mailbox.tell(queued)
+    halt = command(Halt)
+    mailbox.tell(halt)
+    assert mailbox.get() is halt
+    assert mailbox.get() is queued
+
+
+def test_state_and_positions_survive_a_restart_of_the_risk_actor(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.activate()
+    tree.risk.tell(fill(Side.BUY, 2, 100))
+    tree.risk.ask(command(ReduceOnly, "watch it"), timeout_s=5)
+    tree.risk.tell(Crash(RuntimeError("risk crashed")))
+    eventually(lambda: tree.risk.incarnation == 2, what="risk restarted")
+    tree.risk.tell(sampled(2, sample([110])))
+    snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
+    assert snapshot.state is REDUCING
+    assert snapshot.reasons == ("reduce-only by alice: watch it",)
+    assert snapshot.positions[0].quantity == D(2)
+    assert snapshot.equity == D(10_020)
+
+
+def test_a_config_change_applies_new_limits_live(tree: Tree) -> None:
+    config = bot_config(risk={"max_order_usd": D(50)})
+    tree.start(config)
+    tree.activate()
+    assert tree.denied(intent(Side.BUY, 1)).rule == "max_order_usd"
+    tree.system.reload(evolve_risk(config, max_order_usd=D(500)))
+    tree.place(intent(Side.BUY, 1))

@@ -1,0 +1,119 @@
+"""The bot's control plane model on the real market-data tree and an embedded exchange."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+import pytest
+import requests
+
+from perpsbot.control import AuditRecord, Session, Table
+from perpsbot.errors import InvalidConfigError
+from tests.control.conftest import Bot
+from tests.support.waiting import eventually
+
+VENUE_USERS = {"bot/streamer", "bot/poller", "bot/reporter"}
+
+
+def test_marks_shows_every_symbol_and_one_symbol_with_its_window(bot: Bot) -> None:
+    ops = bot.control.operator()
+    table = ops.marks()
+    assert isinstance(table, Table)
+    assert table.column("symbol") == ["BTC-USD", "ETH-USD"]
+    for row in table:
+        assert isinstance(row["mark"], Decimal)
+        assert row["mark"] > 0
+        assert row["source"] in ("stream", "poll")
+        assert row["age_s"] < 1.0
+    one = ops.marks("ETH-USD")
+    assert one["symbol"] == "ETH-USD"
+    assert Decimal(one["mark"]) > 0
+    with pytest.raises(KeyError, match="'DOGE-USD' is not a configured symbol"):
+        ops.marks("DOGE-USD")
+
+
+def test_feed_reports_the_streamer_and_the_poller(bot: Bot) -> None:
+    ops = bot.control.operator()
+    eventually(
+        lambda: ops.feed()["state"] == "subscribed" and ops.feed()["poller"]["mode"] == "idle",
+        timeout_s=10,
+        what="the feed subscribed and the poller idle",
+    )
+    feed = ops.feed()
+    assert feed["feed"]["frames"] > 0
+    assert feed["poller"]["mode"] == "idle"
+    assert set(feed["books_ready"]) == {"BTC-USD", "ETH-USD"}
+
+
+def test_config_is_toml_without_secrets_and_the_shell_redacts_a_key_reached_on_purpose(
+    bot: Bot,
+) -> None:
+    pem = bot.control.config.venue.credentials.private_key_pem  # type: ignore[union-attr]
+    body = [line for line in pem.splitlines() if not line.startswith("-----")]
+    shown = bot.control.operator().config()
+    assert "[market_data]" in shown
+    assert not any(line in shown for line in body)
+    session = Session(bot.control.operator("t").namespace(), redact=bot.control.redact)
+    output, failed = session.run("config.__self__.control.config.venue.credentials.private_key_pem")
+    assert not failed
+    assert "<redacted>" in output
+    assert not any(line in output for line in body)
+
+
+def test_status_carries_the_tree_the_feed_health_and_no_trading_yet(bot: Bot) -> None:
+    eventually(lambda: bot.control.operator().feed()["state"] == "subscribed", timeout_s=10)
+    status = bot.control.status()
+    paths = [a["path"] for a in status["actors"]]
+    assert paths == ["bot", "bot/marks", "bot/streamer", "bot/poller", "bot/reporter"]
+    marks = status["actors"][1]
+    assert {"mailbox_depth", "restarts", "dead_letters", "last_message_age_s"} <= set(marks)
+    assert status["health"] == {"live": True, "ready": True, "problems": []}
+    assert status["feed"]["state"] == "subscribed"
+    assert status["trading"] is None
+    text = bot.control.render(status)
+    assert "trading   n/a" in text
+    assert "health    live, ready" in text
+    assert "  streamer  StreamerActor" in text
+
+
+def test_a_venue_change_restarts_only_the_actors_that_use_the_venue(bot: Bot) -> None:
+    before = bot.incarnations()
+    sim_url = bot.venues.current.rest_base_url  # type: ignore[union-attr]
+    config = bot.control.config
+    bot.next_config = attrs.evolve(config, venue=attrs.evolve(config.venue, request_timeout_s=3.0))
+    outcome = bot.control.operator().reload()
+    assert "restart bot/streamer" in outcome
+    after = bot.incarnations()
+    changed = {path for path in after if after[path] != before[path]}
+    assert changed == VENUE_USERS
+    assert bot.venues.current.rest_base_url == sim_url  # type: ignore[union-attr]  # same sim
+    eventually(lambda: bot.control.health().ready, timeout_s=10, what="fresh marks again")
+
+
+def test_a_sim_change_starts_a_new_embedded_exchange_and_stops_the_old_one(bot: Bot) -> None:
+    old_url = bot.venues.current.rest_base_url  # type: ignore[union-attr]
+    config = bot.control.config
+    bot.next_config = attrs.evolve(config, sim=attrs.evolve(config.sim, seed=8))
+    assert bot.control.reload("test").applied
+    assert bot.venues.current.rest_base_url != old_url  # type: ignore[union-attr]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{old_url}/time", timeout=2)
+    eventually(lambda: bot.control.health().ready, timeout_s=10, what="marks from the new sim")
+
+
+def test_an_invalid_reload_is_rejected_and_audited(bot: Bot) -> None:
+    records: list[AuditRecord] = []
+    bot.control.audit = records.append
+    running = bot.control.config
+    bot.next_config = InvalidConfigError("market_data.short_ma must be a positive integer")
+    shown = bot.control.operator("shell uid=0 pid=1").reload()
+    rejection = (
+        "reload rejected, the running configuration stays:"
+        " market_data.short_ma must be a positive integer"
+    )
+    assert shown == rejection
+    assert bot.control.config is running
+    assert records == [
+        AuditRecord(operator="shell uid=0 pid=1", action="reload()", outcome=rejection)
+    ]

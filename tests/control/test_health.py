@@ -1,0 +1,93 @@
+"""Health is judged from progress: escalation, stuck actors, fresh marks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from perpsbot.actors import MarkWindowActor, mark_window_mailbox
+from perpsbot.config import BotConfig
+from perpsbot.control import Check, escalation_absent, judge, marks_fresh, no_actor_stuck
+from perpsbot.runtime import ActorSystem, ChildSpec, Intensity, SupervisorSpec
+from tests.runtime.conftest import Add, Block, Crash, recorder
+from tests.support.probe import Probe
+from tests.support.waiting import eventually
+
+
+def test_liveness_problems_fail_both_probes_readiness_problems_only_readiness() -> None:
+    ready_only = Check(name="marks", problem=lambda: "BTC-USD has no mark yet")
+    assert judge([ready_only]).as_json() == {
+        "live": True,
+        "ready": False,
+        "problems": ["marks: BTC-USD has no mark yet"],
+    }
+    live = Check(name="progress", problem=lambda: "bot/x is stuck", liveness=True)
+    health = judge([ready_only, live])
+    assert (health.live, health.ready) == (False, False)
+    assert health.problems == ("progress: bot/x is stuck", "marks: BTC-USD has no mark yet")
+    assert judge([]).as_json() == {"live": True, "ready": True, "problems": []}
+
+
+def test_a_check_that_raises_fails_instead_of_passing(caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> str | None:
+        raise RuntimeError("bug")
+
+    health = judge([Check(name="broken", problem=broken, liveness=True)])
+    assert not health.live
+    assert health.problems == ("broken: the check raised RuntimeError('bug')",)
+
+
+def test_an_escalated_tree_is_not_live(system: ActorSystem) -> None:
+    probe = Probe()
+    system.start(
+        SupervisorSpec(
+            name="root",
+            intensity=Intensity(max_restarts=0, window_s=60),
+            children=[recorder("a", probe)],
+        )
+    )
+    check = escalation_absent(system)
+    assert check.problem() is None
+    system.address("root/a").tell(Crash(RuntimeError("boom")))
+    system.wait_for_escalation(5)
+    assert "the actor tree escalated: root" in str(check.problem())
+
+
+def test_an_actor_sitting_on_queued_work_is_stuck(system: ActorSystem) -> None:
+    probe = Probe()
+    system.start(SupervisorSpec(name="root", children=[recorder("a", probe)]))
+    address = system.address("root/a")
+    address.tell(Add(1))
+    assert address.ask("total", timeout_s=5) == 1
+    check = no_actor_stuck(system, stuck_after_s=0.0)
+    assert check.problem() is None  # idle with an empty mailbox is fine
+    block = Block(release=threading.Event())
+    address.tell(block)
+    block.entered.wait(5)
+    address.tell(Add(1))  # queued behind the blocked handler
+    try:
+        eventually(check.problem, what="stuck")
+        assert str(check.problem()).startswith("no progress: root/a (depth 1, idle ")
+    finally:
+        block.release.set()
+
+
+def test_readiness_needs_a_fresh_mark_for_every_symbol(system: ActorSystem) -> None:
+    system.start(
+        SupervisorSpec(
+            name="bot",
+            children=[
+                ChildSpec(
+                    name="marks",
+                    factory=lambda ctx: MarkWindowActor(context=ctx),
+                    mailbox=mark_window_mailbox,
+                )
+            ],
+        ),
+        config=BotConfig(),
+    )
+    assert marks_fresh(system, "bot").problem() == (
+        "BTC-USD has no mark yet; ETH-USD has no mark yet"
+    )
+    assert marks_fresh(system, "elsewhere").problem() == "elsewhere/marks does not answer"

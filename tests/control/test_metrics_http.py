@@ -1,0 +1,112 @@
+"""/metrics, /healthz and /readyz over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
+
+from perpsbot.control import Check, Health, MetricsServer, RestOutcomes, judge
+from perpsbot.errors import ControlPlaneError
+from tests.control.conftest import Bot
+from tests.support.waiting import eventually
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def _scrape(url: str) -> Samples:
+    response = requests.get(f"{url}/metrics", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+@pytest.fixture
+def served(bot: Bot) -> Iterator[tuple[Bot, str]]:
+    with MetricsServer(bot.registry, health=bot.control.health) as server:
+        yield bot, server.url
+
+
+def test_metrics_carry_the_runtime_the_feed_the_marks_and_rest_calls(
+    served: tuple[Bot, str],
+) -> None:
+    _, url = served
+    eventually(
+        lambda: _scrape(url).get(("perpsbot_feed_state", (("state", "subscribed"),))) == 1,
+        timeout_s=10,
+        what="the feed subscribed",
+    )
+    samples = _scrape(url)
+
+    def value(name: str, **labels: str) -> float:
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    for actor in ("bot/marks", "bot/streamer", "bot/poller", "bot/reporter"):
+        assert value("perpsbot_actor_mailbox_depth", actor=actor) >= 0
+        assert value("perpsbot_actor_dead_letters_total", actor=actor) == 0
+        assert value("perpsbot_actor_restarts_total", actor=actor) == 0
+        assert value("perpsbot_actor_running", actor=actor) == 1
+    assert value("perpsbot_actor_handled_total", actor="bot/marks") > 0
+    assert value("perpsbot_actor_handler_seconds_total", actor="bot/marks") > 0
+    assert value("perpsbot_feed_frames_total") > 0
+    assert value("perpsbot_feed_gaps_total") == 0
+    assert value("perpsbot_feed_reconnects_total") == 0
+    assert 0 <= value("perpsbot_feed_data_age_seconds") < 5
+    assert value("perpsbot_marks_total", source="stream") > 0
+    assert value("perpsbot_marks_total", source="poll") >= 0
+    assert value("perpsbot_mark_age_seconds", symbol="BTC-USD") < 5
+    assert value("perpsbot_rest_requests_total", outcome="ok") > 0  # product lookups, polls
+    assert value("perpsbot_rest_requests_total", outcome="rate_limited") == 0
+    assert value("perpsbot_escalated") == 0
+
+
+def test_a_restart_shows_in_the_restart_counter(served: tuple[Bot, str]) -> None:
+    bot, url = served
+    bot.control.operator().restart("bot/poller")
+    assert _scrape(url)[("perpsbot_actor_restarts_total", (("actor", "bot/poller"),))] == 1
+
+
+def test_health_endpoints_answer_200_when_well_and_503_with_the_problems(
+    served: tuple[Bot, str],
+) -> None:
+    _, url = served
+    assert requests.get(f"{url}/healthz", timeout=5).json() == {
+        "live": True,
+        "ready": True,
+        "problems": [],
+    }
+    assert requests.get(f"{url}/readyz", timeout=5).status_code == 200
+    assert requests.get(f"{url}/nowhere", timeout=5).status_code == 404
+
+    verdict: list[Health] = [judge([Check(name="marks", problem=lambda: "BTC-USD is stale")])]
+    with MetricsServer(CollectorRegistry(), health=lambda: verdict[0]) as server:
+        healthz = requests.get(f"{server.url}/healthz", timeout=5)
+        readyz = requests.get(f"{server.url}/readyz", timeout=5)
+        assert (healthz.status_code, readyz.status_code) == (200, 503)
+        assert readyz.json()["problems"] == ["marks: BTC-USD is stale"]
+        verdict[0] = judge([Check(name="escalation", problem=lambda: "gave up", liveness=True)])
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 503
+
+
+def test_rest_outcomes_start_at_zero_for_every_outcome() -> None:
+    registry = CollectorRegistry()
+    outcomes = RestOutcomes(registry)
+    outcomes.record("transport_error")
+    with MetricsServer(registry, health=lambda: judge([])) as server:
+        samples = _scrape(server.url)
+    assert samples[("perpsbot_rest_requests_total", (("outcome", "transport_error"),))] == 1
+    assert samples[("perpsbot_rest_requests_total", (("outcome", "ok"),))] == 0
+
+
+def test_a_taken_port_is_an_error_naming_the_key() -> None:
+    with MetricsServer(CollectorRegistry(), health=lambda: judge([])) as first:
+        second = MetricsServer(CollectorRegistry(), health=lambda: judge([]), port=first.port)
+        with pytest.raises(ControlPlaneError, match=r"choose another control\.metrics_port"):
+            second.start()

@@ -1,0 +1,150 @@
+"""The shell socket: private, checked by the peer's uid, one session per connection."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from perpsbot.control import Peer, Session, ShellClient, ShellServer
+from perpsbot.errors import ControlPlaneError
+
+NOBODY = 65534
+
+
+def _server(path: Path, **options: int) -> ShellServer:
+    def open_session(peer: Peer) -> Session:
+        return Session({"peer": peer, "answer": 42}, redact=lambda text: text)
+
+    return ShellServer(
+        path,
+        open_session=open_session,
+        status=lambda: {"status": {"ready": True}, "text": "all well"},
+        hello={"name": "test", "pid": os.getpid()},
+        **options,
+    )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "control" / "shell.sock"
+
+
+@pytest.fixture
+def server(path: Path) -> Iterator[ShellServer]:
+    with _server(path) as server:
+        yield server
+
+
+def test_the_socket_is_0600_in_a_directory_only_its_user_may_enter(
+    server: ShellServer, path: Path
+) -> None:
+    assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.lstat(path.parent).st_mode) == 0o700
+
+
+def test_a_client_runs_source_completes_names_and_reads_the_status(
+    server: ShellServer, path: Path
+) -> None:
+    with ShellClient(path) as client:
+        assert client.hello == {"name": "test", "pid": os.getpid()}
+        assert client.run("answer * 2") == ("84\n", False)
+        assert client.run("peer.uid") == (f"{os.geteuid()}\n", False)  # its own SO_PEERCRED
+        assert client.complete("ans") == ["answer"]
+        assert client.status() == {"status": {"ready": True}, "text": "all well"}
+        output, failed = client.run("undefined_name")
+        assert failed
+        assert output.endswith("NameError: name 'undefined_name' is not defined\n")
+
+
+def test_sessions_are_separate(server: ShellServer, path: Path) -> None:
+    with ShellClient(path) as first, ShellClient(path) as second:
+        first.run("mine = 1")
+        assert second.run("'mine' in dir()") == ("False\n", False)
+
+
+def test_a_peer_whose_uid_is_not_allowed_is_refused(path: Path) -> None:
+    with _server(path, allowed_uid=os.geteuid() + 1), pytest.raises(ControlPlaneError) as raised:
+        ShellClient(path)
+    assert f"refused the connection: only uid {os.geteuid() + 1} may attach" in str(raised.value)
+
+
+def _connect_as(uid: int, path: Path) -> str:
+    """Connect from a forked child running as ``uid``; what it read, or its error."""
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the child
+        pid = os.fork()  # only connects and reads, it never touches a lock
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setuid(uid)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(5)
+                sock.connect(str(path))
+                result = sock.makefile("rb").readline()
+        except OSError as error:
+            result = f"{type(error).__name__}\n".encode()
+        os.write(write, result)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return answer
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another uid")
+def test_another_user_cannot_reach_the_socket_and_is_refused_even_if_it_could() -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:  # pytest's tmp_path is root-only
+        os.chmod(top, 0o755)
+        path = Path(top) / "control" / "shell.sock"
+        with _server(path):
+            assert _connect_as(NOBODY, path) == "PermissionError\n"  # the 0700 directory
+            os.chmod(path.parent, 0o755)  # as if the directory and socket were left open:
+            os.chmod(path, 0o666)
+            refused = _connect_as(NOBODY, path)
+    assert refused == '{"refused":"only uid 0 may attach"}\n'  # SO_PEERCRED stops it
+
+
+def test_a_socket_left_by_a_dead_bot_is_replaced(path: Path) -> None:
+    path.parent.mkdir(mode=0o700)
+    leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    leftover.bind(str(path))
+    leftover.close()  # bound, never listening: what a killed bot leaves behind
+    with _server(path), ShellClient(path) as client:
+        assert client.run("answer") == ("42\n", False)
+
+
+def test_a_second_bot_on_the_same_socket_is_refused(server: ShellServer, path: Path) -> None:
+    with pytest.raises(ControlPlaneError, match="another perpsbot is running"):
+        _server(path).start()
+    with ShellClient(path) as client:  # the first one is untouched
+        assert client.run("answer") == ("42\n", False)
+
+
+def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(ControlPlaneError, match=r"must be private \(mode 0700.* was mode 0777"):
+        _server(shared / "shell.sock").start()
+
+
+def test_closing_ends_sessions_and_removes_the_socket(path: Path) -> None:
+    server = _server(path)
+    server.start()
+    client = ShellClient(path)
+    server.close()
+    assert not path.exists()
+    with pytest.raises(ControlPlaneError, match="closed the connection"):
+        client.run("answer")
+    client.close()
+    with pytest.raises(ControlPlaneError, match="no perpsbot answers"):
+        ShellClient(path)
