@@ -118,7 +118,7 @@ class MarkTranslator:
         self._owner_alive = owner_alive
         self._stop_feed: Callable[[], object] | None = None
         self._feed_stats: Callable[[], FeedStats] | None = None
-        self.orphaned = False
+        self._orphaned = False
 
     # -- the feed thread -------------------------------------------------------------------
 
@@ -252,11 +252,11 @@ class MarkTranslator:
         return now_ns
 
     def _owner_gone(self) -> bool:
-        if self.orphaned:
+        if self._orphaned:
             return True
         if self._owner_alive():
             return False
-        self.orphaned = True
+        self._orphaned = True
         self._streamer = None
         self._dirty.clear()
         self._pending.clear()

@@ -119,11 +119,6 @@ class RestClient:
         """
         return self._http.scope(seconds)
 
-    @property
-    def longest_call_s(self) -> float:
-        """The longest one call (all its attempts and waits) can take outside :meth:`within`."""
-        return self._http.retry.longest_call_s(self._http.timeout_s)
-
     def _get(self, path: str, params: Params | None = None, *, private: bool = True) -> Any:
         return parse.obj(self._http.send("GET", path, params=params, private=private), path)
 
