@@ -8,16 +8,18 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 import requests
 
+from tests.support.keys import GARBAGE_PEM
 from tests.support.waiting import eventually
 
 FAST = {
@@ -74,6 +76,18 @@ class _Lines:
         for line in stream:
             self._queue.put(line)
         self._queue.put("")  # end of stream
+
+    def skip_received(self) -> None:
+        """Pass over every line received so far, so ``until`` waits for a line yet to come."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not line:
+                self._queue.put(line)  # keep the end of stream for until()
+                return
+            self.seen.append(line)
 
     def until(self, needle: str, timeout_s: float = 20.0) -> str:
         while True:
@@ -268,3 +282,116 @@ def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
         lines.close()
         assert sim.stderr is not None
         sim.stderr.close()
+
+
+def _listening_socket() -> socket.socket:
+    """A socket that holds a loopback port, so a server that wants it finds it in use."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    return held
+
+
+@pytest.mark.parametrize(
+    ("arguments", "env", "file", "message"),
+    [
+        ((), {}, b"\xff\xfe[", "config file must be a readable UTF-8 text file"),
+        ((), {}, b"a = " + b"[" * 5000 + b"]" * 5000, "(nested too deeply)"),
+        (
+            (),
+            {"PERPSBOT_MARKET_DATA_SYMBOLS": "FOO-BAR,BTC-USX"},
+            b"",
+            "market_data.symbols must name products the venue offers (BIP-20DEC30-CDE, BTC-USD,"
+            " ETH-USD, ETP-20DEC30-CDE), was 'FOO-BAR', 'BTC-USX' (did you mean BTC-USD?)",
+        ),
+        ((), {"PERPSBOT_SIM_HOST": "10.0.0.8"}, b"", "sim.host must be a loopback address"),
+        (
+            (),
+            {"PERPSBOT_RUNTIME_WATCHDOG_INTERVAL_S": "1e10"},
+            b"",
+            "runtime.watchdog_interval_s must be a number of seconds from 0.001 to 86400,"
+            " was '1e10'",
+        ),
+        (
+            ("--profile", "canary", "--live"),
+            {
+                "PERPSBOT_VENUE_API_KEY_NAME": "organizations/o/apiKeys/k",
+                "PERPSBOT_VENUE_API_PRIVATE_KEY": GARBAGE_PEM,
+            },
+            b"",
+            "venue.api_private_key must be an unencrypted PEM EC P-256 or Ed25519 private key",
+        ),
+    ],
+    ids=["not-utf8", "nested", "unknown-symbol", "sim-host", "huge-interval", "garbage-pem"],
+)
+def test_a_start_up_failure_exits_2_with_one_line_and_no_traceback(
+    tmp_path: Path,
+    arguments: tuple[str, ...],
+    env: dict[str, str],
+    file: bytes,
+    message: str,
+) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_bytes(file)
+    process = _perpsbot(
+        "--log-level", "WARNING", "--log-format", "text",
+        "run", "--config", str(config), "--duration", "5", *arguments,
+        env=env, tmp_path=tmp_path,
+    )  # fmt: skip
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert "CRITICAL perpsbot.daemon: invalid configuration: " in err
+    assert message in err
+    assert GARBAGE_PEM.splitlines()[1] not in err
+
+
+def test_sim_ports_in_use_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    with _listening_socket() as held:
+        port = held.getsockname()[1]
+        process = _perpsbot(
+            "--log-level", "WARNING", "--log-format", "text", "run", "--duration", "5",
+            env={"PERPSBOT_SIM_WS_PORT": str(port)}, tmp_path=tmp_path,
+        )  # fmt: skip
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert (
+        "invalid configuration: sim.rest_port and sim.ws_port must be free ports on 127.0.0.1"
+        f" (0 picks a free one), were 0 and {port} (Address already in use)"
+    ) in err
+
+
+def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: Path) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text('[market_data]\nsymbols = ["BTC-USD"]\n')
+    process = _perpsbot("run", "--profile", "dev", "--config", str(config), tmp_path=tmp_path)
+    assert process.stderr is not None
+    assert process.stdout is not None
+    logs, out = _Lines(process.stderr), _Lines(process.stdout)
+    unusable: list[tuple[Callable[[], None], str]] = [
+        (lambda: config.write_bytes(b"\xff\xfe["), "(not UTF-8: byte 0xff at offset 0)"),
+        (lambda: config.write_text("a = " + "[" * 5000 + "]" * 5000), "(nested too deeply)"),
+        (lambda: config.write_text('[market_data]\nsymbols = ["FOO-BAR"]\n'), "'FOO-BAR'"),
+        (
+            lambda: config.write_text("[runtime]\nmailbox_capacity = 9223372036854775807\n"),
+            "runtime.mailbox_capacity must be a positive integer at most 10000000",
+        ),
+        (lambda: (config.unlink(), config.mkdir()), "(Is a directory)"),
+    ]
+    try:
+        logs.until("perpsbot running")
+        for corrupt, reason in unusable:
+            corrupt()
+            process.send_signal(signal.SIGHUP)
+            rejected = logs.until("reload rejected, the running configuration stays")
+            assert reason in rejected
+            out.skip_received()
+            out.until("cycle ")  # a cycle printed after the rejection: the bot runs on
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        logs.close()
+        out.close()
+    assert process.returncode == 0
+    assert not any("Traceback" in line for line in logs.seen)

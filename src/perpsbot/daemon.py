@@ -14,7 +14,9 @@ until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
 
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
 so a service manager should act), 2 for an invalid configuration or one the bot cannot start
-with (its socket or metrics port taken, for example).
+with: a file that cannot be read or parsed, a broken value, a symbol the venue does not offer,
+sim ports, the shell socket or the metrics port already taken. Each is one log line naming
+the key; a reload that hits any of them is rejected instead.
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ from types import FrameType
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
-from perpsbot.bot import ROOT, VenueLinks, bot_sections, bot_spec, describe_link
+from perpsbot.bot import (
+    ROOT,
+    VenueLinks,
+    bot_sections,
+    bot_spec,
+    check_symbols,
+    describe_link,
+)
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
 from perpsbot.control import BotControl, ControlPlane, RestOutcomes, thread_dump
@@ -116,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = _load(args)
     except InvalidConfigError as error:
-        logger.critical("invalid configuration:\n%s", error)  # a JSON line for collectors
+        logger.critical("invalid configuration: %s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
     clock = SystemClock()
     signals = _Signals()
@@ -144,16 +153,20 @@ def run(args: argparse.Namespace) -> int:
             system,
             config=config,
             load=lambda: _load(args),
-            prepare=[venues.link_for],
+            prepare=[lambda new: check_symbols(new, venues.link_for(new))],
             settle=[settle],
             config_file=args.config,
         )
         plane = ControlPlane(control, registry=registry, request_reload=signals.request_reload)
         try:
-            venues.link_for(config)  # open it now: a venue that cannot open stops us here
+            # Open it now: a venue that cannot open, or lacks a symbol, stops us here.
+            check_symbols(config, venues.link_for(config))
             stack.enter_context(plane)
-        except (InvalidConfigError, ControlPlaneError) as error:
-            logger.critical("cannot start with this configuration:\n%s", error)
+        except InvalidConfigError as error:  # sim ports in use, a product the venue lacks
+            logger.critical("invalid configuration: %s", error)
+            return EXIT_BAD_CONFIG
+        except ControlPlaneError as error:  # its shell socket or metrics port is taken
+            logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
         system.start(bot_spec(config, venues, report=True), config=config)
         print(_banner(config, control, plane, venues), flush=True)

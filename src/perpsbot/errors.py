@@ -16,6 +16,7 @@ __all__ = [
     "FrameDecodeError",
     "InvalidConfigError",
     "InvalidMessageError",
+    "InvalidTimerError",
     "JournalError",
     "JournalNotFoundError",
     "JournalSchemaError",
@@ -74,6 +75,10 @@ class DeadLetterError(PerpsbotError, RuntimeError):
 
 class RestartIntensityExceededError(PerpsbotError, RuntimeError):
     """A supervisor restarted its children more often than its intensity allows."""
+
+
+class InvalidTimerError(PerpsbotError, ValueError):
+    """A timer's delay or interval was not a finite number of seconds within the bounds."""
 
 
 # --- venue ----------------------------------------------------------------------------------

@@ -16,12 +16,11 @@ from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import FeedState, FeedStatusChanged
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually, wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import JwtSigner, VenueLink, VenueRateLimiter
 from tests.actors.conftest import Subscriber, config
 from tests.support.keys import make_credentials
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -35,7 +34,13 @@ def _status(state: FeedState) -> FeedStatusChanged:
 
 
 def _start(
-    system: ActorSystem, sim: SimExchange, clock: FakeClock, probe: Probe, streaming: bool
+    system: ActorSystem,
+    sim: SimExchange,
+    clock: FakeClock,
+    probe: Probe,
+    *,
+    streaming: bool,
+    symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD"),
 ) -> None:
     link = VenueLink(
         rest_base_url=sim.rest_base_url,
@@ -68,7 +73,7 @@ def _start(
                 ChildSpec(name="poller", factory=poller),
             ],
         ),
-        config=config(streaming=streaming, poll_interval_s=5.0),
+        config=config(streaming=streaming, poll_interval_s=5.0, symbols=symbols),
     )
 
 
@@ -134,14 +139,17 @@ def test_one_symbol_failing_does_not_starve_the_others(
 ) -> None:
     system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
     try:
-        # A 400 is not retried: the batched call fails, then BTC-USD's own call fails.
-        sim.faults.http_error(status=400, count=2, path="best_bid_ask")
-        _start(system, sim, clock, probe, streaming=False)
-        eventually(lambda: system.state("bot/poller")["polls"] == 1)
-        state = system.state("bot/poller")
-        assert state["errors_by_symbol"] == {"BTC-USD": 1}
-        assert state["marks_sent"] == 1
-        # GetState overtakes queued marks (control lane): wait for the mark to be handled.
-        eventually(lambda: _latest_sources(system) == {"ETH-USD": "poll"})
+        # The venue answers 404 to any request naming an unknown product, the batched one
+        # included: in whatever order the poller asks, only NOPE-USD may go without a mark.
+        _start(system, sim, clock, probe, streaming=False, symbols=("NOPE-USD", "ETH-USD"))
+        for poll in (1, 2):
+            eventually(lambda poll=poll: system.state("bot/poller")["polls"] == poll)
+            state = system.state("bot/poller")
+            assert state["errors_by_symbol"] == {"NOPE-USD": poll}
+            assert state["marks_sent"] == poll
+            clock.advance(5.0)
+        # GetState overtakes queued marks (control lane): wait for the marks to be handled.
+        wait_drained(system.address("bot/marks"))
+        assert _latest_sources(system) == {"ETH-USD": "poll"}
     finally:
         system.shutdown()

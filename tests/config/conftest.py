@@ -4,17 +4,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.keys import make_key_pems
 
-FAKE_PEM = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKEFAKEFAKE\n-----END EC PRIVATE KEY-----\n"
 KEY_NAME = "organizations/org-1/apiKeys/key-1"
 
 
 @pytest.fixture
-def credentials_env() -> dict[str, str]:
-    """Environment variables that carry a (fake) CDP API key."""
+def private_pem() -> str:
+    """A real throwaway CDP private key (EC P-256, PKCS#8 PEM)."""
+    return make_key_pems()[0]
+
+
+@pytest.fixture
+def credentials_env(private_pem: str) -> dict[str, str]:
+    """Environment variables that carry a real throwaway CDP API key."""
     return {
         "PERPSBOT_VENUE_API_KEY_NAME": KEY_NAME,
-        "PERPSBOT_VENUE_API_PRIVATE_KEY": FAKE_PEM,
+        "PERPSBOT_VENUE_API_PRIVATE_KEY": private_pem,
     }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.keys import GARBAGE_PEM
 
 from perpsbot.config import cli
 
@@ -33,7 +34,8 @@ def test_check_of_an_invalid_file_exits_2_with_the_message(
 
     assert _run("check", str(path)) == 2
     assert capsys.readouterr().err == (
-        "perpsbot config: market_data.short_ma must be a positive integer, was '-2'"
+        "perpsbot config: market_data.short_ma must be a positive integer at most 10000,"
+        " was '-2'"
         f" (from {path})\n"
     )
 
@@ -58,3 +60,44 @@ def test_diff_prints_the_changed_sections_and_keys(
 
     assert _run("diff", str(old), str(new)) == 0
     assert capsys.readouterr().out == "[risk]\n  risk.kill_switch: False -> True\n"
+
+
+@pytest.mark.parametrize("action", ["check", "show", "diff"])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\xff\xfe[", "(not UTF-8: byte 0xff at offset 0)"),
+        (b"a = " + b"[" * 5000 + b"]" * 5000, "(nested too deeply)"),
+    ],
+    ids=["not-utf8", "nested"],
+)
+def test_every_action_reports_an_unparseable_file_in_one_line_and_exits_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    action: str,
+    content: bytes,
+    reason: str,
+) -> None:
+    bad, good = tmp_path / "bad.toml", tmp_path / "good.toml"
+    bad.write_bytes(content)
+    good.write_text("")
+    files = (str(good), str(bad)) if action == "diff" else (str(bad),)
+
+    assert _run(action, *files) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("perpsbot config: config file must be ")
+    assert captured.err.endswith(f"was '{bad}' {reason}\n")
+    assert captured.err.count("\n") == 1
+
+
+def test_check_validates_the_private_key_itself_without_printing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PERPSBOT_VENUE_API_KEY_NAME", "organizations/o/apiKeys/k")
+    monkeypatch.setenv("PERPSBOT_VENUE_API_PRIVATE_KEY", GARBAGE_PEM)
+
+    assert _run("check", "--profile", "canary", "--live") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("perpsbot config: venue.api_private_key must be an unencrypted PEM")
+    assert GARBAGE_PEM.splitlines()[1] not in err

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,15 @@ from pathlib import Path
 import pytest
 
 import perpsbot.config
-from perpsbot.config import Channel, Credentials, Profile, env_var, load_config
+from perpsbot.config import (
+    SECTION_TYPES,
+    Channel,
+    Credentials,
+    Profile,
+    config_keys,
+    env_var,
+    load_config,
+)
 from perpsbot.errors import InvalidConfigError
 
 WriteToml = Callable[[str], Path]
@@ -177,17 +186,20 @@ def test_secrets_in_the_file_are_rejected(write_toml: WriteToml, key: str) -> No
 def test_missing_file_is_reported_with_its_path(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
 
-    with pytest.raises(
-        InvalidConfigError, match=re.escape(f"config file {path} must be a readable file")
-    ):
+    with pytest.raises(InvalidConfigError) as caught:
         load_config(path, profile=None, env={})
+
+    assert str(caught.value) == (
+        "config file must be a readable UTF-8 text file of at most 1 MiB,"
+        f" was '{path}' (No such file or directory)"
+    )
 
 
 def test_malformed_toml_is_reported_with_its_path(write_toml: WriteToml) -> None:
     path = write_toml("[risk\n")
 
     with pytest.raises(
-        InvalidConfigError, match=re.escape(f"config file {path} must be valid TOML")
+        InvalidConfigError, match=re.escape(f"config file must be valid TOML, was '{path}' (")
     ):
         load_config(path, profile=None, env={})
 
@@ -234,9 +246,9 @@ def test_unreadable_key_file_is_reported_with_its_path(tmp_path: Path) -> None:
     with pytest.raises(InvalidConfigError) as caught:
         load_config(None, profile=None, env={"PERPSBOT_VENUE_API_KEY_FILE": str(key_file)})
 
-    assert str(caught.value).startswith(
-        "venue.api_key_file must be a CDP key JSON file with 'name' and 'privateKey',"
-        f" was '{key_file}' ("
+    assert str(caught.value) == (
+        "venue.api_key_file must be a readable UTF-8 text file of at most 1 MiB,"
+        f" was '{key_file}' (No such file or directory)"
     )
 
 
@@ -282,3 +294,15 @@ def test_toml_integers_are_accepted_where_seconds_are_expected(write_toml: Write
 
     assert timeout_s == 3.0
     assert isinstance(timeout_s, float)
+
+
+def test_example_dev_file_shows_every_key() -> None:
+    example = Path(perpsbot.config.__file__).parent / "examples" / "dev.toml"
+
+    document = tomllib.loads(example.read_text(encoding="utf-8"))
+
+    for section, kind in SECTION_TYPES.items():
+        shown = set(document[section])
+        # optional keys without a default appear as comments
+        commented = {f.name for f in config_keys(kind) if f.default is None}
+        assert {f.name for f in config_keys(kind)} - commented == shown - commented, section

@@ -9,7 +9,6 @@ import attrs
 from perpsbot.config import Credentials, load_config, render_toml
 
 WriteToml = Callable[[str], Path]
-PEM = "-----BEGIN EC PRIVATE KEY-----\nSECRETSECRET\n-----END EC PRIVATE KEY-----\n"
 
 
 def test_rendered_dev_config_loads_back_to_an_equal_config(write_toml: WriteToml) -> None:
@@ -31,19 +30,19 @@ def test_rendered_config_with_changed_values_loads_back_equal(write_toml: WriteT
 
 
 def test_rendered_config_never_contains_credentials_or_live(
-    credentials_env: dict[str, str],
+    credentials_env: dict[str, str], private_pem: str
 ) -> None:
     config = load_config(None, profile="prod", env=credentials_env, live=True)
     config = attrs.evolve(
         config,
         venue=attrs.evolve(
-            config.venue, credentials=Credentials(key_name="k", private_key_pem=PEM)
+            config.venue, credentials=Credentials(key_name="k", private_key_pem=private_pem)
         ),
     )
 
     text = render_toml(config)
 
-    assert "SECRETSECRET" not in text
+    assert private_pem.splitlines()[1] not in text
     assert "credentials" not in text
     assert "live" not in text
     assert text.startswith('profile = "prod"\n')

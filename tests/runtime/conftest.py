@@ -9,7 +9,7 @@ import pytest
 
 from perpsbot.clock import FakeClock
 from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec
-from tests.support.probe import Probe
+from perpsbot.runtime.testing import Probe
 
 
 @attrs.frozen

@@ -8,9 +8,8 @@ import pytest
 
 from perpsbot.errors import AskTimeoutError
 from perpsbot.runtime import ActorSystem, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Block, Crash, recorder
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 def _start_one(system: ActorSystem, probe: Probe, **spec: Any) -> None:

@@ -12,8 +12,8 @@ from perpsbot.runtime import (
     Coalescer,
     SupervisorSpec,
 )
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Block
-from tests.support.probe import Probe
 
 
 class Taker(BaseActor):

@@ -4,7 +4,6 @@ import threading
 
 import attrs
 import pytest
-from pykka._envelope import Envelope
 
 from perpsbot.runtime import (
     BoundedMailbox,
@@ -17,6 +16,7 @@ from perpsbot.runtime import (
     Ping,
 )
 from perpsbot.runtime._mailbox import message_of
+from perpsbot.runtime._pykka import Envelope
 
 
 def _messages(mailbox: FifoMailbox | ConflatingMailbox | BoundedMailbox) -> list[object]:

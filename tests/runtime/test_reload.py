@@ -12,9 +12,8 @@ from perpsbot.runtime import (
     ReloadKind,
     SupervisorSpec,
 )
+from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Crash, Recorder, recorder
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 CONFIG = {"journal": "a.db", "risk": 1, "market_data": ("BTC-USD",)}
 

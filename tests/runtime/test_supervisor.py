@@ -16,9 +16,8 @@ from perpsbot.runtime import (
     Strategy,
     SupervisorSpec,
 )
+from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Block, BlockThenCrash, Crash, recorder
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 NAMES = ("a", "b", "c")
 

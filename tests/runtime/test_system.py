@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 import pykka
 import pytest
+from freezegun import freeze_time
 
-from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
+from perpsbot.errors import ActorNotFoundError, AskTimeoutError, RuntimeStoppedError
 from perpsbot.runtime import (
     ActorSystem,
     FifoMailbox,
@@ -15,8 +17,8 @@ from perpsbot.runtime import (
     SupervisorSpec,
     default_sections,
 )
-from tests.runtime.conftest import Add, Crash, recorder
-from tests.support.probe import Probe
+from perpsbot.runtime.testing import Probe
+from tests.runtime.conftest import Add, Block, Crash, recorder
 
 
 def _one(system: ActorSystem, probe: Probe, name: str = "worker") -> None:
@@ -181,3 +183,24 @@ def test_an_ask_racing_the_final_close_fails_at_once(system: ActorSystem, probe:
     box.race = system.shutdown
     with pytest.raises(ActorNotFoundError, match="could not handle the message: actor stopped"):
         address.ask("total", timeout_s=30)  # not a 30 s wait for a reply that cannot come
+
+
+def test_under_freezegun_asks_still_time_out_and_timers_still_fire(probe: Probe) -> None:
+    # tests/conftest.py keeps pykka and perpsbot.runtime on freezegun's ignore list: a test
+    # that freezes the wall clock for a date must not freeze the runtime's own waits.
+    system = ActorSystem("real", watchdog_interval_s=None)  # the real clock, as in production
+    release = threading.Event()
+    fired = threading.Event()
+    try:
+        _one(system, probe)
+        block = Block(release)
+        system.address("root/worker").tell(block)
+        assert block.entered.wait(5)
+        with freeze_time("2026-03-01 12:00:00"):
+            with pytest.raises(AskTimeoutError):
+                system.address("root/worker").ask("total", timeout_s=0.05)
+            system.scheduler.call_later(0.05, fired.set)
+            assert fired.wait(5)
+    finally:
+        release.set()
+        system.shutdown()

@@ -4,9 +4,8 @@ import threading
 
 from perpsbot.clock import FakeClock
 from perpsbot.runtime import ActorSystem, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually, wait_drained
 from tests.runtime.conftest import Add, Block, recorder
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 def test_a_ping_to_a_blocked_actor_reports_it_hung_and_a_successor_takes_over(
@@ -43,9 +42,11 @@ def test_a_responsive_actor_is_never_reported_hung(clock: FakeClock, probe: Prob
     try:
         system.start(SupervisorSpec(name="root", children=[recorder("quick", probe)]))
         probe.wait_for_event(("start", "root/quick", 1))
-        for _ in range(10):
+        quick = system.address("root/quick")
+        for n in range(1, 11):
             clock.advance(1.0)
-            eventually(lambda: system.inspect().find("root/quick").mailbox_depth == 0)
+            eventually(lambda n=n: system.watchdog.checks == n, what=f"watchdog check {n}")
+            wait_drained(quick)  # it has answered the ping before the clock moves on
         assert system.watchdog.hung_reports == 0
         assert system.address("root/quick").incarnation == 1
     finally:

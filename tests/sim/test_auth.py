@@ -10,8 +10,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from freezegun import freeze_time
 
-from perpsbot.clock import FakeClock
+from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim import SimConfig, SimExchange
 from tests.sim.conftest import TIMEOUT_S, Feed, Keys
@@ -86,6 +87,21 @@ def test_an_expired_jwt_is_refused_by_the_sim_clock(
     clock.advance(130)
 
     assert _get(sim, "/accounts", token).status_code == 401
+
+
+def test_on_the_wall_clock_a_jwt_is_accepted_until_it_expires(keys: Keys) -> None:
+    # What `perpsbot sim` does: no injected clock, so JWTs are judged by the wall clock.
+    config = SimConfig(verify_auth=True, public_keys_pem=(keys.public_pem,), tick_interval_s=None)
+    with (
+        freeze_time("2026-03-01 12:00:00", real_asyncio=True) as frozen,
+        SimExchange(config) as sim,
+    ):
+        now_s = SystemClock().time_ns() / 1e9
+        token = keys.token(now_s=now_s, uri=_uri(sim, "GET", "/accounts"))
+        frozen.tick(120 + sim.config.jwt_leeway_s)  # at exp, within the leeway
+        assert _get(sim, "/accounts", token).status_code == 200
+        frozen.tick(1)
+        assert _get(sim, "/accounts", token).status_code == 401
 
 
 def test_a_jwt_from_the_future_is_refused(sim: SimExchange, keys: Keys, clock: FakeClock) -> None:
@@ -170,7 +186,7 @@ def test_an_eddsa_key_is_accepted_too(
 
 def test_verifying_auth_without_a_key_is_a_config_error() -> None:
     with pytest.raises(InvalidConfigError, match=r"sim\.public_keys_pem"):
-        SimConfig(verify_auth=True)
+        SimExchange(SimConfig(verify_auth=True))
 
 
 def test_a_key_that_is_not_pem_is_a_config_error() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -92,3 +93,50 @@ def test_sim_command_with_a_public_key_verifies_jwts(tmp_path: Path) -> None:
     assert urls["auth"] == "JWT verified"
     assert status == 401
     assert code == 0
+
+
+def _sim_command(*arguments: str) -> tuple[int, str]:
+    process = subprocess.run(
+        [sys.executable, "-m", "perpsbot", "sim", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S * 3,
+        check=False,
+    )
+    return process.returncode, process.stderr
+
+
+def test_sim_command_with_its_port_in_use_exits_2_with_one_line() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        code, err = _sim_command("--port", str(port))
+
+    assert code == 2
+    assert err == (
+        "perpsbot sim: sim.rest_port and sim.ws_port must be free ports on 127.0.0.1"
+        f" (0 picks a free one), were {port} and {port + 1} (Address already in use)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--host", "0.0.0.0"), "perpsbot sim: sim.host must be a loopback address"),
+        (("--tick-interval-s", "1e300"), "perpsbot sim: sim.tick_interval_s must be a number"),
+        (
+            ("--public-key", "/nonexistent/public.pem"),
+            "perpsbot sim: --public-key must be a readable UTF-8 text file of at most 1 MiB,"
+            " was '/nonexistent/public.pem' (No such file or directory)",
+        ),
+    ],
+)
+def test_sim_command_with_a_bad_setting_exits_2_with_one_line(
+    arguments: tuple[str, ...], message: str
+) -> None:
+    code, err = _sim_command(*arguments)
+
+    assert code == 2
+    assert err.startswith(message)
+    assert err.count("\n") == 1

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,13 +52,6 @@ def public_pem(ec_key: ec.EllipticCurvePrivateKey) -> str:
 @pytest.fixture
 def credentials(private_pem: str) -> CdpCredentials:
     return CdpCredentials(KEY_NAME, private_pem)
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, private_pem: str) -> Path:
-    path = tmp_path / "cdp_api_key.json"
-    path.write_text(json.dumps({"name": KEY_NAME, "privateKey": private_pem}))
-    return path
 
 
 @pytest.fixture

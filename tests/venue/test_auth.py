@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from freezegun import freeze_time
 
-from perpsbot.clock import FakeClock
+from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.errors import VenueAuthError
 from perpsbot.venue import CdpCredentials, JwtSigner
 from tests.venue.conftest import KEY_NAME
@@ -60,6 +60,32 @@ def test_ws_token_has_no_uri_claim(
     assert claims["sub"] == KEY_NAME
 
 
+def test_a_token_on_the_wall_clock_is_good_for_two_minutes_from_signing(
+    credentials: CdpCredentials, public_pem: str
+) -> None:
+    signer = JwtSigner(credentials, clock=SystemClock())
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        token = signer.rest_token("GET", "api.coinbase.com", "/api/v3/brokerage/accounts")
+        jwt.decode(token, public_pem, algorithms=["ES256"])  # PyJWT checks nbf and exp
+        frozen.tick(119)
+        jwt.decode(token, public_pem, algorithms=["ES256"])
+        frozen.tick(1)  # exp is the first second it is no longer good
+        with pytest.raises(jwt.ExpiredSignatureError):
+            jwt.decode(token, public_pem, algorithms=["ES256"])
+
+
+def test_a_token_signed_for_a_venue_clock_ahead_of_ours_is_not_yet_valid_here(
+    credentials: CdpCredentials, public_pem: str
+) -> None:
+    signer = JwtSigner(credentials, clock=SystemClock(), skew_s=30)
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        token = signer.ws_token()
+        with pytest.raises(jwt.ImmatureSignatureError):
+            jwt.decode(token, public_pem, algorithms=["ES256"])
+        frozen.tick(30)
+        jwt.decode(token, public_pem, algorithms=["ES256"])
+
+
 def test_every_token_gets_a_fresh_nonce(credentials: CdpCredentials, fake_clock: FakeClock) -> None:
     signer = JwtSigner(credentials, clock=fake_clock)
     nonces = {jwt.get_unverified_header(signer.ws_token())["nonce"] for _ in range(5)}
@@ -87,20 +113,6 @@ def test_ed25519_keys_sign_with_eddsa(fake_clock: FakeClock) -> None:
     )
 
 
-def test_credentials_load_from_the_cdp_key_file(key_file: Path) -> None:
-    assert CdpCredentials.from_key_file(key_file).key_name == KEY_NAME
-
-
-def test_credentials_load_from_environment_with_escaped_newlines(private_pem: str) -> None:
-    env = {"COINBASE_API_KEY": KEY_NAME, "COINBASE_API_SECRET": private_pem.replace("\n", "\\n")}
-    assert CdpCredentials.from_env(env).algorithm == "ES256"
-
-
-def test_missing_environment_variables_are_named() -> None:
-    with pytest.raises(VenueAuthError, match="COINBASE_API_SECRET"):
-        CdpCredentials.from_env({"COINBASE_API_KEY": KEY_NAME})
-
-
 def test_repr_and_str_redact_the_private_key(credentials: CdpCredentials, private_pem: str) -> None:
     body = private_pem.splitlines()[1]
     for text in (
@@ -120,10 +132,3 @@ def test_a_bad_key_fails_without_showing_it(caplog: pytest.LogCaptureFixture) ->
     assert "secretstuff" not in str(caught.value)
     assert "secretstuff" not in caplog.text
     assert caught.value.__cause__ is None
-
-
-def test_a_key_file_without_private_key_names_the_fields(tmp_path: Path) -> None:
-    path = tmp_path / "k.json"
-    path.write_text('{"name": "x"}')
-    with pytest.raises(VenueAuthError, match="'privateKey'"):
-        CdpCredentials.from_key_file(path)

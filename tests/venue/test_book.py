@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import tracemalloc
 from decimal import Decimal
 
 import pytest
@@ -109,15 +111,31 @@ def test_mid_and_levels_are_the_wire_decimals_exactly() -> None:
     assert book.top() == (0.1, 0.2)
 
 
-def test_churn_at_the_top_keeps_the_heaps_bounded() -> None:
-    # Add a level behind the best and delete it again, forever: deleted keys that never
-    # surface at the top must still be dropped, or a long-running feed leaks.
+def test_churn_behind_the_top_does_not_grow_the_books_memory() -> None:
+    # Add a level behind the best and delete it again, forever: deleted levels that never
+    # surface at the top must still be forgotten, or a long-running feed leaks.
     book = OrderBook("BTC-USD")
     book.apply(_event(True, bids=[("100", "1")], asks=[("200", "1")]))
-    for i in range(5000):
-        bid, ask = str(99 - i % 40), str(201 + i % 40)
-        book.apply(_event(False, bids=[(bid, "1")], asks=[(ask, "1")]))
-        book.apply(_event(False, bids=[(bid, "0")], asks=[(ask, "0")]))
+    churn = []
+    for i in range(40):
+        bid, ask = str(99 - i), str(201 + i)
+        churn.append(_event(False, bids=[(bid, "1")], asks=[(ask, "1")]))
+        churn.append(_event(False, bids=[(bid, "0")], asks=[(ask, "0")]))
+
+    def churn_for(rounds: int) -> int:
+        """Apply ``rounds`` rounds of churn; the memory still held by the book's module."""
+        for _ in range(rounds):
+            for event in churn:
+                book.apply(event)
         assert book.top() == (100.0, 200.0)
-    assert len(book._bids.heap) <= 2 * len(book._bids.levels) + 64
-    assert len(book._asks.heap) <= 2 * len(book._asks.levels) + 64
+        held = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, book_file)])
+        return sum(stat.size for stat in held.statistics("filename"))
+
+    book_file = sys.modules[OrderBook.__module__].__file__ or ""
+    tracemalloc.start()
+    try:
+        settled = churn_for(50)  # 4,000 levels added and deleted per side
+        after = churn_for(500)  # ten times as many more
+    finally:
+        tracemalloc.stop()
+    assert after - settled < 16_384, f"the book grew by {after - settled} bytes under churn"

@@ -3,7 +3,14 @@
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import bot_sections, keys
 from perpsbot.bot._tree import ROOT, bot_spec
-from perpsbot.bot._venue import VENUE_LINK, VenueLinks, describe_link, embeds_sim, open_venue
+from perpsbot.bot._venue import (
+    VENUE_LINK,
+    VenueLinks,
+    check_symbols,
+    describe_link,
+    embeds_sim,
+    open_venue,
+)
 from perpsbot.venue.link import VenueLink
 
 __all__ = [
@@ -14,6 +21,7 @@ __all__ = [
     "VenueLinks",
     "bot_sections",
     "bot_spec",
+    "check_symbols",
     "describe_link",
     "embeds_sim",
     "keys",

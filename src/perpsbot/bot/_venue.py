@@ -4,11 +4,13 @@ started one, or Coinbase; and reopening it when a reload changes ``venue.*`` or 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import threading
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
+import attrs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -20,7 +22,7 @@ from perpsbot.config import (
     BotConfig,
     VenueKind,
 )
-from perpsbot.errors import InvalidConfigError
+from perpsbot.errors import InvalidConfigError, VenueError
 from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "VENUE_LINK",
     "VenueLinks",
+    "check_symbols",
     "describe_link",
     "embeds_sim",
     "link_identity",
@@ -37,6 +40,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("perpsbot.bot.venue")
+_LISTED = 20  # a venue offering more products is summed up, not listed, in messages
 
 #: The reload unit of everything a venue link is built from: ``venue.*``, and ``sim.*`` when
 #: the exchange is embedded. Actors that use the venue list it in their config sections.
@@ -95,22 +99,15 @@ def _start_sim(
     """Start the simulated exchange ``config.sim`` describes (stopped by ``stack``), and the
     throwaway key it trusts."""
     # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
-    from perpsbot.sim import SimConfig, SimExchange  # noqa: PLC0415
+    from perpsbot.sim import SimExchange  # noqa: PLC0415
 
     credentials, public_pem = _throwaway_key()
-    sim = SimExchange(
-        SimConfig(
-            host=config.sim.host,
-            rest_port=config.sim.rest_port,
-            ws_port=config.sim.ws_port,
-            seed=config.sim.seed,
-            tick_interval_s=config.sim.tick_interval_s,
-            verify_auth=config.sim.verify_auth,
-            public_keys_pem=(public_pem,),
-        ),
-        clock=clock,
-    )
-    stack.enter_context(sim)
+    sim = SimExchange(attrs.evolve(config.sim, public_keys_pem=(public_pem,)), clock=clock)
+    try:
+        sim.start()
+    except OSError as error:  # its ports are taken
+        raise config.sim.listen_error(error) from None
+    stack.callback(sim.stop)
     return sim, credentials
 
 
@@ -259,3 +256,37 @@ def describe_link(link: VenueLink) -> str:
     """Where ``link`` goes, for people: ``embedded exchange: REST ..., market ws ...``."""
     kind = "embedded exchange" if link.embedded is not None else "venue"
     return f"{kind}: REST {link.rest_base_url}, market ws {link.market_ws_url}"
+
+
+def check_symbols(config: BotConfig, venue: VenueLink) -> None:
+    """Check that the venue offers every product in ``market_data.symbols``.
+
+    The products come from the venue's ``GET /market/products`` (the embedded exchange's in
+    ``dev``), on the process's shared budget. When the venue cannot be asked, the check is
+    skipped with a warning: a venue outage must not stop a start or a reload.
+
+    Raises:
+        InvalidConfigError: naming each symbol the venue does not offer, with close matches.
+    """
+    client = venue.rest_client()
+    try:
+        offered = sorted(product.product_id for product in client.products())
+    except VenueError as error:
+        logger.warning(
+            "market_data.symbols not checked: the venue's products are unknown (%s)", error
+        )
+        return
+    finally:
+        client.close()
+    unknown = [symbol for symbol in config.market_data.symbols if symbol not in offered]
+    if not unknown:
+        return
+    found = []
+    for symbol in unknown:
+        close = difflib.get_close_matches(symbol, offered, n=3)
+        found.append(f"'{symbol}'" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    listing = ", ".join(offered) if len(offered) <= _LISTED else f"{len(offered)} products"
+    raise InvalidConfigError(
+        f"market_data.symbols must name products the venue offers ({listing}), was "
+        + ", ".join(found)
+    )

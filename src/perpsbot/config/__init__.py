@@ -19,9 +19,12 @@ from __future__ import annotations
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
 from perpsbot.config._control import ControlConfig
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
+from perpsbot.config._files import MAX_FILE_BYTES, read_text
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
+from perpsbot.config._rules import config_keys
 from perpsbot.config._sections import Channel, MarketDataConfig, RuntimeConfig
+from perpsbot.config._sim import FillModel, SimConfig
 from perpsbot.config._trading import (
     WEEKDAYS,
     ExecutionConfig,
@@ -35,7 +38,6 @@ from perpsbot.config._venue import (
     COINBASE_REST_BASE_URL,
     COINBASE_USER_WS_URL,
     Credentials,
-    SimConfig,
     VenueConfig,
     VenueKind,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "COINBASE_REST_BASE_URL",
     "COINBASE_USER_WS_URL",
     "ENV_PREFIX",
+    "MAX_FILE_BYTES",
     "SECTION_TYPES",
     "WEEKDAYS",
     "BotConfig",
@@ -53,6 +56,7 @@ __all__ = [
     "ControlConfig",
     "Credentials",
     "ExecutionConfig",
+    "FillModel",
     "JournalConfig",
     "KeyChange",
     "MarketDataConfig",
@@ -64,9 +68,11 @@ __all__ = [
     "Synchronous",
     "VenueConfig",
     "VenueKind",
+    "config_keys",
     "diff_config",
     "env_var",
     "load_config",
+    "read_text",
     "render_toml",
     "sections",
 ]

@@ -12,8 +12,9 @@ import attrs
 from perpsbot.config._control import ControlConfig
 from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
 from perpsbot.config._sections import MarketDataConfig, RuntimeConfig
+from perpsbot.config._sim import SimConfig
 from perpsbot.config._trading import ExecutionConfig, JournalConfig, RiskConfig, StrategyConfig
-from perpsbot.config._venue import SimConfig, VenueConfig, VenueKind
+from perpsbot.config._venue import VenueConfig, VenueKind
 
 __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
 

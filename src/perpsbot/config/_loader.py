@@ -24,8 +24,9 @@ from typing import Any
 import attrs
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile
+from perpsbot.config._files import read_text
 from perpsbot.config._profiles import profile_defaults
-from perpsbot.config._rules import one_of, raise_if_any, rule_of
+from perpsbot.config._rules import SET_ELSEWHERE, config_keys, one_of, raise_if_any, rule_of
 from perpsbot.config._venue import Credentials
 from perpsbot.errors import InvalidConfigError
 
@@ -92,15 +93,14 @@ def _extra(section: str, credentials: Credentials | None) -> dict[str, object]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    text = read_text(path, what="config file")
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except OSError as error:
-        raise InvalidConfigError(
-            f"config file {path} must be a readable file, was not ({error.strerror})"
-        ) from error
-    except tomllib.TOMLDecodeError as error:
-        raise InvalidConfigError(f"config file {path} must be valid TOML: {error}") from error
+        return tomllib.loads(text)
+    except ValueError as error:  # TOMLDecodeError, or an integer of too many digits
+        reason = str(error)
+    except RecursionError:
+        reason = "nested too deeply"
+    raise InvalidConfigError(f"config file must be valid TOML, was '{path}' ({reason})")
 
 
 def _choose_profile(
@@ -168,7 +168,12 @@ def _settable(section: str, key: str, origin: str, errors: list[str]) -> bool:
             f" venue.api_key_file, never from {origin}"
         )
         return False
-    names = [f.name for f in attrs.fields(SECTION_TYPES[section]) if f.name not in _SECRET_KEYS]
+    kind = SECTION_TYPES[section]
+    elsewhere = {f.name: f.metadata.get(SET_ELSEWHERE) for f in attrs.fields(kind)}
+    if elsewhere.get(key):
+        errors.append(f"{section}.{key} must be {elsewhere[key]}, never from {origin}")
+        return False
+    names = [f.name for f in config_keys(kind)]
     if key not in names:
         errors.append(
             f"{section} has no key '{key}' (set in {origin}); expected one of: " + ", ".join(names)
@@ -188,7 +193,7 @@ def _converted(raw: _Raw, errors: list[str]) -> dict[str, dict[str, object]]:
             key, rule = field.name, rule_of(field)
             converted = rule.convert(value)
             try:
-                rule.enforce(f"{section}.{key}", converted)
+                rule.enforce(f"{section}.{key}", converted, written=value)
             except InvalidConfigError as error:
                 errors.append(f"{error} (from {origin})" if origin else str(error))
             values.setdefault(section, {})[key] = converted
@@ -210,11 +215,11 @@ def _credentials(env: Mapping[str, str], key_file: object, errors: list[str]) ->
 def _read_key_file(path: Path, errors: list[str]) -> Credentials | None:
     expected = "venue.api_key_file must be a CDP key JSON file with 'name' and 'privateKey'"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        errors.append(f"{expected}, was '{path}' ({error.strerror})")
+        document = json.loads(read_text(path, what="venue.api_key_file"))
+    except InvalidConfigError as error:
+        errors.append(str(error))
         return None
-    except ValueError:
+    except (ValueError, RecursionError):
         errors.append(f"{expected}, was '{path}' (not JSON)")
         return None
     name = document.get("name", document.get("id")) if isinstance(document, dict) else None

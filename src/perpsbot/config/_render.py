@@ -7,9 +7,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
-
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, sections
+from perpsbot.config._rules import config_keys
 
 __all__ = ["render_toml"]
 
@@ -17,15 +16,14 @@ __all__ = ["render_toml"]
 def render_toml(config: BotConfig) -> str:
     """The configuration as TOML, without secrets and without ``live``.
 
-    Unset optional keys are written as comments. Credentials are never written; the file names
-    ``api_key_file`` if one is configured.
+    Unset optional keys are written as comments. Fields that are not file keys (credentials,
+    the embedded exchange's public keys) are never written; the file names ``api_key_file`` if
+    one is configured.
     """
     lines = [f"profile = {_value(config.profile)}"]
     for name, section in sections(config).items():
         lines.extend(("", f"[{name}]"))
-        for field in attrs.fields(SECTION_TYPES[name]):
-            if field.name == "credentials":
-                continue
+        for field in config_keys(SECTION_TYPES[name]):
             value = getattr(section, field.name)
             if value is None:
                 lines.append(f"# {field.name} = (unset)")

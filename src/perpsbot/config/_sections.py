@@ -14,10 +14,10 @@ import attrs
 
 from perpsbot.config._rules import (
     BOOLEAN,
-    NON_NEGATIVE_INT,
-    POSITIVE_INT,
-    POSITIVE_SECONDS,
+    INTERVAL,
+    TIMEOUT,
     Rule,
+    integer,
     one_of,
     raise_if_any,
     require,
@@ -39,6 +39,9 @@ _SYMBOLS = Rule(
     tuple,
     _valid_symbols,
 )
+
+
+_WINDOW = integer(1, 10_000)
 
 
 class Channel(enum.StrEnum):
@@ -64,11 +67,11 @@ class MarketDataConfig:
     symbols: tuple[str, ...] = attrs.field(default=("BTC-USD", "ETH-USD"), validator=_SYMBOLS)
     streaming: bool = attrs.field(default=True, validator=BOOLEAN)
     channel: Channel = attrs.field(default=Channel.LEVEL2, validator=one_of(Channel))
-    update_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    poll_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    stale_after_s: float = attrs.field(default=15.0, validator=POSITIVE_SECONDS)
-    short_ma: int = attrs.field(default=5, validator=POSITIVE_INT)
-    long_ma: int = attrs.field(default=20, validator=POSITIVE_INT)
+    update_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    poll_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    stale_after_s: float = attrs.field(default=15.0, validator=INTERVAL)
+    short_ma: int = attrs.field(default=5, validator=_WINDOW)
+    long_ma: int = attrs.field(default=20, validator=_WINDOW)
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []
@@ -92,13 +95,13 @@ class RuntimeConfig:
 
     SECTION: ClassVar[str] = "runtime"
 
-    watchdog_interval_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    watchdog_timeout_s: float = attrs.field(default=2.0, validator=POSITIVE_SECONDS)
-    max_restarts: int = attrs.field(default=5, validator=NON_NEGATIVE_INT)
-    restart_window_s: float = attrs.field(default=60.0, validator=POSITIVE_SECONDS)
-    shutdown_timeout_s: float = attrs.field(default=5.0, validator=POSITIVE_SECONDS)
-    mailbox_capacity: int = attrs.field(default=10_000, validator=POSITIVE_INT)
-    restart_buffer_capacity: int = attrs.field(default=1_000, validator=POSITIVE_INT)
+    watchdog_interval_s: float = attrs.field(default=5.0, validator=INTERVAL)
+    watchdog_timeout_s: float = attrs.field(default=2.0, validator=TIMEOUT)
+    max_restarts: int = attrs.field(default=5, validator=integer(0, 1000))
+    restart_window_s: float = attrs.field(default=60.0, validator=TIMEOUT)
+    shutdown_timeout_s: float = attrs.field(default=5.0, validator=TIMEOUT)
+    mailbox_capacity: int = attrs.field(default=10_000, validator=integer(1, 10_000_000))
+    restart_buffer_capacity: int = attrs.field(default=1_000, validator=integer(1, 1_000_000))
 
     def __attrs_post_init__(self) -> None:
         errors: list[str] = []

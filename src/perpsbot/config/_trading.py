@@ -20,9 +20,12 @@ from perpsbot.config._rules import (
     PATH,
     PERCENT_FRACTION,
     Rule,
+    amount,
+    integer,
     one_of,
     raise_if_any,
     require,
+    seconds,
 )
 
 __all__ = [
@@ -37,27 +40,6 @@ __all__ = [
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PRODUCT_ID = re.compile(r"[A-Z0-9]{1,16}(-[A-Z0-9]{1,16}){1,2}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-_DAY_S = 86_400.0
-
-
-def _decimal_at_most(expected: str, low: Decimal, high: Decimal, *, open_low: bool) -> Rule:
-    def check(value: Decimal) -> bool:
-        above = value > low if open_low else value >= low
-        return value.is_finite() and above and value <= high
-
-    return Rule(expected, Decimal, check)
-
-
-def _seconds(high_s: float) -> Rule:
-    return Rule(
-        f"a positive number of seconds at most {high_s:g}",
-        float,
-        lambda v: 0 < v <= high_s,
-    )
-
-
-def _count(low: int, high: int) -> Rule:
-    return Rule(f"an integer from {low} to {high}", int, lambda v: low <= v <= high)
 
 
 def _symbol_amounts(value: object) -> object:
@@ -103,12 +85,8 @@ def _valid_symbol_amounts(pairs: tuple[object, ...]) -> bool:
     return True
 
 
-_LEVERAGE = _decimal_at_most(
-    "a number above 0 and at most 100", Decimal(0), Decimal(100), open_low=True
-)
-_USD = _decimal_at_most(
-    "a positive amount of USD at most 1,000,000,000", Decimal(0), Decimal(10**9), open_low=True
-)
+_LEVERAGE = amount(Decimal(100))
+_USD = amount(Decimal(10**9))
 _SYMBOL_LEVERAGE = Rule(
     'a table of product id = leverage above 0 and at most 100, like {"BIP-20DEC30-CDE" = 2}'
     " (PERPSBOT_RISK_MAX_LEVERAGE_PER_SYMBOL=BIP-20DEC30-CDE:2)",
@@ -116,9 +94,7 @@ _SYMBOL_LEVERAGE = Rule(
     _valid_symbol_amounts,
     converter=_symbol_amounts,
 )
-_VOLATILITY = _decimal_at_most(
-    "a fraction above 0 and at most 1", Decimal(0), Decimal(1), open_low=True
-)
+_VOLATILITY = amount(Decimal(1))
 
 
 @attrs.frozen(kw_only=True)
@@ -148,13 +124,13 @@ class RiskConfig:
     min_liquidation_buffer_pct: Decimal = attrs.field(
         default=Decimal("0.15"), validator=PERCENT_FRACTION
     )
-    max_mark_age_s: float = attrs.field(default=30.0, validator=_seconds(_DAY_S))
+    max_mark_age_s: float = attrs.field(default=30.0, validator=seconds())
     daily_loss_limit_usd: Decimal = attrs.field(default=Decimal(100), validator=_USD)
-    volatility_window: int = attrs.field(default=20, validator=_count(3, 10_000))
+    volatility_window: int = attrs.field(default=20, validator=integer(3, 10_000))
     volatility_warn: Decimal = attrs.field(default=Decimal("0.005"), validator=_VOLATILITY)
     volatility_reduce: Decimal = attrs.field(default=Decimal("0.01"), validator=_VOLATILITY)
     volatility_halt: Decimal = attrs.field(default=Decimal("0.02"), validator=_VOLATILITY)
-    max_orders_per_minute: int = attrs.field(default=10, validator=_count(1, 10_000))
+    max_orders_per_minute: int = attrs.field(default=10, validator=integer(1, 10_000))
     kill_switch: bool = attrs.field(default=False, validator=BOOLEAN)
     reduce_only: bool = attrs.field(default=False, validator=BOOLEAN)
 
@@ -188,7 +164,7 @@ def _days(value: object) -> object:
 _TRADING_DAYS = Rule(
     "a non-empty list of distinct weekdays among " + ", ".join(f"'{d}'" for d in WEEKDAYS),
     tuple,
-    lambda v: 0 < len(v) == len(set(v)) and all(d in WEEKDAYS for d in v),
+    lambda v: all(isinstance(d, str) and d in WEEKDAYS for d in v) and 0 < len(v) == len(set(v)),
     converter=_days,
 )
 _TIME_OF_DAY = Rule(
@@ -215,21 +191,14 @@ class StrategyConfig:
     leverage: Decimal = attrs.field(default=Decimal(1), validator=_LEVERAGE)
     max_trade_usd: Decimal | None = attrs.field(
         default=None,
-        validator=Rule(
-            "a positive amount of USD at most 1,000,000,000 or unset",
-            Decimal,
-            lambda v: v.is_finite() and 0 < v <= 10**9,
-            optional=True,
-        ),
+        validator=attrs.evolve(_USD, expected=_USD.expected + " or unset", optional=True),
     )
     enable_shorts: bool = attrs.field(default=False, validator=BOOLEAN)
     ma_cross_epsilon_bps: Decimal = attrs.field(
         default=Decimal(0),
-        validator=_decimal_at_most(
-            "a number of basis points from 0 to 10,000", Decimal(0), Decimal(10_000), open_low=False
-        ),
+        validator=amount(Decimal(10_000), zero=True),
     )
-    confirm_bars: int = attrs.field(default=0, validator=_count(0, 1_000))
+    confirm_bars: int = attrs.field(default=0, validator=integer(0, 1_000))
     trading_days: tuple[str, ...] = attrs.field(default=WEEKDAYS, validator=_TRADING_DAYS)
     trading_start_utc: str | None = attrs.field(default=None, validator=_TIME_OF_DAY)
     trading_end_utc: str | None = attrs.field(default=None, validator=_TIME_OF_DAY)
@@ -261,11 +230,11 @@ class ExecutionConfig:
     SECTION: ClassVar[str] = "execution"
 
     dry_run: bool = attrs.field(default=False, validator=BOOLEAN)
-    intent_ttl_s: float = attrs.field(default=30.0, validator=_seconds(3_600.0))
-    reconcile_interval_s: float = attrs.field(default=30.0, validator=_seconds(_DAY_S))
-    order_poll_interval_s: float = attrs.field(default=2.0, validator=_seconds(3_600.0))
-    max_pending_orders: int = attrs.field(default=50, validator=_count(1, 10_000))
-    product_refresh_s: float = attrs.field(default=300.0, validator=_seconds(_DAY_S))
+    intent_ttl_s: float = attrs.field(default=30.0, validator=seconds(at_most=3_600.0))
+    reconcile_interval_s: float = attrs.field(default=30.0, validator=seconds())
+    order_poll_interval_s: float = attrs.field(default=2.0, validator=seconds(at_most=3_600.0))
+    max_pending_orders: int = attrs.field(default=50, validator=integer(1, 10_000))
+    product_refresh_s: float = attrs.field(default=300.0, validator=seconds())
 
 
 class Synchronous(enum.StrEnum):
@@ -294,4 +263,4 @@ class JournalConfig:
     synchronous: Synchronous = attrs.field(
         default=Synchronous.NORMAL, validator=one_of(Synchronous)
     )
-    risk_snapshot_interval_s: float = attrs.field(default=60.0, validator=_seconds(_DAY_S))
+    risk_snapshot_interval_s: float = attrs.field(default=60.0, validator=seconds())

@@ -1,4 +1,4 @@
-"""The ``venue`` and ``sim`` sections: where the bot trades and how the embedded exchange runs."""
+"""The ``venue`` section: where the bot trades, with which key and how hard it may call."""
 
 from __future__ import annotations
 
@@ -9,24 +9,21 @@ from typing import Any, ClassVar
 import attrs
 
 from perpsbot.config._rules import (
-    BOOLEAN,
-    NON_EMPTY_TEXT,
-    NON_NEGATIVE_INT,
     OPTIONAL_PATH,
-    PORT,
-    POSITIVE_RATE,
-    POSITIVE_SECONDS,
+    RATE,
+    SET_ELSEWHERE,
     Rule,
     one_of,
+    seconds,
     url,
 )
+from perpsbot.errors import InvalidConfigError, VenueAuthError
 
 __all__ = [
     "COINBASE_MARKET_WS_URL",
     "COINBASE_REST_BASE_URL",
     "COINBASE_USER_WS_URL",
     "Credentials",
-    "SimConfig",
     "VenueConfig",
     "VenueKind",
 ]
@@ -58,8 +55,19 @@ def _check_key_name(_: Any, __: attrs.Attribute[Any], value: object) -> None:
     _KEY_NAME.enforce("venue.api_key_name", value)
 
 
-def _check_private_key(_: Any, __: attrs.Attribute[Any], value: object) -> None:
+def _check_private_key(instance: Any, __: attrs.Attribute[Any], value: object) -> None:
     _PRIVATE_KEY.enforce("venue.api_private_key", value)
+    # The venue's own parser decides, so a key that passes here signs there. Imported late:
+    # the venue package is heavy and most configurations carry no key.
+    from perpsbot.venue.auth import CdpCredentials  # noqa: PLC0415
+
+    try:
+        CdpCredentials(instance.key_name, str(value))
+    except VenueAuthError:
+        raise InvalidConfigError(
+            "venue.api_private_key must be an unencrypted PEM EC P-256 or Ed25519 private key,"
+            " was a value that is not shown (secret) and that does not parse as one"
+        ) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +82,10 @@ class Credentials:
     private_key_pem: str = attrs.field(validator=_check_private_key, repr=False)
 
 
+_FROM_SECRETS = {
+    SET_ELSEWHERE: "read from PERPSBOT_VENUE_API_KEY_NAME and PERPSBOT_VENUE_API_PRIVATE_KEY"
+    " or from venue.api_key_file"  # the loader names these in its own message
+}
 _CREDENTIALS = Rule("CDP API credentials or unset", Credentials, optional=True, secret=True)
 _HTTP_URL = url("https", "http")
 _WS_URL = url("wss", "ws")
@@ -96,26 +108,10 @@ class VenueConfig:
     market_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
     user_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
     api_key_file: Path | None = attrs.field(default=None, validator=OPTIONAL_PATH)
-    credentials: Credentials | None = attrs.field(default=None, validator=_CREDENTIALS)
-    request_timeout_s: float = attrs.field(default=10.0, validator=POSITIVE_SECONDS)
-    private_per_s: float = attrs.field(default=30.0, validator=POSITIVE_RATE)
-    public_per_s: float = attrs.field(default=10.0, validator=POSITIVE_RATE)
-    websocket_connects_per_s: float = attrs.field(default=8.0, validator=POSITIVE_RATE)
-
-
-@attrs.frozen(kw_only=True)
-class SimConfig:
-    """The simulated exchange: embedded by the ``dev`` profile, or run alone by ``perpsbot sim``.
-
-    A port of 0 takes any free port; ``seed`` makes the random-walk book repeatable; the market
-    moves every ``tick_interval_s``; ``verify_auth`` makes it check JWTs like Coinbase does.
-    """
-
-    SECTION: ClassVar[str] = "sim"
-
-    host: str = attrs.field(default="127.0.0.1", validator=NON_EMPTY_TEXT)
-    rest_port: int = attrs.field(default=0, validator=PORT)
-    ws_port: int = attrs.field(default=0, validator=PORT)
-    seed: int = attrs.field(default=0, validator=NON_NEGATIVE_INT)
-    tick_interval_s: float = attrs.field(default=0.1, validator=POSITIVE_SECONDS)
-    verify_auth: bool = attrs.field(default=True, validator=BOOLEAN)
+    credentials: Credentials | None = attrs.field(
+        default=None, validator=_CREDENTIALS, metadata=_FROM_SECRETS
+    )
+    request_timeout_s: float = attrs.field(default=10.0, validator=seconds(at_most=300))
+    private_per_s: float = attrs.field(default=30.0, validator=RATE)
+    public_per_s: float = attrs.field(default=10.0, validator=RATE)
+    websocket_connects_per_s: float = attrs.field(default=8.0, validator=RATE)

@@ -16,6 +16,7 @@ from perpsbot.runtime._control import (
     Reconfigure,
 )
 from perpsbot.runtime._deadletters import DeadLetter, DeadLetters
+from perpsbot.runtime._embed import HostAddress, SystemAnchor
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._mailbox import (
     BoundedMailbox,
@@ -26,15 +27,16 @@ from perpsbot.runtime._mailbox import (
     MailboxFullError,
     Overflow,
 )
-from perpsbot.runtime._pubsub import Subscribe, Subscribers, Unsubscribe
+from perpsbot.runtime._pubsub import Recipient, Subscribe, Subscribers, Unsubscribe
 from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
 from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
 from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
-from perpsbot.runtime._timers import ActorTimers, Scheduler, TimerHandle
+from perpsbot.runtime._timers import MAX_TIMER_S, ActorTimers, Scheduler, TimerHandle
 from perpsbot.runtime._watch import ActorDown, ActorUp
 
 __all__ = [
+    "MAX_TIMER_S",
     "ActorAddress",
     "ActorContext",
     "ActorDown",
@@ -57,11 +59,13 @@ __all__ = [
     "DeadLetters",
     "FifoMailbox",
     "GetState",
+    "HostAddress",
     "Intensity",
     "Mailbox",
     "MailboxFullError",
     "Overflow",
     "Ping",
+    "Recipient",
     "Reconfigure",
     "ReloadAction",
     "ReloadKind",
@@ -73,6 +77,7 @@ __all__ = [
     "Subscribers",
     "Supervisor",
     "SupervisorSpec",
+    "SystemAnchor",
     "SystemSnapshot",
     "TimerHandle",
     "Unsubscribe",

@@ -25,15 +25,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pykka
 from pykka import messages as pykka_messages
-from pykka._envelope import Envelope
 
 from perpsbot.clock import Clock, stopwatch_ns
 from perpsbot.ids import IdSource
 from perpsbot.runtime._cell import ActorAddress, Cell
-from perpsbot.runtime._control import SPECIAL_TYPES, ConfigChanged, GetState, Ping
+from perpsbot.runtime._control import SPECIAL_TYPES, ConfigChanged, Flush, GetState, Ping
 from perpsbot.runtime._mailbox import Mailbox
+from perpsbot.runtime._pykka import ActorStop, Envelope, PykkaActor
 from perpsbot.runtime._timers import ActorTimers
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class ActorContext:
     cell: Cell = attrs.field(repr=False)
 
 
-class BaseActor(pykka.ThreadingActor):
+class BaseActor(PykkaActor):
     """Base of every perpsbot actor. Subclasses implement :meth:`on_receive` as one ``match``.
 
     Args:
@@ -83,9 +82,8 @@ class BaseActor(pykka.ThreadingActor):
         """Set once ``on_start`` has returned or failed: supervisors start children in order."""
         super().__init__()
 
-    def _create_actor_inbox(self) -> Mailbox:  # type: ignore[override]
-        # pykka calls this from Actor.__init__; the mailbox belongs to the cell so that it
-        # outlives this incarnation.
+    def _runtime_inbox(self) -> Mailbox:
+        # The mailbox belongs to the cell so that it outlives this incarnation.
         return self.context.cell.mailbox
 
     # -- what subclasses use ---------------------------------------------------------------
@@ -134,11 +132,11 @@ class BaseActor(pykka.ThreadingActor):
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _actor_loop(self) -> None:
+    def _runtime_loop(self) -> None:
         cell = self._cell
         if not self._start_incarnation():
             return
-        get = self.actor_inbox.get
+        get = cell.mailbox.get
         receive = self.on_receive
         stats = cell.stats
         special = SPECIAL_TYPES
@@ -186,7 +184,11 @@ class BaseActor(pykka.ThreadingActor):
         if type(message) is Ping:
             self._cell.pong_seq = message.seq
             return
-        if type(message) is pykka_messages._ActorStop:
+        if type(message) is Flush:  # everything queued before it has been handled
+            if reply_to is not None:
+                reply_to.set(None)
+            return
+        if type(message) is ActorStop:
             self._stop_orderly()
             if reply_to is not None:
                 reply_to.set(True)
@@ -198,7 +200,7 @@ class BaseActor(pykka.ThreadingActor):
                 self.on_config_changed(message)
                 result = None
             elif isinstance(message, _PYKKA_PROXY):
-                result = self._handle_receive(message)
+                result = self.handle_pykka_message(message)
             else:
                 result = self.on_receive(message)
         except BaseException as error:
@@ -229,7 +231,7 @@ class BaseActor(pykka.ThreadingActor):
             # Logged; the stop goes on regardless.
             logger.exception("%s: on_stop raised", cell.path)
         snapshot = self._safe_snapshot()
-        self.actor_stopped.set()
+        self.stopped_event.set()
         if self.superseded():
             logger.warning("%s: an abandoned incarnation stopped late; ignored", cell.path)
             return
@@ -249,7 +251,7 @@ class BaseActor(pykka.ThreadingActor):
                 reason,
                 error,
             )
-            self.actor_stopped.set()
+            self.stopped_event.set()
             return
         cell.mark_down()
         cell.stats.failures += 1
@@ -268,7 +270,7 @@ class BaseActor(pykka.ThreadingActor):
             # Logged; the failure is already being reported.
             logger.exception("%s: on_failure raised", cell.path)
         cell.snapshot = self._safe_snapshot()
-        self.actor_stopped.set()
+        self.stopped_event.set()
         if cell.stop_requested:
             return  # its supervisor is stopping it anyway and decides what follows
         self._report(failed=True, reason=f"{reason}: {error!r}", error=error)

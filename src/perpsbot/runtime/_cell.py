@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pykka
-from pykka._envelope import Envelope
 
 from perpsbot.clock import stopwatch_ns
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.runtime._control import ChildExited
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._mailbox import Mailbox
+from perpsbot.runtime._pykka import Envelope, ask_envelope
 
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import BaseActor
@@ -224,8 +224,8 @@ class ActorAddress:
         cell = self._cell
         if cell.state is CellState.STOPPED:
             raise ActorNotFoundError(f"{cell.path} is stopped; cannot ask {message!r}")
-        future: pykka.ThreadingFuture[Any] = pykka.ThreadingFuture()
-        cell.mailbox.put(Envelope(message, reply_to=future))
+        envelope, future = ask_envelope(message)
+        cell.mailbox.put(envelope)
         if not self.is_alive():
             cell.drain_late()  # closed meanwhile: the reply is ActorNotFoundError, not a wait
         try:

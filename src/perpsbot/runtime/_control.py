@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from pykka._envelope import Envelope
-from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
+from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr
+
+from perpsbot.runtime._pykka import ActorStop, Envelope
 
 __all__ = [
     "CONTROL_TYPES",
@@ -18,6 +19,7 @@ __all__ = [
     "ChildExited",
     "ConfigChanged",
     "ControlMessage",
+    "Flush",
     "GetState",
     "Ping",
     "Reconfigure",
@@ -28,7 +30,7 @@ __all__ = [
 
 #: Every ControlMessage class, filled in as they are defined: mailboxes route by
 #: ``type(message) in CONTROL_TYPES``, one hash lookup instead of an isinstance walk.
-CONTROL_TYPES: set[type] = {_ActorStop}
+CONTROL_TYPES: set[type] = {ActorStop}
 
 #: What the actor loop must not hand straight to ``on_receive``: control messages, asks
 #: (envelopes) and pykka's proxy messages.
@@ -51,6 +53,16 @@ class Ping(ControlMessage):
     """Watchdog probe; the base actor answers it by recording ``seq`` as its latest pong."""
 
     seq: int
+
+
+@attrs.frozen(kw_only=True)
+class Flush:
+    """Asked to learn that an actor has handled everything queued before it.
+
+    Deliberately *not* a control message: it travels the normal lane behind what was told
+    before it (control messages queued meanwhile are served first anyway). The base actor
+    answers it without calling ``on_receive``. See ``perpsbot.runtime.testing.wait_drained``.
+    """
 
 
 @attrs.frozen(kw_only=True)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import pykka
-from pykka import messages as pykka_messages
-from pykka._envelope import Envelope
-
 from perpsbot.runtime._actor import ActorContext
 from perpsbot.runtime._cell import Cell, CellState
+from perpsbot.runtime._pykka import ActorStop, ask_envelope
 from perpsbot.runtime._timers import ActorTimers
 
 if TYPE_CHECKING:
@@ -56,7 +53,7 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
     if incarnation > 1:
         cell.stats.restarts += 1
     cell.attach(actor, incarnation)
-    actor._start_actor_loop()
+    actor.start_thread()
     if not actor.started.wait(cell.spec.start_timeout_s):
         logger.error(
             "%s did not finish on_start within %.1fs; carrying on without it",
@@ -80,11 +77,11 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
         cell.stop_requested = True
         cell.mark_down()
         timeout_s = cell.spec.shutdown_timeout_s
-        stop = Envelope(pykka_messages._ActorStop(), reply_to=pykka.ThreadingFuture())
+        stop, _ = ask_envelope(ActorStop())
         cell.mailbox.put(stop)
-        # actor_stopped is set by an orderly stop and by a failure alike, so an incarnation
+        # The stopped event is set by an orderly stop and by a failure alike, so an incarnation
         # that fails while we ask does not keep us waiting for the whole timeout.
-        if not actor.actor_stopped.wait(timeout_s):
+        if not actor.stopped_event.wait(timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages
             logger.error(
                 "%s did not stop within %.1fs; its thread is abandoned", cell.path, timeout_s

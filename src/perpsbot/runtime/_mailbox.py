@@ -27,10 +27,9 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from pykka._envelope import Envelope
-
 from perpsbot.errors import DeadLetterError
 from perpsbot.runtime._control import CONTROL_TYPES
+from perpsbot.runtime._pykka import Envelope
 
 __all__ = [
     "BoundedMailbox",

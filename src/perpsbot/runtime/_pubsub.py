@@ -3,48 +3,62 @@
 An actor that starts before a publisher is handed to it at construction; one that starts
 after it sends :class:`Subscribe`. Both end in the same :class:`Subscribers` set, which an
 actor includes in its warm-restart snapshot so subscriptions survive its restarts.
+
+A subscriber is any :class:`Recipient`: one of our actors' addresses, or a host
+application's pykka actor through ``ActorSystem.host_address``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from perpsbot.runtime._cell import ActorAddress
+__all__ = ["Recipient", "Subscribe", "Subscribers", "Unsubscribe"]
 
-__all__ = ["Subscribe", "Subscribers", "Unsubscribe"]
+
+class Recipient(Protocol):
+    """What a publisher tells: an :class:`ActorAddress` or a :class:`HostAddress`."""
+
+    @property
+    def path(self) -> str:
+        """Where it is, for logs and inspection (``bot/reporter``, ``host/Logger``)."""
+        ...
+
+    def tell(self, message: Any) -> None:
+        """Deliver without waiting; what cannot be delivered becomes a dead letter."""
+        ...
 
 
 @attrs.frozen(kw_only=True)
 class Subscribe:
     """Ask a publisher to tell ``subscriber`` every message of class ``topic``."""
 
-    subscriber: ActorAddress
+    subscriber: Recipient
     topic: type
 
 
 @attrs.frozen(kw_only=True)
 class Unsubscribe:
-    subscriber: ActorAddress
+    subscriber: Recipient
     topic: type
 
 
 class Subscribers:
     """Subscriber addresses per topic, in subscription order, without duplicates."""
 
-    def __init__(self, initial: Iterable[tuple[type, ActorAddress]] = ()) -> None:
-        self._by_topic: dict[type, list[ActorAddress]] = {}
+    def __init__(self, initial: Iterable[tuple[type, Recipient]] = ()) -> None:
+        self._by_topic: dict[type, list[Recipient]] = {}
         for topic, address in initial:
             self.add(topic, address)
 
-    def add(self, topic: type, address: ActorAddress) -> None:
+    def add(self, topic: type, address: Recipient) -> None:
         addresses = self._by_topic.setdefault(topic, [])
         if address not in addresses:
             addresses.append(address)
 
-    def remove(self, topic: type, address: ActorAddress) -> None:
+    def remove(self, topic: type, address: Recipient) -> None:
         addresses = self._by_topic.get(topic, [])
         if address in addresses:
             addresses.remove(address)

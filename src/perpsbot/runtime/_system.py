@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+import pykka
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
@@ -20,8 +21,10 @@ from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
 from perpsbot.runtime._control import ChildExited, GetState, Reconfigure, RestartChildNow
 from perpsbot.runtime._deadletters import DeadLetters
+from perpsbot.runtime._embed import HostAddress
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
+from perpsbot.runtime._pubsub import Recipient
 from perpsbot.runtime._reload import ReloadPlan
 from perpsbot.runtime._spec import ChildSpec, SupervisorSpec
 from perpsbot.runtime._timers import Scheduler
@@ -76,7 +79,7 @@ class ActorSystem:
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
         self.watchers = Watchers()
-        self.scheduler = Scheduler(self.clock, name=f"{name}-timers")
+        self.scheduler = Scheduler(self.clock, name=f"{name}-timers", on_death=self._timers_died)
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
         self._lock = threading.Lock()
@@ -89,9 +92,9 @@ class ActorSystem:
             clock=self.clock,
             timeout_s=watchdog_timeout_s,
         )
-        self.scheduler.start()
-        if watchdog_interval_s is not None:
+        if watchdog_interval_s is not None:  # refused here, before any thread starts
             self.scheduler.call_every(watchdog_interval_s, self.watchdog.check)
+        self.scheduler.start()
 
     # -- building the tree -----------------------------------------------------------------
 
@@ -138,12 +141,20 @@ class ActorSystem:
             raise ActorNotFoundError(f"no actor at {path!r}; known: {sorted(self._cells)}")
         return cell.address
 
-    def watch(self, path: str, watcher: ActorAddress) -> None:
+    def host_address(
+        self, actor_ref: pykka.ActorRef[Any], *, name: str | None = None
+    ) -> HostAddress:
+        """A handle to a host application's plain pykka actor that our publishers can tell
+        (``Subscribe(subscriber=system.host_address(ref), topic=...)``); see ``HostAddress``."""
+        return HostAddress(actor_ref, dead_letters=self.dead_letters, name=name)
+
+    def watch(self, path: str, watcher: Recipient) -> None:
         """Tell ``watcher`` ``ActorDown`` whenever an incarnation of the actor at ``path`` ends
-        and ``ActorUp`` when a new one has started; ``path`` need not exist yet."""
+        and ``ActorUp`` when a new one has started; ``path`` need not exist yet. The watcher
+        may be a host application's actor (:meth:`host_address`)."""
         self.watchers.add(path, watcher)
 
-    def unwatch(self, path: str, watcher: ActorAddress) -> None:
+    def unwatch(self, path: str, watcher: Recipient) -> None:
         self.watchers.remove(path, watcher)
 
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
@@ -222,15 +233,24 @@ class ActorSystem:
     def _root_exited(self, cell: Cell, report: ChildExited) -> None:
         """A root supervisor ended on its own: the host (daemon or application) must know."""
         cell.close("root supervisor ended")
-        with self._lock:  # reached from a supervisor's thread and the watchdog's alike
+        self._escalate(f"{cell.path}: {report.reason}", report.error)
+
+    def _timers_died(self, error: BaseException) -> None:
+        """The timer thread died: no timer, backoff or watchdog check runs any more, so the
+        tree cannot be trusted to heal itself; the host must know, as for a root escalation."""
+        if not self._stopped:
+            self._escalate(f"the timer thread {self.scheduler.name} died: {error!r}", error)
+
+    def _escalate(self, reason: str, error: BaseException | None) -> None:
+        with self._lock:  # reached from a supervisor's thread and the timer thread alike
             if self._escalated.is_set():
                 return
-            self.escalation = f"{cell.path}: {report.reason}"
+            self.escalation = reason
             self._escalated.set()
-        logger.critical("actor system %s escalated: %s", self.name, self.escalation)
+        logger.critical("actor system %s escalated: %s", self.name, reason)
         if self._on_escalation is not None:
             try:
-                self._on_escalation(self.escalation, report.error)
+                self._on_escalation(reason, error)
             except Exception:
                 # The host's handler must not break our shutdown path; its error is logged.
                 logger.exception("escalation handler raised")

@@ -9,18 +9,48 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from perpsbot.clock import Clock
+from perpsbot.errors import InvalidTimerError, RuntimeStoppedError
 
 if TYPE_CHECKING:
     from perpsbot.runtime._cell import Cell
 
-__all__ = ["ActorTimers", "Scheduler", "TimerHandle"]
+__all__ = ["MAX_TIMER_S", "ActorTimers", "Scheduler", "TimerHandle"]
 
 logger = logging.getLogger("perpsbot.runtime.timers")
+
+#: The longest delay or interval a timer may have (366 days). Anything longer is a mistake
+#: (a unit slip, an unbounded setting), refused where it is made rather than left to break
+#: the thread every timer shares.
+MAX_TIMER_S = 366 * 86_400.0
+
+# The longest single wait of the scheduler thread. The loop re-reads the clock after every
+# wake-up, so this costs nothing, and no deadline can ask a platform for a wait longer than
+# it supports (threading.TIMEOUT_MAX is 49 days on Windows).
+_MAX_WAIT_S = min(3_600.0, threading.TIMEOUT_MAX)
+
+
+def _seconds(name: str, value: float, *, positive: bool) -> float:
+    """``value`` if it is a finite number of seconds within the bounds, else a clear error."""
+    low = "more than 0" if positive else "at least 0"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+        or value > MAX_TIMER_S
+    ):
+        raise InvalidTimerError(
+            f"timer {name} must be {low} and at most {MAX_TIMER_S:.0f} seconds (366 days), "
+            f"was {value!r}"
+        )
+    return float(value)
 
 
 class TimerHandle:
@@ -46,19 +76,34 @@ class Scheduler:
     Callbacks run on the scheduler thread and must be quick: actor timers only tell a message.
     An interval timer keeps a fixed rate; if the scheduler falls behind, missed ticks are
     skipped rather than fired in a burst.
+
+    Args:
+        clock: the time source of every deadline.
+        name: the thread's name.
+        on_death: called (on the dying thread) if the thread ever ends other than by
+            :meth:`stop`; every timer has then stopped, so the owner must act on it.
     """
 
-    def __init__(self, clock: Clock, name: str = "perpsbot-timers") -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        name: str = "perpsbot-timers",
+        *,
+        on_death: Callable[[BaseException], None] | None = None,
+    ) -> None:
         self._clock = clock
-        self._name = name
+        self.name = name
+        self._on_death = on_death
         self._heap: list[tuple[float, int, TimerHandle]] = []
         self._seq = itertools.count()
         self._condition = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self.died_of: BaseException | None = None
+        """Why the thread ended unasked, or None while it serves (or was stopped)."""
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
@@ -68,17 +113,35 @@ class Scheduler:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
 
+    def is_alive(self) -> bool:
+        """True while the thread runs; False before :meth:`start`, after :meth:`stop`, or if
+        it died (see :attr:`died_of`)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def call_later(self, delay_s: float, callback: Callable[[], None]) -> TimerHandle:
-        """Run ``callback`` once, ``delay_s`` from now."""
+        """Run ``callback`` once, ``delay_s`` from now.
+
+        Raises:
+            InvalidTimerError: ``delay_s`` is not a number of seconds in [0, ``MAX_TIMER_S``].
+            RuntimeStoppedError: the scheduler thread died; no timer can fire.
+        """
+        delay_s = _seconds("delay_s", delay_s, positive=False)
         return self._add(TimerHandle(self._clock.monotonic() + delay_s, None, callback))
 
     def call_every(
         self, interval_s: float, callback: Callable[[], None], *, first_delay_s: float | None = None
     ) -> TimerHandle:
-        """Run ``callback`` every ``interval_s``, first after ``first_delay_s`` or one interval."""
-        if interval_s <= 0:
-            raise ValueError(f"timer interval_s must be positive, was {interval_s!r}")
-        first = interval_s if first_delay_s is None else first_delay_s
+        """Run ``callback`` every ``interval_s``, first after ``first_delay_s`` or one interval.
+
+        Raises:
+            InvalidTimerError: ``interval_s`` is not in (0, ``MAX_TIMER_S``] seconds, or
+                ``first_delay_s`` not in [0, ``MAX_TIMER_S``].
+            RuntimeStoppedError: the scheduler thread died; no timer can fire.
+        """
+        interval_s = _seconds("interval_s", interval_s, positive=True)
+        first = interval_s
+        if first_delay_s is not None:
+            first = _seconds("first_delay_s", first_delay_s, positive=False)
         return self._add(TimerHandle(self._clock.monotonic() + first, interval_s, callback))
 
     def pending(self) -> int:
@@ -87,12 +150,27 @@ class Scheduler:
             return sum(1 for _, _, handle in self._heap if not handle.cancelled)
 
     def _add(self, handle: TimerHandle) -> TimerHandle:
+        if self.died_of is not None:
+            raise RuntimeStoppedError(
+                f"{self.name} died ({self.died_of!r}); no timer will fire, none can be set"
+            )
         with self._condition:
             heapq.heappush(self._heap, (handle.deadline, next(self._seq), handle))
             self._condition.notify()
         return handle
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as error:
+            # The thread every timer (the watchdog's included) depends on is gone. It must not
+            # die quietly: a bot whose timers stopped looks healthy from outside.
+            self.died_of = error
+            logger.critical("%s died; no timer will fire again", self.name, exc_info=True)
+            if self._on_death is not None:
+                self._on_death(error)
+
+    def _serve(self) -> None:
         with self._condition:
             while not self._stopped:
                 now = self._clock.monotonic()
@@ -114,7 +192,7 @@ class Scheduler:
                     finally:
                         self._condition.acquire()
                     continue
-                timeout = self._heap[0][0] - now if self._heap else None
+                timeout = min(self._heap[0][0] - now, _MAX_WAIT_S) if self._heap else None
                 self._clock.wait(self._condition, timeout)
 
     @staticmethod

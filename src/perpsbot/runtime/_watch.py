@@ -17,7 +17,7 @@ import attrs
 from perpsbot.runtime._control import ControlMessage
 
 if TYPE_CHECKING:
-    from perpsbot.runtime._cell import ActorAddress
+    from perpsbot.runtime._pubsub import Recipient
 
 __all__ = ["ActorDown", "ActorUp", "Watchers"]
 
@@ -44,16 +44,16 @@ class Watchers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_path: dict[str, list[ActorAddress]] = {}
+        self._by_path: dict[str, list[Recipient]] = {}
         self.enabled = True
 
-    def add(self, path: str, watcher: ActorAddress) -> None:
+    def add(self, path: str, watcher: Recipient) -> None:
         with self._lock:
             watchers = self._by_path.setdefault(path, [])
             if watcher not in watchers:
                 watchers.append(watcher)
 
-    def remove(self, path: str, watcher: ActorAddress) -> None:
+    def remove(self, path: str, watcher: Recipient) -> None:
         with self._lock:
             watchers = self._by_path.get(path, [])
             if watcher in watchers:

@@ -5,7 +5,7 @@ market and limit orders, spot balances, CFM perp-style positions with hourly fun
 scriptable faults. See :class:`SimExchange`.
 """
 
-from perpsbot.sim._config import SimConfig
+from perpsbot.config import SimConfig
 from perpsbot.sim._exchange import SimExchange
 from perpsbot.sim._faults import FaultRecord, SimFaults
 from perpsbot.sim._products import CATALOGUE, ProductSpec

@@ -26,6 +26,11 @@ class JwtVerifier:
         leeway_s: float,
         enabled: bool,
     ) -> None:
+        if enabled and not keys_pem:
+            raise InvalidConfigError(
+                "sim.public_keys_pem must hold at least one PEM key when sim.verify_auth is"
+                " true, was empty (set verify_auth=False for lenient local runs)"
+            )
         self.enabled = enabled
         self._now_ns = now_ns
         self._leeway_s = leeway_s

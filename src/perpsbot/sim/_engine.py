@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.clock import Clock
+from perpsbot.config import SimConfig
 from perpsbot.ids import seeded_rng
 from perpsbot.sim._accounts import FuturesAccount, SpotWallet, summary_ws_json
-from perpsbot.sim._config import SimConfig, derived_seed
+from perpsbot.sim._config import derived_seed
 from perpsbot.sim._events import (
     BookChanged,
     FuturesBalanceChanged,

@@ -7,9 +7,9 @@ import threading
 from types import TracebackType
 
 from perpsbot.clock import Clock, SystemClock
+from perpsbot.config import SimConfig
 from perpsbot.errors import SimLifecycleError
 from perpsbot.sim._auth import JwtVerifier
-from perpsbot.sim._config import SimConfig
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults

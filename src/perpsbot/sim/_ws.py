@@ -14,9 +14,9 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from perpsbot.config import SimConfig
 from perpsbot.sim import _ws_frames as frames
 from perpsbot.sim._auth import JwtVerifier
-from perpsbot.sim._config import SimConfig
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._events import (
     BookChanged,
@@ -90,12 +90,12 @@ class WsHub:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except (
-            BaseException
-        ) as exc:  # reported to start() or logged; the thread must not die silently
+        except BaseException as exc:  # the thread must not die silently
+            if self._ready.is_set():
+                _log.exception("sim websocket thread failed")
+            # else start() raises it: a port in use is its caller's one clear line to report
             self._failure = exc
             self._ready.set()
-            _log.exception("sim websocket thread failed")
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()

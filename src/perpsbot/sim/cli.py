@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
-from perpsbot.sim._config import SimConfig
+from perpsbot.config import SimConfig, read_text
+from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._exchange import SimExchange
 
 __all__ = ["configure_parser", "run"]
@@ -47,10 +49,49 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the sim, print its URLs, and serve until SIGINT/SIGTERM; returns the exit code."""
-    keys = tuple(path.read_text() for path in args.public_key)
+    """Start the sim, print its URLs, and serve until SIGINT/SIGTERM; returns the exit code.
+
+    A bad setting, an unreadable key file or a port in use prints one line and returns 2.
+    """
+    try:
+        config = _config(args)
+        sim = SimExchange(config)
+    except InvalidConfigError as error:
+        print(f"perpsbot sim: {error}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            sim.start()
+        except OSError as error:
+            print(f"perpsbot sim: {config.listen_error(error)}", file=sys.stderr)
+            return 2
+        try:
+            print(f"rest:      {sim.rest_base_url}", flush=True)
+            print(f"market ws: {sim.market_ws_url}", flush=True)
+            print(f"user ws:   {sim.user_ws_url}", flush=True)
+            print(f"control:   {sim.control_url}/faults", flush=True)
+            verified = "JWT verified" if config.verify_auth else "lenient (no --public-key)"
+            print(f"auth:      {verified}", flush=True)
+            while not done.wait(0.5):
+                pass
+        finally:
+            sim.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> SimConfig:
+    keys = tuple(read_text(path, what="--public-key") for path in args.public_key)
     ws_port = args.ws_port if args.ws_port is not None else (args.port + 1 if args.port else 0)
-    config = SimConfig(
+    return SimConfig(
         host=args.host,
         rest_port=args.port,
         ws_port=ws_port,
@@ -59,24 +100,3 @@ def run(args: argparse.Namespace) -> int:
         verify_auth=bool(keys),
         public_keys_pem=keys,
     )
-    done = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with SimExchange(config) as sim:
-            print(f"rest:      {sim.rest_base_url}", flush=True)
-            print(f"market ws: {sim.market_ws_url}", flush=True)
-            print(f"user ws:   {sim.user_ws_url}", flush=True)
-            print(f"control:   {sim.control_url}/faults", flush=True)
-            print(
-                f"auth:      {'JWT verified' if keys else 'lenient (no --public-key)'}", flush=True
-            )
-            while not done.wait(0.5):
-                pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0

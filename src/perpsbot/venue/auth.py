@@ -8,12 +8,11 @@ P-256 keys, EdDSA for Ed25519 keys. Secrets never appear in a repr, log line or 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -21,11 +20,7 @@ from perpsbot.clock import Clock
 from perpsbot.errors import VenueAuthError
 from perpsbot.ids import random_token
 
-__all__ = ["ENV_KEY_NAME", "ENV_PRIVATE_KEY", "CdpCredentials", "JwtSigner"]
-
-#: Environment variables read by :meth:`CdpCredentials.from_env` (the official SDK's names).
-ENV_KEY_NAME = "COINBASE_API_KEY"
-ENV_PRIVATE_KEY = "COINBASE_API_SECRET"
+__all__ = ["CdpCredentials", "JwtSigner"]
 
 TOKEN_LIFETIME_S = 120
 
@@ -34,7 +29,9 @@ class CdpCredentials:
     """A CDP API key: its name (``organizations/{org}/apiKeys/{id}``) and private key PEM.
 
     The PEM is parsed once at construction, so a bad key fails early with
-    :class:`~perpsbot.errors.VenueAuthError` (whose message never contains the key).
+    :class:`~perpsbot.errors.VenueAuthError` (whose message never contains the key). The bot
+    reads keys only through :func:`perpsbot.config.load_config` (``venue.api_key_file`` or
+    ``PERPSBOT_VENUE_API_KEY_NAME`` with ``PERPSBOT_VENUE_API_PRIVATE_KEY``).
     """
 
     __slots__ = ("_algorithm", "_key", "key_name")
@@ -46,7 +43,7 @@ class CdpCredentials:
         pem = private_key_pem.replace("\\n", "\n").strip().encode()
         try:
             key = load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise VenueAuthError(
                 f"CDP private key for {key_name!r} must be an unencrypted PEM EC P-256 or "
                 "Ed25519 key, and it could not be parsed (key not shown)"
@@ -66,37 +63,6 @@ class CdpCredentials:
     def algorithm(self) -> str:
         """``ES256`` or ``EdDSA``, from the key type."""
         return self._algorithm
-
-    @classmethod
-    def from_key_file(cls, path: str | Path) -> CdpCredentials:
-        """Load the JSON key file the CDP portal downloads (``name``/``id`` and ``privateKey``)."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise VenueAuthError(
-                f"CDP key file {str(path)!r} must be readable JSON, failed with "
-                f"{type(exc).__name__}"
-            ) from None
-        if not isinstance(data, dict):
-            raise VenueAuthError(f"CDP key file {str(path)!r} must hold a JSON object")
-        name = data.get("name") or data.get("id")
-        secret = data.get("privateKey")
-        if not isinstance(name, str) or not isinstance(secret, str):
-            raise VenueAuthError(
-                f"CDP key file {str(path)!r} must have string fields 'name' (or 'id') and "
-                f"'privateKey', found keys {sorted(data)!r}"
-            )
-        return cls(name, secret)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> CdpCredentials:
-        """Load from ``COINBASE_API_KEY`` and ``COINBASE_API_SECRET`` in ``environ``."""
-        name = environ.get(ENV_KEY_NAME, "")
-        secret = environ.get(ENV_PRIVATE_KEY, "")
-        if not name or not secret:
-            missing = [k for k in (ENV_KEY_NAME, ENV_PRIVATE_KEY) if not environ.get(k)]
-            raise VenueAuthError(f"CDP credentials need environment variables {missing!r} set")
-        return cls(name, secret)
 
     def sign(self, claims: dict[str, Any], headers: dict[str, Any]) -> str:
         """Sign ``claims`` with this key (used by :class:`JwtSigner`)."""

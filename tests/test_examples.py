@@ -1,0 +1,51 @@
+"""The runnable examples under examples/ are run as the README shows them, so they cannot rot."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_command(script: str) -> tuple[dict[str, str], list[str]]:
+    """The README's command line running ``script``: its variables and its arguments."""
+    line = re.search(
+        rf"^(\S+=\S+ )*python {re.escape(script)}.*$", (ROOT / "README.md").read_text(), re.M
+    )
+    assert line, f"README shows no command running {script}"
+    words = shlex.split(line.group(0))
+    env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    args = words[words.index("python") + 1 :]
+    return env, args
+
+
+def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the_bot() -> None:
+    env, args = _readme_command("examples/embed_host.py")
+    assert args[1:] == ["--cycles", "3"]
+    process = subprocess.run(
+        [sys.executable, *args, "--timeout-s", "40"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    out = process.stdout
+    assert process.returncode == 0, out + process.stderr
+    assert re.search(r"^host: feed: subscribed", out, re.M), out
+    for cycle in (1, 2, 3):
+        for symbol in ("BTC-USD", "ETH-USD"):
+            # A mark, or "-" while a symbol has none yet (a slow start on a busy machine).
+            mark = r"[\d.]+" if cycle == 3 else r"(-|[\d.]+)"
+            assert re.search(rf"^host: cycle {cycle}: {symbol} mark {mark}$", out, re.M), out
+    state = r"^host: bot state: cycle 3, windows \{'BTC-USD': [123], 'ETH-USD': [123]\}$"
+    assert re.search(state, out, re.M), out
+    # The host's ActorRegistry.stop_all() stopped the bot through its anchor; nothing lingers.
+    assert "host: stop_all() returned; bot running: False" in out
+    assert "host: threads left: 0 []" in out
