@@ -82,7 +82,7 @@ class VenueLink:
             base_url=self.rest_base_url,
             signer=self.signer,
             limiter=self.limiter,
-            clock=self.clock,
+            # Deadlines bound real I/O: the system clock, never a business clock a test moves.
             timeout_s=self.request_timeout_s,
             connect_timeout_s=min(3.05, self.request_timeout_s),
             on_outcome=self.on_rest_outcome,

@@ -62,7 +62,8 @@ class RestClient:
         base_url: ``https://api.coinbase.com/api/v3/brokerage`` or the simulator's.
         signer: signs private requests; None allows public endpoints only.
         limiter: the venue's shared budget.
-        clock: the time source of deadlines and waits (the system clock if None).
+        clock: measures the deadlines, which bound real I/O: the system clock if None (a
+            test may pass a fake one only where no request is in flight as it moves).
         session: a ``requests.Session`` (one is created if None); its ``http(s)://``
             adapters are replaced by deadline-aware ones.
         timeout_s: the deadline of one attempt's exchange (connect, send, the whole body): a
