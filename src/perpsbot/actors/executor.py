@@ -4,10 +4,9 @@ On ``PlaceOrder`` (from risk) it checks the trading state again, fits the intent
 product, journals it (``RecordIntent``), and only once the journal answers
 ``IntentRecorded`` sends it, under a client order id derived from the intent, if the trading
 state still allows it (else it waits for a state that does, within its TTL; HALTED cancels
-it). A lost answer
-is settled by that id, never by a second order. Order updates come from the ``user``
-websocket channel, or from REST polls while that feed is unhealthy; fills are read from the
-venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
+it). A lost answer is settled by that id, never by a second order. Order updates come from
+the ``user`` websocket channel, or from REST polls while that feed is unhealthy; fills are
+read from the venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
 
 At every start it reconciles with the venue before it places anything: the journal's
 unfinished orders against the venue's orders, fills and positions. Then it reconciles its
