@@ -48,11 +48,11 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.sim import SimExchange
-from perpsbot.venue import Backoff, JwtSigner, RestClient, VenueLink, VenueRateLimiter
+from perpsbot.venue import RestClient
 from perpsbot.venue.records import Order
 from tests.actors.conftest import Subscriber
-from tests.support.keys import make_credentials
 from tests.support.probe import Probe
+from tests.support.sim_clients import sim_rest, venue_link
 from tests.support.waiting import eventually
 
 T = TypeVar("T")
@@ -78,23 +78,6 @@ PUBLISHED = (
     ReconciliationCompleted, AccountReconciled,
 )  # fmt: skip
 JOURNALED = (OrderUpdated, OrderFilled, DryRunOrder)
-
-
-def no_wait(_seconds: float) -> None:
-    """The rate limiter's wait: a FakeClock never refills a bucket, so tests do not wait."""
-
-
-def venue_link(sim: SimExchange, clock: FakeClock, *, request_timeout_s: float = 2.0) -> VenueLink:
-    return VenueLink(
-        rest_base_url=sim.rest_base_url,
-        market_ws_url=sim.market_ws_url,
-        user_ws_url=sim.user_ws_url,
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait),
-        signer=JwtSigner(make_credentials()[0], clock=clock),
-        clock=clock,
-        request_timeout_s=request_timeout_s,
-        feed_backoff=Backoff(initial_s=0.02, max_s=0.1, jitter=0.0),
-    )
 
 
 def make_intent(
@@ -307,12 +290,7 @@ def start_executor(
         ),
         config=config,
     )
-    rest = RestClient(
-        base_url=sim.rest_base_url,
-        signer=JwtSigner(make_credentials()[0], clock=clock),
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait),
-        wait=no_wait,
-    )
+    rest = sim_rest(sim, clock)
     harness = Harness(
         system=system, sim=sim, clock=clock, probe=probe, journal_path=journal_path, rest=rest
     )

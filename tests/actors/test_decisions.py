@@ -47,12 +47,20 @@ def test_a_stale_sample_decides_nothing_and_keeps_the_stop() -> None:
     assert "40.0s old" in decision.reason
 
 
-def test_a_bearish_cross_without_shorts_holds_and_with_shorts_sells() -> None:
-    assert decide(situation(BEARISH), PARAMS).action is Action.HOLD
-    decision = decide(situation(BEARISH), params(enable_shorts=True))
+def test_a_bearish_cross_without_shorts_holds_and_with_shorts_sells_a_future() -> None:
+    window = sample([50_000] * 4 + [49_500])
+    assert decide(situation(window, product=future()), PARAMS).action is Action.HOLD
+    decision = decide(situation(window, product=future()), params(enable_shorts=True))
     assert decision.action is Action.SELL
     assert decision.order is not None
     assert decision.order.side is Side.SELL
+
+
+def test_spot_is_never_sold_short_even_with_shorts_enabled() -> None:
+    # Selling from flat would sell coins of the wallet that are not the bot's.
+    decision = decide(situation(BEARISH), params(enable_shorts=True))
+    assert (decision.action, decision.order) == (Action.HOLD, None)
+    assert decision.reason == "bearish cross; spot cannot be sold short"
 
 
 def test_futures_entries_are_leveraged_and_sized_in_contracts() -> None:

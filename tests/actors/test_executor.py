@@ -15,8 +15,10 @@ from perpsbot.messages import (
     CancelOrder,
     DryRunOrder,
     IntentPurpose,
+    IntentRecorded,
     OrderFilled,
     OrderStatus,
+    RecordIntent,
     Side,
     TimeInForce,
     TradingState,
@@ -25,7 +27,9 @@ from perpsbot.messages import (
 from perpsbot.runtime import MailboxFullError
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.records import Order
-from tests.actors.executor_harness import SPOT, Harness, running, start_executor
+from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
+from tests.actors.trading import recorder_spec
+from tests.support.probe import Probe
 
 S = OrderStatus
 
@@ -123,6 +127,7 @@ def test_a_lost_ack_is_settled_by_client_order_id_not_by_a_second_order(bot: Har
 
 
 def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harness) -> None:
+    _feed_healthy(bot)  # the fill is reported on the user channel (a poll needs more time)
     bot.trading(TradingState.ACTIVE)
     # Every attempt loses its answer and the lookups cannot see the order yet.
     bot.sim.faults.delay_order_visibility(1.0)
@@ -280,6 +285,67 @@ def test_a_halt_overtakes_orders_already_queued(bot: Harness) -> None:
     assert bot.denial("queued").rule == "halted"
     bot.wait_status(client_order_id("first"), S.ACKNOWLEDGED)
     assert bot.venue_orders("queued") == []
+
+
+def _slow_journal(sim: SimExchange, path: Path) -> tuple[Harness, Probe]:
+    """An executor whose journal takes RecordIntent and confirms nothing by itself: the test
+    tells IntentRecorded when the commit "ends"."""
+    seed_journal(path, lambda _: [])  # an empty journal file to reconcile from
+    journal = Probe()
+    return start_executor(sim, path, journal=recorder_spec("journal", journal)), journal
+
+
+def _commit_ends(bot: Harness, journal: Probe, intent_id: str) -> None:
+    record = next(m for m in journal.events if isinstance(m, RecordIntent))
+    assert record.intent.intent_id == intent_id
+    bot.executor.tell(
+        IntentRecorded(
+            message_id=f"recorded-{intent_id}", ts_created_ns=0,
+            correlation_id=record.message_id, intent_id=intent_id,
+            client_order_id=record.client_order_id,
+        )
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome"), [(TradingState.HALTED, S.CANCELLED), (TradingState.REDUCING, S.EXPIRED)]
+)
+def test_a_state_change_while_the_journal_commits_the_intent_is_not_bypassed(
+    sim: SimExchange, tmp_path: Path, state: TradingState, outcome: OrderStatus
+) -> None:
+    slow, journal = _slow_journal(sim, tmp_path / "j.sqlite3")
+    with running(slow) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("entry", ttl_s=5.0))
+        journal.wait_for(lambda told: any(isinstance(m, RecordIntent) for m in told))
+        bot.trading(state, "operator")
+        _commit_ends(bot, journal, "entry")
+        coid = client_order_id("entry")
+        bot.wait_status(coid, S.PENDING_SUBMIT)  # journaled, and held back
+        bot.clock.advance(6.0)  # past its TTL
+        settled = bot.wait_status(coid, outcome)
+        assert "never sent" in settled.reason
+        assert S.SUBMITTED not in bot.statuses(coid)
+        assert bot.venue_orders("entry") == []
+
+
+def test_an_order_held_back_by_reducing_goes_once_trading_allows_it_within_its_ttl(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    slow, journal = _slow_journal(sim, tmp_path / "j.sqlite3")
+    with running(slow) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("entry", ttl_s=30.0))
+        journal.wait_for(lambda told: any(isinstance(m, RecordIntent) for m in told))
+        bot.trading(TradingState.REDUCING, "stale marks")
+        _commit_ends(bot, journal, "entry")
+        coid = client_order_id("entry")
+        bot.wait_status(coid, S.PENDING_SUBMIT)
+        bot.trading(TradingState.ACTIVE)
+        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        bot.clock.advance(2.0)  # the reconciliation that looks it up, then sends it
+        bot.wait_status(coid, S.FILLED)
+        assert len(bot.venue_orders("entry")) == 1
 
 
 def test_a_full_order_queue_refuses_the_sender(sim: SimExchange, tmp_path: Path) -> None:

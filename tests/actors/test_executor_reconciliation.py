@@ -6,9 +6,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
+from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
+from perpsbot.config import RiskConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
     AccountReconciled,
@@ -27,23 +30,23 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ChildSpec
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue import JwtSigner, RestClient, VenueRateLimiter
+from perpsbot.venue import RestClient
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
 from tests.actors.conftest import Subscriber
 from tests.actors.executor_harness import (
     PERP,
     SPOT,
+    Harness,
     journaled_update,
     make_intent,
-    no_wait,
     recorded,
     running,
     seed_journal,
     start_executor,
 )
-from tests.actors.trading import recorder_spec
-from tests.support.keys import make_credentials
+from tests.actors.trading import future, recorder_spec
 from tests.support.probe import Probe
+from tests.support.sim_clients import sim_rest
 
 S = OrderStatus
 RECONCILIATION = TransitionSource.RECONCILIATION
@@ -58,19 +61,18 @@ def sim() -> Iterator[SimExchange]:
 @pytest.fixture
 def venue(sim: SimExchange) -> Iterator[RestClient]:
     """Places orders as a previous run of the bot (or a person) did."""
-    clock = FakeClock()
-    rest = RestClient(
-        base_url=sim.rest_base_url, signer=JwtSigner(make_credentials()[0], clock=clock),
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait), wait=no_wait,
-    )  # fmt: skip
+    rest = sim_rest(sim, FakeClock())
     yield rest
     rest.close()
 
 
-def _market(coid: str, symbol: str, side: str, size: str) -> OrderRequest:
+def _market(
+    coid: str, symbol: str, side: str, size: str, leverage: str | None = None
+) -> OrderRequest:
     return OrderRequest(
         client_order_id=coid, product_id=symbol, side=OrderSide(side),
         configuration=MarketIoc(base_size=Decimal(size)),
+        leverage=None if leverage is None else Decimal(leverage),
     )  # fmt: skip
 
 
@@ -132,6 +134,26 @@ def test_journaled_orders_the_venue_finished_are_settled_and_fills_never_repeat(
         bot.journaled(known_order.client_order_id, S.FILLED)
 
 
+def test_fills_the_journal_lacks_are_read_even_when_it_has_the_filled_size(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # The previous process journaled the order as filled 0.003 (the user channel said so)
+    # while the venue did not list its fills yet, and died before reading them.
+    clock = FakeClock()
+    intent = make_intent(clock, "fills-lagged", size="0.003")
+    placed = venue.create_order(_market(client_order_id("fills-lagged"), SPOT, "BUY", "0.003"))
+    lagged = attrs.evolve(
+        journaled_update(intent, S.PARTIALLY_FILLED, placed.order_id), filled_size=Decimal("0.003")
+    )
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda me: [recorded(intent, me), lagged])
+    with running(start_executor(sim, path, clock=clock)) as bot:
+        bot.wait_reconciled()
+        bot.wait_status(client_order_id("fills-lagged"), S.FILLED)
+        (fill,) = bot.of(OrderFilled)
+        assert (fill.client_order_id, fill.size) == (client_order_id("fills-lagged"), intent.size)
+
+
 def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> OrderFilled:
     return OrderFilled(
         message_id=f"fill-{fill_id}", ts_created_ns=0, correlation_id=intent.message_id,
@@ -140,6 +162,19 @@ def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> O
         symbol=intent.symbol, side=intent.side, price=Decimal(68_000), size=intent.size,
         fee=Decimal(0), ts_event_ns=0,
     )  # fmt: skip
+
+
+def _restart_in(sim: SimExchange, path: Path, clock: FakeClock, state: TradingState) -> Harness:
+    """An executor that starts on ``path`` with risk saying ``state`` before its startup
+    reconciliation (its first attempt fails while the venue is down; the retry succeeds)."""
+    sim.faults.http_error(500, count=10_000, path="/market/products")
+    bot = start_executor(sim, path, clock=clock, wait_reconciled=False)
+    bot.wait_reconciled(success=False)
+    bot.trading(state, "risk")
+    bot.until(lambda: bot.state()["trading_state"] == state.value, f"the executor to be {state}")
+    sim.faults.clear()
+    clock.advance(1.0)  # the retry
+    return bot
 
 
 def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its_ttl(
@@ -152,21 +187,55 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
     seed_journal(path, lambda me: [recorded(fresh, me), recorded(stale, me),
                                    journaled_update(stale, S.SUBMITTED)])  # fmt: skip
     clock.advance(10)  # the bot was down for 10 s
-    with running(start_executor(sim, path, clock=clock)) as bot:
+    with running(_restart_in(sim, path, clock, TradingState.REDUCING)) as bot:
         done = bot.wait_reconciled()
         fresh_coid, stale_coid = client_order_id("unsent-fresh"), client_order_id("unsent-stale")
-        assert bot.statuses(fresh_coid)[:2] == [S.SUBMITTED, S.ACKNOWLEDGED]
-        assert bot.updates(fresh_coid)[0].source is RECONCILIATION
         expired = bot.wait_status(stale_coid, S.EXPIRED)
         assert expired.source is RECONCILIATION
+        # REDUCING (as at every process start: not reconciled, no fresh marks yet) holds the
+        # entry back; it goes once trading is ACTIVE, still within its TTL.
+        (held,) = bot.updates(fresh_coid)  # announced as the journal held it, not sent
+        assert (held.status, held.previous) == (S.PENDING_SUBMIT, None)
+        assert any(
+            "intent unsent-fresh is not at the venue by client order id: waits for trading" in line
+            for line in done.corrections
+        ), done.corrections
+        bot.trading(TradingState.ACTIVE)
+        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        clock.advance(2.0)
+        bot.wait_status(fresh_coid, S.FILLED)
+        assert bot.statuses(fresh_coid)[1:3] == [S.SUBMITTED, S.ACKNOWLEDGED]
+        assert bot.updates(fresh_coid)[1].source is RECONCILIATION
         assert len(bot.venue_orders("unsent-fresh")) == 1
         assert bot.venue_orders("unsent-stale") == []
-        assert any("intent unsent-fresh was not at the venue" in c for c in done.corrections)
         # The strategy sends the fresh one again after the restart: still one order.
-        bot.trading(TradingState.ACTIVE)
         bot.place(fresh)
         assert bot.denial("unsent-fresh").rule == "duplicate_intent"
         assert len(bot.venue_orders("unsent-fresh")) == 1
+
+
+@pytest.mark.parametrize("status", [None, S.SUBMITTED])
+def test_a_bot_halted_at_restart_sends_no_journaled_intent(
+    sim: SimExchange, tmp_path: Path, status: OrderStatus | None
+) -> None:
+    # The process died with an intent journaled (and maybe sent, without an answer) but not
+    # at the venue; it restarts HALTED (an operator's halt, read back by risk).
+    clock = FakeClock()
+    entry = make_intent(clock, "journaled-entry", ttl_s=30)
+    path = tmp_path / "j.sqlite3"
+    seed_journal(
+        path,
+        lambda me: [recorded(entry, me)] + ([journaled_update(entry, status)] if status else []),
+    )
+    with running(_restart_in(sim, path, clock, TradingState.HALTED)) as bot:
+        bot.wait_reconciled()
+        clock.advance(31.0)  # past its TTL: polls and reconciliations come and go
+        bot.wait_reconciled(2)
+        coid = client_order_id("journaled-entry")
+        settled = bot.wait_status(coid, S.CANCELLED if status is None else S.EXPIRED)
+        assert settled.source is RECONCILIATION
+        assert bot.state()["submitted"] == 0
+        assert bot.venue_orders("journaled-entry") == []
 
 
 def test_a_stale_journal_position_is_corrected_to_the_venues_and_said(
@@ -196,6 +265,28 @@ def test_a_stale_journal_position_is_corrected_to_the_venues_and_said(
         assert bot.denial("grow").rule == "reduce_only"
 
 
+def test_the_venues_liquidation_buffer_is_a_share_the_risk_rule_can_bite_on(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # 120 contracts at 9x: about 83,000 USD on 10,000 USD of futures cash.
+    venue.create_order(_market("by-hand", PERP, "BUY", "120", leverage="9"))
+    summary = venue.cfm_balance_summary()
+    buffer, threshold = summary.liquidation_buffer_amount, summary.liquidation_threshold
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        bot.wait_reconciled()
+        (account,) = bot.of(AccountReconciled)
+    share = account.liquidation_buffer_pct
+    assert share == buffer / (buffer + threshold)
+    assert Decimal("0.5") < share < Decimal("0.7")  # the venue says "141" (percent of margin)
+    rule = LiquidationBuffer(RiskConfig(min_liquidation_buffer_pct=Decimal("0.6")))
+    facts = OrderCheck(
+        intent=make_intent(FakeClock(), "more", symbol=PERP, size="1"), mark=Decimal(68_900),
+        mark_age_s=0.0, position=Decimal(120), product=future(), equity=account.equity,
+        liquidation_buffer_pct=share,
+    )  # fmt: skip
+    assert "projected liquidation buffer" in str(rule.check(facts))
+
+
 def _position_changed(symbol: str, quantity: str) -> PositionChanged:
     return PositionChanged(
         message_id=f"pos-{symbol}", ts_created_ns=0, correlation_id=None, cause="fill",
@@ -205,6 +296,34 @@ def _position_changed(symbol: str, quantity: str) -> PositionChanged:
             unrealized_pnl=Decimal(0), fees=Decimal(0), funding=Decimal(0),
         ),
     )  # fmt: skip
+
+
+def test_a_fill_the_venue_lists_late_is_counted_once_not_again_by_the_reconciliation(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    # The order is FILLED (user channel) but its fills cannot be read yet. A reconciliation
+    # in between used to adopt the venue's position (2), then the late fill added 2 more:
+    # the bot held 4 by its books, and an exit of 4 would have flipped the futures short.
+    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+        bot.until(lambda: bot.state()["user_feed_healthy"], "the user channel to be healthy")
+        sim.faults.http_error(500, count=10_000, path="/orders/historical/fills")
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("buy", symbol=PERP, size="2"))
+        bot.wait_status(client_order_id("buy"), S.FILLED)
+        bot.clock.advance(30.0)  # the periodic reconciliation, while the fills lag
+        periodic = bot.wait_reconciled(2)
+        assert any("fills" in line and PERP in line for line in periodic.corrections), (
+            periodic.corrections
+        )
+        assert bot.state()["positions"][PERP] == "0"  # its fills are not counted yet
+        sim.faults.clear()
+        bot.clock.advance(2.0)  # the next poll reads the fills
+        bot.wait(lambda _: bool(bot.of(OrderFilled)), "the late fill")
+        assert bot.state()["positions"][PERP] == "2"
+        bot.clock.advance(30.0)
+        again = bot.wait_reconciled(3)
+        assert not [line for line in again.corrections if PERP in line], again.corrections
+        assert bot.state()["positions"][PERP] == "2"
 
 
 def test_periodic_reconciliation_reports_drift_from_risks_positions(
@@ -252,8 +371,13 @@ def test_an_order_resting_across_a_restart_is_followed_again(
         bot.wait_status(client_order_id("resting"), S.ACKNOWLEDGED)
         bot.journaled(client_order_id("resting"), S.ACKNOWLEDGED)
     with running(start_executor(sim, path, clock=clock)) as bot:
-        bot.wait_reconciled()
+        done = bot.wait_reconciled()
         assert bot.state()["orders"] == {client_order_id("resting"): "acknowledged"}
+        # Risk (a new process's, which knows of no order) hears of it before the pass ends,
+        # so it counts what the order may still buy against the next intents.
+        (held,) = bot.updates(client_order_id("resting"))
+        assert (held.status, held.source) == (S.ACKNOWLEDGED, RECONCILIATION)
+        assert bot.probe.events.index(held) < bot.probe.events.index(done)
         bot.trading(TradingState.HALTED, "operator")
         bot.executor.tell(CancelAllOrders(message_id="ca", ts_created_ns=0, reason="operator"))
         bot.wait_status(client_order_id("resting"), S.CANCELLED)

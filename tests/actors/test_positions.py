@@ -132,3 +132,17 @@ def test_valuing_an_adopted_position_is_no_pnl_of_the_day() -> None:
     baselines = baselines.shifted(D(-60))  # its first mark: 60 USD under the entry
     assert (baselines.daily_pnl(D(-60)), baselines.equity(D(-60))) == (D(0), D(500))
     assert (baselines.daily_pnl(D(-70)), baselines.equity(D(-70))) == (D(-10), D(490))
+
+
+def test_reducing_a_position_adopted_without_an_entry_price_realizes_nothing() -> None:
+    book = PositionBook()
+    spot = VenuePosition(
+        symbol="BTC-USD", quantity=D("0.02"), average_entry_price=None, contract_size=D(1)
+    )
+    book.reconcile([spot])  # spot: the wallet tells the quantity, never the entry
+    book.apply_fill(fill(Side.SELL, "0.01", 70_000, fee="0.5"))
+    position = book.position("BTC-USD")
+    assert (position.quantity, position.realized, position.fees) == (D("0.01"), 0, D("0.5"))
+    book.apply_fill(fill(Side.SELL, "0.03", 69_000))  # flips: the short's entry is known
+    assert book.position("BTC-USD").quantity == D("-0.02")
+    assert book.position("BTC-USD").average_entry == D(69_000)

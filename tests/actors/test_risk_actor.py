@@ -126,6 +126,21 @@ def test_reconciliation_corrects_positions_to_the_venues_and_says_so(tree: Tree)
     assert (snapshot.equity, snapshot.daily_pnl) == (D(20_000), D(0))
 
 
+def test_selling_a_spot_position_read_from_the_wallet_moves_the_position(tree: Tree) -> None:
+    # After a process restart the executor reconciles spot to the bot's own holdings, which
+    # come without an entry price; the exit's fill must still count (it once crashed risk,
+    # which lost the fill and kept the position long).
+    tree.start(bot_config())
+    tree.activate()
+    spot = VenuePosition(
+        symbol="BTC-USD", quantity=D(2), average_entry_price=None, contract_size=D(1)
+    )
+    tree.risk.tell(account(10_000, spot))
+    tree.risk.tell(fill(Side.SELL, 2, 101, fill_id="exit"))
+    closed = of_type(tree.published, PositionChanged, lambda m: m.cause.startswith("fill exit"))
+    assert closed.position.quantity == 0
+
+
 def test_marks_going_stale_hold_reducing_and_deny_entries(tree: Tree) -> None:
     tree.start(bot_config(risk={"max_mark_age_s": 30.0}))
     tree.activate()

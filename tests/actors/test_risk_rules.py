@@ -19,6 +19,7 @@ from perpsbot.actors._risk_rules import (
     OrderCheck,
     OrderRate,
     ReduceOnly,
+    SpotShort,
     first_denial,
     order_rules,
 )
@@ -241,6 +242,21 @@ def test_without_the_venues_buffer_it_is_estimated_from_the_exposure() -> None:
 def test_spot_orders_have_no_liquidation_buffer() -> None:
     rule = LiquidationBuffer(RiskConfig())
     assert rule.check(order(size=1_000, liquidation_buffer_pct=D(0))) is None
+
+
+def test_spot_sells_the_bots_holding_at_most() -> None:
+    rule = SpotShort()
+    assert rule.check(order(Side.SELL, 1, position=D(1))) is None
+    assert rule.check(order(Side.SELL, "0.5", position=D(1), open_sell=D("0.5"))) is None
+    assert rule.check(order(Side.SELL, "0.5", position=D(1), open_sell=D("0.6"))) == (
+        "SELL 0.5 BTC-USD would sell more than the bot holds (1 and 0.6 in open sells):"
+        " spot cannot be sold short"
+    )
+    assert rule.check(order(Side.SELL, "0.01")) == (
+        "SELL 0.01 BTC-USD would sell more than the bot holds (0): spot cannot be sold short"
+    )
+    bip = future()
+    assert rule.check(order(Side.SELL, 1, symbol=bip.symbol, product=bip)) is None
 
 
 def test_the_daily_loss_is_allowed_at_the_limit_and_denied_past_it() -> None:

@@ -221,6 +221,16 @@ def wait_journaled(journal: Path, intent_id: str, status: OrderStatus) -> None:
     )
 
 
+def wait_settled(journal: Path) -> None:
+    """Wait until the journal holds no unfinished intent."""
+
+    def settled() -> bool:
+        with JournalReader(journal) as reader:
+            return reader.unfinished_intents() == []
+
+    eventually(settled, timeout_s=20, what="the journal's intents to be settled")
+
+
 def assert_one_order_per_intent(journal: Path, sim: SimProcess) -> dict[str, Order]:
     """The venue holds exactly one order per journaled intent that was sent (none for one
     settled unsent), each as the journal last recorded it, and no order of ours the journal

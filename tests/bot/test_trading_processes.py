@@ -20,6 +20,7 @@ from tests.bot.processes import (
     running_bot,
     running_sim,
     wait_journaled,
+    wait_settled,
     write_lock,
 )
 
@@ -34,11 +35,15 @@ def _configure(tmp_path: Path, sim: SimProcess) -> tuple[Path, Path]:
 
 
 def _restart_and_check(config: Path, journal: Path, sim: SimProcess, *, long: bool) -> None:
-    """Restart the bot: the venue and the journal agree once it reconciled, and it trades on:
+    """Restart the bot: the venue and the journal agree once it settled the journal's
+    unfinished intents, and it trades on:
     the next scripted move (a fall when it holds a position, a rise when flat) places one
     more order, which fills and is journaled."""
     with running_bot(config) as bot:
         bot.ready()
+        # An entry journaled before the kill waited for trading to be ACTIVE: it may still be
+        # on its way (sent within its TTL, or settled unsent past it).
+        wait_settled(journal)
         assert_one_order_per_intent(journal, sim)
         sim.jump(-0.05 if long else 0.05)
         wait_journaled(journal, bot.allowed(), S.FILLED)

@@ -40,10 +40,9 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue import Backoff, JwtSigner, VenueLink, VenueRateLimiter
 from tests.actors.conftest import Subscriber
-from tests.support.keys import make_credentials
 from tests.support.probe import Probe
+from tests.support.sim_clients import venue_link
 from tests.support.waiting import eventually
 
 T = TypeVar("T")
@@ -72,10 +71,6 @@ def trading_config(journal: Path, **strategy: Any) -> BotConfig:
         execution=ExecutionConfig(reconcile_interval_s=3_600.0),
         journal=JournalConfig(path=journal),
     )  # fmt: skip
-
-
-def _no_wait(_seconds: float) -> None:
-    """The rate limiter's wait: a FakeClock never refills a bucket, so the test never waits."""
 
 
 @attrs.define
@@ -138,16 +133,7 @@ def trading_tree(journal: Path, *, config: BotConfig | None = None) -> Iterator[
     sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
     config = config or trading_config(journal)
     with SimExchange(sim_config) as sim:
-        link = VenueLink(
-            rest_base_url=sim.rest_base_url,
-            market_ws_url=sim.market_ws_url,
-            user_ws_url=sim.user_ws_url,
-            limiter=VenueRateLimiter(clock=clock, wait=_no_wait),
-            signer=JwtSigner(make_credentials()[0], clock=clock),
-            clock=clock,
-            request_timeout_s=5.0,
-            feed_backoff=Backoff(initial_s=0.02, max_s=0.1, jitter=0.0),
-        )
+        link = venue_link(sim, clock, request_timeout_s=5.0)
         system = ActorSystem(
             "trading", clock=clock, ids=SequentialIds("m"), sections_of=bot_sections,
             watchdog_interval_s=None,

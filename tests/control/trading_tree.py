@@ -45,8 +45,9 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.sim import SimExchange
-from tests.actors.executor_harness import make_intent, venue_link
+from tests.actors.executor_harness import make_intent
 from tests.actors.trading import sample, sampled
+from tests.support.sim_clients import venue_link
 from tests.support.waiting import eventually
 
 SYMBOL = "BTC-USD"

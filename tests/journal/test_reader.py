@@ -149,6 +149,9 @@ def test_fill_ids_are_those_journaled_for_one_order_or_all(writer: Writer, event
     with JournalReader(writer.path) as reader:
         assert reader.fill_ids() == {"f1", "f2", "f3"}
         assert reader.fill_ids(client_order_id("a")) == {"f1", "f3"}
+        of_a = reader.fills(client_order_id=client_order_id("a"))
+        assert [f.fill_id for f in of_a] == ["f1", "f3"]
+        assert reader.fills(client_order_id="pb-none", symbol="BTC-USD") == []
 
 
 def test_a_reader_sees_each_commit_whole_while_the_writer_writes(

@@ -7,7 +7,7 @@ trading state, the trailing stop), so every rule is tested without threads.
 - HALTED decides nothing; while an intent for the symbol is pending nothing new is sent.
 - With a position: close on the opposite cross, else on the trailing stop; never add.
 - Flat: enter on a cross only when ACTIVE, inside the trading window, with shorts only if
-  enabled, sized from equity and the product's contract size.
+  enabled and only on futures, sized from equity and the product's contract size.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def decide(situation: Situation, params: Params) -> Decision:
         return hold(f"{reading.signal} cross outside the trading window")
     if reading.signal is Signal.BEARISH and not params.enable_shorts:
         return hold("bearish cross; shorts disabled")
+    if reading.signal is Signal.BEARISH and situation.product and not situation.product.is_future:
+        return hold("bearish cross; spot cannot be sold short")
     return _enter(situation, reading, params, mark)
 
 

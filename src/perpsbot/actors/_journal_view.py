@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from perpsbot.messages import OrderIntent, OrderUpdated, PositionChanged
+from perpsbot.messages import OrderFilled, OrderIntent, OrderUpdated, PositionChanged
 
 __all__ = ["JournalView", "JournaledIntent"]
 
@@ -39,8 +39,8 @@ class JournalView(Protocol):
         first."""
         ...
 
-    def fill_ids(self, client_order_id: str | None = None) -> frozenset[str]:
-        """The ids of the fills journaled for one order (or for all)."""
+    def fills(self, *, client_order_id: str) -> Sequence[OrderFilled]:
+        """The fills journaled for one order."""
         ...
 
     def latest_positions(self) -> Mapping[str, PositionChanged]:

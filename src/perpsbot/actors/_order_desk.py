@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from perpsbot.actors._gate import Refusal, refusal
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._products import Products
@@ -147,13 +148,29 @@ class OrderDesk:
     def position(self, symbol: str) -> Decimal:
         return self.positions.get(symbol, Decimal(0))
 
-    def reducing_in_flight(self, symbol: str, side: Side) -> Decimal:
-        """What open orders on ``symbol`` and ``side`` may still fill."""
+    def reducing_in_flight(self, symbol: str, side: Side, excluding: str = "") -> Decimal:
+        """What open orders on ``symbol`` and ``side`` (but ``excluding``) may still fill."""
         return sum(
             (o.remaining for o in self.ledger
-             if o.symbol == symbol and o.side is side and not o.status.terminal),
+             if o.symbol == symbol and o.side is side and not o.status.terminal
+             and o.client_order_id != excluding),
             Decimal(0),
         )  # fmt: skip
+
+    def refusal(self, order: TrackedOrder) -> Refusal | None:
+        """Why the trading state refuses to send ``order`` now (see :func:`_gate.refusal`)."""
+        return refusal(
+            state=self.state,
+            reasons=self.state_reasons,
+            reconciled=True,  # sending is the reconciliation's, or comes after it
+            symbol=order.symbol,
+            side=order.side,
+            size=order.remaining,
+            position=self.position(order.symbol),
+            reducing_in_flight=self.reducing_in_flight(
+                order.symbol, order.side, excluding=order.client_order_id
+            ),
+        )
 
     def refresh_products(self) -> None:
         try:
@@ -163,11 +180,34 @@ class OrderDesk:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def submit(self, coid: str, source: TransitionSource) -> None:
+    def send(self, coid: str, source: TransitionSource) -> str | None:
+        """Submit a journaled order if the trading state allows it now, as it allowed it when
+        the order was placed: a halt or a reduce-only that came meanwhile (while the journal
+        committed, or across a restart) is never bypassed. Refused, an order that HALTED keeps
+        from ever being sent is cancelled; any other stays as it is and waits (:attr:`unsent`)
+        for a state that allows it, until its TTL ends. Returns None once sent, else why not."""
+        order = self.ledger[coid]
+        if order.cancel_requested:
+            self.ledger.move(coid, _S.CANCELLED, source, "cancelled before it was sent")
+            return "cancelled before it was sent"
+        refused = self.refusal(order)
+        if refused is None:
+            self._submit(coid, source)
+            return None
+        if self.state is TradingState.HALTED and order.status is _S.PENDING_SUBMIT:
+            self.ledger.move(coid, _S.CANCELLED, source, f"never sent: {refused.reason}")
+            return f"cancelled, never sent: {refused.reason}"
+        logger.warning("order %s held back: %s", coid, refused.reason)
+        return f"waits for trading to allow it ({refused.reason})"
+
+    def unsent(self) -> bool:
+        """True if a journaled order waits to be sent."""
+        return any(order.unsent for order in self.ledger)
+
+    def _submit(self, coid: str, source: TransitionSource) -> None:
         """Send a journaled order (once per call; the client order id makes a resend of the
         same order idempotent at the venue)."""
-        order = self.ledger.get(coid)
-        assert order is not None
+        order = self.ledger[coid]
         if order.request is None:
             self.ledger.move(
                 coid, _S.EXPIRED, source, f"{order.symbol} has no product spec now: never sent"
@@ -380,9 +420,15 @@ class OrderDesk:
             self.stats["polls"] += 1
             for order in in_flight:
                 self.refresh_order(order.client_order_id, TransitionSource.POLL)
+        self.catch_up_fills()
+
+    def catch_up_fills(self) -> set[str]:
+        """Read the fills that lag behind the venue's filled sizes; returns the symbols whose
+        fills still lag (the venue does not list them yet, or reading them failed)."""
         for order in self.ledger:
             if order.fills_behind and order.venue_order_id is not None:
                 self.fetch_fills(order.client_order_id, order.venue_order_id)
+        return {order.symbol for order in self.ledger if order.fills_behind}
 
     def _venue_error(self, doing: str, exc: VenueError) -> None:
         self.stats["venue_errors"] += 1

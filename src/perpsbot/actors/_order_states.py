@@ -142,6 +142,8 @@ class TrackedOrder:
     fill_ids: frozenset[str] = frozenset()
     fills_size: Decimal = Decimal(0)
     cancel_requested: bool = False
+    journaled: bool = False
+    """The journal committed its intent: it may be sent (when the trading state allows)."""
     missing: int = 0
     """Reconciliations in a row that did not find this acknowledged order at the venue."""
 
@@ -157,6 +159,15 @@ class TrackedOrder:
     @property
     def in_flight(self) -> bool:
         return self.status in IN_FLIGHT
+
+    @property
+    def unsent(self) -> bool:
+        """Journaled, and no venue order id known: sending it may still create the order."""
+        return (
+            self.journaled
+            and self.venue_order_id is None
+            and self.status in (_S.PENDING_SUBMIT, _S.SUBMITTED, _S.UNKNOWN)
+        )
 
     @property
     def valid_until_ns(self) -> int | None:

@@ -5,8 +5,9 @@ the orders the executor tracks and the venue's view it decides, per order, one a
 
 - ``Settle``: the venue knows the order; take its status, filled size and fills;
 - ``Adopt``: an open order that carries our client-id prefix but that we do not know;
-- ``Submit``: never acknowledged, not at the venue, still within its TTL: send it (with the
-  same client order id, which the venue treats as idempotent, so this is never a second order);
+- ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
+  trading state allows it (with the same client order id, which the venue treats as
+  idempotent, so this is never a second order);
 - ``Expire``: never acknowledged, not at the venue, past its TTL: never sent again;
 - ``Vanished``: acknowledged once, but the venue does not show it (its lists may lag: the
   executor looks again before it settles the order).
@@ -24,7 +25,7 @@ from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.errors import VenueResponseError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import OrderStatus, ProductSpec, VenuePosition
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import CfmBalanceSummary, Order
 from perpsbot.venue.rest import RestClient
 
 _OPEN_STATUSES = ["OPEN", "PENDING", "QUEUED", "CANCEL_QUEUED"]
@@ -123,7 +124,7 @@ def _account(
     if futures:
         summary = rest.cfm_balance_summary()
         equity = summary.total_usd_balance + summary.unrealized_pnl
-        buffer_pct = summary.liquidation_buffer_percentage
+        buffer_pct = _buffer_share(summary)
         held = {p.product_id: p for p in rest.cfm_positions()}
         for symbol, spec in sorted(futures.items()):
             p = held.get(symbol)
@@ -153,6 +154,20 @@ def _account(
     return tuple(positions), wallets, equity, buffer_pct
 
 
+def _buffer_share(summary: CfmBalanceSummary) -> Decimal | None:
+    """The share of the futures account's equity above its liquidation threshold, from 0 to 1
+    (what ``risk.min_liquidation_buffer_pct`` bounds); None without futures equity.
+
+    Not the venue's ``liquidation_buffer_percentage``: that is a percentage of the maintenance
+    margin (1000 and more while little is held), so read as a share it never came near the
+    minimum and the liquidation buffer rule could not deny anything.
+    """
+    equity = summary.liquidation_buffer_amount + summary.liquidation_threshold
+    if equity <= 0:
+        return None
+    return max(summary.liquidation_buffer_amount, Decimal(0)) / equity
+
+
 def spot_positions(
     own: Mapping[str, Decimal], wallets: Mapping[str, Decimal], *, source: str
 ) -> tuple[tuple[VenuePosition, ...], list[str]]:
@@ -178,6 +193,32 @@ def spot_positions(
                 contract_size=Decimal(1),
             )
         )  # fmt: skip
+    return tuple(positions), lines
+
+
+def held_back(
+    own: Mapping[str, Decimal], lagging: Iterable[str], specs: Mapping[str, ProductSpec]
+) -> tuple[tuple[VenuePosition, ...], list[str]]:
+    """The bot's own positions (``own``) for the ``lagging`` symbols, and for people why.
+
+    A symbol lags while one of its orders filled more at the venue than the fills the bot
+    could read: adopting the venue's position (or wallet) then would count those fills twice
+    once they arrive, the correction first and the fills after.
+    """
+    positions, lines = [], []
+    for symbol in sorted(lagging):
+        quantity = own.get(symbol, Decimal(0))
+        spec = specs.get(symbol)
+        positions.append(
+            VenuePosition(
+                symbol=symbol, quantity=quantity, average_entry_price=None,
+                contract_size=spec.contract_size if spec is not None else Decimal(1),
+            )
+        )  # fmt: skip
+        lines.append(
+            f"{symbol}: fills the venue reports are not readable yet; the position stays"
+            f" {describe_position(quantity)} until they arrive"
+        )
     return tuple(positions), lines
 
 

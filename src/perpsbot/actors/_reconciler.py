@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -28,6 +28,7 @@ from perpsbot.actors._reconcile import (
     Settle,
     Submit,
     Vanished,
+    held_back,
     plan,
     position_drift,
     read_venue,
@@ -38,14 +39,18 @@ from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
     AccountReconciled,
     IntentPurpose,
+    JournalSynced,
+    OrderFilled,
     OrderStatus,
     OrderType,
     ReconciliationCompleted,
     ReconciliationStarted,
     Side,
     Stamper,
+    SyncJournal,
     TransitionSource,
 )
+from perpsbot.runtime import ActorAddress, ActorTimers
 from perpsbot.venue.records import Order
 
 logger = logging.getLogger("perpsbot.actors.executor")
@@ -56,41 +61,122 @@ _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
 
 
+@attrs.frozen
+class Reconcile:
+    """Timer: reconcile in-flight orders and positions with the venue."""
+
+
+@attrs.frozen
+class SyncTimedOut:
+    """Timer: the journal did not answer the startup's ``SyncJournal`` in time."""
+
+    sync_id: str
+
+
+#: How long the journal may take to answer SyncJournal before the startup attempt fails.
+_SYNC_TIMEOUT_S = 10.0
+
+
 class Reconciler:
-    """Startup and periodic reconciliation (see the module docstring).
+    """Startup and periodic reconciliation (see the module docstring), and when they run.
+
+    The startup waits for the journal (``SyncJournal``, answered by ``JournalSynced``) before
+    it reads it; a failed startup is retried with a growing delay (the executor's
+    ``Reconcile`` timer); the periodic pass runs on that timer too, or :meth:`soon`.
 
     Args:
         desk: sends, follows and holds the orders.
+        journal: the journal actor (``SyncJournal``).
         journal_view: opens a read-only view of the journal.
+        reply_to: the executor (``JournalSynced``).
+        timers: the executor's timers (``Reconcile``, :class:`SyncTimedOut`).
         clock: time (intent TTLs).
         stamper: stamps published messages.
+        soon_s: how soon :meth:`soon` reconciles.
     """
 
     def __init__(
         self,
         *,
         desk: OrderDesk,
+        journal: ActorAddress,
         journal_view: Callable[[], JournalView],
+        reply_to: ActorAddress,
+        timers: ActorTimers,
         clock: Clock,
         stamper: Stamper,
+        soon_s: float,
     ) -> None:
         self._desk = desk
+        self._journal = journal
         self._journal_view = journal_view
+        self._reply_to = reply_to
+        self._timers = timers
         self._clock = clock
         self._stamper = stamper
+        self._soon_s = soon_s
         self.done = False
         """True once a startup reconciliation succeeded: only then are orders placed."""
+        self._pending_sync: str | None = None
+        self._due = False  # a reconciliation is scheduled by soon()
         self._failures = 0
         self.passes = 0
         self.failures = 0
 
-    def started(self, reason: str) -> None:
+    # -- when ------------------------------------------------------------------------------
+
+    def begin(self, reason: str) -> None:
+        """Start a startup attempt: publish ``ReconciliationStarted`` and sync the journal."""
         message_id, ts = self._stamper.stamp()
         self._desk.publish(
             ReconciliationStarted(message_id=message_id, ts_created_ns=ts, reason=reason)
         )
+        message_id, ts = self._stamper.stamp()
+        self._pending_sync = message_id
+        self._journal.tell(
+            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
+        )
+        self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(message_id))
 
-    def startup(self) -> bool:
+    def journal_synced(self, message: JournalSynced) -> None:
+        if message.correlation_id != self._pending_sync:
+            return  # the answer to an attempt that timed out already
+        self._pending_sync = None
+        if not self._startup():
+            self._retry_startup()
+
+    def sync_timed_out(self, message: SyncTimedOut) -> None:
+        if message.sync_id != self._pending_sync:
+            return
+        self._pending_sync = None
+        self._failed(
+            f"the journal did not answer SyncJournal within {_SYNC_TIMEOUT_S:.0f}s", startup=True
+        )
+        self._retry_startup()
+
+    def soon(self) -> None:
+        """An in-flight reconciliation after ``soon_s`` (one, however many orders ask for it
+        meanwhile)."""
+        if not self._due:
+            self._due = True
+            self._timers.once(self._soon_s, Reconcile())
+
+    def due(self) -> None:
+        """The ``Reconcile`` timer: the periodic pass, or the next startup attempt."""
+        self._due = False
+        if self.done:
+            self._periodic()
+        elif self._pending_sync is None:
+            self.begin("retry")
+
+    def _retry_startup(self) -> None:
+        delay = self._retry_delay_s()
+        logger.warning("startup reconciliation failed; retrying in %.1fs", delay)
+        self._timers.once(delay, Reconcile())
+
+    # -- what ------------------------------------------------------------------------------
+
+    def _startup(self) -> bool:
         """Reconcile the journal's unfinished orders with the venue; False if it failed (it
         was reported, and should be retried after :meth:`retry_delay_s`)."""
         try:
@@ -98,19 +184,19 @@ class Reconciler:
             known = self._load_journal()
             self._run(startup=True, known=known, source="journal")
         except (PerpsbotError, sqlite3.Error) as exc:
-            self.failed(f"{type(exc).__name__}: {exc}", startup=True)
+            self._failed(f"{type(exc).__name__}: {exc}", startup=True)
             return False
         self.done = True
         return True
 
-    def periodic(self) -> None:
+    def _periodic(self) -> None:
         """Reconcile in-flight orders and compare positions with the venue's."""
         try:
             self._run(startup=False, known=dict(self._desk.positions), source="risk")
         except PerpsbotError as exc:
-            self.failed(f"{type(exc).__name__}: {exc}", startup=False)
+            self._failed(f"{type(exc).__name__}: {exc}", startup=False)
 
-    def failed(self, error: str, *, startup: bool) -> None:
+    def _failed(self, error: str, *, startup: bool) -> None:
         self._failures += 1
         self.failures += 1
         logger.warning(
@@ -124,7 +210,7 @@ class Reconciler:
             )
         )  # fmt: skip
 
-    def retry_delay_s(self) -> float:
+    def _retry_delay_s(self) -> float:
         """Exponential from 1 s after each consecutive failure, at most a minute."""
         return float(min(_MAX_RETRY_S, 2.0 ** max(0, self._failures - 1)))
 
@@ -136,15 +222,21 @@ class Reconciler:
             for journaled in view.unfinished_intents():
                 coid = journaled.client_order_id
                 if coid not in self._desk.ledger:
-                    fill_ids = view.fill_ids(coid)
-                    self._desk.ledger.hold(self._from_journal(journaled, fill_ids))
+                    fills = view.fills(client_order_id=coid)
+                    self._desk.ledger.hold(self._from_journal(journaled, fills))
             positions = view.latest_positions()
             return {s: changed.position.quantity for s, changed in positions.items()}
         finally:
             view.close()
 
-    def _from_journal(self, journaled: JournaledIntent, fill_ids: frozenset[str]) -> TrackedOrder:
+    def _from_journal(
+        self, journaled: JournaledIntent, fills: Sequence[OrderFilled]
+    ) -> TrackedOrder:
         intent, last = journaled.intent, journaled.order
+        fill_ids = frozenset(f.fill_id for f in fills)
+        # What was published as fills: the journaled filled size may be more, when the venue
+        # reported it before its fills could be read (those are read now).
+        fills_size = sum((f.size for f in fills), Decimal(0))
         coid = journaled.client_order_id
         spec = self._desk.products.get(intent.symbol)
         order = None if spec is None else fitted_order(intent, coid, spec, intent.reference_mark)
@@ -156,26 +248,20 @@ class Reconciler:
                 limit_price=intent.limit_price, status=_S.PENDING_SUBMIT, intent=intent,
                 contract_size=spec.contract_size if spec is not None else Decimal(1),
             )  # fmt: skip
+        order = attrs.evolve(order, fill_ids=fill_ids, fills_size=fills_size, journaled=True)
         if last is None:
-            return attrs.evolve(order, fill_ids=fill_ids)
+            return order
         return attrs.evolve(
             order,
             status=last.status,
             venue_order_id=last.venue_order_id,
             filled_size=last.filled_size,
             average_fill_price=last.average_fill_price,
-            fill_ids=fill_ids,
-            # The journal commits an order's fills before its status (published in that
-            # order), so what it says was filled was published as fills too.
-            fills_size=last.filled_size,
         )
 
     def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:
         desk = self._desk
-        targets = [
-            o for o in desk.ledger
-            if o.in_flight or (startup and o.status is _S.PENDING_SUBMIT)
-        ]  # fmt: skip
+        targets = [o for o in desk.ledger if o.in_flight or o.unsent]
         venue = read_venue(
             desk.rest,
             specs=desk.products.specs,
@@ -188,18 +274,25 @@ class Reconciler:
             self._clock.time_ns(),
         )  # fmt: skip
         before = dict(desk.positions)
+        seen = {o.client_order_id: (o.status, o.filled_size) for o in desk.ledger}
         for action in actions:
             line = self._apply(action)
             if line:
                 corrections.append(line)
+        if startup:
+            self._announce_unchanged(seen)
+        lagging = desk.catch_up_fills()
         # What the bot holds by its own books: ``known`` plus the fills this pass found.
         expected = dict(known)
         for symbol, quantity in desk.positions.items():
             moved = quantity - before.get(symbol, Decimal(0))
             expected[symbol] = expected.get(symbol, Decimal(0)) + moved
-        spot, spot_lines = spot_positions(expected, venue.spot_wallets, source=source)
-        positions = venue.positions + spot
-        corrections += position_drift(expected, venue.positions, source=source) + spot_lines
+        wallets = {s: w for s, w in venue.spot_wallets.items() if s not in lagging}
+        spot, spot_lines = spot_positions(expected, wallets, source=source)
+        futures = tuple(p for p in venue.positions if p.symbol not in lagging)
+        kept, kept_lines = held_back(expected, lagging, desk.products.specs)
+        positions = futures + spot + kept
+        corrections += position_drift(expected, futures, source=source) + spot_lines + kept_lines
         if venue.foreign_open:
             corrections.append(
                 f"{venue.foreign_open} open order(s) without our client-id prefix: left alone"
@@ -226,6 +319,16 @@ class Reconciler:
         self._failures = 0
         self.passes += 1
 
+    def _announce_unchanged(self, seen: Mapping[str, tuple[OrderStatus, Decimal]]) -> None:
+        """Publish the orders the journal held open that this pass did not change (so did
+        not publish): the subscribers of a new process (risk counting what open orders may
+        still fill) know of no order yet."""
+        ledger = self._desk.ledger
+        for order in ledger:
+            coid = order.client_order_id
+            if not order.status.terminal and seen.get(coid) == (order.status, order.filled_size):
+                ledger.announce(coid, _RECONCILIATION, "open across the restart")
+
     def _apply(self, action: Action) -> str:
         desk = self._desk
         match action:
@@ -242,17 +345,15 @@ class Reconciler:
             case Adopt(venue=found):
                 return self._adopt(found)
             case Submit(client_order_id=coid):
-                order = desk.ledger.get(coid)
-                assert order is not None
-                if order.cancel_requested:
-                    desk.ledger.move(coid, _S.CANCELLED, _RECONCILIATION, "cancelled unsent")
-                    return f"journaled intent {order.intent_id} was cancelled before it was sent"
-                desk.submit(coid, _RECONCILIATION)
+                intent_id = desk.ledger[coid].intent_id
+                not_sent = desk.send(coid, _RECONCILIATION)
+                if not_sent is not None:
+                    return f"intent {intent_id} is not at the venue by client order id: {not_sent}"
                 # The venue may answer with an order that existed already (the same client
                 # order id), which may have changed before the user channel followed it.
                 desk.refresh_order(coid, _RECONCILIATION)
                 return (
-                    f"intent {order.intent_id} was not at the venue by client order id and is"
+                    f"intent {intent_id} was not at the venue by client order id and is"
                     f" within its TTL: sent once as {coid}"
                 )
             case Expire(client_order_id=coid, reason=reason):

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._positions import Baselines, Correction, Position, PositionBook
+from perpsbot._position import Position
+from perpsbot.actors._positions import Baselines, Correction, PositionBook
 from perpsbot.actors._risk_book import OpenOrders, RecentFills
 from perpsbot.actors._risk_rules import OrderCheck
 from perpsbot.messages import (

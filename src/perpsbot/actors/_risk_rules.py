@@ -166,6 +166,26 @@ class KnownProduct:
 
 
 @attrs.frozen
+class SpotShort:
+    """Spot cannot be sold short: a sell may take the bot's own holding to zero, not below
+    (coins the wallet held before, or that someone else bought, are not the bot's to sell)."""
+
+    name: ClassVar[str] = "spot_short"
+
+    def check(self, order: OrderCheck) -> str | None:
+        product = order.product
+        if product is None or product.is_future or order.intent.side is Side.BUY:
+            return None
+        if order.resulting >= 0:
+            return None
+        pending = f" and {order.open_sell} in open sells" if order.open_sell else ""
+        return (
+            f"{order.describe()} would sell more than the bot holds ({order.position}{pending}):"
+            " spot cannot be sold short"
+        )
+
+
+@attrs.frozen
 class ReduceOnly:
     """In REDUCING every order, and in any state an exit, must shrink the position."""
 
@@ -366,6 +386,7 @@ def order_rules(config: RiskConfig) -> tuple[Rule, ...]:
         Halted(),
         IntentExpired(),
         KnownProduct(),
+        SpotShort(),
         ReduceOnly(),
         MarkFreshness(config.max_mark_age_s),
         MaxOrderNotional(config.max_order_usd),

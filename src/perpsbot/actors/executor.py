@@ -2,10 +2,11 @@
 
 On ``PlaceOrder`` (from risk) it checks the trading state again, fits the intent to the
 product, journals it (``RecordIntent``), and only once the journal answers
-``IntentRecorded`` sends it, under a client order id derived from the intent. A lost answer
-is settled by that id, never by a second order. Order updates come from the ``user``
-websocket channel, or from REST polls while that feed is unhealthy; fills are read from the
-venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
+``IntentRecorded`` sends it, under a client order id derived from the intent, if the trading
+state still allows it (else it waits for a state that does, within its TTL; HALTED cancels
+it). A lost answer is settled by that id, never by a second order. Order updates come from
+the ``user`` websocket channel, or from REST polls while that feed is unhealthy; fills are
+read from the venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
 
 At every start it reconciles with the venue before it places anything: the journal's
 unfinished orders against the venue's orders, fills and positions. Then it reconciles its
@@ -31,7 +32,7 @@ from perpsbot.actors._gate import refusal
 from perpsbot.actors._journal_view import JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._quantize import QuantizeRejection, fitted_order
-from perpsbot.actors._reconciler import Reconciler
+from perpsbot.actors._reconciler import Reconcile, Reconciler, SyncTimedOut
 from perpsbot.actors._user_translator import UserFeedChanged, UserOrdersReceived
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
@@ -46,7 +47,7 @@ from perpsbot.messages import (
     PositionChanged,
     RecordIntent,
     Stamper,
-    SyncJournal,
+    TradingState,
     TradingStateChanged,
     TransitionSource,
 )
@@ -72,18 +73,8 @@ class PollOrders:
 
 
 @attrs.frozen
-class Reconcile:
-    """Timer: reconcile in-flight orders and positions with the venue."""
-
-
-@attrs.frozen
 class RefreshProducts:
     """Timer: reload the product catalogue."""
-
-
-@attrs.frozen
-class _SyncTimedOut:
-    sync_id: str
 
 
 def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
@@ -95,10 +86,6 @@ def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
         commands=[PlaceOrder],
         priority=[TradingStateChanged, PositionChanged, CancelAllOrders, CancelOrder],
     )
-
-
-#: How long the journal may take to answer SyncJournal before the startup attempt fails.
-_SYNC_TIMEOUT_S = 10.0
 
 
 class ExecutorActor(BaseActor):
@@ -130,12 +117,9 @@ class ExecutorActor(BaseActor):
         super().__init__(context=context)
         config: BotConfig = context.config
         self._settings = config.execution
-        self._journal = journal
         self._stamper = Stamper(context.clock, context.ids)
         self._subscribers = Subscribers(subscribers)
         self._faults = faults
-        self._pending_sync: str | None = None
-        self._reconcile_due = False  # an in-flight reconciliation is scheduled
         self._denials = 0
         self._desk = OrderDesk(
             link=venue,
@@ -150,8 +134,16 @@ class ExecutorActor(BaseActor):
             owner_alive=lambda: not self.superseded(),
         )
         self._reconciler = Reconciler(
-            desk=self._desk, journal_view=journal_view, clock=context.clock, stamper=self._stamper
+            desk=self._desk,
+            journal=journal,
+            journal_view=journal_view,
+            reply_to=context.address,
+            timers=context.timers,
+            clock=context.clock,
+            stamper=self._stamper,
+            soon_s=self._settings.order_poll_interval_s,
         )
+        self._journal = journal
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -161,7 +153,7 @@ class ExecutorActor(BaseActor):
         self.timers.every(settings.order_poll_interval_s, PollOrders())
         self.timers.every(settings.reconcile_interval_s, Reconcile())
         self.timers.every(settings.product_refresh_s, RefreshProducts())
-        self._begin_startup("startup")
+        self._reconciler.begin("startup")
 
     def on_stop(self) -> None:
         self._desk.close()
@@ -181,7 +173,7 @@ class ExecutorActor(BaseActor):
             case CancelAllOrders():
                 desk.cancel_all(message)
             case TradingStateChanged():
-                desk.state, desk.state_reasons = message.state, message.reasons
+                self._on_trading_state(message)
             case PositionChanged():
                 desk.positions[message.position.symbol] = message.position.quantity
             case UserOrdersReceived():
@@ -192,13 +184,13 @@ class ExecutorActor(BaseActor):
                 desk.poll()
                 self._expire_unconfirmed()
             case Reconcile():
-                self._on_reconcile()
+                self._reconciler.due()
             case RefreshProducts():
                 desk.refresh_products()
             case JournalSynced():
-                self._on_journal_synced(message)
-            case _SyncTimedOut():
-                self._on_sync_timed_out(message)
+                self._reconciler.journal_synced(message)
+            case SyncTimedOut():
+                self._reconciler.sync_timed_out(message)
             case Subscribe() | Unsubscribe():
                 self._subscribers.apply(message)
             case _:
@@ -333,10 +325,8 @@ class ExecutorActor(BaseActor):
             )  # fmt: skip
             return
         local = TransitionSource.LOCAL
+        desk.ledger.mark(coid, journaled=True)
         desk.ledger.announce(coid, local, "journaled")
-        if order.cancel_requested:
-            desk.ledger.move(coid, OrderStatus.CANCELLED, local, "cancelled before it was sent")
-            return
         late_ns = self.clock.time_ns() - order.intent.valid_until_ns
         if late_ns > 0:
             desk.ledger.move(
@@ -344,12 +334,22 @@ class ExecutorActor(BaseActor):
                 f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
             )  # fmt: skip
             return
-        desk.submit(coid, local)
+        desk.send(coid, local)
+
+    def _on_trading_state(self, message: TradingStateChanged) -> None:
+        desk = self._desk
+        desk.state, desk.state_reasons = message.state, message.reasons
+        if message.state is not TradingState.HALTED and self._reconciler.done and desk.unsent():
+            self._reconciler.soon()  # what waited for the state may go now (looked up first)
+
+    def _reconcile_soon(self) -> None:
+        self._reconciler.soon()
 
     def _expire_unconfirmed(self) -> None:
-        """An order whose ``RecordIntent`` the journal never confirmed (it refused or lost it)
-        ends EXPIRED once past its TTL: it was never sent, and the strategy may decide again.
-        (Before the startup reconciliation, the journal's unsent orders are its to settle.)"""
+        """An order never sent ends EXPIRED once past its TTL, and the strategy may decide
+        again: the journal never confirmed its ``RecordIntent`` (it refused or lost it), or the
+        trading state never allowed sending it. (Before the startup reconciliation, the
+        journal's unsent orders are its to settle.)"""
         if not self._reconciler.done:
             return
         now, ledger = self.clock.time_ns(), self._desk.ledger
@@ -360,53 +360,12 @@ class ExecutorActor(BaseActor):
                 and intent
                 and now > intent.valid_until_ns
             ):
+                why = (
+                    "trading did not allow sending it"
+                    if order.journaled
+                    else "the journal did not confirm the intent"
+                )
                 ledger.move(
                     order.client_order_id, OrderStatus.EXPIRED, TransitionSource.LOCAL,
-                    "the journal did not confirm the intent within its TTL: never sent",
+                    f"{why} within its TTL: never sent",
                 )  # fmt: skip
-
-    # -- reconciliation --------------------------------------------------------------------
-
-    def _begin_startup(self, reason: str) -> None:
-        self._reconciler.started(reason)
-        message_id, ts = self._stamper.stamp()
-        self._pending_sync = message_id
-        self._journal.tell(
-            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
-        )
-        self.timers.once(_SYNC_TIMEOUT_S, _SyncTimedOut(message_id))
-
-    def _on_journal_synced(self, message: JournalSynced) -> None:
-        if message.correlation_id != self._pending_sync:
-            return  # the answer to an attempt that timed out already
-        self._pending_sync = None
-        if not self._reconciler.startup():
-            self._retry_startup()
-
-    def _on_sync_timed_out(self, message: _SyncTimedOut) -> None:
-        if message.sync_id != self._pending_sync:
-            return
-        self._pending_sync = None
-        self._reconciler.failed(
-            f"the journal did not answer SyncJournal within {_SYNC_TIMEOUT_S:.0f}s", startup=True
-        )
-        self._retry_startup()
-
-    def _retry_startup(self) -> None:
-        delay = self._reconciler.retry_delay_s()
-        logger.warning("startup reconciliation failed; retrying in %.1fs", delay)
-        self.timers.once(delay, Reconcile())
-
-    def _reconcile_soon(self) -> None:
-        """An in-flight reconciliation after ``order_poll_interval_s`` (one, however many
-        orders ask for it meanwhile)."""
-        if not self._reconcile_due:
-            self._reconcile_due = True
-            self.timers.once(self._settings.order_poll_interval_s, Reconcile())
-
-    def _on_reconcile(self) -> None:
-        self._reconcile_due = False
-        if self._reconciler.done:
-            self._reconciler.periodic()
-        elif self._pending_sync is None:
-            self._begin_startup("retry")

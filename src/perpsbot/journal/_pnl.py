@@ -1,4 +1,5 @@
-"""Realized PnL, fees and funding from the journal's fills, by average cost."""
+"""Realized PnL, fees and funding from the journal's fills, by average cost (the same
+:class:`~perpsbot._position.Position` arithmetic as risk's books)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 import attrs
 
+from perpsbot._position import Position
 from perpsbot.messages import FundingPaid, OrderFilled
 
 __all__ = ["PnlLine", "PnlReport", "pnl_from"]
@@ -40,31 +42,25 @@ class PnlReport:
 
 @attrs.define
 class _Book:
-    quantity: Decimal = _ZERO  # signed; contracts for futures
-    entry: Decimal = _ZERO  # average entry price of ``quantity``
+    """One symbol's position replayed from every fill, and what counts of it."""
+
+    position: Position
     realized: Decimal = _ZERO
     fees: Decimal = _ZERO
     funding: Decimal = _ZERO
     fills: int = 0
 
     def apply(self, fill: OrderFilled, counted: bool) -> None:
-        signed = fill.size * fill.side.sign
-        held = self.quantity
-        if held and (held > 0) != (signed > 0):  # reduces (and may flip) the position
-            closed = min(abs(signed), abs(held))
-            gain = closed * (fill.price - self.entry) * fill.contract_size
-            if counted:
-                self.realized += gain if held > 0 else -gain
-            self.quantity = held + signed
-            if self.quantity and (self.quantity > 0) != (held > 0):
-                self.entry = fill.price  # flipped: the rest opened at this price
-            elif not self.quantity:
-                self.entry = _ZERO
-        else:
-            total = abs(held) + abs(signed)
-            self.entry = (self.entry * abs(held) + fill.price * abs(signed)) / total
-            self.quantity = held + signed
+        before = self.position
+        self.position = before.with_fill(
+            side=fill.side,
+            price=fill.price,
+            size=fill.size,
+            fee=fill.fee,
+            contract_size=fill.contract_size,
+        )
         if counted:
+            self.realized += self.position.realized - before.realized
             self.fees += fill.fee
             self.fills += 1
 
@@ -77,10 +73,11 @@ def pnl_from(
     books: dict[str, _Book] = {}
     for fill in fills:
         counted = since_ns is None or fill.ts_event_ns >= since_ns
-        books.setdefault(fill.symbol, _Book()).apply(fill, counted)
+        books.setdefault(fill.symbol, _Book(Position(symbol=fill.symbol))).apply(fill, counted)
     for payment in funding:
         if since_ns is None or payment.ts_event_ns >= since_ns:
-            books.setdefault(payment.symbol, _Book()).funding += payment.amount
+            book = books.setdefault(payment.symbol, _Book(Position(symbol=payment.symbol)))
+            book.funding += payment.amount
     lines = tuple(
         PnlLine(
             symbol=symbol,

@@ -217,9 +217,18 @@ class JournalReader:
 
     # -- for reports -----------------------------------------------------------------------
 
-    def fills(self, *, since_ns: int | None = None, symbol: str | None = None) -> list[OrderFilled]:
-        """Fills in the order they were journaled."""
+    def fills(
+        self,
+        *,
+        since_ns: int | None = None,
+        symbol: str | None = None,
+        client_order_id: str | None = None,
+    ) -> list[OrderFilled]:
+        """Fills in the order they were journaled (of one order, with ``client_order_id``)."""
         where, args = _filters("ts_event_ns", since_ns, symbol)
+        if client_order_id is not None:
+            where += " AND client_order_id = ?" if where else " WHERE client_order_id = ?"
+            args += (client_order_id,)
         return [
             fill_from_row(r) for r in self._all(f"SELECT * FROM fills{where} ORDER BY seq", args)
         ]

@@ -101,7 +101,8 @@ class AccountReconciled:
     """The venue's view of the account at one reconciliation: equity, positions and margin.
 
     ``equity`` is USD: the futures balance summary's total for futures, cash plus holdings at
-    the mark for spot. ``liquidation_buffer_pct`` comes from the futures balance summary.
+    the mark for spot. ``liquidation_buffer_pct`` is the share (0 to 1) of the futures
+    account's equity above its liquidation threshold, from the futures balance summary.
     """
 
     message_id: str
