@@ -10,9 +10,8 @@ from perpsbot.actors import MarkWindowActor, mark_window_mailbox
 from perpsbot.config import BotConfig
 from perpsbot.control import Check, escalation_absent, judge, marks_fresh, no_actor_stuck
 from perpsbot.runtime import ActorSystem, ChildSpec, Intensity, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Block, Crash, recorder
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 def test_liveness_problems_fail_both_probes_readiness_problems_only_readiness() -> None:

@@ -18,7 +18,7 @@ from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec
-from tests.support.waiting import eventually
+from perpsbot.runtime.testing import eventually
 
 RECORD = AuditRecord(operator="shell uid=1000 pid=9", action="restart('bot/poller')", outcome="ok")
 

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from perpsbot.control import Check, Health, MetricsServer, RestOutcomes, judge
 from perpsbot.errors import ControlPlaneError
+from perpsbot.runtime.testing import eventually
 from tests.control.conftest import Bot
-from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

@@ -7,8 +7,8 @@ import pytest
 from perpsbot.control import ConfigReloader
 from perpsbot.errors import InvalidConfigError
 from perpsbot.runtime import ActorSystem, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import recorder
-from tests.support.probe import Probe
 
 Config = dict[str, int]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from perpsbot.runtime import ActorDown, ActorSystem, ActorUp, BaseActor, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Crash, recorder
-from tests.support.probe import Probe
 
 
 class Watcher(BaseActor):
