@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +21,11 @@ from perpsbot.errors import ControlPlaneError
 NOBODY = 65534
 
 
-def _server(path: Path, **options: int) -> ShellServer:
+def _server(path: Path, **options: Any) -> ShellServer:
+    names = options.pop("names", {})
+
     def open_session(peer: Peer) -> Session:
-        return Session({"peer": peer, "answer": 42}, redact=lambda text: text)
+        return Session({"peer": peer, "answer": 42, **names}, redact=lambda text: text)
 
     return ShellServer(
         path,
@@ -148,3 +153,20 @@ def test_closing_ends_sessions_and_removes_the_socket(path: Path) -> None:
     client.close()
     with pytest.raises(ControlPlaneError, match="no perpsbot answers"):
         ShellClient(path)
+
+
+def test_an_answer_interrupted_by_ctrl_c_is_not_taken_for_the_next_ones(path: Path) -> None:
+    started, release = threading.Event(), threading.Event()
+    with _server(path, names={"started": started, "release": release}), ShellClient(path) as client:
+        main = threading.get_ident()
+
+        def interrupt_once_running() -> None:
+            if started.wait(5):
+                signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C at the waiting client
+
+        threading.Thread(target=interrupt_once_running).start()
+        with pytest.raises(KeyboardInterrupt):
+            client.run("started.set(); release.wait(5); 'the interrupted one'")
+        release.set()  # the bot finishes it; its answer must not go to the next request
+        assert client.run("answer") == ("42\n", False)
+        assert client.run("answer + 1") == ("43\n", False)

@@ -44,6 +44,7 @@ class ShellClient:
             ) from error
         self._socket.settimeout(None)  # a reload may take a while; the user can interrupt
         self._stream = self._socket.makefile("rwb")
+        self._unanswered = 0  # requests whose answer an interrupt (Ctrl-C) left unread
         first = self._receive()
         if "refused" in first:
             self.close()
@@ -75,11 +76,21 @@ class ShellClient:
         self.close()
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send ``request`` and return its answer.
+
+        An interrupt (Ctrl-C) while waiting leaves the bot running the request; its answer
+        is read and dropped before the next request's, which therefore waits for it.
+        """
+        while self._unanswered:
+            self._receive()
+            self._unanswered -= 1
         try:
             protocol.send(self._stream, request)
         except OSError as error:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
+        self._unanswered += 1
         reply = self._receive()
+        self._unanswered -= 1
         if "error" in reply:
             raise ControlPlaneError(f"the bot answered: {reply['error']}")
         return reply
@@ -107,7 +118,10 @@ class _RemoteConsole(code.InteractiveConsole):
                 return True  # more input needed
         except (OverflowError, SyntaxError, ValueError):
             pass  # complete but invalid: the bot reports the error the way Python does
-        output, _ = self._client.run(source)
+        try:
+            output, _ = self._client.run(source)
+        except KeyboardInterrupt:
+            output = "KeyboardInterrupt: the bot runs it to the end; the next input waits\n"
         self.write(output)
         return False
 
