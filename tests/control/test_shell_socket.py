@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from perpsbot.cli import main
 from perpsbot.control import Peer, Session, ShellClient, ShellServer
 from perpsbot.errors import ControlPlaneError
 
@@ -170,3 +171,16 @@ def test_an_answer_interrupted_by_ctrl_c_is_not_taken_for_the_next_ones(path: Pa
         release.set()  # the bot finishes it; its answer must not go to the next request
         assert client.run("answer") == ("42\n", False)
         assert client.run("answer + 1") == ("43\n", False)
+
+
+def test_shell_c_against_a_bot_that_goes_away_says_so_and_exits_2(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = _server(path, names={"stop_the_bot": lambda: server.close()})
+    server.start()
+    try:
+        code = main(["shell", "--socket", str(path), "-c", "stop_the_bot()"])
+    finally:
+        server.close()
+    assert code == 2
+    assert capsys.readouterr().err == (f"perpsbot shell: the bot at {path} closed the connection\n")

@@ -32,10 +32,20 @@ def run(args: argparse.Namespace) -> int:
     except (InvalidConfigError, ControlPlaneError) as error:
         print(f"perpsbot shell: {error}", file=sys.stderr)
         return 2
-    with client:
-        if args.source is None:
-            interact(client)
-            return 0
-        output, failed = client.run(args.source)
+    try:
+        with client:
+            if args.source is None:
+                interact(client)
+                return 0
+            output, failed = client.run(args.source)
+    except ControlPlaneError as error:  # the bot stopped while we were attached
+        print(f"perpsbot shell: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "perpsbot shell: interrupted; the bot runs what it was given to the end",
+            file=sys.stderr,
+        )
+        return 130
     (sys.stderr if failed else sys.stdout).write(output)
     return 1 if failed else 0
