@@ -176,7 +176,10 @@ def test_an_answer_interrupted_by_ctrl_c_is_not_taken_for_the_next_ones(path: Pa
 def test_shell_c_against_a_bot_that_goes_away_says_so_and_exits_2(
     path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server = _server(path, names={"stop_the_bot": lambda: server.close()})
+    def stop_the_bot() -> None:
+        server.close()
+
+    server = _server(path, names={"stop_the_bot": stop_the_bot})
     server.start()
     try:
         code = main(["shell", "--socket", str(path), "-c", "stop_the_bot()"])
@@ -184,3 +187,43 @@ def test_shell_c_against_a_bot_that_goes_away_says_so_and_exits_2(
         server.close()
     assert code == 2
     assert capsys.readouterr().err == (f"perpsbot shell: the bot at {path} closed the connection\n")
+
+
+def _listen_as(uid: int, path: Path) -> int:
+    """A forked child running as ``uid`` that serves one hello on ``path``; its pid."""
+    ready_read, ready_write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # as in _connect_as
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setuid(uid)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.bind(str(path))
+                sock.listen(1)
+                os.write(ready_write, b"1")
+                sock.settimeout(5)
+                connection, _ = sock.accept()
+                with connection:
+                    connection.sendall(b'{"hello":{"name":"not the bot"}}\n')
+                    connection.settimeout(5)
+                    connection.recv(1)  # until the client hangs up
+        finally:
+            os._exit(0)
+    os.close(ready_write)
+    with os.fdopen(ready_read, "rb") as ready:
+        assert ready.read(1) == b"1"
+    return pid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another uid")
+def test_the_client_leaves_a_socket_served_by_another_user() -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:
+        os.chmod(top, 0o777)  # somewhere another user could have planted a socket
+        path = Path(top) / "shell.sock"
+        pid = _listen_as(NOBODY, path)
+        try:
+            with pytest.raises(ControlPlaneError, match=f"was served by uid={NOBODY} pid="):
+                ShellClient(path)
+        finally:
+            os.waitpid(pid, 0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from perpsbot.control import _protocol as protocol
+from perpsbot.control._server import peer_of
 from perpsbot.errors import ControlPlaneError
 
 __all__ = ["ShellClient", "interact"]
@@ -26,8 +27,13 @@ _HISTORY = Path("~/.perpsbot_history")
 class ShellClient:
     """A connection to the shell socket of a running bot.
 
+    The bot checks this end's uid; this end checks the bot's too: a socket that another
+    user's process listens on (root's excepted) is not our bot, whatever its path says, and
+    is left before anything is sent to it.
+
     Raises:
-        ControlPlaneError: nothing listens at ``path``, or the bot refused this user.
+        ControlPlaneError: nothing listens at ``path``, another user's process does, or the
+            bot refused this user.
     """
 
     def __init__(self, path: Path, *, connect_timeout_s: float = 5.0) -> None:
@@ -42,6 +48,13 @@ class ShellClient:
                 f"no perpsbot answers at {path} ({error.strerror or error}); is the bot"
                 " running with this configuration? (perpsbot run prints its socket)"
             ) from error
+        server = peer_of(self._socket)
+        if server.uid not in (os.geteuid(), 0):
+            self._socket.close()
+            raise ControlPlaneError(
+                f"the shell socket {path} must belong to a bot of this user (uid"
+                f" {os.geteuid()}) or root, was served by {server}; nothing was sent to it"
+            )
         self._socket.settimeout(None)  # a reload may take a while; the user can interrupt
         self._stream = self._socket.makefile("rwb")
         self._unanswered = 0  # requests whose answer an interrupt (Ctrl-C) left unread
