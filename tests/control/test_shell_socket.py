@@ -143,6 +143,16 @@ def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
         _server(shared / "shell.sock").start()
 
 
+def test_a_directory_that_cannot_be_created_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "journal.sqlite3").write_text("")  # a file where the directory would go
+    directory = tmp_path / "journal.sqlite3" / "control"
+    with pytest.raises(
+        ControlPlaneError,
+        match=rf"directory {directory} could not be created \(Not a directory\)",
+    ):
+        _server(directory / "shell.sock").start()
+
+
 def test_closing_ends_sessions_and_removes_the_socket(path: Path) -> None:
     server = _server(path)
     server.start()
