@@ -28,6 +28,7 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -90,11 +91,21 @@ class _Signals:
         self.stop = False
         self.reloads: queue.SimpleQueue[str] = queue.SimpleQueue()  # safe in signal handlers
 
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reload)
-        signal.signal(signal.SIGUSR1, self._on_dump)
+    def install(self) -> Callable[[], None]:
+        """Take the four signals over; returns what puts the previous handlers back."""
+        handlers = {
+            signal.SIGINT: self._on_stop,
+            signal.SIGTERM: self._on_stop,
+            signal.SIGHUP: self._on_reload,
+            signal.SIGUSR1: self._on_dump,
+        }
+        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+
+        def restore() -> None:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+        return restore
 
     def request_reload(self, trigger: str) -> None:
         self.reloads.put(trigger)
@@ -134,15 +145,28 @@ def _banner(config: BotConfig, control: BotControl, plane: ControlPlane, venues:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the bot until it is stopped; returns the exit code (see the module's docstring).
+
+    In the main thread, SIGINT, SIGTERM, SIGHUP and SIGUSR1 are taken over from the start
+    (before the configuration is read: a reload or dump request must never kill a bot that
+    is starting) and given back on return.
+    """
+    signals = _Signals()
+    restore = signals.install() if threading.current_thread() is threading.main_thread() else None
+    try:
+        return _run(args, signals)
+    finally:
+        if restore is not None:
+            restore()
+
+
+def _run(args: argparse.Namespace, signals: _Signals) -> int:
     try:
         config = _load(args)
     except InvalidConfigError as error:
         logger.critical("invalid configuration: %s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
     clock = SystemClock()
-    signals = _Signals()
-    if threading.current_thread() is threading.main_thread():
-        signals.install()
     registry = CollectorRegistry(auto_describe=False)
     rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
@@ -180,6 +204,9 @@ def run(args: argparse.Namespace) -> int:
         except ControlPlaneError as error:  # its shell socket or metrics port is taken
             logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
+        if signals.stop:  # asked to stop while it was starting: no need to start the tree
+            logger.info("stopping before the actor tree started")
+            return EXIT_OK
         print(_banner(config, control, plane, venues), flush=True)
         system.start(bot_spec(config, venues, report=True), config=config)
         logger.info(
