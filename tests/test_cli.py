@@ -55,6 +55,19 @@ def test_global_options_may_follow_the_command(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr().out == "ok\n"
 
 
+@pytest.mark.parametrize("duration", ["nan", "-1", "0", "inf", "soon"])
+def test_run_refuses_a_duration_that_is_not_a_positive_number_of_seconds(
+    duration: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--duration", duration])
+    assert exited.value.code == 2
+    assert (
+        f"argument --duration: must be a positive number of seconds, was '{duration}'"
+        in capsys.readouterr().err
+    )
+
+
 def test_a_command_help_lists_the_global_options(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["status", "--help"])

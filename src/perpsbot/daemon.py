@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import queue
 import signal
@@ -65,7 +66,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--live", action="store_true", help="trade real money (canary, prod)")
     parser.add_argument(
-        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run on)"
+        "--duration",
+        type=_seconds,
+        metavar="SECONDS",
+        help="stop after this long (default: run on)",
     )
     parser.add_argument(
         "--dry-run",
@@ -73,6 +77,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="decide and check orders, journal what would be placed, send nothing"
         " (overrides execution.dry_run, reloads included)",
     )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, was {text!r}")
+    return value
 
 
 def _load(args: argparse.Namespace) -> BotConfig:
