@@ -35,6 +35,21 @@ def test_help_goes_to_stdout_and_exits_0(capsys: pytest.CaptureFixture[str]) -> 
     assert "'perpsbot COMMAND --help' describes one command." in capsys.readouterr().out
 
 
+def test_help_lists_the_commands_and_help_command_describes_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["help"]) == 0
+    assert "  shell    attach a Python console to a running bot" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "status"])
+    assert exited.value.code == 0
+    assert "usage: perpsbot status" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "frobnicate"])
+    assert exited.value.code == 2
+    assert "help: no command 'frobnicate'; 'perpsbot help' lists them" in capsys.readouterr().err
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
