@@ -122,3 +122,13 @@ def test_order_preview_rejects_a_size_that_is_not_a_positive_number() -> None:
     done = _run("order", "preview", "BTC-USD", "buy", "--size", "-1")
     assert done.returncode == 2
     assert "--size: must be a positive number, was '-1'" in done.stderr
+
+
+@pytest.mark.parametrize("product", ["", " BTC-USD"])
+def test_order_preview_rejects_a_product_that_is_no_product_id(
+    product: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["order", "preview", product, "buy", "--size", "1"])
+    assert exited.value.code == 2
+    assert f"must be a product id like BTC-USD, was {product!r}" in capsys.readouterr().err
