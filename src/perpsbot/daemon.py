@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import queue
 import signal
@@ -37,6 +36,7 @@ import attrs
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
+from perpsbot._args import positive_seconds
 from perpsbot.bot import (
     ROOT,
     VenueLinks,
@@ -67,7 +67,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--live", action="store_true", help="trade real money (canary, prod)")
     parser.add_argument(
         "--duration",
-        type=_seconds,
+        type=positive_seconds,
         metavar="SECONDS",
         help="stop after this long (default: run on)",
     )
@@ -77,16 +77,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="decide and check orders, journal what would be placed, send nothing"
         " (overrides execution.dry_run, reloads included)",
     )
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, was {text!r}")
-    return value
 
 
 def _load(args: argparse.Namespace) -> BotConfig:

@@ -24,6 +24,7 @@ NOBODY = 65534
 
 def _server(path: Path, **options: Any) -> ShellServer:
     names = options.pop("names", {})
+    status = options.pop("status", lambda: {"status": {"ready": True}, "text": "all well"})
 
     def open_session(peer: Peer) -> Session:
         return Session({"peer": peer, "answer": 42, **names}, redact=lambda text: text)
@@ -31,7 +32,7 @@ def _server(path: Path, **options: Any) -> ShellServer:
     return ShellServer(
         path,
         open_session=open_session,
-        status=lambda: {"status": {"ready": True}, "text": "all well"},
+        status=status,
         hello={"name": "test", "pid": os.getpid()},
         **options,
     )
@@ -237,3 +238,23 @@ def test_the_client_leaves_a_socket_served_by_another_user() -> None:
                 ShellClient(path)
         finally:
             os.waitpid(pid, 0)
+
+
+def test_status_gives_up_on_a_bot_that_does_not_answer(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wedged = threading.Event()
+
+    def status() -> dict[str, Any]:
+        wedged.wait(10)  # a bot stopped with SIGSTOP, or stuck
+        return {"status": {"health": {"ready": True}}, "text": "late"}
+
+    try:
+        with _server(path, status=status):
+            code = main(["status", "--socket", str(path), "--timeout", "0.2"])
+    finally:
+        wedged.set()
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"perpsbot status: the bot at {path} did not answer within 0.2s\n"
+    )

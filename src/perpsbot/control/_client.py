@@ -36,8 +36,11 @@ class ShellClient:
             bot refused this user.
     """
 
-    def __init__(self, path: Path, *, connect_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, *, connect_timeout_s: float = 5.0, reply_timeout_s: float | None = None
+    ) -> None:
         self.path = path
+        self._reply_timeout_s = reply_timeout_s
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._socket.settimeout(connect_timeout_s)
         try:
@@ -55,7 +58,8 @@ class ShellClient:
                 f"the shell socket {path} must belong to a bot of this user (uid"
                 f" {os.geteuid()}) or root, was served by {server}; nothing was sent to it"
             )
-        self._socket.settimeout(None)  # a reload may take a while; the user can interrupt
+        # By default none: a reload may take a while, and the user can interrupt.
+        self._socket.settimeout(reply_timeout_s)
         self._stream = self._socket.makefile("rwb")
         self._unanswered = 0  # requests whose answer an interrupt (Ctrl-C) left unread
         first = self._receive()
@@ -111,6 +115,11 @@ class ShellClient:
     def _receive(self) -> dict[str, Any]:
         try:
             reply = protocol.receive(self._stream)
+        except TimeoutError as error:
+            self.close()  # an answer may still come: the connection cannot be reused
+            raise ControlPlaneError(
+                f"the bot at {self.path} did not answer within {self._reply_timeout_s}s"
+            ) from error
         except OSError as error:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
         if reply is None:
