@@ -4,6 +4,7 @@ starts. (``test_daemon.py`` runs it as a separate process, as a user does.)"""
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import socket
 import threading
@@ -71,31 +72,83 @@ def silent_venue() -> Iterator[socket.socket]:
         yield server
 
 
-def test_sigterm_while_starting_stops_before_the_actor_tree_starts(
-    journal: Path,
-    silent_venue: socket.socket,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    port = silent_venue.getsockname()[1]
-    monkeypatch.setenv("PERPSBOT_VENUE_REST_BASE_URL", f"http://127.0.0.1:{port}/api/v3/brokerage")
-    monkeypatch.setenv("PERPSBOT_VENUE_MARKET_WS_URL", f"ws://127.0.0.1:{port}/ws")
-    monkeypatch.setenv("PERPSBOT_VENUE_REQUEST_TIMEOUT_S", "0.2")
-    accepted: list[socket.socket] = []
+class _SilentVenue:
+    """Points the bot at a venue that takes connections and never answers, so that start-up
+    waits in its symbol check (``venue.request_timeout_s``) for as long as a test needs."""
 
-    def asked_for_products() -> bool:  # start-up checks the symbols against the venue
-        silent_venue.settimeout(0.05)
+    def __init__(self, server: socket.socket, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._server = server
+        self._accepted: list[socket.socket] = []
+        url = f"127.0.0.1:{server.getsockname()[1]}"
+        monkeypatch.setenv("PERPSBOT_VENUE_REST_BASE_URL", f"http://{url}/api/v3/brokerage")
+        monkeypatch.setenv("PERPSBOT_VENUE_MARKET_WS_URL", f"ws://{url}/ws")
+        monkeypatch.setenv("PERPSBOT_VENUE_REQUEST_TIMEOUT_S", "0.2")
+
+    def asked(self) -> bool:
+        """Whether the bot has connected (one more time) since the last call."""
+        self._server.settimeout(0.05)
         try:
-            accepted.append(silent_venue.accept()[0])
+            self._accepted.append(self._server.accept()[0])
         except TimeoutError:
             return False
         return True
 
-    stopper = _sigterm_when(asked_for_products, "the start-up's request to the venue")
+    def close(self) -> None:
+        """From now on, requests fail at once (connection refused)."""
+        for connection in self._accepted:
+            connection.close()
+        self._server.close()
+
+
+@pytest.fixture
+def starting_slowly(
+    silent_venue: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[_SilentVenue]:
+    venue = _SilentVenue(silent_venue, monkeypatch)
+    yield venue
+    venue.close()
+
+
+@pytest.mark.slow
+def test_sigterm_while_starting_stops_before_the_actor_tree_starts(
+    journal: Path, starting_slowly: _SilentVenue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stopper = _sigterm_when(starting_slowly.asked, "the start-up's request to the venue")
     try:
         assert daemon.run(_args()) == daemon.EXIT_OK
     finally:
         stopper.join()
-        for connection in accepted:
-            connection.close()
     assert "perpsbot 0.1" not in capsys.readouterr().out  # no banner: nothing was started
+
+
+@pytest.mark.slow
+def test_an_edit_while_starting_is_reloaded_once_the_bot_runs(
+    journal: Path,
+    starting_slowly: _SilentVenue,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text('[market_data]\nsymbols = ["BTC-USD"]\n')
+
+    def edited_while_starting() -> bool:
+        if not starting_slowly.asked():
+            return False
+        config.write_text('[market_data]\nsymbols = ["BTC-USD", "ETH-USD"]\n')
+        starting_slowly.close()  # the rest need not wait for timeouts
+        return True
+
+    def reloaded() -> bool:
+        return "configuration reloaded (file change while starting)" in caplog.text
+
+    caplog.set_level(logging.INFO)
+    editor = threading.Thread(
+        target=eventually, args=(edited_while_starting,), kwargs={"timeout_s": 30}
+    )
+    editor.start()
+    stopper = _sigterm_when(reloaded, "the reload of the edit")
+    try:
+        assert daemon.run(_args(config=config)) == daemon.EXIT_OK
+    finally:
+        editor.join()
+        stopper.join()

@@ -47,7 +47,13 @@ from perpsbot.bot import (
 )
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.control import BotControl, ControlPlane, RestOutcomes, thread_dump
+from perpsbot.control import (
+    BotControl,
+    ControlPlane,
+    RestOutcomes,
+    file_signature,
+    thread_dump,
+)
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 from perpsbot.runtime import ActorSystem
 
@@ -165,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, signals: _Signals) -> int:
+    read = None if args.config is None else file_signature(args.config)
     try:
         config = _load(args)
     except InvalidConfigError as error:
@@ -208,6 +215,9 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
         except ControlPlaneError as error:  # its shell socket or metrics port is taken
             logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
+        if args.config is not None and file_signature(args.config) != read:
+            # Edited while we started, before the watch began: reloaded at once, not missed.
+            signals.request_reload("file change while starting")
         if signals.stop:  # asked to stop while it was starting: no need to start the tree
             logger.info("stopping before the actor tree started")
             return EXIT_OK
