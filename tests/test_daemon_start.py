@@ -34,17 +34,30 @@ def _args(**options: object) -> argparse.Namespace:
     return argparse.Namespace(**{**defaults, "dry_run": False, **options})
 
 
-def _sigterm_when(condition: Callable[[], bool], what: str) -> threading.Thread:
-    """A thread that sends SIGTERM to this (the main) thread once ``condition`` holds."""
-    main = threading.get_ident()
+class _SigtermWhen:
+    """A thread that sends SIGTERM to this (the main) thread once ``condition`` holds, or
+    after 30 s anyway (so that a failing test ends); :meth:`join` says which."""
 
-    def watch() -> None:
-        eventually(condition, timeout_s=30, what=what)
-        signal.pthread_kill(main, signal.SIGTERM)
+    def __init__(self, condition: Callable[[], bool], what: str) -> None:
+        self._main = threading.get_ident()
+        self._condition = condition
+        self._what = what
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._watch, name="test-sigterm")
+        self._thread.start()
 
-    thread = threading.Thread(target=watch, name="test-sigterm")
-    thread.start()
-    return thread
+    def _watch(self) -> None:
+        try:
+            eventually(self._condition, timeout_s=30, what=self._what)
+        except BaseException as error:  # reported by join(), in the test's thread
+            self._error = error
+        finally:
+            signal.pthread_kill(self._main, signal.SIGTERM)
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _ready(path: Path) -> bool:
@@ -58,7 +71,7 @@ def _ready(path: Path) -> bool:
 def test_a_full_run_gives_the_signals_back_and_leaves_no_thread_behind(journal: Path) -> None:
     handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
     threads = set(threading.enumerate())
-    stopper = _sigterm_when(lambda: _ready(journal.parent / "control" / "shell.sock"), "ready")
+    stopper = _SigtermWhen(lambda: _ready(journal.parent / "control" / "shell.sock"), "ready")
     assert daemon.run(_args()) == daemon.EXIT_OK
     stopper.join()
     assert {signum: signal.getsignal(signum) for signum in SIGNALS} == handlers
@@ -113,7 +126,7 @@ def starting_slowly(
 def test_sigterm_while_starting_stops_before_the_actor_tree_starts(
     journal: Path, starting_slowly: _SilentVenue, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stopper = _sigterm_when(starting_slowly.asked, "the start-up's request to the venue")
+    stopper = _SigtermWhen(starting_slowly.asked, "the start-up's request to the venue")
     try:
         assert daemon.run(_args()) == daemon.EXIT_OK
     finally:
@@ -146,7 +159,7 @@ def test_an_edit_while_starting_is_reloaded_once_the_bot_runs(
         target=eventually, args=(edited_while_starting,), kwargs={"timeout_s": 30}
     )
     editor.start()
-    stopper = _sigterm_when(reloaded, "the reload of the edit")
+    stopper = _SigtermWhen(reloaded, "the reload of the edit")
     try:
         assert daemon.run(_args(config=config)) == daemon.EXIT_OK
     finally:
