@@ -15,8 +15,9 @@ until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
 so a service manager should act), 2 for an invalid configuration or one the bot cannot start
 with: a file that cannot be read or parsed, a broken value, a symbol the venue does not offer,
-sim ports, the shell socket or the metrics port already taken. Each is one log line naming
-the key; a reload that hits any of them is rejected instead.
+sim ports, the shell socket or the metrics port already taken, the socket's directory
+impossible to create. Each is one log line naming the key; a reload that hits any of them
+is rejected instead (a metrics port taken at a reload leaves the endpoint where it was).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Python typed here runs inside the bot, with helpers bound (``help()`` lists them). Only the
 bot's own user can attach: the socket is private (0600 in a 0700 directory) and the bot
-checks every peer's uid. ``-c EXPR`` runs EXPR, prints what it shows and exits 1 if it
-raised, for scripts.
+checks every peer's uid (and this end checks the bot's). ``-c EXPR`` runs EXPR, prints
+what it shows and exits 1 if it raised, 2 if the bot cannot be reached or goes away, for
+scripts.
 """
 
 from __future__ import annotations
