@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -258,3 +259,20 @@ def test_status_gives_up_on_a_bot_that_does_not_answer(
     assert capsys.readouterr().err == (
         f"perpsbot status: the bot at {path} did not answer within 0.2s\n"
     )
+
+
+@pytest.mark.parametrize("typed", ["exit()", "quit", " exit "])
+def test_exit_in_the_console_leaves_the_console_not_the_bot(
+    server: ShellServer, path: Path, typed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = path.parent.parent
+    monkeypatch.setenv("HOME", str(home))  # the console keeps its history there
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"answer\n{typed}\nanswer + 1\n"))
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    assert main(["shell", "--socket", str(path)]) == 0
+    assert "42\n" in out.getvalue()
+    assert "43" not in out.getvalue()  # nothing after exit() ran
+    assert "SystemExit" not in out.getvalue()
+    with ShellClient(path) as client:
+        assert client.run("answer") == ("42\n", False)  # the bot runs on

@@ -22,6 +22,7 @@ from perpsbot.errors import ControlPlaneError
 __all__ = ["ShellClient", "interact"]
 
 _HISTORY = Path("~/.perpsbot_history")
+_LEAVE = frozenset({"exit", "exit()", "quit", "quit()"})  # in the bot, they would raise there
 
 
 class ShellClient:
@@ -135,6 +136,8 @@ class _RemoteConsole(code.InteractiveConsole):
         self._client = client
 
     def runsource(self, source: str, filename: str = "<shell>", symbol: str = "single") -> bool:
+        if source.strip() in _LEAVE:
+            raise SystemExit  # leave the console, as in Python's own; the bot runs on
         try:
             if codeop.compile_command(source, filename, symbol) is None:
                 return True  # more input needed
@@ -181,6 +184,8 @@ def interact(client: ShellClient) -> None:
     )
     try:
         _RemoteConsole(client).interact(banner=banner, exitmsg="")
+    except SystemExit:
+        pass  # exit() or quit(): the console ends here, as at Ctrl-D
     finally:
         if readline is not None:
             readline.write_history_file(history)
