@@ -13,12 +13,24 @@ from typing import Any
 from benchmarks._pipeline_common import CLOCK, Recorder, rss_mib, start_thread
 from benchmarks._report import percentile
 from benchmarks._source import PRODUCTS
-from perpsbot.actors import MarkWindowActor, StreamerActor, mark_window_mailbox
+from perpsbot.actors import (
+    MarkWindowActor,
+    StreamerActor,
+    mark_window_mailbox,
+    streamer_mailbox,
+)
 from perpsbot.bot import VenueLink
 from perpsbot.clock import stopwatch_ns
 from perpsbot.config import BotConfig, Channel, MarketDataConfig
-from perpsbot.messages import MarkObserved, MarksSampled, SampleMarks
-from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec, SupervisorSpec
+from perpsbot.messages import FeedStats, MarkObserved, MarksSampled, PendingMark, SampleMarks
+from perpsbot.runtime import (
+    ActorContext,
+    ActorSystem,
+    BaseActor,
+    ChildSpec,
+    Coalescer,
+    SupervisorSpec,
+)
 from perpsbot.venue import VenueRateLimiter
 
 ROOT = "bench"
@@ -42,8 +54,15 @@ class _Probe:
 
 
 class _RecordingMarkWindow(MarkWindowActor):
-    def __init__(self, *, context: ActorContext, subscribers: Any, probe: _Probe) -> None:
-        super().__init__(context=context, subscribers=subscribers)
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        subscribers: Any,
+        probe: _Probe,
+        feed_marks: Coalescer[str, PendingMark],
+    ) -> None:
+        super().__init__(context=context, subscribers=subscribers, feed_marks=feed_marks)
         self._probe = probe
         self._last_event_ns: dict[str, int] = {}
         self._cycles = 0
@@ -100,22 +119,31 @@ class _Consumer(BaseActor):
 
 
 def _spec(venue: VenueLink, probe: _Probe) -> SupervisorSpec:
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
+
     def consumer(ctx: ActorContext) -> _Consumer:
         return _Consumer(context=ctx, probe=probe)
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
         subscribers = [ctx.system.address(f"{ROOT}/consumer")]
-        return _RecordingMarkWindow(context=ctx, subscribers=subscribers, probe=probe)
+        return _RecordingMarkWindow(
+            context=ctx, subscribers=subscribers, probe=probe, feed_marks=feed_marks
+        )
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        return StreamerActor(context=ctx, venue=venue, marks=ctx.system.address(f"{ROOT}/marks"))
+        return StreamerActor(context=ctx, venue=venue, feed_marks=feed_marks)
 
     return SupervisorSpec(
         name=ROOT,
         children=[
             ChildSpec(name="consumer", factory=consumer),
             ChildSpec(name="marks", factory=marks, mailbox=mark_window_mailbox),
-            ChildSpec(name="streamer", factory=streamer, shutdown_timeout_s=10.0),
+            ChildSpec(
+                name="streamer",
+                factory=streamer,
+                mailbox=streamer_mailbox,
+                shutdown_timeout_s=10.0,
+            ),
         ],
     )
 
@@ -137,6 +165,20 @@ def _venue(url: str) -> VenueLink:
         signer=None,
         clock=CLOCK,
     )
+
+
+def _final_feed_stats(system: ActorSystem) -> FeedStats:
+    """The feed's counters once its report after the burst is in (the feed thread reports at
+    its first read without market data: a heartbeat, at most a second later)."""
+    last: FeedStats | None = None
+    for _ in range(5):
+        feed: FeedStats | None = system.state(f"{ROOT}/streamer", timeout_s=10)["feed"]
+        if feed is not None and last is not None and feed.frames == last.frames:
+            return feed
+        last = feed
+        threading.Event().wait(1.2)
+    assert last is not None, "the streamer never reported its feed's counters"
+    return last
 
 
 def run_perpsbot(url: str, recorder: Recorder, interval_s: float, timeout_s: float) -> None:
@@ -172,7 +214,7 @@ def run_burst(
         system.start(_spec(_venue(url), probe), config=_config(interval_s))
         recorder.wait(seconds + 60)
         stop_rss.wait(tail_s)  # after the burst, for the tail of the RSS series
-        feed = system.state(f"{ROOT}/streamer", timeout_s=10)["feed"]
+        feed = _final_feed_stats(system)
         marks = system.inspect().find(f"{ROOT}/marks")
     finally:
         system.shutdown(timeout_s=30)

@@ -31,7 +31,9 @@ from benchmarks._source import PRODUCTS
 
 # The translator is internal to the streamer actor; the benchmark drives it directly.
 from perpsbot.actors._mark_translator import MarkTranslator
-from perpsbot.runtime import CoalescedReady
+from perpsbot.ids import ProcessIds
+from perpsbot.messages import PendingMark
+from perpsbot.runtime import CoalescedReady, Coalescer
 from perpsbot.venue import VenueRateLimiter, WebSocketFeed
 from perpsbot.venue.book import OrderBook, mid_of
 from perpsbot.venue.frames import Frame, Level2Frame
@@ -85,10 +87,16 @@ class _MarkWindow(pykka.ThreadingActor):
     """Latest mark per symbol from each read's batch (a ``MarksRead``, or the translator's
     ``CoalescedReady``); a window per symbol each cycle. Feed status events are ignored."""
 
-    def __init__(self, recorder: Recorder, consumer: pykka.ActorRef[Any]) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        consumer: pykka.ActorRef[Any],
+        feed_marks: Coalescer[str, PendingMark] | None = None,
+    ) -> None:
         super().__init__()
         self._recorder = recorder
         self._consumer = consumer
+        self._feed_marks = feed_marks
         self._latest: dict[str, tuple[Decimal, int]] = {}
         self._windows = {p: deque[Decimal](maxlen=WINDOW) for p in PRODUCTS}
 
@@ -98,9 +106,9 @@ class _MarkWindow(pykka.ThreadingActor):
             for symbol, value, ts_event_ns in message.marks:
                 self._latest[symbol] = (value, ts_event_ns)
                 mark(value, ts_event_ns)
-        elif type(message) is CoalescedReady:
+        elif type(message) is CoalescedReady and self._feed_marks is not None:
             mark = self._recorder.mark
-            for symbol, pending in message.source.take().items():
+            for symbol, pending in self._feed_marks.take().items():
                 self._latest[symbol] = (pending.mark, pending.ts_event_ns)
                 mark(pending.mark, pending.ts_event_ns)
         elif type(message) is SampleMarks:
@@ -169,9 +177,16 @@ def run_pykka_feed(url: str, recorder: Recorder, interval_s: float, timeout_s: f
     """perpsbot's ``WebSocketFeed`` and ``MarkTranslator`` -> a stock pykka mark window ->
     consumer; the translator tells the window through its coalescer, as in perpsbot."""
     consumer = _Consumer.start(recorder)
-    marks = _MarkWindow.start(recorder, consumer)
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
+    marks = _MarkWindow.start(recorder, consumer, feed_marks)
+    feed_marks.bind(marks)  # a pykka ref tells like an address
     translator = MarkTranslator(
-        symbols=PRODUCTS, marks=marks, streamer=marks, clock=CLOCK, stale_after_s=15.0
+        symbols=PRODUCTS,
+        marks=feed_marks,
+        streamer=marks,  # statuses and reports: the window ignores them
+        clock=CLOCK,
+        ids=ProcessIds(),
+        report_every_s=15.0 / 4,
     )
     feed = WebSocketFeed(
         url=url, channels=["level2"], product_ids=PRODUCTS, on_frame=translator.on_frame,

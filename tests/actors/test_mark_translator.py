@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from perpsbot.actors._mark_translator import DataResumed, DataSilent, MarkTranslator
+from perpsbot.actors._mark_translator import MarkTranslator
 from perpsbot.clock import FakeClock
-from perpsbot.messages import MarkSource
-from perpsbot.runtime import ActorSystem, CoalescedReady, SupervisorSpec
-from perpsbot.venue import FeedGapDetected, decode_frame
+from perpsbot.ids import SequentialIds
+from perpsbot.messages import (
+    FeedConnected,
+    FeedGapDetected,
+    FeedStats,
+    MarketDataReported,
+    MarketDataResumed,
+    MarkSource,
+    PendingMark,
+)
+from perpsbot.runtime import ActorSystem, CoalescedReady, Coalescer, SupervisorSpec
+from perpsbot.venue import decode_frame
 from tests.actors.conftest import config, subscriber_spec
 from tests.support.probe import Probe
 from tests.venue import examples
@@ -33,31 +43,53 @@ def _l2(seq: int, product: str, kind: str, *levels: tuple[str, str, str]) -> Any
     )  # fmt: skip
 
 
+_STATS = FeedStats(
+    frames=7, decode_errors=0, callback_errors=0, gaps=0, out_of_order=0, stale=0,
+    connect_attempts=1, connects=1, protocol_errors=0,
+)  # fmt: skip
+
+
 @pytest.fixture
-def translator(system: ActorSystem, clock: FakeClock, probe: Probe) -> MarkTranslator:
+def feed_marks(system: ActorSystem, probe: Probe) -> Coalescer[str, PendingMark]:
     system.start(
         SupervisorSpec(
             name="t", children=[subscriber_spec(probe, "marks"), subscriber_spec(probe, "streamer")]
         ),
         config=config(),
     )
-    return MarkTranslator(
+    coalescer: Coalescer[str, PendingMark] = Coalescer("feed-marks")
+    coalescer.bind(system.address("t/marks"))
+    return coalescer
+
+
+@pytest.fixture
+def translator(
+    system: ActorSystem, clock: FakeClock, feed_marks: Coalescer[str, PendingMark]
+) -> MarkTranslator:
+    translator = MarkTranslator(
         symbols=("BTC-USD", "ETH-USD"),
-        marks=system.address("t/marks"),
+        marks=feed_marks,
         streamer=system.address("t/streamer"),
         clock=clock,
-        stale_after_s=3.0,
+        ids=SequentialIds(),
+        report_every_s=3.0,
     )
+    translator.bind_feed(lambda: None, lambda: _STATS)
+    return translator
+
+
+_BARRIERS = itertools.count()
 
 
 def _barrier(system: ActorSystem, probe: Probe) -> list[Any]:
     """Everything the translator told the streamer before this point has arrived."""
-    system.address("t/streamer").tell("barrier")
-    return probe.wait_for_event("barrier")
+    token = f"barrier-{next(_BARRIERS)}"
+    system.address("t/streamer").tell(token)
+    return probe.wait_for_event(token)
 
 
 def test_a_read_of_many_frames_offers_one_exact_mark_per_symbol_at_the_flush(
-    translator: MarkTranslator, probe: Probe
+    translator: MarkTranslator, feed_marks: Coalescer[str, PendingMark], probe: Probe
 ) -> None:
     translator.on_frame(
         _l2(0, "BTC-USD", "snapshot", ("bid", "100.1", "1"), ("offer", "100.2", "1"))
@@ -70,9 +102,8 @@ def test_a_read_of_many_frames_offers_one_exact_mark_per_symbol_at_the_flush(
     translator.flush()
 
     assert translator.marks_sent == 2
-    events = probe.wait_for(lambda ev: any(type(e) is CoalescedReady for e in ev))
-    (ready,) = [e for e in events if type(e) is CoalescedReady]
-    pending = ready.source.take()
+    probe.wait_for_event(CoalescedReady(source="feed-marks"))
+    pending = feed_marks.take()
     assert pending["BTC-USD"].mark == Decimal("100.165")  # (100.13 + 100.2) / 2, no float dust
     assert pending["ETH-USD"].mark == Decimal("10.5")
     assert pending["BTC-USD"].source is MarkSource.STREAM
@@ -93,21 +124,42 @@ def test_an_unchanged_book_is_not_offered_again_until_refresh(
     assert translator.marks_sent == 2
 
 
-def test_data_earlier_in_the_same_read_is_not_silence(
+def _told(system: ActorSystem, probe: Probe, kind: type) -> list[Any]:
+    return [e for e in _barrier(system, probe) if type(e) is kind]
+
+
+def test_market_data_after_a_connect_is_announced_once_as_resumed(
+    system: ActorSystem, translator: MarkTranslator, probe: Probe
+) -> None:
+    translator.on_status(
+        FeedConnected(message_id="c", ts_created_ns=0, feed="market", url="ws://x", attempt=0)
+    )
+    translator.on_frame(decode_frame(examples.HEARTBEAT))
+    translator.flush()
+    assert _told(system, probe, MarketDataResumed) == []  # heartbeats are not market data
+    for seq in range(2):
+        translator.on_frame(_l2(seq, "BTC-USD", "snapshot", ("bid", "1", "1"), ("offer", "2", "1")))
+        translator.flush()
+    assert len(_told(system, probe, MarketDataResumed)) == 1
+
+
+def test_reports_go_out_at_most_every_interval_and_once_when_data_pauses(
     system: ActorSystem, translator: MarkTranslator, clock: FakeClock, probe: Probe
 ) -> None:
     translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
-    translator.flush()
-    clock.advance(10.0)  # long past stale_after_s, then data and a heartbeat in one read
-    translator.on_frame(_l2(1, "BTC-USD", "update", ("bid", "100", "2")))
+    translator.flush()  # the first report goes out at once
+    for seq in range(1, 4):  # then within the interval: none
+        clock.advance(0.5)
+        translator.on_frame(_l2(seq, "BTC-USD", "update", ("bid", f"100.{seq}", "1")))
+        translator.flush()
+    assert len(_told(system, probe, MarketDataReported)) == 1
     translator.on_frame(decode_frame(examples.HEARTBEAT))
-    events = _barrier(system, probe)
-    assert DataResumed() in events
-    assert not any(type(e) is DataSilent for e in events)
-
-    clock.advance(10.0)  # now a heartbeat alone, after real silence
-    translator.on_frame(decode_frame(examples.HEARTBEAT))
-    probe.wait_for(lambda ev: any(type(e) is DataSilent for e in ev), what="DataSilent")
+    translator.flush()  # the first read without market data reports the tail
+    translator.flush()  # and only once
+    first, tail = _told(system, probe, MarketDataReported)
+    assert tail.last_data_ns == clock.monotonic_ns()  # the latest data, 1.5 s after the first
+    assert tail.last_data_ns - first.last_data_ns == 1_500_000_000
+    assert (tail.marks_sent, tail.books_ready, tail.stats) == (4, ("BTC-USD",), _STATS)
 
 
 def test_a_long_read_is_flushed_every_batch_so_marks_are_not_held_back(
@@ -132,30 +184,36 @@ def _ticker(seq: int, product: str, bid: str, ask: str) -> Any:
     )  # fmt: skip
 
 
-def _offered(probe: Probe) -> dict[str, Any]:
-    """What the latest wake-up of the mark window carries."""
-    events = probe.wait_for(lambda ev: any(type(e) is CoalescedReady for e in ev))
-    ready = [e for e in events if type(e) is CoalescedReady][-1]
-    return ready.source.take()  # type: ignore[no-any-return]
+def _offered(probe: Probe, feed_marks: Coalescer[str, PendingMark]) -> dict[str, PendingMark]:
+    """What the mark window would take at its latest wake-up."""
+    probe.wait_for_event(CoalescedReady(source="feed-marks"))
+    return feed_marks.take()
 
 
 def test_a_read_that_starts_with_a_ticker_stamps_the_book_mark_with_this_read(
-    translator: MarkTranslator, clock: FakeClock, probe: Probe
+    translator: MarkTranslator,
+    clock: FakeClock,
+    probe: Probe,
+    feed_marks: Coalescer[str, PendingMark],
 ) -> None:
     translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
     translator.flush()
-    _offered(probe)
+    _offered(probe, feed_marks)
     clock.advance(30.0)  # a ticker (the book is ready: no ticker mark), then the book moves
     translator.on_frame(_ticker(1, "BTC-USD", "100", "102"))
     translator.on_frame(_l2(2, "BTC-USD", "update", ("bid", "100.5", "1")))
     translator.flush()
-    assert _offered(probe)["BTC-USD"].ts_received_ns == clock.monotonic_ns()  # not 30 s old
+    assert (
+        _offered(probe, feed_marks)["BTC-USD"].ts_received_ns == clock.monotonic_ns()
+    )  # not 30 s old
 
 
 def test_a_gap_still_offers_the_marks_of_the_frames_before_it(
-    translator: MarkTranslator, probe: Probe
+    translator: MarkTranslator, probe: Probe, feed_marks: Coalescer[str, PendingMark]
 ) -> None:
     translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
     translator.on_frame(_l2(1, "BTC-USD", "update", ("bid", "100.9", "1")))
-    translator.on_status(FeedGapDetected(feed="market", ts_ns=0, expected=2, found=5))
-    assert _offered(probe)["BTC-USD"].mark == Decimal("100.95")
+    translator.on_status(
+        FeedGapDetected(message_id="g", ts_created_ns=0, feed="market", expected=2, found=5)
+    )
+    assert _offered(probe, feed_marks)["BTC-USD"].mark == Decimal("100.95")

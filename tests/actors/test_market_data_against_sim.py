@@ -26,6 +26,7 @@ from perpsbot.venue import Backoff, JwtSigner, VenueRateLimiter
 from tests.actors.conftest import Subscriber
 from tests.support.keys import make_credentials
 from tests.support.probe import Probe
+from tests.support.waiting import eventually
 
 SYMBOLS = ("BTC-USD", "ETH-USD")
 MARKET_DATA = MarketDataConfig(
@@ -146,11 +147,12 @@ def test_a_dropped_connection_is_replaced_and_marks_keep_flowing(harness: Harnes
 def test_a_sequence_gap_resyncs_the_book(harness: Harness) -> None:
     harness.mark_now()
     harness.sim.faults.sequence_gap(3)
-    gap = harness.wait_for_state(FeedState.GAP_DETECTED)
-    assert "expected" in gap.detail
+    streamer = f"{ROOT}/streamer"
+    eventually(lambda: getattr(harness.system.state(streamer)["feed"], "gaps", 0) == 1, 5, "gap")
+    # GAP_DETECTED itself may never be published: feed states conflate in the streamer's
+    # mailbox, and a resync that is done before the streamer looks leaves only the latest.
     harness.wait_for_state(FeedState.SUBSCRIBED)
     harness.wait_for_fresh_marks(MarkSource.STREAM)
-    assert harness.system.state(f"{ROOT}/streamer")["gaps"] == 1
     harness.assert_healthy_afterwards()
 
 
@@ -160,7 +162,9 @@ def test_a_stale_feed_hands_over_to_the_poller_until_the_stream_returns(
 ) -> None:
     harness.mark_now()
     harness.sim.faults.stale_feed(heartbeats=heartbeats)
-    harness.wait_for_state(FeedState.STALE)
+    harness.wait_for(  # STALE, unless a reconnect already superseded it (states conflate)
+        lambda e: isinstance(e, FeedStatusChanged) and not e.state.healthy, "an unhealthy feed"
+    )
     harness.wait_for_fresh_marks(MarkSource.POLL)
     poller = harness.system.state(f"{ROOT}/poller")
     assert poller["mode"] == "fallback"

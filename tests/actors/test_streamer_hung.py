@@ -11,7 +11,8 @@ import pytest
 from perpsbot.actors import MarkWindowActor, StreamerActor, mark_window_mailbox
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig
-from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.messages import PendingMark
+from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, Coalescer, SupervisorSpec
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import Backoff, VenueLink, VenueRateLimiter, WebSocketFeed
 from tests.runtime.conftest import Block
@@ -59,9 +60,10 @@ def test_the_feed_of_a_streamer_replaced_as_hung_stops(sim: SimExchange) -> None
         feed_backoff=Backoff(initial_s=0.05, max_s=0.2),
     )
     feeds: list[WebSocketFeed] = []
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        actor = HangableStreamer(context=ctx, venue=link, marks=ctx.system.address("md/marks"))
+        actor = HangableStreamer(context=ctx, venue=link, feed_marks=feed_marks)
         actor.feeds = feeds
         return actor
 
@@ -75,7 +77,7 @@ def test_the_feed_of_a_streamer_replaced_as_hung_stops(sim: SimExchange) -> None
                 children=[
                     ChildSpec(
                         name="marks",
-                        factory=lambda ctx: MarkWindowActor(context=ctx, subscribers=()),
+                        factory=lambda ctx: MarkWindowActor(context=ctx, feed_marks=feed_marks),
                         mailbox=mark_window_mailbox,
                     ),
                     ChildSpec(name="streamer", factory=streamer),

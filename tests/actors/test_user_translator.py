@@ -11,16 +11,16 @@ from perpsbot.actors._user_translator import (
     UserTranslator,
 )
 from perpsbot.clock import FakeClock
+from perpsbot.messages import FeedDisconnected, FeedGapDetected, FeedSubscribed
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
-    FeedDisconnected,
-    FeedGapDetected,
-    FeedSubscribed,
     HeartbeatFrame,
     UserEvent,
     UserFrame,
     UserOrderUpdate,
 )
+
+_STAMP: dict[str, Any] = {"message_id": "m", "ts_created_ns": 0, "feed": "user"}
 
 
 class Inbox:
@@ -58,7 +58,7 @@ def _frame(*statuses: str, snapshot: bool = False) -> UserFrame:
 def test_the_feed_is_healthy_from_its_first_user_frame_not_from_subscribing() -> None:
     inbox = Inbox()
     translator = _translator(inbox)
-    translator.on_status(FeedSubscribed(feed="user", ts_ns=0, channels=("user",), product_ids=()))
+    translator.on_status(FeedSubscribed(**_STAMP, channels=("user",), product_ids=()))
     translator.on_frame(HeartbeatFrame(sequence_num=0, ts_event_ns=0, counter=1))
     assert inbox.told == []
     translator.on_frame(_frame("OPEN", snapshot=True))
@@ -75,8 +75,8 @@ def test_a_gap_or_a_disconnect_makes_it_unhealthy_until_the_next_frame() -> None
     inbox = Inbox()
     translator = _translator(inbox)
     translator.on_frame(_frame("OPEN"))
-    translator.on_status(FeedGapDetected(feed="user", ts_ns=0, expected=3, found=5))
-    translator.on_status(FeedDisconnected(feed="user", ts_ns=0, reason="reset"))
+    translator.on_status(FeedGapDetected(**_STAMP, expected=3, found=5))
+    translator.on_status(FeedDisconnected(**_STAMP, reason="reset"))
     translator.on_frame(_frame("OPEN"))
     health = [m for m in inbox.told if isinstance(m, UserFeedChanged)]
     assert [(m.healthy, m.detail) for m in health] == [
@@ -93,6 +93,6 @@ def test_a_replaced_executors_feed_goes_quiet_and_stops() -> None:
     translator.bind_feed(lambda: stopped.append(True))
     alive[0] = False
     translator.on_frame(_frame("OPEN"))
-    translator.on_status(FeedDisconnected(feed="user", ts_ns=0, reason="reset"))
+    translator.on_status(FeedDisconnected(**_STAMP, reason="reset"))
     assert inbox.told == []
     assert stopped == [True]

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from perpsbot.bot import bot_spec
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, ExecutionConfig, RuntimeConfig, VenueConfig
-from perpsbot.runtime import BoundedMailbox, CommandMailbox, Overflow, Strategy
+from perpsbot.config import BotConfig, ExecutionConfig, VenueConfig
+from perpsbot.messages import (
+    FeedReconnecting,
+    FeedState,
+    FeedStatusChanged,
+    FeedStopped,
+)
+from perpsbot.runtime import CommandMailbox, Strategy
+from perpsbot.runtime._mailbox import message_of
 from perpsbot.venue import VenueLink, VenueRateLimiter
 
 
-def test_runtime_mailbox_capacity_bounds_every_fifo_mailbox_of_the_tree() -> None:
+def test_feed_statuses_conflate_in_the_streamer_and_reporter_mailboxes() -> None:
     clock = SystemClock()
     link = VenueLink(
         rest_base_url="http://127.0.0.1:9/api/v3/brokerage",
@@ -16,16 +23,20 @@ def test_runtime_mailbox_capacity_bounds_every_fifo_mailbox_of_the_tree() -> Non
         signer=None,
         clock=clock,
     )
-    spec = bot_spec(BotConfig(runtime=RuntimeConfig(mailbox_capacity=7)), link, report=True)
-    fifo = {child.name: child.mailbox() for child in spec.children}
-    assert {name for name, box in fifo.items() if type(box) is BoundedMailbox} == {
-        "streamer",
-        "reporter",
-    }
-    streamer = fifo["streamer"]
-    assert isinstance(streamer, BoundedMailbox)
-    assert streamer.capacity == 7
-    assert streamer.overflow is Overflow.DROP_OLDEST  # a sender never gets an exception
+    spec = bot_spec(BotConfig(), link, report=True)
+    boxes = {child.name: child.mailbox() for child in spec.children}
+    streamer, reporter = boxes["streamer"], boxes["reporter"]
+    for attempt in range(1, 1001):  # a reconnect storm: only the latest state matters
+        streamer.tell(_reconnecting(attempt))
+        reporter.tell(_changed(attempt))
+    stopped = FeedStopped(message_id="s", ts_created_ns=0, feed="market")
+    streamer.tell(stopped)  # the feed's end is never conflated away
+    assert [message_of(streamer.get()) for _ in range(streamer.depth())] == [
+        _reconnecting(1000),
+        stopped,
+    ]
+    assert reporter.depth() == 1
+    assert message_of(reporter.get()) == _changed(1000)
 
 
 def _link() -> VenueLink:
@@ -65,3 +76,15 @@ def test_the_executor_mailbox_refuses_place_orders_past_max_pending_orders() -> 
     mailbox = next(c.mailbox() for c in spec.children if c.name == "executor")
     assert isinstance(mailbox, CommandMailbox)
     assert mailbox.capacity == 3
+
+
+def _reconnecting(attempt: int) -> FeedReconnecting:
+    return FeedReconnecting(
+        message_id="r", ts_created_ns=0, feed="market", attempt=attempt, delay_s=1.0, reason="x"
+    )
+
+
+def _changed(attempt: int) -> FeedStatusChanged:
+    return FeedStatusChanged(
+        message_id="c", ts_created_ns=0, state=FeedState.RECONNECTING, attempt=attempt
+    )

@@ -43,7 +43,7 @@ def test_feed_reports_the_streamer_and_the_poller(bot: Bot) -> None:
     feed = ops.feed()
     assert feed["feed"]["frames"] > 0
     assert feed["poller"]["mode"] == "idle"
-    assert set(feed["translator"]["books_ready"]) == {"BTC-USD", "ETH-USD"}
+    assert set(feed["books_ready"]) == {"BTC-USD", "ETH-USD"}
 
 
 def test_config_is_toml_without_secrets_and_the_shell_redacts_a_key_reached_on_purpose(

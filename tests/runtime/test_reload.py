@@ -128,7 +128,7 @@ def test_a_reload_starts_a_child_waiting_for_its_backoff_once(probe: Probe) -> N
     clock = FakeClock()
     system = ActorSystem("t", clock=clock, watchdog_interval_s=None)
     try:
-        backoff = Backoff(min_s=10.0, max_s=10.0, jitter=0.0)
+        backoff = Backoff(initial_s=10.0, max_s=10.0, jitter=0.0)
         spec = recorder("marks", probe, config_sections={"market_data"}, backoff=backoff)
         system.start(SupervisorSpec(name="bot", children=[spec]), config=CONFIG)
         marks = system.address("bot/marks")

@@ -170,7 +170,7 @@ def test_a_transient_child_is_restarted_after_a_failure(system: ActorSystem, pro
 def test_consecutive_restarts_wait_for_the_backoff(clock: FakeClock, probe: Probe) -> None:
     system = ActorSystem("t", clock=clock, watchdog_interval_s=None)
     try:
-        backoff = Backoff(min_s=1.0, max_s=8.0, jitter=0.0)
+        backoff = Backoff(initial_s=1.0, max_s=8.0, jitter=0.0)
         system.start(SupervisorSpec(name="root", children=[recorder("a", probe, backoff=backoff)]))
         probe.wait_for_event(("start", "root/a", 1))
         worker = system.address("root/a")
@@ -189,9 +189,9 @@ def test_consecutive_restarts_wait_for_the_backoff(clock: FakeClock, probe: Prob
 
 
 def test_backoff_delays_double_up_to_the_maximum() -> None:
-    backoff = Backoff(min_s=0.1, max_s=0.5, jitter=0.0)
+    backoff = Backoff(initial_s=0.1, max_s=0.5, jitter=0.0)
     rng = __import__("random").Random(1)
-    assert [backoff.delay_s(n, rng) for n in range(1, 7)] == [0.0, 0.1, 0.2, 0.4, 0.5, 0.5]
+    assert [backoff.delay_s(n, rng) for n in range(6)] == [0.0, 0.1, 0.2, 0.4, 0.5, 0.5]
 
 
 def test_duplicate_child_names_are_rejected(probe: Probe) -> None:
@@ -221,7 +221,7 @@ def test_messages_beyond_the_restart_buffer_are_dead_letters(
 ) -> None:
     system = ActorSystem("t", clock=clock, watchdog_interval_s=None)
     try:
-        backoff = Backoff(min_s=10.0, max_s=10.0, jitter=0.0)
+        backoff = Backoff(initial_s=10.0, max_s=10.0, jitter=0.0)
         spec = recorder("a", probe, backoff=backoff, restart_buffer=5)
         system.start(SupervisorSpec(name="root", children=[spec]))
         probe.wait_for_event(("start", "root/a", 1))

@@ -168,7 +168,7 @@ def test_str_bytes_and_parsed_dict_decode_alike() -> None:
         ),
         (
             lambda m: m["events"][0]["updates"].append("level"),
-            "l2_data.events[0].updates[3] must be a JSON object, found 'level'",
+            "l2_data.events[0].updates[3] must be an object, found 'level'",
         ),
         (
             lambda m: m.update(timestamp="yesterday"),

@@ -11,10 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from perpsbot.clock import FakeClock, SystemClock
-from perpsbot.sim import SimExchange
-from perpsbot.venue import (
-    Backoff,
-    CdpCredentials,
+from perpsbot.messages import (
     FeedConnected,
     FeedDisconnected,
     FeedGapDetected,
@@ -23,6 +20,11 @@ from perpsbot.venue import (
     FeedStatus,
     FeedStopped,
     FeedSubscribed,
+)
+from perpsbot.sim import SimExchange
+from perpsbot.venue import (
+    Backoff,
+    CdpCredentials,
     Frame,
     HeartbeatFrame,
     JwtSigner,

@@ -8,11 +8,13 @@ import threading
 import pytest
 
 from perpsbot.clock import FakeClock
-from perpsbot.venue import (
-    Backoff,
+from perpsbot.messages import (
     FeedReconnecting,
     FeedStatus,
     FeedStopped,
+)
+from perpsbot.venue import (
+    Backoff,
     VenueRateLimiter,
     WebSocketFeed,
 )

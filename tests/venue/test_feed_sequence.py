@@ -12,12 +12,14 @@ import orjson
 from websockets.sync.server import ServerConnection
 
 from perpsbot.clock import SystemClock
-from perpsbot.venue import (
-    Backoff,
-    CdpCredentials,
+from perpsbot.messages import (
     FeedDisconnected,
     FeedGapDetected,
     FeedStatus,
+)
+from perpsbot.venue import (
+    Backoff,
+    CdpCredentials,
     Frame,
     HeartbeatFrame,
     JwtSigner,
@@ -229,3 +231,28 @@ def test_a_bulk_stream_of_mixed_size_frames_arrives_whole_and_in_order() -> None
     assert (stats.gaps, stats.decode_errors, stats.out_of_order) == (0, 0, 0)
     closed = next(s for s in statuses if isinstance(s, FeedDisconnected))
     assert closed.close_code == 1000
+
+
+def test_a_protocol_error_fails_the_connection_and_is_counted() -> None:
+    rsv_set = encode_frame(_heartbeat(1).encode(), rsv=0b100)
+    with raw_ws_server(encode_frame(_heartbeat(0).encode()) + rsv_set) as url:
+        frames: list[Frame] = []
+        statuses: list[FeedStatus] = []
+        feed = WebSocketFeed(
+            url=url,
+            channels=["ticker"],
+            product_ids=["BTC-USD"],
+            on_frame=frames.append,
+            on_status=statuses.append,
+            limiter=VenueRateLimiter(clock=SystemClock()),
+            clock=SystemClock(),
+            backoff=Backoff(initial_s=5.0),
+        )
+        feed.start()
+        eventually(lambda: any(isinstance(s, FeedDisconnected) for s in statuses), 5, "the end")
+        stats = feed.stats()
+        assert feed.stop()
+    assert [f.sequence_num for f in frames] == [0]  # nothing after the broken frame
+    assert stats.protocol_errors == 1
+    ended = next(s for s in statuses if isinstance(s, FeedDisconnected))
+    assert ended.reason.startswith("protocol error: reserved bits must be 0")

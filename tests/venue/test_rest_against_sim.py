@@ -62,7 +62,7 @@ def make_client(
             "limiter": VenueRateLimiter(clock=waits.clock, wait=waits),
             "retry": RETRY,
             "rng": random.Random(2),
-            "timeout_s": (2.0, 2.0),
+            "timeout_s": 2.0,
         }
         settings.update(overrides)
         client = RestClient(**settings)
@@ -337,7 +337,7 @@ def test_persistent_server_errors_surface_as_transport_errors(
 def test_a_response_slower_than_the_timeout_is_retried(
     sim: SimExchange, make_client: Callable[..., RestClient]
 ) -> None:
-    quick = make_client(timeout_s=(1.0, 0.2))
+    quick = make_client(timeout_s=0.2)
     sim.faults.slow_responses(0.6, count=1)
     assert quick.accounts()
 
@@ -438,7 +438,7 @@ def test_a_huge_retry_after_is_capped(
 def test_a_create_that_times_out_resolves_to_exactly_one_order(
     sim: SimExchange, make_client: Callable[..., RestClient], caplog: pytest.LogCaptureFixture
 ) -> None:
-    impatient = make_client(timeout_s=(1.0, 0.2))
+    impatient = make_client(timeout_s=0.2)
     sim.faults.slow_responses(0.6, count=1)  # the first POST /orders answers too late
     created = impatient.create_order(_market_buy("rest-timeout-1"))
     assert "rest-timeout-1 attempt 1 failed in transit" in caplog.text

@@ -66,7 +66,7 @@ def client(server: CannedServer, credentials: CdpCredentials) -> Iterator[RestCl
         limiter=VenueRateLimiter(clock=clock, wait=FakeWait(clock)),
         retry=RetryPolicy(max_attempts=3, backoff=Backoff(initial_s=0.1, jitter=0)),
         rng=random.Random(0),
-        timeout_s=(1.0, 1.0),
+        timeout_s=1.0,
     )
     yield client
     client.close()

@@ -106,7 +106,7 @@ def test_reader_refuses_a_message_over_its_size_limit() -> None:
 
     with ws_server(handler) as url:
         ws = _client(url)
-        with pytest.raises(ConnectionError, match="exceeds the 1000-byte limit"):
+        with pytest.raises(ConnectionError, match="must fit in 1000 bytes, a frame announced 5000"):
             FrameReader(ws, max_message_bytes=1000).read()
         ws.shutdown()
 

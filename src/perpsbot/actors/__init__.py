@@ -4,10 +4,10 @@ from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors.executor import ExecutorActor, executor_mailbox
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
-from perpsbot.actors.quote_poller import PollQuotes, QuotePollerActor, poller_mailbox
+from perpsbot.actors.quote_poller import QuotePollerActor, poller_mailbox
 from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
 from perpsbot.actors.strategy import StrategyActor
-from perpsbot.actors.streamer import CHANNELS, StreamerActor
+from perpsbot.actors.streamer import CHANNELS, StreamerActor, streamer_mailbox
 
 __all__ = [
     "CHANNELS",
@@ -18,7 +18,6 @@ __all__ = [
     "JournaledIntent",
     "MarkWindowActor",
     "OperatorCommand",
-    "PollQuotes",
     "QuotePollerActor",
     "RiskActor",
     "StrategyActor",
@@ -28,5 +27,6 @@ __all__ = [
     "mark_window_mailbox",
     "poller_mailbox",
     "risk_mailbox",
+    "streamer_mailbox",
     "window_length",
 ]

@@ -16,8 +16,12 @@ mids computed (exactly, as decimals) and offered through a
 :class:`~perpsbot.runtime.Coalescer`. A burst that arrives in one read costs one mid and one
 offer per symbol, and the mark window builds one ``MarkObserved`` per symbol per wake-up; a
 lone frame is flushed before the thread waits, so it is never held back.
-Heartbeats alone never refresh a mark: a feed that sends only heartbeats is reported stale.
-A connection counts as healthy (``DataResumed``) only from its first market-data frame.
+Heartbeats alone never refresh a mark. A connection counts as healthy
+(``MarketDataResumed``) only from its first market-data frame. The translator tells the
+streamer a ``MarketDataReported`` (its counters and the time of the latest market data) at
+most every ``report_every_s`` while data flows, once more at the first read without market
+data after it (a heartbeat, a ping), and with every connection event: the streamer judges
+silence from these on its own timer, and never reads this object's fields.
 """
 
 from __future__ import annotations
@@ -26,19 +30,24 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
-import attrs
-
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
-from perpsbot.messages import MarkSource, PendingMark
-from perpsbot.runtime import ActorAddress, Coalescer
-from perpsbot.venue import (
+from perpsbot.ids import IdSource
+from perpsbot.messages import (
     FeedConnected,
     FeedDisconnected,
     FeedGapDetected,
+    FeedStats,
     FeedStatus,
+    MarketDataReported,
+    MarketDataResumed,
+    MarkSource,
+    PendingMark,
+    Stamper,
+)
+from perpsbot.runtime import ActorAddress, Coalescer
+from perpsbot.venue import (
     Frame,
-    HeartbeatFrame,
     Level2Frame,
     MarketTradesFrame,
     OrderBook,
@@ -46,32 +55,11 @@ from perpsbot.venue import (
     mid_of,
 )
 
-__all__ = ["DataResumed", "DataSilent", "MarkTranslator", "TranslatorStats"]
+__all__ = ["MarkTranslator"]
 
 _TWO = Decimal(2)
 _log = logging.getLogger("perpsbot.actors.streamer")
 _MAX_BATCH = 128  # level2 frames between flushes, at most (~1 ms of a full-speed burst)
-
-
-@attrs.frozen(kw_only=True)
-class DataSilent:
-    """Heartbeats arrive but no market data has for ``silent_s``: the feed is stale."""
-
-    silent_s: float
-
-
-@attrs.frozen(kw_only=True)
-class DataResumed:
-    """Market data arrives again after a silence or a gap (the book was resynced)."""
-
-
-@attrs.frozen(kw_only=True)
-class TranslatorStats:
-    marks_sent: int
-    last_data_age_s: float | None
-    books_ready: dict[str, bool]
-    bad_timestamps: int
-    orphaned: bool
 
 
 class MarkTranslator:
@@ -79,10 +67,12 @@ class MarkTranslator:
 
     Args:
         symbols: the products to follow.
-        marks: where ``MarkObserved`` goes (the mark window).
-        streamer: where feed status and data silence go (the streamer actor).
-        clock: for receive times and silence.
-        stale_after_s: market-data silence (heartbeats aside) after which the feed is stale.
+        marks: where marks are offered (the mark window takes them).
+        streamer: where feed status and reports go (the streamer actor).
+        clock: for receive times and reports.
+        ids: stamps the messages told to the streamer.
+        feed: the feed's name, for the messages.
+        report_every_s: the longest between two ``MarketDataReported`` while data flows.
         refresh_s: the longest an unchanged mark goes unsent while data arrives.
         owner_alive: False once the streamer incarnation that owns the feed was replaced
             (abandoned as hung, so it never stopped its feed): the translator then goes quiet
@@ -93,10 +83,12 @@ class MarkTranslator:
         self,
         *,
         symbols: tuple[str, ...],
-        marks: ActorAddress,
+        marks: Coalescer[str, PendingMark],
         streamer: ActorAddress,
         clock: Clock,
-        stale_after_s: float,
+        ids: IdSource,
+        feed: str = "market",
+        report_every_s: float,
         refresh_s: float = 1.0,
         owner_alive: Callable[[], bool] = lambda: True,
     ) -> None:
@@ -106,10 +98,14 @@ class MarkTranslator:
         self._dirty: dict[OrderBook, Level2Frame] = {}  # books changed since the last flush
         self._pending: dict[str, PendingMark] = {}  # ticker and trade marks since then
         self._sent: dict[str, tuple[object, int]] = {}  # last mark (as compared) and when
-        self._marks: Coalescer[str, PendingMark] = Coalescer(marks)
+        self._marks = marks
         self._streamer: ActorAddress | None = streamer
         self._clock = clock
-        self._stale_after_ns = int(stale_after_s * 1e9)
+        self._stamper = Stamper(clock, ids)
+        self._feed = feed
+        self._report_every_ns = int(report_every_s * 1e9)
+        self._reported_ns = 0  # when the last report was told
+        self._unreported = False  # market data arrived since the last report
         self._refresh_ns = int(refresh_s * 1e9)
         self._last_data_ns = clock.monotonic_ns()
         self._data_unflushed = False  # market data arrived since the last flush
@@ -121,7 +117,8 @@ class MarkTranslator:
         self.bad_timestamps = 0
         self._owner_alive = owner_alive
         self._stop_feed: Callable[[], object] | None = None
-        self.orphaned = False
+        self._feed_stats: Callable[[], FeedStats] | None = None
+        self._orphaned = False
 
     # -- the feed thread -------------------------------------------------------------------
 
@@ -146,22 +143,24 @@ class MarkTranslator:
             self._on_ticker(frame)
         elif type(frame) is MarketTradesFrame:
             self._on_trades(frame)
-        elif type(frame) is HeartbeatFrame:
-            self._on_heartbeat()
 
     def flush(self) -> None:
         """Offer the marks of everything received since the last flush (the feed calls this
         before each socket read)."""
-        if self._owner_gone() or not self._data_unflushed:
+        if self._owner_gone():
+            return
+        if not self._data_unflushed:
+            if self._unreported:  # data paused: the report of its tail goes out now
+                self._report(self._clock.monotonic_ns())
             return
         self._data_unflushed = False
+        self._unreported = True
         self._batched = 0
         now_ns = self._clock.monotonic_ns()
         received_ns = self._batch_ns or now_ns  # the batch's first frame: lag is not hidden
         self._last_data_ns = now_ns
-        if self._silent:
-            self._silent = False
-            self._notify(DataResumed())
+        resumed = self._silent
+        self._silent = False
         if self._dirty:
             for book, frame in self._dirty.items():
                 top = book.top()
@@ -176,6 +175,10 @@ class MarkTranslator:
                 offer(symbol, pending, now_ns)
             self.marks_sent += len(self._pending)
             self._pending.clear()
+        if resumed or now_ns - self._reported_ns >= self._report_every_ns:
+            self._report(now_ns)
+        if resumed:  # after its report: healthy is never shown with the counters of before
+            self._notify(self._resumed())
 
     def on_status(self, event: FeedStatus) -> None:
         if self._owner_gone():
@@ -192,31 +195,24 @@ class MarkTranslator:
             self.flush()  # what the lost connection delivered still counts
             self._invalidate_books()  # the next connection starts with fresh snapshots
         self._notify(event)
+        self._report(self._clock.monotonic_ns())  # counters stay current through an outage
 
     def detach(self) -> None:
         """Stop forwarding to the streamer (it is replacing or stopping this feed)."""
         self._streamer = None
 
-    def bind_feed(self, stop: Callable[[], object]) -> None:
-        """How to stop the feed this translator serves, should its owner be replaced."""
+    def bind_feed(self, stop: Callable[[], object], stats: Callable[[], FeedStats]) -> None:
+        """The feed this translator serves: how to stop it should its owner be replaced, and
+        its counters for the reports."""
         self._stop_feed = stop
-
-    def stats(self) -> TranslatorStats:
-        age_ns = self._clock.monotonic_ns() - self._last_data_ns
-        return TranslatorStats(
-            marks_sent=self.marks_sent,
-            last_data_age_s=age_ns / 1e9,
-            books_ready={symbol: book.ready for symbol, book in self._books.items()},
-            bad_timestamps=self.bad_timestamps,
-            orphaned=self.orphaned,
-        )
+        self._feed_stats = stats
 
     # -- per channel -----------------------------------------------------------------------
 
     def _check_resynced(self) -> None:
         if all(book.ready for book in self._books.values()):
             self._resyncing = False
-            self._notify(DataResumed())
+            self._notify(self._resumed())
 
     def _on_ticker(self, frame: TickerFrame) -> None:
         now_ns = self._batch_now()
@@ -244,13 +240,6 @@ class MarkTranslator:
                 ):
                     self._offer(symbol, trade.price, trade.ts_trade_ns, now_ns)
 
-    def _on_heartbeat(self) -> None:
-        self.flush()  # data earlier in this read is not silence
-        silent_ns = self._clock.monotonic_ns() - self._last_data_ns
-        if not self._silent and silent_ns > self._stale_after_ns:
-            self._silent = True
-            self._notify(DataSilent(silent_s=silent_ns / 1e9))
-
     # -- helpers ---------------------------------------------------------------------------
 
     def _batch_now(self) -> int:
@@ -263,11 +252,11 @@ class MarkTranslator:
         return now_ns
 
     def _owner_gone(self) -> bool:
-        if self.orphaned:
+        if self._orphaned:
             return True
         if self._owner_alive():
             return False
-        self.orphaned = True
+        self._orphaned = True
         self._streamer = None
         self._dirty.clear()
         self._pending.clear()
@@ -300,6 +289,31 @@ class MarkTranslator:
     def _notify(self, message: object) -> None:
         if self._streamer is not None:
             self._streamer.tell(message)
+
+    def _resumed(self) -> MarketDataResumed:
+        message_id, ts_created_ns = self._stamper.stamp()
+        return MarketDataResumed(
+            message_id=message_id, ts_created_ns=ts_created_ns, feed=self._feed
+        )
+
+    def _report(self, now_ns: int) -> None:
+        if self._feed_stats is None:
+            return  # not bound to a feed yet
+        self._reported_ns = now_ns
+        self._unreported = False
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._notify(
+            MarketDataReported(
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                feed=self._feed,
+                last_data_ns=self._last_data_ns,
+                marks_sent=self.marks_sent,
+                books_ready=tuple(sorted(s for s, book in self._books.items() if book.ready)),
+                bad_timestamps=self.bad_timestamps,
+                stats=self._feed_stats(),
+            )
+        )
 
     def _invalidate_books(self) -> None:
         self._dirty.clear()

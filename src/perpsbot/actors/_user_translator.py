@@ -14,8 +14,7 @@ from collections.abc import Callable
 import attrs
 
 from perpsbot.clock import Clock
-from perpsbot.runtime import ActorAddress
-from perpsbot.venue import (
+from perpsbot.messages import (
     FeedDisconnected,
     FeedGapDetected,
     FeedReconnecting,
@@ -23,6 +22,9 @@ from perpsbot.venue import (
     FeedStatus,
     FeedStopped,
     FeedSubscribed,
+)
+from perpsbot.runtime import ActorAddress
+from perpsbot.venue import (
     Frame,
     UserFrame,
     UserOrderUpdate,

@@ -1,8 +1,9 @@
 """MarkWindowActor: the one owner of every symbol's latest mark and sampled window.
 
-Marks arrive as ``MarkObserved`` from the poller and as coalesced pending marks from the
-streamer's feed thread; the mailbox keeps only the latest ``MarkObserved`` per symbol, so a
-burst never queues. Each cycle (``market_data.update_interval_s``)
+Marks arrive as ``MarkObserved`` from the poller and as pending marks the streamer's feed
+thread offers through the ``feed_marks`` coalescer (shared by construction; its wake-up is a
+plain ``CoalescedReady`` token); the mailbox keeps only the latest ``MarkObserved`` per
+symbol, so a burst never queues. Each cycle (``market_data.update_interval_s``)
 it appends every symbol's latest fresh mark to that symbol's window, trims the window to
 max(short_ma, long_ma) + 5 and publishes ``MarksSampled``. A symbol without a fresh mark is
 reported stale and not appended; a symbol that fails is logged and skipped. The first cycle
@@ -35,6 +36,7 @@ from perpsbot.runtime import (
     ActorContext,
     BaseActor,
     CoalescedReady,
+    Coalescer,
     ConfigChanged,
     ConflatingMailbox,
     Subscribe,
@@ -71,10 +73,19 @@ class MarkWindowActor(BaseActor):
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         subscribers: addresses told every ``MarksSampled`` (more can ``Subscribe``).
+        feed_marks: where the feed thread offers marks; this actor binds to it at start and
+            takes from it on each ``CoalescedReady`` (one of its own if None).
     """
 
-    def __init__(self, *, context: ActorContext, subscribers: Iterable[ActorAddress] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        subscribers: Iterable[ActorAddress] = (),
+        feed_marks: Coalescer[str, PendingMark] | None = None,
+    ) -> None:
         super().__init__(context=context)
+        self._feed_marks: Coalescer[str, PendingMark] = feed_marks or Coalescer("feed-marks")
         config: BotConfig = context.config
         self._settings = config.market_data
         self._stamper = Stamper(context.clock, context.ids)
@@ -88,14 +99,15 @@ class MarkWindowActor(BaseActor):
         self._reshape_windows()
 
     def on_start(self) -> None:
+        self._feed_marks.bind(self.address)
         self._timer = self.timers.every(self._settings.update_interval_s, SampleMarks())
 
     def on_receive(self, message: Any) -> None:
         match message:
             case MarkObserved():
                 self.observe_mark(message)
-            case CoalescedReady(source=source):
-                self._on_pending_marks(source.take())
+            case CoalescedReady():
+                self._on_pending_marks(self._feed_marks.take())
             case SampleMarks():
                 self._on_sample_marks()
             case Subscribe() | Unsubscribe():

@@ -14,23 +14,23 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from perpsbot.config import BotConfig
 from perpsbot.errors import VenueError
-from perpsbot.messages import FeedState, FeedStatusChanged, MarkObserved, MarkSource, Stamper
+from perpsbot.messages import (
+    FeedState,
+    FeedStatusChanged,
+    MarkObserved,
+    MarkSource,
+    PollQuotes,
+    Stamper,
+)
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox, Subscribe
 from perpsbot.venue import BestBidAsk, RestClient
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["PollQuotes", "QuotePollerActor", "poller_mailbox"]
+__all__ = ["QuotePollerActor", "poller_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.quote_poller")
-
-
-@attrs.frozen(kw_only=True)
-class PollQuotes:
-    """The poller's own timer: poll now unless the feed is healthy."""
 
 
 def _poll_key(message: Any) -> Hashable | None:
@@ -51,6 +51,8 @@ class QuotePollerActor(BaseActor):
         venue: the process's venue link.
         marks: the mark window's address.
         streamer: the streamer's address, to follow the feed's health (None: always poll).
+        round_s: every REST call of one polling round ends within this, together (the
+            link's ``longest_call_s`` if None); its supervisor's hang timeout allows it.
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class QuotePollerActor(BaseActor):
         venue: VenueLink,
         marks: ActorAddress,
         streamer: ActorAddress | None,
+        round_s: float | None = None,
     ) -> None:
         super().__init__(context=context)
+        self._round_s = venue.longest_call_s if round_s is None else round_s
         config: BotConfig = context.config
         self._settings = config.market_data
         self._venue = venue
@@ -124,17 +128,21 @@ class QuotePollerActor(BaseActor):
     def _poll(self) -> None:
         assert self._rest is not None
         self._polls += 1
+        with self._rest.within(self._round_s):  # the watchdog allows this long
+            self._poll_round(self._rest)
+
+    def _poll_round(self, rest: RestClient) -> None:
         symbols = list(self._settings.symbols)
         received_ns = self.clock.monotonic_ns()
         try:
-            quotes = {q.product_id: q for q in self._rest.best_bid_ask(symbols)}
+            quotes = {q.product_id: q for q in rest.best_bid_ask(symbols)}
             missing = [s for s in symbols if s not in quotes]
         except VenueError as error:
             logger.warning("batched quotes failed (%s); asking per symbol", error)
             quotes, missing = {}, symbols
         for symbol in missing:  # one symbol at a time, so one failure skips only itself
             try:
-                quotes.update((q.product_id, q) for q in self._rest.best_bid_ask([symbol]))
+                quotes.update((q.product_id, q) for q in rest.best_bid_ask([symbol]))
             except VenueError as error:
                 self._failed(symbol, str(error))
                 continue

@@ -1,42 +1,57 @@
 """StreamerActor: owns the market-data websocket feed and reports its health.
 
 The feed thread decodes frames and hands them to a :class:`MarkTranslator`, which keeps the
-books and tells marks to the mark window directly. The streamer itself handles the feed's
-status events: it publishes ``FeedStatusChanged`` (connected, subscribed, gap, stale,
-reconnecting with attempt and delay) to its subscribers, replaces a feed that sends only
-heartbeats, and fails (to be restarted) if the feed thread ever ends on its own.
+books and offers marks to the mark window through the ``feed_marks`` coalescer. The streamer
+itself handles the feed's status events: it publishes ``FeedStatusChanged`` (connected,
+subscribed, gap, stale, reconnecting with attempt and delay) to its subscribers, and fails
+(to be restarted) if the feed thread ever ends on its own.
+
+Silence is judged here, on a timer, from the time of the latest market-data message (which
+the translator reports): a connection over which only heartbeats, websocket pings or the
+dribbles of a frame that never completes arrive for ``stale_after_s`` is stale, and is
+replaced. The streamer reads nothing of the feed thread's objects: what it shows in
+inspection comes from the translator's latest ``MarketDataReported``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from typing import Any
 
-from perpsbot.actors._mark_translator import DataResumed, DataSilent, MarkTranslator
+from perpsbot.actors._mark_translator import MarkTranslator
 from perpsbot.config import BotConfig, Channel
-from perpsbot.messages import FeedState, FeedStatusChanged, Stamper
-from perpsbot.runtime import (
-    ActorAddress,
-    ActorContext,
-    BaseActor,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
-)
-from perpsbot.venue import (
+from perpsbot.messages import (
+    CheckFeedSilence,
     FeedConnected,
     FeedDisconnected,
     FeedErrorReceived,
     FeedGapDetected,
     FeedReconnecting,
     FeedStale,
+    FeedState,
+    FeedStatusChanged,
     FeedStopped,
     FeedSubscribed,
-    WebSocketFeed,
+    MarketDataReported,
+    MarketDataResumed,
+    PendingMark,
+    Stamper,
 )
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    BaseActor,
+    Coalescer,
+    ConflatingMailbox,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+from perpsbot.venue import WebSocketFeed
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["CHANNELS", "StreamerActor"]
+__all__ = ["CHANNELS", "StreamerActor", "streamer_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.streamer")
 
@@ -47,6 +62,36 @@ CHANNELS: dict[Channel, tuple[str, ...]] = {
     Channel.MARKET_TRADES: ("market_trades",),
 }
 
+#: Silence is checked this many times per ``stale_after_s``.
+_CHECKS_PER_STALE = 4
+#: The translator reports its counters at least this often while data flows (and as often
+#: as silence is checked, if that is more often), so metrics built on them stay current.
+_REPORT_EVERY_S = 0.25
+
+# The connection's state: only the latest matters (see messages.feed), so they share a key.
+_STATE_EVENTS = frozenset(
+    {FeedConnected, FeedSubscribed, FeedGapDetected, FeedStale, FeedErrorReceived,
+     FeedDisconnected, FeedReconnecting, MarketDataResumed}
+)  # fmt: skip
+
+
+def _streamer_key(message: Any) -> Hashable | None:
+    kind = type(message)
+    if kind in _STATE_EVENTS:
+        return "feed state"  # they all update one state
+    if kind is MarketDataReported:
+        return "report"
+    if kind is CheckFeedSilence:
+        return "silence check"
+    return None  # FeedStopped, Subscribe, ...: never conflated
+
+
+def streamer_mailbox() -> ConflatingMailbox:
+    """The streamer's mailbox: the feed's state events conflate into the latest one, reports
+    and silence checks into the latest of each (a reconnect storm queues nothing); the feed's
+    end (``FeedStopped``) and subscriptions are FIFO and never dropped."""
+    return ConflatingMailbox(key_of=_streamer_key)
+
 
 class StreamerActor(BaseActor):
     """Runs the market websocket feed for the configured symbols.
@@ -54,7 +99,7 @@ class StreamerActor(BaseActor):
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         venue: the process's venue link (URLs, shared budget, signer).
-        marks: the mark window's address.
+        feed_marks: where the feed thread offers marks (the mark window binds to it).
         subscribers: told every ``FeedStatusChanged`` (more can ``Subscribe``).
     """
 
@@ -63,21 +108,24 @@ class StreamerActor(BaseActor):
         *,
         context: ActorContext,
         venue: VenueLink,
-        marks: ActorAddress,
+        feed_marks: Coalescer[str, PendingMark],
         subscribers: tuple[ActorAddress, ...] = (),
     ) -> None:
         super().__init__(context=context)
         config: BotConfig = context.config
         self._settings = config.market_data
         self._venue = venue
-        self._marks = marks
+        self._feed_marks = feed_marks
+        self._ids = context.ids
         self._stamper = Stamper(context.clock, context.ids)
         self._subscribers = Subscribers((FeedStatusChanged, a) for a in subscribers)
         self._status = self._make_status(FeedState.CONNECTING, "starting")
         self._feed: WebSocketFeed | None = None
         self._translator: MarkTranslator | None = None
-        self._reconnects = 0
-        self._gaps = 0
+        self._last_report: MarketDataReported | None = None
+        self._live = False  # a connection is up: market data is expected on it
+        self._data_since_ns = 0  # the latest market data, or when it became expected
+        self._stale_after_ns = int(self._settings.stale_after_s * 1e9)
         self._feed_restarts = 0
 
     def on_start(self) -> None:
@@ -85,6 +133,8 @@ class StreamerActor(BaseActor):
             self._publish(FeedState.DISABLED, "market_data.streaming is off")
             return
         self._start_feed()
+        every_s = self._settings.stale_after_s / _CHECKS_PER_STALE
+        self.timers.every(every_s, CheckFeedSilence())
 
     def on_stop(self) -> None:
         self._stop_feed()
@@ -95,34 +145,31 @@ class StreamerActor(BaseActor):
 
     def on_receive(self, message: Any) -> None:
         match message:
-            case FeedConnected(attempt=attempt):
-                self._publish(FeedState.CONNECTED, f"connected to {message.url}", attempt=attempt)
-            case FeedSubscribed(channels=channels):
-                # Healthy (SUBSCRIBED) only once data flows: see DataResumed.
-                self._publish(
-                    FeedState.CONNECTED, f"subscribed to {', '.join(channels)}; awaiting data"
-                )
+            case FeedConnected() | FeedSubscribed() | MarketDataResumed():
+                self._on_live(message)
             case FeedGapDetected(expected=expected, found=found):
-                self._gaps += 1
                 self._publish(
                     FeedState.GAP_DETECTED,
                     f"sequence gap: expected {expected}, found {found}; resubscribing level2",
                 )
             case FeedStale(silent_s=silent_s):
+                self._live = False
                 self._publish(FeedState.STALE, f"no message for {silent_s:.1f}s; reconnecting")
             case FeedDisconnected(reason=reason):
+                self._live = False
                 self._publish(FeedState.RECONNECTING, f"disconnected: {reason}")
             case FeedReconnecting(attempt=attempt, delay_s=delay_s, reason=reason):
-                self._reconnects += 1
+                self._live = False
                 self._publish(FeedState.RECONNECTING, reason, attempt=attempt, delay_s=delay_s)
             case FeedErrorReceived(message=text):
                 logger.warning("venue sent an error frame: %s", text)
             case FeedStopped():
                 self._on_feed_stopped()
-            case DataSilent(silent_s=silent_s):
-                self._on_data_silent(silent_s)
-            case DataResumed():
-                self._publish(FeedState.SUBSCRIBED, "market data is flowing")
+            case MarketDataReported():
+                self._last_report = message
+                self._data_since_ns = max(self._data_since_ns, message.last_data_ns)
+            case CheckFeedSilence():
+                self._on_check_silence()
             case Subscribe() | Unsubscribe():
                 self._subscribers.apply(message)
                 if isinstance(message, Subscribe):
@@ -138,17 +185,25 @@ class StreamerActor(BaseActor):
             self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
-        feed, translator = self._feed, self._translator
+        report = self._last_report
+        stats = None if report is None else report.stats
+        age_s = None
+        if report is not None:
+            age_s = (self.clock.monotonic_ns() - report.last_data_ns) / 1e9
         return {
             "state": self._status.state.value,
             "detail": self._status.detail,
             "channels": list(CHANNELS[self._settings.channel]),
             "symbols": list(self._settings.symbols),
-            "reconnects": self._reconnects,
-            "gaps": self._gaps,
             "feed_restarts": self._feed_restarts,
-            "feed": None if feed is None else feed.stats(),
-            "translator": None if translator is None else translator.stats(),
+            # The current feed's counters, as of the feed thread's latest report:
+            "feed": stats,
+            "gaps": 0 if stats is None else stats.gaps,
+            "reconnects": 0 if stats is None else max(0, stats.connect_attempts - 1),
+            "marks_sent": 0 if report is None else report.marks_sent,
+            "last_data_age_s": age_s,
+            "books_ready": [] if report is None else list(report.books_ready),
+            "bad_timestamps": 0 if report is None else report.bad_timestamps,
             "subscribers": self._subscribers.paths(),
         }
 
@@ -156,32 +211,57 @@ class StreamerActor(BaseActor):
 
     def _start_feed(self) -> None:
         settings = self._settings
-        self._translator = MarkTranslator(
+        translator = MarkTranslator(
             symbols=settings.symbols,
-            marks=self._marks,
+            marks=self._feed_marks,
             streamer=self.address,
             clock=self.clock,
-            stale_after_s=settings.stale_after_s,
+            ids=self._ids,
+            report_every_s=min(_REPORT_EVERY_S, settings.stale_after_s / _CHECKS_PER_STALE),
             owner_alive=lambda: not self.superseded(),
         )
         self._feed = self._venue.market_feed(
             channels=CHANNELS[settings.channel],
             product_ids=settings.symbols,
-            on_frame=self._translator.on_frame,
-            on_status=self._translator.on_status,
-            on_wait=self._translator.flush,
+            on_frame=translator.on_frame,
+            on_status=translator.on_status,
+            on_wait=translator.flush,
             stale_after_s=settings.stale_after_s,
+            ids=self._ids,
         )
-        self._translator.bind_feed(self._feed.stop)
+        translator.bind_feed(self._feed.stop, self._feed.stats)
+        self._translator = translator
+        self._live = False
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")
         self._feed.start()
 
     def _stop_feed(self) -> None:
         feed, self._feed = self._feed, None
         if self._translator is not None:
-            self._translator.detach()
+            self._translator.detach()  # its feed's last events must not reach us
         if feed is not None and not feed.stop(timeout_s=5.0):
             logger.error("the feed thread did not stop within 5s; it is abandoned")
+
+    def _on_live(self, message: FeedConnected | FeedSubscribed | MarketDataResumed) -> None:
+        self._live = True
+        self._data_since_ns = self.clock.monotonic_ns()  # silence counts from here at most
+        match message:
+            case FeedConnected(url=url, attempt=attempt):
+                self._publish(FeedState.CONNECTED, f"connected to {url}", attempt=attempt)
+            case FeedSubscribed(channels=channels):
+                # Healthy (SUBSCRIBED) only once data flows: see MarketDataResumed.
+                self._publish(
+                    FeedState.CONNECTED, f"subscribed to {', '.join(channels)}; awaiting data"
+                )
+            case MarketDataResumed():
+                self._publish(FeedState.SUBSCRIBED, "market data is flowing")
+
+    def _on_check_silence(self) -> None:
+        if self._feed is None or not self._live:
+            return  # no connection: the feed's own reconnects are under way
+        silent_ns = self.clock.monotonic_ns() - self._data_since_ns
+        if silent_ns > self._stale_after_ns:
+            self._on_data_silent(silent_ns / 1e9)
 
     def _on_feed_stopped(self) -> None:
         # A feed we stop is detached first, so its FeedStopped never reaches us: this one
@@ -191,7 +271,7 @@ class StreamerActor(BaseActor):
 
     def _on_data_silent(self, silent_s: float) -> None:
         self._publish(
-            FeedState.STALE, f"only heartbeats for {silent_s:.1f}s; replacing the connection"
+            FeedState.STALE, f"no market data for {silent_s:.1f}s; replacing the connection"
         )
         self._feed_restarts += 1
         self._stop_feed()

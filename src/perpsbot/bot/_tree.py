@@ -3,7 +3,8 @@ told what each of them publishes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
 from perpsbot.actors import (
     ExecutorActor,
@@ -18,6 +19,7 @@ from perpsbot.actors import (
     mark_window_mailbox,
     poller_mailbox,
     risk_mailbox,
+    streamer_mailbox,
 )
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import every_key, keys
@@ -27,9 +29,11 @@ from perpsbot.journal import JournalReader
 from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
+    FeedStatusChanged,
     OrderDenied,
     OrderFilled,
     OrderUpdated,
+    PendingMark,
     PositionChanged,
     ProductsLoaded,
     ReconciliationCompleted,
@@ -41,16 +45,15 @@ from perpsbot.messages import (
 from perpsbot.runtime import (
     ActorAddress,
     ActorContext,
-    BoundedMailbox,
     ChildSpec,
+    Coalescer,
     CommandMailbox,
+    ConflatingMailbox,
     Intensity,
-    Overflow,
     Strategy,
     SupervisorSpec,
 )
-from perpsbot.venue import RetryPolicy
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.link import VenueLink, longest_rest_call_s
 
 __all__ = ["bot_spec", "executor_hang_timeout_s"]
 
@@ -102,21 +105,18 @@ _FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it nee
 _EXECUTOR_CALLS = 4
 
 
-def _longest_rest_call_s(config: BotConfig) -> float:
-    """The longest one REST call with its retries takes on a slow venue: each attempt's
-    connect and read timeouts, and each retry's backoff."""
-    policy = RetryPolicy()
-    timeout_s = config.venue.request_timeout_s
-    attempt_s = min(3.05, timeout_s) + timeout_s
-    waits_s = sum(policy.backoff.ceiling_s(n) for n in range(1, policy.max_attempts))
-    return policy.max_attempts * attempt_s + waits_s
-
-
 def executor_hang_timeout_s(config: BotConfig) -> float:
     """How long the executor may leave a watchdog ping unanswered: its REST calls block its
     thread (a reconciliation makes several, each with retries), and a slow venue is not a
     hung executor."""
-    return config.runtime.watchdog_timeout_s + _EXECUTOR_CALLS * _longest_rest_call_s(config)
+    return config.runtime.watchdog_timeout_s + _EXECUTOR_CALLS * longest_rest_call_s(
+        config.venue.request_timeout_s
+    )
+
+
+def _reporter_key(message: Any) -> Hashable | None:
+    # Only the feed's state conflates: every cycle's parts and every order line are printed.
+    return "feed state" if type(message) is FeedStatusChanged else None
 
 
 def bot_spec(
@@ -140,6 +140,9 @@ def bot_spec(
     names = {"journal", "risk", "executor", "marks", "strategy", "streamer", "poller"}
     if report:
         names.add("reporter")
+    # The feed thread offers marks here and the mark window takes them: shared by
+    # construction, outliving both actors' restarts (its wake-up is a plain token).
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
 
     def link(ctx: ActorContext) -> VenueLink:
         return venue.link_for(ctx.config) if isinstance(venue, VenueLinks) else venue
@@ -180,7 +183,9 @@ def bot_spec(
         )
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
-        return MarkWindowActor(context=ctx, subscribers=addresses(ctx, _MARKS_SUBSCRIBERS))
+        return MarkWindowActor(
+            context=ctx, subscribers=addresses(ctx, _MARKS_SUBSCRIBERS), feed_marks=feed_marks
+        )
 
     def strategy(ctx: ActorContext) -> StrategyActor:
         return StrategyActor(
@@ -191,30 +196,37 @@ def bot_spec(
         return StreamerActor(
             context=ctx,
             venue=link(ctx),
-            marks=at(ctx, "marks"),
+            feed_marks=feed_marks,
             subscribers=addresses(ctx, _FEED_SUBSCRIBERS),
         )
 
+    # A polling round is REST calls with retries, all within this together (the poller
+    # bounds each round by it), and the watchdog allows the poller this long: a slow venue
+    # is never a hung poller. Fixed at start-up, as the hang timeout is.
+    poll_round_s = longest_rest_call_s(config.venue.request_timeout_s)
+
     def poller(ctx: ActorContext) -> QuotePollerActor:
         return QuotePollerActor(
-            context=ctx, venue=link(ctx), marks=at(ctx, "marks"), streamer=at(ctx, "streamer")
+            context=ctx,
+            venue=link(ctx),
+            marks=at(ctx, "marks"),
+            streamer=at(ctx, "streamer"),
+            round_s=poll_round_s,
         )
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
         return ConsoleReporter(context=ctx)
 
     timeout_s = runtime.shutdown_timeout_s
-    rest_call_s = _longest_rest_call_s(config)
+    rest_call_s = longest_rest_call_s(config.venue.request_timeout_s)
     # What the journal, risk, the executor and the strategy are told while they restart is
     # kept for them: fills and order events are never dropped, so their buffers are large.
     events_buffer = max(100_000, runtime.restart_buffer_capacity)
 
-    def fifo() -> BoundedMailbox:
-        # The actors without a conflating mailbox: a flood evicts the oldest (dead letters),
-        # never queues without bound and never raises into a sender's handler (the feed
-        # thread, the mark window publishing). Built once per actor: a new capacity applies
-        # at the next start.
-        return BoundedMailbox(runtime.mailbox_capacity, Overflow.DROP_OLDEST)
+    def reporter_mailbox() -> ConflatingMailbox:
+        # The feed's state is a status: the latest wins, so a reconnect storm never queues
+        # lines for a slow console. Cycles and order lines are all printed, in order.
+        return ConflatingMailbox(key_of=_reporter_key)
 
     def orders() -> CommandMailbox:
         return executor_mailbox(config.execution.max_pending_orders)
@@ -268,7 +280,7 @@ def bot_spec(
         ChildSpec(
             name="streamer",
             factory=streamer,
-            mailbox=fifo,
+            mailbox=streamer_mailbox,
             config_sections=_STREAMER,
             shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
             hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # replacing a feed joins it
@@ -279,9 +291,8 @@ def bot_spec(
             factory=poller,
             mailbox=poller_mailbox,
             config_sections=_POLLER,
-            shutdown_timeout_s=timeout_s + config.venue.request_timeout_s,  # may be mid-request
-            # A poll is a REST call with retries: it may block for several request timeouts.
-            hang_timeout_s=runtime.watchdog_timeout_s + 4 * config.venue.request_timeout_s,
+            shutdown_timeout_s=timeout_s + poll_round_s,  # may be mid-round
+            hang_timeout_s=runtime.watchdog_timeout_s + poll_round_s,
             restart_buffer=runtime.restart_buffer_capacity,
         ),
     ]
@@ -290,7 +301,7 @@ def bot_spec(
             ChildSpec(
                 name="reporter",
                 factory=reporter,
-                mailbox=fifo,
+                mailbox=reporter_mailbox,
                 shutdown_timeout_s=timeout_s,
             )
         )

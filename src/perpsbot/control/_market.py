@@ -66,8 +66,7 @@ def feed_report(system: ActorSystem, root: str) -> dict[str, Any] | None:
 
 def _render_feed(report: dict[str, Any]) -> str:
     feed = report.get("feed") or {}
-    translator = report.get("translator") or {}
-    age = translator.get("last_data_age_s")
+    age = report.get("last_data_age_s")
     poller = report.get("poller") or {}
     return (
         f"{report['state']} ({report['detail']}); reconnects {report['reconnects']},"
@@ -120,8 +119,7 @@ class MarketDataCollector(Collector):
         )
         if streamer is not None:
             yield from self._feed(streamer)
-            translator = streamer["translator"]
-            by_source.add_metric(["stream"], 0 if translator is None else translator.marks_sent)
+            by_source.add_metric(["stream"], streamer["marks_sent"])
         if poller is not None:
             by_source.add_metric(["poll"], poller["marks_sent"])
             yield CounterMetricFamily("perpsbot_poller_polls", "REST polls", value=poller["polls"])
@@ -147,7 +145,7 @@ class MarketDataCollector(Collector):
         yield CounterMetricFamily(
             "perpsbot_feed_reconnects", "reconnect attempts", value=streamer["reconnects"]
         )
-        feed, translator = streamer["feed"], streamer["translator"]
+        feed, age_s = streamer["feed"], streamer["last_data_age_s"]
         if feed is not None:
             yield CounterMetricFamily("perpsbot_feed_frames", "frames received", value=feed.frames)
             yield CounterMetricFamily(
@@ -155,9 +153,9 @@ class MarketDataCollector(Collector):
                 "frames that did not decode",
                 value=feed.decode_errors,
             )
-        if translator is not None and translator.last_data_age_s is not None:
+        if age_s is not None:
             yield GaugeMetricFamily(
                 "perpsbot_feed_data_age_seconds",
                 "seconds since the feed last delivered market data (the feed's lag)",
-                value=translator.last_data_age_s,
+                value=age_s,
             )

@@ -5,6 +5,7 @@ Commands are imperative, events past tense. Every message carries ``message_id``
 replies and caused events carry ``correlation_id``.
 
 - :mod:`~perpsbot.messages.market`: marks, samples and the feed's health.
+- :mod:`~perpsbot.messages.feed`: the feed thread's connection events and counters.
 - :mod:`~perpsbot.messages.orders`: intents, risk's verdict, executor commands and events.
 - :mod:`~perpsbot.messages.risk`: the trading state, positions, PnL, operator commands.
 - :mod:`~perpsbot.messages.account`: products, reconciliation and account state.
@@ -22,6 +23,21 @@ from perpsbot.messages.account import (
     ReconciliationStarted,
     VenuePosition,
 )
+from perpsbot.messages.feed import (
+    CheckFeedSilence,
+    FeedConnected,
+    FeedDisconnected,
+    FeedErrorReceived,
+    FeedGapDetected,
+    FeedReconnecting,
+    FeedStale,
+    FeedStats,
+    FeedStatus,
+    FeedStopped,
+    FeedSubscribed,
+    MarketDataReported,
+    MarketDataResumed,
+)
 from perpsbot.messages.journal import (
     ConfigReloaded,
     IntentRecorded,
@@ -38,6 +54,7 @@ from perpsbot.messages.market import (
     MarkSource,
     MarksSampled,
     PendingMark,
+    PollQuotes,
     SampleMarks,
 )
 from perpsbot.messages.orders import (
@@ -72,10 +89,21 @@ __all__ = [
     "AccountReconciled",
     "CancelAllOrders",
     "CancelOrder",
+    "CheckFeedSilence",
     "ConfigReloaded",
     "DryRunOrder",
+    "FeedConnected",
+    "FeedDisconnected",
+    "FeedErrorReceived",
+    "FeedGapDetected",
+    "FeedReconnecting",
+    "FeedStale",
     "FeedState",
+    "FeedStats",
+    "FeedStatus",
     "FeedStatusChanged",
+    "FeedStopped",
+    "FeedSubscribed",
     "FundingPaid",
     "Halt",
     "IntentPurpose",
@@ -84,6 +112,8 @@ __all__ = [
     "MarkObserved",
     "MarkSample",
     "MarkSource",
+    "MarketDataReported",
+    "MarketDataResumed",
     "MarksSampled",
     "OperatorActed",
     "OrderDenied",
@@ -94,6 +124,7 @@ __all__ = [
     "OrderUpdated",
     "PendingMark",
     "PlaceOrder",
+    "PollQuotes",
     "PositionChanged",
     "PositionView",
     "ProductSpec",

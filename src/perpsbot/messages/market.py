@@ -18,6 +18,7 @@ __all__ = [
     "MarkSource",
     "MarksSampled",
     "PendingMark",
+    "PollQuotes",
     "SampleMarks",
 ]
 
@@ -65,6 +66,11 @@ class PendingMark(NamedTuple):
 @attrs.frozen(kw_only=True)
 class SampleMarks:
     """The mark window's own cycle timer: sample every symbol now."""
+
+
+@attrs.frozen(kw_only=True)
+class PollQuotes:
+    """The quote poller's own timer: poll now unless the feed is healthy."""
 
 
 @attrs.frozen(kw_only=True)

@@ -6,13 +6,19 @@ told. A :class:`Coalescer` moves conflation to the producer: an I/O thread offer
 one :class:`CoalescedReady` in its mailbox. On it the actor takes every pending value at
 once. This is the "coalesced wake-up" of the pykka measurements, kept behind one object so
 the shared state never leaks into either side's code.
+
+The coalescer is the one object the producer thread and the consumer actor share, and they
+share it by construction, never through a message: whoever builds both creates it and hands
+it to each as a keyword argument; the consumer binds its address to it (:meth:`bind`) and
+takes from its own reference. The wake-up token carries no reference to it, so no mutable
+object travels between threads in a message.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -26,28 +32,41 @@ V = TypeVar("V")
 
 @attrs.frozen(kw_only=True)
 class CoalescedReady:
-    """Values are pending in ``source``: call ``source.take()``."""
+    """Values are pending in the coalescer named ``source`` that the receiving actor was built
+    with: take them from it (``coalescer.take()``). A plain token."""
 
-    source: Coalescer[Any, Any]
+    source: str
 
 
 class Coalescer(Generic[K, V]):
     """Latest value per key from producer threads, delivered to one actor in batches.
 
     Args:
-        consumer: the actor told :class:`CoalescedReady` when values become pending.
+        name: names the wake-up token (``CoalescedReady.source``) and the repr.
         resend_after_ns: if a wake-up was told this long ago and not taken (it was lost,
             e.g. as a dead letter while the consumer restarted), the next offer tells again.
     """
 
-    def __init__(self, consumer: ActorAddress, *, resend_after_ns: int = 1_000_000_000) -> None:
-        self._consumer = consumer
+    def __init__(self, name: str, *, resend_after_ns: int = 1_000_000_000) -> None:
+        self.name = name
+        self._ready = CoalescedReady(source=name)
         self._resend_after_ns = resend_after_ns
         self._lock = threading.Lock()
+        self._consumer: ActorAddress | None = None
         self._pending: dict[K, V] = {}
         self._told_at_ns: int | None = None  # None: no wake-up outstanding
         self.offered = 0
         self.delivered = 0
+
+    def bind(self, consumer: ActorAddress) -> None:
+        """Deliver to ``consumer`` (the consumer calls this in its constructor, with its own
+        stable address); values offered before are announced now."""
+        with self._lock:
+            self._consumer = consumer
+            pending = bool(self._pending)
+            self._told_at_ns = None
+        if pending:
+            consumer.tell(self._ready)
 
     def offer(self, key: K, value: V, now_ns: int) -> None:
         """Make ``value`` the pending value for ``key``; wake the consumer if it is not yet."""
@@ -55,10 +74,11 @@ class Coalescer(Generic[K, V]):
             self._pending[key] = value
             self.offered += 1
             told = self._told_at_ns
-            if told is not None and now_ns - told < self._resend_after_ns:
+            consumer = self._consumer
+            if consumer is None or (told is not None and now_ns - told < self._resend_after_ns):
                 return
             self._told_at_ns = now_ns
-        self._consumer.tell(CoalescedReady(source=self))
+        consumer.tell(self._ready)
 
     def take(self) -> dict[K, V]:
         """Every pending value, oldest key first; the next offer wakes the consumer again."""
@@ -69,4 +89,5 @@ class Coalescer(Generic[K, V]):
         return pending
 
     def __repr__(self) -> str:
-        return f"Coalescer(to={self._consumer.path!r}, pending={len(self._pending)})"
+        to = None if self._consumer is None else self._consumer.path
+        return f"Coalescer({self.name!r}, to={to!r}, pending={len(self._pending)})"

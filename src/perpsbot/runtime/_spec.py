@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import enum
-import random
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from perpsbot.backoff import Backoff
 from perpsbot.runtime._mailbox import FifoMailbox, Mailbox
 
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import ActorContext, BaseActor
 
 __all__ = ["Backoff", "ChildSpec", "Intensity", "Restart", "Strategy", "SupervisorSpec"]
+
+#: A child's restarts by default: 10 ms, doubling to 5 s, each up to 20% shorter.
+_RESTART_BACKOFF = Backoff(initial_s=0.01, max_s=5.0, jitter=0.2)
 
 
 class Restart(enum.Enum):
@@ -37,29 +40,6 @@ class Strategy(enum.Enum):
     """Every child: stopped in reverse order, started again in order."""
     REST_FOR_ONE = "rest_for_one"
     """The failed child and every child started after it."""
-
-
-@attrs.frozen(kw_only=True)
-class Backoff:
-    """Delay before restarting a child that keeps failing.
-
-    The first restart in a quiet period is immediate; the n-th consecutive one waits
-    ``min_s * 2**(n-2)`` capped at ``max_s``, each delay scaled by a random factor in
-    ``[1 - jitter, 1 + jitter]``.
-    """
-
-    min_s: float = attrs.field(default=0.01, validator=attrs.validators.ge(0))
-    max_s: float = attrs.field(default=5.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(
-        default=0.2, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
-    )
-
-    def delay_s(self, consecutive: int, rng: random.Random) -> float:
-        """The delay before restart number ``consecutive`` (1 = the first) in a row."""
-        if consecutive <= 1:
-            return 0.0
-        base = min(self.max_s, self.min_s * 2 ** (consecutive - 2))
-        return float(base * rng.uniform(1 - self.jitter, 1 + self.jitter))
 
 
 @attrs.frozen(kw_only=True)
@@ -99,7 +79,8 @@ class ChildSpec:
         config_sections: the config sections this child is built from; a change in any of
             them restarts it (or tells it ``ConfigChanged`` if it is in ``live_sections``).
         live_sections: sections whose change the child applies without a restart.
-        backoff: delays between consecutive restarts.
+        backoff: delays between consecutive restarts: the first in a quiet period is
+            immediate, the n-th in a row waits ``backoff.delay_s(n - 1)``.
         mailbox: builds the child's mailbox (once: it outlives incarnations).
         restart_buffer: the most messages kept for the child while it restarts.
     """
@@ -112,7 +93,7 @@ class ChildSpec:
     hang_timeout_s: float | None = None
     config_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     live_sections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
-    backoff: Backoff = Backoff()
+    backoff: Backoff = _RESTART_BACKOFF
     mailbox: Callable[[], Mailbox] = FifoMailbox
     restart_buffer: int = 10_000
     children: tuple[ChildSpec, ...] = ()

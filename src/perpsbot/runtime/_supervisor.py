@@ -121,7 +121,7 @@ class Supervisor(BaseActor):
         for other in affected:
             if other not in self._pending:
                 self._pending.append(other)
-        delay_s = cell.spec.backoff.delay_s(consecutive, self._rng)
+        delay_s = cell.spec.backoff.delay_s(consecutive - 1, self._rng)  # the first: at once
         logger.warning(
             "%s exited (%s); restarting %s in %.3fs",
             cell.path,

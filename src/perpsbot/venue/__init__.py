@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from perpsbot.backoff import Backoff
 from perpsbot.venue.auth import CdpCredentials, JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.book import OrderBook, exact, mid_of
 from perpsbot.venue.catalog import ProductCatalog, ProductSource
 from perpsbot.venue.codec import decode_frame, encode_subscribe
@@ -58,18 +58,6 @@ from perpsbot.venue.records import (
     TransactionSummary,
 )
 from perpsbot.venue.rest import COINBASE_REST_URL, RestClient, RetryPolicy
-from perpsbot.venue.status import (
-    FeedConnected,
-    FeedDisconnected,
-    FeedErrorReceived,
-    FeedGapDetected,
-    FeedReconnecting,
-    FeedStale,
-    FeedStats,
-    FeedStatus,
-    FeedStopped,
-    FeedSubscribed,
-)
 from perpsbot.venue.timestamps import format_rfc3339_ns, parse_rfc3339_ns
 
 __all__ = [
@@ -88,16 +76,6 @@ __all__ = [
     "CreatedOrder",
     "ErrorFrame",
     "FeeTier",
-    "FeedConnected",
-    "FeedDisconnected",
-    "FeedErrorReceived",
-    "FeedGapDetected",
-    "FeedReconnecting",
-    "FeedStale",
-    "FeedStats",
-    "FeedStatus",
-    "FeedStopped",
-    "FeedSubscribed",
     "Fill",
     "Frame",
     "FutureDetails",

@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from perpsbot.errors import FrameDecodeError
-from perpsbot.venue import _build
 from perpsbot.venue._fields import (
     UNSET_TIME_PREFIX,
     FieldError,
@@ -84,7 +83,10 @@ def _ticker_update(item: dict[str, Any]) -> TickerUpdate:
             return _ticker_update_checked(item)
         p, b, a, bq, aq = values
         if p.is_finite() and b.is_finite() and a.is_finite() and bq.is_finite() and aq.is_finite():
-            return _build.ticker_update(product_id, p, b, a, bq, aq)
+            return TickerUpdate(
+                product_id=product_id, price=p, best_bid=b, best_ask=a, best_bid_quantity=bq,
+                best_ask_quantity=aq,
+            )  # fmt: skip
     return _ticker_update_checked(item)
 
 
@@ -109,7 +111,10 @@ def _make_ticker(channel: str) -> ChannelDecoder:
                     tickers.append(_ticker_update(item))
                 except FieldError as err:
                     raise fail(f"{path}.events[{i}].tickers[{j}]", err) from None
-        return _build.ticker_frame(seq, ts_ns, channel, is_snapshot, tuple(tickers))
+        return TickerFrame(
+            sequence_num=seq, ts_event_ns=ts_ns, channel=channel, is_snapshot=is_snapshot,
+            tickers=tuple(tickers),
+        )  # fmt: skip
 
     return decode
 
@@ -203,7 +208,7 @@ def _heartbeats(seq: int, ts_ns: int, events: list[Any], path: str) -> Heartbeat
         counter = integer(get(body, "heartbeat_counter"), "heartbeat_counter")
     except FieldError as err:
         raise fail(f"{path}.events[{len(events) - 1}]", err) from None
-    return _build.heartbeat_frame(seq, ts_ns, counter)
+    return HeartbeatFrame(sequence_num=seq, ts_event_ns=ts_ns, counter=counter)
 
 
 def _subscriptions(seq: int, ts_ns: int, events: list[Any], path: str) -> SubscriptionsFrame:

@@ -4,20 +4,32 @@
 ``VenueTransportError``, 429 to ``VenueRateLimitedError`` (with ``Retry-After``), 401/403 to
 ``VenueAuthError``, other non-2xx and unreadable bodies to ``VenueResponseError``.
 ``send`` retries idempotent requests only; each attempt is re-signed with a fresh JWT.
+
+Every attempt ends by a deadline (connect, send and the whole body, however the server
+paces its bytes: see :mod:`._deadline`) and reads at most ``max_response_bytes``; a 429
+holds the shared budget for at most ``RetryPolicy.max_retry_after_s``. So one call's longest
+duration is known (:meth:`RetryPolicy.longest_call_s`); an actor that calls in a handler
+bounds a batch of calls by it (:meth:`HttpTransport.scope`, where even the wait for the
+budget ends with the scope) and derives its hang timeout from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 import orjson
 import requests
+import urllib3
 
+from perpsbot.backoff import Backoff
+from perpsbot.clock import Clock
 from perpsbot.errors import (
     VenueAuthError,
     VenueError,
@@ -26,13 +38,20 @@ from perpsbot.errors import (
     VenueTransportError,
 )
 from perpsbot.ids import seeded_rng
+from perpsbot.venue._deadline import Deadline, DeadlineAdapter, within
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
 from perpsbot.venue.ratelimit import TokenBucket, VenueRateLimiter
 
 _log = logging.getLogger("perpsbot.venue.rest")
 
 Params = dict[str, str | int | list[str]]
+
+#: The largest answer read (8 MiB): the venue's largest pages (250 products, 250 fills) are a
+#: few hundred KiB; anything far larger is a fault, and is refused before it fills memory.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: The longest deadline a call may be given (beyond it, a timer would overflow).
+MAX_TIMEOUT_S = 3600.0
+_READ_CHUNK = 65536
 
 #: Called once per attempt with its outcome: ``ok``, ``rate_limited``, ``auth_error``,
 #: ``transport_error`` or ``response_error`` (metrics count REST calls by outcome).
@@ -53,23 +72,42 @@ def _outcome(error: VenueError) -> str:
 class RetryPolicy:
     """How many attempts a retried request gets, and the waits between them.
 
-    ``Retry-After`` is honoured up to ``max_retry_after_s`` (a venue asking for an hour would
-    otherwise freeze every caller sharing the budget); without it the backoff applies.
+    ``Retry-After`` is honoured up to ``max_retry_after_s``: the shared budget is held that
+    long, so a venue asking for an hour cannot freeze every caller sharing it. Without a
+    ``Retry-After`` (or with a malformed one: not a number, negative, nan or inf) the
+    backoff applies. Each attempt's exchange (connect, send, whole body) ends within the
+    transport's ``timeout_s``; inside :meth:`HttpTransport.scope` a call that has no time
+    left for its next attempt gives up.
     """
 
     max_attempts: int = 4
     backoff: Backoff = attrs.field(factory=lambda: Backoff(initial_s=0.25, max_s=8.0, jitter=0.5))
-    max_retry_after_s: float = 60.0
+    max_retry_after_s: float = 5.0
+
+    def longest_call_s(self, timeout_s: float) -> float:
+        """The longest a retried call can take when each attempt's exchange ends within
+        ``timeout_s`` and no queue of other callers stands before it on the shared budget:
+        every attempt, plus the longest wait before each retry (its backoff, or the budget's
+        hold after a 429)."""
+        waits = sum(
+            max(self.backoff.ceiling_s(n), self.max_retry_after_s)
+            for n in range(1, self.max_attempts)
+        )
+        return self.max_attempts * timeout_s + waits
 
 
-def _retry_after_s(value: str | None) -> float | None:
+def _retry_after_s(value: str | None, what: str) -> float | None:
+    """``Retry-After`` in seconds; None when absent, an HTTP-date, or malformed."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None  # an HTTP-date; fall back to our own backoff
-    return max(0.0, seconds)
+    if not math.isfinite(seconds) or seconds < 0:
+        _log.warning("%s: ignored a malformed Retry-After %r", what, value[:40])
+        return None
+    return seconds
 
 
 def _error_code(body: bytes) -> str:
@@ -84,7 +122,11 @@ def _error_code(body: bytes) -> str:
 
 
 class HttpTransport:
-    """The venue's base URL, session, signer, budget and timeouts (shared by one REST client)."""
+    """The venue's base URL, session, signer, budget and deadlines (shared by one REST client).
+
+    Each attempt's connect, send and whole-body read end within ``timeout_s``, however the
+    server paces its bytes, and no answer is read past ``max_response_bytes``.
+    """
 
     def __init__(
         self,
@@ -92,8 +134,11 @@ class HttpTransport:
         base_url: str,
         signer: JwtSigner | None,
         limiter: VenueRateLimiter,
+        clock: Clock,
         session: requests.Session | None = None,
-        timeout_s: tuple[float, float] = (3.05, 10.0),
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 3.05,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
@@ -102,21 +147,51 @@ class HttpTransport:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
             raise ValueError(f"base_url must be an http(s) URL, was {base_url!r}")
+        if not 0 < timeout_s <= MAX_TIMEOUT_S or not connect_timeout_s > 0:
+            raise ValueError(
+                f"timeout_s must be in (0, {MAX_TIMEOUT_S}] and connect_timeout_s > 0, "
+                f"were {timeout_s!r} and {connect_timeout_s!r}"
+            )
         self.base_url = base_url.rstrip("/")
         self.host = split.netloc
         self.path_prefix = split.path
         self.signer = signer
         self.limiter = limiter
+        self.clock = clock
         self.session = session or requests.Session()
+        adapter = DeadlineAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_response_bytes = max_response_bytes
         self.retry = retry or RetryPolicy()
         self.rng = rng or seeded_rng()
         self._wait = wait or limiter.wait
+        self._scope: Deadline | None = None
         self._on_outcome = on_outcome
 
-    def wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._wait(seconds)
+    def deadline(self) -> Deadline:
+        """An exchange's deadline: ``timeout_s`` from now, or the enclosing scope's if sooner."""
+        at_s = self.clock.monotonic() + self.timeout_s
+        if self._scope is not None:
+            at_s = min(at_s, self._scope.at_s)
+        return Deadline(self.clock, at_s)
+
+    def fits(self, wait_s: float) -> bool:
+        """Whether waiting ``wait_s`` still leaves time in the enclosing scope (if any)."""
+        return self._scope is None or wait_s < self._scope.remaining_s()
+
+    @contextlib.contextmanager
+    def scope(self, seconds: float) -> Iterator[None]:
+        """Every call in the block ends within ``seconds`` from now, all of them together."""
+        outer = self._scope
+        inner = Deadline(self.clock, self.clock.monotonic() + seconds)
+        self._scope = inner if outer is None or inner.at_s < outer.at_s else outer
+        try:
+            yield
+        finally:
+            self._scope = outer
 
     def send_once(
         self,
@@ -127,7 +202,8 @@ class HttpTransport:
         body: dict[str, Any] | None = None,
         private: bool = True,
     ) -> Any:
-        """One attempt: wait for the budget, sign, send, map the outcome."""
+        """One attempt: wait for the budget (within the enclosing scope, if any), then sign,
+        send, read and map the outcome within ``timeout_s``."""
         hook = self._on_outcome
         if hook is None:
             return self._attempt(method, path, params, body, private)
@@ -149,8 +225,18 @@ class HttpTransport:
     ) -> Any:
         if private and self.signer is None:
             raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
+        what = f"{method} {path}"
         bucket: TokenBucket = self.limiter.private if private else self.limiter.public
-        bucket.acquire()
+        if self._scope is None:
+            bucket.acquire()  # queued behind other callers; a 429's hold is bounded
+        elif bucket.acquire_within(self._scope.remaining_s()) is None:
+            held_s = bucket.free_in_s()
+            raise VenueRateLimitedError(
+                f"{what} must get a slot of the {bucket.name} budget before its scope ends, "
+                f"and the budget is booked for {held_s:.1f}s more",
+                retry_after_s=held_s,
+            )
+        deadline = self.deadline()
         headers = {"Accept": "application/json"}
         if self.signer is not None and private:
             token = self.signer.rest_token(method, self.host, self.path_prefix + path)
@@ -159,25 +245,57 @@ class HttpTransport:
         if body is not None:
             data = orjson.dumps(body)
             headers["Content-Type"] = "application/json"
-        what = f"{method} {path}"
+        left_s = deadline.remaining_s()
+        if left_s <= 0:
+            raise VenueTransportError(f"{what} has no time left before its deadline")
         try:
-            response = self.session.request(
-                method,
-                self.base_url + path,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=self.timeout_s,
-                allow_redirects=False,
-            )
-            content = response.content
-        except requests.Timeout as exc:
-            raise VenueTransportError(f"{what} timed out after {self.timeout_s}s: {exc}") from exc
-        except requests.RequestException as exc:
+            with within(deadline):
+                response = self.session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=(min(self.connect_timeout_s, left_s), left_s),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    content = self._read_body(response, what)
+                finally:
+                    response.close()
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if deadline.remaining_s() <= 0:
+                raise VenueTransportError(
+                    f"{what} must complete within its deadline ({self.timeout_s}s), did not"
+                ) from exc
+            if isinstance(exc, requests.Timeout):
+                raise VenueTransportError(f"{what} timed out: {exc}") from exc
             raise VenueTransportError(f"{what} failed in transit: {type(exc).__name__}") from exc
-        status = response.status_code
+        return self._answer(what, response.status_code, response.headers, content)
+
+    def _read_body(self, response: requests.Response, what: str) -> bytes:
+        """The whole body, refusing one larger than ``max_response_bytes`` before reading on."""
+        cap = self.max_response_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise VenueResponseError(
+                f"{what} must answer at most {cap} bytes, announced {declared}",
+                status=response.status_code,
+            )
+        content = bytearray()
+        for chunk in response.iter_content(_READ_CHUNK):
+            content += chunk
+            if len(content) > cap:
+                raise VenueResponseError(
+                    f"{what} must answer at most {cap} bytes, sent more",
+                    status=response.status_code,
+                )
+        return bytes(content)
+
+    def _answer(self, what: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
         if status == 429:
-            retry_after = _retry_after_s(response.headers.get("Retry-After"))
+            retry_after = _retry_after_s(headers.get("Retry-After"), what)
             raise VenueRateLimitedError(
                 f"{what} was rate limited (429, Retry-After={retry_after})",
                 retry_after_s=retry_after,
@@ -201,16 +319,22 @@ class HttpTransport:
                 body=content[:500].decode("utf-8", "replace"),
             ) from None
 
-    def backoff_after(self, error: VenueError, attempt: int, private: bool) -> None:
-        """Wait before retry ``attempt + 1``; a 429 also puts the shared bucket on hold."""
+    def backoff_after(self, error: VenueError, attempt: int, private: bool) -> bool:
+        """Wait before retry ``attempt + 1``; False, without waiting, if it would not fit in
+        the enclosing scope. A 429 puts the shared bucket on hold instead, for at most
+        ``max_retry_after_s``: one call cannot hold every caller for long."""
         delay = self.retry.backoff.delay_s(attempt, self.rng)
         if isinstance(error, VenueRateLimitedError):
             if error.retry_after_s is not None:
                 delay = min(error.retry_after_s, self.retry.max_retry_after_s)
             bucket = self.limiter.private if private else self.limiter.public
             bucket.hold_off(delay)
-            return  # the next acquire() waits out the hold
-        self.wait(delay)
+            return self.fits(delay)  # the next acquire waits out the hold
+        if not self.fits(delay):
+            return False
+        if delay > 0:
+            self._wait(delay)
+        return True
 
     def send(
         self,
@@ -221,7 +345,8 @@ class HttpTransport:
         body: dict[str, Any] | None = None,
         private: bool = True,
     ) -> Any:
-        """Send an idempotent request, retrying transport failures, 5xx and 429."""
+        """Send an idempotent request, retrying transport failures, 5xx and 429 (at most
+        ``retry.max_attempts`` attempts: see :meth:`RetryPolicy.longest_call_s`)."""
         attempts = self.retry.max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -230,5 +355,7 @@ class HttpTransport:
                 if attempt == attempts:
                     raise
                 _log.warning("%s %s attempt %d/%d failed: %s", method, path, attempt, attempts, exc)
-                self.backoff_after(exc, attempt, private)
+                if not self.backoff_after(exc, attempt, private):
+                    _log.warning("%s %s: no time left for another attempt", method, path)
+                    raise
         raise AssertionError("unreachable: the loop returns or raises")

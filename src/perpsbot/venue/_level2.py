@@ -1,19 +1,22 @@
-"""``l2_data`` frames: msgspec decodes and validates them in one pass; errors are explained here.
+"""``l2_data`` frames: msgspec decodes and validates them in one pass; a refused one is
+explained by the same field checks as every other channel.
 
-msgspec names the path of a bad field and what it expected, in its own words. The codec's
-contract is one wording for every channel (``path must be expected, found value``), so a
-rejected frame is parsed again, off the hot path, to show the value that was found.
+msgspec says what it refused only in its own words, as text. Rather than parse that text,
+a refused frame (rare, off the hot path) is checked again, field by field, by the helpers of
+:mod:`._fields`, which raise the codec's one error: ``FrameDecodeError("path must be
+expected, found value")``. The checks mirror the struct's constraints in :mod:`.frames`
+(lax mode: quoted numbers are numbers); should they ever accept what msgspec refused, the
+error carries msgspec's own text instead of a guess.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 
 from perpsbot.errors import FrameDecodeError
-from perpsbot.venue._fields import shown
+from perpsbot.venue._fields import FieldError, fail, get, list_field, obj, text
 from perpsbot.venue.frames import Level2Frame
 
 __all__ = ["decode_level2", "level2_from_dict"]
@@ -21,32 +24,8 @@ __all__ = ["decode_level2", "level2_from_dict"]
 decode_level2 = msgspec.json.Decoder(Level2Frame, strict=False).decode
 """Bytes or str to a :class:`Level2Frame`; raises msgspec's errors (the codec catches them)."""
 
-_EXPECTED = {
-    "side": "'bid' or 'offer'",
-    "price_level": "a decimal string > 0 and < 1e15",
-    "new_quantity": "a size >= 0 and < 1e15",
-    "type": "'snapshot' or 'update'",
-    "product_id": "a string",
-    "sequence_num": "an integer >= 0",
-    "timestamp": "an RFC 3339 timestamp",
-    "events": "a list of events",
-    "updates": "a list of levels",
-}
-_AT = re.compile(r"^(?P<what>.*) - at `(?P<key>key` in `)?\$(?P<path>.*)`$")
-_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
-_STEP = re.compile(r"\.([A-Za-z_][A-Za-z_0-9]*)|\[(\d+)\]")
-_EXPECTED_TYPE = re.compile(r"^Expected `(?P<type>[^`]+)`")
-_ABSENT = object()
-
-
-def _lookup(message: Any, path: str) -> Any:
-    value = message
-    for key, index in _STEP.findall(path):
-        try:
-            value = value[key] if key else value[int(index)]
-        except (KeyError, IndexError, TypeError):
-            return _ABSENT
-    return value
+_SIDES = ("bid", "offer")
+_KINDS = ("snapshot", "update")
 
 
 def level2_from_dict(message: dict[str, Any]) -> Level2Frame:
@@ -59,23 +38,64 @@ def level2_from_dict(message: dict[str, Any]) -> Level2Frame:
     try:
         return msgspec.convert(message, Level2Frame, strict=False)
     except msgspec.ValidationError as exc:
-        raise _explain(message, str(exc)) from None
+        try:
+            _check(message)
+        except FrameDecodeError as explained:
+            raise explained from None
+        raise FrameDecodeError(f"l2_data must be a valid level2 message: {exc}") from None
 
 
-def _explain(message: dict[str, Any], error: str) -> FrameDecodeError:
-    match = _AT.match(error)
-    what, path = (match["what"], match["path"]) if match else (error, "")
-    missing = _MISSING.match(what)
-    if match and match["key"]:
-        expected, found = "an object with string keys", _lookup(message, path)
-    elif missing:
-        path = f"{path}.{missing['field']}"
-        expected, found = "present", "nothing"
-    else:
-        field = path.rsplit(".", 1)[-1]
-        typed = _EXPECTED_TYPE.match(what)
-        expected = _EXPECTED.get(field) or (f"a JSON {typed['type']}" if typed else what)
-        found = _lookup(message, path)
-        if found is _ABSENT:
-            expected, found = what, "nothing"
-    return FrameDecodeError(f"l2_data{path} must be {expected}, found {shown(found)}")
+def _check(message: dict[str, Any]) -> None:
+    """Raise the FrameDecodeError naming the first field ``Level2Frame`` refuses."""
+    try:
+        seq = get(message, "sequence_num")
+        number = _number(seq)
+        if number is None or not number >= 0 or not number.is_integer():
+            raise FieldError("sequence_num", "an integer >= 0", seq)
+        stamp = text(message, "timestamp")
+        if not 20 <= len(stamp) <= 40:
+            raise FieldError("timestamp", "an RFC 3339 timestamp", stamp)
+        events = list_field(message, "events")
+    except FieldError as err:
+        raise fail("l2_data", err) from None
+    for i, event in enumerate(events):
+        try:
+            body = obj(event, "")
+            kind = get(body, "type")
+            if kind not in _KINDS:
+                raise FieldError("type", "'snapshot' or 'update'", kind)
+            text(body, "product_id")
+            updates = list_field(body, "updates")
+        except FieldError as err:
+            raise fail(f"l2_data.events[{i}]", err) from None
+        for j, update in enumerate(updates):
+            try:
+                _check_update(obj(update, ""))
+            except FieldError as err:
+                raise fail(f"l2_data.events[{i}].updates[{j}]", err) from None
+
+
+def _check_update(update: dict[str, Any]) -> None:
+    side = get(update, "side")
+    if side not in _SIDES:
+        raise FieldError("side", "'bid' or 'offer'", side)
+    price = get(update, "price_level")
+    number = _number(price)
+    if number is None or not 0 < number < 1e15:
+        raise FieldError("price_level", "a decimal string > 0 and < 1e15", price)
+    size = get(update, "new_quantity")
+    number = _number(size)
+    if number is None or not 0 <= number < 1e15:
+        raise FieldError("new_quantity", "a size >= 0 and < 1e15", size)
+
+
+def _number(value: object) -> float | None:
+    """A JSON number or a quoted one, as msgspec's lax mode reads it; None if neither."""
+    if type(value) is int or type(value) is float:
+        return float(value)
+    if type(value) is str:
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

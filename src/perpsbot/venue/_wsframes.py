@@ -1,10 +1,21 @@
-"""A lean reader of server-to-client websocket frames on a socket websocket-client connected.
+"""A lean, strict reader of server-to-client websocket frames on a socket websocket-client
+connected.
 
 websocket-client does the connect, TLS, proxying, handshake and every send; receiving through
 its ``recv_data`` costs about 14 us a frame in pure-Python framing (two or three ``recv``
 syscalls, several objects and locks per frame). This reader pulls large chunks from the socket
 and cuts frames out of them: about 2 us a frame. It reassembles fragmented messages, answers
 pings through the websocket-client object, skips pongs, and hands back close frames.
+
+It is as strict as RFC 6455 and websocket-client: reserved bits set (no extension is ever
+negotiated), an unknown opcode, a data frame inside a fragmented message, a continuation
+outside one, a fragmented or over-long (> 125 bytes) control frame, a close payload of one
+byte, an invalid close code or a close reason that is not UTF-8 each raise
+:class:`WebSocketProtocolError`, and the connection must be failed. Every check is made on
+the frame header, before its payload is read. Memory and time stay linear in the bytes
+received: a payload is allocated as it arrives (a length header alone allocates nothing),
+fragments are appended to one buffer, and a fragmented message counts its frame headers
+against ``max_message_bytes`` too, so a flood of empty fragments is bounded like data.
 """
 
 from __future__ import annotations
@@ -14,13 +25,19 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
+import websocket
+
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_BYTES",
     "OPCODE_BINARY",
     "OPCODE_CLOSE",
     "OPCODE_TEXT",
     "ConnectionClosedError",
     "FrameReader",
     "WebSocketProtocolError",
+    "abort",
+    "reply_close",
+    "shutdown",
 ]
 
 OPCODE_CONT = 0x0
@@ -30,6 +47,16 @@ OPCODE_CLOSE = 0x8
 OPCODE_PING = 0x9
 OPCODE_PONG = 0xA
 _CHUNK = 262144
+_BIG_READ = 1 << 20  # the most one read of a big payload takes (memory grows as it arrives)
+_FIN_TEXT = 0x80 | OPCODE_TEXT
+
+#: The largest message accepted by default: 10 MiB, what Coinbase's official SDK allows.
+#: Coinbase's largest frames are level2 snapshots (the whole book); the simulated exchange's
+#: snapshot of 4 products is 8 KiB at its default depth and 0.8 MiB at 1000 levels a side.
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+# RFC 6455 section 7.4: the codes an endpoint may send (1004-1006 and 1015 never on the wire).
+_CLOSE_CODES = frozenset((1000, 1001, 1002, 1003, *range(1007, 1015)))
 
 
 class ConnectionClosedError(ConnectionError):
@@ -37,13 +64,48 @@ class ConnectionClosedError(ConnectionError):
 
 
 class WebSocketProtocolError(ConnectionError):
-    """The peer broke the websocket framing rules."""
+    """The peer broke the websocket framing rules; the connection must be failed."""
+
+
+def abort(ws: Any) -> None:
+    """Wake whatever blocks on ``ws``'s socket (websocket-client leaves this untyped)."""
+    ws.abort()
+
+
+def shutdown(ws: Any) -> None:
+    """Close ``ws``'s socket without a close frame."""
+    ws.shutdown()
+
+
+def reply_close(ws: Any, status: int = 1000) -> None:
+    """Send a close frame with ``status``, as a courtesy: failures are ignored."""
+    try:
+        ws.send_close(status)
+    except OSError:
+        pass  # the peer is going away anyway; the socket is shut down next
+    except websocket.WebSocketException:
+        pass  # same: a close reply is a courtesy
 
 
 def _unmask(mask: bytes, payload: bytes) -> bytes:
-    # Servers must not mask; tolerate it anyway (slow path).
+    # Servers must not mask; websocket-client tolerates it, so do we (slow path).
     key = int.from_bytes((mask * (len(payload) // 4 + 1))[: len(payload)], "big")
     return (int.from_bytes(payload, "big") ^ key).to_bytes(len(payload), "big")
+
+
+def _check_close(payload: bytes) -> None:
+    if len(payload) == 1:
+        raise WebSocketProtocolError("a close frame's payload must be empty or >= 2 bytes, was 1")
+    if len(payload) >= 2:
+        code = int.from_bytes(payload[:2], "big")
+        if code not in _CLOSE_CODES and not 3000 <= code < 5000:
+            raise WebSocketProtocolError(f"a close code must be valid (RFC 6455 7.4), was {code}")
+        try:
+            payload[2:].decode("utf-8")
+        except UnicodeDecodeError:
+            raise WebSocketProtocolError(
+                f"a close reason must be UTF-8, was {payload[2:40]!r}"
+            ) from None
 
 
 class FrameReader:
@@ -51,77 +113,53 @@ class FrameReader:
 
     Args:
         ws: a connected ``websocket.WebSocket`` (used for its socket and to send pongs).
-        max_message_bytes: a larger message is a protocol error (guards memory).
+        max_message_bytes: a larger message is a protocol error (guards memory); for a
+            fragmented message its frame headers count too.
         read_bytes: the most one socket read takes. Large reads are cheapest per message; a
             consumer that flushes in ``on_wait`` picks smaller ones to flush more often.
         on_wait: called before each read of the socket, that is each time every message
             received so far has been returned; a consumer that batches its work flushes here,
             so a burst costs it one flush per socket read and a lone message is never held.
+        linger: called after ``on_wait`` with the size of the previous read: a consumer that
+            would rather take a trickle in batches waits here a little when that read was
+            small, so the next read finds several messages, not one.
     """
 
     __slots__ = (
-        "_buf", "_frag_opcode", "_fragments", "_max", "_on_wait", "_pos", "_read_bytes", "_recv",
-        "_recv_into", "_ws",
+        "_buf", "_frag", "_frag_opcode", "_frag_wire", "_last_read", "_linger", "_max",
+        "_on_wait", "_pos", "_read_bytes", "_recv", "_ws",
     )  # fmt: skip
 
     def __init__(
         self,
         ws: Any,
         *,
-        max_message_bytes: int = 64 * 1024 * 1024,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         read_bytes: int = _CHUNK,
         on_wait: Callable[[], None] | None = None,
+        linger: Callable[[int], None] | None = None,
     ) -> None:
         self._ws = ws
         self._read_bytes = read_bytes
         self._on_wait = on_wait
+        self._linger = linger
+        self._last_read = read_bytes  # no lingering before the first read
         self._recv = ws.sock.recv
-        self._recv_into = ws.sock.recv_into
         self._buf = b""
         self._pos = 0
         self._max = max_message_bytes
-        self._fragments: list[bytes] = []
-        self._frag_opcode = 0
-
-    def _fill(self) -> None:
-        if self._on_wait is not None:
-            self._on_wait()
-        try:
-            chunk = self._recv(self._read_bytes)
-        except ssl.SSLWantReadError:
-            # TLS needs more bytes before it can return data: wait for them, within timeout.
-            self._wait_readable()
-            chunk = self._recv(self._read_bytes)
-        if not chunk:
-            raise ConnectionClosedError("the peer closed the connection")
-        self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
-        self._pos = 0
-
-    def _wait_readable(self) -> None:
-        sock = self._ws.sock
-        with selectors.DefaultSelector() as selector:
-            selector.register(sock, selectors.EVENT_READ)
-            if not selector.select(sock.gettimeout()):
-                raise TimeoutError("no data within the socket timeout")
-
-    def _fill_exactly(self, missing: int) -> None:
-        # A big frame (a level2 snapshot can be megabytes): read the rest straight into one
-        # buffer instead of growing the buffer chunk by chunk (which would be quadratic).
-        if self._on_wait is not None:
-            self._on_wait()  # what came before it is flushed before the reads block
-        rest = bytearray(missing)
-        view = memoryview(rest)
-        got = 0
-        while got < missing:
-            n = self._recv_into(view[got:])
-            if not n:
-                raise ConnectionClosedError("the peer closed the connection mid-frame")
-            got += n
-        self._buf = self._buf[self._pos :] + rest
-        self._pos = 0
+        self._frag = bytearray()  # the fragmented message so far
+        self._frag_opcode = 0  # its opcode; 0 while no fragmented message is open
+        self._frag_wire = 0  # its bytes on the wire, frame headers included
 
     def read(self) -> tuple[int, bytes]:
-        """The next data message ``(opcode, payload)``, or ``(OPCODE_CLOSE, payload)``."""
+        """The next data message ``(opcode, payload)``, or ``(OPCODE_CLOSE, payload)``.
+
+        Raises:
+            WebSocketProtocolError: the peer broke the framing rules.
+            ConnectionClosedError: the peer closed the connection.
+            TimeoutError: nothing arrived within the socket's timeout.
+        """
         while True:
             buf = self._buf
             pos = self._pos
@@ -141,56 +179,130 @@ class FrameReader:
                         length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                 if b2 & 0x80:
                     head += 4
-                end = pos + head + length
-                if avail >= head and length > self._max:
-                    raise WebSocketProtocolError(
-                        f"frame of {length} bytes exceeds the {self._max}-byte limit"
-                    )
-                if len(buf) >= end and avail >= head:
-                    payload = buf[pos + head : end]
-                    self._pos = end
+                if avail >= head:
+                    if b1 != _FIN_TEXT or self._frag_opcode or length > self._max:
+                        self._check_header(b1, head, length)
+                    end = pos + head + length
+                    if len(buf) >= end:
+                        payload = buf[pos + head : end]
+                        self._pos = end
+                    else:  # read the rest of this frame only (never re-copy a growing buffer)
+                        payload = self._read_payload(pos + head, length)
                     if b2 & 0x80:
                         payload = _unmask(buf[pos + head - 4 : pos + head], payload)
-                    opcode = b1 & 0x0F
-                    if b1 & 0x80:  # FIN
-                        if opcode in (OPCODE_TEXT, OPCODE_BINARY):
-                            return opcode, payload
-                        message = self._control_or_last_fragment(opcode, payload)
-                        if message is not None:
-                            return message
-                    else:
-                        self._fragment(opcode, payload)
-                    continue
-                if avail >= head and end - len(buf) > self._read_bytes:
-                    self._fill_exactly(end - len(buf))
+                    if b1 == _FIN_TEXT:
+                        return OPCODE_TEXT, payload
+                    message = self._complete(b1, payload)
+                    if message is not None:
+                        return message
                     continue
             self._fill()
 
-    def _fragment(self, opcode: int, payload: bytes) -> None:
-        if opcode in (OPCODE_TEXT, OPCODE_BINARY):
-            if self._fragments:
-                raise WebSocketProtocolError("a new message started inside a fragmented one")
-            self._frag_opcode = opcode
-        elif opcode != OPCODE_CONT or not self._frag_opcode:
-            raise WebSocketProtocolError(f"opcode {opcode} cannot be fragmented here")
-        self._fragments.append(payload)
-        if sum(len(f) for f in self._fragments) > self._max:
-            raise WebSocketProtocolError(f"message exceeds the {self._max}-byte limit")
+    # -- the socket ------------------------------------------------------------------------
 
-    def _control_or_last_fragment(self, opcode: int, payload: bytes) -> tuple[int, bytes] | None:
+    def _fill(self) -> None:
+        if self._on_wait is not None:
+            self._on_wait()
+        if self._linger is not None:
+            self._linger(self._last_read)
+        chunk = self._recv_some(self._read_bytes)
+        self._last_read = len(chunk)
+        self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
+        self._pos = 0
+
+    def _recv_some(self, size: int) -> bytes:
+        try:
+            chunk: bytes = self._recv(size)
+        except ssl.SSLWantReadError:
+            # TLS needs more bytes before it can return data: wait for them, within timeout.
+            self._wait_readable()
+            chunk = self._recv(size)
+        if not chunk:
+            raise ConnectionClosedError("the peer closed the connection")
+        return chunk
+
+    def _wait_readable(self) -> None:
+        sock = self._ws.sock
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            if not selector.select(sock.gettimeout()):
+                raise TimeoutError("no data within the socket timeout")
+
+    def _read_payload(self, start: int, length: int) -> bytes:
+        """A payload longer than what is buffered: read its rest as it arrives, so memory
+        grows with the bytes received (never with what a header announces) and no byte is
+        copied more than twice, however the peer splits its writes."""
+        if self._on_wait is not None:
+            self._on_wait()  # what came before it is flushed before the reads block
+        payload = bytearray(self._buf[start:])
+        while len(payload) < length:
+            payload += self._recv_some(min(length - len(payload), _BIG_READ))
+        self._buf = b""
+        self._pos = 0
+        return bytes(payload)
+
+    # -- the rules -------------------------------------------------------------------------
+
+    def _check_header(self, b1: int, head: int, length: int) -> None:
+        """Every rule a frame header can break, checked (once per frame) before its payload
+        is read; counts a fragment's wire bytes."""
+        if b1 & 0x70:
+            raise WebSocketProtocolError(
+                f"reserved bits must be 0 (no extension was negotiated), were {b1 >> 4 & 7:03b}"
+            )
+        opcode = b1 & 0x0F
+        if opcode >= OPCODE_CLOSE:
+            if opcode > OPCODE_PONG:
+                raise WebSocketProtocolError(f"opcode must be known, was {opcode:#x}")
+            if not b1 & 0x80:
+                raise WebSocketProtocolError(f"a control frame (opcode {opcode:#x}) was fragmented")
+            if length > 125:
+                raise WebSocketProtocolError(
+                    f"a control frame's payload must be <= 125 bytes, was {length}"
+                )
+            return
         if opcode == OPCODE_CONT:
             if not self._frag_opcode:
                 raise WebSocketProtocolError("a continuation frame arrived outside a message")
-            self._fragments.append(payload)
-            message = (self._frag_opcode, b"".join(self._fragments))
-            self._fragments = []
+        elif opcode in (OPCODE_TEXT, OPCODE_BINARY):
+            if self._frag_opcode:
+                raise WebSocketProtocolError("a data frame arrived inside a fragmented message")
+        else:
+            raise WebSocketProtocolError(f"opcode must be known, was {opcode:#x}")
+        if length > self._max:
+            raise WebSocketProtocolError(
+                f"a message must fit in {self._max} bytes, a frame announced {length}"
+            )
+        if opcode == OPCODE_CONT or not b1 & 0x80:
+            self._frag_wire = (self._frag_wire if opcode == OPCODE_CONT else 0) + head + length
+            if self._frag_wire > self._max:
+                raise WebSocketProtocolError(
+                    f"a fragmented message must fit in {self._max} bytes with its frame "
+                    f"headers, reached {self._frag_wire}"
+                )
+
+    def _complete(self, b1: int, payload: bytes) -> tuple[int, bytes] | None:
+        """A frame whose header passed :meth:`_check_header`, with its whole payload."""
+        opcode = b1 & 0x0F
+        fin = b1 & 0x80
+        if opcode == OPCODE_CONT:
+            self._frag += payload
+            if not fin:
+                return None
+            message = (self._frag_opcode, bytes(self._frag))
+            self._frag = bytearray()
             self._frag_opcode = 0
             return message
+        if opcode <= OPCODE_BINARY:
+            if fin:
+                return opcode, payload
+            self._frag_opcode = opcode
+            self._frag += payload
+            return None
         if opcode == OPCODE_PING:
             self._ws.pong(payload)
             return None
         if opcode == OPCODE_PONG:
             return None
-        if opcode == OPCODE_CLOSE:
-            return OPCODE_CLOSE, payload
-        raise WebSocketProtocolError(f"unknown opcode {opcode}")
+        _check_close(payload)
+        return OPCODE_CLOSE, payload

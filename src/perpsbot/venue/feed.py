@@ -20,29 +20,36 @@ from typing import Any
 
 import websocket
 
+from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
-from perpsbot.errors import FrameDecodeError
-from perpsbot.ids import seeded_rng
-from perpsbot.venue._wsframes import OPCODE_CLOSE, FrameReader
-from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
-from perpsbot.venue.codec import decode_frame, encode_subscribe
-from perpsbot.venue.frames import ErrorFrame, Frame
-from perpsbot.venue.ratelimit import VenueRateLimiter
-from perpsbot.venue.status import (
+from perpsbot.ids import IdSource, ProcessIds, seeded_rng
+from perpsbot.messages import (
     FeedConnected,
     FeedDisconnected,
-    FeedErrorReceived,
-    FeedGapDetected,
     FeedReconnecting,
-    FeedStale,
     FeedStats,
     FeedStatus,
     FeedStopped,
-    FeedSubscribed,
+    Stamper,
 )
+from perpsbot.venue._feed_io import ConnectionEndedError, FeedConnection
+from perpsbot.venue._linger import DEFAULT_LINGER_S
+from perpsbot.venue._wsframes import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    abort,
+    shutdown,
+)
+from perpsbot.venue.auth import JwtSigner
+from perpsbot.venue.frames import Frame
+from perpsbot.venue.ratelimit import VenueRateLimiter
 
-__all__ = ["COINBASE_WS_URL", "COINBASE_WS_USER_URL", "WaitFn", "WebSocketFeed"]
+__all__ = [
+    "COINBASE_WS_URL",
+    "COINBASE_WS_USER_URL",
+    "DEFAULT_LINGER_S",
+    "WaitFn",
+    "WebSocketFeed",
+]
 
 _log = logging.getLogger("perpsbot.venue.feed")
 
@@ -63,44 +70,11 @@ _CHANNELS = frozenset(
 _READ_BYTES = 32 * 1024
 
 
-def _abort(ws: Any) -> None:
-    ws.abort()  # websocket-client leaves abort() and shutdown() untyped
-
-
-def _shutdown(ws: Any) -> None:
-    ws.shutdown()
-
-
-def _reply_close(ws: Any) -> None:
-    try:
-        ws.send_close()
-    except OSError:
-        pass  # the peer is going away anyway; the socket is shut down next
-    except websocket.WebSocketException:
-        pass  # same: a close reply is a courtesy
-
-
-def _log_now(count: int) -> bool:
-    # Log the 1st, 2nd, 4th, 8th... occurrence, so a flood cannot flood the log.
-    return count & (count - 1) == 0
-
-
 def _event_wait(stop: threading.Event, seconds: float) -> bool:
     return stop.wait(seconds)
 
 
-class _StopRequestedError(Exception):
-    """Raised out of a read when the feed was asked to stop."""
-
-
-class _ConnectionEndedError(Exception):
-    def __init__(self, reason: str, close_code: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.close_code = close_code
-
-
-class WebSocketFeed:
+class WebSocketFeed(FeedConnection):
     """A self-healing websocket subscription running on its own daemon thread.
 
     Args:
@@ -109,11 +83,13 @@ class WebSocketFeed:
             ``market_trades``, ``user``, ...
         product_ids: the products for every channel but ``heartbeats``.
         on_frame: called on the feed thread with each decoded frame; keep it quick.
-        on_status: called on the feed thread with each :mod:`~perpsbot.venue.status` event.
+        on_status: called on the feed thread with each status event (``FeedConnected`` ...
+            ``FeedStopped``, from :mod:`perpsbot.messages`).
         on_wait: called on the feed thread before each socket read, once every frame read so
             far went to ``on_frame``: where a consumer that batches per read flushes.
         limiter: the venue's shared budget; every connect takes a ``websocket`` slot.
         clock: the time source.
+        ids: stamps the status events (a process-unique source if None).
         signer: when set, every subscribe carries a fresh JWT (required for ``user``).
         name: names the thread, log lines and status events.
         stale_after_s: silence after which the connection is replaced.
@@ -123,6 +99,15 @@ class WebSocketFeed:
         wait: how backoff waits; tests pass one that advances a fake clock.
         rng: jitter source.
         sslopt: websocket-client TLS options (e.g. a CA bundle); None verifies as usual.
+        max_message_bytes: a larger message fails the connection as a protocol error. The
+            default, 10 MiB, is what Coinbase's own SDK allows: its largest messages are
+            level2 snapshots of the whole book.
+        linger_s: after a small read (under 4 KiB: a trickle), the feed waits up to this
+            long before the next (after ``on_wait``), until 4 KiB are waiting: a trickle is
+            then read, decoded and flushed a few messages at a time instead of one thread
+            wake-up each (most of its CPU cost at low rates; see :mod:`._linger`). A message
+            of a trickle may wait this long more before ``on_frame`` sees it; a burst is not
+            held. 0 reads as soon as anything arrives.
     """
 
     def __init__(
@@ -136,6 +121,7 @@ class WebSocketFeed:
         limiter: VenueRateLimiter,
         on_wait: Callable[[], None] | None = None,
         clock: Clock,
+        ids: IdSource | None = None,
         signer: JwtSigner | None = None,
         name: str = "feed",
         stale_after_s: float = 5.0,
@@ -145,6 +131,8 @@ class WebSocketFeed:
         wait: WaitFn | None = None,
         rng: random.Random | None = None,
         sslopt: dict[str, Any] | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        linger_s: float = DEFAULT_LINGER_S,
     ) -> None:
         unknown = sorted(set(channels) - _CHANNELS)
         if unknown:
@@ -160,6 +148,7 @@ class WebSocketFeed:
         self._on_wait = on_wait
         self._limiter = limiter
         self._clock = clock
+        self._stamper = Stamper(clock, ids or ProcessIds())
         self._signer = signer
         self._stale_after_s = stale_after_s
         self._connect_timeout_s = connect_timeout_s
@@ -168,6 +157,8 @@ class WebSocketFeed:
         self._wait = wait or _event_wait
         self._rng = rng or seeded_rng()
         self._sslopt = sslopt
+        self._max_message_bytes = max_message_bytes
+        self._linger_s = linger_s
         self._stop = threading.Event()
         self._stopping = False  # set with _stop; the receive loop polls this per frame
         self._ws_lock = threading.Lock()
@@ -175,6 +166,7 @@ class WebSocketFeed:
         self._thread: threading.Thread | None = None
         self._frames = self._decode_errors = self._callback_errors = self._gaps = 0
         self._out_of_order = self._stale = self._connect_attempts = self._connects = 0
+        self._protocol_errors = 0
 
     # --- control (any thread) -------------------------------------------------------------
 
@@ -195,7 +187,7 @@ class WebSocketFeed:
         with self._ws_lock:
             ws = self._ws
         if ws is not None:
-            _abort(ws)  # wakes a blocked recv
+            abort(ws)  # wakes a blocked recv
         thread = self._thread
         if thread is None:
             return True
@@ -220,30 +212,10 @@ class WebSocketFeed:
             stale=self._stale,
             connect_attempts=self._connect_attempts,
             connects=self._connects,
+            protocol_errors=self._protocol_errors,
         )
 
     # --- the thread -----------------------------------------------------------------------
-
-    def _status(self, event: FeedStatus) -> None:
-        try:
-            self._on_status(event)
-        except Exception:  # a failing consumer must not kill the feed; logged and counted
-            self._callback_errors += 1
-            _log.exception("feed %s: on_status failed for %r", self.name, event)
-
-    def _before_read(self) -> None:
-        """Before each socket read: the consumer's flush, then the stop check (a stop also
-        aborts the socket, which wakes a blocked read)."""
-        on_wait = self._on_wait
-        try:
-            if on_wait is not None:
-                on_wait()
-        except Exception:  # a failing consumer must not kill the feed; logged and counted
-            self._callback_errors += 1
-            if _log_now(self._callback_errors):
-                _log.exception("feed %s: on_wait failed (#%d)", self.name, self._callback_errors)
-        if self._stop.is_set():
-            raise _StopRequestedError
 
     def _run(self) -> None:
         attempt = 0
@@ -252,12 +224,7 @@ class WebSocketFeed:
             while not self._stop.is_set():
                 if attempt > 0:
                     delay = self._backoff.delay_s(attempt, self._rng)
-                    self._status(
-                        FeedReconnecting(
-                            feed=self.name, ts_ns=self._clock.time_ns(), attempt=attempt,
-                            delay_s=delay, reason=reason,
-                        )
-                    )  # fmt: skip
+                    self._emit(FeedReconnecting, attempt=attempt, delay_s=delay, reason=reason)
                     if self._wait(self._stop, delay):
                         break
                 started = self._clock.monotonic()
@@ -268,18 +235,13 @@ class WebSocketFeed:
                     reason, code = f"internal error: {type(exc).__name__}: {exc}", None
                 if self._stop.is_set():
                     break
-                self._status(
-                    FeedDisconnected(
-                        feed=self.name, ts_ns=self._clock.time_ns(), reason=reason,
-                        close_code=code,
-                    )
-                )  # fmt: skip
+                self._emit(FeedDisconnected, reason=reason, close_code=code)
                 healthy = self._clock.monotonic() - started >= self._healthy_after_s
                 attempt = 1 if healthy else attempt + 1
         except BaseException:  # SystemExit and the like: end, but always through FeedStopped
             _log.exception("feed %s: thread ended by an unexpected exception", self.name)
         finally:
-            self._status(FeedStopped(feed=self.name, ts_ns=self._clock.time_ns()))
+            self._emit(FeedStopped)
 
     def _session(self, attempt: int) -> tuple[str, int | None]:
         """One connection from connect to end; returns why it ended."""
@@ -299,111 +261,22 @@ class WebSocketFeed:
         with self._ws_lock:
             self._ws = ws
         if self._stop.is_set():
-            _abort(ws)
+            abort(ws)
         try:
             self._connects += 1
-            now = self._clock.time_ns()
-            self._status(FeedConnected(feed=self.name, ts_ns=now, url=self.url, attempt=attempt))
+            self._emit(FeedConnected, url=self.url, attempt=attempt)
             ws.settimeout(self._stale_after_s)
             self._subscribe(ws)
             self._receive(ws)
-        except _ConnectionEndedError as ended:
+        except ConnectionEndedError as ended:
             return ended.reason, ended.close_code
         except Exception as exc:  # any socket or protocol failure ends this connection only
             return f"connection failed: {type(exc).__name__}: {exc}", None
         finally:
             with self._ws_lock:
                 self._ws = None
-            _shutdown(ws)
+            shutdown(ws)
         return "stopped", None
-
-    def _send_subscribe(self, ws: websocket.WebSocket, channel: str, subscribe: bool) -> None:
-        products = () if channel == "heartbeats" else self.product_ids
-        token = self._signer.ws_token() if self._signer is not None else None
-        ws.send(encode_subscribe(channel, products, jwt=token, subscribe=subscribe))
-
-    def _subscribe(self, ws: websocket.WebSocket) -> None:
-        for channel in ("heartbeats", *self.channels):
-            self._send_subscribe(ws, channel, True)
-        self._status(
-            FeedSubscribed(
-                feed=self.name, ts_ns=self._clock.time_ns(),
-                channels=("heartbeats", *self.channels), product_ids=self.product_ids,
-            )
-        )  # fmt: skip
-
-    def _on_gap(self, ws: websocket.WebSocket, expected: int, found: int) -> None:
-        self._gaps += 1
-        self._status(
-            FeedGapDetected(feed=self.name, ts_ns=self._clock.time_ns(), expected=expected,
-                            found=found)
-        )  # fmt: skip
-        if "level2" in self.channels:
-            self._send_subscribe(ws, "level2", False)
-            self._send_subscribe(ws, "level2", True)
-
-    def _receive(self, ws: websocket.WebSocket) -> None:
-        # The hot path: locals only, no logging, no allocation beyond the decoded frame.
-        read = FrameReader(ws, read_bytes=_READ_BYTES, on_wait=self._before_read).read
-        decode = decode_frame
-        on_frame = self._on_frame
-        stop_is_set = self._stop.is_set
-        expected = -1  # unknown until the first numbered frame of this connection
-        while not self._stopping:  # a plain attribute: read per frame, cheaper than the Event
-            try:
-                opcode, data = read()
-            except _StopRequestedError:
-                return
-            except TimeoutError:
-                self._stale += 1
-                self._status(
-                    FeedStale(feed=self.name, ts_ns=self._clock.time_ns(),
-                              silent_s=self._stale_after_s)
-                )  # fmt: skip
-                raise _ConnectionEndedError(f"stale: nothing for {self._stale_after_s}s") from None
-            except OSError as exc:  # reset, closed without a close frame, protocol error
-                if stop_is_set():
-                    return
-                raise _ConnectionEndedError(f"dropped: {type(exc).__name__}: {exc}") from None
-            if opcode == OPCODE_CLOSE:
-                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-                _reply_close(ws)
-                raise _ConnectionEndedError(f"closed by server with code {code}", code)
-            try:
-                frame = decode(data)
-            except FrameDecodeError as exc:
-                self._decode_errors += 1
-                if _log_now(self._decode_errors):
-                    _log.warning(
-                        "feed %s: dropped malformed frame #%d: %s",
-                        self.name, self._decode_errors, exc,
-                    )  # fmt: skip
-                continue
-            seq = frame.sequence_num
-            if seq >= 0:
-                if seq == expected or expected < 0:
-                    expected = seq + 1
-                elif seq > expected:
-                    self._on_gap(ws, expected, seq)
-                    expected = seq + 1
-                else:
-                    self._out_of_order += 1
-                    continue
-            self._frames += 1
-            try:
-                on_frame(frame)
-            except Exception:  # a failing consumer must not kill the feed; logged and counted
-                self._callback_errors += 1
-                if _log_now(self._callback_errors):
-                    _log.exception(
-                        "feed %s: on_frame failed (#%d)", self.name, self._callback_errors
-                    )
-            if type(frame) is ErrorFrame:
-                self._status(
-                    FeedErrorReceived(feed=self.name, ts_ns=self._clock.time_ns(),
-                                      message=frame.message)
-                )  # fmt: skip
-                raise _ConnectionEndedError(f"venue error: {frame.message}")
 
     def __repr__(self) -> str:
         return f"WebSocketFeed({self.name!r}, url={self.url!r}, channels={self.channels!r})"

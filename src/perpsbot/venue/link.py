@@ -5,19 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
+from perpsbot.ids import IdSource
+from perpsbot.messages import FeedStatus
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.backoff import Backoff
-from perpsbot.venue.feed import WebSocketFeed
+from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.ratelimit import VenueRateLimiter
-from perpsbot.venue.rest import RestClient
-from perpsbot.venue.status import FeedStatus
+from perpsbot.venue.rest import RestClient, RetryPolicy
 
 if TYPE_CHECKING:
     from perpsbot.sim import SimExchange
 
-__all__ = ["VenueLink"]
+__all__ = ["VenueLink", "longest_rest_call_s"]
+
+
+def longest_rest_call_s(request_timeout_s: float) -> float:
+    """The longest one REST call of a link's clients can take (all its attempts and waits)
+    when each attempt ends within ``request_timeout_s``."""
+    return RetryPolicy().longest_call_s(request_timeout_s)
 
 
 class VenueLink:
@@ -33,8 +40,11 @@ class VenueLink:
         limiter: the venue's shared budget.
         signer: signs REST requests and websocket subscribes; None for public data only.
         clock: the time source.
-        request_timeout_s: the read timeout of every REST call.
+        request_timeout_s: the deadline of every REST request attempt (connect, send and the
+            whole answer).
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
+        feed_linger_s: how long feeds wait at most after a small read, so that a trickle is
+            taken a few messages per thread wake-up (see ``WebSocketFeed``).
         embedded: the simulated exchange this link points at, when it is an embedded one.
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
     """
@@ -50,6 +60,7 @@ class VenueLink:
         clock: Clock,
         request_timeout_s: float = 10.0,
         feed_backoff: Backoff | None = None,
+        feed_linger_s: float = DEFAULT_LINGER_S,
         embedded: SimExchange | None = None,
         on_rest_outcome: Callable[[str], None] | None = None,
     ) -> None:
@@ -61,6 +72,7 @@ class VenueLink:
         self.clock = clock
         self.request_timeout_s = request_timeout_s
         self.feed_backoff = feed_backoff
+        self.feed_linger_s = feed_linger_s
         self.embedded = embedded
         self.on_rest_outcome = on_rest_outcome
 
@@ -70,9 +82,21 @@ class VenueLink:
             base_url=self.rest_base_url,
             signer=self.signer,
             limiter=self.limiter,
-            timeout_s=(min(3.05, self.request_timeout_s), self.request_timeout_s),
+            # Deadlines bound real I/O: the system clock, never a business clock a test moves.
+            timeout_s=self.request_timeout_s,
+            connect_timeout_s=min(3.05, self.request_timeout_s),
             on_outcome=self.on_rest_outcome,
         )
+
+    @property
+    def longest_call_s(self) -> float:
+        """The longest one REST call of :meth:`rest_client` can take, retries included.
+
+        Actors that make REST calls in their handlers derive their hang timeouts from it (or
+        bound a batch of calls by it with :meth:`RestClient.within`), so a slow venue is never
+        mistaken for a hung actor.
+        """
+        return longest_rest_call_s(self.request_timeout_s)
 
     def market_feed(
         self,
@@ -83,6 +107,7 @@ class VenueLink:
         on_status: Callable[[FeedStatus], None],
         stale_after_s: float,
         on_wait: Callable[[], None] | None = None,
+        ids: IdSource | None = None,
         name: str = "market",
     ) -> WebSocketFeed:
         """A market-data feed (not started) on the shared websocket-connect budget."""
@@ -95,10 +120,12 @@ class VenueLink:
             on_wait=on_wait,
             limiter=self.limiter,
             clock=self.clock,
+            ids=ids,
             signer=self.signer,
             name=name,
             stale_after_s=stale_after_s,
             backoff=self.feed_backoff,
+            linger_s=self.feed_linger_s,
         )
 
     def user_feed(

@@ -8,6 +8,7 @@ sharing the budget backs off together, not only the one that was told.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
@@ -64,16 +65,23 @@ class TokenBucket:
         self.acquired = 0
         self.waited_s = 0.0
 
-    def reserve(self) -> float:
-        """Take the next slot and return how long the caller must wait for it (no waiting)."""
+    def _take(self, max_wait_s: float) -> float | None:
         with self._lock:
             now = self._clock.monotonic()
             tat = max(self._tat, now)
             delay = max(0.0, tat - self._tolerance_s - now)
+            if delay > max_wait_s:
+                return None
             self._tat = tat + self._interval_s
             self.acquired += 1
             self.waited_s += delay
             return delay
+
+    def reserve(self) -> float:
+        """Take the next slot and return how long the caller must wait for it (no waiting)."""
+        delay = self._take(math.inf)
+        assert delay is not None  # no bound: always taken
+        return delay
 
     def acquire(self) -> float:
         """Wait for a slot; returns the seconds waited."""
@@ -81,6 +89,20 @@ class TokenBucket:
         if delay > 0:
             self._wait(delay)
         return delay
+
+    def acquire_within(self, max_wait_s: float) -> float | None:
+        """Wait for a slot if one is free within ``max_wait_s``; returns the seconds waited,
+        or None at once (no slot taken) if the bucket is held or booked for longer."""
+        delay = self._take(max_wait_s)
+        if delay:
+            self._wait(delay)
+        return delay
+
+    def free_in_s(self) -> float:
+        """How long a request made now would wait for its slot (nothing is taken)."""
+        with self._lock:
+            now = self._clock.monotonic()
+            return max(0.0, max(self._tat, now) - self._tolerance_s - now)
 
     def try_acquire(self) -> bool:
         """Take a slot only if one is free now, never waiting (how a server enforces a limit)."""

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
 import requests
 
+from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import (
-    OrderOutcomeUnknownError,
-    OrderRejectedError,
-    VenueError,
-    VenueRateLimitedError,
     VenueResponseError,
-    VenueTransportError,
 )
 from perpsbot.venue import _parse as parse
-from perpsbot.venue._http import HttpTransport, OutcomeHook, Params, RetryPolicy
+from perpsbot.venue._create import create_once
+from perpsbot.venue._http import (
+    MAX_RESPONSE_BYTES,
+    HttpTransport,
+    OutcomeHook,
+    Params,
+    RetryPolicy,
+)
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.orders import OrderRequest
 from perpsbot.venue.ratelimit import VenueRateLimiter
@@ -43,18 +46,8 @@ from perpsbot.venue.records import (
 
 __all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
 
-_log = logging.getLogger("perpsbot.venue.rest")
-
 COINBASE_REST_URL = "https://api.coinbase.com/api/v3/brokerage"
 _MAX_PAGES = 100
-
-
-def _rejection_reason(error: dict[str, Any]) -> str:
-    for key in ("error", "new_order_failure_reason", "preview_failure_reason", "failure_reason"):
-        value = error.get(key)
-        if isinstance(value, str) and value and not value.startswith("UNKNOWN"):
-            return value
-    return "UNKNOWN_FAILURE_REASON"
 
 
 class RestClient:
@@ -69,8 +62,14 @@ class RestClient:
         base_url: ``https://api.coinbase.com/api/v3/brokerage`` or the simulator's.
         signer: signs private requests; None allows public endpoints only.
         limiter: the venue's shared budget.
-        session: a ``requests.Session`` (one is created if None).
-        timeout_s: ``(connect, read)`` timeouts applied to every call.
+        clock: measures the deadlines, which bound real I/O: the system clock if None (a
+            test may pass a fake one only where no request is in flight as it moves).
+        session: a ``requests.Session`` (one is created if None); its ``http(s)://``
+            adapters are replaced by deadline-aware ones.
+        timeout_s: the deadline of one attempt's exchange (connect, send, the whole body): a
+            server that trickles its answer cannot hold a call longer.
+        connect_timeout_s: the TCP connect (and TLS handshake) timeout, within ``timeout_s``.
+        max_response_bytes: a longer answer is refused (``VenueResponseError``) unread.
         retry: attempts and backoff for retried requests.
         rng: jitter source (seed it in tests).
         wait: blocks for the given seconds; defaults to the limiter's.
@@ -84,8 +83,11 @@ class RestClient:
         base_url: str = COINBASE_REST_URL,
         signer: JwtSigner | None,
         limiter: VenueRateLimiter,
+        clock: Clock | None = None,
         session: requests.Session | None = None,
-        timeout_s: tuple[float, float] = (3.05, 10.0),
+        timeout_s: float = 10.0,
+        connect_timeout_s: float = 3.05,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
@@ -95,8 +97,11 @@ class RestClient:
             base_url=base_url,
             signer=signer,
             limiter=limiter,
+            clock=clock or SystemClock(),
             session=session,
             timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_response_bytes=max_response_bytes,
             retry=retry,
             rng=rng,
             wait=wait,
@@ -106,6 +111,14 @@ class RestClient:
     def close(self) -> None:
         """Close the HTTP session's pooled connections."""
         self._http.session.close()
+
+    def within(self, seconds: float) -> AbstractContextManager[None]:
+        """A block whose calls all end within ``seconds`` from now, together: attempts are cut
+        short and retries that would not fit are not made (their last error is raised).
+
+        ``with client.within(5.0): ...`` bounds a batch of calls, e.g. one polling round.
+        """
+        return self._http.scope(seconds)
 
     def _get(self, path: str, params: Params | None = None, *, private: bool = True) -> Any:
         return parse.obj(self._http.send("GET", path, params=params, private=private), path)
@@ -241,9 +254,9 @@ class RestClient:
                 be found; reconcile by ``client_order_id`` later.
             VenueAuthError, VenueResponseError: as for any request.
         """
-        return self._create_once(
-            "/orders", request.to_wire(), request.client_order_id, request.product_id,
-            request.side.value,
+        return create_once(
+            self._http, self.find_order, path="/orders", body=request.to_wire(),
+            coid=request.client_order_id, product_id=request.product_id, side=request.side.value,
         )  # fmt: skip
 
     def close_position(
@@ -256,50 +269,10 @@ class RestClient:
         body: dict[str, Any] = {"client_order_id": client_order_id, "product_id": product_id}
         if size is not None:
             body["size"] = format(size, "f")
-        return self._create_once("/orders/close_position", body, client_order_id, product_id, "")
-
-    def _create_once(
-        self, path: str, body: dict[str, Any], coid: str, product_id: str, side: str
-    ) -> CreatedOrder:
-        attempts = self._http.retry.max_attempts
-        last: VenueError | None = None
-        for attempt in range(1, attempts + 1):
-            try:
-                reply = self._http.send_once("POST", path, body=body)
-            except VenueRateLimitedError as exc:
-                last = exc  # refused before processing: no order was created
-            except VenueTransportError as exc:
-                last = exc
-                _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
-                found = self._find_after_failure(coid, product_id)
-                if found is not None:
-                    _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
-                    return CreatedOrder(
-                        order_id=found.order_id,
-                        client_order_id=coid,
-                        product_id=found.product_id,
-                        side=found.side,
-                    )
-            else:
-                return _created(parse.obj(reply, path), coid, product_id, side)
-            if attempt < attempts:
-                assert last is not None
-                self._http.backoff_after(last, attempt, private=True)
-        raise OrderOutcomeUnknownError(
-            f"create {coid} failed {attempts} times and no order with that client_order_id "
-            f"was found; last error: {last}",
-            client_order_id=coid,
-        )
-
-    def _find_after_failure(self, coid: str, product_id: str) -> Order | None:
-        try:
-            return self.find_order(coid, product_id=product_id)
-        except (VenueTransportError, VenueRateLimitedError) as exc:
-            raise OrderOutcomeUnknownError(
-                f"create {coid} failed in transit and the lookup failed too ({exc}); "
-                "reconcile by client_order_id",
-                client_order_id=coid,
-            ) from exc
+        return create_once(
+            self._http, self.find_order, path="/orders/close_position", body=body,
+            coid=client_order_id, product_id=product_id, side="",
+        )  # fmt: skip
 
     def cancel_orders(self, order_ids: list[str]) -> list[CancelResult]:
         """Cancel several orders (idempotent, so retried); each result says if it worked."""
@@ -361,34 +334,3 @@ class RestClient:
 
     def __repr__(self) -> str:
         return f"RestClient(base_url={self._http.base_url!r})"
-
-
-def _created(reply: dict[str, Any], coid: str, product_id: str, side: str) -> CreatedOrder:
-    """The order id from a create reply; ``success: false`` (even with HTTP 200) is a rejection."""
-    if reply.get("success") is not True:
-        error = reply.get("error_response")
-        error = error if isinstance(error, dict) else {}
-        reason = _rejection_reason(error)
-        if reply.get("success") is not False:
-            raise VenueResponseError(
-                f"create {coid} must answer success true or false, answered "
-                f"{reply.get('success')!r}"
-            )
-        raise OrderRejectedError(
-            f"order {coid} on {product_id} was rejected: {reason} "
-            f"{error.get('message') or ''}".strip(),
-            reason=reason,
-            client_order_id=coid,
-        )
-    ok = parse.obj(reply.get("success_response") or {}, "success_response")
-    order_id = ok.get("order_id") or reply.get("order_id")
-    if not isinstance(order_id, str) or not order_id:
-        raise VenueResponseError(
-            f"create {coid}: success_response.order_id must be a string, found {order_id!r}"
-        )
-    return CreatedOrder(
-        order_id=order_id,
-        client_order_id=str(ok.get("client_order_id") or coid),
-        product_id=str(ok.get("product_id") or product_id),
-        side=str(ok.get("side") or side),
-    )

@@ -1,4 +1,5 @@
-"""Capped exponential backoff with jitter, shared by REST retries and websocket reconnects."""
+"""Capped exponential backoff with jitter: the one schedule of supervisor restarts, REST retries
+and websocket reconnects (``perpsbot.runtime`` and ``perpsbot.venue`` both re-export it)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ __all__ = ["Backoff"]
 
 @attrs.frozen(kw_only=True)
 class Backoff:
-    """Delay before retry ``attempt`` (1-based): ``min(max_s, initial_s * multiplier**(n-1))``.
+    """Delay before retry ``attempt`` (1-based): ``min(max_s, initial_s * multiplier**(n-1))``;
+    attempt 0 (or less) waits nothing.
 
     With ``jitter`` j in [0, 1], the delay is drawn uniformly from ``[d * (1 - j), d]``, so
     clients that failed together do not retry together, and the delay never falls below
-    ``d * (1 - j)`` (no storm). ``jitter=0`` gives the exact schedule.
+    ``d * (1 - j)`` (no storm) nor rises above ``max_s``. ``jitter=0`` gives the exact
+    schedule.
     """
 
-    initial_s: float = attrs.field(default=0.5, validator=attrs.validators.gt(0))
-    max_s: float = attrs.field(default=30.0, validator=attrs.validators.gt(0))
+    initial_s: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    max_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
     multiplier: float = attrs.field(default=2.0, validator=attrs.validators.ge(1))
     jitter: float = attrs.field(
         default=0.5, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
@@ -27,7 +30,9 @@ class Backoff:
 
     def ceiling_s(self, attempt: int) -> float:
         """The un-jittered delay for ``attempt`` (the upper bound of :meth:`delay_s`)."""
-        exponent = min(max(attempt, 1) - 1, 64)
+        if attempt <= 0:
+            return 0.0
+        exponent = min(attempt - 1, 64)
         return float(min(self.max_s, self.initial_s * self.multiplier**exponent))
 
     def floor_s(self, attempt: int) -> float:

@@ -1,0 +1,64 @@
+"""A slow venue makes the poller's rounds slow, never makes the watchdog replace the poller."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from perpsbot.bot import ROOT, VenueLink, bot_sections, bot_spec
+from perpsbot.clock import SystemClock
+from perpsbot.config import BotConfig, MarketDataConfig, RuntimeConfig
+from perpsbot.runtime import ActorSnapshot, ActorSystem
+from perpsbot.venue import JwtSigner, VenueRateLimiter
+from tests.support.keys import make_credentials
+from tests.support.waiting import eventually
+from tests.venue.raw_server import raw_tcp_server, read_request
+
+
+@pytest.mark.slow
+def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() -> None:
+    requests: list[bytes] = []
+
+    def trickle(conn: socket.socket, stop: threading.Event) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        while not stop.wait(0.05):  # a byte well inside any read timeout, never the answer
+            conn.sendall(b" ")
+
+    clock = SystemClock()
+    runtime = RuntimeConfig(watchdog_interval_s=0.1, watchdog_timeout_s=0.05)
+    config = BotConfig(
+        runtime=runtime,
+        market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False, poll_interval_s=0.1),
+    )
+    with raw_tcp_server(trickle) as address:
+        link = VenueLink(
+            rest_base_url=f"http://{address}/api/v3/brokerage",
+            market_ws_url="ws://127.0.0.1:9/ws",
+            limiter=VenueRateLimiter(clock=clock),
+            signer=JwtSigner(make_credentials()[0], clock=clock),
+            clock=clock,
+            request_timeout_s=0.3,
+        )
+        system = ActorSystem(
+            "slow-venue",
+            clock=clock,
+            sections_of=bot_sections,
+            watchdog_interval_s=runtime.watchdog_interval_s,
+            watchdog_timeout_s=runtime.watchdog_timeout_s,
+        )
+        try:
+            system.start(bot_spec(config, link), config=config)
+
+            # Five attempts of 0.3 s and their backoffs: a round far longer than the watchdog's
+            # 0.05 s, and than the 1.25 s it allowed the poller before deadlines were derived.
+            def poller() -> ActorSnapshot:
+                return system.inspect().find(f"{ROOT}/poller")
+
+            eventually(lambda: len(requests) >= 5 or poller().restarts, 30, "five quote requests")
+            assert poller().restarts == 0
+            assert poller().incarnation == 1
+        finally:
+            system.shutdown()
