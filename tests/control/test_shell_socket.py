@@ -267,12 +267,12 @@ def test_exit_in_the_console_leaves_the_console_not_the_bot(
 ) -> None:
     home = path.parent.parent
     monkeypatch.setenv("HOME", str(home))  # the console keeps its history there
-    monkeypatch.setattr("sys.stdin", io.StringIO(f"answer\n{typed}\nanswer + 1\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"answer\n{typed}\nanswer + 1000\n"))
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     assert main(["shell", "--socket", str(path)]) == 0
     assert "42\n" in out.getvalue()
-    assert "43" not in out.getvalue()  # nothing after exit() ran
+    assert "1042" not in out.getvalue()  # nothing after exit() ran
     assert "SystemExit" not in out.getvalue()
     with ShellClient(path) as client:
         assert client.run("answer") == ("42\n", False)  # the bot runs on

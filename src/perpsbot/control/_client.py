@@ -9,6 +9,7 @@ from __future__ import annotations
 import code
 import codeop
 import contextlib
+import itertools
 import os
 import socket
 import sys
@@ -62,7 +63,7 @@ class ShellClient:
         # By default none: a reload may take a while, and the user can interrupt.
         self._socket.settimeout(reply_timeout_s)
         self._stream = self._socket.makefile("rwb")
-        self._unanswered = 0  # requests whose answer an interrupt (Ctrl-C) left unread
+        self._request_ids = itertools.count(1)
         first = self._receive()
         if "refused" in first:
             self.close()
@@ -97,18 +98,17 @@ class ShellClient:
         """Send ``request`` and return its answer.
 
         An interrupt (Ctrl-C) while waiting leaves the bot running the request; its answer
-        is read and dropped before the next request's, which therefore waits for it.
+        is read and dropped before the next request's, which therefore waits for it: each
+        request carries an id that its answer repeats.
         """
-        while self._unanswered:
-            self._receive()
-            self._unanswered -= 1
+        request_id = next(self._request_ids)
         try:
-            protocol.send(self._stream, request)
+            protocol.send(self._stream, {**request, "id": request_id})
         except OSError as error:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
-        self._unanswered += 1
         reply = self._receive()
-        self._unanswered -= 1
+        while reply.pop("id", request_id) != request_id:  # an interrupted request's answer
+            reply = self._receive()
         if "error" in reply:
             raise ControlPlaneError(f"the bot answered: {reply['error']}")
         return reply

@@ -219,7 +219,10 @@ class ShellServer:
                 session = self._open_session(peer)
                 protocol.send(stream, {"hello": self._hello})
                 while (request := protocol.receive(stream)) is not None:
-                    protocol.send(stream, self._answer(session, request))
+                    reply = self._answer(session, request)
+                    if "id" in request:
+                        reply["id"] = request["id"]
+                    protocol.send(stream, reply)
         except (OSError, protocol.ShellProtocolError) as error:
             logger.debug("shell session of %s ended: %s", peer, error)
         finally:
