@@ -35,6 +35,21 @@ def test_help_goes_to_stdout_and_exits_0(capsys: pytest.CaptureFixture[str]) -> 
     assert "'perpsbot COMMAND --help' describes one command." in capsys.readouterr().out
 
 
+def test_help_lists_the_commands_and_help_command_describes_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["help"]) == 0
+    assert "  shell    attach a Python console to a running bot" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "status"])
+    assert exited.value.code == 0
+    assert "usage: perpsbot status" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        main(["help", "frobnicate"])
+    assert exited.value.code == 2
+    assert "help: no command 'frobnicate'; 'perpsbot help' lists them" in capsys.readouterr().err
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
@@ -53,6 +68,19 @@ def test_an_unknown_command_is_named(capsys: pytest.CaptureFixture[str]) -> None
 def test_global_options_may_follow_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check", "--log-format", "text", "--log-level", "WARNING"]) == 0
     assert capsys.readouterr().out == "ok\n"
+
+
+@pytest.mark.parametrize("duration", ["nan", "-1", "0", "inf", "soon"])
+def test_run_refuses_a_duration_that_is_not_a_positive_number_of_seconds(
+    duration: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--duration", duration])
+    assert exited.value.code == 2
+    assert (
+        f"argument --duration: must be a positive number of seconds, was '{duration}'"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_command_help_lists_the_global_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,3 +122,13 @@ def test_order_preview_rejects_a_size_that_is_not_a_positive_number() -> None:
     done = _run("order", "preview", "BTC-USD", "buy", "--size", "-1")
     assert done.returncode == 2
     assert "--size: must be a positive number, was '-1'" in done.stderr
+
+
+@pytest.mark.parametrize("product", ["", " BTC-USD"])
+def test_order_preview_rejects_a_product_that_is_no_product_id(
+    product: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["order", "preview", product, "buy", "--size", "1"])
+    assert exited.value.code == 2
+    assert f"must be a product id like BTC-USD, was {product!r}" in capsys.readouterr().err

@@ -19,9 +19,9 @@ import requests
 
 from perpsbot.journal import JournalReader
 from perpsbot.messages import Halt, Resume, TradingState
+from perpsbot.runtime.testing import eventually
 from tests.support.keys import GARBAGE_PEM
 from tests.support.streams import Lines
-from tests.support.waiting import eventually
 
 FAST = {
     "PERPSBOT_MARKET_DATA_UPDATE_INTERVAL_S": "0.2",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.waiting import eventually
+from perpsbot.runtime.testing import eventually
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PERPSBOT = f"{shlex.quote(sys.executable)} -m perpsbot"

@@ -32,6 +32,9 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+_HELP = "this list, or one command's options (perpsbot help run)"
+
+
 class _Options(Protocol):
     """A parser or an argument group."""
 
@@ -51,7 +54,8 @@ def _add_global_options(parser: _Options, *, shown_defaults: bool) -> None:
 
 
 def _top_parser() -> argparse.ArgumentParser:
-    commands = "\n".join(f"  {name:<8} {help_}" for name, (_, help_) in _SUBCOMMANDS.items())
+    listed = {**{name: help_ for name, (_, help_) in _SUBCOMMANDS.items()}, "help": _HELP}
+    commands = "\n".join(f"  {name:<8} {help_}" for name, help_ in listed.items())
     parser = argparse.ArgumentParser(
         prog="perpsbot",
         usage="perpsbot [--log-level LEVEL] [--log-format FORMAT] COMMAND [OPTIONS]",
@@ -66,7 +70,11 @@ def _top_parser() -> argparse.ArgumentParser:
     _add_global_options(parser, shown_defaults=True)
     # Listed in the epilog with one line each; argparse's own listing would say "arguments".
     parser.add_argument(
-        "command", nargs="?", choices=list(_SUBCOMMANDS), metavar="COMMAND", help=argparse.SUPPRESS
+        "command",
+        nargs="?",
+        choices=[*_SUBCOMMANDS, "help"],
+        metavar="COMMAND",
+        help=argparse.SUPPRESS,
     )
     return parser
 
@@ -77,6 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Known options anywhere (so global options may follow the command); the rest, in
     # order, belongs to the subcommand.
     top, rest = top_parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if top.command == "help":  # perpsbot help [COMMAND]: what --help says
+        if rest and rest[0] in _SUBCOMMANDS:
+            top.command, top.help, rest = rest[0], True, []
+        elif rest:
+            top_parser.error(f"help: no command {rest[0]!r}; 'perpsbot help' lists them")
+        else:
+            top.command, top.help = None, True
     if top.command is None:
         if rest:
             top_parser.error(f"unrecognized options before the command: {' '.join(rest)}")

@@ -15,8 +15,9 @@ until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
 so a service manager should act), 2 for an invalid configuration or one the bot cannot start
 with: a file that cannot be read or parsed, a broken value, a symbol the venue does not offer,
-sim ports, the shell socket or the metrics port already taken. Each is one log line naming
-the key; a reload that hits any of them is rejected instead.
+sim ports, the shell socket or the metrics port already taken, the socket's directory
+impossible to create. Each is one log line naming the key; a reload that hits any of them
+is rejected instead (a metrics port taken at a reload leaves the endpoint where it was).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -35,6 +37,7 @@ import attrs
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
+from perpsbot._args import positive_seconds
 from perpsbot.bot import (
     ROOT,
     VenueLinks,
@@ -45,7 +48,13 @@ from perpsbot.bot import (
 )
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.control import BotControl, ControlPlane, RestOutcomes, thread_dump
+from perpsbot.control import (
+    BotControl,
+    ControlPlane,
+    RestOutcomes,
+    file_signature,
+    thread_dump,
+)
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 from perpsbot.runtime import ActorSystem
 
@@ -64,7 +73,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--live", action="store_true", help="trade real money (canary, prod)")
     parser.add_argument(
-        "--duration", type=float, metavar="SECONDS", help="stop after this long (default: run on)"
+        "--duration",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="stop after this long (default: run on)",
     )
     parser.add_argument(
         "--dry-run",
@@ -90,11 +102,21 @@ class _Signals:
         self.stop = False
         self.reloads: queue.SimpleQueue[str] = queue.SimpleQueue()  # safe in signal handlers
 
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reload)
-        signal.signal(signal.SIGUSR1, self._on_dump)
+    def install(self) -> Callable[[], None]:
+        """Take the four signals over; returns what puts the previous handlers back."""
+        handlers = {
+            signal.SIGINT: self._on_stop,
+            signal.SIGTERM: self._on_stop,
+            signal.SIGHUP: self._on_reload,
+            signal.SIGUSR1: self._on_dump,
+        }
+        previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+
+        def restore() -> None:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+        return restore
 
     def request_reload(self, trigger: str) -> None:
         self.reloads.put(trigger)
@@ -134,15 +156,29 @@ def _banner(config: BotConfig, control: BotControl, plane: ControlPlane, venues:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the bot until it is stopped; returns the exit code (see the module's docstring).
+
+    In the main thread, SIGINT, SIGTERM, SIGHUP and SIGUSR1 are taken over from the start
+    (before the configuration is read: a reload or dump request must never kill a bot that
+    is starting) and given back on return.
+    """
+    signals = _Signals()
+    restore = signals.install() if threading.current_thread() is threading.main_thread() else None
+    try:
+        return _run(args, signals)
+    finally:
+        if restore is not None:
+            restore()
+
+
+def _run(args: argparse.Namespace, signals: _Signals) -> int:
+    read = None if args.config is None else file_signature(args.config)
     try:
         config = _load(args)
     except InvalidConfigError as error:
         logger.critical("invalid configuration: %s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
     clock = SystemClock()
-    signals = _Signals()
-    if threading.current_thread() is threading.main_thread():
-        signals.install()
     registry = CollectorRegistry(auto_describe=False)
     rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
@@ -180,6 +216,12 @@ def run(args: argparse.Namespace) -> int:
         except ControlPlaneError as error:  # its shell socket or metrics port is taken
             logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
+        if args.config is not None and file_signature(args.config) != read:
+            # Edited while we started, before the watch began: reloaded at once, not missed.
+            signals.request_reload("file change while starting")
+        if signals.stop:  # asked to stop while it was starting: no need to start the tree
+            logger.info("stopping before the actor tree started")
+            return EXIT_OK
         print(_banner(config, control, plane, venues), flush=True)
         system.start(bot_spec(config, venues, report=True), config=config)
         logger.info(

@@ -29,6 +29,18 @@ def test_rendered_config_with_changed_values_loads_back_equal(write_toml: WriteT
     assert load_config(write_toml(render_toml(config)), profile=None, env={}) == config
 
 
+def test_unset_keys_and_any_character_in_a_path_load_back_equal(write_toml: WriteToml) -> None:
+    config = load_config(None, profile="dev", env={})
+    config = attrs.evolve(
+        config,
+        # unset keys whose default is set: the file must unset them, not leave them out
+        sim=attrs.evolve(config.sim, tick_interval_s=None, subscribe_timeout_s=None),
+        journal=attrs.evolve(config.journal, path=Path("/tmp/\U0001f4c8 journal\x7f.sqlite3")),
+    )
+
+    assert load_config(write_toml(render_toml(config)), profile=None, env={}) == config
+
+
 def test_rendered_config_never_contains_credentials_or_live(
     credentials_env: dict[str, str], private_pem: str
 ) -> None:

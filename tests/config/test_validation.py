@@ -390,6 +390,22 @@ def test_a_trading_window_needs_both_ends() -> None:
             "1e-9",
             f"market_data.update_interval_s must be {INTERVAL}, was '1e-9'",
         ),
+        (  # the executor's timers: a 1 ns interval spins the timer thread
+            "EXECUTION_RECONCILE_INTERVAL_S",
+            "1e-9",
+            f"execution.reconcile_interval_s must be {INTERVAL}, was '1e-9'",
+        ),
+        (
+            "EXECUTION_PRODUCT_REFRESH_S",
+            "1e-9",
+            f"execution.product_refresh_s must be {INTERVAL}, was '1e-9'",
+        ),
+        (
+            "EXECUTION_ORDER_POLL_INTERVAL_S",
+            "1e-9",
+            "execution.order_poll_interval_s must be a number of seconds from 0.001 to 3600,"
+            " was '1e-9'",
+        ),
     ],
 )
 def test_a_value_outside_its_keys_bounds_is_rejected_naming_the_bounds(

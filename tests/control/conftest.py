@@ -19,8 +19,8 @@ from perpsbot.config import (
 )
 from perpsbot.control import BotControl, RestOutcomes
 from perpsbot.runtime import ActorSystem
+from perpsbot.runtime.testing import eventually
 from tests.support.keys import private_pem
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

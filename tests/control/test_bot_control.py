@@ -10,8 +10,8 @@ import requests
 
 from perpsbot.control import AuditRecord, Session, Table
 from perpsbot.errors import InvalidConfigError
+from perpsbot.runtime.testing import eventually
 from tests.control.conftest import Bot
-from tests.support.waiting import eventually
 
 VENUE_USERS = {"bot/executor", "bot/streamer", "bot/poller"}
 

@@ -13,12 +13,18 @@ import pytest
 from perpsbot.actors import JournalActor, journal_mailbox
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, JournalConfig
-from perpsbot.control import AuditRecord, JournalAudit, journal_committing, sync_journal
+from perpsbot.control import (
+    AuditRecord,
+    BotControl,
+    JournalAudit,
+    journal_committing,
+    sync_journal,
+)
 from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec
-from tests.support.waiting import eventually
+from perpsbot.runtime.testing import eventually
 
 RECORD = AuditRecord(operator="shell uid=1000 pid=9", action="restart('bot/poller')", outcome="ok")
 
@@ -134,3 +140,24 @@ def test_a_journal_that_stops_committing_is_not_live_until_it_commits_again(
     journaled.clock.advance(1000.0)  # the retry commits
     eventually(lambda: journaled.pending == 0, what="the retry to commit")
     assert check.problem() is None
+
+
+def test_the_bots_liveness_reports_a_journal_that_stopped_committing(
+    journaled: Journaled, locked: sqlite3.Connection
+) -> None:
+    control = BotControl(
+        journaled.system, config=BotConfig(journal=JournalConfig(path=journaled.path))
+    )
+    try:
+        assert control.health().live
+        JournalAudit(journaled.system, "bot/journal")(RECORD)
+        eventually(lambda: journaled.system.state("bot/journal")["write_errors"] == 1)
+        assert control.health().live  # the stall starts now
+        journaled.clock.advance(31.0)
+        health = control.health()
+        assert not health.live
+        assert "journal: 1 events uncommitted, no commit for 31s (1 write errors)" in (
+            health.problems
+        )
+    finally:
+        control.close()

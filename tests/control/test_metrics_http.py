@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
 import requests
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector, Metric
 
 from perpsbot.control import Check, Health, MetricsServer, RestOutcomes, judge
 from perpsbot.errors import ControlPlaneError
+from perpsbot.runtime.testing import eventually
 from tests.control.conftest import Bot
-from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -154,3 +156,32 @@ def test_a_taken_port_is_an_error_naming_the_key() -> None:
         second = MetricsServer(CollectorRegistry(), health=lambda: judge([]), port=first.port)
         with pytest.raises(ControlPlaneError, match=r"choose another control\.metrics_port"):
             second.start()
+
+
+def test_a_stalled_client_delays_no_probe_and_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with (
+        MetricsServer(
+            CollectorRegistry(), health=lambda: judge([]), request_timeout_s=0.3
+        ) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as stalled,
+    ):
+        stalled.settimeout(5)
+        stalled.sendall(b"GET /healthz HTTP/1.1\r\n")  # and never the rest
+        assert requests.get(f"{server.url}/healthz", timeout=0.2).status_code == 200
+        assert stalled.recv(100) == b""  # the server gave up on it after its timeout
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_collector_that_raises_is_a_500_and_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(Collector):
+        def collect(self) -> Iterator[Metric]:
+            raise KeyError("bug")
+
+    registry = CollectorRegistry()
+    registry.register(Broken())
+    with MetricsServer(registry, health=lambda: judge([])) as server:
+        assert requests.get(f"{server.url}/metrics", timeout=5).status_code == 500
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    assert "serving /metrics failed" in caplog.text

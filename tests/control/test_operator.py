@@ -7,8 +7,8 @@ import pytest
 from perpsbot.control import AuditRecord, Operator, Table, Text, helper
 from perpsbot.errors import ActorNotFoundError
 from perpsbot.runtime import ActorSystem, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Add, recorder
-from tests.support.probe import Probe
 
 
 @pytest.fixture

@@ -78,3 +78,17 @@ def test_a_reload_turns_metrics_and_the_watch_off_and_on_again(
     assert control.endpoints["metrics"] == f"http://127.0.0.1:{port}/metrics"
     assert requests.get(control.endpoints["metrics"], timeout=5).status_code == 200
     assert running.watching
+
+
+def test_a_reload_to_a_taken_metrics_port_keeps_the_endpoint_where_it_was(
+    plane: tuple[ControlPlane, BotControl, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    running, control, _ = plane
+    serving = control.endpoints["metrics"]
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        running.apply(_with_control(control.config, metrics_port=port))
+    assert control.endpoints["metrics"] == serving
+    assert requests.get(serving, timeout=5).status_code == 200
+    assert f"could not listen on 127.0.0.1:{port}" in caplog.text
+    assert "metrics stay at http://127.0.0.1:" in caplog.text

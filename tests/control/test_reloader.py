@@ -7,8 +7,8 @@ import pytest
 from perpsbot.control import ConfigReloader
 from perpsbot.errors import InvalidConfigError
 from perpsbot.runtime import ActorSystem, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import recorder
-from tests.support.probe import Probe
 
 Config = dict[str, int]
 
@@ -81,3 +81,20 @@ def test_a_failing_prepare_rejects_the_reload_before_the_system_sees_it(
     assert outcome.rejected == "OSError: address already in use"
     assert reloader.config == {"a": 1, "b": 1}
     assert len(probe.events) == 2  # nothing restarted
+
+
+def test_a_failing_settle_is_reported_and_the_new_configuration_stays(
+    started: tuple[ActorSystem, Probe],
+) -> None:
+    system, _ = started
+
+    def cannot_settle(_: Config) -> None:
+        raise OSError("address already in use")
+
+    reloader = ConfigReloader(
+        system, load=lambda: {"a": 1, "b": 2}, current={"a": 1, "b": 1}, settle=[cannot_settle]
+    )
+    outcome = reloader.reload("SIGHUP")
+    assert outcome.applied
+    assert reloader.config == {"a": 1, "b": 2}
+    assert outcome.describe().endswith("\nbut: OSError: address already in use")

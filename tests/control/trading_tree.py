@@ -44,11 +44,11 @@ from perpsbot.messages import (
     TradingStateChanged,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from tests.actors.executor_harness import make_intent
 from tests.actors.trading import sample, sampled
 from tests.support.sim_clients import venue_link
-from tests.support.waiting import eventually
 
 SYMBOL = "BTC-USD"
 MARK = "68923.67"  # the exchange's start price for BTC-USD

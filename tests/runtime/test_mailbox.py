@@ -164,6 +164,17 @@ def test_priority_classes_overtake_queued_work_on_a_fifo() -> None:
     assert mailbox.get() == "first"
 
 
+def test_a_command_mailbox_refuses_a_command_class_that_is_also_a_priority_class() -> None:
+    @attrs.frozen
+    class Halt:
+        reason: str
+
+    with pytest.raises(
+        ValueError, match=r"must not travel on the control lane too, were \['Halt'\]"
+    ):
+        CommandMailbox(1, [Halt], priority=[Halt])
+
+
 def test_a_command_mailbox_refuses_commands_past_capacity_but_never_events() -> None:
     @attrs.frozen
     class Command:

@@ -6,8 +6,8 @@ import pytest
 
 from perpsbot.errors import ActorNotFoundError
 from perpsbot.runtime import ActorSystem, Intensity, Strategy, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Add, recorder
-from tests.support.probe import Probe
 
 
 def _start(system: ActorSystem, probe: Probe) -> None:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from perpsbot.runtime import ActorDown, ActorSystem, ActorUp, BaseActor, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Crash, recorder
-from tests.support.probe import Probe
 
 
 class Watcher(BaseActor):
@@ -60,3 +62,25 @@ def test_a_shutdown_tells_no_watcher(system: ActorSystem, probe: Probe) -> None:
     system.shutdown()
 
     assert probe.events == [ActorUp(path="top/worker", incarnation=1)]
+
+
+class _BrokenWatcher:
+    """A watcher (any Recipient: a host's handle, the control plane) whose tell raises."""
+
+    path = "host/broken"
+
+    def tell(self, message: Any) -> None:
+        raise RuntimeError(f"cannot take {type(message).__name__}")
+
+
+def test_a_watcher_that_raises_neither_stops_the_restart_nor_the_other_watchers(
+    system: ActorSystem, probe: Probe, caplog: pytest.LogCaptureFixture
+) -> None:
+    system.watch("top/worker", _BrokenWatcher())
+    system.start(_tree(probe))
+    probe.wait_for_event(ActorUp(path="top/worker", incarnation=1))
+
+    system.address("top/worker").tell(Crash(error=RuntimeError("boom")))
+
+    probe.wait_for_event(ActorUp(path="top/worker", incarnation=2))
+    assert "watcher host/broken of top/worker failed to take ActorDown" in caplog.text

@@ -10,9 +10,9 @@ import requests
 
 from perpsbot.clock import FakeClock
 from perpsbot.errors import SimLifecycleError
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
 from tests.sim.conftest import TIMEOUT_S
-from tests.support.waiting import eventually
 
 
 def _config() -> SimConfig:

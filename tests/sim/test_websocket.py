@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import websocket
 
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from tests.sim.conftest import Api, Feed
-from tests.support.waiting import eventually
 
 RFC3339_NS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z\Z")
 BIP = "BIP-20DEC30-CDE"

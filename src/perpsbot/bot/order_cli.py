@@ -29,12 +29,20 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+def _product(text: str) -> str:
+    if not text.strip() or text != text.strip():
+        raise argparse.ArgumentTypeError(f"must be a product id like BTC-USD, was {text!r}")
+    return text
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="order_action", required=True, metavar="ACTION")
     preview = actions.add_parser(
         "preview", help="preview an order (nothing is placed)", description=__doc__
     )
-    preview.add_argument("product", help="product id, like BTC-USD or BIP-20DEC30-CDE")
+    preview.add_argument(
+        "product", type=_product, help="product id, like BTC-USD or BIP-20DEC30-CDE"
+    )
     preview.add_argument("side", choices=["buy", "sell"])
     preview.add_argument("--size", type=_decimal, required=True, help="base size (contracts)")
     preview.add_argument("--limit", type=_decimal, metavar="PRICE", help="limit price (GTC)")

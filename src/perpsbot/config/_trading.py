@@ -17,6 +17,8 @@ import attrs
 from perpsbot.config._rules import (
     BOOLEAN,
     FRACTION,
+    INTERVAL,
+    MIN_INTERVAL_S,
     PATH,
     PERCENT_FRACTION,
     Rule,
@@ -231,10 +233,12 @@ class ExecutionConfig:
 
     dry_run: bool = attrs.field(default=False, validator=BOOLEAN)
     intent_ttl_s: float = attrs.field(default=30.0, validator=seconds(at_most=3_600.0))
-    reconcile_interval_s: float = attrs.field(default=30.0, validator=seconds())
-    order_poll_interval_s: float = attrs.field(default=2.0, validator=seconds(at_most=3_600.0))
+    reconcile_interval_s: float = attrs.field(default=30.0, validator=INTERVAL)
+    order_poll_interval_s: float = attrs.field(
+        default=2.0, validator=seconds(at_least=MIN_INTERVAL_S, at_most=3_600.0)
+    )
     max_pending_orders: int = attrs.field(default=50, validator=integer(1, 10_000))
-    product_refresh_s: float = attrs.field(default=300.0, validator=seconds())
+    product_refresh_s: float = attrs.field(default=300.0, validator=INTERVAL)
 
 
 class Synchronous(enum.StrEnum):

@@ -43,7 +43,7 @@ from perpsbot.control._trading import reconciliation_done, trading_section
 from perpsbot.control._trading_metrics import TradingCollector
 from perpsbot.control._trading_ops import TradingOperator
 from perpsbot.control._watch import Observed, TradingWatch
-from perpsbot.control._watcher import ConfigWatcher
+from perpsbot.control._watcher import ConfigWatcher, file_signature
 
 __all__ = [
     "REST_OUTCOMES",
@@ -77,6 +77,7 @@ __all__ = [
     "TradingWatch",
     "escalation_absent",
     "feed_section",
+    "file_signature",
     "helper",
     "journal_committing",
     "judge",

@@ -11,6 +11,7 @@ actions with ``@helper(action=True)``, which audits them). The trading actors' p
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,9 @@ class BotControl:
         self.watch = TradingWatch(system, root, journal_file=config.journal.path)
         """What the trading actors publish, for the helpers, the status and the metrics."""
         self.watch.open()
+        # Built once: a check that judges progress remembers what it saw at the last look.
+        self._checks = self.checks()
+        self._judging = threading.Lock()  # probes, status and the shell judge concurrently
 
     def close(self) -> None:
         """End the subscriptions to the trading actors."""
@@ -119,7 +123,9 @@ class BotControl:
 
     def checks(self) -> list[Check]:
         """Health checks: liveness from the runtime and the journal's commits, readiness
-        from fresh marks and the executor's startup reconciliation."""
+        from fresh marks and the executor's startup reconciliation. Called once, at
+        construction: a check may keep what it saw last time (progress is judged between
+        looks)."""
         system, root = self.system, self.root
         return [
             escalation_absent(system),
@@ -149,7 +155,8 @@ class BotControl:
     # -- derived ---------------------------------------------------------------------------
 
     def health(self) -> Health:
-        return judge(self.checks())
+        with self._judging:
+            return judge(self._checks)
 
     def status(self) -> dict[str, Any]:
         """The status document (``perpsbot status --json``)."""

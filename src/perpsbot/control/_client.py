@@ -9,6 +9,7 @@ from __future__ import annotations
 import code
 import codeop
 import contextlib
+import itertools
 import os
 import socket
 import sys
@@ -16,22 +17,32 @@ from pathlib import Path
 from typing import Any
 
 from perpsbot.control import _protocol as protocol
+from perpsbot.control._server import peer_of
 from perpsbot.errors import ControlPlaneError
 
 __all__ = ["ShellClient", "interact"]
 
 _HISTORY = Path("~/.perpsbot_history")
+_LEAVE = frozenset({"exit", "exit()", "quit", "quit()"})  # in the bot, they would raise there
 
 
 class ShellClient:
     """A connection to the shell socket of a running bot.
 
+    The bot checks this end's uid; this end checks the bot's too: a socket that another
+    user's process listens on (root's excepted) is not our bot, whatever its path says, and
+    is left before anything is sent to it.
+
     Raises:
-        ControlPlaneError: nothing listens at ``path``, or the bot refused this user.
+        ControlPlaneError: nothing listens at ``path``, another user's process does, or the
+            bot refused this user.
     """
 
-    def __init__(self, path: Path, *, connect_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, path: Path, *, connect_timeout_s: float = 5.0, reply_timeout_s: float | None = None
+    ) -> None:
         self.path = path
+        self._reply_timeout_s = reply_timeout_s
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._socket.settimeout(connect_timeout_s)
         try:
@@ -42,8 +53,17 @@ class ShellClient:
                 f"no perpsbot answers at {path} ({error.strerror or error}); is the bot"
                 " running with this configuration? (perpsbot run prints its socket)"
             ) from error
-        self._socket.settimeout(None)  # a reload may take a while; the user can interrupt
+        server = peer_of(self._socket)
+        if server.uid not in (os.geteuid(), 0):
+            self._socket.close()
+            raise ControlPlaneError(
+                f"the shell socket {path} must belong to a bot of this user (uid"
+                f" {os.geteuid()}) or root, was served by {server}; nothing was sent to it"
+            )
+        # By default none: a reload may take a while, and the user can interrupt.
+        self._socket.settimeout(reply_timeout_s)
         self._stream = self._socket.makefile("rwb")
+        self._request_ids = itertools.count(1)
         first = self._receive()
         if "refused" in first:
             self.close()
@@ -75,11 +95,20 @@ class ShellClient:
         self.close()
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send ``request`` and return its answer.
+
+        An interrupt (Ctrl-C) while waiting leaves the bot running the request; its answer
+        is read and dropped before the next request's, which therefore waits for it: each
+        request carries an id that its answer repeats.
+        """
+        request_id = next(self._request_ids)
         try:
-            protocol.send(self._stream, request)
+            protocol.send(self._stream, {**request, "id": request_id})
         except OSError as error:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
         reply = self._receive()
+        while reply.pop("id", request_id) != request_id:  # an interrupted request's answer
+            reply = self._receive()
         if "error" in reply:
             raise ControlPlaneError(f"the bot answered: {reply['error']}")
         return reply
@@ -87,6 +116,11 @@ class ShellClient:
     def _receive(self) -> dict[str, Any]:
         try:
             reply = protocol.receive(self._stream)
+        except TimeoutError as error:
+            self.close()  # an answer may still come: the connection cannot be reused
+            raise ControlPlaneError(
+                f"the bot at {self.path} did not answer within {self._reply_timeout_s}s"
+            ) from error
         except OSError as error:
             raise ControlPlaneError(f"the bot at {self.path} closed the connection") from error
         if reply is None:
@@ -102,12 +136,17 @@ class _RemoteConsole(code.InteractiveConsole):
         self._client = client
 
     def runsource(self, source: str, filename: str = "<shell>", symbol: str = "single") -> bool:
+        if source.strip() in _LEAVE:
+            raise SystemExit  # leave the console, as in Python's own; the bot runs on
         try:
             if codeop.compile_command(source, filename, symbol) is None:
                 return True  # more input needed
         except (OverflowError, SyntaxError, ValueError):
             pass  # complete but invalid: the bot reports the error the way Python does
-        output, _ = self._client.run(source)
+        try:
+            output, _ = self._client.run(source)
+        except KeyboardInterrupt:
+            output = "KeyboardInterrupt: the bot runs it to the end; the next input waits\n"
         self.write(output)
         return False
 
@@ -145,6 +184,8 @@ def interact(client: ShellClient) -> None:
     )
     try:
         _RemoteConsole(client).interact(banner=banner, exitmsg="")
+    except SystemExit:
+        pass  # exit() or quit(): the console ends here, as at Ctrl-D
     finally:
         if readline is not None:
             readline.write_history_file(history)

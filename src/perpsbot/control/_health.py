@@ -76,18 +76,36 @@ def escalation_absent(system: ActorSystem) -> Check:
 
 
 def no_actor_stuck(system: ActorSystem, *, stuck_after_s: float) -> Check:
-    """Liveness: no running actor has had work queued without handling anything for
-    ``stuck_after_s`` (the watchdog replaces a hung actor; one that stays stuck is reported)."""
+    """Liveness: no running actor has had work queued and handled nothing for
+    ``stuck_after_s`` (the watchdog replaces a hung actor; one that stays stuck is reported).
+
+    Progress is judged between looks, on the system's clock: an actor is stuck once every
+    look for ``stuck_after_s`` found work queued and its handled count unchanged. One look
+    proves nothing: an actor idle for an hour has a watchdog ping queued for a moment.
+    """
+    clock = system.clock
+    # (path, incarnation) -> (handled, since when) of the actors seen with work queued
+    seen: dict[tuple[str, int], tuple[int, float]] = {}
 
     def problem() -> str | None:
-        stuck = [
-            f"{a.path} (depth {a.mailbox_depth}, idle {a.last_message_age_s:.0f}s)"
-            for a in system.inspect().walk()
-            if a.state == "running"
-            and a.mailbox_depth > 0
-            and a.last_message_age_s is not None
-            and a.last_message_age_s > stuck_after_s
-        ]
+        now = clock.monotonic()
+        busy: dict[tuple[str, int], tuple[int, float]] = {}
+        stuck = []
+        for actor in system.inspect().walk():
+            if actor.state != "running" or actor.mailbox_depth == 0:
+                continue
+            key = (actor.path, actor.incarnation)
+            handled, since = seen.get(key, (actor.handled, now))
+            if handled != actor.handled:
+                since = now
+            busy[key] = (actor.handled, since)
+            if now - since > stuck_after_s:
+                stuck.append(
+                    f"{actor.path} (depth {actor.mailbox_depth}, nothing handled for"
+                    f" {now - since:.1f}s)"
+                )
+        seen.clear()
+        seen.update(busy)
         return f"no progress: {', '.join(stuck)}" if stuck else None
 
     return Check(name="progress", problem=problem, liveness=True)

@@ -3,14 +3,17 @@
 ``/metrics`` is Prometheus' text format. ``/healthz`` answers 200 while the process makes
 progress and 503 when it should be restarted; ``/readyz`` answers 200 only when the bot is
 also fit to trade (fresh marks; later, reconciliation done). Both carry a JSON body
-(``{"live": ..., "ready": ..., "problems": [...]}``). Requests are served one at a time on
-the listener's thread: scrapes and probes are short and come from this host only.
+(``{"live": ..., "ready": ..., "problems": [...]}``). Each request is served on a thread of
+its own, a few at a time, so a client that stalls delays no probe; a request that fails is
+one log line, never a traceback on stderr.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -28,6 +31,7 @@ logger = logging.getLogger("perpsbot.control.http")
 
 HOST = "127.0.0.1"
 _REQUEST_TIMEOUT_S = 5.0
+_CONCURRENT_REQUESTS = 4  # more wait for one to end (each ends within its timeout)
 StartResponse = Callable[..., Any]
 
 
@@ -38,6 +42,12 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
 
+class _Server(WSGIServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stalled or hung up: one line, not socketserver's traceback on stderr.
+        logger.debug("a request from %s failed: %r", client_address, sys.exc_info()[1])
+
+
 class MetricsServer:
     """Serves ``registry`` and the health verdict on ``127.0.0.1:port`` (0: any free port).
 
@@ -45,14 +55,22 @@ class MetricsServer:
         registry: the collectors ``/metrics`` shows.
         health: judges health for ``/healthz`` and ``/readyz`` (called per request).
         port: the TCP port; :attr:`port` holds the bound one after :meth:`start`.
+        request_timeout_s: how long a client may take to send its request.
     """
 
     def __init__(
-        self, registry: CollectorRegistry, *, health: Callable[[], Health], port: int = 0
+        self,
+        registry: CollectorRegistry,
+        *,
+        health: Callable[[], Health],
+        port: int = 0,
+        request_timeout_s: float = _REQUEST_TIMEOUT_S,
     ) -> None:
         self._metrics = make_wsgi_app(registry)
         self._health = health
         self.port = port
+        self._request_timeout_s = request_timeout_s
+        self._slots = threading.BoundedSemaphore(_CONCURRENT_REQUESTS)
         self._server: WSGIServer | None = None
         self._listener: Listener | None = None
 
@@ -67,7 +85,7 @@ class MetricsServer:
             ControlPlaneError: the port is taken or cannot be bound.
         """
         try:
-            server = WSGIServer((HOST, self.port), _QuietHandler)
+            server = _Server((HOST, self.port), _QuietHandler)
         except OSError as error:
             raise ControlPlaneError(
                 f"the metrics endpoint could not listen on {HOST}:{self.port}: {error};"
@@ -93,11 +111,41 @@ class MetricsServer:
         self.close()
 
     def _serve_one(self, connection: socket.socket, address: Any) -> None:
-        assert self._server is not None
-        connection.settimeout(_REQUEST_TIMEOUT_S)
-        self._server.process_request(connection, address)
+        self._slots.acquire()
+        connection.settimeout(self._request_timeout_s)
+        threading.Thread(
+            target=self._serve,
+            args=(connection, address),
+            name="perpsbot-metrics-request",
+            daemon=True,
+        ).start()
+
+    def _serve(self, connection: socket.socket, address: Any) -> None:
+        server = self._server
+        assert server is not None
+        try:
+            server.finish_request(connection, address)
+        except Exception:
+            # What socketserver's own loop does: its handle_error, here one debug line.
+            server.handle_error(connection, address)
+        finally:
+            server.shutdown_request(connection)
+            self._slots.release()
 
     def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self._route(environ, start_response)
+        except Exception:
+            # A collector or a check with a bug: logged, answered 500; the endpoint stays up.
+            logger.exception("serving %s failed", environ.get("PATH_INFO"))
+            start_response(
+                "500 Internal Server Error",
+                [("Content-Type", "text/plain; charset=utf-8")],
+                sys.exc_info(),
+            )
+            return [b"internal error: see the bot's log\n"]
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path == "/metrics":
             body: Iterable[bytes] = self._metrics(environ, start_response)

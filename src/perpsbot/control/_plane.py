@@ -16,6 +16,7 @@ from perpsbot.control._http import MetricsServer
 from perpsbot.control._server import Peer, ShellServer
 from perpsbot.control._session import Session
 from perpsbot.control._watcher import ConfigWatcher
+from perpsbot.errors import ControlPlaneError
 from perpsbot.runtime import TimerHandle
 
 __all__ = ["ControlPlane", "socket_path"]
@@ -90,28 +91,19 @@ class ControlPlane:
 
     def apply(self, config: BotConfig) -> None:
         """After a reload: reopen the metrics endpoint or the watch if ``control.*`` changed
-        (``control.socket_path`` applies at the next start: moving it would end sessions)."""
+        (``control.socket_path`` applies at the next start: moving it would end sessions).
+        A new metrics port that cannot be opened is logged and the endpoint stays where it
+        was: a reload never closes what it cannot replace."""
         if config.control.socket_path != self._applied.socket_path:
             logger.warning("control.socket_path changes apply at the next start")
-        self._apply(config)
+        try:
+            self._apply(config)
+        except ControlPlaneError as error:
+            where = self.metrics.url if self.metrics is not None else "nowhere (off)"
+            logger.error("%s; metrics stay at %s", error, where)
 
     def _apply(self, config: BotConfig) -> None:
-        settings, previous = config.control, self._applied
-        self._applied = settings
-        wanted = settings.metrics
-        moved = self.metrics is not None and settings.metrics_port not in (0, self.metrics.port)
-        if self.metrics is not None and (not wanted or moved):
-            self.metrics.close()
-            self.metrics = None
-            self._control.endpoints.pop("metrics", None)
-        if wanted and self.metrics is None:
-            self.metrics = MetricsServer(
-                self._registry, health=self._control.health, port=settings.metrics_port
-            )
-            self.metrics.start()
-            self._control.endpoints["metrics"] = f"{self.metrics.url}/metrics"
-            if previous is not settings:
-                logger.info("metrics now at %s/metrics", self.metrics.url)
+        settings = config.control
         watch = settings.watch_config and self._control.config_file is not None
         if watch and self._watch is None:
             assert self._control.config_file is not None
@@ -120,6 +112,24 @@ class ControlPlane:
         elif not watch and self._watch is not None:
             self._watch.cancel()
             self._watch = None
+        wanted = settings.metrics
+        moved = self.metrics is not None and settings.metrics_port not in (0, self.metrics.port)
+        if wanted and (self.metrics is None or moved):
+            opened = MetricsServer(
+                self._registry, health=self._control.health, port=settings.metrics_port
+            )
+            opened.start()  # before the old one closes: if this fails, that one serves on
+            if self.metrics is not None:
+                self.metrics.close()
+            self.metrics = opened
+            self._control.endpoints["metrics"] = f"{opened.url}/metrics"
+            if self._applied is not settings:
+                logger.info("metrics now at %s/metrics", opened.url)
+        elif not wanted and self.metrics is not None:
+            self.metrics.close()
+            self.metrics = None
+            self._control.endpoints.pop("metrics", None)
+        self._applied = settings
 
     @property
     def watching(self) -> bool:

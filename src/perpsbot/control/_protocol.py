@@ -1,7 +1,8 @@
 """The shell's wire protocol: one JSON object per line, each way, over the Unix socket.
 
 The daemon speaks first: ``{"hello": {...}}`` or ``{"refused": "why"}``. Then each request
-gets one reply:
+gets one reply, which repeats the request's ``"id"`` if it had one (a client interrupted
+while it waited tells the late answer from the next one's by it):
 
 - ``{"op": "run", "source": "..."}`` -> ``{"output": "...", "failed": false}``
 - ``{"op": "complete", "text": "sta"}`` -> ``{"matches": ["state(", "status("]}``

@@ -26,6 +26,8 @@ class ReloadOutcome:
     trigger: str
     plan: ReloadPlan | None = None
     rejected: str | None = None
+    unsettled: tuple[str, ...] = ()
+    """What failed after the system took the configuration (it stays applied)."""
 
     @property
     def applied(self) -> bool:
@@ -35,7 +37,7 @@ class ReloadOutcome:
         if self.rejected is not None:
             return f"reload rejected, the running configuration stays: {self.rejected}"
         assert self.plan is not None
-        return self.plan.describe()
+        return "\n".join([self.plan.describe(), *(f"but: {u}" for u in self.unsettled)])
 
 
 class ConfigReloader(Generic[C]):
@@ -52,7 +54,8 @@ class ConfigReloader(Generic[C]):
         prepare: called with a new configuration before the system gets it; raising rejects
             the reload (the bot opens a new venue link here).
         settle: called with the configuration after the system took it (the bot closes the
-            previous venue link here).
+            previous venue link here); a failure is logged and reported in the outcome, and
+            the configuration stays applied.
         timeout_s: how long the system may take to apply a reload.
     """
 
@@ -103,6 +106,13 @@ class ConfigReloader(Generic[C]):
             # mid-way it may still finish; the next reload reconciles.)
             return ReloadOutcome(trigger=trigger, rejected=f"{type(error).__name__}: {error}")
         self.config = new
+        unsettled = []
         for settle in self._settle:
-            settle(new)
-        return ReloadOutcome(trigger=trigger, plan=plan)
+            try:
+                settle(new)
+            except Exception as error:
+                # The actors run with the new configuration already: it stays, and what
+                # failed is reported (a reload never takes the daemon down).
+                logger.exception("after reload (%s): %s failed", trigger, settle)
+                unsettled.append(f"{type(error).__name__}: {error}")
+        return ReloadOutcome(trigger=trigger, plan=plan, unsettled=tuple(unsettled))

@@ -57,11 +57,18 @@ def prepare_private_dir(directory: Path) -> None:
     """Create ``directory`` (0700) or check that it is one only this user may enter.
 
     Raises:
-        ControlPlaneError: it is not a directory, belongs to another user or is open to
-            others (it is never loosened or tightened: it may not be ours to change).
+        ControlPlaneError: it cannot be created, is not a directory, belongs to another user
+            or is open to others (it is never loosened or tightened: it may not be ours to
+            change).
     """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = os.lstat(directory)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(directory)
+    except OSError as error:  # a file in the way, a read-only or missing parent
+        raise ControlPlaneError(
+            f"the shell socket's directory {directory} could not be created"
+            f" ({error.strerror or error}); set control.socket_path or journal.path"
+        ) from None
     uid = os.geteuid()
     if not stat.S_ISDIR(info.st_mode):
         raise ControlPlaneError(f"the shell socket's directory {directory} must be a directory")
@@ -88,6 +95,11 @@ def _clear_stale(path: Path) -> None:
     except (ConnectionRefusedError, FileNotFoundError):
         path.unlink(missing_ok=True)  # nobody listens: left behind by a bot that died
         return
+    except OSError as error:  # no permission, or a listener that never accepts
+        raise ControlPlaneError(
+            f"the shell socket {path} exists and it cannot be told whether a bot listens on"
+            f" it ({error.strerror or error}); stop that bot, or remove the socket"
+        ) from None
     finally:
         probe.close()
     raise ControlPlaneError(
@@ -207,7 +219,10 @@ class ShellServer:
                 session = self._open_session(peer)
                 protocol.send(stream, {"hello": self._hello})
                 while (request := protocol.receive(stream)) is not None:
-                    protocol.send(stream, self._answer(session, request))
+                    reply = self._answer(session, request)
+                    if "id" in request:
+                        reply["id"] = request["id"]
+                    protocol.send(stream, reply)
         except (OSError, protocol.ShellProtocolError) as error:
             logger.debug("shell session of %s ended: %s", peer, error)
         finally:

@@ -11,7 +11,7 @@ from perpsbot.runtime import BaseActor
 
 __all__ = ["thread_dump"]
 
-_ACTOR_LOOP = BaseActor._actor_loop.__code__
+_ACTOR_LOOP = BaseActor._runtime_loop.__code__  # the body of every actor thread
 
 
 def _owner(frame: FrameType | None) -> str:

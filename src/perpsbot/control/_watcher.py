@@ -7,14 +7,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["ConfigWatcher"]
+__all__ = ["ConfigWatcher", "FileSignature", "file_signature"]
 
 logger = logging.getLogger("perpsbot.control.watcher")
 
-_Signature = tuple[int, int, int] | None
+FileSignature = tuple[int, int, int] | None
 
 
-def _signature(path: Path) -> _Signature:
+def file_signature(path: Path) -> FileSignature:
+    """What changes when the file at ``path`` is written or replaced (None: missing)."""
     try:
         info = os.stat(path)
     except OSError:
@@ -34,13 +35,13 @@ class ConfigWatcher:
     def __init__(self, path: Path, on_change: Callable[[], None]) -> None:
         self.path = path
         self._on_change = on_change
-        self._applied = _signature(path)
-        self._candidate: _Signature | None = None
+        self._applied = file_signature(path)
+        self._candidate: FileSignature | None = None
         self._seen_candidate = False
 
     def check(self) -> None:
         """Look at the file once; report a change that has settled since the last check."""
-        now = _signature(self.path)
+        now = file_signature(self.path)
         if now == self._applied:
             self._seen_candidate = False
             return

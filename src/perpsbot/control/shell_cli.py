@@ -2,8 +2,9 @@
 
 Python typed here runs inside the bot, with helpers bound (``help()`` lists them). Only the
 bot's own user can attach: the socket is private (0600 in a 0700 directory) and the bot
-checks every peer's uid. ``-c EXPR`` runs EXPR, prints what it shows and exits 1 if it
-raised, for scripts.
+checks every peer's uid (and this end checks the bot's). ``-c EXPR`` runs EXPR, prints
+what it shows and exits 1 if it raised, 2 if the bot cannot be reached or goes away, for
+scripts.
 """
 
 from __future__ import annotations
@@ -32,10 +33,20 @@ def run(args: argparse.Namespace) -> int:
     except (InvalidConfigError, ControlPlaneError) as error:
         print(f"perpsbot shell: {error}", file=sys.stderr)
         return 2
-    with client:
-        if args.source is None:
-            interact(client)
-            return 0
-        output, failed = client.run(args.source)
+    try:
+        with client:
+            if args.source is None:
+                interact(client)
+                return 0
+            output, failed = client.run(args.source)
+    except ControlPlaneError as error:  # the bot stopped while we were attached
+        print(f"perpsbot shell: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "perpsbot shell: interrupted; the bot runs what it was given to the end",
+            file=sys.stderr,
+        )
+        return 130
     (sys.stderr if failed else sys.stdout).write(output)
     return 1 if failed else 0

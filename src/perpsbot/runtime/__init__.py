@@ -7,6 +7,7 @@ It knows nothing about trading. See ``BaseActor`` for an actor's lifecycle and
 from perpsbot.runtime._actor import ActorContext, BaseActor
 from perpsbot.runtime._cell import ActorAddress
 from perpsbot.runtime._coalesce import CoalescedReady, Coalescer
+from perpsbot.runtime._conflating import ConflatingMailbox
 from perpsbot.runtime._control import (
     ChildExited,
     ConfigChanged,
@@ -21,7 +22,6 @@ from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._mailbox import (
     BoundedMailbox,
     CommandMailbox,
-    ConflatingMailbox,
     FifoMailbox,
     Mailbox,
     MailboxFullError,

@@ -4,7 +4,8 @@ Every mailbox has two lanes. The control lane (stop, ping, state, config) is alw
 first and is never bounded or conflated. The normal lane differs per kind:
 
 - :class:`FifoMailbox`: unbounded first-in first-out; the default.
-- :class:`ConflatingMailbox`: keeps only the latest message per key (market data).
+- :class:`~perpsbot.runtime._conflating.ConflatingMailbox`: keeps only the latest message
+  per key (market data).
 - :class:`BoundedMailbox`: FIFO with a capacity and an explicit :class:`Overflow` policy.
 
 A mailbox belongs to an actor's stable address, not to one incarnation, so messages queued
@@ -24,7 +25,7 @@ import contextlib
 import enum
 import threading
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from perpsbot.errors import DeadLetterError
@@ -34,7 +35,6 @@ from perpsbot.runtime._pykka import Envelope
 __all__ = [
     "BoundedMailbox",
     "CommandMailbox",
-    "ConflatingMailbox",
     "FifoMailbox",
     "Mailbox",
     "MailboxFullError",
@@ -299,6 +299,11 @@ class CommandMailbox(FifoMailbox):
     ) -> None:
         if capacity < 1:
             raise ValueError(f"CommandMailbox capacity must be at least 1, was {capacity!r}")
+        both = sorted(c.__name__ for c in set(commands) & set(priority))
+        if both:  # the control lane is unbounded: the count of waiting commands would drift
+            raise ValueError(
+                f"CommandMailbox commands must not travel on the control lane too, were {both}"
+            )
         super().__init__(priority=priority)
         self.capacity = capacity
         self._commands = frozenset(commands)
@@ -341,62 +346,3 @@ class CommandMailbox(FifoMailbox):
             with self._count_lock:
                 self._waiting_commands += 1
         super()._put_normal_front(item)
-
-
-class ConflatingMailbox(Mailbox):
-    """Keeps only the latest message per key; messages without a key stay FIFO.
-
-    Order is by first arrival: a key keeps its place in the queue while newer values replace
-    the queued one. Asks (messages with a reply) are never conflated.
-
-    Args:
-        key_of: the conflation key of a message, or None for a message that must not conflate.
-    """
-
-    def __init__(
-        self, key_of: Callable[[Any], Hashable | None], *, priority: Iterable[type] = ()
-    ) -> None:
-        super().__init__(priority=priority)
-        self._key_of = key_of
-        self._order: deque[Hashable] = deque()  # keys and unkeyed-item tokens, in order
-        self._latest: dict[Hashable, Item] = {}
-        self._put_lock = threading.Lock()
-        self.conflated = 0
-
-    def _slot(self, item: Item, message: Any) -> Hashable:
-        key = self._key_of(message) if type(item) is not Envelope else None
-        return key if key is not None else _Unkeyed()
-
-    def _put_normal(self, item: Item, message: Any) -> None:
-        slot = self._slot(item, message)
-        with self._put_lock:
-            if slot in self._latest:
-                self._latest[slot] = item
-                self.conflated += 1
-                return
-            self._latest[slot] = item
-            self._order.append(slot)
-            self.max_depth = max(self.max_depth, len(self._order))
-
-    def _put_normal_front(self, item: Item) -> None:
-        slot = self._slot(item, message_of(item))
-        with self._put_lock:
-            if slot in self._latest:
-                return  # a newer value for this key is already queued: it wins
-            self._latest[slot] = item
-            self._order.appendleft(slot)
-
-    def _take_normal(self) -> Item | None:
-        with self._put_lock:
-            if not self._order:
-                return None
-            return self._latest.pop(self._order.popleft())
-
-    def _normal_depth(self) -> int:
-        return len(self._order)
-
-
-class _Unkeyed:
-    """A queue slot for a message that must not conflate (hashed by identity)."""
-
-    __slots__ = ()

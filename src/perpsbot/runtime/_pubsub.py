@@ -10,12 +10,17 @@ application's pykka actor through ``ActorSystem.host_address``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 import attrs
 
+from perpsbot.errors import DeadLetterError
+
 __all__ = ["Recipient", "Subscribe", "Subscribers", "Unsubscribe"]
+
+logger = logging.getLogger("perpsbot.runtime.pubsub")
 
 
 class Recipient(Protocol):
@@ -71,9 +76,22 @@ class Subscribers:
             self.remove(message.topic, message.subscriber)
 
     def publish(self, message: Any) -> None:
-        """Tell ``message`` to every subscriber of its class."""
+        """Tell ``message`` to every subscriber of its class.
+
+        A subscriber that cannot take it (a full mailbox that refuses, a broken handle) is
+        skipped, never raised to the publisher: one subscriber must not fail the publisher's
+        handler, restart it and, restart after restart, escalate the tree.
+        """
         for address in self._by_topic.get(type(message), ()):
-            address.tell(message)
+            try:
+                address.tell(message)
+            except DeadLetterError:
+                pass  # a full mailbox that refuses: recorded as a dead letter already
+            except Exception:
+                # Logged with the error; the publisher and the other subscribers go on.
+                logger.exception(
+                    "subscriber %s failed to take %s", address.path, type(message).__name__
+                )
 
     def __iter__(self) -> Any:
         for topic, addresses in self._by_topic.items():

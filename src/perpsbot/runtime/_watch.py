@@ -9,6 +9,7 @@ lane. A path may be watched before its actor exists (an earlier sibling watching
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from perpsbot.runtime._pubsub import Recipient
 
 __all__ = ["ActorDown", "ActorUp", "Watchers"]
+
+logger = logging.getLogger("perpsbot.runtime.watch")
 
 
 @attrs.frozen(kw_only=True)
@@ -71,5 +74,14 @@ class Watchers:
         with self._lock:
             watchers = list(self._by_path.get(path, ()))
         for watcher in watchers:
-            if watcher.path != path:
+            if watcher.path == path:
+                continue
+            try:
                 watcher.tell(message)
+            except Exception:
+                # A watcher is any Recipient (a host's actor, the control plane). This runs in
+                # the middle of a start, a failure or the watchdog's verdict: one broken
+                # watcher must not stop the restart, nor leave the others uninformed.
+                logger.exception(
+                    "watcher %s of %s failed to take %s", watcher.path, path, type(message).__name__
+                )
