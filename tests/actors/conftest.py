@@ -12,7 +12,7 @@ from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import MarkObserved, MarkSource
 from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec
-from tests.support.probe import Probe
+from perpsbot.runtime.testing import Probe
 
 
 class Subscriber(BaseActor):

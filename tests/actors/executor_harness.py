@@ -47,13 +47,12 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.records import Order
 from tests.actors.conftest import Subscriber
-from tests.support.probe import Probe
 from tests.support.sim_clients import sim_rest, venue_link
-from tests.support.waiting import eventually
 
 T = TypeVar("T")
 

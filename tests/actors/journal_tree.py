@@ -15,9 +15,9 @@ from perpsbot.config import BotConfig, JournalConfig, Synchronous
 from perpsbot.journal import JournalReader
 from perpsbot.messages import IntentRecorded, JournalSynced
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.actors.conftest import subscriber_spec
 from tests.runtime.conftest import Block
-from tests.support.probe import Probe
 
 JOURNAL = "bot/journal"
 LIVE = keys("journal", "synchronous", "risk_snapshot_interval_s")

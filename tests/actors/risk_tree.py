@@ -20,6 +20,7 @@ from perpsbot.messages import (
     TradingStateChanged,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.actors.trading import (
     account,
     all_of_type,
@@ -31,7 +32,6 @@ from tests.actors.trading import (
     sampled,
 )
 from tests.runtime.conftest import Crash
-from tests.support.probe import Probe
 
 ACTIVE = TradingState.ACTIVE
 PUBLISHED = (TradingStateChanged, PositionChanged, RiskSnapshot, OrderDenied)

@@ -25,11 +25,11 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import MailboxFullError
+from perpsbot.runtime.testing import Probe
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.records import Order
 from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
 from tests.actors.trading import recorder_spec
-from tests.support.probe import Probe
 
 S = OrderStatus
 

@@ -29,6 +29,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ChildSpec
+from perpsbot.runtime.testing import Probe
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
@@ -45,7 +46,6 @@ from tests.actors.executor_harness import (
     start_executor,
 )
 from tests.actors.trading import future, recorder_spec
-from tests.support.probe import Probe
 from tests.support.sim_clients import sim_rest
 
 S = OrderStatus

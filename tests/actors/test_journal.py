@@ -13,6 +13,7 @@ from perpsbot.config import Synchronous
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import IntentRecorded, OrderStatus, Side, TradingState
 from perpsbot.runtime import ActorSystem
+from perpsbot.runtime.testing import Probe, eventually
 from tests.actors.journal_tree import (
     JOURNAL,
     journal_config,
@@ -24,8 +25,6 @@ from tests.actors.journal_tree import (
 )
 from tests.journal.events import Events
 from tests.runtime.conftest import Block
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from perpsbot.clock import FakeClock
 from perpsbot.errors import JournalWriteError
 from perpsbot.ids import SequentialIds
 from perpsbot.runtime import ActorSystem
+from perpsbot.runtime.testing import Probe, eventually
 from tests.actors.journal_tree import JOURNAL, journal_config, read, recorded, start_journal
 from tests.journal.events import Events
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 
 @pytest.fixture

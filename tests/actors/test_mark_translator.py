@@ -22,9 +22,9 @@ from perpsbot.messages import (
     PendingMark,
 )
 from perpsbot.runtime import ActorSystem, CoalescedReady, Coalescer, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from perpsbot.venue import decode_frame
 from tests.actors.conftest import config, subscriber_spec
-from tests.support.probe import Probe
 from tests.venue import examples
 
 _TS = "2026-04-07T14:30:01.000000001Z"

@@ -21,12 +21,11 @@ from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
 from perpsbot.messages import FeedState, FeedStatusChanged, MarkSource, MarksSampled
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import Backoff, JwtSigner, VenueRateLimiter
 from tests.actors.conftest import Subscriber
 from tests.support.keys import make_credentials
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 SYMBOLS = ("BTC-USD", "ETH-USD")
 MARKET_DATA = MarketDataConfig(

@@ -11,9 +11,9 @@ from perpsbot.bot import ROOT, VenueLink, bot_sections, bot_spec
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig, RuntimeConfig
 from perpsbot.runtime import ActorSnapshot, ActorSystem
+from perpsbot.runtime.testing import eventually
 from perpsbot.venue import JwtSigner, VenueRateLimiter
 from tests.support.keys import make_credentials
-from tests.support.waiting import eventually
 from tests.venue.raw_server import raw_tcp_server, read_request
 
 

@@ -22,6 +22,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import (
     CommandMailbox,
 )
+from perpsbot.runtime.testing import eventually
 from tests.actors.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
@@ -37,7 +38,6 @@ from tests.actors.trading import (
     sampled,
 )
 from tests.runtime.conftest import Block, Crash
-from tests.support.waiting import eventually
 
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 __all__ = ["tree"]  # the fixture

@@ -24,6 +24,7 @@ from perpsbot.messages import (
     TradingStateChanged,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from tests.actors.trading import (
     D,
     all_of_type,
@@ -35,8 +36,6 @@ from tests.actors.trading import (
     sampled,
 )
 from tests.runtime.conftest import Crash
-from tests.support.probe import Probe
-from tests.support.waiting import eventually
 
 FLAT = [100, 100, 100, 100]
 BULLISH = [*FLAT, 101]

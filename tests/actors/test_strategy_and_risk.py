@@ -22,6 +22,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from tests.actors.trading import (
     D,
     account,
@@ -34,7 +35,6 @@ from tests.actors.trading import (
     sample,
     sampled,
 )
-from tests.support.probe import Probe
 
 CONFIG = bot_config(short_ma=2, long_ma=6)
 FLAT = [100] * 7

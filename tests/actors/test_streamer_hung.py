@@ -13,10 +13,10 @@ from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.messages import PendingMark
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, Coalescer, SupervisorSpec
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import Backoff, VenueLink, VenueRateLimiter, WebSocketFeed
 from tests.runtime.conftest import Block
-from tests.support.waiting import eventually
 
 
 class HangableStreamer(StreamerActor):

@@ -17,9 +17,9 @@ from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.messages import FeedState, FeedStatusChanged, PendingMark
 from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, Subscribe, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from perpsbot.venue import Backoff, VenueLink, VenueRateLimiter
 from tests.actors.conftest import subscriber_spec
-from tests.support.probe import Probe
 from tests.venue.loopback import ws_server
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 

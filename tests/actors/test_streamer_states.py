@@ -22,9 +22,9 @@ from perpsbot.messages import (
     PendingMark,
 )
 from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, Subscribe, SupervisorSpec
+from perpsbot.runtime.testing import Probe
 from perpsbot.venue import VenueLink, VenueRateLimiter
 from tests.actors.conftest import subscriber_spec
-from tests.support.probe import Probe
 
 _STAMP: dict[str, Any] = {"message_id": "m", "ts_created_ns": 0, "feed": "market"}
 

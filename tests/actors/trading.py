@@ -31,8 +31,8 @@ from perpsbot.messages import (
     VenuePosition,
 )
 from perpsbot.runtime import ActorContext, BaseActor, ChildSpec
+from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Block, Crash
-from tests.support.probe import Probe
 
 D = Decimal
 T = TypeVar("T")

@@ -27,11 +27,11 @@ from perpsbot.clock import SystemClock
 from perpsbot.ids import client_order_id, is_our_client_order_id
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
+from perpsbot.runtime.testing import eventually
 from perpsbot.venue import JwtSigner, RestClient, VenueRateLimiter
 from perpsbot.venue.records import Order
 from tests.support.keys import make_credentials
 from tests.support.streams import Lines
-from tests.support.waiting import eventually
 
 SPOT = "BTC-USD"
 PERP = "BIP-20DEC30-CDE"

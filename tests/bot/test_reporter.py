@@ -31,8 +31,8 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ActorAddress, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime.testing import eventually
 from tests.actors.trading import products, sample, sampled, spot
-from tests.support.waiting import eventually
 
 D = Decimal
 COID = "pb-0123456789abcdef0123456789abcdef"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
+from perpsbot.runtime.testing import eventually
 from tests.bot.processes import PERP, bot_toml, running_bot, running_sim, wait_journaled
-from tests.support.waiting import eventually
 
 CORRECTION = f"journal had {PERP} flat, venue shows long 1: adopted the venue's"
 

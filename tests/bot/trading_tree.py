@@ -39,11 +39,10 @@ from perpsbot.messages import (
     TradingStateChanged,
 )
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
+from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimConfig, SimExchange
 from tests.actors.conftest import Subscriber
-from tests.support.probe import Probe
 from tests.support.sim_clients import venue_link
-from tests.support.waiting import eventually
 
 T = TypeVar("T")
 SYMBOL = "BTC-USD"

@@ -21,6 +21,7 @@ from perpsbot.messages import (
     FeedStopped,
     FeedSubscribed,
 )
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import (
     Backoff,
@@ -40,7 +41,6 @@ from perpsbot.venue import (
     VenueRateLimiter,
     WebSocketFeed,
 )
-from tests.support.waiting import eventually
 
 T = TypeVar("T")
 

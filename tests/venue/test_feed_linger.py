@@ -9,8 +9,8 @@ from collections.abc import Callable
 import orjson
 
 from perpsbot.clock import SystemClock
+from perpsbot.runtime.testing import eventually
 from perpsbot.venue import Backoff, Frame, VenueRateLimiter, WebSocketFeed
-from tests.support.waiting import eventually
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 
 

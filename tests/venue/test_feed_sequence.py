@@ -17,6 +17,7 @@ from perpsbot.messages import (
     FeedGapDetected,
     FeedStatus,
 )
+from perpsbot.runtime.testing import eventually
 from perpsbot.venue import (
     Backoff,
     CdpCredentials,
@@ -26,7 +27,6 @@ from perpsbot.venue import (
     VenueRateLimiter,
     WebSocketFeed,
 )
-from tests.support.waiting import eventually
 from tests.venue.loopback import self_signed_tls, ws_server
 from tests.venue.raw_server import close_frame, encode_frame, raw_ws_server
 

@@ -20,6 +20,7 @@ from perpsbot.errors import (
     VenueResponseError,
     VenueTransportError,
 )
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import (
     Backoff,
@@ -37,7 +38,6 @@ from perpsbot.venue import (
     RetryPolicy,
     VenueRateLimiter,
 )
-from tests.support.waiting import eventually
 from tests.venue.conftest import FakeWait
 
 PERP = "BIP-20DEC30-CDE"
