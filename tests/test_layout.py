@@ -1,0 +1,89 @@
+"""Where things live: messages in perpsbot.messages.
+
+These read the source with ``ast`` (and import modules to resolve names), so a message class
+defined in an actor module fails here rather than in review.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import perpsbot.messages
+import perpsbot.runtime
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGES = ("actors", "bot", "venue", "control")
+
+#: Calls that carry a message (telling, asking, publishing, arming a timer).
+SENDS = frozenset({"tell", "ask", "publish", "every", "once"})
+
+#: Messages allowed outside perpsbot.messages, and why.
+EXEMPT = {
+    # It carries the venue's UserOrderUpdate records, and messages/ imports nothing from
+    # venue/ (DESIGN section 1, import direction); it never leaves the executor's own seam.
+    "perpsbot.actors._user_translator.UserOrdersReceived",
+}
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for package in PACKAGES:
+        for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
+            name = ".".join(path.relative_to(SRC).with_suffix("").parts)
+            yield name.removesuffix(".__init__"), ast.parse(path.read_text())
+
+
+def _message_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Class names matched by ``case X(...)`` in an ``on_receive``, or built as the first
+    argument of a send (``tell``, ``ask``, ``publish``, ``every``, ``once``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "on_receive":
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.MatchClass):
+                    yield inner.lineno, ast.unparse(inner.cls)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SENDS
+        ):
+            built = [a for a in node.args if isinstance(a, ast.Call)]
+            if built and isinstance(built[-1].func, ast.Name | ast.Attribute):
+                # every/once take (delay, message): the message is the last call argument
+                yield node.lineno, ast.unparse(built[-1].func)
+
+
+def _resolve(module: Any, dotted: str) -> Any:
+    value = module
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _home(cls: type) -> str | None:
+    for package in (perpsbot.messages, perpsbot.runtime):
+        if getattr(package, cls.__name__, None) is cls:
+            return package.__name__
+    return None
+
+
+def test_every_message_an_actor_sends_or_matches_comes_from_messages_or_runtime() -> None:
+    seen: set[str] = set()
+    offenders = []
+    for name, tree in _modules():
+        module = importlib.import_module(name)
+        for line, dotted in _message_names(tree):
+            cls = _resolve(module, dotted)
+            if not isinstance(cls, type) or cls.__module__.startswith("builtins"):
+                continue  # a function call (a factory, a stamper method), not a class
+            qualified = f"{cls.__module__}.{cls.__qualname__}"
+            seen.add(cls.__name__)
+            if _home(cls) is None and qualified not in EXEMPT:
+                offenders.append(f"{name}:{line}: {qualified}")
+    assert {"PollQuotes", "CheckFeedSilence", "CoalescedReady", "OrderFilled"} <= seen
+    assert offenders == [], (
+        "messages belong in perpsbot.messages (runtime primitives in perpsbot.runtime):\n"
+        + "\n".join(offenders)
+    )
