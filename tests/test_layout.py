@@ -1,13 +1,14 @@
-"""Where things live: messages in perpsbot.messages.
+"""Where things live: messages in perpsbot.messages, one definition of each venue endpoint.
 
 These read the source with ``ast`` (and import modules to resolve names), so a message class
-defined in an actor module fails here rather than in review.
+defined in an actor module, or a URL written twice, fails here rather than in review.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,18 @@ def test_every_message_an_actor_sends_or_matches_comes_from_messages_or_runtime(
         "messages belong in perpsbot.messages (runtime primitives in perpsbot.runtime):\n"
         + "\n".join(offenders)
     )
+
+
+def test_each_coinbase_endpoint_is_written_once_in_the_source() -> None:
+    places: dict[str, list[str]] = {}
+    for path in sorted((SRC / "perpsbot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"(https|wss)://[^\s/]*coinbase\.com\S*", node.value)
+            ):
+                where = f"{path.relative_to(SRC)}:{node.lineno}"
+                places.setdefault(node.value, []).append(where)
+    assert len(places) == 3  # REST, market websocket, user websocket
+    assert {url: where for url, where in places.items() if len(where) > 1} == {}
