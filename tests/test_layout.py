@@ -1,4 +1,5 @@
-"""Where things live: messages in perpsbot.messages, one definition of each venue endpoint.
+"""Where things live: messages in perpsbot.messages, one definition of each venue endpoint and
+shared class, keys and the environment read only by the config loader.
 
 These read the source with ``ast`` (and import modules to resolve names), so a message class
 defined in an actor module, or a URL written twice, fails here rather than in review.
@@ -13,8 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import perpsbot.backoff
+import perpsbot.config
 import perpsbot.messages
 import perpsbot.runtime
+import perpsbot.sim
+import perpsbot.venue
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGES = ("actors", "bot", "venue", "control")
@@ -103,3 +108,31 @@ def test_each_coinbase_endpoint_is_written_once_in_the_source() -> None:
                 places.setdefault(node.value, []).append(where)
     assert len(places) == 3  # REST, market websocket, user websocket
     assert {url: where for url, where in places.items() if len(where) > 1} == {}
+
+
+def test_one_backoff_and_one_sim_config() -> None:
+    assert perpsbot.runtime.Backoff is perpsbot.venue.Backoff is perpsbot.backoff.Backoff
+    assert perpsbot.sim.SimConfig is perpsbot.config.SimConfig
+
+
+def _reads_environment_or_files(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+            yield node.lineno, ast.unparse(node)
+        if isinstance(node, ast.Call):
+            called = ast.unparse(node.func)
+            if called in {"open", "os.open", "io.open"} or called.endswith(
+                (".read_text", ".read_bytes")
+            ):
+                yield node.lineno, called
+
+
+def test_keys_and_the_environment_are_read_only_by_the_config_loader() -> None:
+    offenders = []
+    for package in ("venue", "actors", "runtime", "messages"):
+        for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
+            for line, what in _reads_environment_or_files(ast.parse(path.read_text())):
+                offenders.append(f"{path.relative_to(SRC)}:{line}: {what}")
+    assert offenders == [], "config.load_config reads keys and the environment:\n" + "\n".join(
+        offenders
+    )
