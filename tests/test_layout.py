@@ -30,7 +30,7 @@ SENDS = frozenset({"tell", "ask", "publish", "every", "once"})
 #: Messages allowed outside perpsbot.messages, and why.
 EXEMPT = {
     # It carries the venue's UserOrderUpdate records, and messages/ imports nothing from
-    # venue/ (DESIGN section 1, import direction); it never leaves the executor's own seam.
+    # venue/ (DESIGN section 1, import direction); only the user feed tells it, to the executor.
     "perpsbot.actors._user_translator.UserOrdersReceived",
 }
 
@@ -43,8 +43,8 @@ def _modules() -> Iterator[tuple[str, ast.Module]]:
 
 
 def _message_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    """Class names matched by ``case X(...)`` in an ``on_receive``, or built as the first
-    argument of a send (``tell``, ``ask``, ``publish``, ``every``, ``once``)."""
+    """Class names matched by ``case X(...)`` in an ``on_receive``, or built as the message
+    of a send (``tell``, ``ask``, ``publish``, ``every``, ``once``)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "on_receive":
             for inner in ast.walk(node):
