@@ -5,13 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
-from perpsbot.actors._user_translator import (
-    UserFeedChanged,
-    UserOrdersReceived,
-    UserTranslator,
-)
+from perpsbot.actors._user_translator import UserOrdersReceived, UserTranslator
 from perpsbot.clock import FakeClock
-from perpsbot.messages import FeedDisconnected, FeedGapDetected, FeedSubscribed
+from perpsbot.messages import (
+    FeedDisconnected,
+    FeedGapDetected,
+    FeedSubscribed,
+    UserFeedChanged,
+)
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
     HeartbeatFrame,

@@ -152,6 +152,24 @@ def test_a_60_mb_length_header_allocates_nothing_before_its_payload_arrives() ->
     assert peak < 4 << 20  # before: the 60 MB buffer, allocated when the header arrived
 
 
+_TEN_MIB = 10 * 1024 * 1024  # the default, written out: raising it must be a decision
+
+
+def test_the_default_reader_takes_a_10_mib_message_and_refuses_one_byte_more() -> None:
+    at_limit = encode_frame(b"a" * _TEN_MIB)
+    over = encode_frame(b"b" * (_TEN_MIB + 1))
+    with raw_ws_server(at_limit + over) as url:
+        ws = websocket.create_connection(url, timeout=10, skip_utf8_validation=True)
+        try:
+            reader = FrameReader(ws)
+            opcode, payload = reader.read()
+            assert (opcode, len(payload)) == (OPCODE_TEXT, _TEN_MIB)
+            with pytest.raises(WebSocketProtocolError, match=f"announced {_TEN_MIB + 1}"):
+                reader.read()
+        finally:
+            ws.shutdown()
+
+
 # --- without sockets: a fake one fed from memory --------------------------------------------
 
 

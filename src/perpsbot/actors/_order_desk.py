@@ -20,7 +20,7 @@ from perpsbot.actors._gate import Refusal, refusal
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._products import Products
-from perpsbot.actors._user_translator import UserChannel, UserFeedChanged, UserOrdersReceived
+from perpsbot.actors._user_translator import UserChannel, UserOrdersReceived
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
@@ -35,6 +35,7 @@ from perpsbot.messages import (
     Stamper,
     TradingState,
     TransitionSource,
+    UserFeedChanged,
 )
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue.link import VenueLink

@@ -43,11 +43,13 @@ from perpsbot.messages import (
     OrderFilled,
     OrderStatus,
     OrderType,
+    Reconcile,
     ReconciliationCompleted,
     ReconciliationStarted,
     Side,
     Stamper,
     SyncJournal,
+    SyncTimedOut,
     TransitionSource,
 )
 from perpsbot.runtime import ActorAddress, ActorTimers
@@ -59,18 +61,6 @@ _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION
 _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
-
-
-@attrs.frozen
-class Reconcile:
-    """Timer: reconcile in-flight orders and positions with the venue."""
-
-
-@attrs.frozen
-class SyncTimedOut:
-    """Timer: the journal did not answer the startup's ``SyncJournal`` in time."""
-
-    sync_id: str
 
 
 #: How long the journal may take to answer SyncJournal before the startup attempt fails.
@@ -136,7 +126,7 @@ class Reconciler:
         self._journal.tell(
             SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
         )
-        self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(message_id))
+        self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(sync_id=message_id))
 
     def journal_synced(self, message: JournalSynced) -> None:
         if message.correlation_id != self._pending_sync:

@@ -22,6 +22,7 @@ from perpsbot.messages import (
     FeedStatus,
     FeedStopped,
     FeedSubscribed,
+    UserFeedChanged,
 )
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
@@ -45,14 +46,6 @@ class UserOrdersReceived:
     orders: tuple[UserOrderUpdate, ...]
     snapshot: bool
     ts_received_ns: int
-
-
-@attrs.frozen(kw_only=True)
-class UserFeedChanged:
-    """The user channel became healthy (updates flow) or unhealthy (poll instead)."""
-
-    healthy: bool
-    detail: str
 
 
 class UserTranslator:

@@ -26,14 +26,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import attrs
-
 from perpsbot.actors._gate import refusal
 from perpsbot.actors._journal_view import JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._quantize import QuantizeRejection, fitted_order
-from perpsbot.actors._reconciler import Reconcile, Reconciler, SyncTimedOut
-from perpsbot.actors._user_translator import UserFeedChanged, UserOrdersReceived
+from perpsbot.actors._reconciler import Reconciler
+from perpsbot.actors._user_translator import UserOrdersReceived
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
@@ -44,12 +42,17 @@ from perpsbot.messages import (
     OrderDenied,
     OrderStatus,
     PlaceOrder,
+    PollOrders,
     PositionChanged,
+    Reconcile,
     RecordIntent,
+    RefreshProducts,
     Stamper,
+    SyncTimedOut,
     TradingState,
     TradingStateChanged,
     TransitionSource,
+    UserFeedChanged,
 )
 from perpsbot.runtime import (
     ActorAddress,
@@ -62,19 +65,9 @@ from perpsbot.runtime import (
 )
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["ExecutorActor", "PollOrders", "Reconcile", "RefreshProducts", "executor_mailbox"]
+__all__ = ["ExecutorActor", "executor_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.executor")
-
-
-@attrs.frozen
-class PollOrders:
-    """Timer: poll in-flight orders over REST (only while the user channel is unhealthy)."""
-
-
-@attrs.frozen
-class RefreshProducts:
-    """Timer: reload the product catalogue."""
 
 
 def executor_mailbox(max_pending_orders: int) -> CommandMailbox:

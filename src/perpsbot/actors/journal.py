@@ -46,6 +46,7 @@ from perpsbot.messages import (
     AccountReconciled,
     ConfigReloaded,
     DryRunOrder,
+    FlushJournal,
     FundingPaid,
     Halt,
     IntentRecorded,
@@ -76,15 +77,6 @@ _SYNCHRONOUS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
 
 #: Delays before each retry of a batch that hit ``sqlite3.OperationalError`` (about 4 s in all).
 RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
-
-
-class _FlushBatch:
-    """Commit the pending batch (told to itself when a batch opens, or by a retry timer)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "_FlushBatch()"
 
 
 class JournalMailbox(FifoMailbox):
@@ -232,14 +224,14 @@ class JournalActor(BaseActor):
                 self._on_risk_snapshot(message)
             case SyncJournal():
                 self._on_sync_journal(message)
-            case _FlushBatch():
+            case FlushJournal():
                 self._on_flush_batch()
             case _:
                 self.unhandled(message)
 
     def _absorb(self, message: Any) -> None:
         """Take a message still queued at an orderly stop (a pending flush is moot)."""
-        if type(message) is not _FlushBatch:
+        if type(message) is not FlushJournal:
             self.on_receive(message)
 
     def _on_event(self, message: Any) -> None:
@@ -294,7 +286,7 @@ class JournalActor(BaseActor):
 
     def _schedule_flush(self) -> None:
         self._flush_due = True
-        self.address.tell(_FlushBatch())
+        self.address.tell(FlushJournal())
 
     def _write(self, batch: list[Prepared]) -> BatchResult:
         """Commit ``batch`` (raises with nothing stored, or returns what was stored)."""
@@ -368,7 +360,7 @@ class JournalActor(BaseActor):
             delay_s,
         )
         self._flush_due = True
-        self.timers.once(delay_s, _FlushBatch())
+        self.timers.once(delay_s, FlushJournal())
 
     def _dead_letter(self, reason: str, message: Any, error: BaseException | None = None) -> None:
         self._stats["rejected"] += 1

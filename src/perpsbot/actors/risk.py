@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from perpsbot.actors._risk_accounts import Accounts
 from perpsbot.actors._risk_gate import OrderGate
 from perpsbot.actors._risk_journal import (
@@ -33,6 +31,7 @@ from perpsbot.actors._trading_state import JOURNAL, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
+    CheckRisk,
     DryRunOrder,
     FeedStatusChanged,
     FundingPaid,
@@ -68,11 +67,6 @@ from perpsbot.runtime import (
 __all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.risk")
-
-
-@attrs.frozen
-class _Check:
-    """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""
 
 
 def risk_mailbox() -> FifoMailbox:
@@ -136,7 +130,7 @@ class RiskActor(BaseActor):
         self._journal.request_sync(self.address)
         self._check_marks()
         self._publish_state("risk started", force=True)
-        self.timers.every(self._check_interval_s, _Check())
+        self.timers.every(self._check_interval_s, CheckRisk())
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -168,7 +162,7 @@ class RiskActor(BaseActor):
                 return self._on_operator(message)
             case JournalSynced():
                 self._on_journal_synced(message)
-            case _Check():
+            case CheckRisk():
                 self._on_check()
             case Subscribe() | Unsubscribe():
                 self._subscribers.apply(message)

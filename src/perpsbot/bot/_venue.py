@@ -15,15 +15,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from perpsbot.clock import Clock
-from perpsbot.config import (
-    COINBASE_MARKET_WS_URL,
-    COINBASE_REST_BASE_URL,
-    COINBASE_USER_WS_URL,
-    BotConfig,
-    VenueKind,
-)
+from perpsbot.config import BotConfig, VenueKind
 from perpsbot.errors import InvalidConfigError, VenueError
-from perpsbot.venue import CdpCredentials, JwtSigner, RateLimits, VenueRateLimiter
+from perpsbot.venue import (
+    COINBASE_REST_URL,
+    COINBASE_WS_URL,
+    COINBASE_WS_USER_URL,
+    CdpCredentials,
+    JwtSigner,
+    RateLimits,
+    VenueRateLimiter,
+)
 from perpsbot.venue.link import VenueLink
 
 if TYPE_CHECKING:
@@ -141,9 +143,9 @@ def _link(
         else:
             raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
         coinbase = venue.kind is VenueKind.COINBASE  # a separate sim has both URLs set
-        rest_url = venue.rest_base_url or COINBASE_REST_BASE_URL
-        ws_url = venue.market_ws_url or COINBASE_MARKET_WS_URL
-        user_ws_url = venue.user_ws_url or (COINBASE_USER_WS_URL if coinbase else None)
+        rest_url = venue.rest_base_url or COINBASE_REST_URL
+        ws_url = venue.market_ws_url or COINBASE_WS_URL
+        user_ws_url = venue.user_ws_url or (COINBASE_WS_USER_URL if coinbase else None)
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,

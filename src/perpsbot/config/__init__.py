@@ -34,18 +34,12 @@ from perpsbot.config._trading import (
     Synchronous,
 )
 from perpsbot.config._venue import (
-    COINBASE_MARKET_WS_URL,
-    COINBASE_REST_BASE_URL,
-    COINBASE_USER_WS_URL,
     Credentials,
     VenueConfig,
     VenueKind,
 )
 
 __all__ = [
-    "COINBASE_MARKET_WS_URL",
-    "COINBASE_REST_BASE_URL",
-    "COINBASE_USER_WS_URL",
     "ENV_PREFIX",
     "MAX_FILE_BYTES",
     "SECTION_TYPES",

@@ -20,17 +20,10 @@ from perpsbot.config._rules import (
 from perpsbot.errors import InvalidConfigError, VenueAuthError
 
 __all__ = [
-    "COINBASE_MARKET_WS_URL",
-    "COINBASE_REST_BASE_URL",
-    "COINBASE_USER_WS_URL",
     "Credentials",
     "VenueConfig",
     "VenueKind",
 ]
-
-COINBASE_REST_BASE_URL = "https://api.coinbase.com/api/v3/brokerage"
-COINBASE_MARKET_WS_URL = "wss://advanced-trade-ws.coinbase.com"
-COINBASE_USER_WS_URL = "wss://advanced-trade-ws-user.coinbase.com"
 
 
 class VenueKind(enum.StrEnum):
@@ -96,9 +89,9 @@ class VenueConfig:
     """The exchange: which kind, where, with which key, and how hard we may call it.
 
     A URL left unset means the default of the kind: Coinbase's public endpoints
-    (``COINBASE_*_URL``) for ``coinbase``, and the embedded exchange's own for ``sim``. The
-    request budgets are shared by every actor (Coinbase allows 30 private and 10 public
-    requests and 8 websocket connects per second).
+    (``perpsbot.venue.COINBASE_*_URL``) for ``coinbase``, and the embedded exchange's own
+    for ``sim``. The request budgets are shared by every actor (Coinbase allows 30 private
+    and 10 public requests and 8 websocket connects per second).
     """
 
     SECTION: ClassVar[str] = "venue"

@@ -5,7 +5,7 @@ Commands are imperative, events past tense. Every message carries ``message_id``
 replies and caused events carry ``correlation_id``.
 
 - :mod:`~perpsbot.messages.market`: marks, samples and the feed's health.
-- :mod:`~perpsbot.messages.feed`: the feed thread's connection events and counters.
+- :mod:`~perpsbot.messages.feed`: the feeds' connection events, counters and health.
 - :mod:`~perpsbot.messages.orders`: intents, risk's verdict, executor commands and events.
 - :mod:`~perpsbot.messages.risk`: the trading state, positions, PnL, operator commands.
 - :mod:`~perpsbot.messages.account`: products, reconciliation and account state.
@@ -19,8 +19,10 @@ from perpsbot.messages.account import (
     FundingPaid,
     ProductsLoaded,
     ProductSpec,
+    Reconcile,
     ReconciliationCompleted,
     ReconciliationStarted,
+    RefreshProducts,
     VenuePosition,
 )
 from perpsbot.messages.feed import (
@@ -37,14 +39,17 @@ from perpsbot.messages.feed import (
     FeedSubscribed,
     MarketDataReported,
     MarketDataResumed,
+    UserFeedChanged,
 )
 from perpsbot.messages.journal import (
     ConfigReloaded,
+    FlushJournal,
     IntentRecorded,
     JournalSynced,
     OperatorActed,
     RecordIntent,
     SyncJournal,
+    SyncTimedOut,
 )
 from perpsbot.messages.market import (
     FeedState,
@@ -69,11 +74,13 @@ from perpsbot.messages.orders import (
     OrderType,
     OrderUpdated,
     PlaceOrder,
+    PollOrders,
     Side,
     TimeInForce,
     TransitionSource,
 )
 from perpsbot.messages.risk import (
+    CheckRisk,
     Halt,
     PositionChanged,
     PositionView,
@@ -90,6 +97,7 @@ __all__ = [
     "CancelAllOrders",
     "CancelOrder",
     "CheckFeedSilence",
+    "CheckRisk",
     "ConfigReloaded",
     "DryRunOrder",
     "FeedConnected",
@@ -104,6 +112,7 @@ __all__ = [
     "FeedStatusChanged",
     "FeedStopped",
     "FeedSubscribed",
+    "FlushJournal",
     "FundingPaid",
     "Halt",
     "IntentPurpose",
@@ -124,15 +133,18 @@ __all__ = [
     "OrderUpdated",
     "PendingMark",
     "PlaceOrder",
+    "PollOrders",
     "PollQuotes",
     "PositionChanged",
     "PositionView",
     "ProductSpec",
     "ProductsLoaded",
+    "Reconcile",
     "ReconciliationCompleted",
     "ReconciliationStarted",
     "RecordIntent",
     "ReduceOnly",
+    "RefreshProducts",
     "ReplyTo",
     "Resume",
     "RiskSnapshot",
@@ -143,9 +155,11 @@ __all__ = [
     "Stamper",
     "SymbolSignal",
     "SyncJournal",
+    "SyncTimedOut",
     "TimeInForce",
     "TradingState",
     "TradingStateChanged",
     "TransitionSource",
+    "UserFeedChanged",
     "VenuePosition",
 ]

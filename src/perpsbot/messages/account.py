@@ -18,8 +18,10 @@ __all__ = [
     "FundingPaid",
     "ProductSpec",
     "ProductsLoaded",
+    "Reconcile",
     "ReconciliationCompleted",
     "ReconciliationStarted",
+    "RefreshProducts",
     "VenuePosition",
 ]
 
@@ -122,3 +124,14 @@ class FundingPaid:
     symbol: str
     amount: Decimal
     ts_event_ns: int
+
+
+@attrs.frozen(kw_only=True)
+class RefreshProducts:
+    """The executor's own timer: reload the product catalogue."""
+
+
+@attrs.frozen(kw_only=True)
+class Reconcile:
+    """The executor's own timer: reconcile in-flight orders and positions with the venue (or
+    retry a failed startup reconciliation)."""

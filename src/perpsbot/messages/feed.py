@@ -1,5 +1,5 @@
-"""The market-data feed's messages: its connection events, its counters, and the streamer's
-silence check.
+"""The feeds' messages: the market-data feed's connection events, its counters, the
+streamer's silence check, and the ``user`` channel's health for the executor.
 
 The feed thread reports each connection event (``FeedConnected`` ... ``FeedStopped``) and,
 at most every few seconds while data flows, a :class:`MarketDataReported` with its counters.
@@ -7,7 +7,7 @@ Both are statuses: only the latest state matters, so the streamer's mailbox conf
 per class (a burst of reconnects keeps the latest of each, never a backlog). They are not
 journaled events; the streamer publishes its own ``FeedStatusChanged`` from them.
 
-Each carries ``feed`` (the feed's name), ``message_id`` and ``ts_created_ns`` (wall clock).
+Those carry ``feed`` (the feed's name), ``message_id`` and ``ts_created_ns`` (wall clock).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "FeedSubscribed",
     "MarketDataReported",
     "MarketDataResumed",
+    "UserFeedChanged",
 ]
 
 
@@ -179,3 +180,12 @@ class MarketDataReported:
 @attrs.frozen(kw_only=True)
 class CheckFeedSilence:
     """The streamer's own timer: judge whether market data has stopped arriving."""
+
+
+@attrs.frozen(kw_only=True)
+class UserFeedChanged:
+    """The ``user`` channel became healthy (order updates flow) or unhealthy (the executor
+    polls its orders over REST instead); told to the executor from the user feed's thread."""
+
+    healthy: bool
+    detail: str

@@ -13,11 +13,13 @@ from perpsbot.messages.orders import OrderIntent
 
 __all__ = [
     "ConfigReloaded",
+    "FlushJournal",
     "IntentRecorded",
     "JournalSynced",
     "OperatorActed",
     "RecordIntent",
     "SyncJournal",
+    "SyncTimedOut",
 ]
 
 
@@ -88,3 +90,17 @@ class OperatorActed:
     action: str
     detail: str
     outcome: str
+
+
+@attrs.frozen(kw_only=True)
+class SyncTimedOut:
+    """The executor's own timer: the journal did not answer the startup's ``SyncJournal``
+    (``message_id`` ``sync_id``) in time."""
+
+    sync_id: str
+
+
+@attrs.frozen(kw_only=True)
+class FlushJournal:
+    """The journal's own message: commit the pending batch (told to itself when a batch opens,
+    so it lands behind everything already queued, or by a retry timer)."""

@@ -33,6 +33,7 @@ __all__ = [
     "OrderType",
     "OrderUpdated",
     "PlaceOrder",
+    "PollOrders",
     "Side",
     "TimeInForce",
     "TransitionSource",
@@ -283,3 +284,9 @@ class DryRunOrder:
     client_order_id: str
     symbol: str
     request: str
+
+
+@attrs.frozen(kw_only=True)
+class PollOrders:
+    """The executor's own timer: poll in-flight orders over REST (only while the user channel
+    is unhealthy)."""

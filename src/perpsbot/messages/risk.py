@@ -13,6 +13,7 @@ from decimal import Decimal
 import attrs
 
 __all__ = [
+    "CheckRisk",
     "Halt",
     "PositionChanged",
     "PositionView",
@@ -147,3 +148,8 @@ class RiskSnapshot:
     """Realized plus unrealized since the start of the UTC day."""
     exposure: Decimal
     positions: tuple[PositionView, ...]
+
+
+@attrs.frozen(kw_only=True)
+class CheckRisk:
+    """Risk's own timer: re-check what ages without any message (mark age, the UTC day)."""

@@ -119,7 +119,7 @@ def eventually(condition: Callable[[], T], timeout_s: float = 5.0, what: str = "
     Prefer :meth:`Probe.wait_for` or :func:`wait_drained` where they fit: they wake at once.
 
     Raises:
-        AssertionError: the condition never held; names ``what``.
+        AssertionError: the condition never held; names ``what`` and its last value.
     """
     deadline = _REAL.monotonic() + timeout_s
     idle = threading.Event()
@@ -128,7 +128,10 @@ def eventually(condition: Callable[[], T], timeout_s: float = 5.0, what: str = "
         if value:
             return value
         if _REAL.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s: {what or condition!r}")
+            raise AssertionError(
+                f"condition not met within {timeout_s}s: {what or condition!r}; "
+                f"last value: {value!r}"
+            )
         idle.wait(_POLL_S)  # yields the GIL instead of spinning
 
 
@@ -137,8 +140,9 @@ def wait_drained(address: ActorAddress, timeout_s: float = 5.0) -> None:
 
     A marker goes through the actor's mailbox behind those messages and is answered when
     the actor reaches it, so their effects are visible once this returns. It waits across a
-    restart (the successor handles the queue). A conflating mailbox may have replaced a queued
-    message by a newer one: then the newer one is what was handled.
+    restart (the successor handles the queue; a restart a backoff delays on a FakeClock waits
+    for the clock). A conflating mailbox may have replaced a queued message by a newer one:
+    then the newer one is what was handled.
 
     Raises:
         AssertionError: not drained within ``timeout_s`` (busy, hung, or stopped for good).

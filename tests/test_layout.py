@@ -1,0 +1,138 @@
+"""Where things live: messages in perpsbot.messages, one definition of each venue endpoint and
+shared class, keys and the environment read only by the config loader.
+
+These read the source with ``ast`` (and import modules to resolve names), so a message class
+defined in an actor module, or a URL written twice, fails here rather than in review.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import perpsbot.backoff
+import perpsbot.config
+import perpsbot.messages
+import perpsbot.runtime
+import perpsbot.sim
+import perpsbot.venue
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PACKAGES = ("actors", "bot", "venue", "control")
+
+#: Calls that carry a message (telling, asking, publishing, arming a timer).
+SENDS = frozenset({"tell", "ask", "publish", "every", "once"})
+
+#: Messages allowed outside perpsbot.messages, and why.
+EXEMPT = {
+    # It carries the venue's UserOrderUpdate records, and messages/ imports nothing from
+    # venue/ (DESIGN section 1, import direction); only the user feed tells it, to the executor.
+    "perpsbot.actors._user_translator.UserOrdersReceived",
+}
+
+
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    for package in PACKAGES:
+        for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
+            name = ".".join(path.relative_to(SRC).with_suffix("").parts)
+            yield name.removesuffix(".__init__"), ast.parse(path.read_text())
+
+
+def _message_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Class names matched by ``case X(...)`` in an ``on_receive``, or built as the message
+    of a send (``tell``, ``ask``, ``publish``, ``every``, ``once``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "on_receive":
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.MatchClass):
+                    yield inner.lineno, ast.unparse(inner.cls)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SENDS
+        ):
+            built = [a for a in node.args if isinstance(a, ast.Call)]
+            if built and isinstance(built[-1].func, ast.Name | ast.Attribute):
+                # every/once take (delay, message): the message is the last call argument
+                yield node.lineno, ast.unparse(built[-1].func)
+
+
+def _resolve(module: Any, dotted: str) -> Any:
+    value = module
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _home(cls: type) -> str | None:
+    for package in (perpsbot.messages, perpsbot.runtime):
+        if getattr(package, cls.__name__, None) is cls:
+            return package.__name__
+    return None
+
+
+def test_every_message_an_actor_sends_or_matches_comes_from_messages_or_runtime() -> None:
+    seen: set[str] = set()
+    offenders = []
+    for name, tree in _modules():
+        module = importlib.import_module(name)
+        for line, dotted in _message_names(tree):
+            cls = _resolve(module, dotted)
+            if not isinstance(cls, type) or cls.__module__.startswith("builtins"):
+                continue  # a function call (a factory, a stamper method), not a class
+            qualified = f"{cls.__module__}.{cls.__qualname__}"
+            seen.add(cls.__name__)
+            if _home(cls) is None and qualified not in EXEMPT:
+                offenders.append(f"{name}:{line}: {qualified}")
+    assert {"PollQuotes", "CheckFeedSilence", "CoalescedReady", "OrderFilled"} <= seen
+    assert offenders == [], (
+        "messages belong in perpsbot.messages (runtime primitives in perpsbot.runtime):\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_each_coinbase_endpoint_is_written_once_in_the_source() -> None:
+    places: dict[str, list[str]] = {}
+    for path in sorted((SRC / "perpsbot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"(https|wss)://[^\s/]*coinbase\.com\S*", node.value)
+            ):
+                where = f"{path.relative_to(SRC)}:{node.lineno}"
+                places.setdefault(node.value, []).append(where)
+    assert len(places) == 3  # REST, market websocket, user websocket
+    assert {url: where for url, where in places.items() if len(where) > 1} == {}
+
+
+def test_one_backoff_and_one_sim_config() -> None:
+    assert perpsbot.runtime.Backoff is perpsbot.venue.Backoff is perpsbot.backoff.Backoff
+    assert perpsbot.sim.SimConfig is perpsbot.config.SimConfig
+
+
+def _reads_environment_or_files(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}:
+            yield node.lineno, ast.unparse(node)
+        if isinstance(node, ast.Call):
+            called = ast.unparse(node.func)
+            if called in {"open", "os.open", "io.open"} or called.endswith(
+                (".read_text", ".read_bytes")
+            ):
+                yield node.lineno, called
+
+
+def test_keys_and_the_environment_are_read_only_by_the_config_loader() -> None:
+    offenders = []
+    for package in ("venue", "actors", "runtime", "messages"):
+        for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
+            for line, what in _reads_environment_or_files(ast.parse(path.read_text())):
+                offenders.append(f"{path.relative_to(SRC)}:{line}: {what}")
+    assert offenders == [], "config.load_config reads keys and the environment:\n" + "\n".join(
+        offenders
+    )
