@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from perpsbot.actors._ledger import OrderLedger
@@ -141,3 +142,26 @@ def test_each_fill_is_published_once_by_its_id() -> None:
     order = ledger.get("c")
     assert order is not None
     assert order.fills_size == Decimal("0.75")
+
+
+def test_an_order_is_unfinished_until_terminal_with_every_fill_published() -> None:
+    ledger, _ = _ledger()
+    assert [o.client_order_id for o in ledger.unfinished()] == ["c"]
+    ledger.move("c", S.FILLED, REST, filled_size=Decimal(1))
+    assert [o.client_order_id for o in ledger.unfinished()] == ["c"]  # its fill lags
+    ledger.add_fills("c", [_fill("a", "1")])
+    assert ledger.unfinished() == []
+    assert "c" in ledger  # finished orders are kept to recognise a resent intent
+
+
+def test_the_oldest_finished_orders_are_forgotten_past_a_thousand_and_open_ones_never() -> None:
+    ledger, _ = _ledger()  # "c" stays acknowledged: open
+    template = ledger["c"]
+    for n in range(1_005):
+        coid = f"f{n}"
+        ledger.hold(attrs.evolve(template, client_order_id=coid, venue_order_id=f"v{n}"))
+        ledger.move(coid, S.CANCELLED, REST)
+    assert "c" in ledger
+    assert [o.client_order_id for o in ledger.unfinished()] == ["c"]
+    assert [n for n in range(1_005) if f"f{n}" in ledger] == list(range(5, 1_005))
+    assert ledger.by_venue_id("v4") is None

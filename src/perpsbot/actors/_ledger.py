@@ -49,6 +49,7 @@ class OrderLedger:
         self._stamper = stamper
         self._now_ns = now_ns
         self._orders: dict[str, TrackedOrder] = {}
+        self._unfinished: dict[str, TrackedOrder] = {}
         self._by_venue_id: dict[str, str] = {}
         self.impossible = 0
         """Transitions refused as impossible (each left for reconciliation)."""
@@ -58,6 +59,11 @@ class OrderLedger:
 
     def __iter__(self) -> Iterator[TrackedOrder]:
         return iter(list(self._orders.values()))
+
+    def unfinished(self) -> list[TrackedOrder]:
+        """The orders not yet terminal, or whose fills lag behind the venue's filled size:
+        what the order path scans, without the finished orders kept for recognition."""
+        return list(self._unfinished.values())
 
     def __getitem__(self, client_order_id: str) -> TrackedOrder:
         return self._orders[client_order_id]
@@ -75,12 +81,18 @@ class OrderLedger:
     def hold(self, order: TrackedOrder) -> None:
         """Track ``order`` as it is, publishing nothing (it is already journaled, or is not
         yet: see :meth:`move`)."""
-        self._orders[order.client_order_id] = order
+        coid = order.client_order_id
+        self._orders[coid] = order
+        if not order.status.terminal or order.fills_behind:
+            self._unfinished[coid] = order
+        else:
+            self._unfinished.pop(coid, None)
         if order.venue_order_id is not None:
             self._by_venue_id[order.venue_order_id] = order.client_order_id
 
     def forget(self, client_order_id: str) -> None:
         order = self._orders.pop(client_order_id, None)
+        self._unfinished.pop(client_order_id, None)
         if order is not None and order.venue_order_id is not None:
             self._by_venue_id.pop(order.venue_order_id, None)
 
@@ -207,6 +219,8 @@ class OrderLedger:
         )
 
     def _forget_old(self) -> None:
+        if len(self._orders) - len(self._unfinished) <= _KEEP_FINISHED:
+            return
         finished = [
             o.client_order_id
             for o in self._orders.values()

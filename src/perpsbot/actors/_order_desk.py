@@ -152,7 +152,7 @@ class OrderDesk:
     def reducing_in_flight(self, symbol: str, side: Side, excluding: str = "") -> Decimal:
         """What open orders on ``symbol`` and ``side`` (but ``excluding``) may still fill."""
         return sum(
-            (o.remaining for o in self.ledger
+            (o.remaining for o in self.ledger.unfinished()
              if o.symbol == symbol and o.side is side and not o.status.terminal
              and o.client_order_id != excluding),
             Decimal(0),
@@ -203,7 +203,7 @@ class OrderDesk:
 
     def unsent(self) -> bool:
         """True if a journaled order waits to be sent."""
-        return any(order.unsent for order in self.ledger)
+        return any(order.unsent for order in self.ledger.unfinished())
 
     def _submit(self, coid: str, source: TransitionSource) -> None:
         """Send a journaled order (once per call; the client order id makes a resend of the
@@ -258,7 +258,7 @@ class OrderDesk:
     def cancel_all(self, message: CancelAllOrders) -> None:
         self._cancel(
             [
-                o for o in self.ledger
+                o for o in self.ledger.unfinished()
                 if not o.status.terminal
                 and (message.symbol is None or o.symbol == message.symbol)
                 and (not message.entries_only or o.purpose is IntentPurpose.ENTRY)
@@ -413,7 +413,9 @@ class OrderDesk:
     def poll(self) -> None:
         """Poll in-flight orders while the user channel is unhealthy; read the fills that
         lag behind the venue's filled size in any case."""
-        in_flight = [o for o in self.ledger if o.in_flight and o.venue_order_id is not None]
+        in_flight = [
+            o for o in self.ledger.unfinished() if o.in_flight and o.venue_order_id is not None
+        ]
         if self.feed_healthy:
             if in_flight:
                 self.stats["polls_skipped_feed_healthy"] += 1
@@ -426,10 +428,10 @@ class OrderDesk:
     def catch_up_fills(self) -> set[str]:
         """Read the fills that lag behind the venue's filled sizes; returns the symbols whose
         fills still lag (the venue does not list them yet, or reading them failed)."""
-        for order in self.ledger:
+        for order in self.ledger.unfinished():
             if order.fills_behind and order.venue_order_id is not None:
                 self.fetch_fills(order.client_order_id, order.venue_order_id)
-        return {order.symbol for order in self.ledger if order.fills_behind}
+        return {order.symbol for order in self.ledger.unfinished() if order.fills_behind}
 
     def _venue_error(self, doing: str, exc: VenueError) -> None:
         self.stats["venue_errors"] += 1

@@ -251,7 +251,7 @@ class Reconciler:
 
     def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:
         desk = self._desk
-        targets = [o for o in desk.ledger if o.in_flight or o.unsent]
+        targets = [o for o in desk.ledger.unfinished() if o.in_flight or o.unsent]
         venue = read_venue(
             desk.rest,
             specs=desk.products.specs,
@@ -314,7 +314,7 @@ class Reconciler:
         not publish): the subscribers of a new process (risk counting what open orders may
         still fill) know of no order yet."""
         ledger = self._desk.ledger
-        for order in ledger:
+        for order in ledger.unfinished():
             coid = order.client_order_id
             if not order.status.terminal and seen.get(coid) == (order.status, order.filled_size):
                 ledger.announce(coid, _RECONCILIATION, "open across the restart")

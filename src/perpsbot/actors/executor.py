@@ -346,7 +346,7 @@ class ExecutorActor(BaseActor):
         if not self._reconciler.done:
             return
         now, ledger = self.clock.time_ns(), self._desk.ledger
-        for order in ledger:
+        for order in ledger.unfinished():
             intent = order.intent
             if (
                 order.status is OrderStatus.PENDING_SUBMIT
