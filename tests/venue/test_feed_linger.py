@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 import orjson
+import pytest
 
 from perpsbot.clock import SystemClock
 from perpsbot.runtime.testing import eventually
@@ -14,10 +15,10 @@ from perpsbot.venue import Backoff, Frame, VenueRateLimiter, WebSocketFeed
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 
 
-def _heartbeat(seq: int) -> bytes:
+def _heartbeat(seq: int, pad: int = 0) -> bytes:
     return encode_frame(
         orjson.dumps({
-            "channel": "heartbeats", "client_id": "", "timestamp": "2026-04-07T14:30:00.5Z",
+            "channel": "heartbeats", "client_id": "x" * pad, "timestamp": "2026-04-07T14:30:00.5Z",
             "sequence_num": seq, "events": [{"current_time": "x", "heartbeat_counter": seq}],
         })
     )  # fmt: skip
@@ -42,13 +43,17 @@ def _feed(
     return feed
 
 
-def test_a_trickle_is_read_and_flushed_a_batch_at_a_time() -> None:
+@pytest.mark.parametrize(
+    "pad",
+    [0, 4_500],  # a heartbeat; a frame the size of the simulated exchange's level2 updates
+)
+def test_a_trickle_is_read_and_flushed_a_batch_at_a_time(pad: int) -> None:
     def trickle(conn: socket.socket, stop: threading.Event) -> None:
         accept_handshake(conn)
-        for seq in range(30):  # one small frame every 10 ms: 0.3 s in all
+        for seq in range(30):  # one frame every 10 ms: 0.3 s in all
             if stop.wait(0.01):
                 return
-            conn.sendall(_heartbeat(seq))
+            conn.sendall(_heartbeat(seq, pad))
         stop.wait(10)
 
     frames: list[Frame] = []
@@ -77,6 +82,6 @@ def test_a_burst_after_a_trickle_is_read_at_once_not_after_the_linger() -> None:
     with raw_tcp_server(trickle_then_burst) as address:
         feed = _feed(address, frames, 30.0, lambda: None)
         assert burst_sent.wait(10)
-        # Lingering runs until 4 KiB are waiting or the 30 s pass: the burst ends it at once.
+        # Lingering runs until 16 KiB are waiting or the 30 s pass: the burst ends it at once.
         eventually(lambda: len(frames) == 301, 10, "the burst, long before the linger ends")
         assert feed.stop()

@@ -133,7 +133,7 @@ class FeedConnection:
             ws,
             read_bytes=_READ_BYTES,
             on_wait=self._before_read,
-            linger=trickle_lingerer(ws.sock, self._linger_s, self._stop),
+            linger=trickle_lingerer(ws.sock, self._linger_s, self._stop, _READ_BYTES),
             max_message_bytes=self._max_message_bytes,
         ).read
         decode = decode_frame
