@@ -227,7 +227,7 @@ class BotOperator(TradingOperator):
 
     @helper
     def feed(self) -> Any:
-        """The feed: state, reconnects, gaps, frames, data age; and the poller's mode."""
+        """The feed: state, reconnects, gaps, frames, data age, lag; and the poller's mode."""
         return feed_report(self.system, self.control.root)
 
     @helper
