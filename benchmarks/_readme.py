@@ -40,7 +40,58 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=96, subsequent_indent=indent, break_on_hyphens=False)
 
 
-def render(pipeline: dict[str, Any], runtime: dict[str, Any]) -> str:
+def _daemon(daemon: dict[str, Any]) -> str:
+    scenarios, targets = daemon["scenarios"], daemon["targets"]
+    idle = scenarios["idle, 4 symbols"]
+    one, four = scenarios["200 l2/s, 1 symbol"], scenarios["200 l2/s x 4 symbols"]
+    every = scenarios.values()
+    first = [s["start_to_first_mark_s"] for s in every]
+    exit_s = [s["sigterm_to_exit_s"] for s in every]
+    return (
+        f"Daemon ({_source(daemon)}, {daemon['window_s']:.0f} s windows; `perpsbot run "
+        "--profile dev`, trading actors included, against `perpsbot sim` in another process): "
+        f"idle {idle['cpu_percent_of_one_core']:.2f}% of a core (target under "
+        f"{targets['idle_cpu_percent']}%); 200 level2 frames/s per symbol (plus as many ticker "
+        f"frames) {one['cpu_percent_of_one_core']:.1f}% with 1 symbol "
+        f"({one['frames_per_s']:,.0f} frames/s, {one['cpu_us_per_frame']:.0f} us per frame) and "
+        f"{four['cpu_percent_of_one_core']:.1f}% with 4 ({four['frames_per_s']:,.0f} frames/s, "
+        f"{four['cpu_us_per_frame']:.0f} us per frame; target under "
+        f"{targets['4x200_cpu_percent']}%); RSS {max(s['rss_mib'] for s in every):.0f} MiB at "
+        f"most (target under {targets['rss_mib']}); first mark {min(first):.2f}-{max(first):.2f}"
+        f" s after start (target {targets['first_mark_s']} s); SIGTERM to exit "
+        f"{min(exit_s):.2f}-{max(exit_s):.2f} s (target {targets['exit_s']} s)."
+    )
+
+
+def _orders(orders: dict[str, Any]) -> str:
+    journal, path = orders["journal"], orders["path"]
+    normal, full = journal["normal"], journal["full"]
+    wire, added = path["intent_to_wire_us"], path["perpsbot_added_us"]
+    verdict = "" if added["p99"] < path["targets"]["added_p99_us"]["target"] else ", not met"
+    return (
+        f"Orders ({_source({**orders, 'repeats': journal['repeats']})}): the journal commits "
+        f"{normal['events_per_s']['perpsbot']['median']:,.0f} events/s in batches "
+        f"({_x(normal['events_per_s_perpsbot_over_floor'])} of the same writes on one thread); "
+        "an intent is committed and confirmed in p50 "
+        f"{normal['intent_commit_us']['perpsbot']['p50']:,.0f} us, p99 "
+        f"{normal['intent_commit_us']['perpsbot']['p99']:,.0f} us with `synchronous = normal` "
+        f"(p50 {full['intent_commit_us']['perpsbot']['p50']:,.0f} us, p99 "
+        f"{full['intent_commit_us']['perpsbot']['p99']:,.0f} us with `full`). From intent to "
+        f"the order's creation on the exchange, one order at a time: p50 "
+        f"{wire['perpsbot']['p50']:,.0f} us, p99 {wire['perpsbot']['p99']:,.0f} us through "
+        f"the bot's actors against {wire['direct']['p50']:,.0f} and "
+        f"{wire['direct']['p99']:,.0f} us for one lock and direct calls doing the same checks, "
+        f"journal write and REST call: the actors add {added['p50']:,.0f} us at p50 and "
+        f"{added['p99']:,.0f} us at p99 (target: under 1,000 us at p99{verdict})."
+    )
+
+
+def render(
+    pipeline: dict[str, Any],
+    runtime: dict[str, Any],
+    daemon: dict[str, Any] | None = None,
+    orders: dict[str, Any] | None = None,
+) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
     if "full" not in (pipeline["mode"], runtime["mode"]):
@@ -83,6 +134,10 @@ def render(pipeline: dict[str, Any], runtime: dict[str, Any]) -> str:
         f"{pong['pykka']['p50']:.1f} us, a time ratio (lower is faster) of "
         f"{_x(rt['ping_pong_p50_perpsbot_over_pykka'])}."
     )
+    if daemon is not None:
+        blocks.append(_daemon(daemon))
+    if orders is not None:
+        blocks.append(_orders(orders))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -91,7 +146,12 @@ def committed() -> str:
     """The block for the figures in ``benchmarks/results``."""
     pipeline = json.loads((RESULTS / "pipeline.json").read_text())
     runtime = json.loads((RESULTS / "runtime.json").read_text())
-    return render(pipeline, runtime)
+    optional = {
+        name: json.loads(path.read_text())
+        for name in ("daemon", "orders")
+        if (path := RESULTS / f"{name}.json").exists()
+    }
+    return render(pipeline, runtime, **optional)
 
 
 def block_in(text: str) -> str:
