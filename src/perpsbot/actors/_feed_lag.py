@@ -1,7 +1,7 @@
 """Feed lag, measured on the feed thread: exchange timestamp to local receipt, as a histogram.
 
-Fed by the mark translator once per socket read per symbol (see ``FeedLag``), never per
-frame: the level2 hot path parses no timestamp for it.
+Fed by the mark translator at a socket read at most every 10 ms, one sample per symbol
+(see ``FeedLag``), never per frame: the level2 hot path parses no timestamp for it.
 """
 
 from __future__ import annotations
