@@ -8,6 +8,7 @@ Messages state the rule that was broken: the thing, what was expected and what w
 from __future__ import annotations
 
 __all__ = [
+    "ActorFailedOnRequestError",
     "ActorHungError",
     "ActorNotFoundError",
     "AskTimeoutError",
@@ -63,6 +64,11 @@ class ActorNotFoundError(PerpsbotError, LookupError):
 
 class AskTimeoutError(PerpsbotError, TimeoutError):
     """An ask got no reply within its timeout; the message may still be handled later."""
+
+
+class ActorFailedOnRequestError(PerpsbotError, RuntimeError):
+    """An actor was made to fail on purpose (``ActorSystem.fail``, the shell's ``crash``); its
+    supervisor handles it as any other failure."""
 
 
 class ActorHungError(PerpsbotError, TimeoutError):

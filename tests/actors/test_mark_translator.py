@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from perpsbot.actors._feed_lag import LagMeter
 from perpsbot.actors._mark_translator import MarkTranslator
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
@@ -23,21 +24,21 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorSystem, CoalescedReady, Coalescer, SupervisorSpec
 from perpsbot.runtime.testing import Probe
-from perpsbot.venue import decode_frame
+from perpsbot.venue import decode_frame, format_rfc3339_ns
 from tests.actors.conftest import config, subscriber_spec
 from tests.venue import examples
 
 _TS = "2026-04-07T14:30:01.000000001Z"
 
 
-def _l2(seq: int, product: str, kind: str, *levels: tuple[str, str, str]) -> Any:
+def _l2(seq: int, product: str, kind: str, *levels: tuple[str, str, str], ts: str = _TS) -> Any:
     updates = [
         {"side": side, "event_time": _TS, "price_level": price, "new_quantity": size}
         for side, price, size in levels
     ]
     return decode_frame(
         json.dumps({
-            "channel": "l2_data", "client_id": "", "timestamp": _TS, "sequence_num": seq,
+            "channel": "l2_data", "client_id": "", "timestamp": ts, "sequence_num": seq,
             "events": [{"type": kind, "product_id": product, "updates": updates}],
         })
     )  # fmt: skip
@@ -173,12 +174,12 @@ def test_a_long_read_is_flushed_every_batch_so_marks_are_not_held_back(
     assert translator.marks_sent == 1
 
 
-def _ticker(seq: int, product: str, bid: str, ask: str) -> Any:
+def _ticker(seq: int, product: str, bid: str, ask: str, ts: str = _TS) -> Any:
     ticker = {"type": "ticker", "product_id": product, "price": bid, "best_bid": bid,
               "best_ask": ask, "best_bid_quantity": "1", "best_ask_quantity": "1"}  # fmt: skip
     return decode_frame(
         json.dumps({
-            "channel": "ticker", "client_id": "", "timestamp": _TS, "sequence_num": seq,
+            "channel": "ticker", "client_id": "", "timestamp": ts, "sequence_num": seq,
             "events": [{"type": "update", "tickers": [ticker]}],
         })
     )  # fmt: skip
@@ -217,3 +218,66 @@ def test_a_gap_still_offers_the_marks_of_the_frames_before_it(
         FeedGapDetected(message_id="g", ts_created_ns=0, feed="market", expected=2, found=5)
     )
     assert _offered(probe, feed_marks)["BTC-USD"].mark == Decimal("100.95")
+
+
+def _ms_ago(clock: FakeClock, ms: int) -> str:
+    """An exchange timestamp ``ms`` before the fake clock's wall time."""
+    return format_rfc3339_ns(clock.time_ns() - ms * 1_000_000)
+
+
+def test_feed_lag_runs_from_the_exchange_timestamp_to_the_read_one_sample_per_symbol(
+    system: ActorSystem, translator: MarkTranslator, clock: FakeClock, probe: Probe
+) -> None:
+    btc = ("bid", "100", "1"), ("offer", "101", "1")
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", *btc, ts=_ms_ago(clock, 90)))
+    translator.on_frame(_l2(1, "BTC-USD", "update", ("bid", "100.5", "1"), ts=_ms_ago(clock, 20)))
+    translator.on_frame(_ticker(2, "ETH-USD", "10", "11", ts=_ms_ago(clock, 7)))
+    clock.advance(0.5)  # the read's frames take long to handle: the lag counts from the read
+
+    translator.flush()
+
+    (report,) = _told(system, probe, MarketDataReported)
+    lag = report.lag
+    assert lag.count == 2  # BTC's latest level2 message and the ticker; not every frame
+    assert lag.sum_s == pytest.approx(0.027)
+    assert lag.latest_s == pytest.approx(0.020)
+    assert lag.bounds_s[:6] == (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05)
+    assert lag.counts[:6] == (0, 0, 0, 1, 2, 2)  # cumulative: 7 ms <= 0.01, 20 ms <= 0.025
+
+
+def test_feed_lag_is_sampled_at_most_every_10_ms(
+    system: ActorSystem, translator: MarkTranslator, clock: FakeClock, probe: Probe
+) -> None:
+    for seq, later_s in enumerate((0.0, 0.005, 3.0)):  # a report goes out 3 s after the first
+        clock.advance(later_s)
+        translator.on_frame(
+            _l2(seq, "BTC-USD", "snapshot", ("bid", "1", "1"), ("offer", "2", "1"),
+                ts=_ms_ago(clock, 5))
+        )  # fmt: skip
+        translator.flush()
+    reports = _told(system, probe, MarketDataReported)
+    assert [r.lag.count for r in reports] == [1, 2]  # the read 5 ms after the first: none
+
+
+def test_a_level2_timestamp_that_does_not_parse_gives_no_lag_sample_but_the_mark_goes_out(
+    system: ActorSystem, translator: MarkTranslator, probe: Probe
+) -> None:
+    bad = "2026-13-45T99:99:99.000000Z"
+    translator.on_frame(
+        _l2(0, "BTC-USD", "snapshot", ("bid", "1", "1"), ("offer", "2", "1"), ts=bad)
+    )
+    translator.flush()
+    (report,) = _told(system, probe, MarketDataReported)
+    assert (report.bad_timestamps, report.lag.count, report.lag.latest_s) == (1, 0, None)
+    assert report.marks_sent == 1
+
+
+def test_a_negative_lag_counts_as_zero() -> None:
+    meter = LagMeter(bounds_s=(0.01, 0.1))
+    meter.observe(-3_000_000)  # the local clock 3 ms behind the exchange's
+    meter.observe(50_000_000)
+    meter.observe(2_000_000_000)
+    lag = meter.snapshot()
+    assert (lag.counts, lag.count, lag.sum_s, lag.latest_s) == ((1, 2), 3, 2.05, 2.0)
+    with pytest.raises(ValueError, match="strictly ascending"):
+        LagMeter(bounds_s=(0.1, 0.01))

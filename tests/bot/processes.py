@@ -10,6 +10,7 @@ so only the price jumps a test scripts ever trade.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -172,6 +173,20 @@ def shell(config: Path, expression: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def status(config: Path) -> dict[str, Any]:
+    """``perpsbot status --json`` of the bot that runs with ``config`` (ready or not)."""
+    done = subprocess.run(
+        _command("status", "--config", str(config), "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr  # 1: answered, not ready
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
 
 
 @contextlib.contextmanager

@@ -1,32 +1,39 @@
-"""The kill switch holds: an operator's halt survives restarts of the strategy and the
-executor and a killed process, and no order reaches the venue until an operator resumes."""
+"""The kill switch holds: an operator's halt survives crashes of the strategy and the executor
+and a killed process, and no order reaches the venue until an operator resumes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus, Resume, TradingState
+from perpsbot.runtime.testing import eventually
 from tests.bot.processes import (
     assert_one_order_per_intent,
     bot_toml,
     running_bot,
     running_sim,
     shell,
+    status,
     wait_journaled,
 )
 
+CRASHED = ("bot/strategy", "bot/executor")
 
-def _tell_risk(command: str, reason: str) -> str:
-    """A shell expression telling risk the operator's ``command`` (``Halt``, ``Resume``)."""
-    return (
-        f'system.address("bot/risk").tell(__import__("perpsbot.messages", fromlist=["_"])'
-        f'.{command}(message_id="op-{command}", ts_created_ns=0, reason="{reason}",'
-        ' operator="test"))'
+
+def _crashed_and_back(config: Path) -> bool:
+    """Both crashed actors failed once and run again (status --json, as an operator sees)."""
+    actors: dict[str, Any] = {a["path"]: a for a in status(config)["actors"]}
+    return all(
+        actors[path]["failures"] == 1
+        and actors[path]["restarts"] >= 1
+        and actors[path]["state"] == "running"
+        for path in CRASHED
     )
 
 
-def test_a_halt_holds_across_actor_restarts_and_a_killed_process_until_resumed(
+def test_a_halt_holds_across_crashed_actors_and_a_killed_process_until_resumed(
     tmp_path: Path,
 ) -> None:
     journal = tmp_path / "var" / "journal.sqlite3"
@@ -35,11 +42,14 @@ def test_a_halt_holds_across_actor_restarts_and_a_killed_process_until_resumed(
         config.write_text(bot_toml(sim, journal))
         with running_bot(config) as bot:
             bot.ready()
-            shell(config, _tell_risk("Halt", "incident 7"))
-            assert "halted by test: incident 7" in bot.out.until("trading halted")
-            shell(config, 'restart("bot/strategy")')
-            shell(config, 'restart("bot/executor")')
+            answer = shell(config, 'halt("incident 7")')
+            assert answer.startswith("trading HALTED (halted by shell uid=")
+            assert "committed to the journal" in answer
+            assert ": incident 7" in bot.out.until("trading halted")
+            for path in CRASHED:
+                assert "failed: drill" in shell(config, f'crash("{path}", "drill")')
             bot.out.until("startup reconciliation")  # the new executor reconciled
+            eventually(lambda: _crashed_and_back(config), timeout_s=20, what="both restarted")
             sim.jump(0.05)  # a cross the strategy would trade
             bot.cycles(8)
             assert sim.our_orders() == []
@@ -51,11 +61,13 @@ def test_a_halt_holds_across_actor_restarts_and_a_killed_process_until_resumed(
             sim.jump(0.05)
             bot.cycles(8)
             summary = bot.out.until("  equity ")
-            assert "state halted (halted by test: incident 7" in summary
+            assert "state halted (halted by shell uid=" in summary
+            assert ": incident 7" in summary
             assert sim.our_orders() == []
             assert not [line for line in bot.err.seen if " allowed: " in line]
 
-            shell(config, _tell_risk("Resume", "incident 7 closed"))
+            resumed = shell(config, 'resume("incident 7 closed")')
+            assert "committed to the journal" in resumed
             bot.out.until("trading active")
             bot.cycles(6)
             sim.jump(0.05)
@@ -65,4 +77,6 @@ def test_a_halt_holds_across_actor_restarts_and_a_killed_process_until_resumed(
         with JournalReader(journal) as reader:
             assert isinstance(reader.last_operator_command(), Resume)
             halted = [c for c in reader.trading_state_changes() if c.state is TradingState.HALTED]
-        assert any("halted by test: incident 7" in c.reasons for c in halted)
+            crashes = [a for a in reader.operator_actions() if a.action == "crash"]
+        assert any(r.endswith(": incident 7") for c in halted for r in c.reasons)
+        assert [a.detail for a in crashes] == [f"'{path}', 'drill'" for path in CRASHED]

@@ -126,9 +126,12 @@ class TradingTree:
 
 
 @contextlib.contextmanager
-def trading_tree(journal: Path, *, config: BotConfig | None = None) -> Iterator[TradingTree]:
-    """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists."""
-    clock = FakeClock()
+def trading_tree(
+    journal: Path, *, config: BotConfig | None = None, clock: FakeClock | None = None
+) -> Iterator[TradingTree]:
+    """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
+    ``clock`` sets business time (a FakeClock from 2026-01-01 by default)."""
+    clock = clock or FakeClock()
     sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
     config = config or trading_config(journal)
     with SimExchange(sim_config) as sim:

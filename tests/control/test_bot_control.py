@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import attrs
@@ -44,6 +45,8 @@ def test_feed_reports_the_streamer_and_the_poller(bot: Bot) -> None:
     assert feed["feed"]["frames"] > 0
     assert feed["poller"]["mode"] == "idle"
     assert set(feed["books_ready"]) == {"BTC-USD", "ETH-USD"}
+    assert feed["lag"]["count"] > 0
+    assert 0 <= feed["lag"]["latest_s"] < 5
 
 
 def test_config_is_toml_without_secrets_and_the_shell_redacts_a_key_reached_on_purpose(
@@ -95,6 +98,7 @@ def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot)
     assert f"{orders} open orders, {positions} positions; reconciliation done (" in text
     assert "health    live, ready" in text
     assert "  streamer  StreamerActor" in text
+    assert re.search(r"ago, lag \d+\.\d ms \(mean \d+\.\d ms\); poller ", text), text
 
 
 def test_a_venue_change_restarts_only_the_actors_that_use_the_venue(bot: Bot) -> None:

@@ -61,6 +61,11 @@ def test_metrics_carry_the_runtime_the_feed_the_marks_and_rest_calls(
     assert value("perpsbot_feed_gaps_total") == 0
     assert value("perpsbot_feed_reconnects_total") == 0
     assert 0 <= value("perpsbot_feed_data_age_seconds") < 5
+    lagged = value("perpsbot_feed_lag_seconds_count")
+    assert lagged > 0
+    assert value("perpsbot_feed_lag_seconds_bucket", le="+Inf") == lagged
+    assert value("perpsbot_feed_lag_seconds_bucket", le="0.001") <= lagged
+    assert 0 <= value("perpsbot_feed_lag_seconds_sum") / lagged < 1.0  # loopback: milliseconds
     assert value("perpsbot_marks_total", source="stream") > 0
     assert value("perpsbot_marks_total", source="poll") >= 0
     assert value("perpsbot_mark_age_seconds", symbol="BTC-USD") < 5

@@ -7,7 +7,7 @@ import pytest
 from perpsbot.control import AuditRecord, Operator, Table, Text, helper
 from perpsbot.errors import ActorNotFoundError
 from perpsbot.runtime import ActorSystem, SupervisorSpec
-from perpsbot.runtime.testing import Probe
+from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, recorder
 
 
@@ -55,6 +55,25 @@ def test_restart_is_audited_with_who_did_it_and_the_outcome(bank: ActorSystem) -
     assert "no running child 'zz'" in records[1].outcome
 
 
+def test_crash_fails_the_actor_for_its_supervisor_and_is_audited(bank: ActorSystem) -> None:
+    records: list[AuditRecord] = []
+    ops = Operator(bank, operator="shell uid=0 pid=7", audit=records.append)
+
+    assert ops.crash("bank/a", "drill") == "bank/a incarnation 1 failed: drill"
+
+    eventually(lambda: bank.inspect().find("bank/a").incarnation == 2, what="a restart")
+    assert bank.inspect().find("bank/a").failures == 1
+    with pytest.raises(ActorNotFoundError):
+        ops.crash("bank/zz", "drill")
+    assert records[0] == AuditRecord(
+        operator="shell uid=0 pid=7",
+        action="crash('bank/a', 'drill')",
+        outcome="bank/a incarnation 1 failed: drill",
+    )
+    assert records[1].action == "crash('bank/zz', 'drill')"
+    assert "no running actor at 'bank/zz'" in records[1].outcome
+
+
 def test_the_default_audit_is_a_log_line(
     bank: ActorSystem, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -75,7 +94,9 @@ class Desk(Operator):
 def test_a_subclass_adds_helpers_that_the_namespace_and_help_list(bank: ActorSystem) -> None:
     desk = Desk(bank)
     namespace = desk.namespace()
-    assert list(desk.helpers()) == ["help", "actors", "tree", "state", "restart", "balance"]
+    assert list(desk.helpers()) == [
+        "help", "actors", "tree", "state", "restart", "crash", "balance"
+    ]  # fmt: skip
     assert namespace["system"] is bank
     assert namespace["balance"]() == 0
     assert "balance()" in namespace["help"]()

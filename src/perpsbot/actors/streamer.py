@@ -204,6 +204,7 @@ class StreamerActor(BaseActor):
             "last_data_age_s": age_s,
             "books_ready": [] if report is None else list(report.books_ready),
             "bad_timestamps": 0 if report is None else report.bad_timestamps,
+            "lag": None if report is None else report.lag,
             "subscribers": self._subscribers.paths(),
         }
 

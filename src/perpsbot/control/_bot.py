@@ -198,9 +198,9 @@ class BotControl:
 
 class BotOperator(TradingOperator):
     """The shell's helpers for the bot: the generic ones (``actors()``, ``tree()``,
-    ``state(path)``, ``restart(path)``), the trading ones (``trading()``, ``orders()``,
-    ``positions()``, ``pnl()``, ``halt()``, ``reduce_only()``, ``resume()``,
-    ``cancel_all()``) and ``marks()``, ``feed()``, ``config()``, ``reload()``,
+    ``state(path)``, ``restart(path)``, ``crash(path, reason)``), the trading ones
+    (``trading()``, ``orders()``, ``positions()``, ``pnl()``, ``halt()``, ``reduce_only()``,
+    ``resume()``, ``cancel_all()``) and ``marks()``, ``feed()``, ``config()``, ``reload()``,
     ``status()``, ``health()``, ``threads()``."""
 
     def __init__(self, control: BotControl, *, operator: str = "in-process") -> None:
@@ -227,7 +227,7 @@ class BotOperator(TradingOperator):
 
     @helper
     def feed(self) -> Any:
-        """The feed: state, reconnects, gaps, frames, data age; and the poller's mode."""
+        """The feed: state, reconnects, gaps, frames, data age, lag; and the poller's mode."""
         return feed_report(self.system, self.control.root)
 
     @helper

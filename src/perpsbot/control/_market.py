@@ -11,14 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from perpsbot.control._health import Check
 from perpsbot.control._metrics import state_or_none
 from perpsbot.control._status import StatusSection
 from perpsbot.control._table import Table
-from perpsbot.messages import FeedState
+from perpsbot.messages import FeedLag, FeedState
 from perpsbot.runtime import ActorSystem
 
 __all__ = ["MarketDataCollector", "feed_report", "feed_section", "mark_table", "marks_fresh"]
@@ -67,11 +72,16 @@ def feed_report(system: ActorSystem, root: str) -> dict[str, Any] | None:
 def _render_feed(report: dict[str, Any]) -> str:
     feed = report.get("feed") or {}
     age = report.get("last_data_age_s")
+    lag = report.get("lag") or {}
+    lag_s, count = lag.get("latest_s"), lag.get("count", 0)
+    mean = f" (mean {lag['sum_s'] / count * 1000:.1f} ms)" if count else ""
     poller = report.get("poller") or {}
     return (
         f"{report['state']} ({report['detail']}); reconnects {report['reconnects']},"
         f" gaps {report['gaps']}, frames {feed.get('frames', 0)}, last data"
-        f" {'-' if age is None else f'{age:.1f}s'} ago; poller {poller.get('mode', '-')}"
+        f" {'-' if age is None else f'{age:.1f}s'} ago,"
+        f" lag {'-' if lag_s is None else f'{lag_s * 1000:.1f} ms'}{mean};"
+        f" poller {poller.get('mode', '-')}"
     )
 
 
@@ -103,8 +113,8 @@ def marks_fresh(system: ActorSystem, root: str) -> Check:
 
 
 class MarketDataCollector(Collector):
-    """Feed state and data age ("feed lag"), frames, gaps, reconnects, marks by source, each
-    symbol's mark age, REST polls."""
+    """Feed state, lag (exchange timestamp to receipt) and data age, frames, gaps,
+    reconnects, marks by source, each symbol's mark age, REST polls."""
 
     def __init__(self, system: ActorSystem, root: str) -> None:
         self._system = system
@@ -156,6 +166,21 @@ class MarketDataCollector(Collector):
         if age_s is not None:
             yield GaugeMetricFamily(
                 "perpsbot_feed_data_age_seconds",
-                "seconds since the feed last delivered market data (the feed's lag)",
+                "seconds since the feed last delivered market data",
                 value=age_s,
             )
+        lag: FeedLag | None = streamer["lag"]
+        if lag is not None:
+            yield _lag_histogram(lag)
+
+
+def _lag_histogram(lag: FeedLag) -> HistogramMetricFamily:
+    """The current feed's lag histogram (it restarts from zero with the feed, as a counter)."""
+    buckets = [(repr(bound), float(n)) for bound, n in zip(lag.bounds_s, lag.counts, strict=True)]
+    return HistogramMetricFamily(
+        "perpsbot_feed_lag_seconds",
+        "market data's lag: from the exchange's timestamp to its receipt here (sampled: the"
+        " latest message of each symbol at a socket read, at most every 10 ms)",
+        buckets=[*buckets, ("+Inf", float(lag.count))],
+        sum_value=lag.sum_s,
+    )

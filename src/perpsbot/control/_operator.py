@@ -201,3 +201,9 @@ class Operator:
         """Restart the actor at ``path`` now (audited; spends no restart budget)."""
         incarnation = self.system.restart(path)
         return Text(f"{path} restarted: incarnation {incarnation}")
+
+    @helper(action=True)
+    def crash(self, path: str, reason: str) -> Text:
+        """Make the actor at ``path`` fail now, a real failure (audited; spends restart budget)."""
+        incarnation = self.system.fail(path, reason)
+        return Text(f"{path} incarnation {incarnation} failed: {reason}")

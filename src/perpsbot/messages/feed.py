@@ -20,6 +20,7 @@ __all__ = [
     "FeedDisconnected",
     "FeedErrorReceived",
     "FeedGapDetected",
+    "FeedLag",
     "FeedReconnecting",
     "FeedStale",
     "FeedStats",
@@ -146,6 +147,26 @@ class FeedStats:
 
 
 @attrs.frozen(kw_only=True)
+class FeedLag:
+    """Feed lag since the feed started: from the exchange's timestamp on a market-data
+    message to its receipt here (the socket read that brought it), as a histogram.
+
+    Sampled, not per message: at a socket read at most every 10 ms, the latest level2 message
+    of each book it changed and the latest ticker or market-trades message. A negative lag
+    (the local clock behind the exchange's) counts as 0.
+    """
+
+    bounds_s: tuple[float, ...]
+    """The buckets' upper bounds, ascending."""
+    counts: tuple[int, ...]
+    """Per bound, the samples at most that large (cumulative, as Prometheus counts)."""
+    count: int
+    sum_s: float
+    latest_s: float | None
+    """The latest sample; None before the first."""
+
+
+@attrs.frozen(kw_only=True)
 class MarketDataResumed:
     """Market data arrives on a new connection, or again after a gap (the book was resynced).
 
@@ -175,6 +196,7 @@ class MarketDataReported:
     """The symbols whose level2 book is synced."""
     bad_timestamps: int
     stats: FeedStats
+    lag: FeedLag
 
 
 @attrs.frozen(kw_only=True)

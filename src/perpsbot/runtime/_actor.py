@@ -8,7 +8,9 @@ Lifecycle of one incarnation, all but ``__init__`` on the actor's own thread:
 4. ``on_receive(message)`` for each message, control lane first.
 5. On an orderly stop: ``on_stop()``, then ``snapshot_state()`` for the successor.
    After a failure: ``on_failure(...)``, then ``snapshot_state()``, then the supervisor hears
-   of it (the message that raised becomes a dead letter and is never retried).
+   of it (the message that raised becomes a dead letter and is never retried). A failure
+   requested from outside (``ActorSystem.fail``) takes the same path, ahead of queued work,
+   and dead-letters nothing.
 
 Any exception, ``BaseException`` included, in any of these is caught and reported to the
 supervisor. pykka's process-wide ``ActorRegistry.stop_all()`` is never reached, so a host
@@ -28,9 +30,17 @@ import attrs
 from pykka import messages as pykka_messages
 
 from perpsbot.clock import Clock, stopwatch_ns
+from perpsbot.errors import ActorFailedOnRequestError, ActorNotFoundError
 from perpsbot.ids import IdSource
 from perpsbot.runtime._cell import ActorAddress, Cell
-from perpsbot.runtime._control import SPECIAL_TYPES, ConfigChanged, Flush, GetState, Ping
+from perpsbot.runtime._control import (
+    SPECIAL_TYPES,
+    ConfigChanged,
+    FailNow,
+    Flush,
+    GetState,
+    Ping,
+)
 from perpsbot.runtime._mailbox import Mailbox
 from perpsbot.runtime._pykka import ActorStop, Envelope, PykkaActor
 from perpsbot.runtime._timers import ActorTimers
@@ -193,6 +203,9 @@ class BaseActor(PykkaActor):
             if reply_to is not None:
                 reply_to.set(True)
             return
+        if type(message) is FailNow:
+            self._fail_now(message, reply_to)
+            return
         try:
             if type(message) is GetState:
                 result: Any = copy.deepcopy(self.inspect_state())
@@ -220,6 +233,21 @@ class BaseActor(PykkaActor):
         too slow to stop). Safe from any thread: what an actor's own threads ask to know
         they must stop, and a late ending must not touch the successor's cell."""
         return self.context.incarnation != self._cell.incarnation
+
+    def _fail_now(self, message: FailNow, reply_to: Any) -> None:
+        path, incarnation = self._cell.path, self.context.incarnation
+        if message.incarnation != incarnation:  # it ended before the request arrived
+            stale = ActorNotFoundError(
+                f"{path} incarnation {message.incarnation} already ended; incarnation"
+                f" {incarnation} runs and was not failed"
+            )
+            if reply_to is not None:
+                reply_to.set_exception((type(stale), stale, None))
+            return
+        error = ActorFailedOnRequestError(f"{path} failed on request: {message.reason}")
+        self._fail("failed on request", error, None)  # None: no user message to dead-letter
+        if reply_to is not None:
+            reply_to.set(incarnation)
 
     def _stop_orderly(self) -> None:
         cell = self._cell

@@ -19,6 +19,7 @@ __all__ = [
     "ChildExited",
     "ConfigChanged",
     "ControlMessage",
+    "FailNow",
     "Flush",
     "GetState",
     "Ping",
@@ -109,6 +110,20 @@ class RestartChildNow(ControlMessage):
     """
 
     name: str
+
+
+@attrs.frozen(kw_only=True)
+class FailNow(ControlMessage):
+    """An operator's request, to the actor itself: its incarnation ``incarnation`` fails at
+    once with ``ActorFailedOnRequestError(reason)``, ahead of any queued work, as if a handler
+    had raised. Its supervisor restarts it like any failure, spending restart intensity.
+
+    A successor that finds the request addressed to an ended incarnation refuses it. The reply
+    is the incarnation that failed.
+    """
+
+    reason: str
+    incarnation: int
 
 
 @attrs.frozen(kw_only=True)

@@ -19,7 +19,13 @@ from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
 from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
-from perpsbot.runtime._control import ChildExited, GetState, Reconfigure, RestartChildNow
+from perpsbot.runtime._control import (
+    ChildExited,
+    FailNow,
+    GetState,
+    Reconfigure,
+    RestartChildNow,
+)
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._embed import HostAddress
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
@@ -175,6 +181,33 @@ class ActorSystem:
                 " children, or stop and start the system"
             )
         return int(self.address(parent).ask(RestartChildNow(name=name), timeout_s=timeout_s))
+
+    def fail(self, path: str, reason: str, *, timeout_s: float = 10.0) -> int:
+        """Make the running incarnation of the actor at ``path`` fail now, as Erlang's
+        ``exit(Pid, Reason)`` does: it ends with ``ActorFailedOnRequestError(reason)`` ahead of
+        its queued work, and its supervisor restarts it as after any failure (restart
+        intensity spent, backoff applied, a rest-for-one sibling restarted too). Queued
+        messages wait for the successor. Returns the incarnation that failed; the caller does
+        not wait for the restart.
+
+        Raises:
+            ActorNotFoundError: nothing runs at ``path`` (or it is restarting), or it is a
+                root supervisor, whose failure would end the system.
+            AskTimeoutError: the actor is busy in a handler for longer than ``timeout_s``; it
+                fails when that handler returns.
+        """
+        with self._lock:
+            cell = self._cells.get(path)
+            running = sorted(p for p, c in self._cells.items() if c.state is CellState.RUNNING)
+        if cell is None or cell.state is not CellState.RUNNING:
+            raise ActorNotFoundError(f"no running actor at {path!r}; running: {running}")
+        if cell.parent is None:
+            raise ActorNotFoundError(
+                f"{path!r} is a root supervisor: its failure would end the system; fail its"
+                " children, or stop the system"
+            )
+        request = FailNow(reason=reason, incarnation=cell.incarnation)
+        return int(cell.address.ask(request, timeout_s=timeout_s))
 
     def reload(self, config: Any, *, dry_run: bool = False, timeout_s: float = 10.0) -> ReloadPlan:
         """Apply ``config`` to every root supervisor (or only plan it); returns the plan."""
