@@ -173,7 +173,7 @@ def _burst(
 
 
 def _pcts(samples: list[float]) -> dict[str, float] | None:
-    samples = samples[WARMUP_MARKS:]
+    samples = samples[min(WARMUP_MARKS, len(samples) // 5) :]
     if not samples:
         return None
     return {"p50": percentile(samples, 50), "p99": percentile(samples, 99),
