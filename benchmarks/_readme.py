@@ -40,6 +40,11 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=96, subsequent_indent=indent, break_on_hyphens=False)
 
 
+def _range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
+
+
 def _daemon(daemon: dict[str, Any]) -> str:
     scenarios, targets = daemon["scenarios"], daemon["targets"]
     idle = scenarios["idle, 4 symbols"]
@@ -57,9 +62,9 @@ def _daemon(daemon: dict[str, Any]) -> str:
         f"{four['cpu_percent_of_one_core']:.1f}% with 4 ({four['frames_per_s']:,.0f} frames/s, "
         f"{four['cpu_us_per_frame']:.0f} us per frame; target under "
         f"{targets['4x200_cpu_percent']}%); RSS {max(s['rss_mib'] for s in every):.0f} MiB at "
-        f"most (target under {targets['rss_mib']}); first mark {min(first):.2f}-{max(first):.2f}"
-        f" s after start (target {targets['first_mark_s']} s); SIGTERM to exit "
-        f"{min(exit_s):.2f}-{max(exit_s):.2f} s (target {targets['exit_s']} s)."
+        f"most (target under {targets['rss_mib']}); first mark {_range(first)} s after start "
+        f"(target {targets['first_mark_s']} s); SIGTERM to exit {_range(exit_s)} s (target "
+        f"{targets['exit_s']} s)."
     )
 
 
