@@ -20,8 +20,7 @@ from typing import Any
 __all__ = ["DEFAULT_LINGER_S", "trickle_lingerer"]
 
 #: How long the feed waits at most after a small read: 10 ms, nothing next to the mark
-#: window's sampling cycle (``market_data.update_interval_s``, seconds), and a third of the
-#: CPU of a 4 x 200 frames/s trickle.
+#: window's sampling cycle (``market_data.update_interval_s``, seconds).
 DEFAULT_LINGER_S = 0.010
 
 
