@@ -77,6 +77,13 @@ def journaled_snapshot(path: Path) -> RiskSnapshot | None:
         return reader.last_risk_snapshot()
 
 
+def journal_read(tree: Tree) -> TradingStateChanged:
+    """Wait until risk read the journal back (it holds trading and carries nothing before)."""
+    return of_type(
+        tree.published, TradingStateChanged, lambda m: m.reason.startswith("operator state")
+    )
+
+
 def clean(tree: Tree, *positions: VenuePosition) -> None:
     """Products, a successful reconciliation and the venue's account; no marks yet."""
     tree.risk.tell(products())
@@ -116,9 +123,7 @@ def test_a_halt_holds_across_a_process_restart_until_an_operator_resumes(
 
     later.append(process := next_process(clock.time_ns()))
     second = start(process, clock, path)
-    restored = of_type(
-        second.published, TradingStateChanged, lambda m: m.reason.startswith("operator state")
-    )
+    restored = journal_read(second)
     assert restored.state is HALTED
     assert restored.reasons[0] == "halted by alice: incident 42"
     clean(second)
@@ -142,6 +147,7 @@ def test_the_days_loss_carries_across_a_process_restart(
 
     later.append(process := next_process(clock.time_ns()))
     second = start(process, clock, path, daily_loss_limit_usd=D(100))
+    journal_read(second)
     held = VenuePosition(
         symbol="BTC-USD", quantity=D(10), average_entry_price=D(100), contract_size=D(1)
     )
@@ -167,6 +173,7 @@ def test_a_previous_days_loss_is_not_carried(
 
     later.append(process := next_process(clock.time_ns() + DAY_NS))
     second = start(process, clock, path)
+    journal_read(second)
     clean(second)
     assert second.snapshot(1).daily_pnl == D(0)
 
