@@ -31,7 +31,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ActorAddress, ActorSystem, ChildSpec, SupervisorSpec
-from perpsbot.runtime.testing import eventually
+from perpsbot.runtime.testing import eventually, wait_drained
 from tests.actors.trading import products, sample, sampled, spot
 
 D = Decimal
@@ -121,6 +121,7 @@ def test_a_cycle_prints_marks_signals_positions_and_the_summary_once_all_arrived
 def test_a_cycle_prints_whole_when_its_reading_arrives_before_its_marks(
     reporter: ActorAddress, out: io.StringIO
 ) -> None:
+    reporter.tell(products(spot()))
     reporter.tell(signals(4, Signal.BEARISH, "close"))  # the strategy was quicker
     reporter.tell(snapshot(4, long_btc()))
     reporter.tell(sampled(4, sample([100, 99])))
@@ -129,6 +130,19 @@ def test_a_cycle_prints_whole_when_its_reading_arrives_before_its_marks(
     assert "bearish close" in lines[1]
     assert "position 0.0145" in lines[1]
     assert lines[2].startswith("  equity 100,012.50 USD")
+
+
+def test_a_complete_cycle_waits_for_the_products_to_print_its_marks_at_their_increment(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    reporter.tell(sampled(5, sample(["68990.5", "69000.5"])))
+    reporter.tell(signals(5, Signal.NEUTRAL, "hold"))
+    reporter.tell(snapshot(5))
+    wait_drained(reporter)
+    assert "cycle 5:" not in out.getvalue()  # a busy start: the executor has not loaded them
+    reporter.tell(products(spot()))
+    lines = printed(out, "cycle 5:")
+    assert lines[1].split()[:3] == ["BTC-USD", "mark", "69000.50"]
 
 
 def test_a_cycle_whose_reading_never_comes_still_prints_when_later_cycles_do(

@@ -33,7 +33,8 @@ __all__ = ["ConsoleReporter"]
 
 #: Order updates that say nothing the next one will not (the venue has not answered yet).
 _QUIET = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED})
-#: Cycles kept waiting for the strategy's and risk's reading before they print without it.
+#: Cycles kept waiting for the strategy's and risk's reading (and the products' price
+#: increments) before they print without them.
 _MAX_WAITING = 2
 
 
@@ -53,8 +54,8 @@ class _Cycle:
 class ConsoleReporter(BaseActor):
     """Prints what the bot sees and does; every line is one event, in the order it happened.
 
-    Each cycle prints once the strategy's signals and risk's snapshot of it arrived (or the
-    next cycles did): one line per symbol (mark at the product's price increment, window,
+    Each cycle prints once the strategy's signals and risk's snapshot of it arrived and the
+    products' price increments are known (or the next cycles arrived without them): one line per symbol (mark at the product's price increment, window,
     source, signal and action, position) and one summary line (equity, realized, unrealized
     and today's PnL, trading state, feed health). Order updates, fills, denials, dry-run
     orders, trading-state changes and reconciliations print one line each as they come.
@@ -86,6 +87,7 @@ class ConsoleReporter(BaseActor):
                 self._feed = state
             case ProductsLoaded(products=products):
                 self._increments.update((p.symbol, p.price_increment) for p in products)
+                self._print_ready()
             case OrderUpdated():
                 self._on_order_updated(message)
             case OrderFilled():
@@ -125,11 +127,22 @@ class ConsoleReporter(BaseActor):
         cycle.sampled = sampled or cycle.sampled
         cycle.signals = signals or cycle.signals
         cycle.snapshot = snapshot or cycle.snapshot
-        if cycle.complete:
-            for earlier in sorted(n for n in self._cycles if n <= number):
-                done = self._cycles.pop(earlier)
-                if done.sampled is not None:
-                    self._print_cycle(done.sampled, done)
+        self._print_ready()
+
+    def _print_ready(self) -> None:
+        """Print the newest cycle that is complete and whose marks can print at their
+        products' increments, and every cycle before it."""
+        ready = [n for n, c in self._cycles.items() if c.complete and self._priced(c)]
+        if not ready:
+            return
+        for earlier in sorted(n for n in self._cycles if n <= max(ready)):
+            done = self._cycles.pop(earlier)
+            if done.sampled is not None:
+                self._print_cycle(done.sampled, done)
+
+    def _priced(self, cycle: _Cycle) -> bool:
+        samples = cycle.sampled.samples if cycle.sampled is not None else ()
+        return all(sample.symbol in self._increments for sample in samples)
 
     def _print_cycle(self, sampled: MarksSampled, cycle: _Cycle) -> None:
         self._printed = max(self._printed, sampled.cycle)
