@@ -55,9 +55,10 @@ class ConsoleReporter(BaseActor):
     """Prints what the bot sees and does; every line is one event, in the order it happened.
 
     Each cycle prints once the strategy's signals and risk's snapshot of it arrived and the
-    products' price increments are known (or the next cycles arrived without them): one line per symbol (mark at the product's price increment, window,
-    source, signal and action, position) and one summary line (equity, realized, unrealized
-    and today's PnL, trading state, feed health). Order updates, fills, denials, dry-run
+    products' price increments are known (or the next cycles arrived without them): one line
+    per symbol (mark at the product's price increment, window, source, signal and action,
+    position) and one summary line (equity, realized, unrealized and today's PnL, trading
+    state, feed health). Order updates, fills, denials, dry-run
     orders, trading-state changes and reconciliations print one line each as they come.
 
     The publishers' factories (``bot_spec``) make it their subscriber.
