@@ -213,17 +213,7 @@ def test_a_bulk_stream_of_mixed_size_frames_arrives_whole_and_in_order() -> None
     with raw_ws_server(stream) as url:
         frames: list[Frame] = []
         statuses: list[FeedStatus] = []
-        feed = WebSocketFeed(
-            url=url,
-            channels=["ticker"],
-            product_ids=["BTC-USD"],
-            on_frame=frames.append,
-            on_status=statuses.append,
-            limiter=VenueRateLimiter(clock=SystemClock()),
-            clock=SystemClock(),
-            backoff=Backoff(initial_s=5.0),
-        )
-        feed.start()
+        feed = _ticker_feed(url, frames, statuses)
         eventually(lambda: any(isinstance(s, FeedDisconnected) for s in statuses), 10, "the close")
         stats = feed.stats()
         assert feed.stop()
@@ -233,22 +223,28 @@ def test_a_bulk_stream_of_mixed_size_frames_arrives_whole_and_in_order() -> None
     assert closed.close_code == 1000
 
 
+def _ticker_feed(url: str, frames: list[Frame], statuses: list[FeedStatus]) -> WebSocketFeed:
+    """A started feed of BTC-USD tickers from ``url`` that reconnects only after 5 s."""
+    feed = WebSocketFeed(
+        url=url,
+        channels=["ticker"],
+        product_ids=["BTC-USD"],
+        on_frame=frames.append,
+        on_status=statuses.append,
+        limiter=VenueRateLimiter(clock=SystemClock()),
+        clock=SystemClock(),
+        backoff=Backoff(initial_s=5.0),
+    )
+    feed.start()
+    return feed
+
+
 def test_a_protocol_error_fails_the_connection_and_is_counted() -> None:
     rsv_set = encode_frame(_heartbeat(1).encode(), rsv=0b100)
     with raw_ws_server(encode_frame(_heartbeat(0).encode()) + rsv_set) as url:
         frames: list[Frame] = []
         statuses: list[FeedStatus] = []
-        feed = WebSocketFeed(
-            url=url,
-            channels=["ticker"],
-            product_ids=["BTC-USD"],
-            on_frame=frames.append,
-            on_status=statuses.append,
-            limiter=VenueRateLimiter(clock=SystemClock()),
-            clock=SystemClock(),
-            backoff=Backoff(initial_s=5.0),
-        )
-        feed.start()
+        feed = _ticker_feed(url, frames, statuses)
         eventually(lambda: any(isinstance(s, FeedDisconnected) for s in statuses), 5, "the end")
         stats = feed.stats()
         assert feed.stop()
