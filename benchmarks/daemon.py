@@ -45,17 +45,23 @@ SCENARIOS = (
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _cpu_s(pid: int) -> float:
-    """CPU seconds the threads of process ``pid`` have run so far, in nanoseconds' precision
-    (``schedstat``; ``stat``'s clock ticks are 10 ms, too coarse for an idle bot). The
-    threads are the same at both ends of a window, so none of its time is lost."""
-    total_ns = 0
+def _cpu_ns_by_thread(pid: int) -> dict[str, int]:
+    """CPU nanoseconds each thread of process ``pid`` has run so far (``schedstat``;
+    ``stat``'s clock ticks are 10 ms, too coarse for an idle bot)."""
+    times = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            total_ns += int((task / "schedstat").read_text().split()[0])
+            times[task.name] = int((task / "schedstat").read_text().split()[0])
         except FileNotFoundError:
             continue  # a thread that ended just now
-    return total_ns / 1e9
+    return times
+
+
+def _cpu_s(before: dict[str, int], after: dict[str, int]) -> float:
+    """CPU seconds run between two readings: a thread started meanwhile counts from zero;
+    one that ended meanwhile is missing from ``after`` (its last slice is lost, never
+    subtracted)."""
+    return sum(ns - before.get(tid, 0) for tid, ns in after.items()) / 1e9
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -121,9 +127,9 @@ def _scenario(
         _drain(bot.stdout)
         time.sleep(warmup_s)  # past start-up work (connects, product lookups)
         frames_before = _frames(metrics)
-        cpu_before, wall_before = _cpu_s(bot.pid), time.perf_counter()
+        cpu_before, wall_before = _cpu_ns_by_thread(bot.pid), time.perf_counter()
         time.sleep(window_s)
-        cpu_after, wall_after = _cpu_s(bot.pid), time.perf_counter()
+        cpu_after, wall_after = _cpu_ns_by_thread(bot.pid), time.perf_counter()
         frames = _frames(metrics) - frames_before
         status = _status(bot.pid)
         rss_mib = _rss_mib(bot.pid)
@@ -134,7 +140,7 @@ def _scenario(
     finally:
         sim.send_signal(signal.SIGTERM)
         sim.wait(timeout=30)
-    cpu_s, wall_s = cpu_after - cpu_before, wall_after - wall_before
+    cpu_s, wall_s = _cpu_s(cpu_before, cpu_after), wall_after - wall_before
     return {
         "symbols": symbols,
         "sim_tick_s": tick_s,
