@@ -51,6 +51,9 @@ def _feed_healthy(bot: Harness) -> None:
 
 
 def _feed_down(bot: Harness) -> None:
+    # Seen healthy first: a "healthy" still on its way would otherwise land after the order
+    # and the "unhealthy" that follows it would poll at once.
+    _feed_healthy(bot)
     bot.sim.faults.refuse_connections(for_s=600)
     bot.sim.faults.disconnect_all(None)
     bot.until(lambda: not bot.state()["user_feed_healthy"], "the user channel to be down")
@@ -80,7 +83,6 @@ def test_a_market_order_fills_and_the_user_channel_reports_it(bot: Harness) -> N
 
 
 def test_while_the_user_channel_is_down_polls_follow_the_orders(bot: Harness) -> None:
-    _feed_healthy(bot)
     _feed_down(bot)
     bot.trading(TradingState.ACTIVE)
     bot.place(bot.intent("buy-poll"))
