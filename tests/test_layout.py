@@ -27,13 +27,6 @@ PACKAGES = ("actors", "bot", "venue", "control")
 #: Calls that carry a message (telling, asking, publishing, arming a timer).
 SENDS = frozenset({"tell", "ask", "publish", "every", "once"})
 
-#: Messages allowed outside perpsbot.messages, and why.
-EXEMPT = {
-    # It carries the venue's UserOrderUpdate records, and messages/ imports nothing from
-    # venue/ (DESIGN section 1, import direction); only the user feed tells it, to the executor.
-    "perpsbot.actors._user_translator.UserOrdersReceived",
-}
-
 
 def _modules() -> Iterator[tuple[str, ast.Module]]:
     for package in PACKAGES:
@@ -84,11 +77,16 @@ def test_every_message_an_actor_sends_or_matches_comes_from_messages_or_runtime(
             cls = _resolve(module, dotted)
             if not isinstance(cls, type) or cls.__module__.startswith("builtins"):
                 continue  # a function call (a factory, a stamper method), not a class
-            qualified = f"{cls.__module__}.{cls.__qualname__}"
             seen.add(cls.__name__)
-            if _home(cls) is None and qualified not in EXEMPT:
-                offenders.append(f"{name}:{line}: {qualified}")
-    assert {"PollQuotes", "CheckFeedSilence", "CoalescedReady", "OrderFilled"} <= seen
+            if _home(cls) is None:
+                offenders.append(f"{name}:{line}: {cls.__module__}.{cls.__qualname__}")
+    assert {
+        "PollQuotes",
+        "CheckFeedSilence",
+        "CoalescedReady",
+        "OrderFilled",
+        "UserOrdersReceived",
+    } <= seen
     assert offenders == [], (
         "messages belong in perpsbot.messages (runtime primitives in perpsbot.runtime):\n"
         + "\n".join(offenders)

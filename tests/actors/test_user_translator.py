@@ -5,13 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
-from perpsbot.actors._user_translator import UserOrdersReceived, UserTranslator
+import attrs
+import pytest
+
+from perpsbot.actors._user_translator import UserTranslator
 from perpsbot.clock import FakeClock
+from perpsbot.errors import InvalidMessageError
 from perpsbot.messages import (
     FeedDisconnected,
     FeedGapDetected,
     FeedSubscribed,
     UserFeedChanged,
+    UserOrderReport,
+    UserOrdersReceived,
 )
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
@@ -97,3 +103,47 @@ def test_a_replaced_executors_feed_goes_quiet_and_stops() -> None:
     translator.on_status(FeedDisconnected(**_STAMP, reason="reset"))
     assert inbox.told == []
     assert stopped == [True]
+
+
+def test_orders_reach_the_executor_as_the_bots_records_and_a_negative_size_is_left_out() -> None:
+    inbox = Inbox()
+    translator = _translator(inbox)
+    frame = _frame("OPEN", "FILLED", "OPEN")
+    good, filled, bad = frame.events[0].orders
+    filled = attrs.evolve(filled, cumulative_quantity=Decimal("0.5"), avg_price=Decimal("101.5"))
+    bad = attrs.evolve(bad, cumulative_quantity=Decimal(-1))
+    translator.on_frame(
+        attrs.evolve(frame, events=(attrs.evolve(frame.events[0], orders=(good, filled, bad)),))
+    )
+    (received,) = [m for m in inbox.told if isinstance(m, UserOrdersReceived)]
+    assert received.orders == (
+        UserOrderReport(
+            venue_order_id="o0", client_order_id="c0", status="OPEN", filled_size=Decimal(0),
+            average_price=None,
+        ),
+        UserOrderReport(
+            venue_order_id="o1", client_order_id="c1", status="FILLED",
+            filled_size=Decimal("0.5"), average_price=Decimal("101.5"),
+        ),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("filled_size", Decimal(-1)),
+        ("filled_size", Decimal("NaN")),
+        ("average_price", Decimal("-2")),
+    ],
+)
+def test_an_order_report_with_an_impossible_size_or_price_cannot_exist(
+    field: str, value: Decimal
+) -> None:
+    fields: dict[str, Any] = {
+        "venue_order_id": "o", "client_order_id": "c", "status": "OPEN",
+        "filled_size": Decimal(0), "average_price": None, field: value,
+    }  # fmt: skip
+    with pytest.raises(
+        InvalidMessageError, match=rf"UserOrderReport\.{field} must be a finite Decimal >= 0, was"
+    ):
+        UserOrderReport(**fields)

@@ -20,7 +20,7 @@ from perpsbot.actors._gate import Refusal, refusal
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._products import Products
-from perpsbot.actors._user_translator import UserChannel, UserOrdersReceived
+from perpsbot.actors._user_translator import UserChannel
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
@@ -36,6 +36,7 @@ from perpsbot.messages import (
     TradingState,
     TransitionSource,
     UserFeedChanged,
+    UserOrdersReceived,
 )
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue.link import VenueLink
@@ -385,7 +386,7 @@ class OrderDesk:
     def user_orders(self, message: UserOrdersReceived, reconciled: bool) -> None:
         for update in message.orders:
             order = self.ledger.get(update.client_order_id) or self.ledger.by_venue_id(
-                update.order_id
+                update.venue_order_id
             )
             if order is None:
                 if reconciled and is_our_client_order_id(update.client_order_id):
@@ -394,9 +395,9 @@ class OrderDesk:
             self.apply_venue(
                 order.client_order_id,
                 status=update.status,
-                filled=update.cumulative_quantity,
-                average_price=update.avg_price,
-                venue_order_id=update.order_id,
+                filled=update.filled_size,
+                average_price=update.average_price,
+                venue_order_id=update.venue_order_id,
                 source=TransitionSource.USER_CHANNEL,
             )
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import attrs
-
 from perpsbot.clock import Clock
+from perpsbot.errors import InvalidMessageError
 from perpsbot.messages import (
     FeedDisconnected,
     FeedGapDetected,
@@ -23,6 +22,8 @@ from perpsbot.messages import (
     FeedStopped,
     FeedSubscribed,
     UserFeedChanged,
+    UserOrderReport,
+    UserOrdersReceived,
 )
 from perpsbot.runtime import ActorAddress
 from perpsbot.venue import (
@@ -39,13 +40,24 @@ logger = logging.getLogger("perpsbot.actors.executor")
 _STALE_AFTER_S = 5.0
 
 
-@attrs.frozen(kw_only=True)
-class UserOrdersReceived:
-    """Order updates from the user channel (a snapshot restates the open orders)."""
-
-    orders: tuple[UserOrderUpdate, ...]
-    snapshot: bool
-    ts_received_ns: int
+def _reports(orders: tuple[UserOrderUpdate, ...]) -> tuple[UserOrderReport, ...]:
+    """The bot's records of the venue's: an order the bot cannot hold (a negative size) is
+    logged and left out, the rest of its frame still goes through."""
+    reports = []
+    for order in orders:
+        try:
+            reports.append(
+                UserOrderReport(
+                    venue_order_id=order.order_id,
+                    client_order_id=order.client_order_id,
+                    status=order.status,
+                    filled_size=order.cumulative_quantity,
+                    average_price=order.avg_price,
+                )
+            )
+        except InvalidMessageError as err:
+            logger.warning("user channel: order %s left out: %s", order.order_id, err)
+    return tuple(reports)
 
 
 class UserTranslator:
@@ -99,10 +111,11 @@ class UserTranslator:
             executor.tell(UserFeedChanged(healthy=True, detail="user channel updates flow"))
         now = self._clock.time_ns()
         for event in frame.events:
-            if event.orders:
+            orders = _reports(event.orders)
+            if orders:
                 executor.tell(
                     UserOrdersReceived(
-                        orders=event.orders, snapshot=event.is_snapshot, ts_received_ns=now
+                        orders=orders, snapshot=event.is_snapshot, ts_received_ns=now
                     )
                 )
 

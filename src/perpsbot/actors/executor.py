@@ -31,7 +31,6 @@ from perpsbot.actors._journal_view import JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._quantize import QuantizeRejection, fitted_order
 from perpsbot.actors._reconciler import Reconciler
-from perpsbot.actors._user_translator import UserOrdersReceived
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
@@ -53,6 +52,7 @@ from perpsbot.messages import (
     TradingStateChanged,
     TransitionSource,
     UserFeedChanged,
+    UserOrdersReceived,
 )
 from perpsbot.runtime import (
     ActorAddress,

@@ -79,6 +79,8 @@ from perpsbot.messages.orders import (
     Side,
     TimeInForce,
     TransitionSource,
+    UserOrderReport,
+    UserOrdersReceived,
 )
 from perpsbot.messages.risk import (
     CheckRisk,
@@ -163,5 +165,7 @@ __all__ = [
     "TradingStateChanged",
     "TransitionSource",
     "UserFeedChanged",
+    "UserOrderReport",
+    "UserOrdersReceived",
     "VenuePosition",
 ]

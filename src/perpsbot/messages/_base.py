@@ -9,7 +9,14 @@ from perpsbot.clock import Clock
 from perpsbot.errors import InvalidMessageError
 from perpsbot.ids import IdSource
 
-__all__ = ["ReplyTo", "Stamper", "optional_positive_decimal", "positive_decimal"]
+__all__ = [
+    "ReplyTo",
+    "Stamper",
+    "non_negative_decimal",
+    "optional_non_negative_decimal",
+    "optional_positive_decimal",
+    "positive_decimal",
+]
 
 
 class Stamper:
@@ -39,6 +46,23 @@ def optional_positive_decimal(instance: object, attribute: object, value: Decima
     """attrs validator: None, or a finite Decimal greater than zero."""
     if value is not None:
         positive_decimal(instance, attribute, value)
+
+
+def non_negative_decimal(instance: object, attribute: object, value: Decimal) -> None:
+    """attrs validator: a finite Decimal, zero or greater."""
+    if type(value) is not Decimal or not value.is_finite() or value < 0:
+        name = getattr(attribute, "name", "value")
+        raise InvalidMessageError(
+            f"{type(instance).__name__}.{name} must be a finite Decimal >= 0, was {value!r}"
+        )
+
+
+def optional_non_negative_decimal(
+    instance: object, attribute: object, value: Decimal | None
+) -> None:
+    """attrs validator: None, or a finite Decimal, zero or greater."""
+    if value is not None:
+        non_negative_decimal(instance, attribute, value)
 
 
 @runtime_checkable

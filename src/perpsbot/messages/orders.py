@@ -19,7 +19,12 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.messages._base import optional_positive_decimal, positive_decimal
+from perpsbot.messages._base import (
+    non_negative_decimal,
+    optional_non_negative_decimal,
+    optional_positive_decimal,
+    positive_decimal,
+)
 
 __all__ = [
     "CancelAllOrders",
@@ -37,6 +42,8 @@ __all__ = [
     "Side",
     "TimeInForce",
     "TransitionSource",
+    "UserOrderReport",
+    "UserOrdersReceived",
 ]
 
 
@@ -290,3 +297,29 @@ class DryRunOrder:
 class PollOrders:
     """The executor's own timer: poll in-flight orders over REST (only while the user channel
     is unhealthy)."""
+
+
+@attrs.frozen(kw_only=True)
+class UserOrderReport:
+    """One order as the venue's ``user`` channel reported it: what the executor needs of it.
+
+    ``status`` is the venue's word for the order's state (``OPEN``, ``FILLED``, ...);
+    ``filled_size`` is cumulative, so a restatement never adds to what came before, and
+    ``average_price`` is the venue's (0 until something filled).
+    """
+
+    venue_order_id: str
+    client_order_id: str
+    status: str
+    filled_size: Decimal = attrs.field(validator=non_negative_decimal)
+    average_price: Decimal | None = attrs.field(validator=optional_non_negative_decimal)
+
+
+@attrs.frozen(kw_only=True)
+class UserOrdersReceived:
+    """Order updates from the ``user`` channel, told to the executor from the user feed's
+    thread (a snapshot restates the open orders)."""
+
+    orders: tuple[UserOrderReport, ...]
+    snapshot: bool
+    ts_received_ns: int
