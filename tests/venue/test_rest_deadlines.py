@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from perpsbot.clock import FakeClock, SystemClock, stopwatch_ns
-from perpsbot.errors import VenueRateLimitedError, VenueResponseError, VenueTransportError
+from perpsbot.config import VenueConfig
+from perpsbot.errors import (
+    InvalidConfigError,
+    VenueRateLimitedError,
+    VenueResponseError,
+    VenueTransportError,
+)
 from perpsbot.venue import Backoff, RestClient, VenueRateLimiter
 from perpsbot.venue.rest import RetryPolicy
 from tests.venue.canned_http import Canned, CannedServer, canned_server
@@ -41,6 +47,39 @@ def _client(address: str, **overrides: object) -> RestClient:
     }
     settings.update(overrides)
     return RestClient(**settings)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "shown"),
+    [
+        ("timeout_s", float("nan"), "nan"),
+        ("timeout_s", float("inf"), "inf"),
+        ("timeout_s", 0.0, "0.0"),
+        ("timeout_s", -1.0, "-1.0"),
+        ("timeout_s", 300.5, "300.5"),
+        ("timeout_s", 1e300, "1e+300"),
+        ("connect_timeout_s", float("nan"), "nan"),
+        ("connect_timeout_s", 0.0, "0.0"),
+    ],
+)
+def test_a_client_refuses_a_timeout_that_is_not_a_positive_finite_number_within_the_cap(
+    setting: str, value: float, shown: str
+) -> None:
+    expected = (
+        f"RestClient {setting} must be a positive number of seconds at most 300, was '{shown}'"
+    )
+    with pytest.raises(InvalidConfigError) as raised:
+        _client("127.0.0.1:9", **{setting: value})
+    assert str(raised.value) == expected
+
+
+def test_the_client_and_the_configuration_accept_the_same_longest_timeout() -> None:
+    _client("127.0.0.1:9", timeout_s=300.0).close()
+    VenueConfig(request_timeout_s=300.0)
+    with pytest.raises(InvalidConfigError, match=r"at most 300, was '300\.001'"):
+        VenueConfig(request_timeout_s=300.001)
+    with pytest.raises(InvalidConfigError, match=r"at most 300, was '300\.001'"):
+        _client("127.0.0.1:9", timeout_s=300.001)
 
 
 def _elapsed_s(call: Callable[[], object]) -> float:

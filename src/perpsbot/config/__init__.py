@@ -34,6 +34,7 @@ from perpsbot.config._trading import (
     Synchronous,
 )
 from perpsbot.config._venue import (
+    REQUEST_TIMEOUT,
     Credentials,
     VenueConfig,
     VenueKind,
@@ -42,6 +43,7 @@ from perpsbot.config._venue import (
 __all__ = [
     "ENV_PREFIX",
     "MAX_FILE_BYTES",
+    "REQUEST_TIMEOUT",
     "SECTION_TYPES",
     "WEEKDAYS",
     "BotConfig",

@@ -20,10 +20,15 @@ from perpsbot.config._rules import (
 from perpsbot.errors import InvalidConfigError, VenueAuthError
 
 __all__ = [
+    "REQUEST_TIMEOUT",
     "Credentials",
     "VenueConfig",
     "VenueKind",
 ]
+
+#: ``venue.request_timeout_s``, and what :class:`perpsbot.venue.RestClient` itself accepts as
+#: one attempt's deadline (connect, send, the whole body).
+REQUEST_TIMEOUT = seconds(at_most=300)
 
 
 class VenueKind(enum.StrEnum):
@@ -104,7 +109,7 @@ class VenueConfig:
     credentials: Credentials | None = attrs.field(
         default=None, validator=_CREDENTIALS, metadata=_FROM_SECRETS
     )
-    request_timeout_s: float = attrs.field(default=10.0, validator=seconds(at_most=300))
+    request_timeout_s: float = attrs.field(default=10.0, validator=REQUEST_TIMEOUT)
     private_per_s: float = attrs.field(default=30.0, validator=RATE)
     public_per_s: float = attrs.field(default=10.0, validator=RATE)
     websocket_connects_per_s: float = attrs.field(default=8.0, validator=RATE)

@@ -30,7 +30,9 @@ import urllib3
 
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
+from perpsbot.config import REQUEST_TIMEOUT
 from perpsbot.errors import (
+    InvalidConfigError,
     VenueAuthError,
     VenueError,
     VenueRateLimitedError,
@@ -49,8 +51,6 @@ Params = dict[str, str | int | list[str]]
 #: The largest answer read (8 MiB): the venue's largest pages (250 products, 250 fills) are a
 #: few hundred KiB; anything far larger is a fault, and is refused before it fills memory.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-#: The longest deadline a call may be given (beyond it, a timer would overflow).
-MAX_TIMEOUT_S = 3600.0
 _READ_CHUNK = 65536
 
 #: Called once per attempt with its outcome: ``ok``, ``rate_limited``, ``auth_error``,
@@ -146,12 +146,13 @@ class HttpTransport:
     ) -> None:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
-            raise ValueError(f"base_url must be an http(s) URL, was {base_url!r}")
-        if not 0 < timeout_s <= MAX_TIMEOUT_S or not connect_timeout_s > 0:
-            raise ValueError(
-                f"timeout_s must be in (0, {MAX_TIMEOUT_S}] and connect_timeout_s > 0, "
-                f"were {timeout_s!r} and {connect_timeout_s!r}"
+            raise InvalidConfigError(
+                f"RestClient base_url must be an http(s) URL, was {base_url!r}"
             )
+        # The bound venue.request_timeout_s is checked against: a client built by hand gets
+        # no deadline the bot's own configuration could not give it.
+        REQUEST_TIMEOUT.enforce("RestClient timeout_s", timeout_s)
+        REQUEST_TIMEOUT.enforce("RestClient connect_timeout_s", connect_timeout_s)
         self.base_url = base_url.rstrip("/")
         self.host = split.netloc
         self.path_prefix = split.path

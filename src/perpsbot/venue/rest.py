@@ -67,7 +67,8 @@ class RestClient:
         session: a ``requests.Session`` (one is created if None); its ``http(s)://``
             adapters are replaced by deadline-aware ones.
         timeout_s: the deadline of one attempt's exchange (connect, send, the whole body): a
-            server that trickles its answer cannot hold a call longer.
+            server that trickles its answer cannot hold a call longer. Above 0 and at most
+            300 s, as ``venue.request_timeout_s``; anything else raises ``InvalidConfigError``.
         connect_timeout_s: the TCP connect (and TLS handshake) timeout, within ``timeout_s``.
         max_response_bytes: a longer answer is refused (``VenueResponseError``) unread.
         retry: attempts and backoff for retried requests.
