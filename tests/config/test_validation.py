@@ -79,6 +79,16 @@ LOOPBACK = (
             "sim.seed must be an integer from 0 to 18446744073709551615, was '-1'",
         ),
         ("SIM_VERIFY_AUTH", "maybe", "sim.verify_auth must be true or false, was 'maybe'"),
+        (
+            "SIM_PUBLIC_PER_S",
+            "0",
+            "sim.public_per_s must be a positive integer at most 10000, was '0'",
+        ),
+        (
+            "SIM_PRIVATE_PER_S",
+            "10001",
+            "sim.private_per_s must be a positive integer at most 10000, was '10001'",
+        ),
         ("MARKET_DATA_SYMBOLS", "btc-usd", f"market_data.symbols must be {SYMBOLS}, was 'btc-usd'"),
         (
             "MARKET_DATA_SYMBOLS",

@@ -184,6 +184,26 @@ def test_enforced_rate_limits_answer_429_until_the_bucket_refills(
     assert api.get("/market/products/BTC-USD").status_code == 200
 
 
+def test_configured_rate_limits_answer_429_with_retry_after_past_the_configured_number(
+    make_sim: Callable[..., SimExchange], http: requests.Session, clock: FakeClock
+) -> None:
+    sim = make_sim(enforce_rate_limits=True, public_per_s=3, private_per_s=5)
+    api = Api(http, sim.rest_base_url)
+
+    public = [api.get("/market/products/BTC-USD") for _ in range(4)]
+    private = [api.get("/accounts") for _ in range(6)]
+
+    assert [r.status_code for r in public] == [200] * 3 + [429]
+    assert [r.status_code for r in private] == [200] * 5 + [429]
+    for refused, limit in ((public[-1], "3"), (private[-1], "5")):
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.headers["x-ratelimit-limit"] == limit
+        assert refused.headers["x-ratelimit-remaining"] == "0"
+    clock.advance(1)
+    assert api.get("/market/products/BTC-USD").status_code == 200
+    assert api.get("/accounts").status_code == 200
+
+
 def test_products_filtered_by_contract_expiry_type_are_the_futures(api: Api) -> None:
     products = api.get("/market/products", contract_expiry_type="EXPIRING").json()["products"]
 

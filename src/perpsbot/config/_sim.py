@@ -124,8 +124,10 @@ class SimConfig:
         cfm_usd_balance: initial USD collateral of the futures (CFM) account.
         maker_fee_rate / taker_fee_rate: spot fee rates on notional.
         futures_fee_per_contract: futures commission in USD per contract.
-        enforce_rate_limits: answer 429 when the token bucket (30 rps private, 10 rps public)
-            is empty; the ``x-ratelimit-*`` headers are sent either way.
+        enforce_rate_limits: answer 429 (with ``Retry-After``) when a kind's bucket is empty;
+            the ``x-ratelimit-*`` headers are sent either way.
+        private_per_s / public_per_s: the server's limits on private and public requests a
+            second (Coinbase's 30 and 10), each also the burst a quiet second allows.
         max_frame_bytes: largest websocket frame accepted from a client.
     """
 
@@ -173,6 +175,8 @@ class SimConfig:
         default=Decimal("0.15"), converter=_decimal, validator=amount(Decimal(1000), zero=True)
     )
     enforce_rate_limits: bool = attrs.field(default=False, validator=BOOLEAN)
+    private_per_s: int = attrs.field(default=30, validator=integer(1, 10_000))
+    public_per_s: int = attrs.field(default=10, validator=integer(1, 10_000))
     max_frame_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=integer(1, 2**30))
 
     def listen_error(self, error: OSError) -> InvalidConfigError:

@@ -70,7 +70,12 @@ class SimExchange:
             engine=self._engine,
             faults=self.faults,
             verifier=self._verifier,
-            limits=ServerRateLimits(self.clock, enforce=self.config.enforce_rate_limits),
+            limits=ServerRateLimits(
+                self.clock,
+                enforce=self.config.enforce_rate_limits,
+                private_per_s=self.config.private_per_s,
+                public_per_s=self.config.public_per_s,
+            ),
             stopping=self._stopping,
         )
         self._rest_thread = threading.Thread(

@@ -140,11 +140,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             handler, match, public = resolve(method, sub)
-            limited = self.server.limits.headers(public=public)
-            if limited is None:
-                self._send_raw(429, b"", "text/plain", {})
+            allowed, headers = self.server.limits.admit(public=public)
+            if not allowed:
+                self._send_raw(429, b"", "text/plain", headers)
                 return
-            headers = limited
             if not public:
                 why = self.server.verifier.check_rest(
                     self.headers.get("Authorization"),
