@@ -154,6 +154,30 @@ def test_fills_the_journal_lacks_are_read_even_when_it_has_the_filled_size(
         assert (fill.client_order_id, fill.size) == (client_order_id("fills-lagged"), intent.size)
 
 
+def test_the_fills_a_finished_order_lacks_are_read_after_a_restart(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # The previous process journaled the order FILLED (the user channel said so) while the
+    # venue did not list its fills yet, and died before reading them.
+    clock = FakeClock()
+    intent = make_intent(clock, "finished-lagged", size="0.003")
+    placed = venue.create_order(_market(client_order_id("finished-lagged"), SPOT, "BUY", "0.003"))
+    filled = attrs.evolve(
+        journaled_update(intent, S.FILLED, placed.order_id), filled_size=Decimal("0.003")
+    )
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda me: [recorded(intent, me), filled])
+    with running(start_executor(sim, path, clock=clock)) as bot:
+        bot.wait_reconciled()
+        bot.until(lambda: bot.of(OrderFilled), "the lacking fill to be read")
+        (fill,) = bot.of(OrderFilled)
+        assert (fill.client_order_id, fill.size) == (
+            client_order_id("finished-lagged"),
+            intent.size,
+        )
+        assert bot.updates(client_order_id("finished-lagged")) == []  # its status stands
+
+
 def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> OrderFilled:
     return OrderFilled(
         message_id=f"fill-{fill_id}", ts_created_ns=0, correlation_id=intent.message_id,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
-from perpsbot.journal import JournalReader
+from perpsbot.journal import SCHEMA_VERSION, JournalReader
 from perpsbot.messages import OrderStatus, Side, TradingState
 from tests.journal.conftest import Nobody, Writer
 from tests.journal.events import Events
@@ -14,11 +14,11 @@ from tests.journal.events import Events
 S = OrderStatus
 
 
-def test_unfinished_intents_are_those_without_a_terminal_order_oldest_first(
+def test_unfinished_intents_are_those_without_a_terminal_order_or_their_fills_oldest_first(
     writer: Writer, events: Events
 ) -> None:
-    never_updated, in_flight, filled, cancelled = (
-        events.intent(f"BTC-USD:entry:{n}") for n in range(4)
+    never_updated, in_flight, filled, cancelled, lagging = (
+        events.intent(f"BTC-USD:entry:{n}") for n in range(5)
     )
     writer.commit(*(events.record(i, Nobody()) for i in (never_updated, in_flight, filled)))
     writer.commit(
@@ -26,8 +26,14 @@ def test_unfinished_intents_are_those_without_a_terminal_order_oldest_first(
         events.order(in_flight, S.SUBMITTED, S.PENDING_SUBMIT),
         events.order(filled, S.SUBMITTED),
         events.order(filled, S.FILLED, S.SUBMITTED, filled="0.5", price="50000"),
+        events.fill(filled, "f-1", size="0.2"),
+        events.fill(filled, "f-2", size="0.3"),
         events.record(cancelled, Nobody()),
         events.order(cancelled, S.CANCELLED),
+        # it filled 0.5 by the venue's word, but only 0.4 of its fills were journaled
+        events.record(lagging, Nobody()),
+        events.order(lagging, S.FILLED, S.SUBMITTED, filled="0.5", price="50000"),
+        events.fill(lagging, "f-3", size="0.4"),
     )
 
     with JournalReader(writer.path) as reader:
@@ -36,6 +42,7 @@ def test_unfinished_intents_are_those_without_a_terminal_order_oldest_first(
     assert [(u.intent, u.finished) for u in unfinished] == [
         (never_updated, False),
         (in_flight, False),
+        (lagging, True),
     ]
     assert unfinished[0].order is None
     assert unfinished[1].order is not None
@@ -69,7 +76,7 @@ def test_an_empty_journal_has_no_operator_command_state_or_positions(writer: Wri
         assert reader.last_trading_state() is None
         assert reader.latest_positions() == {}
         assert reader.unfinished_intents() == []
-        assert reader.schema_version == 1
+        assert reader.schema_version == SCHEMA_VERSION
 
 
 def test_the_last_operator_command_is_the_latest_of_halt_reduce_only_and_resume(

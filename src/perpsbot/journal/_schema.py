@@ -231,8 +231,14 @@ _V1 = (
     )""",
 )
 
+_V2 = (
+    # A restarted executor sums the fills of every finished order to find those whose fills
+    # lag behind the filled size journaled with it (the process died before reading them).
+    "CREATE INDEX fills_by_order ON fills (client_order_id)",
+)
+
 #: ``MIGRATIONS[i]`` takes a file from schema version ``i`` to ``i + 1``. Append, never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The tables holding events, each with its ``seq`` (the journal's order of events).
