@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import MailboxFullError
-from perpsbot.runtime.testing import Probe
+from perpsbot.runtime.testing import Probe, wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.records import Order
 from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
@@ -100,6 +101,23 @@ def test_while_the_user_channel_is_down_polls_follow_the_orders(bot: Harness) ->
     assert bot.state()["polls"] == polls
 
 
+def test_an_order_that_ends_before_the_user_channel_answers_is_read_as_it_does(
+    bot: Harness,
+) -> None:
+    _feed_down(bot)
+    bot.trading(TradingState.ACTIVE)
+    bot.place(bot.intent("gap"))
+    coid = client_order_id("gap")
+    bot.wait_status(coid, S.ACKNOWLEDGED)  # and filled at the venue, which nobody reports
+    wait_drained(bot.executor)
+    assert S.FILLED not in bot.statuses(coid)
+    # The subscription's snapshot lists only open orders, and no poll is due (the clock
+    # stands): the channel becoming healthy reads what it cannot restate.
+    bot.sim.faults.clear()
+    assert bot.wait_status(coid, S.FILLED).source is TransitionSource.POLL
+    assert sum(f.size for f in bot.of(OrderFilled)) == Decimal("0.001")
+
+
 def test_fills_are_published_once_even_when_the_venue_restates_them(bot: Harness) -> None:
     _feed_healthy(bot)
     bot.trading(TradingState.ACTIVE)
@@ -108,11 +126,14 @@ def test_fills_are_published_once_even_when_the_venue_restates_them(bot: Harness
     bot.wait_status(coid, S.FILLED)
     before = [f.fill_id for f in bot.of(OrderFilled)]
     # A reconnect restates the open orders (a snapshot), and a reconciliation re-reads
-    # the order and its fills: neither may publish a fill again.
-    bot.sim.faults.disconnect_all(1000)
+    # the order and its fills: neither may publish a fill again. (Seen down, so that the
+    # "healthy" below is the reconnect's and not the first connection's.)
+    _feed_down(bot)
+    bot.sim.faults.clear()
     bot.clock.advance(30.0)
     bot.wait_reconciled(2)
     _feed_healthy(bot)
+    wait_drained(bot.executor)  # the snapshot that follows the reconnect's first frame
     assert [f.fill_id for f in bot.of(OrderFilled)] == before
     assert len(set(before)) == len(before) > 0
 
@@ -137,6 +158,7 @@ def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harn
     bot.place(bot.intent("unknown"))
     coid = client_order_id("unknown")
     assert bot.wait_status(coid, S.UNKNOWN).source is TransitionSource.REST
+    wait_drained(bot.executor)  # UNKNOWN is published before the reconciliation is armed
     bot.clock.advance(2.0)  # the in-flight reconciliation after an UNKNOWN
     settled = bot.wait_status(coid, S.FILLED)
     assert settled.venue_order_id is not None
@@ -179,6 +201,7 @@ def test_429s_on_every_attempt_leave_it_unknown_then_it_is_sent_once(bot: Harnes
     bot.place(bot.intent("throttled-4"))
     coid = client_order_id("throttled-4")
     bot.wait_status(coid, S.UNKNOWN)
+    wait_drained(bot.executor)  # UNKNOWN is published before the reconciliation is armed
     bot.clock.advance(2.0)
     bot.wait_status(coid, S.FILLED)
     assert len(bot.venue_orders("throttled-4")) == 1
@@ -277,16 +300,39 @@ def test_before_risk_says_anything_only_reductions_pass(bot: Harness) -> None:
     assert "no trading state from risk yet" in denial.reason
 
 
-def test_a_halt_overtakes_orders_already_queued(bot: Harness) -> None:
-    bot.trading(TradingState.ACTIVE)
-    bot.sim.faults.slow_responses(delay_s=0.5, count=1)
-    bot.place(bot.intent("first"))
-    bot.wait_status(client_order_id("first"), S.SUBMITTED)  # now blocked on the slow answer
-    bot.place(bot.intent("queued"))
-    bot.trading(TradingState.HALTED, "operator halt")
-    assert bot.denial("queued").rule == "halted"
-    bot.wait_status(client_order_id("first"), S.ACKNOWLEDGED)
-    assert bot.venue_orders("queued") == []
+class _HeldSubmit:
+    """The executor's fault hook: holds it in its first ``before_submit`` until the test
+    lets it go, so that what the test tells meanwhile is certainly queued behind that order
+    (a slow answer from the venue would only make it likely)."""
+
+    def __init__(self) -> None:
+        self._held = threading.Event()
+        self._released = threading.Event()
+
+    def __call__(self, point: str) -> None:
+        if point == "before_submit" and not self._held.is_set():
+            self._held.set()
+            self._released.wait(10.0)
+
+    def wait_held(self) -> None:
+        assert self._held.wait(10.0), "the executor never came to send an order"
+
+    def release(self) -> None:
+        self._released.set()
+
+
+def test_a_halt_overtakes_orders_already_queued(sim: SimExchange, tmp_path: Path) -> None:
+    held = _HeldSubmit()
+    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=held)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("first"))
+        held.wait_held()  # the executor is sending "first" and handles nothing else
+        bot.place(bot.intent("queued"))
+        bot.trading(TradingState.HALTED, "operator halt")
+        held.release()
+        assert bot.denial("queued").rule == "halted"
+        bot.wait_status(client_order_id("first"), S.ACKNOWLEDGED)
+        assert bot.venue_orders("queued") == []
 
 
 def _slow_journal(sim: SimExchange, path: Path) -> tuple[Harness, Probe]:
@@ -351,15 +397,17 @@ def test_an_order_held_back_by_reducing_goes_once_trading_allows_it_within_its_t
 
 
 def test_a_full_order_queue_refuses_the_sender(sim: SimExchange, tmp_path: Path) -> None:
-    with running(start_executor(sim, tmp_path / "j.sqlite3", max_pending_orders=2)) as bot:
+    held = _HeldSubmit()
+    harness = start_executor(sim, tmp_path / "j.sqlite3", max_pending_orders=2, faults=held)
+    with running(harness) as bot:
         bot.trading(TradingState.ACTIVE)
-        bot.sim.faults.slow_responses(delay_s=0.5, count=1)
         bot.place(bot.intent("busy"))
-        bot.wait_status(client_order_id("busy"), S.SUBMITTED)
+        held.wait_held()  # the executor is sending "busy" and takes no order off its queue
         bot.place(bot.intent("q1"))
         bot.place(bot.intent("q2"))
         with pytest.raises(MailboxFullError):
             bot.place(bot.intent("q3"))
+        held.release()
         for intent_id in ("busy", "q1", "q2"):
             bot.wait_status(client_order_id(intent_id), S.FILLED)
         assert bot.venue_orders("q3") == []

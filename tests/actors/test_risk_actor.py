@@ -22,7 +22,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import (
     CommandMailbox,
 )
-from perpsbot.runtime.testing import eventually
+from perpsbot.runtime.testing import eventually, wait_drained
 from tests.actors.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
@@ -68,6 +68,8 @@ def test_a_denied_intent_is_published_with_the_rule_and_the_numbers(tree: Tree) 
     denial = tree.denied(intent(Side.BUY, "10.5"))
     assert denial.rule == "max_position_usd"
     assert denial.reason == "notional 1,050.00 USD exceeds max_position_usd 1,000 for BTC-USD"
+    wait_drained(tree.risk)
+    wait_drained(tree.system.address("bot/executor"))  # a PlaceOrder told too would show now
     assert all_of_type(tree.executor, PlaceOrder) == []
 
 

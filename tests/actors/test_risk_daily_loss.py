@@ -8,6 +8,7 @@ import pytest
 
 from perpsbot.clock import FakeClock
 from perpsbot.messages import CancelAllOrders, Side, TradingState
+from perpsbot.runtime.testing import wait_drained
 from tests.actors.risk_tree import Tree, tree
 from tests.actors.trading import D, all_of_type, bot_config, fill, intent, of_type, sample, sampled
 
@@ -39,4 +40,6 @@ def test_the_daily_loss_reduces_cancels_entries_and_clears_at_the_utc_day_bounda
     assert tree.denied(intent(Side.BUY, "0.1")).rule == "reduce_only"
     tree.clock.advance(120.0)  # midnight: a new UTC day
     tree.state(ACTIVE)
+    wait_drained(tree.risk)
+    wait_drained(tree.system.address("bot/executor"))  # a second cancel would show now
     assert len(all_of_type(tree.executor, CancelAllOrders)) == 1

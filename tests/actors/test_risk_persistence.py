@@ -29,6 +29,7 @@ from perpsbot.messages import (
     VenuePosition,
 )
 from perpsbot.runtime import ActorSystem
+from perpsbot.runtime.testing import wait_drained
 from tests.actors.risk_tree import Tree
 from tests.actors.trading import (
     D,
@@ -62,7 +63,9 @@ def start(system: ActorSystem, clock: FakeClock, path: Path, **risk: Any) -> Tre
 
 
 def committed(tree: Tree) -> None:
-    """Wait until the journal committed everything told to it before."""
+    """Wait until the journal committed everything risk told it before (risk tells its
+    subscriber before the journal, so a snapshot seen published may not be told yet)."""
+    wait_drained(tree.risk)
     sync = SyncJournal(
         message_id=f"sync-{len(tree.published.events)}",
         ts_created_ns=0,

@@ -24,7 +24,7 @@ from perpsbot.messages import (
     TradingStateChanged,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
-from perpsbot.runtime.testing import Probe, eventually
+from perpsbot.runtime.testing import Probe, eventually, wait_drained
 from tests.actors.trading import (
     D,
     all_of_type,
@@ -95,7 +95,10 @@ class Strategy:
         return of_type(self.reporter, SignalsEvaluated, lambda m: m.cycle == cycle)
 
     def intents(self, count: int) -> list[OrderIntent]:
-        """Wait until risk was told ``count`` intents; return them."""
+        """Wait until risk was told ``count`` intents; return every intent told so far (once
+        the strategy and risk handled what came before, so an extra intent shows)."""
+        wait_drained(self.address)
+        wait_drained(self.system.address("bot/risk"))
         self.risk.wait_for(
             lambda events: len([e for e in events if isinstance(e, OrderIntent)]) >= count,
             what=f"{count} intents",

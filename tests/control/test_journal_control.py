@@ -115,6 +115,8 @@ def test_sync_waits_for_the_commit_and_times_out_while_the_journal_cannot_commit
     with pytest.raises(AskTimeoutError, match="bot/journal did not confirm SyncJournal"):
         sync_journal(journaled.system, "bot/journal", timeout_s=0.3)
     assert journaled.audited() == []
+    # The failed commit armed the retry (the ask's timeout does not prove the attempt came).
+    eventually(lambda: journaled.system.state("bot/journal")["write_errors"] == 1, what="a failure")
 
     locked.close()
     journaled.clock.advance(1000.0)  # the retry

@@ -168,6 +168,18 @@ def test_closing_ends_sessions_and_removes_the_socket(path: Path) -> None:
         ShellClient(path)
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as at a terminal, wherever the suite runs (Python
+    leaves it ignored when it starts ignored, as in a background job)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_an_answer_interrupted_by_ctrl_c_is_not_taken_for_the_next_ones(path: Path) -> None:
     started, release = threading.Event(), threading.Event()
     with _server(path, names={"started": started, "release": release}), ShellClient(path) as client:

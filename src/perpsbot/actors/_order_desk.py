@@ -410,14 +410,20 @@ class OrderDesk:
             )
         if was and not message.healthy:
             self.poll()  # at once: updates may have been missed
+        elif message.healthy and not was:
+            # The subscription's snapshot restates only the open orders: an order that
+            # filled or ended while nothing was subscribed is read once, here; from now on
+            # the channel reports every change.
+            self.poll(missed=True)
 
-    def poll(self) -> None:
-        """Poll in-flight orders while the user channel is unhealthy; read the fills that
-        lag behind the venue's filled size in any case."""
+    def poll(self, *, missed: bool = False) -> None:
+        """Poll in-flight orders while the user channel is unhealthy (or, ``missed``, once
+        as it becomes healthy); read the fills that lag behind the venue's filled size in
+        any case."""
         in_flight = [
             o for o in self.ledger.unfinished() if o.in_flight and o.venue_order_id is not None
         ]
-        if self.feed_healthy:
+        if self.feed_healthy and not missed:
             if in_flight:
                 self.stats["polls_skipped_feed_healthy"] += 1
         elif in_flight:
