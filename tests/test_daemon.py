@@ -3,6 +3,7 @@ outside with ``perpsbot shell``, ``perpsbot status``, signals, HTTP and edits to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -76,18 +77,38 @@ class _Bot:
         self.err.close()
         return code
 
+    def printed(self) -> tuple[str, str]:
+        """Once stopped: everything it wrote to stdout and to stderr."""
+        self.out.skip_received()
+        self.err.skip_received()
+        return "".join(self.out.seen), "".join(self.err.seen)
+
+
+@contextlib.contextmanager
+def _running(tmp_path: Path, config: str, *args: str) -> Iterator[tuple[_Bot, Path]]:
+    """A dev bot reading ``bot.toml`` (``config``), stopped at the end if the test did not."""
+    path = tmp_path / "bot.toml"
+    path.write_text(config)
+    bot = _Bot(
+        _perpsbot("run", "--profile", "dev", "--config", str(path), *args, tmp_path=tmp_path)
+    )
+    try:
+        yield bot, path
+    finally:
+        if bot.process.poll() is None:
+            bot.stop()
+
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[_Bot, Path]]:
     """A dev bot reading ``bot.toml`` (watched), started and stopped by the test."""
-    config = tmp_path / "bot.toml"
-    config.write_text('[market_data]\nsymbols = ["BTC-USD", "ETH-USD"]\n')
-    bot = _Bot(_perpsbot("run", "--profile", "dev", "--config", str(config), tmp_path=tmp_path))
-    try:
-        yield bot, config
-    finally:
-        if bot.process.poll() is None:
-            bot.stop()
+    with _running(tmp_path, '[market_data]\nsymbols = ["BTC-USD", "ETH-USD"]\n') as running:
+        yield running
+
+
+# For tests of SIGHUP: the file watcher would reload the same edits on its own, at a time the
+# test does not choose, and log its outcome among those of the signals.
+UNWATCHED = "[control]\nwatch_config = false\n"
 
 
 def _status(config: Path, tmp_path: Path) -> dict[str, Any]:
@@ -139,9 +160,10 @@ def test_the_operator_scenario_ready_shell_status_reload_from_disk_and_sigterm(
 def test_the_banner_says_where_everything_is_and_marks_print_at_the_price_increment(
     tmp_path: Path,
 ) -> None:
-    process = _perpsbot("run", "--profile", "dev", "--duration", "3", tmp_path=tmp_path)
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
+    bot = _Bot(_perpsbot("run", "--profile", "dev", tmp_path=tmp_path))
+    bot.out.until("cycle 3:")  # its first cycles, however long a busy machine takes to them
+    assert bot.stop() == 0
+    out, err = bot.printed()
     banner = out.split("cycle 1:")[0]
     assert re.match(r"perpsbot \S+, profile dev \(paper money\), pid \d+\n", banner), banner
     socket = tmp_path / "var" / "control" / "shell.sock"
@@ -194,20 +216,19 @@ def test_logs_are_json_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> No
     assert started["endpoints"]["metrics"].startswith("http://127.0.0.1:")
 
 
-def test_sighup_applies_a_changed_file_and_rejects_an_invalid_one(
-    running: tuple[_Bot, Path],
-) -> None:
-    bot, config = running
-    bot.err.until("perpsbot running")
-    config.write_text('[market_data]\nsymbols = ["BTC-USD", "BIP-20DEC30-CDE"]\n')
-    bot.process.send_signal(signal.SIGHUP)
-    bot.err.until("restart bot/streamer")  # the supervisor's plan, logged once
-    bot.err.until("configuration reloaded (SIGHUP")
-    config.write_text("[market_data]\nshort_ma = -2\n")
-    bot.process.send_signal(signal.SIGHUP)
-    rejected = bot.err.until("reload rejected, the running configuration stays")
-    assert "market_data.short_ma must be a positive integer" in rejected
-    assert bot.stop() == 0
+def test_sighup_applies_a_changed_file_and_rejects_an_invalid_one(tmp_path: Path) -> None:
+    with _running(tmp_path, UNWATCHED) as (bot, config):
+        bot.err.until("perpsbot running")
+        config.write_text(f'{UNWATCHED}[market_data]\nsymbols = ["BTC-USD", "BIP-20DEC30-CDE"]\n')
+        bot.process.send_signal(signal.SIGHUP)
+        bot.err.until("restart bot/streamer")  # the supervisor's plan, logged once
+        bot.err.until("configuration reloaded (SIGHUP)")
+        config.write_text(f"{UNWATCHED}[market_data]\nshort_ma = -2\n")
+        bot.process.send_signal(signal.SIGHUP)
+        rejected = bot.err.until("reload rejected, the running configuration stays")
+        assert "market_data.short_ma must be a positive integer" in rejected
+        assert rejected.endswith("(SIGHUP)\n"), rejected
+        assert bot.stop() == 0
 
 
 def test_sigusr1_dumps_every_thread_naming_the_actor_it_runs(running: tuple[_Bot, Path]) -> None:
@@ -227,11 +248,12 @@ def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
         rest = lines.until("rest:").split()[1]
         market = lines.until("market ws:").split()[2]
         env = {"PERPSBOT_VENUE_REST_BASE_URL": rest, "PERPSBOT_VENUE_MARKET_WS_URL": market}
-        bot = _perpsbot("run", "--profile", "dev", "--duration", "2", tmp_path=tmp_path, env=env)
-        out, err = bot.communicate(timeout=30)
-        assert bot.returncode == 0, err
-        assert f"  venue    venue: REST {rest}, market ws {market}" in out
-        assert re.search(r"^  BTC-USD +mark +\d+\.\d\d +window +\d+ +source stream", out, re.M)
+        bot = _Bot(_perpsbot("run", "--profile", "dev", tmp_path=tmp_path, env=env))
+        streamed = r"^  BTC-USD +mark +\d+\.\d\d +window +\d+ +source stream"
+        while not re.match(streamed, bot.out.until("source stream")):
+            pass  # another symbol's line
+        assert bot.stop() == 0
+        assert f"  venue    venue: REST {rest}, market ws {market}\n" in bot.out.seen
     finally:
         sim.send_signal(signal.SIGTERM)
         sim.wait(timeout=30)
@@ -367,7 +389,7 @@ def test_sim_ports_in_use_exit_2_with_one_line_and_no_traceback(tmp_path: Path) 
 
 def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: Path) -> None:
     config = tmp_path / "bot.toml"
-    config.write_text('[market_data]\nsymbols = ["BTC-USD"]\n')
+    config.write_text(f'{UNWATCHED}[market_data]\nsymbols = ["BTC-USD"]\n')
     process = _perpsbot("run", "--profile", "dev", "--config", str(config), tmp_path=tmp_path)
     assert process.stderr is not None
     assert process.stdout is not None
@@ -389,6 +411,7 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
             process.send_signal(signal.SIGHUP)
             rejected = logs.until("reload rejected, the running configuration stays")
             assert reason in rejected
+            assert rejected.endswith("(SIGHUP)\n"), rejected
             out.skip_received()
             out.until("cycle ")  # a cycle printed after the rejection: the bot runs on
     finally:

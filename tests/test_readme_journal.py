@@ -4,7 +4,6 @@ trading session (the bot tree on a loopback exchange), so they cannot rot."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -70,7 +69,6 @@ def printed(session: Path) -> dict[str, str]:
     """Each README command, run in the session's directory: what it printed, by its words
     before the comment (FILE is the session's journal)."""
     out = {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PERPSBOT_")}
     for line in _commands():
         command = line.split("#")[0].strip()
         done = subprocess.run(
@@ -79,7 +77,6 @@ def printed(session: Path) -> dict[str, str]:
             ),
             shell=True,
             cwd=session,
-            env=env,
             capture_output=True,
             text=True,
             timeout=60,

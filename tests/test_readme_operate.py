@@ -7,7 +7,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from perpsbot.runtime.testing import eventually
+from tests.support.streams import Lines
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PERPSBOT = f"{shlex.quote(sys.executable)} -m perpsbot"
@@ -28,30 +28,31 @@ def _commands() -> list[str]:
     return match.group(1).strip().splitlines()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the README uses curl")
 def test_the_operating_commands_work_against_a_running_bot(tmp_path: Path) -> None:
-    port = str(_free_port())
-    start, *rest = [
-        line.replace("9464", port).replace("perpsbot ", f"{PERPSBOT} ") for line in _commands()
-    ]
+    start, *rest = [line.replace("perpsbot ", f"{PERPSBOT} ") for line in _commands()]
     assignment, command = start.removesuffix("&").strip().split(" ", 1)
     name, value = assignment.split("=")
+    assert value == "9464"
     bot = subprocess.Popen(
         f"exec {command}",  # the shell becomes the bot: the signal and exit code are its own
         shell=True,
         cwd=tmp_path,
-        env={**os.environ, name: value},
-        stdout=subprocess.DEVNULL,
+        # Port 0, then the port it printed: a port found free here could be taken before the
+        # bot binds it, by anything else running on the machine.
+        env={**os.environ, name: "0"},
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    assert bot.stdout is not None
+    out = Lines(bot.stdout)
     try:
+        metrics = out.until("  metrics  ").split()[1]
+        url = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/metrics", metrics)
+        assert url, metrics
+        port = url.group(1)
+        rest = [line.replace("9464", port) for line in rest]
         eventually(
             lambda: _ready(f"http://127.0.0.1:{port}/readyz"), timeout_s=30, what="the bot ready"
         )
@@ -69,6 +70,7 @@ def test_the_operating_commands_work_against_a_running_bot(tmp_path: Path) -> No
         finally:
             if bot.poll() is None:
                 bot.kill()
+            out.close()
     assert code == 0
 
 

@@ -49,7 +49,12 @@ def _start(system: ActorSystem, probe: Probe, cfg: BotConfig | None = None) -> N
 
 
 def _cycle(clock: FakeClock, probe: Probe, n: int) -> MarksSampled:
-    """Advance one update interval and return the n-th MarksSampled."""
+    """Advance one update interval and return the n-th MarksSampled.
+
+    Only once cycle n - 1 is seen: the first cycle runs as every symbol has a mark, not on
+    the clock, and arms the timer from its own time; an advance before it could fire the
+    start-up timer as well, and the cycles would no longer follow the advances one for one.
+    """
     clock.advance(1.0)
     events = probe.wait_for(
         lambda events: any(isinstance(e, MarksSampled) and e.cycle == n for e in events),
@@ -88,7 +93,7 @@ def test_a_sample_updates_every_symbols_window(
     address = system.address("bot/marks")
     address.tell(marks("BTC-USD", 100))
     address.tell(marks("ETH-USD", 10))
-    sampled = _cycle(clock, probe, 1)
+    sampled = _first_cycle(probe)
     assert sampled.sample("BTC-USD").window == (Decimal(100),)
     assert sampled.sample("ETH-USD").window == (Decimal(10),)
     assert not sampled.sample("BTC-USD").stale
@@ -99,7 +104,9 @@ def test_the_window_is_trimmed_to_the_longer_ma_plus_five(
 ) -> None:
     _start(system, probe, config(symbols=("BTC-USD",), short_ma=2, long_ma=3))
     address = system.address("bot/marks")
-    for n in range(1, 12):
+    address.tell(marks("BTC-USD", 1))
+    sampled = _first_cycle(probe)
+    for n in range(2, 12):
         address.tell(marks("BTC-USD", n))
         sampled = _cycle(clock, probe, n)
     assert sampled.sample("BTC-USD").window == tuple(Decimal(n) for n in range(4, 12))
@@ -108,9 +115,9 @@ def test_the_window_is_trimmed_to_the_longer_ma_plus_five(
 def test_a_symbol_without_data_does_not_stop_the_others(
     system: ActorSystem, clock: FakeClock, probe: Probe, marks: Marks
 ) -> None:
-    _start(system, probe)
+    _start(system, probe)  # the start-up timer is armed once start returns
     system.address("bot/marks").tell(marks("ETH-USD", 10))
-    sampled = _cycle(clock, probe, 1)
+    sampled = _cycle(clock, probe, 1)  # BTC-USD has no mark: the timer runs the first cycle
     assert sampled.sample("BTC-USD").stale
     assert sampled.sample("BTC-USD").window == ()
     assert sampled.sample("ETH-USD").window == (Decimal(10),)
@@ -129,13 +136,14 @@ def test_a_subscriber_sees_a_stale_symbol_within_one_cycle(
     _start(system, probe)  # stale_after_s = 3, one cycle = 1 s
     system.address("bot/marks").tell(marks("BTC-USD", 100))
     system.address("bot/marks").tell(marks("ETH-USD", 10))
-    for cycle in (1, 2, 3):
+    assert not _first_cycle(probe).sample("BTC-USD").stale  # at once: the mark is 0 s old
+    for cycle in (2, 3, 4):
         assert not _cycle(clock, probe, cycle).sample("BTC-USD").stale
-    sampled = _cycle(clock, probe, 4)  # the mark is now 4 s old
+    sampled = _cycle(clock, probe, 5)  # the mark is now 4 s old
     btc = sampled.sample("BTC-USD")
     assert btc.stale
     assert btc.age_s == pytest.approx(4.0)
-    assert btc.window == (Decimal(100),) * 3  # a stale mark is not appended
+    assert btc.window == (Decimal(100),) * 4  # a stale mark is not appended
 
 
 def test_windows_survive_a_restart_of_the_actor(
@@ -144,7 +152,7 @@ def test_windows_survive_a_restart_of_the_actor(
     _start(system, probe)
     address = system.address("bot/marks")
     address.tell(marks("BTC-USD", 100))
-    _cycle(clock, probe, 1)
+    _cycle(clock, probe, 1)  # ETH-USD has no mark: the timer runs the first cycle
     address.tell(Crash(RuntimeError("marks crashed")))
     address.tell(marks("BTC-USD", 101))
     wait_drained(address)  # the successor has taken 101
@@ -178,7 +186,9 @@ def test_changing_ma_lengths_re_trims_the_windows_in_place(
     cfg = config(symbols=("BTC-USD",), short_ma=2, long_ma=5)  # windows of 10
     _start(system, probe, cfg)
     address = system.address("bot/marks")
-    for n in range(1, 11):
+    address.tell(marks("BTC-USD", 1))
+    _first_cycle(probe)
+    for n in range(2, 11):
         address.tell(marks("BTC-USD", n))
         _cycle(clock, probe, n)
     system.reload(evolve_market_data(cfg, long_ma=3))  # windows of 8
@@ -206,7 +216,8 @@ def test_concurrent_streaming_and_polling_never_corrupt_a_window(
     ]
     for feeder in feeders:
         feeder.start()
-    samples = [_cycle(clock, probe, cycle).sample("BTC-USD") for cycle in range(1, 21)]
+    samples = [_first_cycle(probe).sample("BTC-USD")]  # as the first mark arrives
+    samples += [_cycle(clock, probe, cycle).sample("BTC-USD") for cycle in range(2, 21)]
     for feeder in feeders:
         feeder.join(10)
         assert not feeder.is_alive()

@@ -28,7 +28,10 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
             conn.sendall(b" ")
 
     clock = SystemClock()
-    runtime = RuntimeConfig(watchdog_interval_s=0.1, watchdog_timeout_s=0.05)
+    # Every actor answers the watchdog's pings within half a second, busy machine or not; a
+    # round of the poller's takes far longer. (With 0.05 s, any actor of the tree slow to
+    # answer one ping was replaced, and rest_for_one restarted the poller after it.)
+    runtime = RuntimeConfig(watchdog_interval_s=0.5, watchdog_timeout_s=0.5)
     config = BotConfig(
         runtime=runtime,
         market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False, poll_interval_s=0.1),
@@ -52,8 +55,9 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
         try:
             system.start(bot_spec(config, link), config=config)
 
-            # Five attempts of 0.3 s and their backoffs: a round far longer than the watchdog's
-            # 0.05 s, and than the 1.25 s it allowed the poller before deadlines were derived.
+            # Four attempts of 0.3 s and their backoffs: a round of 2 to 4 s, far longer than
+            # the watchdog's 0.5 s, which was all it allowed the poller before deadlines were
+            # derived. The fifth request is the next round's.
             def poller() -> ActorSnapshot:
                 return system.inspect().find(f"{ROOT}/poller")
 

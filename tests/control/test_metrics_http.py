@@ -166,15 +166,17 @@ def test_a_taken_port_is_an_error_naming_the_key() -> None:
 def test_a_stalled_client_delays_no_probe_and_prints_no_traceback(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
+    # A server that waited for the stalled client first would answer the probe after its 2 s
+    # request timeout, too late for the probe's 1.5 s; a busy machine answers well within.
     with (
         MetricsServer(
-            CollectorRegistry(), health=lambda: judge([]), request_timeout_s=0.3
+            CollectorRegistry(), health=lambda: judge([]), request_timeout_s=2.0
         ) as server,
         socket.create_connection(("127.0.0.1", server.port)) as stalled,
     ):
-        stalled.settimeout(5)
+        stalled.settimeout(10)
         stalled.sendall(b"GET /healthz HTTP/1.1\r\n")  # and never the rest
-        assert requests.get(f"{server.url}/healthz", timeout=0.2).status_code == 200
+        assert requests.get(f"{server.url}/healthz", timeout=1.5).status_code == 200
         assert stalled.recv(100) == b""  # the server gave up on it after its timeout
     assert "Traceback" not in capfd.readouterr().err
 
