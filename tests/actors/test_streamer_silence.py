@@ -17,7 +17,7 @@ from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.messages import FeedState, FeedStatusChanged, PendingMark
 from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, Subscribe, SupervisorSpec
-from perpsbot.runtime.testing import Probe
+from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.venue import Backoff, VenueLink, VenueRateLimiter
 from tests.actors.conftest import subscriber_spec
 from tests.venue.loopback import ws_server
@@ -146,3 +146,29 @@ def test_a_server_dripping_a_frame_that_never_completes_is_stale_and_replaced(
             "the streamer to judge the dripping connection stale",
         )
         assert system.state("md/streamer")["feed_restarts"] >= 1
+
+
+def test_the_counters_keep_what_a_replaced_connection_counted(dripping: str) -> None:
+    probe = Probe()
+    with _run_streamer(dripping, probe) as system:
+
+        def counted() -> tuple[int, int, int, int]:
+            state = system.state("md/streamer")
+            feed, lag = state["feed"], state["lag"]
+            frames = 0 if feed is None else feed.frames
+            lags = 0 if lag is None else lag.count
+            return state["feed_restarts"], frames, state["reconnects"], lags
+
+        # Each connection brings one snapshot frame (a lag sample), then drips until it is
+        # replaced: the counters count every connection of the streamer, not the latest one.
+        eventually(lambda: counted()[0] >= 2, 10, "two replaced connections")
+
+        def every_connection_counted() -> bool:
+            replaced, frames, reconnects, lags = counted()
+            return frames >= replaced + 1 and reconnects >= replaced and lags >= replaced + 1
+
+        eventually(
+            every_connection_counted,
+            10,
+            "a frame and a lag sample per connection, a reconnect per replacement",
+        )

@@ -331,25 +331,31 @@ class MarkTranslator:
             message_id=message_id, ts_created_ns=ts_created_ns, feed=self._feed
         )
 
-    def _report(self, now_ns: int) -> None:
+    def report(self) -> MarketDataReported | None:
+        """What this translator and its feed have done so far (None before :meth:`bind_feed`).
+        Called on the feed thread, or by the owner once that thread has ended."""
         if self._feed_stats is None:
+            return None
+        message_id, ts_created_ns = self._stamper.stamp()
+        return MarketDataReported(
+            message_id=message_id,
+            ts_created_ns=ts_created_ns,
+            feed=self._feed,
+            last_data_ns=self._last_data_ns,
+            marks_sent=self.marks_sent,
+            books_ready=tuple(sorted(s for s, book in self._books.items() if book.ready)),
+            bad_timestamps=self.bad_timestamps,
+            stats=self._feed_stats(),
+            lag=self._lag.snapshot(),
+        )
+
+    def _report(self, now_ns: int) -> None:
+        report = self.report()
+        if report is None:
             return  # not bound to a feed yet
         self._reported_ns = now_ns
         self._unreported = False
-        message_id, ts_created_ns = self._stamper.stamp()
-        self._notify(
-            MarketDataReported(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                feed=self._feed,
-                last_data_ns=self._last_data_ns,
-                marks_sent=self.marks_sent,
-                books_ready=tuple(sorted(s for s, book in self._books.items() if book.ready)),
-                bad_timestamps=self.bad_timestamps,
-                stats=self._feed_stats(),
-                lag=self._lag.snapshot(),
-            )
-        )
+        self._notify(report)
 
     def _invalidate_books(self) -> None:
         self._dirty.clear()

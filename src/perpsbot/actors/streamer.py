@@ -9,8 +9,10 @@ subscribed, gap, stale, reconnecting with attempt and delay) to its subscribers,
 Silence is judged here, on a timer, from the time of the latest market-data message (which
 the translator reports): a connection over which only heartbeats, websocket pings or the
 dribbles of a frame that never completes arrive for ``stale_after_s`` is stale, and is
-replaced. The streamer reads nothing of the feed thread's objects: what it shows in
-inspection comes from the translator's latest ``MarketDataReported``.
+replaced. The streamer reads nothing of the feed thread's objects while that thread runs:
+what it shows in inspection comes from the translator's latest ``MarketDataReported``, plus
+what the connections it replaced counted (read from each once its thread has ended), so its
+counters only grow while this incarnation lives.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Hashable
 from typing import Any
+
+import attrs
 
 from perpsbot.actors._mark_translator import MarkTranslator
 from perpsbot.config import BotConfig, Channel
@@ -27,9 +31,11 @@ from perpsbot.messages import (
     FeedDisconnected,
     FeedErrorReceived,
     FeedGapDetected,
+    FeedLag,
     FeedReconnecting,
     FeedStale,
     FeedState,
+    FeedStats,
     FeedStatusChanged,
     FeedStopped,
     FeedSubscribed,
@@ -86,6 +92,42 @@ def _streamer_key(message: Any) -> Hashable | None:
     return None  # FeedStopped, Subscribe, ...: never conflated
 
 
+_NO_STATS = FeedStats(**{field.name: 0 for field in attrs.fields(FeedStats)})
+
+
+@attrs.frozen
+class _Counted:
+    """What the connections replaced so far counted, together."""
+
+    stats: FeedStats = _NO_STATS
+    marks_sent: int = 0
+    bad_timestamps: int = 0
+    lag: FeedLag | None = None
+
+    def plus(self, report: MarketDataReported) -> _Counted:
+        added = report.stats
+        return _Counted(
+            stats=FeedStats(**{
+                field.name: getattr(self.stats, field.name) + getattr(added, field.name)
+                for field in attrs.fields(FeedStats)
+            }),
+            marks_sent=self.marks_sent + report.marks_sent,
+            bad_timestamps=self.bad_timestamps + report.bad_timestamps,
+            lag=report.lag if self.lag is None else _lag_plus(self.lag, report.lag),
+        )  # fmt: skip
+
+
+def _lag_plus(before: FeedLag, after: FeedLag) -> FeedLag:
+    """Two connections' lag histograms (the same buckets) as one."""
+    return FeedLag(
+        bounds_s=after.bounds_s,
+        counts=tuple(a + b for a, b in zip(before.counts, after.counts, strict=True)),
+        count=before.count + after.count,
+        sum_s=before.sum_s + after.sum_s,
+        latest_s=before.latest_s if after.latest_s is None else after.latest_s,
+    )
+
+
 def streamer_mailbox() -> ConflatingMailbox:
     """The streamer's mailbox: the feed's state events conflate into the latest one, reports
     and silence checks into the latest of each (a reconnect storm queues nothing); the feed's
@@ -122,7 +164,10 @@ class StreamerActor(BaseActor):
         self._status = self._make_status(FeedState.CONNECTING, "starting")
         self._feed: WebSocketFeed | None = None
         self._translator: MarkTranslator | None = None
-        self._last_report: MarketDataReported | None = None
+        self._last_report: MarketDataReported | None = None  # the current connection's
+        self._last_data_ns: int | None = None  # as of the latest report, of any connection
+        self._replaced = _Counted()
+        self._connections = 0
         self._live = False  # a connection is up: market data is expected on it
         self._data_since_ns = 0  # the latest market data, or when it became expected
         self._stale_after_ns = int(self._settings.stale_after_s * 1e9)
@@ -166,7 +211,10 @@ class StreamerActor(BaseActor):
             case FeedStopped():
                 self._on_feed_stopped()
             case MarketDataReported():
+                if message.feed != self._feed_name():
+                    return  # a replaced connection's, told before it was detached
                 self._last_report = message
+                self._last_data_ns = message.last_data_ns
                 self._data_since_ns = max(self._data_since_ns, message.last_data_ns)
             case CheckFeedSilence():
                 self._on_check_silence()
@@ -186,38 +234,46 @@ class StreamerActor(BaseActor):
 
     def inspect_state(self) -> dict[str, Any]:
         report = self._last_report
-        stats = None if report is None else report.stats
+        counted = self._replaced if report is None else self._replaced.plus(report)
+        stats = None if report is None and not self._feed_restarts else counted.stats
         age_s = None
-        if report is not None:
-            age_s = (self.clock.monotonic_ns() - report.last_data_ns) / 1e9
+        if self._last_data_ns is not None:
+            age_s = (self.clock.monotonic_ns() - self._last_data_ns) / 1e9
         return {
             "state": self._status.state.value,
             "detail": self._status.detail,
             "channels": list(CHANNELS[self._settings.channel]),
             "symbols": list(self._settings.symbols),
             "feed_restarts": self._feed_restarts,
-            # The current feed's counters, as of the feed thread's latest report:
+            # Counters of this incarnation's connections, the current one as of its latest
+            # report (a replacement counts as a reconnect):
             "feed": stats,
             "gaps": 0 if stats is None else stats.gaps,
             "reconnects": 0 if stats is None else max(0, stats.connect_attempts - 1),
-            "marks_sent": 0 if report is None else report.marks_sent,
+            "marks_sent": counted.marks_sent,
             "last_data_age_s": age_s,
+            "bad_timestamps": counted.bad_timestamps,
+            "lag": counted.lag,
+            # The current connection's:
             "books_ready": [] if report is None else list(report.books_ready),
-            "bad_timestamps": 0 if report is None else report.bad_timestamps,
-            "lag": None if report is None else report.lag,
             "subscribers": self._subscribers.paths(),
         }
 
     # -- the feed --------------------------------------------------------------------------
 
+    def _feed_name(self) -> str:
+        return f"market-{self._connections}"
+
     def _start_feed(self) -> None:
         settings = self._settings
+        self._connections += 1
         translator = MarkTranslator(
             symbols=settings.symbols,
             marks=self._feed_marks,
             streamer=self.address,
             clock=self.clock,
             ids=self._ids,
+            feed=self._feed_name(),
             report_every_s=min(_REPORT_EVERY_S, settings.stale_after_s / _CHECKS_PER_STALE),
             owner_alive=lambda: not self.superseded(),
         )
@@ -238,10 +294,19 @@ class StreamerActor(BaseActor):
 
     def _stop_feed(self) -> None:
         feed, self._feed = self._feed, None
-        if self._translator is not None:
-            self._translator.detach()  # its feed's last events must not reach us
-        if feed is not None and not feed.stop(timeout_s=5.0):
+        translator, self._translator = self._translator, None
+        if translator is not None:
+            translator.detach()  # its feed's last events must not reach us
+        if feed is None:
+            return
+        ended = feed.stop(timeout_s=5.0)
+        if not ended:
             logger.error("the feed thread did not stop within 5s; it is abandoned")
+        # What it counted: read from it once its thread has ended, else its latest report.
+        final = translator.report() if ended and translator is not None else self._last_report
+        if final is not None:
+            self._replaced = self._replaced.plus(final)
+        self._last_report = None
 
     def _on_live(self, message: FeedConnected | FeedSubscribed | MarketDataResumed) -> None:
         self._live = True
