@@ -134,48 +134,39 @@ def test_journaled_orders_the_venue_finished_are_settled_and_fills_never_repeat(
         bot.journaled(known_order.client_order_id, S.FILLED)
 
 
+@pytest.mark.parametrize(
+    ("journaled", "then"),
+    [
+        (S.PARTIALLY_FILLED, [S.FILLED]),  # the reconciliation settles it as the venue has it
+        (S.FILLED, []),  # finished already: its status stands
+    ],
+)
 def test_fills_the_journal_lacks_are_read_even_when_it_has_the_filled_size(
-    sim: SimExchange, venue: RestClient, tmp_path: Path
+    journaled: OrderStatus,
+    then: list[OrderStatus],
+    sim: SimExchange,
+    venue: RestClient,
+    tmp_path: Path,
 ) -> None:
     # The previous process journaled the order as filled 0.003 (the user channel said so)
     # while the venue did not list its fills yet, and died before reading them.
     clock = FakeClock()
     intent = make_intent(clock, "fills-lagged", size="0.003")
-    placed = venue.create_order(_market(client_order_id("fills-lagged"), SPOT, "BUY", "0.003"))
+    coid = client_order_id("fills-lagged")
+    placed = venue.create_order(_market(coid, SPOT, "BUY", "0.003"))
     lagged = attrs.evolve(
-        journaled_update(intent, S.PARTIALLY_FILLED, placed.order_id), filled_size=Decimal("0.003")
+        journaled_update(intent, journaled, placed.order_id), filled_size=Decimal("0.003")
     )
     path = tmp_path / "j.sqlite3"
     seed_journal(path, lambda me: [recorded(intent, me), lagged])
     with running(start_executor(sim, path, clock=clock)) as bot:
         bot.wait_reconciled()
-        bot.wait_status(client_order_id("fills-lagged"), S.FILLED)
+        for status in then:
+            bot.wait_status(coid, status)
+        bot.wait(lambda _: bool(bot.of(OrderFilled)), "the lacking fill to be read")
         (fill,) = bot.of(OrderFilled)
-        assert (fill.client_order_id, fill.size) == (client_order_id("fills-lagged"), intent.size)
-
-
-def test_the_fills_a_finished_order_lacks_are_read_after_a_restart(
-    sim: SimExchange, venue: RestClient, tmp_path: Path
-) -> None:
-    # The previous process journaled the order FILLED (the user channel said so) while the
-    # venue did not list its fills yet, and died before reading them.
-    clock = FakeClock()
-    intent = make_intent(clock, "finished-lagged", size="0.003")
-    placed = venue.create_order(_market(client_order_id("finished-lagged"), SPOT, "BUY", "0.003"))
-    filled = attrs.evolve(
-        journaled_update(intent, S.FILLED, placed.order_id), filled_size=Decimal("0.003")
-    )
-    path = tmp_path / "j.sqlite3"
-    seed_journal(path, lambda me: [recorded(intent, me), filled])
-    with running(start_executor(sim, path, clock=clock)) as bot:
-        bot.wait_reconciled()
-        bot.until(lambda: bot.of(OrderFilled), "the lacking fill to be read")
-        (fill,) = bot.of(OrderFilled)
-        assert (fill.client_order_id, fill.size) == (
-            client_order_id("finished-lagged"),
-            intent.size,
-        )
-        assert bot.updates(client_order_id("finished-lagged")) == []  # its status stands
+        assert (fill.client_order_id, fill.size) == (coid, intent.size)
+        assert bot.statuses(coid) == then
 
 
 def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> OrderFilled:

@@ -58,8 +58,8 @@ class ConsoleReporter(BaseActor):
     products' price increments are known (or the next cycles arrived without them): one line
     per symbol (mark at the product's price increment, window, source, signal and action,
     position) and one summary line (equity, realized, unrealized and today's PnL, trading
-    state, feed health). Order updates, fills, denials, dry-run
-    orders, trading-state changes and reconciliations print one line each as they come.
+    state, feed health). Order updates, fills, denials, dry-run orders, trading-state changes
+    and reconciliations print one line each as they come.
 
     The publishers' factories (``bot_spec``) make it their subscriber.
 
