@@ -35,16 +35,20 @@ class Position:
         """The position after one fill: adds average the entry, reductions realize PnL, and a
         fill larger than the position flips it through zero at the fill's price. Reducing a
         position whose entry is unknown (a spot position reconciled from the wallet) realizes
-        nothing."""
+        nothing; adding to it leaves the average unknown (never averaged as 0)."""
         signed = size * side.sign
         quantity = self.quantity
         fees = self.fees + fee
         if not quantity or (quantity > 0) == (signed > 0):
             held = abs(quantity)
+            if quantity and self.average_entry is None:
+                average = None  # what the held part cost is unknown: so is the average
+            else:
+                average = (held * (self.average_entry or _ZERO) + size * price) / (held + size)
             return attrs.evolve(
                 self,
                 quantity=quantity + signed,
-                average_entry=(held * (self.average_entry or _ZERO) + size * price) / (held + size),
+                average_entry=average,
                 contract_size=contract_size,
                 fees=fees,
                 entry_fill_price=self.entry_fill_price if quantity else price,

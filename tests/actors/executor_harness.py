@@ -1,7 +1,8 @@
 """An executor on a real loopback exchange, with a real SQLite journal, for the executor tests.
 
-The tree is ``bot`` with ``journal`` (the stand-in journal), ``risk`` (a probe that records
-everything the executor publishes) and ``executor``. Time is a FakeClock: the executor's
+The tree is ``bot`` with ``journal`` (the stand-in journal), ``portfolio`` (the real one: it
+books the executor's fills, so orders settle), ``risk`` (a probe that records everything the
+executor and the portfolio publish) and ``executor``. Time is a FakeClock: the executor's
 timers (polls, reconciliation) fire only when a test advances it; the exchange and the
 sockets run in real time.
 """
@@ -16,7 +17,13 @@ from typing import Any, TypeVar
 
 import attrs
 
-from perpsbot.actors import ExecutorActor, JournalActor, executor_mailbox, journal_mailbox
+from perpsbot.actors import (
+    ExecutorActor,
+    JournalActor,
+    PortfolioActor,
+    executor_mailbox,
+    journal_mailbox,
+)
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, ExecutionConfig, JournalConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds, client_order_id
@@ -76,6 +83,7 @@ PUBLISHED = (
     OrderUpdated, OrderFilled, DryRunOrder, OrderDenied, ProductsLoaded, ReconciliationStarted,
     ReconciliationCompleted, AccountReconciled,
 )  # fmt: skip
+BOOKED = (OrderFilled, AccountReconciled)  # what the portfolio is told
 JOURNALED = (OrderUpdated, OrderFilled, DryRunOrder)
 
 
@@ -269,8 +277,18 @@ def start_executor(
             journal=journal,
             journal_view=lambda: open_reader(journal_path),
             subscribers=[(kind, risk) for kind in PUBLISHED]
-            + [(kind, journal) for kind in JOURNALED],
+            + [(kind, journal) for kind in JOURNALED]
+            + [(kind, ctx.system.address("bot/portfolio")) for kind in BOOKED],
             faults=faults,
+        )
+
+    def portfolio(ctx: ActorContext) -> PortfolioActor:
+        risk, executor = ctx.system.address("bot/risk"), ctx.system.address("bot/executor")
+        return PortfolioActor(
+            context=ctx,
+            # A stand-in journal may not answer ReadBook: the portfolio starts empty then.
+            journal=ctx.system.address("bot/journal") if journal is None else None,
+            subscribers=[(PositionChanged, risk), (PositionChanged, executor)],
         )
 
     system = ActorSystem("t", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
@@ -279,6 +297,7 @@ def start_executor(
             name="bot",
             children=[
                 journal or journal_child(journal_path),
+                ChildSpec(name="portfolio", factory=portfolio),
                 ChildSpec(name="risk", factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
                 ChildSpec(
                     name="executor",

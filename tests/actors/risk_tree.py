@@ -1,4 +1,6 @@
-"""A small tree around the real RiskActor: recording executor, journal and subscriber."""
+"""A small tree around the real RiskActor and PortfolioActor: recording executor, journal and
+subscriber. :meth:`Tree.tell` sends a message where the bot's wiring would: fills to the
+portfolio, samples and the venue's account to both, everything else to risk."""
 
 from __future__ import annotations
 
@@ -7,13 +9,19 @@ from typing import Any
 import attrs
 import pytest
 
+from perpsbot.actors.portfolio import PortfolioActor
 from perpsbot.actors.risk import RiskActor, risk_mailbox
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
+    AccountReconciled,
+    FundingPaid,
+    MarksSampled,
     OrderDenied,
+    OrderFilled,
     OrderIntent,
     PlaceOrder,
+    PortfolioValued,
     PositionChanged,
     RiskSnapshot,
     TradingState,
@@ -34,7 +42,8 @@ from tests.actors.trading import (
 from tests.runtime.conftest import Crash
 
 ACTIVE = TradingState.ACTIVE
-PUBLISHED = (TradingStateChanged, PositionChanged, RiskSnapshot, OrderDenied)
+PUBLISHED = (TradingStateChanged, RiskSnapshot, OrderDenied)
+BOOKED = (PositionChanged, PortfolioValued)  # the portfolio's, told to risk and the subscriber
 
 
 class CrashableRisk(RiskActor):
@@ -58,6 +67,17 @@ class Tree:
     def risk(self) -> Any:
         return self.system.address("bot/risk")
 
+    @property
+    def portfolio(self) -> Any:
+        return self.system.address("bot/portfolio")
+
+    def tell(self, message: Any) -> None:
+        """Tell ``message`` to whom the bot's wiring tells it."""
+        if isinstance(message, OrderFilled | FundingPaid | AccountReconciled | MarksSampled):
+            self.portfolio.tell(message)
+        if not isinstance(message, OrderFilled | FundingPaid):
+            self.risk.tell(message)
+
     def start(
         self,
         config: BotConfig,
@@ -79,12 +99,23 @@ class Tree:
                 open_journal=open_journal,
             )
 
+        def portfolio(ctx: ActorContext) -> PortfolioActor:
+            address = ctx.system.address
+            return PortfolioActor(
+                context=ctx,
+                # With a real journal the portfolio reads its book back from it.
+                journal=None if journal is None else address("bot/journal"),
+                subscribers=[(kind, address(name)) for kind in BOOKED
+                             for name in ("bot/risk", "bot/subscriber")],
+            )  # fmt: skip
+
         executor: dict[str, Any] = {} if executor_mailbox is None else {"mailbox": executor_mailbox}
         children = [
             ChildSpec(name="journal", factory=journal)
             if journal is not None
             else recorder_spec("journal", self.journal),
             recorder_spec("subscriber", self.published),
+            ChildSpec(name="portfolio", factory=portfolio),
             ChildSpec(
                 name="risk",
                 factory=build,
@@ -109,15 +140,15 @@ class Tree:
     def snapshot(self, cycle: int, *window: int | str) -> RiskSnapshot:
         """Sample fresh marks and return the snapshot risk publishes for them: everything
         told before was handled by then."""
-        self.risk.tell(sampled(cycle, sample(window or [100])))
+        self.tell(sampled(cycle, sample(window or [100])))
         return of_type(self.published, RiskSnapshot, lambda m: m.cycle == cycle)
 
     def activate(self, mark: int = 100, equity: int = 10_000) -> None:
         """Everything clean: products, a successful reconciliation, equity and a fresh mark."""
-        self.risk.tell(products())
-        self.risk.tell(reconciled())
-        self.risk.tell(account(equity))
-        self.risk.tell(sampled(1, sample([mark])))
+        self.tell(products())
+        self.tell(reconciled())
+        self.tell(account(equity))
+        self.tell(sampled(1, sample([mark])))
         self.state(ACTIVE)
 
     def place(self, order: OrderIntent) -> PlaceOrder:

@@ -160,10 +160,13 @@ def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harn
     assert bot.wait_status(coid, S.UNKNOWN).source is TransitionSource.REST
     wait_drained(bot.executor)  # UNKNOWN is published before the reconciliation is armed
     bot.clock.advance(2.0)  # the in-flight reconciliation after an UNKNOWN
+    (order,) = _eventually_visible(bot, "unknown")  # and so are its fills, from now on
+    wait_drained(bot.executor)
+    bot.clock.advance(2.0)  # a poll reads the fills that were not visible yet
+    # Filled is published only once its fills are read and booked: never before.
     settled = bot.wait_status(coid, S.FILLED)
-    assert settled.venue_order_id is not None
-    (order,) = _eventually_visible(bot, "unknown")
-    assert order.order_id == settled.venue_order_id
+    assert settled.venue_order_id == order.order_id
+    assert settled.booked_size == settled.filled_size == order.filled_size
 
 
 def _eventually_visible(bot: Harness, intent_id: str) -> list[Order]:
@@ -242,6 +245,7 @@ def test_a_cancel_that_loses_the_race_to_a_fill_ends_filled(bot: Harness) -> Non
 def test_cancel_all_entries_leaves_the_exits_alone(bot: Harness) -> None:
     _feed_healthy(bot)
     bot.trading(TradingState.ACTIVE)
+    bot.position(SPOT, "0.001")  # what the exit closes
     bot.place(bot.intent("entry", limit="60000", tif=TimeInForce.GTC))
     bot.place(
         bot.intent("exit", side=Side.SELL, limit="80000", tif=TimeInForce.GTC,

@@ -12,6 +12,7 @@ from perpsbot.actors._order_states import TrackedOrder, allowed, venue_state
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
+    BookedFill,
     IntentPurpose,
     OrderFilled,
     OrderStatus,
@@ -105,13 +106,38 @@ def _ledger() -> tuple[OrderLedger, list[object]]:
 
 def test_an_impossible_transition_is_counted_and_changes_nothing() -> None:
     ledger, published = _ledger()
-    assert ledger.move("c", S.FILLED, REST, filled_size=Decimal(1))
+    assert ledger.move("c", S.CANCELLED, REST)
     assert not ledger.move("c", S.ACKNOWLEDGED, TransitionSource.USER_CHANNEL)
     assert ledger.impossible == 1
     order = ledger.get("c")
     assert order is not None
-    assert order.status is S.FILLED
+    assert order.status is S.CANCELLED
     assert [type(m) for m in published] == [OrderUpdated]
+
+
+def _booked(fill_id: str, size: str) -> BookedFill:
+    return BookedFill(fill_id=fill_id, intent_id="i", client_order_id="c", size=Decimal(size))
+
+
+def test_a_filled_order_is_published_terminal_only_once_its_fills_are_booked() -> None:
+    # Published FILLED while its fills are not in the position, the order would be forgotten
+    # by everyone and its exit sent again (trading-core review, finding 1).
+    ledger, published = _ledger()
+    assert ledger.move("c", S.FILLED, TransitionSource.USER_CHANNEL, filled_size=Decimal(1))
+    assert published == []
+    (order,) = ledger.unfinished()
+    assert (order.status, order.settled, order.unsettled_size) == (S.FILLED, False, 1)
+    ledger.add_fills("c", [_fill("a", "0.5"), _fill("b", "0.5")])
+    ledger.book(_booked("a", "0.5"))
+    assert [type(m) for m in published] == [OrderFilled, OrderFilled]
+    ledger.book(_booked("b", "0.5"))
+    update = published[-1]
+    assert isinstance(update, OrderUpdated)
+    assert (update.previous, update.status, update.source) == (
+        S.ACKNOWLEDGED, S.FILLED, TransitionSource.USER_CHANNEL,
+    )  # fmt: skip
+    assert update.settled
+    assert ledger.unfinished() == []
 
 
 def test_a_transition_is_published_with_where_it_came_from() -> None:
@@ -144,12 +170,14 @@ def test_each_fill_is_published_once_by_its_id() -> None:
     assert order.fills_size == Decimal("0.75")
 
 
-def test_an_order_is_unfinished_until_terminal_with_every_fill_published() -> None:
+def test_an_order_is_unfinished_until_terminal_with_every_fill_published_and_booked() -> None:
     ledger, _ = _ledger()
     assert [o.client_order_id for o in ledger.unfinished()] == ["c"]
     ledger.move("c", S.FILLED, REST, filled_size=Decimal(1))
     assert [o.client_order_id for o in ledger.unfinished()] == ["c"]  # its fill lags
     ledger.add_fills("c", [_fill("a", "1")])
+    assert [o.client_order_id for o in ledger.unfinished()] == ["c"]  # not booked yet
+    ledger.book(_booked("a", "1"))
     assert ledger.unfinished() == []
     assert "c" in ledger  # finished orders are kept to recognise a resent intent
 

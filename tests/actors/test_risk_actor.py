@@ -76,10 +76,10 @@ def test_a_denied_intent_is_published_with_the_rule_and_the_numbers(tree: Tree) 
 def test_a_fill_moves_the_position_and_the_next_snapshot_counts_its_pnl(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate(mark=100)
-    tree.risk.tell(fill(Side.BUY, 2, 100, fee="0.2"))
+    tree.tell(fill(Side.BUY, 2, 100, fee="0.2"))
     changed = of_type(tree.published, PositionChanged)
     assert (changed.position.quantity, changed.entry_fill_price) == (D(2), D(100))
-    tree.risk.tell(sampled(2, sample([100, 105])))
+    tree.tell(sampled(2, sample([100, 105])))
     snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
     assert (snapshot.unrealized_pnl, snapshot.realized_pnl) == (D(10), D("-0.2"))
     assert snapshot.equity == D("10009.8")
@@ -92,9 +92,9 @@ def test_a_fill_told_twice_counts_once(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate()
     twice = fill(Side.BUY, 1, 100, fill_id="f-1")
-    tree.risk.tell(twice)
-    tree.risk.tell(twice)
-    tree.risk.tell(sampled(2, sample([100])))
+    tree.tell(twice)
+    tree.tell(twice)
+    tree.tell(sampled(2, sample([100])))
     snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
     assert snapshot.positions[0].quantity == D(1)
 
@@ -102,28 +102,28 @@ def test_a_fill_told_twice_counts_once(tree: Tree) -> None:
 def test_funding_counts_in_the_pnl(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate()
-    tree.risk.tell(
+    tree.tell(
         FundingPaid(message_id="f", ts_created_ns=0, symbol="BTC-USD", amount=D(-3), ts_event_ns=0)
     )
     assert of_type(tree.published, PositionChanged).position.funding == D(-3)
-    tree.risk.tell(sampled(2, sample([100])))
+    tree.tell(sampled(2, sample([100])))
     assert of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2).equity == D(9_997)
 
 
 def test_reconciliation_corrects_positions_to_the_venues_and_says_so(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate()
-    tree.risk.tell(fill(Side.BUY, 1, 100))
+    tree.tell(fill(Side.BUY, 1, 100))
     venue = VenuePosition(
         symbol="BTC-USD", quantity=D(3), average_entry_price=D(99), contract_size=D(1)
     )
-    tree.risk.tell(account(20_000, venue))
+    tree.tell(account(20_000, venue))
     corrected = of_type(tree.published, PositionChanged, lambda m: m.cause.startswith("reconciled"))
     assert corrected.cause == (
         "reconciled: BTC-USD: quantity 1 corrected to the venue's 3 (average entry 99)"
     )
     assert corrected.position.quantity == D(3)
-    tree.risk.tell(sampled(2, sample([100])))
+    tree.tell(sampled(2, sample([100])))
     snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
     assert (snapshot.equity, snapshot.daily_pnl) == (D(20_000), D(0))
 
@@ -137,8 +137,8 @@ def test_selling_a_spot_position_read_from_the_wallet_moves_the_position(tree: T
     spot = VenuePosition(
         symbol="BTC-USD", quantity=D(2), average_entry_price=None, contract_size=D(1)
     )
-    tree.risk.tell(account(10_000, spot))
-    tree.risk.tell(fill(Side.SELL, 2, 101, fill_id="exit"))
+    tree.tell(account(10_000, spot))
+    tree.tell(fill(Side.SELL, 2, 101, fill_id="exit"))
     closed = of_type(tree.published, PositionChanged, lambda m: m.cause.startswith("fill exit"))
     assert closed.position.quantity == 0
 
@@ -178,7 +178,7 @@ def test_a_full_executor_mailbox_denies_instead_of_queueing(tree: Tree) -> None:
     tree.system.address("bot/executor").tell(block)
     assert block.entered.wait(5)
     try:
-        tree.risk.tell(intent(Side.BUY, "0.1", intent_id="first"))
+        tree.tell(intent(Side.BUY, "0.1", intent_id="first"))
         denial = tree.denied(intent(Side.BUY, "0.1", intent_id="second"))
     finally:
         block.release.set()
@@ -201,8 +201,8 @@ def test_the_order_rate_denies_past_the_limit_and_recovers_after_a_minute(tree: 
 def test_the_volatility_breaker_halts_until_an_operator_resumes(tree: Tree) -> None:
     tree.start(bot_config(risk={"volatility_window": 3}))
     tree.activate(mark=100)
-    tree.risk.tell(sampled(2, sample([100, 110])))
-    tree.risk.tell(sampled(3, sample([100, 110, 90])))
+    tree.tell(sampled(2, sample([100, 110])))
+    tree.tell(sampled(3, sample([100, 110, 90])))
     state = tree.state(HALTED)
     assert state.reasons[0].startswith("halted by risk: volatility breaker: BTC-USD volatility")
     halt = of_type(tree.journal, Halt)
@@ -247,11 +247,11 @@ def test_operator_commands_travel_on_the_priority_lane() -> None:
 def test_state_and_positions_survive_a_restart_of_the_risk_actor(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate()
-    tree.risk.tell(fill(Side.BUY, 2, 100))
+    tree.tell(fill(Side.BUY, 2, 100))
     tree.risk.ask(command(ReduceOnly, "watch it"), timeout_s=5)
-    tree.risk.tell(Crash(RuntimeError("risk crashed")))
+    tree.tell(Crash(RuntimeError("risk crashed")))
     eventually(lambda: tree.risk.incarnation == 2, what="risk restarted")
-    tree.risk.tell(sampled(2, sample([110])))
+    tree.tell(sampled(2, sample([110])))
     snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
     assert snapshot.state is REDUCING
     assert snapshot.reasons == ("reduce-only by alice: watch it",)

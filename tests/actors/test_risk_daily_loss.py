@@ -28,9 +28,9 @@ def test_the_daily_loss_reduces_cancels_entries_and_clears_at_the_utc_day_bounda
 ) -> None:
     tree.start(bot_config(risk={"daily_loss_limit_usd": D(100), "max_mark_age_s": 300.0}))
     tree.activate(mark=100)
-    tree.risk.tell(fill(Side.BUY, 10, 100))
+    tree.tell(fill(Side.BUY, 10, 100))
     assert tree.snapshot(2, 100, 90).state is ACTIVE  # -100 USD: at the limit
-    tree.risk.tell(sampled(3, sample([100, 90, "89.99"])))  # -100.10 USD
+    tree.tell(sampled(3, sample([100, 90, "89.99"])))  # -100.10 USD
     state = tree.state(REDUCING)
     assert state.reasons == (
         "daily loss 100.10 USD exceeds daily_loss_limit_usd 100 (until the UTC day ends)",

@@ -89,9 +89,9 @@ def journal_read(tree: Tree) -> TradingStateChanged:
 
 def clean(tree: Tree, *positions: VenuePosition) -> None:
     """Products, a successful reconciliation and the venue's account; no marks yet."""
-    tree.risk.tell(products())
-    tree.risk.tell(reconciled())
-    tree.risk.tell(account(10_000, *positions))
+    tree.tell(products())
+    tree.tell(reconciled())
+    tree.tell(account(10_000, *positions))
 
 
 def next_process(wall_start_ns: int) -> ActorSystem:
@@ -141,7 +141,7 @@ def test_the_days_loss_carries_across_a_process_restart(
     path = tmp_path / "journal.sqlite3"
     first = start(system, clock, path, daily_loss_limit_usd=D(100))
     first.activate(mark=100)
-    first.risk.tell(fill(Side.BUY, 10, 100))
+    first.tell(fill(Side.BUY, 10, 100))
     clock.advance(SNAPSHOT_INTERVAL_S)  # the journal keeps this cycle's snapshot
     assert first.snapshot(2, 94).daily_pnl == D(-60)
     committed(first)
@@ -167,7 +167,7 @@ def test_a_previous_days_loss_is_not_carried(
     path = tmp_path / "journal.sqlite3"
     first = start(system, clock, path)
     first.activate(mark=100)
-    first.risk.tell(fill(Side.BUY, 10, 100))
+    first.tell(fill(Side.BUY, 10, 100))
     clock.advance(SNAPSHOT_INTERVAL_S)
     assert first.snapshot(2, 94).daily_pnl == D(-60)
     committed(first)

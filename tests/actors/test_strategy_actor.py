@@ -297,7 +297,7 @@ def test_reducing_closes_on_an_exit_signal_but_never_enters(strategy: Strategy) 
     strategy.start()
     strategy.address.tell(risk_snapshot(TradingState.REDUCING))
     assert strategy.sample(*BULLISH).signals[0].reason == "REDUCING: no entries"
-    strategy.address.tell(risk_snapshot(TradingState.REDUCING, view(1, 100)))
+    strategy.address.tell(position_changed(1, 100))
     strategy.sample(100, 100, 100, 100, 100, 99)
     (exit_,) = strategy.intents(1)
     assert exit_.side is Side.SELL

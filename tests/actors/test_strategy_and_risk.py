@@ -1,10 +1,11 @@
-"""Strategy and risk together, with a recording executor: a cross becomes an order, its fill a
-position with a stop at the fill price, and a fall an exit order."""
+"""Strategy, risk and the portfolio together, with a recording executor: a cross becomes an
+order, its fill a position with a stop at the fill price, and a fall an exit order."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from perpsbot.actors.portfolio import PortfolioActor
 from perpsbot.actors.risk import RiskActor, risk_mailbox
 from perpsbot.actors.strategy import StrategyActor
 from perpsbot.messages import (
@@ -14,6 +15,7 @@ from perpsbot.messages import (
     OrderType,
     OrderUpdated,
     PlaceOrder,
+    PortfolioValued,
     PositionChanged,
     RiskSnapshot,
     Side,
@@ -40,11 +42,20 @@ CONFIG = bot_config(short_ma=2, long_ma=6)
 FLAT = [100] * 7
 
 
-def start(system: ActorSystem, executor: Probe, reporter: Probe) -> tuple[Any, Any]:
+def start(system: ActorSystem, executor: Probe, reporter: Probe) -> tuple[Any, Any, Any]:
+    def portfolio(ctx: ActorContext) -> PortfolioActor:
+        address = ctx.system.address
+        told = ("bot/risk", "bot/strategy", "bot/reporter")
+        return PortfolioActor(
+            context=ctx,
+            subscribers=[(PositionChanged, address(a)) for a in told]
+            + [(PortfolioValued, address("bot/risk"))],
+        )
+
     def risk(ctx: ActorContext) -> RiskActor:
         address = ctx.system.address
         to_both = [address("bot/strategy"), address("bot/reporter")]
-        published = (TradingStateChanged, PositionChanged, RiskSnapshot, OrderDenied)
+        published = (TradingStateChanged, RiskSnapshot, OrderDenied)
         return RiskActor(
             context=ctx,
             executor=address("bot/executor"),
@@ -63,13 +74,15 @@ def start(system: ActorSystem, executor: Probe, reporter: Probe) -> tuple[Any, A
 
     children = [
         recorder_spec("journal", Probe()),
+        ChildSpec(name="portfolio", factory=portfolio),
         ChildSpec(name="risk", factory=risk, mailbox=risk_mailbox),
         recorder_spec("executor", executor),
         ChildSpec(name="strategy", factory=strategy),
         recorder_spec("reporter", reporter),
     ]
     system.start(SupervisorSpec(name="bot", children=children), config=CONFIG)
-    return system.address("bot/risk"), system.address("bot/strategy")
+    address = system.address
+    return address("bot/portfolio"), address("bot/risk"), address("bot/strategy")
 
 
 def updated(place: PlaceOrder, status: OrderStatus, filled: str) -> OrderUpdated:
@@ -92,6 +105,7 @@ def updated(place: PlaceOrder, status: OrderStatus, filled: str) -> OrderUpdated
         previous=OrderStatus.ACKNOWLEDGED,
         status=status,
         source=TransitionSource.USER_CHANNEL,
+        booked_size=D(filled) if status.terminal else D(0),
     )
 
 
@@ -99,17 +113,17 @@ def test_a_cross_is_placed_filled_and_closed_by_the_stop_at_the_fill_price(
     system: ActorSystem,
 ) -> None:
     executor, reporter = Probe(), Probe()
-    risk, strategy = start(system, executor, reporter)
+    portfolio, risk, strategy = start(system, executor, reporter)
 
     def marks(cycle: int, *window: int | str) -> None:  # what the mark window publishes
         message = sampled(cycle, sample(window), ts_ns=system.clock.time_ns())
-        risk.tell(message)
-        strategy.tell(message)
+        for actor in (portfolio, risk, strategy):
+            actor.tell(message)
 
     for actor in (risk, strategy):
         actor.tell(products())
     risk.tell(reconciled())
-    risk.tell(account(10_000))
+    portfolio.tell(account(10_000))
     marks(1, *FLAT)
     of_type(reporter, RiskSnapshot, lambda m: m.cycle == 1 and m.state == "active")
 
@@ -120,7 +134,7 @@ def test_a_cross_is_placed_filled_and_closed_by_the_stop_at_the_fill_price(
     assert entry.checked_mark == D(101)
 
     size = str(entry.intent.size)
-    risk.tell(fill(Side.BUY, size, 101, intent_id=entry.intent.intent_id))
+    portfolio.tell(fill(Side.BUY, size, 101, intent_id=entry.intent.intent_id))
     for actor in (risk, strategy):
         actor.tell(updated(entry, OrderStatus.FILLED, size))
     opened = of_type(reporter, PositionChanged)

@@ -12,7 +12,7 @@ from perpsbot.messages import OrderStatus
 from perpsbot.runtime.testing import eventually
 from tests.bot.processes import PERP, bot_toml, running_bot, running_sim, wait_journaled
 
-CORRECTION = f"journal had {PERP} flat, venue shows long 1: adopted the venue's"
+CORRECTION = f"{PERP}: quantity 0 corrected to the venue's 1"
 
 
 def _backup(journal: Path, copy: Path) -> None:
@@ -57,14 +57,14 @@ def test_a_stale_journal_is_corrected_to_the_venues_position_and_says_so(tmp_pat
 
         _restore(old, journal)  # the journal forgets the second run
         with running_bot(config) as bot:
-            said = bot.out.until("startup reconciliation:")
+            said = bot.out.until("position reconciled:")
             assert CORRECTION in said
-            assert CORRECTION in bot.err.until("reconciliation: journal had")
+            assert CORRECTION in bot.err.until("reconciled to the venue:")
             bot.ready()
             eventually(lambda: _position(journal) == 1, what="the corrected position journaled")
             with JournalReader(journal) as reader:
-                assert CORRECTION in reader.reconciliations()[-1].corrections
-                assert reader.latest_positions()[PERP].cause.startswith("reconciled: ")
+                assert reader.latest_positions()[PERP].is_correction
+                assert CORRECTION in reader.latest_positions()[PERP].cause
             # The corrected position is the bot's to manage: a fall closes it.
             sim.jump(-0.05)
             wait_journaled(journal, bot.allowed(), OrderStatus.FILLED)

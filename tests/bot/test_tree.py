@@ -53,7 +53,8 @@ def _link() -> VenueLink:
 def test_the_tree_starts_in_the_design_order_journal_first_reporter_last() -> None:
     spec = bot_spec(BotConfig(), _link(), report=True)
     assert [child.name for child in spec.children] == [
-        "journal", "risk", "executor", "marks", "strategy", "streamer", "poller", "reporter",
+        "journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller",
+        "reporter",
     ]  # fmt: skip
     assert spec.strategy is Strategy.REST_FOR_ONE
 

@@ -51,7 +51,8 @@ INTERVAL_S = 0.5
 #: What each publisher of the tree tells the test's probe.
 WATCHED: dict[str, tuple[type, ...]] = {
     "strategy": (SignalsEvaluated,),
-    "risk": (RiskSnapshot, TradingStateChanged, PositionChanged, OrderDenied),
+    "portfolio": (PositionChanged,),
+    "risk": (RiskSnapshot, TradingStateChanged, OrderDenied),
     "executor": (OrderUpdated, OrderFilled, OrderDenied, AccountReconciled),
 }
 

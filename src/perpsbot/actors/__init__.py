@@ -4,6 +4,7 @@ from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors.executor import ExecutorActor, executor_mailbox
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
+from perpsbot.actors.portfolio import PortfolioActor
 from perpsbot.actors.quote_poller import QuotePollerActor, poller_mailbox
 from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
 from perpsbot.actors.strategy import StrategyActor
@@ -18,6 +19,7 @@ __all__ = [
     "JournaledIntent",
     "MarkWindowActor",
     "OperatorCommand",
+    "PortfolioActor",
     "QuotePollerActor",
     "RiskActor",
     "StrategyActor",

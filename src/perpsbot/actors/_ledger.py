@@ -1,9 +1,14 @@
 """The executor's orders, and the only place that changes them.
 
 Every change goes through :meth:`OrderLedger.move` (checked against the state machine and
-published as ``OrderUpdated``) or :meth:`OrderLedger.add_fills` (deduplicated by fill id and
-published as ``OrderFilled``). Nothing is dropped: a change that the state machine does not
-allow is logged, counted and left for reconciliation, and the order stays as it was.
+published as ``OrderUpdated``), :meth:`OrderLedger.add_fills` (deduplicated by fill id and
+published as ``OrderFilled``) or :meth:`OrderLedger.book` (the portfolio booked a fill).
+Nothing is dropped: a change that the state machine does not allow is logged, counted and
+left for reconciliation, and the order stays as it was.
+
+Settled means booked: a terminal status is published only once every filled unit is booked
+in the position. Until then the order is held terminal here (it is not polled again) but
+published as it was, with its unbooked rest in flight for everyone.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import attrs
 
 from perpsbot.actors._order_states import TrackedOrder, allowed
 from perpsbot.messages import (
+    BookedFill,
     OrderFilled,
     OrderStatus,
     OrderUpdated,
@@ -61,8 +67,8 @@ class OrderLedger:
         return iter(list(self._orders.values()))
 
     def unfinished(self) -> list[TrackedOrder]:
-        """The orders not yet terminal, or whose fills lag behind the venue's filled size:
-        what the order path scans, without the finished orders kept for recognition."""
+        """The orders not yet settled (terminal and every fill booked): what the order path
+        scans, without the finished orders kept for recognition."""
         return list(self._unfinished.values())
 
     def __getitem__(self, client_order_id: str) -> TrackedOrder:
@@ -83,7 +89,7 @@ class OrderLedger:
         yet: see :meth:`move`)."""
         coid = order.client_order_id
         self._orders[coid] = order
-        if not order.status.terminal or order.fills_behind:
+        if not order.settled or order.fills_behind:
             self._unfinished[coid] = order
         else:
             self._unfinished.pop(coid, None)
@@ -98,8 +104,7 @@ class OrderLedger:
 
     def announce(self, client_order_id: str, source: TransitionSource, reason: str = "") -> None:
         """Publish a held order's current state as new (``previous`` None)."""
-        order = self._orders[client_order_id]
-        self._publish(self._updated(order, None, source, reason))
+        self._publish_held(self._orders[client_order_id], source, reason, previous=None)
 
     def move(
         self,
@@ -141,11 +146,42 @@ class OrderLedger:
             average_fill_price=average_fill_price or order.average_fill_price,
             venue_order_id=venue_order_id or order.venue_order_id,
         )
-        self.hold(moved)
-        self._publish(self._updated(moved, order.status, source, reason))
-        if status.terminal and not moved.fills_behind:
-            self._forget_old()
+        if status.terminal and not moved.settled:
+            # Held terminal, published once its fills are booked (:meth:`book`).
+            known = order.published or order.status  # what subscribers take it to be
+            self.hold(attrs.evolve(moved, ended_by=(source, reason), published=known))
+            return True
+        self._publish_held(moved, source, reason, previous=order.published or order.status)
         return True
+
+    def book(self, booked: BookedFill) -> None:
+        """The portfolio booked one of an order's fills; a terminal order whose fills are
+        all booked now is published settled."""
+        before = self._orders.get(booked.client_order_id)
+        if before is None:
+            return
+        order = attrs.evolve(before, booked_size=before.booked_size + booked.size)
+        if order.settled and not before.settled:
+            source, reason = order.ended_by or (TransitionSource.LOCAL, "")
+            self._publish_held(
+                order, source, reason or "every fill booked", previous=order.published
+            )
+        else:
+            self.hold(order)
+
+    def _publish_held(
+        self,
+        order: TrackedOrder,
+        source: TransitionSource,
+        reason: str,
+        *,
+        previous: OrderStatus | None,
+    ) -> None:
+        order = attrs.evolve(order, published=order.status)
+        self.hold(order)
+        self._publish(self._updated(order, previous, source, reason))
+        if order.settled and not order.fills_behind:
+            self._forget_old()
 
     def mark(self, client_order_id: str, **changes: Any) -> TrackedOrder:
         """Change bookkeeping fields that are no transition (``cancel_requested``, ``request``)."""
@@ -216,15 +252,14 @@ class OrderLedger:
             status=order.status,
             source=source,
             reason=reason,
+            booked_size=order.booked_size,
         )
 
     def _forget_old(self) -> None:
         if len(self._orders) - len(self._unfinished) <= _KEEP_FINISHED:
             return
         finished = [
-            o.client_order_id
-            for o in self._orders.values()
-            if o.status.terminal and not o.fills_behind
+            o.client_order_id for o in self._orders.values() if o.settled and not o.fills_behind
         ]
         for coid in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
             self.forget(coid)

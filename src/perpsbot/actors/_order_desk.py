@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
-from perpsbot.actors._gate import Refusal, refusal
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._products import Products
+from perpsbot.actors._reduce_only import Refusal, refusal
 from perpsbot.actors._user_translator import UserChannel
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
@@ -29,7 +29,6 @@ from perpsbot.messages import (
     CancelAllOrders,
     DryRunOrder,
     IntentPurpose,
-    OrderFilled,
     OrderStatus,
     Side,
     Stamper,
@@ -139,28 +138,30 @@ class OrderDesk:
     # -- publishing ------------------------------------------------------------------------
 
     def publish(self, message: Any) -> None:
-        if type(message) is OrderFilled:
-            # Our own fills move the position at once; risk's PositionChanged confirms it.
-            held = self.positions.get(message.symbol, Decimal(0))
-            self.positions[message.symbol] = held + message.side.sign * message.size
         self._publish_out(message)
 
     # -- positions and products ------------------------------------------------------------
 
     def position(self, symbol: str) -> Decimal:
+        """The portfolio's position in ``symbol`` (booked fills only), as last told."""
         return self.positions.get(symbol, Decimal(0))
 
     def reducing_in_flight(self, symbol: str, side: Side, excluding: str = "") -> Decimal:
-        """What open orders on ``symbol`` and ``side`` (but ``excluding``) may still fill."""
+        """What unsettled orders on ``symbol`` and ``side`` (but ``excluding``) may still
+        move the position by beyond what is booked."""
         return sum(
-            (o.remaining for o in self.ledger.unfinished()
-             if o.symbol == symbol and o.side is side and not o.status.terminal
-             and o.client_order_id != excluding),
+            (o.unsettled_size for o in self.ledger.unfinished()
+             if o.symbol == symbol and o.side is side and o.client_order_id != excluding),
             Decimal(0),
         )  # fmt: skip
 
+    def unsettled_symbols(self) -> frozenset[str]:
+        """The symbols with an order that is not settled (in flight, unsent, or with fills
+        not yet read or booked)."""
+        return frozenset(o.symbol for o in self.ledger.unfinished())
+
     def refusal(self, order: TrackedOrder) -> Refusal | None:
-        """Why the trading state refuses to send ``order`` now (see :func:`_gate.refusal`)."""
+        """Why the trading state refuses to send ``order`` now (:func:`_reduce_only.refusal`)."""
         return refusal(
             state=self.state,
             reasons=self.state_reasons,
@@ -168,6 +169,7 @@ class OrderDesk:
             symbol=order.symbol,
             side=order.side,
             size=order.remaining,
+            purpose=order.purpose,
             position=self.position(order.symbol),
             reducing_in_flight=self.reducing_in_flight(
                 order.symbol, order.side, excluding=order.client_order_id

@@ -120,7 +120,8 @@ class TrackedOrder:
     ``intent`` is None for an order adopted from the venue (one of ours, found there, that
     the journal did not know). ``filled_size`` is the venue's cumulative filled size;
     ``fills_size`` is the total of the fills published (as ``OrderFilled``) so far, which lags
-    behind while the venue's fill list does.
+    behind while the venue's fill list does; ``booked_size`` lags behind that until the
+    portfolio's ``PositionChanged`` says the fills are booked.
     """
 
     intent_id: str
@@ -145,11 +146,29 @@ class TrackedOrder:
     journaled: bool = False
     """The journal committed its intent: it may be sent (when the trading state allows)."""
     missing: int = 0
-    """Reconciliations in a row that did not find this acknowledged order at the venue."""
+    """Reconciliations in a row that did not find this order at the venue."""
+    booked_size: Decimal = Decimal(0)
+    """The part of the published fills the portfolio has booked in the position."""
+    published: OrderStatus | None = None
+    """The status last published: a terminal status waits until the order is settled."""
+    ended_by: tuple[TransitionSource, str] | None = None
+    """What moved it to its terminal status (source, reason), published once settled."""
 
     @property
     def remaining(self) -> Decimal:
         return max(self.size - self.filled_size, Decimal(0))
+
+    @property
+    def settled(self) -> bool:
+        """Terminal at the venue and every filled unit booked: finished for everyone."""
+        return self.status.terminal and self.booked_size >= self.filled_size
+
+    @property
+    def unsettled_size(self) -> Decimal:
+        """What it may still move the position by beyond what is booked (see
+        :attr:`~perpsbot.messages.OrderUpdated.unsettled_size`)."""
+        bound = self.filled_size if self.status.terminal else self.size
+        return max(bound - self.booked_size, Decimal(0))
 
     @property
     def fills_behind(self) -> bool:

@@ -1,5 +1,5 @@
-"""Risk's books: every symbol's :class:`~perpsbot._position.Position` from fills, funding and
-the venue's reconciliations (spot and CFM futures), equity and the day's PnL.
+"""The portfolio's books: every symbol's :class:`~perpsbot._position.Position` from fills,
+funding and the venue's reconciliations (spot and CFM futures), equity and the day's PnL.
 
 The PnL that counts against equity and the daily loss limit is :meth:`Position.net_pnl`:
 realized, minus fees, plus funding, plus unrealized at the latest mark.
@@ -7,7 +7,6 @@ realized, minus fees, plus funding, plus unrealized at the latest mark.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import attrs
 
 from perpsbot._position import Position
-from perpsbot.messages import OrderFilled, PositionView, VenuePosition
+from perpsbot.messages import AccountReconciled, OrderFilled, PositionView
 
 _ZERO = Decimal(0)
 
@@ -41,9 +40,6 @@ class PositionBook:
     def mark(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)
 
-    def set_mark(self, symbol: str, mark: Decimal) -> None:
-        self._marks[symbol] = mark
-
     def apply_fill(self, fill: OrderFilled) -> Position:
         position = self.position(fill.symbol).with_fill(
             side=fill.side,
@@ -61,37 +57,72 @@ class PositionBook:
         self._positions[symbol] = position
         return position
 
-    def reconcile(self, venue: Iterable[VenuePosition]) -> list[Correction]:
-        """Set every position whose quantity differs from the venue's to the venue's quantity
-        and average entry (a symbol the venue does not list is flat there)."""
-        theirs = {p.symbol: p for p in venue}
+    def marks(self) -> dict[str, Decimal]:
+        return dict(self._marks)
+
+    def set_mark(self, symbol: str, mark: Decimal) -> None:
+        """Take ``symbol``'s latest mark; a position whose entry is unknown (adopted from the
+        venue without one) takes its first mark as its basis, so later moves count."""
+        self._marks[symbol] = mark
+        position = self._positions.get(symbol)
+        if position is not None and position.quantity and position.average_entry is None:
+            self._positions[symbol] = attrs.evolve(position, average_entry=mark)
+
+    def reconcile(self, account: AccountReconciled) -> list[Correction]:
+        """Correct the book to the venue's account, except the symbols the read may be older
+        than the book for (``account.unsettled``).
+
+        A future takes the venue's quantity and average entry. A spot position is the bot's
+        own fills, bounded by the wallet (someone sold coins, or spot went below zero): it
+        keeps its cost basis when it shrinks.
+        """
         corrections = []
-        for symbol in sorted(set(theirs) | set(self._positions)):
-            ours = self.position(symbol)
-            venue_position = theirs.get(symbol)
-            quantity = _ZERO if venue_position is None else venue_position.quantity
-            if quantity == ours.quantity:
+        for venue in account.positions:
+            ours = self.position(venue.symbol)
+            if venue.symbol in account.unsettled or venue.quantity == ours.quantity:
                 continue
             corrected = attrs.evolve(
                 ours,
-                quantity=quantity,
-                average_entry=None
-                if venue_position is None or not quantity
-                else venue_position.average_entry_price,
-                contract_size=ours.contract_size
-                if venue_position is None
-                else venue_position.contract_size,
+                quantity=venue.quantity,
+                average_entry=venue.average_entry_price if venue.quantity else None,
+                contract_size=venue.contract_size,
                 entry_fill_price=None,
             )
-            self._positions[symbol] = corrected
-            corrections.append(
-                Correction(
-                    position=corrected,
-                    description=f"{symbol}: quantity {ours.quantity} corrected to the venue's"
-                    f" {quantity} (average entry {corrected.average_entry})",
-                )
-            )
+            corrections.append(self._corrected(corrected, ours, "the venue's"))
+        for wallet in account.spot_wallets:
+            ours = self.position(wallet.symbol)
+            quantity = min(max(ours.quantity, _ZERO), wallet.quantity)
+            if wallet.symbol in account.unsettled or quantity == ours.quantity:
+                continue
+            corrected = attrs.evolve(ours, quantity=quantity)
+            if not quantity:
+                corrected = attrs.evolve(corrected, average_entry=None, entry_fill_price=None)
+            corrections.append(self._corrected(corrected, ours, "what the wallet holds"))
         return corrections
+
+    def _corrected(self, corrected: Position, ours: Position, whose: str) -> Correction:
+        self._positions[corrected.symbol] = corrected
+        return Correction(
+            position=corrected,
+            description=f"{corrected.symbol}: quantity {ours.quantity} corrected to {whose}"
+            f" {corrected.quantity} (average entry {corrected.average_entry})",
+        )
+
+    def correct(self, view: PositionView) -> None:
+        """Replay a journaled correction: its quantity, and its average entry when it gave
+        one (else the replayed one, if the position kept its side)."""
+        ours = self.position(view.symbol)
+        same_side = view.quantity * ours.quantity > 0
+        entry = view.average_entry_price
+        if entry is None and same_side:
+            entry = ours.average_entry
+        self._positions[view.symbol] = attrs.evolve(
+            ours,
+            quantity=view.quantity,
+            average_entry=entry if view.quantity else None,
+            contract_size=view.contract_size,
+            entry_fill_price=ours.entry_fill_price if same_side else None,
+        )
 
     def positions(self) -> list[Position]:
         return [self._positions[s] for s in sorted(self._positions)]

@@ -8,9 +8,10 @@ the orders the executor tracks and the venue's view it decides, per order, one a
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it (with the same client order id, which the venue treats as
   idempotent, so this is never a second order);
-- ``Expire``: never acknowledged, not at the venue, past its TTL: never sent again;
-- ``Vanished``: acknowledged once, but the venue does not show it (its lists may lag: the
-  executor looks again before it settles the order).
+- ``Expire``: never sent, not at the venue, past its TTL: never sent again;
+- ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL, but the
+  venue does not show it (its lists may lag: the executor looks again, several times, before
+  it settles the order; it is never sent again past its TTL).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._gate import describe_position
 from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.errors import VenueResponseError
 from perpsbot.ids import is_our_client_order_id
@@ -168,60 +168,6 @@ def _buffer_share(summary: CfmBalanceSummary) -> Decimal | None:
     return max(summary.liquidation_buffer_amount, Decimal(0)) / equity
 
 
-def spot_positions(
-    own: Mapping[str, Decimal], wallets: Mapping[str, Decimal], *, source: str
-) -> tuple[tuple[VenuePosition, ...], list[str]]:
-    """The bot's spot positions and, for people, where the wallet corrected them.
-
-    A spot position is what the bot's own fills hold (``own``: the journal's or risk's
-    figure), never the whole wallet: base currency the account held before, or that someone
-    else bought, is not the bot's to sell. The wallet bounds it: the bot cannot hold more than
-    the wallet does (someone sold it) nor less than nothing (spot cannot be short).
-    """
-    positions, lines = [], []
-    for symbol, wallet in sorted(wallets.items()):
-        had = own.get(symbol, Decimal(0))
-        quantity = min(max(had, Decimal(0)), wallet)
-        if quantity != had:
-            lines.append(
-                f"{source} had {symbol} {describe_position(had)}, the wallet holds"
-                f" {format(wallet, 'f')} {symbol.split('-')[0]}: now {describe_position(quantity)}"
-            )
-        positions.append(
-            VenuePosition(
-                symbol=symbol, quantity=quantity, average_entry_price=None,
-                contract_size=Decimal(1),
-            )
-        )  # fmt: skip
-    return tuple(positions), lines
-
-
-def held_back(
-    own: Mapping[str, Decimal], lagging: Iterable[str], specs: Mapping[str, ProductSpec]
-) -> tuple[tuple[VenuePosition, ...], list[str]]:
-    """The bot's own positions (``own``) for the ``lagging`` symbols, and for people why.
-
-    A symbol lags while one of its orders filled more at the venue than the fills the bot
-    could read: adopting the venue's position (or wallet) then would count those fills twice
-    once they arrive, the correction first and the fills after.
-    """
-    positions, lines = [], []
-    for symbol in sorted(lagging):
-        quantity = own.get(symbol, Decimal(0))
-        spec = specs.get(symbol)
-        positions.append(
-            VenuePosition(
-                symbol=symbol, quantity=quantity, average_entry_price=None,
-                contract_size=spec.contract_size if spec is not None else Decimal(1),
-            )
-        )  # fmt: skip
-        lines.append(
-            f"{symbol}: fills the venue reports are not readable yet; the position stays"
-            f" {describe_position(quantity)} until they arrive"
-        )
-    return tuple(positions), lines
-
-
 @attrs.frozen(kw_only=True)
 class Settle:
     client_order_id: str
@@ -270,13 +216,15 @@ def plan(
             actions.append(Vanished(client_order_id=coid))
         elif order.valid_until_ns is not None and now_ns <= order.valid_until_ns:
             actions.append(Submit(client_order_id=coid))
-        else:
+        elif order.status is OrderStatus.PENDING_SUBMIT:
             actions.append(
                 Expire(
                     client_order_id=coid,
                     reason="not at the venue by client order id and past its TTL: never sent",
                 )
             )
+        else:  # sent, its answer lost: it may still show up (lists lag), so looked for again
+            actions.append(Vanished(client_order_id=coid))
     listed = set(reconcile)
     for found in venue.open_ours:
         coid = found.client_order_id
@@ -288,18 +236,3 @@ def plan(
         elif known.status.terminal:
             actions.append(Settle(client_order_id=coid, venue=found))
     return actions
-
-
-def position_drift(
-    known: Mapping[str, Decimal], venue: Iterable[VenuePosition], *, source: str
-) -> list[str]:
-    """One line per symbol where ``known`` (what ``source`` had) and the venue disagree."""
-    lines = []
-    for position in venue:
-        had = known.get(position.symbol, Decimal(0))
-        if had != position.quantity:
-            lines.append(
-                f"{source} had {position.symbol} {describe_position(had)}, venue shows "
-                f"{describe_position(position.quantity)}: adopted the venue's"
-            )
-    return lines

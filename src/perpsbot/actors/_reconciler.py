@@ -2,9 +2,11 @@
 
 A pass reads the venue (:func:`read_venue`), plans each order (:func:`plan`) and applies the
 plan through the :class:`OrderDesk`: every fill it finds is published before the order's new
-state, and ``AccountReconciled`` (the venue's positions and equity) after all of them, so risk
-can take its positions as the truth without counting a fill twice. Then
-``ReconciliationCompleted`` lists, for people, what was corrected.
+state, and ``AccountReconciled`` (the venue's positions, wallets and equity) after all of
+them, naming the symbols whose orders were unsettled while the venue was read or were acted
+on by the pass: the portfolio corrects its book from the read for the other symbols only, so
+an older read never overwrites a newer fill. Then ``ReconciliationCompleted`` lists, for
+people, what was corrected.
 """
 
 from __future__ import annotations
@@ -28,11 +30,8 @@ from perpsbot.actors._reconcile import (
     Settle,
     Submit,
     Vanished,
-    held_back,
     plan,
-    position_drift,
     read_venue,
-    spot_positions,
 )
 from perpsbot.clock import Clock
 from perpsbot.errors import PerpsbotError
@@ -51,6 +50,7 @@ from perpsbot.messages import (
     SyncJournal,
     SyncTimedOut,
     TransitionSource,
+    VenuePosition,
 )
 from perpsbot.runtime import ActorAddress, ActorTimers
 from perpsbot.venue.records import Order
@@ -171,8 +171,8 @@ class Reconciler:
         was reported, and should be retried after :meth:`retry_delay_s`)."""
         try:
             self._desk.products.load()
-            known = self._load_journal()
-            self._run(startup=True, known=known, source="journal")
+            self._load_journal()
+            self._run(startup=True)
         except (PerpsbotError, sqlite3.Error) as exc:
             self._failed(f"{type(exc).__name__}: {exc}", startup=True)
             return False
@@ -182,7 +182,7 @@ class Reconciler:
     def _periodic(self) -> None:
         """Reconcile in-flight orders and compare positions with the venue's."""
         try:
-            self._run(startup=False, known=dict(self._desk.positions), source="risk")
+            self._run(startup=False)
         except PerpsbotError as exc:
             self._failed(f"{type(exc).__name__}: {exc}", startup=False)
 
@@ -206,7 +206,7 @@ class Reconciler:
 
     # -- a pass ----------------------------------------------------------------------------
 
-    def _load_journal(self) -> dict[str, Decimal]:
+    def _load_journal(self) -> None:
         view = self._journal_view()
         try:
             for journaled in view.unfinished_intents():
@@ -214,8 +214,6 @@ class Reconciler:
                 if coid not in self._desk.ledger:
                     fills = view.fills(client_order_id=coid)
                     self._desk.ledger.hold(self._from_journal(journaled, fills))
-            positions = view.latest_positions()
-            return {s: changed.position.quantity for s, changed in positions.items()}
         finally:
             view.close()
 
@@ -238,20 +236,27 @@ class Reconciler:
                 limit_price=intent.limit_price, status=_S.PENDING_SUBMIT, intent=intent,
                 contract_size=spec.contract_size if spec is not None else Decimal(1),
             )  # fmt: skip
-        order = attrs.evolve(order, fill_ids=fill_ids, fills_size=fills_size, journaled=True)
+        # The journaled fills are in the portfolio's book: it rebuilt it from them.
+        order = attrs.evolve(
+            order, fill_ids=fill_ids, fills_size=fills_size, booked_size=fills_size,
+            journaled=True,
+        )  # fmt: skip
         if last is None:
             return order
         return attrs.evolve(
             order,
             status=last.status,
+            published=last.status,
             venue_order_id=last.venue_order_id,
             filled_size=last.filled_size,
             average_fill_price=last.average_fill_price,
         )
 
-    def _run(self, *, startup: bool, known: Mapping[str, Decimal], source: str) -> None:
+    def _run(self, *, startup: bool) -> None:
         desk = self._desk
         targets = [o for o in desk.ledger.unfinished() if o.in_flight or o.unsent]
+        # Symbols whose orders may move while the venue is read: its read is no correction.
+        unsettled = set(desk.unsettled_symbols())
         venue = read_venue(
             desk.rest,
             specs=desk.products.specs,
@@ -263,7 +268,6 @@ class Reconciler:
             desk.ledger.snapshot(), [o.client_order_id for o in targets], venue,
             self._clock.time_ns(),
         )  # fmt: skip
-        before = dict(desk.positions)
         seen = {o.client_order_id: (o.status, o.filled_size) for o in desk.ledger}
         for action in actions:
             line = self._apply(action)
@@ -271,32 +275,28 @@ class Reconciler:
                 corrections.append(line)
         if startup:
             self._announce_unchanged(seen)
-        lagging = desk.catch_up_fills()
-        # What the bot holds by its own books: ``known`` plus the fills this pass found.
-        expected = dict(known)
-        for symbol, quantity in desk.positions.items():
-            moved = quantity - before.get(symbol, Decimal(0))
-            expected[symbol] = expected.get(symbol, Decimal(0)) + moved
-        wallets = {s: w for s, w in venue.spot_wallets.items() if s not in lagging}
-        spot, spot_lines = spot_positions(expected, wallets, source=source)
-        futures = tuple(p for p in venue.positions if p.symbol not in lagging)
-        kept, kept_lines = held_back(expected, lagging, desk.products.specs)
-        positions = futures + spot + kept
-        corrections += position_drift(expected, futures, source=source) + spot_lines + kept_lines
+        desk.catch_up_fills()
+        # An order sent, settled or adopted by this pass, or whose fills are still to be read
+        # or booked: the venue's read may be older than the book for its symbol.
+        unsettled |= desk.unsettled_symbols()
+        unsettled |= {action_symbol for a in actions if (action_symbol := self._symbol_of(a))}
         if venue.foreign_open:
             corrections.append(
                 f"{venue.foreign_open} open order(s) without our client-id prefix: left alone"
             )
-        for position in positions:
-            desk.positions[position.symbol] = position.quantity
         for line in corrections:
             logger.warning("reconciliation: %s", line)
+        wallets = tuple(
+            VenuePosition(symbol=symbol, quantity=wallet, average_entry_price=None,
+                          contract_size=Decimal(1))
+            for symbol, wallet in sorted(venue.spot_wallets.items())
+        )  # fmt: skip
         message_id, ts = self._stamper.stamp()
         desk.publish(
             AccountReconciled(
                 message_id=message_id, ts_created_ns=ts, equity=venue.equity,
-                positions=positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
-                startup=startup,
+                positions=venue.positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
+                startup=startup, spot_wallets=wallets, unsettled=frozenset(unsettled),
             )
         )  # fmt: skip
         message_id, ts = self._stamper.stamp()
@@ -309,6 +309,12 @@ class Reconciler:
         self._failures = 0
         self.passes += 1
 
+    def _symbol_of(self, action: Action) -> str | None:
+        if isinstance(action, Adopt):
+            return action.venue.product_id
+        order = self._desk.ledger.get(action.client_order_id)
+        return None if order is None else order.symbol
+
     def _announce_unchanged(self, seen: Mapping[str, tuple[OrderStatus, Decimal]]) -> None:
         """Publish the orders the journal held open that this pass did not change (so did
         not publish): the subscribers of a new process (risk counting what open orders may
@@ -316,7 +322,7 @@ class Reconciler:
         ledger = self._desk.ledger
         for order in ledger.unfinished():
             coid = order.client_order_id
-            if not order.status.terminal and seen.get(coid) == (order.status, order.filled_size):
+            if seen.get(coid) == (order.status, order.filled_size):
                 ledger.announce(coid, _RECONCILIATION, "open across the restart")
 
     def _apply(self, action: Action) -> str:
@@ -353,7 +359,8 @@ class Reconciler:
                 return self._vanished(coid)
 
     def _vanished(self, coid: str) -> str:
-        """An acknowledged order the venue does not show. A venue's order lists lag behind
+        """An order the venue does not show (acknowledged once, or sent with its answer lost
+        and past its TTL). A venue's order lists lag behind
         its matching engine, so one miss proves nothing: the order stays in flight and is
         looked for again soon; only after :data:`_MISSES_TO_SETTLE` misses in a row is it
         settled (its fills read first)."""
@@ -362,8 +369,14 @@ class Reconciler:
         if order.missing < _MISSES_TO_SETTLE:
             desk.reconcile_soon()
             return ""
-        if order.venue_order_id is not None:
-            desk.fetch_fills(coid, order.venue_order_id)
+        if order.venue_order_id is None:  # sent, its answer lost, never found by its id
+            desk.ledger.move(
+                coid, _S.EXPIRED, _RECONCILIATION,
+                f"not at the venue by client order id in {order.missing} reconciliations:"
+                " it never reached the venue",
+            )  # fmt: skip
+            return f"order {coid}: never found at the venue; settled as expired"
+        desk.fetch_fills(coid, order.venue_order_id)
         desk.ledger.move(
             coid, _S.CANCELLED, _RECONCILIATION,
             f"the venue has not shown this order in {order.missing} reconciliations",

@@ -1,4 +1,5 @@
-"""Risk's books: positions and PnL, equity and the day's PnL, mark times, orders in flight.
+"""What risk knows to check orders: a read-only copy of the portfolio's book (positions,
+equity, the day's PnL), the latest marks and their times, and the orders in flight.
 
 Everything the order rules need to know about one intent is assembled here into an
 :class:`~perpsbot.actors._risk_rules.OrderCheck`; the risk actor adds the trading state.
@@ -6,29 +7,26 @@ Everything the order rules need to know about one intent is assembled here into 
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpsbot._position import Position
-from perpsbot.actors._positions import Baselines, Correction, PositionBook
-from perpsbot.actors._risk_book import OpenOrders, RecentFills
+from perpsbot.actors._risk_book import OpenOrders
 from perpsbot.actors._risk_rules import OrderCheck
 from perpsbot.messages import (
-    AccountReconciled,
     MarkSample,
-    OrderFilled,
     OrderIntent,
+    PortfolioValued,
     PositionChanged,
+    PositionView,
     ProductSpec,
     RiskSnapshot,
     TradingState,
 )
 
 _MINUTE_NS = 60 * 10**9
-logger = logging.getLogger("perpsbot.actors.risk")
+_ZERO = Decimal(0)
 
 
 def _utc_date(ts_ns: int) -> date:
@@ -36,106 +34,103 @@ def _utc_date(ts_ns: int) -> date:
 
 
 class Accounts:
-    """Positions, PnL and what the order rules count, for one risk actor."""
+    """The portfolio's figures as last told, marks, and what the order rules count."""
 
     def __init__(self) -> None:
-        self.book = PositionBook()
-        self.baselines = Baselines()
         self.open = OpenOrders()
         self.products: dict[str, ProductSpec] = {}
         self.liquidation_buffer: Decimal | None = None
-        self._fills = RecentFills()
+        self.valued: PortfolioValued | None = None
+        """The portfolio's last valuation; None until it read its book."""
+        self._positions: dict[str, PositionView] = {}
+        self._marks: dict[str, Decimal] = {}
         self._mark_seen_ns: dict[str, int] = {}  # monotonic time each symbol's mark arrived
         self._allowed_ns: deque[int] = deque()  # monotonic times of orders let through
+        self._day: date | None = None
 
-    # -- marks -----------------------------------------------------------------------------
+    # -- what the portfolio and the marks tell ---------------------------------------------
 
     def sampled(self, sample: MarkSample, now_mono_ns: int) -> None:
-        """Take a sample's mark (stale or not: it is the latest price known) and its age.
-
-        The first mark of a symbol values a position adopted without one: that is no PnL of
-        the day's (see :class:`Baselines`)."""
+        """Take a sample's mark (stale or not: it is the latest price known) and its age."""
         if sample.mark is None or sample.age_s is None:
             return
-        first = self.book.mark(sample.symbol) is None
-        before = self.book.net_pnl()
-        self.book.set_mark(sample.symbol, sample.mark)
-        if first:
-            self.baselines = self.baselines.shifted(self.book.net_pnl() - before)
+        self._marks[sample.symbol] = sample.mark
         self._mark_seen_ns[sample.symbol] = now_mono_ns - int(sample.age_s * 1e9)
 
     def mark_age_s(self, symbol: str, now_mono_ns: int) -> float | None:
         seen = self._mark_seen_ns.get(symbol)
         return None if seen is None else (now_mono_ns - seen) / 1e9
 
-    # -- PnL -------------------------------------------------------------------------------
+    def position_changed(self, message: PositionChanged) -> None:
+        self._positions[message.position.symbol] = message.position
+
+    def portfolio_valued(self, message: PortfolioValued) -> None:
+        self.valued = message
+        self._positions = {view.symbol: view for view in message.positions}
 
     def roll_day(self, today: date) -> bool:
-        """Count the day's PnL from ``today``; True if that started a new day."""
-        new_day = self.baselines.day != today
-        self.baselines = self.baselines.on_day(today, self.book.net_pnl())
+        """True once per new UTC day (the first call included)."""
+        new_day, self._day = self._day != today, today
         return new_day
 
-    def carry_day(self, snapshot: RiskSnapshot | None, today: date) -> bool:
-        """Continue the day's PnL from a previous process's last ``snapshot`` if it was taken
-        today (UTC); True if it was."""
-        if snapshot is None or _utc_date(snapshot.ts_created_ns) != today:
-            return False
-        self.roll_day(today)
-        self.baselines = self.baselines.carried(snapshot.daily_pnl)
-        logger.info("the day's PnL continues from %s USD", snapshot.daily_pnl)
-        return True
-
     def equity(self) -> Decimal | None:
-        return self.baselines.equity(self.book.net_pnl())
+        return None if self.valued is None else self.valued.equity
 
     def daily_pnl(self) -> Decimal:
-        return self.baselines.daily_pnl(self.book.net_pnl())
+        """The portfolio's figure for the day, once it valued the book on this UTC day (a
+        valuation from before midnight is no PnL of the new day's)."""
+        valued = self.valued
+        if valued is None or _utc_date(valued.ts_created_ns) != self._day:
+            return _ZERO
+        return valued.daily_pnl
 
-    def fill(self, fill: OrderFilled) -> Position | None:
-        """The position after ``fill``; None if this fill was counted before."""
-        if not self._fills.first_time(fill.fill_id):
-            return None
-        return self.book.apply_fill(fill)
+    def position(self, symbol: str) -> Decimal:
+        view = self._positions.get(symbol)
+        return _ZERO if view is None else view.quantity
 
-    def reconcile(self, message: AccountReconciled) -> list[Correction]:
-        """Correct positions to the venue's and take its equity and liquidation buffer."""
-        before = self.book.net_pnl()
-        corrections = self.book.reconcile(message.positions)
-        after = self.book.net_pnl()
-        self.baselines = self.baselines.reconciled(message.equity, after, step=after - before)
-        if message.liquidation_buffer_pct is not None:
-            self.liquidation_buffer = message.liquidation_buffer_pct
-        return corrections
+    def exposure(self, *, excluding: str | None = None) -> Decimal:
+        """The USD notional every symbol (but ``excluding``) may reach at worst: its position
+        at the latest mark, grown by whatever its unsettled orders may still add."""
+        total = _ZERO
+        for symbol in (set(self._positions) | self.open.symbols()) - {excluding}:
+            view = self._positions.get(symbol)
+            held = _ZERO if view is None else view.quantity
+            buy, sell = self.open.sizes(symbol)
+            price = self._marks.get(symbol) or self.open.price(symbol)
+            if price is None and view is not None:
+                price = view.mark
+            if price is None:
+                continue
+            contract_size = self._contract_size(symbol, view)
+            total += max(abs(held + buy), abs(held - sell)) * contract_size * price
+        return total
 
-    def position_changed(
-        self, symbol: str, *, stamp: tuple[str, int], correlation_id: str, cause: str
-    ) -> PositionChanged:
-        position = self.book.position(symbol)
-        return PositionChanged(
-            message_id=stamp[0],
-            ts_created_ns=stamp[1],
-            correlation_id=correlation_id,
-            position=position.view(self.book.mark(symbol)),
-            cause=cause,
-            entry_fill_price=position.entry_fill_price,
-        )
+    def _contract_size(self, symbol: str, view: PositionView | None) -> Decimal:
+        product = self.products.get(symbol)
+        if product is not None:
+            return product.contract_size
+        return Decimal(1) if view is None else view.contract_size
 
     def risk_snapshot(
-        self, *, stamp: tuple[str, int], cycle: int, state: TradingState, reasons: tuple[str, ...]
+        self,
+        valued: PortfolioValued,
+        *,
+        stamp: tuple[str, int],
+        state: TradingState,
+        reasons: tuple[str, ...],
     ) -> RiskSnapshot:
         return RiskSnapshot(
             message_id=stamp[0],
             ts_created_ns=stamp[1],
-            cycle=cycle,
+            cycle=valued.cycle or 0,
             state=state,
             reasons=reasons,
-            equity=self.equity(),
-            realized_pnl=self.book.realized_net(),
-            unrealized_pnl=self.book.unrealized(),
-            daily_pnl=self.daily_pnl(),
-            exposure=self.book.exposure(),
-            positions=self.book.views(),
+            equity=valued.equity,
+            realized_pnl=valued.realized_pnl,
+            unrealized_pnl=valued.unrealized_pnl,
+            daily_pnl=valued.daily_pnl,
+            exposure=valued.exposure,
+            positions=valued.positions,
         )
 
     # -- the order gate --------------------------------------------------------------------
@@ -155,13 +150,13 @@ class Accounts:
         open_buy, open_sell = self.open.sizes(symbol)
         return OrderCheck(
             intent=intent,
-            mark=self.book.mark(symbol),
+            mark=self._marks.get(symbol),
             mark_age_s=self.mark_age_s(symbol, now_mono_ns),
-            position=self.book.position(symbol).quantity,
+            position=self.position(symbol),
             open_buy=open_buy,
             open_sell=open_sell,
             product=self.products.get(symbol),
-            other_exposure=self.book.exposure(excluding=symbol),
+            other_exposure=self.exposure(excluding=symbol),
             equity=self.equity(),
             liquidation_buffer_pct=self.liquidation_buffer,
             state=state,
@@ -171,42 +166,44 @@ class Accounts:
             now_ns=now_ns,
         )
 
-    def allowed(self, intent: OrderIntent, now_mono_ns: int) -> None:
-        """``intent`` went to the executor: it counts against the rate and may fill."""
+    def allowed(self, order: OrderCheck, now_mono_ns: int) -> None:
+        """``order`` went to the executor: it counts against the rate and may fill."""
         self._allowed_ns.append(now_mono_ns)
-        self.open.placed(intent)
+        self.open.placed(order.intent, order.price)
 
     # -- restarts and inspection -----------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "book": self.book.snapshot(),
-            "baselines": self.baselines,
             "open": self.open.snapshot(),
             "products": dict(self.products),
             "liquidation_buffer": self.liquidation_buffer,
-            "fills": self._fills.snapshot(),
+            "valued": self.valued,
+            "positions": dict(self._positions),
+            "marks": dict(self._marks),
             "mark_seen_ns": dict(self._mark_seen_ns),
             "allowed_ns": tuple(self._allowed_ns),
+            "day": self._day,
         }
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        self.book.restore(snapshot["book"])
-        self.baselines = snapshot["baselines"]
         self.open.restore(snapshot["open"])
         self.products = dict(snapshot["products"])
         self.liquidation_buffer = snapshot["liquidation_buffer"]
-        self._fills.restore(snapshot["fills"])
+        self.valued = snapshot["valued"]
+        self._positions = dict(snapshot["positions"])
+        self._marks = dict(snapshot["marks"])
         self._mark_seen_ns = dict(snapshot["mark_seen_ns"])
         self._allowed_ns.extend(snapshot["allowed_ns"])
+        self._day = snapshot["day"]
 
     def describe(self, symbols: tuple[str, ...], now_mono_ns: int) -> dict[str, Any]:
         equity = self.equity()
         return {
             "equity": None if equity is None else str(equity),
             "daily_pnl": str(self.daily_pnl()),
-            "exposure": str(self.book.exposure()),
-            "positions": {v.symbol: str(v.quantity) for v in self.book.views()},
+            "exposure": str(self.exposure()),
+            "positions": {s: str(v.quantity) for s, v in sorted(self._positions.items())},
             "open_orders": self.open.describe(),
             "mark_age_s": {s: self.mark_age_s(s, now_mono_ns) for s in symbols},
         }

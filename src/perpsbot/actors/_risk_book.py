@@ -18,37 +18,43 @@ class _Open:
     symbol: str
     side: Side
     remaining: Decimal
+    """What it may still move the position by beyond what is booked (its unsettled size)."""
+    price: Decimal | None
+    """The price risk checked it at (None for an order risk did not let through itself)."""
     valid_until_ns: int
     reached_executor: bool = False
 
 
 class OpenOrders:
-    """Orders risk let through that may still fill, by intent id.
+    """Orders that may still move a position beyond what is booked, by intent id.
 
-    An order leaves when the executor reports it terminal or denies it; one the executor never
-    reported on leaves once its intent expired (it can no longer be submitted).
+    An order leaves once the executor reports it settled (terminal and every filled unit
+    booked) or denies it; one the executor never reported on leaves once its intent expired
+    (it can no longer be submitted). Until then its unbooked rest counts.
     """
 
     def __init__(self) -> None:
         self._orders: dict[str, _Open] = {}
 
-    def placed(self, intent: OrderIntent) -> None:
+    def placed(self, intent: OrderIntent, price: Decimal) -> None:
         self._orders[intent.intent_id] = _Open(
             symbol=intent.symbol,
             side=intent.side,
             remaining=intent.size,
+            price=price,
             valid_until_ns=intent.valid_until_ns,
         )
 
     def update(self, message: OrderUpdated) -> None:
-        if message.status.terminal:
+        if message.settled:
             self._orders.pop(message.intent_id, None)
             return
         previous = self._orders.get(message.intent_id)
         self._orders[message.intent_id] = _Open(
             symbol=message.symbol,
             side=message.side,
-            remaining=max(message.size - message.filled_size, _ZERO),
+            remaining=message.unsettled_size,
+            price=message.limit_price if previous is None else previous.price,
             valid_until_ns=0 if previous is None else previous.valid_until_ns,
             reached_executor=True,
         )
@@ -71,6 +77,14 @@ class OpenOrders:
                 else:
                     sell += order.remaining
         return buy, sell
+
+    def symbols(self) -> set[str]:
+        return {order.symbol for order in self._orders.values()}
+
+    def price(self, symbol: str) -> Decimal | None:
+        """The highest price an open order of ``symbol`` was checked at."""
+        prices = [o.price for o in self._orders.values() if o.symbol == symbol and o.price]
+        return max(prices) if prices else None
 
     def describe(self) -> dict[str, str]:
         return {i: f"{o.side} {o.remaining} {o.symbol}" for i, o in self._orders.items()}

@@ -15,6 +15,7 @@ from typing import ClassVar, Protocol
 
 import attrs
 
+from perpsbot.actors._reduce_only import only_reduces
 from perpsbot.config import RiskConfig
 from perpsbot.messages import IntentPurpose, OrderIntent, ProductSpec, Side, TradingState
 
@@ -42,10 +43,11 @@ class OrderCheck:
     """Signed, filled."""
     open_buy: Decimal = _ZERO
     open_sell: Decimal = _ZERO
-    """What open orders for the symbol may still buy and sell."""
+    """What unsettled orders for the symbol may still buy and sell (their unbooked rest)."""
     product: ProductSpec | None
     other_exposure: Decimal = _ZERO
-    """USD notional of every other symbol's position at its latest mark."""
+    """USD notional of every other symbol's position at its latest mark, and of what every
+    other symbol's unsettled orders may still add (at the price risk checked them at)."""
     equity: Decimal | None = None
     liquidation_buffer_pct: Decimal | None = None
     """The venue's, from the last reconciliation (futures)."""
@@ -79,11 +81,11 @@ class OrderCheck:
 
     @property
     def reduces(self) -> bool:
-        """True if the order only shrinks the position (no growth, no flip through zero)."""
-        after = self.resulting
-        return (
-            bool(self.position) and abs(after) < abs(self.position) and after * self.position >= 0
-        )
+        """True if the order only shrinks the position (no growth, no flip through zero),
+        counting the unsettled orders on its side (:func:`only_reduces`)."""
+        side = self.intent.side
+        in_flight = self.open_buy if side is Side.BUY else self.open_sell
+        return only_reduces(side, self.intent.size, self.position, in_flight)
 
     @property
     def order_notional(self) -> Decimal:

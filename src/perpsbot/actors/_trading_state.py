@@ -5,7 +5,8 @@ people. The effective state is the most severe hold, ACTIVE when none remain, so
 automatic condition can never lift an operator's HALT. The latched holds (a Halt or
 ReduceOnly, an operator's or risk's own volatility halt; the journal not read yet or
 unreadable) are lifted only by an operator's Resume. Everything else clears itself:
-reconciliation when it succeeds, a watched actor when it is up again, stale marks when fresh
+reconciliation when it succeeds, the portfolio's book once it is told, a watched actor when it
+is up again, stale marks when fresh
 ones arrive, volatility when it calms, the daily loss limit when the UTC day ends.
 """
 
@@ -27,6 +28,7 @@ KILL_SWITCH = "kill_switch"
 REDUCE_ONLY = "reduce_only"
 RECONCILIATION = "reconciliation"
 DAILY_LOSS = "daily_loss"
+BOOK = "book"
 _REDUCING, _HALTED = TradingState.REDUCING, TradingState.HALTED
 
 
@@ -98,18 +100,26 @@ class Holds:
 class TradingConditions:
     """Risk's trading state: every condition, how it holds and how it clears.
 
-    Starts failing closed: not reconciled, every watched actor not started yet, no marks, and
-    (with ``journal_pending``) HALTED until the operator's last command was read back.
+    Starts failing closed: not reconciled, every watched actor not started yet, no marks,
+    (with ``book_pending``) no positions from the portfolio yet, and (with
+    ``journal_pending``) HALTED until the operator's last command was read back.
     """
 
     def __init__(
-        self, config: BotConfig, *, watched: Iterable[str] = (), journal_pending: bool = False
+        self,
+        config: BotConfig,
+        *,
+        watched: Iterable[str] = (),
+        journal_pending: bool = False,
+        book_pending: bool = False,
     ) -> None:
         self.holds = Holds()
         self._history: dict[str, deque[Decimal]] = {}
         self._levels: dict[str, VolatilityLevel] = {}
         self.configure(config)
         self.holds.hold(RECONCILIATION, _REDUCING, "not reconciled with the venue yet")
+        if book_pending:
+            self.holds.hold(BOOK, _REDUCING, "no positions from the portfolio yet")
         for path in watched:
             self.holds.hold(_down(path), _REDUCING, f"{path} not started yet")
         if journal_pending:
@@ -202,6 +212,10 @@ class TradingConditions:
             self.holds.release(RECONCILIATION)
         else:
             self.holds.hold(RECONCILIATION, _REDUCING, f"reconciliation failed: {error}")
+
+    def book_read(self) -> None:
+        """The portfolio told its book (it holds every position)."""
+        self.holds.release(BOOK)
 
     def watched(self, path: str, *, up: bool, final: bool = False) -> None:
         reason = f"{path} is down" + (" for good" if final else " (restarting)")

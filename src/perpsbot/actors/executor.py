@@ -12,6 +12,10 @@ At every start it reconciles with the venue before it places anything: the journ
 unfinished orders against the venue's orders, fills and positions. Then it reconciles its
 in-flight orders and the positions every ``execution.reconcile_interval_s``.
 
+An order is settled, and published terminal, only once the portfolio's ``PositionChanged``
+says every filled unit is booked; until then its unbooked rest counts against the position
+for exits. Positions are the portfolio's, as last told.
+
 REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
 for a reconciliation's calls.
 
@@ -26,11 +30,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from perpsbot.actors._gate import refusal
 from perpsbot.actors._journal_view import JournalView
 from perpsbot.actors._order_desk import OrderDesk
+from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.actors._quantize import QuantizeRejection, fitted_order
 from perpsbot.actors._reconciler import Reconciler
+from perpsbot.actors._reduce_only import refusal
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
@@ -79,6 +84,14 @@ def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
         commands=[PlaceOrder],
         priority=[TradingStateChanged, PositionChanged, CancelAllOrders, CancelOrder],
     )
+
+
+def _describe(order: TrackedOrder) -> str:
+    """``filled``, or ``filled (awaiting fills: 0.5 of 1 booked)`` while it is not settled."""
+    if order.status.terminal and not order.settled:
+        booked, filled = order.booked_size.normalize(), order.filled_size.normalize()
+        return f"{order.status.value} (awaiting fills: {booked:f} of {filled:f} booked)"
+    return order.status.value
 
 
 class ExecutorActor(BaseActor):
@@ -168,7 +181,7 @@ class ExecutorActor(BaseActor):
             case TradingStateChanged():
                 self._on_trading_state(message)
             case PositionChanged():
-                desk.positions[message.position.symbol] = message.position.quantity
+                self._on_position_changed(message)
             case UserOrdersReceived():
                 desk.user_orders(message, reconciled=self._reconciler.done)
             case UserFeedChanged():
@@ -214,7 +227,7 @@ class ExecutorActor(BaseActor):
             "trading_state": None if desk.state is None else desk.state.value,
             "dry_run": self._settings.dry_run,
             "user_feed_healthy": desk.feed_healthy,
-            "orders": {o.client_order_id: o.status.value for o in desk.ledger},
+            "orders": {o.client_order_id: _describe(o) for o in desk.ledger},
             "positions": {s: str(q) for s, q in desk.positions.items()},
             "products": sorted(desk.products.specs),
             "impossible_transitions": desk.ledger.impossible,
@@ -261,6 +274,7 @@ class ExecutorActor(BaseActor):
             symbol=intent.symbol,
             side=intent.side,
             size=intent.size,
+            purpose=intent.purpose,
             position=desk.position(intent.symbol),
             reducing_in_flight=desk.reducing_in_flight(intent.symbol, intent.side),
         )
@@ -334,6 +348,13 @@ class ExecutorActor(BaseActor):
         desk.state, desk.state_reasons = message.state, message.reasons
         if message.state is not TradingState.HALTED and self._reconciler.done and desk.unsent():
             self._reconciler.soon()  # what waited for the state may go now (looked up first)
+
+    def _on_position_changed(self, message: PositionChanged) -> None:
+        """The portfolio's position, and the fills it booked: an order whose fills are all
+        booked is settled now."""
+        self._desk.positions[message.position.symbol] = message.position.quantity
+        for booked in message.booked:
+            self._desk.ledger.book(booked)
 
     def _reconcile_soon(self) -> None:
         self._reconciler.soon()

@@ -1,9 +1,9 @@
 """JournalActor: the single writer of the bot's SQLite journal (one file per profile, WAL).
 
-Every event it is told is stored; ``RecordIntent`` and ``SyncJournal`` are answered by a
-message told to their ``reply_to`` once what they ask for is committed. Others read the file
-through a :class:`~perpsbot.journal.JournalReader` (read-only connection), never through this
-actor.
+Every event it is told is stored; ``RecordIntent``, ``SyncJournal`` and ``ReadBook`` are
+answered by a message told to their ``reply_to`` once what they ask for is committed
+(``ReadBook`` with the fills and corrections the portfolio's book is rebuilt from). Reports
+read the file through a :class:`~perpsbot.journal.JournalReader` (read-only connection).
 
 Batching: the first event of a batch makes the actor tell itself a flush, which lands behind
 everything already queued; the flush writes the whole batch in one transaction. Under load a
@@ -31,9 +31,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from perpsbot.config import BotConfig, JournalConfig
-from perpsbot.errors import JournalWriteError
+from perpsbot.errors import JournalWriteError, PerpsbotError
 from perpsbot.journal import (
     BatchResult,
+    JournalReader,
     JournalStore,
     Prepared,
     RiskSnapshotFilter,
@@ -44,6 +45,7 @@ from perpsbot.journal import (
 )
 from perpsbot.messages import (
     AccountReconciled,
+    BookRead,
     ConfigReloaded,
     DryRunOrder,
     FlushJournal,
@@ -56,6 +58,7 @@ from perpsbot.messages import (
     OrderFilled,
     OrderUpdated,
     PositionChanged,
+    ReadBook,
     ReconciliationCompleted,
     ReconciliationStarted,
     RecordIntent,
@@ -222,7 +225,7 @@ class JournalActor(BaseActor):
                 self._on_record_intent(message)
             case RiskSnapshot():
                 self._on_risk_snapshot(message)
-            case SyncJournal():
+            case SyncJournal() | ReadBook():
                 self._on_sync_journal(message)
             case FlushJournal():
                 self._on_flush_batch()
@@ -257,7 +260,7 @@ class JournalActor(BaseActor):
         if self._snapshots.keep(message):
             self._on_event(message)
 
-    def _on_sync_journal(self, message: SyncJournal) -> None:
+    def _on_sync_journal(self, message: SyncJournal | ReadBook) -> None:
         if not _is_address(message.reply_to):
             self._dead_letter("its reply_to is not an address", message)
             return
@@ -317,6 +320,8 @@ class JournalActor(BaseActor):
                     self._dead_letter("its client order id belongs to another intent", message)
                 else:
                     self._acknowledge(message, previously=id(message) in result.repeated)
+            elif type(message) is ReadBook:
+                message.reply_to.tell(self._book(message))
             elif type(message) is SyncJournal:
                 message_id, ts_created_ns = self._stamper.stamp()
                 message.reply_to.tell(
@@ -326,6 +331,24 @@ class JournalActor(BaseActor):
                         correlation_id=message.message_id,
                     )
                 )
+
+    def _book(self, request: ReadBook) -> BookRead:
+        """What the portfolio rebuilds its book from, read after the commit that holds
+        everything told before ``request``."""
+        message_id, ts_created_ns = self._stamper.stamp()
+        try:
+            with JournalReader(self._settings.path) as reader:
+                events, snapshot = reader.book_events(), reader.last_risk_snapshot()
+        except (sqlite3.Error, PerpsbotError, ValueError) as error:
+            logger.exception("reading the book back for %s failed", request.reply_to)
+            return BookRead(
+                message_id=message_id, ts_created_ns=ts_created_ns,
+                correlation_id=request.message_id, error=f"{type(error).__name__}: {error}",
+            )  # fmt: skip
+        return BookRead(
+            message_id=message_id, ts_created_ns=ts_created_ns,
+            correlation_id=request.message_id, events=tuple(events), last_snapshot=snapshot,
+        )  # fmt: skip
 
     def _acknowledge(self, message: RecordIntent, *, previously: bool) -> None:
         message_id, ts_created_ns = self._stamper.stamp()

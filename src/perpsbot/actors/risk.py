@@ -1,13 +1,15 @@
-"""RiskActor: the gate every order passes; the trading state, positions, PnL, mark freshness.
+"""RiskActor: the gate every order passes; the trading state, limits, mark freshness.
 
 Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
 limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
 rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
 latched Halt / ReduceOnly (an operator's, or risk's own volatility halt; read back from the
 journal at start), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic conditions
-that fail closed to REDUCING. Positions come from fills and funding, corrected to the venue's
-at each ``AccountReconciled``. One ``RiskSnapshot`` per sampling cycle; everything survives
-the actor's restarts (warm restart).
+that fail closed to REDUCING. Positions, equity and PnL are a read-only copy of the
+portfolio's (``PositionChanged``, ``PortfolioValued``); orders in flight count by their
+unbooked rest until the executor reports them settled. One ``RiskSnapshot`` per sampling
+cycle, once the portfolio valued it; everything survives the actor's restarts (warm
+restart).
 """
 
 from __future__ import annotations
@@ -34,14 +36,14 @@ from perpsbot.messages import (
     CheckRisk,
     DryRunOrder,
     FeedStatusChanged,
-    FundingPaid,
     Halt,
     JournalSynced,
     MarksSampled,
     OrderDenied,
-    OrderFilled,
     OrderIntent,
     OrderUpdated,
+    PortfolioValued,
+    PositionChanged,
     ProductsLoaded,
     ReconciliationCompleted,
     ReconciliationStarted,
@@ -75,7 +77,7 @@ def risk_mailbox() -> FifoMailbox:
 
 
 class RiskActor(BaseActor):
-    """Checks every intent, owns the trading state, positions and PnL.
+    """Checks every intent; owns the trading state.
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
@@ -84,12 +86,12 @@ class RiskActor(BaseActor):
         journal: told ``SyncJournal`` at a cold start, then the operator's commands and their
             audit (``OperatorActed``); None runs without persistence.
         subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
-            ``PositionChanged``, ``RiskSnapshot`` and ``OrderDenied``.
+            ``RiskSnapshot`` and ``OrderDenied``.
         watch: actor paths whose restarts hold trading at REDUCING until they are up.
         open_journal: opens a read-only reader on the journal file (``JournalReader``), used
             once the journal confirmed ``SyncJournal`` at a cold start to read back the last
-            Halt / ReduceOnly / Resume and the day's PnL so far; trading stays HALTED until
-            that read succeeded (or an operator resumes).
+            Halt / ReduceOnly / Resume; trading stays HALTED until that read succeeded (or an
+            operator resumes).
         check_interval_s: how often mark ages and the UTC day are re-checked without samples.
     """
 
@@ -114,7 +116,10 @@ class RiskActor(BaseActor):
         self._config: BotConfig = context.config
         self._rules = order_rules(self._config.risk)
         self._conditions = TradingConditions(
-            self._config, watched=self._watched, journal_pending=self._journal.restores
+            self._config,
+            watched=self._watched,
+            journal_pending=self._journal.restores,
+            book_pending=True,
         )
         self._accounts = Accounts()
         self._feed = "unknown"
@@ -138,16 +143,17 @@ class RiskActor(BaseActor):
                 self._on_intent(message)
             case MarksSampled():
                 self._on_marks_sampled(message)
-            case OrderFilled():
-                self._on_fill(message)
+            case PositionChanged():
+                self._accounts.position_changed(message)
+            case PortfolioValued():
+                self._on_portfolio_valued(message)
             case OrderUpdated():
                 self._accounts.open.update(message)
             case OrderDenied() | DryRunOrder():
                 self._accounts.open.remove(message.intent_id)
-            case FundingPaid():
-                self._on_funding(message)
             case AccountReconciled():
-                self._on_account(message)
+                if message.liquidation_buffer_pct is not None:
+                    self._accounts.liquidation_buffer = message.liquidation_buffer_pct
             case ProductsLoaded():
                 self._accounts.products = {p.symbol: p for p in message.products}
             case ReconciliationStarted():
@@ -222,7 +228,7 @@ class RiskActor(BaseActor):
         if denial is not None:
             self._gate.deny(intent, denial)
         elif self._gate.allow(order):
-            self._accounts.allowed(intent, now_mono_ns)
+            self._accounts.allowed(order, now_mono_ns)
 
     # -- marks, positions, PnL -------------------------------------------------------------
 
@@ -233,53 +239,24 @@ class RiskActor(BaseActor):
             if sample.mark is not None and not sample.stale:
                 self._check_volatility(sample.symbol, sample.mark)
         self._check_marks()
-        self._check_daily_loss()
         self._publish_state(f"cycle {message.cycle}")
-        self._subscribers.publish(
-            self._accounts.risk_snapshot(
-                stamp=self._stamper.stamp(),
-                cycle=message.cycle,
-                state=self._conditions.state,
-                reasons=self._conditions.reasons,
-            )
-        )
 
-    def _on_fill(self, fill: OrderFilled) -> None:
-        position = self._accounts.fill(fill)
-        if position is None:
-            logger.warning("fill %s seen before; not counted twice", fill.fill_id)
-            return
-        self._publish_position(
-            position.symbol,
-            correlation_id=fill.message_id,
-            cause=f"fill {fill.fill_id}: {fill.side} {fill.size} @ {fill.price}",
-        )
+    def _on_portfolio_valued(self, message: PortfolioValued) -> None:
+        first = self._accounts.valued is None
+        self._accounts.portfolio_valued(message)
+        if first:
+            self._conditions.book_read()
         self._check_daily_loss()
-        self._publish_state(f"fill {fill.fill_id}")
-
-    def _on_funding(self, message: FundingPaid) -> None:
-        self._accounts.book.apply_funding(message.symbol, message.amount)
-        self._publish_position(
-            message.symbol, correlation_id=message.message_id, cause=f"funding {message.amount}"
-        )
-        self._check_daily_loss()
-        self._publish_state("funding")
-
-    def _on_account(self, message: AccountReconciled) -> None:
-        for correction in self._accounts.reconcile(message):
-            logger.warning("reconciled to the venue: %s", correction.description)
-            self._publish_position(
-                correction.position.symbol,
-                correlation_id=message.message_id,
-                cause=f"reconciled: {correction.description}",
+        self._publish_state("positions told" if first else "portfolio valued")
+        if message.cycle is not None:
+            self._subscribers.publish(
+                self._accounts.risk_snapshot(
+                    message,
+                    stamp=self._stamper.stamp(),
+                    state=self._conditions.state,
+                    reasons=self._conditions.reasons,
+                )
             )
-
-    def _publish_position(self, symbol: str, *, correlation_id: str, cause: str) -> None:
-        self._subscribers.publish(
-            self._accounts.position_changed(
-                symbol, stamp=self._stamper.stamp(), correlation_id=correlation_id, cause=cause
-            )
-        )
 
     # -- automatic conditions --------------------------------------------------------------
 
@@ -363,9 +340,6 @@ class RiskActor(BaseActor):
         command = restored.command
         if command is not None and not self._operator_acted:  # else ours is newer
             self._conditions.command(type(command), command.reason, command.operator)
-        self._roll_day()
-        if self._accounts.carry_day(restored.snapshot, self.clock.now().date()):
-            self._check_daily_loss()
         self._conditions.journal_read()
         self._publish_state("operator state read from the journal")
 

@@ -2,10 +2,11 @@
 
 On each ``MarksSampled`` it decides per symbol (``_decisions.decide``) and tells risk an
 ``OrderIntent`` for every entry or exit; it never talks to the venue. It learns the trading
-state, equity and positions from risk (``TradingStateChanged``, ``RiskSnapshot``,
-``PositionChanged``), product sizes from the executor (``ProductsLoaded``), and the fate of
-its intents from ``OrderDenied`` / ``OrderUpdated``: while one is pending for a symbol it
-sends no other. After each cycle it publishes ``SignalsEvaluated`` for the reporter.
+state and equity from risk (``TradingStateChanged``, ``RiskSnapshot``), positions from the
+portfolio (``PositionChanged``), product sizes from the executor (``ProductsLoaded``), and the
+fate of its intents from ``OrderDenied`` / ``OrderUpdated``: while one is pending for a symbol
+it sends no other, until its order is settled (terminal, and its fills booked in the
+position it then holds). After each cycle it publishes ``SignalsEvaluated`` for the reporter.
 
 Intent ids are ``<symbol>:<purpose>:<cycle>:<sample time>``: the same decision on the same
 sample gives the same id (and so, in the executor, the same client order id), while a new
@@ -31,7 +32,6 @@ from perpsbot.messages import (
     MarkSample,
     MarksSampled,
     OrderDenied,
-    OrderFilled,
     OrderIntent,
     OrderUpdated,
     PositionChanged,
@@ -116,8 +116,6 @@ class StrategyActor(BaseActor):
                 self._on_order_updated(message)
             case DryRunOrder():
                 self._settle(message.symbol, message.intent_id, "dry run")
-            case OrderFilled():
-                pass  # positions come from risk's PositionChanged, after risk counted the fill
             case Subscribe() | Unsubscribe():
                 self._subscribers.apply(message)
             case _:
@@ -259,16 +257,13 @@ class StrategyActor(BaseActor):
         )
 
     def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
+        # Positions only from the portfolio's own events, in its order: a snapshot risk made
+        # of an earlier valuation may arrive after a newer PositionChanged.
         self._state = message.state
         self._equity = message.equity
-        held = {view.symbol for view in message.positions}
-        for view in message.positions:
-            self._set_position(view.symbol, view.quantity, view.average_entry_price)
-        for symbol in set(self._positions) - held:
-            self._set_position(symbol, Decimal(0), None)
 
     def _set_position(self, symbol: str, quantity: Decimal, entry: Decimal | None) -> None:
-        """Record risk's position; a position that opened or flipped gets a stop seeded at
+        """Record the portfolio's position; a position that opened or flipped gets a stop seeded at
         ``entry`` (the opening fill's price), or at the next mark when that is unknown."""
         old = self._positions.get(symbol, Decimal(0))
         self._positions[symbol] = quantity
@@ -282,7 +277,7 @@ class StrategyActor(BaseActor):
                 self._stops[symbol] = TrailingStop(long=quantity > 0, pct=pct, peak=entry)
 
     def _on_order_updated(self, message: OrderUpdated) -> None:
-        if message.status.terminal:
+        if message.settled:  # terminal, and its fills are in the position it holds
             self._settle(message.symbol, message.intent_id, str(message.status))
             return
         pending = self._pending.get(message.symbol)

@@ -19,6 +19,7 @@ from perpsbot.messages import (
     OrderFilled,
     OrderStatus,
     OrderUpdated,
+    PositionChanged,
     PositionView,
     ProductsLoaded,
     ReconciliationCompleted,
@@ -102,6 +103,9 @@ class ConsoleReporter(BaseActor):
                 self._on_trading_state_changed(message)
             case ReconciliationCompleted():
                 self._on_reconciliation_completed(message)
+            case PositionChanged():
+                if message.is_correction:  # a fill's change is printed as its fill
+                    self._write(f"position {message.cause}")
             case _:
                 self.unhandled(message)
 

@@ -10,6 +10,7 @@ from perpsbot.actors import (
     ExecutorActor,
     JournalActor,
     MarkWindowActor,
+    PortfolioActor,
     QuotePollerActor,
     RiskActor,
     StrategyActor,
@@ -34,6 +35,7 @@ from perpsbot.messages import (
     OrderFilled,
     OrderUpdated,
     PendingMark,
+    PortfolioValued,
     PositionChanged,
     ProductsLoaded,
     ReconciliationCompleted,
@@ -67,6 +69,8 @@ _RISK = _RISK_LIVE | keys("journal", "path")
 _EXECUTOR = (
     every_key("execution") | keys("market_data", "symbols") | keys("journal", "path") | {VENUE_LINK}
 )
+# The portfolio reads a new journal file in a new incarnation; nothing else configures it.
+_PORTFOLIO = keys("journal", "path")
 _MARKS = keys("market_data", "symbols", "update_interval_s", "stale_after_s", "short_ma", "long_ma")
 _STRATEGY = (
     every_key("strategy")
@@ -76,28 +80,33 @@ _STRATEGY = (
 _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
 _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
 
-# Who is told what (TRADING.md's wiring rule): every publisher gets its subscribers from its
-# factory, so no subscription depends on the order in which actors start. Names absent from
-# the tree (the reporter of a tree without one) are left out.
+# Who is told what: every publisher gets its subscribers from its factory, so no subscription
+# depends on the order in which actors start. Names absent from the tree (the reporter of a
+# tree without one) are left out.
 _ORDER_EVENTS = ("risk", "strategy", "journal", "reporter")
 _RISK_PUBLISHES: Mapping[type, Sequence[str]] = {
     TradingStateChanged: ("executor", "strategy", "journal", "reporter"),
-    PositionChanged: ("executor", "strategy", "journal"),  # the reporter prints snapshots
     RiskSnapshot: ("strategy", "journal", "reporter"),
     OrderDenied: ("strategy", "journal", "reporter"),
 }
+# The executor is told a position last: whoever it then tells an order settled was told the
+# position change first (one sender's tells arrive in order).
+_PORTFOLIO_PUBLISHES: Mapping[type, Sequence[str]] = {
+    PositionChanged: ("risk", "strategy", "journal", "reporter", "executor"),
+    PortfolioValued: ("risk",),
+}
 _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     OrderUpdated: _ORDER_EVENTS,
-    OrderFilled: _ORDER_EVENTS,
+    OrderFilled: ("portfolio", "journal", "reporter"),
     DryRunOrder: _ORDER_EVENTS,
     OrderDenied: _ORDER_EVENTS,
     ProductsLoaded: ("risk", "strategy", "reporter"),
     ReconciliationStarted: ("risk", "journal"),
     ReconciliationCompleted: ("risk", "journal", "reporter"),
-    AccountReconciled: ("risk", "journal"),
+    AccountReconciled: ("portfolio", "risk", "journal"),
 }
 _STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {SignalsEvaluated: ("reporter",)}
-_MARKS_SUBSCRIBERS = ("risk", "strategy", "reporter")
+_MARKS_SUBSCRIBERS = ("portfolio", "risk", "strategy", "reporter")
 _FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it needs the status
 
 #: REST calls one executor handler may make at worst (a startup reconciliation reads orders,
@@ -124,9 +133,10 @@ def bot_spec(
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
-    journal, risk, executor, marks, strategy, streamer, poller, then the reporter: a crash
-    restarts the actor and every one after it, so the journal outlives them all and risk
-    (the trading state) outlives the executor and the strategy.
+    journal, portfolio, risk, executor, marks, strategy, streamer, poller, then the reporter:
+    a crash restarts the actor and every one after it, so the journal outlives them all, the
+    portfolio (positions) outlives risk, and risk (the trading state) outlives the executor
+    and the strategy.
 
     Args:
         config: sizes the restart intensity, mailboxes and timeouts (the executor's command
@@ -137,7 +147,7 @@ def bot_spec(
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
-    names = {"journal", "risk", "executor", "marks", "strategy", "streamer", "poller"}
+    names = {"journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller"}
     if report:
         names.add("reporter")
     # The feed thread offers marks here and the mark window takes them: shared by
@@ -160,6 +170,11 @@ def bot_spec(
 
     def journal(ctx: ActorContext) -> JournalActor:
         return JournalActor(context=ctx)
+
+    def portfolio(ctx: ActorContext) -> PortfolioActor:
+        return PortfolioActor(
+            context=ctx, journal=at(ctx, "journal"), subscribers=told(ctx, _PORTFOLIO_PUBLISHES)
+        )
 
     def risk(ctx: ActorContext) -> RiskActor:
         path = ctx.config.journal.path
@@ -240,6 +255,13 @@ def bot_spec(
             live_sections=_JOURNAL_LIVE,
             shutdown_timeout_s=timeout_s + 5.0,  # journals what is still queued
             hang_timeout_s=runtime.watchdog_timeout_s + 5.0,  # a commit retries for ~4 s
+            restart_buffer=events_buffer,
+        ),
+        ChildSpec(
+            name="portfolio",
+            factory=portfolio,
+            config_sections=_PORTFOLIO,
+            shutdown_timeout_s=timeout_s,
             restart_buffer=events_buffer,
         ),
         ChildSpec(

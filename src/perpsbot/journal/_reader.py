@@ -34,6 +34,7 @@ from perpsbot.journal._decode import (
 from perpsbot.journal._pnl import PnlReport, pnl_from
 from perpsbot.journal._schema import EVENT_TABLES, open_read_only, schema_version
 from perpsbot.messages import (
+    RECONCILED_CAUSE,
     AccountReconciled,
     DryRunOrder,
     FundingPaid,
@@ -216,6 +217,22 @@ class JournalReader:
                (SELECT MAX(seq) FROM positions GROUP BY symbol) ORDER BY symbol"""
         )
         return {row["symbol"]: position_from_row(row) for row in rows}
+
+    def book_events(self) -> list[OrderFilled | PositionChanged]:
+        """What the portfolio's book is rebuilt from, in the order it was journaled: every
+        fill, and every position the venue's reconciliation corrected (the positions stored
+        after fills are not among them: the fills are the truth, a lost one changes
+        nothing)."""
+        with self._snapshot():
+            fills = self._all("SELECT * FROM fills ORDER BY seq")
+            corrections = self._all(
+                f"SELECT * FROM positions WHERE cause LIKE '{RECONCILED_CAUSE}%' ORDER BY seq"
+            )
+        events: list[tuple[int, OrderFilled | PositionChanged]] = [
+            (row["seq"], fill_from_row(row)) for row in fills
+        ]
+        events += [(row["seq"], position_from_row(row)) for row in corrections]
+        return [event for _, event in sorted(events, key=lambda item: item[0])]
 
     def last_risk_snapshot(self) -> RiskSnapshot | None:
         row = self._one("SELECT * FROM risk_snapshots ORDER BY seq DESC LIMIT 1")

@@ -8,6 +8,7 @@ replies and caused events carry ``correlation_id``.
 - :mod:`~perpsbot.messages.feed`: the feeds' connection events, counters and health.
 - :mod:`~perpsbot.messages.orders`: intents, risk's verdict, executor commands and events.
 - :mod:`~perpsbot.messages.risk`: the trading state, positions, PnL, operator commands.
+- :mod:`~perpsbot.messages.portfolio`: the book's valuation and its read-back from the journal.
 - :mod:`~perpsbot.messages.account`: products, reconciliation and account state.
 - :mod:`~perpsbot.messages.journal`: the write-ahead handshake and audit records.
 - :mod:`~perpsbot.messages.strategy`: the strategy's signals, for people.
@@ -82,7 +83,10 @@ from perpsbot.messages.orders import (
     UserOrderReport,
     UserOrdersReceived,
 )
+from perpsbot.messages.portfolio import BookRead, PortfolioValued, ReadBook
 from perpsbot.messages.risk import (
+    RECONCILED_CAUSE,
+    BookedFill,
     CheckRisk,
     Halt,
     PositionChanged,
@@ -96,7 +100,10 @@ from perpsbot.messages.risk import (
 from perpsbot.messages.strategy import Signal, SignalsEvaluated, SymbolSignal
 
 __all__ = [
+    "RECONCILED_CAUSE",
     "AccountReconciled",
+    "BookRead",
+    "BookedFill",
     "CancelAllOrders",
     "CancelOrder",
     "CheckFeedSilence",
@@ -139,10 +146,12 @@ __all__ = [
     "PlaceOrder",
     "PollOrders",
     "PollQuotes",
+    "PortfolioValued",
     "PositionChanged",
     "PositionView",
     "ProductSpec",
     "ProductsLoaded",
+    "ReadBook",
     "Reconcile",
     "ReconciliationCompleted",
     "ReconciliationStarted",

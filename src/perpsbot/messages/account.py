@@ -100,7 +100,8 @@ class ReconciliationCompleted:
 
 @attrs.frozen(kw_only=True)
 class AccountReconciled:
-    """The venue's view of the account at one reconciliation: equity, positions and margin.
+    """The venue's view of the account at one reconciliation: equity, positions and margin;
+    the portfolio corrects its book from it (see :attr:`unsettled`).
 
     ``equity`` is USD: the futures balance summary's total for futures, cash plus holdings at
     the mark for spot. ``liquidation_buffer_pct`` is the share (0 to 1) of the futures
@@ -111,8 +112,15 @@ class AccountReconciled:
     ts_created_ns: int
     equity: Decimal | None
     positions: tuple[VenuePosition, ...]
+    """Futures positions as the venue holds them."""
     liquidation_buffer_pct: Decimal | None = None
     startup: bool = False
+    spot_wallets: tuple[VenuePosition, ...] = ()
+    """Each spot symbol's base currency in the wallet (the owner's coins included): a bound
+    on the bot's spot position, never the position itself."""
+    unsettled: frozenset[str] = frozenset()
+    """Symbols this read may not correct: an order of theirs was in flight, sent, or had
+    fills not yet read while the venue was read, so the read may be older than the book."""
 
 
 @attrs.frozen(kw_only=True)

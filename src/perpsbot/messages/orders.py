@@ -226,7 +226,10 @@ class OrderUpdated:
     """An order moved from ``previous`` to ``status``; published by the executor.
 
     Sizes are in the product's base unit (spot) or contracts (futures); ``size`` is what was
-    submitted after quantization.
+    submitted after quantization. ``booked_size`` is the part of ``filled_size`` the portfolio
+    has booked in the position (as the executor knew when it published this). A terminal
+    status is published only once every filled unit is booked (:attr:`settled`): until then
+    the order is in flight for everyone, by :attr:`unsettled_size`.
     """
 
     message_id: str
@@ -247,6 +250,20 @@ class OrderUpdated:
     status: OrderStatus
     source: TransitionSource
     reason: str = ""
+    booked_size: Decimal = attrs.field(default=Decimal(0), validator=non_negative_decimal)
+
+    @property
+    def settled(self) -> bool:
+        """True once the order is finished for everyone: terminal at the venue and every
+        filled unit booked in the position."""
+        return self.status.terminal and self.booked_size >= self.filled_size
+
+    @property
+    def unsettled_size(self) -> Decimal:
+        """What this order may still move the position by, beyond what is booked: the whole
+        order while it is open, the filled part not yet booked once it is terminal."""
+        bound = self.filled_size if self.status.terminal else self.size
+        return max(bound - self.booked_size, Decimal(0))
 
 
 @attrs.frozen(kw_only=True)

@@ -13,6 +13,8 @@ from decimal import Decimal
 import attrs
 
 __all__ = [
+    "RECONCILED_CAUSE",
+    "BookedFill",
     "CheckRisk",
     "Halt",
     "PositionChanged",
@@ -115,12 +117,30 @@ class PositionView:
         return abs(self.quantity) * self.contract_size * self.mark
 
 
+#: How the cause of a :class:`PositionChanged` that the venue's reconciliation corrected
+#: begins; the journal's book is rebuilt from the fills and these corrections.
+RECONCILED_CAUSE = "reconciled"
+
+
+@attrs.frozen(kw_only=True)
+class BookedFill:
+    """One fill the portfolio booked into a position: which order's, and how much."""
+
+    fill_id: str
+    intent_id: str
+    client_order_id: str
+    size: Decimal
+
+
 @attrs.frozen(kw_only=True)
 class PositionChanged:
-    """A position changed (a fill, a funding payment, or reconciliation with the venue).
+    """A position changed (a fill, a funding payment, or reconciliation with the venue);
+    published by the portfolio, the only owner of positions.
 
     ``entry_fill_price`` is the price of the fill that opened the position (None if the
     position was adopted from the venue); the strategy seeds its trailing stop there.
+    ``booked`` lists the fills this change booked: the executor learns from it that an
+    order's fills are in the position, and only then settles the order.
     """
 
     message_id: str
@@ -129,6 +149,12 @@ class PositionChanged:
     position: PositionView
     cause: str
     entry_fill_price: Decimal | None = None
+    booked: tuple[BookedFill, ...] = ()
+
+    @property
+    def is_correction(self) -> bool:
+        """True if the venue's reconciliation set this position (no fill moved it)."""
+        return self.cause.startswith(RECONCILED_CAUSE)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,9 +1,11 @@
-"""The executor's own check of the trading state, before an order is journaled.
+"""The one reduce-only predicate, and the executor's check of the trading state with it.
 
-Risk already checked the intent; this is the second lock on the door, so that a strategy that
-misbehaves, a risk actor that restarted, or an order queued before a halt cannot reach the
-venue. It is deliberately small: the state, reconciliation, and whether an order shrinks a
-position.
+:func:`only_reduces` decides whether an order only shrinks a position, counting what orders
+in flight on the same side may still take off it; risk's rules and the executor's
+:func:`refusal` both decide by it. The executor's check is the second lock on the door, so
+that a strategy that misbehaves, a risk actor that restarted, or an order queued before a
+halt cannot reach the venue: the state, reconciliation, and in every state that an exit never
+exceeds the position minus the exits in flight.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.messages import Side, TradingState
+from perpsbot.messages import IntentPurpose, Side, TradingState
 
 
 @attrs.frozen(kw_only=True)
@@ -29,9 +31,10 @@ def describe_position(quantity: Decimal) -> str:
     return f"{side} {format(abs(quantity).normalize(), 'f')}"
 
 
-def shrinks(side: Side, size: Decimal, position: Decimal, reducing_in_flight: Decimal) -> bool:
-    """True if an order of ``size`` on ``side`` only shrinks ``position``, counting the open
-    orders on the same side (``reducing_in_flight``) that shrink it already."""
+def only_reduces(side: Side, size: Decimal, position: Decimal, reducing_in_flight: Decimal) -> bool:
+    """True if an order of ``size`` on ``side`` only shrinks ``position`` (never through
+    zero), counting what unsettled orders on the same side (``reducing_in_flight``: the
+    unbooked rest of each) may still take off it."""
     if position == 0 or (position > 0) == (side is Side.BUY):
         return False
     return size + reducing_in_flight <= abs(position)
@@ -45,12 +48,14 @@ def refusal(
     symbol: str,
     side: Side,
     size: Decimal,
+    purpose: IntentPurpose,
     position: Decimal,
     reducing_in_flight: Decimal,
 ) -> Refusal | None:
     """Why the executor refuses this order now, or None if it may go ahead.
 
     ``state`` None means risk has not told the executor a state yet: treated as REDUCING.
+    An exit must only reduce the position in every state (HALTED refuses it anyway).
     """
     if not reconciled:
         return Refusal(
@@ -61,11 +66,16 @@ def refusal(
     held = f" ({'; '.join(reasons)})" if reasons else ""
     if state is TradingState.HALTED:
         return Refusal(rule="halted", reason=f"trading is HALTED{held}: only cancels are accepted")
+    if only_reduces(side, size, position, reducing_in_flight):
+        return None
+    if state is TradingState.ACTIVE and purpose is not IntentPurpose.EXIT:
+        return None
     if state is TradingState.ACTIVE:
-        return None
-    if shrinks(side, size, position, reducing_in_flight):
-        return None
-    why = "no trading state from risk yet" if state is None else f"trading is REDUCING{held}"
+        why = "an exit"
+    elif state is None:
+        why = "no trading state from risk yet"
+    else:
+        why = f"trading is REDUCING{held}"
     pending = (
         f", with {format(reducing_in_flight.normalize(), 'f')} already being reduced"
         if reducing_in_flight

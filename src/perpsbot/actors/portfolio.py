@@ -1,0 +1,319 @@
+"""PortfolioActor: the one owner of positions, PnL and equity.
+
+It books every fill the executor publishes (``OrderFilled``, once per fill id) and the
+venue's reconciliations (``AccountReconciled``), values the book at each sampling cycle's
+marks, and publishes ``PositionChanged`` (listing the fills it booked) and
+``PortfolioValued``. Everyone else holds a read-only copy from those events: risk checks
+orders against it, the strategy manages its stops, the executor settles an order once its
+fills are booked.
+
+At a cold start it rebuilds the book from the journal (``ReadBook``): every fill and every
+correction, in journaled order, so cost basis survives any restart, a crash included. Until
+then it books nothing and publishes nothing (what arrives meanwhile waits, in order). The
+book survives the actor's own restarts (warm restart).
+
+``PositionChanged`` goes to the executor last: whoever the executor then tells that an order
+settled has had its position change told first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from perpsbot.actors._positions import Baselines, PositionBook
+from perpsbot.actors._risk_book import RecentFills
+from perpsbot.messages import (
+    RECONCILED_CAUSE,
+    AccountReconciled,
+    BookedFill,
+    BookRead,
+    FundingPaid,
+    MarksSampled,
+    OrderFilled,
+    PortfolioValued,
+    PositionChanged,
+    ReadBook,
+    Stamper,
+)
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    BaseActor,
+    Subscribe,
+    Subscribers,
+    Unsubscribe,
+)
+
+__all__ = ["PortfolioActor", "replay"]
+
+logger = logging.getLogger("perpsbot.actors.portfolio")
+
+#: How long to wait before asking the journal again after it could not be read.
+_RETRY_READ_S = 1.0
+
+
+def _utc_date(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()
+
+
+def replay(events: Iterable[OrderFilled | PositionChanged]) -> tuple[PositionBook, RecentFills]:
+    """The book the journal's fills and corrections add up to, and the fill ids it booked."""
+    book, fills = PositionBook(), RecentFills()
+    for event in events:
+        if isinstance(event, OrderFilled):
+            if fills.first_time(event.fill_id):
+                book.apply_fill(event)
+        elif event.is_correction:
+            book.correct(event.position)
+    return book, fills
+
+
+class PortfolioActor(BaseActor):
+    """Books fills and corrections; values the book (see the module docstring).
+
+    Args:
+        context: from the supervisor.
+        journal: asked for the book at a cold start (``ReadBook``); None starts empty.
+        subscribers: ``(message class, address)`` pairs told ``PositionChanged`` and
+            ``PortfolioValued``, in this order per class.
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        journal: ActorAddress | None = None,
+        subscribers: Iterable[tuple[type, ActorAddress]] = (),
+    ) -> None:
+        super().__init__(context=context)
+        self._journal = journal
+        self._subscribers = Subscribers(subscribers)
+        self._stamper = Stamper(context.clock, context.ids)
+        self._book = PositionBook()
+        self._baselines = Baselines()
+        self._fills = RecentFills()
+        self._ready = journal is None
+        self._waiting: list[Any] = []  # what arrived before the book was read
+        self._reading: str | None = None
+        self._booked = 0
+
+    # -- lifecycle and state ---------------------------------------------------------------
+
+    def on_start(self) -> None:
+        if self._ready:  # no journal, or the predecessor read it (warm restart)
+            self._publish_all("started without a journal")
+        else:
+            self._read_book()
+
+    def snapshot_state(self) -> dict[str, Any]:
+        return {
+            "book": self._book.snapshot(),
+            "baselines": self._baselines,
+            "fills": self._fills.snapshot(),
+            "ready": self._ready,
+            "waiting": list(self._waiting),
+            "booked": self._booked,
+            "subscribers": list(self._subscribers),
+        }
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._book.restore(snapshot["book"])
+        self._baselines = snapshot["baselines"]
+        self._fills.restore(snapshot["fills"])
+        self._ready = snapshot["ready"]
+        self._waiting = list(snapshot["waiting"])
+        self._booked = snapshot["booked"]
+        for topic, address in snapshot["subscribers"]:
+            self._subscribers.add(topic, address)
+
+    def inspect_state(self) -> dict[str, Any]:
+        equity = self._equity()
+        return {
+            "ready": self._ready,
+            "equity": None if equity is None else str(equity),
+            "daily_pnl": str(self._daily_pnl()),
+            "exposure": str(self._book.exposure()),
+            "positions": {v.symbol: str(v.quantity) for v in self._book.views()},
+            "average_entry": {
+                v.symbol: None if v.average_entry_price is None else str(v.average_entry_price)
+                for v in self._book.views()
+            },
+            "fills_booked": self._booked,
+            "waiting": len(self._waiting),
+            "subscribers": self._subscribers.paths(),
+        }
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case OrderFilled() | AccountReconciled() | FundingPaid() if not self._ready:
+                self._waiting.append(message)
+            case OrderFilled():
+                self._on_fill(message)
+            case AccountReconciled():
+                self._on_account(message)
+            case FundingPaid():
+                self._on_funding(message)
+            case MarksSampled():
+                self._on_marks_sampled(message)
+            case BookRead():
+                self._on_book_read(message)
+            case ReadBook():
+                self._read_book()  # the retry timer
+            case Subscribe() | Unsubscribe():
+                self._subscribers.apply(message)
+            case _:
+                self.unhandled(message)
+
+    # -- reading the book back -------------------------------------------------------------
+
+    def _read_book(self) -> None:
+        assert self._journal is not None
+        message_id, ts = self._stamper.stamp()
+        self._reading = message_id
+        self._journal.tell(ReadBook(message_id=message_id, ts_created_ns=ts, reply_to=self.address))
+
+    def _on_book_read(self, message: BookRead) -> None:
+        if self._ready or message.correlation_id != self._reading:
+            return
+        if message.error:
+            logger.error("the journal could not be read (%s); asking again", message.error)
+            message_id, ts = self._stamper.stamp()
+            retry = ReadBook(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
+            self.timers.once(_RETRY_READ_S, retry)
+            return
+        book, self._fills = replay(message.events)
+        for symbol, mark in self._book.marks().items():  # sampled while the journal answered
+            book.set_mark(symbol, mark)
+        self._book = book
+        self._booked = sum(1 for event in message.events if isinstance(event, OrderFilled))
+        today = self.clock.now().date()
+        self._baselines = self._baselines.on_day(today, self._book.net_pnl())
+        snapshot = message.last_snapshot
+        if snapshot is not None and _utc_date(snapshot.ts_created_ns) == today:
+            self._baselines = self._baselines.carried(snapshot.daily_pnl)
+            logger.info("the day's PnL continues from %s USD", snapshot.daily_pnl)
+        self._ready = True
+        held = ", ".join(f"{p.symbol} {p.quantity}" for p in self._book.positions() if p.quantity)
+        logger.info("book read from the journal: %s", held or "flat")
+        self._publish_all("read from the journal")
+        waiting, self._waiting = self._waiting, []
+        for queued in waiting:
+            self.on_receive(queued)
+
+    # -- booking ---------------------------------------------------------------------------
+
+    def _on_fill(self, fill: OrderFilled) -> None:
+        if not self._fills.first_time(fill.fill_id):
+            logger.info("fill %s was booked before; not booked twice", fill.fill_id)
+            return
+        self._roll_day()
+        self._book.apply_fill(fill)
+        self._booked += 1
+        booked = BookedFill(
+            fill_id=fill.fill_id,
+            intent_id=fill.intent_id,
+            client_order_id=fill.client_order_id,
+            size=fill.size,
+        )
+        self._publish_position(
+            fill.symbol,
+            correlation_id=fill.message_id,
+            cause=f"fill {fill.fill_id}: {fill.side} {fill.size} @ {fill.price}",
+            booked=(booked,),
+        )
+        self._publish_value(None)
+
+    def _on_funding(self, message: FundingPaid) -> None:
+        self._book.apply_funding(message.symbol, message.amount)
+        self._publish_position(
+            message.symbol, correlation_id=message.message_id, cause=f"funding {message.amount}"
+        )
+        self._publish_value(None)
+
+    def _on_account(self, message: AccountReconciled) -> None:
+        before = self._book.net_pnl()
+        corrections = self._book.reconcile(message)
+        after = self._book.net_pnl()
+        self._baselines = self._baselines.reconciled(message.equity, after, step=after - before)
+        for correction in corrections:
+            logger.warning("reconciled to the venue: %s", correction.description)
+            self._publish_position(
+                correction.position.symbol,
+                correlation_id=message.message_id,
+                cause=f"{RECONCILED_CAUSE}: {correction.description}",
+            )
+        self._publish_value(None)
+
+    def _on_marks_sampled(self, message: MarksSampled) -> None:
+        for sample in message.samples:
+            if sample.mark is None:
+                continue
+            first = self._book.mark(sample.symbol) is None
+            before = self._book.net_pnl()
+            self._book.set_mark(sample.symbol, sample.mark)
+            if first:  # valuing a position for the first time is no PnL of the day's
+                self._baselines = self._baselines.shifted(self._book.net_pnl() - before)
+        self._roll_day()
+        if self._ready:
+            self._publish_value(message.cycle)
+
+    def _roll_day(self) -> None:
+        today = self.clock.now().date()
+        if self._baselines.day != today:
+            logger.info("UTC day %s: the day's PnL counts from here", today)
+        self._baselines = self._baselines.on_day(today, self._book.net_pnl())
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def _equity(self) -> Decimal | None:
+        return self._baselines.equity(self._book.net_pnl())
+
+    def _daily_pnl(self) -> Decimal:
+        return self._baselines.daily_pnl(self._book.net_pnl())
+
+    def _publish_all(self, cause: str) -> None:
+        for position in self._book.positions():
+            self._publish_position(position.symbol, correlation_id=None, cause=cause)
+        self._publish_value(None)
+
+    def _publish_position(
+        self,
+        symbol: str,
+        *,
+        correlation_id: str | None,
+        cause: str,
+        booked: tuple[BookedFill, ...] = (),
+    ) -> None:
+        position = self._book.position(symbol)
+        message_id, ts = self._stamper.stamp()
+        self._subscribers.publish(
+            PositionChanged(
+                message_id=message_id,
+                ts_created_ns=ts,
+                correlation_id=correlation_id,
+                position=position.view(self._book.mark(symbol)),
+                cause=cause,
+                entry_fill_price=position.entry_fill_price,
+                booked=booked,
+            )
+        )
+
+    def _publish_value(self, cycle: int | None) -> None:
+        message_id, ts = self._stamper.stamp()
+        self._subscribers.publish(
+            PortfolioValued(
+                message_id=message_id,
+                ts_created_ns=ts,
+                cycle=cycle,
+                equity=self._equity(),
+                realized_pnl=self._book.realized_net(),
+                unrealized_pnl=self._book.unrealized(),
+                daily_pnl=self._daily_pnl(),
+                exposure=self._book.exposure(),
+                positions=self._book.views(),
+            )
+        )
