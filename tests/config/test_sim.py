@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 import perpsbot.sim
-from perpsbot.config import FillModel, SimConfig
+from perpsbot.config import DuplicateClientOrderId, FillModel, SimConfig
 from perpsbot.errors import InvalidConfigError
 
 
@@ -23,6 +23,11 @@ from perpsbot.errors import InvalidConfigError
             "sim.tick_interval_s must be a number of seconds from 0.001 to 86400 or unset, was '0'",
         ),
         ({"fill_model": "queue"}, "sim.fill_model must be one of 'touch', 'through', was 'queue'"),
+        (
+            {"duplicate_client_order_id": "ignore"},
+            "sim.duplicate_client_order_id must be one of 'return_existing', 'reject',"
+            " was 'ignore'",
+        ),
         ({"jwt_leeway_s": -1}, "sim.jwt_leeway_s must be a number from 0 to 3600, was '-1'"),
         (
             {"heartbeat_interval_s": 1e300},
@@ -57,6 +62,12 @@ def test_a_missing_tick_interval_means_manual_steps_only() -> None:
 
 def test_the_fill_model_may_be_given_as_text() -> None:
     assert SimConfig(verify_auth=False, fill_model="through").fill_model is FillModel.THROUGH
+
+
+def test_a_reused_client_order_id_returns_the_existing_order_unless_set_to_reject() -> None:
+    assert SimConfig(verify_auth=False).duplicate_client_order_id == "return_existing"
+    rejecting = SimConfig(verify_auth=False, duplicate_client_order_id="reject")
+    assert rejecting.duplicate_client_order_id is DuplicateClientOrderId.REJECT
 
 
 def test_the_sim_package_serves_the_same_settings_class() -> None:

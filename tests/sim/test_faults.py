@@ -275,6 +275,7 @@ def test_the_control_endpoint_refuses_unknown_faults(
         ({"fault": "malformed_frame", "text": 5}, "text"),
         ({"fault": "sequence_gap", "n": 0}, "n"),
         ({"fault": "delay_order_visibility", "delay_s": -1}, "delay_s"),
+        ({"fault": "duplicate_client_order_id", "behaviour": "ignore"}, "behaviour"),
         ({"fault": "http_error", "colour": "red"}, "colour"),
     ],
 )

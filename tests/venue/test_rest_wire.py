@@ -252,3 +252,36 @@ def test_create_that_keeps_failing_in_transit_is_an_unknown_outcome(
     assert len(posts) == 3
     assert len(lookups) == 3  # every failed create was looked up before the next attempt
     assert {orjson.loads(p.body)["client_order_id"] for p in posts} == {"c-unknown"}
+
+
+_DUPLICATE = "DUPLICATE_CLIENT_ORDER_ID"
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        {"success": False, "error_response": {
+            "error": "UNKNOWN_FAILURE_REASON", "message": "", "error_details": "",
+            "preview_failure_reason": "UNKNOWN_PREVIEW_FAILURE_REASON",
+            "new_order_failure_reason": _DUPLICATE}},
+        {"success": False, "error_response": {"error": _DUPLICATE, "message": "duplicate"}},
+        {"success": False, "error_response": {
+            "error": "INVALID_REQUEST", "preview_failure_reason": _DUPLICATE}},
+        {"success": False, "failure_reason": _DUPLICATE, "order_id": ""},
+    ],
+    ids=["new_order_failure_reason", "error", "preview_failure_reason", "top-level"],
+)  # fmt: skip
+def test_a_refusal_naming_a_duplicate_id_in_any_reason_field_reports_the_listed_order(
+    server: CannedServer, client: RestClient, refusal: dict[str, object]
+) -> None:
+    listed = {"order_id": "o-dup", "product_id": "BIP-20DEC30-CDE", "client_order_id": "c-dup",
+              "side": "BUY", "status": "OPEN", "order_configuration": {
+                  "limit_limit_gtc": {"base_size": "2", "limit_price": "68900",
+                                      "post_only": True}}}  # fmt: skip
+    server.answer("POST", f"{PREFIX}/orders", _json(200, refusal))
+    server.answer(
+        "GET", f"{PREFIX}/orders/historical/batch", _json(200, {"orders": [listed], "cursor": ""})
+    )
+    created = client.create_order(_order_request("c-dup"))
+    assert (created.order_id, created.client_order_id) == ("o-dup", "c-dup")
+    assert [s.method for s in server.seen] == ["POST", "GET"]  # looked up, never resent

@@ -24,7 +24,7 @@ from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._render import render_toml
 from perpsbot.config._rules import config_keys
 from perpsbot.config._sections import Channel, MarketDataConfig, RuntimeConfig
-from perpsbot.config._sim import FillModel, SimConfig
+from perpsbot.config._sim import DuplicateClientOrderId, FillModel, SimConfig
 from perpsbot.config._trading import (
     WEEKDAYS,
     ExecutionConfig,
@@ -51,6 +51,7 @@ __all__ = [
     "ConfigDiff",
     "ControlConfig",
     "Credentials",
+    "DuplicateClientOrderId",
     "ExecutionConfig",
     "FillModel",
     "JournalConfig",

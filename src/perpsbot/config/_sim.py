@@ -29,7 +29,7 @@ from perpsbot.config._rules import (
 )
 from perpsbot.errors import InvalidConfigError
 
-__all__ = ["FillModel", "SimConfig"]
+__all__ = ["DuplicateClientOrderId", "FillModel", "SimConfig"]
 
 
 class FillModel(enum.StrEnum):
@@ -37,6 +37,19 @@ class FillModel(enum.StrEnum):
 
     TOUCH = "touch"
     THROUGH = "through"
+
+
+class DuplicateClientOrderId(enum.StrEnum):
+    """How the exchange answers an order whose ``client_order_id`` it already holds.
+
+    Coinbase's docs say it returns the existing order; its failure reasons also list
+    ``DUPLICATE_CLIENT_ORDER_ID``. The bot must survive either, so the sim offers both.
+    """
+
+    RETURN_EXISTING = "return_existing"
+    """The existing order's success answer; no new order (what the docs describe)."""
+    REJECT = "reject"
+    """HTTP 200 ``success: false`` with ``new_order_failure_reason: DUPLICATE_CLIENT_ORDER_ID``."""
 
 
 def _loopback(host: str) -> bool:
@@ -60,11 +73,16 @@ _PUBLIC_KEYS = Rule(
     lambda keys: all(isinstance(key, str) for key in keys),
 )
 _FILL_MODEL = one_of(FillModel)
+_DUPLICATE_IDS = one_of(DuplicateClientOrderId)
 _DECIMAL = Rule("a number", Decimal)  # converts what a Decimal field receives, checks nothing
 
 
 def _fill_model(value: object) -> object:
     return _FILL_MODEL.convert(value)
+
+
+def _duplicate_ids(value: object) -> object:
+    return _DUPLICATE_IDS.convert(value)
 
 
 def _decimal(value: object) -> Any:
@@ -120,6 +138,9 @@ class SimConfig:
         volatility: standard deviation of the log mid per step.
         fill_model: resting orders fill when the opposite best price touches (``touch``) or
             trades through (``through``) their limit price.
+        duplicate_client_order_id: the answer to an order whose ``client_order_id`` is
+            already used: the existing order (``return_existing``) or a ``success: false``
+            rejection naming ``DUPLICATE_CLIENT_ORDER_ID`` (``reject``).
         balances: initial spot balances by currency (set in code only).
         cfm_usd_balance: initial USD collateral of the futures (CFM) account.
         maker_fee_rate / taker_fee_rate: spot fee rates on notional.
@@ -155,6 +176,11 @@ class SimConfig:
     volatility: float = attrs.field(default=0.00005, validator=number(0, 1))
     fill_model: FillModel = attrs.field(
         default=FillModel.TOUCH, converter=_fill_model, validator=_FILL_MODEL
+    )
+    duplicate_client_order_id: DuplicateClientOrderId = attrs.field(
+        default=DuplicateClientOrderId.RETURN_EXISTING,
+        converter=_duplicate_ids,
+        validator=_DUPLICATE_IDS,
     )
     balances: tuple[tuple[str, Decimal], ...] = attrs.field(
         default=(("USD", Decimal(100_000)), ("BTC", Decimal(1)), ("ETH", Decimal(10))),

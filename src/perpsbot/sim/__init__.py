@@ -5,9 +5,17 @@ market and limit orders, spot balances, CFM perp-style positions with hourly fun
 scriptable faults. See :class:`SimExchange`.
 """
 
-from perpsbot.config import SimConfig
+from perpsbot.config import DuplicateClientOrderId, SimConfig
 from perpsbot.sim._exchange import SimExchange
 from perpsbot.sim._faults import FaultRecord, SimFaults
 from perpsbot.sim._products import CATALOGUE, ProductSpec
 
-__all__ = ["CATALOGUE", "FaultRecord", "ProductSpec", "SimConfig", "SimExchange", "SimFaults"]
+__all__ = [
+    "CATALOGUE",
+    "DuplicateClientOrderId",
+    "FaultRecord",
+    "ProductSpec",
+    "SimConfig",
+    "SimExchange",
+    "SimFaults",
+]

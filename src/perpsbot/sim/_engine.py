@@ -61,6 +61,7 @@ class SimEngine:
         self.trading_disabled: set[str] = set()
         self.cancel_only: set[str] = set()
         self.visibility_delay_s = 0.0
+        self.duplicate_ids = config.duplicate_client_order_id  # a fault may switch it
         self.clock_skew_ns = 0
         self.stuck_cancels = 0  # cancels to leave in CANCEL_QUEUED (a fault)
         self.stuck_orders: list[Order] = []

@@ -11,6 +11,7 @@ from websockets.exceptions import ProtocolError
 from websockets.frames import Close
 
 from perpsbot.clock import Clock
+from perpsbot.config import DuplicateClientOrderId
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import (
@@ -202,6 +203,15 @@ class SimFaults:
         with self._engine.lock:
             self._engine.visibility_delay_s = delay_s
 
+    @checked
+    def duplicate_client_order_id(self, behaviour: DuplicateClientOrderId) -> None:
+        """Answer an order with a ``client_order_id`` already used by ``behaviour`` from now
+        on: ``return_existing`` or ``reject`` (``sim.duplicate_client_order_id`` until
+        :meth:`clear`)."""
+        self._record("duplicate_client_order_id", f"behaviour={behaviour.value}")
+        with self._engine.lock:
+            self._engine.duplicate_ids = behaviour
+
     # --- market faults ------------------------------------------------------------------------
 
     @checked
@@ -280,6 +290,7 @@ class SimFaults:
             self._refuse_until = None
         with self._engine.lock:
             self._engine.visibility_delay_s = 0.0
+            self._engine.duplicate_ids = self._engine.config.duplicate_client_order_id
             self._engine.clock_skew_ns = 0
             self._engine.cancel_only.clear()
             self._engine.stuck_cancels = 0
@@ -381,6 +392,7 @@ _CONTROL_METHODS = frozenset(
         "slow_responses",
         "lose_order_ack",
         "delay_order_visibility",
+        "duplicate_client_order_id",
         "price_jump",
         "trading_disabled",
         "clear",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from perpsbot.sim._execution import release_hold
 from perpsbot.sim._orders import Order
-from perpsbot.sim._trading import checked, dry_sweep, place_order
+from perpsbot.sim._trading import answer_duplicate, checked, dry_sweep, place_order
 from perpsbot.sim._validation import Rejection
 from perpsbot.sim._wire import dec
 
@@ -107,6 +107,9 @@ def finish_cancel(engine: SimEngine, order: Order) -> None:
 def close_position(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /orders/close_position``: a market order against the open position."""
     with engine.lock:
+        duplicate = answer_duplicate(engine, str(body.get("client_order_id") or ""))
+        if duplicate is not None:  # before the position check: the position may be gone now
+            return duplicate
         pid = str(body.get("product_id", ""))
         pos = engine.futures.positions.get(pid)
         if pos is None or pos.contracts == 0:

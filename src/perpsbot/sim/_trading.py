@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from perpsbot.config import DuplicateClientOrderId
 from perpsbot.sim._events import TradesPrinted
 from perpsbot.sim._execution import fee, hold, record_fill
 from perpsbot.sim._market import Trade
@@ -26,9 +27,9 @@ def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
             return Rejection(
                 new_order="INVALID_REQUEST", message="client_order_id is required"
             ).response()
-        existing = engine.by_client_id.get(client_id)
-        if existing is not None:
-            return _success(engine.orders[existing])
+        duplicate = answer_duplicate(engine, client_id)
+        if duplicate is not None:
+            return duplicate
         try:
             parsed = checked(engine, body)
         except Rejection as rejection:
@@ -59,6 +60,25 @@ def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
         engine.by_client_id[client_id] = order.order_id
         _execute(engine, order, parsed)
         return _success(order)
+
+
+def answer_duplicate(engine: SimEngine, client_id: str) -> dict[str, Any] | None:
+    """The answer to an order whose ``client_id`` is already used, or None if it is not.
+
+    ``return_existing``: the existing order's success answer, as Coinbase's docs describe.
+    ``reject``: HTTP 200 ``success: false`` with ``new_order_failure_reason``
+    ``DUPLICATE_CLIENT_ORDER_ID`` (a reason Coinbase lists), the way a venue that refuses a
+    reused id answers. Either way no second order is created.
+    """
+    existing = engine.by_client_id.get(client_id)
+    if existing is None:
+        return None
+    if engine.duplicate_ids is DuplicateClientOrderId.REJECT:
+        return Rejection(
+            new_order="DUPLICATE_CLIENT_ORDER_ID",
+            message=f"client_order_id {client_id!r} is already used by an order",
+        ).response()
+    return _success(engine.orders[existing])
 
 
 def _success(order: Order) -> dict[str, Any]:

@@ -1,5 +1,14 @@
 """Creating an order exactly once: retried only with the same ``client_order_id``, and only
-after looking the order up when an attempt failed in transit."""
+after looking the order up when an attempt failed in transit.
+
+A venue may treat a reused ``client_order_id`` in one of two ways, and nothing here assumes
+which: it returns the existing order (Coinbase's docs: "the order will not be created and
+the order corresponding with that ID will be returned instead"), or it refuses the request
+(HTTP 200 ``success: false`` with the failure reason ``DUPLICATE_CLIENT_ORDER_ID``, a reason
+Coinbase lists; see the wire reference, section 2.6). The first needs nothing. The second
+means the order exists: it is looked up by client order id and reported as if the venue had
+returned it, and if the lookup cannot see it yet the outcome is unknown, never a rejection.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +28,8 @@ from perpsbot.venue._http import HttpTransport
 from perpsbot.venue.records import CreatedOrder, Order
 
 _log = logging.getLogger("perpsbot.venue.rest")
+DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
+_REASON_KEYS = ("error", "new_order_failure_reason", "preview_failure_reason", "failure_reason")
 
 
 class FindOrder(Protocol):
@@ -37,7 +48,16 @@ def create_once(
     product_id: str,
     side: str,
 ) -> CreatedOrder:
-    """POST ``body`` to ``path`` exactly once: see :meth:`RestClient.create_order`."""
+    """POST ``body`` to ``path`` exactly once: see :meth:`RestClient.create_order`.
+
+    Both answers a venue may give a reused ``client_order_id`` are handled: the existing
+    order (``success: true``) is returned as for a first creation; a refusal that names
+    ``DUPLICATE_CLIENT_ORDER_ID`` in ``error``, ``new_order_failure_reason``,
+    ``preview_failure_reason`` or the old top-level ``failure_reason`` (the wire reference
+    says the reason may sit in any of them) is settled by looking the order up, never
+    raised as :class:`OrderRejectedError`; an order the lookup cannot see (or a lookup
+    that fails in transit) raises :class:`OrderOutcomeUnknownError`.
+    """
     attempts = http.retry.max_attempts
     last: VenueError | None = None
     for attempt in range(1, attempts + 1):
@@ -48,17 +68,15 @@ def create_once(
         except VenueTransportError as exc:
             last = exc
             _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
-            found = _find_after_failure(find_order, coid, product_id)
+            found = _find(find_order, coid, product_id, "failed in transit")
             if found is not None:
                 _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
-                return CreatedOrder(
-                    order_id=found.order_id,
-                    client_order_id=coid,
-                    product_id=found.product_id,
-                    side=found.side,
-                )
+                return _found(found, coid)
         else:
-            return _created(parse.obj(reply, path), coid, product_id, side)
+            answer = parse.obj(reply, path)
+            if _refused_as_duplicate(answer):
+                return _settle_duplicate(find_order, coid, product_id)
+            return _created(answer, coid, product_id, side)
         if attempt < attempts:
             assert last is not None
             if not http.backoff_after(last, attempt, private=True):
@@ -70,15 +88,49 @@ def create_once(
     )
 
 
-def _find_after_failure(find_order: FindOrder, coid: str, product_id: str) -> Order | None:
+def _find(find_order: FindOrder, coid: str, product_id: str, what: str) -> Order | None:
     try:
         return find_order(coid, product_id=product_id)
     except (VenueTransportError, VenueRateLimitedError) as exc:
         raise OrderOutcomeUnknownError(
-            f"create {coid} failed in transit and the lookup failed too ({exc}); "
-            "reconcile by client_order_id",
+            f"create {coid} {what} and the lookup failed too ({exc}); reconcile by client_order_id",
             client_order_id=coid,
         ) from exc
+
+
+def _found(order: Order, coid: str) -> CreatedOrder:
+    return CreatedOrder(
+        order_id=order.order_id,
+        client_order_id=coid,
+        product_id=order.product_id,
+        side=order.side,
+    )
+
+
+def _refused_as_duplicate(answer: dict[str, Any]) -> bool:
+    """True for a ``success: false`` answer whose reason, in any field, is a duplicate id."""
+    if answer.get("success") is not False:
+        return False
+    error = answer.get("error_response")
+    fields = [answer.get("failure_reason")]
+    if isinstance(error, dict):
+        fields += [error.get(key) for key in _REASON_KEYS]
+    return DUPLICATE_CLIENT_ORDER_ID in fields
+
+
+def _settle_duplicate(find_order: FindOrder, coid: str, product_id: str) -> CreatedOrder:
+    """The venue refused ``coid`` as already used: the order exists, so report it as found."""
+    _log.info("create %s refused as a duplicate client_order_id: looking it up", coid)
+    found = _find(find_order, coid, product_id, f"was refused as {DUPLICATE_CLIENT_ORDER_ID}")
+    if found is None:
+        raise OrderOutcomeUnknownError(
+            f"create {coid} was refused as {DUPLICATE_CLIENT_ORDER_ID}, so an order with that "
+            "client_order_id exists, but the venue's order list does not show it yet; "
+            "reconcile by client_order_id",
+            client_order_id=coid,
+        )
+    _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
+    return _found(found, coid)
 
 
 def _created(reply: dict[str, Any], coid: str, product_id: str, side: str) -> CreatedOrder:
@@ -113,7 +165,7 @@ def _created(reply: dict[str, Any], coid: str, product_id: str, side: str) -> Cr
 
 
 def _rejection_reason(error: dict[str, Any]) -> str:
-    for key in ("error", "new_order_failure_reason", "preview_failure_reason", "failure_reason"):
+    for key in _REASON_KEYS:
         value = error.get(key)
         if isinstance(value, str) and value and not value.startswith("UNKNOWN"):
             return value

@@ -137,7 +137,9 @@ def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -
 
 @attrs.frozen(kw_only=True)
 class OrderRequest:
-    """One order to create. ``client_order_id`` makes creation idempotent at the venue.
+    """One order to create. ``client_order_id`` makes creation idempotent: the venue returns
+    the existing order for a reused id or refuses it as a duplicate, and the client settles
+    either by looking the order up (:meth:`RestClient.create_order`).
 
     ``leverage`` and ``margin_type`` apply to futures and are omitted from the wire when None.
     """

@@ -246,13 +246,21 @@ class RestClient:
 
         A 429 is retried with the same ``client_order_id``. After a transport failure, a
         timeout or a 5xx, the order is first looked up by ``client_order_id``; only if it is
-        not there is the request sent again (still with the same id, which the venue treats
-        as idempotent).
+        not there is the request sent again, still with the same id.
+
+        Nothing assumes the venue deduplicates that id. A reused id (a retry here, or a
+        resend by reconciliation) may be answered with the existing order, as Coinbase's
+        docs describe: it is returned like a new one. Or it may be refused with
+        ``DUPLICATE_CLIENT_ORDER_ID``, a failure reason Coinbase also lists: the order then
+        exists, so it is looked up by client order id and returned the same way; if the
+        venue's list does not show it yet, the outcome is unknown (never a rejection).
 
         Raises:
-            OrderRejectedError: the venue answered ``success: false``; ``reason`` is its code.
+            OrderRejectedError: the venue answered ``success: false`` for another reason
+                than a duplicate id; ``reason`` is its code.
             OrderOutcomeUnknownError: every attempt failed in transit and the order could not
-                be found; reconcile by ``client_order_id`` later.
+                be found, or the venue refused the id as a duplicate and its list does not
+                show the order yet; reconcile by ``client_order_id`` later.
             VenueAuthError, VenueResponseError: as for any request.
         """
         return create_once(
