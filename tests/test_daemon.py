@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,7 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from perpsbot.journal import JournalReader
+from perpsbot.errors import JournalInUseError
+from perpsbot.journal import JournalLock, JournalReader
 from perpsbot.messages import Halt, Resume, TradingState
 from perpsbot.runtime.testing import eventually
 from tests.support.keys import GARBAGE_PEM
@@ -196,10 +198,119 @@ def test_a_second_bot_with_the_same_socket_exits_2(
 ) -> None:
     bot, _ = running
     bot.err.until("perpsbot running")
-    second = _perpsbot("run", "--profile", "dev", "--duration", "5", tmp_path=tmp_path)
+    second = _perpsbot(
+        "run", "--profile", "dev", "--duration", "5", tmp_path=tmp_path,
+        env={
+            "PERPSBOT_JOURNAL_PATH": str(tmp_path / "second" / "journal.sqlite3"),
+            "PERPSBOT_CONTROL_SOCKET_PATH": str(tmp_path / "var" / "control" / "shell.sock"),
+        },
+    )  # fmt: skip
     _, err = second.communicate(timeout=30)
     assert second.returncode == 2
     assert "another perpsbot is running with the shell socket" in err
+
+
+def test_one_journal_one_bot_private_readable_meanwhile_and_free_again_after_a_kill_9(
+    running: tuple[_Bot, Path], tmp_path: Path
+) -> None:
+    bot, _ = running
+    bot.err.until("perpsbot running")
+    journal = tmp_path / "var" / "journal.sqlite3"
+    own_socket = tmp_path / "second" / "shell.sock"
+    second = _perpsbot(
+        "--log-level", "WARNING", "--log-format", "text",
+        "run", "--profile", "dev", "--duration", "5", tmp_path=tmp_path,
+        env={"PERPSBOT_CONTROL_SOCKET_PATH": str(own_socket)},
+    )  # fmt: skip
+    _, err = second.communicate(timeout=30)
+    read = _cli("journal", tmp_path=tmp_path)  # readers take no lock
+    os.kill(bot.process.pid, signal.SIGKILL)
+    bot.process.wait(timeout=30)
+    bot.out.close()
+    bot.err.close()
+    third = _perpsbot("run", "--profile", "dev", "--duration", "1", tmp_path=tmp_path)
+    _, third_err = third.communicate(timeout=30)
+
+    assert second.returncode == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert (
+        f"CRITICAL perpsbot.daemon: cannot start: journal {journal} is in use by another"
+        f" process (pid {bot.process.pid}, lock file {journal}.lock)"
+    ) in err
+    assert read.returncode == 0, read.stderr
+    assert f"journal {journal}" in read.stdout
+    assert stat.S_IMODE(os.stat(journal.parent).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(journal).st_mode) == 0o600
+    assert third.returncode == 0, third_err
+    assert "perpsbot running" in third_err
+
+
+def test_a_reload_to_another_journal_holds_it_first_and_then_lets_the_old_one_go(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "first" / "journal.sqlite3", tmp_path / "second" / "journal.sqlite3"
+    config = tmp_path / "bot.toml"
+
+    def journal_at(journal: Path) -> None:
+        socket_path = tmp_path / "control" / "shell.sock"
+        config.write_text(
+            f'{UNWATCHED}socket_path = "{socket_path}"\n[journal]\npath = "{journal}"\n'
+        )
+
+    journal_at(first)
+    process = subprocess.Popen(  # not _perpsbot: its PERPSBOT_JOURNAL_PATH would outrank the file
+        [sys.executable, "-m", "perpsbot", "--log-format", "text", "run", "--profile", "dev",
+         "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **FAST},
+    )  # fmt: skip
+    assert process.stderr is not None
+    logs = Lines(process.stderr)
+    try:
+        logs.until("perpsbot running")
+        journal_at(second)
+        with JournalLock(second):  # held by another process (this one)
+            process.send_signal(signal.SIGHUP)
+            rejected = logs.until("(SIGHUP)")  # the outcome, applied or rejected
+        process.send_signal(signal.SIGHUP)
+        logs.until("configuration reloaded (SIGHUP)")
+        with JournalLock(first) as old:
+            assert old.held
+        with pytest.raises(JournalInUseError, match=f"pid {process.pid}"):
+            JournalLock(second).acquire()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        logs.close()
+
+    assert "reload rejected, the running configuration stays: " in rejected
+    assert f"journal {second} is in use by another process (pid {os.getpid()}," in rejected
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize("device", [False, True], ids=["directory", "device"])
+def test_a_journal_path_that_is_a_directory_or_a_device_exits_2_with_one_line_creating_nothing(
+    tmp_path: Path, device: bool
+) -> None:
+    directory = tmp_path / "journal.sqlite3"
+    directory.mkdir()
+    path, found = (
+        (Path("/dev/null"), "a character device") if device else (directory, "a directory")
+    )
+    process = _perpsbot(
+        "--log-level", "WARNING", "--log-format", "text", "run", "--duration", "5",
+        env={"PERPSBOT_JOURNAL_PATH": str(path)}, tmp_path=tmp_path,
+    )  # fmt: skip
+    _, err = process.communicate(timeout=30)
+
+    assert process.returncode == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert (
+        "CRITICAL perpsbot.daemon: invalid configuration: journal.path must be a regular file,"
+        f" or a path where the bot can create one, was '{path}' (found {found})"
+    ) in err
+    assert list(tmp_path.rglob("*")) == [directory]
+    assert not (path.parent / "control").exists()
+    assert not Path(f"{path}.lock").exists()
 
 
 def test_logs_are_json_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:

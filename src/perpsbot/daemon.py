@@ -12,9 +12,16 @@ until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
   reopen the venue link and restart the actors that use it).
 - SIGUSR1 logs every thread's stack, actor threads named by their actor.
 
+One bot per journal: the bot holds its journal's lock (:class:`~perpsbot.journal.JournalLock`)
+for as long as it runs, taken before anything else opens, so a second bot started on the same
+journal stops at once, whatever its socket. A reload that moves ``journal.path`` takes the new
+journal's lock before the actors move (held elsewhere: the reload is rejected) and gives the
+old one up after.
+
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
 so a service manager should act), 2 for an invalid configuration or one the bot cannot start
-with: a file that cannot be read or parsed, a broken value, a symbol the venue does not offer,
+with: a file that cannot be read or parsed, a broken value, a ``journal.path`` that is a
+directory or a device, a journal another process holds, a symbol the venue does not offer,
 sim ports, the shell socket or the metrics port already taken, the socket's directory
 impossible to create. Each is one log line naming the key; a reload that hits any of them
 is rejected instead (a metrics port taken at a reload leaves the endpoint where it was).
@@ -55,7 +62,8 @@ from perpsbot.control import (
     file_signature,
     thread_dump,
 )
-from perpsbot.errors import ControlPlaneError, InvalidConfigError
+from perpsbot.errors import ControlPlaneError, InvalidConfigError, JournalInUseError
+from perpsbot.journal import JournalLocks
 from perpsbot.runtime import ActorSystem
 
 __all__ = ["EXIT_BAD_CONFIG", "EXIT_ESCALATED", "EXIT_OK", "configure_parser", "run"]
@@ -182,6 +190,7 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
     registry = CollectorRegistry(auto_describe=False)
     rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
+        journals = stack.enter_context(JournalLocks())  # released after the writer stopped
         venues = stack.enter_context(VenueLinks(clock, on_rest_outcome=rest_outcomes.record))
         system = ActorSystem(
             "perpsbot",
@@ -195,25 +204,31 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
 
         def settle(new: BotConfig) -> None:
             venues.retain(new)
+            journals.retain(new.journal.path)
             plane.apply(new)
 
         control = BotControl(
             system,
             config=config,
             load=lambda: _load(args),
-            prepare=[lambda new: check_symbols(new, venues.link_for(new))],
+            prepare=[
+                lambda new: journals.hold(new.journal.path),
+                lambda new: check_symbols(new, venues.link_for(new)),
+            ],
             settle=[settle],
             config_file=args.config,
         )
         plane = ControlPlane(control, registry=registry, request_reload=signals.request_reload)
         try:
+            # First the journal: a second bot on it stops here, before it opens anything.
+            journals.hold(config.journal.path)
             # Open it now: a venue that cannot open, or lacks a symbol, stops us here.
             check_symbols(config, venues.link_for(config))
             stack.enter_context(plane)
-        except InvalidConfigError as error:  # sim ports in use, a product the venue lacks
+        except InvalidConfigError as error:  # journal.path a directory, sim ports in use...
             logger.critical("invalid configuration: %s", error)
             return EXIT_BAD_CONFIG
-        except ControlPlaneError as error:  # its shell socket or metrics port is taken
+        except (JournalInUseError, ControlPlaneError) as error:  # held journal, taken socket
             logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
         if args.config is not None and file_signature(args.config) != read:

@@ -19,7 +19,9 @@ __all__ = [
     "InvalidMessageError",
     "InvalidTimerError",
     "JournalError",
+    "JournalInUseError",
     "JournalNotFoundError",
+    "JournalPathError",
     "JournalSchemaError",
     "JournalWriteError",
     "OrderOutcomeUnknownError",
@@ -150,6 +152,15 @@ class JournalError(PerpsbotError):
 
 class JournalNotFoundError(JournalError, FileNotFoundError):
     """A journal file to read does not exist (readers never create one)."""
+
+
+class JournalPathError(JournalError, InvalidConfigError):
+    """``journal.path`` cannot hold a journal: a directory or a device is there, or its
+    directory or lock file cannot be created (nothing was created)."""
+
+
+class JournalInUseError(JournalError, OSError):
+    """Another process holds the journal's writer lock: one journal, one bot."""
 
 
 class JournalSchemaError(JournalError, RuntimeError):

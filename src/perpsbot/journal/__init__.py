@@ -1,11 +1,13 @@
 """The bot's SQLite journal: schema and migrations, the writer's store, the read-only reader.
 
 The :class:`~perpsbot.actors.journal.JournalActor` is the only writer (through
-:class:`JournalStore`); everyone else reads with a :class:`JournalReader`, which opens the
-file read-only and works while the bot runs. ``perpsbot journal`` (:mod:`perpsbot.journal.cli`)
+:class:`JournalStore`), in the one process that holds the journal's :class:`JournalLock`;
+everyone else reads with a :class:`JournalReader`, which opens the file read-only, takes no
+lock and works while the bot runs. ``perpsbot journal`` (:mod:`perpsbot.journal.cli`)
 prints its trades, fills, PnL and trading-state changes.
 """
 
+from perpsbot.journal._lock import JournalLock, JournalLocks
 from perpsbot.journal._pnl import PnlLine, PnlReport, pnl_from
 from perpsbot.journal._reader import JournalReader, RecordedIntent, Trade
 from perpsbot.journal._schema import (
@@ -22,6 +24,8 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "BatchResult",
+    "JournalLock",
+    "JournalLocks",
     "JournalReader",
     "JournalStore",
     "PnlLine",

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from perpsbot.errors import JournalNotFoundError, JournalSchemaError
+from perpsbot.journal._lock import create_journal_file
 
 __all__ = [
     "EVENT_TABLES",
@@ -267,16 +268,18 @@ def open_for_writing(
     busy_timeout_s: float,
     migrations: tuple[tuple[str, ...], ...] = MIGRATIONS,
 ) -> sqlite3.Connection:
-    """Open (creating it and its directories if needed) the journal at ``path`` for its single
-    writer: WAL, ``synchronous`` (``normal`` or ``full``), migrated to the newest schema.
+    """Open (creating it 0600 and its directory 0700 if needed) the journal at ``path`` for its
+    single writer: WAL, ``synchronous`` (``normal`` or ``full``), migrated to the newest schema.
+    Opening takes no lock: the process that writes holds a :class:`JournalLock` on ``path``.
 
     Transactions are explicit (``BEGIN``/``COMMIT``): the connection is in autocommit mode.
 
     Raises:
+        JournalPathError: ``path`` is not a regular file, or cannot be created.
         JournalSchemaError: the file's schema is newer than ``migrations`` know.
         sqlite3.Error: the file could not be opened or is not a database.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_journal_file(path)
     connection = sqlite3.connect(
         path, isolation_level=None, timeout=busy_timeout_s, check_same_thread=True
     )
