@@ -3,11 +3,11 @@
 Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
 limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
 rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
-latched Halt / ReduceOnly (an operator's, or risk's own volatility halt; read back from the
-journal at start), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic conditions
-that fail closed to REDUCING. Positions come from fills and funding, corrected to the venue's
-at each ``AccountReconciled``. One ``RiskSnapshot`` per sampling cycle; everything survives
-the actor's restarts (warm restart).
+an operator's latched Halt / ReduceOnly (read back from the journal at start),
+``risk.kill_switch`` / ``risk.reduce_only``, the volatility breaker's trip, and the automatic
+conditions that fail closed to REDUCING. Positions come from fills and funding, corrected to
+the venue's at each ``AccountReconciled``. One ``RiskSnapshot`` per sampling cycle; everything
+survives the actor's restarts (warm restart).
 """
 
 from __future__ import annotations
@@ -304,10 +304,8 @@ class RiskActor(BaseActor):
         self._gate.cancel_entries(tripped)
 
     def _check_volatility(self, symbol: str, mark: Decimal) -> None:
-        halt, news = self._conditions.sample(symbol, mark)
-        if halt:
-            self._latch(Halt, f"volatility breaker: {news}", "risk")
-        elif news is not None:
+        news = self._conditions.sample(symbol, mark)
+        if news is not None:
             logger.warning("%s", news)
 
     def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
@@ -342,8 +340,8 @@ class RiskActor(BaseActor):
         return state
 
     def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
-        """Apply a Halt, ReduceOnly or Resume (an operator's, or risk's own halt), persist it
-        in the journal for the next process, and publish the resulting state."""
+        """Apply an operator's Halt, ReduceOnly or Resume, persist it in the journal for the
+        next process, and publish the resulting state."""
         self._conditions.command(kind, reason, operator)
         self._journal.persist(kind, reason, operator)
         self._publish_state(f"{ACTIONS[kind]} by {operator}: {reason}")
