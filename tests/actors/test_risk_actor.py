@@ -6,6 +6,7 @@ import threading
 
 from perpsbot.actors.risk import risk_mailbox
 from perpsbot.messages import (
+    CancelAllOrders,
     FundingPaid,
     Halt,
     IntentPurpose,
@@ -302,3 +303,24 @@ def test_a_config_change_applies_new_limits_live(tree: Tree) -> None:
     assert tree.denied(intent(Side.BUY, 1)).rule == "max_order_usd"
     tree.system.reload(evolve_risk(config, max_order_usd=D(500)))
     tree.place(intent(Side.BUY, 1))
+
+
+def test_an_operators_halt_and_the_kill_switch_turning_on_cancel_every_open_order(
+    tree: Tree,
+) -> None:
+    config = bot_config()
+    tree.start(config)
+    tree.activate()
+    tree.risk.ask(command(ReduceOnly, "careful"), timeout_s=5)
+    tree.risk.ask(command(Halt, "incident 9"), timeout_s=5)
+    tree.risk.ask(command(Resume), timeout_s=5)
+    tree.system.reload(evolve_risk(config, kill_switch=True))
+    tree.system.reload(evolve_risk(config, kill_switch=True, max_order_usd=D(500)))  # still on
+    tree.system.reload(config)
+    wait_drained(tree.risk)
+    wait_drained(tree.system.address("bot/executor"))
+    cancels = [(m.reason, m.entries_only) for m in all_of_type(tree.executor, CancelAllOrders)]
+    assert cancels == [
+        ("halted by alice: incident 9", False),
+        ("risk.kill_switch turned on", False),
+    ]

@@ -112,7 +112,8 @@ class RiskConfig:
     over the last ``volatility_window`` samples: past ``volatility_warn`` it warns, past
     ``volatility_reduce`` it holds trading at REDUCING while that lasts, and rising past
     ``volatility_halt`` trips it: REDUCING (no entries; exits still go out) until an operator
-    resumes. ``kill_switch`` halts and ``reduce_only`` reduces from start.
+    resumes. ``kill_switch`` halts (and, turned on by a reload, cancels every open order) and
+    ``reduce_only`` reduces from start.
     """
 
     SECTION: ClassVar[str] = "risk"
