@@ -149,6 +149,9 @@ class Tree:
         self.tell(reconciled())
         self.tell(account(equity))
         self.tell(sampled(1, sample([mark])))
+        # Cycle 1's snapshot (its valuation holds the equity: the portfolio took the account
+        # first), then trading: both were told to risk before any later intent.
+        of_type(self.published, RiskSnapshot, lambda m: m.cycle == 1 and m.equity == equity)
         self.state(ACTIVE)
 
     def place(self, order: OrderIntent) -> PlaceOrder:

@@ -6,8 +6,10 @@ import threading
 
 from perpsbot.actors.risk import risk_mailbox
 from perpsbot.messages import (
+    CancelAllOrders,
     FundingPaid,
     Halt,
+    IntentPurpose,
     OperatorActed,
     PlaceOrder,
     PositionChanged,
@@ -198,19 +200,54 @@ def test_the_order_rate_denies_past_the_limit_and_recovers_after_a_minute(tree: 
     tree.place(intent(Side.BUY, "0.1"))
 
 
-def test_the_volatility_breaker_halts_until_an_operator_resumes(tree: Tree) -> None:
-    tree.start(bot_config(risk={"volatility_window": 3}))
+BREAKER = "volatility breaker tripped: BTC-USD volatility"
+
+
+def trip_the_breaker_long(tree: Tree) -> None:
+    """Long 1 at 100, then a gap (110, 90) that trips the breaker (a window of 4 samples)."""
+    tree.start(bot_config(risk={"volatility_window": 4}))
     tree.activate(mark=100)
-    tree.tell(sampled(2, sample([100, 110])))
-    tree.tell(sampled(3, sample([100, 110, 90])))
-    state = tree.state(HALTED)
-    assert state.reasons[0].startswith("halted by risk: volatility breaker: BTC-USD volatility")
-    halt = of_type(tree.journal, Halt)
-    assert halt.operator == "risk"
-    tree.snapshot(4, 90)
-    tree.snapshot(5, 90)
-    assert tree.snapshot(6, 90).state is HALTED  # calm again, still halted
+    tree.tell(fill(Side.BUY, 1, 100))
+    tree.snapshot(2, 100)
+    tree.snapshot(3, 110)
+    tripped = tree.snapshot(4, 90)
+    assert tripped.state is REDUCING
+    assert any(r.startswith(BREAKER) for r in tripped.reasons)
+
+
+def test_the_volatility_breaker_stops_entries_not_exits_until_an_operator_resumes(
+    tree: Tree,
+) -> None:
+    trip_the_breaker_long(tree)
+    stop_exit = intent(Side.SELL, 1, purpose=IntentPurpose.EXIT)
+    assert tree.place(stop_exit).intent == stop_exit  # the stop gets out in the gap
+    assert tree.denied(intent(Side.BUY, "0.1")).rule == "reduce_only"
+    for cycle in (5, 6):
+        tree.snapshot(cycle, 90)
+    calm = tree.snapshot(7, 90)
+    assert calm.state is REDUCING  # calm again, still no entries
+    assert len(calm.reasons) == 1
+    assert calm.reasons[0].startswith(BREAKER)
+    assert all_of_type(tree.journal, Halt) == []  # the market's verdict, not an operator's
     assert tree.risk.ask(command(Resume), timeout_s=5) is ACTIVE
+
+
+def test_an_operators_resume_or_reduce_only_survives_the_next_sample_after_a_trip(
+    tree: Tree,
+) -> None:
+    trip_the_breaker_long(tree)
+    assert tree.risk.ask(command(ReduceOnly, "exits only"), timeout_s=5) is REDUCING
+    spiked = tree.snapshot(5, 90)  # the gap still in the window
+    assert "reduce-only by alice: exits only" in spiked.reasons
+    assert tree.risk.ask(command(Resume, "let it out"), timeout_s=5) is REDUCING
+    spiked = tree.snapshot(6, 90)  # still past volatility_halt: not a new breach
+    assert spiked.state is REDUCING  # past volatility_reduce until the gap leaves the window
+    assert len(spiked.reasons) == 1
+    assert spiked.reasons[0].startswith(
+        "BTC-USD volatility 0.10497 (stdev of 3 sample returns) exceeds"
+    )
+    tree.place(intent(Side.SELL, "0.5", purpose=IntentPurpose.EXIT))
+    assert tree.snapshot(7, 90).state is ACTIVE
 
 
 def test_operator_commands_answer_the_resulting_state_and_are_journaled(tree: Tree) -> None:
@@ -266,3 +303,24 @@ def test_a_config_change_applies_new_limits_live(tree: Tree) -> None:
     assert tree.denied(intent(Side.BUY, 1)).rule == "max_order_usd"
     tree.system.reload(evolve_risk(config, max_order_usd=D(500)))
     tree.place(intent(Side.BUY, 1))
+
+
+def test_an_operators_halt_and_the_kill_switch_turning_on_cancel_every_open_order(
+    tree: Tree,
+) -> None:
+    config = bot_config()
+    tree.start(config)
+    tree.activate()
+    tree.risk.ask(command(ReduceOnly, "careful"), timeout_s=5)
+    tree.risk.ask(command(Halt, "incident 9"), timeout_s=5)
+    tree.risk.ask(command(Resume), timeout_s=5)
+    tree.system.reload(evolve_risk(config, kill_switch=True))
+    tree.system.reload(evolve_risk(config, kill_switch=True, max_order_usd=D(500)))  # still on
+    tree.system.reload(config)
+    wait_drained(tree.risk)
+    wait_drained(tree.system.address("bot/executor"))
+    cancels = [(m.reason, m.entries_only) for m in all_of_type(tree.executor, CancelAllOrders)]
+    assert cancels == [
+        ("halted by alice: incident 9", False),
+        ("risk.kill_switch turned on", False),
+    ]

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from perpsbot.actors._decisions import Action, Params, Situation, decide
+from perpsbot.actors._risk_rules import OrderCheck, first_denial, order_rules
 from perpsbot.actors._trading_state import TradingConditions
-from perpsbot.messages import Halt, ReduceOnly, Resume, TradingState
-from tests.actors.trading import D, bot_config
+from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.messages import (
+    Halt,
+    IntentPurpose,
+    ReduceOnly,
+    Resume,
+    Side,
+    TradingState,
+)
+from tests.actors.trading import D, bot_config, intent, sample, spot
 
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 FRESH = {"BTC-USD": 1.0}
@@ -111,40 +121,122 @@ def test_the_daily_loss_trips_past_the_limit_and_clears_with_the_day() -> None:
     assert state.state is ACTIVE
 
 
-def calm_then(state: TradingConditions, *marks: str) -> list[tuple[bool, str | None]]:
+def calm_then(state: TradingConditions, *marks: str) -> list[str | None]:
     return [state.sample("BTC-USD", D(m)) for m in marks]
 
 
-def test_volatility_warns_then_reduces_then_asks_for_a_halt() -> None:
+BREAKER = "volatility breaker tripped: "
+
+
+def tripped(state: TradingConditions) -> list[str]:
+    return [r for r in state.reasons if r.startswith(BREAKER)]
+
+
+def test_volatility_warns_then_reduces_then_trips_the_breaker() -> None:
     state = all_clear(volatility_window=3, volatility_warn=D("0.005"), volatility_reduce=D("0.01"))
-    assert calm_then(state, "100", "100", "100.1") == [(False, None)] * 3
-    halt, news = state.sample("BTC-USD", D("101.1"))  # returns +0.1%, +1.0%: 0.0064
-    assert (halt, news) == (
-        False,
-        "BTC-USD volatility 0.00636 (stdev of 2 sample returns) exceeds volatility_warn 0.005",
+    assert calm_then(state, "100", "100", "100.1") == [None] * 3
+    news = state.sample("BTC-USD", D("101.1"))  # returns +0.1%, +1.0%: 0.0064
+    assert news == (
+        "BTC-USD volatility 0.00636 (stdev of 2 sample returns) exceeds volatility_warn 0.005"
     )
     assert state.state is ACTIVE
-    halt, news = state.sample("BTC-USD", D("100"))  # +1.0%, -1.1%: 0.0148
-    assert not halt
+    news = state.sample("BTC-USD", D("100"))  # +1.0%, -1.1%: 0.0148
     assert news is not None
     assert "exceeds volatility_reduce 0.01" in news
     assert state.state is REDUCING
-    halt, news = state.sample("BTC-USD", D("105"))  # -1.1%, +5%: 0.043
-    assert halt
+    assert tripped(state) == []
+    news = state.sample("BTC-USD", D("105"))  # -1.1%, +5%: 0.043
     assert news is not None
     assert "exceeds volatility_halt 0.02" in news
-    calm_then(state, "105", "105", "105")
-    assert state.state is ACTIVE  # REDUCING clears when it calms; a halt is the caller's latch
+    assert state.state is REDUCING  # the breaker stops entries, never exits
+    assert tripped(state) == [
+        f"{BREAKER}{news}; no entries until an operator resumes",
+    ]
 
 
-def test_a_volatility_halt_is_asked_for_again_only_when_not_halted_already() -> None:
+def test_the_tripped_breaker_holds_at_reducing_when_calm_until_an_operator_resumes() -> None:
     state = all_clear(volatility_window=3)
-    calm_then(state, "100", "110")
-    assert state.sample("BTC-USD", D("90"))[0]
-    state.command(Halt, "volatility breaker", "risk")
-    assert state.sample("BTC-USD", D("110")) == (False, None)
-    state.command(Resume, "calm again?", "alice")
-    assert state.sample("BTC-USD", D("90"))[0]  # still past the threshold: halted again
+    calm_then(state, "100", "110", "90")
+    calm_then(state, "90", "90", "90")
+    assert state.state is REDUCING  # calm: the window's hold cleared, the trip did not
+    assert len(state.reasons) == 1
+    assert tripped(state) == list(state.reasons)
+    state.command(Resume, "looked at it", "alice")
+    assert (state.state, state.reasons) == (ACTIVE, ())
+
+
+def test_after_a_resume_the_spike_still_in_the_window_does_not_trip_the_breaker_again() -> None:
+    state = all_clear(volatility_window=3)
+    calm_then(state, "100", "110", "90")
+    state.command(Resume, "let the stop out", "alice")
+    calm_then(state, "90")  # returns -18%, 0: still past volatility_halt
+    assert state.state is REDUCING  # past volatility_reduce, and only that
+    assert tripped(state) == []
+    assert state.reasons[0].startswith("BTC-USD volatility 0.1285")
+    calm_then(state, "90")
+    assert state.state is ACTIVE  # the spike left the window
+    calm_then(state, "100", "110")  # a new breach trips it again
+    assert len(tripped(state)) == 1
+
+
+def test_the_breaker_never_overwrites_an_operators_reduce_only_or_halt() -> None:
+    state = all_clear(volatility_window=3)
+    state.command(ReduceOnly, "watching", "bob")
+    calm_then(state, "100", "110", "90")
+    assert state.state is REDUCING
+    assert "reduce-only by bob: watching" in state.reasons
+    assert len(tripped(state)) == 1
+    state.command(Halt, "stop everything", "bob")
+    calm_then(state, "90", "90", "110")  # calm, then a new breach trips it again
+    assert state.state is HALTED
+    assert state.reasons[0] == "halted by bob: stop everything"
+    assert tripped(state)[0].startswith(f"{BREAKER}BTC-USD volatility 0.15713")
+    state.command(ReduceOnly, "exits only", "bob")
+    calm_then(state, "110", "110", "110")
+    assert state.state is REDUCING
+    assert "reduce-only by bob: exits only" in state.reasons
+    state.command(Resume, "all clear", "bob")
+    assert state.state is ACTIVE  # Resume lifts the operator's latch and the breaker's
+
+
+def test_a_gap_that_trips_the_stop_and_the_breaker_together_lets_the_stop_exit() -> None:
+    """The review's scenario (REVIEW.md section 2): long 1 with a 1% trailing stop, marks 100
+    then a gap to 94, 90, 85 with a window of 5. The breaker trips on the gap; the stop's
+    exit is decided and risk's rules let it through on each sample."""
+    config = bot_config(risk={"volatility_window": 5})
+    state = all_clear(volatility_window=5)
+    params = Params.from_config(config)
+    rules = order_rules(config.risk)
+    marks = [D(100)] * 5 + [D(94), D(90), D(85)]
+    stop = TrailingStop(long=True, pct=D("0.01"), peak=D(100))
+    exits = []
+    for i, mark in enumerate(marks):
+        state.sample("BTC-USD", mark)
+        situation = Situation(
+            sample=sample(marks[max(0, i - 4) : i + 1]),
+            position=D(1),
+            stop=stop,
+            state=state.state,
+            equity=D(10_000),
+        )
+        decided = decide(situation, params)
+        stop = decided.stop
+        if decided.action is Action.HOLD:
+            continue
+        exit_intent = intent(Side.SELL, 1, purpose=IntentPurpose.EXIT)
+        check = OrderCheck(
+            intent=exit_intent,
+            mark=mark,
+            mark_age_s=0.1,
+            position=D(1),
+            product=spot(),
+            equity=D(10_000),
+            state=state.state,
+            reasons=state.reasons,
+        )
+        exits.append((mark, state.state, first_denial(rules, check)))
+    assert exits == [(D(94), REDUCING, None), (D(90), REDUCING, None), (D(85), REDUCING, None)]
+    assert len(tripped(state)) == 1
 
 
 def test_the_journal_halts_until_read_and_an_unreadable_journal_until_resumed() -> None:
@@ -161,12 +253,17 @@ def test_the_journal_halts_until_read_and_an_unreadable_journal_until_resumed() 
 
 
 def test_a_snapshot_restores_every_hold() -> None:
-    state = all_clear()
+    state = all_clear(volatility_window=3)
     state.command(Halt, "x", "eve")
-    calm_then(state, "100", "101")
-    successor = TradingConditions(bot_config())
-    successor.restore(state.snapshot(), bot_config())
-    assert (successor.state, successor.reasons) == (HALTED, ("halted by eve: x",))
+    calm_then(state, "100", "110", "90", "90", "90")
+    config = bot_config(risk={"volatility_window": 3})
+    successor = TradingConditions(config)
+    successor.restore(state.snapshot(), config)
+    assert (successor.state, successor.reasons) == (HALTED, state.reasons)
+    assert successor.reasons[0] == "halted by eve: x"
+    assert len(tripped(successor)) == 1
+    successor.command(Resume, "y", "eve")
+    assert successor.state is ACTIVE
 
 
 def test_a_symbol_no_longer_configured_stops_holding() -> None:

@@ -1,6 +1,6 @@
 """What risk tells about orders: an intent the rules passed becomes ``PlaceOrder`` to the
 executor, one they denied an ``OrderDenied`` to the subscribers; the daily loss limit cancels
-open entry orders.
+open entry orders, an operator's halt and the kill switch every open order.
 
 The executor's mailbox bounds waiting orders and refuses one more synchronously
 (``MailboxFullError``): that intent is denied too (rule ``executor_backlog``), never queued.
@@ -70,9 +70,20 @@ class OrderGate:
         )
 
     def cancel_entries(self, reason: str) -> None:
+        """Tell the executor to cancel every open entry order (exits keep working)."""
+        self._cancel(reason, entries_only=True)
+
+    def cancel_all(self, reason: str) -> None:
+        """Tell the executor to cancel every open order, entries and exits."""
+        self._cancel(reason, entries_only=False)
+
+    def _cancel(self, reason: str, *, entries_only: bool) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
         self._executor.tell(
             CancelAllOrders(
-                message_id=message_id, ts_created_ns=ts_created_ns, reason=reason, entries_only=True
+                message_id=message_id,
+                ts_created_ns=ts_created_ns,
+                reason=reason,
+                entries_only=entries_only,
             )
         )

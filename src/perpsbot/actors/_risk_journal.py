@@ -1,8 +1,10 @@
 """What risk keeps in the journal so a halt outlives the process, and how it reads it back.
 
-Every Halt, ReduceOnly and Resume (an operator's, or risk's own volatility halt) is told to
-the journal, which stores it; each operator command is also audited as ``OperatorActed``. The
-journal also stores risk's published ``RiskSnapshot``s. At a cold start risk tells the journal
+Every operator's Halt, ReduceOnly and Resume is told to the journal, which stores it and
+audits it as ``OperatorActed``. The volatility breaker's trip is not stored: it is the
+market's verdict, not a person's, and a new process starts with an empty volatility window
+that trips it again if, once full, it is still past ``volatility_halt``. The journal also
+stores risk's published ``RiskSnapshot``s. At a cold start risk tells the journal
 ``SyncJournal`` and, once ``JournalSynced`` confirms that everything told before is committed,
 opens a read-only reader on the file (the journal's ``JournalReader``) and reads back the last
 command and the last snapshot (for the day's PnL so far).

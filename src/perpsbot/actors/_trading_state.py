@@ -2,12 +2,16 @@
 
 Every condition is a hold: a key, the state it demands (REDUCING or HALTED) and a reason for
 people. The effective state is the most severe hold, ACTIVE when none remain, so clearing an
-automatic condition can never lift an operator's HALT. The latched holds (a Halt or
-ReduceOnly, an operator's or risk's own volatility halt; the journal not read yet or
-unreadable) are lifted only by an operator's Resume. Everything else clears itself:
-reconciliation when it succeeds, the portfolio's book once it is told, a watched actor when it
-is up again, stale marks when fresh
-ones arrive, volatility when it calms, the daily loss limit when the UTC day ends.
+automatic condition can never lift an operator's HALT. The latched holds (an operator's Halt
+or ReduceOnly; the volatility breaker's trip; the journal not read yet or unreadable) are
+lifted only by an operator's Resume. Everything else clears itself: reconciliation when it
+succeeds, the portfolio's book once it is told, a watched actor when it is up again, stale
+marks when fresh ones arrive, volatility past ``volatility_reduce`` when it calms, the daily
+loss limit when the UTC day ends.
+
+Only an operator's Halt, the kill switch and an unread journal HALT: everything automatic
+holds at REDUCING, which stops entries and lets exits through, so a stop can always close a
+position unless a person (or the configuration) said stop everything.
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ def _stale(symbol: str) -> str:
 
 def _volatile(symbol: str) -> str:
     return f"volatility:{symbol}"
+
+
+def _breaker(symbol: str) -> str:
+    return f"breaker:{symbol}"
 
 
 class Holds:
@@ -141,7 +149,7 @@ class TradingConditions:
         holds.set(REDUCE_ONLY, _REDUCING, "risk.reduce_only is on", holding=risk.reduce_only)
         for key in holds.active():
             kind, _, symbol = key.partition(":")
-            if kind in ("stale", "volatility") and symbol not in self.symbols:
+            if kind in ("stale", "volatility", "breaker") and symbol not in self.symbols:
                 holds.release(key)
 
     @property
@@ -182,27 +190,39 @@ class TradingConditions:
         self.holds.hold(DAILY_LOSS, _REDUCING, reason)
         return reason
 
-    def sample(self, symbol: str, mark: Decimal) -> tuple[bool, str | None]:
-        """Add a fresh sample to ``symbol``'s volatility window; REDUCING while the breaker is
-        past ``volatility_reduce``. Returns whether to halt (past ``volatility_halt`` and not
-        HALTED by a latch already: the caller latches and persists it as risk's own Halt) and,
-        when the level rose, what to tell people."""
+    def sample(self, symbol: str, mark: Decimal) -> str | None:
+        """Add a fresh sample to ``symbol``'s volatility window; returns what to tell people
+        when the breaker's level rose.
+
+        Past ``volatility_reduce`` trading holds at REDUCING while the window stays that
+        volatile. Rising past ``volatility_halt`` trips the breaker: a latched REDUCING hold of
+        its own (not the operator's) until an operator resumes. It stops entries, never exits,
+        and never changes an operator's Halt or ReduceOnly. It trips on a new breach only:
+        when the volatility rises past ``volatility_halt`` from at or below it, so after a
+        Resume the spike still in the window does not trip it again (the REDUCING hold past
+        ``volatility_reduce`` still holds until that spike has left the window).
+        """
         history = self._history.get(symbol)
         if history is None:
-            return False, None
+            return None
         history.append(mark)
         volatility = self.breaker.statistic(history)
         level = self.breaker.level(volatility)
         previous = self._levels.get(symbol, VolatilityLevel.CALM)
         self._levels[symbol] = level
         if volatility is None:
-            return False, None
+            return None
         description = self.breaker.describe(symbol, volatility, level)
         self.holds.set(
             _volatile(symbol), _REDUCING, description, holding=level >= VolatilityLevel.REDUCE
         )
-        halt = level is VolatilityLevel.HALT and self.holds.state_of(OPERATOR) is not _HALTED
-        return halt, description if halt or level > previous else None
+        if level is VolatilityLevel.HALT and previous is not VolatilityLevel.HALT:
+            self.holds.hold(
+                _breaker(symbol),
+                _REDUCING,
+                f"volatility breaker tripped: {description}; no entries until an operator resumes",
+            )
+        return description if level > previous else None
 
     def reconciling(self, why: str) -> None:
         self.holds.hold(RECONCILIATION, _REDUCING, f"reconciling with the venue ({why})")
@@ -224,13 +244,15 @@ class TradingConditions:
     # -- latched: operator commands and the journal ----------------------------------------
 
     def command(self, kind: type, reason: str, operator: str) -> None:
-        """Apply a Halt, ReduceOnly or Resume; Resume lifts every latched hold."""
+        """Apply an operator's Halt, ReduceOnly or Resume; Resume lifts every latched hold
+        (the operator's, the journal's and every tripped volatility breaker)."""
         if kind is Halt:
             self.holds.hold(OPERATOR, _HALTED, f"halted by {operator}: {reason}")
         elif kind is ReduceOnly:
             self.holds.hold(OPERATOR, _REDUCING, f"reduce-only by {operator}: {reason}")
         else:
-            self.holds.release(OPERATOR, JOURNAL)
+            tripped = [key for key in self.holds.active() if key.startswith(_breaker(""))]
+            self.holds.release(OPERATOR, JOURNAL, *tripped)
 
     def journal_read(self) -> None:
         self.holds.release(JOURNAL)

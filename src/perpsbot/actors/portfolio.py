@@ -100,6 +100,7 @@ class PortfolioActor(BaseActor):
         self._waiting: list[Any] = []  # what arrived before the book was read
         self._reading: str | None = None
         self._booked = 0
+        self._cycle: int | None = None  # the last sampling cycle, valued once the book is read
 
     # -- lifecycle and state ---------------------------------------------------------------
 
@@ -199,10 +200,10 @@ class PortfolioActor(BaseActor):
         self._ready = True
         held = ", ".join(f"{p.symbol} {p.quantity}" for p in self._book.positions() if p.quantity)
         logger.info("book read from the journal: %s", held or "flat")
-        self._publish_all("read from the journal")
         waiting, self._waiting = self._waiting, []
-        for queued in waiting:
+        for queued in waiting:  # in the order they came, after what the journal held
             self.on_receive(queued)
+        self._publish_all("read from the journal")
 
     # -- booking ---------------------------------------------------------------------------
 
@@ -258,6 +259,7 @@ class PortfolioActor(BaseActor):
             if first:  # valuing a position for the first time is no PnL of the day's
                 self._baselines = self._baselines.shifted(self._book.net_pnl() - before)
         self._roll_day()
+        self._cycle = message.cycle
         if self._ready:
             self._publish_value(message.cycle)
 
@@ -278,7 +280,7 @@ class PortfolioActor(BaseActor):
     def _publish_all(self, cause: str) -> None:
         for position in self._book.positions():
             self._publish_position(position.symbol, correlation_id=None, cause=cause)
-        self._publish_value(None)
+        self._publish_value(self._cycle)
 
     def _publish_position(
         self,

@@ -3,9 +3,10 @@
 Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
 limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
 rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
-latched Halt / ReduceOnly (an operator's, or risk's own volatility halt; read back from the
-journal at start), ``risk.kill_switch`` / ``risk.reduce_only``, and the automatic conditions
-that fail closed to REDUCING. Positions, equity and PnL are a read-only copy of the
+an operator's latched Halt / ReduceOnly (read back from the journal at start),
+``risk.kill_switch`` / ``risk.reduce_only``, the volatility breaker's trip, and the automatic
+conditions that fail closed to REDUCING. An operator's Halt and the kill switch turning on
+also cancel every open order. Positions, equity and PnL are a read-only copy of the
 portfolio's (``PositionChanged``, ``PortfolioValued``); orders in flight count by their
 unbooked rest until the executor reports them settled. One ``RiskSnapshot`` per sampling
 cycle, once the portfolio valued it; everything survives the actor's restarts (warm
@@ -29,7 +30,7 @@ from perpsbot.actors._risk_journal import (
     read_back,
 )
 from perpsbot.actors._risk_rules import first_denial, order_rules
-from perpsbot.actors._trading_state import JOURNAL, TradingConditions
+from perpsbot.actors._trading_state import JOURNAL, KILL_SWITCH, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
@@ -81,8 +82,9 @@ class RiskActor(BaseActor):
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
-        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders`` when the
-            daily loss limit trips).
+        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders``: of the
+            entries when the daily loss limit trips, of every order on an operator's Halt and
+            when ``risk.kill_switch`` turns on).
         journal: told ``SyncJournal`` at a cold start, then the operator's commands and their
             audit (``OperatorActed``); None runs without persistence.
         subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
@@ -179,9 +181,12 @@ class RiskActor(BaseActor):
     def on_config_changed(self, message: ConfigChanged) -> None:
         self._config = message.config
         self._rules = order_rules(self._config.risk)
+        killed = self._conditions.holds.holds(KILL_SWITCH)
         self._conditions.configure(self._config)
         self._check_marks()
         self._publish_state("configuration changed")
+        if self._conditions.holds.holds(KILL_SWITCH) and not killed:
+            self._gate.cancel_all("risk.kill_switch turned on")
 
     # -- state across restarts and for inspection ------------------------------------------
 
@@ -281,10 +286,8 @@ class RiskActor(BaseActor):
         self._gate.cancel_entries(tripped)
 
     def _check_volatility(self, symbol: str, mark: Decimal) -> None:
-        halt, news = self._conditions.sample(symbol, mark)
-        if halt:
-            self._latch(Halt, f"volatility breaker: {news}", "risk")
-        elif news is not None:
+        news = self._conditions.sample(symbol, mark)
+        if news is not None:
             logger.warning("%s", news)
 
     def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
@@ -319,11 +322,13 @@ class RiskActor(BaseActor):
         return state
 
     def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
-        """Apply a Halt, ReduceOnly or Resume (an operator's, or risk's own halt), persist it
-        in the journal for the next process, and publish the resulting state."""
+        """Apply an operator's Halt, ReduceOnly or Resume, persist it in the journal for the
+        next process, and publish the resulting state; a Halt cancels every open order."""
         self._conditions.command(kind, reason, operator)
         self._journal.persist(kind, reason, operator)
         self._publish_state(f"{ACTIONS[kind]} by {operator}: {reason}")
+        if kind is Halt:
+            self._gate.cancel_all(f"halted by {operator}: {reason}")
 
     def _on_journal_synced(self, message: JournalSynced) -> None:
         open_reader = self._journal.synced(message)

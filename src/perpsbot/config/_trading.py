@@ -110,8 +110,10 @@ class RiskConfig:
     switches to REDUCING for the rest of the UTC day once realized plus unrealized losses pass
     it. The volatility breaker looks at the standard deviation of sample-to-sample returns
     over the last ``volatility_window`` samples: past ``volatility_warn`` it warns, past
-    ``volatility_reduce`` it holds trading at REDUCING, past ``volatility_halt`` it HALTS
-    until an operator resumes. ``kill_switch`` halts and ``reduce_only`` reduces from start.
+    ``volatility_reduce`` it holds trading at REDUCING while that lasts, and rising past
+    ``volatility_halt`` trips it: REDUCING (no entries; exits still go out) until an operator
+    resumes. ``kill_switch`` halts (and, turned on by a reload, cancels every open order) and
+    ``reduce_only`` reduces from start.
     """
 
     SECTION: ClassVar[str] = "risk"

@@ -122,7 +122,8 @@ class TradingOperator(Operator):
 
     @helper(action=True, journaled=True)
     def halt(self, reason: str) -> Text:
-        """Stop trading (cancels only) until resume(); journaled, survives restarts."""
+        """Stop trading (cancels only) and cancel every open order, until resume();
+        journaled, survives restarts."""
         return self._command(Halt, reason)
 
     @helper(action=True, journaled=True)
@@ -132,7 +133,8 @@ class TradingOperator(Operator):
 
     @helper(action=True, journaled=True)
     def resume(self, reason: str = "resumed by the operator") -> Text:
-        """Lift the operator's halt or reduce-only; automatic holds still apply."""
+        """Lift the operator's halt or reduce-only and a tripped volatility breaker; the
+        other automatic holds still apply."""
         return self._command(Resume, reason)
 
     @helper(action=True)
