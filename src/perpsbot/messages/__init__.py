@@ -17,6 +17,7 @@ from perpsbot.messages._base import ReplyTo, Stamper
 from perpsbot.messages.account import (
     AccountReconciled,
     FundingPaid,
+    MarginRates,
     ProductsLoaded,
     ProductSpec,
     Reconcile,
@@ -122,6 +123,7 @@ __all__ = [
     "IntentPurpose",
     "IntentRecorded",
     "JournalSynced",
+    "MarginRates",
     "MarkObserved",
     "MarkSample",
     "MarkSource",

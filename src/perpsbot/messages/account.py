@@ -16,6 +16,7 @@ from perpsbot.messages._base import positive_decimal
 __all__ = [
     "AccountReconciled",
     "FundingPaid",
+    "MarginRates",
     "ProductSpec",
     "ProductsLoaded",
     "Reconcile",
@@ -24,6 +25,24 @@ __all__ = [
     "RefreshProducts",
     "VenuePosition",
 ]
+
+
+@attrs.frozen(kw_only=True)
+class MarginRates:
+    """A futures product's initial margin, as a share of notional, from the venue's catalogue
+    (``intraday_margin_rate`` and ``overnight_margin_rate``): for a long and for a short, in
+    the venue's intraday window and outside it. Leverage is at most 1 / the rate."""
+
+    intraday_long: Decimal = attrs.field(validator=positive_decimal)
+    intraday_short: Decimal = attrs.field(validator=positive_decimal)
+    overnight_long: Decimal = attrs.field(validator=positive_decimal)
+    overnight_short: Decimal = attrs.field(validator=positive_decimal)
+
+    def intraday(self, *, long: bool) -> Decimal:
+        return self.intraday_long if long else self.intraday_short
+
+    def overnight(self, *, long: bool) -> Decimal:
+        return self.overnight_long if long else self.overnight_short
 
 
 @attrs.frozen(kw_only=True)
@@ -45,6 +64,8 @@ class ProductSpec:
     tradable: bool = True
     """False while trading is disabled or the product is cancel-only."""
     base_max_size: Decimal | None = None
+    margin_rates: MarginRates | None = None
+    """Futures whose catalogue entry gives all four rates; None otherwise."""
 
 
 @attrs.frozen(kw_only=True)
