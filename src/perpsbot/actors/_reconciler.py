@@ -296,7 +296,7 @@ class Reconciler:
             AccountReconciled(
                 message_id=message_id, ts_created_ns=ts, equity=venue.equity,
                 positions=positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
-                startup=startup,
+                startup=startup, futures=venue.futures,
             )
         )  # fmt: skip
         message_id, ts = self._stamper.stamp()

@@ -18,6 +18,7 @@ from perpsbot.actors._risk_book import OpenOrders, RecentFills
 from perpsbot.actors._risk_rules import OrderCheck
 from perpsbot.messages import (
     AccountReconciled,
+    FuturesAccount,
     MarkSample,
     OrderFilled,
     OrderIntent,
@@ -43,7 +44,7 @@ class Accounts:
         self.baselines = Baselines()
         self.open = OpenOrders()
         self.products: dict[str, ProductSpec] = {}
-        self.liquidation_buffer: Decimal | None = None
+        self.futures: FuturesAccount | None = None
         self._fills = RecentFills()
         self._mark_seen_ns: dict[str, int] = {}  # monotonic time each symbol's mark arrived
         self._allowed_ns: deque[int] = deque()  # monotonic times of orders let through
@@ -99,13 +100,14 @@ class Accounts:
         return self.book.apply_fill(fill)
 
     def reconcile(self, message: AccountReconciled) -> list[Correction]:
-        """Correct positions to the venue's and take its equity and liquidation buffer."""
+        """Correct positions to the venue's and take its equity and futures margin (keeping
+        the last maintenance share the venue showed while the account is flat)."""
         before = self.book.net_pnl()
         corrections = self.book.reconcile(message.positions)
         after = self.book.net_pnl()
         self.baselines = self.baselines.reconciled(message.equity, after, step=after - before)
-        if message.liquidation_buffer_pct is not None:
-            self.liquidation_buffer = message.liquidation_buffer_pct
+        if message.futures is not None:
+            self.futures = message.futures.following(self.futures)
         return corrections
 
     def position_changed(
@@ -163,7 +165,7 @@ class Accounts:
             product=self.products.get(symbol),
             other_exposure=self.book.exposure(excluding=symbol),
             equity=self.equity(),
-            liquidation_buffer_pct=self.liquidation_buffer,
+            futures=self.futures,
             state=state,
             reasons=reasons,
             daily_pnl=self.daily_pnl(),
@@ -184,7 +186,7 @@ class Accounts:
             "baselines": self.baselines,
             "open": self.open.snapshot(),
             "products": dict(self.products),
-            "liquidation_buffer": self.liquidation_buffer,
+            "futures": self.futures,
             "fills": self._fills.snapshot(),
             "mark_seen_ns": dict(self._mark_seen_ns),
             "allowed_ns": tuple(self._allowed_ns),
@@ -195,7 +197,7 @@ class Accounts:
         self.baselines = snapshot["baselines"]
         self.open.restore(snapshot["open"])
         self.products = dict(snapshot["products"])
-        self.liquidation_buffer = snapshot["liquidation_buffer"]
+        self.futures = snapshot["futures"]
         self._fills.restore(snapshot["fills"])
         self._mark_seen_ns = dict(snapshot["mark_seen_ns"])
         self._allowed_ns.extend(snapshot["allowed_ns"])

@@ -17,6 +17,7 @@ from perpsbot.messages._base import ReplyTo, Stamper
 from perpsbot.messages.account import (
     AccountReconciled,
     FundingPaid,
+    FuturesAccount,
     MarginRates,
     ProductsLoaded,
     ProductSpec,
@@ -119,6 +120,7 @@ __all__ = [
     "FeedSubscribed",
     "FlushJournal",
     "FundingPaid",
+    "FuturesAccount",
     "Halt",
     "IntentPurpose",
     "IntentRecorded",

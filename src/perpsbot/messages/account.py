@@ -16,6 +16,7 @@ from perpsbot.messages._base import positive_decimal
 __all__ = [
     "AccountReconciled",
     "FundingPaid",
+    "FuturesAccount",
     "MarginRates",
     "ProductSpec",
     "ProductsLoaded",
@@ -120,6 +121,44 @@ class ReconciliationCompleted:
 
 
 @attrs.frozen(kw_only=True)
+class FuturesAccount:
+    """The futures account as the venue's futures balance summary reports it (USD).
+
+    ``buffer + threshold`` is the futures account's own equity, the funds available for
+    margin (futures cash plus unrealized PnL; spot USD is not in it): ``threshold`` is what
+    the account must keep to avoid liquidation (the maintenance margin), ``buffer`` what it
+    holds above that.
+    """
+
+    buffer: Decimal
+    """``liquidation_buffer_amount``."""
+    threshold: Decimal
+    """``liquidation_threshold``."""
+    maintenance_share: Decimal | None = None
+    """The threshold as a share of the initial margin (``liquidation_threshold /
+    initial_margin``), seen while the account held margin; None until then."""
+
+    @property
+    def equity(self) -> Decimal:
+        return self.buffer + self.threshold
+
+    @property
+    def buffer_share(self) -> Decimal | None:
+        """The share of the equity above the threshold, from 0 to 1; None without equity."""
+        equity = self.equity
+        if equity <= 0:
+            return None
+        return max(self.buffer, Decimal(0)) / equity
+
+    def following(self, previous: FuturesAccount | None) -> FuturesAccount:
+        """This reading, keeping ``previous``'s maintenance share if this one shows none (the
+        account holds no margin now)."""
+        if self.maintenance_share is not None or previous is None:
+            return self
+        return attrs.evolve(self, maintenance_share=previous.maintenance_share)
+
+
+@attrs.frozen(kw_only=True)
 class AccountReconciled:
     """The venue's view of the account at one reconciliation: equity, positions and margin.
 
@@ -134,6 +173,8 @@ class AccountReconciled:
     positions: tuple[VenuePosition, ...]
     liquidation_buffer_pct: Decimal | None = None
     startup: bool = False
+    futures: FuturesAccount | None = None
+    """The futures account's margin figures; None without futures symbols (not journaled)."""
 
 
 @attrs.frozen(kw_only=True)
