@@ -332,11 +332,14 @@ def test_the_venues_liquidation_buffer_is_a_share_the_risk_rule_can_bite_on(
     share = account.liquidation_buffer_pct
     assert share == buffer / (buffer + threshold)
     assert Decimal("0.5") < share < Decimal("0.7")  # the venue says "141" (percent of margin)
+    assert account.futures is not None
+    assert account.futures.buffer_share == share
+    assert account.futures.equity == buffer + threshold  # the futures account's, not the whole
     rule = LiquidationBuffer(RiskConfig(min_liquidation_buffer_pct=Decimal("0.6")))
     facts = OrderCheck(
         intent=make_intent(FakeClock(), "more", symbol=PERP, size="1"), mark=Decimal(68_900),
         mark_age_s=0.0, position=Decimal(120), product=future(), equity=account.equity,
-        liquidation_buffer_pct=share,
+        futures=account.futures,
     )  # fmt: skip
     assert "projected liquidation buffer" in str(rule.check(facts))
 

@@ -17,6 +17,7 @@ from perpsbot.actors._quantize import (
 )
 from perpsbot.messages import (
     IntentPurpose,
+    MarginRates,
     OrderIntent,
     OrderType,
     ProductSpec,
@@ -176,3 +177,27 @@ def test_a_catalogue_product_becomes_a_spec() -> None:
         limit_only=False, post_only=False, future=future,
     )  # fmt: skip
     assert product_spec(product) == attrs.evolve(PERP, tradable=False, base_max_size=D(5000))
+
+
+def test_a_futures_margin_rates_come_from_the_catalogue_when_all_four_are_given() -> None:
+    future = FutureDetails(
+        contract_size=D("0.01"), contract_root_unit="BTC", contract_expiry_type="EXPIRING",
+        contract_expiry_ns=None, funding_rate=None, funding_time_ns=None,
+        funding_interval_s=3600, open_interest=None, index_price=None,
+        intraday_long_margin_rate=D("0.1000185"), intraday_short_margin_rate=D("0.1000008"),
+        overnight_long_margin_rate=D("0.245625"), overnight_short_margin_rate=D("0.306375"),
+        max_leverage=None,
+    )  # fmt: skip
+    product = Product(
+        product_id=PERP.symbol, product_type="FUTURE", display_name="BTC PERP", status="online",
+        price=D(68_000), base_increment=D(1), quote_increment=D("0.01"),
+        price_increment=D(5), base_min_size=D(1), base_max_size=D(5000),
+        quote_min_size=D(0), quote_max_size=D(0), trading_disabled=False, cancel_only=False,
+        limit_only=False, post_only=False, future=future,
+    )  # fmt: skip
+    assert product_spec(product).margin_rates == MarginRates(
+        intraday_long=D("0.1000185"), intraday_short=D("0.1000008"),
+        overnight_long=D("0.245625"), overnight_short=D("0.306375"),
+    )  # fmt: skip
+    partial = attrs.evolve(product, future=attrs.evolve(future, overnight_short_margin_rate=None))
+    assert product_spec(partial).margin_rates is None

@@ -61,7 +61,7 @@ def _venue_order(coid: str, status: str = "OPEN", **changes: Any) -> Order:
 def _view(*orders: Order, open_ours: tuple[Order, ...] = ()) -> VenueView:
     return VenueView(
         orders={o.client_order_id: o for o in orders}, open_ours=open_ours, foreign_open=0,
-        positions=(), spot_wallets={}, equity=None, liquidation_buffer_pct=None,
+        positions=(), spot_wallets={}, equity=None,
     )  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ from perpsbot.actors._risk_rules import (
 )
 from perpsbot.actors._volatility import VolatilityBreaker, VolatilityLevel
 from perpsbot.config import RiskConfig
-from perpsbot.messages import IntentPurpose, Side, TradingState
+from perpsbot.messages import FuturesAccount, IntentPurpose, MarginRates, Side, TradingState
 from tests.actors.trading import D, future, intent, spot
 
 
@@ -210,38 +211,124 @@ def test_leverage_needs_a_known_equity() -> None:
     assert reason == "equity is unknown or not positive (None); leverage cannot be checked"
 
 
-def test_the_projected_liquidation_buffer_stays_at_or_above_the_minimum() -> None:
-    rule = LiquidationBuffer(RiskConfig(max_leverage=D(3), min_liquidation_buffer_pct=D("0.15")))
-    bip = future()  # 0.01 BTC a contract
-    facts: dict[str, Any] = {
-        "symbol": bip.symbol,
-        "product": bip,
-        "mark": D(50_000),
-        "equity": D(10_000),
-        "liquidation_buffer_pct": D("0.5"),
-    }
-    # 0.5 - added / (3 * 10,000) >= 0.15: up to 10,500 USD, 21 contracts of 500 USD.
-    assert rule.check(order(size=21, **facts)) is None
-    assert rule.check(order(size=22, **facts)) == (
-        "projected liquidation buffer 0.1333 is below min_liquidation_buffer_pct 0.15 for"
-        " BIP-20DEC30-CDE (venue 0.5000, the order adds 11,000.00 USD at 3x on 10,000.00 USD"
-        " equity)"
+# Wednesday 2026-03-04, 12:00 US Eastern (EST): inside the intraday margin window.
+NOON_ET = int(datetime(2026, 3, 4, 17, 0, tzinfo=UTC).timestamp()) * 10**9
+RATES = MarginRates(
+    intraday_long=D("0.10"), intraday_short=D("0.10"),
+    overnight_long=D("0.25"), overnight_short=D("0.30"),
+)  # fmt: skip
+
+
+def _bip(**facts: Any) -> dict[str, Any]:
+    bip = future(margin_rates=RATES, max_leverage=None)  # CFM: 0.01 BTC a contract, rates
+    return {"symbol": bip.symbol, "product": bip, "now_ns": NOON_ET, **facts}
+
+
+def test_an_orders_use_of_the_buffer_is_projected_on_the_futures_account_alone() -> None:
+    # The review's repro (r_liquidation_buffer_denominator.py): 10,000 USD of futures cash and
+    # 100,000 of spot USD (in the whole account's equity, not the futures account's), flat,
+    # 10% intraday margin, a threshold of half the initial margin. The venue's share after
+    # buying 100 and 130 contracts at 70,000: 0.650 and 0.545 (the rule projected 0.936 and
+    # 0.917, from the whole account's equity at the leverage cap).
+    facts = _bip(
+        mark=D(70_000), equity=D(110_000),
+        futures=FuturesAccount(buffer=D(10_000), threshold=D(0), maintenance_share=D("0.5")),
+    )  # fmt: skip
+    for contracts, venue_after in ((100, D("0.650")), (130, D("0.545"))):
+        rule = LiquidationBuffer(
+            RiskConfig(max_leverage=D(10), min_liquidation_buffer_pct=venue_after)
+        )
+        assert rule.check(order(size=contracts, **facts)) is None
+        assert rule.check(order(size=contracts + 1, **facts)) is not None
+    rule = LiquidationBuffer(RiskConfig(max_leverage=D(10), min_liquidation_buffer_pct=D("0.6")))
+    assert rule.check(order(size=130, **facts)) == (
+        "projected liquidation buffer 0.5450 is below min_liquidation_buffer_pct 0.6 for"
+        " BIP-20DEC30-CDE (the order adds 9,100.00 USD of initial margin at the intraday long"
+        " margin rate 0.1, the liquidation threshold 0.50 of it; futures equity 10,000.00 USD)"
     )
 
 
-def test_without_the_venues_buffer_it_is_estimated_from_the_exposure() -> None:
+def test_the_projection_starts_from_what_the_futures_account_holds_and_adds_only_growth() -> None:
+    rule = LiquidationBuffer(RiskConfig(max_leverage=D(10), min_liquidation_buffer_pct=D("0.15")))
+    # Long 20 at 50,000 (10,000 USD, 1,000 of initial margin, 500 of threshold) on 5,000 USD
+    # of futures equity: buffer 4,500. 14 more add 700 of initial margin, 350 of threshold:
+    # 4,150 / 5,000 = 0.83.
+    held = FuturesAccount(buffer=D(4_500), threshold=D(500), maintenance_share=D("0.5"))
+    facts = _bip(mark=D(50_000), position=D(20), futures=held)
+    limit = LiquidationBuffer(RiskConfig(max_leverage=D(10), min_liquidation_buffer_pct=D("0.83")))
+    assert limit.check(order(size=14, **facts)) is None
+    assert limit.check(order(size=15, **facts)) is not None
+    assert rule.check(order(Side.SELL, 5, **facts)) is None  # reduces: never denied
+    # A flip to short 70 within the hour before the overnight window (15:30 ET), each side at
+    # its overnight rate: 35,000 USD at 0.30 instead of 10,000 at 0.25, 8,000 more initial
+    # margin, 4,000 more threshold: 500 / 5,000.
+    closing = _bip(mark=D(50_000), position=D(20), futures=held, now_ns=NOON_ET + 12_600 * 10**9)
+    reason = rule.check(order(Side.SELL, 90, **closing))
+    assert reason is not None
+    assert reason.startswith("projected liquidation buffer 0.1000 is below")
+    assert "8,000.00 USD of initial margin at the overnight short margin rate 0.3, the" in reason
+
+
+def test_until_the_venue_shows_its_maintenance_share_the_whole_initial_margin_counts() -> None:
+    rule = LiquidationBuffer(RiskConfig(max_leverage=D(10), min_liquidation_buffer_pct=D("0.15")))
+    flat = FuturesAccount(buffer=D(10_000), threshold=D(0))
+    facts = _bip(mark=D(50_000), futures=flat)
+    # 1 - 500 x 0.1 x n / 10,000 >= 0.15: at most 170 contracts.
+    assert rule.check(order(size=170, **facts)) is None
+    assert "the liquidation threshold all of it (assumed)" in str(
+        rule.check(order(size=171, **facts))
+    )
+
+
+def test_without_margin_rates_the_margin_is_taken_at_the_leverage_cap() -> None:
     rule = LiquidationBuffer(RiskConfig(max_leverage=D(3), min_liquidation_buffer_pct=D("0.15")))
-    bip = future()
-    facts: dict[str, Any] = {"symbol": bip.symbol, "product": bip, "mark": D(50_000)}
-    facts |= {"equity": D(10_000), "other_exposure": D(15_000)}
-    # 1 - 15,000/30,000 = 0.5 to start, as above.
-    assert rule.check(order(size=21, **facts)) is None
-    assert "(estimated 0.5000" in str(rule.check(order(size=22, **facts)))
+    facts = _bip(mark=D(50_000), futures=FuturesAccount(buffer=D(10_000), threshold=D(0)))
+    facts["product"] = future(max_leverage=D(2))
+    # 1 - 500 / 2 x n / 10,000 >= 0.15: at most 34 contracts.
+    assert rule.check(order(size=34, **facts)) is None
+    assert "at 1 / the leverage cap 2x" in str(rule.check(order(size=35, **facts)))
+
+
+def test_a_futures_entry_needs_the_futures_accounts_equity() -> None:
+    rule = LiquidationBuffer(RiskConfig())
+    assert rule.check(order(size=1, **_bip(mark=D(50_000)))) == (
+        "the futures account's equity (liquidation buffer plus threshold) must be positive to"
+        " project the liquidation buffer for BIP-20DEC30-CDE, found none yet"
+    )
+    empty = _bip(mark=D(50_000), futures=FuturesAccount(buffer=D(0), threshold=D(0)))
+    assert "found 0.00 USD" in str(rule.check(order(size=1, **empty)))
+
+
+def test_a_futures_leverage_cap_is_one_over_the_margin_rate_that_applies_now() -> None:
+    rule = MaxLeverage(RiskConfig(max_leverage=D(20)))
+    facts = _bip(mark=D(50_000), equity=D(1_000))  # 500 USD a contract
+    assert rule.check(order(size=20, **facts)) is None  # noon ET: 1 / 0.10 = 10x
+    assert rule.check(order(size=21, **facts)) == (
+        "leverage 10.50x (10,500.00 USD on 1,000.00 USD equity) exceeds the cap 10x for"
+        " BIP-20DEC30-CDE (1 / the intraday long margin rate 0.1)"
+    )
+    hour = 3_600 * 10**9
+    for late in (NOON_ET + 3 * hour, NOON_ET + 8 * hour, NOON_ET + 3 * 24 * hour):
+        # 15:00 (the hour before the overnight window), 20:00, and Saturday noon ET.
+        overnight = {**facts, "now_ns": late}
+        assert rule.check(order(size=8, **overnight)) is None  # 1 / 0.25 = 4x
+        reason = rule.check(order(size=9, **overnight))
+        assert reason is not None
+        assert "exceeds the cap 4x for BIP-20DEC30-CDE (1 / the overnight long margin" in reason
+        wanted = rule.check(order(size=1, leverage=D(5), **overnight))
+        assert wanted == f"intent leverage 5x exceeds {reason.split(' exceeds ')[1]}"
+        assert rule.check(order(Side.SELL, 6, **overnight)) is None  # 1 / 0.30 = 3.33x
+        assert "the cap 3.33x" in str(rule.check(order(Side.SELL, 7, **overnight)))
+    rule = MaxLeverage(RiskConfig(max_leverage=D(3)))
+    assert rule.check(order(size=7, **facts)) == (
+        "leverage 3.50x (3,500.00 USD on 1,000.00 USD equity) exceeds the cap 3x for"
+        " BIP-20DEC30-CDE"
+    )  # the configured cap binds first
 
 
 def test_spot_orders_have_no_liquidation_buffer() -> None:
     rule = LiquidationBuffer(RiskConfig())
-    assert rule.check(order(size=1_000, liquidation_buffer_pct=D(0))) is None
+    assert rule.check(order(size=1_000)) is None
 
 
 def test_spot_sells_the_bots_holding_at_most() -> None:

@@ -12,6 +12,7 @@ from perpsbot.config import BotConfig, MarketDataConfig, RiskConfig, StrategyCon
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
     AccountReconciled,
+    FuturesAccount,
     Halt,
     IntentPurpose,
     JournalSynced,
@@ -213,12 +214,14 @@ def account(
     equity: Decimal | int | None = 10_000,
     *positions: VenuePosition,
     liquidation_buffer_pct: Decimal | None = None,
+    futures: FuturesAccount | None = None,
 ) -> AccountReconciled:
     return AccountReconciled(
         **_stamp(),
         equity=None if equity is None else D(equity),
         positions=positions,
         liquidation_buffer_pct=liquidation_buffer_pct,
+        futures=futures,
     )
 
 

@@ -13,7 +13,15 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 import attrs
 
 from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.messages import OrderIntent, OrderStatus, OrderType, ProductSpec, Side, TimeInForce
+from perpsbot.messages import (
+    MarginRates,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    ProductSpec,
+    Side,
+    TimeInForce,
+)
 from perpsbot.venue.orders import (
     LimitGtc,
     LimitIoc,
@@ -22,7 +30,7 @@ from perpsbot.venue.orders import (
     OrderRequest,
     OrderSide,
 )
-from perpsbot.venue.records import Product
+from perpsbot.venue.records import FutureDetails, Product
 
 _ZERO = Decimal(0)
 
@@ -41,7 +49,19 @@ def product_spec(product: Product) -> ProductSpec:
         max_leverage=future.max_leverage if future is not None else None,
         tradable=not (product.trading_disabled or product.cancel_only),
         base_max_size=product.base_max_size or None,
+        margin_rates=_margin_rates(future) if future is not None else None,
     )
+
+
+def _margin_rates(future: FutureDetails) -> MarginRates | None:
+    """The four rates if the catalogue gives them all, else None."""
+    il, ish = future.intraday_long_margin_rate, future.intraday_short_margin_rate
+    ol, osh = future.overnight_long_margin_rate, future.overnight_short_margin_rate
+    if il is None or ish is None or ol is None or osh is None:
+        return None
+    if min(il, ish, ol, osh) <= 0:
+        return None
+    return MarginRates(intraday_long=il, intraday_short=ish, overnight_long=ol, overnight_short=osh)
 
 
 @attrs.frozen(kw_only=True)

@@ -24,7 +24,7 @@ import attrs
 from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.errors import VenueResponseError
 from perpsbot.ids import is_our_client_order_id
-from perpsbot.messages import OrderStatus, ProductSpec, VenuePosition
+from perpsbot.messages import FuturesAccount, OrderStatus, ProductSpec, VenuePosition
 from perpsbot.venue.records import CfmBalanceSummary, Order
 from perpsbot.venue.rest import RestClient
 
@@ -57,7 +57,12 @@ class VenueView:
     spot_wallets: Mapping[str, Decimal]
     """Spot symbols: how much of the base currency the wallet holds."""
     equity: Decimal | None
-    liquidation_buffer_pct: Decimal | None
+    futures: FuturesAccount | None = None
+    """The futures account's margin; None without futures symbols."""
+
+    @property
+    def liquidation_buffer_pct(self) -> Decimal | None:
+        return None if self.futures is None else self.futures.buffer_share
 
 
 def _get_order(rest: RestClient, venue_order_id: str) -> Order | None:
@@ -93,7 +98,7 @@ def read_venue(
         for order in rest.list_orders(product_ids=symbols):
             if order.client_order_id in unacknowledged:
                 orders[order.client_order_id] = order
-    positions, wallets, equity, buffer_pct = _account(rest, specs)
+    positions, wallets, equity, futures = _account(rest, specs)
     return VenueView(
         orders=orders,
         open_ours=tuple(ours),
@@ -101,14 +106,14 @@ def read_venue(
         positions=positions,
         spot_wallets=wallets,
         equity=equity,
-        liquidation_buffer_pct=buffer_pct,
+        futures=futures,
     )
 
 
 def _account(
     rest: RestClient, specs: Mapping[str, ProductSpec]
-) -> tuple[tuple[VenuePosition, ...], dict[str, Decimal], Decimal | None, Decimal | None]:
-    """Futures positions, spot wallets, equity (USD) and the liquidation buffer.
+) -> tuple[tuple[VenuePosition, ...], dict[str, Decimal], Decimal | None, FuturesAccount | None]:
+    """Futures positions, spot wallets, equity (USD) and the futures account's margin.
 
     Futures: positions from ``/cfm/positions``; equity from the balance summary (its total
     USD, which includes the spot USD, plus unrealized PnL). Spot: each base currency's balance,
@@ -118,13 +123,13 @@ def _account(
     positions: list[VenuePosition] = []
     wallets: dict[str, Decimal] = {}
     equity: Decimal | None = Decimal(0)
-    buffer_pct: Decimal | None = None
+    margin: FuturesAccount | None = None
     futures = {s: spec for s, spec in specs.items() if spec.is_future}
     spot = {s: spec for s, spec in specs.items() if not spec.is_future}
     if futures:
         summary = rest.cfm_balance_summary()
         equity = summary.total_usd_balance + summary.unrealized_pnl
-        buffer_pct = _buffer_share(summary)
+        margin = futures_account(summary)
         held = {p.product_id: p for p in rest.cfm_positions()}
         for symbol, spec in sorted(futures.items()):
             p = held.get(symbol)
@@ -151,21 +156,26 @@ def _account(
             mid = mids.get(symbol)
             if equity is not None:
                 equity = None if mid is None else equity + quantity * mid
-    return tuple(positions), wallets, equity, buffer_pct
+    return tuple(positions), wallets, equity, margin
 
 
-def _buffer_share(summary: CfmBalanceSummary) -> Decimal | None:
-    """The share of the futures account's equity above its liquidation threshold, from 0 to 1
-    (what ``risk.min_liquidation_buffer_pct`` bounds); None without futures equity.
+def futures_account(summary: CfmBalanceSummary) -> FuturesAccount:
+    """The futures account's margin from the venue's balance summary.
 
-    Not the venue's ``liquidation_buffer_percentage``: that is a percentage of the maintenance
-    margin (1000 and more while little is held), so read as a share it never came near the
-    minimum and the liquidation buffer rule could not deny anything.
+    Its buffer share (:attr:`FuturesAccount.buffer_share`, what
+    ``risk.min_liquidation_buffer_pct`` bounds) is ``buffer / (buffer + threshold)``: the share
+    of the futures account's own equity above its liquidation threshold. Not the venue's
+    ``liquidation_buffer_percentage``: that is a percentage of the maintenance margin (1000
+    and more while little is held), so read as a share it never came near the minimum and the
+    liquidation buffer rule could not deny anything. The maintenance share (threshold over
+    initial margin) is known only while the account holds margin.
     """
-    equity = summary.liquidation_buffer_amount + summary.liquidation_threshold
-    if equity <= 0:
-        return None
-    return max(summary.liquidation_buffer_amount, Decimal(0)) / equity
+    threshold, initial = summary.liquidation_threshold, summary.initial_margin
+    return FuturesAccount(
+        buffer=summary.liquidation_buffer_amount,
+        threshold=threshold,
+        maintenance_share=threshold / initial if threshold > 0 and initial > 0 else None,
+    )
 
 
 @attrs.frozen(kw_only=True)

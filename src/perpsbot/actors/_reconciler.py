@@ -297,6 +297,7 @@ class Reconciler:
                 message_id=message_id, ts_created_ns=ts, equity=venue.equity,
                 positions=venue.positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
                 startup=startup, spot_wallets=wallets, unsettled=frozenset(unsettled),
+                futures=venue.futures,
             )
         )  # fmt: skip
         message_id, ts = self._stamper.stamp()

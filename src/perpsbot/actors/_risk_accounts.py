@@ -15,6 +15,8 @@ from typing import Any
 from perpsbot.actors._risk_book import OpenOrders
 from perpsbot.actors._risk_rules import OrderCheck
 from perpsbot.messages import (
+    AccountReconciled,
+    FuturesAccount,
     MarkSample,
     OrderIntent,
     PortfolioValued,
@@ -39,7 +41,7 @@ class Accounts:
     def __init__(self) -> None:
         self.open = OpenOrders()
         self.products: dict[str, ProductSpec] = {}
-        self.liquidation_buffer: Decimal | None = None
+        self.futures: FuturesAccount | None = None
         self.valued: PortfolioValued | None = None
         """The portfolio's last valuation; None until it read its book."""
         self._positions: dict[str, PositionView] = {}
@@ -67,6 +69,12 @@ class Accounts:
     def portfolio_valued(self, message: PortfolioValued) -> None:
         self.valued = message
         self._positions = {view.symbol: view for view in message.positions}
+
+    def futures_account(self, message: AccountReconciled) -> None:
+        """Take the venue's futures margin (keeping the last maintenance share the venue
+        showed while the account is flat); positions and equity are the portfolio's."""
+        if message.futures is not None:
+            self.futures = message.futures.following(self.futures)
 
     def roll_day(self, today: date) -> bool:
         """True once per new UTC day (the first call included)."""
@@ -158,7 +166,7 @@ class Accounts:
             product=self.products.get(symbol),
             other_exposure=self.exposure(excluding=symbol),
             equity=self.equity(),
-            liquidation_buffer_pct=self.liquidation_buffer,
+            futures=self.futures,
             state=state,
             reasons=reasons,
             daily_pnl=self.daily_pnl(),
@@ -177,7 +185,7 @@ class Accounts:
         return {
             "open": self.open.snapshot(),
             "products": dict(self.products),
-            "liquidation_buffer": self.liquidation_buffer,
+            "futures": self.futures,
             "valued": self.valued,
             "positions": dict(self._positions),
             "marks": dict(self._marks),
@@ -189,7 +197,7 @@ class Accounts:
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.open.restore(snapshot["open"])
         self.products = dict(snapshot["products"])
-        self.liquidation_buffer = snapshot["liquidation_buffer"]
+        self.futures = snapshot["futures"]
         self.valued = snapshot["valued"]
         self._positions = dict(snapshot["positions"])
         self._marks = dict(snapshot["marks"])

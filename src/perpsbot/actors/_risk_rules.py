@@ -15,9 +15,11 @@ from typing import ClassVar, Protocol
 
 import attrs
 
+from perpsbot.actors import _margin as margin
 from perpsbot.actors._reduce_only import only_reduces
 from perpsbot.config import RiskConfig
 from perpsbot.messages import IntentPurpose, OrderIntent, ProductSpec, Side, TradingState
+from perpsbot.messages.account import FuturesAccount
 
 _ZERO = Decimal(0)
 
@@ -49,8 +51,9 @@ class OrderCheck:
     """USD notional of every other symbol's position at its latest mark, and of what every
     other symbol's unsettled orders may still add (at the price risk checked them at)."""
     equity: Decimal | None = None
-    liquidation_buffer_pct: Decimal | None = None
-    """The venue's, from the last reconciliation (futures)."""
+    """The whole account's (USD)."""
+    futures: FuturesAccount | None = None
+    """The futures account's margin, from the last reconciliation."""
     state: TradingState = TradingState.ACTIVE
     reasons: tuple[str, ...] = ()
     daily_pnl: Decimal = _ZERO
@@ -268,18 +271,12 @@ class MaxExposure:
         return None
 
 
-def leverage_cap(config: RiskConfig, product: ProductSpec | None, symbol: str) -> Decimal:
-    """The tighter of the configured cap for ``symbol`` and the venue's product limit."""
-    cap = config.leverage_cap(symbol)
-    if product is not None and product.max_leverage is not None:
-        cap = min(cap, product.max_leverage)
-    return cap
-
-
 @attrs.frozen
 class MaxLeverage:
     """Resulting position notional over equity within the symbol's cap; all positions'
-    notional over equity within ``max_leverage``; the intent's own leverage within the cap."""
+    notional over equity within ``max_leverage``; the intent's own leverage within the cap.
+    The symbol's cap is the tightest of the configured one, the product's ``max_leverage`` and
+    1 / the margin rate that applies now (see :mod:`perpsbot.actors._margin`)."""
 
     config: RiskConfig
     name: ClassVar[str] = "max_leverage"
@@ -290,16 +287,20 @@ class MaxLeverage:
         equity = order.equity
         if equity is None or equity <= 0:
             return f"equity is unknown or not positive ({equity}); leverage cannot be checked"
-        cap = leverage_cap(self.config, order.product, order.symbol)
+        cap, source = margin.leverage_cap(
+            self.config.leverage_cap(order.symbol), order.product,
+            long=order.intent.side is Side.BUY, now_ns=order.now_ns,
+        )  # fmt: skip
+        cap_is = f"the cap {num(cap)}x for {order.symbol}" + (f" ({source})" if source else "")
         symbol_leverage = order.resulting_notional / equity
         if symbol_leverage > cap:
             return (
                 f"leverage {symbol_leverage:.2f}x ({usd(order.resulting_notional)} USD on"
-                f" {usd(equity)} USD equity) exceeds the cap {num(cap)}x for {order.symbol}"
+                f" {usd(equity)} USD equity) exceeds {cap_is}"
             )
         wanted = order.intent.leverage
         if wanted is not None and wanted > cap:
-            return f"intent leverage {num(wanted)}x exceeds the cap {num(cap)}x for {order.symbol}"
+            return f"intent leverage {num(wanted)}x exceeds {cap_is}"
         total = order.exposure_after / equity
         if total > self.config.max_leverage:
             return (
@@ -311,40 +312,41 @@ class MaxLeverage:
 
 @attrs.frozen
 class LiquidationBuffer:
-    """Futures: the share of equity left above margin after the order stays at or above
-    ``min_liquidation_buffer_pct``.
-
-    The projection starts from the venue's buffer (or, before the venue reported one, from
-    the current exposure held at the symbol's leverage cap) and takes the added notional's
-    margin at that cap: ``buffer - added / (cap * equity)``.
-    """
+    """Futures: the futures account's buffer share after the order, ``(buffer - k x dIM) /
+    (buffer + threshold)``, stays at or above ``min_liquidation_buffer_pct``: ``dIM`` is the
+    initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
+    share of initial margin (see :mod:`perpsbot.actors._margin`). The whole account's equity
+    and the leverage cap do not enter (the cap does for a product without margin rates)."""
 
     config: RiskConfig
     name: ClassVar[str] = "liquidation_buffer"
 
     def check(self, order: OrderCheck) -> str | None:
-        if order.reduces or order.product is None or not order.product.is_future:
+        product, account = order.product, order.futures
+        if order.reduces or product is None or not product.is_future:
             return None
-        equity = order.equity
-        if equity is None or equity <= 0:
-            return f"equity is unknown or not positive ({equity}); buffer cannot be projected"
-        cap = leverage_cap(self.config, order.product, order.symbol)
-        held = order.other_exposure + order.current_notional
-        start = order.liquidation_buffer_pct
-        source = "venue"
-        if start is None:
-            start, source = 1 - held / (cap * equity), "estimated"
-        added = max(order.resulting_notional - order.current_notional, _ZERO)
-        projected = start - added / (cap * equity)
-        minimum = self.config.min_liquidation_buffer_pct
-        if projected < minimum:
+        if account is None or account.equity <= 0:
+            found = "none yet" if account is None else f"{usd(account.equity)} USD"
             return (
-                f"projected liquidation buffer {projected:.4f} is below"
-                f" min_liquidation_buffer_pct {num(minimum)} for {order.symbol} ({source}"
-                f" {start:.4f}, the order adds {usd(added)} USD at {num(cap)}x on"
-                f" {usd(equity)} USD equity)"
+                "the futures account's equity (liquidation buffer plus threshold) must be"
+                f" positive to project the liquidation buffer for {order.symbol}, found {found}"
             )
-        return None
+        configured, now_ns = self.config.leverage_cap(order.symbol), order.now_ns
+        before, _ = margin.initial_margin(product, order.position, order.price, configured, now_ns)
+        after, rate = margin.initial_margin(
+            product, order.resulting, order.price, configured, now_ns
+        )
+        projected = margin.project(account, after - before)
+        minimum = self.config.min_liquidation_buffer_pct
+        if projected.share >= minimum:
+            return None
+        k = "all of it (assumed)" if projected.assumed else f"{projected.k:.2f} of it"
+        return (
+            f"projected liquidation buffer {projected.share:.4f} is below"
+            f" min_liquidation_buffer_pct {num(minimum)} for {order.symbol} (the order adds"
+            f" {usd(max(after - before, _ZERO))} USD of initial margin at {rate}, the"
+            f" liquidation threshold {k}; futures equity {usd(account.equity)} USD)"
+        )
 
 
 @attrs.frozen

@@ -154,8 +154,7 @@ class RiskActor(BaseActor):
             case OrderDenied() | DryRunOrder():
                 self._accounts.open.remove(message.intent_id)
             case AccountReconciled():
-                if message.liquidation_buffer_pct is not None:
-                    self._accounts.liquidation_buffer = message.liquidation_buffer_pct
+                self._accounts.futures_account(message)
             case ProductsLoaded():
                 self._accounts.products = {p.symbol: p for p in message.products}
             case ReconciliationStarted():

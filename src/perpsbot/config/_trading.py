@@ -106,7 +106,9 @@ class RiskConfig:
     Notional limits are in USD at the latest mark (or the limit price): ``max_order_usd`` per
     order, ``max_position_usd`` per symbol's resulting position, ``max_exposure_usd`` over all
     positions. Leverage is position notional over equity, capped by ``max_leverage``, by
-    ``max_leverage_per_symbol`` and by the venue's product limit. ``daily_loss_limit_usd``
+    ``max_leverage_per_symbol``, by the venue's product limit and by 1 / a future's margin
+    rate that applies now. ``min_liquidation_buffer_pct`` is the share of the futures
+    account's equity an order must leave above its liquidation threshold. ``daily_loss_limit_usd``
     switches to REDUCING for the rest of the UTC day once realized plus unrealized losses pass
     it. The volatility breaker looks at the standard deviation of sample-to-sample returns
     over the last ``volatility_window`` samples: past ``volatility_warn`` it warns, past

@@ -16,6 +16,8 @@ from perpsbot.messages._base import positive_decimal
 __all__ = [
     "AccountReconciled",
     "FundingPaid",
+    "FuturesAccount",
+    "MarginRates",
     "ProductSpec",
     "ProductsLoaded",
     "Reconcile",
@@ -24,6 +26,24 @@ __all__ = [
     "RefreshProducts",
     "VenuePosition",
 ]
+
+
+@attrs.frozen(kw_only=True)
+class MarginRates:
+    """A futures product's initial margin, as a share of notional, from the venue's catalogue
+    (``intraday_margin_rate`` and ``overnight_margin_rate``): for a long and for a short, in
+    the venue's intraday window and outside it. Leverage is at most 1 / the rate."""
+
+    intraday_long: Decimal = attrs.field(validator=positive_decimal)
+    intraday_short: Decimal = attrs.field(validator=positive_decimal)
+    overnight_long: Decimal = attrs.field(validator=positive_decimal)
+    overnight_short: Decimal = attrs.field(validator=positive_decimal)
+
+    def intraday(self, *, long: bool) -> Decimal:
+        return self.intraday_long if long else self.intraday_short
+
+    def overnight(self, *, long: bool) -> Decimal:
+        return self.overnight_long if long else self.overnight_short
 
 
 @attrs.frozen(kw_only=True)
@@ -45,6 +65,8 @@ class ProductSpec:
     tradable: bool = True
     """False while trading is disabled or the product is cancel-only."""
     base_max_size: Decimal | None = None
+    margin_rates: MarginRates | None = None
+    """Futures whose catalogue entry gives all four rates; None otherwise."""
 
 
 @attrs.frozen(kw_only=True)
@@ -99,6 +121,44 @@ class ReconciliationCompleted:
 
 
 @attrs.frozen(kw_only=True)
+class FuturesAccount:
+    """The futures account as the venue's futures balance summary reports it (USD).
+
+    ``buffer + threshold`` is the futures account's own equity, the funds available for
+    margin (futures cash plus unrealized PnL; spot USD is not in it): ``threshold`` is what
+    the account must keep to avoid liquidation (the maintenance margin), ``buffer`` what it
+    holds above that.
+    """
+
+    buffer: Decimal
+    """``liquidation_buffer_amount``."""
+    threshold: Decimal
+    """``liquidation_threshold``."""
+    maintenance_share: Decimal | None = None
+    """The threshold as a share of the initial margin (``liquidation_threshold /
+    initial_margin``), seen while the account held margin; None until then."""
+
+    @property
+    def equity(self) -> Decimal:
+        return self.buffer + self.threshold
+
+    @property
+    def buffer_share(self) -> Decimal | None:
+        """The share of the equity above the threshold, from 0 to 1; None without equity."""
+        equity = self.equity
+        if equity <= 0:
+            return None
+        return max(self.buffer, Decimal(0)) / equity
+
+    def following(self, previous: FuturesAccount | None) -> FuturesAccount:
+        """This reading, keeping ``previous``'s maintenance share if this one shows none (the
+        account holds no margin now)."""
+        if self.maintenance_share is not None or previous is None:
+            return self
+        return attrs.evolve(self, maintenance_share=previous.maintenance_share)
+
+
+@attrs.frozen(kw_only=True)
 class AccountReconciled:
     """The venue's view of the account at one reconciliation: equity, positions and margin;
     the portfolio corrects its book from it (see :attr:`unsettled`).
@@ -121,6 +181,8 @@ class AccountReconciled:
     unsettled: frozenset[str] = frozenset()
     """Symbols this read may not correct: an order of theirs was in flight, sent, or had
     fills not yet read while the venue was read, so the read may be older than the book."""
+    futures: FuturesAccount | None = None
+    """The futures account's margin figures; None without futures symbols (not journaled)."""
 
 
 @attrs.frozen(kw_only=True)

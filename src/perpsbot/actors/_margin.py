@@ -1,0 +1,161 @@
+"""The venue's margin: which rate applies now, the leverage it allows, and how much of the
+futures account's liquidation buffer an order uses.
+
+**Windows.** Coinbase Financial Markets charges the intraday margin rate on weekdays from 08:00
+to 16:00 US Eastern time (the window its intraday margin setting describes) and the overnight
+rate at every other time, weekends included. The product catalogue gives both rates but not
+the window, so the window is this documented schedule, kept in US Eastern time (daylight saving
+included). Market holidays are not known here: one counts as a weekday. Nor is the account's
+intraday margin setting: an account not opted in pays the overnight rate all day.
+
+A position opened late in the window is held into the overnight window, where the venue holds
+more margin against it: within :data:`OVERNIGHT_LEAD_NS` (an hour) of 16:00 the stricter of
+the two rates applies. The bot cannot know how long it will hold an entry (it exits on the next
+cross or its trailing stop); an entry opened in the last hour is likely still open at 16:00,
+and one the overnight rate would not allow is then at risk of liquidation. Earlier entries are
+checked at the intraday rate, as the venue checks them. The switch at 08:00 lowers the rate
+and needs no lead.
+
+**The liquidation buffer**, on the futures account alone (the balance summary's figures; spot
+USD is in none of them):
+
+- ``E = buffer + threshold``: the funds available for margin, futures cash plus unrealized PnL
+  (``liquidation_buffer_amount`` is what they hold above ``liquidation_threshold``);
+- the initial margin of a position is ``|contracts| x contract_size x price x rate``, the rate
+  for its side in the window that applies (the wire reference, product details);
+- the threshold is the maintenance part of the initial margin: ``k = threshold /
+  initial_margin`` as the venue reports them, the last share it showed if it holds no margin
+  now, and 1 if it never showed one (Coinbase's liquidation buffer is ``(available -
+  threshold) / (initial margin - threshold)``, so the threshold is below the initial margin
+  and 1 never understates what an order uses);
+- an order changes the symbol's initial margin by ``dIM`` (after minus before, each side at
+  its own rate) and leaves ``E`` as it is (its fee aside), so the buffer's share of ``E``
+  after it is ``(buffer - k x max(dIM, 0)) / E``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+import attrs
+
+from perpsbot.messages import FuturesAccount, MarginRates, ProductSpec
+
+INTRADAY_OPENS = time(8, 0)
+INTRADAY_CLOSES = time(16, 0)
+"""US Eastern wall time, Monday to Friday."""
+OVERNIGHT_LEAD_NS = 60 * 60 * 10**9
+
+_STANDARD = timedelta(hours=-5)  # EST
+_DAYLIGHT = timedelta(hours=-4)  # EDT
+_SUNDAY = 6
+_ZERO = Decimal(0)
+_HUNDREDTH = Decimal("0.01")
+
+
+class MarginWindow(enum.Enum):
+    INTRADAY = "intraday"
+    CLOSING = "the hour before the overnight window"
+    OVERNIGHT = "overnight"
+
+
+def _sunday(year: int, month: int, nth: int) -> datetime:
+    """The ``nth`` Sunday of ``month``, at midnight (naive)."""
+    first = datetime(year, month, 1)
+    return first + timedelta(days=(_SUNDAY - first.weekday()) % 7 + 7 * (nth - 1))
+
+
+def eastern(now_ns: int) -> datetime:
+    """``now_ns`` (Unix nanoseconds) as US Eastern wall time (naive).
+
+    Daylight saving from the second Sunday of March, 02:00 EST, to the first Sunday of
+    November, 02:00 EDT (the US rule since 2007)."""
+    utc = datetime(1970, 1, 1) + timedelta(microseconds=now_ns // 1000)
+    starts = _sunday(utc.year, 3, 2) + timedelta(hours=2) - _STANDARD
+    ends = _sunday(utc.year, 11, 1) + timedelta(hours=2) - _DAYLIGHT
+    return utc + (_DAYLIGHT if starts <= utc < ends else _STANDARD)
+
+
+def margin_window(now_ns: int) -> MarginWindow:
+    """The window whose rate the venue charges at ``now_ns`` (Unix nanoseconds)."""
+    local = eastern(now_ns)
+    if local.weekday() >= 5 or not INTRADAY_OPENS <= local.time() < INTRADAY_CLOSES:
+        return MarginWindow.OVERNIGHT
+    closes = datetime.combine(local.date(), INTRADAY_CLOSES)
+    if closes - local <= timedelta(microseconds=OVERNIGHT_LEAD_NS // 1000):
+        return MarginWindow.CLOSING
+    return MarginWindow.INTRADAY
+
+
+def initial_rate(rates: MarginRates, *, long: bool, now_ns: int) -> tuple[Decimal, str]:
+    """The initial margin rate for a long (or short) position opened at ``now_ns``, and for
+    people which one it is (e.g. ``"the overnight long margin rate 0.245625"``)."""
+    window = margin_window(now_ns)
+    side = "long" if long else "short"
+    intraday, overnight = rates.intraday(long=long), rates.overnight(long=long)
+    if window is MarginWindow.INTRADAY:
+        return intraday, f"the intraday {side} margin rate {intraday.normalize():f}"
+    if window is MarginWindow.OVERNIGHT:
+        return overnight, f"the overnight {side} margin rate {overnight.normalize():f}"
+    rate, which = (overnight, "overnight") if overnight >= intraday else (intraday, "intraday")
+    return rate, (
+        f"the {which} {side} margin rate {rate.normalize():f}, the stricter within the hour"
+        " before the overnight window"
+    )
+
+
+def leverage_cap(
+    configured: Decimal, product: ProductSpec | None, *, long: bool, now_ns: int
+) -> tuple[Decimal, str]:
+    """The tightest of ``configured``, the product's ``max_leverage`` and 1 / its margin rate
+    now for the side (rounded down to 0.01), and for people where it comes from ("" for the
+    configured or product cap)."""
+    cap, source = configured, ""
+    if product is not None and product.max_leverage is not None:
+        cap = min(cap, product.max_leverage)
+    if product is not None and product.margin_rates is not None:
+        rate, which = initial_rate(product.margin_rates, long=long, now_ns=now_ns)
+        allowed = (1 / rate).quantize(_HUNDREDTH, rounding=ROUND_FLOOR)
+        if allowed < cap:
+            cap, source = allowed, f"1 / {which}"
+    return cap, source
+
+
+def initial_margin(
+    product: ProductSpec, contracts: Decimal, price: Decimal, configured: Decimal, now_ns: int
+) -> tuple[Decimal, str]:
+    """The initial margin the venue holds against ``contracts`` (signed) at ``price``, and for
+    people the rate: the product's rate now for the side, or without rates 1 / the leverage
+    cap (``configured`` or the product's ``max_leverage``, the lower)."""
+    notional = abs(contracts) * product.contract_size * price
+    if product.margin_rates is None:
+        cap, _ = leverage_cap(configured, product, long=contracts >= 0, now_ns=now_ns)
+        return notional / cap, f"1 / the leverage cap {cap.normalize():f}x"
+    rate, which = initial_rate(product.margin_rates, long=contracts >= 0, now_ns=now_ns)
+    return notional * rate, which
+
+
+@attrs.frozen(kw_only=True)
+class Projection:
+    """The futures account's buffer share after an order."""
+
+    share: Decimal
+    k: Decimal
+    """The maintenance share of initial margin used."""
+    assumed: bool
+    """True if the venue never showed a maintenance share (1 is assumed)."""
+
+
+def project(account: FuturesAccount, added_initial: Decimal) -> Projection:
+    """The buffer share after an order that adds ``added_initial`` of initial margin; the
+    account's equity must be positive."""
+    known = account.maintenance_share
+    share = Decimal(1) if known is None else known
+    added = max(added_initial, _ZERO) * share
+    return Projection(
+        share=(account.buffer - added) / account.equity,
+        k=share,
+        assumed=known is None,
+    )
