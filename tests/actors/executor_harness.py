@@ -2,9 +2,10 @@
 
 The tree is ``bot`` with ``journal`` (the stand-in journal), ``portfolio`` (the real one: it
 books the executor's fills, so orders settle), ``risk`` (a probe that records everything the
-executor and the portfolio publish) and ``executor``. Time is a FakeClock: the executor's
-timers (polls, reconciliation) fire only when a test advances it; the exchange and the
-sockets run in real time.
+executor and the portfolio publish), ``executor`` and ``userfeed`` (the user channel),
+rest_for_one as in the bot. Time is a FakeClock: the executor's timers (polls,
+reconciliation) fire only when a test advances it; the exchange and the sockets run in real
+time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from perpsbot.actors import (
     ExecutorActor,
     JournalActor,
     PortfolioActor,
+    UserFeedActor,
     executor_mailbox,
     journal_mailbox,
 )
@@ -53,7 +55,14 @@ from perpsbot.messages import (
     TradingStateChanged,
     TransitionSource,
 )
-from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    ActorSystem,
+    ChildSpec,
+    Strategy,
+    SupervisorSpec,
+)
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import RestClient
@@ -295,6 +304,7 @@ def start_executor(
     system.start(
         SupervisorSpec(
             name="bot",
+            strategy=Strategy.REST_FOR_ONE,
             children=[
                 journal or journal_child(journal_path),
                 ChildSpec(name="portfolio", factory=portfolio),
@@ -303,6 +313,12 @@ def start_executor(
                     name="executor",
                     factory=executor,
                     mailbox=lambda: executor_mailbox(config.execution.max_pending_orders),
+                ),
+                ChildSpec(
+                    name="userfeed",
+                    factory=lambda ctx: UserFeedActor(
+                        context=ctx, venue=link, executor=ctx.system.address("bot/executor")
+                    ),
                 ),
             ],
         ),

@@ -193,7 +193,7 @@ def test_refused_connections_back_off_while_the_poller_keeps_marks_fresh(
     harness.assert_healthy_afterwards()
 
 
-def test_changing_symbols_restarts_only_the_executor_streamer_and_poller(
+def test_changing_symbols_restarts_only_the_executor_the_feeds_and_the_poller(
     harness: Harness,
 ) -> None:
     system = harness.system
@@ -202,8 +202,10 @@ def test_changing_symbols_restarts_only_the_executor_streamer_and_poller(
         market_data=attrs.evolve(MARKET_DATA, symbols=("BTC-USD", "BIP-20DEC30-CDE")),
     )
     plan = system.reload(new)
-    # The executor loads the new symbol's product and follows its orders on the user channel.
-    assert plan.restarts == (f"{ROOT}/executor", f"{ROOT}/streamer", f"{ROOT}/poller")
+    # The executor loads the new symbol's product; the user channel follows its orders.
+    assert plan.restarts == (
+        f"{ROOT}/executor", f"{ROOT}/streamer", f"{ROOT}/poller", f"{ROOT}/userfeed",
+    )  # fmt: skip
     assert plan.notified == (f"{ROOT}/risk", f"{ROOT}/marks")
     # A cycle of the old symbols told before the reload may be recorded after it: only what
     # the marks (and the probe) handle from here on counts.

@@ -59,6 +59,9 @@ def test_a_stale_journal_is_corrected_to_the_venues_position_and_says_so(tmp_pat
         with running_bot(config) as bot:
             said = bot.out.until("position reconciled:")
             assert CORRECTION in said
+            # Trading resumes only once the portfolio's book holds the venue's position: an
+            # entry decided on the stale flat book would buy while the venue holds a long.
+            assert "trading active" not in said
             assert CORRECTION in bot.err.until("reconciled to the venue:")
             bot.ready()
             eventually(lambda: _position(journal) == 1, what="the corrected position journaled")

@@ -54,7 +54,7 @@ def test_the_tree_starts_in_the_design_order_journal_first_reporter_last() -> No
     spec = bot_spec(BotConfig(), _link(), report=True)
     assert [child.name for child in spec.children] == [
         "journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller",
-        "reporter",
+        "userfeed", "reporter",
     ]  # fmt: skip
     assert spec.strategy is Strategy.REST_FOR_ONE
 

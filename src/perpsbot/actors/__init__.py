@@ -9,6 +9,7 @@ from perpsbot.actors.quote_poller import QuotePollerActor, poller_mailbox
 from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
 from perpsbot.actors.strategy import StrategyActor
 from perpsbot.actors.streamer import CHANNELS, StreamerActor, streamer_mailbox
+from perpsbot.actors.user_feed import UserFeedActor
 
 __all__ = [
     "CHANNELS",
@@ -24,6 +25,7 @@ __all__ = [
     "RiskActor",
     "StrategyActor",
     "StreamerActor",
+    "UserFeedActor",
     "executor_mailbox",
     "journal_mailbox",
     "mark_window_mailbox",

@@ -1,7 +1,8 @@
 """The executor's work with the venue, on the executor's thread: submit, cancel, follow.
 
 The actor decides *whether* an order goes out; the desk sends it and follows it. It owns the
-REST client, the product catalogue, the user-channel feed and the :class:`OrderLedger`. Every
+REST client, the product catalogue and the :class:`OrderLedger`; the user channel is the
+:class:`~perpsbot.actors.user_feed.UserFeedActor`'s, which tells the executor what it sees. Every
 venue observation (a REST reply, a user-channel update, a poll, a reconciliation) goes
 through :meth:`OrderDesk.apply_venue`, which reads the new fills first and publishes them
 before the order's new state, so a journaled status always has its fills journaled before it.
@@ -20,7 +21,6 @@ from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._products import Products
 from perpsbot.actors._reduce_only import Refusal, refusal
-from perpsbot.actors._user_translator import UserChannel
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
@@ -37,7 +37,6 @@ from perpsbot.messages import (
     UserFeedChanged,
     UserOrdersReceived,
 )
-from perpsbot.runtime import ActorAddress
 from perpsbot.venue.link import VenueLink
 from perpsbot.venue.records import Order
 from perpsbot.venue.rest import RestClient
@@ -53,7 +52,6 @@ class OrderDesk:
 
     Args:
         link: the venue link (REST client, user feed).
-        address: the executor's address (the user feed tells it what it sees).
         clock: time.
         stamper: stamps published messages.
         settings: the ``execution`` section.
@@ -61,14 +59,12 @@ class OrderDesk:
         publish: tells the executor's subscribers.
         reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
         fault: the executor's crash-point hook (tests).
-        owner_alive: False once the executor incarnation was replaced.
     """
 
     def __init__(
         self,
         *,
         link: VenueLink,
-        address: ActorAddress,
         clock: Clock,
         stamper: Stamper,
         settings: ExecutionConfig,
@@ -76,10 +72,8 @@ class OrderDesk:
         publish: Callable[[Any], None],
         reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
-        owner_alive: Callable[[], bool],
     ) -> None:
         self._link = link
-        self._address = address
         self._clock = clock
         self._stamper = stamper
         self._settings = settings
@@ -87,7 +81,6 @@ class OrderDesk:
         self._publish_out = publish
         self.reconcile_soon = reconcile_soon
         self._fault = fault
-        self._owner_alive = owner_alive
         self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
@@ -99,7 +92,6 @@ class OrderDesk:
             stamper=stamper,
             publish=self.publish,
         )
-        self._channel: UserChannel | None = None
         self.feed_healthy = False
         self.stats = {
             "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,
@@ -111,21 +103,8 @@ class OrderDesk:
     def open(self) -> None:
         self._rest = self._link.rest_client()
         self.products.attach(self._rest, self._clock)
-        if self._settings.dry_run:
-            return  # nothing is sent, so there is nothing to follow
-        self._channel = UserChannel(
-            link=self._link,
-            executor=self._address,
-            clock=self._clock,
-            symbols=self.symbols,
-            owner_alive=self._owner_alive,
-        )
-        if not self._channel.start():
-            logger.warning("no user channel (no URL or no signer): orders are followed by polls")
 
     def close(self) -> None:
-        if self._channel is not None:
-            self._channel.stop()
         if self._rest is not None:
             self._rest.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from perpsbot.clock import Clock
 from perpsbot.errors import InvalidMessageError
@@ -34,7 +35,7 @@ from perpsbot.venue import (
 )
 from perpsbot.venue.link import VenueLink
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.user_feed")
 
 #: Silence after which the user channel (heartbeats every second) counts as stale.
 _STALE_AFTER_S = 5.0
@@ -83,6 +84,13 @@ class UserTranslator:
         self._owner_alive = owner_alive
         self._stop_feed: Callable[[], object] | None = None
         self._healthy = False
+        self.frames = 0
+        self.orders_reported = 0
+        self.times_unhealthy = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
 
     def bind_feed(self, stop: Callable[[], object]) -> None:
         self._stop_feed = stop
@@ -106,6 +114,7 @@ class UserTranslator:
         executor = self._target()
         if executor is None:
             return
+        self.frames += 1
         if not self._healthy:
             self._healthy = True
             executor.tell(UserFeedChanged(healthy=True, detail="user channel updates flow"))
@@ -113,6 +122,7 @@ class UserTranslator:
         for event in frame.events:
             orders = _reports(event.orders)
             if orders:
+                self.orders_reported += len(orders)
                 executor.tell(
                     UserOrdersReceived(
                         orders=orders, snapshot=event.is_snapshot, ts_received_ns=now
@@ -138,12 +148,14 @@ class UserTranslator:
                 return
         # A gap may have cost updates: even if the socket stays up, poll once to catch up;
         # the next frame makes the feed healthy again.
+        if self._healthy:
+            self.times_unhealthy += 1
         self._healthy = False
         executor.tell(UserFeedChanged(healthy=False, detail=detail))
 
 
 class UserChannel:
-    """The executor's user feed with its translator: started once, stopped once.
+    """The user feed with its translator: started once, stopped once.
 
     Args:
         link: the venue link (user URL, signer, shared budget).
@@ -177,6 +189,16 @@ class UserChannel:
         self._translator.bind_feed(self._feed.stop)
         self._feed.start()
         return True
+
+    def stats(self) -> dict[str, Any]:
+        """For inspection: health and what went through (read from another thread)."""
+        translator = self._translator
+        return {
+            "healthy": translator.healthy,
+            "frames": translator.frames,
+            "orders_reported": translator.orders_reported,
+            "times_unhealthy": translator.times_unhealthy,
+        }
 
     def stop(self) -> None:
         self._translator.detach()

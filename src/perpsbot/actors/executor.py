@@ -7,6 +7,7 @@ state still allows it (else it waits for a state that does, within its TTL; HALT
 it). A lost answer is settled by that id, never by a second order. Order updates come from
 the ``user`` websocket channel, or from REST polls while that feed is unhealthy; fills are
 read from the venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
+The user channel is the ``UserFeedActor``'s; it tells this actor what it sees.
 
 At every start it reconciles with the venue before it places anything: the journal's
 unfinished orders against the venue's orders, fills and positions. Then it reconciles its
@@ -129,7 +130,6 @@ class ExecutorActor(BaseActor):
         self._denials = 0
         self._desk = OrderDesk(
             link=venue,
-            address=context.address,
             clock=context.clock,
             stamper=self._stamper,
             settings=self._settings,
@@ -137,7 +137,6 @@ class ExecutorActor(BaseActor):
             publish=self._subscribers.publish,
             reconcile_soon=self._reconcile_soon,
             fault=self._fault,
-            owner_alive=lambda: not self.superseded(),
         )
         self._reconciler = Reconciler(
             desk=self._desk,

@@ -247,7 +247,7 @@ class PortfolioActor(BaseActor):
                 correlation_id=message.message_id,
                 cause=f"{RECONCILED_CAUSE}: {correction.description}",
             )
-        self._publish_value(None)
+        self._publish_value(None, correlation_id=message.message_id)
 
     def _on_marks_sampled(self, message: MarksSampled) -> None:
         for sample in message.samples:
@@ -304,7 +304,7 @@ class PortfolioActor(BaseActor):
             )
         )
 
-    def _publish_value(self, cycle: int | None) -> None:
+    def _publish_value(self, cycle: int | None, *, correlation_id: str | None = None) -> None:
         message_id, ts = self._stamper.stamp()
         self._subscribers.publish(
             PortfolioValued(
@@ -317,5 +317,6 @@ class PortfolioActor(BaseActor):
                 daily_pnl=self._daily_pnl(),
                 exposure=self._book.exposure(),
                 positions=self._book.views(),
+                correlation_id=correlation_id,
             )
         )

@@ -127,6 +127,10 @@ class RiskActor(BaseActor):
         self._feed = "unknown"
         self._published: tuple[TradingState, frozenset[str]] | None = None
         self._operator_acted = False
+        # The last AccountReconciled until the portfolio's valuation holds it, and the
+        # successful ReconciliationCompleted that waits for that.
+        self._book_behind: str | None = None
+        self._completed: ReconciliationCompleted | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ class RiskActor(BaseActor):
                 self._accounts.open.remove(message.intent_id)
             case AccountReconciled():
                 self._accounts.futures_account(message)
+                self._book_behind = message.message_id
             case ProductsLoaded():
                 self._accounts.products = {p.symbol: p for p in message.products}
             case ReconciliationStarted():
@@ -194,6 +199,7 @@ class RiskActor(BaseActor):
             "conditions": self._conditions.snapshot(),
             "accounts": self._accounts.snapshot(),
             "published": self._published,
+            "book_behind": (self._book_behind, self._completed),
             "subscribers": list(self._subscribers),
         }
 
@@ -201,6 +207,7 @@ class RiskActor(BaseActor):
         self._conditions.restore(snapshot["conditions"], self._config)
         self._accounts.restore(snapshot["accounts"])
         self._published = snapshot["published"]
+        self._book_behind, self._completed = snapshot["book_behind"]
         if not self._conditions.holds.holds(JOURNAL):
             self._journal.skip_restore()  # the predecessor read the journal already
         for topic, address in snapshot["subscribers"]:
@@ -250,6 +257,11 @@ class RiskActor(BaseActor):
         self._accounts.portfolio_valued(message)
         if first:
             self._conditions.book_read()
+        if message.correlation_id is not None and message.correlation_id == self._book_behind:
+            self._book_behind = None
+            completed, self._completed = self._completed, None
+            if completed is not None:
+                self._on_reconciliation_completed(completed)
         self._check_daily_loss()
         self._publish_state("positions told" if first else "portfolio valued")
         if message.cycle is not None:
@@ -294,6 +306,11 @@ class RiskActor(BaseActor):
         self._publish_state(f"reconciling ({message.reason})")
 
     def _on_reconciliation_completed(self, message: ReconciliationCompleted) -> None:
+        if message.success and self._book_behind is not None:
+            # The venue's account is not in the portfolio's book yet: trading on the book
+            # before would act on a position the reconciliation is about to correct.
+            self._completed = message
+            return
         self._conditions.reconciled(success=message.success, error=message.error)
         outcome = "succeeded" if message.success else f"failed: {message.error}"
         self._publish_state(f"reconciliation {outcome}")

@@ -15,6 +15,7 @@ from perpsbot.actors import (
     RiskActor,
     StrategyActor,
     StreamerActor,
+    UserFeedActor,
     executor_mailbox,
     journal_mailbox,
     mark_window_mailbox,
@@ -78,6 +79,7 @@ _STRATEGY = (
     | keys("execution", "intent_ttl_s")
 )
 _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
+_USER_FEED = keys("market_data", "symbols") | keys("execution", "dry_run") | {VENUE_LINK}
 _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
 
 # Who is told what: every publisher gets its subscribers from its factory, so no subscription
@@ -133,10 +135,11 @@ def bot_spec(
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
-    journal, portfolio, risk, executor, marks, strategy, streamer, poller, then the reporter:
-    a crash restarts the actor and every one after it, so the journal outlives them all, the
-    portfolio (positions) outlives risk, and risk (the trading state) outlives the executor
-    and the strategy.
+    journal, portfolio, risk, executor, marks, strategy, streamer, poller, userfeed, then the
+    reporter: a crash restarts the actor and every one after it, so the journal outlives them
+    all, the portfolio (positions) outlives risk, risk (the trading state) outlives the
+    executor and the strategy, and a new executor gets a new user channel (whose first frame
+    makes it read what it missed), while the user channel's own crash restarts only itself.
 
     Args:
         config: sizes the restart intensity, mailboxes and timeouts (the executor's command
@@ -147,7 +150,10 @@ def bot_spec(
         report: add a console reporter that prints each cycle (``perpsbot run``).
     """
     runtime = config.runtime
-    names = {"journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller"}
+    names = {
+        "journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller",
+        "userfeed",
+    }  # fmt: skip
     if report:
         names.add("reporter")
     # The feed thread offers marks here and the mark window takes them: shared by
@@ -228,6 +234,9 @@ def bot_spec(
             streamer=at(ctx, "streamer"),
             round_s=poll_round_s,
         )
+
+    def userfeed(ctx: ActorContext) -> UserFeedActor:
+        return UserFeedActor(context=ctx, venue=link(ctx), executor=at(ctx, "executor"))
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
         return ConsoleReporter(context=ctx)
@@ -315,6 +324,13 @@ def bot_spec(
             config_sections=_POLLER,
             shutdown_timeout_s=timeout_s + poll_round_s,  # may be mid-round
             hang_timeout_s=runtime.watchdog_timeout_s + poll_round_s,
+            restart_buffer=runtime.restart_buffer_capacity,
+        ),
+        ChildSpec(
+            name="userfeed",
+            factory=userfeed,
+            config_sections=_USER_FEED,
+            shutdown_timeout_s=timeout_s + 5.0,  # joins the feed thread
             restart_buffer=runtime.restart_buffer_capacity,
         ),
     ]

@@ -38,6 +38,9 @@ class PortfolioValued:
     """Realized plus unrealized since the start of the UTC day."""
     exposure: Decimal
     positions: tuple[PositionView, ...]
+    correlation_id: str | None = None
+    """The ``AccountReconciled`` this valuation took in (None for any other cause): risk
+    trades again after a reconciliation only once the book holds it."""
 
     def position(self, symbol: str) -> Decimal:
         """The signed quantity held in ``symbol`` (0 if none)."""

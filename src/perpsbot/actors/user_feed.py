@@ -1,0 +1,82 @@
+"""UserFeedActor: owns the venue's ``user`` channel (the bot's own orders) as a supervised actor.
+
+The websocket thread translates each frame and tells the executor directly
+(``UserOrdersReceived``, ``UserFeedChanged``): the order path never waits on this actor's
+mailbox. The actor owns the feed's life (started in ``on_start``, stopped when it stops or
+fails, so it never outlives an incarnation), and shows its health and counters in the tree,
+``status`` and the metrics. A dry run sends nothing, so it follows nothing.
+
+Place it after the executor in a rest_for_one tree: a new executor gets a new connection,
+whose first frame tells it the channel is healthy (and makes it read what it missed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from perpsbot.actors._user_translator import UserChannel
+from perpsbot.config import BotConfig
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor
+from perpsbot.venue.link import VenueLink
+
+__all__ = ["UserFeedActor"]
+
+logger = logging.getLogger("perpsbot.actors.user_feed")
+
+
+class UserFeedActor(BaseActor):
+    """Runs the ``user`` channel for the configured symbols.
+
+    Args:
+        context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
+        venue: the process's venue link (user URL, signer, shared budget).
+        executor: told what the channel reports.
+    """
+
+    def __init__(self, *, context: ActorContext, venue: VenueLink, executor: ActorAddress) -> None:
+        super().__init__(context=context)
+        config: BotConfig = context.config
+        self._link = venue
+        self._executor = executor
+        self._symbols = config.market_data.symbols
+        self._dry_run = config.execution.dry_run
+        self._channel: UserChannel | None = None
+        self._running = False
+
+    def on_start(self) -> None:
+        if self._dry_run:
+            logger.info("dry run: no user channel (nothing is sent, nothing to follow)")
+            return
+        self._channel = UserChannel(
+            link=self._link,
+            executor=self._executor,
+            clock=self.clock,
+            symbols=self._symbols,
+            owner_alive=lambda: not self.superseded(),
+        )
+        self._running = self._channel.start()
+        if not self._running:
+            logger.warning("no user channel (no URL or no signer): orders are followed by polls")
+
+    def on_stop(self) -> None:
+        self._stop()
+
+    def on_failure(self, *_: Any) -> None:
+        self._stop()  # the feed thread is ours: it must not outlive this incarnation
+
+    def _stop(self) -> None:
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.stop()
+
+    def on_receive(self, message: Any) -> None:
+        self.unhandled(message)
+
+    def inspect_state(self) -> dict[str, Any]:
+        channel = self._channel
+        return {
+            "running": self._running,
+            "symbols": list(self._symbols),
+            **({} if channel is None else channel.stats()),
+        }
