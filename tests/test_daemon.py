@@ -153,7 +153,7 @@ def test_the_operator_scenario_ready_shell_status_reload_from_disk_and_sigterm(
         what="the streamer restarted and fresh marks for the new symbols",
     )
     restarted = {path for path, n in after.items() if n != before[path]}
-    assert restarted == {"bot/executor", "bot/streamer", "bot/poller"}
+    assert restarted == {"bot/executor", "bot/streamer", "bot/poller", "bot/userfeed"}
     bot.err.until("configuration reloaded (file change)")
 
     assert bot.stop() == 0

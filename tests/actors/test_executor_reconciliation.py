@@ -372,10 +372,11 @@ def test_a_fill_the_venue_lists_late_is_counted_once_not_again_by_the_reconcilia
         coid = client_order_id("buy")
         bot.place(bot.intent("buy", symbol=PERP, size="2"))
         bot.until(
-            lambda: bot.state()["orders"].get(coid) == "filled (awaiting fills: 0 of 2 booked)",
+            lambda: bot.state()["unsettled"].get(coid) == "awaiting fills: 0 of 2 booked",
             "the venue's FILLED, its fills not booked",
         )
-        assert S.FILLED not in bot.statuses(coid)  # in flight for everyone
+        assert bot.state()["orders"][coid] == "filled"  # at the venue, so not polled again
+        assert S.FILLED not in bot.statuses(coid)  # but in flight for everyone
         bot.clock.advance(30.0)  # the periodic reconciliation, while the fills lag
         bot.wait_reconciled(2)
         assert PERP in bot.of(AccountReconciled)[-1].unsettled

@@ -14,7 +14,7 @@ from perpsbot.errors import InvalidConfigError
 from perpsbot.runtime.testing import eventually
 from tests.control.conftest import Bot
 
-VENUE_USERS = {"bot/executor", "bot/streamer", "bot/poller"}
+VENUE_USERS = {"bot/executor", "bot/streamer", "bot/poller", "bot/userfeed"}
 
 
 def test_marks_shows_every_symbol_and_one_symbol_with_its_window(bot: Bot) -> None:
@@ -76,15 +76,17 @@ def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot)
     assert paths == [
         "bot",
         "bot/journal",
+        "bot/portfolio",
         "bot/risk",
         "bot/executor",
         "bot/marks",
         "bot/strategy",
         "bot/streamer",
         "bot/poller",
+        "bot/userfeed",
         "bot/reporter",
     ]
-    marks = status["actors"][4]
+    marks = status["actors"][5]
     assert {"mailbox_depth", "restarts", "dead_letters", "last_message_age_s"} <= set(marks)
     assert status["health"] == {"live": True, "ready": True, "problems": []}
     assert status["feed"]["state"] == "subscribed"
@@ -97,7 +99,8 @@ def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot)
     assert "trading   ACTIVE\n" in text
     assert f"{orders} open orders, {positions} positions; reconciliation done (" in text
     assert "health    live, ready" in text
-    assert "  streamer  StreamerActor" in text
+    assert re.search(r"\n  streamer +StreamerActor ", text), text
+    assert re.search(r"\n  userfeed +UserFeedActor ", text), text
     assert re.search(r"ago, lag \d+\.\d ms \(mean \d+\.\d ms\); poller ", text), text
 
 

@@ -1,5 +1,6 @@
-"""The trading actors (journal, risk, executor: the real ones) on the loopback exchange, with
-the bot's control plane model on top, for the control plane's trading tests.
+"""The trading actors (journal, portfolio, risk, executor, user feed: the real ones, wired as
+the bot wires them) on the loopback exchange, with the bot's control plane model on top, for the
+control plane's trading tests.
 
 Marks come from the test (``sample``) instead of the market-data actors, so risk sees fresh
 marks exactly when a test says so. Time is a FakeClock: risk's and the executor's timers fire
@@ -18,32 +19,23 @@ import attrs
 from perpsbot.actors import (
     ExecutorActor,
     JournalActor,
+    PortfolioActor,
     RiskActor,
+    UserFeedActor,
     executor_mailbox,
     journal_mailbox,
     risk_mailbox,
 )
+from perpsbot.bot import PUBLISHES
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
 from perpsbot.control import BotControl, BotOperator
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
-    AccountReconciled,
-    DryRunOrder,
-    FundingPaid,
-    OrderDenied,
-    OrderFilled,
     OrderIntent,
-    OrderUpdated,
-    PositionChanged,
-    ProductsLoaded,
-    ReconciliationCompleted,
-    ReconciliationStarted,
-    RiskSnapshot,
-    TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from tests.actors.executor_harness import make_intent
@@ -53,17 +45,17 @@ from tests.support.sim_clients import venue_link
 SYMBOL = "BTC-USD"
 MARK = "68923.67"  # the exchange's start price for BTC-USD
 
-#: Who hears what (the wiring of TRADING.md, without strategy, marks and reporter).
-RISK_TO_EXECUTOR = (TradingStateChanged, PositionChanged)
-RISK_TO_JOURNAL = (TradingStateChanged, PositionChanged, RiskSnapshot, OrderDenied)
-EXECUTOR_TO_RISK = (
-    OrderUpdated, OrderFilled, DryRunOrder, ProductsLoaded, ReconciliationStarted,
-    ReconciliationCompleted, AccountReconciled, FundingPaid,
-)  # fmt: skip
-EXECUTOR_TO_JOURNAL = (
-    OrderUpdated, OrderFilled, DryRunOrder, OrderDenied, ReconciliationStarted,
-    ReconciliationCompleted, AccountReconciled, FundingPaid,
-)  # fmt: skip
+#: The children of this tree: the bot's wiring (``PUBLISHES``) is followed among them.
+CHILDREN = ("journal", "portfolio", "risk", "executor", "userfeed")
+
+
+def _told(ctx: ActorContext, publisher: str) -> list[tuple[type, ActorAddress]]:
+    return [
+        (kind, ctx.system.address(f"bot/{name}"))
+        for kind, names in PUBLISHES[publisher].items()
+        for name in names
+        if name in CHILDREN
+    ]
 
 
 @attrs.define
@@ -83,9 +75,9 @@ class TradingBot:
         """One sampling cycle for risk: a mark of BTC-USD received ``age_s`` ago (risk holds
         trading at REDUCING past ``risk.max_mark_age_s``, 30 s)."""
         self._cycle += 1
-        self.system.address("bot/risk").tell(
-            sampled(self._cycle, sample([mark] * 3, age_s=age_s), ts_ns=self.clock.time_ns())
-        )
+        cycle = sampled(self._cycle, sample([mark] * 3, age_s=age_s), ts_ns=self.clock.time_ns())
+        for name in ("portfolio", "risk"):  # who the mark window tells
+            self.system.address(f"bot/{name}").tell(cycle)
 
     def intent(self, **details: Any) -> OrderIntent:
         """Tell risk an intent (what the strategy does), priced at the exchange's mark."""
@@ -118,29 +110,28 @@ def trading_bot(
         market_data=MarketDataConfig(symbols=(SYMBOL,)),
     )
 
+    def portfolio(ctx: ActorContext) -> PortfolioActor:
+        journal = ctx.system.address("bot/journal")
+        return PortfolioActor(context=ctx, journal=journal, subscribers=_told(ctx, "portfolio"))
+
     def risk(ctx: ActorContext) -> RiskActor:
         address = ctx.system.address
-        executor, journal = address("bot/executor"), address("bot/journal")
         return RiskActor(
             context=ctx,
-            executor=executor,
-            journal=journal,
-            subscribers=[(kind, executor) for kind in RISK_TO_EXECUTOR]
-            + [(kind, journal) for kind in RISK_TO_JOURNAL],
+            executor=address("bot/executor"),
+            journal=address("bot/journal"),
+            subscribers=_told(ctx, "risk"),
             watch=["bot/executor"],
             open_journal=lambda: JournalReader(journal_path),
         )
 
     def executor(ctx: ActorContext) -> ExecutorActor:
-        address = ctx.system.address
-        risk, journal = address("bot/risk"), address("bot/journal")
         return ExecutorActor(
             context=ctx,
             venue=link,
-            journal=journal,
+            journal=ctx.system.address("bot/journal"),
             journal_view=lambda: JournalReader(journal_path),
-            subscribers=[(kind, risk) for kind in EXECUTOR_TO_RISK]
-            + [(kind, journal) for kind in EXECUTOR_TO_JOURNAL],
+            subscribers=_told(ctx, "executor"),
         )
 
     system = ActorSystem("t", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
@@ -154,11 +145,18 @@ def trading_bot(
                     factory=lambda ctx: JournalActor(context=ctx),
                     mailbox=journal_mailbox,
                 ),
+                ChildSpec(name="portfolio", factory=portfolio),
                 ChildSpec(name="risk", factory=risk, mailbox=risk_mailbox),
                 ChildSpec(
                     name="executor",
                     factory=executor,
                     mailbox=lambda: executor_mailbox(config.execution.max_pending_orders),
+                ),
+                ChildSpec(
+                    name="userfeed",
+                    factory=lambda ctx: UserFeedActor(
+                        context=ctx, venue=link, executor=ctx.system.address("bot/executor")
+                    ),
                 ),
             ],
         ),

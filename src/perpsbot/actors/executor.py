@@ -87,12 +87,11 @@ def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
     )
 
 
-def _describe(order: TrackedOrder) -> str:
-    """``filled``, or ``filled (awaiting fills: 0.5 of 1 booked)`` while it is not settled."""
-    if order.status.terminal and not order.settled:
-        booked, filled = order.booked_size.normalize(), order.filled_size.normalize()
-        return f"{order.status.value} (awaiting fills: {booked:f} of {filled:f} booked)"
-    return order.status.value
+def _awaiting(order: TrackedOrder) -> str:
+    """``awaiting fills: 0.5 of 1 booked``: a terminal order not settled yet (it counts as in
+    flight until every filled unit is booked)."""
+    booked, filled = order.booked_size.normalize(), order.filled_size.normalize()
+    return f"awaiting fills: {booked:f} of {filled:f} booked"
 
 
 class ExecutorActor(BaseActor):
@@ -226,7 +225,12 @@ class ExecutorActor(BaseActor):
             "trading_state": None if desk.state is None else desk.state.value,
             "dry_run": self._settings.dry_run,
             "user_feed_healthy": desk.feed_healthy,
-            "orders": {o.client_order_id: _describe(o) for o in desk.ledger},
+            "orders": {o.client_order_id: o.status.value for o in desk.ledger},
+            "unsettled": {
+                o.client_order_id: _awaiting(o)
+                for o in desk.ledger.unfinished()
+                if o.status.terminal
+            },
             "positions": {s: str(q) for s, q in desk.positions.items()},
             "products": sorted(desk.products.specs),
             "impossible_transitions": desk.ledger.impossible,

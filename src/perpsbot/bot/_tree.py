@@ -58,7 +58,7 @@ from perpsbot.runtime import (
 )
 from perpsbot.venue.link import VenueLink, longest_rest_call_s
 
-__all__ = ["bot_spec", "executor_hang_timeout_s"]
+__all__ = ["PUBLISHES", "bot_spec", "executor_hang_timeout_s"]
 
 ROOT = "bot"
 
@@ -108,6 +108,14 @@ _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     AccountReconciled: ("portfolio", "risk", "journal"),
 }
 _STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {SignalsEvaluated: ("reporter",)}
+
+#: Who each publisher of the tree tells what, by child name (in the order they are told).
+PUBLISHES: Mapping[str, Mapping[type, Sequence[str]]] = {
+    "portfolio": _PORTFOLIO_PUBLISHES,
+    "risk": _RISK_PUBLISHES,
+    "executor": _EXECUTOR_PUBLISHES,
+    "strategy": _STRATEGY_PUBLISHES,
+}
 _MARKS_SUBSCRIBERS = ("portfolio", "risk", "strategy", "reporter")
 _FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it needs the status
 

@@ -35,8 +35,14 @@ _ZERO = Decimal(0)
 
 
 def open_orders(executor_state: dict[str, Any]) -> list[str]:
-    """The client order ids of the executor's orders that are not finished."""
-    return [coid for coid, status in executor_state["orders"].items() if OrderStatus(status).open]
+    """The client order ids of the executor's orders that are not finished: open, or ended at
+    the venue with fills not yet booked."""
+    unsettled: dict[str, str] = executor_state["unsettled"]
+    return [
+        coid
+        for coid, status in executor_state["orders"].items()
+        if OrderStatus(status).open or coid in unsettled
+    ]
 
 
 def order_table(
@@ -49,15 +55,19 @@ def order_table(
     """The executor's open orders, then its ``recent`` latest finished ones, with what the
     watch (or ``details(client_order_id)``, e.g. the journal) knows of their sizes and fills."""
     statuses: dict[str, str] = executor_state["orders"]
-    opened = [c for c in statuses if OrderStatus(statuses[c]).open]
-    finished = [c for c in statuses if OrderStatus(statuses[c]).terminal]
+    unsettled: dict[str, str] = executor_state["unsettled"]
+    opened = open_orders(executor_state)
+    finished = [c for c in statuses if c not in opened]
     shown = finished[-recent:] if recent > 0 else []
     rows = []
     for coid in opened + shown:
         order = observed.orders.get(coid)
         if order is None and details is not None:
             order = details(coid)
-        rows.append(_order_row(coid, statuses[coid], order))
+        status = statuses[coid]
+        if coid in unsettled:
+            status = f"{status} ({unsettled[coid]})"
+        rows.append(_order_row(coid, status, order))
     return Table(
         ("client_order_id", "symbol", "side", "purpose", "size", "limit", "filled", "avg_price",
          "status"),
