@@ -40,7 +40,7 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
 from perpsbot.runtime.testing import Probe, eventually
-from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim import CATALOGUE, SimConfig, SimExchange
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import venue_link
 
@@ -57,12 +57,12 @@ WATCHED: dict[str, tuple[type, ...]] = {
 }
 
 
-def trading_config(journal: Path, **strategy: Any) -> BotConfig:
+def trading_config(journal: Path, *, symbol: str = SYMBOL, **strategy: Any) -> BotConfig:
     """One symbol, short windows; a cross needs a move of about a percent (100 bps), so only
     the moves a test scripts ever trade."""
     return BotConfig(
         market_data=MarketDataConfig(
-            symbols=(SYMBOL,), update_interval_s=INTERVAL_S, stale_after_s=60.0,
+            symbols=(symbol,), update_interval_s=INTERVAL_S, stale_after_s=60.0,
             short_ma=2, long_ma=4,
         ),
         strategy=StrategyConfig(
@@ -80,7 +80,14 @@ class TradingTree:
     clock: FakeClock
     probe: Probe
     journal: Path
+    symbol: str = SYMBOL
     cycle: int = 0
+
+    @property
+    def priced_by(self) -> str:
+        """The product whose price moves :attr:`symbol`'s: a future follows its underlying."""
+        (product,) = [p for p in CATALOGUE if p.product_id == self.symbol]
+        return product.underlying or product.product_id
 
     def of(self, kind: type[T], predicate: Callable[[T], bool] = lambda _: True) -> list[T]:
         return [e for e in self.probe.events if isinstance(e, kind) and predicate(e)]
@@ -91,13 +98,13 @@ class TradingTree:
         return self.of(kind, predicate)[0]
 
     def mark(self) -> Decimal:
-        latest = self.system.state(f"{ROOT}/marks")["latest"].get(SYMBOL)
+        latest = self.system.state(f"{ROOT}/marks")["latest"].get(self.symbol)
         return Decimal(latest["mark"]) if latest else Decimal(0)
 
     def move(self, fraction: float) -> Decimal:
         """Move the price by ``fraction`` and wait until the bot's mark shows it."""
         before = self.mark()
-        self.sim.faults.price_jump(SYMBOL, fraction)
+        self.sim.faults.price_jump(self.priced_by, fraction)
         self.sim.step()
         return eventually(
             lambda: (m := self.mark()) != before and m, what=f"a mark {fraction:+} away"
@@ -131,7 +138,8 @@ def trading_tree(
     journal: Path, *, config: BotConfig | None = None, clock: FakeClock | None = None
 ) -> Iterator[TradingTree]:
     """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
-    ``clock`` sets business time (a FakeClock from 2026-01-01 by default)."""
+    ``clock`` sets business time (a FakeClock from 2026-01-01 by default); the tree trades
+    the first of ``config``'s symbols."""
     clock = clock or FakeClock()
     sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
     config = config or trading_config(journal)
@@ -150,6 +158,9 @@ def trading_tree(
             for name, kinds in WATCHED.items():
                 for kind in kinds:
                     system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
-            yield TradingTree(system=system, sim=sim, clock=clock, probe=probe, journal=journal)
+            yield TradingTree(
+                system=system, sim=sim, clock=clock, probe=probe, journal=journal,
+                symbol=config.market_data.symbols[0],
+            )  # fmt: skip
         finally:
             system.shutdown()
