@@ -70,9 +70,9 @@ def _stop_out_while_fills_lag(bot: TradingTree) -> tuple[OrderFilled, str]:
     coid = client_order_id(decided.intent_id)
     eventually(
         lambda: (
-            bot.system.state(f"{ROOT}/executor")["orders"]
+            bot.system.state(f"{ROOT}/executor")["unsettled"]
             .get(coid, "")
-            .startswith("filled (awaiting fills: 0 of")
+            .startswith("awaiting fills: 0 of")
         ),
         what=f"the executor to know the exit {coid} FILLED at the venue, its fills unread",
     )
