@@ -134,3 +134,64 @@ def test_keys_and_the_environment_are_read_only_by_the_config_loader() -> None:
     assert offenders == [], "config.load_config reads keys and the environment:\n" + "\n".join(
         offenders
     )
+
+
+#: The modules allowed to change a position: the portfolio actor and the book it owns.
+_POSITION_OWNERS = {
+    "perpsbot.actors.portfolio",
+    "perpsbot.actors._positions",
+    "perpsbot._position",
+}
+#: What changes a book, or announces a change of one.
+_POSITION_WRITES = {"PositionBook", "apply_fill", "apply_funding", "correct", "with_fill"}
+
+
+def _calls(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            yield node.lineno, name
+
+
+def test_only_the_portfolio_changes_a_position_or_publishes_one() -> None:
+    # Two owners of positions, kept in step by a round trip, lost money (trading-core review):
+    # a position is booked, corrected and announced by the portfolio alone.
+    found = []
+    for module, tree in _modules():
+        if module in _POSITION_OWNERS or module.startswith("perpsbot.journal."):
+            continue  # the journal rebuilds what it stored: reading, not booking
+        for line, name in _calls(tree):
+            if name in _POSITION_WRITES | {"PositionChanged"}:
+                found.append(f"{module}:{line} {name}(...)")
+        for node in ast.walk(tree):
+            # A copy may only be set from the portfolio's event: ``positions[s] =
+            # message.position...`` (the executor once moved it by its own fills).
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Attribute)
+                    and target.value.attr.lstrip("_") == "positions"
+                    and not ast.unparse(node.value).startswith("message.position")
+                ):
+                    found.append(f"{module}:{node.lineno} {ast.unparse(node)}")
+    assert found == [], found
+
+
+def test_the_reduce_only_predicate_is_defined_once_and_both_gates_decide_by_it() -> None:
+    definitions, users = [], set()
+    for module, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and re.search(
+                r"reduces|shrink", node.name
+            ):
+                definitions.append(f"{module}.{node.name}")
+        if any(name == "only_reduces" for _, name in _calls(tree)):
+            users.add(module)
+    # OrderCheck.reduces is risk's name for the same question, answered by the predicate.
+    assert sorted(definitions) == [
+        "perpsbot.actors._reduce_only.only_reduces",
+        "perpsbot.actors._risk_rules.reduces",
+    ]
+    assert {"perpsbot.actors._reduce_only", "perpsbot.actors._risk_rules"} <= users

@@ -251,22 +251,13 @@ class StrategyActor(BaseActor):
         return intent_id
 
     def _on_position_changed(self, message: PositionChanged) -> None:
-        view = message.position
-        self._set_position(
-            view.symbol, view.quantity, message.entry_fill_price or view.average_entry_price
-        )
-
-    def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
-        # Positions only from the portfolio's own events, in its order: a snapshot risk made
-        # of an earlier valuation may arrive after a newer PositionChanged.
-        self._state = message.state
-        self._equity = message.equity
-
-    def _set_position(self, symbol: str, quantity: Decimal, entry: Decimal | None) -> None:
-        """Record the portfolio's position; a position that opened or flipped gets a stop seeded at
-        ``entry`` (the opening fill's price), or at the next mark when that is unknown."""
+        """Record the portfolio's position; a position that opened or flipped gets a stop
+        seeded at its opening fill's price (the average entry if adopted without one), or at
+        the next mark when neither is known."""
+        symbol, quantity = message.position.symbol, message.position.quantity
+        entry = message.entry_fill_price or message.position.average_entry_price
         old = self._positions.get(symbol, Decimal(0))
-        self._positions[symbol] = quantity
+        self._positions[symbol] = message.position.quantity
         if not quantity:
             self._stops.pop(symbol, None)
         elif old * quantity <= 0:  # opened or flipped through zero
@@ -275,6 +266,12 @@ class StrategyActor(BaseActor):
             else:
                 pct = self._params.trailing_stop_pct
                 self._stops[symbol] = TrailingStop(long=quantity > 0, pct=pct, peak=entry)
+
+    def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
+        # Positions only from the portfolio's own events, in its order: a snapshot risk made
+        # of an earlier valuation may arrive after a newer PositionChanged.
+        self._state = message.state
+        self._equity = message.equity
 
     def _on_order_updated(self, message: OrderUpdated) -> None:
         if message.settled:  # terminal, and its fills are in the position it holds
