@@ -284,7 +284,6 @@ def start_executor(
             context=ctx,
             venue=link,
             journal=journal,
-            journal_view=lambda: open_reader(journal_path),
             subscribers=[(kind, risk) for kind in PUBLISHED]
             + [(kind, journal) for kind in JOURNALED]
             + [(kind, ctx.system.address("bot/portfolio")) for kind in BOOKED],

@@ -82,7 +82,6 @@ class Tree:
         self,
         config: BotConfig,
         *,
-        open_journal: Any = None,
         journal: Any = None,
         journaled: tuple[type, ...] = (),
         executor_mailbox: Any = None,
@@ -96,7 +95,6 @@ class Tree:
                 subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED]
                 + [(kind, address("bot/journal")) for kind in journaled],
                 watch=["bot/executor"],
-                open_journal=open_journal,
             )
 
         def portfolio(ctx: ActorContext) -> PortfolioActor:
@@ -126,6 +124,13 @@ class Tree:
             recorder_spec("executor", self.executor, **executor),
         ]
         self.system.start(SupervisorSpec(name="bot", children=children), config=config)
+        # Risk holds trading HALTED until the journal answered for the operator's last
+        # command: a test starts from the state that answer leaves.
+        of_type(
+            self.published,
+            TradingStateChanged,
+            lambda m: m.reason in ("operator state read from the journal", "journal unreadable"),
+        )
 
     def state(self, state: TradingState) -> TradingStateChanged:
         """Wait until the latest published state is ``state``; return that change."""

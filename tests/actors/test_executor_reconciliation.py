@@ -22,10 +22,10 @@ from perpsbot.messages import (
     OrderUpdated,
     PositionChanged,
     PositionView,
+    ReadOrders,
     ReconciliationCompleted,
     RecordIntent,
     Side,
-    SyncJournal,
     TimeInForce,
     TradingState,
     TransitionSource,
@@ -451,18 +451,18 @@ def test_an_order_resting_across_a_restart_is_followed_again(
 
 
 def test_a_journal_that_does_not_answer_keeps_orders_out(sim: SimExchange, tmp_path: Path) -> None:
-    silent = Probe()  # takes SyncJournal and never answers
+    silent = Probe()  # takes ReadOrders and never answers
     mute = ChildSpec(name="journal", factory=lambda ctx: Subscriber(context=ctx, probe=silent))
     with running(
         start_executor(sim, tmp_path / "j.sqlite3", journal=mute, wait_reconciled=False)
     ) as bot:
-        silent.wait_for(lambda told: any(isinstance(m, SyncJournal) for m in told))
+        silent.wait_for(lambda told: any(isinstance(m, ReadOrders) for m in told))
         bot.trading(TradingState.ACTIVE)
         bot.place(bot.intent("unjournaled"))
         assert bot.denial("unjournaled").rule == "reconciliation_pending"
         bot.clock.advance(10.0)
         failed = bot.wait_reconciled(success=False)
-        assert failed.error == "the journal did not answer SyncJournal within 10s"
+        assert failed.error == "the journal did not answer ReadOrders within 10s"
         assert bot.venue_orders("unjournaled") == []
         assert not any(isinstance(m, RecordIntent) for m in silent.events)
 
@@ -499,7 +499,7 @@ def test_an_intent_the_journal_never_confirms_expires_unsent_past_its_ttl(
 ) -> None:
     path = tmp_path / "j.sqlite3"
     seed_journal(path, lambda _: [])  # an empty journal file to reconcile from
-    lossy = Probe()  # answers SyncJournal, takes RecordIntent and never confirms it
+    lossy = Probe()  # answers the reads, takes RecordIntent and never confirms it
     with running(start_executor(sim, path, journal=recorder_spec("journal", lossy))) as bot:
         bot.wait_reconciled()
         bot.trading(TradingState.ACTIVE)

@@ -15,7 +15,6 @@ from perpsbot.actors import JournalActor
 from perpsbot.clock import FakeClock
 from perpsbot.config import JournalConfig
 from perpsbot.ids import SequentialIds, client_order_id
-from perpsbot.journal import JournalReader
 from perpsbot.messages import (
     IntentPurpose,
     JournalSynced,
@@ -153,7 +152,6 @@ def _start(system: ActorSystem, clock: FakeClock, path: Path) -> Tree:
     config = bot_config(risk={"daily_loss_limit_usd": DAILY_LOSS_LIMIT})
     tree.start(
         attrs.evolve(config, journal=JournalConfig(path=path)),
-        open_journal=lambda: JournalReader(path),
         journal=lambda ctx: JournalActor(context=ctx),
     )
     return tree

@@ -45,10 +45,14 @@ ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingSt
 __all__ = ["tree"]  # the fixture
 
 
-def test_it_starts_reducing_and_turns_active_once_everything_is_clean(tree: Tree) -> None:
+def test_it_starts_halted_until_the_journal_answers_then_reducing_until_everything_is_clean(
+    tree: Tree,
+) -> None:
     tree.start(bot_config())
-    first = of_type(tree.published, TradingStateChanged)
-    assert first.state is REDUCING
+    started = of_type(tree.published, TradingStateChanged)
+    assert started.state is HALTED
+    assert started.reasons[0] == "reading the operator's last command from the journal"
+    first = of_type(tree.published, TradingStateChanged, lambda m: m.state is REDUCING)
     assert "not reconciled with the venue yet" in first.reasons
     assert "stale marks for BTC-USD (no mark yet)" in first.reasons
     tree.activate()

@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from perpsbot.clock import FakeClock
-from perpsbot.messages import FuturesAccount, MarginRates, Side, TradingState
+from perpsbot.messages import FuturesAccount, MarginRates, RiskSnapshot, Side, TradingState
 from tests.actors.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
@@ -17,6 +17,7 @@ from tests.actors.trading import (
     bot_config,
     future,
     intent,
+    of_type,
     products,
     reconciled,
     sample,
@@ -53,6 +54,8 @@ def _start(
     tree.tell(reconciled())
     tree.tell(account(equity, futures=futures))
     tree.tell(sampled(1, sample([70_000], symbol=BIP)))
+    # Cycle 1's snapshot holds the portfolio's equity; risk has it before any later intent.
+    of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 1 and m.equity == equity)
     tree.state(TradingState.ACTIVE)
 
 

@@ -17,9 +17,13 @@ from perpsbot.config import JournalConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
+    BookRead,
     CancelAllOrders,
     Halt,
     JournalSynced,
+    OperatorStateRead,
+    ReadBook,
+    ReadOperatorState,
     Resume,
     RiskSnapshot,
     Side,
@@ -28,7 +32,7 @@ from perpsbot.messages import (
     TradingStateChanged,
     VenuePosition,
 )
-from perpsbot.runtime import ActorSystem
+from perpsbot.runtime import ActorSystem, BaseActor
 from perpsbot.runtime.testing import wait_drained
 from tests.actors.risk_tree import Tree
 from tests.actors.trading import (
@@ -55,7 +59,6 @@ def start(system: ActorSystem, clock: FakeClock, path: Path, **risk: Any) -> Tre
     journal = JournalConfig(path=path, risk_snapshot_interval_s=SNAPSHOT_INTERVAL_S)
     tree.start(
         attrs.evolve(bot_config(risk=risk), journal=journal),
-        open_journal=lambda: JournalReader(path),
         journal=lambda ctx: JournalActor(context=ctx),
         journaled=(RiskSnapshot,),
     )
@@ -187,12 +190,25 @@ def test_an_unreadable_journal_keeps_trading_halted_until_resumed(
     not_a_database = tmp_path / "journal.sqlite3"
     not_a_database.write_text("not a database")
     tree = Tree(system, clock)
-    tree.start(bot_config(), open_journal=lambda: JournalReader(not_a_database))
+    # The journal answers the read with why it failed (a file replaced under a running bot).
+    tree.start(bot_config(), journal=lambda ctx: _UnreadableJournal(context=ctx))
     state = of_type(tree.published, TradingStateChanged, lambda m: m.reason == "journal unreadable")
     assert state.state is HALTED
     assert state.reasons[0] == (
-        "operator state unreadable (DatabaseError('file is not a database')); resume to trade"
+        "operator state unreadable (DatabaseError: file is not a database); resume to trade"
     )
     clean(tree)
     assert tree.snapshot(1).state is HALTED
     assert tree.risk.ask(command(Resume, "checked"), timeout_s=5) is ACTIVE
+
+
+class _UnreadableJournal(BaseActor):
+    """A journal that cannot read the operator's last command: it answers with the error."""
+
+    def on_receive(self, message: Any) -> None:
+        stamp = {"message_id": "j", "ts_created_ns": 0, "correlation_id": message.message_id}
+        if isinstance(message, ReadOperatorState):
+            error = "DatabaseError: file is not a database"
+            message.reply_to.tell(OperatorStateRead(**stamp, error=error))
+        elif isinstance(message, ReadBook):  # the portfolio's read found nothing
+            message.reply_to.tell(BookRead(**stamp))

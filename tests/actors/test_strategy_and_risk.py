@@ -114,6 +114,8 @@ def test_a_cross_is_placed_filled_and_closed_by_the_stop_at_the_fill_price(
 ) -> None:
     executor, reporter = Probe(), Probe()
     portfolio, risk, strategy = start(system, executor, reporter)
+    # Risk holds trading HALTED until the journal answered for the operator's last command.
+    of_type(reporter, TradingStateChanged, lambda m: m.reason.startswith("operator state"))
 
     def marks(cycle: int, *window: int | str) -> None:  # what the mark window publishes
         message = sampled(cycle, sample(window), ts_ns=system.clock.time_ns())

@@ -12,6 +12,7 @@ from perpsbot.config import BotConfig, MarketDataConfig, RiskConfig, StrategyCon
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
     AccountReconciled,
+    BookRead,
     FuturesAccount,
     Halt,
     IntentPurpose,
@@ -19,11 +20,16 @@ from perpsbot.messages import (
     MarkSample,
     MarkSource,
     MarksSampled,
+    OperatorStateRead,
     OrderFilled,
     OrderIntent,
+    OrdersRead,
     OrderType,
     ProductsLoaded,
     ProductSpec,
+    ReadBook,
+    ReadOperatorState,
+    ReadOrders,
     ReconciliationCompleted,
     ReduceOnly,
     Resume,
@@ -176,8 +182,10 @@ def evolve_risk(config: BotConfig, **changes: Any) -> BotConfig:
 class Recorder(BaseActor):
     """Stands in for the executor, the journal or a subscriber: records what it is told.
 
-    It answers ``SyncJournal`` like the journal does, can be made to raise (``Crash``) and to
-    block its thread until released (``Block``), so a test can fill its mailbox.
+    It answers ``SyncJournal`` and the reads (``ReadBook``, ``ReadOrders``,
+    ``ReadOperatorState``) like the journal of an empty file does, can be made to raise
+    (``Crash``) and to block its thread until released (``Block``), so a test can fill its
+    mailbox.
     """
 
     def __init__(self, *, context: ActorContext, probe: Probe) -> None:
@@ -194,8 +202,19 @@ class Recorder(BaseActor):
             case SyncJournal(reply_to=reply_to):
                 self.probe.record(message)
                 reply_to.tell(JournalSynced(**_stamp(), correlation_id=message.message_id))
+            case ReadBook() | ReadOrders() | ReadOperatorState():
+                self.probe.record(message)
+                answer = _EMPTY_READS[type(message)]
+                message.reply_to.tell(answer(**_stamp(), correlation_id=message.message_id))
             case _:
                 self.probe.record(message)
+
+
+_EMPTY_READS: dict[type, type] = {
+    ReadBook: BookRead,
+    ReadOrders: OrdersRead,
+    ReadOperatorState: OperatorStateRead,
+}
 
 
 def recorder_spec(name: str, probe: Probe, **spec: Any) -> ChildSpec:

@@ -122,7 +122,6 @@ def trading_bot(
             journal=address("bot/journal"),
             subscribers=_told(ctx, "risk"),
             watch=["bot/executor"],
-            open_journal=lambda: JournalReader(journal_path),
         )
 
     def executor(ctx: ActorContext) -> ExecutorActor:
@@ -130,7 +129,6 @@ def trading_bot(
             context=ctx,
             venue=link,
             journal=ctx.system.address("bot/journal"),
-            journal_view=lambda: JournalReader(journal_path),
             subscribers=_told(ctx, "executor"),
         )
 

@@ -1,6 +1,5 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
-from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors.executor import ExecutorActor, executor_mailbox
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
 from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
@@ -16,8 +15,6 @@ __all__ = [
     "ExecutorActor",
     "JournalActor",
     "JournalMailbox",
-    "JournalView",
-    "JournaledIntent",
     "MarkWindowActor",
     "OperatorCommand",
     "PortfolioActor",

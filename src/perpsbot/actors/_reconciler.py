@@ -12,13 +12,11 @@ people, what was corrected.
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._journal_view import JournaledIntent, JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._order_states import TrackedOrder, venue_state
 from perpsbot.actors._quantize import fitted_order
@@ -38,16 +36,16 @@ from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
     AccountReconciled,
     IntentPurpose,
-    JournalSynced,
-    OrderFilled,
+    JournaledOrder,
+    OrdersRead,
     OrderStatus,
     OrderType,
+    ReadOrders,
     Reconcile,
     ReconciliationCompleted,
     ReconciliationStarted,
     Side,
     Stamper,
-    SyncJournal,
     SyncTimedOut,
     TransitionSource,
     VenuePosition,
@@ -63,22 +61,21 @@ _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
 
 
-#: How long the journal may take to answer SyncJournal before the startup attempt fails.
+#: How long the journal may take to answer ReadOrders before the startup attempt fails.
 _SYNC_TIMEOUT_S = 10.0
 
 
 class Reconciler:
     """Startup and periodic reconciliation (see the module docstring), and when they run.
 
-    The startup waits for the journal (``SyncJournal``, answered by ``JournalSynced``) before
-    it reads it; a failed startup is retried with a growing delay (the executor's
+    The startup asks the journal for its unfinished orders (``ReadOrders``, answered by
+    ``OrdersRead`` after a commit); a failed startup is retried with a growing delay (the executor's
     ``Reconcile`` timer); the periodic pass runs on that timer too, or :meth:`soon`.
 
     Args:
         desk: sends, follows and holds the orders.
-        journal: the journal actor (``SyncJournal``).
-        journal_view: opens a read-only view of the journal.
-        reply_to: the executor (``JournalSynced``).
+        journal: the journal actor (``ReadOrders``).
+        reply_to: the executor (``OrdersRead``).
         timers: the executor's timers (``Reconcile``, :class:`SyncTimedOut`).
         clock: time (intent TTLs).
         stamper: stamps published messages.
@@ -90,7 +87,6 @@ class Reconciler:
         *,
         desk: OrderDesk,
         journal: ActorAddress,
-        journal_view: Callable[[], JournalView],
         reply_to: ActorAddress,
         timers: ActorTimers,
         clock: Clock,
@@ -99,7 +95,6 @@ class Reconciler:
     ) -> None:
         self._desk = desk
         self._journal = journal
-        self._journal_view = journal_view
         self._reply_to = reply_to
         self._timers = timers
         self._clock = clock
@@ -116,7 +111,8 @@ class Reconciler:
     # -- when ------------------------------------------------------------------------------
 
     def begin(self, reason: str) -> None:
-        """Start a startup attempt: publish ``ReconciliationStarted`` and sync the journal."""
+        """Start a startup attempt: publish ``ReconciliationStarted`` and ask the journal for
+        its unfinished orders."""
         message_id, ts = self._stamper.stamp()
         self._desk.publish(
             ReconciliationStarted(message_id=message_id, ts_created_ns=ts, reason=reason)
@@ -124,15 +120,18 @@ class Reconciler:
         message_id, ts = self._stamper.stamp()
         self._pending_sync = message_id
         self._journal.tell(
-            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
+            ReadOrders(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
         )
         self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(sync_id=message_id))
 
-    def journal_synced(self, message: JournalSynced) -> None:
+    def orders_read(self, message: OrdersRead) -> None:
         if message.correlation_id != self._pending_sync:
             return  # the answer to an attempt that timed out already
         self._pending_sync = None
-        if not self._startup():
+        if message.error:
+            self._failed(f"the journal could not be read: {message.error}", startup=True)
+            self._retry_startup()
+        elif not self._startup(message.orders):
             self._retry_startup()
 
     def sync_timed_out(self, message: SyncTimedOut) -> None:
@@ -140,7 +139,7 @@ class Reconciler:
             return
         self._pending_sync = None
         self._failed(
-            f"the journal did not answer SyncJournal within {_SYNC_TIMEOUT_S:.0f}s", startup=True
+            f"the journal did not answer ReadOrders within {_SYNC_TIMEOUT_S:.0f}s", startup=True
         )
         self._retry_startup()
 
@@ -166,14 +165,16 @@ class Reconciler:
 
     # -- what ------------------------------------------------------------------------------
 
-    def _startup(self) -> bool:
+    def _startup(self, journaled: Sequence[JournaledOrder]) -> bool:
         """Reconcile the journal's unfinished orders with the venue; False if it failed (it
         was reported, and should be retried after :meth:`retry_delay_s`)."""
         try:
             self._desk.products.load()
-            self._load_journal()
+            for order in journaled:
+                if order.client_order_id not in self._desk.ledger:
+                    self._desk.ledger.hold(self._from_journal(order))
             self._run(startup=True)
-        except (PerpsbotError, sqlite3.Error) as exc:
+        except PerpsbotError as exc:
             self._failed(f"{type(exc).__name__}: {exc}", startup=True)
             return False
         self.done = True
@@ -206,21 +207,8 @@ class Reconciler:
 
     # -- a pass ----------------------------------------------------------------------------
 
-    def _load_journal(self) -> None:
-        view = self._journal_view()
-        try:
-            for journaled in view.unfinished_intents():
-                coid = journaled.client_order_id
-                if coid not in self._desk.ledger:
-                    fills = view.fills(client_order_id=coid)
-                    self._desk.ledger.hold(self._from_journal(journaled, fills))
-        finally:
-            view.close()
-
-    def _from_journal(
-        self, journaled: JournaledIntent, fills: Sequence[OrderFilled]
-    ) -> TrackedOrder:
-        intent, last = journaled.intent, journaled.order
+    def _from_journal(self, journaled: JournaledOrder) -> TrackedOrder:
+        intent, last, fills = journaled.intent, journaled.order, journaled.fills
         fill_ids = frozenset(f.fill_id for f in fills)
         # What was published as fills: the journaled filled size may be more, when the venue
         # reported it before its fills could be read (those are read now).

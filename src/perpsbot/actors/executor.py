@@ -31,7 +31,6 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from perpsbot.actors._journal_view import JournalView
 from perpsbot.actors._order_desk import OrderDesk
 from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.actors._quantize import QuantizeRejection, fitted_order
@@ -43,8 +42,8 @@ from perpsbot.messages import (
     CancelAllOrders,
     CancelOrder,
     IntentRecorded,
-    JournalSynced,
     OrderDenied,
+    OrdersRead,
     OrderStatus,
     PlaceOrder,
     PollOrders,
@@ -100,8 +99,7 @@ class ExecutorActor(BaseActor):
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         venue: the process's venue link.
-        journal: the journal actor (``RecordIntent``, ``SyncJournal``).
-        journal_view: opens a read-only view of the journal (the journal's ``JournalReader``).
+        journal: the journal actor (``RecordIntent``, ``ReadOrders``).
         subscribers: ``(message class, address)`` pairs told what this actor publishes:
             ``OrderUpdated``, ``OrderFilled``, ``DryRunOrder``, ``OrderDenied``,
             ``ProductsLoaded``, ``ReconciliationStarted``, ``ReconciliationCompleted``,
@@ -116,7 +114,6 @@ class ExecutorActor(BaseActor):
         context: ActorContext,
         venue: VenueLink,
         journal: ActorAddress,
-        journal_view: Callable[[], JournalView],
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
         faults: Callable[[str], None] | None = None,
     ) -> None:
@@ -140,7 +137,6 @@ class ExecutorActor(BaseActor):
         self._reconciler = Reconciler(
             desk=self._desk,
             journal=journal,
-            journal_view=journal_view,
             reply_to=context.address,
             timers=context.timers,
             clock=context.clock,
@@ -191,8 +187,8 @@ class ExecutorActor(BaseActor):
                 self._reconciler.due()
             case RefreshProducts():
                 desk.refresh_products()
-            case JournalSynced():
-                self._reconciler.journal_synced(message)
+            case OrdersRead():
+                self._reconciler.orders_read(message)
             case SyncTimedOut():
                 self._reconciler.sync_timed_out(message)
             case Subscribe() | Unsubscribe():

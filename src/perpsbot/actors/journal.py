@@ -1,9 +1,11 @@
 """JournalActor: the single writer of the bot's SQLite journal (one file per profile, WAL).
 
-Every event it is told is stored; ``RecordIntent``, ``SyncJournal`` and ``ReadBook`` are
-answered by a message told to their ``reply_to`` once what they ask for is committed
-(``ReadBook`` with the fills and corrections the portfolio's book is rebuilt from). Reports
-read the file through a :class:`~perpsbot.journal.JournalReader` (read-only connection).
+Every event it is told is stored; ``RecordIntent``, ``SyncJournal`` and the reads are answered
+by a message told to their ``reply_to`` once what they ask for is committed: ``ReadBook``
+(the fills and corrections the portfolio's book is rebuilt from), ``ReadOrders`` (the
+executor's unfinished orders) and ``ReadOperatorState`` (risk's last operator command). No
+actor opens the file behind this one's back; reports read it through a
+:class:`~perpsbot.journal.JournalReader` (read-only connection).
 
 Batching: the first event of a batch makes the actor tell itself a flush, which lands behind
 everything already queued; the flush writes the whole batch in one transaction. Under load a
@@ -52,13 +54,18 @@ from perpsbot.messages import (
     FundingPaid,
     Halt,
     IntentRecorded,
+    JournaledOrder,
     JournalSynced,
     OperatorActed,
+    OperatorStateRead,
     OrderDenied,
     OrderFilled,
+    OrdersRead,
     OrderUpdated,
     PositionChanged,
     ReadBook,
+    ReadOperatorState,
+    ReadOrders,
     ReconciliationCompleted,
     ReconciliationStarted,
     RecordIntent,
@@ -225,7 +232,7 @@ class JournalActor(BaseActor):
                 self._on_record_intent(message)
             case RiskSnapshot():
                 self._on_risk_snapshot(message)
-            case SyncJournal() | ReadBook():
+            case SyncJournal() | ReadBook() | ReadOrders() | ReadOperatorState():
                 self._on_sync_journal(message)
             case FlushJournal():
                 self._on_flush_batch()
@@ -260,7 +267,7 @@ class JournalActor(BaseActor):
         if self._snapshots.keep(message):
             self._on_event(message)
 
-    def _on_sync_journal(self, message: SyncJournal | ReadBook) -> None:
+    def _on_sync_journal(self, message: _Request) -> None:
         if not _is_address(message.reply_to):
             self._dead_letter("its reply_to is not an address", message)
             return
@@ -320,8 +327,8 @@ class JournalActor(BaseActor):
                     self._dead_letter("its client order id belongs to another intent", message)
                 else:
                     self._acknowledge(message, previously=id(message) in result.repeated)
-            elif type(message) is ReadBook:
-                message.reply_to.tell(self._book(message))
+            elif type(message) in _READS:
+                message.reply_to.tell(self._read(message))
             elif type(message) is SyncJournal:
                 message_id, ts_created_ns = self._stamper.stamp()
                 message.reply_to.tell(
@@ -332,23 +339,22 @@ class JournalActor(BaseActor):
                     )
                 )
 
-    def _book(self, request: ReadBook) -> BookRead:
-        """What the portfolio rebuilds its book from, read after the commit that holds
-        everything told before ``request``."""
+    def _read(self, request: ReadBook | ReadOrders | ReadOperatorState) -> Any:
+        """The answer to a read, made after the commit that holds everything told before
+        it; a journal that cannot be read is answered with the error, never silence."""
         message_id, ts_created_ns = self._stamper.stamp()
+        stamp = {
+            "message_id": message_id,
+            "ts_created_ns": ts_created_ns,
+            "correlation_id": request.message_id,
+        }
+        answer = _READS[type(request)]
         try:
             with JournalReader(self._settings.path) as reader:
-                events, snapshot = reader.book_events(), reader.last_risk_snapshot()
+                return answer(**stamp, **_read(request, reader))
         except (sqlite3.Error, PerpsbotError, ValueError) as error:
-            logger.exception("reading the book back for %s failed", request.reply_to)
-            return BookRead(
-                message_id=message_id, ts_created_ns=ts_created_ns,
-                correlation_id=request.message_id, error=f"{type(error).__name__}: {error}",
-            )  # fmt: skip
-        return BookRead(
-            message_id=message_id, ts_created_ns=ts_created_ns,
-            correlation_id=request.message_id, events=tuple(events), last_snapshot=snapshot,
-        )  # fmt: skip
+            logger.exception("reading the journal for %s failed", request.reply_to)
+            return answer(**stamp, error=f"{type(error).__name__}: {error}")
 
     def _acknowledge(self, message: RecordIntent, *, previously: bool) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
@@ -403,3 +409,36 @@ def _is_address(reply_to: object) -> bool:
 
 def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
+
+
+_Request = SyncJournal | ReadBook | ReadOrders | ReadOperatorState
+_READS: dict[type, type] = {
+    ReadBook: BookRead,
+    ReadOrders: OrdersRead,
+    ReadOperatorState: OperatorStateRead,
+}
+
+
+def _read(
+    request: ReadBook | ReadOrders | ReadOperatorState, reader: JournalReader
+) -> dict[str, Any]:
+    """What ``request`` asks for, as the fields of its answer."""
+    match request:
+        case ReadBook():
+            return {
+                "events": tuple(reader.book_events()),
+                "last_snapshot": reader.last_risk_snapshot(),
+            }
+        case ReadOrders():
+            orders = tuple(
+                JournaledOrder(
+                    intent=recorded.intent,
+                    client_order_id=recorded.client_order_id,
+                    order=recorded.order,
+                    fills=tuple(reader.fills(client_order_id=recorded.client_order_id)),
+                )
+                for recorded in reader.unfinished_intents()
+            )
+            return {"orders": orders}
+        case ReadOperatorState():
+            return {"command": reader.last_operator_command()}

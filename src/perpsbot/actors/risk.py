@@ -16,7 +16,7 @@ restart).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -26,8 +26,6 @@ from perpsbot.actors._risk_journal import (
     ACTIONS,
     OperatorCommand,
     OperatorJournal,
-    RiskJournalReader,
-    read_back,
 )
 from perpsbot.actors._risk_rules import first_denial, order_rules
 from perpsbot.actors._trading_state import JOURNAL, KILL_SWITCH, TradingConditions
@@ -38,8 +36,8 @@ from perpsbot.messages import (
     DryRunOrder,
     FeedStatusChanged,
     Halt,
-    JournalSynced,
     MarksSampled,
+    OperatorStateRead,
     OrderDenied,
     OrderIntent,
     OrderUpdated,
@@ -85,15 +83,13 @@ class RiskActor(BaseActor):
         executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders``: of the
             entries when the daily loss limit trips, of every order on an operator's Halt and
             when ``risk.kill_switch`` turns on).
-        journal: told ``SyncJournal`` at a cold start, then the operator's commands and their
-            audit (``OperatorActed``); None runs without persistence.
+        journal: asked for the operator's last command at a cold start
+            (``ReadOperatorState``; trading stays HALTED until it answered, or an operator
+            resumes), then told the operator's commands and their audit (``OperatorActed``);
+            None runs without persistence.
         subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
             ``RiskSnapshot`` and ``OrderDenied``.
         watch: actor paths whose restarts hold trading at REDUCING until they are up.
-        open_journal: opens a read-only reader on the journal file (``JournalReader``), used
-            once the journal confirmed ``SyncJournal`` at a cold start to read back the last
-            Halt / ReduceOnly / Resume; trading stays HALTED until that read succeeded (or an
-            operator resumes).
         check_interval_s: how often mark ages and the UTC day are re-checked without samples.
     """
 
@@ -105,7 +101,6 @@ class RiskActor(BaseActor):
         journal: ActorAddress | None = None,
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
         watch: Iterable[str] = (),
-        open_journal: Callable[[], RiskJournalReader] | None = None,
         check_interval_s: float = 1.0,
     ) -> None:
         super().__init__(context=context)
@@ -114,7 +109,7 @@ class RiskActor(BaseActor):
         self._check_interval_s = check_interval_s
         self._stamper = Stamper(context.clock, context.ids)
         self._gate = OrderGate(executor, self._subscribers, self._stamper)
-        self._journal = OperatorJournal(journal, open_journal, self._stamper)
+        self._journal = OperatorJournal(journal, self._stamper)
         self._config: BotConfig = context.config
         self._rules = order_rules(self._config.risk)
         self._conditions = TradingConditions(
@@ -138,7 +133,7 @@ class RiskActor(BaseActor):
         system = self.context.system
         for path in self._watched:
             system.watch(path, self.address)
-        self._journal.request_sync(self.address)
+        self._journal.request(self.address)
         self._check_marks()
         self._publish_state("risk started", force=True)
         self.timers.every(self._check_interval_s, CheckRisk())
@@ -172,8 +167,8 @@ class RiskActor(BaseActor):
                 self._feed = str(message.state)
             case Halt() | ReduceOnly() | Resume():
                 return self._on_operator(message)
-            case JournalSynced():
-                self._on_journal_synced(message)
+            case OperatorStateRead():
+                self._on_operator_state_read(message)
             case CheckRisk():
                 self._on_check()
             case Subscribe() | Unsubscribe():
@@ -346,19 +341,17 @@ class RiskActor(BaseActor):
         if kind is Halt:
             self._gate.cancel_all(f"halted by {operator}: {reason}")
 
-    def _on_journal_synced(self, message: JournalSynced) -> None:
-        open_reader = self._journal.synced(message)
-        if open_reader is None:
+    def _on_operator_state_read(self, message: OperatorStateRead) -> None:
+        if not self._journal.answered(message):
             return
-        try:
-            restored = read_back(open_reader)
-        except Exception as error:
-            # Whatever the reader raised: stay HALTED (fail closed) until an operator resumes.
-            logger.exception("reading the operator's last command from the journal failed")
-            self._conditions.journal_unreadable(repr(error))
+        if message.error:
+            # Stay HALTED (fail closed) until an operator resumes.
+            logger.error("reading the operator's last command from the journal failed: %s",
+                         message.error)  # fmt: skip
+            self._conditions.journal_unreadable(message.error)
             self._publish_state("journal unreadable", force=True)
             return
-        command = restored.command
+        command = message.command
         if command is not None and not self._operator_acted:  # else ours is newer
             self._conditions.command(type(command), command.reason, command.operator)
         self._conditions.journal_read()

@@ -27,7 +27,6 @@ from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import every_key, keys
 from perpsbot.bot._venue import VENUE_LINK, VenueLinks
 from perpsbot.config import BotConfig
-from perpsbot.journal import JournalReader
 from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
@@ -191,23 +190,19 @@ def bot_spec(
         )
 
     def risk(ctx: ActorContext) -> RiskActor:
-        path = ctx.config.journal.path
         return RiskActor(
             context=ctx,
             executor=at(ctx, "executor"),
             journal=at(ctx, "journal"),
             subscribers=told(ctx, _RISK_PUBLISHES),
             watch=[f"{ROOT}/executor", f"{ROOT}/streamer"],
-            open_journal=lambda: JournalReader(path),
         )
 
     def executor(ctx: ActorContext) -> ExecutorActor:
-        path = ctx.config.journal.path
         return ExecutorActor(
             context=ctx,
             venue=link(ctx),
             journal=at(ctx, "journal"),
-            journal_view=lambda: JournalReader(path),
             subscribers=told(ctx, _EXECUTOR_PUBLISHES),
         )
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 import attrs
 
 from perpsbot.messages._base import ReplyTo
-from perpsbot.messages.orders import OrderIntent
+from perpsbot.messages.orders import OrderFilled, OrderIntent, OrderUpdated
+from perpsbot.messages.risk import Halt, ReduceOnly, Resume
 
 __all__ = [
     "ConfigReloaded",
     "FlushJournal",
     "IntentRecorded",
     "JournalSynced",
+    "JournaledOrder",
     "OperatorActed",
+    "OperatorStateRead",
+    "OrdersRead",
+    "ReadOperatorState",
+    "ReadOrders",
     "RecordIntent",
     "SyncJournal",
     "SyncTimedOut",
@@ -104,3 +110,59 @@ class SyncTimedOut:
 class FlushJournal:
     """The journal's own message: commit the pending batch (told to itself when a batch opens,
     so it lands behind everything already queued, or by a retry timer)."""
+
+
+@attrs.frozen(kw_only=True)
+class JournaledOrder:
+    """An intent the journal recorded (write-ahead) whose order is unfinished: no terminal
+    transition, or fewer fills journaled than its filled size; with its last transition (None
+    if it had none) and its journaled fills."""
+
+    intent: OrderIntent
+    client_order_id: str
+    order: OrderUpdated | None
+    fills: tuple[OrderFilled, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ReadOrders:
+    """Commit everything told before this message, then tell ``reply_to`` :class:`OrdersRead`
+    with the journal's unfinished orders (the executor's startup reconciliation)."""
+
+    message_id: str
+    ts_created_ns: int
+    reply_to: ReplyTo = attrs.field(eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class OrdersRead:
+    """The answer to :class:`ReadOrders`, oldest first; ``error`` says why the journal could
+    not be read (then ``orders`` is empty)."""
+
+    message_id: str
+    ts_created_ns: int
+    correlation_id: str
+    orders: tuple[JournaledOrder, ...] = ()
+    error: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ReadOperatorState:
+    """Commit everything told before this message, then tell ``reply_to``
+    :class:`OperatorStateRead` with the operator's last Halt, ReduceOnly or Resume."""
+
+    message_id: str
+    ts_created_ns: int
+    reply_to: ReplyTo = attrs.field(eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class OperatorStateRead:
+    """The answer to :class:`ReadOperatorState`: the last command (None if there was none);
+    ``error`` says why the journal could not be read."""
+
+    message_id: str
+    ts_created_ns: int
+    correlation_id: str
+    command: Halt | ReduceOnly | Resume | None = None
+    error: str = ""
