@@ -1,10 +1,11 @@
-"""The executor's orders, and the only place that changes them.
+"""The executor's orders, and the only place that changes them: the shell around the pure
+state machine of :mod:`~perpsbot.actors._order_machine`.
 
-Every change goes through :meth:`OrderLedger.move` (checked against the state machine and
-published as ``OrderUpdated``), :meth:`OrderLedger.add_fills` (deduplicated by fill id and
-published as ``OrderFilled``) or :meth:`OrderLedger.book` (the portfolio booked a fill).
-Nothing is dropped: a change that the state machine does not allow is logged, counted and
-left for reconciliation, and the order stays as it was.
+Every change goes through :meth:`OrderLedger.move` (the venue's status), :meth:`add_fills`
+(its fills) or :meth:`book` (the portfolio booked a fill): the machine returns the order after
+it and the effects, which the ledger carries out (``OrderUpdated`` and ``OrderFilled``
+stamped and published; an impossible transition logged, counted and left for reconciliation,
+the order staying as it was).
 
 Settled means booked: a terminal status is published only once every filled unit is booked
 in the position. Until then the order is held terminal here (it is not polled again) but
@@ -20,7 +21,17 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._order_states import TrackedOrder, allowed
+from perpsbot.actors._order_machine import (
+    Announced,
+    FillSeen,
+    Refused,
+    Step,
+    announced,
+    booked,
+    filled,
+    moved,
+)
+from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.messages import (
     BookedFill,
     OrderFilled,
@@ -104,7 +115,7 @@ class OrderLedger:
 
     def announce(self, client_order_id: str, source: TransitionSource, reason: str = "") -> None:
         """Publish a held order's current state as new (``previous`` None)."""
-        self._publish_held(self._orders[client_order_id], source, reason, previous=None)
+        self._apply(announced(self._orders[client_order_id], source, reason))
 
     def move(
         self,
@@ -120,68 +131,25 @@ class OrderLedger:
         """Move an order to ``status`` (and the venue's figures); publish it if anything
         changed. False if the state machine refused it (logged and counted)."""
         order = self._orders[client_order_id]
-        filled = order.filled_size if filled_size is None else filled_size
-        if status is order.status and filled == order.filled_size:
-            if venue_order_id is not None and order.venue_order_id is None:
-                self.hold(attrs.evolve(order, venue_order_id=venue_order_id))
-            return True
-        if not allowed(order.status, status, source):
-            self.impossible += 1
-            _log.warning(
-                "order %s: impossible transition %s -> %s (filled %s -> %s) from %s; kept as"
-                " it was, reconciliation settles it",
-                client_order_id, order.status, status, order.filled_size, filled, source,
-            )  # fmt: skip
-            return False
-        if source is TransitionSource.RECONCILIATION and order.status.terminal:
+        reopened = order.status.terminal and status is not order.status
+        if source is TransitionSource.RECONCILIATION and reopened:
             _log.warning(
                 "order %s: reconciliation moves it out of %s to %s (the venue's truth)",
                 client_order_id, order.status, status,
             )  # fmt: skip
-        moved = attrs.evolve(
-            order,
-            missing=0,
-            status=status,
-            filled_size=filled,
-            average_fill_price=average_fill_price or order.average_fill_price,
-            venue_order_id=venue_order_id or order.venue_order_id,
-        )
-        if status.terminal and not moved.settled:
-            # Held terminal, published once its fills are booked (:meth:`book`).
-            known = order.published or order.status  # what subscribers take it to be
-            self.hold(attrs.evolve(moved, ended_by=(source, reason), published=known))
-            return True
-        self._publish_held(moved, source, reason, previous=order.published or order.status)
-        return True
+        return self._apply(
+            moved(
+                order, status, source, reason, filled_size=filled_size,
+                average_fill_price=average_fill_price, venue_order_id=venue_order_id,
+            )
+        )  # fmt: skip
 
-    def book(self, booked: BookedFill) -> None:
+    def book(self, fill: BookedFill) -> None:
         """The portfolio booked one of an order's fills; a terminal order whose fills are
         all booked now is published settled."""
-        before = self._orders.get(booked.client_order_id)
-        if before is None:
-            return
-        order = attrs.evolve(before, booked_size=before.booked_size + booked.size)
-        if order.settled and not before.settled:
-            source, reason = order.ended_by or (TransitionSource.LOCAL, "")
-            self._publish_held(
-                order, source, reason or "every fill booked", previous=order.published
-            )
-        else:
-            self.hold(order)
-
-    def _publish_held(
-        self,
-        order: TrackedOrder,
-        source: TransitionSource,
-        reason: str,
-        *,
-        previous: OrderStatus | None,
-    ) -> None:
-        order = attrs.evolve(order, published=order.status)
-        self.hold(order)
-        self._publish(self._updated(order, previous, source, reason))
-        if order.settled and not order.fills_behind:
-            self._forget_old()
+        order = self._orders.get(fill.client_order_id)
+        if order is not None:
+            self._apply(booked(order, fill.size))
 
     def mark(self, client_order_id: str, **changes: Any) -> TrackedOrder:
         """Change bookkeeping fields that are no transition (``cancel_requested``, ``request``)."""
@@ -191,47 +159,57 @@ class OrderLedger:
 
     def add_fills(self, client_order_id: str, fills: Iterable[Fill]) -> int:
         """Publish the fills of an order not published before; returns how many were new."""
-        order = self._orders[client_order_id]
-        new = 0
-        for fill in sorted(fills, key=lambda f: (f.ts_trade_ns or 0, f.entry_id or f.trade_id)):
-            fill_id = fill.entry_id or fill.trade_id
-            if not fill_id or fill_id in order.fill_ids or fill.size <= 0 or fill.price <= 0:
-                continue
-            message_id, ts = self._stamper.stamp()
-            self._publish(
-                OrderFilled(
-                    message_id=message_id,
-                    ts_created_ns=ts,
-                    correlation_id=order.correlation_id,
-                    fill_id=fill_id,
-                    intent_id=order.intent_id,
-                    client_order_id=order.client_order_id,
-                    venue_order_id=fill.order_id,
-                    symbol=order.symbol,
-                    side=Side(fill.side) if fill.side in ("BUY", "SELL") else order.side,
-                    price=fill.price,
-                    size=fill.size,
-                    fee=fill.commission,
-                    contract_size=order.contract_size,
-                    liquidity=fill.liquidity_indicator,
-                    ts_event_ns=fill.ts_trade_ns or self._now_ns(),
-                    purpose=order.purpose,
-                )
-            )
-            order = attrs.evolve(
-                order, fill_ids=order.fill_ids | {fill_id}, fills_size=order.fills_size + fill.size
-            )
-            new += 1
-        self.hold(order)
-        return new
+        order, effects = filled(self._orders[client_order_id], fills)
+        self._apply((order, effects))
+        return len(effects)
 
-    def _updated(
-        self,
-        order: TrackedOrder,
-        previous: OrderStatus | None,
-        source: TransitionSource,
-        reason: str,
-    ) -> OrderUpdated:
+    def _apply(self, step: Step) -> bool:
+        """Hold the order a step left and carry out its effects; False if it was refused."""
+        order, effects = step
+        self.hold(order)
+        for effect in effects:
+            match effect:
+                case Announced():
+                    self._publish(self._updated(effect))
+                case FillSeen():
+                    self._publish(self._filled(effect))
+                case Refused(order=was):
+                    self.impossible += 1
+                    _log.warning(
+                        "order %s: impossible transition %s -> %s (filled %s -> %s) from %s;"
+                        " kept as it was, reconciliation settles it",
+                        was.client_order_id, was.status, effect.status, was.filled_size,
+                        effect.filled_size, effect.source,
+                    )  # fmt: skip
+                    return False
+        if order.settled and not order.fills_behind:
+            self._forget_old()
+        return True
+
+    def _filled(self, seen: FillSeen) -> OrderFilled:
+        order, fill = seen.order, seen.fill
+        message_id, ts = self._stamper.stamp()
+        return OrderFilled(
+            message_id=message_id,
+            ts_created_ns=ts,
+            correlation_id=order.correlation_id,
+            fill_id=seen.fill_id,
+            intent_id=order.intent_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=fill.order_id,
+            symbol=order.symbol,
+            side=Side(fill.side) if fill.side in ("BUY", "SELL") else order.side,
+            price=fill.price,
+            size=fill.size,
+            fee=fill.commission,
+            contract_size=order.contract_size,
+            liquidity=fill.liquidity_indicator,
+            ts_event_ns=fill.ts_trade_ns or self._now_ns(),
+            purpose=order.purpose,
+        )
+
+    def _updated(self, announced: Announced) -> OrderUpdated:
+        order = announced.order
         message_id, ts = self._stamper.stamp()
         return OrderUpdated(
             message_id=message_id,
@@ -248,10 +226,10 @@ class OrderLedger:
             limit_price=order.limit_price,
             filled_size=order.filled_size,
             average_fill_price=order.average_fill_price,
-            previous=previous,
+            previous=announced.previous,
             status=order.status,
-            source=source,
-            reason=reason,
+            source=announced.source,
+            reason=announced.reason,
             booked_size=order.booked_size,
         )
 
