@@ -26,11 +26,10 @@ from perpsbot.messages import (
     OrderFilled,
     OrderStatus,
     OrderUpdated,
-    Side,
     Stamper,
     TransitionSource,
 )
-from perpsbot.venue.records import Fill
+from perpsbot.venue.gateway import VenueFill
 
 _log = logging.getLogger("perpsbot.actors.executor")
 
@@ -189,12 +188,12 @@ class OrderLedger:
         self.hold(order)
         return order
 
-    def add_fills(self, client_order_id: str, fills: Iterable[Fill]) -> int:
+    def add_fills(self, client_order_id: str, fills: Iterable[VenueFill]) -> int:
         """Publish the fills of an order not published before; returns how many were new."""
         order = self._orders[client_order_id]
         new = 0
-        for fill in sorted(fills, key=lambda f: (f.ts_trade_ns or 0, f.entry_id or f.trade_id)):
-            fill_id = fill.entry_id or fill.trade_id
+        for fill in sorted(fills, key=lambda f: (f.ts_ns or 0, f.fill_id)):
+            fill_id = fill.fill_id
             if not fill_id or fill_id in order.fill_ids or fill.size <= 0 or fill.price <= 0:
                 continue
             message_id, ts = self._stamper.stamp()
@@ -206,15 +205,15 @@ class OrderLedger:
                     fill_id=fill_id,
                     intent_id=order.intent_id,
                     client_order_id=order.client_order_id,
-                    venue_order_id=fill.order_id,
+                    venue_order_id=fill.venue_order_id,
                     symbol=order.symbol,
-                    side=Side(fill.side) if fill.side in ("BUY", "SELL") else order.side,
+                    side=fill.side or order.side,
                     price=fill.price,
                     size=fill.size,
-                    fee=fill.commission,
+                    fee=fill.fee,
                     contract_size=order.contract_size,
-                    liquidity=fill.liquidity_indicator,
-                    ts_event_ns=fill.ts_trade_ns or self._now_ns(),
+                    liquidity=fill.liquidity,
+                    ts_event_ns=fill.ts_ns or self._now_ns(),
                     purpose=order.purpose,
                 )
             )
