@@ -69,7 +69,7 @@ from perpsbot.runtime import (
     Subscribers,
     Unsubscribe,
 )
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.gateway import GatewaySource
 
 __all__ = ["ExecutorActor", "executor_mailbox"]
 
@@ -99,7 +99,8 @@ class ExecutorActor(BaseActor):
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
-        venue: the process's venue link.
+        venue: the process's venue link: it hands out the venue gateway, the executor's only
+            way to the venue.
         journal: the journal actor (``RecordIntent``, ``SyncJournal``).
         journal_view: opens a read-only view of the journal (the journal's ``JournalReader``).
         subscribers: ``(message class, address)`` pairs told what this actor publishes:
@@ -114,7 +115,7 @@ class ExecutorActor(BaseActor):
         self,
         *,
         context: ActorContext,
-        venue: VenueLink,
+        venue: GatewaySource,
         journal: ActorAddress,
         journal_view: Callable[[], JournalView],
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
