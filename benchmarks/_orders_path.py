@@ -29,7 +29,7 @@ from typing import Any
 from tests.support.keys import make_credentials
 
 from benchmarks._report import fmt_spread, percentile, print_table, spread
-from perpsbot.actors._quantize import QuantizeRejection, fitted_order, product_spec
+from perpsbot.actors._quantize import QuantizeRejection, fitted_order
 from perpsbot.actors._risk_rules import OrderCheck, first_denial, order_rules
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.clock import SystemClock
@@ -64,7 +64,13 @@ from perpsbot.runtime import (
     SupervisorSpec,
 )
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue import JwtSigner, RateLimits, VenueLink, VenueRateLimiter
+from perpsbot.venue import (
+    AdvancedTradeGateway,
+    JwtSigner,
+    RateLimits,
+    VenueLink,
+    VenueRateLimiter,
+)
 from perpsbot.venue.records import Order
 
 __all__ = ["run"]
@@ -175,7 +181,7 @@ class _Perpsbot:
 
 
 class _Direct:
-    """One lock, the same checks, journal write and REST client, on the caller's thread."""
+    """One lock, the same checks, journal write and venue gateway, on the caller's thread."""
 
     def __init__(self, sim: SimExchange, clock: SystemClock, journal: Path) -> None:
         self._lock = threading.Lock()
@@ -185,7 +191,8 @@ class _Direct:
         self._db = open_for_writing(journal, synchronous="normal", busy_timeout_s=1.0)
         self._store = JournalStore(self._db)
         self._rest = _link(sim, clock).rest_client()
-        self._spec: ProductSpec = product_spec(self._rest.product(SYMBOL))
+        self._gateway = AdvancedTradeGateway(self._rest)  # the executor's way to the venue
+        self._spec: ProductSpec = self._gateway.products([SYMBOL])[SYMBOL]
         self._position = Decimal(0)
 
     def place(self, intent: OrderIntent, mark: Decimal) -> int:
@@ -208,7 +215,7 @@ class _Direct:
                 client_order_id=coid, reply_to=_NoReply(),
             )  # fmt: skip
             self._store.commit([self._store.prepare(record)])
-            self._rest.create_order(order.request)
+            self._gateway.create_order(order.request)
             self._position += intent.size
         return started_ns
 
@@ -217,7 +224,7 @@ class _Direct:
         return self._rest.list_orders(product_ids=[SYMBOL])
 
     def close(self) -> None:
-        self._rest.close()
+        self._gateway.close()
         self._db.close()
 
 

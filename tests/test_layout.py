@@ -195,3 +195,56 @@ def test_the_reduce_only_predicate_is_defined_once_and_both_gates_decide_by_it()
         "perpsbot.actors._risk_rules.reduces",
     ]
     assert {"perpsbot.actors._reduce_only", "perpsbot.actors._risk_rules"} <= users
+
+
+def _imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """The modules ``tree`` imports (``from a.b import c`` names ``a.b``), at any depth."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            yield node.lineno, node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+
+
+def _executor_modules() -> dict[str, ast.Module]:
+    """The executor's module and every actors module it is built from, followed through
+    their imports."""
+    trees = dict(_modules())
+    found: dict[str, ast.Module] = {}
+    todo = ["perpsbot.actors.executor"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found[name] = trees[name]
+        todo += [m for _, m in _imports(trees[name]) if m.startswith("perpsbot.actors.")]
+    return found
+
+
+#: The one module of perpsbot.venue the executor may import: the venue-neutral gateway.
+_GATEWAY = "perpsbot.venue.gateway"
+
+
+def test_the_executor_reaches_the_venue_only_through_the_gateway_protocol() -> None:
+    # A second venue plugs in behind VenueGateway: no Advanced Trade type (its REST client,
+    # records, order requests, catalogue) may cross into the executor, nor the venue package
+    # that re-exports them.
+    modules = _executor_modules()
+    assert {"perpsbot.actors._order_desk", "perpsbot.actors._reconcile"} <= set(modules)
+    found = [
+        f"{name}:{line} imports {imported}"
+        for name, tree in sorted(modules.items())
+        for line, imported in _imports(tree)
+        if (imported == "perpsbot.venue" or imported.startswith("perpsbot.venue."))
+        and imported != _GATEWAY
+    ]
+    assert found == [], f"the executor may import only {_GATEWAY} of perpsbot.venue:\n" + (
+        "\n".join(found)
+    )
+
+
+def test_the_gateway_protocol_imports_nothing_of_a_venue() -> None:
+    tree = dict(_modules())[_GATEWAY]
+    ours = sorted({m for _, m in _imports(tree) if m.startswith("perpsbot")})
+    assert ours == ["perpsbot.messages"], f"{_GATEWAY} must import only the bot's records"

@@ -24,6 +24,7 @@ __all__ = [
     "JournalPathError",
     "JournalSchemaError",
     "JournalWriteError",
+    "OrderNotFoundError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
@@ -141,6 +142,15 @@ class OrderOutcomeUnknownError(VenueTransportError):
     def __init__(self, message: str, *, client_order_id: str) -> None:
         super().__init__(message)
         self.client_order_id = client_order_id
+
+
+class OrderNotFoundError(VenueError, LookupError):
+    """The venue does not know the order with this venue order id (not yet visible right
+    after its creation, or not ours)."""
+
+    def __init__(self, message: str, *, venue_order_id: str) -> None:
+        super().__init__(message)
+        self.venue_order_id = venue_order_id
 
 
 # --- journal --------------------------------------------------------------------------------

@@ -10,14 +10,13 @@ from decimal import Decimal
 import pytest
 
 from perpsbot.actors._margin import MarginWindow, eastern, initial_rate, leverage_cap, margin_window
-from perpsbot.actors._quantize import product_spec
-from perpsbot.actors._reconcile import futures_account
 from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
 from perpsbot.messages import MarginRates, Side
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
+from perpsbot.venue.advanced_trade import futures_account, product_spec
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
 from tests.actors.trading import D, future, intent
 from tests.support.sim_clients import sim_rest

@@ -7,7 +7,7 @@ from decimal import Decimal
 from perpsbot.actors._order_machine import Announced, FillSeen, Refused, booked, filled, moved
 from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.messages import IntentPurpose, OrderStatus, OrderType, Side, TransitionSource
-from perpsbot.venue.records import Fill
+from perpsbot.venue.gateway import VenueFill
 
 S, D = OrderStatus, Decimal
 USER, RECONCILIATION = TransitionSource.USER_CHANNEL, TransitionSource.RECONCILIATION
@@ -20,11 +20,10 @@ ACKED = TrackedOrder(
 )  # fmt: skip
 
 
-def _fill(fill_id: str, size: str) -> Fill:
-    return Fill(
-        entry_id=fill_id, trade_id=f"t-{fill_id}", order_id="v", product_id=ACKED.symbol,
-        side="SELL", price=D(70_000), size=D(size), commission=D(1),
-        liquidity_indicator="TAKER", ts_trade_ns=1,
+def _fill(fill_id: str, size: str) -> VenueFill:
+    return VenueFill(
+        fill_id=fill_id, venue_order_id="v", side=Side.SELL, price=D(70_000), size=D(size),
+        fee=D(1), liquidity="TAKER", ts_ns=1,
     )  # fmt: skip
 
 

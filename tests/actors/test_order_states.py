@@ -22,7 +22,7 @@ from perpsbot.messages import (
     Stamper,
     TransitionSource,
 )
-from perpsbot.venue.records import Fill
+from perpsbot.venue.gateway import VenueFill
 
 S = OrderStatus
 REST = TransitionSource.REST
@@ -152,11 +152,10 @@ def test_a_transition_is_published_with_where_it_came_from() -> None:
     assert update.filled_size == Decimal("0.4")
 
 
-def _fill(fill_id: str, size: str) -> Fill:
-    return Fill(
-        entry_id=fill_id, trade_id=f"t-{fill_id}", order_id="v", product_id="BTC-USD",
-        side="BUY", price=Decimal(100), size=Decimal(size), commission=Decimal("0.1"),
-        liquidity_indicator="TAKER", ts_trade_ns=1,
+def _fill(fill_id: str, size: str) -> VenueFill:
+    return VenueFill(
+        fill_id=fill_id, venue_order_id="v", side=Side.BUY, price=Decimal(100),
+        size=Decimal(size), fee=Decimal("0.1"), liquidity="TAKER", ts_ns=1,
     )  # fmt: skip
 
 

@@ -11,20 +11,18 @@ import pytest
 from perpsbot.actors._quantize import (
     Quantized,
     QuantizeRejection,
-    order_request,
-    product_spec,
+    new_order,
     quantize,
 )
 from perpsbot.messages import (
     IntentPurpose,
-    MarginRates,
     OrderIntent,
     OrderType,
     ProductSpec,
     Side,
     TimeInForce,
 )
-from perpsbot.venue.records import FutureDetails, Product
+from perpsbot.venue.advanced_trade import order_request
 
 D = Decimal
 
@@ -139,7 +137,7 @@ def test_an_untradable_product_and_a_post_only_ioc_are_rejected() -> None:
 def _wire(intent: OrderIntent, spec: ProductSpec) -> dict[str, Any]:
     fitted = quantize(intent, spec, D(60_000))
     assert isinstance(fitted, Quantized)
-    return order_request(intent, fitted, spec, "pb-x").to_wire()
+    return order_request(new_order(intent, fitted, spec, "pb-x")).to_wire()
 
 
 def test_each_intent_becomes_the_venues_order_configuration() -> None:
@@ -159,45 +157,3 @@ def test_leverage_is_sent_for_futures_only() -> None:
     leveraged = _intent("3", symbol=PERP.symbol, leverage=D(2), purpose=IntentPurpose.ENTRY)
     assert _wire(leveraged, PERP)["leverage"] == "2"
     assert "leverage" not in _wire(_intent("1", leverage=D(2)), SPOT)
-
-
-def test_a_catalogue_product_becomes_a_spec() -> None:
-    future = FutureDetails(
-        contract_size=D("0.01"), contract_root_unit="BTC", contract_expiry_type="EXPIRING",
-        contract_expiry_ns=None, funding_rate=None, funding_time_ns=None,
-        funding_interval_s=3600, open_interest=None, index_price=None,
-        intraday_long_margin_rate=None, intraday_short_margin_rate=None,
-        overnight_long_margin_rate=None, overnight_short_margin_rate=None, max_leverage=D(10),
-    )  # fmt: skip
-    product = Product(
-        product_id=PERP.symbol, product_type="FUTURE", display_name="BTC PERP", status="online",
-        price=D(68_000), base_increment=D(1), quote_increment=D("0.01"),
-        price_increment=D(5), base_min_size=D(1), base_max_size=D(5000),
-        quote_min_size=D(0), quote_max_size=D(0), trading_disabled=False, cancel_only=True,
-        limit_only=False, post_only=False, future=future,
-    )  # fmt: skip
-    assert product_spec(product) == attrs.evolve(PERP, tradable=False, base_max_size=D(5000))
-
-
-def test_a_futures_margin_rates_come_from_the_catalogue_when_all_four_are_given() -> None:
-    future = FutureDetails(
-        contract_size=D("0.01"), contract_root_unit="BTC", contract_expiry_type="EXPIRING",
-        contract_expiry_ns=None, funding_rate=None, funding_time_ns=None,
-        funding_interval_s=3600, open_interest=None, index_price=None,
-        intraday_long_margin_rate=D("0.1000185"), intraday_short_margin_rate=D("0.1000008"),
-        overnight_long_margin_rate=D("0.245625"), overnight_short_margin_rate=D("0.306375"),
-        max_leverage=None,
-    )  # fmt: skip
-    product = Product(
-        product_id=PERP.symbol, product_type="FUTURE", display_name="BTC PERP", status="online",
-        price=D(68_000), base_increment=D(1), quote_increment=D("0.01"),
-        price_increment=D(5), base_min_size=D(1), base_max_size=D(5000),
-        quote_min_size=D(0), quote_max_size=D(0), trading_disabled=False, cancel_only=False,
-        limit_only=False, post_only=False, future=future,
-    )  # fmt: skip
-    assert product_spec(product).margin_rates == MarginRates(
-        intraday_long=D("0.1000185"), intraday_short=D("0.1000008"),
-        overnight_long=D("0.245625"), overnight_short=D("0.306375"),
-    )  # fmt: skip
-    partial = attrs.evolve(product, future=attrs.evolve(future, overnight_short_margin_rate=None))
-    assert product_spec(partial).margin_rates is None

@@ -26,7 +26,7 @@ from perpsbot.messages import (
     OrderType,
     Side,
 )
-from perpsbot.venue.records import Order
+from perpsbot.venue.gateway import VenueOrder
 
 D = Decimal
 S = OrderStatus
@@ -46,19 +46,15 @@ def _tracked(name: str, status: OrderStatus, venue_id: str | None = None) -> Tra
     )  # fmt: skip
 
 
-def _venue_order(coid: str, status: str = "OPEN", **changes: Any) -> Order:
-    order = Order(
-        order_id=f"v-{coid}", client_order_id=coid, product_id="BTC-USD", side="BUY",
-        status=status, order_type="LIMIT", time_in_force="GOOD_UNTIL_CANCELLED",
-        configuration="limit_limit_gtc", base_size=D(1), quote_size=None, limit_price=D(1),
-        post_only=False, filled_size=D(0), average_filled_price=None, total_fees=D(0),
-        number_of_fills=0, ts_created_ns=None, leverage=None, margin_type="",
-        reject_reason="",
+def _venue_order(coid: str, status: str = "OPEN", **changes: Any) -> VenueOrder:
+    order = VenueOrder(
+        venue_order_id=f"v-{coid}", client_order_id=coid, symbol="BTC-USD", side=Side.BUY,
+        status=status, size=D(1), limit_price=D(1), filled_size=D(0), average_price=None,
     )  # fmt: skip
     return attrs.evolve(order, **changes)
 
 
-def _view(*orders: Order, open_ours: tuple[Order, ...] = ()) -> VenueView:
+def _view(*orders: VenueOrder, open_ours: tuple[VenueOrder, ...] = ()) -> VenueView:
     return VenueView(
         orders={o.client_order_id: o for o in orders}, open_ours=open_ours, foreign_open=0,
         positions=(), spot_wallets={}, equity=None,

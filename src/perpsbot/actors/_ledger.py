@@ -37,11 +37,10 @@ from perpsbot.messages import (
     OrderFilled,
     OrderStatus,
     OrderUpdated,
-    Side,
     Stamper,
     TransitionSource,
 )
-from perpsbot.venue.records import Fill
+from perpsbot.venue.gateway import VenueFill
 
 _log = logging.getLogger("perpsbot.actors.executor")
 
@@ -157,7 +156,7 @@ class OrderLedger:
         self.hold(order)
         return order
 
-    def add_fills(self, client_order_id: str, fills: Iterable[Fill]) -> int:
+    def add_fills(self, client_order_id: str, fills: Iterable[VenueFill]) -> int:
         """Publish the fills of an order not published before; returns how many were new."""
         order, effects = filled(self._orders[client_order_id], fills)
         self._apply((order, effects))
@@ -196,15 +195,15 @@ class OrderLedger:
             fill_id=seen.fill_id,
             intent_id=order.intent_id,
             client_order_id=order.client_order_id,
-            venue_order_id=fill.order_id,
+            venue_order_id=fill.venue_order_id,
             symbol=order.symbol,
-            side=Side(fill.side) if fill.side in ("BUY", "SELL") else order.side,
+            side=fill.side or order.side,
             price=fill.price,
             size=fill.size,
-            fee=fill.commission,
+            fee=fill.fee,
             contract_size=order.contract_size,
-            liquidity=fill.liquidity_indicator,
-            ts_event_ns=fill.ts_trade_ns or self._now_ns(),
+            liquidity=fill.liquidity,
+            ts_event_ns=fill.ts_ns or self._now_ns(),
             purpose=order.purpose,
         )
 

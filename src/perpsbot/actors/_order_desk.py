@@ -1,9 +1,10 @@
 """The executor's work with the venue, on the executor's thread: submit, cancel, follow.
 
 The actor decides *whether* an order goes out; the desk sends it and follows it. It owns the
-REST client, the product catalogue and the :class:`OrderLedger`; the user channel is the
+venue gateway (:class:`~perpsbot.venue.gateway.VenueGateway`, the only way it reaches the
+venue), the product specs and the :class:`OrderLedger`; the user channel is the
 :class:`~perpsbot.actors.user_feed.UserFeedActor`'s, which tells the executor what it sees. Every
-venue observation (a REST reply, a user-channel update, a poll, a reconciliation) goes
+venue observation (a gateway answer, a user-channel update, a poll, a reconciliation) goes
 through :meth:`OrderDesk.apply_venue`, which reads the new fills first and publishes them
 before the order's new state, so a journaled status always has its fills journaled before it.
 """
@@ -14,8 +15,6 @@ import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
-
-import orjson
 
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder, venue_state
@@ -37,9 +36,7 @@ from perpsbot.messages import (
     UserFeedChanged,
     UserOrdersReceived,
 )
-from perpsbot.venue.link import VenueLink
-from perpsbot.venue.records import Order
-from perpsbot.venue.rest import RestClient
+from perpsbot.venue.gateway import GatewaySource, VenueGateway, VenueOrder
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
@@ -51,7 +48,7 @@ class OrderDesk:
     """Sends and follows the executor's orders (see the module docstring).
 
     Args:
-        link: the venue link (REST client, user feed).
+        link: hands out the venue gateway (the process's venue link).
         clock: time.
         stamper: stamps published messages.
         settings: the ``execution`` section.
@@ -64,7 +61,7 @@ class OrderDesk:
     def __init__(
         self,
         *,
-        link: VenueLink,
+        link: GatewaySource,
         clock: Clock,
         stamper: Stamper,
         settings: ExecutionConfig,
@@ -85,10 +82,9 @@ class OrderDesk:
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
         self.positions: dict[str, Decimal] = {}
-        self._rest: RestClient | None = None
+        self._gateway: VenueGateway | None = None
         self.products = Products(
             symbols=symbols,
-            max_age_s=settings.product_refresh_s,
             stamper=stamper,
             publish=self.publish,
         )
@@ -101,18 +97,18 @@ class OrderDesk:
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
-        self._rest = self._link.rest_client()
-        self.products.attach(self._rest, self._clock)
+        self._gateway = self._link.gateway()
+        self.products.attach(self._gateway)
 
     def close(self) -> None:
-        if self._rest is not None:
-            self._rest.close()
+        if self._gateway is not None:
+            self._gateway.close()
 
     @property
-    def rest(self) -> RestClient:
-        if self._rest is None:
-            raise RuntimeError("the executor's REST client is used before on_start opened it")
-        return self._rest
+    def gateway(self) -> VenueGateway:
+        if self._gateway is None:
+            raise RuntimeError("the executor's venue gateway is used before on_start opened it")
+        return self._gateway
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -188,8 +184,9 @@ class OrderDesk:
         return any(order.unsent for order in self.ledger.unfinished())
 
     def _submit(self, coid: str, source: TransitionSource) -> None:
-        """Send a journaled order (once per call; the client order id makes a resend of the
-        same order idempotent at the venue)."""
+        """Send a journaled order (once per call; a resend under the same client order id is
+        answered with the existing order: the gateway's contract, whatever the venue does with
+        a reused id)."""
         order = self.ledger[coid]
         if order.request is None:
             self.ledger.move(
@@ -198,7 +195,7 @@ class OrderDesk:
             return
         if self._settings.dry_run:
             message_id, ts = self._stamper.stamp()
-            body = orjson.dumps(order.request.to_wire()).decode()
+            body = self.gateway.request_text(order.request)
             self.publish(
                 DryRunOrder(
                     message_id=message_id, ts_created_ns=ts, correlation_id=order.correlation_id,
@@ -214,7 +211,7 @@ class OrderDesk:
         self.ledger.move(coid, _S.SUBMITTED, source)
         self.stats["submitted"] += 1
         try:
-            created = self.rest.create_order(order.request)
+            venue_order_id = self.gateway.create_order(order.request)
         except OrderRejectedError as exc:
             self._fault("after_submit")
             self.ledger.move(coid, _S.REJECTED, _REST, str(exc))
@@ -227,7 +224,7 @@ class OrderDesk:
             self.reconcile_soon()
             return
         self._fault("after_submit")
-        self.ledger.move(coid, _S.ACKNOWLEDGED, _REST, venue_order_id=created.order_id)
+        self.ledger.move(coid, _S.ACKNOWLEDGED, _REST, venue_order_id=venue_order_id)
         self._cancel_if_requested(coid)
 
     def cancel_one(self, coid: str, reason: str) -> None:
@@ -267,15 +264,17 @@ class OrderDesk:
                 order.client_order_id, _S.CANCEL_PENDING, TransitionSource.LOCAL, reason
             )
         try:
-            results = self.rest.cancel_orders([o.venue_order_id for o in now if o.venue_order_id])
+            results = self.gateway.cancel_orders(
+                [o.venue_order_id for o in now if o.venue_order_id]
+            )
         except VenueError as exc:
             self._venue_error("cancelling", exc)
             self.reconcile_soon()  # finds them open (cancelled again) or closed
             return
         for result in results:
-            if not result.success:
-                found = self.ledger.by_venue_id(result.order_id)
-                logger.info("cancel of %s failed: %s", result.order_id, result.failure_reason)
+            if not result.cancelled:
+                found = self.ledger.by_venue_id(result.venue_order_id)
+                logger.info("cancel of %s failed: %s", result.venue_order_id, result.reason)
                 if found is not None:
                     self.refresh_order(found.client_order_id, _REST, cancel_failed=True)
 
@@ -328,7 +327,7 @@ class OrderDesk:
 
     def fetch_fills(self, coid: str, venue_order_id: str) -> None:
         try:
-            fills = self.rest.fills(order_ids=[venue_order_id])
+            fills = self.gateway.fills([venue_order_id])
         except VenueError as exc:
             self._venue_error(f"reading the fills of {coid}", exc)  # read again next poll
             return
@@ -341,7 +340,7 @@ class OrderDesk:
         if order is None or order.venue_order_id is None:
             return
         try:
-            found = self.rest.get_order(order.venue_order_id)
+            found = self.gateway.get_order(order.venue_order_id)
         except VenueError as exc:
             # Not visible yet (a 404 right after creation) or a transient failure: the
             # in-flight reconciliation looks again.
@@ -351,15 +350,20 @@ class OrderDesk:
         self.apply_order(coid, found, source, cancel_failed=cancel_failed)
 
     def apply_order(
-        self, coid: str, found: Order, source: TransitionSource, *, cancel_failed: bool = False
+        self,
+        coid: str,
+        found: VenueOrder,
+        source: TransitionSource,
+        *,
+        cancel_failed: bool = False,
     ) -> None:
-        """:meth:`apply_venue` for an order as REST reports it."""
+        """:meth:`apply_venue` for an order as the gateway reads it."""
         self.apply_venue(
             coid,
             status=found.status,
             filled=found.filled_size,
-            average_price=found.average_filled_price,
-            venue_order_id=found.order_id,
+            average_price=found.average_price,
+            venue_order_id=found.venue_order_id,
             source=source,
             cancel_failed=cancel_failed,
         )

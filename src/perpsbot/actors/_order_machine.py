@@ -21,7 +21,7 @@ import attrs
 
 from perpsbot.actors._order_states import TrackedOrder, allowed
 from perpsbot.messages import OrderStatus, TransitionSource
-from perpsbot.venue.records import Fill
+from perpsbot.venue.gateway import VenueFill
 
 __all__ = [
     "Announced",
@@ -51,7 +51,7 @@ class FillSeen:
     """Publish one new fill of the order (an ``OrderFilled``)."""
 
     order: TrackedOrder
-    fill: Fill
+    fill: VenueFill
     fill_id: str
 
 
@@ -117,12 +117,12 @@ def booked(order: TrackedOrder, size: Decimal) -> Step:
     return _announce(after, after.published, source, reason or "every fill booked")
 
 
-def filled(order: TrackedOrder, fills: Iterable[Fill]) -> Step:
+def filled(order: TrackedOrder, fills: Iterable[VenueFill]) -> Step:
     """The order after reading ``fills`` (in trade order): each fill id is new once; a fill
     without an id, size or price is no fill."""
     effects: list[Effect] = []
-    for fill in sorted(fills, key=lambda f: (f.ts_trade_ns or 0, f.entry_id or f.trade_id)):
-        fill_id = fill.entry_id or fill.trade_id
+    for fill in sorted(fills, key=lambda f: (f.ts_ns or 0, f.fill_id)):
+        fill_id = fill.fill_id
         if not fill_id or fill_id in order.fill_ids or fill.size <= 0 or fill.price <= 0:
             continue
         effects.append(FillSeen(order=order, fill=fill, fill_id=fill_id))

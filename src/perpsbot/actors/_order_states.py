@@ -26,7 +26,7 @@ from perpsbot.messages import (
     Side,
     TransitionSource,
 )
-from perpsbot.venue.orders import OrderRequest
+from perpsbot.venue.gateway import NewOrder
 
 _S = OrderStatus
 
@@ -136,7 +136,7 @@ class TrackedOrder:
     contract_size: Decimal
     status: OrderStatus
     intent: OrderIntent | None = None
-    request: OrderRequest | None = None
+    request: NewOrder | None = None
     venue_order_id: str | None = None
     filled_size: Decimal = Decimal(0)
     average_fill_price: Decimal | None = None

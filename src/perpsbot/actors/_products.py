@@ -1,4 +1,4 @@
-"""The product specs the executor fits orders to: from the catalogue, reloaded on a timer."""
+"""The product specs the executor fits orders to: from the venue, reloaded on a timer."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from perpsbot.actors._quantize import product_spec
-from perpsbot.clock import Clock
-from perpsbot.errors import VenueResponseError
 from perpsbot.messages import ProductsLoaded, ProductSpec, Stamper
-from perpsbot.venue.catalog import ProductCatalog, ProductSource
+from perpsbot.venue.gateway import VenueGateway
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
@@ -21,7 +18,6 @@ class Products:
 
     Args:
         symbols: the configured symbols.
-        max_age_s: ``execution.product_refresh_s``.
         stamper: stamps ``ProductsLoaded``.
         publish: tells the executor's subscribers.
     """
@@ -30,41 +26,34 @@ class Products:
         self,
         *,
         symbols: tuple[str, ...],
-        max_age_s: float,
         stamper: Stamper,
         publish: Callable[[Any], None],
     ) -> None:
         self._symbols = symbols
-        self._max_age_s = max_age_s
         self._stamper = stamper
         self._publish = publish
-        self._catalog: ProductCatalog | None = None
+        self._gateway: VenueGateway | None = None
         self.specs: dict[str, ProductSpec] = {}
 
-    def attach(self, source: ProductSource, clock: Clock) -> None:
-        """Load from ``source`` (the executor's REST client, once it is open)."""
-        self._catalog = ProductCatalog(source, clock=clock, max_age_s=self._max_age_s)
+    def attach(self, gateway: VenueGateway) -> None:
+        """Load through ``gateway`` (the executor's, once it is open)."""
+        self._gateway = gateway
 
     def get(self, symbol: str) -> ProductSpec | None:
         return self.specs.get(symbol)
 
     def load(self) -> None:
-        """Reload the catalogue and publish the configured symbols' specs; a symbol the venue
+        """Reload the products and publish the configured symbols' specs; a symbol the venue
         does not list is logged and left out (orders for it are denied).
 
         Raises:
-            VenueError: the catalogue could not be read.
+            VenueError: the products could not be read.
         """
-        if self._catalog is None:
-            raise RuntimeError("products are loaded before the executor opened its REST client")
-        self._catalog.refresh()
-        specs = {}
+        if self._gateway is None:
+            raise RuntimeError("products are loaded before the executor opened its gateway")
+        specs = self._gateway.products(self._symbols)
         for symbol in self._symbols:
-            try:
-                specs[symbol] = product_spec(self._catalog.get(symbol))
-            except VenueResponseError as exc:
-                if exc.status != 404:
-                    raise
+            if symbol not in specs:
                 logger.error("%s is not a product of the venue; orders for it are denied", symbol)
         self.specs = specs
         message_id, ts = self._stamper.stamp()

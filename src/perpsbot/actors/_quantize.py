@@ -1,4 +1,4 @@
-"""Fitting an intent to a product: increments, minimums, and the order request it becomes.
+"""Fitting an intent to a product: increments, minimums, and the order it becomes.
 
 Sizes round down to the base increment (never more than the strategy asked for). A limit
 price rounds in the order's favour: a buy down, a sell up, so the rounding never makes the
@@ -14,7 +14,6 @@ import attrs
 
 from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.messages import (
-    MarginRates,
     OrderIntent,
     OrderStatus,
     OrderType,
@@ -22,46 +21,9 @@ from perpsbot.messages import (
     Side,
     TimeInForce,
 )
-from perpsbot.venue.orders import (
-    LimitGtc,
-    LimitIoc,
-    MarketIoc,
-    OrderConfiguration,
-    OrderRequest,
-    OrderSide,
-)
-from perpsbot.venue.records import FutureDetails, Product
+from perpsbot.venue.gateway import NewOrder
 
 _ZERO = Decimal(0)
-
-
-def product_spec(product: Product) -> ProductSpec:
-    """The order-relevant part of a catalogue product."""
-    future = product.future
-    return ProductSpec(
-        symbol=product.product_id,
-        is_future=future is not None,
-        contract_size=future.contract_size if future is not None else Decimal(1),
-        base_increment=product.base_increment,
-        price_increment=product.price_increment,
-        base_min_size=product.base_min_size,
-        min_notional=product.quote_min_size or None,
-        max_leverage=future.max_leverage if future is not None else None,
-        tradable=not (product.trading_disabled or product.cancel_only),
-        base_max_size=product.base_max_size or None,
-        margin_rates=_margin_rates(future) if future is not None else None,
-    )
-
-
-def _margin_rates(future: FutureDetails) -> MarginRates | None:
-    """The four rates if the catalogue gives them all, else None."""
-    il, ish = future.intraday_long_margin_rate, future.intraday_short_margin_rate
-    ol, osh = future.overnight_long_margin_rate, future.overnight_short_margin_rate
-    if il is None or ish is None or ol is None or osh is None:
-        return None
-    if min(il, ish, ol, osh) <= 0:
-        return None
-    return MarginRates(intraday_long=il, intraday_short=ish, overnight_long=ol, overnight_short=osh)
 
 
 @attrs.frozen(kw_only=True)
@@ -155,28 +117,19 @@ def quantize(
     return Quantized(size=size, limit_price=limit, notional=notional)
 
 
-def order_request(
+def new_order(
     intent: OrderIntent, quantized: Quantized, spec: ProductSpec, client_order_id: str
-) -> OrderRequest:
-    """The ``POST /orders`` request for a quantized intent."""
-    configuration: OrderConfiguration
-    if intent.order_type is OrderType.MARKET:
-        configuration = MarketIoc(base_size=quantized.size)
-    else:
-        assert quantized.limit_price is not None  # OrderIntent guarantees a LIMIT has one
-        if intent.time_in_force is TimeInForce.IOC:
-            configuration = LimitIoc(base_size=quantized.size, limit_price=quantized.limit_price)
-        else:
-            configuration = LimitGtc(
-                base_size=quantized.size,
-                limit_price=quantized.limit_price,
-                post_only=intent.post_only,
-            )
-    return OrderRequest(
+) -> NewOrder:
+    """The order to create for a quantized intent (leverage applies to futures only)."""
+    return NewOrder(
         client_order_id=client_order_id,
-        product_id=intent.symbol,
-        side=OrderSide(intent.side.value),
-        configuration=configuration,
+        symbol=intent.symbol,
+        side=intent.side,
+        size=quantized.size,
+        order_type=intent.order_type,
+        time_in_force=intent.time_in_force,
+        limit_price=quantized.limit_price if intent.order_type is OrderType.LIMIT else None,
+        post_only=intent.post_only,
         leverage=intent.leverage if spec.is_future else None,
     )
 
@@ -201,5 +154,5 @@ def fitted_order(
         contract_size=spec.contract_size,
         status=OrderStatus.PENDING_SUBMIT,
         intent=intent,
-        request=order_request(intent, fitted, spec, client_order_id),
+        request=new_order(intent, fitted, spec, client_order_id),
     )

@@ -51,7 +51,7 @@ from perpsbot.messages import (
     VenuePosition,
 )
 from perpsbot.runtime import ActorAddress, ActorTimers
-from perpsbot.venue.records import Order
+from perpsbot.venue.gateway import VenueOrder
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
@@ -246,7 +246,7 @@ class Reconciler:
         # Symbols whose orders may move while the venue is read: its read is no correction.
         unsettled = set(desk.unsettled_symbols())
         venue = read_venue(
-            desk.rest,
+            desk.gateway,
             specs=desk.products.specs,
             lookups=[Lookup(client_order_id=o.client_order_id, venue_order_id=o.venue_order_id,
                             symbol=o.symbol) for o in targets],
@@ -300,7 +300,7 @@ class Reconciler:
 
     def _symbol_of(self, action: Action) -> str | None:
         if isinstance(action, Adopt):
-            return action.venue.product_id
+            return action.venue.symbol
         order = self._desk.ledger.get(action.client_order_id)
         return None if order is None else order.symbol
 
@@ -372,20 +372,20 @@ class Reconciler:
         )  # fmt: skip
         return f"order {coid}: the venue no longer shows it; settled as cancelled"
 
-    def _adopt(self, found: Order) -> str:
+    def _adopt(self, found: VenueOrder) -> str:
         desk = self._desk
-        spec = desk.products.get(found.product_id)
+        spec = desk.products.get(found.symbol)
         side = Side(found.side)
-        held = desk.position(found.product_id)
+        held = desk.position(found.symbol)
         shrinks = held != 0 and (held > 0) != (side is Side.BUY)
-        size = found.base_size or found.filled_size
+        size = found.size or found.filled_size
         coid = found.client_order_id
         desk.ledger.hold(
             TrackedOrder(
                 intent_id=f"adopted:{coid}",
                 client_order_id=coid,
                 correlation_id=coid,
-                symbol=found.product_id,
+                symbol=found.symbol,
                 side=side,
                 purpose=IntentPurpose.EXIT if shrinks else IntentPurpose.ENTRY,
                 order_type=OrderType.LIMIT if found.limit_price is not None else OrderType.MARKET,
@@ -393,12 +393,12 @@ class Reconciler:
                 limit_price=found.limit_price,
                 contract_size=spec.contract_size if spec is not None else Decimal(1),
                 status=venue_state(found.status, Decimal(0)) or _S.ACKNOWLEDGED,
-                venue_order_id=found.order_id,
+                venue_order_id=found.venue_order_id,
             )
         )
         desk.ledger.announce(coid, _RECONCILIATION, "adopted: one of ours the journal did not hold")
         desk.apply_order(coid, found, _RECONCILIATION)
         return (
-            f"adopted open order {coid} ({side.value} {format(size, 'f')} {found.product_id}),"
+            f"adopted open order {coid} ({side.value} {format(size, 'f')} {found.symbol}),"
             " which carries our prefix but was not in the journal"
         )

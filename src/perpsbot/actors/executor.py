@@ -68,7 +68,7 @@ from perpsbot.runtime import (
     Subscribers,
     Unsubscribe,
 )
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.gateway import GatewaySource
 
 __all__ = ["ExecutorActor", "executor_mailbox"]
 
@@ -98,7 +98,8 @@ class ExecutorActor(BaseActor):
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
-        venue: the process's venue link.
+        venue: the process's venue link: it hands out the venue gateway, the executor's only
+            way to the venue.
         journal: the journal actor (``RecordIntent``, ``ReadOrders``).
         subscribers: ``(message class, address)`` pairs told what this actor publishes:
             ``OrderUpdated``, ``OrderFilled``, ``DryRunOrder``, ``OrderDenied``,
@@ -112,7 +113,7 @@ class ExecutorActor(BaseActor):
         self,
         *,
         context: ActorContext,
-        venue: VenueLink,
+        venue: GatewaySource,
         journal: ActorAddress,
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
         faults: Callable[[str], None] | None = None,

@@ -1,8 +1,10 @@
-"""Coinbase Advanced Trade clients: CDP auth, REST, the websocket feed, codec, book, budget."""
+"""Coinbase Advanced Trade clients: CDP auth, REST, the websocket feed, codec, book, budget;
+and the venue gateway the executor trades through (:mod:`perpsbot.venue.gateway`)."""
 
 from __future__ import annotations
 
 from perpsbot.backoff import Backoff
+from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.auth import CdpCredentials, JwtSigner
 from perpsbot.venue.book import OrderBook, exact, mid_of
 from perpsbot.venue.catalog import ProductCatalog, ProductSource
@@ -25,6 +27,15 @@ from perpsbot.venue.frames import (
     UserEvent,
     UserFrame,
     UserOrderUpdate,
+)
+from perpsbot.venue.gateway import (
+    CancelOutcome,
+    GatewaySource,
+    NewOrder,
+    VenueAccount,
+    VenueFill,
+    VenueGateway,
+    VenueOrder,
 )
 from perpsbot.venue.link import VenueLink
 from perpsbot.venue.orders import (
@@ -65,9 +76,11 @@ __all__ = [
     "COINBASE_WS_URL",
     "COINBASE_WS_USER_URL",
     "Account",
+    "AdvancedTradeGateway",
     "Backoff",
     "BestBidAsk",
     "BookUpdate",
+    "CancelOutcome",
     "CancelResult",
     "Candle",
     "CdpCredentials",
@@ -79,6 +92,7 @@ __all__ = [
     "Fill",
     "Frame",
     "FutureDetails",
+    "GatewaySource",
     "HeartbeatFrame",
     "JwtSigner",
     "L2Event",
@@ -92,6 +106,7 @@ __all__ = [
     "MarketTrade",
     "MarketTradesEvent",
     "MarketTradesFrame",
+    "NewOrder",
     "Order",
     "OrderBook",
     "OrderConfiguration",
@@ -115,7 +130,11 @@ __all__ = [
     "UserEvent",
     "UserFrame",
     "UserOrderUpdate",
+    "VenueAccount",
+    "VenueFill",
+    "VenueGateway",
     "VenueLink",
+    "VenueOrder",
     "VenueRateLimiter",
     "WebSocketFeed",
     "decode_frame",

@@ -9,9 +9,11 @@ from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.ids import IdSource
 from perpsbot.messages import FeedStatus
+from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
 from perpsbot.venue.frames import Frame
+from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.rest import RestClient, RetryPolicy
 
@@ -87,6 +89,11 @@ class VenueLink:
             connect_timeout_s=min(3.05, self.request_timeout_s),
             on_outcome=self.on_rest_outcome,
         )
+
+    def gateway(self) -> VenueGateway:
+        """A new venue gateway (the executor's): Advanced Trade's, over a new
+        :meth:`rest_client`."""
+        return AdvancedTradeGateway(self.rest_client())
 
     @property
     def longest_call_s(self) -> float:

@@ -1,0 +1,151 @@
+"""The venue gateway over Advanced Trade's REST client: spot and US CFM futures."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
+
+import orjson
+
+from perpsbot.errors import OrderNotFoundError, VenueResponseError
+from perpsbot.messages import FuturesAccount, ProductSpec, VenuePosition
+from perpsbot.venue._translate import (
+    cancel_outcome,
+    futures_account,
+    order_request,
+    product_spec,
+    venue_fill,
+    venue_order,
+)
+from perpsbot.venue.gateway import (
+    CancelOutcome,
+    NewOrder,
+    VenueAccount,
+    VenueFill,
+    VenueOrder,
+)
+from perpsbot.venue.rest import RestClient
+
+__all__ = ["AdvancedTradeGateway", "futures_account", "order_request", "product_spec"]
+
+#: The ``order_status`` filter of an open order (``CANCEL_QUEUED`` may still fill).
+_OPEN_STATUSES = ("OPEN", "PENDING", "QUEUED", "CANCEL_QUEUED")
+
+
+class AdvancedTradeGateway:
+    """A :class:`~perpsbot.venue.gateway.VenueGateway` over one :class:`RestClient`.
+
+    Exactly-once creation is the client's (``RestClient.create_order``): a reused client
+    order id that the venue answers with the existing order, or refuses as
+    ``DUPLICATE_CLIENT_ORDER_ID``, is settled by looking the order up.
+
+    Args:
+        rest: the REST client; the gateway owns it (``close`` closes it).
+    """
+
+    def __init__(self, rest: RestClient) -> None:
+        self._rest = rest
+
+    def products(self, symbols: Sequence[str]) -> dict[str, ProductSpec]:
+        listed = {p.product_id: p for p in self._rest.products()}
+        specs: dict[str, ProductSpec] = {}
+        for symbol in symbols:
+            product = listed.get(symbol)
+            if product is None:  # listed since the catalogue's pages were read, or not at all
+                try:
+                    product = self._rest.product(symbol)
+                except VenueResponseError as exc:
+                    if exc.status != 404:
+                        raise
+                    continue
+            specs[symbol] = product_spec(product)
+        return specs
+
+    def request_text(self, order: NewOrder) -> str:
+        return orjson.dumps(order_request(order).to_wire()).decode()
+
+    def create_order(self, order: NewOrder) -> str:
+        return self._rest.create_order(order_request(order)).order_id
+
+    def cancel_orders(self, venue_order_ids: Sequence[str]) -> list[CancelOutcome]:
+        return [cancel_outcome(r) for r in self._rest.cancel_orders(list(venue_order_ids))]
+
+    def get_order(self, venue_order_id: str) -> VenueOrder:
+        try:
+            return venue_order(self._rest.get_order(venue_order_id))
+        except VenueResponseError as exc:
+            if exc.status == 404:
+                raise OrderNotFoundError(
+                    f"order {venue_order_id} is not at the venue: GET /orders/historical "
+                    "answered 404",
+                    venue_order_id=venue_order_id,
+                ) from exc
+            raise
+
+    def open_orders(self, symbols: Sequence[str]) -> list[VenueOrder]:
+        found = self._rest.list_orders(product_ids=list(symbols), statuses=list(_OPEN_STATUSES))
+        return [venue_order(o) for o in found]
+
+    def orders_by_client_id(
+        self, symbols: Sequence[str], client_order_ids: Collection[str]
+    ) -> dict[str, VenueOrder]:
+        # One listing of every order in these symbols finds them all by client order id.
+        return {
+            o.client_order_id: venue_order(o)
+            for o in self._rest.list_orders(product_ids=list(symbols))
+            if o.client_order_id in client_order_ids
+        }
+
+    def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
+        return [venue_fill(f) for f in self._rest.fills(order_ids=list(venue_order_ids))]
+
+    def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
+        """Futures: positions from ``/cfm/positions``; equity from the balance summary (its
+        total USD, which includes the spot USD, plus unrealized PnL). Spot: each base
+        currency's balance, valued at the mid in the equity (the whole account's); without
+        futures the USD wallet is the cash."""
+        positions: list[VenuePosition] = []
+        wallets: dict[str, Decimal] = {}
+        equity: Decimal | None = Decimal(0)
+        margin: FuturesAccount | None = None
+        futures = {s: spec for s, spec in specs.items() if spec.is_future}
+        spot = {s: spec for s, spec in specs.items() if not spec.is_future}
+        if futures:
+            summary = self._rest.cfm_balance_summary()
+            equity = summary.total_usd_balance + summary.unrealized_pnl
+            margin = futures_account(summary)
+            held = {p.product_id: p for p in self._rest.cfm_positions()}
+            for symbol, spec in sorted(futures.items()):
+                p = held.get(symbol)
+                positions.append(
+                    VenuePosition(
+                        symbol=symbol,
+                        quantity=p.signed_contracts if p is not None else Decimal(0),
+                        average_entry_price=p.avg_entry_price if p is not None else None,
+                        contract_size=spec.contract_size,
+                        unrealized_pnl=p.unrealized_pnl if p is not None else None,
+                    )
+                )
+        if spot:
+            balances: dict[str, Decimal] = {}
+            for account in self._rest.accounts():
+                balances[account.currency] = (
+                    balances.get(account.currency, Decimal(0)) + account.available + account.hold
+                )
+            mids = {b.product_id: b.mid for b in self._rest.best_bid_ask(sorted(spot))}
+            if not futures:
+                equity = balances.get("USD", Decimal(0))
+            for symbol in sorted(spot):
+                quantity = wallets[symbol] = balances.get(symbol.split("-")[0], Decimal(0))
+                mid = mids.get(symbol)
+                if equity is not None:
+                    equity = None if mid is None else equity + quantity * mid
+        return VenueAccount(
+            positions=tuple(positions), spot_wallets=wallets, equity=equity, futures=margin
+        )
+
+    def close(self) -> None:
+        self._rest.close()
+
+    def __repr__(self) -> str:
+        return f"AdvancedTradeGateway({self._rest!r})"
