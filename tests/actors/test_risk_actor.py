@@ -36,6 +36,8 @@ from tests.actors.trading import (
     fill,
     intent,
     of_type,
+    products,
+    reconciled,
     sample,
     sampled,
 )
@@ -328,3 +330,33 @@ def test_an_operators_halt_and_the_kill_switch_turning_on_cancel_every_open_orde
         ("halted by alice: incident 9", False),
         ("risk.kill_switch turned on", False),
     ]
+
+
+def test_trading_resumes_after_a_reconciliation_only_once_the_portfolio_booked_its_account(
+    tree: Tree,
+) -> None:
+    # The venue's account reaches risk first; until the portfolio's book holds it, trading
+    # on the book would act on a position the reconciliation is about to correct.
+    tree.start(bot_config())
+    tree.tell(products())
+    tree.tell(sampled(1, sample([100])))
+    venue = account(10_000)
+    tree.risk.tell(venue)  # the portfolio has not taken it in yet
+    tree.risk.tell(reconciled())
+    assert "not reconciled with the venue yet" in tree.snapshot(2).reasons
+    tree.portfolio.tell(venue)
+    tree.state(ACTIVE)
+
+
+def test_a_failed_reconciliation_is_not_undone_by_an_older_one_booked_late(tree: Tree) -> None:
+    tree.start(bot_config())
+    tree.tell(products())
+    tree.tell(sampled(1, sample([100])))
+    venue = account(10_000)
+    tree.risk.tell(venue)
+    tree.risk.tell(reconciled())  # waits for the portfolio's book
+    tree.risk.tell(reconciled(success=False, error="venue down"))
+    tree.portfolio.tell(venue)  # the older success's account, booked after the failure
+    snapshot = tree.snapshot(2)
+    assert snapshot.state is REDUCING
+    assert "reconciliation failed: venue down" in snapshot.reasons

@@ -297,6 +297,7 @@ class RiskActor(BaseActor):
             logger.warning("%s", news)
 
     def _on_reconciliation_started(self, message: ReconciliationStarted) -> None:
+        self._completed = None  # a newer pass: an older success waiting for the book is moot
         self._conditions.reconciling(message.reason)
         self._publish_state(f"reconciling ({message.reason})")
 
@@ -306,6 +307,7 @@ class RiskActor(BaseActor):
             # before would act on a position the reconciliation is about to correct.
             self._completed = message
             return
+        self._completed = None  # a failure after it: the older success waiting is moot
         self._conditions.reconciled(success=message.success, error=message.error)
         outcome = "succeeded" if message.success else f"failed: {message.error}"
         self._publish_state(f"reconciliation {outcome}")
