@@ -191,8 +191,10 @@ class PortfolioActor(BaseActor):
             book.set_mark(symbol, mark)
         self._book = book
         self._booked = sum(1 for event in message.events if isinstance(event, OrderFilled))
+        # The day counts from the book as read (what it made before is no PnL of today's,
+        # whatever marks came meanwhile), plus what a previous process counted today.
         today = self.clock.now().date()
-        self._baselines = self._baselines.on_day(today, self._book.net_pnl())
+        self._baselines = Baselines().on_day(today, self._book.net_pnl())
         snapshot = message.last_snapshot
         if snapshot is not None and _utc_date(snapshot.ts_created_ns) == today:
             self._baselines = self._baselines.carried(snapshot.daily_pnl)
