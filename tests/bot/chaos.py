@@ -14,8 +14,8 @@ and again, and each time killed with SIGKILL:
   ``--timed-orders``-th order since the start) and kills 0 to ``--timed-max-ms`` ms
   later: anywhere between the order's write-ahead, its request to the venue, the venue's
   answer and its journaling;
-- a *random* kill lands 0.2 to ``--random-max-s`` seconds after the start: in start-up,
-  the start-up reconciliation or trading.
+- a *random* kill lands 0 to ``--random-max-s`` seconds after the bot printed its banner
+  (its imports done): in start-up, the start-up reconciliation or trading.
 
 Meanwhile BTC's price jumps up, up, down, down (5 % each, back to where it was) every
 ``--period-s`` seconds, the BIP perpetual-style future following it, so the strategy (short
@@ -94,7 +94,7 @@ class Kill:
     index: int
     timed: bool
     after_s: float
-    """Timed: seconds after the ``allowed`` line was read; random: after the start."""
+    """Timed: seconds after the ``allowed`` line was read; random: after the banner."""
     after_log_ms: float | None = None
     """Timed: milliseconds from the ``allowed`` line's time stamp to the kill (the stamp has
     millisecond resolution)."""
@@ -337,7 +337,8 @@ class ChaosRun:
         try:
             if timed:
                 return self._timed(index, bot, fault)
-            after_s = self._rng.uniform(0.2, self.settings.random_max_s)
+            after_s = self._rng.uniform(0, self.settings.random_max_s)
+            bot.out.until("perpsbot ", timeout_s=self.settings.wait_s)  # the banner
             _lives_for(bot, after_s)
             _kill_now(bot)
             return Kill(

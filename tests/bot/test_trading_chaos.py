@@ -11,8 +11,36 @@ from pathlib import Path
 
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus
-from tests.bot.chaos_checks import JournalFacts, VenueHistory, check
+from tests.bot.chaos import ChaosRun, Settings
+from tests.bot.chaos_checks import INVARIANTS, JournalFacts, VenueHistory, check
 from tests.bot.processes import bot_toml, running_bot, running_sim, wait_journaled
+
+TIMED, RANDOM = True, False
+
+
+def test_kill_9_at_random_and_just_after_an_allowed_order_under_venue_faults_breaks_no_invariant(
+    tmp_path: Path,
+) -> None:
+    """One order per intent at the venue, no entry while it held a position, no exit past
+    the position, every venue fill journaled, and the journal's positions the venue's."""
+    kinds = (TIMED, RANDOM, TIMED, RANDOM)
+    settings = Settings(
+        kills=len(kinds),
+        kinds=kinds,
+        seed=3,
+        timed_max_ms=30.0,
+        random_max_s=2.5,
+        fault_interval_s=(1.0, 3.0),
+        wait_s=20.0,
+    )
+    report = ChaosRun(settings, tmp_path, say=lambda _: None).run()
+
+    printed = "\n".join(report.lines())
+    assert report.timed_without_order == 0, printed
+    assert sum(report.kill_points.values()) == kinds.count(TIMED), printed
+    assert report.figures.orders > 0, printed
+    for invariant in INVARIANTS:
+        assert report.figures.count(invariant) == 0, printed
 
 
 def test_an_entry_journaled_before_a_kill_keeps_the_restarted_strategy_from_entering_again(
