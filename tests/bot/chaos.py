@@ -47,7 +47,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -61,11 +60,10 @@ from perpsbot.journal import JournalReader
 from perpsbot.messages import ReconciliationCompleted
 from perpsbot.runtime.testing import eventually
 from tests.bot.chaos_checks import Figures, JournalFacts, VenueHistory, check
+from tests.bot.chaos_venue import Faults, Prices, Repeating
 from tests.bot.processes import PERP, SPOT, BotProcess, SimProcess, bot_toml
 
 _ALLOWED = re.compile(r"(\S+ \S+) INFO perpsbot\.actors\.risk: (\S+) allowed: ")
-_UP = 0.05
-_DOWN = 1 / (1 + _UP) - 1  # back to the price before the jump
 
 
 @attrs.frozen(kw_only=True)
@@ -158,101 +156,6 @@ def chaos_toml(sim: SimProcess, journal: Path, *, user_channel: bool) -> str:
     )
 
 
-class _Repeating:
-    """Calls ``step`` on a thread, waiting ``pause()`` seconds before each, until stopped."""
-
-    def __init__(self, step: Callable[[], object], pause: Callable[[], float]) -> None:
-        self._step = step
-        self._pause = pause
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.error: BaseException | None = None
-
-    def __enter__(self) -> _Repeating:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(30)
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self._pause()):
-                self._step()
-        except BaseException as error:  # reported by __exit__, on the caller's thread
-            self.error = error
-
-
-class _Prices:
-    """Up, up, down, down: each jump a cross the strategy trades (entry, hold, exit, nothing)."""
-
-    def __init__(self, sim: SimProcess) -> None:
-        self._sim = sim
-        self._n = 0
-
-    def step(self) -> None:
-        self._sim.jump(_UP if self._n % 4 < 2 else _DOWN)
-        self._n += 1
-
-
-class _Faults:
-    """One random venue fault at a time; the lasting ones (visibility, duplicate ids) are
-    undone at the next step."""
-
-    def __init__(self, sim: SimProcess, rng: random.Random) -> None:
-        self._sim = sim
-        self._rng = rng
-        self._lock = threading.Lock()
-        self.armed: Counter[str] = Counter()
-
-    def step(self) -> str:
-        with self._lock:
-            sim, rng = self._sim, self._rng
-            sim.fault("delay_order_visibility", delay_s=0.0)
-            sim.fault("duplicate_client_order_id", behaviour="return_existing")
-            name = rng.choice(_FAULTS)
-            match name:
-                case "5xx on /orders":
-                    status = rng.choice((500, 502, 503))
-                    sim.fault("http_error", status=status, count=rng.randint(1, 3), path="/orders")
-                case "429 on /orders":
-                    retry = rng.choice((None, 0.5, 1.0))
-                    count = rng.randint(1, 3)
-                    sim.fault(
-                        "http_error", status=429, retry_after_s=retry, count=count, path="/orders"
-                    )
-                case "lost order ack":
-                    sim.fault("lose_order_ack", count=1)
-                case "fills failing":
-                    path = "/orders/historical/fills"
-                    sim.fault("http_error", status=503, count=rng.randint(1, 5), path=path)
-                case "order visibility delayed":
-                    sim.fault("delay_order_visibility", delay_s=round(rng.uniform(0.5, 3.0), 2))
-                case "slow answer":
-                    sim.fault("slow_responses", delay_s=round(rng.uniform(0.5, 3.0), 2), count=1)
-                case "answer cut mid-body":
-                    sim.fault("reset_mid_body", count=1)
-                case "duplicate ids rejected":
-                    sim.fault("duplicate_client_order_id", behaviour="reject")
-            self.armed[name] += 1
-            return name
-
-
-_FAULTS = (
-    "5xx on /orders",
-    "429 on /orders",
-    "lost order ack",
-    "fills failing",
-    "order visibility delayed",
-    "slow answer",
-    "answer cut mid-body",
-    "duplicate ids rejected",
-)
-
-
 def _journaled(journal: Path, intent_id: str) -> str:
     with JournalReader(journal) as reader:
         recorded = reader.intent(intent_id)
@@ -296,7 +199,7 @@ class ChaosRun:
             self.config.write_text(
                 chaos_toml(sim, self.journal, user_channel=self.settings.user_channel)
             )
-            faults = _Faults(sim, random.Random(self.settings.seed + 1))
+            faults = Faults(sim, random.Random(self.settings.seed + 1))
             kills = self._kill_many(sim, faults)
             sim.clear_faults()
             self._last_start()
@@ -313,23 +216,23 @@ class ChaosRun:
             seconds=time.monotonic() - started,
         )
 
-    def _kill_many(self, sim: SimProcess, faults: _Faults) -> list[Kill]:
+    def _kill_many(self, sim: SimProcess, faults: Faults) -> list[Kill]:
         settings = self.settings
-        prices = _Prices(sim)
+        prices = Prices(sim)
         interval = settings.fault_interval_s if settings.faults else None
         pauses = random.Random(settings.seed + 2)  # drawn on the background's thread
         kills: list[Kill] = []
         with contextlib.ExitStack() as running:
-            running.enter_context(_Repeating(prices.step, lambda: settings.period_s))
+            running.enter_context(Repeating(prices.step, lambda: settings.period_s))
             if interval is not None:
-                running.enter_context(_Repeating(faults.step, lambda: pauses.uniform(*interval)))
+                running.enter_context(Repeating(faults.step, lambda: pauses.uniform(*interval)))
             for index in range(settings.kills):
                 kills.append(self._one(index, faults))
                 if (index + 1) % 10 == 0 or index + 1 == settings.kills:
                     self._say(f"{index + 1} kills, {time.strftime('%H:%M:%S')}")
         return kills
 
-    def _one(self, index: int, faults: _Faults) -> Kill:
+    def _one(self, index: int, faults: Faults) -> Kill:
         kinds = self.settings.kinds
         timed = kinds[index] if kinds else self._rng.random() < self.settings.timed_share
         bot = BotProcess(self.config, log=self.logs / f"bot-{index:04d}")
