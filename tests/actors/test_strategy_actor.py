@@ -11,9 +11,14 @@ import pytest
 from perpsbot.actors.strategy import StrategyActor
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
+from perpsbot.ids import client_order_id
 from perpsbot.messages import (
+    IntentPurpose,
     OrderDenied,
     OrderIntent,
+    OrderStatus,
+    OrderType,
+    OrderUpdated,
     PositionChanged,
     PositionView,
     RiskSnapshot,
@@ -22,6 +27,7 @@ from perpsbot.messages import (
     SignalsEvaluated,
     TradingState,
     TradingStateChanged,
+    TransitionSource,
 )
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import Probe, eventually, wait_drained
@@ -187,6 +193,41 @@ def test_no_other_intent_while_one_is_pending_and_again_once_it_is_denied(
     )
     assert strategy.sample(*FLAT, 100, 100, 101).signals[0].action == "buy"
     assert len(strategy.intents(2)) == 2
+
+
+def order_updated(intent_id: str, status: OrderStatus, filled: int | str = 0) -> OrderUpdated:
+    return OrderUpdated(
+        message_id=f"ou-{status}",
+        ts_created_ns=0,
+        correlation_id=intent_id,
+        intent_id=intent_id,
+        client_order_id=client_order_id(intent_id),
+        venue_order_id=None,
+        symbol="BTC-USD",
+        side=Side.BUY,
+        purpose=IntentPurpose.ENTRY,
+        order_type=OrderType.MARKET,
+        size=D(1),
+        limit_price=None,
+        filled_size=D(filled),
+        average_fill_price=None,
+        previous=None,
+        status=status,
+        source=TransitionSource.RECONCILIATION,
+        booked_size=D(filled),
+    )
+
+
+def test_an_open_order_it_did_not_send_is_waited_for_like_its_own(strategy: Strategy) -> None:
+    """An entry journaled by the process before a restart, sent after it: no second entry."""
+    strategy.start()
+    earlier = "BTC-USD:entry:7:123"
+    strategy.address.tell(order_updated(earlier, OrderStatus.PENDING_SUBMIT))
+    waiting = strategy.sample(*BULLISH)
+    assert waiting.signals[0].reason == f"waiting for intent {earlier}"
+    strategy.address.tell(order_updated(earlier, OrderStatus.CANCELLED))
+    assert strategy.sample(*FLAT, 100, 101).signals[0].action == "buy"
+    assert len(strategy.intents(1)) == 1
 
 
 def test_an_unanswered_intent_is_forgotten_once_it_expired(strategy: Strategy) -> None:

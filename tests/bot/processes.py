@@ -17,9 +17,9 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -90,14 +90,19 @@ class SimProcess:
         self._out.close()
 
 
-def bot_toml(sim: SimProcess, journal: Path, *, symbol: str = SPOT, **sections: str) -> str:
-    """A paper bot on ``sim``: one symbol sampled four times a second, entries of 1,000 USD
+def bot_toml(
+    sim: SimProcess, journal: Path, *, symbols: Sequence[str] = (SPOT,), **sections: str
+) -> str:
+    """A paper bot on ``sim``: ``symbols`` sampled four times a second, entries of 1,000 USD
     on a cross wider than 100 bps; no user channel (orders are followed by polls of the REST
-    API) and no periodic REST work, so the only REST calls are the ones the order path makes."""
+    API) and no periodic REST work, so the only REST calls are the ones the order path makes.
+
+    ``sections`` maps a section to lines ``key = value`` that replace or add to its keys."""
+    listed = ", ".join(f'"{s}"' for s in symbols)
     base = {
         "venue": f'kind = "sim"\nrest_base_url = "{sim.rest_url}"\n'
         f'market_ws_url = "{sim.market_ws_url}"',
-        "market_data": f'symbols = ["{symbol}"]\nupdate_interval_s = 0.25\n'
+        "market_data": f"symbols = [{listed}]\nupdate_interval_s = 0.25\n"
         "poll_interval_s = 1.0\nstale_after_s = 5.0\nshort_ma = 2\nlong_ma = 4",
         "strategy": "max_trade_usd = 1000\nma_cross_epsilon_bps = 100",
         # The scripted jumps are no market turmoil: the volatility breaker is not the subject.
@@ -106,15 +111,27 @@ def bot_toml(sim: SimProcess, journal: Path, *, symbol: str = SPOT, **sections: 
         "journal": f'path = "{journal}"',
         "control": "metrics = false\nwatch_config = false",
     }
+    keyed = {name: dict(_keys(body)) for name, body in base.items()}
     for name, extra in sections.items():
-        base[name] = f"{base.get(name, '')}\n{extra}".strip()
-    return "\n".join(f"[{name}]\n{body}\n" for name, body in base.items())
+        keyed.setdefault(name, {}).update(_keys(extra))
+    return "\n".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items())
+        for name, keys in keyed.items()
+    )
+
+
+def _keys(body: str) -> Iterator[tuple[str, str]]:
+    for line in body.splitlines():
+        if line.strip():
+            key, value = line.split("=", 1)
+            yield key.strip(), value.strip()
 
 
 class BotProcess:
-    """``perpsbot run --config FILE`` with its stdout (the reporter) and stderr (the logs)."""
+    """``perpsbot run --config FILE`` with its stdout (the reporter) and stderr (the logs);
+    with ``log``, both are also copied to ``log`` + ``.out`` and ``.err``."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
+    def __init__(self, config: Path, *extra: str, log: Path | None = None) -> None:
         self.process = subprocess.Popen(
             _command("run", "--config", str(config), *extra),
             stdout=subprocess.PIPE,
@@ -123,8 +140,9 @@ class BotProcess:
         )
         assert self.process.stdout is not None
         assert self.process.stderr is not None
-        self.out = Lines(self.process.stdout)
-        self.err = Lines(self.process.stderr)
+        copies = (None, None) if log is None else (_opened(log, ".out"), _opened(log, ".err"))
+        self.out = Lines(self.process.stdout, copy=copies[0])
+        self.err = Lines(self.process.stderr, copy=copies[1])
 
     def ready(self) -> None:
         """Wait until it trades (reconciled with the venue, fresh marks) and its windows are
@@ -158,6 +176,10 @@ class BotProcess:
         self.out.close()
         self.err.close()
         return code
+
+
+def _opened(log: Path, suffix: str) -> IO[str]:
+    return log.with_name(log.name + suffix).open("w", encoding="utf-8", buffering=1)
 
 
 def shell(config: Path, expression: str) -> str:

@@ -42,7 +42,7 @@ def test_a_stale_journal_is_corrected_to_the_venues_position_and_says_so(tmp_pat
     config = tmp_path / "bot.toml"
     old = tmp_path / "backup.sqlite3"
     with running_sim() as sim:
-        config.write_text(bot_toml(sim, journal, symbol=PERP))
+        config.write_text(bot_toml(sim, journal, symbols=(PERP,)))
         with running_bot(config) as bot:  # a first run: nothing traded yet
             bot.ready()
             assert bot.stop() == 0

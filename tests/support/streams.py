@@ -8,12 +8,16 @@ from typing import IO
 
 
 class Lines:
-    """Reads a stream on a thread, so a test can wait for a line with a deadline."""
+    """Reads a stream on a thread, so a test can wait for a line with a deadline.
 
-    def __init__(self, stream: IO[str]) -> None:
+    ``copy``, if given, receives every line as it is read (and is closed by :meth:`close`).
+    """
+
+    def __init__(self, stream: IO[str], *, copy: IO[str] | None = None) -> None:
         self._queue: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self._stream = stream
+        self._copy = copy
         self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self._thread.start()
 
@@ -21,9 +25,13 @@ class Lines:
         """After the process ended: let the reader reach end of stream, then close it."""
         self._thread.join(10)
         self._stream.close()
+        if self._copy is not None:
+            self._copy.close()
 
     def _pump(self, stream: IO[str]) -> None:
         for line in stream:
+            if self._copy is not None:
+                self._copy.write(line)
             self._queue.put(line)
         self._queue.put("")  # end of stream
 

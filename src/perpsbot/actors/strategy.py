@@ -6,7 +6,9 @@ state and equity from risk (``TradingStateChanged``, ``RiskSnapshot``), position
 portfolio (``PositionChanged``), product sizes from the executor (``ProductsLoaded``), and the
 fate of its intents from ``OrderDenied`` / ``OrderUpdated``: while one is pending for a symbol
 it sends no other, until its order is settled (terminal, and its fills booked in the
-position it then holds). After each cycle it publishes ``SignalsEvaluated`` for the reporter.
+position it then holds). An open order it did not send (journaled before a restart, or
+adopted from the venue) is waited for the same way. After each cycle it publishes
+``SignalsEvaluated`` for the reporter.
 
 Intent ids are ``<symbol>:<purpose>:<cycle>:<sample time>``: the same decision on the same
 sample gives the same id (and so, in the executor, the same client order id), while a new
@@ -278,7 +280,15 @@ class StrategyActor(BaseActor):
             self._settle(message.symbol, message.intent_id, str(message.status))
             return
         pending = self._pending.get(message.symbol)
-        if pending is not None and pending.intent_id == message.intent_id:
+        if pending is None:
+            # An order this incarnation did not send: one the journal held open across a
+            # restart (it may be sent yet) or one adopted from the venue. It may still fill,
+            # so it is waited for like an intent of our own.
+            logger.info("%s: open, not sent by this process: waited for", message.intent_id)
+            self._pending[message.symbol] = _Pending(
+                intent_id=message.intent_id, valid_until_ns=0, reached_executor=True
+            )
+        elif pending.intent_id == message.intent_id:
             self._pending[message.symbol] = attrs.evolve(pending, reached_executor=True)
 
     def _settle(self, symbol: str, intent_id: str, outcome: str) -> None:
