@@ -69,6 +69,7 @@ class OrderLedger:
         self._by_venue_id: dict[str, str] = {}
         self.impossible = 0
         """Transitions refused as impossible (each left for reconciliation)."""
+        self._published: dict[str, int] = {}  # OrderUpdated published per order
 
     def __contains__(self, client_order_id: object) -> bool:
         return client_order_id in self._orders
@@ -106,9 +107,14 @@ class OrderLedger:
         if order.venue_order_id is not None:
             self._by_venue_id[order.venue_order_id] = order.client_order_id
 
+    def updates_published(self, client_order_id: str) -> int:
+        """How many ``OrderUpdated`` this ledger published for the order."""
+        return self._published.get(client_order_id, 0)
+
     def forget(self, client_order_id: str) -> None:
         order = self._orders.pop(client_order_id, None)
         self._unfinished.pop(client_order_id, None)
+        self._published.pop(client_order_id, None)
         if order is not None and order.venue_order_id is not None:
             self._by_venue_id.pop(order.venue_order_id, None)
 
@@ -169,6 +175,8 @@ class OrderLedger:
         for effect in effects:
             match effect:
                 case Announced():
+                    coid = effect.order.client_order_id
+                    self._published[coid] = self._published.get(coid, 0) + 1
                     self._publish(self._updated(effect))
                 case FillSeen():
                     self._publish(self._filled(effect))

@@ -151,6 +151,9 @@ class TrackedOrder:
     """The part of the published fills the portfolio has booked in the position."""
     published: OrderStatus | None = None
     """The status last published: a terminal status waits until the order is settled."""
+    vanished_ns: int | None = None
+    """When reconciliation settled it for not being shown by the venue (wall clock): it is
+    looked for a while longer, in case the venue's lists lagged even more."""
     ended_by: tuple[TransitionSource, str] | None = None
     """What moved it to its terminal status (source, reason), published once settled."""
 

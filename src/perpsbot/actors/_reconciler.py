@@ -59,6 +59,8 @@ _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION
 _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
+#: How long an order settled for not being shown is still looked for (a list may lag long).
+_WATCH_VANISHED_NS = 15 * 60 * 10**9
 
 
 #: How long the journal may take to answer ReadOrders before the startup attempt fails.
@@ -242,7 +244,13 @@ class Reconciler:
 
     def _run(self, *, startup: bool) -> None:
         desk = self._desk
+        now_ns = self._clock.time_ns()
         targets = [o for o in desk.ledger.unfinished() if o.in_flight or o.unsent]
+        targets += [  # settled as vanished lately: a late appearance is settled anew
+            o for o in desk.ledger
+            if o.vanished_ns is not None and now_ns - o.vanished_ns < _WATCH_VANISHED_NS
+            and o.status.terminal
+        ]  # fmt: skip
         # Symbols whose orders may move while the venue is read: its read is no correction.
         unsettled = set(desk.unsettled_symbols())
         venue = read_venue(
@@ -256,7 +264,9 @@ class Reconciler:
             desk.ledger.snapshot(), [o.client_order_id for o in targets], venue,
             self._clock.time_ns(),
         )  # fmt: skip
-        seen = {o.client_order_id: (o.status, o.filled_size) for o in desk.ledger}
+        seen = {
+            o.client_order_id: desk.ledger.updates_published(o.client_order_id) for o in desk.ledger
+        }
         for action in actions:
             line = self._apply(action)
             if line:
@@ -304,14 +314,16 @@ class Reconciler:
         order = self._desk.ledger.get(action.client_order_id)
         return None if order is None else order.symbol
 
-    def _announce_unchanged(self, seen: Mapping[str, tuple[OrderStatus, Decimal]]) -> None:
-        """Publish the orders the journal held open that this pass did not change (so did
-        not publish): the subscribers of a new process (risk counting what open orders may
-        still fill) know of no order yet."""
+    def _announce_unchanged(self, seen: Mapping[str, int]) -> None:
+        """Publish the unfinished orders the journal held that this pass published nothing
+        of: the subscribers of a new process know of no order yet, and each may still move
+        a position (risk counts it in flight, the strategy waits for it). That includes an
+        order the venue finished whose fills are not booked: held terminal, it was not
+        published by the move."""
         ledger = self._desk.ledger
         for order in ledger.unfinished():
             coid = order.client_order_id
-            if seen.get(coid) == (order.status, order.filled_size):
+            if seen.get(coid) == ledger.updates_published(coid):
                 ledger.announce(coid, _RECONCILIATION, "open across the restart")
 
     def _apply(self, action: Action) -> str:
@@ -366,6 +378,7 @@ class Reconciler:
             )  # fmt: skip
             return f"order {coid}: never found at the venue; settled as expired"
         desk.fetch_fills(coid, order.venue_order_id)
+        desk.ledger.mark(coid, vanished_ns=self._clock.time_ns())
         desk.ledger.move(
             coid, _S.CANCELLED, _RECONCILIATION,
             f"the venue has not shown this order in {order.missing} reconciliations",
