@@ -141,10 +141,12 @@ def test_a_control_plane_attached_late_reads_earlier_orders_and_passes_from_the_
 ) -> None:
     made = bot.intent(size="0.002")
     coid = client_order_id(made.intent_id)
-    eventually(
-        lambda: bot.system.state("bot/executor")["orders"].get(coid) == "filled",
-        what="the order filled",
-    )
+
+    def settled() -> bool:  # filled, its fill booked: published filled, to the journal too
+        executor = bot.system.state("bot/executor")
+        return executor["orders"].get(coid) == "filled" and coid not in executor["unsettled"]
+
+    eventually(settled, what="the order filled and settled")
     bot.ops().halt("sync the journal")  # answers once the journal holds all before it
     bot.clock.advance(1.0)
 
