@@ -162,12 +162,16 @@ class Harness:
         self.executor.tell(message)
         return message
 
-    def trading(self, state: TradingState, *reasons: str) -> None:
+    def trading(self, state: TradingState, *reasons: str, by_a_person: bool | None = None) -> None:
+        """Tell the executor risk's trading state; a HALTED is an operator's unless
+        ``by_a_person`` is False (risk's own fail-closed HALTED, e.g. reading the journal)."""
         self._seq += 1
+        stops = state is TradingState.HALTED if by_a_person is None else by_a_person
         self.executor.tell(
             TradingStateChanged(
                 message_id=f"state-{self._seq}", ts_created_ns=self.clock.time_ns(),
                 state=state, previous=None, reason="test", reasons=reasons,
+                stops_everything=stops,
             )
         )  # fmt: skip
 

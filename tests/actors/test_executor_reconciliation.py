@@ -174,13 +174,20 @@ def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> O
     )  # fmt: skip
 
 
-def _restart_in(sim: SimExchange, path: Path, clock: FakeClock, state: TradingState) -> Harness:
+def _restart_in(
+    sim: SimExchange,
+    path: Path,
+    clock: FakeClock,
+    state: TradingState,
+    *,
+    by_a_person: bool | None = None,
+) -> Harness:
     """An executor that starts on ``path`` with risk saying ``state`` before its startup
     reconciliation (its first attempt fails while the venue is down; the retry succeeds)."""
     sim.faults.http_error(500, count=10_000, path="/market/products")
     bot = start_executor(sim, path, clock=clock, wait_reconciled=False)
     bot.wait_reconciled(success=False)
-    bot.trading(state, "risk")
+    bot.trading(state, "risk", by_a_person=by_a_person)
     bot.until(lambda: bot.state()["trading_state"] == state.value, f"the executor to be {state}")
     sim.faults.clear()
     clock.advance(1.0)  # the retry
@@ -266,6 +273,28 @@ def test_a_sent_order_whose_answer_was_lost_is_settled_by_a_late_fill_past_its_t
         assert filled.booked_size == filled.filled_size > 0
         assert [f.client_order_id for f in bot.of(OrderFilled)] == [coid]
         assert len(bot.venue_orders("lost")) == 1
+
+
+def test_an_intent_held_back_by_risks_halt_while_it_reads_the_journal_is_sent_once_after(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    # Found by the chaos run: risk starts HALTED until the journal answered for the
+    # operator's last command; that fail-closed HALTED cancelled journaled intents as if an
+    # operator had halted, so whether one survived a crash depended on a race.
+    clock = FakeClock()
+    entry = make_intent(clock, "survives", ttl_s=30)
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda me: [recorded(entry, me)])
+    restart = _restart_in(sim, path, clock, TradingState.HALTED, by_a_person=False)
+    with running(restart) as bot:
+        bot.wait_reconciled()
+        coid = client_order_id("survives")
+        assert bot.statuses(coid) == [S.PENDING_SUBMIT]  # held back, not cancelled
+        bot.trading(TradingState.ACTIVE)
+        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        clock.advance(2.0)
+        bot.wait_status(coid, S.FILLED)
+        assert len(bot.venue_orders("survives")) == 1
 
 
 @pytest.mark.parametrize("status", [None, S.SUBMITTED])

@@ -54,6 +54,7 @@ def test_it_starts_halted_until_the_journal_answers_then_reducing_until_everythi
     started = of_type(tree.published, TradingStateChanged)
     assert started.state is HALTED
     assert started.reasons[0] == "reading the operator's last command from the journal"
+    assert not started.stops_everything  # fail-closed while reading: unsent orders wait
     first = of_type(tree.published, TradingStateChanged, lambda m: m.state is REDUCING)
     assert "not reconciled with the venue yet" in first.reasons
     assert "stale marks for BTC-USD (no mark yet)" in first.reasons
@@ -360,3 +361,20 @@ def test_a_failed_reconciliation_is_not_undone_by_an_older_one_booked_late(tree:
     snapshot = tree.snapshot(2)
     assert snapshot.state is REDUCING
     assert "reconciliation failed: venue down" in snapshot.reasons
+
+
+def test_an_operators_halt_and_the_kill_switch_stop_everything_for_the_executor(
+    tree: Tree,
+) -> None:
+    config = bot_config()
+    tree.start(config)
+    tree.activate()
+    tree.risk.ask(command(Halt, "incident"), timeout_s=5)
+    halted = all_of_type(tree.published, TradingStateChanged)[-1]
+    assert (halted.state, halted.stops_everything) == (HALTED, True)
+    tree.risk.ask(command(Resume, "over"), timeout_s=5)
+    tree.system.reload(evolve_risk(config, kill_switch=True))
+    killed = of_type(
+        tree.published, TradingStateChanged, lambda m: m.reason == "configuration changed"
+    )
+    assert (killed.state, killed.stops_everything) == (HALTED, True)

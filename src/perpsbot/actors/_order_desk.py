@@ -81,6 +81,8 @@ class OrderDesk:
         self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
+        self.halted_for_good = False
+        """HALTED by a person (an operator, the kill switch): unsent orders are cancelled."""
         self.positions: dict[str, Decimal] = {}
         self._gateway: VenueGateway | None = None
         self.products = Products(
@@ -162,9 +164,11 @@ class OrderDesk:
     def send(self, coid: str, source: TransitionSource) -> str | None:
         """Submit a journaled order if the trading state allows it now, as it allowed it when
         the order was placed: a halt or a reduce-only that came meanwhile (while the journal
-        committed, or across a restart) is never bypassed. Refused, an order that HALTED keeps
-        from ever being sent is cancelled; any other stays as it is and waits (:attr:`unsent`)
-        for a state that allows it, until its TTL ends. Returns None once sent, else why not."""
+        committed, or across a restart) is never bypassed. Refused, an order that a person's
+        HALTED (an operator's halt, the kill switch) keeps from ever being sent is cancelled;
+        any other (risk's HALTED while it reads the journal at start included) stays as it is
+        and waits (:attr:`unsent`) for a state that allows it, until its TTL ends. Returns None
+        once sent, else why not."""
         order = self.ledger[coid]
         if order.cancel_requested:
             self.ledger.move(coid, _S.CANCELLED, source, "cancelled before it was sent")
@@ -173,7 +177,7 @@ class OrderDesk:
         if refused is None:
             self._submit(coid, source)
             return None
-        if self.state is TradingState.HALTED and order.status is _S.PENDING_SUBMIT:
+        if self.halted_for_good and order.status is _S.PENDING_SUBMIT:
             self.ledger.move(coid, _S.CANCELLED, source, f"never sent: {refused.reason}")
             return f"cancelled, never sent: {refused.reason}"
         logger.warning("order %s held back: %s", coid, refused.reason)

@@ -157,6 +157,12 @@ class TradingConditions:
         return self.holds.state
 
     @property
+    def stops_everything(self) -> bool:
+        """HALTED by an operator's halt or the kill switch (a person's decision)."""
+        holds = self.holds
+        return holds.state_of(OPERATOR) is _HALTED or holds.state_of(KILL_SWITCH) is _HALTED
+
+    @property
     def reasons(self) -> tuple[str, ...]:
         return self.holds.reasons
 

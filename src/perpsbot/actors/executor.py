@@ -3,9 +3,10 @@
 On ``PlaceOrder`` (from risk) it checks the trading state again, fits the intent to the
 product, journals it (``RecordIntent``), and only once the journal answers
 ``IntentRecorded`` sends it, under a client order id derived from the intent, if the trading
-state still allows it (else it waits for a state that does, within its TTL; HALTED cancels
-it). A lost answer is settled by that id, never by a second order. Order updates come from
-the ``user`` websocket channel, or from REST polls while that feed is unhealthy; fills are
+state still allows it (else it waits for a state that does, within its TTL; an operator's
+halt or the kill switch cancels it, a transient fail-closed HALTED does not). A lost answer
+is settled by that id, never by a second order. Order updates come from the ``user``
+websocket channel, or from REST polls while that feed is unhealthy; fills are
 read from the venue's fill list, deduplicated by fill id, and published as ``OrderFilled``.
 The user channel is the ``UserFeedActor``'s; it tells this actor what it sees.
 
@@ -203,14 +204,15 @@ class ExecutorActor(BaseActor):
         desk = self._desk
         return {
             "subscribers": list(self._subscribers),
-            "state": (desk.state, desk.state_reasons),
+            "state": (desk.state, desk.state_reasons, desk.halted_for_good),
             "positions": dict(desk.positions),
         }
 
     def restore_state(self, snapshot: Any) -> None:
         for topic, address in snapshot["subscribers"]:
             self._subscribers.add(topic, address)
-        self._desk.state, self._desk.state_reasons = snapshot["state"]
+        desk = self._desk
+        desk.state, desk.state_reasons, desk.halted_for_good = snapshot["state"]
         self._desk.positions.update(snapshot["positions"])
 
     def inspect_state(self) -> dict[str, Any]:
@@ -346,6 +348,7 @@ class ExecutorActor(BaseActor):
     def _on_trading_state(self, message: TradingStateChanged) -> None:
         desk = self._desk
         desk.state, desk.state_reasons = message.state, message.reasons
+        desk.halted_for_good = message.state is TradingState.HALTED and message.stops_everything
         if message.state is not TradingState.HALTED and self._reconciler.done and desk.unsent():
             self._reconciler.soon()  # what waited for the state may go now (looked up first)
 

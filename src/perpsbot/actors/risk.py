@@ -380,5 +380,6 @@ class RiskActor(BaseActor):
                 previous=previous,
                 reason=cause,
                 reasons=reasons,
+                stops_everything=self._conditions.stops_everything,
             )
         )

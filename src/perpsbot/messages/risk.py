@@ -58,6 +58,10 @@ class TradingStateChanged:
     previous: TradingState | None
     reason: str
     reasons: tuple[str, ...] = ()
+    stops_everything: bool = False
+    """HALTED by a person's decision (an operator's halt, ``risk.kill_switch``), not by a
+    transient fail-closed hold (the journal still being read): orders never sent are then
+    cancelled instead of held back."""
 
 
 @attrs.frozen(kw_only=True)
