@@ -91,11 +91,26 @@ def _orders(orders: dict[str, Any]) -> str:
     )
 
 
+def _orders_before(before: dict[str, Any]) -> str:
+    """The same order-path suite run right after on the code before the trading-core rework
+    (commit 7408014), in the same conditions: the side-by-side answer to "is it slower"."""
+    wire, added = before["path"]["intent_to_wire_us"], before["path"]["perpsbot_added_us"]
+    return (
+        "Run right after it in the same conditions on the code before the trading-core rework "
+        f"(7408014, `results/orders-before.json`): p50 {wire['perpsbot']['p50']:,.0f} us, p99 "
+        f"{wire['perpsbot']['p99']:,.0f} us through the actors against "
+        f"{wire['direct']['p50']:,.0f} and {wire['direct']['p99']:,.0f} us direct, adding "
+        f"{added['p50']:,.0f} us at p50 and {added['p99']:,.0f} us at p99. Both runs shared the "
+        "machine with other work, so compare them with each other, not with a quiet machine's."
+    )
+
+
 def render(
     pipeline: dict[str, Any],
     runtime: dict[str, Any],
     daemon: dict[str, Any] | None = None,
     orders: dict[str, Any] | None = None,
+    orders_before: dict[str, Any] | None = None,
 ) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
@@ -143,6 +158,8 @@ def render(
         blocks.append(_daemon(daemon))
     if orders is not None:
         blocks.append(_orders(orders))
+    if orders_before is not None:
+        blocks.append(_orders_before(orders_before))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -153,9 +170,11 @@ def committed() -> str:
     runtime = json.loads((RESULTS / "runtime.json").read_text())
     optional = {
         name: json.loads(path.read_text())
-        for name in ("daemon", "orders")
+        for name in ("daemon", "orders", "orders-before")
         if (path := RESULTS / f"{name}.json").exists()
     }
+    if "orders-before" in optional:
+        optional["orders_before"] = optional.pop("orders-before")
     return render(pipeline, runtime, **optional)
 
 
