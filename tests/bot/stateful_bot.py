@@ -65,6 +65,7 @@ from perpsbot.runtime import (
 from perpsbot.runtime.testing import Probe, eventually, wait_drained
 from perpsbot.sim import DuplicateClientOrderId, SimConfig, SimExchange
 from perpsbot.venue import RestClient
+from perpsbot.venue.records import Fill
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import sim_rest, venue_link
 
@@ -396,14 +397,11 @@ class StatefulBot:
         self.quiesce()
         assert not self.unsettled(), f"unsettled after a clean reconciliation: {self.unsettled()}"
 
-    def until_journal_holds(self, positions: dict[str, Decimal]) -> None:
-        """Wait until the journal's replayed book is ``positions``."""
+    def committed(self) -> None:
+        """Wait until the journal committed what it was told (its flush lands behind what
+        was queued when it began a batch: a second drain passes it)."""
         self.running.drain("journal")
-        eventually(
-            lambda: self.journal_book() == positions,
-            timeout_s=TIMEOUT_S,
-            what=f"the journal's book to replay to the portfolio's {positions}",
-        )
+        self.running.drain("journal")
 
     # -- the operator ----------------------------------------------------------------------
 
@@ -427,31 +425,30 @@ class StatefulBot:
             )
         return total
 
-    def venue_positions(self) -> dict[str, Decimal]:
+    def venue_positions(self, wallets: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
         """The bot's position at the venue per symbol: futures contracts, and spot coins
-        beyond the owner's."""
-        wallets = self.wallets()
+        beyond the owner's (in ``wallets``, read now if not given)."""
+        wallets = self.wallets() if wallets is None else wallets
         held = {s: wallets.get(c, Decimal(0)) - OWNERS_COINS[c] for s, c in BASE.items()}
         futures = {p.product_id: p.signed_contracts for p in self.rest.cfm_positions()}
         return {s: futures.get(s, held.get(s, Decimal(0))) for s in SYMBOLS}
 
-    def venue_fills(self) -> dict[str, Decimal]:
-        """What the bot's own fills at the venue add up to per symbol (signed)."""
+    def venue_fills(self) -> list[Fill]:
+        """The bot's own fills at the venue (of orders with its client order id prefix)."""
         ours = {
             o.order_id for o in self.rest.list_orders() if is_our_client_order_id(o.client_order_id)
         }
-        total = dict.fromkeys(SYMBOLS, Decimal(0))
-        for fill in self.rest.fills():
-            if fill.order_id in ours:
-                sign = 1 if fill.side == "BUY" else -1
-                total[fill.product_id] += sign * fill.size
-        return total
+        return [f for f in self.rest.fills() if f.order_id in ours]
 
     # -- what the bot shows ----------------------------------------------------------------
 
     def portfolio(self) -> dict[str, Decimal]:
         positions = self.running.state("portfolio")["positions"]
         return {s: Decimal(positions.get(s, "0")) for s in SYMBOLS}
+
+    def journaled_fill_ids(self) -> set[str]:
+        with JournalReader(self.journal) as reader:
+            return {f.fill_id for f in reader.fills()}
 
     def journal_book(self) -> dict[str, Decimal]:
         """The positions the journal's fills and corrections replay to."""
