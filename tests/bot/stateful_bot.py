@@ -9,10 +9,10 @@ and exchange, as a restarted daemon would. Every operation ends once the bot is 
 user channel. What is still unsettled then waits for the clock (a poll, a reconciliation) or
 for a fault to clear.
 
-The test reads the venue through its REST API (wallets, futures positions, the bot's fills),
-the bot through inspection (``system.state``) and what its actors publish, and the journal
-through :class:`~perpsbot.journal.JournalReader`. The one spy is on the executor's mailbox:
-it records each ``PlaceOrder`` (what risk let through) before the executor handles it.
+The test reads the venue through its REST API (:class:`~tests.bot.stateful_venue.Venue`),
+the bot through inspection (``system.state``) and what its actors publish
+(:mod:`tests.bot.stateful_process`), and the journal through
+:class:`~perpsbot.journal.JournalReader`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import attrs
 
 from perpsbot.actors.portfolio import replay
-from perpsbot.bot import ROOT, bot_sections, bot_spec
+from perpsbot.bot import ROOT, bot_spec
 from perpsbot.clock import FakeClock
 from perpsbot.config import (
     BotConfig,
@@ -35,66 +35,29 @@ from perpsbot.config import (
     RiskConfig,
     StrategyConfig,
 )
-from perpsbot.ids import SequentialIds, is_our_client_order_id
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
-    AccountReconciled,
     Halt,
-    OrderDenied,
-    OrderFilled,
     OrderUpdated,
-    PlaceOrder,
-    PositionChanged,
     ReconciliationCompleted,
     ReduceOnly,
     Resume,
-    RiskSnapshot,
     SignalsEvaluated,
     TradingState,
-    TradingStateChanged,
     TransitionSource,
 )
-from perpsbot.runtime import (
-    ActorContext,
-    ActorSystem,
-    BaseActor,
-    ChildSpec,
-    Subscribe,
-    SupervisorSpec,
-)
-from perpsbot.runtime.testing import Probe, eventually, wait_drained
-from perpsbot.sim import DuplicateClientOrderId, SimConfig, SimExchange
-from perpsbot.venue import RestClient
-from tests.actors.conftest import Subscriber
+from perpsbot.runtime.testing import eventually
+from perpsbot.sim import DuplicateClientOrderId, SimExchange
+from tests.bot.stateful_process import TIMEOUT_S, Process, start_process
+from tests.bot.stateful_venue import MOVES, SYMBOLS, Venue, exchange
 from tests.support.sim_clients import sim_rest, venue_link
 
 T = TypeVar("T")
 
-PERP = "BIP-20DEC30-CDE"
-SPOT = "BTC-USD"
-ETH = "ETH-USD"
-SYMBOLS = (PERP, SPOT, ETH)
-#: The exchange's wallets hold the owner's coins, none of them the bot's to sell.
-OWNERS_COINS = {"BTC": Decimal(1), "ETH": Decimal(10)}
-BASE = {SPOT: "BTC", ETH: "ETH"}
-CONTRACT_SIZE = {PERP: Decimal("0.01"), SPOT: Decimal(1), ETH: Decimal(1)}
-#: Which symbols' prices one price jump moves (the perp follows BTC's spot price).
-MOVES = {"BTC": (SPOT, PERP), "ETH": (ETH,)}
-
 INTERVAL_S = 0.5
 RECONCILE_S = 10.0
 POLL_S = 2.0
-TIMEOUT_S = 15.0
 
-#: What each publisher tells the probe.
-WATCHED: dict[str, tuple[type, ...]] = {
-    "strategy": (SignalsEvaluated,),
-    "portfolio": (PositionChanged,),
-    "risk": (RiskSnapshot, TradingStateChanged, OrderDenied),
-    "executor": (
-        OrderUpdated, OrderFilled, OrderDenied, AccountReconciled, ReconciliationCompleted,
-    ),
-}  # fmt: skip
 #: Drained in this order until nothing moves: a chain of tells crosses them in about it.
 _DRAIN = (
     "marks", "strategy", "risk", "executor", "journal", "executor", "portfolio", "executor",
@@ -138,40 +101,6 @@ def bot_config(journal: Path, *, max_exposure_usd: Decimal) -> BotConfig:
     )  # fmt: skip
 
 
-def _spying(factory: Callable[[ActorContext], BaseActor], probe: Probe) -> Any:
-    """``factory``'s actor, recording every ``PlaceOrder`` in ``probe`` before handling it."""
-
-    def spied(context: ActorContext) -> BaseActor:
-        actor = factory(context)
-        receive = actor.on_receive
-
-        def on_receive(message: Any) -> Any:
-            if isinstance(message, PlaceOrder):
-                probe.record(message)
-            return receive(message)
-
-        actor.on_receive = on_receive  # type: ignore[method-assign]
-        return actor
-
-    return spied
-
-
-@attrs.define
-class Process:
-    """One actor tree of the bot (one daemon's life) and what it published."""
-
-    system: ActorSystem
-    number: int
-    probe: Probe
-
-    def state(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.system.state(f"{ROOT}/{name}", timeout_s=TIMEOUT_S)
-        return result
-
-    def drain(self, name: str) -> None:
-        wait_drained(self.system.address(f"{ROOT}/{name}"), timeout_s=TIMEOUT_S)
-
-
 @attrs.define
 class StatefulBot:
     """The exchange, the clock, the journal and the bot's current process (see the module)."""
@@ -180,7 +109,7 @@ class StatefulBot:
     clock: FakeClock
     journal: Path
     config: BotConfig
-    rest: RestClient
+    venue: Venue
     process: Process | None = None
     history: list[Process] = attrs.Factory(list)
 
@@ -190,28 +119,12 @@ class StatefulBot:
         """Start a new process of the bot on the journal and the exchange; wait until it has a
         mark for every symbol and is quiet (its startup reconciliation done, or failed on a
         fault and waiting for the clock to try again)."""
-        number = len(self.history) + 1
-        system = ActorSystem(
-            f"bot{number}", clock=self.clock, ids=SequentialIds(f"p{number}-"),
-            sections_of=bot_sections, watchdog_interval_s=None,
-        )  # fmt: skip
-        probe = Probe()
-        process = Process(system=system, number=number, probe=probe)
+        link = venue_link(self.sim, self.clock, request_timeout_s=5.0)
+        process = start_process(
+            len(self.history) + 1, bot_spec(self.config, link), self.config, self.clock
+        )
         self.process = process
         self.history.append(process)
-        probe_spec = ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
-        system.start(SupervisorSpec(name="probe", children=[probe_spec]))
-        me = system.address("probe/p")
-        link = venue_link(self.sim, self.clock, request_timeout_s=5.0)
-        spec = bot_spec(self.config, link)
-        children = tuple(
-            attrs.evolve(c, factory=_spying(c.factory, probe)) if c.name == "executor" else c
-            for c in spec.children
-        )
-        system.start(attrs.evolve(spec, children=children), config=self.config)
-        for name, kinds in WATCHED.items():
-            for kind in kinds:
-                system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
         eventually(
             lambda: all(self.mark(s) for s in SYMBOLS), timeout_s=TIMEOUT_S, what="first marks"
         )
@@ -228,7 +141,7 @@ class StatefulBot:
         try:
             self.stop()
         finally:
-            self.rest.close()
+            self.venue.close()
             self.sim.stop()
 
     def restart(self) -> Process:
@@ -248,13 +161,10 @@ class StatefulBot:
 
     def of(self, kind: type[T], predicate: Callable[[T], bool] = lambda _: True) -> list[T]:
         """What the running process published of ``kind`` (and ``predicate``)."""
-        events = self.running.probe.events
-        return [e for e in events if isinstance(e, kind) and predicate(e)]
+        return self.running.of(kind, predicate)
 
     def wait(self, kind: type[T], predicate: Callable[[T], bool], what: str) -> T:
-        probe = self.running.probe
-        probe.wait_for(lambda _: bool(self.of(kind, predicate)), TIMEOUT_S, what=what)
-        return self.of(kind, predicate)[0]
+        return self.running.wait(kind, predicate, what)
 
     def _fingerprint(self) -> tuple[Any, ...]:
         executor = self.running.state("executor")
@@ -396,14 +306,11 @@ class StatefulBot:
         self.quiesce()
         assert not self.unsettled(), f"unsettled after a clean reconciliation: {self.unsettled()}"
 
-    def until_journal_holds(self, positions: dict[str, Decimal]) -> None:
-        """Wait until the journal's replayed book is ``positions``."""
+    def committed(self) -> None:
+        """Wait until the journal committed what it was told (its flush lands behind what
+        was queued when it began a batch: a second drain passes it)."""
         self.running.drain("journal")
-        eventually(
-            lambda: self.journal_book() == positions,
-            timeout_s=TIMEOUT_S,
-            what=f"the journal's book to replay to the portfolio's {positions}",
-        )
+        self.running.drain("journal")
 
     # -- the operator ----------------------------------------------------------------------
 
@@ -416,42 +323,15 @@ class StatefulBot:
         self.quiesce()
         return state
 
-    # -- what the venue shows --------------------------------------------------------------
-
-    def wallets(self) -> dict[str, Decimal]:
-        """Every currency's balance (available and held), all its accounts together."""
-        total: dict[str, Decimal] = {}
-        for account in self.rest.accounts():
-            total[account.currency] = (
-                total.get(account.currency, Decimal(0)) + account.available + account.hold
-            )
-        return total
-
-    def venue_positions(self) -> dict[str, Decimal]:
-        """The bot's position at the venue per symbol: futures contracts, and spot coins
-        beyond the owner's."""
-        wallets = self.wallets()
-        held = {s: wallets.get(c, Decimal(0)) - OWNERS_COINS[c] for s, c in BASE.items()}
-        futures = {p.product_id: p.signed_contracts for p in self.rest.cfm_positions()}
-        return {s: futures.get(s, held.get(s, Decimal(0))) for s in SYMBOLS}
-
-    def venue_fills(self) -> dict[str, Decimal]:
-        """What the bot's own fills at the venue add up to per symbol (signed)."""
-        ours = {
-            o.order_id for o in self.rest.list_orders() if is_our_client_order_id(o.client_order_id)
-        }
-        total = dict.fromkeys(SYMBOLS, Decimal(0))
-        for fill in self.rest.fills():
-            if fill.order_id in ours:
-                sign = 1 if fill.side == "BUY" else -1
-                total[fill.product_id] += sign * fill.size
-        return total
-
     # -- what the bot shows ----------------------------------------------------------------
 
     def portfolio(self) -> dict[str, Decimal]:
         positions = self.running.state("portfolio")["positions"]
         return {s: Decimal(positions.get(s, "0")) for s in SYMBOLS}
+
+    def journaled_fill_ids(self) -> set[str]:
+        with JournalReader(self.journal) as reader:
+            return {f.fill_id for f in reader.fills()}
 
     def journal_book(self) -> dict[str, Decimal]:
         """The positions the journal's fills and corrections replay to."""
@@ -459,15 +339,6 @@ class StatefulBot:
             book, _ = replay(reader.book_events())
         quantities = {p.symbol: p.quantity for p in book.positions()}
         return {s: quantities.get(s, Decimal(0)) for s in SYMBOLS}
-
-
-def exchange(clock: FakeClock, *, seed: int, duplicates: DuplicateClientOrderId) -> SimExchange:
-    """A scripted exchange on the test's clock: prices move only when the test says."""
-    config = SimConfig(
-        tick_interval_s=None, volatility=0.0, verify_auth=False, seed=seed,
-        duplicate_client_order_id=duplicates,
-    )  # fmt: skip
-    return SimExchange(config, clock=clock)
 
 
 def open_bot(
@@ -482,7 +353,7 @@ def open_bot(
         clock=clock,
         journal=journal,
         config=bot_config(journal, max_exposure_usd=max_exposure_usd),
-        rest=sim_rest(sim, clock),
+        venue=Venue(sim_rest(sim, clock)),
     )
     try:
         bot.start()
