@@ -370,7 +370,7 @@ def test_an_operators_halt_and_the_kill_switch_stop_everything_for_the_executor(
     tree.start(config)
     tree.activate()
     tree.risk.ask(command(Halt, "incident"), timeout_s=5)
-    halted = all_of_type(tree.published, TradingStateChanged)[-1]
+    halted = of_type(tree.published, TradingStateChanged, lambda m: "incident" in m.reason)
     assert (halted.state, halted.stops_everything) == (HALTED, True)
     tree.risk.ask(command(Resume, "over"), timeout_s=5)
     tree.system.reload(evolve_risk(config, kill_switch=True))
