@@ -1,4 +1,4 @@
-"""One symbol's position by average cost, moved by fills: what risk's books hold
+"""One symbol's position by average cost, moved by fills: what the portfolio's books hold
 (``actors/_positions``) and what the journal's PnL report replays (``journal/_pnl``).
 
 Quantities are signed (negative for a short), in base units for spot and contracts for

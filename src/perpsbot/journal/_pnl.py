@@ -1,5 +1,5 @@
 """Realized PnL, fees and funding from the journal's fills, by average cost (the same
-:class:`~perpsbot._position.Position` arithmetic as risk's books)."""
+:class:`~perpsbot._position.Position` arithmetic as the portfolio's books)."""
 
 from __future__ import annotations
 
