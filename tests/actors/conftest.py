@@ -86,3 +86,12 @@ def system(clock: FakeClock) -> Iterator[ActorSystem]:
     system = ActorSystem("test", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
     yield system
     system.shutdown()
+
+
+@pytest.fixture
+def later() -> Iterator[list[ActorSystem]]:
+    """Actor systems started by the test as the bot's next processes; shut down after it."""
+    systems: list[ActorSystem] = []
+    yield systems
+    for system in systems:
+        system.shutdown()

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import attrs
-import pytest
 
 from perpsbot.actors import JournalActor
 from perpsbot.clock import FakeClock
@@ -169,15 +167,6 @@ def _journaled(tree: Tree, message: OrderFilled) -> None:
     )  # fmt: skip
     journal.tell(sync)
     of_type(tree.published, JournalSynced, lambda m: m.correlation_id == sync.message_id)
-
-
-@pytest.fixture
-def later() -> Iterator[list[ActorSystem]]:
-    """Actor systems started by the test as the bot's next processes; shut down after it."""
-    systems: list[ActorSystem] = []
-    yield systems
-    for system in systems:
-        system.shutdown()
 
 
 def test_a_spot_position_keeps_its_cost_basis_across_a_restart_and_its_loss_trips_the_limit(

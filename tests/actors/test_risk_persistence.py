@@ -4,12 +4,10 @@ process)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-import pytest
 
 from perpsbot.actors import JournalActor
 from perpsbot.clock import FakeClock
@@ -104,15 +102,6 @@ def next_process(wall_start_ns: int) -> ActorSystem:
         ids=SequentialIds("p"),
         watchdog_interval_s=None,
     )
-
-
-@pytest.fixture
-def later() -> Iterator[list[ActorSystem]]:
-    """Actor systems started by the test as the bot's next processes; shut down after it."""
-    systems: list[ActorSystem] = []
-    yield systems
-    for system in systems:
-        system.shutdown()
 
 
 def test_a_halt_holds_across_a_process_restart_until_an_operator_resumes(

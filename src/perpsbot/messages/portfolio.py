@@ -42,13 +42,6 @@ class PortfolioValued:
     """The ``AccountReconciled`` this valuation took in (None for any other cause): risk
     trades again after a reconciliation only once the book holds it."""
 
-    def position(self, symbol: str) -> Decimal:
-        """The signed quantity held in ``symbol`` (0 if none)."""
-        for view in self.positions:
-            if view.symbol == symbol:
-                return view.quantity
-        return Decimal(0)
-
 
 @attrs.frozen(kw_only=True)
 class ReadBook:
