@@ -38,7 +38,10 @@ def test_kill_9_at_random_and_just_after_an_allowed_order_under_venue_faults_bre
     printed = "\n".join(report.lines())
     assert report.timed_without_order == 0, printed
     assert sum(report.kill_points.values()) == kinds.count(TIMED), printed
-    assert report.figures.orders > 0, printed
+    # Not vacuous: an order reached the venue, unless every timed kill landed before its
+    # intent was journaled (a busy machine is slow to journal), when none may (none did).
+    unjournaled = report.kill_points.get("before the journal write", 0) == kinds.count(TIMED)
+    assert report.figures.orders > 0 or unjournaled, printed
     for invariant in INVARIANTS:
         assert report.figures.count(invariant) == 0, printed
 
