@@ -45,6 +45,7 @@ from perpsbot.messages import (
     SignalsEvaluated,
     TradingState,
     TransitionSource,
+    UserFeedChanged,
 )
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import DuplicateClientOrderId, SimExchange
@@ -176,13 +177,23 @@ class StatefulBot:
         )
 
     def _waiting_for_feed(self) -> list[str]:
-        """Orders this process took from the venue's answers or feed that the user channel
-        still has news of. (An order announced by a reconciliation, open across a restart,
-        hears nothing more from it: a poll or a reconciliation settles it, on the clock.)"""
+        """Orders the user channel still has news of: those this process last heard of from
+        the venue's answers or feed while the channel was healthy. (An order heard of before
+        the channel last became healthy, e.g. one a startup reconciliation sent or announced,
+        may have moved while nobody listened: a poll or a reconciliation settles it, on the
+        clock.)"""
         executor = self.running.state("executor")
         if not executor["user_feed_healthy"]:
             return []
-        last: dict[str, OrderUpdated] = {u.client_order_id: u for u in self.of(OrderUpdated)}
+        events = self.running.probe.events
+        healthy_since = max(
+            (i for i, e in enumerate(events) if isinstance(e, UserFeedChanged) and e.healthy),
+            default=len(events),
+        )
+        last: dict[str, OrderUpdated] = {}
+        for e in events[healthy_since:]:
+            if isinstance(e, OrderUpdated):
+                last[e.client_order_id] = e
         return [
             coid
             for coid, status in executor["orders"].items()

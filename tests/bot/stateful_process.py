@@ -1,7 +1,8 @@
 """One process of the bot in the stateful test: the whole tree (``bot_spec``) in an actor
 system of its own, with a probe that hears what its actors publish, and the one spy, on the
-executor's mailbox: it records each ``PlaceOrder`` (what risk let through) before the
-executor handles it, and changes nothing else."""
+executor's mailbox: it records each ``PlaceOrder`` (what risk let through) and each
+``UserFeedChanged`` (the user channel's health) before the executor handles it, and changes
+nothing else."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from perpsbot.messages import (
     RiskSnapshot,
     SignalsEvaluated,
     TradingStateChanged,
+    UserFeedChanged,
 )
 from perpsbot.runtime import (
     ActorContext,
@@ -49,17 +51,20 @@ WATCHED: dict[str, tuple[type, ...]] = {
         OrderUpdated, OrderFilled, OrderDenied, AccountReconciled, ReconciliationCompleted,
     ),
 }  # fmt: skip
+#: What the spy on the executor's mailbox records.
+SPIED = (PlaceOrder, UserFeedChanged)
 
 
 def _spying(factory: Callable[[ActorContext], BaseActor], probe: Probe) -> Any:
-    """``factory``'s actor, recording every ``PlaceOrder`` in ``probe`` before handling it."""
+    """``factory``'s actor, recording every message of :data:`SPIED` in ``probe`` before
+    handling it."""
 
     def spied(context: ActorContext) -> BaseActor:
         actor = factory(context)
         receive = actor.on_receive
 
         def on_receive(message: Any) -> Any:
-            if isinstance(message, PlaceOrder):
+            if isinstance(message, SPIED):
                 probe.record(message)
             return receive(message)
 
