@@ -312,9 +312,11 @@ def test_a_config_change_applies_new_limits_live(tree: Tree) -> None:
     tree.place(intent(Side.BUY, 1))
 
 
-def test_an_operators_halt_and_the_kill_switch_turning_on_cancel_every_open_order(
+def test_only_an_operators_halt_and_the_kill_switch_tell_the_executor_to_stop_everything(
     tree: Tree,
 ) -> None:
+    # Published to the executor in the bot's wiring; it cancels every open order when told
+    # so (tests/bot/test_trading_halt_cancels.py).
     config = bot_config()
     tree.start(config)
     tree.activate()
@@ -322,15 +324,17 @@ def test_an_operators_halt_and_the_kill_switch_turning_on_cancel_every_open_orde
     tree.risk.ask(command(Halt, "incident 9"), timeout_s=5)
     tree.risk.ask(command(Resume), timeout_s=5)
     tree.system.reload(evolve_risk(config, kill_switch=True))
-    tree.system.reload(evolve_risk(config, kill_switch=True, max_order_usd=D(500)))  # still on
     tree.system.reload(config)
     wait_drained(tree.risk)
     wait_drained(tree.system.address("bot/executor"))
-    cancels = [(m.reason, m.entries_only) for m in all_of_type(tree.executor, CancelAllOrders)]
-    assert cancels == [
-        ("halted by alice: incident 9", False),
-        ("risk.kill_switch turned on", False),
+    told = [
+        (m.reason, m.stops_everything)
+        for m in all_of_type(tree.published, TradingStateChanged)
+        if m.state is not m.previous
     ]
+    stopping = [reason for reason, stops in told if stops]
+    assert stopping == ["halt by alice: incident 9", "configuration changed"]
+    assert not all_of_type(tree.executor, CancelAllOrders)
 
 
 def test_trading_resumes_after_a_reconciliation_only_once_the_portfolio_booked_its_account(

@@ -13,7 +13,13 @@ from perpsbot.messages import Halt, OrderStatus, OrderUpdated, TimeInForce, Trad
 from perpsbot.runtime.testing import eventually
 from tests.actors.executor_harness import make_intent
 from tests.actors.trading import command
-from tests.bot.trading_tree import SYMBOL, TradingTree, trading_config, trading_tree
+from tests.bot.trading_tree import (
+    SYMBOL,
+    TradingTree,
+    scripted_exchange,
+    trading_config,
+    trading_tree,
+)
 from tests.support.sim_clients import sim_rest
 
 
@@ -80,3 +86,29 @@ def test_turning_the_kill_switch_on_cancels_a_resting_order_at_the_venue(
             TradingState.HALTED,
             ("risk.kill_switch is on",),
         )
+
+
+def test_a_process_started_with_the_kill_switch_on_cancels_the_order_left_resting(
+    tmp_path: Path,
+) -> None:
+    """The kill switch set while the bot was down (in the file it starts with): the order an
+    earlier process left on the book is cancelled once the new one has reconciled."""
+    journal = tmp_path / "journal.sqlite3"
+    config = trading_config(journal)
+    with scripted_exchange() as sim:
+        with trading_tree(journal, config=config, sim=sim) as bot:
+            bot.active()
+            order_id = resting_order(bot)
+            clock = bot.clock
+        assert venue_status(bot, order_id) == "OPEN"
+
+        killed = attrs.evolve(config, risk=attrs.evolve(config.risk, kill_switch=True))
+        with trading_tree(journal, config=killed, sim=sim, clock=clock) as bot:
+            eventually(
+                lambda: venue_status(bot, order_id) == "CANCELLED", what="the order cancelled"
+            )
+            bot.wait(
+                OrderUpdated,
+                lambda u: u.venue_order_id == order_id and u.status is OrderStatus.CANCELLED,
+                "the executor's record of the cancel",
+            )

@@ -133,18 +133,27 @@ class TradingTree:
         raise AssertionError(f"trading never became active: {snapshot.reasons}")
 
 
+def scripted_exchange() -> SimExchange:
+    """An exchange whose prices move only when a test says."""
+    return SimExchange(SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3))
+
+
 @contextlib.contextmanager
 def trading_tree(
-    journal: Path, *, config: BotConfig | None = None, clock: FakeClock | None = None
+    journal: Path,
+    *,
+    config: BotConfig | None = None,
+    clock: FakeClock | None = None,
+    sim: SimExchange | None = None,
 ) -> Iterator[TradingTree]:
     """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
     ``clock`` sets business time (a FakeClock from 2026-01-01 by default); the tree trades
-    the first of ``config``'s symbols."""
+    the first of ``config``'s symbols. ``sim`` is an exchange the caller runs (to start
+    another process of the bot on it); by default the tree runs its own."""
     clock = clock or FakeClock()
-    sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
     config = config or trading_config(journal)
-    with SimExchange(sim_config) as sim:
-        link = venue_link(sim, clock, request_timeout_s=5.0)
+    with contextlib.nullcontext(sim) if sim else scripted_exchange() as exchange:
+        link = venue_link(exchange, clock, request_timeout_s=5.0)
         system = ActorSystem(
             "trading", clock=clock, ids=SequentialIds("m"), sections_of=bot_sections,
             watchdog_interval_s=None,
@@ -159,7 +168,7 @@ def trading_tree(
                 for kind in kinds:
                     system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
             yield TradingTree(
-                system=system, sim=sim, clock=clock, probe=probe, journal=journal,
+                system=system, sim=exchange, clock=clock, probe=probe, journal=journal,
                 symbol=config.market_data.symbols[0],
             )  # fmt: skip
         finally:

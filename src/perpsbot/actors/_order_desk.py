@@ -25,7 +25,6 @@ from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import (
-    CancelAllOrders,
     DryRunOrder,
     IntentPurpose,
     OrderStatus,
@@ -238,15 +237,18 @@ class OrderDesk:
             return
         self._cancel([order], reason)
 
-    def cancel_all(self, message: CancelAllOrders) -> None:
+    def cancel_all(
+        self, reason: str, *, symbol: str | None = None, entries_only: bool = False
+    ) -> None:
+        """Cancel every unfinished order (of ``symbol``; only entries if ``entries_only``)."""
         self._cancel(
             [
                 o for o in self.ledger.unfinished()
                 if not o.status.terminal
-                and (message.symbol is None or o.symbol == message.symbol)
-                and (not message.entries_only or o.purpose is IntentPurpose.ENTRY)
+                and (symbol is None or o.symbol == symbol)
+                and (not entries_only or o.purpose is IntentPurpose.ENTRY)
             ],
-            message.reason,
+            reason,
         )  # fmt: skip
 
     def _cancel(self, orders: Iterable[TrackedOrder], reason: str) -> None:

@@ -71,19 +71,12 @@ class OrderGate:
 
     def cancel_entries(self, reason: str) -> None:
         """Tell the executor to cancel every open entry order (exits keep working)."""
-        self._cancel(reason, entries_only=True)
-
-    def cancel_all(self, reason: str) -> None:
-        """Tell the executor to cancel every open order, entries and exits."""
-        self._cancel(reason, entries_only=False)
-
-    def _cancel(self, reason: str, *, entries_only: bool) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
         self._executor.tell(
             CancelAllOrders(
                 message_id=message_id,
                 ts_created_ns=ts_created_ns,
                 reason=reason,
-                entries_only=entries_only,
+                entries_only=True,
             )
         )

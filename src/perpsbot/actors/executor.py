@@ -173,7 +173,9 @@ class ExecutorActor(BaseActor):
             case CancelOrder():
                 desk.cancel_one(message.client_order_id, message.reason)
             case CancelAllOrders():
-                desk.cancel_all(message)
+                desk.cancel_all(
+                    message.reason, symbol=message.symbol, entries_only=message.entries_only
+                )
             case TradingStateChanged():
                 self._on_trading_state(message)
             case PositionChanged():
@@ -191,6 +193,8 @@ class ExecutorActor(BaseActor):
                 desk.refresh_products()
             case OrdersRead():
                 self._reconciler.orders_read(message)
+                if self._reconciler.done and desk.halted_for_good:
+                    self._cancel_everything()
             case SyncTimedOut():
                 self._reconciler.sync_timed_out(message)
             case Subscribe() | Unsubscribe():
@@ -347,10 +351,20 @@ class ExecutorActor(BaseActor):
 
     def _on_trading_state(self, message: TradingStateChanged) -> None:
         desk = self._desk
+        was_halted_for_good = desk.halted_for_good
         desk.state, desk.state_reasons = message.state, message.reasons
         desk.halted_for_good = message.state is TradingState.HALTED and message.stops_everything
+        if desk.halted_for_good and not was_halted_for_good and self._reconciler.done:
+            self._cancel_everything()
         if message.state is not TradingState.HALTED and self._reconciler.done and desk.unsent():
             self._reconciler.soon()  # what waited for the state may go now (looked up first)
+
+    def _cancel_everything(self) -> None:
+        """An operator's halt or the kill switch stops everything of the bot's at the venue:
+        every open order is cancelled, entries and exits. (Before the startup reconciliation
+        the bot does not know what it left at the venue: it cancels once that is done.)"""
+        desk = self._desk
+        desk.cancel_all(f"trading halted: {'; '.join(desk.state_reasons)}")
 
     def _on_position_changed(self, message: PositionChanged) -> None:
         """The portfolio's position, and the fills it booked: an order whose fills are all

@@ -5,8 +5,9 @@ limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`
 rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
 an operator's latched Halt / ReduceOnly (read back from the journal at start),
 ``risk.kill_switch`` / ``risk.reduce_only``, the volatility breaker's trip, and the automatic
-conditions that fail closed to REDUCING. An operator's Halt and the kill switch turning on
-also cancel every open order. Positions, equity and PnL are a read-only copy of the
+conditions that fail closed to REDUCING. An operator's Halt and the kill switch stop
+everything: told so (``TradingStateChanged.stops_everything``), the executor cancels every
+open order. Positions, equity and PnL are a read-only copy of the
 portfolio's (``PositionChanged``, ``PortfolioValued``); orders in flight count by their
 unbooked rest until the executor reports them settled. One ``RiskSnapshot`` per sampling
 cycle, once the portfolio valued it; everything survives the actor's restarts (warm
@@ -28,7 +29,7 @@ from perpsbot.actors._risk_journal import (
     OperatorJournal,
 )
 from perpsbot.actors._risk_rules import first_denial, order_rules
-from perpsbot.actors._trading_state import JOURNAL, KILL_SWITCH, TradingConditions
+from perpsbot.actors._trading_state import JOURNAL, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
@@ -80,9 +81,8 @@ class RiskActor(BaseActor):
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
-        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders``: of the
-            entries when the daily loss limit trips, of every order on an operator's Halt and
-            when ``risk.kill_switch`` turns on).
+        executor: where allowed intents go as ``PlaceOrder`` (and ``CancelAllOrders`` of the
+            entries when the daily loss limit trips).
         journal: asked for the operator's last command at a cold start
             (``ReadOperatorState``; trading stays HALTED until it answered, or an operator
             resumes), then told the operator's commands and their audit (``OperatorActed``);
@@ -180,12 +180,9 @@ class RiskActor(BaseActor):
     def on_config_changed(self, message: ConfigChanged) -> None:
         self._config = message.config
         self._rules = order_rules(self._config.risk)
-        killed = self._conditions.holds.holds(KILL_SWITCH)
         self._conditions.configure(self._config)
         self._check_marks()
         self._publish_state("configuration changed")
-        if self._conditions.holds.holds(KILL_SWITCH) and not killed:
-            self._gate.cancel_all("risk.kill_switch turned on")
 
     # -- state across restarts and for inspection ------------------------------------------
 
@@ -336,12 +333,11 @@ class RiskActor(BaseActor):
 
     def _latch(self, kind: type[OperatorCommand], reason: str, operator: str) -> None:
         """Apply an operator's Halt, ReduceOnly or Resume, persist it in the journal for the
-        next process, and publish the resulting state; a Halt cancels every open order."""
+        next process, and publish the resulting state (on a Halt the executor cancels every open
+        order)."""
         self._conditions.command(kind, reason, operator)
         self._journal.persist(kind, reason, operator)
         self._publish_state(f"{ACTIONS[kind]} by {operator}: {reason}")
-        if kind is Halt:
-            self._gate.cancel_all(f"halted by {operator}: {reason}")
 
     def _on_operator_state_read(self, message: OperatorStateRead) -> None:
         if not self._journal.answered(message):
