@@ -3,7 +3,8 @@
 Every event it is told is stored; ``RecordIntent``, ``SyncJournal`` and the reads are answered
 by a message told to their ``reply_to`` once what they ask for is committed: ``ReadBook``
 (the fills and corrections the portfolio's book is rebuilt from), ``ReadOrders`` (the
-executor's unfinished orders) and ``ReadOperatorState`` (risk's last operator command). No
+executor's unfinished orders), ``ReadOperatorState`` (risk's last operator command) and
+``ReadStops`` (where the strategy's trailing stops were). No
 actor opens the file behind this one's back; reports read it through a
 :class:`~perpsbot.journal.JournalReader` (read-only connection).
 
@@ -66,6 +67,7 @@ from perpsbot.messages import (
     ReadBook,
     ReadOperatorState,
     ReadOrders,
+    ReadStops,
     ReconciliationCompleted,
     ReconciliationStarted,
     RecordIntent,
@@ -74,6 +76,8 @@ from perpsbot.messages import (
     Resume,
     RiskSnapshot,
     Stamper,
+    StopMoved,
+    StopsRead,
     SyncJournal,
     TradingStateChanged,
 )
@@ -226,13 +230,14 @@ class JournalActor(BaseActor):
                 | Halt()
                 | ReduceOnly()
                 | Resume()
+                | StopMoved()
             ):
                 self._on_event(message)
             case RecordIntent():
                 self._on_record_intent(message)
             case RiskSnapshot():
                 self._on_risk_snapshot(message)
-            case SyncJournal() | ReadBook() | ReadOrders() | ReadOperatorState():
+            case SyncJournal() | ReadBook() | ReadOrders() | ReadOperatorState() | ReadStops():
                 self._on_sync_journal(message)
             case FlushJournal():
                 self._on_flush_batch()
@@ -339,7 +344,7 @@ class JournalActor(BaseActor):
                     )
                 )
 
-    def _read(self, request: ReadBook | ReadOrders | ReadOperatorState) -> Any:
+    def _read(self, request: _Read) -> Any:
         """The answer to a read, made after the commit that holds everything told before
         it; a journal that cannot be read is answered with the error, never silence."""
         message_id, ts_created_ns = self._stamper.stamp()
@@ -411,17 +416,17 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
-_Request = SyncJournal | ReadBook | ReadOrders | ReadOperatorState
+_Read = ReadBook | ReadOrders | ReadOperatorState | ReadStops
+_Request = SyncJournal | _Read
 _READS: dict[type, type] = {
     ReadBook: BookRead,
     ReadOrders: OrdersRead,
     ReadOperatorState: OperatorStateRead,
+    ReadStops: StopsRead,
 }
 
 
-def _read(
-    request: ReadBook | ReadOrders | ReadOperatorState, reader: JournalReader
-) -> dict[str, Any]:
+def _read(request: _Read, reader: JournalReader) -> dict[str, Any]:
     """What ``request`` asks for, as the fields of its answer."""
     match request:
         case ReadBook():
@@ -442,3 +447,5 @@ def _read(
             return {"orders": orders}
         case ReadOperatorState():
             return {"command": reader.last_operator_command()}
+        case ReadStops():
+            return {"stops": tuple(reader.trailing_stops())}

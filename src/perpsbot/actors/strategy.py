@@ -14,6 +14,12 @@ Intent ids are ``<symbol>:<purpose>:<cycle>:<sample time>``: the same decision o
 sample gives the same id (and so, in the executor, the same client order id), while a new
 process, whose cycles count from 1 again, never reuses an id. Trailing stops, positions and
 pending intents survive the actor's restarts (warm restart).
+
+Trailing stops also survive the process: each change of one (set, followed, ended) is
+published as ``StopMoved`` for the journal, and a cold start reads the last ones back
+(``ReadStops``). A stop read back applies to the position it was set for (same side, same
+average entry) and only tightens the one seeded at the entry: a profitable position keeps
+the peak it reached before the restart.
 """
 
 from __future__ import annotations
@@ -39,9 +45,12 @@ from perpsbot.messages import (
     PositionChanged,
     ProductsLoaded,
     ProductSpec,
+    ReadStops,
     RiskSnapshot,
     SignalsEvaluated,
     Stamper,
+    StopMoved,
+    StopsRead,
     SymbolSignal,
     TradingState,
     TradingStateChanged,
@@ -75,8 +84,10 @@ class StrategyActor(BaseActor):
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         risk: where ``OrderIntent`` goes.
+        journal: asked where the trailing stops were at a cold start (``ReadStops``); None
+            runs without them.
         subscribers: ``(message class, address)`` pairs told what this actor publishes
-            (``SignalsEvaluated``); more can ``Subscribe``.
+            (``SignalsEvaluated``, ``StopMoved``); more can ``Subscribe``.
     """
 
     def __init__(
@@ -84,11 +95,13 @@ class StrategyActor(BaseActor):
         *,
         context: ActorContext,
         risk: ActorAddress,
+        journal: ActorAddress | None = None,
         subscribers: Iterable[tuple[type, ActorAddress]] = (),
     ) -> None:
         super().__init__(context=context)
         self._configure(context.config)
         self._risk = risk
+        self._journal = journal
         self._stamper = Stamper(context.clock, context.ids)
         self._subscribers = Subscribers(subscribers)
         # Fail closed until risk says otherwise (it does at its start and every cycle).
@@ -96,12 +109,26 @@ class StrategyActor(BaseActor):
         self._equity: Decimal | None = None
         self._products: dict[str, ProductSpec] = {}
         self._positions: dict[str, Decimal] = {}
+        self._entries: dict[str, Decimal | None] = {}  # each position's average entry
         self._stops: dict[str, TrailingStop] = {}
+        # Stops the journal read back, until the position they were set for shows up.
+        self._saved: dict[str, StopMoved] = {}
+        self._read_stops = journal is not None  # a cold start reads them (warm: restored)
         self._pending: dict[str, _Pending] = {}
         self._last: tuple[SymbolSignal, ...] = ()
 
+    def on_start(self) -> None:
+        if self._read_stops and self._journal is not None:
+            message_id, ts = self._stamper.stamp()
+            self._journal.tell(
+                ReadStops(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
+            )
+            self._read_stops = False
+
     def on_receive(self, message: Any) -> None:
         match message:
+            case StopsRead():
+                self._on_stops_read(message)
             case MarksSampled():
                 self._on_marks_sampled(message)
             case PositionChanged():
@@ -146,7 +173,9 @@ class StrategyActor(BaseActor):
             "equity": self._equity,
             "products": dict(self._products),
             "positions": dict(self._positions),
+            "entries": dict(self._entries),
             "stops": dict(self._stops),
+            "saved": dict(self._saved),
             "pending": dict(self._pending),
             "last": self._last,
             "subscribers": list(self._subscribers),
@@ -157,7 +186,10 @@ class StrategyActor(BaseActor):
         self._equity = snapshot["equity"]
         self._products = snapshot["products"]
         self._positions = snapshot["positions"]
+        self._entries = snapshot["entries"]
         self._stops = snapshot["stops"]
+        self._saved = snapshot["saved"]
+        self._read_stops = False
         self._rescale_stops()  # a reload that restarted us may have changed the percentage
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
@@ -183,10 +215,7 @@ class StrategyActor(BaseActor):
         signals = []
         for sample in message.samples:
             decision = decide(self._situation(sample, in_window), self._params)
-            if decision.stop is None:
-                self._stops.pop(sample.symbol, None)
-            else:
-                self._stops[sample.symbol] = decision.stop
+            self._set_stop(sample.symbol, decision.stop)
             intent_id = None
             if decision.order is not None and sample.mark is not None:
                 intent_id = self._send_intent(
@@ -260,14 +289,59 @@ class StrategyActor(BaseActor):
         entry = message.entry_fill_price or message.position.average_entry_price
         old = self._positions.get(symbol, Decimal(0))
         self._positions[symbol] = message.position.quantity
+        self._entries[symbol] = message.position.average_entry_price
         if not quantity:
-            self._stops.pop(symbol, None)
+            self._set_stop(symbol, None)
         elif old * quantity <= 0:  # opened or flipped through zero
             if entry is None:
-                self._stops.pop(symbol, None)
+                self._set_stop(symbol, None)
             else:
                 pct = self._params.trailing_stop_pct
-                self._stops[symbol] = TrailingStop(long=quantity > 0, pct=pct, peak=entry)
+                self._set_stop(symbol, TrailingStop(long=quantity > 0, pct=pct, peak=entry))
+        self._resume_saved(symbol)
+
+    def _on_stops_read(self, message: StopsRead) -> None:
+        if message.error:
+            logger.warning(
+                "the trailing stops could not be read back (%s): each open position's stop "
+                "starts again at its entry price",
+                message.error,
+            )
+            return
+        self._saved = {saved.symbol: saved for saved in message.stops}
+        for symbol in list(self._saved):
+            if symbol in self._positions:
+                self._resume_saved(symbol)
+
+    def _resume_saved(self, symbol: str) -> None:
+        """Apply the stop read back for ``symbol`` if it was set for the position held now
+        (its side and average entry): the peak furthest in the position's favour wins."""
+        saved = self._saved.pop(symbol, None)
+        stop = self._stops.get(symbol)
+        if saved is None or saved.peak is None or stop is None:
+            return
+        if saved.long != stop.long or saved.average_entry != self._entries.get(symbol):
+            logger.info("%s: the stop read back was set for another position: not used", symbol)
+            return
+        self._set_stop(symbol, stop.follow(saved.peak))
+        logger.info("%s: trailing from the peak read back, %s", symbol, saved.peak)
+
+    def _set_stop(self, symbol: str, stop: TrailingStop | None) -> None:
+        """Hold ``stop`` for ``symbol`` (None: no stop), and tell the journal if it moved."""
+        old = self._stops.pop(symbol, None)
+        if stop is not None:
+            self._stops[symbol] = stop
+        held = stop or old
+        if held is None or (old and stop and (old.long, old.peak) == (stop.long, stop.peak)):
+            return  # no stop before or after, or only its percentage changed
+        message_id, ts_created_ns = self._stamper.stamp()
+        self._subscribers.publish(
+            StopMoved(
+                message_id=message_id, ts_created_ns=ts_created_ns, symbol=symbol,
+                long=held.long, peak=None if stop is None else stop.peak,
+                average_entry=self._entries.get(symbol),
+            )
+        )  # fmt: skip
 
     def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
         # Positions only from the portfolio's own events, in its order: a snapshot risk made

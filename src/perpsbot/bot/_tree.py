@@ -42,6 +42,7 @@ from perpsbot.messages import (
     ReconciliationStarted,
     RiskSnapshot,
     SignalsEvaluated,
+    StopMoved,
     TradingStateChanged,
 )
 from perpsbot.runtime import (
@@ -76,6 +77,7 @@ _STRATEGY = (
     every_key("strategy")
     | keys("market_data", "short_ma", "long_ma")
     | keys("execution", "intent_ttl_s")
+    | keys("journal", "path")  # read back at a cold start
 )
 _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
 _USER_FEED = keys("market_data", "symbols") | keys("execution", "dry_run") | {VENUE_LINK}
@@ -106,7 +108,10 @@ _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     ReconciliationCompleted: ("risk", "journal", "reporter"),
     AccountReconciled: ("portfolio", "risk", "journal"),
 }
-_STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {SignalsEvaluated: ("reporter",)}
+_STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {
+    SignalsEvaluated: ("reporter",),
+    StopMoved: ("journal",),
+}
 
 #: Who each publisher of the tree tells what, by child name (in the order they are told).
 PUBLISHES: Mapping[str, Mapping[type, Sequence[str]]] = {
@@ -213,7 +218,10 @@ def bot_spec(
 
     def strategy(ctx: ActorContext) -> StrategyActor:
         return StrategyActor(
-            context=ctx, risk=at(ctx, "risk"), subscribers=told(ctx, _STRATEGY_PUBLISHES)
+            context=ctx,
+            risk=at(ctx, "risk"),
+            journal=at(ctx, "journal"),
+            subscribers=told(ctx, _STRATEGY_PUBLISHES),
         )
 
     def streamer(ctx: ActorContext) -> StreamerActor:

@@ -29,6 +29,7 @@ from perpsbot.messages import (
     ReconciliationStarted,
     RiskSnapshot,
     Side,
+    StopMoved,
     TimeInForce,
     TradingState,
     TradingStateChanged,
@@ -50,6 +51,7 @@ __all__ = [
     "reconciliation_from_row",
     "snapshot_from_row",
     "state_from_row",
+    "stop_from_row",
 ]
 
 
@@ -165,6 +167,17 @@ def state_from_row(row: sqlite3.Row) -> TradingStateChanged:
         previous=None if previous is None else TradingState(previous),
         reason=row["reason"],
         reasons=_strings(row["reasons"]),
+    )
+
+
+def stop_from_row(row: sqlite3.Row) -> StopMoved:
+    return StopMoved(
+        message_id=row["message_id"],
+        ts_created_ns=row["ts_created_ns"],
+        symbol=row["symbol"],
+        long=bool(row["long"]),
+        peak=_decimal(row["peak"]),
+        average_entry=_decimal(row["average_entry"]),
     )
 
 

@@ -30,6 +30,7 @@ from perpsbot.journal._decode import (
     reconciliation_from_row,
     snapshot_from_row,
     state_from_row,
+    stop_from_row,
 )
 from perpsbot.journal._pnl import PnlReport, pnl_from
 from perpsbot.journal._schema import EVENT_TABLES, open_read_only, schema_version
@@ -51,6 +52,7 @@ from perpsbot.messages import (
     ReduceOnly,
     Resume,
     RiskSnapshot,
+    StopMoved,
     TradingStateChanged,
 )
 
@@ -209,6 +211,15 @@ class JournalReader:
         """The last trading state risk published."""
         row = self._one("SELECT * FROM trading_states ORDER BY seq DESC LIMIT 1")
         return None if row is None else state_from_row(row)
+
+    def trailing_stops(self) -> list[StopMoved]:
+        """Each symbol's last trailing stop that had not ended, by symbol."""
+        rows = self._all(
+            """SELECT * FROM trailing_stops WHERE seq IN
+               (SELECT MAX(seq) FROM trailing_stops GROUP BY symbol)
+               AND peak IS NOT NULL ORDER BY symbol"""
+        )
+        return [stop_from_row(row) for row in rows]
 
     def latest_positions(self) -> dict[str, PositionChanged]:
         """Each symbol's last journaled position (including flat ones), by symbol."""

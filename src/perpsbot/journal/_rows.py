@@ -32,6 +32,7 @@ from perpsbot.messages import (
     ReduceOnly,
     Resume,
     RiskSnapshot,
+    StopMoved,
     TradingStateChanged,
 )
 
@@ -248,6 +249,13 @@ def _completed_row(m: ReconciliationCompleted) -> Row:
     )  # fmt: skip
 
 
+def _stop_row(m: StopMoved) -> Row:
+    return (
+        m.message_id, m.ts_created_ns, m.symbol, int(m.long), _text(m.peak),
+        _text(m.average_entry),
+    )  # fmt: skip
+
+
 def _reload_row(m: ConfigReloaded) -> Row:
     return (
         m.message_id, m.ts_created_ns, m.source, _json(m.changed_keys), _json(m.restarted),
@@ -264,6 +272,7 @@ _SNAPSHOT_COLUMNS = (
     "message_id", "ts_created_ns", "cycle", "state", "reasons", "equity", "realized_pnl",
     "unrealized_pnl", "daily_pnl", "exposure", "positions",
 )  # fmt: skip
+_STOP_COLUMNS = ("message_id", "ts_created_ns", "symbol", "long", "peak", "average_entry")
 _RECONCILIATIONS = Table("reconciliations", _RECONCILIATION_COLUMNS, _completed_row)
 _COMMAND_TABLE = Table(
     "operator_commands",
@@ -306,4 +315,5 @@ TABLES: dict[type, Table] = {
         _reload_row,
     ),
     OperatorActed: Table("operator_audit", _AUDIT_COLUMNS, _fields(_AUDIT_COLUMNS)),
+    StopMoved: Table("trailing_stops", _STOP_COLUMNS, _stop_row),
 }

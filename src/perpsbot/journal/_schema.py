@@ -238,8 +238,22 @@ _V2 = (
     "CREATE INDEX fills_by_order ON fills (client_order_id)",
 )
 
+_V3 = (
+    # Where each symbol's trailing stop is (its peak), so a new process trails from it.
+    """CREATE TABLE trailing_stops (
+        seq INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        ts_created_ns INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        long INTEGER NOT NULL,
+        peak TEXT,
+        average_entry TEXT
+    )""",
+    "CREATE INDEX trailing_stops_by_symbol ON trailing_stops (symbol, seq)",
+)
+
 #: ``MIGRATIONS[i]`` takes a file from schema version ``i`` to ``i + 1``. Append, never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The tables holding events, each with its ``seq`` (the journal's order of events).
@@ -258,6 +272,7 @@ EVENT_TABLES = (
     "risk_snapshots",
     "config_reloads",
     "operator_audit",
+    "trailing_stops",
 )
 
 

@@ -104,7 +104,14 @@ from perpsbot.messages.risk import (
     TradingState,
     TradingStateChanged,
 )
-from perpsbot.messages.strategy import Signal, SignalsEvaluated, SymbolSignal
+from perpsbot.messages.strategy import (
+    ReadStops,
+    Signal,
+    SignalsEvaluated,
+    StopMoved,
+    StopsRead,
+    SymbolSignal,
+)
 
 __all__ = [
     "RECONCILED_CAUSE",
@@ -166,6 +173,7 @@ __all__ = [
     "ReadBook",
     "ReadOperatorState",
     "ReadOrders",
+    "ReadStops",
     "Reconcile",
     "ReconciliationCompleted",
     "ReconciliationStarted",
@@ -180,6 +188,8 @@ __all__ = [
     "Signal",
     "SignalsEvaluated",
     "Stamper",
+    "StopMoved",
+    "StopsRead",
     "SymbolSignal",
     "SyncJournal",
     "SyncTimedOut",
