@@ -1,4 +1,4 @@
-"""Wire examples copied from shared/reference/coinbase-wire.md (docs and recorded frames)."""
+"""Wire examples copied from docs/venues/coinbase-advanced-trade.md (docs and recorded frames)."""
 
 HEARTBEAT = (
     b'{"channel":"heartbeats","client_id":"","timestamp":"2023-06-23T20:31:26.122969572Z",'
