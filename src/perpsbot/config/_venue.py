@@ -18,6 +18,7 @@ from perpsbot.config._rules import (
     url,
 )
 from perpsbot.errors import InvalidConfigError, VenueAuthError
+from perpsbot.keys import CdpCredentials
 
 __all__ = [
     "REQUEST_TIMEOUT",
@@ -55,10 +56,7 @@ def _check_key_name(_: Any, __: attrs.Attribute[Any], value: object) -> None:
 
 def _check_private_key(instance: Any, __: attrs.Attribute[Any], value: object) -> None:
     _PRIVATE_KEY.enforce("venue.api_private_key", value)
-    # The venue's own parser decides, so a key that passes here signs there. Imported late:
-    # the venue package is heavy and most configurations carry no key.
-    from perpsbot.venue.auth import CdpCredentials  # noqa: PLC0415
-
+    # The signer's own parser decides, so a key that passes here signs there.
     try:
         CdpCredentials(instance.key_name, str(value))
     except VenueAuthError:

@@ -4,8 +4,9 @@ and the venue gateway the executor trades through (:mod:`perpsbot.venue.gateway`
 from __future__ import annotations
 
 from perpsbot.backoff import Backoff
+from perpsbot.keys import CdpCredentials
 from perpsbot.venue.advanced_trade import AdvancedTradeGateway
-from perpsbot.venue.auth import CdpCredentials, JwtSigner
+from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.book import OrderBook, exact, mid_of
 from perpsbot.venue.catalog import ProductCatalog, ProductSource
 from perpsbot.venue.codec import decode_frame, encode_subscribe

@@ -30,7 +30,6 @@ import urllib3
 
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
-from perpsbot.config import REQUEST_TIMEOUT
 from perpsbot.errors import (
     InvalidConfigError,
     VenueAuthError,
@@ -121,6 +120,11 @@ def _error_code(body: bytes) -> str:
     return ""
 
 
+#: The longest timeout a client takes (the configuration's ``venue.request_timeout_s`` has the
+#: same bound): socket timeouts overflow long before a float does.
+MAX_TIMEOUT_S = 300.0
+
+
 class HttpTransport:
     """The venue's base URL, session, signer, budget and deadlines (shared by one REST client).
 
@@ -149,10 +153,12 @@ class HttpTransport:
             raise InvalidConfigError(
                 f"RestClient base_url must be an http(s) URL, was {base_url!r}"
             )
-        # The bound venue.request_timeout_s is checked against: a client built by hand gets
-        # no deadline the bot's own configuration could not give it.
-        REQUEST_TIMEOUT.enforce("RestClient timeout_s", timeout_s)
-        REQUEST_TIMEOUT.enforce("RestClient connect_timeout_s", connect_timeout_s)
+        for name, value in (("timeout_s", timeout_s), ("connect_timeout_s", connect_timeout_s)):
+            if not 0 < value <= MAX_TIMEOUT_S:  # NaN fails too
+                raise InvalidConfigError(
+                    f"RestClient {name} must be a positive number of seconds at most "
+                    f"{MAX_TIMEOUT_S:g}, was '{value}'"
+                )
         self.base_url = base_url.rstrip("/")
         self.host = split.netloc
         self.path_prefix = split.path
