@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from perpsbot.clock import Clock
-from perpsbot.venue.ratelimit import TokenBucket
+from perpsbot.token_bucket import TokenBucket
 
 
 class ServerRateLimits:

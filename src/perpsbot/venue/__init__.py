@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from perpsbot.backoff import Backoff
 from perpsbot.keys import CdpCredentials
+from perpsbot.token_bucket import TokenBucket
 from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.book import OrderBook, exact, mid_of
@@ -49,7 +50,7 @@ from perpsbot.venue.orders import (
     OrderRequest,
     OrderSide,
 )
-from perpsbot.venue.ratelimit import RateLimits, TokenBucket, VenueRateLimiter
+from perpsbot.venue.ratelimit import RateLimits, VenueRateLimiter
 from perpsbot.venue.records import (
     Account,
     BestBidAsk,

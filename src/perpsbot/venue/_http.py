@@ -39,9 +39,10 @@ from perpsbot.errors import (
     VenueTransportError,
 )
 from perpsbot.ids import seeded_rng
+from perpsbot.token_bucket import TokenBucket
 from perpsbot.venue._deadline import Deadline, DeadlineAdapter, within
 from perpsbot.venue.auth import JwtSigner
-from perpsbot.venue.ratelimit import TokenBucket, VenueRateLimiter
+from perpsbot.venue.ratelimit import VenueRateLimiter
 
 _log = logging.getLogger("perpsbot.venue.rest")
 
