@@ -14,6 +14,7 @@ from perpsbot.bot import VenueLink, check_symbols, open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig, SimConfig
 from perpsbot.errors import InvalidConfigError
+from perpsbot.sim import SimExchange
 from perpsbot.venue import VenueRateLimiter
 
 
@@ -81,6 +82,6 @@ def test_sim_ports_in_use_are_a_config_error_naming_the_ports() -> None:
 
 
 def test_the_embedded_exchange_runs_the_configured_sim_settings(dev_venue: VenueLink) -> None:
-    assert dev_venue.embedded is not None
+    assert isinstance(dev_venue.embedded, SimExchange)
     configured = attrs.evolve(dev_venue.embedded.config, public_keys_pem=())
     assert configured == BotConfig().sim

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
@@ -16,9 +15,6 @@ from perpsbot.venue.frames import Frame
 from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.rest import RestClient, RetryPolicy
-
-if TYPE_CHECKING:
-    from perpsbot.sim import SimExchange
 
 __all__ = ["VenueLink", "longest_rest_call_s"]
 
@@ -47,7 +43,8 @@ class VenueLink:
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
         feed_linger_s: how long feeds wait at most after a small read, so that a trickle is
             taken a few messages per thread wake-up (see ``WebSocketFeed``).
-        embedded: the simulated exchange this link points at, when it is an embedded one.
+        embedded: the exchange this link points at when this process runs it (the
+            simulated exchange of a paper account), whatever its type; None for a venue.
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
     """
 
@@ -63,7 +60,7 @@ class VenueLink:
         request_timeout_s: float = 10.0,
         feed_backoff: Backoff | None = None,
         feed_linger_s: float = DEFAULT_LINGER_S,
-        embedded: SimExchange | None = None,
+        embedded: object | None = None,
         on_rest_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
