@@ -60,7 +60,7 @@ from perpsbot.runtime import (
     ActorContext,
     ActorSystem,
     ChildSpec,
-    Strategy,
+    RestartStrategy,
     SupervisorSpec,
 )
 from perpsbot.runtime.testing import Probe, eventually
@@ -307,7 +307,7 @@ def start_executor(
     system.start(
         SupervisorSpec(
             name="bot",
-            strategy=Strategy.REST_FOR_ONE,
+            strategy=RestartStrategy.REST_FOR_ONE,
             children=[
                 journal or journal_child(journal_path),
                 ChildSpec(name="portfolio", factory=portfolio),

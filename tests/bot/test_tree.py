@@ -9,7 +9,7 @@ from perpsbot.messages import (
     FeedStatusChanged,
     FeedStopped,
 )
-from perpsbot.runtime import CommandMailbox, Strategy
+from perpsbot.runtime import CommandMailbox, RestartStrategy
 from perpsbot.runtime._mailbox import message_of
 from perpsbot.venue import VenueLink, VenueRateLimiter
 
@@ -56,7 +56,7 @@ def test_the_tree_starts_in_the_design_order_journal_first_reporter_last() -> No
         "journal", "portfolio", "risk", "executor", "marks", "strategy", "streamer", "poller",
         "userfeed", "reporter",
     ]  # fmt: skip
-    assert spec.strategy is Strategy.REST_FOR_ONE
+    assert spec.strategy is RestartStrategy.REST_FOR_ONE
 
 
 def test_a_slower_venue_gives_the_executor_a_longer_watchdog_allowance() -> None:

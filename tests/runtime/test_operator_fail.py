@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from perpsbot.errors import ActorNotFoundError
-from perpsbot.runtime import ActorSystem, Intensity, Strategy, SupervisorSpec
+from perpsbot.runtime import ActorSystem, Intensity, RestartStrategy, SupervisorSpec
 from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Block, recorder
 
@@ -16,7 +16,7 @@ def _start(system: ActorSystem, probe: Probe, *, max_restarts: int = 5) -> None:
     system.start(
         SupervisorSpec(
             name="root",
-            strategy=Strategy.REST_FOR_ONE,
+            strategy=RestartStrategy.REST_FOR_ONE,
             intensity=Intensity(max_restarts=max_restarts, window_s=60.0),
             children=[recorder(name, probe) for name in ("a", "b", "c")],
         )

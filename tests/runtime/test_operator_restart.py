@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from perpsbot.errors import ActorNotFoundError
-from perpsbot.runtime import ActorSystem, Intensity, Strategy, SupervisorSpec
+from perpsbot.runtime import ActorSystem, Intensity, RestartStrategy, SupervisorSpec
 from perpsbot.runtime.testing import Probe
 from tests.runtime.conftest import Add, recorder
 
@@ -14,7 +14,7 @@ def _start(system: ActorSystem, probe: Probe) -> None:
     system.start(
         SupervisorSpec(
             name="root",
-            strategy=Strategy.REST_FOR_ONE,
+            strategy=RestartStrategy.REST_FOR_ONE,
             intensity=Intensity(max_restarts=0, window_s=60.0),
             children=[recorder(name, probe) for name in ("a", "b", "c")],
         )

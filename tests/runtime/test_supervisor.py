@@ -13,7 +13,7 @@ from perpsbot.runtime import (
     ChildSpec,
     Intensity,
     Restart,
-    Strategy,
+    RestartStrategy,
     SupervisorSpec,
 )
 from perpsbot.runtime.testing import Probe, eventually
@@ -23,7 +23,7 @@ NAMES = ("a", "b", "c")
 
 
 def _tree(
-    system: ActorSystem, probe: Probe, strategy: Strategy, intensity: Intensity | None = None
+    system: ActorSystem, probe: Probe, strategy: RestartStrategy, intensity: Intensity | None = None
 ) -> None:
     system.start(
         SupervisorSpec(
@@ -43,7 +43,7 @@ def _starts(probe: Probe, incarnation: int) -> list[str]:
 def test_children_start_in_order_and_stop_in_reverse_order(
     system: ActorSystem, probe: Probe
 ) -> None:
-    _tree(system, probe, Strategy.ONE_FOR_ONE)
+    _tree(system, probe, RestartStrategy.ONE_FOR_ONE)
     system.shutdown()
     assert probe.events == [
         ("start", "root/a", 1),
@@ -56,7 +56,7 @@ def test_children_start_in_order_and_stop_in_reverse_order(
 
 
 def test_one_for_one_restarts_only_the_failed_child(system: ActorSystem, probe: Probe) -> None:
-    _tree(system, probe, Strategy.ONE_FOR_ONE)
+    _tree(system, probe, RestartStrategy.ONE_FOR_ONE)
     system.address("root/b").tell(Crash(RuntimeError("b fails")))
     probe.wait_for_event(("start", "root/b", 2))
     system.address("root/b").tell(Add(1))
@@ -68,7 +68,7 @@ def test_one_for_one_restarts_only_the_failed_child(system: ActorSystem, probe: 
 def test_rest_for_one_restarts_exactly_the_later_siblings(
     system: ActorSystem, probe: Probe
 ) -> None:
-    _tree(system, probe, Strategy.REST_FOR_ONE)
+    _tree(system, probe, RestartStrategy.REST_FOR_ONE)
     system.address("root/b").tell(Crash(RuntimeError("b fails")))
     probe.wait_for_event(("start", "root/c", 2))
     system.address("root/a").tell(Add(1))
@@ -78,7 +78,7 @@ def test_rest_for_one_restarts_exactly_the_later_siblings(
 
 
 def test_one_for_all_restarts_every_child_in_order(system: ActorSystem, probe: Probe) -> None:
-    _tree(system, probe, Strategy.ONE_FOR_ALL)
+    _tree(system, probe, RestartStrategy.ONE_FOR_ALL)
     system.address("root/b").tell(Crash(RuntimeError("b fails")))
     probe.wait_for_event(("start", "root/c", 2))
     assert _starts(probe, 2) == ["root/a", "root/b", "root/c"]
@@ -96,7 +96,7 @@ def test_exceeding_the_restart_intensity_escalates_exactly_once(probe: Probe) ->
     host = pykka.ThreadingActor.start()
     system = ActorSystem("t", watchdog_interval_s=None, on_escalation=on_escalation)
     try:
-        _tree(system, probe, Strategy.ONE_FOR_ONE, Intensity(max_restarts=2, window_s=60))
+        _tree(system, probe, RestartStrategy.ONE_FOR_ONE, Intensity(max_restarts=2, window_s=60))
         for incarnation in (1, 2):
             system.address("root/a").tell(Crash(RuntimeError(f"fail {incarnation}")))
             probe.wait_for_event(("start", "root/a", incarnation + 1))
@@ -202,7 +202,7 @@ def test_duplicate_child_names_are_rejected(probe: Probe) -> None:
 def test_a_sibling_that_fails_while_being_stopped_leaves_no_stop_for_its_successor(
     system: ActorSystem, probe: Probe
 ) -> None:
-    _tree(system, probe, Strategy.ONE_FOR_ALL)
+    _tree(system, probe, RestartStrategy.ONE_FOR_ALL)
     block = Block(threading.Event())
     system.address("root/b").tell(BlockThenCrash(block, RuntimeError("b fails too")))
     assert block.entered.wait(5)

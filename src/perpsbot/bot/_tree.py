@@ -53,7 +53,7 @@ from perpsbot.runtime import (
     CommandMailbox,
     ConflatingMailbox,
     Intensity,
-    Strategy,
+    RestartStrategy,
     SupervisorSpec,
 )
 from perpsbot.venue.link import VenueLink, longest_rest_call_s
@@ -356,7 +356,7 @@ def bot_spec(
         )
     return SupervisorSpec(
         name=ROOT,
-        strategy=Strategy.REST_FOR_ONE,
+        strategy=RestartStrategy.REST_FOR_ONE,
         intensity=Intensity(max_restarts=runtime.max_restarts, window_s=runtime.restart_window_s),
         children=tuple(children),
         shutdown_timeout_s=sum(child.shutdown_timeout_s for child in children) + timeout_s,

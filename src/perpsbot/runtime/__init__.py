@@ -29,7 +29,14 @@ from perpsbot.runtime._mailbox import (
 )
 from perpsbot.runtime._pubsub import Recipient, Subscribe, Subscribers, Unsubscribe
 from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
-from perpsbot.runtime._spec import Backoff, ChildSpec, Intensity, Restart, Strategy, SupervisorSpec
+from perpsbot.runtime._spec import (
+    Backoff,
+    ChildSpec,
+    Intensity,
+    Restart,
+    RestartStrategy,
+    SupervisorSpec,
+)
 from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
 from perpsbot.runtime._timers import MAX_TIMER_S, ActorTimers, Scheduler, TimerHandle
@@ -71,8 +78,8 @@ __all__ = [
     "ReloadKind",
     "ReloadPlan",
     "Restart",
+    "RestartStrategy",
     "Scheduler",
-    "Strategy",
     "Subscribe",
     "Subscribers",
     "Supervisor",

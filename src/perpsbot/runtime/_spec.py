@@ -14,7 +14,7 @@ from perpsbot.runtime._mailbox import FifoMailbox, Mailbox
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import ActorContext, BaseActor
 
-__all__ = ["Backoff", "ChildSpec", "Intensity", "Restart", "Strategy", "SupervisorSpec"]
+__all__ = ["Backoff", "ChildSpec", "Intensity", "Restart", "RestartStrategy", "SupervisorSpec"]
 
 #: A child's restarts by default: 10 ms, doubling to 5 s, each up to 20% shorter.
 _RESTART_BACKOFF = Backoff(initial_s=0.01, max_s=5.0, jitter=0.2)
@@ -31,7 +31,7 @@ class Restart(enum.Enum):
     """Never restarted; its address closes when it ends."""
 
 
-class Strategy(enum.Enum):
+class RestartStrategy(enum.Enum):
     """Which children a supervisor restarts when one of them fails."""
 
     ONE_FOR_ONE = "one_for_one"
@@ -106,7 +106,7 @@ class SupervisorSpec:
 
     name: str = attrs.field(validator=_check_name)
     children: tuple[ChildSpec, ...] = attrs.field(converter=_specs)
-    strategy: Strategy = Strategy.ONE_FOR_ONE
+    strategy: RestartStrategy = RestartStrategy.ONE_FOR_ONE
     intensity: Intensity = Intensity()
     shutdown_timeout_s: float = 10.0
 

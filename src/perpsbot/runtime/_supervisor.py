@@ -29,7 +29,7 @@ from perpsbot.runtime._control import (
 )
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._reload import ReloadPlan, changed_sections, plan_reload
-from perpsbot.runtime._spec import Restart, Strategy, SupervisorSpec
+from perpsbot.runtime._spec import Restart, RestartStrategy, SupervisorSpec
 
 __all__ = ["Supervisor"]
 
@@ -165,9 +165,9 @@ class Supervisor(BaseActor):
 
     def _affected_by(self, cell: Cell) -> list[Cell]:
         strategy = self._spec.strategy
-        if strategy is Strategy.ONE_FOR_ALL:
+        if strategy is RestartStrategy.ONE_FOR_ALL:
             return [c for c in self._cells if c.state is not CellState.STOPPED]
-        if strategy is Strategy.REST_FOR_ONE:
+        if strategy is RestartStrategy.REST_FOR_ONE:
             later = self._cells[self._cells.index(cell) :]
             return [c for c in later if c.state is not CellState.STOPPED]
         return [cell]
