@@ -113,17 +113,17 @@ class StrategyActor(BaseActor):
         self._stops: dict[str, TrailingStop] = {}
         # Stops the journal read back, until the position they were set for shows up.
         self._saved: dict[str, StopMoved] = {}
-        self._read_stops = journal is not None  # a cold start reads them (warm: restored)
+        # Until the journal answered, no stop is journaled: its answer would hold ours.
+        self._stops_known = journal is None
         self._pending: dict[str, _Pending] = {}
         self._last: tuple[SymbolSignal, ...] = ()
 
     def on_start(self) -> None:
-        if self._read_stops and self._journal is not None:
+        if not self._stops_known and self._journal is not None:
             message_id, ts = self._stamper.stamp()
             self._journal.tell(
                 ReadStops(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
             )
-            self._read_stops = False
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -176,6 +176,7 @@ class StrategyActor(BaseActor):
             "entries": dict(self._entries),
             "stops": dict(self._stops),
             "saved": dict(self._saved),
+            "stops_known": self._stops_known,
             "pending": dict(self._pending),
             "last": self._last,
             "subscribers": list(self._subscribers),
@@ -189,7 +190,7 @@ class StrategyActor(BaseActor):
         self._entries = snapshot["entries"]
         self._stops = snapshot["stops"]
         self._saved = snapshot["saved"]
-        self._read_stops = False
+        self._stops_known = snapshot["stops_known"]
         self._rescale_stops()  # a reload that restarted us may have changed the percentage
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
@@ -301,6 +302,9 @@ class StrategyActor(BaseActor):
         self._resume_saved(symbol)
 
     def _on_stops_read(self, message: StopsRead) -> None:
+        if self._stops_known:
+            return  # a second answer (a restarted incarnation asked again)
+        self._stops_known = True
         if message.error:
             logger.warning(
                 "the trailing stops could not be read back (%s): each open position's stop "
@@ -312,6 +316,8 @@ class StrategyActor(BaseActor):
         for symbol in list(self._saved):
             if symbol in self._positions:
                 self._resume_saved(symbol)
+        for symbol, stop in self._stops.items():  # set meanwhile: journaled now
+            self._journal_stop(symbol, stop)
 
     def _resume_saved(self, symbol: str) -> None:
         """Apply the stop read back for ``symbol`` if it was set for the position held now
@@ -334,11 +340,15 @@ class StrategyActor(BaseActor):
         held = stop or old
         if held is None or (old and stop and (old.long, old.peak) == (stop.long, stop.peak)):
             return  # no stop before or after, or only its percentage changed
+        if self._stops_known:
+            self._journal_stop(symbol, held, ended=stop is None)
+
+    def _journal_stop(self, symbol: str, stop: TrailingStop, *, ended: bool = False) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
         self._subscribers.publish(
             StopMoved(
                 message_id=message_id, ts_created_ns=ts_created_ns, symbol=symbol,
-                long=held.long, peak=None if stop is None else stop.peak,
+                long=stop.long, peak=None if ended else stop.peak,
                 average_entry=self._entries.get(symbol),
             )
         )  # fmt: skip
