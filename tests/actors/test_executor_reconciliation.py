@@ -539,3 +539,73 @@ def test_an_intent_the_journal_never_confirms_expires_unsent_past_its_ttl(
         assert expired.previous is S.PENDING_SUBMIT
         assert expired.reason == "the journal did not confirm the intent within its TTL: never sent"
         assert bot.venue_orders("lost") == []
+
+
+def _reconciliations(bot: Harness, count: int, step_s: float = 30.0) -> None:
+    """Let ``count`` more reconciliation passes run, each after the clock moved ``step_s``
+    (the periodic pass is due every 30 s)."""
+    for _ in range(count):
+        done = len(bot.of(ReconciliationCompleted))
+        wait_drained(bot.executor)
+        bot.clock.advance(step_s)
+        bot.until(lambda done=done: len(bot.of(ReconciliationCompleted)) > done, "a pass")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def timed_sim(clock: FakeClock) -> Iterator[SimExchange]:
+    """An exchange on the test's clock (its orders' visibility included)."""
+    config = SimConfig(verify_auth=False, tick_interval_s=None, seed=9)
+    with SimExchange(config, clock=clock) as sim:
+        yield sim
+
+
+def test_an_acknowledged_order_the_venue_hides_stays_in_flight_until_it_shows_up_filled(
+    timed_sim: SimExchange, clock: FakeClock, tmp_path: Path
+) -> None:
+    # Found by the stateful test's long run: settled as cancelled after five quick misses,
+    # the hidden order let a reconciliation adopt the venue's position (its fill included),
+    # and its fill was booked again when it showed up: the book held 2 where the venue held 1.
+    executor = start_executor(timed_sim, tmp_path / "j.sqlite3", clock=clock, user_channel=False)
+    with running(executor) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.sim.faults.delay_order_visibility(600.0)
+        bot.place(bot.intent("hidden"))
+        coid = client_order_id("hidden")
+        bot.wait_status(coid, S.ACKNOWLEDGED)
+
+        _reconciliations(bot, 8)  # past the misses that used to settle it (4 minutes)
+        assert bot.statuses(coid)[-1] is S.ACKNOWLEDGED
+        assert not bot.updates(coid)[-1].settled  # still in flight for risk and the strategy
+        noticed = [c for d in bot.of(ReconciliationCompleted) for c in d.corrections]
+        assert any(f"order {coid}: the venue no longer shows it; still in flight" in c
+                   for c in noticed), noticed  # fmt: skip
+
+        bot.clock.advance(400.0)  # the venue shows it, filled
+        filled = _looked_for_until(bot, coid, S.FILLED)
+        assert filled.booked_size == filled.filled_size > 0
+        assert S.CANCELLED not in bot.statuses(coid)
+        assert [f.client_order_id for f in bot.of(OrderFilled)] == [coid]
+
+
+def test_an_acknowledged_order_the_venue_never_shows_again_is_settled_after_fifteen_minutes(
+    timed_sim: SimExchange, clock: FakeClock, tmp_path: Path
+) -> None:
+    executor = start_executor(timed_sim, tmp_path / "j.sqlite3", clock=clock, user_channel=False)
+    with running(executor) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.sim.faults.delay_order_visibility(86_400.0)
+        bot.place(bot.intent("gone"))
+        coid = client_order_id("gone")
+        bot.wait_status(coid, S.ACKNOWLEDGED)
+        _reconciliations(bot, 5)  # the fifth miss in a row: it has vanished (2.5 minutes)
+        _reconciliations(bot, 1, step_s=14 * 60.0)  # 14 minutes since
+        assert S.CANCELLED not in bot.statuses(coid)
+        _reconciliations(bot, 1, step_s=60.0)
+        cancelled = bot.wait_status(coid, S.CANCELLED)
+        assert cancelled.source is RECONCILIATION
+        assert "has not shown this order in" in cancelled.reason

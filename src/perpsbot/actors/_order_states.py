@@ -152,8 +152,8 @@ class TrackedOrder:
     published: OrderStatus | None = None
     """The status last published: a terminal status waits until the order is settled."""
     vanished_ns: int | None = None
-    """When reconciliation settled it for not being shown by the venue (wall clock): it is
-    looked for a while longer, in case the venue's lists lagged even more."""
+    """When reconciliation found the venue had stopped showing it (business time): it stays in
+    flight a while longer, in case the venue's lists lag even more."""
     ended_by: tuple[TransitionSource, str] | None = None
     """What moved it to its terminal status (source, reason), published once settled."""
 

@@ -150,7 +150,7 @@ def plan(
         if found is not None:
             actions.append(Settle(client_order_id=coid, venue=found))
         elif order.status.terminal:
-            continue  # settled as vanished, still looked for: not shown yet
+            continue  # finished, its fills still to be read or booked: nothing to look for
         elif order.status not in _NEVER_ACKNOWLEDGED or order.venue_order_id is not None:
             actions.append(Vanished(client_order_id=coid))
         elif order.valid_until_ns is not None and now_ns <= order.valid_until_ns:

@@ -59,8 +59,9 @@ _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION
 _MAX_RETRY_S = 60.0
 _MISSES_TO_SETTLE = 5
-#: How long an order settled for not being shown is still looked for (a list may lag long).
-_WATCH_VANISHED_NS = 15 * 60 * 10**9
+#: How long an acknowledged order the venue stopped showing stays in flight before it is
+#: settled as cancelled (a venue's lists may lag long behind its matching engine).
+_VANISHED_FOR_NS = 15 * 60 * 10**9
 
 
 #: How long the journal may take to answer ReadOrders before the startup attempt fails.
@@ -244,13 +245,7 @@ class Reconciler:
 
     def _run(self, *, startup: bool) -> None:
         desk = self._desk
-        now_ns = self._clock.time_ns()
         targets = [o for o in desk.ledger.unfinished() if o.in_flight or o.unsent]
-        targets += [  # settled as vanished lately: a late appearance is settled anew
-            o for o in desk.ledger
-            if o.vanished_ns is not None and now_ns - o.vanished_ns < _WATCH_VANISHED_NS
-            and o.status.terminal
-        ]  # fmt: skip
         # Symbols whose orders may move while the venue is read: its read is no correction.
         unsettled = set(desk.unsettled_symbols())
         venue = read_venue(
@@ -331,6 +326,8 @@ class Reconciler:
         match action:
             case Settle(client_order_id=coid, venue=found):
                 before = desk.ledger.get(coid)
+                if before is not None and before.missing:
+                    desk.ledger.mark(coid, missing=0, vanished_ns=None)  # shown again
                 desk.apply_order(coid, found, _RECONCILIATION)
                 after = desk.ledger.get(coid)
                 if before is None or after is None or after.status is before.status:
@@ -361,10 +358,16 @@ class Reconciler:
 
     def _vanished(self, coid: str) -> str:
         """An order the venue does not show (acknowledged once, or sent with its answer lost
-        and past its TTL). A venue's order lists lag behind
-        its matching engine, so one miss proves nothing: the order stays in flight and is
-        looked for again soon; only after :data:`_MISSES_TO_SETTLE` misses in a row is it
-        settled (its fills read first)."""
+        and past its TTL). A venue's order lists lag behind its matching engine, so one miss
+        proves nothing: the order stays in flight and is looked for again soon.
+
+        One never acknowledged expires after :data:`_MISSES_TO_SETTLE` misses in a row: it
+        never reached the venue. One the venue acknowledged stays in flight for
+        :data:`_VANISHED_FOR_NS` after that, looked for at every reconciliation, before it is
+        settled as cancelled (its fills read first). Settled sooner, it would let a
+        reconciliation adopt the venue's position, fills of the hidden order included, and
+        then book those fills again when the order showed up filled: its symbol is spared
+        corrections, and its size counts in flight, for as long as it may still appear."""
         desk = self._desk
         order = desk.ledger.mark(coid, missing=desk.ledger[coid].missing + 1)
         if order.missing < _MISSES_TO_SETTLE:
@@ -377,11 +380,17 @@ class Reconciler:
                 " it never reached the venue",
             )  # fmt: skip
             return f"order {coid}: never found at the venue; settled as expired"
+        now_ns = self._clock.time_ns()
+        if order.vanished_ns is None:
+            desk.ledger.mark(coid, vanished_ns=now_ns)
+            return f"order {coid}: the venue no longer shows it; still in flight, looked for"
+        if now_ns - order.vanished_ns < _VANISHED_FOR_NS:
+            return ""
         desk.fetch_fills(coid, order.venue_order_id)
-        desk.ledger.mark(coid, vanished_ns=self._clock.time_ns())
         desk.ledger.move(
             coid, _S.CANCELLED, _RECONCILIATION,
-            f"the venue has not shown this order in {order.missing} reconciliations",
+            f"the venue has not shown this order in {order.missing} reconciliations over"
+            f" {(now_ns - order.vanished_ns) / 60e9:.0f} minutes",
         )  # fmt: skip
         return f"order {coid}: the venue no longer shows it; settled as cancelled"
 
