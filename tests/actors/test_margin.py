@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from perpsbot.actors._margin import MarginWindow, eastern, initial_rate, leverage_cap, margin_window
+from perpsbot.actors._margin import MarginWindow, initial_rate, leverage_cap, margin_window
 from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
@@ -31,20 +31,6 @@ RATES = MarginRates(
 def utc(text: str) -> int:
     """``"2026-03-04 13:00"`` (UTC) as Unix nanoseconds."""
     return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 10**9
-
-
-@pytest.mark.parametrize(
-    ("moment", "local"),
-    [
-        ("2026-03-08 06:59", "2026-03-08 01:59"),  # EST until the second Sunday of March
-        ("2026-03-08 07:00", "2026-03-08 03:00"),  # EDT from 02:00 EST
-        ("2026-11-01 05:59", "2026-11-01 01:59"),  # EDT until the first Sunday of November
-        ("2026-11-01 06:00", "2026-11-01 01:00"),  # EST from 02:00 EDT
-        ("2027-03-14 07:00", "2027-03-14 03:00"),
-    ],
-)
-def test_us_eastern_time_follows_daylight_saving(moment: str, local: str) -> None:
-    assert eastern(utc(moment)) == datetime.fromisoformat(local)
 
 
 @pytest.mark.parametrize(
@@ -98,10 +84,15 @@ def test_the_leverage_cap_is_one_over_the_rate_that_applies_rounded_down() -> No
     assert leverage_cap(D(3), spot_like, long=True, now_ns=overnight) == (D(2), "")
 
 
+NOON_ET = utc("2026-03-04 17:00")  # a Wednesday: the intraday window
+
+
 @pytest.fixture
 def venue() -> Iterator[RestClient]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11)) as sim:
-        rest = sim_rest(sim, FakeClock())
+    clock = FakeClock(wall_start_ns=NOON_ET)
+    config = SimConfig(verify_auth=False, tick_interval_s=None, seed=11)
+    with SimExchange(config, clock=clock) as sim:
+        rest = sim_rest(sim, clock)
         yield rest
         rest.close()
 
@@ -117,12 +108,11 @@ def _buy(rest: RestClient, coid: str, contracts: int) -> None:
 
 def test_the_projected_buffer_share_is_the_venues_after_the_order(venue: RestClient) -> None:
     # The review's repro through the loopback exchange: 10,000 USD of futures cash beside
-    # 100,000 of spot USD, the intraday rate (the sim charges it at any hour; the rule at noon
-    # ET). A first buy makes the venue show its maintenance share (half the initial margin).
+    # 100,000 of spot USD, the intraday rate (noon ET, for the venue and the rule). A first buy
+    # makes the venue show its maintenance share (half the initial margin).
     _buy(venue, "first", 10)
     spec = product_spec(venue.product(PERP))
     assert spec.margin_rates is not None
-    noon_et = utc("2026-03-04 17:00")
     for contracts in (90, 30):
         summary = venue.cfm_balance_summary()
         account = futures_account(summary)
@@ -135,7 +125,7 @@ def test_the_projected_buffer_share_is_the_venues_after_the_order(venue: RestCli
         facts = OrderCheck(
             intent=intent(Side.BUY, contracts, symbol=PERP), mark=quote.ask, mark_age_s=0.0,
             position=position, product=spec, equity=summary.total_usd_balance,
-            futures=account, now_ns=noon_et,
+            futures=account, now_ns=NOON_ET,
         )  # fmt: skip
         _buy(venue, f"buy-{contracts}", contracts)
         after = futures_account(venue.cfm_balance_summary()).buffer_share
