@@ -51,7 +51,6 @@ from perpsbot.messages import (
     ConfigReloaded,
     DryRunOrder,
     FlushJournal,
-    FundingPaid,
     Halt,
     IntentRecorded,
     JournaledOrder,
@@ -217,7 +216,6 @@ class JournalActor(BaseActor):
                 | TradingStateChanged()
                 | OrderDenied()
                 | DryRunOrder()
-                | FundingPaid()
                 | ReconciliationStarted()
                 | ReconciliationCompleted()
                 | AccountReconciled()
