@@ -133,12 +133,12 @@ class Api:
 
 def accrued_funding(position: dict[str, Any], contract_size: str) -> Decimal:
     """The funding a ``/cfm/positions`` entry holds unsettled: its unrealized PnL less what the
-    price made (``(current_price - avg_entry_price) x contracts x contract_size``), to the cent."""
+    price made (``(current_price - avg_entry_price) x contracts x contract_size``, to the cent)."""
     contracts = Decimal(position["number_of_contracts"])
     signed = -contracts if position["side"] == "SHORT" else contracts
     moved = Decimal(position["current_price"]) - Decimal(position["avg_entry_price"])
-    made = moved * signed * Decimal(contract_size)
-    return (Decimal(position["unrealized_pnl"]) - made).quantize(Decimal("0.01"))
+    made = (moved * signed * Decimal(contract_size)).quantize(Decimal("0.01"))
+    return Decimal(position["unrealized_pnl"]) - made
 
 
 @pytest.fixture

@@ -184,7 +184,10 @@ class FuturesAccount:
             "number_of_contracts": dec(abs(pos.contracts)),
             "current_price": dec(mark),
             "avg_entry_price": dec(pos.avg_entry),
-            "unrealized_pnl": dec(self.unrealized(spec, mark).quantize(_CENTS)),
+            # The price's part to the cent, plus the accrued funding (whole cents already).
+            "unrealized_pnl": dec(
+                (self.unrealized(spec, mark) - pos.funding).quantize(_CENTS) + pos.funding
+            ),
             "daily_realized_pnl": dec(pos.daily_realized.quantize(_CENTS)),
         }
 

@@ -169,8 +169,9 @@ def futures_account(summary: CfmBalanceSummary) -> FuturesAccount:
 def accrued_funding(position: CfmPosition, spec: ProductSpec) -> Decimal | None:
     """The funding the venue accrued on ``position`` and has not settled: what its unrealized
     PnL holds beyond the price's move, ``unrealized_pnl - (current_price - avg_entry_price) x
-    contracts x contract_size``, to the cent (the venue's unit). None if the venue left out a
-    figure it needs.
+    contracts x contract_size``, the move rounded to the cent as the venue rounds its figures
+    (a venue that rounds the sum instead makes this a cent off where the move ends in half a
+    cent). None if the venue left out a figure it needs.
 
     Coinbase lists no funding payments for CFM futures and no field of accrued funding; it
     charges the position's funding in its unrealized PnL until the settlement (the reading
@@ -180,5 +181,5 @@ def accrued_funding(position: CfmPosition, spec: ProductSpec) -> Decimal | None:
     upnl, price, entry = position.unrealized_pnl, position.current_price, position.avg_entry_price
     if upnl is None or price is None or entry is None:
         return None
-    moved = (price - entry) * position.signed_contracts * spec.contract_size
+    moved = ((price - entry) * position.signed_contracts * spec.contract_size).quantize(_CENTS)
     return (upnl - moved).quantize(_CENTS)
