@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from perpsbot.clock import FakeClock
+from perpsbot.ids import client_order_id
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
 from tests.control.trading_tree import TradingBot, trading_bot
@@ -74,10 +75,27 @@ def _at(bot: TradingBot, hhmmss: str) -> None:
             return account is not None and account.ts_created_ns >= target
 
         eventually(read_after, timeout_s=10, what=f"a reconciliation at {hhmmss}")
-    bot.sample()
+    cycle = bot.sample()
     eventually(
-        lambda: bot.ops().pnl().title.endswith("0.0s ago"), timeout_s=10, what="the snapshot"
+        lambda: f"as of risk's cycle {cycle}," in bot.ops().pnl().title,
+        timeout_s=10,
+        what=f"risk's snapshot of cycle {cycle}",
     )
+
+
+def _hold_one_contract(bot: TradingBot, sim: SimExchange) -> None:
+    """Buy one contract at a funding rate of 0.1 % (whole cents on one contract), and wait
+    until the order is settled: a venue read while it is not books no funding for it."""
+    sim.faults.funding_rate(PERP, "0.001")
+    coid = client_order_id(bot.intent(size="1").intent_id)
+
+    def settled() -> bool:
+        return any(
+            row["client_order_id"] == coid and row["status"] == "filled"
+            for row in bot.ops().orders()
+        )
+
+    eventually(settled, timeout_s=10, what="the order filled and settled")
 
 
 def _funding(bot: TradingBot) -> Decimal:
@@ -91,9 +109,7 @@ def _today(bot: TradingBot) -> Decimal:
 def test_funding_at_the_hour_is_in_pnl_the_days_pnl_and_journal_pnl(
     bot: TradingBot, sim: SimExchange
 ) -> None:
-    sim.faults.funding_rate(PERP, "0.001")  # 0.1 %: whole cents on one contract
-    bot.intent(size="1")
-    eventually(lambda: bot.risk()["positions"].get(PERP) == "1", what="the position")
+    _hold_one_contract(bot, sim)
 
     _at(bot, "18:59:59")
     assert _funding(bot) == 0
@@ -116,9 +132,7 @@ def test_funding_at_the_hour_is_in_pnl_the_days_pnl_and_journal_pnl(
 def test_the_settlement_moves_funding_into_the_cash_and_the_bot_counts_it_once(
     bot: TradingBot, sim: SimExchange
 ) -> None:
-    sim.faults.funding_rate(PERP, "0.001")
-    bot.intent(size="1")
-    eventually(lambda: bot.risk()["positions"].get(PERP) == "1", what="the position")
+    _hold_one_contract(bot, sim)
     _at(bot, "20:00:00")  # two funding hours: 19:00 and 20:00
     before = _venue_accrued(sim)
     assert before < 0
@@ -134,3 +148,20 @@ def test_the_settlement_moves_funding_into_the_cash_and_the_bot_counts_it_once(
     assert _funding(bot) == before + after
     with bot.reader() as reader:
         assert reader.pnl().total.funding == before + after
+
+
+def test_a_cold_start_keeps_the_funding_booked_and_counts_the_next_hour_once(
+    sim: SimExchange, clock: FakeClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    with trading_bot(sim, path, clock=clock, symbol=PERP, mark=MARK) as bot:
+        _hold_one_contract(bot, sim)
+        _at(bot, "19:00:00")
+        first = _funding(bot)
+        assert first == _venue_accrued(sim) < 0
+
+    with trading_bot(sim, path, clock=clock, symbol=PERP, mark=MARK) as bot:
+        eventually(lambda: _funding(bot) == first, what="the funding read back from the journal")
+        _at(bot, "20:00:00")  # the startup reading was the baseline; this hour counts once
+
+        assert _funding(bot) == _venue_accrued(sim) < first

@@ -73,15 +73,16 @@ class TradingBot:
     def ops(self, who: str = "tester") -> BotOperator:
         return self.control.operator(who)
 
-    def sample(self, mark: str | None = None, *, age_s: float = 0.5) -> None:
+    def sample(self, mark: str | None = None, *, age_s: float = 0.5) -> int:
         """One sampling cycle for risk: a mark of the bot's symbol (its exchange's start price
         unless given) received ``age_s`` ago (risk holds trading at REDUCING past
-        ``risk.max_mark_age_s``, 30 s)."""
+        ``risk.max_mark_age_s``, 30 s). Returns the cycle's number."""
         self._cycle += 1
         window = sample([mark or self.mark] * 3, symbol=self.symbol, age_s=age_s)
         cycle = sampled(self._cycle, window, ts_ns=self.clock.time_ns())
         for name in ("portfolio", "risk"):  # who the mark window tells
             self.system.address(f"bot/{name}").tell(cycle)
+        return self._cycle
 
     def intent(self, **details: Any) -> OrderIntent:
         """Tell risk an intent (what the strategy does), priced at the exchange's mark."""
