@@ -122,7 +122,7 @@ def test_funding_the_venue_accrues_counts_in_the_pnl(tree: Tree) -> None:
     tree.tell(account(10_000, held(-4)))
     booked = of_type(tree.published, PositionChanged, lambda m: m.is_funding)
     assert (booked.position.funding, booked.cause) == (
-        D(-3), "funding -3 USD: the venue's accrued funding moved"
+        D(-3), "funding -3 USD on BTC-USD: the venue's accrued funding is -4 USD"
     )  # fmt: skip
     tree.tell(sampled(2, sample([100])))
     snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)

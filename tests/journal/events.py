@@ -235,7 +235,7 @@ class Events:
             **self._stamp(),
             correlation_id="account-1",
             position=attrs.evolve(self.view(symbol), funding=D(total)),
-            cause=f"{FUNDING_CAUSE} {total} USD: the venue's accrued funding moved",
+            cause=f"{FUNDING_CAUSE} {total} USD on {symbol}: the venue's accrued funding moved",
         )
 
     def reconciliation_started(self) -> ReconciliationStarted:

@@ -56,12 +56,12 @@ class PositionBook:
             self._readings[fill.symbol] = FundingReading(accrued=_ZERO, read_ns=fill.ts_event_ns)
         return position
 
-    def book_funding(self, account: AccountReconciled) -> list[tuple[str, Decimal]]:
+    def book_funding(self, account: AccountReconciled) -> list[tuple[str, Decimal, Decimal]]:
         """Book what the venue's accrued funding on each futures position moved by since the
         last reading (see :mod:`perpsbot.actors._funding`), except on the symbols the read
         may be older than the book for (``account.unsettled``). Returns each symbol whose
-        funding moved, with the amount."""
-        moved: list[tuple[str, Decimal]] = []
+        funding moved, with the amount and the venue's figure."""
+        moved: list[tuple[str, Decimal, Decimal]] = []
         read_ns = account.ts_created_ns
         for venue in account.positions:
             if venue.symbol in account.unsettled:
@@ -80,7 +80,7 @@ class PositionBook:
                 self._positions[venue.symbol] = attrs.evolve(
                     position, funding=position.funding + amount
                 )
-                moved.append((venue.symbol, amount))
+                moved.append((venue.symbol, amount, venue.accrued_funding))
         return moved
 
     def restore_funding(self, view: PositionView) -> None:

@@ -247,14 +247,13 @@ class PortfolioActor(BaseActor):
                 correlation_id=message.message_id,
                 cause=f"{RECONCILED_CAUSE}: {correction.description}",
             )
-        for symbol, amount in funded:
-            position = self._book.position(symbol)
-            logger.info("funding on %s: %+f USD (%+f USD so far)", symbol, amount, position.funding)
-            self._publish_position(
-                symbol,
-                correlation_id=message.message_id,
-                cause=f"{FUNDING_CAUSE} {amount:+f} USD: the venue's accrued funding moved",
+        for symbol, amount, accrued in funded:
+            cause = (
+                f"{FUNDING_CAUSE} {amount:+f} USD on {symbol}: the venue's accrued funding is"
+                f" {accrued:f} USD"
             )
+            logger.info("%s (%s USD so far)", cause, self._book.position(symbol).funding)
+            self._publish_position(symbol, correlation_id=message.message_id, cause=cause)
         self._publish_value(None, correlation_id=message.message_id)
 
     def _on_marks_sampled(self, message: MarksSampled) -> None:
