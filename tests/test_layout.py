@@ -143,7 +143,9 @@ _POSITION_OWNERS = {
     "perpsbot._position",
 }
 #: What changes a book, or announces a change of one.
-_POSITION_WRITES = {"PositionBook", "apply_fill", "apply_funding", "correct", "with_fill"}
+_POSITION_WRITES = {
+    "PositionBook", "apply_fill", "book_funding", "restore_funding", "correct", "with_fill",
+}  # fmt: skip
 
 
 def _calls(tree: ast.Module) -> Iterator[tuple[int, str]]:

@@ -15,7 +15,6 @@ from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
-    FundingPaid,
     MarksSampled,
     OrderDenied,
     OrderFilled,
@@ -73,9 +72,9 @@ class Tree:
 
     def tell(self, message: Any) -> None:
         """Tell ``message`` to whom the bot's wiring tells it."""
-        if isinstance(message, OrderFilled | FundingPaid | AccountReconciled | MarksSampled):
+        if isinstance(message, OrderFilled | AccountReconciled | MarksSampled):
             self.portfolio.tell(message)
-        if not isinstance(message, OrderFilled | FundingPaid):
+        if not isinstance(message, OrderFilled):
             self.risk.tell(message)
 
     def start(

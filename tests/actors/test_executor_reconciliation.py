@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -349,15 +350,19 @@ def test_a_book_the_venue_disagrees_with_is_corrected_by_the_portfolio_and_said(
 
 
 def test_the_venues_liquidation_buffer_is_a_share_the_risk_rule_can_bite_on(
-    sim: SimExchange, venue: RestClient, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    # 120 contracts at 9x: about 83,000 USD on 10,000 USD of futures cash.
-    venue.create_order(_market("by-hand", PERP, "BUY", "120", leverage="9"))
-    summary = venue.cfm_balance_summary()
-    buffer, threshold = summary.liquidation_buffer_amount, summary.liquidation_threshold
-    with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
-        bot.wait_reconciled()
-        (account,) = bot.of(AccountReconciled)
+    # 120 contracts at 9x: about 83,000 USD on 10,000 USD of futures cash, in the intraday
+    # margin window (Wednesday noon US Eastern).
+    clock = FakeClock(wall_start_ns=1_772_643_600 * 10**9)  # 2026-03-04 17:00 UTC
+    config = SimConfig(verify_auth=False, tick_interval_s=None, seed=9)
+    with SimExchange(config, clock=clock) as sim, contextlib.closing(sim_rest(sim, clock)) as venue:
+        venue.create_order(_market("by-hand", PERP, "BUY", "120", leverage="9"))
+        summary = venue.cfm_balance_summary()
+        buffer, threshold = summary.liquidation_buffer_amount, summary.liquidation_threshold
+        with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
+            bot.wait_reconciled()
+            (account,) = bot.of(AccountReconciled)
     share = account.liquidation_buffer_pct
     assert share == buffer / (buffer + threshold)
     assert Decimal("0.5") < share < Decimal("0.7")  # the venue says "141" (percent of margin)

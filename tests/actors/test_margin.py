@@ -9,7 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from perpsbot.actors._margin import MarginWindow, eastern, initial_rate, leverage_cap, margin_window
+from perpsbot.actors._margin import (
+    MarginWindow,
+    initial_margin,
+    initial_rate,
+    leverage_cap,
+    margin_window,
+    project,
+)
 from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
@@ -31,20 +38,6 @@ RATES = MarginRates(
 def utc(text: str) -> int:
     """``"2026-03-04 13:00"`` (UTC) as Unix nanoseconds."""
     return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 10**9
-
-
-@pytest.mark.parametrize(
-    ("moment", "local"),
-    [
-        ("2026-03-08 06:59", "2026-03-08 01:59"),  # EST until the second Sunday of March
-        ("2026-03-08 07:00", "2026-03-08 03:00"),  # EDT from 02:00 EST
-        ("2026-11-01 05:59", "2026-11-01 01:59"),  # EDT until the first Sunday of November
-        ("2026-11-01 06:00", "2026-11-01 01:00"),  # EST from 02:00 EDT
-        ("2027-03-14 07:00", "2027-03-14 03:00"),
-    ],
-)
-def test_us_eastern_time_follows_daylight_saving(moment: str, local: str) -> None:
-    assert eastern(utc(moment)) == datetime.fromisoformat(local)
 
 
 @pytest.mark.parametrize(
@@ -98,10 +91,47 @@ def test_the_leverage_cap_is_one_over_the_rate_that_applies_rounded_down() -> No
     assert leverage_cap(D(3), spot_like, long=True, now_ns=overnight) == (D(2), "")
 
 
+INTRADAY = (D("9.99"), D("9.99"), D("700.1295"), D("700.0056"))
+OVERNIGHT = (D("4.07"), D("3.26"), D("1719.375"), D("2144.625"))
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("2026-03-06 12:59:59", OVERNIGHT),  # Friday 07:59:59 EST
+        ("2026-03-06 13:00:00", INTRADAY),  # 08:00 EST
+        ("2026-03-06 19:59:59", INTRADAY),  # 14:59:59 EST
+        ("2026-03-06 20:00:00", OVERNIGHT),  # 15:00 EST: the closing hour takes the stricter
+        ("2026-03-06 20:59:59", OVERNIGHT),  # 15:59:59 EST
+        ("2026-03-06 21:00:00", OVERNIGHT),  # 16:00 EST: the overnight window
+        ("2026-03-07 17:00:00", OVERNIGHT),  # Saturday noon
+        ("2026-03-09 11:59:59", OVERNIGHT),  # Monday 07:59:59 EDT: daylight saving began Sunday
+        ("2026-03-09 12:00:00", INTRADAY),  # Monday 08:00 EDT
+        ("2026-11-02 12:59:59", OVERNIGHT),  # Monday 07:59:59 EST: it ended Sunday
+        ("2026-11-02 13:00:00", INTRADAY),  # 08:00 EST
+    ],
+)
+def test_the_leverage_cap_and_the_margin_an_order_adds_switch_at_the_window_boundaries(
+    moment: str, expected: tuple[Decimal, Decimal, Decimal, Decimal]
+) -> None:
+    product, now = future(margin_rates=RATES, max_leverage=None), utc(moment)
+    long_cap, _ = leverage_cap(D(20), product, long=True, now_ns=now)
+    short_cap, _ = leverage_cap(D(20), product, long=False, now_ns=now)
+    # The liquidation buffer projects the initial margin an order adds: 10 contracts at 70,000.
+    long_margin, _ = initial_margin(product, D(10), D(70_000), D(20), now)
+    short_margin, _ = initial_margin(product, D(-10), D(70_000), D(20), now)
+    assert (long_cap, short_cap, long_margin, short_margin) == expected
+
+
+NOON_ET = utc("2026-03-04 17:00")  # a Wednesday: the intraday window
+
+
 @pytest.fixture
 def venue() -> Iterator[RestClient]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11)) as sim:
-        rest = sim_rest(sim, FakeClock())
+    clock = FakeClock(wall_start_ns=NOON_ET)
+    config = SimConfig(verify_auth=False, tick_interval_s=None, seed=11)
+    with SimExchange(config, clock=clock) as sim:
+        rest = sim_rest(sim, clock)
         yield rest
         rest.close()
 
@@ -117,12 +147,11 @@ def _buy(rest: RestClient, coid: str, contracts: int) -> None:
 
 def test_the_projected_buffer_share_is_the_venues_after_the_order(venue: RestClient) -> None:
     # The review's repro through the loopback exchange: 10,000 USD of futures cash beside
-    # 100,000 of spot USD, the intraday rate (the sim charges it at any hour; the rule at noon
-    # ET). A first buy makes the venue show its maintenance share (half the initial margin).
+    # 100,000 of spot USD, the intraday rate (noon ET, for the venue and the rule). A first buy
+    # makes the venue show its maintenance share (half the initial margin).
     _buy(venue, "first", 10)
     spec = product_spec(venue.product(PERP))
     assert spec.margin_rates is not None
-    noon_et = utc("2026-03-04 17:00")
     for contracts in (90, 30):
         summary = venue.cfm_balance_summary()
         account = futures_account(summary)
@@ -135,7 +164,7 @@ def test_the_projected_buffer_share_is_the_venues_after_the_order(venue: RestCli
         facts = OrderCheck(
             intent=intent(Side.BUY, contracts, symbol=PERP), mark=quote.ask, mark_age_s=0.0,
             position=position, product=spec, equity=summary.total_usd_balance,
-            futures=account, now_ns=noon_et,
+            futures=account, now_ns=NOON_ET,
         )  # fmt: skip
         _buy(venue, f"buy-{contracts}", contracts)
         after = futures_account(venue.cfm_balance_summary()).buffer_share
@@ -147,3 +176,45 @@ def test_the_projected_buffer_share_is_the_venues_after_the_order(venue: RestCli
         above = LiquidationBuffer(RiskConfig(min_liquidation_buffer_pct=after + D("0.01")))
         assert below.check(facts) is None
         assert above.check(facts) is not None
+
+
+def test_the_liquidation_buffer_is_projected_on_the_futures_account_alone(
+    venue: RestClient,
+) -> None:
+    # 10,000 USD of futures cash beside 100,000 USD of spot USD; 10 contracts held at noon ET.
+    _buy(venue, "first", 10)
+    summary = venue.cfm_balance_summary()
+    account = futures_account(summary)
+    spot_usd = summary.cbi_usd_balance
+    assert spot_usd == Decimal(100_000)
+    equity = summary.cfm_usd_balance + summary.unrealized_pnl  # the futures account's own
+    assert (
+        account.equity
+        == equity
+        == summary.liquidation_buffer_amount + (summary.liquidation_threshold)
+    )
+    assert Decimal(9_990) < equity < Decimal(10_000)  # less the fee and the spread
+    # 100 more contracts at 70,000 add 100 x 0.01 x 70,000 x 0.1000185 = 7,001.30 USD of
+    # initial margin; half of it is the liquidation threshold the venue shows (k = 0.5).
+    added, _ = initial_margin(product_spec(venue.product(PERP)), D(100), D(70_000), D(20), NOON_ET)
+    assert added == D("7001.295")
+    projected = project(account, added)
+    assert abs(projected.k - D("0.5")) < D("0.0001")
+    by_hand = (summary.liquidation_buffer_amount - projected.k * added) / equity
+    assert projected.share == by_hand
+    assert D("0.6") < by_hand < D("0.62")
+    # Counting the spot USD would have shown a buffer of about 0.97 and let the order through.
+    whole = (summary.liquidation_buffer_amount + spot_usd - projected.k * added) / (
+        equity + spot_usd
+    )
+    assert whole > D("0.96")
+    rule = LiquidationBuffer(RiskConfig(min_liquidation_buffer_pct=D("0.65")))
+    facts = OrderCheck(
+        intent=intent(Side.BUY, 100, symbol=PERP), mark=D(70_000), mark_age_s=0.0,
+        position=D(10), product=product_spec(venue.product(PERP)),
+        equity=summary.total_usd_balance, futures=account, now_ns=NOON_ET,
+    )  # fmt: skip
+    reason = rule.check(facts)
+    assert reason is not None
+    assert f"projected liquidation buffer {by_hand:.4f} is below" in reason
+    assert f"futures equity {equity:,.2f} USD" in reason

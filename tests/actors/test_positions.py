@@ -62,13 +62,6 @@ def test_futures_pnl_counts_the_contract_size() -> None:
     assert book.exposure() == D(1_440)
 
 
-def test_funding_counts_in_the_net_pnl() -> None:
-    book = book_with(fill(Side.BUY, 1, 100))
-    book.apply_funding("BTC-USD", D("-1.25"))
-    assert book.position("BTC-USD").funding == D("-1.25")
-    assert book.realized_net() == D("-1.25")
-
-
 def test_views_carry_the_mark_and_the_unrealized_pnl() -> None:
     book = book_with(fill(Side.BUY, 2, 100))
     book.set_mark("BTC-USD", D(105))

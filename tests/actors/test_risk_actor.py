@@ -7,7 +7,6 @@ import threading
 from perpsbot.actors.risk import risk_mailbox
 from perpsbot.messages import (
     CancelAllOrders,
-    FundingPaid,
     Halt,
     IntentPurpose,
     OperatorActed,
@@ -108,15 +107,26 @@ def test_a_fill_told_twice_counts_once(tree: Tree) -> None:
     assert snapshot.positions[0].quantity == D(1)
 
 
-def test_funding_counts_in_the_pnl(tree: Tree) -> None:
+def test_funding_the_venue_accrues_counts_in_the_pnl(tree: Tree) -> None:
     tree.start(bot_config())
     tree.activate()
-    tree.tell(
-        FundingPaid(message_id="f", ts_created_ns=0, symbol="BTC-USD", amount=D(-3), ts_event_ns=0)
-    )
-    assert of_type(tree.published, PositionChanged).position.funding == D(-3)
+    tree.tell(fill(Side.BUY, 1, 100))
+
+    def held(accrued: int) -> VenuePosition:
+        return VenuePosition(
+            symbol="BTC-USD", quantity=D(1), average_entry_price=D(100), contract_size=D(1),
+            accrued_funding=D(accrued),
+        )  # fmt: skip
+
+    tree.tell(account(10_000, held(-1)))  # the first reading: the baseline
+    tree.tell(account(10_000, held(-4)))
+    booked = of_type(tree.published, PositionChanged, lambda m: m.is_funding)
+    assert (booked.position.funding, booked.cause) == (
+        D(-3), "funding -3 USD on BTC-USD: the venue's accrued funding is -4 USD"
+    )  # fmt: skip
     tree.tell(sampled(2, sample([100])))
-    assert of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2).equity == D(9_997)
+    snapshot = of_type(tree.published, RiskSnapshot, lambda m: m.cycle == 2)
+    assert (snapshot.realized_pnl, snapshot.daily_pnl) == (D(-3), D(-3))
 
 
 def test_reconciliation_corrects_positions_to_the_venues_and_says_so(tree: Tree) -> None:

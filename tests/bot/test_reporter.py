@@ -82,7 +82,7 @@ def long_btc() -> PositionView:
     return PositionView(
         symbol="BTC-USD", quantity=D("0.0145"), average_entry_price=D("68900.123"),
         contract_size=D(1), mark=D(69000), realized_pnl=D(0), unrealized_pnl=D("1.5"),
-        fees=D(6), funding=D(0),
+        fees=D(6), funding=D("-0.25"),
     )  # fmt: skip
 
 
@@ -113,8 +113,8 @@ def test_a_cycle_prints_marks_signals_positions_and_the_summary_once_all_arrived
         "position", "0.0145", "@", "68900.12", "upnl", "+1.50",
     ]  # fmt: skip
     assert cycle[2] == (
-        "  equity 100,012.50 USD  realized -6.25  unrealized +1.50  today -4.75"
-        "  state active  feed subscribed"
+        "  equity 100,012.50 USD  realized -6.25  unrealized +1.50  funding -0.25"
+        "  today -4.75  state active  feed subscribed"
     )
 
 

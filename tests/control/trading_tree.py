@@ -65,24 +65,30 @@ class TradingBot:
     sim: SimExchange
     journal_path: Path
     control: BotControl
+    symbol: str = SYMBOL
+    mark: str = MARK
     _cycle: int = 0
     _intents: int = 0
 
     def ops(self, who: str = "tester") -> BotOperator:
         return self.control.operator(who)
 
-    def sample(self, mark: str = MARK, *, age_s: float = 0.5) -> None:
-        """One sampling cycle for risk: a mark of BTC-USD received ``age_s`` ago (risk holds
-        trading at REDUCING past ``risk.max_mark_age_s``, 30 s)."""
+    def sample(self, mark: str | None = None, *, age_s: float = 0.5) -> int:
+        """One sampling cycle for risk: a mark of the bot's symbol (its exchange's start price
+        unless given) received ``age_s`` ago (risk holds trading at REDUCING past
+        ``risk.max_mark_age_s``, 30 s). Returns the cycle's number."""
         self._cycle += 1
-        cycle = sampled(self._cycle, sample([mark] * 3, age_s=age_s), ts_ns=self.clock.time_ns())
+        window = sample([mark or self.mark] * 3, symbol=self.symbol, age_s=age_s)
+        cycle = sampled(self._cycle, window, ts_ns=self.clock.time_ns())
         for name in ("portfolio", "risk"):  # who the mark window tells
             self.system.address(f"bot/{name}").tell(cycle)
+        return self._cycle
 
     def intent(self, **details: Any) -> OrderIntent:
         """Tell risk an intent (what the strategy does), priced at the exchange's mark."""
         self._intents += 1
-        made = make_intent(self.clock, f"t-{self._intents}", mark=MARK, **details)
+        details = {"symbol": self.symbol, "mark": self.mark, **details}
+        made = make_intent(self.clock, f"t-{self._intents}", **details)
         self.system.address("bot/risk").tell(made)
         return made
 
@@ -99,15 +105,23 @@ class TradingBot:
 
 @contextlib.contextmanager
 def trading_bot(
-    sim: SimExchange, journal_path: Path, *, ready: bool = True
+    sim: SimExchange,
+    journal_path: Path,
+    *,
+    ready: bool = True,
+    clock: FakeClock | None = None,
+    symbol: str = SYMBOL,
+    mark: str = MARK,
 ) -> Iterator[TradingBot]:
-    """Start journal, risk and executor; return once the executor reconciled with the
-    exchange and risk, given a fresh mark, trades (ACTIVE), or at once if not ``ready``."""
-    clock = FakeClock()
+    """Start journal, risk and executor trading ``symbol`` (whose exchange's price is
+    ``mark``); return once the executor reconciled with the exchange and risk, given a fresh
+    mark, trades (ACTIVE), or at once if not ``ready``. The bot's clock is ``clock`` (give
+    the exchange's to share it) or a new one."""
+    clock = clock or FakeClock()
     link = venue_link(sim, clock)
     config = BotConfig(
         journal=JournalConfig(path=journal_path),
-        market_data=MarketDataConfig(symbols=(SYMBOL,)),
+        market_data=MarketDataConfig(symbols=(symbol,)),
     )
 
     def portfolio(ctx: ActorContext) -> PortfolioActor:
@@ -161,8 +175,9 @@ def trading_bot(
         config=config,
     )
     bot = TradingBot(
-        system=system, clock=clock, sim=sim, journal_path=journal_path, control=control
-    )
+        system=system, clock=clock, sim=sim, journal_path=journal_path, control=control,
+        symbol=symbol, mark=mark,
+    )  # fmt: skip
     try:
         if ready:
             eventually(

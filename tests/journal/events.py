@@ -5,13 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from perpsbot.clock import Clock
 from perpsbot.ids import SequentialIds, client_order_id
 from perpsbot.messages import (
+    FUNDING_CAUSE,
     AccountReconciled,
     ConfigReloaded,
     DryRunOrder,
-    FundingPaid,
     Halt,
     IntentPurpose,
     OperatorActed,
@@ -227,9 +229,13 @@ class Events:
             request='{"product_id": "BTC-USD", "side": "BUY"}',
         )
 
-    def funding(self, amount: str = "-0.42", symbol: str = "BTC-USD") -> FundingPaid:
-        return FundingPaid(
-            **self._stamp(), symbol=symbol, amount=D(amount), ts_event_ns=self.clock.time_ns()
+    def funding(self, total: str = "-0.42", symbol: str = "BTC-USD") -> PositionChanged:
+        """The portfolio booked the venue's funding: ``symbol``'s funding so far is ``total``."""
+        return PositionChanged(
+            **self._stamp(),
+            correlation_id="account-1",
+            position=attrs.evolve(self.view(symbol), funding=D(total)),
+            cause=f"{FUNDING_CAUSE} {total} USD on {symbol}: the venue's accrued funding moved",
         )
 
     def reconciliation_started(self) -> ReconciliationStarted:

@@ -55,12 +55,12 @@ def test_since_counts_only_later_fills_and_funding_but_keeps_earlier_entries(
     clock: FakeClock, events: Events
 ) -> None:
     opened = _fills(events, (Side.BUY, "1", "100"))
-    old_funding = events.funding("-1")
+    old_funding = events.funding("-1")  # the position's funding so far
     clock.advance(3600)
     since = clock.time_ns()
     closed = _fills(events, (Side.SELL, "1", "110"))
     closed = [attrs.evolve(f, fill_id="close", purpose=IntentPurpose.EXIT) for f in closed]
-    funding = events.funding("0.5")
+    funding = events.funding("-0.5")  # moved by +0.5 since
 
     report = pnl_from([*opened, *closed], [old_funding, funding], since_ns=since)
 

@@ -26,7 +26,7 @@ def test_every_journaled_event_reads_back_equal_to_the_message_written(
     halt = events.halt()
     denial = events.denial(intent)
     dry_run = events.dry_run(intent)
-    funding = events.funding()
+    funding = events.funding(symbol="ETH-USD")
     started = events.reconciliation_started()
     completed = events.reconciliation_completed()
     account = events.account()
@@ -43,13 +43,13 @@ def test_every_journaled_event_reads_back_equal_to_the_message_written(
         assert (recorded.intent, recorded.client_order_id) == (intent, record.client_order_id)
         assert reader.order(record.client_order_id) == pending
         assert reader.fills() == [fill]
-        assert reader.latest_positions() == {"BTC-USD": position}
+        assert reader.latest_positions() == {"BTC-USD": position, "ETH-USD": funding}
         assert reader.last_trading_state() == state
         assert reader.last_risk_snapshot() == snapshot
         assert reader.last_operator_command() == halt
         assert reader.denials() == [denial]
         assert reader.dry_run_orders() == [dry_run]
-        assert reader.funding() == [funding]
+        assert reader.position_changes(symbol="ETH-USD") == [funding]
         assert reader.reconciliations() == [started, completed]
         assert reader.last_account() == account
         assert reader.counts()["config_reloads"] == reader.counts()["operator_audit"] == 1
@@ -71,13 +71,18 @@ def test_a_replayed_fill_is_stored_once_and_its_fee_counted_once(
         assert reader.pnl().total.fees == Decimal("2.50")
 
 
-def test_a_replayed_funding_payment_is_stored_once(writer: Writer, events: Events) -> None:
-    payment = events.funding("-0.42")
+def test_the_book_is_read_back_with_its_fills_corrections_and_funding_in_journaled_order(
+    writer: Writer, events: Events
+) -> None:
+    intent = events.intent()
+    fill = events.fill(intent, "fill-1")
+    funding = events.funding("-0.42")
+    corrected = attrs.evolve(events.position(), cause="reconciled: BTC-USD 0.5 -> 0.6")
 
-    writer.commit(payment, attrs.evolve(payment, message_id="again"))
+    writer.commit(fill, events.position(), corrected, funding)
 
     with JournalReader(writer.path) as reader:
-        assert reader.funding() == [payment]
+        assert reader.book_events() == [fill, corrected, funding]
         assert reader.pnl().total.funding == Decimal("-0.42")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import jwt
@@ -128,6 +129,16 @@ class Api:
         response = self.get(f"/orders/historical/{order_id}")
         assert response.status_code == 200, response.text
         return dict(response.json()["order"])
+
+
+def accrued_funding(position: dict[str, Any], contract_size: str) -> Decimal:
+    """The funding a ``/cfm/positions`` entry holds unsettled: its unrealized PnL less what the
+    price made (``(current_price - avg_entry_price) x contracts x contract_size``, to the cent)."""
+    contracts = Decimal(position["number_of_contracts"])
+    signed = -contracts if position["side"] == "SHORT" else contracts
+    moved = Decimal(position["current_price"]) - Decimal(position["avg_entry_price"])
+    made = (moved * signed * Decimal(contract_size)).quantize(Decimal("0.01"))
+    return Decimal(position["unrealized_pnl"]) - made
 
 
 @pytest.fixture

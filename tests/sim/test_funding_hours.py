@@ -8,7 +8,7 @@ import requests
 from freezegun import freeze_time
 
 from perpsbot.sim import SimConfig, SimExchange
-from tests.sim.conftest import Api
+from tests.sim.conftest import Api, accrued_funding
 
 BIP = "BIP-20DEC30-CDE"
 
@@ -17,13 +17,12 @@ def _funding_time(api: Api) -> str:
     return str(api.get(f"/products/{BIP}").json()["future_product_details"]["funding_time"])
 
 
-def _cash(api: Api) -> Decimal:
-    return Decimal(
-        api.get("/cfm/balance_summary").json()["balance_summary"]["cfm_usd_balance"]["value"]
-    )
+def _accrued(api: Api) -> Decimal:
+    (position,) = api.get("/cfm/positions").json()["positions"]
+    return accrued_funding(position, "0.01")
 
 
-def test_funding_is_charged_on_the_utc_hour_of_the_wall_clock_and_not_before() -> None:
+def test_funding_accrues_on_the_utc_hour_of_the_wall_clock_and_not_before() -> None:
     config = SimConfig(verify_auth=False, tick_interval_s=None, seed=7)
     with (
         freeze_time("2026-03-01 12:59:30", real_asyncio=True) as frozen,
@@ -35,14 +34,13 @@ def test_funding_is_charged_on_the_utc_hour_of_the_wall_clock_and_not_before() -
         api.post("/orders", {"client_order_id": "f-1", "product_id": BIP, "side": "BUY",
                              "order_configuration": order})  # fmt: skip
         assert _funding_time(api) == "2026-03-01T13:00:00Z"
-        cash = _cash(api)
 
         frozen.move_to("2026-03-01 12:59:59")
         sim.step()
-        assert _cash(api) == cash  # a second early: nothing charged
+        assert _accrued(api) == 0  # a second early: nothing accrued
         assert _funding_time(api) == "2026-03-01T13:00:00Z"
 
         frozen.move_to("2026-03-01 13:00:00")
         sim.step()
-        assert _cash(api) < cash  # the long pays at the hour
+        assert _accrued(api) < 0  # the long pays at the hour
         assert _funding_time(api) == "2026-03-01T14:00:00Z"

@@ -2,11 +2,10 @@
 futures account's liquidation buffer an order uses.
 
 **Windows.** Coinbase Financial Markets charges the intraday margin rate on weekdays from 08:00
-to 16:00 US Eastern time (the window its intraday margin setting describes) and the overnight
-rate at every other time, weekends included. The product catalogue gives both rates but not
-the window, so the window is this documented schedule, kept in US Eastern time (daylight saving
-included). Market holidays are not known here: one counts as a weekday. Nor is the account's
-intraday margin setting: an account not opted in pays the overnight rate all day.
+to 16:00 US Eastern time and the overnight rate at every other time (the venue's calendar,
+:mod:`perpsbot.cfm_calendar`, which the simulated exchange charges by too). The product
+catalogue gives both rates but not the window. Nor is the account's intraday margin setting
+known: an account not opted in pays the overnight rate all day.
 
 A position opened late in the window is held into the overnight window, where the venue holds
 more margin against it: within :data:`OVERNIGHT_LEAD_NS` (an hour) of 16:00 the stricter of
@@ -36,21 +35,16 @@ USD is in none of them):
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 import attrs
 
+from perpsbot.cfm_calendar import INTRADAY_CLOSES, eastern, is_intraday
 from perpsbot.messages import FuturesAccount, MarginRates, ProductSpec
 
-INTRADAY_OPENS = time(8, 0)
-INTRADAY_CLOSES = time(16, 0)
-"""US Eastern wall time, Monday to Friday."""
 OVERNIGHT_LEAD_NS = 60 * 60 * 10**9
 
-_STANDARD = timedelta(hours=-5)  # EST
-_DAYLIGHT = timedelta(hours=-4)  # EDT
-_SUNDAY = 6
 _ZERO = Decimal(0)
 _HUNDREDTH = Decimal("0.01")
 
@@ -61,28 +55,12 @@ class MarginWindow(enum.Enum):
     OVERNIGHT = "overnight"
 
 
-def _sunday(year: int, month: int, nth: int) -> datetime:
-    """The ``nth`` Sunday of ``month``, at midnight (naive)."""
-    first = datetime(year, month, 1)
-    return first + timedelta(days=(_SUNDAY - first.weekday()) % 7 + 7 * (nth - 1))
-
-
-def eastern(now_ns: int) -> datetime:
-    """``now_ns`` (Unix nanoseconds) as US Eastern wall time (naive).
-
-    Daylight saving from the second Sunday of March, 02:00 EST, to the first Sunday of
-    November, 02:00 EDT (the US rule since 2007)."""
-    utc = datetime(1970, 1, 1) + timedelta(microseconds=now_ns // 1000)
-    starts = _sunday(utc.year, 3, 2) + timedelta(hours=2) - _STANDARD
-    ends = _sunday(utc.year, 11, 1) + timedelta(hours=2) - _DAYLIGHT
-    return utc + (_DAYLIGHT if starts <= utc < ends else _STANDARD)
-
-
 def margin_window(now_ns: int) -> MarginWindow:
-    """The window whose rate the venue charges at ``now_ns`` (Unix nanoseconds)."""
-    local = eastern(now_ns)
-    if local.weekday() >= 5 or not INTRADAY_OPENS <= local.time() < INTRADAY_CLOSES:
+    """The window whose rate an order opened at ``now_ns`` (Unix nanoseconds) is checked at:
+    the venue's, but CLOSING within :data:`OVERNIGHT_LEAD_NS` of the intraday window's end."""
+    if not is_intraday(now_ns):
         return MarginWindow.OVERNIGHT
+    local = eastern(now_ns)
     closes = datetime.combine(local.date(), INTRADAY_CLOSES)
     if closes - local <= timedelta(microseconds=OVERNIGHT_LEAD_NS // 1000):
         return MarginWindow.CLOSING

@@ -1,5 +1,5 @@
 """The portfolio's books: every symbol's :class:`~perpsbot._position.Position` from fills,
-funding and the venue's reconciliations (spot and CFM futures), equity and the day's PnL.
+the venue's funding and its reconciliations (spot and CFM futures), equity and the day's PnL.
 
 The PnL that counts against equity and the daily loss limit is :meth:`Position.net_pnl`:
 realized, minus fees, plus funding, plus unrealized at the latest mark.
@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from perpsbot._position import Position
+from perpsbot.actors._funding import FundingReading, funding_moved
 from perpsbot.messages import AccountReconciled, OrderFilled, PositionView
 
 _ZERO = Decimal(0)
@@ -33,6 +34,7 @@ class PositionBook:
     def __init__(self) -> None:
         self._positions: dict[str, Position] = {}
         self._marks: dict[str, Decimal] = {}
+        self._readings: dict[str, FundingReading] = {}  # the venue's accrued funding, last read
 
     def position(self, symbol: str) -> Position:
         return self._positions.get(symbol) or Position(symbol=symbol)
@@ -49,13 +51,43 @@ class PositionBook:
             contract_size=fill.contract_size,
         )
         self._positions[fill.symbol] = position
+        if not position.quantity and fill.symbol in self._readings:
+            # Closed: the venue took its accrued funding into the cash, counted already.
+            self._readings[fill.symbol] = FundingReading(accrued=_ZERO, read_ns=fill.ts_event_ns)
         return position
 
-    def apply_funding(self, symbol: str, amount: Decimal) -> Position:
-        position = self.position(symbol)
-        position = attrs.evolve(position, funding=position.funding + amount)
-        self._positions[symbol] = position
-        return position
+    def book_funding(self, account: AccountReconciled) -> list[tuple[str, Decimal, Decimal]]:
+        """Book what the venue's accrued funding on each futures position moved by since the
+        last reading (see :mod:`perpsbot.actors._funding`), except on the symbols the read
+        may be older than the book for (``account.unsettled``). Returns each symbol whose
+        funding moved, with the amount and the venue's figure."""
+        moved: list[tuple[str, Decimal, Decimal]] = []
+        read_ns = account.ts_created_ns
+        for venue in account.positions:
+            if venue.symbol in account.unsettled:
+                continue
+            if not venue.quantity:  # flat: what accrued went into the cash at the close
+                self._readings[venue.symbol] = FundingReading(accrued=_ZERO, read_ns=read_ns)
+                continue
+            if venue.accrued_funding is None:
+                continue
+            amount = funding_moved(self._readings.get(venue.symbol), venue.accrued_funding, read_ns)
+            self._readings[venue.symbol] = FundingReading(
+                accrued=venue.accrued_funding, read_ns=read_ns
+            )
+            if amount:
+                position = self.position(venue.symbol)
+                self._positions[venue.symbol] = attrs.evolve(
+                    position, funding=position.funding + amount
+                )
+                moved.append((venue.symbol, amount, venue.accrued_funding))
+        return moved
+
+    def restore_funding(self, view: PositionView) -> None:
+        """Replay a journaled funding booking: the position's funding so far."""
+        self._positions[view.symbol] = attrs.evolve(
+            self.position(view.symbol), funding=view.funding
+        )
 
     def marks(self) -> dict[str, Decimal]:
         return dict(self._marks)
@@ -151,11 +183,16 @@ class PositionBook:
         )
 
     def snapshot(self) -> dict[str, Any]:
-        return {"positions": dict(self._positions), "marks": dict(self._marks)}
+        return {
+            "positions": dict(self._positions),
+            "marks": dict(self._marks),
+            "readings": dict(self._readings),
+        }
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self._positions = dict(snapshot["positions"])
         self._marks = dict(snapshot["marks"])
+        self._readings = dict(snapshot["readings"])
 
 
 @attrs.frozen(kw_only=True)

@@ -21,9 +21,9 @@ for exits. Positions are the portfolio's, as last told.
 REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
 for a reconciliation's calls.
 
-It publishes no ``FundingPaid``: Advanced Trade lists no funding payments for CFM futures
-(the venue credits them to the futures cash), so the equity in ``AccountReconciled`` is where
-funding shows.
+Advanced Trade lists no funding payments for CFM futures: the funding the venue accrued on
+each position travels in ``AccountReconciled`` (``VenuePosition.accrued_funding``), and the
+portfolio books it from there.
 """
 
 from __future__ import annotations

@@ -52,7 +52,6 @@ from perpsbot.messages import (
     ConfigReloaded,
     DryRunOrder,
     FlushJournal,
-    FundingPaid,
     Halt,
     IntentRecorded,
     JournaledOrder,
@@ -221,7 +220,6 @@ class JournalActor(BaseActor):
                 | TradingStateChanged()
                 | OrderDenied()
                 | DryRunOrder()
-                | FundingPaid()
                 | ReconciliationStarted()
                 | ReconciliationCompleted()
                 | AccountReconciled()

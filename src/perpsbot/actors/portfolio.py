@@ -1,16 +1,17 @@
 """PortfolioActor: the one owner of positions, PnL and equity.
 
-It books every fill the executor publishes (``OrderFilled``, once per fill id) and the
-venue's reconciliations (``AccountReconciled``), values the book at each sampling cycle's
-marks, and publishes ``PositionChanged`` (listing the fills it booked) and
-``PortfolioValued``. Everyone else holds a read-only copy from those events: risk checks
-orders against it, the strategy manages its stops, the executor settles an order once its
-fills are booked.
+It books every fill the executor publishes (``OrderFilled``, once per fill id), the venue's
+reconciliations (``AccountReconciled``) and the funding they show accrued on futures
+positions (``actors/_funding``), values the book at each sampling cycle's marks, and
+publishes ``PositionChanged`` (listing the fills it booked) and ``PortfolioValued``.
+Everyone else holds a read-only copy from those events: risk checks orders against it, the
+strategy manages its stops, the executor settles an order once its fills are booked.
 
-At a cold start it rebuilds the book from the journal (``ReadBook``): every fill and every
-correction, in journaled order, so cost basis survives any restart, a crash included. Until
-then it books nothing and publishes nothing (what arrives meanwhile waits, in order). The
-book survives the actor's own restarts (warm restart).
+At a cold start it rebuilds the book from the journal (``ReadBook``): every fill, every
+correction and every funding booking, in journaled order, so cost basis and funding survive
+any restart, a crash included. Until then it books nothing and publishes nothing (what
+arrives meanwhile waits, in order). The book survives the actor's own restarts (warm
+restart).
 
 ``PositionChanged`` goes to the executor last: whoever the executor then tells that an order
 settled has had its position change told first.
@@ -27,11 +28,11 @@ from typing import Any
 from perpsbot.actors._positions import Baselines, PositionBook
 from perpsbot.actors._risk_book import RecentFills
 from perpsbot.messages import (
+    FUNDING_CAUSE,
     RECONCILED_CAUSE,
     AccountReconciled,
     BookedFill,
     BookRead,
-    FundingPaid,
     MarksSampled,
     OrderFilled,
     PortfolioValued,
@@ -61,7 +62,8 @@ def _utc_date(ts_ns: int) -> date:
 
 
 def replay(events: Iterable[OrderFilled | PositionChanged]) -> tuple[PositionBook, RecentFills]:
-    """The book the journal's fills and corrections add up to, and the fill ids it booked."""
+    """The book the journal's fills, corrections and funding add up to, and the fill ids it
+    booked."""
     book, fills = PositionBook(), RecentFills()
     for event in events:
         if isinstance(event, OrderFilled):
@@ -69,6 +71,8 @@ def replay(events: Iterable[OrderFilled | PositionChanged]) -> tuple[PositionBoo
                 book.apply_fill(event)
         elif event.is_correction:
             book.correct(event.position)
+        elif event.is_funding:
+            book.restore_funding(event.position)
     return book, fills
 
 
@@ -150,14 +154,12 @@ class PortfolioActor(BaseActor):
 
     def on_receive(self, message: Any) -> None:
         match message:
-            case OrderFilled() | AccountReconciled() | FundingPaid() if not self._ready:
+            case OrderFilled() | AccountReconciled() if not self._ready:
                 self._waiting.append(message)
             case OrderFilled():
                 self._on_fill(message)
             case AccountReconciled():
                 self._on_account(message)
-            case FundingPaid():
-                self._on_funding(message)
             case MarksSampled():
                 self._on_marks_sampled(message)
             case BookRead():
@@ -230,18 +232,14 @@ class PortfolioActor(BaseActor):
         )
         self._publish_value(None)
 
-    def _on_funding(self, message: FundingPaid) -> None:
-        self._book.apply_funding(message.symbol, message.amount)
-        self._publish_position(
-            message.symbol, correlation_id=message.message_id, cause=f"funding {message.amount}"
-        )
-        self._publish_value(None)
-
     def _on_account(self, message: AccountReconciled) -> None:
         before = self._book.net_pnl()
         corrections = self._book.reconcile(message)
-        after = self._book.net_pnl()
-        self._baselines = self._baselines.reconciled(message.equity, after, step=after - before)
+        corrected = self._book.net_pnl()
+        funded = self._book.book_funding(message)  # the day's PnL: no step of the baselines'
+        self._baselines = self._baselines.reconciled(
+            message.equity, self._book.net_pnl(), step=corrected - before
+        )
         for correction in corrections:
             logger.warning("reconciled to the venue: %s", correction.description)
             self._publish_position(
@@ -249,6 +247,13 @@ class PortfolioActor(BaseActor):
                 correlation_id=message.message_id,
                 cause=f"{RECONCILED_CAUSE}: {correction.description}",
             )
+        for symbol, amount, accrued in funded:
+            cause = (
+                f"{FUNDING_CAUSE} {amount:+f} USD on {symbol}: the venue's accrued funding is"
+                f" {accrued:f} USD"
+            )
+            logger.info("%s (%s USD so far)", cause, self._book.position(symbol).funding)
+            self._publish_position(symbol, correlation_id=message.message_id, cause=cause)
         self._publish_value(None, correlation_id=message.message_id)
 
     def _on_marks_sampled(self, message: MarksSampled) -> None:

@@ -58,9 +58,10 @@ class ConsoleReporter(BaseActor):
     Each cycle prints once the strategy's signals and risk's snapshot of it arrived and the
     products' price increments are known (or the next cycles arrived without them): one line
     per symbol (mark at the product's price increment, window, source, signal and action,
-    position) and one summary line (equity, realized, unrealized and today's PnL, trading
-    state, feed health). Order updates, fills, denials, dry-run orders, trading-state changes
-    and reconciliations print one line each as they come.
+    position) and one summary line (equity, realized (net of fees and funding), unrealized,
+    the positions' funding and today's PnL, trading state, feed health). Order updates,
+    fills, denials, dry-run orders, trading-state changes and reconciliations print one line
+    each as they come.
 
     The publishers' factories (``bot_spec``) make it their subscriber.
 
@@ -188,9 +189,10 @@ class ConsoleReporter(BaseActor):
             return f"  (no risk snapshot)  {feed}"
         equity = "-" if snapshot.equity is None else f"{snapshot.equity:,.2f}"
         held = f" ({', '.join(snapshot.reasons)})" if snapshot.reasons else ""
+        funding = sum((p.funding for p in snapshot.positions), Decimal(0))
         return (
             f"  equity {equity} USD  realized {_signed(snapshot.realized_pnl)}"
-            f"  unrealized {_signed(snapshot.unrealized_pnl)}"
+            f"  unrealized {_signed(snapshot.unrealized_pnl)}  funding {_signed(funding)}"
             f"  today {_signed(snapshot.daily_pnl)}"
             f"  state {snapshot.state.value}{held}  {feed}"
         )

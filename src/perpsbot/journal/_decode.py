@@ -14,7 +14,6 @@ from perpsbot.journal._rows import COMMANDS, OperatorCommand
 from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
-    FundingPaid,
     IntentPurpose,
     OperatorActed,
     OrderDenied,
@@ -44,7 +43,6 @@ __all__ = [
     "denial_from_row",
     "dry_run_from_row",
     "fill_from_row",
-    "funding_from_row",
     "intent_from_row",
     "order_from_row",
     "position_from_row",
@@ -214,6 +212,7 @@ def account_from_row(row: sqlite3.Row) -> AccountReconciled:
             average_entry_price=_decimal(p["average_entry_price"]),
             contract_size=Decimal(p["contract_size"]),
             unrealized_pnl=_decimal(p["unrealized_pnl"]),
+            accrued_funding=_decimal(p.get("accrued_funding")),  # journaled since funding
         )
         for p in json.loads(row["positions"])
     )
@@ -224,16 +223,6 @@ def account_from_row(row: sqlite3.Row) -> AccountReconciled:
         positions=positions,
         liquidation_buffer_pct=_decimal(row["liquidation_buffer_pct"]),
         startup=bool(row["startup"]),
-    )
-
-
-def funding_from_row(row: sqlite3.Row) -> FundingPaid:
-    return FundingPaid(
-        message_id=row["message_id"],
-        ts_created_ns=row["ts_created_ns"],
-        symbol=row["symbol"],
-        amount=Decimal(row["amount"]),
-        ts_event_ns=row["ts_event_ns"],
     )
 
 

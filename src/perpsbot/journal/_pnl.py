@@ -1,5 +1,7 @@
-"""Realized PnL, fees and funding from the journal's fills, by average cost (the same
-:class:`~perpsbot._position.Position` arithmetic as the portfolio's books)."""
+"""Realized PnL and fees from the journal's fills, by average cost (the same
+:class:`~perpsbot._position.Position` arithmetic as the portfolio's books), and funding from the
+positions the portfolio journaled (each carries the position's funding so far: what it moved
+by is the funding the portfolio booked from the venue's figures then)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from decimal import Decimal
 import attrs
 
 from perpsbot._position import Position
-from perpsbot.messages import FundingPaid, OrderFilled
+from perpsbot.messages import OrderFilled, PositionChanged
 
 __all__ = ["PnlLine", "PnlReport", "pnl_from"]
 
@@ -66,18 +68,26 @@ class _Book:
 
 
 def pnl_from(
-    fills: Iterable[OrderFilled], funding: Iterable[FundingPaid], *, since_ns: int | None = None
+    fills: Iterable[OrderFilled],
+    positions: Iterable[PositionChanged],
+    *,
+    since_ns: int | None = None,
 ) -> PnlReport:
     """PnL of ``fills`` (every fill of the symbols, oldest first: positions need them all) and
-    ``funding``, counting only what happened at or after ``since_ns`` (``ts_event_ns``)."""
+    the funding ``positions`` (every journaled position of the symbols, oldest first) show,
+    counting only what happened at or after ``since_ns`` (fills by ``ts_event_ns``, funding
+    by when it was booked)."""
     books: dict[str, _Book] = {}
     for fill in fills:
         counted = since_ns is None or fill.ts_event_ns >= since_ns
         books.setdefault(fill.symbol, _Book(Position(symbol=fill.symbol))).apply(fill, counted)
-    for payment in funding:
-        if since_ns is None or payment.ts_event_ns >= since_ns:
-            book = books.setdefault(payment.symbol, _Book(Position(symbol=payment.symbol)))
-            book.funding += payment.amount
+    funding: dict[str, Decimal] = {}
+    for change in positions:
+        symbol, now = change.position.symbol, change.position.funding
+        moved = now - funding.get(symbol, _ZERO)
+        funding[symbol] = now
+        if moved and (since_ns is None or change.ts_created_ns >= since_ns):
+            books.setdefault(symbol, _Book(Position(symbol=symbol))).funding += moved
     lines = tuple(
         PnlLine(
             symbol=symbol,

@@ -23,7 +23,6 @@ from perpsbot.journal._decode import (
     denial_from_row,
     dry_run_from_row,
     fill_from_row,
-    funding_from_row,
     intent_from_row,
     order_from_row,
     position_from_row,
@@ -35,10 +34,10 @@ from perpsbot.journal._decode import (
 from perpsbot.journal._pnl import PnlReport, pnl_from
 from perpsbot.journal._schema import EVENT_TABLES, open_read_only, schema_version
 from perpsbot.messages import (
+    FUNDING_CAUSE,
     RECONCILED_CAUSE,
     AccountReconciled,
     DryRunOrder,
-    FundingPaid,
     Halt,
     OperatorActed,
     OrderDenied,
@@ -107,7 +106,7 @@ class JournalReader:
 
     A reader belongs to the thread that opened it (an actor opens its own in ``on_start``).
     Close it, or use it as a context manager. ``since_ns`` filters are wall-clock nanoseconds:
-    fills and funding by their venue time (``ts_event_ns``), other records by
+    fills by their venue time (``ts_event_ns``), other records (funding booked among them) by
     ``ts_created_ns``.
 
     Raises:
@@ -231,13 +230,14 @@ class JournalReader:
 
     def book_events(self) -> list[OrderFilled | PositionChanged]:
         """What the portfolio's book is rebuilt from, in the order it was journaled: every
-        fill, and every position the venue's reconciliation corrected (the positions stored
-        after fills are not among them: the fills are the truth, a lost one changes
-        nothing)."""
+        fill, every position the venue's reconciliation corrected and every one that booked
+        the venue's funding (the positions stored after fills are not among them: the fills
+        are the truth, a lost one changes nothing)."""
         with self._snapshot():
             fills = self._all("SELECT * FROM fills ORDER BY seq")
             corrections = self._all(
-                f"SELECT * FROM positions WHERE cause LIKE '{RECONCILED_CAUSE}%' ORDER BY seq"
+                f"""SELECT * FROM positions WHERE cause LIKE '{RECONCILED_CAUSE}%'
+                    OR cause LIKE '{FUNDING_CAUSE}%' ORDER BY seq"""
             )
         events: list[tuple[int, OrderFilled | PositionChanged]] = [
             (row["seq"], fill_from_row(row)) for row in fills
@@ -272,18 +272,19 @@ class JournalReader:
             fill_from_row(r) for r in self._all(f"SELECT * FROM fills{where} ORDER BY seq", args)
         ]
 
-    def funding(
-        self, *, since_ns: int | None = None, symbol: str | None = None
-    ) -> list[FundingPaid]:
-        where, args = _filters("ts_event_ns", since_ns, symbol)
-        rows = self._all(f"SELECT * FROM funding{where} ORDER BY seq", args)
-        return [funding_from_row(row) for row in rows]
+    def position_changes(self, *, symbol: str | None = None) -> list[PositionChanged]:
+        """Every position the portfolio journaled (of one symbol), oldest first."""
+        where, args = _filters("ts_created_ns", None, symbol)
+        rows = self._all(f"SELECT * FROM positions{where} ORDER BY seq", args)
+        return [position_from_row(row) for row in rows]
 
     def pnl(self, *, since_ns: int | None = None, symbol: str | None = None) -> PnlReport:
         """Realized PnL (average cost, from every fill), fees and funding since ``since_ns``."""
         with self._snapshot():
             return pnl_from(
-                self.fills(symbol=symbol), self.funding(symbol=symbol), since_ns=since_ns
+                self.fills(symbol=symbol),
+                self.position_changes(symbol=symbol),
+                since_ns=since_ns,
             )
 
     def trades(self, *, since_ns: int | None = None, symbol: str | None = None) -> list[Trade]:

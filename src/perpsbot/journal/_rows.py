@@ -18,7 +18,6 @@ from perpsbot.messages import (
     AccountReconciled,
     ConfigReloaded,
     DryRunOrder,
-    FundingPaid,
     Halt,
     OperatorActed,
     OrderDenied,
@@ -58,8 +57,8 @@ class Table:
     columns: tuple[str, ...]
     encode: Callable[[Any], Row]
     on_conflict_ignore: bool = False
-    """A row whose unique key is already stored is skipped (a replayed fill, funding payment
-    or intent), never stored twice."""
+    """A row whose unique key is already stored is skipped (a replayed fill or intent), never
+    stored twice."""
 
     @property
     def insert(self) -> str:
@@ -206,6 +205,7 @@ def _account_row(m: AccountReconciled) -> Row:
             "average_entry_price": _text(p.average_entry_price),
             "contract_size": str(p.contract_size),
             "unrealized_pnl": _text(p.unrealized_pnl),
+            "accrued_funding": _text(p.accrued_funding),
         }
         for p in m.positions
     ]
@@ -293,12 +293,6 @@ TABLES: dict[type, Table] = {
     ),
     OrderDenied: Table("denials", _DENIAL_COLUMNS, _fields(_DENIAL_COLUMNS)),
     DryRunOrder: Table("dry_run_orders", _DRY_RUN_COLUMNS, _fields(_DRY_RUN_COLUMNS)),
-    FundingPaid: Table(
-        "funding",
-        ("message_id", "ts_created_ns", "symbol", "amount", "ts_event_ns"),
-        lambda m: (m.message_id, m.ts_created_ns, m.symbol, str(m.amount), m.ts_event_ns),
-        on_conflict_ignore=True,
-    ),
     ReconciliationStarted: attrs.evolve(_RECONCILIATIONS, encode=_started_row),
     ReconciliationCompleted: _RECONCILIATIONS,
     AccountReconciled: Table(

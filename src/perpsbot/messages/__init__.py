@@ -17,7 +17,6 @@ replies and caused events carry ``correlation_id``.
 from perpsbot.messages._base import ReplyTo, Stamper
 from perpsbot.messages.account import (
     AccountReconciled,
-    FundingPaid,
     FuturesAccount,
     MarginRates,
     ProductsLoaded,
@@ -92,6 +91,7 @@ from perpsbot.messages.orders import (
 )
 from perpsbot.messages.portfolio import BookRead, PortfolioValued, ReadBook
 from perpsbot.messages.risk import (
+    FUNDING_CAUSE,
     RECONCILED_CAUSE,
     BookedFill,
     CheckRisk,
@@ -114,6 +114,7 @@ from perpsbot.messages.strategy import (
 )
 
 __all__ = [
+    "FUNDING_CAUSE",
     "RECONCILED_CAUSE",
     "AccountReconciled",
     "BookRead",
@@ -138,7 +139,6 @@ __all__ = [
     "FeedStopped",
     "FeedSubscribed",
     "FlushJournal",
-    "FundingPaid",
     "FuturesAccount",
     "Halt",
     "IntentPurpose",

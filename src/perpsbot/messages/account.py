@@ -1,8 +1,8 @@
 """Venue facts the executor publishes: tradable products, reconciliation and account state.
 
 The executor is the only actor that talks to the venue about orders and accounts. What it
-learns that others need (product increments for sizing, the venue's positions and equity for
-risk, funding payments) travels as these events.
+learns that others need (product increments for sizing, the venue's positions, equity,
+margin and accrued funding for the portfolio and risk) travels as these events.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from perpsbot.messages._base import positive_decimal
 
 __all__ = [
     "AccountReconciled",
-    "FundingPaid",
     "FuturesAccount",
     "MarginRates",
     "ProductSpec",
@@ -96,6 +95,11 @@ class VenuePosition:
     average_entry_price: Decimal | None
     contract_size: Decimal
     unrealized_pnl: Decimal | None = None
+    accrued_funding: Decimal | None = None
+    """The funding the venue accrued on the position and has not settled yet (USD, positive
+    received): what its unrealized PnL holds beyond the price's move, ``unrealized_pnl -
+    (current_price - avg_entry_price) x quantity x contract_size`` to the cent (see
+    ``docs/venues/coinbase-cfm.md``); None for a flat or spot position."""
 
 
 @attrs.frozen(kw_only=True)
@@ -183,17 +187,6 @@ class AccountReconciled:
     fills not yet read while the venue was read, so the read may be older than the book."""
     futures: FuturesAccount | None = None
     """The futures account's margin figures; None without futures symbols (not journaled)."""
-
-
-@attrs.frozen(kw_only=True)
-class FundingPaid:
-    """A funding payment on a perp-style future (positive received, negative paid, USD)."""
-
-    message_id: str
-    ts_created_ns: int
-    symbol: str
-    amount: Decimal
-    ts_event_ns: int
 
 
 @attrs.frozen(kw_only=True)

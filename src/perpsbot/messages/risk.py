@@ -13,6 +13,7 @@ from decimal import Decimal
 import attrs
 
 __all__ = [
+    "FUNDING_CAUSE",
     "RECONCILED_CAUSE",
     "BookedFill",
     "CheckRisk",
@@ -122,8 +123,10 @@ class PositionView:
 
 
 #: How the cause of a :class:`PositionChanged` that the venue's reconciliation corrected
-#: begins; the journal's book is rebuilt from the fills and these corrections.
+#: begins; the journal's book is rebuilt from the fills, these corrections and the funding.
 RECONCILED_CAUSE = "reconciled"
+#: How the cause of a :class:`PositionChanged` that booked the venue's funding begins.
+FUNDING_CAUSE = "funding"
 
 
 @attrs.frozen(kw_only=True)
@@ -138,7 +141,7 @@ class BookedFill:
 
 @attrs.frozen(kw_only=True)
 class PositionChanged:
-    """A position changed (a fill, a funding payment, or reconciliation with the venue);
+    """A position changed (a fill, funding the venue showed, or reconciliation with the venue);
     published by the portfolio, the only owner of positions.
 
     ``entry_fill_price`` is the price of the fill that opened the position (None if the
@@ -159,6 +162,12 @@ class PositionChanged:
     def is_correction(self) -> bool:
         """True if the venue's reconciliation set this position (no fill moved it)."""
         return self.cause.startswith(RECONCILED_CAUSE)
+
+    @property
+    def is_funding(self) -> bool:
+        """True if this change booked funding the venue showed (``position.funding`` is the
+        position's funding since it was first booked, this change included)."""
+        return self.cause.startswith(FUNDING_CAUSE)
 
 
 @attrs.frozen(kw_only=True)

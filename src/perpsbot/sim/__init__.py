@@ -1,8 +1,9 @@
 """The loopback simulated Coinbase Advanced Trade exchange.
 
 Same REST and websocket wire format as Coinbase, a seeded random-walk market, matching of
-market and limit orders, spot balances, CFM perp-style positions with hourly funding, and
-scriptable faults. See :class:`SimExchange`.
+market and limit orders, spot balances, CFM perp-style positions with funding accrued hourly
+and settled twice a day, margin by the venue's intraday and overnight windows, and scriptable
+faults. See :class:`SimExchange`.
 """
 
 from perpsbot.config import DuplicateClientOrderId, SimConfig

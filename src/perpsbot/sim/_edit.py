@@ -110,9 +110,10 @@ def _check_funds(engine: SimEngine, order: Order, price: Decimal, size: Decimal)
     spec = engine.specs[order.product_id]
     remaining = size - order.filled_size
     if spec.is_future:
-        rate = spec.intraday_margin.for_side(order.side) if spec.intraday_margin else Decimal(1)
+        intraday = engine.intraday()
+        rate = spec.margin_rate(order.side, intraday=intraday)
         extra = remaining * spec.contract_size * price * rate - order.hold
-        available = engine.futures.available_margin(engine.specs, engine.marks())
+        available = engine.futures.available_margin(engine.specs, engine.marks(), intraday=intraday)
         reason = "PREVIEW_INSUFFICIENT_FUNDS_FOR_FUTURES"
     elif order.side == "BUY":
         extra = remaining * price * (1 + engine.config.maker_fee_rate) - order.hold

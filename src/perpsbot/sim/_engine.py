@@ -8,10 +8,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.cfm_calendar import is_intraday
 from perpsbot.clock import Clock
 from perpsbot.config import SimConfig
 from perpsbot.ids import seeded_rng
-from perpsbot.sim._accounts import FuturesAccount, SpotWallet, summary_ws_json
+from perpsbot.sim._accounts import BalanceSummary, FuturesAccount, SpotWallet, summary_ws_json
 from perpsbot.sim._config import derived_seed
 from perpsbot.sim._events import (
     BookChanged,
@@ -21,13 +22,13 @@ from perpsbot.sim._events import (
     TickerChanged,
     TradesPrinted,
 )
+from perpsbot.sim._funding import FundingState
 from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
 from perpsbot.sim._orders import Fill, Order, order_ws_json
 from perpsbot.sim._products import CATALOGUE, ProductLive, ProductSpec
 from perpsbot.sim._resting import work_resting_orders
-from perpsbot.sim._wire import dec, quantize_near
+from perpsbot.sim._wire import dec
 
-_HOUR_NS = 3600 * 10**9
 Listener = Callable[[SimEvent], None]
 
 
@@ -65,9 +66,8 @@ class SimEngine:
         self.clock_skew_ns = 0
         self.stuck_cancels = 0  # cancels to leave in CANCEL_QUEUED (a fault)
         self.stuck_orders: list[Order] = []
-        first_funding = (start_ns // _HOUR_NS + 1) * _HOUR_NS
-        self.funding_rate = {p: Decimal("0.000013") for p, s in self.specs.items() if s.is_future}
-        self.next_funding_ns = dict.fromkeys(self.funding_rate, first_funding)
+        perpetuals = [pid for pid, spec in self.specs.items() if spec.is_future]
+        self.funding = FundingState.starting(perpetuals, start_ns)
         self.steps = 0
         self._trade_seq = 100_000_000
         self._listeners: list[Listener] = []
@@ -106,6 +106,19 @@ class SimEngine:
     def marks(self) -> dict[str, Decimal]:
         return {pid: m.mid for pid, m in self.markets.items()}
 
+    def intraday(self) -> bool:
+        """True while the venue charges its intraday margin rates (else the overnight ones)."""
+        return is_intraday(self.now_ns())
+
+    def catch_up(self) -> None:
+        """Settle and accrue the funding due by now (the market clock does too, at each step):
+        whoever reads or trades sees the account as of now."""
+        with self.lock:
+            if self.funding.catch_up(
+                self.futures, self.specs, self.marks(), now_ns=self.now_ns(), seed=self.config.seed
+            ):
+                self.publish_balance()
+
     def rest(self, order: Order) -> None:
         """Index an order that now rests on the book."""
         self._resting.setdefault(order.product_id, {})[order.order_id] = order
@@ -138,29 +151,14 @@ class SimEngine:
                 if trade is not None:
                     trades.append(trade)
                 market.mark(now)
+            self.catch_up()  # the funding due by now, before this step's fills move positions
             for pid in self.markets:
                 trades += work_resting_orders(self, pid, now)
-            self._fund(now)
             if trades:
                 self.emit(TradesPrinted(trades=tuple(trades)))
             for pid in self.markets:
                 self.publish_book(pid)
                 self.publish_ticker(pid)
-
-    def _fund(self, now_ns: int) -> None:
-        for pid, first_due_ns in list(self.next_funding_ns.items()):
-            due_ns, paid = first_due_ns, False
-            while due_ns <= now_ns:
-                spec, mark = self.specs[pid], self.markets[pid].mid
-                self.futures.fund(spec, mark, self.funding_rate[pid])
-                drift = Decimal(repr(round(self._rng.gauss(0.0, 0.000004), 9)))
-                rate = self.funding_rate[pid] * Decimal("0.8") + Decimal("0.0000026") + drift
-                self.funding_rate[pid] = quantize_near(rate, Decimal("0.000001"))
-                due_ns += _HOUR_NS
-                paid = True
-            self.next_funding_ns[pid] = due_ns
-            if paid:
-                self.publish_balance()
 
     # --- publishing ---------------------------------------------------------------------------
 
@@ -200,9 +198,14 @@ class SimEngine:
     def publish_balance(self) -> None:
         self.emit(FuturesBalanceChanged(summary=self.balance_ws_json()))
 
+    def balance_summary(self) -> BalanceSummary:
+        """The futures balance summary now, at the margin window in effect."""
+        return self.futures.summary(
+            self.specs, self.marks(), self.wallet.available("USD"), intraday=self.intraday()
+        )
+
     def balance_ws_json(self) -> dict[str, Any]:
-        numbers = self.futures.summary(self.specs, self.marks(), self.wallet.available("USD"))
-        return summary_ws_json(numbers)
+        return summary_ws_json(self.balance_summary())
 
     def ticker_json(self, pid: str) -> dict[str, Any]:
         market = self.markets[pid]
@@ -241,8 +244,8 @@ class SimEngine:
             price_change_24h_pct=(
                 (market.last_price - market.open_24h) * 100 / market.open_24h
             ).quantize(Decimal("0.00000001")),
-            funding_rate=self.funding_rate.get(pid, Decimal(0)),
-            funding_time_ns=self.next_funding_ns.get(pid, 0),
+            funding_rate=self.funding.rates.get(pid, Decimal(0)),
+            funding_time_ns=self.funding.next_funding_ns if spec.is_future else 0,
             open_interest=open_interest + Decimal(180_000),
             now_ns=now,
             trading_disabled=pid in self.trading_disabled,

@@ -65,7 +65,7 @@ def record_fill(
 def hold(engine: SimEngine, order: Order) -> None:
     spec, price = engine.specs[order.product_id], order.limit_price or _ZERO
     if spec.is_future:
-        rate = spec.intraday_margin.for_side(order.side) if spec.intraday_margin else Decimal(1)
+        rate = spec.margin_rate(order.side, intraday=engine.intraday())
         order.hold = order.remaining * spec.contract_size * price * rate
         engine.futures.order_holds += order.hold
     elif order.side == "BUY":

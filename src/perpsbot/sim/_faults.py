@@ -236,8 +236,14 @@ class SimFaults:
 
     @checked
     def funding_rate(self, product_id: str, rate: str) -> None:
-        """Set ``product_id``'s funding rate (a decimal string, at most 1 either way) per hour."""
+        """Set ``product_id``'s funding rate (a decimal string, at most 1 either way) per hour,
+        from the next funding hour on."""
         self._check_product("funding_rate", product_id)
+        if product_id not in self._engine.funding.rates:
+            raise InvalidConfigError(
+                "funding_rate.product_id must be a perpetual-style future, one of"
+                f" {sorted(self._engine.funding.rates)}, was {product_id!r}"
+            )
         try:
             value = to_decimal(rate, "funding_rate.rate")
         except ValueError as exc:
@@ -246,7 +252,8 @@ class SimFaults:
             raise InvalidConfigError(f"funding_rate.rate must be within -1 and 1, was {rate!r}")
         self._record("funding_rate", f"{product_id} rate={rate}")
         with self._engine.lock:
-            self._engine.funding_rate[product_id] = value
+            self._engine.catch_up()  # the hours already due were charged at the old rate
+            self._engine.funding.rates[product_id] = value
 
     @checked
     def cancel_only(self, product_id: str, on: bool = True) -> None:

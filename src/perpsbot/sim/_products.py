@@ -53,6 +53,12 @@ class ProductSpec:
     def is_future(self) -> bool:
         return self.product_type == "FUTURE"
 
+    def margin_rate(self, side: str, *, intraday: bool) -> Decimal:
+        """The initial margin rate of a ``side`` (BUY: long) position in the intraday or the
+        overnight window; 1 for a product without rates."""
+        rates = self.intraday_margin if intraday else self.overnight_margin
+        return Decimal(1) if rates is None else rates.for_side(side)
+
 
 CATALOGUE: tuple[ProductSpec, ...] = (
     ProductSpec(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from perpsbot.cfm_calendar import window_ends_ns
 from perpsbot.sim._accounts import summary_rest_json
 from perpsbot.sim._orders import fill_json, order_rest_json
 from perpsbot.sim._products import product_json
-from perpsbot.sim._wire import dec, error_body, rfc3339_us
+from perpsbot.sim._wire import dec, error_body, rfc3339_s, rfc3339_us
 
 if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
@@ -277,10 +278,21 @@ def list_fills(engine: SimEngine, query: Query) -> dict[str, Any]:
 
 def balance_summary(engine: SimEngine) -> dict[str, Any]:
     with engine.lock:
-        numbers = engine.futures.summary(
-            engine.specs, engine.marks(), engine.wallet.available("USD")
-        )
-        return summary_rest_json(numbers)
+        return summary_rest_json(engine.balance_summary())
+
+
+def margin_window(engine: SimEngine) -> dict[str, Any]:
+    """``GET /cfm/intraday/current_margin_window``: the window in effect and when it ends."""
+    now = engine.now_ns()
+    kind = "INTRADAY" if engine.intraday() else "OVERNIGHT"
+    return {
+        "margin_window": {
+            "margin_window_type": f"FCM_MARGIN_WINDOW_TYPE_{kind}",
+            "end_time": rfc3339_s(window_ends_ns(now)),
+        },
+        "is_intraday_margin_killswitch_enabled": False,
+        "is_intraday_margin_enrollment_killswitch_enabled": False,
+    }
 
 
 def positions(engine: SimEngine) -> dict[str, Any]:

@@ -156,6 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(401, _UNAUTHORIZED, headers)
                     return
             body = self._json(raw) if method == "POST" else {}
+            self.server.engine.catch_up()  # the funding due by now, before it is read or traded
             payload = handler(self.server.engine, match, query, body)
         except ApiError as exc:
             self._send(exc.status, exc.body)

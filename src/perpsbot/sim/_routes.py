@@ -51,6 +51,7 @@ _GET: list[tuple[str, Handler, bool]] = [
     (r"/cfm/balance_summary", lambda e, m, qs, b: q.balance_summary(e), False),
     (r"/cfm/positions", lambda e, m, qs, b: q.positions(e), False),
     (rf"/cfm/positions/{_ID}", lambda e, m, qs, b: q.position(e, m[1]), False),
+    (r"/cfm/intraday/current_margin_window", lambda e, m, qs, b: q.margin_window(e), False),
 ]
 
 _POST: list[tuple[str, Handler, bool]] = [

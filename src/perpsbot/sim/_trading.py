@@ -142,9 +142,9 @@ def _check_funds(engine: SimEngine, parsed: ParsedOrder) -> None:
         size = parsed.base_size or _ZERO
         growing = size if (held >= 0) == (side == "BUY") else max(_ZERO, size - abs(held))
         price = parsed.limit_price or (market.best_ask if side == "BUY" else market.best_bid)
-        rate = spec.intraday_margin.for_side(side) if spec.intraday_margin else Decimal(1)
-        need = growing * spec.contract_size * price * rate
-        if need > engine.futures.available_margin(engine.specs, engine.marks()):
+        intraday = engine.intraday()
+        need = growing * spec.contract_size * price * spec.margin_rate(side, intraday=intraday)
+        if need > engine.futures.available_margin(engine.specs, engine.marks(), intraday=intraday):
             raise Rejection(
                 preview="PREVIEW_INSUFFICIENT_FUNDS_FOR_FUTURES", message="Insufficient margin"
             )

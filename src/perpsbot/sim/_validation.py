@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.cfm_calendar import is_intraday
 from perpsbot.sim._orders import TIME_IN_FORCE
 from perpsbot.sim._products import ProductSpec
 from perpsbot.sim._wire import is_multiple, parse_rfc3339_ns, to_decimal
@@ -134,7 +135,7 @@ def parse_order(
     if margin_type not in ("CROSS", "ISOLATED"):
         raise Rejection(preview="PREVIEW_INVALID_MARGIN_TYPE", message="invalid margin_type")
     if spec.is_future and spec.intraday_margin is not None:
-        rate = spec.intraday_margin.for_side(side)
+        rate = spec.margin_rate(side, intraday=is_intraday(now_ns))  # the window in effect
         if leverage <= 0 or leverage * rate > 1:
             raise Rejection(
                 preview="PREVIEW_INVALID_LEVERAGE",

@@ -26,13 +26,17 @@ from perpsbot.venue.orders import (
 from perpsbot.venue.records import (
     CancelResult,
     CfmBalanceSummary,
+    CfmPosition,
     Fill,
     FutureDetails,
     Order,
     Product,
 )
 
+_CENTS = Decimal("0.01")
+
 __all__ = [
+    "accrued_funding",
     "cancel_outcome",
     "futures_account",
     "order_request",
@@ -160,3 +164,22 @@ def futures_account(summary: CfmBalanceSummary) -> FuturesAccount:
         threshold=threshold,
         maintenance_share=threshold / initial if threshold > 0 and initial > 0 else None,
     )
+
+
+def accrued_funding(position: CfmPosition, spec: ProductSpec) -> Decimal | None:
+    """The funding the venue accrued on ``position`` and has not settled: what its unrealized
+    PnL holds beyond the price's move, ``unrealized_pnl - (current_price - avg_entry_price) x
+    contracts x contract_size``, the move rounded to the cent as the venue rounds its figures
+    (a venue that rounds the sum instead makes this a cent off where the move ends in half a
+    cent). None if the venue left out a figure it needs.
+
+    Coinbase lists no funding payments for CFM futures and no field of accrued funding; it
+    charges the position's funding in its unrealized PnL until the settlement (the reading
+    ``docs/venues/coinbase-cfm.md`` takes). Where the venue's unrealized PnL holds nothing
+    but the price's move, this is 0.
+    """
+    upnl, price, entry = position.unrealized_pnl, position.current_price, position.avg_entry_price
+    if upnl is None or price is None or entry is None:
+        return None
+    moved = ((price - entry) * position.signed_contracts * spec.contract_size).quantize(_CENTS)
+    return (upnl - moved).quantize(_CENTS)

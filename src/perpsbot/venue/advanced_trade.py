@@ -10,6 +10,7 @@ import orjson
 from perpsbot.errors import OrderNotFoundError, VenueResponseError
 from perpsbot.messages import FuturesAccount, ProductSpec, VenuePosition
 from perpsbot.venue._translate import (
+    accrued_funding,
     cancel_outcome,
     futures_account,
     order_request,
@@ -100,8 +101,9 @@ class AdvancedTradeGateway:
         return [venue_fill(f) for f in self._rest.fills(order_ids=list(venue_order_ids))]
 
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
-        """Futures: positions from ``/cfm/positions``; equity from the balance summary (its
-        total USD, which includes the spot USD, plus unrealized PnL). Spot: each base
+        """Futures: positions from ``/cfm/positions`` (with the funding accrued on each, read
+        off its unrealized PnL); equity from the balance summary (its total USD, which
+        includes the spot USD, plus unrealized PnL). Spot: each base
         currency's balance, valued at the mid in the equity (the whole account's); without
         futures the USD wallet is the cash."""
         positions: list[VenuePosition] = []
@@ -124,6 +126,7 @@ class AdvancedTradeGateway:
                         average_entry_price=p.avg_entry_price if p is not None else None,
                         contract_size=spec.contract_size,
                         unrealized_pnl=p.unrealized_pnl if p is not None else None,
+                        accrued_funding=None if p is None else accrued_funding(p, spec),
                     )
                 )
         if spot:
