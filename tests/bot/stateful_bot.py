@@ -17,6 +17,7 @@ the bot through inspection (``system.state``) and what its actors publish
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +55,7 @@ from tests.bot.stateful_venue import MOVES, SYMBOLS, Venue, exchange
 from tests.support.sim_clients import sim_rest, venue_link
 
 T = TypeVar("T")
+logger = logging.getLogger("tests.bot.stateful")
 
 INTERVAL_S = 0.5
 RECONCILE_S = 10.0
@@ -68,6 +70,8 @@ _DRAIN = (
 #: once the executor took it from these sources.
 _WAITS_FOR_FEED = ("acknowledged", "partially_filled", "cancel_pending")
 _FOLLOWED = (TransitionSource.REST, TransitionSource.USER_CHANNEL, TransitionSource.POLL)
+#: How long the user channel gets to move on the orders it follows.
+_FEED_WAIT_S = 5.0
 #: How the executor describes a settled order (an unsettled terminal one says what it awaits).
 _SETTLED = ("filled", "cancelled", "rejected", "expired")
 
@@ -200,6 +204,17 @@ class StatefulBot:
             if status in _WAITS_FOR_FEED and coid in last and last[coid].source in _FOLLOWED
         ]
 
+    def _let_the_feed_move_on(self) -> None:
+        """Give the user channel time to move on the orders it follows (it answers in real
+        time). It may not: an event sent while its subscription was being set up is lost, as
+        on the real venue, and then a poll or a reconciliation settles the order on the clock,
+        which a later step moves. So this waits, and never fails."""
+        try:
+            eventually(lambda: not self._waiting_for_feed(), timeout_s=_FEED_WAIT_S)
+        except AssertionError:
+            waiting = self._waiting_for_feed()
+            logger.info("the user channel did not move %s on: the clock will", waiting)
+
     def quiesce(self) -> None:
         """Wait until the bot is quiet: a full round of drains changes nothing, and no order
         waits for the user channel. What remains unsettled waits for the clock or a fault."""
@@ -208,11 +223,7 @@ class StatefulBot:
             before = self._fingerprint()
             for name in _DRAIN:
                 process.drain(name)
-            eventually(
-                lambda: not self._waiting_for_feed(),
-                timeout_s=TIMEOUT_S,
-                what="orders the user channel follows to move on",
-            )
+            self._let_the_feed_move_on()
             if self._fingerprint() == before:
                 return
         raise AssertionError(f"the bot never became quiet: {self._fingerprint()}")
