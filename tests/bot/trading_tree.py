@@ -47,6 +47,8 @@ from tests.support.sim_clients import venue_link
 T = TypeVar("T")
 SYMBOL = "BTC-USD"
 INTERVAL_S = 0.5
+#: An exchange that never moves on its own.
+SCRIPTED = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
 
 #: What each publisher of the tree tells the test's probe.
 WATCHED: dict[str, tuple[type, ...]] = {
@@ -135,15 +137,22 @@ class TradingTree:
 
 @contextlib.contextmanager
 def trading_tree(
-    journal: Path, *, config: BotConfig | None = None, clock: FakeClock | None = None
+    journal: Path,
+    *,
+    config: BotConfig | None = None,
+    clock: FakeClock | None = None,
+    sim: SimExchange | None = None,
+    sim_config: SimConfig = SCRIPTED,
 ) -> Iterator[TradingTree]:
     """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
     ``clock`` sets business time (a FakeClock from 2026-01-01 by default); the tree trades
-    the first of ``config``'s symbols."""
+    the first of ``config``'s symbols. ``sim`` is a running exchange to use (and leave
+    running), else one is started from ``sim_config`` for the tree and stopped after it."""
     clock = clock or FakeClock()
-    sim_config = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
     config = config or trading_config(journal)
-    with SimExchange(sim_config) as sim:
+    with contextlib.ExitStack() as stack:
+        if sim is None:
+            sim = stack.enter_context(SimExchange(sim_config))
         link = venue_link(sim, clock, request_timeout_s=5.0)
         system = ActorSystem(
             "trading", clock=clock, ids=SequentialIds("m"), sections_of=bot_sections,
