@@ -9,8 +9,8 @@ conditions that fail closed to REDUCING. An operator's Halt and the kill switch 
 also cancel every open order. Positions, equity and PnL are a read-only copy of the
 portfolio's (``PositionChanged``, ``PortfolioValued``); orders in flight count by their
 unbooked rest until the executor reports them settled. One ``RiskSnapshot`` per sampling
-cycle, once the portfolio valued it; everything survives the actor's restarts (warm
-restart).
+cycle, once the portfolio valued it, and one to the journal as it stops; everything survives
+the actor's restarts (warm restart).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from perpsbot.actors._risk_accounts import Accounts
 from perpsbot.actors._risk_gate import OrderGate
@@ -65,7 +67,10 @@ from perpsbot.runtime import (
     Unsubscribe,
 )
 
-__all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
+__all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
+
+#: How a start's trading state reads before its first reconciliation succeeded.
+STARTING = "holding until reconciliation"
 
 logger = logging.getLogger("perpsbot.actors.risk")
 
@@ -137,6 +142,20 @@ class RiskActor(BaseActor):
         self._check_marks()
         self._publish_state("risk started", force=True)
         self.timers.every(self._check_interval_s, CheckRisk())
+
+    def on_stop(self) -> None:
+        """Journal the day's figures as they are at the stop (risk stops before the journal),
+        so the next start's day continues from them, not from the last periodic snapshot."""
+        valued = self._accounts.valued
+        if valued is None:
+            return
+        snapshot = self._accounts.risk_snapshot(
+            valued,
+            stamp=self._stamper.stamp(),
+            state=self._conditions.state,
+            reasons=self._conditions.reasons,
+        )
+        self._journal.record(attrs.evolve(snapshot, at_stop=True))
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -266,6 +285,7 @@ class RiskActor(BaseActor):
                     stamp=self._stamper.stamp(),
                     state=self._conditions.state,
                     reasons=self._conditions.reasons,
+                    starting=self._conditions.starting,
                 )
             )
 
@@ -368,9 +388,13 @@ class RiskActor(BaseActor):
         previous = None if self._published is None else self._published[0]
         self._published = current
         state, reasons = self._conditions.state, self._conditions.reasons
+        starting = self._conditions.starting
         if state is not previous:
             log = logger.warning if state is not TradingState.ACTIVE else logger.info
-            log("trading %s (%s): %s", state, cause, "; ".join(reasons) or "all clear")
+            if starting:
+                log = logger.info
+            word = STARTING if starting else str(state)
+            log("trading %s (%s): %s", word, cause, "; ".join(reasons) or "all clear")
         message_id, ts_created_ns = self._stamper.stamp()
         self._subscribers.publish(
             TradingStateChanged(
@@ -381,5 +405,6 @@ class RiskActor(BaseActor):
                 reason=cause,
                 reasons=reasons,
                 stops_everything=self._conditions.stops_everything,
+                starting=starting,
             )
         )
