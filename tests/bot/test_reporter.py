@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.bot import ConsoleReporter
+from perpsbot.bot import ConsoleReporter, positions_left
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
@@ -270,3 +270,20 @@ def test_an_operators_halt_read_at_a_start_reads_halted_not_holding(
     assert printed(out, "journal read")[-1] == (
         "trading halted (halted by alice: drill), was holding until reconciliation: journal read"
     )
+
+
+def test_a_stop_lists_the_positions_it_leaves_with_their_unrealized_pnl() -> None:
+    short = attrs.evolve(
+        long_btc(), symbol="BIP-20DEC30-CDE", quantity=D(-2), average_entry_price=D(68_900),
+        unrealized_pnl=D("-0.8"),
+    )  # fmt: skip
+    flat = attrs.evolve(long_btc(), symbol="ETH-USD", quantity=D(0))
+
+    assert positions_left(snapshot(9, long_btc(), short, flat)).splitlines() == [
+        "stopped, leaving 2 open positions:",
+        "  BTC-USD            long 0.0145 @ 68900.123  upnl +1.50",
+        "  BIP-20DEC30-CDE    short 2 @ 68900  upnl -0.80",
+        "  unrealized +1.50  today -4.75 (journaled: the next start continues from it)",
+    ]
+    assert positions_left(snapshot(9, flat)) == ("stopped flat (no open positions); today -4.75")
+    assert positions_left(None) == "stopped: no valuation of the book to report"
