@@ -235,7 +235,7 @@ def test_a_long_closed_on_a_bearish_cross_reverses_into_a_short_on_a_future_once
     flat = situation(STILL_BEARISH, product=future(), reversal=Signal.BEARISH)
     decision = decide(flat, shorts)
     assert decide(attrs.evolve(flat, reversal=None), shorts).action is Action.HOLD  # no cross
-    assert decision.action is Action.SELL
+    assert (decision.signal, decision.action) == (Signal.BEARISH, Action.SELL)
     assert decision.order is not None
     assert (decision.order.side, decision.order.purpose) == (Side.SELL, IntentPurpose.ENTRY)
     assert decision.reason.startswith("bearish cross, reversing after the exit (short MA")

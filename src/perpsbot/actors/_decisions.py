@@ -262,7 +262,7 @@ def _enter(
             f" minimum {max(product.base_min_size, product.base_increment)} at {mark}"
         )
     return Decision(
-        signal=reading.signal,
+        signal=signal,  # a reversal enters on the cross that closed the last position
         action=Action.BUY if long else Action.SELL,
         reason=f"{signal} {cross} ({reading.describe()}); {notional:.2f} USD{capped}",
         order=Order(side=side, size=size, purpose=IntentPurpose.ENTRY),
