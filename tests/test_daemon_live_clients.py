@@ -43,7 +43,7 @@ def _client(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=_NO_PERPSBOT,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
 
@@ -70,7 +70,7 @@ def sim(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     assert process.stderr is not None
     out, err = Lines(process.stdout), Lines(process.stderr)
     try:
-        rest = out.until("rest:").split()[1]
+        rest = out.until("rest:", timeout_s=60).split()[1]
         market = out.until("market ws:").split()[2]
         assert out.until("auth:").split(None, 1)[1] == "JWT verified\n"
         yield rest, market, str(key_file)
@@ -79,6 +79,7 @@ def sim(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # seven commands, each a Python process: slow on a busy machine
 def test_status_shell_and_journal_reach_a_prod_bot_without_credentials_after_a_rejected_reload(
     tmp_path: Path, sim: tuple[str, str, str]
 ) -> None:
@@ -99,7 +100,7 @@ def test_status_shell_and_journal_reach_a_prod_bot_without_credentials_after_a_r
     attach = ("--profile", "prod", "--live", "--config", "bot.toml")
     try:
         assert "profile prod (REAL MONEY)" in out.until("perpsbot ")
-        out.until("trading active")  # the sim took its JWTs: reconciled with the venue
+        out.until("trading active", timeout_s=120)  # the sim took its JWTs: reconciled
 
         def clients_work() -> None:
             status = _client("status", *attach, cwd=tmp_path)
@@ -116,13 +117,14 @@ def test_status_shell_and_journal_reach_a_prod_bot_without_credentials_after_a_r
         clients_work()
 
         config.write_text(good + "[risk]\nmax_leverage = -2\n")  # the watcher reloads it
-        err.until("risk.max_leverage must be a positive number at most 100, was '-2'")
+        err.until("risk.max_leverage must be a positive number at most 100, was '-2'", 120)
         clients_work()  # attaching reads the socket's and journal's places, nothing else
     finally:
         code = _stop(bot, out, err)
     assert code == 0
 
 
+@pytest.mark.timeout(180)  # three commands, each a Python process
 def test_without_a_running_bot_the_clients_name_the_option_that_points_at_it(
     tmp_path: Path,
 ) -> None:
