@@ -34,7 +34,7 @@ from perpsbot.messages import (
     SymbolSignal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, BaseActor
+from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
 
 __all__ = ["ConsoleReporter"]
 
@@ -125,6 +125,10 @@ class ConsoleReporter(BaseActor):
                     self._write(f"position {message.cause}")
             case _:
                 self.unhandled(message)
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        """The leverage caps apply live (a future without margin rates is margined at them)."""
+        self._risk = message.config.risk
 
     # -- cycles ----------------------------------------------------------------------------
 

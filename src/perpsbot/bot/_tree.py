@@ -346,6 +346,7 @@ def bot_spec(
                 factory=reporter,
                 mailbox=reporter_mailbox,
                 config_sections=_REPORTER,
+                live_sections=_REPORTER,
                 shutdown_timeout_s=timeout_s,
             )
         )
