@@ -36,6 +36,8 @@ BOOK = "book"
 _REDUCING, _HALTED = TradingState.REDUCING, TradingState.HALTED
 
 
+#: How a start's trading state reads before its first reconciliation succeeded.
+STARTING = "holding until reconciliation"
 #: The kinds of hold every start waits out (see :attr:`TradingConditions.starting`).
 _STARTING = frozenset({JOURNAL, BOOK, RECONCILIATION, "down", "stale"})
 

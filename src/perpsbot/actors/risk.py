@@ -30,7 +30,7 @@ from perpsbot.actors._risk_journal import (
     OperatorJournal,
 )
 from perpsbot.actors._risk_rules import first_denial, order_rules
-from perpsbot.actors._trading_state import JOURNAL, KILL_SWITCH, TradingConditions
+from perpsbot.actors._trading_state import JOURNAL, KILL_SWITCH, STARTING, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
@@ -50,6 +50,7 @@ from perpsbot.messages import (
     ReconciliationStarted,
     ReduceOnly,
     Resume,
+    RiskSnapshot,
     Stamper,
     TradingState,
     TradingStateChanged,
@@ -68,9 +69,6 @@ from perpsbot.runtime import (
 )
 
 __all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
-
-#: How a start's trading state reads before its first reconciliation succeeded.
-STARTING = "holding until reconciliation"
 
 logger = logging.getLogger("perpsbot.actors.risk")
 
@@ -146,16 +144,8 @@ class RiskActor(BaseActor):
     def on_stop(self) -> None:
         """Journal the day's figures as they are at the stop (risk stops before the journal),
         so the next start's day continues from them, not from the last periodic snapshot."""
-        valued = self._accounts.valued
-        if valued is None:
-            return
-        snapshot = self._accounts.risk_snapshot(
-            valued,
-            stamp=self._stamper.stamp(),
-            state=self._conditions.state,
-            reasons=self._conditions.reasons,
-        )
-        self._journal.record(attrs.evolve(snapshot, at_stop=True))
+        if self._accounts.valued is not None:
+            self._journal.record(self._snapshot(self._accounts.valued, at_stop=True))
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -279,15 +269,15 @@ class RiskActor(BaseActor):
         self._check_daily_loss()
         self._publish_state("positions told" if first else "portfolio valued")
         if message.cycle is not None:
-            self._subscribers.publish(
-                self._accounts.risk_snapshot(
-                    message,
-                    stamp=self._stamper.stamp(),
-                    state=self._conditions.state,
-                    reasons=self._conditions.reasons,
-                    starting=self._conditions.starting,
-                )
-            )
+            self._subscribers.publish(self._snapshot(message))
+
+    def _snapshot(self, valued: PortfolioValued, *, at_stop: bool = False) -> RiskSnapshot:
+        conditions = self._conditions
+        snapshot = self._accounts.risk_snapshot(
+            valued, stamp=self._stamper.stamp(), state=conditions.state,
+            reasons=conditions.reasons, starting=conditions.starting,
+        )  # fmt: skip
+        return attrs.evolve(snapshot, at_stop=at_stop) if at_stop else snapshot
 
     # -- automatic conditions --------------------------------------------------------------
 
