@@ -162,7 +162,8 @@ def test_the_operator_scenario_ready_shell_status_reload_from_disk_and_sigterm(
 def test_the_banner_says_where_everything_is_and_marks_print_at_the_price_increment(
     tmp_path: Path,
 ) -> None:
-    bot = _Bot(_perpsbot("run", "--profile", "dev", tmp_path=tmp_path))
+    spot = {"PERPSBOT_MARKET_DATA_SYMBOLS": "BTC-USD,ETH-USD"}  # dev's other product type
+    bot = _Bot(_perpsbot("run", "--profile", "dev", tmp_path=tmp_path, env=spot))
     bot.out.until("cycle 3:")  # its first cycles, however long a busy machine takes to them
     assert bot.stop() == 0
     out, err = bot.printed()
@@ -360,7 +361,7 @@ def test_a_paper_bot_targets_a_separately_started_sim(tmp_path: Path) -> None:
         market = lines.until("market ws:").split()[2]
         env = {"PERPSBOT_VENUE_REST_BASE_URL": rest, "PERPSBOT_VENUE_MARKET_WS_URL": market}
         bot = _Bot(_perpsbot("run", "--profile", "dev", tmp_path=tmp_path, env=env))
-        streamed = r"^  BTC-USD +mark +\d+\.\d\d +window +\d+ +source stream"
+        streamed = r"^  BIP-20DEC30-CDE +mark +\d+ +window +\d+ +source stream"  # at its 5 USD
         while not re.match(streamed, bot.out.until("source stream")):
             pass  # another symbol's line
         assert bot.stop() == 0

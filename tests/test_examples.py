@@ -42,12 +42,15 @@ def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the
     # The first cycle runs as soon as every symbol has a mark: on a busy machine that can be
     # before the host's subscription reached the mark window.
     for cycle in (2, 3):
-        for symbol in ("BTC-USD", "ETH-USD"):
+        for symbol in ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE"):  # the dev profile's
             # A mark, or "-" while a symbol has none yet (a slow start on a busy machine).
             mark = r"[\d.]+" if cycle == 3 else r"(-|[\d.]+)"
             assert re.search(rf"^host: cycle {cycle}: {symbol} mark {mark}$", out, re.M), out
     # Asked at cycle 3; a cycle more may have run if the host was kept waiting a second.
-    state = r"^host: bot state: cycle [34], windows \{'BTC-USD': [1-4], 'ETH-USD': [1-4]\}$"
+    state = (
+        r"^host: bot state: cycle [34],"
+        r" windows \{'BIP-20DEC30-CDE': [1-4], 'ETP-20DEC30-CDE': [1-4]\}$"
+    )
     assert re.search(state, out, re.M), out
     # The host's ActorRegistry.stop_all() stopped the bot through its anchor; nothing lingers.
     assert "host: stop_all() returned; bot running: False" in out

@@ -27,5 +27,5 @@ def test_the_supervised_tree_example_runs(capsys: pytest.CaptureFixture[str]) ->
 
 def test_the_readme_gives_the_two_commands() -> None:
     text = README.read_text()
-    assert "pip install -e . && perpsbot run --profile dev --duration 120" in text
+    assert "pip install -e . && perpsbot run --profile dev --duration 240" in text
     assert "pip install -e '.[dev]' && pytest" in text

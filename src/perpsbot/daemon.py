@@ -4,7 +4,9 @@ Loads and validates the configuration (an invalid file exits 2 with the reason),
 venue (for ``dev``, the embedded simulated exchange on loopback), opens the control plane
 (shell socket, metrics and health on 127.0.0.1, a watch on the configuration file), starts
 the supervised actor tree and prints where everything is. Then it idles in the main thread
-until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates.
+until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates; it stops the tree
+(risk journals the day's figures as it stops) and prints the open positions it leaves, with
+their unrealized PnL.
 
 - SIGHUP, a change to the file on disk, or ``reload()`` in the shell reload the
   configuration: an invalid file is rejected with the reason and the running configuration
@@ -52,6 +54,7 @@ from perpsbot.bot import (
     bot_spec,
     check_symbols,
     describe_link,
+    positions_left,
 )
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
@@ -62,8 +65,8 @@ from perpsbot.control import (
     file_signature,
     thread_dump,
 )
-from perpsbot.errors import ControlPlaneError, InvalidConfigError, JournalInUseError
-from perpsbot.journal import JournalLocks
+from perpsbot.errors import ControlPlaneError, InvalidConfigError, JournalError, JournalInUseError
+from perpsbot.journal import JournalLocks, JournalReader
 from perpsbot.runtime import ActorSystem
 
 __all__ = ["EXIT_BAD_CONFIG", "EXIT_ESCALATED", "EXIT_OK", "configure_parser", "run"]
@@ -238,6 +241,7 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
             logger.info("stopping before the actor tree started")
             return EXIT_OK
         print(_banner(config, control, plane, venues), flush=True)
+        started_ns = clock.time_ns()
         system.start(bot_spec(config, venues, report=True), config=config)
         logger.info(
             "perpsbot running (profile %s, pid %d)",
@@ -259,8 +263,25 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
                 triggers.append(signals.reloads.get())
             if triggers:
                 control.reload(", ".join(dict.fromkeys(triggers)))
-        if system.escalation is not None:
-            logger.critical("stopping: the actor tree escalated: %s", system.escalation)
-            return EXIT_ESCALATED
-        logger.info("stopping")
-    return EXIT_OK
+        escalation = system.escalation
+        if escalation is not None:
+            logger.critical("stopping: the actor tree escalated: %s", escalation)
+        else:
+            logger.info("stopping")
+        system.shutdown()  # risk journals the day's figures as it stops
+        _report_stop(control.config.journal.path, since_ns=started_ns)
+        return EXIT_OK if escalation is None else EXIT_ESCALATED
+
+
+def _report_stop(journal: Path, *, since_ns: int) -> None:
+    """Print the positions the stop leaves and their unrealized PnL, from the snapshot risk
+    journaled as it stopped (none of this run's: nothing valued the book)."""
+    try:
+        with JournalReader(journal) as reader:
+            snapshot = reader.last_risk_snapshot()
+    except JournalError as error:
+        logger.warning("the positions left cannot be read from the journal: %s", error)
+        return
+    if snapshot is not None and snapshot.ts_created_ns < since_ns:
+        snapshot = None
+    print(positions_left(snapshot), flush=True)

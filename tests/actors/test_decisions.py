@@ -4,9 +4,25 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._decisions import Action, Order, Params, Situation, decide, entry_size
+from perpsbot.actors._decisions import (
+    Action,
+    Order,
+    Params,
+    Situation,
+    decide,
+    entry_notional,
+    entry_size,
+)
 from perpsbot.actors._trailing_stop import TrailingStop
-from perpsbot.messages import IntentPurpose, MarkSample, Side, Signal, TradingState
+from perpsbot.config import RiskConfig
+from perpsbot.messages import (
+    IntentPurpose,
+    MarginRates,
+    MarkSample,
+    Side,
+    Signal,
+    TradingState,
+)
 from tests.actors.trading import D, bot_config, future, sample, spot
 
 PARAMS = Params.from_config(bot_config(short_ma=2, long_ma=3))
@@ -65,17 +81,62 @@ def test_spot_is_never_sold_short_even_with_shorts_enabled() -> None:
 
 def test_futures_entries_are_leveraged_and_sized_in_contracts() -> None:
     window = sample([50_000] * 4 + [50_500])
-    decision = decide(situation(window, product=future()), params(leverage=D(3)))
+    roomy = RiskConfig(max_position_usd=D(10_000))
+    decision = decide(situation(window, product=future()), params(leverage=D(3), risk=roomy))
     # 10,000 * 0.05 * 3 = 1,500 USD; one contract is 0.01 BTC = 505 USD: 2 whole contracts.
     assert decision.order is not None
     assert decision.order.size == D(2)
 
 
 def test_the_usd_cap_limits_an_entry() -> None:
-    size, notional = entry_size(
-        equity=EQUITY, mark=D(100), product=spot(), params=params(max_trade_usd=D(250))
+    notional, limit = entry_notional(
+        equity=EQUITY, product=spot(), params=params(max_trade_usd=D(250))
     )
-    assert (size, notional) == (D("2.5"), D(250))
+    assert (notional, limit) == (D(250), "strategy.max_trade_usd")
+    assert entry_size(notional=notional, mark=D(100), product=spot()) == D("2.5")
+
+
+def test_an_entry_on_a_large_account_is_sized_within_the_position_and_order_caps() -> None:
+    # 5% of 250,000 USD is 12,500 USD: past max_position_usd 500 and max_order_usd 5,000.
+    canary = params(risk=RiskConfig(max_position_usd=D(500), max_leverage=D(1)))
+    decision = decide(situation(equity=D(250_000)), canary)
+    assert decision.order is not None
+    assert decision.order.size * D(101) <= D(500)
+    assert decision.reason.endswith("; 495.00 USD (capped by risk.max_position_usd)")
+    capped = RiskConfig(max_position_usd=D(50_000), max_order_usd=D(2_000))
+    notional, limit = entry_notional(equity=D(250_000), product=spot(), params=params(risk=capped))
+    assert (notional, limit) == (D(1_980), "risk.max_order_usd")
+
+
+def test_an_entry_takes_only_what_the_exposure_and_leverage_caps_leave() -> None:
+    risk = RiskConfig(max_position_usd=D(10_000), max_exposure_usd=D(5_000))
+    notional, limit = entry_notional(
+        equity=EQUITY, product=spot(), params=params(risk=risk), exposure=D(4_500)
+    )
+    assert (notional, limit) == (D(450), "risk.max_exposure_usd")  # 4,950 - 4,500
+    levered = attrs.evolve(risk, max_exposure_usd=D(100_000), max_leverage=D("0.5"))
+    notional, limit = entry_notional(
+        equity=EQUITY, product=spot(), params=params(risk=levered), exposure=D(4_500)
+    )
+    assert (notional, limit) == (D(450), "risk.max_leverage")  # 0.5 x 9,900 - 4,500
+    full = entry_notional(equity=EQUITY, product=spot(), params=params(), exposure=D(9_000))
+    assert full == (D(0), "risk.max_exposure_usd")
+
+
+def test_a_futures_entry_stays_within_the_margin_rates_leverage_cap() -> None:
+    rates = MarginRates(
+        intraday_long=D("0.5"), intraday_short=D("0.5"),
+        overnight_long=D("0.5"), overnight_short=D("0.5"),
+    )  # fmt: skip
+    roomy = {"max_order_usd": D(100_000), "max_exposure_usd": D(100_000)}
+    risk = RiskConfig(max_position_usd=D(100_000), **roomy)
+    notional, limit = entry_notional(
+        equity=EQUITY,
+        product=future(margin_rates=rates),
+        params=params(leverage=D(3), position_fraction=D(1), risk=risk),
+        long=False,
+    )
+    assert (notional, limit) == (D(19_800), "the leverage cap 2x")  # 1 / 0.5, at 99%
 
 
 def test_an_entry_smaller_than_the_minimum_size_is_not_sent() -> None:
@@ -154,3 +215,44 @@ def test_a_position_without_a_known_entry_gets_a_stop_at_the_current_mark() -> N
 
 def test_when_flat_there_is_no_stop() -> None:
     assert decide(situation(APART), PARAMS).stop is None
+
+
+STILL_BEARISH = sample([50_000] * 4 + [49_500, 49_400])  # past the cross, below it still
+
+
+def test_a_long_closed_on_a_bearish_cross_reverses_into_a_short_on_a_future_once_flat() -> None:
+    shorts = params(enable_shorts=True)
+    window = sample([50_000] * 4 + [49_500])
+    closed = decide(situation(window, position=D(2), product=future()), shorts)
+    assert closed.order == Order(side=Side.SELL, size=D(2), purpose=IntentPurpose.EXIT)
+    assert closed.reversal is Signal.BEARISH
+    assert closed.reason.endswith("; then short once flat")
+
+    pending = situation(
+        STILL_BEARISH, position=D(2), product=future(), pending="x", reversal=Signal.BEARISH
+    )
+    assert decide(pending, shorts).reversal is Signal.BEARISH  # kept while the exit settles
+    flat = situation(STILL_BEARISH, product=future(), reversal=Signal.BEARISH)
+    decision = decide(flat, shorts)
+    assert decide(attrs.evolve(flat, reversal=None), shorts).action is Action.HOLD  # no cross
+    assert (decision.signal, decision.action) == (Signal.BEARISH, Action.SELL)
+    assert decision.order is not None
+    assert (decision.order.side, decision.order.purpose) == (Side.SELL, IntentPurpose.ENTRY)
+    assert decision.reason.startswith("bearish cross, reversing after the exit (short MA")
+    assert decision.reversal is None
+
+
+def test_a_long_closed_on_a_bearish_cross_does_not_reverse_without_shorts_or_on_spot() -> None:
+    window = sample([50_000] * 4 + [49_500])
+    without_shorts = decide(situation(window, position=D(2), product=future()), PARAMS)
+    on_spot = decide(situation(window, position=D(2)), params(enable_shorts=True))
+    for closed in (without_shorts, on_spot):
+        assert closed.action is Action.CLOSE
+        assert closed.reversal is None
+
+
+def test_a_reversal_lapses_once_the_averages_no_longer_stand_on_its_side() -> None:
+    back_up = sample([50_000] * 4 + [49_500, 50_500])
+    flat = situation(back_up, product=future(), reversal=Signal.BEARISH)
+    decision = decide(flat, params(enable_shorts=True))
+    assert (decision.action, decision.reversal) == (Action.HOLD, None)

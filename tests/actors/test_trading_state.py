@@ -271,3 +271,30 @@ def test_a_symbol_no_longer_configured_stops_holding() -> None:
     state.marks({"BTC-USD": None})
     state.configure(bot_config(symbols=("ETH-USD",)))
     assert state.state is ACTIVE
+
+
+def test_a_start_is_starting_until_its_first_reconciliation_succeeds() -> None:
+    state = TradingConditions(
+        bot_config(), watched=["bot/executor"], journal_pending=True, book_pending=True
+    )
+    assert (state.state, state.starting) == (HALTED, True)  # reading the journal: no halt
+    state.journal_read()
+    state.book_read()
+    state.marks({"BTC-USD": None})
+    state.reconciling("startup")
+    assert (state.state, state.starting) == (REDUCING, True)
+    state.reconciled(success=True)
+    assert state.starting is False  # what holds now is no start's: the executor is not up
+    state.watched("bot/executor", up=False)
+    assert (state.state, state.starting) == (REDUCING, False)
+
+
+def test_a_start_held_by_a_person_or_an_unreadable_journal_is_not_just_starting() -> None:
+    halted = TradingConditions(bot_config(), journal_pending=True)
+    halted.command(Halt, "drill", "alice")
+    assert (halted.state, halted.starting) == (HALTED, False)
+    killed = TradingConditions(bot_config(risk={"kill_switch": True}))
+    assert killed.starting is False
+    unreadable = TradingConditions(bot_config(), journal_pending=True)
+    unreadable.journal_unreadable("disk error")
+    assert (unreadable.state, unreadable.starting) == (HALTED, False)

@@ -7,15 +7,19 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 
-from perpsbot.bot import ConsoleReporter
+from perpsbot.bot import ConsoleReporter, positions_left
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
+    AccountReconciled,
     FeedState,
     FeedStatusChanged,
+    FuturesAccount,
     IntentPurpose,
+    MarginRates,
     OrderFilled,
     OrderStatus,
     OrderType,
@@ -32,7 +36,7 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorAddress, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually, wait_drained
-from tests.actors.trading import products, sample, sampled, spot
+from tests.actors.trading import future, products, sample, sampled, spot
 
 D = Decimal
 COID = "pb-0123456789abcdef0123456789abcdef"
@@ -110,11 +114,11 @@ def test_a_cycle_prints_marks_signals_positions_and_the_summary_once_all_arrived
     cycle = lines[lines.index("cycle 7:") :]
     assert cycle[1].split() == [
         "BTC-USD", "mark", "69000.00", "window", "2", "source", "stream", "bullish", "buy",
-        "position", "0.0145", "@", "68900.12", "upnl", "+1.50",
+        "long", "0.0145", "@", "68900.12", "upnl", "+1.50",
     ]  # fmt: skip
     assert cycle[2] == (
-        "  equity 100,012.50 USD  realized -6.25  unrealized +1.50  funding -0.25"
-        "  today -4.75  state active  feed subscribed"
+        "  equity 100,012.50 USD  leverage 0.01x  margin -  realized -6.25  unrealized +1.50"
+        "  funding -0.25  today -4.75  state active  feed subscribed"
     )
 
 
@@ -128,7 +132,7 @@ def test_a_cycle_prints_whole_when_its_reading_arrives_before_its_marks(
 
     lines = printed(out, "cycle 4:")
     assert "bearish close" in lines[1]
-    assert "position 0.0145" in lines[1]
+    assert "long 0.0145" in lines[1]
     assert lines[2].startswith("  equity 100,012.50 USD")
 
 
@@ -190,3 +194,96 @@ def test_order_events_print_one_line_each_and_the_unanswered_states_none(
         "order pb-012345678  buy 0.0145 BTC-USD market (entry): filled 0.0145 @ 68900.10",
         "trading reducing (bot/executor restarting), was active: bot/executor is down",
     ]
+
+
+def test_a_short_future_prints_as_short_and_the_summary_shows_leverage_margin_and_funding(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    quarter = D("0.25")
+    rates = MarginRates(
+        intraday_long=quarter, intraday_short=quarter,
+        overnight_long=quarter, overnight_short=quarter,
+    )  # fmt: skip
+    bip = "BIP-20DEC30-CDE"
+    reporter.tell(products(future(bip, margin_rates=rates, price_increment=D(5))))
+    account = FuturesAccount(buffer=D(9_000), threshold=D(1_000))
+    reporter.tell(AccountReconciled(**_stamp(), equity=None, positions=(), futures=account))
+    short = PositionView(
+        symbol=bip, quantity=D(-2), average_entry_price=D(68_900), contract_size=D("0.01"),
+        mark=D(68_800), realized_pnl=D(0), unrealized_pnl=D(2), fees=D("0.3"),
+        funding=D("-1.25"),
+    )  # fmt: skip
+    reporter.tell(sampled(3, sample([68_800], symbol=bip)))
+    reporter.tell(
+        SignalsEvaluated(
+            **_stamp(3), cycle=3,
+            signals=(SymbolSignal(symbol=bip, signal=Signal.NEUTRAL, action="hold", reason="-"),),
+        )
+    )  # fmt: skip
+    reporter.tell(attrs.evolve(snapshot(3, short), equity=D(6_880), exposure=D(1_376)))
+
+    lines = printed(out, "cycle 3:")
+    assert lines[1].endswith("  short 2 @ 68900  upnl +2.00"), lines[1]
+    # 1,376 USD on 6,880 USD of equity; 2 x 0.01 x 68,800 x 0.25 = 344 USD of 10,000 funds.
+    assert lines[2].startswith(
+        "  equity 6,880.00 USD  leverage 0.20x  margin 3.4%  realized -6.25  unrealized +1.50"
+        "  funding -1.25  today -4.75  state active"
+    ), lines[2]
+
+
+def _state(state: TradingState, previous: TradingState | None, **changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        **_stamp(), "state": state, "previous": previous, "reason": "test", "reasons": ("r",),
+    }  # fmt: skip
+    return TradingStateChanged(**{**fields, **changes})
+
+
+def test_a_start_reads_holding_until_reconciliation_until_it_trades_or_is_halted(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    halted, reducing, active = TradingState.HALTED, TradingState.REDUCING, TradingState.ACTIVE
+    reporter.tell(_state(halted, None, starting=True, reason="risk started"))
+    reporter.tell(
+        _state(reducing, halted, starting=True, reason="operator state read from the journal")
+    )
+    reporter.tell(_state(active, reducing, reasons=(), reason="reconciliation succeeded"))
+    reporter.tell(
+        _state(halted, active, reasons=("halted by alice: drill",), reason="halt by alice")
+    )
+
+    assert printed(out, "halt by alice") == [
+        "trading holding until reconciliation (r): risk started",
+        "trading active, was holding until reconciliation: reconciliation succeeded",
+        "trading halted (halted by alice: drill), was active: halt by alice",
+    ]
+
+
+def test_an_operators_halt_read_at_a_start_reads_halted_not_holding(
+    reporter: ActorAddress, out: io.StringIO
+) -> None:
+    halted = TradingState.HALTED
+    reporter.tell(_state(halted, None, starting=True, reason="risk started"))
+    reporter.tell(
+        _state(halted, halted, reasons=("halted by alice: drill",), reason="journal read")
+    )
+
+    assert printed(out, "journal read")[-1] == (
+        "trading halted (halted by alice: drill), was holding until reconciliation: journal read"
+    )
+
+
+def test_a_stop_lists_the_positions_it_leaves_with_their_unrealized_pnl() -> None:
+    short = attrs.evolve(
+        long_btc(), symbol="BIP-20DEC30-CDE", quantity=D(-2), average_entry_price=D(68_900),
+        unrealized_pnl=D("-0.8"),
+    )  # fmt: skip
+    flat = attrs.evolve(long_btc(), symbol="ETH-USD", quantity=D(0))
+
+    assert positions_left(snapshot(9, long_btc(), short, flat)).splitlines() == [
+        "stopped, leaving 2 open positions:",
+        "  BTC-USD            long 0.0145 @ 68900.123  upnl +1.50",
+        "  BIP-20DEC30-CDE    short 2 @ 68900  upnl -0.80",
+        "  unrealized +1.50  today -4.75 (journaled: the next start continues from it)",
+    ]
+    assert positions_left(snapshot(9, flat)) == ("stopped flat (no open positions); today -4.75")
+    assert positions_left(None) == "stopped: no valuation of the book to report"

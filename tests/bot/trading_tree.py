@@ -47,6 +47,8 @@ from tests.support.sim_clients import venue_link
 T = TypeVar("T")
 SYMBOL = "BTC-USD"
 INTERVAL_S = 0.5
+#: An exchange that never moves on its own.
+SCRIPTED = SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3)
 
 #: What each publisher of the tree tells the test's probe.
 WATCHED: dict[str, tuple[type, ...]] = {
@@ -134,8 +136,8 @@ class TradingTree:
 
 
 def scripted_exchange() -> SimExchange:
-    """An exchange whose prices move only when a test says."""
-    return SimExchange(SimConfig(tick_interval_s=None, volatility=0.0, verify_auth=False, seed=3))
+    """An exchange whose prices move only when a test says (to run several trees on)."""
+    return SimExchange(SCRIPTED)
 
 
 @contextlib.contextmanager
@@ -145,15 +147,18 @@ def trading_tree(
     config: BotConfig | None = None,
     clock: FakeClock | None = None,
     sim: SimExchange | None = None,
+    sim_config: SimConfig = SCRIPTED,
 ) -> Iterator[TradingTree]:
     """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
     ``clock`` sets business time (a FakeClock from 2026-01-01 by default); the tree trades
-    the first of ``config``'s symbols. ``sim`` is an exchange the caller runs (to start
-    another process of the bot on it); by default the tree runs its own."""
+    the first of ``config``'s symbols. ``sim`` is a running exchange to use (and leave
+    running), else one is started from ``sim_config`` for the tree and stopped after it."""
     clock = clock or FakeClock()
     config = config or trading_config(journal)
-    with contextlib.nullcontext(sim) if sim else scripted_exchange() as exchange:
-        link = venue_link(exchange, clock, request_timeout_s=5.0)
+    with contextlib.ExitStack() as stack:
+        if sim is None:
+            sim = stack.enter_context(SimExchange(sim_config))
+        link = venue_link(sim, clock, request_timeout_s=5.0)
         system = ActorSystem(
             "trading", clock=clock, ids=SequentialIds("m"), sections_of=bot_sections,
             watchdog_interval_s=None,
@@ -168,7 +173,7 @@ def trading_tree(
                 for kind in kinds:
                     system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
             yield TradingTree(
-                system=system, sim=exchange, clock=clock, probe=probe, journal=journal,
+                system=system, sim=sim, clock=clock, probe=probe, journal=journal,
                 symbol=config.market_data.symbols[0],
             )  # fmt: skip
         finally:

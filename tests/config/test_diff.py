@@ -62,7 +62,11 @@ def test_diff_lists_changed_sections_in_order_with_changed_keys(config: BotConfi
 
     assert diff.sections == ("market_data", "risk")
     assert diff.changed["market_data"] == (
-        KeyChange(key="market_data.symbols", old=("BTC-USD", "ETH-USD"), new=("BTC-USD",)),
+        KeyChange(
+            key="market_data.symbols",
+            old=("BIP-20DEC30-CDE", "ETP-20DEC30-CDE"),
+            new=("BTC-USD",),
+        ),
         KeyChange(key="market_data.short_ma", old=5, new=8),
     )
     assert diff.changed["risk"] == (
@@ -81,7 +85,7 @@ def test_diff_renders_one_header_per_section_and_one_line_per_key(config: BotCon
         "[venue]\n"
         "  venue.rest_base_url: unset -> http://127.0.0.1:9000\n"
         "[market_data]\n"
-        "  market_data.symbols: [BTC-USD, ETH-USD] -> [BTC-USD]\n"
+        "  market_data.symbols: [BIP-20DEC30-CDE, ETP-20DEC30-CDE] -> [BTC-USD]\n"
         "  market_data.short_ma: 5 -> 8"
     )
 

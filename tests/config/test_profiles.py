@@ -25,13 +25,25 @@ def test_dev_profile_samples_often_enough_to_trade_within_minutes_in_small_entri
 
     assert (config.market_data.short_ma, config.market_data.long_ma) == (5, 20)
     assert config.market_data.update_interval_s == 2.0
-    assert config.strategy.max_trade_usd == Decimal(1_000)
+    assert config.strategy.max_trade_usd == Decimal(2_000)
     assert config.strategy.max_trade_usd <= config.risk.max_order_usd
     assert 2 * config.strategy.max_trade_usd <= config.risk.max_exposure_usd  # both symbols
     assert config.strategy.trailing_stop_pct == Decimal("0.01")
     assert config.strategy.position_fraction == Decimal("0.05")
     assert config.risk.max_leverage == Decimal(3)
     assert config.risk.kill_switch is False
+
+
+def test_dev_profile_trades_the_perp_style_futures_long_and_short_at_a_modest_leverage() -> None:
+    config = load_config(None, profile="dev", env={})
+
+    assert config.market_data.symbols == ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE")
+    assert config.strategy.enable_shorts is True
+    assert config.strategy.leverage == Decimal(2)
+    # Within the leverage caps risk applies: max_leverage, and 1 / the simulated exchange's
+    # strictest margin rate (its overnight short rate of 0.306375 allows 3.26x).
+    assert config.strategy.leverage <= config.risk.max_leverage
+    assert config.strategy.leverage <= 1 / Decimal("0.306375")
 
 
 def test_dev_profile_uses_the_coinbase_request_budgets() -> None:
@@ -132,3 +144,18 @@ def test_unknown_profile_is_rejected_naming_the_choices() -> None:
 def test_bot_config_built_directly_applies_the_same_profile_rules() -> None:
     with pytest.raises(InvalidConfigError, match="needs an explicit --live"):
         BotConfig(profile=Profile.PROD)
+
+
+def test_a_strategy_leverage_past_the_risk_cap_is_refused_at_load_naming_both_keys() -> None:
+    env = {"PERPSBOT_STRATEGY_LEVERAGE": "4"}
+
+    with pytest.raises(InvalidConfigError) as caught:
+        load_config(None, profile="dev", env=env)
+
+    assert str(caught.value) == (
+        "strategy.leverage must be at most risk.max_leverage (3), was '4': risk denies an"
+        " entry whose leverage passes the cap, so this strategy's entries on futures could"
+        " never pass risk"
+    )
+    raised = {**env, "PERPSBOT_RISK_MAX_LEVERAGE": "4"}
+    assert load_config(None, profile="dev", env=raised).strategy.leverage == Decimal(4)

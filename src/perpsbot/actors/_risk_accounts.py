@@ -126,6 +126,7 @@ class Accounts:
         stamp: tuple[str, int],
         state: TradingState,
         reasons: tuple[str, ...],
+        starting: bool = False,
     ) -> RiskSnapshot:
         return RiskSnapshot(
             message_id=stamp[0],
@@ -139,6 +140,7 @@ class Accounts:
             daily_pnl=valued.daily_pnl,
             exposure=valued.exposure,
             positions=valued.positions,
+            starting=starting,
         )
 
     # -- the order gate --------------------------------------------------------------------

@@ -4,9 +4,10 @@ Every operator's Halt, ReduceOnly and Resume is told to the journal, which store
 audits it as ``OperatorActed``. The volatility breaker's trip is not stored: it is the
 market's verdict, not a person's, and a new process starts with an empty volatility window
 that trips it again if, once full, it is still past ``volatility_halt``. The journal also
-stores risk's published ``RiskSnapshot``s (the portfolio carries the day's PnL from the
-last one). At a cold start risk asks the journal for the last command (``ReadOperatorState``),
-which the journal answers after committing everything told before.
+stores risk's published ``RiskSnapshot``s and the one risk makes as it stops (the portfolio
+carries the day's PnL from the last one). At a cold start risk asks the journal for the last
+command (``ReadOperatorState``), which the journal answers after committing everything told
+before.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from perpsbot.messages import (
     ReadOperatorState,
     ReduceOnly,
     Resume,
+    RiskSnapshot,
     Stamper,
 )
 from perpsbot.runtime import ActorAddress
@@ -27,7 +29,8 @@ ACTIONS: dict[type, str] = {Halt: "halt", ReduceOnly: "reduce_only", Resume: "re
 
 
 class OperatorJournal:
-    """Risk's side of the journal: persisting latched commands and reading the last one.
+    """Risk's side of the journal: persisting latched commands and reading the last one, and
+    the day's figures at a stop.
 
     Args:
         journal: the journal actor; None keeps nothing and reads nothing (tests, embedding
@@ -79,6 +82,11 @@ class OperatorJournal:
                     operator=operator,
                 )
             )
+
+    def record(self, snapshot: RiskSnapshot) -> None:
+        """Journal ``snapshot`` (the one made at a stop)."""
+        if self._journal is not None:
+            self._journal.tell(snapshot)
 
     def audit(self, command: OperatorCommand, outcome: str) -> None:
         if self._journal is not None:

@@ -36,6 +36,12 @@ BOOK = "book"
 _REDUCING, _HALTED = TradingState.REDUCING, TradingState.HALTED
 
 
+#: How a start's trading state reads before its first reconciliation succeeded.
+STARTING = "holding until reconciliation"
+#: The kinds of hold every start waits out (see :attr:`TradingConditions.starting`).
+_STARTING = frozenset({JOURNAL, BOOK, RECONCILIATION, "down", "stale"})
+
+
 def _down(path: str) -> str:
     return f"down:{path}"
 
@@ -122,6 +128,8 @@ class TradingConditions:
         book_pending: bool = False,
     ) -> None:
         self.holds = Holds()
+        self._reconciled_once = False
+        self._journal_failed = False
         self._history: dict[str, deque[Decimal]] = {}
         self._levels: dict[str, VolatilityLevel] = {}
         self.configure(config)
@@ -165,6 +173,15 @@ class TradingConditions:
     @property
     def reasons(self) -> tuple[str, ...]:
         return self.holds.reasons
+
+    @property
+    def starting(self) -> bool:
+        """True while trading holds only for what every start waits for (the operator's last
+        command from the journal, the portfolio's book, actors starting, first marks), until
+        the first reconciliation with the venue succeeds: a start, not a halt."""
+        if self._reconciled_once or self._journal_failed:
+            return False
+        return all(key.partition(":")[0] in _STARTING for key in self.holds.active())
 
     # -- automatic conditions --------------------------------------------------------------
 
@@ -235,6 +252,7 @@ class TradingConditions:
 
     def reconciled(self, *, success: bool, error: str = "") -> None:
         if success:
+            self._reconciled_once = True
             self.holds.release(RECONCILIATION)
         else:
             self.holds.hold(RECONCILIATION, _REDUCING, f"reconciliation failed: {error}")
@@ -264,6 +282,7 @@ class TradingConditions:
         self.holds.release(JOURNAL)
 
     def journal_unreadable(self, error: str) -> None:
+        self._journal_failed = True
         self.holds.hold(JOURNAL, _HALTED, f"operator state unreadable ({error}); resume to trade")
 
     # -- restarts --------------------------------------------------------------------------
@@ -271,12 +290,14 @@ class TradingConditions:
     def snapshot(self) -> dict[str, Any]:
         return {
             "holds": self.holds.snapshot(),
+            "started": (self._reconciled_once, self._journal_failed),
             "history": {s: tuple(h) for s, h in self._history.items()},
             "levels": dict(self._levels),
         }
 
     def restore(self, snapshot: dict[str, Any], config: BotConfig) -> None:
         self.holds.restore(snapshot["holds"])
+        self._reconciled_once, self._journal_failed = snapshot["started"]
         for symbol, history in snapshot["history"].items():
             if symbol in self._history:
                 self._history[symbol].extend(history)

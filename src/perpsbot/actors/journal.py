@@ -267,7 +267,7 @@ class JournalActor(BaseActor):
             self._dead_letter("its reply_to is not an address", message)
 
     def _on_risk_snapshot(self, message: RiskSnapshot) -> None:
-        if self._snapshots.keep(message):
+        if message.at_stop or self._snapshots.keep(message):
             self._on_event(message)
 
     def _on_sync_journal(self, message: _Request) -> None:

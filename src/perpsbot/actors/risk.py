@@ -10,8 +10,8 @@ everything: told so (``TradingStateChanged.stops_everything``), the executor can
 open order. Positions, equity and PnL are a read-only copy of the
 portfolio's (``PositionChanged``, ``PortfolioValued``); orders in flight count by their
 unbooked rest until the executor reports them settled. One ``RiskSnapshot`` per sampling
-cycle, once the portfolio valued it; everything survives the actor's restarts (warm
-restart).
+cycle, once the portfolio valued it, and one to the journal as it stops; everything survives
+the actor's restarts (warm restart).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from perpsbot.actors._risk_accounts import Accounts
 from perpsbot.actors._risk_gate import OrderGate
 from perpsbot.actors._risk_journal import (
@@ -29,7 +31,7 @@ from perpsbot.actors._risk_journal import (
     OperatorJournal,
 )
 from perpsbot.actors._risk_rules import first_denial, order_rules
-from perpsbot.actors._trading_state import JOURNAL, TradingConditions
+from perpsbot.actors._trading_state import JOURNAL, STARTING, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
@@ -49,6 +51,7 @@ from perpsbot.messages import (
     ReconciliationStarted,
     ReduceOnly,
     Resume,
+    RiskSnapshot,
     Stamper,
     TradingState,
     TradingStateChanged,
@@ -66,7 +69,7 @@ from perpsbot.runtime import (
     Unsubscribe,
 )
 
-__all__ = ["OperatorCommand", "RiskActor", "risk_mailbox"]
+__all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.risk")
 
@@ -137,6 +140,12 @@ class RiskActor(BaseActor):
         self._check_marks()
         self._publish_state("risk started", force=True)
         self.timers.every(self._check_interval_s, CheckRisk())
+
+    def on_stop(self) -> None:
+        """Journal the day's figures as they are at the stop (risk stops before the journal),
+        so the next start's day continues from them, not from the last periodic snapshot."""
+        if self._accounts.valued is not None:
+            self._journal.record(self._snapshot(self._accounts.valued, at_stop=True))
 
     def on_receive(self, message: Any) -> Any:
         match message:
@@ -257,14 +266,15 @@ class RiskActor(BaseActor):
         self._check_daily_loss()
         self._publish_state("positions told" if first else "portfolio valued")
         if message.cycle is not None:
-            self._subscribers.publish(
-                self._accounts.risk_snapshot(
-                    message,
-                    stamp=self._stamper.stamp(),
-                    state=self._conditions.state,
-                    reasons=self._conditions.reasons,
-                )
-            )
+            self._subscribers.publish(self._snapshot(message))
+
+    def _snapshot(self, valued: PortfolioValued, *, at_stop: bool = False) -> RiskSnapshot:
+        conditions = self._conditions
+        snapshot = self._accounts.risk_snapshot(
+            valued, stamp=self._stamper.stamp(), state=conditions.state,
+            reasons=conditions.reasons, starting=conditions.starting,
+        )  # fmt: skip
+        return attrs.evolve(snapshot, at_stop=at_stop) if at_stop else snapshot
 
     # -- automatic conditions --------------------------------------------------------------
 
@@ -364,9 +374,13 @@ class RiskActor(BaseActor):
         previous = None if self._published is None else self._published[0]
         self._published = current
         state, reasons = self._conditions.state, self._conditions.reasons
+        starting = self._conditions.starting
         if state is not previous:
             log = logger.warning if state is not TradingState.ACTIVE else logger.info
-            log("trading %s (%s): %s", state, cause, "; ".join(reasons) or "all clear")
+            if starting:
+                log = logger.info
+            word = STARTING if starting else str(state)
+            log("trading %s (%s): %s", word, cause, "; ".join(reasons) or "all clear")
         message_id, ts_created_ns = self._stamper.stamp()
         self._subscribers.publish(
             TradingStateChanged(
@@ -377,5 +391,6 @@ class RiskActor(BaseActor):
                 reason=cause,
                 reasons=reasons,
                 stops_everything=self._conditions.stops_everything,
+                starting=starting,
             )
         )

@@ -2,7 +2,7 @@
 
 On each ``MarksSampled`` it decides per symbol (``_decisions.decide``) and tells risk an
 ``OrderIntent`` for every entry or exit; it never talks to the venue. It learns the trading
-state and equity from risk (``TradingStateChanged``, ``RiskSnapshot``), positions from the
+state, equity and exposure from risk (``TradingStateChanged``, ``RiskSnapshot``), positions from the
 portfolio (``PositionChanged``), product sizes from the executor (``ProductsLoaded``), and the
 fate of its intents from ``OrderDenied`` / ``OrderUpdated``: while one is pending for a symbol
 it sends no other, until its order is settled (terminal, and its fills booked in the
@@ -12,8 +12,8 @@ adopted from the venue) is waited for the same way. After each cycle it publishe
 
 Intent ids are ``<symbol>:<purpose>:<cycle>:<sample time>``: the same decision on the same
 sample gives the same id (and so, in the executor, the same client order id), while a new
-process, whose cycles count from 1 again, never reuses an id. Trailing stops, positions and
-pending intents survive the actor's restarts (warm restart).
+process, whose cycles count from 1 again, never reuses an id. Trailing stops, positions,
+reversals still to enter and pending intents survive the actor's restarts (warm restart).
 
 Trailing stops also survive the process: each change of one (set, followed, ended) is
 published as ``StopMoved`` for the journal, and a cold start reads the last ones back
@@ -47,6 +47,7 @@ from perpsbot.messages import (
     ProductSpec,
     ReadStops,
     RiskSnapshot,
+    Signal,
     SignalsEvaluated,
     Stamper,
     StopMoved,
@@ -107,6 +108,7 @@ class StrategyActor(BaseActor):
         # Fail closed until risk says otherwise (it does at its start and every cycle).
         self._state = TradingState.HALTED
         self._equity: Decimal | None = None
+        self._exposure = Decimal(0)
         self._products: dict[str, ProductSpec] = {}
         self._positions: dict[str, Decimal] = {}
         self._entries: dict[str, Decimal | None] = {}  # each position's average entry
@@ -115,6 +117,7 @@ class StrategyActor(BaseActor):
         self._saved: dict[str, StopMoved] = {}
         # Until the journal answered, no stop is journaled: its answer would hold ours.
         self._stops_known = journal is None
+        self._reversals: dict[str, Signal] = {}
         self._pending: dict[str, _Pending] = {}
         self._last: tuple[SymbolSignal, ...] = ()
 
@@ -171,12 +174,14 @@ class StrategyActor(BaseActor):
         return {
             "state": self._state,
             "equity": self._equity,
+            "exposure": self._exposure,
             "products": dict(self._products),
             "positions": dict(self._positions),
             "entries": dict(self._entries),
             "stops": dict(self._stops),
             "saved": dict(self._saved),
             "stops_known": self._stops_known,
+            "reversals": dict(self._reversals),
             "pending": dict(self._pending),
             "last": self._last,
             "subscribers": list(self._subscribers),
@@ -185,6 +190,7 @@ class StrategyActor(BaseActor):
     def restore_state(self, snapshot: dict[str, Any]) -> None:
         self._state = snapshot["state"]
         self._equity = snapshot["equity"]
+        self._exposure = snapshot["exposure"]
         self._products = snapshot["products"]
         self._positions = snapshot["positions"]
         self._entries = snapshot["entries"]
@@ -192,6 +198,7 @@ class StrategyActor(BaseActor):
         self._saved = snapshot["saved"]
         self._stops_known = snapshot["stops_known"]
         self._rescale_stops()  # a reload that restarted us may have changed the percentage
+        self._reversals = snapshot["reversals"]
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
         for topic, address in snapshot["subscribers"]:
@@ -203,6 +210,7 @@ class StrategyActor(BaseActor):
             "equity": None if self._equity is None else str(self._equity),
             "positions": {s: str(q) for s, q in self._positions.items()},
             "stops": {s: str(stop.stop) for s, stop in self._stops.items()},
+            "reversals": {s: str(signal) for s, signal in self._reversals.items()},
             "pending": {s: p.intent_id for s, p in self._pending.items()},
             "signals": [attrs.asdict(s) for s in self._last],
             "subscribers": self._subscribers.paths(),
@@ -213,10 +221,15 @@ class StrategyActor(BaseActor):
     def _on_marks_sampled(self, message: MarksSampled) -> None:
         self._expire_pending()
         in_window = self._window.contains(self.clock.now())
+        now_ns = self.clock.time_ns()
         signals = []
         for sample in message.samples:
-            decision = decide(self._situation(sample, in_window), self._params)
+            decision = decide(self._situation(sample, in_window, now_ns), self._params)
             self._set_stop(sample.symbol, decision.stop)
+            if decision.reversal is None:
+                self._reversals.pop(sample.symbol, None)
+            else:
+                self._reversals[sample.symbol] = decision.reversal
             intent_id = None
             if decision.order is not None and sample.mark is not None:
                 intent_id = self._send_intent(
@@ -242,7 +255,7 @@ class StrategyActor(BaseActor):
             )
         )
 
-    def _situation(self, sample: MarkSample, in_window: bool) -> Situation:
+    def _situation(self, sample: MarkSample, in_window: bool, now_ns: int) -> Situation:
         symbol = sample.symbol
         pending = self._pending.get(symbol)
         return Situation(
@@ -252,8 +265,11 @@ class StrategyActor(BaseActor):
             state=self._state,
             in_window=in_window,
             pending=None if pending is None else pending.intent_id,
+            reversal=self._reversals.get(symbol),
             equity=self._equity,
             product=self._products.get(symbol),
+            exposure=self._exposure,
+            now_ns=now_ns,
         )
 
     def _send_intent(
@@ -358,6 +374,7 @@ class StrategyActor(BaseActor):
         # of an earlier valuation may arrive after a newer PositionChanged.
         self._state = message.state
         self._equity = message.equity
+        self._exposure = message.exposure
 
     def _on_order_updated(self, message: OrderUpdated) -> None:
         if message.settled:  # terminal, and its fills are in the position it holds

@@ -2,6 +2,7 @@
 
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import bot_sections, keys
+from perpsbot.bot._summary import positions_left
 from perpsbot.bot._tree import PUBLISHES, ROOT, bot_spec
 from perpsbot.bot._venue import (
     VENUE_LINK,
@@ -27,4 +28,5 @@ __all__ = [
     "embeds_sim",
     "keys",
     "open_venue",
+    "positions_left",
 ]

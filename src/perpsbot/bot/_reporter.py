@@ -9,10 +9,15 @@ from typing import Any, TextIO
 
 import attrs
 
+from perpsbot.actors.risk import STARTING
+from perpsbot.bot._summary import book_figures, margin_use, position_text
+from perpsbot.config import RiskConfig
 from perpsbot.messages import (
+    AccountReconciled,
     DryRunOrder,
     FeedState,
     FeedStatusChanged,
+    FuturesAccount,
     MarkSample,
     MarksSampled,
     OrderDenied,
@@ -22,13 +27,14 @@ from perpsbot.messages import (
     PositionChanged,
     PositionView,
     ProductsLoaded,
+    ProductSpec,
     ReconciliationCompleted,
     RiskSnapshot,
     SignalsEvaluated,
     SymbolSignal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, BaseActor
+from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
 
 __all__ = ["ConsoleReporter"]
 
@@ -58,10 +64,12 @@ class ConsoleReporter(BaseActor):
     Each cycle prints once the strategy's signals and risk's snapshot of it arrived and the
     products' price increments are known (or the next cycles arrived without them): one line
     per symbol (mark at the product's price increment, window, source, signal and action,
-    position) and one summary line (equity, realized (net of fees and funding), unrealized,
-    the positions' funding and today's PnL, trading state, feed health). Order updates,
-    fills, denials, dry-run orders, trading-state changes and reconciliations print one line
-    each as they come.
+    position: long or short, size, entry, unrealized PnL) and one summary line (equity,
+    leverage, margin use, realized, unrealized, funding and today's PnL, trading state, feed
+    health; see :func:`~perpsbot.bot._summary.book_figures`). Order updates, fills, denials,
+    dry-run orders, trading-state changes and reconciliations print one line each as they
+    come; until a start's first reconciliation succeeded its trading state reads "holding
+    until reconciliation".
 
     The publishers' factories (``bot_spec``) make it their subscriber.
 
@@ -73,7 +81,12 @@ class ConsoleReporter(BaseActor):
     def __init__(self, *, context: ActorContext, out: TextIO = sys.stdout) -> None:
         super().__init__(context=context)
         self._out = out
-        self._increments: dict[str, Decimal] = {}
+        self._products: dict[str, ProductSpec] = {}
+        self._futures: FuturesAccount | None = None
+        # The leverage caps a future without margin rates is margined at (defaults without
+        # a configuration: a reporter embedded on its own).
+        self._risk = RiskConfig() if context.config is None else context.config.risk
+        self._state_word: str | None = None
         self._feed = FeedState.CONNECTING
         self._cycles: dict[int, _Cycle] = {}
         self._printed = 0  # the last cycle printed
@@ -89,8 +102,11 @@ class ConsoleReporter(BaseActor):
             case FeedStatusChanged(state=state):
                 self._feed = state
             case ProductsLoaded(products=products):
-                self._increments.update((p.symbol, p.price_increment) for p in products)
+                self._products.update((p.symbol, p) for p in products)
                 self._print_ready()
+            case AccountReconciled(futures=futures):
+                if futures is not None:
+                    self._futures = futures
             case OrderUpdated():
                 self._on_order_updated(message)
             case OrderFilled():
@@ -109,6 +125,10 @@ class ConsoleReporter(BaseActor):
                     self._write(f"position {message.cause}")
             case _:
                 self.unhandled(message)
+
+    def on_config_changed(self, message: ConfigChanged) -> None:
+        """The leverage caps apply live (a future without margin rates is margined at them)."""
+        self._risk = message.config.risk
 
     # -- cycles ----------------------------------------------------------------------------
 
@@ -148,7 +168,7 @@ class ConsoleReporter(BaseActor):
 
     def _priced(self, cycle: _Cycle) -> bool:
         samples = cycle.sampled.samples if cycle.sampled is not None else ()
-        return all(sample.symbol in self._increments for sample in samples)
+        return all(sample.symbol in self._products for sample in samples)
 
     def _print_cycle(self, sampled: MarksSampled, cycle: _Cycle) -> None:
         self._printed = max(self._printed, sampled.cycle)
@@ -172,30 +192,23 @@ class ConsoleReporter(BaseActor):
         decided = "-" if signal is None else f"{signal.signal.value} {signal.action}"
         return (
             f"  {sample.symbol:<18} mark {mark:>14}  window {len(sample.window):>3}"
-            f"  source {source}{stale}  {decided:<16}  {self._position(position)}"
+            f"  source {source}{stale}  {decided:<16}  {position_text(position, self._price)}"
         )
-
-    def _position(self, position: PositionView | None) -> str:
-        if position is None or position.quantity == 0:
-            return "flat"
-        entry = position.average_entry_price
-        at = "" if entry is None else f" @ {self._price(position.symbol, entry)}"
-        upnl = _signed(position.unrealized_pnl)
-        return f"position {position.quantity.normalize():f}{at}  upnl {upnl}"
 
     def _summary_line(self, snapshot: RiskSnapshot | None) -> str:
         feed = f"feed {self._feed.value}"
         if snapshot is None:
             return f"  (no risk snapshot)  {feed}"
-        equity = "-" if snapshot.equity is None else f"{snapshot.equity:,.2f}"
-        held = f" ({', '.join(snapshot.reasons)})" if snapshot.reasons else ""
-        funding = sum((p.funding for p in snapshot.positions), Decimal(0))
-        return (
-            f"  equity {equity} USD  realized {_signed(snapshot.realized_pnl)}"
-            f"  unrealized {_signed(snapshot.unrealized_pnl)}  funding {_signed(funding)}"
-            f"  today {_signed(snapshot.daily_pnl)}"
-            f"  state {snapshot.state.value}{held}  {feed}"
+        used = margin_use(
+            snapshot.positions,
+            self._products,
+            self._futures,
+            self._risk,
+            self.clock.time_ns(),
         )
+        state = STARTING if snapshot.starting else snapshot.state.value
+        held = f" ({', '.join(snapshot.reasons)})" if snapshot.reasons else ""
+        return f"  {book_figures(snapshot, used)}  state {state}{held}  {feed}"
 
     # -- events ----------------------------------------------------------------------------
 
@@ -221,11 +234,16 @@ class ConsoleReporter(BaseActor):
         )
 
     def _on_trading_state_changed(self, change: TradingStateChanged) -> None:
-        if change.state is change.previous:
+        word = STARTING if change.starting else change.state.value
+        previous = self._state_word
+        if previous is None and change.previous is not None:
+            previous = change.previous.value  # this reporter started after risk
+        self._state_word = word
+        if word == previous:
             return  # only the reasons changed: the cycle's summary line shows them
         held = f" ({', '.join(change.reasons)})" if change.reasons else ""
-        was = "" if change.previous is None else f", was {change.previous.value}"
-        self._write(f"trading {change.state.value}{held}{was}: {change.reason}")
+        was = "" if previous is None else f", was {previous}"
+        self._write(f"trading {word}{held}{was}: {change.reason}")
 
     def _on_reconciliation_completed(self, done: ReconciliationCompleted) -> None:
         kind = "startup reconciliation" if done.startup else "reconciliation"
@@ -240,17 +258,13 @@ class ConsoleReporter(BaseActor):
     def _price(self, symbol: str, price: Decimal) -> str:
         """``price`` at the product's price increment (``68866.60``); as it is until the
         products are loaded."""
-        increment = self._increments.get(symbol)
-        if increment is None:
+        product = self._products.get(symbol)
+        if product is None:
             return f"{price.normalize():f}"
-        return f"{price.quantize(increment.normalize()):f}"
+        return f"{price.quantize(product.price_increment.normalize()):f}"
 
     def _write(self, text: str) -> None:
         print(text, file=self._out, flush=True)
-
-
-def _signed(amount: Decimal) -> str:
-    return f"{amount:+,.2f}"
 
 
 def _short(client_order_id: str) -> str:

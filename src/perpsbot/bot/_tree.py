@@ -82,6 +82,8 @@ _STRATEGY = (
 _STREAMER = keys("market_data", "symbols", "streaming", "channel", "stale_after_s") | {VENUE_LINK}
 _USER_FEED = keys("market_data", "symbols") | keys("execution", "dry_run") | {VENUE_LINK}
 _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENUE_LINK}
+# The summary line's margin use takes a future without margin rates at the leverage cap.
+_REPORTER = keys("risk", "max_leverage", "max_leverage_per_symbol")
 
 # Who is told what: every publisher gets its subscribers from its factory, so no subscription
 # depends on the order in which actors start. Names absent from the tree (the reporter of a
@@ -106,7 +108,7 @@ _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     ProductsLoaded: ("risk", "strategy", "reporter"),
     ReconciliationStarted: ("risk", "journal"),
     ReconciliationCompleted: ("risk", "journal", "reporter"),
-    AccountReconciled: ("portfolio", "risk", "journal"),
+    AccountReconciled: ("portfolio", "risk", "journal", "reporter"),
 }
 _STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {
     SignalsEvaluated: ("reporter",),
@@ -351,6 +353,8 @@ def bot_spec(
                 name="reporter",
                 factory=reporter,
                 mailbox=reporter_mailbox,
+                config_sections=_REPORTER,
+                live_sections=_REPORTER,
                 shutdown_timeout_s=timeout_s,
             )
         )

@@ -17,10 +17,11 @@ Typical use::
 from __future__ import annotations
 
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
-from perpsbot.config._control import ControlConfig
+from perpsbot.config._control import ControlConfig, shell_socket
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
 from perpsbot.config._files import MAX_FILE_BYTES, read_text
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
+from perpsbot.config._locate import BotLocation, locate_bot
 from perpsbot.config._render import render_toml
 from perpsbot.config._rules import config_keys
 from perpsbot.config._sections import Channel, MarketDataConfig, RuntimeConfig
@@ -47,6 +48,7 @@ __all__ = [
     "SECTION_TYPES",
     "WEEKDAYS",
     "BotConfig",
+    "BotLocation",
     "Channel",
     "ConfigDiff",
     "ControlConfig",
@@ -69,7 +71,9 @@ __all__ = [
     "diff_config",
     "env_var",
     "load_config",
+    "locate_bot",
     "read_text",
     "render_toml",
     "sections",
+    "shell_socket",
 ]

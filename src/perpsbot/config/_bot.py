@@ -114,6 +114,17 @@ class BotConfig:
             f" was '{self.strategy.confirm_bars}': this strategy could never signal",
             errors,
         )
+        # Entries are sized within every notional cap risk applies (see the strategy's
+        # entry_notional), but an intent's own leverage is checked as it is: past the cap,
+        # risk would deny every futures entry.
+        strategy, risk = self.strategy, self.risk
+        require(
+            strategy.leverage <= risk.max_leverage,
+            f"strategy.leverage must be at most risk.max_leverage ({risk.max_leverage}), was"
+            f" '{strategy.leverage}': risk denies an entry whose leverage passes the cap, so this"
+            " strategy's entries on futures could never pass risk",
+            errors,
+        )
         raise_if_any(errors)
 
 

@@ -9,7 +9,15 @@ import attrs
 
 from perpsbot.config._rules import BOOLEAN, OPTIONAL_PATH, PORT
 
-__all__ = ["ControlConfig"]
+__all__ = ["ControlConfig", "shell_socket"]
+
+
+def shell_socket(socket_path: Path | None, journal_path: Path) -> Path:
+    """Where the shell socket is: ``control.socket_path``, else ``control/shell.sock`` in the
+    journal's directory (one bot per journal, so one socket)."""
+    return (
+        socket_path if socket_path is not None else journal_path.parent / "control" / "shell.sock"
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -30,7 +30,7 @@ from perpsbot.config._rules import SET_ELSEWHERE, config_keys, one_of, raise_if_
 from perpsbot.config._venue import Credentials
 from perpsbot.errors import InvalidConfigError
 
-__all__ = ["ENV_PREFIX", "env_var", "load_config"]
+__all__ = ["ENV_PREFIX", "choose_profile", "env_var", "load_config", "read_toml"]
 
 ENV_PREFIX = "PERPSBOT_"
 _KEY_NAME_VAR = "PERPSBOT_VENUE_API_KEY_NAME"
@@ -65,9 +65,9 @@ def load_config(
         InvalidConfigError: naming every unknown key and every broken value found, or the file
             or key file could not be read.
     """
-    document = _read_toml(path) if path is not None else {}
+    document = read_toml(path) if path is not None else {}
     errors: list[str] = []
-    chosen = _choose_profile(profile, env, document, str(path))
+    chosen = choose_profile(profile, env, document, str(path))
     raw: _Raw = {
         name: {key: (value, "") for key, value in values.items()}
         for name, values in profile_defaults(chosen).items()
@@ -92,7 +92,7 @@ def _extra(section: str, credentials: Credentials | None) -> dict[str, object]:
     return {"credentials": credentials} if section == "venue" else {}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     text = read_text(path, what="config file")
     try:
         return tomllib.loads(text)
@@ -103,7 +103,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     raise InvalidConfigError(f"config file must be valid TOML, was '{path}' ({reason})")
 
 
-def _choose_profile(
+def choose_profile(
     argument: str | None, env: Mapping[str, str], document: Mapping[str, Any], path: str
 ) -> Profile:
     chosen: list[Profile] = []

@@ -1,10 +1,12 @@
 """What each profile changes from the section defaults.
 
-``dev`` runs on the embedded simulated exchange with paper money and generous limits, and
-samples every second with short moving averages, so the exchange's random walk produces
-crosses (and trades) within a minute or two.
-``canary`` trades real money on Coinbase with one symbol, no leverage and a $10 daily loss
-limit. ``prod`` trades real money with the full limits. Files and the environment override all
+``dev`` runs on the embedded simulated exchange with paper money: the perpetual-style futures
+it lists, long and short, at leverage 2, with entries of 2,000 USD inside every default risk
+limit. It samples every 2 seconds with short moving averages, so the exchange's random walk
+produces crosses (and trades) within a minute or two.
+``canary`` trades real money on Coinbase with one symbol, no leverage, a 500 USD position cap
+and a 10 USD daily loss limit (entries are sized within those caps whatever the account's
+size). ``prod`` trades real money with the full limits. Files and the environment override all
 of these.
 """
 
@@ -17,15 +19,31 @@ from pathlib import Path
 from perpsbot.config._bot import Profile
 from perpsbot.config._venue import VenueKind
 
-__all__ = ["profile_defaults"]
+__all__ = ["DEV_SYMBOLS", "profile_defaults"]
+
+#: What ``dev`` trades: the perpetual-style futures the simulated exchange lists, on BTC and
+#: on ETH.
+DEV_SYMBOLS = ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE")
 
 _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
     Profile.DEV: {
         "venue": {"kind": VenueKind.SIM},
         # Forty seconds of warm-up, then a cross about every minute or two on the random walk.
-        "market_data": {"update_interval_s": 2.0, "short_ma": 5, "long_ma": 20},
-        # Entries of 1,000 USD: inside every default risk limit, two symbols at once included.
-        "strategy": {"max_trade_usd": Decimal(1_000), "ma_cross_epsilon_bps": Decimal(2)},
+        "market_data": {
+            "symbols": DEV_SYMBOLS,
+            "update_interval_s": 2.0,
+            "short_ma": 5,
+            "long_ma": 20,
+        },
+        # Entries of 2,000 USD at leverage 2: inside every default risk limit (max_order_usd
+        # 5,000, max_exposure_usd 5,000 with both symbols held, max_leverage 3, and 1 / the
+        # sim's overnight short margin rate of about 0.31), long and short.
+        "strategy": {
+            "max_trade_usd": Decimal(2_000),
+            "leverage": Decimal(2),
+            "enable_shorts": True,
+            "ma_cross_epsilon_bps": Decimal(2),
+        },
         "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
         "journal": {"path": Path("var/dev/journal.sqlite3")},
         "control": {"metrics": True},

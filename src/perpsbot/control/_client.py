@@ -51,7 +51,8 @@ class ShellClient:
             self._socket.close()
             raise ControlPlaneError(
                 f"no perpsbot answers at {path} ({error.strerror or error}); is the bot"
-                " running with this configuration? (perpsbot run prints its socket)"
+                " running with this configuration? (perpsbot run prints its socket; name it"
+                " with --socket PATH)"
             ) from error
         server = peer_of(self._socket)
         if server.uid not in (os.geteuid(), 0):

@@ -10,7 +10,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
-from perpsbot.config import BotConfig
+from perpsbot.config import BotConfig, shell_socket
 from perpsbot.control._bot import BotControl
 from perpsbot.control._http import MetricsServer
 from perpsbot.control._server import Peer, ShellServer
@@ -29,9 +29,7 @@ WATCH_INTERVAL_S = 0.5
 def socket_path(config: BotConfig) -> Path:
     """Where the shell socket of a bot with ``config`` lives: ``control.socket_path``, else
     ``control/shell.sock`` in the journal's directory (one bot per journal, so one socket)."""
-    if config.control.socket_path is not None:
-        return config.control.socket_path
-    return config.journal.path.parent / "control" / "shell.sock"
+    return shell_socket(config.control.socket_path, config.journal.path)
 
 
 class ControlPlane:

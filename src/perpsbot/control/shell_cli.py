@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perpsbot.control._attach import add_attach_options, socket_from_args
-from perpsbot.control._client import ShellClient, interact
+from perpsbot.control._attach import add_attach_options, attach
+from perpsbot.control._client import interact
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
 __all__ = ["configure_parser", "run"]
@@ -28,8 +28,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        path = socket_from_args(args)
-        client = ShellClient(path)
+        client = attach(args)
     except (InvalidConfigError, ControlPlaneError) as error:
         print(f"perpsbot shell: {error}", file=sys.stderr)
         return 2

@@ -13,8 +13,7 @@ import json
 import sys
 
 from perpsbot._args import positive_seconds
-from perpsbot.control._attach import add_attach_options, socket_from_args
-from perpsbot.control._client import ShellClient
+from perpsbot.control._attach import add_attach_options, attach
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
 __all__ = ["configure_parser", "run"]
@@ -34,7 +33,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        with ShellClient(socket_from_args(args), reply_timeout_s=args.timeout) as client:
+        with attach(args, reply_timeout_s=args.timeout) as client:
             reply = client.status()
     except (InvalidConfigError, ControlPlaneError) as error:
         print(f"perpsbot status: {error}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """``perpsbot journal``: print the trades, fills, PnL and trading-state changes of a journal.
 
-The file is ``--journal FILE``, or the ``journal.path`` of the configuration ``perpsbot run``
-would load (``--config``, ``--profile``, ``--live`` and the environment, as for ``run``). It
-is opened read-only, so this works while the bot runs. ``--since`` takes a UTC date or time
+The file is ``--journal FILE``, or the ``journal.path`` of a bot started with the same
+``--config`` and ``--profile`` (and environment); only that key is read, so this needs neither
+the bot's credentials nor an otherwise valid configuration. It is opened read-only, so this
+works while the bot runs. ``--since`` takes a UTC date or time
 (``2026-03-01``, ``2026-03-01T14:30``) or an age (``90m``, ``12h``, ``7d``); ``--json``
 prints the same records for scripts. Exit status 1 means the journal could not be read, 2
 that an argument or the configuration is invalid.
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from perpsbot.clock import SystemClock
-from perpsbot.errors import InvalidConfigError, JournalError
+from perpsbot.errors import InvalidConfigError, JournalError, JournalNotFoundError
 from perpsbot.journal._reader import JournalReader
 from perpsbot.journal._render import VIEWS, render_json, render_text
 
@@ -37,7 +38,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--journal", type=Path, metavar="FILE", help="the journal file to read")
     parser.add_argument("--config", type=Path, help="TOML configuration naming journal.path")
     parser.add_argument("--profile", choices=["dev", "canary", "prod"], help="default: dev")
-    parser.add_argument("--live", action="store_true", help="confirm a real-money profile")
+    parser.add_argument(
+        "--live", action="store_true", help="accepted as perpsbot run takes it; not needed"
+    )
     parser.add_argument("--since", metavar="WHEN", help="UTC date/time, or an age like 12h")
     parser.add_argument("--symbol", help="one product, e.g. BTC-USD")
     parser.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -46,7 +49,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the chosen view; returns the exit status."""
     try:
-        path = args.journal or _configured_path(args)
+        path, source = _journal_path(args)
         since_ns = None if args.since is None else parse_since(args.since, SystemClock().now())
     except (InvalidConfigError, ValueError) as error:
         print(f"perpsbot journal: {error}", file=sys.stderr)
@@ -55,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with JournalReader(path) as reader:
             records = {view: VIEWS[view](reader, since_ns, args.symbol) for view in views}
+    except JournalNotFoundError as error:
+        hint = "" if source is None else f" (where {source} puts it); name it with --journal FILE"
+        print(f"perpsbot journal: {error}{hint}", file=sys.stderr)
+        return 1
     except JournalError as error:
         print(f"perpsbot journal: {error}", file=sys.stderr)
         return 1
@@ -89,8 +96,14 @@ def parse_since(text: str, now: datetime) -> int:
     return int(when.timestamp()) * 10**9 + when.microsecond * 1000
 
 
-def _configured_path(args: argparse.Namespace) -> Path:
-    from perpsbot.config import load_config  # noqa: PLC0415  (only without --journal)
+def _journal_path(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """``--journal``, else where the options' bot keeps it and what said so."""
+    if args.journal is not None:
+        return args.journal, None
+    from perpsbot.config import locate_bot  # noqa: PLC0415  (only without --journal)
 
-    config = load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
-    return config.journal.path
+    try:
+        location = locate_bot(args.config, profile=args.profile, env=os.environ)
+    except InvalidConfigError as error:
+        raise InvalidConfigError(f"{error}; or name the journal with --journal FILE") from None
+    return location.journal, location.source

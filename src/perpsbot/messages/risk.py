@@ -63,6 +63,10 @@ class TradingStateChanged:
     """HALTED by a person's decision (an operator's halt, ``risk.kill_switch``), not by a
     transient fail-closed hold (the journal still being read): orders never sent are then
     cancelled instead of held back."""
+    starting: bool = False
+    """Held only for what every start waits for, before its first reconciliation with the
+    venue succeeded (the journal's operator state, the book, actors starting, first marks):
+    people read "holding until reconciliation", not a halt."""
 
 
 @attrs.frozen(kw_only=True)
@@ -187,6 +191,12 @@ class RiskSnapshot:
     """Realized plus unrealized since the start of the UTC day."""
     exposure: Decimal
     positions: tuple[PositionView, ...]
+    starting: bool = False
+    """As :attr:`TradingStateChanged.starting`: held only for what every start waits for."""
+    at_stop: bool = False
+    """Made as risk stopped (the process stopping, or risk restarting): the journal keeps it
+    whatever ``journal.risk_snapshot_interval_s``, so the next start's day continues from the
+    figures at the stop."""
 
 
 @attrs.frozen(kw_only=True)
