@@ -11,6 +11,7 @@ __all__ = [
     "ActorFailedOnRequestError",
     "ActorHungError",
     "ActorNotFoundError",
+    "ActorSystemBusyError",
     "AskTimeoutError",
     "ControlPlaneError",
     "DeadLetterError",
@@ -76,6 +77,11 @@ class ActorFailedOnRequestError(PerpsbotError, RuntimeError):
 
 class ActorHungError(PerpsbotError, TimeoutError):
     """An actor did not answer a watchdog ping within its deadline."""
+
+
+class ActorSystemBusyError(PerpsbotError, TimeoutError):
+    """An actor system was still busy when ``ActorSystem.wait_idle`` gave up; the message names
+    what was busy."""
 
 
 class DeadLetterError(PerpsbotError, RuntimeError):
