@@ -20,6 +20,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidTimerError",
     "JournalError",
+    "JournalFormatError",
     "JournalInUseError",
     "JournalNotFoundError",
     "JournalPathError",
@@ -168,6 +169,10 @@ class JournalError(PerpsbotError):
 
 class JournalNotFoundError(JournalError, FileNotFoundError):
     """A journal file to read does not exist (readers never create one)."""
+
+
+class JournalFormatError(JournalError, ValueError):
+    """A file given as a journal to read is not one (not an SQLite database)."""
 
 
 class JournalPathError(JournalError, InvalidConfigError):
