@@ -28,7 +28,7 @@ from perpsbot.messages import (
     SymbolSignal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, BaseActor
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, Subscribe
 
 __all__ = ["ConsoleReporter"]
 
@@ -62,20 +62,43 @@ class ConsoleReporter(BaseActor):
     state, feed health). Order updates, fills, denials, dry-run orders, trading-state changes
     and reconciliations print one line each as they come.
 
-    The publishers' factories (``bot_spec``) make it their subscriber.
+    The publishers' factories (``bot_spec``) make it their subscriber. Each incarnation also
+    subscribes to ``feed`` (the streamer) when it starts, which answers with the feed's
+    current state: a reporter restarted with the poller shows the feed as it is, not as
+    "connecting" until it next changes. The products' increments pass to the successor.
 
     Args:
         context: from the supervisor.
         out: where to print.
+        feed: the publisher of ``FeedStatusChanged``, asked for the current state at start.
     """
 
-    def __init__(self, *, context: ActorContext, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        out: TextIO = sys.stdout,
+        feed: ActorAddress | None = None,
+    ) -> None:
         super().__init__(context=context)
         self._out = out
+        self._feed_publisher = feed
         self._increments: dict[str, Decimal] = {}
         self._feed = FeedState.CONNECTING
         self._cycles: dict[int, _Cycle] = {}
         self._printed = 0  # the last cycle printed
+
+    def on_start(self) -> None:
+        if self._feed_publisher is not None:
+            self._feed_publisher.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
+
+    def snapshot_state(self) -> dict[str, Any]:
+        # The products' increments come from the executor at its start and every
+        # product_refresh_s: a successor without them would print every cycle late.
+        return {"increments": dict(self._increments)}
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._increments.update(snapshot["increments"])
 
     def on_receive(self, message: Any) -> None:
         match message:
