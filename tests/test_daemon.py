@@ -510,8 +510,8 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
         (lambda: config.write_text("a = " + "[" * 5000 + "]" * 5000), "(nested too deeply)"),
         (lambda: config.write_text('[market_data]\nsymbols = ["FOO-BAR"]\n'), "'FOO-BAR'"),
         (
-            lambda: config.write_text("[runtime]\nmailbox_capacity = 9223372036854775807\n"),
-            "runtime.mailbox_capacity must be a positive integer at most 10000000",
+            lambda: config.write_text("[runtime]\nrestart_buffer_capacity = 9223372036854775807\n"),
+            "runtime.restart_buffer_capacity must be a positive integer at most 1000000",
         ),
         (lambda: (config.unlink(), config.mkdir()), "(Is a directory)"),
     ]
