@@ -94,6 +94,7 @@ def test_a_command_help_lists_the_global_options(capsys: pytest.CaptureFixture[s
     assert "--json" in out
 
 
+@pytest.mark.slow
 def test_account_prints_balances_futures_and_positions_of_the_venue() -> None:
     done = _run("account", "--profile", "dev", "--json")
     assert done.returncode == 0, done.stderr
@@ -109,6 +110,7 @@ def test_account_prints_balances_futures_and_positions_of_the_venue() -> None:
     assert "maker 0.4%, taker 0.6%" in text.stdout
 
 
+@pytest.mark.slow
 def test_order_preview_prints_what_the_venue_would_charge_and_places_nothing() -> None:
     done = _run("order", "preview", "BTC-USD", "buy", "--size", "0.01", "--json")
     assert done.returncode == 0, done.stderr
@@ -120,6 +122,7 @@ def test_order_preview_prints_what_the_venue_would_charge_and_places_nothing() -
     assert "sell 1 ETH-USD" in limit.stdout
 
 
+@pytest.mark.slow
 def test_order_preview_rejects_a_size_that_is_not_a_positive_number() -> None:
     done = _run("order", "preview", "BTC-USD", "buy", "--size", "-1")
     assert done.returncode == 2

@@ -26,6 +26,9 @@ from perpsbot.runtime.testing import eventually
 from tests.support.keys import GARBAGE_PEM
 from tests.support.streams import Lines
 
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 FAST = {
     "PERPSBOT_MARKET_DATA_UPDATE_INTERVAL_S": "0.2",
     "PERPSBOT_MARKET_DATA_POLL_INTERVAL_S": "0.5",
