@@ -202,6 +202,10 @@ def test_output_to_a_reader_that_went_away_ends_quietly_as_sigpipe_would(
 _INTERRUPT_ON_IMPORT = """\
 import os, signal, sys
 
+# Ctrl-C interrupts, as at a terminal, wherever the suite runs (a process started with SIGINT
+# ignored, as an xdist worker's children are, keeps ignoring it).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 class InterruptOnImport:
     # Sends the signal to this process as the daemon's modules start to load.
     def find_spec(self, name, path=None, target=None):
