@@ -1,8 +1,10 @@
 """Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``,
 ``orders``, or ``all``).
 
-``--quick`` and ``--smoke`` run smaller sizes; their figures are for checking that a suite
-works, not for quoting. ``--out DIR`` writes the JSON there instead of ``results/``.
+A full run writes its JSON to ``benchmarks/results/`` (what the README quotes). ``--quick``
+and ``--smoke`` run smaller sizes; their figures are for checking that a suite works, not for
+quoting, so they go to ``perpsbot-benchmarks/<mode>/`` in the temporary directory instead.
+``--out DIR`` writes the JSON there, whatever the mode.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="the smallest run of every part (tests use it)"
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help="where to write the JSON (default: results/)"
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the JSON (default: results/ for a full run, a temporary"
+        " directory's perpsbot-benchmarks/MODE/ for --quick and --smoke)",
     )
     parser.add_argument(
         "--check", action="store_true", help="readme: fail if the README's figures are stale"

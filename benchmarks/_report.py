@@ -9,12 +9,15 @@ import platform
 import resource
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from perpsbot.clock import SystemClock
 
 RESULTS = Path(__file__).parent / "results"
+#: Where quick and smoke runs write unless told (``--out``): outside the repository.
+SCRATCH = Path(tempfile.gettempdir()) / "perpsbot-benchmarks"
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -66,9 +69,18 @@ def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+def results_folder(mode: str, out: Path | None = None) -> Path:
+    """Where a run in ``mode`` writes its JSON: ``out`` if given, else ``benchmarks/results``
+    for a full run and :data:`SCRATCH` for a quick or smoke one, whose figures only prove
+    that a suite works and must never replace the committed ones the README quotes."""
+    if out is not None:
+        return out
+    return RESULTS if mode == "full" else SCRATCH / mode
+
+
 def write_json(name: str, figures: dict[str, Any], out: Path | None = None) -> Path:
-    """Write ``figures`` to ``<out>/<name>.json`` (``benchmarks/results`` by default)."""
-    folder = RESULTS if out is None else out
+    """Write ``figures`` to ``<name>.json`` in :func:`results_folder` of their mode."""
+    folder = results_folder(figures["mode"], out)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
     path.write_text(json.dumps({"environment": environment(), **figures}, indent=2) + "\n")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[1]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,25 @@ def test_the_runtime_suite_compares_tells_ping_pong_and_asks_side_by_side(
         assert all(0 < f["p50"] <= f["p99"] for f in figures[key].values())
     assert all(_is_spread(r) for r in figures["ratios"].values())
     assert figures["restart_ms"]["perpsbot"]["samples"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_smoke_run_as_a_user_types_it_leaves_the_committed_results_alone(
+    tmp_path: Path,
+) -> None:
+    committed = (ROOT / "benchmarks" / "results" / "runtime.json").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "runtime", "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=280, check=False,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    written = tmp_path / "perpsbot-benchmarks" / "smoke" / "runtime.json"
+    assert f"wrote {written}" in done.stdout
+    assert json.loads(written.read_text())["mode"] == "smoke"
+    assert (ROOT / "benchmarks" / "results" / "runtime.json").read_bytes() == committed
 
 
 @pytest.mark.slow

@@ -26,6 +26,9 @@ from perpsbot.runtime.testing import eventually
 from tests.support.keys import GARBAGE_PEM
 from tests.support.streams import Lines
 
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 FAST = {
     "PERPSBOT_MARKET_DATA_UPDATE_INTERVAL_S": "0.2",
     "PERPSBOT_MARKET_DATA_POLL_INTERVAL_S": "0.5",
@@ -511,8 +514,8 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
         (lambda: config.write_text("a = " + "[" * 5000 + "]" * 5000), "(nested too deeply)"),
         (lambda: config.write_text('[market_data]\nsymbols = ["FOO-BAR"]\n'), "'FOO-BAR'"),
         (
-            lambda: config.write_text("[runtime]\nmailbox_capacity = 9223372036854775807\n"),
-            "runtime.mailbox_capacity must be a positive integer at most 10000000",
+            lambda: config.write_text("[runtime]\nrestart_buffer_capacity = 9223372036854775807\n"),
+            "runtime.restart_buffer_capacity must be a positive integer at most 1000000",
         ),
         (lambda: (config.unlink(), config.mkdir()), "(Is a directory)"),
     ]

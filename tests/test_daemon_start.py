@@ -18,6 +18,9 @@ from perpsbot.control import ShellClient
 from perpsbot.errors import ControlPlaneError
 from perpsbot.runtime.testing import eventually
 
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1)
 
 

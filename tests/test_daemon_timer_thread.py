@@ -6,6 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 # Runs the CLI with a clock whose waits start failing as Condition.wait did for a timeout
 # above threading.TIMEOUT_MAX: the timer thread dies a few waits after start.
 _FAILING_CLOCK = """

@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,8 +29,13 @@ def _readme_command(script: str) -> tuple[dict[str, str], list[str]]:
     return env, args
 
 
-def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the_bot() -> None:
+def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the_bot(
+    tmp_path: Path,
+) -> None:
     env, args = _readme_command("examples/embed_host.py")
+    # Its own journal: the dev profile's default (var/dev/ in the working directory) is the
+    # user's, and another test running beside this one would hold its lock.
+    env["PERPSBOT_JOURNAL_PATH"] = str(tmp_path / "journal.sqlite3")
     assert args[1:] == ["--cycles", "3"]
     process = subprocess.run(
         [sys.executable, *args, "--timeout-s", "40"],

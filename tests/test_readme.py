@@ -29,3 +29,12 @@ def test_the_readme_gives_the_two_commands() -> None:
     text = README.read_text()
     assert "pip install -e . && perpsbot run --profile dev --duration 240" in text
     assert "pip install -e '.[dev]' && pytest" in text
+
+
+def test_ci_runs_the_test_command_the_readme_gives() -> None:
+    command = re.search(r"pip install -e '\.\[dev\]' && (pytest[^\n`]*)\n", README.read_text())
+    assert command, "README gives no test command after pip install -e '.[dev]'"
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert re.search(rf"^{re.escape(command.group(1))}$", ci, re.M), (
+        f".ci/run must run the README's test command {command.group(1)!r}"
+    )

@@ -16,6 +16,9 @@ from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.messages import OrderFilled, Side
 from tests.bot.trading_tree import SYMBOL, trading_tree
 
+# The README's commands, run as a user would: perpsbot processes (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 PERPSBOT = f"{shlex.quote(sys.executable)} -m perpsbot"
 #: Where the dev profile keeps its journal, relative to the directory the bot runs in.

@@ -17,6 +17,9 @@ import requests
 from perpsbot.runtime.testing import eventually
 from tests.support.streams import Lines
 
+# The README's commands, run as a user would: perpsbot processes (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 PERPSBOT = f"{shlex.quote(sys.executable)} -m perpsbot"
 

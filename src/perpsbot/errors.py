@@ -11,6 +11,7 @@ __all__ = [
     "ActorFailedOnRequestError",
     "ActorHungError",
     "ActorNotFoundError",
+    "ActorSystemBusyError",
     "AskTimeoutError",
     "ControlPlaneError",
     "DeadLetterError",
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidMessageError",
     "InvalidTimerError",
     "JournalError",
+    "JournalFormatError",
     "JournalInUseError",
     "JournalNotFoundError",
     "JournalPathError",
@@ -76,6 +78,11 @@ class ActorFailedOnRequestError(PerpsbotError, RuntimeError):
 
 class ActorHungError(PerpsbotError, TimeoutError):
     """An actor did not answer a watchdog ping within its deadline."""
+
+
+class ActorSystemBusyError(PerpsbotError, TimeoutError):
+    """An actor system was still busy when ``ActorSystem.wait_idle`` gave up; the message names
+    what was busy."""
 
 
 class DeadLetterError(PerpsbotError, RuntimeError):
@@ -162,6 +169,10 @@ class JournalError(PerpsbotError):
 
 class JournalNotFoundError(JournalError, FileNotFoundError):
     """A journal file to read does not exist (readers never create one)."""
+
+
+class JournalFormatError(JournalError, ValueError):
+    """A file given as a journal to read is not one (not an SQLite database)."""
 
 
 class JournalPathError(JournalError, InvalidConfigError):

@@ -179,15 +179,23 @@ def slow_bot(sim: SimExchange, tmp_path: Path) -> Iterator[Harness]:
         yield harness
 
 
-def test_a_slow_ack_past_the_timeout_is_settled_once(slow_bot: Harness) -> None:
+def test_a_slow_ack_past_the_deadline_is_unknown_until_reconciled_and_sent_once(
+    slow_bot: Harness,
+) -> None:
     bot = slow_bot
     bot.trading(TradingState.ACTIVE)
     bot.sim.faults.delay_order_visibility(0.5)  # the lookup after the timeout sees nothing
     bot.sim.faults.slow_responses(delay_s=1.0, count=1)
     bot.place(bot.intent("slow"))
-    acked = bot.wait_status(client_order_id("slow"), S.ACKNOWLEDGED)
-    (order,) = _eventually_visible(bot, "slow")
-    assert order.order_id == acked.venue_order_id
+    coid = client_order_id("slow")
+    # The create's whole call (attempts, lookups, waits) ends within its 0.3 s deadline.
+    bot.wait_status(coid, S.UNKNOWN)
+    (order,) = _eventually_visible(bot, "slow")  # the late original, before the clock moves
+    wait_drained(bot.executor)
+    bot.clock.advance(2.0)  # the reconciliation it armed looks the order up by its id
+    settled = bot.wait_status(coid, S.FILLED)
+    assert settled.venue_order_id == order.order_id
+    assert len(bot.venue_orders("slow")) == 1
 
 
 def test_a_429_on_create_is_retried_with_the_same_client_order_id(bot: Harness) -> None:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
 from perpsbot.bot import ROOT, VenueLink, bot_sections, bot_spec
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, MarketDataConfig, RuntimeConfig
+from perpsbot.config import (
+    BotConfig,
+    JournalConfig,
+    MarketDataConfig,
+    RuntimeConfig,
+    VenueConfig,
+)
 from perpsbot.runtime import ActorSnapshot, ActorSystem
 from perpsbot.runtime.testing import eventually
 from perpsbot.venue import JwtSigner, VenueRateLimiter
@@ -18,7 +25,9 @@ from tests.venue.raw_server import raw_tcp_server, read_request
 
 
 @pytest.mark.slow
-def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() -> None:
+def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung(
+    tmp_path: Path,
+) -> None:
     requests: list[bytes] = []
 
     def trickle(conn: socket.socket, stop: threading.Event) -> None:
@@ -34,6 +43,8 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
     runtime = RuntimeConfig(watchdog_interval_s=0.5, watchdog_timeout_s=0.5)
     config = BotConfig(
         runtime=runtime,
+        journal=JournalConfig(path=tmp_path / "journal.sqlite3"),
+        venue=VenueConfig(request_timeout_s=0.8),  # as the link's: the hang timeout is its
         market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False, poll_interval_s=0.1),
     )
     with raw_tcp_server(trickle) as address:
@@ -43,7 +54,7 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
             limiter=VenueRateLimiter(clock=clock),
             signer=JwtSigner(make_credentials()[0], clock=clock),
             clock=clock,
-            request_timeout_s=0.3,
+            request_timeout_s=0.8,
         )
         system = ActorSystem(
             "slow-venue",
@@ -55,9 +66,10 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
         try:
             system.start(bot_spec(config, link), config=config)
 
-            # Four attempts of 0.3 s and their backoffs: a round of 2 to 4 s, far longer than
-            # the watchdog's 0.5 s, which was all it allowed the poller before deadlines were
-            # derived. The fifth request is the next round's.
+            # Each round's call takes its whole deadline (0.8 s) against a server that never
+            # finishes its answer: longer than the watchdog's 0.5 s, which was all it allowed
+            # the poller before its hang timeout was derived from the call's deadline. The
+            # fifth request is the fifth round's.
             def poller() -> ActorSnapshot:
                 return system.inspect().find(f"{ROOT}/poller")
 

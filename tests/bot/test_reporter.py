@@ -10,8 +10,10 @@ from typing import Any
 import attrs
 import pytest
 
+from perpsbot.actors import StreamerActor, streamer_mailbox
 from perpsbot.bot import ConsoleReporter, positions_left
 from perpsbot.clock import FakeClock
+from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
     AccountReconciled,
@@ -20,10 +22,12 @@ from perpsbot.messages import (
     FuturesAccount,
     IntentPurpose,
     MarginRates,
+    MarketDataResumed,
     OrderFilled,
     OrderStatus,
     OrderType,
     OrderUpdated,
+    PendingMark,
     PositionView,
     RiskSnapshot,
     Side,
@@ -34,8 +38,16 @@ from perpsbot.messages import (
     TradingStateChanged,
     TransitionSource,
 )
-from perpsbot.runtime import ActorAddress, ActorSystem, ChildSpec, SupervisorSpec
-from perpsbot.runtime.testing import eventually, wait_drained
+from perpsbot.runtime import (
+    ActorAddress,
+    ActorContext,
+    ActorSystem,
+    ChildSpec,
+    Coalescer,
+    SupervisorSpec,
+)
+from perpsbot.runtime.testing import eventually, wait_drained, wait_idle
+from perpsbot.venue import VenueLink, VenueRateLimiter
 from tests.actors.trading import future, products, sample, sampled, spot
 
 D = Decimal
@@ -287,3 +299,53 @@ def test_a_stop_lists_the_positions_it_leaves_with_their_unrealized_pnl() -> Non
     ]
     assert positions_left(snapshot(9, flat)) == ("stopped flat (no open positions); today -4.75")
     assert positions_left(None) == "stopped: no valuation of the book to report"
+
+
+def test_a_restarted_reporter_shows_the_feed_as_the_streamer_has_it_and_marks_at_once(
+    out: io.StringIO,
+) -> None:
+    clock = FakeClock()
+    link = VenueLink(
+        rest_base_url="http://127.0.0.1:9/api/v3/brokerage",
+        market_ws_url="ws://127.0.0.1:9/ws",
+        limiter=VenueRateLimiter(clock=clock),
+        signer=None,
+        clock=clock,
+    )
+    # Streaming off: the streamer runs no feed; the events told to it here move its state.
+    config = BotConfig(market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False))
+    feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
+
+    def streamer(ctx: ActorContext) -> StreamerActor:
+        return StreamerActor(
+            context=ctx,
+            venue=link,
+            feed_marks=feed_marks,
+            subscribers=(ctx.system.address("bot/reporter"),),
+        )
+
+    def reporter(ctx: ActorContext) -> ConsoleReporter:
+        return ConsoleReporter(context=ctx, out=out, feed=ctx.system.address("bot/streamer"))
+
+    children = [
+        ChildSpec(name="streamer", factory=streamer, mailbox=streamer_mailbox),
+        ChildSpec(name="reporter", factory=reporter),
+    ]
+    with ActorSystem("t", clock=clock, ids=SequentialIds("r"), watchdog_interval_s=None) as system:
+        system.start(SupervisorSpec(name="bot", children=children), config=config)
+        system.address("bot/streamer").tell(MarketDataResumed(**_stamp(), feed="market"))
+        system.address("bot/reporter").tell(products(spot()))
+        wait_idle(system)  # the reporter was told the feed is subscribed, and the increments
+        system.fail("bot/reporter", "drill")  # as a crash of the poller restarts it
+        wait_idle(system)
+        assert system.address("bot/reporter").incarnation == 2
+
+        for part in (sampled(3, sample([100])), signals(3, Signal.NEUTRAL, "hold"), snapshot(3)):
+            system.address("bot/reporter").tell(part)
+        wait_idle(system)
+
+    lines = out.getvalue().splitlines()
+    assert lines[-3:-2] == ["cycle 3:"]  # printed at once, not cycles later
+    *_, marks, summary = lines
+    assert marks.split()[:3] == ["BTC-USD", "mark", "100.00"]  # at its increment
+    assert summary.endswith("  state active  feed subscribed")

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus
 from tests.bot.chaos import ChaosRun, Settings
 from tests.bot.chaos_checks import INVARIANTS, JournalFacts, VenueHistory, check
 from tests.bot.processes import bot_toml, running_bot, running_sim, wait_journaled
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
 
 TIMED, RANDOM = True, False
 

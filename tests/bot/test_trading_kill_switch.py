@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus, Resume, TradingState
 from perpsbot.runtime.testing import eventually
@@ -18,6 +20,9 @@ from tests.bot.processes import (
     status,
     wait_journaled,
 )
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
 
 CRASHED = ("bot/strategy", "bot/executor")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from perpsbot.ids import client_order_id
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
@@ -23,6 +25,9 @@ from tests.bot.processes import (
     wait_settled,
     write_lock,
 )
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
 
 S = OrderStatus
 

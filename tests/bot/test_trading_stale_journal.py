@@ -7,10 +7,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
 from perpsbot.runtime.testing import eventually
 from tests.bot.processes import PERP, bot_toml, running_bot, running_sim, wait_journaled
+
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
 
 CORRECTION = f"{PERP}: quantity 0 corrected to the venue's 1"
 

@@ -40,6 +40,7 @@ def config_file() -> Iterator[Path]:
         yield Path(directory) / "bot.toml"
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=150, deadline=None)
 @given(st.dictionaries(st.sampled_from(_SETTABLE), st.text(max_size=12), max_size=4))
 def test_any_environment_either_loads_or_raises_a_config_error(env: dict[str, str]) -> None:
@@ -115,6 +116,7 @@ _KEYS = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=300, deadline=None)
 @given(entries=st.dictionaries(_KEYS, _VALUES, max_size=6))
 def test_any_typed_values_under_real_keys_either_load_or_raise_a_config_error(

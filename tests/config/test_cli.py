@@ -40,6 +40,45 @@ def test_check_of_an_invalid_file_exits_2_with_the_message(
     )
 
 
+@pytest.mark.parametrize("how", ["--config FILE", "FILE", "--config FILE FILE"])
+def test_check_and_show_take_the_file_as_config_like_every_command(
+    how: str, write_toml: WriteToml, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_toml("[market_data]\nshort_ma = 3\n")
+    given = [str(path) if word == "FILE" else word for word in how.split()]
+
+    assert _run("check", *given) == 0
+    assert _run("show", *given) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith('ok\nprofile = "dev"\n')
+    assert "\nshort_ma = 3\n" in out
+
+
+def test_check_refuses_two_different_files(
+    write_toml: WriteToml, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_toml("[market_data]\nshort_ma = 3\n")
+
+    assert _run("check", "--config", str(path), str(tmp_path / "other.toml")) == 2
+    assert capsys.readouterr().err == (
+        "perpsbot config: config check takes one file, as --config FILE or as FILE; was given"
+        f" both '{path}' and '{tmp_path / 'other.toml'}'\n"
+    )
+
+
+def test_a_missing_file_named_relative_to_the_working_directory_is_shown_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert _run("check", "--config", "conf/bot.toml") == 2
+    assert capsys.readouterr().err == (
+        "perpsbot config: config file must be a readable UTF-8 text file of at most 1 MiB, was"
+        f" '{tmp_path}/conf/bot.toml' (No such file or directory)\n"
+    )
+
+
 def test_show_prints_the_effective_config_including_the_environment(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

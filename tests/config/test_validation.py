@@ -142,9 +142,9 @@ LOOPBACK = (
             "runtime.max_restarts must be an integer from 0 to 1000, was '-1'",
         ),
         (
-            "RUNTIME_MAILBOX_CAPACITY",
+            "RUNTIME_RESTART_BUFFER_CAPACITY",
             "0",
-            "runtime.mailbox_capacity must be a positive integer at most 10000000, was '0'",
+            "runtime.restart_buffer_capacity must be a positive integer at most 1000000, was '0'",
         ),
         (
             "RISK_MAX_LEVERAGE",
@@ -375,9 +375,9 @@ def test_a_trading_window_needs_both_ends() -> None:
             f"market_data.stale_after_s must be {INTERVAL}, was '1e300'",
         ),
         (
-            "RUNTIME_MAILBOX_CAPACITY",
+            "RUNTIME_RESTART_BUFFER_CAPACITY",
             "9223372036854775807",
-            "runtime.mailbox_capacity must be a positive integer at most 10000000,"
+            "runtime.restart_buffer_capacity must be a positive integer at most 1000000,"
             " was '9223372036854775807'",
         ),
         (
@@ -429,7 +429,8 @@ def test_a_value_outside_its_keys_bounds_is_rejected_naming_the_bounds(
 
 def test_huge_numbers_in_the_file_are_rejected_as_written(write_toml: WriteToml) -> None:
     path = write_toml(
-        "[market_data]\nstale_after_s = 1e300\n[runtime]\nmailbox_capacity = 9223372036854775807\n"
+        "[market_data]\nstale_after_s = 1e300\n"
+        "[runtime]\nrestart_buffer_capacity = 9223372036854775807\n"
         "[sim]\nseed = " + "9" * 400 + "\n"
     )
 
@@ -438,7 +439,7 @@ def test_huge_numbers_in_the_file_are_rejected_as_written(write_toml: WriteToml)
 
     message = str(caught.value)
     assert f"market_data.stale_after_s must be {INTERVAL}, was '1e+300' (from {path})" in message
-    assert "runtime.mailbox_capacity must be a positive integer at most 10000000" in message
+    assert "runtime.restart_buffer_capacity must be a positive integer at most 1000000" in message
     assert "sim.seed must be an integer from 0 to 18446744073709551615, was '99999" in message
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import stat
@@ -166,6 +167,16 @@ def test_closing_ends_sessions_and_removes_the_socket(path: Path) -> None:
     client.close()
     with pytest.raises(ControlPlaneError, match="no perpsbot answers"):
         ShellClient(path)
+
+
+def test_a_socket_named_relative_to_the_working_directory_is_shown_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    where = re.escape(f"{tmp_path}/var/dev/control/shell.sock")
+
+    with pytest.raises(ControlPlaneError, match=f"no perpsbot answers at {where} "):
+        ShellClient(Path("var/dev/control/shell.sock"))
 
 
 @pytest.fixture

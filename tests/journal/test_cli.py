@@ -10,7 +10,7 @@ import pytest
 from perpsbot.cli import main
 from perpsbot.clock import FakeClock
 from perpsbot.journal.cli import parse_since
-from perpsbot.messages import OrderStatus, Side, TradingState
+from perpsbot.messages import OrderStatus, Side, TradingState, TransitionSource
 from tests.journal.conftest import Nobody, Writer
 from tests.journal.events import Events
 
@@ -146,6 +146,55 @@ def test_a_missing_journal_is_reported_and_exits_1(
         f"perpsbot journal: journal file {path} must exist to be read, found nothing\n"
     )
     assert not path.exists()
+
+
+def test_a_missing_journal_named_relative_to_the_working_directory_is_shown_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["journal", "--journal", "var/dev/journal.sqlite3"]) == 1
+
+    assert capsys.readouterr().err == (
+        f"perpsbot journal: journal file {tmp_path}/var/dev/journal.sqlite3 must exist to be"
+        " read, found nothing\n"
+    )
+
+
+def test_a_file_that_is_no_journal_is_reported_in_one_line_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "bot.toml"  # --journal mixed up with --config
+    config.write_text('[market_data]\nsymbols = ["BTC-USD"]\n')
+
+    assert main(["journal", "--journal", str(config)]) == 1
+
+    assert capsys.readouterr().err == (
+        f"perpsbot journal: journal file {config} must be a perpsbot journal (an SQLite"
+        " database), was not one (file is not a database)\n"
+    )
+
+
+def test_an_order_of_a_dry_run_shows_as_dry_run_not_cancelled(
+    writer: Writer, events: Events, capsys: pytest.CaptureFixture[str]
+) -> None:
+    would = events.intent("BTC-USD:entry:1")
+    cancelled = events.intent("BTC-USD:entry:2")
+    writer.commit(
+        events.record(would, Nobody()),
+        events.dry_run(would),
+        events.order(would, OrderStatus.CANCELLED, source=TransitionSource.DRY_RUN),
+        events.record(cancelled, Nobody()),
+        events.order(cancelled, OrderStatus.CANCELLED, source=TransitionSource.REST),
+    )
+
+    assert main(["journal", "trades", "--journal", str(writer.path), "--json"]) == 0
+
+    trades = json.loads(capsys.readouterr().out)["trades"]
+    assert [(t["intent_id"], t["status"]) for t in trades] == [
+        ("BTC-USD:entry:1", "dry run"),
+        ("BTC-USD:entry:2", "cancelled"),
+    ]
 
 
 def test_a_bad_since_is_reported_and_exits_2(

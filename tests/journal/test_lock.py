@@ -42,6 +42,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+@pytest.mark.slow
 def test_a_journal_another_process_holds_is_refused_naming_it_and_its_pid_until_it_is_killed_9(
     tmp_path: Path,
 ) -> None:

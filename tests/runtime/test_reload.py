@@ -12,7 +12,7 @@ from perpsbot.runtime import (
     ReloadKind,
     SupervisorSpec,
 )
-from perpsbot.runtime.testing import Probe, eventually, wait_drained
+from perpsbot.runtime.testing import Probe, wait_idle
 from tests.runtime.conftest import Add, Crash, Recorder, recorder
 
 CONFIG = {"journal": "a.db", "risk": 1, "market_data": ("BTC-USD",)}
@@ -135,12 +135,13 @@ def test_a_reload_starts_a_child_waiting_for_its_backoff_once(probe: Probe) -> N
         for incarnation in (1, 2):
             probe.wait_for_event(("start", "bot/marks", incarnation))
             marks.tell(Crash(RuntimeError("down")))
-        eventually(lambda: system.scheduler.pending() == 1, what="the backoff timer")
+        wait_idle(system)
+        assert system.scheduler.pending() == 1  # the backoff timer
         system.reload({**CONFIG, "market_data": ("ETH-USD",)})
         probe.wait_for_event(("start", "bot/marks", 3))  # started by the reload, not the timer
         clock.advance(10.0)
-        eventually(lambda: system.scheduler.pending() == 0, what="the backoff timer fired")
-        wait_drained(system.address("bot"))  # and the supervisor handled what it told
+        wait_idle(system)  # the backoff timer fired, and the supervisor handled what it told
+        assert system.scheduler.pending() == 0
         marks.tell(Add(1))
         probe.wait_for_event(("add", "bot/marks", 3, 1))
         assert ("start", "bot/marks", 4) not in probe.events

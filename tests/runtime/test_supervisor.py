@@ -16,7 +16,7 @@ from perpsbot.runtime import (
     RestartStrategy,
     SupervisorSpec,
 )
-from perpsbot.runtime.testing import Probe, eventually
+from perpsbot.runtime.testing import Probe, eventually, wait_idle
 from tests.runtime.conftest import Add, Block, BlockThenCrash, Crash, recorder
 
 NAMES = ("a", "b", "c")
@@ -152,9 +152,10 @@ def test_a_temporary_child_is_not_restarted(system: ActorSystem, probe: Probe) -
     probe.wait_for_event(("start", "root/once", 1))
     once = system.address("root/once")
     once.tell(Crash(RuntimeError("gone")))
-    eventually(lambda: not once.is_alive())
+    wait_idle(system)
+    assert not once.is_alive()
     once.tell(Add(1))
-    eventually(lambda: system.dead_letters.count("root/once") == 2)
+    assert system.dead_letters.count("root/once") == 2  # the crash, and the add at once
     assert ("start", "root/once", 2) not in probe.events
 
 
@@ -177,7 +178,8 @@ def test_consecutive_restarts_wait_for_the_backoff(clock: FakeClock, probe: Prob
         worker.tell(Crash(RuntimeError("first")))
         probe.wait_for_event(("start", "root/a", 2))  # the first restart is immediate
         worker.tell(Crash(RuntimeError("second")))
-        eventually(lambda: system.scheduler.pending() == 1, what="a backoff timer")
+        wait_idle(system)
+        assert system.scheduler.pending() == 1  # a backoff timer
         assert ("start", "root/a", 3) not in probe.events
         clock.advance(0.5)
         worker.tell(Add(1))  # buffered meanwhile
@@ -229,7 +231,8 @@ def test_messages_beyond_the_restart_buffer_are_dead_letters(
         worker.tell(Crash(RuntimeError("first")))
         probe.wait_for_event(("start", "root/a", 2))
         worker.tell(Crash(RuntimeError("second")))  # the next restart waits 10 s
-        eventually(lambda: system.scheduler.pending() == 1, what="a backoff timer")
+        wait_idle(system)
+        assert system.scheduler.pending() == 1  # a backoff timer
         for n in range(8):
             worker.tell(Add(n))
         reasons = [d.reason for d in system.dead_letters.recent()]
@@ -249,7 +252,8 @@ def test_a_transient_child_that_stops_itself_stays_stopped(
     )
     probe.wait_for_event(("start", "root/t", 1))
     system.address("root/t").tell("stop yourself")
-    eventually(lambda: not system.address("root/t").is_alive(), what="closed for good")
+    wait_idle(system)
+    assert not system.address("root/t").is_alive()  # closed for good
     assert probe.events == [("start", "root/t", 1), ("stop", "root/t", 1)]
 
 

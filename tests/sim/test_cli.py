@@ -18,6 +18,9 @@ import websocket
 
 from tests.sim.conftest import TIMEOUT_S, Keys
 
+# Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def sim_process() -> Iterator[subprocess.Popen[str]]:

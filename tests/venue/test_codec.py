@@ -243,6 +243,7 @@ def test_arbitrary_bytes_raise_only_frame_decode_error(raw: bytes) -> None:
     _decode_or_frame_error(raw)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(_json)
 def test_arbitrary_json_raises_only_frame_decode_error(value: Any) -> None:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.errors import (
+    OrderOutcomeUnknownError,
     OrderRejectedError,
     VenueAuthError,
     VenueRateLimitedError,
@@ -62,7 +63,9 @@ def make_client(
             "limiter": VenueRateLimiter(clock=waits.clock, wait=waits),
             "retry": RETRY,
             "rng": random.Random(2),
-            "timeout_s": 2.0,
+            # One call's deadline, its waits on the fake clock included: room for the whole
+            # retry schedule and a capped Retry-After (a test about deadlines sets its own).
+            "timeout_s": 30.0,
         }
         settings.update(overrides)
         client = RestClient(**settings)
@@ -334,12 +337,14 @@ def test_persistent_server_errors_surface_as_transport_errors(
         client.accounts()
 
 
-def test_a_response_slower_than_the_timeout_is_retried(
+def test_a_response_slower_than_the_deadline_ends_the_call_within_it_unretried(
     sim: SimExchange, make_client: Callable[..., RestClient]
 ) -> None:
     quick = make_client(timeout_s=0.2)
     sim.faults.slow_responses(0.6, count=1)
-    assert quick.accounts()
+    with pytest.raises(VenueTransportError, match=r"must complete within its deadline \(0.2s\)"):
+        quick.accounts()  # before: retried past its timeout, and answered
+    assert quick.accounts()  # the next call is quick again
 
 
 def test_lost_order_ack_is_resolved_by_client_order_id_without_a_second_order(
@@ -435,14 +440,16 @@ def test_a_huge_retry_after_is_capped(
     assert max(waits.waits) == pytest.approx(10)
 
 
-def test_a_create_that_times_out_resolves_to_exactly_one_order(
+def test_a_create_that_times_out_is_an_unknown_outcome_with_exactly_one_order(
     sim: SimExchange, make_client: Callable[..., RestClient], caplog: pytest.LogCaptureFixture
 ) -> None:
     impatient = make_client(timeout_s=0.2)
     sim.faults.slow_responses(0.6, count=1)  # the first POST /orders answers too late
-    created = impatient.create_order(_market_buy("rest-timeout-1"))
+    with pytest.raises(OrderOutcomeUnknownError) as caught:
+        impatient.create_order(_market_buy("rest-timeout-1"))  # no time left to look it up
     assert "rest-timeout-1 attempt 1 failed in transit" in caplog.text
-    assert created.client_order_id == "rest-timeout-1"
-    # The late original and the retry (or lookup) share one client_order_id: one order.
+    assert caught.value.client_order_id == "rest-timeout-1"
+    # The late original is the one order with that client_order_id; a reconciliation finds it.
     eventually(lambda: _orders_with(impatient, "rest-timeout-1") == 1, 5, "one order")
-    assert impatient.get_order(created.order_id).client_order_id == "rest-timeout-1"
+    found = impatient.find_order("rest-timeout-1", product_id="BTC-USD")
+    assert found is not None

@@ -144,6 +144,78 @@ def test_a_trickling_server_cannot_hold_a_retried_call_past_its_scope(
     client.close()
 
 
+def test_a_retried_call_ends_within_one_timeout_not_one_per_attempt() -> None:
+    requests: list[bytes] = []
+
+    def trickle(conn: socket.socket, stop: threading.Event) -> None:
+        requests.append(read_request(conn))
+        conn.sendall(_HEAD + b"Content-Length: %d\r\n\r\n" % len(_TIME))
+        _trickle(_TIME, stop, conn, 0.05)
+
+    with raw_tcp_server(trickle) as address:
+        client = _client(
+            address,
+            timeout_s=0.5,
+            retry=RetryPolicy(max_attempts=4, backoff=Backoff(initial_s=0.01, jitter=0)),
+        )
+        with pytest.raises(VenueTransportError, match=r"must complete within its deadline"):
+            client.server_time()
+        client.close()
+
+    # The first attempt used the call's whole deadline: no time was left for another (before:
+    # four attempts of 0.5 s each, so a call took four times venue.request_timeout_s).
+    assert len(requests) == 1
+
+
+def test_retries_stop_when_the_next_wait_would_pass_the_calls_deadline(
+    canned: CannedServer,
+) -> None:
+    canned.answer("GET", "/api/v3/brokerage/time", *[Canned(503, b"{}")] * 4)
+    clock = FakeClock()
+    waits = FakeWait(clock)
+    client = _client(
+        canned.base_url.split("/")[2],
+        limiter=VenueRateLimiter(clock=clock, wait=waits),
+        retry=RetryPolicy(max_attempts=4, backoff=Backoff(initial_s=0.4, multiplier=1, jitter=0)),
+        clock=clock,
+        wait=waits,
+        timeout_s=1.0,
+    )
+    started = clock.monotonic()
+
+    with pytest.raises(VenueTransportError, match="503"):
+        client.server_time()
+
+    assert waits.waits == [pytest.approx(0.4), pytest.approx(0.4)]  # a third would end at 1.2
+    assert len(canned.seen) == 3
+    assert clock.monotonic() - started <= 1.0
+    client.close()
+
+
+def test_a_retry_after_longer_than_the_time_left_ends_the_call_at_once(
+    canned: CannedServer,
+) -> None:
+    canned.answer("GET", "/api/v3/brokerage/time", Canned(429, b"{}", {"Retry-After": "5"}))
+    clock = FakeClock()
+    waits = FakeWait(clock)
+    limiter = VenueRateLimiter(clock=clock, wait=waits)
+    client = _client(
+        canned.base_url.split("/")[2],
+        limiter=limiter,
+        retry=RetryPolicy(max_attempts=4, max_retry_after_s=5.0),
+        clock=clock,
+        timeout_s=2.0,
+    )
+
+    with pytest.raises(VenueRateLimitedError, match=r"Retry-After=5\.0"):
+        client.server_time()
+
+    assert waits.waits == []  # nothing waited for an answer that could not come in time
+    assert len(canned.seen) == 1
+    assert limiter.public.free_in_s() == pytest.approx(5.0)  # the venue's hold still holds
+    client.close()
+
+
 def _endless_body(content_length: bool) -> Callable[[socket.socket, threading.Event], None]:
     def serve(conn: socket.socket, stop: threading.Event) -> None:
         read_request(conn)
@@ -225,6 +297,7 @@ def test_a_malformed_retry_after_is_ignored_and_logged(
         retry=RetryPolicy(max_attempts=2, backoff=backoff),
         clock=clock,
         rng=random.Random(0),
+        timeout_s=5.0,  # the backoff fits in the call's deadline
     )
     with caplog.at_level(logging.WARNING, logger="perpsbot.venue.rest"):
         assert client.server_time().ts_ns == 1767225600000 * 1_000_000

@@ -65,7 +65,7 @@ def connect(
             limiter=VenueRateLimiter(clock=venue_clock, wait=waits),
             retry=RETRY,
             rng=random.Random(2),
-            timeout_s=2.0,
+            timeout_s=30.0,  # one call's deadline: the whole retry schedule fits in it
             wait=waits,
         )
         opened.append((sim, client))

@@ -57,8 +57,27 @@ CASES: dict[str, Case] = {
         + encode_frame(b"\x01", 0x0),
         messages=((OPCODE_BINARY, b"\x00\x01"),),
     ),
-    "a masked frame is unmasked": Case(
-        encode_frame(b"masked", mask=b"\x01\x02\x03\x04"), messages=((OPCODE_TEXT, b"masked"),)
+    "a text message beyond ASCII": Case(
+        encode_frame("prix: 68 900 €".encode()),
+        messages=((OPCODE_TEXT, "prix: 68 900 €".encode()),),
+    ),
+    "a character split between two fragments": Case(
+        encode_frame(b"\xe2\x82", fin=False) + encode_frame(b"\xac", 0x0),
+        messages=((OPCODE_TEXT, "€".encode()),),
+    ),
+    "a masked frame (a server must not mask)": Case(
+        encode_frame(b"masked", mask=b"\x01\x02\x03\x04"), error="must not be masked"
+    ),
+    "a text frame that is not UTF-8": Case(
+        encode_frame(b'{"price": "\xff"}'),
+        error=r"must be UTF-8 \(RFC 6455 8.1\), was not: invalid start byte at byte 11",
+    ),
+    "a fragmented text message that is not UTF-8": Case(
+        encode_frame(b"\xe2\x82", fin=False) + encode_frame(b"x", 0x0),
+        error="text message must be UTF-8",
+    ),
+    "binary that is not UTF-8": Case(
+        encode_frame(b"\xff\xfe", OPCODE_BINARY), messages=((OPCODE_BINARY, b"\xff\xfe"),)
     ),
     "a close with a code and a reason": Case(
         _close(b"\x03\xe8bye"), messages=((OPCODE_CLOSE, b"\x03\xe8bye"),)
@@ -220,6 +239,7 @@ _frames = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(_frames, max_size=12).map(b"".join) | st.binary(max_size=400),
@@ -234,6 +254,8 @@ def test_arbitrary_bytes_give_valid_messages_or_the_protocol_error(data: bytes, 
         assert opcode in (OPCODE_TEXT, OPCODE_BINARY, OPCODE_CLOSE)
         assert type(payload) is bytes
         assert len(payload) <= _MAX
+        if opcode == OPCODE_TEXT:
+            payload.decode("utf-8")  # a text message that is not UTF-8 is never handed on
 
 
 def _calls_to_read(data: bytes, chunk: int) -> int:

@@ -34,7 +34,7 @@ from perpsbot.messages import (
     SymbolSignal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConfigChanged, Subscribe
 
 __all__ = ["ConsoleReporter"]
 
@@ -71,14 +71,24 @@ class ConsoleReporter(BaseActor):
     come; until a start's first reconciliation succeeded its trading state reads "holding
     until reconciliation".
 
-    The publishers' factories (``bot_spec``) make it their subscriber.
+    The publishers' factories (``bot_spec``) make it their subscriber. Each incarnation also
+    subscribes to ``feed`` (the streamer) when it starts, which answers with the feed's
+    current state: a reporter restarted with the poller shows the feed as it is, not as
+    "connecting" until it next changes. The products and the futures account pass to the successor.
 
     Args:
         context: from the supervisor.
         out: where to print.
+        feed: the publisher of ``FeedStatusChanged``, asked for the current state at start.
     """
 
-    def __init__(self, *, context: ActorContext, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        *,
+        context: ActorContext,
+        out: TextIO = sys.stdout,
+        feed: ActorAddress | None = None,
+    ) -> None:
         super().__init__(context=context)
         self._out = out
         self._products: dict[str, ProductSpec] = {}
@@ -87,9 +97,29 @@ class ConsoleReporter(BaseActor):
         # a configuration: a reporter embedded on its own).
         self._risk = RiskConfig() if context.config is None else context.config.risk
         self._state_word: str | None = None
+        self._feed_publisher = feed
         self._feed = FeedState.CONNECTING
         self._cycles: dict[int, _Cycle] = {}
         self._printed = 0  # the last cycle printed
+
+    def on_start(self) -> None:
+        if self._feed_publisher is not None:
+            self._feed_publisher.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
+
+    def snapshot_state(self) -> dict[str, Any]:
+        # The products come from the executor at its start and every product_refresh_s, the
+        # futures account with each reconciliation: a successor without them would print
+        # every cycle late, and no margin use.
+        return {
+            "products": dict(self._products),
+            "futures": self._futures,
+            "state_word": self._state_word,
+        }
+
+    def restore_state(self, snapshot: dict[str, Any]) -> None:
+        self._products.update(snapshot["products"])
+        self._futures = snapshot["futures"]
+        self._state_word = snapshot["state_word"]
 
     def on_receive(self, message: Any) -> None:
         match message:

@@ -252,7 +252,7 @@ def bot_spec(
         return UserFeedActor(context=ctx, venue=link(ctx), executor=at(ctx, "executor"))
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
-        return ConsoleReporter(context=ctx)
+        return ConsoleReporter(context=ctx, feed=at(ctx, "streamer"))
 
     timeout_s = runtime.shutdown_timeout_s
     rest_call_s = longest_rest_call_s(config.venue.request_timeout_s)

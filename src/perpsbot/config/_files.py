@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 
+from perpsbot._paths import shown
 from perpsbot.errors import InvalidConfigError
 
 __all__ = ["MAX_FILE_BYTES", "read_text"]
@@ -35,7 +36,8 @@ def read_text(path: Path, *, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
     except UnicodeDecodeError as error:
         byte = data[error.start]
         raise InvalidConfigError(
-            f"{expected}, was '{path}' (not UTF-8: byte 0x{byte:02x} at offset {error.start})"
+            f"{expected}, was '{shown(path)}'"
+            f" (not UTF-8: byte 0x{byte:02x} at offset {error.start})"
         ) from None
 
 
@@ -45,13 +47,13 @@ def _read_bytes(path: Path, max_bytes: int, expected: str) -> bytes:
             regular = stat.S_ISREG(os.fstat(file.fileno()).st_mode)
             data = file.read(max_bytes + 1) if regular else b""
     except OSError as error:  # missing, a directory, no permission, an I/O error
-        raise InvalidConfigError(f"{expected}, was '{path}' ({error.strerror})") from None
+        raise InvalidConfigError(f"{expected}, was '{shown(path)}' ({error.strerror})") from None
     except ValueError:  # a NUL byte in the path
-        raise InvalidConfigError(f"{expected}, was '{path}' (not a valid path)") from None
+        raise InvalidConfigError(f"{expected}, was '{shown(path)}' (not a valid path)") from None
     if not regular:  # a FIFO, a device, a socket
-        raise InvalidConfigError(f"{expected}, was '{path}' (not a regular file)")
+        raise InvalidConfigError(f"{expected}, was '{shown(path)}' (not a regular file)")
     if len(data) > max_bytes:
-        raise InvalidConfigError(f"{expected}, was '{path}' (larger)")
+        raise InvalidConfigError(f"{expected}, was '{shown(path)}' (larger)")
     return data
 
 

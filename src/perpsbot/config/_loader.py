@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot._paths import shown
 from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile
 from perpsbot.config._files import read_text
 from perpsbot.config._profiles import profile_defaults
@@ -100,7 +101,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         reason = str(error)
     except RecursionError:
         reason = "nested too deeply"
-    raise InvalidConfigError(f"config file must be valid TOML, was '{path}' ({reason})")
+    raise InvalidConfigError(f"config file must be valid TOML, was '{shown(path)}' ({reason})")
 
 
 def choose_profile(

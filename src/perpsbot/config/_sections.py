@@ -89,8 +89,8 @@ class RuntimeConfig:
     """Supervision: the watchdog, the restart budget, shutdown and mailbox bounds.
 
     A supervisor that restarts children more than ``max_restarts`` times within
-    ``restart_window_s`` gives up and halts trading. ``mailbox_capacity`` bounds each FIFO
-    mailbox; ``restart_buffer_capacity`` bounds what an address holds while its actor restarts.
+    ``restart_window_s`` gives up and halts trading. ``restart_buffer_capacity`` bounds what
+    an address holds while its actor restarts.
     """
 
     SECTION: ClassVar[str] = "runtime"
@@ -100,7 +100,6 @@ class RuntimeConfig:
     max_restarts: int = attrs.field(default=5, validator=integer(0, 1000))
     restart_window_s: float = attrs.field(default=60.0, validator=TIMEOUT)
     shutdown_timeout_s: float = attrs.field(default=5.0, validator=TIMEOUT)
-    mailbox_capacity: int = attrs.field(default=10_000, validator=integer(1, 10_000_000))
     restart_buffer_capacity: int = attrs.field(default=1_000, validator=integer(1, 1_000_000))
 
     def __attrs_post_init__(self) -> None:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from perpsbot._paths import shown
 from perpsbot.control import _protocol as protocol
 from perpsbot.control._server import peer_of
 from perpsbot.errors import ControlPlaneError
@@ -50,7 +51,7 @@ class ShellClient:
         except OSError as error:
             self._socket.close()
             raise ControlPlaneError(
-                f"no perpsbot answers at {path} ({error.strerror or error}); is the bot"
+                f"no perpsbot answers at {shown(path)} ({error.strerror or error}); is the bot"
                 " running with this configuration? (perpsbot run prints its socket; name it"
                 " with --socket PATH)"
             ) from error
@@ -58,7 +59,7 @@ class ShellClient:
         if server.uid not in (os.geteuid(), 0):
             self._socket.close()
             raise ControlPlaneError(
-                f"the shell socket {path} must belong to a bot of this user (uid"
+                f"the shell socket {shown(path)} must belong to a bot of this user (uid"
                 f" {os.geteuid()}) or root, was served by {server}; nothing was sent to it"
             )
         # By default none: a reload may take a while, and the user can interrupt.
@@ -68,7 +69,9 @@ class ShellClient:
         first = self._receive()
         if "refused" in first:
             self.close()
-            raise ControlPlaneError(f"the bot at {path} refused the connection: {first['refused']}")
+            raise ControlPlaneError(
+                f"the bot at {shown(path)} refused the connection: {first['refused']}"
+            )
         self.hello: dict[str, Any] = first.get("hello", {})
 
     def run(self, source: str) -> tuple[str, bool]:

@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
+from perpsbot._paths import shown
 from perpsbot.errors import JournalInUseError, JournalPathError
 
 __all__ = ["JournalLock", "JournalLocks", "check_journal_path", "create_journal_file"]
@@ -124,7 +125,7 @@ class JournalLock:
             holder = _pid_in(fd)
             held_by = f"pid {holder}" if holder else "its pid not yet written"
             raise JournalInUseError(
-                f"journal {self.path} is in use by another process ({held_by}, lock file"
+                f"journal {shown(self.path)} is in use by another process ({held_by}, lock file"
                 f" {lock_path}): one journal, one bot; stop that bot first, or give this one"
                 " its own journal.path"
             ) from None
@@ -215,7 +216,7 @@ def _create_directory(path: Path) -> None:
 def _path_error(path: Path, found: str) -> JournalPathError:
     return JournalPathError(
         f"journal.path must be a regular file, or a path where the bot can create one,"
-        f" was '{path}' ({found})"
+        f" was '{shown(path)}' ({found})"
     )
 
 

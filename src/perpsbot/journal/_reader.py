@@ -111,6 +111,7 @@ class JournalReader:
 
     Raises:
         JournalNotFoundError: no file at ``path``.
+        JournalFormatError: the file is not an SQLite database (not a journal at all).
         JournalSchemaError: the file's schema is not the one this perpsbot reads.
     """
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from perpsbot.journal._pnl import PnlLine
 from perpsbot.journal._reader import JournalReader, Trade
+from perpsbot.messages import OrderUpdated, TransitionSource
 
 __all__ = ["VIEWS", "render_json", "render_text"]
 
@@ -37,13 +38,23 @@ def _trade(trade: Trade) -> Record:
         "side": source.side.value,
         "purpose": source.purpose.value,
         "size": str(source.size),
-        "status": "recorded" if order is None else order.status.value,
+        "status": _status(order),
         "filled": str(trade.filled_size),
         "average_price": _text(trade.average_price),
         "fees": str(trade.fees),
         "fills": len(trade.fills),
         "reason": "adopted from the venue" if intent is None else intent.reason,
     }
+
+
+def _status(order: OrderUpdated | None) -> str:
+    """An order's status as the journal shows it: a dry run's order was never sent, so it
+    shows as ``dry run`` rather than the ``cancelled`` that ends it."""
+    if order is None:
+        return "recorded"
+    if order.source is TransitionSource.DRY_RUN:
+        return "dry run"
+    return order.status.value
 
 
 def trades(reader: JournalReader, since_ns: int | None, symbol: str | None) -> list[Record]:

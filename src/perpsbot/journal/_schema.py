@@ -15,7 +15,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from perpsbot.errors import JournalNotFoundError, JournalSchemaError
+from perpsbot._paths import shown
+from perpsbot.errors import JournalFormatError, JournalNotFoundError, JournalSchemaError
 from perpsbot.journal._lock import create_journal_file
 
 __all__ = [
@@ -302,7 +303,7 @@ def open_for_writing(
         mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             raise JournalSchemaError(
-                f"journal {path} must be in WAL mode, SQLite kept it in '{mode}' mode"
+                f"journal {shown(path)} must be in WAL mode, SQLite kept it in '{mode}' mode"
             )
         connection.execute(f"PRAGMA synchronous={_synchronous(synchronous)}")
         _migrate(connection, path, migrations)
@@ -322,18 +323,27 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
     Raises:
         JournalNotFoundError: there is no file at ``path``.
+        JournalFormatError: the file is not an SQLite database.
         JournalSchemaError: its schema is not the one this code reads (a reader cannot migrate).
     """
     if not path.is_file():
-        raise JournalNotFoundError(f"journal file {path} must exist to be read, found nothing")
+        raise JournalNotFoundError(
+            f"journal file {shown(path)} must exist to be read, found nothing"
+        )
     connection = sqlite3.connect(
         f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
     )
     try:
-        version = schema_version(connection)
+        try:
+            version = schema_version(connection)
+        except sqlite3.DatabaseError as error:  # "file is not a database", a torn header
+            raise JournalFormatError(
+                f"journal file {shown(path)} must be a perpsbot journal (an SQLite database),"
+                f" was not one ({error})"
+            ) from None
         if version != SCHEMA_VERSION:
             raise JournalSchemaError(
-                f"journal {path} has schema version {version}, this perpsbot reads version "
+                f"journal {shown(path)} has schema version {version}, this perpsbot reads version "
                 f"{SCHEMA_VERSION}; "
                 + (
                     "upgrade perpsbot to read it"
@@ -370,7 +380,7 @@ def _migrate(
     version = schema_version(connection)
     if version > len(migrations):
         raise JournalSchemaError(
-            f"journal {path} has schema version {version}, newer than this perpsbot knows "
+            f"journal {shown(path)} has schema version {version}, newer than this perpsbot knows "
             f"(up to {len(migrations)}); upgrade perpsbot or point journal.path elsewhere"
         )
     for target in range(version + 1, len(migrations) + 1):

@@ -143,6 +143,12 @@ class BaseActor(PykkaActor):
     # -- the loop --------------------------------------------------------------------------
 
     def _runtime_loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._cell.loop_ended(self.context.incarnation)
+
+    def _serve(self) -> None:
         cell = self._cell
         if not self._start_incarnation():
             return

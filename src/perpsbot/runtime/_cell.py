@@ -83,6 +83,8 @@ class Cell:
         self.ping_sent_seq = 0
         self.ping_sent_at = 0.0
         self.pong_seq = 0
+        self._serving: set[int] = set()  # incarnations whose thread is still in its loop
+        self.loops_ended = 0
         self.address = ActorAddress(self)
         self._closing = threading.Lock()  # close, revive and late drains, one at a time
         mailbox.on_drop = self._dropped
@@ -92,9 +94,11 @@ class Cell:
         return self.spec.name
 
     def attach(self, actor: BaseActor, incarnation: int) -> None:
-        """Make ``actor`` the current incarnation; buffered messages go to it."""
+        """Make ``actor`` the current incarnation (its thread starts next); buffered messages
+        go to it."""
         self.actor = actor
         self.incarnation = incarnation
+        self._serving.add(incarnation)
         self.stop_requested = False
         self.pong_seq = self.ping_sent_seq
         self.state = CellState.RUNNING
@@ -111,6 +115,16 @@ class Cell:
             self.parent.tell(report)
         else:
             self._report_root(self, report)
+
+    def loop_ended(self, incarnation: int) -> None:
+        """The thread of ``incarnation`` left its loop: it handles nothing more."""
+        self._serving.discard(incarnation)
+        self.loops_ended += 1
+
+    def serving(self) -> bool:
+        """True while the current incarnation's thread is in its loop (starting, handling or
+        waiting for messages); False between incarnations and once stopped."""
+        return self.incarnation in self._serving
 
     def mark_down(self) -> None:
         """The current incarnation ended; tells buffer (bounded) until a successor attaches."""

@@ -156,6 +156,12 @@ class Mailbox:
     def empty(self) -> bool:
         return not self._control and not self._normal_depth()
 
+    def asleep(self) -> bool:
+        """True while the consumer waits on an empty mailbox: it is in no handler, and nothing
+        is queued for it."""
+        with self._lock:
+            return self._waiting and not self._control and not self._normal_depth()
+
     def depth(self) -> int:
         """Messages waiting now, both lanes."""
         return len(self._control) + self._normal_depth()

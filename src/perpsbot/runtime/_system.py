@@ -16,7 +16,7 @@ import attrs
 import pykka
 
 from perpsbot.clock import Clock, SystemClock
-from perpsbot.errors import ActorNotFoundError, RuntimeStoppedError
+from perpsbot.errors import ActorNotFoundError, ActorSystemBusyError, RuntimeStoppedError
 from perpsbot.ids import IdSource, ProcessIds
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
 from perpsbot.runtime._control import (
@@ -28,6 +28,7 @@ from perpsbot.runtime._control import (
 )
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._embed import HostAddress
+from perpsbot.runtime._idle import wait_until_idle
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._pubsub import Recipient
@@ -133,6 +134,10 @@ class ActorSystem:
                 cell.revive()
             return cell
 
+    def _all_cells(self) -> list[Cell]:
+        with self._lock:
+            return list(self._cells.values())
+
     def _live_cells(self) -> list[Cell]:
         with self._lock:
             return [c for c in self._cells.values() if c.state is CellState.RUNNING]
@@ -220,6 +225,26 @@ class ActorSystem:
             raise RuntimeStoppedError(f"actor system {self.name!r} has no running supervisor")
         actions = tuple(action for plan in plans for action in plan.actions)
         return ReloadPlan(changed_sections=plans[0].changed_sections, actions=actions)
+
+    def wait_idle(self, timeout_s: float = 5.0) -> None:
+        """Return once nothing in this system moves until something outside it acts: every
+        actor waits on an empty mailbox (none is in a handler or starting), no timer is due on
+        the system's clock and none is firing. Waits in real time, however the clock moves.
+
+        With a ``FakeClock``, ``clock.advance(s)`` then ``system.wait_idle()`` returns once
+        every timer the advance made due has fired and everything those timers and their
+        messages set off has been handled. Threads the runtime does not run (a websocket
+        feed's, a server's) are not waited for.
+
+        Raises:
+            ActorSystemBusyError: still busy after ``timeout_s``; names what was busy.
+        """
+        busy = wait_until_idle(self._all_cells, self.scheduler, timeout_s)
+        if busy:
+            raise ActorSystemBusyError(
+                f"actor system {self.name!r} must be idle within {timeout_s}s, was busy: "
+                + ", ".join(busy)
+            )
 
     def inspect(self) -> SystemSnapshot:
         """A frozen snapshot of the whole tree with per-actor statistics."""

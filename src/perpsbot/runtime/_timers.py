@@ -99,6 +99,9 @@ class Scheduler:
         self._condition = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._firing = False
+        self.fired = 0
+        """Callbacks started so far (a timer that fires every second counts once a second)."""
         self.died_of: BaseException | None = None
         """Why the thread ended unasked, or None while it serves (or was stopped)."""
 
@@ -149,6 +152,14 @@ class Scheduler:
         with self._condition:
             return sum(1 for _, _, handle in self._heap if not handle.cancelled)
 
+    def due(self) -> int:
+        """Timers due now and not fired yet, plus the callbacks running now: 0 when nothing
+        will fire before the clock moves on."""
+        with self._condition:
+            now = self._clock.monotonic()
+            waiting = sum(1 for at, _, h in self._heap if at <= now and not h.cancelled)
+            return waiting + (1 if self._firing else 0)
+
     def _add(self, handle: TimerHandle) -> TimerHandle:
         if self.died_of is not None:
             raise RuntimeStoppedError(
@@ -185,12 +196,15 @@ class Scheduler:
                         handle.deadline += handle.interval_s * (missed + 1)
                         heapq.heappush(self._heap, (handle.deadline, next(self._seq), handle))
                 if due:
+                    self._firing = True
+                    self.fired += len(due)
                     self._condition.release()
                     try:
                         for handle in due:
                             self._fire(handle)
                     finally:
                         self._condition.acquire()
+                        self._firing = False
                     continue
                 timeout = min(self._heap[0][0] - now, _MAX_WAIT_S) if self._heap else None
                 self._clock.wait(self._condition, timeout)

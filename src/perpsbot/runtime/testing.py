@@ -12,6 +12,9 @@ expect with a timeout.
 - :func:`wait_drained`: wait until an actor has handled everything told to it before the
   call. It travels the actor's own mailbox, so it needs no counters: once it returns, the
   effects of those messages are visible to the test.
+- :func:`wait_idle`: wait until the whole system is idle (``ActorSystem.wait_idle``): every
+  mailbox empty, no handler running, no timer due. After ``clock.advance(s)`` it returns once
+  everything the advance set off has happened, however many actors it went through.
 
 A typical test::
 
@@ -22,12 +25,13 @@ A typical test::
         system.address("root/worker").tell(Work(1))
         wait_drained(system.address("root/worker"))
         clock.advance(1.0)
-        probe.wait_for_event(Done(1))
+        wait_idle(system)  # every timer due at the new time fired, and all it set off
+        assert Done(1) in probe.events
 
 Never race a :class:`FakeClock` against real time: advance it only once the actors have
-reacted to the last advance (``wait_drained`` or a probe event), or the test depends on how
-fast the machine is. With a watchdog on a fake clock, drain the watched actors after each
-advance, or they look hung.
+reacted to the last advance (``wait_idle``, ``wait_drained`` or a probe event), or the test
+depends on how fast the machine is. With a watchdog on a fake clock, drain the watched actors
+after each advance, or they look hung.
 """
 
 from __future__ import annotations
@@ -37,12 +41,22 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from perpsbot.clock import FakeClock, SystemClock
+from perpsbot.errors import ActorSystemBusyError
 from perpsbot.runtime._actor import ActorContext, BaseActor
 from perpsbot.runtime._cell import ActorAddress
 from perpsbot.runtime._control import Flush
 from perpsbot.runtime._spec import ChildSpec
+from perpsbot.runtime._system import ActorSystem
 
-__all__ = ["FakeClock", "Probe", "ProbeActor", "eventually", "probe_child", "wait_drained"]
+__all__ = [
+    "FakeClock",
+    "Probe",
+    "ProbeActor",
+    "eventually",
+    "probe_child",
+    "wait_drained",
+    "wait_idle",
+]
 
 T = TypeVar("T")
 
@@ -151,3 +165,18 @@ def wait_drained(address: ActorAddress, timeout_s: float = 5.0) -> None:
         address.ask(Flush(), timeout_s=timeout_s)
     except Exception as error:  # AskTimeoutError, ActorNotFoundError, MailboxFullError
         raise AssertionError(f"{address.path} did not drain its mailbox: {error}") from error
+
+
+def wait_idle(system: ActorSystem, timeout_s: float = 5.0) -> None:
+    """Wait until nothing in ``system`` moves until the test acts: every actor waits on an
+    empty mailbox, none is in a handler, and no timer is due on its clock (see
+    ``ActorSystem.wait_idle``). Prefer it to :func:`eventually` for what actors and timers do;
+    it does not wait for threads the runtime does not run (a feed's, a server's).
+
+    Raises:
+        AssertionError: still busy after ``timeout_s``; names what was busy.
+    """
+    try:
+        system.wait_idle(timeout_s)
+    except ActorSystemBusyError as error:
+        raise AssertionError(str(error)) from None

@@ -56,36 +56,38 @@ def create_once(
     ``preview_failure_reason`` or the old top-level ``failure_reason`` (the wire reference
     says the reason may sit in any of them) is settled by looking the order up, never
     raised as :class:`OrderRejectedError`; an order the lookup cannot see (or a lookup
-    that fails in transit) raises :class:`OrderOutcomeUnknownError`.
+    that fails in transit) raises :class:`OrderOutcomeUnknownError`. Its attempts, lookups
+    and waits all end within the transport's ``timeout_s``, as any call's do.
     """
-    attempts = http.retry.max_attempts
-    last: VenueError | None = None
-    for attempt in range(1, attempts + 1):
-        try:
-            reply = http.send_once("POST", path, body=body)
-        except VenueRateLimitedError as exc:
-            last = exc  # refused before processing: no order was created
-        except VenueTransportError as exc:
-            last = exc
-            _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
-            found = _find(find_order, coid, product_id, "failed in transit")
-            if found is not None:
-                _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
-                return _found(found, coid)
-        else:
-            answer = parse.obj(reply, path)
-            if _refused_as_duplicate(answer):
-                return _settle_duplicate(find_order, coid, product_id)
-            return _created(answer, coid, product_id, side)
-        if attempt < attempts:
-            assert last is not None
-            if not http.backoff_after(last, attempt, private=True):
-                break
-    raise OrderOutcomeUnknownError(
-        f"create {coid} failed {attempts} times and no order with that client_order_id "
-        f"was found; last error: {last}",
-        client_order_id=coid,
-    )
+    with http.scope(http.timeout_s):  # attempts, lookups and waits: one call's deadline
+        attempts = http.retry.max_attempts
+        last: VenueError | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = http.send_once("POST", path, body=body)
+            except VenueRateLimitedError as exc:
+                last = exc  # refused before processing: no order was created
+            except VenueTransportError as exc:
+                last = exc
+                _log.warning("create %s attempt %d failed in transit: %s", coid, attempt, exc)
+                found = _find(find_order, coid, product_id, "failed in transit")
+                if found is not None:
+                    _log.info("create %s resolved by lookup: order %s", coid, found.order_id)
+                    return _found(found, coid)
+            else:
+                answer = parse.obj(reply, path)
+                if _refused_as_duplicate(answer):
+                    return _settle_duplicate(find_order, coid, product_id)
+                return _created(answer, coid, product_id, side)
+            if attempt < attempts:
+                assert last is not None
+                if not http.backoff_after(last, attempt, private=True):
+                    break
+        raise OrderOutcomeUnknownError(
+            f"create {coid} failed {attempt} time(s) within its deadline and no order with that"
+            f" client_order_id was found; last error: {last}",
+            client_order_id=coid,
+        )
 
 
 def _find(find_order: FindOrder, coid: str, product_id: str, what: str) -> Order | None:

@@ -5,12 +5,13 @@
 ``VenueAuthError``, other non-2xx and unreadable bodies to ``VenueResponseError``.
 ``send`` retries idempotent requests only; each attempt is re-signed with a fresh JWT.
 
-Every attempt ends by a deadline (connect, send and the whole body, however the server
-paces its bytes: see :mod:`._deadline`) and reads at most ``max_response_bytes``; a 429
-holds the shared budget for at most ``RetryPolicy.max_retry_after_s``. So one call's longest
-duration is known (:meth:`RetryPolicy.longest_call_s`); an actor that calls in a handler
-bounds a batch of calls by it (:meth:`HttpTransport.scope`, where even the wait for the
-budget ends with the scope) and derives its hang timeout from it.
+Every call ends by one deadline, ``timeout_s`` from its start, whatever happens within it:
+the wait for the shared budget, each attempt (connect, send and the whole body, however the
+server paces its bytes: see :mod:`._deadline`) and the waits between retries. A retry that
+would not fit is not made. Each answer is read up to ``max_response_bytes``; a 429 holds the
+shared budget for at most ``RetryPolicy.max_retry_after_s``. An actor that calls in a
+handler bounds a batch of calls by a scope of its own (:meth:`HttpTransport.scope`) and
+derives its hang timeout from ``timeout_s``.
 """
 
 from __future__ import annotations
@@ -75,25 +76,13 @@ class RetryPolicy:
     ``Retry-After`` is honoured up to ``max_retry_after_s``: the shared budget is held that
     long, so a venue asking for an hour cannot freeze every caller sharing it. Without a
     ``Retry-After`` (or with a malformed one: not a number, negative, nan or inf) the
-    backoff applies. Each attempt's exchange (connect, send, whole body) ends within the
-    transport's ``timeout_s``; inside :meth:`HttpTransport.scope` a call that has no time
-    left for its next attempt gives up.
+    backoff applies. All attempts and waits of one call end within the transport's
+    ``timeout_s``: a call that has no time left for its next attempt gives up.
     """
 
     max_attempts: int = 4
     backoff: Backoff = attrs.field(factory=lambda: Backoff(initial_s=0.25, max_s=8.0, jitter=0.5))
     max_retry_after_s: float = 5.0
-
-    def longest_call_s(self, timeout_s: float) -> float:
-        """The longest a retried call can take when each attempt's exchange ends within
-        ``timeout_s`` and no queue of other callers stands before it on the shared budget:
-        every attempt, plus the longest wait before each retry (its backoff, or the budget's
-        hold after a 429)."""
-        waits = sum(
-            max(self.backoff.ceiling_s(n), self.max_retry_after_s)
-            for n in range(1, self.max_attempts)
-        )
-        return self.max_attempts * timeout_s + waits
 
 
 def _retry_after_s(value: str | None, what: str) -> float | None:
@@ -129,7 +118,7 @@ MAX_TIMEOUT_S = 300.0
 class HttpTransport:
     """The venue's base URL, session, signer, budget and deadlines (shared by one REST client).
 
-    Each attempt's connect, send and whole-body read end within ``timeout_s``, however the
+    Each call, its retries and every wait included, ends within ``timeout_s``, however the
     server paces its bytes, and no answer is read past ``max_response_bytes``.
     """
 
@@ -210,18 +199,19 @@ class HttpTransport:
         body: dict[str, Any] | None = None,
         private: bool = True,
     ) -> Any:
-        """One attempt: wait for the budget (within the enclosing scope, if any), then sign,
-        send, read and map the outcome within ``timeout_s``."""
-        hook = self._on_outcome
-        if hook is None:
-            return self._attempt(method, path, params, body, private)
-        try:
-            result = self._attempt(method, path, params, body, private)
-        except VenueError as error:
-            hook(_outcome(error))
-            raise
-        hook("ok")
-        return result
+        """One attempt: wait for the budget, then sign, send, read and map the outcome, all
+        within ``timeout_s`` (or the enclosing scope, if it ends sooner)."""
+        with self.scope(self.timeout_s):
+            hook = self._on_outcome
+            if hook is None:
+                return self._attempt(method, path, params, body, private)
+            try:
+                result = self._attempt(method, path, params, body, private)
+            except VenueError as error:
+                hook(_outcome(error))
+                raise
+            hook("ok")
+            return result
 
     def _attempt(
         self,
@@ -235,12 +225,12 @@ class HttpTransport:
             raise VenueAuthError(f"{method} {path} needs credentials, and none were given")
         what = f"{method} {path}"
         bucket: TokenBucket = self.limiter.private if private else self.limiter.public
-        if self._scope is None:
-            bucket.acquire()  # queued behind other callers; a 429's hold is bounded
-        elif bucket.acquire_within(self._scope.remaining_s()) is None:
+        scope = self._scope
+        assert scope is not None  # send_once opened the call's
+        if bucket.acquire_within(scope.remaining_s()) is None:
             held_s = bucket.free_in_s()
             raise VenueRateLimitedError(
-                f"{what} must get a slot of the {bucket.name} budget before its scope ends, "
+                f"{what} must get a slot of the {bucket.name} budget before its deadline, "
                 f"and the budget is booked for {held_s:.1f}s more",
                 retry_after_s=held_s,
             )
@@ -354,16 +344,19 @@ class HttpTransport:
         private: bool = True,
     ) -> Any:
         """Send an idempotent request, retrying transport failures, 5xx and 429 (at most
-        ``retry.max_attempts`` attempts: see :meth:`RetryPolicy.longest_call_s`)."""
+        ``retry.max_attempts`` attempts), all within ``timeout_s`` from now."""
         attempts = self.retry.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.send_once(method, path, params=params, body=body, private=private)
-            except (VenueTransportError, VenueRateLimitedError) as exc:
-                if attempt == attempts:
-                    raise
-                _log.warning("%s %s attempt %d/%d failed: %s", method, path, attempt, attempts, exc)
-                if not self.backoff_after(exc, attempt, private):
-                    _log.warning("%s %s: no time left for another attempt", method, path)
-                    raise
+        with self.scope(self.timeout_s):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return self.send_once(method, path, params=params, body=body, private=private)
+                except (VenueTransportError, VenueRateLimitedError) as exc:
+                    if attempt == attempts:
+                        raise
+                    _log.warning(
+                        "%s %s attempt %d/%d failed: %s", method, path, attempt, attempts, exc
+                    )
+                    if not self.backoff_after(exc, attempt, private):
+                        _log.warning("%s %s: no time left for another attempt", method, path)
+                        raise
         raise AssertionError("unreachable: the loop returns or raises")

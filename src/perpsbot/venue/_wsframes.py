@@ -7,15 +7,17 @@ syscalls, several objects and locks per frame). This reader pulls large chunks f
 and cuts frames out of them: about 2 us a frame. It reassembles fragmented messages, answers
 pings through the websocket-client object, skips pongs, and hands back close frames.
 
-It is as strict as RFC 6455 and websocket-client: reserved bits set (no extension is ever
-negotiated), an unknown opcode, a data frame inside a fragmented message, a continuation
-outside one, a fragmented or over-long (> 125 bytes) control frame, a close payload of one
-byte, an invalid close code or a close reason that is not UTF-8 each raise
-:class:`WebSocketProtocolError`, and the connection must be failed. Every check is made on
-the frame header, before its payload is read. Memory and time stay linear in the bytes
-received: a payload is allocated as it arrives (a length header alone allocates nothing),
-fragments are appended to one buffer, and a fragmented message counts its frame headers
-against ``max_message_bytes`` too, so a flood of empty fragments is bounded like data.
+It is as strict as RFC 6455: reserved bits set (no extension is ever negotiated), a masked
+frame (a server must not mask, section 5.1), an unknown opcode, a data frame inside a
+fragmented message, a continuation outside one, a fragmented or over-long (> 125 bytes)
+control frame, a close payload of one byte, an invalid close code, a close reason or a text
+message that is not UTF-8 (section 8.1) each raise :class:`WebSocketProtocolError`, and the
+connection must be failed. Every check but UTF-8 is made on the frame header, before its
+payload is read; a text message is checked once whole (an ASCII one at the cost of one
+scan). Memory and time stay linear in the bytes received: a payload is allocated as it
+arrives (a length header alone allocates nothing), fragments are appended to one buffer, and
+a fragmented message counts its frame headers against ``max_message_bytes`` too, so a flood
+of empty fragments is bounded like data.
 """
 
 from __future__ import annotations
@@ -87,10 +89,17 @@ def reply_close(ws: Any, status: int = 1000) -> None:
         pass  # same: a close reply is a courtesy
 
 
-def _unmask(mask: bytes, payload: bytes) -> bytes:
-    # Servers must not mask; websocket-client tolerates it, so do we (slow path).
-    key = int.from_bytes((mask * (len(payload) // 4 + 1))[: len(payload)], "big")
-    return (int.from_bytes(payload, "big") ^ key).to_bytes(len(payload), "big")
+def _text(payload: bytes) -> bytes:
+    """``payload`` of a text message, which must be UTF-8 (RFC 6455 8.1)."""
+    if not payload.isascii():
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise WebSocketProtocolError(
+                f"a text message must be UTF-8 (RFC 6455 8.1), was not: {error.reason} at"
+                f" byte {error.start} ({payload[error.start : error.start + 4]!r})"
+            ) from None
+    return payload
 
 
 def _check_close(payload: bytes) -> None:
@@ -178,7 +187,9 @@ class FrameReader:
                     if avail >= 10:
                         length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                 if b2 & 0x80:
-                    head += 4
+                    raise WebSocketProtocolError(
+                        "a server's frame must not be masked (RFC 6455 5.1), this one was"
+                    )
                 if avail >= head:
                     if b1 != _FIN_TEXT or self._frag_opcode or length > self._max:
                         self._check_header(b1, head, length)
@@ -188,10 +199,8 @@ class FrameReader:
                         self._pos = end
                     else:  # read the rest of this frame only (never re-copy a growing buffer)
                         payload = self._read_payload(pos + head, length)
-                    if b2 & 0x80:
-                        payload = _unmask(buf[pos + head - 4 : pos + head], payload)
                     if b1 == _FIN_TEXT:
-                        return OPCODE_TEXT, payload
+                        return OPCODE_TEXT, _text(payload)
                     message = self._complete(b1, payload)
                     if message is not None:
                         return message
@@ -289,13 +298,17 @@ class FrameReader:
             self._frag += payload
             if not fin:
                 return None
-            message = (self._frag_opcode, bytes(self._frag))
+            whole = bytes(self._frag)
+            message = (
+                self._frag_opcode,
+                _text(whole) if self._frag_opcode == OPCODE_TEXT else whole,
+            )
             self._frag = bytearray()
             self._frag_opcode = 0
             return message
         if opcode <= OPCODE_BINARY:
             if fin:
-                return opcode, payload
+                return opcode, _text(payload) if opcode == OPCODE_TEXT else payload
             self._frag_opcode = opcode
             self._frag += payload
             return None

@@ -14,15 +14,15 @@ from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.ratelimit import VenueRateLimiter
-from perpsbot.venue.rest import RestClient, RetryPolicy
+from perpsbot.venue.rest import RestClient
 
 __all__ = ["VenueLink", "longest_rest_call_s"]
 
 
 def longest_rest_call_s(request_timeout_s: float) -> float:
-    """The longest one REST call of a link's clients can take (all its attempts and waits)
-    when each attempt ends within ``request_timeout_s``."""
-    return RetryPolicy().longest_call_s(request_timeout_s)
+    """The longest one REST call of a link's clients can take: ``request_timeout_s``, which
+    bounds the whole call, its retries and every wait included."""
+    return request_timeout_s
 
 
 class VenueLink:
