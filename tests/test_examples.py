@@ -24,16 +24,18 @@ def _readme_command(script: str) -> tuple[dict[str, str], list[str]]:
     return env, args
 
 
-def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the_bot() -> None:
+def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the_bot(
+    tmp_path: Path,
+) -> None:
     env, args = _readme_command("examples/embed_host.py")
     assert args[1:] == ["--cycles", "3"]
     process = subprocess.run(
-        [sys.executable, *args, "--timeout-s", "40"],
+        [sys.executable, str(ROOT / args[0]), *args[1:], "--timeout-s", "40"],
         check=False,
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=ROOT,
+        cwd=tmp_path,  # the dev profile's journal and paper account go to ./var/dev
         env={**os.environ, **env},
     )
     out = process.stdout
@@ -52,3 +54,5 @@ def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the
     # The host's ActorRegistry.stop_all() stopped the bot through its anchor; nothing lingers.
     assert "host: stop_all() returned; bot running: False" in out
     assert "host: threads left: 0 []" in out
+    # The embedded exchange kept its paper account beside the dev journal, as a bot's does.
+    assert (tmp_path / "var" / "dev" / "sim" / "state.sqlite3").is_file()

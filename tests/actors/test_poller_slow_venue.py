@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
 from perpsbot.bot import ROOT, VenueLink, bot_sections, bot_spec
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, MarketDataConfig, RuntimeConfig
+from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig, RuntimeConfig
 from perpsbot.runtime import ActorSnapshot, ActorSystem
 from perpsbot.runtime.testing import eventually
 from perpsbot.venue import JwtSigner, VenueRateLimiter
@@ -18,7 +19,9 @@ from tests.venue.raw_server import raw_tcp_server, read_request
 
 
 @pytest.mark.slow
-def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() -> None:
+def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung(
+    tmp_path: Path,
+) -> None:
     requests: list[bytes] = []
 
     def trickle(conn: socket.socket, stop: threading.Event) -> None:
@@ -35,6 +38,7 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung() 
     config = BotConfig(
         runtime=runtime,
         market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False, poll_interval_s=0.1),
+        journal=JournalConfig(path=tmp_path / "journal.sqlite3"),
     )
     with raw_tcp_server(trickle) as address:
         link = VenueLink(
