@@ -211,6 +211,12 @@ class StateFile:
             raise
 
     def close(self) -> None:
+        """Close the connection; a writer leaves a plain database file behind (no ``-wal``):
+        a reader then opens it without making files beside it."""
+        if not self._read_only:
+            # OperationalError: a reader has it open; it stays in WAL mode, which is fine.
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._db.execute("PRAGMA journal_mode=DELETE")
         self._db.close()
 
 
