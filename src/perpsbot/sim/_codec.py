@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from perpsbot.ids import seeded_rng
+
 __all__ = [
     "BOOL",
     "DECIMAL",
@@ -154,7 +156,7 @@ def _rng(data: Any, where: str) -> random.Random:
     if not (isinstance(data, list) and len(data) == 3 and isinstance(data[1], list)):
         raise StateFormatError(where, expected, data)
     version, internal, gauss_next = data
-    rng = random.Random()
+    rng = seeded_rng()
     try:
         rng.setstate((version, tuple(internal), gauss_next))
     except (TypeError, ValueError):
