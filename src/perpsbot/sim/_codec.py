@@ -14,6 +14,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -199,8 +200,15 @@ def record(cls: type[T], *, skip: frozenset[str] = frozenset()) -> Codec[T]:
         if field.name not in skip
     )
 
+    names = tuple(name for name, _ in fields)
+    encoders = tuple(codec.encode for _, codec in fields)
+    values_of = attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+
     def encode(value: T) -> dict[str, Any]:
-        return {name: codec.encode(getattr(value, name)) for name, codec in fields}
+        return {
+            name: to_json(item)
+            for name, to_json, item in zip(names, encoders, values_of(value), strict=True)
+        }
 
     def decode(data: Any, where: str) -> T:
         if not isinstance(data, dict):

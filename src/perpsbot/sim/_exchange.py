@@ -169,21 +169,6 @@ class SimExchange:
                 self._keeper.close(save=save)
         _log.info("sim stopped")
 
-    def hand_over_state(self) -> None:
-        """Save the kept state and let go of it, serving on without saving, so that a new
-        exchange in this process can take it over; :meth:`take_back_state` undoes it."""
-        if self._keeper is not None:
-            self._keeper.hand_over()
-
-    def take_back_state(self) -> None:
-        """Hold the kept state again (its taker failed to start) and save this exchange's.
-
-        Raises:
-            SimStateError: it cannot be held or written.
-        """
-        if self._keeper is not None:
-            self._keeper.take_back()
-
     @property
     def state_file(self) -> Path | None:
         """The kept state's file, if the state is kept."""

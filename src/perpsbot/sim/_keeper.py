@@ -47,7 +47,7 @@ _log = logging.getLogger("perpsbot.sim.state")
 _FINAL = frozenset({"FILLED", "CANCELLED", "EXPIRED", "FAILED"})
 _RESTING = mapping(listing(STR))
 _CANDLES_KEPT_S = 25 * 3600  # a day of candles, and an hour to spare
-MARKET_SAVE_INTERVAL_S = 5.0
+MARKET_SAVE_INTERVAL_S = 10.0
 
 
 class SavingLock:
@@ -163,7 +163,7 @@ class StateKeeper:
         self._file.create({"account_id": account_id, "seed": str(seed)})
         # A new account never hands out an earlier account's ids (a journal may hold them).
         self._engine._ids = seeded_rng(derived_seed(seed, "ids", account_id))
-        self._save(market=True, whole=True)
+        self._save(market=True)
         _log.info("sim state %s: a new account (%s)", self.state_file, account_id)
 
     def publish(self, endpoint: dict[str, str]) -> None:
@@ -179,34 +179,6 @@ class StateKeeper:
             with self._engine.lock:
                 self._save(market=True)
         self._release()
-
-    def hand_over(self) -> None:
-        """Save everything and let go of the state while the exchange runs on, saving no more:
-        a new exchange in this process takes it over (a reload that changed its settings)."""
-        if self._file is None:
-            return
-        with self._engine.lock:
-            self._save(market=True)
-            self._release()
-        _log.info("sim state %s: handed over; this exchange saves no more", self.state_file)
-
-    def take_back(self) -> None:
-        """Hold the state again after :meth:`hand_over` (its taker failed to start) and save
-        all of this exchange's state over whatever is there.
-
-        Raises:
-            SimStateError: the state cannot be held or written.
-        """
-        self.directory.lock()
-        try:
-            file = StateFile(self.state_file, read_only=False)
-        except BaseException:
-            self.directory.unlock()
-            raise
-        with self._engine.lock:
-            self._file = file
-            self._save(market=True, whole=True)
-        _log.info("sim state %s: taken back", self.state_file)
 
     def _release(self) -> None:
         file, self._file = self._file, None
@@ -306,9 +278,9 @@ class StateKeeper:
         if account_due or market_due:
             self._save(market=market_due)
 
-    def _save(self, *, market: bool, whole: bool = False) -> None:
+    def _save(self, *, market: bool) -> None:
         """Write the account with the orders and fills that changed, and with ``market`` the
-        market and candles too (``whole``: everything); the engine's lock is held.
+        market and candles too; the engine's lock is held.
 
         A write that fails is logged and tried again at the next change; it never fails the
         call that made the change.
@@ -321,7 +293,7 @@ class StateKeeper:
         )
         parts: dict[str, Any] = {"account": account}
         # Orders are only ever added: the ones past those saved are new.
-        new = itertools.islice(engine.orders, 0 if whole else len(self._order_seq), None)
+        new = itertools.islice(engine.orders, len(self._order_seq), None)
         seqs: dict[str, int] = {}
         orders = []
         for order_id in dict.fromkeys([*new, *self._live, *self._changed]):
@@ -329,7 +301,7 @@ class StateKeeper:
             if seq is None:
                 seq = seqs[order_id] = len(self._order_seq) + len(seqs)
             orders.append((order_id, seq, ORDER.encode(engine.orders[order_id])))
-        first_fill = 0 if whole else self._fills_saved
+        first_fill = self._fills_saved
         fills = [(i, FILL.encode(f)) for i, f in enumerate(engine.fills[first_fill:], first_fill)]
         candles: list[tuple[str, int, Any]] = []
         candles_before = None
@@ -337,7 +309,7 @@ class StateKeeper:
             parts["clock"] = save_part(engine, MARKET_CLOCK)
             parts["markets"] = {pid: save_part(m, MARKET) for pid, m in engine.markets.items()}
             for pid, m in engine.markets.items():
-                since = 0 if whole else self._candles_from.get(pid, 0)
+                since = self._candles_from.get(pid, 0)
                 candles += [
                     (pid, minute, CANDLE.encode(c)) for minute, c in m.candles.items()
                     if minute >= since
@@ -349,7 +321,6 @@ class StateKeeper:
             fills=fills,
             candles=candles,
             candles_before=candles_before,
-            replace=whole,
         )
         try:
             self._file.write(writes)

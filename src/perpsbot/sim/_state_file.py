@@ -74,8 +74,6 @@ class Writes:
     candles: list[tuple[str, int, Any]] = attrs.field(factory=list)
     candles_before: int | None = None
     """Candles older than this minute (epoch seconds) are deleted."""
-    replace: bool = False
-    """Delete every order, fill and candle first: the save holds the whole state."""
 
 
 class StateFile:
@@ -176,9 +174,6 @@ class StateFile:
         """
         with self._transaction():
             execute, executemany = self._db.execute, self._db.executemany
-            if writes.replace:
-                for table in ("orders", "fills", "candles"):
-                    execute(f"DELETE FROM {table}")
             executemany(
                 "INSERT OR REPLACE INTO parts (name, body) VALUES (?, ?)",
                 ((name, _dumps(body)) for name, body in writes.parts.items()),
