@@ -32,6 +32,7 @@ long_ma = 4
 [strategy]
 max_trade_usd = 1000
 ma_cross_epsilon_bps = 100
+enable_shorts = false
 
 [risk]
 volatility_warn = 0.05
@@ -46,6 +47,7 @@ volatility = 0.0
 metrics = false
 watch_config = false
 """
+_WAIT_S = 60.0  # for a line of the bot's: generous, for a busy machine
 _FILLED = re.compile(rf"order pb-\w+ .* {PERP} market \((entry|exit)\): filled (\S+) @ (\S+)")
 
 
@@ -86,7 +88,7 @@ class _Run:
 
     def filled(self) -> tuple[str, Decimal, Decimal]:
         """The next order that filled: its purpose, size and average price."""
-        line = self.out.until(": filled ", 30.0)
+        line = self.out.until(": filled ", _WAIT_S)
         found = _FILLED.search(line)
         assert found, line
         return found.group(1), Decimal(found.group(2)), Decimal(found.group(3))
@@ -126,13 +128,14 @@ def directory(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_a_second_dev_run_starts_with_the_first_ones_position_and_the_journal_keeps_both(
     directory: Path,
 ) -> None:
     first = _Run(directory)
     try:
-        first.out.until("trading active")
-        first.out.until("cycle 6:")  # the windows are long enough to see a cross
+        first.out.until("trading active", _WAIT_S)
+        first.out.until("cycle 6:", _WAIT_S)  # the windows are long enough to see a cross
         first.jump(0.03)
         purpose, size, entry = first.filled()
         assert first.stop() == 0
@@ -146,12 +149,12 @@ def test_a_second_dev_run_starts_with_the_first_ones_position_and_the_journal_ke
 
     second = _Run(directory)
     try:
-        reconciled = second.out.until("startup reconciliation")
+        reconciled = second.out.until("startup reconciliation", _WAIT_S)
         assert reconciled == "startup reconciliation: nothing to correct\n"
-        first_line = second.out.until(f"  {PERP} ")
+        first_line = second.out.until(f"  {PERP} ", _WAIT_S)
         assert re.search(rf"position {size:f} @ {entry:f}\s", first_line), first_line
         running = _account(directory)  # the bot's own exchange, while it runs
-        second.out.until("cycle 6:")
+        second.out.until("cycle 6:", _WAIT_S)
         second.jump(-0.06)
         exit_purpose, exit_size, exit_price = second.filled()
         assert second.stop() == 0
@@ -174,10 +177,11 @@ def test_a_second_dev_run_starts_with_the_first_ones_position_and_the_journal_ke
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_fresh_paper_starts_a_new_account_beside_the_journal(directory: Path) -> None:
     first = _Run(directory)
     try:
-        first.out.until("cycle 6:")
+        first.out.until("cycle 6:", _WAIT_S)
         first.jump(0.03)
         first.filled()
         assert first.stop() == 0
