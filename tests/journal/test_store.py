@@ -100,7 +100,7 @@ def test_two_fills_of_one_id_in_one_batch_are_a_conflict_too(
     result = writer.commit(fill, other)
 
     (conflict,) = result.conflicting_fills
-    assert [name for name, _, _ in conflict.differences] == ["intent_id", "client_order_id"]
+    assert [name for name, _, _ in conflict.differences] == ["client_order_id"]
     with JournalReader(writer.path) as reader:
         assert reader.fills() == [fill]
 

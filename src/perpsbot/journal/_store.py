@@ -36,10 +36,11 @@ _IGNORING = frozenset(
 )
 _FILL_INSERT = TABLES[OrderFilled].insert
 _FILL_COLUMN = {name: i for i, name in enumerate(TABLES[OrderFilled].columns)}
-#: What makes a fill the fill it is (its message id, times and purpose may differ between
-#: the reports of one fill); numbers compare as numbers ("0.10" is "0.1").
+#: What makes a fill the fill it is, as the venue reports it (its message id, times, intent
+#: and purpose are the bot's and may differ between reports of one fill); numbers compare as
+#: numbers ("0.10" is "0.1").
 _FILL_FACTS = (
-    "intent_id", "client_order_id", "venue_order_id", "symbol", "side", "price", "size", "fee",
+    "client_order_id", "venue_order_id", "symbol", "side", "price", "size", "fee",
     "contract_size",
 )  # fmt: skip
 _FILL_NUMBERS = frozenset({"price", "size", "fee", "contract_size"})
