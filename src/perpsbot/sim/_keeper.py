@@ -4,7 +4,7 @@
 then saves what changed each time the engine's lock is let go by its outermost holder
 (:class:`SavingLock`): the account, orders and fills after any call that changed them, before
 the exchange answers it, so whatever a client was told survives a ``kill -9``; the market
-every few seconds, and everything at stop. What is saved is
+every 10 s, and everything at stop. What is saved is
 :mod:`perpsbot.sim._snapshot`'s; where, :mod:`perpsbot.sim._state_file`'s.
 """
 

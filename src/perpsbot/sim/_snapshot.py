@@ -10,7 +10,7 @@ the :class:`~perpsbot.sim._codec.Codec` of its value):
   answers the call that changed it.
 - :data:`MARKET`, of each product's market, and :data:`MARKET_CLOCK`, of the engine: prices,
   book levels, prints and the market's random generator, so prices go on where they were
-  instead of jumping back to the catalogue's. Saved every few seconds and at stop.
+  instead of jumping back to the catalogue's. Saved every 10 s and at stop.
 
 Orders (:data:`ORDER`) and fills (:data:`FILL`) are rows of their own, and so are candles.
 
