@@ -176,9 +176,18 @@ def test_a_second_dev_run_starts_with_the_first_ones_position_and_the_journal_ke
     assert len({f["fill_id"] for f in fills}) == 2
 
 
+def _fills(directory: Path, *journal: str) -> list[dict[str, Any]]:
+    done = _perpsbot(directory, "journal", "fills", "--config", "bot.toml", "--json", *journal)
+    assert done.returncode == 0, done.stderr
+    fills: list[dict[str, Any]] = json.loads(done.stdout)["fills"]
+    return fills
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_fresh_paper_starts_a_new_account_beside_the_journal(directory: Path) -> None:
+def test_fresh_paper_sets_the_account_and_its_journal_aside_and_starts_new_ones(
+    directory: Path,
+) -> None:
     first = _Run(directory)
     try:
         first.out.until("cycle 6:", _WAIT_S)
@@ -188,13 +197,19 @@ def test_fresh_paper_starts_a_new_account_beside_the_journal(directory: Path) ->
     finally:
         first.kill()
 
-    again = _Run(directory, "--fresh-paper", "--duration", "1")
+    again = _Run(directory, "--fresh-paper", "--duration", "2")
     try:
-        assert again.process.wait(timeout=30) == 0
+        assert again.process.wait(timeout=60) == 0
     finally:
         again.kill()
 
+    # A new account, and a journal without the old account's position to trade on.
     assert _account(directory)["positions"] == []
+    assert _fills(directory) == []
+    (archive,) = (directory / "var" / "dev" / "archive").iterdir()
+    assert (archive / "sim" / "state.sqlite3").is_file()
+    (old,) = _fills(directory, "--journal", str(archive / "journal.sqlite3"))
+    assert old["purpose"] == "entry"
 
 
 @pytest.mark.slow

@@ -102,8 +102,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fresh-paper",
         action="store_true",
-        help="discard the paper account of the embedded exchange (sim/ beside the journal)"
-        " and start a new one",
+        help="set the embedded exchange's paper account and its journal aside (in archive/"
+        " beside the journal) and start a new account and a new journal",
     )
 
 

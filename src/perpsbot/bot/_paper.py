@@ -9,11 +9,16 @@ journal keys fills by. The account's signing key is ``sim/key.pem`` (0600).
 The one-shot commands (``perpsbot account``, ``perpsbot order preview``) read this account:
 through the exchange of the bot that runs on it (which says where it answers in
 ``sim/endpoint.json``), or, when none runs, from the saved state, read-only.
+
+Starting over (``perpsbot run --fresh-paper``) sets the account and the journal that records
+it aside together, in ``archive/<UTC time>/`` beside the journal: a new account under an old
+journal would have the bot believe in positions the account does not hold.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -27,7 +32,9 @@ from perpsbot.errors import SimStateError
 from perpsbot.venue import CdpCredentials, JwtSigner, VenueRateLimiter
 from perpsbot.venue.link import VenueLink
 
-__all__ = ["open_paper_account", "paper_dir", "paper_key", "throwaway_key"]
+__all__ = ["open_paper_account", "paper_dir", "paper_key", "start_over", "throwaway_key"]
+
+logger = logging.getLogger("perpsbot.bot.paper")
 
 _KEY_NAME = "organizations/perpsbot-dev/apiKeys/paper-account"
 
@@ -156,3 +163,50 @@ def open_paper_account(
     )
     where = f"paper account {directory.path} as its last run left it (no exchange runs on it)"
     return link, where
+
+
+def _with_sqlite_files(path: Path) -> list[Path]:
+    """``path`` and the ``-wal`` and ``-shm`` files SQLite keeps beside it, those that exist."""
+    return [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+
+
+def start_over(config: BotConfig, clock: Clock) -> Path | None:
+    """Set the paper account of ``config`` and its journal aside, in ``archive/<UTC time>/``
+    beside the journal, so that the bot starts on a new account and a new journal; nothing
+    is deleted. Returns the archive, or None when there was nothing to set aside.
+
+    Call it holding the journal's lock, before the journal is opened.
+
+    Raises:
+        SimStateInUseError: an exchange runs on the paper account.
+        SimStateError: they cannot be moved.
+    """
+    # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
+    from perpsbot.sim import StateDirectory  # noqa: PLC0415
+
+    directory = StateDirectory(paper_dir(config))
+    state = _with_sqlite_files(directory.state_file)
+    journal = _with_sqlite_files(config.journal.path)
+    if not state and not journal:
+        return None
+    archive = config.journal.path.parent / "archive" / clock.now().strftime("%Y-%m-%dT%H-%M-%SZ")
+    directory.lock()  # no exchange may run on the account it moves
+    try:
+        (archive / "sim").mkdir(mode=0o700, parents=True)
+        for path in state:
+            path.rename(archive / "sim" / path.name)
+        for path in journal:
+            path.rename(archive / path.name)
+    except OSError as error:
+        raise SimStateError(
+            f"--fresh-paper must set the paper account {directory.path} and the journal"
+            f" {config.journal.path} aside in {archive}: {error.strerror or error}"
+        ) from None
+    finally:
+        directory.unlock()
+    logger.warning(
+        "--fresh-paper: the previous paper account and its journal are in %s; a new account"
+        " and a new journal start now",
+        archive,
+    )
+    return archive

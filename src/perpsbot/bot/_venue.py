@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from perpsbot.bot._paper import paper_dir, paper_key, throwaway_key
+from perpsbot.bot._paper import paper_dir, paper_key, start_over, throwaway_key
 from perpsbot.clock import Clock
 from perpsbot.config import BotConfig, SimConfig, VenueKind
 from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
@@ -86,8 +86,8 @@ def _start_sim(
     config: BotConfig, clock: Clock, stack: contextlib.ExitStack, *, fresh: bool = False
 ) -> tuple[SimExchange, CdpCredentials]:
     """Start the simulated exchange ``config.sim`` describes on the paper account beside the
-    journal (stopped by ``stack``), and the account's key it trusts; ``fresh`` discards the
-    account first.
+    journal (stopped by ``stack``), and the account's key it trusts; ``fresh`` sets the
+    account and its journal aside first (:func:`~perpsbot.bot._paper.start_over`).
 
     Raises:
         InvalidConfigError: its ports are taken.
@@ -96,13 +96,12 @@ def _start_sim(
     # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
     from perpsbot.sim import SimExchange  # noqa: PLC0415
 
+    if fresh:
+        start_over(config, clock)
     directory = paper_dir(config)
     credentials, public_pem = paper_key(directory)
     sim = SimExchange(
-        attrs.evolve(config.sim, public_keys_pem=(public_pem,)),
-        clock=clock,
-        state_dir=directory,
-        fresh=fresh,
+        attrs.evolve(config.sim, public_keys_pem=(public_pem,)), clock=clock, state_dir=directory
     )
     try:
         sim.start()
@@ -195,8 +194,9 @@ class VenueLinks:
     Args:
         clock: for rate limits, JWTs and the embedded exchange.
         on_rest_outcome: told the outcome of every REST attempt on every link (metrics).
-        fresh_paper: the first embedded exchange discards the paper account it finds and
-            starts a new one (``perpsbot run --fresh-paper``); later ones never do.
+        fresh_paper: the first embedded exchange sets the paper account and its journal aside
+            and starts new ones (``perpsbot run --fresh-paper``; the daemon holds the
+            journal's lock and has not opened it yet); later ones never do.
     """
 
     def __init__(
