@@ -43,8 +43,9 @@ _SCHEMA = (
     " body TEXT NOT NULL, PRIMARY KEY (product_id, minute))",
 )
 _WAY_OUT = (
-    "move it away, or start over with 'perpsbot sim --state DIR --fresh' or, for the bot's"
-    " paper account, 'perpsbot run --fresh-paper' (either discards it)"
+    "move it away, or start over with 'perpsbot sim --state DIR --fresh' (which discards it)"
+    " or, for a bot's paper account, 'perpsbot run --fresh-paper' (which sets it and the"
+    " journal aside)"
 )
 
 
