@@ -12,15 +12,17 @@ import pytest
 
 from perpsbot import __version__
 from perpsbot.cli import EXIT_BROKEN_PIPE, main
+from tests.support.paper import paper_account
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "perpsbot", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -95,29 +97,35 @@ def test_a_command_help_lists_the_global_options(capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.slow
-def test_account_prints_balances_futures_and_positions_of_the_venue() -> None:
-    done = _run("account", "--profile", "dev", "--json")
+def test_account_prints_balances_futures_and_positions_of_the_venue(tmp_path: Path) -> None:
+    paper_account(tmp_path / "var" / "dev" / "sim")  # what a dev run leaves there
+    done = _run("account", "--profile", "dev", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     account = json.loads(done.stdout)
-    assert account["venue"].startswith("embedded exchange: REST http://127.0.0.1:")
+    assert account["venue"].startswith("paper account var/dev/sim as its last run left it")
     assert {"USD", "BTC", "ETH"} <= {a["currency"] for a in account["accounts"]}
     assert account["futures"]["total_usd_balance"]
     assert account["positions"] == []
     assert account["fees"]["fee_tier"]["taker_fee_rate"] == "0.006"
-    text = _run("account", "--profile", "dev")
+    text = _run("account", "--profile", "dev", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     assert "futures balance summary" in text.stdout
     assert "maker 0.4%, taker 0.6%" in text.stdout
 
 
 @pytest.mark.slow
-def test_order_preview_prints_what_the_venue_would_charge_and_places_nothing() -> None:
-    done = _run("order", "preview", "BTC-USD", "buy", "--size", "0.01", "--json")
+def test_order_preview_prints_what_the_venue_would_charge_and_places_nothing(
+    tmp_path: Path,
+) -> None:
+    paper_account(tmp_path / "var" / "dev" / "sim")
+    done = _run("order", "preview", "BTC-USD", "buy", "--size", "0.01", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     preview = json.loads(done.stdout)["preview"]
     assert preview["errs"] == []
     assert float(preview["commission_total"]) > 0
-    limit = _run("order", "preview", "ETH-USD", "sell", "--size", "1", "--limit", "100000")
+    limit = _run(
+        "order", "preview", "ETH-USD", "sell", "--size", "1", "--limit", "100000", cwd=tmp_path
+    )
     assert limit.returncode == 0, limit.stderr
     assert "sell 1 ETH-USD" in limit.stdout
 

@@ -138,8 +138,9 @@ def test_without_a_running_bot_the_clients_name_the_option_that_points_at_it(
         assert f"no perpsbot shell socket at {socket}, where profile prod puts it" in done.stderr
         assert "--socket PATH" in done.stderr
     assert journal.returncode == 1
+    where = (tmp_path / "var" / "prod" / "journal.sqlite3").resolve()  # from the cwd it ran in
     assert journal.stderr == (
-        "perpsbot journal: journal file var/prod/journal.sqlite3 must exist to be read, found"
+        f"perpsbot journal: journal file {where} must exist to be read, found"
         " nothing (where profile prod puts it); name it with --journal FILE\n"
     )
     assert not (tmp_path / "var").exists()

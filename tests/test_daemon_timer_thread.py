@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,13 +34,14 @@ sys.exit(main(["--log-format", "text", "run", "--profile", "dev", "--duration", 
 """
 
 
-def test_a_dead_timer_thread_makes_perpsbot_run_exit_1_at_once() -> None:
+def test_a_dead_timer_thread_makes_perpsbot_run_exit_1_at_once(tmp_path: Path) -> None:
     process = subprocess.run(
         [sys.executable, "-c", _FAILING_CLOCK],
         check=False,
         capture_output=True,
         text=True,
         timeout=25,
+        cwd=tmp_path,  # the dev profile's journal and paper account go to ./var/dev
         env={**os.environ, "PERPSBOT_MARKET_DATA_UPDATE_INTERVAL_S": "0.2"},
     )
     assert process.returncode == 1, process.stderr

@@ -38,12 +38,12 @@ def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the
     env["PERPSBOT_JOURNAL_PATH"] = str(tmp_path / "journal.sqlite3")
     assert args[1:] == ["--cycles", "3"]
     process = subprocess.run(
-        [sys.executable, *args, "--timeout-s", "40"],
+        [sys.executable, str(ROOT / args[0]), *args[1:], "--timeout-s", "40"],
         check=False,
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=ROOT,
+        cwd=tmp_path,  # nothing of the run lands in the working directory's var/
         env={**os.environ, **env},
     )
     out = process.stdout
@@ -65,3 +65,5 @@ def test_the_embedding_host_logs_marks_and_feed_asks_state_and_stop_all_ends_the
     # The host's ActorRegistry.stop_all() stopped the bot through its anchor; nothing lingers.
     assert "host: stop_all() returned; bot running: False" in out
     assert "host: threads left: 0 []" in out
+    # The embedded exchange kept its paper account beside the dev journal, as a bot's does.
+    assert (tmp_path / "sim" / "state.sqlite3").is_file()

@@ -23,7 +23,8 @@ old one up after.
 Exit codes: 0 after an orderly stop, 1 if the actor tree escalated (its supervisor gave up,
 so a service manager should act), 2 for an invalid configuration or one the bot cannot start
 with: a file that cannot be read or parsed, a broken value, a ``journal.path`` that is a
-directory or a device, a journal another process holds, a symbol the venue does not offer,
+directory or a device, a journal another process holds, a paper account that cannot be used
+(corrupt, or held by another exchange), a symbol the venue does not offer,
 sim ports, the shell socket or the metrics port already taken, the socket's directory
 impossible to create. Each is one log line naming the key; a reload that hits any of them
 is rejected instead (a metrics port taken at a reload leaves the endpoint where it was).
@@ -54,6 +55,7 @@ from perpsbot.bot import (
     bot_spec,
     check_symbols,
     describe_link,
+    embeds_sim,
     positions_left,
 )
 from perpsbot.clock import SystemClock
@@ -65,7 +67,13 @@ from perpsbot.control import (
     file_signature,
     thread_dump,
 )
-from perpsbot.errors import ControlPlaneError, InvalidConfigError, JournalError, JournalInUseError
+from perpsbot.errors import (
+    ControlPlaneError,
+    InvalidConfigError,
+    JournalError,
+    JournalInUseError,
+    SimStateError,
+)
 from perpsbot.journal import JournalLocks, JournalReader
 from perpsbot.runtime import ActorSystem
 
@@ -94,6 +102,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="decide and check orders, journal what would be placed, send nothing"
         " (overrides execution.dry_run, reloads included)",
+    )
+    parser.add_argument(
+        "--fresh-paper",
+        action="store_true",
+        help="set the embedded exchange's paper account and its journal aside (in archive/"
+        " beside the journal) and start a new account and a new journal",
     )
 
 
@@ -186,6 +200,12 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
     read = None if args.config is None else file_signature(args.config)
     try:
         config = _load(args)
+        if args.fresh_paper and not embeds_sim(config):
+            raise InvalidConfigError(
+                "--fresh-paper starts the paper account of an embedded exchange over"
+                " (venue.kind 'sim' without venue URLs); this configuration trades on "
+                + (config.venue.rest_base_url or config.venue.kind.value)
+            )
     except InvalidConfigError as error:
         logger.critical("invalid configuration: %s", error)  # a JSON line for collectors
         return EXIT_BAD_CONFIG
@@ -194,7 +214,9 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
     rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
         journals = stack.enter_context(JournalLocks())  # released after the writer stopped
-        venues = stack.enter_context(VenueLinks(clock, on_rest_outcome=rest_outcomes.record))
+        venues = stack.enter_context(
+            VenueLinks(clock, on_rest_outcome=rest_outcomes.record, fresh_paper=args.fresh_paper)
+        )
         system = ActorSystem(
             "perpsbot",
             clock=clock,
@@ -231,7 +253,8 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
         except InvalidConfigError as error:  # journal.path a directory, sim ports in use...
             logger.critical("invalid configuration: %s", error)
             return EXIT_BAD_CONFIG
-        except (JournalInUseError, ControlPlaneError) as error:  # held journal, taken socket
+        except (JournalInUseError, ControlPlaneError, SimStateError) as error:
+            # A held journal, a taken socket, a paper account that cannot be used.
             logger.critical("cannot start: %s", error)
             return EXIT_BAD_CONFIG
         if args.config is not None and file_signature(args.config) != read:

@@ -33,6 +33,8 @@ __all__ = [
     "RestartIntensityExceededError",
     "RuntimeStoppedError",
     "SimLifecycleError",
+    "SimStateError",
+    "SimStateInUseError",
     "VenueAuthError",
     "VenueError",
     "VenueRateLimitedError",
@@ -199,6 +201,16 @@ class JournalWriteError(JournalError, OSError):
 
 class SimLifecycleError(PerpsbotError, RuntimeError):
     """The simulated exchange was used out of order (started twice, a port read before start)."""
+
+
+class SimStateError(PerpsbotError, OSError):
+    """The simulated exchange's saved state cannot be used: corrupt, of another format
+    version, or its directory impossible to create; the message names the file and the way
+    out (``--fresh``). Never silently replaced by a new state."""
+
+
+class SimStateInUseError(SimStateError):
+    """Another exchange runs on this saved state (one state, one exchange)."""
 
 
 # --- control plane --------------------------------------------------------------------------

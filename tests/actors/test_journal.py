@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -306,3 +307,30 @@ def test_the_same_intent_twice_in_one_batch_is_new_once(
     replies = [e for e in probe.events if isinstance(e, IntentRecorded)]
     assert [r.previously_recorded for r in replies] == [False, True]
     assert system.state(JOURNAL)["commits"] == 1
+
+
+def test_a_fill_id_journaled_with_other_facts_is_an_integrity_error_logged_and_counted(
+    system: ActorSystem,
+    probe: Probe,
+    events: Events,
+    path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    start_journal(system, probe, journal_config(path))
+    journal = system.address(JOURNAL)
+    intent = events.intent()
+    journal.tell(events.fill(intent, "fill-1", price="50000"))
+    journal.tell(events.fill(intent, "fill-1", price="50000"))  # the same fill again: a no-op
+
+    with caplog.at_level(logging.ERROR, logger="perpsbot.actors.journal"):
+        journal.tell(events.fill(intent, "fill-1", price="49000"))  # another fill, that id
+        _sync(system, probe, events)
+
+    state = system.state(JOURNAL)
+    assert (state["fill_conflicts"], state["duplicates_ignored"]) == (1, 1)
+    assert (
+        "bot/journal: integrity error: fill fill-1 is journaled with other facts: price 50000"
+        " stored, 49000 found; the stored fill is kept"
+    ) in caplog.text
+    with read(path) as reader:
+        assert [fill.price for fill in reader.fills()] == [50000]

@@ -43,9 +43,9 @@ def test_a_venue_trickling_its_answers_never_gets_the_poller_replaced_as_hung(
     runtime = RuntimeConfig(watchdog_interval_s=0.5, watchdog_timeout_s=0.5)
     config = BotConfig(
         runtime=runtime,
-        journal=JournalConfig(path=tmp_path / "journal.sqlite3"),
         venue=VenueConfig(request_timeout_s=0.8),  # as the link's: the hang timeout is its
         market_data=MarketDataConfig(symbols=("BTC-USD",), streaming=False, poll_interval_s=0.1),
+        journal=JournalConfig(path=tmp_path / "journal.sqlite3"),
     )
     with raw_tcp_server(trickle) as address:
         link = VenueLink(

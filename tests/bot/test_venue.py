@@ -6,23 +6,29 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 import pytest
 
 from perpsbot.bot import VenueLink, check_symbols, open_venue
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, MarketDataConfig, SimConfig
+from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig, SimConfig
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim import SimExchange
 from perpsbot.venue import VenueRateLimiter
 
 
+def _journal(tmp_path: Path) -> JournalConfig:
+    """A journal under ``tmp_path``: the embedded exchange keeps its paper account beside it."""
+    return JournalConfig(path=tmp_path / "journal.sqlite3")
+
+
 @pytest.fixture
-def dev_venue() -> Iterator[VenueLink]:
+def dev_venue(tmp_path: Path) -> Iterator[VenueLink]:
     """The dev profile's venue: the embedded exchange on loopback, stopped at teardown."""
     with contextlib.ExitStack() as stack:
-        yield open_venue(BotConfig(), SystemClock(), stack)
+        yield open_venue(BotConfig(journal=_journal(tmp_path)), SystemClock(), stack)
 
 
 def _with_symbols(*symbols: str) -> BotConfig:
@@ -65,12 +71,12 @@ def test_a_venue_that_cannot_be_asked_skips_the_check_with_a_warning(
     assert "market_data.symbols not checked" in caplog.text
 
 
-def test_sim_ports_in_use_are_a_config_error_naming_the_ports() -> None:
+def test_sim_ports_in_use_are_a_config_error_naming_the_ports(tmp_path: Path) -> None:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        config = BotConfig(sim=SimConfig(rest_port=port))
+        config = BotConfig(sim=SimConfig(rest_port=port), journal=_journal(tmp_path))
 
         with contextlib.ExitStack() as stack, pytest.raises(InvalidConfigError) as caught:
             open_venue(config, SystemClock(), stack)

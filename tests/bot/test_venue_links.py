@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import attrs
 import pytest
 import requests
 
 from perpsbot.bot import VenueLinks, embeds_sim
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, SimConfig, VenueConfig
+from perpsbot.config import BotConfig, JournalConfig, SimConfig, VenueConfig
 from perpsbot.errors import InvalidConfigError
 from perpsbot.venue.link import VenueLink
 
@@ -42,8 +45,13 @@ def test_a_separately_started_sim_is_reached_at_its_urls_with_a_signing_key() ->
     assert link.signer is not None  # a perpsbot sim without --public-key accepts any key
 
 
-def test_links_are_shared_by_identity_and_the_embedded_sim_outlives_venue_only_changes() -> None:
-    config = BotConfig(sim=SimConfig(tick_interval_s=1.0))
+def test_links_are_shared_by_identity_and_the_embedded_sim_outlives_venue_only_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = BotConfig(
+        sim=SimConfig(tick_interval_s=1.0),
+        journal=JournalConfig(path=tmp_path / "first" / "journal.sqlite3"),
+    )
     with VenueLinks(SystemClock()) as links:
         first = links.link_for(config)
         assert links.link_for(attrs.evolve(config)) is first
@@ -53,10 +61,20 @@ def test_links_are_shared_by_identity_and_the_embedded_sim_outlives_venue_only_c
         assert second.embedded is first.embedded  # the same running exchange
         links.retain(slower)
         assert _answers(first)
+        # The paper account stays with the running exchange: sim.* waits for a restart.
         reseeded = attrs.evolve(slower, sim=attrs.evolve(slower.sim, seed=9))
-        third = links.link_for(reseeded)
-        links.retain(reseeded)
+        with caplog.at_level(logging.WARNING, logger="perpsbot.bot.venue"):
+            assert links.link_for(reseeded) is second
+        assert "keeps its settings until the bot restarts" in caplog.text
+        # A journal elsewhere has its own paper account beside it: another exchange.
+        moved = attrs.evolve(
+            reseeded, journal=JournalConfig(path=tmp_path / "second" / "journal.sqlite3")
+        )
+        third = links.link_for(moved)
+        links.retain(moved)
         assert third.embedded is not first.embedded
         assert not _answers(first)
         assert _answers(third)
     assert not _answers(third)  # closing stops every embedded exchange
+    assert (tmp_path / "first" / "sim" / "state.sqlite3").is_file()
+    assert (tmp_path / "second" / "sim" / "state.sqlite3").is_file()

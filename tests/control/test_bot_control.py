@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 import pytest
@@ -95,8 +96,10 @@ def test_status_carries_the_tree_the_feed_health_and_the_trading_state(bot: Bot)
     assert Decimal(trading["equity"]) > 0
     assert trading["reconciliation"]["done"] is True
     orders, positions = trading["open_orders"], trading["positions"]  # the strategy trades
+    assert status["journal"]["fill_conflicts"] == 0
     text = bot.control.render(status)
     assert "trading   ACTIVE\n" in text
+    assert " duplicates ignored, 0 write errors, " in text
     assert f"{orders} open orders, {positions} positions; reconciliation done (" in text
     assert "health    live, ready" in text
     assert re.search(r"\n  streamer +StreamerActor ", text), text
@@ -118,15 +121,30 @@ def test_a_venue_change_restarts_only_the_actors_that_use_the_venue(bot: Bot) ->
     eventually(lambda: bot.control.health().ready, timeout_s=10, what="fresh marks again")
 
 
-def test_a_sim_change_starts_a_new_embedded_exchange_and_stops_the_old_one(bot: Bot) -> None:
+def test_a_sim_change_waits_for_a_restart_the_running_exchange_keeps_the_paper_account(
+    bot: Bot,
+) -> None:
     old_url = bot.venues.current.rest_base_url  # type: ignore[union-attr]
     config = bot.control.config
     bot.next_config = attrs.evolve(config, sim=attrs.evolve(config.sim, seed=8))
+    assert bot.control.reload("test").applied
+    assert bot.venues.current.rest_base_url == old_url  # type: ignore[union-attr]
+    assert requests.get(f"{old_url}/time", timeout=2).status_code == 200
+
+
+def test_a_journal_elsewhere_starts_an_exchange_on_the_paper_account_beside_it(
+    bot: Bot, tmp_path: Path
+) -> None:
+    old_url = bot.venues.current.rest_base_url  # type: ignore[union-attr]
+    config = bot.control.config
+    moved = tmp_path / "moved" / "journal.sqlite3"
+    bot.next_config = attrs.evolve(config, journal=attrs.evolve(config.journal, path=moved))
     assert bot.control.reload("test").applied
     assert bot.venues.current.rest_base_url != old_url  # type: ignore[union-attr]
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{old_url}/time", timeout=2)
     eventually(lambda: bot.control.health().ready, timeout_s=10, what="marks from the new sim")
+    assert (tmp_path / "moved" / "sim" / "state.sqlite3").is_file()
 
 
 def test_an_invalid_reload_is_rejected_and_audited(bot: Bot) -> None:

@@ -115,6 +115,7 @@ def test_metrics_carry_the_trading_state_orders_pnl_the_journal_and_reconciliati
     assert value("perpsbot_journal_commits_total") > 0
     assert value("perpsbot_journal_events_written_total") > 0
     assert value("perpsbot_journal_write_errors_total") == 0
+    assert value("perpsbot_journal_fill_conflicts_total") == 0
     assert value("perpsbot_journal_pending") >= 0
 
 

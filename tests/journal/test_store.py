@@ -7,7 +7,7 @@ import attrs
 import pytest
 
 from perpsbot.clock import FakeClock
-from perpsbot.journal import JournalReader, JournalStore, RiskSnapshotFilter
+from perpsbot.journal import FillConflict, JournalReader, JournalStore, RiskSnapshotFilter
 from perpsbot.messages import OrderStatus, TradingState
 from tests.journal.conftest import Nobody, Writer
 from tests.journal.events import Events
@@ -66,9 +66,43 @@ def test_a_replayed_fill_is_stored_once_and_its_fee_counted_once(
     again = writer.commit(attrs.evolve(fill, message_id="late"))
 
     assert (first.ignored, again.ignored) == (1, 1)
+    assert first.conflicting_fills == again.conflicting_fills == ()
     with JournalReader(writer.path) as reader:
         assert reader.fills() == [fill]
         assert reader.pnl().total.fees == Decimal("2.50")
+
+
+def test_a_fill_whose_id_is_stored_with_other_facts_is_a_conflict_and_the_stored_one_stays(
+    writer: Writer, events: Events
+) -> None:
+    intent = events.intent()
+    fill = events.fill(intent, "fill-1", price="50000", fee="2.50")
+    writer.commit(fill)
+
+    result = writer.commit(events.fill(intent, "fill-1", price="50010", fee="2.5"))
+
+    (conflict,) = result.conflicting_fills
+    assert conflict == FillConflict(fill_id="fill-1", differences=(("price", "50000", "50010"),))
+    assert conflict.describe() == (
+        "fill fill-1 is journaled with other facts: price 50000 stored, 50010 found"
+    )
+    with JournalReader(writer.path) as reader:
+        assert reader.fills() == [fill]
+
+
+def test_two_fills_of_one_id_in_one_batch_are_a_conflict_too(
+    writer: Writer, events: Events
+) -> None:
+    first, second = events.intent(), events.intent("BTC-USD:entry:2")
+    fill = events.fill(first, "fill-1")
+    other = events.fill(second, "fill-1")
+
+    result = writer.commit(fill, other)
+
+    (conflict,) = result.conflicting_fills
+    assert [name for name, _, _ in conflict.differences] == ["client_order_id"]
+    with JournalReader(writer.path) as reader:
+        assert reader.fills() == [fill]
 
 
 def test_the_book_is_read_back_with_its_fills_corrections_and_funding_in_journaled_order(

@@ -143,3 +143,77 @@ def test_sim_command_with_a_bad_setting_exits_2_with_one_line(
     assert code == 2
     assert err.startswith(message)
     assert err.count("\n") == 1
+
+
+def _order(rest: str, client_order_id: str) -> str:
+    body = {
+        "client_order_id": client_order_id,
+        "product_id": "BIP-20DEC30-CDE",
+        "side": "BUY",
+        "order_configuration": {"market_market_ioc": {"base_size": "1"}},
+    }
+    answer = requests.post(rest + "/orders", json=body, timeout=TIMEOUT_S).json()
+    assert answer["success"], answer
+    return str(answer["success_response"]["order_id"])
+
+
+def _kept_sim(state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "perpsbot", "sim", "--seed", "3", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_sim_command_with_state_goes_on_after_a_kill_9_with_every_order_it_answered(
+    tmp_path: Path,
+) -> None:
+    first = _kept_sim(tmp_path / "state")
+    try:
+        old_id = _order(_urls(first)["rest"], "kept-1")
+    finally:
+        first.kill()  # kill -9: no save at stop
+        first.communicate(timeout=TIMEOUT_S)
+    second = _kept_sim(tmp_path / "state")
+    try:
+        rest = _urls(second)["rest"]
+        old = requests.get(f"{rest}/orders/historical/{old_id}", timeout=TIMEOUT_S)
+        new_id = _order(rest, "kept-2")
+        fills = requests.get(rest + "/orders/historical/fills", timeout=TIMEOUT_S).json()["fills"]
+        (position,) = requests.get(rest + "/cfm/positions", timeout=TIMEOUT_S).json()["positions"]
+        second.send_signal(signal.SIGTERM)
+        code = second.wait(timeout=TIMEOUT_S)
+    finally:
+        if second.poll() is None:
+            second.kill()
+        second.communicate(timeout=TIMEOUT_S)
+
+    assert old.status_code == 200
+    assert old.json()["order"]["status"] == "FILLED"
+    assert new_id != old_id
+    assert [f["order_id"] for f in fills] == [new_id, old_id]  # newest first, none reused
+    assert len({f["entry_id"] for f in fills}) == 2
+    assert position["number_of_contracts"] == "2"
+    assert code == 0
+
+
+def test_sim_command_refuses_a_state_it_cannot_use_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite3").write_bytes(b"this is no database, whatever it says" * 20)
+
+    code, err = _sim_command("--state", str(tmp_path))
+
+    assert code == 2
+    assert err.startswith(
+        f"perpsbot sim: simulated exchange state {tmp_path / 'state.sqlite3'} cannot be used:"
+    )
+    assert "'perpsbot sim --state DIR --fresh'" in err
+    assert err.count("\n") == 1
+
+
+def test_sim_command_fresh_needs_a_state() -> None:
+    code, err = _sim_command("--fresh")
+
+    assert code == 2
+    assert err == "perpsbot sim: --fresh starts the state in --state DIR over; give --state\n"

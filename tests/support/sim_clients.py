@@ -9,7 +9,12 @@ from __future__ import annotations
 from perpsbot.clock import FakeClock
 from perpsbot.sim import SimExchange
 from perpsbot.venue import Backoff, JwtSigner, RestClient, VenueLink, VenueRateLimiter
+from perpsbot.venue.ratelimit import RateLimits
 from tests.support.keys import make_credentials
+
+_UNLIMITED = RateLimits(
+    private_per_s=1e9, public_per_s=1e9, private_burst=10**9, public_burst=10**9
+)
 
 
 def no_wait(_seconds: float) -> None:
@@ -31,10 +36,14 @@ def venue_link(sim: SimExchange, clock: FakeClock, *, request_timeout_s: float =
 
 
 def sim_rest(sim: SimExchange, clock: FakeClock) -> RestClient:
-    """A REST client of the test's own, to place orders by hand and read the venue's truth."""
+    """A REST client of the test's own, to place orders by hand and read the venue's truth.
+
+    Its budget is its own and never runs out: a FakeClock never refills a bucket, so a test
+    that polls the venue while the clock stands still would otherwise book it far ahead and
+    have its own reads refused before its deadline."""
     return RestClient(
         base_url=sim.rest_base_url,
         signer=JwtSigner(make_credentials()[0], clock=clock),
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait),
+        limiter=VenueRateLimiter(clock=clock, wait=no_wait, limits=_UNLIMITED),
         wait=no_wait,
     )

@@ -148,6 +148,7 @@ class JournalActor(BaseActor):
             "largest_batch": 0,
             "write_errors": 0,
             "rejected": 0,
+            "fill_conflicts": 0,
         }
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -314,7 +315,14 @@ class JournalActor(BaseActor):
         stats = self._stats
         stats["commits"] += 1
         stats["events_written"] += result.events
-        stats["duplicates_ignored"] += result.ignored
+        conflicts = result.conflicting_fills
+        stats["duplicates_ignored"] += result.ignored - len(conflicts)
+        stats["fill_conflicts"] += len(conflicts)
+        for conflict in conflicts:
+            logger.error(
+                "%s: integrity error: %s; the stored fill is kept", self.address.path,
+                conflict.describe(),
+            )  # fmt: skip
         stats["largest_batch"] = max(stats["largest_batch"], result.events)
         return result
 

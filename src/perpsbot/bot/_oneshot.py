@@ -13,7 +13,8 @@ from typing import Any
 
 import attrs
 
-from perpsbot.bot._venue import describe_link, open_venue
+from perpsbot.bot._paper import open_paper_account
+from perpsbot.bot._venue import describe_link, embeds_sim, open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import load_config
 from perpsbot.venue import RestClient
@@ -33,20 +34,24 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def rest_client(args: argparse.Namespace) -> Iterator[tuple[RestClient, str]]:
-    """A REST client on the configured venue and where it points (an embedded exchange, if
-    the configuration embeds one, runs only for this command).
+    """A REST client on the configured venue and where it points, for people. A
+    configuration that embeds the simulated exchange (``dev``) reaches its paper account:
+    the running bot's exchange, or the account as the last run left it.
 
     Raises:
         InvalidConfigError: the configuration is invalid.
+        SimStateError: there is no paper account yet, or it cannot be read.
     """
     config = load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+    clock = SystemClock()
     with contextlib.ExitStack() as stack:
-        link = open_venue(config, SystemClock(), stack)
+        if embeds_sim(config):
+            link, where = open_paper_account(config, clock, stack)
+        else:
+            link = open_venue(config, clock, stack)
+            where = describe_link(link)
         client = link.rest_client()
         stack.callback(client.close)
-        where = describe_link(link)
-        if link.embedded is not None:
-            where += " (started for this command: set venue URLs to reach a running one)"
         yield client, where
 
 

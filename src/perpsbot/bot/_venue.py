@@ -1,5 +1,6 @@
-"""Opening the venue a configuration names: the embedded simulated exchange, a separately
-started one, or Coinbase; and reopening it when a reload changes ``venue.*`` or ``sim.*``."""
+"""Opening the venue a configuration names: the embedded simulated exchange (on the paper
+account beside the journal, :mod:`perpsbot.bot._paper`), a separately started one, or
+Coinbase; and reopening it when a reload changes ``venue.*`` or ``journal.path``."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import difflib
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import attrs
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
+from perpsbot.bot._paper import paper_dir, paper_key, start_over, throwaway_key
 from perpsbot.clock import Clock
-from perpsbot.config import BotConfig, VenueKind
-from perpsbot.errors import InvalidConfigError, VenueError
+from perpsbot.config import BotConfig, SimConfig, VenueKind
+from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 from perpsbot.venue import (
     COINBASE_REST_URL,
     COINBASE_WS_URL,
@@ -73,40 +74,39 @@ def embeds_sim(config: BotConfig) -> bool:
 
 
 def link_identity(config: BotConfig) -> Hashable:
-    """What the venue link of ``config`` is built from; equal identities share one link."""
-    return (config.venue, config.sim) if embeds_sim(config) else (config.venue,)
+    """What the venue link of ``config`` is built from; equal identities share one link.
 
-
-def _throwaway_key() -> tuple[CdpCredentials, str]:
-    """A fresh P-256 key for the embedded exchange, so paper trading signs real JWTs too;
-    returns the credentials and the public key the exchange verifies with."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    credentials = CdpCredentials("organizations/perpsbot-dev/apiKeys/embedded-sim", private_pem)
-    return credentials, public_pem
+    An embedded exchange is identified by its paper account, not its settings: ``sim.*``
+    changes apply at its next start (the account stays with the running exchange).
+    """
+    return (config.venue, paper_dir(config)) if embeds_sim(config) else (config.venue,)
 
 
 def _start_sim(
-    config: BotConfig, clock: Clock, stack: contextlib.ExitStack
+    config: BotConfig, clock: Clock, stack: contextlib.ExitStack, *, fresh: bool = False
 ) -> tuple[SimExchange, CdpCredentials]:
-    """Start the simulated exchange ``config.sim`` describes (stopped by ``stack``), and the
-    throwaway key it trusts."""
+    """Start the simulated exchange ``config.sim`` describes on the paper account beside the
+    journal (stopped by ``stack``), and the account's key it trusts; ``fresh`` sets the
+    account and its journal aside first (:func:`~perpsbot.bot._paper.start_over`).
+
+    Raises:
+        InvalidConfigError: its ports are taken.
+        SimStateError: the paper account cannot be used (named, with the way out).
+    """
     # Imported here: a bot on Coinbase or on a separate sim never loads the simulator.
     from perpsbot.sim import SimExchange  # noqa: PLC0415
 
-    credentials, public_pem = _throwaway_key()
-    sim = SimExchange(attrs.evolve(config.sim, public_keys_pem=(public_pem,)), clock=clock)
+    if fresh:
+        start_over(config, clock)
+    directory = paper_dir(config)
+    credentials, public_pem = paper_key(directory)
+    sim = SimExchange(
+        attrs.evolve(config.sim, public_keys_pem=(public_pem,)), clock=clock, state_dir=directory
+    )
     try:
         sim.start()
+    except SimStateError:
+        raise
     except OSError as error:  # its ports are taken
         raise config.sim.listen_error(error) from None
     stack.callback(sim.stop)
@@ -139,7 +139,7 @@ def _link(
                 venue.credentials.key_name, venue.credentials.private_key_pem
             )
         elif venue.kind is VenueKind.SIM:
-            credentials, _ = _throwaway_key()  # a perpsbot sim without --public-key
+            credentials, _ = throwaway_key()  # a perpsbot sim without --public-key
         else:
             raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
         coinbase = venue.kind is VenueKind.COINBASE  # a separate sim has both URLs set
@@ -168,9 +168,14 @@ def open_venue(
 ) -> VenueLink:
     """Build a :class:`VenueLink` for ``config``; an embedded exchange is stopped by ``stack``.
 
-    ``venue.kind = "sim"`` embeds a simulated exchange on loopback unless both URLs are set;
-    then it signs with the configured key, or with a throwaway one (a ``perpsbot sim``
-    without ``--public-key`` accepts any). ``coinbase`` needs credentials.
+    ``venue.kind = "sim"`` embeds a simulated exchange on loopback, on the paper account
+    beside the journal, unless both URLs are set; then it signs with the configured key, or
+    with a throwaway one (a ``perpsbot sim`` without ``--public-key`` accepts any).
+    ``coinbase`` needs credentials.
+
+    Raises:
+        InvalidConfigError: the configuration cannot be opened (sim ports taken, ...).
+        SimStateError: the paper account cannot be used.
     """
     embedded = _start_sim(config, clock, stack) if embeds_sim(config) else None
     return _link(config, clock, embedded, on_rest_outcome)
@@ -180,24 +185,34 @@ class VenueLinks:
     """The venue links of a bot process, reopened when a reload changes what they are built of.
 
     Actor factories ask :meth:`link_for` with the configuration they start with, so a reload
-    that changes ``venue.*`` hands the restarted actors a new link; a change to ``sim.*``
-    also starts a new embedded exchange (a ``venue.*`` change keeps the running one). The
+    that changes ``venue.*`` hands the restarted actors a new link. A ``journal.path`` that
+    moves the paper account starts an embedded exchange on the new one; ``sim.*`` changes
+    apply at the next start (a warning says so: the running exchange keeps the account). The
     daemon opens the new link before it reloads (a failure rejects the reload) and closes
     what the old one held after (:meth:`retain`). Thread-safe.
 
     Args:
         clock: for rate limits, JWTs and the embedded exchange.
         on_rest_outcome: told the outcome of every REST attempt on every link (metrics).
+        fresh_paper: the first embedded exchange sets the paper account and its journal aside
+            and starts new ones (``perpsbot run --fresh-paper``; the daemon holds the
+            journal's lock and has not opened it yet); later ones never do.
     """
 
     def __init__(
-        self, clock: Clock, *, on_rest_outcome: Callable[[str], None] | None = None
+        self,
+        clock: Clock,
+        *,
+        on_rest_outcome: Callable[[str], None] | None = None,
+        fresh_paper: bool = False,
     ) -> None:
         self._clock = clock
         self._on_rest_outcome = on_rest_outcome
+        self._fresh_paper = fresh_paper
         self._lock = threading.Lock()
         self._links: dict[Hashable, VenueLink] = {}
-        self._sims: dict[Hashable, tuple[SimExchange, CdpCredentials, contextlib.ExitStack]] = {}
+        self._sims: dict[Path, tuple[SimExchange, CdpCredentials, contextlib.ExitStack]] = {}
+        self._warned: set[SimConfig] = set()
         self.current: VenueLink | None = None
         """The link most recently asked for: what the running actors use."""
 
@@ -212,26 +227,42 @@ class VenueLinks:
                 if self._links:
                     logger.info("opened a new venue link: %s", describe_link(link))
                 self._links[identity] = link
+            sim = embedded_sim(link)
+            if sim is not None:
+                self._keeps_settings(sim, config)
             self.current = link
             return link
 
     def _sim_for(self, config: BotConfig) -> tuple[SimExchange, CdpCredentials]:
-        opened = self._sims.get(config.sim)
+        directory = paper_dir(config)
+        opened = self._sims.get(directory)
         if opened is None:
             stack = contextlib.ExitStack()
             try:
-                sim, credentials = _start_sim(config, self._clock, stack)
+                sim, credentials = _start_sim(config, self._clock, stack, fresh=self._fresh_paper)
             except BaseException:
                 stack.close()
                 raise
-            opened = self._sims[config.sim] = (sim, credentials, stack)
+            self._fresh_paper = False
+            opened = self._sims[directory] = (sim, credentials, stack)
         return opened[0], opened[1]
+
+    def _keeps_settings(self, sim: SimExchange, config: BotConfig) -> None:
+        """Warn (once per settings) that ``config.sim`` waits for the next start."""
+        wanted = _settings(config.sim)
+        if wanted != _settings(sim.config) and wanted not in self._warned:
+            self._warned.add(wanted)
+            logger.warning(
+                "sim.* changed: the embedded exchange on the paper account %s keeps its"
+                " settings until the bot restarts",
+                sim.state_dir,
+            )
 
     def retain(self, config: BotConfig) -> None:
         """Forget every link but the one for ``config`` and stop the embedded exchanges it
         does not use (after a reload moved the actors to it)."""
         keep = link_identity(config)
-        keep_sim = config.sim if embeds_sim(config) else None
+        keep_sim = paper_dir(config) if embeds_sim(config) else None
         with self._lock:
             self._links = {k: v for k, v in self._links.items() if k == keep}
             retired = [v for k, v in self._sims.items() if k != keep_sim]
@@ -254,10 +285,27 @@ class VenueLinks:
         self.close()
 
 
+def _settings(sim: SimConfig) -> SimConfig:
+    """The settings an exchange was asked for (the key it trusts is the bot's, not a setting)."""
+    return attrs.evolve(sim, public_keys_pem=())
+
+
+def embedded_sim(link: VenueLink) -> SimExchange | None:
+    """The exchange this process runs for ``link``, if it runs one (the venue layer knows
+    it only as an object to keep alive; only :func:`_link` puts one there). The simulator's
+    module is not imported for a live venue, so this is a cast, not a check."""
+    return cast("SimExchange | None", link.embedded)
+
+
 def describe_link(link: VenueLink) -> str:
-    """Where ``link`` goes, for people: ``embedded exchange: REST ..., market ws ...``."""
-    kind = "embedded exchange" if link.embedded is not None else "venue"
-    return f"{kind}: REST {link.rest_base_url}, market ws {link.market_ws_url}"
+    """Where ``link`` goes, for people: ``embedded exchange: REST ..., market ws ...``, and
+    the paper account an embedded exchange keeps."""
+    sim = embedded_sim(link)
+    kind = "embedded exchange" if sim is not None else "venue"
+    where = f"{kind}: REST {link.rest_base_url}, market ws {link.market_ws_url}"
+    if sim is not None and sim.state_dir is not None:
+        where += f", paper account {sim.state_dir}"
+    return where
 
 
 def check_symbols(config: BotConfig, venue: VenueLink) -> None:

@@ -1,8 +1,9 @@
 """``perpsbot account``: balances, the futures balance summary, positions and the fee tier at
 the venue.
 
-Reads the configured venue once and prints; changes nothing. With the ``dev`` profile and no
-venue URLs this is a fresh embedded exchange; set ``venue.rest_base_url`` and
+Reads the configured venue once and prints; changes nothing. With the ``dev`` profile (an
+embedded exchange) this is the bot's paper account beside the journal: through the running
+bot's exchange, or as the last run left it when no bot runs. Set ``venue.rest_base_url`` and
 ``venue.market_ws_url`` to read a running ``perpsbot sim`` (or use ``canary``/``prod`` with
 ``--live`` for Coinbase).
 """
@@ -14,7 +15,7 @@ import sys
 
 from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client
 from perpsbot.control import Table
-from perpsbot.errors import InvalidConfigError, VenueError
+from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 
 __all__ = ["configure_parser", "run"]
 
@@ -33,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
     except InvalidConfigError as error:
         print(f"perpsbot account: {error}", file=sys.stderr)
         return 2
+    except SimStateError as error:  # no paper account yet, or one that cannot be read
+        print(f"perpsbot account: {error}", file=sys.stderr)
+        return 1
     except VenueError as error:
         print(f"perpsbot account: the venue did not answer: {error}", file=sys.stderr)
         return 1

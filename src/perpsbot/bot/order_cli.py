@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client
 from perpsbot.control import Table
-from perpsbot.errors import InvalidConfigError, VenueError
+from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
 
 __all__ = ["configure_parser", "run"]
@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     except InvalidConfigError as error:
         print(f"perpsbot order: {error}", file=sys.stderr)
         return 2
+    except SimStateError as error:  # no paper account yet, or one that cannot be read
+        print(f"perpsbot order: {error}", file=sys.stderr)
+        return 1
     except VenueError as error:
         print(f"perpsbot order: the venue refused the preview: {error}", file=sys.stderr)
         return 1

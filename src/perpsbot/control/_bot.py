@@ -22,7 +22,12 @@ from perpsbot import __version__
 from perpsbot.bot import ROOT
 from perpsbot.config import BotConfig, render_toml
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
-from perpsbot.control._journal import JournalAudit, JournalCollector, journal_committing
+from perpsbot.control._journal import (
+    JournalAudit,
+    JournalCollector,
+    journal_committing,
+    journal_section,
+)
 from perpsbot.control._market import (
     MarketDataCollector,
     feed_report,
@@ -150,6 +155,7 @@ class BotControl:
         return [
             feed_section(self.system, self.root),
             trading_section(self.system, self.root, self.watch),
+            journal_section(self.system, f"{self.root}/journal"),
         ]
 
     # -- derived ---------------------------------------------------------------------------

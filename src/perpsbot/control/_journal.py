@@ -19,11 +19,18 @@ from prometheus_client.registry import Collector
 from perpsbot.control._health import Check
 from perpsbot.control._metrics import state_or_none
 from perpsbot.control._operator import AuditRecord, log_audit
+from perpsbot.control._status import StatusSection
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.messages import JournalSynced, OperatorActed, Stamper, SyncJournal
 from perpsbot.runtime import ActorSystem
 
-__all__ = ["JournalAudit", "JournalCollector", "journal_committing", "sync_journal"]
+__all__ = [
+    "JournalAudit",
+    "JournalCollector",
+    "journal_committing",
+    "journal_section",
+    "sync_journal",
+]
 
 logger = logging.getLogger("perpsbot.control.journal")
 
@@ -122,7 +129,8 @@ def journal_committing(system: ActorSystem, path: str, *, stalled_after_s: float
 
 
 class JournalCollector(Collector):
-    """The journal's commits, events written, write errors and events waiting for a commit."""
+    """The journal's commits, events written, write errors, fill conflicts and events waiting
+    for a commit."""
 
     def __init__(self, system: ActorSystem, path: str) -> None:
         self._system = system
@@ -145,6 +153,39 @@ class JournalCollector(Collector):
             "journal commits that failed (each is retried)",
             value=state["write_errors"],
         )
+        yield CounterMetricFamily(
+            "perpsbot_journal_fill_conflicts",
+            "fills not journaled because their id is journaled with other facts (integrity"
+            " errors, each logged)",
+            value=state["fill_conflicts"],
+        )
         yield GaugeMetricFamily(
             "perpsbot_journal_pending", "events waiting for a commit", value=state["pending"]
         )
+
+
+def journal_section(system: ActorSystem, path: str) -> StatusSection:
+    """``perpsbot status``: the journal's writes, and its integrity errors (fill conflicts)."""
+
+    def collect() -> dict[str, Any] | None:
+        state = state_or_none(system, path)
+        if state is None:
+            return None
+        keys = (
+            "path", "events_written", "duplicates_ignored", "fill_conflicts", "write_errors",
+            "pending",
+        )  # fmt: skip
+        return {key: state[key] for key in keys}
+
+    def render(data: dict[str, Any]) -> str:
+        conflicts = data["fill_conflicts"]
+        integrity = (
+            f", {conflicts} FILL CONFLICTS (integrity errors: see the log)" if conflicts else ""
+        )
+        return (
+            f"{data['path']}: {data['events_written']} events written,"
+            f" {data['duplicates_ignored']} duplicates ignored, {data['write_errors']} write"
+            f" errors, {data['pending']} pending{integrity}"
+        )
+
+    return StatusSection(name="journal", collect=collect, render=render)

@@ -18,12 +18,19 @@ from perpsbot.journal._schema import (
     set_synchronous,
     synchronous,
 )
-from perpsbot.journal._store import BatchResult, JournalStore, Prepared, RiskSnapshotFilter
+from perpsbot.journal._store import (
+    BatchResult,
+    FillConflict,
+    JournalStore,
+    Prepared,
+    RiskSnapshotFilter,
+)
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "BatchResult",
+    "FillConflict",
     "JournalLock",
     "JournalLocks",
     "JournalReader",

@@ -5,21 +5,26 @@ message is refused on its own) and written in batches (:meth:`JournalStore.commi
 of a batch in one transaction, grouped into one ``executemany`` per statement. A batch that
 fails is rolled back whole and may be committed again later; its sequence numbers are only
 taken once it commits.
+
+A fill is stored once by its venue id: the same fill again is a no-op, but a fill whose id is
+stored with other facts (another order, price, size, fee...) is an integrity error the batch
+reports (:attr:`BatchResult.conflicting_fills`); the stored fill stays as it is.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 
 from perpsbot.journal._rows import INTENTS, ORDERS_UPSERT, TABLES, Row, intent_row
 from perpsbot.journal._schema import EVENT_TABLES
-from perpsbot.messages import OrderUpdated, RecordIntent, RiskSnapshot
+from perpsbot.messages import OrderFilled, OrderUpdated, RecordIntent, RiskSnapshot
 
-__all__ = ["BatchResult", "JournalStore", "Prepared", "RiskSnapshotFilter"]
+__all__ = ["BatchResult", "FillConflict", "JournalStore", "Prepared", "RiskSnapshotFilter"]
 
 _INTENT_INSERT = INTENTS.insert
 _INSERTS: dict[type, tuple[str, ...]] = {
@@ -29,6 +34,16 @@ _INSERTS: dict[type, tuple[str, ...]] = {
 _IGNORING = frozenset(
     [_INTENT_INSERT, *(table.insert for table in TABLES.values() if table.on_conflict_ignore)]
 )
+_FILL_INSERT = TABLES[OrderFilled].insert
+_FILL_COLUMN = {name: i for i, name in enumerate(TABLES[OrderFilled].columns)}
+#: What makes a fill the fill it is, as the venue reports it (its message id, times, intent
+#: and purpose are the bot's and may differ between reports of one fill); numbers compare as
+#: numbers ("0.10" is "0.1").
+_FILL_FACTS = (
+    "client_order_id", "venue_order_id", "symbol", "side", "price", "size", "fee",
+    "contract_size",
+)  # fmt: skip
+_FILL_NUMBERS = frozenset({"price", "size", "fee", "contract_size"})
 
 
 @attrs.frozen
@@ -41,13 +56,31 @@ class Prepared:
 
 
 @attrs.frozen(kw_only=True)
+class FillConflict:
+    """A fill whose id the journal holds with other facts: an integrity error."""
+
+    fill_id: str
+    differences: tuple[tuple[str, str, str], ...]
+    """``(column, stored, found)`` for each fact that differs."""
+
+    def describe(self) -> str:
+        found = ", ".join(
+            f"{name} {stored} stored, {new} found" for name, stored, new in self.differences
+        )
+        return f"fill {self.fill_id} is journaled with other facts: {found}"
+
+
+@attrs.frozen(kw_only=True)
 class BatchResult:
     """What one committed batch did."""
 
     events: int
     """Messages written (markers excluded), duplicates included."""
     ignored: int
-    """Rows skipped because their unique key was stored already (a replayed fill)."""
+    """Rows skipped because their unique key was stored already (a replayed fill), conflicting
+    fills included."""
+    conflicting_fills: tuple[FillConflict, ...] = ()
+    """Fills NOT recorded: their id is stored (or earlier in the batch) with other facts."""
     conflicting_intents: frozenset[str] = frozenset()
     """Intent ids NOT recorded: their client order id belongs to another intent."""
     rejected: tuple[tuple[Any, sqlite3.Error], ...] = ()
@@ -97,6 +130,7 @@ class JournalStore:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             repeated = self._repeated_intents(batch)
+            conflicting_fills = self._conflicting_fills(batch)
             if one_by_one:
                 seq, ignored, rejected = self._write_each(batch, seq)
             else:
@@ -116,6 +150,7 @@ class JournalStore:
             conflicting_intents=conflicts,
             rejected=tuple(rejected),
             repeated=repeated,
+            conflicting_fills=conflicting_fills,
         )
 
     def _write_grouped(self, batch: Sequence[Prepared], seq: int) -> tuple[int, int]:
@@ -178,6 +213,33 @@ class JournalStore:
             seen.add(message.intent.intent_id)
         return frozenset(repeated)
 
+    def _conflicting_fills(self, batch: Sequence[Prepared]) -> tuple[FillConflict, ...]:
+        """The fills of ``batch`` whose id is stored, or comes earlier in ``batch``, with other
+        facts (read before the batch writes anything)."""
+        rows = [p.row for p in batch if _FILL_INSERT in p.statements]
+        if not rows:
+            return ()
+        facts: dict[str, Row] = {}
+        wanted = sorted({row[0] for row in rows})
+        columns = ", ".join(_FILL_FACTS)
+        for start in range(0, len(wanted), _MAX_PARAMETERS):
+            chunk = wanted[start : start + _MAX_PARAMETERS]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT fill_id, {columns} FROM fills WHERE fill_id IN ({marks})"
+            facts.update((row[0], row[1:]) for row in self._db.execute(query, chunk))
+        conflicts = []
+        for row in rows:
+            found = tuple(row[_FILL_COLUMN[name]] for name in _FILL_FACTS)
+            stored = facts.setdefault(row[0], found)
+            differences = tuple(
+                (name, str(old), str(new))
+                for name, old, new in zip(_FILL_FACTS, stored, found, strict=True)
+                if not _same(name, old, new)
+            )
+            if differences:
+                conflicts.append(FillConflict(fill_id=row[0], differences=differences))
+        return tuple(conflicts)
+
     def _conflicting_intents(
         self, batch: Sequence[Prepared], rejected: list[tuple[Any, sqlite3.Error]]
     ) -> frozenset[str]:
@@ -195,6 +257,15 @@ class JournalStore:
                 if stored is None or stored[0] != message.client_order_id:
                     conflicts.add(message.intent.intent_id)
         return frozenset(conflicts)
+
+
+def _same(name: str, stored: object, found: object) -> bool:
+    if name in _FILL_NUMBERS:
+        try:
+            return Decimal(str(stored)) == Decimal(str(found))
+        except InvalidOperation:
+            pass
+    return stored == found
 
 
 class RiskSnapshotFilter:

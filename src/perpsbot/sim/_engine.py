@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +42,8 @@ class SimEngine:
     """
 
     def __init__(self, config: SimConfig, clock: Clock) -> None:
-        self.lock = threading.RLock()
+        # Reentrant; a kept state swaps in one that saves on release (sim/_keeper.py).
+        self.lock: AbstractContextManager[object] = threading.RLock()
         self.config = config
         self.clock = clock
         # The sim's only randomness: RNGs from perpsbot.ids seeded by config.seed.

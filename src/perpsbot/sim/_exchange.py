@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from types import TracebackType
 
 from perpsbot.clock import Clock, SystemClock
@@ -13,6 +14,7 @@ from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
+from perpsbot.sim._keeper import StateKeeper
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
 from perpsbot.sim._ws import WsHub
@@ -27,9 +29,20 @@ class SimExchange:
     The market moves every ``config.tick_interval_s`` (or only on :meth:`step` when that is
     ``None``); faults are armed through :attr:`faults`.
 
+    With ``state_dir``, the exchange keeps its state there (``state.sqlite3``): balances,
+    orders, fills, positions with their entry and PnL, funding, id counters and the market,
+    loaded at :meth:`start` and saved as it changes, so the next exchange started on the
+    directory goes on where this one stopped. One exchange per directory (a lock); a state
+    that cannot be used is a :class:`~perpsbot.errors.SimStateError` naming the file, never
+    replaced silently. ``seed`` and the starting balances shape a new account only.
+
     Args:
         config: the sim's settings; ``SimConfig(verify_auth=False)`` for a quick local run.
         clock: the source of time for timestamps, JWT checks, funding and fault windows.
+        state_dir: where the state lives (created 0700); None keeps it in memory only.
+        fresh: discard the state in ``state_dir`` and start a new account.
+        read_only: load the state in ``state_dir`` and never write it, nor take its lock
+            (to look at an account no exchange runs on).
 
     Attributes:
         config: the settings it was built with.
@@ -41,10 +54,25 @@ class SimExchange:
         ...     sim.step()
     """
 
-    def __init__(self, config: SimConfig | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        state_dir: Path | None = None,
+        fresh: bool = False,
+        read_only: bool = False,
+    ) -> None:
         self.config = config if config is not None else SimConfig(verify_auth=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._engine = SimEngine(self.config, self.clock)
+        self.state_dir = state_dir
+        self._keeper: StateKeeper | None = None
+        if state_dir is not None:
+            self._keeper = StateKeeper(
+                self._engine, state_dir, clock=self.clock, fresh=fresh, read_only=read_only
+            )
+            self._engine.subscribe(self._keeper.on_event)
         self._verifier = JwtVerifier(
             keys_pem=self.config.public_keys_pem,
             now_ns=self._engine.now_ns,
@@ -61,23 +89,35 @@ class SimExchange:
         self._state = "new"
 
     def start(self) -> SimExchange:
-        """Bind both servers and start serving; returns ``self``."""
+        """Load the state (if kept), bind both servers and start serving; returns ``self``.
+
+        Raises:
+            SimStateError: the kept state cannot be used (or another exchange runs on it).
+            OSError: a port is taken.
+        """
         if self._state != "new":
             raise SimLifecycleError(f"SimExchange.start needs a new sim, was {self._state}")
+        if self._keeper is not None:
+            self._keeper.open()
+        try:
+            self._rest = RestServer(
+                (self.config.host, self.config.rest_port),
+                engine=self._engine,
+                faults=self.faults,
+                verifier=self._verifier,
+                limits=ServerRateLimits(
+                    self.clock,
+                    enforce=self.config.enforce_rate_limits,
+                    private_per_s=self.config.private_per_s,
+                    public_per_s=self.config.public_per_s,
+                ),
+                stopping=self._stopping,
+            )
+        except BaseException:
+            if self._keeper is not None:
+                self._keeper.close(save=False)
+            raise
         self._state = "started"
-        self._rest = RestServer(
-            (self.config.host, self.config.rest_port),
-            engine=self._engine,
-            faults=self.faults,
-            verifier=self._verifier,
-            limits=ServerRateLimits(
-                self.clock,
-                enforce=self.config.enforce_rate_limits,
-                private_per_s=self.config.private_per_s,
-                public_per_s=self.config.public_per_s,
-            ),
-            stopping=self._stopping,
-        )
         self._rest_thread = threading.Thread(
             target=self._rest.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -88,8 +128,16 @@ class SimExchange:
         try:
             self._hub.start()
         except BaseException:
-            self.stop()
+            self._stop(save=False)
             raise
+        if self._keeper is not None:
+            self._keeper.publish(
+                {
+                    "rest_base_url": self.rest_base_url,
+                    "market_ws_url": self.market_ws_url,
+                    "user_ws_url": self.user_ws_url,
+                }
+            )
         _log.info(
             "sim started: rest %s, ws %s and %s",
             self.rest_base_url,
@@ -99,7 +147,11 @@ class SimExchange:
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Close every connection and join the server threads (at most about ``timeout_s``)."""
+        """Close every connection, join the server threads (at most about ``timeout_s``) and
+        save the kept state."""
+        self._stop(timeout_s)
+
+    def _stop(self, timeout_s: float = 5.0, *, save: bool = True) -> None:
         if self._state != "started":
             return
         self._state = "stopped"
@@ -110,8 +162,17 @@ class SimExchange:
             self._rest.server_close()
         if self._rest_thread is not None:
             self._rest_thread.join(timeout_s)
-        self._hub.stop(timeout_s)
+        try:
+            self._hub.stop(timeout_s)
+        finally:
+            if self._keeper is not None:
+                self._keeper.close(save=save)
         _log.info("sim stopped")
+
+    @property
+    def state_file(self) -> Path | None:
+        """The kept state's file, if the state is kept."""
+        return None if self._keeper is None else self._keeper.state_file
 
     def step(self, n: int = 1) -> None:
         """Advance the market ``n`` ticks (1 to 10,000) now, on the caller's thread."""

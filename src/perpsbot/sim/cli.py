@@ -1,4 +1,9 @@
-"""``perpsbot sim``: run the simulated exchange alone until SIGINT or SIGTERM."""
+"""``perpsbot sim``: run the simulated exchange alone until SIGINT or SIGTERM.
+
+With ``--state DIR`` its account (balances, orders, fills, positions, ids) and market are
+kept in ``DIR`` and the next ``perpsbot sim --state DIR`` goes on from there; ``--fresh``
+starts a new account in ``DIR`` instead.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from perpsbot.config import SimConfig, read_text
-from perpsbot.errors import InvalidConfigError
+from perpsbot.errors import InvalidConfigError, SimStateError
 from perpsbot.sim._exchange import SimExchange
 
 __all__ = ["configure_parser", "run"]
@@ -46,6 +51,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="PEM public key whose JWTs are accepted (repeatable); without one, auth is lenient",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="keep the account and market in DIR and go on from it at the next start"
+        " (default: in memory only)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="with --state: discard what DIR holds and start a new account",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,9 +70,15 @@ def run(args: argparse.Namespace) -> int:
 
     A bad setting, an unreadable key file or a port in use prints one line and returns 2.
     """
+    if args.fresh and args.state is None:
+        print(
+            "perpsbot sim: --fresh starts the state in --state DIR over; give --state",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = _config(args)
-        sim = SimExchange(config)
+        sim = SimExchange(config, state_dir=args.state, fresh=args.fresh)
     except InvalidConfigError as error:
         print(f"perpsbot sim: {error}", file=sys.stderr)
         return 2
@@ -68,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         try:
             sim.start()
+        except SimStateError as error:  # before OSError: it is one
+            print(f"perpsbot sim: {error}", file=sys.stderr)
+            return 2
         except OSError as error:
             print(f"perpsbot sim: {config.listen_error(error)}", file=sys.stderr)
             return 2
@@ -78,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"control:   {sim.control_url}/faults", flush=True)
             verified = "JWT verified" if config.verify_auth else "lenient (no --public-key)"
             print(f"auth:      {verified}", flush=True)
+            if sim.state_file is not None:
+                print(f"state:     {sim.state_file}", flush=True)
             while not done.wait(0.5):
                 pass
         finally:
