@@ -8,6 +8,7 @@ from pathlib import Path
 
 from perpsbot.bot import ROOT
 from perpsbot.messages import OrderFilled, PositionChanged, Side
+from perpsbot.runtime.testing import eventually
 from tests.bot.trading_tree import scripted_exchange, trading_config, trading_tree
 
 
@@ -36,7 +37,13 @@ def test_a_trailing_stop_trails_from_the_peak_it_reached_before_a_restart(
 
         with trading_tree(path, config=config, sim=sim, clock=clock) as bot:
             bot.active()
-            assert bot.system.state(f"{ROOT}/strategy")["stops"][bot.symbol] == stop
+            # The journal's answer with the saved stops may come after the portfolio's
+            # position, which seeds a stop at the entry until then.
+            eventually(
+                lambda: bot.system.state(f"{ROOT}/strategy")["stops"][bot.symbol] == stop,
+                timeout_s=10.0,
+                what="the stop read back from the journal",
+            )
             # Through the peak's stop; a new process trailing from its first mark (0.8% under
             # the peak) would hold on.
             bot.move(-0.005)
