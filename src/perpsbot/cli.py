@@ -30,8 +30,8 @@ EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 # subcommand -> (module, one-line help)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("perpsbot.daemon", "run the bot (default profile: dev, on the embedded exchange)"),
-    "shell": ("perpsbot.control.shell_cli", "attach a Python console to a running bot"),
-    "status": ("perpsbot.control.status_cli", "print a running bot's actors, feed and health"),
+    "shell": ("perpsbot.bot.control.shell_cli", "attach a Python console to a running bot"),
+    "status": ("perpsbot.bot.control.status_cli", "print a running bot's actors, feed and health"),
     "account": ("perpsbot.bot.account_cli", "print balances, positions and fee tier at the venue"),
     "order": ("perpsbot.bot.order_cli", "preview an order at the venue (nothing is placed)"),
     "sim": ("perpsbot.sim.cli", "run the simulated Coinbase exchange on loopback"),

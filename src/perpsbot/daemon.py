@@ -58,15 +58,10 @@ from perpsbot.bot import (
     embeds_sim,
     positions_left,
 )
+from perpsbot.bot.control import BotControl, ControlPlane
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.control import (
-    BotControl,
-    ControlPlane,
-    RestOutcomes,
-    file_signature,
-    thread_dump,
-)
+from perpsbot.control import RestOutcomes, file_signature, thread_dump
 from perpsbot.errors import (
     ControlPlaneError,
     InvalidConfigError,

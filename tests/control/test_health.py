@@ -6,11 +6,9 @@ import threading
 
 import pytest
 
-from perpsbot.actors import MarkWindowActor, mark_window_mailbox
 from perpsbot.clock import FakeClock
-from perpsbot.config import BotConfig
-from perpsbot.control import Check, escalation_absent, judge, marks_fresh, no_actor_stuck
-from perpsbot.runtime import ActorSystem, ChildSpec, Intensity, SupervisorSpec
+from perpsbot.control import Check, escalation_absent, judge, no_actor_stuck
+from perpsbot.runtime import ActorSystem, Intensity, SupervisorSpec
 from perpsbot.runtime.testing import Probe, eventually
 from tests.runtime.conftest import Add, Block, Crash, recorder
 
@@ -87,23 +85,3 @@ def test_an_actor_is_stuck_only_if_it_handles_nothing_between_looks_while_work_w
 def _idle_s(system: ActorSystem, path: str) -> float:
     actor = next(a for a in system.inspect().walk() if a.path == path)
     return actor.last_message_age_s or 0.0
-
-
-def test_readiness_needs_a_fresh_mark_for_every_symbol(system: ActorSystem) -> None:
-    system.start(
-        SupervisorSpec(
-            name="bot",
-            children=[
-                ChildSpec(
-                    name="marks",
-                    factory=lambda ctx: MarkWindowActor(context=ctx),
-                    mailbox=mark_window_mailbox,
-                )
-            ],
-        ),
-        config=BotConfig(),
-    )
-    assert marks_fresh(system, "bot").problem() == (
-        "BTC-USD has no mark yet; ETH-USD has no mark yet"
-    )
-    assert marks_fresh(system, "elsewhere").problem() == "elsewhere/marks does not answer"

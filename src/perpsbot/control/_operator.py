@@ -41,7 +41,7 @@ AuditSink = Callable[[AuditRecord], None]
 
 def log_audit(record: AuditRecord) -> None:
     """The default audit sink: one ``perpsbot.audit`` log line per action (the bot's
-    control plane also journals them: see ``BotControl``)."""
+    control plane also journals them: see ``perpsbot.bot.control.JournalAudit``)."""
     audit_logger.info(
         "operator %s: %s -> %s",
         record.operator,

@@ -11,10 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from perpsbot.control._journal import sync_journal
-from perpsbot.control._operator import AuditSink, Operator, helper, log_audit
-from perpsbot.control._table import Table, Text
-from perpsbot.control._trading import (
+from perpsbot.bot.control._journal import sync_journal
+from perpsbot.bot.control._trading_views import (
     describe_state,
     open_orders,
     order_table,
@@ -22,7 +20,8 @@ from perpsbot.control._trading import (
     position_table,
     trading_report,
 )
-from perpsbot.control._watch import TradingWatch
+from perpsbot.bot.control._trading_watch import TradingWatch
+from perpsbot.control import AuditSink, Operator, Table, Text, helper, log_audit
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (

@@ -2,7 +2,7 @@
 
 The states of ``bot/risk`` (trading state and every reason holding it, equity, the day's PnL,
 exposure, positions) and ``bot/executor`` (its orders' statuses, reconciliation) are read with
-``system.state``; the rest comes from the :class:`~perpsbot.control._watch.TradingWatch`.
+``system.state``; the rest comes from the :class:`~perpsbot.bot.control.TradingWatch`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.control._health import Check
-from perpsbot.control._metrics import state_or_none
-from perpsbot.control._status import StatusSection
-from perpsbot.control._table import Table
-from perpsbot.control._watch import Observed, TradingWatch
+from perpsbot.bot.control._trading_watch import Observed, TradingWatch
+from perpsbot.control import Check, StatusSection, Table, state_or_none
 from perpsbot.errors import ActorNotFoundError
 from perpsbot.messages import OrderStatus, OrderUpdated, PositionView, RiskSnapshot
 from perpsbot.runtime import ActorSystem

@@ -11,15 +11,10 @@ import attrs
 import pytest
 
 from perpsbot.actors import JournalActor, journal_mailbox
+from perpsbot.bot.control import BotControl, JournalAudit, journal_committing, sync_journal
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, JournalConfig
-from perpsbot.control import (
-    AuditRecord,
-    BotControl,
-    JournalAudit,
-    journal_committing,
-    sync_journal,
-)
+from perpsbot.control import AuditRecord
 from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader

@@ -10,12 +10,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from perpsbot import __version__
+from perpsbot.bot.control._bot_control import BotControl
 from perpsbot.config import BotConfig, shell_socket
-from perpsbot.control._bot import BotControl
-from perpsbot.control._http import MetricsServer
-from perpsbot.control._server import Peer, ShellServer
-from perpsbot.control._session import Session
-from perpsbot.control._watcher import ConfigWatcher
+from perpsbot.control import ConfigWatcher, MetricsServer, Peer, Session, ShellServer
 from perpsbot.errors import ControlPlaneError
 from perpsbot.runtime import TimerHandle
 

@@ -16,7 +16,7 @@ from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
-from tests.control.trading_tree import TradingBot, trading_bot
+from tests.bot.control.trading_tree import TradingBot, trading_bot
 
 PERP = "BIP-20DEC30-CDE"
 MARK = "68930"  # the bot's mark of it (the exchange moves only when stepped)

@@ -13,7 +13,7 @@ import requests
 from perpsbot.control import AuditRecord, Session, Table
 from perpsbot.errors import InvalidConfigError
 from perpsbot.runtime.testing import eventually
-from tests.control.conftest import Bot
+from tests.bot.control.conftest import Bot
 
 VENUE_USERS = {"bot/executor", "bot/streamer", "bot/poller", "bot/userfeed"}
 

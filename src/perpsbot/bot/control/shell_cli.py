@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perpsbot.control._attach import add_attach_options, attach
-from perpsbot.control._client import interact
+from perpsbot.bot.control._attach import add_attach_options, attach
+from perpsbot.control import interact
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
 __all__ = ["configure_parser", "run"]

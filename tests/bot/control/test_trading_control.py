@@ -11,14 +11,14 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from perpsbot.control import BotControl, TradingOperator
+from perpsbot.bot.control import BotControl, TradingOperator
 from perpsbot.errors import AskTimeoutError
 from perpsbot.ids import client_order_id
 from perpsbot.messages import Halt, PlaceOrder, Side, TimeInForce, TradingState
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
 from tests.actors.executor_harness import make_intent
-from tests.control.trading_tree import MARK, SYMBOL, TradingBot, trading_bot
+from tests.bot.control.trading_tree import MARK, SYMBOL, TradingBot, trading_bot
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import json
 import sys
 
 from perpsbot._args import positive_seconds
-from perpsbot.control._attach import add_attach_options, attach
+from perpsbot.bot.control._attach import add_attach_options, attach
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
 __all__ = ["configure_parser", "run"]

@@ -27,9 +27,9 @@ from perpsbot.actors import (
     risk_mailbox,
 )
 from perpsbot.bot import PUBLISHES
+from perpsbot.bot.control import BotControl, BotOperator
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
-from perpsbot.control import BotControl, BotOperator
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (

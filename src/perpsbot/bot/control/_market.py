@@ -19,10 +19,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from perpsbot.control._health import Check
-from perpsbot.control._metrics import state_or_none
-from perpsbot.control._status import StatusSection
-from perpsbot.control._table import Table
+from perpsbot.control import Check, StatusSection, Table, state_or_none
 from perpsbot.messages import FeedLag, FeedState
 from perpsbot.runtime import ActorSystem
 

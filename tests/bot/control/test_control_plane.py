@@ -11,9 +11,10 @@ import pytest
 import requests
 from prometheus_client import CollectorRegistry
 
+from perpsbot.bot.control import BotControl, ControlPlane, socket_path
 from perpsbot.config import BotConfig
-from perpsbot.control import BotControl, ControlPlane, ShellClient, socket_path
-from tests.control.conftest import Bot
+from perpsbot.control import ShellClient
+from tests.bot.control.conftest import Bot
 
 
 def _with_control(config: BotConfig, **changes: object) -> BotConfig:

@@ -20,31 +20,41 @@ from prometheus_client.registry import Collector
 
 from perpsbot import __version__
 from perpsbot.bot import ROOT
-from perpsbot.config import BotConfig, render_toml
-from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
-from perpsbot.control._journal import (
+from perpsbot.bot.control._journal import (
     JournalAudit,
     JournalCollector,
     journal_committing,
     journal_section,
 )
-from perpsbot.control._market import (
+from perpsbot.bot.control._market import (
     MarketDataCollector,
     feed_report,
     feed_section,
     mark_table,
     marks_fresh,
 )
-from perpsbot.control._metrics import RuntimeCollector
-from perpsbot.control._operator import AuditSink, helper
-from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
-from perpsbot.control._status import StatusSection, build_status, render_status
-from perpsbot.control._table import Text
-from perpsbot.control._threads import thread_dump
-from perpsbot.control._trading import reconciliation_done, trading_section
-from perpsbot.control._trading_metrics import TradingCollector
-from perpsbot.control._trading_ops import TradingOperator
-from perpsbot.control._watch import TradingWatch
+from perpsbot.bot.control._trading_metrics import TradingCollector
+from perpsbot.bot.control._trading_operator import TradingOperator
+from perpsbot.bot.control._trading_views import reconciliation_done, trading_section
+from perpsbot.bot.control._trading_watch import TradingWatch
+from perpsbot.config import BotConfig, render_toml
+from perpsbot.control import (
+    AuditSink,
+    Check,
+    ConfigReloader,
+    Health,
+    ReloadOutcome,
+    RuntimeCollector,
+    StatusSection,
+    Text,
+    build_status,
+    escalation_absent,
+    helper,
+    judge,
+    no_actor_stuck,
+    render_status,
+    thread_dump,
+)
 from perpsbot.errors import PerpsbotError
 from perpsbot.runtime import ActorSystem
 

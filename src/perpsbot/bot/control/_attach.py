@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from perpsbot.config import locate_bot
-from perpsbot.control._client import ShellClient
+from perpsbot.control import ShellClient
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
 __all__ = ["add_attach_options", "attach"]

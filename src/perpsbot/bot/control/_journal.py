@@ -16,10 +16,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from perpsbot.control._health import Check
-from perpsbot.control._metrics import state_or_none
-from perpsbot.control._operator import AuditRecord, log_audit
-from perpsbot.control._status import StatusSection
+from perpsbot.control import AuditRecord, Check, StatusSection, log_audit, state_or_none
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.messages import JournalSynced, OperatorActed, Stamper, SyncJournal
 from perpsbot.runtime import ActorSystem

@@ -15,9 +15,9 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from perpsbot.control._metrics import state_or_none
-from perpsbot.control._trading import open_orders
-from perpsbot.control._watch import Observed, TradingWatch
+from perpsbot.bot.control._trading_views import open_orders
+from perpsbot.bot.control._trading_watch import Observed, TradingWatch
+from perpsbot.control import state_or_none
 from perpsbot.messages import OrderStatus, TradingState
 from perpsbot.runtime import ActorSystem
 
