@@ -169,9 +169,13 @@ class OrderDesk:
         and waits (:attr:`unsent`) for a state that allows it, until its TTL ends. Returns None
         once sent, else why not."""
         order = self.ledger[coid]
-        if order.cancel_requested:
+        if order.cancel_requested and order.status is _S.PENDING_SUBMIT:
             self.ledger.move(coid, _S.CANCELLED, source, "cancelled before it was sent")
             return "cancelled before it was sent"
+        if order.cancel_requested:
+            # Sent once, its answer lost: it may exist, filled even, where the venue's lists
+            # do not show it yet. Never sent again, and settled only by what the venue shows.
+            return "a cancel was asked for: not sent again, looked for by client order id"
         refused = self.refusal(order)
         if refused is None:
             self._submit(coid, source)
