@@ -83,6 +83,9 @@ class OrderDesk:
         self.halted_for_good = False
         """HALTED by a person (an operator, the kill switch): unsent orders are cancelled."""
         self.positions: dict[str, Decimal] = {}
+        self.book_pending: str | None = None
+        """The last ``AccountReconciled`` until the portfolio's ``PortfolioValued`` answers it
+        (``correlation_id``): until then :attr:`positions` may be what it corrects."""
         self._gateway: VenueGateway | None = None
         self.products = Products(
             symbols=symbols,
@@ -150,6 +153,7 @@ class OrderDesk:
             reducing_in_flight=self.reducing_in_flight(
                 order.symbol, order.side, excluding=order.client_order_id
             ),
+            book_behind=self.book_pending is not None,
         )
 
     def refresh_products(self) -> None:
