@@ -42,6 +42,7 @@ from perpsbot.messages import (
     OrderType,
     OrderUpdated,
     PlaceOrder,
+    PortfolioValued,
     PositionChanged,
     PositionView,
     ProductsLoaded,
@@ -266,11 +267,13 @@ def start_executor(
     user_channel: bool = True,
     probe: Probe | None = None,
     journal: ChildSpec | None = None,
+    portfolio: ChildSpec | None = None,
     wait_reconciled: bool = True,
     **execution: Any,
 ) -> Harness:
     """Start the tree and (unless told not to) wait for the executor's first startup
-    reconciliation to end. ``journal`` replaces the journal child."""
+    reconciliation to end. ``journal`` replaces the journal child, ``portfolio`` the
+    portfolio (a stand-in is told what the executor publishes for the portfolio)."""
     clock = clock or FakeClock()
     probe = probe or Probe()
     link = venue_link(sim, clock, request_timeout_s=request_timeout_s)
@@ -294,13 +297,17 @@ def start_executor(
             faults=faults,
         )
 
-    def portfolio(ctx: ActorContext) -> PortfolioActor:
+    def real_portfolio(ctx: ActorContext) -> PortfolioActor:
         risk, executor = ctx.system.address("bot/risk"), ctx.system.address("bot/executor")
         return PortfolioActor(
             context=ctx,
             # A stand-in journal may not answer ReadBook: the portfolio starts empty then.
             journal=ctx.system.address("bot/journal") if journal is None else None,
-            subscribers=[(PositionChanged, risk), (PositionChanged, executor)],
+            subscribers=[
+                (PositionChanged, risk),
+                (PositionChanged, executor),
+                (PortfolioValued, executor),
+            ],
         )
 
     system = ActorSystem("t", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
@@ -310,7 +317,7 @@ def start_executor(
             strategy=RestartStrategy.REST_FOR_ONE,
             children=[
                 journal or journal_child(journal_path),
-                ChildSpec(name="portfolio", factory=portfolio),
+                portfolio or ChildSpec(name="portfolio", factory=real_portfolio),
                 ChildSpec(name="risk", factory=lambda ctx: Subscriber(context=ctx, probe=probe)),
                 ChildSpec(
                     name="executor",

@@ -100,6 +100,20 @@ def test_an_unknown_order_not_at_the_venue_is_sent_again_under_the_same_id() -> 
     assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]
 
 
+@pytest.mark.parametrize("status", [S.SUBMITTED, S.UNKNOWN])
+def test_a_sent_order_a_cancel_was_asked_for_is_looked_for_not_settled_as_never_sent(
+    status: OrderStatus,
+) -> None:
+    # Its answer was lost: it may exist, filled, where the venue's lists do not show it yet.
+    order = attrs.evolve(_tracked("g", status), cancel_requested=True)
+    assert _plan([order], _view()) == [Vanished(client_order_id=order.client_order_id)]
+
+
+def test_an_unsent_order_a_cancel_was_asked_for_goes_to_the_desk_which_cancels_it() -> None:
+    order = attrs.evolve(_tracked("h", S.PENDING_SUBMIT), cancel_requested=True)
+    assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]
+
+
 def test_an_acknowledged_order_the_venue_no_longer_shows_has_vanished() -> None:
     order = _tracked("d", S.ACKNOWLEDGED, venue_id="v-d")
     assert _plan([order], _view()) == [Vanished(client_order_id=order.client_order_id)]

@@ -83,6 +83,9 @@ class OrderDesk:
         self.halted_for_good = False
         """HALTED by a person (an operator, the kill switch): unsent orders are cancelled."""
         self.positions: dict[str, Decimal] = {}
+        self.book_pending: str | None = None
+        """The last ``AccountReconciled`` until the portfolio's ``PortfolioValued`` answers it
+        (``correlation_id``): until then :attr:`positions` may be what it corrects."""
         self._gateway: VenueGateway | None = None
         self.products = Products(
             symbols=symbols,
@@ -150,6 +153,7 @@ class OrderDesk:
             reducing_in_flight=self.reducing_in_flight(
                 order.symbol, order.side, excluding=order.client_order_id
             ),
+            book_behind=self.book_pending is not None,
         )
 
     def refresh_products(self) -> None:
@@ -169,9 +173,13 @@ class OrderDesk:
         and waits (:attr:`unsent`) for a state that allows it, until its TTL ends. Returns None
         once sent, else why not."""
         order = self.ledger[coid]
-        if order.cancel_requested:
+        if order.cancel_requested and order.status is _S.PENDING_SUBMIT:
             self.ledger.move(coid, _S.CANCELLED, source, "cancelled before it was sent")
             return "cancelled before it was sent"
+        if order.cancel_requested:
+            # Sent once, its answer lost: it may exist, filled even, where the venue's lists
+            # do not show it yet. Never sent again, and settled only by what the venue shows.
+            return "a cancel was asked for: not sent again, looked for by client order id"
         refused = self.refusal(order)
         if refused is None:
             self._submit(coid, source)

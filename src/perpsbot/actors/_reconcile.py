@@ -9,11 +9,12 @@ order, one action:
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it, with the same client order id (the gateway settles a reused id
   as the existing order, whether the venue returns it or refuses the duplicate, so this is
-  never a second order);
+  never a second order); one never sent that a cancel was asked for is cancelled instead;
 - ``Expire``: never sent, not at the venue, past its TTL: never sent again;
-- ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL, but the
-  venue does not show it (its lists may lag: the executor looks again, several times, before
-  it settles the order; it is never sent again past its TTL).
+- ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL or with a
+  cancel asked for, but the venue does not show it (its lists may lag: the executor looks
+  again, several times, before it settles the order; it is never sent again past its TTL,
+  and an order that may exist is never settled as if it had not been sent).
 """
 
 from __future__ import annotations
@@ -135,6 +136,10 @@ class Vanished:
 Action = Settle | Adopt | Submit | Expire | Vanished
 
 
+def _within_ttl(order: TrackedOrder, now_ns: int) -> bool:
+    return order.valid_until_ns is not None and now_ns <= order.valid_until_ns
+
+
 def plan(
     orders: Mapping[str, TrackedOrder],
     reconcile: Sequence[str],
@@ -153,16 +158,22 @@ def plan(
             continue  # finished, its fills still to be read or booked: nothing to look for
         elif order.status not in _NEVER_ACKNOWLEDGED or order.venue_order_id is not None:
             actions.append(Vanished(client_order_id=coid))
-        elif order.valid_until_ns is not None and now_ns <= order.valid_until_ns:
-            actions.append(Submit(client_order_id=coid))
         elif order.status is OrderStatus.PENDING_SUBMIT:
-            actions.append(
-                Expire(
-                    client_order_id=coid,
-                    reason="not at the venue by client order id and past its TTL: never sent",
+            if _within_ttl(order, now_ns):
+                actions.append(Submit(client_order_id=coid))  # or cancelled, if asked to be
+            else:
+                actions.append(
+                    Expire(
+                        client_order_id=coid,
+                        reason="not at the venue by client order id and past its TTL: never sent",
+                    )
                 )
-            )
-        else:  # sent, its answer lost: it may still show up (lists lag), so looked for again
+        elif _within_ttl(order, now_ns) and not order.cancel_requested:
+            actions.append(Submit(client_order_id=coid))
+        else:
+            # Sent, its answer lost, and past its TTL or to be cancelled: it may exist (and
+            # have filled) where the venue's lists do not show it yet, so it is looked for
+            # again, never sent again and never settled here as if it had not been sent.
             actions.append(Vanished(client_order_id=coid))
     listed = set(reconcile)
     for found in venue.open_ours:

@@ -6,7 +6,9 @@ state, and ``AccountReconciled`` (the venue's positions, wallets and equity) aft
 them, naming the symbols whose orders were unsettled while the venue was read or were acted
 on by the pass: the portfolio corrects its book from the read for the other symbols only, so
 an older read never overwrites a newer fill. Then ``ReconciliationCompleted`` lists, for
-people, what was corrected.
+people, what was corrected. No order goes out until the portfolio's ``PortfolioValued``
+answers that ``AccountReconciled`` (``OrderDesk.book_pending``): the positions the
+executor holds may be the ones the portfolio is correcting.
 """
 
 from __future__ import annotations
@@ -293,6 +295,7 @@ class Reconciler:
                 futures=venue.futures,
             )
         )  # fmt: skip
+        desk.book_pending = message_id  # orders wait for the portfolio's answer to it
         message_id, ts = self._stamper.stamp()
         desk.publish(
             ReconciliationCompleted(

@@ -51,17 +51,26 @@ def refusal(
     purpose: IntentPurpose,
     position: Decimal,
     reducing_in_flight: Decimal,
+    book_behind: bool = False,
 ) -> Refusal | None:
     """Why the executor refuses this order now, or None if it may go ahead.
 
     ``state`` None means risk has not told the executor a state yet: treated as REDUCING.
     An exit must only reduce the position in every state (HALTED refuses it anyway).
+    ``book_behind``: the portfolio has not answered the last reconciliation yet, so
+    ``position`` may be one that reconciliation is about to correct.
     """
     if not reconciled:
         return Refusal(
             rule="reconciliation_pending",
             reason="the executor places no order before its startup reconciliation with the"
             " venue completes",
+        )
+    if book_behind:
+        return Refusal(
+            rule="reconciliation_pending",
+            reason="the portfolio has not yet answered the last reconciliation with its"
+            " corrected positions: no order goes out on a position it may correct",
         )
     held = f" ({'; '.join(reasons)})" if reasons else ""
     if state is TradingState.HALTED:

@@ -16,7 +16,10 @@ in-flight orders and the positions every ``execution.reconcile_interval_s``.
 
 An order is settled, and published terminal, only once the portfolio's ``PositionChanged``
 says every filled unit is booked; until then its unbooked rest counts against the position
-for exits. Positions are the portfolio's, as last told.
+for exits. Positions are the portfolio's, as last told. From each ``AccountReconciled`` it
+publishes until the portfolio's ``PortfolioValued`` answers it (its ``correlation_id``), the
+positions it holds may be the ones that reconciliation corrects: a ``PlaceOrder`` waits
+(checked once the answer came, or denied past its TTL) and nothing is sent.
 
 REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
 for a reconciliation's calls.
@@ -48,6 +51,7 @@ from perpsbot.messages import (
     OrderStatus,
     PlaceOrder,
     PollOrders,
+    PortfolioValued,
     PositionChanged,
     Reconcile,
     RecordIntent,
@@ -83,7 +87,13 @@ def executor_mailbox(max_pending_orders: int) -> CommandMailbox:
     return CommandMailbox(
         max_pending_orders,
         commands=[PlaceOrder],
-        priority=[TradingStateChanged, PositionChanged, CancelAllOrders, CancelOrder],
+        priority=[
+            TradingStateChanged,
+            PositionChanged,
+            PortfolioValued,
+            CancelAllOrders,
+            CancelOrder,
+        ],
     )
 
 
@@ -146,6 +156,7 @@ class ExecutorActor(BaseActor):
             soon_s=self._settings.order_poll_interval_s,
         )
         self._journal = journal
+        self._held: list[PlaceOrder] = []  # waiting for the portfolio's answer (book_pending)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -180,6 +191,8 @@ class ExecutorActor(BaseActor):
                 self._on_trading_state(message)
             case PositionChanged():
                 self._on_position_changed(message)
+            case PortfolioValued():
+                self._on_portfolio_valued(message)
             case UserOrdersReceived():
                 desk.user_orders(message, reconciled=self._reconciler.done)
             case UserFeedChanged():
@@ -187,6 +200,7 @@ class ExecutorActor(BaseActor):
             case PollOrders():
                 desk.poll()
                 self._expire_unconfirmed()
+                self._expire_held()
             case Reconcile():
                 self._reconciler.due()
             case RefreshProducts():
@@ -210,6 +224,7 @@ class ExecutorActor(BaseActor):
             "subscribers": list(self._subscribers),
             "state": (desk.state, desk.state_reasons, desk.halted_for_good),
             "positions": dict(desk.positions),
+            "held": list(self._held),
         }
 
     def restore_state(self, snapshot: Any) -> None:
@@ -218,6 +233,8 @@ class ExecutorActor(BaseActor):
         desk = self._desk
         desk.state, desk.state_reasons, desk.halted_for_good = snapshot["state"]
         self._desk.positions.update(snapshot["positions"])
+        for held in snapshot["held"]:  # checked again, after the successor's reconciliation
+            self.address.tell(held)
 
     def inspect_state(self) -> dict[str, Any]:
         desk, reconciler = self._desk, self._reconciler
@@ -235,6 +252,8 @@ class ExecutorActor(BaseActor):
                 if o.status.terminal
             },
             "positions": {s: str(q) for s, q in desk.positions.items()},
+            "book_pending": desk.book_pending,
+            "held_for_book": [m.intent.intent_id for m in self._held],
             "products": sorted(desk.products.specs),
             "impossible_transitions": desk.ledger.impossible,
             "denials": self._denials,
@@ -269,6 +288,10 @@ class ExecutorActor(BaseActor):
 
     def _on_place_order(self, message: PlaceOrder) -> None:
         intent, desk = message.intent, self._desk
+        if desk.book_pending is not None:
+            # Checked against positions the portfolio may be correcting right now: wait.
+            self._held.append(message)
+            return
 
         def deny(rule: str, reason: str) -> None:
             self._deny(message.message_id, intent.intent_id, intent.symbol, rule, reason)
@@ -372,6 +395,35 @@ class ExecutorActor(BaseActor):
         self._desk.positions[message.position.symbol] = message.position.quantity
         for booked in message.booked:
             self._desk.ledger.book(booked)
+
+    def _on_portfolio_valued(self, message: PortfolioValued) -> None:
+        """The portfolio's answer to the last reconciliation (its corrected positions came
+        first, as ``PositionChanged``): what waited for it is checked now."""
+        desk = self._desk
+        if desk.book_pending is None or message.correlation_id != desk.book_pending:
+            return
+        desk.book_pending = None
+        held, self._held = self._held, []
+        for place in held:
+            self._on_place_order(place)
+        if desk.unsent() and desk.state is not TradingState.HALTED:
+            self._reconciler.soon()  # what waited to be sent may go now (looked up first)
+
+    def _expire_held(self) -> None:
+        """A ``PlaceOrder`` that waited for the portfolio's answer past its intent's TTL is
+        denied: the strategy decides again."""
+        now = self.clock.time_ns()
+        expired = [m for m in self._held if now > m.intent.valid_until_ns]
+        if not expired:
+            return
+        self._held = [m for m in self._held if now <= m.intent.valid_until_ns]
+        for place in expired:
+            intent = place.intent
+            self._deny(
+                place.message_id, intent.intent_id, intent.symbol, "reconciliation_pending",
+                f"intent {intent.intent_id} expired while the portfolio had not answered the"
+                " last reconciliation with its corrected positions",
+            )  # fmt: skip
 
     def _reconcile_soon(self) -> None:
         self._reconciler.soon()

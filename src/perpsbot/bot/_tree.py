@@ -98,7 +98,7 @@ _RISK_PUBLISHES: Mapping[type, Sequence[str]] = {
 # position change first (one sender's tells arrive in order).
 _PORTFOLIO_PUBLISHES: Mapping[type, Sequence[str]] = {
     PositionChanged: ("risk", "strategy", "journal", "reporter", "executor"),
-    PortfolioValued: ("risk",),
+    PortfolioValued: ("risk", "executor"),  # the executor: its answer to a reconciliation
 }
 _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     OrderUpdated: _ORDER_EVENTS,
