@@ -15,14 +15,26 @@ from perpsbot.data._download import (
     DownloadProgress,
     download_candles,
 )
+from perpsbot.data._recording import (
+    RECORDING_VERSION,
+    RecordedFrame,
+    RecordedQuote,
+    RecordingWriter,
+    read_recording,
+)
 from perpsbot.data._store import FORMAT_VERSION, CandleStore, StoredSeries
 
 __all__ = [
     "FORMAT_VERSION",
     "GRANULARITY_S",
     "PAGE_CANDLES",
+    "RECORDING_VERSION",
     "CandleStore",
     "DownloadProgress",
+    "RecordedFrame",
+    "RecordedQuote",
+    "RecordingWriter",
     "StoredSeries",
     "download_candles",
+    "read_recording",
 ]

@@ -12,22 +12,18 @@ paper account (the running bot's, or one started on the account for the download
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
 
 from perpsbot.bot._oneshot import add_venue_options, as_json
-from perpsbot.bot._paper import open_paper_account, paper_dir
-from perpsbot.bot._venue import describe_link, embeds_sim, open_venue
-from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
 from perpsbot.data._download import GRANULARITY_S, DownloadProgress, download_candles
 from perpsbot.data._store import CandleStore
+from perpsbot.data._venue import venue_client
 from perpsbot.data._when import parse_when
 from perpsbot.errors import (
     DataStoreError,
@@ -37,7 +33,6 @@ from perpsbot.errors import (
     VenueArgumentError,
     VenueError,
 )
-from perpsbot.venue import RestClient
 
 __all__ = ["configure_parser", "run"]
 
@@ -105,7 +100,7 @@ def _download(args: argparse.Namespace, config: BotConfig) -> int:
     symbols = [s.strip() for s in args.symbols.split(",") if s.strip()]
     if not symbols:
         raise ValueError(f"--symbols must name at least one product, was {args.symbols!r}")
-    with _candle_client(config) as (client, where), CandleStore(_store_path(args, config)) as store:
+    with venue_client(config) as (client, where), CandleStore(_store_path(args, config)) as store:
         step = GRANULARITY_S[args.granularity]
         now_s = client.server_time().ts_ns // 10**9
         since = parse_when(args.since, now_s=now_s, what="--since")
@@ -170,27 +165,3 @@ def _iso(seconds: int | None) -> str:
     if seconds is None:
         return "-"
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%MZ")
-
-
-@contextlib.contextmanager
-def _candle_client(config: BotConfig) -> Iterator[tuple[RestClient, str]]:
-    """A REST client on the configured venue for public market data, and where it goes. A
-    ``dev`` configuration reaches its paper account's exchange: the running bot's, or one
-    started here on the account (opening it if there is none yet, as ``perpsbot run`` would:
-    the candles downloaded are then the account's own history)."""
-    clock = SystemClock()
-    with contextlib.ExitStack() as stack:
-        if embeds_sim(config) and _paper_account_in_use(config):
-            link, where = open_paper_account(config, clock, stack)
-        else:
-            link = open_venue(config, clock, stack)
-            where = describe_link(link)
-        client = link.rest_client()
-        stack.callback(client.close)
-        yield client, where
-
-
-def _paper_account_in_use(config: BotConfig) -> bool:
-    from perpsbot.sim import StateDirectory  # noqa: PLC0415  (only for dev)
-
-    return StateDirectory(paper_dir(config)).holder() is not None
