@@ -37,6 +37,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("perpsbot.sim.cli", "run the simulated Coinbase exchange on loopback"),
     "config": ("perpsbot.config.cli", "check, show or diff configuration files"),
     "journal": ("perpsbot.journal.cli", "print the trades, fills, PnL and states of a journal"),
+    "data": ("perpsbot.data.cli", "download the venue's candles into a local store"),
+    "record": ("perpsbot.data.record_cli", "record the market-data feed to a file, no trading"),
 }
 
 

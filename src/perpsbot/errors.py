@@ -14,6 +14,7 @@ __all__ = [
     "ActorSystemBusyError",
     "AskTimeoutError",
     "ControlPlaneError",
+    "DataStoreError",
     "DeadLetterError",
     "FrameDecodeError",
     "InvalidConfigError",
@@ -30,11 +31,14 @@ __all__ = [
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
     "PerpsbotError",
+    "ProductNotFoundError",
+    "RecordingFormatError",
     "RestartIntensityExceededError",
     "RuntimeStoppedError",
     "SimLifecycleError",
     "SimStateError",
     "SimStateInUseError",
+    "VenueArgumentError",
     "VenueAuthError",
     "VenueError",
     "VenueRateLimitedError",
@@ -160,6 +164,28 @@ class OrderNotFoundError(VenueError, LookupError):
     def __init__(self, message: str, *, venue_order_id: str) -> None:
         super().__init__(message)
         self.venue_order_id = venue_order_id
+
+
+class VenueArgumentError(VenueResponseError):
+    """The venue refused a request's arguments (400 ``INVALID_ARGUMENT``: a candle range over
+    its limit, an unknown granularity); ``status`` and ``body`` hold its answer."""
+
+
+class ProductNotFoundError(VenueResponseError, LookupError):
+    """The venue does not list the product a request named (404 ``NOT_FOUND``)."""
+
+
+# --- market data store and recordings -------------------------------------------------------
+
+
+class DataStoreError(PerpsbotError, OSError):
+    """A candle store cannot be used: not one, of another format version, or impossible to
+    create; the message names the file."""
+
+
+class RecordingFormatError(PerpsbotError, ValueError):
+    """A file given as a feed recording is not one this perpsbot reads (another format, another
+    version, or cut short); the message names the file, the expected and the found."""
 
 
 # --- journal --------------------------------------------------------------------------------

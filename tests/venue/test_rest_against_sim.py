@@ -16,6 +16,8 @@ from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.errors import (
     OrderOutcomeUnknownError,
     OrderRejectedError,
+    ProductNotFoundError,
+    VenueArgumentError,
     VenueAuthError,
     VenueRateLimitedError,
     VenueResponseError,
@@ -453,3 +455,29 @@ def test_a_create_that_times_out_is_an_unknown_outcome_with_exactly_one_order(
     eventually(lambda: _orders_with(impatient, "rest-timeout-1") == 1, 5, "one order")
     found = impatient.find_order("rest-timeout-1", product_id="BTC-USD")
     assert found is not None
+
+
+def test_candles_over_the_page_limit_are_a_venue_argument_error(client: RestClient) -> None:
+    now_s = client.server_time().ts_ns // 10**9
+
+    with pytest.raises(VenueArgumentError, match="within 350 candles") as caught:
+        client.candles("BTC-USD", start_s=now_s - 351 * 60, end_s=now_s)
+
+    assert caught.value.status == 400
+
+
+def test_candles_of_a_product_the_venue_does_not_list_are_product_not_found(
+    client: RestClient,
+) -> None:
+    now_s = client.server_time().ts_ns // 10**9
+
+    with pytest.raises(ProductNotFoundError, match="'NOPE-USD' must be a product"):
+        client.candles("NOPE-USD", start_s=now_s - 60, end_s=now_s)
+
+
+def test_candles_page_holds_at_most_the_limit_asked(client: RestClient) -> None:
+    now_s = client.server_time().ts_ns // 10**9 // 60 * 60
+
+    candles = client.candles("BTC-USD", start_s=now_s - 3600, end_s=now_s - 3000, limit=10)
+
+    assert [c.start_s for c in candles] == [now_s - 3000 - 60 * i for i in range(1, 11)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 from collections import deque
@@ -11,8 +10,7 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.ids import seeded_rng
-from perpsbot.sim._config import derived_seed
+from perpsbot.sim._history import HISTORY_DAYS, day_candles, deep_history
 from perpsbot.sim._products import ProductSpec
 from perpsbot.sim._wire import quantize_down, quantize_near
 
@@ -65,6 +63,11 @@ class ProductMarket:
         self.volume_24h = spec.level_size * 400
         self.trades: deque[Trade] = deque(maxlen=200)
         self.candles: dict[int, list[Decimal]] = {}  # minute start (s) -> [o, h, l, c, v]
+        # Where the generated history ends and this market's own candles begin (its first
+        # minute and open): older minutes are generated from the seed on demand.
+        self.history_origin_s = 0
+        self.history_origin_open = spec.start_price
+        self._seed = seed
         self._levels = levels
         self._history(start_ns, seed)
 
@@ -163,11 +166,33 @@ class ProductMarket:
     def _history(self, start_ns: int, seed: int) -> None:
         """A day of one-minute candles before the start, seeded by the seed and product id."""
         first_minute = (start_ns // 10**9) // 60 * 60 - 1440 * 60
-        for i, candle in enumerate(_history_candles(self.spec, seed, first_minute)):
+        for i, candle in enumerate(
+            day_candles(self.spec, seed, first_minute, self.spec.start_price)
+        ):
             self.candles[first_minute + 60 * i] = list(candle)
+        self.history_origin_s = first_minute
+        self.history_origin_open = self.candles[first_minute][0]
         self.open_24h = self.candles[first_minute][0]
         self.high_24h = max(c[1] for c in self.candles.values())
         self.low_24h = min(c[2] for c in self.candles.values())
+
+    def minute_candles(self, from_s: int, to_s: int) -> list[tuple[int, list[Decimal]]]:
+        """The one-minute candles starting in ``[from_s, to_s)``, oldest first: generated
+        history (from the listing, :data:`HISTORY_DAYS` before the origin) and then the
+        market's own minutes. A minute without a candle is a gap, as at the venue."""
+        out: list[tuple[int, list[Decimal]]] = []
+        origin = self.history_origin_s
+        if from_s < origin:
+            out += deep_history(
+                self.spec, self._seed, origin, self.history_origin_open, (from_s, min(to_s, origin))
+            )
+        out += sorted((m, c) for m, c in self.candles.items() if from_s <= m < to_s)
+        return out
+
+    @property
+    def listed_s(self) -> int:
+        """The first minute with a candle: the product's listing, as far as candles go."""
+        return self.history_origin_s - HISTORY_DAYS * 86400
 
     # --- views ------------------------------------------------------------------------------
 
@@ -184,28 +209,3 @@ class ProductMarket:
         if not self.bids or not self.asks:
             return self.last_price
         return quantize_near((self.best_bid + self.best_ask) / 2, self.spec.quote_increment)
-
-
-@functools.lru_cache(maxsize=64)
-def _history_candles(
-    spec: ProductSpec, seed: int, first_minute: int
-) -> tuple[tuple[Decimal, ...], ...]:
-    """The history is pure in its arguments, so sims started with one seed share it."""
-    rng = seeded_rng(derived_seed(seed, "history", spec.product_id, first_minute))
-    points = [1.0]
-    for _ in range(1440):
-        points.append(points[-1] * math.exp(rng.gauss(0.0, 0.0012)))
-    scale = float(spec.start_price) / points[-1]
-    tick = spec.price_increment
-    candles = []
-    for i in range(1440):
-        o = quantize_near(Decimal(repr(points[i] * scale)), tick)
-        c = quantize_near(Decimal(repr(points[i + 1] * scale)), tick)
-        wiggle = Decimal(repr(abs(rng.gauss(0.0, 0.0004)))) * o
-        h = quantize_near(max(o, c) + wiggle, tick)
-        lo = quantize_near(min(o, c) - wiggle, tick)
-        vol = quantize_down(
-            spec.level_size * Decimal(repr(rng.uniform(1, 20))), spec.base_increment
-        )
-        candles.append((o, h, lo, c, vol))
-    return tuple(candles)

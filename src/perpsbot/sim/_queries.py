@@ -191,9 +191,7 @@ def candles(engine: SimEngine, pid: str, query: Query) -> dict[str, Any]:
         if (end - first) // step > limit:
             raise bad_argument(f"start and end must be within {limit} candles")
         buckets: dict[int, list[Decimal]] = {}
-        for minute, (o, h, lo, c, v) in sorted(engine.markets[pid].candles.items()):
-            if not first <= minute < end:
-                continue
+        for minute, (o, h, lo, c, v) in engine.markets[pid].minute_candles(first, end):
             key = minute // step * step
             agg = buckets.get(key)
             if agg is None:

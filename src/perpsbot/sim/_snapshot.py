@@ -112,6 +112,8 @@ MARKET: tuple[Attr[Any], ...] = (
     Attr("low_24h", DECIMAL),
     Attr("volume_24h", DECIMAL),
     Attr("trades", listing(record(Trade))),
+    Attr("history_origin_s", INT),
+    Attr("history_origin_open", DECIMAL),
 )
 """One product's market (a ``ProductMarket``); its candles are rows of their own."""
 

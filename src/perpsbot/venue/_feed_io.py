@@ -16,6 +16,7 @@ from typing import Any
 
 import websocket
 
+from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError
 from perpsbot.messages import (
     FeedErrorReceived,
@@ -70,6 +71,8 @@ class FeedConnection:
     _on_frame: Callable[[Frame], None]
     _on_status: Callable[[FeedStatus], None]
     _on_wait: Callable[[], None] | None
+    _on_raw: Callable[[bytes, int], None] | None
+    _clock: Clock
     _stamper: Stamper
     _signer: JwtSigner | None
     _stop: threading.Event
@@ -138,6 +141,8 @@ class FeedConnection:
         ).read
         decode = decode_frame
         on_frame = self._on_frame
+        on_raw = self._on_raw
+        time_ns = self._clock.time_ns
         stop_is_set = self._stop.is_set
         expected = -1  # unknown until the first numbered frame of this connection
         while not self._stopping:  # a plain attribute: read per frame, cheaper than the Event
@@ -162,6 +167,13 @@ class FeedConnection:
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 reply_close(ws)
                 raise ConnectionEndedError(f"closed by server with code {code}", code)
+            if on_raw is not None:
+                try:
+                    on_raw(data, time_ns())
+                except Exception:  # a failing recorder must not kill the feed; logged, counted
+                    self._callback_errors += 1
+                    if log_now(self._callback_errors):
+                        _log.exception("feed %s: on_raw failed", self.name)
             try:
                 frame = decode(data)
             except FrameDecodeError as exc:

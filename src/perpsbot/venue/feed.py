@@ -87,6 +87,8 @@ class WebSocketFeed(FeedConnection):
             ``FeedStopped``, from :mod:`perpsbot.messages`).
         on_wait: called on the feed thread before each socket read, once every frame read so
             far went to ``on_frame``: where a consumer that batches per read flushes.
+        on_raw: called on the feed thread with each data message as received (its bytes and
+            the clock's ``time_ns()`` when it was read), before it is decoded: a recorder.
         limiter: the venue's shared budget; every connect takes a ``websocket`` slot.
         clock: the time source.
         ids: stamps the status events (a process-unique source if None).
@@ -120,6 +122,7 @@ class WebSocketFeed(FeedConnection):
         on_status: Callable[[FeedStatus], None],
         limiter: VenueRateLimiter,
         on_wait: Callable[[], None] | None = None,
+        on_raw: Callable[[bytes, int], None] | None = None,
         clock: Clock,
         ids: IdSource | None = None,
         signer: JwtSigner | None = None,
@@ -146,6 +149,7 @@ class WebSocketFeed(FeedConnection):
         self._on_frame = on_frame
         self._on_status = on_status
         self._on_wait = on_wait
+        self._on_raw = on_raw
         self._limiter = limiter
         self._clock = clock
         self._stamper = Stamper(clock, ids or ProcessIds())

@@ -111,6 +111,7 @@ class VenueLink:
         on_status: Callable[[FeedStatus], None],
         stale_after_s: float,
         on_wait: Callable[[], None] | None = None,
+        on_raw: Callable[[bytes, int], None] | None = None,
         ids: IdSource | None = None,
         name: str = "market",
     ) -> WebSocketFeed:
@@ -122,6 +123,7 @@ class VenueLink:
             on_frame=on_frame,
             on_status=on_status,
             on_wait=on_wait,
+            on_raw=on_raw,
             limiter=self.limiter,
             clock=self.clock,
             ids=ids,

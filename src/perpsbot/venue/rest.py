@@ -12,6 +12,8 @@ import requests
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import (
+    ProductNotFoundError,
+    VenueArgumentError,
     VenueResponseError,
 )
 from perpsbot.venue import _parse as parse
@@ -187,11 +189,39 @@ class RestClient:
         return parse.market_ticker(body, product_id)
 
     def candles(
-        self, product_id: str, *, start_s: int, end_s: int, granularity: str = "ONE_MINUTE"
+        self,
+        product_id: str,
+        *,
+        start_s: int,
+        end_s: int,
+        granularity: str = "ONE_MINUTE",
+        limit: int | None = None,
     ) -> list[Candle]:
-        """Candles between two Unix-second bounds, newest first as the venue sends them."""
+        """Candles starting in ``[start_s, end_s)`` (Unix seconds), newest first as the venue
+        sends them; at most 350 a request (``GET /market/products/{id}/candles``, public).
+        Minutes without trades have no candle.
+
+        Raises:
+            VenueArgumentError: the venue refused the range or the granularity (a range of
+                more than ``limit`` or 350 buckets, an unknown granularity).
+            ProductNotFoundError: the venue does not list ``product_id``.
+        """
         params: Params = {"start": str(start_s), "end": str(end_s), "granularity": granularity}
-        body = self._get(f"/market/products/{product_id}/candles", params, private=False)
+        if limit is not None:
+            params["limit"] = limit
+        path = f"/market/products/{product_id}/candles"
+        try:
+            body = self._get(path, params, private=False)
+        except VenueResponseError as error:
+            if error.status == 400:
+                raise VenueArgumentError(str(error), status=400, body=error.body) from None
+            if error.status == 404:
+                raise ProductNotFoundError(
+                    f"{product_id!r} must be a product the venue lists; {error}",
+                    status=404,
+                    body=error.body,
+                ) from None
+            raise
         return [
             parse.candle(parse.obj(c, f"candles[{i}]"), f"candles[{i}]")
             for i, c in enumerate(parse.items(body, "candles", "candles"))
