@@ -54,6 +54,8 @@ ALLOWED: dict[str, frozenset[str]] = {
         "control",
         "_position",
     },
+    # Market data for backtests: uses the venue and reaches the paper account through the bot.
+    "data": _LEAF | {"messages", "config", "venue", "sim", "bot"},
 }
 #: The command line and the daemon assemble everything.
 TOP = frozenset({"cli", "daemon", "__main__"})
