@@ -292,7 +292,7 @@ class StreamerActor(BaseActor):
             stale_after_s=settings.stale_after_s,
             ids=self._ids,
         )
-        translator.bind_feed(self._feed.stop, self._feed.stats)
+        translator.bind_feed(self._feed.stop, self._feed.stats, self._feed.skip_undecoded)
         self._translator = translator
         self._live = False
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")
