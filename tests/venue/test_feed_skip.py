@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-import orjson
+import msgspec
 import pytest
 
 from perpsbot.clock import SystemClock
@@ -78,7 +78,7 @@ def test_a_skipped_channel_arrives_undecoded_in_order_and_decoded_again_when_ask
 
 
 def test_a_skipped_channels_frame_without_its_sequence_number_up_front_is_decoded() -> None:
-    late_number = orjson.dumps({
+    late_number = msgspec.json.encode({
         "channel": "ticker", "client_id": "", "timestamp": "2023-02-09T20:30:37.1Z",
         "events": [{"type": "update", "tickers": []}], "sequence_num": 1,
     }).decode()  # fmt: skip
