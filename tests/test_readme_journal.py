@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from perpsbot.clock import FakeClock, SystemClock
-from perpsbot.messages import OrderFilled, Side
+from perpsbot.messages import OrderFilled, OrderUpdated, Side
 from tests.bot.trading_tree import SYMBOL, trading_tree
 
 # The README's commands, run as a user would: perpsbot processes (pytest -m 'not slow' skips it).
@@ -64,6 +64,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bot.move(-0.015)  # through the 1% trailing stop
         bot.sample()
         bot.wait(OrderFilled, lambda f: f.side is Side.SELL, "the exit's fill")
+        # Filled once the portfolio booked the fill: the journal's trades show it so.
+        bot.wait(OrderUpdated, lambda u: u.side is Side.SELL and u.settled, "the exit filled")
     return here
 
 
