@@ -6,9 +6,9 @@ import attrs
 
 from perpsbot.actors._decisions import (
     Action,
-    Order,
     Params,
     Situation,
+    WantedOrder,
     decide,
     entry_notional,
     entry_size,
@@ -46,7 +46,9 @@ def test_a_bullish_cross_when_flat_buys_position_fraction_of_equity() -> None:
     assert decision.signal is Signal.BULLISH
     assert decision.action is Action.BUY
     # 5% of 10,000 USD at 101, rounded down to the increment.
-    assert decision.order == Order(side=Side.BUY, size=D("4.95049504"), purpose=IntentPurpose.ENTRY)
+    assert decision.order == WantedOrder(
+        side=Side.BUY, size=D("4.95049504"), purpose=IntentPurpose.ENTRY
+    )
 
 
 def test_lines_that_stay_apart_do_not_enter() -> None:
@@ -155,7 +157,7 @@ def test_reducing_never_enters_but_still_exits_on_the_opposite_cross() -> None:
     assert decide(situation(state=TradingState.REDUCING), PARAMS).action is Action.HOLD
     decision = decide(situation(BEARISH, position=D(2), state=TradingState.REDUCING), PARAMS)
     assert decision.action is Action.CLOSE
-    assert decision.order == Order(side=Side.SELL, size=D(2), purpose=IntentPurpose.EXIT)
+    assert decision.order == WantedOrder(side=Side.SELL, size=D(2), purpose=IntentPurpose.EXIT)
 
 
 def test_reducing_does_not_liquidate_a_position_without_an_exit_signal() -> None:
@@ -183,7 +185,7 @@ def test_outside_the_trading_window_no_entry_but_exits_happen() -> None:
 
 def test_a_short_closes_on_a_bullish_cross() -> None:
     decision = decide(situation(BULLISH, position=D(-3)), PARAMS)
-    assert decision.order == Order(side=Side.BUY, size=D(3), purpose=IntentPurpose.EXIT)
+    assert decision.order == WantedOrder(side=Side.BUY, size=D(3), purpose=IntentPurpose.EXIT)
 
 
 def test_the_trailing_stop_seeded_at_the_fill_price_closes_at_one_percent_below_it() -> None:
@@ -224,7 +226,7 @@ def test_a_long_closed_on_a_bearish_cross_reverses_into_a_short_on_a_future_once
     shorts = params(enable_shorts=True)
     window = sample([50_000] * 4 + [49_500])
     closed = decide(situation(window, position=D(2), product=future()), shorts)
-    assert closed.order == Order(side=Side.SELL, size=D(2), purpose=IntentPurpose.EXIT)
+    assert closed.order == WantedOrder(side=Side.SELL, size=D(2), purpose=IntentPurpose.EXIT)
     assert closed.reversal is Signal.BEARISH
     assert closed.reason.endswith("; then short once flat")
 

@@ -98,7 +98,7 @@ class Situation:
 
 
 @attrs.frozen(kw_only=True)
-class Order:
+class WantedOrder:
     """The order a decision wants: its side, size (contracts for futures) and purpose."""
 
     side: Side
@@ -111,7 +111,7 @@ class Decision:
     signal: Signal
     action: Action
     reason: str
-    order: Order | None = None
+    order: WantedOrder | None = None
     stop: TrailingStop | None = None
     """The trailing stop after this sample (None when flat)."""
     reversal: Signal | None = None
@@ -218,7 +218,7 @@ def _manage(
         signal=reading.signal,
         action=Action.CLOSE,
         reason=reason,
-        order=Order(
+        order=WantedOrder(
             side=Side.SELL if long else Side.BUY, size=abs(position), purpose=IntentPurpose.EXIT
         ),
         stop=stop,
@@ -265,7 +265,7 @@ def _enter(
         signal=signal,  # a reversal enters on the cross that closed the last position
         action=Action.BUY if long else Action.SELL,
         reason=f"{signal} {cross} ({reading.describe()}); {notional:.2f} USD{capped}",
-        order=Order(side=side, size=size, purpose=IntentPurpose.ENTRY),
+        order=WantedOrder(side=side, size=size, purpose=IntentPurpose.ENTRY),
     )
 
 

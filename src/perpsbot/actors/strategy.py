@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._decisions import Order, Params, Situation, decide
+from perpsbot.actors._decisions import Params, Situation, WantedOrder, decide
 from perpsbot.actors._trading_window import TradingWindow
 from perpsbot.actors._trailing_stop import TrailingStop
 from perpsbot.config import BotConfig
@@ -273,7 +273,7 @@ class StrategyActor(BaseActor):
         )
 
     def _send_intent(
-        self, sampled: MarksSampled, symbol: str, mark: Decimal, order: Order, reason: str
+        self, sampled: MarksSampled, symbol: str, mark: Decimal, order: WantedOrder, reason: str
     ) -> str:
         intent_id = f"{symbol}:{order.purpose}:{sampled.cycle}:{sampled.ts_created_ns}"
         valid_until_ns = sampled.ts_created_ns + self._ttl_ns

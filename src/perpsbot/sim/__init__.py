@@ -9,16 +9,16 @@ faults, and optionally a state kept in a directory across runs. See :class:`SimE
 from perpsbot.config import DuplicateClientOrderId, SimConfig
 from perpsbot.sim._exchange import SimExchange
 from perpsbot.sim._faults import FaultRecord, SimFaults
-from perpsbot.sim._products import CATALOGUE, ProductSpec
+from perpsbot.sim._products import CATALOGUE, SimProduct
 from perpsbot.sim._state_file import StateDirectory
 
 __all__ = [
     "CATALOGUE",
     "DuplicateClientOrderId",
     "FaultRecord",
-    "ProductSpec",
     "SimConfig",
     "SimExchange",
     "SimFaults",
+    "SimProduct",
     "StateDirectory",
 ]

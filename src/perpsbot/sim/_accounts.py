@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.sim._products import PERP_EXPIRY, ProductSpec
+from perpsbot.sim._products import PERP_EXPIRY, SimProduct
 from perpsbot.sim._wire import amount, dec
 
 _ZERO = Decimal(0)
@@ -41,7 +41,7 @@ class SpotWallet:
         self.holds[currency] = self.holds.get(currency, _ZERO) + delta
 
     def settle(
-        self, spec: ProductSpec, side: str, price: Decimal, size: Decimal, fee: Decimal
+        self, spec: SimProduct, side: str, price: Decimal, size: Decimal, fee: Decimal
     ) -> None:
         quote = price * size
         base, ccy = spec.base_currency, spec.quote_currency
@@ -78,7 +78,7 @@ class SpotWallet:
 
 
 @attrs.define(kw_only=True)
-class Position:
+class SimPosition:
     contracts: Decimal = _ZERO  # signed: long > 0
     avg_entry: Decimal = _ZERO
     daily_realized: Decimal = _ZERO
@@ -103,13 +103,13 @@ class FuturesAccount:
 
     def __init__(self, cash: Decimal) -> None:
         self.cash = cash
-        self.positions: dict[str, Position] = {}
+        self.positions: dict[str, SimPosition] = {}
         self.order_holds = _ZERO
 
     def settle(
-        self, spec: ProductSpec, side: str, price: Decimal, size: Decimal, fee: Decimal
+        self, spec: SimProduct, side: str, price: Decimal, size: Decimal, fee: Decimal
     ) -> None:
-        pos = self.positions.setdefault(spec.product_id, Position())
+        pos = self.positions.setdefault(spec.product_id, SimPosition())
         signed = size if side == "BUY" else -size
         self.cash -= fee
         if pos.contracts == 0 or (pos.contracts > 0) == (signed > 0):
@@ -130,7 +130,7 @@ class FuturesAccount:
         elif (pos.contracts > 0) == (signed > 0):  # flipped through zero
             pos.avg_entry = price
 
-    def accrue(self, spec: ProductSpec, mark: Decimal, rate: Decimal) -> Decimal:
+    def accrue(self, spec: SimProduct, mark: Decimal, rate: Decimal) -> Decimal:
         """Accrue one funding interval on ``spec``'s position at ``mark``: longs pay while
         ``rate`` is positive. Returns what the position accrued (USD, positive received)."""
         pos = self.positions.get(spec.product_id)
@@ -148,7 +148,7 @@ class FuturesAccount:
             pos.funding = _ZERO
         return total
 
-    def unrealized(self, spec: ProductSpec, mark: Decimal) -> Decimal:
+    def unrealized(self, spec: SimProduct, mark: Decimal) -> Decimal:
         """The position's unrealized PnL as the venue shows it: at ``mark``, plus the funding
         accrued and not yet settled."""
         pos = self.positions.get(spec.product_id)
@@ -157,7 +157,7 @@ class FuturesAccount:
         return (mark - pos.avg_entry) * pos.contracts * spec.contract_size + pos.funding
 
     def initial_margin(
-        self, specs: dict[str, ProductSpec], marks: dict[str, Decimal], *, intraday: bool
+        self, specs: dict[str, SimProduct], marks: dict[str, Decimal], *, intraday: bool
     ) -> Decimal:
         total = _ZERO
         for pid, pos in self.positions.items():
@@ -168,14 +168,14 @@ class FuturesAccount:
         return total
 
     def available_margin(
-        self, specs: dict[str, ProductSpec], marks: dict[str, Decimal], *, intraday: bool
+        self, specs: dict[str, SimProduct], marks: dict[str, Decimal], *, intraday: bool
     ) -> Decimal:
         upnl = sum((self.unrealized(specs[p], marks[p]) for p in self.positions), _ZERO)
         margin = self.initial_margin(specs, marks, intraday=intraday)
         return self.cash + upnl - margin - self.order_holds
 
-    def position_json(self, spec: ProductSpec, mark: Decimal) -> dict[str, Any]:
-        pos = self.positions.get(spec.product_id, Position())
+    def position_json(self, spec: SimProduct, mark: Decimal) -> dict[str, Any]:
+        pos = self.positions.get(spec.product_id, SimPosition())
         side = "LONG" if pos.contracts > 0 else "SHORT" if pos.contracts < 0 else "UNKNOWN"
         return {
             "product_id": spec.product_id,
@@ -193,7 +193,7 @@ class FuturesAccount:
 
     def summary(
         self,
-        specs: dict[str, ProductSpec],
+        specs: dict[str, SimProduct],
         marks: dict[str, Decimal],
         spot_usd: Decimal,
         *,
@@ -224,7 +224,7 @@ class FuturesAccount:
 
     def _window(
         self,
-        specs: dict[str, ProductSpec],
+        specs: dict[str, SimProduct],
         marks: dict[str, Decimal],
         upnl: Decimal,
         *,

@@ -3,8 +3,8 @@
 A :class:`Codec` turns one kind of value into JSON-able data and back; decoding checks what
 it finds and raises :class:`StateFormatError` naming where in the state it looked, what it
 expected and what it found. :func:`record` derives the codec of an attrs class from its
-fields' types, so a field added to ``Order``, ``Fill`` or ``Position`` is saved and restored
-without a line here (a type this module does not know fails :func:`record` at import).
+fields' types, so a field added to ``SimOrder``, ``SimFill`` or ``SimPosition`` is saved and
+restored without a line here (a type this module does not know fails :func:`record` at import).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpsbot.sim._execution import hold, release_hold
-from perpsbot.sim._orders import Order
+from perpsbot.sim._orders import SimOrder
 from perpsbot.sim._wire import dec, is_multiple, to_decimal
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def edit_order(engine: SimEngine, body: dict[str, Any], *, preview: bool) -> dic
         return {"success": True, "errors": []}
 
 
-def _checked(engine: SimEngine, body: dict[str, Any]) -> tuple[Order, Decimal, Decimal]:
+def _checked(engine: SimEngine, body: dict[str, Any]) -> tuple[SimOrder, Decimal, Decimal]:
     order = engine.orders.get(str(body.get("order_id", "")))
     if order is None or not engine.visible(order):
         raise _EditRefused("ORDER_NOT_FOUND")
@@ -106,7 +106,7 @@ def _checked(engine: SimEngine, body: dict[str, Any]) -> tuple[Order, Decimal, D
     return order, price, size
 
 
-def _check_funds(engine: SimEngine, order: Order, price: Decimal, size: Decimal) -> None:
+def _check_funds(engine: SimEngine, order: SimOrder, price: Decimal, size: Decimal) -> None:
     spec = engine.specs[order.product_id]
     remaining = size - order.filled_size
     if spec.is_future:

@@ -25,8 +25,8 @@ from perpsbot.sim._events import (
 )
 from perpsbot.sim._funding import FundingState
 from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
-from perpsbot.sim._orders import Fill, Order, order_ws_json
-from perpsbot.sim._products import CATALOGUE, ProductLive, ProductSpec
+from perpsbot.sim._orders import SimFill, SimOrder, order_ws_json
+from perpsbot.sim._products import CATALOGUE, ProductLive, SimProduct
 from perpsbot.sim._resting import work_resting_orders
 from perpsbot.sim._wire import dec
 
@@ -50,24 +50,24 @@ class SimEngine:
         self._rng = seeded_rng(derived_seed(config.seed, "market"))
         self._ids = seeded_rng(derived_seed(config.seed, "ids"))
         start_ns = clock.time_ns()
-        self.specs: dict[str, ProductSpec] = {s.product_id: s for s in CATALOGUE}
+        self.specs: dict[str, SimProduct] = {s.product_id: s for s in CATALOGUE}
         self.markets = {
             pid: ProductMarket(spec, levels=config.book_levels, start_ns=start_ns, seed=config.seed)
             for pid, spec in self.specs.items()
         }
         self.wallet = SpotWallet(config.balances, config.seed)
         self.futures = FuturesAccount(config.cfm_usd_balance)
-        self.orders: dict[str, Order] = {}
+        self.orders: dict[str, SimOrder] = {}
         self.by_client_id: dict[str, str] = {}
-        self._resting: dict[str, dict[str, Order]] = {}  # product -> resting orders by id
-        self.fills: list[Fill] = []
+        self._resting: dict[str, dict[str, SimOrder]] = {}  # product -> resting orders by id
+        self.fills: list[SimFill] = []
         self.trading_disabled: set[str] = set()
         self.cancel_only: set[str] = set()
         self.visibility_delay_s = 0.0
         self.duplicate_ids = config.duplicate_client_order_id  # a fault may switch it
         self.clock_skew_ns = 0
         self.stuck_cancels = 0  # cancels to leave in CANCEL_QUEUED (a fault)
-        self.stuck_orders: list[Order] = []
+        self.stuck_orders: list[SimOrder] = []
         perpetuals = [pid for pid, spec in self.specs.items() if spec.is_future]
         self.funding = FundingState.starting(perpetuals, start_ns)
         self.steps = 0
@@ -121,18 +121,18 @@ class SimEngine:
             ):
                 self.publish_balance()
 
-    def rest(self, order: Order) -> None:
+    def rest(self, order: SimOrder) -> None:
         """Index an order that now rests on the book."""
         self._resting.setdefault(order.product_id, {})[order.order_id] = order
 
-    def resting_orders(self, pid: str) -> list[Order]:
+    def resting_orders(self, pid: str) -> list[SimOrder]:
         """Open orders resting on ``pid``, oldest first; closed ones leave the index here."""
         index = self._resting.get(pid, {})
         for order_id in [k for k, o in index.items() if not o.is_open]:
             del index[order_id]
         return list(index.values())
 
-    def visible(self, order: Order) -> bool:
+    def visible(self, order: SimOrder) -> bool:
         return self.clock.monotonic() >= order.visible_after_mono
 
     # --- the market clock --------------------------------------------------------------------
@@ -194,7 +194,7 @@ class SimEngine:
             self._last_ticker[pid] = ticker
             self.emit(TickerChanged(product_id=pid, ticker=ticker))
 
-    def publish_order(self, order: Order) -> None:
+    def publish_order(self, order: SimOrder) -> None:
         self.emit(OrderChanged(order=order_ws_json(order)))
 
     def publish_balance(self) -> None:

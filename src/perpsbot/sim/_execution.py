@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perpsbot.sim._market import Trade
-from perpsbot.sim._orders import Fill, Order
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._orders import SimFill, SimOrder
+from perpsbot.sim._products import SimProduct
 
 if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
@@ -17,7 +17,7 @@ _FEE_STEP = Decimal("0.00000001")
 
 
 def fee(
-    engine: SimEngine, spec: ProductSpec, price: Decimal, size: Decimal, *, maker: bool
+    engine: SimEngine, spec: SimProduct, price: Decimal, size: Decimal, *, maker: bool
 ) -> Decimal:
     if spec.is_future:
         return engine.config.futures_fee_per_contract * size
@@ -27,7 +27,7 @@ def fee(
 
 def record_fill(
     engine: SimEngine,
-    order: Order,
+    order: SimOrder,
     *,
     price: Decimal,
     size: Decimal,
@@ -38,7 +38,7 @@ def record_fill(
     spec = engine.specs[order.product_id]
     trade_id = engine.next_trade_id()
     engine.fills.append(
-        Fill(
+        SimFill(
             entry_id=engine.new_uuid(),
             trade_id=trade_id,
             order_id=order.order_id,
@@ -62,7 +62,7 @@ def record_fill(
     return engine.markets[order.product_id].record_trade(trade_id, price, size, maker_side, now)
 
 
-def hold(engine: SimEngine, order: Order) -> None:
+def hold(engine: SimEngine, order: SimOrder) -> None:
     spec, price = engine.specs[order.product_id], order.limit_price or _ZERO
     if spec.is_future:
         rate = spec.margin_rate(order.side, intraday=engine.intraday())
@@ -76,7 +76,7 @@ def hold(engine: SimEngine, order: Order) -> None:
         engine.wallet.hold(spec.base_currency, order.hold)
 
 
-def release_hold(engine: SimEngine, order: Order) -> None:
+def release_hold(engine: SimEngine, order: SimOrder) -> None:
     spec = engine.specs[order.product_id]
     if spec.is_future:
         engine.futures.order_holds -= order.hold

@@ -20,7 +20,7 @@ from perpsbot.cfm_calendar import FUNDING_INTERVAL_NS, next_funding_ns, next_set
 from perpsbot.ids import seeded_rng
 from perpsbot.sim._accounts import FuturesAccount
 from perpsbot.sim._config import derived_seed
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import quantize_near
 
 __all__ = ["STARTING_RATE", "FundingState"]
@@ -33,7 +33,7 @@ _RATE_STEP = Decimal("0.000001")
 class FundingState:
     """The funding clock of the exchange: each perpetual's rate for the next hour, the next
     funding hour and the next settlement (Unix nanoseconds). Each position's accrued funding
-    is on the position itself (``sim._accounts.Position.funding``)."""
+    is on the position itself (``sim._accounts.SimPosition.funding``)."""
 
     rates: dict[str, Decimal]
     next_funding_ns: int
@@ -50,7 +50,7 @@ class FundingState:
     def catch_up(
         self,
         account: FuturesAccount,
-        specs: dict[str, ProductSpec],
+        specs: dict[str, SimProduct],
         marks: dict[str, Decimal],
         *,
         now_ns: int,

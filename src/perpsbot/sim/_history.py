@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from perpsbot.ids import seeded_rng
 from perpsbot.sim._config import derived_seed
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import quantize_down, quantize_near
 
 __all__ = ["HISTORY_DAYS", "day_candles", "deep_history"]
@@ -29,7 +29,7 @@ Candle = tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
 
 @functools.lru_cache(maxsize=64)
 def day_candles(
-    spec: ProductSpec, seed: int, first_minute: int, end_price: Decimal
+    spec: SimProduct, seed: int, first_minute: int, end_price: Decimal
 ) -> tuple[Candle, ...]:
     """1,440 one-minute candles from ``first_minute`` whose last close is ``end_price``.
 
@@ -52,7 +52,7 @@ def day_candles(
     return tuple(candles)
 
 
-def _day_rng(spec: ProductSpec, seed: int, first_minute: int) -> random.Random:
+def _day_rng(spec: SimProduct, seed: int, first_minute: int) -> random.Random:
     return seeded_rng(derived_seed(seed, "history", spec.product_id, first_minute))
 
 
@@ -64,21 +64,21 @@ def _walk(rng: random.Random) -> list[float]:
     return points
 
 
-def _first_open(spec: ProductSpec, seed: int, first_minute: int, end_price: Decimal) -> Decimal:
+def _first_open(spec: SimProduct, seed: int, first_minute: int, end_price: Decimal) -> Decimal:
     """``day_candles(...)[0][0]`` from the walk alone: cheap enough to chain a year of days."""
     points = _walk(_day_rng(spec, seed, first_minute))
     return quantize_near(Decimal(repr(float(end_price) / points[-1])), spec.price_increment)
 
 
 @functools.lru_cache(maxsize=16)
-def _day_opens(spec: ProductSpec, seed: int, origin_s: int, origin_open: Decimal) -> list[Decimal]:
+def _day_opens(spec: SimProduct, seed: int, origin_s: int, origin_open: Decimal) -> list[Decimal]:
     """The first open of each generated day before the origin, nearest first; grown on use
     (the cached list is extended in place, so day ``k`` is made once)."""
     return [origin_open]
 
 
 def _day(
-    spec: ProductSpec, seed: int, origin_s: int, origin_open: Decimal, k: int
+    spec: SimProduct, seed: int, origin_s: int, origin_open: Decimal, k: int
 ) -> tuple[Candle, ...]:
     """Day ``k`` (1 = the day before the origin), ending at day ``k - 1``'s first open."""
     opens = _day_opens(spec, seed, origin_s, origin_open)
@@ -88,7 +88,7 @@ def _day(
 
 
 def deep_history(
-    spec: ProductSpec, seed: int, origin_s: int, origin_open: Decimal, span_s: tuple[int, int]
+    spec: SimProduct, seed: int, origin_s: int, origin_open: Decimal, span_s: tuple[int, int]
 ) -> list[tuple[int, list[Decimal]]]:
     """The generated candles starting in ``span_s``, ``[from, to)`` seconds, oldest first."""
     from_s, to_s = span_s

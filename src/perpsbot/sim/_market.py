@@ -11,7 +11,7 @@ from decimal import Decimal
 import attrs
 
 from perpsbot.sim._history import HISTORY_DAYS, day_candles, deep_history
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import quantize_down, quantize_near
 
 BID = "bid"
@@ -50,7 +50,7 @@ def diff_levels(side: str, old: Levels, new: Levels) -> list[LevelChange]:
 class ProductMarket:
     """Fair price, synthetic levels, recent trades and one-minute candles of one product."""
 
-    def __init__(self, spec: ProductSpec, *, levels: int, start_ns: int, seed: int) -> None:
+    def __init__(self, spec: SimProduct, *, levels: int, start_ns: int, seed: int) -> None:
         self.spec = spec
         self.fair = float(spec.start_price)
         self.basis = 0.0

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perpsbot.sim._execution import release_hold
-from perpsbot.sim._orders import Order
+from perpsbot.sim._orders import SimOrder
 from perpsbot.sim._trading import answer_duplicate, checked, dry_sweep, place_order
 from perpsbot.sim._validation import Rejection
 from perpsbot.sim._wire import dec
@@ -97,7 +97,7 @@ def cancel_orders(engine: SimEngine, order_ids: list[str]) -> dict[str, Any]:
     return {"results": results}
 
 
-def finish_cancel(engine: SimEngine, order: Order) -> None:
+def finish_cancel(engine: SimEngine, order: SimOrder) -> None:
     """Take a ``CANCEL_QUEUED`` order to ``CANCELLED`` and free its hold."""
     release_hold(engine, order)
     order.status, order.cancel_message = "CANCELLED", "User requested cancel"

@@ -24,7 +24,7 @@ TIME_IN_FORCE = {
 
 
 @attrs.define(kw_only=True)
-class Order:
+class SimOrder:
     """One order and its running totals; only the engine mutates it, under its lock."""
 
     order_id: str
@@ -118,7 +118,7 @@ class Order:
 
 
 @attrs.frozen(kw_only=True)
-class Fill:
+class SimFill:
     """One execution of an order."""
 
     entry_id: str
@@ -133,7 +133,7 @@ class Fill:
     time_ns: int
 
 
-def order_rest_json(order: Order) -> dict[str, Any]:
+def order_rest_json(order: SimOrder) -> dict[str, Any]:
     """The ``GET /orders/historical/{id}`` shape of an order."""
     return {
         "order_id": order.order_id,
@@ -176,7 +176,7 @@ def order_rest_json(order: Order) -> dict[str, Any]:
     }
 
 
-def order_ws_json(order: Order) -> dict[str, Any]:
+def order_ws_json(order: SimOrder) -> dict[str, Any]:
     """The ``user`` channel shape of an order (its own field names, see wire §1.4)."""
     size = order.base_size if order.base_size is not None else order.filled_size
     return {
@@ -214,7 +214,7 @@ def order_ws_json(order: Order) -> dict[str, Any]:
     }
 
 
-def fill_json(fill: Fill) -> dict[str, Any]:
+def fill_json(fill: SimFill) -> dict[str, Any]:
     """The ``GET /orders/historical/fills`` shape of a fill."""
     return {
         "entry_id": fill.entry_id,

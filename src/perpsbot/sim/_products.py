@@ -24,7 +24,7 @@ class MarginRates:
 
 
 @attrs.frozen(kw_only=True)
-class ProductSpec:
+class SimProduct:
     """One tradable product and the parameters of its synthetic market."""
 
     product_id: str
@@ -60,8 +60,8 @@ class ProductSpec:
         return Decimal(1) if rates is None else rates.for_side(side)
 
 
-CATALOGUE: tuple[ProductSpec, ...] = (
-    ProductSpec(
+CATALOGUE: tuple[SimProduct, ...] = (
+    SimProduct(
         product_id="BTC-USD",
         product_type="SPOT",
         base_currency="BTC",
@@ -79,7 +79,7 @@ CATALOGUE: tuple[ProductSpec, ...] = (
         level_spacing=_D("1.00"),
         level_size=_D("0.25"),
     ),
-    ProductSpec(
+    SimProduct(
         product_id="ETH-USD",
         product_type="SPOT",
         base_currency="ETH",
@@ -97,7 +97,7 @@ CATALOGUE: tuple[ProductSpec, ...] = (
         level_spacing=_D("0.10"),
         level_size=_D("3"),
     ),
-    ProductSpec(
+    SimProduct(
         product_id="BIP-20DEC30-CDE",
         product_type="FUTURE",
         base_currency="BTC",
@@ -120,7 +120,7 @@ CATALOGUE: tuple[ProductSpec, ...] = (
         intraday_margin=MarginRates(long=_D("0.1000185"), short=_D("0.1000008")),
         overnight_margin=MarginRates(long=_D("0.245625"), short=_D("0.306375")),
     ),
-    ProductSpec(
+    SimProduct(
         product_id="ETP-20DEC30-CDE",
         product_type="FUTURE",
         base_currency="ETH",
@@ -163,7 +163,7 @@ class ProductLive:
     cancel_only: bool = False
 
 
-def product_json(spec: ProductSpec, live: ProductLive) -> dict[str, Any]:
+def product_json(spec: SimProduct, live: ProductLive) -> dict[str, Any]:
     """The full ``GET /products/{id}`` payload of ``spec``."""
     body: dict[str, Any] = {
         "product_id": spec.product_id,
@@ -224,7 +224,7 @@ def _session(now_ns: int) -> dict[str, Any]:
     }
 
 
-def _future_details(spec: ProductSpec, live: ProductLive) -> dict[str, Any]:
+def _future_details(spec: SimProduct, live: ProductLive) -> dict[str, Any]:
     assert spec.intraday_margin is not None
     assert spec.overnight_margin is not None
     root = spec.base_currency

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from perpsbot.sim._execution import fee, hold, record_fill, release_hold
 from perpsbot.sim._market import Trade
-from perpsbot.sim._orders import Order
+from perpsbot.sim._orders import SimOrder
 from perpsbot.sim._trading import take
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
     return trades
 
 
-def _trigger(engine: SimEngine, order: Order, now: int) -> list[Trade]:
+def _trigger(engine: SimEngine, order: SimOrder, now: int) -> list[Trade]:
     """Turn a stop into a limit order once the last trade crosses its stop price."""
     last, stop = engine.markets[order.product_id].last_price, order.stop_price or _ZERO
     up = order.stop_direction == "STOP_DIRECTION_STOP_UP"

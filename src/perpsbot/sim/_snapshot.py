@@ -4,7 +4,7 @@ The state comes in parts, each a tuple of :class:`Attr` (a dotted path from its 
 the :class:`~perpsbot.sim._codec.Codec` of its value):
 
 - :data:`ACCOUNT`, of the engine: balances, holds, the futures account (its positions, with
-  their average entry and realized PnL, are :class:`~perpsbot.sim._accounts.Position`
+  their average entry and realized PnL, are :class:`~perpsbot.sim._accounts.SimPosition`
   records, every field saved), funding, and the id counters and generator, so no id is ever
   handed out twice. Saved, with the orders and fills that changed, before the exchange
   answers the call that changed it.
@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from perpsbot.sim._accounts import Position
+from perpsbot.sim._accounts import SimPosition
 from perpsbot.sim._codec import (
     DECIMAL,
     FLOAT,
@@ -42,7 +42,7 @@ from perpsbot.sim._codec import (
     record,
 )
 from perpsbot.sim._market import Trade
-from perpsbot.sim._orders import Fill, Order
+from perpsbot.sim._orders import SimFill, SimOrder
 
 __all__ = [
     "ACCOUNT",
@@ -92,7 +92,7 @@ ACCOUNT: tuple[Attr[Any], ...] = (
     Attr("wallet._seed", INT),  # the account uuids are made of it
     Attr("futures.cash", DECIMAL),
     Attr("futures.order_holds", DECIMAL),
-    Attr("futures.positions", mapping(record(Position))),
+    Attr("futures.positions", mapping(record(SimPosition))),
     Attr("funding.rates", mapping(DECIMAL)),
     Attr("funding.next_funding_ns", INT),
     Attr("funding.next_settlement_ns", INT),
@@ -125,8 +125,8 @@ MARKET_CLOCK: tuple[Attr[Any], ...] = (
 
 #: An order: every field but its visibility deadline (a monotonic time of the process that
 #: made it; a restored order is visible at once).
-ORDER: Codec[Order] = record(Order, skip=frozenset({"visible_after_mono"}))
-FILL: Codec[Fill] = record(Fill)
+ORDER: Codec[SimOrder] = record(SimOrder, skip=frozenset({"visible_after_mono"}))
+FILL: Codec[SimFill] = record(SimFill)
 #: A one-minute candle: open, high, low, close, volume.
 CANDLE: Codec[Iterable[Any]] = listing(DECIMAL)
 

@@ -9,7 +9,7 @@ from perpsbot.config import DuplicateClientOrderId
 from perpsbot.sim._events import TradesPrinted
 from perpsbot.sim._execution import fee, hold, record_fill
 from perpsbot.sim._market import Trade
-from perpsbot.sim._orders import Order
+from perpsbot.sim._orders import SimOrder
 from perpsbot.sim._validation import ParsedOrder, Rejection, parse_order
 from perpsbot.sim._wire import dec, quantize_down
 
@@ -35,7 +35,7 @@ def place_order(engine: SimEngine, body: dict[str, Any]) -> dict[str, Any]:
         except Rejection as rejection:
             return rejection.response()
         spec = parsed.product
-        order = Order(
+        order = SimOrder(
             order_id=engine.new_uuid(),
             client_order_id=client_id,
             product_id=spec.product_id,
@@ -81,7 +81,7 @@ def answer_duplicate(engine: SimEngine, client_id: str) -> dict[str, Any] | None
     return _success(engine.orders[existing])
 
 
-def _success(order: Order) -> dict[str, Any]:
+def _success(order: SimOrder) -> dict[str, Any]:
     return {
         "success": True,
         "success_response": {
@@ -199,7 +199,7 @@ def _within(side: str, price: Decimal, limit: Decimal | None) -> bool:
     return limit is None or (price <= limit if side == "BUY" else price >= limit)
 
 
-def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
+def _execute(engine: SimEngine, order: SimOrder, parsed: ParsedOrder) -> None:
     now = engine.now_ns()
     if parsed.is_fok and dry_sweep(engine, parsed)[0] < (parsed.base_size or _ZERO):
         order.status, order.cancel_message = "CANCELLED", "Fill-or-kill order could not fill"
@@ -229,7 +229,7 @@ def _execute(engine: SimEngine, order: Order, parsed: ParsedOrder) -> None:
         engine.publish_balance()
 
 
-def take(engine: SimEngine, order: Order, now: int) -> list[Trade]:
+def take(engine: SimEngine, order: SimOrder, now: int) -> list[Trade]:
     """Fill ``order`` as a taker against the synthetic levels, up to its limit price."""
     market, spec = engine.markets[order.product_id], engine.specs[order.product_id]
     levels = market.asks if order.side == "BUY" else market.bids

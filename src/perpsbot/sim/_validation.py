@@ -9,7 +9,7 @@ import attrs
 
 from perpsbot.cfm_calendar import is_intraday
 from perpsbot.sim._orders import TIME_IN_FORCE
-from perpsbot.sim._products import ProductSpec
+from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import is_multiple, parse_rfc3339_ns, to_decimal
 
 _RESTING = frozenset(
@@ -57,7 +57,7 @@ class Rejection(Exception):  # noqa: N818 - an answer carried out of the checks,
 
 @attrs.frozen(kw_only=True)
 class ParsedOrder:
-    product: ProductSpec
+    product: SimProduct
     side: str
     config_key: str
     configuration: dict[str, Any]
@@ -86,7 +86,7 @@ class ParsedOrder:
 
 def parse_order(
     body: dict[str, Any],
-    products: dict[str, ProductSpec],
+    products: dict[str, SimProduct],
     *,
     now_ns: int,
     trading_disabled: frozenset[str] = frozenset(),
@@ -164,7 +164,7 @@ def _opt_decimal(conf: dict[str, Any], field: str) -> Decimal | None:
 
 
 def _check_sizes(
-    spec: ProductSpec,
+    spec: SimProduct,
     side: str,
     key: str,
     *,
@@ -223,7 +223,7 @@ def _check_sizes(
         )
 
 
-def _check_stop(spec: ProductSpec, stop: Decimal | None, direction: object) -> None:
+def _check_stop(spec: SimProduct, stop: Decimal | None, direction: object) -> None:
     if stop is None or stop <= 0 or not is_multiple(stop, spec.price_increment):
         raise Rejection(
             new_order="INVALID_PRICE_PRECISION",
