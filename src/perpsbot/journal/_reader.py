@@ -16,22 +16,22 @@ from typing import Any
 
 import attrs
 
-from perpsbot.journal._decode import (
-    account_from_row,
-    audit_from_row,
-    command_from_row,
-    denial_from_row,
-    dry_run_from_row,
-    fill_from_row,
-    intent_from_row,
-    order_from_row,
-    position_from_row,
-    reconciliation_from_row,
-    snapshot_from_row,
-    state_from_row,
-    stop_from_row,
-)
 from perpsbot.journal._pnl import PnlReport, pnl_from
+from perpsbot.journal._rows import (
+    ACCOUNTS,
+    AUDIT,
+    DENIALS,
+    DRY_RUNS,
+    FILLS,
+    INTENTS,
+    POSITIONS,
+    SNAPSHOTS,
+    STATES,
+    STOPS,
+    TRANSITIONS,
+    command_from_row,
+    reconciliation_from_row,
+)
 from perpsbot.journal._schema import EVENT_TABLES, open_read_only, schema_version
 from perpsbot.messages import (
     FUNDING_CAUSE,
@@ -169,7 +169,7 @@ class JournalReader:
         rows = self._all(
             f"SELECT * FROM orders WHERE status {_NOT_TERMINAL} ORDER BY last_seq", _TERMINAL
         )
-        return [order_from_row(row) for row in rows]
+        return [TRANSITIONS.decode(row) for row in rows]
 
     def intent(self, intent_id: str) -> RecordedIntent | None:
         """The recorded intent ``intent_id``, if any."""
@@ -180,7 +180,7 @@ class JournalReader:
     def order(self, client_order_id: str) -> OrderUpdated | None:
         """The latest transition of order ``client_order_id``, if any."""
         row = self._one("SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,))
-        return None if row is None else order_from_row(row)
+        return None if row is None else TRANSITIONS.decode(row)
 
     def order_history(self, client_order_id: str) -> list[OrderUpdated]:
         """Every journaled transition of order ``client_order_id``, in order."""
@@ -188,7 +188,7 @@ class JournalReader:
             "SELECT * FROM order_transitions WHERE client_order_id = ? ORDER BY seq",
             (client_order_id,),
         )
-        return [order_from_row(row) for row in rows]
+        return [TRANSITIONS.decode(row) for row in rows]
 
     def fill_ids(self, client_order_id: str | None = None) -> frozenset[str]:
         """The fill ids journaled (for one order, or all): fills seen before a restart."""
@@ -210,7 +210,7 @@ class JournalReader:
     def last_trading_state(self) -> TradingStateChanged | None:
         """The last trading state risk published."""
         row = self._one("SELECT * FROM trading_states ORDER BY seq DESC LIMIT 1")
-        return None if row is None else state_from_row(row)
+        return None if row is None else STATES.decode(row)
 
     def trailing_stops(self) -> list[StopMoved]:
         """Each symbol's last trailing stop that had not ended, by symbol."""
@@ -219,7 +219,7 @@ class JournalReader:
                (SELECT MAX(seq) FROM trailing_stops GROUP BY symbol)
                AND peak IS NOT NULL ORDER BY symbol"""
         )
-        return [stop_from_row(row) for row in rows]
+        return [STOPS.decode(row) for row in rows]
 
     def latest_positions(self) -> dict[str, PositionChanged]:
         """Each symbol's last journaled position (including flat ones), by symbol."""
@@ -227,7 +227,7 @@ class JournalReader:
             """SELECT * FROM positions WHERE seq IN
                (SELECT MAX(seq) FROM positions GROUP BY symbol) ORDER BY symbol"""
         )
-        return {row["symbol"]: position_from_row(row) for row in rows}
+        return {row["symbol"]: POSITIONS.decode(row) for row in rows}
 
     def book_events(self) -> list[OrderFilled | PositionChanged]:
         """What the portfolio's book is rebuilt from, in the order it was journaled: every
@@ -241,19 +241,19 @@ class JournalReader:
                     OR cause LIKE '{FUNDING_CAUSE}%' ORDER BY seq"""
             )
         events: list[tuple[int, OrderFilled | PositionChanged]] = [
-            (row["seq"], fill_from_row(row)) for row in fills
+            (row["seq"], FILLS.decode(row)) for row in fills
         ]
-        events += [(row["seq"], position_from_row(row)) for row in corrections]
+        events += [(row["seq"], POSITIONS.decode(row)) for row in corrections]
         return [event for _, event in sorted(events, key=lambda item: item[0])]
 
     def last_risk_snapshot(self) -> RiskSnapshot | None:
         row = self._one("SELECT * FROM risk_snapshots ORDER BY seq DESC LIMIT 1")
-        return None if row is None else snapshot_from_row(row)
+        return None if row is None else SNAPSHOTS.decode(row)
 
     def last_account(self) -> AccountReconciled | None:
         """The venue's account as the last reconciliation saw it."""
         row = self._one("SELECT * FROM accounts ORDER BY seq DESC LIMIT 1")
-        return None if row is None else account_from_row(row)
+        return None if row is None else ACCOUNTS.decode(row)
 
     # -- for reports -----------------------------------------------------------------------
 
@@ -270,14 +270,14 @@ class JournalReader:
             where += " AND client_order_id = ?" if where else " WHERE client_order_id = ?"
             args += (client_order_id,)
         return [
-            fill_from_row(r) for r in self._all(f"SELECT * FROM fills{where} ORDER BY seq", args)
+            FILLS.decode(r) for r in self._all(f"SELECT * FROM fills{where} ORDER BY seq", args)
         ]
 
     def position_changes(self, *, symbol: str | None = None) -> list[PositionChanged]:
         """Every position the portfolio journaled (of one symbol), oldest first."""
         where, args = _filters("ts_created_ns", None, symbol)
         rows = self._all(f"SELECT * FROM positions{where} ORDER BY seq", args)
-        return [position_from_row(row) for row in rows]
+        return [POSITIONS.decode(row) for row in rows]
 
     def pnl(self, *, since_ns: int | None = None, symbol: str | None = None) -> PnlReport:
         """Realized PnL (average cost, from every fill), fees and funding since ``since_ns``."""
@@ -308,12 +308,12 @@ class JournalReader:
             )
             orders = self._all(f"SELECT * FROM orders{symbol_where}", symbol_args)
             fills = self._all(f"SELECT * FROM fills{symbol_where} ORDER BY seq", symbol_args)
-        latest = {row["client_order_id"]: order_from_row(row) for row in orders}
+        latest = {row["client_order_id"]: TRANSITIONS.decode(row) for row in orders}
         fills_of: dict[str, list[OrderFilled]] = {}
         for row in fills:
-            fills_of.setdefault(row["client_order_id"], []).append(fill_from_row(row))
+            fills_of.setdefault(row["client_order_id"], []).append(FILLS.decode(row))
         keyed: list[tuple[int, str, OrderIntent | None]] = [
-            (row["seq"], row["client_order_id"], intent_from_row(row)) for row in intents
+            (row["seq"], row["client_order_id"], INTENTS.decode(row)) for row in intents
         ]
         keyed += [(row["seq"], row["client_order_id"], None) for row in adopted]
         return [
@@ -329,14 +329,14 @@ class JournalReader:
     def trading_state_changes(self, *, since_ns: int | None = None) -> list[TradingStateChanged]:
         where, args = _filters("ts_created_ns", since_ns, None)
         rows = self._all(f"SELECT * FROM trading_states{where} ORDER BY seq", args)
-        return [state_from_row(row) for row in rows]
+        return [STATES.decode(row) for row in rows]
 
     def denials(
         self, *, since_ns: int | None = None, symbol: str | None = None
     ) -> list[OrderDenied]:
         where, args = _filters("ts_created_ns", since_ns, symbol)
         rows = self._all(f"SELECT * FROM denials{where} ORDER BY seq", args)
-        return [denial_from_row(row) for row in rows]
+        return [DENIALS.decode(row) for row in rows]
 
     def dry_run_orders(
         self, *, since_ns: int | None = None, symbol: str | None = None
@@ -344,13 +344,13 @@ class JournalReader:
         """The orders a dry run would have placed, with their full request."""
         where, args = _filters("ts_created_ns", since_ns, symbol)
         rows = self._all(f"SELECT * FROM dry_run_orders{where} ORDER BY seq", args)
-        return [dry_run_from_row(row) for row in rows]
+        return [DRY_RUNS.decode(row) for row in rows]
 
     def operator_actions(self, *, since_ns: int | None = None) -> list[OperatorActed]:
         """The operator audit: who did what, and how it ended."""
         where, args = _filters("ts_created_ns", since_ns, None)
         rows = self._all(f"SELECT * FROM operator_audit{where} ORDER BY seq", args)
-        return [audit_from_row(row) for row in rows]
+        return [AUDIT.decode(row) for row in rows]
 
     def reconciliations(
         self, *, since_ns: int | None = None
@@ -391,7 +391,7 @@ class JournalReader:
 
     def _recorded(self, row: sqlite3.Row) -> RecordedIntent:
         return RecordedIntent(
-            intent=intent_from_row(row),
+            intent=INTENTS.decode(row),
             client_order_id=row["client_order_id"],
             ts_recorded_ns=row["ts_recorded_ns"],
             order=self.order(row["client_order_id"]),

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.journal._rows import INTENTS, ORDERS_UPSERT, TABLES, Row, intent_row
+from perpsbot.journal._rows import INTENTS, ORDERS_UPSERT, TABLES, Row
 from perpsbot.journal._schema import EVENT_TABLES
 from perpsbot.messages import OrderFilled, OrderUpdated, RecordIntent, RiskSnapshot
 
@@ -113,7 +113,11 @@ class JournalStore:
             AttributeError, TypeError, ValueError: a field does not have the declared type.
         """
         if type(message) is RecordIntent:
-            row = intent_row(message.intent, message.client_order_id, message.ts_created_ns)
+            row = INTENTS.encode(
+                message.intent,
+                client_order_id=message.client_order_id,
+                ts_recorded_ns=message.ts_created_ns,
+            )
             return Prepared(message, (_INTENT_INSERT,), row)
         return Prepared(message, _INSERTS[type(message)], TABLES[type(message)].encode(message))
 
@@ -220,7 +224,8 @@ class JournalStore:
         if not rows:
             return ()
         facts: dict[str, Row] = {}
-        wanted = sorted({row[0] for row in rows})
+        fill_id = _FILL_COLUMN["fill_id"]
+        wanted = sorted({row[fill_id] for row in rows})
         columns = ", ".join(_FILL_FACTS)
         for start in range(0, len(wanted), _MAX_PARAMETERS):
             chunk = wanted[start : start + _MAX_PARAMETERS]
@@ -230,14 +235,14 @@ class JournalStore:
         conflicts = []
         for row in rows:
             found = tuple(row[_FILL_COLUMN[name]] for name in _FILL_FACTS)
-            stored = facts.setdefault(row[0], found)
+            stored = facts.setdefault(row[fill_id], found)
             differences = tuple(
                 (name, str(old), str(new))
                 for name, old, new in zip(_FILL_FACTS, stored, found, strict=True)
                 if not _same(name, old, new)
             )
             if differences:
-                conflicts.append(FillConflict(fill_id=row[0], differences=differences))
+                conflicts.append(FillConflict(fill_id=row[fill_id], differences=differences))
         return tuple(conflicts)
 
     def _conflicting_intents(
