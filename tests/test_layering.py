@@ -19,6 +19,7 @@ LEAVES: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "backoff": frozenset(),
     "cfm_calendar": frozenset(),
+    "candle_sizes": frozenset(),
     "_paths": frozenset(),
     "_args": frozenset(),
     "clock": frozenset({"errors"}),

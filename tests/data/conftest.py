@@ -15,18 +15,7 @@ from perpsbot.clock import FakeClock
 from perpsbot.data import CandleStore
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient, RetryPolicy, VenueRateLimiter
-
-
-class FakeWait:
-    """Waits by moving the fake clock, counting the waits."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.clock.advance(seconds)
+from tests.support.waits import FakeWait
 
 
 @pytest.fixture

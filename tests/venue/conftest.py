@@ -10,20 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import CdpCredentials
+from tests.support.waits import FakeWait
 
 KEY_NAME = "organizations/org-1/apiKeys/key-1"
-
-
-class FakeWait:
-    """A wait function for a FakeClock: moves time forward instead of blocking."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.clock.advance(seconds)
 
 
 @pytest.fixture

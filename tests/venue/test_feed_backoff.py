@@ -18,7 +18,7 @@ from perpsbot.venue import (
     VenueRateLimiter,
     WebSocketFeed,
 )
-from tests.venue.conftest import FakeWait
+from tests.support.waits import FakeWait
 from tests.venue.loopback import closed_port
 
 BACKOFF = Backoff(initial_s=0.5, max_s=30.0, multiplier=2.0, jitter=0.5)

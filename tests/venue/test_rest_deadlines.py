@@ -21,8 +21,8 @@ from perpsbot.errors import (
 )
 from perpsbot.venue import Backoff, RestClient, VenueRateLimiter
 from perpsbot.venue.rest import RetryPolicy
+from tests.support.waits import FakeWait
 from tests.venue.canned_http import Canned, CannedServer, canned_server
-from tests.venue.conftest import FakeWait
 from tests.venue.raw_server import raw_tcp_server, read_request
 
 _HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"

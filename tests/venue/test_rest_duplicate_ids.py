@@ -28,7 +28,7 @@ from perpsbot.venue import (
     RetryPolicy,
     VenueRateLimiter,
 )
-from tests.venue.conftest import FakeWait
+from tests.support.waits import FakeWait
 
 BEHAVIOURS = list(DuplicateClientOrderId)
 # One second before each resend, exactly: an order hidden for 0.5 s shows on the resend.

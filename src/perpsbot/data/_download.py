@@ -6,25 +6,11 @@ from collections.abc import Callable
 
 import attrs
 
+from perpsbot.candle_sizes import GRANULARITY_S, PAGE_CANDLES
 from perpsbot.data._store import CandleStore, Span
 from perpsbot.venue import RestClient
 
 __all__ = ["GRANULARITY_S", "PAGE_CANDLES", "DownloadProgress", "download_candles"]
-
-#: The venue's granularities and their seconds (Coinbase Advanced Trade, ``granularity``).
-GRANULARITY_S = {
-    "ONE_MINUTE": 60,
-    "FIVE_MINUTE": 300,
-    "FIFTEEN_MINUTE": 900,
-    "THIRTY_MINUTE": 1800,
-    "ONE_HOUR": 3600,
-    "TWO_HOUR": 7200,
-    "FOUR_HOUR": 14400,
-    "SIX_HOUR": 21600,
-    "ONE_DAY": 86400,
-}
-#: The most candles the venue answers a request with.
-PAGE_CANDLES = 350
 
 
 @attrs.frozen(kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from perpsbot.candle_sizes import GRANULARITY_S, PAGE_CANDLES
 from perpsbot.cfm_calendar import window_ends_ns
 from perpsbot.sim._accounts import summary_rest_json
 from perpsbot.sim._orders import fill_json, order_rest_json
@@ -15,17 +16,6 @@ if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
 
 Query = dict[str, list[str]]
-GRANULARITY_S = {
-    "ONE_MINUTE": 60,
-    "FIVE_MINUTE": 300,
-    "FIFTEEN_MINUTE": 900,
-    "THIRTY_MINUTE": 1800,
-    "ONE_HOUR": 3600,
-    "TWO_HOUR": 7200,
-    "FOUR_HOUR": 14400,
-    "SIX_HOUR": 21600,
-    "ONE_DAY": 86400,
-}
 
 
 class ApiError(Exception):
@@ -186,7 +176,7 @@ def candles(engine: SimEngine, pid: str, query: Query) -> dict[str, Any]:
         except ValueError as exc:
             raise bad_argument("start and end are required UNIX seconds") from exc
         step = GRANULARITY_S[granularity]
-        limit = _int(query, "limit", 350, 350)
+        limit = _int(query, "limit", PAGE_CANDLES, PAGE_CANDLES)
         first = start // step * step
         if (end - first) // step > limit:
             raise bad_argument(f"start and end must be within {limit} candles")
