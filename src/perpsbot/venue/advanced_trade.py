@@ -100,6 +100,10 @@ class AdvancedTradeGateway:
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
         return [venue_fill(f) for f in self._rest.fills(order_ids=list(venue_order_ids))]
 
+    def fills_since(self, symbols: Sequence[str], since_ns: int) -> list[VenueFill]:
+        fills = [venue_fill(f) for f in self._rest.fills(product_ids=list(symbols))]
+        return [f for f in fills if f.ts_ns is None or f.ts_ns >= since_ns]
+
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
         """Futures: positions from ``/cfm/positions`` (with the funding accrued on each, read
         off its unrealized PnL); equity from the balance summary (its total USD, which
