@@ -29,6 +29,7 @@ from decimal import Decimal
 import attrs
 
 from perpsbot.actors._ledger import OrderLedger
+from perpsbot.actors._order_states import TrackedOrder
 from perpsbot.errors import VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
@@ -53,6 +54,14 @@ class _Order:
     side: Side
     purpose: IntentPurpose
     contract_size: Decimal
+
+
+def _facts(order: TrackedOrder) -> _Order:
+    return _Order(
+        intent_id=order.intent_id, client_order_id=order.client_order_id,
+        correlation_id=order.correlation_id, symbol=order.symbol, side=order.side,
+        purpose=order.purpose, contract_size=order.contract_size,
+    )  # fmt: skip
 
 
 class FillSweep:
@@ -85,52 +94,56 @@ class FillSweep:
     ) -> tuple[OrderFilled, ...]:
         """The fills of ``fills`` to carry: ours, of orders ``ledger`` does not hold
         unfinished, not published by it already."""
-        unfinished = {o.client_order_id for o in ledger.unfinished()}
         listed = {f.venue_order_id for f in fills}
         # Only orders the window still lists are remembered: the memory is the window's.
         self._looked_up = {k: v for k, v in self._looked_up.items() if k in listed}
         lookups = 0
         carried: list[OrderFilled] = []
         for fill in fills:
-            held = ledger.by_venue_id(fill.venue_order_id)
-            if held is not None:
-                if held.client_order_id in unfinished or fill.fill_id in held.fill_ids:
-                    continue  # its own path publishes it, or did
-                order: _Order | None = _Order(
-                    intent_id=held.intent_id, client_order_id=held.client_order_id,
-                    correlation_id=held.correlation_id, symbol=held.symbol, side=held.side,
-                    purpose=held.purpose, contract_size=held.contract_size,
-                )  # fmt: skip
-            elif fill.venue_order_id in self._looked_up:
-                order = self._looked_up[fill.venue_order_id]
+            venue_id = fill.venue_order_id
+            order: _Order | None
+            if (held := ledger.by_venue_id(venue_id)) is not None:
+                order = _facts(held)
+            elif venue_id in self._looked_up:
+                order = self._looked_up[venue_id]
             elif lookups < LOOKUPS_PER_PASS:
                 lookups += 1
-                order = self._look_up(fill.venue_order_id, gateway, spec)
+                order = self._look_up(venue_id, ledger, gateway, spec)
             else:
                 continue  # looked up by a later pass
-            if order is not None:
-                carried.append(self._filled(order, fill))
+            if order is None:
+                continue  # not ours, or not readable now
+            held = ledger.get(order.client_order_id)
+            if held is not None and (not held.settled or held.fills_behind):
+                continue  # unfinished: its own path publishes its fills
+            if held is not None and fill.fill_id in held.fill_ids:
+                continue  # published on its own path already
+            carried.append(self._filled(order, fill))
         self.carried += len(carried)
         return tuple(carried)
 
     def _look_up(
         self,
         venue_order_id: str,
+        ledger: OrderLedger,
         gateway: VenueGateway,
         spec: Callable[[str], ProductSpec | None],
     ) -> _Order | None:
-        """The order of a fill the ledger does not hold; None if it is not ours (remembered)
-        or cannot be read now (looked up again next pass)."""
+        """The order of a fill the ledger does not hold by its venue id; None if it is not
+        ours (remembered) or cannot be read now (looked up again by the next pass)."""
         self.lookups += 1
         try:
             found = gateway.get_order(venue_order_id)
         except VenueError as exc:  # OrderNotFoundError included: its lists may lag
             logger.warning("sweep: reading order %s failed: %s", venue_order_id, exc)
             return None
+        coid = found.client_order_id
+        held = ledger.get(coid)  # held without a venue id: its create answer was lost
         order = None
-        if is_our_client_order_id(found.client_order_id):
+        if held is not None:
+            order = _facts(held)
+        elif is_our_client_order_id(coid):
             product = spec(found.symbol)
-            coid = found.client_order_id
             order = _Order(
                 intent_id=f"swept:{coid}", client_order_id=coid, correlation_id=coid,
                 symbol=found.symbol, side=found.side, purpose=IntentPurpose.ENTRY,
