@@ -382,10 +382,10 @@ class Reconciler:
         One never acknowledged expires after :data:`_MISSES_TO_SETTLE` misses in a row: it
         never reached the venue. One the venue acknowledged stays in flight for
         :data:`_VANISHED_FOR_NS` after that, looked for at every reconciliation, before it is
-        settled as cancelled (its fills read first). Settled sooner, it would let a
-        reconciliation adopt the venue's position, fills of the hidden order included, and
-        then book those fills again when the order showed up filled: its symbol is spared
-        corrections, and its size counts in flight, for as long as it may still appear."""
+        settled as cancelled (its fills read first). Meanwhile its symbol is spared
+        corrections, and its size counts in flight. A fill either kind shows after it was
+        settled reaches the book through the sweep (:mod:`~perpsbot.actors._sweep`), which
+        supersedes the correction that had adopted it."""
         desk = self._desk
         order = desk.ledger.mark(coid, missing=desk.ledger[coid].missing + 1)
         if order.missing < _MISSES_TO_SETTLE:
