@@ -306,6 +306,7 @@ def start_executor(
             journal=journaled if journal is None else None,
             subscribers=[
                 (OrderFilled, journaled),  # the fills of reconciliation's sweep it booked
+                (PositionChanged, journaled),  # as in the bot: a cold start replays them
                 (PositionChanged, risk),
                 (PositionChanged, executor),
                 (PortfolioValued, executor),

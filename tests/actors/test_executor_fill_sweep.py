@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from perpsbot.actors.portfolio import replay
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus, PositionChanged, TradingState
@@ -108,6 +109,11 @@ def test_an_acknowledged_order_settled_cancelled_while_hidden_has_its_later_fill
     assert set(_positions(bot)) <= {Decimal(0), Decimal(2)}
     assert _positions(bot)[-1] == Decimal(2)
     assert bot.state()["positions"][PERP] == "2"
+    # A cold start rebuilds the same book from the journal: the fill, then the correction.
+    wait_idle(bot.system)
+    with bot.reader() as journal:
+        replayed, _ = replay(journal.book_events())
+    assert replayed.position(PERP).quantity == Decimal(2)
 
 
 def _lost_answer_expired(bot: Harness, intent_id: str, hidden_s: float) -> str:
