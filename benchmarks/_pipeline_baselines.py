@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-import orjson
 
 from benchmarks._pipeline_common import (
     CLOCK,
@@ -33,11 +32,10 @@ from perpsbot.venue.timestamps import parse_rfc3339_ns
 
 def decoders() -> dict[str, Callable[[bytes], Any]]:
     """JSON decoders to compare: to generic objects, and perpsbot's codec (msgspec decoding
-    ``l2_data`` straight into typed, validated structs; other frames through orjson)."""
+    ``l2_data`` straight into typed, validated structs; other frames to generic objects)."""
     return {
         "none": bytes,
         "json": json.loads,
-        "orjson": orjson.loads,
         "msgspec": msgspec.json.Decoder().decode,
         "codec": decode_frame,
     }
@@ -75,7 +73,7 @@ def ceiling(url: str, loop: str, decoder: str, recorder: Recorder | None = None)
         else:
             read = FrameReader(ws).read
         opcode, data = read()
-        first_ns = parse_rfc3339_ns(orjson.loads(data)["timestamp"])
+        first_ns = parse_rfc3339_ns(msgspec.json.decode(data)["timestamp"])
         frames = 1
         if recorder is None:
             while True:

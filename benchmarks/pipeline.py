@@ -100,7 +100,7 @@ SIZES = {
 
 def _loops(source: FrameSource, frames: int, repeats: int) -> dict[str, float]:
     """frames/s of receive loops and JSON decoders with nothing else to do."""
-    variants = [("recv", "orjson"), ("recv_data", "orjson")]
+    variants = [("recv", "msgspec"), ("recv_data", "msgspec")]
     variants += [("reader", name) for name in decoders()]
     rates: dict[str, list[float]] = {f"{loop}+{dec}": [] for loop, dec in variants}
     for _ in range(repeats):
@@ -190,7 +190,7 @@ def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
 
     with FrameSource() as source:
         loops = _loops(source, frames, repeats)
-        decoder = max(("json", "orjson", "msgspec", "codec"), key=lambda d: loops[f"reader+{d}"])
+        decoder = max(("json", "msgspec", "codec"), key=lambda d: loops[f"reader+{d}"])
         rates: dict[str, list[float]] = {c: [] for c in CONTENDERS}
         for _ in range(repeats):  # interleaved, so all see the same machine state
             for contender in CONTENDERS:

@@ -15,8 +15,11 @@ import pytest
 
 from perpsbot import daemon
 from perpsbot.control import ShellClient
+from perpsbot.data import RecordedFrame, read_recording
 from perpsbot.errors import ControlPlaneError
 from perpsbot.runtime.testing import eventually
+from perpsbot.venue.codec import decode_frame
+from perpsbot.venue.frames import Level2Frame
 
 # Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
 pytestmark = pytest.mark.slow
@@ -34,7 +37,9 @@ def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _args(**options: object) -> argparse.Namespace:
     defaults = {"config": None, "profile": "dev", "live": False, "duration": 60.0}
-    return argparse.Namespace(**{**defaults, "dry_run": False, "fresh_paper": False, **options})
+    return argparse.Namespace(
+        **{**defaults, "dry_run": False, "fresh_paper": False, "record": None, **options}
+    )
 
 
 class _SigtermWhen:
@@ -79,6 +84,22 @@ def test_a_full_run_gives_the_signals_back_and_leaves_no_thread_behind(journal: 
     stopper.join()
     assert {signum: signal.getsignal(signum) for signum in SIGNALS} == handlers
     eventually(lambda: set(threading.enumerate()) <= threads, what="every thread of the bot ended")
+
+
+def test_a_recording_run_keeps_the_feeds_messages_as_received(
+    journal: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.jsonl.gz"
+    stopper = _SigtermWhen(lambda: _ready(journal.parent / "control" / "shell.sock"), "ready")
+    assert daemon.run(_args(record=path)) == daemon.EXIT_OK
+    stopper.join()
+    frames = [r for r in read_recording(path) if isinstance(r, RecordedFrame)]
+    decoded = [decode_frame(frame.raw) for frame in frames]
+    # Ready means every symbol has a fresh mark: their books came through the feed.
+    books = {e.product_id for f in decoded if isinstance(f, Level2Frame) for e in f.events}
+    assert books == {"BIP-20DEC30-CDE", "ETP-20DEC30-CDE"}  # dev's symbols
+    times = [frame.received_ns for frame in frames]
+    assert times == sorted(times)
 
 
 @pytest.fixture

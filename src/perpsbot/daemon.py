@@ -42,6 +42,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import attrs
 from prometheus_client import CollectorRegistry
@@ -71,6 +72,9 @@ from perpsbot.errors import (
 )
 from perpsbot.journal import JournalLocks, JournalReader
 from perpsbot.runtime import ActorSystem
+
+if TYPE_CHECKING:
+    from perpsbot.data import RecordingWriter
 
 __all__ = ["EXIT_BAD_CONFIG", "EXIT_ESCALATED", "EXIT_OK", "configure_parser", "run"]
 
@@ -103,6 +107,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="set the embedded exchange's paper account and its journal aside (in archive/"
         " beside the journal) and start a new account and a new journal",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="also record what the market-data feed and the quote poller receive to FILE"
+        " (replaced; gzip, read with perpsbot.data.read_recording)",
     )
 
 
@@ -258,9 +269,17 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
         if signals.stop:  # asked to stop while it was starting: no need to start the tree
             logger.info("stopping before the actor tree started")
             return EXIT_OK
+        recorder = None
+        if args.record is not None:
+            try:
+                recorder = _recorder(args.record, config, clock)
+            except OSError as error:
+                logger.critical("cannot record to %s: %s", args.record, error.strerror or error)
+                return EXIT_BAD_CONFIG
+            stack.callback(recorder.close)  # at the end, after the tree's shutdown below
         print(_banner(config, control, plane, venues), flush=True)
         started_ns = clock.time_ns()
-        system.start(bot_spec(config, venues, report=True), config=config)
+        system.start(bot_spec(config, venues, report=True, recorder=recorder), config=config)
         logger.info(
             "perpsbot running (profile %s, pid %d)",
             config.profile,
@@ -289,6 +308,14 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
         system.shutdown()  # risk journals the day's figures as it stops
         _report_stop(control.config.journal.path, since_ns=started_ns)
         return EXIT_OK if escalation is None else EXIT_ESCALATED
+
+
+def _recorder(path: Path, config: BotConfig, clock: SystemClock) -> RecordingWriter:
+    from perpsbot.data import RecordingWriter  # noqa: PLC0415  (only with --record)
+
+    writer = RecordingWriter(path, symbols=config.market_data.symbols, started_ns=clock.time_ns())
+    logger.info("recording the market data into %s", path)
+    return writer
 
 
 def _report_stop(journal: Path, *, since_ns: int) -> None:

@@ -26,7 +26,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import MailboxFullError
-from perpsbot.runtime.testing import Probe, wait_drained
+from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.records import Order
 from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
@@ -407,6 +407,7 @@ def test_an_order_held_back_by_reducing_goes_once_trading_allows_it_within_its_t
         bot.wait_status(coid, S.PENDING_SUBMIT)
         bot.trading(TradingState.ACTIVE)
         bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        wait_idle(bot.system)  # and the portfolio's answer to the last pass has come
         bot.clock.advance(2.0)  # the reconciliation that looks it up, then sends it
         bot.wait_status(coid, S.FILLED)
         assert len(bot.venue_orders("entry")) == 1

@@ -32,7 +32,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime import ChildSpec
-from perpsbot.runtime.testing import Probe, wait_drained
+from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
@@ -222,6 +222,9 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
         ), done.corrections
         bot.trading(TradingState.ACTIVE)
         bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        # The portfolio's answer to the last pass may still be on its way: a pass before it
+        # holds the order back again, and the clock would not move on for another.
+        wait_idle(bot.system)
         clock.advance(2.0)
         bot.wait_status(fresh_coid, S.FILLED)
         assert bot.statuses(fresh_coid)[1:3] == [S.SUBMITTED, S.ACKNOWLEDGED]
@@ -293,6 +296,7 @@ def test_an_intent_held_back_by_risks_halt_while_it_reads_the_journal_is_sent_on
         assert bot.statuses(coid) == [S.PENDING_SUBMIT]  # held back, not cancelled
         bot.trading(TradingState.ACTIVE)
         bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        wait_idle(bot.system)  # and the portfolio's answer to the last pass has come
         clock.advance(2.0)
         bot.wait_status(coid, S.FILLED)
         assert len(bot.venue_orders("survives")) == 1

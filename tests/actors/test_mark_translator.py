@@ -24,7 +24,7 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorSystem, CoalescedReady, Coalescer, SupervisorSpec
 from perpsbot.runtime.testing import Probe
-from perpsbot.venue import decode_frame, format_rfc3339_ns
+from perpsbot.venue import SkippedFrame, decode_frame, format_rfc3339_ns
 from tests.actors.conftest import config, subscriber_spec
 from tests.venue import examples
 
@@ -281,3 +281,45 @@ def test_a_negative_lag_counts_as_zero() -> None:
     assert (lag.counts, lag.count, lag.sum_s, lag.latest_s) == ((1, 2), 3, 2.05, 2.0)
     with pytest.raises(ValueError, match="strictly ascending"):
         LagMeter(bounds_s=(0.1, 0.01))
+
+
+def test_the_feed_leaves_ticker_and_trades_undecoded_while_every_book_is_ready_only(
+    system: ActorSystem, clock: FakeClock, feed_marks: Coalescer[str, PendingMark]
+) -> None:
+    translator = MarkTranslator(
+        symbols=("BTC-USD", "ETH-USD"),
+        marks=feed_marks,
+        streamer=system.address("t/streamer"),
+        clock=clock,
+        ids=SequentialIds(),
+        report_every_s=3.0,
+    )
+    asked: list[tuple[str, ...]] = []
+    translator.bind_feed(lambda: None, lambda: _STATS, lambda c: asked.append(tuple(c)))
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
+    assert asked == []  # ETH-USD's mark still comes from its ticker
+    translator.on_frame(_l2(1, "ETH-USD", "snapshot", ("bid", "10", "1"), ("offer", "11", "1")))
+    assert asked == [("ticker", "market_trades")]
+    translator.on_frame(_l2(2, "BTC-USD", "update", ("bid", "100.5", "1")))
+    assert len(asked) == 1  # asked once, not per frame
+
+    translator.on_status(
+        FeedGapDetected(message_id="g", ts_created_ns=0, feed="market", expected=3, found=5)
+    )
+    assert asked[-1] == ()  # the books are unusable: tickers give the marks again
+    translator.on_frame(_l2(5, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
+    translator.on_frame(_l2(6, "ETH-USD", "snapshot", ("bid", "10", "1"), ("offer", "11", "1")))
+    assert asked[-1] == ("ticker", "market_trades")
+
+
+def test_a_skipped_frame_is_market_data_for_the_reports(
+    system: ActorSystem, translator: MarkTranslator, clock: FakeClock, probe: Probe
+) -> None:
+    translator.on_frame(_l2(0, "BTC-USD", "snapshot", ("bid", "100", "1"), ("offer", "101", "1")))
+    translator.flush()
+    clock.advance(1.0)
+    translator.on_frame(SkippedFrame("ticker", 1))
+    translator.flush()
+    translator.flush()  # the first read without market data reports the tail
+    first, tail = _told(system, probe, MarketDataReported)
+    assert tail.last_data_ns - first.last_data_ns == 1_000_000_000

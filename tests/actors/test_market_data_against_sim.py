@@ -143,6 +143,20 @@ def test_a_dropped_connection_is_replaced_and_marks_keep_flowing(harness: Harnes
     harness.assert_healthy_afterwards()
 
 
+def test_with_every_book_ready_the_ticker_frames_are_not_decoded(harness: Harness) -> None:
+    streamer = f"{ROOT}/streamer"
+
+    def skipped() -> int:
+        stats = harness.system.state(streamer)["feed"]
+        return 0 if stats is None else int(stats.skipped)
+
+    eventually(lambda: skipped() >= 20, 10, "twenty ticker frames skipped undecoded")
+    state = harness.system.state(streamer)
+    assert state["books_ready"] == sorted(MARKET_DATA.symbols)
+    assert state["feed"].decode_errors == 0
+    assert state["feed"].gaps == 0
+
+
 def test_a_sequence_gap_resyncs_the_book(harness: Harness) -> None:
     harness.mark_now()
     harness.sim.faults.sequence_gap(3)

@@ -7,12 +7,14 @@ the feed's health at once, without waiting for its timer, and on its timer other
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from perpsbot.actors import MarkWindowActor, QuotePollerActor, mark_window_mailbox
 from perpsbot.clock import FakeClock
+from perpsbot.data import RecordedQuote, RecordingWriter, read_recording
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import FeedState, FeedStatusChanged
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
@@ -41,6 +43,7 @@ def _start(
     *,
     streaming: bool,
     symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD"),
+    recorder: RecordingWriter | None = None,
 ) -> None:
     link = VenueLink(
         rest_base_url=sim.rest_base_url,
@@ -57,6 +60,7 @@ def _start(
             venue=link,
             marks=address("bot/marks"),
             streamer=address("bot/streamer") if streaming else None,
+            recorder=recorder,
         )
 
     system.start(
@@ -143,6 +147,28 @@ def test_with_streaming_off_the_poller_is_the_primary_source(
         eventually(lambda: set(_latest_sources(system).values()) == {"poll"})
     finally:
         system.shutdown()
+
+
+def test_a_recording_run_keeps_every_quote_polled(
+    sim: SimExchange, clock: FakeClock, probe: Probe, tmp_path: Path
+) -> None:
+    path = tmp_path / "feed.jsonl.gz"
+    recorder = RecordingWriter(path, symbols=("BTC-USD", "ETH-USD"), started_ns=clock.time_ns())
+    system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
+    try:
+        _start(system, sim, clock, probe, streaming=False, recorder=recorder)
+        eventually(lambda: system.state("bot/poller")["polls"] == 1)  # first poll at start
+        clock.advance(5.0)
+        eventually(lambda: system.state("bot/poller")["polls"] == 2)
+    finally:
+        system.shutdown()
+        recorder.close()
+    quotes = [r for r in read_recording(path) if isinstance(r, RecordedQuote)]
+    assert [q.product_id for q in quotes] == ["BTC-USD", "ETH-USD"] * 2
+    for quote in quotes:
+        assert quote.bid is not None
+        assert quote.ask is not None
+        assert quote.bid < quote.ask
 
 
 def test_one_symbol_failing_does_not_starve_the_others(

@@ -7,7 +7,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 
-import orjson
+import msgspec
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection
@@ -23,7 +23,7 @@ from tests.actors.conftest import subscriber_spec
 from tests.venue.loopback import ws_server
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 
-_SNAPSHOT = orjson.dumps({
+_SNAPSHOT = msgspec.json.encode({
     "channel": "l2_data", "client_id": "", "timestamp": "2026-04-07T14:30:00.5Z",
     "sequence_num": 0,
     "events": [{"type": "snapshot", "product_id": "BTC-USD", "updates": [

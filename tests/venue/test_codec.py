@@ -5,7 +5,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import orjson
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,7 +132,7 @@ def test_unknown_channel_decodes_to_unknown_frame_keeping_its_sequence() -> None
 
 
 def test_str_bytes_and_parsed_dict_decode_alike() -> None:
-    as_dict: dict[str, Any] = orjson.loads(examples.TICKER)
+    as_dict: dict[str, Any] = msgspec.json.decode(examples.TICKER)
     assert decode_frame(examples.TICKER) == decode_frame(examples.TICKER.decode())
     assert decode_frame(examples.TICKER) == decode_frame(as_dict)
 
@@ -208,14 +208,14 @@ def test_non_finite_prices_are_refused() -> None:
 
 
 def test_subscribe_message_names_one_channel_and_its_jwt() -> None:
-    body = orjson.loads(encode_subscribe("level2", ("BTC-USD",), jwt="token"))
+    body = msgspec.json.decode(encode_subscribe("level2", ("BTC-USD",), jwt="token"))
     assert body == {
         "type": "subscribe",
         "channel": "level2",
         "product_ids": ["BTC-USD"],
         "jwt": "token",
     }
-    assert orjson.loads(encode_subscribe("heartbeats")) == {
+    assert msgspec.json.decode(encode_subscribe("heartbeats")) == {
         "type": "subscribe",
         "channel": "heartbeats",
     }
@@ -286,7 +286,7 @@ def test_mutated_reference_frames_raise_only_frame_decode_error(
 
 
 def test_level2_decodes_alike_from_bytes_str_and_a_parsed_dict() -> None:
-    as_dict: dict[str, Any] = orjson.loads(examples.L2_SNAPSHOT)
+    as_dict: dict[str, Any] = msgspec.json.decode(examples.L2_SNAPSHOT)
     from_bytes = decode_frame(examples.L2_SNAPSHOT)
     assert from_bytes == decode_frame(examples.L2_SNAPSHOT.decode())
     assert from_bytes == decode_frame(as_dict)

@@ -6,7 +6,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-import orjson
+import msgspec
 import pytest
 
 from perpsbot.clock import SystemClock
@@ -17,7 +17,7 @@ from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_serve
 
 def _heartbeat(seq: int, pad: int = 0) -> bytes:
     return encode_frame(
-        orjson.dumps({
+        msgspec.json.encode({
             "channel": "heartbeats", "client_id": "x" * pad, "timestamp": "2026-04-07T14:30:00.5Z",
             "sequence_num": seq, "events": [{"current_time": "x", "heartbeat_counter": seq}],
         })

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import orjson
+import msgspec
 from websockets.sync.server import ServerConnection
 
 from perpsbot.clock import SystemClock
@@ -32,7 +32,7 @@ from tests.venue.raw_server import close_frame, encode_frame, raw_ws_server
 
 
 def _heartbeat(seq: int, counter: int | None = None) -> str:
-    return orjson.dumps({
+    return msgspec.json.encode({
         "channel": "heartbeats", "client_id": "", "timestamp": "2026-04-07T14:30:00.5Z",
         "sequence_num": seq,
         "events": [{"current_time": "x", "heartbeat_counter": str(counter or seq)}],
@@ -52,14 +52,14 @@ class Script:
     def handler(self, conn: ServerConnection) -> None:
         for _ in range(self.expect):
             with self.lock:
-                self.received.append(orjson.loads(conn.recv()))
+                self.received.append(msgspec.json.decode(conn.recv()))
         for frame in self.frames:
             conn.send(frame)
         try:
             while True:
                 message = conn.recv(timeout=5)
                 with self.lock:
-                    self.received.append(orjson.loads(message))
+                    self.received.append(msgspec.json.decode(message))
         except Exception:  # the client went away or went quiet: the script is over
             self.finished.set()
 
@@ -168,7 +168,7 @@ def test_stop_from_inside_a_callback_ends_the_feed_without_deadlock() -> None:
 
 def test_feed_reads_frames_over_tls(tmp_path: Path) -> None:
     tls, ca_file = self_signed_tls(tmp_path)
-    big = orjson.dumps({
+    big = msgspec.json.encode({
         "channel": "status", "client_id": "", "sequence_num": 3,
         "timestamp": "2026-04-07T14:30:00Z", "events": [{"pad": "p" * 400_000}],
     })  # fmt: skip
@@ -199,7 +199,7 @@ def test_a_bulk_stream_of_mixed_size_frames_arrives_whole_and_in_order() -> None
         # Mostly small frames, some with 16-bit and some with 64-bit length headers.
         pad = "x" * (70_000 if seq % 1000 == 999 else 20_000 if seq % 250 == 0 else seq % 300)
         payloads.append(
-            orjson.dumps(
+            msgspec.json.encode(
                 {
                     "channel": "heartbeats",
                     "client_id": "",

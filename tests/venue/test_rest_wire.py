@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import jwt
-import orjson
+import msgspec
 import pytest
 
 from perpsbot.clock import FakeClock
@@ -73,7 +73,7 @@ def client(server: CannedServer, credentials: CdpCredentials) -> Iterator[RestCl
 
 
 def _json(status: int, body: object, **headers: str) -> Canned:
-    return Canned(status, orjson.dumps(body), headers)
+    return Canned(status, msgspec.json.encode(body), headers)
 
 
 def _order_request(coid: str = "bot-7f3c9a2e") -> OrderRequest:
@@ -97,7 +97,7 @@ def test_order_body_matches_the_documented_request(
     }))  # fmt: skip
     created = client.create_order(_order_request())
     assert created.order_id == "o-1"
-    assert orjson.loads(server.seen[0].body) == {
+    assert msgspec.json.decode(server.seen[0].body) == {
         "client_order_id": "bot-7f3c9a2e",
         "product_id": "BIP-20DEC30-CDE",
         "side": "BUY",
@@ -251,7 +251,7 @@ def test_create_that_keeps_failing_in_transit_is_an_unknown_outcome(
     lookups = [s for s in server.seen if s.method == "GET"]
     assert len(posts) == 3
     assert len(lookups) == 3  # every failed create was looked up before the next attempt
-    assert {orjson.loads(p.body)["client_order_id"] for p in posts} == {"c-unknown"}
+    assert {msgspec.json.decode(p.body)["client_order_id"] for p in posts} == {"c-unknown"}
 
 
 _DUPLICATE = "DUPLICATE_CLIENT_ORDER_ID"

@@ -10,6 +10,12 @@ last trade price. A mark is offered when it changes, or at least every ``refresh
 data for the symbol keeps arriving, so a quiet market stays fresh while a silent one goes
 stale.
 
+The ticker (and market trades) give marks only while a book is not usable: while every book
+is ready, the translator asks the feed to forward their frames undecoded
+(``WebSocketFeed.skip_undecoded``), as ``SkippedFrame``: they still count as market data
+for silence, at a fraction of a decoded frame's cost. A gap or a lost connection, which
+makes the books unusable, has every frame decoded again from the next one on.
+
 Work is batched per socket read. A frame only updates its book and notes the symbol; the
 feed calls :meth:`MarkTranslator.flush` before it reads the socket again, and only then are
 mids computed (exactly, as decimals) and offered through a
@@ -29,8 +35,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal
+
+import attrs
 
 from perpsbot.actors._feed_lag import LagMeter
 from perpsbot.clock import Clock
@@ -54,6 +62,7 @@ from perpsbot.venue import (
     Level2Frame,
     MarketTradesFrame,
     OrderBook,
+    SkippedFrame,
     TickerFrame,
     mid_of,
 )
@@ -66,6 +75,17 @@ _MAX_BATCH = 128  # level2 frames between flushes, at most (~1 ms of a full-spee
 #: Feed lag is sampled at most this often: a level2 timestamp costs ~0.5 us to parse, and a
 #: trickle flushes for every frame.
 _LAG_EVERY_NS = 10_000_000
+#: The channels that give no mark while every book is ready.
+_UNUSED_WHILE_BOOKS_READY = ("ticker", "market_trades")
+
+
+@attrs.frozen
+class _BoundFeed:
+    """The feed a translator serves, as :meth:`MarkTranslator.bind_feed` was given it."""
+
+    stop: Callable[[], object]
+    stats: Callable[[], FeedStats]
+    skip_undecoded: Callable[[Collection[str]], None] | None
 
 
 class MarkTranslator:
@@ -118,7 +138,8 @@ class MarkTranslator:
         self._batch_ns = 0  # when the first frame of the current batch was handled
         self._batched = 0  # level2 frames since the last flush
         self._silent = True
-        self._resyncing = False
+        self._resyncing = False  # a gap made the books unusable; not all ready again yet
+        self._all_ready = False  # every book is ready: ticker and trades are not decoded
         self.marks_sent = 0
         self.bad_timestamps = 0
         # Its sampling state too: from 30 attributes on, CPython 3.11 stops sharing this
@@ -126,8 +147,7 @@ class MarkTranslator:
         # path's included (measured: +0.2 us a flush).
         self._lag = LagMeter()
         self._owner_alive = owner_alive
-        self._stop_feed: Callable[[], object] | None = None
-        self._feed_stats: Callable[[], FeedStats] | None = None
+        self._bound: _BoundFeed | None = None
         self._orphaned = False
 
     # -- the feed thread -------------------------------------------------------------------
@@ -144,11 +164,15 @@ class MarkTranslator:
                 if book is not None and (book.ready or event.type == "snapshot"):
                     book.apply(event)  # updates before the (re)snapshot cannot be applied
                     self._dirty[book] = frame
-            if self._resyncing:
-                self._check_resynced()
+            if not self._all_ready:
+                self._check_ready()
             self._batched += 1
             if self._batched >= _MAX_BATCH:
                 self.flush()  # a long read must not hold marks back for milliseconds
+        elif type(frame) is SkippedFrame:
+            if not self._data_unflushed:  # market data all the same: it opens a batch
+                self._data_unflushed = True
+                self._batch_ns = self._clock.monotonic_ns()
         elif type(frame) is TickerFrame:
             self._on_ticker(frame)
         elif type(frame) is MarketTradesFrame:
@@ -220,18 +244,32 @@ class MarkTranslator:
         """Stop forwarding to the streamer (it is replacing or stopping this feed)."""
         self._streamer = None
 
-    def bind_feed(self, stop: Callable[[], object], stats: Callable[[], FeedStats]) -> None:
-        """The feed this translator serves: how to stop it should its owner be replaced, and
-        its counters for the reports."""
-        self._stop_feed = stop
-        self._feed_stats = stats
+    def bind_feed(
+        self,
+        stop: Callable[[], object],
+        stats: Callable[[], FeedStats],
+        skip_undecoded: Callable[[Collection[str]], None] | None = None,
+    ) -> None:
+        """The feed this translator serves: how to stop it should its owner be replaced, its
+        counters for the reports, and how to tell it which channels to leave undecoded (see
+        ``WebSocketFeed.skip_undecoded``; None decodes everything always)."""
+        self._bound = _BoundFeed(stop, stats, skip_undecoded)
 
     # -- per channel -----------------------------------------------------------------------
 
-    def _check_resynced(self) -> None:
-        if all(book.ready for book in self._books.values()):
+    def _check_ready(self) -> None:
+        if not all(book.ready for book in self._books.values()):
+            return
+        self._all_ready = True
+        self._skip_undecoded(_UNUSED_WHILE_BOOKS_READY)
+        if self._resyncing:
             self._resyncing = False
             self._notify(self._resumed())
+
+    def _skip_undecoded(self, channels: tuple[str, ...]) -> None:
+        bound = self._bound
+        if bound is not None and bound.skip_undecoded is not None:
+            bound.skip_undecoded(channels)
 
     def _on_ticker(self, frame: TickerFrame) -> None:
         now_ns = self._batch_now()
@@ -282,8 +320,8 @@ class MarkTranslator:
         self._dirty.clear()
         self._pending.clear()
         _log.warning("the streamer owning this feed was replaced; stopping the feed")
-        if self._stop_feed is not None:
-            self._stop_feed()  # from the feed thread: it ends before its next frame
+        if self._bound is not None:
+            self._bound.stop()  # from the feed thread: it ends before its next frame
         return True
 
     def _due(self, symbol: str, mark: object, now_ns: int) -> bool:
@@ -334,7 +372,7 @@ class MarkTranslator:
     def report(self) -> MarketDataReported | None:
         """What this translator and its feed have done so far (None before :meth:`bind_feed`).
         Called on the feed thread, or by the owner once that thread has ended."""
-        if self._feed_stats is None:
+        if self._bound is None:
             return None
         message_id, ts_created_ns = self._stamper.stamp()
         return MarketDataReported(
@@ -345,7 +383,7 @@ class MarkTranslator:
             marks_sent=self.marks_sent,
             books_ready=tuple(sorted(s for s, book in self._books.items() if book.ready)),
             bad_timestamps=self.bad_timestamps,
-            stats=self._feed_stats(),
+            stats=self._bound.stats(),
             lag=self._lag.snapshot(),
         )
 
@@ -358,6 +396,8 @@ class MarkTranslator:
         self._notify(report)
 
     def _invalidate_books(self) -> None:
+        self._all_ready = False
+        self._skip_undecoded(())  # a mark may come from them again
         self._dirty.clear()
         for book in self._books.values():
             book.invalidate()

@@ -27,6 +27,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox, Subscribe
 from perpsbot.venue import BestBidAsk, RestClient
 from perpsbot.venue.link import VenueLink
+from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["QuotePollerActor", "poller_mailbox"]
 
@@ -53,6 +54,7 @@ class QuotePollerActor(BaseActor):
         streamer: the streamer's address, to follow the feed's health (None: always poll).
         round_s: every REST call of one polling round ends within this, together (the
             link's ``longest_call_s`` if None); its supervisor's hang timeout allows it.
+        recorder: takes every quote polled (``perpsbot run --record``).
     """
 
     def __init__(
@@ -63,8 +65,10 @@ class QuotePollerActor(BaseActor):
         marks: ActorAddress,
         streamer: ActorAddress | None,
         round_s: float | None = None,
+        recorder: FeedRecorder | None = None,
     ) -> None:
         super().__init__(context=context)
+        self._recorder = recorder
         self._round_s = venue.longest_call_s if round_s is None else round_s
         config: BotConfig = context.config
         self._settings = config.market_data
@@ -148,8 +152,12 @@ class QuotePollerActor(BaseActor):
                 continue
             if symbol not in quotes:
                 self._failed(symbol, "no quote in the reply")
+        recorded_ns = self.clock.time_ns()
         for symbol in symbols:
             if symbol in quotes:
+                if self._recorder is not None:
+                    quote = quotes[symbol]
+                    self._recorder.quote(symbol, quote.bid, quote.ask, recorded_ns)
                 self._send(symbol, quotes[symbol], received_ns)
 
     def _send(self, symbol: str, quote: BestBidAsk, received_ns: int) -> None:

@@ -56,6 +56,7 @@ from perpsbot.runtime import (
 )
 from perpsbot.venue import WebSocketFeed
 from perpsbot.venue.link import VenueLink
+from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["CHANNELS", "StreamerActor", "streamer_mailbox"]
 
@@ -143,6 +144,8 @@ class StreamerActor(BaseActor):
         venue: the process's venue link (URLs, shared budget, signer).
         feed_marks: where the feed thread offers marks (the mark window binds to it).
         subscribers: told every ``FeedStatusChanged`` (more can ``Subscribe``).
+        recorder: takes every message the feed receives, as received (``perpsbot run
+            --record``).
     """
 
     def __init__(
@@ -152,8 +155,10 @@ class StreamerActor(BaseActor):
         venue: VenueLink,
         feed_marks: Coalescer[str, PendingMark],
         subscribers: tuple[ActorAddress, ...] = (),
+        recorder: FeedRecorder | None = None,
     ) -> None:
         super().__init__(context=context)
+        self._recorder = recorder
         config: BotConfig = context.config
         self._settings = config.market_data
         self._venue = venue
@@ -283,10 +288,11 @@ class StreamerActor(BaseActor):
             on_frame=translator.on_frame,
             on_status=translator.on_status,
             on_wait=translator.flush,
+            on_raw=None if self._recorder is None else self._recorder.frame,
             stale_after_s=settings.stale_after_s,
             ids=self._ids,
         )
-        translator.bind_feed(self._feed.stop, self._feed.stats)
+        translator.bind_feed(self._feed.stop, self._feed.stats, self._feed.skip_undecoded)
         self._translator = translator
         self._live = False
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")

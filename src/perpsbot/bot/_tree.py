@@ -57,6 +57,7 @@ from perpsbot.runtime import (
     SupervisorSpec,
 )
 from perpsbot.venue.link import VenueLink, longest_rest_call_s
+from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["PUBLISHES", "bot_spec", "executor_hang_timeout_s"]
 
@@ -146,7 +147,11 @@ def _reporter_key(message: Any) -> Hashable | None:
 
 
 def bot_spec(
-    config: BotConfig, venue: VenueLink | VenueLinks, *, report: bool = False
+    config: BotConfig,
+    venue: VenueLink | VenueLinks,
+    *,
+    report: bool = False,
+    recorder: FeedRecorder | None = None,
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
@@ -163,6 +168,8 @@ def bot_spec(
             reload that changes ``venue.*`` (or ``sim.*`` of an embedded exchange) restarts
             the actors that use the venue on a new link.
         report: add a console reporter that prints each cycle (``perpsbot run``).
+        recorder: takes what the market-data feed and the quote poller receive
+            (``perpsbot run --record FILE``); it outlives their restarts.
     """
     runtime = config.runtime
     names = {
@@ -233,6 +240,7 @@ def bot_spec(
             venue=link(ctx),
             feed_marks=feed_marks,
             subscribers=addresses(ctx, _FEED_SUBSCRIBERS),
+            recorder=recorder,
         )
 
     # A polling round is REST calls with retries, all within this together (the poller
@@ -247,6 +255,7 @@ def bot_spec(
             marks=at(ctx, "marks"),
             streamer=at(ctx, "streamer"),
             round_s=poll_round_s,
+            recorder=recorder,
         )
 
     def userfeed(ctx: ActorContext) -> UserFeedActor:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-import orjson
+import msgspec
 from prometheus_client import CollectorRegistry, make_wsgi_app
 
 from perpsbot.control._health import Health
@@ -165,4 +165,4 @@ class MetricsServer:
 def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
     reason = "OK" if status == 200 else "Service Unavailable"
     start_response(f"{status} {reason}", [("Content-Type", "application/json")])
-    return [orjson.dumps(body) + b"\n"]
+    return [msgspec.json.encode(body) + b"\n"]

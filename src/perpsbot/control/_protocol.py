@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import orjson
+import msgspec
 
 from perpsbot.errors import PerpsbotError
 
@@ -38,7 +38,7 @@ class ShellProtocolError(PerpsbotError, ConnectionError):
 
 def send(stream: Stream, message: dict[str, Any]) -> None:
     """Write ``message`` as one line and flush it."""
-    stream.write(orjson.dumps(message, default=str) + b"\n")
+    stream.write(msgspec.json.encode(message, enc_hook=str) + b"\n")
     stream.flush()
 
 
@@ -54,8 +54,8 @@ def receive(stream: Stream) -> dict[str, Any] | None:
     if len(line) > MAX_LINE_BYTES:
         raise ShellProtocolError(f"a shell message must be at most {MAX_LINE_BYTES} bytes")
     try:
-        message = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
+        message = msgspec.json.decode(line)
+    except (msgspec.DecodeError, RecursionError) as error:  # too deep: refused too
         raise ShellProtocolError(f"a shell message must be JSON, was {line[:80]!r}") from error
     if not isinstance(message, dict):
         raise ShellProtocolError(f"a shell message must be a JSON object, was {line[:80]!r}")

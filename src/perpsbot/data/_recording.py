@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import orjson
+import msgspec
 
 from perpsbot.errors import RecordingFormatError
 
@@ -78,7 +78,7 @@ class RecordingWriter:
             "symbols": list(symbols),
             "started_ns": started_ns,
         }
-        self._file.write(orjson.dumps(header) + b"\n")
+        self._file.write(msgspec.json.encode(header) + b"\n")
         self.frames = self.quotes = 0
         self._thread = threading.Thread(target=self._write, name="recorder", daemon=True)
         self._thread.start()
@@ -111,7 +111,7 @@ class RecordingWriter:
             if item is _STOP:
                 return
             received_ns, kind, data = item
-            write(orjson.dumps({"t": received_ns, "k": kind, "d": data}) + b"\n")
+            write(msgspec.json.encode({"t": received_ns, "k": kind, "d": data}) + b"\n")
             if kind == "frame":
                 self.frames += 1
             else:
@@ -144,8 +144,8 @@ def read_recording(path: Path) -> Iterator[RecordedFrame | RecordedQuote]:
 
 def _header(path: Path, line: bytes) -> dict[str, Any]:
     try:
-        header = orjson.loads(line)
-    except orjson.JSONDecodeError:
+        header = msgspec.json.decode(line)
+    except (msgspec.DecodeError, RecursionError):  # too deep: refused too
         header = None
     if not isinstance(header, dict) or header.get("format") != RECORDING_FORMAT:
         raise RecordingFormatError(
@@ -156,7 +156,7 @@ def _header(path: Path, line: bytes) -> dict[str, Any]:
 
 def _record(path: Path, number: int, line: bytes) -> RecordedFrame | RecordedQuote:
     try:
-        body = orjson.loads(line)
+        body = msgspec.json.decode(line)
         received_ns, kind, data = body["t"], body["k"], body["d"]
         if kind == "frame":
             return RecordedFrame(received_ns=received_ns, raw=data.encode())
@@ -168,7 +168,7 @@ def _record(path: Path, number: int, line: bytes) -> RecordedFrame | RecordedQuo
                 bid=None if bid is None else Decimal(bid),
                 ask=None if ask is None else Decimal(ask),
             )
-    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+    except (msgspec.DecodeError, RecursionError, KeyError, TypeError, AttributeError):
         raise _bad_record(path, number, line) from None
     raise _bad_record(path, number, line)
 

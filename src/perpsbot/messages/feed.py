@@ -144,6 +144,9 @@ class FeedStats:
     connects: int
     protocol_errors: int
     """Connections failed because the server broke the websocket framing rules."""
+    skipped: int = 0
+    """Frames forwarded undecoded, as ``SkippedFrame`` (counted in ``frames`` too): their
+    channel was of no use to the consumer then (``WebSocketFeed.skip_undecoded``)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import orjson
+import msgspec
 
 from perpsbot.errors import InvalidConfigError
 from perpsbot.sim._auth import JwtVerifier
@@ -183,8 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, raw: bytes) -> dict[str, Any]:
         try:
-            body = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError as exc:
+            body = msgspec.json.decode(raw or b"{}")
+        except (msgspec.DecodeError, RecursionError) as exc:  # too deep: refused too
             raise ApiError(400, error_body("INVALID_ARGUMENT", f"body is not JSON: {exc}")) from exc
         if not isinstance(body, dict):
             raise ApiError(400, error_body("INVALID_ARGUMENT", "body must be a JSON object"))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import orjson
+import msgspec
 
 from perpsbot.errors import SimStateError, SimStateInUseError
 
@@ -163,7 +163,7 @@ class StateFile:
                 "SELECT product_id, minute, body FROM candles ORDER BY product_id, minute"
             ):
                 candles.setdefault(pid, {})[minute] = _loads(body)
-        except (sqlite3.Error, orjson.JSONDecodeError) as error:
+        except (sqlite3.Error, msgspec.DecodeError) as error:
             raise unusable(self.path, str(error)) from None
         return Saved(meta=self.meta, parts=parts, orders=orders, fills=fills, candles=candles)
 
@@ -217,13 +217,13 @@ class StateFile:
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return msgspec.json.encode(value).decode()
 
 
 def _loads(body: Any) -> Any:
     if not isinstance(body, str | bytes):
-        raise orjson.JSONDecodeError("a row's body is not text", str(body), 0)
-    return orjson.loads(body)
+        raise msgspec.DecodeError("a row's body is not text", str(body), 0)
+    return msgspec.json.decode(body)
 
 
 class StateDirectory:

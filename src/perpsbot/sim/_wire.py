@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-import orjson
+import msgspec
 
 UNSET_TIME = "0001-01-01T00:00:00Z"
 EPOCH_TIME = "1970-01-01T00:00:00Z"
@@ -93,7 +93,7 @@ def error_body(error: str, message: str, details: str | None = None) -> dict[str
 
 
 def dumps(payload: Any) -> bytes:
-    return orjson.dumps(payload)
+    return msgspec.json.encode(payload)
 
 
 def to_decimal(value: object, field: str) -> Decimal:

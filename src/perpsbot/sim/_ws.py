@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import orjson
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -182,8 +182,8 @@ class WsHub:
 
     def _handle(self, client: WsClient, raw: str | bytes) -> None:
         try:
-            message: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            message: Any = msgspec.json.decode(raw)
+        except (msgspec.DecodeError, RecursionError):  # too deep: refused too
             message = None
         handle_message(self, client, message)
 

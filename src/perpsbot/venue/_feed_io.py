@@ -35,13 +35,40 @@ from perpsbot.venue._wsframes import (
 )
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.codec import decode_frame, encode_subscribe
-from perpsbot.venue.frames import ErrorFrame, Frame
+from perpsbot.venue.frames import ErrorFrame, Frame, SkippedFrame
 
 _log = logging.getLogger("perpsbot.venue.feed")
 
 # 32 KiB a read: at most ~80 level2 frames (well under a millisecond of work) between two
 # flushes of the consumer; a 256 KiB read held a burst's marks back for ~5 ms.
 _READ_BYTES = 32 * 1024
+
+
+_SEQUENCE_KEY = b'"sequence_num":'
+#: Where an envelope's sequence number is looked for: the channel, ``client_id`` and a
+#: timestamp come before it.
+_SEQUENCE_WITHIN = 160
+
+
+def skip_prefix(channel: str) -> bytes:
+    """How a frame of ``channel`` begins on the wire (Advanced Trade's envelope starts with
+    its channel): a frame is skipped undecoded on this prefix alone."""
+    return b'{"channel":"' + channel.encode() + b'",'
+
+
+def skipped_frame(data: bytes) -> SkippedFrame | None:
+    """``data``, which begins with a :func:`skip_prefix`, as a ``SkippedFrame``: only its
+    channel and ``sequence_num`` are read. None if that number is not where Advanced Trade
+    puts it (then the frame is decoded, which explains what is wrong with it)."""
+    at = data.find(_SEQUENCE_KEY, 0, _SEQUENCE_WITHIN)
+    if at < 0:
+        return None
+    start = at + len(_SEQUENCE_KEY)
+    end = data.find(b",", start, start + 24)
+    digits = data[start:end]
+    if end < 0 or not digits.isdigit():
+        return None
+    return SkippedFrame(data[12 : data.index(b'"', 12)].decode(), int(digits))
 
 
 def log_now(count: int) -> bool:
@@ -87,6 +114,8 @@ class FeedConnection:
     _out_of_order: int
     _stale: int
     _protocol_errors: int
+    _skipped: int
+    _skip_prefixes: tuple[bytes, ...]
 
     def _emit(self, kind: type[FeedStatus], **fields: Any) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
@@ -174,16 +203,21 @@ class FeedConnection:
                     self._callback_errors += 1
                     if log_now(self._callback_errors):
                         _log.exception("feed %s: on_raw failed", self.name)
-            try:
-                frame = decode(data)
-            except FrameDecodeError as exc:
-                self._decode_errors += 1
-                if log_now(self._decode_errors):
-                    _log.warning(
-                        "feed %s: dropped malformed frame #%d: %s",
-                        self.name, self._decode_errors, exc,
-                    )  # fmt: skip
-                continue
+            skip = self._skip_prefixes  # set by the consumer, from its callbacks mostly
+            frame: Frame | None = skipped_frame(data) if skip and data.startswith(skip) else None
+            if frame is not None:
+                self._skipped += 1
+            else:
+                try:
+                    frame = decode(data)
+                except FrameDecodeError as exc:
+                    self._decode_errors += 1
+                    if log_now(self._decode_errors):
+                        _log.warning(
+                            "feed %s: dropped malformed frame #%d: %s",
+                            self.name, self._decode_errors, exc,
+                        )  # fmt: skip
+                    continue
             seq = frame.sequence_num
             if seq >= 0:
                 if seq == expected or expected < 0:

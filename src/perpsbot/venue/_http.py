@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
-import orjson
+import msgspec
 import requests
 import urllib3
 
@@ -101,8 +101,8 @@ def _retry_after_s(value: str | None, what: str) -> float | None:
 
 def _error_code(body: bytes) -> str:
     try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # too deep: refused too
         return body[:120].decode("utf-8", "replace").strip()
     if isinstance(data, dict):
         parts = [str(data.get(k)) for k in ("error", "message") if data.get(k)]
@@ -241,7 +241,7 @@ class HttpTransport:
             headers["Authorization"] = f"Bearer {token}"
         data = None
         if body is not None:
-            data = orjson.dumps(body)
+            data = msgspec.json.encode(body)
             headers["Content-Type"] = "application/json"
         left_s = deadline.remaining_s()
         if left_s <= 0:
@@ -309,8 +309,8 @@ class HttpTransport:
                 body=content[:500].decode("utf-8", "replace"),
             )
         try:
-            return orjson.loads(content)
-        except orjson.JSONDecodeError:
+            return msgspec.json.decode(content)
+        except (msgspec.DecodeError, RecursionError):  # too deep: refused too
             raise VenueResponseError(
                 f"{what} must answer JSON, answered {content[:80]!r}",
                 status=status,

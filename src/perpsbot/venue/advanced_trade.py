@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 
-import orjson
+import msgspec
 
 from perpsbot.errors import OrderNotFoundError, VenueResponseError
 from perpsbot.messages import FuturesAccount, ProductSpec, VenuePosition
@@ -63,7 +63,7 @@ class AdvancedTradeGateway:
         return specs
 
     def request_text(self, order: NewOrder) -> str:
-        return orjson.dumps(order_request(order).to_wire()).decode()
+        return msgspec.json.encode(order_request(order).to_wire()).decode()
 
     def create_order(self, order: NewOrder) -> str:
         return self._rest.create_order(order_request(order)).order_id

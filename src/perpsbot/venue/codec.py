@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+import msgspec
 
 from perpsbot.errors import FrameDecodeError
 from perpsbot.venue._channels import DECODERS
@@ -62,8 +62,8 @@ def decode_frame(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> 
         except Exception:
             pass  # another channel or a malformed frame: the general path explains which
         try:
-            message = orjson.loads(raw)  # type: ignore[arg-type]
-        except (orjson.JSONDecodeError, TypeError) as exc:
+            message = msgspec.json.decode(raw)  # type: ignore[arg-type]
+        except (msgspec.DecodeError, RecursionError, TypeError, UnicodeError) as exc:
             raise FrameDecodeError(f"frame must be JSON, found {shown(raw)} ({exc})") from None
         if type(message) is not dict:
             raise FrameDecodeError(f"frame must be a JSON object, found {shown(message)}")
@@ -105,4 +105,4 @@ def encode_subscribe(
         body["product_ids"] = list(product_ids)
     if jwt is not None:
         body["jwt"] = jwt
-    return orjson.dumps(body)
+    return msgspec.json.encode(body)

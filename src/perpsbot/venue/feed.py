@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import websocket
@@ -32,7 +32,7 @@ from perpsbot.messages import (
     FeedStopped,
     Stamper,
 )
-from perpsbot.venue._feed_io import ConnectionEndedError, FeedConnection
+from perpsbot.venue._feed_io import ConnectionEndedError, FeedConnection, skip_prefix
 from perpsbot.venue._linger import DEFAULT_LINGER_S
 from perpsbot.venue._wsframes import (
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -63,11 +63,6 @@ _CHANNELS = frozenset(
     {"ticker", "ticker_batch", "level2", "market_trades", "user", "candles", "status",
      "futures_balance_summary"}
 )  # fmt: skip
-
-
-# 32 KiB a read: at most ~80 level2 frames (well under a millisecond of work) between two
-# flushes of the consumer; a 256 KiB read held a burst's marks back for ~5 ms.
-_READ_BYTES = 32 * 1024
 
 
 def _event_wait(stop: threading.Event, seconds: float) -> bool:
@@ -170,7 +165,8 @@ class WebSocketFeed(FeedConnection):
         self._thread: threading.Thread | None = None
         self._frames = self._decode_errors = self._callback_errors = self._gaps = 0
         self._out_of_order = self._stale = self._connect_attempts = self._connects = 0
-        self._protocol_errors = 0
+        self._protocol_errors = self._skipped = 0
+        self._skip_prefixes: tuple[bytes, ...] = ()
 
     # --- control (any thread) -------------------------------------------------------------
 
@@ -200,6 +196,19 @@ class WebSocketFeed(FeedConnection):
         thread.join(timeout_s)
         return not thread.is_alive()
 
+    def skip_undecoded(self, channels: Collection[str]) -> None:
+        """From the next frame on, forward the frames of ``channels`` undecoded, as
+        :class:`~perpsbot.venue.frames.SkippedFrame` (their sequence numbers are still
+        checked), until called again; ``()`` decodes everything again. For a consumer that
+        has no use for a channel for a while: a ticker frame costs as much to decode as a
+        level2 one. Any thread; the feed's own callbacks too. A frame whose envelope does not
+        begin as Advanced Trade's does (``{"channel":"NAME",``) is decoded as usual.
+        """
+        unknown = sorted(set(channels) - _CHANNELS)
+        if unknown:
+            raise ValueError(f"channels must be among {sorted(_CHANNELS)}, found {unknown}")
+        self._skip_prefixes = tuple(skip_prefix(channel) for channel in sorted(channels))
+
     @property
     def running(self) -> bool:
         """True while the feed thread is alive."""
@@ -217,6 +226,7 @@ class WebSocketFeed(FeedConnection):
             connect_attempts=self._connect_attempts,
             connects=self._connects,
             protocol_errors=self._protocol_errors,
+            skipped=self._skipped,
         )
 
     # --- the thread -----------------------------------------------------------------------

@@ -31,6 +31,7 @@ __all__ = [
     "MarketTrade",
     "MarketTradesEvent",
     "MarketTradesFrame",
+    "SkippedFrame",
     "SubscriptionsFrame",
     "TickerFrame",
     "TickerUpdate",
@@ -222,6 +223,16 @@ class UnknownFrame:
     channel: str
 
 
+class SkippedFrame(msgspec.Struct, frozen=True, gc=False):
+    """A message of a channel its consumer asked the feed not to decode for now (see
+    :meth:`~perpsbot.venue.feed.WebSocketFeed.skip_undecoded`): only its envelope's channel
+    and sequence number were read, so it is not validated either. It tells its consumer that
+    market data arrived, and nothing more."""
+
+    channel: str
+    sequence_num: int
+
+
 Frame = (
     HeartbeatFrame
     | SubscriptionsFrame
@@ -231,4 +242,5 @@ Frame = (
     | MarketTradesFrame
     | UserFrame
     | UnknownFrame
+    | SkippedFrame
 )
