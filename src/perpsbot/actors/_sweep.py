@@ -30,7 +30,7 @@ import attrs
 
 from perpsbot.actors._ledger import OrderLedger
 from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.errors import VenueError
+from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
 from perpsbot.venue.gateway import VenueFill, VenueGateway
@@ -39,8 +39,9 @@ logger = logging.getLogger("perpsbot.actors.executor")
 
 #: How far back each reconciliation reads the venue's fills.
 SWEEP_WINDOW_NS = 24 * 3600 * 10**9
-#: Orders the sweep looks up by venue id in one pass; the rest wait for the next pass.
-LOOKUPS_PER_PASS = 10
+#: Orders the sweep looks up by venue id in one pass; the rest wait for the next pass (and
+#: after a lookup that failed other than by "not found", the venue is slow or failing: none).
+LOOKUPS_PER_PASS = 20
 
 
 @attrs.frozen(kw_only=True)
@@ -108,7 +109,12 @@ class FillSweep:
                 order = self._looked_up[venue_id]
             elif lookups < LOOKUPS_PER_PASS:
                 lookups += 1
-                order = self._look_up(venue_id, ledger, gateway, spec)
+                try:
+                    order = self._look_up(venue_id, ledger, gateway, spec)
+                except VenueError as exc:
+                    logger.warning("sweep: reading order %s failed: %s", venue_id, exc)
+                    lookups = LOOKUPS_PER_PASS  # the next pass looks again
+                    continue
             else:
                 continue  # looked up by a later pass
             if order is None:
@@ -130,12 +136,15 @@ class FillSweep:
         spec: Callable[[str], ProductSpec | None],
     ) -> _Order | None:
         """The order of a fill the ledger does not hold by its venue id; None if it is not
-        ours (remembered) or cannot be read now (looked up again by the next pass)."""
+        ours (remembered) or not shown yet (looked up again by the next pass).
+
+        Raises:
+            VenueError: reading it failed (but for "not found").
+        """
         self.lookups += 1
         try:
             found = gateway.get_order(venue_order_id)
-        except VenueError as exc:  # OrderNotFoundError included: its lists may lag
-            logger.warning("sweep: reading order %s failed: %s", venue_order_id, exc)
+        except OrderNotFoundError:  # the venue's lists lag: looked up again next pass
             return None
         coid = found.client_order_id
         held = ledger.get(coid)  # held without a venue id: its create answer was lost
