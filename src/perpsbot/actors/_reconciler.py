@@ -278,14 +278,11 @@ class Reconciler:
             self._announce_unchanged(seen)
         desk.catch_up_fills()
         # After the pass moved its orders: an order it settled or adopted is counted as it is.
+        # Which of these fills are new only the portfolio knows (it booked the journal's):
+        # it says so of each it books.
         swept = self.sweep.of_ours(
             venue.fills, ledger=desk.ledger, gateway=desk.gateway, spec=desk.products.get
         )
-        if swept:
-            corrections.append(
-                f"{len(swept)} fill(s) of ours no order path had published: "
-                + ", ".join(f"{f.fill_id} ({f.client_order_id})" for f in swept)
-            )
         # An order sent, settled or adopted by this pass, or whose fills are still to be read
         # or booked: the venue's read may be older than the book for its symbol.
         unsettled |= desk.unsettled_symbols()
