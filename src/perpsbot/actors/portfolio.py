@@ -4,6 +4,8 @@ It books every fill the executor publishes (``OrderFilled``, once per fill id), 
 reconciliations (``AccountReconciled``) and the funding they show accrued on futures
 positions (``actors/_funding``), values the book at each sampling cycle's marks, and
 publishes ``PositionChanged`` (listing the fills it booked) and ``PortfolioValued``.
+Everyone else holds a read-only copy from those events: risk checks orders against it, the
+strategy manages its stops, the executor settles an order once its fills are booked.
 
 A reconciliation is booked in one step: first the fills its sweep carries that were never
 booked (``AccountReconciled.fills``: fills of ours no order path published, e.g. of an order
@@ -11,8 +13,6 @@ settled before the venue showed them), then the corrections to the venue's posit
 correction is an inferred fill; a real one found later supersedes it in the same step, so a
 position never shows a fill twice. The portfolio tells the journal each swept fill it booked
 (``OrderFilled``) before the positions it is part of: at a cold start they replay in order.
-Everyone else holds a read-only copy from those events: risk checks orders against it, the
-strategy manages its stops, the executor settles an order once its fills are booked.
 
 At a cold start it rebuilds the book from the journal (``ReadBook``): every fill, every
 correction and every funding booking, in journaled order, so cost basis and funding survive
