@@ -299,11 +299,14 @@ def start_executor(
 
     def real_portfolio(ctx: ActorContext) -> PortfolioActor:
         risk, executor = ctx.system.address("bot/risk"), ctx.system.address("bot/executor")
+        journaled = ctx.system.address("bot/journal")
         return PortfolioActor(
             context=ctx,
             # A stand-in journal may not answer ReadBook: the portfolio starts empty then.
-            journal=ctx.system.address("bot/journal") if journal is None else None,
+            journal=journaled if journal is None else None,
             subscribers=[
+                (OrderFilled, journaled),  # the fills of reconciliation's sweep it booked
+                (PositionChanged, journaled),  # as in the bot: a cold start replays them
                 (PositionChanged, risk),
                 (PositionChanged, executor),
                 (PortfolioValued, executor),

@@ -121,6 +121,7 @@ def test_a_lost_answer_is_found_by_client_id_through_another_venues_gateway(
         desk.gateway, specs=desk.products.specs,
         lookups=[Lookup(client_order_id=lost.client_order_id, venue_order_id=None,
                         symbol=lost.symbol)],
+        fills_since_ns=0,
     )  # fmt: skip
     actions = plan(desk.ledger.snapshot(), [lost.client_order_id], view, now_ns=0)
 

@@ -15,6 +15,7 @@ from perpsbot.ids import SequentialIds
 from perpsbot.messages import (
     AccountReconciled,
     BookRead,
+    OrderFilled,
     PortfolioValued,
     PositionChanged,
     ReadBook,
@@ -45,7 +46,11 @@ class Book:
             return PortfolioActor(
                 context=ctx,
                 journal=ctx.system.address("bot/journal"),
-                subscribers=[(PositionChanged, told), (PortfolioValued, told)],
+                subscribers=[
+                    (OrderFilled, told),
+                    (PositionChanged, told),
+                    (PortfolioValued, told),
+                ],
             )
 
         children = [
@@ -152,3 +157,55 @@ def test_a_correction_skips_what_was_unsettled_and_a_spot_wallet_only_bounds_the
     assert valued.correlation_id is not None
     (correction,) = [c for c in all_of_type(book.told, PositionChanged) if c.is_correction]
     assert f"{PERP}: quantity 2 corrected to the venue's 0" in correction.cause
+
+
+def _perp(quantity: int) -> VenuePosition:
+    return VenuePosition(
+        symbol=PERP, quantity=D(quantity), average_entry_price=D(100), contract_size=D("0.01")
+    )
+
+
+def _swept(*fills: OrderFilled, unsettled: frozenset[str] = frozenset()) -> AccountReconciled:
+    return attrs.evolve(account(10_000, _perp(2)), fills=fills, unsettled=unsettled)
+
+
+def test_a_swept_fill_a_correction_had_adopted_is_booked_and_the_correction_reversed_at_once(
+    book: Book,
+) -> None:
+    # The venue's 2 contracts came in as a correction (the order was settled before its fill
+    # showed); the fill, found later by the sweep, is booked in the same step that corrects
+    # the position back to the venue's: never 4, not even for one message.
+    book.start()
+    book.answer()
+    book.portfolio.tell(account(10_000, _perp(2)))
+    late = fill(Side.BUY, 2, 100, symbol=PERP, contract_size="0.01", fee="1", fill_id="late")
+    book.portfolio.tell(_swept(late))
+    book.drained()
+    told = [e for e in book.told.events if isinstance(e, OrderFilled | PositionChanged)]
+    assert [p.position.quantity for p in told if isinstance(p, PositionChanged)] == [D(2), D(2)]
+    adopted, swept, superseded = told
+    assert isinstance(adopted, PositionChanged)
+    assert adopted.is_correction
+    assert swept == late  # told the journal before the position it is part of
+    assert isinstance(superseded, PositionChanged)
+    assert [b.fill_id for b in superseded.booked] == ["late"]
+    assert superseded.position.fees == D(1)  # the fill's own facts are in the book now
+    assert book.system.state("bot/portfolio")["fills_booked"] == 1
+
+
+def test_a_swept_fill_booked_before_or_on_an_unsettled_symbol_is_not_booked_now(
+    book: Book,
+) -> None:
+    book.start()
+    booked = fill(Side.BUY, 2, 100, symbol=PERP, contract_size="0.01", fill_id="booked")
+    book.answer(booked)
+    book.portfolio.tell(_swept(booked))  # told again: booked once
+    waiting = fill(Side.BUY, 1, 100, symbol=PERP, contract_size="0.01", fill_id="waiting")
+    book.portfolio.tell(_swept(waiting, unsettled=frozenset({PERP})))  # the next sweep's
+    book.drained()
+    assert all_of_type(book.told, OrderFilled) == []
+    assert book.valued().positions[0].quantity == D(2)
+    book.portfolio.tell(attrs.evolve(_swept(waiting), positions=(_perp(3),)))
+    book.drained()
+    assert [f.fill_id for f in all_of_type(book.told, OrderFilled)] == ["waiting"]
+    assert book.valued().positions[0].quantity == D(3)

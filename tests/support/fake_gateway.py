@@ -121,6 +121,16 @@ class FakeGateway:
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
         return [f for venue_id in venue_order_ids for f in self._fills.get(venue_id, [])]
 
+    def fills_since(self, symbols: Sequence[str], since_ns: int) -> list[VenueFill]:
+        listed = {o.venue_order_id for o in self.orders.values() if o.symbol in symbols}
+        return [
+            f
+            for venue_id, fills in self._fills.items()
+            if venue_id in listed
+            for f in fills
+            if f.ts_ns is None or f.ts_ns >= since_ns
+        ]
+
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
         held = sum((o.filled_size * o.side.sign for o in self.orders.values()), Decimal(0))
         return VenueAccount(

@@ -212,6 +212,19 @@ def test_market_order_is_created_filled_and_listed(client: RestClient) -> None:
     assert all(f.order_id == created.order_id for f in fills)
 
 
+def test_fills_since_a_time_leave_out_the_ones_that_traded_before(client: RestClient) -> None:
+    # Reconciliation's sweep reads a window of fills (start_sequence_timestamp), not all.
+    first = client.create_order(_market_buy("rest-since-1"))
+    (before,) = client.fills(order_ids=[first.order_id])
+    assert before.ts_trade_ns is not None
+    second = client.create_order(_market_buy("rest-since-2"))
+    (after,) = client.fills(order_ids=[second.order_id])
+    assert after.ts_trade_ns is not None
+    assert after.ts_trade_ns > before.ts_trade_ns
+    since = client.fills(product_ids=["BTC-USD"], since_ns=after.ts_trade_ns)
+    assert [f.order_id for f in since] == [second.order_id]
+
+
 def test_limit_orders_of_each_kind_are_accepted(client: RestClient) -> None:
     bid = client.best_bid_ask(["BTC-USD"])[0].bid
     assert bid is not None

@@ -5,10 +5,13 @@ plan through the :class:`OrderDesk`: every fill it finds is published before the
 state, and ``AccountReconciled`` (the venue's positions, wallets and equity) after all of
 them, naming the symbols whose orders were unsettled while the venue was read or were acted
 on by the pass: the portfolio corrects its book from the read for the other symbols only, so
-an older read never overwrites a newer fill. Then ``ReconciliationCompleted`` lists, for
-people, what was corrected. No order goes out until the portfolio's ``PortfolioValued``
-answers that ``AccountReconciled`` (``OrderDesk.book_pending``): the positions the
-executor holds may be the ones the portfolio is correcting.
+an older read never overwrites a newer fill. ``AccountReconciled`` also carries the sweep
+(:mod:`~perpsbot.actors._sweep`): the venue's fills of ours that no order path publishes,
+which the portfolio books before it corrects, so no fill is ever lost to a correction.
+Then ``ReconciliationCompleted`` lists, for people, what was corrected. No order goes out
+until the portfolio's ``PortfolioValued`` answers that ``AccountReconciled``
+(``OrderDesk.book_pending``): the positions the executor holds may be the ones the
+portfolio is correcting.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from perpsbot.actors._reconcile import (
     plan,
     read_venue,
 )
+from perpsbot.actors._sweep import FillSweep
 from perpsbot.clock import Clock
 from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
@@ -112,6 +116,7 @@ class Reconciler:
         self._failures = 0
         self.passes = 0
         self.failures = 0
+        self.sweep = FillSweep(stamper=stamper, now_ns=clock.time_ns)
 
     # -- when ------------------------------------------------------------------------------
 
@@ -255,6 +260,7 @@ class Reconciler:
             specs=desk.products.specs,
             lookups=[Lookup(client_order_id=o.client_order_id, venue_order_id=o.venue_order_id,
                             symbol=o.symbol) for o in targets],
+            fills_since_ns=self.sweep.since_ns(),
         )  # fmt: skip
         corrections: list[str] = []
         actions = plan(
@@ -271,6 +277,12 @@ class Reconciler:
         if startup:
             self._announce_unchanged(seen)
         desk.catch_up_fills()
+        # After the pass moved its orders: an order it settled or adopted is counted as it is.
+        # Which of these fills are new only the portfolio knows (it booked the journal's):
+        # it says so of each it books.
+        swept = self.sweep.of_ours(
+            venue.fills, ledger=desk.ledger, gateway=desk.gateway, spec=desk.products.get
+        )
         # An order sent, settled or adopted by this pass, or whose fills are still to be read
         # or booked: the venue's read may be older than the book for its symbol.
         unsettled |= desk.unsettled_symbols()
@@ -292,7 +304,7 @@ class Reconciler:
                 message_id=message_id, ts_created_ns=ts, equity=venue.equity,
                 positions=venue.positions, liquidation_buffer_pct=venue.liquidation_buffer_pct,
                 startup=startup, spot_wallets=wallets, unsettled=frozenset(unsettled),
-                futures=venue.futures,
+                futures=venue.futures, fills=swept,
             )
         )  # fmt: skip
         desk.book_pending = message_id  # orders wait for the portfolio's answer to it
@@ -367,10 +379,10 @@ class Reconciler:
         One never acknowledged expires after :data:`_MISSES_TO_SETTLE` misses in a row: it
         never reached the venue. One the venue acknowledged stays in flight for
         :data:`_VANISHED_FOR_NS` after that, looked for at every reconciliation, before it is
-        settled as cancelled (its fills read first). Settled sooner, it would let a
-        reconciliation adopt the venue's position, fills of the hidden order included, and
-        then book those fills again when the order showed up filled: its symbol is spared
-        corrections, and its size counts in flight, for as long as it may still appear."""
+        settled as cancelled (its fills read first). Meanwhile its symbol is spared
+        corrections, and its size counts in flight. A fill either kind shows after it was
+        settled reaches the book through the sweep (:mod:`~perpsbot.actors._sweep`), which
+        supersedes the correction that had adopted it."""
         desk = self._desk
         order = desk.ledger.mark(coid, missing=desk.ledger[coid].missing + 1)
         if order.missing < _MISSES_TO_SETTLE:

@@ -97,25 +97,44 @@ class OpenOrders:
 
 
 class RecentFills:
-    """The ids of the last ``capacity`` fills counted, so a fill told twice counts once."""
+    """The ids of the last ``capacity`` fills counted, so a fill told twice counts once.
+
+    It also knows how far back it is sure: :meth:`remembers` is False for a fill that traded
+    no later than one it forgot (a fill id evicted to bound the memory), which may have been
+    counted already. Reconciliation's sweep reads a day of fills; the capacity holds many
+    more than a day of the bot's fills, so the sweep's fills are within it in practice, and
+    one that is not is left uncounted rather than counted twice.
+    """
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self._order: deque[str] = deque(maxlen=capacity)
+        self._order: deque[tuple[str, int | None]] = deque(maxlen=capacity)
         self._ids: set[str] = set()
+        self._forgotten_ns: int | None = None  # the latest trade time of a forgotten fill
 
-    def first_time(self, fill_id: str) -> bool:
+    def first_time(self, fill_id: str, ts_event_ns: int | None = None) -> bool:
         """True (and remembered) the first time ``fill_id`` is seen."""
         if fill_id in self._ids:
             return False
         if len(self._order) == self._order.maxlen:
-            self._ids.discard(self._order[0])
-        self._order.append(fill_id)
+            forgotten, forgotten_ns = self._order[0]
+            self._ids.discard(forgotten)
+            if forgotten_ns is not None:
+                self._forgotten_ns = max(self._forgotten_ns or forgotten_ns, forgotten_ns)
+        self._order.append((fill_id, ts_event_ns))
         self._ids.add(fill_id)
         return True
 
-    def snapshot(self) -> tuple[str, ...]:
-        return tuple(self._order)
+    def __contains__(self, fill_id: object) -> bool:
+        return fill_id in self._ids
 
-    def restore(self, snapshot: tuple[str, ...]) -> None:
-        for fill_id in snapshot:
-            self.first_time(fill_id)
+    def remembers(self, ts_event_ns: int) -> bool:
+        """True if every fill counted that traded at ``ts_event_ns`` or later is remembered."""
+        return self._forgotten_ns is None or ts_event_ns > self._forgotten_ns
+
+    def snapshot(self) -> tuple[tuple[tuple[str, int | None], ...], int | None]:
+        return tuple(self._order), self._forgotten_ns
+
+    def restore(self, snapshot: tuple[tuple[tuple[str, int | None], ...], int | None]) -> None:
+        fills, self._forgotten_ns = snapshot
+        for fill_id, ts_event_ns in fills:
+            self.first_time(fill_id, ts_event_ns)

@@ -242,6 +242,8 @@ class ExecutorActor(BaseActor):
             "reconciled": reconciler.done,
             "reconciliations": reconciler.passes,
             "reconciliation_failures": reconciler.failures,
+            "swept_fills": reconciler.sweep.carried,
+            "sweep_lookups": reconciler.sweep.lookups,
             "trading_state": None if desk.state is None else desk.state.value,
             "dry_run": self._settings.dry_run,
             "user_feed_healthy": desk.feed_healthy,

@@ -7,6 +7,13 @@ publishes ``PositionChanged`` (listing the fills it booked) and ``PortfolioValue
 Everyone else holds a read-only copy from those events: risk checks orders against it, the
 strategy manages its stops, the executor settles an order once its fills are booked.
 
+A reconciliation is booked in one step: first the fills its sweep carries that were never
+booked (``AccountReconciled.fills``: fills of ours no order path published, e.g. of an order
+settled before the venue showed them), then the corrections to the venue's positions. A
+correction is an inferred fill; a real one found later supersedes it in the same step, so a
+position never shows a fill twice. The portfolio tells the journal each swept fill it booked
+(``OrderFilled``) before the positions it is part of: at a cold start they replay in order.
+
 At a cold start it rebuilds the book from the journal (``ReadBook``): every fill, every
 correction and every funding booking, in journaled order, so cost basis and funding survive
 any restart, a crash included. Until then it books nothing and publishes nothing (what
@@ -30,6 +37,7 @@ from perpsbot.actors._risk_book import RecentFills
 from perpsbot.messages import (
     FUNDING_CAUSE,
     RECONCILED_CAUSE,
+    SWEPT_CAUSE,
     AccountReconciled,
     BookedFill,
     BookRead,
@@ -61,13 +69,22 @@ def _utc_date(ts_ns: int) -> date:
     return datetime.fromtimestamp(ts_ns / 1e9, UTC).date()
 
 
+def _booked(fill: OrderFilled) -> BookedFill:
+    return BookedFill(
+        fill_id=fill.fill_id,
+        intent_id=fill.intent_id,
+        client_order_id=fill.client_order_id,
+        size=fill.size,
+    )
+
+
 def replay(events: Iterable[OrderFilled | PositionChanged]) -> tuple[PositionBook, RecentFills]:
     """The book the journal's fills, corrections and funding add up to, and the fill ids it
     booked."""
     book, fills = PositionBook(), RecentFills()
     for event in events:
         if isinstance(event, OrderFilled):
-            if fills.first_time(event.fill_id):
+            if fills.first_time(event.fill_id, event.ts_event_ns):
                 book.apply_fill(event)
         elif event.is_correction:
             book.correct(event.position)
@@ -212,27 +229,22 @@ class PortfolioActor(BaseActor):
     # -- booking ---------------------------------------------------------------------------
 
     def _on_fill(self, fill: OrderFilled) -> None:
-        if not self._fills.first_time(fill.fill_id):
+        if not self._fills.first_time(fill.fill_id, fill.ts_event_ns):
             logger.info("fill %s was booked before; not booked twice", fill.fill_id)
             return
         self._roll_day()
         self._book.apply_fill(fill)
         self._booked += 1
-        booked = BookedFill(
-            fill_id=fill.fill_id,
-            intent_id=fill.intent_id,
-            client_order_id=fill.client_order_id,
-            size=fill.size,
-        )
         self._publish_position(
             fill.symbol,
             correlation_id=fill.message_id,
             cause=f"fill {fill.fill_id}: {fill.side} {fill.size} @ {fill.price}",
-            booked=(booked,),
+            booked=(_booked(fill),),
         )
         self._publish_value(None)
 
     def _on_account(self, message: AccountReconciled) -> None:
+        swept = self._book_swept(message)  # before the corrections, in this same step
         before = self._book.net_pnl()
         corrections = self._book.reconcile(message)
         corrected = self._book.net_pnl()
@@ -240,12 +252,27 @@ class PortfolioActor(BaseActor):
         self._baselines = self._baselines.reconciled(
             message.equity, self._book.net_pnl(), step=corrected - before
         )
+        for fill in swept:  # journaled before the positions they are part of
+            self._subscribers.publish(fill)
+        booked = {
+            symbol: tuple(_booked(f) for f in swept if f.symbol == symbol)
+            for symbol in {f.symbol for f in swept}
+        }
         for correction in corrections:
+            symbol = correction.position.symbol
             logger.warning("reconciled to the venue: %s", correction.description)
             self._publish_position(
-                correction.position.symbol,
+                symbol,
                 correlation_id=message.message_id,
                 cause=f"{RECONCILED_CAUSE}: {correction.description}",
+                booked=booked.pop(symbol, ()),
+            )
+        for symbol, fills in sorted(booked.items()):  # booked, and no correction needed
+            self._publish_position(
+                symbol,
+                correlation_id=message.message_id,
+                cause=f"{SWEPT_CAUSE}: " + ", ".join(f.fill_id for f in fills),
+                booked=fills,
             )
         for symbol, amount, accrued in funded:
             cause = (
@@ -255,6 +282,33 @@ class PortfolioActor(BaseActor):
             logger.info("%s (%s USD so far)", cause, self._book.position(symbol).funding)
             self._publish_position(symbol, correlation_id=message.message_id, cause=cause)
         self._publish_value(None, correlation_id=message.message_id)
+
+    def _book_swept(self, message: AccountReconciled) -> list[OrderFilled]:
+        """Book the reconciliation's sweep: every fill it carries that was not booked yet,
+        except on a symbol the read may be older than the book for (the next sweep carries it
+        again). Publishes nothing: the corrections that follow in the same step see the
+        position with these fills, so one that had adopted a fill is reversed at once."""
+        booked: list[OrderFilled] = []
+        for fill in message.fills:
+            if fill.symbol in message.unsettled or fill.fill_id in self._fills:
+                continue
+            if not self._fills.remembers(fill.ts_event_ns):
+                logger.warning(
+                    "fill %s (%s) is older than the fills remembered as booked: not booked"
+                    " (the venue's position is adopted as it is)", fill.fill_id,
+                    fill.client_order_id,
+                )  # fmt: skip
+                continue
+            self._fills.first_time(fill.fill_id, fill.ts_event_ns)
+            self._roll_day()
+            self._book.apply_fill(fill)
+            self._booked += 1
+            logger.warning(
+                "fill %s of %s found by reconciliation's sweep: %s %s %s @ %s; booked",
+                fill.fill_id, fill.client_order_id, fill.side, fill.size, fill.symbol, fill.price,
+            )  # fmt: skip
+            booked.append(fill)
+        return booked
 
     def _on_marks_sampled(self, message: MarksSampled) -> None:
         for sample in message.samples:

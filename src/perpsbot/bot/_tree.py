@@ -100,6 +100,7 @@ _RISK_PUBLISHES: Mapping[type, Sequence[str]] = {
 _PORTFOLIO_PUBLISHES: Mapping[type, Sequence[str]] = {
     PositionChanged: ("risk", "strategy", "journal", "reporter", "executor"),
     PortfolioValued: ("risk", "executor"),  # the executor: its answer to a reconciliation
+    OrderFilled: ("journal", "reporter"),  # a fill of reconciliation's sweep, once booked
 }
 _EXECUTOR_PUBLISHES: Mapping[type, Sequence[str]] = {
     OrderUpdated: _ORDER_EVENTS,
@@ -127,8 +128,8 @@ _MARKS_SUBSCRIBERS = ("portfolio", "risk", "strategy", "reporter")
 _FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it needs the status
 
 #: REST calls one executor handler may make at worst (a startup reconciliation reads orders,
-#: fills, balances and positions), for its watchdog allowance.
-_EXECUTOR_CALLS = 4
+#: fills, the sweep's fills, balances and positions), for its watchdog allowance.
+_EXECUTOR_CALLS = 5
 
 
 def executor_hang_timeout_s(config: BotConfig) -> float:

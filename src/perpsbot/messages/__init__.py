@@ -93,6 +93,7 @@ from perpsbot.messages.portfolio import BookRead, PortfolioValued, ReadBook
 from perpsbot.messages.risk import (
     FUNDING_CAUSE,
     RECONCILED_CAUSE,
+    SWEPT_CAUSE,
     BookedFill,
     CheckRisk,
     Halt,
@@ -116,6 +117,7 @@ from perpsbot.messages.strategy import (
 __all__ = [
     "FUNDING_CAUSE",
     "RECONCILED_CAUSE",
+    "SWEPT_CAUSE",
     "AccountReconciled",
     "BookRead",
     "BookedFill",

@@ -12,6 +12,7 @@ from decimal import Decimal
 import attrs
 
 from perpsbot.messages._base import positive_decimal
+from perpsbot.messages.orders import OrderFilled
 
 __all__ = [
     "AccountReconciled",
@@ -187,6 +188,11 @@ class AccountReconciled:
     fills not yet read while the venue was read, so the read may be older than the book."""
     futures: FuturesAccount | None = None
     """The futures account's margin figures; None without futures symbols (not journaled)."""
+    fills: tuple[OrderFilled, ...] = ()
+    """The sweep: fills of ours the venue listed, read before its positions, of orders the
+    executor does not hold unfinished (an order it holds has its fills published on their own
+    path). The portfolio books each one it has not booked before its corrections, and tells
+    the journal those it booked (journaled as the fills table's own, not as the account's)."""
 
 
 @attrs.frozen(kw_only=True)

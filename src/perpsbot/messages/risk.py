@@ -131,6 +131,9 @@ class PositionView:
 RECONCILED_CAUSE = "reconciled"
 #: How the cause of a :class:`PositionChanged` that booked the venue's funding begins.
 FUNDING_CAUSE = "funding"
+#: How the cause of a :class:`PositionChanged` that booked fills found by reconciliation's
+#: sweep begins (fills, not a correction: the journal's fills rebuild it).
+SWEPT_CAUSE = "swept"
 
 
 @attrs.frozen(kw_only=True)

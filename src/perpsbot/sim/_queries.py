@@ -10,7 +10,7 @@ from perpsbot.cfm_calendar import window_ends_ns
 from perpsbot.sim._accounts import summary_rest_json
 from perpsbot.sim._orders import fill_json, order_rest_json
 from perpsbot.sim._products import product_json
-from perpsbot.sim._wire import dec, error_body, rfc3339_s, rfc3339_us
+from perpsbot.sim._wire import dec, error_body, parse_rfc3339_ns, rfc3339_s, rfc3339_us
 
 if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
@@ -252,6 +252,11 @@ def list_fills(engine: SimEngine, query: Query) -> dict[str, Any]:
     with engine.lock:
         ids, pids = set(query.get("order_ids", [])), set(query.get("product_ids", []))
         trade_ids = set(query.get("trade_ids", []))
+        since = _one(query, "start_sequence_timestamp")
+        try:
+            since_ns = None if since is None else parse_rfc3339_ns(since)
+        except ValueError as exc:
+            raise bad_argument(f"start_sequence_timestamp must be RFC 3339, was {since!r}") from exc
         found = [
             f
             for f in reversed(engine.fills)
@@ -259,6 +264,7 @@ def list_fills(engine: SimEngine, query: Query) -> dict[str, Any]:
             and (not ids or f.order_id in ids)
             and (not pids or f.product_id in pids)
             and (not trade_ids or f.trade_id in trade_ids)
+            and (since_ns is None or f.time_ns >= since_ns)
         ]
         page, cursor = _page(found, query, 100, 1000)
         return {"fills": [fill_json(f) for f in page], "cursor": cursor}

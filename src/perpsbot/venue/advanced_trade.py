@@ -100,6 +100,12 @@ class AdvancedTradeGateway:
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
         return [venue_fill(f) for f in self._rest.fills(order_ids=list(venue_order_ids))]
 
+    def fills_since(self, symbols: Sequence[str], since_ns: int) -> list[VenueFill]:
+        # The venue filters by trade time (``start_sequence_timestamp``); the check here
+        # keeps the window whatever a venue does with it.
+        fills = self._rest.fills(product_ids=list(symbols), since_ns=since_ns)
+        return [f for f in map(venue_fill, fills) if f.ts_ns is None or f.ts_ns >= since_ns]
+
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
         """Futures: positions from ``/cfm/positions`` (with the funding accrued on each, read
         off its unrealized PnL); equity from the balance summary (its total USD, which

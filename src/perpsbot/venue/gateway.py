@@ -198,6 +198,11 @@ class VenueGateway(Protocol):
         """The fills of these orders that the venue lists now, each once."""
         ...
 
+    def fills_since(self, symbols: Sequence[str], since_ns: int) -> list[VenueFill]:
+        """Every fill in ``symbols`` the venue lists now that traded at or after ``since_ns``
+        (or without a trade time), ours and others', each once: reconciliation's sweep."""
+        ...
+
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
         """Positions, wallets, equity and margin for the symbols of ``specs``."""
         ...

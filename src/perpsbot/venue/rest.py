@@ -45,6 +45,7 @@ from perpsbot.venue.records import (
     ServerTime,
     TransactionSummary,
 )
+from perpsbot.venue.timestamps import format_rfc3339_ns
 
 __all__ = ["COINBASE_REST_URL", "RestClient", "RetryPolicy"]
 
@@ -352,14 +353,21 @@ class RestClient:
         return None
 
     def fills(
-        self, *, order_ids: list[str] | None = None, product_ids: list[str] | None = None
+        self,
+        *,
+        order_ids: list[str] | None = None,
+        product_ids: list[str] | None = None,
+        since_ns: int | None = None,
     ) -> list[Fill]:
-        """Our fills, following every page, deduplicated by ``entry_id``/``trade_id``."""
+        """Our fills (that traded at or after ``since_ns``: ``start_sequence_timestamp``),
+        following every page, deduplicated by ``entry_id``/``trade_id``."""
         params: Params = {"limit": 250}
         if order_ids:
             params["order_ids"] = list(order_ids)
         if product_ids:
             params["product_ids"] = list(product_ids)
+        if since_ns is not None:
+            params["start_sequence_timestamp"] = format_rfc3339_ns(since_ns)
         seen: set[str] = set()
         out: list[Fill] = []
         for item in self._pages("/orders/historical/fills", "fills", params):

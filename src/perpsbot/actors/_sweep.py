@@ -1,0 +1,183 @@
+"""Reconciliation's sweep of the venue's fills: no fill of ours is ever lost.
+
+An order's fills normally reach the portfolio on the order's own path (the desk reads them
+when the venue's filled size grows). Some orders leave that path before the venue lists all
+their fills: one whose create answer was lost, settled EXPIRED after several lookups that did
+not find it; one the venue stopped showing, settled CANCELLED after a long wait; an order a
+crash or the ledger's memory bound dropped. Their later fills would only ever reach the book
+as a reconciliation's correction, never the journal.
+
+So every reconciliation reads the venue's fills of the configured symbols over
+:data:`SWEEP_WINDOW_NS` (before the positions: a fill made in between is at worst adopted by
+the correction now and found by the next sweep) and carries, in ``AccountReconciled.fills``,
+every one of ours whose order the executor does not hold unfinished and did not publish
+already. The portfolio books those it has not booked before its corrections, in the same
+step, so a correction that had adopted such a fill is reversed as the fill is booked and the
+position never shows it twice.
+
+A venue's fill names its order by the venue's id only: the ledger knows its own orders' ids;
+any other is looked up once (``get_order``, at most :data:`LOOKUPS_PER_PASS` a pass) and kept
+as ours (its client order id carries our prefix) or foreign (never booked).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import attrs
+
+from perpsbot.actors._ledger import OrderLedger
+from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.errors import OrderNotFoundError, VenueError
+from perpsbot.ids import is_our_client_order_id
+from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
+from perpsbot.venue.gateway import VenueFill, VenueGateway
+
+logger = logging.getLogger("perpsbot.actors.executor")
+
+#: How far back each reconciliation reads the venue's fills.
+SWEEP_WINDOW_NS = 24 * 3600 * 10**9
+#: Orders the sweep looks up by venue id in one pass; the rest wait for the next pass (and
+#: after a lookup that failed other than by "not found", the venue is slow or failing: none).
+LOOKUPS_PER_PASS = 20
+
+
+@attrs.frozen(kw_only=True)
+class _Order:
+    """What a fill's ``OrderFilled`` says of its order."""
+
+    intent_id: str
+    client_order_id: str
+    correlation_id: str
+    symbol: str
+    side: Side
+    purpose: IntentPurpose
+    contract_size: Decimal
+
+
+def _facts(order: TrackedOrder) -> _Order:
+    return _Order(
+        intent_id=order.intent_id, client_order_id=order.client_order_id,
+        correlation_id=order.correlation_id, symbol=order.symbol, side=order.side,
+        purpose=order.purpose, contract_size=order.contract_size,
+    )  # fmt: skip
+
+
+class FillSweep:
+    """Finds the venue's fills of ours that no order path publishes (see the module
+    docstring).
+
+    Args:
+        stamper: stamps the ``OrderFilled`` it builds.
+        now_ns: business time (the window; a fill without a trade time is stamped with it).
+    """
+
+    def __init__(self, *, stamper: Stamper, now_ns: Callable[[], int]) -> None:
+        self._stamper = stamper
+        self._now_ns = now_ns
+        self._looked_up: dict[str, _Order | None] = {}  # venue order id -> ours, or foreign
+        self.lookups = 0
+        self.carried = 0
+
+    def since_ns(self) -> int:
+        """Where the window starts now."""
+        return self._now_ns() - SWEEP_WINDOW_NS
+
+    def of_ours(
+        self,
+        fills: Sequence[VenueFill],
+        *,
+        ledger: OrderLedger,
+        gateway: VenueGateway,
+        spec: Callable[[str], ProductSpec | None],
+    ) -> tuple[OrderFilled, ...]:
+        """The fills of ``fills`` to carry: ours, of orders ``ledger`` does not hold
+        unfinished, not published by it already."""
+        listed = {f.venue_order_id for f in fills}
+        # Only orders the window still lists are remembered: the memory is the window's.
+        self._looked_up = {k: v for k, v in self._looked_up.items() if k in listed}
+        lookups = 0
+        carried: list[OrderFilled] = []
+        for fill in fills:
+            venue_id = fill.venue_order_id
+            order: _Order | None
+            if (held := ledger.by_venue_id(venue_id)) is not None:
+                order = _facts(held)
+            elif venue_id in self._looked_up:
+                order = self._looked_up[venue_id]
+            elif lookups < LOOKUPS_PER_PASS:
+                lookups += 1
+                try:
+                    order = self._look_up(venue_id, ledger, gateway, spec)
+                except VenueError as exc:
+                    logger.warning("sweep: reading order %s failed: %s", venue_id, exc)
+                    lookups = LOOKUPS_PER_PASS  # the next pass looks again
+                    continue
+            else:
+                continue  # looked up by a later pass
+            if order is None:
+                continue  # not ours, or not readable now
+            held = ledger.get(order.client_order_id)
+            if held is not None and (not held.settled or held.fills_behind):
+                continue  # unfinished: its own path publishes its fills
+            if held is not None and fill.fill_id in held.fill_ids:
+                continue  # published on its own path already
+            carried.append(self._filled(order, fill))
+        self.carried += len(carried)
+        return tuple(carried)
+
+    def _look_up(
+        self,
+        venue_order_id: str,
+        ledger: OrderLedger,
+        gateway: VenueGateway,
+        spec: Callable[[str], ProductSpec | None],
+    ) -> _Order | None:
+        """The order of a fill the ledger does not hold by its venue id; None if it is not
+        ours (remembered) or not shown yet (looked up again by the next pass).
+
+        Raises:
+            VenueError: reading it failed (but for "not found").
+        """
+        self.lookups += 1
+        try:
+            found = gateway.get_order(venue_order_id)
+        except OrderNotFoundError:  # the venue's lists lag: looked up again next pass
+            return None
+        coid = found.client_order_id
+        held = ledger.get(coid)  # held without a venue id: its create answer was lost
+        order = None
+        if held is not None:
+            order = _facts(held)
+        elif is_our_client_order_id(coid):
+            product = spec(found.symbol)
+            order = _Order(
+                intent_id=f"swept:{coid}", client_order_id=coid, correlation_id=coid,
+                symbol=found.symbol, side=found.side, purpose=IntentPurpose.ENTRY,
+                contract_size=product.contract_size if product is not None else Decimal(1),
+            )  # fmt: skip
+        self._looked_up[venue_order_id] = order
+        return order
+
+    def _filled(self, order: _Order, fill: VenueFill) -> OrderFilled:
+        message_id, ts = self._stamper.stamp()
+        return OrderFilled(
+            message_id=message_id,
+            ts_created_ns=ts,
+            correlation_id=order.correlation_id,
+            fill_id=fill.fill_id,
+            intent_id=order.intent_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=fill.venue_order_id,
+            symbol=order.symbol,
+            side=fill.side or order.side,
+            price=fill.price,
+            size=fill.size,
+            fee=fill.fee,
+            contract_size=order.contract_size,
+            liquidity=fill.liquidity,
+            ts_event_ns=fill.ts_ns or self._now_ns(),
+            purpose=order.purpose,
+        )
