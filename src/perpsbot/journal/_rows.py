@@ -118,8 +118,9 @@ STATES: Table[TradingStateChanged] = Table(
 DENIALS: Table[OrderDenied] = Table("denials", OrderDenied)
 DRY_RUNS: Table[DryRunOrder] = Table("dry_run_orders", DryRunOrder)
 ACCOUNTS: Table[AccountReconciled] = Table(
-    "accounts", AccountReconciled, skip=("spot_wallets", "unsettled", "futures")
-)  # the positions and equity the venue showed; the rest is read again each time
+    "accounts", AccountReconciled, skip=("spot_wallets", "unsettled", "futures", "fills")
+)  # the positions and equity the venue showed; the rest is read again each time, and the
+# swept fills the portfolio books are journaled as the fills table's own
 RELOADS: Table[ConfigReloaded] = Table("config_reloads", ConfigReloaded)
 AUDIT: Table[OperatorActed] = Table("operator_audit", OperatorActed)
 STOPS: Table[StopMoved] = Table("trailing_stops", StopMoved)
