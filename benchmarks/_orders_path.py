@@ -29,8 +29,8 @@ from typing import Any
 from tests.support.keys import make_credentials
 
 from benchmarks._report import fmt_spread, percentile, print_table, spread
-from perpsbot.actors._quantize import QuantizeRejection, fitted_order
-from perpsbot.actors._risk_rules import OrderCheck, first_denial, order_rules
+from perpsbot.actors.execution._quantize import QuantizeRejection, fitted_order
+from perpsbot.actors.risk._rules import OrderCheck, first_denial, order_rules
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.clock import SystemClock
 from perpsbot.config import (

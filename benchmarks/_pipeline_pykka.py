@@ -30,7 +30,7 @@ from benchmarks._pipeline_common import (
 from benchmarks._source import PRODUCTS
 
 # The translator is internal to the streamer actor; the benchmark drives it directly.
-from perpsbot.actors._mark_translator import MarkTranslator
+from perpsbot.actors.market_data._mark_translator import MarkTranslator
 from perpsbot.ids import ProcessIds
 from perpsbot.messages import PendingMark
 from perpsbot.runtime import CoalescedReady, Coalescer

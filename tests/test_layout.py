@@ -145,8 +145,8 @@ def test_keys_and_the_environment_are_read_only_by_the_config_loader() -> None:
 
 #: The modules allowed to change a position: the portfolio actor and the book it owns.
 _POSITION_OWNERS = {
-    "perpsbot.actors.portfolio",
-    "perpsbot.actors._positions",
+    "perpsbot.actors.portfolio.portfolio",
+    "perpsbot.actors.portfolio._positions",
     "perpsbot._position",
 }
 #: What changes a book, or announces a change of one.
@@ -200,10 +200,10 @@ def test_the_reduce_only_predicate_is_defined_once_and_both_gates_decide_by_it()
             users.add(module)
     # OrderCheck.reduces is risk's name for the same question, answered by the predicate.
     assert sorted(definitions) == [
-        "perpsbot.actors._reduce_only.only_reduces",
-        "perpsbot.actors._risk_rules.reduces",
+        "perpsbot.actors.execution._reduce_only.only_reduces",
+        "perpsbot.actors.risk._rules.reduces",
     ]
-    assert {"perpsbot.actors._reduce_only", "perpsbot.actors._risk_rules"} <= users
+    assert {"perpsbot.actors.execution._reduce_only", "perpsbot.actors.risk._rules"} <= users
 
 
 def _imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -221,7 +221,7 @@ def _executor_modules() -> dict[str, ast.Module]:
     their imports."""
     trees = dict(_modules())
     found: dict[str, ast.Module] = {}
-    todo = ["perpsbot.actors.executor"]
+    todo = ["perpsbot.actors.execution.executor"]
     while todo:
         name = todo.pop()
         if name in found:
@@ -240,7 +240,8 @@ def test_the_executor_reaches_the_venue_only_through_the_gateway_protocol() -> N
     # records, order requests, catalogue) may cross into the executor, nor the venue package
     # that re-exports them.
     modules = _executor_modules()
-    assert {"perpsbot.actors._order_desk", "perpsbot.actors._reconcile"} <= set(modules)
+    desk = {"perpsbot.actors.execution._order_desk", "perpsbot.actors.execution._reconcile"}
+    assert desk <= set(modules)
     found = [
         f"{name}:{line} imports {imported}"
         for name, tree in sorted(modules.items())

@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors.portfolio import PortfolioActor
-from perpsbot.actors.risk import RiskActor, risk_mailbox
+from perpsbot.actors.portfolio.portfolio import PortfolioActor
+from perpsbot.actors.risk.risk import RiskActor, risk_mailbox
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.messages import (

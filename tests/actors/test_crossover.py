@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from perpsbot.actors._crossover import crossover
+from perpsbot.actors.strategy._crossover import crossover
 from perpsbot.messages import Signal
 from tests.actors.trading import D
 

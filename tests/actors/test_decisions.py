@@ -4,7 +4,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._decisions import (
+from perpsbot.actors.strategy._decisions import (
     Action,
     Params,
     Situation,
@@ -13,7 +13,7 @@ from perpsbot.actors._decisions import (
     entry_notional,
     entry_size,
 )
-from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from perpsbot.config import RiskConfig
 from perpsbot.messages import (
     IntentPurpose,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from perpsbot.actors.portfolio import replay
+from perpsbot.actors.portfolio.portfolio import replay
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus, PositionChanged, TradingState

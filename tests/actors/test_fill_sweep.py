@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._ledger import OrderLedger
-from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.actors._sweep import LOOKUPS_PER_PASS, FillSweep
+from perpsbot.actors.execution._ledger import OrderLedger
+from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._sweep import LOOKUPS_PER_PASS, FillSweep
 from perpsbot.clock import FakeClock
 from perpsbot.errors import VenueTransportError
 from perpsbot.ids import SequentialIds, client_order_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from perpsbot.actors._positions import PositionBook
+from perpsbot.actors.portfolio._positions import PositionBook
 from perpsbot.messages import AccountReconciled, Side, VenuePosition
 from tests.actors.trading import D, fill
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from perpsbot.actors._margin import (
+from perpsbot.actors.risk._margin import (
     MarginWindow,
     initial_margin,
     initial_rate,
@@ -17,7 +17,7 @@ from perpsbot.actors._margin import (
     margin_window,
     project,
 )
-from perpsbot.actors._risk_rules import LiquidationBuffer, OrderCheck
+from perpsbot.actors.risk._rules import LiquidationBuffer, OrderCheck
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
 from perpsbot.messages import MarginRates, Side

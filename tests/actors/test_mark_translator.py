@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from perpsbot.actors._feed_lag import LagMeter
-from perpsbot.actors._mark_translator import MarkTranslator
+from perpsbot.actors.market_data._feed_lag import LagMeter
+from perpsbot.actors.market_data._mark_translator import MarkTranslator
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (

@@ -9,10 +9,10 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors._order_desk import OrderDesk
-from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.actors._quantize import fitted_order
-from perpsbot.actors._reconcile import Lookup, Settle, plan, read_venue
+from perpsbot.actors.execution._order_desk import OrderDesk
+from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._quantize import fitted_order
+from perpsbot.actors.execution._reconcile import Lookup, Settle, plan, read_venue
 from perpsbot.clock import FakeClock
 from perpsbot.config import ExecutionConfig
 from perpsbot.ids import SequentialIds, client_order_id

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from perpsbot.actors._order_machine import Announced, FillSeen, Refused, booked, filled, moved
-from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.actors.execution._order_machine import (
+    Announced,
+    FillSeen,
+    Refused,
+    booked,
+    filled,
+    moved,
+)
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.messages import IntentPurpose, OrderStatus, OrderType, Side, TransitionSource
 from perpsbot.venue.gateway import VenueFill
 

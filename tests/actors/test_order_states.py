@@ -7,8 +7,8 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from perpsbot.actors._ledger import OrderLedger
-from perpsbot.actors._order_states import TrackedOrder, allowed, venue_state
+from perpsbot.actors.execution._ledger import OrderLedger
+from perpsbot.actors.execution._order_states import TrackedOrder, allowed, venue_state
 from perpsbot.clock import FakeClock
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from perpsbot.actors._positions import Baselines, PositionBook
+from perpsbot.actors.portfolio._positions import Baselines, PositionBook
 from perpsbot.messages import AccountReconciled, PositionView, Side, VenuePosition
 from tests.actors.trading import D, fill
 

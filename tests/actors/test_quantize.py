@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors._quantize import (
+from perpsbot.actors.execution._quantize import (
     Quantized,
     QuantizeRejection,
     new_order,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perpsbot.actors._risk_book import RecentFills
+from perpsbot.actors.risk._book import RecentFills
 
 
 def test_a_fill_told_twice_counts_once() -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.actors._reconcile import (
+from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._reconcile import (
     Adopt,
     Expire,
     Settle,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from perpsbot.actors.risk import risk_mailbox
+from perpsbot.actors.risk.risk import risk_mailbox
 from perpsbot.messages import (
     CancelAllOrders,
     Halt,

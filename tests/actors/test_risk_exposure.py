@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from perpsbot.actors._risk_accounts import Accounts
-from perpsbot.actors._risk_rules import first_denial, order_rules
+from perpsbot.actors.risk._accounts import Accounts
+from perpsbot.actors.risk._rules import first_denial, order_rules
 from perpsbot.config import RiskConfig
 from perpsbot.messages import (
     OrderDenied,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._risk_rules import (
+from perpsbot.actors.risk._rules import (
     DailyLoss,
     Halted,
     IntentExpired,
@@ -24,7 +24,7 @@ from perpsbot.actors._risk_rules import (
     first_denial,
     order_rules,
 )
-from perpsbot.actors._volatility import VolatilityBreaker, VolatilityLevel
+from perpsbot.actors.risk._volatility import VolatilityBreaker, VolatilityLevel
 from perpsbot.config import RiskConfig
 from perpsbot.messages import FuturesAccount, IntentPurpose, MarginRates, Side, TradingState
 from tests.actors.trading import D, future, intent, spot

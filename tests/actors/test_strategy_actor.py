@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors.strategy import StrategyActor
+from perpsbot.actors.strategy.strategy import StrategyActor
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id

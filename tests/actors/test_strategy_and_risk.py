@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from perpsbot.actors.portfolio import PortfolioActor
-from perpsbot.actors.risk import RiskActor, risk_mailbox
-from perpsbot.actors.strategy import StrategyActor
+from perpsbot.actors.portfolio.portfolio import PortfolioActor
+from perpsbot.actors.risk.risk import RiskActor, risk_mailbox
+from perpsbot.actors.strategy.strategy import StrategyActor
 from perpsbot.messages import (
     IntentPurpose,
     OrderDenied,

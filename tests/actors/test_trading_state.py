@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from perpsbot.actors._decisions import Action, Params, Situation, decide
-from perpsbot.actors._risk_rules import OrderCheck, first_denial, order_rules
-from perpsbot.actors._trading_state import TradingConditions
-from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.actors.risk._rules import OrderCheck, first_denial, order_rules
+from perpsbot.actors.risk._trading_state import TradingConditions
+from perpsbot.actors.strategy._decisions import Action, Params, Situation, decide
+from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from perpsbot.messages import (
     Halt,
     IntentPurpose,

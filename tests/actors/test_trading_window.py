@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from perpsbot.actors._trading_window import TradingWindow
+from perpsbot.actors.strategy._trading_window import TradingWindow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 

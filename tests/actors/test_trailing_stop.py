@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from tests.actors.trading import D
 
 PCT = D("0.01")

@@ -8,7 +8,7 @@ from typing import Any, cast
 import attrs
 import pytest
 
-from perpsbot.actors._user_translator import UserTranslator
+from perpsbot.actors.execution._user_translator import UserTranslator
 from perpsbot.clock import FakeClock
 from perpsbot.errors import InvalidMessageError
 from perpsbot.messages import (

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from perpsbot.actors.portfolio import replay
+from perpsbot.actors.portfolio.portfolio import replay
 from perpsbot.bot import ROOT, bot_spec
 from perpsbot.clock import FakeClock
 from perpsbot.config import (

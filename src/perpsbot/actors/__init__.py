@@ -1,14 +1,18 @@
 """The trading actors. Each owns its state and talks only through messages."""
 
-from perpsbot.actors.executor import ExecutorActor, executor_mailbox
+from perpsbot.actors.execution.executor import ExecutorActor, executor_mailbox
+from perpsbot.actors.execution.user_feed import UserFeedActor
 from perpsbot.actors.journal import JournalActor, JournalMailbox, journal_mailbox
-from perpsbot.actors.mark_window import MarkWindowActor, mark_window_mailbox, window_length
-from perpsbot.actors.portfolio import PortfolioActor
-from perpsbot.actors.quote_poller import QuotePollerActor, poller_mailbox
-from perpsbot.actors.risk import OperatorCommand, RiskActor, risk_mailbox
-from perpsbot.actors.strategy import StrategyActor
-from perpsbot.actors.streamer import CHANNELS, StreamerActor, streamer_mailbox
-from perpsbot.actors.user_feed import UserFeedActor
+from perpsbot.actors.market_data.mark_window import (
+    MarkWindowActor,
+    mark_window_mailbox,
+    window_length,
+)
+from perpsbot.actors.market_data.quote_poller import QuotePollerActor, poller_mailbox
+from perpsbot.actors.market_data.streamer import CHANNELS, StreamerActor, streamer_mailbox
+from perpsbot.actors.portfolio.portfolio import PortfolioActor
+from perpsbot.actors.risk.risk import OperatorCommand, RiskActor, risk_mailbox
+from perpsbot.actors.strategy.strategy import StrategyActor
 
 __all__ = [
     "CHANNELS",

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from perpsbot.actors.risk import STARTING
+from perpsbot.actors.risk.risk import STARTING
 from perpsbot.bot._summary import book_figures, margin_use, position_text
 from perpsbot.config import RiskConfig
 from perpsbot.messages import (

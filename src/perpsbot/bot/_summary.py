@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors import _margin as margin
+from perpsbot.actors.risk import _margin as margin
 from perpsbot.config import RiskConfig
 from perpsbot.messages import FuturesAccount, PositionView, ProductSpec, RiskSnapshot
 
@@ -53,7 +53,7 @@ def margin_use(
     now_ns: int,
 ) -> MarginUse:
     """The initial margin of every futures position at its mark, at the rate the venue charges
-    now (:func:`perpsbot.actors._margin.initial_margin`), against ``account``'s funds."""
+    now (:func:`perpsbot.actors.risk._margin.initial_margin`), against ``account``'s funds."""
     initial = _ZERO
     for view in positions:
         product = products.get(view.symbol)

@@ -12,7 +12,7 @@ crosses it assumes nothing a venue may do differently. In particular:
   answers the existing order's id, or raises :class:`~perpsbot.errors.OrderOutcomeUnknownError`
   while the venue cannot show it yet, never :class:`~perpsbot.errors.OrderRejectedError`.
 - An order's ``status`` is a word the executor's state machine maps
-  (``perpsbot.actors._order_states.venue_state``, as it maps the user channel's
+  (``perpsbot.actors.execution._order_states.venue_state``, as it maps the user channel's
   ``UserOrderReport.status``): ``OPEN``, ``PENDING`` or ``QUEUED`` while it may fill,
   ``CANCEL_QUEUED`` while a cancel is under way, ``FILLED``, ``CANCELLED``, ``EXPIRED``,
   ``FAILED`` (refused after it was accepted); any other word says nothing. A gateway

@@ -28,14 +28,14 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._ledger import OrderLedger
-from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.actors.execution._ledger import OrderLedger
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
 from perpsbot.venue.gateway import VenueFill, VenueGateway
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.execution.executor")
 
 #: How far back each reconciliation reads the venue's fills.
 SWEEP_WINDOW_NS = 24 * 3600 * 10**9

@@ -1,5 +1,5 @@
 """The executor's orders, and the only place that changes them: the shell around the pure
-state machine of :mod:`~perpsbot.actors._order_machine`.
+state machine of :mod:`~perpsbot.actors.execution._order_machine`.
 
 Every change goes through :meth:`OrderLedger.move` (the venue's status), :meth:`add_fills`
 (its fills) or :meth:`book` (the portfolio booked a fill): the machine returns the order after
@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._order_machine import (
+from perpsbot.actors.execution._order_machine import (
     Announced,
     FillSeen,
     Refused,
@@ -31,7 +31,7 @@ from perpsbot.actors._order_machine import (
     filled,
     moved,
 )
-from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.messages import (
     BookedFill,
     OrderFilled,
@@ -42,7 +42,7 @@ from perpsbot.messages import (
 )
 from perpsbot.venue.gateway import VenueFill
 
-_log = logging.getLogger("perpsbot.actors.executor")
+_log = logging.getLogger("perpsbot.actors.execution.executor")
 
 #: Finished orders kept in memory (to recognise a resent intent); older ones are forgotten,
 #: and the journal recognises those (``IntentRecorded.previously_recorded``).

@@ -32,8 +32,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._positions import Baselines, PositionBook
-from perpsbot.actors._risk_book import RecentFills
+from perpsbot.actors.portfolio._positions import Baselines, PositionBook
+from perpsbot.actors.risk._book import RecentFills
 from perpsbot.messages import (
     FUNDING_CAUSE,
     RECONCILED_CAUSE,
@@ -59,7 +59,7 @@ from perpsbot.runtime import (
 
 __all__ = ["PortfolioActor", "replay"]
 
-logger = logging.getLogger("perpsbot.actors.portfolio")
+logger = logging.getLogger("perpsbot.actors.portfolio.portfolio")
 
 #: How long to wait before asking the journal again after it could not be read.
 _RETRY_READ_S = 1.0

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from perpsbot.actors._risk_rules import Denial, OrderCheck, usd
+from perpsbot.actors.risk._rules import Denial, OrderCheck, usd
 from perpsbot.messages import CancelAllOrders, OrderDenied, OrderIntent, PlaceOrder, Stamper
 from perpsbot.runtime import ActorAddress, MailboxFullError, Subscribers
 
-logger = logging.getLogger("perpsbot.actors.risk")
+logger = logging.getLogger("perpsbot.actors.risk.risk")
 
 EXECUTOR_BACKLOG = "executor_backlog"
 

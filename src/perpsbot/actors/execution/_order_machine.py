@@ -2,11 +2,12 @@
 
 Each function takes one order as the executor holds it and one event (the venue's status, its
 fills, a fill the portfolio booked) and returns the order after it with what that implies, as
-effects the :class:`~perpsbot.actors._ledger.OrderLedger` carries out (stamp and publish,
+effects the :class:`~perpsbot.actors.execution._ledger.OrderLedger` carries out (stamp and publish,
 count and log). Nothing here reads a clock, stamps a message or talks to anyone, so every rule
 is testable by value.
 
-The rules: a transition not in :data:`~perpsbot.actors._order_states.TRANSITIONS` (but from
+The rules: a transition not in
+:data:`~perpsbot.actors.execution._order_states.TRANSITIONS` (but from
 reconciliation, the venue's truth) is refused and changes nothing; a terminal status is
 announced only once the order is settled (every filled unit booked), and until then the order
 is held terminal and announced as it was; a fill is new once per fill id.
@@ -19,7 +20,7 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._order_states import TrackedOrder, allowed
+from perpsbot.actors.execution._order_states import TrackedOrder, allowed
 from perpsbot.messages import OrderStatus, TransitionSource
 from perpsbot.venue.gateway import VenueFill
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from perpsbot.actors._user_translator import UserChannel
+from perpsbot.actors.execution._user_translator import UserChannel
 from perpsbot.config import BotConfig
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor
 from perpsbot.venue.link import VenueLink
 
 __all__ = ["UserFeedActor"]
 
-logger = logging.getLogger("perpsbot.actors.user_feed")
+logger = logging.getLogger("perpsbot.actors.execution.user_feed")
 
 
 class UserFeedActor(BaseActor):

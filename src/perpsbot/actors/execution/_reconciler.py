@@ -6,7 +6,7 @@ state, and ``AccountReconciled`` (the venue's positions, wallets and equity) aft
 them, naming the symbols whose orders were unsettled while the venue was read or were acted
 on by the pass: the portfolio corrects its book from the read for the other symbols only, so
 an older read never overwrites a newer fill. ``AccountReconciled`` also carries the sweep
-(:mod:`~perpsbot.actors._sweep`): the venue's fills of ours that no order path publishes,
+(:mod:`~perpsbot.actors.execution._sweep`): the venue's fills of ours that no order path publishes,
 which the portfolio books before it corrects, so no fill is ever lost to a correction.
 Then ``ReconciliationCompleted`` lists, for people, what was corrected. No order goes out
 until the portfolio's ``PortfolioValued`` answers that ``AccountReconciled``
@@ -22,10 +22,10 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._order_desk import OrderDesk
-from perpsbot.actors._order_states import TrackedOrder, venue_state
-from perpsbot.actors._quantize import fitted_order
-from perpsbot.actors._reconcile import (
+from perpsbot.actors.execution._order_desk import OrderDesk
+from perpsbot.actors.execution._order_states import TrackedOrder, venue_state
+from perpsbot.actors.execution._quantize import fitted_order
+from perpsbot.actors.execution._reconcile import (
     Action,
     Adopt,
     Expire,
@@ -36,7 +36,7 @@ from perpsbot.actors._reconcile import (
     plan,
     read_venue,
 )
-from perpsbot.actors._sweep import FillSweep
+from perpsbot.actors.execution._sweep import FillSweep
 from perpsbot.clock import Clock
 from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
@@ -59,7 +59,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorAddress, ActorTimers
 from perpsbot.venue.gateway import VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.execution.executor")
 
 _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION
@@ -381,7 +381,7 @@ class Reconciler:
         :data:`_VANISHED_FOR_NS` after that, looked for at every reconciliation, before it is
         settled as cancelled (its fills read first). Meanwhile its symbol is spared
         corrections, and its size counts in flight. A fill either kind shows after it was
-        settled reaches the book through the sweep (:mod:`~perpsbot.actors._sweep`), which
+        settled reaches the book through the sweep (:mod:`~perpsbot.actors.execution._sweep`), which
         supersedes the correction that had adopted it."""
         desk = self._desk
         order = desk.ledger.mark(coid, missing=desk.ledger[coid].missing + 1)

@@ -25,13 +25,13 @@ from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import FuturesAccount, OrderStatus, ProductSpec, VenuePosition
 from perpsbot.venue.gateway import VenueFill, VenueGateway, VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.execution.executor")
 
 _NEVER_ACKNOWLEDGED = frozenset(
     {OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN}

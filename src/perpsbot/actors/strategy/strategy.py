@@ -31,9 +31,9 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._decisions import Params, Situation, WantedOrder, decide
-from perpsbot.actors._trading_window import TradingWindow
-from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.actors.strategy._decisions import Params, Situation, WantedOrder, decide
+from perpsbot.actors.strategy._trading_window import TradingWindow
+from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     DryRunOrder,
@@ -68,7 +68,7 @@ from perpsbot.runtime import (
 
 __all__ = ["StrategyActor"]
 
-logger = logging.getLogger("perpsbot.actors.strategy")
+logger = logging.getLogger("perpsbot.actors.strategy.strategy")
 
 
 @attrs.frozen(kw_only=True)

@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import attrs
 
-from perpsbot.actors._order_states import TrackedOrder
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.messages import (
     OrderIntent,
     OrderStatus,

@@ -3,7 +3,8 @@
 The actor decides *whether* an order goes out; the desk sends it and follows it. It owns the
 venue gateway (:class:`~perpsbot.venue.gateway.VenueGateway`, the only way it reaches the
 venue), the product specs and the :class:`OrderLedger`; the user channel is the
-:class:`~perpsbot.actors.user_feed.UserFeedActor`'s, which tells the executor what it sees. Every
+:class:`~perpsbot.actors.execution.user_feed.UserFeedActor`'s, which tells the executor what it
+sees. Every
 venue observation (a gateway answer, a user-channel update, a poll, a reconciliation) goes
 through :meth:`OrderDesk.apply_venue`, which reads the new fills first and publishes them
 before the order's new state, so a journaled status always has its fills journaled before it.
@@ -16,10 +17,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._ledger import OrderLedger
-from perpsbot.actors._order_states import TrackedOrder, venue_state
-from perpsbot.actors._products import Products
-from perpsbot.actors._reduce_only import Refusal, refusal
+from perpsbot.actors.execution._ledger import OrderLedger
+from perpsbot.actors.execution._order_states import TrackedOrder, venue_state
+from perpsbot.actors.execution._products import Products
+from perpsbot.actors.execution._reduce_only import Refusal, refusal
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
@@ -37,7 +38,7 @@ from perpsbot.messages import (
 )
 from perpsbot.venue.gateway import GatewaySource, VenueGateway, VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.execution.executor")
 
 _S = OrderStatus
 _REST = TransitionSource.REST

@@ -35,11 +35,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from perpsbot.actors._order_desk import OrderDesk
-from perpsbot.actors._order_states import TrackedOrder
-from perpsbot.actors._quantize import QuantizeRejection, fitted_order
-from perpsbot.actors._reconciler import Reconciler
-from perpsbot.actors._reduce_only import refusal
+from perpsbot.actors.execution._order_desk import OrderDesk
+from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._quantize import QuantizeRejection, fitted_order
+from perpsbot.actors.execution._reconciler import Reconciler
+from perpsbot.actors.execution._reduce_only import refusal
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
@@ -77,7 +77,7 @@ from perpsbot.venue.gateway import GatewaySource
 
 __all__ = ["ExecutorActor", "executor_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.executor")
+logger = logging.getLogger("perpsbot.actors.execution.executor")
 
 
 def executor_mailbox(max_pending_orders: int) -> CommandMailbox:

@@ -2,7 +2,7 @@
 equity, the day's PnL), the latest marks and their times, and the orders in flight.
 
 Everything the order rules need to know about one intent is assembled here into an
-:class:`~perpsbot.actors._risk_rules.OrderCheck`; the risk actor adds the trading state.
+:class:`~perpsbot.actors.risk._rules.OrderCheck`; the risk actor adds the trading state.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors._risk_book import OpenOrders
-from perpsbot.actors._risk_rules import OrderCheck
+from perpsbot.actors.risk._book import OpenOrders
+from perpsbot.actors.risk._rules import OrderCheck
 from perpsbot.messages import (
     AccountReconciled,
     FuturesAccount,

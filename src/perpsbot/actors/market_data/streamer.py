@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._mark_translator import MarkTranslator
+from perpsbot.actors.market_data._mark_translator import MarkTranslator
 from perpsbot.config import BotConfig, Channel
 from perpsbot.messages import (
     CheckFeedSilence,
@@ -60,7 +60,7 @@ from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["CHANNELS", "StreamerActor", "streamer_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.streamer")
+logger = logging.getLogger("perpsbot.actors.market_data.streamer")
 
 #: The configured channel first, then the fallback used while the book is unavailable.
 CHANNELS: dict[Channel, tuple[str, ...]] = {

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from perpsbot._position import Position
-from perpsbot.actors._funding import FundingReading, funding_moved
+from perpsbot.actors.portfolio._funding import FundingReading, funding_moved
 from perpsbot.messages import AccountReconciled, OrderFilled, PositionView
 
 _ZERO = Decimal(0)
@@ -58,7 +58,7 @@ class PositionBook:
 
     def book_funding(self, account: AccountReconciled) -> list[tuple[str, Decimal, Decimal]]:
         """Book what the venue's accrued funding on each futures position moved by since the
-        last reading (see :mod:`perpsbot.actors._funding`), except on the symbols the read
+        last reading (see :mod:`perpsbot.actors.portfolio._funding`), except on the symbols the read
         may be older than the book for (``account.unsettled``). Returns each symbol whose
         funding moved, with the amount and the venue's figure."""
         moved: list[tuple[str, Decimal, Decimal]] = []

@@ -15,8 +15,8 @@ from typing import ClassVar, Protocol
 
 import attrs
 
-from perpsbot.actors import _margin as margin
-from perpsbot.actors._reduce_only import only_reduces
+from perpsbot.actors.execution._reduce_only import only_reduces
+from perpsbot.actors.risk import _margin as margin
 from perpsbot.config import RiskConfig
 from perpsbot.messages import IntentPurpose, OrderIntent, ProductSpec, Side, TradingState
 from perpsbot.messages.account import FuturesAccount
@@ -276,7 +276,7 @@ class MaxLeverage:
     """Resulting position notional over equity within the symbol's cap; all positions'
     notional over equity within ``max_leverage``; the intent's own leverage within the cap.
     The symbol's cap is the tightest of the configured one, the product's ``max_leverage`` and
-    1 / the margin rate that applies now (see :mod:`perpsbot.actors._margin`)."""
+    1 / the margin rate that applies now (see :mod:`perpsbot.actors.risk._margin`)."""
 
     config: RiskConfig
     name: ClassVar[str] = "max_leverage"
@@ -315,7 +315,7 @@ class LiquidationBuffer:
     """Futures: the futures account's buffer share after the order, ``(buffer - k x dIM) /
     (buffer + threshold)``, stays at or above ``min_liquidation_buffer_pct``: ``dIM`` is the
     initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
-    share of initial margin (see :mod:`perpsbot.actors._margin`). The whole account's equity
+    share of initial margin (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity
     and the leverage cap do not enter (the cap does for a product without margin rates)."""
 
     config: RiskConfig

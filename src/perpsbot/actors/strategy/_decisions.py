@@ -21,9 +21,9 @@ from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
-from perpsbot.actors import _margin as margin
-from perpsbot.actors._crossover import Crossover, crossover
-from perpsbot.actors._trailing_stop import TrailingStop
+from perpsbot.actors.risk import _margin as margin
+from perpsbot.actors.strategy._crossover import Crossover, crossover
+from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from perpsbot.config import BotConfig, RiskConfig
 from perpsbot.messages import IntentPurpose, MarkSample, ProductSpec, Side, Signal, TradingState
 

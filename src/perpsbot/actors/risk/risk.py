@@ -1,6 +1,6 @@
 """RiskActor: the gate every order passes; the trading state, limits, mark freshness.
 
-Each ``OrderIntent`` is checked by the rules of ``_risk_rules`` at the latest mark (or its
+Each ``OrderIntent`` is checked by the rules of ``_rules`` at the latest mark (or its
 limit, if worse) and becomes ``PlaceOrder`` to the executor or an ``OrderDenied`` naming the
 rule and the numbers. The trading state is the most severe of its holds (``_trading_state``):
 an operator's latched Halt / ReduceOnly (read back from the journal at start),
@@ -23,15 +23,15 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors._risk_accounts import Accounts
-from perpsbot.actors._risk_gate import OrderGate
-from perpsbot.actors._risk_journal import (
+from perpsbot.actors.risk._accounts import Accounts
+from perpsbot.actors.risk._gate import OrderGate
+from perpsbot.actors.risk._journal import (
     ACTIONS,
     OperatorCommand,
     OperatorJournal,
 )
-from perpsbot.actors._risk_rules import first_denial, order_rules
-from perpsbot.actors._trading_state import JOURNAL, STARTING, TradingConditions
+from perpsbot.actors.risk._rules import first_denial, order_rules
+from perpsbot.actors.risk._trading_state import JOURNAL, STARTING, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
     AccountReconciled,
@@ -71,7 +71,7 @@ from perpsbot.runtime import (
 
 __all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.risk")
+logger = logging.getLogger("perpsbot.actors.risk.risk")
 
 
 def risk_mailbox() -> FifoMailbox:

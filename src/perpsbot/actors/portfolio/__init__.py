@@ -1,0 +1,1 @@
+"""The portfolio actor, the one owner of positions, PnL and funding booked."""

@@ -1,0 +1,1 @@
+"""The strategy actor and its pure decisions: crossover, trailing stop, trading window."""
