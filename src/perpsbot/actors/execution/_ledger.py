@@ -42,7 +42,7 @@ from perpsbot.messages import (
 )
 from perpsbot.venue.gateway import VenueFill
 
-_log = logging.getLogger("perpsbot.actors.execution.executor")
+_log = logging.getLogger("perpsbot.actors.executor")
 
 #: Finished orders kept in memory (to recognise a resent intent); older ones are forgotten,
 #: and the journal recognises those (``IntentRecorded.previously_recorded``).

@@ -38,7 +38,7 @@ from perpsbot.messages import (
 )
 from perpsbot.venue.gateway import GatewaySource, VenueGateway, VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 _S = OrderStatus
 _REST = TransitionSource.REST

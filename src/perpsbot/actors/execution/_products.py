@@ -9,7 +9,7 @@ from typing import Any
 from perpsbot.messages import ProductsLoaded, ProductSpec, Stamper
 from perpsbot.venue.gateway import VenueGateway
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 
 class Products:

@@ -31,7 +31,7 @@ from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import FuturesAccount, OrderStatus, ProductSpec, VenuePosition
 from perpsbot.venue.gateway import VenueFill, VenueGateway, VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 _NEVER_ACKNOWLEDGED = frozenset(
     {OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN}

@@ -59,7 +59,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorAddress, ActorTimers
 from perpsbot.venue.gateway import VenueOrder
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 _S = OrderStatus
 _RECONCILIATION = TransitionSource.RECONCILIATION

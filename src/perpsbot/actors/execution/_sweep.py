@@ -35,7 +35,7 @@ from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
 from perpsbot.venue.gateway import VenueFill, VenueGateway
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 #: How far back each reconciliation reads the venue's fills.
 SWEEP_WINDOW_NS = 24 * 3600 * 10**9

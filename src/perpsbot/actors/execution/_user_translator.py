@@ -35,7 +35,7 @@ from perpsbot.venue import (
 )
 from perpsbot.venue.link import VenueLink
 
-logger = logging.getLogger("perpsbot.actors.execution.user_feed")
+logger = logging.getLogger("perpsbot.actors.user_feed")
 
 #: Silence after which the user channel (heartbeats every second) counts as stale.
 _STALE_AFTER_S = 5.0

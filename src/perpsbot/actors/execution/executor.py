@@ -77,7 +77,7 @@ from perpsbot.venue.gateway import GatewaySource
 
 __all__ = ["ExecutorActor", "executor_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.execution.executor")
+logger = logging.getLogger("perpsbot.actors.executor")
 
 
 def executor_mailbox(max_pending_orders: int) -> CommandMailbox:

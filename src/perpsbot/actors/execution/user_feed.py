@@ -22,7 +22,7 @@ from perpsbot.venue.link import VenueLink
 
 __all__ = ["UserFeedActor"]
 
-logger = logging.getLogger("perpsbot.actors.execution.user_feed")
+logger = logging.getLogger("perpsbot.actors.user_feed")
 
 
 class UserFeedActor(BaseActor):

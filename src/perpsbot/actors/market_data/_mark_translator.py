@@ -70,7 +70,7 @@ from perpsbot.venue import (
 __all__ = ["MarkTranslator"]
 
 _TWO = Decimal(2)
-_log = logging.getLogger("perpsbot.actors.market_data.streamer")
+_log = logging.getLogger("perpsbot.actors.streamer")
 _MAX_BATCH = 128  # level2 frames between flushes, at most (~1 ms of a full-speed burst)
 #: Feed lag is sampled at most this often: a level2 timestamp costs ~0.5 us to parse, and a
 #: trickle flushes for every frame.

@@ -47,7 +47,7 @@ from perpsbot.runtime import (
 
 __all__ = ["MarkWindowActor", "mark_window_mailbox", "window_length"]
 
-logger = logging.getLogger("perpsbot.actors.market_data.mark_window")
+logger = logging.getLogger("perpsbot.actors.mark_window")
 
 
 def window_length(market_data: MarketDataConfig) -> int:

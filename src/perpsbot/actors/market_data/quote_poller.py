@@ -31,7 +31,7 @@ from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["QuotePollerActor", "poller_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.market_data.quote_poller")
+logger = logging.getLogger("perpsbot.actors.quote_poller")
 
 
 def _poll_key(message: Any) -> Hashable | None:

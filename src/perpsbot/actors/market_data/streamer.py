@@ -60,7 +60,7 @@ from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["CHANNELS", "StreamerActor", "streamer_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.market_data.streamer")
+logger = logging.getLogger("perpsbot.actors.streamer")
 
 #: The configured channel first, then the fallback used while the book is unavailable.
 CHANNELS: dict[Channel, tuple[str, ...]] = {

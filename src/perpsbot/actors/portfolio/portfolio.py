@@ -59,7 +59,7 @@ from perpsbot.runtime import (
 
 __all__ = ["PortfolioActor", "replay"]
 
-logger = logging.getLogger("perpsbot.actors.portfolio.portfolio")
+logger = logging.getLogger("perpsbot.actors.portfolio")
 
 #: How long to wait before asking the journal again after it could not be read.
 _RETRY_READ_S = 1.0

@@ -14,7 +14,7 @@ from perpsbot.actors.risk._rules import Denial, OrderCheck, usd
 from perpsbot.messages import CancelAllOrders, OrderDenied, OrderIntent, PlaceOrder, Stamper
 from perpsbot.runtime import ActorAddress, MailboxFullError, Subscribers
 
-logger = logging.getLogger("perpsbot.actors.risk.risk")
+logger = logging.getLogger("perpsbot.actors.risk")
 
 EXECUTOR_BACKLOG = "executor_backlog"
 

@@ -71,7 +71,7 @@ from perpsbot.runtime import (
 
 __all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
 
-logger = logging.getLogger("perpsbot.actors.risk.risk")
+logger = logging.getLogger("perpsbot.actors.risk")
 
 
 def risk_mailbox() -> FifoMailbox:

@@ -68,7 +68,7 @@ from perpsbot.runtime import (
 
 __all__ = ["StrategyActor"]
 
-logger = logging.getLogger("perpsbot.actors.strategy.strategy")
+logger = logging.getLogger("perpsbot.actors.strategy")
 
 
 @attrs.frozen(kw_only=True)
