@@ -38,7 +38,14 @@ def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _args(**options: object) -> argparse.Namespace:
     defaults = {"config": None, "profile": "dev", "live": False, "duration": 60.0}
     return argparse.Namespace(
-        **{**defaults, "dry_run": False, "fresh_paper": False, "record": None, **options}
+        **{
+            **defaults,
+            "dry_run": False,
+            "fresh_paper": False,
+            "record": None,
+            "tracemalloc": None,
+            **options,
+        }
     )
 
 

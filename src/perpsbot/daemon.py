@@ -13,6 +13,9 @@ their unrealized PnL.
   stays; a valid one restarts only the actors its changes concern (``venue.*`` and ``sim.*``
   reopen the venue link and restart the actors that use it).
 - SIGUSR1 logs every thread's stack, actor threads named by their actor.
+- With ``--tracemalloc DIR`` the bot traces its allocations and each SIGUSR2 dumps a snapshot to ``DIR/tracemalloc-N.snapshot`` (N = 1, 2, ...; read with
+  ``tracemalloc.Snapshot.load``): how ``python -m benchmarks memory --tracemalloc`` finds
+  what grows.
 
 One bot per journal: the bot holds its journal's lock (:class:`~perpsbot.journal.JournalLock`)
 for as long as it runs, taken before anything else opens, so a second bot started on the same
@@ -39,6 +42,7 @@ import os
 import queue
 import signal
 import threading
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -114,6 +118,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also record what the market-data feed and the quote poller receive to FILE"
         " (replaced; gzip, read with perpsbot.data.read_recording)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        metavar="DIR",
+        help="trace memory allocations; each SIGUSR2 writes a snapshot into DIR"
+        " (tracemalloc-N.snapshot: finding what grows, at a cost in memory and CPU)",
     )
 
 
@@ -194,12 +205,41 @@ def run(args: argparse.Namespace) -> int:
     is starting) and given back on return.
     """
     signals = _Signals()
-    restore = signals.install() if threading.current_thread() is threading.main_thread() else None
+    main = threading.current_thread() is threading.main_thread()
+    restore = signals.install() if main else None
+    traced = args.tracemalloc if main else None
+    untrace = _trace_allocations(traced) if traced is not None else None
     try:
         return _run(args, signals)
     finally:
+        if untrace is not None:
+            untrace()
         if restore is not None:
             restore()
+
+
+def _trace_allocations(folder: Path) -> Callable[[], None]:
+    """Trace allocations (10 frames deep) and dump a snapshot into ``folder`` on each
+    SIGUSR2; returns what stops tracing and puts SIGUSR2's handler back."""
+    tracemalloc.start(10)
+    dumped = 0
+
+    def dump(signum: int, frame: FrameType | None) -> None:
+        nonlocal dumped
+        dumped += 1
+        path = folder / f"tracemalloc-{dumped}.snapshot"
+        partial = path.with_suffix(".partial")
+        tracemalloc.take_snapshot().dump(str(partial))
+        partial.replace(path)  # whole or absent: a reader never sees half a snapshot
+        logger.warning("tracemalloc snapshot written to %s", path)
+
+    previous = signal.signal(signal.SIGUSR2, dump)
+
+    def untrace() -> None:
+        signal.signal(signal.SIGUSR2, previous)
+        tracemalloc.stop()
+
+    return untrace
 
 
 def _run(args: argparse.Namespace, signals: _Signals) -> int:
