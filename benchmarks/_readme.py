@@ -105,12 +105,36 @@ def _orders_before(before: dict[str, Any]) -> str:
     )
 
 
+def _memory(memory: dict[str, Any]) -> str:
+    run, target = memory["run"], memory["targets"]["tail_growth_mib"]
+    minutes, third = run["run_s"] / 60, run["run_s"] / 180
+    grown = run["tail_growth_fitted_mib"]
+    verdict = "" if grown < target else ", not met"
+    return (
+        f"Memory ({_source(memory)}; `perpsbot run --profile dev` trading the perps against "
+        f"`perpsbot sim` in another process for {minutes:.0f} minutes, at niceness "
+        f"{memory['niceness']} on a shared machine, with a venue fault every "
+        f"{run['fault_every_s']:.0f} s: dropped sockets, refused reconnects and subscribes, "
+        "sequence gaps, duplicate and malformed frames, a stalled feed, 429s, 500s, slow and "
+        f"half-sent answers, lost order acks, orders shown late; {run['faults_injected']} "
+        f"faults, {run['fills_printed']} fills): RSS {run['rss_start_mib']:.1f} MiB at the "
+        f"first cycle, {run['rss_at_third_mib']:.1f} MiB after {third:.0f} minutes, "
+        f"{run['rss_end_mib']:.1f} MiB at the end (peak {run['rss_peak_mib']:.1f}); over the "
+        f"last {minutes - third:.0f} minutes the least-squares slope is "
+        f"{run['tail_slope_mib_per_10_min']:+.2f} MiB per 10 minutes, {grown:+.2f} MiB in "
+        f"all (the last sample minus the one at {third:.0f} minutes: "
+        f"{run['tail_growth_end_minus_third_mib']:+.2f}; target: under {target:.0f} MiB{verdict})."
+    )
+
+
 def render(
     pipeline: dict[str, Any],
     runtime: dict[str, Any],
+    *,
     daemon: dict[str, Any] | None = None,
     orders: dict[str, Any] | None = None,
     orders_before: dict[str, Any] | None = None,
+    memory: dict[str, Any] | None = None,
 ) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
@@ -160,6 +184,8 @@ def render(
         blocks.append(_orders(orders))
     if orders_before is not None:
         blocks.append(_orders_before(orders_before))
+    if memory is not None:
+        blocks.append(_memory(memory))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -170,7 +196,7 @@ def committed() -> str:
     runtime = json.loads((RESULTS / "runtime.json").read_text())
     optional = {
         name: json.loads(path.read_text())
-        for name in ("daemon", "orders", "orders-before")
+        for name in ("daemon", "orders", "orders-before", "memory")
         if (path := RESULTS / f"{name}.json").exists()
     }
     if "orders-before" in optional:

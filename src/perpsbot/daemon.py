@@ -13,7 +13,8 @@ their unrealized PnL.
   stays; a valid one restarts only the actors its changes concern (``venue.*`` and ``sim.*``
   reopen the venue link and restart the actors that use it).
 - SIGUSR1 logs every thread's stack, actor threads named by their actor.
-- With ``--tracemalloc DIR`` the bot traces its allocations and each SIGUSR2 dumps a snapshot to ``DIR/tracemalloc-N.snapshot`` (N = 1, 2, ...; read with
+- With ``--tracemalloc DIR`` the bot traces its allocations and each SIGUSR2 dumps a
+  snapshot to ``DIR/tracemalloc-N.snapshot`` (N = 1, 2, ...; read with
   ``tracemalloc.Snapshot.load``): how ``python -m benchmarks memory --tracemalloc`` finds
   what grows.
 
