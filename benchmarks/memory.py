@@ -72,24 +72,30 @@ def _snapshot(pid: int, folder: Path, n: int) -> Path:
     return path
 
 
-def growing_sites(before: Path, after: Path, top: int = TOP_SITES) -> list[dict[str, Any]]:
-    """The ``top`` allocation sites (file:line) whose traced size grew most between two
-    snapshots, with what they held at the end."""
+def growth_report(before: Path, after: Path, top: int = TOP_SITES) -> dict[str, Any]:
+    """What Python's allocator held at each snapshot (what RSS grows by outside it is native
+    memory: C libraries, malloc arenas, thread stacks) and the ``top`` allocation sites
+    (file:line) whose traced size grew most between the two."""
     ignore = [
         tracemalloc.Filter(False, tracemalloc.__file__),
         tracemalloc.Filter(False, "<frozen importlib._bootstrap*>"),
     ]
     old = tracemalloc.Snapshot.load(str(before)).filter_traces(ignore)
     new = tracemalloc.Snapshot.load(str(after)).filter_traces(ignore)
-    return [
-        {
-            "site": f"{stat.traceback[0].filename}:{stat.traceback[0].lineno}",
-            "grew_kib": round(stat.size_diff / 1024, 1),
-            "blocks_grew": stat.count_diff,
-            "held_kib": round(stat.size / 1024, 1),
-        }
-        for stat in sorted(new.compare_to(old, "lineno"), key=lambda s: -s.size_diff)[:top]
-    ]
+    stats = sorted(new.compare_to(old, "lineno"), key=lambda s: -s.size_diff)
+    return {
+        "traced_mib_before": round(sum(t.size for t in old.traces) / 2**20, 3),
+        "traced_mib_after": round(sum(t.size for t in new.traces) / 2**20, 3),
+        "sites": [
+            {
+                "site": f"{stat.traceback[0].filename}:{stat.traceback[0].lineno}",
+                "grew_kib": round(stat.size_diff / 1024, 1),
+                "blocks_grew": stat.count_diff,
+                "held_kib": round(stat.size / 1024, 1),
+            }
+            for stat in stats[:top]
+        ],
+    }
 
 
 def _run(mode: str, workdir: Path, traced: bool) -> dict[str, Any]:
@@ -156,7 +162,7 @@ def _run(mode: str, workdir: Path, traced: bool) -> dict[str, Any]:
         "tail_growth_fitted_mib": round(per_10_min * (run_s - mark_s) / 600, 3),
         "tail_growth_end_minus_third_mib": round(samples[-1][1] - at_mark, 2),
         "exit_code": code,
-        "growing_sites": growing_sites(*snapshots) if traced else None,
+        "traced_growth": growth_report(*snapshots) if traced else None,
         "samples": samples,
     }
 
@@ -188,7 +194,13 @@ def main(*, mode: str = "full", out: Path | None = None, traced: bool = False) -
           f"{run['tail_growth_fitted_mib']:.2f}", str(run["faults_injected"]),
           str(run["fills_printed"])]],
     )  # fmt: skip
-    for site in run["growing_sites"] or []:
+    if run["traced_growth"] is not None:
+        report = run["traced_growth"]
+        print(
+            f"\ntraced by tracemalloc: {report['traced_mib_before']:.2f} MiB after the first"
+            f" third, {report['traced_mib_after']:.2f} MiB at the end; the sites that grew most:"
+        )
+    for site in (run["traced_growth"] or {}).get("sites", []):
         print(f"  +{site['grew_kib']:8.1f} KiB  {site['blocks_grew']:+7d} blocks  {site['site']}")
     figures = {
         "mode": mode,

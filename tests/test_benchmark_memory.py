@@ -40,9 +40,10 @@ def test_the_memory_suite_samples_the_rss_of_a_trading_bot_under_venue_faults_an
     assert all(rss > 0 for _, rss in run["samples"])
     assert 0 < run["rss_start_mib"] <= run["rss_peak_mib"]
     assert isinstance(run["tail_slope_mib_per_10_min"], float)
-    sites = run["growing_sites"]
-    assert sites
-    assert all(":" in site["site"] and "held_kib" in site for site in sites)
+    growth = run["traced_growth"]
+    assert 0 < growth["traced_mib_before"] < run["rss_peak_mib"]
+    assert growth["sites"]
+    assert all(":" in site["site"] and "held_kib" in site for site in growth["sites"])
 
 
 def test_a_tracemalloc_option_given_to_another_suite_is_refused_with_the_reason() -> None:
