@@ -4,9 +4,9 @@ Loads and validates the configuration (an invalid file exits 2 with the reason),
 venue (for ``dev``, the embedded simulated exchange on loopback), opens the control plane
 (shell socket, metrics and health on 127.0.0.1, a watch on the configuration file), starts
 the supervised actor tree and prints where everything is. Then it idles in the main thread
-until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates; it stops the tree
-(risk journals the day's figures as it stops) and prints the open positions it leaves, with
-their unrealized PnL.
+(handing the C allocator's free memory back to the system every minute) until the duration
+passes, SIGINT or SIGTERM arrives, or the tree escalates; it stops the tree (risk journals the
+day's figures as it stops) and prints the open positions it leaves, with their unrealized PnL.
 
 - SIGHUP, a change to the file on disk, or ``reload()`` in the shell reload the
   configuration: an invalid file is rejected with the reason and the running configuration
