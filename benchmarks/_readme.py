@@ -127,6 +127,21 @@ def _memory(memory: dict[str, Any]) -> str:
     )
 
 
+def _memory_before(before: dict[str, Any]) -> str:
+    """The same suite on the code before the daemon handed free memory back, run in the same
+    conditions: what the fix changed."""
+    run, target = before["run"], before["targets"]["tail_growth_mib"]
+    verdict = "met" if run["tail_growth_fitted_mib"] < target else "missed"
+    return (
+        "Before the bot handed the C allocator's free memory back every minute "
+        f"(`results/memory-before.json`, {before['environment']['when'][:10]}, the same run): "
+        f"RSS {run['rss_start_mib']:.1f}, {run['rss_at_third_mib']:.1f} and "
+        f"{run['rss_end_mib']:.1f} MiB, {run['tail_slope_mib_per_10_min']:+.2f} MiB per 10 "
+        f"minutes over the last 20, {run['tail_growth_fitted_mib']:+.2f} MiB in all (target "
+        f"{verdict}): freed memory that glibc kept resident in the feed thread's malloc arena."
+    )
+
+
 def render(
     pipeline: dict[str, Any],
     runtime: dict[str, Any],
@@ -135,6 +150,7 @@ def render(
     orders: dict[str, Any] | None = None,
     orders_before: dict[str, Any] | None = None,
     memory: dict[str, Any] | None = None,
+    memory_before: dict[str, Any] | None = None,
 ) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
@@ -186,6 +202,8 @@ def render(
         blocks.append(_orders_before(orders_before))
     if memory is not None:
         blocks.append(_memory(memory))
+    if memory_before is not None:
+        blocks.append(_memory_before(memory_before))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -196,11 +214,12 @@ def committed() -> str:
     runtime = json.loads((RESULTS / "runtime.json").read_text())
     optional = {
         name: json.loads(path.read_text())
-        for name in ("daemon", "orders", "orders-before", "memory")
+        for name in ("daemon", "orders", "orders-before", "memory", "memory-before")
         if (path := RESULTS / f"{name}.json").exists()
     }
-    if "orders-before" in optional:
-        optional["orders_before"] = optional.pop("orders-before")
+    for name in ("orders-before", "memory-before"):
+        if name in optional:
+            optional[name.replace("-", "_")] = optional.pop(name)
     return render(pipeline, runtime, **optional)
 
 
