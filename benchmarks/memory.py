@@ -103,6 +103,7 @@ def _run(mode: str, workdir: Path, traced: bool) -> dict[str, Any]:
     mark_s = run_s / 3  # 10 minutes of a full run's 30
     sim = _perpsbot("sim", "--seed", "3", "--tick-interval-s", str(tick_s))
     assert sim.stdout is not None
+    bot = None
     try:
         rest = _wait_line(sim.stdout, "rest:").split()[1]
         market = _wait_line(sim.stdout, "market ws:").split()[2]
@@ -141,6 +142,9 @@ def _run(mode: str, workdir: Path, traced: bool) -> dict[str, Any]:
         bot.send_signal(signal.SIGTERM)
         code = bot.wait(timeout=60)
     finally:
+        if bot is not None and bot.poll() is None:  # the run failed: leave no bot behind
+            bot.kill()
+            bot.wait(timeout=30)
         sim.send_signal(signal.SIGTERM)
         sim.wait(timeout=30)
     tail = [(t, v) for t, v in samples if t >= mark_s]
