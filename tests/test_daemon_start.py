@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import threading
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -91,6 +92,27 @@ def test_a_full_run_gives_the_signals_back_and_leaves_no_thread_behind(journal: 
     stopper.join()
     assert {signum: signal.getsignal(signum) for signum in SIGNALS} == handlers
     eventually(lambda: set(threading.enumerate()) <= threads, what="every thread of the bot ended")
+
+
+def test_a_traced_run_writes_a_loadable_snapshot_on_sigusr2_and_stops_tracing_as_it_ends(
+    journal: Path, tmp_path: Path
+) -> None:
+    handler = signal.getsignal(signal.SIGUSR2)
+    main, asked = threading.get_ident(), threading.Event()
+    snapshot = tmp_path / "tracemalloc-1.snapshot"
+
+    def snapshot_written() -> bool:
+        if not asked.is_set() and _ready(journal.parent / "control" / "shell.sock"):
+            asked.set()
+            signal.pthread_kill(main, signal.SIGUSR2)
+        return snapshot.exists()
+
+    stopper = _SigtermWhen(snapshot_written, "a tracemalloc snapshot")
+    assert daemon.run(_args(tracemalloc=tmp_path)) == daemon.EXIT_OK
+    stopper.join()
+    assert tracemalloc.Snapshot.load(str(snapshot)).traces
+    assert not tracemalloc.is_tracing()
+    assert signal.getsignal(signal.SIGUSR2) == handler
 
 
 def test_a_recording_run_keeps_the_feeds_messages_as_received(
