@@ -94,6 +94,7 @@ def test_a_full_run_gives_the_signals_back_and_leaves_no_thread_behind(journal: 
     eventually(lambda: set(threading.enumerate()) <= threads, what="every thread of the bot ended")
 
 
+@pytest.mark.timeout(180)  # tracing slows the embedded sim's start (its candle history) 3x
 def test_a_traced_run_writes_a_loadable_snapshot_on_sigusr2_and_stops_tracing_as_it_ends(
     journal: Path, tmp_path: Path
 ) -> None:
@@ -102,7 +103,8 @@ def test_a_traced_run_writes_a_loadable_snapshot_on_sigusr2_and_stops_tracing_as
     snapshot = tmp_path / "tracemalloc-1.snapshot"
 
     def snapshot_written() -> bool:
-        if not asked.is_set() and _ready(journal.parent / "control" / "shell.sock"):
+        # The journal's lock is taken after the handler is in place: ask from then on.
+        if not asked.is_set() and journal.with_name(journal.name + ".lock").exists():
             asked.set()
             signal.pthread_kill(main, signal.SIGUSR2)
         return snapshot.exists()
