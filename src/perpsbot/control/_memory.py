@@ -4,8 +4,8 @@ glibc's malloc gives each thread that allocates an arena of its own and keeps wh
 there for reuse; it returns memory to the system only from the top of an arena. A thread that
 allocates in bursts (the feed thread reads 32 KiB chunks and decodes snapshots after every
 reconnect) while longer-lived blocks land above the freed ones leaves free pages resident: the
-bot's RSS crept up by about 2 MiB per 10 minutes under venue faults while what Python held
-stayed flat (``python -m benchmarks memory``). ``malloc_trim(0)`` releases the free pages of
+bot's RSS crept up by about 1.1 MiB per 10 minutes under venue faults while what Python held
+grew far less (``python -m benchmarks memory``). ``malloc_trim(0)`` releases the free pages of
 every arena, wherever they are.
 """
 
