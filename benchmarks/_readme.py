@@ -134,7 +134,7 @@ def _memory_before(before: dict[str, Any]) -> str:
     verdict = "met" if run["tail_growth_fitted_mib"] < target else "missed"
     return (
         "Before the bot handed the C allocator's free memory back every minute "
-        f"(`results/memory-before.json`, {before['environment']['when'][:10]}, the same run): "
+        f"(`results/memory-before.json`, {before['environment']['when'][:10]}, the same suite): "
         f"RSS {run['rss_start_mib']:.1f}, {run['rss_at_third_mib']:.1f} and "
         f"{run['rss_end_mib']:.1f} MiB, {run['tail_slope_mib_per_10_min']:+.2f} MiB per 10 "
         f"minutes over the last 20, {run['tail_growth_fitted_mib']:+.2f} MiB in all (target "
