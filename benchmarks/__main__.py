@@ -1,5 +1,5 @@
 """Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``,
-``orders``, or ``all``).
+``orders``, ``memory``, or ``all``).
 
 A full run writes its JSON to ``benchmarks/results/`` (what the README quotes). ``--quick``
 and ``--smoke`` run smaller sizes; their figures are for checking that a suite works, not for
@@ -21,6 +21,7 @@ SUITES = {
     "pipeline": "benchmarks.pipeline",
     "daemon": "benchmarks.daemon",
     "orders": "benchmarks.orders",
+    "memory": "benchmarks.memory",
 }
 
 
@@ -46,7 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="readme: fail if the README's figures are stale"
     )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="memory: trace the bot's allocations and report the sites that grew",
+    )
     args = parser.parse_args(argv)
+    if args.tracemalloc and args.suite != "memory":
+        parser.error(f"--tracemalloc is an option of the memory suite, not of {args.suite!r}")
     if args.suite == "readme":
         if not args.check:
             _readme.update()
@@ -59,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     names = list(SUITES) if args.suite == "all" else [args.suite]
     for name in names:
-        importlib.import_module(SUITES[name]).main(mode=mode, out=args.out)
+        extra = {"traced": True} if args.tracemalloc else {}
+        importlib.import_module(SUITES[name]).main(mode=mode, out=args.out, **extra)
     return 0
 
 

@@ -105,12 +105,52 @@ def _orders_before(before: dict[str, Any]) -> str:
     )
 
 
+def _memory(memory: dict[str, Any]) -> str:
+    run, target = memory["run"], memory["targets"]["tail_growth_mib"]
+    minutes, third = run["run_s"] / 60, run["run_s"] / 180
+    grown = run["tail_growth_fitted_mib"]
+    verdict = "" if grown < target else ", not met"
+    return (
+        f"Memory ({_source(memory)}; `perpsbot run --profile dev` trading the perps against "
+        f"`perpsbot sim` in another process for {minutes:.0f} minutes, at niceness "
+        f"{memory['niceness']} on a shared machine, with a venue fault every "
+        f"{run['fault_every_s']:.0f} s: dropped sockets, refused reconnects and subscribes, "
+        "sequence gaps, duplicate and malformed frames, a stalled feed, 429s, 500s, slow and "
+        f"half-sent answers, lost order acks, orders shown late; {run['faults_injected']} "
+        f"faults, {run['fills_printed']} fills): RSS {run['rss_start_mib']:.1f} MiB at the "
+        f"first cycle, {run['rss_at_third_mib']:.1f} MiB after {third:.0f} minutes, "
+        f"{run['rss_end_mib']:.1f} MiB at the end (peak {run['rss_peak_mib']:.1f}); over the "
+        f"last {minutes - third:.0f} minutes the least-squares slope is "
+        f"{run['tail_slope_mib_per_10_min']:+.2f} MiB per 10 minutes, {grown:+.2f} MiB in "
+        f"all (the last sample minus the one at {third:.0f} minutes: "
+        f"{run['tail_growth_end_minus_third_mib']:+.2f}; target: under {target:.0f} MiB{verdict})."
+    )
+
+
+def _memory_before(before: dict[str, Any]) -> str:
+    """The same suite on the code before the daemon handed free memory back, run in the same
+    conditions: what the fix changed."""
+    run, target = before["run"], before["targets"]["tail_growth_mib"]
+    verdict = "met" if run["tail_growth_fitted_mib"] < target else "missed"
+    return (
+        "Before the bot handed the C allocator's free memory back every minute "
+        f"(`results/memory-before.json`, {before['environment']['when'][:10]}, the same suite): "
+        f"RSS {run['rss_start_mib']:.1f}, {run['rss_at_third_mib']:.1f} and "
+        f"{run['rss_end_mib']:.1f} MiB, {run['tail_slope_mib_per_10_min']:+.2f} MiB per 10 "
+        f"minutes over the last 20, {run['tail_growth_fitted_mib']:+.2f} MiB in all (target "
+        f"{verdict}): freed memory that glibc kept resident in the feed thread's malloc arena."
+    )
+
+
 def render(
     pipeline: dict[str, Any],
     runtime: dict[str, Any],
+    *,
     daemon: dict[str, Any] | None = None,
     orders: dict[str, Any] | None = None,
     orders_before: dict[str, Any] | None = None,
+    memory: dict[str, Any] | None = None,
+    memory_before: dict[str, Any] | None = None,
 ) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
@@ -160,6 +200,10 @@ def render(
         blocks.append(_orders(orders))
     if orders_before is not None:
         blocks.append(_orders_before(orders_before))
+    if memory is not None:
+        blocks.append(_memory(memory))
+    if memory_before is not None:
+        blocks.append(_memory_before(memory_before))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -170,11 +214,12 @@ def committed() -> str:
     runtime = json.loads((RESULTS / "runtime.json").read_text())
     optional = {
         name: json.loads(path.read_text())
-        for name in ("daemon", "orders", "orders-before")
+        for name in ("daemon", "orders", "orders-before", "memory", "memory-before")
         if (path := RESULTS / f"{name}.json").exists()
     }
-    if "orders-before" in optional:
-        optional["orders_before"] = optional.pop("orders-before")
+    for name in ("orders-before", "memory-before"):
+        if name in optional:
+            optional[name.replace("-", "_")] = optional.pop(name)
     return render(pipeline, runtime, **optional)
 
 

@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import threading
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -38,7 +39,14 @@ def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _args(**options: object) -> argparse.Namespace:
     defaults = {"config": None, "profile": "dev", "live": False, "duration": 60.0}
     return argparse.Namespace(
-        **{**defaults, "dry_run": False, "fresh_paper": False, "record": None, **options}
+        **{
+            **defaults,
+            "dry_run": False,
+            "fresh_paper": False,
+            "record": None,
+            "tracemalloc": None,
+            **options,
+        }
     )
 
 
@@ -84,6 +92,29 @@ def test_a_full_run_gives_the_signals_back_and_leaves_no_thread_behind(journal: 
     stopper.join()
     assert {signum: signal.getsignal(signum) for signum in SIGNALS} == handlers
     eventually(lambda: set(threading.enumerate()) <= threads, what="every thread of the bot ended")
+
+
+@pytest.mark.timeout(180)  # tracing slows the embedded sim's start (its candle history) 3x
+def test_a_traced_run_writes_a_loadable_snapshot_on_sigusr2_and_stops_tracing_as_it_ends(
+    journal: Path, tmp_path: Path
+) -> None:
+    handler = signal.getsignal(signal.SIGUSR2)
+    main, asked = threading.get_ident(), threading.Event()
+    snapshot = tmp_path / "tracemalloc-1.snapshot"
+
+    def snapshot_written() -> bool:
+        # The journal's lock is taken after the handler is in place: ask from then on.
+        if not asked.is_set() and journal.with_name(journal.name + ".lock").exists():
+            asked.set()
+            signal.pthread_kill(main, signal.SIGUSR2)
+        return snapshot.exists()
+
+    stopper = _SigtermWhen(snapshot_written, "a tracemalloc snapshot")
+    assert daemon.run(_args(tracemalloc=tmp_path)) == daemon.EXIT_OK
+    stopper.join()
+    assert tracemalloc.Snapshot.load(str(snapshot)).traces
+    assert not tracemalloc.is_tracing()
+    assert signal.getsignal(signal.SIGUSR2) == handler
 
 
 def test_a_recording_run_keeps_the_feeds_messages_as_received(

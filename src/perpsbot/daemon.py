@@ -4,15 +4,19 @@ Loads and validates the configuration (an invalid file exits 2 with the reason),
 venue (for ``dev``, the embedded simulated exchange on loopback), opens the control plane
 (shell socket, metrics and health on 127.0.0.1, a watch on the configuration file), starts
 the supervised actor tree and prints where everything is. Then it idles in the main thread
-until the duration passes, SIGINT or SIGTERM arrives, or the tree escalates; it stops the tree
-(risk journals the day's figures as it stops) and prints the open positions it leaves, with
-their unrealized PnL.
+(handing the C allocator's free memory back to the system every minute) until the duration
+passes, SIGINT or SIGTERM arrives, or the tree escalates; it stops the tree (risk journals the
+day's figures as it stops) and prints the open positions it leaves, with their unrealized PnL.
 
 - SIGHUP, a change to the file on disk, or ``reload()`` in the shell reload the
   configuration: an invalid file is rejected with the reason and the running configuration
   stays; a valid one restarts only the actors its changes concern (``venue.*`` and ``sim.*``
   reopen the venue link and restart the actors that use it).
 - SIGUSR1 logs every thread's stack, actor threads named by their actor.
+- With ``--tracemalloc DIR`` the bot traces its allocations and each SIGUSR2 dumps a
+  snapshot to ``DIR/tracemalloc-N.snapshot`` (N = 1, 2, ...; read with
+  ``tracemalloc.Snapshot.load``): how ``python -m benchmarks memory --tracemalloc`` finds
+  what grows.
 
 One bot per journal: the bot holds its journal's lock (:class:`~perpsbot.journal.JournalLock`)
 for as long as it runs, taken before anything else opens, so a second bot started on the same
@@ -39,6 +43,7 @@ import os
 import queue
 import signal
 import threading
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -62,7 +67,7 @@ from perpsbot.bot import (
 from perpsbot.bot.control import BotControl, ControlPlane
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
-from perpsbot.control import RestOutcomes, file_signature, thread_dump
+from perpsbot.control import RestOutcomes, file_signature, release_free_memory, thread_dump
 from perpsbot.errors import (
     ControlPlaneError,
     InvalidConfigError,
@@ -82,6 +87,9 @@ logger = logging.getLogger("perpsbot.daemon")
 
 EXIT_OK, EXIT_ESCALATED, EXIT_BAD_CONFIG = 0, 1, 2
 _SIGNAL_POLL_S = 0.25
+#: How often the idle main thread gives the C allocator's free memory back (see
+#: perpsbot.control.release_free_memory): RSS stays flat instead of creeping up with faults.
+_RELEASE_MEMORY_EVERY_S = 60.0
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +122,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also record what the market-data feed and the quote poller receive to FILE"
         " (replaced; gzip, read with perpsbot.data.read_recording)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=Path,
+        metavar="DIR",
+        help="trace memory allocations; each SIGUSR2 writes a snapshot into DIR"
+        " (tracemalloc-N.snapshot: finding what grows, at a cost in memory and CPU)",
     )
 
 
@@ -194,12 +209,41 @@ def run(args: argparse.Namespace) -> int:
     is starting) and given back on return.
     """
     signals = _Signals()
-    restore = signals.install() if threading.current_thread() is threading.main_thread() else None
+    main = threading.current_thread() is threading.main_thread()
+    restore = signals.install() if main else None
+    traced = args.tracemalloc if main else None
+    untrace = _trace_allocations(traced) if traced is not None else None
     try:
         return _run(args, signals)
     finally:
+        if untrace is not None:
+            untrace()
         if restore is not None:
             restore()
+
+
+def _trace_allocations(folder: Path) -> Callable[[], None]:
+    """Trace allocations (10 frames deep) and dump a snapshot into ``folder`` on each
+    SIGUSR2; returns what stops tracing and puts SIGUSR2's handler back."""
+    tracemalloc.start(10)
+    dumped = 0
+
+    def dump(signum: int, frame: FrameType | None) -> None:
+        nonlocal dumped
+        dumped += 1
+        path = folder / f"tracemalloc-{dumped}.snapshot"
+        partial = path.with_suffix(".partial")
+        tracemalloc.take_snapshot().dump(str(partial))
+        partial.replace(path)  # whole or absent: a reader never sees half a snapshot
+        logger.warning("tracemalloc snapshot written to %s", path)
+
+    previous = signal.signal(signal.SIGUSR2, dump)
+
+    def untrace() -> None:
+        signal.signal(signal.SIGUSR2, previous)
+        tracemalloc.stop()
+
+    return untrace
 
 
 def _run(args: argparse.Namespace, signals: _Signals) -> int:
@@ -287,7 +331,11 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
             extra={"endpoints": control.endpoints, "root": ROOT},
         )
         deadline = None if args.duration is None else clock.monotonic() + args.duration
+        release_due = clock.monotonic() + _RELEASE_MEMORY_EVERY_S
         while not signals.stop and system.escalation is None:
+            if clock.monotonic() >= release_due:
+                release_free_memory()
+                release_due = clock.monotonic() + _RELEASE_MEMORY_EVERY_S
             remaining = _SIGNAL_POLL_S if deadline is None else deadline - clock.monotonic()
             if remaining <= 0:
                 break

@@ -13,12 +13,14 @@ The parts: :class:`Operator` and ``@helper`` (the shell's helpers, audited actio
 :class:`ShellServer`, :class:`Session` and :class:`ShellClient` (the shell socket),
 :class:`MetricsServer`, :class:`RuntimeCollector` and :func:`judge` of health checks
 (``/metrics``, ``/healthz``, ``/readyz``), :func:`build_status` and :func:`render_status` with
-status sections, :class:`ConfigReloader` and :class:`ConfigWatcher`, and :func:`thread_dump`.
+status sections, :class:`ConfigReloader` and :class:`ConfigWatcher`, :func:`thread_dump`, and
+:func:`release_free_memory` (the C allocator's free pages back to the system).
 """
 
 from perpsbot.control._client import ShellClient, interact
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
 from perpsbot.control._http import MetricsServer
+from perpsbot.control._memory import release_free_memory
 from perpsbot.control._metrics import REST_OUTCOMES, RestOutcomes, RuntimeCollector, state_or_none
 from perpsbot.control._operator import AuditRecord, AuditSink, Operator, helper, log_audit
 from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
@@ -58,6 +60,7 @@ __all__ = [
     "log_audit",
     "no_actor_stuck",
     "peer_of",
+    "release_free_memory",
     "render_status",
     "state_or_none",
     "thread_dump",
