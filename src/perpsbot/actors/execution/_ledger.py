@@ -31,7 +31,7 @@ from perpsbot.actors.execution._order_machine import (
     filled,
     moved,
 )
-from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._order_states import TrackedOrder, fill_message
 from perpsbot.messages import (
     BookedFill,
     OrderFilled,
@@ -194,25 +194,8 @@ class OrderLedger:
         return True
 
     def _filled(self, seen: FillSeen) -> OrderFilled:
-        order, fill = seen.order, seen.fill
-        message_id, ts = self._stamper.stamp()
-        return OrderFilled(
-            message_id=message_id,
-            ts_created_ns=ts,
-            correlation_id=order.correlation_id,
-            fill_id=seen.fill_id,
-            intent_id=order.intent_id,
-            client_order_id=order.client_order_id,
-            venue_order_id=fill.venue_order_id,
-            symbol=order.symbol,
-            side=fill.side or order.side,
-            price=fill.price,
-            size=fill.size,
-            fee=fill.fee,
-            contract_size=order.contract_size,
-            liquidity=fill.liquidity,
-            ts_event_ns=fill.ts_ns or self._now_ns(),
-            purpose=order.purpose,
+        return fill_message(
+            seen.order, seen.fill, fill_id=seen.fill_id, stamper=self._stamper, now_ns=self._now_ns
         )
 
     def _updated(self, announced: Announced) -> OrderUpdated:

@@ -13,20 +13,23 @@ same state; any other same-state "transition" is no change at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Protocol
 
 import attrs
 
 from perpsbot.messages import (
     IntentPurpose,
+    OrderFilled,
     OrderIntent,
     OrderStatus,
     OrderType,
     Side,
+    Stamper,
     TransitionSource,
 )
-from perpsbot.venue.gateway import NewOrder
+from perpsbot.venue.gateway import NewOrder, VenueFill
 
 _S = OrderStatus
 
@@ -194,3 +197,53 @@ class TrackedOrder:
     @property
     def valid_until_ns(self) -> int | None:
         return None if self.intent is None else self.intent.valid_until_ns
+
+
+class FillOwner(Protocol):
+    """What an order must say of itself for one of its fills to be published."""
+
+    @property
+    def correlation_id(self) -> str: ...
+    @property
+    def intent_id(self) -> str: ...
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def contract_size(self) -> Decimal: ...
+    @property
+    def purpose(self) -> IntentPurpose: ...
+
+
+def fill_message(
+    order: FillOwner,
+    fill: VenueFill,
+    *,
+    fill_id: str,
+    stamper: Stamper,
+    now_ns: Callable[[], int],
+) -> OrderFilled:
+    """The ``OrderFilled`` of ``fill``, a fill of ``order``: the one place the executor's
+    ledger and the reconciliation's sweep build it."""
+    message_id, ts = stamper.stamp()
+    return OrderFilled(
+        message_id=message_id,
+        ts_created_ns=ts,
+        correlation_id=order.correlation_id,
+        fill_id=fill_id,
+        intent_id=order.intent_id,
+        client_order_id=order.client_order_id,
+        venue_order_id=fill.venue_order_id,
+        symbol=order.symbol,
+        side=fill.side or order.side,
+        price=fill.price,
+        size=fill.size,
+        fee=fill.fee,
+        contract_size=order.contract_size,
+        liquidity=fill.liquidity,
+        ts_event_ns=fill.ts_ns or now_ns(),
+        purpose=order.purpose,
+    )

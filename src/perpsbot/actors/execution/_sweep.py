@@ -29,7 +29,7 @@ from decimal import Decimal
 import attrs
 
 from perpsbot.actors.execution._ledger import OrderLedger
-from perpsbot.actors.execution._order_states import TrackedOrder
+from perpsbot.actors.execution._order_states import TrackedOrder, fill_message
 from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import IntentPurpose, OrderFilled, ProductSpec, Side, Stamper
@@ -162,22 +162,6 @@ class FillSweep:
         return order
 
     def _filled(self, order: _Order, fill: VenueFill) -> OrderFilled:
-        message_id, ts = self._stamper.stamp()
-        return OrderFilled(
-            message_id=message_id,
-            ts_created_ns=ts,
-            correlation_id=order.correlation_id,
-            fill_id=fill.fill_id,
-            intent_id=order.intent_id,
-            client_order_id=order.client_order_id,
-            venue_order_id=fill.venue_order_id,
-            symbol=order.symbol,
-            side=fill.side or order.side,
-            price=fill.price,
-            size=fill.size,
-            fee=fill.fee,
-            contract_size=order.contract_size,
-            liquidity=fill.liquidity,
-            ts_event_ns=fill.ts_ns or self._now_ns(),
-            purpose=order.purpose,
+        return fill_message(
+            order, fill, fill_id=fill.fill_id, stamper=self._stamper, now_ns=self._now_ns
         )
