@@ -28,6 +28,7 @@ __all__ = [
     "JournalPathError",
     "JournalSchemaError",
     "JournalWriteError",
+    "MissingExtraError",
     "OrderNotFoundError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
@@ -196,6 +197,11 @@ class BacktestInputError(PerpsbotError, ValueError):
     """What a backtest report or sweep was given is not what it takes (marks without a time
     zone, a starting equity that is not positive, a sweep parameter that is not ``name=range``);
     the message names the thing, the expected and the found."""
+
+
+class MissingExtraError(PerpsbotError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the
+    ``pip install 'perpsbot[...]'`` that brings it."""
 
 
 # --- journal --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The report's numbers against values computed by hand on a small fixed journal.
+"""The report's numbers against values computed by hand on a small fixed journal
+(``small_run``).
 
 The run, from 10,000 USD, hourly marks from 00:00 to 05:00 UTC on 2026-01-01 (spot, contract
 size 1):
@@ -39,66 +40,17 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from perpsbot.backtest.report import BacktestReport, build_report
-from perpsbot.clock import FakeClock
 from perpsbot.errors import BacktestInputError
-from perpsbot.journal import JournalStore, open_for_writing
-from perpsbot.messages import OrderIntent, Side
-from tests.journal.events import Events
+from tests.backtest.report.small_run import MARKS, START, T0
 
 D = Decimal
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-MARKS = {
-    symbol: [(T0 + timedelta(hours=h), D(p)) for h, p in enumerate(prices)]
-    for symbol, prices in [
-        ("BTC-USD", [100, 110, 120, 90, 100, 100]),
-        ("ETH-USD", [50, 50, 50, 50, 40, 40]),
-    ]
-}
-START = D(10_000)
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Path:
-    path = tmp_path / "journal.sqlite3"
-    clock = FakeClock(wall_start_ns=int(T0.timestamp()) * 10**9)
-    events = Events(clock)
-    db = open_for_writing(path, synchronous="normal", busy_timeout_s=0.05)
-    store = JournalStore(db)
-    btc, eth = events.intent(symbol="BTC-USD"), events.intent("ETH-USD:1", symbol="ETH-USD")
-    messages: list[object] = []
-
-    def at(minutes: int) -> None:
-        clock.advance(minutes * 60 - (clock.time_ns() // 10**9 - int(T0.timestamp())))
-
-    def fill(minutes: int, intent: OrderIntent, side: Side, trade: str, fee: str) -> None:
-        at(minutes)
-        size, price = trade.split(" @ ")
-        fill_id = f"f{len(messages)}"
-        messages.append(events.fill(intent, fill_id, side=side, size=size, price=price, fee=fee))
-
-    fill(30, btc, Side.BUY, "10 @ 100", "1")
-    fill(90, btc, Side.SELL, "5 @ 110", "1")
-    fill(150, btc, Side.SELL, "5 @ 120", "1")
-    fill(150, eth, Side.SELL, "4 @ 50", "2")
-    fill(210, btc, Side.BUY, "2 @ 90", "0.5")
-    messages.append(events.funding("-1", symbol="ETH-USD"))
-    fill(225, eth, Side.BUY, "10 @ 50", "2.5")
-    fill(270, btc, Side.SELL, "2 @ 100", "0.5")
-    store.commit([JournalStore.prepare(m) for m in messages])
-    db.close()
-    return path
-
-
-@pytest.fixture
-def report(journal: Path) -> BacktestReport:
-    return build_report(journal, marks=MARKS, starting_equity=START)
 
 
 def test_the_equity_curve_is_starting_equity_plus_every_pnl_at_each_mark(
