@@ -46,14 +46,15 @@ def drawdown(start: Decimal, equity: Sequence[Decimal]) -> Drawdown:
     for value in equity:
         peak = max(peak, value)
         usd = max(usd, peak - value)
-        if peak > 0:
-            pct = max(pct, float((peak - value) / peak) * 100)
+        if value < peak and peak > 0:  # a ratio: float is exact enough, and 10x faster
+            pct = max(pct, float(peak - value) / float(peak) * 100)
     return Drawdown(usd=usd, pct=pct)
 
 
 def returns(equity: Sequence[Decimal]) -> list[float]:
     """Simple returns between consecutive points (none across a point at or below zero)."""
-    return [float(now / before - 1) for before, now in itertools.pairwise(equity) if before > 0]
+    values = [float(value) for value in equity]
+    return [now / before - 1 for before, now in itertools.pairwise(values) if before > 0]
 
 
 def periods_per_year(times_ns: Sequence[int]) -> float | None:
@@ -69,10 +70,13 @@ def sharpe(period_returns: Sequence[float], per_year: float | None) -> float | N
     or none that differ."""
     if per_year is None or len(period_returns) < 2:
         return None
-    spread = statistics.stdev(period_returns)
+    mean = statistics.fmean(period_returns)
+    spread = math.sqrt(
+        math.fsum((r - mean) ** 2 for r in period_returns) / (len(period_returns) - 1)
+    )  # statistics.stdev, without its exact fractions (seconds for a month of minutes)
     if spread == 0:
         return None
-    return statistics.fmean(period_returns) / spread * math.sqrt(per_year)
+    return mean / spread * math.sqrt(per_year)
 
 
 def sortino(period_returns: Sequence[float], per_year: float | None) -> float | None:

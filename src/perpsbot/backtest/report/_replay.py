@@ -146,7 +146,10 @@ def replay(
     events.sort(key=lambda event: (event[0], event[1]))
     symbols = {event[3] for event in events} | set(marks_ns)
     books = {symbol: _Symbol(Position(symbol=symbol)) for symbol in sorted(symbols)}
-    ticks = sorted({(ts, symbol, mark) for symbol, ms in marks_ns.items() for ts, mark in ms})
+    ticks = sorted(
+        ((ts, symbol, mark) for symbol, ms in marks_ns.items() for ts, mark in ms),
+        key=lambda tick: (tick[0], tick[1]),
+    )  # stable: of one symbol's marks at one time, the last given counts
     last_mark: dict[str, Decimal] = {}
     curve: list[EquityPoint] = []
     next_event = 0

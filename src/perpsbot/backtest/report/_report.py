@@ -190,7 +190,8 @@ def build_report(
             f"starting_equity must be a positive Decimal (USD), was {starting_equity!r}"
         )
     marks_ns = {
-        symbol: sorted(_ns(symbol, ts, mark) for ts, mark in ms) for symbol, ms in marks.items()
+        symbol: sorted((_ns(symbol, ts, mark) for ts, mark in ms), key=_first)
+        for symbol, ms in marks.items()
     }
     with JournalReader(journal_path) as reader:
         fills = reader.fills()
@@ -257,6 +258,10 @@ def _ns(symbol: str, ts: datetime, mark: Decimal) -> tuple[int, Decimal]:
             f"marks[{symbol!r}] prices must be positive Decimals, was {mark!r} at {ts.isoformat()}"
         )
     return (ts - _EPOCH) // timedelta(microseconds=1) * 1000, mark
+
+
+def _first(mark: tuple[int, Decimal]) -> int:
+    return mark[0]
 
 
 def _iso(ts_ns: int | None) -> str | None:
