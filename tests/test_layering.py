@@ -57,6 +57,21 @@ ALLOWED: dict[str, frozenset[str]] = {
     },
     # Market data for backtests: uses the venue and reaches the paper account through the bot.
     "data": _LEAF | {"messages", "config", "venue", "sim", "bot"},
+    # Backtests: the bot's tree against the sim fed by stored data, and what is made of a run.
+    "backtest": _LEAF
+    | {
+        "messages",
+        "runtime",
+        "config",
+        "venue",
+        "sim",
+        "journal",
+        "actors",
+        "control",
+        "_position",
+        "bot",
+        "data",
+    },
 }
 #: The command line and the daemon assemble everything.
 TOP = frozenset({"cli", "daemon", "__main__"})

@@ -13,6 +13,7 @@ __all__ = [
     "ActorNotFoundError",
     "ActorSystemBusyError",
     "AskTimeoutError",
+    "BacktestInputError",
     "ControlPlaneError",
     "DataStoreError",
     "DeadLetterError",
@@ -27,6 +28,7 @@ __all__ = [
     "JournalPathError",
     "JournalSchemaError",
     "JournalWriteError",
+    "MissingExtraError",
     "OrderNotFoundError",
     "OrderOutcomeUnknownError",
     "OrderRejectedError",
@@ -186,6 +188,20 @@ class DataStoreError(PerpsbotError, OSError):
 class RecordingFormatError(PerpsbotError, ValueError):
     """A file given as a feed recording is not one this perpsbot reads (another format, another
     version, or cut short); the message names the file, the expected and the found."""
+
+
+# --- backtest reports and sweeps ------------------------------------------------------------
+
+
+class BacktestInputError(PerpsbotError, ValueError):
+    """What a backtest report or sweep was given is not what it takes (marks without a time
+    zone, a starting equity that is not positive, a sweep parameter that is not ``name=range``);
+    the message names the thing, the expected and the found."""
+
+
+class MissingExtraError(PerpsbotError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the
+    ``pip install 'perpsbot[...]'`` that brings it."""
 
 
 # --- journal --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ prints its trades, fills, PnL and trading-state changes.
 """
 
 from perpsbot.journal._lock import JournalLock, JournalLocks
-from perpsbot.journal._pnl import PnlLine, PnlReport, pnl_from
+from perpsbot.journal._pnl import PnlLine, PnlReport, funding_moves, pnl_from
 from perpsbot.journal._reader import JournalReader, RecordedIntent, Trade
 from perpsbot.journal._schema import (
     MIGRATIONS,
@@ -41,6 +41,7 @@ __all__ = [
     "RecordedIntent",
     "RiskSnapshotFilter",
     "Trade",
+    "funding_moves",
     "open_for_writing",
     "pnl_from",
     "schema_version",

@@ -5,7 +5,7 @@ by is the funding the portfolio booked from the venue's figures then)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import attrs
@@ -13,7 +13,7 @@ import attrs
 from perpsbot._position import Position
 from perpsbot.messages import OrderFilled, PositionChanged
 
-__all__ = ["PnlLine", "PnlReport", "pnl_from"]
+__all__ = ["PnlLine", "PnlReport", "funding_moves", "pnl_from"]
 
 _ZERO = Decimal(0)
 
@@ -81,12 +81,9 @@ def pnl_from(
     for fill in fills:
         counted = since_ns is None or fill.ts_event_ns >= since_ns
         books.setdefault(fill.symbol, _Book(Position(symbol=fill.symbol))).apply(fill, counted)
-    funding: dict[str, Decimal] = {}
-    for change in positions:
-        symbol, now = change.position.symbol, change.position.funding
-        moved = now - funding.get(symbol, _ZERO)
-        funding[symbol] = now
-        if moved and (since_ns is None or change.ts_created_ns >= since_ns):
+    for change, moved in funding_moves(positions):
+        if since_ns is None or change.ts_created_ns >= since_ns:
+            symbol = change.position.symbol
             books.setdefault(symbol, _Book(Position(symbol=symbol))).funding += moved
     lines = tuple(
         PnlLine(
@@ -106,3 +103,19 @@ def pnl_from(
         fills=sum(line.fills for line in lines),
     )
     return PnlReport(lines=lines, total=total)
+
+
+def funding_moves(
+    positions: Iterable[PositionChanged],
+) -> Iterator[tuple[PositionChanged, Decimal]]:
+    """Each of ``positions`` (every journaled position of the symbols, oldest first) whose
+    funding moved, with what it moved by: the funding the portfolio booked then (USD, positive
+    received). A position carries its symbol's funding so far, so the move is the difference
+    from the symbol's previous one."""
+    funding: dict[str, Decimal] = {}
+    for change in positions:
+        symbol, now = change.position.symbol, change.position.funding
+        moved = now - funding.get(symbol, _ZERO)
+        funding[symbol] = now
+        if moved:
+            yield change, moved

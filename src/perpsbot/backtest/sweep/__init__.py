@@ -1,0 +1,25 @@
+"""Parameter sweeps: a grid from ``NAME=VALUES`` arguments (:func:`parse_grid`), every point
+run through one callable on this machine's processes or on Ray (:func:`run_sweep`), and the
+runs ranked by a measure (:func:`rank`, :func:`render_ranked`)."""
+
+from perpsbot.backtest.sweep._grid import MAX_POINTS, Grid, parse_grid
+from perpsbot.backtest.sweep._runner import (
+    DEFAULT_COLUMNS,
+    SweepResult,
+    SweepRun,
+    rank,
+    render_ranked,
+    run_sweep,
+)
+
+__all__ = [
+    "DEFAULT_COLUMNS",
+    "MAX_POINTS",
+    "Grid",
+    "SweepResult",
+    "SweepRun",
+    "parse_grid",
+    "rank",
+    "render_ranked",
+    "run_sweep",
+]
