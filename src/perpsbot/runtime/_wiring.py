@@ -70,6 +70,21 @@ class Wiring:
                 kept.append(attrs.evolve(route, subscribers=who))
         return Wiring(kept)
 
+    def plus(self, other: Wiring) -> Wiring:
+        """This wiring with ``other``'s routes added: subscribers of a route both have follow
+        this one's (a test tree's observer told more than the bot's wiring tells)."""
+        routes = list(self.routes)
+        for extra in other.routes:
+            for i, route in enumerate(routes):
+                if (route.publisher, route.topic) == (extra.publisher, extra.topic):
+                    who = [*route.subscribers]
+                    who += [name for name in extra.subscribers if name not in who]
+                    routes[i] = attrs.evolve(route, subscribers=who)
+                    break
+            else:
+                routes.append(extra)
+        return Wiring(routes)
+
     def published_by(self, publisher: str) -> dict[type, tuple[str, ...]]:
         """What ``publisher`` tells whom."""
         return {r.topic: r.subscribers for r in self.routes if r.publisher == publisher}
