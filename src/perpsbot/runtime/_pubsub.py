@@ -116,8 +116,16 @@ class Subscribers:
                 for address in self._by_topic.get(topic, ()):
                     _deliver(address, message)
             return
-        for address in self._by_topic.get(topic, ()):
-            _deliver(address, message)
+        for address in self._by_topic.get(topic, ()):  # _deliver inlined: the marks' path
+            try:
+                address.tell(message)
+            except DeadLetterError:
+                pass  # a full mailbox that refuses: recorded as a dead letter already
+            except Exception:
+                # Logged with the error; the publisher and the other subscribers go on.
+                logger.exception(
+                    "subscriber %s failed to take %s", address.path, type(message).__name__
+                )
 
     def tell_latest(self, address: Recipient) -> None:
         """Tell ``address`` the latest message of each ``latest`` topic it subscribes to."""
