@@ -30,6 +30,7 @@ from perpsbot.runtime import (
     ChildSpec,
     Coalescer,
     SupervisorSpec,
+    Wiring,
 )
 from perpsbot.venue import VenueRateLimiter
 
@@ -58,11 +59,10 @@ class _RecordingMarkWindow(MarkWindowActor):
         self,
         *,
         context: ActorContext,
-        subscribers: Any,
         probe: _Probe,
         feed_marks: Coalescer[str, PendingMark],
     ) -> None:
-        super().__init__(context=context, subscribers=subscribers, feed_marks=feed_marks)
+        super().__init__(context=context, feed_marks=feed_marks)
         self._probe = probe
         self._last_event_ns: dict[str, int] = {}
         self._cycles = 0
@@ -125,10 +125,7 @@ def _spec(venue: VenueLink, probe: _Probe) -> SupervisorSpec:
         return _Consumer(context=ctx, probe=probe)
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
-        subscribers = [ctx.system.address(f"{ROOT}/consumer")]
-        return _RecordingMarkWindow(
-            context=ctx, subscribers=subscribers, probe=probe, feed_marks=feed_marks
-        )
+        return _RecordingMarkWindow(context=ctx, probe=probe, feed_marks=feed_marks)
 
     def streamer(ctx: ActorContext) -> StreamerActor:
         return StreamerActor(context=ctx, venue=venue, feed_marks=feed_marks)
@@ -145,6 +142,7 @@ def _spec(venue: VenueLink, probe: _Probe) -> SupervisorSpec:
                 shutdown_timeout_s=10.0,
             ),
         ],
+        wiring=Wiring.of({"marks": {MarksSampled: ("consumer",)}}),  # the strategy's seat
     )
 
 

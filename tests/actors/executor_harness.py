@@ -26,13 +26,12 @@ from perpsbot.actors import (
     executor_mailbox,
     journal_mailbox,
 )
+from perpsbot.bot import WIRING
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, ExecutionConfig, JournalConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds, client_order_id
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
-    AccountReconciled,
-    DryRunOrder,
     IntentPurpose,
     JournalSynced,
     OrderDenied,
@@ -42,12 +41,9 @@ from perpsbot.messages import (
     OrderType,
     OrderUpdated,
     PlaceOrder,
-    PortfolioValued,
     PositionChanged,
     PositionView,
-    ProductsLoaded,
     ReconciliationCompleted,
-    ReconciliationStarted,
     RecordIntent,
     Side,
     SyncJournal,
@@ -63,6 +59,7 @@ from perpsbot.runtime import (
     ChildSpec,
     RestartStrategy,
     SupervisorSpec,
+    Wiring,
 )
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
@@ -89,12 +86,11 @@ def open_reader(path: Path) -> JournalReader:
 SPOT = "BTC-USD"
 PERP = "BIP-20DEC30-CDE"
 
-PUBLISHED = (
-    OrderUpdated, OrderFilled, DryRunOrder, OrderDenied, ProductsLoaded, ReconciliationStarted,
-    ReconciliationCompleted, AccountReconciled,
-)  # fmt: skip
-BOOKED = (OrderFilled, AccountReconciled)  # what the portfolio is told
-JOURNALED = (OrderUpdated, OrderFilled, DryRunOrder)
+#: The bot's wiring among this tree's children; the stand-in risk (the test's probe) is also
+#: told the executor's fills, which the bot tells the portfolio, the journal and the reporter.
+TREE_WIRING = WIRING.only({"journal", "portfolio", "risk", "executor", "userfeed"}).plus(
+    Wiring.of({"executor": {OrderFilled: ("risk",)}})
+)
 
 
 def make_intent(
@@ -286,31 +282,15 @@ def start_executor(
     )
 
     def executor(ctx: ActorContext) -> ExecutorActor:
-        risk, journal = ctx.system.address("bot/risk"), ctx.system.address("bot/journal")
         return ExecutorActor(
-            context=ctx,
-            venue=link,
-            journal=journal,
-            subscribers=[(kind, risk) for kind in PUBLISHED]
-            + [(kind, journal) for kind in JOURNALED]
-            + [(kind, ctx.system.address("bot/portfolio")) for kind in BOOKED],
-            faults=faults,
+            context=ctx, venue=link, journal=ctx.system.address("bot/journal"), faults=faults
         )
 
     def real_portfolio(ctx: ActorContext) -> PortfolioActor:
-        risk, executor = ctx.system.address("bot/risk"), ctx.system.address("bot/executor")
-        journaled = ctx.system.address("bot/journal")
         return PortfolioActor(
             context=ctx,
             # A stand-in journal may not answer ReadBook: the portfolio starts empty then.
-            journal=journaled if journal is None else None,
-            subscribers=[
-                (OrderFilled, journaled),  # the fills of reconciliation's sweep it booked
-                (PositionChanged, journaled),  # as in the bot: a cold start replays them
-                (PositionChanged, risk),
-                (PositionChanged, executor),
-                (PortfolioValued, executor),
-            ],
+            journal=ctx.system.address("bot/journal") if journal is None else None,
         )
 
     system = ActorSystem("t", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
@@ -334,6 +314,7 @@ def start_executor(
                     ),
                 ),
             ],
+            wiring=TREE_WIRING,
         ),
         config=config,
     )

@@ -1,6 +1,7 @@
 """A small tree around the real RiskActor and PortfolioActor: recording executor, journal and
-subscriber. :meth:`Tree.tell` sends a message where the bot's wiring would: fills to the
-portfolio, samples and the venue's account to both, everything else to risk."""
+subscriber, wired as the bot wires them (``WIRING``) plus the subscriber, told what risk and
+the portfolio publish. :meth:`Tree.tell` sends a message where the bot's wiring would: fills
+to the portfolio, samples and the venue's account to both, everything else to risk."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from perpsbot.actors.portfolio.portfolio import PortfolioActor
 from perpsbot.actors.risk.risk import RiskActor, risk_mailbox
+from perpsbot.bot import WIRING
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.messages import (
@@ -26,7 +28,7 @@ from perpsbot.messages import (
     TradingState,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe
 from tests.actors.trading import (
     account,
@@ -43,6 +45,15 @@ from tests.runtime.conftest import Crash
 ACTIVE = TradingState.ACTIVE
 PUBLISHED = (TradingStateChanged, RiskSnapshot, OrderDenied)
 BOOKED = (PositionChanged, PortfolioValued)  # the portfolio's, told to risk and the subscriber
+#: The bot's wiring among this tree's children, and the subscriber told what the two publish.
+TREE_WIRING = WIRING.only({"journal", "portfolio", "risk", "executor"}).plus(
+    Wiring.of(
+        {
+            "risk": {kind: ("subscriber",) for kind in PUBLISHED},
+            "portfolio": {kind: ("subscriber",) for kind in BOOKED},
+        }
+    )
+)
 
 
 class CrashableRisk(RiskActor):
@@ -82,7 +93,6 @@ class Tree:
         config: BotConfig,
         *,
         journal: Any = None,
-        journaled: tuple[type, ...] = (),
         executor_mailbox: Any = None,
     ) -> None:
         def build(ctx: ActorContext) -> RiskActor:
@@ -91,8 +101,6 @@ class Tree:
                 context=ctx,
                 executor=address("bot/executor"),
                 journal=address("bot/journal"),
-                subscribers=[(kind, address("bot/subscriber")) for kind in PUBLISHED]
-                + [(kind, address("bot/journal")) for kind in journaled],
                 watch=["bot/executor"],
             )
 
@@ -102,9 +110,7 @@ class Tree:
                 context=ctx,
                 # With a real journal the portfolio reads its book back from it.
                 journal=None if journal is None else address("bot/journal"),
-                subscribers=[(kind, address(name)) for kind in BOOKED
-                             for name in ("bot/risk", "bot/subscriber")],
-            )  # fmt: skip
+            )
 
         executor: dict[str, Any] = {} if executor_mailbox is None else {"mailbox": executor_mailbox}
         children = [
@@ -122,7 +128,8 @@ class Tree:
             ),
             recorder_spec("executor", self.executor, **executor),
         ]
-        self.system.start(SupervisorSpec(name="bot", children=children), config=config)
+        spec = SupervisorSpec(name="bot", children=children, wiring=TREE_WIRING)
+        self.system.start(spec, config=config)
         # Risk holds trading HALTED until the journal answered for the operator's last
         # command: a test starts from the state that answer leaves.
         of_type(

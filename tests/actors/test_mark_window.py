@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from perpsbot.actors import MarkWindowActor, mark_window_mailbox
+from perpsbot.bot import WIRING
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.errors import InvalidMessageError
@@ -30,7 +31,7 @@ class CrashableMarkWindow(MarkWindowActor):
 
 def _marks_spec() -> ChildSpec:
     def build(ctx: ActorContext) -> MarkWindowActor:
-        return CrashableMarkWindow(context=ctx, subscribers=[ctx.system.address("bot/risk")])
+        return CrashableMarkWindow(context=ctx)
 
     return ChildSpec(
         name="marks",
@@ -43,7 +44,11 @@ def _marks_spec() -> ChildSpec:
 
 def _start(system: ActorSystem, probe: Probe, cfg: BotConfig | None = None) -> None:
     system.start(
-        SupervisorSpec(name="bot", children=[subscriber_spec(probe), _marks_spec()]),
+        SupervisorSpec(
+            name="bot",
+            children=[subscriber_spec(probe), _marks_spec()],
+            wiring=WIRING.only({"risk", "marks"}),  # the probe stands in for risk
+        ),
         config=cfg or config(),
     )
 

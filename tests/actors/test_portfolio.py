@@ -22,7 +22,7 @@ from perpsbot.messages import (
     Side,
     VenuePosition,
 )
-from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe, wait_drained
 from tests.actors.conftest import Subscriber
 from tests.actors.trading import D, account, all_of_type, fill, of_type, sample, sampled
@@ -42,23 +42,18 @@ class Book:
 
     def start(self) -> None:
         def portfolio(ctx: Any) -> PortfolioActor:
-            told = ctx.system.address("bot/told")
-            return PortfolioActor(
-                context=ctx,
-                journal=ctx.system.address("bot/journal"),
-                subscribers=[
-                    (OrderFilled, told),
-                    (PositionChanged, told),
-                    (PortfolioValued, told),
-                ],
-            )
+            return PortfolioActor(context=ctx, journal=ctx.system.address("bot/journal"))
 
         children = [
             ChildSpec(name="journal", factory=lambda c: Subscriber(context=c, probe=self.journal)),
             ChildSpec(name="told", factory=lambda c: Subscriber(context=c, probe=self.told)),
             ChildSpec(name="portfolio", factory=portfolio),
         ]
-        self.system.start(SupervisorSpec(name="bot", children=children))
+        # A unit view: ``told`` hears everything the portfolio publishes (the bot's WIRING
+        # splits it among risk, the strategy, the executor, the journal and the reporter).
+        told = {kind: ("told",) for kind in (OrderFilled, PositionChanged, PortfolioValued)}
+        wiring = Wiring.of({"portfolio": told})
+        self.system.start(SupervisorSpec(name="bot", children=children, wiring=wiring))
 
     def answer(self, *events: Any) -> None:
         """The journal answers the portfolio's ReadBook with ``events``."""

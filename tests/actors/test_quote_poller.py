@@ -59,7 +59,6 @@ def _start(
             context=ctx,
             venue=link,
             marks=address("bot/marks"),
-            streamer=address("bot/streamer") if streaming else None,
             recorder=recorder,
         )
 
@@ -72,7 +71,7 @@ def _start(
                     factory=lambda ctx: MarkWindowActor(context=ctx),
                     mailbox=mark_window_mailbox,
                 ),
-                # Stands in for the streamer: records the poller's subscription.
+                # Stands in for the streamer.
                 ChildSpec(name="streamer", factory=lambda c: Subscriber(context=c, probe=probe)),
                 ChildSpec(name="poller", factory=poller),
             ],

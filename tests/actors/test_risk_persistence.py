@@ -58,7 +58,6 @@ def start(system: ActorSystem, clock: FakeClock, path: Path, **risk: Any) -> Tre
     tree.start(
         attrs.evolve(bot_config(risk=risk), journal=journal),
         journal=lambda ctx: JournalActor(context=ctx),
-        journaled=(RiskSnapshot,),
     )
     return tree
 

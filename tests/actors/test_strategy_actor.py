@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from perpsbot.actors.strategy.strategy import StrategyActor
+from perpsbot.bot import WIRING
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig
 from perpsbot.ids import client_order_id
@@ -73,7 +74,6 @@ class Strategy:
             return CrashableStrategy(
                 context=ctx,
                 risk=address("bot/risk"),
-                subscribers=[(SignalsEvaluated, address("bot/reporter"))],
             )
 
         children = [
@@ -87,7 +87,10 @@ class Strategy:
             ),
         ]
         self.system.start(
-            SupervisorSpec(name="bot", children=children), config=config or bot_config()
+            SupervisorSpec(
+                name="bot", children=children, wiring=WIRING.only({"risk", "reporter", "strategy"})
+            ),
+            config=config or bot_config(),
         )
         self.address.tell(products())
         self.address.tell(risk_snapshot(TradingState.ACTIVE))

@@ -8,14 +8,13 @@ from typing import Any
 from perpsbot.actors.portfolio.portfolio import PortfolioActor
 from perpsbot.actors.risk.risk import RiskActor, risk_mailbox
 from perpsbot.actors.strategy.strategy import StrategyActor
+from perpsbot.bot import WIRING
 from perpsbot.messages import (
     IntentPurpose,
-    OrderDenied,
     OrderStatus,
     OrderType,
     OrderUpdated,
     PlaceOrder,
-    PortfolioValued,
     PositionChanged,
     RiskSnapshot,
     Side,
@@ -44,33 +43,20 @@ FLAT = [100] * 7
 
 def start(system: ActorSystem, executor: Probe, reporter: Probe) -> tuple[Any, Any, Any]:
     def portfolio(ctx: ActorContext) -> PortfolioActor:
-        address = ctx.system.address
-        told = ("bot/risk", "bot/strategy", "bot/reporter")
-        return PortfolioActor(
-            context=ctx,
-            subscribers=[(PositionChanged, address(a)) for a in told]
-            + [(PortfolioValued, address("bot/risk"))],
-        )
+        return PortfolioActor(context=ctx)
 
     def risk(ctx: ActorContext) -> RiskActor:
         address = ctx.system.address
-        to_both = [address("bot/strategy"), address("bot/reporter")]
-        published = (TradingStateChanged, RiskSnapshot, OrderDenied)
         return RiskActor(
             context=ctx,
             executor=address("bot/executor"),
             journal=address("bot/journal"),
-            subscribers=[(kind, a) for kind in published for a in to_both],
             watch=["bot/executor"],
         )
 
     def strategy(ctx: ActorContext) -> StrategyActor:
         address = ctx.system.address
-        return StrategyActor(
-            context=ctx,
-            risk=address("bot/risk"),
-            subscribers=[(SignalsEvaluated, address("bot/reporter"))],
-        )
+        return StrategyActor(context=ctx, risk=address("bot/risk"))
 
     children = [
         recorder_spec("journal", Probe()),
@@ -80,7 +66,9 @@ def start(system: ActorSystem, executor: Probe, reporter: Probe) -> tuple[Any, A
         ChildSpec(name="strategy", factory=strategy),
         recorder_spec("reporter", reporter),
     ]
-    system.start(SupervisorSpec(name="bot", children=children), config=CONFIG)
+    # Wired as the bot is: recorders stand in for the journal, the executor and the reporter.
+    wiring = WIRING.only({child.name for child in children})
+    system.start(SupervisorSpec(name="bot", children=children, wiring=wiring), config=CONFIG)
     address = system.address
     return address("bot/portfolio"), address("bot/risk"), address("bot/strategy")
 

@@ -16,7 +16,7 @@ from perpsbot.actors import MarkWindowActor, StreamerActor, mark_window_mailbox,
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.messages import FeedState, FeedStatusChanged, PendingMark
-from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, Subscribe, SupervisorSpec
+from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.venue import Backoff, VenueLink, VenueRateLimiter
 from tests.actors.conftest import subscriber_spec
@@ -33,6 +33,9 @@ _SNAPSHOT = msgspec.json.encode({
          "new_quantity": "1"},
     ]}],
 })  # fmt: skip
+
+#: The probe stands in for the streamer's subscribers; the feed's state is a latest topic.
+_TOLD = Wiring.of({"streamer": {FeedStatusChanged: ("probe",)}}, latest=(FeedStatusChanged,))
 
 
 @pytest.fixture
@@ -99,11 +102,9 @@ def _run_streamer(url: str, probe: Probe) -> Iterator[ActorSystem]:
                         mailbox=streamer_mailbox,
                     ),
                 ],
+                wiring=_TOLD,
             ),
             config=config,
-        )
-        system.address("md/streamer").tell(
-            Subscribe(subscriber=system.address("md/probe"), topic=FeedStatusChanged)
         )
         yield system
     finally:

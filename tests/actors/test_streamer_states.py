@@ -21,12 +21,15 @@ from perpsbot.messages import (
     MarketDataResumed,
     PendingMark,
 )
-from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, Subscribe, SupervisorSpec
+from perpsbot.runtime import ActorSystem, ChildSpec, Coalescer, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe
 from perpsbot.venue import VenueLink, VenueRateLimiter
 from tests.actors.conftest import subscriber_spec
 
 _STAMP: dict[str, Any] = {"message_id": "m", "ts_created_ns": 0, "feed": "market"}
+
+#: The probe stands in for the streamer's subscribers; the feed's state is a latest topic.
+_TOLD = Wiring.of({"streamer": {FeedStatusChanged: ("probe",)}}, latest=(FeedStatusChanged,))
 
 
 @pytest.fixture
@@ -57,13 +60,11 @@ def streamer(probe: Probe) -> Iterator[ActorSystem]:
                         mailbox=streamer_mailbox,
                     ),
                 ],
+                wiring=_TOLD,
             ),
             config=config,
         )
-        system.address("md/streamer").tell(
-            Subscribe(subscriber=system.address("md/probe"), topic=FeedStatusChanged)
-        )
-        probe.wait_for(lambda events: len(events) == 1, what="the current state on subscribe")
+        probe.wait_for(lambda events: len(events) == 1, what="the state at start")
         yield system
     finally:
         system.shutdown()

@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 from perpsbot.actors import StreamerActor, streamer_mailbox
-from perpsbot.bot import ConsoleReporter, positions_left
+from perpsbot.bot import WIRING, ConsoleReporter, positions_left
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds
@@ -317,22 +317,20 @@ def test_a_restarted_reporter_shows_the_feed_as_the_streamer_has_it_and_marks_at
     feed_marks: Coalescer[str, PendingMark] = Coalescer("feed-marks")
 
     def streamer(ctx: ActorContext) -> StreamerActor:
-        return StreamerActor(
-            context=ctx,
-            venue=link,
-            feed_marks=feed_marks,
-            subscribers=(ctx.system.address("bot/reporter"),),
-        )
+        return StreamerActor(context=ctx, venue=link, feed_marks=feed_marks)
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
-        return ConsoleReporter(context=ctx, out=out, feed=ctx.system.address("bot/streamer"))
+        return ConsoleReporter(context=ctx, out=out)
 
     children = [
         ChildSpec(name="streamer", factory=streamer, mailbox=streamer_mailbox),
         ChildSpec(name="reporter", factory=reporter),
     ]
     with ActorSystem("t", clock=clock, ids=SequentialIds("r"), watchdog_interval_s=None) as system:
-        system.start(SupervisorSpec(name="bot", children=children), config=config)
+        spec = SupervisorSpec(
+            name="bot", children=children, wiring=WIRING.only({"streamer", "reporter"})
+        )
+        system.start(spec, config=config)
         system.address("bot/streamer").tell(MarketDataResumed(**_stamp(), feed="market"))
         system.address("bot/reporter").tell(products(spot()))
         wait_idle(system)  # the reporter was told the feed is subscribed, and the increments

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from perpsbot.bot import bot_spec
+from perpsbot.bot import WIRING, bot_spec
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, ExecutionConfig, VenueConfig
 from perpsbot.messages import (
@@ -88,4 +88,19 @@ def _reconnecting(attempt: int) -> FeedReconnecting:
 def _changed(attempt: int) -> FeedStatusChanged:
     return FeedStatusChanged(
         message_id="c", ts_created_ns=0, state=FeedState.RECONNECTING, attempt=attempt
+    )
+
+
+def test_the_tree_is_wired_by_the_one_table_without_a_reporter_when_none_reports() -> None:
+    quiet, reporting = bot_spec(BotConfig(), _link()), bot_spec(BotConfig(), _link(), report=True)
+    assert reporting.wiring == WIRING
+    told = {name for route in quiet.wiring.routes for name in route.subscribers}
+    assert "reporter" not in told
+    assert quiet.wiring == WIRING.only({child.name for child in quiet.children})
+    # The feed's state is told to a poller or reporter restarted without the streamer.
+    [feed] = [route for route in WIRING.routes if route.topic is FeedStatusChanged]
+    assert (feed.publisher, feed.subscribers, feed.latest) == (
+        "streamer",
+        ("risk", "poller", "reporter"),
+        True,
     )

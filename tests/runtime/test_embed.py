@@ -11,14 +11,12 @@ import pykka
 import pytest
 
 from perpsbot.runtime import (
-    ActorContext,
     ActorDown,
     ActorSystem,
     ActorUp,
     BaseActor,
     ChildSpec,
     Subscribe,
-    Subscribers,
     SupervisorSpec,
     SystemAnchor,
     Unsubscribe,
@@ -38,28 +36,16 @@ class Publish:
 
 
 class Publisher(BaseActor):
-    """Publishes Tick(n) for each Publish(n); subscriptions survive its restarts."""
-
-    def __init__(self, *, context: ActorContext) -> None:
-        super().__init__(context=context)
-        self._subscribers = Subscribers()
+    """Publishes Tick(n) for each Publish(n); the runtime keeps its subscribers."""
 
     def on_receive(self, message: Any) -> None:
         match message:
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case Publish(n=n):
-                self._subscribers.publish(Tick(n))
+                self.publish(Tick(n))
             case Crash(error=error):
                 raise error
             case _:
                 self.unhandled(message)
-
-    def snapshot_state(self) -> Any:
-        return list(self._subscribers)
-
-    def restore_state(self, snapshot: Any) -> None:
-        self._subscribers = Subscribers(snapshot)
 
 
 class Listener(pykka.ThreadingActor):

@@ -3,7 +3,7 @@
 from perpsbot.bot._reporter import ConsoleReporter
 from perpsbot.bot._sections import bot_sections, keys
 from perpsbot.bot._summary import positions_left
-from perpsbot.bot._tree import PUBLISHES, ROOT, bot_spec
+from perpsbot.bot._tree import ROOT, WIRING, bot_spec
 from perpsbot.bot._venue import (
     VENUE_LINK,
     VenueLinks,
@@ -15,9 +15,9 @@ from perpsbot.bot._venue import (
 from perpsbot.venue.link import VenueLink
 
 __all__ = [
-    "PUBLISHES",
     "ROOT",
     "VENUE_LINK",
+    "WIRING",
     "ConsoleReporter",
     "VenueLink",
     "VenueLinks",

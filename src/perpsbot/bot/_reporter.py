@@ -34,7 +34,7 @@ from perpsbot.messages import (
     SymbolSignal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConfigChanged, Subscribe
+from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
 
 __all__ = ["ConsoleReporter"]
 
@@ -71,15 +71,14 @@ class ConsoleReporter(BaseActor):
     come; until a start's first reconciliation succeeded its trading state reads "holding
     until reconciliation".
 
-    The publishers' factories (``bot_spec``) make it their subscriber. Each incarnation also
-    subscribes to ``feed`` (the streamer) when it starts, which answers with the feed's
-    current state: a reporter restarted with the poller shows the feed as it is, not as
-    "connecting" until it next changes. The products and the futures account pass to the successor.
+    The tree's wiring (``bot_spec``) makes it a subscriber. The feed's state is a ``latest``
+    topic: each incarnation is told the streamer's current one as it starts, so a reporter
+    restarted with the poller shows the feed as it is, not as "connecting" until it next
+    changes. The products and the futures account pass to the successor.
 
     Args:
         context: from the supervisor.
         out: where to print.
-        feed: the publisher of ``FeedStatusChanged``, asked for the current state at start.
     """
 
     def __init__(
@@ -87,7 +86,6 @@ class ConsoleReporter(BaseActor):
         *,
         context: ActorContext,
         out: TextIO = sys.stdout,
-        feed: ActorAddress | None = None,
     ) -> None:
         super().__init__(context=context)
         self._out = out
@@ -97,14 +95,9 @@ class ConsoleReporter(BaseActor):
         # a configuration: a reporter embedded on its own).
         self._risk = RiskConfig() if context.config is None else context.config.risk
         self._state_word: str | None = None
-        self._feed_publisher = feed
         self._feed = FeedState.CONNECTING
         self._cycles: dict[int, _Cycle] = {}
         self._printed = 0  # the last cycle printed
-
-    def on_start(self) -> None:
-        if self._feed_publisher is not None:
-            self._feed_publisher.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
 
     def snapshot_state(self) -> dict[str, Any]:
         # The products come from the executor at its start and every product_refresh_s, the

@@ -1,5 +1,5 @@
 """The bot's actor tree: which actors, in which order, built from which config keys, and who is
-told what each of them publishes."""
+told what each of them publishes (``WIRING``, the one declaration of it)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from perpsbot.messages import (
     AccountReconciled,
     DryRunOrder,
     FeedStatusChanged,
+    MarksSampled,
     OrderDenied,
     OrderFilled,
     OrderUpdated,
@@ -55,11 +56,12 @@ from perpsbot.runtime import (
     Intensity,
     RestartStrategy,
     SupervisorSpec,
+    Wiring,
 )
 from perpsbot.venue.link import VenueLink, longest_rest_call_s
 from perpsbot.venue.recorder import FeedRecorder
 
-__all__ = ["PUBLISHES", "bot_spec", "executor_hang_timeout_s"]
+__all__ = ["WIRING", "bot_spec", "executor_hang_timeout_s"]
 
 ROOT = "bot"
 
@@ -86,9 +88,9 @@ _POLLER = keys("market_data", "symbols", "streaming", "poll_interval_s") | {VENU
 # The summary line's margin use takes a future without margin rates at the leverage cap.
 _REPORTER = keys("risk", "max_leverage", "max_leverage_per_symbol")
 
-# Who is told what: every publisher gets its subscribers from its factory, so no subscription
-# depends on the order in which actors start. Names absent from the tree (the reporter of a
-# tree without one) are left out.
+# Who is told what: the runtime keeps these subscriptions from the first start on, across
+# every restart, so none depends on the order in which actors start. Names absent from a
+# tree (the reporter of a tree without one) are left out by ``WIRING.only``.
 _ORDER_EVENTS = ("risk", "strategy", "journal", "reporter")
 _RISK_PUBLISHES: Mapping[type, Sequence[str]] = {
     TradingStateChanged: ("executor", "strategy", "journal", "reporter"),
@@ -117,15 +119,28 @@ _STRATEGY_PUBLISHES: Mapping[type, Sequence[str]] = {
     StopMoved: ("journal",),
 }
 
-#: Who each publisher of the tree tells what, by child name (in the order they are told).
-PUBLISHES: Mapping[str, Mapping[type, Sequence[str]]] = {
-    "portfolio": _PORTFOLIO_PUBLISHES,
-    "risk": _RISK_PUBLISHES,
-    "executor": _EXECUTOR_PUBLISHES,
-    "strategy": _STRATEGY_PUBLISHES,
+_MARKS_PUBLISHES: Mapping[type, Sequence[str]] = {
+    MarksSampled: ("portfolio", "risk", "strategy", "reporter"),
 }
-_MARKS_SUBSCRIBERS = ("portfolio", "risk", "strategy", "reporter")
-_FEED_SUBSCRIBERS = ("risk", "reporter")  # the poller subscribes itself: it needs the status
+# The feed's state is a ``latest`` topic: the poller and the reporter, restarted without the
+# streamer, are told its current state as they start.
+_STREAMER_PUBLISHES: Mapping[type, Sequence[str]] = {
+    FeedStatusChanged: ("risk", "poller", "reporter"),
+}
+
+#: Who each publisher of the tree tells what, by child name (in the order they are told):
+#: the tree's wiring, declared once; test trees take a view of it (``WIRING.only(names)``).
+WIRING = Wiring.of(
+    {
+        "portfolio": _PORTFOLIO_PUBLISHES,
+        "risk": _RISK_PUBLISHES,
+        "executor": _EXECUTOR_PUBLISHES,
+        "marks": _MARKS_PUBLISHES,
+        "strategy": _STRATEGY_PUBLISHES,
+        "streamer": _STREAMER_PUBLISHES,
+    },
+    latest=(FeedStatusChanged,),
+)
 
 #: REST calls one executor handler may make at worst (a startup reconciliation reads orders,
 #: fills, the sweep's fills, balances and positions), for its watchdog allowance.
@@ -188,28 +203,17 @@ def bot_spec(
     def at(ctx: ActorContext, name: str) -> ActorAddress:
         return ctx.system.address(f"{ROOT}/{name}")
 
-    def told(
-        ctx: ActorContext, table: Mapping[type, Sequence[str]]
-    ) -> list[tuple[type, ActorAddress]]:
-        return [(kind, at(ctx, n)) for kind, who in table.items() for n in who if n in names]
-
-    def addresses(ctx: ActorContext, who: Sequence[str]) -> tuple[ActorAddress, ...]:
-        return tuple(at(ctx, n) for n in who if n in names)
-
     def journal(ctx: ActorContext) -> JournalActor:
         return JournalActor(context=ctx)
 
     def portfolio(ctx: ActorContext) -> PortfolioActor:
-        return PortfolioActor(
-            context=ctx, journal=at(ctx, "journal"), subscribers=told(ctx, _PORTFOLIO_PUBLISHES)
-        )
+        return PortfolioActor(context=ctx, journal=at(ctx, "journal"))
 
     def risk(ctx: ActorContext) -> RiskActor:
         return RiskActor(
             context=ctx,
             executor=at(ctx, "executor"),
             journal=at(ctx, "journal"),
-            subscribers=told(ctx, _RISK_PUBLISHES),
             watch=[f"{ROOT}/executor", f"{ROOT}/streamer"],
         )
 
@@ -218,20 +222,16 @@ def bot_spec(
             context=ctx,
             venue=link(ctx),
             journal=at(ctx, "journal"),
-            subscribers=told(ctx, _EXECUTOR_PUBLISHES),
         )
 
     def marks(ctx: ActorContext) -> MarkWindowActor:
-        return MarkWindowActor(
-            context=ctx, subscribers=addresses(ctx, _MARKS_SUBSCRIBERS), feed_marks=feed_marks
-        )
+        return MarkWindowActor(context=ctx, feed_marks=feed_marks)
 
     def strategy(ctx: ActorContext) -> StrategyActor:
         return StrategyActor(
             context=ctx,
             risk=at(ctx, "risk"),
             journal=at(ctx, "journal"),
-            subscribers=told(ctx, _STRATEGY_PUBLISHES),
         )
 
     def streamer(ctx: ActorContext) -> StreamerActor:
@@ -239,7 +239,6 @@ def bot_spec(
             context=ctx,
             venue=link(ctx),
             feed_marks=feed_marks,
-            subscribers=addresses(ctx, _FEED_SUBSCRIBERS),
             recorder=recorder,
         )
 
@@ -253,7 +252,6 @@ def bot_spec(
             context=ctx,
             venue=link(ctx),
             marks=at(ctx, "marks"),
-            streamer=at(ctx, "streamer"),
             round_s=poll_round_s,
             recorder=recorder,
         )
@@ -262,7 +260,7 @@ def bot_spec(
         return UserFeedActor(context=ctx, venue=link(ctx), executor=at(ctx, "executor"))
 
     def reporter(ctx: ActorContext) -> ConsoleReporter:
-        return ConsoleReporter(context=ctx, feed=at(ctx, "streamer"))
+        return ConsoleReporter(context=ctx)
 
     timeout_s = runtime.shutdown_timeout_s
     rest_call_s = longest_rest_call_s(config.venue.request_timeout_s)
@@ -373,5 +371,6 @@ def bot_spec(
         strategy=RestartStrategy.REST_FOR_ONE,
         intensity=Intensity(max_restarts=runtime.max_restarts, window_s=runtime.restart_window_s),
         children=tuple(children),
+        wiring=WIRING.only(names),
         shutdown_timeout_s=sum(child.shutdown_timeout_s for child in children) + timeout_s,
     )

@@ -27,7 +27,7 @@ from perpsbot.runtime._mailbox import (
     MailboxFullError,
     Overflow,
 )
-from perpsbot.runtime._pubsub import Recipient, Subscribe, Subscribers, Unsubscribe
+from perpsbot.runtime._pubsub import Recipient, Subscribe, Unsubscribe
 from perpsbot.runtime._reload import ReloadAction, ReloadKind, ReloadPlan, changed_sections
 from perpsbot.runtime._spec import (
     Backoff,
@@ -41,6 +41,7 @@ from perpsbot.runtime._supervisor import Supervisor
 from perpsbot.runtime._system import ActorSystem, default_sections
 from perpsbot.runtime._timers import MAX_TIMER_S, ActorTimers, Scheduler, TimerHandle
 from perpsbot.runtime._watch import ActorDown, ActorUp
+from perpsbot.runtime._wiring import Route, Wiring
 
 __all__ = [
     "MAX_TIMER_S",
@@ -79,15 +80,16 @@ __all__ = [
     "ReloadPlan",
     "Restart",
     "RestartStrategy",
+    "Route",
     "Scheduler",
     "Subscribe",
-    "Subscribers",
     "Supervisor",
     "SupervisorSpec",
     "SystemAnchor",
     "SystemSnapshot",
     "TimerHandle",
     "Unsubscribe",
+    "Wiring",
     "changed_sections",
     "default_sections",
 ]

@@ -42,6 +42,7 @@ from perpsbot.runtime._control import (
     Ping,
 )
 from perpsbot.runtime._mailbox import Mailbox
+from perpsbot.runtime._pubsub import Subscribe, Unsubscribe
 from perpsbot.runtime._pykka import ActorStop, Envelope, PykkaActor
 from perpsbot.runtime._timers import ActorTimers
 
@@ -111,6 +112,13 @@ class BaseActor(PykkaActor):
     def timers(self) -> ActorTimers:
         """Timers bound to this incarnation."""
         return self.context.timers
+
+    def publish(self, message: Any) -> None:
+        """Tell ``message`` to every subscriber of its class: those its supervisor's wiring
+        declares and those that sent ``Subscribe``. The runtime keeps the subscribers across
+        this actor's restarts; a subscriber that cannot take it is skipped (see
+        ``Subscribers.publish``)."""
+        self._cell.subscribers.publish(message)
 
     def on_receive(self, message: Any) -> Any:
         """Handle one message; end the ``match`` with ``case _: self.unhandled(message)``."""
@@ -211,6 +219,11 @@ class BaseActor(PykkaActor):
             return
         if type(message) is FailNow:
             self._fail_now(message, reply_to)
+            return
+        if type(message) is Subscribe or type(message) is Unsubscribe:
+            self._cell.subscribers.apply(message)
+            if reply_to is not None:
+                reply_to.set(None)
             return
         try:
             if type(message) is GetState:

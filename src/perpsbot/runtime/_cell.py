@@ -1,6 +1,6 @@
 """Cells and addresses: the part of an actor that outlives its incarnations.
 
-A cell holds an actor's path, mailbox, statistics and current incarnation. An
+A cell holds an actor's path, mailbox, statistics, subscribers and current incarnation. An
 :class:`ActorAddress` is the handle peers keep: it always reaches the current incarnation,
 buffers (bounded) while the actor restarts, and turns anything undeliverable into a dead letter.
 """
@@ -19,6 +19,7 @@ from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.runtime._control import ChildExited
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._mailbox import Mailbox
+from perpsbot.runtime._pubsub import Subscribers
 from perpsbot.runtime._pykka import Envelope, ask_envelope
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class Cell:
         self.actor: BaseActor | None = None
         self.incarnation = 0
         self.snapshot: Any = None  # handed from one incarnation to the next
+        self.subscribers = Subscribers()  # who is told what this actor publishes
         self.stop_requested = False
         self.ping_sent_seq = 0
         self.ping_sent_at = 0.0
@@ -133,6 +135,7 @@ class Cell:
         if self.state is not CellState.STOPPED:
             self.state = CellState.RESTARTING
             self.accepting = False
+        self.subscribers.forget_latest()
 
     def mark_up(self) -> None:
         """The current incarnation finished ``on_start``: tell the watchers."""
@@ -143,6 +146,7 @@ class Cell:
         """No incarnation will follow: everything queued and sent later is a dead letter."""
         if self.state is not CellState.STOPPED and self._watchers is not None:
             self._watchers.down(self.path, self.incarnation, final=True)
+        self.subscribers.forget_latest()
         with self._closing:
             self.state = CellState.STOPPED
             self.accepting = False

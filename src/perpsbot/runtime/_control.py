@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr
 
+from perpsbot.runtime._pubsub import Subscribe, Unsubscribe
 from perpsbot.runtime._pykka import ActorStop, Envelope
 
 __all__ = [
@@ -34,8 +35,16 @@ __all__ = [
 CONTROL_TYPES: set[type] = {ActorStop}
 
 #: What the actor loop must not hand straight to ``on_receive``: control messages, asks
-#: (envelopes) and pykka's proxy messages.
-SPECIAL_TYPES: set[type] = {*CONTROL_TYPES, Envelope, ProxyCall, ProxyGetAttr, ProxySetAttr}
+#: (envelopes), pykka's proxy messages and subscriptions (handled in mailbox order).
+SPECIAL_TYPES: set[type] = {
+    *CONTROL_TYPES,
+    Envelope,
+    ProxyCall,
+    ProxyGetAttr,
+    ProxySetAttr,
+    Subscribe,
+    Unsubscribe,
+}
 
 
 class ControlMessage:

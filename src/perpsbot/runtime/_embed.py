@@ -14,6 +14,8 @@ What a host can do:
       marks = system.address("bot/marks")
       marks.tell(Subscribe(subscriber=system.host_address(self.actor_ref), topic=MarksSampled))
 
+  The runtime keeps the subscription across the publisher's restarts.
+
 Shutting down. ``ActorRegistry.stop_all()`` does not see our actors, so it neither stops the
 tree nor waits for it. Either shut the system down yourself (``system.shutdown()``, or
 ``with ActorSystem(...)``), or start a :class:`SystemAnchor` for it: a plain pykka actor, in

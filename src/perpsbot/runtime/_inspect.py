@@ -26,6 +26,9 @@ class ActorSnapshot:
     handler_time_s: float
     last_message_age_s: float | None
     children: tuple[ActorSnapshot, ...] = ()
+    publishes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Who is told what it publishes: (topic name, subscriber paths), from the runtime's
+    table (the wiring and every ``Subscribe``)."""
 
     @property
     def name(self) -> str:
@@ -74,6 +77,13 @@ class SystemSnapshot:
                 f"{actor.mailbox_depth:>5} {actor.mailbox_max_depth:>6} "
                 f"{actor.dead_letters:>5} {age:>7}"
             )
+        routes = [
+            f"  {actor.path} {topic} -> {', '.join(paths)}"
+            for actor in self.walk()
+            for topic, paths in actor.publishes
+        ]
+        if routes:
+            lines += ["who is told what:", *routes]
         if self.escalated:
             lines.append(f"ESCALATED: {self.escalated}")
         return "\n".join(lines)

@@ -53,6 +53,7 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
     if incarnation > 1:
         cell.stats.restarts += 1
     cell.attach(actor, incarnation)
+    system.tell_latest(cell.address)  # the states it subscribes to, after what it was told
     actor.start_thread()
     if not actor.started.wait(cell.spec.start_timeout_s):
         logger.error(

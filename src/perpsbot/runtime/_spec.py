@@ -10,6 +10,7 @@ import attrs
 
 from perpsbot.backoff import Backoff
 from perpsbot.runtime._mailbox import FifoMailbox, Mailbox
+from perpsbot.runtime._wiring import Wiring
 
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import ActorContext, BaseActor
@@ -102,19 +103,22 @@ class ChildSpec:
 
 @attrs.frozen(kw_only=True)
 class SupervisorSpec:
-    """A supervisor: its children in start order, its strategy and its restart intensity."""
+    """A supervisor: its children in start order, its strategy and its restart intensity,
+    and who among its children is told what (``wiring``)."""
 
     name: str = attrs.field(validator=_check_name)
     children: tuple[ChildSpec, ...] = attrs.field(converter=_specs)
     strategy: RestartStrategy = RestartStrategy.ONE_FOR_ONE
     intensity: Intensity = Intensity()
     shutdown_timeout_s: float = 10.0
+    wiring: Wiring = attrs.field(factory=Wiring)
 
     def __attrs_post_init__(self) -> None:
         names = [child.name for child in self.children]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"supervisor {self.name!r} has duplicate child names: {duplicates}")
+        self.wiring.check(self.name, names)
 
     def as_child(self, **overrides: Any) -> ChildSpec:
         """This supervisor as a child of another supervisor (nesting)."""

@@ -66,6 +66,14 @@ class Supervisor(BaseActor):
         for child in self._spec.children:
             path = f"{self.address.path}/{child.name}"
             self._cells.append(system._cell_for(path, child, self.address))
+        # The wiring goes into the publishers' cells, which outlive incarnations (and this
+        # supervisor's restarts: entering it again changes nothing).
+        for route in self._spec.wiring.routes:
+            publisher = self._cell_named(route.publisher)
+            for name in route.subscribers:
+                subscriber = self._cell_named(name)
+                if publisher is not None and subscriber is not None:  # checked by the spec
+                    publisher.subscribers.add(route.topic, subscriber.address, latest=route.latest)
         for cell in self._cells:
             start_incarnation(system, cell, self._config)
 

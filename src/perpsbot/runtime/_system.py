@@ -168,6 +168,19 @@ class ActorSystem:
     def unwatch(self, path: str, watcher: Recipient) -> None:
         self.watchers.remove(path, watcher)
 
+    def tell_latest(self, subscriber: Recipient) -> None:
+        """Tell ``subscriber`` the latest message of every ``latest`` topic it subscribes to
+        (the runtime does so as each incarnation of ours starts)."""
+        for cell in self._all_cells():
+            cell.subscribers.tell_latest(subscriber)
+
+    def subscriptions(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Who is told what: subscriber paths per topic name, per publisher path (the
+        declared wiring and every ``Subscribe`` since)."""
+        return {
+            cell.path: paths for cell in self._all_cells() if (paths := cell.subscribers.paths())
+        }
+
     def state(self, path: str, *, timeout_s: float = 2.0) -> Any:
         """A deep copy of the inspectable state of the actor at ``path``."""
         return self.address(path).ask(GetState(), timeout_s=timeout_s)
@@ -270,6 +283,7 @@ class ActorSystem:
                 dead_letters=self.dead_letters.count(cell.path),
                 handler_time_s=cell.stats.handler_ns / 1e9,
                 last_message_age_s=cell.last_message_age_s(),
+                publishes=tuple(cell.subscribers.paths().items()),
                 children=tuple(snap(child) for child in by_parent.get(cell.path, ())),
             )
 

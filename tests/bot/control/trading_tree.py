@@ -26,16 +26,17 @@ from perpsbot.actors import (
     journal_mailbox,
     risk_mailbox,
 )
-from perpsbot.bot import PUBLISHES
+from perpsbot.bot import WIRING
 from perpsbot.bot.control import BotControl, BotOperator
 from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
+    MarksSampled,
     OrderIntent,
 )
-from perpsbot.runtime import ActorAddress, ActorContext, ActorSystem, ChildSpec, SupervisorSpec
+from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from tests.actors.executor_harness import make_intent
@@ -45,17 +46,10 @@ from tests.support.sim_clients import venue_link
 SYMBOL = "BTC-USD"
 MARK = "68923.67"  # the exchange's start price for BTC-USD
 
-#: The children of this tree: the bot's wiring (``PUBLISHES``) is followed among them.
+#: The children of this tree: the bot's wiring (``WIRING``) is followed among them.
 CHILDREN = ("journal", "portfolio", "risk", "executor", "userfeed")
-
-
-def _told(ctx: ActorContext, publisher: str) -> list[tuple[type, ActorAddress]]:
-    return [
-        (kind, ctx.system.address(f"bot/{name}"))
-        for kind, names in PUBLISHES[publisher].items()
-        for name in names
-        if name in CHILDREN
-    ]
+#: Who the mark window tells its samples, among these children.
+SAMPLED = [name for name in WIRING.published_by("marks")[MarksSampled] if name in CHILDREN]
 
 
 @attrs.define
@@ -80,7 +74,7 @@ class TradingBot:
         self._cycle += 1
         window = sample([mark or self.mark] * 3, symbol=self.symbol, age_s=age_s)
         cycle = sampled(self._cycle, window, ts_ns=self.clock.time_ns())
-        for name in ("portfolio", "risk"):  # who the mark window tells
+        for name in SAMPLED:
             self.system.address(f"bot/{name}").tell(cycle)
         return self._cycle
 
@@ -126,7 +120,7 @@ def trading_bot(
 
     def portfolio(ctx: ActorContext) -> PortfolioActor:
         journal = ctx.system.address("bot/journal")
-        return PortfolioActor(context=ctx, journal=journal, subscribers=_told(ctx, "portfolio"))
+        return PortfolioActor(context=ctx, journal=journal)
 
     def risk(ctx: ActorContext) -> RiskActor:
         address = ctx.system.address
@@ -134,7 +128,6 @@ def trading_bot(
             context=ctx,
             executor=address("bot/executor"),
             journal=address("bot/journal"),
-            subscribers=_told(ctx, "risk"),
             watch=["bot/executor"],
         )
 
@@ -143,7 +136,6 @@ def trading_bot(
             context=ctx,
             venue=link,
             journal=ctx.system.address("bot/journal"),
-            subscribers=_told(ctx, "executor"),
         )
 
     system = ActorSystem("t", clock=clock, ids=SequentialIds("msg"), watchdog_interval_s=None)
@@ -171,6 +163,7 @@ def trading_bot(
                     ),
                 ),
             ],
+            wiring=WIRING.only(CHILDREN),
         ),
         config=config,
     )

@@ -32,7 +32,7 @@ portfolio books it from there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from perpsbot.actors.execution._order_desk import OrderDesk
@@ -69,9 +69,6 @@ from perpsbot.runtime import (
     ActorContext,
     BaseActor,
     CommandMailbox,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
 )
 from perpsbot.venue.gateway import GatewaySource
 
@@ -112,10 +109,6 @@ class ExecutorActor(BaseActor):
         venue: the process's venue link: it hands out the venue gateway, the executor's only
             way to the venue.
         journal: the journal actor (``RecordIntent``, ``ReadOrders``).
-        subscribers: ``(message class, address)`` pairs told what this actor publishes:
-            ``OrderUpdated``, ``OrderFilled``, ``DryRunOrder``, ``OrderDenied``,
-            ``ProductsLoaded``, ``ReconciliationStarted``, ``ReconciliationCompleted``,
-            ``AccountReconciled``.
         faults: tests only: called with the name of each crash point of the order path
             (``before_journal``, ``before_submit``, ``after_submit``); it may raise.
     """
@@ -126,14 +119,12 @@ class ExecutorActor(BaseActor):
         context: ActorContext,
         venue: GatewaySource,
         journal: ActorAddress,
-        subscribers: Iterable[tuple[type, ActorAddress]] = (),
         faults: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(context=context)
         config: BotConfig = context.config
         self._settings = config.execution
         self._stamper = Stamper(context.clock, context.ids)
-        self._subscribers = Subscribers(subscribers)
         self._faults = faults
         self._denials = 0
         self._desk = OrderDesk(
@@ -142,7 +133,7 @@ class ExecutorActor(BaseActor):
             stamper=self._stamper,
             settings=self._settings,
             symbols=config.market_data.symbols,
-            publish=self._subscribers.publish,
+            publish=self.publish,
             reconcile_soon=self._reconcile_soon,
             fault=self._fault,
         )
@@ -211,8 +202,6 @@ class ExecutorActor(BaseActor):
                     self._cancel_everything()
             case SyncTimedOut():
                 self._reconciler.sync_timed_out(message)
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case _:
                 self.unhandled(message)
 
@@ -221,15 +210,12 @@ class ExecutorActor(BaseActor):
         # venue, exactly as after a crash of the process.
         desk = self._desk
         return {
-            "subscribers": list(self._subscribers),
             "state": (desk.state, desk.state_reasons, desk.halted_for_good),
             "positions": dict(desk.positions),
             "held": list(self._held),
         }
 
     def restore_state(self, snapshot: Any) -> None:
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
         desk = self._desk
         desk.state, desk.state_reasons, desk.halted_for_good = snapshot["state"]
         self._desk.positions.update(snapshot["positions"])
@@ -260,7 +246,6 @@ class ExecutorActor(BaseActor):
             "impossible_transitions": desk.ledger.impossible,
             "denials": self._denials,
             **desk.stats,
-            "subscribers": self._subscribers.paths(),
         }
 
     # -- placing ---------------------------------------------------------------------------
@@ -275,7 +260,7 @@ class ExecutorActor(BaseActor):
         logger.warning("denied %s (%s): %s", intent_id, rule, reason)
         self._denials += 1
         message_id, ts = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             OrderDenied(
                 message_id=message_id,
                 ts_created_ns=ts,

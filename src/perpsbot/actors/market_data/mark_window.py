@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
@@ -32,17 +32,13 @@ from perpsbot.messages import (
     Stamper,
 )
 from perpsbot.runtime import (
-    ActorAddress,
     ActorContext,
     BaseActor,
     CoalescedReady,
     Coalescer,
     ConfigChanged,
     ConflatingMailbox,
-    Subscribe,
-    Subscribers,
     TimerHandle,
-    Unsubscribe,
 )
 
 __all__ = ["MarkWindowActor", "mark_window_mailbox", "window_length"]
@@ -72,7 +68,6 @@ class MarkWindowActor(BaseActor):
 
     Args:
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
-        subscribers: addresses told every ``MarksSampled`` (more can ``Subscribe``).
         feed_marks: where the feed thread offers marks; this actor binds to it at start and
             takes from it on each ``CoalescedReady`` (one of its own if None).
     """
@@ -81,7 +76,6 @@ class MarkWindowActor(BaseActor):
         self,
         *,
         context: ActorContext,
-        subscribers: Iterable[ActorAddress] = (),
         feed_marks: Coalescer[str, PendingMark] | None = None,
     ) -> None:
         super().__init__(context=context)
@@ -91,7 +85,6 @@ class MarkWindowActor(BaseActor):
         self._stamper = Stamper(context.clock, context.ids)
         self._latest: dict[str, MarkObserved] = {}
         self._windows: dict[str, deque[Decimal]] = {}
-        self._subscribers = Subscribers((MarksSampled, a) for a in subscribers)
         self._cycle = 0
         self._unhealthy: set[str] = set()  # symbols whose trouble was logged already
         self._timer: TimerHandle | None = None
@@ -110,8 +103,6 @@ class MarkWindowActor(BaseActor):
                 self._on_pending_marks(self._feed_marks.take())
             case SampleMarks():
                 self._on_sample_marks()
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case _:
                 self.unhandled(message)
 
@@ -131,7 +122,6 @@ class MarkWindowActor(BaseActor):
             "cycle": self._cycle,
             "latest": dict(self._latest),
             "windows": {symbol: tuple(w) for symbol, w in self._windows.items()},
-            "subscribers": list(self._subscribers),
         }
 
     def restore_state(self, snapshot: dict[str, Any]) -> None:
@@ -141,8 +131,6 @@ class MarkWindowActor(BaseActor):
         for symbol, window in snapshot["windows"].items():
             if symbol in self._windows:
                 self._windows[symbol].extend(window)
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
         now_ns = self.clock.monotonic_ns()
@@ -159,7 +147,6 @@ class MarkWindowActor(BaseActor):
                 for s, m in self._latest.items()
             },
             "windows": {symbol: [str(x) for x in w] for symbol, w in self._windows.items()},
-            "subscribers": self._subscribers.paths(),
         }
 
     # -- handlers --------------------------------------------------------------------------
@@ -211,7 +198,7 @@ class MarkWindowActor(BaseActor):
                 # One symbol's bad data must not stop the others (the original's rule).
                 logger.exception("cycle %d: sampling %s failed; skipped", self._cycle, symbol)
         message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             MarksSampled(
                 message_id=message_id,
                 ts_created_ns=ts_created_ns,

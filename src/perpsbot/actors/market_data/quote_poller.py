@@ -24,7 +24,7 @@ from perpsbot.messages import (
     PollQuotes,
     Stamper,
 )
-from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox, Subscribe
+from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox
 from perpsbot.venue import BestBidAsk, RestClient
 from perpsbot.venue.link import VenueLink
 from perpsbot.venue.recorder import FeedRecorder
@@ -51,7 +51,6 @@ class QuotePollerActor(BaseActor):
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         venue: the process's venue link.
         marks: the mark window's address.
-        streamer: the streamer's address, to follow the feed's health (None: always poll).
         round_s: every REST call of one polling round ends within this, together (the
             link's ``longest_call_s`` if None); its supervisor's hang timeout allows it.
         recorder: takes every quote polled (``perpsbot run --record``).
@@ -63,7 +62,6 @@ class QuotePollerActor(BaseActor):
         context: ActorContext,
         venue: VenueLink,
         marks: ActorAddress,
-        streamer: ActorAddress | None,
         round_s: float | None = None,
         recorder: FeedRecorder | None = None,
     ) -> None:
@@ -74,10 +72,11 @@ class QuotePollerActor(BaseActor):
         self._settings = config.market_data
         self._venue = venue
         self._marks = marks
-        self._streamer = streamer
         self._stamper = Stamper(context.clock, context.ids)
         self._rest: RestClient | None = None
-        self._feed_state = FeedState.DISABLED if streamer is None else FeedState.CONNECTING
+        # Told the feed's state by the streamer (its latest at every start of ours).
+        streaming = self._settings.streaming
+        self._feed_state = FeedState.CONNECTING if streaming else FeedState.DISABLED
         self._polls = self._skipped = self._marks_sent = 0
         self._errors: dict[str, int] = {}
 
@@ -87,8 +86,6 @@ class QuotePollerActor(BaseActor):
 
     def on_start(self) -> None:
         self._rest = self._venue.rest_client()
-        if self._streamer is not None:
-            self._streamer.tell(Subscribe(subscriber=self.address, topic=FeedStatusChanged))
         self.timers.every(self._settings.poll_interval_s, PollQuotes(), first_delay_s=0.0)
 
     def on_stop(self) -> None:

@@ -45,14 +45,10 @@ from perpsbot.messages import (
     Stamper,
 )
 from perpsbot.runtime import (
-    ActorAddress,
     ActorContext,
     BaseActor,
     Coalescer,
     ConflatingMailbox,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
 )
 from perpsbot.venue import WebSocketFeed
 from perpsbot.venue.link import VenueLink
@@ -143,7 +139,6 @@ class StreamerActor(BaseActor):
         context: from the supervisor; ``context.config`` is the :class:`BotConfig`.
         venue: the process's venue link (URLs, shared budget, signer).
         feed_marks: where the feed thread offers marks (the mark window binds to it).
-        subscribers: told every ``FeedStatusChanged`` (more can ``Subscribe``).
         recorder: takes every message the feed receives, as received (``perpsbot run
             --record``).
     """
@@ -154,7 +149,6 @@ class StreamerActor(BaseActor):
         context: ActorContext,
         venue: VenueLink,
         feed_marks: Coalescer[str, PendingMark],
-        subscribers: tuple[ActorAddress, ...] = (),
         recorder: FeedRecorder | None = None,
     ) -> None:
         super().__init__(context=context)
@@ -165,7 +159,6 @@ class StreamerActor(BaseActor):
         self._feed_marks = feed_marks
         self._ids = context.ids
         self._stamper = Stamper(context.clock, context.ids)
-        self._subscribers = Subscribers((FeedStatusChanged, a) for a in subscribers)
         self._status = self._make_status(FeedState.CONNECTING, "starting")
         self._feed: WebSocketFeed | None = None
         self._translator: MarkTranslator | None = None
@@ -223,19 +216,8 @@ class StreamerActor(BaseActor):
                 self._data_since_ns = max(self._data_since_ns, message.last_data_ns)
             case CheckFeedSilence():
                 self._on_check_silence()
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
-                if isinstance(message, Subscribe):
-                    message.subscriber.tell(self._status)
             case _:
                 self.unhandled(message)
-
-    def snapshot_state(self) -> Any:
-        return {"subscribers": list(self._subscribers)}
-
-    def restore_state(self, snapshot: Any) -> None:
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
         report = self._last_report
@@ -261,7 +243,6 @@ class StreamerActor(BaseActor):
             "lag": counted.lag,
             # The current connection's:
             "books_ready": [] if report is None else list(report.books_ready),
-            "subscribers": self._subscribers.paths(),
         }
 
     # -- the feed --------------------------------------------------------------------------
@@ -379,4 +360,4 @@ class StreamerActor(BaseActor):
             quiet = state.healthy or state in (FeedState.CONNECTING, FeedState.CONNECTED)
             log = logger.info if quiet else logger.warning
             log("feed %s: %s", state.value, detail)
-        self._subscribers.publish(self._status)
+        self.publish(self._status)

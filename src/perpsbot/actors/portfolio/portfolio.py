@@ -52,9 +52,6 @@ from perpsbot.runtime import (
     ActorAddress,
     ActorContext,
     BaseActor,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
 )
 
 __all__ = ["PortfolioActor", "replay"]
@@ -99,8 +96,6 @@ class PortfolioActor(BaseActor):
     Args:
         context: from the supervisor.
         journal: asked for the book at a cold start (``ReadBook``); None starts empty.
-        subscribers: ``(message class, address)`` pairs told ``PositionChanged`` and
-            ``PortfolioValued``, in this order per class.
     """
 
     def __init__(
@@ -108,11 +103,9 @@ class PortfolioActor(BaseActor):
         *,
         context: ActorContext,
         journal: ActorAddress | None = None,
-        subscribers: Iterable[tuple[type, ActorAddress]] = (),
     ) -> None:
         super().__init__(context=context)
         self._journal = journal
-        self._subscribers = Subscribers(subscribers)
         self._stamper = Stamper(context.clock, context.ids)
         self._book = PositionBook()
         self._baselines = Baselines()
@@ -139,7 +132,6 @@ class PortfolioActor(BaseActor):
             "ready": self._ready,
             "waiting": list(self._waiting),
             "booked": self._booked,
-            "subscribers": list(self._subscribers),
         }
 
     def restore_state(self, snapshot: dict[str, Any]) -> None:
@@ -149,8 +141,6 @@ class PortfolioActor(BaseActor):
         self._ready = snapshot["ready"]
         self._waiting = list(snapshot["waiting"])
         self._booked = snapshot["booked"]
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
         equity = self._equity()
@@ -166,7 +156,6 @@ class PortfolioActor(BaseActor):
             },
             "fills_booked": self._booked,
             "waiting": len(self._waiting),
-            "subscribers": self._subscribers.paths(),
         }
 
     def on_receive(self, message: Any) -> None:
@@ -183,8 +172,6 @@ class PortfolioActor(BaseActor):
                 self._on_book_read(message)
             case ReadBook():
                 self._read_book()  # the retry timer
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case _:
                 self.unhandled(message)
 
@@ -253,7 +240,7 @@ class PortfolioActor(BaseActor):
             message.equity, self._book.net_pnl(), step=corrected - before
         )
         for fill in swept:  # journaled before the positions they are part of
-            self._subscribers.publish(fill)
+            self.publish(fill)
         booked = {
             symbol: tuple(_booked(f) for f in swept if f.symbol == symbol)
             for symbol in {f.symbol for f in swept}
@@ -353,7 +340,7 @@ class PortfolioActor(BaseActor):
     ) -> None:
         position = self._book.position(symbol)
         message_id, ts = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             PositionChanged(
                 message_id=message_id,
                 ts_created_ns=ts,
@@ -367,7 +354,7 @@ class PortfolioActor(BaseActor):
 
     def _publish_value(self, cycle: int | None, *, correlation_id: str | None = None) -> None:
         message_id, ts = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             PortfolioValued(
                 message_id=message_id,
                 ts_created_ns=ts,

@@ -9,10 +9,12 @@ The executor's mailbox bounds waiting orders and refuses one more synchronously
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from perpsbot.actors.risk._rules import Denial, OrderCheck, usd
 from perpsbot.messages import CancelAllOrders, OrderDenied, OrderIntent, PlaceOrder, Stamper
-from perpsbot.runtime import ActorAddress, MailboxFullError, Subscribers
+from perpsbot.runtime import ActorAddress, MailboxFullError
 
 logger = logging.getLogger("perpsbot.actors.risk")
 
@@ -20,11 +22,13 @@ EXECUTOR_BACKLOG = "executor_backlog"
 
 
 class OrderGate:
-    """Sends allowed intents to ``executor`` and publishes denials to ``subscribers``."""
+    """Sends allowed intents to ``executor`` and publishes denials with ``publish``."""
 
-    def __init__(self, executor: ActorAddress, subscribers: Subscribers, stamper: Stamper) -> None:
+    def __init__(
+        self, executor: ActorAddress, publish: Callable[[Any], None], stamper: Stamper
+    ) -> None:
         self._executor = executor
-        self._subscribers = subscribers
+        self._publish = publish
         self._stamper = stamper
 
     def allow(self, order: OrderCheck) -> bool:
@@ -57,7 +61,7 @@ class OrderGate:
     def deny(self, intent: OrderIntent, denial: Denial) -> None:
         logger.warning("%s denied by %s: %s", intent.intent_id, denial.rule, denial.reason)
         message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
+        self._publish(
             OrderDenied(
                 message_id=message_id,
                 ts_created_ns=ts_created_ns,

@@ -64,9 +64,6 @@ from perpsbot.runtime import (
     BaseActor,
     ConfigChanged,
     FifoMailbox,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
 )
 
 __all__ = ["STARTING", "OperatorCommand", "RiskActor", "risk_mailbox"]
@@ -90,8 +87,6 @@ class RiskActor(BaseActor):
             (``ReadOperatorState``; trading stays HALTED until it answered, or an operator
             resumes), then told the operator's commands and their audit (``OperatorActed``);
             None runs without persistence.
-        subscribers: ``(message class, address)`` pairs told ``TradingStateChanged``,
-            ``RiskSnapshot`` and ``OrderDenied``.
         watch: actor paths whose restarts hold trading at REDUCING until they are up.
         check_interval_s: how often mark ages and the UTC day are re-checked without samples.
     """
@@ -102,16 +97,14 @@ class RiskActor(BaseActor):
         context: ActorContext,
         executor: ActorAddress,
         journal: ActorAddress | None = None,
-        subscribers: Iterable[tuple[type, ActorAddress]] = (),
         watch: Iterable[str] = (),
         check_interval_s: float = 1.0,
     ) -> None:
         super().__init__(context=context)
-        self._subscribers = Subscribers(subscribers)
         self._watched = tuple(watch)
         self._check_interval_s = check_interval_s
         self._stamper = Stamper(context.clock, context.ids)
-        self._gate = OrderGate(executor, self._subscribers, self._stamper)
+        self._gate = OrderGate(executor, self.publish, self._stamper)
         self._journal = OperatorJournal(journal, self._stamper)
         self._config: BotConfig = context.config
         self._rules = order_rules(self._config.risk)
@@ -180,8 +173,6 @@ class RiskActor(BaseActor):
                 self._on_operator_state_read(message)
             case CheckRisk():
                 self._on_check()
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case _:
                 self.unhandled(message)
         return None
@@ -201,7 +192,6 @@ class RiskActor(BaseActor):
             "accounts": self._accounts.snapshot(),
             "published": self._published,
             "book_behind": (self._book_behind, self._completed),
-            "subscribers": list(self._subscribers),
         }
 
     def restore_state(self, snapshot: dict[str, Any]) -> None:
@@ -211,8 +201,6 @@ class RiskActor(BaseActor):
         self._book_behind, self._completed = snapshot["book_behind"]
         if not self._conditions.holds.holds(JOURNAL):
             self._journal.skip_restore()  # the predecessor read the journal already
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
         symbols = self._config.market_data.symbols
@@ -221,7 +209,6 @@ class RiskActor(BaseActor):
             "reasons": list(self._conditions.reasons),
             **self._accounts.describe(symbols, self.clock.monotonic_ns()),
             "feed": self._feed,
-            "subscribers": self._subscribers.paths(),
         }
 
     # -- the order gate --------------------------------------------------------------------
@@ -266,7 +253,7 @@ class RiskActor(BaseActor):
         self._check_daily_loss()
         self._publish_state("positions told" if first else "portfolio valued")
         if message.cycle is not None:
-            self._subscribers.publish(self._snapshot(message))
+            self.publish(self._snapshot(message))
 
     def _snapshot(self, valued: PortfolioValued, *, at_stop: bool = False) -> RiskSnapshot:
         conditions = self._conditions
@@ -382,7 +369,7 @@ class RiskActor(BaseActor):
             word = STARTING if starting else str(state)
             log("trading %s (%s): %s", word, cause, "; ".join(reasons) or "all clear")
         message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             TradingStateChanged(
                 message_id=message_id,
                 ts_created_ns=ts_created_ns,

@@ -25,7 +25,6 @@ the peak it reached before the restart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -61,9 +60,6 @@ from perpsbot.runtime import (
     ActorContext,
     BaseActor,
     ConfigChanged,
-    Subscribe,
-    Subscribers,
-    Unsubscribe,
 )
 
 __all__ = ["StrategyActor"]
@@ -87,8 +83,6 @@ class StrategyActor(BaseActor):
         risk: where ``OrderIntent`` goes.
         journal: asked where the trailing stops were at a cold start (``ReadStops``); None
             runs without them.
-        subscribers: ``(message class, address)`` pairs told what this actor publishes
-            (``SignalsEvaluated``, ``StopMoved``); more can ``Subscribe``.
     """
 
     def __init__(
@@ -97,14 +91,12 @@ class StrategyActor(BaseActor):
         context: ActorContext,
         risk: ActorAddress,
         journal: ActorAddress | None = None,
-        subscribers: Iterable[tuple[type, ActorAddress]] = (),
     ) -> None:
         super().__init__(context=context)
         self._configure(context.config)
         self._risk = risk
         self._journal = journal
         self._stamper = Stamper(context.clock, context.ids)
-        self._subscribers = Subscribers(subscribers)
         # Fail closed until risk says otherwise (it does at its start and every cycle).
         self._state = TradingState.HALTED
         self._equity: Decimal | None = None
@@ -148,8 +140,6 @@ class StrategyActor(BaseActor):
                 self._on_order_updated(message)
             case DryRunOrder():
                 self._settle(message.symbol, message.intent_id, "dry run")
-            case Subscribe() | Unsubscribe():
-                self._subscribers.apply(message)
             case _:
                 self.unhandled(message)
 
@@ -184,7 +174,6 @@ class StrategyActor(BaseActor):
             "reversals": dict(self._reversals),
             "pending": dict(self._pending),
             "last": self._last,
-            "subscribers": list(self._subscribers),
         }
 
     def restore_state(self, snapshot: dict[str, Any]) -> None:
@@ -201,8 +190,6 @@ class StrategyActor(BaseActor):
         self._reversals = snapshot["reversals"]
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
-        for topic, address in snapshot["subscribers"]:
-            self._subscribers.add(topic, address)
 
     def inspect_state(self) -> dict[str, Any]:
         return {
@@ -213,7 +200,6 @@ class StrategyActor(BaseActor):
             "reversals": {s: str(signal) for s, signal in self._reversals.items()},
             "pending": {s: p.intent_id for s, p in self._pending.items()},
             "signals": [attrs.asdict(s) for s in self._last],
-            "subscribers": self._subscribers.paths(),
         }
 
     # -- handlers --------------------------------------------------------------------------
@@ -246,7 +232,7 @@ class StrategyActor(BaseActor):
             )
         self._last = tuple(signals)
         message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             SignalsEvaluated(
                 message_id=message_id,
                 ts_created_ns=ts_created_ns,
@@ -361,7 +347,7 @@ class StrategyActor(BaseActor):
 
     def _journal_stop(self, symbol: str, stop: TrailingStop, *, ended: bool = False) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
-        self._subscribers.publish(
+        self.publish(
             StopMoved(
                 message_id=message_id, ts_created_ns=ts_created_ns, symbol=symbol,
                 long=stop.long, peak=None if ended else stop.peak,

@@ -102,7 +102,8 @@ class TradingWatch:
 
     def open(self) -> None:
         """Watch risk and the executor, and subscribe to those running already; the others
-        are subscribed to when they start (and again at every restart)."""
+        are subscribed to when they start (the runtime keeps a subscription across restarts:
+        subscribing again at a restart changes nothing)."""
         self._opened_ns = self._system.clock.time_ns()
         for name in TOPICS:
             path = f"{self._root}/{name}"
