@@ -23,7 +23,7 @@ from typing import Any
 from tests.journal.events import Events
 
 from benchmarks._report import fmt_spread, median, percentile, print_table, spread
-from perpsbot.actors import JournalActor, journal_mailbox
+from perpsbot.actors import JournalActor, JournalState, journal_mailbox
 from perpsbot.clock import SystemClock, stopwatch_ns
 from perpsbot.config import BotConfig, JournalConfig, Synchronous
 from perpsbot.journal import JournalStore, open_for_writing
@@ -138,7 +138,7 @@ def _system(
 
 def _actor_run(
     path: Path, synchronous: Synchronous, batch: list[Any], intents: list[OrderIntent]
-) -> tuple[float, list[float], dict[str, Any]]:
+) -> tuple[float, list[float], JournalState]:
     """Throughput, the journal's counters after it, then intent latencies."""
     events = Events(SystemClock(), prefix="sync")
     system, executor = _system(path, synchronous, intents)
@@ -153,7 +153,7 @@ def _actor_run(
         if not synced.done.wait(600):
             raise RuntimeError("the journal never confirmed the burst")
         rate = len(batch) / ((stopwatch_ns() - started) / 1e9)
-        stats = system.state("bench/journal")
+        stats: JournalState = system.state("bench/journal")
         system.address("bench/executor").tell(_Go())
         if not executor[-1].done.wait(600):
             raise RuntimeError("the executor stand-in never got its last IntentRecorded")
@@ -207,7 +207,7 @@ def _one_setting(
         )
         actor_rates.append(rate)
         actor_us += latencies
-        mean_batch = stats["events_written"] / max(1, stats["commits"])
+        mean_batch = stats.events_written / max(1, stats.commits)
         batches.append(mean_batch)
         floor_rates.append(
             _floor_throughput(floor_path, synchronous, batch, max(1, round(mean_batch)))

@@ -164,7 +164,7 @@ class _Perpsbot:
             Subscribe(subscriber=self.system.address("watch/filled"), topic=OrderUpdated)
         )
         self._risk = self.system.address("bot/risk")
-        _wait(lambda: self.system.state("bot/risk")["state"] == "active", "risk to trade")
+        _wait(lambda: self.system.state("bot/risk").state == "active", "risk to trade")
 
     def place(self, intent: OrderIntent) -> int:
         done = self._finished[client_order_id(intent.intent_id)] = threading.Event()
@@ -275,7 +275,7 @@ def run(*, mode: str = "full") -> dict[str, Any]:
                 for name in ("perpsbot", "direct"):
                     started: dict[str, int] = {}
                     for i in range(_WARM_UP + n):
-                        mark = Decimal(bot.system.state("bot/marks")["latest"][SYMBOL]["mark"])
+                        mark = bot.system.state("bot/marks").latest[SYMBOL].mark
                         intent = _intent(clock, f"{name}-{repeat}-{i}", mark)
                         at = bot.place(intent) if name == "perpsbot" else direct.place(intent, mark)
                         if i >= _WARM_UP:

@@ -170,7 +170,7 @@ def _final_feed_stats(system: ActorSystem) -> FeedStats:
     its first read without market data: a heartbeat, at most a second later)."""
     last: FeedStats | None = None
     for _ in range(5):
-        feed: FeedStats | None = system.state(f"{ROOT}/streamer", timeout_s=10)["feed"]
+        feed: FeedStats | None = system.state(f"{ROOT}/streamer", timeout_s=10).feed
         if feed is not None and last is not None and feed.frames == last.frames:
             return feed
         last = feed

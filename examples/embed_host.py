@@ -27,6 +27,7 @@ from typing import Any
 
 import pykka
 
+from perpsbot.actors import MarkWindowState
 from perpsbot.bot import bot_sections, bot_spec, open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import load_config
@@ -67,9 +68,9 @@ class MarketLogger(pykka.ThreadingActor):
 
     def _report_state(self) -> None:
         # An ask blocks this host actor's thread, never one of the bot's, for at most 2 s.
-        state = self._system.state("bot/marks", timeout_s=2.0)
-        windows = {symbol: len(window) for symbol, window in state["windows"].items()}
-        log.info("bot state: cycle %d, windows %s", state["cycle"], windows)
+        state: MarkWindowState = self._system.state("bot/marks", timeout_s=2.0)
+        windows = {symbol: len(window) for symbol, window in state.windows.items()}
+        log.info("bot state: cycle %d, windows %s", state.cycle, windows)
         self._done.set()
 
 

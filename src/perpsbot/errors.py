@@ -40,6 +40,7 @@ __all__ = [
     "SimLifecycleError",
     "SimStateError",
     "SimStateInUseError",
+    "StateTypeError",
     "VenueArgumentError",
     "VenueAuthError",
     "VenueError",
@@ -260,3 +261,8 @@ class SimStateInUseError(SimStateError):
 
 class ControlPlaneError(PerpsbotError, OSError):
     """The shell socket or the metrics endpoint could not be set up or reached."""
+
+
+class StateTypeError(PerpsbotError, TypeError):
+    """An actor answered an inspection with another class than its reader expects (the wrong
+    actor at a path, or a reader out of step with the actor's reply class)."""

@@ -20,6 +20,7 @@ import attrs
 
 from perpsbot.actors import (
     ExecutorActor,
+    ExecutorState,
     JournalActor,
     PortfolioActor,
     UserFeedActor,
@@ -138,8 +139,8 @@ class Harness:
     def executor(self) -> ActorAddress:
         return self.system.address("bot/executor")
 
-    def state(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.system.state("bot/executor")
+    def state(self) -> ExecutorState:
+        result: ExecutorState = self.system.state("bot/executor")
         return result
 
     # -- messages --------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def bot(sim: SimExchange, tmp_path: Path) -> Iterator[Harness]:
 
 
 def _feed_healthy(bot: Harness) -> None:
-    bot.until(lambda: bot.state()["user_feed_healthy"], "the user channel to be healthy")
+    bot.until(lambda: bot.state().user_feed_healthy, "the user channel to be healthy")
 
 
 def _feed_down(bot: Harness) -> None:
@@ -57,7 +57,7 @@ def _feed_down(bot: Harness) -> None:
     _feed_healthy(bot)
     bot.sim.faults.refuse_connections(for_s=600)
     bot.sim.faults.disconnect_all(None)
-    bot.until(lambda: not bot.state()["user_feed_healthy"], "the user channel to be down")
+    bot.until(lambda: not bot.state().user_feed_healthy, "the user channel to be down")
 
 
 def _cancel(bot: Harness, coid: str) -> None:
@@ -95,10 +95,10 @@ def test_while_the_user_channel_is_down_polls_follow_the_orders(bot: Harness) ->
     assert sum(f.size for f in bot.of(OrderFilled)) == Decimal("0.001")
     bot.sim.faults.clear()  # the feed reconnects: polls stop
     _feed_healthy(bot)
-    polls = bot.state()["polls"]
+    polls = bot.state().polls
     bot.place(bot.intent("buy-stream"))
     bot.wait_status(client_order_id("buy-stream"), S.FILLED)
-    assert bot.state()["polls"] == polls
+    assert bot.state().polls == polls
 
 
 def test_an_order_that_ends_before_the_user_channel_answers_is_read_as_it_does(
@@ -406,7 +406,7 @@ def test_an_order_held_back_by_reducing_goes_once_trading_allows_it_within_its_t
         coid = client_order_id("entry")
         bot.wait_status(coid, S.PENDING_SUBMIT)
         bot.trading(TradingState.ACTIVE)
-        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        bot.until(lambda: bot.state().trading_state == "active", "the executor to be ACTIVE")
         wait_idle(bot.system)  # and the portfolio's answer to the last pass has come
         bot.clock.advance(2.0)  # the reconciliation that looks it up, then sends it
         bot.wait_status(coid, S.FILLED)

@@ -97,7 +97,7 @@ def test_an_acknowledged_order_settled_cancelled_while_hidden_has_its_later_fill
     bot.sim.faults.clear()  # the order stays hidden until hidden_s has passed
 
     _run_for(bot, 18 * 60.0, step_s=30.0)
-    assert bot.state()["orders"][coid] == "cancelled"  # settled while the venue hid it
+    assert bot.state().orders[coid] == "cancelled"  # settled while the venue hid it
     assert _journaled_fill_ids(bot, coid) == set()
 
     _run_for(bot, hidden_s, step_s=30.0)  # the venue shows it, FILLED, and its fill
@@ -108,7 +108,7 @@ def test_an_acknowledged_order_settled_cancelled_while_hidden_has_its_later_fill
     # twice, not even for one message.
     assert set(_positions(bot)) <= {Decimal(0), Decimal(2)}
     assert _positions(bot)[-1] == Decimal(2)
-    assert bot.state()["positions"][PERP] == "2"
+    assert bot.state().positions[PERP] == 2
     # A cold start rebuilds the same book from the journal: the fill, then the correction.
     wait_idle(bot.system)
     with bot.reader() as journal:
@@ -131,7 +131,7 @@ def _lost_answer_expired(bot: Harness, intent_id: str, hidden_s: float) -> str:
     bot.trading(TradingState.HALTED)
     wait_drained(bot.executor)
     _run_for(bot, hidden_s / 2, step_s=5.0)
-    assert bot.state()["orders"][coid] == "expired"
+    assert bot.state().orders[coid] == "expired"
     assert _journaled_fill_ids(bot, coid) == set()
     return coid
 

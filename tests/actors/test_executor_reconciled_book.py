@@ -135,7 +135,7 @@ def test_an_order_that_waited_past_its_ttl_for_the_answer_is_denied(bot: Harness
     bot.trading(TradingState.ACTIVE)
     coid = _exit(bot, "exit-waits", "1")
     wait_drained(bot.executor)
-    assert bot.state()["held_for_book"] == ["exit-waits"]
+    assert bot.state().held_for_book == ("exit-waits",)
     bot.clock.advance(31.0)  # past the intent's TTL; the poll timer fires
     denied = bot.denial("exit-waits")
     assert denied.rule == "reconciliation_pending"

@@ -189,7 +189,7 @@ def _restart_in(
     bot = start_executor(sim, path, clock=clock, wait_reconciled=False)
     bot.wait_reconciled(success=False)
     bot.trading(state, "risk", by_a_person=by_a_person)
-    bot.until(lambda: bot.state()["trading_state"] == state.value, f"the executor to be {state}")
+    bot.until(lambda: bot.state().trading_state == state.value, f"the executor to be {state}")
     sim.faults.clear()
     clock.advance(1.0)  # the retry
     return bot
@@ -221,7 +221,7 @@ def test_a_journaled_intent_that_never_reached_the_venue_is_sent_once_within_its
             for line in done.corrections
         ), done.corrections
         bot.trading(TradingState.ACTIVE)
-        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        bot.until(lambda: bot.state().trading_state == "active", "the executor to be ACTIVE")
         # The portfolio's answer to the last pass may still be on its way: a pass before it
         # holds the order back again, and the clock would not move on for another.
         wait_idle(bot.system)
@@ -295,7 +295,7 @@ def test_an_intent_held_back_by_risks_halt_while_it_reads_the_journal_is_sent_on
         coid = client_order_id("survives")
         assert bot.statuses(coid) == [S.PENDING_SUBMIT]  # held back, not cancelled
         bot.trading(TradingState.ACTIVE)
-        bot.until(lambda: bot.state()["trading_state"] == "active", "the executor to be ACTIVE")
+        bot.until(lambda: bot.state().trading_state == "active", "the executor to be ACTIVE")
         wait_idle(bot.system)  # and the portfolio's answer to the last pass has come
         clock.advance(2.0)
         bot.wait_status(coid, S.FILLED)
@@ -322,7 +322,7 @@ def test_a_bot_halted_at_restart_sends_no_journaled_intent(
         coid = client_order_id("journaled-entry")
         settled = _looked_for_until(bot, coid, S.CANCELLED if status is None else S.EXPIRED)
         assert settled.source is RECONCILIATION
-        assert bot.state()["submitted"] == 0
+        assert bot.state().submitted == 0
         assert bot.venue_orders("journaled-entry") == []
 
 
@@ -404,32 +404,32 @@ def test_a_fill_the_venue_lists_late_is_counted_once_not_again_by_the_reconcilia
     # for anyone until they are booked, and a reconciliation meanwhile corrects nothing for
     # its symbol: adopting the venue's 2 and then booking the late fill made 4 by the books.
     with running(start_executor(sim, tmp_path / "j.sqlite3")) as bot:
-        bot.until(lambda: bot.state()["user_feed_healthy"], "the user channel to be healthy")
+        bot.until(lambda: bot.state().user_feed_healthy, "the user channel to be healthy")
         sim.faults.http_error(500, count=10_000, path="/orders/historical/fills")
         bot.trading(TradingState.ACTIVE)
         coid = client_order_id("buy")
         bot.place(bot.intent("buy", symbol=PERP, size="2"))
         bot.until(
-            lambda: bot.state()["unsettled"].get(coid) == "awaiting fills: 0 of 2 booked",
+            lambda: bot.state().unsettled.get(coid) == "awaiting fills: 0 of 2 booked",
             "the venue's FILLED, its fills not booked",
         )
-        assert bot.state()["orders"][coid] == "filled"  # at the venue, so not polled again
+        assert bot.state().orders[coid] == "filled"  # at the venue, so not polled again
         assert S.FILLED not in bot.statuses(coid)  # but in flight for everyone
         bot.clock.advance(30.0)  # the periodic reconciliation, while the fills lag
         bot.wait_reconciled(2)
         assert PERP in bot.of(AccountReconciled)[-1].unsettled
         assert _corrections(bot, PERP) == []
-        assert bot.state()["positions"].get(PERP, "0") == "0"  # nothing booked yet
+        assert bot.state().positions.get(PERP, 0) == 0  # nothing booked yet
         sim.faults.clear()
         bot.clock.advance(2.0)  # the next poll reads the fills
         settled = bot.wait_status(coid, S.FILLED)
         assert settled.settled
         assert [f.size for f in bot.of(OrderFilled)] == [Decimal(2)]
-        assert bot.state()["positions"][PERP] == "2"
+        assert bot.state().positions[PERP] == 2
         bot.clock.advance(30.0)
         bot.wait_reconciled(3)
         assert _corrections(bot, PERP) == []
-        assert bot.state()["positions"][PERP] == "2"
+        assert bot.state().positions[PERP] == 2
 
 
 def test_periodic_reconciliation_corrects_the_book_to_what_changed_at_the_venue(
@@ -443,7 +443,7 @@ def test_periodic_reconciliation_corrects_the_book_to_what_changed_at_the_venue(
         bot.wait(lambda _: bool(_corrections(bot, PERP)), "the correction")
         (correction,) = _corrections(bot, PERP)
         assert f"{PERP}: quantity 0 corrected to the venue's 3" in correction.cause
-        assert bot.state()["positions"][PERP] == "3"
+        assert bot.state().positions[PERP] == 3
 
 
 def test_an_unfinished_startup_keeps_orders_out_and_is_retried(
@@ -477,7 +477,7 @@ def test_an_order_resting_across_a_restart_is_followed_again(
         bot.journaled(client_order_id("resting"), S.ACKNOWLEDGED)
     with running(start_executor(sim, path, clock=clock)) as bot:
         done = bot.wait_reconciled()
-        assert bot.state()["orders"] == {client_order_id("resting"): "acknowledged"}
+        assert bot.state().orders == {client_order_id("resting"): "acknowledged"}
         # Risk (a new process's, which knows of no order) hears of it before the pass ends,
         # so it counts what the order may still buy against the next intents.
         (held,) = bot.updates(client_order_id("resting"))
@@ -529,7 +529,7 @@ def test_a_spot_position_is_what_the_bots_fills_bought(sim: SimExchange, tmp_pat
         bot.clock.advance(30.0)
         bot.wait_reconciled(2)
         assert _corrections(bot, SPOT) == []
-        assert bot.state()["positions"][SPOT] == "0.001"
+        assert bot.state().positions[SPOT] == Decimal("0.001")
 
 
 def test_an_intent_the_journal_never_confirms_expires_unsent_past_its_ttl(

@@ -77,7 +77,7 @@ def test_a_queued_burst_of_events_is_written_in_one_commit(
     probe.wait_for(lambda _: sync.message_id in synced(probe), what="JournalSynced")
 
     state = system.state(JOURNAL)
-    assert (state["commits"], state["events_written"], state["largest_batch"]) == (1, 500, 500)
+    assert (state.commits, state.events_written, state.largest_batch) == (1, 500, 500)
     with read(path) as reader:
         assert reader.fills() == burst
 
@@ -98,7 +98,7 @@ def test_a_batch_reaching_max_batch_is_committed_at_once(
     _sync(system, probe, events)
 
     state = system.state(JOURNAL)
-    assert (state["commits"], state["events_written"], state["largest_batch"]) == (3, 120, 50)
+    assert (state.commits, state.events_written, state.largest_batch) == (3, 120, 50)
 
 
 def test_a_lone_intent_is_committed_and_acknowledged_without_waiting_for_company(
@@ -113,7 +113,7 @@ def test_a_lone_intent_is_committed_and_acknowledged_without_waiting_for_company
     assert isinstance(reply, IntentRecorded)
     with read(path) as reader:
         assert reader.intent(intent.intent_id) is not None
-    assert system.state(JOURNAL)["commits"] == 1
+    assert system.state(JOURNAL).commits == 1
 
 
 def test_intent_recorded_correlates_to_its_record_intent(
@@ -210,7 +210,7 @@ def test_a_malformed_event_is_a_dead_letter_and_the_rest_is_committed(
         ("OrderFilled", "a field does not have its declared type"),
         ("OrderDenied", "the journal refused it"),
     }
-    assert system.state(JOURNAL)["rejected"] == 2
+    assert system.state(JOURNAL).rejected == 2
 
 
 def test_an_orderly_stop_journals_what_is_still_queued(
@@ -242,11 +242,11 @@ def test_synchronous_follows_a_config_reload_without_a_restart(
 ) -> None:
     config = journal_config(path)
     start_journal(system, probe, config)
-    assert system.state(JOURNAL)["synchronous"] == "normal"
+    assert system.state(JOURNAL).synchronous == "normal"
 
     system.reload(with_synchronous(config, Synchronous.FULL))
 
-    assert system.state(JOURNAL)["synchronous"] == "full"
+    assert system.state(JOURNAL).synchronous == "full"
     assert system.address(JOURNAL).incarnation == 1
 
 
@@ -306,7 +306,7 @@ def test_the_same_intent_twice_in_one_batch_is_new_once(
     probe.wait_for(lambda _: len(recorded(probe)) == 2, what="two IntentRecorded")
     replies = [e for e in probe.events if isinstance(e, IntentRecorded)]
     assert [r.previously_recorded for r in replies] == [False, True]
-    assert system.state(JOURNAL)["commits"] == 1
+    assert system.state(JOURNAL).commits == 1
 
 
 def test_a_fill_id_journaled_with_other_facts_is_an_integrity_error_logged_and_counted(
@@ -327,7 +327,7 @@ def test_a_fill_id_journaled_with_other_facts_is_an_integrity_error_logged_and_c
         _sync(system, probe, events)
 
     state = system.state(JOURNAL)
-    assert (state["fill_conflicts"], state["duplicates_ignored"]) == (1, 1)
+    assert (state.fill_conflicts, state.duplicates_ignored) == (1, 1)
     assert (
         "bot/journal: integrity error: fill fill-1 is journaled with other facts: price 50000"
         " stored, 49000 found; the stored fill is kept"

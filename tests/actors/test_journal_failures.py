@@ -45,7 +45,7 @@ def lock(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _write_errors(system: ActorSystem) -> int:
-    errors: int = system.state(JOURNAL)["write_errors"]
+    errors: int = system.state(JOURNAL).write_errors
     return errors
 
 
@@ -67,13 +67,13 @@ def test_intent_recorded_waits_for_the_commit_while_another_writer_holds_the_loc
     assert recorded(probe) == []
     with read(path) as reader:
         assert reader.intent(intent.intent_id) is None
-    assert system.state(JOURNAL)["pending"] == 1
+    assert system.state(JOURNAL).pending == 1
     lock.execute("COMMIT")
     clock.advance(0.5)  # the retry
     probe.wait_for(lambda _: recorded(probe) == [intent.intent_id], what="IntentRecorded")
     with read(path) as reader:
         assert reader.intent(intent.intent_id) is not None
-    assert system.state(JOURNAL)["write_errors"] == 1
+    assert system.state(JOURNAL).write_errors == 1
 
 
 def test_past_its_last_retry_the_journal_fails_and_its_successor_commits_the_batch(

@@ -83,7 +83,7 @@ def test_the_first_cycle_runs_as_soon_as_every_symbol_has_a_mark(
     address = system.address("bot/marks")
     address.tell(marks("BTC-USD", 100))
     wait_drained(address)
-    assert "BTC-USD" in system.state("bot/marks")["latest"]
+    assert "BTC-USD" in system.state("bot/marks").latest
     assert not [e for e in probe.events if isinstance(e, MarksSampled)]  # ETH-USD has none
     address.tell(marks("ETH-USD", 10))
     sampled = _first_cycle(probe)

@@ -147,21 +147,21 @@ def test_with_every_book_ready_the_ticker_frames_are_not_decoded(harness: Harnes
     streamer = f"{ROOT}/streamer"
 
     def skipped() -> int:
-        stats = harness.system.state(streamer)["feed"]
+        stats = harness.system.state(streamer).feed
         return 0 if stats is None else int(stats.skipped)
 
     eventually(lambda: skipped() >= 20, 10, "twenty ticker frames skipped undecoded")
     state = harness.system.state(streamer)
-    assert state["books_ready"] == sorted(MARKET_DATA.symbols)
-    assert state["feed"].decode_errors == 0
-    assert state["feed"].gaps == 0
+    assert state.books_ready == tuple(sorted(MARKET_DATA.symbols))
+    assert state.feed.decode_errors == 0
+    assert state.feed.gaps == 0
 
 
 def test_a_sequence_gap_resyncs_the_book(harness: Harness) -> None:
     harness.mark_now()
     harness.sim.faults.sequence_gap(3)
     streamer = f"{ROOT}/streamer"
-    eventually(lambda: getattr(harness.system.state(streamer)["feed"], "gaps", 0) == 1, 5, "gap")
+    eventually(lambda: getattr(harness.system.state(streamer).feed, "gaps", 0) == 1, 5, "gap")
     # GAP_DETECTED itself may never be published: feed states conflate in the streamer's
     # mailbox, and a resync that is done before the streamer looks leaves only the latest.
     harness.wait_for_state(FeedState.SUBSCRIBED)
@@ -180,8 +180,8 @@ def test_a_stale_feed_hands_over_to_the_poller_until_the_stream_returns(
     )
     harness.wait_for_fresh_marks(MarkSource.POLL)
     poller = harness.system.state(f"{ROOT}/poller")
-    assert poller["mode"] == "fallback"
-    assert poller["marks_sent"] > 0
+    assert poller.mode == "fallback"
+    assert poller.marks_sent > 0
     harness.mark_now()
     harness.sim.faults.resume_feed()
     harness.wait_for_state(FeedState.SUBSCRIBED)

@@ -108,7 +108,7 @@ def test_a_fill_told_twice_is_booked_once_and_the_change_names_it(book: Book) ->
     assert [(b.fill_id, b.intent_id, b.size) for c in changes for b in c.booked] == [
         ("f-1", "entry", D(1))
     ]
-    assert book.system.state("bot/portfolio")["fills_booked"] == 1
+    assert book.system.state("bot/portfolio").fills_booked == 1
 
 
 def test_the_day_counts_from_the_book_as_read_whatever_marks_came_before(
@@ -185,7 +185,7 @@ def test_a_swept_fill_a_correction_had_adopted_is_booked_and_the_correction_reve
     assert isinstance(superseded, PositionChanged)
     assert [b.fill_id for b in superseded.booked] == ["late"]
     assert superseded.position.fees == D(1)  # the fill's own facts are in the book now
-    assert book.system.state("bot/portfolio")["fills_booked"] == 1
+    assert book.system.state("bot/portfolio").fills_booked == 1
 
 
 def test_a_swept_fill_booked_before_or_on_an_unsettled_symbol_is_not_booked_now(

@@ -118,10 +118,10 @@ def test_an_exit_fill_journaled_without_its_position_change_leaves_no_phantom_lo
             bot.wait_reconciled()
             wait_drained(bot.system.address("bot/portfolio"))  # it took the venue's account
             portfolio = bot.system.state("bot/portfolio")
-            assert portfolio["ready"]
-            assert Decimal(portfolio["positions"].get(SPOT, "0")) == 0
+            assert portfolio.ready
+            assert portfolio.positions.get(SPOT, 0) == 0
             wait_drained(bot.executor)  # the portfolio told it the positions it read
-            assert Decimal(bot.state()["positions"].get(SPOT, "0")) == 0
+            assert bot.state().positions.get(SPOT, 0) == 0
             told = [
                 m.position.quantity for m in bot.of(PositionChanged) if m.position.symbol == SPOT
             ]
@@ -198,7 +198,7 @@ def test_a_spot_position_keeps_its_cost_basis_across_a_restart_and_its_loss_trip
     at_entry = second.snapshot(1, 70_000)
     assert [(v.quantity, v.average_entry_price) for v in at_entry.positions] == [(1, 70_000)]
     assert at_entry.state is TradingState.ACTIVE
-    assert second.system.state("bot/portfolio")["average_entry"] == {SPOT: "70000"}
+    assert second.system.state("bot/portfolio").average_entry == {SPOT: Decimal(70000)}
 
     assert second.snapshot(2, 63_000).daily_pnl == D(-7_000)
     fallen = second.snapshot(3, 56_000)

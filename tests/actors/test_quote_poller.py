@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -82,12 +81,12 @@ def _start(
 
 def _ticks_handled(system: ActorSystem) -> int:
     state = system.state("bot/poller")
-    return int(state["polls"]) + int(state["skipped_while_feed_healthy"])
+    return state.polls + state.skipped_while_feed_healthy
 
 
 def _latest_sources(system: ActorSystem) -> dict[str, str]:
-    latest: dict[str, Any] = system.state("bot/marks")["latest"]
-    return {symbol: mark["source"] for symbol, mark in latest.items()}
+    latest = system.state("bot/marks").latest
+    return {symbol: mark.source for symbol, mark in latest.items()}
 
 
 def test_the_poller_takes_over_the_moment_the_feed_turns_unhealthy(
@@ -98,17 +97,17 @@ def test_the_poller_takes_over_the_moment_the_feed_turns_unhealthy(
         _start(system, sim, clock, probe, streaming=True)
         poller = system.address("bot/poller")
         poller.tell(_status(FeedState.SUBSCRIBED))
-        eventually(lambda: system.state("bot/poller")["mode"] == "idle")
+        eventually(lambda: system.state("bot/poller").mode == "idle")
         # The timer's first tick (due at start) is handled, polled or skipped: on a busy
         # machine it can arrive after the status, and would poll a second time below.
         eventually(lambda: _ticks_handled(system) == 1)
         before = system.state("bot/poller")
         poller.tell(_status(FeedState.STALE))  # no clock advance: the timer cannot be why
         # GetState overtakes queued messages (control lane), so wait for the poll to show.
-        eventually(lambda: system.state("bot/poller")["polls"] == before["polls"] + 1)
+        eventually(lambda: system.state("bot/poller").polls == before.polls + 1)
         state = system.state("bot/poller")
-        assert state["mode"] == "fallback"
-        assert state["marks_sent"] == before["marks_sent"] + 2
+        assert state.mode == "fallback"
+        assert state.marks_sent == before.marks_sent + 2
         eventually(lambda: _latest_sources(system) == {"BTC-USD": "poll", "ETH-USD": "poll"})
     finally:
         system.shutdown()
@@ -121,14 +120,14 @@ def test_a_healthy_feed_leaves_the_poller_idle_on_its_timer(
     try:
         _start(system, sim, clock, probe, streaming=True)
         system.address("bot/poller").tell(_status(FeedState.SUBSCRIBED))
-        eventually(lambda: system.state("bot/poller")["mode"] == "idle")
+        eventually(lambda: system.state("bot/poller").mode == "idle")
         eventually(lambda: _ticks_handled(system) == 1)  # the tick due at start
         before = system.state("bot/poller")
         clock.advance(5.0)
         eventually(lambda: _ticks_handled(system) == 2)
         after = system.state("bot/poller")
-        assert after["skipped_while_feed_healthy"] == before["skipped_while_feed_healthy"] + 1
-        assert after["polls"] == before["polls"]
+        assert after.skipped_while_feed_healthy == before.skipped_while_feed_healthy + 1
+        assert after.polls == before.polls
     finally:
         system.shutdown()
 
@@ -139,10 +138,10 @@ def test_with_streaming_off_the_poller_is_the_primary_source(
     system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
     try:
         _start(system, sim, clock, probe, streaming=False)
-        eventually(lambda: system.state("bot/poller")["polls"] == 1)  # first poll at start
+        eventually(lambda: system.state("bot/poller").polls == 1)  # first poll at start
         clock.advance(5.0)
-        eventually(lambda: system.state("bot/poller")["polls"] == 2)
-        assert system.state("bot/poller")["mode"] == "primary"
+        eventually(lambda: system.state("bot/poller").polls == 2)
+        assert system.state("bot/poller").mode == "primary"
         eventually(lambda: set(_latest_sources(system).values()) == {"poll"})
     finally:
         system.shutdown()
@@ -156,9 +155,9 @@ def test_a_recording_run_keeps_every_quote_polled(
     system = ActorSystem("t", clock=clock, ids=SequentialIds(), watchdog_interval_s=None)
     try:
         _start(system, sim, clock, probe, streaming=False, recorder=recorder)
-        eventually(lambda: system.state("bot/poller")["polls"] == 1)  # first poll at start
+        eventually(lambda: system.state("bot/poller").polls == 1)  # first poll at start
         clock.advance(5.0)
-        eventually(lambda: system.state("bot/poller")["polls"] == 2)
+        eventually(lambda: system.state("bot/poller").polls == 2)
     finally:
         system.shutdown()
         recorder.close()
@@ -179,10 +178,10 @@ def test_one_symbol_failing_does_not_starve_the_others(
         # included: in whatever order the poller asks, only NOPE-USD may go without a mark.
         _start(system, sim, clock, probe, streaming=False, symbols=("NOPE-USD", "ETH-USD"))
         for poll in (1, 2):
-            eventually(lambda poll=poll: system.state("bot/poller")["polls"] == poll)
+            eventually(lambda poll=poll: system.state("bot/poller").polls == poll)
             state = system.state("bot/poller")
-            assert state["errors_by_symbol"] == {"NOPE-USD": poll}
-            assert state["marks_sent"] == poll
+            assert state.errors_by_symbol == {"NOPE-USD": poll}
+            assert state.marks_sent == poll
             clock.advance(5.0)
         # GetState overtakes queued marks (control lane): wait for the marks to be handled.
         wait_drained(system.address("bot/marks"))

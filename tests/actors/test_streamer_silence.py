@@ -130,7 +130,7 @@ def test_a_server_sending_only_pings_is_stale_and_replaced(pings_only: str) -> N
         )
         assert not _states(probe)(FeedState.SUBSCRIBED)  # never healthy: no data ever came
         assert any(e.state is FeedState.STALE for e in stale if isinstance(e, FeedStatusChanged))
-        assert system.state("md/streamer")["feed_restarts"] >= 1
+        assert system.state("md/streamer").feed_restarts >= 1
 
 
 def test_a_server_dripping_a_frame_that_never_completes_is_stale_and_replaced(
@@ -146,7 +146,7 @@ def test_a_server_dripping_a_frame_that_never_completes_is_stale_and_replaced(
             10,
             "the streamer to judge the dripping connection stale",
         )
-        assert system.state("md/streamer")["feed_restarts"] >= 1
+        assert system.state("md/streamer").feed_restarts >= 1
 
 
 def test_the_counters_keep_what_a_replaced_connection_counted(dripping: str) -> None:
@@ -155,10 +155,10 @@ def test_the_counters_keep_what_a_replaced_connection_counted(dripping: str) -> 
 
         def counted() -> tuple[int, int, int, int]:
             state = system.state("md/streamer")
-            feed, lag = state["feed"], state["lag"]
+            feed, lag = state.feed, state.lag
             frames = 0 if feed is None else feed.frames
             lags = 0 if lag is None else lag.count
-            return state["feed_restarts"], frames, state["reconnects"], lags
+            return state.feed_restarts, frames, state.reconnects, lags
 
         # Each connection brings one snapshot frame (a lag sample), then drips until it is
         # replaced: the counters count every connection of the streamer, not the latest one.

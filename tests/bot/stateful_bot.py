@@ -175,9 +175,9 @@ class StatefulBot:
         executor = self.running.state("executor")
         return (
             len(self.running.probe.events),
-            tuple(sorted(executor["orders"].items())),
-            executor["reconciled"],
-            executor["user_feed_healthy"],
+            tuple(sorted(executor.orders.items())),
+            executor.reconciled,
+            executor.user_feed_healthy,
         )
 
     def _waiting_for_feed(self) -> list[str]:
@@ -187,7 +187,7 @@ class StatefulBot:
         may have moved while nobody listened: a poll or a reconciliation settles it, on the
         clock.)"""
         executor = self.running.state("executor")
-        if not executor["user_feed_healthy"]:
+        if not executor.user_feed_healthy:
             return []
         events = self.running.probe.events
         healthy_since = max(
@@ -200,7 +200,7 @@ class StatefulBot:
                 last[e.client_order_id] = e
         return [
             coid
-            for coid, status in executor["orders"].items()
+            for coid, status in executor.orders.items()
             if status in _WAITS_FOR_FEED and coid in last and last[coid].source in _FOLLOWED
         ]
 
@@ -231,8 +231,8 @@ class StatefulBot:
     # -- the market and the clock ----------------------------------------------------------
 
     def mark(self, symbol: str) -> Decimal:
-        latest = self.running.state("marks")["latest"].get(symbol)
-        return Decimal(latest["mark"]) if latest else Decimal(0)
+        latest = self.running.state("marks").latest.get(symbol)
+        return latest.mark if latest else Decimal(0)
 
     def marks(self) -> dict[str, Decimal]:
         return {s: self.mark(s) for s in SYMBOLS}
@@ -278,8 +278,8 @@ class StatefulBot:
         process = self.running
         eventually(
             lambda: (
-                process.state("streamer")["state"] == "subscribed"
-                and process.state("executor")["user_feed_healthy"]
+                process.state("streamer").state == "subscribed"
+                and process.state("executor").user_feed_healthy
             ),
             timeout_s=TIMEOUT_S,
             what="the market feed and the user channel back",
@@ -291,8 +291,8 @@ class StatefulBot:
     def unsettled(self) -> dict[str, str]:
         """The executor's orders that are not settled, and the strategy's pending intents."""
         process = self.running
-        orders = process.state("executor")["orders"]
-        pending = process.state("strategy")["pending"]
+        orders = process.state("executor").orders
+        pending = process.state("strategy").pending
         return {
             **{c: s for c, s in orders.items() if s not in _SETTLED},
             **{f"intent {i}": "pending" for i in pending.values()},
@@ -304,7 +304,7 @@ class StatefulBot:
         self.sim.faults.clear()
         self.until_feeds_back()
         for _ in range(10):
-            if not self.unsettled() and self.running.state("executor")["reconciled"]:
+            if not self.unsettled() and self.running.state("executor").reconciled:
                 break
             self.advance(RECONCILE_S)
         else:
@@ -348,8 +348,8 @@ class StatefulBot:
     # -- what the bot shows ----------------------------------------------------------------
 
     def portfolio(self) -> dict[str, Decimal]:
-        positions = self.running.state("portfolio")["positions"]
-        return {s: Decimal(positions.get(s, "0")) for s in SYMBOLS}
+        positions = self.running.state("portfolio").positions
+        return {s: positions.get(s, Decimal(0)) for s in SYMBOLS}
 
     def journaled_fill_ids(self) -> set[str]:
         with JournalReader(self.journal) as reader:

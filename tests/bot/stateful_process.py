@@ -82,10 +82,9 @@ class Process:
     number: int
     probe: Probe
 
-    def state(self, name: str) -> dict[str, Any]:
-        """A copy of the inspectable state of the bot's actor ``name``."""
-        result: dict[str, Any] = self.system.state(f"{ROOT}/{name}", timeout_s=TIMEOUT_S)
-        return result
+    def state(self, name: str) -> Any:
+        """A copy of the inspectable state of the bot's actor ``name`` (its reply class)."""
+        return self.system.state(f"{ROOT}/{name}", timeout_s=TIMEOUT_S)
 
     def drain(self, name: str) -> None:
         """Wait until the bot's actor ``name`` handled what it was told before."""

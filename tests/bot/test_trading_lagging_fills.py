@@ -70,8 +70,8 @@ def _stop_out_while_fills_lag(bot: TradingTree) -> tuple[OrderFilled, str]:
     coid = client_order_id(decided.intent_id)
     eventually(
         lambda: (
-            bot.system.state(f"{ROOT}/executor")["unsettled"]
-            .get(coid, "")
+            bot.system.state(f"{ROOT}/executor")
+            .unsettled.get(coid, "")
             .startswith("awaiting fills: 0 of")
         ),
         what=f"the executor to know the exit {coid} FILLED at the venue, its fills unread",
@@ -101,11 +101,11 @@ def _fills_readable_again(bot: TradingTree, coid: str) -> OrderFilled:
     bot.wait(PositionChanged, lambda m: m.position.quantity == 0, "flat again")
     strategy = f"{ROOT}/strategy"
     eventually(
-        lambda: bot.system.state(strategy)["pending"] == {},
+        lambda: bot.system.state(strategy).pending == {},
         what="the strategy to hold no pending intent",
     )
-    assert Decimal(bot.system.state(strategy)["positions"][bot.symbol]) == 0
-    assert Decimal(bot.system.state(f"{ROOT}/portfolio")["positions"][bot.symbol]) == 0
+    assert bot.system.state(strategy).positions[bot.symbol] == 0
+    assert bot.system.state(f"{ROOT}/portfolio").positions[bot.symbol] == 0
     _through_the_order_path(bot)
     return exit_fill
 

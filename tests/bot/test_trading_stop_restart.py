@@ -29,7 +29,7 @@ def test_a_trailing_stop_trails_from_the_peak_it_reached_before_a_restart(
             bot.wait(PositionChanged, lambda m: m.position.quantity > 0, "long")
             bot.move(0.03)  # the peak: 3% over the entry
             bot.sample()
-            stop = bot.system.state(f"{ROOT}/strategy")["stops"][bot.symbol]
+            stop = bot.system.state(f"{ROOT}/strategy").stops[bot.symbol]
             bot.move(-0.008)  # off the peak, not through its stop
             signals, _ = bot.sample()
             assert signals.signals[0].action == "hold"
@@ -40,7 +40,7 @@ def test_a_trailing_stop_trails_from_the_peak_it_reached_before_a_restart(
             # The journal's answer with the saved stops may come after the portfolio's
             # position, which seeds a stop at the entry until then.
             eventually(
-                lambda: bot.system.state(f"{ROOT}/strategy")["stops"][bot.symbol] == stop,
+                lambda: bot.system.state(f"{ROOT}/strategy").stops[bot.symbol] == stop,
                 timeout_s=10.0,
                 what="the stop read back from the journal",
             )

@@ -100,8 +100,8 @@ class TradingTree:
         return self.of(kind, predicate)[0]
 
     def mark(self) -> Decimal:
-        latest = self.system.state(f"{ROOT}/marks")["latest"].get(self.symbol)
-        return Decimal(latest["mark"]) if latest else Decimal(0)
+        latest = self.system.state(f"{ROOT}/marks").latest.get(self.symbol)
+        return latest.mark if latest else Decimal(0)
 
     def move(self, fraction: float) -> Decimal:
         """Move the price by ``fraction`` and wait until the bot's mark shows it."""
@@ -125,9 +125,9 @@ class TradingTree:
         """Sample until risk trades (reconciled, fresh marks); return that snapshot."""
         eventually(lambda: self.mark() > 0, what="a first mark")
         # The first mark made the window sample at once; the next cycles follow the clock.
-        self.cycle = self.system.state(f"{ROOT}/marks")["cycle"]
+        self.cycle = self.system.state(f"{ROOT}/marks").cycle
         executor = f"{ROOT}/executor"
-        eventually(lambda: self.system.state(executor)["reconciled"], what="reconciliation")
+        eventually(lambda: self.system.state(executor).reconciled, what="reconciliation")
         for _ in range(5):
             _, snapshot = self.sample()
             if snapshot.state is TradingState.ACTIVE:

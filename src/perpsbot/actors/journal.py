@@ -33,6 +33,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from perpsbot.actors._journal_state import JournalState
 from perpsbot.config import BotConfig, JournalConfig
 from perpsbot.errors import JournalWriteError, PerpsbotError
 from perpsbot.journal import (
@@ -201,14 +202,21 @@ class JournalActor(BaseActor):
         self._pending = list(snapshot["pending"])
         self._stats.update(snapshot["stats"])
 
-    def inspect_state(self) -> dict[str, Any]:
-        return {
-            "path": str(self._settings.path),
-            "synchronous": None if self._db is None else _SYNCHRONOUS[synchronous(self._db)],
-            "schema_version": None if self._db is None else schema_version(self._db),
-            "pending": len(self._pending),
-            **self._stats,
-        }
+    def inspect_state(self) -> JournalState:
+        db, stats = self._db, self._stats
+        return JournalState(
+            path=self._settings.path,
+            synchronous=None if db is None else _SYNCHRONOUS[synchronous(db)],
+            schema_version=None if db is None else schema_version(db),
+            pending=len(self._pending),
+            commits=stats["commits"],
+            events_written=stats["events_written"],
+            duplicates_ignored=stats["duplicates_ignored"],
+            largest_batch=stats["largest_batch"],
+            write_errors=stats["write_errors"],
+            rejected=stats["rejected"],
+            fill_conflicts=stats["fill_conflicts"],
+        )
 
     # -- messages --------------------------------------------------------------------------
 

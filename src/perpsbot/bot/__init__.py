@@ -1,6 +1,6 @@
 """Assembling the bot: its actor tree, its reload units and its venue."""
 
-from perpsbot.bot._reporter import ConsoleReporter
+from perpsbot.bot._reporter import ConsoleReporter, ReporterState
 from perpsbot.bot._sections import bot_sections, keys
 from perpsbot.bot._summary import positions_left
 from perpsbot.bot._tree import ROOT, WIRING, bot_spec
@@ -19,6 +19,7 @@ __all__ = [
     "VENUE_LINK",
     "WIRING",
     "ConsoleReporter",
+    "ReporterState",
     "VenueLink",
     "VenueLinks",
     "bot_sections",

@@ -36,13 +36,25 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
 
-__all__ = ["ConsoleReporter"]
+__all__ = ["ConsoleReporter", "ReporterState"]
 
 #: Order updates that say nothing the next one will not (the venue has not answered yet).
 _QUIET = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED})
 #: Cycles kept waiting for the strategy's and risk's reading (and the products' price
 #: increments) before they print without them.
 _MAX_WAITING = 2
+
+
+@attrs.frozen(kw_only=True)
+class ReporterState:
+    """The console reporter's inspection reply: what its next lines are written from."""
+
+    feed: FeedState
+    trading: str | None
+    """The trading state word last printed (None: none yet)."""
+    products: tuple[str, ...]
+    """The symbols whose price increments it knows."""
+    last_cycle_printed: int
 
 
 @attrs.define
@@ -113,6 +125,14 @@ class ConsoleReporter(BaseActor):
         self._products.update(snapshot["products"])
         self._futures = snapshot["futures"]
         self._state_word = snapshot["state_word"]
+
+    def inspect_state(self) -> ReporterState:
+        return ReporterState(
+            feed=self._feed,
+            trading=self._state_word,
+            products=tuple(sorted(self._products)),
+            last_cycle_printed=self._printed,
+        )
 
     def on_receive(self, message: Any) -> None:
         match message:

@@ -21,11 +21,12 @@ from perpsbot.control._client import ShellClient, interact
 from perpsbot.control._health import Check, Health, escalation_absent, judge, no_actor_stuck
 from perpsbot.control._http import MetricsServer
 from perpsbot.control._memory import release_free_memory
-from perpsbot.control._metrics import REST_OUTCOMES, RestOutcomes, RuntimeCollector, state_or_none
+from perpsbot.control._metrics import REST_OUTCOMES, RestOutcomes, RuntimeCollector
 from perpsbot.control._operator import AuditRecord, AuditSink, Operator, helper, log_audit
 from perpsbot.control._reloader import ConfigReloader, ReloadOutcome
 from perpsbot.control._server import Peer, ShellServer, peer_of
 from perpsbot.control._session import Session
+from perpsbot.control._states import state_as, state_or_none
 from perpsbot.control._status import StatusSection, build_status, render_status
 from perpsbot.control._table import Table, Text
 from perpsbot.control._threads import thread_dump
@@ -62,6 +63,7 @@ __all__ = [
     "peer_of",
     "release_free_memory",
     "render_status",
+    "state_as",
     "state_or_none",
     "thread_dump",
 ]

@@ -9,32 +9,18 @@ share a process without clashing.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from perpsbot.errors import PerpsbotError
 from perpsbot.runtime import ActorSystem
 
-__all__ = ["REST_OUTCOMES", "RestOutcomes", "RuntimeCollector", "state_or_none"]
-
-logger = logging.getLogger("perpsbot.control.metrics")
+__all__ = ["REST_OUTCOMES", "RestOutcomes", "RuntimeCollector"]
 
 #: Every outcome the REST transport reports (see ``perpsbot.venue.rest.RestClient``).
 REST_OUTCOMES = ("ok", "rate_limited", "auth_error", "transport_error", "response_error")
-
-
-def state_or_none(system: ActorSystem, path: str, timeout_s: float = 1.0) -> Any:
-    """The state of the actor at ``path``, or None while it is restarting or not answering."""
-    try:
-        return system.state(path, timeout_s=timeout_s)
-    except PerpsbotError as error:
-        logger.debug("no state from %s for metrics: %s", path, error)
-        return None
 
 
 class RestOutcomes:

@@ -93,3 +93,32 @@ def test_a_reload_to_a_taken_metrics_port_keeps_the_endpoint_where_it_was(
     assert requests.get(serving, timeout=5).status_code == 200
     assert f"could not listen on 127.0.0.1:{port}" in caplog.text
     assert "metrics stay at http://127.0.0.1:" in caplog.text
+
+
+def test_the_shell_shows_typed_states_and_the_status_document_keeps_its_keys(
+    plane: tuple[ControlPlane, BotControl, list[str]],
+) -> None:
+    _, control, _ = plane
+    with ShellClient(Path(control.endpoints["socket"])) as client:
+        output, failed = client.run("state('bot/risk')")
+        assert not failed, output
+        assert output.startswith("RiskState(state=<TradingState."), output
+        assert client.run("state('bot/journal').events_written >= 0") == ("True\n", False)
+        status = client.status()["status"]
+    # What crossed the socket as JSON: the keys scripts read from `perpsbot status --json`.
+    assert set(status["feed"]) == {
+        "state", "detail", "channels", "symbols", "feed_restarts", "feed", "gaps",
+        "reconnects", "marks_sent", "last_data_age_s", "bad_timestamps", "lag", "books_ready",
+        "poller",
+    }  # fmt: skip
+    assert isinstance(status["feed"]["state"], str)
+    assert set(status["feed"]["poller"]) == {"mode", "polls"}
+    assert set(status["trading"]) == {
+        "state", "reasons", "equity", "daily_pnl", "realized_pnl", "unrealized_pnl",
+        "exposure", "positions", "open_orders", "reconciliation",
+    }  # fmt: skip
+    assert isinstance(status["trading"]["daily_pnl"], str)
+    assert set(status["journal"]) == {
+        "path", "events_written", "duplicates_ignored", "fill_conflicts", "write_errors",
+        "pending",
+    }  # fmt: skip

@@ -36,7 +36,7 @@ class Journaled:
 
     @property
     def pending(self) -> int:
-        count: int = self.system.state("bot/journal")["pending"]
+        count: int = self.system.state("bot/journal").pending
         return count
 
 
@@ -111,7 +111,7 @@ def test_sync_waits_for_the_commit_and_times_out_while_the_journal_cannot_commit
         sync_journal(journaled.system, "bot/journal", timeout_s=0.3)
     assert journaled.audited() == []
     # The failed commit armed the retry (the ask's timeout does not prove the attempt came).
-    eventually(lambda: journaled.system.state("bot/journal")["write_errors"] == 1, what="a failure")
+    eventually(lambda: journaled.system.state("bot/journal").write_errors == 1, what="a failure")
 
     locked.close()
     journaled.clock.advance(1000.0)  # the retry
@@ -126,7 +126,7 @@ def test_a_journal_that_stops_committing_is_not_live_until_it_commits_again(
     assert check.problem() is None
     assert check.liveness
     JournalAudit(journaled.system, "bot/journal")(RECORD)
-    eventually(lambda: journaled.system.state("bot/journal")["write_errors"] == 1, what="a failure")
+    eventually(lambda: journaled.system.state("bot/journal").write_errors == 1, what="a failure")
     assert check.problem() is None  # the stall starts now
     journaled.clock.advance(29.0)
     assert check.problem() is None
@@ -148,7 +148,7 @@ def test_the_bots_liveness_reports_a_journal_that_stopped_committing(
     try:
         assert control.health().live
         JournalAudit(journaled.system, "bot/journal")(RECORD)
-        eventually(lambda: journaled.system.state("bot/journal")["write_errors"] == 1)
+        eventually(lambda: journaled.system.state("bot/journal").write_errors == 1)
         assert control.health().live  # the stall starts now
         journaled.clock.advance(31.0)
         health = control.health()

@@ -65,7 +65,7 @@ def test_resume_returns_to_what_the_automatic_conditions_allow(bot: TradingBot) 
     ops = bot.ops()
     ops.halt("maintenance")
     bot.sample(age_s=60)
-    eventually(lambda: len(bot.risk()["reasons"]) > 1, what="stale marks to hold trading too")
+    eventually(lambda: len(bot.risk().reasons) > 1, what="stale marks to hold trading too")
 
     answer = ops.resume("maintenance done")
 
@@ -89,7 +89,7 @@ def test_resume_returns_to_what_the_automatic_conditions_allow(bot: TradingBot) 
 def test_a_reason_is_required_and_a_refused_action_is_audited(bot: TradingBot) -> None:
     with pytest.raises(ValueError, match="Halt needs a reason"):
         bot.ops().halt(" ")
-    assert bot.risk()["state"] == "active"
+    assert bot.risk().state == "active"
 
     def audited() -> list[str]:
         with bot.reader() as journal:
@@ -114,7 +114,7 @@ def test_orders_positions_and_pnl_show_a_filled_order(bot: TradingBot) -> None:
     assert row["size"] == row["filled"] == Decimal("0.002")
     assert row["avg_price"] > 0
 
-    eventually(lambda: bot.risk()["positions"].get(SYMBOL) == "0.002", what="the position")
+    eventually(lambda: bot.risk().positions.get(SYMBOL) == Decimal("0.002"), what="the position")
     before_snapshot = next(iter(ops.positions()))  # risk holds it; no snapshot showed it yet
     assert (before_snapshot["quantity"], before_snapshot["mark"]) == (Decimal("0.002"), None)
     bot.sample()
@@ -144,7 +144,7 @@ def test_a_control_plane_attached_late_reads_earlier_orders_and_passes_from_the_
 
     def settled() -> bool:  # filled, its fill booked: published filled, to the journal too
         executor = bot.system.state("bot/executor")
-        return executor["orders"].get(coid) == "filled" and coid not in executor["unsettled"]
+        return executor.orders.get(coid) == "filled" and coid not in executor.unsettled
 
     eventually(settled, what="the order filled and settled")
     bot.ops().halt("sync the journal")  # answers once the journal holds all before it
@@ -169,7 +169,7 @@ def test_cancel_all_cancels_a_resting_order_and_is_audited(bot: TradingBot) -> N
     made = bot.intent(size="0.002", limit="60000", tif=TimeInForce.GTC, side=Side.BUY)
     coid = client_order_id(made.intent_id)
     eventually(
-        lambda: bot.system.state("bot/executor")["orders"].get(coid) == "acknowledged",
+        lambda: bot.system.state("bot/executor").orders.get(coid) == "acknowledged",
         what="the order resting on the book",
     )
 
@@ -177,7 +177,7 @@ def test_cancel_all_cancels_a_resting_order_and_is_audited(bot: TradingBot) -> N
 
     assert answer.startswith("1 open orders before cancel_all (orders): ")
     eventually(
-        lambda: bot.system.state("bot/executor")["orders"][coid] == "cancelled",
+        lambda: bot.system.state("bot/executor").orders[coid] == "cancelled",
         what="the order cancelled",
     )
     assert len(ops.orders(recent=0)) == 0
@@ -237,7 +237,7 @@ def test_metrics_count_orders_by_status_and_denials_by_rule_and_by_who_denied(
     assert value("perpsbot_orders_total", status="rejected", terminal="true") == 0
     eventually(lambda: value("perpsbot_fills_total") >= 1, what="the fill counted")
     assert value("perpsbot_open_orders") == 0
-    eventually(lambda: bot.risk()["positions"].get(SYMBOL) == "0.002", what="the position")
+    eventually(lambda: bot.risk().positions.get(SYMBOL) == Decimal("0.002"), what="the position")
     bot.sample()
     notional = ("perpsbot_position_notional_usd", (("symbol", SYMBOL),))
     eventually(lambda: notional in _samples(registry), what="the position in a risk snapshot")
@@ -280,7 +280,7 @@ def test_readiness_waits_for_the_startup_reconciliation(sim: SimExchange, tmp_pa
             return next((p for p in problems if p.startswith("reconciliation: ")), None)
 
         eventually(
-            lambda: bot.system.state("bot/executor")["reconciliation_failures"] == 1,
+            lambda: bot.system.state("bot/executor").reconciliation_failures == 1,
             what="the first attempt failed",
         )
         assert reconciliation_problem() == (
@@ -302,6 +302,6 @@ def test_a_halt_the_journal_cannot_commit_is_not_answered_as_durable(bot: Tradin
         other.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
         with pytest.raises(AskTimeoutError, match="trading is halted, but the journal did not"):
             ops.halt("disk trouble")
-        assert bot.risk()["state"] == "halted"  # applied: only its durability is in doubt
+        assert bot.risk().state == "halted"  # applied: only its durability is in doubt
     finally:
         other.close()

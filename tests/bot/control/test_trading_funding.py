@@ -103,7 +103,7 @@ def _funding(bot: TradingBot) -> Decimal:
 
 
 def _today(bot: TradingBot) -> Decimal:
-    return Decimal(bot.risk()["daily_pnl"])
+    return bot.risk().daily_pnl
 
 
 def test_funding_at_the_hour_is_in_pnl_the_days_pnl_and_journal_pnl(

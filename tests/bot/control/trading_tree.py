@@ -21,6 +21,7 @@ from perpsbot.actors import (
     JournalActor,
     PortfolioActor,
     RiskActor,
+    RiskState,
     UserFeedActor,
     executor_mailbox,
     journal_mailbox,
@@ -86,12 +87,12 @@ class TradingBot:
         self.system.address("bot/risk").tell(made)
         return made
 
-    def risk(self) -> dict[str, Any]:
-        state: dict[str, Any] = self.system.state("bot/risk")
+    def risk(self) -> RiskState:
+        state: RiskState = self.system.state("bot/risk")
         return state
 
     def wait_state(self, state: str) -> None:
-        eventually(lambda: self.risk()["state"] == state, timeout_s=10, what=f"trading {state}")
+        eventually(lambda: self.risk().state == state, timeout_s=10, what=f"trading {state}")
 
     def reader(self) -> JournalReader:
         return JournalReader(self.journal_path)
@@ -174,7 +175,7 @@ def trading_bot(
     try:
         if ready:
             eventually(
-                lambda: system.state("bot/executor")["reconciled"],
+                lambda: system.state("bot/executor").reconciled,
                 timeout_s=10,
                 what="the startup reconciliation",
             )

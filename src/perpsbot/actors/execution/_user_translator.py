@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
+from perpsbot.actors.execution._inspection import UserChannelStats
 from perpsbot.clock import Clock
 from perpsbot.errors import InvalidMessageError
 from perpsbot.messages import (
@@ -190,15 +190,15 @@ class UserChannel:
         self._feed.start()
         return True
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> UserChannelStats:
         """For inspection: health and what went through (read from another thread)."""
         translator = self._translator
-        return {
-            "healthy": translator.healthy,
-            "frames": translator.frames,
-            "orders_reported": translator.orders_reported,
-            "times_unhealthy": translator.times_unhealthy,
-        }
+        return UserChannelStats(
+            healthy=translator.healthy,
+            frames=translator.frames,
+            orders_reported=translator.orders_reported,
+            times_unhealthy=translator.times_unhealthy,
+        )
 
     def stop(self) -> None:
         self._translator.detach()

@@ -35,6 +35,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from perpsbot.actors.execution._inspection import ExecutorState
 from perpsbot.actors.execution._order_desk import OrderDesk
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._quantize import QuantizeRejection, fitted_order
@@ -222,31 +223,36 @@ class ExecutorActor(BaseActor):
         for held in snapshot["held"]:  # checked again, after the successor's reconciliation
             self.address.tell(held)
 
-    def inspect_state(self) -> dict[str, Any]:
+    def inspect_state(self) -> ExecutorState:
         desk, reconciler = self._desk, self._reconciler
-        return {
-            "reconciled": reconciler.done,
-            "reconciliations": reconciler.passes,
-            "reconciliation_failures": reconciler.failures,
-            "swept_fills": reconciler.sweep.carried,
-            "sweep_lookups": reconciler.sweep.lookups,
-            "trading_state": None if desk.state is None else desk.state.value,
-            "dry_run": self._settings.dry_run,
-            "user_feed_healthy": desk.feed_healthy,
-            "orders": {o.client_order_id: o.status.value for o in desk.ledger},
-            "unsettled": {
+        stats = desk.stats
+        return ExecutorState(
+            reconciled=reconciler.done,
+            reconciliations=reconciler.passes,
+            reconciliation_failures=reconciler.failures,
+            swept_fills=reconciler.sweep.carried,
+            sweep_lookups=reconciler.sweep.lookups,
+            trading_state=desk.state,
+            dry_run=self._settings.dry_run,
+            user_feed_healthy=desk.feed_healthy,
+            orders={o.client_order_id: o.status for o in desk.ledger},
+            unsettled={
                 o.client_order_id: _awaiting(o)
                 for o in desk.ledger.unfinished()
                 if o.status.terminal
             },
-            "positions": {s: str(q) for s, q in desk.positions.items()},
-            "book_pending": desk.book_pending,
-            "held_for_book": [m.intent.intent_id for m in self._held],
-            "products": sorted(desk.products.specs),
-            "impossible_transitions": desk.ledger.impossible,
-            "denials": self._denials,
-            **desk.stats,
-        }
+            positions=dict(desk.positions),
+            book_pending=desk.book_pending,
+            held_for_book=tuple(m.intent.intent_id for m in self._held),
+            products=tuple(sorted(desk.products.specs)),
+            impossible_transitions=desk.ledger.impossible,
+            denials=self._denials,
+            submitted=stats["submitted"],
+            polls=stats["polls"],
+            polls_skipped_feed_healthy=stats["polls_skipped_feed_healthy"],
+            stale_updates=stats["stale_updates"],
+            venue_errors=stats["venue_errors"],
+        )
 
     # -- placing ---------------------------------------------------------------------------
 

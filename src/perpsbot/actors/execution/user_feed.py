@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from perpsbot.actors.execution._inspection import UserFeedState
 from perpsbot.actors.execution._user_translator import UserChannel
 from perpsbot.config import BotConfig
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor
@@ -73,10 +74,10 @@ class UserFeedActor(BaseActor):
     def on_receive(self, message: Any) -> None:
         self.unhandled(message)
 
-    def inspect_state(self) -> dict[str, Any]:
+    def inspect_state(self) -> UserFeedState:
         channel = self._channel
-        return {
-            "running": self._running,
-            "symbols": list(self._symbols),
-            **({} if channel is None else channel.stats()),
-        }
+        return UserFeedState(
+            running=self._running,
+            symbols=tuple(self._symbols),
+            channel=None if channel is None else channel.stats(),
+        )

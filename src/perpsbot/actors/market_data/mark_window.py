@@ -22,6 +22,7 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.actors.market_data._inspection import LatestMark, MarkWindowState
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.messages import (
     MarkObserved,
@@ -132,22 +133,18 @@ class MarkWindowActor(BaseActor):
             if symbol in self._windows:
                 self._windows[symbol].extend(window)
 
-    def inspect_state(self) -> dict[str, Any]:
+    def inspect_state(self) -> MarkWindowState:
         now_ns = self.clock.monotonic_ns()
-        return {
-            "cycle": self._cycle,
-            "symbols": list(self._settings.symbols),
-            "stale_after_s": self._settings.stale_after_s,
-            "latest": {
-                s: {
-                    "mark": str(m.mark),
-                    "source": m.source.value,
-                    "age_s": (now_ns - m.ts_received_ns) / 1e9,
-                }
+        return MarkWindowState(
+            cycle=self._cycle,
+            symbols=tuple(self._settings.symbols),
+            stale_after_s=self._settings.stale_after_s,
+            latest={
+                s: LatestMark(mark=m.mark, source=m.source, age_s=(now_ns - m.ts_received_ns) / 1e9)
                 for s, m in self._latest.items()
             },
-            "windows": {symbol: [str(x) for x in w] for symbol, w in self._windows.items()},
-        }
+            windows={symbol: tuple(w) for symbol, w in self._windows.items()},
+        )
 
     # -- handlers --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.actors.market_data._inspection import PollerMode, QuotePollerState
 from perpsbot.config import BotConfig
 from perpsbot.errors import VenueError
 from perpsbot.messages import (
@@ -113,16 +114,18 @@ class QuotePollerActor(BaseActor):
             case _:
                 self.unhandled(message)
 
-    def inspect_state(self) -> dict[str, Any]:
-        return {
-            "mode": "idle" if not self._active else
-            ("primary" if self._feed_state is FeedState.DISABLED else "fallback"),
-            "feed_state": self._feed_state.value,
-            "polls": self._polls,
-            "skipped_while_feed_healthy": self._skipped,
-            "marks_sent": self._marks_sent,
-            "errors_by_symbol": dict(self._errors),
-        }  # fmt: skip
+    def inspect_state(self) -> QuotePollerState:
+        mode: PollerMode = "idle"
+        if self._active:
+            mode = "primary" if self._feed_state is FeedState.DISABLED else "fallback"
+        return QuotePollerState(
+            mode=mode,
+            feed_state=self._feed_state,
+            polls=self._polls,
+            skipped_while_feed_healthy=self._skipped,
+            marks_sent=self._marks_sent,
+            errors_by_symbol=dict(self._errors),
+        )
 
     # -- polling ---------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.actors.market_data._inspection import StreamerState
 from perpsbot.actors.market_data._mark_translator import MarkTranslator
 from perpsbot.config import BotConfig, Channel
 from perpsbot.messages import (
@@ -219,31 +220,28 @@ class StreamerActor(BaseActor):
             case _:
                 self.unhandled(message)
 
-    def inspect_state(self) -> dict[str, Any]:
+    def inspect_state(self) -> StreamerState:
         report = self._last_report
         counted = self._replaced if report is None else self._replaced.plus(report)
         stats = None if report is None and not self._feed_restarts else counted.stats
         age_s = None
         if self._last_data_ns is not None:
             age_s = (self.clock.monotonic_ns() - self._last_data_ns) / 1e9
-        return {
-            "state": self._status.state.value,
-            "detail": self._status.detail,
-            "channels": list(CHANNELS[self._settings.channel]),
-            "symbols": list(self._settings.symbols),
-            "feed_restarts": self._feed_restarts,
-            # Counters of this incarnation's connections, the current one as of its latest
-            # report (a replacement counts as a reconnect):
-            "feed": stats,
-            "gaps": 0 if stats is None else stats.gaps,
-            "reconnects": 0 if stats is None else max(0, stats.connect_attempts - 1),
-            "marks_sent": counted.marks_sent,
-            "last_data_age_s": age_s,
-            "bad_timestamps": counted.bad_timestamps,
-            "lag": counted.lag,
-            # The current connection's:
-            "books_ready": [] if report is None else list(report.books_ready),
-        }
+        return StreamerState(
+            state=self._status.state,
+            detail=self._status.detail,
+            channels=CHANNELS[self._settings.channel],
+            symbols=tuple(self._settings.symbols),
+            feed_restarts=self._feed_restarts,
+            feed=stats,
+            gaps=0 if stats is None else stats.gaps,
+            reconnects=0 if stats is None else max(0, stats.connect_attempts - 1),
+            marks_sent=counted.marks_sent,
+            last_data_age_s=age_s,
+            bad_timestamps=counted.bad_timestamps,
+            lag=counted.lag,
+            books_ready=() if report is None else tuple(report.books_ready),
+        )
 
     # -- the feed --------------------------------------------------------------------------
 

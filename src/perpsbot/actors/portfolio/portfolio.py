@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.actors.portfolio._inspection import PortfolioState
 from perpsbot.actors.portfolio._positions import Baselines, PositionBook
 from perpsbot.actors.risk._book import RecentFills
 from perpsbot.messages import (
@@ -142,21 +143,18 @@ class PortfolioActor(BaseActor):
         self._waiting = list(snapshot["waiting"])
         self._booked = snapshot["booked"]
 
-    def inspect_state(self) -> dict[str, Any]:
-        equity = self._equity()
-        return {
-            "ready": self._ready,
-            "equity": None if equity is None else str(equity),
-            "daily_pnl": str(self._daily_pnl()),
-            "exposure": str(self._book.exposure()),
-            "positions": {v.symbol: str(v.quantity) for v in self._book.views()},
-            "average_entry": {
-                v.symbol: None if v.average_entry_price is None else str(v.average_entry_price)
-                for v in self._book.views()
-            },
-            "fills_booked": self._booked,
-            "waiting": len(self._waiting),
-        }
+    def inspect_state(self) -> PortfolioState:
+        views = self._book.views()
+        return PortfolioState(
+            ready=self._ready,
+            equity=self._equity(),
+            daily_pnl=self._daily_pnl(),
+            exposure=self._book.exposure(),
+            positions={v.symbol: v.quantity for v in views},
+            average_entry={v.symbol: v.average_entry_price for v in views},
+            fills_booked=self._booked,
+            waiting=len(self._waiting),
+        )
 
     def on_receive(self, message: Any) -> None:
         match message:

@@ -207,13 +207,6 @@ class Accounts:
         self._allowed_ns.extend(snapshot["allowed_ns"])
         self._day = snapshot["day"]
 
-    def describe(self, symbols: tuple[str, ...], now_mono_ns: int) -> dict[str, Any]:
-        equity = self.equity()
-        return {
-            "equity": None if equity is None else str(equity),
-            "daily_pnl": str(self.daily_pnl()),
-            "exposure": str(self.exposure()),
-            "positions": {s: str(v.quantity) for s, v in sorted(self._positions.items())},
-            "open_orders": self.open.describe(),
-            "mark_age_s": {s: self.mark_age_s(s, now_mono_ns) for s in symbols},
-        }
+    def quantities(self) -> dict[str, Decimal]:
+        """Each symbol's quantity, as the portfolio last told it (for inspection)."""
+        return {s: v.quantity for s, v in sorted(self._positions.items())}

@@ -25,6 +25,7 @@ import attrs
 
 from perpsbot.actors.risk._accounts import Accounts
 from perpsbot.actors.risk._gate import OrderGate
+from perpsbot.actors.risk._inspection import RiskState
 from perpsbot.actors.risk._journal import (
     ACTIONS,
     OperatorCommand,
@@ -37,6 +38,7 @@ from perpsbot.messages import (
     AccountReconciled,
     CheckRisk,
     DryRunOrder,
+    FeedState,
     FeedStatusChanged,
     Halt,
     MarksSampled,
@@ -115,7 +117,7 @@ class RiskActor(BaseActor):
             book_pending=True,
         )
         self._accounts = Accounts()
-        self._feed = "unknown"
+        self._feed: FeedState | None = None
         self._published: tuple[TradingState, frozenset[str]] | None = None
         self._operator_acted = False
         # The last AccountReconciled until the portfolio's valuation holds it, and the
@@ -166,7 +168,7 @@ class RiskActor(BaseActor):
             case ActorDown() | ActorUp():
                 self._on_watched(message)
             case FeedStatusChanged():
-                self._feed = str(message.state)
+                self._feed = message.state
             case Halt() | ReduceOnly() | Resume():
                 return self._on_operator(message)
             case OperatorStateRead():
@@ -202,14 +204,20 @@ class RiskActor(BaseActor):
         if not self._conditions.holds.holds(JOURNAL):
             self._journal.skip_restore()  # the predecessor read the journal already
 
-    def inspect_state(self) -> dict[str, Any]:
+    def inspect_state(self) -> RiskState:
+        accounts, now_ns = self._accounts, self.clock.monotonic_ns()
         symbols = self._config.market_data.symbols
-        return {
-            "state": str(self._conditions.state),
-            "reasons": list(self._conditions.reasons),
-            **self._accounts.describe(symbols, self.clock.monotonic_ns()),
-            "feed": self._feed,
-        }
+        return RiskState(
+            state=self._conditions.state,
+            reasons=tuple(self._conditions.reasons),
+            equity=accounts.equity(),
+            daily_pnl=accounts.daily_pnl(),
+            exposure=accounts.exposure(),
+            positions=accounts.quantities(),
+            open_orders=accounts.open.describe(),
+            mark_age_s={s: accounts.mark_age_s(s, now_ns) for s in symbols},
+            feed=self._feed,
+        )
 
     # -- the order gate --------------------------------------------------------------------
 

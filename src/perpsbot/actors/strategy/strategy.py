@@ -31,6 +31,7 @@ from typing import Any
 import attrs
 
 from perpsbot.actors.strategy._decisions import Params, Situation, WantedOrder, decide
+from perpsbot.actors.strategy._inspection import StrategyState
 from perpsbot.actors.strategy._trading_window import TradingWindow
 from perpsbot.actors.strategy._trailing_stop import TrailingStop
 from perpsbot.config import BotConfig
@@ -191,16 +192,16 @@ class StrategyActor(BaseActor):
         self._pending = snapshot["pending"]
         self._last = snapshot["last"]
 
-    def inspect_state(self) -> dict[str, Any]:
-        return {
-            "state": str(self._state),
-            "equity": None if self._equity is None else str(self._equity),
-            "positions": {s: str(q) for s, q in self._positions.items()},
-            "stops": {s: str(stop.stop) for s, stop in self._stops.items()},
-            "reversals": {s: str(signal) for s, signal in self._reversals.items()},
-            "pending": {s: p.intent_id for s, p in self._pending.items()},
-            "signals": [attrs.asdict(s) for s in self._last],
-        }
+    def inspect_state(self) -> StrategyState:
+        return StrategyState(
+            state=self._state,
+            equity=self._equity,
+            positions=dict(self._positions),
+            stops={s: stop.stop for s, stop in self._stops.items()},
+            reversals=dict(self._reversals),
+            pending={s: p.intent_id for s, p in self._pending.items()},
+            signals=self._last,
+        )
 
     # -- handlers --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 from prometheus_client.registry import Collector
 
 from perpsbot import __version__
+from perpsbot.actors import MarkWindowState
 from perpsbot.bot import ROOT
 from perpsbot.bot.control._journal import (
     JournalAudit,
@@ -233,13 +234,17 @@ class BotOperator(TradingOperator):
     @helper
     def marks(self, symbol: str | None = None) -> Any:
         """Each symbol's latest mark, source, age and window; one symbol's with its window."""
-        state = self.state(f"{self.control.root}/marks")
+        state = self._state("marks", MarkWindowState)
         if symbol is None:
             return mark_table(state)
-        if symbol not in state["symbols"]:
-            raise KeyError(f"{symbol!r} is not a configured symbol; they are {state['symbols']}")
-        latest = state["latest"].get(symbol) or {}
-        return {"symbol": symbol, **latest, "window": state["windows"].get(symbol, [])}
+        if symbol not in state.symbols:
+            raise KeyError(f"{symbol!r} is not a configured symbol; they are {list(state.symbols)}")
+        latest = state.latest.get(symbol)
+        seen: dict[str, Any] = {}
+        if latest is not None:
+            seen = {"mark": str(latest.mark), "source": latest.source.value, "age_s": latest.age_s}
+        window = [str(mark) for mark in state.windows.get(symbol, ())]
+        return {"symbol": symbol, **seen, "window": window}
 
     @helper
     def feed(self) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from perpsbot.actors import JournalState
 from perpsbot.control import AuditRecord, Check, StatusSection, log_audit, state_or_none
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.messages import JournalSynced, OperatorActed, Stamper, SyncJournal
@@ -105,21 +106,21 @@ def journal_committing(system: ActorSystem, path: str, *, stalled_after_s: float
     progress: dict[str, Any] = {"commits": None, "since": 0.0}
 
     def problem() -> str | None:
-        state = state_or_none(system, path)
+        state = state_or_none(system, path, JournalState)
         if state is None:
             # No journal in this tree, or it is restarting, or it is stuck on queued work
             # (the progress check reports that one).
             return None
         now = clock.monotonic()
-        if state["pending"] == 0 or state["commits"] != progress["commits"]:
-            progress.update(commits=state["commits"], since=now)
+        if state.pending == 0 or state.commits != progress["commits"]:
+            progress.update(commits=state.commits, since=now)
             return None
         stalled_s = now - progress["since"]
         if stalled_s <= stalled_after_s:
             return None
         return (
-            f"{state['pending']} events uncommitted, no commit for {stalled_s:.0f}s"
-            f" ({state['write_errors']} write errors)"
+            f"{state.pending} events uncommitted, no commit for {stalled_s:.0f}s"
+            f" ({state.write_errors} write errors)"
         )
 
     return Check(name="journal", problem=problem, liveness=True)
@@ -134,30 +135,30 @@ class JournalCollector(Collector):
         self._path = path
 
     def collect(self) -> Iterator[Metric]:
-        state = state_or_none(self._system, self._path)
+        state = state_or_none(self._system, self._path, JournalState)
         if state is None:
             return
         yield CounterMetricFamily(
-            "perpsbot_journal_commits", "journal transactions committed", value=state["commits"]
+            "perpsbot_journal_commits", "journal transactions committed", value=state.commits
         )
         yield CounterMetricFamily(
             "perpsbot_journal_events_written",
             "events committed to the journal",
-            value=state["events_written"],
+            value=state.events_written,
         )
         yield CounterMetricFamily(
             "perpsbot_journal_write_errors",
             "journal commits that failed (each is retried)",
-            value=state["write_errors"],
+            value=state.write_errors,
         )
         yield CounterMetricFamily(
             "perpsbot_journal_fill_conflicts",
             "fills not journaled because their id is journaled with other facts (integrity"
             " errors, each logged)",
-            value=state["fill_conflicts"],
+            value=state.fill_conflicts,
         )
         yield GaugeMetricFamily(
-            "perpsbot_journal_pending", "events waiting for a commit", value=state["pending"]
+            "perpsbot_journal_pending", "events waiting for a commit", value=state.pending
         )
 
 
@@ -165,14 +166,17 @@ def journal_section(system: ActorSystem, path: str) -> StatusSection:
     """``perpsbot status``: the journal's writes, and its integrity errors (fill conflicts)."""
 
     def collect() -> dict[str, Any] | None:
-        state = state_or_none(system, path)
+        state = state_or_none(system, path, JournalState)
         if state is None:
             return None
-        keys = (
-            "path", "events_written", "duplicates_ignored", "fill_conflicts", "write_errors",
-            "pending",
-        )  # fmt: skip
-        return {key: state[key] for key in keys}
+        return {
+            "path": str(state.path),
+            "events_written": state.events_written,
+            "duplicates_ignored": state.duplicates_ignored,
+            "fill_conflicts": state.fill_conflicts,
+            "write_errors": state.write_errors,
+            "pending": state.pending,
+        }
 
     def render(data: dict[str, Any]) -> str:
         conflicts = data["fill_conflicts"]

@@ -6,8 +6,8 @@ data, read from the actors' states (``bot/marks``, ``bot/streamer``, ``bot/polle
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from perpsbot.actors import MarkWindowState, QuotePollerState, StreamerState
 from perpsbot.control import Check, StatusSection, Table, state_or_none
 from perpsbot.messages import FeedLag, FeedState
 from perpsbot.runtime import ActorSystem
@@ -26,27 +27,23 @@ from perpsbot.runtime import ActorSystem
 __all__ = ["MarketDataCollector", "feed_report", "feed_section", "mark_table", "marks_fresh"]
 
 
-def _plain(value: Any) -> Any:
-    """attrs instances as dicts, so states print and serialize as data."""
-    if attrs.has(type(value)):
-        return attrs.asdict(value)
-    return value
+def _plain(_instance: Any, _field: Any, value: Any) -> Any:
+    """Enums as their values, so a state prints and serializes as plain data."""
+    return value.value if isinstance(value, enum.Enum) else value
 
 
-def mark_table(marks_state: dict[str, Any]) -> Table:
+def mark_table(marks: MarkWindowState) -> Table:
     """One row per configured symbol: mark, source, age and window length."""
-    latest = marks_state["latest"]
-    windows = marks_state["windows"]
     rows = []
-    for symbol in marks_state["symbols"]:
-        mark = latest.get(symbol)
+    for symbol in marks.symbols:
+        mark = marks.latest.get(symbol)
         rows.append(
             (
                 symbol,
-                None if mark is None else Decimal(mark["mark"]),
-                None if mark is None else mark["source"],
-                None if mark is None else mark["age_s"],
-                len(windows.get(symbol, ())),
+                None if mark is None else mark.mark,
+                None if mark is None else mark.source.value,
+                None if mark is None else mark.age_s,
+                len(marks.windows.get(symbol, ())),
             )
         )
     return Table(("symbol", "mark", "source", "age_s", "window"), rows)
@@ -55,14 +52,12 @@ def mark_table(marks_state: dict[str, Any]) -> Table:
 def feed_report(system: ActorSystem, root: str) -> dict[str, Any] | None:
     """The streamer's view of the feed and the poller's mode, as plain data (None while the
     streamer does not answer)."""
-    streamer = state_or_none(system, f"{root}/streamer")
+    streamer = state_or_none(system, f"{root}/streamer", StreamerState)
     if streamer is None:
         return None
-    poller = state_or_none(system, f"{root}/poller")
-    report = {key: _plain(value) for key, value in streamer.items() if key != "subscribers"}
-    report["poller"] = (
-        None if poller is None else {"mode": poller["mode"], "polls": poller["polls"]}
-    )
+    poller = state_or_none(system, f"{root}/poller", QuotePollerState)
+    report = attrs.asdict(streamer, value_serializer=_plain)
+    report["poller"] = None if poller is None else {"mode": poller.mode, "polls": poller.polls}
     return report
 
 
@@ -93,17 +88,17 @@ def marks_fresh(system: ActorSystem, root: str) -> Check:
     """Readiness: every configured symbol has a mark younger than ``stale_after_s``."""
 
     def problem() -> str | None:
-        state = state_or_none(system, f"{root}/marks")
+        state = state_or_none(system, f"{root}/marks", MarkWindowState)
         if state is None:
             return f"{root}/marks does not answer"
-        limit = state["stale_after_s"]
+        limit = state.stale_after_s
         issues = []
-        for symbol in state["symbols"]:
-            mark = state["latest"].get(symbol)
+        for symbol in state.symbols:
+            mark = state.latest.get(symbol)
             if mark is None:
                 issues.append(f"{symbol} has no mark yet")
-            elif mark["age_s"] > limit:
-                issues.append(f"{symbol}'s mark is {mark['age_s']:.1f}s old (stale after {limit}s)")
+            elif mark.age_s > limit:
+                issues.append(f"{symbol}'s mark is {mark.age_s:.1f}s old (stale after {limit}s)")
         return "; ".join(issues) or None
 
     return Check(name="marks", problem=problem)
@@ -118,41 +113,41 @@ class MarketDataCollector(Collector):
         self._root = root
 
     def collect(self) -> Iterator[Metric]:
-        streamer = state_or_none(self._system, f"{self._root}/streamer")
-        poller = state_or_none(self._system, f"{self._root}/poller")
-        marks = state_or_none(self._system, f"{self._root}/marks")
+        streamer = state_or_none(self._system, f"{self._root}/streamer", StreamerState)
+        poller = state_or_none(self._system, f"{self._root}/poller", QuotePollerState)
+        marks = state_or_none(self._system, f"{self._root}/marks", MarkWindowState)
         by_source = CounterMetricFamily(
             "perpsbot_marks", "marks handed to the mark window, by source", labels=["source"]
         )
         if streamer is not None:
             yield from self._feed(streamer)
-            by_source.add_metric(["stream"], streamer["marks_sent"])
+            by_source.add_metric(["stream"], streamer.marks_sent)
         if poller is not None:
-            by_source.add_metric(["poll"], poller["marks_sent"])
-            yield CounterMetricFamily("perpsbot_poller_polls", "REST polls", value=poller["polls"])
+            by_source.add_metric(["poll"], poller.marks_sent)
+            yield CounterMetricFamily("perpsbot_poller_polls", "REST polls", value=poller.polls)
         yield by_source
         if marks is not None:
             age = GaugeMetricFamily(
                 "perpsbot_mark_age_seconds", "age of each symbol's latest mark", labels=["symbol"]
             )
-            for symbol, mark in marks["latest"].items():
-                age.add_metric([symbol], mark["age_s"])
+            for symbol, mark in marks.latest.items():
+                age.add_metric([symbol], mark.age_s)
             yield age
 
-    def _feed(self, streamer: dict[str, Any]) -> Iterator[Metric]:
+    def _feed(self, streamer: StreamerState) -> Iterator[Metric]:
         state = GaugeMetricFamily(
             "perpsbot_feed_state", "1 for the feed's current state", labels=["state"]
         )
         for candidate in FeedState:
-            state.add_metric([candidate.value], 1 if candidate.value == streamer["state"] else 0)
+            state.add_metric([candidate.value], 1 if candidate is streamer.state else 0)
         yield state
         yield CounterMetricFamily(
-            "perpsbot_feed_gaps", "sequence gaps detected", value=streamer["gaps"]
+            "perpsbot_feed_gaps", "sequence gaps detected", value=streamer.gaps
         )
         yield CounterMetricFamily(
-            "perpsbot_feed_reconnects", "reconnect attempts", value=streamer["reconnects"]
+            "perpsbot_feed_reconnects", "reconnect attempts", value=streamer.reconnects
         )
-        feed, age_s = streamer["feed"], streamer["last_data_age_s"]
+        feed, age_s = streamer.feed, streamer.last_data_age_s
         if feed is not None:
             yield CounterMetricFamily("perpsbot_feed_frames", "frames received", value=feed.frames)
             yield CounterMetricFamily(
@@ -166,7 +161,7 @@ class MarketDataCollector(Collector):
                 "seconds since the feed last delivered market data",
                 value=age_s,
             )
-        lag: FeedLag | None = streamer["lag"]
+        lag = streamer.lag
         if lag is not None:
             yield _lag_histogram(lag)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from perpsbot.actors import ExecutorState, RiskState
 from perpsbot.bot.control._trading_views import open_orders
 from perpsbot.bot.control._trading_watch import Observed, TradingWatch
 from perpsbot.control import state_or_none
@@ -40,10 +40,10 @@ class TradingCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         observed = self._watch.observed()
         yield from self._orders(observed)
-        risk = state_or_none(self._system, f"{self._root}/risk")
+        risk = state_or_none(self._system, f"{self._root}/risk", RiskState)
         if risk is not None:
             yield from self._risk(risk, observed)
-        executor = state_or_none(self._system, f"{self._root}/executor")
+        executor = state_or_none(self._system, f"{self._root}/executor", ExecutorState)
         if executor is not None:
             yield from self._executor(executor, observed)
 
@@ -66,22 +66,18 @@ class TradingCollector(Collector):
             denials.add_metric([rule, denied_by], count)
         yield denials
 
-    def _risk(self, risk: dict[str, Any], observed: Observed) -> Iterator[Metric]:
+    def _risk(self, risk: RiskState, observed: Observed) -> Iterator[Metric]:
         state = GaugeMetricFamily(
             "perpsbot_trading_state", "1 for the current trading state", labels=["state"]
         )
         for candidate in TradingState:
-            state.add_metric([candidate.value], 1 if candidate.value == risk["state"] else 0)
+            state.add_metric([candidate.value], 1 if candidate is risk.state else 0)
         yield state
-        yield _gauge(
-            "perpsbot_trading_holds", "conditions holding trading back", len(risk["reasons"])
-        )
-        if risk["equity"] is not None:
-            yield _gauge("perpsbot_equity_usd", "account equity", Decimal(risk["equity"]))
-        yield _gauge("perpsbot_daily_pnl_usd", "PnL since 00:00 UTC", Decimal(risk["daily_pnl"]))
-        yield _gauge(
-            "perpsbot_exposure_usd", "absolute notional of all positions", Decimal(risk["exposure"])
-        )
+        yield _gauge("perpsbot_trading_holds", "conditions holding trading back", len(risk.reasons))
+        if risk.equity is not None:
+            yield _gauge("perpsbot_equity_usd", "account equity", risk.equity)
+        yield _gauge("perpsbot_daily_pnl_usd", "PnL since 00:00 UTC", risk.daily_pnl)
+        yield _gauge("perpsbot_exposure_usd", "absolute notional of all positions", risk.exposure)
         snapshot = observed.snapshot
         if snapshot is None:
             return
@@ -100,18 +96,18 @@ class TradingCollector(Collector):
             notional.add_metric([position.symbol], float(position.notional))
         yield notional
 
-    def _executor(self, executor: dict[str, Any], observed: Observed) -> Iterator[Metric]:
+    def _executor(self, executor: ExecutorState, observed: Observed) -> Iterator[Metric]:
         yield _gauge("perpsbot_open_orders", "orders not finished", len(open_orders(executor)))
         passes = CounterMetricFamily(
             "perpsbot_reconciliations", "reconciliation passes, by outcome", labels=["outcome"]
         )
-        passes.add_metric(["success"], executor["reconciliations"])
-        passes.add_metric(["failure"], executor["reconciliation_failures"])
+        passes.add_metric(["success"], executor.reconciliations)
+        passes.add_metric(["failure"], executor.reconciliation_failures)
         yield passes
         yield _gauge(
             "perpsbot_reconciled",
             "1 once the startup reconciliation succeeded",
-            1 if executor["reconciled"] else 0,
+            1 if executor.reconciled else 0,
         )
         if observed.last_success_ns is not None:
             age_s = (self._system.clock.time_ns() - observed.last_success_ns) / 1e9

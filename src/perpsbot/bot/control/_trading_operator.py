@@ -9,8 +9,9 @@ answer of HALTED survives a kill of the process. ``cancel_all`` is asked of the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from perpsbot.actors import ExecutorState, RiskState
 from perpsbot.bot.control._journal import sync_journal
 from perpsbot.bot.control._trading_views import (
     describe_state,
@@ -21,7 +22,7 @@ from perpsbot.bot.control._trading_views import (
     trading_report,
 )
 from perpsbot.bot.control._trading_watch import TradingWatch
-from perpsbot.control import AuditSink, Operator, Table, Text, helper, log_audit
+from perpsbot.control import AuditSink, Operator, Table, Text, helper, log_audit, state_as
 from perpsbot.errors import ActorNotFoundError, AskTimeoutError
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
@@ -36,6 +37,8 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorSystem
 
 __all__ = ["TradingOperator"]
+
+T = TypeVar("T")
 
 #: How long the executor may take over ``cancel_all`` (it calls the venue).
 CANCEL_TIMEOUT_S = 15.0
@@ -76,6 +79,9 @@ class TradingOperator(Operator):
     def _path(self, name: str) -> str:
         return f"{self._root}/{name}"
 
+    def _state(self, name: str, kind: type[T]) -> T:
+        return state_as(self.system, self._path(name), kind, timeout_s=self.timeout_s)
+
     # -- looking -----------------------------------------------------------------------------
 
     @helper
@@ -91,10 +97,9 @@ class TradingOperator(Operator):
     @helper
     def orders(self, recent: int = 20) -> Table:
         """Open orders and the ``recent`` latest finished ones: status, sizes, fills."""
-        executor = self.state(self._path("executor"))
+        executor = self._state("executor", ExecutorState)
         observed = self._watch.observed()
-        statuses: dict[str, str] = executor["orders"]
-        unseen = [coid for coid in statuses if coid not in observed.orders]
+        unseen = [coid for coid in executor.orders if coid not in observed.orders]
         if not unseen or self._journal_file is None:
             return order_table(executor, observed, recent=recent)
         with JournalReader(self._journal_file) as reader:  # orders from before the watch
@@ -103,7 +108,7 @@ class TradingOperator(Operator):
     @helper
     def positions(self) -> Table:
         """Each position: quantity, entry, mark, notional, PnL, fees, funding."""
-        risk = self.state(self._path("risk"))
+        risk = self._state("risk", RiskState)
         snapshot = self._watch.observed().snapshot
         return position_table(risk, snapshot, self.system.clock.time_ns())
 
@@ -113,7 +118,7 @@ class TradingOperator(Operator):
 
         Columns: realized, fees, funding, unrealized, net (realized - fees + funding +
         unrealized)."""
-        risk = self.state(self._path("risk"))
+        risk = self._state("risk", RiskState)
         snapshot = self._watch.observed().snapshot
         return pnl_table(risk, snapshot, self.system.clock.time_ns())
 
@@ -142,7 +147,7 @@ class TradingOperator(Operator):
 
         Answers how many were open and what came of them, then the open orders."""
         path = self._path("executor")
-        before = open_orders(self.state(path))
+        before = open_orders(self._state("executor", ExecutorState))
         message_id, ts_created_ns = self._stamper.stamp()
         self.system.address(path).ask(
             CancelAllOrders(
@@ -154,8 +159,8 @@ class TradingOperator(Operator):
             ),
             timeout_s=CANCEL_TIMEOUT_S,
         )
-        after: dict[str, str] = self.state(path)["orders"]
-        statuses = [OrderStatus(after[coid]) for coid in before if coid in after]
+        after = self._state("executor", ExecutorState).orders
+        statuses = [after[coid] for coid in before if coid in after]
         cancelled = sum(1 for s in statuses if s is OrderStatus.CANCELLED)
         pending = sum(1 for s in statuses if s is OrderStatus.CANCEL_PENDING)
         scope = "entries" if entries_only else "orders"
@@ -180,7 +185,7 @@ class TradingOperator(Operator):
             command, timeout_s=self.timeout_s
         )
         durable = self._commit(state)
-        reasons = self.state(self._path("risk"))["reasons"]
+        reasons = self._state("risk", RiskState).reasons
         return Text(f"trading {describe_state(state.value, reasons)}\n{durable}")
 
     def _commit(self, state: TradingState) -> str:

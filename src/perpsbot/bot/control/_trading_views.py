@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.actors import ExecutorState, RiskState
 from perpsbot.bot.control._trading_watch import Observed, TradingWatch
 from perpsbot.control import Check, StatusSection, Table, state_or_none
 from perpsbot.errors import ActorNotFoundError
-from perpsbot.messages import OrderStatus, OrderUpdated, PositionView, RiskSnapshot
+from perpsbot.messages import OrderUpdated, PositionView, RiskSnapshot
 from perpsbot.runtime import ActorSystem
 
 __all__ = [
@@ -31,19 +32,18 @@ __all__ = [
 _ZERO = Decimal(0)
 
 
-def open_orders(executor_state: dict[str, Any]) -> list[str]:
+def open_orders(executor: ExecutorState) -> list[str]:
     """The client order ids of the executor's orders that are not finished: open, or ended at
     the venue with fills not yet booked."""
-    unsettled: dict[str, str] = executor_state["unsettled"]
     return [
         coid
-        for coid, status in executor_state["orders"].items()
-        if OrderStatus(status).open or coid in unsettled
+        for coid, status in executor.orders.items()
+        if status.open or coid in executor.unsettled
     ]
 
 
 def order_table(
-    executor_state: dict[str, Any],
+    executor: ExecutorState,
     observed: Observed,
     *,
     recent: int,
@@ -51,9 +51,8 @@ def order_table(
 ) -> Table:
     """The executor's open orders, then its ``recent`` latest finished ones, with what the
     watch (or ``details(client_order_id)``, e.g. the journal) knows of their sizes and fills."""
-    statuses: dict[str, str] = executor_state["orders"]
-    unsettled: dict[str, str] = executor_state["unsettled"]
-    opened = open_orders(executor_state)
+    statuses, unsettled = executor.orders, executor.unsettled
+    opened = open_orders(executor)
     finished = [c for c in statuses if c not in opened]
     shown = finished[-recent:] if recent > 0 else []
     rows = []
@@ -61,7 +60,7 @@ def order_table(
         order = observed.orders.get(coid)
         if order is None and details is not None:
             order = details(coid)
-        status = statuses[coid]
+        status = statuses[coid].value
         if coid in unsettled:
             status = f"{status} ({unsettled[coid]})"
         rows.append(_order_row(coid, status, order))
@@ -95,7 +94,7 @@ def _snapshot_title(snapshot: RiskSnapshot, now_ns: int) -> str:
     )
 
 
-def position_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, now_ns: int) -> Table:
+def position_table(risk: RiskState, snapshot: RiskSnapshot | None, now_ns: int) -> Table:
     """Each position of risk's latest snapshot: quantity, entry, mark, notional and PnL; then
     the positions risk holds that no snapshot showed yet (quantities only)."""
     columns = ("symbol", "quantity", "entry", "mark", "notional", "unrealized", "realized",
@@ -117,15 +116,15 @@ def position_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, no
     ]
     shown = {p.symbol for p in views}
     rows += [
-        (symbol, Decimal(quantity), *([None] * 7))
-        for symbol, quantity in risk_state["positions"].items()
+        (symbol, quantity, *([None] * 7))
+        for symbol, quantity in risk.positions.items()
         if symbol not in shown
     ]
     title = "no risk snapshot yet" if snapshot is None else _snapshot_title(snapshot, now_ns)
     return Table(columns, rows, title=title)
 
 
-def pnl_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, now_ns: int) -> Table:
+def pnl_table(risk: RiskState, snapshot: RiskSnapshot | None, now_ns: int) -> Table:
     """PnL by symbol and in total (net = realized - fees + funding + unrealized), titled with
     equity, the day's PnL and the exposure."""
     positions: tuple[PositionView, ...] = () if snapshot is None else snapshot.positions
@@ -143,8 +142,8 @@ def pnl_table(risk_state: dict[str, Any], snapshot: RiskSnapshot | None, now_ns:
         )
     )
     title = (
-        f"equity {risk_state['equity'] or '-'} USD, today {risk_state['daily_pnl']} USD,"
-        f" exposure {risk_state['exposure']} USD; "
+        f"equity {'-' if risk.equity is None else risk.equity} USD, today {risk.daily_pnl} USD,"
+        f" exposure {risk.exposure} USD; "
         + ("no risk snapshot yet" if snapshot is None else _snapshot_title(snapshot, now_ns))
     )
     return Table(("symbol", "realized", "fees", "funding", "unrealized", "net"), rows, title=title)
@@ -157,30 +156,30 @@ def _net(p: PositionView) -> Decimal:
 def trading_report(system: ActorSystem, root: str, watch: TradingWatch) -> dict[str, Any] | None:
     """The trading state with every reason holding it, equity and PnL, open orders and
     positions, the last reconciliation; None while there is no risk actor answering."""
-    risk = state_or_none(system, f"{root}/risk")
+    risk = state_or_none(system, f"{root}/risk", RiskState)
     if risk is None:
         return None
-    executor = state_or_none(system, f"{root}/executor")
+    executor = state_or_none(system, f"{root}/executor", ExecutorState)
     observed = watch.observed()
     snapshot = observed.snapshot
     now_ns = system.clock.time_ns()
     last = observed.reconciliation
     return {
-        "state": risk["state"],
-        "reasons": list(risk["reasons"]),
-        "equity": risk["equity"],
-        "daily_pnl": risk["daily_pnl"],
+        "state": risk.state.value,
+        "reasons": list(risk.reasons),
+        "equity": _text(risk.equity),
+        "daily_pnl": str(risk.daily_pnl),
         "realized_pnl": None if snapshot is None else str(snapshot.realized_pnl),
         "unrealized_pnl": None if snapshot is None else str(snapshot.unrealized_pnl),
-        "exposure": risk["exposure"],
-        "positions": sum(1 for q in risk["positions"].values() if Decimal(q)),
+        "exposure": str(risk.exposure),
+        "positions": sum(1 for q in risk.positions.values() if q),
         "open_orders": None if executor is None else len(open_orders(executor)),
         "reconciliation": None
         if executor is None
         else {
-            "done": executor["reconciled"],
-            "passes": executor["reconciliations"],
-            "failures": executor["reconciliation_failures"],
+            "done": executor.reconciled,
+            "passes": executor.reconciliations,
+            "failures": executor.reconciliation_failures,
             "last": None
             if last is None
             else {
@@ -192,6 +191,10 @@ def trading_report(system: ActorSystem, root: str, watch: TradingWatch) -> dict[
             },
         },
     }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def describe_state(state: str, reasons: Iterable[str]) -> str:
@@ -246,14 +249,14 @@ def reconciliation_done(system: ActorSystem, root: str) -> Check:
             system.address(path)
         except ActorNotFoundError:
             return None
-        state = state_or_none(system, path)
+        state = state_or_none(system, path, ExecutorState)
         if state is None:
             return f"{path} does not answer"
-        if state["reconciled"]:
+        if state.reconciled:
             return None
         return (
             "the startup reconciliation with the venue is not done"
-            f" ({state['reconciliation_failures']} failed attempts)"
+            f" ({state.reconciliation_failures} failed attempts)"
         )
 
     return Check(name="reconciliation", problem=problem)
