@@ -204,7 +204,7 @@ class FrameReader:
                         self._check_header(b1, head, length)
                     end = pos + head + length
                     if self._end >= end:
-                        payload = bytes(self._view[pos + head : end])
+                        payload = self._view[pos + head : end].tobytes()
                         self._pos = end
                     else:  # read the rest of this frame only (never re-copy a growing buffer)
                         payload = self._read_payload(pos + head, length)
@@ -228,7 +228,8 @@ class FrameReader:
             self._buf[:kept] = self._buf[self._pos : self._end]
         self._pos = 0
         self._end = kept
-        received = self._recv_some_into(self._view[kept:], self._read_bytes)
+        into = self._view[kept:] if kept else self._view
+        received = self._recv_some_into(into, self._read_bytes)
         self._last_read = received
         self._end = kept + received
 
