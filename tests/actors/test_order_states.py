@@ -15,14 +15,16 @@ from perpsbot.messages import (
     BookedFill,
     IntentPurpose,
     OrderFilled,
+    OrderIntent,
     OrderStatus,
     OrderType,
     OrderUpdated,
     Side,
     Stamper,
+    TimeInForce,
     TransitionSource,
 )
-from perpsbot.venue.gateway import VenueFill
+from perpsbot.venue.gateway import NewOrder, VenueFill
 
 S = OrderStatus
 REST = TransitionSource.REST
@@ -179,6 +181,30 @@ def test_an_order_is_unfinished_until_terminal_with_every_fill_published_and_boo
     ledger.book(_booked("a", "1"))
     assert ledger.unfinished() == []
     assert "c" in ledger  # finished orders are kept to recognise a resent intent
+
+
+def test_a_finished_order_is_kept_without_its_intent_and_request_but_with_its_fills() -> None:
+    ledger, _ = _ledger()
+    intent = OrderIntent(
+        message_id="m", ts_created_ns=1, intent_id="i", symbol="BTC-USD", side=Side.BUY,
+        size=Decimal(1), reference_mark=Decimal(100), reason="test", valid_until_ns=2,
+    )  # fmt: skip
+    request = NewOrder(
+        client_order_id="c", symbol="BTC-USD", side=Side.BUY, size=Decimal(1),
+        order_type=OrderType.MARKET, time_in_force=TimeInForce.IOC,
+    )  # fmt: skip
+    ledger.mark("c", intent=intent, request=request)
+    ledger.move("c", S.FILLED, REST, filled_size=Decimal(1))
+    ledger.add_fills("c", [_fill("a", "1")])
+    unfinished = ledger["c"]
+    assert (unfinished.intent, unfinished.request) == (intent, request)  # still to be booked
+    ledger.book(_booked("a", "1"))
+    finished = ledger["c"]
+    assert (finished.intent, finished.request) == (None, None)
+    assert (finished.status, finished.fill_ids, finished.venue_order_id) == (
+        S.FILLED, frozenset({"a"}), "v",
+    )  # fmt: skip
+    assert ledger.by_venue_id("v") is finished
 
 
 def test_the_oldest_finished_orders_are_forgotten_past_a_thousand_and_open_ones_never() -> None:

@@ -205,6 +205,13 @@ class _Sock:
         self._pos += len(out)
         return out
 
+    def recv_into(self, into: memoryview, size: int) -> int:
+        """As a socket's: copies into ``into`` and allocates nothing for the bytes."""
+        out = memoryview(self._data)[self._pos : self._pos + min(size, len(into), self._chunk)]
+        into[: len(out)] = out
+        self._pos += len(out)
+        return len(out)
+
     def gettimeout(self) -> float:
         return 0.0
 
@@ -227,6 +234,23 @@ def _read_all(data: bytes, chunk: int, **kwargs: Any) -> list[tuple[int, bytes]]
             messages.append(reader.read())
         except ConnectionClosedError:
             return messages
+
+
+def test_reading_keeps_one_buffer_so_a_read_allocates_only_the_messages() -> None:
+    # Before: every read allocated a fresh chunk of up to read_bytes, which a long-running
+    # feed thread left for the C allocator to give back.
+    frames = encode_frame(b"x" * 100) * 3000  # 300 KB: about ten reads of 32 KiB
+    reader = FrameReader(_Ws(frames, chunk=32 * 1024), read_bytes=32 * 1024)
+    read = 0
+    tracemalloc.start()
+    try:
+        while read < 3000:
+            assert reader.read() == (OPCODE_TEXT, b"x" * 100)
+            read += 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024  # a few messages at a time, never a read's 32 KiB
 
 
 _frames = st.builds(

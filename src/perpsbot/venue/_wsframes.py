@@ -4,8 +4,10 @@ connected.
 websocket-client does the connect, TLS, proxying, handshake and every send; receiving through
 its ``recv_data`` costs about 14 us a frame in pure-Python framing (two or three ``recv``
 syscalls, several objects and locks per frame). This reader pulls large chunks from the socket
-and cuts frames out of them: about 2 us a frame. It reassembles fragmented messages, answers
-pings through the websocket-client object, skips pongs, and hands back close frames.
+into one buffer it keeps (``recv_into``: a read allocates nothing, so a long-running feed
+leaves the allocator nothing to give back) and cuts frames out of them: about 2 us a frame.
+It reassembles fragmented messages, answers pings through the websocket-client object, skips
+pongs, and hands back close frames.
 
 It is as strict as RFC 6455: reserved bits set (no extension is ever negotiated), a masked
 frame (a server must not mask, section 5.1), an unknown opcode, a data frame inside a
@@ -50,6 +52,9 @@ OPCODE_PING = 0x9
 OPCODE_PONG = 0xA
 _CHUNK = 262144
 _BIG_READ = 1 << 20  # the most one read of a big payload takes (memory grows as it arrives)
+#: Room kept in the buffer past a read for what the last one left: a frame header cut short
+#: (a partial payload is read on its own, never kept in the buffer).
+_HEADER_MAX = 16
 _FIN_TEXT = 0x80 | OPCODE_TEXT
 
 #: The largest message accepted by default: 10 MiB, what Coinbase's official SDK allows.
@@ -135,8 +140,8 @@ class FrameReader:
     """
 
     __slots__ = (
-        "_buf", "_frag", "_frag_opcode", "_frag_wire", "_last_read", "_linger", "_max",
-        "_on_wait", "_pos", "_read_bytes", "_recv", "_ws",
+        "_buf", "_end", "_frag", "_frag_opcode", "_frag_wire", "_last_read", "_linger", "_max",
+        "_on_wait", "_pos", "_read_bytes", "_recv", "_recv_into", "_view", "_ws",
     )  # fmt: skip
 
     def __init__(
@@ -154,8 +159,12 @@ class FrameReader:
         self._linger = linger
         self._last_read = read_bytes  # no lingering before the first read
         self._recv = ws.sock.recv
-        self._buf = b""
+        self._recv_into = ws.sock.recv_into
+        # Bytes [_pos, _end) of _buf are received and not yet returned; reads go after them.
+        self._buf = bytearray(read_bytes + _HEADER_MAX)
+        self._view = memoryview(self._buf)
         self._pos = 0
+        self._end = 0
         self._max = max_message_bytes
         self._frag = bytearray()  # the fragmented message so far
         self._frag_opcode = 0  # its opcode; 0 while no fragmented message is open
@@ -172,7 +181,7 @@ class FrameReader:
         while True:
             buf = self._buf
             pos = self._pos
-            avail = len(buf) - pos
+            avail = self._end - pos
             if avail >= 2:
                 b1 = buf[pos]
                 b2 = buf[pos + 1]
@@ -194,8 +203,8 @@ class FrameReader:
                     if b1 != _FIN_TEXT or self._frag_opcode or length > self._max:
                         self._check_header(b1, head, length)
                     end = pos + head + length
-                    if len(buf) >= end:
-                        payload = buf[pos + head : end]
+                    if self._end >= end:
+                        payload = self._view[pos + head : end].tobytes()
                         self._pos = end
                     else:  # read the rest of this frame only (never re-copy a growing buffer)
                         payload = self._read_payload(pos + head, length)
@@ -214,10 +223,26 @@ class FrameReader:
             self._on_wait()
         if self._linger is not None:
             self._linger(self._last_read)
-        chunk = self._recv_some(self._read_bytes)
-        self._last_read = len(chunk)
-        self._buf = self._buf[self._pos :] + chunk if self._pos < len(self._buf) else chunk
+        kept = self._end - self._pos  # a header cut short: less than _HEADER_MAX bytes
+        if kept:
+            self._buf[:kept] = self._buf[self._pos : self._end]
         self._pos = 0
+        self._end = kept
+        into = self._view[kept:] if kept else self._view
+        received = self._recv_some_into(into, self._read_bytes)
+        self._last_read = received
+        self._end = kept + received
+
+    def _recv_some_into(self, into: memoryview, size: int) -> int:
+        try:
+            received: int = self._recv_into(into, size)
+        except ssl.SSLWantReadError:
+            # TLS needs more bytes before it can return data: wait for them, within timeout.
+            self._wait_readable()
+            received = self._recv_into(into, size)
+        if not received:
+            raise ConnectionClosedError("the peer closed the connection")
+        return received
 
     def _recv_some(self, size: int) -> bytes:
         try:
@@ -243,11 +268,10 @@ class FrameReader:
         copied more than twice, however the peer splits its writes."""
         if self._on_wait is not None:
             self._on_wait()  # what came before it is flushed before the reads block
-        payload = bytearray(self._buf[start:])
+        payload = bytearray(self._view[start : self._end])
+        self._pos = self._end = 0
         while len(payload) < length:
             payload += self._recv_some(min(length - len(payload), _BIG_READ))
-        self._buf = b""
-        self._pos = 0
         return bytes(payload)
 
     # -- the rules -------------------------------------------------------------------------

@@ -44,8 +44,10 @@ from perpsbot.venue.gateway import VenueFill
 
 _log = logging.getLogger("perpsbot.actors.executor")
 
-#: Finished orders kept in memory (to recognise a resent intent); older ones are forgotten,
-#: and the journal recognises those (``IntentRecorded.previously_recorded``).
+#: Finished orders kept in memory (to recognise a resent intent, and so that reconciliation's
+#: sweep knows their fills without looking them up); older ones are forgotten, and the
+#: journal recognises those (``IntentRecorded.previously_recorded``). Each is kept without
+#: its intent and request (about 1.6 KiB instead of 2.4).
 _KEEP_FINISHED = 1000
 
 
@@ -97,13 +99,16 @@ class OrderLedger:
 
     def hold(self, order: TrackedOrder) -> None:
         """Track ``order`` as it is, publishing nothing (it is already journaled, or is not
-        yet: see :meth:`move`)."""
+        yet: see :meth:`move`). A finished order is held without its intent and request:
+        they serve sending it and its TTL only, and the journal keeps them."""
         coid = order.client_order_id
-        self._orders[coid] = order
         if not order.settled or order.fills_behind:
             self._unfinished[coid] = order
         else:
             self._unfinished.pop(coid, None)
+            if order.intent is not None or order.request is not None:
+                order = attrs.evolve(order, intent=None, request=None)
+        self._orders[coid] = order
         if order.venue_order_id is not None:
             self._by_venue_id[order.venue_order_id] = order.client_order_id
 

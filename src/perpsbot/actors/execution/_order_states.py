@@ -121,10 +121,12 @@ class TrackedOrder:
     """One order as the executor knows it (changed with :func:`attrs.evolve`).
 
     ``intent`` is None for an order adopted from the venue (one of ours, found there, that
-    the journal did not know). ``filled_size`` is the venue's cumulative filled size;
-    ``fills_size`` is the total of the fills published (as ``OrderFilled``) so far, which lags
-    behind while the venue's fill list does; ``booked_size`` lags behind that until the
-    portfolio's ``PositionChanged`` says the fills are booked.
+    the journal did not know), and ``intent`` and ``request`` both once the order is
+    finished (settled, every fill published): the ledger keeps the rest. ``filled_size`` is
+    the venue's cumulative filled size; ``fills_size`` is the total of the fills published (as
+    ``OrderFilled``) so far, which lags behind while the venue's fill list does;
+    ``booked_size`` lags behind that until the portfolio's ``PositionChanged`` says the fills
+    are booked.
     """
 
     intent_id: str
