@@ -84,6 +84,8 @@ def place(engine: SimEngine, ledger: GatewayLedger, side: str, params: dict[str,
         reduce_only = params.get("reduce_only") is True
         if reduce_only:
             _check_reduces(engine, spec, side, contracts)
+        if params.get("post_only") is True and params.get("reject_post_only") is not True:
+            params = _repriced(engine, spec, side, params)
         body = {
             "client_order_id": engine.new_uuid(),
             "product_id": spec.product_id,
@@ -154,6 +156,23 @@ def _configuration(
     # Without reject_post_only a crossing post-only order is re-priced on the venue; the sim
     # refuses it either way (perpsbot always sends reject_post_only, 1.7).
     return {"limit_limit_gtc": {"base_size": size, "limit_price": price, "post_only": post_only}}
+
+
+def _repriced(
+    engine: SimEngine, spec: SimProduct, side: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """A post-only order without ``reject_post_only`` that would cross is re-priced one tick
+    inside the spread, as the venue does (docs/venues/global-derivatives.md 1.7)."""
+    price = params.get("price")
+    market = engine.markets[spec.product_id]
+    tick = spec.price_increment
+    if not isinstance(price, (int, Decimal)):
+        return params
+    if side == "buy" and price >= market.best_ask:
+        return {**params, "price": market.best_ask - tick}
+    if side == "sell" and price <= market.best_bid:
+        return {**params, "price": market.best_bid + tick}
+    return params
 
 
 def _check_reduces(engine: SimEngine, spec: SimProduct, side: str, contracts: Decimal) -> None:
