@@ -8,14 +8,18 @@ from perpsbot.venue.global_derivatives._codec import Notice
 from perpsbot.venue.global_derivatives._http import RpcHttp
 from perpsbot.venue.global_derivatives._socket import RpcSocket
 from perpsbot.venue.global_derivatives.client import GlobalDerivativesClient
+from perpsbot.venue.global_derivatives.lookup import Finding, LabelLookup, look_up_label
 from perpsbot.venue.global_derivatives.notices import decode_notice
 
 __all__ = [
+    "Finding",
     "GlobalDerivativesClient",
     "GlobalLimits",
+    "LabelLookup",
     "Notice",
     "RpcHttp",
     "RpcSocket",
     "decode_notice",
     "global_budget",
+    "look_up_label",
 ]
