@@ -129,7 +129,7 @@ def test_an_answered_test_request_keeps_the_socket_open(
     gateway: SimGlobalGateway, sockets: Open
 ) -> None:
     ws = sockets(gateway.streams_ws_url)
-    ws.result("public/set_heartbeat", interval=0.05)
+    ws.result("public/set_heartbeat", interval=0.5)  # time to answer, even under load
     for _ in range(3):
         assert ws.next_message()["params"] == {"type": "test_request"}
         ws.result("public/test")

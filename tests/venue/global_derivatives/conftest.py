@@ -137,7 +137,7 @@ def make_socket(
         settings.update(overrides)
         socket = RpcSocket(**settings).start()
         opened.append(socket)
-        assert socket.wait_ready(5.0), socket.last_error
+        assert socket.wait_ready(5.0), (socket.setup_error, socket.last_error)
         return socket, notices
 
     yield make

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from perpsbot.clock import SystemClock
 from perpsbot.errors import OrderOutcomeUnknownError
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
+from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.global_derivatives import (
     GlobalDerivativesClient,
     Notice,
@@ -22,6 +24,8 @@ from perpsbot.venue.global_derivatives import (
     decode_notice,
 )
 from perpsbot.venue.global_derivatives.records import BookNotice, FundingNotice, Order, UserTrade
+from perpsbot.venue.ratelimit import VenueRateLimiter
+from tests.support.keys import make_credentials
 from tests.venue.global_derivatives.conftest import BTC, Notices
 
 MakeSocket = Callable[..., tuple[RpcSocket, Notices]]
@@ -156,13 +160,33 @@ def test_a_test_request_is_answered_with_public_test(
 ) -> None:
     trading, _ = make_socket(gateway.trading_ws_url)
     gateway.faults.test_request()
-    eventually(lambda: gateway.tests_answered == 1, what="public/test answered")
-    assert trading.tests_answered == 1
+    eventually(lambda: gateway.tests_answered == 1, what="public/test received by the venue")
+    eventually(lambda: trading.tests_answered == 1, what="public/test's answer received")
 
 
 def test_heartbeats_keep_a_quiet_socket_open(
     gateway: SimGlobalGateway, make_socket: MakeSocket
 ) -> None:
-    streams, _ = make_socket(gateway.streams_ws_url, private=False, heartbeat_s=0.05)
-    eventually(lambda: streams.tests_answered >= 5, what="five heartbeats answered")
+    # The venue closes a socket that has not answered by its next beat: half a second to
+    # answer holds even on a loaded machine.
+    streams, _ = make_socket(gateway.streams_ws_url, private=False, heartbeat_s=0.5)
+    eventually(lambda: streams.tests_answered >= 3, what="three heartbeats answered")
     assert streams.reconnects == 0
+
+
+def test_a_socket_whose_key_the_venue_refuses_is_never_ready_and_says_why(
+    gateway: SimGlobalGateway, sim: SimExchange, budget: VenueRateLimiter
+) -> None:
+    stranger, _ = make_credentials()
+    socket = RpcSocket(
+        url=gateway.trading_ws_url,
+        signer=JwtSigner(stranger, clock=sim.clock),
+        limiter=budget,
+        clock=SystemClock(),
+        on_notice=Notices(),
+    ).start()
+    try:
+        eventually(lambda: "13004" in socket.setup_error, what="the refusal recorded")
+        assert not socket.ready
+    finally:
+        socket.stop()

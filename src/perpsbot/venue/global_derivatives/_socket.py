@@ -112,6 +112,9 @@ class RpcSocket:
             target=self._run, name="perpsbot-global-socket", daemon=True
         )
         self.reconnects = 0
+        self._setup_failures = 0
+        #: Why the last session setup (auth, heartbeat, resubscribe) failed, if it did.
+        self.setup_error = ""
         self.frames_bad = 0
         self.tests_answered = 0
         self.last_error = ""
@@ -237,7 +240,9 @@ class RpcSocket:
             self._closed()
             if not self._stopping.is_set():
                 self.reconnects += 1
-                self._stopping.wait(self._backoff.delay_s(1, self._rng))
+                # A session that keeps failing its setup backs off like a failing connect.
+                wait_s = self._backoff.delay_s(max(1, self._setup_failures), self._rng)
+                self._stopping.wait(wait_s)
 
     def _connect(self) -> None:
         self._limiter.websocket.acquire()
@@ -259,12 +264,14 @@ class RpcSocket:
                 self._subscribe(channels)
         except (VenueTransportError, VenueAuthError, VenueRateLimitedError) as exc:
             # The socket is useless without its session: end it; the reader reconnects.
-            self.last_error = repr(exc)
+            self._setup_failures += 1
+            self.setup_error = str(exc)
             _log.warning("%s: setting up the session failed: %s", self.url, exc)
             ws = self._ws
             if ws is not None:
                 abort(ws)
             return
+        self._setup_failures = 0
         self._ready.set()
         if self._on_connected is not None:
             self._on_connected(reconnects)
