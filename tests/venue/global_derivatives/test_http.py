@@ -15,9 +15,12 @@ from perpsbot.errors import (
     OrderRejectedError,
     VenueAuthError,
     VenueRateLimitedError,
+    VenueTransportError,
 )
+from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import GatewayConfig, SimGlobalGateway
+from perpsbot.venue._http import RetryPolicy
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.global_derivatives import GlobalDerivativesClient, RpcHttp
 from tests.support.keys import make_credentials
@@ -169,3 +172,28 @@ def test_a_post_only_order_is_sent_with_reject_post_only_and_refused_when_crossi
     assert ask is not None
     with pytest.raises(OrderRejectedError, match="11054"):
         over_http.place("buy", BTC, Decimal(1), label="pb-po", price=ask + 100, post_only=True)
+
+
+def test_an_order_answered_after_its_deadline_is_unknown_and_may_still_be_placed(
+    make_http: Callable[..., RpcHttp], gateway: SimGlobalGateway
+) -> None:
+    client = GlobalDerivativesClient(http=make_http(timeout_s=0.3))
+    client.account_summary()  # the token first: the slow request is the order itself
+    gateway.faults.slow_requests(0.6)
+    with pytest.raises(OrderOutcomeUnknownError, match="pb-slow"):
+        client.place("buy", BTC, Decimal(1), label="pb-slow", order_type="market")
+    placed = eventually(
+        lambda: client.order_state_by_label("BTC", "pb-slow"), what="the late order placed"
+    )
+    assert [o.order_state for o in placed] == ["filled"]
+
+
+def test_a_read_that_outlasts_its_deadline_is_a_transport_error(
+    make_http: Callable[..., RpcHttp], gateway: SimGlobalGateway
+) -> None:
+    client = GlobalDerivativesClient(
+        http=make_http(timeout_s=0.3, retry=RetryPolicy(max_attempts=1))
+    )
+    gateway.faults.slow_requests(0.6)
+    with pytest.raises(VenueTransportError, match=r"deadline|timed out"):
+        client.get_time_ms()
