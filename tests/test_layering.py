@@ -76,6 +76,17 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: The command line and the daemon assemble everything.
 TOP = frozenset({"cli", "daemon", "__main__"})
 
+#: Venue-specific subpackages: what each may import of its own part (besides itself), and
+#: no other module of the part imports them (a venue's wire never leaks into another's).
+#: The Global Derivatives client reuses the Advanced Trade side's transport helpers only.
+INSIDE: dict[str, frozenset[str]] = {
+    "venue.global_derivatives": frozenset(
+        {"venue._http", "venue._deadline", "venue._wsframes", "venue.auth", "venue.ratelimit"}
+    ),
+    # The simulated gateway is a second face of the exchange: it uses the sim, never the reverse.
+    "sim.gateway": frozenset({"sim"}),
+}
+
 
 def _part(path: Path, package: Path = PACKAGE) -> str:
     """``control`` for ``control/_server.py``, ``ids`` for ``ids.py``."""
@@ -116,6 +127,52 @@ def _broken(package: Path = PACKAGE) -> list[str]:
             allowed = ", ".join(sorted(ALLOWED[part])) or "nothing of ours"
             broken.append(f"{where}: {part} imports {imported}; it may import only {allowed}")
     return broken
+
+
+def _module_imports(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line, module)`` of every ``perpsbot.<module>`` import in ``path``, dotted without
+    the ``perpsbot.`` prefix (``venue._http``)."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.startswith("perpsbot."):
+                yield node.lineno, name.removeprefix("perpsbot.")
+
+
+def _inside_broken(package: Path = PACKAGE) -> list[str]:
+    """Imports against :data:`INSIDE`, as ``where: what; the rule``."""
+    broken = []
+    for path in sorted(package.rglob("*.py")):
+        dotted = ".".join(path.relative_to(package).with_suffix("").parts)
+        where_sub = next((sub for sub in INSIDE if dotted.startswith(sub + ".")), None)
+        for line, name in _module_imports(path):
+            where = f"{path.relative_to(package.parent)}:{line}"
+            target_sub = next(
+                (sub for sub in INSIDE if name == sub or name.startswith(sub + ".")), None
+            )
+            if target_sub is not None and where_sub != target_sub:
+                broken.append(f"{where}: imports {name}; only {target_sub} itself may")
+            if where_sub is None or target_sub == where_sub:
+                continue
+            part = where_sub.split(".")[0]
+            if name.split(".")[0] != part:
+                continue  # another part: the part rules above decide
+            allowed = INSIDE[where_sub]
+            if not any(name == a or name.startswith(a + ".") for a in allowed):
+                broken.append(
+                    f"{where}: {where_sub} imports {name}; of {part} it may import only "
+                    + ", ".join(sorted(allowed))
+                )
+    return broken
+
+
+def test_venue_specific_subpackages_import_only_what_their_rule_allows() -> None:
+    assert _inside_broken() == []
 
 
 def test_every_part_of_the_package_has_a_rule() -> None:

@@ -169,6 +169,16 @@ class OrderNotFoundError(VenueError, LookupError):
         self.venue_order_id = venue_order_id
 
 
+class VenueRpcError(VenueResponseError):
+    """A JSON-RPC venue answered with an error object whose code has no more precise class
+    here; ``code`` and ``rpc_message`` are the venue's."""
+
+    def __init__(self, message: str, *, code: int, rpc_message: str) -> None:
+        super().__init__(message, status=None, body=rpc_message)
+        self.code = code
+        self.rpc_message = rpc_message
+
+
 class VenueArgumentError(VenueResponseError):
     """The venue refused a request's arguments (400 ``INVALID_ARGUMENT``: a candle range over
     its limit, an unknown granularity); ``status`` and ``body`` hold its answer."""

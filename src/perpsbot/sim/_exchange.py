@@ -170,6 +170,12 @@ class SimExchange:
         _log.info("sim stopped")
 
     @property
+    def engine(self) -> SimEngine:
+        """The exchange's state and market clock, for another face of the same exchange
+        (the simulated Global Derivatives gateway, :mod:`perpsbot.sim.gateway`)."""
+        return self._engine
+
+    @property
     def state_file(self) -> Path | None:
         """The kept state's file, if the state is kept."""
         return None if self._keeper is None else self._keeper.state_file

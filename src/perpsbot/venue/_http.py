@@ -119,7 +119,9 @@ class HttpTransport:
     """The venue's base URL, session, signer, budget and deadlines (shared by one REST client).
 
     Each call, its retries and every wait included, ends within ``timeout_s``, however the
-    server paces its bytes, and no answer is read past ``max_response_bytes``.
+    server paces its bytes, and no answer is read past ``max_response_bytes``. ``encode`` and
+    ``decode`` turn bodies into bytes and back (a venue whose numbers are JSON numbers passes
+    its own, so Decimals never go through float).
     """
 
     def __init__(
@@ -137,6 +139,8 @@ class HttpTransport:
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
         on_outcome: OutcomeHook | None = None,
+        encode: Callable[[Any], bytes] = msgspec.json.encode,
+        decode: Callable[[bytes], Any] = msgspec.json.decode,
     ) -> None:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
@@ -167,6 +171,8 @@ class HttpTransport:
         self._wait = wait or limiter.wait
         self._scope: Deadline | None = None
         self._on_outcome = on_outcome
+        self._encode = encode
+        self._decode = decode
 
     def deadline(self) -> Deadline:
         """An exchange's deadline: ``timeout_s`` from now, or the enclosing scope's if sooner."""
@@ -241,7 +247,7 @@ class HttpTransport:
             headers["Authorization"] = f"Bearer {token}"
         data = None
         if body is not None:
-            data = msgspec.json.encode(body)
+            data = self._encode(body)
             headers["Content-Type"] = "application/json"
         left_s = deadline.remaining_s()
         if left_s <= 0:
@@ -309,7 +315,7 @@ class HttpTransport:
                 body=content[:500].decode("utf-8", "replace"),
             )
         try:
-            return msgspec.json.decode(content)
+            return self._decode(content)
         except (msgspec.DecodeError, RecursionError):  # too deep: refused too
             raise VenueResponseError(
                 f"{what} must answer JSON, answered {content[:80]!r}",

@@ -1,0 +1,105 @@
+"""Fault injection of the simulated gateway: the Advanced Trade side's fault table, in
+JSON-RPC terms.
+
+Drops (every socket cut), delays (requests held before they reach the engine, so a
+``valid_until`` can pass), ``too_many_requests`` (10028, and the socket closed, as the venue
+does), lost answers (the order is placed, the answer never comes), malformed frames and
+heartbeat test requests. Duplicate labels need no fault: the venue never deduplicates them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from perpsbot.sim.gateway._credits import MATCHING
+
+if TYPE_CHECKING:
+    from perpsbot.sim._engine import SimEngine
+
+
+class GatewayFaults:
+    """Arms faults from any thread; each counted fault applies to the next ``count`` requests."""
+
+    def __init__(self, engine: SimEngine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._slow: tuple[float, int] = (0.0, 0)
+        self._rate_limited = 0
+        self._lost = 0
+        self.drop: Callable[[], None] = lambda: None
+        self.push_raw: Callable[[str], None] = lambda text: None
+        self.test_request_now: Callable[[], None] = lambda: None
+        self.log: list[str] = []
+
+    def drop_connections(self) -> None:
+        """Cut every WebSocket now (no close frame), on both hosts."""
+        self.log.append("drop_connections")
+        self.drop()
+
+    def slow_requests(self, delay_s: float, count: int = 1) -> None:
+        """Hold the next ``count`` requests ``delay_s`` real seconds before the engine sees them."""
+        self.log.append(f"slow_requests delay_s={delay_s} count={count}")
+        with self._lock:
+            self._slow = (delay_s, count)
+
+    def too_many_requests(self, count: int = 1) -> None:
+        """Answer the next ``count`` requests with 10028 and end their socket."""
+        self.log.append(f"too_many_requests count={count}")
+        with self._lock:
+            self._rate_limited += count
+
+    def lose_answers(self, count: int = 1) -> None:
+        """Carry out the next ``count`` matching requests (buy, sell, cancel) and never answer:
+        over HTTP the connection closes, over a WebSocket the answer is simply not sent."""
+        self.log.append(f"lose_answers count={count}")
+        with self._lock:
+            self._lost += count
+
+    def malformed_frame(
+        self, text: str = '{"jsonrpc":"2.0","method":"subscription","params":'
+    ) -> None:
+        """Push ``text`` as one frame to every WebSocket."""
+        self.log.append("malformed_frame")
+        self.push_raw(text)
+
+    def test_request(self) -> None:
+        """Send every WebSocket a heartbeat ``test_request`` now (answer with ``public/test``)."""
+        self.log.append("test_request")
+        self.test_request_now()
+
+    def delay_order_visibility(self, delay_s: float) -> None:
+        """New orders stay out of every lookup for ``delay_s`` seconds after they are placed."""
+        self.log.append(f"delay_order_visibility delay_s={delay_s}")
+        with self._engine.lock:
+            self._engine.visibility_delay_s = delay_s
+
+    def clear(self) -> None:
+        with self._lock:
+            self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
+        self.delay_order_visibility(0.0)
+
+    # --- taken by the servers -------------------------------------------------------------------
+
+    def take_delay_s(self) -> float:
+        with self._lock:
+            delay, count = self._slow
+            if count <= 0:
+                return 0.0
+            self._slow = (delay, count - 1)
+            return delay
+
+    def take_rate_limited(self) -> bool:
+        with self._lock:
+            if self._rate_limited <= 0:
+                return False
+            self._rate_limited -= 1
+            return True
+
+    def take_lost(self, method: str) -> bool:
+        with self._lock:
+            if self._lost <= 0 or method not in MATCHING:
+                return False
+            self._lost -= 1
+            return True
