@@ -28,7 +28,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import MailboxFullError
 from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import OrderRecord
 from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
 from tests.actors.trading import recorder_spec
 
@@ -169,7 +169,7 @@ def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harn
     assert settled.booked_size == settled.filled_size == order.filled_size
 
 
-def _eventually_visible(bot: Harness, intent_id: str) -> list[Order]:
+def _eventually_visible(bot: Harness, intent_id: str) -> list[OrderRecord]:
     return bot.until(lambda: bot.venue_orders(intent_id), f"{intent_id} to be visible")
 
 

@@ -31,7 +31,7 @@ from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
-from perpsbot.venue.records import Fill
+from perpsbot.venue.records import FillRecord
 from tests.actors.executor_harness import (
     SPOT,
     journaled_update,
@@ -55,7 +55,7 @@ def _market(intent: OrderIntent) -> OrderRequest:
     )  # fmt: skip
 
 
-def _filled(intent: OrderIntent, venue_fill: Fill, venue_order_id: str) -> OrderFilled:
+def _filled(intent: OrderIntent, venue_fill: FillRecord, venue_order_id: str) -> OrderFilled:
     return OrderFilled(
         message_id=f"fill-{venue_fill.entry_id}", ts_created_ns=0,
         correlation_id=intent.message_id, fill_id=venue_fill.entry_id,
