@@ -32,7 +32,7 @@ from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
 from perpsbot.venue.records import FillRecord
-from tests.actors.executor_harness import (
+from tests.actors.execution.executor_harness import (
     SPOT,
     journaled_update,
     make_intent,
@@ -41,7 +41,7 @@ from tests.actors.executor_harness import (
     seed_journal,
     start_executor,
 )
-from tests.actors.risk_tree import Tree
+from tests.actors.risk.risk_tree import Tree
 from tests.actors.trading import D, account, bot_config, fill, of_type, products, reconciled
 from tests.support.sim_clients import sim_rest
 

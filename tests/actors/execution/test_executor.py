@@ -29,7 +29,13 @@ from perpsbot.runtime import MailboxFullError
 from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.records import OrderRecord
-from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
+from tests.actors.execution.executor_harness import (
+    SPOT,
+    Harness,
+    running,
+    seed_journal,
+    start_executor,
+)
 from tests.actors.trading import recorder_spec
 
 S = OrderStatus
