@@ -71,7 +71,7 @@ from perpsbot.venue import (
     VenueLink,
     VenueRateLimiter,
 )
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import OrderRecord
 
 __all__ = ["run"]
 
@@ -219,7 +219,7 @@ class _Direct:
             self._position += intent.size
         return started_ns
 
-    def orders(self) -> list[Order]:
+    def orders(self) -> list[OrderRecord]:
         """The exchange's orders (its creation times are what is measured)."""
         return self._rest.list_orders(product_ids=[SYMBOL])
 
@@ -246,7 +246,7 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def _latencies_us(started: dict[str, int], orders: list[Order]) -> list[float]:
+def _latencies_us(started: dict[str, int], orders: list[OrderRecord]) -> list[float]:
     created = {o.client_order_id: o.ts_created_ns for o in orders}
     out = []
     for coid, started_ns in started.items():

@@ -25,7 +25,7 @@ import attrs
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.journal import JournalReader
 from perpsbot.venue import RestClient
-from perpsbot.venue.records import Fill, Order
+from perpsbot.venue.records import FillRecord, OrderRecord
 
 #: The invariants, in the order they are reported; each must end with 0 violations.
 INVARIANTS = (
@@ -48,8 +48,8 @@ class Violation:
 class VenueHistory:
     """Our orders (oldest first) and their fills (in the order they traded), at the venue."""
 
-    orders: tuple[Order, ...]
-    fills: tuple[Fill, ...]
+    orders: tuple[OrderRecord, ...]
+    fills: tuple[FillRecord, ...]
     futures: dict[str, Decimal]
     """Signed contracts of each futures position the venue holds now."""
 
@@ -136,11 +136,11 @@ def check(history: VenueHistory, journal: JournalFacts) -> Figures:
     )
 
 
-def _signed(fill: Fill) -> Decimal:
+def _signed(fill: FillRecord) -> Decimal:
     return fill.size if fill.side == "BUY" else -fill.size
 
 
-def _duplicates(orders: Iterable[Order]) -> list[Violation]:
+def _duplicates(orders: Iterable[OrderRecord]) -> list[Violation]:
     counts = Counter(o.client_order_id for o in orders)
     return [
         Violation(invariant="duplicate orders", detail=f"{coid} placed {n} times")
@@ -149,7 +149,7 @@ def _duplicates(orders: Iterable[Order]) -> list[Violation]:
     ]
 
 
-def _unjournaled(orders: Iterable[Order], journaled: frozenset[str]) -> list[Violation]:
+def _unjournaled(orders: Iterable[OrderRecord], journaled: frozenset[str]) -> list[Violation]:
     return [
         Violation(
             invariant="orders the journal lacks",

@@ -29,7 +29,7 @@ from perpsbot.journal import JournalReader
 from perpsbot.messages import OrderStatus
 from perpsbot.runtime.testing import eventually
 from perpsbot.venue import JwtSigner, RestClient, VenueRateLimiter
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import OrderRecord
 from tests.support.keys import make_credentials
 from tests.support.streams import Lines
 
@@ -80,7 +80,7 @@ class SimProcess:
         """Move BTC's price by ``fraction`` at the next step (the perp follows the spot)."""
         self.fault("price_jump", product_id=SPOT, fraction=fraction)
 
-    def our_orders(self) -> list[Order]:
+    def our_orders(self) -> list[OrderRecord]:
         return [o for o in self.rest.list_orders() if is_our_client_order_id(o.client_order_id)]
 
     def stop(self) -> None:
@@ -266,7 +266,7 @@ def wait_settled(journal: Path) -> None:
     eventually(settled, timeout_s=20, what="the journal's intents to be settled")
 
 
-def assert_one_order_per_intent(journal: Path, sim: SimProcess) -> dict[str, Order]:
+def assert_one_order_per_intent(journal: Path, sim: SimProcess) -> dict[str, OrderRecord]:
     """The venue holds exactly one order per journaled intent that was sent (none for one
     settled unsent), each as the journal last recorded it, and no order of ours the journal
     lacks. Returns the venue's orders by client order id."""

@@ -14,7 +14,7 @@ from perpsbot.clock import FakeClock
 from perpsbot.ids import is_our_client_order_id
 from perpsbot.sim import DuplicateClientOrderId, SimConfig, SimExchange
 from perpsbot.venue import RestClient
-from perpsbot.venue.records import Fill
+from perpsbot.venue.records import FillRecord
 
 PERP = "BIP-20DEC30-CDE"
 SPOT = "BTC-USD"
@@ -63,7 +63,7 @@ class Venue:
         futures = {p.product_id: p.signed_contracts for p in self._rest.cfm_positions()}
         return {s: futures.get(s, held.get(s, Decimal(0))) for s in SYMBOLS}
 
-    def fills(self) -> list[Fill]:
+    def fills(self) -> list[FillRecord]:
         """The bot's own fills (of orders with its client order id prefix)."""
         ours = {
             o.order_id

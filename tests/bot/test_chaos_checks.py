@@ -7,15 +7,15 @@ from typing import Any
 
 import attrs
 
-from perpsbot.venue.records import Fill, Order
+from perpsbot.venue.records import FillRecord, OrderRecord
 from tests.bot.chaos_checks import JournalFacts, VenueHistory, check
 
 D = Decimal
 SPOT = "BTC-USD"
 
 
-def order(n: int, side: str, size: str, *, coid: str = "", at: int = 0) -> Order:
-    return Order(
+def order(n: int, side: str, size: str, *, coid: str = "", at: int = 0) -> OrderRecord:
+    return OrderRecord(
         order_id=f"o{n}", client_order_id=coid or f"pb-{n}", product_id=SPOT, side=side,
         status="FILLED", order_type="MARKET", time_in_force="IMMEDIATE_OR_CANCEL",
         configuration="market_market_ioc", base_size=D(size), quote_size=None,
@@ -25,8 +25,8 @@ def order(n: int, side: str, size: str, *, coid: str = "", at: int = 0) -> Order
     )  # fmt: skip
 
 
-def fill_of(placed: Order) -> Fill:
-    return Fill(
+def fill_of(placed: OrderRecord) -> FillRecord:
+    return FillRecord(
         entry_id=f"f-{placed.order_id}", trade_id=f"t-{placed.order_id}",
         order_id=placed.order_id, product_id=placed.product_id, side=placed.side,
         price=D(100), size=placed.filled_size, commission=D(0), liquidity_indicator="TAKER",
@@ -34,7 +34,7 @@ def fill_of(placed: Order) -> Fill:
     )  # fmt: skip
 
 
-def history(*orders: Order) -> VenueHistory:
+def history(*orders: OrderRecord) -> VenueHistory:
     return VenueHistory(orders=orders, fills=tuple(fill_of(o) for o in orders), futures={})
 
 

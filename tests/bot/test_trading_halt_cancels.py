@@ -11,7 +11,7 @@ import attrs
 from perpsbot.bot import ROOT
 from perpsbot.messages import Halt, OrderStatus, OrderUpdated, TimeInForce, TradingState
 from perpsbot.runtime.testing import eventually
-from tests.actors.executor_harness import make_intent
+from tests.actors.execution.executor_harness import make_intent
 from tests.actors.trading import command
 from tests.bot.trading_tree import (
     SYMBOL,

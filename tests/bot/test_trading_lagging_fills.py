@@ -20,7 +20,7 @@ from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderFilled, OrderUpdated, PositionChanged, Side
 from perpsbot.runtime.testing import eventually, wait_drained
 from perpsbot.venue import RestClient
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import OrderRecord
 from tests.bot.trading_tree import TradingTree, trading_config, trading_tree
 from tests.support.sim_clients import sim_rest
 
@@ -33,11 +33,11 @@ def _venue(bot: TradingTree) -> contextlib.closing[RestClient]:
     return contextlib.closing(sim_rest(bot.sim, bot.clock))
 
 
-def _sells(venue: RestClient, symbol: str) -> list[Order]:
+def _sells(venue: RestClient, symbol: str) -> list[OrderRecord]:
     return [o for o in venue.list_orders(product_ids=[symbol]) if o.side == "SELL"]
 
 
-def _described(orders: list[Order]) -> list[tuple[str, str, Decimal]]:
+def _described(orders: list[OrderRecord]) -> list[tuple[str, str, Decimal]]:
     return [(o.client_order_id, o.status, o.filled_size) for o in orders]
 
 

@@ -94,7 +94,7 @@ class BalanceSummary:
     windows: dict[str, dict[str, Decimal]]
 
 
-class FuturesAccount:
+class SimFuturesAccount:
     """USD collateral, net positions in contracts, realized PnL, funding and margin.
 
     A position's accrued funding is part of its unrealized PnL until a settlement moves it into

@@ -13,7 +13,7 @@ from perpsbot.cfm_calendar import is_intraday
 from perpsbot.clock import Clock
 from perpsbot.config import SimConfig
 from perpsbot.ids import seeded_rng
-from perpsbot.sim._accounts import BalanceSummary, FuturesAccount, SpotWallet, summary_ws_json
+from perpsbot.sim._accounts import BalanceSummary, SimFuturesAccount, SpotWallet, summary_ws_json
 from perpsbot.sim._config import derived_seed
 from perpsbot.sim._events import (
     BookChanged,
@@ -56,7 +56,7 @@ class SimEngine:
             for pid, spec in self.specs.items()
         }
         self.wallet = SpotWallet(config.balances, config.seed)
-        self.futures = FuturesAccount(config.cfm_usd_balance)
+        self.futures = SimFuturesAccount(config.cfm_usd_balance)
         self.orders: dict[str, SimOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self._resting: dict[str, dict[str, SimOrder]] = {}  # product -> resting orders by id

@@ -5,7 +5,7 @@ rate`` (longs pay while the rate is positive), kept on the position until it is 
 position's and the balance summary's ``unrealized_pnl`` include it. At each of the two daily
 settlements what accrued moves into the futures cash (``cfm_usd_balance``); a settlement comes
 before the accrual of its own hour. A position that closes takes its accrued funding into the
-cash at once (``FuturesAccount.settle``). After each accrual the rate moves: a process around a
+cash at once (``SimFuturesAccount.settle``). After each accrual the rate moves: a process around a
 small premium, seeded by the sim's seed and the hour, so it needs no RNG state.
 """
 
@@ -18,7 +18,7 @@ import attrs
 
 from perpsbot.cfm_calendar import FUNDING_INTERVAL_NS, next_funding_ns, next_settlement_ns
 from perpsbot.ids import seeded_rng
-from perpsbot.sim._accounts import FuturesAccount
+from perpsbot.sim._accounts import SimFuturesAccount
 from perpsbot.sim._config import derived_seed
 from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import quantize_near
@@ -49,7 +49,7 @@ class FundingState:
 
     def catch_up(
         self,
-        account: FuturesAccount,
+        account: SimFuturesAccount,
         specs: dict[str, SimProduct],
         marks: dict[str, Decimal],
         *,

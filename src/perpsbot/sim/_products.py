@@ -15,7 +15,7 @@ PERP_EXPIRY_NS = 1_924_012_800 * 10**9  # 2030-12-20T16:00:00Z
 
 
 @attrs.frozen(kw_only=True)
-class MarginRates:
+class SimMarginRates:
     long: Decimal
     short: Decimal
 
@@ -46,8 +46,8 @@ class SimProduct:
     contract_size: Decimal = Decimal(1)
     underlying: str = ""  # spot product a future tracks
     contract_code: str = ""
-    intraday_margin: MarginRates | None = None
-    overnight_margin: MarginRates | None = None
+    intraday_margin: SimMarginRates | None = None
+    overnight_margin: SimMarginRates | None = None
 
     @property
     def is_future(self) -> bool:
@@ -117,8 +117,8 @@ CATALOGUE: tuple[SimProduct, ...] = (
         contract_size=_D("0.01"),
         underlying="BTC-USD",
         contract_code="BIP",
-        intraday_margin=MarginRates(long=_D("0.1000185"), short=_D("0.1000008")),
-        overnight_margin=MarginRates(long=_D("0.245625"), short=_D("0.306375")),
+        intraday_margin=SimMarginRates(long=_D("0.1000185"), short=_D("0.1000008")),
+        overnight_margin=SimMarginRates(long=_D("0.245625"), short=_D("0.306375")),
     ),
     SimProduct(
         product_id="ETP-20DEC30-CDE",
@@ -140,8 +140,8 @@ CATALOGUE: tuple[SimProduct, ...] = (
         contract_size=_D("0.1"),
         underlying="ETH-USD",
         contract_code="ETP",
-        intraday_margin=MarginRates(long=_D("0.1000185"), short=_D("0.1000008")),
-        overnight_margin=MarginRates(long=_D("0.25"), short=_D("0.30")),
+        intraday_margin=SimMarginRates(long=_D("0.1000185"), short=_D("0.1000008")),
+        overnight_margin=SimMarginRates(long=_D("0.25"), short=_D("0.30")),
     ),
 )
 

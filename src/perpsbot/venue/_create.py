@@ -25,7 +25,7 @@ from perpsbot.errors import (
 )
 from perpsbot.venue import _parse as parse
 from perpsbot.venue._http import HttpTransport
-from perpsbot.venue.records import CreatedOrder, Order
+from perpsbot.venue.records import CreatedOrder, OrderRecord
 
 _log = logging.getLogger("perpsbot.venue.rest")
 DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
@@ -35,7 +35,9 @@ _REASON_KEYS = ("error", "new_order_failure_reason", "preview_failure_reason", "
 class FindOrder(Protocol):
     """Looks an order up by client order id (``RestClient.find_order``)."""
 
-    def __call__(self, client_order_id: str, *, product_id: str | None = None) -> Order | None: ...
+    def __call__(
+        self, client_order_id: str, *, product_id: str | None = None
+    ) -> OrderRecord | None: ...
 
 
 def create_once(
@@ -90,7 +92,7 @@ def create_once(
         )
 
 
-def _find(find_order: FindOrder, coid: str, product_id: str, what: str) -> Order | None:
+def _find(find_order: FindOrder, coid: str, product_id: str, what: str) -> OrderRecord | None:
     try:
         return find_order(coid, product_id=product_id)
     except (VenueTransportError, VenueRateLimitedError) as exc:
@@ -100,7 +102,7 @@ def _find(find_order: FindOrder, coid: str, product_id: str, what: str) -> Order
         ) from exc
 
 
-def _found(order: Order, coid: str) -> CreatedOrder:
+def _found(order: OrderRecord, coid: str) -> CreatedOrder:
     return CreatedOrder(
         order_id=order.order_id,
         client_order_id=coid,

@@ -20,11 +20,11 @@ from perpsbot.venue.records import (
     CfmBalanceSummary,
     CfmPosition,
     FeeTier,
-    Fill,
+    FillRecord,
     FutureDetails,
     MarketTicker,
-    Order,
     OrderPreview,
+    OrderRecord,
     Product,
     ProductBook,
     TransactionSummary,
@@ -347,13 +347,13 @@ def cancel_result(body: dict[str, Any], where: str) -> CancelResult:
     )
 
 
-def order(body: dict[str, Any], where: str) -> Order:
+def order(body: dict[str, Any], where: str) -> OrderRecord:
     config = body.get("order_configuration") or {}
     config = config if isinstance(config, dict) else {}
     kind, params = next(iter(config.items()), ("", {}))
     params = params if isinstance(params, dict) else {}
     at = f"{where}.order_configuration.{kind}"
-    return Order(
+    return OrderRecord(
         order_id=text(body, "order_id", where),
         client_order_id=text(body, "client_order_id", where, default=""),
         product_id=text(body, "product_id", where),
@@ -377,8 +377,8 @@ def order(body: dict[str, Any], where: str) -> Order:
     )
 
 
-def fill(body: dict[str, Any], where: str) -> Fill:
-    return Fill(
+def fill(body: dict[str, Any], where: str) -> FillRecord:
+    return FillRecord(
         entry_id=text(body, "entry_id", where, default=""),
         trade_id=text(body, "trade_id", where, default=""),
         order_id=text(body, "order_id", where),

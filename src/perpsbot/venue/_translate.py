@@ -27,9 +27,9 @@ from perpsbot.venue.records import (
     CancelResult,
     CfmBalanceSummary,
     CfmPosition,
-    Fill,
+    FillRecord,
     FutureDetails,
-    Order,
+    OrderRecord,
     Product,
 )
 
@@ -102,7 +102,7 @@ def _side(word: str) -> Side | None:
     return Side(word) if word in ("BUY", "SELL") else None
 
 
-def venue_order(order: Order) -> VenueOrder:
+def venue_order(order: OrderRecord) -> VenueOrder:
     """An order of ``/orders/historical``; its status words are the gateway's already.
 
     Raises:
@@ -127,7 +127,7 @@ def venue_order(order: Order) -> VenueOrder:
     )
 
 
-def venue_fill(fill: Fill) -> VenueFill:
+def venue_fill(fill: FillRecord) -> VenueFill:
     """A fill of ``/orders/historical/fills``, identified by its entry id (or trade id)."""
     return VenueFill(
         fill_id=fill.entry_id or fill.trade_id,

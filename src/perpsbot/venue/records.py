@@ -17,11 +17,11 @@ __all__ = [
     "CfmPosition",
     "CreatedOrder",
     "FeeTier",
-    "Fill",
+    "FillRecord",
     "FutureDetails",
     "MarketTicker",
-    "Order",
     "OrderPreview",
+    "OrderRecord",
     "Product",
     "ProductBook",
     "ServerTime",
@@ -259,7 +259,7 @@ class CancelResult:
 
 
 @attrs.frozen(kw_only=True)
-class Order:
+class OrderRecord:
     """An order as ``/orders/historical`` reports it; size and price from its configuration."""
 
     order_id: str
@@ -283,14 +283,9 @@ class Order:
     margin_type: str
     reject_reason: str
 
-    @property
-    def is_done(self) -> bool:
-        """True once the order can change no more (filled, cancelled, expired or failed)."""
-        return self.status in ("FILLED", "CANCELLED", "EXPIRED", "FAILED")
-
 
 @attrs.frozen(kw_only=True)
-class Fill:
+class FillRecord:
     """One execution of one of our orders."""
 
     entry_id: str

@@ -36,10 +36,10 @@ from perpsbot.venue.records import (
     CfmBalanceSummary,
     CfmPosition,
     CreatedOrder,
-    Fill,
+    FillRecord,
     MarketTicker,
-    Order,
     OrderPreview,
+    OrderRecord,
     Product,
     ProductBook,
     ServerTime,
@@ -323,14 +323,14 @@ class RestClient:
             for i, r in enumerate(parse.items(body, "results", "batch_cancel"))
         ]
 
-    def get_order(self, order_id: str) -> Order:
+    def get_order(self, order_id: str) -> OrderRecord:
         """One order by venue id."""
         body = self._get(f"/orders/historical/{order_id}")
         return parse.order(parse.obj(body.get("order"), "order"), "order")
 
     def list_orders(
         self, *, product_ids: list[str] | None = None, statuses: list[str] | None = None
-    ) -> list[Order]:
+    ) -> list[OrderRecord]:
         """Orders, newest first, following every page."""
         params: Params = {"limit": 250}
         if product_ids:
@@ -342,7 +342,9 @@ class RestClient:
             for o in self._pages("/orders/historical/batch", "orders", params)
         ]
 
-    def find_order(self, client_order_id: str, *, product_id: str | None = None) -> Order | None:
+    def find_order(
+        self, client_order_id: str, *, product_id: str | None = None
+    ) -> OrderRecord | None:
         """The order with this ``client_order_id``, or None if the venue has none."""
         params: Params = {"limit": 250}
         if product_id:
@@ -358,7 +360,7 @@ class RestClient:
         order_ids: list[str] | None = None,
         product_ids: list[str] | None = None,
         since_ns: int | None = None,
-    ) -> list[Fill]:
+    ) -> list[FillRecord]:
         """Our fills (that traded at or after ``since_ns``: ``start_sequence_timestamp``),
         following every page, deduplicated by ``entry_id``/``trade_id``."""
         params: Params = {"limit": 250}
@@ -369,7 +371,7 @@ class RestClient:
         if since_ns is not None:
             params["start_sequence_timestamp"] = format_rfc3339_ns(since_ns)
         seen: set[str] = set()
-        out: list[Fill] = []
+        out: list[FillRecord] = []
         for item in self._pages("/orders/historical/fills", "fills", params):
             fill = parse.fill(item, "fills")
             key = fill.entry_id or fill.trade_id

@@ -17,7 +17,7 @@ from perpsbot.ids import client_order_id
 from perpsbot.messages import Halt, PlaceOrder, Side, TimeInForce, TradingState
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
-from tests.actors.executor_harness import make_intent
+from tests.actors.execution.executor_harness import make_intent
 from tests.bot.control.trading_tree import MARK, SYMBOL, TradingBot, trading_bot
 
 

@@ -40,7 +40,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
-from tests.actors.executor_harness import make_intent
+from tests.actors.execution.executor_harness import make_intent
 from tests.actors.trading import sample, sampled
 from tests.support.sim_clients import venue_link
 

@@ -191,7 +191,7 @@ class SpotShort:
 
 
 @attrs.frozen
-class ReduceOnly:
+class MustReduce:
     """In REDUCING every order, and in any state an exit, must shrink the position."""
 
     name: ClassVar[str] = "reduce_only"
@@ -391,7 +391,7 @@ def order_rules(config: RiskConfig) -> tuple[Rule, ...]:
         IntentExpired(),
         KnownProduct(),
         SpotShort(),
-        ReduceOnly(),
+        MustReduce(),
         MarkFreshness(config.max_mark_age_s),
         MaxOrderNotional(config.max_order_usd),
         MaxPositionNotional(config.max_position_usd),

@@ -15,7 +15,7 @@ from perpsbot.ids import SequentialIds
 from perpsbot.messages import IntentRecorded, OrderStatus, Side, TradingState
 from perpsbot.runtime import ActorSystem
 from perpsbot.runtime.testing import Probe, eventually
-from tests.actors.journal_tree import (
+from tests.actors.journal.journal_tree import (
     JOURNAL,
     journal_config,
     read,

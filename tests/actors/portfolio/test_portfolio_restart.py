@@ -31,8 +31,8 @@ from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
-from perpsbot.venue.records import Fill
-from tests.actors.executor_harness import (
+from perpsbot.venue.records import FillRecord
+from tests.actors.execution.executor_harness import (
     SPOT,
     journaled_update,
     make_intent,
@@ -41,7 +41,7 @@ from tests.actors.executor_harness import (
     seed_journal,
     start_executor,
 )
-from tests.actors.risk_tree import Tree
+from tests.actors.risk.risk_tree import Tree
 from tests.actors.trading import D, account, bot_config, fill, of_type, products, reconciled
 from tests.support.sim_clients import sim_rest
 
@@ -55,7 +55,7 @@ def _market(intent: OrderIntent) -> OrderRequest:
     )  # fmt: skip
 
 
-def _filled(intent: OrderIntent, venue_fill: Fill, venue_order_id: str) -> OrderFilled:
+def _filled(intent: OrderIntent, venue_fill: FillRecord, venue_order_id: str) -> OrderFilled:
     return OrderFilled(
         message_id=f"fill-{venue_fill.entry_id}", ts_created_ns=0,
         correlation_id=intent.message_id, fill_id=venue_fill.entry_id,

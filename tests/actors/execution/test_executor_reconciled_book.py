@@ -34,7 +34,7 @@ from perpsbot.runtime.testing import Probe, wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
 from tests.actors.conftest import Subscriber
-from tests.actors.executor_harness import PERP, Harness, running, start_executor
+from tests.actors.execution.executor_harness import PERP, Harness, running, start_executor
 from tests.support.sim_clients import sim_rest
 
 MARK = "69000"

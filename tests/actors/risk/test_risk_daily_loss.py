@@ -9,7 +9,7 @@ import pytest
 from perpsbot.clock import FakeClock
 from perpsbot.messages import CancelAllOrders, Side, TradingState, VenuePosition
 from perpsbot.runtime.testing import wait_drained
-from tests.actors.risk_tree import Tree, tree
+from tests.actors.risk.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
     account,

@@ -19,7 +19,7 @@ import pytest
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderFilled, OrderStatus, TradingState
 from perpsbot.sim import SimConfig, SimExchange
-from tests.actors.executor_harness import Harness, running, start_executor
+from tests.actors.execution.executor_harness import Harness, running, start_executor
 
 
 class InjectedCrashError(RuntimeError):

@@ -24,7 +24,7 @@ from perpsbot.runtime import (
     CommandMailbox,
 )
 from perpsbot.runtime.testing import eventually, wait_drained
-from tests.actors.risk_tree import Tree, tree
+from tests.actors.risk.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
     account,

@@ -32,7 +32,7 @@ from perpsbot.messages import (
 )
 from perpsbot.runtime import ActorSystem, BaseActor
 from perpsbot.runtime.testing import wait_drained
-from tests.actors.risk_tree import Tree
+from tests.actors.risk.risk_tree import Tree
 from tests.actors.trading import (
     D,
     account,

@@ -1,6 +1,6 @@
 """A process that journals intents as fast as it can and prints each acknowledged intent id.
 
-``python -m tests.actors.journal_writer_process PATH``: the kill -9 test runs it, kills it
+``python -m tests.actors.journal.journal_writer_process PATH``: the kill -9 test runs it, kills it
 mid-stream and checks that every intent printed (acknowledged) is in the file.
 """
 

@@ -22,7 +22,7 @@ from perpsbot.messages import (
     TradingState,
 )
 from perpsbot.runtime.testing import wait_drained
-from tests.actors.risk_tree import Tree, tree
+from tests.actors.risk.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
     account,

@@ -17,9 +17,9 @@ from perpsbot.actors.risk._rules import (
     MaxLeverage,
     MaxOrderNotional,
     MaxPositionNotional,
+    MustReduce,
     OrderCheck,
     OrderRate,
-    ReduceOnly,
     SpotShort,
     first_denial,
     order_rules,
@@ -87,7 +87,7 @@ def test_an_unknown_or_untradable_product_is_denied() -> None:
 
 
 def test_reducing_allows_closing_exactly_and_denies_a_flip_or_an_increase() -> None:
-    rule = ReduceOnly()
+    rule = MustReduce()
     reducing: dict[str, Any] = {"state": TradingState.REDUCING, "reasons": ("stale marks",)}
     assert rule.check(order(Side.SELL, 1, position=D(1), **reducing)) is None
     assert rule.check(order(Side.SELL, "1.00000001", position=D(1), **reducing)) == (
@@ -99,7 +99,7 @@ def test_reducing_allows_closing_exactly_and_denies_a_flip_or_an_increase() -> N
 
 
 def test_an_exit_must_reduce_even_when_active() -> None:
-    rule = ReduceOnly()
+    rule = MustReduce()
     assert rule.check(order(Side.BUY, 1)) is None  # an entry, when ACTIVE
     assert rule.check(order(Side.SELL, 1, purpose=IntentPurpose.EXIT)) == (
         "exit SELL 1 BTC-USD would not reduce the position of 0"
@@ -107,7 +107,7 @@ def test_an_exit_must_reduce_even_when_active() -> None:
 
 
 def test_open_orders_count_against_a_reduction() -> None:
-    rule = ReduceOnly()
+    rule = MustReduce()
     facts: dict[str, Any] = {"position": D(1), "open_sell": D("0.5"), "purpose": IntentPurpose.EXIT}
     assert rule.check(order(Side.SELL, "0.5", **facts)) is None
     reason = rule.check(order(Side.SELL, "0.6", **facts))

@@ -10,7 +10,7 @@ import pytest
 
 from perpsbot.clock import FakeClock
 from perpsbot.messages import FuturesAccount, MarginRates, RiskSnapshot, Side, TradingState
-from tests.actors.risk_tree import Tree, tree
+from tests.actors.risk.risk_tree import Tree, tree
 from tests.actors.trading import (
     D,
     account,

@@ -12,14 +12,14 @@ import pytest
 
 from perpsbot.journal import JournalReader
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow
 def test_every_acknowledged_intent_survives_a_kill_9_of_the_writer(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.actors.journal_writer_process", str(path)],
+        [sys.executable, "-m", "tests.actors.journal.journal_writer_process", str(path)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

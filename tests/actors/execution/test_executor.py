@@ -28,8 +28,14 @@ from perpsbot.messages import (
 from perpsbot.runtime import MailboxFullError
 from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.venue.records import Order
-from tests.actors.executor_harness import SPOT, Harness, running, seed_journal, start_executor
+from perpsbot.venue.records import OrderRecord
+from tests.actors.execution.executor_harness import (
+    SPOT,
+    Harness,
+    running,
+    seed_journal,
+    start_executor,
+)
 from tests.actors.trading import recorder_spec
 
 S = OrderStatus
@@ -169,7 +175,7 @@ def test_an_answer_lost_beyond_lookup_is_unknown_until_reconciled_once(bot: Harn
     assert settled.booked_size == settled.filled_size == order.filled_size
 
 
-def _eventually_visible(bot: Harness, intent_id: str) -> list[Order]:
+def _eventually_visible(bot: Harness, intent_id: str) -> list[OrderRecord]:
     return bot.until(lambda: bot.venue_orders(intent_id), f"{intent_id} to be visible")
 
 

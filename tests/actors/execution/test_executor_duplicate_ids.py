@@ -19,7 +19,7 @@ from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus, TradingState
 from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import DuplicateClientOrderId, SimConfig, SimExchange
-from tests.actors.executor_harness import Harness, running, start_executor
+from tests.actors.execution.executor_harness import Harness, running, start_executor
 
 S = OrderStatus
 HIDDEN_S = 5.0  # the venue's list shows a new order this long after it was created

@@ -14,7 +14,7 @@ from perpsbot.errors import JournalWriteError
 from perpsbot.ids import SequentialIds
 from perpsbot.runtime import ActorSystem
 from perpsbot.runtime.testing import Probe, eventually
-from tests.actors.journal_tree import JOURNAL, journal_config, read, recorded, start_journal
+from tests.actors.journal.journal_tree import JOURNAL, journal_config, read, recorded, start_journal
 from tests.journal.events import Events
 
 

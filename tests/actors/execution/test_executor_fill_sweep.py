@@ -23,7 +23,7 @@ from perpsbot.messages import OrderStatus, PositionChanged, TradingState
 from perpsbot.runtime.testing import wait_drained, wait_idle
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
-from tests.actors.executor_harness import PERP, Harness, running, start_executor
+from tests.actors.execution.executor_harness import PERP, Harness, running, start_executor
 
 S = OrderStatus
 

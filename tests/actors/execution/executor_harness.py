@@ -65,7 +65,7 @@ from perpsbot.runtime import (
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import RestClient
-from perpsbot.venue.records import Order
+from perpsbot.venue.records import OrderRecord
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import sim_rest, venue_link
 
@@ -234,7 +234,7 @@ class Harness:
         )
         return next(d for d in self.of(OrderDenied) if d.intent_id == intent_id)
 
-    def venue_orders(self, *intent_ids: str) -> list[Order]:
+    def venue_orders(self, *intent_ids: str) -> list[OrderRecord]:
         """The venue's orders for these intents (by their client order ids)."""
         wanted = {client_order_id(i) for i in intent_ids}
         return [o for o in self.rest.list_orders() if o.client_order_id in wanted]

@@ -37,7 +37,7 @@ from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
 from tests.actors.conftest import Subscriber
-from tests.actors.executor_harness import (
+from tests.actors.execution.executor_harness import (
     PERP,
     SPOT,
     Harness,
