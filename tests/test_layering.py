@@ -57,6 +57,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     },
     # Market data for backtests: uses the venue and reaches the paper account through the bot.
     "data": _LEAF | {"messages", "config", "venue", "sim", "bot"},
+    # A backtest runs the bot's tree against the simulator on the stored data.
+    "backtest": _LEAF | {"messages", "runtime", "config", "venue", "sim", "journal", "bot", "data"},
 }
 #: The command line and the daemon assemble everything.
 TOP = frozenset({"cli", "daemon", "__main__"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
@@ -137,15 +137,21 @@ class SimEngine:
 
     # --- the market clock --------------------------------------------------------------------
 
-    def step(self) -> None:
-        """Advance every market by one tick: walk, rebuild, fill resting orders, fund, publish."""
+    def step(self, prices: Mapping[str, Decimal] | None = None) -> None:
+        """Advance every market by one tick: walk, rebuild, fill resting orders, fund, publish.
+
+        With ``prices`` (a backtest's bar path) the markets named there move to those fair
+        prices and no market walks; the books are laid around them as always."""
         with self.lock:
             self.steps += 1
             now = self.now_ns()
             vol = self.config.volatility
-            for market in self.markets.values():
-                under = market.spec.underlying
-                market.walk(self._rng, vol, self.markets[under].fair if under else None)
+            for pid, market in self.markets.items():
+                if prices is None:
+                    under = market.spec.underlying
+                    market.walk(self._rng, vol, self.markets[under].fair if under else None)
+                elif pid in prices:
+                    market.fair = float(prices[pid])
                 market.rebuild(self._rng)
             trades: list[Trade] = []
             for market in self.markets.values():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
@@ -178,6 +180,18 @@ class SimExchange:
         """Advance the market ``n`` ticks (1 to 10,000) now, on the caller's thread."""
         for _ in range(convert(n, Steps, "step.n")):
             self._engine.step()
+
+    def step_to(
+        self, prices: Mapping[str, Decimal], *, advance: Callable[[], None] | None = None
+    ) -> None:
+        """Move the markets named in ``prices`` to those fair prices in one market step (the
+        others stand still): a backtest's bar path. With the exchange locked, ``advance``
+        runs first (it moves the clock), so no request sees the new time with the old prices.
+        """
+        with self._engine.lock:
+            if advance is not None:
+                advance()
+            self._engine.step(prices)
 
     @property
     def steps(self) -> int:

@@ -1,0 +1,24 @@
+"""Backtests: the bot's own actor tree against the simulated exchange driven by stored
+candles, on a fake clock that jumps to the next due event whenever the actors are idle.
+
+- :func:`run_backtest` runs one (``perpsbot backtest``) and returns a
+  :class:`BacktestResult`: the journal (an ordinary one), the marks it played and the
+  starting equity, what a report is built from.
+- :class:`IdleDriver` is the clock's driver; the bar path and fill model are in
+  ``_path.py`` (and in ``docs/backtest.md``).
+"""
+
+from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._path import PathPoint, bar_path, merged_path
+from perpsbot.backtest._run import BacktestResult, backtest_config, run_backtest
+
+__all__ = [
+    "BacktestResult",
+    "DriverCounts",
+    "IdleDriver",
+    "PathPoint",
+    "backtest_config",
+    "bar_path",
+    "merged_path",
+    "run_backtest",
+]

@@ -1,0 +1,127 @@
+"""The driver of a backtest: a fake clock that jumps to the next due event whenever the actors
+are idle, so a run goes as fast as the actors work and never sleeps.
+
+The actor system runs with driven timers (no timer thread). The driver repeats: wait until
+every actor is idle; find the next due event, the earliest of the next timer and the next
+point of the bar path; move the clock there; then either move the exchange's prices (a path
+point) or fire that one timer. One event at a time, each followed by the idle wait: work that
+one event starts never races work of another event at the same instant, so a run is
+deterministic. On a tie the path moves first (a poll at that instant sees the new price).
+
+Nothing outside the runtime delivers anything in a candle backtest: the market data comes
+from quote polls (REST calls inside the poller's handler, which the idle wait sees), orders
+are followed by the executor's polls, and the exchange answers REST calls on its threads
+while the caller's handler waits for the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+import attrs
+
+from perpsbot.backtest._path import PathPoint
+from perpsbot.clock import FakeClock
+from perpsbot.errors import ActorSystemBusyError, BacktestError
+from perpsbot.runtime import ActorSystem
+from perpsbot.sim import SimExchange
+
+__all__ = ["DriverCounts", "IdleDriver"]
+
+_NS = 10**9
+
+
+@attrs.define
+class DriverCounts:
+    """What a run moved: path points applied and timers fired."""
+
+    points: int = 0
+    timers: int = 0
+
+
+class IdleDriver:
+    """Moves ``clock`` from event to event for ``system`` (built with ``driven_timers=True``)
+    and ``sim``, which must share that clock.
+
+    Args:
+        system: the actor system under test.
+        clock: its fake clock; its wall clock is the data's time.
+        sim: the exchange whose prices follow the path.
+        idle_timeout_s: how long (real time) the actors may work on one event before the
+            run is declared stuck (:class:`~perpsbot.errors.BacktestError` naming what was busy).
+    """
+
+    def __init__(
+        self,
+        *,
+        system: ActorSystem,
+        clock: FakeClock,
+        sim: SimExchange,
+        idle_timeout_s: float = 60.0,
+    ) -> None:
+        if not system.scheduler.driven:
+            raise BacktestError(
+                "IdleDriver needs an ActorSystem built with driven_timers=True, found one"
+                " with a timer thread"
+            )
+        self._system = system
+        self._clock = clock
+        self._sim = sim
+        self._idle_timeout_s = idle_timeout_s
+        self.counts = DriverCounts()
+
+    def run(
+        self,
+        path: Iterable[PathPoint],
+        *,
+        until_s: float,
+        on_point: Callable[[PathPoint], None] | None = None,
+    ) -> DriverCounts:
+        """Play ``path`` and every timer due before ``until_s`` (Unix seconds, inclusive)."""
+        for point in path:
+            target_ns = self._mono_ns(point.at_s)
+            self._fire_timers(before_ns=target_ns)
+            self._sim.step_to(point.prices, advance=functools.partial(self._advance_to, target_ns))
+            self.counts.points += 1
+            if on_point is not None:
+                on_point(point)
+        self._fire_timers(before_ns=self._mono_ns(until_s) + 1)
+        self._wait_idle()
+        return self.counts
+
+    def _fire_timers(self, *, before_ns: int) -> None:
+        scheduler = self._system.scheduler
+        while True:
+            self._wait_idle()
+            deadline = scheduler.next_deadline()
+            if deadline is None:
+                return
+            deadline_ns = _ceil_ns(deadline)
+            if deadline_ns >= before_ns:
+                return
+            self._advance_to(deadline_ns)
+            if scheduler.fire_next():
+                self.counts.timers += 1
+
+    def _wait_idle(self) -> None:
+        if self._system.escalation is not None:
+            raise BacktestError(f"the bot's actor tree gave up: {self._system.escalation}")
+        try:
+            self._system.wait_idle(self._idle_timeout_s)
+        except ActorSystemBusyError as error:
+            raise BacktestError(f"the backtest is stuck: {error}") from error
+
+    def _mono_ns(self, wall_s: float) -> int:
+        offset_ns = self._clock.time_ns() - self._clock.monotonic_ns()
+        return round(wall_s * _NS) - offset_ns
+
+    def _advance_to(self, mono_ns: int) -> None:
+        now_ns = self._clock.monotonic_ns()
+        if mono_ns > now_ns:
+            self._clock.advance_ns(mono_ns - now_ns)
+
+
+def _ceil_ns(seconds: float) -> int:
+    ns = int(seconds * _NS)
+    return ns if ns / _NS >= seconds else ns + 1
