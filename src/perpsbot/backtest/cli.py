@@ -1,0 +1,177 @@
+"""``perpsbot backtest``: the bot's own actor tree over stored candles, faster than real time.
+
+``perpsbot backtest --data candles.sqlite3`` runs the tree of ``perpsbot run`` (the
+configured strategy, risk rules, executor, portfolio and journal) against the simulated
+exchange driven by the store's candles of ``market_data.symbols``, on a fake clock that
+jumps to the next event whenever every actor is idle, then prints a summary. Its journal is
+an ordinary journal: ``perpsbot journal --journal PATH trades`` reads it.
+
+How a bar moves the market and how orders fill (the slippage model) is in
+``docs/backtest.md``: the open, the nearer extreme, the farther extreme and the close in the
+bar's first half; the bot decides on closes; a market order fills against the exchange's book
+laid around the path price (half a level spacing, plus any depth it walks); fees are the
+exchange's (``sim.*_fee_*``), funding accrues and settles by the venue's calendar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from perpsbot.backtest._run import BacktestResult, run_backtest
+from perpsbot.candle_sizes import GRANULARITY_S
+from perpsbot.clock import SystemClock
+from perpsbot.config import load_config
+from perpsbot.data import CandleStore
+from perpsbot.data._when import parse_when
+from perpsbot.errors import BacktestError, DataStoreError, InvalidConfigError
+from perpsbot.journal import JournalReader
+
+__all__ = ["configure_parser", "run"]
+
+_FILL_MODEL = (
+    "Each bar plays open, nearer extreme, farther extreme, close in its first half and holds"
+    " the close; the bot polls quotes every half bar and decides on closes; a market order"
+    " fills against the simulated book around the path price (half the product's level"
+    " spacing plus the depth it walks: the slippage). Fees: the exchange's sim.* fee rates;"
+    " funding: hourly accrual, settled at 04:00 and 16:00 US Eastern. See docs/backtest.md."
+)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _FILL_MODEL
+    parser.add_argument(
+        "--data", required=True, type=Path, metavar="STORE",
+        help="candle store (perpsbot data download makes one)",
+    )  # fmt: skip
+    parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
+    parser.add_argument(
+        "--profile", choices=["dev", "canary", "prod"], help="defaults to use (default: dev)"
+    )
+    parser.add_argument(
+        "--from", dest="since", metavar="WHEN",
+        help="first bar: 2026-01-01, 2026-01-01T12:00Z, Unix s, or 30d before the data's end"
+        " (default: the first stored)",
+    )  # fmt: skip
+    parser.add_argument("--until", metavar="WHEN", help="end, exclusive (default: the data's end)")
+    parser.add_argument(
+        "--granularity", default="ONE_MINUTE", choices=list(GRANULARITY_S),
+        help="candle width (default: ONE_MINUTE)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the exchange's seed: books, prints, ids (default 0)"
+    )
+    parser.add_argument(
+        "--journal", type=Path, metavar="PATH",
+        help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here)",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
+        if not args.data.is_file():
+            raise DataStoreError(
+                f"--data must be a candle store, there is no file {args.data}"
+                " ('perpsbot data download' makes one)"
+            )
+        journal = args.journal or Path(
+            SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
+        )
+        with CandleStore(args.data) as store:
+            span = _span(args, store, config.market_data.symbols)
+            print(
+                f"backtest of {', '.join(config.market_data.symbols)} {args.granularity}"
+                f" from {args.data}, journal {journal}",
+                file=sys.stderr,
+            )
+            result = run_backtest(
+                config, store=store, journal=journal, granularity=args.granularity,
+                span=span, seed=args.seed,
+            )  # fmt: skip
+    except (InvalidConfigError, ValueError) as error:
+        print(f"perpsbot backtest: {error}", file=sys.stderr)
+        return 2
+    except (BacktestError, DataStoreError) as error:
+        print(f"perpsbot backtest: {error}", file=sys.stderr)
+        return 1
+    print(_report(result, as_json=args.json))
+    return 0
+
+
+def _span(
+    args: argparse.Namespace, store: CandleStore, symbols: tuple[str, ...]
+) -> tuple[int, int] | None:
+    if args.since is None and args.until is None:
+        return None
+    step = GRANULARITY_S[args.granularity]
+    ends = [
+        s.last_start_s + step
+        for s in store.series()
+        if s.product_id in symbols and s.granularity == args.granularity and s.last_start_s
+    ]
+    end_s = max(ends, default=0)
+    since = -(2**62) if args.since is None else parse_when(args.since, now_s=end_s, what="--from")
+    until = end_s if args.until is None else parse_when(args.until, now_s=end_s, what="--until")
+    if since >= until:
+        raise ValueError(f"--from must be before --until (and the data's end), was {since}")
+    return since, until
+
+
+def _report(result: BacktestResult, *, as_json: bool) -> str:
+    # THE REPORT (issue 16, section 4) is built by perpsbot.backtest.report when it exists:
+    # this is its one call site. Until then, the short summary below.
+    try:
+        report_module: Any = importlib.import_module("perpsbot.backtest.report")
+    except ImportError:
+        report_module = None
+    if report_module is not None and hasattr(report_module, "build_report"):
+        report = report_module.build_report(
+            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
+        )
+        return json.dumps(report.to_json(), indent=2) if as_json else str(report.render())
+    summary = summary_of(result)
+    if as_json:
+        return json.dumps(summary, indent=2)
+    return "\n".join(f"{key:<18} {value}" for key, value in summary.items())
+
+
+def summary_of(result: BacktestResult) -> dict[str, Any]:
+    """The run in a few figures: what was played, how fast, and the journal's PnL."""
+    with JournalReader(result.journal_path) as reader:
+        pnl = reader.pnl()
+        trades = len(reader.trades())
+    total = pnl.total
+    return {
+        "journal": str(result.journal_path),
+        "span": f"{_iso(result.first_s)} to {_iso(result.until_s)}",
+        "bars": result.bars,
+        "elapsed_s": round(result.elapsed_s, 3),
+        "bars_per_s": round(result.bars / result.elapsed_s, 1) if result.elapsed_s else None,
+        "starting_equity": _money(result.starting_equity),
+        "orders": trades,
+        "fills": total.fills,
+        "realized_pnl": _money(total.realized),
+        "fees": _money(total.fees),
+        "funding": _money(total.funding),
+        "net_pnl": _money(total.net),
+        "counts": attrs.asdict(result.counts),
+    }
+
+
+def _money(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01")), "f")
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%MZ")
