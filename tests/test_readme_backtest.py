@@ -43,7 +43,7 @@ def test_the_readmes_download_backtest_and_journal_commands_work_in_turn(
         assert done.returncode == 0, (command, done.stderr)
         printed.append(done.stdout)
 
-    download, backtest, journal = printed
+    _, backtest, journal = printed
     summary = dict(line.split(None, 1) for line in backtest.splitlines() if line.strip())
     assert summary["bars"] == "360"  # three hours of two symbols' minutes
     assert int(summary["fills"]) > 0
