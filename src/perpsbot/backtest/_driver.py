@@ -70,6 +70,7 @@ class IdleDriver:
         self._sim = sim
         self._idle_timeout_s = idle_timeout_s
         self.counts = DriverCounts()
+        self._unsettled = True  # the tree may still be starting
 
     def run(
         self,
@@ -93,7 +94,10 @@ class IdleDriver:
     def _fire_timers(self, *, before_ns: int) -> None:
         scheduler = self._system.scheduler
         while True:
-            self._wait_idle()
+            # A path point alone sets nothing off (no feed listens to the exchange), so only
+            # a fired timer (or the tree's start) needs the actors to settle.
+            if self._unsettled:
+                self._wait_idle()
             deadline = scheduler.next_deadline()
             if deadline is None:
                 return
@@ -103,8 +107,10 @@ class IdleDriver:
             self._advance_to(deadline_ns)
             if scheduler.fire_next():
                 self.counts.timers += 1
+                self._unsettled = True
 
     def _wait_idle(self) -> None:
+        self._unsettled = False
         if self._system.escalation is not None:
             raise BacktestError(f"the bot's actor tree gave up: {self._system.escalation}")
         try:

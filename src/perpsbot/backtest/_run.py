@@ -21,9 +21,9 @@ from pathlib import Path
 import attrs
 
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._link import backtest_link
 from perpsbot.backtest._path import merged_path
 from perpsbot.bot import bot_sections, bot_spec
-from perpsbot.bot._paper import throwaway_key
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import FakeClock, stopwatch_ns
 from perpsbot.config import BotConfig
@@ -33,15 +33,10 @@ from perpsbot.ids import ThreadOrderedIds
 from perpsbot.journal import JournalLocks
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import SimExchange
-from perpsbot.venue import Candle, JwtSigner, VenueLink, VenueRateLimiter
-from perpsbot.venue.ratelimit import RateLimits
+from perpsbot.venue import Candle
 
 __all__ = ["BacktestResult", "backtest_config", "run_backtest"]
 
-# The exchange is in this process and answers at once: no budget to share.
-_UNLIMITED = RateLimits(
-    private_per_s=1e9, public_per_s=1e9, private_burst=10**9, public_burst=10**9
-)
 _MONOTONIC_START_S = 1_000.0
 
 
@@ -66,7 +61,7 @@ def backtest_config(
     config: BotConfig, *, granularity_s: int, journal: Path, seed: int
 ) -> BotConfig:
     """``config`` as a backtest runs it: sampled once a bar, quotes polled twice a bar, marks
-    fresh for two bars, orders followed by polls every half bar, a reconciliation at most
+    fresh for two bars, orders followed by polls once a bar, a reconciliation at most
     every 30 bars and the products read at most every 60, the exchange's seed."""
     market_data = attrs.evolve(
         config.market_data,
@@ -85,7 +80,7 @@ def backtest_config(
         execution=attrs.evolve(
             config.execution,
             dry_run=False,
-            order_poll_interval_s=granularity_s / 2,
+            order_poll_interval_s=float(granularity_s),
             reconcile_interval_s=max(config.execution.reconcile_interval_s, 30.0 * granularity_s),
             product_refresh_s=max(config.execution.product_refresh_s, 60.0 * granularity_s),
         ),
@@ -173,7 +168,9 @@ def run_backtest(
             driven_timers=True,
         )
         stack.callback(system.shutdown)
-        spec = bot_spec(config, _link(sim, clock), risk_check_interval_s=granularity_s / 2)
+        spec = bot_spec(
+            config, backtest_link(sim, clock), risk_check_interval_s=float(granularity_s)
+        )
         system.start(spec, config=config)
         driver = IdleDriver(system=system, clock=clock, sim=sim, idle_timeout_s=idle_timeout_s)
         counts = driver.run(path, until_s=until_s)
@@ -187,20 +184,6 @@ def run_backtest(
         until_s=until_s,
         counts=counts,
         elapsed_s=(stopwatch_ns() - started_ns) / 1e9,
-    )
-
-
-def _link(sim: SimExchange, clock: FakeClock) -> VenueLink:
-    """REST only: no user channel (the executor follows its orders by polls) and no market
-    feed (``market_data.streaming`` is off)."""
-    credentials, _ = throwaway_key()  # the exchange checks no signature in a backtest
-    return VenueLink(
-        rest_base_url=sim.rest_base_url,
-        market_ws_url=sim.market_ws_url,
-        user_ws_url=None,
-        limiter=VenueRateLimiter(clock=clock, limits=_UNLIMITED),
-        signer=JwtSigner(credentials, clock=clock),
-        clock=clock,
     )
 
 

@@ -16,6 +16,7 @@ from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
+from perpsbot.sim._inprocess import InProcessAdapter
 from perpsbot.sim._keeper import StateKeeper
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
@@ -192,6 +193,21 @@ class SimExchange:
             if advance is not None:
                 advance()
             self._engine.step(prices)
+
+    def in_process_adapter(self) -> InProcessAdapter:
+        """A ``requests`` transport adapter that answers the brokerage API in this process,
+        without the socket (mount it on a session for :attr:`rest_base_url`): the same
+        answers, on a rate budget of its own, without the HTTP face's faults."""
+        return InProcessAdapter(
+            engine=self._engine,
+            limits=ServerRateLimits(
+                self.clock,
+                enforce=self.config.enforce_rate_limits,
+                private_per_s=self.config.private_per_s,
+                public_per_s=self.config.public_per_s,
+            ),
+            verifier=self._verifier,
+        )
 
     @property
     def steps(self) -> int:
