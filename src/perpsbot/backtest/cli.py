@@ -80,6 +80,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
+        if args.data.name.endswith((".gz", ".recording")):
+            raise BacktestError(
+                f"--data must be a candle store; replaying a feed recording ({args.data}) is"
+                " not built yet"
+            )
         if not args.data.is_file():
             raise DataStoreError(
                 f"--data must be a candle store, there is no file {args.data}"
