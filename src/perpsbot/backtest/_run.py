@@ -61,8 +61,9 @@ def backtest_config(
     config: BotConfig, *, granularity_s: int, journal: Path, seed: int
 ) -> BotConfig:
     """``config`` as a backtest runs it: sampled once a bar, quotes polled twice a bar, marks
-    fresh for two bars, orders followed by polls once a bar, a reconciliation at most
-    every 30 bars and the products read at most every 60, the exchange's seed."""
+    fresh for two bars, orders followed by polls every half bar (a fill is known before the
+    next decision), a reconciliation at most every 30 bars and the products read at most
+    every 60, risk's checks once a bar, the exchange's seed."""
     market_data = attrs.evolve(
         config.market_data,
         streaming=False,
@@ -80,7 +81,7 @@ def backtest_config(
         execution=attrs.evolve(
             config.execution,
             dry_run=False,
-            order_poll_interval_s=float(granularity_s),
+            order_poll_interval_s=granularity_s / 2,
             reconcile_interval_s=max(config.execution.reconcile_interval_s, 30.0 * granularity_s),
             product_refresh_s=max(config.execution.product_refresh_s, 60.0 * granularity_s),
         ),
