@@ -13,6 +13,8 @@ from perpsbot.config import BotConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
 from perpsbot.journal import JournalReader
+from perpsbot.messages import Side
+from perpsbot.sim import CATALOGUE
 from tests.backtest.conftest import SPAN, SYMBOLS
 
 #: The journal's own sequence numbers say how it interleaved writes of different actors that
@@ -86,3 +88,25 @@ def test_a_backtest_of_a_symbol_the_store_lacks_names_what_it_holds(
         " in the span asked; it holds BIP-20DEC30-CDE ONE_MINUTE (90),"
         " ETP-20DEC30-CDE ONE_MINUTE (90) (perpsbot data download --symbols ... fills it)"
     )
+
+
+def test_a_market_order_fills_at_most_a_level_spacing_from_the_close_on_its_side(
+    candle_store: Path, dev_config: Callable[[Path], BotConfig], tmp_path: Path
+) -> None:
+    journal = tmp_path / "backtest.sqlite3"
+    _run(candle_store, journal, dev_config)
+    spacing = {p.product_id: p.level_spacing for p in CATALOGUE}
+    with CandleStore(candle_store) as store:
+        closes = {
+            s: [(c.start_s + 30, c.close) for c in store.candles(s, "ONE_MINUTE", SPAN)]
+            for s in SYMBOLS
+        }
+    with JournalReader(journal) as reader:
+        fills = reader.fills()
+
+    assert fills
+    for fill in fills:
+        # The close held at the fill's time: the last one reached (half a bar in) by then.
+        close = [c for at_s, c in closes[fill.symbol] if at_s * 10**9 <= fill.ts_event_ns][-1]
+        away = fill.price - close if fill.side is Side.BUY else close - fill.price
+        assert 0 <= away <= spacing[fill.symbol], (fill, close)
