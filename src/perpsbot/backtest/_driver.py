@@ -3,10 +3,11 @@ are idle, so a run goes as fast as the actors work and never sleeps.
 
 The actor system runs with driven timers (no timer thread). The driver repeats: wait until
 every actor is idle; find the next due event, the earliest of the next timer and the next
-point of the bar path; move the clock there; then either move the exchange's prices (a path
-point) or fire that one timer. One event at a time, each followed by the idle wait: work that
-one event starts never races work of another event at the same instant, so a run is
-deterministic. On a tie the path moves first (a poll at that instant sees the new price).
+point of the bar path (or frame of a recording); move the clock there; then either apply
+that event or fire that one timer. One event at a time, each followed by the idle wait:
+work that one event starts never races work of another event at the same instant, so a run
+is deterministic. On a tie a path point goes before the timers (a poll at that instant sees
+the new price), a recorded frame after them (it was received after they fired).
 
 Nothing outside the runtime delivers anything in a candle backtest: the market data comes
 from quote polls (REST calls inside the poller's handler, which the idle wait sees), orders
@@ -16,8 +17,8 @@ while the caller's handler waits for the answer.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 
 import attrs
 
@@ -27,14 +28,53 @@ from perpsbot.errors import ActorSystemBusyError, BacktestError
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import SimExchange
 
-__all__ = ["DriverCounts", "IdleDriver"]
+__all__ = ["DriverCounts", "DriverEvent", "IdleDriver"]
 
 _NS = 10**9
 
 
+class DriverEvent(Protocol):
+    """Something outside the actors that happens at a time: a bar path's point, a frame."""
+
+    @property
+    def at_ns(self) -> int:
+        """When, in Unix nanoseconds (the fake clock's wall clock)."""
+        ...
+
+    @property
+    def timers_first(self) -> bool:
+        """On a tie, fire the timers due at :attr:`at_ns` before it (a frame received at a
+        time came after that time's timers fired), else after it (a price moves, then a
+        poll at that instant sees it)."""
+        ...
+
+    def apply(self) -> bool:
+        """Make it happen (the clock stands at :attr:`at_ns`); True if it may have set an
+        actor off, so the driver waits until they are idle again."""
+        ...
+
+
+@attrs.define
+class _PathStep:
+    sim: SimExchange
+    point: PathPoint
+
+    @property
+    def at_ns(self) -> int:
+        return round(self.point.at_s * _NS)
+
+    @property
+    def timers_first(self) -> bool:
+        return False
+
+    def apply(self) -> bool:
+        self.sim.step_to(self.point.prices)
+        return False  # no feed listens to the exchange: nothing is set off
+
+
 @attrs.define
 class DriverCounts:
-    """What a run moved: path points applied and timers fired."""
+    """What a run moved: events (path points, frames) applied and timers fired."""
 
     points: int = 0
     timers: int = 0
@@ -72,22 +112,24 @@ class IdleDriver:
         self.counts = DriverCounts()
         self._unsettled = True  # the tree may still be starting
 
-    def run(
-        self,
-        path: Iterable[PathPoint],
-        *,
-        until_s: float,
-        on_point: Callable[[PathPoint], None] | None = None,
-    ) -> DriverCounts:
-        """Play ``path`` and every timer due before ``until_s`` (Unix seconds, inclusive)."""
-        for point in path:
-            target_ns = self._mono_ns(point.at_s)
-            self._fire_timers(before_ns=target_ns)
-            self._sim.step_to(point.prices, advance=functools.partial(self._advance_to, target_ns))
+    def run(self, path: Iterable[PathPoint], *, until_s: float) -> DriverCounts:
+        """Play a bar ``path`` and every timer due before ``until_s`` (Unix seconds,
+        inclusive)."""
+        return self.play(
+            (_PathStep(self._sim, point) for point in path), until_ns=round(until_s * _NS)
+        )
+
+    def play(self, events: Iterable[DriverEvent], *, until_ns: int) -> DriverCounts:
+        """Apply ``events`` at their times, timers in between, and every timer due before
+        ``until_ns`` (Unix nanoseconds, inclusive)."""
+        for event in events:
+            target_ns = self._mono_ns(event.at_ns)
+            self._fire_timers(before_ns=target_ns + (1 if event.timers_first else 0))
+            self._advance_to(target_ns)
+            if event.apply():
+                self._unsettled = True
             self.counts.points += 1
-            if on_point is not None:
-                on_point(point)
-        self._fire_timers(before_ns=self._mono_ns(until_s) + 1)
+        self._fire_timers(before_ns=self._mono_ns(until_ns) + 1)
         self._wait_idle()
         return self.counts
 
@@ -118,9 +160,8 @@ class IdleDriver:
         except ActorSystemBusyError as error:
             raise BacktestError(f"the backtest is stuck: {error}") from error
 
-    def _mono_ns(self, wall_s: float) -> int:
-        offset_ns = self._clock.time_ns() - self._clock.monotonic_ns()
-        return round(wall_s * _NS) - offset_ns
+    def _mono_ns(self, wall_ns: int) -> int:
+        return wall_ns - (self._clock.time_ns() - self._clock.monotonic_ns())
 
     def _advance_to(self, mono_ns: int) -> None:
         now_ns = self._clock.monotonic_ns()

@@ -15,7 +15,7 @@ from perpsbot.sim import SimExchange
 from perpsbot.venue import JwtSigner, RestClient, VenueLink, VenueRateLimiter
 from perpsbot.venue.ratelimit import RateLimits
 
-__all__ = ["backtest_link"]
+__all__ = ["InProcessLink", "backtest_link"]
 
 # The exchange is in this process and answers at once: no budget to share.
 _UNLIMITED = RateLimits(
@@ -23,7 +23,9 @@ _UNLIMITED = RateLimits(
 )
 
 
-class _InProcessLink(VenueLink):
+class InProcessLink(VenueLink):
+    """REST straight into ``sim``; no user channel."""
+
     def __init__(self, sim: SimExchange, clock: Clock) -> None:
         credentials, _ = throwaway_key()  # the exchange checks no signature in a backtest
         super().__init__(
@@ -53,4 +55,4 @@ class _InProcessLink(VenueLink):
 
 def backtest_link(sim: SimExchange, clock: Clock) -> VenueLink:
     """The link every actor of a backtest's tree shares."""
-    return _InProcessLink(sim, clock)
+    return InProcessLink(sim, clock)

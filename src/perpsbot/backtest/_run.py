@@ -26,7 +26,7 @@ from perpsbot.backtest._path import merged_path
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import FakeClock, stopwatch_ns
-from perpsbot.config import BotConfig
+from perpsbot.config import BotConfig, SimConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
@@ -85,17 +85,23 @@ def backtest_config(
             reconcile_interval_s=max(config.execution.reconcile_interval_s, 30.0 * granularity_s),
             product_refresh_s=max(config.execution.product_refresh_s, 60.0 * granularity_s),
         ),
-        sim=attrs.evolve(
-            config.sim,
-            seed=seed,
-            tick_interval_s=None,
-            volatility=0.0,
-            verify_auth=False,
-            enforce_rate_limits=False,
-            rest_port=0,
-            ws_port=0,
-        ),
+        sim=sim_settings(config.sim, seed=seed),
         journal=attrs.evolve(config.journal, path=journal),
+    )
+
+
+def sim_settings(sim: SimConfig, *, seed: int) -> SimConfig:
+    """The exchange of a backtest: ``seed``, moved only by the driver, no signatures checked
+    and no rate limits (the bot is its only client), on free ports."""
+    return attrs.evolve(
+        sim,
+        seed=seed,
+        tick_interval_s=None,
+        volatility=0.0,
+        verify_auth=False,
+        enforce_rate_limits=False,
+        rest_port=0,
+        ws_port=0,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -182,17 +182,10 @@ class SimExchange:
         for _ in range(convert(n, Steps, "step.n")):
             self._engine.step()
 
-    def step_to(
-        self, prices: Mapping[str, Decimal], *, advance: Callable[[], None] | None = None
-    ) -> None:
+    def step_to(self, prices: Mapping[str, Decimal]) -> None:
         """Move the markets named in ``prices`` to those fair prices in one market step (the
-        others stand still): a backtest's bar path. With the exchange locked, ``advance``
-        runs first (it moves the clock), so no request sees the new time with the old prices.
-        """
-        with self._engine.lock:
-            if advance is not None:
-                advance()
-            self._engine.step(prices)
+        others stand still): a backtest's bar path."""
+        self._engine.step(prices)
 
     def in_process_adapter(self) -> InProcessAdapter:
         """A ``requests`` transport adapter that answers the brokerage API in this process,
