@@ -18,8 +18,8 @@ def test_backtest_of_a_missing_store_says_how_to_make_one(
 
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"perpsbot backtest: --data must be a candle store, there is no file {missing}"
-        " ('perpsbot data download' makes one)"
+        "perpsbot backtest: --data must be a candle store or a feed recording, there is no"
+        f" file {missing} ('perpsbot data download' or 'perpsbot record' makes one)"
     ]
 
 

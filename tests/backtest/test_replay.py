@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from perpsbot.backtest import replay_recording
+from perpsbot.cli import main
 from perpsbot.clock import FakeClock
-from perpsbot.data import RecordingWriter
+from perpsbot.data import RecordedFrame, RecordingWriter, read_recording
 from perpsbot.messages import OrderFilled, Side
 from tests.bot.trading_tree import SYMBOL, trading_config, trading_tree
 
@@ -48,14 +52,22 @@ def _live_session(journal: Path, recording: Path) -> None:
         writer.close()
 
 
-def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_live_run_did(
-    tmp_path: Path,
-) -> None:
-    live, recording = tmp_path / "live.sqlite3", tmp_path / "feed.jsonl.gz"
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The live session's journal and its recording."""
+    folder = tmp_path_factory.mktemp("session")
+    live, recording = folder / "live.sqlite3", folder / "feed.jsonl.gz"
     _live_session(live, recording)
+    return live, recording
+
+
+def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_live_run_did(
+    session: tuple[Path, Path], tmp_path: Path
+) -> None:
+    live, recording = session
     replayed = tmp_path / "replayed.sqlite3"
 
-    counts = replay_recording(
+    result = replay_recording(
         trading_config(replayed), recording=recording, journal=replayed, seed=3
     )
 
@@ -63,5 +75,27 @@ def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_liv
     assert [(side, purpose) for _, side, purpose, _ in decided] == [
         ("BUY", "entry"), ("SELL", "exit"),
     ]  # fmt: skip
-    assert counts.points > 0
+    assert result.frames == sum(
+        1 for r in read_recording(recording) if isinstance(r, RecordedFrame)
+    )
     assert _decisions(replayed) == decided
+
+
+def test_backtest_of_a_recording_replays_it_and_prints_what_it_played(
+    session: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, recording = session
+    journal = tmp_path / "replayed.sqlite3"
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[market_data]\nsymbols = ["{SYMBOL}"]\n')
+
+    code = main([
+        "--log-level", "WARNING", "backtest", "--data", str(recording), "--config",
+        str(config), "--journal", str(journal), "--json",
+    ])  # fmt: skip
+
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames"] > 0
+    assert summary["recorded_s"] > 0
+    assert summary["journal"] == str(journal)

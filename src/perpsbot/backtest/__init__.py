@@ -12,7 +12,7 @@ candles, on a fake clock that jumps to the next due event whenever the actors ar
 
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
 from perpsbot.backtest._path import PathPoint, bar_path, merged_path
-from perpsbot.backtest._replay import replay_recording
+from perpsbot.backtest._replay import ReplayResult, replay_recording
 from perpsbot.backtest._run import BacktestResult, backtest_config, run_backtest
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "DriverCounts",
     "IdleDriver",
     "PathPoint",
+    "ReplayResult",
     "backtest_config",
     "bar_path",
     "merged_path",

@@ -24,7 +24,7 @@ from perpsbot.backtest._driver import DriverCounts, IdleDriver
 from perpsbot.backtest._link import InProcessLink
 from perpsbot.backtest._run import sim_settings
 from perpsbot.bot import bot_sections, bot_spec
-from perpsbot.clock import Clock, FakeClock
+from perpsbot.clock import Clock, FakeClock, stopwatch_ns
 from perpsbot.config import BotConfig
 from perpsbot.data import RecordedFrame, read_recording
 from perpsbot.errors import BacktestError
@@ -34,9 +34,22 @@ from perpsbot.runtime import ActorSystem
 from perpsbot.sim import FrameReplayServer, SimExchange
 from perpsbot.venue import WebSocketFeed
 
-__all__ = ["replay_recording"]
+__all__ = ["ReplayResult", "replay_recording"]
 
 _FEED_TIMEOUT_S = 30.0
+
+
+@attrs.frozen(kw_only=True)
+class ReplayResult:
+    """What a replay played and where its journal is (an ordinary journal)."""
+
+    journal_path: Path
+    frames: int
+    recorded_s: float
+    """From the first frame's receive time to the last's."""
+    counts: DriverCounts
+    elapsed_s: float
+    """Real seconds the replay took, start and stop of the tree included."""
 
 
 class _ReplayLink(InProcessLink):
@@ -102,9 +115,9 @@ class _FrameStep:
 
 def replay_recording(
     config: BotConfig, *, recording: Path, journal: Path, seed: int = 0
-) -> DriverCounts:
+) -> ReplayResult:
     """Run the bot's tree (``config`` as is: the live run's timing) on the frames of
-    ``recording`` at their receive times; returns what the driver applied.
+    ``recording`` at their receive times.
 
     Raises:
         BacktestError: an empty recording, a journal that exists, a feed that does not take
@@ -126,6 +139,7 @@ def replay_recording(
         sim=sim_settings(config.sim, seed=seed),
         journal=attrs.evolve(config.journal, path=journal),
     )
+    started_ns = stopwatch_ns()
     clock = FakeClock(wall_start_ns=frames[0].received_ns)
     server = FrameReplayServer()
     try:
@@ -151,8 +165,15 @@ def replay_recording(
                     _FrameStep(frame=f, number=n, server=server, link=link)
                     for n, f in zip(itertools.count(1), frames, strict=False)
                 )
-                return driver.play(steps, until_ns=frames[-1].received_ns)
+                counts = driver.play(steps, until_ns=frames[-1].received_ns)
             finally:
                 system.shutdown()
     finally:
         server.stop()
+    return ReplayResult(
+        journal_path=journal,
+        frames=len(frames),
+        recorded_s=(frames[-1].received_ns - frames[0].received_ns) / 1e9,
+        counts=counts,
+        elapsed_s=(stopwatch_ns() - started_ns) / 1e9,
+    )

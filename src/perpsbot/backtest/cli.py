@@ -27,13 +27,19 @@ from typing import Any
 
 import attrs
 
+from perpsbot.backtest._replay import ReplayResult, replay_recording
 from perpsbot.backtest._run import BacktestResult, run_backtest
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
 from perpsbot.config import load_config
 from perpsbot.data import CandleStore
 from perpsbot.data._when import parse_when
-from perpsbot.errors import BacktestError, DataStoreError, InvalidConfigError
+from perpsbot.errors import (
+    BacktestError,
+    DataStoreError,
+    InvalidConfigError,
+    RecordingFormatError,
+)
 from perpsbot.journal import JournalReader
 
 __all__ = ["configure_parser", "run"]
@@ -80,19 +86,21 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
-        if args.data.name.endswith((".gz", ".recording")):
-            raise BacktestError(
-                f"--data must be a candle store; replaying a feed recording ({args.data}) is"
-                " not built yet"
-            )
         if not args.data.is_file():
             raise DataStoreError(
-                f"--data must be a candle store, there is no file {args.data}"
-                " ('perpsbot data download' makes one)"
+                f"--data must be a candle store or a feed recording, there is no file"
+                f" {args.data} ('perpsbot data download' or 'perpsbot record' makes one)"
             )
         journal = args.journal or Path(
             SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
         )
+        if _is_recording(args.data):
+            print(f"replay of {args.data}, journal {journal}", file=sys.stderr)
+            replayed = replay_recording(
+                config, recording=args.data, journal=journal, seed=args.seed
+            )
+            print(_replay_summary(replayed, as_json=args.json))
+            return 0
         with CandleStore(args.data) as store:
             span = _span(args, store, config.market_data.symbols)
             print(
@@ -107,11 +115,38 @@ def run(args: argparse.Namespace) -> int:
     except (InvalidConfigError, ValueError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 2
-    except (BacktestError, DataStoreError) as error:
+    except (BacktestError, DataStoreError, RecordingFormatError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 1
     print(_report(result, as_json=args.json))
     return 0
+
+
+def _is_recording(path: Path) -> bool:
+    """A feed recording is gzip (it starts with gzip's magic bytes); a store is SQLite."""
+    with path.open("rb") as file:
+        return file.read(2) == b"\x1f\x8b"
+
+
+def _replay_summary(result: ReplayResult, *, as_json: bool) -> str:
+    with JournalReader(result.journal_path) as reader:
+        total = reader.pnl().total
+        trades = len(reader.trades())
+    elapsed = result.elapsed_s
+    summary: dict[str, Any] = {
+        "journal": str(result.journal_path),
+        "frames": result.frames,
+        "recorded_s": round(result.recorded_s, 3),
+        "elapsed_s": round(elapsed, 3),
+        "faster_than_recorded": round(result.recorded_s / elapsed, 1) if elapsed else None,
+        "orders": trades,
+        "fills": total.fills,
+        "net_pnl": _money(total.net),
+        "counts": attrs.asdict(result.counts),
+    }
+    if as_json:
+        return json.dumps(summary, indent=2)
+    return "\n".join(f"{key:<20} {value}" for key, value in summary.items())
 
 
 def _span(
