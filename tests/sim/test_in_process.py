@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from perpsbot.clock import FakeClock
-from perpsbot.errors import VenueArgumentError
+from perpsbot.errors import SimLifecycleError, VenueArgumentError
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import (
     JwtSigner,
@@ -55,3 +55,15 @@ def test_an_order_placed_in_process_is_the_one_the_http_face_lists() -> None:
             inside.candles("BTC-USD", start_s=0, end_s=10**6, granularity="ONE_MINUTE", limit=351)
         inside.close()
         outside.close()
+
+
+def test_an_exchange_without_websockets_serves_rest_and_names_the_missing_face() -> None:
+    clock = FakeClock()
+    config = SimConfig(verify_auth=False, tick_interval_s=None)
+    with SimExchange(config, clock=clock, websockets=False) as sim:
+        client = _client(sim, clock, in_process=False)
+        assert client.best_bid_ask(["BTC-USD"])
+        sim.step()  # the market's events go nowhere, and nothing fails
+        with pytest.raises(SimLifecycleError, match="serves no websockets"):
+            _ = sim.market_ws_url
+        client.close()

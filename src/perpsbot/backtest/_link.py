@@ -23,6 +23,10 @@ _UNLIMITED = RateLimits(
 )
 
 
+#: The market feed's URL of a candle backtest: streaming is off, nothing connects here.
+NO_MARKET_FEED = "ws://127.0.0.1:9/backtests-have-no-market-feed"
+
+
 class InProcessLink(VenueLink):
     """REST straight into ``sim``; no user channel."""
 
@@ -30,7 +34,7 @@ class InProcessLink(VenueLink):
         credentials, _ = throwaway_key()  # the exchange checks no signature in a backtest
         super().__init__(
             rest_base_url=sim.rest_base_url,
-            market_ws_url=sim.market_ws_url,
+            market_ws_url=NO_MARKET_FEED,
             user_ws_url=None,
             limiter=VenueRateLimiter(clock=clock, limits=_UNLIMITED),
             signer=JwtSigner(credentials, clock=clock),

@@ -143,7 +143,7 @@ def replay_recording(
     clock = FakeClock(wall_start_ns=frames[0].received_ns)
     server = FrameReplayServer()
     try:
-        with SimExchange(config.sim, clock=clock) as sim, JournalLocks() as locks:
+        with SimExchange(config.sim, clock=clock, websockets=False) as sim, JournalLocks() as locks:
             locks.hold(journal)
             link = _ReplayLink(sim, clock, server.url)
             system = ActorSystem(
