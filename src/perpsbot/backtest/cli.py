@@ -20,8 +20,6 @@ import importlib
 import json
 import os
 import sys
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,8 @@ import attrs
 
 from perpsbot.backtest._replay import ReplayResult, replay_recording
 from perpsbot.backtest._run import BacktestResult, run_backtest
+from perpsbot.backtest._summary import money, summary_of
+from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
 from perpsbot.config import load_config
@@ -78,9 +78,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--journal", type=Path, metavar="PATH",
-        help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here)",
+        help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here;"
+        " with --sweep, the folder of the runs' journals)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--sweep", nargs="+", metavar="KEY=VALUES",
+        help="run the grid of section.key=A..B (integers) or section.key=A,B,C in processes"
+        " and rank the runs by net PnL (journals: --journal is their folder)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1,
+        help="parallel runs of a sweep (default: one per CPU)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         journal = args.journal or Path(
             SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
         )
+        if args.sweep:
+            return _sweep(args, journal)
         if _is_recording(args.data):
             print(f"replay of {args.data}, journal {journal}", file=sys.stderr)
             replayed = replay_recording(
@@ -122,6 +134,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace, folder: Path) -> int:
+    if _is_recording(args.data):
+        raise ValueError("--sweep runs over a candle store, --data is a feed recording")
+    if args.processes < 1:
+        raise ValueError(f"--processes must be at least 1, was {args.processes}")
+    if folder.exists() and any(folder.iterdir()):
+        raise BacktestError(f"a sweep's journal folder must be new or empty, {folder} is not")
+    folder.mkdir(parents=True, exist_ok=True)
+    with CandleStore(args.data) as store:
+        config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
+        span = _span(args, store, config.market_data.symbols)
+    runs = [
+        SweepRun(
+            values=values,
+            config_file=args.config,
+            profile=args.profile,
+            data=args.data,
+            journal=folder / f"run-{n}.sqlite3",
+            granularity=args.granularity,
+            span=span,
+            seed=args.seed,
+        )
+        for n, values in enumerate(grid(args.sweep), start=1)
+    ]
+    print(f"sweep of {len(runs)} runs, {args.processes} at a time, into {folder}", file=sys.stderr)
+    ranked = run_sweep(runs, processes=args.processes)
+    if args.json:
+        print(json.dumps(ranked, indent=2))
+        return 0
+    keys = list(ranked[0]["values"]) if ranked else []
+    columns = [*keys, "net_pnl", "realized_pnl", "fees", "fills", "journal"]
+    rows = [[*r["values"].values(), *(str(r[c]) for c in columns[len(keys) :])] for r in ranked]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    for line in [columns, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    return 0
+
+
 def _is_recording(path: Path) -> bool:
     """A feed recording is gzip (it starts with gzip's magic bytes); a store is SQLite."""
     with path.open("rb") as file:
@@ -141,7 +191,7 @@ def _replay_summary(result: ReplayResult, *, as_json: bool) -> str:
         "faster_than_recorded": round(result.recorded_s / elapsed, 1) if elapsed else None,
         "orders": trades,
         "fills": total.fills,
-        "net_pnl": _money(total.net),
+        "net_pnl": money(total.net),
         "counts": attrs.asdict(result.counts),
     }
     if as_json:
@@ -184,34 +234,3 @@ def _report(result: BacktestResult, *, as_json: bool) -> str:
     if as_json:
         return json.dumps(summary, indent=2)
     return "\n".join(f"{key:<18} {value}" for key, value in summary.items())
-
-
-def summary_of(result: BacktestResult) -> dict[str, Any]:
-    """The run in a few figures: what was played, how fast, and the journal's PnL."""
-    with JournalReader(result.journal_path) as reader:
-        pnl = reader.pnl()
-        trades = len(reader.trades())
-    total = pnl.total
-    return {
-        "journal": str(result.journal_path),
-        "span": f"{_iso(result.first_s)} to {_iso(result.until_s)}",
-        "bars": result.bars,
-        "elapsed_s": round(result.elapsed_s, 3),
-        "bars_per_s": round(result.bars / result.elapsed_s, 1) if result.elapsed_s else None,
-        "starting_equity": _money(result.starting_equity),
-        "orders": trades,
-        "fills": total.fills,
-        "realized_pnl": _money(total.realized),
-        "fees": _money(total.fees),
-        "funding": _money(total.funding),
-        "net_pnl": _money(total.net),
-        "counts": attrs.asdict(result.counts),
-    }
-
-
-def _money(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")
-
-
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%MZ")
