@@ -239,7 +239,8 @@ class ActorSystem:
         With a ``FakeClock``, ``clock.advance(s)`` then ``system.wait_idle()`` returns once
         every timer the advance made due has fired and everything those timers and their
         messages set off has been handled. Threads the runtime does not run (a websocket
-        feed's, a server's) are not waited for.
+        feed's, a server's) are not waited for. With ``driven_timers``, due timers wait for
+        their driver (``scheduler.fire_next()``) and do not count as work.
 
         Raises:
             ActorSystemBusyError: still busy after ``timeout_s``; names what was busy.
