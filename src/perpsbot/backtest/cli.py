@@ -31,7 +31,7 @@ from perpsbot.backtest._summary import money, summary_of
 from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
-from perpsbot.config import load_config
+from perpsbot.config import BotConfig, load_config
 from perpsbot.data import CandleStore
 from perpsbot.data._when import parse_when
 from perpsbot.errors import (
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
         )
         if args.sweep:
-            return _sweep(args, journal)
+            return _sweep(args, config, journal)
         if _is_recording(args.data):
             print(f"replay of {args.data}, journal {journal}", file=sys.stderr)
             replayed = replay_recording(
@@ -134,16 +134,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep(args: argparse.Namespace, folder: Path) -> int:
+def _sweep(args: argparse.Namespace, config: BotConfig, folder: Path) -> int:
     if _is_recording(args.data):
         raise ValueError("--sweep runs over a candle store, --data is a feed recording")
     if args.processes < 1:
         raise ValueError(f"--processes must be at least 1, was {args.processes}")
     if folder.exists() and any(folder.iterdir()):
         raise BacktestError(f"a sweep's journal folder must be new or empty, {folder} is not")
+    combinations = grid(args.sweep)
     folder.mkdir(parents=True, exist_ok=True)
     with CandleStore(args.data) as store:
-        config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
         span = _span(args, store, config.market_data.symbols)
     runs = [
         SweepRun(
@@ -156,7 +156,7 @@ def _sweep(args: argparse.Namespace, folder: Path) -> int:
             span=span,
             seed=args.seed,
         )
-        for n, values in enumerate(grid(args.sweep), start=1)
+        for n, values in enumerate(combinations, start=1)
     ]
     print(f"sweep of {len(runs)} runs, {args.processes} at a time, into {folder}", file=sys.stderr)
     ranked = run_sweep(runs, processes=args.processes)
