@@ -1,5 +1,5 @@
 """Run a benchmark suite: ``python -m benchmarks runtime`` (or ``pipeline``, ``daemon``,
-``orders``, ``memory``, or ``all``).
+``orders``, ``memory``, ``backtest``, or ``all``).
 
 A full run writes its JSON to ``benchmarks/results/`` (what the README quotes). ``--quick``
 and ``--smoke`` run smaller sizes; their figures are for checking that a suite works, not for
@@ -22,6 +22,7 @@ SUITES = {
     "daemon": "benchmarks.daemon",
     "orders": "benchmarks.orders",
     "memory": "benchmarks.memory",
+    "backtest": "benchmarks.backtest",
 }
 
 

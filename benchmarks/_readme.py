@@ -142,6 +142,21 @@ def _memory_before(before: dict[str, Any]) -> str:
     )
 
 
+def _backtest(backtest: dict[str, Any]) -> str:
+    env, rss = backtest["environment"], backtest["rss_mib"]
+    floor = backtest.get("floor")
+    beside = "" if floor is None else f" The one-thread floor: {floor}."
+    return (
+        f"Backtest ({backtest['mode']} run, {env['when'][:10]}, {env['cpus']} CPUs, CPython "
+        f"{env['python']}, pykka {env['pykka']}): {backtest['days']:g} days of one-minute "
+        f"candles of {len(backtest['symbols'])} symbols ({backtest['bars']:,} bars) through "
+        f"the whole actor tree with the dev strategy trading took {backtest['wall_s']:,.0f} s: "
+        f"{backtest['bars_per_s']:,.0f} bars/s (target {backtest['target']['bars_per_s']:,}), "
+        f"{backtest['cpu_s']:,.0f} s of CPU; RSS {rss['start']:.0f} MiB at the start, "
+        f"{rss['end']:.0f} MiB at the end.{beside}"
+    )
+
+
 def render(
     pipeline: dict[str, Any],
     runtime: dict[str, Any],
@@ -151,6 +166,7 @@ def render(
     orders_before: dict[str, Any] | None = None,
     memory: dict[str, Any] | None = None,
     memory_before: dict[str, Any] | None = None,
+    backtest: dict[str, Any] | None = None,
 ) -> str:
     """The README block for these figures (Markdown paragraphs and a list)."""
     blocks = []
@@ -204,6 +220,8 @@ def render(
         blocks.append(_memory(memory))
     if memory_before is not None:
         blocks.append(_memory_before(memory_before))
+    if backtest is not None:
+        blocks.append(_backtest(backtest))
     body = "\n\n".join(b if b.startswith("- ") else _wrap(b) for b in blocks)
     return f"{BEGIN}\n{body}\n{END}"
 
@@ -214,7 +232,7 @@ def committed() -> str:
     runtime = json.loads((RESULTS / "runtime.json").read_text())
     optional = {
         name: json.loads(path.read_text())
-        for name in ("daemon", "orders", "orders-before", "memory", "memory-before")
+        for name in ("daemon", "orders", "orders-before", "memory", "memory-before", "backtest")
         if (path := RESULTS / f"{name}.json").exists()
     }
     for name in ("orders-before", "memory-before"):

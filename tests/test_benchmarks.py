@@ -174,3 +174,17 @@ def test_the_readme_quotes_exactly_the_committed_benchmark_figures() -> None:
     )  # fmt: skip
 
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_backtest_suite_plays_stored_bars_through_the_tree_and_reports_bars_per_s(
+    tmp_path: Path,
+) -> None:
+    figures = _smoke("backtest", tmp_path)
+
+    assert figures["bars"] == 2 * 60  # an hour of two symbols' minutes
+    assert figures["bars_per_s"] > 0
+    assert figures["timers_fired"] > 0
+    assert 0 < figures["rss_mib"]["start"] <= figures["rss_mib"]["end"] * 2
+    assert figures["target"] == {"bars_per_s": 3_000, "full_run_s": 30}

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from perpsbot.ids import CLIENT_ORDER_ID_PREFIX, client_order_id, is_our_client_order_id
+import threading
+
+from perpsbot.ids import (
+    CLIENT_ORDER_ID_PREFIX,
+    ThreadOrderedIds,
+    client_order_id,
+    is_our_client_order_id,
+)
 
 
 def test_a_client_order_id_is_the_same_for_the_same_intent_and_differs_between_intents() -> None:
@@ -17,3 +24,23 @@ def test_our_client_order_ids_carry_a_prefix_reconciliation_recognises() -> None
     assert not is_our_client_order_id("11111-000000-000000")  # placed by hand
     assert not is_our_client_order_id(CLIENT_ORDER_ID_PREFIX + "not-hex")
     assert not is_our_client_order_id(coid + "0")
+
+
+def test_thread_ordered_ids_number_each_thread_role_apart_whatever_ran_before() -> None:
+    ids = ThreadOrderedIds("bt")
+    seen: list[str] = []
+
+    def make(name: str) -> None:
+        thread = threading.Thread(target=lambda: seen.extend([ids.next_id(), ids.next_id()]))
+        thread.name = name
+        thread.start()
+        thread.join()
+
+    make("StrategyActor-17")
+    make("RiskActor-3")
+    make("StrategyActor-42")  # a later incarnation of the same role goes on counting
+
+    assert seen == [
+        "bt-StrategyActor-1", "bt-StrategyActor-2", "bt-RiskActor-1", "bt-RiskActor-2",
+        "bt-StrategyActor-3", "bt-StrategyActor-4",
+    ]  # fmt: skip

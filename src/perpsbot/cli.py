@@ -39,6 +39,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "journal": ("perpsbot.journal.cli", "print the trades, fills, PnL and states of a journal"),
     "data": ("perpsbot.data.cli", "download the venue's candles into a local store"),
     "record": ("perpsbot.data.record_cli", "record the market-data feed to a file, no trading"),
+    "backtest": ("perpsbot.backtest.cli", "run the bot over stored candles, faster than real time"),
 }
 
 

@@ -121,5 +121,17 @@ class FakeClock:
             with condition:
                 condition.notify_all()
 
+    def advance_ns(self, nanoseconds: int) -> None:
+        """Move both readings forward by exactly ``nanoseconds`` (not negative); see
+        :meth:`advance`."""
+        if nanoseconds < 0:
+            raise ValueError(f"FakeClock.advance_ns needs nanoseconds >= 0, was {nanoseconds!r}")
+        with self._lock:
+            self._mono_ns += nanoseconds
+            waiters = list(self._waiters)
+        for condition in waiters:
+            with condition:
+                condition.notify_all()
+
     def __repr__(self) -> str:
         return f"FakeClock(monotonic={self.monotonic():.6f})"

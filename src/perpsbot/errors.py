@@ -13,6 +13,7 @@ __all__ = [
     "ActorNotFoundError",
     "ActorSystemBusyError",
     "AskTimeoutError",
+    "BacktestError",
     "BacktestInputError",
     "ControlPlaneError",
     "DataStoreError",
@@ -189,6 +190,10 @@ class ProductNotFoundError(VenueResponseError, LookupError):
 
 
 # --- market data store and recordings -------------------------------------------------------
+
+
+class BacktestError(PerpsbotError, RuntimeError):
+    """A backtest cannot run or went wrong: no data, a stuck or failed actor tree."""
 
 
 class DataStoreError(PerpsbotError, OSError):

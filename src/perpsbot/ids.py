@@ -12,6 +12,7 @@ import itertools
 import os
 import random
 import re
+import threading
 import uuid
 from typing import Protocol
 
@@ -20,6 +21,7 @@ __all__ = [
     "IdSource",
     "ProcessIds",
     "SequentialIds",
+    "ThreadOrderedIds",
     "client_order_id",
     "is_our_client_order_id",
     "random_token",
@@ -56,6 +58,31 @@ class SequentialIds:
 
     def next_id(self) -> str:
         return f"{self._prefix}-{next(self._counter)}"
+
+
+class ThreadOrderedIds:
+    """Deterministic ids when threads run concurrently: ``<prefix>-<thread>-<n>``, one counter
+    per thread role (the thread's name without a trailing ``-<number>``, so pykka's
+    ``StrategyActor-17`` counts as ``StrategyActor`` whatever ran before in the process).
+
+    Each actor's own messages are numbered in the order it makes them, so two runs that make
+    the same messages per actor get the same ids however the threads interleave (a backtest).
+    """
+
+    def __init__(self, prefix: str = "id") -> None:
+        self._prefix = prefix
+        self._lock = threading.Lock()
+        self._counters: dict[str, int] = {}
+
+    def next_id(self) -> str:
+        role = threading.current_thread().name
+        head, _, tail = role.rpartition("-")
+        if head and tail.isdigit():
+            role = head
+        with self._lock:
+            n = self._counters.get(role, 0) + 1
+            self._counters[role] = n
+        return f"{self._prefix}-{role}-{n}"
 
 
 #: Every client order id perpsbot sends starts with this, so reconciliation can tell our

@@ -41,6 +41,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import CATALOGUE, SimConfig, SimExchange
+from perpsbot.venue.recorder import FeedRecorder
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import venue_link
 
@@ -148,11 +149,13 @@ def trading_tree(
     clock: FakeClock | None = None,
     sim: SimExchange | None = None,
     sim_config: SimConfig = SCRIPTED,
+    recorder: FeedRecorder | None = None,
 ) -> Iterator[TradingTree]:
     """The bot tree on a scripted exchange; the probe hears what :data:`WATCHED` lists.
     ``clock`` sets business time (a FakeClock from 2026-01-01 by default); the tree trades
     the first of ``config``'s symbols. ``sim`` is a running exchange to use (and leave
-    running), else one is started from ``sim_config`` for the tree and stopped after it."""
+    running), else one is started from ``sim_config`` for the tree and stopped after it.
+    ``recorder`` takes what the market feed receives (``perpsbot run --record``)."""
     clock = clock or FakeClock()
     config = config or trading_config(journal)
     with contextlib.ExitStack() as stack:
@@ -168,7 +171,7 @@ def trading_tree(
             probe_spec = ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
             system.start(SupervisorSpec(name="probe", children=[probe_spec]))
             me = system.address("probe/p")
-            system.start(bot_spec(config, link), config=config)
+            system.start(bot_spec(config, link, recorder=recorder), config=config)
             for name, kinds in WATCHED.items():
                 for kind in kinds:
                     system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))

@@ -242,3 +242,25 @@ def test_a_dead_timer_thread_escalates_the_system_and_refuses_new_timers(probe: 
             system.scheduler.call_later(1.0, lambda: None)
     finally:
         system.shutdown()
+
+
+def test_a_driven_scheduler_fires_one_due_timer_at_a_time_in_deadline_order() -> None:
+    clock = FakeClock()
+    system = ActorSystem("driven", clock=clock, watchdog_interval_s=None, driven_timers=True)
+    try:
+        probe = Probe()
+        _start(system, probe)
+        assert system.scheduler.next_deadline() == pytest.approx(clock.monotonic() + 0.5)
+        clock.advance(1.0)  # both the once (0.5 s) and the every (1 s) timer are due
+        system.wait_idle()  # due timers of a driven scheduler wait for their driver
+        assert probe.events == [("start", 1)]
+        assert system.scheduler.fire_next()
+        system.wait_idle()
+        assert probe.events == [("start", 1), "once-1"]
+        assert system.scheduler.fire_next()
+        system.wait_idle()
+        assert probe.events == [("start", 1), "once-1", "every-1"]
+        assert not system.scheduler.fire_next()
+        assert system.scheduler.next_deadline() == pytest.approx(clock.monotonic() + 1.0)
+    finally:
+        system.shutdown()

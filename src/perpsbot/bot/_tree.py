@@ -167,6 +167,7 @@ def bot_spec(
     *,
     report: bool = False,
     recorder: FeedRecorder | None = None,
+    risk_check_interval_s: float = 1.0,
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
@@ -185,6 +186,8 @@ def bot_spec(
         report: add a console reporter that prints each cycle (``perpsbot run``).
         recorder: takes what the market-data feed and the quote poller receive
             (``perpsbot run --record FILE``); it outlives their restarts.
+        risk_check_interval_s: how often risk re-checks mark ages and the day between
+            samples (a backtest of minute bars needs it only every half bar).
     """
     runtime = config.runtime
     names = {
@@ -215,6 +218,7 @@ def bot_spec(
             executor=at(ctx, "executor"),
             journal=at(ctx, "journal"),
             watch=[f"{ROOT}/executor", f"{ROOT}/streamer"],
+            check_interval_s=risk_check_interval_s,
         )
 
     def executor(ctx: ActorContext) -> ExecutorActor:

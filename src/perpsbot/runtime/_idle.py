@@ -24,7 +24,7 @@ from perpsbot.runtime._timers import Scheduler
 __all__ = ["wait_until_idle"]
 
 _REAL = SystemClock()  # the wait is in real time, whatever clock the system runs on
-_FIRST_PAUSE_S = 0.0005
+_FIRST_PAUSE_S = 0.0001
 _MAX_PAUSE_S = 0.005
 
 Progress = tuple[object, ...]

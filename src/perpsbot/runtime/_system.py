@@ -67,6 +67,8 @@ class ActorSystem:
         watchdog_interval_s: how often actors are pinged (None: no watchdog).
         watchdog_timeout_s: how long an actor may take to answer a ping.
         on_escalation: called once, with the reason, when a root supervisor gives up.
+        driven_timers: no timer thread: the caller fires due timers one at a time with
+            ``scheduler.fire_next()`` (a backtest's driver; see :class:`Scheduler`).
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class ActorSystem:
         watchdog_interval_s: float | None = 5.0,
         watchdog_timeout_s: float = 2.0,
         on_escalation: EscalationHandler | None = None,
+        driven_timers: bool = False,
     ) -> None:
         self.name = name
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -86,7 +89,9 @@ class ActorSystem:
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
         self.watchers = Watchers()
-        self.scheduler = Scheduler(self.clock, name=f"{name}-timers", on_death=self._timers_died)
+        self.scheduler = Scheduler(
+            self.clock, name=f"{name}-timers", on_death=self._timers_died, driven=driven_timers
+        )
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
         self._lock = threading.Lock()
@@ -247,7 +252,8 @@ class ActorSystem:
         With a ``FakeClock``, ``clock.advance(s)`` then ``system.wait_idle()`` returns once
         every timer the advance made due has fired and everything those timers and their
         messages set off has been handled. Threads the runtime does not run (a websocket
-        feed's, a server's) are not waited for.
+        feed's, a server's) are not waited for. With ``driven_timers``, due timers wait for
+        their driver (``scheduler.fire_next()``) and do not count as work.
 
         Raises:
             ActorSystemBusyError: still busy after ``timeout_s``; names what was busy.

@@ -77,11 +77,17 @@ class Scheduler:
     An interval timer keeps a fixed rate; if the scheduler falls behind, missed ticks are
     skipped rather than fired in a burst.
 
+    A *driven* scheduler has no thread: whoever moves the clock fires the timers, one at a
+    time and in deadline order, with :meth:`fire_next` (a backtest's driver waits until the
+    actors are idle between two, so work started at one instant never races other work of
+    that instant).
+
     Args:
         clock: the time source of every deadline.
         name: the thread's name.
         on_death: called (on the dying thread) if the thread ever ends other than by
             :meth:`stop`; every timer has then stopped, so the owner must act on it.
+        driven: no thread; timers fire only in :meth:`fire_next`.
     """
 
     def __init__(
@@ -90,8 +96,10 @@ class Scheduler:
         name: str = "perpsbot-timers",
         *,
         on_death: Callable[[BaseException], None] | None = None,
+        driven: bool = False,
     ) -> None:
         self._clock = clock
+        self.driven = driven
         self.name = name
         self._on_death = on_death
         self._heap: list[tuple[float, int, TimerHandle]] = []
@@ -106,6 +114,8 @@ class Scheduler:
         """Why the thread ended unasked, or None while it serves (or was stopped)."""
 
     def start(self) -> None:
+        if self.driven:
+            return
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -118,7 +128,9 @@ class Scheduler:
 
     def is_alive(self) -> bool:
         """True while the thread runs; False before :meth:`start`, after :meth:`stop`, or if
-        it died (see :attr:`died_of`)."""
+        it died (see :attr:`died_of`). A driven scheduler is alive until stopped."""
+        if self.driven:
+            return not self._stopped
         return self._thread is not None and self._thread.is_alive()
 
     def call_later(self, delay_s: float, callback: Callable[[], None]) -> TimerHandle:
@@ -154,11 +166,46 @@ class Scheduler:
 
     def due(self) -> int:
         """Timers due now and not fired yet, plus the callbacks running now: 0 when nothing
-        will fire before the clock moves on."""
+        will fire before the clock moves on. A driven scheduler's due timers wait for its
+        driver, so only a callback running counts."""
         with self._condition:
+            if self.driven:
+                return 1 if self._firing else 0
             now = self._clock.monotonic()
             waiting = sum(1 for at, _, h in self._heap if at <= now and not h.cancelled)
             return waiting + (1 if self._firing else 0)
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline (clock monotonic seconds) of a timer not cancelled, if any."""
+        with self._condition:
+            while self._heap and self._heap[0][2].cancelled:
+                heapq.heappop(self._heap)
+            return self._heap[0][0] if self._heap else None
+
+    def fire_next(self) -> bool:
+        """Fire the one timer due first (deadline, then the order timers were set in), on
+        the caller's thread; False when none is due. For a driven scheduler."""
+        with self._condition:
+            now = self._clock.monotonic()
+            while self._heap and self._heap[0][0] <= now:
+                _, _, handle = heapq.heappop(self._heap)
+                if handle.cancelled:
+                    continue
+                if handle.interval_s is not None:
+                    missed = int((now - handle.deadline) // handle.interval_s)
+                    handle.deadline += handle.interval_s * (missed + 1)
+                    heapq.heappush(self._heap, (handle.deadline, next(self._seq), handle))
+                self._firing = True
+                self.fired += 1
+                break
+            else:
+                return False
+        try:
+            self._fire(handle)
+        finally:
+            with self._condition:
+                self._firing = False
+        return True
 
     def _add(self, handle: TimerHandle) -> TimerHandle:
         if self.died_of is not None:

@@ -10,12 +10,14 @@ from perpsbot.config import DuplicateClientOrderId, SimConfig
 from perpsbot.sim._exchange import SimExchange
 from perpsbot.sim._faults import FaultRecord, SimFaults
 from perpsbot.sim._products import CATALOGUE, SimProduct
+from perpsbot.sim._replay import FrameReplayServer
 from perpsbot.sim._state_file import StateDirectory
 
 __all__ = [
     "CATALOGUE",
     "DuplicateClientOrderId",
     "FaultRecord",
+    "FrameReplayServer",
     "SimConfig",
     "SimExchange",
     "SimFaults",

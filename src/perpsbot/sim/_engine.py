@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
@@ -137,30 +137,44 @@ class SimEngine:
 
     # --- the market clock --------------------------------------------------------------------
 
-    def step(self) -> None:
-        """Advance every market by one tick: walk, rebuild, fill resting orders, fund, publish."""
+    def step(self, prices: Mapping[str, Decimal] | None = None) -> None:
+        """Advance every market by one tick: walk, rebuild, fill resting orders, fund, publish.
+
+        With ``prices`` (a backtest's bar path) only the markets named there move, to those
+        fair prices, with their books laid around them as always; the others stand still
+        (no walk, no print, no new levels) unless a resting order of theirs fills."""
         with self.lock:
             self.steps += 1
             now = self.now_ns()
             vol = self.config.volatility
-            for market in self.markets.values():
-                under = market.spec.underlying
-                market.walk(self._rng, vol, self.markets[under].fair if under else None)
+            moving = self.markets if prices is None else {p: self.markets[p] for p in prices}
+            for pid, market in moving.items():
+                if prices is None:
+                    under = market.spec.underlying
+                    market.walk(self._rng, vol, self.markets[under].fair if under else None)
+                else:
+                    market.fair = float(prices[pid])
                 market.rebuild(self._rng)
             trades: list[Trade] = []
-            for market in self.markets.values():
+            for market in moving.values():
                 trade = market.synthetic_trade(self._rng, self.next_trade_id, now)
                 if trade is not None:
                     trades.append(trade)
                 market.mark(now)
             self.catch_up()  # the funding due by now, before this step's fills move positions
+            # A book moves with its market, and with our resting orders (fills, expiries).
+            changed = set(moving) | {pid for pid, index in self._resting.items() if index}
             for pid in self.markets:
-                trades += work_resting_orders(self, pid, now)
+                filled = work_resting_orders(self, pid, now)
+                if filled:
+                    trades += filled
+                    changed.add(pid)
             if trades:
                 self.emit(TradesPrinted(trades=tuple(trades)))
             for pid in self.markets:
-                self.publish_book(pid)
-                self.publish_ticker(pid)
+                if pid in changed:
+                    self.publish_book(pid)
+                    self.publish_ticker(pid)
 
     # --- publishing ---------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
@@ -14,6 +16,7 @@ from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
+from perpsbot.sim._inprocess import InProcessAdapter
 from perpsbot.sim._keeper import StateKeeper
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
@@ -43,6 +46,8 @@ class SimExchange:
         fresh: discard the state in ``state_dir`` and start a new account.
         read_only: load the state in ``state_dir`` and never write it, nor take its lock
             (to look at an account no exchange runs on).
+        websockets: serve the websocket face; False for REST only (a backtest: no feed
+            listens, so the market's events are not turned into frames at all).
 
     Attributes:
         config: the settings it was built with.
@@ -62,6 +67,7 @@ class SimExchange:
         state_dir: Path | None = None,
         fresh: bool = False,
         read_only: bool = False,
+        websockets: bool = True,
     ) -> None:
         self.config = config if config is not None else SimConfig(verify_auth=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -82,7 +88,9 @@ class SimExchange:
         self._hub = WsHub(config=self.config, engine=self._engine, verifier=self._verifier)
         self.faults = SimFaults(clock=self.clock, engine=self._engine, ws=self._hub)
         self._hub.refusing = self.faults.refusing
-        self._engine.subscribe(self._hub.on_event)
+        self._websockets = websockets
+        if websockets:
+            self._engine.subscribe(self._hub.on_event)
         self._stopping = threading.Event()
         self._rest: RestServer | None = None
         self._rest_thread: threading.Thread | None = None
@@ -126,24 +134,17 @@ class SimExchange:
         )
         self._rest_thread.start()
         try:
-            self._hub.start()
+            if self._websockets:
+                self._hub.start()
         except BaseException:
             self._stop(save=False)
             raise
+        urls = {"rest_base_url": self.rest_base_url}
+        if self._websockets:
+            urls |= {"market_ws_url": self.market_ws_url, "user_ws_url": self.user_ws_url}
         if self._keeper is not None:
-            self._keeper.publish(
-                {
-                    "rest_base_url": self.rest_base_url,
-                    "market_ws_url": self.market_ws_url,
-                    "user_ws_url": self.user_ws_url,
-                }
-            )
-        _log.info(
-            "sim started: rest %s, ws %s and %s",
-            self.rest_base_url,
-            self.market_ws_url,
-            self.user_ws_url,
-        )
+            self._keeper.publish(urls)
+        _log.info("sim started: %s", ", ".join(urls.values()))
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -163,7 +164,8 @@ class SimExchange:
         if self._rest_thread is not None:
             self._rest_thread.join(timeout_s)
         try:
-            self._hub.stop(timeout_s)
+            if self._websockets:
+                self._hub.stop(timeout_s)
         finally:
             if self._keeper is not None:
                 self._keeper.close(save=save)
@@ -184,6 +186,26 @@ class SimExchange:
         """Advance the market ``n`` ticks (1 to 10,000) now, on the caller's thread."""
         for _ in range(convert(n, Steps, "step.n")):
             self._engine.step()
+
+    def step_to(self, prices: Mapping[str, Decimal]) -> None:
+        """Move the markets named in ``prices`` to those fair prices in one market step (the
+        others stand still): a backtest's bar path."""
+        self._engine.step(prices)
+
+    def in_process_adapter(self) -> InProcessAdapter:
+        """A ``requests`` transport adapter that answers the brokerage API in this process,
+        without the socket (mount it on a session for :attr:`rest_base_url`): the same
+        answers, on a rate budget of its own, without the HTTP face's faults."""
+        return InProcessAdapter(
+            engine=self._engine,
+            limits=ServerRateLimits(
+                self.clock,
+                enforce=self.config.enforce_rate_limits,
+                private_per_s=self.config.private_per_s,
+                public_per_s=self.config.public_per_s,
+            ),
+            verifier=self._verifier,
+        )
 
     @property
     def steps(self) -> int:
@@ -212,6 +234,8 @@ class SimExchange:
     def ws_port(self) -> int:
         if self._state == "new":
             raise SimLifecycleError("SimExchange.ws_port is known only after start()")
+        if not self._websockets:
+            raise SimLifecycleError("SimExchange.ws_port: this exchange serves no websockets")
         return self._hub.port
 
     @property

@@ -18,7 +18,7 @@ from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
-from perpsbot.sim._queries import ApiError
+from perpsbot.sim._queries import ApiError, Query
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._routes import resolve
 from perpsbot.sim._wire import dumps, error_body
@@ -83,6 +83,49 @@ class RestServer(ThreadingHTTPServer):
                 _log.warning("sim REST handler %s did not end in time", thread.name)
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request's JSON body; raises a 400 ``ApiError`` for anything but one JSON object."""
+    try:
+        body = msgspec.json.decode(raw or b"{}")
+    except (msgspec.DecodeError, RecursionError) as exc:  # too deep: refused too
+        raise ApiError(400, error_body("INVALID_ARGUMENT", f"body is not JSON: {exc}")) from exc
+    if not isinstance(body, dict):
+        raise ApiError(400, error_body("INVALID_ARGUMENT", "body must be a JSON object"))
+    return body
+
+
+def answer_api(
+    engine: SimEngine,
+    limits: ServerRateLimits,
+    verifier: JwtVerifier,
+    *,
+    method: str,
+    path: str,
+    query: Query,
+    raw: bytes,
+    authorization: str | None,
+    host: str,
+) -> tuple[int, Any, dict[str, str]]:
+    """One brokerage API request (``path`` under :data:`API_PREFIX`), whatever carried it:
+    the route, the rate limit, the signature, the funding due, the engine's answer. Returns
+    the status, the JSON payload (None for a 429) and the rate-limit headers."""
+    try:
+        handler, match, public = resolve(method, path[len(API_PREFIX) :])
+        allowed, headers = limits.admit(public=public)
+        if not allowed:
+            return 429, None, headers
+        if not public:
+            why = verifier.check_rest(authorization, method, host, path)
+            if why is not None:
+                _log.info("sim rejected %s %s: %s", method, path, why)
+                return 401, _UNAUTHORIZED, headers
+        body = json_object(raw) if method == "POST" else {}
+        engine.catch_up()  # the funding due by now, before it is read or traded
+        return 200, handler(engine, match, query, body), headers
+    except ApiError as exc:
+        return exc.status, exc.body, {}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: RestServer
     protocol_version = "HTTP/1.1"
@@ -138,28 +181,17 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(rule.status, error_body("INTERNAL", "injected fault"), headers)
             return
-        try:
-            handler, match, public = resolve(method, sub)
-            allowed, headers = self.server.limits.admit(public=public)
-            if not allowed:
-                self._send_raw(429, b"", "text/plain", headers)
-                return
-            if not public:
-                why = self.server.verifier.check_rest(
-                    self.headers.get("Authorization"),
-                    method,
-                    self.headers.get("Host", ""),
-                    url.path,
-                )
-                if why is not None:
-                    _log.info("sim rejected %s %s: %s", method, url.path, why)
-                    self._send(401, _UNAUTHORIZED, headers)
-                    return
-            body = self._json(raw) if method == "POST" else {}
-            self.server.engine.catch_up()  # the funding due by now, before it is read or traded
-            payload = handler(self.server.engine, match, query, body)
-        except ApiError as exc:
-            self._send(exc.status, exc.body)
+        server = self.server
+        status, payload, headers = answer_api(
+            server.engine, server.limits, server.verifier,
+            method=method, path=url.path, query=query, raw=raw,
+            authorization=self.headers.get("Authorization"), host=self.headers.get("Host", ""),
+        )  # fmt: skip
+        if status == 429:
+            self._send_raw(429, b"", "text/plain", headers)
+            return
+        if status != 200:
+            self._send(status, payload, headers)
             return
         if method == "POST" and sub == "/orders" and self.server.faults.take_lost_ack():
             _log.warning("sim fault: dropping the ack of POST /orders")
@@ -182,13 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.shutdown(socket.SHUT_RDWR)
 
     def _json(self, raw: bytes) -> dict[str, Any]:
-        try:
-            body = msgspec.json.decode(raw or b"{}")
-        except (msgspec.DecodeError, RecursionError) as exc:  # too deep: refused too
-            raise ApiError(400, error_body("INVALID_ARGUMENT", f"body is not JSON: {exc}")) from exc
-        if not isinstance(body, dict):
-            raise ApiError(400, error_body("INVALID_ARGUMENT", "body must be a JSON object"))
-        return body
+        return json_object(raw)
 
     def _control(self, method: str, path: str, raw: bytes) -> None:
         faults = self.server.faults

@@ -1,0 +1,179 @@
+"""Replaying a feed recording through the bot's tree: the recorded frames go, one at a time
+at their receive times, through a loopback websocket to the bot's own market feed, which
+decodes them with its own decoder (``perpsbot backtest --data FILE.recording``).
+
+The feed's thread is outside the runtime, so the driver waits for it: after sending a frame
+it waits until the feed has handed every frame it read to the mark translator (the feed's
+``on_wait``, called before each read once the frames read so far went to ``on_frame``), then
+until the actors are idle. The exchange behind the orders is the simulated one, standing at
+its own prices; the recording's REST quotes are not replayed (the poller polls only while
+the feed is down).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._link import InProcessLink
+from perpsbot.backtest._run import sim_settings
+from perpsbot.bot import bot_sections, bot_spec
+from perpsbot.clock import Clock, FakeClock, stopwatch_ns
+from perpsbot.config import BotConfig
+from perpsbot.data import RecordedFrame, read_recording
+from perpsbot.errors import BacktestError
+from perpsbot.ids import ThreadOrderedIds
+from perpsbot.journal import JournalLocks
+from perpsbot.runtime import ActorSystem
+from perpsbot.sim import FrameReplayServer, SimExchange
+from perpsbot.venue import WebSocketFeed
+
+__all__ = ["ReplayResult", "replay_recording"]
+
+_FEED_TIMEOUT_S = 30.0
+
+
+@attrs.frozen(kw_only=True)
+class ReplayResult:
+    """What a replay played and where its journal is (an ordinary journal)."""
+
+    journal_path: Path
+    frames: int
+    recorded_s: float
+    """From the first frame's receive time to the last's."""
+    counts: DriverCounts
+    elapsed_s: float
+    """Real seconds the replay took, start and stop of the tree included."""
+
+
+class _ReplayLink(InProcessLink):
+    """The in-process link with the market feed pointed at the replay, counting what it
+    hands on."""
+
+    def __init__(self, sim: SimExchange, clock: Clock, replay_url: str) -> None:
+        super().__init__(sim, clock)
+        self.market_ws_url = replay_url
+        self.feed_linger_s = 0.0  # read each frame as it comes: the driver waits for it
+        self._counted = threading.Condition()
+        self._received = 0
+        self._handed_on = 0
+
+    def market_feed(self, **options: Any) -> WebSocketFeed:
+        on_raw: Callable[[bytes, int], None] | None = options.pop("on_raw", None)
+        on_wait: Callable[[], None] | None = options.pop("on_wait", None)
+
+        def raw(data: bytes, time_ns: int) -> None:
+            with self._counted:
+                self._received += 1
+            if on_raw is not None:
+                on_raw(data, time_ns)
+
+        def wait() -> None:
+            if on_wait is not None:
+                on_wait()
+            with self._counted:
+                self._handed_on = self._received
+                self._counted.notify_all()
+
+        return super().market_feed(on_raw=raw, on_wait=wait, **options)
+
+    def wait_handed_on(self, frames: int, timeout_s: float) -> bool:
+        with self._counted:
+            return self._counted.wait_for(lambda: self._handed_on >= frames, timeout_s)
+
+
+@attrs.define
+class _FrameStep:
+    frame: RecordedFrame
+    number: int
+    server: FrameReplayServer
+    link: _ReplayLink
+
+    @property
+    def at_ns(self) -> int:
+        return self.frame.received_ns
+
+    @property
+    def timers_first(self) -> bool:
+        return True
+
+    def apply(self) -> bool:
+        self.server.send(self.frame.raw, _FEED_TIMEOUT_S)
+        if not self.link.wait_handed_on(self.number, _FEED_TIMEOUT_S):
+            raise BacktestError(
+                f"the market feed must take recorded frame {self.number} within"
+                f" {_FEED_TIMEOUT_S}s, did not"
+            )
+        return True
+
+
+def replay_recording(
+    config: BotConfig, *, recording: Path, journal: Path, seed: int = 0
+) -> ReplayResult:
+    """Run the bot's tree (``config`` as is: the live run's timing) on the frames of
+    ``recording`` at their receive times.
+
+    Raises:
+        BacktestError: an empty recording, a journal that exists, a feed that does not take
+            a frame, a stuck or failed tree.
+        RecordingFormatError: the file is not a recording this perpsbot reads.
+    """
+    if journal.exists():
+        raise BacktestError(f"the replay's journal must be a new file, {journal} exists")
+    frames: Sequence[RecordedFrame] = [
+        r for r in read_recording(recording) if isinstance(r, RecordedFrame)
+    ]
+    if not frames:
+        raise BacktestError(f"the recording {recording} must hold frames, it holds none")
+    config = attrs.evolve(
+        config,
+        live=False,
+        market_data=attrs.evolve(config.market_data, streaming=True),
+        execution=attrs.evolve(config.execution, dry_run=False),
+        sim=sim_settings(config.sim, seed=seed),
+        journal=attrs.evolve(config.journal, path=journal),
+    )
+    started_ns = stopwatch_ns()
+    clock = FakeClock(wall_start_ns=frames[0].received_ns)
+    server = FrameReplayServer()
+    try:
+        with SimExchange(config.sim, clock=clock, websockets=False) as sim, JournalLocks() as locks:
+            locks.hold(journal)
+            link = _ReplayLink(sim, clock, server.url)
+            system = ActorSystem(
+                "replay",
+                clock=clock,
+                ids=ThreadOrderedIds(f"replay{seed}"),
+                sections_of=bot_sections,
+                watchdog_interval_s=None,
+                driven_timers=True,
+            )
+            try:
+                system.start(bot_spec(config, link), config=config)
+                if not server.wait_subscribed(_FEED_TIMEOUT_S):
+                    raise BacktestError(
+                        f"the market feed must connect to the replay within {_FEED_TIMEOUT_S}s"
+                    )
+                driver = IdleDriver(system=system, clock=clock, sim=sim)
+                steps = (
+                    _FrameStep(frame=f, number=n, server=server, link=link)
+                    for n, f in zip(itertools.count(1), frames, strict=False)
+                )
+                counts = driver.play(steps, until_ns=frames[-1].received_ns)
+            finally:
+                system.shutdown()
+    finally:
+        server.stop()
+    return ReplayResult(
+        journal_path=journal,
+        frames=len(frames),
+        recorded_s=(frames[-1].received_ns - frames[0].received_ns) / 1e9,
+        counts=counts,
+        elapsed_s=(stopwatch_ns() - started_ns) / 1e9,
+    )

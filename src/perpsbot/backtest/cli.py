@@ -1,0 +1,236 @@
+"""``perpsbot backtest``: the bot's own actor tree over stored candles, faster than real time.
+
+``perpsbot backtest --data candles.sqlite3`` runs the tree of ``perpsbot run`` (the
+configured strategy, risk rules, executor, portfolio and journal) against the simulated
+exchange driven by the store's candles of ``market_data.symbols``, on a fake clock that
+jumps to the next event whenever every actor is idle, then prints a summary. Its journal is
+an ordinary journal: ``perpsbot journal --journal PATH trades`` reads it.
+
+How a bar moves the market and how orders fill (the slippage model) is in
+``docs/backtest.md``: the open, the nearer extreme, the farther extreme and the close in the
+bar's first half; the bot decides on closes; a market order fills against the exchange's book
+laid around the path price (half a level spacing, plus any depth it walks); fees are the
+exchange's (``sim.*_fee_*``), funding accrues and settles by the venue's calendar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from perpsbot.backtest._replay import ReplayResult, replay_recording
+from perpsbot.backtest._run import BacktestResult, run_backtest
+from perpsbot.backtest._summary import money, summary_of
+from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
+from perpsbot.candle_sizes import GRANULARITY_S
+from perpsbot.clock import SystemClock
+from perpsbot.config import BotConfig, load_config
+from perpsbot.data import CandleStore
+from perpsbot.data._when import parse_when
+from perpsbot.errors import (
+    BacktestError,
+    DataStoreError,
+    InvalidConfigError,
+    RecordingFormatError,
+)
+from perpsbot.journal import JournalReader
+
+__all__ = ["configure_parser", "run"]
+
+_FILL_MODEL = (
+    "Each bar plays open, nearer extreme, farther extreme, close in its first half and holds"
+    " the close; the bot polls quotes every half bar and decides on closes; a market order"
+    " fills against the simulated book around the path price (half the product's level"
+    " spacing plus the depth it walks: the slippage). Fees: the exchange's sim.* fee rates;"
+    " funding: hourly accrual, settled at 04:00 and 16:00 US Eastern. See docs/backtest.md."
+)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = _FILL_MODEL
+    parser.add_argument(
+        "--data", required=True, type=Path, metavar="STORE",
+        help="candle store (perpsbot data download makes one)",
+    )  # fmt: skip
+    parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
+    parser.add_argument(
+        "--profile", choices=["dev", "canary", "prod"], help="defaults to use (default: dev)"
+    )
+    parser.add_argument(
+        "--from", dest="since", metavar="WHEN",
+        help="first bar: 2026-01-01, 2026-01-01T12:00Z, Unix s, or 30d before the data's end"
+        " (default: the first stored)",
+    )  # fmt: skip
+    parser.add_argument("--until", metavar="WHEN", help="end, exclusive (default: the data's end)")
+    parser.add_argument(
+        "--granularity", default="ONE_MINUTE", choices=list(GRANULARITY_S),
+        help="candle width (default: ONE_MINUTE)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the exchange's seed: books, prints, ids (default 0)"
+    )
+    parser.add_argument(
+        "--journal", type=Path, metavar="PATH",
+        help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here;"
+        " with --sweep, the folder of the runs' journals)",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--sweep", nargs="+", metavar="KEY=VALUES",
+        help="run the grid of section.key=A..B (integers) or section.key=A,B,C in processes"
+        " and rank the runs by net PnL (journals: --journal is their folder)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1,
+        help="parallel runs of a sweep (default: one per CPU)",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, profile=args.profile, env=os.environ, live=False)
+        if not args.data.is_file():
+            raise DataStoreError(
+                f"--data must be a candle store or a feed recording, there is no file"
+                f" {args.data} ('perpsbot data download' or 'perpsbot record' makes one)"
+            )
+        journal = args.journal or Path(
+            SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
+        )
+        if args.sweep:
+            return _sweep(args, config, journal)
+        if _is_recording(args.data):
+            print(f"replay of {args.data}, journal {journal}", file=sys.stderr)
+            replayed = replay_recording(
+                config, recording=args.data, journal=journal, seed=args.seed
+            )
+            print(_replay_summary(replayed, as_json=args.json))
+            return 0
+        with CandleStore(args.data) as store:
+            span = _span(args, store, config.market_data.symbols)
+            print(
+                f"backtest of {', '.join(config.market_data.symbols)} {args.granularity}"
+                f" from {args.data}, journal {journal}",
+                file=sys.stderr,
+            )
+            result = run_backtest(
+                config, store=store, journal=journal, granularity=args.granularity,
+                span=span, seed=args.seed,
+            )  # fmt: skip
+    except (InvalidConfigError, ValueError) as error:
+        print(f"perpsbot backtest: {error}", file=sys.stderr)
+        return 2
+    except (BacktestError, DataStoreError, RecordingFormatError) as error:
+        print(f"perpsbot backtest: {error}", file=sys.stderr)
+        return 1
+    print(_report(result, as_json=args.json))
+    return 0
+
+
+def _sweep(args: argparse.Namespace, config: BotConfig, folder: Path) -> int:
+    if _is_recording(args.data):
+        raise ValueError("--sweep runs over a candle store, --data is a feed recording")
+    if args.processes < 1:
+        raise ValueError(f"--processes must be at least 1, was {args.processes}")
+    if folder.exists() and any(folder.iterdir()):
+        raise BacktestError(f"a sweep's journal folder must be new or empty, {folder} is not")
+    combinations = grid(args.sweep)
+    folder.mkdir(parents=True, exist_ok=True)
+    with CandleStore(args.data) as store:
+        span = _span(args, store, config.market_data.symbols)
+    runs = [
+        SweepRun(
+            values=values,
+            config_file=args.config,
+            profile=args.profile,
+            data=args.data,
+            journal=folder / f"run-{n}.sqlite3",
+            granularity=args.granularity,
+            span=span,
+            seed=args.seed,
+        )
+        for n, values in enumerate(combinations, start=1)
+    ]
+    print(f"sweep of {len(runs)} runs, {args.processes} at a time, into {folder}", file=sys.stderr)
+    ranked = run_sweep(runs, processes=args.processes)
+    if args.json:
+        print(json.dumps(ranked, indent=2))
+        return 0
+    keys = list(ranked[0]["values"]) if ranked else []
+    columns = [*keys, "net_pnl", "realized_pnl", "fees", "fills", "journal"]
+    rows = [[*r["values"].values(), *(str(r[c]) for c in columns[len(keys) :])] for r in ranked]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    for line in [columns, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    return 0
+
+
+def _is_recording(path: Path) -> bool:
+    """A feed recording is gzip (it starts with gzip's magic bytes); a store is SQLite."""
+    with path.open("rb") as file:
+        return file.read(2) == b"\x1f\x8b"
+
+
+def _replay_summary(result: ReplayResult, *, as_json: bool) -> str:
+    with JournalReader(result.journal_path) as reader:
+        total = reader.pnl().total
+        trades = len(reader.trades())
+    elapsed = result.elapsed_s
+    summary: dict[str, Any] = {
+        "journal": str(result.journal_path),
+        "frames": result.frames,
+        "recorded_s": round(result.recorded_s, 3),
+        "elapsed_s": round(elapsed, 3),
+        "faster_than_recorded": round(result.recorded_s / elapsed, 1) if elapsed else None,
+        "orders": trades,
+        "fills": total.fills,
+        "net_pnl": money(total.net),
+        "counts": attrs.asdict(result.counts),
+    }
+    if as_json:
+        return json.dumps(summary, indent=2)
+    return "\n".join(f"{key:<20} {value}" for key, value in summary.items())
+
+
+def _span(
+    args: argparse.Namespace, store: CandleStore, symbols: tuple[str, ...]
+) -> tuple[int, int] | None:
+    if args.since is None and args.until is None:
+        return None
+    step = GRANULARITY_S[args.granularity]
+    ends = [
+        s.last_start_s + step
+        for s in store.series()
+        if s.product_id in symbols and s.granularity == args.granularity and s.last_start_s
+    ]
+    end_s = max(ends, default=0)
+    since = -(2**62) if args.since is None else parse_when(args.since, now_s=end_s, what="--from")
+    until = end_s if args.until is None else parse_when(args.until, now_s=end_s, what="--until")
+    if since >= until:
+        raise ValueError(f"--from must be before --until (and the data's end), was {since}")
+    return since, until
+
+
+def _report(result: BacktestResult, *, as_json: bool) -> str:
+    # THE REPORT (issue 16, section 4) is built by perpsbot.backtest.report when it exists:
+    # this is its one call site. Until then, the short summary below.
+    try:
+        report_module: Any = importlib.import_module("perpsbot.backtest.report")
+    except ImportError:
+        report_module = None
+    if report_module is not None and hasattr(report_module, "build_report"):
+        report = report_module.build_report(
+            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
+        )
+        return json.dumps(report.to_json(), indent=2) if as_json else str(report.render())
+    summary = summary_of(result)
+    if as_json:
+        return json.dumps(summary, indent=2)
+    return "\n".join(f"{key:<18} {value}" for key, value in summary.items())

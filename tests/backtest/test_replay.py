@@ -1,0 +1,101 @@
+"""A recorded session replayed through the bot's own feed decoder decides as the live run did."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from perpsbot.backtest import replay_recording
+from perpsbot.cli import main
+from perpsbot.clock import FakeClock
+from perpsbot.data import RecordedFrame, RecordingWriter, read_recording
+from perpsbot.messages import OrderFilled, Side
+from tests.bot.trading_tree import SYMBOL, trading_config, trading_tree
+
+Decision = tuple[str, str, str, str]
+
+
+def _decisions(journal: Path) -> list[Decision]:
+    """Each intent the strategy sent: symbol, side, purpose and why (without the sizing,
+    which follows the equity, which follows the fills' prices at each exchange)."""
+    with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT symbol, side, purpose, reason FROM intents ORDER BY seq")
+        return [
+            (symbol, side, purpose, reason.split(";")[0]) for symbol, side, purpose, reason in rows
+        ]
+
+
+def _live_session(journal: Path, recording: Path) -> None:
+    """The trading tree on a scripted exchange, its market feed recorded: a bullish cross
+    bought, then a fall through the trailing stop sold."""
+    clock = FakeClock()
+    writer = RecordingWriter(recording, symbols=(SYMBOL,), started_ns=clock.time_ns())
+    try:
+        with trading_tree(journal, clock=clock, recorder=writer) as bot:
+            bot.active()
+            for _ in range(5):  # the windows fill with a flat price
+                bot.sample()
+            bot.move(0.05)  # a bullish cross
+            bot.sample()
+            bot.wait(OrderFilled, lambda f: f.side is Side.BUY, "the entry's fill")
+            bot.move(0.005)
+            bot.sample()
+            bot.move(-0.015)  # through the 1% trailing stop
+            bot.sample()
+            bot.wait(OrderFilled, lambda f: f.side is Side.SELL, "the exit's fill")
+            bot.sample()
+    finally:
+        writer.close()
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The live session's journal and its recording."""
+    folder = tmp_path_factory.mktemp("session")
+    live, recording = folder / "live.sqlite3", folder / "feed.jsonl.gz"
+    _live_session(live, recording)
+    return live, recording
+
+
+def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_live_run_did(
+    session: tuple[Path, Path], tmp_path: Path
+) -> None:
+    live, recording = session
+    replayed = tmp_path / "replayed.sqlite3"
+
+    result = replay_recording(
+        trading_config(replayed), recording=recording, journal=replayed, seed=3
+    )
+
+    decided = _decisions(live)
+    assert [(side, purpose) for _, side, purpose, _ in decided] == [
+        ("BUY", "entry"), ("SELL", "exit"),
+    ]  # fmt: skip
+    assert result.frames == sum(
+        1 for r in read_recording(recording) if isinstance(r, RecordedFrame)
+    )
+    assert _decisions(replayed) == decided
+
+
+def test_backtest_of_a_recording_replays_it_and_prints_what_it_played(
+    session: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, recording = session
+    journal = tmp_path / "replayed.sqlite3"
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[market_data]\nsymbols = ["{SYMBOL}"]\n')
+
+    code = main([
+        "--log-level", "WARNING", "backtest", "--data", str(recording), "--config",
+        str(config), "--journal", str(journal), "--json",
+    ])  # fmt: skip
+
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["frames"] > 0
+    assert summary["recorded_s"] > 0
+    assert summary["journal"] == str(journal)
