@@ -13,6 +13,10 @@ public calls:
   documented values as exact Decimals;
 - the documented error example, mapped to the client's typed errors.
 
+The documented notifications are pushed as they are, inside the envelope of Deribit's
+Notifications page, by the simulated gateway to a real streams socket of the client, and
+decoded with :func:`decode_notice`.
+
 Method names and parameters were also checked against ccxt's ``deribit`` class
 (``python/ccxt/deribit.py`` at 002c1d1b…): ``private/buy`` with ``instrument_name``,
 ``type``, ``label``, ``price``, ``time_in_force``, ``post_only`` + ``reject_post_only``,
