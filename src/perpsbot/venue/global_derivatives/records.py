@@ -49,15 +49,19 @@ class Instrument(msgspec.Struct, frozen=True):
 
 
 class Order(msgspec.Struct, frozen=True):
-    """An order as the venue shows it; ``price`` None for a market order ("market_price")."""
+    """An order as the venue shows it; ``price`` None for a market order ("market_price").
+
+    ``filled_amount`` is absent from an untriggered order (the documented ``private/cancel``
+    answer, tests/venue/global_derivatives/test_wire_examples.py): read as nothing filled.
+    """
 
     order_id: str
     instrument_name: str
     direction: str
     order_state: str
     amount: Decimal
-    filled_amount: Decimal
     creation_timestamp: int
+    filled_amount: Decimal = Decimal(0)
     label: str = ""
     contracts: Decimal | None = None
     price: Decimal | None = None
