@@ -78,10 +78,18 @@ TOP = frozenset({"cli", "daemon", "__main__"})
 
 #: Venue-specific subpackages: what each may import of its own part (besides itself), and
 #: no other module of the part imports them (a venue's wire never leaks into another's).
-#: The Global Derivatives client reuses the Advanced Trade side's transport helpers only.
+#: The Global Derivatives client reuses the Advanced Trade side's transport helpers only, and its
+#: gateway implements the venue-neutral protocol (venue.gateway).
 INSIDE: dict[str, frozenset[str]] = {
     "venue.global_derivatives": frozenset(
-        {"venue._http", "venue._deadline", "venue._wsframes", "venue.auth", "venue.ratelimit"}
+        {
+            "venue._http",
+            "venue._deadline",
+            "venue._wsframes",
+            "venue.auth",
+            "venue.ratelimit",
+            "venue.gateway",
+        }
     ),
     # The simulated gateway is a second face of the exchange: it uses the sim, never the reverse.
     "sim.gateway": frozenset({"sim"}),
