@@ -25,7 +25,10 @@ from perpsbot.errors import InvalidConfigError
 
 WriteToml = Callable[[str], Path]
 
-SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC30-CDE'"
+SYMBOLS = (
+    "a non-empty list of distinct product ids like 'BTC-USD', 'BIP-20DEC30-CDE' or"
+    " 'BTC_USDC-PERPETUAL'"
+)
 INTERVAL = "a number of seconds from 0.001 to 86400"
 USD = "a positive number at most 1000000000"
 LOOPBACK = (
