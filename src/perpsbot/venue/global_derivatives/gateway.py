@@ -156,8 +156,8 @@ class GlobalDerivativesGateway:
         if order.send_by_ns is not None:
             deadline_ms = self._venue_ms(order.send_by_ns) - self._skew_ms
         # Recorded before the request: an answer lost from here on is looked up with it.
+        self._forget(label)
         self._attempts[label] = _Attempt(order.symbol, sent_at_ms, deadline_ms)
-        self._clean_since = {k: v for k, v in self._clean_since.items() if k[0] != label}
         placed = self._client.place(
             "buy" if order.side is Side.BUY else "sell",
             order.symbol,
@@ -169,7 +169,12 @@ class GlobalDerivativesGateway:
             post_only=order.post_only,
             valid_until_ms=deadline_ms,
         )
+        self._forget(label)  # answered: the executor follows it by its order id now
         return placed.order.order_id
+
+    def _forget(self, label: str) -> None:
+        self._attempts.pop(label, None)
+        self._clean_since = {k: v for k, v in self._clean_since.items() if k[0] != label}
 
     def cancel_orders(self, venue_order_ids: Sequence[str]) -> list[CancelOutcome]:
         outcomes = []
@@ -219,6 +224,7 @@ class GlobalDerivativesGateway:
                     proven = proven and finding is Finding.ABSENT
             if ours is not None:
                 found[coid] = self._order(ours)
+                self._forget(coid)
             elif not proven:
                 unprovable.add(coid)
         return ClientIdLookup(found=found, unprovable=frozenset(unprovable))
