@@ -206,3 +206,21 @@ def test_a_venue_that_deduplicates_client_ids_sends_a_lost_answer_again_at_once(
     assert _plan([order], _view(), now_ns=SEND_BY) == [
         Submit(client_order_id=order.client_order_id)
     ]
+
+
+def test_an_order_restored_as_pending_submit_counts_as_sent_where_ids_are_not_deduplicated() -> (
+    None
+):
+    # Its SUBMITTED is journaled after the fact: the process may have died with the request
+    # out. It is never sent again unproven, and past its TTL looked for, not expired unsent.
+    order = attrs.evolve(_tracked("x", S.PENDING_SUBMIT), restored=True)
+    (within,) = _plan([order], _undeduplicated(order.client_order_id))
+    assert isinstance(within, Unproven)
+    assert _plan([order], _undeduplicated(), now_ns=TTL_END + 1) == [
+        Vanished(client_order_id=order.client_order_id)
+    ]
+
+
+def test_an_order_restored_as_pending_submit_is_sent_where_ids_are_deduplicated() -> None:
+    order = attrs.evolve(_tracked("y", S.PENDING_SUBMIT), restored=True)
+    assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]

@@ -100,8 +100,8 @@ LOOPBACK = (
         ),
         (
             "MARKET_DATA_SYMBOLS",
-            "BTC_USDC-PERPETUAL",
-            f"market_data.symbols must be {SYMBOLS}, was 'BTC_USDC-PERPETUAL'",
+            "BTC_USDC",
+            f"market_data.symbols must be {SYMBOLS}, was 'BTC_USDC'",
         ),
         ("MARKET_DATA_SYMBOLS", ",", f"market_data.symbols must be {SYMBOLS}, was ','"),
         (

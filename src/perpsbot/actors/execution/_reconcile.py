@@ -14,7 +14,9 @@ order, one action:
   send-by instant;
 - ``Unproven``: sent, its answer lost, within its TTL, on a venue that does not deduplicate
   client ids, and not proven absent: it stays UNKNOWN, looked for again, never sent (at worst
-  a missed trade, never a duplicate); past its TTL it is ``Vanished``;
+  a missed trade, never a duplicate); past its TTL it is ``Vanished``. On such a venue an
+  order restored from the journal as PENDING_SUBMIT counts as sent: its SUBMITTED may not have
+  been journaled before the process died;
 - ``Expire``: never sent, not at the venue, past its TTL: never sent again;
 - ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL or with a
   cancel asked for, but the venue does not show it (its lists may lag: the executor looks
@@ -181,6 +183,13 @@ def _within_ttl(order: TrackedOrder, now_ns: int) -> bool:
     return order.valid_until_ns is not None and now_ns <= order.valid_until_ns
 
 
+def _maybe_sent(order: TrackedOrder, venue: VenueView) -> bool:
+    """True for a PENDING_SUBMIT order that may have been sent all the same: restored from
+    the journal (its SUBMITTED may have died with the process) on a venue where a re-send
+    may be a second order. It is then handled as one sent with its answer lost."""
+    return order.restored and not venue.deduplicates_client_ids
+
+
 def _doubt(order: TrackedOrder, venue: VenueView, now_ns: int) -> str:
     """Why sending ``order`` (sent, its answer lost, not found) again might make a second
     order; empty if it cannot."""
@@ -215,7 +224,7 @@ def plan(
             continue  # finished, its fills still to be read or booked: nothing to look for
         elif order.status not in _NEVER_ACKNOWLEDGED or order.venue_order_id is not None:
             actions.append(Vanished(client_order_id=coid))
-        elif order.status is OrderStatus.PENDING_SUBMIT:
+        elif order.status is OrderStatus.PENDING_SUBMIT and not _maybe_sent(order, venue):
             if _within_ttl(order, now_ns):
                 actions.append(Submit(client_order_id=coid))  # or cancelled, if asked to be
             else:

@@ -238,7 +238,7 @@ class Reconciler:
         # The journaled fills are in the portfolio's book: it rebuilt it from them.
         order = attrs.evolve(
             order, fill_ids=fill_ids, fills_size=fills_size, booked_size=fills_size,
-            journaled=True,
+            journaled=True, restored=True,
         )  # fmt: skip
         if last is None:
             return order
