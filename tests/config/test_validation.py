@@ -39,7 +39,11 @@ LOOPBACK = (
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("VENUE_KIND", "paper", "venue.kind must be one of 'sim', 'coinbase', was 'paper'"),
+        (
+            "VENUE_KIND",
+            "paper",
+            "venue.kind must be one of 'sim', 'coinbase', 'global', was 'paper'",
+        ),
         (
             "VENUE_REST_BASE_URL",
             "api.coinbase.com",

@@ -20,12 +20,14 @@ __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
 
 
 class Profile(enum.StrEnum):
-    """A set of defaults: ``dev`` trades paper money on the embedded exchange; ``canary`` and
-    ``prod`` trade real money on Coinbase and need credentials and an explicit ``--live``."""
+    """A set of defaults: ``dev`` trades paper money on the embedded exchange, ``global-dev``
+    on its Global Derivatives face; ``canary`` and ``prod`` trade real money on Coinbase and
+    need credentials and an explicit ``--live``."""
 
     DEV = "dev"
     CANARY = "canary"
     PROD = "prod"
+    GLOBAL_DEV = "global-dev"
 
 
 _is = attrs.validators.instance_of
