@@ -19,7 +19,7 @@ from perpsbot.errors import InvalidConfigError
 def _config(tmp_path: Path, *symbols: str, **venue: object) -> BotConfig:
     return BotConfig(
         journal=JournalConfig(path=tmp_path / "journal.sqlite3"),
-        market_data=MarketDataConfig(symbols=symbols or GLOBAL_DEV_SYMBOLS),
+        market_data=MarketDataConfig(symbols=symbols or GLOBAL_DEV_SYMBOLS, streaming=False),
         venue=VenueConfig(kind=VenueKind.GLOBAL, **venue),  # type: ignore[arg-type]
     )
 
@@ -68,3 +68,11 @@ def test_a_global_venue_with_urls_is_refused_naming_them(tmp_path: Path) -> None
         pytest.raises(InvalidConfigError, match="only on the embedded simulated gateway"),
     ):
         open_venue(config, SystemClock(), stack)
+
+
+def test_a_global_venue_with_streaming_on_is_refused() -> None:
+    with pytest.raises(InvalidConfigError, match=r"market_data\.streaming must be false"):
+        BotConfig(
+            market_data=MarketDataConfig(symbols=GLOBAL_DEV_SYMBOLS, streaming=True),
+            venue=VenueConfig(kind=VenueKind.GLOBAL),
+        )
