@@ -130,12 +130,17 @@ def _wait_filled(
     """Wait for the order to reach ``status``; a polled order is polled by moving the clock."""
 
     def reached() -> bool:
-        if venue.polled:
+        statuses = bot.statuses(coid)
+        # Sending waits for real work (the journal, the portfolio's answer to the last
+        # reconciliation): the clock moves only once the order went out, or it would pass
+        # the intent's TTL first. An order waited for to expire is past that already.
+        sent = OrderStatus.SUBMITTED in statuses or status is OrderStatus.EXPIRED
+        if venue.polled and sent:
             # A second at a time, each handled before the next: its polls and reconciliations
             # see the venue at every second of the test's (and the venue's) time.
             bot.clock.advance(1.0)
             wait_drained(bot.executor)
-        return status in bot.statuses(coid)
+        return status in statuses
 
     bot.until(reached, f"order {coid} to be {status}", timeout_s=30.0)
 
