@@ -66,7 +66,7 @@ from perpsbot.bot import (
 )
 from perpsbot.bot.control import BotControl, ControlPlane
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, load_config
+from perpsbot.config import BotConfig, Profile, load_config
 from perpsbot.control import RestOutcomes, file_signature, release_free_memory, thread_dump
 from perpsbot.errors import (
     ControlPlaneError,
@@ -95,7 +95,7 @@ _RELEASE_MEMORY_EVERY_S = 60.0
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
     parser.add_argument(
-        "--profile", choices=["dev", "canary", "prod"], help="defaults to use (default: dev)"
+        "--profile", choices=[p.value for p in Profile], help="defaults to use (default: dev)"
     )
     parser.add_argument("--live", action="store_true", help="trade real money (canary, prod)")
     parser.add_argument(

@@ -137,7 +137,8 @@ def test_unknown_profile_is_rejected_naming_the_choices() -> None:
         load_config(None, profile="staging", env={})
 
     assert str(caught.value) == (
-        "profile (from --profile) must be one of 'dev', 'canary', 'prod', was 'staging'"
+        "profile (from --profile) must be one of 'dev', 'canary', 'prod', 'global-dev', was"
+        " 'staging'"
     )
 
 

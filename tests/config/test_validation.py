@@ -25,7 +25,10 @@ from perpsbot.errors import InvalidConfigError
 
 WriteToml = Callable[[str], Path]
 
-SYMBOLS = "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC30-CDE'"
+SYMBOLS = (
+    "a non-empty list of distinct product ids like 'BTC-USD', 'BIP-20DEC30-CDE' or"
+    " 'BTC_USDC-PERPETUAL'"
+)
 INTERVAL = "a number of seconds from 0.001 to 86400"
 USD = "a positive number at most 1000000000"
 LOOPBACK = (
@@ -36,7 +39,11 @@ LOOPBACK = (
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("VENUE_KIND", "paper", "venue.kind must be one of 'sim', 'coinbase', was 'paper'"),
+        (
+            "VENUE_KIND",
+            "paper",
+            "venue.kind must be one of 'sim', 'coinbase', 'global', was 'paper'",
+        ),
         (
             "VENUE_REST_BASE_URL",
             "api.coinbase.com",
@@ -97,8 +104,8 @@ LOOPBACK = (
         ),
         (
             "MARKET_DATA_SYMBOLS",
-            "BTC_USDC-PERPETUAL",
-            f"market_data.symbols must be {SYMBOLS}, was 'BTC_USDC-PERPETUAL'",
+            "BTC_USDC",
+            f"market_data.symbols must be {SYMBOLS}, was 'BTC_USDC'",
         ),
         ("MARKET_DATA_SYMBOLS", ",", f"market_data.symbols must be {SYMBOLS}, was ','"),
         (

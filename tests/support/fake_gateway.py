@@ -18,6 +18,7 @@ from perpsbot.errors import OrderNotFoundError, OrderRejectedError
 from perpsbot.messages import OrderType, ProductSpec, VenuePosition
 from perpsbot.venue.gateway import (
     CancelOutcome,
+    ClientIdLookup,
     NewOrder,
     VenueAccount,
     VenueFill,
@@ -39,6 +40,9 @@ class FakeGateway:
         price: what a market order fills at.
     """
 
+    deduplicates_client_ids = True
+    """A reused client order id is refused and the gateway answers the existing order."""
+
     def __init__(self, *, price: Decimal) -> None:
         self.price = price
         self.created: list[NewOrder] = []
@@ -59,7 +63,7 @@ class FakeGateway:
                 f"{order.symbol} is not an instrument", reason="invalid_instrument",
                 client_order_id=order.client_order_id,
             )  # fmt: skip
-        existing = self.orders_by_client_id([order.symbol], {order.client_order_id})
+        existing = self.orders_by_client_id([order.symbol], {order.client_order_id}).found
         if existing:  # the venue refused the reused label: the order exists, looked up here
             return existing[order.client_order_id].venue_order_id
         venue_id = f"order-{len(self.orders) + 1}"
@@ -111,12 +115,14 @@ class FakeGateway:
 
     def orders_by_client_id(
         self, symbols: Sequence[str], client_order_ids: Collection[str]
-    ) -> dict[str, VenueOrder]:
-        return {
-            o.client_order_id: o
-            for o in self.orders.values()
-            if o.symbol in symbols and o.client_order_id in client_order_ids
-        }
+    ) -> ClientIdLookup:
+        return ClientIdLookup(
+            found={
+                o.client_order_id: o
+                for o in self.orders.values()
+                if o.symbol in symbols and o.client_order_id in client_order_ids
+            }
+        )
 
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
         return [f for venue_id in venue_order_ids for f in self._fills.get(venue_id, [])]

@@ -69,7 +69,7 @@ def test_a_reused_client_order_id_is_answered_with_the_existing_order_either_way
     again = gateway.create_order(_market_buy("gw-dup"))
 
     assert again == first
-    found = gateway.orders_by_client_id(["BTC-USD"], {"gw-dup"})
+    found = gateway.orders_by_client_id(["BTC-USD"], {"gw-dup"}).found
     assert found["gw-dup"].venue_order_id == first
     assert gateway.get_order(first).status == "FILLED"
     (fill,) = gateway.fills([first])

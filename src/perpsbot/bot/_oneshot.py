@@ -16,7 +16,7 @@ import attrs
 from perpsbot.bot._paper import open_paper_account
 from perpsbot.bot._venue import describe_link, embeds_sim, open_venue
 from perpsbot.clock import SystemClock
-from perpsbot.config import load_config
+from perpsbot.config import Profile, load_config
 from perpsbot.venue import RestClient
 
 __all__ = ["add_venue_options", "as_json", "rest_client"]
@@ -26,7 +26,7 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
     """The options naming the venue: the same as ``perpsbot run``'s, and ``--json``."""
     parser.add_argument("--config", type=Path, help="TOML configuration file (optional)")
     parser.add_argument(
-        "--profile", choices=["dev", "canary", "prod"], help="defaults to use (default: dev)"
+        "--profile", choices=[p.value for p in Profile], help="defaults to use (default: dev)"
     )
     parser.add_argument("--live", action="store_true", help="the real-money venue (canary, prod)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 import attrs
 
+from perpsbot.bot._global import GlobalVenue, global_gateway_of, start_global_gateway
 from perpsbot.bot._paper import paper_dir, paper_key, start_over, throwaway_key
 from perpsbot.clock import Clock
 from perpsbot.config import BotConfig, SimConfig, VenueKind
@@ -51,7 +52,8 @@ VENUE_LINK = "venue.link"
 
 
 def embeds_sim(config: BotConfig) -> bool:
-    """True when the bot runs its own simulated exchange: ``venue.kind = "sim"`` and no URLs.
+    """True when the bot runs its own simulated exchange: ``venue.kind = "sim"`` and no URLs,
+    or ``venue.kind = "global"`` (its simulated Global Derivatives gateway).
 
     With ``venue.rest_base_url`` and ``venue.market_ws_url`` set, a ``sim`` bot talks to a
     separately started ``perpsbot sim`` (or any venue at those URLs) instead.
@@ -60,10 +62,16 @@ def embeds_sim(config: BotConfig) -> bool:
         InvalidConfigError: only one of the two URLs is set for ``venue.kind = "sim"``.
     """
     venue = config.venue
-    if venue.kind is not VenueKind.SIM:
+    if venue.kind is VenueKind.COINBASE:
         return False
     urls = {"venue.rest_base_url": venue.rest_base_url, "venue.market_ws_url": venue.market_ws_url}
     unset = [key for key, value in urls.items() if value is None]
+    if venue.kind is VenueKind.GLOBAL and len(unset) < 2:
+        raise InvalidConfigError(
+            "venue.kind 'global' runs only on the embedded simulated gateway for now:"
+            " venue.rest_base_url and venue.market_ws_url must be unset, found "
+            + ", ".join(key for key in urls if key not in unset)
+        )
     if len(unset) == 1:
         given = next(key for key in urls if key not in unset)
         raise InvalidConfigError(
@@ -110,6 +118,8 @@ def _start_sim(
     except OSError as error:  # its ports are taken
         raise config.sim.listen_error(error) from None
     stack.callback(sim.stop)
+    if config.venue.kind is VenueKind.GLOBAL:
+        start_global_gateway(sim, stack)
     return sim, credentials
 
 
@@ -146,10 +156,20 @@ def _link(
         rest_url = venue.rest_base_url or COINBASE_REST_URL
         ws_url = venue.market_ws_url or COINBASE_WS_URL
         user_ws_url = venue.user_ws_url or (COINBASE_WS_USER_URL if coinbase else None)
+    gateways, quotes = None, None
+    if venue.kind is VenueKind.GLOBAL:
+        assert sim is not None  # embeds_sim: only the embedded gateway for now
+        user_ws_url = None  # the executor follows its orders by polls on this venue
+        gateways, quotes = GlobalVenue(
+            http_url=global_gateway_of(sim).http_url, credentials=credentials, clock=clock,
+            request_timeout_s=venue.request_timeout_s,
+        ).factories  # fmt: skip
     return VenueLink(
         rest_base_url=rest_url,
         market_ws_url=ws_url,
         user_ws_url=user_ws_url,
+        gateways=gateways,
+        quotes=quotes,
         limiter=limiter,
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,
@@ -308,6 +328,22 @@ def describe_link(link: VenueLink) -> str:
     return where
 
 
+def _offered(venue: VenueLink, symbols: tuple[str, ...]) -> list[str]:
+    """The products the venue offers: Advanced Trade's catalogue, or (another venue's gateway)
+    those of ``symbols`` it lists."""
+    if venue.gateways is not None:
+        gateway = venue.gateway()
+        try:
+            return sorted(gateway.products(symbols))
+        finally:
+            gateway.close()
+    client = venue.rest_client()
+    try:
+        return sorted(product.product_id for product in client.products())
+    finally:
+        client.close()
+
+
 def check_symbols(config: BotConfig, venue: VenueLink) -> None:
     """Check that the venue offers every product in ``market_data.symbols``.
 
@@ -318,16 +354,13 @@ def check_symbols(config: BotConfig, venue: VenueLink) -> None:
     Raises:
         InvalidConfigError: naming each symbol the venue does not offer, with close matches.
     """
-    client = venue.rest_client()
     try:
-        offered = sorted(product.product_id for product in client.products())
+        offered = _offered(venue, config.market_data.symbols)
     except VenueError as error:
         logger.warning(
             "market_data.symbols not checked: the venue's products are unknown (%s)", error
         )
         return
-    finally:
-        client.close()
     unknown = [symbol for symbol in config.market_data.symbols if symbol not in offered]
     if not unknown:
         return

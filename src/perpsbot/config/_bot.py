@@ -20,12 +20,14 @@ __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
 
 
 class Profile(enum.StrEnum):
-    """A set of defaults: ``dev`` trades paper money on the embedded exchange; ``canary`` and
-    ``prod`` trade real money on Coinbase and need credentials and an explicit ``--live``."""
+    """A set of defaults: ``dev`` trades paper money on the embedded exchange, ``global-dev``
+    on its Global Derivatives face; ``canary`` and ``prod`` trade real money on Coinbase and
+    need credentials and an explicit ``--live``."""
 
     DEV = "dev"
     CANARY = "canary"
     PROD = "prod"
+    GLOBAL_DEV = "global-dev"
 
 
 _is = attrs.validators.instance_of
@@ -98,6 +100,12 @@ class BotConfig:
             real_money or self.venue.kind is not VenueKind.COINBASE,
             "venue.kind 'coinbase' places real orders and needs profile 'canary' or 'prod'"
             f" with --live, was profile '{self.profile}'",
+            errors,
+        )
+        require(
+            self.venue.kind is not VenueKind.GLOBAL or not self.market_data.streaming,
+            "market_data.streaming must be false for venue.kind 'global' (its marks are polled:"
+            " no streamed market data on that venue yet), was true",
             errors,
         )
         # The signal needs long_ma + 1 samples (two crossings of the averages) plus the

@@ -4,6 +4,8 @@
 it lists, long and short, at leverage 2, with entries of 2,000 USD inside every default risk
 limit. It samples every 2 seconds with short moving averages, so the exchange's random walk
 produces crosses (and trades) within a minute or two.
+``global-dev`` is ``dev`` on the embedded exchange's Global Derivatives gateway
+(``BTC_USDC-PERPETUAL`` and ``ETH_USDC-PERPETUAL``, marks polled from its ticker).
 ``canary`` trades real money on Coinbase with one symbol, no leverage, a 500 USD position cap
 and a 10 USD daily loss limit (entries are sized within those caps whatever the account's
 size). ``prod`` trades real money with the full limits. Files and the environment override all
@@ -19,11 +21,14 @@ from pathlib import Path
 from perpsbot.config._bot import Profile
 from perpsbot.config._venue import VenueKind
 
-__all__ = ["DEV_SYMBOLS", "profile_defaults"]
+__all__ = ["DEV_SYMBOLS", "GLOBAL_DEV_SYMBOLS", "profile_defaults"]
 
 #: What ``dev`` trades: the perpetual-style futures the simulated exchange lists, on BTC and
 #: on ETH.
 DEV_SYMBOLS = ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE")
+#: What ``global-dev`` trades: the same futures as the embedded Global Derivatives gateway
+#: names them (USDC-settled linear perpetuals).
+GLOBAL_DEV_SYMBOLS = ("BTC_USDC-PERPETUAL", "ETH_USDC-PERPETUAL")
 
 _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
     Profile.DEV: {
@@ -47,6 +52,27 @@ _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
         "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
         "journal": {"path": Path("var/dev/journal.sqlite3")},
         "control": {"metrics": True},
+    },
+    # ``dev`` on the embedded exchange's Global Derivatives face: orders through its gateway,
+    # marks from its ``public/ticker`` (polled: no streamed market data on this venue yet).
+    Profile.GLOBAL_DEV: {
+        "venue": {"kind": VenueKind.GLOBAL},
+        "market_data": {
+            "symbols": GLOBAL_DEV_SYMBOLS,
+            "streaming": False,
+            "update_interval_s": 2.0,
+            "poll_interval_s": 1.0,
+            "short_ma": 5,
+            "long_ma": 20,
+        },
+        "strategy": {
+            "max_trade_usd": Decimal(2_000),
+            "leverage": Decimal(2),
+            "enable_shorts": True,
+            "ma_cross_epsilon_bps": Decimal(2),
+        },
+        "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
+        "journal": {"path": Path("var/global-dev/journal.sqlite3")},
     },
     Profile.CANARY: {
         "venue": {"kind": VenueKind.COINBASE},

@@ -26,7 +26,8 @@ from perpsbot.config._rules import (
 __all__ = ["Channel", "MarketDataConfig", "RuntimeConfig"]
 
 # Spot `BTC-USD`, CFM futures `BIP-20DEC30-CDE`: upper-case parts joined by dashes.
-_PRODUCT_ID = re.compile(r"[A-Z0-9]{1,16}(-[A-Z0-9]{1,16}){1,2}")
+#: Advanced Trade's ``BTC-USD``, ``BIP-20DEC30-CDE``; the Global gateway's ``BTC_USDC-PERPETUAL``.
+_PRODUCT_ID = re.compile(r"[A-Z0-9]{1,16}(_[A-Z0-9]{1,16})?(-[A-Z0-9]{1,16}){1,2}")
 
 
 def _valid_symbols(symbols: tuple[object, ...]) -> bool:
@@ -35,7 +36,8 @@ def _valid_symbols(symbols: tuple[object, ...]) -> bool:
 
 
 _SYMBOLS = Rule(
-    "a non-empty list of distinct product ids like 'BTC-USD' or 'BIP-20DEC30-CDE'",
+    "a non-empty list of distinct product ids like 'BTC-USD', 'BIP-20DEC30-CDE' or"
+    " 'BTC_USDC-PERPETUAL'",
     tuple,
     _valid_symbols,
 )

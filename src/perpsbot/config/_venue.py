@@ -37,6 +37,8 @@ class VenueKind(enum.StrEnum):
 
     SIM = "sim"
     COINBASE = "coinbase"
+    GLOBAL = "global"
+    """The Global Derivatives gateway: for now only the embedded simulated one (paper)."""
 
 
 _KEY_NAME = Rule(

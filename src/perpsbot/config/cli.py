@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from perpsbot.config._bot import BotConfig
+from perpsbot.config._bot import BotConfig, Profile
 from perpsbot.config._diff import diff_config
 from perpsbot.config._loader import load_config
 from perpsbot.config._render import render_toml
@@ -46,7 +46,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--profile", choices=["dev", "canary", "prod"], default=None, help="default: dev"
+        "--profile", choices=[p.value for p in Profile], default=None, help="default: dev"
     )
     parser.add_argument("--live", action="store_true", help="confirm a real-money profile")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 
 from perpsbot.bot._oneshot import add_venue_options, as_json
-from perpsbot.config import BotConfig, load_config
+from perpsbot.config import BotConfig, Profile, load_config
 from perpsbot.data._download import GRANULARITY_S, DownloadProgress, download_candles
 from perpsbot.data._store import CandleStore
 from perpsbot.data._venue import venue_client
@@ -58,7 +58,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     show = actions.add_parser("show", help="list what a candle store holds")
     _store_option(show)
     show.add_argument("--config", type=Path, help="TOML configuration file (optional)")
-    show.add_argument("--profile", choices=["dev", "canary", "prod"], help="(default: dev)")
+    show.add_argument("--profile", choices=[p.value for p in Profile], help="(default: dev)")
     show.add_argument("--json", action="store_true", help="print one JSON document")
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from perpsbot.clock import SystemClock
+from perpsbot.config import Profile
 from perpsbot.errors import InvalidConfigError, JournalError, JournalNotFoundError
 from perpsbot.journal._reader import JournalReader
 from perpsbot.journal._render import VIEWS, render_json, render_text
@@ -37,7 +38,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--journal", type=Path, metavar="FILE", help="the journal file to read")
     parser.add_argument("--config", type=Path, help="TOML configuration naming journal.path")
-    parser.add_argument("--profile", choices=["dev", "canary", "prod"], help="default: dev")
+    parser.add_argument("--profile", choices=[p.value for p in Profile], help="default: dev")
     parser.add_argument(
         "--live", action="store_true", help="accepted as perpsbot run takes it; not needed"
     )

@@ -20,6 +20,7 @@ from perpsbot.venue._translate import (
 )
 from perpsbot.venue.gateway import (
     CancelOutcome,
+    ClientIdLookup,
     NewOrder,
     VenueAccount,
     VenueFill,
@@ -43,6 +44,9 @@ class AdvancedTradeGateway:
     Args:
         rest: the REST client; the gateway owns it (``close`` closes it).
     """
+
+    deduplicates_client_ids = True
+    """A reused ``client_order_id`` returns the existing order or is refused, never placed."""
 
     def __init__(self, rest: RestClient) -> None:
         self._rest = rest
@@ -89,13 +93,16 @@ class AdvancedTradeGateway:
 
     def orders_by_client_id(
         self, symbols: Sequence[str], client_order_ids: Collection[str]
-    ) -> dict[str, VenueOrder]:
-        # One listing of every order in these symbols finds them all by client order id.
-        return {
-            o.client_order_id: venue_order(o)
-            for o in self._rest.list_orders(product_ids=list(symbols))
-            if o.client_order_id in client_order_ids
-        }
+    ) -> ClientIdLookup:
+        # One listing of every order in these symbols finds them all by client order id; a
+        # client id the venue deduplicates is absent when it is not listed.
+        return ClientIdLookup(
+            found={
+                o.client_order_id: venue_order(o)
+                for o in self._rest.list_orders(product_ids=list(symbols))
+                if o.client_order_id in client_order_ids
+            }
+        )
 
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:
         return [venue_fill(f) for f in self._rest.fills(order_ids=list(venue_order_ids))]

@@ -11,6 +11,11 @@ crosses it assumes nothing a venue may do differently. In particular:
   :meth:`VenueGateway.create_order` settles either (a refusal by looking the order up): it
   answers the existing order's id, or raises :class:`~perpsbot.errors.OrderOutcomeUnknownError`
   while the venue cannot show it yet, never :class:`~perpsbot.errors.OrderRejectedError`.
+- A lost answer: a venue that deduplicates client order ids
+  (:attr:`VenueGateway.deduplicates_client_ids`) makes a re-send under the same id harmless;
+  one that does not is sent an order again only once :meth:`VenueGateway.orders_by_client_id`
+  proves it absent (not in ``unprovable``) after its attempt's ``send_by_ns``, the instant
+  after which the venue must not act on the request.
 - An order's ``status`` is a word the executor's state machine maps
   (``perpsbot.actors.execution._order_states.venue_state``, as it maps the user channel's
   ``UserOrderReport.status``): ``OPEN``, ``PENDING`` or ``QUEUED`` while it may fill,
@@ -41,6 +46,7 @@ from perpsbot.messages import (
 
 __all__ = [
     "CancelOutcome",
+    "ClientIdLookup",
     "GatewaySource",
     "NewOrder",
     "VenueAccount",
@@ -65,7 +71,9 @@ def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -
 @attrs.frozen(kw_only=True)
 class NewOrder:
     """An order to create: fitted to the product's grid already (sizes are base units for
-    spot, contracts for futures). ``leverage`` is None for spot."""
+    spot, contracts for futures). ``leverage`` is None for spot. ``send_by_ns`` (the bot's
+    clock, ns since the epoch) is the instant after which the venue must not act on this
+    request; None: no deadline (a venue that cannot express one ignores it)."""
 
     client_order_id: str = attrs.field(validator=_non_empty)
     symbol: str = attrs.field(validator=_non_empty)
@@ -76,6 +84,7 @@ class NewOrder:
     limit_price: Decimal | None = attrs.field(default=None, validator=_positive)
     post_only: bool = False
     leverage: Decimal | None = attrs.field(default=None, validator=_positive)
+    send_by_ns: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if (self.order_type is OrderType.LIMIT) != (self.limit_price is not None):
@@ -132,6 +141,16 @@ class CancelOutcome:
 
 
 @attrs.frozen(kw_only=True)
+class ClientIdLookup:
+    """What a lookup by client order id showed: ``found`` by client order id, and the ids
+    neither found nor provably absent (``unprovable``): the venue may hold them where its
+    lists do not show them yet. An id in neither is proven absent."""
+
+    found: Mapping[str, VenueOrder]
+    unprovable: frozenset[str] = frozenset()
+
+
+@attrs.frozen(kw_only=True)
 class VenueAccount:
     """The account, for the symbols it was read for.
 
@@ -149,6 +168,12 @@ class VenueAccount:
 
 class VenueGateway(Protocol):
     """What the executor asks of a venue (see the module docstring)."""
+
+    @property
+    def deduplicates_client_ids(self) -> bool:
+        """True if the venue recognises a reused client order id (so a re-send after a lost
+        answer is never a second order); False: re-send only what is proven absent."""
+        ...
 
     def products(self, symbols: Sequence[str]) -> dict[str, ProductSpec]:
         """The specs of ``symbols``, read now, in their order; a symbol the venue does not
@@ -189,9 +214,9 @@ class VenueGateway(Protocol):
 
     def orders_by_client_id(
         self, symbols: Sequence[str], client_order_ids: Collection[str]
-    ) -> dict[str, VenueOrder]:
-        """The orders in ``symbols``, open or not, that carry one of ``client_order_ids``,
-        by client order id (absent: the venue shows none)."""
+    ) -> ClientIdLookup:
+        """The orders in ``symbols``, open or not, that carry one of ``client_order_ids``, and
+        the ids the venue shows none of but cannot prove absent (see :class:`ClientIdLookup`)."""
         ...
 
     def fills(self, venue_order_ids: Sequence[str]) -> list[VenueFill]:

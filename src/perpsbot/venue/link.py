@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
@@ -14,9 +16,20 @@ from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
 from perpsbot.venue.frames import Frame
 from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.ratelimit import VenueRateLimiter
+from perpsbot.venue.records import BestBidAsk
 from perpsbot.venue.rest import RestClient
 
-__all__ = ["VenueLink", "longest_rest_call_s"]
+__all__ = ["QuoteClient", "VenueLink", "longest_rest_call_s"]
+
+
+class QuoteClient(Protocol):
+    """What the quote poller asks of a venue: the top of each product's book, read now."""
+
+    def best_bid_ask(self, product_ids: list[str]) -> list[BestBidAsk]: ...
+
+    def within(self, seconds: float) -> AbstractContextManager[None]: ...
+
+    def close(self) -> None: ...
 
 
 def longest_rest_call_s(request_timeout_s: float) -> float:
@@ -46,6 +59,8 @@ class VenueLink:
         embedded: the exchange this link points at when this process runs it (the
             simulated exchange of a paper account), whatever its type; None for a venue.
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
+        gateways: makes the executor's gateway when the venue is not Advanced Trade's REST.
+        quotes: makes the quote poller's client when the venue is not Advanced Trade's REST.
     """
 
     def __init__(
@@ -62,6 +77,8 @@ class VenueLink:
         feed_linger_s: float = DEFAULT_LINGER_S,
         embedded: object | None = None,
         on_rest_outcome: Callable[[str], None] | None = None,
+        gateways: Callable[[], VenueGateway] | None = None,
+        quotes: Callable[[], QuoteClient] | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
@@ -74,6 +91,8 @@ class VenueLink:
         self.feed_linger_s = feed_linger_s
         self.embedded = embedded
         self.on_rest_outcome = on_rest_outcome
+        self.gateways = gateways
+        self.quotes = quotes
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""
@@ -88,9 +107,15 @@ class VenueLink:
         )
 
     def gateway(self) -> VenueGateway:
-        """A new venue gateway (the executor's): Advanced Trade's, over a new
-        :meth:`rest_client`."""
+        """A new venue gateway (the executor's): ``gateways``'s, else Advanced Trade's over a
+        new :meth:`rest_client`."""
+        if self.gateways is not None:
+            return self.gateways()
         return AdvancedTradeGateway(self.rest_client())
+
+    def quote_client(self) -> QuoteClient:
+        """A new client for the quote poller: ``quotes``'s, else a new :meth:`rest_client`."""
+        return self.quotes() if self.quotes is not None else self.rest_client()
 
     @property
     def longest_call_s(self) -> float:

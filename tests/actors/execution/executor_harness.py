@@ -65,6 +65,7 @@ from perpsbot.runtime import (
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import RestClient
+from perpsbot.venue.gateway import GatewaySource
 from perpsbot.venue.records import OrderRecord
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import sim_rest, venue_link
@@ -266,11 +267,13 @@ def start_executor(
     journal: ChildSpec | None = None,
     portfolio: ChildSpec | None = None,
     wait_reconciled: bool = True,
+    gateways: GatewaySource | None = None,
     **execution: Any,
 ) -> Harness:
     """Start the tree and (unless told not to) wait for the executor's first startup
     reconciliation to end. ``journal`` replaces the journal child, ``portfolio`` the
-    portfolio (a stand-in is told what the executor publishes for the portfolio)."""
+    portfolio (a stand-in is told what the executor publishes for the portfolio);
+    ``gateways`` hands the executor another venue's gateways than Advanced Trade's."""
     clock = clock or FakeClock()
     probe = probe or Probe()
     link = venue_link(sim, clock, request_timeout_s=request_timeout_s)
@@ -284,8 +287,9 @@ def start_executor(
 
     def executor(ctx: ActorContext) -> ExecutorActor:
         return ExecutorActor(
-            context=ctx, venue=link, journal=ctx.system.address("bot/journal"), faults=faults
-        )
+            context=ctx, venue=gateways or link, journal=ctx.system.address("bot/journal"),
+            faults=faults,
+        )  # fmt: skip
 
     def real_portfolio(ctx: ActorContext) -> PortfolioActor:
         return PortfolioActor(

@@ -1,25 +1,36 @@
-"""Crash consistency of the order path, at the actor level.
+"""Crash consistency of the order path, at the actor level, on each venue.
 
 The executor is killed (an injected fault raises in its handler) at each point of the order
 path; its supervisor restarts it while the journal keeps running. After the restart the venue
 holds exactly one order per intent, filled, and the journal agrees with it; the strategy
-sending the same intent again changes nothing. (The process-level ``kill -9`` cases are the
-integration step's.)
+sending the same intent again changes nothing. Each case runs on Advanced Trade (client ids
+deduplicated) and on the Global Derivatives gateway (labels not deduplicated: an order whose
+answer was lost is found by its label, never sent again unproven). (The process-level
+``kill -9`` cases are the integration step's.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
+from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS
+from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderFilled, OrderStatus, TradingState
+from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim.gateway import SimGlobalGateway
+from perpsbot.venue.advanced_trade import AdvancedTradeGateway
+from perpsbot.venue.gateway import VenueOrder
 from tests.actors.execution.executor_harness import Harness, running, start_executor
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
 
 
 class InjectedCrashError(RuntimeError):
@@ -39,78 +50,206 @@ class CrashOnce:
             raise InjectedCrashError(f"executor killed at {point}")
 
 
-@pytest.fixture
-def sim() -> Iterator[SimExchange]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11)) as sim:
-        yield sim
+@attrs.define
+class Venue:
+    """One venue the executor trades on, as the crash tests need it."""
+
+    name: str
+    sim: SimExchange
+    symbol: str
+    size: str
+    start: Callable[[Path, CrashOnce], Harness]
+    orders: Callable[[Harness, str], list[VenueOrder]]
+    """The venue's orders for an intent (by its client order id), in the bot's terms."""
+    lose_answers: Callable[[int], None]
+    """The venue carries out the next orders and their answers are lost."""
+    polled: bool = False
+    """No user channel: the executor follows its orders by polls, on the test's clock."""
+    sim_gateway: SimGlobalGateway | None = None
+    deduplicates: bool = True
+    """The venue recognises a reused client order id."""
 
 
-def _crash_and_restart(bot: Harness, crash: CrashOnce) -> None:
+@pytest.fixture(params=["advanced_trade", "global"])
+def venue(request: pytest.FixtureRequest) -> Iterator[Venue]:
+    with contextlib.ExitStack() as stack:
+        if request.param == "advanced_trade":
+            sim = stack.enter_context(
+                SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11))
+            )
+
+            def lose_ack(count: int) -> None:
+                # The lookups cannot see the order yet either: the executor dies not knowing.
+                sim.faults.lose_order_ack(count)
+                sim.faults.delay_order_visibility(0.3)
+
+            yield Venue(
+                name=request.param, sim=sim, symbol="BTC-USD", size="0.002",
+                start=lambda path, crash: start_executor(sim, path, faults=crash),
+                orders=lambda bot, coid: [
+                    AdvancedTradeGateway(bot.rest).get_order(o.order_id)
+                    for o in bot.rest.list_orders() if o.client_order_id == coid
+                ],
+                lose_answers=lose_ack,
+            )  # fmt: skip
+            return
+        clock = FakeClock()
+        sim = stack.enter_context(
+            SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11), clock=clock)
+        )
+        gateway = stack.enter_context(contextlib.contextmanager(global_gateway)(sim))
+        source = GlobalSource(gateway, clock)
+        stack.callback(source.close)
+
+        def lose_answers(count: int) -> None:
+            # The lookups cannot see the order for a second of the venue's (the test's) time.
+            gateway.faults.lose_answers(count)
+            gateway.faults.delay_order_visibility(1.0)
+
+        yield Venue(
+            name=request.param, sim=sim, symbol=GLOBAL_BTC, size="2",
+            start=lambda path, crash: start_executor(
+                sim, path, clock=clock, symbols=(GLOBAL_BTC,), faults=crash, user_channel=False,
+                gateways=source,
+            ),
+            orders=lambda _bot, coid: source.orders(coid),
+            lose_answers=lose_answers, polled=True, sim_gateway=gateway, deduplicates=False,
+        )  # fmt: skip
+
+
+def _crash_and_restart(bot: Harness, venue: Venue, crash: CrashOnce) -> None:
     bot.trading(TradingState.ACTIVE)
-    bot.place(bot.intent("crash", size="0.002"))
+    bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
     assert crash.crashed.wait(10.0), f"the order path never reached {crash.point}"
     bot.wait_reconciled(2)  # the restarted executor's startup reconciliation
 
 
-def _assert_one_filled_order_the_journal_agrees_with(bot: Harness) -> None:
-    coid = client_order_id("crash")
-    bot.wait_status(coid, OrderStatus.FILLED)
-    (order,) = bot.venue_orders("crash")
-    assert (order.status, order.filled_size) == ("FILLED", Decimal("0.002"))
+def _wait_filled(
+    bot: Harness, venue: Venue, coid: str, status: OrderStatus = OrderStatus.FILLED
+) -> None:
+    """Wait for the order to reach ``status``; a polled order is polled by moving the clock."""
+
+    def reached() -> bool:
+        statuses = bot.statuses(coid)
+        # Sending waits for real work (the journal, the portfolio's answer to the last
+        # reconciliation): the clock moves only once the order went out, or it would pass
+        # the intent's TTL first. An order waited for to expire is past that already.
+        sent = OrderStatus.SUBMITTED in statuses or status is OrderStatus.EXPIRED
+        if venue.polled and sent:
+            # A second at a time, each handled before the next: its polls and reconciliations
+            # see the venue at every second of the test's (and the venue's) time.
+            bot.clock.advance(1.0)
+            wait_drained(bot.executor)
+        return status in statuses
+
+    bot.until(reached, f"order {coid} to be {status}", timeout_s=30.0)
+
+
+def _assert_one_filled_order_the_journal_agrees_with(
+    bot: Harness, venue: Venue, intent_id: str = "crash"
+) -> None:
+    coid = client_order_id(intent_id)
+    _wait_filled(bot, venue, coid)
+    (order,) = venue.orders(bot, coid)
+    assert (order.status, order.filled_size) == ("FILLED", Decimal(venue.size))
     journaled = bot.journaled(coid, OrderStatus.FILLED)
-    assert journaled.venue_order_id == order.order_id
+    assert journaled.venue_order_id == order.venue_order_id
     assert journaled.filled_size == order.filled_size
     published = [f for f in bot.of(OrderFilled) if f.client_order_id == coid]
     assert sum(f.size for f in published) == order.filled_size  # no fill twice, none lost
     with bot.reader() as journal:
         assert journal.fill_ids(coid) == {f.fill_id for f in published}
     # The strategy, not knowing, sends the intent again: still one order.
-    bot.place(bot.intent("crash", size="0.002"))
-    bot.wait(lambda _: any(d.intent_id == "crash" for d in bot.of_denials()), "a denial")
-    assert len(bot.venue_orders("crash")) == 1
+    bot.place(bot.intent(intent_id, symbol=venue.symbol, size=venue.size))
+    bot.wait(lambda _: any(d.intent_id == intent_id for d in bot.of_denials()), "a denial")
+    assert len(venue.orders(bot, coid)) == 1
 
 
-def test_killed_before_the_journal_write(sim: SimExchange, tmp_path: Path) -> None:
+def test_killed_before_the_journal_write(venue: Venue, tmp_path: Path) -> None:
     crash = CrashOnce("before_journal")
-    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=crash)) as bot:
-        _crash_and_restart(bot, crash)
-        assert bot.venue_orders("crash") == []
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        _crash_and_restart(bot, venue, crash)
+        assert venue.orders(bot, client_order_id("crash")) == []
         with bot.reader() as journal:
             assert journal.intent("crash") is None
         # Nothing was journaled or sent: the strategy's next attempt places it, once.
-        bot.place(bot.intent("crash", size="0.002"))
-        bot.wait_status(client_order_id("crash"), OrderStatus.FILLED)
-        _assert_one_filled_order_the_journal_agrees_with(bot)
+        bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
+        _wait_filled(bot, venue, client_order_id("crash"))
+        _assert_one_filled_order_the_journal_agrees_with(bot, venue)
 
 
-def test_killed_after_the_journal_write_before_the_rest_call(
-    sim: SimExchange, tmp_path: Path
-) -> None:
+def test_killed_after_the_journal_write_before_the_rest_call(venue: Venue, tmp_path: Path) -> None:
     crash = CrashOnce("before_submit")
-    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=crash)) as bot:
-        _crash_and_restart(bot, crash)
-        _assert_one_filled_order_the_journal_agrees_with(bot)
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        _crash_and_restart(bot, venue, crash)
+        if venue.deduplicates:
+            _assert_one_filled_order_the_journal_agrees_with(bot, venue)
+            return
+        # The restart cannot tell that the request never went out (SUBMITTED is journaled
+        # after the fact), and a re-send may be a second order: it is looked for, never sent,
+        # and expired past its TTL. At worst a missed trade, never a duplicate.
+        coid = client_order_id("crash")
+        _wait_filled(bot, venue, coid, OrderStatus.EXPIRED)
+        assert venue.orders(bot, coid) == []
+        assert OrderStatus.SUBMITTED not in bot.statuses(coid)
 
 
-def test_killed_after_the_rest_call_before_its_answer(sim: SimExchange, tmp_path: Path) -> None:
+def test_killed_after_the_rest_call_before_its_answer(venue: Venue, tmp_path: Path) -> None:
     crash = CrashOnce("after_submit")
-    # The venue creates the order, but every answer is lost and the lookups cannot see it
-    # yet: the executor dies not knowing whether the order exists.
-    sim.faults.lose_order_ack(4)
-    sim.faults.delay_order_visibility(0.3)
-    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=crash)) as bot:
-        _crash_and_restart(bot, crash)
-        # Sent again under the same client order id, the venue answered with the order it
-        # had; once the order is visible, the in-flight reconciliation reads its fills.
-        bot.until(lambda: bot.venue_orders("crash"), "the order to become visible")
+    # The venue creates the order, but its answers are lost: the executor dies not knowing
+    # whether the order exists.
+    venue.lose_answers(4)
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        _crash_and_restart(bot, venue, crash)
+
+        # Found by its client order id (on Advanced Trade, sent again under it, the venue
+        # answered with the order it had; on the Global gateway, never sent again: its
+        # attempt's deadline is unknown after the restart, so only a lookup settles it).
+        # Once the order is visible, the in-flight reconciliation reads its fills.
+        def visible() -> list[VenueOrder]:
+            if venue.polled:
+                bot.clock.advance(0.5)  # the venue's visibility lag runs on the test's clock
+            return venue.orders(bot, client_order_id("crash"))
+
+        bot.until(visible, "the order to be visible")
         bot.clock.advance(2.0)
-        _assert_one_filled_order_the_journal_agrees_with(bot)
+        _assert_one_filled_order_the_journal_agrees_with(bot, venue)
 
 
 def test_killed_after_the_answer_before_the_journal_records_it(
-    sim: SimExchange, tmp_path: Path
+    venue: Venue, tmp_path: Path
 ) -> None:
     crash = CrashOnce("after_submit")
-    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=crash)) as bot:
-        _crash_and_restart(bot, crash)
-        _assert_one_filled_order_the_journal_agrees_with(bot)
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        _crash_and_restart(bot, venue, crash)
+        _assert_one_filled_order_the_journal_agrees_with(bot, venue)
+
+
+GRACE_NS = 5 * 10**9  # the gateway's default grace for visibility lag
+SKEW_NS = 10**9  # the gateway's default skew margin off valid_until
+
+
+@pytest.mark.parametrize("venue", ["global"], indirect=True)
+def test_a_lost_answer_with_nothing_placed_is_sent_again_only_once_proven_absent(
+    venue: Venue, tmp_path: Path
+) -> None:
+    assert venue.sim_gateway is not None
+    with running(venue.start(tmp_path / "j.sqlite3", CrashOnce("never"))) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("warm-up", symbol=venue.symbol, size=venue.size))
+        _wait_filled(bot, venue, client_order_id("warm-up"))  # the venue's clock offset read
+        # The order request is held at the venue past the client's deadline (an ambiguous
+        # answer) and reaches matching after its valid_until: nothing is placed.
+        venue.sim_gateway.faults.slow_requests(4.0)
+        bot.place(bot.intent("late", symbol=venue.symbol, size=venue.size))
+        coid = client_order_id("late")
+        first = bot.wait_status(coid, OrderStatus.SUBMITTED)
+        bot.clock.advance(ATTEMPT_WINDOW_NS / 1e9 + 1)  # past its send-by instant
+        bot.wait_status(coid, OrderStatus.UNKNOWN)
+
+        _wait_filled(bot, venue, coid)
+
+        resent = [u for u in bot.updates(coid) if u.status is OrderStatus.SUBMITTED][1]
+        proven_after_ns = ATTEMPT_WINDOW_NS - SKEW_NS + 2 * GRACE_NS
+        assert resent.ts_created_ns - first.ts_created_ns >= proven_after_ns
+        _assert_one_filled_order_the_journal_agrees_with(bot, venue, "late")

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
-from perpsbot.actors.execution._order_desk import OrderDesk
+from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS, OrderDesk
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._quantize import fitted_order
 from perpsbot.actors.execution._reconcile import Lookup, Settle, plan, read_venue
@@ -56,11 +56,13 @@ def _desk(gateway: FakeGateway, published: list[Any]) -> OrderDesk:
     return desk
 
 
-def _fitted(desk: OrderDesk, intent_id: str, contracts: int) -> TrackedOrder:
+def _fitted(
+    desk: OrderDesk, intent_id: str, contracts: int, valid_until_ns: int = 10**19
+) -> TrackedOrder:
     intent = OrderIntent(
         message_id=f"m-{intent_id}", ts_created_ns=0, intent_id=intent_id,
         symbol=PERPETUAL.symbol, side=Side.BUY, size=D(contracts), reference_mark=D(60_000),
-        reason="test", valid_until_ns=10**18, leverage=D(5), purpose=IntentPurpose.ENTRY,
+        reason="test", valid_until_ns=valid_until_ns, leverage=D(5), purpose=IntentPurpose.ENTRY,
     )  # fmt: skip
     spec = desk.products.get(PERPETUAL.symbol)
     assert spec is not None
@@ -93,6 +95,7 @@ def test_the_desk_sends_follows_and_settles_an_order_through_another_venues_gate
         NewOrder(
             client_order_id=coid, symbol=PERPETUAL.symbol, side=Side.BUY, size=D(3),
             order_type=OrderType.MARKET, time_in_force=TimeInForce.IOC, leverage=D(5),
+            send_by_ns=FakeClock().time_ns() + ATTEMPT_WINDOW_NS,
         )
     ]  # fmt: skip
     (fill,) = [m for m in published if isinstance(m, OrderFilled)]
@@ -132,3 +135,18 @@ def test_a_lost_answer_is_found_by_client_id_through_another_venues_gateway(
     assert desk.send(lost.client_order_id, TransitionSource.RECONCILIATION) is None
     assert len(gateway.created) == 1
     assert desk.ledger[lost.client_order_id].venue_order_id == venue_id
+
+
+def test_an_attempt_is_never_sent_with_a_send_by_instant_past_its_intents_ttl(
+    gateway: FakeGateway,
+) -> None:
+    desk = _desk(gateway, [])
+    ttl_end_ns = FakeClock().time_ns() + ATTEMPT_WINDOW_NS // 2
+    order = _fitted(desk, "short-lived", 1, valid_until_ns=ttl_end_ns)
+    desk.ledger.hold(order)
+    desk.ledger.mark(order.client_order_id, journaled=True)
+
+    assert desk.send(order.client_order_id, TransitionSource.LOCAL) is None
+
+    (sent,) = gateway.created
+    assert sent.send_by_ns == ttl_end_ns

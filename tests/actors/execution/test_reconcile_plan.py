@@ -14,6 +14,7 @@ from perpsbot.actors.execution._reconcile import (
     Expire,
     Settle,
     Submit,
+    Unproven,
     Vanished,
     VenueView,
     plan,
@@ -25,8 +26,9 @@ from perpsbot.messages import (
     OrderStatus,
     OrderType,
     Side,
+    TimeInForce,
 )
-from perpsbot.venue.gateway import VenueOrder
+from perpsbot.venue.gateway import NewOrder, VenueOrder
 
 D = Decimal
 S = OrderStatus
@@ -130,3 +132,95 @@ def test_an_order_we_finished_that_the_venue_shows_open_is_settled_anew() -> Non
     assert _plan([finished], _view(open_ours=(still_open,))) == [
         Settle(client_order_id=finished.client_order_id, venue=still_open)
     ]
+
+
+# -- a venue that does not deduplicate client order ids (docs/venues/global-derivatives.md 2.2)
+
+SEND_BY = 500
+
+
+def _sent_once(name: str, status: OrderStatus, send_by_ns: int | None = SEND_BY) -> TrackedOrder:
+    """An order sent once with the send-by instant ``send_by_ns``, its answer lost."""
+    request = NewOrder(
+        client_order_id=client_order_id(name), symbol="BTC-USD", side=Side.BUY, size=D(1),
+        order_type=OrderType.MARKET, time_in_force=TimeInForce.IOC, send_by_ns=send_by_ns,
+    )  # fmt: skip
+    return attrs.evolve(_tracked(name, status), request=request)
+
+
+def _undeduplicated(*unprovable: str) -> VenueView:
+    return attrs.evolve(_view(), deduplicates_client_ids=False, unprovable=frozenset(unprovable))
+
+
+@pytest.mark.parametrize("status", [S.SUBMITTED, S.UNKNOWN])
+def test_a_lost_answer_proven_absent_after_its_send_by_instant_is_sent_again(
+    status: OrderStatus,
+) -> None:
+    order = _sent_once("p", status)
+    assert _plan([order], _undeduplicated(), now_ns=SEND_BY + 1) == [
+        Submit(client_order_id=order.client_order_id)
+    ]
+
+
+def test_a_lost_answer_not_provably_absent_stays_unknown_and_is_not_sent_again() -> None:
+    order = _sent_once("q", S.UNKNOWN)
+    (action,) = _plan([order], _undeduplicated(order.client_order_id), now_ns=SEND_BY + 1)
+    assert isinstance(action, Unproven)
+    assert action.client_order_id == order.client_order_id
+    assert "not provably absent" in action.reason
+
+
+def test_a_lost_answer_shown_nowhere_before_its_send_by_instant_is_not_sent_again() -> None:
+    # The request may still be on its way to the matching engine.
+    order = _sent_once("r", S.UNKNOWN)
+    (action,) = _plan([order], _undeduplicated(), now_ns=SEND_BY)
+    assert isinstance(action, Unproven)
+    assert "send-by instant has not passed" in action.reason
+
+
+def test_a_lost_answer_whose_attempt_had_no_send_by_instant_is_never_sent_again() -> None:
+    # E.g. restored from the journal after a restart: when it was sent is not known.
+    order = _sent_once("s", S.SUBMITTED, send_by_ns=None)
+    (action,) = _plan([order], _undeduplicated(), now_ns=TTL_END)
+    assert isinstance(action, Unproven)
+    assert "no send-by instant" in action.reason
+
+
+def test_a_lost_answer_not_provably_absent_past_its_ttl_is_looked_for_as_vanished() -> None:
+    order = _sent_once("t", S.UNKNOWN)
+    assert _plan([order], _undeduplicated(order.client_order_id), now_ns=TTL_END + 1) == [
+        Vanished(client_order_id=order.client_order_id)
+    ]
+
+
+def test_an_unsent_order_is_sent_whether_or_not_the_venue_deduplicates_client_ids() -> None:
+    order = _tracked("u", S.PENDING_SUBMIT)
+    assert _plan([order], _undeduplicated(order.client_order_id)) == [
+        Submit(client_order_id=order.client_order_id)
+    ]
+
+
+def test_a_venue_that_deduplicates_client_ids_sends_a_lost_answer_again_at_once() -> None:
+    # Advanced Trade: a reused client order id is never a second order (unchanged behaviour).
+    order = _sent_once("w", S.UNKNOWN)
+    assert _plan([order], _view(), now_ns=SEND_BY) == [
+        Submit(client_order_id=order.client_order_id)
+    ]
+
+
+def test_an_order_restored_as_pending_submit_counts_as_sent_where_ids_are_not_deduplicated() -> (
+    None
+):
+    # Its SUBMITTED is journaled after the fact: the process may have died with the request
+    # out. It is never sent again unproven, and past its TTL looked for, not expired unsent.
+    order = attrs.evolve(_tracked("x", S.PENDING_SUBMIT), restored=True)
+    (within,) = _plan([order], _undeduplicated(order.client_order_id))
+    assert isinstance(within, Unproven)
+    assert _plan([order], _undeduplicated(), now_ns=TTL_END + 1) == [
+        Vanished(client_order_id=order.client_order_id)
+    ]
+
+
+def test_an_order_restored_as_pending_submit_is_sent_where_ids_are_deduplicated() -> None:
+    order = attrs.evolve(_tracked("y", S.PENDING_SUBMIT), restored=True)
+    assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]

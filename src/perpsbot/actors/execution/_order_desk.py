@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from perpsbot.actors.execution._ledger import OrderLedger
 from perpsbot.actors.execution._order_states import TrackedOrder, venue_state
 from perpsbot.actors.execution._products import Products
@@ -41,6 +43,9 @@ from perpsbot.venue.gateway import GatewaySource, VenueGateway, VenueOrder
 logger = logging.getLogger("perpsbot.actors.executor")
 
 _S = OrderStatus
+#: How long after it is sent an order's request may still be acted on by the venue (its
+#: send-by instant; never past the intent's TTL): the venue's answer deadline fits in it.
+ATTEMPT_WINDOW_NS = 10 * 10**9
 _REST = TransitionSource.REST
 
 
@@ -220,10 +225,14 @@ class OrderDesk:
             )
             return
         self._fault("before_submit")
+        # Each attempt gets its send-by instant: a venue that does not deduplicate client ids
+        # can prove the order absent only once the venue could no longer act on it.
+        request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
+        self.ledger.mark(coid, request=request)
         self.ledger.move(coid, _S.SUBMITTED, source)
         self.stats["submitted"] += 1
         try:
-            venue_order_id = self.gateway.create_order(order.request)
+            venue_order_id = self.gateway.create_order(request)
         except OrderRejectedError as exc:
             self._fault("after_submit")
             self.ledger.move(coid, _S.REJECTED, _REST, str(exc))
@@ -238,6 +247,12 @@ class OrderDesk:
         self._fault("after_submit")
         self.ledger.move(coid, _S.ACKNOWLEDGED, _REST, venue_order_id=venue_order_id)
         self._cancel_if_requested(coid)
+
+    def _send_by_ns(self, order: TrackedOrder) -> int:
+        """The attempt's send-by instant: a little after now, never past the intent's TTL."""
+        send_by_ns = self._clock.time_ns() + ATTEMPT_WINDOW_NS
+        ttl_ns = order.valid_until_ns
+        return send_by_ns if ttl_ns is None else min(send_by_ns, ttl_ns)
 
     def cancel_one(self, coid: str, reason: str) -> None:
         order = self.ledger.get(coid)

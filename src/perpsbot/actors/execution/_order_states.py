@@ -150,6 +150,9 @@ class TrackedOrder:
     cancel_requested: bool = False
     journaled: bool = False
     """The journal committed its intent: it may be sent (when the trading state allows)."""
+    restored: bool = False
+    """Held from the journal at a start: even PENDING_SUBMIT may have been sent (its
+    SUBMITTED is journaled after the fact, and may be lost with the process)."""
     missing: int = 0
     """Reconciliations in a row that did not find this order at the venue."""
     booked_size: Decimal = Decimal(0)

@@ -7,9 +7,16 @@ order, one action:
 - ``Settle``: the venue knows the order; take its status, filled size and fills;
 - ``Adopt``: an open order that carries our client-id prefix but that we do not know;
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
-  trading state allows it, with the same client order id (the gateway settles a reused id
-  as the existing order, whether the venue returns it or refuses the duplicate, so this is
-  never a second order); one never sent that a cancel was asked for is cancelled instead;
+  trading state allows it, with the same client order id; one never sent that a cancel was
+  asked for is cancelled instead. One sent whose answer was lost is sent again only when
+  that cannot make a second order: the venue deduplicates client ids (the gateway settles a
+  reused id as the existing order), or the lookup proved it absent after its attempt's
+  send-by instant;
+- ``Unproven``: sent, its answer lost, within its TTL, on a venue that does not deduplicate
+  client ids, and not proven absent: it stays UNKNOWN, looked for again, never sent (at worst
+  a missed trade, never a duplicate); past its TTL it is ``Vanished``. On such a venue an
+  order restored from the journal as PENDING_SUBMIT counts as sent: its SUBMITTED may not have
+  been journaled before the process died;
 - ``Expire``: never sent, not at the venue, past its TTL: never sent again;
 - ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL or with a
   cancel asked for, but the venue does not show it (its lists may lag: the executor looks
@@ -66,6 +73,10 @@ class VenueView:
     fills: tuple[VenueFill, ...] = ()
     """The venue's fills in the configured symbols since the sweep's window began (read
     before the positions), ours and others'."""
+    deduplicates_client_ids: bool = True
+    """The venue recognises a reused client order id (see ``VenueGateway``)."""
+    unprovable: frozenset[str] = frozenset()
+    """Client order ids looked up, not found, and not provably absent."""
 
     @property
     def liquidation_buffer_pct(self) -> Decimal | None:
@@ -105,8 +116,11 @@ def read_venue(
         if found is not None:
             orders[lookup.client_order_id] = found
     unacknowledged = {lk.client_order_id for lk in missing if lk.venue_order_id is None}
+    unprovable: frozenset[str] = frozenset()
     if unacknowledged:
-        orders.update(gateway.orders_by_client_id(symbols, unacknowledged))
+        by_client_id = gateway.orders_by_client_id(symbols, unacknowledged)
+        orders.update(by_client_id.found)
+        unprovable = by_client_id.unprovable
     try:
         fills = gateway.fills_since(symbols, fills_since_ns)
     except VenueError as exc:
@@ -124,6 +138,8 @@ def read_venue(
         equity=account.equity,
         futures=account.futures,
         fills=tuple(fills),
+        deduplicates_client_ids=gateway.deduplicates_client_ids,
+        unprovable=unprovable,
     )
 
 
@@ -154,11 +170,40 @@ class Vanished:
     client_order_id: str
 
 
-Action = Settle | Adopt | Submit | Expire | Vanished
+@attrs.frozen(kw_only=True)
+class Unproven:
+    client_order_id: str
+    reason: str
+
+
+Action = Settle | Adopt | Submit | Expire | Vanished | Unproven
 
 
 def _within_ttl(order: TrackedOrder, now_ns: int) -> bool:
     return order.valid_until_ns is not None and now_ns <= order.valid_until_ns
+
+
+def _maybe_sent(order: TrackedOrder, venue: VenueView) -> bool:
+    """True for a PENDING_SUBMIT order that may have been sent all the same: restored from
+    the journal (its SUBMITTED may have died with the process) on a venue where a re-send
+    may be a second order. It is then handled as one sent with its answer lost."""
+    return order.restored and not venue.deduplicates_client_ids
+
+
+def _doubt(order: TrackedOrder, venue: VenueView, now_ns: int) -> str:
+    """Why sending ``order`` (sent, its answer lost, not found) again might make a second
+    order; empty if it cannot."""
+    if venue.deduplicates_client_ids:
+        return ""
+    coid = order.client_order_id
+    send_by_ns = None if order.request is None else order.request.send_by_ns
+    if coid in venue.unprovable:
+        return "not at the venue, but not provably absent: not sent again, looked for"
+    if send_by_ns is None:
+        return "its attempt had no send-by instant: absence cannot be proven, looked for"
+    if now_ns <= send_by_ns:
+        return "its attempt's send-by instant has not passed: not sent again, looked for"
+    return ""
 
 
 def plan(
@@ -179,7 +224,7 @@ def plan(
             continue  # finished, its fills still to be read or booked: nothing to look for
         elif order.status not in _NEVER_ACKNOWLEDGED or order.venue_order_id is not None:
             actions.append(Vanished(client_order_id=coid))
-        elif order.status is OrderStatus.PENDING_SUBMIT:
+        elif order.status is OrderStatus.PENDING_SUBMIT and not _maybe_sent(order, venue):
             if _within_ttl(order, now_ns):
                 actions.append(Submit(client_order_id=coid))  # or cancelled, if asked to be
             else:
@@ -190,7 +235,11 @@ def plan(
                     )
                 )
         elif _within_ttl(order, now_ns) and not order.cancel_requested:
-            actions.append(Submit(client_order_id=coid))
+            doubt = _doubt(order, venue, now_ns)
+            if doubt:
+                actions.append(Unproven(client_order_id=coid, reason=doubt))
+            else:
+                actions.append(Submit(client_order_id=coid))
         else:
             # Sent, its answer lost, and past its TTL or to be cancelled: it may exist (and
             # have filled) where the venue's lists do not show it yet, so it is looked for

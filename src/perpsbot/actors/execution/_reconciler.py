@@ -32,6 +32,7 @@ from perpsbot.actors.execution._reconcile import (
     Lookup,
     Settle,
     Submit,
+    Unproven,
     Vanished,
     plan,
     read_venue,
@@ -237,7 +238,7 @@ class Reconciler:
         # The journaled fills are in the portfolio's book: it rebuilt it from them.
         order = attrs.evolve(
             order, fill_ids=fill_ids, fills_size=fills_size, booked_size=fills_size,
-            journaled=True,
+            journaled=True, restored=True,
         )  # fmt: skip
         if last is None:
             return order
@@ -370,6 +371,11 @@ class Reconciler:
                 return f"order {coid}: {reason}"
             case Vanished(client_order_id=coid):
                 return self._vanished(coid)
+            case Unproven(client_order_id=coid, reason=reason):
+                # It may exist where the venue's lists do not show it yet: never sent again
+                # unproven, looked for until found, proven absent, or past its TTL.
+                desk.reconcile_soon()
+                return f"order {coid}: {reason}"
 
     def _vanished(self, coid: str) -> str:
         """An order the venue does not show (acknowledged once, or sent with its answer lost

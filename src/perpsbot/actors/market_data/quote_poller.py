@@ -26,8 +26,8 @@ from perpsbot.messages import (
     Stamper,
 )
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor, ConflatingMailbox
-from perpsbot.venue import BestBidAsk, RestClient
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue import BestBidAsk
+from perpsbot.venue.link import QuoteClient, VenueLink
 from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["QuotePollerActor", "poller_mailbox"]
@@ -74,7 +74,7 @@ class QuotePollerActor(BaseActor):
         self._venue = venue
         self._marks = marks
         self._stamper = Stamper(context.clock, context.ids)
-        self._rest: RestClient | None = None
+        self._rest: QuoteClient | None = None
         # Told the feed's state by the streamer (its latest at every start of ours).
         streaming = self._settings.streaming
         self._feed_state = FeedState.CONNECTING if streaming else FeedState.DISABLED
@@ -86,7 +86,7 @@ class QuotePollerActor(BaseActor):
         return not self._feed_state.healthy
 
     def on_start(self) -> None:
-        self._rest = self._venue.rest_client()
+        self._rest = self._venue.quote_client()
         self.timers.every(self._settings.poll_interval_s, PollQuotes(), first_delay_s=0.0)
 
     def on_stop(self) -> None:
@@ -135,7 +135,7 @@ class QuotePollerActor(BaseActor):
         with self._rest.within(self._round_s):  # the watchdog allows this long
             self._poll_round(self._rest)
 
-    def _poll_round(self, rest: RestClient) -> None:
+    def _poll_round(self, rest: QuoteClient) -> None:
         symbols = list(self._settings.symbols)
         received_ns = self.clock.monotonic_ns()
         try:

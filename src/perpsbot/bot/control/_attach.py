@@ -12,7 +12,7 @@ import argparse
 import os
 from pathlib import Path
 
-from perpsbot.config import locate_bot
+from perpsbot.config import Profile, locate_bot
 from perpsbot.control import ShellClient
 from perpsbot.errors import ControlPlaneError, InvalidConfigError
 
@@ -30,7 +30,7 @@ def add_attach_options(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, help="the bot's TOML file, to find its socket (optional)"
     )
     parser.add_argument(
-        "--profile", choices=["dev", "canary", "prod"], help="the bot's profile (default: dev)"
+        "--profile", choices=[p.value for p in Profile], help="the bot's profile (default: dev)"
     )
     parser.add_argument(
         "--live",

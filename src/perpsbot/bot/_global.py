@@ -1,0 +1,127 @@
+"""The Global Derivatives venue for the bot (``venue.kind = "global"``): for now the embedded
+exchange's simulated gateway only. The executor trades through
+:class:`~perpsbot.venue.global_derivatives.GlobalDerivativesGateway`; the quote poller reads
+marks from ``public/ticker`` (no streamed market data or user channel on this venue yet: the
+executor follows its orders by polls)."""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from perpsbot.clock import Clock, SystemClock
+from perpsbot.errors import VenueError
+from perpsbot.venue import CdpCredentials, JwtSigner
+from perpsbot.venue.gateway import VenueGateway
+from perpsbot.venue.global_derivatives import (
+    GlobalDerivativesClient,
+    GlobalDerivativesGateway,
+    RpcHttp,
+    global_budget,
+)
+from perpsbot.venue.link import QuoteClient
+from perpsbot.venue.ratelimit import VenueRateLimiter
+from perpsbot.venue.records import BestBidAsk
+
+if TYPE_CHECKING:
+    from perpsbot.sim import SimExchange
+    from perpsbot.sim.gateway import SimGlobalGateway
+
+__all__ = ["GlobalQuotes", "GlobalVenue", "global_gateway_of", "start_global_gateway"]
+
+#: The Global Derivatives face each embedded exchange runs, while it runs.
+_FACES: weakref.WeakKeyDictionary[SimExchange, SimGlobalGateway] = weakref.WeakKeyDictionary()
+
+
+def start_global_gateway(sim: SimExchange, stack: contextlib.ExitStack) -> SimGlobalGateway:
+    """Start the embedded exchange's Global Derivatives face, stopped by ``stack``."""
+    from perpsbot.sim.gateway import SimGlobalGateway  # noqa: PLC0415
+
+    gateway = SimGlobalGateway(sim).start()
+    _FACES[sim] = gateway
+    stack.callback(gateway.stop)
+    return gateway
+
+
+def global_gateway_of(sim: SimExchange) -> SimGlobalGateway:
+    """The Global Derivatives face :func:`start_global_gateway` started for ``sim``."""
+    return _FACES[sim]
+
+
+class GlobalQuotes:
+    """The quote poller's client on this venue: ``public/ticker`` per instrument."""
+
+    def __init__(self, client: GlobalDerivativesClient) -> None:
+        self._client = client
+
+    def best_bid_ask(self, product_ids: list[str]) -> list[BestBidAsk]:
+        quotes = []
+        for symbol in product_ids:
+            try:
+                ticker = self._client.ticker(symbol)
+            except VenueError:
+                if len(product_ids) == 1:
+                    raise
+                continue  # the poller asks for a missing one on its own
+            quotes.append(
+                BestBidAsk(
+                    product_id=symbol,
+                    bid=ticker.best_bid_price,
+                    bid_size=ticker.best_bid_amount,
+                    ask=ticker.best_ask_price,
+                    ask_size=ticker.best_ask_amount,
+                    ts_ns=ticker.timestamp * 1_000_000,
+                )
+            )
+        return quotes
+
+    def within(self, seconds: float) -> AbstractContextManager[None]:
+        return self._client.http.transport.scope(seconds)
+
+    def close(self) -> None:
+        self._client.http.close()
+
+
+class GlobalVenue:
+    """Makes the gateways and quote clients of one gateway account (one shared budget).
+
+    Args:
+        http_url: the gateway's HTTP base.
+        credentials: the CDP key of the account.
+        clock: the bot's clock (send-by instants).
+        request_timeout_s: each call's deadline (real time).
+    """
+
+    def __init__(
+        self, *, http_url: str, credentials: CdpCredentials, clock: Clock, request_timeout_s: float
+    ) -> None:
+        self._url = http_url
+        self._credentials = credentials
+        self._clock = clock
+        self._timeout_s = request_timeout_s
+        real = SystemClock()  # deadlines and budgets bound real I/O
+        self._limiter: VenueRateLimiter = global_budget(clock=real)
+
+    def _client(self) -> GlobalDerivativesClient:
+        real = SystemClock()
+        http = RpcHttp(
+            base_url=self._url,
+            signer=JwtSigner(self._credentials, clock=real),
+            limiter=self._limiter,
+            clock=real,
+            timeout_s=self._timeout_s,
+        )
+        return GlobalDerivativesClient(http=http)
+
+    def gateway(self) -> VenueGateway:
+        return GlobalDerivativesGateway(self._client(), clock=self._clock)
+
+    def quotes(self) -> QuoteClient:
+        return GlobalQuotes(self._client())
+
+    @property
+    def factories(self) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient]]:
+        return self.gateway, self.quotes
