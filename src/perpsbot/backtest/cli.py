@@ -3,8 +3,10 @@
 ``perpsbot backtest --data candles.sqlite3`` runs the tree of ``perpsbot run`` (the
 configured strategy, risk rules, executor, portfolio and journal) against the simulated
 exchange driven by the store's candles of ``market_data.symbols``, on a fake clock that
-jumps to the next event whenever every actor is idle, then prints a summary. Its journal is
-an ordinary journal: ``perpsbot journal --journal PATH trades`` reads it.
+jumps to the next event whenever every actor is idle, then prints its report
+(:func:`perpsbot.backtest.report.build_report`; ``--json`` for scripts, ``--chart FILE`` for
+the equity curve). Its journal is an ordinary journal: ``perpsbot journal --journal PATH
+trades`` reads it.
 
 How a bar moves the market and how orders fill (the slippage model) is in
 ``docs/backtest.md``: the open, the nearer extreme, the farther extreme and the close in the
@@ -16,19 +18,19 @@ exchange's (``sim.*_fee_*``), funding accrues and settles by the venue's calenda
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from perpsbot.backtest._replay import ReplayResult, replay_recording
-from perpsbot.backtest._run import BacktestResult, run_backtest
-from perpsbot.backtest._summary import money, summary_of
+from perpsbot.backtest._run import run_backtest
 from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
+from perpsbot.backtest.report import build_report, write_chart
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
@@ -38,6 +40,7 @@ from perpsbot.errors import (
     BacktestError,
     DataStoreError,
     InvalidConfigError,
+    MissingExtraError,
     RecordingFormatError,
 )
 from perpsbot.journal import JournalReader
@@ -81,7 +84,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here;"
         " with --sweep, the folder of the runs' journals)",
     )  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--chart", type=Path, metavar="FILE",
+        help="write the equity curve with the trades marked to FILE, one self-contained HTML"
+        " file (needs the extra: pip install 'perpsbot[report]')",
+    )  # fmt: skip
     parser.add_argument(
         "--sweep", nargs="+", metavar="KEY=VALUES",
         help="run the grid of section.key=A..B (integers) or section.key=A,B,C in processes"
@@ -124,13 +132,22 @@ def run(args: argparse.Namespace) -> int:
                 config, store=store, journal=journal, granularity=args.granularity,
                 span=span, seed=args.seed,
             )  # fmt: skip
-    except (InvalidConfigError, ValueError) as error:
+        print(
+            f"{result.bars} bars in {result.elapsed_s:.1f} s, journal {result.journal_path}",
+            file=sys.stderr,
+        )
+        report = build_report(
+            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
+        )
+        print(json.dumps(report.to_json(), indent=2) if args.json else report.render().rstrip())
+        if args.chart is not None:
+            print(f"chart {write_chart(report, args.chart)}", file=sys.stderr)
+    except (InvalidConfigError, ValueError, MissingExtraError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 2
     except (BacktestError, DataStoreError, RecordingFormatError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 1
-    print(_report(result, as_json=args.json))
     return 0
 
 
@@ -191,7 +208,7 @@ def _replay_summary(result: ReplayResult, *, as_json: bool) -> str:
         "faster_than_recorded": round(result.recorded_s / elapsed, 1) if elapsed else None,
         "orders": trades,
         "fills": total.fills,
-        "net_pnl": money(total.net),
+        "net_pnl": format(total.net.quantize(Decimal("0.01")), "f"),
         "counts": attrs.asdict(result.counts),
     }
     if as_json:
@@ -216,21 +233,3 @@ def _span(
     if since >= until:
         raise ValueError(f"--from must be before --until (and the data's end), was {since}")
     return since, until
-
-
-def _report(result: BacktestResult, *, as_json: bool) -> str:
-    # THE REPORT (issue 16, section 4) is built by perpsbot.backtest.report when it exists:
-    # this is its one call site. Until then, the short summary below.
-    try:
-        report_module: Any = importlib.import_module("perpsbot.backtest.report")
-    except ImportError:
-        report_module = None
-    if report_module is not None and hasattr(report_module, "build_report"):
-        report = report_module.build_report(
-            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
-        )
-        return json.dumps(report.to_json(), indent=2) if as_json else str(report.render())
-    summary = summary_of(result)
-    if as_json:
-        return json.dumps(summary, indent=2)
-    return "\n".join(f"{key:<18} {value}" for key, value in summary.items())
