@@ -18,6 +18,7 @@ exchange's (``sim.*_fee_*``), funding accrues and settles by the venue's calenda
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -29,8 +30,17 @@ import attrs
 
 from perpsbot.backtest._replay import ReplayResult, replay_recording
 from perpsbot.backtest._run import run_backtest
-from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
 from perpsbot.backtest.report import build_report, write_chart
+from perpsbot.backtest.sweep import (
+    SweepSettings,
+    check_point,
+    journal_of,
+    parse_grid,
+    rank,
+    render_ranked,
+    run_point,
+    run_sweep,
+)
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
@@ -91,13 +101,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         " file (needs the extra: pip install 'perpsbot[report]')",
     )  # fmt: skip
     parser.add_argument(
-        "--sweep", nargs="+", metavar="KEY=VALUES",
-        help="run the grid of section.key=A..B (integers) or section.key=A,B,C in processes"
-        " and rank the runs by net PnL (journals: --journal is their folder)",
+        "--sweep", nargs="+", metavar="NAME=VALUES",
+        help="run the grid of section.key=FROM..TO (integers), FROM..TO:STEP or A,B,C, one"
+        " backtest a point, and rank the runs by net PnL with their reports' measures"
+        " (journals: one a point in the folder --journal names)",
     )  # fmt: skip
     parser.add_argument(
-        "--processes", type=int, default=os.cpu_count() or 1,
-        help="parallel runs of a sweep (default: one per CPU)",
+        "--processes", type=int, metavar="N",
+        help="parallel runs of a sweep on this machine (default: one per CPU)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="run a sweep's backtests on Ray instead: 'local' starts an instance here,"
+        " 'auto', HOST:PORT or ray://HOST:PORT joins a cluster whose workers see --data and"
+        " --journal at the same paths (needs the extra: pip install 'perpsbot[ray]')",
     )  # fmt: skip
 
 
@@ -151,41 +168,58 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+_SWEEP_COLUMNS = (
+    "net_pnl", "gross_pnl", "fees", "funding", "trades", "win_rate", "max_drawdown_pct",
+    "sharpe", "sortino", "exposure",
+)  # fmt: skip
+
+
 def _sweep(args: argparse.Namespace, config: BotConfig, folder: Path) -> int:
     if _is_recording(args.data):
         raise ValueError("--sweep runs over a candle store, --data is a feed recording")
-    if args.processes < 1:
+    if args.processes is not None and args.processes < 1:
         raise ValueError(f"--processes must be at least 1, was {args.processes}")
+    if args.processes is not None and args.ray is not None:
+        raise ValueError("--processes is for this machine, --ray for a cluster: give one")
     if folder.exists() and any(folder.iterdir()):
         raise BacktestError(f"a sweep's journal folder must be new or empty, {folder} is not")
-    combinations = grid(args.sweep)
-    folder.mkdir(parents=True, exist_ok=True)
+    grid = parse_grid(args.sweep)
     with CandleStore(args.data) as store:
         span = _span(args, store, config.market_data.symbols)
-    runs = [
-        SweepRun(
-            values=values,
-            config_file=args.config,
-            profile=args.profile,
-            data=args.data,
-            journal=folder / f"run-{n}.sqlite3",
-            granularity=args.granularity,
-            span=span,
-            seed=args.seed,
-        )
-        for n, values in enumerate(combinations, start=1)
-    ]
-    print(f"sweep of {len(runs)} runs, {args.processes} at a time, into {folder}", file=sys.stderr)
-    ranked = run_sweep(runs, processes=args.processes)
+    settings = SweepSettings(
+        config_file=args.config, profile=args.profile, data=args.data, folder=folder,
+        granularity=args.granularity, span=span, seed=args.seed,
+    )  # fmt: skip
+    for point in grid.points():  # a bad value fails here, named, before any run starts
+        check_point(settings, point)
+    folder.mkdir(parents=True, exist_ok=True)
+    where = f"on Ray at {args.ray}" if args.ray else f"{args.processes or 'a CPU'} at a time"
+    print(f"sweep of {grid.size} backtests, {where}, journals in {folder}", file=sys.stderr)
+    results = run_sweep(
+        functools.partial(run_point, settings), grid, workers=args.processes,
+        ray_address=args.ray,
+    )  # fmt: skip
+    failed = [r for r in results if r.error is not None]
+    if len(failed) == len(results):
+        for r in failed:
+            print(f"perpsbot backtest: {dict(r.parameters)} failed: {r.error}", file=sys.stderr)
+        return 1
     if args.json:
+        ranked = [
+            {
+                "parameters": dict(r.parameters),
+                "journal": str(journal_of(folder, r.parameters)),
+                "measures": r.measures,
+                "error": r.error,
+            }
+            for r in rank(results, "net_pnl")
+        ]
         print(json.dumps(ranked, indent=2))
-        return 0
-    keys = list(ranked[0]["values"]) if ranked else []
-    columns = [*keys, "net_pnl", "realized_pnl", "fees", "fills", "journal"]
-    rows = [[*r["values"].values(), *(str(r[c]) for c in columns[len(keys) :])] for r in ranked]
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    for line in [columns, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    else:
+        print(render_ranked(results, "net_pnl", columns=_SWEEP_COLUMNS).rstrip())
+    if failed:
+        print(f"perpsbot backtest: {len(failed)} of {grid.size} runs failed", file=sys.stderr)
+        return 1
     return 0
 
 
