@@ -96,3 +96,29 @@ def test_backtest_chart_without_the_extra_names_the_install_command_in_one_line(
     assert last.startswith("perpsbot backtest: the backtest chart needs plotly")
     assert last.endswith("pip install 'perpsbot[report]'")
     assert not chart.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--processes", "2"], "--processes and --ray run a sweep's backtests: give --sweep too"),
+        (["--ray", "local"], "--processes and --ray run a sweep's backtests: give --sweep too"),
+        (
+            ["--chart", "equity.html", "--sweep", "market_data.short_ma=2,3"],
+            "--chart draws one candle backtest's equity, not a sweep's or a replay's",
+        ),
+    ],
+)
+def test_backtest_refuses_options_that_would_be_ignored(
+    candle_store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    journal = tmp_path / "run.sqlite3"
+
+    assert main(["backtest", "--data", str(candle_store), "--journal", str(journal), *extra]) == 2
+
+    assert capsys.readouterr().err.strip().splitlines() == [f"perpsbot backtest: {message}"]
+    assert not journal.exists()

@@ -129,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
         journal = args.journal or Path(
             SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
         )
+        if not args.sweep and (args.processes is not None or args.ray is not None):
+            raise ValueError("--processes and --ray run a sweep's backtests: give --sweep too")
+        if args.chart is not None and (args.sweep or _is_recording(args.data)):
+            raise ValueError(
+                "--chart draws one candle backtest's equity, not a sweep's or a replay's"
+            )
         if args.sweep:
             return _sweep(args, config, journal)
         if _is_recording(args.data):
@@ -193,7 +199,13 @@ def _sweep(args: argparse.Namespace, config: BotConfig, folder: Path) -> int:
     for point in grid.points():  # a bad value fails here, named, before any run starts
         check_point(settings, point)
     folder.mkdir(parents=True, exist_ok=True)
-    where = f"on Ray at {args.ray}" if args.ray else f"{args.processes or 'a CPU'} at a time"
+    where = (
+        f"on Ray at {args.ray}"
+        if args.ray
+        else f"{args.processes} at a time"
+        if args.processes
+        else "one at a time per CPU"
+    )
     print(f"sweep of {grid.size} backtests, {where}, journals in {folder}", file=sys.stderr)
     results = run_sweep(
         functools.partial(run_point, settings), grid, workers=args.processes,
