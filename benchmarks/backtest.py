@@ -5,17 +5,18 @@ with the process's RSS before and after.
 Sizes: full, 30 days of two symbols (86,400 bars; issue 16's target is at most 30 s, about
 3,000 bars/s); quick, one day (2,880 bars); smoke, an hour. The candles come from the
 simulated exchange's generated history, downloaded into a store as ``perpsbot data
-download`` does. The one-thread floor (the same strategy, risk rules and position maths by
-direct calls, built with the report in ``perpsbot.backtest.report``) is run beside it when
-that module offers one: see :func:`_floor`.
+download`` does. The one-thread floor (:func:`perpsbot.backtest.floor.floor`: the same
+strategy, risk rules and position maths by direct calls, no actors and no exchange) runs
+beside it over the same candles, products and starting equity, in the same process: its bars/s
+and how many times the actor tree's that is (``floor.ratio``).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,14 @@ import requests
 
 from benchmarks._report import cpu_s, write_json
 from perpsbot.backtest import run_backtest
+from perpsbot.backtest.floor import floor
 from perpsbot.clock import FakeClock, stopwatch_ns
-from perpsbot.config import JournalConfig, load_config
+from perpsbot.config import BotConfig, JournalConfig, load_config
 from perpsbot.data import CandleStore, download_candles
+from perpsbot.messages import ProductSpec
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import RestClient, VenueRateLimiter
+from perpsbot.venue.advanced_trade import product_spec
 from perpsbot.venue.ratelimit import RateLimits
 
 SYMBOLS = ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE")
@@ -43,8 +47,9 @@ def _rss_mib() -> float:
     return int(Path("/proc/self/statm").read_text().split()[1]) * _PAGE / 2**20
 
 
-def _store(path: Path, days: float) -> tuple[int, int]:
-    """Download ``days`` of the exchange's history before its start; the span."""
+def _store(path: Path, days: float) -> tuple[tuple[int, int], dict[str, ProductSpec]]:
+    """Download ``days`` of the exchange's history before its start; the span, and the
+    symbols' specs as the exchange's catalogue gives them to the bot."""
     clock = FakeClock()
     until = clock.time_ns() // 10**9 // 86_400 * 86_400
     span = (until - int(days * 86_400), until)
@@ -62,22 +67,37 @@ def _store(path: Path, days: float) -> tuple[int, int]:
                 download_candles(
                     client, store, product_id=symbol, granularity="ONE_MINUTE", span=span
                 )
+        products = {symbol: product_spec(client.product(symbol)) for symbol in SYMBOLS}
         client.close()
-    return span
+    return span, products
 
 
-def _floor(store: Path, span: tuple[int, int]) -> dict[str, Any] | None:
-    """THE FLOOR HOOK: the one-thread floor from ``perpsbot.backtest.report.floor`` (built
-    with the report), reported side by side; None while that module offers none."""
-    try:
-        floor: Any = importlib.import_module("perpsbot.backtest.report.floor")
-    except ImportError:
-        return None
-    run = getattr(floor, "run_floor", None)
-    if run is None:
-        return None
-    result: dict[str, Any] = run(store, symbols=SYMBOLS, granularity="ONE_MINUTE", span=span)
-    return result
+def _floor(
+    store_path: Path,
+    span: tuple[int, int],
+    config: BotConfig,
+    products: dict[str, ProductSpec],
+    *,
+    starting_equity: Decimal,
+    tree_bars_per_s: float,
+) -> dict[str, Any]:
+    """The one-thread floor over the tree's candles, from its starting equity; its bars/s
+    (reading the candles included, as the tree's run does) and ``ratio``, how many times the
+    tree's bars/s that is."""
+    started = stopwatch_ns()
+    with CandleStore(store_path) as store:
+        candles = {symbol: list(store.candles(symbol, "ONE_MINUTE", span)) for symbol in SYMBOLS}
+    run = floor(candles, config, products=products, starting_equity=starting_equity)
+    wall = (stopwatch_ns() - started) / 1e9
+    bars_per_s = run.bars / wall
+    return {
+        "bars": run.bars,
+        "wall_s": round(wall, 3),
+        "bars_per_s": round(bars_per_s, 1),
+        "orders": len(run.orders),
+        "denials": run.denials,
+        "ratio": round(bars_per_s / tree_bars_per_s, 1),
+    }
 
 
 def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
@@ -85,7 +105,7 @@ def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="perpsbot-backtest-") as tmp:
         folder = Path(tmp)
         store_path = folder / "candles.sqlite3"
-        span = _store(store_path, DAYS[mode])
+        span, products = _store(store_path, DAYS[mode])
         journal = folder / "backtest.sqlite3"
         config = load_config(None, profile="dev", env={})
         config = attrs.evolve(
@@ -100,7 +120,10 @@ def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
         wall = (stopwatch_ns() - wall_start) / 1e9
         cpu = cpu_s() - cpu_start
         rss_end = _rss_mib()
-        floor = _floor(store_path, span)
+        floor_figures = _floor(
+            store_path, span, config, products,
+            starting_equity=result.starting_equity, tree_bars_per_s=result.bars / wall,
+        )  # fmt: skip
     figures: dict[str, Any] = {
         "mode": mode,
         "days": DAYS[mode],
@@ -113,12 +136,12 @@ def main(*, mode: str = "full", out: Path | None = None) -> dict[str, Any]:
         "path_points": result.counts.points,
         "rss_mib": {"start": round(rss_start, 1), "end": round(rss_end, 1)},
         "target": {"bars_per_s": 3_000, "full_run_s": 30},
-        "floor": floor,
+        "floor": floor_figures,
     }
     print(
         f"backtest: {result.bars} bars in {wall:.1f} s ({figures['bars_per_s']} bars/s,"
         f" CPU {cpu:.1f} s), RSS {rss_start:.0f} -> {rss_end:.0f} MiB"
-        + ("" if floor is None else f"; floor {floor}")
+        + f"; floor {floor_figures['bars_per_s']} bars/s, {floor_figures['ratio']}x"
     )
     write_json("backtest", figures, out)
     return figures

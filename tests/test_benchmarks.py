@@ -188,3 +188,7 @@ def test_the_backtest_suite_plays_stored_bars_through_the_tree_and_reports_bars_
     assert figures["timers_fired"] > 0
     assert 0 < figures["rss_mib"]["start"] <= figures["rss_mib"]["end"] * 2
     assert figures["target"] == {"bars_per_s": 3_000, "full_run_s": 30}
+    floor = figures["floor"]  # the one-thread floor over the same bars, in the same run
+    assert floor["bars"] == figures["bars"]
+    assert floor["orders"] > 0
+    assert floor["ratio"] == pytest.approx(floor["bars_per_s"] / figures["bars_per_s"], rel=0.01)

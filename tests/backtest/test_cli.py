@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,20 +38,87 @@ def test_backtest_refuses_a_journal_that_exists(
     )
 
 
-def test_backtest_json_summary_counts_the_bars_of_the_span_asked(
-    candle_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    journal = tmp_path / "run.sqlite3"
+def _backtest(candle_store: Path, tmp_path: Path, *extra: str) -> int:
+    """Half an hour of one symbol from the span's start, through ``perpsbot backtest``."""
     config = tmp_path / "bot.toml"
     config.write_text('[market_data]\nsymbols = ["BIP-20DEC30-CDE"]\n')
-
-    code = main([
+    return main([
         "--log-level", "WARNING", "backtest", "--data", str(candle_store), "--config",
-        str(config), "--from", str(SPAN[0]), "--until", "30m", "--journal", str(journal),
-        "--json",
+        str(config), "--from", str(SPAN[0]), "--until", "60m", "--journal",
+        str(tmp_path / "run.sqlite3"), *extra,
     ])  # fmt: skip
 
-    assert code == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert summary["bars"] == 60  # one symbol, from the span's start to 30 minutes before its end
-    assert summary["journal"] == str(journal)
+
+def test_backtest_json_is_the_report_of_the_span_asked(
+    candle_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _backtest(candle_store, tmp_path, "--json") == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert {"start", "end", "starting_equity", "final_equity", "total", "symbols"} <= set(report)
+    assert {"trades", "win_rate", "net_pnl", "fees", "funding", "sharpe", "sortino"} <= set(
+        report["total"]
+    )
+    assert list(report["symbols"]) == ["BIP-20DEC30-CDE"]
+    # a bar's close is its mark at the bar's end: the first bar's end to the last's
+    assert (report["start"], report["end"]) == ("2025-12-30T01:01:00Z", "2025-12-30T01:30:00Z")
+
+
+def test_backtest_prints_the_reports_table_and_writes_its_chart(
+    candle_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip(
+        "plotly", reason="the chart needs the report extra: pip install 'perpsbot[report]'"
+    )
+    chart = tmp_path / "equity.html"
+
+    assert _backtest(candle_store, tmp_path, "--chart", str(chart)) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("Backtest 2025-12-30T01:01:00Z -> 2025-12-30T01:30:00Z: equity")
+    assert "win rate" in out
+    assert chart.stat().st_size > 0
+    assert '"name":"equity (USD)"' in chart.read_text()
+
+
+def test_backtest_chart_without_the_extra_names_the_install_command_in_one_line(
+    candle_store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "plotly.graph_objects", None)  # not importable
+    chart = tmp_path / "equity.html"
+
+    assert _backtest(candle_store, tmp_path, "--chart", str(chart)) == 2
+
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("perpsbot backtest: the backtest chart needs plotly")
+    assert last.endswith("pip install 'perpsbot[report]'")
+    assert not chart.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--processes", "2"], "--processes and --ray run a sweep's backtests: give --sweep too"),
+        (["--ray", "local"], "--processes and --ray run a sweep's backtests: give --sweep too"),
+        (
+            ["--chart", "equity.html", "--sweep", "market_data.short_ma=2,3"],
+            "--chart draws one candle backtest's equity, not a sweep's or a replay's",
+        ),
+    ],
+)
+def test_backtest_refuses_options_that_would_be_ignored(
+    candle_store: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    journal = tmp_path / "run.sqlite3"
+
+    assert main(["backtest", "--data", str(candle_store), "--journal", str(journal), *extra]) == 2
+
+    assert capsys.readouterr().err.strip().splitlines() == [f"perpsbot backtest: {message}"]
+    assert not journal.exists()

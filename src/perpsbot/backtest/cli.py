@@ -3,8 +3,10 @@
 ``perpsbot backtest --data candles.sqlite3`` runs the tree of ``perpsbot run`` (the
 configured strategy, risk rules, executor, portfolio and journal) against the simulated
 exchange driven by the store's candles of ``market_data.symbols``, on a fake clock that
-jumps to the next event whenever every actor is idle, then prints a summary. Its journal is
-an ordinary journal: ``perpsbot journal --journal PATH trades`` reads it.
+jumps to the next event whenever every actor is idle, then prints its report
+(:func:`perpsbot.backtest.report.build_report`; ``--json`` for scripts, ``--chart FILE`` for
+the equity curve). Its journal is an ordinary journal: ``perpsbot journal --journal PATH
+trades`` reads it.
 
 How a bar moves the market and how orders fill (the slippage model) is in
 ``docs/backtest.md``: the open, the nearer extreme, the farther extreme and the close in the
@@ -16,19 +18,29 @@ exchange's (``sim.*_fee_*``), funding accrues and settles by the venue's calenda
 from __future__ import annotations
 
 import argparse
-import importlib
+import functools
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from perpsbot.backtest._replay import ReplayResult, replay_recording
-from perpsbot.backtest._run import BacktestResult, run_backtest
-from perpsbot.backtest._summary import money, summary_of
-from perpsbot.backtest._sweep import SweepRun, grid, run_sweep
+from perpsbot.backtest._run import run_backtest
+from perpsbot.backtest.report import build_report, write_chart
+from perpsbot.backtest.sweep import (
+    SweepSettings,
+    check_point,
+    journal_of,
+    parse_grid,
+    rank,
+    render_ranked,
+    run_point,
+    run_sweep,
+)
 from perpsbot.candle_sizes import GRANULARITY_S
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, load_config
@@ -38,6 +50,7 @@ from perpsbot.errors import (
     BacktestError,
     DataStoreError,
     InvalidConfigError,
+    MissingExtraError,
     RecordingFormatError,
 )
 from perpsbot.journal import JournalReader
@@ -81,15 +94,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the run's journal, a new file (default: backtest-<UTC time>.sqlite3 here;"
         " with --sweep, the folder of the runs' journals)",
     )  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
-        "--sweep", nargs="+", metavar="KEY=VALUES",
-        help="run the grid of section.key=A..B (integers) or section.key=A,B,C in processes"
-        " and rank the runs by net PnL (journals: --journal is their folder)",
+        "--chart", type=Path, metavar="FILE",
+        help="write the equity curve with the trades marked to FILE, one self-contained HTML"
+        " file (needs the extra: pip install 'perpsbot[report]')",
     )  # fmt: skip
     parser.add_argument(
-        "--processes", type=int, default=os.cpu_count() or 1,
-        help="parallel runs of a sweep (default: one per CPU)",
+        "--sweep", nargs="+", metavar="NAME=VALUES",
+        help="run the grid of section.key=FROM..TO (integers), FROM..TO:STEP or A,B,C, one"
+        " backtest a point, and rank the runs by net PnL with their reports' measures"
+        " (journals: one a point in the folder --journal names)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=int, metavar="N",
+        help="parallel runs of a sweep on this machine (default: one per CPU)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray", metavar="ADDRESS",
+        help="run a sweep's backtests on Ray instead: 'local' starts an instance here,"
+        " 'auto', HOST:PORT or ray://HOST:PORT joins a cluster whose workers see --data and"
+        " --journal at the same paths (needs the extra: pip install 'perpsbot[ray]')",
     )  # fmt: skip
 
 
@@ -104,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
         journal = args.journal or Path(
             SystemClock().now().strftime("backtest-%Y%m%dT%H%M%SZ.sqlite3")
         )
+        if not args.sweep and (args.processes is not None or args.ray is not None):
+            raise ValueError("--processes and --ray run a sweep's backtests: give --sweep too")
+        if args.chart is not None and (args.sweep or _is_recording(args.data)):
+            raise ValueError(
+                "--chart draws one candle backtest's equity, not a sweep's or a replay's"
+            )
         if args.sweep:
             return _sweep(args, config, journal)
         if _is_recording(args.data):
@@ -124,51 +155,83 @@ def run(args: argparse.Namespace) -> int:
                 config, store=store, journal=journal, granularity=args.granularity,
                 span=span, seed=args.seed,
             )  # fmt: skip
-    except (InvalidConfigError, ValueError) as error:
+        print(
+            f"{result.bars} bars in {result.elapsed_s:.1f} s, journal {result.journal_path}",
+            file=sys.stderr,
+        )
+        report = build_report(
+            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
+        )
+        print(json.dumps(report.to_json(), indent=2) if args.json else report.render().rstrip())
+        if args.chart is not None:
+            print(f"chart {write_chart(report, args.chart)}", file=sys.stderr)
+    except (InvalidConfigError, ValueError, MissingExtraError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 2
     except (BacktestError, DataStoreError, RecordingFormatError) as error:
         print(f"perpsbot backtest: {error}", file=sys.stderr)
         return 1
-    print(_report(result, as_json=args.json))
     return 0
+
+
+_SWEEP_COLUMNS = (
+    "net_pnl", "gross_pnl", "fees", "funding", "trades", "win_rate", "max_drawdown_pct",
+    "sharpe", "sortino", "exposure",
+)  # fmt: skip
 
 
 def _sweep(args: argparse.Namespace, config: BotConfig, folder: Path) -> int:
     if _is_recording(args.data):
         raise ValueError("--sweep runs over a candle store, --data is a feed recording")
-    if args.processes < 1:
+    if args.processes is not None and args.processes < 1:
         raise ValueError(f"--processes must be at least 1, was {args.processes}")
+    if args.processes is not None and args.ray is not None:
+        raise ValueError("--processes is for this machine, --ray for a cluster: give one")
     if folder.exists() and any(folder.iterdir()):
         raise BacktestError(f"a sweep's journal folder must be new or empty, {folder} is not")
-    combinations = grid(args.sweep)
-    folder.mkdir(parents=True, exist_ok=True)
+    grid = parse_grid(args.sweep)
     with CandleStore(args.data) as store:
         span = _span(args, store, config.market_data.symbols)
-    runs = [
-        SweepRun(
-            values=values,
-            config_file=args.config,
-            profile=args.profile,
-            data=args.data,
-            journal=folder / f"run-{n}.sqlite3",
-            granularity=args.granularity,
-            span=span,
-            seed=args.seed,
-        )
-        for n, values in enumerate(combinations, start=1)
-    ]
-    print(f"sweep of {len(runs)} runs, {args.processes} at a time, into {folder}", file=sys.stderr)
-    ranked = run_sweep(runs, processes=args.processes)
+    settings = SweepSettings(
+        config_file=args.config, profile=args.profile, data=args.data, folder=folder,
+        granularity=args.granularity, span=span, seed=args.seed,
+    )  # fmt: skip
+    for point in grid.points():  # a bad value fails here, named, before any run starts
+        check_point(settings, point)
+    folder.mkdir(parents=True, exist_ok=True)
+    where = (
+        f"on Ray at {args.ray}"
+        if args.ray
+        else f"{args.processes} at a time"
+        if args.processes
+        else "one at a time per CPU"
+    )
+    print(f"sweep of {grid.size} backtests, {where}, journals in {folder}", file=sys.stderr)
+    results = run_sweep(
+        functools.partial(run_point, settings), grid, workers=args.processes,
+        ray_address=args.ray,
+    )  # fmt: skip
+    failed = [r for r in results if r.error is not None]
+    if len(failed) == len(results):
+        for r in failed:
+            print(f"perpsbot backtest: {dict(r.parameters)} failed: {r.error}", file=sys.stderr)
+        return 1
     if args.json:
+        ranked = [
+            {
+                "parameters": dict(r.parameters),
+                "journal": str(journal_of(folder, r.parameters)),
+                "measures": r.measures,
+                "error": r.error,
+            }
+            for r in rank(results, "net_pnl")
+        ]
         print(json.dumps(ranked, indent=2))
-        return 0
-    keys = list(ranked[0]["values"]) if ranked else []
-    columns = [*keys, "net_pnl", "realized_pnl", "fees", "fills", "journal"]
-    rows = [[*r["values"].values(), *(str(r[c]) for c in columns[len(keys) :])] for r in ranked]
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    for line in [columns, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    else:
+        print(render_ranked(results, "net_pnl", columns=_SWEEP_COLUMNS).rstrip())
+    if failed:
+        print(f"perpsbot backtest: {len(failed)} of {grid.size} runs failed", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -191,7 +254,7 @@ def _replay_summary(result: ReplayResult, *, as_json: bool) -> str:
         "faster_than_recorded": round(result.recorded_s / elapsed, 1) if elapsed else None,
         "orders": trades,
         "fills": total.fills,
-        "net_pnl": money(total.net),
+        "net_pnl": format(total.net.quantize(Decimal("0.01")), "f"),
         "counts": attrs.asdict(result.counts),
     }
     if as_json:
@@ -216,21 +279,3 @@ def _span(
     if since >= until:
         raise ValueError(f"--from must be before --until (and the data's end), was {since}")
     return since, until
-
-
-def _report(result: BacktestResult, *, as_json: bool) -> str:
-    # THE REPORT (issue 16, section 4) is built by perpsbot.backtest.report when it exists:
-    # this is its one call site. Until then, the short summary below.
-    try:
-        report_module: Any = importlib.import_module("perpsbot.backtest.report")
-    except ImportError:
-        report_module = None
-    if report_module is not None and hasattr(report_module, "build_report"):
-        report = report_module.build_report(
-            result.journal_path, marks=result.marks, starting_equity=result.starting_equity
-        )
-        return json.dumps(report.to_json(), indent=2) if as_json else str(report.render())
-    summary = summary_of(result)
-    if as_json:
-        return json.dumps(summary, indent=2)
-    return "\n".join(f"{key:<18} {value}" for key, value in summary.items())
