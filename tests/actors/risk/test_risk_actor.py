@@ -335,15 +335,19 @@ def test_only_an_operators_halt_and_the_kill_switch_tell_the_executor_to_stop_ev
     tree.risk.ask(command(Resume), timeout_s=5)
     tree.system.reload(evolve_risk(config, kill_switch=True))
     tree.system.reload(config)
+
+    def stopping() -> list[str]:
+        return [
+            m.reason
+            for m in all_of_type(tree.published, TradingStateChanged)
+            if m.state is not m.previous and m.stops_everything
+        ]
+
+    # The reloads reach risk through its supervisor: wait for the kill switch's change itself.
+    eventually(lambda: len(stopping()) >= 2, what="the kill switch's stop told")
     wait_drained(tree.risk)
     wait_drained(tree.system.address("bot/executor"))
-    told = [
-        (m.reason, m.stops_everything)
-        for m in all_of_type(tree.published, TradingStateChanged)
-        if m.state is not m.previous
-    ]
-    stopping = [reason for reason, stops in told if stops]
-    assert stopping == ["halt by alice: incident 9", "configuration changed"]
+    assert stopping() == ["halt by alice: incident 9", "configuration changed"]
     assert not all_of_type(tree.executor, CancelAllOrders)
 
 
