@@ -201,9 +201,9 @@ class SimExchange:
         )
 
     def in_process_api(self) -> InProcessApi:
-        """The brokerage API in this process for a REST client's ``direct`` (on a session
-        for :attr:`rest_base_url`): the same answers, on a rate budget of its own, without
-        HTTP framing and the HTTP face's faults."""
+        """The brokerage API in this process, for the ``direct`` of a REST client whose
+        base URL is :attr:`rest_base_url`: the same answers, on a rate budget of its own,
+        without HTTP framing and the HTTP face's faults."""
         return InProcessApi(
             engine=self._engine, limits=self._in_process_limits(), verifier=self._verifier
         )
