@@ -24,6 +24,7 @@ from perpsbot.runtime import (
     Scheduler,
     SupervisorSpec,
 )
+from perpsbot.runtime._idle import IdleSignal
 from perpsbot.runtime.testing import Probe, probe_child, wait_idle
 from tests.runtime.conftest import Add, Block, BlockThenCrash, Crash, recorder
 
@@ -186,3 +187,64 @@ def test_a_probe_child_has_every_message_once_the_system_is_idle(system: ActorSy
     wait_idle(system)
 
     assert probe.events == [Add(n) for n in range(100)]
+
+
+def test_an_idle_signal_wakes_its_waiter_when_something_settles_after_its_look() -> None:
+    signal = IdleSignal()
+    signal.watch()
+    seen = signal.generation()  # a waiter reads the generation, then looks
+    woken = threading.Event()
+
+    def wait() -> None:
+        signal.wait_past(seen, 30.0)
+        woken.set()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    signal.settled()
+
+    assert woken.wait(5)  # long before the 30 s it would otherwise wait
+    waiter.join(5)
+    assert signal.generation() == seen + 1
+
+
+def test_an_idle_signal_returns_at_once_for_a_settle_between_the_look_and_the_wait() -> None:
+    signal = IdleSignal()
+    signal.watch()
+    seen = signal.generation()
+    signal.settled()  # after the look, before the waiter sleeps: not lost
+
+    done = threading.Event()
+    waiter = threading.Thread(target=lambda: (signal.wait_past(seen, 30.0), done.set()))
+    waiter.start()
+
+    assert done.wait(5)
+    waiter.join(5)
+
+
+def test_an_idle_signal_nobody_watches_counts_nothing() -> None:
+    signal = IdleSignal()
+    signal.settled()
+    assert signal.generation() == 0
+    signal.watch()
+    signal.unwatch()
+    signal.settled()
+    assert signal.generation() == 0
+
+
+@pytest.mark.parametrize("driven", [True, False])
+def test_a_timer_callback_that_ends_tells_the_scheduler_settle_hook(driven: bool) -> None:
+    clock = FakeClock()
+    settled = threading.Event()
+    scheduler = Scheduler(clock, driven=driven, on_settled=settled.set)
+    fired = threading.Event()
+    scheduler.call_later(1.0, fired.set)
+    scheduler.start()
+    try:
+        clock.advance(1.0)
+        if driven:
+            assert scheduler.fire_next()
+        assert fired.wait(5)
+        assert settled.wait(5)
+    finally:
+        scheduler.stop()

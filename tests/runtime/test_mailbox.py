@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import attrs
 import pytest
@@ -55,6 +56,32 @@ def test_a_sleeping_consumer_is_woken_by_a_put_from_another_thread() -> None:
     assert done.wait(5)
     consumer.join(5)
     assert received == ["hello"]
+
+
+@pytest.mark.parametrize("kind", [FifoMailbox, lambda: ConflatingMailbox(lambda m: m)])
+def test_a_consumer_going_to_sleep_on_an_empty_mailbox_tells_the_sleep_hook(kind: Any) -> None:
+    mailbox = kind()
+    asleep = threading.Event()
+    mailbox.on_sleep = asleep.set
+    received: list[object] = []
+
+    def consume() -> None:
+        received.append(mailbox.get())
+
+    mailbox.tell("queued")  # taken at once: no sleep
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    consumer.join(5)
+    assert received == ["queued"]
+    assert not asleep.is_set()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    assert asleep.wait(5)  # nothing queued: the consumer sleeps, and says so
+    assert mailbox.asleep()
+    mailbox.tell("wake")
+    consumer.join(5)
+    assert received == ["queued", "wake"]
 
 
 def test_fifo_mailbox_records_its_max_depth() -> None:

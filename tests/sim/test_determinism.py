@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from perpsbot.sim import SimExchange
+from perpsbot.sim import CATALOGUE, SimExchange, SimProduct
+from perpsbot.sim._market import ProductMarket
+from perpsbot.sim._wire import quantize_down
 from tests.sim.conftest import Api
 
 SIM_SOURCES = Path(__file__).parents[2] / "src" / "perpsbot" / "sim"
@@ -67,3 +72,46 @@ def test_the_sim_reads_time_and_randomness_only_through_the_seams() -> None:
     ]
 
     assert offenders == []
+
+
+def _reference_side(
+    rng: random.Random, spec: SimProduct, old: dict[Decimal, Decimal], prices: list[Decimal]
+) -> dict[Decimal, Decimal]:
+    """A side of the book as first written: sizes from ``rng.uniform``."""
+    new: dict[Decimal, Decimal] = {}
+    for depth, price in enumerate(prices):
+        if price <= 0:
+            continue
+        kept = old.get(price)
+        if kept is not None and rng.random() < 0.7:
+            new[price] = kept
+            continue
+        scale = Decimal(repr(round(rng.uniform(0.2, 1.8) * (1 + 0.15 * depth), 6)))
+        size = (spec.level_size * scale / spec.base_increment).to_integral_value(
+            rounding=ROUND_DOWN
+        ) * spec.base_increment
+        new[price] = max(size, spec.base_min_size)
+    return new
+
+
+@pytest.mark.parametrize("product_id", ["BIP-20DEC30-CDE", "ETH-USD"])
+def test_a_rebuilt_book_has_the_sizes_rng_uniform_draws_level_by_level(product_id: str) -> None:
+    spec = next(p for p in CATALOGUE if p.product_id == product_id)
+    market = ProductMarket(spec, levels=12, start_ns=1_767_225_600 * 10**9, seed=3)
+    rng, reference_rng = random.Random(11), random.Random(11)
+    bids: dict[Decimal, Decimal] = {}
+    asks: dict[Decimal, Decimal] = {}
+    for step in range(200):
+        market.fair = float(spec.start_price) * (1 + 0.0004 * ((step // 3 * 7) % 11 - 5))
+        market.rebuild(rng)
+        fair = Decimal(repr(market.fair))
+        best_bid = quantize_down(fair - spec.level_spacing / 2, spec.price_increment)
+        best_ask = best_bid + spec.level_spacing
+        bids = _reference_side(
+            reference_rng, spec, bids, [best_bid - i * spec.level_spacing for i in range(12)]
+        )
+        asks = _reference_side(
+            reference_rng, spec, asks, [best_ask + i * spec.level_spacing for i in range(12)]
+        )
+        assert (market.bids, market.asks) == (bids, asks), step
+    assert rng.random() == reference_rng.random()  # the same number of draws

@@ -1,13 +1,13 @@
 """The venue link of a backtest: REST straight into the exchange in this process.
 
-The actors' REST clients are the ordinary ones (signing, budget, retries, parsing); their
-session carries the exchange's in-process adapter instead of a socket. No user channel (the
-executor follows its orders by polls) and no market feed (``market_data.streaming`` off).
+The actors' REST clients are the ordinary ones (budget, retries, the mapping of answers,
+parsing), handing each request to the exchange's in-process API (``direct``) instead of HTTP:
+no socket, no HTTP framing, and no signature, since the exchange of a backtest checks none.
+No user channel (the executor follows its orders by polls) and no market feed
+(``market_data.streaming`` off).
 """
 
 from __future__ import annotations
-
-import requests
 
 from perpsbot.bot._paper import throwaway_key
 from perpsbot.clock import Clock
@@ -31,7 +31,7 @@ class InProcessLink(VenueLink):
     """REST straight into ``sim``; no user channel."""
 
     def __init__(self, sim: SimExchange, clock: Clock) -> None:
-        credentials, _ = throwaway_key()  # the exchange checks no signature in a backtest
+        credentials, _ = throwaway_key()  # private calls need a signer; none is checked
         super().__init__(
             rest_base_url=sim.rest_base_url,
             market_ws_url=NO_MARKET_FEED,
@@ -44,16 +44,13 @@ class InProcessLink(VenueLink):
         self._sim = sim
 
     def rest_client(self) -> RestClient:
-        session = requests.Session()
-        session.trust_env = False  # no proxy settings to look up: the exchange is in-process
-        session.mount(self.rest_base_url, self._sim.in_process_adapter())
         return RestClient(
             base_url=self.rest_base_url,
             signer=self.signer,
             limiter=self.limiter,
-            session=session,
             timeout_s=self.request_timeout_s,
             on_outcome=self.on_rest_outcome,
+            direct=self._sim.in_process_api(),
         )
 
 

@@ -66,6 +66,7 @@ class Cell:
         parent: ActorAddress | None,
         report_root: Callable[[Cell, ChildExited], None],
         watchers: Watchers | None = None,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
@@ -90,6 +91,9 @@ class Cell:
         self.address = ActorAddress(self)
         self._closing = threading.Lock()  # close, revive and late drains, one at a time
         mailbox.on_drop = self._dropped
+        self._on_settled = on_settled
+        if on_settled is not None:
+            mailbox.on_sleep = on_settled
 
     @property
     def name(self) -> str:
@@ -122,6 +126,8 @@ class Cell:
         """The thread of ``incarnation`` left its loop: it handles nothing more."""
         self._serving.discard(incarnation)
         self.loops_ended += 1
+        if self._on_settled is not None:
+            self._on_settled()
 
     def serving(self) -> bool:
         """True while the current incarnation's thread is in its loop (starting, handling or

@@ -10,6 +10,11 @@ One look at every actor is not enough, since an actor looked at first may be tol
 one looked at later. So the system counts as idle only after two looks in a row find everything
 idle and nothing in between handled a message, ended a thread, fired a timer or queued
 anything.
+
+The waiter does not poll: after a look that found something busy it sleeps until the runtime
+signals that something may have settled (:class:`IdleSignal`: an actor went to sleep on an
+empty mailbox, an actor's thread left its loop, a timer callback ended), then looks again. A
+signal costs nothing while nobody waits.
 """
 
 from __future__ import annotations
@@ -21,11 +26,53 @@ from perpsbot.clock import SystemClock
 from perpsbot.runtime._cell import Cell, CellState
 from perpsbot.runtime._timers import Scheduler
 
-__all__ = ["wait_until_idle"]
+__all__ = ["IdleSignal", "wait_until_idle"]
 
 _REAL = SystemClock()  # the wait is in real time, whatever clock the system runs on
-_FIRST_PAUSE_S = 0.0001
+# The longest wait between two looks: what the runtime does not signal (a thread outside
+# it, a timer thread on a real clock) is still seen within this.
 _MAX_PAUSE_S = 0.005
+
+
+class IdleSignal:
+    """Where the runtime says that something may have settled, for whoever waits for idle.
+
+    The runtime calls :meth:`settled` each time an actor goes to sleep on an empty mailbox, an
+    actor's thread leaves its loop and a timer callback ends. Each call while a waiter waits
+    moves :meth:`generation` on and wakes it; a call while nobody waits is one attribute read.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._generation = 0
+        self._waiters = 0
+
+    def settled(self) -> None:
+        """Something may have become idle (called by the runtime, on any thread)."""
+        if self._waiters:
+            with self._condition:
+                self._generation += 1
+                self._condition.notify_all()
+
+    def generation(self) -> int:
+        """Moves on with every :meth:`settled` while a waiter waits."""
+        return self._generation
+
+    def watch(self) -> None:
+        """Start counting :meth:`settled` calls (before the first look)."""
+        with self._condition:
+            self._waiters += 1
+
+    def unwatch(self) -> None:
+        with self._condition:
+            self._waiters -= 1
+
+    def wait_past(self, generation: int, timeout_s: float) -> None:
+        """Return once :meth:`generation` is past ``generation``, or after ``timeout_s``."""
+        with self._condition:
+            if self._generation == generation:
+                self._condition.wait(timeout_s)
+
 
 Progress = tuple[object, ...]
 
@@ -51,20 +98,30 @@ def _look(cells: Iterable[Cell], scheduler: Scheduler) -> tuple[list[str], Progr
 
 
 def wait_until_idle(
-    cells: Callable[[], Iterable[Cell]], scheduler: Scheduler, timeout_s: float
+    cells: Callable[[], Iterable[Cell]],
+    scheduler: Scheduler,
+    timeout_s: float,
+    signal: IdleSignal,
 ) -> list[str]:
     """Wait (in real time, at most ``timeout_s``) until the actors ``cells()`` returns and
-    ``scheduler`` are idle; returns what was still busy at the end, empty once idle."""
+    ``scheduler`` are idle; returns what was still busy at the end, empty once idle.
+    ``signal`` is the one the runtime of those cells tells when something settles."""
     deadline = _REAL.monotonic() + timeout_s
-    pause = threading.Event()
-    pause_s = _FIRST_PAUSE_S
     previous: Progress | None = None
-    while True:
-        busy, progress = _look(cells(), scheduler)
-        if not busy and progress == previous:
-            return []
-        previous = None if busy else progress
-        if _REAL.monotonic() >= deadline:
-            return busy or ["nothing, but something moved between the last two looks"]
-        pause.wait(pause_s)  # yields the GIL to the actors being waited for
-        pause_s = min(pause_s * 2, _MAX_PAUSE_S)
+    signal.watch()
+    try:
+        while True:
+            generation = signal.generation()  # before the look: nothing settles unseen
+            busy, progress = _look(cells(), scheduler)
+            if not busy and progress == previous:
+                return []
+            left_s = deadline - _REAL.monotonic()
+            if left_s <= 0:
+                return busy or ["nothing, but something moved between the last two looks"]
+            if busy or previous is not None:
+                # Busy: wait until something settles. Idle twice but moved in between: let
+                # what moves run before the next look.
+                signal.wait_past(generation, min(left_s, _MAX_PAUSE_S))
+            previous = None if busy else progress
+    finally:
+        signal.unwatch()

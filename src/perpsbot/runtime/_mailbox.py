@@ -54,6 +54,10 @@ def _ignore_drop(item: Item, reason: str) -> None:
     """Default drop sink until the mailbox is attached to an address."""
 
 
+def _nobody_waits() -> None:
+    """Default sleep hook until the mailbox belongs to a system."""
+
+
 def message_of(item: Item) -> Any:
     """The message inside a queued item."""
     return item.message if type(item) is Envelope else item
@@ -83,6 +87,9 @@ class Mailbox:
         self._waiting = False
         self.max_depth = 0
         self.on_drop: DropCallback = _ignore_drop
+        self.on_sleep: Callable[[], None] = _nobody_waits
+        """Called (holding the mailbox's lock) as the consumer goes to sleep on an empty
+        mailbox: its system's idle signal."""
 
     # -- producer side ---------------------------------------------------------------------
 
@@ -149,6 +156,7 @@ class Mailbox:
             self._waiting = True
             try:
                 if not self._control and not self._normal_depth():
+                    self.on_sleep()
                     self._wakeup.wait()
             finally:
                 self._waiting = False

@@ -28,7 +28,7 @@ from perpsbot.runtime._control import (
 )
 from perpsbot.runtime._deadletters import DeadLetters
 from perpsbot.runtime._embed import HostAddress
-from perpsbot.runtime._idle import wait_until_idle
+from perpsbot.runtime._idle import IdleSignal, wait_until_idle
 from perpsbot.runtime._inspect import ActorSnapshot, SystemSnapshot
 from perpsbot.runtime._lifecycle import start_incarnation, stop_incarnation
 from perpsbot.runtime._pubsub import Recipient
@@ -89,8 +89,13 @@ class ActorSystem:
         self.sections_of = sections_of
         self.dead_letters = DeadLetters()
         self.watchers = Watchers()
+        self._idle_signal = IdleSignal()
         self.scheduler = Scheduler(
-            self.clock, name=f"{name}-timers", on_death=self._timers_died, driven=driven_timers
+            self.clock,
+            name=f"{name}-timers",
+            on_death=self._timers_died,
+            driven=driven_timers,
+            on_settled=self._idle_signal.settled,
         )
         self._cells: dict[str, Cell] = {}
         self._roots: list[Cell] = []
@@ -133,6 +138,7 @@ class ActorSystem:
                     parent=parent,
                     report_root=self._root_exited,
                     watchers=self.watchers,
+                    on_settled=self._idle_signal.settled,
                 )
                 self._cells[path] = cell
             else:
@@ -258,7 +264,7 @@ class ActorSystem:
         Raises:
             ActorSystemBusyError: still busy after ``timeout_s``; names what was busy.
         """
-        busy = wait_until_idle(self._all_cells, self.scheduler, timeout_s)
+        busy = wait_until_idle(self._all_cells, self.scheduler, timeout_s, self._idle_signal)
         if busy:
             raise ActorSystemBusyError(
                 f"actor system {self.name!r} must be idle within {timeout_s}s, was busy: "

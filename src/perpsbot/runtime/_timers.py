@@ -88,6 +88,7 @@ class Scheduler:
         on_death: called (on the dying thread) if the thread ever ends other than by
             :meth:`stop`; every timer has then stopped, so the owner must act on it.
         driven: no thread; timers fire only in :meth:`fire_next`.
+        on_settled: called each time callbacks end (its system's idle signal).
     """
 
     def __init__(
@@ -97,11 +98,13 @@ class Scheduler:
         *,
         on_death: Callable[[BaseException], None] | None = None,
         driven: bool = False,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self._clock = clock
         self.driven = driven
         self.name = name
         self._on_death = on_death
+        self._on_settled = on_settled
         self._heap: list[tuple[float, int, TimerHandle]] = []
         self._seq = itertools.count()
         self._condition = threading.Condition()
@@ -205,6 +208,8 @@ class Scheduler:
         finally:
             with self._condition:
                 self._firing = False
+            if self._on_settled is not None:
+                self._on_settled()
         return True
 
     def _add(self, handle: TimerHandle) -> TimerHandle:
@@ -252,6 +257,8 @@ class Scheduler:
                     finally:
                         self._condition.acquire()
                         self._firing = False
+                    if self._on_settled is not None:
+                        self._on_settled()
                     continue
                 timeout = min(self._heap[0][0] - now, _MAX_WAIT_S) if self._heap else None
                 self._clock.wait(self._condition, timeout)

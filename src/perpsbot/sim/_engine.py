@@ -191,8 +191,10 @@ class SimEngine:
     def publish_book(self, pid: str) -> None:
         old_bids, old_asks = self._published[pid]
         bids, asks = self._book_view(pid)
-        changes = diff_levels(BID, old_bids, bids) + diff_levels(OFFER, old_asks, asks)
         self._published[pid] = (bids, asks)
+        if not self._listeners:
+            return  # nobody hears the changes (a backtest's exchange): none worked out
+        changes = diff_levels(BID, old_bids, bids) + diff_levels(OFFER, old_asks, asks)
         if changes:
             self.emit(BookChanged(product_id=pid, changes=tuple(changes), time_ns=self.now_ns()))
 
@@ -203,6 +205,9 @@ class SimEngine:
 
     def publish_ticker(self, pid: str) -> None:
         """Emit the ticker of ``pid`` if anything in it moved since the last one."""
+        if not self._listeners:
+            self._last_ticker.pop(pid, None)  # nobody hears it; a later listener hears the next
+            return
         ticker = self.ticker_json(pid)
         if self._last_ticker.get(pid) != ticker:
             self._last_ticker[pid] = ticker

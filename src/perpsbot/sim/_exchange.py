@@ -16,7 +16,7 @@ from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
 from perpsbot.sim._faults import SimFaults
-from perpsbot.sim._inprocess import InProcessAdapter
+from perpsbot.sim._inprocess import InProcessAdapter, InProcessApi
 from perpsbot.sim._keeper import StateKeeper
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
@@ -197,14 +197,23 @@ class SimExchange:
         without the socket (mount it on a session for :attr:`rest_base_url`): the same
         answers, on a rate budget of its own, without the HTTP face's faults."""
         return InProcessAdapter(
-            engine=self._engine,
-            limits=ServerRateLimits(
-                self.clock,
-                enforce=self.config.enforce_rate_limits,
-                private_per_s=self.config.private_per_s,
-                public_per_s=self.config.public_per_s,
-            ),
-            verifier=self._verifier,
+            engine=self._engine, limits=self._in_process_limits(), verifier=self._verifier
+        )
+
+    def in_process_api(self) -> InProcessApi:
+        """The brokerage API in this process, for the ``direct`` of a REST client whose
+        base URL is :attr:`rest_base_url`: the same answers, on a rate budget of its own,
+        without HTTP framing and the HTTP face's faults."""
+        return InProcessApi(
+            engine=self._engine, limits=self._in_process_limits(), verifier=self._verifier
+        )
+
+    def _in_process_limits(self) -> ServerRateLimits:
+        return ServerRateLimits(
+            self.clock,
+            enforce=self.config.enforce_rate_limits,
+            private_per_s=self.config.private_per_s,
+            public_per_s=self.config.public_per_s,
         )
 
     @property

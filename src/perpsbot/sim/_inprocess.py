@@ -1,10 +1,12 @@
-"""The exchange's brokerage API without a socket: a ``requests`` transport adapter that hands
-each request to the same code the HTTP server runs (:func:`~perpsbot.sim._rest.answer_api`).
+"""The exchange's brokerage API without a socket: the same code the HTTP server runs
+(:func:`~perpsbot.sim._rest.answer_api`), answered in this process.
 
-The client's own code runs unchanged above it (signing, rate budget, retries, parsing); only
-the loopback socket and the HTTP framing are skipped, which is most of a request's cost. A
-backtest uses it. The HTTP face's faults (delays, injected errors, lost answers, resets) and
-its control routes are not served here.
+Two ways in. :class:`InProcessApi` is a REST client's ``direct`` API (a backtest's): the
+client's budget, retries and parsing run, with no HTTP framing and no signature unless the
+exchange checks them. :class:`InProcessAdapter` is a ``requests`` transport adapter: the
+client's whole code runs unchanged above it (signing, ``requests``), only the loopback socket
+is skipped. The HTTP face's faults (delays, injected errors, lost answers, resets) and its
+control routes are served by neither.
 """
 
 from __future__ import annotations
@@ -20,13 +22,48 @@ from requests.structures import CaseInsensitiveDict
 
 from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
+from perpsbot.sim._queries import Query
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import answer_api
 from perpsbot.sim._wire import dumps, error_body
 
-__all__ = ["InProcessAdapter"]
+__all__ = ["InProcessAdapter", "InProcessApi"]
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+
+
+class InProcessApi:
+    """The exchange's API for a REST client's ``direct`` (``perpsbot.venue.DirectApi``)."""
+
+    def __init__(
+        self, *, engine: SimEngine, limits: ServerRateLimits, verifier: JwtVerifier
+    ) -> None:
+        self._engine = engine
+        self._limits = limits
+        self._verifier = verifier
+
+    @property
+    def checks_signatures(self) -> bool:
+        return self._verifier.enabled
+
+    def answer(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query,
+        body: bytes,
+        authorization: str | None,
+        host: str,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        status, payload, headers = answer_api(
+            self._engine, self._limits, self._verifier,
+            method=method, path=path, query=query,
+            raw=body, authorization=authorization, host=host,
+        )  # fmt: skip
+        if payload is None and status != 429:
+            payload = error_body("INTERNAL", "no answer")
+        return status, headers, b"" if status == 429 else dumps(payload)
 
 
 class InProcessAdapter(BaseAdapter):
@@ -36,9 +73,7 @@ class InProcessAdapter(BaseAdapter):
         self, *, engine: SimEngine, limits: ServerRateLimits, verifier: JwtVerifier
     ) -> None:
         super().__init__()
-        self._engine = engine
-        self._limits = limits
-        self._verifier = verifier
+        self._api = InProcessApi(engine=engine, limits=limits, verifier=verifier)
 
     def send(  # noqa: PLR0917 (requests calls it so)
         self,
@@ -52,14 +87,10 @@ class InProcessAdapter(BaseAdapter):
         method = request.method or "GET"
         url = urlsplit(request.url or "")
         raw = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
-        status, payload, headers = answer_api(
-            self._engine, self._limits, self._verifier,
-            method=method, path=url.path, query=parse_qs(url.query, keep_blank_values=True),
-            raw=raw, authorization=request.headers.get("Authorization"), host=url.netloc,
+        status, headers, body = self._api.answer(
+            method, url.path, query=parse_qs(url.query, keep_blank_values=True),
+            body=raw, authorization=request.headers.get("Authorization"), host=url.netloc,
         )  # fmt: skip
-        if payload is None and status != 429:
-            payload = error_body("INTERNAL", "no answer")
-        body = b"" if status == 429 else dumps(payload)
         response = requests.Response()
         response.status_code = status
         response.reason = _REASONS.get(status, "")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import deque
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import attrs
 
@@ -39,6 +40,16 @@ class Trade:
     size: Decimal
     side: str
     time_ns: int
+
+
+#: ``uniform(0.2, 1.8)``'s span, as ``random.uniform`` computes it.
+_SIZE_SPAN = 1.8 - 0.2
+
+
+@functools.cache
+def _depth_scales(levels: int) -> tuple[float, ...]:
+    """How much larger a random level is at each depth: ``1 + 0.15 * depth``."""
+    return tuple(1 + 0.15 * depth for depth in range(levels))
 
 
 def diff_levels(side: str, old: Levels, new: Levels) -> list[LevelChange]:
@@ -96,22 +107,30 @@ class ProductMarket:
         )
 
     def _side(self, rng: random.Random, old: Levels, prices: list[Decimal]) -> Levels:
+        """The levels at ``prices`` (best first): a size kept where one stood at that price
+        (seven times in ten), else a random one, ``uniform(0.2, 1.8)`` times the product's
+        level size, deeper levels 15% larger per level, rounded down to the base increment
+        and at least the minimum size.
+
+        The hottest loop of a backtest's exchange (every level of every path point): the
+        draws, and so every size, are those of ``rng.uniform`` written out."""
         new: Levels = {}
+        draw = rng.random
+        spec = self.spec
+        level_size, step, smallest = spec.level_size, spec.base_increment, spec.base_min_size
+        depth_scale = _depth_scales(len(prices))
         for depth, price in enumerate(prices):
             if price <= 0:
                 continue
             kept = old.get(price)
-            if kept is not None and rng.random() < 0.7:
+            if kept is not None and draw() < 0.7:
                 new[price] = kept
-            else:
-                new[price] = self._random_size(rng, depth)
+                continue
+            # rng.uniform(0.2, 1.8) is 0.2 + (1.8 - 0.2) * rng.random(): the same float.
+            scale = Decimal(repr(round((0.2 + _SIZE_SPAN * draw()) * depth_scale[depth], 6)))
+            size = (level_size * scale / step).to_integral_value(rounding=ROUND_DOWN) * step
+            new[price] = smallest if smallest > size else size  # max(size, smallest)
         return new
-
-    def _random_size(self, rng: random.Random, depth: int) -> Decimal:
-        spec = self.spec
-        scale = Decimal(repr(round(rng.uniform(0.2, 1.8) * (1 + 0.15 * depth), 6)))
-        size = quantize_down(spec.level_size * scale, spec.base_increment)
-        return max(size, spec.base_min_size)
 
     # --- prints and candles -----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from perpsbot.backoff import Backoff
 from perpsbot.keys import CdpCredentials
 from perpsbot.token_bucket import TokenBucket
+from perpsbot.venue._direct import DirectApi
 from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.book import OrderBook, exact, mid_of
@@ -90,6 +91,7 @@ __all__ = [
     "CfmBalanceSummary",
     "CfmPosition",
     "CreatedOrder",
+    "DirectApi",
     "ErrorFrame",
     "FeeTier",
     "FillRecord",

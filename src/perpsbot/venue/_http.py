@@ -42,6 +42,7 @@ from perpsbot.errors import (
 from perpsbot.ids import seeded_rng
 from perpsbot.token_bucket import TokenBucket
 from perpsbot.venue._deadline import Deadline, DeadlineAdapter, within
+from perpsbot.venue._direct import DirectApi, query_of
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.ratelimit import VenueRateLimiter
 
@@ -121,7 +122,8 @@ class HttpTransport:
     Each call, its retries and every wait included, ends within ``timeout_s``, however the
     server paces its bytes, and no answer is read past ``max_response_bytes``. ``encode`` and
     ``decode`` turn bodies into bytes and back (a venue whose numbers are JSON numbers passes
-    its own, so Decimals never go through float).
+    its own, so Decimals never go through float). With ``direct``, requests go to an exchange
+    in this process instead of over HTTP (see :mod:`._direct`).
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class HttpTransport:
         on_outcome: OutcomeHook | None = None,
         encode: Callable[[Any], bytes] = msgspec.json.encode,
         decode: Callable[[bytes], Any] = msgspec.json.decode,
+        direct: DirectApi | None = None,
     ) -> None:
         split = urlsplit(base_url.rstrip("/"))
         if split.scheme not in ("http", "https") or not split.netloc:
@@ -173,6 +176,7 @@ class HttpTransport:
         self._on_outcome = on_outcome
         self._encode = encode
         self._decode = decode
+        self._direct = direct
 
     def deadline(self) -> Deadline:
         """An exchange's deadline: ``timeout_s`` from now, or the enclosing scope's if sooner."""
@@ -240,6 +244,8 @@ class HttpTransport:
                 f"and the budget is booked for {held_s:.1f}s more",
                 retry_after_s=held_s,
             )
+        if self._direct is not None:
+            return self._answer_directly(method, path, params, body, private=private)
         deadline = self.deadline()
         headers = {"Accept": "application/json"}
         if self.signer is not None and private:
@@ -277,6 +283,39 @@ class HttpTransport:
                 raise VenueTransportError(f"{what} timed out: {exc}") from exc
             raise VenueTransportError(f"{what} failed in transit: {type(exc).__name__}") from exc
         return self._answer(what, response.status_code, response.headers, content)
+
+    def _answer_directly(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: dict[str, Any] | None,
+        *,
+        private: bool,
+    ) -> Any:
+        """One attempt handed to an exchange in this process: signed only if it checks
+        signatures, no HTTP framing, the same mapping of its answer."""
+        direct = self._direct
+        assert direct is not None  # _attempt hands over only then
+        what = f"{method} {path}"
+        authorization = None
+        if self.signer is not None and private and direct.checks_signatures:
+            token = self.signer.rest_token(method, self.host, self.path_prefix + path)
+            authorization = f"Bearer {token}"
+        status, headers, content = direct.answer(
+            method,
+            self.path_prefix + path,
+            query=query_of(params),
+            body=b"" if body is None else self._encode(body),
+            authorization=authorization,
+            host=self.host,
+        )
+        if len(content) > self.max_response_bytes:
+            raise VenueResponseError(
+                f"{what} must answer at most {self.max_response_bytes} bytes, sent more",
+                status=status,
+            )
+        return self._answer(what, status, headers, content)
 
     def _read_body(self, response: requests.Response, what: str) -> bytes:
         """The whole body, refusing one larger than ``max_response_bytes`` before reading on."""

@@ -18,6 +18,7 @@ from perpsbot.errors import (
 )
 from perpsbot.venue import _parse as parse
 from perpsbot.venue._create import create_once
+from perpsbot.venue._direct import DirectApi
 from perpsbot.venue._http import (
     MAX_RESPONSE_BYTES,
     HttpTransport,
@@ -79,6 +80,8 @@ class RestClient:
         wait: blocks for the given seconds; defaults to the limiter's.
         on_outcome: told the outcome of every attempt (``ok``, ``rate_limited``,
             ``auth_error``, ``transport_error``, ``response_error``), for metrics.
+        direct: an exchange in this process that answers instead of HTTP (a backtest's):
+            no socket, no HTTP framing, no signature unless it checks them.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class RestClient:
         rng: random.Random | None = None,
         wait: Callable[[float], None] | None = None,
         on_outcome: OutcomeHook | None = None,
+        direct: DirectApi | None = None,
     ) -> None:
         self._http = HttpTransport(
             base_url=base_url,
@@ -110,6 +114,7 @@ class RestClient:
             rng=rng,
             wait=wait,
             on_outcome=on_outcome,
+            direct=direct,
         )
 
     def close(self) -> None:
