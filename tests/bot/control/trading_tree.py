@@ -40,6 +40,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
+from perpsbot.venue import VenueLink
 from tests.actors.execution.executor_harness import make_intent
 from tests.actors.trading import sample, sampled
 from tests.support.sim_clients import venue_link
@@ -107,13 +108,15 @@ def trading_bot(
     clock: FakeClock | None = None,
     symbol: str = SYMBOL,
     mark: str = MARK,
+    link: VenueLink | None = None,
 ) -> Iterator[TradingBot]:
     """Start journal, risk and executor trading ``symbol`` (whose exchange's price is
     ``mark``); return once the executor reconciled with the exchange and risk, given a fresh
     mark, trades (ACTIVE), or at once if not ``ready``. The bot's clock is ``clock`` (give
-    the exchange's to share it) or a new one."""
+    the exchange's to share it) or a new one; its venue ``link`` that exchange's Advanced
+    Trade face unless given."""
     clock = clock or FakeClock()
-    link = venue_link(sim, clock)
+    link = link or venue_link(sim, clock)
     config = BotConfig(
         journal=JournalConfig(path=journal_path),
         market_data=MarketDataConfig(symbols=(symbol,)),

@@ -192,7 +192,10 @@ def position_json(engine: SimEngine, name: str, spec: SimProduct) -> dict[str, A
     direction = "buy" if pos.contracts > 0 else "sell" if pos.contracts < 0 else "zero"
     rate = spec.margin_rate("BUY" if pos.contracts >= 0 else "SELL", intraday=engine.intraday())
     initial = abs(base) * mark * rate
-    upnl = engine.futures.unrealized(spec, mark)
+    # The engine's unrealized PnL holds the funding accrued since the last settlement; the
+    # gateway shows that funding apart, in the session's realized PnL (1.13).
+    floating = engine.futures.unrealized(spec, mark) - pos.funding
+    realized = pos.daily_realized + pos.funding
     return {
         "instrument_name": name,
         "kind": "future",
@@ -204,11 +207,10 @@ def position_json(engine: SimEngine, name: str, spec: SimProduct) -> dict[str, A
         "index_price": index,
         "initial_margin": initial,
         "maintenance_margin": initial / 2,
-        "floating_profit_loss": upnl,
-        "realized_profit_loss": pos.daily_realized,
-        "total_profit_loss": upnl + pos.daily_realized,
-        "realized_funding": _ZERO,
-        "interest_value": pos.funding,
+        "floating_profit_loss": floating,
+        "realized_profit_loss": realized,
+        "total_profit_loss": floating + realized,
+        "realized_funding": pos.funding,
         "estimated_liquidation_price": liquidation_price(engine, spec, base, mark),
         "leverage": MAX_LEVERAGE if base else 0,
         "settlement_price": mark,

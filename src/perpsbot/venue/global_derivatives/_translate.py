@@ -117,7 +117,9 @@ def venue_fill(trade: UserTrade, contract_size: Decimal) -> VenueFill:
 
 
 def venue_position(symbol: str, held: Position | None, contract_size: Decimal) -> VenuePosition:
-    """A position in contracts, signed by its direction; flat when the venue lists none."""
+    """A position in contracts, signed by its direction; flat when the venue lists none. Its
+    ``accrued_funding`` is the venue's ``realized_funding``: the session's funding, not yet
+    moved into the balance (1.13), which the portfolio books as it moves."""
     if held is None or held.direction == "zero" or held.size == 0:
         return VenuePosition(
             symbol=symbol, quantity=Decimal(0), average_entry_price=None,
@@ -132,6 +134,7 @@ def venue_position(symbol: str, held: Position | None, contract_size: Decimal) -
         average_entry_price=held.average_price,
         contract_size=contract_size,
         unrealized_pnl=held.floating_profit_loss,
+        accrued_funding=held.realized_funding,
     )
 
 
