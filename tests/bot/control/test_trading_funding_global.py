@@ -13,21 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from perpsbot.bot._global import GlobalVenue
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.sim.gateway import SimGlobalGateway
-from perpsbot.venue import Backoff, JwtSigner, VenueLink, VenueRateLimiter
 from perpsbot.venue.gateway import VenueGateway
+from tests.bot.control.global_tree import ENGINE_PERP, MARK, PERP, GlobalLink, global_link
 from tests.bot.control.trading_tree import TradingBot, trading_bot
-from tests.support.keys import make_credentials
-from tests.support.sim_clients import no_wait
 
-ENGINE_PERP = "BIP-20DEC30-CDE"  # the engine's product behind the instrument
-PERP = "BTC_USDC-PERPETUAL"
-MARK = "68930"
 START = datetime(2026, 3, 4, 18, 58, tzinfo=UTC)  # a Wednesday, 13:58 EST
 
 
@@ -51,39 +44,24 @@ def sim(clock: FakeClock) -> Iterator[SimExchange]:
 
 
 @pytest.fixture
-def venue(sim: SimExchange, clock: FakeClock) -> Iterator[GlobalVenue]:
-    gateway = SimGlobalGateway(sim).start()
-    try:
-        yield GlobalVenue(
-            http_url=gateway.http_url, credentials=make_credentials()[0], clock=clock,
-            request_timeout_s=2.0,
-        )  # fmt: skip
-    finally:
-        gateway.stop()
+def linked(sim: SimExchange, clock: FakeClock) -> Iterator[GlobalLink]:
+    with global_link(sim, clock) as linked:
+        yield linked
 
 
 @pytest.fixture
 def bot(
-    sim: SimExchange, clock: FakeClock, venue: GlobalVenue, tmp_path: Path
+    sim: SimExchange, clock: FakeClock, linked: GlobalLink, tmp_path: Path
 ) -> Iterator[TradingBot]:
-    gateways, quotes = venue.factories
-    link = VenueLink(
-        rest_base_url=sim.rest_base_url, market_ws_url=sim.market_ws_url, user_ws_url=None,
-        gateways=gateways, quotes=quotes,
-        limiter=VenueRateLimiter(clock=clock, wait=no_wait),
-        signer=JwtSigner(make_credentials()[0], clock=clock), clock=clock,
-        request_timeout_s=2.0, feed_backoff=Backoff(initial_s=0.02, max_s=0.1, jitter=0.0),
-    )  # fmt: skip
-    with trading_bot(
-        sim, tmp_path / "j.sqlite3", clock=clock, symbol=PERP, mark=MARK, link=link
-    ) as bot:
+    path = tmp_path / "j.sqlite3"
+    with trading_bot(sim, path, clock=clock, symbol=PERP, mark=MARK, link=linked.link) as bot:
         yield bot
 
 
 @pytest.fixture
-def gateway(venue: GlobalVenue) -> Iterator[VenueGateway]:
+def gateway(linked: GlobalLink) -> Iterator[VenueGateway]:
     """The test's own look at the venue's figures, through the same gateway class."""
-    gateway = venue.gateway()
+    gateway = linked.venue.gateway()
     try:
         yield gateway
     finally:

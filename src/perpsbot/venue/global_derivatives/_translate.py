@@ -139,7 +139,8 @@ def venue_position(symbol: str, held: Position | None, contract_size: Decimal) -
 
 
 def futures_account(summary: AccountSummary) -> FuturesAccount:
-    """The margin balance over maintenance is the buffer; maintenance the threshold (2.3)."""
+    """The margin balance over maintenance is the buffer; maintenance the threshold (2.3); a
+    ``cross_*`` margin model margins every position against the whole account (1.14)."""
     maintenance = summary.maintenance_margin
     return FuturesAccount(
         buffer=summary.margin_balance - maintenance,
@@ -147,4 +148,5 @@ def futures_account(summary: AccountSummary) -> FuturesAccount:
         maintenance_share=(
             maintenance / summary.initial_margin if summary.initial_margin > 0 else None
         ),
+        cross_margin=summary.margin_model.startswith("cross"),
     )

@@ -127,6 +127,7 @@ class AccountSummary(msgspec.Struct, frozen=True):
     total_pl: Decimal = Decimal(0)
     session_rpl: Decimal = Decimal(0)
     session_upl: Decimal = Decimal(0)
+    margin_model: str = ""
 
 
 class Ticker(msgspec.Struct, frozen=True):
