@@ -114,7 +114,7 @@ def test_order_preview_on_the_global_venue_shows_the_request_and_the_estimated_m
     kept = paper_account(tmp_path / PAPER, steps=50)
 
     done = _perpsbot(tmp_path, "order", "preview", BTC, "buy", "--size", "2", "--leverage",
-                     "5", "--profile", "global-dev", "--json")  # fmt: skip
+                     "2", "--profile", "global-dev", "--json")  # fmt: skip
 
     preview = _json(done)["preview"]
     request = json.loads(preview["request"])
@@ -124,7 +124,7 @@ def test_order_preview_on_the_global_venue_shows_the_request_and_the_estimated_m
     assert Decimal(preview["expected_fill_price"]) == Decimal(kept["ask"])
     notional = Decimal(2) * Decimal("0.01") * Decimal(kept["ask"])
     assert Decimal(preview["notional"]) == notional.quantize(Decimal("0.01"))
-    assert Decimal(preview["initial_margin"]) == (notional / 5).quantize(Decimal("0.01"))
+    assert Decimal(preview["initial_margin"]) == (notional / 2).quantize(Decimal("0.01"))
     assert preview["problems"] == []
 
 
@@ -150,3 +150,16 @@ def test_order_preview_of_an_instrument_the_venue_does_not_list_is_refused_namin
 
     assert done.returncode == 2
     assert "BIP-20DEC30-CDE must be a linear perpetual the venue lists" in done.stderr
+
+
+def test_order_preview_over_the_instruments_max_leverage_names_the_problem_and_fails(
+    tmp_path: Path,
+) -> None:
+    paper_account(tmp_path / PAPER)
+
+    done = _perpsbot(tmp_path, "order", "preview", BTC, "buy", "--size", "1", "--leverage",
+                     "50", "--profile", "global-dev", "--json")  # fmt: skip
+
+    assert done.returncode == 1
+    (problem,) = json.loads(done.stdout)["preview"]["problems"]
+    assert problem == "leverage 50 exceeds the instrument's max_leverage 3"

@@ -171,6 +171,11 @@ def _estimate(
     leverage = order.leverage or max_leverage or Decimal(1)
     margin = notional / leverage
     problems = []
+    if max_leverage is not None and leverage > max_leverage:
+        problems.append(
+            f"leverage {leverage.normalize():f} exceeds the instrument's max_leverage"
+            f" {max_leverage.normalize():f}"
+        )
     if margin > summary.available_funds:
         problems.append(
             f"the initial margin {margin:.2f} {SETTLEMENT} exceeds the available funds"

@@ -53,19 +53,20 @@ def _denial(bot: TradingBot, intent_id: str) -> OrderDenied | None:
 def test_an_entry_leaving_the_liquidation_price_within_the_buffer_is_denied_on_the_global_venue(
     bot: TradingBot,
 ) -> None:
-    # Flat on 10,000 of margin balance, the initial margin at 1 / 10x, all of it maintenance
-    # until the venue shows its share: 25 contracts of 0.01 at 68,930 (17,232.50) leave
-    # 10,000 - 1,723.25 = 8,276.75 over maintenance, 48% of the notional: denied.
-    denied = bot.intent(size="25")
+    # Flat on 10,000 of margin balance, the initial margin at 1 / the instrument's
+    # max_leverage 3 (below max_leverage 10), all of it maintenance until the venue shows its
+    # share: 18 contracts of 0.01 at 68,930 (12,407.40) leave 10,000 - 4,135.80 = 5,864.20
+    # over maintenance, 47% of the notional: denied.
+    denied = bot.intent(size="18")
     found = eventually(lambda: _denial(bot, denied.intent_id), timeout_s=10, what="a denial")
     assert found.rule == "liquidation_buffer"
     assert found.reason.startswith(
-        "projected liquidation price 35,823.00 is 48.03% from the price 68,930.00 of"
+        "projected liquidation price 36,351.11 is 47.26% from the price 68,930.00 of"
         " BTC_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin:"
     )
 
-    # 24 contracts (16,543.20) leave 8,345.68, 50.4% of the notional: sent.
-    allowed = client_order_id(bot.intent(size="24").intent_id)
+    # 17 contracts (11,718.10) leave 6,093.97, 52% of the notional: sent.
+    allowed = client_order_id(bot.intent(size="17").intent_id)
     eventually(
         lambda: any(r["client_order_id"] == allowed for r in bot.ops().orders()),
         timeout_s=10, what="the order sent to the venue",
