@@ -152,9 +152,11 @@ def _module_imports(path: Path) -> Iterator[tuple[int, str]]:
                 yield node.lineno, name.removeprefix("perpsbot.")
 
 
-#: The one module outside each venue-specific subpackage that may build it into the bot.
+#: The modules outside each venue-specific subpackage that may build it into the bot: the
+#: bot's venue, and its one-shot commands (``account``, ``order preview``) on that venue.
 ASSEMBLERS: dict[str, frozenset[str]] = {
     "bot._global": frozenset({"venue.global_derivatives", "sim.gateway"}),
+    "bot._global_cli": frozenset({"venue.global_derivatives"}),
 }
 
 

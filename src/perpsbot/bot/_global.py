@@ -30,8 +30,16 @@ if TYPE_CHECKING:
     from perpsbot.sim import SimExchange
     from perpsbot.sim.gateway import SimGlobalGateway
 
-__all__ = ["GlobalQuotes", "GlobalVenue", "global_gateway_of", "start_global_gateway"]
+__all__ = [
+    "GLOBAL_HTTP_URL",
+    "GlobalQuotes",
+    "GlobalVenue",
+    "global_gateway_of",
+    "start_global_gateway",
+]
 
+#: Where an embedded exchange's Global Derivatives face answers, in its published endpoint.
+GLOBAL_HTTP_URL = "global_http_url"
 #: The Global Derivatives face each embedded exchange runs, while it runs.
 _FACES: weakref.WeakKeyDictionary[SimExchange, SimGlobalGateway] = weakref.WeakKeyDictionary()
 
@@ -43,6 +51,7 @@ def start_global_gateway(sim: SimExchange, stack: contextlib.ExitStack) -> SimGl
     gateway = SimGlobalGateway(sim).start()
     _FACES[sim] = gateway
     stack.callback(gateway.stop)
+    sim.announce({GLOBAL_HTTP_URL: gateway.http_url})  # for account and order preview
     return gateway
 
 
@@ -105,7 +114,8 @@ class GlobalVenue:
         real = SystemClock()  # deadlines and budgets bound real I/O
         self._limiter: VenueRateLimiter = global_budget(clock=real)
 
-    def _client(self) -> GlobalDerivativesClient:
+    def client(self) -> GlobalDerivativesClient:
+        """A typed client of the account (its own connection, the shared budget)."""
         real = SystemClock()
         http = RpcHttp(
             base_url=self._url,
@@ -117,10 +127,10 @@ class GlobalVenue:
         return GlobalDerivativesClient(http=http)
 
     def gateway(self) -> VenueGateway:
-        return GlobalDerivativesGateway(self._client(), clock=self._clock)
+        return GlobalDerivativesGateway(self.client(), clock=self._clock)
 
     def quotes(self) -> QuoteClient:
-        return GlobalQuotes(self._client())
+        return GlobalQuotes(self.client())
 
     @property
     def factories(self) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient]]:

@@ -13,13 +13,15 @@ from typing import Any
 
 import attrs
 
-from perpsbot.bot._paper import open_paper_account
+from perpsbot.bot._global import GLOBAL_HTTP_URL, GlobalVenue, start_global_gateway
+from perpsbot.bot._paper import open_paper_account, paper_dir, paper_key, throwaway_key
 from perpsbot.bot._venue import describe_link, embeds_sim, open_venue
 from perpsbot.clock import SystemClock
-from perpsbot.config import Profile, load_config
+from perpsbot.config import BotConfig, Profile, load_config
+from perpsbot.errors import SimStateError
 from perpsbot.venue import RestClient
 
-__all__ = ["add_venue_options", "as_json", "rest_client"]
+__all__ = ["add_venue_options", "as_json", "global_venue", "rest_client", "venue_config"]
 
 
 def add_venue_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +34,52 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 
+def venue_config(args: argparse.Namespace) -> BotConfig:
+    """The configuration the options name.
+
+    Raises:
+        InvalidConfigError: the configuration is invalid.
+    """
+    return load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+
+
+@contextlib.contextmanager
+def global_venue(config: BotConfig) -> Iterator[tuple[GlobalVenue, str]]:
+    """The Global Derivatives gateway of the paper account of ``config`` (``venue.kind =
+    "global"``: only the embedded simulated gateway for now) and where it answers, for people:
+    the running bot's gateway, or one started here on the account as the last run left it.
+
+    Raises:
+        SimStateError: there is no paper account yet, it cannot be read, or the running
+            bot's exchange has not said where its gateway answers.
+    """
+    # Imported here: a bot on Coinbase never loads the simulator.
+    from perpsbot.sim import SimExchange, StateDirectory  # noqa: PLC0415
+
+    clock = SystemClock()
+    with contextlib.ExitStack() as stack:
+        link, where = open_paper_account(config, clock, stack)
+        sim = link.embedded
+        if isinstance(sim, SimExchange):  # started here, read-only, without checking keys
+            http_url = start_global_gateway(sim, stack).http_url
+            credentials = throwaway_key()[0]
+        else:
+            directory = StateDirectory(paper_dir(config))
+            published = (directory.endpoint() or {}).get(GLOBAL_HTTP_URL)
+            if not isinstance(published, str):
+                raise SimStateError(
+                    f"the exchange running on the paper account {directory.path} has not said"
+                    f" where its Global Derivatives gateway answers ({GLOBAL_HTTP_URL} in"
+                    f" {directory.endpoint_file}); try again once the bot has started"
+                )
+            http_url, credentials = published, paper_key(directory.path)[0]
+        venue = GlobalVenue(
+            http_url=http_url, credentials=credentials, clock=clock,
+            request_timeout_s=config.venue.request_timeout_s,
+        )  # fmt: skip
+        yield venue, f"{where}; Global Derivatives gateway {http_url}"
+
+
 @contextlib.contextmanager
 def rest_client(args: argparse.Namespace) -> Iterator[tuple[RestClient, str]]:
     """A REST client on the configured venue and where it points, for people. A
@@ -42,7 +90,7 @@ def rest_client(args: argparse.Namespace) -> Iterator[tuple[RestClient, str]]:
         InvalidConfigError: the configuration is invalid.
         SimStateError: there is no paper account yet, or it cannot be read.
     """
-    config = load_config(args.config, profile=args.profile, env=os.environ, live=args.live)
+    config = venue_config(args)
     clock = SystemClock()
     with contextlib.ExitStack() as stack:
         if embeds_sim(config):

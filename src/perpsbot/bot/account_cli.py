@@ -5,7 +5,8 @@ Reads the configured venue once and prints; changes nothing. With the ``dev`` pr
 embedded exchange) this is the bot's paper account beside the journal: through the running
 bot's exchange, or as the last run left it when no bot runs. Set ``venue.rest_base_url`` and
 ``venue.market_ws_url`` to read a running ``perpsbot sim`` (or use ``canary``/``prod`` with
-``--live`` for Coinbase).
+``--live`` for Coinbase). With ``venue.kind = "global"`` (``global-dev``) it reads the Global
+Derivatives gateway's account summary and positions instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client
+from perpsbot.bot._global_cli import show_account
+from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client, venue_config
+from perpsbot.config import VenueKind
 from perpsbot.control import Table
 from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 
@@ -25,6 +28,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        config = venue_config(args)
+    except InvalidConfigError as error:
+        print(f"perpsbot account: {error}", file=sys.stderr)
+        return 2
+    if config.venue.kind is VenueKind.GLOBAL:
+        return show_account(args, config, "account")
     try:
         with rest_client(args) as (client, where):
             accounts = [a for a in client.accounts() if a.available or a.hold]

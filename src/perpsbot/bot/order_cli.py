@@ -2,7 +2,9 @@
 
 ``perpsbot order preview BTC-USD buy --size 0.01`` previews a market order;
 ``--limit PRICE`` makes it a good-till-cancelled limit order. The venue answers with the
-total, the commission, the expected fill price and any ``PREVIEW_*`` problem.
+total, the commission, the expected fill price and any ``PREVIEW_*`` problem. On the Global
+Derivatives venue (``venue.kind = "global"``), which has no preview, it shows the request the
+bot would send and the notional and initial margin estimated from the venue's figures.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import argparse
 import sys
 from decimal import Decimal, InvalidOperation
 
-from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client
+from perpsbot.bot._global_cli import show_preview
+from perpsbot.bot._oneshot import add_venue_options, as_json, rest_client, venue_config
+from perpsbot.config import VenueKind
 from perpsbot.control import Table
 from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 from perpsbot.venue.orders import LimitGtc, MarketIoc, OrderRequest, OrderSide
@@ -51,6 +55,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        config = venue_config(args)
+    except InvalidConfigError as error:
+        print(f"perpsbot order: {error}", file=sys.stderr)
+        return 2
+    if config.venue.kind is VenueKind.GLOBAL:
+        return show_preview(args, config)
     configuration = (
         MarketIoc(base_size=args.size)
         if args.limit is None

@@ -142,6 +142,10 @@ class FuturesAccount:
     maintenance_share: Decimal | None = None
     """The threshold as a share of the initial margin (``liquidation_threshold /
     initial_margin``), seen while the account held margin; None until then."""
+    cross_margin: bool = False
+    """True when the venue margins every position against the whole account and estimates a
+    position's liquidation price from it (the Global Derivatives gateway's ``cross_*`` margin
+    models): risk then checks how far from the price an entry leaves its liquidation price."""
 
     @property
     def equity(self) -> Decimal:

@@ -94,6 +94,7 @@ class SimExchange:
         self._stopping = threading.Event()
         self._rest: RestServer | None = None
         self._rest_thread: threading.Thread | None = None
+        self._urls: dict[str, str] = {}
         self._state = "new"
 
     def start(self) -> SimExchange:
@@ -142,10 +143,16 @@ class SimExchange:
         urls = {"rest_base_url": self.rest_base_url}
         if self._websockets:
             urls |= {"market_ws_url": self.market_ws_url, "user_ws_url": self.user_ws_url}
-        if self._keeper is not None:
-            self._keeper.publish(urls)
+        self.announce(urls)
         _log.info("sim started: %s", ", ".join(urls.values()))
         return self
+
+    def announce(self, urls: dict[str, str]) -> None:
+        """Add ``urls`` to where this exchange says it answers, beside its kept state (a
+        face started on it, e.g. the Global Derivatives gateway, says where it answers too)."""
+        self._urls |= urls
+        if self._keeper is not None:
+            self._keeper.publish(dict(self._urls))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Close every connection, join the server threads (at most about ``timeout_s``) and

@@ -30,7 +30,7 @@ from perpsbot.actors import (
 from perpsbot.bot import WIRING
 from perpsbot.bot.control import BotControl, BotOperator
 from perpsbot.clock import FakeClock
-from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig
+from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig, RiskConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.journal import JournalReader
 from perpsbot.messages import (
@@ -40,6 +40,7 @@ from perpsbot.messages import (
 from perpsbot.runtime import ActorContext, ActorSystem, ChildSpec, SupervisorSpec
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimExchange
+from perpsbot.venue import VenueLink
 from tests.actors.execution.executor_harness import make_intent
 from tests.actors.trading import sample, sampled
 from tests.support.sim_clients import venue_link
@@ -107,16 +108,20 @@ def trading_bot(
     clock: FakeClock | None = None,
     symbol: str = SYMBOL,
     mark: str = MARK,
+    link: VenueLink | None = None,
+    risk: RiskConfig | None = None,
 ) -> Iterator[TradingBot]:
     """Start journal, risk and executor trading ``symbol`` (whose exchange's price is
     ``mark``); return once the executor reconciled with the exchange and risk, given a fresh
     mark, trades (ACTIVE), or at once if not ``ready``. The bot's clock is ``clock`` (give
-    the exchange's to share it) or a new one."""
+    the exchange's to share it) or a new one; its venue ``link`` that exchange's Advanced
+    Trade face unless given; its ``risk`` limits the defaults unless given."""
     clock = clock or FakeClock()
-    link = venue_link(sim, clock)
+    link = link or venue_link(sim, clock)
     config = BotConfig(
         journal=JournalConfig(path=journal_path),
         market_data=MarketDataConfig(symbols=(symbol,)),
+        risk=risk or RiskConfig(),
     )
 
     def portfolio(ctx: ActorContext) -> PortfolioActor:

@@ -386,6 +386,7 @@ ROWS = [
                 estimated_liquidation_price=D("1.74"),
                 index_price=D("7466.79"),
                 kind="future",
+                realized_funding=D("-1E-8"),
             )
         ],
     ),

@@ -29,7 +29,12 @@ USD is in none of them):
   and 1 never understates what an order uses);
 - an order changes the symbol's initial margin by ``dIM`` (after minus before, each side at
   its own rate) and leaves ``E`` as it is (its fee aside), so the buffer's share of ``E``
-  after it is ``(buffer - k x max(dIM, 0)) / E``.
+  after it is ``(buffer - k x max(dIM, 0)) / E``;
+- on a cross-margined account (``FuturesAccount.cross_margin``, the Global Derivatives
+  gateway) the venue estimates each position's liquidation price from the same buffer: the
+  price moved against the position until ``buffer - k x max(dIM, 0)`` is gone. Its distance
+  from the price, ``(buffer - k x max(dIM, 0)) / (|contracts| x contract_size x price)``, is
+  what an entry must keep at or above ``min_liquidation_buffer_pct`` there.
 """
 
 from __future__ import annotations
@@ -124,6 +129,38 @@ class Projection:
     """The maintenance share of initial margin used."""
     assumed: bool
     """True if the venue never showed a maintenance share (1 is assumed)."""
+
+
+@attrs.frozen(kw_only=True)
+class LiquidationProjection:
+    """Where a position's liquidation price falls after an order, on a cross-margined account."""
+
+    price: Decimal
+    """The estimated liquidation price (0 when the account covers any fall of a long)."""
+    distance: Decimal
+    """How far it is from the order's price, as a share of that price."""
+    buffer: Decimal
+    """The account's margin balance over its maintenance margin after the order."""
+
+
+def project_liquidation(
+    account: FuturesAccount,
+    added_initial: Decimal,
+    contracts: Decimal,
+    contract_size: Decimal,
+    price: Decimal,
+) -> LiquidationProjection:
+    """The liquidation price of ``contracts`` (signed, the position after the order) at
+    ``price`` when the whole account margins it, as the venue estimates it: the price moved
+    against the position until the buffer (margin balance over maintenance, less the
+    maintenance part of the margin the order adds) is gone, ``price - buffer / (contracts x
+    contract_size)``; ``contracts`` must not be 0."""
+    buffer = account.buffer - project(account, added_initial).k * max(added_initial, _ZERO)
+    base = contracts * contract_size
+    distance = max(buffer, _ZERO) / (abs(base) * price)
+    return LiquidationProjection(
+        price=max(price - buffer / base, _ZERO), distance=distance, buffer=buffer
+    )
 
 
 def project(account: FuturesAccount, added_initial: Decimal) -> Projection:

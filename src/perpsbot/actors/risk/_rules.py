@@ -316,7 +316,9 @@ class LiquidationBuffer:
     (buffer + threshold)``, stays at or above ``min_liquidation_buffer_pct``: ``dIM`` is the
     initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
     share of initial margin (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity
-    and the leverage cap do not enter (the cap does for a product without margin rates)."""
+    and the leverage cap do not enter (the cap does for a product without margin rates). On a
+    cross-margined account the liquidation price the order leaves stays
+    ``min_liquidation_buffer_pct`` of the price away instead."""
 
     config: RiskConfig
     name: ClassVar[str] = "liquidation_buffer"
@@ -336,8 +338,10 @@ class LiquidationBuffer:
         after, rate = margin.initial_margin(
             product, order.resulting, order.price, configured, now_ns
         )
-        projected = margin.project(account, after - before)
         minimum = self.config.min_liquidation_buffer_pct
+        if account.cross_margin:
+            return self._cross(order, account, after - before, rate)
+        projected = margin.project(account, after - before)
         if projected.share >= minimum:
             return None
         k = "all of it (assumed)" if projected.assumed else f"{projected.k:.2f} of it"
@@ -346,6 +350,24 @@ class LiquidationBuffer:
             f" min_liquidation_buffer_pct {num(minimum)} for {order.symbol} (the order adds"
             f" {usd(max(after - before, _ZERO))} USD of initial margin at {rate}, the"
             f" liquidation threshold {k}; futures equity {usd(account.equity)} USD)"
+        )
+
+    def _cross(
+        self, order: OrderCheck, account: FuturesAccount, added: Decimal, rate: str
+    ) -> str | None:
+        """A cross-margined account: the liquidation price the entry leaves, as the venue
+        estimates it, stays ``min_liquidation_buffer_pct`` of the price away."""
+        contract_size, price = order.contract_size, order.price
+        found = margin.project_liquidation(account, added, order.resulting, contract_size, price)
+        minimum = self.config.min_liquidation_buffer_pct
+        if found.distance >= minimum:
+            return None
+        return (
+            f"projected liquidation price {usd(found.price)} is {found.distance:.2%} from the"
+            f" price {usd(price)} of {order.symbol}, within min_liquidation_buffer_pct"
+            f" {num(minimum)} (cross margin: {usd(found.buffer)} of margin balance over"
+            f" maintenance left after the order adds {usd(max(added, _ZERO))} of initial"
+            f" margin at {rate})"
         )
 
 

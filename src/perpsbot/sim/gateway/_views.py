@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
 
 SETTLEMENT = "USDC"
-MAX_LEVERAGE = 50
 PERPETUAL_EXPIRY_MS = 32_503_708_800_000  # Deribit's "never" for a perpetual
 _ZERO = Decimal(0)
 _STATES = {
@@ -51,6 +50,17 @@ def instrument_name(spec: SimProduct) -> str:
 def instruments(engine: SimEngine) -> dict[str, SimProduct]:
     """The gateway's instruments by name: one per perpetual future of the engine."""
     return {instrument_name(s): s for s in engine.specs.values() if s.is_future}
+
+
+def max_leverage(spec: SimProduct) -> int:
+    """The most leverage the engine's margin allows at any time: 1 / its strictest initial
+    margin rate (either side, either window), rounded down."""
+    strictest = max(
+        spec.margin_rate(side, intraday=intraday)
+        for side in ("BUY", "SELL")
+        for intraday in (True, False)
+    )
+    return max(1, int(1 / strictest))
 
 
 def ms(ns: int) -> int:
@@ -82,7 +92,7 @@ def instrument_json(name: str, spec: SimProduct, engine: SimEngine) -> dict[str,
         "tick_size_steps": [],
         "contract_size": spec.contract_size,
         "min_trade_amount": spec.contract_size * spec.base_min_size,
-        "max_leverage": MAX_LEVERAGE,
+        "max_leverage": max_leverage(spec),
         "maker_commission": _ZERO,
         "taker_commission": _ZERO,
         "is_active": spec.product_id not in engine.trading_disabled,
@@ -192,7 +202,10 @@ def position_json(engine: SimEngine, name: str, spec: SimProduct) -> dict[str, A
     direction = "buy" if pos.contracts > 0 else "sell" if pos.contracts < 0 else "zero"
     rate = spec.margin_rate("BUY" if pos.contracts >= 0 else "SELL", intraday=engine.intraday())
     initial = abs(base) * mark * rate
-    upnl = engine.futures.unrealized(spec, mark)
+    # The engine's unrealized PnL holds the funding accrued since the last settlement; the
+    # gateway shows that funding apart, in the session's realized PnL (1.13).
+    floating = engine.futures.unrealized(spec, mark) - pos.funding
+    realized = pos.daily_realized + pos.funding
     return {
         "instrument_name": name,
         "kind": "future",
@@ -204,13 +217,12 @@ def position_json(engine: SimEngine, name: str, spec: SimProduct) -> dict[str, A
         "index_price": index,
         "initial_margin": initial,
         "maintenance_margin": initial / 2,
-        "floating_profit_loss": upnl,
-        "realized_profit_loss": pos.daily_realized,
-        "total_profit_loss": upnl + pos.daily_realized,
-        "realized_funding": _ZERO,
-        "interest_value": pos.funding,
+        "floating_profit_loss": floating,
+        "realized_profit_loss": realized,
+        "total_profit_loss": floating + realized,
+        "realized_funding": pos.funding,
         "estimated_liquidation_price": liquidation_price(engine, spec, base, mark),
-        "leverage": MAX_LEVERAGE if base else 0,
+        "leverage": max_leverage(spec) if base else 0,
         "settlement_price": mark,
     }
 

@@ -117,7 +117,9 @@ def venue_fill(trade: UserTrade, contract_size: Decimal) -> VenueFill:
 
 
 def venue_position(symbol: str, held: Position | None, contract_size: Decimal) -> VenuePosition:
-    """A position in contracts, signed by its direction; flat when the venue lists none."""
+    """A position in contracts, signed by its direction; flat when the venue lists none. Its
+    ``accrued_funding`` is the venue's ``realized_funding``: the session's funding, not yet
+    moved into the balance (1.13), which the portfolio books as it moves."""
     if held is None or held.direction == "zero" or held.size == 0:
         return VenuePosition(
             symbol=symbol, quantity=Decimal(0), average_entry_price=None,
@@ -132,11 +134,13 @@ def venue_position(symbol: str, held: Position | None, contract_size: Decimal) -
         average_entry_price=held.average_price,
         contract_size=contract_size,
         unrealized_pnl=held.floating_profit_loss,
+        accrued_funding=held.realized_funding,
     )
 
 
 def futures_account(summary: AccountSummary) -> FuturesAccount:
-    """The margin balance over maintenance is the buffer; maintenance the threshold (2.3)."""
+    """The margin balance over maintenance is the buffer; maintenance the threshold (2.3); a
+    ``cross_*`` margin model margins every position against the whole account (1.14)."""
     maintenance = summary.maintenance_margin
     return FuturesAccount(
         buffer=summary.margin_balance - maintenance,
@@ -144,4 +148,5 @@ def futures_account(summary: AccountSummary) -> FuturesAccount:
         maintenance_share=(
             maintenance / summary.initial_margin if summary.initial_margin > 0 else None
         ),
+        cross_margin=summary.margin_model.startswith("cross"),
     )

@@ -111,6 +111,9 @@ class Position(msgspec.Struct, frozen=True):
     estimated_liquidation_price: Decimal | None = None
     index_price: Decimal | None = None
     kind: str = "future"
+    realized_funding: Decimal | None = None
+    """Perpetuals only: the funding of the current session, inside ``realized_profit_loss``
+    until the daily settlement moves it into the balance (1.13)."""
 
 
 class AccountSummary(msgspec.Struct, frozen=True):
@@ -124,6 +127,7 @@ class AccountSummary(msgspec.Struct, frozen=True):
     total_pl: Decimal = Decimal(0)
     session_rpl: Decimal = Decimal(0)
     session_upl: Decimal = Decimal(0)
+    margin_model: str = ""
 
 
 class Ticker(msgspec.Struct, frozen=True):
