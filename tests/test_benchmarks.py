@@ -167,6 +167,7 @@ def test_the_orders_suite_measures_the_journal_and_the_order_path_side_by_side(
     assert all(t["measured"] > 0 for t in journal["targets"].values())
 
 
+@pytest.mark.slow  # python -m benchmarks as a process
 def test_the_readme_quotes_exactly_the_committed_benchmark_figures() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "readme", "--check"],

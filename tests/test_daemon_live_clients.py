@@ -124,6 +124,7 @@ def test_status_shell_and_journal_reach_a_prod_bot_without_credentials_after_a_r
     assert code == 0
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)  # three commands, each a Python process
 def test_without_a_running_bot_the_clients_name_the_option_that_points_at_it(
     tmp_path: Path,

@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.source import imports
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "perpsbot"
 
 #: Leaves: each imports nothing of ours but the leaves listed with it.
@@ -107,7 +109,7 @@ _PARTS = frozenset(_part(path) for path in PACKAGE.rglob("*.py"))
 def _imports(path: Path) -> Iterator[tuple[int, str]]:
     """``(line, part)`` of every import of ``perpsbot.<part>`` in ``path``, wherever it is;
     ``from perpsbot import __version__`` imports the package itself, ``__init__``."""
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in imports(path):
         names: list[str] = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
@@ -140,7 +142,7 @@ def _broken(package: Path = PACKAGE) -> list[str]:
 def _module_imports(path: Path) -> Iterator[tuple[int, str]]:
     """``(line, module)`` of every ``perpsbot.<module>`` import in ``path``, dotted without
     the ``perpsbot.`` prefix (``venue._http``)."""
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in imports(path):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):

@@ -8,7 +8,6 @@ defined in an actor module, or a URL written twice, fails here rather than in re
 from __future__ import annotations
 
 import ast
-import functools
 import importlib
 import re
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import perpsbot.messages
 import perpsbot.runtime
 import perpsbot.sim
 import perpsbot.venue
+from tests.support.source import parsed
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGES = ("actors", "bot", "venue", "control")
@@ -29,17 +29,11 @@ PACKAGES = ("actors", "bot", "venue", "control")
 SENDS = frozenset({"tell", "ask", "publish", "every", "once"})
 
 
-@functools.cache
-def _parsed(path: Path) -> ast.Module:
-    """``path``'s syntax tree, parsed once per test process: the checks only read it."""
-    return ast.parse(path.read_text())
-
-
 def _modules() -> Iterator[tuple[str, ast.Module]]:
     for package in PACKAGES:
         for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
             name = ".".join(path.relative_to(SRC).with_suffix("").parts)
-            yield name.removesuffix(".__init__"), _parsed(path)
+            yield name.removesuffix(".__init__"), parsed(path)
 
 
 def _message_names(tree: ast.Module) -> Iterator[tuple[int, str]]:
@@ -103,7 +97,7 @@ def test_every_message_an_actor_sends_or_matches_comes_from_messages_or_runtime(
 def test_each_coinbase_endpoint_is_written_once_in_the_source() -> None:
     places: dict[str, list[str]] = {}
     for path in sorted((SRC / "perpsbot").rglob("*.py")):
-        for node in ast.walk(_parsed(path)):
+        for node in ast.walk(parsed(path)):
             if (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
@@ -136,7 +130,7 @@ def test_keys_and_the_environment_are_read_only_by_the_config_loader() -> None:
     offenders = []
     for package in ("venue", "actors", "runtime", "messages"):
         for path in sorted((SRC / "perpsbot" / package).rglob("*.py")):
-            for line, what in _reads_environment_or_files(_parsed(path)):
+            for line, what in _reads_environment_or_files(parsed(path)):
                 offenders.append(f"{path.relative_to(SRC)}:{line}: {what}")
     assert offenders == [], "config.load_config reads keys and the environment:\n" + "\n".join(
         offenders

@@ -11,6 +11,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+from tests.support.source import parsed
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "perpsbot"
 
 #: Class name -> the modules allowed to define it, and why they may share it.
@@ -48,7 +50,7 @@ def _class_names() -> dict[str, set[str]]:
     defined: dict[str, set[str]] = defaultdict(set)
     for path in sorted(PACKAGE.rglob("*.py")):
         module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
-        for node in ast.parse(path.read_text(), filename=str(path)).body:
+        for node in parsed(path).body:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 defined[node.name].add(module.removesuffix(".__init__"))
     return defined

@@ -32,6 +32,7 @@ def test_the_going_live_section_shows_the_commands_it_describes() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.slow  # a perpsbot process per command
 @pytest.mark.parametrize("command", _commands())
 def test_a_going_live_command_exists_with_every_option_it_shows(
     command: str, tmp_path: Path

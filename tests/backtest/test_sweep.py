@@ -24,6 +24,7 @@ def _sweep(candle_store: Path, tmp_path: Path, *extra: str) -> int:
     ])  # fmt: skip
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_a_sweep_runs_each_point_in_its_own_journal_and_ranks_by_the_reports_net_pnl(
     candle_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -41,6 +42,7 @@ def test_a_sweep_runs_each_point_in_its_own_journal_and_ranks_by_the_reports_net
     assert all(Path(r["journal"]).is_file() for r in ranked)
 
 
+@pytest.mark.slow  # spawns a worker process
 def test_a_sweeps_table_shows_each_runs_parameters_and_measures(
     candle_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,11 +13,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from perpsbot.bot import open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, JournalConfig
 from perpsbot.venue.orders import MarketIoc, OrderRequest, OrderSide
 from tests.support.paper import PERP, paper_account
+
+pytestmark = pytest.mark.slow  # each test runs the perpsbot command as a process
 
 
 def _perpsbot(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:

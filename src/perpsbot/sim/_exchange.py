@@ -20,6 +20,7 @@ from perpsbot.sim._inprocess import InProcessAdapter, InProcessApi
 from perpsbot.sim._keeper import StateKeeper
 from perpsbot.sim._ratelimit import ServerRateLimits
 from perpsbot.sim._rest import API_PREFIX, RestServer
+from perpsbot.sim._serving import serve_in_thread
 from perpsbot.sim._ws import WsHub
 
 _log = logging.getLogger("perpsbot.sim")
@@ -127,13 +128,7 @@ class SimExchange:
                 self._keeper.close(save=False)
             raise
         self._state = "started"
-        self._rest_thread = threading.Thread(
-            target=self._rest.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="perpsbot-sim-rest",
-            daemon=True,
-        )
-        self._rest_thread.start()
+        self._rest_thread = serve_in_thread(self._rest, "perpsbot-sim-rest")
         try:
             if self._websockets:
                 self._hub.start()

@@ -38,10 +38,11 @@ def day_candles(
     points = _walk(rng)
     scale = float(end_price) / points[-1]
     tick = spec.price_increment
+    # A minute closes where the next one opens: each point is priced once.
+    prices = [quantize_near(Decimal(repr(point * scale)), tick) for point in points]
     candles = []
     for i in range(1440):
-        o = quantize_near(Decimal(repr(points[i] * scale)), tick)
-        c = quantize_near(Decimal(repr(points[i + 1] * scale)), tick)
+        o, c = prices[i], prices[i + 1]
         wiggle = Decimal(repr(abs(rng.gauss(0.0, 0.0004)))) * o
         h = quantize_near(max(o, c) + wiggle, tick)
         lo = quantize_near(min(o, c) - wiggle, tick)

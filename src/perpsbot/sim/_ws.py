@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +24,7 @@ from perpsbot.sim._events import (
     TickerChanged,
     TradesPrinted,
 )
+from perpsbot.sim._loop_thread import LoopThread
 from perpsbot.sim._subscribe import handle_message
 from perpsbot.sim._ws_conn import WsClient
 from perpsbot.sim._ws_periodic import Periodic
@@ -50,36 +49,20 @@ class WsHub:
         self.duplicates = 0
         self.snapshot_drops = 0
         self.periodic = Periodic(self)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="perpsbot-sim-ws", daemon=True)
+        self._thread = LoopThread(self._main, name="perpsbot-sim-ws", what="sim websocket server")
 
     # --- lifecycle (any thread) ----------------------------------------------------------------
 
     def start(self, timeout_s: float = 10.0) -> None:
-        self._thread.start()
-        if not self._ready.wait(timeout_s):
-            raise TimeoutError(f"sim websocket server did not start within {timeout_s}s")
-        if self._failure is not None:
-            raise self._failure
+        self._thread.start(timeout_s)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout_s)
-        if self._thread.is_alive():
+        if not self._thread.stop(timeout_s):
             raise TimeoutError(f"sim websocket thread did not stop within {timeout_s}s")
 
     def call(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the hub's loop (fault injection from other threads)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            # RuntimeError: the loop closed between the check and the call (sim stopping);
-            # there is nobody left to deliver to.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(fn)
+        self._thread.call(fn)
 
     def on_event(self, event: SimEvent) -> None:
         """Engine listener: hop onto the loop, keeping the engine's order."""
@@ -87,19 +70,7 @@ class WsHub:
 
     # --- the loop -------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # the thread must not die silently
-            if self._ready.is_set():
-                _log.exception("sim websocket thread failed")
-            # else start() raises it: a port in use is its caller's one clear line to report
-            self._failure = exc
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+    async def _main(self, thread: LoopThread) -> None:
         server: Server = await serve(
             self._serve_client,
             self.config.host,
@@ -121,9 +92,9 @@ class WsHub:
             tasks.append(
                 asyncio.create_task(self._every(self.config.tick_interval_s, self.engine.step))
             )
-        self._ready.set()
+        thread.ready()
         try:
-            await self._stop.wait()
+            await thread.stopped()
         finally:
             for task in tasks:
                 task.cancel()

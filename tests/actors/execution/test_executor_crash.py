@@ -24,7 +24,7 @@ from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderFilled, OrderStatus, TradingState
-from perpsbot.runtime.testing import wait_drained
+from perpsbot.runtime.testing import wait_idle
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
 from perpsbot.venue.advanced_trade import AdvancedTradeGateway
@@ -137,9 +137,11 @@ def _wait_filled(
         sent = OrderStatus.SUBMITTED in statuses or status is OrderStatus.EXPIRED
         if venue.polled and sent:
             # A second at a time, each handled before the next: its polls and reconciliations
-            # see the venue at every second of the test's (and the venue's) time.
+            # see the venue at every second of the test's (and the venue's) time, and the
+            # portfolio answers each reconciliation before the clock moves on (or a held-back
+            # order could outlive its TTL on a busy machine).
             bot.clock.advance(1.0)
-            wait_drained(bot.executor)
+            wait_idle(bot.system)
         return status in statuses
 
     bot.until(reached, f"order {coid} to be {status}", timeout_s=30.0)

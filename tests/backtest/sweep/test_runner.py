@@ -13,6 +13,7 @@ from tests.backtest.sweep.runs import fails_on_three, score
 GRID = parse_grid(["strategy.x=1..4", "strategy.y=0.5,2"])
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_every_point_runs_in_another_process_and_comes_back_in_grid_order() -> None:
     results = run_sweep(score, GRID, workers=2)
 
@@ -23,6 +24,7 @@ def test_every_point_runs_in_another_process_and_comes_back_in_grid_order() -> N
     assert os.getpid() not in {r.measures["pid"] for r in results if r.measures}
 
 
+@pytest.mark.slow  # spawns worker processes
 def test_a_failing_run_is_reported_and_the_others_are_ranked() -> None:
     results = run_sweep(fails_on_three, GRID, workers=2)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from perpsbot.errors import SimLifecycleError
 from perpsbot.sim._auth import JwtVerifier
+from perpsbot.sim._serving import serve_in_thread
 from perpsbot.sim.gateway._api import STREAMS, TRADING, GatewayApi
 from perpsbot.sim.gateway._config import GatewayConfig
 from perpsbot.sim.gateway._faults import GatewayFaults
@@ -80,13 +81,7 @@ class SimGlobalGateway:
             stopping=self._stopping,
         )
         self._state = "started"
-        self._http_thread = threading.Thread(
-            target=self._http.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="perpsbot-sim-gateway-http",
-            daemon=True,
-        )
-        self._http_thread.start()
+        self._http_thread = serve_in_thread(self._http, "perpsbot-sim-gateway-http")
         try:
             self._hub.start()
         except BaseException:

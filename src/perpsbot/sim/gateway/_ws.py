@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import threading
 from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from perpsbot.sim._events import SimEvent
+from perpsbot.sim._loop_thread import LoopThread
 from perpsbot.sim.gateway import _rpc as rpc
 from perpsbot.sim.gateway._api import STREAMS, TRADING, GatewayApi, Session
 from perpsbot.sim.gateway._faults import GatewayFaults
@@ -64,12 +63,8 @@ class GatewayWsHub:
         self.bound: dict[str, int] = {}
         self.peers: set[_Peer] = set()
         self.tests_answered = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, name="perpsbot-sim-gateway-ws", daemon=True
+        self._thread = LoopThread(
+            self._main, name="perpsbot-sim-gateway-ws", what="sim gateway websockets"
         )
         faults.drop = lambda: self.call(self._drop_all)
         faults.push_raw = lambda text: self.call(lambda: self._push_all(text))
@@ -78,23 +73,13 @@ class GatewayWsHub:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self, timeout_s: float = 10.0) -> None:
-        self._thread.start()
-        if not self._ready.wait(timeout_s):
-            raise TimeoutError(f"sim gateway websockets did not start within {timeout_s}s")
-        if self._failure is not None:
-            raise self._failure
+        self._thread.start(timeout_s)
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout_s)
+        self._thread.stop(timeout_s)  # one still closing its sockets ends on its own (a daemon)
 
     def call(self, fn: Callable[[], None]) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            # RuntimeError: the loop closed between the check and the call (stopping).
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(fn)
+        self._thread.call(fn)
 
     def on_event(self, event: SimEvent) -> None:
         """Engine listener (engine thread, under its lock): build now, deliver on the loop."""
@@ -102,18 +87,7 @@ class GatewayWsHub:
         if notices:
             self.call(lambda: self._deliver(notices))
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # the thread must not die silently
-            if self._ready.is_set():
-                _log.exception("sim gateway websocket thread failed")
-            self._failure = exc
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+    async def _main(self, thread: LoopThread) -> None:
         servers: list[Server] = []
         for host, port in zip((TRADING, STREAMS), self.ports, strict=True):
             server = await serve(
@@ -126,9 +100,9 @@ class GatewayWsHub:
             )
             self.bound[host] = next(iter(server.sockets)).getsockname()[1]
             servers.append(server)
-        self._ready.set()
+        thread.ready()
         try:
-            await self._stop.wait()
+            await thread.stopped()
         finally:
             for server in servers:
                 server.close()
