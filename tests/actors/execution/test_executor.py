@@ -353,6 +353,23 @@ def test_a_halt_overtakes_orders_already_queued(sim: SimExchange, tmp_path: Path
         assert bot.venue_orders("queued") == []
 
 
+def test_an_order_is_announced_after_its_rest_call_not_before(
+    sim: SimExchange, tmp_path: Path
+) -> None:
+    held = _HeldSubmit()
+    with running(start_executor(sim, tmp_path / "j.sqlite3", faults=held)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("quiet"))
+        coid = client_order_id("quiet")
+        held.wait_held()  # journaled, about to call the venue
+        wait_drained(bot.system.address("bot/risk"))  # whatever was told it has arrived
+        # Nobody on the path needs them: told now, they would compete with the call.
+        assert bot.statuses(coid) == []
+        held.release()
+        bot.wait_status(coid, S.ACKNOWLEDGED)
+        assert bot.statuses(coid)[:3] == [S.PENDING_SUBMIT, S.SUBMITTED, S.ACKNOWLEDGED]
+
+
 def _slow_journal(sim: SimExchange, path: Path) -> tuple[Harness, Probe]:
     """An executor whose journal takes RecordIntent and confirms nothing by itself: the test
     tells IntentRecorded when the commit "ends"."""
