@@ -353,7 +353,7 @@ def test_a_halt_overtakes_orders_already_queued(sim: SimExchange, tmp_path: Path
         assert bot.venue_orders("queued") == []
 
 
-def test_an_order_is_announced_after_its_rest_call_not_before(
+def test_an_order_is_announced_pending_before_its_rest_call_and_submitted_after_it(
     sim: SimExchange, tmp_path: Path
 ) -> None:
     held = _HeldSubmit()
@@ -362,9 +362,11 @@ def test_an_order_is_announced_after_its_rest_call_not_before(
         bot.place(bot.intent("quiet"))
         coid = client_order_id("quiet")
         held.wait_held()  # journaled, about to call the venue
+        # Risk and the strategy must hear that it reached the executor before the call,
+        # which may outlast the intent's TTL; SUBMITTED would only compete with the call.
+        assert bot.wait_status(coid, S.PENDING_SUBMIT).status is S.PENDING_SUBMIT
         wait_drained(bot.system.address("bot/risk"))  # whatever was told it has arrived
-        # Nobody on the path needs them: told now, they would compete with the call.
-        assert bot.statuses(coid) == []
+        assert bot.statuses(coid) == [S.PENDING_SUBMIT]
         held.release()
         bot.wait_status(coid, S.ACKNOWLEDGED)
         assert bot.statuses(coid)[:3] == [S.PENDING_SUBMIT, S.SUBMITTED, S.ACKNOWLEDGED]
