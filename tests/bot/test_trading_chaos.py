@@ -13,9 +13,16 @@ import pytest
 
 from perpsbot.ids import client_order_id
 from perpsbot.messages import OrderStatus
+from perpsbot.runtime.testing import eventually
 from tests.bot.chaos import ChaosRun, Settings
 from tests.bot.chaos_checks import INVARIANTS, JournalFacts, VenueHistory, check
-from tests.bot.processes import bot_toml, running_bot, running_sim, wait_journaled
+from tests.bot.processes import (
+    bot_toml,
+    journaled_status,
+    running_bot,
+    running_sim,
+    wait_journaled,
+)
 
 # Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
 pytestmark = pytest.mark.slow
@@ -67,7 +74,12 @@ def test_an_entry_journaled_before_a_kill_keeps_the_restarted_strategy_from_ente
             sim.fault("http_error", status=429, retry_after_s=30, count=1000, path="/orders")
             sim.jump(0.05)
             held_back = bot.allowed()
-            wait_journaled(journal, held_back, OrderStatus.SUBMITTED)
+            # Its SUBMITTED is told once the refused request returns, with what it became.
+            eventually(
+                lambda: journaled_status(journal, held_back) is OrderStatus.UNKNOWN,
+                timeout_s=30,
+                what=f"the journal to hold {held_back} as sent, its outcome unknown",
+            )
             bot.kill()
         sim.clear_faults()
         with running_bot(config) as bot:

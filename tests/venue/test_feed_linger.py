@@ -1,10 +1,13 @@
-"""A trickle is read a batch at a time; a burst is never held back for it."""
+"""A complete message is handled without waiting: the reader takes what the socket holds
+before it flushes and waits, and waits only on an empty socket or a message cut short. With
+the trickle linger (opt-in), a trickle is read a batch at a time; a burst is never held back
+for it."""
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import msgspec
 import pytest
@@ -12,16 +15,20 @@ import pytest
 from perpsbot.clock import SystemClock
 from perpsbot.runtime.testing import eventually
 from perpsbot.venue import Backoff, Frame, VenueRateLimiter, WebSocketFeed
+from perpsbot.venue._linger import read_ahead
+from perpsbot.venue._wsframes import OPCODE_TEXT, FrameReader
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 
 
+def _payload(seq: int, pad: int = 0) -> bytes:
+    return msgspec.json.encode({
+        "channel": "heartbeats", "client_id": "x" * pad, "timestamp": "2026-04-07T14:30:00.5Z",
+        "sequence_num": seq, "events": [{"current_time": "x", "heartbeat_counter": seq}],
+    })  # fmt: skip
+
+
 def _heartbeat(seq: int, pad: int = 0) -> bytes:
-    return encode_frame(
-        msgspec.json.encode({
-            "channel": "heartbeats", "client_id": "x" * pad, "timestamp": "2026-04-07T14:30:00.5Z",
-            "sequence_num": seq, "events": [{"current_time": "x", "heartbeat_counter": seq}],
-        })
-    )  # fmt: skip
+    return encode_frame(_payload(seq, pad))
 
 
 def _feed(
@@ -94,3 +101,74 @@ def test_a_burst_after_a_trickle_is_read_at_once_not_after_the_linger() -> None:
         # Lingering runs until 16 KiB are waiting or the 30 s pass: the burst ends it at once.
         eventually(lambda: len(frames) == 301, 10, "the burst, long before the linger ends")
         assert feed.stop()
+
+
+class _Socket:
+    """A websocket-client stand-in whose ``sock`` is one end of a real socket pair."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def pong(self, payload: bytes) -> None:
+        raise AssertionError("no ping is sent in these tests")
+
+
+@pytest.fixture(params=[5.0, None], ids=["with a timeout", "blocking"])
+def pair(request: pytest.FixtureRequest) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """(the reader's end, the server's end): what the server sends is in the reader's socket
+    once ``sendall`` returns (a Unix socket pair), so the tests need no timing."""
+    ours, theirs = socket.socketpair()
+    ours.settimeout(request.param)
+    with ours, theirs:
+        yield ours, theirs
+
+
+def _reader(sock: socket.socket, waits: list[str]) -> FrameReader:
+    """A reader that notes each flush and each linger in ``waits``."""
+    return FrameReader(
+        _Socket(sock),
+        read_bytes=32 * 1024,
+        on_wait=lambda: waits.append("flush"),
+        linger=lambda last_read: waits.append("linger"),
+        read_ahead=read_ahead(sock),
+    )
+
+
+def _text(seq: int) -> tuple[int, bytes]:
+    return OPCODE_TEXT, _payload(seq)
+
+
+def test_a_complete_frame_in_the_socket_is_read_without_a_flush_or_a_wait(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
+    waits: list[str] = []
+    read = _reader(ours, waits).read
+    theirs.sendall(_heartbeat(0))
+    assert read() == _text(0)
+    # Two frames arrive while the first is handled: both are read at once, in its batch.
+    theirs.sendall(_heartbeat(1) + _heartbeat(2))
+    assert [read(), read()] == [_text(1), _text(2)]
+    assert waits == []
+
+
+@pytest.mark.parametrize("cut", [1, 20], ids=["in its header", "in its payload"])
+def test_the_reader_flushes_and_waits_only_on_a_frame_cut_short(
+    pair: tuple[socket.socket, socket.socket], cut: int
+) -> None:
+    ours, theirs = pair
+    frame = _heartbeat(7)
+    waits: list[str] = []
+
+    def flush() -> None:  # the reader is about to wait: the server sends the rest
+        waits.append("flush")
+        theirs.sendall(frame[cut:])
+
+    reader = FrameReader(
+        _Socket(ours), read_bytes=32 * 1024, on_wait=flush, read_ahead=read_ahead(ours)
+    )
+    theirs.sendall(_heartbeat(6) + frame[:cut])  # one frame and the start of the next
+    assert reader.read() == _text(6)
+    assert waits == []
+    assert reader.read() == _text(7)
+    assert waits == ["flush"]

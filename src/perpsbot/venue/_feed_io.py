@@ -26,7 +26,7 @@ from perpsbot.messages import (
     FeedSubscribed,
     Stamper,
 )
-from perpsbot.venue._linger import trickle_lingerer
+from perpsbot.venue._linger import read_ahead, trickle_lingerer
 from perpsbot.venue._wsframes import (
     OPCODE_CLOSE,
     FrameReader,
@@ -166,6 +166,7 @@ class FeedConnection:
             read_bytes=_READ_BYTES,
             on_wait=self._before_read,
             linger=trickle_lingerer(ws.sock, self._linger_s, self._stop, _READ_BYTES),
+            read_ahead=read_ahead(ws.sock),
             max_message_bytes=self._max_message_bytes,
         ).read
         decode = decode_frame

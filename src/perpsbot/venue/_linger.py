@@ -1,8 +1,20 @@
-"""Taking a trickle of messages in batches: the feed's wait after a small read.
+"""How the feed waits for messages: never while one has arrived; optionally a little after
+a small read, to take a trickle in batches.
 
-At low rates a wake-up of the feed thread per message (and of the mark window per flush)
-is most of the CPU a message costs. After a read that did not fill the feed's read buffer
-(a trickle: a burst fills it), the feed waits up to ``linger_s`` before the next, until half
+Before it flushes its consumer and waits, the feed reads what the socket already holds with a
+read that never waits (:func:`read_ahead`): messages that arrived while the previous ones
+were handled are handled at once, in the same batch, so a burst of a few messages (one
+market step of every symbol) costs one flush and one wake-up, and a complete message never
+waits. The feed waits only on an empty socket or a message cut short. A plain socket is read
+straight from its descriptor (``os.readv``; a socket with a timeout is non-blocking
+underneath): one system call, where the socket's own method polls first. A TLS socket, or one
+without a timeout, is polled (``poll`` with no timeout; TLS: bytes already decrypted count).
+
+
+The trickle linger trades latency for CPU and is off by default (``linger_s`` 0). At low
+rates a wake-up of the feed thread per message (and of the mark window per flush) is most of
+the CPU a message costs. After a read that did not fill the feed's read buffer (a trickle: a
+burst fills it), a feed with a linger waits up to ``linger_s`` before the next, until half
 a buffer is waiting: the socket's receive low-water mark makes it readable only then, so a
 burst ends the wait at once while a trickle is read many messages at a time. The mark is
 half the buffer so that the read after a wait does not fill it, and the feed lingers again.
@@ -11,17 +23,50 @@ Where the platform has no low-water mark the wait simply runs its course.
 
 from __future__ import annotations
 
+import os
 import select
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["DEFAULT_LINGER_S", "trickle_lingerer"]
+__all__ = ["DEFAULT_LINGER_S", "read_ahead", "trickle_lingerer"]
 
-#: How long the feed waits at most after a small read: 10 ms, nothing next to the mark
-#: window's sampling cycle (``market_data.update_interval_s``, seconds).
-DEFAULT_LINGER_S = 0.010
+#: How long the feed waits at most after a small read: not at all by default (a message of a
+#: trickle would wait that long; the read-ahead already batches what arrives together).
+DEFAULT_LINGER_S = 0.0
+
+
+def read_ahead(sock: Any) -> Callable[[memoryview, int], int]:
+    """The reader's ``read_ahead(into, size)`` for ``sock``: what has arrived, at most
+    ``size`` bytes, read into ``into`` without waiting; 0 when nothing has (or the peer
+    closed: the read that waits finds that out)."""
+    pending = getattr(sock, "pending", None)  # TLS: bytes decrypted already, not yet read
+    if pending is None and sock.gettimeout() is not None:
+        fd = sock.fileno()  # non-blocking underneath: a read returns at once
+
+        def direct(into: memoryview, size: int) -> int:
+            try:
+                return os.readv(fd, (into[:size],))
+            except BlockingIOError:
+                return 0
+
+        return direct
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    poll = poller.poll
+
+    def polled(into: memoryview, size: int) -> int:
+        if (pending is not None and pending()) or poll(0):
+            try:
+                received: int = sock.recv_into(into, size)
+            except ssl.SSLWantReadError:  # a TLS record cut short, on a non-blocking socket
+                return 0
+            return received
+        return 0
+
+    return polled
 
 
 def trickle_lingerer(

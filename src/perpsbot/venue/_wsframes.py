@@ -137,11 +137,18 @@ class FrameReader:
         linger: called after ``on_wait`` with the size of the previous read: a consumer that
             would rather take a trickle in batches waits here a little when that read was
             small, so the next read finds several messages, not one.
+        read_ahead: a read that never waits (``(into, size) -> bytes read``, 0 when nothing
+            has arrived). Given, the reader takes what the socket holds before it calls
+            ``on_wait``, ``linger`` and the read that waits: a message that arrived while
+            the previous ones were handled is returned without waiting and in the same
+            batch, and the reader waits only on an empty socket or a message cut short.
+            ``on_wait`` still comes at least once per ``read_bytes`` received.
     """
 
     __slots__ = (
-        "_buf", "_end", "_frag", "_frag_opcode", "_frag_wire", "_last_read", "_linger", "_max",
-        "_on_wait", "_pos", "_read_bytes", "_recv", "_recv_into", "_view", "_ws",
+        "_ahead", "_buf", "_end", "_frag", "_frag_opcode", "_frag_wire", "_last_read",
+        "_linger", "_max", "_on_wait", "_pos", "_read_bytes", "_recv", "_recv_into",
+        "_unflushed", "_view", "_ws",
     )  # fmt: skip
 
     def __init__(
@@ -152,12 +159,15 @@ class FrameReader:
         read_bytes: int = _CHUNK,
         on_wait: Callable[[], None] | None = None,
         linger: Callable[[int], None] | None = None,
+        read_ahead: Callable[[memoryview, int], int] | None = None,
     ) -> None:
         self._ws = ws
         self._read_bytes = read_bytes
         self._on_wait = on_wait
         self._linger = linger
+        self._ahead = read_ahead
         self._last_read = read_bytes  # no lingering before the first read
+        self._unflushed = 0  # bytes received since on_wait was last called
         self._recv = ws.sock.recv
         self._recv_into = ws.sock.recv_into
         # Bytes [_pos, _end) of _buf are received and not yet returned; reads go after them.
@@ -219,18 +229,26 @@ class FrameReader:
     # -- the socket ------------------------------------------------------------------------
 
     def _fill(self) -> None:
-        if self._on_wait is not None:
-            self._on_wait()
-        if self._linger is not None:
-            self._linger(self._last_read)
         kept = self._end - self._pos  # a header cut short: less than _HEADER_MAX bytes
         if kept:
             self._buf[:kept] = self._buf[self._pos : self._end]
         self._pos = 0
         self._end = kept
         into = self._view[kept:] if kept else self._view
+        ahead = self._ahead
+        if ahead is not None and self._unflushed < self._read_bytes:
+            received = ahead(into, self._read_bytes)
+            if received > 0:  # what arrived meanwhile: no flush, no wait
+                self._last_read = received
+                self._unflushed += received
+                self._end = kept + received
+                return
+        if self._on_wait is not None:
+            self._on_wait()
+        if self._linger is not None:
+            self._linger(self._last_read)
         received = self._recv_some_into(into, self._read_bytes)
-        self._last_read = received
+        self._last_read = self._unflushed = received
         self._end = kept + received
 
     def _recv_some_into(self, into: memoryview, size: int) -> int:
@@ -268,6 +286,7 @@ class FrameReader:
         copied more than twice, however the peer splits its writes."""
         if self._on_wait is not None:
             self._on_wait()  # what came before it is flushed before the reads block
+        self._unflushed = 0
         payload = bytearray(self._view[start : self._end])
         self._pos = self._end = 0
         while len(payload) < length:

@@ -99,12 +99,13 @@ class WebSocketFeed(FeedConnection):
         max_message_bytes: a larger message fails the connection as a protocol error. The
             default, 10 MiB, is what Coinbase's own SDK allows: its largest messages are
             level2 snapshots of the whole book.
-        linger_s: after a small read (under 4 KiB: a trickle), the feed waits up to this
-            long before the next (after ``on_wait``), until 4 KiB are waiting: a trickle is
-            then read, decoded and flushed a few messages at a time instead of one thread
-            wake-up each (most of its CPU cost at low rates; see :mod:`._linger`). A message
-            of a trickle may wait this long more before ``on_frame`` sees it; a burst is not
-            held. 0 reads as soon as anything arrives.
+        linger_s: the trickle linger, off (0) by default. The feed always reads what the
+            socket holds before it calls ``on_wait`` and waits, so messages that arrive
+            together are handled in one batch and a complete message never waits (see
+            :mod:`._linger`). With a linger, after a small read (a trickle) the feed also
+            waits up to this long before the next (after ``on_wait``), until half its read
+            buffer is waiting: fewer wake-ups, but a message of a trickle may wait this long
+            more before ``on_frame`` sees it (a burst is not held).
     """
 
     def __init__(

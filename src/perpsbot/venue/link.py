@@ -55,7 +55,8 @@ class VenueLink:
             whole answer).
         feed_backoff: the reconnect schedule of feeds (the venue's default if None).
         feed_linger_s: how long feeds wait at most after a small read, so that a trickle is
-            taken a few messages per thread wake-up (see ``WebSocketFeed``).
+            taken a few messages per thread wake-up (see ``WebSocketFeed``); 0, the
+            default, waits for nothing once a message is complete.
         embedded: the exchange this link points at when this process runs it (the
             simulated exchange of a paper account), whatever its type; None for a venue.
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).

@@ -290,13 +290,13 @@ def test_an_intent_recorded_again_is_acknowledged_as_previously_recorded(
     ]
 
 
-def test_the_same_intent_twice_in_one_batch_is_new_once(
+def test_the_same_intent_told_twice_back_to_back_is_new_once(
     system: ActorSystem, probe: Probe, events: Events, path: Path
 ) -> None:
     start_journal(system, probe, journal_config(path))
     journal, executor = system.address(JOURNAL), system.address("bot/executor")
     block = Block(release=threading.Event())
-    journal.tell(block)  # hold the journal so both records land in one batch
+    journal.tell(block)  # hold the journal so both records are queued together
     block.entered.wait(5)
     intent = events.intent("twice")
     journal.tell(events.record(intent, executor))
@@ -306,7 +306,29 @@ def test_the_same_intent_twice_in_one_batch_is_new_once(
     probe.wait_for(lambda _: len(recorded(probe)) == 2, what="two IntentRecorded")
     replies = [e for e in probe.events if isinstance(e, IntentRecorded)]
     assert [r.previously_recorded for r in replies] == [False, True]
-    assert system.state(JOURNAL).commits == 1
+
+
+def test_an_intent_is_committed_at_once_not_with_the_events_queued_behind_it(
+    system: ActorSystem, probe: Probe, events: Events, path: Path
+) -> None:
+    start_journal(system, probe, journal_config(path))
+    journal, executor = system.address(JOURNAL), system.address("bot/executor")
+    block = Block(release=threading.Event())
+    journal.tell(block)  # hold the journal so that everything below is queued together
+    block.entered.wait(5)
+    before = events.intent("before")
+    journal.tell(events.fill(before, "fill-before"))
+    journal.tell(events.record(events.intent("urgent"), executor))
+    behind = [events.fill(before, f"fill-{n}", size="0.001") for n in range(50)]
+    for fill in behind:
+        journal.tell(fill)
+    block.release.set()
+    _sync(system, probe, events)
+
+    # The intent's commit holds the fill told before it; the 50 behind it go in the next.
+    state = system.state(JOURNAL)
+    assert (state.commits, state.events_written, state.largest_batch) == (2, 52, 50)
+    assert recorded(probe) == ["urgent"]
 
 
 def test_a_fill_id_journaled_with_other_facts_is_an_integrity_error_logged_and_counted(

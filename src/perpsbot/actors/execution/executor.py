@@ -355,6 +355,9 @@ class ExecutorActor(BaseActor):
             return
         local = TransitionSource.LOCAL
         desk.ledger.mark(coid, journaled=True)
+        # PENDING_SUBMIT goes out before the call: risk and the strategy count an order in
+        # flight past its TTL only once they heard it reached the executor, and the call may
+        # outlast the TTL (a slow venue, retries). What the call moves it to goes out after.
         desk.ledger.announce(coid, local, "journaled")
         late_ns = self.clock.time_ns() - order.intent.valid_until_ns
         if late_ns > 0:
@@ -363,7 +366,8 @@ class ExecutorActor(BaseActor):
                 f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
             )  # fmt: skip
             return
-        desk.send(coid, local)
+        with desk.publishing_after():  # off the order path: nobody on it needs SUBMITTED
+            desk.send(coid, local)
 
     def _on_trading_state(self, message: TradingStateChanged) -> None:
         desk = self._desk

@@ -11,6 +11,7 @@ HALTED.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from typing import ClassVar, Protocol
 
 import attrs
@@ -36,7 +37,11 @@ def num(value: Decimal) -> str:
 
 @attrs.frozen(kw_only=True)
 class OrderCheck:
-    """One intent and the facts risk holds when it checks it."""
+    """One intent and the facts risk holds when it checks it.
+
+    What the rules derive from them (the price, the resulting position, whether the order
+    only reduces it, the notionals) is computed once per check, not once per rule.
+    """
 
     intent: OrderIntent
     mark: Decimal | None
@@ -65,24 +70,24 @@ class OrderCheck:
     def symbol(self) -> str:
         return self.intent.symbol
 
-    @property
+    @cached_property
     def price(self) -> Decimal:
         """The worse price for the limits: the higher of the mark and the limit price."""
         candidates = [p for p in (self.mark, self.intent.limit_price) if p is not None]
         return max(candidates) if candidates else self.intent.reference_mark
 
-    @property
+    @cached_property
     def contract_size(self) -> Decimal:
         return Decimal(1) if self.product is None else self.product.contract_size
 
-    @property
+    @cached_property
     def resulting(self) -> Decimal:
         """The position if this order and every open order on its side fill (the worst case)."""
         if self.intent.side is Side.BUY:
             return self.position + self.open_buy + self.intent.size
         return self.position - self.open_sell - self.intent.size
 
-    @property
+    @cached_property
     def reduces(self) -> bool:
         """True if the order only shrinks the position (no growth, no flip through zero),
         counting the unsettled orders on its side (:func:`only_reduces`)."""
@@ -90,19 +95,19 @@ class OrderCheck:
         in_flight = self.open_buy if side is Side.BUY else self.open_sell
         return only_reduces(side, self.intent.size, self.position, in_flight)
 
-    @property
+    @cached_property
     def order_notional(self) -> Decimal:
         return self.intent.size * self.contract_size * self.price
 
-    @property
+    @cached_property
     def current_notional(self) -> Decimal:
         return abs(self.position) * self.contract_size * self.price
 
-    @property
+    @cached_property
     def resulting_notional(self) -> Decimal:
         return abs(self.resulting) * self.contract_size * self.price
 
-    @property
+    @cached_property
     def exposure_after(self) -> Decimal:
         return self.other_exposure + self.resulting_notional
 
