@@ -32,7 +32,8 @@ from tests.support.keys import make_credentials
 from benchmarks._orders_exchange import ExchangeUrls, separate_exchange
 from benchmarks._report import fmt_spread, percentile, print_table, spread
 from perpsbot.actors.execution._quantize import QuantizeRejection, fitted_order
-from perpsbot.actors.risk._rules import OrderCheck, first_denial, order_rules
+from perpsbot.actors.risk._check import OrderCheck, first_denial
+from perpsbot.actors.risk._rules import order_rules
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.clock import SystemClock
 from perpsbot.config import (

@@ -195,9 +195,9 @@ def test_the_reduce_only_predicate_is_defined_once_and_both_gates_decide_by_it()
     # OrderCheck.reduces is risk's name for the same question, answered by the predicate.
     assert sorted(definitions) == [
         "perpsbot.actors.execution._reduce_only.only_reduces",
-        "perpsbot.actors.risk._rules.reduces",
+        "perpsbot.actors.risk._check.reduces",
     ]
-    assert {"perpsbot.actors.execution._reduce_only", "perpsbot.actors.risk._rules"} <= users
+    assert {"perpsbot.actors.execution._reduce_only", "perpsbot.actors.risk._check"} <= users
 
 
 def _imports(tree: ast.Module) -> Iterator[tuple[int, str]]:

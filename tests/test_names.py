@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "perpsbot"
 #: Class name -> the modules allowed to define it, and why they may share it.
 SHARED: dict[str, tuple[frozenset[str], str]] = {
     "Rule": (
-        frozenset({"config._rules", "actors.risk._rules"}),
+        frozenset({"config._rules", "actors.risk._check"}),
         "a config key's validation rule; a per-order risk rule",
     ),
     "Session": (

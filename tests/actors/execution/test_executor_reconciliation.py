@@ -10,7 +10,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from perpsbot.actors.risk._rules import LiquidationBuffer, OrderCheck
+from perpsbot.actors.risk._check import OrderCheck
+from perpsbot.actors.risk._rules import LiquidationBuffer
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
 from perpsbot.ids import client_order_id

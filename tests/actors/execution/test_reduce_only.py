@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perpsbot.actors.execution._reduce_only import Refusal, only_reduces, refusal
-from perpsbot.actors.risk._rules import OrderCheck
+from perpsbot.actors.risk._check import OrderCheck
 from perpsbot.messages import IntentPurpose, OrderIntent, Side, TradingState
 
 D = Decimal

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from perpsbot.actors.risk._check import OrderCheck
 from perpsbot.actors.risk._margin import (
     MarginWindow,
     initial_margin,
@@ -17,7 +18,7 @@ from perpsbot.actors.risk._margin import (
     margin_window,
     project,
 )
-from perpsbot.actors.risk._rules import LiquidationBuffer, OrderCheck
+from perpsbot.actors.risk._rules import LiquidationBuffer
 from perpsbot.clock import FakeClock
 from perpsbot.config import RiskConfig
 from perpsbot.messages import MarginRates, Side

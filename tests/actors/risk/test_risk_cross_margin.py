@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from perpsbot.actors.risk._rules import LiquidationBuffer, OrderCheck
+from perpsbot.actors.risk._check import OrderCheck
+from perpsbot.actors.risk._rules import LiquidationBuffer
 from perpsbot.config import RiskConfig
 from perpsbot.messages import FuturesAccount, IntentPurpose, Side
 from tests.actors.trading import D, future, intent

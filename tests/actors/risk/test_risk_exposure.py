@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 
 from perpsbot.actors.risk._accounts import Accounts
-from perpsbot.actors.risk._rules import first_denial, order_rules
+from perpsbot.actors.risk._check import first_denial
+from perpsbot.actors.risk._rules import order_rules
 from perpsbot.config import RiskConfig
 from perpsbot.messages import (
     OrderDenied,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from perpsbot.actors.risk._check import OrderCheck, first_denial
 from perpsbot.actors.risk._rules import (
     DailyLoss,
     Halted,
@@ -18,10 +19,8 @@ from perpsbot.actors.risk._rules import (
     MaxOrderNotional,
     MaxPositionNotional,
     MustReduce,
-    OrderCheck,
     OrderRate,
     SpotShort,
-    first_denial,
     order_rules,
 )
 from perpsbot.actors.risk._volatility import VolatilityBreaker, VolatilityLevel

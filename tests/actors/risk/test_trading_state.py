@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from perpsbot.actors.risk._rules import OrderCheck, first_denial, order_rules
+from perpsbot.actors.risk._check import OrderCheck, first_denial
+from perpsbot.actors.risk._rules import order_rules
 from perpsbot.actors.risk._trading_state import TradingConditions
 from perpsbot.actors.strategy._decisions import Action, Params, Situation, decide
 from perpsbot.actors.strategy._trailing_stop import TrailingStop

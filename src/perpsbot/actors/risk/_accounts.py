@@ -2,7 +2,7 @@
 equity, the day's PnL), the latest marks and their times, and the orders in flight.
 
 Everything the order rules need to know about one intent is assembled here into an
-:class:`~perpsbot.actors.risk._rules.OrderCheck`; the risk actor adds the trading state.
+:class:`~perpsbot.actors.risk._check.OrderCheck`; the risk actor adds the trading state.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.actors.risk._book import OpenOrders
-from perpsbot.actors.risk._rules import OrderCheck
+from perpsbot.actors.risk._check import OrderCheck
 from perpsbot.messages import (
     AccountReconciled,
     FuturesAccount,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from perpsbot.actors.risk._rules import Denial, OrderCheck, usd
+from perpsbot.actors.risk._check import Denial, OrderCheck, usd
 from perpsbot.messages import CancelAllOrders, OrderDenied, OrderIntent, PlaceOrder, Stamper
 from perpsbot.runtime import ActorAddress, MailboxFullError
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors.risk._rules import DailyLoss, MarkFreshness, num, usd
+from perpsbot.actors.risk._check import num, usd
+from perpsbot.actors.risk._rules import DailyLoss, MarkFreshness
 from perpsbot.actors.risk._volatility import VolatilityBreaker, VolatilityLevel
 from perpsbot.config import BotConfig
 from perpsbot.messages import Halt, ReduceOnly, TradingState

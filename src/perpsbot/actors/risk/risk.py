@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from perpsbot.actors.risk._accounts import Accounts
+from perpsbot.actors.risk._check import first_denial
 from perpsbot.actors.risk._gate import OrderGate
 from perpsbot.actors.risk._inspection import RiskState
 from perpsbot.actors.risk._journal import (
@@ -31,7 +32,7 @@ from perpsbot.actors.risk._journal import (
     OperatorCommand,
     OperatorJournal,
 )
-from perpsbot.actors.risk._rules import first_denial, order_rules
+from perpsbot.actors.risk._rules import order_rules
 from perpsbot.actors.risk._trading_state import JOURNAL, STARTING, TradingConditions
 from perpsbot.config import BotConfig
 from perpsbot.messages import (

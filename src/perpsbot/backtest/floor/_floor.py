@@ -23,7 +23,8 @@ import attrs
 
 from perpsbot._position import Position
 from perpsbot.actors.risk import _margin as margin
-from perpsbot.actors.risk._rules import OrderCheck, first_denial, order_rules
+from perpsbot.actors.risk._check import OrderCheck, first_denial
+from perpsbot.actors.risk._rules import order_rules
 from perpsbot.actors.strategy._crossover import samples_needed
 from perpsbot.actors.strategy._decisions import Params, Situation, WantedOrder, decide
 from perpsbot.actors.strategy._trading_window import TradingWindow
