@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._journal_file import backtest_journal
 from perpsbot.backtest._link import InProcessLink
 from perpsbot.backtest._run import sim_settings
 from perpsbot.bot import bot_sections, bot_spec
@@ -29,7 +30,6 @@ from perpsbot.config import BotConfig
 from perpsbot.data import RecordedFrame, read_recording
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.journal import JournalLocks
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import FrameReplayServer, SimExchange
 from perpsbot.venue import WebSocketFeed
@@ -143,8 +143,10 @@ def replay_recording(
     clock = FakeClock(wall_start_ns=frames[0].received_ns)
     server = FrameReplayServer()
     try:
-        with SimExchange(config.sim, clock=clock, websockets=False) as sim, JournalLocks() as locks:
-            locks.hold(journal)
+        with (
+            SimExchange(config.sim, clock=clock, websockets=False) as sim,
+            backtest_journal(journal),
+        ):
             link = _ReplayLink(sim, clock, server.url)
             system = ActorSystem(
                 "replay",
