@@ -72,7 +72,7 @@ def test_a_recording_of_another_version_is_refused_by_name(tmp_path: Path) -> No
     with gzip.open(path, "wb") as file:
         file.write(b'{"format":"perpsbot-feed-recording","version":0,"symbols":[]}\n')
 
-    with pytest.raises(RecordingFormatError, match=r"of version 1, is of version 0"):
+    with pytest.raises(RecordingFormatError, match=r"of version 1 or 2, is of version 0"):
         list(read_recording(path))
 
 
