@@ -159,7 +159,8 @@ def run_backtest(
     clock = FakeClock(start_s=_MONOTONIC_START_S, wall_start_ns=first_s * 10**9)
     path = merged_path(series, granularity_s)
     with contextlib.ExitStack() as stack:
-        sim = SimExchange(config.sim, clock=clock, websockets=False)
+        # The bars are the run's candles: the exchange keeps none of its own (memory flat).
+        sim = SimExchange(config.sim, clock=clock, websockets=False, own_candles=False)
         sim.start()
         stack.callback(sim.stop)
         opening = next(path)  # the exchange opens at the first bar's open
