@@ -16,7 +16,7 @@ import pytest
 
 from perpsbot import daemon
 from perpsbot.control import ShellClient
-from perpsbot.data import RecordedFrame, read_recording
+from perpsbot.data import RecordedEnd, RecordedFrame, read_recording
 from perpsbot.errors import ControlPlaneError
 from perpsbot.runtime.testing import eventually
 from perpsbot.venue.codec import decode_frame
@@ -124,13 +124,17 @@ def test_a_recording_run_keeps_the_feeds_messages_as_received(
     stopper = _SigtermWhen(lambda: _ready(journal.parent / "control" / "shell.sock"), "ready")
     assert daemon.run(_args(record=path)) == daemon.EXIT_OK
     stopper.join()
-    frames = [r for r in read_recording(path) if isinstance(r, RecordedFrame)]
+    records = list(read_recording(path))
+    frames = [r for r in records if isinstance(r, RecordedFrame)]
     decoded = [decode_frame(frame.raw) for frame in frames]
     # Ready means every symbol has a fresh mark: their books came through the feed.
     books = {e.product_id for f in decoded if isinstance(f, Level2Frame) for e in f.events}
     assert books == {"BIP-20DEC30-CDE", "ETP-20DEC30-CDE"}  # dev's symbols
     times = [frame.received_ns for frame in frames]
     assert times == sorted(times)
+    end = records[-1]  # when the run stopped recording, after its last frame
+    assert isinstance(end, RecordedEnd)
+    assert end.ended_ns >= times[-1]
 
 
 @pytest.fixture

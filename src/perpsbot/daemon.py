@@ -320,7 +320,9 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
             except OSError as error:
                 logger.critical("cannot record to %s: %s", args.record, error.strerror or error)
                 return EXIT_BAD_CONFIG
-            stack.callback(recorder.close)  # at the end, after the tree's shutdown below
+            # At the end, after the tree's shutdown below: it records when it stopped.
+            close_recording = recorder.close
+            stack.callback(lambda: close_recording(ended_ns=clock.time_ns()))
         print(_banner(config, control, plane, venues), flush=True)
         started_ns = clock.time_ns()
         system.start(bot_spec(config, venues, report=True, recorder=recorder), config=config)

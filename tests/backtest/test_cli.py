@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import pytest
 
 from perpsbot.cli import main
+from perpsbot.journal import JournalReader
 from tests.backtest.conftest import SPAN
 
 
@@ -62,6 +64,20 @@ def test_backtest_json_is_the_report_of_the_span_asked(
     assert list(report["symbols"]) == ["BIP-20DEC30-CDE"]
     # a bar's close is its mark at the bar's end: the first bar's end to the last's
     assert (report["start"], report["end"]) == ("2025-12-30T01:01:00Z", "2025-12-30T01:30:00Z")
+
+
+def test_backtest_leaves_its_journal_as_one_file_and_no_dead_letter(
+    candle_store: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="perpsbot.runtime.deadletters")
+    journal = tmp_path / "run.sqlite3"
+
+    assert _backtest(candle_store, tmp_path, "--json") == 0
+    with JournalReader(journal) as reader:  # as perpsbot journal reads it
+        assert sum(reader.counts().values()) > 0
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bot.toml", "run.sqlite3"]
+    assert [r.getMessage() for r in caplog.records if "dead letter" in r.getMessage()] == []
 
 
 def test_backtest_prints_the_reports_table_and_writes_its_chart(

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from perpsbot.backtest import replay_recording
+from perpsbot.bot import ROOT
 from perpsbot.cli import main
 from perpsbot.clock import FakeClock
 from perpsbot.data import RecordedFrame, RecordingWriter, read_recording
 from perpsbot.messages import OrderFilled, Side
-from tests.bot.trading_tree import SYMBOL, trading_config, trading_tree
+from perpsbot.runtime.testing import eventually
+from tests.bot.trading_tree import SYMBOL, TradingTree, trading_config, trading_tree
 
 Decision = tuple[str, str, str, str]
 
@@ -42,14 +44,29 @@ def _live_session(journal: Path, recording: Path) -> None:
             bot.move(0.05)  # a bullish cross
             bot.sample()
             bot.wait(OrderFilled, lambda f: f.side is Side.BUY, "the entry's fill")
+            _strategy_knows(bot, held=True)
             bot.move(0.005)
             bot.sample()
             bot.move(-0.015)  # through the 1% trailing stop
             bot.sample()
             bot.wait(OrderFilled, lambda f: f.side is Side.SELL, "the exit's fill")
+            _strategy_knows(bot, held=False)
             bot.sample()
     finally:
-        writer.close()
+        writer.close(ended_ns=clock.time_ns())
+
+
+def _strategy_knows(bot: TradingTree, *, held: bool) -> None:
+    """Wait until the strategy has the fill's position and nothing in flight. A feed
+    recording holds no fills, and the replay's exchange fills at once: a live sample taken
+    before the fill reached the strategy (a loaded machine) would decide on what the replay
+    cannot know (the trailing stop then starts from the live fill's price)."""
+
+    def known() -> bool:
+        state = bot.system.state(f"{ROOT}/strategy")
+        return bool(state.positions.get(SYMBOL)) is held and not state.pending
+
+    eventually(known, what=f"the strategy {'holding' if held else 'flat'}, nothing pending")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +96,26 @@ def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_liv
         1 for r in read_recording(recording) if isinstance(r, RecordedFrame)
     )
     assert _decisions(replayed) == decided
+
+
+def test_a_replay_runs_the_sessions_timers_until_the_recording_ended_not_its_last_frame(
+    session: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, recording = session
+    frames = [r for r in read_recording(recording) if isinstance(r, RecordedFrame)]
+    opening = [f for f in frames if f.received_ns == frames[0].received_ns]  # the snapshots
+    quiet = tmp_path / "quiet.jsonl.gz"
+    writer = RecordingWriter(quiet, symbols=(SYMBOL,), started_ns=frames[0].received_ns)
+    for frame in opening:
+        writer.frame(frame.raw, frame.received_ns)
+    writer.close(ended_ns=frames[0].received_ns + 10 * 10**9)  # ten seconds without news
+    replayed = tmp_path / "replayed.sqlite3"
+
+    result = replay_recording(trading_config(replayed), recording=quiet, journal=replayed)
+
+    assert result.recorded_s == 10.0
+    samples_every_s = trading_config(replayed).market_data.update_interval_s
+    assert result.counts.timers >= 10 / samples_every_s  # the mark window sampled throughout
 
 
 def test_backtest_of_a_recording_replays_it_and_prints_what_it_played(

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from perpsbot.clock import SystemClock
-from perpsbot.data import RecordedFrame, RecordedQuote, RecordingWriter, read_recording
+from perpsbot.data import (
+    RecordedEnd,
+    RecordedFrame,
+    RecordedQuote,
+    RecordingWriter,
+    read_recording,
+)
 from perpsbot.errors import RecordingFormatError
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
@@ -67,12 +73,35 @@ def test_a_recording_reads_back_as_the_frames_the_feed_decoded(
     )
 
 
+def test_a_recording_closed_with_its_end_time_ends_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl.gz"
+    writer = RecordingWriter(path, symbols=("BTC-USD",), started_ns=1_000)
+    writer.frame(b'{"channel":"heartbeats"}', 2_000)
+    writer.close(ended_ns=9_000)
+
+    assert list(read_recording(path)) == [
+        RecordedFrame(received_ns=2_000, raw=b'{"channel":"heartbeats"}'),
+        RecordedEnd(ended_ns=9_000),
+    ]
+
+
+def test_a_recording_of_version_1_without_an_end_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "old.jsonl.gz"
+    with gzip.open(path, "wb") as file:
+        file.write(
+            b'{"format":"perpsbot-feed-recording","version":1,"symbols":[],"started_ns":0}\n'
+        )
+        file.write(b'{"t":5,"k":"frame","d":"{}"}\n')
+
+    assert list(read_recording(path)) == [RecordedFrame(received_ns=5, raw=b"{}")]
+
+
 def test_a_recording_of_another_version_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "old.jsonl.gz"
     with gzip.open(path, "wb") as file:
         file.write(b'{"format":"perpsbot-feed-recording","version":0,"symbols":[]}\n')
 
-    with pytest.raises(RecordingFormatError, match=r"of version 1, is of version 0"):
+    with pytest.raises(RecordingFormatError, match=r"of version 1 or 2, is of version 0"):
         list(read_recording(path))
 
 

@@ -170,6 +170,9 @@ class JournalActor(BaseActor):
 
     def on_stop(self) -> None:
         inbox = self.actor_inbox
+        # What is absorbed here is committed below: no flush is told, since it could only
+        # reach the closing mailbox (a dead letter).
+        self._flush_due = True
         if isinstance(inbox, JournalMailbox):
             for item in inbox.take_queued():
                 # A told message is queued as itself, an ask inside an envelope (not answered).

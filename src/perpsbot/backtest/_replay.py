@@ -21,15 +21,15 @@ from typing import Any
 import attrs
 
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._journal_file import backtest_journal
 from perpsbot.backtest._link import InProcessLink
 from perpsbot.backtest._run import sim_settings
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.clock import Clock, FakeClock, stopwatch_ns
 from perpsbot.config import BotConfig
-from perpsbot.data import RecordedFrame, read_recording
+from perpsbot.data import RecordedEnd, RecordedFrame, read_recording
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.journal import JournalLocks
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import FrameReplayServer, SimExchange
 from perpsbot.venue import WebSocketFeed
@@ -46,7 +46,8 @@ class ReplayResult:
     journal_path: Path
     frames: int
     recorded_s: float
-    """From the first frame's receive time to the last's."""
+    """From the first frame's receive time to the recording's end (the last frame's
+    receive time in a recording of version 1)."""
     counts: DriverCounts
     elapsed_s: float
     """Real seconds the replay took, start and stop of the tree included."""
@@ -126,11 +127,14 @@ def replay_recording(
     """
     if journal.exists():
         raise BacktestError(f"the replay's journal must be a new file, {journal} exists")
-    frames: Sequence[RecordedFrame] = [
-        r for r in read_recording(recording) if isinstance(r, RecordedFrame)
-    ]
+    records = list(read_recording(recording))
+    frames: Sequence[RecordedFrame] = [r for r in records if isinstance(r, RecordedFrame)]
     if not frames:
         raise BacktestError(f"the recording {recording} must hold frames, it holds none")
+    # The live run went on deciding on its last frames until the recording stopped.
+    ended_ns = max(
+        [frames[-1].received_ns] + [r.ended_ns for r in records if isinstance(r, RecordedEnd)]
+    )
     config = attrs.evolve(
         config,
         live=False,
@@ -143,8 +147,10 @@ def replay_recording(
     clock = FakeClock(wall_start_ns=frames[0].received_ns)
     server = FrameReplayServer()
     try:
-        with SimExchange(config.sim, clock=clock, websockets=False) as sim, JournalLocks() as locks:
-            locks.hold(journal)
+        with (
+            SimExchange(config.sim, clock=clock, websockets=False) as sim,
+            backtest_journal(journal),
+        ):
             link = _ReplayLink(sim, clock, server.url)
             system = ActorSystem(
                 "replay",
@@ -165,7 +171,7 @@ def replay_recording(
                     _FrameStep(frame=f, number=n, server=server, link=link)
                     for n, f in zip(itertools.count(1), frames, strict=False)
                 )
-                counts = driver.play(steps, until_ns=frames[-1].received_ns)
+                counts = driver.play(steps, until_ns=ended_ns)
             finally:
                 system.shutdown()
     finally:
@@ -173,7 +179,7 @@ def replay_recording(
     return ReplayResult(
         journal_path=journal,
         frames=len(frames),
-        recorded_s=(frames[-1].received_ns - frames[0].received_ns) / 1e9,
+        recorded_s=(ended_ns - frames[0].received_ns) / 1e9,
         counts=counts,
         elapsed_s=(stopwatch_ns() - started_ns) / 1e9,
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
+from perpsbot.backtest._journal_file import backtest_journal
 from perpsbot.backtest._link import backtest_link
 from perpsbot.backtest._path import merged_path
 from perpsbot.bot import bot_sections, bot_spec
@@ -30,7 +31,6 @@ from perpsbot.config import BotConfig, SimConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.journal import JournalLocks
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import SimExchange
 from perpsbot.venue import Candle
@@ -159,13 +159,13 @@ def run_backtest(
     clock = FakeClock(start_s=_MONOTONIC_START_S, wall_start_ns=first_s * 10**9)
     path = merged_path(series, granularity_s)
     with contextlib.ExitStack() as stack:
-        sim = SimExchange(config.sim, clock=clock, websockets=False)
+        # The bars are the run's candles: the exchange keeps none of its own (memory flat).
+        sim = SimExchange(config.sim, clock=clock, websockets=False, own_candles=False)
         sim.start()
         stack.callback(sim.stop)
         opening = next(path)  # the exchange opens at the first bar's open
         sim.step_to(opening.prices)
-        locks = stack.enter_context(JournalLocks())
-        locks.hold(journal)
+        stack.enter_context(backtest_journal(journal))  # let go after the tree stopped
         system = ActorSystem(
             "backtest",
             clock=clock,

@@ -17,6 +17,7 @@ from perpsbot.data._download import (
 )
 from perpsbot.data._recording import (
     RECORDING_VERSION,
+    RecordedEnd,
     RecordedFrame,
     RecordedQuote,
     RecordingWriter,
@@ -31,6 +32,7 @@ __all__ = [
     "RECORDING_VERSION",
     "CandleStore",
     "DownloadProgress",
+    "RecordedEnd",
     "RecordedFrame",
     "RecordedQuote",
     "RecordingWriter",

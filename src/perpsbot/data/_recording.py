@@ -5,9 +5,12 @@ The file is a gzip stream (the standard library's: no extra dependency, and ever
 reads it) of JSON lines. The first line is the header, ``{"format": "perpsbot-feed-recording",
 "version": 1, "symbols": [...], "started_ns": ...}``; each next line is one record, in the
 order received: ``{"t": RECEIVE_NS, "k": "frame", "d": RAW_TEXT}`` for a websocket message
-exactly as it arrived, ``{"t": RECEIVE_NS, "k": "quote", "d": {...}}`` for a REST quote. A
-replay reads it front to back in one pass (:func:`read_recording`) and decodes the frames
-with the feed's own decoder, so it exercises the same code as the live feed.
+exactly as it arrived, ``{"t": RECEIVE_NS, "k": "quote", "d": {...}}`` for a REST quote, and
+last (from version 2) ``{"t": ENDED_NS, "k": "end", "d": null}``: when the recording stopped,
+so a replay runs the recorded session's timers after its last frame too (a live run decides
+on the frames it has while no new one comes). A replay reads it front to back in one pass
+(:func:`read_recording`) and decodes the frames with the feed's own decoder, so it exercises
+the same code as the live feed. Version 1 files (no end record) are still read.
 
 Writing happens on the recorder's own thread: the feed thread only enqueues the bytes and
 the time, so a recorder never slows the feed.
@@ -32,6 +35,7 @@ from perpsbot.errors import RecordingFormatError
 __all__ = [
     "RECORDING_FORMAT",
     "RECORDING_VERSION",
+    "RecordedEnd",
     "RecordedFrame",
     "RecordedQuote",
     "RecordingWriter",
@@ -39,8 +43,10 @@ __all__ = [
 ]
 
 RECORDING_FORMAT = "perpsbot-feed-recording"
-#: The version this perpsbot writes and reads; a file of another is refused.
-RECORDING_VERSION = 1
+#: The version this perpsbot writes; it reads this one and the ones before it, and refuses
+#: a file of another.
+RECORDING_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 @attrs.frozen(kw_only=True)
@@ -60,6 +66,15 @@ class RecordedQuote:
     bid: Decimal | None
     ask: Decimal | None
 
+
+@attrs.frozen(kw_only=True)
+class RecordedEnd:
+    """When the recording stopped (the last record; files of version 1 have none)."""
+
+    ended_ns: int
+
+
+Record = RecordedFrame | RecordedQuote | RecordedEnd
 
 _STOP = object()
 
@@ -98,8 +113,11 @@ class RecordingWriter:
         }
         self._queue.put((received_ns, "quote", body))
 
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Write what is queued and end the file."""
+    def close(self, timeout_s: float = 10.0, *, ended_ns: int | None = None) -> None:
+        """Write what is queued and end the file; ``ended_ns`` (Unix ns, on the clock the
+        receive times come from) is when the recording stopped, its last record."""
+        if ended_ns is not None:
+            self._queue.put((ended_ns, "end", None))
         self._queue.put(_STOP)
         self._thread.join(timeout_s)
         self._file.close()
@@ -114,11 +132,11 @@ class RecordingWriter:
             write(msgspec.json.encode({"t": received_ns, "k": kind, "d": data}) + b"\n")
             if kind == "frame":
                 self.frames += 1
-            else:
+            elif kind == "quote":
                 self.quotes += 1
 
 
-def read_recording(path: Path) -> Iterator[RecordedFrame | RecordedQuote]:
+def read_recording(path: Path) -> Iterator[Record]:
     """The records of the recording at ``path``, in the order they were received.
 
     Raises:
@@ -129,10 +147,11 @@ def read_recording(path: Path) -> Iterator[RecordedFrame | RecordedQuote]:
     with gzip.open(path, "rb") as file:
         try:
             header = _header(path, file.readline())
-            if header.get("version") != RECORDING_VERSION:
+            if header.get("version") not in _READABLE_VERSIONS:
                 raise RecordingFormatError(
-                    f"{path} must be a feed recording of version {RECORDING_VERSION}, is of"
-                    f" version {header.get('version')!r}: record it again with this perpsbot"
+                    f"{path} must be a feed recording of version"
+                    f" {' or '.join(map(str, _READABLE_VERSIONS))}, is of version"
+                    f" {header.get('version')!r}: record it again with this perpsbot"
                 )
             for number, line in enumerate(file, start=2):
                 yield _record(path, number, line)
@@ -154,7 +173,7 @@ def _header(path: Path, line: bytes) -> dict[str, Any]:
     return header
 
 
-def _record(path: Path, number: int, line: bytes) -> RecordedFrame | RecordedQuote:
+def _record(path: Path, number: int, line: bytes) -> Record:
     try:
         body = msgspec.json.decode(line)
         received_ns, kind, data = body["t"], body["k"], body["d"]
@@ -168,6 +187,8 @@ def _record(path: Path, number: int, line: bytes) -> RecordedFrame | RecordedQuo
                 bid=None if bid is None else Decimal(bid),
                 ask=None if ask is None else Decimal(ask),
             )
+        if kind == "end" and type(received_ns) is int:
+            return RecordedEnd(ended_ns=received_ns)
     except (msgspec.DecodeError, RecursionError, KeyError, TypeError, AttributeError):
         raise _bad_record(path, number, line) from None
     raise _bad_record(path, number, line)
@@ -175,5 +196,5 @@ def _record(path: Path, number: int, line: bytes) -> RecordedFrame | RecordedQuo
 
 def _bad_record(path: Path, number: int, line: bytes) -> RecordingFormatError:
     return RecordingFormatError(
-        f"{path} line {number} must be a frame or quote record, was {line[:80]!r}"
+        f"{path} line {number} must be a frame, quote or end record, was {line[:80]!r}"
     )

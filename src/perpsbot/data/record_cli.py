@@ -95,7 +95,7 @@ def _record(args: argparse.Namespace, symbols: tuple[str, ...], config: BotConfi
         finally:
             feed.stop()
             client.close()
-            writer.close()
+            writer.close(ended_ns=clock.time_ns())
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
     print(

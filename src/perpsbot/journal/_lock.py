@@ -132,10 +132,19 @@ class JournalLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
 
-    def release(self) -> None:
-        """Give the lock up (the lock file stays, emptied of our pid)."""
+    def release(self, *, remove: bool = False) -> None:
+        """Give the lock up (the lock file stays, emptied of our pid).
+
+        Args:
+            remove: delete the lock file first, while still holding it: for a journal no bot
+                is to write again (a finished backtest's). A process that opened the file
+                before finds it locked; one that comes after makes its own.
+        """
         fd, self._fd = self._fd, None
         if fd is not None:
+            if remove:
+                with contextlib.suppress(FileNotFoundError):  # removed by hand meanwhile
+                    self.lock_path.unlink()
             os.ftruncate(fd, 0)
             os.close(fd)  # closing the last descriptor releases the flock
 

@@ -41,7 +41,7 @@ class SimEngine:
     calls always give the same prices, books and ids.
     """
 
-    def __init__(self, config: SimConfig, clock: Clock) -> None:
+    def __init__(self, config: SimConfig, clock: Clock, *, own_candles: bool = True) -> None:
         # Reentrant; a kept state swaps in one that saves on release (sim/_keeper.py).
         self.lock: AbstractContextManager[object] = threading.RLock()
         self.config = config
@@ -52,7 +52,13 @@ class SimEngine:
         start_ns = clock.time_ns()
         self.specs: dict[str, SimProduct] = {s.product_id: s for s in CATALOGUE}
         self.markets = {
-            pid: ProductMarket(spec, levels=config.book_levels, start_ns=start_ns, seed=config.seed)
+            pid: ProductMarket(
+                spec,
+                levels=config.book_levels,
+                start_ns=start_ns,
+                seed=config.seed,
+                own_candles=own_candles,
+            )
             for pid, spec in self.specs.items()
         }
         self.wallet = SpotWallet(config.balances, config.seed)

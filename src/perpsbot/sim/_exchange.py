@@ -49,6 +49,9 @@ class SimExchange:
             (to look at an account no exchange runs on).
         websockets: serve the websocket face; False for REST only (a backtest: no feed
             listens, so the market's events are not turned into frames at all).
+        own_candles: keep a candle of each minute the markets move (served by the candles
+            endpoint after the generated history); False for a run whose prices come from
+            candles (a backtest), where they would only grow with the run.
 
     Attributes:
         config: the settings it was built with.
@@ -69,10 +72,11 @@ class SimExchange:
         fresh: bool = False,
         read_only: bool = False,
         websockets: bool = True,
+        own_candles: bool = True,
     ) -> None:
         self.config = config if config is not None else SimConfig(verify_auth=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self._engine = SimEngine(self.config, self.clock)
+        self._engine = SimEngine(self.config, self.clock, own_candles=own_candles)
         self.state_dir = state_dir
         self._keeper: StateKeeper | None = None
         if state_dir is not None:

@@ -59,10 +59,17 @@ def diff_levels(side: str, old: Levels, new: Levels) -> list[LevelChange]:
 
 
 class ProductMarket:
-    """Fair price, synthetic levels, recent trades and one-minute candles of one product."""
+    """Fair price, synthetic levels, recent trades and one-minute candles of one product.
 
-    def __init__(self, spec: SimProduct, *, levels: int, start_ns: int, seed: int) -> None:
+    ``own_candles=False`` keeps no candles of its own minutes (only the generated history
+    before the start): for a run whose prices come from candles already (a backtest), where
+    they would only grow, a minute at a time, for as long as the run lasts."""
+
+    def __init__(
+        self, spec: SimProduct, *, levels: int, start_ns: int, seed: int, own_candles: bool = True
+    ) -> None:
         self.spec = spec
+        self._own_candles = own_candles
         self.fair = float(spec.start_price)
         self.basis = 0.0
         self.bids: Levels = {}
@@ -174,6 +181,8 @@ class ProductMarket:
         candle = self.candles.get(start)
         self.high_24h = max(self.high_24h, price)
         self.low_24h = min(self.low_24h, price)
+        if not self._own_candles:
+            return
         if candle is None:
             self.candles[start] = [price, price, price, price, size]
         else:

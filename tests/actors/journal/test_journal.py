@@ -213,7 +213,7 @@ def test_a_malformed_event_is_a_dead_letter_and_the_rest_is_committed(
     assert system.state(JOURNAL).rejected == 2
 
 
-def test_an_orderly_stop_journals_what_is_still_queued(
+def test_an_orderly_stop_journals_what_is_still_queued_and_leaves_no_dead_letter(
     system: ActorSystem, probe: Probe, events: Events, path: Path
 ) -> None:
     start_journal(system, probe, journal_config(path))
@@ -235,6 +235,8 @@ def test_an_orderly_stop_journals_what_is_still_queued(
     with read(path) as reader:
         assert reader.counts()["positions"] == len(queued)
         assert reader.latest_positions()["BTC-USD"] == queued[-1]
+    # The stop commits what it took itself: no flush is told to the closing mailbox.
+    assert system.dead_letters.recent() == ()
 
 
 def test_synchronous_follows_a_config_reload_without_a_restart(
