@@ -23,7 +23,13 @@ import pytest
 from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
-from perpsbot.messages import OrderFilled, OrderStatus, TradingState
+from perpsbot.messages import (
+    OrderFilled,
+    OrderStatus,
+    Reconcile,
+    ReconciliationCompleted,
+    TradingState,
+)
 from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
@@ -253,3 +259,59 @@ def test_a_lost_answer_with_nothing_placed_is_sent_again_only_once_proven_absent
         proven_after_ns = ATTEMPT_WINDOW_NS - SKEW_NS + 2 * GRACE_NS
         assert resent.ts_created_ns - first.ts_created_ns >= proven_after_ns
         _assert_one_filled_order_the_journal_agrees_with(bot, venue, "late")
+
+
+@pytest.mark.parametrize("venue", ["global"], indirect=True)
+@pytest.mark.parametrize(
+    ("point", "answers_lost"),
+    [
+        ("never", False),
+        ("never", True),
+        ("before_journal", False),
+        ("before_submit", False),
+        ("after_submit", True),
+        ("after_submit", False),
+    ],
+    ids=["alive", "alive-answer-lost", "before-journal", "before-submit",
+         "after-submit-answer-lost", "after-answer"],
+)  # fmt: skip
+def test_a_strangers_order_carrying_our_label_is_never_taken_for_ours_nor_its_fills(
+    venue: Venue, tmp_path: Path, point: str, answers_lost: bool
+) -> None:
+    assert venue.sim_gateway is not None
+    # A stranger's market order of one contract carries our label, placed just before ours.
+    venue.sim_gateway.faults.duplicate_labels(count=1, contracts=1)
+    if answers_lost:
+        venue.lose_answers(4)
+    coid = client_order_id("crash")
+    crash = CrashOnce(point)
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
+        if point != "never":
+            assert crash.crashed.wait(10.0), f"the order path never reached {point}"
+            bot.wait_reconciled(2)
+        if point == "before_journal":  # nothing journaled or sent: the strategy sends it again
+            bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
+        finished = point == "before_submit"  # never sent: it expires, a missed trade
+        _wait_filled(bot, venue, coid, OrderStatus.EXPIRED if finished else OrderStatus.FILLED)
+        # A reconciliation sweeps the venue's recent fills, the stranger's among them.
+        passes = len([c for c in bot.of(ReconciliationCompleted) if c.success])
+        bot.executor.tell(Reconcile())
+        bot.wait_reconciled(passes + 1)
+
+        labelled = venue.orders(bot, coid)
+        ours = [o for o in labelled if o.size == Decimal(venue.size)]
+        strangers = [o for o in labelled if o.size != Decimal(venue.size)]
+        assert len(ours) == (0 if finished else 1)  # never a second order of ours
+        assert len(strangers) == (0 if finished else 1)
+        for stranger in strangers:
+            assert stranger.venue_order_id not in {u.venue_order_id for u in bot.updates(coid)}
+        published = [f for f in bot.of(OrderFilled) if f.client_order_id == coid]
+        assert sum(f.size for f in published) == sum(o.filled_size for o in ours)
+        if ours:
+            journaled = bot.journaled(coid, OrderStatus.FILLED)
+            assert journaled.venue_order_id == ours[0].venue_order_id
+            assert journaled.filled_size == Decimal(venue.size)
+            with bot.reader() as journal:
+                assert journal.fill_ids(coid) == {f.fill_id for f in published}

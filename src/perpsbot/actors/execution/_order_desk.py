@@ -101,7 +101,7 @@ class OrderDesk:
         self.feed_healthy = False
         self.stats = {
             "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,
-            "stale_updates": 0, "venue_errors": 0,
+            "stale_updates": 0, "venue_errors": 0, "foreign_orders": 0,
         }  # fmt: skip
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -332,6 +332,17 @@ class OrderDesk:
         order = self.ledger.get(coid)
         new = venue_state(status, filled)
         if order is None or new is None:
+            return
+        if None not in (venue_order_id, order.venue_order_id) and (
+            venue_order_id != order.venue_order_id
+        ):
+            # Another order carrying our client order id (a venue that does not
+            # deduplicate them): never ours, nor its fills.
+            self.stats["foreign_orders"] += 1
+            logger.warning(
+                "order %s carries %s's client order id but is not %s: left alone",
+                venue_order_id, coid, order.venue_order_id,
+            )  # fmt: skip
             return
         reconciling = source is TransitionSource.RECONCILIATION
         if filled < order.filled_size and not reconciling:

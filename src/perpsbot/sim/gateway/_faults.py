@@ -4,7 +4,9 @@ JSON-RPC terms.
 Drops (every socket cut), delays (requests held before they reach the engine, so a
 ``valid_until`` can pass), ``too_many_requests`` (10028, and the socket closed, as the venue
 does), lost answers (the order is placed, the answer never comes), malformed frames and
-heartbeat test requests. Duplicate labels need no fault: the venue never deduplicates them.
+heartbeat test requests. Labels are never deduplicated; ``duplicate_labels`` puts a stranger's
+order carrying the bot's label at the venue just before the bot's own (the other program on the
+account, or a person, that reused it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class GatewayFaults:
         self._slow: tuple[float, int] = (0.0, 0)
         self._rate_limited = 0
         self._lost = 0
+        self._twins: tuple[int, int] = (0, 0)
         self.drop: Callable[[], None] = lambda: None
         self.push_raw: Callable[[str], None] = lambda text: None
         self.test_request_now: Callable[[], None] = lambda: None
@@ -57,6 +60,17 @@ class GatewayFaults:
         with self._lock:
             self._lost += count
 
+    def duplicate_labels(self, count: int = 1, contracts: int = 1) -> None:
+        """Precede each of the next ``count`` buys and sells by a stranger's order carrying the
+        same label: the same instrument and side, ``contracts`` contracts, at the market."""
+        if count < 1 or contracts < 1:
+            raise ValueError(
+                f"count and contracts must be whole numbers >= 1, were {count} and {contracts}"
+            )
+        self.log.append(f"duplicate_labels count={count} contracts={contracts}")
+        with self._lock:
+            self._twins = (self._twins[0] + count, contracts)
+
     def malformed_frame(
         self, text: str = '{"jsonrpc":"2.0","method":"subscription","params":'
     ) -> None:
@@ -78,6 +92,7 @@ class GatewayFaults:
     def clear(self) -> None:
         with self._lock:
             self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
+            self._twins = (0, 0)
         self.delay_order_visibility(0.0)
 
     # --- taken by the servers -------------------------------------------------------------------
@@ -103,3 +118,12 @@ class GatewayFaults:
                 return False
             self._lost -= 1
             return True
+
+    def take_twin(self, method: str) -> int:
+        """The contracts of a stranger's order to place before this request (0: none)."""
+        with self._lock:
+            count, contracts = self._twins
+            if count <= 0 or method not in ("private/buy", "private/sell"):
+                return 0
+            self._twins = (count - 1, contracts)
+            return contracts
