@@ -19,7 +19,7 @@ from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.records import BestBidAsk
 from perpsbot.venue.rest import RestClient
 
-__all__ = ["QuoteClient", "VenueLink", "longest_rest_call_s"]
+__all__ = ["QuoteClient", "UserChannels", "VenueLink", "VenueUserChannel", "longest_rest_call_s"]
 
 
 class QuoteClient(Protocol):
@@ -30,6 +30,34 @@ class QuoteClient(Protocol):
     def within(self, seconds: float) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
+
+
+class VenueUserChannel(Protocol):
+    """A venue's user channel (the bot's own orders and fills) that tells the executor
+    itself, for a venue whose channel is not Advanced Trade's ``user`` feed: started once by
+    the user-feed actor, stopped once."""
+
+    def start(self) -> bool:
+        """Start it; False if it cannot run (orders are then followed by polls)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def orders_reported(self) -> int: ...
+
+    @property
+    def times_unhealthy(self) -> int: ...
+
+
+#: Makes a venue's user channel: ``(tell the executor, symbols followed)``.
+UserChannels = Callable[[Callable[[object], None], tuple[str, ...]], VenueUserChannel]
 
 
 def longest_rest_call_s(request_timeout_s: float) -> float:
@@ -61,6 +89,8 @@ class VenueLink:
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
         gateways: makes the executor's gateway when the venue is not Advanced Trade's REST.
         quotes: makes the quote poller's client when the venue is not Advanced Trade's REST.
+        user_channels: makes the user-feed actor's channel when the venue is not Advanced
+            Trade's (then ``user_ws_url`` is not used).
     """
 
     def __init__(
@@ -79,6 +109,7 @@ class VenueLink:
         on_rest_outcome: Callable[[str], None] | None = None,
         gateways: Callable[[], VenueGateway] | None = None,
         quotes: Callable[[], QuoteClient] | None = None,
+        user_channels: UserChannels | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
@@ -93,6 +124,7 @@ class VenueLink:
         self.on_rest_outcome = on_rest_outcome
         self.gateways = gateways
         self.quotes = quotes
+        self.user_channels = user_channels
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""
