@@ -11,17 +11,14 @@ answer was lost is found by its label, never sent again unproven). (The process-
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import pytest
 
 from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS
-from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
     OrderFilled,
@@ -31,12 +28,9 @@ from perpsbot.messages import (
     TradingState,
 )
 from perpsbot.runtime.testing import wait_drained
-from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.sim.gateway import SimGlobalGateway
-from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.gateway import VenueOrder
-from tests.actors.execution.executor_harness import Harness, running, start_executor
-from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
+from tests.actors.execution.executor_harness import Harness, running
+from tests.actors.execution.venues import VENUES, Venue, open_venue
 
 
 class InjectedCrashError(RuntimeError):
@@ -56,71 +50,10 @@ class CrashOnce:
             raise InjectedCrashError(f"executor killed at {point}")
 
 
-@attrs.define
-class Venue:
-    """One venue the executor trades on, as the crash tests need it."""
-
-    name: str
-    sim: SimExchange
-    symbol: str
-    size: str
-    start: Callable[[Path, CrashOnce], Harness]
-    orders: Callable[[Harness, str], list[VenueOrder]]
-    """The venue's orders for an intent (by its client order id), in the bot's terms."""
-    lose_answers: Callable[[int], None]
-    """The venue carries out the next orders and their answers are lost."""
-    polled: bool = False
-    """No user channel: the executor follows its orders by polls, on the test's clock."""
-    sim_gateway: SimGlobalGateway | None = None
-    deduplicates: bool = True
-    """The venue recognises a reused client order id."""
-
-
-@pytest.fixture(params=["advanced_trade", "global"])
+@pytest.fixture(params=VENUES)
 def venue(request: pytest.FixtureRequest) -> Iterator[Venue]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "advanced_trade":
-            sim = stack.enter_context(
-                SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11))
-            )
-
-            def lose_ack(count: int) -> None:
-                # The lookups cannot see the order yet either: the executor dies not knowing.
-                sim.faults.lose_order_ack(count)
-                sim.faults.delay_order_visibility(0.3)
-
-            yield Venue(
-                name=request.param, sim=sim, symbol="BTC-USD", size="0.002",
-                start=lambda path, crash: start_executor(sim, path, faults=crash),
-                orders=lambda bot, coid: [
-                    AdvancedTradeGateway(bot.rest).get_order(o.order_id)
-                    for o in bot.rest.list_orders() if o.client_order_id == coid
-                ],
-                lose_answers=lose_ack,
-            )  # fmt: skip
-            return
-        clock = FakeClock()
-        sim = stack.enter_context(
-            SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11), clock=clock)
-        )
-        gateway = stack.enter_context(contextlib.contextmanager(global_gateway)(sim))
-        source = GlobalSource(gateway, clock)
-        stack.callback(source.close)
-
-        def lose_answers(count: int) -> None:
-            # The lookups cannot see the order for a second of the venue's (the test's) time.
-            gateway.faults.lose_answers(count)
-            gateway.faults.delay_order_visibility(1.0)
-
-        yield Venue(
-            name=request.param, sim=sim, symbol=GLOBAL_BTC, size="2",
-            start=lambda path, crash: start_executor(
-                sim, path, clock=clock, symbols=(GLOBAL_BTC,), faults=crash, user_channel=False,
-                gateways=source,
-            ),
-            orders=lambda _bot, coid: source.orders(coid),
-            lose_answers=lose_answers, polled=True, sim_gateway=gateway, deduplicates=False,
-        )  # fmt: skip
+    with open_venue(request.param) as opened:
+        yield opened
 
 
 def _crash_and_restart(bot: Harness, venue: Venue, crash: CrashOnce) -> None:

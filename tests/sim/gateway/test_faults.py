@@ -120,3 +120,13 @@ def test_a_duplicate_label_puts_a_strangers_order_with_that_label_before_ours(
 def test_a_duplicate_label_fault_refuses_a_count_below_one(gateway: SimGlobalGateway) -> None:
     with pytest.raises(ValueError, match="count and contracts must be whole numbers >= 1"):
         gateway.faults.duplicate_labels(count=0)
+
+
+def test_a_refused_method_is_an_internal_error_carried_out_never(
+    rpc: HttpRpc, gateway: SimGlobalGateway
+) -> None:
+    gateway.faults.refuse_method("private/buy")
+    error = rpc.error("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-r")
+    assert (error["code"], error["message"]) == (11094, "internal_server_error")
+    assert rpc.result("private/get_order_state_by_label", currency="BTC", label="pb-r") == []
+    rpc.result("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-r")

@@ -1,12 +1,13 @@
 """Fault injection of the simulated gateway: the Advanced Trade side's fault table, in
 JSON-RPC terms.
 
-Drops (every socket cut), delays (requests held before they reach the engine, so a
-``valid_until`` can pass), ``too_many_requests`` (10028, and the socket closed, as the venue
-does), lost answers (the order is placed, the answer never comes), malformed frames and
-heartbeat test requests. Labels are never deduplicated; ``duplicate_labels`` puts a stranger's
-order carrying the bot's label at the venue just before the bot's own (the other program on the
-account, or a person, that reused it).
+Drops (every socket cut), errors (a method answered ``internal_server_error``), delays
+(requests held before they reach the engine, so a ``valid_until`` can pass),
+``too_many_requests`` (10028, and the socket closed, as the venue does), lost answers (the
+order is placed, the answer never comes), malformed frames and heartbeat test requests. Labels
+are never deduplicated; ``duplicate_labels`` puts a stranger's order carrying the bot's label
+at the venue just before the bot's own (another program on the account, or a person, that
+reused it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class GatewayFaults:
         self._rate_limited = 0
         self._lost = 0
         self._twins: tuple[int, int] = (0, 0)
+        self._refused: dict[str, int] = {}
         self.drop: Callable[[], None] = lambda: None
         self.push_raw: Callable[[str], None] = lambda text: None
         self.test_request_now: Callable[[], None] = lambda: None
@@ -59,6 +61,15 @@ class GatewayFaults:
         self.log.append(f"lose_answers count={count}")
         with self._lock:
             self._lost += count
+
+    def refuse_method(self, method: str, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``method`` with 11094 ``internal_server_error``
+        (the Advanced Trade side's 5xx), without carrying them out."""
+        if count < 1:
+            raise ValueError(f"count must be a whole number >= 1, was {count}")
+        self.log.append(f"refuse_method method={method} count={count}")
+        with self._lock:
+            self._refused[method] = self._refused.get(method, 0) + count
 
     def duplicate_labels(self, count: int = 1, contracts: int = 1) -> None:
         """Precede each of the next ``count`` buys and sells by a stranger's order carrying the
@@ -93,6 +104,7 @@ class GatewayFaults:
         with self._lock:
             self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
             self._twins = (0, 0)
+            self._refused = {}
         self.delay_order_visibility(0.0)
 
     # --- taken by the servers -------------------------------------------------------------------
@@ -127,3 +139,11 @@ class GatewayFaults:
                 return 0
             self._twins = (count - 1, contracts)
             return contracts
+
+    def take_refused(self, method: str) -> bool:
+        with self._lock:
+            left = self._refused.get(method, 0)
+            if left <= 0:
+                return False
+            self._refused[method] = left - 1
+            return True

@@ -39,6 +39,8 @@ def respond(
         request_id, method, params = rpc.parse_request(message)
         if faults.take_rate_limited():
             raise rpc.RpcError(rpc.TOO_MANY_REQUESTS, "too_many_requests")
+        if faults.take_refused(method):
+            raise rpc.RpcError(rpc.INTERNAL_SERVER_ERROR, "internal_server_error")
         if contracts := faults.take_twin(method):
             _place_twin(api, session, method, params, contracts=contracts, bearer=bearer)
         result = api.call(session, method, params, bearer=bearer)
