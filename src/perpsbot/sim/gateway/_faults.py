@@ -4,10 +4,10 @@ JSON-RPC terms.
 Drops (every socket cut), errors (a method answered ``internal_server_error``), delays
 (requests held before they reach the engine, so a ``valid_until`` can pass),
 ``too_many_requests`` (10028, and the socket closed, as the venue does), lost answers (the
-order is placed, the answer never comes), malformed frames and heartbeat test requests. Labels
-are never deduplicated; ``duplicate_labels`` puts a stranger's order carrying the bot's label
-at the venue just before the bot's own (another program on the account, or a person, that
-reused it).
+order is placed, the answer never comes), book gaps, malformed frames and heartbeat test
+requests. Labels are never deduplicated; ``duplicate_labels`` puts a stranger's order carrying
+the bot's label at the venue just before the bot's own (another program on the account, or a
+person, that reused it).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class GatewayFaults:
         self._lost = 0
         self._twins: tuple[int, int] = (0, 0)
         self._refused: dict[str, int] = {}
+        self._book_gaps = 0
         self.drop: Callable[[], None] = lambda: None
         self.push_raw: Callable[[str], None] = lambda text: None
         self.test_request_now: Callable[[], None] = lambda: None
@@ -71,6 +72,15 @@ class GatewayFaults:
         with self._lock:
             self._refused[method] = self._refused.get(method, 0) + count
 
+    def book_gap(self, count: int = 1) -> None:
+        """Leave out the next ``count`` book changes (their change ids are spent): the next
+        change a subscriber gets names a ``prev_change_id`` it never saw."""
+        if count < 1:
+            raise ValueError(f"count must be a whole number >= 1, was {count}")
+        self.log.append(f"book_gap count={count}")
+        with self._lock:
+            self._book_gaps += count
+
     def duplicate_labels(self, count: int = 1, contracts: int = 1) -> None:
         """Precede each of the next ``count`` buys and sells by a stranger's order carrying the
         same label: the same instrument and side, ``contracts`` contracts, at the market."""
@@ -105,6 +115,7 @@ class GatewayFaults:
             self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
             self._twins = (0, 0)
             self._refused = {}
+            self._book_gaps = 0
         self.delay_order_visibility(0.0)
 
     # --- taken by the servers -------------------------------------------------------------------
@@ -146,4 +157,11 @@ class GatewayFaults:
             if left <= 0:
                 return False
             self._refused[method] = left - 1
+            return True
+
+    def take_book_gap(self) -> bool:
+        with self._lock:
+            if self._book_gaps <= 0:
+                return False
+            self._book_gaps -= 1
             return True
