@@ -102,11 +102,3 @@ def test_a_global_venue_with_urls_is_refused_naming_them(tmp_path: Path) -> None
         pytest.raises(InvalidConfigError, match="only on the embedded simulated gateway"),
     ):
         open_venue(config, SystemClock(), stack)
-
-
-def test_a_global_venue_with_streaming_on_is_refused() -> None:
-    with pytest.raises(InvalidConfigError, match=r"market_data\.streaming must be false"):
-        BotConfig(
-            market_data=MarketDataConfig(symbols=GLOBAL_DEV_SYMBOLS, streaming=True),
-            venue=VenueConfig(kind=VenueKind.GLOBAL),
-        )

@@ -1,8 +1,9 @@
 """The Global Derivatives venue for the bot (``venue.kind = "global"``): for now the embedded
 exchange's simulated gateway only. The executor trades through
 :class:`~perpsbot.venue.global_derivatives.GlobalDerivativesGateway`; the quote poller reads
-marks from ``public/ticker`` (no streamed market data on this venue yet); the user-feed actor
-runs ``user.orders`` and ``user.trades`` on a trading socket (:class:`GlobalUserFeed`)."""
+marks from ``public/ticker``, and with ``market_data.streaming`` the streamer takes them from
+the ``book`` channels (:class:`GlobalMarkFeed`); the user-feed actor runs ``user.orders`` and
+``user.trades`` on a trading socket (:class:`GlobalUserFeed`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import VenueError
+from perpsbot.messages import PendingMark
 from perpsbot.venue import CdpCredentials, JwtSigner
 from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.global_derivatives import (
@@ -22,8 +24,15 @@ from perpsbot.venue.global_derivatives import (
     RpcHttp,
     global_budget,
 )
+from perpsbot.venue.global_derivatives.marks import GlobalMarkFeed
 from perpsbot.venue.global_derivatives.user_channel import GlobalUserFeed
-from perpsbot.venue.link import QuoteClient, UserChannels, VenueUserChannel
+from perpsbot.venue.link import (
+    MarketMarks,
+    QuoteClient,
+    UserChannels,
+    VenueMarkFeed,
+    VenueUserChannel,
+)
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.records import BestBidAsk
 
@@ -101,12 +110,14 @@ class GlobalVenue:
         *,
         http_url: str,
         trading_ws_url: str,
+        streams_ws_url: str,
         credentials: CdpCredentials,
         clock: Clock,
         request_timeout_s: float,
     ) -> None:
         self._url = http_url
         self._trading_ws_url = trading_ws_url
+        self._streams_ws_url = streams_ws_url
         self._credentials = credentials
         self._clock = clock
         self._timeout_s = request_timeout_s
@@ -143,8 +154,17 @@ class GlobalVenue:
             timeout_s=self._timeout_s,
         )  # fmt: skip
 
+    def marks(
+        self, offer: Callable[[str, PendingMark, int], None], symbols: tuple[str, ...]
+    ) -> VenueMarkFeed:
+        """The streamer's feed: the ``book`` channels on a streams socket of its own."""
+        return GlobalMarkFeed(
+            url=self._streams_ws_url, limiter=self._limiter, clock=self._clock,
+            real_clock=SystemClock(), offer=offer, symbols=symbols, timeout_s=self._timeout_s,
+        )  # fmt: skip
+
     @property
     def factories(
         self,
-    ) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient], UserChannels]:
-        return self.gateway, self.quotes, self.user_channel
+    ) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient], UserChannels, MarketMarks]:
+        return self.gateway, self.quotes, self.user_channel, self.marks

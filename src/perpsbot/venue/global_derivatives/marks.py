@@ -5,7 +5,7 @@ Every change names the one before it (``prev_change_id``). A change that names a
 the last one applied is a gap: the book is dropped (no mark is offered from it) and its
 channel is subscribed again, which brings a new snapshot. Runs on the socket's reader thread;
 resubscribing runs on a thread of its own (a call waits for its answer on the reader thread).
-Not yet run by the bot: the streamer runs Advanced Trade's feed only (3.4).
+The streamer runs it on ``venue.kind = "global"`` (the venue link's ``market_marks``).
 """
 
 from __future__ import annotations
@@ -159,6 +159,35 @@ class GlobalMarkFeed:
             timeout_s=timeout_s,
         )
         self._socket.subscribe(book_channels(symbols))
+        self._symbols = tuple(sorted(symbols))
+
+    @property
+    def healthy(self) -> bool:
+        """Connected, subscribed, and every instrument's book held (after a gap, only once
+        its new snapshot came)."""
+        return self._socket.ready and self.translator.books_ready == self._symbols
+
+    @property
+    def detail(self) -> str:
+        """Why it is not healthy (empty if it is)."""
+        if not self._socket.ready:
+            error = self._socket.setup_error or self._socket.last_error
+            why = f": {error}" if error else ""
+            return f"streams socket not ready ({self._socket.reconnects} reconnects){why}"
+        missing = sorted(set(self._symbols) - set(self.translator.books_ready))
+        return f"awaiting the book snapshot of {', '.join(missing)}" if missing else ""
+
+    @property
+    def marks_sent(self) -> int:
+        return self.translator.marks_sent
+
+    @property
+    def books_ready(self) -> tuple[str, ...]:
+        return self.translator.books_ready
+
+    @property
+    def reconnects(self) -> int:
+        return self._socket.reconnects
 
     def start(self) -> GlobalMarkFeed:
         self._socket.start()
