@@ -5,7 +5,8 @@ path; its supervisor restarts it while the journal keeps running. After the rest
 holds exactly one order per intent, filled, and the journal agrees with it; the strategy
 sending the same intent again changes nothing. Each case runs on Advanced Trade (client ids
 deduplicated) and on the Global Derivatives gateway (labels not deduplicated: an order whose
-answer was lost is found by its label, never sent again unproven). (The process-level
+answer was lost is found by its label, never sent again unproven), with its orders followed
+by polls and with its user channels as well (``global-streamed``). (The process-level
 ``kill -9`` cases are the integration step's.)
 """
 
@@ -194,7 +195,7 @@ def test_a_lost_answer_with_nothing_placed_is_sent_again_only_once_proven_absent
         _assert_one_filled_order_the_journal_agrees_with(bot, venue, "late")
 
 
-@pytest.mark.parametrize("venue", ["global"], indirect=True)
+@pytest.mark.parametrize("venue", ["global", "global-streamed"], indirect=True)
 @pytest.mark.parametrize(
     ("point", "answers_lost"),
     [

@@ -19,8 +19,9 @@ from perpsbot.venue.gateway import VenueOrder
 from tests.actors.execution.executor_harness import Harness, start_executor
 from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
 
-#: The venues, as ``open_venue`` names them.
-VENUES = ("advanced_trade", "global")
+#: The venues, as ``open_venue`` names them: the Global gateway with its orders followed by
+#: polls only, and with the user channels as well (``global-streamed``).
+VENUES = ("advanced_trade", "global", "global-streamed")
 
 
 @attrs.define
@@ -75,7 +76,7 @@ def _advanced_trade(stack: contextlib.ExitStack) -> Venue:
     )  # fmt: skip
 
 
-def _global(stack: contextlib.ExitStack) -> Venue:
+def _global(stack: contextlib.ExitStack, *, streamed: bool = False) -> Venue:
     clock = FakeClock()
     sim = stack.enter_context(
         SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11), clock=clock)
@@ -90,10 +91,10 @@ def _global(stack: contextlib.ExitStack) -> Venue:
         gateway.faults.delay_order_visibility(1.0)
 
     return Venue(
-        name="global", sim=sim, symbol=GLOBAL_BTC, size="2",
+        name="global-streamed" if streamed else "global", sim=sim, symbol=GLOBAL_BTC, size="2",
         start=lambda path, faults: start_executor(
             sim, path, clock=clock, symbols=(GLOBAL_BTC,), faults=faults, user_channel=False,
-            gateways=source,
+            gateways=source, user_channels=source.user_channel if streamed else None,
         ),
         orders=lambda _bot, coid: source.orders(coid),
         lose_answers=lose_answers,
@@ -110,4 +111,7 @@ def _global(stack: contextlib.ExitStack) -> Venue:
 def open_venue(name: str) -> Iterator[Venue]:
     """The venue ``name`` (one of :data:`VENUES`), stopped on exit."""
     with contextlib.ExitStack() as stack:
-        yield {"advanced_trade": _advanced_trade, "global": _global}[name](stack)
+        if name == "global-streamed":
+            yield _global(stack, streamed=True)
+        else:
+            yield {"advanced_trade": _advanced_trade, "global": _global}[name](stack)
