@@ -1,8 +1,9 @@
 """The Global Derivatives venue for the bot (``venue.kind = "global"``): for now the embedded
 exchange's simulated gateway only. The executor trades through
 :class:`~perpsbot.venue.global_derivatives.GlobalDerivativesGateway`; the quote poller reads
-marks from ``public/ticker`` (no streamed market data or user channel on this venue yet: the
-executor follows its orders by polls)."""
+marks from ``public/ticker``, and with ``market_data.streaming`` the streamer takes them from
+the ``book`` channels (:class:`GlobalMarkFeed`); the user-feed actor runs ``user.orders`` and
+``user.trades`` on a trading socket (:class:`GlobalUserFeed`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import VenueError
+from perpsbot.messages import PendingMark
 from perpsbot.venue import CdpCredentials, JwtSigner
 from perpsbot.venue.gateway import VenueGateway
 from perpsbot.venue.global_derivatives import (
@@ -22,7 +24,15 @@ from perpsbot.venue.global_derivatives import (
     RpcHttp,
     global_budget,
 )
-from perpsbot.venue.link import QuoteClient
+from perpsbot.venue.global_derivatives.marks import GlobalMarkFeed
+from perpsbot.venue.global_derivatives.user_channel import GlobalUserFeed
+from perpsbot.venue.link import (
+    MarketMarks,
+    QuoteClient,
+    UserChannels,
+    VenueMarkFeed,
+    VenueUserChannel,
+)
 from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.records import BestBidAsk
 
@@ -105,9 +115,18 @@ class GlobalVenue:
     """
 
     def __init__(
-        self, *, http_url: str, credentials: CdpCredentials, clock: Clock, request_timeout_s: float
+        self,
+        *,
+        http_url: str,
+        trading_ws_url: str,
+        streams_ws_url: str,
+        credentials: CdpCredentials,
+        clock: Clock,
+        request_timeout_s: float,
     ) -> None:
         self._url = http_url
+        self._trading_ws_url = trading_ws_url
+        self._streams_ws_url = streams_ws_url
         self._credentials = credentials
         self._clock = clock
         self._timeout_s = request_timeout_s
@@ -132,6 +151,30 @@ class GlobalVenue:
     def quotes(self) -> QuoteClient:
         return GlobalQuotes(self.client())
 
+    def user_channel(
+        self, tell: Callable[[object], None], symbols: tuple[str, ...]
+    ) -> VenueUserChannel:
+        """The user-feed actor's channel: ``user.orders`` and ``user.trades`` on a trading
+        socket of its own."""
+        real = SystemClock()
+        return GlobalUserFeed(
+            url=self._trading_ws_url, client=self._client(),
+            signer=JwtSigner(self._credentials, clock=real), limiter=self._limiter,
+            clock=self._clock, real_clock=real, tell=tell, symbols=symbols,
+            timeout_s=self._timeout_s,
+        )  # fmt: skip
+
+    def marks(
+        self, offer: Callable[[str, PendingMark, int], None], symbols: tuple[str, ...]
+    ) -> VenueMarkFeed:
+        """The streamer's feed: the ``book`` channels on a streams socket of its own."""
+        return GlobalMarkFeed(
+            url=self._streams_ws_url, limiter=self._limiter, clock=self._clock,
+            real_clock=SystemClock(), offer=offer, symbols=symbols, timeout_s=self._timeout_s,
+        )  # fmt: skip
+
     @property
-    def factories(self) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient]]:
-        return self.gateway, self.quotes
+    def factories(
+        self,
+    ) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient], UserChannels, MarketMarks]:
+        return self.gateway, self.quotes, self.user_channel, self.marks

@@ -156,12 +156,14 @@ def _link(
         rest_url = venue.rest_base_url or COINBASE_REST_URL
         ws_url = venue.market_ws_url or COINBASE_WS_URL
         user_ws_url = venue.user_ws_url or (COINBASE_WS_USER_URL if coinbase else None)
-    gateways, quotes = None, None
+    gateways, quotes, user_channels, market_marks = None, None, None, None
     if venue.kind is VenueKind.GLOBAL:
         assert sim is not None  # embeds_sim: only the embedded gateway for now
-        user_ws_url = None  # the executor follows its orders by polls on this venue
-        gateways, quotes = GlobalVenue(
-            http_url=global_gateway_of(sim).http_url, credentials=credentials, clock=clock,
+        user_ws_url = None  # the venue's own user channels instead (user_channels)
+        face = global_gateway_of(sim)
+        gateways, quotes, user_channels, market_marks = GlobalVenue(
+            http_url=face.http_url, trading_ws_url=face.trading_ws_url,
+            streams_ws_url=face.streams_ws_url, credentials=credentials, clock=clock,
             request_timeout_s=venue.request_timeout_s,
         ).factories  # fmt: skip
     return VenueLink(
@@ -170,6 +172,8 @@ def _link(
         user_ws_url=user_ws_url,
         gateways=gateways,
         quotes=quotes,
+        user_channels=user_channels,
+        market_marks=market_marks,
         limiter=limiter,
         signer=JwtSigner(credentials, clock=clock),
         clock=clock,

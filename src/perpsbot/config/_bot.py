@@ -102,12 +102,6 @@ class BotConfig:
             f" with --live, was profile '{self.profile}'",
             errors,
         )
-        require(
-            self.venue.kind is not VenueKind.GLOBAL or not self.market_data.streaming,
-            "market_data.streaming must be false for venue.kind 'global' (its marks are polled:"
-            " no streamed market data on that venue yet), was true",
-            errors,
-        )
         # The signal needs long_ma + 1 samples (two crossings of the averages) plus the
         # confirmation bars, and the mark window keeps max(short_ma, long_ma) + 5 of them: a
         # configuration past that could never signal (the original's spot windows never did).

@@ -54,7 +54,8 @@ _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
         "control": {"metrics": True},
     },
     # ``dev`` on the embedded exchange's Global Derivatives face: orders through its gateway,
-    # marks from its ``public/ticker`` (polled: no streamed market data on this venue yet).
+    # marks polled from its ``public/ticker`` (``streaming`` would take them from its ``book``
+    # channels; off here, as the profile was first run).
     Profile.GLOBAL_DEV: {
         "venue": {"kind": VenueKind.GLOBAL},
         "market_data": {

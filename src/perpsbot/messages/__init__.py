@@ -86,6 +86,7 @@ from perpsbot.messages.orders import (
     Side,
     TimeInForce,
     TransitionSource,
+    UserFillReport,
     UserOrderReport,
     UserOrdersReceived,
 )
@@ -200,6 +201,7 @@ __all__ = [
     "TradingStateChanged",
     "TransitionSource",
     "UserFeedChanged",
+    "UserFillReport",
     "UserOrderReport",
     "UserOrdersReceived",
     "VenuePosition",

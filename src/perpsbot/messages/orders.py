@@ -42,6 +42,7 @@ __all__ = [
     "Side",
     "TimeInForce",
     "TransitionSource",
+    "UserFillReport",
     "UserOrderReport",
     "UserOrdersReceived",
 ]
@@ -333,10 +334,31 @@ class UserOrderReport:
 
 
 @attrs.frozen(kw_only=True)
+class UserFillReport:
+    """One fill of one of the bot's orders as a venue's user channel reported it (a venue
+    whose channel carries trades: the Global gateway's ``user.trades``); sizes in the order's
+    units (contracts for a future)."""
+
+    fill_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    venue_order_id: str
+    side: Side | None
+    price: Decimal = attrs.field(validator=positive_decimal)
+    size: Decimal = attrs.field(validator=positive_decimal)
+    fee: Decimal
+    liquidity: str
+    ts_ns: int | None
+
+
+@attrs.frozen(kw_only=True)
 class UserOrdersReceived:
-    """Order updates from the ``user`` channel, told to the executor from the user feed's
-    thread (a snapshot restates the open orders)."""
+    """Order updates (and, where the venue's channel carries them, fills) from the user
+    channel, told to the executor from the user feed's thread (a snapshot restates the open
+    orders)."""
 
     orders: tuple[UserOrderReport, ...]
     snapshot: bool
     ts_received_ns: int
+    fills: tuple[UserFillReport, ...] = ()
+    fills_follow: bool = False
+    """The channel reports the orders' fills too (here or in a later message): the executor
+    waits for them rather than reading them at once (its poll reads the ones that lag)."""

@@ -144,10 +144,15 @@ class CancelOutcome:
 class ClientIdLookup:
     """What a lookup by client order id showed: ``found`` by client order id, and the ids
     neither found nor provably absent (``unprovable``): the venue may hold them where its
-    lists do not show them yet. An id in neither is proven absent."""
+    lists do not show them yet. An id in neither is proven absent.
+
+    On a venue that does not deduplicate client order ids, others may reuse one: ``carrying``
+    lists, for an id more than one order carries, all of them (earliest first; ``found``
+    holds the first), so that the caller can tell its own order by what it asked for."""
 
     found: Mapping[str, VenueOrder]
     unprovable: frozenset[str] = frozenset()
+    carrying: Mapping[str, tuple[VenueOrder, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

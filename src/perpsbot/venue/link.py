@@ -9,7 +9,7 @@ from typing import Protocol
 from perpsbot.backoff import Backoff
 from perpsbot.clock import Clock
 from perpsbot.ids import IdSource
-from perpsbot.messages import FeedStatus
+from perpsbot.messages import FeedStatus, PendingMark
 from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.feed import DEFAULT_LINGER_S, WebSocketFeed
@@ -19,7 +19,15 @@ from perpsbot.venue.ratelimit import VenueRateLimiter
 from perpsbot.venue.records import BestBidAsk
 from perpsbot.venue.rest import RestClient
 
-__all__ = ["QuoteClient", "VenueLink", "longest_rest_call_s"]
+__all__ = [
+    "MarketMarks",
+    "QuoteClient",
+    "UserChannels",
+    "VenueLink",
+    "VenueMarkFeed",
+    "VenueUserChannel",
+    "longest_rest_call_s",
+]
 
 
 class QuoteClient(Protocol):
@@ -30,6 +38,63 @@ class QuoteClient(Protocol):
     def within(self, seconds: float) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
+
+
+class VenueUserChannel(Protocol):
+    """A venue's user channel (the bot's own orders and fills) that tells the executor
+    itself, for a venue whose channel is not Advanced Trade's ``user`` feed: started once by
+    the user-feed actor, stopped once."""
+
+    def start(self) -> bool:
+        """Start it; False if it cannot run (orders are then followed by polls)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def orders_reported(self) -> int: ...
+
+    @property
+    def times_unhealthy(self) -> int: ...
+
+
+class VenueMarkFeed(Protocol):
+    """A venue's market-data feed that offers marks itself, for a venue whose feed is not
+    Advanced Trade's: started and stopped by the streamer, which reads its health on its
+    silence timer."""
+
+    def start(self) -> VenueMarkFeed: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+    @property
+    def detail(self) -> str: ...
+
+    @property
+    def marks_sent(self) -> int: ...
+
+    @property
+    def books_ready(self) -> tuple[str, ...]: ...
+
+    @property
+    def reconnects(self) -> int: ...
+
+
+#: Makes a venue's mark feed: ``(offer a mark, symbols followed)``; ``offer`` is the mark
+#: window's coalescer's ``(symbol, PendingMark, now_ns)``.
+MarketMarks = Callable[[Callable[[str, PendingMark, int], None], tuple[str, ...]], VenueMarkFeed]
+
+#: Makes a venue's user channel: ``(tell the executor, symbols followed)``.
+UserChannels = Callable[[Callable[[object], None], tuple[str, ...]], VenueUserChannel]
 
 
 def longest_rest_call_s(request_timeout_s: float) -> float:
@@ -62,6 +127,10 @@ class VenueLink:
         on_rest_outcome: told the outcome of every REST attempt of every client (metrics).
         gateways: makes the executor's gateway when the venue is not Advanced Trade's REST.
         quotes: makes the quote poller's client when the venue is not Advanced Trade's REST.
+        user_channels: makes the user-feed actor's channel when the venue is not Advanced
+            Trade's (then ``user_ws_url`` is not used).
+        market_marks: makes the streamer's feed when the venue is not Advanced Trade's (then
+            ``market_ws_url`` is not used).
     """
 
     def __init__(
@@ -80,6 +149,8 @@ class VenueLink:
         on_rest_outcome: Callable[[str], None] | None = None,
         gateways: Callable[[], VenueGateway] | None = None,
         quotes: Callable[[], QuoteClient] | None = None,
+        user_channels: UserChannels | None = None,
+        market_marks: MarketMarks | None = None,
     ) -> None:
         self.rest_base_url = rest_base_url
         self.market_ws_url = market_ws_url
@@ -94,6 +165,8 @@ class VenueLink:
         self.on_rest_outcome = on_rest_outcome
         self.gateways = gateways
         self.quotes = quotes
+        self.user_channels = user_channels
+        self.market_marks = market_marks
 
     def rest_client(self) -> RestClient:
         """A new REST client on the shared budget (one per actor: sessions are not shared)."""

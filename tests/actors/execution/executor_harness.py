@@ -66,6 +66,7 @@ from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import SimExchange
 from perpsbot.venue import RestClient
 from perpsbot.venue.gateway import GatewaySource
+from perpsbot.venue.link import UserChannels
 from perpsbot.venue.records import OrderRecord
 from tests.actors.conftest import Subscriber
 from tests.support.sim_clients import sim_rest, venue_link
@@ -268,17 +269,20 @@ def start_executor(
     portfolio: ChildSpec | None = None,
     wait_reconciled: bool = True,
     gateways: GatewaySource | None = None,
+    user_channels: UserChannels | None = None,
     **execution: Any,
 ) -> Harness:
     """Start the tree and (unless told not to) wait for the executor's first startup
     reconciliation to end. ``journal`` replaces the journal child, ``portfolio`` the
     portfolio (a stand-in is told what the executor publishes for the portfolio);
-    ``gateways`` hands the executor another venue's gateways than Advanced Trade's."""
+    ``gateways`` hands the executor another venue's gateways than Advanced Trade's, and
+    ``user_channels`` the user-feed actor that venue's user channel."""
     clock = clock or FakeClock()
     probe = probe or Probe()
     link = venue_link(sim, clock, request_timeout_s=request_timeout_s)
     if not user_channel:
         link.user_ws_url = None
+    link.user_channels = user_channels
     config = BotConfig(
         journal=JournalConfig(path=journal_path),
         market_data=MarketDataConfig(symbols=symbols),

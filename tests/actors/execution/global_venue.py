@@ -4,7 +4,7 @@ and the test reads the venue's truth by label with a client of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.sim import SimExchange
@@ -18,6 +18,8 @@ from perpsbot.venue.global_derivatives import (
     RpcHttp,
     global_budget,
 )
+from perpsbot.venue.global_derivatives.user_channel import GlobalUserFeed
+from perpsbot.venue.link import VenueUserChannel
 from tests.support.keys import make_credentials
 
 #: The exchange's BTC perpetual as the simulated gateway names it.
@@ -39,6 +41,7 @@ class GlobalSource:
 
     def __init__(self, gateway: SimGlobalGateway, clock: Clock) -> None:
         self._url = gateway.http_url
+        self._trading_url = gateway.trading_ws_url
         self._clock = clock
         self._opened: list[GlobalDerivativesGateway] = []
 
@@ -60,6 +63,18 @@ class GlobalSource:
         opened = GlobalDerivativesGateway(self._client(), clock=self._clock)
         self._opened.append(opened)
         return opened
+
+    def user_channel(
+        self, tell: Callable[[object], None], symbols: tuple[str, ...]
+    ) -> VenueUserChannel:
+        """The user-feed actor's channel on this venue (the link's ``user_channels``)."""
+        real = SystemClock()
+        return GlobalUserFeed(
+            url=self._trading_url, client=self._client(),
+            signer=JwtSigner(make_credentials()[0], clock=real),
+            limiter=global_budget(clock=real), clock=self._clock, real_clock=real, tell=tell,
+            symbols=symbols, timeout_s=2.0,
+        )  # fmt: skip
 
     def orders(self, label: str, symbol: str = GLOBAL_BTC) -> list[VenueOrder]:
         """Every order at the venue carrying ``label``, open or closed, filled or not."""

@@ -5,32 +5,33 @@ path; its supervisor restarts it while the journal keeps running. After the rest
 holds exactly one order per intent, filled, and the journal agrees with it; the strategy
 sending the same intent again changes nothing. Each case runs on Advanced Trade (client ids
 deduplicated) and on the Global Derivatives gateway (labels not deduplicated: an order whose
-answer was lost is found by its label, never sent again unproven). (The process-level
+answer was lost is found by its label, never sent again unproven), with its orders followed
+by polls and with its user channels as well (``global-streamed``). (The process-level
 ``kill -9`` cases are the integration step's.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
 import pytest
 
 from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS
-from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
-from perpsbot.messages import OrderFilled, OrderStatus, TradingState
+from perpsbot.messages import (
+    OrderFilled,
+    OrderStatus,
+    Reconcile,
+    ReconciliationCompleted,
+    TradingState,
+)
 from perpsbot.runtime.testing import wait_idle
-from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.sim.gateway import SimGlobalGateway
-from perpsbot.venue.advanced_trade import AdvancedTradeGateway
 from perpsbot.venue.gateway import VenueOrder
-from tests.actors.execution.executor_harness import Harness, running, start_executor
-from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
+from tests.actors.execution.executor_harness import Harness, running
+from tests.actors.execution.venues import VENUES, Venue, open_venue
 
 
 class InjectedCrashError(RuntimeError):
@@ -50,71 +51,10 @@ class CrashOnce:
             raise InjectedCrashError(f"executor killed at {point}")
 
 
-@attrs.define
-class Venue:
-    """One venue the executor trades on, as the crash tests need it."""
-
-    name: str
-    sim: SimExchange
-    symbol: str
-    size: str
-    start: Callable[[Path, CrashOnce], Harness]
-    orders: Callable[[Harness, str], list[VenueOrder]]
-    """The venue's orders for an intent (by its client order id), in the bot's terms."""
-    lose_answers: Callable[[int], None]
-    """The venue carries out the next orders and their answers are lost."""
-    polled: bool = False
-    """No user channel: the executor follows its orders by polls, on the test's clock."""
-    sim_gateway: SimGlobalGateway | None = None
-    deduplicates: bool = True
-    """The venue recognises a reused client order id."""
-
-
-@pytest.fixture(params=["advanced_trade", "global"])
+@pytest.fixture(params=VENUES)
 def venue(request: pytest.FixtureRequest) -> Iterator[Venue]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "advanced_trade":
-            sim = stack.enter_context(
-                SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11))
-            )
-
-            def lose_ack(count: int) -> None:
-                # The lookups cannot see the order yet either: the executor dies not knowing.
-                sim.faults.lose_order_ack(count)
-                sim.faults.delay_order_visibility(0.3)
-
-            yield Venue(
-                name=request.param, sim=sim, symbol="BTC-USD", size="0.002",
-                start=lambda path, crash: start_executor(sim, path, faults=crash),
-                orders=lambda bot, coid: [
-                    AdvancedTradeGateway(bot.rest).get_order(o.order_id)
-                    for o in bot.rest.list_orders() if o.client_order_id == coid
-                ],
-                lose_answers=lose_ack,
-            )  # fmt: skip
-            return
-        clock = FakeClock()
-        sim = stack.enter_context(
-            SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=11), clock=clock)
-        )
-        gateway = stack.enter_context(contextlib.contextmanager(global_gateway)(sim))
-        source = GlobalSource(gateway, clock)
-        stack.callback(source.close)
-
-        def lose_answers(count: int) -> None:
-            # The lookups cannot see the order for a second of the venue's (the test's) time.
-            gateway.faults.lose_answers(count)
-            gateway.faults.delay_order_visibility(1.0)
-
-        yield Venue(
-            name=request.param, sim=sim, symbol=GLOBAL_BTC, size="2",
-            start=lambda path, crash: start_executor(
-                sim, path, clock=clock, symbols=(GLOBAL_BTC,), faults=crash, user_channel=False,
-                gateways=source,
-            ),
-            orders=lambda _bot, coid: source.orders(coid),
-            lose_answers=lose_answers, polled=True, sim_gateway=gateway, deduplicates=False,
-        )  # fmt: skip
+    with open_venue(request.param) as opened:
+        yield opened
 
 
 def _crash_and_restart(bot: Harness, venue: Venue, crash: CrashOnce) -> None:
@@ -255,3 +195,59 @@ def test_a_lost_answer_with_nothing_placed_is_sent_again_only_once_proven_absent
         proven_after_ns = ATTEMPT_WINDOW_NS - SKEW_NS + 2 * GRACE_NS
         assert resent.ts_created_ns - first.ts_created_ns >= proven_after_ns
         _assert_one_filled_order_the_journal_agrees_with(bot, venue, "late")
+
+
+@pytest.mark.parametrize("venue", ["global", "global-streamed"], indirect=True)
+@pytest.mark.parametrize(
+    ("point", "answers_lost"),
+    [
+        ("never", False),
+        ("never", True),
+        ("before_journal", False),
+        ("before_submit", False),
+        ("after_submit", True),
+        ("after_submit", False),
+    ],
+    ids=["alive", "alive-answer-lost", "before-journal", "before-submit",
+         "after-submit-answer-lost", "after-answer"],
+)  # fmt: skip
+def test_a_strangers_order_carrying_our_label_is_never_taken_for_ours_nor_its_fills(
+    venue: Venue, tmp_path: Path, point: str, answers_lost: bool
+) -> None:
+    assert venue.sim_gateway is not None
+    # A stranger's market order of one contract carries our label, placed just before ours.
+    venue.sim_gateway.faults.duplicate_labels(count=1, contracts=1)
+    if answers_lost:
+        venue.lose_answers(4)
+    coid = client_order_id("crash")
+    crash = CrashOnce(point)
+    with running(venue.start(tmp_path / "j.sqlite3", crash)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
+        if point != "never":
+            assert crash.crashed.wait(10.0), f"the order path never reached {point}"
+            bot.wait_reconciled(2)
+        if point == "before_journal":  # nothing journaled or sent: the strategy sends it again
+            bot.place(bot.intent("crash", symbol=venue.symbol, size=venue.size))
+        finished = point == "before_submit"  # never sent: it expires, a missed trade
+        _wait_filled(bot, venue, coid, OrderStatus.EXPIRED if finished else OrderStatus.FILLED)
+        # A reconciliation sweeps the venue's recent fills, the stranger's among them.
+        passes = len([c for c in bot.of(ReconciliationCompleted) if c.success])
+        bot.executor.tell(Reconcile())
+        bot.wait_reconciled(passes + 1)
+
+        labelled = venue.orders(bot, coid)
+        ours = [o for o in labelled if o.size == Decimal(venue.size)]
+        strangers = [o for o in labelled if o.size != Decimal(venue.size)]
+        assert len(ours) == (0 if finished else 1)  # never a second order of ours
+        assert len(strangers) == (0 if finished else 1)
+        for stranger in strangers:
+            assert stranger.venue_order_id not in {u.venue_order_id for u in bot.updates(coid)}
+        published = [f for f in bot.of(OrderFilled) if f.client_order_id == coid]
+        assert sum(f.size for f in published) == sum(o.filled_size for o in ours)
+        if ours:
+            journaled = bot.journaled(coid, OrderStatus.FILLED)
+            assert journaled.venue_order_id == ours[0].venue_order_id
+            assert journaled.filled_size == Decimal(venue.size)
+            with bot.reader() as journal:
+                assert journal.fill_ids(coid) == {f.fill_id for f in published}

@@ -224,3 +224,36 @@ def test_an_order_restored_as_pending_submit_counts_as_sent_where_ids_are_not_de
 def test_an_order_restored_as_pending_submit_is_sent_where_ids_are_deduplicated() -> None:
     order = attrs.evolve(_tracked("y", S.PENDING_SUBMIT), restored=True)
     assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]
+
+
+def _labels_shared(*orders: VenueOrder) -> VenueView:
+    """A venue that does not deduplicate client ids, showing ``orders`` for one id."""
+    return attrs.evolve(
+        _view(orders[0]), deduplicates_client_ids=False,
+        carrying={orders[0].client_order_id: orders},
+    )  # fmt: skip
+
+
+def test_of_the_orders_carrying_an_unknown_orders_id_the_one_it_asked_for_is_settled() -> None:
+    order = _tracked("shared", S.UNKNOWN)
+    coid = order.client_order_id
+    stranger = _venue_order(coid, "FILLED", venue_order_id="v-stranger", size=D(3))
+    ours = _venue_order(coid, "FILLED", venue_order_id="v-ours")
+    assert _plan([order], _labels_shared(stranger, ours), now_ns=0) == [
+        Settle(client_order_id=coid, venue=ours)
+    ]
+
+
+def test_an_unknown_order_whose_id_only_others_carry_is_never_sent_again() -> None:
+    order = _tracked("taken", S.UNKNOWN)
+    stranger = _venue_order(order.client_order_id, "FILLED", side=Side.SELL)
+    (action,) = _plan([order], _labels_shared(stranger), now_ns=0)
+    assert isinstance(action, Unproven)
+    assert "only others' orders carry its client order id" in action.reason
+
+
+def test_an_open_order_of_another_id_carrying_a_finished_orders_id_is_not_settled_as_it() -> None:
+    order = _tracked("done", S.FILLED, venue_id="v-ours")
+    stranger = _venue_order(order.client_order_id, "OPEN", venue_order_id="v-stranger")
+    view = attrs.evolve(_view(open_ours=(stranger,)), deduplicates_client_ids=False)
+    assert _plan([order], view) == []

@@ -96,3 +96,37 @@ def test_orders_hidden_by_a_visibility_delay_are_absent_from_lookups(
     gateway.faults.delay_order_visibility(60.0)
     rpc.result("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-hid")
     assert rpc.result("private/get_order_state_by_label", currency="BTC", label="pb-hid") == []
+
+
+def test_a_duplicate_label_puts_a_strangers_order_with_that_label_before_ours(
+    rpc: HttpRpc, gateway: SimGlobalGateway
+) -> None:
+    gateway.faults.duplicate_labels(contracts=1)
+    ours = rpc.result(
+        "private/buy", instrument_name=BTC, contracts=3, type="limit", price=5, label="pb-twin"
+    )["order"]
+    found = rpc.result("private/get_order_state_by_label", currency="BTC", label="pb-twin")
+    stranger = next(o for o in found if o["order_id"] != ours["order_id"])
+    assert (stranger["direction"], stranger["contracts"], stranger["order_state"]) == (
+        "buy", 1, "filled",
+    )  # fmt: skip
+    # Only the next order meets one.
+    rpc.result("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-alone")
+    assert (
+        len(rpc.result("private/get_order_state_by_label", currency="BTC", label="pb-alone")) == 1
+    )
+
+
+def test_a_duplicate_label_fault_refuses_a_count_below_one(gateway: SimGlobalGateway) -> None:
+    with pytest.raises(ValueError, match="count and contracts must be whole numbers >= 1"):
+        gateway.faults.duplicate_labels(count=0)
+
+
+def test_a_refused_method_is_an_internal_error_carried_out_never(
+    rpc: HttpRpc, gateway: SimGlobalGateway
+) -> None:
+    gateway.faults.refuse_method("private/buy")
+    error = rpc.error("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-r")
+    assert (error["code"], error["message"]) == (11094, "internal_server_error")
+    assert rpc.result("private/get_order_state_by_label", currency="BTC", label="pb-r") == []
+    rpc.result("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-r")

@@ -1,24 +1,23 @@
-"""The trading socket's user channel as the executor's messages, against the simulated
-gateway: orders reported in the bot's terms, and a reconnect that makes the executor poll and
-reconcile."""
+"""The trading socket's user channels as the executor's messages, against the simulated
+gateway: orders and their trades reported in the bot's terms, and a dropped socket that makes
+the executor poll, then reconcile once it is back."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 from perpsbot.clock import SystemClock
-from perpsbot.messages import Reconcile, UserFeedChanged, UserOrdersReceived
+from perpsbot.messages import Reconcile, Side, UserFeedChanged, UserOrdersReceived
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim.gateway import SimGlobalGateway
 from perpsbot.venue.global_derivatives import GlobalDerivativesClient, RpcHttp, RpcSocket
-from perpsbot.venue.global_derivatives.user_channel import (
-    GlobalUserTranslator,
-    user_order_channels,
-)
+from perpsbot.venue.global_derivatives.user_channel import GlobalUserTranslator, user_channels
 from tests.venue.global_derivatives.conftest import BTC, Notices
 
+T = TypeVar("T")
 MakeSocket = Callable[..., tuple[RpcSocket, Notices]]
 SIZES = {BTC: Decimal("0.01")}
 
@@ -34,7 +33,7 @@ class Told:
         self.messages.append(message)
         self.changed.set()
 
-    def of(self, kind: type) -> list[object]:
+    def of(self, kind: type[T]) -> list[T]:
         return [m for m in list(self.messages) if isinstance(m, kind)]
 
 
@@ -45,8 +44,10 @@ def _connected(make_socket: MakeSocket, gateway: SimGlobalGateway) -> tuple[RpcS
         gateway.trading_ws_url,
         on_notice=translator.on_notice,
         on_connected=translator.on_connected,
+        on_disconnected=translator.on_disconnected,
     )
-    trading.subscribe(user_order_channels(SIZES))
+    trading.subscribe(user_channels(SIZES))
+    eventually(lambda: translator.healthy, what="the user channels subscribed")
     return trading, told
 
 
@@ -58,12 +59,7 @@ def test_an_order_is_reported_to_the_executor_in_contracts_and_status_words(
     placed = client.place("buy", BTC, Decimal(3), label="pb-user", order_type="market").order
 
     def filled() -> list[object]:
-        return [
-            r
-            for m in told.of(UserOrdersReceived)
-            for r in m.orders  # type: ignore[attr-defined]
-            if r.status == "FILLED"
-        ]
+        return [r for m in told.of(UserOrdersReceived) for r in m.orders if r.status == "FILLED"]
 
     (report,) = eventually(filled, what="the order reported filled")
     assert (report.venue_order_id, report.client_order_id) == (placed.order_id, "pb-user")
@@ -73,13 +69,33 @@ def test_an_order_is_reported_to_the_executor_in_contracts_and_status_words(
     assert first.healthy
 
 
-def test_a_reconnect_makes_the_channel_unhealthy_and_asks_for_a_reconciliation(
+def test_an_orders_trades_are_reported_as_its_fills_in_contracts(
+    gateway: SimGlobalGateway, make_socket: MakeSocket, http: RpcHttp
+) -> None:
+    trading, told = _connected(make_socket, gateway)
+    client = GlobalDerivativesClient(http=http, trading=trading)
+    placed = client.place("sell", BTC, Decimal(2), label="pb-fills", order_type="market")
+
+    def fills() -> list[object]:
+        return [f for m in told.of(UserOrdersReceived) for f in m.fills]
+
+    reported = eventually(fills, what="the trades reported")
+    assert {f.fill_id for f in reported} == {t.trade_id for t in placed.trades}
+    assert sum(f.size for f in reported) == Decimal(2)
+    assert {(f.venue_order_id, f.side) for f in reported} == {(placed.order.order_id, Side.SELL)}
+
+
+def test_a_dropped_socket_is_unhealthy_at_once_then_reconciled_and_healthy_again(
     gateway: SimGlobalGateway, make_socket: MakeSocket
 ) -> None:
     _, told = _connected(make_socket, gateway)
     gateway.faults.drop_connections()
     eventually(lambda: told.of(Reconcile), what="a reconciliation asked for")
-    (changed,) = told.of(UserFeedChanged)
-    assert isinstance(changed, UserFeedChanged)
-    assert not changed.healthy
-    assert "reconnected" in changed.detail
+    eventually(lambda: len(told.of(UserFeedChanged)) == 3, what="healthy again")
+    health = [(m.healthy, m.detail) for m in told.of(UserFeedChanged)]
+    assert [healthy for healthy, _ in health] == [True, False, True]
+    assert health[1][1] == "the trading socket closed"
+    # The reconciliation is asked for once the channels are subscribed again.
+    assert told.messages.index(told.of(Reconcile)[0]) > told.messages.index(
+        told.of(UserFeedChanged)[1]
+    )

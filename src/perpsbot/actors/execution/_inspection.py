@@ -45,6 +45,11 @@ class ExecutorState:
     polls_skipped_feed_healthy: int
     stale_updates: int
     venue_errors: int
+    foreign_orders: int = 0
+    """Updates of orders that carry one of our client order ids but are not ours (left
+    alone: a venue that does not deduplicate them)."""
+    fills_streamed: int = 0
+    """Fills learnt from the user channel (a venue whose channel carries them)."""
 
 
 @attrs.frozen(kw_only=True)

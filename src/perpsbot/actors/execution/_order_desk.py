@@ -37,9 +37,10 @@ from perpsbot.messages import (
     TradingState,
     TransitionSource,
     UserFeedChanged,
+    UserFillReport,
     UserOrdersReceived,
 )
-from perpsbot.venue.gateway import GatewaySource, VenueGateway, VenueOrder
+from perpsbot.venue.gateway import GatewaySource, VenueFill, VenueGateway, VenueOrder
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
@@ -103,7 +104,7 @@ class OrderDesk:
         self.feed_healthy = False
         self.stats = {
             "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,
-            "stale_updates": 0, "venue_errors": 0,
+            "stale_updates": 0, "venue_errors": 0, "foreign_orders": 0, "fills_streamed": 0,
         }  # fmt: skip
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -349,11 +350,24 @@ class OrderDesk:
         venue_order_id: str | None,
         source: TransitionSource,
         cancel_failed: bool = False,
+        read_fills: bool = True,
     ) -> None:
-        """What the venue says of an order: its new fills first, then its new state."""
+        """What the venue says of an order: its new fills first (read now unless
+        ``read_fills`` is False: they are on their way), then its new state."""
         order = self.ledger.get(coid)
         new = venue_state(status, filled)
         if order is None or new is None:
+            return
+        if None not in (venue_order_id, order.venue_order_id) and (
+            venue_order_id != order.venue_order_id
+        ):
+            # Another order carrying our client order id (a venue that does not
+            # deduplicate them): never ours, nor its fills.
+            self.stats["foreign_orders"] += 1
+            logger.warning(
+                "order %s carries %s's client order id but is not %s: left alone",
+                venue_order_id, coid, order.venue_order_id,
+            )  # fmt: skip
             return
         reconciling = source is TransitionSource.RECONCILIATION
         if filled < order.filled_size and not reconciling:
@@ -366,7 +380,7 @@ class OrderDesk:
         ):
             new = _S.CANCEL_PENDING  # our cancel is on its way; the venue is behind
         venue_id = venue_order_id or order.venue_order_id
-        if venue_id is not None and filled > order.fills_size:
+        if read_fills and venue_id is not None and filled > order.fills_size:
             self.fetch_fills(coid, venue_id)
         moved = self.ledger.move(
             coid, new, source, filled_size=filled, average_fill_price=average_price,
@@ -421,10 +435,16 @@ class OrderDesk:
         )
 
     def user_orders(self, message: UserOrdersReceived, reconciled: bool) -> None:
+        unique_ids = self.gateway.deduplicates_client_ids
         for update in message.orders:
-            order = self.ledger.get(update.client_order_id) or self.ledger.by_venue_id(
-                update.venue_order_id
-            )
+            order = self.ledger.by_venue_id(update.venue_order_id)
+            if order is None and unique_ids:
+                order = self.ledger.get(update.client_order_id)
+            elif order is None and update.client_order_id in self.ledger:
+                # Others may carry our client order id here: only the reconciliation's lookup
+                # (what we asked for) tells whether an order whose answer we lack is this one.
+                self.reconcile_soon()
+                continue
             if order is None:
                 if reconciled and is_our_client_order_id(update.client_order_id):
                     self.reconcile_soon()  # one of ours we do not hold: adopt it
@@ -436,7 +456,17 @@ class OrderDesk:
                 average_price=update.average_price,
                 venue_order_id=update.venue_order_id,
                 source=TransitionSource.USER_CHANNEL,
+                read_fills=not message.fills_follow,
             )
+        by_order: dict[str, list[VenueFill]] = {}
+        for fill in message.fills:
+            by_order.setdefault(fill.venue_order_id, []).append(_venue_fill(fill))
+        for venue_id, fills in by_order.items():
+            # By venue id only: a fill of another order carrying our client order id is not
+            # ours; one of an order whose answer is still on its way is read with it.
+            held = self.ledger.by_venue_id(venue_id)
+            if held is not None:
+                self.stats["fills_streamed"] += self.ledger.add_fills(held.client_order_id, fills)
 
     def user_feed_changed(self, message: UserFeedChanged) -> None:
         was, self.feed_healthy = self.feed_healthy, message.healthy
@@ -480,3 +510,11 @@ class OrderDesk:
     def _venue_error(self, doing: str, exc: VenueError) -> None:
         self.stats["venue_errors"] += 1
         logger.warning("%s failed: %s: %s", doing, type(exc).__name__, exc)
+
+
+def _venue_fill(fill: UserFillReport) -> VenueFill:
+    return VenueFill(
+        fill_id=fill.fill_id, venue_order_id=fill.venue_order_id, side=fill.side,
+        price=fill.price, size=fill.size, fee=fill.fee, liquidity=fill.liquidity,
+        ts_ns=fill.ts_ns,
+    )  # fmt: skip

@@ -4,7 +4,9 @@
 :func:`plan` is pure: from the orders the executor tracks and the venue's view it decides, per
 order, one action:
 
-- ``Settle``: the venue knows the order; take its status, filled size and fills;
+- ``Settle``: the venue knows the order; take its status, filled size and fills (on a venue
+  that does not deduplicate client ids, only an order that is ours: of our venue id, or of
+  the symbol, side and size we asked for; others carrying our id are foreign, ``_foreign``);
 - ``Adopt``: an open order that carries our client-id prefix but that we do not know;
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it, with the same client order id; one never sent that a cancel was
@@ -13,8 +15,9 @@ order, one action:
   reused id as the existing order), or the lookup proved it absent after its attempt's
   send-by instant;
 - ``Unproven``: sent, its answer lost, within its TTL, on a venue that does not deduplicate
-  client ids, and not proven absent: it stays UNKNOWN, looked for again, never sent (at worst
-  a missed trade, never a duplicate); past its TTL it is ``Vanished``. On such a venue an
+  client ids, and not proven absent (only foreign orders carrying its id prove nothing): it
+  stays UNKNOWN, looked for again, never sent (at worst a missed trade, never a duplicate);
+  past its TTL it is ``Vanished``. On such a venue an
   order restored from the journal as PENDING_SUBMIT counts as sent: its SUBMITTED may not have
   been journaled before the process died;
 - ``Expire``: never sent, not at the venue, past its TTL: never sent again;
@@ -32,6 +35,7 @@ from decimal import Decimal
 
 import attrs
 
+from perpsbot.actors.execution._foreign import is_ours
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
@@ -77,6 +81,9 @@ class VenueView:
     """The venue recognises a reused client order id (see ``VenueGateway``)."""
     unprovable: frozenset[str] = frozenset()
     """Client order ids looked up, not found, and not provably absent."""
+    carrying: Mapping[str, tuple[VenueOrder, ...]] = attrs.field(factory=dict)
+    """Client order ids looked up that more than one order carries: all of them (a venue
+    that does not deduplicate them; the others are foreign)."""
 
     @property
     def liquidation_buffer_pct(self) -> Decimal | None:
@@ -106,21 +113,35 @@ def read_venue(
         VenueError: a read failed (but the fills'); the reconciliation did not happen.
     """
     symbols = sorted(specs)
+    deduplicates = gateway.deduplicates_client_ids
     open_orders = gateway.open_orders(symbols)
     ours = [o for o in open_orders if is_our_client_order_id(o.client_order_id)]
     orders = {o.client_order_id: o for o in ours}
-    missing = [lk for lk in lookups if lk.client_order_id not in orders]
-    for lookup in [lk for lk in missing if lk.venue_order_id is not None]:
-        assert lookup.venue_order_id is not None
-        found = _get_order(gateway, lookup.venue_order_id)
-        if found is not None:
-            orders[lookup.client_order_id] = found
-    unacknowledged = {lk.client_order_id for lk in missing if lk.venue_order_id is None}
+    open_by_id = {o.venue_order_id: o for o in ours}
+    unacknowledged: set[str] = set()
+    for lookup in lookups:
+        coid, venue_id = lookup.client_order_id, lookup.venue_order_id
+        if venue_id is None:
+            if coid not in orders or not deduplicates:
+                # Where others may reuse our ids, an open order carrying it proves nothing:
+                # the lookup by client order id lists every order that carries it.
+                orders.pop(coid, None)
+                unacknowledged.add(coid)
+            continue
+        if coid in orders and orders[coid].venue_order_id == venue_id:
+            continue
+        found = open_by_id.get(venue_id) or _get_order(gateway, venue_id)
+        if found is None:
+            orders.pop(coid, None)  # an open order of another id carrying ours is not it
+        else:
+            orders[coid] = found
     unprovable: frozenset[str] = frozenset()
+    carrying: Mapping[str, tuple[VenueOrder, ...]] = {}
     if unacknowledged:
         by_client_id = gateway.orders_by_client_id(symbols, unacknowledged)
         orders.update(by_client_id.found)
         unprovable = by_client_id.unprovable
+        carrying = by_client_id.carrying
     try:
         fills = gateway.fills_since(symbols, fills_since_ns)
     except VenueError as exc:
@@ -138,8 +159,9 @@ def read_venue(
         equity=account.equity,
         futures=account.futures,
         fills=tuple(fills),
-        deduplicates_client_ids=gateway.deduplicates_client_ids,
+        deduplicates_client_ids=deduplicates,
         unprovable=unprovable,
+        carrying=carrying,
     )
 
 
@@ -199,6 +221,11 @@ def _doubt(order: TrackedOrder, venue: VenueView, now_ns: int) -> str:
     send_by_ns = None if order.request is None else order.request.send_by_ns
     if coid in venue.unprovable:
         return "not at the venue, but not provably absent: not sent again, looked for"
+    if coid in venue.orders:
+        return (
+            "only others' orders carry its client order id: its own is not provably absent,"
+            " not sent again, looked for"
+        )
     if send_by_ns is None:
         return "its attempt had no send-by instant: absence cannot be proven, looked for"
     if now_ns <= send_by_ns:
@@ -217,7 +244,7 @@ def plan(
     actions: list[Action] = []
     for coid in reconcile:
         order = orders[coid]
-        found = venue.orders.get(coid)
+        found = _ours(order, venue)
         if found is not None:
             actions.append(Settle(client_order_id=coid, venue=found))
         elif order.status.terminal:
@@ -253,6 +280,17 @@ def plan(
         known = orders.get(coid)
         if known is None:
             actions.append(Adopt(venue=found))
-        elif known.status.terminal:
+        elif known.status.terminal and is_ours(
+            known, found, deduplicates=venue.deduplicates_client_ids
+        ):
             actions.append(Settle(client_order_id=coid, venue=found))
     return actions
+
+
+def _ours(order: TrackedOrder, venue: VenueView) -> VenueOrder | None:
+    """The order the venue shows for ``order``: of those carrying its client order id, the
+    first that is ``order`` itself (see ``_foreign``); None if none is."""
+    coid = order.client_order_id
+    shown = venue.carrying.get(coid) or ((venue.orders[coid],) if coid in venue.orders else ())
+    dedup = venue.deduplicates_client_ids
+    return next((o for o in shown if is_ours(order, o, deduplicates=dedup)), None)

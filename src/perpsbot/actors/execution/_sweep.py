@@ -28,6 +28,7 @@ from decimal import Decimal
 
 import attrs
 
+from perpsbot.actors.execution._foreign import is_ours
 from perpsbot.actors.execution._ledger import OrderLedger
 from perpsbot.actors.execution._order_states import TrackedOrder, fill_message
 from perpsbot.errors import OrderNotFoundError, VenueError
@@ -120,6 +121,8 @@ class FillSweep:
             if order is None:
                 continue  # not ours, or not readable now
             held = ledger.get(order.client_order_id)
+            if held is not None and held.venue_order_id not in (None, venue_id):
+                continue  # another order carrying our client order id: not ours
             if held is not None and (not held.settled or held.fills_behind):
                 continue  # unfinished: its own path publishes its fills
             if held is not None and fill.fill_id in held.fill_ids:
@@ -150,7 +153,8 @@ class FillSweep:
         held = ledger.get(coid)  # held without a venue id: its create answer was lost
         order = None
         if held is not None:
-            order = _facts(held)
+            ours = is_ours(held, found, deduplicates=gateway.deduplicates_client_ids)
+            order = _facts(held) if ours else None
         elif is_our_client_order_id(coid):
             product = spec(found.symbol)
             order = _Order(

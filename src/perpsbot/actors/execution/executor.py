@@ -252,6 +252,8 @@ class ExecutorActor(BaseActor):
             polls_skipped_feed_healthy=stats["polls_skipped_feed_healthy"],
             stale_updates=stats["stale_updates"],
             venue_errors=stats["venue_errors"],
+            foreign_orders=stats["foreign_orders"],
+            fills_streamed=stats["fills_streamed"],
         )
 
     # -- placing ---------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from perpsbot.actors.execution._inspection import UserFeedState
+from perpsbot.actors.execution._inspection import UserChannelStats, UserFeedState
 from perpsbot.actors.execution._user_translator import UserChannel
 from perpsbot.config import BotConfig
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.link import VenueLink, VenueUserChannel
 
 __all__ = ["UserFeedActor"]
 
@@ -42,23 +42,31 @@ class UserFeedActor(BaseActor):
         self._executor = executor
         self._symbols = config.market_data.symbols
         self._dry_run = config.execution.dry_run
-        self._channel: UserChannel | None = None
+        self._channel: UserChannel | VenueUserChannel | None = None
         self._running = False
 
     def on_start(self) -> None:
         if self._dry_run:
             logger.info("dry run: no user channel (nothing is sent, nothing to follow)")
             return
-        self._channel = UserChannel(
-            link=self._link,
-            executor=self._executor,
-            clock=self.clock,
-            symbols=self._symbols,
-            owner_alive=lambda: not self.superseded(),
-        )
+        if self._link.user_channels is not None:  # a venue's own channel (Global's)
+            self._channel = self._link.user_channels(self._tell_executor, tuple(self._symbols))
+        else:
+            self._channel = UserChannel(
+                link=self._link,
+                executor=self._executor,
+                clock=self.clock,
+                symbols=self._symbols,
+                owner_alive=lambda: not self.superseded(),
+            )
         self._running = self._channel.start()
         if not self._running:
             logger.warning("no user channel (no URL or no signer): orders are followed by polls")
+
+    def _tell_executor(self, message: object) -> None:
+        """On the channel's threads: quiet once this incarnation was replaced."""
+        if not self.superseded():
+            self._executor.tell(message)
 
     def on_stop(self) -> None:
         self._stop()
@@ -76,8 +84,12 @@ class UserFeedActor(BaseActor):
 
     def inspect_state(self) -> UserFeedState:
         channel = self._channel
-        return UserFeedState(
-            running=self._running,
-            symbols=tuple(self._symbols),
-            channel=None if channel is None else channel.stats(),
-        )
+        stats = None
+        if isinstance(channel, UserChannel):
+            stats = channel.stats()
+        elif channel is not None:
+            stats = UserChannelStats(
+                healthy=channel.healthy, frames=channel.frames,
+                orders_reported=channel.orders_reported, times_unhealthy=channel.times_unhealthy,
+            )  # fmt: skip
+        return UserFeedState(running=self._running, symbols=tuple(self._symbols), channel=stats)

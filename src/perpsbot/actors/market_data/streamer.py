@@ -13,6 +13,10 @@ replaced. The streamer reads nothing of the feed thread's objects while that thr
 what it shows in inspection comes from the translator's latest ``MarketDataReported``, plus
 what the connections it replaced counted (read from each once its thread has ended), so its
 counters only grow while this incarnation lives.
+
+A venue whose link brings its own mark feed (``VenueLink.market_marks``: the Global gateway's
+``book`` channels) is run instead: that feed offers marks itself and replaces its own silent
+socket; the streamer reads its health on the same timer and publishes what changed.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from perpsbot.runtime import (
     ConflatingMailbox,
 )
 from perpsbot.venue import WebSocketFeed
-from perpsbot.venue.link import VenueLink
+from perpsbot.venue.link import VenueLink, VenueMarkFeed
 from perpsbot.venue.recorder import FeedRecorder
 
 __all__ = ["CHANNELS", "StreamerActor", "streamer_mailbox"]
@@ -171,10 +175,14 @@ class StreamerActor(BaseActor):
         self._data_since_ns = 0  # the latest market data, or when it became expected
         self._stale_after_ns = int(self._settings.stale_after_s * 1e9)
         self._feed_restarts = 0
+        self._venue_feed: VenueMarkFeed | None = None
 
     def on_start(self) -> None:
         if not self._settings.streaming:
             self._publish(FeedState.DISABLED, "market_data.streaming is off")
+            return
+        if self._venue.market_marks is not None:
+            self._start_venue_feed()
             return
         self._start_feed()
         every_s = self._settings.stale_after_s / _CHECKS_PER_STALE
@@ -182,10 +190,12 @@ class StreamerActor(BaseActor):
 
     def on_stop(self) -> None:
         self._stop_feed()
+        self._stop_venue_feed()
 
     def on_failure(self, *_: Any) -> None:
         # The feed thread is ours: it must not outlive this incarnation and feed the next.
         self._stop_feed()
+        self._stop_venue_feed()
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -215,12 +225,16 @@ class StreamerActor(BaseActor):
                 self._last_report = message
                 self._last_data_ns = message.last_data_ns
                 self._data_since_ns = max(self._data_since_ns, message.last_data_ns)
+            case CheckFeedSilence() if self._venue_feed is not None:
+                self._check_venue_feed(self._venue_feed)
             case CheckFeedSilence():
                 self._on_check_silence()
             case _:
                 self.unhandled(message)
 
     def inspect_state(self) -> StreamerState:
+        if self._venue_feed is not None:
+            return self._venue_feed_state(self._venue_feed)
         report = self._last_report
         counted = self._replaced if report is None else self._replaced.plus(report)
         stats = None if report is None and not self._feed_restarts else counted.stats
@@ -242,6 +256,37 @@ class StreamerActor(BaseActor):
             lag=counted.lag,
             books_ready=() if report is None else tuple(report.books_ready),
         )
+
+    # -- a venue's own feed (the Global gateway's book channels) ---------------------------
+    #
+    # It offers marks to the mark window itself; its socket replaces itself when silent. The
+    # streamer reads its health on the silence timer and publishes what changed.
+
+    def _start_venue_feed(self) -> None:
+        assert self._venue.market_marks is not None
+        symbols = tuple(self._settings.symbols)
+        self._venue_feed = self._venue.market_marks(self._feed_marks.offer, symbols).start()
+        self._publish(FeedState.CONNECTING, "connecting to the venue's market-data channels")
+        self.timers.every(self._settings.stale_after_s / _CHECKS_PER_STALE, CheckFeedSilence())
+
+    def _stop_venue_feed(self) -> None:
+        feed, self._venue_feed = self._venue_feed, None
+        if feed is not None:
+            feed.stop()
+
+    def _check_venue_feed(self, feed: VenueMarkFeed) -> None:
+        healthy = feed.healthy
+        state = FeedState.SUBSCRIBED if healthy else FeedState.RECONNECTING
+        if state is not self._status.state:
+            self._publish(state, "market data is flowing" if healthy else feed.detail)
+
+    def _venue_feed_state(self, feed: VenueMarkFeed) -> StreamerState:
+        return StreamerState(
+            state=self._status.state, detail=self._status.detail, channels=("book",),
+            symbols=tuple(self._settings.symbols), feed_restarts=0, feed=None, gaps=0,
+            reconnects=feed.reconnects, marks_sent=feed.marks_sent, last_data_age_s=None,
+            bad_timestamps=0, lag=None, books_ready=feed.books_ready,
+        )  # fmt: skip
 
     # -- the feed --------------------------------------------------------------------------
 

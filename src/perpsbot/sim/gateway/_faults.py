@@ -1,10 +1,13 @@
 """Fault injection of the simulated gateway: the Advanced Trade side's fault table, in
 JSON-RPC terms.
 
-Drops (every socket cut), delays (requests held before they reach the engine, so a
-``valid_until`` can pass), ``too_many_requests`` (10028, and the socket closed, as the venue
-does), lost answers (the order is placed, the answer never comes), malformed frames and
-heartbeat test requests. Duplicate labels need no fault: the venue never deduplicates them.
+Drops (every socket cut), errors (a method answered ``internal_server_error``), delays
+(requests held before they reach the engine, so a ``valid_until`` can pass),
+``too_many_requests`` (10028, and the socket closed, as the venue does), lost answers (the
+order is placed, the answer never comes), book gaps, malformed frames and heartbeat test
+requests. Labels are never deduplicated; ``duplicate_labels`` puts a stranger's order carrying
+the bot's label at the venue just before the bot's own (another program on the account, or a
+person, that reused it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ class GatewayFaults:
         self._slow: tuple[float, int] = (0.0, 0)
         self._rate_limited = 0
         self._lost = 0
+        self._twins: tuple[int, int] = (0, 0)
+        self._refused: dict[str, int] = {}
+        self._book_gaps = 0
         self.drop: Callable[[], None] = lambda: None
         self.push_raw: Callable[[str], None] = lambda text: None
         self.test_request_now: Callable[[], None] = lambda: None
@@ -57,6 +63,35 @@ class GatewayFaults:
         with self._lock:
             self._lost += count
 
+    def refuse_method(self, method: str, count: int = 1) -> None:
+        """Answer the next ``count`` requests of ``method`` with 11094 ``internal_server_error``
+        (the Advanced Trade side's 5xx), without carrying them out."""
+        if count < 1:
+            raise ValueError(f"count must be a whole number >= 1, was {count}")
+        self.log.append(f"refuse_method method={method} count={count}")
+        with self._lock:
+            self._refused[method] = self._refused.get(method, 0) + count
+
+    def book_gap(self, count: int = 1) -> None:
+        """Leave out the next ``count`` book changes (their change ids are spent): the next
+        change a subscriber gets names a ``prev_change_id`` it never saw."""
+        if count < 1:
+            raise ValueError(f"count must be a whole number >= 1, was {count}")
+        self.log.append(f"book_gap count={count}")
+        with self._lock:
+            self._book_gaps += count
+
+    def duplicate_labels(self, count: int = 1, contracts: int = 1) -> None:
+        """Precede each of the next ``count`` buys and sells by a stranger's order carrying the
+        same label: the same instrument and side, ``contracts`` contracts, at the market."""
+        if count < 1 or contracts < 1:
+            raise ValueError(
+                f"count and contracts must be whole numbers >= 1, were {count} and {contracts}"
+            )
+        self.log.append(f"duplicate_labels count={count} contracts={contracts}")
+        with self._lock:
+            self._twins = (self._twins[0] + count, contracts)
+
     def malformed_frame(
         self, text: str = '{"jsonrpc":"2.0","method":"subscription","params":'
     ) -> None:
@@ -78,6 +113,9 @@ class GatewayFaults:
     def clear(self) -> None:
         with self._lock:
             self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
+            self._twins = (0, 0)
+            self._refused = {}
+            self._book_gaps = 0
         self.delay_order_visibility(0.0)
 
     # --- taken by the servers -------------------------------------------------------------------
@@ -102,4 +140,28 @@ class GatewayFaults:
             if self._lost <= 0 or method not in MATCHING:
                 return False
             self._lost -= 1
+            return True
+
+    def take_twin(self, method: str) -> int:
+        """The contracts of a stranger's order to place before this request (0: none)."""
+        with self._lock:
+            count, contracts = self._twins
+            if count <= 0 or method not in ("private/buy", "private/sell"):
+                return 0
+            self._twins = (count - 1, contracts)
+            return contracts
+
+    def take_refused(self, method: str) -> bool:
+        with self._lock:
+            left = self._refused.get(method, 0)
+            if left <= 0:
+                return False
+            self._refused[method] = left - 1
+            return True
+
+    def take_book_gap(self) -> bool:
+        with self._lock:
+            if self._book_gaps <= 0:
+                return False
+            self._book_gaps -= 1
             return True

@@ -39,6 +39,10 @@ def respond(
         request_id, method, params = rpc.parse_request(message)
         if faults.take_rate_limited():
             raise rpc.RpcError(rpc.TOO_MANY_REQUESTS, "too_many_requests")
+        if faults.take_refused(method):
+            raise rpc.RpcError(rpc.INTERNAL_SERVER_ERROR, "internal_server_error")
+        if contracts := faults.take_twin(method):
+            _place_twin(api, session, method, params, contracts=contracts, bearer=bearer)
         result = api.call(session, method, params, bearer=bearer)
     except rpc.RpcError as error:
         close = error.code == rpc.TOO_MANY_REQUESTS  # the venue ends the session (1.11)
@@ -48,3 +52,27 @@ def respond(
         return Reply(answer=None, close=session.host == "http", method=method)
     us_out = api.engine.now_ns() // 1000
     return Reply(answer=rpc.answer(request_id, result, us_in=us_in, us_out=us_out), method=method)
+
+
+def _place_twin(
+    api: GatewayApi,
+    session: Session,
+    method: str,
+    params: dict[str, Any],
+    *,
+    contracts: int,
+    bearer: str,
+) -> None:
+    """A stranger's market order with the request's label, instrument and side, first."""
+    twin = {
+        "instrument_name": params.get("instrument_name"),
+        "contracts": contracts,
+        "type": "market",
+        "label": params.get("label", ""),
+    }
+    try:
+        api.call(session, method, twin, bearer=bearer)
+    except rpc.RpcError as error:
+        _log.warning("sim gateway fault: the duplicate label's order was refused: %s", error)
+    else:
+        _log.warning("sim gateway fault: a stranger's order carries label %r", twin["label"])

@@ -83,7 +83,11 @@ class GatewayWsHub:
 
     def on_event(self, event: SimEvent) -> None:
         """Engine listener (engine thread, under its lock): build now, deliver on the loop."""
-        notices = self.maker.notices(event)
+        notices = [
+            n
+            for n in self.maker.notices(event)
+            if not (n.prefix.startswith("book.") and self.faults.take_book_gap())
+        ]
         if notices:
             self.call(lambda: self._deliver(notices))
 

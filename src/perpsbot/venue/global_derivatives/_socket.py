@@ -72,6 +72,8 @@ class RpcSocket:
         timeout_s: the deadline of a call, and of connecting.
         on_connected: called on a setup thread after each (re)connect is authenticated and
             resubscribed, with the reconnect count (0 for the first): reconcile there.
+        on_disconnected: called on the reader thread when a connection ends (not at stop):
+            notifications may be missed from now until the next ``on_connected``.
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class RpcSocket:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         on_connected: Callable[[int], None] | None = None,
+        on_disconnected: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
         self._signer = signer
@@ -100,6 +103,7 @@ class RpcSocket:
         self._backoff = backoff or Backoff(initial_s=0.1, max_s=10.0, jitter=0.5)
         self._rng = rng or seeded_rng()
         self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._waiting: dict[int, _Waiter] = {}
@@ -239,6 +243,8 @@ class RpcSocket:
             self._read()
             self._closed()
             if not self._stopping.is_set():
+                if self._on_disconnected is not None:
+                    self._on_disconnected()
                 self.reconnects += 1
                 # A session that keeps failing its setup backs off like a failing connect.
                 wait_s = self._backoff.delay_s(max(1, self._setup_failures), self._rng)

@@ -211,23 +211,28 @@ class GlobalDerivativesGateway:
         self, symbols: Sequence[str], client_order_ids: Collection[str]
     ) -> ClientIdLookup:
         found: dict[str, VenueOrder] = {}
+        carrying: dict[str, tuple[VenueOrder, ...]] = {}
         unprovable: set[str] = set()
         for coid in sorted(client_order_ids):
             attempt = self._attempts.get(coid)
             instruments = [attempt.instrument] if attempt is not None else list(symbols)
-            ours: Order | None = None
+            seen: dict[str, Order] = {}
             proven = True
             for instrument in instruments:
                 for currency in self._currencies(instrument):
-                    finding, order = self._look(coid, instrument, currency, attempt)
-                    ours = ours or order
+                    finding, orders = self._look(coid, instrument, currency, attempt)
+                    seen.update((o.order_id, o) for o in orders)
                     proven = proven and finding is Finding.ABSENT
-            if ours is not None:
-                found[coid] = self._order(ours)
+            if seen:
+                # Earliest first, as one lookup orders them (rule 8); the caller tells its own.
+                listed = sorted(seen.values(), key=lambda o: (o.creation_timestamp, o.order_id))
+                found[coid] = self._order(listed[0])
+                if len(listed) > 1:
+                    carrying[coid] = tuple(self._order(o) for o in listed)
                 self._forget(coid)
             elif not proven:
                 unprovable.add(coid)
-        return ClientIdLookup(found=found, unprovable=frozenset(unprovable))
+        return ClientIdLookup(found=found, unprovable=frozenset(unprovable), carrying=carrying)
 
     def _currencies(self, instrument: str) -> tuple[str, ...]:
         """Where the venue may list a label's orders: the base and the settlement currency
@@ -237,7 +242,7 @@ class GlobalDerivativesGateway:
 
     def _look(
         self, coid: str, instrument: str, currency: str, attempt: _Attempt | None
-    ) -> tuple[Finding, Order | None]:
+    ) -> tuple[Finding, tuple[Order, ...]]:
         key = (coid, instrument, currency)
         lookup = look_up_label(
             self._client,
@@ -255,7 +260,7 @@ class GlobalDerivativesGateway:
             self._clean_since[key] = lookup.clean_since_ms
         if lookup.finding is Finding.NOT_PROVABLY_ABSENT:
             _log.info("%s on %s (%s): %s", coid, instrument, currency, lookup.reason)
-        return lookup.finding, lookup.ours
+        return lookup.finding, lookup.orders
 
     # -- fills and the account -------------------------------------------------------------
 

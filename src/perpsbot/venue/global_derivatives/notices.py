@@ -37,8 +37,8 @@ def decode_notice(notice: Notice) -> Record:
             f"a notification's channel must be one we subscribe to, was {channel!r}"
         )
     data = notice.data
-    if key == "user.orders" and isinstance(data, dict):
-        data = [data]  # the raw interval sends one order, the others a list
+    if key in ("user.orders", "user.trades") and isinstance(data, dict):
+        data = [data]  # the raw interval may send one record, the others a list
     result: Record = typed_or(data, kind, FrameDecodeError, f"channel {channel}")
     return result
 
