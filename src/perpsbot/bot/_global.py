@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from perpsbot.clock import Clock, SystemClock
-from perpsbot.errors import VenueError
+from perpsbot.errors import InvalidConfigError, VenueError
 from perpsbot.messages import PendingMark
 from perpsbot.venue import CdpCredentials, JwtSigner
 from perpsbot.venue.gateway import VenueGateway
@@ -109,6 +109,8 @@ class GlobalVenue:
 
     Args:
         http_url: the gateway's HTTP base.
+        trading_ws_url: its trading socket (the user channel's); None for one-shot commands.
+        streams_ws_url: its market-data socket (the streamed marks'); None likewise.
         credentials: the CDP key of the account.
         clock: the bot's clock (send-by instants).
         request_timeout_s: each call's deadline (real time).
@@ -118,8 +120,8 @@ class GlobalVenue:
         self,
         *,
         http_url: str,
-        trading_ws_url: str,
-        streams_ws_url: str,
+        trading_ws_url: str | None = None,
+        streams_ws_url: str | None = None,
         credentials: CdpCredentials,
         clock: Clock,
         request_timeout_s: float,
@@ -158,7 +160,7 @@ class GlobalVenue:
         socket of its own."""
         real = SystemClock()
         return GlobalUserFeed(
-            url=self._trading_ws_url, client=self._client(),
+            url=_socket(self._trading_ws_url, "trading"), client=self.client(),
             signer=JwtSigner(self._credentials, clock=real), limiter=self._limiter,
             clock=self._clock, real_clock=real, tell=tell, symbols=symbols,
             timeout_s=self._timeout_s,
@@ -169,7 +171,7 @@ class GlobalVenue:
     ) -> VenueMarkFeed:
         """The streamer's feed: the ``book`` channels on a streams socket of its own."""
         return GlobalMarkFeed(
-            url=self._streams_ws_url, limiter=self._limiter, clock=self._clock,
+            url=_socket(self._streams_ws_url, "streams"), limiter=self._limiter, clock=self._clock,
             real_clock=SystemClock(), offer=offer, symbols=symbols, timeout_s=self._timeout_s,
         )  # fmt: skip
 
@@ -178,3 +180,11 @@ class GlobalVenue:
         self,
     ) -> tuple[Callable[[], VenueGateway], Callable[[], QuoteClient], UserChannels, MarketMarks]:
         return self.gateway, self.quotes, self.user_channel, self.marks
+
+
+def _socket(url: str | None, which: str) -> str:
+    if url is None:
+        raise InvalidConfigError(
+            f"the Global Derivatives venue needs its {which} socket's URL for this, found none"
+        )
+    return url
