@@ -38,7 +38,7 @@ def global_link(sim: SimExchange, clock: FakeClock) -> Iterator[GlobalLink]:
             http_url=gateway.http_url, credentials=make_credentials()[0], clock=clock,
             request_timeout_s=2.0,
         )  # fmt: skip
-        gateways, quotes = venue.factories
+        gateways, quotes, _, _ = venue.factories  # orders followed by polls, marks polled
         link = VenueLink(
             rest_base_url=sim.rest_base_url, market_ws_url=sim.market_ws_url, user_ws_url=None,
             gateways=gateways, quotes=quotes,
