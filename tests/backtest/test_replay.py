@@ -13,7 +13,14 @@ from perpsbot.backtest import replay_recording
 from perpsbot.bot import ROOT
 from perpsbot.cli import main
 from perpsbot.clock import FakeClock
-from perpsbot.data import RecordedFrame, RecordingWriter, read_recording
+from perpsbot.data import (
+    RecordedEnd,
+    RecordedFrame,
+    RecordedQuote,
+    RecordingWriter,
+    read_recording,
+    read_recording_header,
+)
 from perpsbot.messages import OrderFilled, Side
 from perpsbot.runtime.testing import eventually
 from tests.bot.trading_tree import SYMBOL, TradingTree, trading_config, trading_tree
@@ -96,6 +103,35 @@ def test_a_recorded_session_replayed_through_the_feed_decoder_decides_as_the_liv
         1 for r in read_recording(recording) if isinstance(r, RecordedFrame)
     )
     assert _decisions(replayed) == decided
+
+
+def test_a_session_whose_feed_came_late_replays_on_the_quotes_its_poller_took(
+    session: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A live feed that connects after the first samples (a slow connection) leaves the
+    windows to the REST poller until then: the replay must answer the poller with what the
+    live one got, or its windows start at the move and see no cross."""
+    live, recording = session
+    header = read_recording_header(recording)
+    records = list(read_recording(recording))
+    frames = [r for r in records if isinstance(r, RecordedFrame)]
+    quotes = [r for r in records if isinstance(r, RecordedQuote)]
+    (end,) = [r for r in records if isinstance(r, RecordedEnd)]
+    assert quotes, "the live poller polls while the feed connects"
+    came_ns = next(f.received_ns for f in frames if f.received_ns > frames[0].received_ns)
+    late = tmp_path / "late.jsonl.gz"
+    writer = RecordingWriter(late, symbols=header.symbols, started_ns=header.started_ns)
+    for quote in quotes:
+        writer.quote(quote.product_id, quote.bid, quote.ask, quote.received_ns)
+    for frame in frames:  # nothing came before the move; then everything at once
+        writer.frame(frame.raw, max(frame.received_ns, came_ns))
+    writer.close(ended_ns=end.ended_ns)
+    replayed = tmp_path / "replayed.sqlite3"
+
+    result = replay_recording(trading_config(replayed), recording=late, journal=replayed, seed=3)
+
+    assert _decisions(replayed) == _decisions(live)
+    assert result.recorded_s == (end.ended_ns - header.started_ns) / 1e9
 
 
 def test_a_replay_runs_the_sessions_timers_until_the_recording_ended_not_its_last_frame(

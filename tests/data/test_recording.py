@@ -15,8 +15,10 @@ from perpsbot.data import (
     RecordedEnd,
     RecordedFrame,
     RecordedQuote,
+    RecordingHeader,
     RecordingWriter,
     read_recording,
+    read_recording_header,
 )
 from perpsbot.errors import RecordingFormatError
 from perpsbot.runtime.testing import eventually
@@ -83,6 +85,24 @@ def test_a_recording_closed_with_its_end_time_ends_with_it(tmp_path: Path) -> No
         RecordedFrame(received_ns=2_000, raw=b'{"channel":"heartbeats"}'),
         RecordedEnd(ended_ns=9_000),
     ]
+
+
+def test_a_recordings_header_says_its_version_symbols_and_start(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl.gz"
+    RecordingWriter(path, symbols=("BTC-USD", "ETH-USD"), started_ns=1_000).close()
+
+    assert read_recording_header(path) == RecordingHeader(
+        version=2, symbols=("BTC-USD", "ETH-USD"), started_ns=1_000
+    )
+
+
+def test_a_header_without_its_start_is_refused_naming_what_it_has(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl.gz"
+    with gzip.open(path, "wb") as file:
+        file.write(b'{"format":"perpsbot-feed-recording","version":2,"symbols":["X"]}\n')
+
+    with pytest.raises(RecordingFormatError, match=r"an int started_ns, has \{'format'"):
+        read_recording_header(path)
 
 
 def test_a_recording_of_version_1_without_an_end_is_still_read(tmp_path: Path) -> None:

@@ -1,20 +1,25 @@
 """Replaying a feed recording through the bot's tree: the recorded frames go, one at a time
 at their receive times, through a loopback websocket to the bot's own market feed, which
-decodes them with its own decoder (``perpsbot backtest --data FILE.recording``).
+decodes them with its own decoder (``perpsbot backtest --data FILE.recording``). The tree
+starts when the recording started, so its timers keep the live run's instants, and the quote
+poller's polls are answered with the recording's REST quotes: each poll gets, per product,
+the last quote recorded at or before its instant (what the live poller got at that instant;
+a live feed that connected late left the marks to the poller, and so does the replay).
 
 The feed's thread is outside the runtime, so the driver waits for it: after sending a frame
 it waits until the feed has handed every frame it read to the mark translator (the feed's
 ``on_wait``, called before each read once the frames read so far went to ``on_frame``), then
 until the actors are idle. The exchange behind the orders is the simulated one, standing at
-its own prices; the recording's REST quotes are not replayed (the poller polls only while
-the feed is down).
+its own prices.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +32,20 @@ from perpsbot.backtest._run import sim_settings
 from perpsbot.bot import bot_sections, bot_spec
 from perpsbot.clock import Clock, FakeClock, stopwatch_ns
 from perpsbot.config import BotConfig
-from perpsbot.data import RecordedEnd, RecordedFrame, read_recording
+from perpsbot.data import (
+    RecordedEnd,
+    RecordedFrame,
+    RecordedQuote,
+    read_recording,
+    read_recording_header,
+)
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
 from perpsbot.runtime import ActorSystem
 from perpsbot.sim import FrameReplayServer, SimExchange
 from perpsbot.venue import WebSocketFeed
+from perpsbot.venue.link import QuoteClient
+from perpsbot.venue.records import BestBidAsk
 
 __all__ = ["ReplayResult", "replay_recording"]
 
@@ -46,8 +59,8 @@ class ReplayResult:
     journal_path: Path
     frames: int
     recorded_s: float
-    """From the first frame's receive time to the recording's end (the last frame's
-    receive time in a recording of version 1)."""
+    """From the recording's start to its end (the last frame's receive time in a recording
+    of version 1)."""
     counts: DriverCounts
     elapsed_s: float
     """Real seconds the replay took, start and stop of the tree included."""
@@ -57,9 +70,12 @@ class _ReplayLink(InProcessLink):
     """The in-process link with the market feed pointed at the replay, counting what it
     hands on."""
 
-    def __init__(self, sim: SimExchange, clock: Clock, replay_url: str) -> None:
+    def __init__(
+        self, sim: SimExchange, clock: Clock, replay_url: str, quotes: Sequence[RecordedQuote]
+    ) -> None:
         super().__init__(sim, clock)
         self.market_ws_url = replay_url
+        self._quotes = quotes
         self.feed_linger_s = 0.0  # read each frame as it comes: the driver waits for it
         self._counted = threading.Condition()
         self._received = 0
@@ -84,9 +100,43 @@ class _ReplayLink(InProcessLink):
 
         return super().market_feed(on_raw=raw, on_wait=wait, **options)
 
+    def quote_client(self) -> QuoteClient:
+        return _RecordedQuotes(self._quotes, self.clock)
+
     def wait_handed_on(self, frames: int, timeout_s: float) -> bool:
         with self._counted:
             return self._counted.wait_for(lambda: self._handed_on >= frames, timeout_s)
+
+
+class _RecordedQuotes:
+    """The quote poller's client in a replay: the last quote of each product recorded at or
+    before now."""
+
+    def __init__(self, quotes: Sequence[RecordedQuote], clock: Clock) -> None:
+        self._quotes = quotes  # in the order received, so in time order
+        self._clock = clock
+
+    def best_bid_ask(self, product_ids: list[str]) -> list[BestBidAsk]:
+        now_ns = self._clock.time_ns()
+        latest: dict[str, RecordedQuote] = {}
+        for quote in self._quotes:
+            if quote.received_ns > now_ns:
+                break
+            if quote.product_id in product_ids:
+                latest[quote.product_id] = quote
+        return [
+            BestBidAsk(
+                product_id=q.product_id, bid=q.bid, bid_size=None, ask=q.ask, ask_size=None,
+                ts_ns=q.received_ns,
+            )
+            for q in latest.values()
+        ]  # fmt: skip
+
+    def within(self, seconds: float) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        pass
 
 
 @attrs.define
@@ -127,7 +177,9 @@ def replay_recording(
     """
     if journal.exists():
         raise BacktestError(f"the replay's journal must be a new file, {journal} exists")
+    header = read_recording_header(recording)
     records = list(read_recording(recording))
+    quotes = [r for r in records if isinstance(r, RecordedQuote)]
     frames: Sequence[RecordedFrame] = [r for r in records if isinstance(r, RecordedFrame)]
     if not frames:
         raise BacktestError(f"the recording {recording} must hold frames, it holds none")
@@ -143,15 +195,18 @@ def replay_recording(
         sim=sim_settings(config.sim, seed=seed),
         journal=attrs.evolve(config.journal, path=journal),
     )
-    started_ns = stopwatch_ns()
-    clock = FakeClock(wall_start_ns=frames[0].received_ns)
+    started_ns = min(
+        [header.started_ns, frames[0].received_ns] + [q.received_ns for q in quotes[:1]]
+    )
+    stopwatch_start_ns = stopwatch_ns()
+    clock = FakeClock(wall_start_ns=started_ns)
     server = FrameReplayServer()
     try:
         with (
             SimExchange(config.sim, clock=clock, websockets=False) as sim,
             backtest_journal(journal),
         ):
-            link = _ReplayLink(sim, clock, server.url)
+            link = _ReplayLink(sim, clock, server.url, quotes)
             system = ActorSystem(
                 "replay",
                 clock=clock,
@@ -179,7 +234,7 @@ def replay_recording(
     return ReplayResult(
         journal_path=journal,
         frames=len(frames),
-        recorded_s=(ended_ns - frames[0].received_ns) / 1e9,
+        recorded_s=(ended_ns - started_ns) / 1e9,
         counts=counts,
-        elapsed_s=(stopwatch_ns() - started_ns) / 1e9,
+        elapsed_s=(stopwatch_ns() - stopwatch_start_ns) / 1e9,
     )

@@ -20,8 +20,10 @@ from perpsbot.data._recording import (
     RecordedEnd,
     RecordedFrame,
     RecordedQuote,
+    RecordingHeader,
     RecordingWriter,
     read_recording,
+    read_recording_header,
 )
 from perpsbot.data._store import FORMAT_VERSION, CandleStore, StoredSeries
 
@@ -35,8 +37,10 @@ __all__ = [
     "RecordedEnd",
     "RecordedFrame",
     "RecordedQuote",
+    "RecordingHeader",
     "RecordingWriter",
     "StoredSeries",
     "download_candles",
     "read_recording",
+    "read_recording_header",
 ]

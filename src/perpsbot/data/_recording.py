@@ -38,8 +38,10 @@ __all__ = [
     "RecordedEnd",
     "RecordedFrame",
     "RecordedQuote",
+    "RecordingHeader",
     "RecordingWriter",
     "read_recording",
+    "read_recording_header",
 ]
 
 RECORDING_FORMAT = "perpsbot-feed-recording"
@@ -47,6 +49,16 @@ RECORDING_FORMAT = "perpsbot-feed-recording"
 #: a file of another.
 RECORDING_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
+
+
+@attrs.frozen(kw_only=True)
+class RecordingHeader:
+    """What a recording says of itself: its version, the symbols recorded and when the
+    recording started (Unix ns, on the clock of the receive times)."""
+
+    version: int
+    symbols: tuple[str, ...]
+    started_ns: int
 
 
 @attrs.frozen(kw_only=True)
@@ -159,6 +171,34 @@ def read_recording(path: Path) -> Iterator[Record]:
             raise RecordingFormatError(
                 f"{path} must be a whole gzip-compressed feed recording, is not: {error}"
             ) from None
+
+
+def read_recording_header(path: Path) -> RecordingHeader:
+    """The header of the recording at ``path``.
+
+    Raises:
+        RecordingFormatError: the file does not start as a recording's does.
+        FileNotFoundError: there is no file at ``path``.
+    """
+    with gzip.open(path, "rb") as file:
+        try:
+            header = _header(path, file.readline())
+        except (OSError, EOFError, zlib.error) as error:
+            raise RecordingFormatError(
+                f"{path} must be a gzip-compressed feed recording, is not: {error}"
+            ) from None
+    version, symbols, started_ns = (header.get(k) for k in ("version", "symbols", "started_ns"))
+    if (
+        type(version) is not int
+        or not isinstance(symbols, list)
+        or not all(isinstance(s, str) for s in symbols)
+        or type(started_ns) is not int
+    ):
+        raise RecordingFormatError(
+            f"{path} must have a header with an int version, a list of symbols and an int"
+            f" started_ns, has {header!r}"
+        )
+    return RecordingHeader(version=version, symbols=tuple(symbols), started_ns=started_ns)
 
 
 def _header(path: Path, line: bytes) -> dict[str, Any]:
