@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from perpsbot.bot import open_venue
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig, VenueConfig, VenueKind
@@ -24,6 +26,9 @@ from tests.support.paper import paper_account
 
 BTC = "BTC_USDC-PERPETUAL"  # the paper account's perp, BIP-20DEC30-CDE, on this venue
 PAPER = Path("var/global-dev/sim")
+
+# Process-level: runs perpsbot processes (pytest -m 'not slow' skips it).
+pytestmark = pytest.mark.slow
 
 
 def _perpsbot(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
