@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,12 @@ import pytest
 # funding hours). pykka's futures and our runtime's timers and asks must keep real time
 # under it, or an ask with a timeout could never time out.
 freezegun.configure(extend_ignore_list=["pykka", "perpsbot.runtime"])
+
+# A test run caches compiled modules even where PYTHONDONTWRITEBYTECODE is set (some
+# machines' environments set it): otherwise each xdist worker compiles every module and
+# rewrites every test module's asserts again on every run, about 10 s of the quick loop's
+# wall time on 2 cores. The caches are __pycache__ directories, which git ignores.
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture(scope="session", autouse=True)

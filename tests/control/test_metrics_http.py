@@ -32,6 +32,7 @@ def test_a_taken_port_is_an_error_naming_the_key() -> None:
             second.start()
 
 
+@pytest.mark.slow  # long: a stalled client is held for the server's real read timeout
 def test_a_stalled_client_delays_no_probe_and_prints_no_traceback(
     capfd: pytest.CaptureFixture[str],
 ) -> None:

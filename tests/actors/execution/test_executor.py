@@ -185,6 +185,7 @@ def slow_bot(sim: SimExchange, tmp_path: Path) -> Iterator[Harness]:
         yield harness
 
 
+@pytest.mark.slow  # long: the ack comes after the client's real deadline
 def test_a_slow_ack_past_the_deadline_is_unknown_until_reconciled_and_sent_once(
     slow_bot: Harness,
 ) -> None:

@@ -171,6 +171,7 @@ GRACE_NS = 5 * 10**9  # the gateway's default grace for visibility lag
 SKEW_NS = 10**9  # the gateway's default skew margin off valid_until
 
 
+@pytest.mark.slow  # long: the request is held past the client's real deadline
 @pytest.mark.parametrize("venue", ["global"], indirect=True)
 def test_a_lost_answer_with_nothing_placed_is_sent_again_only_once_proven_absent(
     venue: Venue, tmp_path: Path

@@ -189,6 +189,7 @@ def test_a_stale_feed_hands_over_to_the_poller_until_the_stream_returns(
     harness.assert_healthy_afterwards()
 
 
+@pytest.mark.slow  # long: the feed backs off in real time
 def test_refused_connections_back_off_while_the_poller_keeps_marks_fresh(
     harness: Harness,
 ) -> None:

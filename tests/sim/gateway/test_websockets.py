@@ -125,6 +125,7 @@ def test_an_unanswered_test_request_closes_the_socket(
         ws.next_message()
 
 
+@pytest.mark.slow  # long: the heartbeat and its test request come at their real interval
 def test_an_answered_test_request_keeps_the_socket_open(
     gateway: SimGlobalGateway, sockets: Open
 ) -> None:

@@ -164,6 +164,7 @@ def test_a_test_request_is_answered_with_public_test(
     eventually(lambda: trading.tests_answered == 1, what="public/test's answer received")
 
 
+@pytest.mark.slow  # long: heartbeats come at their real interval
 def test_heartbeats_keep_a_quiet_socket_open(
     gateway: SimGlobalGateway, make_socket: MakeSocket
 ) -> None:
