@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from perpsbot.bot import account_cli, open_venue, order_cli
+from perpsbot.bot._global import GlobalVenue
 from perpsbot.clock import FakeClock, SystemClock
 from perpsbot.config import BotConfig, load_config
 from perpsbot.errors import VenueAuthError
@@ -22,7 +23,8 @@ from perpsbot.ids import client_order_id
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
-from tests.bot.control.global_tree import MARK, PERP
+from perpsbot.venue import CdpCredentials
+from tests.bot.control.global_tree import ENGINE_PERP, MARK, PERP
 from tests.bot.control.trading_tree import trading_bot
 from tests.support.keys import make_key_pems
 
@@ -145,3 +147,27 @@ def test_account_and_order_preview_read_the_configured_gateway(
     preview = json.loads(capsys.readouterr().out)
     assert preview["venue"] == f"Global Derivatives gateway {gateway.http_url}"
     assert preview["preview"]["problems"] == []
+
+
+def test_streamed_marks_come_from_the_configured_streams_socket(
+    tmp_path: Path, sim: SimExchange, gateway: SimGlobalGateway, key: tuple[str, str]
+) -> None:
+    sim.step_to({ENGINE_PERP: Decimal(61_234)})  # a price of this gateway's only
+    quotes = GlobalVenue(
+        http_url=gateway.http_url, credentials=CdpCredentials(KEY_NAME, key[0]),
+        clock=SystemClock(), request_timeout_s=2.0,
+    ).quotes()  # fmt: skip
+    try:
+        (top,) = quotes.best_bid_ask([PERP])  # the market stands still (no ticks)
+    finally:
+        quotes.close()
+    offered: list[Decimal] = []
+    with contextlib.ExitStack() as stack:
+        link = open_venue(_config(tmp_path, gateway, key[0]), FakeClock(), stack)
+        assert link.market_marks is not None
+        feed = link.market_marks(lambda _, pending, __: offered.append(pending.mark), (PERP,))
+        stack.callback(feed.start().stop)
+        eventually(lambda: offered, what="a mark from the streams socket")
+    assert top.mid is not None
+    assert abs(top.mid - 61_234) < 100
+    assert offered[0] == top.mid
