@@ -5,6 +5,7 @@ hosts; real orders need ``--live`` as they do on Advanced Trade."""
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,3 +114,18 @@ def test_config_check_passes_a_file_naming_the_gateway_and_a_live_one_with_its_k
     live = write_toml('[venue]\nkind = "global"\n[market_data]\nsymbols = ["BTC_USDC-PERPETUAL"]\n')
     assert _check(str(live), "--profile", "canary", "--live") == 0
     assert capsys.readouterr().out == "ok\nok\n"
+
+
+def test_the_readmes_live_global_file_loads_live_on_the_production_gateway(
+    write_toml: WriteToml, credentials_env: dict[str, str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```toml\n(# perpsbot run --config global\.toml.*?)```", readme, re.S)
+    assert block, "README shows no global.toml"
+
+    config = load_config(
+        write_toml(block.group(1)), profile="canary", env=credentials_env, live=True
+    )
+
+    assert global_endpoints(config.venue, live=config.live) == GLOBAL_PRODUCTION
+    assert config.market_data.symbols == ("BTC_USDC-PERPETUAL",)
