@@ -253,8 +253,13 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
         if args.fresh_paper and not embeds_sim(config):
             raise InvalidConfigError(
                 "--fresh-paper starts the paper account of an embedded exchange over"
-                " (venue.kind 'sim' without venue URLs); this configuration trades on "
-                + (config.venue.rest_base_url or config.venue.kind.value)
+                " (venue.kind 'sim' or 'global' without venue URLs or --live); this"
+                " configuration trades on "
+                + (
+                    config.venue.rest_base_url
+                    or config.venue.global_http_url
+                    or config.venue.kind.value
+                )
             )
     except InvalidConfigError as error:
         logger.critical("invalid configuration: %s", error)  # a JSON line for collectors

@@ -92,13 +92,13 @@ def test_symbols_are_checked_against_the_global_gateway(
         check_symbols(_config(tmp_path, "BIP-20DEC30-CDE"), global_venue)
 
 
-def test_a_global_venue_with_urls_is_refused_naming_them(tmp_path: Path) -> None:
-    config = _config(
-        tmp_path, rest_base_url="http://127.0.0.1:1/api/v3/brokerage",
-        market_ws_url="ws://127.0.0.1:1/ws",
-    )  # fmt: skip
-    with (
-        contextlib.ExitStack() as stack,
-        pytest.raises(InvalidConfigError, match="only on the embedded simulated gateway"),
+def test_a_global_venue_with_advanced_trade_urls_is_refused_naming_them(tmp_path: Path) -> None:
+    with pytest.raises(
+        InvalidConfigError,
+        match=r"venue.rest_base_url, venue.market_ws_url must be unset with venue.kind 'global',"
+        r" which takes its endpoints from venue.global_http_url",
     ):
-        open_venue(config, SystemClock(), stack)
+        _config(
+            tmp_path, rest_base_url="http://127.0.0.1:1/api/v3/brokerage",
+            market_ws_url="ws://127.0.0.1:1/ws",
+        )  # fmt: skip

@@ -1,5 +1,7 @@
-"""The Global Derivatives venue for the bot (``venue.kind = "global"``): for now the embedded
-exchange's simulated gateway only. The executor trades through
+"""The Global Derivatives venue for the bot (``venue.kind = "global"``): the embedded
+exchange's simulated gateway, or a gateway at the configured endpoints (a separately running
+one, or with ``--live`` Coinbase's: :func:`perpsbot.config.global_endpoints`). The executor
+trades through
 :class:`~perpsbot.venue.global_derivatives.GlobalDerivativesGateway`; the quote poller reads
 marks from ``public/ticker``, and with ``market_data.streaming`` the streamer takes them from
 the ``book`` channels (:class:`GlobalMarkFeed`); the user-feed actor runs ``user.orders`` and

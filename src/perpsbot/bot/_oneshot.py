@@ -15,9 +15,9 @@ import attrs
 
 from perpsbot.bot._global import GLOBAL_HTTP_URL, GlobalVenue, start_global_gateway
 from perpsbot.bot._paper import open_paper_account, paper_dir, paper_key, throwaway_key
-from perpsbot.bot._venue import describe_link, embeds_sim, open_venue
+from perpsbot.bot._venue import describe_link, embeds_sim, open_venue, venue_credentials
 from perpsbot.clock import SystemClock
-from perpsbot.config import BotConfig, Profile, load_config
+from perpsbot.config import BotConfig, Profile, global_endpoints, load_config
 from perpsbot.errors import SimStateError
 from perpsbot.venue import RestClient
 
@@ -45,18 +45,29 @@ def venue_config(args: argparse.Namespace) -> BotConfig:
 
 @contextlib.contextmanager
 def global_venue(config: BotConfig) -> Iterator[tuple[GlobalVenue, str]]:
-    """The Global Derivatives gateway of the paper account of ``config`` (``venue.kind =
-    "global"``: only the embedded simulated gateway for now) and where it answers, for people:
-    the running bot's gateway, or one started here on the account as the last run left it.
+    """The Global Derivatives gateway of ``config`` (``venue.kind = "global"``) and where it
+    answers, for people: the configured gateway (``venue.global_*``, or with ``--live``
+    Coinbase's), else the paper account's embedded one: the running bot's gateway, or one
+    started here on the account as the last run left it.
 
     Raises:
+        InvalidConfigError: a live gateway without credentials.
         SimStateError: there is no paper account yet, it cannot be read, or the running
             bot's exchange has not said where its gateway answers.
     """
+    clock = SystemClock()
+    endpoints = global_endpoints(config.venue, live=config.live)
+    if endpoints is not None:
+        venue = GlobalVenue(
+            http_url=endpoints.http_url, trading_ws_url=endpoints.trading_ws_url,
+            streams_ws_url=endpoints.streams_ws_url, credentials=venue_credentials(config),
+            clock=clock, request_timeout_s=config.venue.request_timeout_s,
+        )  # fmt: skip
+        yield venue, f"Global Derivatives gateway {endpoints.http_url}"
+        return
     # Imported here: a bot on Coinbase never loads the simulator.
     from perpsbot.sim import SimExchange, StateDirectory  # noqa: PLC0415
 
-    clock = SystemClock()
     with contextlib.ExitStack() as stack:
         link, where = open_paper_account(config, clock, stack)
         sim = link.embedded

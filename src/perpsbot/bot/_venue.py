@@ -1,6 +1,7 @@
 """Opening the venue a configuration names: the embedded simulated exchange (on the paper
 account beside the journal, :mod:`perpsbot.bot._paper`), a separately started one, or
-Coinbase; and reopening it when a reload changes ``venue.*`` or ``journal.path``."""
+Coinbase (Advanced Trade, or its Global Derivatives gateway); and reopening it when a reload
+changes ``venue.*`` or ``journal.path``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import attrs
 from perpsbot.bot._global import GlobalVenue, global_gateway_of, start_global_gateway
 from perpsbot.bot._paper import paper_dir, paper_key, start_over, throwaway_key
 from perpsbot.clock import Clock
-from perpsbot.config import BotConfig, SimConfig, VenueKind
+from perpsbot.config import BotConfig, GlobalEndpoints, SimConfig, VenueKind, global_endpoints
 from perpsbot.errors import InvalidConfigError, SimStateError, VenueError
 from perpsbot.venue import (
     COINBASE_REST_URL,
@@ -41,6 +42,7 @@ __all__ = [
     "embeds_sim",
     "link_identity",
     "open_venue",
+    "venue_credentials",
 ]
 
 logger = logging.getLogger("perpsbot.bot.venue")
@@ -53,10 +55,12 @@ VENUE_LINK = "venue.link"
 
 def embeds_sim(config: BotConfig) -> bool:
     """True when the bot runs its own simulated exchange: ``venue.kind = "sim"`` and no URLs,
-    or ``venue.kind = "global"`` (its simulated Global Derivatives gateway).
+    or ``venue.kind = "global"`` without ``venue.global_*`` endpoints and without ``--live``
+    (its simulated Global Derivatives gateway; :func:`~perpsbot.config.global_endpoints`).
 
     With ``venue.rest_base_url`` and ``venue.market_ws_url`` set, a ``sim`` bot talks to a
-    separately started ``perpsbot sim`` (or any venue at those URLs) instead.
+    separately started ``perpsbot sim`` (or any venue at those URLs) instead; with the three
+    ``venue.global_*`` endpoints set, a ``global`` bot talks to the gateway there.
 
     Raises:
         InvalidConfigError: only one of the two URLs is set for ``venue.kind = "sim"``.
@@ -64,14 +68,10 @@ def embeds_sim(config: BotConfig) -> bool:
     venue = config.venue
     if venue.kind is VenueKind.COINBASE:
         return False
+    if venue.kind is VenueKind.GLOBAL:
+        return global_endpoints(venue, live=config.live) is None
     urls = {"venue.rest_base_url": venue.rest_base_url, "venue.market_ws_url": venue.market_ws_url}
     unset = [key for key, value in urls.items() if value is None]
-    if venue.kind is VenueKind.GLOBAL and len(unset) < 2:
-        raise InvalidConfigError(
-            "venue.kind 'global' runs only on the embedded simulated gateway for now:"
-            " venue.rest_base_url and venue.market_ws_url must be unset, found "
-            + ", ".join(key for key in urls if key not in unset)
-        )
     if len(unset) == 1:
         given = next(key for key in urls if key not in unset)
         raise InvalidConfigError(
@@ -79,6 +79,25 @@ def embeds_sim(config: BotConfig) -> bool:
             " (venue.kind 'sim'); found only " + given
         )
     return len(unset) == 2
+
+
+def venue_credentials(config: BotConfig) -> CdpCredentials:
+    """The key a venue that is not embedded is reached with: the configured one, else (a
+    paper venue: a ``perpsbot sim`` or gateway that checks no key) a throwaway one.
+
+    Raises:
+        InvalidConfigError: a live venue has no credentials.
+    """
+    credentials = config.venue.credentials
+    if credentials is not None:
+        return CdpCredentials(credentials.key_name, credentials.private_key_pem)
+    if config.venue.kind is VenueKind.COINBASE or config.live:
+        raise InvalidConfigError(
+            f"venue.kind '{config.venue.kind}' with live={config.live} needs credentials"
+            " (venue.api_key_file, or PERPSBOT_VENUE_API_KEY_NAME and"
+            " PERPSBOT_VENUE_API_PRIVATE_KEY), found none"
+        )
+    return throwaway_key()[0]
 
 
 def link_identity(config: BotConfig) -> Hashable:
@@ -140,30 +159,31 @@ def _link(
     )
     sim = None
     user_ws_url: str | None
+    gateways, quotes, user_channels, market_marks = None, None, None, None
     if embedded is not None:
         sim, credentials = embedded
         rest_url, ws_url, user_ws_url = sim.rest_base_url, sim.market_ws_url, sim.user_ws_url
     else:
-        if venue.credentials is not None:
-            credentials = CdpCredentials(
-                venue.credentials.key_name, venue.credentials.private_key_pem
-            )
-        elif venue.kind is VenueKind.SIM:
-            credentials, _ = throwaway_key()  # a perpsbot sim without --public-key
-        else:
-            raise InvalidConfigError("venue.kind 'coinbase' needs credentials, found none")
+        credentials = venue_credentials(config)
         coinbase = venue.kind is VenueKind.COINBASE  # a separate sim has both URLs set
         rest_url = venue.rest_base_url or COINBASE_REST_URL
         ws_url = venue.market_ws_url or COINBASE_WS_URL
         user_ws_url = venue.user_ws_url or (COINBASE_WS_USER_URL if coinbase else None)
-    gateways, quotes, user_channels, market_marks = None, None, None, None
     if venue.kind is VenueKind.GLOBAL:
-        assert sim is not None  # embeds_sim: only the embedded gateway for now
         user_ws_url = None  # the venue's own user channels instead (user_channels)
-        face = global_gateway_of(sim)
+        endpoints = global_endpoints(venue, live=config.live)
+        if endpoints is None:  # the embedded gateway
+            assert sim is not None
+            face = global_gateway_of(sim)
+            endpoints = GlobalEndpoints(
+                http_url=face.http_url, trading_ws_url=face.trading_ws_url,
+                streams_ws_url=face.streams_ws_url,
+            )  # fmt: skip
+        else:  # no Advanced Trade face: where the link points, for people (describe_link)
+            rest_url, ws_url = endpoints.http_url, endpoints.streams_ws_url
         gateways, quotes, user_channels, market_marks = GlobalVenue(
-            http_url=face.http_url, trading_ws_url=face.trading_ws_url,
-            streams_ws_url=face.streams_ws_url, credentials=credentials, clock=clock,
+            http_url=endpoints.http_url, trading_ws_url=endpoints.trading_ws_url,
+            streams_ws_url=endpoints.streams_ws_url, credentials=credentials, clock=clock,
             request_timeout_s=venue.request_timeout_s,
         ).factories  # fmt: skip
     return VenueLink(
@@ -195,7 +215,9 @@ def open_venue(
     ``venue.kind = "sim"`` embeds a simulated exchange on loopback, on the paper account
     beside the journal, unless both URLs are set; then it signs with the configured key, or
     with a throwaway one (a ``perpsbot sim`` without ``--public-key`` accepts any).
-    ``coinbase`` needs credentials.
+    ``global`` embeds the simulated gateway likewise unless its endpoints are set or the
+    configuration is ``--live`` (:func:`~perpsbot.config.global_endpoints`). ``coinbase``
+    and a live ``global`` venue need credentials.
 
     Raises:
         InvalidConfigError: the configuration cannot be opened (sim ports taken, ...).

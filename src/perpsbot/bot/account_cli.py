@@ -6,7 +6,8 @@ embedded exchange) this is the bot's paper account beside the journal: through t
 bot's exchange, or as the last run left it when no bot runs. Set ``venue.rest_base_url`` and
 ``venue.market_ws_url`` to read a running ``perpsbot sim`` (or use ``canary``/``prod`` with
 ``--live`` for Coinbase). With ``venue.kind = "global"`` (``global-dev``) it reads the Global
-Derivatives gateway's account summary and positions instead.
+Derivatives gateway's account summary and positions instead: the paper account's, or those of
+the gateway ``venue.global_*`` names (Coinbase's with ``--live``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from perpsbot.config._bot import SECTION_TYPES, BotConfig, Profile, sections
 from perpsbot.config._control import ControlConfig, shell_socket
 from perpsbot.config._diff import ConfigDiff, KeyChange, diff_config
 from perpsbot.config._files import MAX_FILE_BYTES, read_text
+from perpsbot.config._global_venue import GLOBAL_PRODUCTION, GlobalEndpoints, global_endpoints
 from perpsbot.config._loader import ENV_PREFIX, env_var, load_config
 from perpsbot.config._locate import BotLocation, locate_bot
 from perpsbot.config._render import render_toml
@@ -43,6 +44,7 @@ from perpsbot.config._venue import (
 
 __all__ = [
     "ENV_PREFIX",
+    "GLOBAL_PRODUCTION",
     "MAX_FILE_BYTES",
     "REQUEST_TIMEOUT",
     "SECTION_TYPES",
@@ -56,6 +58,7 @@ __all__ = [
     "DuplicateClientOrderId",
     "ExecutionConfig",
     "FillModel",
+    "GlobalEndpoints",
     "JournalConfig",
     "KeyChange",
     "MarketDataConfig",
@@ -70,6 +73,7 @@ __all__ = [
     "config_keys",
     "diff_config",
     "env_var",
+    "global_endpoints",
     "load_config",
     "locate_bot",
     "read_text",

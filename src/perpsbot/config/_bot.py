@@ -10,11 +10,13 @@ from typing import ClassVar
 import attrs
 
 from perpsbot.config._control import ControlConfig
+from perpsbot.config._global_venue import global_endpoints
 from perpsbot.config._rules import BOOLEAN, one_of, raise_if_any, require
 from perpsbot.config._sections import MarketDataConfig, RuntimeConfig
 from perpsbot.config._sim import SimConfig
 from perpsbot.config._trading import ExecutionConfig, JournalConfig, RiskConfig, StrategyConfig
 from perpsbot.config._venue import VenueConfig, VenueKind
+from perpsbot.errors import InvalidConfigError
 
 __all__ = ["SECTION_TYPES", "BotConfig", "Profile", "sections"]
 
@@ -102,6 +104,10 @@ class BotConfig:
             f" with --live, was profile '{self.profile}'",
             errors,
         )
+        try:  # a global venue's endpoints, and the real-money guard on them
+            global_endpoints(self.venue, live=self.live)
+        except InvalidConfigError as error:
+            errors.append(str(error))
         # The signal needs long_ma + 1 samples (two crossings of the averages) plus the
         # confirmation bars, and the mark window keeps max(short_ma, long_ma) + 5 of them: a
         # configuration past that could never signal (the original's spot windows never did).

@@ -38,7 +38,9 @@ class VenueKind(enum.StrEnum):
     SIM = "sim"
     COINBASE = "coinbase"
     GLOBAL = "global"
-    """The Global Derivatives gateway: for now only the embedded simulated one (paper)."""
+    """The Global Derivatives gateway: the embedded simulated one, a separately running one
+    or, with ``--live``, Coinbase's (``venue.global_*``; see
+    :func:`perpsbot.config.global_endpoints`)."""
 
 
 _KEY_NAME = Rule(
@@ -95,7 +97,11 @@ class VenueConfig:
 
     A URL left unset means the default of the kind: Coinbase's public endpoints
     (``perpsbot.venue.COINBASE_*_URL``) for ``coinbase``, and the embedded exchange's own
-    for ``sim``. The request budgets are shared by every actor (Coinbase allows 30 private
+    for ``sim``. ``global`` takes the ``global_*`` endpoints instead (HTTP base, trading
+    socket, streams socket): none set is the embedded simulated gateway, all three a
+    separately running one, and with ``--live`` each one unset is the production host
+    (:data:`perpsbot.config.GLOBAL_PRODUCTION`). The credentials are read the same way for
+    every kind. The request budgets are shared by every actor (Coinbase allows 30 private
     and 10 public requests and 8 websocket connects per second).
     """
 
@@ -105,6 +111,9 @@ class VenueConfig:
     rest_base_url: str | None = attrs.field(default=None, validator=_HTTP_URL)
     market_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
     user_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
+    global_http_url: str | None = attrs.field(default=None, validator=_HTTP_URL)
+    global_trading_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
+    global_streams_ws_url: str | None = attrs.field(default=None, validator=_WS_URL)
     api_key_file: Path | None = attrs.field(default=None, validator=OPTIONAL_PATH)
     credentials: Credentials | None = attrs.field(
         default=None, validator=_CREDENTIALS, metadata=_FROM_SECRETS
