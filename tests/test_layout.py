@@ -105,7 +105,9 @@ def test_each_coinbase_endpoint_is_written_once_in_the_source() -> None:
             ):
                 where = f"{path.relative_to(SRC)}:{node.lineno}"
                 places.setdefault(node.value, []).append(where)
-    assert len(places) == 3  # REST, market websocket, user websocket
+    # Advanced Trade: REST, market websocket, user websocket; the Global Derivatives
+    # gateway: HTTP, trading socket, streams socket.
+    assert len(places) == 6
     assert {url: where for url, where in places.items() if len(where) > 1} == {}
 
 
