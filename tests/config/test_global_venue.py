@@ -90,10 +90,31 @@ def test_the_production_gateway_without_live_is_refused(write_toml: WriteToml) -
         load_config(path, env={})
 
     assert str(raised.value) == (
-        "venue.global_* must name a gateway other than Coinbase's production one without"
+        "venue.global_* must name a gateway outside coinbase.com without"
         " --live (real orders need profile 'canary' or 'prod' with --live), was"
         " venue.global_http_url = 'https://drb.coinbase.com/api/v2'"
     )
+
+
+@pytest.mark.parametrize("host", ["DRB.Coinbase.com", "drb.coinbase.com.", "other.coinbase.com"])
+def test_any_coinbase_host_however_written_is_refused_without_live(
+    write_toml: WriteToml, host: str
+) -> None:
+    path = write_toml(f'[venue]\nkind = "global"\n{GATEWAY.replace("127.0.0.1:9002", host)}')
+
+    with pytest.raises(InvalidConfigError, match=f"outside coinbase.com without --live.*{host}"):
+        load_config(path, env={})
+
+
+def test_live_with_only_some_endpoints_is_refused_rather_than_mixed_with_production(
+    write_toml: WriteToml, credentials_env: dict[str, str]
+) -> None:
+    path = write_toml(
+        '[venue]\nkind = "global"\nglobal_streams_ws_url = "ws://127.0.0.1:9003/ws/api/v2"\n'
+    )
+
+    with pytest.raises(InvalidConfigError, match=r"venue.global_http_url, venue.global_trading"):
+        load_config(path, profile="canary", env=credentials_env, live=True)
 
 
 def test_endpoints_of_the_gateway_with_another_kind_are_refused(write_toml: WriteToml) -> None:
