@@ -86,8 +86,7 @@ def test_killed_after_the_journal_write_before_the_venue_took_the_order_it_is_se
             sim.fault("http_error", status=429, retry_after_s=30, count=1000, path="/orders")
             sim.jump(0.05)
             intent_id = bot.allowed()
-            # Journaled and announced before the call; SUBMITTED is told with its outcome.
-            wait_journaled(journal, intent_id, S.PENDING_SUBMIT)
+            wait_journaled(journal, intent_id, S.SUBMITTED)
             bot.kill()
         sim.clear_faults()
         assert sim.our_orders() == []
@@ -126,10 +125,10 @@ def test_killed_after_the_answer_before_the_journal_recorded_it_it_is_settled_no
             sim.fault("slow_responses", delay_s=3.0, count=1)  # the order request's answer
             sim.jump(0.05)
             intent_id = bot.allowed()
-            wait_journaled(journal, intent_id, S.PENDING_SUBMIT)  # the call under way
+            wait_journaled(journal, intent_id, S.SUBMITTED)
             with write_lock(journal):  # from now on the journal records nothing
                 bot.out.until(f"order {client_order_id(intent_id)[:12]}  buy")  # the answer
-                assert journaled_status(journal, intent_id) is S.PENDING_SUBMIT
+                assert journaled_status(journal, intent_id) is S.SUBMITTED
                 bot.kill()
         (order,) = sim.our_orders()
         assert order.client_order_id == client_order_id(intent_id)

@@ -166,6 +166,35 @@ def test_fills_the_journal_lacks_are_read_even_when_it_has_the_filled_size(
         assert [u.settled for u in bot.updates(coid)][-1]
 
 
+def test_an_order_killed_mid_call_and_restored_past_its_ttl_is_looked_for_not_expired(
+    sim: SimExchange, venue: RestClient, tmp_path: Path
+) -> None:
+    # The previous process journaled the intent and its PENDING_SUBMIT, sent the order and
+    # died before its SUBMITTED was journaled; the bot comes back after the TTL while the
+    # venue's lists do not show the order yet. Expired on that miss (by the plan, or by the
+    # expiry of orders never sent), it would let the strategy send another while it fills.
+    clock = FakeClock()
+    intent = make_intent(clock, "killed-mid-call", ttl_s=5, size="0.003")
+    coid = client_order_id("killed-mid-call")
+    sim.faults.delay_order_visibility(1.0)
+    venue.create_order(_market(coid, SPOT, "BUY", "0.003"))
+    path = tmp_path / "j.sqlite3"
+    seed_journal(path, lambda me: [recorded(intent, me),
+                                   journaled_update(intent, S.PENDING_SUBMIT)])  # fmt: skip
+    clock.advance(10)  # the bot was down past the TTL
+    with running(start_executor(sim, path, clock=clock, user_channel=False)) as bot:
+        bot.wait_reconciled()
+        wait_drained(bot.executor)
+        bot.clock.advance(2.0)  # polls and the next look, while the lists still lag
+        wait_idle(bot.system)
+        assert S.EXPIRED not in bot.statuses(coid)
+        bot.until(lambda: bot.venue_orders("killed-mid-call"), "the order to be listed")
+        filled = _looked_for_until(bot, coid, S.FILLED)
+        assert filled.booked_size == filled.filled_size == Decimal("0.003")
+        assert [f.client_order_id for f in bot.of(OrderFilled)] == [coid]
+        assert S.EXPIRED not in bot.statuses(coid)
+
+
 def _journaled_fill(intent: OrderIntent, fill_id: str, venue_order_id: str) -> OrderFilled:
     return OrderFilled(
         message_id=f"fill-{fill_id}", ts_created_ns=0, correlation_id=intent.message_id,

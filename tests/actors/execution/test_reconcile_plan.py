@@ -226,6 +226,15 @@ def test_an_order_restored_as_pending_submit_is_sent_where_ids_are_deduplicated(
     assert _plan([order], _view()) == [Submit(client_order_id=order.client_order_id)]
 
 
+def test_an_order_restored_as_pending_submit_past_its_ttl_is_looked_for_not_expired() -> None:
+    # Killed with its request out, restarted after its TTL: the venue's lists may not show it
+    # yet. Expired on one miss, it would let the strategy send another while it fills.
+    order = attrs.evolve(_tracked("z", S.PENDING_SUBMIT), restored=True)
+    assert _plan([order], _view(), now_ns=TTL_END + 1) == [
+        Vanished(client_order_id=order.client_order_id)
+    ]
+
+
 def _labels_shared(*orders: VenueOrder) -> VenueView:
     """A venue that does not deduplicate client ids, showing ``orders`` for one id."""
     return attrs.evolve(

@@ -13,8 +13,7 @@ before the order's new state, so a journaled status always has its fills journal
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -83,7 +82,6 @@ class OrderDesk:
         self._settings = settings
         self.symbols = symbols
         self._publish_out = publish
-        self._held_back: list[Any] | None = None
         self.reconcile_soon = reconcile_soon
         self._fault = fault
         self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
@@ -126,27 +124,7 @@ class OrderDesk:
     # -- publishing ------------------------------------------------------------------------
 
     def publish(self, message: Any) -> None:
-        if self._held_back is None:
-            self._publish_out(message)
-        else:
-            self._held_back.append(message)
-
-    @contextmanager
-    def publishing_after(self) -> Iterator[None]:
-        """Hold back what is published inside the block and publish it, in order, as the
-        block ends (raising included). Around a send: nobody needs an order's PENDING_SUBMIT
-        and SUBMITTED before its REST call, and telling them wakes the subscribers' threads to
-        compete with the call for the interpreter."""
-        if self._held_back is not None:  # an enclosing block publishes it
-            yield
-            return
-        self._held_back = []
-        try:
-            yield
-        finally:
-            held, self._held_back = self._held_back, None
-            for message in held:
-                self._publish_out(message)
+        self._publish_out(message)
 
     # -- positions and products ------------------------------------------------------------
 

@@ -254,6 +254,10 @@ def plan(
         elif order.status is OrderStatus.PENDING_SUBMIT and not _maybe_sent(order, venue):
             if _within_ttl(order, now_ns):
                 actions.append(Submit(client_order_id=coid))  # or cancelled, if asked to be
+            elif order.restored:
+                # Its SUBMITTED may have died with the process: past its TTL it is looked
+                # for as a sent order is (the venue's lists lag), never settled on one miss.
+                actions.append(Vanished(client_order_id=coid))
             else:
                 actions.append(
                     Expire(

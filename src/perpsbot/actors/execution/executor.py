@@ -357,9 +357,10 @@ class ExecutorActor(BaseActor):
             return
         local = TransitionSource.LOCAL
         desk.ledger.mark(coid, journaled=True)
-        # PENDING_SUBMIT goes out before the call: risk and the strategy count an order in
-        # flight past its TTL only once they heard it reached the executor, and the call may
-        # outlast the TTL (a slow venue, retries). What the call moves it to goes out after.
+        # PENDING_SUBMIT and SUBMITTED go out before the call: risk and the strategy count an
+        # order in flight past its TTL only once they heard it reached the executor (the call
+        # may outlast the TTL), and an order killed mid-call must be journaled SUBMITTED, so
+        # that the next start looks for it as sent.
         desk.ledger.announce(coid, local, "journaled")
         late_ns = self.clock.time_ns() - order.intent.valid_until_ns
         if late_ns > 0:
@@ -368,8 +369,7 @@ class ExecutorActor(BaseActor):
                 f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
             )  # fmt: skip
             return
-        with desk.publishing_after():  # off the order path: nobody on it needs SUBMITTED
-            desk.send(coid, local)
+        desk.send(coid, local)
 
     def _on_trading_state(self, message: TradingStateChanged) -> None:
         desk = self._desk
@@ -441,6 +441,7 @@ class ExecutorActor(BaseActor):
                 order.status is OrderStatus.PENDING_SUBMIT
                 and intent
                 and now > intent.valid_until_ns
+                and not order.restored  # it may have been sent: reconciliation settles it
             ):
                 why = (
                     "trading did not allow sending it"
