@@ -101,8 +101,9 @@ class VenueConfig:
     socket, streams socket): none set is the embedded simulated gateway, all three a
     separately running one, and with ``--live`` none set is the production gateway
     (:data:`perpsbot.config.GLOBAL_PRODUCTION`); they are set together or not at all. The
-    credentials are read the same way for every kind. The request budgets are shared by every actor (Coinbase allows 30 private
-    and 10 public requests and 8 websocket connects per second).
+    credentials are read the same way for every kind. The request budgets are shared by every
+    actor (Coinbase allows 30 private and 10 public requests and 8 websocket connects per
+    second).
     """
 
     SECTION: ClassVar[str] = "venue"
