@@ -6,8 +6,10 @@ for it."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -17,6 +19,7 @@ from perpsbot.runtime.testing import eventually
 from perpsbot.venue import Backoff, Frame, VenueRateLimiter, WebSocketFeed
 from perpsbot.venue._linger import read_ahead
 from perpsbot.venue._wsframes import OPCODE_TEXT, FrameReader
+from tests.venue.loopback import self_signed_tls
 from tests.venue.raw_server import accept_handshake, encode_frame, raw_tcp_server
 
 
@@ -172,3 +175,57 @@ def test_the_reader_flushes_and_waits_only_on_a_frame_cut_short(
     assert waits == []
     assert reader.read() == _text(7)
     assert waits == ["flush"]
+
+
+class _TlsServerEnd:
+    """The server's end of a TLS connection over a socket pair, its records in hand: what it
+    encrypts is sent raw, so a test can cut a record short."""
+
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext) -> None:
+        self.sock = sock
+        self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._in, self._out, server_side=True)
+
+    def handshake(self) -> None:
+        while True:
+            try:
+                self._tls.do_handshake()
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self._out.read())
+                self._in.write(self.sock.recv(65536))
+                continue
+            self.sock.sendall(self._out.read())
+            return
+
+    def record(self, data: bytes) -> bytes:
+        """``data`` encrypted, as the bytes to send."""
+        self._tls.write(data)
+        return self._out.read()
+
+
+def test_a_tls_record_cut_short_is_not_waited_for_before_the_flush(tmp_path: Path) -> None:
+    server_context, ca = self_signed_tls(tmp_path)
+    client_context = ssl.create_default_context(cafile=str(ca))
+    ours, theirs = socket.socketpair()
+    ours.settimeout(5.0)
+    server = _TlsServerEnd(theirs, server_context)
+    shaking = threading.Thread(target=server.handshake)
+    shaking.start()
+    with client_context.wrap_socket(ours, server_hostname="127.0.0.1") as tls, theirs:
+        shaking.join(5.0)
+        waits: list[str] = []
+        first, following = server.record(_heartbeat(1)), server.record(_heartbeat(2))
+
+        def flush() -> None:  # the reader is about to wait: the server sends the rest
+            waits.append("flush")
+            theirs.sendall(following[20:])
+
+        reader = FrameReader(
+            _Socket(tls), read_bytes=32 * 1024, on_wait=flush, read_ahead=read_ahead(tls)
+        )
+        theirs.sendall(first + following[:20])  # a record and a bit of the next
+        assert reader.read() == _text(1)
+        # The bit is no message yet: the reader flushes (and then waits) instead of waiting
+        # for the rest of the record in its read-ahead, before the flush.
+        assert reader.read() == _text(2)
+        assert waits == ["flush"]

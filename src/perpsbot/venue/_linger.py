@@ -7,8 +7,9 @@ were handled are handled at once, in the same batch, so a burst of a few message
 market step of every symbol) costs one flush and one wake-up, and a complete message never
 waits. The feed waits only on an empty socket or a message cut short. A plain socket is read
 straight from its descriptor (``os.readv``; a socket with a timeout is non-blocking
-underneath): one system call, where the socket's own method polls first. A TLS socket, or one
-without a timeout, is polled (``poll`` with no timeout; TLS: bytes already decrypted count).
+underneath): one system call, where the socket's own method polls first. A socket without a
+timeout is polled (``poll`` with no timeout). A TLS socket is read ahead only for what it has
+decrypted already: raw bytes may be a record cut short, whose read would wait for the rest.
 
 
 The trickle linger trades latency for CPU and is off by default (``linger_s`` 0). At low
@@ -26,7 +27,6 @@ from __future__ import annotations
 import os
 import select
 import socket
-import ssl
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -58,13 +58,15 @@ def read_ahead(sock: Any) -> Callable[[memoryview, int], int]:
     poll = poller.poll
 
     def polled(into: memoryview, size: int) -> int:
-        if (pending is not None and pending()) or poll(0):
-            try:
-                received: int = sock.recv_into(into, size)
-            except ssl.SSLWantReadError:  # a TLS record cut short, on a non-blocking socket
+        if pending is not None:
+            # TLS: only what is decrypted already. Raw bytes may be a record cut short, and
+            # a read would wait for the rest of it (up to the socket's timeout) unflushed.
+            if not pending():
                 return 0
-            return received
-        return 0
+        elif not poll(0):
+            return 0
+        received: int = sock.recv_into(into, size)
+        return received
 
     return polled
 
