@@ -38,6 +38,12 @@ def _decisions(journal: Path) -> list[Decision]:
         ]
 
 
+def _updates(frame: RecordedFrame) -> bool:
+    """True for a frame that moves a book or a ticker (not a snapshot or a subscription)."""
+    events = json.loads(frame.raw).get("events", [])
+    return any(event.get("type") == "update" for event in events)
+
+
 def _live_session(journal: Path, recording: Path) -> None:
     """The trading tree on a scripted exchange, its market feed recorded: a bullish cross
     bought, then a fall through the trailing stop sold."""
@@ -118,12 +124,12 @@ def test_a_session_whose_feed_came_late_replays_on_the_quotes_its_poller_took(
     quotes = [r for r in records if isinstance(r, RecordedQuote)]
     (end,) = [r for r in records if isinstance(r, RecordedEnd)]
     assert quotes, "the live poller polls while the feed connects"
-    came_ns = next(f.received_ns for f in frames if f.received_ns > frames[0].received_ns)
+    came_ns = next(f.received_ns for f in frames if _updates(f))  # the move's first frame
     late = tmp_path / "late.jsonl.gz"
     writer = RecordingWriter(late, symbols=header.symbols, started_ns=header.started_ns)
     for quote in quotes:
         writer.quote(quote.product_id, quote.bid, quote.ask, quote.received_ns)
-    for frame in frames:  # nothing came before the move; then everything at once
+    for frame in frames:  # nothing came before the move (a feed connecting late), then all
         writer.frame(frame.raw, max(frame.received_ns, came_ns))
     writer.close(ended_ns=end.ended_ns)
     replayed = tmp_path / "replayed.sqlite3"
