@@ -3,6 +3,7 @@ embedded exchange."""
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,13 @@ def _perpsbot(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_download_stores_the_candles_and_a_rerun_asks_for_nothing(tmp_path: Path) -> None:
-    args = ("data", "download", "--symbols", "BIP-20DEC30-CDE,ETP-20DEC30-CDE", "--since", "6h")
+    # One fixed window for both runs: "--since 6h" would be another window once a minute
+    # passes between them (a loaded machine), and the rerun would rightly fetch that minute.
+    until = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+    until -= datetime.timedelta(hours=1)
+    since = until - datetime.timedelta(hours=6)
+    args = ("data", "download", "--symbols", "BIP-20DEC30-CDE,ETP-20DEC30-CDE",
+            "--since", since.isoformat(), "--until", until.isoformat())  # fmt: skip
 
     first = _perpsbot(tmp_path, *args)
     again = _perpsbot(tmp_path, *args)
