@@ -30,6 +30,20 @@ DEV_SYMBOLS = ("BIP-20DEC30-CDE", "ETP-20DEC30-CDE")
 #: names them (USDC-settled linear perpetuals).
 GLOBAL_DEV_SYMBOLS = ("BTC_USDC-PERPETUAL", "ETH_USDC-PERPETUAL")
 
+# Entries of 2,000 USD at leverage 2: inside every default risk limit (max_order_usd
+# 5,000, max_exposure_usd 5,000 with both symbols held, max_leverage 3, and 1 / the
+# sim's overnight short margin rate of about 0.31), long and short.
+_DEV_STRATEGY: Mapping[str, object] = {
+    "max_trade_usd": Decimal(2_000),
+    "leverage": Decimal(2),
+    "enable_shorts": True,
+    "ma_cross_epsilon_bps": Decimal(2),
+}
+_DEV_RISK: Mapping[str, object] = {
+    "max_position_usd": Decimal(10_000),
+    "daily_loss_limit_usd": Decimal(1_000),
+}
+
 _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
     Profile.DEV: {
         "venue": {"kind": VenueKind.SIM},
@@ -40,16 +54,8 @@ _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
             "short_ma": 5,
             "long_ma": 20,
         },
-        # Entries of 2,000 USD at leverage 2: inside every default risk limit (max_order_usd
-        # 5,000, max_exposure_usd 5,000 with both symbols held, max_leverage 3, and 1 / the
-        # sim's overnight short margin rate of about 0.31), long and short.
-        "strategy": {
-            "max_trade_usd": Decimal(2_000),
-            "leverage": Decimal(2),
-            "enable_shorts": True,
-            "ma_cross_epsilon_bps": Decimal(2),
-        },
-        "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
+        "strategy": _DEV_STRATEGY,
+        "risk": _DEV_RISK,
         "journal": {"path": Path("var/dev/journal.sqlite3")},
         "control": {"metrics": True},
     },
@@ -66,13 +72,8 @@ _DEFAULTS: Mapping[Profile, Mapping[str, Mapping[str, object]]] = {
             "short_ma": 5,
             "long_ma": 20,
         },
-        "strategy": {
-            "max_trade_usd": Decimal(2_000),
-            "leverage": Decimal(2),
-            "enable_shorts": True,
-            "ma_cross_epsilon_bps": Decimal(2),
-        },
-        "risk": {"max_position_usd": Decimal(10_000), "daily_loss_limit_usd": Decimal(1_000)},
+        "strategy": _DEV_STRATEGY,
+        "risk": _DEV_RISK,
         "journal": {"path": Path("var/global-dev/journal.sqlite3")},
     },
     Profile.CANARY: {
