@@ -251,7 +251,7 @@ class JournalActor(BaseActor):
             case SyncJournal() | ReadBook() | ReadOrders() | ReadOperatorState() | ReadStops():
                 self._on_sync_journal(message)
             case FlushJournal():
-                self._on_flush_batch()
+                self._on_flush_journal(message)
             case _:
                 self.unhandled(message)
 
@@ -301,6 +301,12 @@ class JournalActor(BaseActor):
         self._pending.append(Prepared(message))
         if not self._flush_due:
             self._schedule_flush()
+
+    def _on_flush_journal(self, message: FlushJournal) -> None:
+        if self._failed_attempts and not message.retry:
+            # A batch's flush queued before its commit failed: the armed retry commits it.
+            return
+        self._on_flush_batch()
 
     def _on_flush_batch(self) -> None:
         self._flush_due = False
@@ -426,7 +432,7 @@ class JournalActor(BaseActor):
             delay_s,
         )
         self._flush_due = True
-        self.timers.once(delay_s, FlushJournal())
+        self.timers.once(delay_s, FlushJournal(retry=True))
 
     def _dead_letter(self, reason: str, message: Any, error: BaseException | None = None) -> None:
         self._stats["rejected"] += 1

@@ -109,7 +109,12 @@ class SyncTimedOut:
 @attrs.frozen(kw_only=True)
 class FlushJournal:
     """The journal's own message: commit the pending batch (told to itself when a batch opens,
-    so it lands behind everything already queued, or by a retry timer)."""
+    so it lands behind everything already queued, or by a retry timer: ``retry``).
+
+    While a retry is armed, a batch's flush commits nothing: the retry commits the batch on
+    its own schedule, so one failing batch has one retry chain."""
+
+    retry: bool = False
 
 
 @attrs.frozen(kw_only=True)

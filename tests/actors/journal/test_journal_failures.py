@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from perpsbot.clock import FakeClock
 from perpsbot.errors import JournalWriteError
 from perpsbot.ids import SequentialIds
 from perpsbot.runtime import ActorSystem
-from perpsbot.runtime.testing import Probe, eventually
+from perpsbot.runtime.testing import Probe, eventually, wait_idle
 from tests.actors.journal.journal_tree import JOURNAL, journal_config, read, recorded, start_journal
 from tests.journal.events import Events
+from tests.runtime.conftest import Block
 
 
 @pytest.fixture
@@ -108,3 +110,39 @@ def test_past_its_last_retry_the_journal_fails_and_its_successor_commits_the_bat
     with read(path) as reader:
         assert reader.fills() == fills
         assert reader.intent(intent.intent_id) is not None
+
+
+def test_a_batch_flush_queued_behind_a_failed_intent_starts_no_second_retry_chain(
+    system: ActorSystem,
+    probe: Probe,
+    clock: FakeClock,
+    path: Path,
+    lock: sqlite3.Connection,
+) -> None:
+    start_journal(system, probe, journal_config(path), retry_delays_s=(0.5, 1.0))
+    events = Events(clock)
+    intent = events.intent()
+    journal = system.address(JOURNAL)
+    lock.execute("BEGIN IMMEDIATE")
+    block = Block(release=threading.Event())
+    journal.tell(block)
+    block.entered.wait(5)
+    journal.tell(events.position())  # opens a batch: its flush is queued behind the intent
+    journal.tell(events.record(intent, system.address("bot/executor")))
+    block.release.set()
+    wait_idle(system)
+    assert _write_errors(system) == 1  # the intent's commit; the batch's flush left it alone
+
+    clock.advance(0.5)  # the first retry
+    wait_idle(system)
+    assert _write_errors(system) == 2
+    clock.advance(0.9)  # not yet the second retry (1.0 after the first)
+    wait_idle(system)
+    assert _write_errors(system) == 2
+
+    lock.execute("COMMIT")
+    clock.advance(0.1)  # the second retry commits
+    probe.wait_for(lambda _: recorded(probe) == [intent.intent_id], what="IntentRecorded")
+    assert journal.incarnation == 1
+    assert system.state(JOURNAL).pending == 0
+    assert _write_errors(system) == 2
