@@ -10,7 +10,12 @@ import requests
 from requests.adapters import BaseAdapter
 
 from perpsbot.clock import FakeClock
-from perpsbot.errors import SimLifecycleError, VenueArgumentError, VenueAuthError
+from perpsbot.errors import (
+    SimLifecycleError,
+    VenueArgumentError,
+    VenueAuthError,
+    VenueTransportError,
+)
 from perpsbot.keys import CdpCredentials
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.venue import (
@@ -154,3 +159,39 @@ def test_an_exchange_without_websockets_serves_rest_and_names_the_missing_face()
         with pytest.raises(SimLifecycleError, match="serves no websockets"):
             _ = sim.market_ws_url
         client.close()
+
+
+def test_a_failure_inside_the_exchange_is_the_same_retried_server_error_over_http_and_direct(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock()
+    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None), clock=clock) as sim:
+        attempts: list[str] = []
+
+        def broken() -> None:
+            attempts.append("answered")
+            raise RuntimeError("the engine broke")
+
+        monkeypatch.setattr(sim.engine, "catch_up", broken)  # every API answer calls it
+        outcomes: dict[str, list[str]] = {"http": [], "direct": []}
+        errors: dict[str, VenueTransportError] = {}
+        for transport, outcome in outcomes.items():
+            client = RestClient(
+                base_url=sim.rest_base_url,
+                signer=JwtSigner(make_credentials()[0], clock=clock),
+                limiter=VenueRateLimiter(clock=clock, wait=no_wait),
+                wait=no_wait,
+                on_outcome=outcome.append,
+                direct=sim.in_process_api() if transport == "direct" else None,
+            )
+            with pytest.raises(VenueTransportError) as raised:
+                client.best_bid_ask(["BTC-USD"])
+            errors[transport] = raised.value
+            client.close()
+
+        assert str(errors["direct"]) == str(errors["http"])
+        assert str(errors["http"]) == (
+            "GET /best_bid_ask failed with 500: INTERNAL: RuntimeError: the engine broke"
+        )
+        assert outcomes["direct"] == outcomes["http"] == ["transport_error"] * 4  # all retried
+        assert len(attempts) == 8

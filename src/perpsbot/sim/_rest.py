@@ -108,7 +108,9 @@ def answer_api(
 ) -> tuple[int, Any, dict[str, str]]:
     """One brokerage API request (``path`` under :data:`API_PREFIX`), whatever carried it:
     the route, the rate limit, the signature, the funding due, the engine's answer. Returns
-    the status, the JSON payload (None for a 429) and the rate-limit headers."""
+    the status, the JSON payload (None for a 429) and the rate-limit headers. A handler that
+    fails is answered 500 (``INTERNAL``, naming the error), as a real server answers its own
+    bug: over HTTP and in this process alike, the client sees its retried server error."""
     try:
         handler, match, public = resolve(method, path[len(API_PREFIX) :])
         allowed, headers = limits.admit(public=public)
@@ -124,6 +126,9 @@ def answer_api(
         return 200, handler(engine, match, query, body), headers
     except ApiError as exc:
         return exc.status, exc.body, {}
+    except Exception as exc:  # any bug of the exchange's: a 500, logged, never a hang-up
+        _log.exception("sim failed to answer %s %s", method, path)
+        return 500, error_body("INTERNAL", f"{type(exc).__name__}: {exc}"), {}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -39,7 +39,9 @@ class DirectApi(Protocol):
         authorization: str | None,
         host: str,
     ) -> DirectAnswer:
-        """Answer one request; ``path`` is the URL's whole path."""
+        """Answer one request; ``path`` is the URL's whole path. A failure inside the
+        exchange is answered as its HTTP face answers it (a 500), never raised: the client
+        then maps and retries it as it does over HTTP."""
         ...
 
 
