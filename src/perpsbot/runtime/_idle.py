@@ -14,7 +14,9 @@ anything.
 The waiter does not poll: after a look that found something busy it sleeps until the runtime
 signals that something may have settled (:class:`IdleSignal`: an actor went to sleep on an
 empty mailbox, an actor's thread left its loop, a timer callback ended), then looks again. A
-signal costs nothing while nobody waits.
+signal costs nothing while nobody waits. While the system stays busy a settle costs the waiter
+little: it first checks the one thing its last look found busy, and a look stops at the first
+thing busy; only a look that finds everything idle reads every actor's progress.
 """
 
 from __future__ import annotations
@@ -75,26 +77,54 @@ class IdleSignal:
 
 
 Progress = tuple[object, ...]
+#: What a look found busy: an actor's cell, or the scheduler (a timer due or firing).
+Busy = Cell | Scheduler
 
 
-def _look(cells: Iterable[Cell], scheduler: Scheduler) -> tuple[list[str], Progress]:
-    """What is busy now, and a record of progress that changes whenever anything moves."""
-    busy: list[str] = []
+def _cell_busy(cell: Cell) -> bool:
+    return not (cell.state is CellState.STOPPED or not cell.serving() or cell.mailbox.asleep())
+
+
+def _still_busy(found: Busy | None) -> bool:
+    """Whether what a look found busy still is: one check, where a look checks everything."""
+    if found is None:
+        return False
+    if isinstance(found, Scheduler):
+        return found.due() > 0
+    return _cell_busy(found)
+
+
+def _look(cells: Iterable[Cell], scheduler: Scheduler) -> tuple[Busy | None, Progress]:
+    """The first thing busy now (the look stops there); or None, with a record of progress
+    that changes whenever anything moves."""
     progress: list[object] = [scheduler.fired]
     for cell in cells:
-        depth = cell.mailbox.depth()
+        if _cell_busy(cell):
+            return cell, ()
         stats = cell.stats
         progress.append(
-            (cell.path, cell.incarnation, stats.handled, stats.failures, cell.loops_ended, depth)
-        )
-        if cell.state is CellState.STOPPED or not cell.serving() or cell.mailbox.asleep():
-            continue
-        busy.append(f"{cell.path} ({depth} queued)" if depth else f"{cell.path} (in a handler)")
+            (
+                cell.path, cell.incarnation, stats.handled, stats.failures, cell.loops_ended,
+                cell.mailbox.depth(),
+            )
+        )  # fmt: skip
+    if scheduler.due():
+        return scheduler, ()
+    progress.append(scheduler.fired)
+    return None, tuple(progress)
+
+
+def _busy_names(cells: Iterable[Cell], scheduler: Scheduler) -> list[str]:
+    """Everything busy now, by name (for the error of a wait that timed out)."""
+    busy: list[str] = []
+    for cell in cells:
+        if _cell_busy(cell):
+            depth = cell.mailbox.depth()
+            busy.append(f"{cell.path} ({depth} queued)" if depth else f"{cell.path} (in a handler)")
     due = scheduler.due()
     if due:
         busy.append(f"{due} timer(s) due or firing")
-    progress.append(scheduler.fired)
-    return busy, tuple(progress)
+    return busy
 
 
 def wait_until_idle(
@@ -108,20 +138,24 @@ def wait_until_idle(
     ``signal`` is the one the runtime of those cells tells when something settles."""
     deadline = _REAL.monotonic() + timeout_s
     previous: Progress | None = None
+    found: Busy | None = None
+    progress: Progress = ()
     signal.watch()
     try:
         while True:
             generation = signal.generation()  # before the look: nothing settles unseen
-            busy, progress = _look(cells(), scheduler)
-            if not busy and progress == previous:
-                return []
+            if not _still_busy(found):  # else a look would find the system busy too
+                found, progress = _look(cells(), scheduler)
+                if found is None and progress == previous:
+                    return []
             left_s = deadline - _REAL.monotonic()
             if left_s <= 0:
+                busy = _busy_names(cells(), scheduler)
                 return busy or ["nothing, but something moved between the last two looks"]
-            if busy or previous is not None:
+            if found is not None or previous is not None:
                 # Busy: wait until something settles. Idle twice but moved in between: let
                 # what moves run before the next look.
                 signal.wait_past(generation, min(left_s, _MAX_PAUSE_S))
-            previous = None if busy else progress
+            previous = None if found is not None else progress
     finally:
         signal.unwatch()
