@@ -16,8 +16,9 @@ queued after it. ``IntentRecorded`` and ``JournalSynced`` are told only after th
 holds what they confirm.
 
 Write errors lose nothing. A busy or full database (``sqlite3.OperationalError``) keeps the
-batch and retries it on a bounded backoff (timer messages: the actor keeps answering pings
-and queueing events meanwhile); past the last retry the actor fails with
+batch and retries it on a bounded backoff, one chain of retries per failing batch (timer
+messages: the actor keeps answering pings and queueing events meanwhile, and what arrives
+joins the waiting batch); past the last retry the actor fails with
 :class:`~perpsbot.errors.JournalWriteError` and hands the unwritten batch to its successor
 (warm restart), whose restarts the supervisor's intensity bounds. A message the database
 refuses on its own (a constraint) is left out of its batch and becomes a dead letter.
@@ -26,6 +27,10 @@ An orderly stop journals what is still queued before it closes the file. Live co
 ``journal.synchronous`` and ``journal.risk_snapshot_interval_s``; ``journal.path`` needs a
 restart. Give the child a ``journal_mailbox()`` (unbounded: events are never dropped) and a
 restart buffer large enough for what arrives while it restarts.
+
+Its parts: the writing connection and its counts (``_journal_writer``), the retries of a
+failing batch (``_journal_retry``), what is told after a commit (``_journal_replies``) and
+the mailbox (``_journal_mailbox``).
 """
 
 from __future__ import annotations
@@ -35,35 +40,29 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from perpsbot.actors._journal_state import JournalState
-from perpsbot.config import BotConfig, JournalConfig
-from perpsbot.errors import JournalWriteError, PerpsbotError
-from perpsbot.journal import (
-    BatchResult,
-    JournalReader,
-    JournalStore,
-    Prepared,
-    RiskSnapshotFilter,
-    open_for_writing,
-    schema_version,
-    set_synchronous,
-    synchronous,
+from perpsbot.actors._journal_mailbox import JournalMailbox, journal_mailbox
+from perpsbot.actors._journal_replies import (
+    READS,
+    Request,
+    answer_read,
+    intent_recorded,
+    is_address,
+    synced,
 )
+from perpsbot.actors._journal_retry import RETRY_DELAYS_S, CommitRetries
+from perpsbot.actors._journal_state import JournalState
+from perpsbot.actors._journal_writer import JournalWriter
+from perpsbot.config import BotConfig, JournalConfig
+from perpsbot.journal import BatchResult, JournalStore, Prepared, RiskSnapshotFilter
 from perpsbot.messages import (
     AccountReconciled,
-    BookRead,
     ConfigReloaded,
     DryRunOrder,
     FlushJournal,
     Halt,
-    IntentRecorded,
-    JournaledOrder,
-    JournalSynced,
     OperatorActed,
-    OperatorStateRead,
     OrderDenied,
     OrderFilled,
-    OrdersRead,
     OrderUpdated,
     PositionChanged,
     ReadBook,
@@ -78,36 +77,14 @@ from perpsbot.messages import (
     RiskSnapshot,
     Stamper,
     StopMoved,
-    StopsRead,
     SyncJournal,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged, FifoMailbox
+from perpsbot.runtime import ActorContext, BaseActor, ConfigChanged
 
 __all__ = ["RETRY_DELAYS_S", "JournalActor", "JournalMailbox", "journal_mailbox"]
 
 logger = logging.getLogger("perpsbot.actors.journal")
-
-_SYNCHRONOUS = {0: "off", 1: "normal", 2: "full", 3: "extra"}
-
-#: Delays before each retry of a batch that hit ``sqlite3.OperationalError`` (about 4 s in all).
-RETRY_DELAYS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
-
-
-class JournalMailbox(FifoMailbox):
-    """The journal's unbounded FIFO mailbox, whose queue an orderly stop can still journal."""
-
-    def take_queued(self) -> list[Any]:
-        """Remove and return the normal lane's items, oldest first (control lane untouched)."""
-        items = []
-        while (item := self._take_normal()) is not None:
-            items.append(item)
-        return items
-
-
-def journal_mailbox() -> JournalMailbox:
-    """The journal's mailbox: FIFO, unbounded (nothing told to the journal is dropped)."""
-    return JournalMailbox()
 
 
 class JournalActor(BaseActor):
@@ -134,34 +111,23 @@ class JournalActor(BaseActor):
         config: BotConfig = context.config
         self._settings: JournalConfig = config.journal
         self._busy_timeout_s = busy_timeout_s
-        self._retry_delays_s = tuple(retry_delays_s)
+        self._retries = CommitRetries(retry_delays_s)
         self._max_batch = max_batch
         self._stamper = Stamper(context.clock, context.ids)
         self._snapshots = RiskSnapshotFilter(_ns(self._settings.risk_snapshot_interval_s))
         self._pending: list[Prepared] = []
         self._flush_due = False
-        self._failed_attempts = 0
-        self._db: sqlite3.Connection | None = None
-        self._store: JournalStore | None = None
-        self._stats = {
-            "commits": 0,
-            "events_written": 0,
-            "duplicates_ignored": 0,
-            "largest_batch": 0,
-            "write_errors": 0,
-            "rejected": 0,
-            "fill_conflicts": 0,
-        }
+        self._writer = JournalWriter()
+        self._stats = self._writer.stats
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        self._db = open_for_writing(
+        self._writer.open(
             self._settings.path,
             synchronous=self._settings.synchronous.value,
             busy_timeout_s=self._busy_timeout_s,
         )
-        self._store = JournalStore(self._db)
         if self._pending:  # handed over by a predecessor that could not commit them
             logger.warning(
                 "%s: committing %d events left unwritten", self.address.path, len(self._pending)
@@ -177,25 +143,25 @@ class JournalActor(BaseActor):
             for item in inbox.take_queued():
                 # A told message is queued as itself, an ask inside an envelope (not answered).
                 self._absorb(getattr(item, "message", item))
-        if self._pending and self._store is not None:
+        if self._pending and self._writer.is_open:
             batch, self._pending = self._pending, []
             try:
-                result = self._write(batch)
+                result = self._writer.write(batch, actor=self.address.path)
             except sqlite3.Error:
                 # Kept for a successor (snapshot_state); logged, since the stop goes on.
                 self._pending = batch
                 logger.exception("%s: %d events unwritten at stop", self.address.path, len(batch))
             else:
                 self._settle(batch, result)
-        self._close()
+        self._writer.close()
 
     def on_failure(self, *_: object) -> None:
-        self._close()
+        self._writer.close()
 
     def on_config_changed(self, message: ConfigChanged) -> None:
         new: JournalConfig = message.config.journal
-        if new.synchronous != self._settings.synchronous and self._db is not None:
-            set_synchronous(self._db, new.synchronous.value)
+        if new.synchronous != self._settings.synchronous:
+            self._writer.set_synchronous(new.synchronous.value)
         self._snapshots.interval_ns = _ns(new.risk_snapshot_interval_s)
         self._settings = new
 
@@ -207,11 +173,11 @@ class JournalActor(BaseActor):
         self._stats.update(snapshot["stats"])
 
     def inspect_state(self) -> JournalState:
-        db, stats = self._db, self._stats
+        stats = self._stats
         return JournalState(
             path=self._settings.path,
-            synchronous=None if db is None else _SYNCHRONOUS[synchronous(db)],
-            schema_version=None if db is None else schema_version(db),
+            synchronous=self._writer.synchronous(),
+            schema_version=self._writer.schema_version(),
             pending=len(self._pending),
             commits=stats["commits"],
             events_written=stats["events_written"],
@@ -269,17 +235,17 @@ class JournalActor(BaseActor):
         self._pending.append(prepared)
         if not self._flush_due:
             self._schedule_flush()
-        elif len(self._pending) >= self._max_batch and not self._failed_attempts:
+        elif len(self._pending) >= self._max_batch and not self._retries.armed:
             self._on_flush_batch()
             self._flush_due = True  # the flush already queued commits what follows
 
     def _on_record_intent(self, message: RecordIntent) -> None:
         """Commit the intent at once, with what is pending before it, and confirm it: the
         order waits for nothing queued behind it (that goes in the next batch)."""
-        if not _is_address(message.reply_to):  # its confirmation could not be told
+        if not is_address(message.reply_to):  # its confirmation could not be told
             self._dead_letter("its reply_to is not an address", message)
             return
-        if self._failed_attempts:  # a batch waits for its retry: the intent joins it
+        if self._retries.armed:  # a batch waits for its retry: the intent joins it
             self._on_event(message)
             return
         try:
@@ -294,8 +260,8 @@ class JournalActor(BaseActor):
         if message.at_stop or self._snapshots.keep(message):
             self._on_event(message)
 
-    def _on_sync_journal(self, message: _Request) -> None:
-        if not _is_address(message.reply_to):
+    def _on_sync_journal(self, message: Request) -> None:
+        if not is_address(message.reply_to):
             self._dead_letter("its reply_to is not an address", message)
             return
         self._pending.append(Prepared(message))
@@ -303,7 +269,7 @@ class JournalActor(BaseActor):
             self._schedule_flush()
 
     def _on_flush_journal(self, message: FlushJournal) -> None:
-        if self._failed_attempts and not message.retry:
+        if self._retries.armed and not message.retry:
             # A batch's flush queued before its commit failed: the armed retry commits it.
             return
         self._on_flush_batch()
@@ -317,7 +283,7 @@ class JournalActor(BaseActor):
             return
         batch, self._pending = self._pending, []
         try:
-            result = self._write(batch)
+            result = self._writer.write(batch, actor=self.address.path)
         except sqlite3.OperationalError as error:
             self._pending = batch  # nothing arrived meanwhile: one thread
             self._retry_later(error)
@@ -325,7 +291,7 @@ class JournalActor(BaseActor):
         except BaseException:
             self._pending = batch  # the successor gets it (snapshot_state)
             raise
-        self._failed_attempts = 0
+        self._retries.committed()
         self._settle(batch, result)
 
     # -- writing ---------------------------------------------------------------------------
@@ -333,30 +299,6 @@ class JournalActor(BaseActor):
     def _schedule_flush(self) -> None:
         self._flush_due = True
         self.address.tell(FlushJournal())
-
-    def _write(self, batch: list[Prepared]) -> BatchResult:
-        """Commit ``batch`` (raises with nothing stored, or returns what was stored)."""
-        assert self._store is not None
-        if not any(prepared.statements for prepared in batch):
-            return BatchResult(events=0, ignored=0)  # only syncs: nothing more to commit
-        try:
-            result = self._store.commit(batch)
-        except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError):
-            # One message the database refuses must not fail the rest: one by one, then.
-            result = self._store.commit(batch, one_by_one=True)
-        stats = self._stats
-        stats["commits"] += 1
-        stats["events_written"] += result.events
-        conflicts = result.conflicting_fills
-        stats["duplicates_ignored"] += result.ignored - len(conflicts)
-        stats["fill_conflicts"] += len(conflicts)
-        for conflict in conflicts:
-            logger.error(
-                "%s: integrity error: %s; the stored fill is kept", self.address.path,
-                conflict.describe(),
-            )  # fmt: skip
-        stats["largest_batch"] = max(stats["largest_batch"], result.events)
-        return result
 
     def _settle(self, batch: list[Prepared], result: BatchResult) -> None:
         """After the commit: confirm what it holds, dead-letter what it refused."""
@@ -369,67 +311,19 @@ class JournalActor(BaseActor):
                 if message.intent.intent_id in result.conflicting_intents:
                     self._dead_letter("its client order id belongs to another intent", message)
                 else:
-                    self._acknowledge(message, previously=id(message) in result.repeated)
-            elif type(message) in _READS:
-                message.reply_to.tell(self._read(message))
-            elif type(message) is SyncJournal:
-                message_id, ts_created_ns = self._stamper.stamp()
-                message.reply_to.tell(
-                    JournalSynced(
-                        message_id=message_id,
-                        ts_created_ns=ts_created_ns,
-                        correlation_id=message.message_id,
+                    previously = id(message) in result.repeated
+                    message.reply_to.tell(
+                        intent_recorded(message, self._stamper, previously=previously)
                     )
-                )
-
-    def _read(self, request: _Read) -> Any:
-        """The answer to a read, made after the commit that holds everything told before
-        it; a journal that cannot be read is answered with the error, never silence."""
-        message_id, ts_created_ns = self._stamper.stamp()
-        stamp = {
-            "message_id": message_id,
-            "ts_created_ns": ts_created_ns,
-            "correlation_id": request.message_id,
-        }
-        answer = _READS[type(request)]
-        try:
-            with JournalReader(self._settings.path) as reader:
-                return answer(**stamp, **_read(request, reader))
-        except (sqlite3.Error, PerpsbotError, ValueError) as error:
-            logger.exception("reading the journal for %s failed", request.reply_to)
-            return answer(**stamp, error=f"{type(error).__name__}: {error}")
-
-    def _acknowledge(self, message: RecordIntent, *, previously: bool) -> None:
-        message_id, ts_created_ns = self._stamper.stamp()
-        message.reply_to.tell(
-            IntentRecorded(
-                message_id=message_id,
-                ts_created_ns=ts_created_ns,
-                correlation_id=message.message_id,
-                intent_id=message.intent.intent_id,
-                client_order_id=message.client_order_id,
-                previously_recorded=previously,
-            )
-        )
+            elif type(message) in READS:
+                message.reply_to.tell(answer_read(message, self._settings.path, self._stamper))
+            elif type(message) is SyncJournal:
+                message.reply_to.tell(synced(message, self._stamper))
 
     def _retry_later(self, error: sqlite3.OperationalError) -> None:
         self._stats["write_errors"] += 1
-        attempt = self._failed_attempts
-        self._failed_attempts += 1
-        if attempt >= len(self._retry_delays_s):
-            raise JournalWriteError(
-                f"journal {self._settings.path} must commit {len(self._pending)} events, failed "
-                f"{self._failed_attempts} times; last error: {error}"
-            ) from error
-        delay_s = self._retry_delays_s[attempt]
-        logger.warning(
-            "%s: commit of %d events failed (%s); retry %d of %d in %.2fs",
-            self.address.path,
-            len(self._pending),
-            error,
-            attempt + 1,
-            len(self._retry_delays_s),
-            delay_s,
+        delay_s = self._retries.delay_after(
+            error, journal=self._settings.path, events=len(self._pending), actor=self.address.path
         )
         self._flush_due = True
         self.timers.once(delay_s, FlushJournal(retry=True))
@@ -438,54 +332,6 @@ class JournalActor(BaseActor):
         self._stats["rejected"] += 1
         self.context.system.dead_letters.record(self.address.path, reason, message, error)
 
-    def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-            self._store = None
-
-
-def _is_address(reply_to: object) -> bool:
-    """Whether a reply can be told to ``reply_to`` (messages do not validate it): what
-    ``isinstance(reply_to, messages.ReplyTo)`` checks, at a sixtieth of its cost (it is on
-    the order path)."""
-    return hasattr(reply_to, "tell") and hasattr(reply_to, "path")  # ReplyTo's members
-
 
 def _ns(seconds: float) -> int:
     return int(seconds * 1e9)
-
-
-_Read = ReadBook | ReadOrders | ReadOperatorState | ReadStops
-_Request = SyncJournal | _Read
-_READS: dict[type, type] = {
-    ReadBook: BookRead,
-    ReadOrders: OrdersRead,
-    ReadOperatorState: OperatorStateRead,
-    ReadStops: StopsRead,
-}
-
-
-def _read(request: _Read, reader: JournalReader) -> dict[str, Any]:
-    """What ``request`` asks for, as the fields of its answer."""
-    match request:
-        case ReadBook():
-            return {
-                "events": tuple(reader.book_events()),
-                "last_snapshot": reader.last_risk_snapshot(),
-            }
-        case ReadOrders():
-            orders = tuple(
-                JournaledOrder(
-                    intent=recorded.intent,
-                    client_order_id=recorded.client_order_id,
-                    order=recorded.order,
-                    fills=tuple(reader.fills(client_order_id=recorded.client_order_id)),
-                )
-                for recorded in reader.unfinished_intents()
-            )
-            return {"orders": orders}
-        case ReadOperatorState():
-            return {"command": reader.last_operator_command()}
-        case ReadStops():
-            return {"stops": tuple(reader.trailing_stops())}
