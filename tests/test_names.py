@@ -30,7 +30,7 @@ SHARED: dict[str, tuple[frozenset[str], str]] = {
         "a text table printed for people; a journaled class's SQLite table",
     ),
     "Trade": (
-        frozenset({"journal._reader", "sim._market"}),
+        frozenset({"journal._read_shapes", "sim._market"}),
         "a round trip the journal reports; a print on the simulated market",
     ),
     "Notice": (
