@@ -109,8 +109,10 @@ class RiskConfig:
     ``max_leverage_per_symbol``, by the venue's product limit and by 1 / a future's margin
     rate that applies now. ``min_liquidation_buffer_pct`` is the share of the futures
     account's equity an order must leave above its liquidation threshold; on a cross-margined
-    venue (``venue.kind = "global"``), how far from the price, as a share of it, an entry must
-    leave the position's liquidation price. ``daily_loss_limit_usd``
+    venue (``venue.kind = "global"``), how far every price may move against its position at
+    once, as a share of it, before the account reaches maintenance after an entry (the whole
+    book's notional, orders in flight included, against the one buffer): how far from the
+    price the entry leaves its liquidation price. ``daily_loss_limit_usd``
     switches to REDUCING for the rest of the UTC day once realized plus unrealized losses pass
     it. The volatility breaker looks at the standard deviation of sample-to-sample returns
     over the last ``volatility_window`` samples: past ``volatility_warn`` it warns, past

@@ -98,7 +98,9 @@ def _global(stack: contextlib.ExitStack, *, streamed: bool = False) -> Venue:
         ),
         orders=lambda _bot, coid: source.orders(coid),
         lose_answers=lose_answers,
-        throttle_orders=lambda: gateway.faults.too_many_requests(1),  # orders are sent once
+        # Orders are sent once. Only the order: with the user channels, their socket's
+        # heartbeat answers would otherwise take the fault whenever they come first.
+        throttle_orders=lambda: gateway.faults.too_many_requests(1, orders_only=True),
         fills_unreadable=lambda: gateway.faults.refuse_method(
             "private/get_user_trades_by_order", 10_000
         ),

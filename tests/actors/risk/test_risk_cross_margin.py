@@ -1,19 +1,27 @@
 """The liquidation buffer on a cross-margined account (the Global Derivatives gateway): an
-entry must leave the liquidation price the venue would estimate at least
-``min_liquidation_buffer_pct`` of the price away, from the venue's buffer and maintenance
-share; the CFM projection of the buffer's share does not apply there."""
+entry must leave its liquidation price at least ``min_liquidation_buffer_pct`` of the price
+away, from the venue's buffer and maintenance share, with the whole book (every symbol, orders
+in flight included) moving against itself together; the CFM projection of the buffer's share
+does not apply there.
+
+Review finding (r20, item 1): each symbol was measured against the whole buffer on its own, so
+with BTC and ETH both long each entry passed alone while a correlated move liquidated sooner.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from perpsbot.actors.risk._accounts import Accounts
 from perpsbot.actors.risk._check import OrderCheck
 from perpsbot.actors.risk._rules import LiquidationBuffer
 from perpsbot.config import RiskConfig
-from perpsbot.messages import FuturesAccount, IntentPurpose, Side
-from tests.actors.trading import D, future, intent
+from perpsbot.messages import FuturesAccount, IntentPurpose, Side, TradingState
+from tests.actors.trading import D, future, intent, sample
 
 PERP = "BTC_USDC-PERPETUAL"
+ETH = "ETH_USDC-PERPETUAL"
 #: Flat, 10,000 of margin balance, the venue's maintenance half of the initial margin.
 CROSS = FuturesAccount(
     buffer=D(10_000), threshold=D(0), maintenance_share=D("0.5"), cross_margin=True
@@ -45,7 +53,8 @@ def test_an_entry_leaving_the_liquidation_price_within_the_buffer_is_denied_nami
         "projected liquidation price 25,472.97 is 49.05% from the price 50,000.00 of"
         " BTC_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,075.00 of"
         " margin balance over maintenance left after the order adds 1,850.00 of initial"
-        " margin at 1 / the leverage cap 10x)"
+        " margin at 1 / the leverage cap 10x, against the whole book's 18,500.00 of notional"
+        " moving together)"
     )
 
 
@@ -78,3 +87,63 @@ def test_the_same_entry_passes_the_share_rule_of_an_account_that_is_not_cross_ma
     # The buffer's share of the futures equity after 37: (10,000 - 925) / 10,000 = 0.9075.
     segregated = FuturesAccount(buffer=D(10_000), threshold=D(0), maintenance_share=D("0.5"))
     assert RULE.check(_order(Side.BUY, 37, futures=segregated)) is None
+
+
+def test_a_position_on_another_symbol_moves_with_the_entry_and_shares_the_buffer() -> None:
+    # Long 10,000 of ETH already: 1,000 of initial margin, 500 of it maintenance, 9,500 of
+    # buffer left. BTC n contracts (500 n of notional, 25 n of maintenance added): alone,
+    # (9,500 - 25 n) / 500 n >= 0.5 up to 34 contracts; with the ETH position moving too,
+    # (9,500 - 25 n) / (10,000 + 500 n) >= 0.5 only up to 16. At 17: 9,075 / 18,500 = 0.4905.
+    held = FuturesAccount(
+        buffer=D(9_500), threshold=D(500), maintenance_share=D("0.5"), cross_margin=True
+    )
+    assert RULE.check(_order(Side.BUY, 17, futures=held)) is None  # the symbol alone
+    assert RULE.check(_order(Side.BUY, 16, futures=held, other_exposure=D(10_000))) is None
+    assert RULE.check(_order(Side.BUY, 17, futures=held, other_exposure=D(10_000))) == (
+        "projected liquidation price 25,472.97 is 49.05% from the price 50,000.00 of"
+        " BTC_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,075.00 of"
+        " margin balance over maintenance left after the order adds 850.00 of initial margin"
+        " at 1 / the leverage cap 10x, against the whole book's 18,500.00 of notional moving"
+        " together)"
+    )
+
+
+def test_the_second_symbols_entry_is_denied_when_the_first_symbols_order_is_in_flight() -> None:
+    # Flat, 10,000 of buffer. BTC 20 contracts of 0.01 at 50,000 (10,000 of notional) goes
+    # out: 9,500 / 10,000 = 0.95 of a move. Then ETH n contracts of 0.1 at 2,500 (250 n of
+    # notional, 12.5 n of maintenance added), the BTC order not yet filled: alone,
+    # (10,000 - 12.5 n) / 250 n >= 0.5 up to 72 contracts; with BTC's order moving too,
+    # (10,000 - 12.5 n) / (10,000 + 250 n) >= 0.5 only up to 36. At 40: 9,500 / 20,000 = 0.475,
+    # the liquidation price 2,500 x (1 - 0.475) = 1,312.50.
+    accounts = Accounts()
+    accounts.roll_day(date(2026, 1, 1))
+    accounts.futures = CROSS
+    accounts.products = {
+        PERP: future(PERP, max_leverage=D(10)),
+        ETH: future(ETH, max_leverage=D(10), contract_size=D("0.1")),
+    }
+    for symbol, price in ((PERP, 50_000), (ETH, 2_500)):
+        accounts.sampled(sample([price], symbol=symbol, age_s=0.1), 10**9)
+
+    def check(size: int, symbol: str) -> str | None:
+        order = accounts.order_check(
+            intent(Side.BUY, size, symbol=symbol),
+            state=TradingState.ACTIVE, reasons=(), now_mono_ns=10**9, now_ns=0,
+        )  # fmt: skip
+        reason = RULE.check(order)
+        if reason is None:
+            accounts.allowed(order, 10**9)  # what the risk actor does with an allowed intent
+        return reason
+
+    assert check(20, PERP) is None
+    assert check(40, ETH) == (
+        "projected liquidation price 1,312.50 is 47.50% from the price 2,500.00 of"
+        " ETH_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,500.00 of"
+        " margin balance over maintenance left after the order adds 1,000.00 of initial"
+        " margin at 1 / the leverage cap 10x, against the whole book's 20,000.00 of notional"
+        " moving together)"
+    )
+    # 9,550 / 19,000 = 0.5026. The buffer is the venue's last figure: the BTC order in
+    # flight moves with the book, but its own maintenance margin counts only once the venue
+    # shows it (as on a segregated account's share rule).
+    assert check(36, ETH) is None

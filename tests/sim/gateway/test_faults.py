@@ -36,6 +36,19 @@ def test_too_many_requests_answers_10028_and_ends_the_session(
         ws.next_message()
 
 
+def test_too_many_requests_for_orders_only_leaves_other_requests_alone(
+    gateway: SimGlobalGateway, sockets: Open
+) -> None:
+    ws = sockets(gateway.trading_ws_url)
+    ws.result("public/auth", grant_type="coinbase_cdp", token="jwt")
+    gateway.faults.too_many_requests(orders_only=True)
+    ws.result("public/test")  # a heartbeat's answer, say: not what the fault is for
+    answer = ws.call("private/buy", instrument_name=BTC, contracts=1, type="market", label="pb-t")
+    assert answer["error"]["code"] == 10028
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        ws.next_message()
+
+
 def test_a_lost_answer_over_http_places_the_order_and_closes_the_connection(
     rpc: HttpRpc, gateway: SimGlobalGateway
 ) -> None:

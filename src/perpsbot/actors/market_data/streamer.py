@@ -11,24 +11,26 @@ the translator reports): a connection over which only heartbeats, websocket ping
 dribbles of a frame that never completes arrive for ``stale_after_s`` is stale, and is
 replaced. The streamer reads nothing of the feed thread's objects while that thread runs:
 what it shows in inspection comes from the translator's latest ``MarketDataReported``, plus
-what the connections it replaced counted (read from each once its thread has ended), so its
-counters only grow while this incarnation lives.
+what the connections it replaced counted (read from each once its thread has ended:
+:mod:`._feed_counts`), so its counters only grow while this incarnation lives. Its mailbox
+conflates the feed's events (:mod:`._streamer_mailbox`).
 
 A venue whose link brings its own mark feed (``VenueLink.market_marks``: the Global gateway's
 ``book`` channels) is run instead: that feed offers marks itself and replaces its own silent
-socket; the streamer reads its health on the same timer and publishes what changed.
+socket; the streamer reads its health on the same timer and publishes what changed
+(:mod:`._venue_marks`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
 from typing import Any
 
-import attrs
-
+from perpsbot.actors.market_data._feed_counts import FeedCounts
 from perpsbot.actors.market_data._inspection import StreamerState
 from perpsbot.actors.market_data._mark_translator import MarkTranslator
+from perpsbot.actors.market_data._streamer_mailbox import streamer_mailbox
+from perpsbot.actors.market_data._venue_marks import venue_feed_state, venue_feed_status
 from perpsbot.config import BotConfig, Channel
 from perpsbot.messages import (
     CheckFeedSilence,
@@ -36,11 +38,9 @@ from perpsbot.messages import (
     FeedDisconnected,
     FeedErrorReceived,
     FeedGapDetected,
-    FeedLag,
     FeedReconnecting,
     FeedStale,
     FeedState,
-    FeedStats,
     FeedStatusChanged,
     FeedStopped,
     FeedSubscribed,
@@ -49,12 +49,7 @@ from perpsbot.messages import (
     PendingMark,
     Stamper,
 )
-from perpsbot.runtime import (
-    ActorContext,
-    BaseActor,
-    Coalescer,
-    ConflatingMailbox,
-)
+from perpsbot.runtime import ActorContext, BaseActor, Coalescer
 from perpsbot.venue import WebSocketFeed
 from perpsbot.venue.link import VenueLink, VenueMarkFeed
 from perpsbot.venue.recorder import FeedRecorder
@@ -75,66 +70,6 @@ _CHECKS_PER_STALE = 4
 #: The translator reports its counters at least this often while data flows (and as often
 #: as silence is checked, if that is more often), so metrics built on them stay current.
 _REPORT_EVERY_S = 0.25
-
-# The connection's state: only the latest matters (see messages.feed), so they share a key.
-_STATE_EVENTS = frozenset(
-    {FeedConnected, FeedSubscribed, FeedGapDetected, FeedStale, FeedErrorReceived,
-     FeedDisconnected, FeedReconnecting, MarketDataResumed}
-)  # fmt: skip
-
-
-def _streamer_key(message: Any) -> Hashable | None:
-    kind = type(message)
-    if kind in _STATE_EVENTS:
-        return "feed state"  # they all update one state
-    if kind is MarketDataReported:
-        return "report"
-    if kind is CheckFeedSilence:
-        return "silence check"
-    return None  # FeedStopped, Subscribe, ...: never conflated
-
-
-_NO_STATS = FeedStats(**{field.name: 0 for field in attrs.fields(FeedStats)})
-
-
-@attrs.frozen
-class _Counted:
-    """What the connections replaced so far counted, together."""
-
-    stats: FeedStats = _NO_STATS
-    marks_sent: int = 0
-    bad_timestamps: int = 0
-    lag: FeedLag | None = None
-
-    def plus(self, report: MarketDataReported) -> _Counted:
-        added = report.stats
-        return _Counted(
-            stats=FeedStats(**{
-                field.name: getattr(self.stats, field.name) + getattr(added, field.name)
-                for field in attrs.fields(FeedStats)
-            }),
-            marks_sent=self.marks_sent + report.marks_sent,
-            bad_timestamps=self.bad_timestamps + report.bad_timestamps,
-            lag=report.lag if self.lag is None else _lag_plus(self.lag, report.lag),
-        )  # fmt: skip
-
-
-def _lag_plus(before: FeedLag, after: FeedLag) -> FeedLag:
-    """Two connections' lag histograms (the same buckets) as one."""
-    return FeedLag(
-        bounds_s=after.bounds_s,
-        counts=tuple(a + b for a, b in zip(before.counts, after.counts, strict=True)),
-        count=before.count + after.count,
-        sum_s=before.sum_s + after.sum_s,
-        latest_s=before.latest_s if after.latest_s is None else after.latest_s,
-    )
-
-
-def streamer_mailbox() -> ConflatingMailbox:
-    """The streamer's mailbox: the feed's state events conflate into the latest one, reports
-    and silence checks into the latest of each (a reconnect storm queues nothing); the feed's
-    end (``FeedStopped``) and subscriptions are FIFO and never dropped."""
-    return ConflatingMailbox(key_of=_streamer_key)
 
 
 class StreamerActor(BaseActor):
@@ -169,7 +104,7 @@ class StreamerActor(BaseActor):
         self._translator: MarkTranslator | None = None
         self._last_report: MarketDataReported | None = None  # the current connection's
         self._last_data_ns: int | None = None  # as of the latest report, of any connection
-        self._replaced = _Counted()
+        self._replaced = FeedCounts()
         self._connections = 0
         self._live = False  # a connection is up: market data is expected on it
         self._data_since_ns = 0  # the latest market data, or when it became expected
@@ -234,7 +169,8 @@ class StreamerActor(BaseActor):
 
     def inspect_state(self) -> StreamerState:
         if self._venue_feed is not None:
-            return self._venue_feed_state(self._venue_feed)
+            symbols = tuple(self._settings.symbols)
+            return venue_feed_state(self._venue_feed, self._status, symbols)
         report = self._last_report
         counted = self._replaced if report is None else self._replaced.plus(report)
         stats = None if report is None and not self._feed_restarts else counted.stats
@@ -257,10 +193,7 @@ class StreamerActor(BaseActor):
             books_ready=() if report is None else tuple(report.books_ready),
         )
 
-    # -- a venue's own feed (the Global gateway's book channels) ---------------------------
-    #
-    # It offers marks to the mark window itself; its socket replaces itself when silent. The
-    # streamer reads its health on the silence timer and publishes what changed.
+    # -- a venue's own feed (the Global gateway's book channels: _venue_marks) -------------
 
     def _start_venue_feed(self) -> None:
         assert self._venue.market_marks is not None
@@ -275,18 +208,9 @@ class StreamerActor(BaseActor):
             feed.stop()
 
     def _check_venue_feed(self, feed: VenueMarkFeed) -> None:
-        healthy = feed.healthy
-        state = FeedState.SUBSCRIBED if healthy else FeedState.RECONNECTING
+        state, detail = venue_feed_status(feed)
         if state is not self._status.state:
-            self._publish(state, "market data is flowing" if healthy else feed.detail)
-
-    def _venue_feed_state(self, feed: VenueMarkFeed) -> StreamerState:
-        return StreamerState(
-            state=self._status.state, detail=self._status.detail, channels=("book",),
-            symbols=tuple(self._settings.symbols), feed_restarts=0, feed=None, gaps=0,
-            reconnects=feed.reconnects, marks_sent=feed.marks_sent, last_data_age_s=None,
-            bad_timestamps=0, lag=None, books_ready=feed.books_ready,
-        )  # fmt: skip
+            self._publish(state, detail)
 
     # -- the feed --------------------------------------------------------------------------
 

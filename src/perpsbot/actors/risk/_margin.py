@@ -31,10 +31,14 @@ USD is in none of them):
   its own rate) and leaves ``E`` as it is (its fee aside), so the buffer's share of ``E``
   after it is ``(buffer - k x max(dIM, 0)) / E``;
 - on a cross-margined account (``FuturesAccount.cross_margin``, the Global Derivatives
-  gateway) the venue estimates each position's liquidation price from the same buffer: the
-  price moved against the position until ``buffer - k x max(dIM, 0)`` is gone. Its distance
-  from the price, ``(buffer - k x max(dIM, 0)) / (|contracts| x contract_size x price)``, is
-  what an entry must keep at or above ``min_liquidation_buffer_pct`` there.
+  gateway) every position draws on the same buffer: the venue estimates each one's
+  liquidation price as if it alone moved, but correlated symbols (BTC and ETH) move together
+  and drain the buffer all at once. The move, as a share of every price, that takes the
+  account to maintenance with every position moving against itself is ``(buffer - k x
+  max(dIM, 0)) / N``, ``N`` the whole book's notional after the order (every symbol's
+  position grown by its orders in flight, the order's own included): what an entry must keep
+  at or above ``min_liquidation_buffer_pct`` there. With one position it is the venue's own
+  estimate.
 """
 
 from __future__ import annotations
@@ -133,7 +137,8 @@ class Projection:
 
 @attrs.frozen(kw_only=True)
 class LiquidationProjection:
-    """Where a position's liquidation price falls after an order, on a cross-margined account."""
+    """Where a position's liquidation price falls after an order, on a cross-margined account,
+    when the whole book moves against it together."""
 
     price: Decimal
     """The estimated liquidation price (0 when the account covers any fall of a long)."""
@@ -146,20 +151,21 @@ class LiquidationProjection:
 def project_liquidation(
     account: FuturesAccount,
     added_initial: Decimal,
-    contracts: Decimal,
-    contract_size: Decimal,
+    *,
+    long: bool,
     price: Decimal,
+    book_notional: Decimal,
 ) -> LiquidationProjection:
-    """The liquidation price of ``contracts`` (signed, the position after the order) at
-    ``price`` when the whole account margins it, as the venue estimates it: the price moved
-    against the position until the buffer (margin balance over maintenance, less the
-    maintenance part of the margin the order adds) is gone, ``price - buffer / (contracts x
-    contract_size)``; ``contracts`` must not be 0."""
+    """The liquidation price of a long (or short) position at ``price`` when the whole account
+    margins it and every position of the book moves against itself by the same share of its
+    price: the share that spends the buffer (margin balance over maintenance, less the
+    maintenance part of the margin the order adds) over ``book_notional``, the book's
+    notional after the order, which must be positive."""
     buffer = account.buffer - project(account, added_initial).k * max(added_initial, _ZERO)
-    base = contracts * contract_size
-    distance = max(buffer, _ZERO) / (abs(base) * price)
+    move = buffer / book_notional
+    liquidation = price * (1 - move) if long else price * (1 + move)
     return LiquidationProjection(
-        price=max(price - buffer / base, _ZERO), distance=distance, buffer=buffer
+        price=max(liquidation, _ZERO), distance=max(move, _ZERO), buffer=buffer
     )
 
 

@@ -208,8 +208,9 @@ class LiquidationBuffer:
     initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
     share of initial margin (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity
     and the leverage cap do not enter (the cap does for a product without margin rates). On a
-    cross-margined account the liquidation price the order leaves stays
-    ``min_liquidation_buffer_pct`` of the price away instead."""
+    cross-margined account the move of every price at once that spends the buffer, over the
+    whole book's notional after the order, stays at or above ``min_liquidation_buffer_pct``
+    instead: the liquidation price the order leaves is that far from the price."""
 
     config: RiskConfig
     name: ClassVar[str] = "liquidation_buffer"
@@ -246,10 +247,13 @@ class LiquidationBuffer:
     def _cross(
         self, order: OrderCheck, account: FuturesAccount, added: Decimal, rate: str
     ) -> str | None:
-        """A cross-margined account: the liquidation price the entry leaves, as the venue
-        estimates it, stays ``min_liquidation_buffer_pct`` of the price away."""
-        contract_size, price = order.contract_size, order.price
-        found = margin.project_liquidation(account, added, order.resulting, contract_size, price)
+        """A cross-margined account: the liquidation price the entry leaves, with the whole
+        book (every symbol, orders in flight included) moving against itself together, stays
+        ``min_liquidation_buffer_pct`` of the price away."""
+        price, book = order.price, order.exposure_after
+        found = margin.project_liquidation(
+            account, added, long=order.resulting > 0, price=price, book_notional=book
+        )
         minimum = self.config.min_liquidation_buffer_pct
         if found.distance >= minimum:
             return None
@@ -258,7 +262,8 @@ class LiquidationBuffer:
             f" price {usd(price)} of {order.symbol}, within min_liquidation_buffer_pct"
             f" {num(minimum)} (cross margin: {usd(found.buffer)} of margin balance over"
             f" maintenance left after the order adds {usd(max(added, _ZERO))} of initial"
-            f" margin at {rate})"
+            f" margin at {rate}, against the whole book's {usd(book)} of notional moving"
+            " together)"
         )
 
 

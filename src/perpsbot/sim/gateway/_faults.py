@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from perpsbot.sim.gateway._credits import MATCHING
 
+_ORDERS = frozenset({"private/buy", "private/sell"})
+
 if TYPE_CHECKING:
     from perpsbot.sim._engine import SimEngine
 
@@ -30,6 +32,7 @@ class GatewayFaults:
         self._lock = threading.Lock()
         self._slow: tuple[float, int] = (0.0, 0)
         self._rate_limited = 0
+        self._orders_rate_limited = 0
         self._lost = 0
         self._twins: tuple[int, int] = (0, 0)
         self._refused: dict[str, int] = {}
@@ -50,11 +53,16 @@ class GatewayFaults:
         with self._lock:
             self._slow = (delay_s, count)
 
-    def too_many_requests(self, count: int = 1) -> None:
-        """Answer the next ``count`` requests with 10028 and end their socket."""
-        self.log.append(f"too_many_requests count={count}")
+    def too_many_requests(self, count: int = 1, *, orders_only: bool = False) -> None:
+        """Answer the next ``count`` requests with 10028 and end their socket; with
+        ``orders_only`` the next ``count`` buys and sells, whatever else is asked meanwhile
+        (a socket's heartbeat answer, a read of another thread's)."""
+        self.log.append(f"too_many_requests count={count} orders_only={orders_only}")
         with self._lock:
-            self._rate_limited += count
+            if orders_only:
+                self._orders_rate_limited += count
+            else:
+                self._rate_limited += count
 
     def lose_answers(self, count: int = 1) -> None:
         """Carry out the next ``count`` matching requests (buy, sell, cancel) and never answer:
@@ -113,6 +121,7 @@ class GatewayFaults:
     def clear(self) -> None:
         with self._lock:
             self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
+            self._orders_rate_limited = 0
             self._twins = (0, 0)
             self._refused = {}
             self._book_gaps = 0
@@ -128,8 +137,11 @@ class GatewayFaults:
             self._slow = (delay, count - 1)
             return delay
 
-    def take_rate_limited(self) -> bool:
+    def take_rate_limited(self, method: str) -> bool:
         with self._lock:
+            if self._orders_rate_limited > 0 and method in _ORDERS:
+                self._orders_rate_limited -= 1
+                return True
             if self._rate_limited <= 0:
                 return False
             self._rate_limited -= 1

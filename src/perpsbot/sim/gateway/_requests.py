@@ -37,7 +37,7 @@ def respond(
         if isinstance(message, dict):
             request_id = message.get("id")
         request_id, method, params = rpc.parse_request(message)
-        if faults.take_rate_limited():
+        if faults.take_rate_limited(method):
             raise rpc.RpcError(rpc.TOO_MANY_REQUESTS, "too_many_requests")
         if faults.take_refused(method):
             raise rpc.RpcError(rpc.INTERNAL_SERVER_ERROR, "internal_server_error")
