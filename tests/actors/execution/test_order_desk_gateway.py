@@ -87,7 +87,7 @@ def test_the_desk_sends_follows_and_settles_an_order_through_another_venues_gate
 
     assert desk.send(coid, TransitionSource.LOCAL) is None
     # No user channel: the order is read through the gateway, then its fills.
-    UserChannelView(desk=desk).poll()
+    UserChannelView(desk=desk, reconcile_now=lambda: None).poll()
     desk.ledger.book(
         BookedFill(fill_id="trade-order-1", intent_id="perp-entry", client_order_id=coid,
                    size=D(3))

@@ -3,12 +3,17 @@
 The channel itself is the :class:`~perpsbot.actors.execution.user_feed.UserFeedActor`'s; its
 threads tell the executor ``UserOrdersReceived`` and ``UserFeedChanged``, which land here.
 While the channel is unhealthy the executor polls its in-flight orders; once it is healthy
-again, what it missed meanwhile is read once.
+again after a gap, what it missed meanwhile is read once: the orders in flight, and on a
+venue whose channel restates nothing as it subscribes (``restates_open_orders`` False), a
+reconciliation. A new incarnation of the user-feed actor first tells the executor the
+channel is down (its predecessor's connection is gone), so a restart of that actor alone is
+a gap like any other.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from perpsbot.actors.execution._order_desk import OrderDesk
 from perpsbot.ids import is_our_client_order_id
@@ -23,11 +28,14 @@ class UserChannelView:
 
     Args:
         desk: follows the orders the channel reports.
+        reconcile_now: asks for a reconciliation at once (tells the executor ``Reconcile``).
     """
 
-    def __init__(self, *, desk: OrderDesk) -> None:
+    def __init__(self, *, desk: OrderDesk, reconcile_now: Callable[[], None]) -> None:
         self._desk = desk
+        self._reconcile_now = reconcile_now
         self.healthy = False
+        self._gap = False  # healthy once, then down: updates may have been missed
 
     def user_orders(self, message: UserOrdersReceived, reconciled: bool) -> None:
         """Apply what the channel reports of our orders (``reconciled``: the startup
@@ -75,12 +83,18 @@ class UserChannelView:
                 "user channel %s: %s", "healthy" if message.healthy else "unhealthy", message.detail
             )
         if was and not message.healthy:
+            self._gap = True
             self.poll()  # at once: updates may have been missed
         elif message.healthy and not was:
             # The subscription's snapshot restates only the open orders: an order that
             # filled or ended while nothing was subscribed is read once, here; from now on
             # the channel reports every change.
             self.poll(missed=True)
+            if self._gap and not message.restates_open_orders:
+                # Nothing restated: only a reconciliation shows what the gap held (an order
+                # whose answer was lost, one of ours to adopt, the fills of either).
+                self._reconcile_now()
+            self._gap = False
 
     def poll(self, *, missed: bool = False) -> None:
         """Poll in-flight orders while the user channel is unhealthy (or, ``missed``, once

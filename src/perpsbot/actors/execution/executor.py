@@ -155,7 +155,9 @@ class ExecutorActor(BaseActor):
             reconciled=lambda: self._reconciler.done,
             fault=self._fault,
         )
-        self._channel = UserChannelView(desk=self._desk)
+        self._channel = UserChannelView(
+            desk=self._desk, reconcile_now=lambda: self.address.tell(Reconcile())
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
