@@ -49,7 +49,7 @@ def _desk(gateway: FakeGateway, published: list[Any]) -> OrderDesk:
     desk = OrderDesk(
         link=FakeLink(gateway), clock=clock, stamper=Stamper(clock, SequentialIds()),
         settings=ExecutionConfig(), symbols=(PERPETUAL.symbol,), publish=published.append,
-        reconcile_soon=lambda: None, fault=lambda _point: None,
+        reconcile_soon=lambda: None, fault=lambda _point: None, sync_journal=lambda: "sync",
     )  # fmt: skip
     desk.open()
     desk.products.load()

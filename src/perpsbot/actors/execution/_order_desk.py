@@ -26,6 +26,7 @@ from perpsbot.errors import OrderRejectedError, VenueError
 from perpsbot.messages import (
     DryRunOrder,
     IntentPurpose,
+    JournalSynced,
     OrderStatus,
     Side,
     Stamper,
@@ -55,6 +56,8 @@ class OrderDesk(OrderFollowing):
         publish: tells the executor's subscribers.
         reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
         fault: the executor's crash-point hook (tests).
+        sync_journal: asks the journal to confirm it holds what was told so far
+            (``SyncJournal``); returns the request's id, answered by ``JournalSynced``.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class OrderDesk(OrderFollowing):
         publish: Callable[[Any], None],
         reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
+        sync_journal: Callable[[], str],
     ) -> None:
         super().__init__(
             link=link, clock=clock, stamper=stamper, publish=publish,
@@ -76,6 +80,8 @@ class OrderDesk(OrderFollowing):
         self._settings = settings
         self.symbols = symbols
         self._fault = fault
+        self._sync_journal = sync_journal
+        self._awaiting_journal: dict[str, str] = {}  # SyncJournal id -> the order it holds
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
         self.halted_for_good = False
@@ -190,11 +196,39 @@ class OrderDesk(OrderFollowing):
             )
             return
         self._fault("before_submit")
+        if not self.gateway.deduplicates_client_ids:
+            # Sent only once the journal holds its SUBMITTED: an order a restart finds
+            # journaled PENDING_SUBMIT was then never sent, and no venue order carrying its
+            # client order id (anyone may reuse it here) is taken for it. Until the journal
+            # answers it has no send-by instant: looked for, never sent again, if asked.
+            self.ledger.mark(coid, request=attrs.evolve(order.request, send_by_ns=None))
+            self.ledger.move(coid, _S.SUBMITTED, source)
+            self._awaiting_journal[self._sync_journal()] = coid
+            return
+        self.ledger.move(coid, _S.SUBMITTED, source)
+        self._write(coid)
+
+    def journal_synced(self, message: JournalSynced) -> None:
+        """The journal holds what was told before its ``SyncJournal``: an order that waited
+        for its SUBMITTED to be journaled goes out now, unless a cancel came meanwhile."""
+        coid = self._awaiting_journal.pop(message.correlation_id, None)
+        order = None if coid is None else self.ledger.get(coid)
+        if order is None or order.status is not _S.SUBMITTED or order.venue_order_id is not None:
+            return  # an earlier incarnation's, or settled meanwhile by what the venue showed
+        if order.cancel_requested:
+            self.ledger.move(order.client_order_id, _S.CANCELLED, TransitionSource.LOCAL,
+                             "cancelled before it was sent")  # fmt: skip
+            return
+        self._write(order.client_order_id)
+
+    def _write(self, coid: str) -> None:
+        """Write a SUBMITTED order's request to the venue, and take its answer."""
+        order = self.ledger[coid]
+        assert order.request is not None
         # Each attempt gets its send-by instant: a venue that does not deduplicate client ids
         # can prove the order absent only once the venue could no longer act on it.
         request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
         self.ledger.mark(coid, request=request)
-        self.ledger.move(coid, _S.SUBMITTED, source)
         self.stats["submitted"] += 1
         try:
             venue_order_id = self.gateway.create_order(request)

@@ -86,7 +86,8 @@ class ReconcilePass:
             desk.gateway,
             specs=desk.products.specs,
             lookups=[Lookup(client_order_id=o.client_order_id, venue_order_id=o.venue_order_id,
-                            symbol=o.symbol) for o in targets],
+                            symbol=o.symbol, sent=o.status is not _S.PENDING_SUBMIT)
+                     for o in targets],
             fills_since_ns=self.sweep.since_ns(),
         )  # fmt: skip
         corrections: list[str] = []

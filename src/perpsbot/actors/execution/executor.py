@@ -51,6 +51,7 @@ from perpsbot.messages import (
     CancelAllOrders,
     CancelOrder,
     IntentRecorded,
+    JournalSynced,
     OrdersRead,
     PlaceOrder,
     PollOrders,
@@ -59,6 +60,7 @@ from perpsbot.messages import (
     Reconcile,
     RefreshProducts,
     Stamper,
+    SyncJournal,
     SyncTimedOut,
     TradingState,
     TradingStateChanged,
@@ -136,7 +138,9 @@ class ExecutorActor(BaseActor):
             publish=self.publish,
             reconcile_soon=self._reconcile_soon,
             fault=self._fault,
+            sync_journal=self._sync_journal,
         )
+        self._journal = journal
         self._reconciler = Reconciler(
             desk=self._desk,
             journal=journal,
@@ -210,6 +214,8 @@ class ExecutorActor(BaseActor):
                 self._reconciler.orders_read(message)
                 if self._reconciler.done and desk.halted_for_good:
                     self._cancel_everything()
+            case JournalSynced():
+                desk.journal_synced(message)
             case SyncTimedOut():
                 self._reconciler.sync_timed_out(message)
             case _:
@@ -266,6 +272,13 @@ class ExecutorActor(BaseActor):
         )
 
     # -- placing ---------------------------------------------------------------------------
+
+    def _sync_journal(self) -> str:
+        message_id, ts = self._stamper.stamp()
+        self._journal.tell(
+            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
+        )
+        return message_id
 
     def _fault(self, point: str) -> None:
         if self._faults is not None:
