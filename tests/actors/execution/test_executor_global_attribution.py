@@ -114,3 +114,31 @@ def test_an_order_journaled_never_sent_is_sent_once_and_a_strangers_identical_tw
         published = [f for f in bot.of(OrderFilled) if f.client_order_id == coid]
         assert sum(f.size for f in published) == ours.filled_size == 2  # the twin's: never
         assert bot.journaled(coid, OrderStatus.FILLED).venue_order_id == ours.venue_order_id
+
+
+def test_after_a_restart_the_sweep_looks_up_no_order_of_a_fill_the_journal_holds(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    gateway: SimGlobalGateway,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    earlier = [f"earlier-{n}" for n in range(3)]
+    with running(_start(sim, clock, source, path)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        for intent_id in earlier:
+            bot.place(bot.intent(intent_id, symbol=GLOBAL_BTC, size="1"))
+            bot.wait_status(client_order_id(intent_id), OrderStatus.FILLED)
+
+        def journaled() -> bool:
+            with bot.reader() as journal:
+                return len(journal.fill_ids()) == len(earlier)
+
+        bot.until(journaled, "the earlier fills journaled")
+    lookups = gateway.requests("private/get_order_state")
+    # A new process: the venue's fills of the day are those three, of orders it does not hold.
+    with running(_start(sim, clock, source, path)) as bot:
+        assert gateway.requests("private/get_order_state") == lookups
+        assert bot.state().sweep_lookups == 0
+        assert bot.of(OrderFilled) == []  # booked from the journal already, not carried again

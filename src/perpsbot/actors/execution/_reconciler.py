@@ -11,7 +11,6 @@ on the executor's ``Reconcile`` timer, or shortly after anything asks for one
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from perpsbot.actors.execution._order_desk import OrderDesk
 from perpsbot.actors.execution._reconcile_pass import ReconcilePass
@@ -20,7 +19,6 @@ from perpsbot.actors.execution._taken_in import restored_order
 from perpsbot.clock import Clock
 from perpsbot.errors import PerpsbotError
 from perpsbot.messages import (
-    JournaledOrder,
     OrdersRead,
     ReadOrders,
     Reconcile,
@@ -93,7 +91,12 @@ class Reconciler:
         message_id, ts = self._stamper.stamp()
         self._pending_sync = message_id
         self._journal.tell(
-            ReadOrders(message_id=message_id, ts_created_ns=ts, reply_to=self._reply_to)
+            ReadOrders(
+                message_id=message_id,
+                ts_created_ns=ts,
+                reply_to=self._reply_to,
+                fills_since_ns=self._pass.sweep.since_ns(),
+            )
         )
         self._timers.once(_SYNC_TIMEOUT_S, SyncTimedOut(sync_id=message_id))
 
@@ -104,7 +107,7 @@ class Reconciler:
         if message.error:
             self._failed(f"the journal could not be read: {message.error}", startup=True)
             self._retry_startup()
-        elif not self._startup(message.orders):
+        elif not self._startup(message):
             self._retry_startup()
 
     def sync_timed_out(self, message: SyncTimedOut) -> None:
@@ -138,13 +141,15 @@ class Reconciler:
 
     # -- what ------------------------------------------------------------------------------
 
-    def _startup(self, journaled: Sequence[JournaledOrder]) -> bool:
+    def _startup(self, read: OrdersRead) -> bool:
         """Reconcile the journal's unfinished orders with the venue; False if it failed (it
-        was reported, and should be retried after :meth:`retry_delay_s`)."""
+        was reported, and should be retried after :meth:`retry_delay_s`). The fills the
+        journal holds are taken in first: booked already, the sweep leaves them alone."""
+        self._pass.sweep.booked_already(read.fill_ids)
         try:
             self._desk.products.load()
             ledger, products = self._desk.ledger, self._desk.products
-            for order in journaled:
+            for order in read.orders:
                 if order.client_order_id not in ledger:
                     ledger.hold(restored_order(order, products.get(order.intent.symbol)))
             self._run(startup=True)

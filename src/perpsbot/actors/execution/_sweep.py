@@ -17,13 +17,15 @@ position never shows it twice.
 
 A venue's fill names its order by the venue's id only: the ledger knows its own orders' ids;
 any other is looked up once (``get_order``, at most :data:`LOOKUPS_PER_PASS` a pass) and kept
-as ours (its client order id carries our prefix) or foreign (never booked).
+as ours (its client order id carries our prefix) or foreign (never booked). A fill the
+journal held at start (an earlier process's, booked from the journal) is not carried again,
+nor its order looked up.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 import attrs
@@ -79,8 +81,14 @@ class FillSweep:
         self._stamper = stamper
         self._now_ns = now_ns
         self._looked_up: dict[str, _Order | None] = {}  # venue order id -> ours, or foreign
+        self._booked: set[str] = set()  # fill ids the journal held at start
         self.lookups = 0
         self.carried = 0
+
+    def booked_already(self, fill_ids: Iterable[str]) -> None:
+        """Fills the journal holds (an earlier process's): the portfolio booked them from
+        the journal, so they are neither carried nor their orders looked up."""
+        self._booked.update(fill_ids)
 
     def since_ns(self) -> int:
         """Where the window starts now."""
@@ -99,6 +107,8 @@ class FillSweep:
         listed = {f.venue_order_id for f in fills}
         # Only orders the window still lists are remembered: the memory is the window's.
         self._looked_up = {k: v for k, v in self._looked_up.items() if k in listed}
+        self._booked &= {f.fill_id for f in fills}
+        fills = [f for f in fills if f.fill_id not in self._booked]
         lookups = 0
         carried: list[OrderFilled] = []
         for fill in fills:
