@@ -484,7 +484,11 @@ def _read(request: _Read, reader: JournalReader) -> dict[str, Any]:
                     f.fill_id for f in reader.fills(since_ns=since)
                 )
             )  # fmt: skip
-            return {"orders": orders, "fill_ids": fill_ids}
+            return {
+                "orders": orders,
+                "issued": reader.issued_client_order_ids(),
+                "fill_ids": fill_ids,
+            }
         case ReadOperatorState():
             return {"command": reader.last_operator_command()}
         case ReadStops():

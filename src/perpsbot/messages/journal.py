@@ -127,8 +127,8 @@ class JournaledOrder:
 @attrs.frozen(kw_only=True)
 class ReadOrders:
     """Commit everything told before this message, then tell ``reply_to`` :class:`OrdersRead`
-    with the journal's unfinished orders (the executor's startup reconciliation) and the ids
-    of the fills it holds since ``fills_since_ns``."""
+    with the journal's unfinished orders (the executor's startup reconciliation), the client
+    order ids it ever issued, and the ids of the fills it holds since ``fills_since_ns``."""
 
     message_id: str
     ts_created_ns: int
@@ -147,6 +147,10 @@ class OrdersRead:
     correlation_id: str
     orders: tuple[JournaledOrder, ...] = ()
     error: str = ""
+    issued: frozenset[str] = frozenset()
+    """The client order id of every intent the journal recorded: the labels the bot issued
+    (on a venue that does not deduplicate them, an order of our prefix carrying another is
+    a stranger's)."""
     fill_ids: frozenset[str] = frozenset()
     """The fills the journal holds since ``ReadOrders.fills_since_ns``: booked already, not
     looked up again by the sweep."""

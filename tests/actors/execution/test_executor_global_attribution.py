@@ -116,6 +116,51 @@ def test_an_order_journaled_never_sent_is_sent_once_and_a_strangers_identical_tw
         assert bot.journaled(coid, OrderStatus.FILLED).venue_order_id == ours.venue_order_id
 
 
+def _resting_as_a_stranger(source: GlobalSource, label: str) -> str:
+    """A resting limit buy of one contract carrying ``label``; returns its venue order id."""
+    stranger = source.gateway()
+    stranger.products([GLOBAL_BTC])
+    return stranger.create_order(
+        NewOrder(client_order_id=label, symbol=GLOBAL_BTC, side=Side.BUY, size=Decimal(1),
+                 order_type=OrderType.LIMIT, time_in_force=TimeInForce.GTC,
+                 limit_price=Decimal(50_000))
+    )  # fmt: skip
+
+
+def test_after_a_restart_only_a_label_the_journal_issued_is_adopted_and_strangers_are_left_alone(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # The last process issued "kept" and journaled it finished, yet the venue holds it open:
+    # ours, adopted. Two orders carry our prefix under labels the bot never issued: a
+    # stranger's resting order and a stranger's filled one.
+    path = tmp_path / "j.sqlite3"
+    kept = make_intent(clock, "kept", symbol=GLOBAL_BTC, size="1", limit="50000",
+                       tif=TimeInForce.GTC)  # fmt: skip
+    seed_journal(
+        path, lambda reply_to: [recorded(kept, reply_to),
+                                journaled_update(kept, OrderStatus.CANCELLED)],
+    )  # fmt: skip
+    kept_id = _resting_as_a_stranger(source, client_order_id("kept"))
+    resting = client_order_id("never-issued")
+    _resting_as_a_stranger(source, resting)
+    filled = client_order_id("never-issued-either")
+    _as_a_stranger(source, filled, "2")
+    with running(_start(sim, clock, source, path)) as bot:
+        adopted = bot.updates(client_order_id("kept"))
+        assert [(u.status, u.venue_order_id) for u in adopted] == [
+            (OrderStatus.ACKNOWLEDGED, kept_id)
+        ]
+        assert bot.updates(resting) == []
+        assert [f for f in bot.of(OrderFilled) if f.client_order_id == filled] == []
+        state = bot.state()
+        assert state.swept_fills == 0
+        assert state.foreign_orders == 2  # each counted once
+        bot.clock.advance(60.0)  # a periodic pass sees them again: still left alone
+        wait_drained(bot.executor)
+        assert bot.updates(resting) == []
+        assert bot.state().foreign_orders == 2
+
+
 def test_after_a_restart_the_sweep_looks_up_no_order_of_a_fill_the_journal_holds(
     sim: SimExchange,
     clock: FakeClock,

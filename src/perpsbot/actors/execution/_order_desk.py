@@ -91,6 +91,10 @@ class OrderDesk(OrderFollowing):
         """The last ``AccountReconciled`` until the portfolio's ``PortfolioValued`` answers it
         (``correlation_id``): until then :attr:`positions` may be what it corrects."""
         self.products = Products(symbols=symbols, stamper=stamper, publish=self.publish)
+        self.issued: set[str] = set()
+        """Every client order id the journal recorded (at start) or this process journaled:
+        where client ids are not deduplicated, an order of our prefix under any other label
+        is a stranger's."""
 
     def open(self) -> None:
         super().open()

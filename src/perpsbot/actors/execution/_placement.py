@@ -167,6 +167,7 @@ class OrderPlacement:
             )  # fmt: skip
             return
         local = TransitionSource.LOCAL
+        desk.issued.add(coid)
         desk.ledger.mark(coid, journaled=True)
         # PENDING_SUBMIT and SUBMITTED go out before the call: risk and the strategy count an
         # order in flight past its TTL only once they heard it reached the executor (the call

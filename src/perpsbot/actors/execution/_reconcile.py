@@ -7,7 +7,11 @@ order, one action:
 - ``Settle``: the venue knows the order; take its status, filled size and fills (on a venue
   that does not deduplicate client ids, only an order that is ours: of our venue id, or of
   the symbol, side and size we asked for; others carrying our id are foreign, ``_foreign``);
-- ``Adopt``: an open order that carries our client-id prefix but that we do not know;
+- ``Adopt``: an open order that carries our client-id prefix but that we do not know (where
+  client ids are not deduplicated, only under a label the journal issued: anyone may carry
+  our prefix there);
+- ``Foreign``: an open order of our prefix under a label the journal never issued, on a venue
+  that does not deduplicate client ids: a stranger's, left alone and counted;
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it, with the same client order id; one never sent that a cancel was
   asked for is cancelled instead. One sent whose answer was lost is sent again only when
@@ -32,7 +36,7 @@ order, one action:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -185,6 +189,11 @@ class Adopt:
 
 
 @attrs.frozen(kw_only=True)
+class Foreign:
+    venue: VenueOrder
+
+
+@attrs.frozen(kw_only=True)
 class Submit:
     client_order_id: str
 
@@ -206,7 +215,7 @@ class Unproven:
     reason: str
 
 
-Action = Settle | Adopt | Submit | Expire | Vanished | Unproven
+Action = Settle | Adopt | Foreign | Submit | Expire | Vanished | Unproven
 
 
 def _within_ttl(order: TrackedOrder, now_ns: int) -> bool:
@@ -239,9 +248,12 @@ def plan(
     reconcile: Sequence[str],
     venue: VenueView,
     now_ns: int,
+    issued: Container[str] | None = None,
 ) -> list[Action]:
     """What to do with each order of ``reconcile`` (client order ids of ``orders``) and with
-    open orders of ours the venue shows that ``orders`` does not hold (or holds as finished)."""
+    open orders of ours the venue shows that ``orders`` does not hold (or holds as finished).
+    ``issued``: the labels the journal issued (None: every label of our prefix counts as
+    ours, as where client ids are deduplicated)."""
     actions: list[Action] = []
     for coid in reconcile:
         order = orders[coid]
@@ -283,8 +295,10 @@ def plan(
         if coid in listed:
             continue
         known = orders.get(coid)
-        if known is None:
+        if known is None and (venue.deduplicates_client_ids or issued is None or coid in issued):
             actions.append(Adopt(venue=found))
+        elif known is None:
+            actions.append(Foreign(venue=found))
         elif known.status.terminal and is_ours(
             known, found, deduplicates=venue.deduplicates_client_ids
         ):

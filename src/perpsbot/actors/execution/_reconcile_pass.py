@@ -25,6 +25,7 @@ from perpsbot.actors.execution._reconcile import (
     Action,
     Adopt,
     Expire,
+    Foreign,
     Lookup,
     Settle,
     Submit,
@@ -70,6 +71,7 @@ class ReconcilePass:
         self._clock = clock
         self._stamper = stamper
         self.sweep = FillSweep(stamper=stamper, now_ns=clock.time_ns)
+        self._foreign: set[str] = set()  # venue ids of strangers' open orders, counted once
 
     def run(self, *, startup: bool) -> None:
         """One pass: read the venue, settle each order by the plan, publish
@@ -93,7 +95,7 @@ class ReconcilePass:
         corrections: list[str] = []
         actions = plan(
             desk.ledger.snapshot(), [o.client_order_id for o in targets], venue,
-            self._clock.time_ns(),
+            self._clock.time_ns(), desk.issued,
         )  # fmt: skip
         seen = {
             o.client_order_id: desk.ledger.updates_published(o.client_order_id) for o in desk.ledger
@@ -109,7 +111,11 @@ class ReconcilePass:
         # Which of these fills are new only the portfolio knows (it booked the journal's):
         # it says so of each it books.
         swept = self.sweep.of_ours(
-            venue.fills, ledger=desk.ledger, gateway=desk.gateway, spec=desk.products.get
+            venue.fills,
+            ledger=desk.ledger,
+            gateway=desk.gateway,
+            spec=desk.products.get,
+            issued=desk.issued,
         )
         # An order sent, settled or adopted by this pass, or whose fills are still to be read
         # or booked: the venue's read may be older than the book for its symbol.
@@ -145,6 +151,8 @@ class ReconcilePass:
         )  # fmt: skip
 
     def _symbol_of(self, action: Action) -> str | None:
+        if isinstance(action, Foreign):
+            return None
         if isinstance(action, Adopt):
             return action.venue.symbol
         order = self._desk.ledger.get(action.client_order_id)
@@ -179,6 +187,15 @@ class ReconcilePass:
                 )
             case Adopt(venue=found):
                 return self._adopt(found)
+            case Foreign(venue=found):
+                if found.venue_order_id in self._foreign:
+                    return ""
+                self._foreign.add(found.venue_order_id)
+                desk.stats["foreign_orders"] += 1
+                return (
+                    f"open order {found.venue_order_id} carries our prefix under a label the"
+                    f" journal never issued ({found.client_order_id}): a stranger's, left alone"
+                )
             case Submit(client_order_id=coid):
                 intent_id = desk.ledger[coid].intent_id
                 not_sent = desk.send(coid, _RECONCILIATION)

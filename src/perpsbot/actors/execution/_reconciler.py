@@ -143,8 +143,10 @@ class Reconciler:
 
     def _startup(self, read: OrdersRead) -> bool:
         """Reconcile the journal's unfinished orders with the venue; False if it failed (it
-        was reported, and should be retried after :meth:`retry_delay_s`). The fills the
-        journal holds are taken in first: booked already, the sweep leaves them alone."""
+        was reported, and should be retried after :meth:`retry_delay_s`). The labels the
+        journal issued and the fills it holds are taken in first: only an issued label is
+        ours where labels are not deduplicated, and a fill the journal holds is booked."""
+        self._desk.issued.update(read.issued)
         self._pass.sweep.booked_already(read.fill_ids)
         try:
             self._desk.products.load()

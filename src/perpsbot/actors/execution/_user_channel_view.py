@@ -52,7 +52,14 @@ class UserChannelView:
                 desk.reconcile_soon()
                 continue
             if order is None:
-                if reconciled and is_our_client_order_id(update.client_order_id):
+                label = update.client_order_id
+                if (
+                    reconciled
+                    and is_our_client_order_id(label)
+                    and (
+                        unique_ids or label in desk.issued  # else anyone's: never adopted
+                    )
+                ):
                     desk.reconcile_soon()  # one of ours we do not hold: adopt it
                 continue
             desk.apply_venue(

@@ -267,7 +267,7 @@ class ExecutorActor(BaseActor):
             polls_skipped_feed_healthy=stats["polls_skipped_feed_healthy"],
             stale_updates=stats["stale_updates"],
             venue_errors=stats["venue_errors"],
-            foreign_orders=stats["foreign_orders"],
+            foreign_orders=stats["foreign_orders"] + reconciler.sweep.foreign,
             fills_streamed=stats["fills_streamed"],
         )
 
