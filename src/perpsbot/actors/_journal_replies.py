@@ -111,7 +111,17 @@ def _read(request: Read, reader: JournalReader) -> dict[str, Any]:
                 )
                 for recorded in reader.unfinished_intents()
             )
-            return {"orders": orders}
+            since = request.fills_since_ns
+            fill_ids = (
+                frozenset() if since is None else frozenset(
+                    f.fill_id for f in reader.fills(since_ns=since)
+                )
+            )  # fmt: skip
+            return {
+                "orders": orders,
+                "issued": reader.issued_client_order_ids(),
+                "fill_ids": fill_ids,
+            }
         case ReadOperatorState():
             return {"command": reader.last_operator_command()}
         case ReadStops():

@@ -88,6 +88,10 @@ class JournalReader(ReportQueries):
             )
             return [self._recorded(row) for row in rows if not row["finished"] or _lags(row)]
 
+    def issued_client_order_ids(self) -> frozenset[str]:
+        """The client order id of every intent recorded: the labels the bot issued."""
+        return frozenset(row[0] for row in self._all("SELECT client_order_id FROM intents"))
+
     def open_orders(self) -> list[OrderUpdated]:
         """The latest transition of every order not in a terminal state (adopted ones too)."""
         rows = self._all(

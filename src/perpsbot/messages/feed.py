@@ -214,3 +214,7 @@ class UserFeedChanged:
 
     healthy: bool
     detail: str
+    restates_open_orders: bool = True
+    """The channel restates the open orders as it (re)subscribes (Advanced Trade's snapshot):
+    after a gap, reading the orders in flight once catches up. False (Global's user channels,
+    no snapshot): the executor reconciles once the channel is healthy again."""

@@ -132,11 +132,14 @@ class JournaledOrder:
 @attrs.frozen(kw_only=True)
 class ReadOrders:
     """Commit everything told before this message, then tell ``reply_to`` :class:`OrdersRead`
-    with the journal's unfinished orders (the executor's startup reconciliation)."""
+    with the journal's unfinished orders (the executor's startup reconciliation), the client
+    order ids it ever issued, and the ids of the fills it holds since ``fills_since_ns``."""
 
     message_id: str
     ts_created_ns: int
     reply_to: ReplyTo = attrs.field(eq=False)
+    fills_since_ns: int | None = None
+    """Where the fills sweep's window starts (None: no fill ids)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -149,6 +152,13 @@ class OrdersRead:
     correlation_id: str
     orders: tuple[JournaledOrder, ...] = ()
     error: str = ""
+    issued: frozenset[str] = frozenset()
+    """The client order id of every intent the journal recorded: the labels the bot issued
+    (on a venue that does not deduplicate them, an order of our prefix carrying another is
+    a stranger's)."""
+    fill_ids: frozenset[str] = frozenset()
+    """The fills the journal holds since ``ReadOrders.fills_since_ns``: booked already, not
+    looked up again by the sweep."""
 
 
 @attrs.frozen(kw_only=True)

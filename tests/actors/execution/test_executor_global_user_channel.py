@@ -17,11 +17,18 @@ import pytest
 from perpsbot.actors import UserFeedState
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
-from perpsbot.messages import OrderFilled, OrderStatus, ReconciliationCompleted, TradingState
+from perpsbot.messages import (
+    OrderFilled,
+    OrderStatus,
+    PositionChanged,
+    ReconciliationCompleted,
+    TimeInForce,
+    TradingState,
+)
 from perpsbot.runtime.testing import eventually, wait_drained
 from perpsbot.sim import SimConfig, SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
-from tests.actors.execution.executor_harness import Harness, running, start_executor
+from tests.actors.execution.executor_harness import PERP, Harness, running, start_executor
 from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
 
 
@@ -136,3 +143,35 @@ def test_a_strangers_order_on_the_stream_carrying_our_label_is_never_taken_for_o
         "our order's fills",
     )
     assert sum(f.size for f in bot.of(OrderFilled) if f.client_order_id == coid) == 2
+
+
+def test_a_restart_of_the_user_feed_alone_makes_the_executor_reconcile_and_book_a_gap_fill_once(
+    bot: Harness, gateway: SimGlobalGateway, sim: SimExchange
+) -> None:
+    eventually(lambda: _healthy(bot), what="the user channels subscribed")
+    bot.trading(TradingState.ACTIVE)
+    bot.place(bot.intent("resting", symbol=GLOBAL_BTC, size="2", limit="60000",
+                         tif=TimeInForce.GTC))  # fmt: skip
+    coid = client_order_id("resting")
+    bot.wait_status(coid, OrderStatus.ACKNOWLEDGED)
+    passes = len(bot.of(ReconciliationCompleted))
+    # The new incarnation's channel cannot subscribe until the test lets it: the gap.
+    gateway.faults.refuse_method("private/subscribe", count=10**6)
+    sessions = gateway.auth_count
+    bot.system.fail("bot/userfeed", "drill")
+    eventually(lambda: not bot.state().user_feed_healthy, what="the executor told it is down")
+    # Two sessions of the new channel: its first subscribe was refused, it reconnected.
+    eventually(lambda: gateway.auth_count >= sessions + 2, what="a refused subscription")
+    sim.step_to({PERP: Decimal(59_000)})  # our buy fills at the venue; no channel reports it
+    assert OrderStatus.FILLED not in bot.statuses(coid)
+    gateway.faults.clear()
+    bot.wait_reconciled(passes + 1)  # once the new connection is healthy
+    bot.wait_status(coid, OrderStatus.FILLED)
+    bot.wait(
+        lambda _: sum(f.size for f in bot.of(OrderFilled) if f.client_order_id == coid) == 2,
+        "the gap's fills booked",
+    )
+    wait_drained(bot.executor)
+    assert sum(f.size for f in bot.of(OrderFilled) if f.client_order_id == coid) == 2
+    booked = [p for p in bot.of(PositionChanged) if p.position.symbol == GLOBAL_BTC]
+    assert booked[-1].position.quantity == 2  # booked once, not once per path that saw it

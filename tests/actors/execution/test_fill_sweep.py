@@ -37,8 +37,9 @@ def _sweep() -> tuple[FillSweep, OrderLedger]:
 def _of_ours(sweep: FillSweep, ledger: OrderLedger, gateway: FakeGateway) -> list[str]:
     fills = gateway.fills_since([PERPETUAL.symbol], sweep.since_ns())
     carried = sweep.of_ours(
-        fills, ledger=ledger, gateway=gateway, spec={PERPETUAL.symbol: PERPETUAL}.get
-    )
+        fills, ledger=ledger, gateway=gateway, spec={PERPETUAL.symbol: PERPETUAL}.get,
+        issued=frozenset(),  # a venue that deduplicates client ids: our prefix is ours
+    )  # fmt: skip
     return [f.client_order_id for f in carried]
 
 

@@ -13,6 +13,7 @@ from perpsbot.actors.execution._order_desk import ATTEMPT_WINDOW_NS, OrderDesk
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._quantize import fitted_order
 from perpsbot.actors.execution._reconcile import Lookup, Settle, plan, read_venue
+from perpsbot.actors.execution._user_channel_view import UserChannelView
 from perpsbot.clock import FakeClock
 from perpsbot.config import ExecutionConfig
 from perpsbot.ids import SequentialIds, client_order_id
@@ -48,7 +49,7 @@ def _desk(gateway: FakeGateway, published: list[Any]) -> OrderDesk:
     desk = OrderDesk(
         link=FakeLink(gateway), clock=clock, stamper=Stamper(clock, SequentialIds()),
         settings=ExecutionConfig(), symbols=(PERPETUAL.symbol,), publish=published.append,
-        reconcile_soon=lambda: None, fault=lambda _point: None,
+        reconcile_soon=lambda: None, fault=lambda _point: None, sync_journal=lambda: "sync",
     )  # fmt: skip
     desk.open()
     desk.products.load()
@@ -85,7 +86,8 @@ def test_the_desk_sends_follows_and_settles_an_order_through_another_venues_gate
     desk.ledger.mark(coid, journaled=True)
 
     assert desk.send(coid, TransitionSource.LOCAL) is None
-    desk.poll()  # no user channel: the order is read through the gateway, then its fills
+    # No user channel: the order is read through the gateway, then its fills.
+    UserChannelView(desk=desk, reconcile_now=lambda: None).poll()
     desk.ledger.book(
         BookedFill(fill_id="trade-order-1", intent_id="perp-entry", client_order_id=coid,
                    size=D(3))

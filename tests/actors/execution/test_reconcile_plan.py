@@ -208,17 +208,30 @@ def test_a_venue_that_deduplicates_client_ids_sends_a_lost_answer_again_at_once(
     ]
 
 
-def test_an_order_restored_as_pending_submit_counts_as_sent_where_ids_are_not_deduplicated() -> (
+def test_an_order_restored_as_pending_submit_was_never_sent_where_ids_are_not_deduplicated() -> (
     None
 ):
-    # Its SUBMITTED is journaled after the fact: the process may have died with the request
-    # out. It is never sent again unproven, and past its TTL looked for, not expired unsent.
+    # There a request goes out only once the journal holds its SUBMITTED: journaled
+    # PENDING_SUBMIT, it never reached the venue. Sent within its TTL, expired past it.
     order = attrs.evolve(_tracked("x", S.PENDING_SUBMIT), restored=True)
-    (within,) = _plan([order], _undeduplicated(order.client_order_id))
-    assert isinstance(within, Unproven)
-    assert _plan([order], _undeduplicated(), now_ns=TTL_END + 1) == [
-        Vanished(client_order_id=order.client_order_id)
+    assert _plan([order], _undeduplicated(order.client_order_id)) == [
+        Submit(client_order_id=order.client_order_id)
     ]
+    (past,) = _plan([order], _undeduplicated(), now_ns=TTL_END + 1)
+    assert isinstance(past, Expire)
+    assert past.client_order_id == order.client_order_id
+
+
+def test_a_never_sent_order_matches_no_strangers_order_carrying_its_id_however_alike() -> None:
+    # Identical in symbol, side and size, and carrying its client order id: not ours, since
+    # ours never went out. Its fills are never taken, and the order itself is sent.
+    order = attrs.evolve(_tracked("twin", S.PENDING_SUBMIT), restored=True)
+    stranger = _venue_order(order.client_order_id, "FILLED", venue_order_id="v-stranger")
+    assert _plan([order], _labels_shared(stranger)) == [
+        Submit(client_order_id=order.client_order_id)
+    ]
+    (past,) = _plan([order], _labels_shared(stranger), now_ns=TTL_END + 1)
+    assert isinstance(past, Expire)
 
 
 def test_an_order_restored_as_pending_submit_is_sent_where_ids_are_deduplicated() -> None:

@@ -1,6 +1,6 @@
 """The trading socket's user channels as the executor's messages, against the simulated
 gateway: orders and their trades reported in the bot's terms, and a dropped socket that makes
-the executor poll, then reconcile once it is back."""
+the executor poll, then reconcile once it is back (healthy, restating nothing)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from perpsbot.clock import SystemClock
-from perpsbot.messages import Reconcile, Side, UserFeedChanged, UserOrdersReceived
+from perpsbot.messages import Side, UserFeedChanged, UserOrdersReceived
 from perpsbot.runtime.testing import eventually
 from perpsbot.sim.gateway import SimGlobalGateway
 from perpsbot.venue.global_derivatives import GlobalDerivativesClient, RpcHttp, RpcSocket
@@ -85,17 +85,30 @@ def test_an_orders_trades_are_reported_as_its_fills_in_contracts(
     assert {(f.venue_order_id, f.side) for f in reported} == {(placed.order.order_id, Side.SELL)}
 
 
-def test_a_dropped_socket_is_unhealthy_at_once_then_reconciled_and_healthy_again(
+def test_a_dropped_socket_is_unhealthy_at_once_then_healthy_again_restating_nothing(
     gateway: SimGlobalGateway, make_socket: MakeSocket
 ) -> None:
     _, told = _connected(make_socket, gateway)
     gateway.faults.drop_connections()
-    eventually(lambda: told.of(Reconcile), what="a reconciliation asked for")
     eventually(lambda: len(told.of(UserFeedChanged)) == 3, what="healthy again")
     health = [(m.healthy, m.detail) for m in told.of(UserFeedChanged)]
     assert [healthy for healthy, _ in health] == [True, False, True]
     assert health[1][1] == "the trading socket closed"
-    # The reconciliation is asked for once the channels are subscribed again.
-    assert told.messages.index(told.of(Reconcile)[0]) > told.messages.index(
-        told.of(UserFeedChanged)[1]
-    )
+    # No snapshot: the executor reconciles once the channel is healthy after the gap.
+    assert not told.of(UserFeedChanged)[2].restates_open_orders
+
+
+def test_a_late_connect_of_a_connection_that_ended_changes_nothing() -> None:
+    told = Told()
+    translator = GlobalUserTranslator(tell=told, clock=SystemClock(), contract_sizes=SIZES)
+    translator.on_connected(0)
+    translator.on_disconnected(0)
+    # Connection 0's setup thread reports after its reader reported the end; then connection
+    # 1 fails its setup and ends without ever connecting.
+    translator.on_connected(0)
+    translator.on_disconnected(1)
+    assert not translator.healthy
+    assert [m.healthy for m in told.of(UserFeedChanged)] == [True, False]
+    translator.on_connected(2)
+    assert translator.healthy
+    assert [m.healthy for m in told.of(UserFeedChanged)] == [True, False, True]

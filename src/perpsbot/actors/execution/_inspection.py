@@ -46,8 +46,8 @@ class ExecutorState:
     stale_updates: int
     venue_errors: int
     foreign_orders: int = 0
-    """Updates of orders that carry one of our client order ids but are not ours (left
-    alone: a venue that does not deduplicate them)."""
+    """Orders that carry one of our client order ids, or our prefix under a label the journal
+    never issued, but are not ours (left alone: a venue that does not deduplicate them)."""
     fills_streamed: int = 0
     """Fills learnt from the user channel (a venue whose channel carries them)."""
 

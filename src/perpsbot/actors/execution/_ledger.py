@@ -147,12 +147,20 @@ class OrderLedger:
                 "order %s: reconciliation moves it out of %s to %s (the venue's truth)",
                 client_order_id, order.status, status,
             )  # fmt: skip
-        return self._apply(
+        applied = self._apply(
             moved(
                 order, status, source, reason, filled_size=filled_size,
                 average_fill_price=average_fill_price, venue_order_id=venue_order_id,
             )
         )  # fmt: skip
+        if (
+            applied
+            and order.status is OrderStatus.PENDING_SUBMIT
+            and status.terminal
+            and client_order_id in self._orders
+        ):
+            self.mark(client_order_id, never_sent=True)
+        return applied
 
     def book(self, fill: BookedFill) -> None:
         """The portfolio booked one of an order's fills; a terminal order whose fills are

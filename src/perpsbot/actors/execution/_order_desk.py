@@ -1,13 +1,10 @@
-"""The executor's work with the venue, on the executor's thread: submit, cancel, follow.
+"""What the executor sends the venue: its orders and their cancels, on the executor's thread.
 
-The actor decides *whether* an order goes out; the desk sends it and follows it. It owns the
-venue gateway (:class:`~perpsbot.venue.gateway.VenueGateway`, the only way it reaches the
-venue), the product specs and the :class:`OrderLedger`; the user channel is the
-:class:`~perpsbot.actors.execution.user_feed.UserFeedActor`'s, which tells the executor what it
-sees. Every
-venue observation (a gateway answer, a user-channel update, a poll, a reconciliation) goes
-through :meth:`OrderDesk.apply_venue`, which reads the new fills first and publishes them
-before the order's new state, so a journaled status always has its fills journaled before it.
+The actor decides *whether* an order goes out; the desk sends it, and follows it (what comes
+back is :class:`~perpsbot.actors.execution._order_follow.OrderFollowing`'s, which the desk
+builds on). It owns the venue gateway (:class:`~perpsbot.venue.gateway.VenueGateway`, the only
+way it reaches the venue), the product specs, the :class:`OrderLedger`, and the executor's copy
+of the trading state and the positions that decide whether an order may go out now.
 """
 
 from __future__ import annotations
@@ -19,27 +16,24 @@ from typing import Any
 
 import attrs
 
-from perpsbot.actors.execution._ledger import OrderLedger
-from perpsbot.actors.execution._order_states import TrackedOrder, venue_state
+from perpsbot.actors.execution._order_follow import OrderFollowing
+from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._products import Products
 from perpsbot.actors.execution._reduce_only import Refusal, refusal
 from perpsbot.clock import Clock
 from perpsbot.config import ExecutionConfig
 from perpsbot.errors import OrderRejectedError, VenueError
-from perpsbot.ids import is_our_client_order_id
 from perpsbot.messages import (
     DryRunOrder,
     IntentPurpose,
+    JournalSynced,
     OrderStatus,
     Side,
     Stamper,
     TradingState,
     TransitionSource,
-    UserFeedChanged,
-    UserFillReport,
-    UserOrdersReceived,
 )
-from perpsbot.venue.gateway import GatewaySource, VenueFill, VenueGateway, VenueOrder
+from perpsbot.venue.gateway import GatewaySource
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
@@ -50,8 +44,8 @@ ATTEMPT_WINDOW_NS = 10 * 10**9
 _REST = TransitionSource.REST
 
 
-class OrderDesk:
-    """Sends and follows the executor's orders (see the module docstring).
+class OrderDesk(OrderFollowing):
+    """Sends the executor's orders and follows them (see the module docstring).
 
     Args:
         link: hands out the venue gateway (the process's venue link).
@@ -62,6 +56,8 @@ class OrderDesk:
         publish: tells the executor's subscribers.
         reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
         fault: the executor's crash-point hook (tests).
+        sync_journal: asks the journal to confirm it holds what was told so far
+            (``SyncJournal``); returns the request's id, answered by ``JournalSynced``.
     """
 
     def __init__(
@@ -75,16 +71,17 @@ class OrderDesk:
         publish: Callable[[Any], None],
         reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
+        sync_journal: Callable[[], str],
     ) -> None:
-        self._link = link
-        self._clock = clock
-        self._stamper = stamper
+        super().__init__(
+            link=link, clock=clock, stamper=stamper, publish=publish,
+            reconcile_soon=reconcile_soon,
+        )  # fmt: skip
         self._settings = settings
         self.symbols = symbols
-        self._publish_out = publish
-        self.reconcile_soon = reconcile_soon
         self._fault = fault
-        self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
+        self._sync_journal = sync_journal
+        self._awaiting_journal: dict[str, str] = {}  # SyncJournal id -> the order it holds
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
         self.halted_for_good = False
@@ -93,38 +90,15 @@ class OrderDesk:
         self.book_pending: str | None = None
         """The last ``AccountReconciled`` until the portfolio's ``PortfolioValued`` answers it
         (``correlation_id``): until then :attr:`positions` may be what it corrects."""
-        self._gateway: VenueGateway | None = None
-        self.products = Products(
-            symbols=symbols,
-            stamper=stamper,
-            publish=self.publish,
-        )
-        self.feed_healthy = False
-        self.stats = {
-            "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,
-            "stale_updates": 0, "venue_errors": 0, "foreign_orders": 0, "fills_streamed": 0,
-        }  # fmt: skip
-
-    # -- lifecycle -------------------------------------------------------------------------
+        self.products = Products(symbols=symbols, stamper=stamper, publish=self.publish)
+        self.issued: set[str] = set()
+        """Every client order id the journal recorded (at start) or this process journaled:
+        where client ids are not deduplicated, an order of our prefix under any other label
+        is a stranger's."""
 
     def open(self) -> None:
-        self._gateway = self._link.gateway()
-        self.products.attach(self._gateway)
-
-    def close(self) -> None:
-        if self._gateway is not None:
-            self._gateway.close()
-
-    @property
-    def gateway(self) -> VenueGateway:
-        if self._gateway is None:
-            raise RuntimeError("the executor's venue gateway is used before on_start opened it")
-        return self._gateway
-
-    # -- publishing ------------------------------------------------------------------------
-
-    def publish(self, message: Any) -> None:
-        self._publish_out(message)
+        super().open()
+        self.products.attach(self.gateway)
 
     # -- positions and products ------------------------------------------------------------
 
@@ -226,11 +200,39 @@ class OrderDesk:
             )
             return
         self._fault("before_submit")
+        if not self.gateway.deduplicates_client_ids:
+            # Sent only once the journal holds its SUBMITTED: an order a restart finds
+            # journaled PENDING_SUBMIT was then never sent, and no venue order carrying its
+            # client order id (anyone may reuse it here) is taken for it. Until the journal
+            # answers it has no send-by instant: looked for, never sent again, if asked.
+            self.ledger.mark(coid, request=attrs.evolve(order.request, send_by_ns=None))
+            self.ledger.move(coid, _S.SUBMITTED, source)
+            self._awaiting_journal[self._sync_journal()] = coid
+            return
+        self.ledger.move(coid, _S.SUBMITTED, source)
+        self._write(coid)
+
+    def journal_synced(self, message: JournalSynced) -> None:
+        """The journal holds what was told before its ``SyncJournal``: an order that waited
+        for its SUBMITTED to be journaled goes out now, unless a cancel came meanwhile."""
+        coid = self._awaiting_journal.pop(message.correlation_id, None)
+        order = None if coid is None else self.ledger.get(coid)
+        if order is None or order.status is not _S.SUBMITTED or order.venue_order_id is not None:
+            return  # an earlier incarnation's, or settled meanwhile by what the venue showed
+        if order.cancel_requested:
+            self.ledger.move(order.client_order_id, _S.CANCELLED, TransitionSource.LOCAL,
+                             "cancelled before it was sent")  # fmt: skip
+            return
+        self._write(order.client_order_id)
+
+    def _write(self, coid: str) -> None:
+        """Write a SUBMITTED order's request to the venue, and take its answer."""
+        order = self.ledger[coid]
+        assert order.request is not None
         # Each attempt gets its send-by instant: a venue that does not deduplicate client ids
         # can prove the order absent only once the venue could no longer act on it.
         request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
         self.ledger.mark(coid, request=request)
-        self.ledger.move(coid, _S.SUBMITTED, source)
         self.stats["submitted"] += 1
         try:
             venue_order_id = self.gateway.create_order(request)
@@ -315,184 +317,3 @@ class OrderDesk:
             _S.ACKNOWLEDGED, _S.PARTIALLY_FILLED,
         ):  # fmt: skip
             self._cancel([order], "cancel requested before the venue acknowledged the order")
-
-    # -- following -------------------------------------------------------------------------
-
-    def apply_venue(
-        self,
-        coid: str,
-        *,
-        status: str,
-        filled: Decimal,
-        average_price: Decimal | None,
-        venue_order_id: str | None,
-        source: TransitionSource,
-        cancel_failed: bool = False,
-        read_fills: bool = True,
-    ) -> None:
-        """What the venue says of an order: its new fills first (read now unless
-        ``read_fills`` is False: they are on their way), then its new state."""
-        order = self.ledger.get(coid)
-        new = venue_state(status, filled)
-        if order is None or new is None:
-            return
-        if None not in (venue_order_id, order.venue_order_id) and (
-            venue_order_id != order.venue_order_id
-        ):
-            # Another order carrying our client order id (a venue that does not
-            # deduplicate them): never ours, nor its fills.
-            self.stats["foreign_orders"] += 1
-            logger.warning(
-                "order %s carries %s's client order id but is not %s: left alone",
-                venue_order_id, coid, order.venue_order_id,
-            )  # fmt: skip
-            return
-        reconciling = source is TransitionSource.RECONCILIATION
-        if filled < order.filled_size and not reconciling:
-            self.stats["stale_updates"] += 1  # an older restatement, overtaken already
-            return
-        if (
-            order.status is _S.CANCEL_PENDING
-            and new in (_S.ACKNOWLEDGED, _S.PARTIALLY_FILLED)
-            and not (cancel_failed or reconciling)
-        ):
-            new = _S.CANCEL_PENDING  # our cancel is on its way; the venue is behind
-        venue_id = venue_order_id or order.venue_order_id
-        if read_fills and venue_id is not None and filled > order.fills_size:
-            self.fetch_fills(coid, venue_id)
-        moved = self.ledger.move(
-            coid, new, source, filled_size=filled, average_fill_price=average_price,
-            venue_order_id=venue_id,
-        )  # fmt: skip
-        if not moved:
-            self.reconcile_soon()
-        if not cancel_failed:  # a refused cancel is tried again on the next observation
-            self._cancel_if_requested(coid)
-
-    def fetch_fills(self, coid: str, venue_order_id: str) -> None:
-        try:
-            fills = self.gateway.fills([venue_order_id])
-        except VenueError as exc:
-            self._venue_error(f"reading the fills of {coid}", exc)  # read again next poll
-            return
-        self.ledger.add_fills(coid, fills)
-
-    def refresh_order(
-        self, coid: str, source: TransitionSource, *, cancel_failed: bool = False
-    ) -> None:
-        order = self.ledger.get(coid)
-        if order is None or order.venue_order_id is None:
-            return
-        try:
-            found = self.gateway.get_order(order.venue_order_id)
-        except VenueError as exc:
-            # Not visible yet (a 404 right after creation) or a transient failure: the
-            # in-flight reconciliation looks again.
-            self._venue_error(f"reading order {coid}", exc)
-            self.reconcile_soon()
-            return
-        self.apply_order(coid, found, source, cancel_failed=cancel_failed)
-
-    def apply_order(
-        self,
-        coid: str,
-        found: VenueOrder,
-        source: TransitionSource,
-        *,
-        cancel_failed: bool = False,
-    ) -> None:
-        """:meth:`apply_venue` for an order as the gateway reads it."""
-        self.apply_venue(
-            coid,
-            status=found.status,
-            filled=found.filled_size,
-            average_price=found.average_price,
-            venue_order_id=found.venue_order_id,
-            source=source,
-            cancel_failed=cancel_failed,
-        )
-
-    def user_orders(self, message: UserOrdersReceived, reconciled: bool) -> None:
-        unique_ids = self.gateway.deduplicates_client_ids
-        for update in message.orders:
-            order = self.ledger.by_venue_id(update.venue_order_id)
-            if order is None and unique_ids:
-                order = self.ledger.get(update.client_order_id)
-            elif order is None and update.client_order_id in self.ledger:
-                # Others may carry our client order id here: only the reconciliation's lookup
-                # (what we asked for) tells whether an order whose answer we lack is this one.
-                self.reconcile_soon()
-                continue
-            if order is None:
-                if reconciled and is_our_client_order_id(update.client_order_id):
-                    self.reconcile_soon()  # one of ours we do not hold: adopt it
-                continue
-            self.apply_venue(
-                order.client_order_id,
-                status=update.status,
-                filled=update.filled_size,
-                average_price=update.average_price,
-                venue_order_id=update.venue_order_id,
-                source=TransitionSource.USER_CHANNEL,
-                read_fills=not message.fills_follow,
-            )
-        by_order: dict[str, list[VenueFill]] = {}
-        for fill in message.fills:
-            by_order.setdefault(fill.venue_order_id, []).append(_venue_fill(fill))
-        for venue_id, fills in by_order.items():
-            # By venue id only: a fill of another order carrying our client order id is not
-            # ours; one of an order whose answer is still on its way is read with it.
-            held = self.ledger.by_venue_id(venue_id)
-            if held is not None:
-                self.stats["fills_streamed"] += self.ledger.add_fills(held.client_order_id, fills)
-
-    def user_feed_changed(self, message: UserFeedChanged) -> None:
-        was, self.feed_healthy = self.feed_healthy, message.healthy
-        if message.healthy != was:
-            log = logger.info if message.healthy else logger.warning
-            log(
-                "user channel %s: %s", "healthy" if message.healthy else "unhealthy", message.detail
-            )
-        if was and not message.healthy:
-            self.poll()  # at once: updates may have been missed
-        elif message.healthy and not was:
-            # The subscription's snapshot restates only the open orders: an order that
-            # filled or ended while nothing was subscribed is read once, here; from now on
-            # the channel reports every change.
-            self.poll(missed=True)
-
-    def poll(self, *, missed: bool = False) -> None:
-        """Poll in-flight orders while the user channel is unhealthy (or, ``missed``, once
-        as it becomes healthy); read the fills that lag behind the venue's filled size in
-        any case."""
-        in_flight = [
-            o for o in self.ledger.unfinished() if o.in_flight and o.venue_order_id is not None
-        ]
-        if self.feed_healthy and not missed:
-            if in_flight:
-                self.stats["polls_skipped_feed_healthy"] += 1
-        elif in_flight:
-            self.stats["polls"] += 1
-            for order in in_flight:
-                self.refresh_order(order.client_order_id, TransitionSource.POLL)
-        self.catch_up_fills()
-
-    def catch_up_fills(self) -> set[str]:
-        """Read the fills that lag behind the venue's filled sizes; returns the symbols whose
-        fills still lag (the venue does not list them yet, or reading them failed)."""
-        for order in self.ledger.unfinished():
-            if order.fills_behind and order.venue_order_id is not None:
-                self.fetch_fills(order.client_order_id, order.venue_order_id)
-        return {order.symbol for order in self.ledger.unfinished() if order.fills_behind}
-
-    def _venue_error(self, doing: str, exc: VenueError) -> None:
-        self.stats["venue_errors"] += 1
-        logger.warning("%s failed: %s: %s", doing, type(exc).__name__, exc)
-
-
-def _venue_fill(fill: UserFillReport) -> VenueFill:
-    return VenueFill(
-        fill_id=fill.fill_id, venue_order_id=fill.venue_order_id, side=fill.side,
-        price=fill.price, size=fill.size, fee=fill.fee, liquidity=fill.liquidity,
-        ts_ns=fill.ts_ns,
-    )  # fmt: skip

@@ -151,8 +151,13 @@ class TrackedOrder:
     journaled: bool = False
     """The journal committed its intent: it may be sent (when the trading state allows)."""
     restored: bool = False
-    """Held from the journal at a start: even PENDING_SUBMIT may have been sent (its
-    SUBMITTED is journaled after the fact, and may be lost with the process)."""
+    """Held from the journal at a start. Where client ids are deduplicated even a
+    PENDING_SUBMIT may have been sent (its SUBMITTED is journaled after the fact, and may be
+    lost with the process); where they are not, a request goes out only once the journal
+    holds its SUBMITTED, so a PENDING_SUBMIT was never sent."""
+    never_sent: bool = False
+    """It left PENDING_SUBMIT for a terminal status: it never reached the venue (where client
+    ids are not deduplicated, no venue order carrying its id is ours)."""
     missing: int = 0
     """Reconciliations in a row that did not find this order at the venue."""
     booked_size: Decimal = Decimal(0)

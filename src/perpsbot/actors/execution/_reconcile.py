@@ -7,7 +7,11 @@ order, one action:
 - ``Settle``: the venue knows the order; take its status, filled size and fills (on a venue
   that does not deduplicate client ids, only an order that is ours: of our venue id, or of
   the symbol, side and size we asked for; others carrying our id are foreign, ``_foreign``);
-- ``Adopt``: an open order that carries our client-id prefix but that we do not know;
+- ``Adopt``: an open order that carries our client-id prefix but that we do not know (where
+  client ids are not deduplicated, only under a label the journal issued: anyone may carry
+  our prefix there);
+- ``Foreign``: an open order of our prefix under a label the journal never issued, on a venue
+  that does not deduplicate client ids: a stranger's, left alone and counted;
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it, with the same client order id; one never sent that a cancel was
   asked for is cancelled instead. One sent whose answer was lost is sent again only when
@@ -17,9 +21,11 @@ order, one action:
 - ``Unproven``: sent, its answer lost, within its TTL, on a venue that does not deduplicate
   client ids, and not proven absent (only foreign orders carrying its id prove nothing): it
   stays UNKNOWN, looked for again, never sent (at worst a missed trade, never a duplicate);
-  past its TTL it is ``Vanished``. On such a venue an
-  order restored from the journal as PENDING_SUBMIT counts as sent: its SUBMITTED may not have
-  been journaled before the process died;
+  past its TTL it is ``Vanished``. On such a venue an order the journal holds as
+  PENDING_SUBMIT was never sent (a request goes out only once the journal holds its
+  SUBMITTED): it matches no venue order (every one carrying its id is foreign) and is sent
+  within its TTL, expired past it. Where ids are deduplicated a restored PENDING_SUBMIT may
+  have been sent (its SUBMITTED journaled after the fact): past its TTL it is looked for;
 - ``Expire``: never sent, not at the venue, past its TTL: never sent again;
 - ``Vanished``: acknowledged once, or sent with its answer lost and past its TTL or with a
   cancel asked for, but the venue does not show it (its lists may lag: the executor looks
@@ -30,7 +36,7 @@ order, one action:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -56,6 +62,9 @@ class Lookup:
     client_order_id: str
     venue_order_id: str | None
     symbol: str
+    sent: bool = True
+    """False for a PENDING_SUBMIT: where client ids are not deduplicated nothing at the venue
+    is it, and it is not looked for."""
 
 
 @attrs.frozen(kw_only=True)
@@ -121,6 +130,9 @@ def read_venue(
     unacknowledged: set[str] = set()
     for lookup in lookups:
         coid, venue_id = lookup.client_order_id, lookup.venue_order_id
+        if venue_id is None and not lookup.sent and not deduplicates:
+            orders.pop(coid, None)  # an open order carrying its id is a stranger's
+            continue
         if venue_id is None:
             if coid not in orders or not deduplicates:
                 # Where others may reuse our ids, an open order carrying it proves nothing:
@@ -177,6 +189,11 @@ class Adopt:
 
 
 @attrs.frozen(kw_only=True)
+class Foreign:
+    venue: VenueOrder
+
+
+@attrs.frozen(kw_only=True)
 class Submit:
     client_order_id: str
 
@@ -198,18 +215,11 @@ class Unproven:
     reason: str
 
 
-Action = Settle | Adopt | Submit | Expire | Vanished | Unproven
+Action = Settle | Adopt | Foreign | Submit | Expire | Vanished | Unproven
 
 
 def _within_ttl(order: TrackedOrder, now_ns: int) -> bool:
     return order.valid_until_ns is not None and now_ns <= order.valid_until_ns
-
-
-def _maybe_sent(order: TrackedOrder, venue: VenueView) -> bool:
-    """True for a PENDING_SUBMIT order that may have been sent all the same: restored from
-    the journal (its SUBMITTED may have died with the process) on a venue where a re-send
-    may be a second order. It is then handled as one sent with its answer lost."""
-    return order.restored and not venue.deduplicates_client_ids
 
 
 def _doubt(order: TrackedOrder, venue: VenueView, now_ns: int) -> str:
@@ -238,9 +248,12 @@ def plan(
     reconcile: Sequence[str],
     venue: VenueView,
     now_ns: int,
+    issued: Container[str] | None = None,
 ) -> list[Action]:
     """What to do with each order of ``reconcile`` (client order ids of ``orders``) and with
-    open orders of ours the venue shows that ``orders`` does not hold (or holds as finished)."""
+    open orders of ours the venue shows that ``orders`` does not hold (or holds as finished).
+    ``issued``: the labels the journal issued (None: every label of our prefix counts as
+    ours, as where client ids are deduplicated)."""
     actions: list[Action] = []
     for coid in reconcile:
         order = orders[coid]
@@ -251,10 +264,10 @@ def plan(
             continue  # finished, its fills still to be read or booked: nothing to look for
         elif order.status not in _NEVER_ACKNOWLEDGED or order.venue_order_id is not None:
             actions.append(Vanished(client_order_id=coid))
-        elif order.status is OrderStatus.PENDING_SUBMIT and not _maybe_sent(order, venue):
+        elif order.status is OrderStatus.PENDING_SUBMIT:
             if _within_ttl(order, now_ns):
                 actions.append(Submit(client_order_id=coid))  # or cancelled, if asked to be
-            elif order.restored:
+            elif order.restored and venue.deduplicates_client_ids:
                 # Its SUBMITTED may have died with the process: past its TTL it is looked
                 # for as a sent order is (the venue's lists lag), never settled on one miss.
                 actions.append(Vanished(client_order_id=coid))
@@ -282,8 +295,10 @@ def plan(
         if coid in listed:
             continue
         known = orders.get(coid)
-        if known is None:
+        if known is None and (venue.deduplicates_client_ids or issued is None or coid in issued):
             actions.append(Adopt(venue=found))
+        elif known is None:
+            actions.append(Foreign(venue=found))
         elif known.status.terminal and is_ours(
             known, found, deduplicates=venue.deduplicates_client_ids
         ):

@@ -17,13 +17,16 @@ position never shows it twice.
 
 A venue's fill names its order by the venue's id only: the ledger knows its own orders' ids;
 any other is looked up once (``get_order``, at most :data:`LOOKUPS_PER_PASS` a pass) and kept
-as ours (its client order id carries our prefix) or foreign (never booked).
+as ours (its client order id carries our prefix, and where client ids are not deduplicated
+it is a label the journal issued) or foreign (never booked). A fill the journal held at start
+(an earlier process's, booked from the journal) is not carried again, nor its order looked
+up.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from decimal import Decimal
 
 import attrs
@@ -79,8 +82,16 @@ class FillSweep:
         self._stamper = stamper
         self._now_ns = now_ns
         self._looked_up: dict[str, _Order | None] = {}  # venue order id -> ours, or foreign
+        self._booked: set[str] = set()  # fill ids the journal held at start
         self.lookups = 0
         self.carried = 0
+        self.foreign = 0
+        """Orders looked up that carry our prefix under a label the journal never issued."""
+
+    def booked_already(self, fill_ids: Iterable[str]) -> None:
+        """Fills the journal holds (an earlier process's): the portfolio booked them from
+        the journal, so they are neither carried nor their orders looked up."""
+        self._booked.update(fill_ids)
 
     def since_ns(self) -> int:
         """Where the window starts now."""
@@ -93,12 +104,15 @@ class FillSweep:
         ledger: OrderLedger,
         gateway: VenueGateway,
         spec: Callable[[str], ProductSpec | None],
+        issued: Container[str],
     ) -> tuple[OrderFilled, ...]:
         """The fills of ``fills`` to carry: ours, of orders ``ledger`` does not hold
         unfinished, not published by it already."""
         listed = {f.venue_order_id for f in fills}
         # Only orders the window still lists are remembered: the memory is the window's.
         self._looked_up = {k: v for k, v in self._looked_up.items() if k in listed}
+        self._booked &= {f.fill_id for f in fills}
+        fills = [f for f in fills if f.fill_id not in self._booked]
         lookups = 0
         carried: list[OrderFilled] = []
         for fill in fills:
@@ -111,7 +125,7 @@ class FillSweep:
             elif lookups < LOOKUPS_PER_PASS:
                 lookups += 1
                 try:
-                    order = self._look_up(venue_id, ledger, gateway, spec)
+                    order = self._look_up(venue_id, ledger, gateway, spec, issued)
                 except VenueError as exc:
                     logger.warning("sweep: reading order %s failed: %s", venue_id, exc)
                     lookups = LOOKUPS_PER_PASS  # the next pass looks again
@@ -137,6 +151,7 @@ class FillSweep:
         ledger: OrderLedger,
         gateway: VenueGateway,
         spec: Callable[[str], ProductSpec | None],
+        issued: Container[str],
     ) -> _Order | None:
         """The order of a fill the ledger does not hold by its venue id; None if it is not
         ours (remembered) or not shown yet (looked up again by the next pass).
@@ -155,12 +170,20 @@ class FillSweep:
         if held is not None:
             ours = is_ours(held, found, deduplicates=gateway.deduplicates_client_ids)
             order = _facts(held) if ours else None
-        elif is_our_client_order_id(coid):
+        elif is_our_client_order_id(coid) and (
+            gateway.deduplicates_client_ids or coid in issued
+        ):  # where anyone may carry our prefix, only a label the journal issued is ours
             product = spec(found.symbol)
             order = _Order(
                 intent_id=f"swept:{coid}", client_order_id=coid, correlation_id=coid,
                 symbol=found.symbol, side=found.side, purpose=IntentPurpose.ENTRY,
                 contract_size=product.contract_size if product is not None else Decimal(1),
+            )  # fmt: skip
+        elif is_our_client_order_id(coid):
+            self.foreign += 1
+            logger.warning(
+                "sweep: order %s carries our prefix under a label the journal never issued"
+                " (%s): a stranger's, its fills never booked", venue_order_id, coid,
             )  # fmt: skip
         self._looked_up[venue_order_id] = order
         return order

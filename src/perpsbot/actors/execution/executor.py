@@ -24,6 +24,11 @@ positions it holds may be the ones that reconciliation corrects: a ``PlaceOrder`
 REST calls block this actor's thread (never the feed's): its watchdog hang timeout must allow
 for a reconciliation's calls.
 
+The actor handles its messages and holds the trading state and positions as told; its work
+is its helpers': placing (``_placement``), sending and following (``_order_desk``,
+``_order_follow``), the user channel's view (``_user_channel_view``) and reconciliation
+(``_reconciler``, ``_reconcile_pass``).
+
 Advanced Trade lists no funding payments for CFM futures: the funding the venue accrued on
 each position travels in ``AccountReconciled`` (``VenuePosition.accrued_funding``), and the
 portfolio books it from there.
@@ -38,30 +43,27 @@ from typing import Any
 from perpsbot.actors.execution._inspection import ExecutorState
 from perpsbot.actors.execution._order_desk import OrderDesk
 from perpsbot.actors.execution._order_states import TrackedOrder
-from perpsbot.actors.execution._quantize import QuantizeRejection, fitted_order
+from perpsbot.actors.execution._placement import OrderPlacement
 from perpsbot.actors.execution._reconciler import Reconciler
-from perpsbot.actors.execution._reduce_only import refusal
+from perpsbot.actors.execution._user_channel_view import UserChannelView
 from perpsbot.config import BotConfig
-from perpsbot.ids import client_order_id
 from perpsbot.messages import (
     CancelAllOrders,
     CancelOrder,
     IntentRecorded,
-    OrderDenied,
+    JournalSynced,
     OrdersRead,
-    OrderStatus,
     PlaceOrder,
     PollOrders,
     PortfolioValued,
     PositionChanged,
     Reconcile,
-    RecordIntent,
     RefreshProducts,
     Stamper,
+    SyncJournal,
     SyncTimedOut,
     TradingState,
     TradingStateChanged,
-    TransitionSource,
     UserFeedChanged,
     UserOrdersReceived,
 )
@@ -127,7 +129,6 @@ class ExecutorActor(BaseActor):
         self._settings = config.execution
         self._stamper = Stamper(context.clock, context.ids)
         self._faults = faults
-        self._denials = 0
         self._desk = OrderDesk(
             link=venue,
             clock=context.clock,
@@ -137,7 +138,9 @@ class ExecutorActor(BaseActor):
             publish=self.publish,
             reconcile_soon=self._reconcile_soon,
             fault=self._fault,
+            sync_journal=self._sync_journal,
         )
+        self._journal = journal
         self._reconciler = Reconciler(
             desk=self._desk,
             journal=journal,
@@ -147,8 +150,18 @@ class ExecutorActor(BaseActor):
             stamper=self._stamper,
             soon_s=self._settings.order_poll_interval_s,
         )
-        self._journal = journal
-        self._held: list[PlaceOrder] = []  # waiting for the portfolio's answer (book_pending)
+        self._placement = OrderPlacement(
+            desk=self._desk,
+            journal=journal,
+            reply_to=context.address,
+            clock=context.clock,
+            stamper=self._stamper,
+            reconciled=lambda: self._reconciler.done,
+            fault=self._fault,
+        )
+        self._channel = UserChannelView(
+            desk=self._desk, reconcile_now=lambda: self.address.tell(Reconcile())
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -170,9 +183,9 @@ class ExecutorActor(BaseActor):
         desk = self._desk
         match message:
             case PlaceOrder():
-                self._on_place_order(message)
+                self._placement.place(message)
             case IntentRecorded():
-                self._on_intent_recorded(message)
+                self._placement.intent_recorded(message)
             case CancelOrder():
                 desk.cancel_one(message.client_order_id, message.reason)
             case CancelAllOrders():
@@ -186,13 +199,13 @@ class ExecutorActor(BaseActor):
             case PortfolioValued():
                 self._on_portfolio_valued(message)
             case UserOrdersReceived():
-                desk.user_orders(message, reconciled=self._reconciler.done)
+                self._channel.user_orders(message, reconciled=self._reconciler.done)
             case UserFeedChanged():
-                desk.user_feed_changed(message)
+                self._channel.user_feed_changed(message)
             case PollOrders():
-                desk.poll()
-                self._expire_unconfirmed()
-                self._expire_held()
+                self._channel.poll()
+                self._placement.expire_unconfirmed()
+                self._placement.expire_held()
             case Reconcile():
                 self._reconciler.due()
             case RefreshProducts():
@@ -201,6 +214,8 @@ class ExecutorActor(BaseActor):
                 self._reconciler.orders_read(message)
                 if self._reconciler.done and desk.halted_for_good:
                     self._cancel_everything()
+            case JournalSynced():
+                desk.journal_synced(message)
             case SyncTimedOut():
                 self._reconciler.sync_timed_out(message)
             case _:
@@ -213,7 +228,7 @@ class ExecutorActor(BaseActor):
         return {
             "state": (desk.state, desk.state_reasons, desk.halted_for_good),
             "positions": dict(desk.positions),
-            "held": list(self._held),
+            "held": list(self._placement.held),
         }
 
     def restore_state(self, snapshot: Any) -> None:
@@ -234,7 +249,7 @@ class ExecutorActor(BaseActor):
             sweep_lookups=reconciler.sweep.lookups,
             trading_state=desk.state,
             dry_run=self._settings.dry_run,
-            user_feed_healthy=desk.feed_healthy,
+            user_feed_healthy=self._channel.healthy,
             orders={o.client_order_id: o.status for o in desk.ledger},
             unsettled={
                 o.client_order_id: _awaiting(o)
@@ -243,133 +258,31 @@ class ExecutorActor(BaseActor):
             },
             positions=dict(desk.positions),
             book_pending=desk.book_pending,
-            held_for_book=tuple(m.intent.intent_id for m in self._held),
+            held_for_book=tuple(m.intent.intent_id for m in self._placement.held),
             products=tuple(sorted(desk.products.specs)),
             impossible_transitions=desk.ledger.impossible,
-            denials=self._denials,
+            denials=self._placement.denials,
             submitted=stats["submitted"],
             polls=stats["polls"],
             polls_skipped_feed_healthy=stats["polls_skipped_feed_healthy"],
             stale_updates=stats["stale_updates"],
             venue_errors=stats["venue_errors"],
-            foreign_orders=stats["foreign_orders"],
+            foreign_orders=stats["foreign_orders"] + reconciler.sweep.foreign,
             fills_streamed=stats["fills_streamed"],
         )
 
     # -- placing ---------------------------------------------------------------------------
 
+    def _sync_journal(self) -> str:
+        message_id, ts = self._stamper.stamp()
+        self._journal.tell(
+            SyncJournal(message_id=message_id, ts_created_ns=ts, reply_to=self.address)
+        )
+        return message_id
+
     def _fault(self, point: str) -> None:
         if self._faults is not None:
             self._faults(point)
-
-    def _deny(
-        self, correlation_id: str, intent_id: str, symbol: str, rule: str, reason: str
-    ) -> None:
-        logger.warning("denied %s (%s): %s", intent_id, rule, reason)
-        self._denials += 1
-        message_id, ts = self._stamper.stamp()
-        self.publish(
-            OrderDenied(
-                message_id=message_id,
-                ts_created_ns=ts,
-                correlation_id=correlation_id,
-                intent_id=intent_id,
-                symbol=symbol,
-                rule=rule,
-                reason=reason,
-                denied_by="executor",
-            )
-        )
-
-    def _on_place_order(self, message: PlaceOrder) -> None:
-        intent, desk = message.intent, self._desk
-        if desk.book_pending is not None:
-            # Checked against positions the portfolio may be correcting right now: wait.
-            self._held.append(message)
-            return
-
-        def deny(rule: str, reason: str) -> None:
-            self._deny(message.message_id, intent.intent_id, intent.symbol, rule, reason)
-
-        refused = refusal(
-            state=desk.state,
-            reasons=desk.state_reasons,
-            reconciled=self._reconciler.done,
-            symbol=intent.symbol,
-            side=intent.side,
-            size=intent.size,
-            purpose=intent.purpose,
-            position=desk.position(intent.symbol),
-            reducing_in_flight=desk.reducing_in_flight(intent.symbol, intent.side),
-        )
-        if refused is not None:
-            deny(refused.rule, refused.reason)
-            return
-        coid = client_order_id(intent.intent_id)
-        known = desk.ledger.get(coid)
-        if known is not None:
-            deny(
-                "duplicate_intent",
-                f"intent {intent.intent_id} is order {coid} already ({known.status.value})",
-            )
-            return
-        spec = desk.products.get(intent.symbol)
-        if spec is None:
-            deny("product_unknown", f"{intent.symbol} is not among the venue's products")
-            return
-        order = fitted_order(intent, coid, spec, message.checked_mark)
-        if isinstance(order, QuantizeRejection):
-            deny(order.rule, order.reason)
-            return
-        now = self.clock.time_ns()
-        if now > intent.valid_until_ns:
-            late_ms = (now - intent.valid_until_ns) / 1e6
-            deny("intent_expired", f"intent {intent.intent_id} expired {late_ms:.0f} ms ago")
-            return
-        self._fault("before_journal")
-        message_id, ts = self._stamper.stamp()
-        self._journal.tell(
-            RecordIntent(
-                message_id=message_id,
-                ts_created_ns=ts,
-                intent=intent,
-                client_order_id=coid,
-                reply_to=self.address,
-            )
-        )
-        # Held, not published: PENDING_SUBMIT is announced once the journal has the intent.
-        desk.ledger.hold(order)
-
-    def _on_intent_recorded(self, message: IntentRecorded) -> None:
-        desk = self._desk
-        coid = message.client_order_id
-        order = desk.ledger.get(coid)
-        if order is None or order.intent is None or order.status is not OrderStatus.PENDING_SUBMIT:
-            # Recorded for an earlier incarnation: the startup reconciliation handles it.
-            logger.debug("IntentRecorded for %s, which is not waiting for it", coid)
-            return
-        if message.previously_recorded:
-            desk.ledger.forget(coid)
-            self._deny(
-                order.correlation_id, order.intent_id, order.symbol, "duplicate_intent",
-                f"intent {order.intent_id} was journaled before (order {coid}): not sent again",
-            )  # fmt: skip
-            return
-        local = TransitionSource.LOCAL
-        desk.ledger.mark(coid, journaled=True)
-        # PENDING_SUBMIT and SUBMITTED go out before the call: risk and the strategy count an
-        # order in flight past its TTL only once they heard it reached the executor (the call
-        # may outlast the TTL), and an order killed mid-call must be journaled SUBMITTED, so
-        # that the next start looks for it as sent.
-        desk.ledger.announce(coid, local, "journaled")
-        late_ns = self.clock.time_ns() - order.intent.valid_until_ns
-        if late_ns > 0:
-            desk.ledger.move(
-                coid, OrderStatus.EXPIRED, local,
-                f"past its TTL by {late_ns / 1e6:.0f} ms once journaled: never sent",
-            )  # fmt: skip
-            return
-        desk.send(coid, local)
 
     def _on_trading_state(self, message: TradingStateChanged) -> None:
         desk = self._desk
@@ -402,53 +315,9 @@ class ExecutorActor(BaseActor):
         if desk.book_pending is None or message.correlation_id != desk.book_pending:
             return
         desk.book_pending = None
-        held, self._held = self._held, []
-        for place in held:
-            self._on_place_order(place)
+        self._placement.release_held()
         if desk.unsent() and desk.state is not TradingState.HALTED:
             self._reconciler.soon()  # what waited to be sent may go now (looked up first)
 
-    def _expire_held(self) -> None:
-        """A ``PlaceOrder`` that waited for the portfolio's answer past its intent's TTL is
-        denied: the strategy decides again."""
-        now = self.clock.time_ns()
-        expired = [m for m in self._held if now > m.intent.valid_until_ns]
-        if not expired:
-            return
-        self._held = [m for m in self._held if now <= m.intent.valid_until_ns]
-        for place in expired:
-            intent = place.intent
-            self._deny(
-                place.message_id, intent.intent_id, intent.symbol, "reconciliation_pending",
-                f"intent {intent.intent_id} expired while the portfolio had not answered the"
-                " last reconciliation with its corrected positions",
-            )  # fmt: skip
-
     def _reconcile_soon(self) -> None:
         self._reconciler.soon()
-
-    def _expire_unconfirmed(self) -> None:
-        """An order never sent ends EXPIRED once past its TTL, and the strategy may decide
-        again: the journal never confirmed its ``RecordIntent`` (it refused or lost it), or the
-        trading state never allowed sending it. (Before the startup reconciliation, the
-        journal's unsent orders are its to settle.)"""
-        if not self._reconciler.done:
-            return
-        now, ledger = self.clock.time_ns(), self._desk.ledger
-        for order in ledger.unfinished():
-            intent = order.intent
-            if (
-                order.status is OrderStatus.PENDING_SUBMIT
-                and intent
-                and now > intent.valid_until_ns
-                and not order.restored  # it may have been sent: reconciliation settles it
-            ):
-                why = (
-                    "trading did not allow sending it"
-                    if order.journaled
-                    else "the journal did not confirm the intent"
-                )
-                ledger.move(
-                    order.client_order_id, OrderStatus.EXPIRED, TransitionSource.LOCAL,
-                    f"{why} within its TTL: never sent",
-                )  # fmt: skip

@@ -7,7 +7,9 @@ fails, so it never outlives an incarnation), and shows its health and counters i
 ``status`` and the metrics. A dry run sends nothing, so it follows nothing.
 
 Place it after the executor in a rest_for_one tree: a new executor gets a new connection,
-whose first frame tells it the channel is healthy (and makes it read what it missed).
+whose first frame tells it the channel is healthy (and makes it read what it missed). A new
+incarnation of this actor alone first tells the executor the channel is down: its
+predecessor's connection is gone, and what the new one did not see is read once it is up.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from perpsbot.actors.execution._inspection import UserChannelStats, UserFeedState
 from perpsbot.actors.execution._user_translator import UserChannel
 from perpsbot.config import BotConfig
+from perpsbot.messages import UserFeedChanged
 from perpsbot.runtime import ActorAddress, ActorContext, BaseActor
 from perpsbot.venue.link import VenueLink, VenueUserChannel
 
@@ -49,6 +52,11 @@ class UserFeedActor(BaseActor):
         if self._dry_run:
             logger.info("dry run: no user channel (nothing is sent, nothing to follow)")
             return
+        # Whatever the executor believed of the last incarnation's connection, it is gone:
+        # it polls now, and reads what the gap held once the new connection is healthy.
+        self._executor.tell(
+            UserFeedChanged(healthy=False, detail="the user feed started a new connection")
+        )
         if self._link.user_channels is not None:  # a venue's own channel (Global's)
             self._channel = self._link.user_channels(self._tell_executor, tuple(self._symbols))
         else:

@@ -80,6 +80,7 @@ class GatewayApi:
         self._refresh: dict[str, str] = {}  # refresh token -> the access token it renews
         self._lock = threading.Lock()
         self.auth_count = 0
+        self._requests: dict[str, int] = {}  # method -> requests received (tests count them)
         engine_ = engine
         ledger = self.ledger
         self._methods: dict[str, tuple[bool, Handler]] = {
@@ -325,6 +326,16 @@ class GatewayApi:
             "asks": [[p, asks[p] * size] for p in sorted(asks)[:depth]],
             "state": "open",
         }
+
+    def count_request(self, method: str) -> None:
+        """One request of ``method`` received (answered or not)."""
+        with self._lock:
+            self._requests[method] = self._requests.get(method, 0) + 1
+
+    def requests(self, method: str) -> int:
+        """How many requests of ``method`` were received, over HTTP and the WebSockets."""
+        with self._lock:
+            return self._requests.get(method, 0)
 
     # --- account ---------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ def respond(
         if isinstance(message, dict):
             request_id = message.get("id")
         request_id, method, params = rpc.parse_request(message)
+        api.count_request(method)
         if faults.take_rate_limited(method):
             raise rpc.RpcError(rpc.TOO_MANY_REQUESTS, "too_many_requests")
         if faults.take_refused(method):

@@ -146,6 +146,11 @@ class SimGlobalGateway:
         """How many ``public/auth`` exchanges succeeded (tests of token refresh read it)."""
         return self.api.auth_count
 
+    def requests(self, method: str) -> int:
+        """How many requests of ``method`` the gateway received, over HTTP and the
+        WebSockets (tests count a client's calls with it)."""
+        return self.api.requests(method)
+
     @property
     def tests_answered(self) -> int:
         """How many ``public/test`` calls came over the WebSockets."""

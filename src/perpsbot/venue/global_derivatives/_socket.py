@@ -25,6 +25,7 @@ from perpsbot.errors import (
     FrameDecodeError,
     OrderOutcomeUnknownError,
     VenueAuthError,
+    VenueError,
     VenueRateLimitedError,
     VenueTransportError,
 )
@@ -71,9 +72,12 @@ class RpcSocket:
         heartbeat_s: asked of the venue with ``public/set_heartbeat`` (at least 10 live).
         timeout_s: the deadline of a call, and of connecting.
         on_connected: called on a setup thread after each (re)connect is authenticated and
-            resubscribed, with the reconnect count (0 for the first): reconcile there.
-        on_disconnected: called on the reader thread when a connection ends (not at stop):
-            notifications may be missed from now until the next ``on_connected``.
+            resubscribed, with the connection's number (its reconnect count: 0 for the
+            first). It may come late, after that connection ended: a receiver tells a stale
+            one by the number of the last ``on_disconnected``.
+        on_disconnected: called on the reader thread when a connection ends (not at stop),
+            with its number: notifications may be missed from now until the next
+            ``on_connected`` of a later connection.
     """
 
     def __init__(
@@ -90,7 +94,7 @@ class RpcSocket:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
         on_connected: Callable[[int], None] | None = None,
-        on_disconnected: Callable[[], None] | None = None,
+        on_disconnected: Callable[[int], None] | None = None,
     ) -> None:
         self.url = url
         self._signer = signer
@@ -244,7 +248,7 @@ class RpcSocket:
             self._closed()
             if not self._stopping.is_set():
                 if self._on_disconnected is not None:
-                    self._on_disconnected()
+                    self._on_disconnected(self.reconnects)
                 self.reconnects += 1
                 # A session that keeps failing its setup backs off like a failing connect.
                 wait_s = self._backoff.delay_s(max(1, self._setup_failures), self._rng)
@@ -268,8 +272,10 @@ class RpcSocket:
                 channels = list(self._channels)
             if channels:
                 self._subscribe(channels)
-        except (VenueTransportError, VenueAuthError, VenueRateLimitedError) as exc:
-            # The socket is useless without its session: end it; the reader reconnects.
+        except VenueError as exc:
+            # The socket is useless without its session (whatever refused it: a refused
+            # subscribe killed this thread before, leaving a socket that never subscribed
+            # and never reconnected): end it; the reader reconnects.
             self._setup_failures += 1
             self.setup_error = str(exc)
             _log.warning("%s: setting up the session failed: %s", self.url, exc)

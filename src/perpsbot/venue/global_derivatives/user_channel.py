@@ -8,20 +8,23 @@ and sizes in contracts (and here each trade as a ``UserFillReport``: the executo
 fills from the stream), and ``UserFeedChanged`` for the channel's health. The user channels
 carry no sequence number and no snapshot, so the channel is healthy from the moment its
 subscription is confirmed, unhealthy (the executor polls) from the moment the connection ends,
-and a reconnect proves nothing was missed only after a reconciliation: each one tells a
-``Reconcile``. Runs on the socket's threads and only tells.
+and a reconnect proves nothing was missed only after a reconciliation: ``UserFeedChanged``
+says nothing is restated (``restates_open_orders`` False), and the executor reconciles once
+the channel is healthy after a gap. Each connection event names its connection: a late
+``on_connected`` of a connection that ended already changes nothing. Runs on the socket's
+threads and only tells.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from perpsbot.clock import Clock
 from perpsbot.errors import FrameDecodeError, InvalidMessageError, VenueError
 from perpsbot.messages import (
-    Reconcile,
     UserFeedChanged,
     UserFillReport,
     UserOrderReport,
@@ -69,6 +72,9 @@ class GlobalUserTranslator:
         self._clock = clock
         self._sizes = dict(contract_sizes)
         self._healthy = False
+        self._lock = threading.Lock()  # the setup and reader threads both report
+        self._connection = -1  # the newest connection that reported connected
+        self._ended = -1  # the newest connection that reported its end
         self.notices = 0
         self.orders_reported = 0
         self.fills_reported = 0
@@ -79,17 +85,32 @@ class GlobalUserTranslator:
     def healthy(self) -> bool:
         return self._healthy
 
-    def on_connected(self, reconnects: int) -> None:
-        """A (re)connect is authenticated and resubscribed: updates flow from now on; after a
-        reconnect, those of the gap are read by a reconciliation."""
-        if reconnects > 0:
-            self._unhealthy(f"reconnected ({reconnects})")
-            self._tell(Reconcile())
-        self._healthy = True
-        self._tell(UserFeedChanged(healthy=True, detail="user channels subscribed"))
+    def on_connected(self, connection: int) -> None:
+        """Connection number ``connection`` is authenticated and resubscribed: updates flow
+        from now on (the executor reads those of a gap by a reconciliation). Stale (that
+        connection or a later one ended, or a later one connected already): nothing."""
+        with self._lock:
+            if connection <= max(self._ended, self._connection):
+                _log.info(
+                    "user channel: connection %d reported connected late: ignored", connection
+                )
+                return
+            if connection > 0:
+                self._unhealthy(f"reconnected ({connection})")
+            self._connection = connection
+            self._healthy = True
+            self._tell(
+                UserFeedChanged(
+                    healthy=True, detail="user channels subscribed", restates_open_orders=False
+                )
+            )
 
-    def on_disconnected(self) -> None:
-        self._unhealthy("the trading socket closed")
+    def on_disconnected(self, connection: int) -> None:
+        """Connection number ``connection`` ended."""
+        with self._lock:
+            self._ended = max(self._ended, connection)
+            if connection >= self._connection:
+                self._unhealthy("the trading socket closed")
 
     def _unhealthy(self, detail: str) -> None:
         if self._healthy:

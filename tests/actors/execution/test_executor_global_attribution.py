@@ -1,0 +1,189 @@
+"""Whose order is whose on the Global Derivatives venue, where anyone on the account may
+place an order under one of our labels (client order ids are not deduplicated), across a
+restart: an order the journal proves was never sent matches no venue order, however alike.
+
+A "stranger" here is the test placing orders under our labels with a gateway of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from perpsbot.clock import FakeClock
+from perpsbot.ids import client_order_id
+from perpsbot.messages import (
+    OrderFilled,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradingState,
+)
+from perpsbot.runtime.testing import wait_drained
+from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim.gateway import SimGlobalGateway
+from perpsbot.venue.gateway import NewOrder, VenueOrder
+from tests.actors.execution.executor_harness import (
+    Harness,
+    journaled_update,
+    make_intent,
+    recorded,
+    running,
+    seed_journal,
+    start_executor,
+)
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sim(clock: FakeClock) -> Iterator[SimExchange]:
+    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3), clock=clock) as s:
+        yield s
+
+
+@pytest.fixture
+def gateway(sim: SimExchange) -> Iterator[SimGlobalGateway]:
+    yield from global_gateway(sim)
+
+
+@pytest.fixture
+def source(gateway: SimGlobalGateway, clock: FakeClock) -> Iterator[GlobalSource]:
+    opened = GlobalSource(gateway, clock)
+    yield opened
+    opened.close()
+
+
+def _as_a_stranger(source: GlobalSource, label: str, contracts: str) -> str:
+    """A market buy of ``contracts`` carrying ``label``, placed by someone else on the
+    account; returns its venue order id."""
+    stranger = source.gateway()
+    stranger.products([GLOBAL_BTC])
+    return stranger.create_order(
+        NewOrder(client_order_id=label, symbol=GLOBAL_BTC, side=Side.BUY,
+                 size=Decimal(contracts), order_type=OrderType.MARKET,
+                 time_in_force=TimeInForce.IOC)
+    )  # fmt: skip
+
+
+def _start(sim: SimExchange, clock: FakeClock, source: GlobalSource, path: Path) -> Harness:
+    return start_executor(
+        sim, path, clock=clock, symbols=(GLOBAL_BTC,), user_channel=False, gateways=source,
+        user_channels=source.user_channel,
+    )  # fmt: skip
+
+
+def _ours(source: GlobalSource, label: str, stranger_id: str) -> list[VenueOrder]:
+    return [o for o in source.orders(label) if o.venue_order_id != stranger_id]
+
+
+def test_an_order_journaled_never_sent_is_sent_once_and_a_strangers_identical_twin_never_taken(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # The last process journaled the intent and its PENDING_SUBMIT, and died before the
+    # journal held its SUBMITTED: on this venue its request never went out. Meanwhile a
+    # stranger bought the same size under its label.
+    path = tmp_path / "j.sqlite3"
+    intent = make_intent(clock, "twin", symbol=GLOBAL_BTC, size="2", ttl_s=300.0)
+    seed_journal(
+        path, lambda reply_to: [recorded(intent, reply_to),
+                                journaled_update(intent, OrderStatus.PENDING_SUBMIT)],
+    )  # fmt: skip
+    coid = client_order_id("twin")
+    stranger_id = _as_a_stranger(source, coid, "2")
+    with running(_start(sim, clock, source, path)) as bot:
+        assert OrderStatus.FILLED not in bot.statuses(coid)  # the twin is not it
+        bot.trading(TradingState.ACTIVE)
+
+        def filled() -> bool:
+            bot.clock.advance(1.0)  # the reconciliation the trading state asked for
+            wait_drained(bot.executor)
+            return OrderStatus.FILLED in bot.statuses(coid)
+
+        bot.until(filled, "the order sent once and filled", timeout_s=30.0)
+        (ours,) = _ours(source, coid, stranger_id)
+        assert stranger_id not in {u.venue_order_id for u in bot.updates(coid)}
+        published = [f for f in bot.of(OrderFilled) if f.client_order_id == coid]
+        assert sum(f.size for f in published) == ours.filled_size == 2  # the twin's: never
+        assert bot.journaled(coid, OrderStatus.FILLED).venue_order_id == ours.venue_order_id
+
+
+def _resting_as_a_stranger(source: GlobalSource, label: str) -> str:
+    """A resting limit buy of one contract carrying ``label``; returns its venue order id."""
+    stranger = source.gateway()
+    stranger.products([GLOBAL_BTC])
+    return stranger.create_order(
+        NewOrder(client_order_id=label, symbol=GLOBAL_BTC, side=Side.BUY, size=Decimal(1),
+                 order_type=OrderType.LIMIT, time_in_force=TimeInForce.GTC,
+                 limit_price=Decimal(50_000))
+    )  # fmt: skip
+
+
+def test_after_a_restart_only_a_label_the_journal_issued_is_adopted_and_strangers_are_left_alone(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # The last process issued "kept" and journaled it finished, yet the venue holds it open:
+    # ours, adopted. Two orders carry our prefix under labels the bot never issued: a
+    # stranger's resting order and a stranger's filled one.
+    path = tmp_path / "j.sqlite3"
+    kept = make_intent(clock, "kept", symbol=GLOBAL_BTC, size="1", limit="50000",
+                       tif=TimeInForce.GTC)  # fmt: skip
+    seed_journal(
+        path, lambda reply_to: [recorded(kept, reply_to),
+                                journaled_update(kept, OrderStatus.CANCELLED)],
+    )  # fmt: skip
+    kept_id = _resting_as_a_stranger(source, client_order_id("kept"))
+    resting = client_order_id("never-issued")
+    _resting_as_a_stranger(source, resting)
+    filled = client_order_id("never-issued-either")
+    _as_a_stranger(source, filled, "2")
+    with running(_start(sim, clock, source, path)) as bot:
+        adopted = bot.updates(client_order_id("kept"))
+        assert [(u.status, u.venue_order_id) for u in adopted] == [
+            (OrderStatus.ACKNOWLEDGED, kept_id)
+        ]
+        assert bot.updates(resting) == []
+        assert [f for f in bot.of(OrderFilled) if f.client_order_id == filled] == []
+        state = bot.state()
+        assert state.swept_fills == 0
+        assert state.foreign_orders == 2  # each counted once
+        bot.clock.advance(60.0)  # a periodic pass sees them again: still left alone
+        wait_drained(bot.executor)
+        assert bot.updates(resting) == []
+        assert bot.state().foreign_orders == 2
+
+
+def test_after_a_restart_the_sweep_looks_up_no_order_of_a_fill_the_journal_holds(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    gateway: SimGlobalGateway,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    earlier = [f"earlier-{n}" for n in range(3)]
+    with running(_start(sim, clock, source, path)) as bot:
+        bot.trading(TradingState.ACTIVE)
+        for intent_id in earlier:
+            bot.place(bot.intent(intent_id, symbol=GLOBAL_BTC, size="1"))
+            bot.wait_status(client_order_id(intent_id), OrderStatus.FILLED)
+
+        def journaled() -> bool:
+            with bot.reader() as journal:
+                return len(journal.fill_ids()) == len(earlier)
+
+        bot.until(journaled, "the earlier fills journaled")
+    lookups = gateway.requests("private/get_order_state")
+    # A new process: the venue's fills of the day are those three, of orders it does not hold.
+    with running(_start(sim, clock, source, path)) as bot:
+        assert gateway.requests("private/get_order_state") == lookups
+        assert bot.state().sweep_lookups == 0
+        assert bot.of(OrderFilled) == []  # booked from the journal already, not carried again
