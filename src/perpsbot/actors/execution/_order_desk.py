@@ -229,8 +229,7 @@ class OrderDesk:
         # Each attempt gets its send-by instant: a venue that does not deduplicate client ids
         # can prove the order absent only once the venue could no longer act on it.
         request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
-        self.ledger.mark(coid, request=request)
-        self.ledger.move(coid, _S.SUBMITTED, source)
+        self.ledger.move(coid, _S.SUBMITTED, source, request=request)
         self.stats["submitted"] += 1
         try:
             venue_order_id = self.gateway.create_order(request)
