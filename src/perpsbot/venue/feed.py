@@ -213,8 +213,9 @@ class WebSocketFeed(FeedConnection):
 
     def pause(self, channels: Collection[str]) -> None:
         """Stop receiving ``channels`` until called again (``()`` receives everything again):
-        the feed thread unsubscribes them on its connection before it handles the next frame,
-        and the frames already on their way are forwarded undecoded, as
+        the feed thread unsubscribes them on its connection once it has handled the frame in
+        hand (or the next to arrive: heartbeats come every second), and the frames already on
+        their way are forwarded undecoded, as
         :meth:`skip_undecoded` does (this call replaces its set). For a consumer that has no
         use for a channel for a while: its frames then cost nothing, not even a read. Called
         again, the channels are subscribed again (their snapshot first); a new connection
