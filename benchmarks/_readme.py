@@ -52,12 +52,19 @@ def _daemon(daemon: dict[str, Any]) -> str:
     every = scenarios.values()
     first = [s["start_to_first_mark_s"] for s in every]
     exit_s = [s["sigterm_to_exit_s"] for s in every]
+    # The sim sends a ticker frame with each level2 one; a bot that unsubscribes the ticker
+    # once its books are ready receives about one frame per step (results before that did).
+    tickers = (
+        "plus as many ticker frames"
+        if four["frames_per_s"] > 1.5 * 200 * four["runs"][0]["symbols"]
+        else "the ticker unsubscribed once the books are ready"
+    )
     return (
         f"Daemon ({_source(daemon)}, {daemon['window_s']:.0f} s windows; `perpsbot run "
         "--profile dev`, trading actors included, against `perpsbot sim` in another process): "
         f"idle {idle['cpu_percent_of_one_core']:.2f}% of a core (target under "
-        f"{targets['idle_cpu_percent']}%); 200 level2 frames/s per symbol (plus as many ticker "
-        f"frames) {one['cpu_percent_of_one_core']:.1f}% with 1 symbol "
+        f"{targets['idle_cpu_percent']}%); 200 level2 frames/s per symbol ({tickers}) "
+        f"{one['cpu_percent_of_one_core']:.1f}% with 1 symbol "
         f"({one['frames_per_s']:,.0f} frames/s, {one['cpu_us_per_frame']:.0f} us per frame) and "
         f"{four['cpu_percent_of_one_core']:.1f}% with 4 ({four['frames_per_s']:,.0f} frames/s, "
         f"{four['cpu_us_per_frame']:.0f} us per frame; target under "

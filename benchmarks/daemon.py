@@ -2,7 +2,9 @@
 process, at idle and at realistic feed rates.
 
 Each scenario starts a fresh sim (``--tick-interval-s``: each step sends one level2 and one
-ticker frame per symbol) and a fresh bot pointed at it through ``venue.*_url``, then reads
+ticker frame per symbol; the bot unsubscribes the ticker once its books are ready, so it
+receives about one frame per step and symbol) and a fresh bot pointed at it through
+``venue.*_url``, then reads
 the bot's own process from ``/proc``: CPU time over a measured window (as % of one core, and
 per frame the feed received, counted by the bot's ``/metrics``), RSS and threads. It also
 times start to the first printed cycle (which shows every symbol's first mark) and SIGTERM to

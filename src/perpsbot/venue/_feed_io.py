@@ -116,6 +116,7 @@ class FeedConnection:
     _protocol_errors: int
     _skipped: int
     _skip_prefixes: tuple[bytes, ...]
+    _paused: frozenset[str]
 
     def _emit(self, kind: type[FeedStatus], **fields: Any) -> None:
         message_id, ts_created_ns = self._stamper.stamp()
@@ -159,6 +160,15 @@ class FeedConnection:
             self._send_subscribe(ws, "level2", False)
             self._send_subscribe(ws, "level2", True)
 
+    def _sync_paused(self, ws: websocket.WebSocket, on_wire: frozenset[str]) -> frozenset[str]:
+        """Unsubscribe the channels the consumer paused since ``on_wire`` (those paused on
+        this connection), subscribe again those it resumed; returns what is paused now."""
+        paused = self._paused
+        for channel in self.channels:
+            if (channel in paused) != (channel in on_wire):
+                self._send_subscribe(ws, channel, channel not in paused)
+        return paused
+
     def _receive(self, ws: websocket.WebSocket) -> None:
         # The hot path: locals only, no logging, no allocation beyond the decoded frame.
         read = FrameReader(
@@ -175,6 +185,7 @@ class FeedConnection:
         time_ns = self._clock.time_ns
         stop_is_set = self._stop.is_set
         expected = -1  # unknown until the first numbered frame of this connection
+        paused: frozenset[str] = frozenset()  # every channel is subscribed at first
         while not self._stopping:  # a plain attribute: read per frame, cheaper than the Event
             try:
                 opcode, data = read()
@@ -238,6 +249,8 @@ class FeedConnection:
                     _log.exception(
                         "feed %s: on_frame failed (#%d)", self.name, self._callback_errors
                     )
+            if self._paused is not paused:  # the consumer paused or resumed channels
+                paused = self._sync_paused(ws, paused)
             if type(frame) is ErrorFrame:
                 self._emit(FeedErrorReceived, message=frame.message)
                 raise ConnectionEndedError(f"venue error: {frame.message}")

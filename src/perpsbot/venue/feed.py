@@ -168,6 +168,7 @@ class WebSocketFeed(FeedConnection):
         self._out_of_order = self._stale = self._connect_attempts = self._connects = 0
         self._protocol_errors = self._skipped = 0
         self._skip_prefixes: tuple[bytes, ...] = ()
+        self._paused: frozenset[str] = frozenset()
 
     # --- control (any thread) -------------------------------------------------------------
 
@@ -209,6 +210,19 @@ class WebSocketFeed(FeedConnection):
         if unknown:
             raise ValueError(f"channels must be among {sorted(_CHANNELS)}, found {unknown}")
         self._skip_prefixes = tuple(skip_prefix(channel) for channel in sorted(channels))
+
+    def pause(self, channels: Collection[str]) -> None:
+        """Stop receiving ``channels`` until called again (``()`` receives everything again):
+        the feed thread unsubscribes them on its connection once it has handled the frame in
+        hand (or the next to arrive: heartbeats come every second), and the frames already on
+        their way are forwarded undecoded, as
+        :meth:`skip_undecoded` does (this call replaces its set). For a consumer that has no
+        use for a channel for a while: its frames then cost nothing, not even a read. Called
+        again, the channels are subscribed again (their snapshot first); a new connection
+        subscribes to every channel. Any thread; the feed's own callbacks too.
+        """
+        self.skip_undecoded(channels)
+        self._paused = frozenset(channels) & frozenset(self.channels)
 
     @property
     def running(self) -> bool:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from perpsbot.actors.execution._order_machine import (
     Announced,
     FillSeen,
     Refused,
+    announced,
     booked,
     filled,
     moved,
@@ -74,3 +77,28 @@ def test_each_fill_id_is_new_once_and_a_fill_without_size_is_none() -> None:
     again, effects = filled(order, [_fill("a", "0.5"), _fill("c", "0.5")])
     assert [e.fill_id for e in effects if isinstance(e, FillSeen)] == ["c"]
     assert again.fills_size == D(2)
+
+
+def test_a_move_makes_its_bookkeeping_changes_in_the_same_step_announced_or_refused() -> None:
+    sent, (announced,) = moved(ACKED, S.CANCEL_PENDING, USER, cancel_requested=True)
+    assert isinstance(announced, Announced)
+    assert (sent.status, sent.published, sent.cancel_requested) == (
+        S.CANCEL_PENDING,
+        S.CANCEL_PENDING,
+        True,
+    )
+    assert announced.order is sent  # subscribers hear the order as it is held
+    refused, (effect,) = moved(ACKED, S.PENDING_SUBMIT, USER, cancel_requested=True)
+    assert isinstance(effect, Refused)
+    assert (refused.status, refused.cancel_requested) == (S.ACKNOWLEDGED, True)
+    same, effects = moved(ACKED, S.ACKNOWLEDGED, USER, cancel_requested=True)
+    assert (effects, same.cancel_requested) == ((), True)
+
+
+def test_announcing_a_held_order_makes_its_bookkeeping_changes_too() -> None:
+    pending = attrs.evolve(ACKED, status=S.PENDING_SUBMIT, published=None, venue_order_id=None)
+    journaled, (effect,) = announced(pending, TransitionSource.LOCAL, "journaled", journaled=True)
+    assert isinstance(effect, Announced)
+    assert (journaled.journaled, journaled.published, effect.previous) == (
+        True, S.PENDING_SUBMIT, None,
+    )  # fmt: skip

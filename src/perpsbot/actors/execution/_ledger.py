@@ -123,9 +123,12 @@ class OrderLedger:
         if order is not None and order.venue_order_id is not None:
             self._by_venue_id.pop(order.venue_order_id, None)
 
-    def announce(self, client_order_id: str, source: TransitionSource, reason: str = "") -> None:
-        """Publish a held order's current state as new (``previous`` None)."""
-        self._apply(announced(self._orders[client_order_id], source, reason))
+    def announce(
+        self, client_order_id: str, source: TransitionSource, reason: str = "", **changes: Any
+    ) -> None:
+        """Publish a held order's current state as new (``previous`` None), with bookkeeping
+        ``changes`` as :meth:`mark` makes them."""
+        self._apply(announced(self._orders[client_order_id], source, reason, **changes))
 
     def move(
         self,
@@ -137,9 +140,11 @@ class OrderLedger:
         filled_size: Decimal | None = None,
         average_fill_price: Decimal | None = None,
         venue_order_id: str | None = None,
+        **changes: Any,
     ) -> bool:
         """Move an order to ``status`` (and the venue's figures); publish it if anything
-        changed. False if the state machine refused it (logged and counted)."""
+        changed. False if the state machine refused it (logged and counted). Bookkeeping
+        ``changes`` (as :meth:`mark` makes them) are made either way."""
         order = self._orders[client_order_id]
         reopened = order.status.terminal and status is not order.status
         if source is TransitionSource.RECONCILIATION and reopened:
@@ -151,6 +156,7 @@ class OrderLedger:
             moved(
                 order, status, source, reason, filled_size=filled_size,
                 average_fill_price=average_fill_price, venue_order_id=venue_order_id,
+                **changes,
             )
         )  # fmt: skip
         if (

@@ -205,8 +205,8 @@ class OrderDesk(OrderFollowing):
             # journaled PENDING_SUBMIT was then never sent, and no venue order carrying its
             # client order id (anyone may reuse it here) is taken for it. Until the journal
             # answers it has no send-by instant: looked for, never sent again, if asked.
-            self.ledger.mark(coid, request=attrs.evolve(order.request, send_by_ns=None))
-            self.ledger.move(coid, _S.SUBMITTED, source)
+            request = attrs.evolve(order.request, send_by_ns=None)
+            self.ledger.move(coid, _S.SUBMITTED, source, request=request)
             self._awaiting_journal[self._sync_journal()] = coid
             return
         self.ledger.move(coid, _S.SUBMITTED, source)

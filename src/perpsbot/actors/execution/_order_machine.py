@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -70,9 +71,12 @@ Effect = Announced | FillSeen | Refused
 Step = tuple[TrackedOrder, tuple[Effect, ...]]
 
 
-def announced(order: TrackedOrder, source: TransitionSource, reason: str = "") -> Step:
-    """The order's current state, announced as new (``previous`` None)."""
-    return _announce(order, None, source, reason)
+def announced(
+    order: TrackedOrder, source: TransitionSource, reason: str = "", **changes: Any
+) -> Step:
+    """The order's current state, announced as new (``previous`` None), with bookkeeping
+    ``changes`` (fields that are no transition) made in the same step."""
+    return _announce(order, None, source, reason, changes)
 
 
 def moved(
@@ -84,15 +88,27 @@ def moved(
     filled_size: Decimal | None = None,
     average_fill_price: Decimal | None = None,
     venue_order_id: str | None = None,
+    **changes: Any,
 ) -> Step:
-    """The order after the venue (or the executor) said ``status`` and its figures."""
+    """The order after the venue (or the executor) said ``status`` and its figures, with
+    bookkeeping ``changes`` (fields that are no transition) made whatever the move does.
+    One new order per step: this runs between the journal's confirmation and the REST call."""
     filled = order.filled_size if filled_size is None else filled_size
     if status is order.status and filled == order.filled_size:
         if venue_order_id is not None and order.venue_order_id is None:
-            return attrs.evolve(order, venue_order_id=venue_order_id), ()
-        return order, ()
+            changes["venue_order_id"] = venue_order_id
+        return (attrs.evolve(order, **changes) if changes else order), ()
     if not allowed(order.status, status, source):
-        return order, (Refused(order=order, status=status, filled_size=filled, source=source),)
+        refused = Refused(order=order, status=status, filled_size=filled, source=source)
+        return (attrs.evolve(order, **changes) if changes else order), (refused,)
+    known = order.published or order.status  # what subscribers take it to be
+    held = status.terminal and order.booked_size < filled  # not settled once moved
+    if held:
+        # Terminal but not settled (fills unbooked): held, announced once its fills are
+        # booked (:func:`booked`).
+        changes.update(ended_by=(source, reason), published=known)
+    else:
+        changes["published"] = status
     after = attrs.evolve(
         order,
         missing=0,
@@ -100,12 +116,11 @@ def moved(
         filled_size=filled,
         average_fill_price=average_fill_price or order.average_fill_price,
         venue_order_id=venue_order_id or order.venue_order_id,
+        **changes,
     )
-    known = order.published or order.status  # what subscribers take it to be
-    if status.terminal and not after.settled:
-        # Held terminal, announced once its fills are booked (:func:`booked`).
-        return attrs.evolve(after, ended_by=(source, reason), published=known), ()
-    return _announce(after, known, source, reason)
+    if held:
+        return after, ()
+    return after, (Announced(order=after, previous=known, source=source, reason=reason),)
 
 
 def booked(order: TrackedOrder, size: Decimal) -> Step:
@@ -134,7 +149,11 @@ def filled(order: TrackedOrder, fills: Iterable[VenueFill]) -> Step:
 
 
 def _announce(
-    order: TrackedOrder, previous: OrderStatus | None, source: TransitionSource, reason: str
+    order: TrackedOrder,
+    previous: OrderStatus | None,
+    source: TransitionSource,
+    reason: str,
+    changes: dict[str, Any] | None = None,
 ) -> Step:
-    after = attrs.evolve(order, published=order.status)
+    after = attrs.evolve(order, published=order.status, **(changes or {}))
     return after, (Announced(order=after, previous=previous, source=source, reason=reason),)

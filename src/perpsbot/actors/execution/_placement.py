@@ -168,12 +168,11 @@ class OrderPlacement:
             return
         local = TransitionSource.LOCAL
         desk.issued.add(coid)
-        desk.ledger.mark(coid, journaled=True)
         # PENDING_SUBMIT and SUBMITTED go out before the call: risk and the strategy count an
         # order in flight past its TTL only once they heard it reached the executor (the call
         # may outlast the TTL), and an order killed mid-call must be journaled SUBMITTED, so
         # that the next start looks for it as sent.
-        desk.ledger.announce(coid, local, "journaled")
+        desk.ledger.announce(coid, local, "journaled", journaled=True)
         late_ns = self._clock.time_ns() - order.intent.valid_until_ns
         if late_ns > 0:
             desk.ledger.move(

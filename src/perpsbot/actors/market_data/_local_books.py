@@ -1,11 +1,12 @@
 """The feed thread's level2 books: what a frame changes, which books are usable, and whether
-the ticker and trades may be left undecoded.
+the ticker and trades are of any use.
 
 Owned by the mark translator, touched only on the feed thread. A book is ready from its
 snapshot on; updates that arrive before it cannot be applied and are dropped. While every
-book is ready the ticker and market trades give no mark, so the feed is asked to leave their
-frames undecoded (``WebSocketFeed.skip_undecoded``); a gap or a lost connection invalidates
-every book and has everything decoded again, so ticker marks cover the resync.
+book is ready the ticker and market trades give no mark, so the feed is asked to pause them
+(``WebSocketFeed.pause``, or ``skip_undecoded`` while it is recorded); a gap or a lost
+connection invalidates every book and has them received and decoded again, so ticker marks
+cover the resync.
 """
 
 from __future__ import annotations
@@ -28,18 +29,18 @@ class LocalBooks:
     that changed it (its timestamp is the mark's event time); the flush empties it.
     """
 
-    __slots__ = ("_all_ready", "_books", "_resyncing", "_skip_undecoded", "changed")
+    __slots__ = ("_all_ready", "_books", "_pause", "_resyncing", "changed")
 
     def __init__(self, symbols: tuple[str, ...]) -> None:
         self._books = {symbol: OrderBook(symbol) for symbol in symbols}
         self.changed: dict[OrderBook, Level2Frame] = {}
-        self._all_ready = False  # every book is ready: ticker and trades are not decoded
+        self._all_ready = False  # every book is ready: ticker and trades are paused
         self._resyncing = False  # a gap made the books unusable; not all ready again yet
-        self._skip_undecoded: Callable[[Collection[str]], None] | None = None
+        self._pause: Callable[[Collection[str]], None] | None = None
 
-    def bind(self, skip_undecoded: Callable[[Collection[str]], None] | None) -> None:
-        """How to tell the feed which channels to leave undecoded (None: decode all)."""
-        self._skip_undecoded = skip_undecoded
+    def bind(self, pause: Callable[[Collection[str]], None] | None) -> None:
+        """How to tell the feed which channels are of no use now (None: receive all)."""
+        self._pause = pause
 
     def apply(self, frame: Level2Frame) -> bool:
         """Apply ``frame`` to the books it concerns. True when it made every book ready again
@@ -86,5 +87,5 @@ class LocalBooks:
         return resumed
 
     def _skip(self, channels: tuple[str, ...]) -> None:
-        if self._skip_undecoded is not None:
-            self._skip_undecoded(channels)
+        if self._pause is not None:
+            self._pause(channels)

@@ -7,8 +7,9 @@ mailbox conflates per symbol, and reports to the streamer. Nothing on this path 
 without bound, and no frame waits behind another actor's work.
 
 While every book is ready the ticker and market trades give no mark: the books have the feed
-forward their frames undecoded (``WebSocketFeed.skip_undecoded``), as ``SkippedFrame``: they
-still count as market data for silence, at a fraction of a decoded frame's cost.
+pause them (``WebSocketFeed.pause``: unsubscribed, so they cost nothing; while the feed is
+recorded, ``WebSocketFeed.skip_undecoded``: forwarded undecoded, as ``SkippedFrame``, which
+still counts as market data for silence, at a fraction of a decoded frame's cost).
 
 Work is batched per socket read. A frame only updates its book and notes the symbol; the
 feed calls :meth:`MarkTranslator.flush` before it reads the socket again, and only then are
@@ -201,13 +202,13 @@ class MarkTranslator:
         self,
         stop: Callable[[], object],
         stats: Callable[[], FeedStats],
-        skip_undecoded: Callable[[Collection[str]], None] | None = None,
+        pause: Callable[[Collection[str]], None] | None = None,
     ) -> None:
         """The feed this translator serves: how to stop it should its owner be replaced, its
-        counters for the reports, and how to tell it which channels to leave undecoded (see
-        ``WebSocketFeed.skip_undecoded``; None decodes everything always)."""
+        counters for the reports, and how to tell it which channels it has no use for now
+        (``WebSocketFeed.pause`` or ``skip_undecoded``; None receives everything always)."""
         self._bound = _BoundFeed(stop, stats)
-        self._books.bind(skip_undecoded)
+        self._books.bind(pause)
 
     @property
     def marks_sent(self) -> int:

@@ -240,7 +240,11 @@ class StreamerActor(BaseActor):
             stale_after_s=settings.stale_after_s,
             ids=self._ids,
         )
-        translator.bind_feed(self._feed.stop, self._feed.stats, self._feed.skip_undecoded)
+        # Unused channels are unsubscribed, unless the feed is recorded: a recording keeps
+        # every message, so they are only left undecoded then.
+        feed = self._feed
+        pause = feed.pause if self._recorder is None else feed.skip_undecoded
+        translator.bind_feed(feed.stop, feed.stats, pause)
         self._translator = translator
         self._live = False
         self._publish(FeedState.CONNECTING, f"connecting to {self._venue.market_ws_url}")

@@ -47,6 +47,8 @@ class OrderGate:
         except MailboxFullError as error:
             self.deny(intent, Denial(rule=EXECUTOR_BACKLOG, reason=f"{error}; not queued"))
             return False
+        if not logger.isEnabledFor(logging.INFO):
+            return True  # the notional below is worked out for the log line only
         logger.info(
             "%s allowed: %s %s %s at %s (notional %s USD)",
             intent.intent_id,

@@ -88,16 +88,15 @@ class MustReduce:
     name: ClassVar[str] = "reduce_only"
 
     def check(self, order: OrderCheck) -> str | None:
-        if order.reduces:
-            return None
+        reducing = order.state is TradingState.REDUCING
+        if order.reduces or not (reducing or order.intent.purpose is IntentPurpose.EXIT):
+            return None  # before any text is made: an entry in ACTIVE passes here
         what = f"{order.describe()} would not reduce the position of {order.position}"
         if order.open_buy or order.open_sell:
             what += f" (open orders: buy {order.open_buy}, sell {order.open_sell})"
-        if order.state is TradingState.REDUCING:
+        if reducing:
             return f"trading is REDUCING ({_holding(order)}); {what}"
-        if order.intent.purpose is IntentPurpose.EXIT:
-            return f"exit {what}"
-        return None
+        return f"exit {what}"
 
 
 @attrs.frozen
@@ -182,16 +181,19 @@ class MaxLeverage:
             self.config.leverage_cap(order.symbol), order.product,
             long=order.intent.side is Side.BUY, now_ns=order.now_ns,
         )  # fmt: skip
-        cap_is = f"the cap {num(cap)}x for {order.symbol}" + (f" ({source})" if source else "")
+
+        def cap_is() -> str:  # text for a denial only: a passing check formats nothing
+            return f"the cap {num(cap)}x for {order.symbol}" + (f" ({source})" if source else "")
+
         symbol_leverage = order.resulting_notional / equity
         if symbol_leverage > cap:
             return (
                 f"leverage {symbol_leverage:.2f}x ({usd(order.resulting_notional)} USD on"
-                f" {usd(equity)} USD equity) exceeds {cap_is}"
+                f" {usd(equity)} USD equity) exceeds {cap_is()}"
             )
         wanted = order.intent.leverage
         if wanted is not None and wanted > cap:
-            return f"intent leverage {num(wanted)}x exceeds {cap_is}"
+            return f"intent leverage {num(wanted)}x exceeds {cap_is()}"
         total = order.exposure_after / equity
         if total > self.config.max_leverage:
             return (
