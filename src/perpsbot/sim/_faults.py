@@ -13,6 +13,7 @@ from websockets.frames import Close
 from perpsbot.clock import Clock
 from perpsbot.config import DuplicateClientOrderId
 from perpsbot.errors import InvalidConfigError
+from perpsbot.sim._countdown import Countdown, Delays
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import (
     Count,
@@ -75,9 +76,9 @@ class SimFaults:
         self._lock = threading.Lock()
         self._records: list[FaultRecord] = []
         self._http_errors: list[_HttpErrorRule] = []
-        self._slow: tuple[float, int] = (0.0, 0)
-        self._lost_acks = 0
-        self._resets = 0
+        self._slow = Delays()
+        self._lost_acks = Countdown()
+        self._resets = Countdown()
         self._refuse_until: float | None = None
 
     # --- websocket faults ---------------------------------------------------------------------
@@ -179,22 +180,19 @@ class SimFaults:
     def slow_responses(self, delay_s: Seconds, count: Count = 1) -> None:
         """Hold the next ``count`` REST responses back for ``delay_s`` real seconds."""
         self._record("slow_responses", f"delay_s={delay_s} count={count}")
-        with self._lock:
-            self._slow = (delay_s, count)
+        self._slow.arm(delay_s, count)
 
     @checked
     def lose_order_ack(self, count: Count = 1) -> None:
         """Create the next ``count`` orders but drop the connection instead of answering."""
         self._record("lose_order_ack", f"count={count}")
-        with self._lock:
-            self._lost_acks += count
+        self._lost_acks.arm(count)
 
     @checked
     def reset_mid_body(self, count: Count = 1) -> None:
         """Send the headers and half the body of the next ``count`` answers, then hang up."""
         self._record("reset_mid_body", f"count={count}")
-        with self._lock:
-            self._resets += count
+        self._resets.arm(count)
 
     @checked
     def delay_order_visibility(self, delay_s: Seconds) -> None:
@@ -291,10 +289,9 @@ class SimFaults:
         self._record("clear", "")
         with self._lock:
             self._http_errors.clear()
-            self._slow = (0.0, 0)
-            self._lost_acks = 0
-            self._resets = 0
             self._refuse_until = None
+        for countdown in (self._slow, self._lost_acks, self._resets):
+            countdown.clear()
         with self._engine.lock:
             self._engine.visibility_delay_s = 0.0
             self._engine.duplicate_ids = self._engine.config.duplicate_client_order_id
@@ -333,26 +330,13 @@ class SimFaults:
         return None
 
     def take_delay_s(self) -> float:
-        with self._lock:
-            delay, count = self._slow
-            if count <= 0:
-                return 0.0
-            self._slow = (delay, count - 1)
-            return delay
+        return self._slow.take_s()
 
     def take_reset(self) -> bool:
-        with self._lock:
-            if self._resets <= 0:
-                return False
-            self._resets -= 1
-            return True
+        return self._resets.take()
 
     def take_lost_ack(self) -> bool:
-        with self._lock:
-            if self._lost_acks <= 0:
-                return False
-            self._lost_acks -= 1
-            return True
+        return self._lost_acks.take()
 
     def apply(self, request: dict[str, Any]) -> None:
         """Arm a fault from a control-endpoint body: ``{"fault": "<method>", ...kwargs}``."""

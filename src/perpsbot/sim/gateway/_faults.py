@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from perpsbot.sim._countdown import Countdown, Delays
 from perpsbot.sim.gateway._credits import MATCHING
 
 _ORDERS = frozenset({"private/buy", "private/sell"})
@@ -30,13 +31,13 @@ class GatewayFaults:
     def __init__(self, engine: SimEngine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
-        self._slow: tuple[float, int] = (0.0, 0)
-        self._rate_limited = 0
-        self._orders_rate_limited = 0
-        self._lost = 0
+        self._slow = Delays()
+        self._rate_limited = Countdown()
+        self._orders_rate_limited = Countdown()
+        self._lost = Countdown()
         self._twins: tuple[int, int] = (0, 0)
         self._refused: dict[str, int] = {}
-        self._book_gaps = 0
+        self._book_gaps = Countdown()
         self.drop: Callable[[], None] = lambda: None
         self.push_raw: Callable[[str], None] = lambda text: None
         self.test_request_now: Callable[[], None] = lambda: None
@@ -50,26 +51,20 @@ class GatewayFaults:
     def slow_requests(self, delay_s: float, count: int = 1) -> None:
         """Hold the next ``count`` requests ``delay_s`` real seconds before the engine sees them."""
         self.log.append(f"slow_requests delay_s={delay_s} count={count}")
-        with self._lock:
-            self._slow = (delay_s, count)
+        self._slow.arm(delay_s, count)
 
     def too_many_requests(self, count: int = 1, *, orders_only: bool = False) -> None:
         """Answer the next ``count`` requests with 10028 and end their socket; with
         ``orders_only`` the next ``count`` buys and sells, whatever else is asked meanwhile
         (a socket's heartbeat answer, a read of another thread's)."""
         self.log.append(f"too_many_requests count={count} orders_only={orders_only}")
-        with self._lock:
-            if orders_only:
-                self._orders_rate_limited += count
-            else:
-                self._rate_limited += count
+        (self._orders_rate_limited if orders_only else self._rate_limited).arm(count)
 
     def lose_answers(self, count: int = 1) -> None:
         """Carry out the next ``count`` matching requests (buy, sell, cancel) and never answer:
         over HTTP the connection closes, over a WebSocket the answer is simply not sent."""
         self.log.append(f"lose_answers count={count}")
-        with self._lock:
-            self._lost += count
+        self._lost.arm(count)
 
     def refuse_method(self, method: str, count: int = 1) -> None:
         """Answer the next ``count`` requests of ``method`` with 11094 ``internal_server_error``
@@ -86,8 +81,7 @@ class GatewayFaults:
         if count < 1:
             raise ValueError(f"count must be a whole number >= 1, was {count}")
         self.log.append(f"book_gap count={count}")
-        with self._lock:
-            self._book_gaps += count
+        self._book_gaps.arm(count)
 
     def duplicate_labels(self, count: int = 1, contracts: int = 1) -> None:
         """Precede each of the next ``count`` buys and sells by a stranger's order carrying the
@@ -119,40 +113,31 @@ class GatewayFaults:
             self._engine.visibility_delay_s = delay_s
 
     def clear(self) -> None:
+        for countdown in (
+            self._slow,
+            self._rate_limited,
+            self._orders_rate_limited,
+            self._lost,
+            self._book_gaps,
+        ):
+            countdown.clear()
         with self._lock:
-            self._slow, self._rate_limited, self._lost = (0.0, 0), 0, 0
-            self._orders_rate_limited = 0
             self._twins = (0, 0)
             self._refused = {}
-            self._book_gaps = 0
         self.delay_order_visibility(0.0)
 
     # --- taken by the servers -------------------------------------------------------------------
 
     def take_delay_s(self) -> float:
-        with self._lock:
-            delay, count = self._slow
-            if count <= 0:
-                return 0.0
-            self._slow = (delay, count - 1)
-            return delay
+        return self._slow.take_s()
 
     def take_rate_limited(self, method: str) -> bool:
-        with self._lock:
-            if self._orders_rate_limited > 0 and method in _ORDERS:
-                self._orders_rate_limited -= 1
-                return True
-            if self._rate_limited <= 0:
-                return False
-            self._rate_limited -= 1
+        if method in _ORDERS and self._orders_rate_limited.take():
             return True
+        return self._rate_limited.take()
 
     def take_lost(self, method: str) -> bool:
-        with self._lock:
-            if self._lost <= 0 or method not in MATCHING:
-                return False
-            self._lost -= 1
-            return True
+        return method in MATCHING and self._lost.take()
 
     def take_twin(self, method: str) -> int:
         """The contracts of a stranger's order to place before this request (0: none)."""
@@ -172,8 +157,4 @@ class GatewayFaults:
             return True
 
     def take_book_gap(self) -> bool:
-        with self._lock:
-            if self._book_gaps <= 0:
-                return False
-            self._book_gaps -= 1
-            return True
+        return self._book_gaps.take()
