@@ -40,6 +40,7 @@ from perpsbot.messages import (
     RiskSnapshot,
     StopMoved,
     TradingStateChanged,
+    TransitionSource,
 )
 
 __all__ = ["JournalReader", "RecordedIntent", "Trade"]
@@ -89,8 +90,26 @@ class JournalReader(ReportQueries):
             return [self._recorded(row) for row in rows if not row["finished"] or _lags(row)]
 
     def issued_client_order_ids(self) -> frozenset[str]:
-        """The client order id of every intent recorded: the labels the bot issued."""
-        return frozenset(row[0] for row in self._all("SELECT client_order_id FROM intents"))
+        """The client order id of every intent recorded whose order may have reached the
+        venue: the labels the bot issued, less those the journal shows were never sent (an
+        order that ended, without a venue id or a fill, from PENDING_SUBMIT, or from a
+        SUBMITTED that waited for the journal and was ended by the executor itself). A
+        stranger's order carrying one of those is never ours."""
+        rows = self._all(
+            f"""SELECT i.client_order_id FROM intents i
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM orders o
+                    WHERE o.client_order_id = i.client_order_id
+                      AND o.status IN ({', '.join('?' * len(_TERMINAL))})
+                      AND o.venue_order_id IS NULL
+                      AND CAST(o.filled_size AS REAL) = 0
+                      AND ((o.previous = ? AND o.source = ?) OR NOT EXISTS (
+                          SELECT 1 FROM order_transitions t
+                          WHERE t.client_order_id = o.client_order_id AND t.status = ?)))""",
+            (*_TERMINAL, OrderStatus.SUBMITTED.value, TransitionSource.LOCAL.value,
+             OrderStatus.SUBMITTED.value),
+        )  # fmt: skip
+        return frozenset(row[0] for row in rows)
 
     def open_orders(self) -> list[OrderUpdated]:
         """The latest transition of every order not in a terminal state (adopted ones too)."""

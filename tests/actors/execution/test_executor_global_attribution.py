@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from perpsbot.clock import FakeClock
@@ -22,6 +23,7 @@ from perpsbot.messages import (
     Side,
     TimeInForce,
     TradingState,
+    TransitionSource,
 )
 from perpsbot.runtime.testing import wait_drained
 from perpsbot.sim import SimConfig, SimExchange
@@ -138,6 +140,8 @@ def test_after_a_restart_only_a_label_the_journal_issued_is_adopted_and_stranger
                        tif=TimeInForce.GTC)  # fmt: skip
     seed_journal(
         path, lambda reply_to: [recorded(kept, reply_to),
+                                journaled_update(kept, OrderStatus.PENDING_SUBMIT),
+                                journaled_update(kept, OrderStatus.SUBMITTED),
                                 journaled_update(kept, OrderStatus.CANCELLED)],
     )  # fmt: skip
     kept_id = _resting_as_a_stranger(source, client_order_id("kept"))
@@ -187,3 +191,61 @@ def test_after_a_restart_the_sweep_looks_up_no_order_of_a_fill_the_journal_holds
         assert gateway.requests("private/get_order_state") == lookups
         assert bot.state().sweep_lookups == 0
         assert bot.of(OrderFilled) == []  # booked from the journal already, not carried again
+
+
+@pytest.mark.parametrize("waited_submitted", [False, True], ids=["pending", "waited-submitted"])
+def test_a_strangers_order_under_a_label_the_journal_shows_never_sent_is_not_adopted(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    tmp_path: Path,
+    waited_submitted: bool,
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    intent = make_intent(
+        clock, "unsent", symbol=GLOBAL_BTC, size="1", limit="50000", tif=TimeInForce.GTC
+    )
+    # Journaled, then expired before it was ever sent: from PENDING_SUBMIT (trading never
+    # allowed it), or from a SUBMITTED that waited for the journal and was refused then.
+    submitted = journaled_update(intent, OrderStatus.SUBMITTED)
+    ended = attrs.evolve(
+        journaled_update(intent, OrderStatus.EXPIRED),
+        source=TransitionSource.LOCAL,
+        previous=OrderStatus.SUBMITTED if waited_submitted else OrderStatus.PENDING_SUBMIT,
+    )
+    seed_journal(
+        path,
+        lambda reply_to: [
+            recorded(intent, reply_to),
+            journaled_update(intent, OrderStatus.PENDING_SUBMIT),
+            *([submitted] if waited_submitted else []),
+            ended,
+        ],
+    )
+    coid = client_order_id("unsent")
+    stranger = source.gateway()
+    stranger.products([GLOBAL_BTC])
+    stranger.create_order(
+        NewOrder(
+            client_order_id=coid,
+            symbol=GLOBAL_BTC,
+            side=Side.BUY,
+            size=Decimal(1),
+            order_type=OrderType.LIMIT,
+            time_in_force=TimeInForce.GTC,
+            limit_price=Decimal(50_000),
+        )
+    )
+    with running(
+        start_executor(
+            sim,
+            path,
+            clock=clock,
+            symbols=(GLOBAL_BTC,),
+            user_channel=False,
+            gateways=source,
+            user_channels=source.user_channel,
+        )
+    ) as bot:
+        adopted = [(u.status, u.reason) for u in bot.updates(coid)]
+        assert adopted == [], f"a stranger's order under a never-sent label adopted: {adopted}"

@@ -82,6 +82,7 @@ class OrderDesk(OrderFollowing):
         self._fault = fault
         self._sync_journal = sync_journal
         self._awaiting_journal: dict[str, str] = {}  # SyncJournal id -> the order it holds
+        self._awaiting_book: list[str] = []  # journaled SUBMITTED, waiting for the portfolio
         self.state: TradingState | None = None
         self.state_reasons: tuple[str, ...] = ()
         self.halted_for_good = False
@@ -206,7 +207,7 @@ class OrderDesk(OrderFollowing):
             # client order id (anyone may reuse it here) is taken for it. Until the journal
             # answers it has no send-by instant: looked for, never sent again, if asked.
             request = attrs.evolve(order.request, send_by_ns=None)
-            self.ledger.move(coid, _S.SUBMITTED, source, request=request)
+            self.ledger.move(coid, _S.SUBMITTED, source, request=request, never_sent=True)
             self._awaiting_journal[self._sync_journal()] = coid
             return
         self.ledger.move(coid, _S.SUBMITTED, source)
@@ -214,16 +215,56 @@ class OrderDesk(OrderFollowing):
 
     def journal_synced(self, message: JournalSynced) -> None:
         """The journal holds what was told before its ``SyncJournal``: an order that waited
-        for its SUBMITTED to be journaled goes out now, unless a cancel came meanwhile."""
+        for its SUBMITTED to be journaled goes out now if it may still go out.
+
+        Everything :meth:`send` checked is checked again: a halt, a reduce-only, a position
+        that shrank or a reconciliation's corrections may have come meanwhile (they overtake
+        this answer in the mailbox), or the intent's TTL may have passed. An order waits for
+        the portfolio's answer to a reconciliation (:meth:`book_answered`); refused otherwise,
+        it ends never sent (a missed trade, never a wrong one: the strategy asks again if it
+        still wants it)."""
         coid = self._awaiting_journal.pop(message.correlation_id, None)
+        self._write_or_end(coid)
+
+    def book_answered(self) -> None:
+        """The portfolio answered the last reconciliation: the orders the journal holds
+        SUBMITTED that waited for it are written now, or end never sent."""
+        waiting, self._awaiting_book = self._awaiting_book, []
+        for coid in waiting:
+            self._write_or_end(coid)
+
+    def unwritten(self, coid: str) -> bool:
+        """Whether ``coid`` is SUBMITTED but not written yet (it waits for the journal, or
+        for the portfolio's answer to a reconciliation): no venue order is it yet."""
+        return coid in self._awaiting_book or coid in self._awaiting_journal.values()
+
+    def _write_or_end(self, coid: str | None) -> None:
         order = None if coid is None else self.ledger.get(coid)
         if order is None or order.status is not _S.SUBMITTED or order.venue_order_id is not None:
             return  # an earlier incarnation's, or settled meanwhile by what the venue showed
-        if order.cancel_requested:
-            self.ledger.move(order.client_order_id, _S.CANCELLED, TransitionSource.LOCAL,
-                             "cancelled before it was sent")  # fmt: skip
+        coid = order.client_order_id
+        if self.book_pending is not None and not order.cancel_requested:
+            self._awaiting_book.append(coid)
             return
-        self._write(order.client_order_id)
+        ending = self._refused_at_write(order)
+        if ending is None:
+            self._write(coid)
+        else:
+            self.ledger.move(coid, ending[0], TransitionSource.LOCAL, ending[1])
+
+    def _refused_at_write(self, order: TrackedOrder) -> tuple[OrderStatus, str] | None:
+        """Why an order the journal holds SUBMITTED may no longer be written: its ending."""
+        if order.cancel_requested:
+            return _S.CANCELLED, "cancelled before it was sent"
+        ttl_ns, now_ns = order.valid_until_ns, self._clock.time_ns()
+        if ttl_ns is not None and now_ns > ttl_ns:
+            late_ms = (now_ns - ttl_ns) / 1e6
+            return _S.EXPIRED, f"never sent: past its TTL by {late_ms:.0f} ms once journaled"
+        refused = self.refusal(order)
+        if refused is None:
+            return None
+        status = _S.CANCELLED if self.halted_for_good else _S.EXPIRED
+        return status, f"never sent: {refused.reason}"
 
     def _write(self, coid: str) -> None:
         """Write a SUBMITTED order's request to the venue, and take its answer."""
@@ -232,7 +273,7 @@ class OrderDesk(OrderFollowing):
         # Each attempt gets its send-by instant: a venue that does not deduplicate client ids
         # can prove the order absent only once the venue could no longer act on it.
         request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
-        self.ledger.mark(coid, request=request)
+        self.ledger.mark(coid, request=request, never_sent=False)
         self.stats["submitted"] += 1
         try:
             venue_order_id = self.gateway.create_order(request)

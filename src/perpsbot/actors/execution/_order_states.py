@@ -156,8 +156,9 @@ class TrackedOrder:
     lost with the process); where they are not, a request goes out only once the journal
     holds its SUBMITTED, so a PENDING_SUBMIT was never sent."""
     never_sent: bool = False
-    """It left PENDING_SUBMIT for a terminal status: it never reached the venue (where client
-    ids are not deduplicated, no venue order carrying its id is ours)."""
+    """It has not reached the venue: it left PENDING_SUBMIT for a terminal status, or it is
+    SUBMITTED and waits for the journal before it is written, or ended so (where client ids
+    are not deduplicated, no venue order carrying its id is ours)."""
     missing: int = 0
     """Reconciliations in a row that did not find this order at the venue."""
     booked_size: Decimal = Decimal(0)

@@ -81,7 +81,12 @@ class ReconcilePass:
             PerpsbotError: reading the venue failed; nothing was published.
         """
         desk = self._desk
-        targets = [o for o in desk.ledger.unfinished() if o.in_flight or o.unsent]
+        # An order not written yet (waiting for the journal or the portfolio) is not at the
+        # venue: not looked for (every order carrying its id is a stranger's until then).
+        targets = [
+            o for o in desk.ledger.unfinished()
+            if (o.in_flight or o.unsent) and not desk.unwritten(o.client_order_id)
+        ]  # fmt: skip
         # Symbols whose orders may move while the venue is read: its read is no correction.
         unsettled = set(desk.unsettled_symbols())
         venue = read_venue(

@@ -315,6 +315,7 @@ class ExecutorActor(BaseActor):
         if desk.book_pending is None or message.correlation_id != desk.book_pending:
             return
         desk.book_pending = None
+        desk.book_answered()
         self._placement.release_held()
         if desk.unsent() and desk.state is not TradingState.HALTED:
             self._reconciler.soon()  # what waited to be sent may go now (looked up first)

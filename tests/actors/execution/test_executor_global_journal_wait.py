@@ -1,0 +1,190 @@
+"""An order on the Global Derivatives venue waits, SUBMITTED, for the journal to hold its
+SUBMITTED before it is written (so a restart can tell a sent order from one never sent).
+Whatever came meanwhile, and overtook the journal's answer in the executor's mailbox, is
+checked again before the write: a halt, a reduce-only, a position gone flat, the intent's
+TTL. Refused then, the order ends never sent."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from perpsbot.clock import FakeClock
+from perpsbot.ids import client_order_id
+from perpsbot.messages import (
+    IntentPurpose,
+    IntentRecorded,
+    OrderStatus,
+    RecordIntent,
+    Side,
+    SyncJournal,
+    TradingState,
+)
+from perpsbot.runtime.testing import Probe, wait_drained
+from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim.gateway import SimGlobalGateway
+from tests.actors.execution.executor_harness import Harness, running, seed_journal, start_executor
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
+from tests.actors.trading import recorder_spec
+from tests.runtime.conftest import Block
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sim(clock: FakeClock) -> Iterator[SimExchange]:
+    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3), clock=clock) as s:
+        yield s
+
+
+@pytest.fixture
+def gateway(sim: SimExchange) -> Iterator[SimGlobalGateway]:
+    yield from global_gateway(sim)
+
+
+@pytest.fixture
+def source(gateway: SimGlobalGateway, clock: FakeClock) -> Iterator[GlobalSource]:
+    opened = GlobalSource(gateway, clock)
+    yield opened
+    opened.close()
+
+
+def _meanwhile(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    path: Path,
+    *,
+    position: str | None,
+    side: Side,
+    purpose: IntentPurpose,
+    meanwhile: Callable[[Harness], None],
+) -> tuple[list[object], list[OrderStatus]]:
+    """Place one order, hold the journal busy while it waits SUBMITTED for the journal's
+    answer, do ``meanwhile``, let the journal answer: what reached the venue, and the order's
+    statuses."""
+    seed_journal(path, lambda _: [])
+    journal = Probe()
+    harness = start_executor(
+        sim,
+        path,
+        clock=clock,
+        symbols=(GLOBAL_BTC,),
+        user_channel=False,
+        gateways=source,
+        user_channels=source.user_channel,
+        journal=recorder_spec("journal", journal),
+    )
+    with running(harness) as bot:
+        bot.trading(TradingState.ACTIVE)
+        if position is not None:
+            bot.position(GLOBAL_BTC, position)
+            wait_drained(bot.executor)
+        bot.place(bot.intent("order", symbol=GLOBAL_BTC, size="1", side=side, purpose=purpose,
+                             ttl_s=30.0))  # fmt: skip
+        journal.wait_for(lambda told: any(isinstance(m, RecordIntent) for m in told))
+        record = next(m for m in journal.events if isinstance(m, RecordIntent))
+        block = Block(release=threading.Event())  # the journal is busy (a slow disk, a retry)
+        bot.system.address("bot/journal").tell(block)
+        assert block.entered.wait(10)
+        bot.executor.tell(
+            IntentRecorded(message_id="rec", ts_created_ns=0, correlation_id=record.message_id,
+                           intent_id="order", client_order_id=record.client_order_id)
+        )  # fmt: skip
+        coid = client_order_id("order")
+        bot.wait_status(coid, OrderStatus.SUBMITTED)
+        meanwhile(bot)
+        wait_drained(bot.executor)
+        block.release.set()
+        journal.wait_for(lambda told: any(isinstance(m, SyncJournal) for m in told))
+        wait_drained(bot.executor)
+        return list(source.orders(coid)), bot.statuses(coid)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (TradingState.HALTED, False, OrderStatus.EXPIRED),  # risk's own fail-closed halt
+        (TradingState.HALTED, True, OrderStatus.CANCELLED),  # an operator's halt
+        (TradingState.REDUCING, None, OrderStatus.EXPIRED),
+    ],
+    ids=["risk-halted", "operator-halted", "reducing"],
+)
+def test_a_halt_or_reduce_only_that_came_while_the_journal_committed_is_never_bypassed(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    tmp_path: Path,
+    case: tuple[TradingState, bool | None, OrderStatus],
+) -> None:
+    state, by_a_person, ending = case
+    sent, statuses = _meanwhile(
+        sim,
+        clock,
+        source,
+        tmp_path / "j.sqlite3",
+        position=None,
+        side=Side.BUY,
+        purpose=IntentPurpose.ENTRY,
+        meanwhile=lambda bot: bot.trading(state, "risk", by_a_person=by_a_person),
+    )
+    assert sent == []
+    assert statuses[-1] is ending
+
+
+def test_an_exit_whose_position_went_flat_while_the_journal_committed_is_never_sent(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    sent, statuses = _meanwhile(
+        sim,
+        clock,
+        source,
+        tmp_path / "j.sqlite3",
+        position="1",
+        side=Side.SELL,
+        purpose=IntentPurpose.EXIT,
+        meanwhile=lambda bot: bot.position(GLOBAL_BTC, "0"),  # liquidated, say
+    )
+    assert sent == [], "an exit past a flat position would open a short"
+    assert statuses[-1] is OrderStatus.EXPIRED
+
+
+def test_an_order_the_journal_answers_past_its_ttl_ends_expired_not_unknown(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    sent, statuses = _meanwhile(
+        sim,
+        clock,
+        source,
+        tmp_path / "j.sqlite3",
+        position=None,
+        side=Side.BUY,
+        purpose=IntentPurpose.ENTRY,
+        meanwhile=lambda bot: bot.clock.advance(31.0),
+    )
+    assert sent == []
+    assert OrderStatus.UNKNOWN not in statuses
+    assert statuses[-1] is OrderStatus.EXPIRED
+
+
+def test_an_order_the_journal_answers_in_a_state_that_allows_it_is_written_once(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    sent, statuses = _meanwhile(
+        sim,
+        clock,
+        source,
+        tmp_path / "j.sqlite3",
+        position=None,
+        side=Side.BUY,
+        purpose=IntentPurpose.ENTRY,
+        meanwhile=lambda bot: None,
+    )
+    assert len(sent) == 1
+    assert OrderStatus.ACKNOWLEDGED in statuses or OrderStatus.FILLED in statuses
