@@ -31,7 +31,7 @@ from perpsbot.config import BotConfig, SimConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.runtime import ActorSystem
+from perpsbot.runtime import ActorSystem, Execution
 from perpsbot.sim import SimExchange
 from perpsbot.venue import Candle
 
@@ -173,6 +173,7 @@ def run_backtest(
             sections_of=bot_sections,
             watchdog_interval_s=None,
             driven_timers=True,
+            execution=Execution.CALLING_THREAD,
         )
         stack.callback(system.shutdown)
         spec = bot_spec(
