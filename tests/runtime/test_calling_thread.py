@@ -119,7 +119,7 @@ def test_a_calling_thread_system_runs_every_handler_on_the_thread_that_waits_for
     assert {thread for _, _, thread, _ in probe.events} == {threading.current_thread()}
 
 
-def test_a_calling_thread_system_handles_a_message_of_each_actor_in_turn_in_creation_order(
+def test_a_calling_thread_system_hands_out_messages_in_the_order_they_were_queued(
     system: ActorSystem, probe: Probe
 ) -> None:
     system.start(_relays(probe))
@@ -127,11 +127,11 @@ def test_a_calling_thread_system_handles_a_message_of_each_actor_in_turn_in_crea
 
     system.wait_idle()
 
-    # A round hands each actor (a, b, c, as created) its next message; b's and c's chains
-    # interleave round by round.
+    # a tells b Hop(2), then c Hop(2); b's tells c Hop(1), queued behind it; c's Hop(2)
+    # tells b Hop(1), its Hop(1) then b Hop(0); and so on, one queue for the whole system.
     assert _hops(probe) == [
         ("root/b", 2), ("root/c", 2),
-        ("root/b", 1), ("root/c", 1),
+        ("root/c", 1), ("root/b", 1),
         ("root/b", 0), ("root/c", 0),
     ]  # fmt: skip
 

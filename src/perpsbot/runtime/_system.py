@@ -167,6 +167,8 @@ class ActorSystem:
                 )
                 self._cells[path] = cell
                 self._cell_order = (*self._cell_order, cell)
+                if self._loop is not None:
+                    self._loop.attach(cell)
             else:
                 cell.revive()
             return cell
