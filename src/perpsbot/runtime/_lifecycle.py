@@ -91,7 +91,10 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
         if not actor.stopped_event.wait(0.0 if cell.loop is not None else timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages
             logger.error(
-                "%s did not stop within %.1fs; its thread is abandoned", cell.path, timeout_s
+                "%s did not stop within %.1fs; %s",
+                cell.path,
+                timeout_s,
+                "its thread is abandoned" if cell.loop is None else "its handler is on the stack",
             )
         cell.mailbox.discard(stop)  # never leave our stop for the next incarnation
     if final:
