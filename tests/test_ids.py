@@ -5,6 +5,7 @@ import threading
 from perpsbot.ids import (
     CLIENT_ORDER_ID_PREFIX,
     ThreadOrderedIds,
+    acting_as,
     client_order_id,
     is_our_client_order_id,
 )
@@ -24,6 +25,21 @@ def test_our_client_order_ids_carry_a_prefix_reconciliation_recognises() -> None
     assert not is_our_client_order_id("11111-000000-000000")  # placed by hand
     assert not is_our_client_order_id(CLIENT_ORDER_ID_PREFIX + "not-hex")
     assert not is_our_client_order_id(coid + "0")
+
+
+def test_thread_ordered_ids_number_the_role_a_thread_acts_as_apart_from_its_own_name() -> None:
+    ids = ThreadOrderedIds("bt")
+    before = acting_as("StrategyActor")
+    try:
+        made = [ids.next_id(), ids.next_id()]
+        acting_as("RiskActor")
+        made.append(ids.next_id())
+    finally:
+        acting_as(before)
+    made.append(ids.next_id())
+
+    thread = threading.current_thread().name
+    assert made == ["bt-StrategyActor-1", "bt-StrategyActor-2", "bt-RiskActor-1", f"bt-{thread}-1"]
 
 
 def test_thread_ordered_ids_number_each_thread_role_apart_whatever_ran_before() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "ProcessIds",
     "SequentialIds",
     "ThreadOrderedIds",
+    "acting_as",
     "client_order_id",
     "is_our_client_order_id",
     "random_token",
@@ -60,10 +61,23 @@ class SequentialIds:
         return f"{self._prefix}-{next(self._counter)}"
 
 
+_roles = threading.local()
+
+
+def acting_as(role: str | None) -> str | None:
+    """Make ``role`` the calling thread's role for :class:`ThreadOrderedIds` (None: its name
+    again); returns the role it replaces. A thread that runs several actors' handlers (the
+    runtime's calling-thread execution) acts as each actor in turn."""
+    previous: str | None = getattr(_roles, "role", None)
+    _roles.role = role
+    return previous
+
+
 class ThreadOrderedIds:
     """Deterministic ids when threads run concurrently: ``<prefix>-<thread>-<n>``, one counter
-    per thread role (the thread's name without a trailing ``-<number>``, so pykka's
-    ``StrategyActor-17`` counts as ``StrategyActor`` whatever ran before in the process).
+    per thread role (the role the thread acts as (:func:`acting_as`), else its name, without a
+    trailing ``-<number>``, so pykka's ``StrategyActor-17`` counts as ``StrategyActor``
+    whatever ran before in the process).
 
     Each actor's own messages are numbered in the order it makes them, so two runs that make
     the same messages per actor get the same ids however the threads interleave (a backtest).
@@ -75,7 +89,7 @@ class ThreadOrderedIds:
         self._counters: dict[str, int] = {}
 
     def next_id(self) -> str:
-        role = threading.current_thread().name
+        role = getattr(_roles, "role", None) or threading.current_thread().name
         head, _, tail = role.rpartition("-")
         if head and tail.isdigit():
             role = head

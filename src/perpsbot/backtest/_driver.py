@@ -1,8 +1,10 @@
 """The driver of a backtest: a fake clock that jumps to the next due event whenever the actors
 are idle, so a run goes as fast as the actors work and never sleeps.
 
-The actor system runs with driven timers (no timer thread). The driver repeats: wait until
-every actor is idle; find the next due event, the earliest of the next timer and the next
+The actor system runs with driven timers (no timer thread), and for a candle backtest with the
+calling-thread execution (no actor thread: waiting until idle runs the handlers on the
+driver's thread until every mailbox is empty). The driver repeats: wait until every actor
+is idle; find the next due event, the earliest of the next timer and the next
 point of the bar path (or frame of a recording); move the clock there; then either apply
 that event or fire that one timer. One event at a time, each followed by the idle wait:
 work that one event starts never races work of another event at the same instant, so a run
@@ -11,8 +13,8 @@ the new price), a recorded frame after them (it was received after they fired).
 
 Nothing outside the runtime delivers anything in a candle backtest: the market data comes
 from quote polls (REST calls inside the poller's handler, which the idle wait sees), orders
-are followed by the executor's polls, and the exchange answers REST calls on its threads
-while the caller's handler waits for the answer.
+are followed by the executor's polls, and the exchange answers REST calls inside the
+caller's handler (``venue/_direct.py``).
 """
 
 from __future__ import annotations

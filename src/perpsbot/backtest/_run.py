@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from perpsbot.actors.execution._sweep import SWEEP_WINDOW_NS
 from perpsbot.backtest._driver import DriverCounts, IdleDriver
 from perpsbot.backtest._journal_file import backtest_journal
 from perpsbot.backtest._link import backtest_link
@@ -31,13 +32,17 @@ from perpsbot.config import BotConfig, SimConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.runtime import ActorSystem
+from perpsbot.runtime import ActorSystem, Execution
 from perpsbot.sim import SimExchange
 from perpsbot.venue import Candle
 
 __all__ = ["BacktestResult", "backtest_config", "run_backtest"]
 
 _MONOTONIC_START_S = 1_000.0
+#: How long a backtest's exchange keeps a settled order and its fills: twice the day over
+#: which the executor's reconciliation reads the venue's fills (``SWEEP_WINDOW_NS``); it
+#: looks up by id only the orders it holds unfinished.
+FORGET_SETTLED_AFTER_S = 2 * SWEEP_WINDOW_NS / 10**9
 
 
 @attrs.frozen(kw_only=True)
@@ -159,8 +164,15 @@ def run_backtest(
     clock = FakeClock(start_s=_MONOTONIC_START_S, wall_start_ns=first_s * 10**9)
     path = merged_path(series, granularity_s)
     with contextlib.ExitStack() as stack:
-        # The bars are the run's candles: the exchange keeps none of its own (memory flat).
-        sim = SimExchange(config.sim, clock=clock, websockets=False, own_candles=False)
+        # The bars are the run's candles: the exchange keeps none of its own, nor the orders
+        # and fills the bot can no longer ask about (memory flat).
+        sim = SimExchange(
+            config.sim,
+            clock=clock,
+            websockets=False,
+            own_candles=False,
+            forget_settled_after_s=FORGET_SETTLED_AFTER_S,
+        )
         sim.start()
         stack.callback(sim.stop)
         opening = next(path)  # the exchange opens at the first bar's open
@@ -173,6 +185,7 @@ def run_backtest(
             sections_of=bot_sections,
             watchdog_interval_s=None,
             driven_timers=True,
+            execution=Execution.CALLING_THREAD,
         )
         stack.callback(system.shutdown)
         spec = bot_spec(

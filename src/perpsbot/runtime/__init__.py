@@ -5,6 +5,7 @@ It knows nothing about trading. See ``BaseActor`` for an actor's lifecycle and
 """
 
 from perpsbot.runtime._actor import ActorContext, BaseActor
+from perpsbot.runtime._calling_thread import Execution
 from perpsbot.runtime._cell import ActorAddress
 from perpsbot.runtime._coalesce import CoalescedReady, Coalescer
 from perpsbot.runtime._conflating import ConflatingMailbox
@@ -65,6 +66,7 @@ __all__ = [
     "ControlMessage",
     "DeadLetter",
     "DeadLetters",
+    "Execution",
     "FifoMailbox",
     "GetState",
     "HostAddress",

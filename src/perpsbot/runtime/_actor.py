@@ -1,6 +1,7 @@
 """The base actor: pykka's thread and mailbox, with failures reported instead of lost.
 
-Lifecycle of one incarnation, all but ``__init__`` on the actor's own thread:
+Lifecycle of one incarnation, all but ``__init__`` on the actor's own thread (in a system of
+the calling-thread execution, on the thread that runs its loop; ``runtime/_calling_thread.py``):
 
 1. ``__init__(context=...)`` runs in the supervisor's thread; keep it cheap.
 2. ``restore_state(snapshot)`` if the previous incarnation handed over a snapshot.
@@ -183,6 +184,36 @@ class BaseActor(PykkaActor):
             stats.handled += 1
             stats.handler_ns += finished - started
             stats.last_handled_ns = finished
+
+    # -- the calling-thread execution (runtime/_calling_thread.py) -------------------------
+
+    def start_here(self) -> None:
+        """Start this incarnation on the calling thread (restore, ``on_start``) instead of on
+        a thread of its own."""
+        self._start_incarnation()
+        if self._exit:  # on_start failed
+            self._cell.loop_ended(self.context.incarnation)
+
+    def serve_here(self, item: Any) -> None:
+        """Handle one item taken from this actor's mailbox on the calling thread, as the
+        actor's own loop would; the incarnation's loop ends with it if it stopped or failed."""
+        if type(item) in SPECIAL_TYPES:
+            self._handle_special(item)
+        else:
+            started = stopwatch_ns()
+            try:
+                self.on_receive(item)
+            except BaseException as error:
+                # Everything, as in the loop above.
+                self._fail(f"handler for {type(item).__name__} raised", error, item)
+            else:
+                stats = self._cell.stats
+                finished = stopwatch_ns()
+                stats.handled += 1
+                stats.handler_ns += finished - started
+                stats.last_handled_ns = finished
+        if self._exit:
+            self._cell.loop_ended(self.context.incarnation)
 
     def _retired(self) -> bool:
         return self._exit

@@ -24,6 +24,7 @@ from perpsbot.runtime._pykka import Envelope, ask_envelope
 
 if TYPE_CHECKING:
     from perpsbot.runtime._actor import BaseActor
+    from perpsbot.runtime._calling_thread import CallingThreadLoop
     from perpsbot.runtime._spec import ChildSpec
     from perpsbot.runtime._watch import Watchers
 
@@ -67,6 +68,7 @@ class Cell:
         report_root: Callable[[Cell, ChildExited], None],
         watchers: Watchers | None = None,
         on_settled: Callable[[], None] | None = None,
+        loop: CallingThreadLoop | None = None,
     ) -> None:
         self.path = path
         self.spec = spec
@@ -92,6 +94,9 @@ class Cell:
         self._closing = threading.Lock()  # close, revive and late drains, one at a time
         mailbox.on_drop = self._dropped
         self._on_settled = on_settled
+        self.loop = loop
+        """The loop that runs this actor's handlers (calling-thread execution); None: the
+        actor has a thread of its own."""
         if on_settled is not None:
             mailbox.on_sleep = on_settled
 
@@ -252,6 +257,9 @@ class ActorAddress:
         cell.mailbox.put(envelope)
         if not self.is_alive():
             cell.drain_late()  # closed meanwhile: the reply is ActorNotFoundError, not a wait
+        if cell.loop is not None:  # nobody else would handle it: run the loop until it is
+            cell.loop.run(timeout_s=timeout_s, until=lambda: future.answered)
+            timeout_s = 0.0
         try:
             return future.get(timeout=timeout_s)
         except pykka.Timeout:

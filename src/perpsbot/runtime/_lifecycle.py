@@ -19,7 +19,8 @@ logger = logging.getLogger("perpsbot.runtime.lifecycle")
 
 
 def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
-    """Build the next incarnation of ``cell``, start its thread and wait for its ``on_start``.
+    """Build the next incarnation of ``cell``, start its thread and wait for its ``on_start``
+    (calling-thread execution: run its ``on_start`` here).
 
     Waiting (at most ``start_timeout_s``) is what makes siblings start in order: a child
     finds every earlier sibling running. If the factory raises, the failure is reported to
@@ -54,7 +55,10 @@ def start_incarnation(system: ActorSystem, cell: Cell, config: Any) -> bool:
         cell.stats.restarts += 1
     cell.attach(actor, incarnation)
     system.tell_latest(cell.address)  # the states it subscribes to, after what it was told
-    actor.start_thread()
+    if cell.loop is not None:
+        cell.loop.start(cell, actor)  # on_start here and now: started is set on return
+    else:
+        actor.start_thread()
     if not actor.started.wait(cell.spec.start_timeout_s):
         logger.error(
             "%s did not finish on_start within %.1fs; carrying on without it",
@@ -82,10 +86,15 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
         cell.mailbox.put(stop)
         # The stopped event is set by an orderly stop and by a failure alike, so an incarnation
         # that fails while we ask does not keep us waiting for the whole timeout.
-        if not actor.stopped_event.wait(timeout_s):
+        if cell.loop is not None:  # run the loop until it took the stop (others move meanwhile)
+            cell.loop.run(timeout_s=timeout_s, until=actor.stopped_event.is_set)
+        if not actor.stopped_event.wait(0.0 if cell.loop is not None else timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages
             logger.error(
-                "%s did not stop within %.1fs; its thread is abandoned", cell.path, timeout_s
+                "%s did not stop within %.1fs; %s",
+                cell.path,
+                timeout_s,
+                "its thread is abandoned" if cell.loop is None else "its handler is on the stack",
             )
         cell.mailbox.discard(stop)  # never leave our stop for the next incarnation
     if final:

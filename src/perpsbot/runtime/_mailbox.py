@@ -128,6 +128,13 @@ class Mailbox:
         with contextlib.suppress(ValueError):
             self._control.remove(item)
 
+    def consumed_by_loop(self, on_put: Callable[[], None]) -> None:
+        """Hand this mailbox to a calling-thread loop (``runtime/_calling_thread.py``): no
+        thread ever sleeps on it, and ``on_put`` is called after each item is queued, in
+        place of a sleeping consumer's wake-up."""
+        self._waiting = True  # stays set (nobody sleeps), so every put calls on_put
+        self._wake = on_put  # type: ignore[method-assign]
+
     def _wake(self) -> None:
         with self._lock:
             # The first producer to find the consumer asleep wakes it and clears the flag, so

@@ -20,16 +20,32 @@ from pykka import messages as _messages
 # so they must recognise envelopes; our own asks build them too, so one path serves both.
 from pykka._envelope import Envelope
 
-__all__ = ["ActorStop", "Envelope", "PykkaActor", "ask_envelope"]
+__all__ = ["ActorStop", "Envelope", "PykkaActor", "ReplyFuture", "ask_envelope"]
 
 #: pykka's stop message, sent by ``Actor.stop()`` and ``ActorRef.stop()``. Our loop treats it
 #: as an orderly stop so both keep working on our actors, and our supervisors send the same.
 ActorStop: type = _messages._ActorStop
 
 
-def ask_envelope(message: Any) -> tuple[Envelope[Any], pykka.ThreadingFuture[Any]]:
+# Not subscripted: the oldest pykka setup.cfg allows may lack the generic base at run time.
+class ReplyFuture(pykka.ThreadingFuture):  # type: ignore[type-arg]
+    """pykka's threading future that also tells, without waiting, whether it was answered:
+    what a calling-thread system's ask runs its loop until."""
+
+    answered = False
+
+    def set(self, value: Any | None = None) -> None:
+        super().set(value)
+        self.answered = True
+
+    def set_exception(self, exc_info: Any = None) -> None:
+        super().set_exception(exc_info)
+        self.answered = True
+
+
+def ask_envelope(message: Any) -> tuple[Envelope[Any], ReplyFuture]:
     """An envelope asking ``message``, and the future its reply will be set on."""
-    future: pykka.ThreadingFuture[Any] = pykka.ThreadingFuture()
+    future = ReplyFuture()
     return Envelope(message, reply_to=future), future
 
 

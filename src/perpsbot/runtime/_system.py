@@ -18,6 +18,7 @@ import pykka
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.errors import ActorNotFoundError, ActorSystemBusyError, RuntimeStoppedError
 from perpsbot.ids import IdSource, ProcessIds
+from perpsbot.runtime._calling_thread import CallingThreadLoop, Execution
 from perpsbot.runtime._cell import ActorAddress, Cell, CellState
 from perpsbot.runtime._control import (
     ChildExited,
@@ -69,6 +70,12 @@ class ActorSystem:
         on_escalation: called once, with the reason, when a root supervisor gives up.
         driven_timers: no timer thread: the caller fires due timers one at a time with
             ``scheduler.fire_next()`` (a backtest's driver; see :class:`Scheduler`).
+        execution: a thread per actor (the default), or every handler on the thread that
+            runs the system's loop (``Execution.CALLING_THREAD``, a backtest's; it needs
+            ``driven_timers`` and no watchdog; see ``runtime/_calling_thread.py``).
+
+    Raises:
+        ValueError: the calling-thread execution with a timer thread or a watchdog.
     """
 
     def __init__(
@@ -82,8 +89,19 @@ class ActorSystem:
         watchdog_timeout_s: float = 2.0,
         on_escalation: EscalationHandler | None = None,
         driven_timers: bool = False,
+        execution: Execution = Execution.THREADS,
     ) -> None:
+        if execution is Execution.CALLING_THREAD and (
+            not driven_timers or watchdog_interval_s is not None
+        ):
+            raise ValueError(
+                "an ActorSystem with calling-thread execution must have driven_timers=True"
+                " (the thread that runs its loop fires its timers) and"
+                " watchdog_interval_s=None (a hung handler hangs its caller), was"
+                f" driven_timers={driven_timers!r}, watchdog_interval_s={watchdog_interval_s!r}"
+            )
         self.name = name
+        self.execution = execution
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdSource = ids if ids is not None else ProcessIds()
         self.sections_of = sections_of
@@ -98,6 +116,12 @@ class ActorSystem:
             on_settled=self._idle_signal.settled,
         )
         self._cells: dict[str, Cell] = {}
+        self._cell_order: tuple[Cell, ...] = ()  # as created: the calling-thread loop's order
+        self._loop = (
+            CallingThreadLoop(lambda: self._cell_order)
+            if execution is Execution.CALLING_THREAD
+            else None
+        )
         self._roots: list[Cell] = []
         self._lock = threading.Lock()
         self._on_escalation = on_escalation
@@ -139,8 +163,12 @@ class ActorSystem:
                     report_root=self._root_exited,
                     watchers=self.watchers,
                     on_settled=self._idle_signal.settled,
+                    loop=self._loop,
                 )
                 self._cells[path] = cell
+                self._cell_order = (*self._cell_order, cell)
+                if self._loop is not None:
+                    self._loop.attach(cell)
             else:
                 cell.revive()
             return cell
@@ -259,12 +287,16 @@ class ActorSystem:
         every timer the advance made due has fired and everything those timers and their
         messages set off has been handled. Threads the runtime does not run (a websocket
         feed's, a server's) are not waited for. With ``driven_timers``, due timers wait for
-        their driver (``scheduler.fire_next()``) and do not count as work.
+        their driver (``scheduler.fire_next()``) and do not count as work. With the
+        calling-thread execution this runs the system's loop until it runs dry.
 
         Raises:
             ActorSystemBusyError: still busy after ``timeout_s``; names what was busy.
         """
-        busy = wait_until_idle(self._all_cells, self.scheduler, timeout_s, self._idle_signal)
+        if self._loop is not None:
+            busy = self._loop.run(timeout_s=timeout_s)
+        else:
+            busy = wait_until_idle(self._all_cells, self.scheduler, timeout_s, self._idle_signal)
         if busy:
             raise ActorSystemBusyError(
                 f"actor system {self.name!r} must be idle within {timeout_s}s, was busy: "

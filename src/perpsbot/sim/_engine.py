@@ -24,6 +24,7 @@ from perpsbot.sim._events import (
     TradesPrinted,
 )
 from perpsbot.sim._funding import FundingState
+from perpsbot.sim._horizon import SettledHorizon
 from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
 from perpsbot.sim._orders import SimFill, SimOrder, order_ws_json
 from perpsbot.sim._products import CATALOGUE, ProductLive, SimProduct
@@ -41,7 +42,14 @@ class SimEngine:
     calls always give the same prices, books and ids.
     """
 
-    def __init__(self, config: SimConfig, clock: Clock, *, own_candles: bool = True) -> None:
+    def __init__(
+        self,
+        config: SimConfig,
+        clock: Clock,
+        *,
+        own_candles: bool = True,
+        forget_settled_after_s: float | None = None,
+    ) -> None:
         # Reentrant; a kept state swaps in one that saves on release (sim/_keeper.py).
         self.lock: AbstractContextManager[object] = threading.RLock()
         self.config = config
@@ -67,6 +75,10 @@ class SimEngine:
         self.by_client_id: dict[str, str] = {}
         self._resting: dict[str, dict[str, SimOrder]] = {}  # product -> resting orders by id
         self.fills: list[SimFill] = []
+        self.horizon = (
+            None if forget_settled_after_s is None else SettledHorizon(forget_settled_after_s)
+        )
+        """Forgets settled orders and their fills after a while (None: keeps them all)."""
         self.trading_disabled: set[str] = set()
         self.cancel_only: set[str] = set()
         self.visibility_delay_s = 0.0
@@ -177,6 +189,8 @@ class SimEngine:
                     changed.add(pid)
             if trades:
                 self.emit(TradesPrinted(trades=tuple(trades)))
+            if self.horizon is not None:
+                self.horizon.look(self, now)
             for pid in self.markets:
                 if pid in changed:
                     self.publish_book(pid)

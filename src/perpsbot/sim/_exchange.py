@@ -11,7 +11,7 @@ from types import TracebackType
 
 from perpsbot.clock import Clock, SystemClock
 from perpsbot.config import SimConfig
-from perpsbot.errors import SimLifecycleError
+from perpsbot.errors import InvalidConfigError, SimLifecycleError
 from perpsbot.sim._auth import JwtVerifier
 from perpsbot.sim._engine import SimEngine
 from perpsbot.sim._fault_params import Steps, convert
@@ -52,6 +52,9 @@ class SimExchange:
         own_candles: keep a candle of each minute the markets move (served by the candles
             endpoint after the generated history); False for a run whose prices come from
             candles (a backtest), where they would only grow with the run.
+        forget_settled_after_s: forget an order (and its fills) once it has been settled
+            this long (``sim/_horizon.py``): a backtest's memory stays flat; None (the
+            default) keeps them all. Not with ``state_dir``.
 
     Attributes:
         config: the settings it was built with.
@@ -73,10 +76,21 @@ class SimExchange:
         read_only: bool = False,
         websockets: bool = True,
         own_candles: bool = True,
+        forget_settled_after_s: float | None = None,
     ) -> None:
+        if state_dir is not None and forget_settled_after_s is not None:
+            raise InvalidConfigError(
+                "a simulated exchange that keeps its state (state_dir) must keep every order"
+                f" and fill, found forget_settled_after_s={forget_settled_after_s!r}"
+            )
         self.config = config if config is not None else SimConfig(verify_auth=False)
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self._engine = SimEngine(self.config, self.clock, own_candles=own_candles)
+        self._engine = SimEngine(
+            self.config,
+            self.clock,
+            own_candles=own_candles,
+            forget_settled_after_s=forget_settled_after_s,
+        )
         self.state_dir = state_dir
         self._keeper: StateKeeper | None = None
         if state_dir is not None:

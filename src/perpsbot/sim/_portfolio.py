@@ -58,6 +58,9 @@ def transaction_summary(engine: SimEngine, query: Query) -> dict[str, Any]:
             (f.price * f.size * engine.specs[f.product_id].contract_size for f in fills), _ZERO
         )
         fees = sum((f.commission for f in fills), _ZERO)
+        if (horizon := engine.horizon) is not None:  # and those of the fills it forgot
+            volume += sum((v for p, v in horizon.forgotten_volume.items() if counted(p)), _ZERO)
+            fees += sum((v for p, v in horizon.forgotten_fees.items() if counted(p)), _ZERO)
         balance = _balances(engine)["total_balance"]
         config = engine.config
     return {
