@@ -224,3 +224,19 @@ def test_a_calling_thread_system_needs_driven_timers_and_no_watchdog(
 ) -> None:
     with pytest.raises(ValueError, match=f"must have driven_timers=True .*{found}"):
         ActorSystem("calling", clock=clock, execution=Execution.CALLING_THREAD, **settings)
+
+
+def test_a_ctrl_c_in_a_handler_of_a_calling_thread_system_reaches_its_caller_not_the_supervisor(
+    system: ActorSystem, probe: Probe
+) -> None:
+    """Signals are delivered to the main thread, which runs the handlers here: a Ctrl-C during
+    a backtest is the user's, and must stop the run, not restart an actor and carry on."""
+    assert threading.current_thread() is threading.main_thread()
+    system.start(SupervisorSpec(name="root", children=[recorder("a", probe)]))
+    a = system.address("root/a")
+    a.tell(Crash(KeyboardInterrupt()))
+
+    with pytest.raises(KeyboardInterrupt):
+        system.wait_idle()
+
+    assert a.incarnation == 1  # not restarted

@@ -13,7 +13,8 @@ the calling-thread execution, on the thread that runs its loop; ``runtime/_calli
    requested from outside (``ActorSystem.fail``) takes the same path, ahead of queued work,
    and dead-letters nothing.
 
-Any exception, ``BaseException`` included, in any of these is caught and reported to the
+Any exception, ``BaseException`` included (but a Ctrl-C reaching the caller of a
+calling-thread system, which is the caller's), in any of these is caught and reported to the
 supervisor. pykka's process-wide ``ActorRegistry.stop_all()`` is never reached, so a host
 application's actors are untouched by ours, and ours are not in pykka's global registry.
 """
@@ -74,6 +75,16 @@ class ActorContext:
     incarnation: int
     snapshot: Any = None
     cell: Cell = attrs.field(repr=False)
+
+
+def _callers_interrupt(error: BaseException) -> bool:
+    """A Ctrl-C that reached a handler run on the main thread (an ``Execution.CALLING_THREAD``
+    system's caller, where signals are delivered): the caller's to handle, never an actor
+    failure to restart from. An actor's own thread gets no signals; one it raises itself is a
+    failure like any other."""
+    return isinstance(error, KeyboardInterrupt) and threading.current_thread() is (
+        threading.main_thread()
+    )
 
 
 class BaseActor(PykkaActor):
@@ -204,6 +215,8 @@ class BaseActor(PykkaActor):
             try:
                 self.on_receive(item)
             except BaseException as error:
+                if _callers_interrupt(error):
+                    raise
                 # Everything, as in the loop above.
                 self._fail(f"handler for {type(item).__name__} raised", error, item)
             else:
@@ -224,6 +237,8 @@ class BaseActor(PykkaActor):
                 self.restore_state(self.context.snapshot)
             self.on_start()
         except BaseException as error:
+            if _callers_interrupt(error):
+                raise
             # A failing on_start is reported like a failing handler (pykka would drop it).
             self._fail("on_start raised", error, None)
             return False
@@ -267,6 +282,8 @@ class BaseActor(PykkaActor):
             else:
                 result = self.on_receive(message)
         except BaseException as error:
+            if _callers_interrupt(error):
+                raise
             # Everything, as above; but like pykka, a failed ask goes back to the asker and
             # the actor carries on.
             if reply_to is not None:
@@ -305,7 +322,9 @@ class BaseActor(PykkaActor):
         self.context.timers.cancel_all()
         try:
             self.on_stop()
-        except BaseException:
+        except BaseException as error:
+            if _callers_interrupt(error):
+                raise
             # Logged; the stop goes on regardless.
             logger.exception("%s: on_stop raised", cell.path)
         snapshot = self._safe_snapshot()
