@@ -4,10 +4,12 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
+
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.journal import SCHEMA_VERSION, JournalReader
-from perpsbot.messages import OrderStatus, Side, TradingState
+from perpsbot.messages import OrderStatus, Side, TradingState, TransitionSource
 from tests.journal.conftest import Nobody, Writer
 from tests.journal.events import Events
 
@@ -202,3 +204,54 @@ def test_a_reader_sees_each_commit_whole_while_the_writer_writes(
         assert counts["intents"] == counts["orders"] == counts["fills"]
     assert seen[-1]["intents"] == batches
     assert len({c["intents"] for c in seen}) > batches // 20  # it read while writes went on
+
+
+def test_the_labels_issued_leave_out_only_orders_the_journal_shows_never_written(
+    writer: Writer, events: Events
+) -> None:
+    local, rest, reconciliation = (
+        TransitionSource.LOCAL,
+        TransitionSource.REST,
+        (TransitionSource.RECONCILIATION),
+    )
+    pending, submitted = (S.PENDING_SUBMIT, None, local), (S.SUBMITTED, S.PENDING_SUBMIT, local)
+    histories = {
+        "recorded only": [],
+        "in flight": [pending, submitted],
+        "expired from pending": [pending, (S.EXPIRED, S.PENDING_SUBMIT, local)],
+        "cancelled from pending by reconciliation": [
+            pending, (S.CANCELLED, S.PENDING_SUBMIT, reconciliation)
+        ],
+        "ended while it waited for the journal": [pending, submitted,
+                                                  (S.EXPIRED, S.SUBMITTED, local)],
+        "written, answer lost, sent again, ended while it waited": [
+            pending, submitted, (S.UNKNOWN, S.SUBMITTED, rest),
+            (S.SUBMITTED, S.UNKNOWN, reconciliation), (S.EXPIRED, S.SUBMITTED, local),
+        ],
+        "rejected by the venue": [pending, submitted, (S.REJECTED, S.SUBMITTED, rest)],
+        "killed mid-call, then vanished": [pending, submitted,
+                                           (S.EXPIRED, S.SUBMITTED, reconciliation)],
+    }  # fmt: skip
+    labels = {}
+    for name, history in histories.items():
+        intent = events.intent(name)
+        labels[name] = client_order_id(intent.intent_id)
+        writer.commit(
+            events.record(intent, Nobody()),
+            *(
+                attrs.evolve(events.order(intent, status, previous, source=source),
+                             venue_order_id=None)
+                for status, previous, source in history
+            ),
+        )  # fmt: skip
+
+    with JournalReader(writer.path) as reader:
+        issued = reader.issued_client_order_ids()
+
+    never_written = {
+        "expired from pending", "cancelled from pending by reconciliation",
+        "ended while it waited for the journal",
+    }  # fmt: skip
+    assert {name for name, label in labels.items() if label in issued} == (
+        set(histories) - never_written
+    )

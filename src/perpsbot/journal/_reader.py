@@ -91,23 +91,31 @@ class JournalReader(ReportQueries):
 
     def issued_client_order_ids(self) -> frozenset[str]:
         """The client order id of every intent recorded whose order may have reached the
-        venue: the labels the bot issued, less those the journal shows were never sent (an
-        order that ended, without a venue id or a fill, from PENDING_SUBMIT, or from a
-        SUBMITTED that waited for the journal and was ended by the executor itself). A
-        stranger's order carrying one of those is never ours."""
+        venue: the labels the bot issued, less those the journal shows were never written (an
+        order that ended without a venue id, a fill, the venue's answer to a write or an UNKNOWN,
+        from PENDING_SUBMIT, or from its one SUBMITTED that waited for the journal and was
+        ended by the executor itself). A stranger's order carrying one of those is never ours.
+        One pass over the transitions, however long the journal."""
+        terminal = ", ".join("?" * len(_TERMINAL))
+        submitted, unknown = OrderStatus.SUBMITTED.value, OrderStatus.UNKNOWN.value
         rows = self._all(
             f"""SELECT i.client_order_id FROM intents i
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM orders o
-                    WHERE o.client_order_id = i.client_order_id
-                      AND o.status IN ({', '.join('?' * len(_TERMINAL))})
-                      AND o.venue_order_id IS NULL
-                      AND CAST(o.filled_size AS REAL) = 0
-                      AND ((o.previous = ? AND o.source = ?) OR NOT EXISTS (
-                          SELECT 1 FROM order_transitions t
-                          WHERE t.client_order_id = o.client_order_id AND t.status = ?)))""",
-            (*_TERMINAL, OrderStatus.SUBMITTED.value, TransitionSource.LOCAL.value,
-             OrderStatus.SUBMITTED.value),
+                LEFT JOIN orders o ON o.client_order_id = i.client_order_id
+                LEFT JOIN (
+                    SELECT client_order_id, SUM(status = ?) AS submitted,
+                           MAX(status = ? OR (previous = ? AND source = ?)) AS written
+                    FROM order_transitions GROUP BY client_order_id
+                ) t ON t.client_order_id = i.client_order_id
+                WHERE NOT (
+                    o.client_order_id IS NOT NULL
+                    AND o.status IN ({terminal})
+                    AND o.venue_order_id IS NULL
+                    AND CAST(o.filled_size AS REAL) = 0
+                    AND COALESCE(t.written, 0) = 0
+                    AND (COALESCE(t.submitted, 0) = 0 OR (
+                        t.submitted = 1 AND COALESCE(o.previous, '') = ? AND o.source = ?)))""",
+            (submitted, unknown, submitted, TransitionSource.REST.value, *_TERMINAL, submitted,
+             TransitionSource.LOCAL.value),
         )  # fmt: skip
         return frozenset(row[0] for row in rows)
 

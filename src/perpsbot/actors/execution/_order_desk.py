@@ -93,9 +93,9 @@ class OrderDesk(OrderFollowing):
         (``correlation_id``): until then :attr:`positions` may be what it corrects."""
         self.products = Products(symbols=symbols, stamper=stamper, publish=self.publish)
         self.issued: set[str] = set()
-        """Every client order id the journal recorded (at start) or this process journaled:
-        where client ids are not deduplicated, an order of our prefix under any other label
-        is a stranger's."""
+        """Every client order id that may have reached the venue: those the journal issued
+        (at start) and those this process wrote. Where client ids are not deduplicated, an
+        order of our prefix under any other label is a stranger's."""
 
     def open(self) -> None:
         super().open()
@@ -207,7 +207,8 @@ class OrderDesk(OrderFollowing):
             # client order id (anyone may reuse it here) is taken for it. Until the journal
             # answers it has no send-by instant: looked for, never sent again, if asked.
             request = attrs.evolve(order.request, send_by_ns=None)
-            self.ledger.move(coid, _S.SUBMITTED, source, request=request, never_sent=True)
+            never_sent = order.status is _S.PENDING_SUBMIT  # else written once already
+            self.ledger.move(coid, _S.SUBMITTED, source, request=request, never_sent=never_sent)
             self._awaiting_journal[self._sync_journal()] = coid
             return
         self.ledger.move(coid, _S.SUBMITTED, source)
@@ -274,6 +275,7 @@ class OrderDesk(OrderFollowing):
         # can prove the order absent only once the venue could no longer act on it.
         request = attrs.evolve(order.request, send_by_ns=self._send_by_ns(order))
         self.ledger.mark(coid, request=request, never_sent=False)
+        self.issued.add(coid)  # a label that may reach the venue from now on
         self.stats["submitted"] += 1
         try:
             venue_order_id = self.gateway.create_order(request)

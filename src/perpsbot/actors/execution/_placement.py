@@ -167,7 +167,6 @@ class OrderPlacement:
             )  # fmt: skip
             return
         local = TransitionSource.LOCAL
-        desk.issued.add(coid)
         # PENDING_SUBMIT and SUBMITTED go out before the call: risk and the strategy count an
         # order in flight past its TTL only once they heard it reached the executor (the call
         # may outlast the TTL), and an order killed mid-call must be journaled SUBMITTED, so
