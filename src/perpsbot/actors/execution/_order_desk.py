@@ -204,8 +204,8 @@ class OrderDesk(OrderFollowing):
         if not self.gateway.deduplicates_client_ids:
             # Sent only once the journal holds its SUBMITTED: an order a restart finds
             # journaled PENDING_SUBMIT was then never sent, and no venue order carrying its
-            # client order id (anyone may reuse it here) is taken for it. Until the journal
-            # answers it has no send-by instant: looked for, never sent again, if asked.
+            # client order id (anyone may reuse it here) is taken for it. Until then it is
+            # unwritten (:meth:`unwritten`): not looked for at the venue.
             request = attrs.evolve(order.request, send_by_ns=None)
             never_sent = order.status is _S.PENDING_SUBMIT  # else written once already
             self.ledger.move(coid, _S.SUBMITTED, source, request=request, never_sent=never_sent)
@@ -255,17 +255,19 @@ class OrderDesk(OrderFollowing):
 
     def _refused_at_write(self, order: TrackedOrder) -> tuple[OrderStatus, str] | None:
         """Why an order the journal holds SUBMITTED may no longer be written: its ending."""
+        unsent = "never sent" if order.never_sent else "not sent again"  # a re-send's
         if order.cancel_requested:
-            return _S.CANCELLED, "cancelled before it was sent"
+            again = "" if order.never_sent else " again"
+            return _S.CANCELLED, f"cancelled before it was sent{again}"
         ttl_ns, now_ns = order.valid_until_ns, self._clock.time_ns()
         if ttl_ns is not None and now_ns > ttl_ns:
             late_ms = (now_ns - ttl_ns) / 1e6
-            return _S.EXPIRED, f"never sent: past its TTL by {late_ms:.0f} ms once journaled"
+            return _S.EXPIRED, f"{unsent}: past its TTL by {late_ms:.0f} ms once journaled"
         refused = self.refusal(order)
         if refused is None:
             return None
         status = _S.CANCELLED if self.halted_for_good else _S.EXPIRED
-        return status, f"never sent: {refused.reason}"
+        return status, f"{unsent}: {refused.reason}"
 
     def _write(self, coid: str) -> None:
         """Write a SUBMITTED order's request to the venue, and take its answer."""
