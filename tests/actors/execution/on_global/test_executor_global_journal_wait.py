@@ -7,7 +7,7 @@ TTL. Refused then, the order ends never sent."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,35 +24,11 @@ from perpsbot.messages import (
     TradingState,
 )
 from perpsbot.runtime.testing import Probe, wait_drained
-from perpsbot.sim import SimConfig, SimExchange
-from perpsbot.sim.gateway import SimGlobalGateway
+from perpsbot.sim import SimExchange
 from tests.actors.execution.executor_harness import Harness, running, seed_journal, start_executor
-from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource
 from tests.actors.trading import recorder_spec
 from tests.runtime.conftest import Block
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[SimExchange]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3), clock=clock) as s:
-        yield s
-
-
-@pytest.fixture
-def gateway(sim: SimExchange) -> Iterator[SimGlobalGateway]:
-    yield from global_gateway(sim)
-
-
-@pytest.fixture
-def source(gateway: SimGlobalGateway, clock: FakeClock) -> Iterator[GlobalSource]:
-    opened = GlobalSource(gateway, clock)
-    yield opened
-    opened.close()
 
 
 def _meanwhile(

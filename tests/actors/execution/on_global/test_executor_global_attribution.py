@@ -7,7 +7,6 @@ A "stranger" here is the test placing orders under our labels with a gateway of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from perpsbot.messages import (
     TransitionSource,
 )
 from perpsbot.runtime.testing import wait_drained
-from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
 from perpsbot.venue.gateway import NewOrder, VenueOrder
 from tests.actors.execution.executor_harness import (
@@ -38,30 +37,7 @@ from tests.actors.execution.executor_harness import (
     seed_journal,
     start_executor,
 )
-from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[SimExchange]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3), clock=clock) as s:
-        yield s
-
-
-@pytest.fixture
-def gateway(sim: SimExchange) -> Iterator[SimGlobalGateway]:
-    yield from global_gateway(sim)
-
-
-@pytest.fixture
-def source(gateway: SimGlobalGateway, clock: FakeClock) -> Iterator[GlobalSource]:
-    opened = GlobalSource(gateway, clock)
-    yield opened
-    opened.close()
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource
 
 
 def _as_a_stranger(source: GlobalSource, label: str, contracts: str) -> str:

@@ -26,33 +26,10 @@ from perpsbot.messages import (
     TradingState,
 )
 from perpsbot.runtime.testing import eventually, wait_drained
-from perpsbot.sim import SimConfig, SimExchange
+from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
 from tests.actors.execution.executor_harness import PERP, Harness, running, start_executor
-from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource, global_gateway
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[SimExchange]:
-    with SimExchange(SimConfig(verify_auth=False, tick_interval_s=None, seed=3), clock=clock) as s:
-        yield s
-
-
-@pytest.fixture
-def gateway(sim: SimExchange) -> Iterator[SimGlobalGateway]:
-    yield from global_gateway(sim)
-
-
-@pytest.fixture
-def source(gateway: SimGlobalGateway, clock: FakeClock) -> Iterator[GlobalSource]:
-    opened = GlobalSource(gateway, clock)
-    yield opened
-    opened.close()
+from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource
 
 
 @pytest.fixture
