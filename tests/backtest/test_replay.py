@@ -124,8 +124,10 @@ def test_a_session_whose_feed_came_late_replays_on_the_quotes_its_poller_took(
     frames = [r for r in records if isinstance(r, RecordedFrame)]
     quotes = [r for r in records if isinstance(r, RecordedQuote)]
     (end,) = [r for r in records if isinstance(r, RecordedEnd)]
-    if not quotes:  # the live feed connected before the poller's first poll: make one
-        quotes = [_opening_quote(frames, header.started_ns)]
+    # The live poller's quotes came when its polls were answered, on a busy machine after
+    # the first samples (or not at all, the feed having connected first): every sample before
+    # the move needs a mark here, so the opening book's quote comes first.
+    quotes = [_opening_quote(frames, header.started_ns), *quotes]
     came_ns = next(f.received_ns for f in frames if _updates(f))  # the move's first frame
     late = tmp_path / "late.jsonl.gz"
     writer = RecordingWriter(late, symbols=header.symbols, started_ns=header.started_ns)
