@@ -35,16 +35,15 @@ def _meanwhile(
     sim: SimExchange,
     clock: FakeClock,
     source: GlobalSource,
-    path: Path,
-    *,
-    position: str | None,
-    side: Side,
-    purpose: IntentPurpose,
+    tmp_path: Path,
     meanwhile: Callable[[Harness], None],
+    *,
+    exit_of: str | None = None,
 ) -> tuple[list[object], list[OrderStatus]]:
-    """Place one order, hold the journal busy while it waits SUBMITTED for the journal's
-    answer, do ``meanwhile``, let the journal answer: what reached the venue, and the order's
-    statuses."""
+    """Place one order (an entry buy, or the exit of a long of ``exit_of`` contracts), hold
+    the journal busy while it waits SUBMITTED for the journal's answer, do ``meanwhile``, let
+    the journal answer: what reached the venue, and the order's statuses."""
+    path = tmp_path / "j.sqlite3"
     seed_journal(path, lambda _: [])
     journal = Probe()
     harness = start_executor(
@@ -59,8 +58,10 @@ def _meanwhile(
     )
     with running(harness) as bot:
         bot.trading(TradingState.ACTIVE)
-        if position is not None:
-            bot.position(GLOBAL_BTC, position)
+        side, purpose = Side.BUY, IntentPurpose.ENTRY
+        if exit_of is not None:
+            side, purpose = Side.SELL, IntentPurpose.EXIT
+            bot.position(GLOBAL_BTC, exit_of)
             wait_drained(bot.executor)
         bot.place(bot.intent("order", symbol=GLOBAL_BTC, size="1", side=side, purpose=purpose,
                              ttl_s=30.0))  # fmt: skip
@@ -104,11 +105,8 @@ def test_a_halt_or_reduce_only_that_came_while_the_journal_committed_is_never_by
         sim,
         clock,
         source,
-        tmp_path / "j.sqlite3",
-        position=None,
-        side=Side.BUY,
-        purpose=IntentPurpose.ENTRY,
-        meanwhile=lambda bot: bot.trading(state, "risk", by_a_person=by_a_person),
+        tmp_path,
+        lambda bot: bot.trading(state, "risk", by_a_person=by_a_person),
     )
     assert sent == []
     assert statuses[-1] is ending
@@ -121,11 +119,9 @@ def test_an_exit_whose_position_went_flat_while_the_journal_committed_is_never_s
         sim,
         clock,
         source,
-        tmp_path / "j.sqlite3",
-        position="1",
-        side=Side.SELL,
-        purpose=IntentPurpose.EXIT,
-        meanwhile=lambda bot: bot.position(GLOBAL_BTC, "0"),  # liquidated, say
+        tmp_path,
+        lambda bot: bot.position(GLOBAL_BTC, "0"),
+        exit_of="1",  # liquidated, say
     )
     assert sent == [], "an exit past a flat position would open a short"
     assert statuses[-1] is OrderStatus.EXPIRED
@@ -134,16 +130,7 @@ def test_an_exit_whose_position_went_flat_while_the_journal_committed_is_never_s
 def test_an_order_the_journal_answers_past_its_ttl_ends_expired_not_unknown(
     sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
 ) -> None:
-    sent, statuses = _meanwhile(
-        sim,
-        clock,
-        source,
-        tmp_path / "j.sqlite3",
-        position=None,
-        side=Side.BUY,
-        purpose=IntentPurpose.ENTRY,
-        meanwhile=lambda bot: bot.clock.advance(31.0),
-    )
+    sent, statuses = _meanwhile(sim, clock, source, tmp_path, lambda bot: bot.clock.advance(31.0))
     assert sent == []
     assert OrderStatus.UNKNOWN not in statuses
     assert statuses[-1] is OrderStatus.EXPIRED
@@ -152,15 +139,6 @@ def test_an_order_the_journal_answers_past_its_ttl_ends_expired_not_unknown(
 def test_an_order_the_journal_answers_in_a_state_that_allows_it_is_written_once(
     sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
 ) -> None:
-    sent, statuses = _meanwhile(
-        sim,
-        clock,
-        source,
-        tmp_path / "j.sqlite3",
-        position=None,
-        side=Side.BUY,
-        purpose=IntentPurpose.ENTRY,
-        meanwhile=lambda bot: None,
-    )
+    sent, statuses = _meanwhile(sim, clock, source, tmp_path, lambda bot: None)
     assert len(sent) == 1
     assert OrderStatus.ACKNOWLEDGED in statuses or OrderStatus.FILLED in statuses
