@@ -177,6 +177,14 @@ def _backtest(backtest: dict[str, Any]) -> str:
         f" calls, no actors, no exchange) in the same run: {floor['bars_per_s']:,.0f} bars/s,"
         f" {floor['ratio']:,.0f}x the actor tree's."
     )
+    replay = backtest.get("replay")
+    if replay is not None:
+        beside += (
+            f" A recording of the dev exchange's feed ({replay['recorded_s']:,.0f} s,"
+            f" {replay['frames']:,} frames) replayed through the tree in {replay['wall_s']:,.1f}"
+            f" s: {replay['faster_than_recorded']:,.0f}x faster than recorded (target"
+            f" {replay['target_faster']}x)."
+        )
     return (
         f"Backtest ({backtest['mode']} run, {env['when'][:10]}, {env['cpus']} CPUs, CPython "
         f"{env['python']}, pykka {env['pykka']}): {backtest['days']:g} days of one-minute "

@@ -193,3 +193,9 @@ def test_the_backtest_suite_plays_stored_bars_through_the_tree_and_reports_bars_
     assert floor["bars"] == figures["bars"]
     assert floor["orders"] > 0
     assert floor["ratio"] == pytest.approx(floor["bars_per_s"] / figures["bars_per_s"], rel=0.01)
+    replay = figures["replay"]  # a recording of the dev feed, replayed through the tree
+    assert replay["recorded_s"] >= 5
+    assert replay["frames"] > 0
+    assert replay["faster_than_recorded"] == pytest.approx(
+        replay["recorded_s"] / replay["wall_s"], abs=0.051
+    )  # rounded to a tenth

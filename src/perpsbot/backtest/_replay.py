@@ -41,7 +41,7 @@ from perpsbot.data import (
 )
 from perpsbot.errors import BacktestError
 from perpsbot.ids import ThreadOrderedIds
-from perpsbot.runtime import ActorSystem
+from perpsbot.runtime import ActorSystem, Execution
 from perpsbot.sim import FrameReplayServer, SimExchange
 from perpsbot.venue import WebSocketFeed
 from perpsbot.venue.link import QuoteClient
@@ -214,6 +214,7 @@ def replay_recording(
                 sections_of=bot_sections,
                 watchdog_interval_s=None,
                 driven_timers=True,
+                execution=Execution.CALLING_THREAD,
             )
             try:
                 system.start(bot_spec(config, link), config=config)
