@@ -129,6 +129,12 @@ class TradingTree:
         self.cycle = self.system.state(f"{ROOT}/marks").cycle
         executor = f"{ROOT}/executor"
         eventually(lambda: self.system.state(executor).reconciled, what="reconciliation")
+        # Risk lifts its hold once the portfolio booked what the reconciliation found, which
+        # waits for the journal's book: on a busy machine that can take several cycles.
+        eventually(
+            lambda: not any("reconcil" in r for r in self.system.state(f"{ROOT}/risk").reasons),
+            what="risk knowing the reconciliation booked",
+        )
         for _ in range(5):
             _, snapshot = self.sample()
             if snapshot.state is TradingState.ACTIVE:
