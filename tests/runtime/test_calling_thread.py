@@ -43,10 +43,16 @@ class Later:
     delay_s: float
 
 
+@attrs.frozen
+class HopSelfThenAskPeer:
+    """Tell ``Hop(0)`` to oneself, then ask the first peer ``Hop(0)`` (so the loop runs inside
+    this handler)."""
+
+
 class Relay(BaseActor):
     """Records each hop it handles, with the thread that ran it and an id it made; passes a
     hop on to its peers (``Fan``) or to the first peer (``Hop``) until it reaches 0; a
-    ``Later`` sets a timer that tells itself ``Hop(0)``."""
+    ``Later`` sets a timer that tells itself ``Hop(0)``; see ``HopSelfThenAskPeer``."""
 
     def __init__(self, *, context: ActorContext, peers: list[str], probe: Probe) -> None:
         super().__init__(context=context)
@@ -68,6 +74,9 @@ class Relay(BaseActor):
                     self._peer(self._peers[0]).tell(Hop(left=left - 1))
             case Later(delay_s=delay_s):
                 self.timers.once(delay_s, Hop(left=0))
+            case HopSelfThenAskPeer():
+                self.address.tell(Hop(left=0))
+                self._peer(self._peers[0]).ask(Hop(left=0), timeout_s=5)
             case _:
                 self.unhandled(message)
 
@@ -240,3 +249,16 @@ def test_a_ctrl_c_in_a_handler_of_a_calling_thread_system_reaches_its_caller_not
         system.wait_idle()
 
     assert a.incarnation == 1  # not restarted
+
+
+def test_what_an_actor_is_told_while_its_handler_runs_the_loop_is_handled_once_it_returned(
+    system: ActorSystem, probe: Probe
+) -> None:
+    """An ask inside a handler runs the loop there: the asker's turn for what it told itself
+    comes while its handler is on the stack, is passed over, and served after it returns."""
+    system.start(_relays(probe))
+    system.address("root/b").tell(HopSelfThenAskPeer())
+
+    system.wait_idle()
+
+    assert _hops(probe) == [("root/c", 0), ("root/b", 0)]
