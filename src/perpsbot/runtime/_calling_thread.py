@@ -89,6 +89,11 @@ class CallingThreadLoop:
                 acting_as(previous)
                 self._on_stack.discard(cell)
 
+    def handling(self, cell: Cell) -> bool:
+        """True while ``cell``'s actor's handler runs, further up the stack of the loop's
+        thread: the loop cannot hand it anything until it returns."""
+        return cell in self._on_stack
+
     def run(self, *, timeout_s: float, until: Callable[[], bool] | None = None) -> list[str]:
         """Handle messages until the loop runs dry, or ``until()`` holds (checked after each
         message), or ``timeout_s`` (real time) passed.
