@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import itertools
 import math
+import operator
 import statistics
 from collections.abc import Sequence
 from decimal import Decimal
@@ -73,8 +74,10 @@ class VolatilityBreaker:
         returns = [b / a - 1.0 for a, b in itertools.pairwise(prices)]
         mean = math.fsum(returns) / len(returns)
         deviations = [r - mean for r in returns]
-        volatility = math.sqrt(math.fsum(d * d for d in deviations) / (len(returns) - 1))
-        margin = _NEAR * (1.0 + max(abs(r) for r in returns))
+        volatility = math.sqrt(
+            math.fsum(map(operator.mul, deviations, deviations)) / (len(returns) - 1)
+        )
+        margin = _NEAR * (1.0 + max(map(abs, returns)))
         if any(abs(volatility - float(t)) <= margin for t in (self.warn, self.reduce, self.halt)):
             return statistics.stdev([b / a - 1 for a, b in itertools.pairwise(recent)])
         return volatility
