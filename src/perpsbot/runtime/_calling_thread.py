@@ -19,10 +19,9 @@ spent with its message still queued, and the loop remembers it. When the queue o
 empty and some turn was spent so, the loop goes round all the actors in the order they were
 created (a supervisor before its children, siblings in the order of its spec), a message
 each, until a round finds every mailbox empty; when none was, there is nothing a round could
-find (every message queued still has its turn) and the loop has run dry at once. Either way
-running dry costs nothing per actor: a backtest waits for idle after every event. One thread
-at a time runs the loop; a tell from any other thread is queued and handled when the loop
-next runs.
+find (every message queued still has its turn) and the loop has run dry at once, at no cost
+per actor (a backtest waits for idle after every event). One thread at a time runs the loop;
+a tell from any other thread is queued and handled when the loop next runs.
 
 What the mode rules out, checked when the system is built: a timer thread (the thread that
 runs the loop also fires the timers, ``driven_timers=True``) and the watchdog (a handler that
