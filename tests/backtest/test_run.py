@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from perpsbot.actors import _journal_writer
 from perpsbot.backtest import run_backtest
 from perpsbot.config import BotConfig
 from perpsbot.data import CandleStore
 from perpsbot.errors import BacktestError
-from perpsbot.journal import JournalReader
+from perpsbot.journal import JournalReader, open_for_writing
 from perpsbot.messages import Side
 from perpsbot.sim import CATALOGUE
 from tests.backtest.conftest import SPAN, SYMBOLS
@@ -73,6 +74,25 @@ def test_the_same_data_config_and_seed_give_the_same_intents_orders_and_fills(
     assert rows["fills"]
     assert rows["intents"]
     assert rows == _rows(second)
+
+
+def test_a_backtests_journal_is_committed_without_syncing_to_disk(
+    candle_store: Path,
+    dev_config: Callable[[Path], BotConfig],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash means a rerun (docs/backtest.md), so no commit waits for the disk."""
+    asked: list[str] = []
+
+    def spy(path: Path, *, synchronous: str, busy_timeout_s: float) -> sqlite3.Connection:
+        asked.append(synchronous)
+        return open_for_writing(path, synchronous=synchronous, busy_timeout_s=busy_timeout_s)
+
+    monkeypatch.setattr(_journal_writer, "open_for_writing", spy)
+    _run(candle_store, tmp_path / "backtest.sqlite3", dev_config)
+
+    assert asked == ["off"]
 
 
 def test_a_backtest_of_a_symbol_the_store_lacks_names_what_it_holds(

@@ -4,6 +4,7 @@ thread per actor. Real actors and supervisors on a fake clock with driven timers
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -43,10 +44,22 @@ class Later:
     delay_s: float
 
 
+@attrs.frozen
+class RestartYourself:
+    """Ask the system to restart oneself (its supervisor stops this actor from within the
+    handler that asked)."""
+
+
+@attrs.frozen
+class HopSelfThenAskPeer:
+    """Tell ``Hop(0)`` to oneself, then ask the first peer ``Hop(0)`` (so the loop runs inside
+    this handler)."""
+
+
 class Relay(BaseActor):
     """Records each hop it handles, with the thread that ran it and an id it made; passes a
     hop on to its peers (``Fan``) or to the first peer (``Hop``) until it reaches 0; a
-    ``Later`` sets a timer that tells itself ``Hop(0)``."""
+    ``Later`` sets a timer that tells itself ``Hop(0)``; see ``HopSelfThenAskPeer``."""
 
     def __init__(self, *, context: ActorContext, peers: list[str], probe: Probe) -> None:
         super().__init__(context=context)
@@ -68,6 +81,11 @@ class Relay(BaseActor):
                     self._peer(self._peers[0]).tell(Hop(left=left - 1))
             case Later(delay_s=delay_s):
                 self.timers.once(delay_s, Hop(left=0))
+            case RestartYourself():
+                self.context.system.restart(self.address.path, timeout_s=5)
+            case HopSelfThenAskPeer():
+                self.address.tell(Hop(left=0))
+                self._peer(self._peers[0]).ask(Hop(left=0), timeout_s=5)
             case _:
                 self.unhandled(message)
 
@@ -240,3 +258,39 @@ def test_a_ctrl_c_in_a_handler_of_a_calling_thread_system_reaches_its_caller_not
         system.wait_idle()
 
     assert a.incarnation == 1  # not restarted
+
+
+def test_what_an_actor_is_told_while_its_handler_runs_the_loop_is_handled_once_it_returned(
+    system: ActorSystem, probe: Probe
+) -> None:
+    """An ask inside a handler runs the loop there: the asker's turn for what it told itself
+    comes while its handler is on the stack, is passed over, and served after it returns."""
+    system.start(_relays(probe))
+    system.address("root/b").tell(HopSelfThenAskPeer())
+
+    system.wait_idle()
+
+    assert _hops(probe) == [("root/c", 0), ("root/b", 0)]
+
+
+def test_an_actor_restarted_from_inside_its_own_handler_is_logged_as_unable_to_stop_at_once(
+    system: ActorSystem, probe: Probe, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not as a stop that took too long: the loop returned at once, as it cannot hand the
+    stop to an actor whose handler is on the stack."""
+    system.start(_relays(probe))
+    b = system.address("root/b")
+
+    with caplog.at_level(logging.ERROR, logger="perpsbot.runtime"):
+        b.tell(RestartYourself())
+        system.wait_idle()
+    b.tell(Hop(left=0))
+    system.wait_idle()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "root/b cannot stop while its own handler runs further up the stack (its stop was"
+        " asked from inside it); the incarnation is abandoned: it ends as that handler"
+        " returns, without on_stop"
+    ]
+    assert b.incarnation == 2
+    assert _hops(probe) == [("root/b", 0)]

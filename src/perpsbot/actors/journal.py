@@ -97,6 +97,9 @@ class JournalActor(BaseActor):
         retry_delays_s: delays before each retry of a batch that failed to commit.
         max_batch: the most events one transaction holds: a batch that reaches it is
             committed at once, so no commit keeps the actor from its watchdog for long.
+        disposable: a journal that a rerun makes again (a backtest's): committed with
+            SQLite's ``synchronous=off``, never synced to disk (a crash of the machine may
+            corrupt it), whatever ``journal.synchronous`` says. Never a live bot's.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class JournalActor(BaseActor):
         busy_timeout_s: float = 1.0,
         retry_delays_s: Sequence[float] = RETRY_DELAYS_S,
         max_batch: int = 5_000,
+        disposable: bool = False,
     ) -> None:
         super().__init__(context=context)
         config: BotConfig = context.config
@@ -113,6 +117,7 @@ class JournalActor(BaseActor):
         self._busy_timeout_s = busy_timeout_s
         self._retries = CommitRetries(retry_delays_s)
         self._max_batch = max_batch
+        self._disposable = disposable
         self._stamper = Stamper(context.clock, context.ids)
         self._snapshots = RiskSnapshotFilter(_ns(self._settings.risk_snapshot_interval_s))
         self._pending: list[Prepared] = []
@@ -125,7 +130,7 @@ class JournalActor(BaseActor):
     def on_start(self) -> None:
         self._writer.open(
             self._settings.path,
-            synchronous=self._settings.synchronous.value,
+            synchronous="off" if self._disposable else self._settings.synchronous.value,
             busy_timeout_s=self._busy_timeout_s,
         )
         if self._pending:  # handed over by a predecessor that could not commit them
@@ -160,7 +165,7 @@ class JournalActor(BaseActor):
 
     def on_config_changed(self, message: ConfigChanged) -> None:
         new: JournalConfig = message.config.journal
-        if new.synchronous != self._settings.synchronous:
+        if new.synchronous != self._settings.synchronous and not self._disposable:
             self._writer.set_synchronous(new.synchronous.value)
         self._snapshots.interval_ns = _ns(new.risk_snapshot_interval_s)
         self._settings = new

@@ -223,7 +223,7 @@ def replay_recording(
                 execution=Execution.CALLING_THREAD,
             )
             try:
-                system.start(bot_spec(config, link), config=config)
+                system.start(bot_spec(config, link, disposable_journal=True), config=config)
                 if not server.wait_subscribed(_FEED_TIMEOUT_S):
                     raise BacktestError(
                         f"the market feed must connect to the replay within {_FEED_TIMEOUT_S}s"

@@ -189,7 +189,10 @@ def run_backtest(
         )
         stack.callback(system.shutdown)
         spec = bot_spec(
-            config, backtest_link(sim, clock), risk_check_interval_s=float(granularity_s)
+            config,
+            backtest_link(sim, clock),
+            risk_check_interval_s=float(granularity_s),
+            disposable_journal=True,  # a crash means a rerun: no fsync (docs/backtest.md)
         )
         system.start(spec, config=config)
         driver = IdleDriver(system=system, clock=clock, sim=sim, idle_timeout_s=idle_timeout_s)

@@ -168,6 +168,7 @@ def bot_spec(
     report: bool = False,
     recorder: FeedRecorder | None = None,
     risk_check_interval_s: float = 1.0,
+    disposable_journal: bool = False,
 ) -> SupervisorSpec:
     """The tree under the ``bot`` supervisor (rest_for_one: later actors use earlier ones).
 
@@ -188,6 +189,8 @@ def bot_spec(
             (``perpsbot run --record FILE``); it outlives their restarts.
         risk_check_interval_s: how often risk re-checks mark ages and the day between
             samples (a backtest of minute bars needs it only every half bar).
+        disposable_journal: the journal is a backtest's, made again by a rerun: never synced
+            to disk (``JournalActor(disposable=True)``).
     """
     runtime = config.runtime
     names = {
@@ -207,7 +210,7 @@ def bot_spec(
         return ctx.system.address(f"{ROOT}/{name}")
 
     def journal(ctx: ActorContext) -> JournalActor:
-        return JournalActor(context=ctx)
+        return JournalActor(context=ctx, disposable=disposable_journal)
 
     def portfolio(ctx: ActorContext) -> PortfolioActor:
         return PortfolioActor(context=ctx, journal=at(ctx, "journal"))

@@ -285,8 +285,10 @@ def open_for_writing(
     migrations: tuple[tuple[str, ...], ...] = MIGRATIONS,
 ) -> sqlite3.Connection:
     """Open (creating it 0600 and its directory 0700 if needed) the journal at ``path`` for its
-    single writer: WAL, ``synchronous`` (``normal`` or ``full``), migrated to the newest schema.
-    Opening takes no lock: the process that writes holds a :class:`JournalLock` on ``path``.
+    single writer: WAL, ``synchronous`` (``normal`` or ``full``; ``off`` only for a disposable
+    journal, a backtest's: nothing is ever synced to disk, so a crash of the machine may
+    corrupt it), migrated to the newest schema. Opening takes no lock: the process that writes
+    holds a :class:`JournalLock` on ``path``.
 
     Transactions are explicit (``BEGIN``/``COMMIT``): the connection is in autocommit mode.
 
@@ -358,7 +360,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def synchronous(connection: sqlite3.Connection) -> int:
-    """The connection's ``PRAGMA synchronous`` (1 NORMAL, 2 FULL)."""
+    """The connection's ``PRAGMA synchronous`` (0 OFF, 1 NORMAL, 2 FULL)."""
     value: int = connection.execute("PRAGMA synchronous").fetchone()[0]
     return value
 
@@ -369,8 +371,8 @@ def schema_version(connection: sqlite3.Connection) -> int:
 
 
 def _synchronous(value: str) -> str:
-    if value not in ("normal", "full"):
-        raise ValueError(f"journal synchronous must be 'normal' or 'full', was {value!r}")
+    if value not in ("off", "normal", "full"):
+        raise ValueError(f"journal synchronous must be 'off', 'normal' or 'full', was {value!r}")
     return value.upper()
 
 

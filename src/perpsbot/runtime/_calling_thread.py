@@ -11,15 +11,17 @@ tree so.
 
 The loop hands the actors their messages in the order they were queued: each message told
 or asked earns its actor a turn in one queue of the whole system, and a turn handles the
-actor's next message (control lane first). When that queue is empty the loop goes round the
-actors in the order they were created (a supervisor before its children, siblings in the
-order of its spec) for anything a turn could not serve, and stops once a round finds every
-mailbox empty ("the loop ran dry"). A handler may make the loop run again (a supervisor that
-stops or starts a child, an actor's stop that tells another): the inner run passes over
-every actor whose handler is already on the stack, as a thread-per-actor system would find
-those actors busy, and over one between incarnations; the round after finds what they
-missed. One thread at a time runs the loop; a tell from any other thread is queued and
-handled when the loop next runs.
+actor's next message (control lane first). A handler may make the loop run again (a
+supervisor that stops or starts a child, an actor's stop that tells another): the inner run
+passes over every actor whose handler is already on the stack, as a thread-per-actor system
+would find those actors busy, and over one between incarnations; such an actor's turn is
+spent with its message still queued, and the loop remembers it. When the queue of turns is
+empty and some turn was spent so, the loop goes round all the actors in the order they were
+created (a supervisor before its children, siblings in the order of its spec), a message
+each, until a round finds every mailbox empty; when none was, there is nothing a round could
+find (every message queued still has its turn) and the loop has run dry at once, at no cost
+per actor (a backtest waits for idle after every event). One thread at a time runs the loop;
+a tell from any other thread is queued and handled when the loop next runs.
 
 What the mode rules out, checked when the system is built: a timer thread (the thread that
 runs the loop also fires the timers, ``driven_timers=True``) and the watchdog (a handler that
@@ -68,6 +70,7 @@ class CallingThreadLoop:
         self._lock = threading.RLock()
         self._turns: deque[Cell] = deque()  # a turn per message queued, in queuing order
         self._on_stack: set[Cell] = set()  # cells whose handler runs further up the stack
+        self._missed: set[Cell] = set()  # cells that may hold a message whose turn was spent
 
     def attach(self, cell: Cell) -> None:
         """Serve ``cell``'s mailbox: each message queued there earns it a turn."""
@@ -84,6 +87,11 @@ class CallingThreadLoop:
             finally:
                 acting_as(previous)
                 self._on_stack.discard(cell)
+
+    def handling(self, cell: Cell) -> bool:
+        """True while ``cell``'s actor's handler runs, further up the stack of the loop's
+        thread: the loop cannot hand it anything until it returns."""
+        return cell in self._on_stack
 
     def run(self, *, timeout_s: float, until: Callable[[], bool] | None = None) -> list[str]:
         """Handle messages until the loop runs dry, or ``until()`` holds (checked after each
@@ -115,25 +123,38 @@ class CallingThreadLoop:
         return handled
 
     def _round(self, until: Callable[[], bool] | None) -> bool:
+        """A message for each actor with one, in creation order; only if some turn was spent
+        (see the module): otherwise every mailbox is empty once the turns are."""
+        missed = self._missed
+        if not missed:
+            return False
         handled = False
         for cell in self._cells():
-            if self._serve_next(cell):
+            served = self._serve_next(cell)
+            if cell.mailbox.depth():  # kept until a round finds it empty, turns spent or not
+                missed.add(cell)
+            else:
+                missed.discard(cell)
+            if served:
                 handled = True
                 if until is not None and until():
                     return True
         return handled
 
     def _serve_next(self, cell: Cell) -> bool:
-        """Hand ``cell``'s actor its next message, if it has one and may take it now."""
-        actor = cell.actor
-        if actor is None or not cell.mailbox.depth() or cell in self._on_stack:
+        """Hand ``cell``'s actor its next message, if it has one and may take it now;
+        remember the cell if it has one and may not."""
+        mailbox = cell.mailbox
+        if not mailbox.depth():
             return False
-        if not cell.serving():
+        actor = cell.actor
+        if actor is None or cell in self._on_stack or not cell.serving():
+            self._missed.add(cell)
             return False
         self._on_stack.add(cell)
         previous = acting_as(type(actor).__name__)
         try:
-            actor.serve_here(cell.mailbox.get())
+            actor.serve_here(mailbox.get())
         finally:
             acting_as(previous)
             self._on_stack.discard(cell)

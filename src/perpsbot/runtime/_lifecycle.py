@@ -90,12 +90,23 @@ def stop_incarnation(cell: Cell, *, final: bool) -> None:
             cell.loop.run(timeout_s=timeout_s, until=actor.stopped_event.is_set)
         if not actor.stopped_event.wait(0.0 if cell.loop is not None else timeout_s):
             actor._exit = True  # if it ever wakes up, it exits without taking more messages
-            logger.error(
-                "%s did not stop within %.1fs; %s",
-                cell.path,
-                timeout_s,
-                "its thread is abandoned" if cell.loop is None else "its handler is on the stack",
-            )
+            logger.error("%s %s", cell.path, _not_stopped(cell, timeout_s))
         cell.mailbox.discard(stop)  # never leave our stop for the next incarnation
     if final:
         cell.close("actor stopped")
+
+
+def _not_stopped(cell: Cell, timeout_s: float) -> str:
+    """Why the incarnation of ``cell`` did not take its stop, and what becomes of it."""
+    if cell.loop is None:
+        return f"did not stop within {timeout_s:.1f}s; its thread is abandoned"
+    if cell.loop.handling(cell):  # no wait at all: the loop cannot hand it anything
+        return (
+            "cannot stop while its own handler runs further up the stack (its stop was asked"
+            " from inside it); the incarnation is abandoned: it ends as that handler returns,"
+            " without on_stop"
+        )
+    return (
+        f"did not stop within {timeout_s:.1f}s (the loop was handling other actors' messages"
+        " all that time); the incarnation is abandoned"
+    )

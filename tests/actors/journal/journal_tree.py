@@ -49,12 +49,17 @@ def start_journal(
     *,
     retry_delays_s: Sequence[float] = (0.5, 1.0),
     max_batch: int = 5_000,
+    disposable: bool = False,
 ) -> None:
     """``bot/executor`` (records what it is told in ``probe``), then ``bot/journal``."""
 
     def build(ctx: ActorContext) -> JournalActor:
         return BlockableJournal(
-            context=ctx, busy_timeout_s=0.05, retry_delays_s=retry_delays_s, max_batch=max_batch
+            context=ctx,
+            busy_timeout_s=0.05,
+            retry_delays_s=retry_delays_s,
+            max_batch=max_batch,
+            disposable=disposable,
         )
 
     journal = ChildSpec(

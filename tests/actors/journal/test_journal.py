@@ -252,6 +252,18 @@ def test_synchronous_follows_a_config_reload_without_a_restart(
     assert system.address(JOURNAL).incarnation == 1
 
 
+def test_a_disposable_journal_is_never_synced_whatever_the_config_says(
+    system: ActorSystem, probe: Probe, path: Path
+) -> None:
+    config = with_synchronous(journal_config(path), Synchronous.FULL)
+    start_journal(system, probe, config, disposable=True)
+    assert system.state(JOURNAL).synchronous == "off"
+
+    system.reload(with_synchronous(config, Synchronous.NORMAL))
+
+    assert system.state(JOURNAL).synchronous == "off"
+
+
 def test_a_record_intent_without_a_reply_address_is_a_dead_letter_not_a_crash(
     system: ActorSystem, probe: Probe, events: Events, path: Path
 ) -> None:

@@ -390,8 +390,19 @@ def test_volatility_is_the_stdev_of_sample_returns_over_a_full_window() -> None:
     # Returns +1% and -1%: their sample standard deviation is sqrt(2) * 1%, not annualized.
     volatility = breaker.statistic([D(50), D(100), D(101), D("99.99")])
     assert volatility is not None
-    assert abs(volatility - D("0.01414")) < D("0.00001")
+    assert abs(volatility - 0.0141421) < 1e-7
     description = breaker.describe("BTC-USD", volatility, VolatilityLevel.REDUCE)
     assert description == (
         "BTC-USD volatility 0.01414 (stdev of 2 sample returns) exceeds volatility_reduce 0.01"
     )
+
+
+def test_volatility_exactly_at_a_threshold_is_allowed_and_just_past_it_trips() -> None:
+    breaker = VolatilityBreaker(4, D("0.005"), D("0.01"), D("0.02"))
+    # Returns 0, +2%, +4%: deviations -2%, 0, +2% from their mean, so the sample standard
+    # deviation is sqrt((4 + 4) / 2) % = 2%, exactly volatility_halt (in binary floating point
+    # 102 / 100 - 1 is a hair above 0.02, and so would be the statistic).
+    at_halt = breaker.statistic([D(100), D(100), D(102), D("106.08")])
+    assert breaker.level(at_halt) is VolatilityLevel.REDUCE
+    past_halt = breaker.statistic([D(100), D(100), D(102), D("106.09")])
+    assert breaker.level(past_halt) is VolatilityLevel.HALT
