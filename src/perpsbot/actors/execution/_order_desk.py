@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.actors.execution._ledger import KEEP_FINISHED
 from perpsbot.actors.execution._order_follow import OrderFollowing
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._products import Products
@@ -58,6 +59,7 @@ class OrderDesk(OrderFollowing):
         fault: the executor's crash-point hook (tests).
         sync_journal: asks the journal to confirm it holds what was told so far
             (``SyncJournal``); returns the request's id, answered by ``JournalSynced``.
+        keep_finished: how many finished orders the ledger keeps (:class:`OrderLedger`).
     """
 
     def __init__(
@@ -72,10 +74,11 @@ class OrderDesk(OrderFollowing):
         reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
         sync_journal: Callable[[], str],
+        keep_finished: int = KEEP_FINISHED,
     ) -> None:
         super().__init__(
             link=link, clock=clock, stamper=stamper, publish=publish,
-            reconcile_soon=reconcile_soon,
+            reconcile_soon=reconcile_soon, keep_finished=keep_finished,
         )  # fmt: skip
         self._settings = settings
         self.symbols = symbols
