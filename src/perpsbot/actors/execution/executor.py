@@ -211,6 +211,7 @@ class ExecutorActor(BaseActor):
                 self._channel.poll()
                 self._placement.expire_unconfirmed()
                 self._placement.expire_held()
+                desk.expire_unwritten()
             case Reconcile():
                 self._reconciler.due()
             case RefreshProducts():

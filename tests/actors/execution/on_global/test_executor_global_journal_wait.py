@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,13 @@ import pytest
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
+    AccountReconciled,
     IntentPurpose,
     IntentRecorded,
     OrderStatus,
+    PortfolioValued,
+    Reconcile,
+    ReconciliationCompleted,
     RecordIntent,
     Side,
     SyncJournal,
@@ -30,6 +35,7 @@ from perpsbot.runtime import ActorContext, ChildSpec
 from perpsbot.runtime.testing import Probe, wait_drained, wait_idle
 from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
+from tests.actors.conftest import subscriber_spec
 from tests.actors.execution.executor_harness import Harness, running, seed_journal, start_executor
 from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource
 from tests.actors.trading import Recorder, recorder_spec
@@ -177,6 +183,13 @@ class _HoldingJournal(Recorder):
                 super().on_receive(message)
 
 
+def _holding_journal(probe: Probe, holding: threading.Event) -> ChildSpec:
+    return ChildSpec(
+        name="journal",
+        factory=lambda ctx: _HoldingJournal(context=ctx, probe=probe, holding=holding),
+    )
+
+
 def test_a_resent_order_refused_while_the_journal_committed_was_written_once_not_never_sent(
     sim: SimExchange,
     clock: FakeClock,
@@ -192,10 +205,7 @@ def test_a_resent_order_refused_while_the_journal_committed_was_written_once_not
     journal, holding = Probe(), threading.Event()
     harness = start_executor(
         sim, tmp_path / "j.sqlite3", clock=clock, symbols=(GLOBAL_BTC,), user_channel=False,
-        gateways=source, journal=ChildSpec(
-            name="journal",
-            factory=lambda ctx: _HoldingJournal(context=ctx, probe=journal, holding=holding),
-        ),
+        gateways=source, journal=_holding_journal(journal, holding),
     )  # fmt: skip
     with running(harness) as bot:
         bot.trading(TradingState.ACTIVE)
@@ -223,3 +233,79 @@ def test_a_resent_order_refused_while_the_journal_committed_was_written_once_not
         ended = bot.wait_status(coid, OrderStatus.EXPIRED)
         assert ended.reason.startswith("not sent again: "), ended.reason
         assert source.orders(coid) == []
+
+
+def _unwritten(bot: Harness, journal: Probe, intent_id: str) -> str:
+    """Place ``intent_id`` (a 30 s TTL) while the journal holds its answers: it waits,
+    SUBMITTED and unwritten, for the journal. Returns its label."""
+    bot.trading(TradingState.ACTIVE)
+    bot.place(bot.intent(intent_id, symbol=GLOBAL_BTC, size="1", ttl_s=30.0))
+    journal.wait_for(lambda told: any(isinstance(m, RecordIntent) for m in told))
+    record = next(m for m in journal.events if isinstance(m, RecordIntent))
+    bot.executor.tell(
+        IntentRecorded(message_id="rec", ts_created_ns=0, correlation_id=record.message_id,
+                       intent_id=intent_id, client_order_id=record.client_order_id)
+    )  # fmt: skip
+    bot.wait_status(record.client_order_id, OrderStatus.SUBMITTED)
+    journal.wait_for(lambda told: any(isinstance(m, SyncJournal) for m in told))
+    return record.client_order_id
+
+
+def _valued(reconciled: AccountReconciled) -> PortfolioValued:
+    """The portfolio's answer to ``reconciled``."""
+    return PortfolioValued(
+        message_id=f"valued-{reconciled.message_id}", ts_created_ns=0, cycle=None, equity=None,
+        realized_pnl=Decimal(0), unrealized_pnl=Decimal(0), daily_pnl=Decimal(0),
+        exposure=Decimal(0), positions=(), correlation_id=reconciled.message_id,
+    )  # fmt: skip
+
+
+def test_an_order_waiting_for_a_portfolio_answer_that_never_comes_ends_past_its_ttl(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # The test plays the portfolio: it answers the startup reconciliation, then no more.
+    journal, holding = Probe(), threading.Event()
+    harness = start_executor(
+        sim, tmp_path / "j.sqlite3", clock=clock, symbols=(GLOBAL_BTC,), user_channel=False,
+        gateways=source, journal=_holding_journal(journal, holding),
+        portfolio=subscriber_spec(Probe(), "portfolio"),
+    )  # fmt: skip
+    with running(harness) as bot:
+        (startup,) = bot.of(AccountReconciled)
+        bot.executor.tell(_valued(startup))
+        holding.set()
+        coid = _unwritten(bot, journal, "waits")
+        passes = len([c for c in bot.of(ReconciliationCompleted) if c.success])
+        bot.executor.tell(Reconcile())  # its corrections overtake the journal's answer
+        bot.wait_reconciled(passes + 1)
+        bot.system.address("bot/journal").tell(_AnswerHeld())
+        wait_idle(bot.system, timeout_s=10.0)
+        assert bot.statuses(coid)[-1] is OrderStatus.SUBMITTED  # waits for the portfolio
+        bot.clock.advance(31.0)  # past its TTL; the poll timer fires
+        wait_idle(bot.system, timeout_s=10.0)
+        ended = bot.wait_status(coid, OrderStatus.EXPIRED)
+        assert ended.reason.startswith("never sent: past its TTL by "), ended.reason
+        assert ended.reason.endswith("waiting for the portfolio's answer to a reconciliation")
+        assert source.orders(coid) == []
+
+
+def test_an_order_waiting_for_a_journal_answer_that_never_comes_ends_past_its_ttl(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    journal, holding = Probe(), threading.Event()
+    harness = start_executor(
+        sim, tmp_path / "j.sqlite3", clock=clock, symbols=(GLOBAL_BTC,), user_channel=False,
+        gateways=source, journal=_holding_journal(journal, holding),
+    )  # fmt: skip
+    with running(harness) as bot:
+        holding.set()
+        coid = _unwritten(bot, journal, "waits")
+        bot.clock.advance(31.0)  # past its TTL; the poll timer fires
+        wait_idle(bot.system, timeout_s=10.0)
+        ended = bot.wait_status(coid, OrderStatus.EXPIRED)
+        assert ended.reason.startswith("never sent: past its TTL by "), ended.reason
+        assert ended.reason.endswith("waiting for the journal")
+        bot.system.address("bot/journal").tell(_AnswerHeld())  # the answer, too late
+        wait_idle(bot.system, timeout_s=10.0)
+        assert source.orders(coid) == []
+        assert bot.statuses(coid)[-1] is OrderStatus.EXPIRED
