@@ -270,13 +270,15 @@ def start_executor(
     wait_reconciled: bool = True,
     gateways: GatewaySource | None = None,
     user_channels: UserChannels | None = None,
+    keep_finished: int | None = None,
     **execution: Any,
 ) -> Harness:
     """Start the tree and (unless told not to) wait for the executor's first startup
     reconciliation to end. ``journal`` replaces the journal child, ``portfolio`` the
     portfolio (a stand-in is told what the executor publishes for the portfolio);
     ``gateways`` hands the executor another venue's gateways than Advanced Trade's, and
-    ``user_channels`` the user-feed actor that venue's user channel."""
+    ``user_channels`` the user-feed actor that venue's user channel; ``keep_finished`` how
+    many finished orders the executor keeps in memory (else its default)."""
     clock = clock or FakeClock()
     probe = probe or Probe()
     link = venue_link(sim, clock, request_timeout_s=request_timeout_s)
@@ -290,9 +292,10 @@ def start_executor(
     )
 
     def executor(ctx: ActorContext) -> ExecutorActor:
+        kept = {} if keep_finished is None else {"keep_finished": keep_finished}
         return ExecutorActor(
             context=ctx, venue=gateways or link, journal=ctx.system.address("bot/journal"),
-            faults=faults,
+            faults=faults, **kept,
         )  # fmt: skip
 
     def real_portfolio(ctx: ActorContext) -> PortfolioActor:

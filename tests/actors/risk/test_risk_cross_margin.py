@@ -1,8 +1,9 @@
 """The liquidation buffer on a cross-margined account (the Global Derivatives gateway): an
 entry must leave its liquidation price at least ``min_liquidation_buffer_pct`` of the price
 away, from the venue's buffer and maintenance share, with the whole book (every symbol, orders
-in flight included) moving against itself together; the CFM projection of the buffer's share
-does not apply there.
+in flight included) moving against itself together, and the maintenance margin of other
+symbols' orders in flight drawn from the buffer before the venue shows them filled; the CFM
+projection of the buffer's share does not apply there.
 
 Review finding (r20, item 1): each symbol was measured against the whole buffer on its own, so
 with BTC and ETH both long each entry passed alone while a correlated move liquidated sooner.
@@ -14,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from perpsbot.actors.risk._accounts import Accounts
-from perpsbot.actors.risk._check import OrderCheck
+from perpsbot.actors.risk._check import HeldElsewhere, OrderCheck
 from perpsbot.actors.risk._rules import LiquidationBuffer
 from perpsbot.config import RiskConfig
 from perpsbot.messages import FuturesAccount, IntentPurpose, Side, TradingState
@@ -109,12 +110,13 @@ def test_a_position_on_another_symbol_moves_with_the_entry_and_shares_the_buffer
 
 
 def test_the_second_symbols_entry_is_denied_when_the_first_symbols_order_is_in_flight() -> None:
-    # Flat, 10,000 of buffer. BTC 20 contracts of 0.01 at 50,000 (10,000 of notional) goes
-    # out: 9,500 / 10,000 = 0.95 of a move. Then ETH n contracts of 0.1 at 2,500 (250 n of
-    # notional, 12.5 n of maintenance added), the BTC order not yet filled: alone,
-    # (10,000 - 12.5 n) / 250 n >= 0.5 up to 72 contracts; with BTC's order moving too,
-    # (10,000 - 12.5 n) / (10,000 + 250 n) >= 0.5 only up to 36. At 40: 9,500 / 20,000 = 0.475,
-    # the liquidation price 2,500 x (1 - 0.475) = 1,312.50.
+    # Flat, 10,000 of buffer. BTC 20 contracts of 0.01 at 50,000 (10,000 of notional, 1,000 of
+    # initial margin, 500 of it maintenance) goes out: 9,500 / 10,000 = 0.95 of a move. Then
+    # ETH n contracts of 0.1 at 2,500 (250 n of notional, 12.5 n of maintenance added), the BTC
+    # order not yet filled, so not yet in the venue's buffer: its maintenance draws on the
+    # buffer with ETH's and its notional moves with the book, (10,000 - 500 - 12.5 n) /
+    # (10,000 + 250 n) >= 0.5 only up to 32 contracts. At 40: 9,000 / 20,000 = 0.45, the
+    # liquidation price 2,500 x (1 - 0.45) = 1,375.00.
     accounts = Accounts()
     accounts.roll_day(date(2026, 1, 1))
     accounts.futures = CROSS
@@ -137,13 +139,39 @@ def test_the_second_symbols_entry_is_denied_when_the_first_symbols_order_is_in_f
 
     assert check(20, PERP) is None
     assert check(40, ETH) == (
-        "projected liquidation price 1,312.50 is 47.50% from the price 2,500.00 of"
-        " ETH_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,500.00 of"
+        "projected liquidation price 1,375.00 is 45.00% from the price 2,500.00 of"
+        " ETH_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,000.00 of"
         " margin balance over maintenance left after the order adds 1,000.00 of initial"
-        " margin at 1 / the leverage cap 10x, against the whole book's 20,000.00 of notional"
-        " moving together)"
+        " margin at 1 / the leverage cap 10x and other symbols' orders in flight 1,000.00,"
+        " against the whole book's 20,000.00 of notional moving together)"
     )
-    # 9,550 / 19,000 = 0.5026. The buffer is the venue's last figure: the BTC order in
-    # flight moves with the book, but its own maintenance margin counts only once the venue
-    # shows it (as on a segregated account's share rule).
-    assert check(36, ETH) is None
+    # At 33: 9,087.50 / 18,250 = 0.4979. (Counting the venue's buffer alone, 9,587.50 /
+    # 18,250 = 0.5253 passed: the BTC order's maintenance was left out until it filled.)
+    assert check(33, ETH) is not None
+    assert check(32, ETH) is None  # 9,100 / 18,000 = 0.5056
+
+
+def test_an_exit_in_flight_on_another_symbol_adds_no_margin() -> None:
+    # Long 20 BTC, in the venue's buffer (9,500 left), its exit of 20 in flight: an exit only
+    # releases margin, so ETH's entry is checked as with BTC merely held, (9,500 - 12.5 n) /
+    # (10,000 + 250 n) >= 0.5 up to 32 contracts (counting the exit's 1,000 of initial margin
+    # as added would deny 32: 8,600 / 18,000 = 0.4778).
+    held = FuturesAccount(
+        buffer=D(9_500), threshold=D(500), maintenance_share=D("0.5"), cross_margin=True
+    )
+    btc = HeldElsewhere(
+        symbol=PERP, product=future(PERP, max_leverage=D(10)), position=D(20), open_buy=D(0),
+        open_sell=D(20), price=D(50_000), contract_size=D("0.01"),
+    )  # fmt: skip
+
+    def check(size: int) -> str | None:
+        return RULE.check(
+            OrderCheck(
+                intent=intent(Side.BUY, size, symbol=ETH), mark=D(2_500), mark_age_s=1.0,
+                position=D(0), product=future(ETH, max_leverage=D(10), contract_size=D("0.1")),
+                other_exposure=btc.notional, elsewhere=(btc,), equity=D(10_000), futures=held,
+            )
+        )  # fmt: skip
+
+    assert check(32) is None  # 9,100 / 18,000 = 0.5056
+    assert check(33) is not None  # 9,087.50 / 18,250 = 0.4979

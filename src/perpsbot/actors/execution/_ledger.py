@@ -48,7 +48,7 @@ _log = logging.getLogger("perpsbot.actors.executor")
 #: sweep knows their fills without looking them up); older ones are forgotten, and the
 #: journal recognises those (``IntentRecorded.previously_recorded``). Each is kept without
 #: its intent and request (about 1.6 KiB instead of 2.4).
-_KEEP_FINISHED = 1000
+KEEP_FINISHED = 1000
 
 
 class OrderLedger:
@@ -58,11 +58,21 @@ class OrderLedger:
         publish: tells subscribers an ``OrderUpdated`` or ``OrderFilled``.
         stamper: stamps those messages.
         now_ns: wall-clock nanoseconds (a fill without a trade time is stamped with it).
+        keep_finished: how many finished orders are kept (:data:`KEEP_FINISHED`); the oldest
+            beyond are forgotten.
     """
 
     def __init__(
-        self, *, publish: Callable[[Any], None], stamper: Stamper, now_ns: Callable[[], int]
+        self,
+        *,
+        publish: Callable[[Any], None],
+        stamper: Stamper,
+        now_ns: Callable[[], int],
+        keep_finished: int = KEEP_FINISHED,
     ) -> None:
+        if keep_finished < 0:
+            raise ValueError(f"keep_finished must be a whole number >= 0, was {keep_finished}")
+        self._keep_finished = keep_finished
         self._publish = publish
         self._stamper = stamper
         self._now_ns = now_ns
@@ -243,10 +253,11 @@ class OrderLedger:
         )
 
     def _forget_old(self) -> None:
-        if len(self._orders) - len(self._unfinished) <= _KEEP_FINISHED:
+        keep = self._keep_finished
+        if len(self._orders) - len(self._unfinished) <= keep:
             return
         finished = [
             o.client_order_id for o in self._orders.values() if o.settled and not o.fills_behind
         ]
-        for coid in finished[: max(0, len(finished) - _KEEP_FINISHED)]:
+        for coid in finished[: max(0, len(finished) - keep)]:
             self.forget(coid)

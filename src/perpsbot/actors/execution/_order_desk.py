@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.actors.execution._ledger import KEEP_FINISHED
 from perpsbot.actors.execution._order_follow import OrderFollowing
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._products import Products
@@ -44,6 +45,11 @@ ATTEMPT_WINDOW_NS = 10 * 10**9
 _REST = TransitionSource.REST
 
 
+def _submitted_unwritten(order: TrackedOrder) -> bool:
+    """SUBMITTED without a venue id: its request not written yet."""
+    return order.status is _S.SUBMITTED and order.venue_order_id is None
+
+
 class OrderDesk(OrderFollowing):
     """Sends the executor's orders and follows them (see the module docstring).
 
@@ -58,6 +64,7 @@ class OrderDesk(OrderFollowing):
         fault: the executor's crash-point hook (tests).
         sync_journal: asks the journal to confirm it holds what was told so far
             (``SyncJournal``); returns the request's id, answered by ``JournalSynced``.
+        keep_finished: how many finished orders the ledger keeps (:class:`OrderLedger`).
     """
 
     def __init__(
@@ -72,10 +79,11 @@ class OrderDesk(OrderFollowing):
         reconcile_soon: Callable[[], None],
         fault: Callable[[str], None],
         sync_journal: Callable[[], str],
+        keep_finished: int = KEEP_FINISHED,
     ) -> None:
         super().__init__(
             link=link, clock=clock, stamper=stamper, publish=publish,
-            reconcile_soon=reconcile_soon,
+            reconcile_soon=reconcile_soon, keep_finished=keep_finished,
         )  # fmt: skip
         self._settings = settings
         self.symbols = symbols
@@ -241,8 +249,8 @@ class OrderDesk(OrderFollowing):
 
     def _write_or_end(self, coid: str | None) -> None:
         order = None if coid is None else self.ledger.get(coid)
-        if order is None or order.status is not _S.SUBMITTED or order.venue_order_id is not None:
-            return  # an earlier incarnation's, or settled meanwhile by what the venue showed
+        if order is None or not _submitted_unwritten(order):
+            return  # an earlier incarnation's, settled by the venue, or ended past its TTL
         coid = order.client_order_id
         if self.book_pending is not None and not order.cancel_requested:
             self._awaiting_book.append(coid)
@@ -253,8 +261,36 @@ class OrderDesk(OrderFollowing):
         else:
             self.ledger.move(coid, ending[0], TransitionSource.LOCAL, ending[1])
 
-    def _refused_at_write(self, order: TrackedOrder) -> tuple[OrderStatus, str] | None:
-        """Why an order the journal holds SUBMITTED may no longer be written: its ending."""
+    def expire_unwritten(self) -> None:
+        """An order still unwritten past its intent's TTL ends now, as it would once the
+        answer it waits for came: that answer (the journal's, or the portfolio's to a
+        reconciliation) may never come. A missed trade, never a wrong one."""
+        now_ns = self._clock.time_ns()
+        for sync_id, coid in list(self._awaiting_journal.items()):
+            if self._ended_unwritten(coid, now_ns, "the journal"):
+                del self._awaiting_journal[sync_id]
+        book = "the portfolio's answer to a reconciliation"
+        self._awaiting_book = [
+            c for c in self._awaiting_book if not self._ended_unwritten(c, now_ns, book)
+        ]
+
+    def _ended_unwritten(self, coid: str, now_ns: int, awaited: str) -> bool:
+        """End ``coid`` if it is unwritten past its TTL; whether it no longer waits."""
+        order = self.ledger.get(coid)
+        if order is None or not _submitted_unwritten(order):
+            return True
+        if order.valid_until_ns is None or now_ns <= order.valid_until_ns:
+            return False
+        ending = self._refused_at_write(order, f"waiting for {awaited}")
+        assert ending is not None  # past its TTL
+        self.ledger.move(coid, ending[0], TransitionSource.LOCAL, ending[1])
+        return True
+
+    def _refused_at_write(
+        self, order: TrackedOrder, when: str = "once journaled"
+    ) -> tuple[OrderStatus, str] | None:
+        """Why an order the journal holds SUBMITTED may no longer be written: its ending
+        (``when``: where its TTL passed, for the reason)."""
         unsent = "never sent" if order.never_sent else "not sent again"  # a re-send's
         if order.cancel_requested:
             again = "" if order.never_sent else " again"
@@ -262,7 +298,7 @@ class OrderDesk(OrderFollowing):
         ttl_ns, now_ns = order.valid_until_ns, self._clock.time_ns()
         if ttl_ns is not None and now_ns > ttl_ns:
             late_ms = (now_ns - ttl_ns) / 1e6
-            return _S.EXPIRED, f"{unsent}: past its TTL by {late_ms:.0f} ms once journaled"
+            return _S.EXPIRED, f"{unsent}: past its TTL by {late_ms:.0f} ms {when}"
         refused = self.refusal(order)
         if refused is None:
             return None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from perpsbot.actors.execution._ledger import OrderLedger
+from perpsbot.actors.execution._ledger import KEEP_FINISHED, OrderLedger
 from perpsbot.actors.execution._order_states import venue_state
 from perpsbot.clock import Clock
 from perpsbot.errors import VenueError
@@ -37,6 +37,7 @@ class OrderFollowing(abc.ABC):
         stamper: stamps published messages.
         publish: tells the executor's subscribers.
         reconcile_soon: asks for an in-flight reconciliation shortly (the executor's timer).
+        keep_finished: how many finished orders the ledger keeps (:class:`OrderLedger`).
     """
 
     def __init__(
@@ -47,13 +48,17 @@ class OrderFollowing(abc.ABC):
         stamper: Stamper,
         publish: Callable[[Any], None],
         reconcile_soon: Callable[[], None],
+        keep_finished: int = KEEP_FINISHED,
     ) -> None:
         self._link = link
         self._clock = clock
         self._stamper = stamper
         self._publish_out = publish
         self.reconcile_soon = reconcile_soon
-        self.ledger = OrderLedger(publish=self.publish, stamper=stamper, now_ns=clock.time_ns)
+        self.ledger = OrderLedger(
+            publish=self.publish, stamper=stamper, now_ns=clock.time_ns,
+            keep_finished=keep_finished,
+        )  # fmt: skip
         self._gateway: VenueGateway | None = None
         self.stats = {
             "submitted": 0, "polls": 0, "polls_skipped_feed_healthy": 0,

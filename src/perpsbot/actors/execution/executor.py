@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from perpsbot.actors.execution._inspection import ExecutorState
+from perpsbot.actors.execution._ledger import KEEP_FINISHED
 from perpsbot.actors.execution._order_desk import OrderDesk
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.actors.execution._placement import OrderPlacement
@@ -114,6 +115,8 @@ class ExecutorActor(BaseActor):
         journal: the journal actor (``RecordIntent``, ``ReadOrders``).
         faults: tests only: called with the name of each crash point of the order path
             (``before_journal``, ``before_submit``, ``after_submit``); it may raise.
+        keep_finished: how many finished orders it keeps in memory, the oldest beyond
+            forgotten (the journal still knows them); tests lower it.
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class ExecutorActor(BaseActor):
         venue: GatewaySource,
         journal: ActorAddress,
         faults: Callable[[str], None] | None = None,
+        keep_finished: int = KEEP_FINISHED,
     ) -> None:
         super().__init__(context=context)
         config: BotConfig = context.config
@@ -139,6 +143,7 @@ class ExecutorActor(BaseActor):
             reconcile_soon=self._reconcile_soon,
             fault=self._fault,
             sync_journal=self._sync_journal,
+            keep_finished=keep_finished,
         )
         self._journal = journal
         self._reconciler = Reconciler(
@@ -206,6 +211,7 @@ class ExecutorActor(BaseActor):
                 self._channel.poll()
                 self._placement.expire_unconfirmed()
                 self._placement.expire_held()
+                desk.expire_unwritten()
             case Reconcile():
                 self._reconciler.due()
             case RefreshProducts():

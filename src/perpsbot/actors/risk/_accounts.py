@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from perpsbot.actors.risk._book import OpenOrders
-from perpsbot.actors.risk._check import OrderCheck
+from perpsbot.actors.risk._check import HeldElsewhere, OrderCheck
 from perpsbot.messages import (
     AccountReconciled,
     FuturesAccount,
@@ -99,19 +99,29 @@ class Accounts:
     def exposure(self, *, excluding: str | None = None) -> Decimal:
         """The USD notional every symbol (but ``excluding``) may reach at worst: its position
         at the latest mark, grown by whatever its unsettled orders may still add."""
-        total = _ZERO
-        for symbol in (set(self._positions) | self.open.symbols()) - {excluding}:
+        return sum((held.notional for held in self.elsewhere(excluding)), _ZERO)
+
+    def elsewhere(self, excluding: str | None = None) -> tuple[HeldElsewhere, ...]:
+        """Every symbol's (but ``excluding``) position and unsettled orders, at its latest
+        mark (else the highest price an order of it was checked at, else the portfolio's
+        mark); a symbol without any price is left out."""
+        found: list[HeldElsewhere] = []
+        for symbol in sorted((set(self._positions) | self.open.symbols()) - {excluding}):
             view = self._positions.get(symbol)
-            held = _ZERO if view is None else view.quantity
-            buy, sell = self.open.sizes(symbol)
             price = self._marks.get(symbol) or self.open.price(symbol)
             if price is None and view is not None:
                 price = view.mark
             if price is None:
                 continue
-            contract_size = self._contract_size(symbol, view)
-            total += max(abs(held + buy), abs(held - sell)) * contract_size * price
-        return total
+            buy, sell = self.open.sizes(symbol)
+            found.append(
+                HeldElsewhere(
+                    symbol=symbol, product=self.products.get(symbol),
+                    position=_ZERO if view is None else view.quantity, open_buy=buy,
+                    open_sell=sell, price=price, contract_size=self._contract_size(symbol, view),
+                )
+            )  # fmt: skip
+        return tuple(found)
 
     def _contract_size(self, symbol: str, view: PositionView | None) -> Decimal:
         product = self.products.get(symbol)
@@ -158,6 +168,7 @@ class Accounts:
         while self._allowed_ns and now_mono_ns - self._allowed_ns[0] >= _MINUTE_NS:
             self._allowed_ns.popleft()
         open_buy, open_sell = self.open.sizes(symbol)
+        elsewhere = self.elsewhere(excluding=symbol)
         return OrderCheck(
             intent=intent,
             mark=self._marks.get(symbol),
@@ -166,7 +177,8 @@ class Accounts:
             open_buy=open_buy,
             open_sell=open_sell,
             product=self.products.get(symbol),
-            other_exposure=self.exposure(excluding=symbol),
+            other_exposure=sum((held.notional for held in elsewhere), _ZERO),
+            elsewhere=elsewhere,
             equity=self.equity(),
             futures=self.futures,
             state=state,

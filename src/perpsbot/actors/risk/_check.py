@@ -29,6 +29,27 @@ def num(value: Decimal) -> str:
 
 
 @attrs.frozen(kw_only=True)
+class HeldElsewhere:
+    """Another symbol's position and what its unsettled orders may still buy and sell, at
+    the price risk values it at."""
+
+    symbol: str
+    product: ProductSpec | None
+    position: Decimal
+    """Signed, filled."""
+    open_buy: Decimal
+    open_sell: Decimal
+    price: Decimal
+    contract_size: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        """The USD notional it may reach at worst (every order on one side filled)."""
+        worst = max(abs(self.position + self.open_buy), abs(self.position - self.open_sell))
+        return worst * self.contract_size * self.price
+
+
+@attrs.frozen(kw_only=True)
 class OrderCheck:
     """One intent and the facts risk holds when it checks it.
 
@@ -48,6 +69,10 @@ class OrderCheck:
     other_exposure: Decimal = _ZERO
     """USD notional of every other symbol's position at its latest mark, and of what every
     other symbol's unsettled orders may still add (at the price risk checked them at)."""
+    elsewhere: tuple[HeldElsewhere, ...] = ()
+    """Every other symbol's position and unsettled orders, whose notionals ``other_exposure``
+    sums: the margin those orders add draws on a cross-margined account's buffer before the
+    venue shows it."""
     equity: Decimal | None = None
     """The whole account's (USD)."""
     futures: FuturesAccount | None = None

@@ -35,7 +35,9 @@ USD is in none of them):
   liquidation price as if it alone moved, but correlated symbols (BTC and ETH) move together
   and drain the buffer all at once. The move, as a share of every price, that takes the
   account to maintenance with every position moving against itself is ``(buffer - k x
-  max(dIM, 0)) / N``, ``N`` the whole book's notional after the order (every symbol's
+  (max(dIM, 0) + dIM')) / N``: ``dIM'`` the initial margin other symbols' orders in flight
+  may add (each symbol's worse side, all of it filled; the venue's buffer counts it only once
+  it shows them filled), ``N`` the whole book's notional after the order (every symbol's
   position grown by its orders in flight, the order's own included): what an entry must keep
   at or above ``min_liquidation_buffer_pct`` there. With one position it is the venue's own
   estimate.

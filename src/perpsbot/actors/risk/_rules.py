@@ -16,7 +16,7 @@ from typing import ClassVar
 import attrs
 
 from perpsbot.actors.risk import _margin as margin
-from perpsbot.actors.risk._check import OrderCheck, Rule, num, usd
+from perpsbot.actors.risk._check import HeldElsewhere, OrderCheck, Rule, num, usd
 from perpsbot.config import RiskConfig
 from perpsbot.messages import IntentPurpose, Side, TradingState
 from perpsbot.messages.account import FuturesAccount
@@ -210,7 +210,8 @@ class LiquidationBuffer:
     initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
     share of initial margin (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity
     and the leverage cap do not enter (the cap does for a product without margin rates). On a
-    cross-margined account the move of every price at once that spends the buffer, over the
+    cross-margined account the move of every price at once that spends the buffer (less the
+    maintenance part of what the order and other symbols' orders in flight add), over the
     whole book's notional after the order, stays at or above ``min_liquidation_buffer_pct``
     instead: the liquidation price the order leaves is that far from the price."""
 
@@ -251,22 +252,45 @@ class LiquidationBuffer:
     ) -> str | None:
         """A cross-margined account: the liquidation price the entry leaves, with the whole
         book (every symbol, orders in flight included) moving against itself together, stays
-        ``min_liquidation_buffer_pct`` of the price away."""
+        ``min_liquidation_buffer_pct`` of the price away. The margin that other symbols'
+        orders in flight add draws on the buffer with the entry's: the venue's figure counts
+        it only once it shows them filled."""
+        in_flight = sum((self._in_flight_margin(held, order.now_ns) for held in order.elsewhere),
+                        _ZERO)  # fmt: skip
         price, book = order.price, order.exposure_after
         found = margin.project_liquidation(
-            account, added, long=order.resulting > 0, price=price, book_notional=book
-        )
+            account, max(added, _ZERO) + in_flight, long=order.resulting > 0, price=price,
+            book_notional=book,
+        )  # fmt: skip
         minimum = self.config.min_liquidation_buffer_pct
         if found.distance >= minimum:
             return None
+        elsewhere = f" and other symbols' orders in flight {usd(in_flight)}" if in_flight else ""
         return (
             f"projected liquidation price {usd(found.price)} is {found.distance:.2%} from the"
             f" price {usd(price)} of {order.symbol}, within min_liquidation_buffer_pct"
             f" {num(minimum)} (cross margin: {usd(found.buffer)} of margin balance over"
             f" maintenance left after the order adds {usd(max(added, _ZERO))} of initial"
-            f" margin at {rate}, against the whole book's {usd(book)} of notional moving"
-            " together)"
+            f" margin at {rate}{elsewhere}, against the whole book's {usd(book)} of notional"
+            " moving together)"
         )
+
+    def _in_flight_margin(self, held: HeldElsewhere, now_ns: int) -> Decimal:
+        """The initial margin another futures symbol's orders in flight may add to its
+        position: the worse side's, all of it filled."""
+        product = held.product
+        if product is None or not product.is_future or not (held.open_buy or held.open_sell):
+            return _ZERO
+        configured = self.config.leverage_cap(held.symbol)
+
+        def initial(contracts: Decimal) -> Decimal:
+            return margin.initial_margin(product, contracts, held.price, configured, now_ns)[0]
+
+        held_now = worst = initial(held.position)
+        for moved in (held.open_buy, -held.open_sell):
+            if moved:
+                worst = max(worst, initial(held.position + moved))
+        return worst - held_now
 
 
 @attrs.frozen

@@ -16,15 +16,19 @@ import pytest
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
+    IntentRecorded,
     OrderFilled,
     OrderStatus,
     OrderType,
+    Reconcile,
+    ReconciliationCompleted,
+    RecordIntent,
     Side,
     TimeInForce,
     TradingState,
     TransitionSource,
 )
-from perpsbot.runtime.testing import wait_drained
+from perpsbot.runtime.testing import Probe, wait_drained
 from perpsbot.sim import SimExchange
 from perpsbot.sim.gateway import SimGlobalGateway
 from perpsbot.venue.gateway import NewOrder, VenueOrder
@@ -38,6 +42,7 @@ from tests.actors.execution.executor_harness import (
     start_executor,
 )
 from tests.actors.execution.global_venue import GLOBAL_BTC, GlobalSource
+from tests.actors.trading import recorder_spec
 
 
 def _as_a_stranger(source: GlobalSource, label: str, contracts: str) -> str:
@@ -225,3 +230,50 @@ def test_a_strangers_order_under_a_label_the_journal_shows_never_sent_is_not_ado
     ) as bot:
         adopted = [(u.status, u.reason) for u in bot.updates(coid)]
         assert adopted == [], f"a stranger's order under a never-sent label adopted: {adopted}"
+
+
+def _halted_before_journaled(bot: Harness, journal: Probe, intent_id: str) -> str:
+    """Place ``intent_id``; an operator halts trading before the journal confirms its intent,
+    so it ends never sent. Returns its label."""
+    bot.trading(TradingState.ACTIVE)
+    bot.place(bot.intent(intent_id, symbol=GLOBAL_BTC, size="1"))
+    coid = client_order_id(intent_id)
+
+    def recorded() -> list[RecordIntent]:
+        return [m for m in journal.events
+                if isinstance(m, RecordIntent) and m.client_order_id == coid]  # fmt: skip
+
+    journal.wait_for(lambda _: bool(recorded()), what=f"{intent_id}'s intent journaled")
+    bot.trading(TradingState.HALTED, "operator")
+    bot.executor.tell(
+        IntentRecorded(message_id=f"rec-{intent_id}", ts_created_ns=0,
+                       correlation_id=recorded()[0].message_id, intent_id=intent_id,
+                       client_order_id=coid)
+    )  # fmt: skip
+    bot.wait_status(coid, OrderStatus.CANCELLED)
+    return coid
+
+
+def test_a_label_journaled_but_never_written_is_not_ours_once_the_executor_forgot_its_order(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # A label is issued when its order is written to the venue, not when it is journaled:
+    # once the executor no longer holds the order (it keeps one finished order here, a
+    # thousand by default), the label alone must not make a stranger's order ours.
+    journal = Probe()
+    harness = start_executor(
+        sim, tmp_path / "j.sqlite3", clock=clock, symbols=(GLOBAL_BTC,), user_channel=False,
+        gateways=source, journal=recorder_spec("journal", journal), keep_finished=1,
+    )  # fmt: skip
+    with running(harness) as bot:
+        unsent = _halted_before_journaled(bot, journal, "unsent")
+        later = _halted_before_journaled(bot, journal, "later")
+        assert set(bot.state().orders) == {later}, "the older finished order is forgotten"
+        _resting_as_a_stranger(source, unsent)
+        told = len(bot.updates(unsent))
+        passes = len([c for c in bot.of(ReconciliationCompleted) if c.success])
+        bot.executor.tell(Reconcile())
+        bot.wait_reconciled(passes + 1)
+        adopted = [(u.status, u.reason) for u in bot.updates(unsent)][told:]
+        assert adopted == [], f"a stranger's order under a never-written label adopted: {adopted}"
+        assert bot.state().foreign_orders == 1
