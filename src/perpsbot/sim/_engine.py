@@ -135,8 +135,11 @@ class SimEngine:
         """Settle and accrue the funding due by now (the market clock does too, at each step):
         whoever reads or trades sees the account as of now."""
         with self.lock:
+            now = self.now_ns()
+            if not self.funding.due(now):
+                return  # nearly always: funding is hourly
             if self.funding.catch_up(
-                self.futures, self.specs, self.marks(), now_ns=self.now_ns(), seed=self.config.seed
+                self.futures, self.specs, self.marks(), now_ns=now, seed=self.config.seed
             ):
                 self.publish_balance()
 
@@ -184,6 +187,8 @@ class SimEngine:
             # A book moves with its market, and with our resting orders (fills, expiries).
             changed = set(moving) | {pid for pid, index in self._resting.items() if index}
             for pid in self.markets:
+                if not self._resting.get(pid):
+                    continue  # no order of ours rests there
                 filled = work_resting_orders(self, pid, now)
                 if filled:
                     trades += filled
