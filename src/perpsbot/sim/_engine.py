@@ -24,10 +24,11 @@ from perpsbot.sim._events import (
     TickerChanged,
     TradesPrinted,
 )
+from perpsbot.sim._fill_log import FillLog
 from perpsbot.sim._funding import FundingState
 from perpsbot.sim._horizon import SettledHorizon
 from perpsbot.sim._market import BID, OFFER, ProductMarket, Trade, diff_levels
-from perpsbot.sim._orders import SimFill, SimOrder, order_ws_json
+from perpsbot.sim._orders import SimOrder, order_ws_json
 from perpsbot.sim._products import CATALOGUE, ProductLive, SimProduct
 from perpsbot.sim._resting import work_resting_orders
 from perpsbot.sim._wire import dec
@@ -75,7 +76,7 @@ class SimEngine:
         self.orders: dict[str, SimOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self._resting: dict[str, dict[str, SimOrder]] = {}  # product -> resting orders by id
-        self.fills: list[SimFill] = []
+        self.fills = FillLog()
         self.horizon = (
             None if forget_settled_after_s is None else SettledHorizon(forget_settled_after_s)
         )

@@ -256,7 +256,7 @@ def list_fills(engine: SimEngine, query: Query) -> dict[str, Any]:
             raise bad_argument(f"start_sequence_timestamp must be RFC 3339, was {since!r}") from exc
         found = [
             f
-            for f in reversed(engine.fills)
+            for f in engine.fills.newest_first(order_ids=ids, since_ns=since_ns)
             if engine.visible(engine.orders[f.order_id])
             and (not ids or f.order_id in ids)
             and (not pids or f.product_id in pids)
