@@ -14,6 +14,7 @@ import functools
 import random
 from collections.abc import Iterator, Mapping
 from decimal import ROUND_DOWN, Decimal
+from itertools import islice
 from types import MappingProxyType
 
 from perpsbot.sim._products import SimProduct
@@ -208,12 +209,14 @@ class PublishedBook:
     def _top(
         self, side: BookSide, own_side: str, limit: int, descending: bool
     ) -> list[tuple[Decimal, Decimal]]:
+        own = [(price, left) for order_side, price, left in self._own if order_side == own_side]
+        if not own:
+            return list(islice(side.best_first(), limit))
         merged: Levels = {}
         for price, size in side.best_first():
             if len(merged) >= limit:
                 break
             merged[price] = size
-        for order_side, price, remaining in self._own:
-            if order_side == own_side:
-                merged[price] = merged.get(price, Decimal(0)) + remaining
+        for price, remaining in own:
+            merged[price] = merged.get(price, Decimal(0)) + remaining
         return sorted(merged.items(), reverse=descending)[:limit]
