@@ -14,6 +14,7 @@ from perpsbot.clock import Clock
 from perpsbot.config import SimConfig
 from perpsbot.ids import seeded_rng
 from perpsbot.sim._accounts import BalanceSummary, SimFuturesAccount, SpotWallet, summary_ws_json
+from perpsbot.sim._book import Levels, PublishedBook
 from perpsbot.sim._config import derived_seed
 from perpsbot.sim._events import (
     BookChanged,
@@ -23,10 +24,11 @@ from perpsbot.sim._events import (
     TickerChanged,
     TradesPrinted,
 )
+from perpsbot.sim._fill_log import FillLog
 from perpsbot.sim._funding import FundingState
 from perpsbot.sim._horizon import SettledHorizon
-from perpsbot.sim._market import BID, OFFER, Levels, ProductMarket, Trade, diff_levels
-from perpsbot.sim._orders import SimFill, SimOrder, order_ws_json
+from perpsbot.sim._market import BID, OFFER, ProductMarket, Trade, diff_levels
+from perpsbot.sim._orders import SimOrder, order_ws_json
 from perpsbot.sim._products import CATALOGUE, ProductLive, SimProduct
 from perpsbot.sim._resting import work_resting_orders
 from perpsbot.sim._wire import dec
@@ -74,7 +76,7 @@ class SimEngine:
         self.orders: dict[str, SimOrder] = {}
         self.by_client_id: dict[str, str] = {}
         self._resting: dict[str, dict[str, SimOrder]] = {}  # product -> resting orders by id
-        self.fills: list[SimFill] = []
+        self.fills = FillLog()
         self.horizon = (
             None if forget_settled_after_s is None else SettledHorizon(forget_settled_after_s)
         )
@@ -91,7 +93,7 @@ class SimEngine:
         self.steps = 0
         self._trade_seq = 100_000_000
         self._listeners: list[Listener] = []
-        self._published: dict[str, tuple[Levels, Levels]] = {}
+        self._published: dict[str, PublishedBook] = {}
         self._last_ticker: dict[str, dict[str, Any]] = {}
         for market in self.markets.values():
             market.rebuild(self._rng)
@@ -134,8 +136,11 @@ class SimEngine:
         """Settle and accrue the funding due by now (the market clock does too, at each step):
         whoever reads or trades sees the account as of now."""
         with self.lock:
+            now = self.now_ns()
+            if not self.funding.due(now):
+                return  # nearly always: funding is hourly
             if self.funding.catch_up(
-                self.futures, self.specs, self.marks(), now_ns=self.now_ns(), seed=self.config.seed
+                self.futures, self.specs, self.marks(), now_ns=now, seed=self.config.seed
             ):
                 self.publish_balance()
 
@@ -183,6 +188,8 @@ class SimEngine:
             # A book moves with its market, and with our resting orders (fills, expiries).
             changed = set(moving) | {pid for pid, index in self._resting.items() if index}
             for pid in self.markets:
+                if not self._resting.get(pid):
+                    continue  # no order of ours rests there
                 filled = work_resting_orders(self, pid, now)
                 if filled:
                     trades += filled
@@ -198,30 +205,39 @@ class SimEngine:
 
     # --- publishing ---------------------------------------------------------------------------
 
-    def _book_view(self, pid: str) -> tuple[Levels, Levels]:
+    def _book_view(self, pid: str) -> PublishedBook:
         """The synthetic levels with our resting orders added on top."""
         market = self.markets[pid]
-        bids, asks = dict(market.bids), dict(market.asks)
-        for order in self.resting_orders(pid):
-            if order.limit_price is not None and not order.is_pending_stop:
-                book = bids if order.side == "BUY" else asks
-                book[order.limit_price] = book.get(order.limit_price, Decimal(0)) + order.remaining
-        return bids, asks
+        own = tuple(
+            (order.side, order.limit_price, order.remaining)
+            for order in self.resting_orders(pid)
+            if order.limit_price is not None and not order.is_pending_stop
+        )
+        return PublishedBook(market.bid_side, market.ask_side, own)
 
     def publish_book(self, pid: str) -> None:
-        old_bids, old_asks = self._published[pid]
-        bids, asks = self._book_view(pid)
-        self._published[pid] = (bids, asks)
+        old = self._published[pid]
+        new = self._book_view(pid)
+        self._published[pid] = new
         if not self._listeners:
             return  # nobody hears the changes (a backtest's exchange): none worked out
+        (old_bids, old_asks), (bids, asks) = old.levels(), new.levels()
         changes = diff_levels(BID, old_bids, bids) + diff_levels(OFFER, old_asks, asks)
         if changes:
             self.emit(BookChanged(product_id=pid, changes=tuple(changes), time_ns=self.now_ns()))
 
     def published_book(self, pid: str) -> tuple[Levels, Levels]:
+        """The book as last published: bids and asks, price -> size (copies)."""
         with self.lock:
-            bids, asks = self._published[pid]
+            bids, asks = self._published[pid].levels()
             return dict(bids), dict(asks)
+
+    def published_top(
+        self, pid: str, limit: int
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """The best ``limit`` levels of each side of the book as last published, best first."""
+        with self.lock:
+            return self._published[pid].top(limit)
 
     def publish_ticker(self, pid: str) -> None:
         """Emit the ticker of ``pid`` if anything in it moved since the last one."""
@@ -250,9 +266,9 @@ class SimEngine:
 
     def ticker_json(self, pid: str) -> dict[str, Any]:
         market = self.markets[pid]
-        bids, asks = self._published[pid]
-        best_bid = max(bids) if bids else Decimal(0)
-        best_ask = min(asks) if asks else Decimal(0)
+        top_bids, top_asks = self._published[pid].top(1)
+        best_bid, bid_size = top_bids[0] if top_bids else (Decimal(0), Decimal(0))
+        best_ask, ask_size = top_asks[0] if top_asks else (Decimal(0), Decimal(0))
         change = (market.last_price - market.open_24h) * 100 / market.open_24h
         return {
             "type": "ticker",
@@ -265,9 +281,9 @@ class SimEngine:
             "high_52_w": dec(market.high_24h),
             "price_percent_chg_24_h": dec(change.quantize(Decimal("0.00000001"))),
             "best_bid": dec(best_bid),
-            "best_bid_quantity": dec(bids.get(best_bid, Decimal(0))),
+            "best_bid_quantity": dec(bid_size),
             "best_ask": dec(best_ask),
-            "best_ask_quantity": dec(asks.get(best_ask, Decimal(0))),
+            "best_ask_quantity": dec(ask_size),
         }
 
     def product_live(self, pid: str) -> ProductLive:

@@ -47,6 +47,10 @@ class FundingState:
             next_settlement_ns=next_settlement_ns(now_ns),
         )
 
+    def due(self, now_ns: int) -> bool:
+        """Whether a settlement or an accrual is due at or before ``now_ns``."""
+        return min(self.next_funding_ns, self.next_settlement_ns) <= now_ns
+
     def catch_up(
         self,
         account: SimFuturesAccount,

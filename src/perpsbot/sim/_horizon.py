@@ -83,4 +83,4 @@ class SettledHorizon:
             notional = fill.price * fill.size * engine.specs[pid].contract_size
             self.forgotten_volume[pid] = self.forgotten_volume.get(pid, _ZERO) + notional
             self.forgotten_fees[pid] = self.forgotten_fees.get(pid, _ZERO) + fill.commission
-        engine.fills[:] = kept
+        engine.fills.replace(kept)

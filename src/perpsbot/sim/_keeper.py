@@ -245,7 +245,7 @@ class StateKeeper:
             order = ORDER.decode(body, f"orders[{i}]")
             engine.orders[order.order_id] = order
             engine.by_client_id[order.client_order_id] = order.order_id
-        engine.fills[:] = [FILL.decode(body, f"fills[{i}]") for i, body in enumerate(saved.fills)]
+        engine.fills.replace(FILL.decode(body, f"fills[{i}]") for i, body in enumerate(saved.fills))
         for pid, order_ids in _RESTING.decode(account.get("resting", []), "resting").items():
             for order_id in order_ids:
                 if order_id not in engine.orders or pid not in engine.markets:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 from collections import deque
-from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 import attrs
 
+from perpsbot.sim._book import BookSide, Levels
 from perpsbot.sim._history import HISTORY_DAYS, day_candles, deep_history
 from perpsbot.sim._products import SimProduct
 from perpsbot.sim._wire import quantize_down, quantize_near
 
 BID = "bid"
 OFFER = "offer"
-
-Levels = dict[Decimal, Decimal]
 
 
 @attrs.frozen(kw_only=True)
@@ -42,16 +40,6 @@ class Trade:
     time_ns: int
 
 
-#: ``uniform(0.2, 1.8)``'s span, as ``random.uniform`` computes it.
-_SIZE_SPAN = 1.8 - 0.2
-
-
-@functools.cache
-def _depth_scales(levels: int) -> tuple[float, ...]:
-    """How much larger a random level is at each depth: ``1 + 0.15 * depth``."""
-    return tuple(1 + 0.15 * depth for depth in range(levels))
-
-
 def diff_levels(side: str, old: Levels, new: Levels) -> list[LevelChange]:
     changes = [LevelChange(side=side, price=p, size=Decimal(0)) for p in old if p not in new]
     changes += [LevelChange(side=side, price=p, size=s) for p, s in new.items() if old.get(p) != s]
@@ -72,8 +60,9 @@ class ProductMarket:
         self._own_candles = own_candles
         self.fair = float(spec.start_price)
         self.basis = 0.0
-        self.bids: Levels = {}
-        self.asks: Levels = {}
+        self.bid_side = BookSide(spec, descending=True)
+        self.ask_side = BookSide(spec, descending=False)
+        self._mid: Decimal | None = None  # of the sides above, made at the first look
         self.last_price = spec.start_price
         self.open_24h = spec.start_price
         self.high_24h = spec.start_price
@@ -100,54 +89,57 @@ class ProductMarket:
             self.fair = underlying * (1.0 + 0.0001 + self.basis)
 
     def rebuild(self, rng: random.Random) -> None:
-        """Lay fresh levels around the fair price, keeping most sizes at unchanged prices."""
+        """Lay fresh levels around the fair price, keeping most sizes at unchanged prices
+        (``BookSide.laid``)."""
         spec = self.spec
-        tick, spacing = spec.price_increment, spec.level_spacing
         fair = Decimal(repr(self.fair))
-        best_bid = quantize_down(fair - spacing / 2, tick)
-        best_ask = best_bid + spacing
-        self.bids = self._side(
-            rng, self.bids, [best_bid - i * spacing for i in range(self._levels)]
-        )
-        self.asks = self._side(
-            rng, self.asks, [best_ask + i * spacing for i in range(self._levels)]
-        )
+        best_bid = quantize_down(fair - spec.level_spacing / 2, spec.price_increment)
+        self.bid_side = self.bid_side.laid(rng, best_bid, self._levels)
+        self.ask_side = self.ask_side.laid(rng, best_bid + spec.level_spacing, self._levels)
+        self._mid = None
 
-    def _side(self, rng: random.Random, old: Levels, prices: list[Decimal]) -> Levels:
-        """The levels at ``prices`` (best first): a size kept where one stood at that price
-        (seven times in ten), else a random one, ``uniform(0.2, 1.8)`` times the product's
-        level size, deeper levels 15% larger per level, rounded down to the base increment
-        and at least the minimum size.
+    @property
+    def bids(self) -> Mapping[Decimal, Decimal]:
+        """The synthetic bid levels, price -> size (read only; saved and restored)."""
+        return self.bid_side.levels()
 
-        The hottest loop of a backtest's exchange (every level of every path point): the
-        draws, and so every size, are those of ``rng.uniform`` written out."""
-        new: Levels = {}
-        draw = rng.random
-        spec = self.spec
-        level_size, step, smallest = spec.level_size, spec.base_increment, spec.base_min_size
-        depth_scale = _depth_scales(len(prices))
-        for depth, price in enumerate(prices):
-            if price <= 0:
-                continue
-            kept = old.get(price)
-            if kept is not None and draw() < 0.7:
-                new[price] = kept
-                continue
-            # rng.uniform(0.2, 1.8) is 0.2 + (1.8 - 0.2) * rng.random(): the same float.
-            scale = Decimal(repr(round((0.2 + _SIZE_SPAN * draw()) * depth_scale[depth], 6)))
-            size = (level_size * scale / step).to_integral_value(rounding=ROUND_DOWN) * step
-            new[price] = smallest if smallest > size else size  # max(size, smallest)
-        return new
+    @bids.setter
+    def bids(self, levels: Mapping[Decimal, Decimal]) -> None:
+        self.bid_side = BookSide.of_levels(self.spec, levels, descending=True)
+        self._mid = None
+
+    @property
+    def asks(self) -> Mapping[Decimal, Decimal]:
+        """The synthetic ask levels, price -> size (read only; saved and restored)."""
+        return self.ask_side.levels()
+
+    @asks.setter
+    def asks(self, levels: Mapping[Decimal, Decimal]) -> None:
+        self.ask_side = BookSide.of_levels(self.spec, levels, descending=False)
+        self._mid = None
+
+    def liquidity(self, taker_side: str) -> BookSide:
+        """The side a ``taker_side`` ("BUY" or "SELL") order takes from: the asks of a buy."""
+        return self.ask_side if taker_side == "BUY" else self.bid_side
+
+    def take(self, taker_side: str, price: Decimal, size: Decimal) -> None:
+        """Take ``size`` from the level at ``price`` of the side a ``taker_side`` order meets."""
+        if taker_side == "BUY":
+            self.ask_side = self.ask_side.taken(price, size)
+        else:
+            self.bid_side = self.bid_side.taken(price, size)
+        self._mid = None
 
     # --- prints and candles -----------------------------------------------------------------
 
     def synthetic_trade(
         self, rng: random.Random, next_trade_id: Callable[[], str], now_ns: int
     ) -> Trade | None:
-        if not self.bids or not self.asks or rng.random() < 0.5:
+        best_bid, best_ask = self.bid_side.best, self.ask_side.best
+        if best_bid is None or best_ask is None or rng.random() < 0.5:
             return None
         maker_side = "SELL" if rng.random() < 0.5 else "BUY"
-        price = min(self.asks) if maker_side == "SELL" else max(self.bids)
+        price = best_ask if maker_side == "SELL" else best_bid
         size = quantize_down(
             self.spec.level_size * Decimal(repr(round(rng.uniform(0.01, 0.3), 6))),
             self.spec.base_increment,
@@ -226,14 +218,19 @@ class ProductMarket:
 
     @property
     def best_bid(self) -> Decimal:
-        return max(self.bids) if self.bids else Decimal(0)
+        best = self.bid_side.best
+        return Decimal(0) if best is None else best
 
     @property
     def best_ask(self) -> Decimal:
-        return min(self.asks) if self.asks else Decimal(0)
+        best = self.ask_side.best
+        return Decimal(0) if best is None else best
 
     @property
     def mid(self) -> Decimal:
-        if not self.bids or not self.asks:
-            return self.last_price
-        return quantize_near((self.best_bid + self.best_ask) / 2, self.spec.quote_increment)
+        if self._mid is None:
+            best_bid, best_ask = self.bid_side.best, self.ask_side.best
+            if best_bid is None or best_ask is None:
+                return self.last_price  # it may move while the book stays empty
+            self._mid = quantize_near((best_bid + best_ask) / 2, self.spec.quote_increment)
+        return self._mid

@@ -92,19 +92,16 @@ def product(engine: SimEngine, pid: str) -> dict[str, Any]:
         return product_json(engine.specs[pid], engine.product_live(pid))
 
 
-def _levels(
-    levels: dict[Decimal, Decimal], *, descending: bool, limit: int
-) -> list[dict[str, str]]:
-    prices = sorted(levels, reverse=descending)[:limit]
-    return [{"price": dec(p), "size": dec(levels[p])} for p in prices]
+def _levels(levels: list[tuple[Decimal, Decimal]]) -> list[dict[str, str]]:
+    return [{"price": dec(price), "size": dec(size)} for price, size in levels]
 
 
 def _pricebook(engine: SimEngine, pid: str, limit: int) -> dict[str, Any]:
-    bids, asks = engine.published_book(pid)
+    bids, asks = engine.published_top(pid, limit)
     return {
         "product_id": pid,
-        "bids": _levels(bids, descending=True, limit=limit),
-        "asks": _levels(asks, descending=False, limit=limit),
+        "bids": _levels(bids),
+        "asks": _levels(asks),
         "time": rfc3339_us(engine.now_ns()),
     }
 
@@ -142,7 +139,7 @@ def market_trades(engine: SimEngine, pid: str, query: Query) -> dict[str, Any]:
         spec_or_404(engine, pid)
         limit = _int(query, "limit", 100, 1000)
         trades = list(engine.markets[pid].trades)[::-1][:limit]
-        bids, asks = engine.published_book(pid)
+        bids, asks = engine.published_top(pid, 1)
         return {
             "trades": [
                 {
@@ -158,8 +155,8 @@ def market_trades(engine: SimEngine, pid: str, query: Query) -> dict[str, Any]:
                 }
                 for t in trades
             ],
-            "best_bid": dec(max(bids)) if bids else "",
-            "best_ask": dec(min(asks)) if asks else "",
+            "best_bid": dec(bids[0][0]) if bids else "",
+            "best_ask": dec(asks[0][0]) if asks else "",
         }
 
 
@@ -259,7 +256,7 @@ def list_fills(engine: SimEngine, query: Query) -> dict[str, Any]:
             raise bad_argument(f"start_sequence_timestamp must be RFC 3339, was {since!r}") from exc
         found = [
             f
-            for f in reversed(engine.fills)
+            for f in engine.fills.newest_first(order_ids=ids, since_ns=since_ns)
             if engine.visible(engine.orders[f.order_id])
             and (not ids or f.order_id in ids)
             and (not pids or f.product_id in pids)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perpsbot.sim._execution import fee, hold, record_fill, release_hold
-from perpsbot.sim._market import Trade
+from perpsbot.sim._market import ProductMarket, Trade
 from perpsbot.sim._orders import SimOrder
 from perpsbot.sim._trading import take
 
@@ -30,16 +30,12 @@ def work_resting_orders(engine: SimEngine, pid: str, now: int) -> list[Trade]:
             trades += _trigger(engine, order, now)
             continue
         limit = order.limit_price or _ZERO
-        levels = market.asks if order.side == "BUY" else market.bids
-        crossing = sorted(
-            (p for p in levels if _reaches(order.side, p, limit, through=through)),
-            reverse=order.side == "SELL",
-        )
-        reach = sum((levels[p] for p in crossing), _ZERO)
+        crossing = _crossing(market, order.side, limit, through=through)
+        reach = sum((size for _, size in crossing), _ZERO)
         size = min(order.remaining, reach)
         if size <= 0:
             continue
-        _consume(levels, crossing, size)
+        _consume(market, order.side, crossing, size)
         release_hold(engine, order)
         commission = fee(engine, engine.specs[pid], limit, size, maker=True)
         trades.append(
@@ -76,6 +72,19 @@ def _trigger(engine: SimEngine, order: SimOrder, now: int) -> list[Trade]:
     return trades
 
 
+def _crossing(
+    market: ProductMarket, side: str, limit: Decimal, *, through: bool
+) -> list[tuple[Decimal, Decimal]]:
+    """The levels that reach a resting ``side`` order at ``limit``, best first: the best
+    ones, up to the first that does not (made no further)."""
+    crossing = []
+    for price, size in market.liquidity(side).best_first():
+        if not _reaches(side, price, limit, through=through):
+            break
+        crossing.append((price, size))
+    return crossing
+
+
 def _reaches(side: str, price: Decimal, limit: Decimal, *, through: bool) -> bool:
     """Whether synthetic liquidity at ``price`` reaches a resting ``side`` order at ``limit``."""
     if price == limit:
@@ -83,13 +92,13 @@ def _reaches(side: str, price: Decimal, limit: Decimal, *, through: bool) -> boo
     return price < limit if side == "BUY" else price > limit
 
 
-def _consume(levels: dict[Decimal, Decimal], prices: list[Decimal], size: Decimal) -> None:
+def _consume(
+    market: ProductMarket, side: str, crossing: list[tuple[Decimal, Decimal]], size: Decimal
+) -> None:
     """Take ``size`` out of the crossing levels, best first, so the book is never left crossed."""
-    for price in prices:
-        take = min(size, levels[price])
-        levels[price] -= take
-        if levels[price] == 0:
-            del levels[price]
+    for price, level in crossing:
+        take = min(size, level)
+        market.take(side, price, take)
         size -= take
         if size == 0:
             return

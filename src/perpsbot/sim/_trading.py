@@ -172,9 +172,8 @@ def _check_funds(engine: SimEngine, parsed: ParsedOrder) -> None:
 def dry_sweep(engine: SimEngine, parsed: ParsedOrder) -> tuple[Decimal, Decimal]:
     """The size and notional a taker order would get from the book now, without taking it."""
     market = engine.markets[parsed.product.product_id]
-    levels = market.asks if parsed.side == "BUY" else market.bids
     left, budget, size, notional = parsed.base_size, parsed.quote_size, _ZERO, _ZERO
-    for price in sorted(levels, reverse=parsed.side == "SELL"):
+    for price, level in market.liquidity(parsed.side).best_first():
         if not _within(parsed.side, price, parsed.limit_price):
             break
         want = (
@@ -184,7 +183,7 @@ def dry_sweep(engine: SimEngine, parsed: ParsedOrder) -> tuple[Decimal, Decimal]
                 budget / (price * (1 + engine.config.taker_fee_rate)), parsed.product.base_increment
             )
         )
-        take = min(want or _ZERO, levels[price])
+        take = min(want or _ZERO, level)
         if take <= 0:
             break
         size, notional = size + take, notional + take * price * parsed.product.contract_size
@@ -232,9 +231,8 @@ def _execute(engine: SimEngine, order: SimOrder, parsed: ParsedOrder) -> None:
 def take(engine: SimEngine, order: SimOrder, now: int) -> list[Trade]:
     """Fill ``order`` as a taker against the synthetic levels, up to its limit price."""
     market, spec = engine.markets[order.product_id], engine.specs[order.product_id]
-    levels = market.asks if order.side == "BUY" else market.bids
     budget, trades = order.quote_size, []
-    for price in sorted(levels, reverse=order.side == "SELL"):
+    for price, level in market.liquidity(order.side).best_first():
         if not _within(order.side, price, order.limit_price):
             break
         if budget is None:
@@ -243,12 +241,10 @@ def take(engine: SimEngine, order: SimOrder, now: int) -> list[Trade]:
             want = quantize_down(
                 budget / (price * (1 + engine.config.taker_fee_rate)), spec.base_increment
             )
-        size = min(want, levels[price])
+        size = min(want, level)
         if size <= 0:
             break
-        levels[price] -= size
-        if levels[price] == 0:
-            del levels[price]
+        market.take(order.side, price, size)
         commission = fee(engine, spec, price, size, maker=False)
         if budget is not None:
             budget -= price * size + commission

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -12,8 +13,12 @@ UNSET_TIME = "0001-01-01T00:00:00Z"
 EPOCH_TIME = "1970-01-01T00:00:00Z"
 
 
+@functools.lru_cache(maxsize=4096)
 def dec(value: Decimal) -> str:
-    """A decimal as Coinbase writes it: plain notation, no exponent, no trailing zeros."""
+    """A decimal as Coinbase writes it: plain notation, no exponent, no trailing zeros.
+
+    Remembers the last few thousand: an answer repeats the prices and sizes of the last
+    ones (equal decimals are written alike, whatever their exponent)."""
     if value == 0:
         return "0"
     return format(value.normalize(), "f")
@@ -33,23 +38,28 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
     return (value % step) == 0
 
 
+@functools.lru_cache(maxsize=1024)
+def _utc_seconds(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a Unix second; the recent ones remembered (an answer's
+    times are mostly the same few seconds: now, and the fills it lists again)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def rfc3339_ns(time_ns: int) -> str:
     """RFC 3339 UTC with nine fractional digits, as the websocket envelopes carry."""
     seconds, frac = divmod(time_ns, 10**9)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{frac:09d}Z"
+    return f"{_utc_seconds(seconds)}.{frac:09d}Z"
 
 
 def rfc3339_us(time_ns: int) -> str:
     """RFC 3339 UTC with six fractional digits, as REST bodies carry."""
     seconds, frac = divmod(time_ns, 10**9)
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{frac // 1000:06d}Z"
+    return f"{_utc_seconds(seconds)}.{frac // 1000:06d}Z"
 
 
 def rfc3339_s(time_ns: int) -> str:
     """RFC 3339 UTC to the second."""
-    return datetime.fromtimestamp(time_ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{_utc_seconds(time_ns // 10**9)}Z"
 
 
 def go_time_string(time_ns: int) -> str:

@@ -53,4 +53,4 @@ class GatewayLedger:
         return self.engine.now_ns() - order.created_ns <= RECENT_ORDERS_NS
 
     def fills_of(self, order_id: str) -> list[SimFill]:
-        return [f for f in self.engine.fills if f.order_id == order_id]
+        return self.engine.fills.of_order(order_id)
