@@ -167,6 +167,8 @@ class FillSweep:
             venue_id = fill.venue_order_id
             order: _Order | None
             if (held := ledger.by_venue_id(venue_id)) is not None:
+                if not held.settled or held.fills_behind or fill.fill_id in held.fill_ids:
+                    continue  # as below, before building its facts: the usual fill
                 order = _facts(held)
             elif venue_id in self._looked_up:
                 order = self._looked_up[venue_id]
