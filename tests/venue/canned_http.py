@@ -68,6 +68,7 @@ def canned_server() -> Iterator[CannedServer]:
 
         do_GET = _serve  # noqa: N815
         do_POST = _serve  # noqa: N815
+        do_CONNECT = _serve  # noqa: N815  (as a proxy: a tunnel asked for is recorded)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -218,6 +218,52 @@ def test_cfm_amount_objects_and_plain_strings_both_parse(
     assert summary.available_margin == Decimal(800)
 
 
+@pytest.mark.parametrize(
+    ("level", "error"),
+    [
+        (
+            {"price": "68930", "size": "abc"},
+            r"pricebooks\[0\]\.asks\[0\]\.size must be a decimal string",
+        ),
+        (
+            {"price": "NaN", "size": "1"},
+            r"pricebooks\[0\]\.asks\[0\]\.price must be a finite decimal",
+        ),
+        (
+            {"price": 68930.5, "size": "1"},
+            r"asks\[0\]\.price must be a decimal string, found 68930.5",
+        ),
+        ({"price": "68930"}, r"asks\[0\]\.size must be a decimal string, found 'nothing'"),
+        (["68930", "1"], r"pricebooks\[0\]\.asks\[0\] must be an object"),
+    ],
+)
+def test_a_bad_book_level_is_refused_naming_it(
+    server: CannedServer, client: RestClient, level: object, error: str
+) -> None:
+    book = {"product_id": "BIP-20DEC30-CDE", "bids": [{"price": "68925", "size": "3"}],
+            "asks": [level], "time": "2026-04-07T00:00:00.5Z"}  # fmt: skip
+    server.answer("GET", f"{PREFIX}/best_bid_ask", _json(200, {"pricebooks": [book]}))
+    with pytest.raises(VenueResponseError, match=error):
+        client.best_bid_ask(["BIP-20DEC30-CDE"])
+
+
+def test_a_book_of_decimal_strings_and_amount_objects_reads_exactly(
+    server: CannedServer, client: RestClient
+) -> None:
+    book = {"product_id": "BIP-20DEC30-CDE", "bids": [{"price": "68925.50", "size": "3"}],
+            "asks": [{"price": {"value": "68930.05"}, "size": 2}],
+            "time": "2026-04-07T00:00:00.5Z"}  # fmt: skip
+    server.answer("GET", f"{PREFIX}/best_bid_ask", _json(200, {"pricebooks": [book]}))
+    (top,) = client.best_bid_ask(["BIP-20DEC30-CDE"])
+    assert (top.bid, top.bid_size, top.ask, top.ask_size) == (
+        Decimal("68925.50"),
+        Decimal(3),
+        Decimal("68930.05"),
+        Decimal(2),
+    )
+    assert top.ts_ns == 1_775_520_000_500_000_000
+
+
 def test_order_pages_are_followed_by_cursor(server: CannedServer, client: RestClient) -> None:
     def order(i: int) -> dict[str, object]:
         return {"order_id": f"o-{i}", "product_id": "BTC-USD", "client_order_id": f"c-{i}",

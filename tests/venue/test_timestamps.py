@@ -17,6 +17,8 @@ from perpsbot.venue import format_rfc3339_ns, parse_rfc3339_ns
         ("2023-02-09T20:32:50Z", 1_675_974_770_000_000_000),
         ("1970-01-01T00:00:00Z", 0),
         ("2024-02-29T23:59:59.1+01:00", 1_709_247_599_100_000_000),
+        ("2024-02-29t23:59:59.1-01:30", 1_709_256_599_100_000_000),
+        ("2016-12-31 23:59:60z", 1_483_228_800_000_000_000),  # a leap second, as before
     ],
 )
 def test_rfc3339_with_zero_to_nine_fraction_digits_parses_exactly(
@@ -37,6 +39,10 @@ def test_rfc3339_with_zero_to_nine_fraction_digits_parses_exactly(
         "2023-02-09T24:00:00Z",
         "yesterday",
         "2023-02-09T20:32:5xZ",
+        "2023-02-09T20:32:61Z",
+        "2023-02-09T20:32:50+0100",
+        "2023-02-09T20:32:50Z ",
+        "2023-02-09T20:32:50.\u0663Z",  # a digit, but not an ASCII one
     ],
 )
 def test_malformed_timestamps_raise_value_error(text: str) -> None:

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,8 +40,10 @@ from perpsbot.errors import (
 )
 from perpsbot.ids import seeded_rng
 from perpsbot.token_bucket import TokenBucket
+from perpsbot.venue._answer import mapped_answer
 from perpsbot.venue._deadline import Deadline, DeadlineAdapter, within
 from perpsbot.venue._direct import DirectApi, query_of
+from perpsbot.venue._environment import read_environment
 from perpsbot.venue.auth import JwtSigner
 from perpsbot.venue.ratelimit import VenueRateLimiter
 
@@ -86,31 +87,6 @@ class RetryPolicy:
     max_retry_after_s: float = 5.0
 
 
-def _retry_after_s(value: str | None, what: str) -> float | None:
-    """``Retry-After`` in seconds; None when absent, an HTTP-date, or malformed."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP-date; fall back to our own backoff
-    if not math.isfinite(seconds) or seconds < 0:
-        _log.warning("%s: ignored a malformed Retry-After %r", what, value[:40])
-        return None
-    return seconds
-
-
-def _error_code(body: bytes) -> str:
-    try:
-        data = msgspec.json.decode(body)
-    except (msgspec.DecodeError, RecursionError):  # too deep: refused too
-        return body[:120].decode("utf-8", "replace").strip()
-    if isinstance(data, dict):
-        parts = [str(data.get(k)) for k in ("error", "message") if data.get(k)]
-        return ": ".join(parts)
-    return ""
-
-
 #: The longest timeout a client takes (the configuration's ``venue.request_timeout_s`` has the
 #: same bound): socket timeouts overflow long before a float does.
 MAX_TIMEOUT_S = 300.0
@@ -123,7 +99,8 @@ class HttpTransport:
     server paces its bytes, and no answer is read past ``max_response_bytes``. ``encode`` and
     ``decode`` turn bodies into bytes and back (a venue whose numbers are JSON numbers passes
     its own, so Decimals never go through float). With ``direct``, requests go to an exchange
-    in this process instead of over HTTP (see :mod:`._direct`).
+    in this process instead of over HTTP (see :mod:`._direct`). The environment's proxies, CA
+    bundle and ``.netrc`` are read once, here (see :mod:`._environment`).
     """
 
     def __init__(
@@ -163,6 +140,7 @@ class HttpTransport:
         self.limiter = limiter
         self.clock = clock
         self.session = session or requests.Session()
+        self._environment = read_environment(self.session, self.base_url)
         adapter = DeadlineAdapter()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -269,6 +247,9 @@ class HttpTransport:
                     timeout=(min(self.connect_timeout_s, left_s), left_s),
                     allow_redirects=False,
                     stream=True,
+                    proxies=self._environment.proxies,
+                    verify=self._environment.verify,
+                    auth=self._environment.auth,
                 )
                 try:
                     content = self._read_body(response, what)
@@ -282,7 +263,7 @@ class HttpTransport:
             if isinstance(exc, requests.Timeout):
                 raise VenueTransportError(f"{what} timed out: {exc}") from exc
             raise VenueTransportError(f"{what} failed in transit: {type(exc).__name__}") from exc
-        return self._answer(what, response.status_code, response.headers, content)
+        return mapped_answer(what, response.status_code, response.headers, content, self._decode)
 
     def _answer_directly(
         self,
@@ -315,7 +296,7 @@ class HttpTransport:
                 f"{what} must answer at most {self.max_response_bytes} bytes, sent more",
                 status=status,
             )
-        return self._answer(what, status, headers, content)
+        return mapped_answer(what, status, headers, content, self._decode)
 
     def _read_body(self, response: requests.Response, what: str) -> bytes:
         """The whole body, refusing one larger than ``max_response_bytes`` before reading on."""
@@ -335,32 +316,6 @@ class HttpTransport:
                     status=response.status_code,
                 )
         return bytes(content)
-
-    def _answer(self, what: str, status: int, headers: Mapping[str, str], content: bytes) -> Any:
-        if status == 429:
-            retry_after = _retry_after_s(headers.get("Retry-After"), what)
-            raise VenueRateLimitedError(
-                f"{what} was rate limited (429, Retry-After={retry_after})",
-                retry_after_s=retry_after,
-            )
-        if status in (401, 403):
-            raise VenueAuthError(f"{what} was refused with {status}: {_error_code(content)}")
-        if status >= 500:
-            raise VenueTransportError(f"{what} failed with {status}: {_error_code(content)}")
-        if status >= 300:
-            raise VenueResponseError(
-                f"{what} must answer 2xx, answered {status}: {_error_code(content)}",
-                status=status,
-                body=content[:500].decode("utf-8", "replace"),
-            )
-        try:
-            return self._decode(content)
-        except (msgspec.DecodeError, RecursionError):  # too deep: refused too
-            raise VenueResponseError(
-                f"{what} must answer JSON, answered {content[:80]!r}",
-                status=status,
-                body=content[:500].decode("utf-8", "replace"),
-            ) from None
 
     def backoff_after(self, error: VenueError, attempt: int, private: bool) -> bool:
         """Wait before retry ``attempt + 1``; False, without waiting, if it would not fit in

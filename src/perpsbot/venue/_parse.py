@@ -64,14 +64,26 @@ def text(body: dict[str, Any], key: str, where: str, *, default: str | None = No
     return value
 
 
+def _decimal(value: object) -> Decimal | None:
+    """A finite Decimal of a non-empty decimal string; None for anything else."""
+    if type(value) is not str or not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def opt_dec(body: dict[str, Any], key: str, where: str) -> Decimal | None:
     value = body.get(key)
-    if isinstance(value, dict):  # an Amount object
-        value = value.get("value")
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise bad(f"{where}.{key}", "a decimal string", value)
+    if type(value) is not str or not value:  # the usual is a decimal string
+        if isinstance(value, dict):  # an Amount object
+            value = value.get("value")
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise bad(f"{where}.{key}", "a decimal string", value)
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError):
@@ -127,6 +139,11 @@ def flag(body: dict[str, Any], key: str) -> bool:
 def book_side(levels: list[Any], where: str) -> BookSide:
     out = []
     for i, level in enumerate(levels):
+        if type(level) is dict:  # the usual: decimal strings, read without naming the level
+            price, size = _decimal(level.get("price")), _decimal(level.get("size"))
+            if price is not None and size is not None:
+                out.append((price, size))
+                continue
         entry = obj(level, f"{where}[{i}]")
         out.append((dec(entry, "price", f"{where}[{i}]"), dec(entry, "size", f"{where}[{i}]")))
     return tuple(out)
@@ -204,16 +221,19 @@ def product_book(body: dict[str, Any], where: str) -> ProductBook:
 
 
 def best_bid_ask(body: dict[str, Any], where: str) -> BestBidAsk:
-    book = product_book(body, where)
-    bid = book.bids[0] if book.bids else (None, None)
-    ask = book.asks[0] if book.asks else (None, None)
+    """The top of a book read as :func:`product_book` reads it (every level checked)."""
+    product_id = text(body, "product_id", where)
+    bids = book_side(items(body, "bids", where), f"{where}.bids")
+    asks = book_side(items(body, "asks", where), f"{where}.asks")
+    bid = bids[0] if bids else (None, None)
+    ask = asks[0] if asks else (None, None)
     return BestBidAsk(
-        product_id=book.product_id,
+        product_id=product_id,
         bid=bid[0],
         bid_size=bid[1],
         ask=ask[0],
         ask_size=ask[1],
-        ts_ns=book.ts_ns,
+        ts_ns=opt_time_ns(body, "time", where),
     )
 
 

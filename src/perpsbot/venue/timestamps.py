@@ -1,21 +1,29 @@
 """RFC 3339 timestamps to Unix nanoseconds, exactly, for 0 to 9 fractional digits.
 
 Coinbase sends ``2023-02-09T20:32:50.714964855Z``, ``...50.05Z`` and ``...50Z``; Python's
-``datetime`` keeps only microseconds, so this parser does the arithmetic on integers. The
-minute and second prefixes of recent timestamps are cached, since a feed repeats them.
+``datetime`` keeps only microseconds, so this parser does the arithmetic on integers. One
+regular expression checks the shape; recent timestamps and their minutes are cached, since
+a feed repeats them. A value of another shape is read by the field-by-field parser
+(:func:`_checked_ns`), whose error says what is wrong.
 """
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["format_rfc3339_ns", "parse_rfc3339_ns"]
 
 _NS_PER_S = 1_000_000_000
-_MINUTE_CACHE: dict[str, int] = {}
-_SECOND_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch ns, validated on insert
+_MINUTE_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch s, validated on insert
+_RECENT: dict[str, int] = {}  # whole timestamps (a book's time in each of its answers)
 _CACHE_MAX = 256
 _DIGITS = frozenset("0123456789")
 _FRACTION_SCALE: tuple[int, ...] = tuple(10 ** (9 - n) for n in range(10))
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+#: Exactly the shapes :func:`_checked_ns` reads: seconds, fraction digits, zone.
+_SHAPE = re.compile(
+    r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)", re.ASCII
+)
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -56,20 +64,12 @@ def _minute_epoch_s(text: str) -> int:
     return _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60
 
 
-def parse_rfc3339_ns(text: str) -> int:
-    """Unix nanoseconds of an RFC 3339 timestamp (``Z`` or ``+HH:MM`` offset).
+def _minute_s(text: str) -> int:
+    """Epoch seconds of ``text``'s minute (cached).
 
     Raises:
-        ValueError: ``text`` is not an RFC 3339 timestamp; the message says what was wrong.
+        ValueError: the date or the hour and minute are out of range.
     """
-    if len(text) < 20:
-        raise ValueError(f"expected an RFC 3339 timestamp, found {text!r}")
-    # Fast path for the feed's usual shape "...SS.fffffffffZ" within a second seen before.
-    second_base = _SECOND_CACHE.get(text[:19])
-    if second_base is not None and text[19] == "." and text[-1] == "Z":
-        fraction = text[20:-1]
-        if fraction.isdigit() and len(fraction) <= 9 and fraction.isascii():
-            return second_base + int(fraction) * _FRACTION_SCALE[len(fraction)]
     prefix = text[:16]
     base = _MINUTE_CACHE.get(prefix)
     if base is None:
@@ -77,6 +77,42 @@ def parse_rfc3339_ns(text: str) -> int:
         if len(_MINUTE_CACHE) >= _CACHE_MAX:
             _MINUTE_CACHE.clear()
         _MINUTE_CACHE[prefix] = base
+    return base
+
+
+def parse_rfc3339_ns(text: str) -> int:
+    """Unix nanoseconds of an RFC 3339 timestamp (``Z`` or ``+HH:MM`` offset).
+
+    Raises:
+        ValueError: ``text`` is not an RFC 3339 timestamp; the message says what was wrong.
+    """
+    known = _RECENT.get(text)
+    if known is not None:
+        return known
+    match = _SHAPE.fullmatch(text)
+    if match is None:
+        return _checked_ns(text)  # raises, saying what is wrong
+    second_text, fraction, zone = match.groups()
+    second = int(second_text)
+    if second > 60:
+        raise ValueError(f"seconds must be at most 60, was {second}")
+    ns = (_minute_s(text) + second) * _NS_PER_S
+    if fraction is not None:
+        ns += int(fraction) * _FRACTION_SCALE[len(fraction)]
+    if len(zone) > 1:
+        offset_s = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
+        ns += -offset_s * _NS_PER_S if zone[0] == "+" else offset_s * _NS_PER_S
+    if len(_RECENT) >= _CACHE_MAX:
+        _RECENT.clear()
+    _RECENT[text] = ns
+    return ns
+
+
+def _checked_ns(text: str) -> int:
+    """:func:`parse_rfc3339_ns` field by field, each check with its own error."""
+    if len(text) < 20:
+        raise ValueError(f"expected an RFC 3339 timestamp, found {text!r}")
+    base = _minute_s(text)
     if text[16] != ":":
         raise ValueError(f"expected ':' before seconds in {text!r}")
     second = _number(text, 17, 19)
@@ -102,10 +138,6 @@ def parse_rfc3339_ns(text: str) -> int:
         )
     else:
         raise ValueError(f"expected 'Z' or '+HH:MM' at the end, found {zone!r} in {text!r}")
-    if offset_s == 0:
-        if len(_SECOND_CACHE) >= _CACHE_MAX:
-            _SECOND_CACHE.clear()
-        _SECOND_CACHE[text[:19]] = (base + second) * _NS_PER_S
     return (base + second - offset_s) * _NS_PER_S + fraction_ns
 
 

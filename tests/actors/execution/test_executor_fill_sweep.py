@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from perpsbot.actors.execution._sweep import FULL_READ_EVERY_NS
 from perpsbot.actors.portfolio.portfolio import replay
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
@@ -114,6 +115,29 @@ def test_an_acknowledged_order_settled_cancelled_while_hidden_has_its_later_fill
     with bot.reader() as journal:
         replayed, _ = replay(journal.book_events())
     assert replayed.position(PERP).quantity == Decimal(2)
+
+
+def test_a_fill_the_venue_lists_hours_late_is_booked_by_the_next_read_of_the_whole_window(
+    bot: Harness,
+) -> None:
+    # Listed three hours after it traded: later than the passes between whole reads reach
+    # back (an hour before the previous read), so only the next whole read finds it.
+    hidden_s = 3 * 3600.0
+    bot.trading(TradingState.ACTIVE)
+    bot.sim.faults.delay_order_visibility(hidden_s)
+    bot.place(bot.intent("hidden-long", symbol=PERP, size="2"))
+    coid = client_order_id("hidden-long")
+    bot.wait_status(coid, S.ACKNOWLEDGED)
+    bot.sim.faults.clear()
+    _run_for(bot, 18 * 60.0, step_s=30.0)
+    assert bot.state().orders[coid] == "cancelled"
+
+    _run_for(bot, hidden_s + 600.0, step_s=600.0)  # listed now; no whole read yet
+    assert _journaled_fill_ids(bot, coid) == set()
+    _run_for(bot, FULL_READ_EVERY_NS / 1e9 - hidden_s, step_s=600.0)
+
+    _journal_holds_the_venues_fills(bot, coid)
+    assert _positions(bot)[-1] == _venue_position(bot) == Decimal(2)
 
 
 def _lost_answer_expired(bot: Harness, intent_id: str, hidden_s: float) -> str:

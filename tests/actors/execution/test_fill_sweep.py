@@ -8,12 +8,17 @@ from typing import Any
 
 from perpsbot.actors.execution._ledger import OrderLedger
 from perpsbot.actors.execution._order_states import TrackedOrder
-from perpsbot.actors.execution._sweep import LOOKUPS_PER_PASS, FillSweep
+from perpsbot.actors.execution._sweep import (
+    FULL_READ_EVERY_NS,
+    LATE_LISTING_NS,
+    LOOKUPS_PER_PASS,
+    FillSweep,
+)
 from perpsbot.clock import FakeClock
 from perpsbot.errors import VenueTransportError
 from perpsbot.ids import SequentialIds, client_order_id
 from perpsbot.messages import IntentPurpose, OrderStatus, OrderType, Side, Stamper, TimeInForce
-from perpsbot.venue.gateway import NewOrder, VenueOrder
+from perpsbot.venue.gateway import NewOrder, VenueFill, VenueOrder
 from tests.support.fake_gateway import PERPETUAL, FakeGateway
 
 
@@ -26,8 +31,8 @@ def _filled(gateway: FakeGateway, coid: str) -> None:
     )  # fmt: skip
 
 
-def _sweep() -> tuple[FillSweep, OrderLedger]:
-    clock = FakeClock()
+def _sweep(clock: FakeClock | None = None) -> tuple[FillSweep, OrderLedger]:
+    clock = clock or FakeClock()
     stamper = Stamper(clock, SequentialIds())
     published: list[Any] = []
     ledger = OrderLedger(publish=published.append, stamper=stamper, now_ns=clock.time_ns)
@@ -92,3 +97,46 @@ def test_fills_of_an_unfinished_order_of_the_ledger_are_left_to_its_own_path() -
     )  # fmt: skip
     assert _of_ours(sweep, ledger, gateway) == []
     assert sweep.lookups == 0
+
+
+def _fill(fill_id: str, ts_ns: int) -> VenueFill:
+    return VenueFill(
+        fill_id=fill_id, venue_order_id=f"order-{fill_id}", side=Side.BUY,
+        price=Decimal(60_000), size=Decimal(1), fee=Decimal(0), liquidity="TAKER", ts_ns=ts_ns,
+    )  # fmt: skip
+
+
+def test_a_pass_reads_from_an_hour_before_the_last_read_and_the_whole_window_every_six_hours() -> (
+    None
+):
+    clock = FakeClock()
+    sweep, _ = _sweep(clock)
+    first = sweep.next_read()
+    assert first.whole
+    assert first.from_ns == sweep.since_ns()
+    sweep.window(first, [])
+
+    clock.advance(30 * 60)
+    second = sweep.next_read()
+    assert not second.whole
+    assert second.from_ns == first.at_ns - LATE_LISTING_NS
+    sweep.window(second, [])
+
+    clock.advance(FULL_READ_EVERY_NS / 1e9 - 30 * 60)
+    assert sweep.next_read().whole
+
+
+def test_a_partial_read_keeps_the_windows_fills_it_did_not_reach_and_takes_in_late_ones() -> None:
+    clock = FakeClock()
+    sweep, _ = _sweep(clock)
+    now_ns = clock.time_ns()
+    whole = sweep.next_read()
+    assert sweep.window(whole, [_fill("old", now_ns - 3 * 3600 * 10**9)]) == [
+        _fill("old", now_ns - 3 * 3600 * 10**9)
+    ]
+
+    clock.advance(30 * 60)
+    partial = sweep.next_read()
+    late = _fill("late", now_ns - 50 * 60 * 10**9)  # traded before the first read, listed now
+    assert partial.from_ns <= late.ts_ns  # type: ignore[operator]
+    assert [f.fill_id for f in sweep.window(partial, [late])] == ["late", "old"]

@@ -83,9 +83,9 @@ class VenueView:
     equity: Decimal | None
     futures: FuturesAccount | None = None
     """The futures account's margin; None without futures symbols."""
-    fills: tuple[VenueFill, ...] = ()
-    """The venue's fills in the configured symbols since the sweep's window began (read
-    before the positions), ours and others'."""
+    fills: tuple[VenueFill, ...] | None = ()
+    """The venue's fills in the configured symbols since ``fills_since_ns`` (read before the
+    positions), ours and others'; None if reading them failed."""
     deduplicates_client_ids: bool = True
     """The venue recognises a reused client order id (see ``VenueGateway``)."""
     unprovable: frozenset[str] = frozenset()
@@ -154,13 +154,14 @@ def read_venue(
         orders.update(by_client_id.found)
         unprovable = by_client_id.unprovable
         carrying = by_client_id.carrying
+    fills: tuple[VenueFill, ...] | None
     try:
-        fills = gateway.fills_since(symbols, fills_since_ns)
+        fills = tuple(gateway.fills_since(symbols, fills_since_ns))
     except VenueError as exc:
         # A pass without its sweep still holds: a fill it missed is adopted by a correction
         # now and booked, superseding it, by the next pass's sweep.
         logger.warning("reconciliation: reading the venue's fills failed, no sweep: %s", exc)
-        fills = []
+        fills = None
     account = gateway.account(specs)
     return VenueView(
         orders=orders,
@@ -170,7 +171,7 @@ def read_venue(
         spot_wallets=account.spot_wallets,
         equity=account.equity,
         futures=account.futures,
-        fills=tuple(fills),
+        fills=fills,
         deduplicates_client_ids=deduplicates,
         unprovable=unprovable,
         carrying=carrying,

@@ -89,13 +89,14 @@ class ReconcilePass:
         ]  # fmt: skip
         # Symbols whose orders may move while the venue is read: its read is no correction.
         unsettled = set(desk.unsettled_symbols())
+        fill_read = self.sweep.next_read()
         venue = read_venue(
             desk.gateway,
             specs=desk.products.specs,
             lookups=[Lookup(client_order_id=o.client_order_id, venue_order_id=o.venue_order_id,
                             symbol=o.symbol, sent=o.status is not _S.PENDING_SUBMIT)
                      for o in targets],
-            fills_since_ns=self.sweep.since_ns(),
+            fills_since_ns=fill_read.from_ns,
         )  # fmt: skip
         corrections: list[str] = []
         actions = plan(
@@ -115,13 +116,13 @@ class ReconcilePass:
         # After the pass moved its orders: an order it settled or adopted is counted as it is.
         # Which of these fills are new only the portfolio knows (it booked the journal's):
         # it says so of each it books.
-        swept = self.sweep.of_ours(
-            venue.fills,
+        swept = () if venue.fills is None else self.sweep.of_ours(
+            self.sweep.window(fill_read, venue.fills),
             ledger=desk.ledger,
             gateway=desk.gateway,
             spec=desk.products.get,
             issued=desk.issued,
-        )
+        )  # fmt: skip
         # An order sent, settled or adopted by this pass, or whose fills are still to be read
         # or booked: the venue's read may be older than the book for its symbol.
         unsettled |= desk.unsettled_symbols()

@@ -7,13 +7,18 @@ not find it; one the venue stopped showing, settled CANCELLED after a long wait;
 crash or the ledger's memory bound dropped. Their later fills would only ever reach the book
 as a reconciliation's correction, never the journal.
 
-So every reconciliation reads the venue's fills of the configured symbols over
-:data:`SWEEP_WINDOW_NS` (before the positions: a fill made in between is at worst adopted by
-the correction now and found by the next sweep) and carries, in ``AccountReconciled.fills``,
-every one of ours whose order the executor does not hold unfinished and did not publish
-already. The portfolio books those it has not booked before its corrections, in the same
-step, so a correction that had adopted such a fill is reversed as the fill is booked and the
-position never shows it twice.
+So every reconciliation reads the venue's fills of the configured symbols (before the
+positions: a fill made in between is at worst adopted by the correction now and found by the
+next sweep) and carries, in ``AccountReconciled.fills``, every one of ours in the window
+(:meth:`FillSweep.since_ns`) whose order the executor does not hold unfinished and did not
+publish already. The sweep keeps the window's fills, so a pass reads only what may be new:
+from :data:`LATE_LISTING_NS` before the previous read began (a fill listed up to that late
+is found by the next pass), and the whole window at the first pass and every
+:data:`FULL_READ_EVERY_NS` (a fill listed up to :data:`SWEEP_WINDOW_NS` late is found by the
+next whole read: the window reaches back that much further). Passes that each re-read the
+whole window parsed each fill of a day about 25 times. The portfolio books those it has not
+booked before its corrections, in the same step, so a correction that had adopted such a
+fill is reversed as the fill is booked and the position never shows it twice.
 
 A venue's fill names its order by the venue's id only: the ledger knows its own orders' ids;
 any other is looked up once (``get_order``, at most :data:`LOOKUPS_PER_PASS` a pass) and kept
@@ -41,8 +46,13 @@ from perpsbot.venue.gateway import VenueFill, VenueGateway
 
 logger = logging.getLogger("perpsbot.actors.executor")
 
-#: How far back each reconciliation reads the venue's fills.
+#: How late the venue may list a fill (after its trade) for a sweep to find it.
 SWEEP_WINDOW_NS = 24 * 3600 * 10**9
+#: How often a pass reads the whole window again (the other passes read from
+#: :data:`LATE_LISTING_NS` before the previous read).
+FULL_READ_EVERY_NS = 6 * 3600 * 10**9
+#: How late a fill may be listed for the very next pass to find it.
+LATE_LISTING_NS = 3600 * 10**9
 #: Orders the sweep looks up by venue id in one pass; the rest wait for the next pass (and
 #: after a lookup that failed other than by "not found", the venue is slow or failing: none).
 LOOKUPS_PER_PASS = 20
@@ -69,6 +79,16 @@ def _facts(order: TrackedOrder) -> _Order:
     )  # fmt: skip
 
 
+@attrs.frozen(kw_only=True)
+class FillRead:
+    """One pass's read of the venue's fills: those that traded since ``from_ns``, read at
+    ``at_ns``; ``whole``: the whole window."""
+
+    from_ns: int
+    at_ns: int
+    whole: bool
+
+
 class FillSweep:
     """Finds the venue's fills of ours that no order path publishes (see the module
     docstring).
@@ -81,6 +101,9 @@ class FillSweep:
     def __init__(self, *, stamper: Stamper, now_ns: Callable[[], int]) -> None:
         self._stamper = stamper
         self._now_ns = now_ns
+        self._window: dict[str, VenueFill] = {}  # fill id -> the venue's fill, newest first
+        self._read_ns: int | None = None  # when the last read that succeeded began
+        self._full_read_ns = 0  # when the last read of the whole window began
         self._looked_up: dict[str, _Order | None] = {}  # venue order id -> ours, or foreign
         self._booked: set[str] = set()  # fill ids the journal held at start
         self.lookups = 0
@@ -94,8 +117,33 @@ class FillSweep:
         self._booked.update(fill_ids)
 
     def since_ns(self) -> int:
-        """Where the window starts now."""
-        return self._now_ns() - SWEEP_WINDOW_NS
+        """Where the window starts now: a whole read, at most :data:`FULL_READ_EVERY_NS`
+        after a fill was listed, still reaches back :data:`SWEEP_WINDOW_NS` before that."""
+        return self._now_ns() - SWEEP_WINDOW_NS - FULL_READ_EVERY_NS
+
+    def next_read(self) -> FillRead:
+        """What this pass reads of the venue's fills (see the module docstring)."""
+        now_ns, since_ns = self._now_ns(), self.since_ns()
+        if self._read_ns is None or now_ns - self._full_read_ns >= FULL_READ_EVERY_NS:
+            return FillRead(from_ns=since_ns, at_ns=now_ns, whole=True)
+        return FillRead(
+            from_ns=max(since_ns, self._read_ns - LATE_LISTING_NS), at_ns=now_ns, whole=False
+        )
+
+    def window(self, read: FillRead, fills: Sequence[VenueFill]) -> list[VenueFill]:
+        """Take in ``fills``, what ``read`` found: the window's fills, newest first (a whole
+        read's as listed; a partial read's before those it did not reach)."""
+        listed = {f.fill_id: f for f in fills}
+        if not read.whole:
+            since_ns = self.since_ns()
+            for fill_id, fill in self._window.items():
+                if fill_id not in listed and (fill.ts_ns is None or fill.ts_ns >= since_ns):
+                    listed[fill_id] = fill
+        else:
+            self._full_read_ns = read.at_ns
+        self._window = listed
+        self._read_ns = read.at_ns
+        return list(listed.values())
 
     def of_ours(
         self,
@@ -119,6 +167,8 @@ class FillSweep:
             venue_id = fill.venue_order_id
             order: _Order | None
             if (held := ledger.by_venue_id(venue_id)) is not None:
+                if not held.settled or held.fills_behind or fill.fill_id in held.fill_ids:
+                    continue  # as below, before building its facts: the usual fill
                 order = _facts(held)
             elif venue_id in self._looked_up:
                 order = self._looked_up[venue_id]
