@@ -5,8 +5,8 @@ its trades. An exchange built with ``forget_settled_after_s`` forgets an order (
 fills) once the order has been settled (filled, cancelled, expired, failed) for longer than
 that: the order is then not found, its fills are not listed, and the transaction summary
 still counts their volume and fees. A client that asks only about the recent past (the bot's
-executor reads the fills of the last day, ``actors/execution/_sweep.py``'s
-``SWEEP_WINDOW_NS``, and looks up orders it holds unfinished) sees no difference. Open
+executor reads the fills of the last 30 hours at most, ``actors/execution/_sweep.py``'s
+``FillSweep.since_ns``, and looks up orders it holds unfinished) sees no difference. Open
 orders are kept however old.
 
 When an order settled is not stored on it (a cancel has no time of its own), so the horizon

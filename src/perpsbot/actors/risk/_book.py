@@ -101,8 +101,8 @@ class RecentFills:
 
     It also knows how far back it is sure: :meth:`remembers` is False for a fill that traded
     no later than one it forgot (a fill id evicted to bound the memory), which may have been
-    counted already. Reconciliation's sweep reads a day of fills; the capacity holds many
-    more than a day of the bot's fills, so the sweep's fills are within it in practice, and
+    counted already. Reconciliation's sweep reads 30 hours of fills at most; the capacity
+    holds many more than that of the bot's fills, so the sweep's fills are within it in practice, and
     one that is not is left uncounted rather than counted twice.
     """
 
