@@ -102,8 +102,8 @@ class RecentFills:
     It also knows how far back it is sure: :meth:`remembers` is False for a fill that traded
     no later than one it forgot (a fill id evicted to bound the memory), which may have been
     counted already. Reconciliation's sweep reads 30 hours of fills at most; the capacity
-    holds many more than that of the bot's fills, so the sweep's fills are within it in practice, and
-    one that is not is left uncounted rather than counted twice.
+    holds many more than that of the bot's fills, so the sweep's fills are within it in
+    practice, and one that is not is left uncounted rather than counted twice.
     """
 
     def __init__(self, capacity: int = 10_000) -> None:
