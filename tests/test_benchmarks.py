@@ -197,5 +197,5 @@ def test_the_backtest_suite_plays_stored_bars_through_the_tree_and_reports_bars_
     assert replay["recorded_s"] >= 5
     assert replay["frames"] > 0
     assert replay["faster_than_recorded"] == pytest.approx(
-        replay["recorded_s"] / replay["wall_s"], abs=0.051
-    )  # rounded to a tenth
+        replay["recorded_s"] / replay["wall_s"], rel=0.02, abs=0.051
+    )  # each rounded: the ratio to a tenth, the seconds to a millisecond
