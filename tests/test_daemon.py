@@ -24,7 +24,7 @@ from perpsbot.journal import JournalLock, JournalReader
 from perpsbot.messages import Halt, Resume, TradingState
 from perpsbot.runtime.testing import eventually
 from tests.support.keys import GARBAGE_PEM
-from tests.support.streams import Lines
+from tests.support.streams import Lines, stop_or_dump
 
 # Process-level: runs perpsbot processes or the whole daemon (pytest -m 'not slow' skips it).
 pytestmark = pytest.mark.slow
@@ -76,8 +76,7 @@ class _Bot:
         self.metrics = self.out.until("  metrics  ").split()[1].removesuffix("/metrics")
 
     def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
+        code = stop_or_dump(self.process, self.err)
         self.out.close()
         self.err.close()
         return code
@@ -282,8 +281,7 @@ def test_a_reload_to_another_journal_holds_it_first_and_then_lets_the_old_one_go
         with pytest.raises(JournalInUseError, match=f"pid {process.pid}"):
             JournalLock(second).acquire()
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_or_dump(process, logs)
         logs.close()
 
     assert "reload rejected, the running configuration stays: " in rejected
@@ -530,8 +528,7 @@ def test_sighup_with_an_unusable_file_is_rejected_and_the_bot_runs_on(tmp_path: 
             out.skip_received()
             out.until("cycle ")  # a cycle printed after the rejection: the bot runs on
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_or_dump(process, logs)
         logs.close()
         out.close()
     assert process.returncode == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import signal
+import subprocess
 import threading
 from typing import IO
 
@@ -59,3 +61,26 @@ class Lines:
             self.seen.append(line)
             if needle in line:
                 return line
+
+
+def stop_or_dump(process: subprocess.Popen[str], stderr: Lines, *, timeout_s: float = 30.0) -> int:
+    """SIGTERM ``process`` (a ``perpsbot`` whose stderr ``stderr`` reads) and its exit code.
+
+    One that has not ended within ``timeout_s`` is asked for its threads (SIGUSR1), killed, and
+    the test fails with the dump: where it hung, instead of a timeout that says nothing and a
+    process left running into the next test."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        try:
+            stderr.until("thread dump (SIGUSR1)", timeout_s=10)
+            stderr.until("\x00", timeout_s=2)  # no such line: what the dump printed, 2 s of it
+        except AssertionError:
+            pass
+        process.kill()
+        process.wait(timeout=10)
+        dump = "".join(stderr.seen[-400:])
+        message = f"not stopped {timeout_s}s after SIGTERM; its threads:\n{dump}"
+        raise AssertionError(message) from None
