@@ -12,7 +12,8 @@ day's figures as it stops) and prints the open positions it leaves, with their u
   configuration: an invalid file is rejected with the reason and the running configuration
   stays; a valid one restarts only the actors its changes concern (``venue.*`` and ``sim.*``
   reopen the venue link and restart the actors that use it).
-- SIGUSR1 logs every thread's stack, actor threads named by their actor.
+- SIGUSR1 logs every thread's stack, actor threads named by their actor; so does a stop
+  still under way after 20 s (where it hangs, in the log).
 - With ``--tracemalloc DIR`` the bot traces its allocations and each SIGUSR2 dumps a
   snapshot to ``DIR/tracemalloc-N.snapshot`` (N = 1, 2, ...; read with
   ``tracemalloc.Snapshot.load``): how ``python -m benchmarks memory --tracemalloc`` finds
@@ -67,7 +68,13 @@ from perpsbot.bot import (
 from perpsbot.bot.control import BotControl, ControlPlane
 from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, Profile, load_config
-from perpsbot.control import RestOutcomes, file_signature, release_free_memory, thread_dump
+from perpsbot.control import (
+    RestOutcomes,
+    StallWatch,
+    file_signature,
+    release_free_memory,
+    thread_dump,
+)
 from perpsbot.errors import (
     ControlPlaneError,
     InvalidConfigError,
@@ -90,6 +97,9 @@ _SIGNAL_POLL_S = 0.25
 #: How often the idle main thread gives the C allocator's free memory back (see
 #: perpsbot.control.release_free_memory): RSS stays flat instead of creeping up with faults.
 _RELEASE_MEMORY_EVERY_S = 60.0
+#: A stop still under way this long after it began logs every thread's stack (an orderly stop
+#: takes well under a second; the actors' own shutdown timeouts are 5-10 s each).
+_STOP_DUMPED_AFTER_S = 20.0
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -268,6 +278,10 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
     registry = CollectorRegistry(auto_describe=False)
     rest_outcomes = RestOutcomes(registry)
     with contextlib.ExitStack() as stack:
+        # Ended last, once everything below was closed: a stop that hangs logs where.
+        stopping = stack.enter_context(
+            StallWatch("stopping", after_s=_STOP_DUMPED_AFTER_S, logger=logger)
+        )
         journals = stack.enter_context(JournalLocks())  # released after the writer stopped
         venues = stack.enter_context(
             VenueLinks(clock, on_rest_outcome=rest_outcomes.record, fresh_paper=args.fresh_paper)
@@ -360,6 +374,7 @@ def _run(args: argparse.Namespace, signals: _Signals) -> int:
             logger.critical("stopping: the actor tree escalated: %s", escalation)
         else:
             logger.info("stopping")
+        stopping.start()
         system.shutdown()  # risk journals the day's figures as it stops
         _report_stop(control.config.journal.path, since_ns=started_ns)
         return EXIT_OK if escalation is None else EXIT_ESCALATED

@@ -13,8 +13,9 @@ The parts: :class:`Operator` and ``@helper`` (the shell's helpers, audited actio
 :class:`ShellServer`, :class:`Session` and :class:`ShellClient` (the shell socket),
 :class:`MetricsServer`, :class:`RuntimeCollector` and :func:`judge` of health checks
 (``/metrics``, ``/healthz``, ``/readyz``), :func:`build_status` and :func:`render_status` with
-status sections, :class:`ConfigReloader` and :class:`ConfigWatcher`, :func:`thread_dump`, and
-:func:`release_free_memory` (the C allocator's free pages back to the system).
+status sections, :class:`ConfigReloader` and :class:`ConfigWatcher`, :func:`thread_dump` and
+:class:`StallWatch` (a dump when a stop hangs), and :func:`release_free_memory` (the C
+allocator's free pages back to the system).
 """
 
 from perpsbot.control._client import ShellClient, interact
@@ -29,7 +30,7 @@ from perpsbot.control._session import Session
 from perpsbot.control._states import state_as, state_or_none
 from perpsbot.control._status import StatusSection, build_status, render_status
 from perpsbot.control._table import Table, Text
-from perpsbot.control._threads import thread_dump
+from perpsbot.control._threads import StallWatch, thread_dump
 from perpsbot.control._watcher import ConfigWatcher, file_signature
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Session",
     "ShellClient",
     "ShellServer",
+    "StallWatch",
     "StatusSection",
     "Table",
     "Text",
