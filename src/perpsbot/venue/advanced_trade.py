@@ -115,8 +115,8 @@ class AdvancedTradeGateway:
 
     def account(self, specs: Mapping[str, ProductSpec]) -> VenueAccount:
         """Futures: positions from ``/cfm/positions`` (with the funding accrued on each, read
-        off its unrealized PnL); equity from the balance summary (its total USD, which
-        includes the spot USD, plus unrealized PnL). Spot: each base
+        off its unrealized PnL), then equity and margin from the balance summary (its total
+        USD, which includes the spot USD, plus unrealized PnL). Spot: each base
         currency's balance, valued at the mid in the equity (the whole account's); without
         futures the USD wallet is the cash."""
         positions: list[VenuePosition] = []
@@ -126,10 +126,13 @@ class AdvancedTradeGateway:
         futures = {s: spec for s, spec in specs.items() if spec.is_future}
         spot = {s: spec for s, spec in specs.items() if not spec.is_future}
         if futures:
+            # The positions before the margin: a fill in between is then in the margin's
+            # figures and not in the positions, which risk takes as the ones those figures
+            # hold (it counts that fill twice, never not at all).
+            held = {p.product_id: p for p in self._rest.cfm_positions()}
             summary = self._rest.cfm_balance_summary()
             equity = summary.total_usd_balance + summary.unrealized_pnl
             margin = futures_account(summary)
-            held = {p.product_id: p for p in self._rest.cfm_positions()}
             for symbol, spec in sorted(futures.items()):
                 p = held.get(symbol)
                 positions.append(

@@ -142,8 +142,9 @@ def test_the_second_symbols_entry_is_denied_when_the_first_symbols_order_is_in_f
         "projected liquidation price 1,375.00 is 45.00% from the price 2,500.00 of"
         " ETH_USDC-PERPETUAL, within min_liquidation_buffer_pct 0.5 (cross margin: 9,000.00 of"
         " margin balance over maintenance left after the order adds 1,000.00 of initial"
-        " margin at 1 / the leverage cap 10x and other symbols' orders in flight 1,000.00,"
-        " against the whole book's 20,000.00 of notional moving together)"
+        " margin at 1 / the leverage cap 10x (2,000.00 with what the venue's last account read"
+        " does not hold: fills booked since, other symbols' orders in flight), against the"
+        " whole book's 20,000.00 of notional moving together)"
     )
     # At 33: 9,087.50 / 18,250 = 0.4979. (Counting the venue's buffer alone, 9,587.50 /
     # 18,250 = 0.5253 passed: the BTC order's maintenance was left out until it filled.)

@@ -45,6 +45,8 @@ class Accounts:
         self.valued: PortfolioValued | None = None
         """The portfolio's last valuation; None until it read its book."""
         self._positions: dict[str, PositionView] = {}
+        self._read: dict[str, Decimal] = {}
+        """Each futures position in the venue's account read that ``futures`` came with."""
         self._marks: dict[str, Decimal] = {}
         self._mark_seen_ns: dict[str, int] = {}  # monotonic time each symbol's mark arrived
         self._allowed_ns: deque[int] = deque()  # monotonic times of orders let through
@@ -72,9 +74,11 @@ class Accounts:
 
     def futures_account(self, message: AccountReconciled) -> None:
         """Take the venue's futures margin (keeping the last maintenance share the venue
-        showed while the account is flat); positions and equity are the portfolio's."""
+        showed while the account is flat) and the positions read with it, which its figures
+        hold (fills booked later are not in them); positions and equity are the portfolio's."""
         if message.futures is not None:
             self.futures = message.futures.following(self.futures)
+            self._read = {p.symbol: p.quantity for p in message.positions}
 
     def roll_day(self, today: date) -> bool:
         """True once per new UTC day (the first call included)."""
@@ -119,6 +123,7 @@ class Accounts:
                     symbol=symbol, product=self.products.get(symbol),
                     position=_ZERO if view is None else view.quantity, open_buy=buy,
                     open_sell=sell, price=price, contract_size=self._contract_size(symbol, view),
+                    read_position=self._read.get(symbol, _ZERO),
                 )
             )  # fmt: skip
         return tuple(found)
@@ -176,6 +181,7 @@ class Accounts:
             position=self.position(symbol),
             open_buy=open_buy,
             open_sell=open_sell,
+            read_position=self._read.get(symbol, _ZERO),
             product=self.products.get(symbol),
             other_exposure=sum((held.notional for held in elsewhere), _ZERO),
             elsewhere=elsewhere,
@@ -202,6 +208,7 @@ class Accounts:
             "futures": self.futures,
             "valued": self.valued,
             "positions": dict(self._positions),
+            "read": dict(self._read),
             "marks": dict(self._marks),
             "mark_seen_ns": dict(self._mark_seen_ns),
             "allowed_ns": tuple(self._allowed_ns),
@@ -214,6 +221,7 @@ class Accounts:
         self.futures = snapshot["futures"]
         self.valued = snapshot["valued"]
         self._positions = dict(snapshot["positions"])
+        self._read = dict(snapshot["read"])
         self._marks = dict(snapshot["marks"])
         self._mark_seen_ns = dict(snapshot["mark_seen_ns"])
         self._allowed_ns.extend(snapshot["allowed_ns"])

@@ -41,6 +41,9 @@ class HeldElsewhere:
     open_sell: Decimal
     price: Decimal
     contract_size: Decimal
+    read_position: Decimal | None = None
+    """Signed: its position in the venue's last account read, whose margin figures hold it;
+    None for the position itself (no fill booked since)."""
 
     @property
     def notional(self) -> Decimal:
@@ -65,6 +68,9 @@ class OrderCheck:
     open_buy: Decimal = _ZERO
     open_sell: Decimal = _ZERO
     """What unsettled orders for the symbol may still buy and sell (their unbooked rest)."""
+    read_position: Decimal | None = None
+    """Signed: the symbol's position in the venue's last account read, whose margin figures
+    (``futures``) hold it; None for ``position`` itself (no fill booked since)."""
     product: ProductSpec | None
     other_exposure: Decimal = _ZERO
     """USD notional of every other symbol's position at its latest mark, and of what every

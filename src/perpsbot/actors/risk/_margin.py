@@ -27,17 +27,18 @@ USD is in none of them):
   now, and 1 if it never showed one (Coinbase's liquidation buffer is ``(available -
   threshold) / (initial margin - threshold)``, so the threshold is below the initial margin
   and 1 never understates what an order uses);
-- an order changes the symbol's initial margin by ``dIM`` (after minus before, each side at
-  its own rate) and leaves ``E`` as it is (its fee aside), so the buffer's share of ``E``
-  after it is ``(buffer - k x max(dIM, 0)) / E``;
+- the venue's figures hold the positions read with them, not the fills booked since nor the
+  orders in flight: ``dIM`` is the initial margin beyond that read, each futures symbol's
+  after minus in the read (each side at its own rate), its booked position grown by its
+  orders in flight on the worse side (all filled; the order's own symbol with the order),
+  none for a symbol where that is less (an exit releases margin). An order leaves ``E`` as it
+  is (its fee aside), so the buffer's share of ``E`` after it is ``(buffer - k x dIM) / E``;
 - on a cross-margined account (``FuturesAccount.cross_margin``, the Global Derivatives
   gateway) every position draws on the same buffer: the venue estimates each one's
   liquidation price as if it alone moved, but correlated symbols (BTC and ETH) move together
   and drain the buffer all at once. The move, as a share of every price, that takes the
   account to maintenance with every position moving against itself is ``(buffer - k x
-  (max(dIM, 0) + dIM')) / N``: ``dIM'`` the initial margin other symbols' orders in flight
-  may add (each symbol's worse side, all of it filled; the venue's buffer counts it only once
-  it shows them filled), ``N`` the whole book's notional after the order (every symbol's
+  dIM) / N``, ``N`` the whole book's notional after the order (every symbol's
   position grown by its orders in flight, the order's own included): what an entry must keep
   at or above ``min_liquidation_buffer_pct`` there. With one position it is the venue's own
   estimate.

@@ -207,13 +207,16 @@ class MaxLeverage:
 class LiquidationBuffer:
     """Futures: the futures account's buffer share after the order, ``(buffer - k x dIM) /
     (buffer + threshold)``, stays at or above ``min_liquidation_buffer_pct``: ``dIM`` is the
-    initial margin the order adds at the product's rate now, ``k`` the venue's maintenance
-    share of initial margin (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity
-    and the leverage cap do not enter (the cap does for a product without margin rates). On a
-    cross-margined account the move of every price at once that spends the buffer (less the
-    maintenance part of what the order and other symbols' orders in flight add), over the
-    whole book's notional after the order, stays at or above ``min_liquidation_buffer_pct``
-    instead: the liquidation price the order leaves is that far from the price."""
+    initial margin the venue's last account read does not hold yet, at the product's rate
+    now (what the order adds, what fills booked since that read added, and what other
+    symbols' orders in flight may add), ``k`` the venue's maintenance share of initial margin
+    (see :mod:`perpsbot.actors.risk._margin`). The whole account's equity and the leverage
+    cap do not enter (the cap does for a product without margin rates). On a cross-margined
+    account the move of every price at once that spends the buffer (less ``k x dIM``), over
+    the whole book's notional after the order, stays at or above
+    ``min_liquidation_buffer_pct`` instead: the liquidation price the order leaves, with the
+    whole book (every symbol, orders in flight included) moving against itself together, is
+    that far from the price."""
 
     config: RiskConfig
     name: ClassVar[str] = "liquidation_buffer"
@@ -229,68 +232,86 @@ class LiquidationBuffer:
                 f" positive to project the liquidation buffer for {order.symbol}, found {found}"
             )
         configured, now_ns = self.config.leverage_cap(order.symbol), order.now_ns
-        before, _ = margin.initial_margin(product, order.position, order.price, configured, now_ns)
-        after, rate = margin.initial_margin(
-            product, order.resulting, order.price, configured, now_ns
+        price = order.price
+        before, _ = margin.initial_margin(product, order.position, price, configured, now_ns)
+        after, rate = margin.initial_margin(product, order.resulting, price, configured, now_ns)
+        read = order.position if order.read_position is None else order.read_position
+        held_read = before if read == order.position else (
+            margin.initial_margin(product, read, price, configured, now_ns)[0]
+        )  # fmt: skip
+        unseen = max(after - held_read, _ZERO) + sum(
+            (self._unseen_margin(held, now_ns) for held in order.elsewhere), _ZERO
         )
+        added = max(after - before, _ZERO)
         minimum = self.config.min_liquidation_buffer_pct
         if account.cross_margin:
-            return self._cross(order, account, after - before, rate)
-        projected = margin.project(account, after - before)
+            return self._cross(order, account, unseen, added, rate)
+        projected = margin.project(account, unseen)
         if projected.share >= minimum:
             return None
         k = "all of it (assumed)" if projected.assumed else f"{projected.k:.2f} of it"
         return (
             f"projected liquidation buffer {projected.share:.4f} is below"
             f" min_liquidation_buffer_pct {num(minimum)} for {order.symbol} (the order adds"
-            f" {usd(max(after - before, _ZERO))} USD of initial margin at {rate}, the"
+            f" {usd(added)} USD of initial margin at {rate}{_unseen_too(added, unseen)}, the"
             f" liquidation threshold {k}; futures equity {usd(account.equity)} USD)"
         )
 
     def _cross(
-        self, order: OrderCheck, account: FuturesAccount, added: Decimal, rate: str
-    ) -> str | None:
+        self, order: OrderCheck, account: FuturesAccount, unseen: Decimal, added: Decimal,
+        rate: str,
+    ) -> str | None:  # fmt: skip
         """A cross-margined account: the liquidation price the entry leaves, with the whole
         book (every symbol, orders in flight included) moving against itself together, stays
-        ``min_liquidation_buffer_pct`` of the price away. The margin that other symbols'
-        orders in flight add draws on the buffer with the entry's: the venue's figure counts
-        it only once it shows them filled."""
-        in_flight = sum((self._in_flight_margin(held, order.now_ns) for held in order.elsewhere),
-                        _ZERO)  # fmt: skip
+        ``min_liquidation_buffer_pct`` of the price away. The margin the venue's last read
+        does not hold (``unseen``, the entry's included) draws on the buffer with the entry."""
         price, book = order.price, order.exposure_after
         found = margin.project_liquidation(
-            account, max(added, _ZERO) + in_flight, long=order.resulting > 0, price=price,
-            book_notional=book,
-        )  # fmt: skip
+            account, unseen, long=order.resulting > 0, price=price, book_notional=book
+        )
         minimum = self.config.min_liquidation_buffer_pct
         if found.distance >= minimum:
             return None
-        elsewhere = f" and other symbols' orders in flight {usd(in_flight)}" if in_flight else ""
         return (
             f"projected liquidation price {usd(found.price)} is {found.distance:.2%} from the"
             f" price {usd(price)} of {order.symbol}, within min_liquidation_buffer_pct"
             f" {num(minimum)} (cross margin: {usd(found.buffer)} of margin balance over"
-            f" maintenance left after the order adds {usd(max(added, _ZERO))} of initial"
-            f" margin at {rate}{elsewhere}, against the whole book's {usd(book)} of notional"
-            " moving together)"
+            f" maintenance left after the order adds {usd(added)} of initial margin at"
+            f" {rate}{_unseen_too(added, unseen)}, against the whole book's {usd(book)} of"
+            " notional moving together)"
         )
 
-    def _in_flight_margin(self, held: HeldElsewhere, now_ns: int) -> Decimal:
-        """The initial margin another futures symbol's orders in flight may add to its
-        position: the worse side's, all of it filled."""
+    def _unseen_margin(self, held: HeldElsewhere, now_ns: int) -> Decimal:
+        """The initial margin another futures symbol may hold beyond what the venue's last
+        account read holds for it: its position now (fills booked since the read) grown by its
+        orders in flight on the worse side, all filled, over its position in that read; none
+        if that is less (an exit releases margin)."""
         product = held.product
-        if product is None or not product.is_future or not (held.open_buy or held.open_sell):
+        if product is None or not product.is_future:
+            return _ZERO
+        read = held.position if held.read_position is None else held.read_position
+        if read == held.position and not (held.open_buy or held.open_sell):
             return _ZERO
         configured = self.config.leverage_cap(held.symbol)
 
         def initial(contracts: Decimal) -> Decimal:
             return margin.initial_margin(product, contracts, held.price, configured, now_ns)[0]
 
-        held_now = worst = initial(held.position)
+        worst = initial(held.position)
         for moved in (held.open_buy, -held.open_sell):
             if moved:
                 worst = max(worst, initial(held.position + moved))
-        return worst - held_now
+        return max(worst - initial(read), _ZERO)
+
+
+def _unseen_too(added: Decimal, unseen: Decimal) -> str:
+    """What the venue's figures do not hold beyond the order's own margin, if anything."""
+    if unseen == added:
+        return ""
+    return (
+        f" ({usd(unseen)} with what the venue's last account read does not hold: fills booked"
+        " since, other symbols' orders in flight)"
+    )
 
 
 @attrs.frozen
