@@ -9,7 +9,14 @@ import attrs
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.journal import SCHEMA_VERSION, JournalReader
-from perpsbot.messages import OrderStatus, Side, TradingState, TransitionSource
+from perpsbot.messages import (
+    OrderIntent,
+    OrderStatus,
+    OrderUpdated,
+    Side,
+    TradingState,
+    TransitionSource,
+)
 from tests.journal.conftest import Nobody, Writer
 from tests.journal.events import Events
 
@@ -255,3 +262,55 @@ def test_the_labels_issued_leave_out_only_orders_the_journal_shows_never_written
     assert {name for name, label in labels.items() if label in issued} == (
         set(histories) - never_written
     )
+
+
+def test_the_labels_issued_come_with_the_venue_order_id_the_journal_holds_for_each(
+    writer: Writer, events: Events
+) -> None:
+    local, rest = TransitionSource.LOCAL, TransitionSource.REST
+    finished, lost, dropped, never_sent = (
+        events.intent(name) for name in ("finished", "lost", "dropped", "never sent")
+    )
+
+    def update(
+        intent: OrderIntent,
+        status: S,
+        previous: S | None,
+        venue_id: str | None,
+        source: TransitionSource = local,
+    ) -> OrderUpdated:
+        return attrs.evolve(events.order(intent, status, previous, source=source),
+                            venue_order_id=venue_id)  # fmt: skip
+
+    writer.commit(
+        *(events.record(i, Nobody()) for i in (finished, lost, dropped, never_sent)),
+        # acknowledged as "v-finished", then cancelled: a label a stranger may reuse
+        update(finished, S.PENDING_SUBMIT, None, None),
+        update(finished, S.SUBMITTED, S.PENDING_SUBMIT, None),
+        update(finished, S.ACKNOWLEDGED, S.SUBMITTED, "v-finished", rest),
+        update(finished, S.CANCELLED, S.ACKNOWLEDGED, "v-finished", rest),
+        # written, its answer lost: the venue's id never reached the journal
+        update(lost, S.PENDING_SUBMIT, None, None),
+        update(lost, S.SUBMITTED, S.PENDING_SUBMIT, None),
+        update(lost, S.UNKNOWN, S.SUBMITTED, None, rest),
+        # acknowledged as "v-dropped", then ended by a transition that carries no venue id
+        update(dropped, S.PENDING_SUBMIT, None, None),
+        update(dropped, S.SUBMITTED, S.PENDING_SUBMIT, None),
+        update(dropped, S.ACKNOWLEDGED, S.SUBMITTED, "v-dropped", rest),
+        update(dropped, S.EXPIRED, S.ACKNOWLEDGED, None),
+        # never written: not issued at all
+        update(never_sent, S.PENDING_SUBMIT, None, None),
+        update(never_sent, S.EXPIRED, S.PENDING_SUBMIT, None),
+    )
+
+    with JournalReader(writer.path) as reader:
+        venue_ids = reader.issued_venue_order_ids()
+        issued = reader.issued_client_order_ids()
+
+    label = client_order_id
+    assert venue_ids == {
+        label("finished"): "v-finished",
+        label("lost"): None,
+        label("dropped"): "v-dropped",
+    }
+    assert issued == frozenset(venue_ids)

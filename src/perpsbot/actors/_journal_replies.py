@@ -117,9 +117,13 @@ def _read(request: Read, reader: JournalReader) -> dict[str, Any]:
                     f.fill_id for f in reader.fills(since_ns=since)
                 )
             )  # fmt: skip
+            issued = reader.issued_venue_order_ids()
             return {
                 "orders": orders,
-                "issued": reader.issued_client_order_ids(),
+                "issued": frozenset(issued),
+                "issued_venue_ids": tuple(
+                    sorted((label, venue_id) for label, venue_id in issued.items() if venue_id)
+                ),
                 "fill_ids": fill_ids,
             }
         case ReadOperatorState():

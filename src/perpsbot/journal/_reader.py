@@ -96,14 +96,23 @@ class JournalReader(ReportQueries):
         from PENDING_SUBMIT, or from its one SUBMITTED that waited for the journal and was
         ended by the executor itself). A stranger's order carrying one of those is never ours.
         One pass over the transitions, however long the journal."""
+        return frozenset(self.issued_venue_order_ids())
+
+    def issued_venue_order_ids(self) -> dict[str, str | None]:
+        """Each label of :meth:`issued_client_order_ids` with the venue order id the journal
+        holds for its order (None: the venue's answer never reached the journal). Where labels
+        are not deduplicated, an order under such a label with another venue id is a
+        stranger's. One pass over the transitions, however long the journal."""
         terminal = ", ".join("?" * len(_TERMINAL))
         submitted, unknown = OrderStatus.SUBMITTED.value, OrderStatus.UNKNOWN.value
         rows = self._all(
-            f"""SELECT i.client_order_id FROM intents i
+            f"""SELECT i.client_order_id, COALESCE(o.venue_order_id, t.venue_id) AS venue_id
+                FROM intents i
                 LEFT JOIN orders o ON o.client_order_id = i.client_order_id
                 LEFT JOIN (
                     SELECT client_order_id, SUM(status = ?) AS submitted,
-                           MAX(status = ? OR (previous = ? AND source = ?)) AS written
+                           MAX(status = ? OR (previous = ? AND source = ?)) AS written,
+                           MAX(venue_order_id) AS venue_id
                     FROM order_transitions GROUP BY client_order_id
                 ) t ON t.client_order_id = i.client_order_id
                 WHERE NOT (
@@ -117,7 +126,7 @@ class JournalReader(ReportQueries):
             (submitted, unknown, submitted, TransitionSource.REST.value, *_TERMINAL, submitted,
              TransitionSource.LOCAL.value),
         )  # fmt: skip
-        return frozenset(row[0] for row in rows)
+        return {row[0]: row[1] for row in rows}
 
     def open_orders(self) -> list[OrderUpdated]:
         """The latest transition of every order not in a terminal state (adopted ones too)."""

@@ -156,6 +156,11 @@ class OrdersRead:
     """The client order id of every intent the journal recorded: the labels the bot issued
     (on a venue that does not deduplicate them, an order of our prefix carrying another is
     a stranger's)."""
+    issued_venue_ids: tuple[tuple[str, str], ...] = ()
+    """``(label, venue order id)`` for each label of ``issued`` whose venue order id the
+    journal holds (a label left out: the venue's answer never reached the journal). Where
+    labels are not deduplicated, an order under such a label with another venue id is a
+    stranger's."""
     fill_ids: frozenset[str] = frozenset()
     """The fills the journal holds since ``ReadOrders.fills_since_ns``: booked already, not
     looked up again by the sweep."""

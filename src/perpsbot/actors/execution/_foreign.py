@@ -13,11 +13,13 @@ an order the journal holds as PENDING_SUBMIT was never sent.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.messages import OrderStatus
 from perpsbot.venue.gateway import VenueOrder
 
-__all__ = ["is_ours"]
+__all__ = ["IssuedLabels", "is_ours"]
 
 
 def is_ours(order: TrackedOrder, found: VenueOrder, *, deduplicates: bool) -> bool:
@@ -34,3 +36,46 @@ def is_ours(order: TrackedOrder, found: VenueOrder, *, deduplicates: bool) -> bo
         and found.side is order.side
         and (found.size is None or found.size == asked)
     )
+
+
+class IssuedLabels:
+    """The labels that may have reached the venue: those the journal issued (at start) and
+    those this process wrote; and, of the journal's, the venue order id it holds for each.
+
+    Where labels are not deduplicated an order of our prefix the executor does not hold is
+    ours only under such a label, and only if the journal holds no other venue id for it: a
+    stranger may reuse a label whose order the journal holds finished (docs/venues/
+    global-derivatives.md 2.2, rule 8). Under a label whose venue id the journal never got
+    (the answer was lost) the order found is taken, as before.
+    """
+
+    def __init__(self) -> None:
+        self._labels: set[str] = set()
+        self._venue_ids: dict[str, str] = {}
+
+    def take_in(self, labels: Iterable[str], venue_ids: Iterable[tuple[str, str]] = ()) -> None:
+        """The journal's labels and the venue order ids it holds for them."""
+        self._labels.update(labels)
+        self._venue_ids.update(venue_ids)
+
+    def add(self, label: str) -> None:
+        """A label this process writes from now on."""
+        self._labels.add(label)
+
+    def __contains__(self, label: object) -> bool:
+        return label in self._labels
+
+    def claims(self, label: str, venue_order_id: str) -> bool:
+        """Whether an order ``venue_order_id`` under ``label`` may be ours: the label was
+        issued and the journal holds no other venue order id for it."""
+        return label in self._labels and self._venue_ids.get(label, venue_order_id) == (
+            venue_order_id
+        )
+
+    def why_foreign(self, label: str) -> str:
+        """Why an order under ``label`` that :meth:`claims` refused is a stranger's."""
+        if label in self._labels:
+            return (
+                f"under a label the journal issued ({label}) for order {self._venue_ids.get(label)}"
+            )
+        return f"under a label the journal never issued ({label})"

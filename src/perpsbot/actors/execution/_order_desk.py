@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from perpsbot.actors.execution._foreign import IssuedLabels
 from perpsbot.actors.execution._ledger import KEEP_FINISHED
 from perpsbot.actors.execution._order_follow import OrderFollowing
 from perpsbot.actors.execution._order_states import TrackedOrder
@@ -100,10 +101,11 @@ class OrderDesk(OrderFollowing):
         """The last ``AccountReconciled`` until the portfolio's ``PortfolioValued`` answers it
         (``correlation_id``): until then :attr:`positions` may be what it corrects."""
         self.products = Products(symbols=symbols, stamper=stamper, publish=self.publish)
-        self.issued: set[str] = set()
+        self.issued = IssuedLabels()
         """Every client order id that may have reached the venue: those the journal issued
-        (at start) and those this process wrote. Where client ids are not deduplicated, an
-        order of our prefix under any other label is a stranger's."""
+        (at start, with the venue order ids it holds for them) and those this process wrote.
+        Where client ids are not deduplicated, an order of our prefix under any other label,
+        or under one of the journal's with another venue id, is a stranger's."""
 
     def open(self) -> None:
         super().open()

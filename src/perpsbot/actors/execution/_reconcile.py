@@ -8,10 +8,11 @@ order, one action:
   that does not deduplicate client ids, only an order that is ours: of our venue id, or of
   the symbol, side and size we asked for; others carrying our id are foreign, ``_foreign``);
 - ``Adopt``: an open order that carries our client-id prefix but that we do not know (where
-  client ids are not deduplicated, only under a label the journal issued: anyone may carry
-  our prefix there);
-- ``Foreign``: an open order of our prefix under a label the journal never issued, on a venue
-  that does not deduplicate client ids: a stranger's, left alone and counted;
+  client ids are not deduplicated, only under a label the journal issued, and only if the
+  journal holds no other venue id for it: anyone may carry our prefix there);
+- ``Foreign``: an open order of our prefix under a label the journal never issued, or under
+  one it issued for an order of another venue id, on a venue that does not deduplicate
+  client ids: a stranger's, left alone and counted;
 - ``Submit``: never acknowledged, not at the venue, still within its TTL: send it if the
   trading state allows it, with the same client order id; one never sent that a cancel was
   asked for is cancelled instead. One sent whose answer was lost is sent again only when
@@ -36,12 +37,12 @@ order, one action:
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors.execution._foreign import is_ours
+from perpsbot.actors.execution._foreign import IssuedLabels, is_ours
 from perpsbot.actors.execution._order_states import TrackedOrder
 from perpsbot.errors import OrderNotFoundError, VenueError
 from perpsbot.ids import is_our_client_order_id
@@ -192,6 +193,8 @@ class Adopt:
 @attrs.frozen(kw_only=True)
 class Foreign:
     venue: VenueOrder
+    why: str = ""
+    """Why it is a stranger's (the label it carries)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -249,12 +252,12 @@ def plan(
     reconcile: Sequence[str],
     venue: VenueView,
     now_ns: int,
-    issued: Container[str] | None = None,
+    issued: IssuedLabels | None = None,
 ) -> list[Action]:
     """What to do with each order of ``reconcile`` (client order ids of ``orders``) and with
     open orders of ours the venue shows that ``orders`` does not hold (or holds as finished).
-    ``issued``: the labels the journal issued (None: every label of our prefix counts as
-    ours, as where client ids are deduplicated)."""
+    ``issued``: the labels the journal issued, with the venue order ids it holds for them
+    (None: every label of our prefix counts as ours, as where client ids are deduplicated)."""
     actions: list[Action] = []
     for coid in reconcile:
         order = orders[coid]
@@ -296,10 +299,15 @@ def plan(
         if coid in listed:
             continue
         known = orders.get(coid)
-        if known is None and (venue.deduplicates_client_ids or issued is None or coid in issued):
+        if known is None and (
+            venue.deduplicates_client_ids
+            or issued is None
+            or issued.claims(coid, found.venue_order_id)
+        ):
             actions.append(Adopt(venue=found))
         elif known is None:
-            actions.append(Foreign(venue=found))
+            assert issued is not None  # the first branch took every order where it is None
+            actions.append(Foreign(venue=found, why=issued.why_foreign(coid)))
         elif known.status.terminal and is_ours(
             known, found, deduplicates=venue.deduplicates_client_ids
         ):

@@ -193,14 +193,14 @@ class ReconcilePass:
                 )
             case Adopt(venue=found):
                 return self._adopt(found)
-            case Foreign(venue=found):
+            case Foreign(venue=found, why=why):
                 if found.venue_order_id in self._foreign:
                     return ""
                 self._foreign.add(found.venue_order_id)
                 desk.stats["foreign_orders"] += 1
                 return (
-                    f"open order {found.venue_order_id} carries our prefix under a label the"
-                    f" journal never issued ({found.client_order_id}): a stranger's, left alone"
+                    f"open order {found.venue_order_id} carries our prefix {why}: a"
+                    " stranger's, left alone"
                 )
             case Submit(client_order_id=coid):
                 intent_id = desk.ledger[coid].intent_id

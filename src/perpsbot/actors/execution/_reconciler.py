@@ -146,7 +146,7 @@ class Reconciler:
         was reported, and should be retried after :meth:`retry_delay_s`). The labels the
         journal issued and the fills it holds are taken in first: only an issued label is
         ours where labels are not deduplicated, and a fill the journal holds is booked."""
-        self._desk.issued.update(read.issued)
+        self._desk.issued.take_in(read.issued, read.issued_venue_ids)
         self._pass.sweep.booked_already(read.fill_ids)
         try:
             self._desk.products.load()

@@ -23,20 +23,20 @@ fill is reversed as the fill is booked and the position never shows it twice.
 A venue's fill names its order by the venue's id only: the ledger knows its own orders' ids;
 any other is looked up once (``get_order``, at most :data:`LOOKUPS_PER_PASS` a pass) and kept
 as ours (its client order id carries our prefix, and where client ids are not deduplicated
-it is a label the journal issued) or foreign (never booked). A fill the journal held at start
-(an earlier process's, booked from the journal) is not carried again, nor its order looked
-up.
+it is a label the journal issued, for no other venue id) or foreign (never booked). A fill
+the journal held at start (an earlier process's, booked from the journal) is not carried
+again, nor its order looked up.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 import attrs
 
-from perpsbot.actors.execution._foreign import is_ours
+from perpsbot.actors.execution._foreign import IssuedLabels, is_ours
 from perpsbot.actors.execution._ledger import OrderLedger
 from perpsbot.actors.execution._order_states import TrackedOrder, fill_message
 from perpsbot.errors import OrderNotFoundError, VenueError
@@ -109,7 +109,8 @@ class FillSweep:
         self.lookups = 0
         self.carried = 0
         self.foreign = 0
-        """Orders looked up that carry our prefix under a label the journal never issued."""
+        """Orders looked up that carry our prefix under a label the journal never issued, or
+        under one it issued for an order of another venue id."""
 
     def booked_already(self, fill_ids: Iterable[str]) -> None:
         """Fills the journal holds (an earlier process's): the portfolio booked them from
@@ -152,7 +153,7 @@ class FillSweep:
         ledger: OrderLedger,
         gateway: VenueGateway,
         spec: Callable[[str], ProductSpec | None],
-        issued: Container[str],
+        issued: IssuedLabels,
     ) -> tuple[OrderFilled, ...]:
         """The fills of ``fills`` to carry: ours, of orders ``ledger`` does not hold
         unfinished, not published by it already."""
@@ -201,7 +202,7 @@ class FillSweep:
         ledger: OrderLedger,
         gateway: VenueGateway,
         spec: Callable[[str], ProductSpec | None],
-        issued: Container[str],
+        issued: IssuedLabels,
     ) -> _Order | None:
         """The order of a fill the ledger does not hold by its venue id; None if it is not
         ours (remembered) or not shown yet (looked up again by the next pass).
@@ -221,8 +222,9 @@ class FillSweep:
             ours = is_ours(held, found, deduplicates=gateway.deduplicates_client_ids)
             order = _facts(held) if ours else None
         elif is_our_client_order_id(coid) and (
-            gateway.deduplicates_client_ids or coid in issued
-        ):  # where anyone may carry our prefix, only a label the journal issued is ours
+            gateway.deduplicates_client_ids or issued.claims(coid, venue_order_id)
+        ):  # where anyone may carry our prefix, only a label the journal issued is ours (and
+            # only if the journal holds no other venue id for it)
             product = spec(found.symbol)
             order = _Order(
                 intent_id=f"swept:{coid}", client_order_id=coid, correlation_id=coid,
@@ -232,8 +234,8 @@ class FillSweep:
         elif is_our_client_order_id(coid):
             self.foreign += 1
             logger.warning(
-                "sweep: order %s carries our prefix under a label the journal never issued"
-                " (%s): a stranger's, its fills never booked", venue_order_id, coid,
+                "sweep: order %s carries our prefix %s: a stranger's, its fills never booked",
+                venue_order_id, issued.why_foreign(coid),
             )  # fmt: skip
         self._looked_up[venue_order_id] = order
         return order

@@ -57,7 +57,8 @@ class UserChannelView:
                     reconciled
                     and is_our_client_order_id(label)
                     and (
-                        unique_ids or label in desk.issued  # else anyone's: never adopted
+                        unique_ids  # else anyone's: never adopted
+                        or desk.issued.claims(label, update.venue_order_id)
                     )
                 ):
                     desk.reconcile_soon()  # one of ours we do not hold: adopt it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from perpsbot.clock import FakeClock
 from perpsbot.ids import client_order_id
 from perpsbot.messages import (
+    AccountReconciled,
     IntentRecorded,
     OrderFilled,
     OrderStatus,
@@ -144,6 +146,71 @@ def test_after_a_restart_only_a_label_the_journal_issued_is_adopted_and_stranger
         wait_drained(bot.executor)
         assert bot.updates(resting) == []
         assert bot.state().foreign_orders == 2
+
+
+def _finished(clock: FakeClock, path: Path, intent_id: str, **details: Any) -> str:
+    """Journal ``intent_id``'s order as the last process left it: written, acknowledged by
+    the venue as ``ours-<intent_id>``, then cancelled. Returns its label."""
+    intent = make_intent(clock, intent_id, symbol=GLOBAL_BTC, **details)
+    venue_id = f"ours-{intent_id}"
+    seed_journal(
+        path, lambda reply_to: [
+            recorded(intent, reply_to),
+            journaled_update(intent, OrderStatus.PENDING_SUBMIT),
+            journaled_update(intent, OrderStatus.SUBMITTED),
+            journaled_update(intent, OrderStatus.ACKNOWLEDGED, venue_id),
+            journaled_update(intent, OrderStatus.CANCELLED, venue_id),
+        ],
+    )  # fmt: skip
+    return client_order_id(intent_id)
+
+
+def _swept(bot: Harness) -> list[OrderFilled]:
+    return [f for r in bot.of(AccountReconciled) for f in r.fills]
+
+
+def test_after_a_restart_a_strangers_open_order_under_the_label_of_a_finished_order_is_left_alone(
+    sim: SimExchange,
+    clock: FakeClock,
+    source: GlobalSource,
+    gateway: SimGlobalGateway,
+    tmp_path: Path,
+) -> None:
+    # The journal holds the label's order finished, with its venue id; a stranger has since
+    # placed an order under that label, resting at the venue: not ours.
+    path = tmp_path / "j.sqlite3"
+    label = _finished(clock, path, "rested", size="1", limit="50000", tif=TimeInForce.GTC)
+    stranger_id = _resting_as_a_stranger(source, label)
+    cancels = gateway.requests("private/cancel")
+    with running(_start(sim, clock, source, path)) as bot:
+        assert bot.updates(label) == []  # neither adopted nor settled
+        assert bot.state().foreign_orders == 1
+        bot.clock.advance(60.0)  # a periodic pass sees it again: still left alone
+        wait_drained(bot.executor)
+        assert bot.updates(label) == []
+        assert bot.of(OrderFilled) == _swept(bot) == []
+        assert bot.state().foreign_orders == 1  # counted once
+    assert gateway.requests("private/cancel") == cancels  # never cancelled
+    (still,) = source.orders(label)
+    assert (still.venue_order_id, still.status) == (stranger_id, "OPEN")
+
+
+def test_after_a_restart_a_strangers_fill_under_the_label_of_a_finished_order_is_not_swept(
+    sim: SimExchange, clock: FakeClock, source: GlobalSource, tmp_path: Path
+) -> None:
+    # As above, but the stranger's order filled at once: the sweep finds its fill.
+    path = tmp_path / "j.sqlite3"
+    label = _finished(clock, path, "swept", size="2")
+    _as_a_stranger(source, label, "2")
+    with running(_start(sim, clock, source, path)) as bot:
+        state = bot.state()
+        assert (state.sweep_lookups, state.swept_fills, state.foreign_orders) == (1, 0, 1)
+        assert bot.updates(label) == []
+        assert bot.of(OrderFilled) == _swept(bot) == []  # no position booked from it
+        bot.clock.advance(60.0)  # a periodic pass reads the fill again: not looked up again
+        wait_drained(bot.executor)
+        assert _swept(bot) == []
+        assert (bot.state().sweep_lookups, bot.state().foreign_orders) == (1, 1)
 
 
 def test_after_a_restart_the_sweep_looks_up_no_order_of_a_fill_the_journal_holds(
