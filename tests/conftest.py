@@ -11,7 +11,11 @@ import pytest
 # freezegun is for tests whose subject is the wall-clock date (JWT expiry, the sim's
 # funding hours). pykka's futures and our runtime's timers and asks must keep real time
 # under it, or an ask with a timeout could never time out.
-freezegun.configure(extend_ignore_list=["pykka", "perpsbot.runtime"])
+# plotly (the backtest chart's, never under a frozen clock) is ignored too: freezegun's first
+# start in a process reads every attribute of every loaded module, and plotly's lazy
+# attributes then import about 1,400 modules (plotly's figure classes, IPython, jedi): over a
+# second of wall time for the first frozen test of each xdist worker that imported plotly.
+freezegun.configure(extend_ignore_list=["pykka", "perpsbot.runtime", "plotly", "_plotly_utils"])
 
 # A test run caches compiled modules even where PYTHONDONTWRITEBYTECODE is set (some
 # machines' environments set it): otherwise each xdist worker compiles every module and
