@@ -38,7 +38,7 @@ from perpsbot.messages import (
     TradingState,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
+from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import CATALOGUE, SimConfig, SimExchange
 from perpsbot.venue.recorder import FeedRecorder
@@ -142,6 +142,17 @@ class TradingTree:
         raise AssertionError(f"trading never became active: {snapshot.reasons}")
 
 
+def _observed(tree: SupervisorSpec, probe: Probe) -> SupervisorSpec:
+    """``tree`` with the test's probe as its last child, told what :data:`WATCHED` lists by
+    the tree's own wiring: subscribed before any actor starts, so it hears every event, the
+    first ones included (subscribing once the tree ran could miss them)."""
+    observer = ChildSpec(name="probe", factory=lambda c: Subscriber(context=c, probe=probe))
+    told = Wiring.of(
+        {name: {kind: ("probe",) for kind in kinds} for name, kinds in WATCHED.items()}
+    )
+    return attrs.evolve(tree, children=(*tree.children, observer), wiring=tree.wiring.plus(told))
+
+
 def scripted_exchange() -> SimExchange:
     """An exchange whose prices move only when a test says (to run several trees on)."""
     return SimExchange(SCRIPTED)
@@ -174,13 +185,7 @@ def trading_tree(
         )  # fmt: skip
         probe = Probe()
         try:
-            probe_spec = ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
-            system.start(SupervisorSpec(name="probe", children=[probe_spec]))
-            me = system.address("probe/p")
-            system.start(bot_spec(config, link, recorder=recorder), config=config)
-            for name, kinds in WATCHED.items():
-                for kind in kinds:
-                    system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
+            system.start(_observed(bot_spec(config, link, recorder=recorder), probe), config=config)
             yield TradingTree(
                 system=system, sim=sim, clock=clock, probe=probe, journal=journal,
                 symbol=config.market_data.symbols[0],
