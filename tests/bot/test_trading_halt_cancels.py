@@ -107,9 +107,6 @@ def test_a_process_started_with_the_kill_switch_on_cancels_the_order_left_restin
             eventually(
                 lambda: venue_status(bot, order_id) == "CANCELLED", what="the order cancelled"
             )
-            # The user channel may tell the executor first; if its update came before the
-            # channel subscribed, the executor's next poll of its orders does.
-            bot.clock.advance(killed.execution.order_poll_interval_s)
             bot.wait(
                 OrderUpdated,
                 lambda u: u.venue_order_id == order_id and u.status is OrderStatus.CANCELLED,
