@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from perpsbot.clock import FakeClock
 from perpsbot.config import BotConfig, MarketDataConfig
 from perpsbot.ids import SequentialIds
 from perpsbot.messages import MarkObserved, MarkSource
-from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec
+from perpsbot.runtime import ActorContext, ActorSystem, BaseActor, ChildSpec, SupervisorSpec, Wiring
 from perpsbot.runtime.testing import Probe
 
 
@@ -28,6 +28,23 @@ class Subscriber(BaseActor):
 
 def subscriber_spec(probe: Probe, name: str = "risk") -> ChildSpec:
     return ChildSpec(name=name, factory=lambda ctx: Subscriber(context=ctx, probe=probe))
+
+
+def observed(
+    tree: SupervisorSpec, probe: Probe, watched: Mapping[str, Sequence[type]]
+) -> SupervisorSpec:
+    """``tree`` with ``probe`` as its last child, ``probe``, told what ``watched`` lists
+    (``{publisher: topics}``) by the tree's own wiring: subscribed before any actor starts, so
+    it hears the first events too (a ``Subscribe`` told once the tree runs may come after
+    them, on a busy machine)."""
+    told = Wiring.of(
+        {name: {kind: ("probe",) for kind in kinds} for name, kinds in watched.items()}
+    )
+    return attrs.evolve(
+        tree,
+        children=(*tree.children, subscriber_spec(probe, "probe")),
+        wiring=tree.wiring.plus(told),
+    )
 
 
 def config(**market_data: Any) -> BotConfig:

@@ -32,12 +32,10 @@ from perpsbot.runtime import (
     ActorContext,
     ActorSystem,
     BaseActor,
-    ChildSpec,
-    Subscribe,
     SupervisorSpec,
 )
 from perpsbot.runtime.testing import Probe, wait_drained
-from tests.actors.conftest import Subscriber
+from tests.actors.conftest import observed
 
 T = TypeVar("T")
 TIMEOUT_S = 15.0
@@ -103,22 +101,16 @@ class Process:
 def start_process(
     number: int, spec: SupervisorSpec, config: BotConfig, clock: FakeClock
 ) -> Process:
-    """Start the bot's tree ``spec`` as process ``number`` on ``clock``; the probe subscribes
-    to what :data:`WATCHED` lists."""
+    """Start the bot's tree ``spec`` as process ``number`` on ``clock``; the probe is told
+    what :data:`WATCHED` lists."""
     system = ActorSystem(
         f"bot{number}", clock=clock, ids=SequentialIds(f"p{number}-"),
         sections_of=bot_sections, watchdog_interval_s=None,
     )  # fmt: skip
     probe = Probe()
-    probe_spec = ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
-    system.start(SupervisorSpec(name="probe", children=[probe_spec]))
-    me = system.address("probe/p")
     children = tuple(
         attrs.evolve(c, factory=_spying(c.factory, probe)) if c.name == "executor" else c
         for c in spec.children
     )
-    system.start(attrs.evolve(spec, children=children), config=config)
-    for name, kinds in WATCHED.items():
-        for kind in kinds:
-            system.address(f"{ROOT}/{name}").tell(Subscribe(subscriber=me, topic=kind))
+    system.start(observed(attrs.evolve(spec, children=children), probe, WATCHED), config=config)
     return Process(system=system, number=number, probe=probe)

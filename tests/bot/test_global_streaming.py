@@ -17,10 +17,10 @@ from perpsbot.clock import SystemClock
 from perpsbot.config import BotConfig, JournalConfig, MarketDataConfig, VenueConfig, VenueKind
 from perpsbot.config._profiles import GLOBAL_DEV_SYMBOLS
 from perpsbot.messages import FeedState, FeedStatusChanged, MarkSource, MarksSampled
-from perpsbot.runtime import ActorSystem, ChildSpec, Subscribe, SupervisorSpec
+from perpsbot.runtime import ActorSystem
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim.gateway import SimGlobalGateway
-from tests.actors.conftest import Subscriber
+from tests.actors.conftest import observed
 
 
 class Streaming:
@@ -72,18 +72,8 @@ def streaming(tmp_path: Path) -> Iterator[Streaming]:
         link = open_venue(config, clock, stack)
         system = ActorSystem("global-streaming", clock=clock, sections_of=bot_sections)
         stack.callback(system.shutdown)
-        system.start(bot_spec(config, link), config=config)
-        system.start(
-            SupervisorSpec(
-                name="probe",
-                children=[
-                    ChildSpec(name="p", factory=lambda c: Subscriber(context=c, probe=probe))
-                ],
-            )
-        )
-        me = system.address("probe/p")
-        system.address(f"{ROOT}/marks").tell(Subscribe(subscriber=me, topic=MarksSampled))
-        system.address(f"{ROOT}/streamer").tell(Subscribe(subscriber=me, topic=FeedStatusChanged))
+        watched = {"marks": (MarksSampled,), "streamer": (FeedStatusChanged,)}
+        system.start(observed(bot_spec(config, link), probe, watched), config=config)
         yield Streaming(global_gateway_of(link.embedded), system, probe)  # type: ignore[arg-type]
 
 

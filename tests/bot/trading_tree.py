@@ -38,11 +38,11 @@ from perpsbot.messages import (
     TradingState,
     TradingStateChanged,
 )
-from perpsbot.runtime import ActorSystem, ChildSpec, SupervisorSpec, Wiring
+from perpsbot.runtime import ActorSystem
 from perpsbot.runtime.testing import Probe, eventually
 from perpsbot.sim import CATALOGUE, SimConfig, SimExchange
 from perpsbot.venue.recorder import FeedRecorder
-from tests.actors.conftest import Subscriber
+from tests.actors.conftest import observed
 from tests.support.sim_clients import venue_link
 
 T = TypeVar("T")
@@ -142,17 +142,6 @@ class TradingTree:
         raise AssertionError(f"trading never became active: {snapshot.reasons}")
 
 
-def _observed(tree: SupervisorSpec, probe: Probe) -> SupervisorSpec:
-    """``tree`` with the test's probe as its last child, told what :data:`WATCHED` lists by
-    the tree's own wiring: subscribed before any actor starts, so it hears every event, the
-    first ones included (subscribing once the tree ran could miss them)."""
-    observer = ChildSpec(name="probe", factory=lambda c: Subscriber(context=c, probe=probe))
-    told = Wiring.of(
-        {name: {kind: ("probe",) for kind in kinds} for name, kinds in WATCHED.items()}
-    )
-    return attrs.evolve(tree, children=(*tree.children, observer), wiring=tree.wiring.plus(told))
-
-
 def scripted_exchange() -> SimExchange:
     """An exchange whose prices move only when a test says (to run several trees on)."""
     return SimExchange(SCRIPTED)
@@ -185,7 +174,9 @@ def trading_tree(
         )  # fmt: skip
         probe = Probe()
         try:
-            system.start(_observed(bot_spec(config, link, recorder=recorder), probe), config=config)
+            system.start(
+                observed(bot_spec(config, link, recorder=recorder), probe, WATCHED), config=config
+            )
             yield TradingTree(
                 system=system, sim=sim, clock=clock, probe=probe, journal=journal,
                 symbol=config.market_data.symbols[0],
